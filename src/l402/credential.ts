@@ -1,0 +1,87 @@
+import { decodeMacaroon, MacaroonFormatError, type Macaroon } from "../macaroon/index.ts";
+import { decodeCaveat } from "./caveats.ts";
+import { fromBase64Lenient, fromHex } from "./encoding.ts";
+import { MAX_CREDENTIAL_HEADER_CHARS } from "./limits.ts";
+import { fail, type Failure } from "./reasons.ts";
+import type { Credential } from "./verify.ts";
+
+/** The request headers that can carry an L402 credential (null when absent). */
+export interface CredentialHeaders {
+  readonly authorization: string | null;
+  /** `Macaroon: <hex>` with the preimage inside as a final `preimage=` caveat. */
+  readonly macaroon: string | null;
+  readonly grpcMetadataMacaroon: string | null;
+}
+
+export type ParsedCredential = { readonly ok: true; readonly credential: Credential } | Failure;
+
+const SCHEME = /^(L402|LSAT)\s+(.*)$/is;
+const PREIMAGE = /^[0-9a-fA-F]{64}$/;
+
+/**
+ * Finds and parses the credential. `Authorization` wins when it carries an
+ * L402 or LSAT scheme; the hex header forms are the reference's alternatives.
+ */
+export function readCredential(headers: CredentialHeaders): ParsedCredential {
+  if (headers.authorization !== null && SCHEME.test(headers.authorization.trim())) {
+    return parseAuthorization(headers.authorization);
+  }
+  const hexForm = headers.macaroon ?? headers.grpcMetadataMacaroon;
+  if (hexForm !== null) return parseMacaroonHeader(hexForm);
+  return fail("missing", "no L402 credential in the request");
+}
+
+/**
+ * `L402 <base64 macaroon>:<hex preimage>`, scheme L402 or LSAT in any case,
+ * base64 standard or URL-safe, padded or not, preimage hex in any case.
+ */
+export function parseAuthorization(header: string): ParsedCredential {
+  if (header.length > MAX_CREDENTIAL_HEADER_CHARS) {
+    return fail("malformed", `Authorization header longer than ${MAX_CREDENTIAL_HEADER_CHARS} characters`);
+  }
+  const match = SCHEME.exec(header.trim());
+  if (match === null) return fail("missing", "Authorization scheme is not L402 or LSAT");
+  const token = (match[2] as string).trim();
+  if (token.includes(",")) {
+    return fail("malformed", "more than one macaroon (or more than one Authorization header); send exactly one");
+  }
+  const parts = token.split(":");
+  if (parts.length !== 2) return fail("malformed", "expected <macaroon>:<preimage>");
+  const [encoded, preimageHex] = parts as [string, string];
+  if (!PREIMAGE.test(preimageHex)) return fail("malformed", "the preimage must be 64 hex characters");
+  const bytes = fromBase64Lenient(encoded);
+  if (bytes === undefined) return fail("malformed", "the macaroon is not valid base64");
+  const macaroon = decode(bytes);
+  if ("ok" in macaroon) return macaroon;
+  return { ok: true, credential: { macaroon, preimage: fromHex(preimageHex) as Uint8Array } };
+}
+
+/** The hex macaroon form, whose preimage travels inside as a final `preimage=` caveat. */
+export function parseMacaroonHeader(header: string): ParsedCredential {
+  if (header.length > MAX_CREDENTIAL_HEADER_CHARS) {
+    return fail("malformed", `Macaroon header longer than ${MAX_CREDENTIAL_HEADER_CHARS} characters`);
+  }
+  const bytes = fromHex(header.trim());
+  if (bytes === undefined) return fail("malformed", "the Macaroon header is not hex");
+  const macaroon = decode(bytes);
+  if ("ok" in macaroon) return macaroon;
+  const last = macaroon.caveats.at(-1);
+  const predicate = last === undefined ? undefined : decodeCaveat(last.id);
+  if (predicate?.condition !== "preimage" || !PREIMAGE.test(predicate.value)) {
+    return fail("malformed", "the macaroon's last caveat must be preimage=<64 hex>");
+  }
+  return { ok: true, credential: { macaroon, preimage: fromHex(predicate.value) as Uint8Array } };
+}
+
+function decode(bytes: Uint8Array): Macaroon | Failure {
+  try {
+    return decodeMacaroon(bytes);
+  } catch (error) {
+    if (error instanceof MacaroonFormatError) return fail("malformed", error.message);
+    throw error;
+  }
+}
+
+/** The Authorization value a client sends for a paid token. */
+export const formatAuthorization = (macaroonBase64: string, preimageHex: string): string =>
+  `L402 ${macaroonBase64}:${preimageHex.toLowerCase()}`;

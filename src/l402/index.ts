@@ -1,0 +1,38 @@
+export {
+  capabilitiesCondition,
+  checkCaveats,
+  decodeCaveat,
+  encodeCaveat,
+  isValidServiceName,
+  serviceCaveats,
+  SERVICES,
+  validUntilCondition,
+  type CaveatContext,
+  type Grant,
+  type Predicate,
+} from "./caveats.ts";
+export { formatChallenge, parseChallenge, type Challenge, type ParsedChallenge } from "./challenge.ts";
+export {
+  formatAuthorization,
+  parseAuthorization,
+  parseMacaroonHeader,
+  readCredential,
+  type CredentialHeaders,
+  type ParsedCredential,
+} from "./credential.ts";
+export { fromBase64Lenient, fromHex, toBase64, toHex } from "./encoding.ts";
+export { decodeIdentifier, encodeIdentifier, IDENTIFIER_LENGTH, type L402Identifier } from "./identifier.ts";
+export { describeMacaroon, type TokenDescription } from "./inspect.ts";
+export {
+  createKeyring,
+  deriveRootKey,
+  keyForToken,
+  keyIdOf,
+  MIN_MASTER_KEY_BYTES,
+  newTokenId,
+  type Keyring,
+  type MasterKey,
+} from "./keyring.ts";
+export { DEFAULT_LOCATION, mint, type MintedToken } from "./mint.ts";
+export { fail, type Failure, type FailureReason } from "./reasons.ts";
+export { verify, type Credential, type VerifiedToken, type VerifyOptions } from "./verify.ts";

@@ -1,0 +1,38 @@
+import { isThirdParty, type Macaroon } from "../macaroon/index.ts";
+import { decodeIdentifier } from "./identifier.ts";
+import { toBase64, toHex } from "./encoding.ts";
+import { keyIdOfToken } from "./keyring.ts";
+
+export interface TokenDescription {
+  readonly location: string | null;
+  readonly version: number | null;
+  readonly paymentHash: string | null;
+  readonly tokenId: string | null;
+  /** The master key id (hex) inside tokens this project mints; meaningless for others. */
+  readonly keyId: string | null;
+  readonly identifierError?: string;
+  readonly caveats: readonly (string | { thirdParty: true; location: string | null; id: string })[];
+  readonly signature: string;
+}
+
+const text = new TextDecoder();
+
+/** A JSON-ready description of any macaroon, L402 or not. */
+export function describeMacaroon(macaroon: Macaroon): TokenDescription {
+  const identifier = decodeIdentifier(macaroon.identifier);
+  const l402 = "error" in identifier ? undefined : identifier;
+  return {
+    location: macaroon.location ?? null,
+    version: l402?.version ?? null,
+    paymentHash: l402 ? toHex(l402.paymentHash) : null,
+    tokenId: l402 ? toHex(l402.tokenId) : null,
+    keyId: l402 ? keyIdOfToken(l402.tokenId).toString(16).padStart(8, "0") : null,
+    ...("error" in identifier ? { identifierError: identifier.error } : {}),
+    caveats: macaroon.caveats.map((caveat) =>
+      isThirdParty(caveat)
+        ? { thirdParty: true as const, location: caveat.location ?? null, id: toBase64(caveat.id) }
+        : text.decode(caveat.id),
+    ),
+    signature: toHex(macaroon.signature),
+  };
+}

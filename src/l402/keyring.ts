@@ -1,0 +1,76 @@
+import { hmac } from "@noble/hashes/hmac.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { concatBytes, randomBytes } from "@noble/hashes/utils.js";
+
+/**
+ * Stateless root keys. The reference proxy stores a random root key per token in
+ * a database; at the edge we derive it from a secret master key instead, so
+ * verification needs nothing but the secret:
+ *
+ *   keyId   = HMAC-SHA256(master, "l402-edge/key-id/v1")[0..4]
+ *   tokenId = keyId (4) || random (28)
+ *   rootKey = HMAC-SHA256(master, "l402-edge/root-key/v1" || identifier)
+ *
+ * The identifier carries the payment hash and the token id, so every token has
+ * its own root key, bound to its invoice. The key id inside the token id lets the
+ * verifier pick the master key that minted it in O(1); it is a one-way function
+ * of the key and reveals nothing about it. Rotation: mint with the current key,
+ * keep retired keys configured for as long as their tokens should verify.
+ */
+export const MIN_MASTER_KEY_BYTES = 32;
+export const KEY_ID_BYTES = 4;
+
+const KEY_ID_LABEL = new TextEncoder().encode("l402-edge/key-id/v1");
+const ROOT_KEY_LABEL = new TextEncoder().encode("l402-edge/root-key/v1");
+
+export interface MasterKey {
+  readonly id: number;
+  readonly secret: Uint8Array;
+}
+
+export interface Keyring {
+  /** Mints new tokens. */
+  readonly current: MasterKey;
+  /** Every key that still verifies (the current one included), by key id. */
+  readonly byId: ReadonlyMap<number, MasterKey>;
+}
+
+export function keyIdOf(secret: Uint8Array): number {
+  const mac = hmac(sha256, secret, KEY_ID_LABEL);
+  return new DataView(mac.buffer, mac.byteOffset, KEY_ID_BYTES).getUint32(0);
+}
+
+/** Builds a keyring; throws on a short key or two keys sharing a key id. */
+export function createKeyring(current: Uint8Array, retired: readonly Uint8Array[] = []): Keyring {
+  const byId = new Map<number, MasterKey>();
+  const keys = [current, ...retired].map((secret, index) => {
+    if (secret.length < MIN_MASTER_KEY_BYTES) {
+      throw new RangeError(`master key ${index} is ${secret.length} bytes, at least ${MIN_MASTER_KEY_BYTES} are needed`);
+    }
+    return { id: keyIdOf(secret), secret };
+  });
+  for (const key of keys) {
+    if (byId.has(key.id)) throw new RangeError("two master keys share a key id (is one configured twice?)");
+    byId.set(key.id, key);
+  }
+  return { current: keys[0] as MasterKey, byId };
+}
+
+/** A fresh token id under the keyring's current key. */
+export function newTokenId(keyring: Keyring): Uint8Array {
+  const id = new Uint8Array(32);
+  new DataView(id.buffer).setUint32(0, keyring.current.id);
+  id.set(randomBytes(32 - KEY_ID_BYTES), KEY_ID_BYTES);
+  return id;
+}
+
+export function keyIdOfToken(tokenId: Uint8Array): number {
+  return new DataView(tokenId.buffer, tokenId.byteOffset, KEY_ID_BYTES).getUint32(0);
+}
+
+/** The master key that minted a token, or undefined when it is not (or no longer) configured. */
+export const keyForToken = (keyring: Keyring, tokenId: Uint8Array): MasterKey | undefined =>
+  keyring.byId.get(keyIdOfToken(tokenId));
+
+export const deriveRootKey = (master: MasterKey, identifier: Uint8Array): Uint8Array =>
+  hmac(sha256, master.secret, concatBytes(ROOT_KEY_LABEL, identifier));

@@ -1,0 +1,55 @@
+import { sha256 } from "@noble/hashes/sha2.js";
+import { constantTimeEqual, hasValidSignature, isThirdParty, type Macaroon } from "../macaroon/index.ts";
+import { checkCaveats, type Grant } from "./caveats.ts";
+import { decodeIdentifier } from "./identifier.ts";
+import { deriveRootKey, keyForToken, type Keyring } from "./keyring.ts";
+import { fail, type Failure } from "./reasons.ts";
+
+/** What a client presents: a macaroon and the preimage of its invoice. */
+export interface Credential {
+  readonly macaroon: Macaroon;
+  readonly preimage: Uint8Array;
+}
+
+export interface VerifyOptions {
+  readonly keyring: Keyring;
+  readonly service: string;
+  readonly capability?: string;
+  /** Unix seconds. */
+  readonly now: number;
+}
+
+export interface VerifiedToken {
+  readonly ok: true;
+  readonly tokenId: Uint8Array;
+  readonly paymentHash: Uint8Array;
+  readonly grant: Grant;
+}
+
+/**
+ * Verifies a credential with nothing but the keyring: no storage, no node.
+ * Cheap checks first; the preimage proves payment, the HMAC chain proves we
+ * minted the macaroon for that invoice, the caveats say what it grants.
+ */
+export function verify(credential: Credential, options: VerifyOptions): VerifiedToken | Failure {
+  const { macaroon, preimage } = credential;
+  if (macaroon.caveats.some(isThirdParty)) {
+    return fail("third_party_caveat", "third-party caveats cannot be discharged by this verifier");
+  }
+  const identifier = decodeIdentifier(macaroon.identifier);
+  if ("error" in identifier) return fail("invalid_identifier", identifier.error);
+  const master = keyForToken(options.keyring, identifier.tokenId);
+  if (master === undefined) return fail("unknown_key", "the token was minted under a key that is not configured");
+  if (!constantTimeEqual(sha256(preimage), identifier.paymentHash)) {
+    return fail("wrong_preimage", "the preimage does not match the token's payment hash");
+  }
+  if (!hasValidSignature(macaroon, deriveRootKey(master, macaroon.identifier))) {
+    return fail("bad_signature", "the macaroon signature does not verify");
+  }
+  const grant = checkCaveats(
+    macaroon.caveats.map((caveat) => caveat.id),
+    options,
+  );
+  if ("ok" in grant) return grant;
+  return { ok: true, tokenId: identifier.tokenId, paymentHash: identifier.paymentHash, grant };
+}

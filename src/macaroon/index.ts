@@ -1,0 +1,11 @@
+export { decodeMacaroon, encodeMacaroon, DEFAULT_LIMITS, type DecodeLimits } from "./codec.ts";
+export { MacaroonFormatError } from "./errors.ts";
+export {
+  attenuate,
+  computeSignature,
+  constantTimeEqual,
+  createMacaroon,
+  deriveMacaroonKey,
+  hasValidSignature,
+} from "./signature.ts";
+export { isThirdParty, type Caveat, type Macaroon } from "./types.ts";
