@@ -83,6 +83,12 @@ function parseAuthChallenges(text: string): AuthChallenge[] | undefined {
     skip(TOKEN_CHAR);
     return text.slice(start, i);
   };
+  // Liberal: a bare value runs to the next space or comma, so unquoted base64 ('/', '+', '=') reads whole.
+  const bare = (): string => {
+    const start = i;
+    skip(/[^ \t,"]/);
+    return text.slice(start, i);
+  };
   const quoted = (): string | undefined => {
     let value = "";
     for (i++; i < text.length; i++) {
@@ -107,7 +113,7 @@ function parseAuthChallenges(text: string): AuthChallenge[] | undefined {
     if (text[i] === "=" && current !== undefined && text[i + 1] !== "=") {
       i++;
       skip(SPACE);
-      const value = text[i] === '"' ? quoted() : token();
+      const value = text[i] === '"' ? quoted() : bare();
       if (value === undefined) return undefined;
       const key = name.toLowerCase();
       if (!current.params.has(key)) current.params.set(key, value);
