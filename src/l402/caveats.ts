@@ -119,6 +119,16 @@ export function checkCaveats(caveats: readonly Uint8Array[], context: CaveatCont
   };
 }
 
+/** The services named by the first readable `services` caveat (what the minter granted). */
+export function namedServices(caveats: readonly Uint8Array[]): string[] {
+  for (const bytes of caveats) {
+    const predicate = decodeCaveat(bytes);
+    if (predicate?.condition !== SERVICES) continue;
+    return [...(parseServices(predicate.value) ?? [])];
+  }
+  return [];
+}
+
 function parserFor(condition: string): Condition | undefined {
   if (condition === SERVICES) return parseServices;
   if (condition.endsWith(CAPABILITIES_SUFFIX)) return parseCapabilities;

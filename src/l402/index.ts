@@ -4,6 +4,7 @@ export {
   decodeCaveat,
   encodeCaveat,
   isValidServiceName,
+  namedServices,
   serviceCaveats,
   SERVICES,
   validUntilCondition,

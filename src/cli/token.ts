@@ -1,0 +1,150 @@
+import { randomBytes } from "node:crypto";
+import { parseArgs } from "node:util";
+import { attenuate, createMacaroon, encodeMacaroon, hasValidSignature } from "../macaroon/index.ts";
+import {
+  DEFAULT_LOCATION,
+  deriveRootKey,
+  describeMacaroon,
+  encodeIdentifier,
+  keyForToken,
+  mint,
+  namedServices,
+  toBase64,
+  verify,
+  type Keyring,
+} from "../l402/index.ts";
+import { loadKeyring } from "../config/keys.ts";
+import { EXIT, printJson, UsageError } from "./io.ts";
+import { readCredential, readHex, readToken } from "./token-input.ts";
+
+const encoder = new TextEncoder();
+
+export function tokenCommand(args: string[]): number {
+  const [sub, ...rest] = args;
+  switch (sub) {
+    case "inspect":
+      return inspect(rest);
+    case "mint":
+      return mintCommand(rest);
+    case "attenuate":
+      return attenuateCommand(rest);
+    case "verify":
+      return verifyCommand(rest);
+    default:
+      throw new UsageError(`unknown token command "${sub ?? ""}" (inspect, mint, attenuate, verify)`);
+  }
+}
+
+function keyringFrom(masterKeys: string): Keyring {
+  const loaded = loadKeyring(masterKeys);
+  if (!loaded.ok) throw new UsageError(loaded.error.replace("L402_MASTER_KEYS", "--master-key"));
+  return loaded.value;
+}
+
+function inspect(args: string[]): number {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { "master-key": { type: "string" } } });
+  const token = readToken(single(positionals, "token"));
+  const description = describeMacaroon(token.macaroon);
+  const masterKeys = values["master-key"];
+  if (masterKeys === undefined) {
+    printJson(description);
+    return EXIT.ok;
+  }
+  const keyring = keyringFrom(masterKeys);
+  const tokenId = description.tokenId === null ? undefined : readHex(description.tokenId, "token id");
+  const master = tokenId === undefined ? undefined : keyForToken(keyring, tokenId);
+  const signatureValid = master !== undefined && hasValidSignature(token.macaroon, deriveRootKey(master, token.macaroon.identifier));
+  printJson({ ...description, signatureValid, ...(master === undefined ? { reason: tokenId ? "unknown_key" : "invalid_identifier" } : {}) });
+  return EXIT.ok;
+}
+
+function mintCommand(args: string[]): number {
+  const { values } = parseArgs({
+    args,
+    options: {
+      "root-key": { type: "string" },
+      "master-key": { type: "string" },
+      "payment-hash": { type: "string" },
+      caveat: { type: "string", multiple: true },
+      location: { type: "string" },
+    },
+  });
+  const paymentHash = readHex(required(values["payment-hash"], "--payment-hash"), "--payment-hash", 32);
+  const caveats = (values.caveat ?? []).map((caveat) => encoder.encode(caveat));
+  const location = values.location ?? DEFAULT_LOCATION;
+  if ((values["root-key"] === undefined) === (values["master-key"] === undefined)) {
+    throw new UsageError("give exactly one of --root-key or --master-key");
+  }
+  const macaroon =
+    values["master-key"] !== undefined
+      ? mint({ keyring: keyringFrom(values["master-key"]), paymentHash, caveats, location }).macaroon
+      : createMacaroon({
+          rootKey: readHex(values["root-key"] as string, "--root-key"),
+          identifier: encodeIdentifier(paymentHash, new Uint8Array(randomBytes(32))),
+          caveats,
+          location,
+        });
+  process.stdout.write(`${toBase64(encodeMacaroon(macaroon))}\n`);
+  return EXIT.ok;
+}
+
+function attenuateCommand(args: string[]): number {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { caveat: { type: "string", multiple: true } } });
+  const caveats = values.caveat ?? [];
+  if (caveats.length === 0) throw new UsageError("give at least one --caveat condition=value");
+  const { macaroon } = readToken(single(positionals, "token"));
+  const narrowed = caveats.reduce((current, caveat) => attenuate(current, encoder.encode(caveat)), macaroon);
+  process.stdout.write(`${toBase64(encodeMacaroon(narrowed))}\n`);
+  return EXIT.ok;
+}
+
+function verifyCommand(args: string[]): number {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      "master-key": { type: "string" },
+      service: { type: "string" },
+      capability: { type: "string" },
+      now: { type: "string" },
+    },
+  });
+  const credential = readCredential(single(positionals, "credential"));
+  const keyring = keyringFrom(required(values["master-key"], "--master-key"));
+  const now = values.now === undefined ? Math.floor(Date.now() / 1000) : unixTime(values.now);
+  const service = values.service ?? firstService(credential.macaroon.caveats.map((caveat) => caveat.id));
+  const result = verify(credential, {
+    keyring,
+    service,
+    now,
+    ...(values.capability === undefined ? {} : { capability: values.capability }),
+  });
+  if (!result.ok) {
+    printJson({ ok: false, reason: result.reason, detail: result.detail });
+    return EXIT.refused;
+  }
+  printJson({ ok: true, service, ...describeMacaroon(credential.macaroon), grant: result.grant });
+  return EXIT.ok;
+}
+
+/** Without --service, check the token against the first service it names. */
+function firstService(caveats: Uint8Array[]): string {
+  const [service] = namedServices(caveats);
+  if (service === undefined) throw new UsageError("the token names no service; give --service");
+  return service;
+}
+
+function unixTime(value: string): number {
+  if (!/^\d{1,12}$/.test(value)) throw new UsageError("--now must be unix seconds");
+  return Number(value);
+}
+
+function required(value: string | undefined, flag: string): string {
+  if (value === undefined) throw new UsageError(`${flag} is required`);
+  return value;
+}
+
+function single(positionals: string[], what: string): string {
+  if (positionals.length !== 1) throw new UsageError(`give exactly one ${what}`);
+  return positionals[0] as string;
+}
