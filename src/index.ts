@@ -1,4 +1,5 @@
 import { loadKeyring } from "./config/keys.ts";
+import { nativeHmacSha256 } from "./crypto/hmac.ts";
 
 /**
  * Worker entry. The paywall pipeline arrives with the edge-paywall work; until
@@ -10,7 +11,7 @@ export default {
     if (url.pathname !== "/.well-known/l402/health") {
       return Response.json({ reason: "not_configured", detail: "no services are configured" }, { status: 503 });
     }
-    const keyring = loadKeyring(env.L402_MASTER_KEYS);
+    const keyring = loadKeyring(env.L402_MASTER_KEYS, nativeHmacSha256);
     return Response.json({ ok: keyring.ok, ...(keyring.ok ? { keys: keyring.value.byId.size } : { error: keyring.error }) });
   },
 } satisfies ExportedHandler<Env>;

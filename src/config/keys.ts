@@ -1,3 +1,4 @@
+import type { HmacSha256 } from "../macaroon/index.ts";
 import { createKeyring, fromHex, type Keyring } from "../l402/index.ts";
 
 export type Loaded<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
@@ -6,7 +7,7 @@ export type Loaded<T> = { readonly ok: true; readonly value: T } | { readonly ok
  * Reads `L402_MASTER_KEYS`: comma-separated hex keys, the first current (mints),
  * the rest retired (still verify). Errors name the field, never a key.
  */
-export function loadKeyring(setting: string | undefined): Loaded<Keyring> {
+export function loadKeyring(setting: string | undefined, mac?: HmacSha256): Loaded<Keyring> {
   const entries = (setting ?? "").split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
   if (entries.length === 0) return { ok: false, error: "L402_MASTER_KEYS is not set (generate one: npx l402-edge keygen)" };
   const keys: Uint8Array[] = [];
@@ -16,7 +17,7 @@ export function loadKeyring(setting: string | undefined): Loaded<Keyring> {
     keys.push(key);
   }
   try {
-    return { ok: true, value: createKeyring(keys[0] as Uint8Array, keys.slice(1)) };
+    return { ok: true, value: createKeyring(keys[0] as Uint8Array, keys.slice(1), mac) };
   } catch (error) {
     return { ok: false, error: `L402_MASTER_KEYS: ${(error as Error).message}` };
   }

@@ -1,6 +1,5 @@
-import { hmac } from "@noble/hashes/hmac.js";
-import { sha256 } from "@noble/hashes/sha2.js";
 import { concatBytes, randomBytes } from "@noble/hashes/utils.js";
+import { nobleHmacSha256, type HmacSha256 } from "../macaroon/index.ts";
 
 /**
  * Stateless root keys. The reference proxy stores a random root key per token in
@@ -33,27 +32,33 @@ export interface Keyring {
   readonly current: MasterKey;
   /** Every key that still verifies (the current one included), by key id. */
   readonly byId: ReadonlyMap<number, MasterKey>;
+  /** The HMAC every derivation and signature under these keys uses. */
+  readonly mac: HmacSha256;
 }
 
-export function keyIdOf(secret: Uint8Array): number {
-  const mac = hmac(sha256, secret, KEY_ID_LABEL);
-  return new DataView(mac.buffer, mac.byteOffset, KEY_ID_BYTES).getUint32(0);
+export function keyIdOf(secret: Uint8Array, mac: HmacSha256 = nobleHmacSha256): number {
+  const id = mac(secret, KEY_ID_LABEL);
+  return new DataView(id.buffer, id.byteOffset, KEY_ID_BYTES).getUint32(0);
 }
 
 /** Builds a keyring; throws on a short key or two keys sharing a key id. */
-export function createKeyring(current: Uint8Array, retired: readonly Uint8Array[] = []): Keyring {
+export function createKeyring(
+  current: Uint8Array,
+  retired: readonly Uint8Array[] = [],
+  mac: HmacSha256 = nobleHmacSha256,
+): Keyring {
   const byId = new Map<number, MasterKey>();
   const keys = [current, ...retired].map((secret, index) => {
     if (secret.length < MIN_MASTER_KEY_BYTES) {
       throw new RangeError(`master key ${index} is ${secret.length} bytes, at least ${MIN_MASTER_KEY_BYTES} are needed`);
     }
-    return { id: keyIdOf(secret), secret };
+    return { id: keyIdOf(secret, mac), secret };
   });
   for (const key of keys) {
     if (byId.has(key.id)) throw new RangeError("two master keys share a key id (is one configured twice?)");
     byId.set(key.id, key);
   }
-  return { current: keys[0] as MasterKey, byId };
+  return { current: keys[0] as MasterKey, byId, mac };
 }
 
 /** A fresh token id under the keyring's current key. */
@@ -72,5 +77,8 @@ export function keyIdOfToken(tokenId: Uint8Array): number {
 export const keyForToken = (keyring: Keyring, tokenId: Uint8Array): MasterKey | undefined =>
   keyring.byId.get(keyIdOfToken(tokenId));
 
-export const deriveRootKey = (master: MasterKey, identifier: Uint8Array): Uint8Array =>
-  hmac(sha256, master.secret, concatBytes(ROOT_KEY_LABEL, identifier));
+export const deriveRootKey = (
+  master: MasterKey,
+  identifier: Uint8Array,
+  mac: HmacSha256 = nobleHmacSha256,
+): Uint8Array => mac(master.secret, concatBytes(ROOT_KEY_LABEL, identifier));

@@ -21,8 +21,9 @@ export function mint(params: {
   const tokenId = newTokenId(params.keyring);
   const identifier = encodeIdentifier(params.paymentHash, tokenId);
   const macaroon = createMacaroon({
-    rootKey: deriveRootKey(params.keyring.current, identifier),
+    rootKey: deriveRootKey(params.keyring.current, identifier, params.keyring.mac),
     identifier,
+    mac: params.keyring.mac,
     caveats: params.caveats,
     location: params.location ?? DEFAULT_LOCATION,
   });

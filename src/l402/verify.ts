@@ -43,7 +43,8 @@ export function verify(credential: Credential, options: VerifyOptions): Verified
   if (!constantTimeEqual(sha256(preimage), identifier.paymentHash)) {
     return fail("wrong_preimage", "the preimage does not match the token's payment hash");
   }
-  if (!hasValidSignature(macaroon, deriveRootKey(master, macaroon.identifier))) {
+  const { mac } = options.keyring;
+  if (!hasValidSignature(macaroon, deriveRootKey(master, macaroon.identifier, mac), mac)) {
     return fail("bad_signature", "the macaroon signature does not verify");
   }
   const grant = checkCaveats(

@@ -7,5 +7,7 @@ export {
   createMacaroon,
   deriveMacaroonKey,
   hasValidSignature,
+  nobleHmacSha256,
+  type HmacSha256,
 } from "./signature.ts";
 export { isThirdParty, type Caveat, type Macaroon } from "./types.ts";

@@ -14,14 +14,28 @@ import { isThirdParty, type Caveat, type Macaroon } from "./types.ts";
  */
 const KEY_GENERATOR = new TextEncoder().encode("macaroons-key-generator");
 
-export const deriveMacaroonKey = (rootKey: Uint8Array): Uint8Array => hmac(sha256, KEY_GENERATOR, rootKey);
+/**
+ * HMAC-SHA256. The default is @noble/hashes (pure, runs anywhere); a host with a
+ * faster native HMAC can pass its own (the Worker uses workerd's node:crypto,
+ * measured ~1.8× faster there by `npm run bench`).
+ */
+export type HmacSha256 = (key: Uint8Array, message: Uint8Array) => Uint8Array;
+export const nobleHmacSha256: HmacSha256 = (key, message) => hmac(sha256, key, message);
+
+export const deriveMacaroonKey = (rootKey: Uint8Array, mac: HmacSha256 = nobleHmacSha256): Uint8Array =>
+  mac(KEY_GENERATOR, rootKey);
 
 /** Computes the signature of an identifier and first-party caveats under a root key. */
-export function computeSignature(rootKey: Uint8Array, identifier: Uint8Array, caveats: readonly Caveat[]): Uint8Array {
-  let signature = hmac(sha256, deriveMacaroonKey(rootKey), identifier);
+export function computeSignature(
+  rootKey: Uint8Array,
+  identifier: Uint8Array,
+  caveats: readonly Caveat[],
+  mac: HmacSha256 = nobleHmacSha256,
+): Uint8Array {
+  let signature = mac(deriveMacaroonKey(rootKey, mac), identifier);
   for (const caveat of caveats) {
     if (isThirdParty(caveat)) throw new TypeError("third-party caveats cannot be signed here");
-    signature = hmac(sha256, signature, caveat.id);
+    signature = mac(signature, caveat.id);
   }
   return signature;
 }
@@ -32,13 +46,14 @@ export function createMacaroon(params: {
   identifier: Uint8Array;
   caveats?: readonly Uint8Array[];
   location?: string;
+  mac?: HmacSha256;
 }): Macaroon {
   const caveats = (params.caveats ?? []).map((id) => ({ id }));
   return {
     ...(params.location === undefined ? {} : { location: params.location }),
     identifier: params.identifier,
     caveats,
-    signature: computeSignature(params.rootKey, params.identifier, caveats),
+    signature: computeSignature(params.rootKey, params.identifier, caveats, params.mac),
   };
 }
 
@@ -58,9 +73,9 @@ export function attenuate(macaroon: Macaroon, caveat: Uint8Array): Macaroon {
  * True when the macaroon's signature chain matches the root key. Third-party
  * caveats make this false: an L402 verifier cannot discharge them.
  */
-export function hasValidSignature(macaroon: Macaroon, rootKey: Uint8Array): boolean {
+export function hasValidSignature(macaroon: Macaroon, rootKey: Uint8Array, mac: HmacSha256 = nobleHmacSha256): boolean {
   if (macaroon.caveats.some(isThirdParty)) return false;
-  return constantTimeEqual(computeSignature(rootKey, macaroon.identifier, macaroon.caveats), macaroon.signature);
+  return constantTimeEqual(computeSignature(rootKey, macaroon.identifier, macaroon.caveats, mac), macaroon.signature);
 }
 
 /** Compares without an early exit, so timing reveals nothing about where bytes differ. */

@@ -1,0 +1,97 @@
+import { hmac } from "@noble/hashes/hmac.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { importMacaroon } from "macaroon";
+import { decodeMacaroon, encodeMacaroon } from "../src/macaroon/index.ts";
+import {
+  createKeyring,
+  deriveRootKey,
+  keyForToken,
+  mint,
+  serviceCaveats,
+  verify,
+} from "../src/l402/index.ts";
+
+/**
+ * One verification of an L402 token with 3 caveats, done by each implementation
+ * the same way: decode the binary macaroon, check the preimage, derive the root
+ * key, check the signature chain, check the caveats.
+ */
+export const NOW = 1_800_000_000;
+const KEYGEN = new TextEncoder().encode("macaroons-key-generator");
+const keyring = createKeyring(new Uint8Array(32).fill(7));
+const preimage = new Uint8Array(32).fill(9);
+
+/** Built on first use: workerd allows no random values at module scope. */
+let fixture: { tokenBytes: Uint8Array; rootKey: Uint8Array; identifier: Uint8Array; caveats: Uint8Array[] } | undefined;
+function token() {
+  if (fixture === undefined) {
+    const minted = mint({
+      keyring,
+      paymentHash: sha256(preimage),
+      caveats: serviceCaveats({ service: "svc", capabilities: ["read", "write"], validUntil: NOW + 3600 }),
+    });
+    const { identifier, caveats } = minted.macaroon;
+    fixture = {
+      tokenBytes: encodeMacaroon(minted.macaroon),
+      rootKey: deriveRootKey(keyring.current, identifier),
+      identifier,
+      caveats: caveats.map((c) => c.id),
+    };
+  }
+  return fixture;
+}
+
+/** Our verifier; `mac` swaps the HMAC primitive as the Worker does. */
+const keyrings = new Map<SyncHmac | undefined, ReturnType<typeof createKeyring>>([[undefined, keyring]]);
+export function verifyOurs(mac?: SyncHmac): boolean {
+  const { tokenBytes } = token();
+  let ring = keyrings.get(mac);
+  if (ring === undefined) keyrings.set(mac, (ring = createKeyring(new Uint8Array(32).fill(7), [], mac)));
+  return verify({ macaroon: decodeMacaroon(tokenBytes), preimage }, { keyring: ring, service: "svc", capability: "read", now: NOW }).ok;
+}
+
+const caveatCheck = (condition: string): string | null => {
+  const [name, value] = condition.split("=", 2) as [string, string];
+  if (name === "services") return value.split(",").some((s) => s.startsWith("svc:")) ? null : "service";
+  if (name === "svc_capabilities") return value.split(",").includes("read") ? null : "capability";
+  if (name === "svc_valid_until") return NOW < Number(value) ? null : "expired";
+  return null;
+};
+
+/** js-macaroon (macaroon@3.0.4), given the same derived root key. */
+export function verifyJsMacaroon(): boolean {
+  const theirs = importMacaroon(token().tokenBytes);
+  const identifier = theirs.identifier;
+  if (!equal(sha256(preimage), identifier.subarray(2, 34))) return false;
+  const master = keyForToken(keyring, identifier.subarray(34, 66));
+  if (master === undefined) return false;
+  theirs.verify(deriveRootKey(master, identifier), caveatCheck);
+  return true;
+}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
+/* The signature chain alone (key derivation, identifier, 3 caveats), per HMAC provider. */
+
+export type SyncHmac = (key: Uint8Array, message: Uint8Array) => Uint8Array;
+export function chainWith(h: SyncHmac): Uint8Array {
+  const { rootKey, identifier, caveats } = token();
+  let sig = h(h(KEYGEN, rootKey), identifier);
+  for (const caveat of caveats) sig = h(sig, caveat);
+  return sig;
+}
+
+export const chainNoble = (): Uint8Array => chainWith((key, message) => hmac(sha256, key, message));
+
+export async function chainWebCrypto(subtle: typeof crypto.subtle): Promise<Uint8Array> {
+  const step = async (key: Uint8Array, message: Uint8Array) => {
+    const k = await subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    return new Uint8Array(await subtle.sign("HMAC", k, message));
+  };
+  const { rootKey, identifier, caveats } = token();
+  let sig = await step(await step(KEYGEN, rootKey), identifier);
+  for (const caveat of caveats) sig = await step(sig, caveat);
+  return sig;
+}
