@@ -113,3 +113,12 @@ function wordsToBytesPadded(words: readonly number[]): Uint8Array {
 }
 
 export const publicKeyOf = (privateKey: Uint8Array): Uint8Array => secp256k1.getPublicKey(privateKey, true);
+
+/** The payee's node key, recovered from an invoice's signature (what LND's DecodePayReq reports). */
+export function recoverPayee(invoice: string): Uint8Array {
+  const { prefix, words } = bech32.decode(invoice.toLowerCase() as `${string}1${string}`, false);
+  const signature = bech32.fromWords(words.slice(-104));
+  const digest = sha256(new Uint8Array([...new TextEncoder().encode(prefix), ...wordsToBytesPadded(words.slice(0, -104))]));
+  const recovered = new Uint8Array([signature[64] as number, ...signature.subarray(0, 64)]);
+  return secp256k1.recoverPublicKey(recovered, digest, { prehash: false });
+}

@@ -1,0 +1,49 @@
+import type { Mismatch } from "./invoices.ts";
+
+/**
+ * Faults the simulator injects, for tests of everything that talks to a node.
+ * Set at start (`--fault`, `--latency-ms`) or through `POST /_sim/faults`.
+ */
+export interface Faults {
+  /** Delay before answering, in ms. */
+  latencyMs: number;
+  /** `unavailable`: 503 code 14; `internal`: 500 code 2; `malformed`: 200 with broken JSON; `drop`: close the socket. */
+  failure: "unavailable" | "internal" | "malformed" | "drop" | null;
+  /** AddInvoice returns an invoice that does not match the request or its own r_hash. */
+  mismatch: Mismatch;
+  /** Only requests whose path starts with one of these are affected (all when empty). */
+  paths: string[];
+}
+
+export const NO_FAULTS: Faults = { latencyMs: 0, failure: null, mismatch: null, paths: [] };
+
+const FAILURES = ["unavailable", "internal", "malformed", "drop"] as const;
+const MISMATCHES = ["amount", "hash", "network", "expiry"] as const;
+
+/** Validates a partial fault setting (from JSON or flags); throws a message on nonsense. */
+export function parseFaults(input: unknown, base: Faults = NO_FAULTS): Faults {
+  if (typeof input !== "object" || input === null) throw new Error("faults must be a JSON object");
+  const raw = input as Record<string, unknown>;
+  const faults = { ...base };
+  for (const [key, value] of Object.entries(raw)) {
+    if (key === "latencyMs") {
+      if (typeof value !== "number" || !(value >= 0) || value > 600_000) throw new Error("latencyMs must be 0..600000");
+      faults.latencyMs = value;
+    } else if (key === "failure") {
+      if (value !== null && !FAILURES.includes(value as (typeof FAILURES)[number])) throw new Error(`failure must be one of ${FAILURES.join(", ")} or null`);
+      faults.failure = (value ?? null) as Faults["failure"];
+    } else if (key === "mismatch") {
+      if (value !== null && !MISMATCHES.includes(value as (typeof MISMATCHES)[number])) throw new Error(`mismatch must be one of ${MISMATCHES.join(", ")} or null`);
+      faults.mismatch = (value ?? null) as Mismatch;
+    } else if (key === "paths") {
+      if (!Array.isArray(value) || !value.every((p) => typeof p === "string")) throw new Error("paths must be an array of strings");
+      faults.paths = value as string[];
+    } else {
+      throw new Error(`unknown fault "${key}"`);
+    }
+  }
+  return faults;
+}
+
+export const affects = (faults: Faults, path: string): boolean =>
+  faults.paths.length === 0 || faults.paths.some((prefix) => path.startsWith(prefix));

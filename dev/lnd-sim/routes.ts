@@ -1,0 +1,248 @@
+import { base64url, hex } from "@scure/base";
+import { decode as decodeBolt11 } from "light-bolt11-decoder";
+import { recoverPayee } from "./bolt11.ts";
+import { isExpired, type InvoiceStore, type Mismatch, type StoredInvoice } from "./invoices.ts";
+import { b64, GRPC, int64, LndError, readBytes, readInt64 } from "./lnd-json.ts";
+
+/** What a macaroon may do, as LND's entity:action permissions, coarsened. */
+export type Permission = "info" | "invoices" | "offchain";
+
+export interface RouteContext {
+  readonly store: InvoiceStore;
+  readonly network: string;
+  readonly nodePublicKey: Uint8Array;
+  now(): number;
+  mismatch(): Mismatch;
+}
+
+interface Call {
+  readonly context: RouteContext;
+  readonly body: Record<string, unknown>;
+  readonly params: string[];
+  readonly query: URLSearchParams;
+}
+
+/** A JSON answer, or a stream writer for server-streaming calls (NDJSON). */
+type Answer = object | ((write: (line: object) => void) => Promise<void>);
+
+interface Route {
+  readonly method: "GET" | "POST";
+  /** Server-streaming calls report even early errors as an `{"error": …}` line. */
+  readonly streaming?: true;
+  readonly pattern: RegExp;
+  readonly permission: Permission;
+  handle(call: Call): Answer | Promise<Answer>;
+}
+
+export const routes: Route[] = [
+  { method: "GET", pattern: /^\/v1\/getinfo$/, permission: "info", handle: getInfo },
+  { method: "POST", pattern: /^\/v1\/invoices$/, permission: "invoices", handle: addInvoice },
+  { method: "GET", pattern: /^\/v1\/invoices$/, permission: "invoices", handle: listInvoices },
+  { method: "GET", pattern: /^\/v1\/invoice\/([^/]*)$/, permission: "invoices", handle: lookupByHex },
+  { method: "GET", pattern: /^\/v2\/invoices\/lookup$/, permission: "invoices", handle: lookupV2 },
+  { method: "GET", pattern: /^\/v1\/payreq\/([^/]+)$/, permission: "offchain", handle: decodePayReq },
+  { method: "POST", pattern: /^\/v2\/router\/send$/, permission: "offchain", streaming: true, handle: sendPayment },
+];
+
+function getInfo({ context }: Call): object {
+  return {
+    version: "0.19.2-beta commit=lnd-sim",
+    commit_hash: "0000000000000000000000000000000000000000",
+    identity_pubkey: hex.encode(context.nodePublicKey),
+    alias: "lnd-sim",
+    color: "#3399ff",
+    num_pending_channels: 0,
+    num_active_channels: 1,
+    num_inactive_channels: 0,
+    num_peers: 1,
+    block_height: 850_000,
+    block_hash: "0".repeat(64),
+    best_header_timestamp: int64(context.now()),
+    synced_to_chain: true,
+    synced_to_graph: true,
+    testnet: context.network === "testnet",
+    chains: [{ chain: "bitcoin", network: context.network }],
+    uris: [],
+    features: {},
+    require_htlc_interceptor: false,
+    store_final_htlc_resolutions: false,
+  };
+}
+
+function addInvoice({ context, body }: Call): object {
+  const value = readInt64(body, "value");
+  const valueMsat = readInt64(body, "value_msat");
+  if (value !== 0n && valueMsat !== 0n) throw new LndError(GRPC.unknown, "value and value_msat are mutually exclusive");
+  const memo = body["memo"] ?? "";
+  if (typeof memo !== "string") throw new LndError(GRPC.invalidArgument, "proto: invalid value for string field memo");
+  const descriptionHash = readBytes(body, "description_hash");
+  const invoice = context.store.add(
+    {
+      memo,
+      valueMsat: valueMsat !== 0n ? valueMsat : value * 1000n,
+      expiry: Number(readInt64(body, "expiry")),
+      ...(descriptionHash === undefined ? {} : { descriptionHash }),
+    },
+    context.mismatch(),
+    context.now(),
+  );
+  return {
+    r_hash: b64(invoice.paymentHash),
+    payment_request: invoice.paymentRequest,
+    add_index: int64(invoice.addIndex),
+    payment_addr: b64(invoice.paymentAddr),
+  };
+}
+
+function listInvoices({ context, query }: Call): object {
+  const offset = Number(query.get("index_offset") ?? "0");
+  const max = Number(query.get("num_max_invoices") ?? "100");
+  const invoices = context.store.list(offset, max, query.get("reversed") === "true");
+  return {
+    invoices: invoices.map(invoiceJson),
+    last_index_offset: int64(invoices.at(-1)?.addIndex ?? 0),
+    first_index_offset: int64(invoices[0]?.addIndex ?? 0),
+  };
+}
+
+function lookupByHex({ context, params }: Call): object {
+  const hash = params[0] ?? "";
+  if (!/^[0-9a-fA-F]{64}$/.test(hash)) throw new LndError(GRPC.unknown, "unable to decode payment hash: encoding/hex: invalid byte");
+  return invoiceJson(context.store.get(hex.decode(hash.toLowerCase())));
+}
+
+/** LookupInvoiceV2 takes the hash as URL-safe base64 with its padding; anything else fails, as in LND. */
+function lookupV2({ context, query }: Call): object {
+  const raw = query.get("payment_hash") ?? "";
+  let hash: Uint8Array;
+  try {
+    hash = base64url.decode(raw);
+  } catch {
+    throw new LndError(GRPC.invalidArgument, `bad request: payment_hash: illegal base64 data`);
+  }
+  if (hash.length !== 32) throw new LndError(GRPC.invalidArgument, "payment hash must be exactly 32 bytes");
+  return invoiceJson(context.store.get(hash));
+}
+
+function decodePayReq({ context, params }: Call): object {
+  const paymentRequest = decodeURIComponent(params[0] ?? "");
+  let sections: { name: string; value?: unknown }[];
+  try {
+    sections = decodeBolt11(paymentRequest).sections as typeof sections;
+  } catch (error) {
+    throw new LndError(GRPC.unknown, `invalid payment request: ${(error as Error).message}`);
+  }
+  const value = (name: string) => sections.find((section) => section.name === name)?.value;
+  const amountMsat = BigInt((value("amount") as string | undefined) ?? "0");
+  const own = context.store.byPaymentRequest(paymentRequest);
+  return {
+    destination: hex.encode(own ? context.nodePublicKey : recoverPayee(paymentRequest)),
+    payment_hash: value("payment_hash"),
+    num_satoshis: int64(amountMsat / 1000n),
+    timestamp: int64(value("timestamp") as number),
+    expiry: int64((value("expiry") as number | undefined) ?? 3600),
+    description: (value("description") as string | undefined) ?? "",
+    description_hash: (value("description_hash") as string | undefined) ?? "",
+    fallback_addr: "",
+    cltv_expiry: int64((value("min_final_cltv_expiry") as number | undefined) ?? 18),
+    route_hints: [],
+    payment_addr: own ? b64(own.paymentAddr) : "",
+    num_msat: int64(amountMsat),
+    features: {},
+  };
+}
+
+/**
+ * SendPaymentV2. The simulator is also the payee: it can pay only invoices it
+ * issued, and settles them at once. Failures follow LND: an error line for what
+ * LND refuses before sending, a FAILED payment for what the route refuses.
+ */
+function sendPayment({ context, body }: Call): Answer {
+  const paymentRequest = body["payment_request"];
+  if (typeof paymentRequest !== "string" || paymentRequest === "") {
+    throw new LndError(GRPC.unknown, "payment_request or dest and amt must be set");
+  }
+  if (readInt64(body, "timeout_seconds") <= 0n) throw new LndError(GRPC.unknown, "timeout_seconds must be specified");
+  let invoiceAmountMsat: bigint;
+  try {
+    const amount = decodeBolt11(paymentRequest).sections.find((section: { name: string }) => section.name === "amount");
+    invoiceAmountMsat = BigInt((amount as { value?: string } | undefined)?.value ?? "0");
+  } catch (error) {
+    throw new LndError(GRPC.unknown, `invalid payment request: ${(error as Error).message}`);
+  }
+  const now = context.now();
+  const invoice = context.store.byPaymentRequest(paymentRequest);
+  const quiet = body["no_inflight_updates"] === true;
+  return async (write) => {
+    const amountMsat = invoiceAmountMsat || readInt64(body, "amt_msat") || readInt64(body, "amt") * 1000n;
+    if (invoice !== undefined && invoice.state === "SETTLED") {
+      return write({ error: new LndError(GRPC.alreadyExists, "invoice is already paid").toJSON() });
+    }
+    if (invoice !== undefined && isExpired(invoice, now)) {
+      return write({ error: new LndError(GRPC.unknown, `invoice expired. Valid until ${new Date((invoice.creationDate + invoice.expiry) * 1000).toISOString()}`).toJSON() });
+    }
+    if (amountMsat === 0n) return write({ error: new LndError(GRPC.unknown, "amount must be specified when paying a zero amount invoice").toJSON() });
+    const base = { paymentRequest, amountMsat, now, invoice };
+    if (!quiet) write({ result: paymentJson(base, "IN_FLIGHT", "FAILURE_REASON_NONE") });
+    if (invoice === undefined) return write({ result: paymentJson(base, "FAILED", "FAILURE_REASON_NO_ROUTE") });
+    if (invoice.state === "CANCELED") return write({ result: paymentJson(base, "FAILED", "FAILURE_REASON_INCORRECT_PAYMENT_DETAILS") });
+    context.store.settle(invoice, amountMsat, now);
+    write({ result: paymentJson(base, "SUCCEEDED", "FAILURE_REASON_NONE") });
+  };
+}
+
+function paymentJson(
+  payment: { paymentRequest: string; amountMsat: bigint; now: number; invoice: StoredInvoice | undefined },
+  status: "IN_FLIGHT" | "SUCCEEDED" | "FAILED",
+  failureReason: string,
+): object {
+  return {
+    payment_hash: payment.invoice ? hex.encode(payment.invoice.paymentHash) : "",
+    value: int64(payment.amountMsat / 1000n),
+    creation_date: int64(payment.now),
+    fee: "0",
+    payment_preimage: status === "SUCCEEDED" && payment.invoice ? hex.encode(payment.invoice.preimage) : "0".repeat(64),
+    value_sat: int64(payment.amountMsat / 1000n),
+    value_msat: int64(payment.amountMsat),
+    payment_request: payment.paymentRequest,
+    status,
+    fee_sat: "0",
+    fee_msat: "0",
+    creation_time_ns: int64(BigInt(payment.now) * 1_000_000_000n),
+    htlcs: [],
+    payment_index: payment.invoice ? int64(payment.invoice.addIndex) : "0",
+    failure_reason: failureReason,
+  };
+}
+
+function invoiceJson(invoice: StoredInvoice): object {
+  return {
+    memo: invoice.memo,
+    r_preimage: b64(invoice.preimage),
+    r_hash: b64(invoice.paymentHash),
+    value: int64(invoice.valueMsat / 1000n),
+    value_msat: int64(invoice.valueMsat),
+    settled: invoice.state === "SETTLED",
+    creation_date: int64(invoice.creationDate),
+    settle_date: int64(invoice.settleDate),
+    payment_request: invoice.paymentRequest,
+    description_hash: invoice.descriptionHash ? b64(invoice.descriptionHash) : "",
+    expiry: int64(invoice.expiry),
+    fallback_addr: "",
+    cltv_expiry: "80",
+    route_hints: [],
+    private: false,
+    add_index: int64(invoice.addIndex),
+    settle_index: int64(invoice.settleIndex),
+    amt_paid: int64(invoice.amountPaidMsat),
+    amt_paid_sat: int64(invoice.amountPaidMsat / 1000n),
+    amt_paid_msat: int64(invoice.amountPaidMsat),
+    state: invoice.state,
+    htlcs: [],
+    features: {},
+    is_keysend: false,
+    payment_addr: b64(invoice.paymentAddr),
+    is_amp: false,
+    amp_invoice_state: {},
+  };
+}

@@ -1,0 +1,164 @@
+import { randomBytes } from "@noble/hashes/utils.js";
+import { hex } from "@scure/base";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createMacaroon, encodeMacaroon } from "../../src/macaroon/index.ts";
+import { publicKeyOf, type Network } from "./bolt11.ts";
+import { affects, NO_FAULTS, parseFaults, type Faults } from "./faults.ts";
+import { InvoiceStore } from "./invoices.ts";
+import { GRPC, LndError } from "./lnd-json.ts";
+import { routes, type Permission, type RouteContext } from "./routes.ts";
+
+export const NETWORKS: Record<string, Network> = { mainnet: "bc", testnet: "tb", signet: "tbs", regtest: "bcrt" };
+
+export interface SimulatorOptions {
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  network?: keyof typeof NETWORKS;
+  nodeKey?: Uint8Array;
+  adminMacaroon?: Uint8Array;
+  invoiceMacaroon?: Uint8Array;
+  faults?: Faults;
+}
+
+export interface Simulator {
+  readonly url: string;
+  readonly adminMacaroonHex: string;
+  readonly invoiceMacaroonHex: string;
+  readonly nodePublicKeyHex: string;
+  setFaults(faults: Partial<Faults>): void;
+  close(): Promise<void>;
+}
+
+/** A macaroon-shaped secret, as LND's macaroon files are. */
+const newMacaroon = (name: string): Uint8Array =>
+  encodeMacaroon(createMacaroon({ rootKey: randomBytes(32), identifier: randomBytes(32), location: "lnd", caveats: [new TextEncoder().encode(`sim=${name}`)] }));
+
+const MAX_BODY_BYTES = 1 << 20;
+
+/** Starts an LND REST simulator on loopback. See dev/lnd-sim/README.md. */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const network = NETWORKS[options.network ?? "regtest"];
+  if (network === undefined) throw new Error(`unknown network "${options.network}" (mainnet, testnet, signet, regtest)`);
+  const nodeKey = options.nodeKey ?? randomBytes(32);
+  const admin = hex.encode(options.adminMacaroon ?? newMacaroon("admin"));
+  const invoice = hex.encode(options.invoiceMacaroon ?? newMacaroon("invoice"));
+  const grants: Record<string, readonly Permission[]> = { [admin]: ["info", "invoices", "offchain"], [invoice]: ["invoices"] };
+  let faults = options.faults ?? NO_FAULTS;
+  let clockOffset = 0;
+  const context: RouteContext = {
+    store: new InvoiceStore(network, nodeKey),
+    network: options.network ?? "regtest",
+    nodePublicKey: publicKeyOf(nodeKey),
+    now: () => Math.floor(Date.now() / 1000) + clockOffset,
+    mismatch: () => faults.mismatch,
+  };
+
+  const control = async (request: IncomingMessage, response: ServerResponse, path: string): Promise<void> => {
+    if (path === "/_sim/faults" && request.method === "GET") return send(response, 200, faults);
+    if (path === "/_sim/faults" && request.method === "DELETE") return send(response, 200, (faults = NO_FAULTS));
+    if (path === "/_sim/faults" && request.method === "POST") return send(response, 200, (faults = parseFaults(await readJson(request), faults)));
+    if (path === "/_sim/clock" && request.method === "POST") {
+      const { advanceSeconds } = (await readJson(request)) as { advanceSeconds?: unknown };
+      if (typeof advanceSeconds !== "number" || !Number.isInteger(advanceSeconds)) throw new Error("advanceSeconds must be an integer");
+      clockOffset += advanceSeconds;
+      return send(response, 200, { now: context.now() });
+    }
+    send(response, 404, { error: "unknown control endpoint" });
+  };
+
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const url = new URL(request.url ?? "/", "http://sim");
+    if (url.pathname.startsWith("/_sim/")) {
+      try {
+        return await control(request, response, url.pathname);
+      } catch (error) {
+        return send(response, 400, { error: (error as Error).message });
+      }
+    }
+    if (affects(faults, url.pathname)) {
+      if (faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, faults.latencyMs));
+      if (faults.failure === "drop") return void request.socket.destroy();
+      if (faults.failure === "unavailable") return sendError(response, new LndError(GRPC.unavailable, "connection error: desc = \"transport: Error while dialing\""));
+      if (faults.failure === "internal") return sendError(response, new LndError(GRPC.unknown, "sim: injected internal error"));
+      if (faults.failure === "malformed") {
+        response.writeHead(200, { "content-type": "application/json" });
+        return void response.end('{"r_hash": "AAEC", "payment_request": ');
+      }
+    }
+    const route = routes.find((r) => r.method === request.method && r.pattern.test(url.pathname));
+    try {
+      if (route === undefined) throw new LndError(GRPC.unknown, "Not Implemented");
+      const granted = grants[(request.headers["grpc-metadata-macaroon"] as string | undefined)?.toLowerCase() ?? ""];
+      if (request.headers["grpc-metadata-macaroon"] === undefined) throw new LndError(GRPC.unknown, "expected 1 macaroon, got 0");
+      if (granted === undefined) throw new LndError(GRPC.unknown, "verification failed: signature mismatch after caveat verification");
+      if (!granted.includes(route.permission)) throw new LndError(GRPC.unknown, "permission denied");
+      const body = request.method === "POST" ? await readJson(request) : {};
+      const params = route.pattern.exec(url.pathname)?.slice(1) ?? [];
+      const result = await route.handle({ context, body, params, query: url.searchParams });
+      if (typeof result === "function") {
+        response.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked" });
+        await result((line) => response.write(`${JSON.stringify(line)}\n`));
+        return void response.end();
+      }
+      send(response, 200, result);
+    } catch (error) {
+      const lndError = error instanceof LndError ? error : new LndError(GRPC.unknown, (error as Error).message);
+      if (route?.streaming) send(response, lndError.httpStatus, { error: lndError });
+      else sendError(response, lndError);
+    }
+  };
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      if (!response.headersSent) sendError(response, new LndError(GRPC.unknown, String(error)));
+      else response.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve);
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}`,
+    adminMacaroonHex: admin,
+    invoiceMacaroonHex: invoice,
+    nodePublicKeyHex: hex.encode(context.nodePublicKey),
+    setFaults: (partial) => void (faults = parseFaults(partial, faults)),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function send(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { "content-type": "application/json" });
+  response.end(JSON.stringify(body));
+}
+
+const sendError = (response: ServerResponse, error: LndError): void => send(response, error.httpStatus, error);
+
+async function readJson(request: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new LndError(GRPC.invalidArgument, "request body too large");
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  if (text.trim() === "") return {};
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("not an object");
+    return parsed as Record<string, unknown>;
+  } catch (error) {
+    throw new LndError(GRPC.invalidArgument, `invalid character in request body: ${(error as Error).message}`);
+  }
+}
+

@@ -1,0 +1,73 @@
+/**
+ * What the paywall needs from a Lightning node. LND REST is the first
+ * implementation; LNbits, phoenixd, Core Lightning or NWC fit the same shape.
+ */
+export interface InvoiceRequest {
+  readonly amountMsat: bigint;
+  readonly memo: string;
+  readonly expirySeconds: number;
+  /** When set, the invoice commits to this hash instead of carrying the memo. */
+  readonly descriptionHash?: Uint8Array;
+}
+
+export interface Invoice {
+  readonly paymentRequest: string;
+  readonly paymentHash: Uint8Array;
+  readonly amountMsat: bigint;
+  /** Unix seconds. */
+  readonly expiresAt: number;
+}
+
+export type InvoiceState = "open" | "accepted" | "settled" | "canceled";
+
+/** A lookup's answer. Never the preimage: only the payer should ever hold it besides the node. */
+export interface InvoiceStatus {
+  readonly state: InvoiceState;
+  readonly amountPaidMsat: bigint;
+  /** Unix seconds; an expired unpaid invoice stays `open` in LND. */
+  readonly expiresAt: number;
+}
+
+export interface NodeInfo {
+  readonly alias: string;
+  readonly network: string;
+  readonly syncedToChain: boolean;
+  readonly blockHeight: number;
+}
+
+export interface InvoiceBackend {
+  createInvoice(request: InvoiceRequest): Promise<Invoice>;
+  lookupInvoice(paymentHash: Uint8Array): Promise<InvoiceStatus>;
+  /** Reachability and identity, for health checks. */
+  getInfo(): Promise<NodeInfo>;
+}
+
+/**
+ * Why a backend call failed, in terms the paywall acts on:
+ * - `auth`: the node refused our credentials (operator misconfiguration);
+ * - `unavailable`: the node or the path to it is down;
+ * - `timeout`: no answer in time;
+ * - `bad_request`: the node says our request is malformed (gRPC code 3);
+ * - `node_error`: the node answered with an error of its own (gRPC code 2, "Unknown");
+ * - `not_found`: no such invoice;
+ * - `invalid_response`: an answer we cannot trust (garbage, or an invoice that
+ *   does not match the request).
+ * `detail` is for operators' logs; it never carries secrets but may quote the node.
+ */
+export type LightningErrorKind =
+  | "auth"
+  | "unavailable"
+  | "timeout"
+  | "bad_request"
+  | "node_error"
+  | "not_found"
+  | "invalid_response";
+
+export class LightningError extends Error {
+  override readonly name = "LightningError";
+  readonly kind: LightningErrorKind;
+  constructor(kind: LightningErrorKind, detail: string) {
+    super(detail);
+    this.kind = kind;
+  }
+}

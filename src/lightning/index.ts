@@ -1,0 +1,13 @@
+export {
+  LightningError,
+  type Invoice,
+  type InvoiceBackend,
+  type InvoiceRequest,
+  type InvoiceState,
+  type InvoiceStatus,
+  type LightningErrorKind,
+  type NodeInfo,
+} from "./backend.ts";
+export { checkInvoice } from "./invoice-check.ts";
+export { lndRestBackend, type LndRestConfig } from "./lnd-rest.ts";
+export { INVOICE_PREFIXES, invoiceNetwork, isNetwork, type Network } from "./networks.ts";
