@@ -10,7 +10,7 @@ export default defineConfig({
     projects: [
       {
         plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
-        test: { name: "workerd", include: ["test/workerd/**/*.test.ts"] },
+        test: { name: "workerd", include: ["test/workerd/**/*.test.ts"], globalSetup: ["test/setup/lnd-sim.ts"] },
       },
       {
         test: { name: "node", include: ["test/node/**/*.test.ts"], environment: "node" },

@@ -79,7 +79,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
     if (affects(faults, url.pathname)) {
       if (faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, faults.latencyMs));
-      if (faults.failure === "drop") return void request.socket.destroy();
+      if (faults.failure === "drop") {
+        // Read the request first, as a node that dies mid-call would have.
+        for await (const _chunk of request);
+        return void request.socket.destroy();
+      }
       if (faults.failure === "unavailable") return sendError(response, new LndError(GRPC.unavailable, "connection error: desc = \"transport: Error while dialing\""));
       if (faults.failure === "internal") return sendError(response, new LndError(GRPC.unknown, "sim: injected internal error"));
       if (faults.failure === "malformed") {

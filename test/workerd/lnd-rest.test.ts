@@ -1,0 +1,4 @@
+import { describe, inject } from "vitest";
+import { backendContract } from "../fixtures/backend-contract.ts";
+
+describe("lnd-rest backend inside workerd, against the simulator over loopback", () => backendContract(() => inject("lndSim")));
