@@ -1,16 +1,24 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import "./test/fixtures/provided-context.ts";
+import { testBindings } from "./test/fixtures/worker-env.ts";
 
 /**
  * Two projects: everything that runs at the edge is tested inside workerd (the
- * real Workers runtime); the command line and Node-only interop run in Node.
+ * real Workers runtime) against real servers on loopback (test/setup/servers.ts);
+ * the command line, the simulator and Node-only interop run in Node.
  */
 export default defineConfig({
   test: {
     projects: [
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
-        test: { name: "workerd", include: ["test/workerd/**/*.test.ts"], globalSetup: ["test/setup/lnd-sim.ts"] },
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings: testBindings(inject("lndSim"), inject("testOrigin").url) },
+          })),
+        ],
+        test: { name: "workerd", include: ["test/workerd/**/*.test.ts"], globalSetup: ["test/setup/servers.ts"] },
       },
       {
         test: { name: "node", include: ["test/node/**/*.test.ts"], environment: "node" },

@@ -1,9 +1,25 @@
-/** The Worker's bindings: wrangler.toml vars, and secrets (see .dev.vars.example). */
+/**
+ * The Worker's bindings. Vars live in wrangler.toml; secrets (marked) in
+ * `wrangler secret put` or .dev.vars. src/config validates all of them; see the
+ * README's configuration reference.
+ */
 declare namespace Cloudflare {
   interface Env {
     /** Secret. Comma-separated hex master keys; the first mints, the others only verify. */
     L402_MASTER_KEYS?: string;
-    L402_LOCATION: string;
+    /** Secret. Hex of the LND macaroon (invoices:read, invoices:write, info:read). */
+    LND_MACAROON?: string;
+    /** Secret. Sent to the origin in L402_ORIGIN_AUTH_HEADER. */
+    L402_ORIGIN_SECRET?: string;
+    LND_REST_URL?: string;
+    LND_TIMEOUT_MS?: string;
+    L402_SERVICES?: unknown;
+    L402_NETWORK?: string;
+    L402_UNMATCHED?: string;
+    L402_LOCATION?: string;
+    L402_INVOICE_EXPIRY?: string;
+    L402_MEMO?: string;
+    L402_ORIGIN_AUTH_HEADER?: string;
   }
 }
 type Env = Cloudflare.Env;

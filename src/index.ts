@@ -1,17 +1,8 @@
-import { loadKeyring } from "./config/keys.ts";
-import { nativeHmacSha256 } from "./crypto/hmac.ts";
+import { createApp } from "./paywall/app.ts";
 
-/**
- * Worker entry. The paywall pipeline arrives with the edge-paywall work; until
- * then the Worker reports whether its keys are configured and refuses the rest.
- */
+/** Worker entry: the paywall app, built once per isolate. */
+const app = createApp();
+
 export default {
-  fetch(request: Request, env: Env): Response {
-    const url = new URL(request.url);
-    if (url.pathname !== "/.well-known/l402/health") {
-      return Response.json({ reason: "not_configured", detail: "no services are configured" }, { status: 503 });
-    }
-    const keyring = loadKeyring(env.L402_MASTER_KEYS, nativeHmacSha256);
-    return Response.json({ ok: keyring.ok, ...(keyring.ok ? { keys: keyring.value.byId.size } : { error: keyring.error }) });
-  },
+  fetch: (request, env, ctx) => app.fetch(request, env, ctx),
 } satisfies ExportedHandler<Env>;

@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     ...(adminMacaroon === undefined ? {} : { adminMacaroon }),
     ...(invoiceMacaroon === undefined ? {} : { invoiceMacaroon }),
   });
-  console.log(JSON.stringify({ url: sim.url, adminMacaroon: sim.adminMacaroonHex, invoiceMacaroon: sim.invoiceMacaroonHex, nodePublicKey: sim.nodePublicKeyHex }));
+  console.log(JSON.stringify({ url: sim.url, adminMacaroon: sim.adminMacaroonHex, invoiceMacaroon: sim.invoiceMacaroonHex, paywallMacaroon: sim.paywallMacaroonHex, nodePublicKey: sim.nodePublicKeyHex }));
   const stop = () => void sim.close().then(() => process.exit(0));
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);

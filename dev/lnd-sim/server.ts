@@ -26,6 +26,8 @@ export interface Simulator {
   readonly url: string;
   readonly adminMacaroonHex: string;
   readonly invoiceMacaroonHex: string;
+  /** invoices + info, what an operator bakes for the paywall. */
+  readonly paywallMacaroonHex: string;
   readonly nodePublicKeyHex: string;
   setFaults(faults: Partial<Faults>): void;
   close(): Promise<void>;
@@ -44,7 +46,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const nodeKey = options.nodeKey ?? randomBytes(32);
   const admin = hex.encode(options.adminMacaroon ?? newMacaroon("admin"));
   const invoice = hex.encode(options.invoiceMacaroon ?? newMacaroon("invoice"));
-  const grants: Record<string, readonly Permission[]> = { [admin]: ["info", "invoices", "offchain"], [invoice]: ["invoices"] };
+  const paywall = hex.encode(newMacaroon("paywall"));
+  const grants: Record<string, readonly Permission[]> = {
+    [admin]: ["info", "invoices", "offchain"],
+    [invoice]: ["invoices"],
+    [paywall]: ["info", "invoices"],
+  };
+  let requestCount = 0;
   let faults = options.faults ?? NO_FAULTS;
   let clockOffset = 0;
   const context: RouteContext = {
@@ -56,6 +64,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   };
 
   const control = async (request: IncomingMessage, response: ServerResponse, path: string): Promise<void> => {
+    if (path === "/_sim/stats" && request.method === "GET") return send(response, 200, { requests: requestCount });
     if (path === "/_sim/faults" && request.method === "GET") return send(response, 200, faults);
     if (path === "/_sim/faults" && request.method === "DELETE") return send(response, 200, (faults = NO_FAULTS));
     if (path === "/_sim/faults" && request.method === "POST") return send(response, 200, (faults = parseFaults(await readJson(request), faults)));
@@ -77,6 +86,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         return send(response, 400, { error: (error as Error).message });
       }
     }
+    requestCount++;
     if (affects(faults, url.pathname)) {
       if (faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, faults.latencyMs));
       if (faults.failure === "drop") {
@@ -130,6 +140,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     url: `http://${host}:${address.port}`,
     adminMacaroonHex: admin,
     invoiceMacaroonHex: invoice,
+    paywallMacaroonHex: paywall,
     nodePublicKeyHex: hex.encode(context.nodePublicKey),
     setFaults: (partial) => void (faults = parseFaults(partial, faults)),
     close: () =>

@@ -1,0 +1,56 @@
+import type { HmacSha256 } from "../macaroon/index.ts";
+import { isNetwork } from "../lightning/index.ts";
+import { FieldErrors } from "./fields.ts";
+import { loadKeyring } from "./keys.ts";
+import { parseServices } from "./services.ts";
+import type { Config } from "./types.ts";
+
+export type ConfigResult = { readonly ok: true; readonly config: Config } | { readonly ok: false; readonly errors: readonly string[] };
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
+
+/**
+ * Reads and validates the whole configuration from the Worker's env (vars and
+ * secrets). Every bad field is reported, by name, never by value.
+ */
+export function parseConfig(env: Record<string, unknown>, mac?: HmacSha256): ConfigResult {
+  const errors = new FieldErrors();
+  const services = parseServices(env["L402_SERVICES"], env, errors);
+  const keyring = loadKeyring(typeof env["L402_MASTER_KEYS"] === "string" ? env["L402_MASTER_KEYS"] : undefined, mac);
+  if (!keyring.ok) errors.list.push(keyring.error);
+  const network = errors.string(env["L402_NETWORK"], "L402_NETWORK", { optional: true, pattern: { test: isNetwork }, patternHint: "must be mainnet, testnet, signet or regtest" }) ?? "mainnet";
+  const unmatched = errors.string(env["L402_UNMATCHED"], "L402_UNMATCHED", { optional: true, pattern: /^(pass|404)$/, patternHint: 'must be "pass" or "404"' }) ?? "404";
+  const lndUrl = errors.url(env["LND_REST_URL"], "LND_REST_URL");
+  const macaroonHex = errors.string(env["LND_MACAROON"], "LND_MACAROON", { pattern: /^(?:[0-9a-fA-F]{2}){1,4096}$/, patternHint: "must be the hex of a macaroon" });
+  const config = {
+    services,
+    unmatched: unmatched as "pass" | "404",
+    location: errors.string(env["L402_LOCATION"], "L402_LOCATION", { optional: true, pattern: /^[\x21-\x7e]{1,64}$/ }) ?? "l402",
+    network: network as Config["network"],
+    invoiceExpirySeconds: errors.integer(env["L402_INVOICE_EXPIRY"], "L402_INVOICE_EXPIRY", { min: 60, max: 86_400, optional: true }) ?? 600,
+    memo: errors.string(env["L402_MEMO"], "L402_MEMO", { optional: true, pattern: /^[^\x00-\x1f]{0,512}$/ }) ?? "{service} API access",
+    originAuthHeader: errors.string(env["L402_ORIGIN_AUTH_HEADER"], "L402_ORIGIN_AUTH_HEADER", { optional: true, pattern: HEADER_NAME }) ?? "X-L402-Origin-Auth",
+    originSecret: errors.string(env["L402_ORIGIN_SECRET"], "L402_ORIGIN_SECRET", { optional: true }),
+    lndTimeoutMs: errors.integer(env["LND_TIMEOUT_MS"], "LND_TIMEOUT_MS", { min: 100, max: 30_000, optional: true }) ?? 5000,
+  };
+  if (errors.list.length > 0 || !keyring.ok || lndUrl === undefined || macaroonHex === undefined) {
+    return { ok: false, errors: errors.list };
+  }
+  const { lndTimeoutMs, ...rest } = config;
+  return {
+    ok: true,
+    config: { ...rest, keyring: keyring.value, lnd: { url: lndUrl.href.replace(/\/$/, ""), macaroonHex, timeoutMs: lndTimeoutMs } },
+  };
+}
+
+const cache = new WeakMap<object, ConfigResult>();
+
+/** Parsed once per isolate (per env object), not per request. */
+export function configFor(env: object, mac?: HmacSha256): ConfigResult {
+  let result = cache.get(env);
+  if (result === undefined) {
+    result = parseConfig(env as Record<string, unknown>, mac);
+    cache.set(env, result);
+  }
+  return result;
+}

@@ -1,0 +1,142 @@
+import { isValidServiceName } from "../l402/index.ts";
+import { FieldErrors } from "./fields.ts";
+import type { CapabilityRule, OriginConfig, ServiceConfig } from "./types.ts";
+
+const CAPABILITY = /^[A-Za-z0-9_.-]{1,64}$/;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
+const METHOD = /^[A-Z]{1,16}$/;
+const MAX_PRICE_MSAT = 10n ** 11n * 21_000_000n;
+/** Headers the paywall itself sets toward the origin; a service may not override them. */
+const RESERVED_HEADERS = new Set(["x-l402-token-id", "authorization", "host", "content-length"]);
+
+/**
+ * Reads `L402_SERVICES`: a JSON array (or its text) of services. See the README's
+ * configuration reference for every field.
+ */
+export function parseServices(raw: unknown, env: Record<string, unknown>, errors: FieldErrors): ServiceConfig[] {
+  let list = raw;
+  if (typeof raw === "string") {
+    try {
+      list = JSON.parse(raw);
+    } catch {
+      errors.add("L402_SERVICES", "is not valid JSON");
+      return [];
+    }
+  }
+  if (!Array.isArray(list) || list.length === 0) {
+    errors.add("L402_SERVICES", "must be a non-empty array of services");
+    return [];
+  }
+  const services = list.flatMap((entry, index) => {
+    const service = parseService(entry, `L402_SERVICES[${index}]`, env, errors);
+    return service ? [service] : [];
+  });
+  const names = services.map((service) => service.name);
+  const duplicate = names.find((name, index) => names.indexOf(name) !== index);
+  if (duplicate !== undefined) errors.add("L402_SERVICES", `service name "${duplicate}" is used twice`);
+  return services;
+}
+
+function parseService(entry: unknown, field: string, env: Record<string, unknown>, errors: FieldErrors): ServiceConfig | undefined {
+  const raw = errors.object(entry, field);
+  if (raw === undefined) return errors.add(field, "must be an object");
+  const known = ["name", "match", "price_sats", "price_msat", "timeout", "capabilities", "capability_rules", "auth", "free_paths", "origin"];
+  for (const key of Object.keys(raw)) if (!known.includes(key)) errors.add(`${field}.${key}`, "is not a known setting");
+
+  const name = errors.string(raw["name"], `${field}.name`, {
+    pattern: { test: isValidServiceName },
+    patternHint: "must be letters, digits, '.', '_' or '-' (at most 64)",
+  });
+  const patterns = parseMatch(raw["match"], `${field}.match`, errors);
+  const priceMsat = parsePrice(raw, field, errors);
+  const timeoutSeconds = errors.integer(raw["timeout"], `${field}.timeout`, { min: 1, max: 10 * 365 * 86_400, optional: true });
+  const capabilities = errors.stringArray(raw["capabilities"], `${field}.capabilities`, CAPABILITY);
+  const capabilityRules = parseRules(raw["capability_rules"], `${field}.capability_rules`, capabilities, errors);
+  const auth = errors.boolean(raw["auth"], `${field}.auth`, true);
+  const freePaths = (errors.stringArray(raw["free_paths"], `${field}.free_paths`) ?? []).flatMap((path, index) => {
+    const pattern = toPattern(path, `${field}.free_paths[${index}]`, errors, true);
+    return pattern ? [pattern] : [];
+  });
+  const origin = parseOrigin(raw["origin"], `${field}.origin`, env, errors);
+  if (name === undefined || patterns === undefined || priceMsat === undefined || origin === undefined) return undefined;
+  return { name, patterns, priceMsat, timeoutSeconds, capabilities, capabilityRules, auth, freePaths, origin };
+}
+
+function parsePrice(raw: Record<string, unknown>, field: string, errors: FieldErrors): bigint | undefined {
+  if ((raw["price_sats"] === undefined) === (raw["price_msat"] === undefined)) {
+    return errors.add(field, "needs exactly one of price_sats or price_msat");
+  }
+  const isMsat = raw["price_msat"] !== undefined;
+  const value = isMsat ? raw["price_msat"] : raw["price_sats"];
+  const text = typeof value === "number" && Number.isSafeInteger(value) ? String(value) : value;
+  if (typeof text !== "string" || !/^[1-9]\d{0,17}$/.test(text)) {
+    return errors.add(`${field}.${isMsat ? "price_msat" : "price_sats"}`, "must be a positive integer (use auth: false for free services)");
+  }
+  const msat = BigInt(text) * (isMsat ? 1n : 1000n);
+  if (msat > MAX_PRICE_MSAT) return errors.add(`${field}.price`, "is more than 21 million bitcoin");
+  return msat;
+}
+
+/** `"/path/*"` (any host) or `"host/path/*"`, in URLPattern syntax. */
+function parseMatch(value: unknown, field: string, errors: FieldErrors): URLPattern[] | undefined {
+  const entries = errors.stringArray(value, field);
+  if (entries === undefined || entries.length === 0) return errors.add(field, "must list at least one pattern");
+  const patterns = entries.map((entry, index) => toPattern(entry, `${field}[${index}]`, errors, false));
+  return patterns.every((pattern) => pattern !== undefined) ? (patterns as URLPattern[]) : undefined;
+}
+
+function toPattern(entry: string, field: string, errors: FieldErrors, pathOnly: boolean): URLPattern | undefined {
+  const slash = entry.indexOf("/");
+  if (slash === -1 || (pathOnly && slash !== 0)) return errors.add(field, pathOnly ? "must be a path starting with /" : "must be /path or host/path");
+  const hostname = slash === 0 ? "*" : entry.slice(0, slash);
+  try {
+    return new URLPattern({ hostname, pathname: entry.slice(slash) });
+  } catch {
+    return errors.add(field, "is not a valid URL pattern");
+  }
+}
+
+function parseRules(value: unknown, field: string, capabilities: readonly string[] | undefined, errors: FieldErrors): CapabilityRule[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) return errors.add(field, "must be an array") ?? [];
+  return value.flatMap((entry, index) => {
+    const at = `${field}[${index}]`;
+    const rule = errors.object(entry, at);
+    if (rule === undefined) return errors.add(at, "must be an object") ?? [];
+    const methods = errors.stringArray(rule["methods"], `${at}.methods`, METHOD);
+    const path = toPattern(errors.string(rule["path"], `${at}.path`) ?? "", `${at}.path`, errors, true);
+    const capability = errors.string(rule["capability"], `${at}.capability`, { pattern: CAPABILITY });
+    if (capability !== undefined && capabilities !== undefined && !capabilities.includes(capability)) {
+      errors.add(`${at}.capability`, "is not one of the service's capabilities, so no token could ever grant it");
+    }
+    return path && capability ? [{ methods, path, capability }] : [];
+  });
+}
+
+function parseOrigin(value: unknown, field: string, env: Record<string, unknown>, errors: FieldErrors): OriginConfig | undefined {
+  const raw = errors.object(value, field) ?? {};
+  const url = errors.url(raw["url"], `${field}.url`, { optional: true });
+  const stripPrefix = errors.string(raw["strip_prefix"], `${field}.strip_prefix`, { optional: true, pattern: /^\/\S*$/, patternHint: "must be a path starting with /" }) ?? "";
+  if (stripPrefix !== "" && url === undefined) errors.add(`${field}.strip_prefix`, "needs origin.url");
+  const headers = new Map<string, string>();
+  for (const [name, spec] of Object.entries(errors.object(raw["headers"], `${field}.headers`) ?? {})) {
+    const at = `${field}.headers.${name}`;
+    if (!HEADER_NAME.test(name) || RESERVED_HEADERS.has(name.toLowerCase())) {
+      errors.add(at, "is not a header name the paywall lets a service set");
+      continue;
+    }
+    const resolved = resolveHeaderValue(spec, at, env, errors);
+    if (resolved !== undefined) headers.set(name, resolved);
+  }
+  return { url, stripPrefix, headers, forwardAuthorization: errors.boolean(raw["forward_authorization"], `${field}.forward_authorization`, false) };
+}
+
+/** A literal string, or `{ "secret": "NAME" }` read from the Worker's secrets. */
+function resolveHeaderValue(spec: unknown, field: string, env: Record<string, unknown>, errors: FieldErrors): string | undefined {
+  if (typeof spec === "string") return spec;
+  const secret = (spec as { secret?: unknown } | null)?.["secret"];
+  if (typeof secret !== "string") return errors.add(field, 'must be a string or { "secret": "NAME" }');
+  const value = env[secret];
+  if (typeof value !== "string" || value === "") return errors.add(field, `secret ${secret} is not set`);
+  return value;
+}

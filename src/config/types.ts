@@ -1,0 +1,56 @@
+import type { Keyring } from "../l402/index.ts";
+import type { Network } from "../lightning/index.ts";
+
+/** A rule mapping requests to the capability they need. First match wins. */
+export interface CapabilityRule {
+  readonly methods: readonly string[] | undefined;
+  readonly path: URLPattern;
+  readonly capability: string;
+}
+
+export interface OriginConfig {
+  /** Undefined: forward to the request's own URL (the Worker runs on a route in front of the origin). */
+  readonly url: URL | undefined;
+  /** Removed from the start of the path before forwarding to `url`. */
+  readonly stripPrefix: string;
+  /** Added toward the origin; values already resolved from secrets. */
+  readonly headers: ReadonlyMap<string, string>;
+  /** Pass the client's L402 credential on to the origin (the reference does); off by default. */
+  readonly forwardAuthorization: boolean;
+}
+
+export interface ServiceConfig {
+  readonly name: string;
+  readonly patterns: readonly URLPattern[];
+  readonly priceMsat: bigint;
+  /** Seconds a token stays valid (`<name>_valid_until`); undefined: no expiry. */
+  readonly timeoutSeconds: number | undefined;
+  /** Minted into `<name>_capabilities`; undefined: no caveat (everything allowed). */
+  readonly capabilities: readonly string[] | undefined;
+  readonly capabilityRules: readonly CapabilityRule[];
+  readonly auth: boolean;
+  readonly freePaths: readonly URLPattern[];
+  readonly origin: OriginConfig;
+}
+
+export interface LndConfig {
+  readonly url: string;
+  readonly macaroonHex: string;
+  readonly timeoutMs: number;
+}
+
+export interface Config {
+  readonly services: readonly ServiceConfig[];
+  /** What a request matching no service gets: forwarded free, or 404. */
+  readonly unmatched: "pass" | "404";
+  readonly keyring: Keyring;
+  readonly location: string;
+  readonly network: Network;
+  readonly lnd: LndConfig;
+  readonly invoiceExpirySeconds: number;
+  /** `{service}` is replaced by the service name. */
+  readonly memo: string;
+  /** Header carrying `originSecret` to the origin, so it can refuse traffic that skipped the paywall. */
+  readonly originAuthHeader: string;
+  readonly originSecret: string | undefined;
+}

@@ -1,0 +1,121 @@
+import { Hono } from "hono";
+import { readCredential, toHex, verify, type Failure } from "../l402/index.ts";
+import { forward, TOKEN_ID_HEADER } from "../proxy/forward.ts";
+import { issueChallenge } from "./challenge.ts";
+import { isPreflight, preflightResponse, withCors } from "./cors.ts";
+import { HEALTH_PATH, healthResponse } from "./health.ts";
+import { writeLog, type RequestLog } from "./log.ts";
+import { isFreePath, matchService, requiredCapability } from "./match.ts";
+import { respond, requestIdOf } from "./respond.ts";
+import { runtimeFor, type Runtime } from "./runtime.ts";
+
+type PaywallEnv = { Bindings: Env; Variables: { log: RequestLog; runtime: Runtime } };
+
+/** How long the origin may take to send its response headers. */
+const ORIGIN_HEADERS_TIMEOUT_MS = 30_000;
+
+/**
+ * The request pipeline: log and config first, then health, then the paywall:
+ * match a service → verify the credential → forward; or issue a challenge.
+ */
+export function createApp(): Hono<PaywallEnv> {
+  const app = new Hono<PaywallEnv>();
+
+  app.use(async (c, next) => {
+    const startedAt = Date.now();
+    const url = new URL(c.req.url);
+    const log: RequestLog = { requestId: requestIdOf(c.req.raw), method: c.req.method, host: url.host, path: url.pathname };
+    c.set("log", log);
+    try {
+      await next();
+    } finally {
+      log.status = c.res.status;
+      writeLog(log, startedAt);
+    }
+  });
+
+  app.onError((error, c) => {
+    const log = c.get("log");
+    log.outcome = "error";
+    log.detail = error instanceof Error ? error.name : "unknown";
+    console.error(JSON.stringify({ requestId: log.requestId, error: String(error) }));
+    return respond(c.req.raw, 500, { reason: "internal_error", detail: "unexpected error", request_id: log.requestId });
+  });
+
+  app.get(HEALTH_PATH, async (c) => {
+    c.get("log").outcome = "health";
+    return healthResponse(runtimeFor(c.env));
+  });
+
+  app.use(async (c, next) => {
+    const loaded = runtimeFor(c.env);
+    if (!loaded.ok) {
+      const log = c.get("log");
+      log.outcome = "misconfigured";
+      console.error(JSON.stringify({ requestId: log.requestId, misconfigured: loaded.errors }));
+      return respond(c.req.raw, 500, { reason: "misconfigured", detail: "the paywall is not configured correctly", request_id: log.requestId });
+    }
+    c.set("runtime", loaded.runtime);
+    await next();
+  });
+
+  app.all("*", async (c) => {
+    const request = c.req.raw;
+    const log = c.get("log");
+    const { config, backend } = c.get("runtime");
+    const url = new URL(request.url);
+    const reservedHeaders = [TOKEN_ID_HEADER, config.originAuthHeader];
+    const originAuth = config.originSecret === undefined ? undefined : ([config.originAuthHeader, config.originSecret] as const);
+
+    const service = matchService(config.services, url);
+    const send = async (tokenId: string | undefined, outcome: "paid" | "free" | "passthrough") => {
+      const result = await forward(request, { origin: service?.origin, tokenId, originAuth, reservedHeaders, headersTimeoutMs: ORIGIN_HEADERS_TIMEOUT_MS });
+      if (!result.ok) {
+        log.outcome = "origin_error";
+        log.reason = result.reason;
+        return respond(request, result.status, { reason: result.reason, detail: "the origin did not answer", request_id: log.requestId });
+      }
+      log.outcome = outcome;
+      return withCors(request, result.response);
+    };
+
+    if (service === undefined) {
+      if (config.unmatched === "pass") return send(undefined, "passthrough");
+      log.outcome = "not_found";
+      return respond(request, 404, { reason: "no_service", detail: "no paid service is configured at this path" });
+    }
+    log.service = service.name;
+    if (isPreflight(request)) {
+      log.outcome = "preflight";
+      return preflightResponse(request);
+    }
+    if (!service.auth || isFreePath(service, url)) return send(undefined, "free");
+
+    const now = Math.floor(Date.now() / 1000);
+    const parsed = readCredential({
+      authorization: request.headers.get("authorization"),
+      macaroon: request.headers.get("macaroon"),
+      grpcMetadataMacaroon: request.headers.get("grpc-metadata-macaroon"),
+    });
+    let failure: Failure;
+    if (parsed.ok) {
+      const capability = requiredCapability(service, request.method, url);
+      const verified = verify(parsed.credential, { keyring: config.keyring, service: service.name, now, ...(capability === undefined ? {} : { capability }) });
+      if (verified.ok) {
+        log.tokenId = toHex(verified.tokenId);
+        return send(log.tokenId, "paid");
+      }
+      failure = verified;
+    } else {
+      failure = parsed;
+    }
+
+    log.reason = failure.reason;
+    const challenge = await issueChallenge({ request, config, backend, service, failure, now });
+    log.outcome = challenge.outcome;
+    if (challenge.detail !== undefined) log.detail = challenge.detail;
+    return challenge.response;
+  });
+
+  return app;
+}

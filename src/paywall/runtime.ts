@@ -1,0 +1,25 @@
+import { configFor, type Config } from "../config/index.ts";
+import { nativeHmacSha256 } from "../crypto/hmac.ts";
+import { lndRestBackend, type InvoiceBackend } from "../lightning/index.ts";
+
+export interface Runtime {
+  readonly config: Config;
+  readonly backend: InvoiceBackend;
+}
+
+export type RuntimeResult = { readonly ok: true; readonly runtime: Runtime } | { readonly ok: false; readonly errors: readonly string[] };
+
+const runtimes = new WeakMap<Config, Runtime>();
+
+/** Config and backend for this env, built once per isolate, not per request. */
+export function runtimeFor(env: object): RuntimeResult {
+  const loaded = configFor(env, nativeHmacSha256);
+  if (!loaded.ok) return loaded;
+  let runtime = runtimes.get(loaded.config);
+  if (runtime === undefined) {
+    const { lnd, network } = loaded.config;
+    runtime = { config: loaded.config, backend: lndRestBackend({ url: lnd.url, macaroonHex: lnd.macaroonHex, network, timeoutMs: lnd.timeoutMs }) };
+    runtimes.set(loaded.config, runtime);
+  }
+  return { ok: true, runtime };
+}

@@ -1,0 +1,113 @@
+import { sha256 } from "@noble/hashes/sha2.js";
+import { hex } from "@scure/base";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createRequire } from "node:module";
+import type { WebSocketServer as WebSocketServerType } from "ws";
+
+// Loaded with Node's own require: the workerd project resolves packages with
+// browser conditions, which would pick ws's browser stub.
+const { WebSocketServer } = createRequire(import.meta.url)("ws") as { WebSocketServer: typeof WebSocketServerType };
+
+/**
+ * The origin behind the paywall in tests. It counts hits per path (so parallel
+ * tests do not disturb each other), echoes what reached it, and streams under
+ * the test's control so tests can prove the Worker buffers nothing:
+ *
+ *   GET  /_origin/hits?prefix=P     hits on paths starting with P
+ *   GET  /_origin/progress?id=X     bytes of upload X received so far
+ *   POST /_origin/release?id=X      let download X send its remaining chunks
+ *   *    /stream/upload?id=X        consumes the body, reporting progress as it goes
+ *   GET  /stream/download?id=X&chunks=N&size=S   first chunk now, the rest after release
+ *   WS   /ws                        echoes text messages
+ *   *    anything else              echoes method, path, query, headers, body size and hash
+ */
+export interface TestOrigin {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export async function startTestOrigin(): Promise<TestOrigin> {
+  const hits: string[] = [];
+  const progress = new Map<string, number>();
+  const releases = new Map<string, () => void>();
+  const released = new Set<string>();
+
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const url = new URL(request.url ?? "/", "http://origin");
+    const id = url.searchParams.get("id") ?? "";
+    if (url.pathname === "/_origin/hits") {
+      const prefix = url.searchParams.get("prefix") ?? "/";
+      return json(response, { count: hits.filter((path) => path.startsWith(prefix)).length });
+    }
+    if (url.pathname === "/_origin/progress") return json(response, { bytes: progress.get(id) ?? 0 });
+    if (url.pathname === "/_origin/release") {
+      released.add(id);
+      releases.get(id)?.();
+      return json(response, { released: id });
+    }
+    hits.push(url.pathname);
+
+    if (url.pathname.startsWith("/stream/upload")) {
+      const hash = sha256.create();
+      let bytes = 0;
+      for await (const chunk of request) {
+        bytes += (chunk as Buffer).length;
+        hash.update(chunk as Buffer);
+        progress.set(id, bytes);
+      }
+      return json(response, { bytes, sha256: hex.encode(hash.digest()) });
+    }
+    if (url.pathname.startsWith("/stream/download")) {
+      const chunks = Number(url.searchParams.get("chunks") ?? "4");
+      const size = Number(url.searchParams.get("size") ?? "65536");
+      response.writeHead(200, { "content-type": "application/octet-stream" });
+      response.write(Buffer.alloc(size, 1));
+      if (!released.has(id)) await new Promise<void>((resolve) => releases.set(id, resolve));
+      for (let i = 1; i < chunks; i++) {
+        if (!response.write(Buffer.alloc(size, (i % 250) + 1))) await new Promise((resolve) => response.once("drain", resolve));
+      }
+      return void response.end();
+    }
+
+    const hash = sha256.create();
+    let bytes = 0;
+    for await (const chunk of request) {
+      bytes += (chunk as Buffer).length;
+      hash.update(chunk as Buffer);
+    }
+    json(response, {
+      method: request.method,
+      path: url.pathname,
+      query: url.search,
+      headers: request.headers,
+      bodyBytes: bytes,
+      bodySha256: hex.encode(hash.digest()),
+    });
+  };
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch(() => response.destroy());
+  });
+  const sockets = new WebSocketServer({ server, path: "/ws" });
+  sockets.on("connection", (socket, request) => {
+    hits.push(new URL(request.url ?? "/", "http://origin").pathname);
+    socket.on("message", (data) => socket.send(`echo:${String(data)}`));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        sockets.close();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function json(response: ServerResponse, body: unknown): void {
+  response.writeHead(200, { "content-type": "application/json" });
+  response.end(JSON.stringify(body));
+}
