@@ -1,5 +1,5 @@
 import type { TestProject } from "vitest/node";
-import { startSimulator } from "../../dev/lnd-sim/server.ts";
+import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
 import { startTestOrigin } from "./origin.ts";
 import "../fixtures/provided-context.ts";
 
@@ -8,15 +8,18 @@ import "../fixtures/provided-context.ts";
  * origin. The Worker reaches both over HTTP, as it would reach a node and an API.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const [sim, origin] = await Promise.all([startSimulator(), startTestOrigin()]);
-  project.provide("lndSim", {
-    url: sim.url,
-    adminMacaroonHex: sim.adminMacaroonHex,
-    invoiceMacaroonHex: sim.invoiceMacaroonHex,
-    paywallMacaroonHex: sim.paywallMacaroonHex,
+  const [sim, faultSim, origin] = await Promise.all([startSimulator(), startSimulator(), startTestOrigin()]);
+  const handle = (s: Simulator) => ({
+    url: s.url,
+    adminMacaroonHex: s.adminMacaroonHex,
+    invoiceMacaroonHex: s.invoiceMacaroonHex,
+    paywallMacaroonHex: s.paywallMacaroonHex,
   });
+  project.provide("lndSim", handle(sim));
+  // Fault injection is global to a simulator: tests that inject faults get their own.
+  project.provide("faultSim", handle(faultSim));
   project.provide("testOrigin", { url: origin.url });
   return async () => {
-    await Promise.all([sim.close(), origin.close()]);
+    await Promise.all([sim.close(), faultSim.close(), origin.close()]);
   };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { attenuate, decodeMacaroon, encodeMacaroon } from "../../src/macaroon/index.ts";
 import { toBase64, toHex } from "../../src/l402/index.ts";
-import { buyToken, call, originHits, payChallenge, uniquePath } from "../fixtures/paywall-client.ts";
+import { buyToken, call, originHits, payChallenge, uniquePath } from "./support/paywall-client.ts";
 import { ORIGIN_API_KEY, ORIGIN_SECRET } from "../fixtures/worker-env.ts";
 import { utf8 } from "../fixtures/vectors.ts";
 

@@ -1,0 +1,98 @@
+import { describe, expect, it } from "vitest";
+import { decodeMacaroon } from "../../src/macaroon/index.ts";
+import { fromBase64Lenient, parseChallenge } from "../../src/l402/index.ts";
+import { buyToken, call, originHits, uniquePath } from "./support/paywall-client.ts";
+
+describe("the 402 challenge", () => {
+  it("two WWW-Authenticate lines, L402 first; no-store; CORS exposes the header; JSON with the same data", async () => {
+    const response = await call(uniquePath("/api/shape"));
+    expect(response.status).toBe(402);
+    const lines = response.headers.get("www-authenticate")?.split(/, (?=LSAT )/) ?? [];
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^L402 macaroon="[A-Za-z0-9+/]+={0,2}", invoice="lnbcrt100n1[a-z0-9]+"$/);
+    expect(lines[1]).toBe(lines[0]?.replace(/^L402/, "LSAT"));
+    expect(response.headers.get("cache-control")).toBe("no-store");
+    expect(response.headers.get("access-control-expose-headers")).toContain("WWW-Authenticate");
+    const body = (await response.json()) as Record<string, unknown>;
+    const challenge = parseChallenge(response.headers.get("www-authenticate") ?? "");
+    if (!challenge.ok) throw new Error(challenge.detail);
+    expect(body).toMatchObject({ reason: "missing", detail: "payment required", service: "api", price_sats: 10, price_msat: "10000", invoice: challenge.challenge.invoice });
+    expect(fromBase64Lenient(body["macaroon"] as string)).toEqual(challenge.challenge.macaroon);
+    expect(body["payment_hash"]).toMatch(/^[0-9a-f]{64}$/);
+    expect(body["expires_at"]).toBeGreaterThan(Date.now() / 1000 + 500);
+    const caveats = decodeMacaroon(challenge.challenge.macaroon).caveats.map((c) => new TextDecoder().decode(c.id));
+    expect(caveats[0]).toBe("services=api:0");
+    expect(caveats[1]).toBe("api_capabilities=read,write");
+    expect(caveats[2]).toMatch(/^api_valid_until=\d+$/);
+  });
+
+  it("prices in msat are charged exactly", async () => {
+    const body = (await (await call(uniquePath("/other/msat"))).json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ price_sats: 1.5, price_msat: "1500" });
+    expect(body["invoice"]).toMatch(/^lnbcrt15n1/);
+  });
+
+  it("a browser gets a readable page with the price, the invoice and a QR code", async () => {
+    const response = await call(uniquePath("/api/page"), { headers: { Accept: "text/html,application/xhtml+xml,*/*;q=0.8" } });
+    expect(response.status).toBe(402);
+    expect(response.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(response.headers.get("www-authenticate")).toMatch(/^L402 /);
+    const page = await response.text();
+    expect(page).toContain("<strong>10 sats</strong>");
+    expect(page).toMatch(/<code>lnbcrt100n1[a-z0-9]+<\/code>/);
+    expect(page).toContain("<svg");
+    expect(page).not.toContain("<script");
+  });
+
+  it("gRPC clients get HTTP 200 with grpc-status 13 'payment required' and the challenge headers", async () => {
+    const response = await call(uniquePath("/api/pkg.Service/Method"), { method: "POST", headers: { "Content-Type": "application/grpc+proto" }, body: new Uint8Array(5) });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("grpc-status")).toBe("13");
+    expect(response.headers.get("grpc-message")).toBe("payment required");
+    expect(response.headers.get("content-type")).toBe("application/grpc");
+    expect(response.headers.get("www-authenticate")).toMatch(/^L402 /);
+  });
+
+  it("a CORS preflight is answered at the edge, allowing Authorization", async () => {
+    const path = uniquePath("/api/cors");
+    const response = await call(path, {
+      method: "OPTIONS",
+      headers: { Origin: "https://app.example", "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization" },
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.get("access-control-allow-origin")).toBe("https://app.example");
+    expect(response.headers.get("access-control-allow-headers")).toBe("authorization");
+    expect(await originHits(path.slice(4))).toBe(0);
+  });
+
+  it("a paid answer is readable by the browser that asked", async () => {
+    const token = await buyToken(uniquePath("/api/cors-paid"));
+    const response = await call("/api/cors-read", { headers: { Authorization: token.authorization, Origin: "https://app.example" } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("access-control-allow-origin")).toBe("https://app.example");
+  });
+});
+
+describe("free traffic and the paywall's own headers", () => {
+  it("free paths and services with auth off reach the origin without a token", async () => {
+    for (const path of [uniquePath("/api/free"), uniquePath("/public/x")]) {
+      const response = await call(path);
+      expect(response.status).toBe(200);
+      const echo = (await response.json()) as { headers: Record<string, string> };
+      expect(echo.headers["x-l402-token-id"]).toBeUndefined();
+    }
+  });
+
+  it("a client cannot forge the token id or the origin secret", async () => {
+    const response = await call(uniquePath("/public/forged"), { headers: { "X-L402-Token-Id": "f".repeat(64), "X-L402-Origin-Auth": "guess" } });
+    const echo = (await response.json()) as { headers: Record<string, string> };
+    expect(echo.headers["x-l402-token-id"]).toBeUndefined();
+    expect(echo.headers["x-l402-origin-auth"]).toBe("origin-shared-secret");
+  });
+
+  it("a path that matches no service gets 404 (the configured default)", async () => {
+    const response = await call("/nowhere");
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ reason: "no_service" });
+  });
+});
