@@ -1,0 +1,94 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { buyToken, call, callWith, clearNodeFaults, faultEnv, originHits, originUrl, setNodeFaults, uniquePath } from "./support/paywall-client.ts";
+
+afterEach(async () => {
+  await clearNodeFaults();
+  vi.restoreAllMocks();
+});
+
+describe("node failures: 503 with Retry-After, and nothing unpaid reaches the origin", () => {
+  it.each([
+    [{ failure: "unavailable" }, "unavailable"],
+    [{ failure: "internal" }, "node_error"],
+    [{ failure: "malformed" }, "invalid_response"],
+    [{ failure: "drop" }, "unavailable"],
+    [{ latencyMs: 2500 }, "timeout"],
+    [{ mismatch: "amount" }, "invalid_response"],
+    [{ mismatch: "hash" }, "invalid_response"],
+    [{ mismatch: "network" }, "invalid_response"],
+  ] as const)("fault %j", async (fault, kind) => {
+    await setNodeFaults(fault);
+    const logs = vi.spyOn(console, "log");
+    const path = uniquePath("/api/fault");
+    const response = await callWith(faultEnv(), path);
+    expect(response.status).toBe(503);
+    expect(response.headers.get("retry-after")).toBe("5");
+    expect(response.headers.get("www-authenticate")).toBeNull();
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body).toEqual({ reason: "node_unavailable", detail: expect.stringMatching(/retry/) });
+    expect(JSON.stringify(body)).not.toMatch(/code|sim:|[0-9a-f]{40}/i);
+    expect(await originHits(path.slice(4))).toBe(0);
+    const line = JSON.parse(String(logs.mock.calls.at(-1)?.[0])) as Record<string, unknown>;
+    expect(line).toMatchObject({ outcome: "node_unavailable", status: 503, detail: expect.stringMatching(new RegExp(`^${kind}:`)) });
+  });
+
+  it("a node that refuses our macaroon is a 503 to clients and an `auth` line for the operator", async () => {
+    const logs = vi.spyOn(console, "log");
+    const response = await callWith({ ...faultEnv(), LND_MACAROON: "0201" }, uniquePath("/api/auth"));
+    expect(response.status).toBe(503);
+    expect(String(logs.mock.calls.at(-1)?.[0])).toMatch(/"detail":"auth:/);
+  });
+});
+
+describe("origin failures", () => {
+  it("an origin that cannot be reached is a 502 with a short body, after the client paid", async () => {
+    const token = await buyToken(uniquePath("/down/x"));
+    const response = await call("/down/y", { headers: { Authorization: token.authorization } });
+    expect(response.status).toBe(502);
+    expect(await response.json()).toEqual({ reason: "origin_unreachable", detail: "the origin did not answer", request_id: expect.any(String) });
+  });
+});
+
+describe("configuration", () => {
+  it("a bad config answers every request with 500 and logs the bad fields by name, never a value", async () => {
+    const errors = vi.spyOn(console, "error");
+    const bad = { L402_SERVICES: JSON.stringify([{ name: "x y", match: ["nope"], price_sats: -1 }]), L402_NETWORK: "moon", LND_MACAROON: "not-hex-secret" };
+    for (const path of ["/api/x", "/anything"]) {
+      const response = await callWith(bad, path);
+      expect(response.status).toBe(500);
+      expect(await response.json()).toMatchObject({ reason: "misconfigured", request_id: expect.any(String) });
+    }
+    const logged = String(errors.mock.calls.at(-1)?.[0]);
+    for (const field of ["L402_SERVICES[0].name", "L402_SERVICES[0].match[0]", "L402_SERVICES[0].price_sats", "L402_NETWORK", "LND_MACAROON"]) {
+      expect(logged).toContain(field);
+    }
+    expect(logged).not.toContain("not-hex-secret");
+  });
+
+  it("unmatched requests pass through to their own URL when configured so (the Worker on a route)", async () => {
+    const path = uniquePath("/unpaid-site");
+    const response = await callWith({ L402_UNMATCHED: "pass" }, `${originUrl()}${path}?a=1`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ path, query: "?a=1" });
+    expect(await originHits(path)).toBe(1);
+  });
+});
+
+describe("health", () => {
+  it("reports config validity and node reachability, without secrets", async () => {
+    const response = await call("/.well-known/l402/health");
+    expect(response.status).toBe(200);
+    const body = await response.json();
+    expect(body).toMatchObject({ ok: true, config: { valid: true, network: "regtest" }, node: { reachable: true, network: "regtest", networkMatches: true, syncedToChain: true } });
+    expect(JSON.stringify(body)).not.toMatch(/[0-9a-f]{32}/);
+  });
+
+  it("is 503 when the node is down or the config is bad", async () => {
+    await setNodeFaults({ failure: "unavailable" });
+    const down = await callWith(faultEnv(), "/.well-known/l402/health");
+    expect(down.status).toBe(503);
+    expect(await down.json()).toMatchObject({ ok: false, node: { reachable: false, error: "unavailable" } });
+    const bad = await callWith({ L402_MASTER_KEYS: "" }, "/.well-known/l402/health");
+    expect(await bad.json()).toMatchObject({ ok: false, config: { valid: false, errors: [expect.stringMatching(/^L402_MASTER_KEYS/)] } });
+  });
+});
