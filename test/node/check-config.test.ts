@@ -1,0 +1,43 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const SCRIPT = fileURLToPath(new URL("../../dev/check-config.ts", import.meta.url));
+
+/** Runs `npm run check-config`'s script in a folder holding only a wrangler.toml and a .dev.vars. */
+function checkConfig(toml: string, devVars: string) {
+  const dir = mkdtempSync(join(tmpdir(), "l402-config-"));
+  writeFileSync(join(dir, "wrangler.toml"), `name = "t"\nmain = "index.ts"\ncompatibility_date = "2026-10-01"\n${toml}`);
+  writeFileSync(join(dir, ".dev.vars"), devVars);
+  writeFileSync(join(dir, "index.ts"), "export default {}");
+  return spawnSync(process.execPath, [SCRIPT], { cwd: dir, encoding: "utf8", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+}
+
+const KEY = "33".repeat(32);
+
+describe("npm run check-config", () => {
+  it("accepts a good configuration and summarises it", () => {
+    const result = checkConfig(
+      `[vars]\nL402_NETWORK = "regtest"\nLND_REST_URL = "http://127.0.0.1:8080"\n[[vars.L402_SERVICES]]\nname = "api"\nmatch = ["/api/*"]\nprice_msat = 2500\n`,
+      `L402_MASTER_KEYS=${KEY}\nLND_MACAROON=0201abcd\n`,
+    );
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("check-config: OK — network regtest, 1 master key(s)");
+    expect(result.stdout).toContain("api: 2500 msat");
+  }, 30_000);
+
+  it("names every bad field, shows no secret, and exits 1", () => {
+    const result = checkConfig(
+      `[vars]\nL402_NETWORK = "moon"\nLND_REST_URL = "ftp://node"\n[[vars.L402_SERVICES]]\nname = "api"\nmatch = ["/api/*"]\nprice_sats = 0\norigin = { headers = { "X-Key" = { secret = "MISSING" } } }\n`,
+      `L402_MASTER_KEYS=abcd\nLND_MACAROON=secret-not-hex\n`,
+    );
+    expect(result.status).toBe(1);
+    for (const field of ["L402_NETWORK", "LND_REST_URL", "L402_SERVICES[0].price_sats", "L402_SERVICES[0].origin.headers.X-Key: secret MISSING is not set", "L402_MASTER_KEYS", "LND_MACAROON"]) {
+      expect(result.stderr).toContain(field);
+    }
+    expect(result.stderr).not.toContain("secret-not-hex");
+  }, 30_000);
+});

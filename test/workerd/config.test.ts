@@ -1,0 +1,106 @@
+import { describe, expect, it } from "vitest";
+import { parseConfig, type Config } from "../../src/config/index.ts";
+import { matchService, requiredCapability } from "../../src/paywall/match.ts";
+import { prefersHtml } from "../../src/paywall/page.ts";
+import { upstreamUrl } from "../../src/proxy/forward.ts";
+
+const base = { L402_MASTER_KEYS: "44".repeat(32), LND_REST_URL: "https://node.example:8080/", LND_MACAROON: "0201ab" };
+const configOf = (services: unknown[], extra: Record<string, unknown> = {}): Config => {
+  const result = parseConfig({ ...base, L402_SERVICES: services, ...extra });
+  if (!result.ok) throw new Error(result.errors.join("; "));
+  return result.config;
+};
+const errorsOf = (services: unknown, extra: Record<string, unknown> = {}): readonly string[] => {
+  const result = parseConfig({ ...base, L402_SERVICES: services, ...extra });
+  return result.ok ? [] : result.errors;
+};
+
+describe("configuration", () => {
+  it("defaults: mainnet, 404 for unmatched, 10-minute invoices, 5 s node timeout", () => {
+    const config = configOf([{ name: "a", match: ["/a/*"], price_sats: 1 }]);
+    expect(config).toMatchObject({ network: "mainnet", unmatched: "404", invoiceExpirySeconds: 600, memo: "{service} API access", location: "l402", originAuthHeader: "X-L402-Origin-Auth" });
+    expect(config.lnd).toEqual({ url: "https://node.example:8080", macaroonHex: "0201ab", timeoutMs: 5000 });
+    expect(config.services[0]?.priceMsat).toBe(1000n);
+  });
+
+  it("accepts the services as JSON text too (a var set from the command line)", () => {
+    expect(configOf(JSON.stringify([{ name: "a", match: ["/a"], price_msat: "1500" }]) as never).services[0]?.priceMsat).toBe(1500n);
+  });
+
+  it.each([
+    [[{ name: "a", match: ["/a"] }], "L402_SERVICES[0]: needs exactly one of price_sats or price_msat"],
+    [[{ name: "a", match: ["/a"], price_sats: 1, price_msat: 1000 }], "L402_SERVICES[0]: needs exactly one of price_sats or price_msat"],
+    [[{ name: "a", match: ["/a"], price_sats: 1.5 }], "L402_SERVICES[0].price_sats: must be a positive integer"],
+    [[{ name: "a", match: [], price_sats: 1 }], "L402_SERVICES[0].match: must list at least one pattern"],
+    [[{ name: "a", match: ["a"], price_sats: 1 }], "L402_SERVICES[0].match[0]: must be /path or host/path"],
+    [[{ name: "a b", match: ["/a"], price_sats: 1 }], "L402_SERVICES[0].name: must be letters"],
+    [[{ name: "a", match: ["/a"], price_sats: 1 }, { name: "a", match: ["/b"], price_sats: 1 }], 'service name "a" is used twice'],
+    [[{ name: "a", match: ["/a"], price_sats: 1, prize: 2 }], "L402_SERVICES[0].prize: is not a known setting"],
+    [[{ name: "a", match: ["/a"], price_sats: 1, capabilities: ["r"], capability_rules: [{ path: "/a", capability: "w" }] }], "capability_rules[0].capability: is not one of the service's capabilities"],
+    [[{ name: "a", match: ["/a"], price_sats: 1, origin: { headers: { "X-L402-Token-Id": "x" } } }], "origin.headers.X-L402-Token-Id: is not a header name the paywall lets a service set"],
+    [[{ name: "a", match: ["/a"], price_sats: 1, origin: { url: "https://u:p@x.example" } }], "origin.url: must not carry credentials"],
+    [[{ name: "a", match: ["/a"], price_sats: 1, origin: { strip_prefix: "/a" } }], "origin.strip_prefix: needs origin.url"],
+    [[{ name: "a", match: ["/a"], price_sats: 1, timeout: 0 }], "L402_SERVICES[0].timeout: must be an integer from 1"],
+    [[], "L402_SERVICES: must be a non-empty array"],
+    ["{", "L402_SERVICES: is not valid JSON"],
+  ])("refuses %j", (services, message) => {
+    expect(errorsOf(services).join("\n")).toContain(message);
+  });
+
+  it("refuses bad globals, naming each", () => {
+    const errors = errorsOf([{ name: "a", match: ["/a"], price_sats: 1 }], {
+      L402_NETWORK: "moon", L402_UNMATCHED: "maybe", LND_REST_URL: "node", LND_MACAROON: "xyz", L402_INVOICE_EXPIRY: "5", L402_MASTER_KEYS: "00", LND_TIMEOUT_MS: "1",
+    }).join("\n");
+    for (const field of ["L402_NETWORK", "L402_UNMATCHED", "LND_REST_URL", "LND_MACAROON", "L402_INVOICE_EXPIRY", "L402_MASTER_KEYS", "LND_TIMEOUT_MS"]) expect(errors).toContain(field);
+  });
+});
+
+describe("matching", () => {
+  const config = configOf([
+    { name: "host", match: ["api.example.com/v1/*"], price_sats: 1 },
+    { name: "path", match: ["/v1/*", "/v2/:id"], price_sats: 1, capabilities: ["r", "w"], capability_rules: [{ methods: ["POST"], path: "/v1/*", capability: "w" }, { path: "/v1/*", capability: "r" }] },
+  ]);
+  const find = (url: string) => matchService(config.services, new URL(url))?.name;
+
+  it("by host and path, first match wins", () => {
+    expect(find("https://api.example.com/v1/x")).toBe("host");
+    expect(find("https://other.example/v1/x")).toBe("path");
+    expect(find("https://other.example/v2/42")).toBe("path");
+    expect(find("https://other.example/v2/42/more")).toBeUndefined();
+    expect(find("https://other.example/v3")).toBeUndefined();
+  });
+
+  it("maps method and path to a capability, first rule wins, none when no rule matches", () => {
+    const service = config.services[1];
+    if (service === undefined) throw new Error("no service");
+    expect(requiredCapability(service, "POST", new URL("https://x/v1/a"))).toBe("w");
+    expect(requiredCapability(service, "GET", new URL("https://x/v1/a"))).toBe("r");
+    expect(requiredCapability(service, "GET", new URL("https://x/v2/1"))).toBeUndefined();
+  });
+});
+
+describe("the upstream URL", () => {
+  const origin = (url: string | undefined, stripPrefix = "") => ({ url: url ? new URL(url) : undefined, stripPrefix, headers: new Map(), forwardAuthorization: false });
+  it.each([
+    ["https://edge.example/api/x?q=1", origin(undefined), "https://edge.example/api/x?q=1"],
+    ["https://edge.example/api/x?q=1", origin("https://o.example"), "https://o.example/api/x?q=1"],
+    ["https://edge.example/api/x?q=1", origin("https://o.example/base/", "/api"), "https://o.example/base/x?q=1"],
+    ["https://edge.example/api", origin("https://o.example", "/api"), "https://o.example/"],
+    ["https://edge.example/apix/y", origin("https://o.example", "/api"), "https://o.example/apix/y"],
+  ])("%s via %j → %s", (incoming, config, expected) => {
+    expect(upstreamUrl(incoming, config)).toBe(expected);
+  });
+});
+
+describe("content negotiation", () => {
+  it.each([
+    ["text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", true],
+    ["application/json", false],
+    ["*/*", false],
+    ["application/json, text/html", false],
+    ["text/html;q=0.5, application/json", false],
+    [null, false],
+  ])("%s → html %s", (accept, html) => {
+    expect(prefersHtml(accept)).toBe(html);
+  });
+});
