@@ -1,4 +1,6 @@
 /** `npm run bench`: every benchmark, printed as a table. Nothing here is asserted. */
+import { benchThroughput } from "./throughput.ts";
 import { benchVerification } from "./verification.ts";
 
 await benchVerification();
+await benchThroughput();

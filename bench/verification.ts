@@ -1,8 +1,7 @@
-import { build } from "esbuild";
-import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { createHmac } from "node:crypto";
 import { fmt, median, microsPerCall } from "./measure.ts";
 import { chainNoble, chainWebCrypto, chainWith, verifyJsMacaroon, verifyOurs } from "./verify-cases.ts";
+import { bundleWorker, startWorkerd } from "./workerd.ts";
 
 const ITERATIONS = 5000;
 const ROUNDS = 7;
@@ -38,25 +37,13 @@ export async function benchVerification(): Promise<void> {
  * times inside one request and is timed from here, minus an empty loop.
  */
 async function inWorkerd(cases: string[]): Promise<Record<string, number>> {
-  const bundle = await build({
-    entryPoints: [new URL("./worker/index.ts", import.meta.url).pathname],
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    mainFields: ["module", "main"],
-    external: ["node:*", "util", "crypto"],
-    // js-macaroon and tweetnacl are CommonJS and require() Node built-ins; esbuild's
-    // require shim uses a module-scope `require` when one exists.
-    banner: {
-      js: 'import * as __util from "node:util"; import * as __crypto from "node:crypto"; const require = (m) => ({ util: __util, crypto: __crypto })[m];',
-    },
-    write: false,
-    logLevel: "error",
-  });
-  const script = bundle.outputFiles[0]?.text ?? "";
-  const mf = new Miniflare(
-    convertV4MiniflareOptions({ modules: true, script, compatibilityDate: "2026-10-01", compatibilityFlags: ["nodejs_compat"] }),
+  // js-macaroon and tweetnacl are CommonJS and require() Node built-ins; esbuild's
+  // require shim uses a module-scope `require` when one exists.
+  const script = await bundleWorker(
+    new URL("./worker/index.ts", import.meta.url),
+    'import * as __util from "node:util"; import * as __crypto from "node:crypto"; const require = (m) => ({ util: __util, crypto: __crypto })[m];',
   );
+  const { mf } = await startWorkerd(script);
   try {
     const timeRequest = async (name: string, n: number): Promise<number> => {
       const start = performance.now();

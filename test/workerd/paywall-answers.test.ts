@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decodeMacaroon } from "../../src/macaroon/index.ts";
 import { fromBase64Lenient, parseChallenge } from "../../src/l402/index.ts";
-import { buyToken, call, originHits, uniquePath } from "./support/paywall-client.ts";
+import { buyToken, call, callWith, originHits, originUrl, payChallenge, uniquePath } from "./support/paywall-client.ts";
 
 describe("the 402 challenge", () => {
   it("two WWW-Authenticate lines, L402 first; no-store; CORS exposes the header; JSON with the same data", async () => {
@@ -88,6 +88,16 @@ describe("free traffic and the paywall's own headers", () => {
     const echo = (await response.json()) as { headers: Record<string, string> };
     expect(echo.headers["x-l402-token-id"]).toBeUndefined();
     expect(echo.headers["x-l402-origin-auth"]).toBe("origin-shared-secret");
+  });
+
+  it("a service may pass the credential on to the origin, as the reference does", async () => {
+    const services = [{ name: "relay", match: ["/relay/*"], price_sats: 1, origin: { url: originUrl(), forward_authorization: true } }];
+    const env = { L402_SERVICES: JSON.stringify(services) };
+    const token = await payChallenge(await callWith(env, "/relay/x"));
+    const response = await callWith(env, "/relay/x", { headers: { Authorization: token.authorization } });
+    const echo = (await response.json()) as { headers: Record<string, string> };
+    expect(echo.headers["authorization"]).toBe(token.authorization);
+    expect(echo.headers["x-l402-token-id"]).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it("a path that matches no service gets 404 (the configured default)", async () => {

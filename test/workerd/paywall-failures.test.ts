@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { buyToken, call, callWith, clearNodeFaults, faultEnv, originHits, originUrl, setNodeFaults, uniquePath } from "./support/paywall-client.ts";
+import { env } from "cloudflare:test";
+import { buyToken, call, callWith, callWithEnv, clearNodeFaults, faultEnv, originHits, originUrl, setNodeFaults, uniquePath } from "./support/paywall-client.ts";
 
 afterEach(async () => {
   await clearNodeFaults();
@@ -71,6 +72,19 @@ describe("configuration", () => {
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ path, query: "?a=1" });
     expect(await originHits(path)).toBe(1);
+  });
+});
+
+describe("the unexpected", () => {
+  it("is a 500 with a request id, never a stack trace or the error's text", async () => {
+    const errors = vi.spyOn(console, "error");
+    const hostile = Object.defineProperty({ ...env }, "L402_SERVICES", { get: () => { throw new Error("boom with secret-ish text"); } });
+    const response = await callWithEnv(hostile, "/api/x");
+    expect(response.status).toBe(500);
+    const body = await response.text();
+    expect(JSON.parse(body)).toEqual({ reason: "internal_error", detail: "unexpected error", request_id: expect.any(String) });
+    expect(body).not.toMatch(/boom|at \w+ \(/);
+    expect(String(errors.mock.calls.at(-1)?.[0])).toContain("boom");
   });
 });
 

@@ -1,0 +1,37 @@
+import { build } from "esbuild";
+import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+
+/** Bundles a Worker entry as wrangler would (ESM, Node built-ins left to nodejs_compat). */
+export async function bundleWorker(entry: URL, banner?: string): Promise<string> {
+  const bundle = await build({
+    entryPoints: [entry.pathname],
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    conditions: ["workerd", "worker", "browser"],
+    mainFields: ["module", "main"],
+    external: ["node:*", "util", "crypto"],
+    write: false,
+    logLevel: "error",
+    ...(banner === undefined ? {} : { banner: { js: banner } }),
+  });
+  return bundle.outputFiles[0]?.text ?? "";
+}
+
+/** Runs a bundled Worker in workerd, listening on a loopback port. */
+export async function startWorkerd(script: string, bindings: Record<string, string> = {}): Promise<{ mf: Miniflare; url: URL }> {
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      modules: true,
+      script,
+      compatibilityDate: "2026-10-01",
+      compatibilityFlags: ["nodejs_compat"],
+      bindings,
+      host: "127.0.0.1",
+      port: 0,
+      // The Worker logs a line per request; a benchmark's tens of thousands would drown its table.
+      handleStructuredLogs: () => {},
+    }),
+  );
+  return { mf, url: await mf.ready };
+}
