@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { toHex } from "../l402/index.ts";
 import { EXIT, UsageError } from "./io.ts";
+import { getCommand } from "./get.ts";
 import { tokenCommand } from "./token.ts";
+import { tokensCommand } from "./tokens.ts";
 
 const USAGE = `usage: l402-edge <command>
 
@@ -10,9 +12,17 @@ const USAGE = `usage: l402-edge <command>
   token mint (--root-key HEX | --master-key HEX) --payment-hash HEX [--caveat C]... [--location L]
   token attenuate <token> --caveat C [--caveat C]...
   token verify "<L402 mac:preimage>" --master-key K [--service S] [--capability C] [--now UNIX]
+
+  get URL [-X METHOD] [-H "Name: value"]... [-d DATA] [--max-cost SATS] [--no-pay] [--json] [-o FILE]
+          [--lnd-url URL] [--lnd-macaroon HEX] [--fee-limit SATS] [--token-dir DIR]
+      fetch a URL, paying its L402 challenge (at most --max-cost sats, default 100) through
+      LND (LND_REST_URL, LND_MACAROON); tokens are kept per origin (L402_TOKEN_DIR,
+      default ~/.l402-edge/tokens) and reused. Exit: 0 answered, 2 usage, 3 over budget,
+      4 payment failed, 5 network failure, 6 bad challenge, 7 still refused after paying.
+  tokens list | show ORIGIN | rm ORIGIN | rm --all   [--token-dir DIR]
 `;
 
-function run(args: string[]): number {
+async function run(args: string[]): Promise<number> {
   const [command, ...rest] = args;
   switch (command) {
     case "keygen":
@@ -21,6 +31,10 @@ function run(args: string[]): number {
       return EXIT.ok;
     case "token":
       return tokenCommand(rest);
+    case "get":
+      return getCommand(rest);
+    case "tokens":
+      return tokensCommand(rest);
     case undefined:
     case "help":
     case "--help":
@@ -32,9 +46,9 @@ function run(args: string[]): number {
   }
 }
 
-function main(): void {
+async function main(): Promise<void> {
   try {
-    process.exitCode = run(process.argv.slice(2));
+    process.exitCode = await run(process.argv.slice(2));
   } catch (error) {
     // parseArgs reports unknown or malformed flags with a TypeError carrying a `code`.
     const known = error instanceof UsageError || (error instanceof TypeError && "code" in error);
@@ -44,4 +58,4 @@ function main(): void {
   }
 }
 
-main();
+await main();

@@ -1,0 +1,67 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/**
+ * The API behind the paywall in `npm run dev`: a few JSON endpoints. It refuses
+ * requests without the paywall's origin secret, as a real origin should.
+ */
+const QUOTES = [
+  "Running bitcoin. — Hal Finney",
+  "The root problem with conventional currency is all the trust that's required to make it work. — Satoshi Nakamoto",
+  "Lightning is a payment channel network, not a blockchain. — everyone, eventually",
+];
+
+export const DEMO_ROUTES = {
+  quote: "/api/quote",
+  weather: "/api/weather",
+  echo: "/api/echo",
+  free: "/api/free/hello",
+} as const;
+
+/** The services `npm run dev` configures in front of this origin. */
+export function demoServices(originUrl: string) {
+  const origin = { url: originUrl };
+  return [
+    { name: "quotes", match: [DEMO_ROUTES.quote], price_sats: 5, timeout: 3600, origin },
+    { name: "weather", match: [`${DEMO_ROUTES.weather}*`], price_sats: 21, timeout: 600, origin },
+    { name: "echo", match: [DEMO_ROUTES.echo], price_msat: 1500, origin },
+    { name: "free", match: ["/api/free/*"], price_sats: 1, auth: false, origin },
+  ];
+}
+
+export async function startDemoOrigin(port: number, secret: string, host = "127.0.0.1"): Promise<{ url: string; close(): Promise<void> }> {
+  const handle = async (request: IncomingMessage, response: ServerResponse) => {
+    const json = (status: number, body: unknown) => {
+      response.writeHead(status, { "content-type": "application/json" });
+      response.end(`${JSON.stringify(body, null, 2)}\n`);
+    };
+    if (request.headers["x-l402-origin-auth"] !== secret) return json(403, { error: "requests must come through the paywall" });
+    const url = new URL(request.url ?? "/", "http://origin");
+    const payer = request.headers["x-l402-token-id"];
+    if (url.pathname === DEMO_ROUTES.quote) return json(200, { quote: QUOTES[Math.floor(Math.random() * QUOTES.length)], paidBy: payer });
+    if (url.pathname === DEMO_ROUTES.weather) {
+      const city = url.searchParams.get("city") ?? "Lisbon";
+      return json(200, { city, forecast: "sunny", celsius: 21, paidBy: payer });
+    }
+    if (url.pathname === DEMO_ROUTES.echo && request.method === "POST") {
+      let body = "";
+      for await (const chunk of request) body += String(chunk);
+      return json(200, { echo: body, paidBy: payer });
+    }
+    if (url.pathname === DEMO_ROUTES.free) return json(200, { hello: "this one is free" });
+    json(404, { error: "no such endpoint" });
+  };
+  const server = createServer((request, response) => void handle(request, response).catch(() => response.destroy()));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, resolve);
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${address.port}`,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}

@@ -1,0 +1,141 @@
+import { writeFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { createL402Fetch, formatSats, isChallenge, L402Error, lndWallet, readOffer, type Wallet } from "../client/index.ts";
+import { fileStore } from "./file-store.ts";
+import { EXIT, printJson, UsageError } from "./io.ts";
+
+export const tokenDirectory = (flag: string | undefined): string =>
+  flag ?? process.env["L402_TOKEN_DIR"] ?? join(homedir(), ".l402-edge", "tokens");
+
+/** Exit codes of `get`, one per way it can fail, so scripts can tell them apart. */
+export const GET_EXIT = { overBudget: 3, paymentFailed: 4, network: 5, badChallenge: 6, stillRefused: 7 } as const;
+
+const CODE_EXIT = { over_budget: GET_EXIT.overBudget, payment_failed: GET_EXIT.paymentFailed, network: GET_EXIT.network, bad_challenge: GET_EXIT.badChallenge };
+
+/** `l402-edge get URL …`: curl for L402 APIs. */
+export async function getCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      request: { type: "string", short: "X" },
+      header: { type: "string", short: "H", multiple: true },
+      data: { type: "string", short: "d" },
+      "max-cost": { type: "string" },
+      "no-pay": { type: "boolean" },
+      json: { type: "boolean" },
+      output: { type: "string", short: "o" },
+      "lnd-url": { type: "string" },
+      "lnd-macaroon": { type: "string" },
+      "fee-limit": { type: "string" },
+      "token-dir": { type: "string" },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError("give exactly one URL");
+  const url = parseUrl(positionals[0] as string);
+  const maxCost = whole(values["max-cost"] ?? "100", "--max-cost");
+  const headers = new Headers();
+  for (const header of values.header ?? []) {
+    const at = header.indexOf(":");
+    if (at <= 0) throw new UsageError(`-H "${header}" is not "Name: value"`);
+    headers.append(header.slice(0, at).trim(), header.slice(at + 1).trim());
+  }
+  const method = (values.request ?? (values.data === undefined ? "GET" : "POST")).toUpperCase();
+  const init: RequestInit = { method, headers, ...(values.data === undefined ? {} : { body: values.data }) };
+  const store = fileStore(tokenDirectory(values["token-dir"]));
+  const say = (line: string) => values.json || process.stderr.write(`l402-edge: ${line}\n`);
+
+  try {
+    if (values["no-pay"]) {
+      const response = await fetch(url, init);
+      if (!isChallenge(response)) return await deliver(response, null, values);
+      const offer = readOffer(response);
+      const shown = { url: url.href, status: response.status, price_sats: Number(formatSats(offer.priceMsat)), services: offer.services, invoice: offer.invoice, payment_hash: offer.paymentHash };
+      if (values.json) printJson(shown);
+      else process.stdout.write(`price: ${formatSats(offer.priceMsat)} sats (${offer.services.join(", ")})\ninvoice: ${offer.invoice}\n`);
+      return EXIT.ok;
+    }
+    let paid: { sats: number; services: readonly string[] } | null = null;
+    const l402Fetch = createL402Fetch({
+      wallet: lazyWallet(values),
+      maxPriceSats: maxCost,
+      store,
+      onPayment: ({ phase, offer }) => {
+        if (phase === "paying") say(`paying ${formatSats(offer.priceMsat)} sats for ${offer.services.join(", ") || "access"}…`);
+        else {
+          paid = { sats: Number(formatSats(offer.priceMsat)), services: offer.services };
+          say(`paid; token saved for ${url.origin}`);
+        }
+      },
+    });
+    const response = await l402Fetch(url, init);
+    const code = await deliver(response, paid, values);
+    if (isChallenge(response)) {
+      say("the server still asks for payment");
+      return GET_EXIT.stillRefused;
+    }
+    return code;
+  } catch (error) {
+    if (error instanceof L402Error) {
+      say(error.message);
+      if (values.json) printJson({ url: url.href, error: error.code, message: error.message });
+      return CODE_EXIT[error.code];
+    }
+    if (error instanceof TypeError && !(error as { code?: string }).code) {
+      say(`cannot reach ${url.origin}: ${(error.cause as Error | undefined)?.message ?? error.message}`);
+      if (values.json) printJson({ url: url.href, error: "network", message: error.message });
+      return GET_EXIT.network;
+    }
+    throw error;
+  }
+}
+
+async function deliver(
+  response: Response,
+  paid: { sats: number; services: readonly string[] } | null,
+  values: { json?: boolean | undefined; output?: string | undefined },
+): Promise<number> {
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (values.output !== undefined) await writeFile(values.output, bytes);
+  if (values.json) {
+    printJson({
+      status: response.status,
+      headers: Object.fromEntries(response.headers),
+      ...(values.output === undefined ? { body: new TextDecoder().decode(bytes) } : { output: values.output, bytes: bytes.length }),
+      paid,
+    });
+  } else if (values.output === undefined) {
+    process.stdout.write(bytes);
+  }
+  return EXIT.ok;
+}
+
+/** The wallet is only needed when a payment is: settings are checked then. */
+function lazyWallet(values: { "lnd-url"?: string | undefined; "lnd-macaroon"?: string | undefined; "fee-limit"?: string | undefined }): Wallet {
+  return {
+    pay: (invoice) => {
+      const url = values["lnd-url"] ?? process.env["LND_REST_URL"];
+      const macaroonHex = values["lnd-macaroon"] ?? process.env["LND_MACAROON"];
+      if (!url || !macaroonHex) throw new UsageError("a payment is needed but no wallet is set: give --lnd-url and --lnd-macaroon, or LND_REST_URL and LND_MACAROON");
+      if (!/^(?:[0-9a-fA-F]{2})+$/.test(macaroonHex)) throw new UsageError("the LND macaroon must be hex");
+      return lndWallet({ url, macaroonHex, feeLimitSats: whole(values["fee-limit"] ?? "10", "--fee-limit"), timeoutSeconds: 60 }).pay(invoice);
+    },
+  };
+}
+
+function parseUrl(text: string): URL {
+  try {
+    const url = new URL(text);
+    if (url.protocol === "http:" || url.protocol === "https:") return url;
+  } catch {
+    // reported below
+  }
+  throw new UsageError(`"${text}" is not an http(s) URL`);
+}
+
+function whole(text: string, flag: string): number {
+  if (!/^\d{1,9}$/.test(text)) throw new UsageError(`${flag} must be a whole number of sats`);
+  return Number(text);
+}

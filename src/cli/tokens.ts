@@ -1,0 +1,48 @@
+import { parseArgs } from "node:util";
+import { fileStore } from "./file-store.ts";
+import { tokenDirectory } from "./get.ts";
+import { EXIT, printJson, UsageError } from "./io.ts";
+
+/** `l402-edge tokens list | show ORIGIN | rm ORIGIN | rm --all`: the tokens `get` keeps. */
+export async function tokensCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { "token-dir": { type: "string" }, all: { type: "boolean" } },
+  });
+  const store = fileStore(tokenDirectory(values["token-dir"]));
+  const [sub, origin, ...extra] = positionals;
+  if (extra.length > 0) throw new UsageError("too many arguments");
+  const normalise = (text: string | undefined) => {
+    if (text === undefined) throw new UsageError(`tokens ${sub} needs an origin, e.g. https://api.example.com`);
+    try {
+      return new URL(text).origin;
+    } catch {
+      throw new UsageError(`"${text}" is not a URL`);
+    }
+  };
+  switch (sub) {
+    case "list": {
+      const rows = await Promise.all(
+        (await store.keys()).map(async (key) => ({ origin: key, tokens: (await store.get(key)).map(({ services, paidMsat, createdAt }) => ({ services, paidMsat, createdAt: new Date(createdAt * 1000).toISOString() })) })),
+      );
+      printJson(rows);
+      return EXIT.ok;
+    }
+    case "show": {
+      const key = normalise(origin);
+      const tokens = await store.get(key);
+      if (tokens.length === 0) throw new UsageError(`no tokens for ${key}`);
+      printJson({ origin: key, tokens });
+      return EXIT.ok;
+    }
+    case "rm": {
+      const keys = values.all ? await store.keys() : [normalise(origin)];
+      for (const key of keys) await store.remove(key);
+      process.stderr.write(`l402-edge: removed the tokens of ${keys.length} origin(s)\n`);
+      return EXIT.ok;
+    }
+    default:
+      throw new UsageError(`unknown tokens command "${sub ?? ""}" (list, show, rm)`);
+  }
+}

@@ -1,0 +1,43 @@
+import { decode } from "light-bolt11-decoder";
+import { decodeMacaroon } from "../macaroon/index.ts";
+import { decodeIdentifier, namedServices, parseChallenge, toHex } from "../l402/index.ts";
+import { L402Error } from "./types.ts";
+
+/** A 402 challenge read and checked: what paying it would buy, and for how much. */
+export interface Offer {
+  readonly macaroon: Uint8Array;
+  readonly invoice: string;
+  readonly priceMsat: bigint;
+  readonly services: readonly string[];
+  readonly paymentHash: string;
+}
+
+/** A 402, or the gRPC form of one (HTTP 200, grpc-status 13, with the challenge headers). */
+export const isChallenge = (response: Response): boolean =>
+  response.status === 402 || (response.headers.get("grpc-status") === "13" && response.headers.has("www-authenticate"));
+
+/**
+ * Reads the challenge and refuses one that cannot be paid safely: no L402
+ * challenge, an invoice without an amount, or a macaroon not bound to the
+ * invoice's payment hash (paying it would buy nothing).
+ */
+export function readOffer(response: Response): Offer {
+  const parsed = parseChallenge(response.headers.get("www-authenticate") ?? "");
+  if (!parsed.ok) throw new L402Error("bad_challenge", `the server's 402 has no usable L402 challenge: ${parsed.detail}`);
+  const { macaroon, invoice } = parsed.challenge;
+  let sections: { name: string; value?: unknown }[];
+  try {
+    sections = decode(invoice).sections as typeof sections;
+  } catch (error) {
+    throw new L402Error("bad_challenge", `the challenge's invoice does not decode: ${(error as Error).message}`);
+  }
+  const amount = sections.find((section) => section.name === "amount")?.value;
+  if (typeof amount !== "string") throw new L402Error("bad_challenge", "the challenge's invoice has no amount");
+  const paymentHash = String(sections.find((section) => section.name === "payment_hash")?.value ?? "");
+  const decoded = decodeMacaroon(macaroon);
+  const identifier = decodeIdentifier(decoded.identifier);
+  if ("error" in identifier || toHex(identifier.paymentHash) !== paymentHash) {
+    throw new L402Error("bad_challenge", "the challenge's macaroon is not bound to its invoice");
+  }
+  return { macaroon, invoice, priceMsat: BigInt(amount), services: namedServices(decoded.caveats.map((c) => c.id)), paymentHash };
+}

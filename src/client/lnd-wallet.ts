@@ -1,0 +1,58 @@
+import { hex } from "@scure/base";
+import { L402Error, type Wallet } from "./types.ts";
+
+export interface LndWalletConfig {
+  readonly url: string;
+  /** Hex of a macaroon that may pay (offchain:write), e.g. admin.macaroon. */
+  readonly macaroonHex: string;
+  /** Routing fee limit; 0 would allow zero-fee routes only. */
+  readonly feeLimitSats: number;
+  readonly timeoutSeconds: number;
+  readonly fetch?: typeof fetch;
+}
+
+/**
+ * Pays through LND's SendPaymentV2 (`POST /v2/router/send`), reading its NDJSON
+ * stream to the final update. The preimage arrives as hex.
+ */
+export function lndWallet(config: LndWalletConfig): Wallet {
+  const fetcher = config.fetch ?? fetch;
+  return {
+    async pay(invoice: string) {
+      let response: Response;
+      try {
+        response = await fetcher(`${config.url.replace(/\/+$/, "")}/v2/router/send`, {
+          method: "POST",
+          headers: { "Grpc-Metadata-macaroon": config.macaroonHex, "Content-Type": "application/json" },
+          body: JSON.stringify({
+            payment_request: invoice,
+            fee_limit_sat: String(config.feeLimitSats),
+            timeout_seconds: config.timeoutSeconds,
+            no_inflight_updates: true,
+          }),
+          signal: AbortSignal.timeout((config.timeoutSeconds + 10) * 1000),
+        });
+      } catch (error) {
+        throw new L402Error("network", `cannot reach the wallet's node: ${(error as Error).message}`);
+      }
+      const text = await response.text().catch(() => "");
+      const lines = text.trim().split("\n").filter((line) => line !== "");
+      let last: { result?: Record<string, unknown>; error?: { message?: string }; message?: string } = {};
+      try {
+        last = JSON.parse(lines.at(-1) ?? "{}") as typeof last;
+      } catch {
+        throw new L402Error("payment_failed", `the node answered HTTP ${response.status} with something that is not JSON`);
+      }
+      if (last.error !== undefined || !response.ok) {
+        throw new L402Error("payment_failed", `the node refused the payment: ${last.error?.message ?? last.message ?? `HTTP ${response.status}`}`);
+      }
+      const result = last.result ?? {};
+      if (result["status"] !== "SUCCEEDED") {
+        throw new L402Error("payment_failed", `payment ${String(result["status"] ?? "unknown")}: ${String(result["failure_reason"] ?? "")}`);
+      }
+      const preimage = String(result["payment_preimage"] ?? "");
+      if (!/^[0-9a-f]{64}$/i.test(preimage)) throw new L402Error("payment_failed", "the node reported success without a preimage");
+      return { preimage: hex.decode(preimage.toLowerCase()) };
+    },
+  };
+}

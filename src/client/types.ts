@@ -1,0 +1,45 @@
+/** A way to pay BOLT 11 invoices. LND REST first; others (NWC, LNbits, …) fit the same shape. */
+export interface Wallet {
+  /** Pays the invoice and returns its preimage; throws PaymentError otherwise. */
+  pay(invoice: string): Promise<{ readonly preimage: Uint8Array }>;
+}
+
+/** What the client keeps of a paid token. */
+export interface StoredToken {
+  /** Standard base64 of the V2 macaroon. */
+  readonly macaroon: string;
+  readonly preimage: string;
+  /** Services named by the token's `services` caveat. */
+  readonly services: readonly string[];
+  readonly paidMsat: string;
+  /** Unix seconds. */
+  readonly createdAt: number;
+}
+
+/** Tokens by key (the client keys them by origin: scheme, host and port). */
+export interface TokenStore {
+  get(key: string): Promise<readonly StoredToken[]>;
+  put(key: string, token: StoredToken): Promise<void>;
+  /** Removes one token (by macaroon) or, without one, every token of the key. */
+  remove(key: string, macaroon?: string): Promise<void>;
+  keys(): Promise<readonly string[]>;
+}
+
+/**
+ * Why the client gave up, as a machine-readable code (the CLI maps each to its
+ * own exit code):
+ * - `over_budget`: the price is above the caller's limit; nothing was paid;
+ * - `payment_failed`: the wallet could not pay;
+ * - `bad_challenge`: a 402 without a usable L402 challenge;
+ * - `network`: the wallet's node could not be reached.
+ */
+export type L402ErrorCode = "over_budget" | "payment_failed" | "bad_challenge" | "network";
+
+export class L402Error extends Error {
+  override readonly name = "L402Error";
+  readonly code: L402ErrorCode;
+  constructor(code: L402ErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
