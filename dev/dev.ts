@@ -73,7 +73,8 @@ async function main(): Promise<void> {
       "--var", `LND_REST_URL:${sim.url}`, "--var", "L402_NETWORK:regtest",
       "--var", `L402_SERVICES:${JSON.stringify(demoServices(origin.url))}`,
     ],
-    { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+    // Same process group as this launcher: Ctrl-C in a terminal reaches wrangler and workerd too.
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
   );
   const relay = (stream: NodeJS.ReadableStream, out: NodeJS.WriteStream) =>
     stream.on("data", (chunk: Buffer) => out.write(chunk.toString().replace(/^(?=.)/gm, "[worker] ")));
@@ -84,7 +85,7 @@ async function main(): Promise<void> {
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    await stopGroup(wrangler);
+    await stopChild(wrangler);
     await Promise.all([sim.close(), origin.close()]);
     process.exit(code);
   };
@@ -125,22 +126,12 @@ dev: ready
 `);
 }
 
-/** wrangler runs workerd under it; both go, as a process group. */
-async function stopGroup(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.pid === undefined) return;
+/** Asks wrangler to stop (it stops workerd), and waits; forces it after 5 s. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((done) => child.once("exit", () => done()));
-  try {
-    process.kill(-child.pid, "SIGTERM");
-  } catch {
-    return;
-  }
-  const timer = setTimeout(() => {
-    try {
-      process.kill(-(child.pid as number), "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }, 5000);
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
   await exited;
   clearTimeout(timer);
 }

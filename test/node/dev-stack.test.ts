@@ -1,0 +1,127 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const BIN = join(ROOT, "bin", "l402-edge.js");
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, "127.0.0.1");
+  await new Promise((resolve) => server.once("listening", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+interface Stack {
+  readonly child: ChildProcess;
+  readonly output: () => string;
+}
+
+/** `npm run dev` as a person starts it, in its own process group (as a terminal would). */
+function startDev(args: string[]): Stack {
+  let output = "";
+  const child = spawn("npm", ["run", "dev", "--", ...args], { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  return { child, output: () => output };
+}
+
+async function waitFor(stack: Stack, pattern: RegExp, ms: number): Promise<RegExpMatchArray> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const match = stack.output().match(pattern);
+    if (match) return match;
+    if (stack.child.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`no ${pattern} in:\n${stack.output()}`);
+}
+
+/** Ctrl-C: SIGINT to the whole foreground group; then every process of it must be gone and every port free. */
+async function stopAndCheck(stack: Stack, ports: readonly number[]): Promise<void> {
+  const pid = stack.child.pid as number;
+  process.kill(-pid, "SIGINT");
+  for (let waited = 0; groupAlive(pid) && waited < 15_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(groupAlive(pid)).toBe(false);
+  for (const port of ports) expect(await isFree(port), `port ${port}`).toBe(true);
+}
+
+async function isFree(port: number): Promise<boolean> {
+  const probe = createServer();
+  return new Promise((resolve) => {
+    probe.once("error", () => resolve(false));
+    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)));
+  });
+}
+
+const groupAlive = (pid: number): boolean => {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const running: Stack[] = [];
+afterAll(() => {
+  for (const stack of running) if (groupAlive(stack.child.pid as number)) process.kill(-(stack.child.pid as number), "SIGKILL");
+});
+
+describe("npm run dev", () => {
+  it("starts the stack; l402-edge get pays once, then reuses the token; Ctrl-C leaves nothing behind; a second start works", async () => {
+    const ports = { worker: await freePort(), lnd: await freePort(), origin: await freePort() };
+    const dir = mkdtempSync(join(tmpdir(), "l402-dev-"));
+    const args = ["--port", String(ports.worker), "--lnd-port", String(ports.lnd), "--origin-port", String(ports.origin), "--dev-vars", join(dir, ".dev.vars")];
+
+    const stack = startDev(args);
+    running.push(stack);
+    await waitFor(stack, /dev: ready/, 90_000);
+    expect(stack.output()).toContain(`created ${join(dir, ".dev.vars")} with a new master key`);
+    const [, lndUrl, macaroon] = stack.output().match(/export LND_REST_URL=(\S+) LND_MACAROON=([0-9a-f]+)/) ?? [];
+    const url = `http://127.0.0.1:${ports.worker}/api/quote`;
+    const get = () =>
+      spawnSync(process.execPath, [BIN, "get", url, "--json", "--token-dir", join(dir, "tokens")], {
+        encoding: "utf8",
+        env: { ...process.env, LND_REST_URL: lndUrl, LND_MACAROON: macaroon },
+      });
+
+    const first = get();
+    expect(first.status, first.stderr).toBe(0);
+    const paid = JSON.parse(first.stdout) as { status: number; body: string; paid: { sats: number; services: string[] } | null };
+    expect(paid.status).toBe(200);
+    expect(JSON.parse(paid.body)).toMatchObject({ quote: expect.any(String), paidBy: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(paid.paid).toEqual({ sats: 5, services: ["quotes"] });
+
+    const again = JSON.parse(get().stdout) as { status: number; paid: unknown };
+    expect(again).toMatchObject({ status: 200, paid: null });
+
+    await stopAndCheck(stack, Object.values(ports));
+
+    const second = startDev(args);
+    running.push(second);
+    await waitFor(second, /dev: ready/, 90_000);
+    expect(second.output()).not.toContain("created");
+    await stopAndCheck(second, Object.values(ports));
+  }, 240_000);
+
+  it("says which port is taken, and exits", async () => {
+    const blocker = createServer().listen(0, "127.0.0.1");
+    await new Promise((resolve) => blocker.once("listening", resolve));
+    const taken = (blocker.address() as { port: number }).port;
+    try {
+      const stack = startDev(["--lnd-port", String(taken), "--port", String(await freePort()), "--origin-port", String(await freePort())]);
+      running.push(stack);
+      await waitFor(stack, new RegExp(`dev: port ${taken} is taken; choose another with --lnd-port`), 30_000);
+      const code = await new Promise<number | null>((resolve) => (stack.child.exitCode !== null ? resolve(stack.child.exitCode) : stack.child.once("exit", resolve)));
+      expect(code).not.toBe(0);
+    } finally {
+      blocker.close();
+    }
+  }, 60_000);
+});
