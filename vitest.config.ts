@@ -1,7 +1,7 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import "./test/fixtures/provided-context.ts";
-import { testBindings } from "./test/fixtures/worker-env.ts";
+import { TEST_RATE_LIMITS, testBindings } from "./test/fixtures/worker-env.ts";
 
 /**
  * Two projects: everything that runs at the edge is tested inside workerd (the
@@ -15,7 +15,7 @@ export default defineConfig({
         plugins: [
           cloudflareTest(({ inject }) => ({
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: testBindings(inject("lndSim"), inject("testOrigin").url) },
+            miniflare: { bindings: testBindings(inject("lndSim"), inject("testOrigin").url), ratelimits: TEST_RATE_LIMITS },
           })),
         ],
         test: { name: "workerd", include: ["test/workerd/**/*.test.ts"], globalSetup: ["test/setup/servers.ts"] },

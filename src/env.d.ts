@@ -20,6 +20,12 @@ declare namespace Cloudflare {
     L402_INVOICE_EXPIRY?: string;
     L402_MEMO?: string;
     L402_ORIGIN_AUTH_HEADER?: string;
+    L402_CHALLENGE_CACHE_SECONDS?: string;
+    L402_MINT_RETRY_AFTER?: string;
+    L402_BREAKER_THRESHOLD?: string;
+    L402_BREAKER_COOLDOWN?: string;
+    /** Rate Limiting binding: challenges minted per client address. Optional. */
+    L402_MINT_LIMITER?: RateLimit;
   }
 }
 type Env = Cloudflare.Env;

@@ -31,6 +31,10 @@ export function parseConfig(env: Record<string, unknown>, mac?: HmacSha256): Con
     memo: errors.string(env["L402_MEMO"], "L402_MEMO", { optional: true, pattern: /^[^\x00-\x1f]{0,512}$/ }) ?? "{service} API access",
     originAuthHeader: errors.string(env["L402_ORIGIN_AUTH_HEADER"], "L402_ORIGIN_AUTH_HEADER", { optional: true, pattern: HEADER_NAME }) ?? "X-L402-Origin-Auth",
     originSecret: errors.string(env["L402_ORIGIN_SECRET"], "L402_ORIGIN_SECRET", { optional: true }),
+    challengeCacheSeconds: errors.integer(env["L402_CHALLENGE_CACHE_SECONDS"], "L402_CHALLENGE_CACHE_SECONDS", { min: 0, max: 300, optional: true }) ?? 30,
+    mintRetryAfterSeconds: errors.integer(env["L402_MINT_RETRY_AFTER"], "L402_MINT_RETRY_AFTER", { min: 1, max: 3600, optional: true }) ?? 60,
+    breakerThreshold: errors.integer(env["L402_BREAKER_THRESHOLD"], "L402_BREAKER_THRESHOLD", { min: 1, max: 1000, optional: true }) ?? 5,
+    breakerCooldownSeconds: errors.integer(env["L402_BREAKER_COOLDOWN"], "L402_BREAKER_COOLDOWN", { min: 1, max: 3600, optional: true }) ?? 30,
     lndTimeoutMs: errors.integer(env["LND_TIMEOUT_MS"], "LND_TIMEOUT_MS", { min: 100, max: 30_000, optional: true }) ?? 5000,
   };
   if (errors.list.length > 0 || !keyring.ok || lndUrl === undefined || macaroonHex === undefined) {

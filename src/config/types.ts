@@ -53,4 +53,11 @@ export interface Config {
   /** Header carrying `originSecret` to the origin, so it can refuse traffic that skipped the paywall. */
   readonly originAuthHeader: string;
   readonly originSecret: string | undefined;
+  /** Seconds a client's unpaid challenge is handed back instead of a new invoice; 0 disables. */
+  readonly challengeCacheSeconds: number;
+  /** Retry-After of a 429, matching the rate limit binding's period. */
+  readonly mintRetryAfterSeconds: number;
+  /** Node failures in a row that open the circuit breaker, and how long it stays open. */
+  readonly breakerThreshold: number;
+  readonly breakerCooldownSeconds: number;
 }

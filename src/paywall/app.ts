@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { readCredential, toHex, verify, type Failure } from "../l402/index.ts";
+import { MAX_CREDENTIAL_HEADER_CHARS, readCredential, toHex, verify, type Failure } from "../l402/index.ts";
 import { forward, TOKEN_ID_HEADER } from "../proxy/forward.ts";
 import { issueChallenge } from "./challenge.ts";
 import { isPreflight, preflightResponse, withCors } from "./cors.ts";
@@ -62,7 +62,7 @@ export function createApp(): Hono<PaywallEnv> {
   app.all("*", async (c) => {
     const request = c.req.raw;
     const log = c.get("log");
-    const { config, backend } = c.get("runtime");
+    const { config } = c.get("runtime");
     const url = new URL(request.url);
     const reservedHeaders = [TOKEN_ID_HEADER, config.originAuthHeader];
     const originAuth = config.originSecret === undefined ? undefined : ([config.originAuthHeader, config.originSecret] as const);
@@ -92,11 +92,18 @@ export function createApp(): Hono<PaywallEnv> {
     if (!service.auth || isFreePath(service, url)) return send(undefined, "free");
 
     const now = Math.floor(Date.now() / 1000);
-    const parsed = readCredential({
+    const credentialHeaders = {
       authorization: request.headers.get("authorization"),
       macaroon: request.headers.get("macaroon"),
       grpcMetadataMacaroon: request.headers.get("grpc-metadata-macaroon"),
-    });
+    };
+    // Oversized credentials are refused before any decoding, and without an invoice.
+    if (Object.values(credentialHeaders).some((value) => value !== null && value.length > MAX_CREDENTIAL_HEADER_CHARS)) {
+      log.outcome = "refused";
+      log.reason = "header_too_large";
+      return respond(request, 431, { reason: "header_too_large", detail: `credential headers are limited to ${MAX_CREDENTIAL_HEADER_CHARS} characters` });
+    }
+    const parsed = readCredential(credentialHeaders);
     let failure: Failure;
     if (parsed.ok) {
       const capability = requiredCapability(service, request.method, url);
@@ -111,7 +118,16 @@ export function createApp(): Hono<PaywallEnv> {
     }
 
     log.reason = failure.reason;
-    const challenge = await issueChallenge({ request, config, backend, service, failure, now });
+    const challenge = await issueChallenge({
+      request,
+      runtime: c.get("runtime"),
+      service,
+      failure,
+      now,
+      limiter: c.env.L402_MINT_LIMITER,
+      cache: caches.default,
+      waitUntil: (promise) => c.executionCtx.waitUntil(promise),
+    });
     log.outcome = challenge.outcome;
     if (challenge.detail !== undefined) log.detail = challenge.detail;
     return challenge.response;

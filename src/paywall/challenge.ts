@@ -1,87 +1,125 @@
+import { hex } from "@scure/base";
+import { clientKey, dropChallenge, readChallenge, RECHECK_SECONDS, storeChallenge, type CachedChallenge } from "../abuse/challenge-cache.ts";
 import type { Config, ServiceConfig } from "../config/index.ts";
 import { encodeMacaroon } from "../macaroon/index.ts";
-import { formatChallenge, mint, serviceCaveats, toBase64, toHex, type Failure } from "../l402/index.ts";
-import { LightningError, type InvoiceBackend } from "../lightning/index.ts";
-import { challengePage, prefersHtml } from "./page.ts";
+import { fromBase64Lenient, mint, serviceCaveats, toBase64, type Failure } from "../l402/index.ts";
+import { LightningError } from "../lightning/index.ts";
+import { challengeResponse } from "./challenge-response.ts";
 import { respond } from "./respond.ts";
+import type { Runtime } from "./runtime.ts";
 
 export interface ChallengeOutcome {
   readonly response: Response;
-  /** For the log: `challenged`, or why no challenge could be made. */
-  readonly outcome: "challenged" | "node_unavailable";
+  /** For the log. */
+  readonly outcome: "challenged" | "challenged_again" | "node_unavailable" | "rate_limited";
   readonly detail?: string;
 }
 
 /** Seconds a client should wait before retrying when the node could not make an invoice. */
 export const NODE_RETRY_AFTER_SECONDS = 5;
 
+export interface ChallengeRequest {
+  readonly request: Request;
+  readonly runtime: Runtime;
+  readonly service: ServiceConfig;
+  readonly failure: Failure;
+  /** Unix seconds. */
+  readonly now: number;
+  /** The Rate Limiting binding for minting, when configured. */
+  readonly limiter: RateLimit | undefined;
+  readonly cache: Cache;
+  readonly waitUntil: (promise: Promise<unknown>) => void;
+}
+
 /**
- * A fresh challenge: an invoice from the node, a macaroon minted over its payment
- * hash, and a 402 saying why the request was refused. No invoice, no access: if
- * the node fails, the answer is 503 and nothing is forwarded.
+ * Answers a request without a valid credential: the client's recent challenge
+ * if it is still unpaid, else (within the mint rate limit and while the node is
+ * healthy) a fresh invoice with a macaroon minted over its payment hash. No
+ * invoice, no access: every failure is a 429 or 503, never a forward.
  */
-export async function issueChallenge(params: {
-  request: Request;
-  config: Config;
-  backend: InvoiceBackend;
-  service: ServiceConfig;
-  failure: Failure;
-  now: number;
-}): Promise<ChallengeOutcome> {
-  const { request, config, service, failure, now } = params;
+export async function issueChallenge(params: ChallengeRequest): Promise<ChallengeOutcome> {
+  const { request, runtime, service, failure, now } = params;
+  const { config, breaker } = runtime;
+  const key = config.challengeCacheSeconds > 0 ? clientKey(request, service.name, service.priceMsat) : undefined;
+  const reused = key === undefined ? undefined : await reuse(params, key);
+  if (reused !== undefined) {
+    const parts = { ...reused, macaroon: fromBase64Lenient(reused.macaroon) as Uint8Array };
+    return { response: challengeResponse(request, service, failure, parts), outcome: "challenged_again" };
+  }
+
+  if (params.limiter !== undefined) {
+    const client = request.headers.get("cf-connecting-ip") ?? "unknown";
+    const { success } = await params.limiter.limit({ key: client });
+    if (!success) {
+      const body = { reason: "rate_limited", detail: "too many unpaid requests from this address; pay a challenge you already have, or retry later" };
+      return { response: respond(request, 429, body, { "Retry-After": String(config.mintRetryAfterSeconds) }), outcome: "rate_limited" };
+    }
+  }
+
+  const admitted = breaker.admit();
+  if (!admitted.ok) return nodeUnavailable(request, admitted.retryAfterSeconds, "breaker_open");
   let invoice;
   try {
-    invoice = await params.backend.createInvoice({
+    invoice = await runtime.backend.createInvoice({
       amountMsat: service.priceMsat,
       memo: config.memo.replaceAll("{service}", service.name),
       expirySeconds: config.invoiceExpirySeconds,
     });
+    breaker.success();
   } catch (error) {
     if (!(error instanceof LightningError)) throw error;
-    const response = respond(
-      request,
-      503,
-      { reason: "node_unavailable", detail: "the Lightning node cannot issue an invoice right now; retry shortly" },
-      { "Retry-After": String(NODE_RETRY_AFTER_SECONDS) },
-    );
-    return { response, outcome: "node_unavailable", detail: `${error.kind}: ${error.message}` };
+    breaker.failure();
+    return nodeUnavailable(request, NODE_RETRY_AFTER_SECONDS, `${error.kind}: ${error.message}`);
   }
 
-  const minted = mint({
+  const macaroon = encodeMacaroon(mintFor(config, service, invoice.paymentHash, now));
+  const parts = { macaroon, invoice: invoice.paymentRequest, paymentHash: hex.encode(invoice.paymentHash), expiresAt: invoice.expiresAt };
+  if (key !== undefined) {
+    const entry: CachedChallenge = { ...parts, macaroon: toBase64(macaroon), checkedAt: now };
+    params.waitUntil(storeChallenge(params.cache, key, entry, config.challengeCacheSeconds, now));
+  }
+  return { response: challengeResponse(request, service, failure, parts), outcome: "challenged" };
+}
+
+/** The client's cached challenge, if its invoice is still open (re-checked at most once a second). */
+async function reuse(params: ChallengeRequest, key: Request): Promise<CachedChallenge | undefined> {
+  const { runtime, now } = params;
+  const cached = await readChallenge(params.cache, key);
+  if (cached === undefined || now >= cached.expiresAt) return undefined;
+  if (now - cached.checkedAt < RECHECK_SECONDS) return cached;
+  // A sick node is not asked; the cached challenge is still a correct one to show.
+  if (!runtime.breaker.admit().ok) return cached;
+  let state: string;
+  try {
+    state = (await runtime.backend.lookupInvoice(hex.decode(cached.paymentHash))).state;
+    runtime.breaker.success();
+  } catch (error) {
+    if (!(error instanceof LightningError)) throw error;
+    runtime.breaker.failure();
+    return cached;
+  }
+  if (state === "open") {
+    params.waitUntil(storeChallenge(params.cache, key, { ...cached, checkedAt: now }, runtime.config.challengeCacheSeconds, now));
+    return cached;
+  }
+  params.waitUntil(dropChallenge(params.cache, key));
+  return undefined;
+}
+
+function mintFor(config: Config, service: ServiceConfig, paymentHash: Uint8Array, now: number) {
+  return mint({
     keyring: config.keyring,
-    paymentHash: invoice.paymentHash,
+    paymentHash,
     location: config.location,
     caveats: serviceCaveats({
       service: service.name,
       ...(service.capabilities === undefined ? {} : { capabilities: service.capabilities }),
       ...(service.timeoutSeconds === undefined ? {} : { validUntil: now + service.timeoutSeconds }),
     }),
-  });
-  const macaroon = encodeMacaroon(minted.macaroon);
-  const headers = new Headers({ "Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "WWW-Authenticate" });
-  for (const line of formatChallenge(macaroon, invoice.paymentRequest)) headers.append("WWW-Authenticate", line);
-
-  const priceSats = formatSats(service.priceMsat);
-  const detail = failure.reason === "missing" ? "payment required" : failure.detail;
-  if (prefersHtml(request.headers.get("accept")) && !request.headers.has("content-type")) {
-    headers.set("Content-Type", "text/html; charset=utf-8");
-    headers.set("Cache-Control", "no-store");
-    const page = challengePage({ service: service.name, priceSats, invoice: invoice.paymentRequest, reason: failure.reason, detail });
-    return { response: new Response(page, { status: 402, headers }), outcome: "challenged" };
-  }
-  const body = {
-    reason: failure.reason,
-    detail,
-    service: service.name,
-    price_sats: Number(priceSats),
-    price_msat: String(service.priceMsat),
-    invoice: invoice.paymentRequest,
-    macaroon: toBase64(macaroon),
-    payment_hash: toHex(invoice.paymentHash),
-    expires_at: invoice.expiresAt,
-  };
-  return { response: respond(request, 402, body, headers), outcome: "challenged" };
+  }).macaroon;
 }
 
-const formatSats = (msat: bigint): string =>
-  msat % 1000n === 0n ? String(msat / 1000n) : `${msat / 1000n}.${String(msat % 1000n).padStart(3, "0").replace(/0+$/, "")}`;
+function nodeUnavailable(request: Request, retryAfterSeconds: number, detail: string): ChallengeOutcome {
+  const body = { reason: "node_unavailable", detail: "the Lightning node cannot issue an invoice right now; retry shortly" };
+  return { response: respond(request, 503, body, { "Retry-After": String(retryAfterSeconds) }), outcome: "node_unavailable", detail };
+}

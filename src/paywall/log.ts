@@ -4,6 +4,9 @@ export type Outcome =
   | "free" // auth off or a free path, forwarded
   | "passthrough" // matched no service, forwarded
   | "challenged" // 402 with a fresh invoice
+  | "challenged_again" // 402 with the client's recent, still unpaid challenge
+  | "rate_limited" // 429: too many new challenges for this address
+  | "refused" // 4xx without a challenge (e.g. an oversized credential)
   | "node_unavailable" // 503: no invoice could be made
   | "origin_error" // 502/504 from forwarding
   | "not_found" // matched no service, 404

@@ -1,3 +1,4 @@
+import { createBreaker, type Breaker } from "../abuse/breaker.ts";
 import { configFor, type Config } from "../config/index.ts";
 import { nativeHmacSha256 } from "../crypto/hmac.ts";
 import { lndRestBackend, type InvoiceBackend } from "../lightning/index.ts";
@@ -5,6 +6,8 @@ import { lndRestBackend, type InvoiceBackend } from "../lightning/index.ts";
 export interface Runtime {
   readonly config: Config;
   readonly backend: InvoiceBackend;
+  /** Per isolate: guards the node from this isolate's traffic. */
+  readonly breaker: Breaker;
 }
 
 export type RuntimeResult = { readonly ok: true; readonly runtime: Runtime } | { readonly ok: false; readonly errors: readonly string[] };
@@ -18,7 +21,11 @@ export function runtimeFor(env: object): RuntimeResult {
   let runtime = runtimes.get(loaded.config);
   if (runtime === undefined) {
     const { lnd, network } = loaded.config;
-    runtime = { config: loaded.config, backend: lndRestBackend({ url: lnd.url, macaroonHex: lnd.macaroonHex, network, timeoutMs: lnd.timeoutMs }) };
+    runtime = {
+      config: loaded.config,
+      backend: lndRestBackend({ url: lnd.url, macaroonHex: lnd.macaroonHex, network, timeoutMs: lnd.timeoutMs }),
+      breaker: createBreaker({ threshold: loaded.config.breakerThreshold, cooldownMs: loaded.config.breakerCooldownSeconds * 1000 }),
+    };
     runtimes.set(loaded.config, runtime);
   }
   return { ok: true, runtime };
