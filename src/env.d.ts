@@ -26,6 +26,8 @@ declare namespace Cloudflare {
     L402_BREAKER_COOLDOWN?: string;
     /** Rate Limiting binding: challenges minted per client address. Optional. */
     L402_MINT_LIMITER?: RateLimit;
+    /** Tests only: a tight limiter swapped in for L402_MINT_LIMITER. */
+    TIGHT_MINT_LIMITER?: RateLimit;
   }
 }
 type Env = Cloudflare.Env;
