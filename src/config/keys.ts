@@ -9,11 +9,11 @@ export type Loaded<T> = { readonly ok: true; readonly value: T } | { readonly ok
  */
 export function loadKeyring(setting: string | undefined, mac?: HmacSha256): Loaded<Keyring> {
   const entries = (setting ?? "").split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
-  if (entries.length === 0) return { ok: false, error: "L402_MASTER_KEYS is not set (generate one: npx l402-edge keygen)" };
+  if (entries.length === 0) return { ok: false, error: "L402_MASTER_KEYS: is not set (generate one: npx l402-edge keygen)" };
   const keys: Uint8Array[] = [];
   for (const [index, entry] of entries.entries()) {
     const key = fromHex(entry);
-    if (key === undefined) return { ok: false, error: `L402_MASTER_KEYS entry ${index + 1} is not hex` };
+    if (key === undefined) return { ok: false, error: `L402_MASTER_KEYS: entry ${index + 1} is not hex` };
     keys.push(key);
   }
   try {

@@ -41,7 +41,7 @@ function parseService(entry: unknown, field: string, env: Record<string, unknown
   const raw = errors.object(entry, field);
   if (raw === undefined) return errors.add(field, "must be an object");
   const known = ["name", "match", "price_sats", "price_msat", "timeout", "capabilities", "capability_rules", "auth", "free_paths", "origin"];
-  for (const key of Object.keys(raw)) if (!known.includes(key)) errors.add(`${field}.${key}`, "is not a known setting");
+  for (const key of Object.keys(raw)) if (!known.includes(key)) errors.add(field, `has an unknown setting ${JSON.stringify(key.slice(0, 40))}`);
 
   const name = errors.string(raw["name"], `${field}.name`, {
     pattern: { test: isValidServiceName },
@@ -120,23 +120,24 @@ function parseOrigin(value: unknown, field: string, env: Record<string, unknown>
   if (stripPrefix !== "" && url === undefined) errors.add(`${field}.strip_prefix`, "needs origin.url");
   const headers = new Map<string, string>();
   for (const [name, spec] of Object.entries(errors.object(raw["headers"], `${field}.headers`) ?? {})) {
-    const at = `${field}.headers.${name}`;
+    const at = `${field}.headers`;
+    const quoted = JSON.stringify(name.slice(0, 40));
     if (!HEADER_NAME.test(name) || RESERVED_HEADERS.has(name.toLowerCase())) {
-      errors.add(at, "is not a header name the paywall lets a service set");
+      errors.add(at, `${quoted} is not a header name the paywall lets a service set`);
       continue;
     }
-    const resolved = resolveHeaderValue(spec, at, env, errors);
+    const resolved = resolveHeaderValue(spec, at, quoted, env, errors);
     if (resolved !== undefined) headers.set(name, resolved);
   }
   return { url, stripPrefix, headers, forwardAuthorization: errors.boolean(raw["forward_authorization"], `${field}.forward_authorization`, false) };
 }
 
 /** A literal string, or `{ "secret": "NAME" }` read from the Worker's secrets. */
-function resolveHeaderValue(spec: unknown, field: string, env: Record<string, unknown>, errors: FieldErrors): string | undefined {
+function resolveHeaderValue(spec: unknown, field: string, header: string, env: Record<string, unknown>, errors: FieldErrors): string | undefined {
   if (typeof spec === "string") return spec;
   const secret = (spec as { secret?: unknown } | null)?.["secret"];
-  if (typeof secret !== "string") return errors.add(field, 'must be a string or { "secret": "NAME" }');
+  if (typeof secret !== "string") return errors.add(field, `${header} must be a string or { "secret": "NAME" }`);
   const value = env[secret];
-  if (typeof value !== "string" || value === "") return errors.add(field, `secret ${secret} is not set`);
+  if (typeof value !== "string" || value === "") return errors.add(field, `${header}: secret ${JSON.stringify(secret.slice(0, 40))} is not set`);
   return value;
 }

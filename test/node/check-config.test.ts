@@ -35,7 +35,7 @@ describe("npm run check-config", () => {
       `L402_MASTER_KEYS=abcd\nLND_MACAROON=secret-not-hex\n`,
     );
     expect(result.status).toBe(1);
-    for (const field of ["L402_NETWORK", "LND_REST_URL", "L402_SERVICES[0].price_sats", "L402_SERVICES[0].origin.headers.X-Key: secret MISSING is not set", "L402_MASTER_KEYS", "LND_MACAROON"]) {
+    for (const field of ["L402_NETWORK", "LND_REST_URL", "L402_SERVICES[0].price_sats", 'L402_SERVICES[0].origin.headers: "X-Key": secret "MISSING" is not set', "L402_MASTER_KEYS", "LND_MACAROON"]) {
       expect(result.stderr).toContain(field);
     }
     expect(result.stderr).not.toContain("secret-not-hex");

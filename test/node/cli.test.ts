@@ -115,7 +115,7 @@ describe("bad input: one line on stderr, a non-zero exit, no stack trace", () =>
     [["token", "mint", "--payment-hash", "00"], /--payment-hash must be 32 bytes/],
     [["token", "mint", "--payment-hash", "00".repeat(32)], /exactly one of --root-key or --master-key/],
     [["token", "mint", "--master-key", "abcd", "--payment-hash", "00".repeat(32)], /at least 32 are needed/],
-    [["token", "mint", "--master-key", "xyz", "--payment-hash", "00".repeat(32)], /--master-key entry 1 is not hex/],
+    [["token", "mint", "--master-key", "xyz", "--payment-hash", "00".repeat(32)], /--master-key: entry 1 is not hex/],
     [["token", "mint", "--nope"], /Unknown option '--nope'/],
     [["token", "attenuate", "AgEE"], /at least one --caveat/],
     [["token", "verify", "L402 x:y"], /not an L402 credential/],

@@ -1,0 +1,122 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../../src/config/index.ts";
+import { decodeMacaroon, MacaroonFormatError } from "../../src/macaroon/index.ts";
+import { formatChallenge, parseAuthorization, parseChallenge, parseMacaroonHeader, toHex, verify } from "../../src/l402/index.ts";
+import { keyring, NOW, paidToken } from "../fixtures/tokens.ts";
+
+const RUNS = 100_000;
+const VERIFY_REASONS = new Set([
+  "missing", "malformed", "invalid_identifier", "unknown_key", "wrong_preimage", "bad_signature",
+  "third_party_caveat", "invalid_caveat", "caveat_widened", "service_mismatch", "capability_denied", "expired",
+]);
+const token = paidToken({ capabilities: ["read"] });
+const validHeader = token.authorization;
+const validBytes = token.bytes;
+
+/** Valid input with one to three edits: the inputs most likely to find a crack. */
+const mutated = (valid: string) =>
+  fc.tuple(fc.array(fc.tuple(fc.nat(valid.length), fc.nat(3), fc.string({ maxLength: 4, unit: "binary" })), { minLength: 1, maxLength: 3 })).map(([edits]) =>
+    edits.reduce((text, [at, cut, insert]) => text.slice(0, at) + insert + text.slice(at + cut), valid),
+  );
+const mutatedBytes = fc.tuple(fc.array(fc.tuple(fc.nat(validBytes.length), fc.integer({ min: 0, max: 255 }), fc.boolean()), { minLength: 1, maxLength: 4 })).map(([edits]) => {
+  let bytes = Array.from(validBytes);
+  for (const [at, value, truncate] of edits) bytes = truncate ? bytes.slice(0, at) : bytes.map((b, i) => (i === at ? value : b));
+  return Uint8Array.from(bytes);
+});
+const timed = { timeout: 300_000 };
+
+/** Runs the property RUNS times and proves it did. */
+function check<T>(input: fc.Arbitrary<T>, predicate: (value: T) => boolean): void {
+  let runs = 0;
+  fc.assert(
+    fc.property(input, (value) => {
+      runs++;
+      return predicate(value);
+    }),
+    { numRuns: RUNS },
+  );
+  expect(runs).toBeGreaterThanOrEqual(RUNS);
+}
+
+describe(`fuzzing, ${RUNS} generated inputs each: no uncaught exception, every outcome a defined reason`, () => {
+  it("the Authorization parser, and verification of whatever it accepts", timed, () => {
+    const input = fc.oneof(
+      fc.string({ maxLength: 400, unit: "binary" }),
+      fc.string({ maxLength: 200 }).map((s) => `L402 ${s}`),
+      fc.tuple(fc.constantFrom("L402", "LSAT", "l402", "LsAt", "Bearer"), fc.base64String({ maxLength: 300 }), fc.stringMatching(/^[0-9a-fA-F]{0,70}$/)).map(([scheme, mac, pre]) => `${scheme} ${mac}:${pre}`),
+      mutated(validHeader),
+    );
+    check(input, (header) => {
+        const parsed = parseAuthorization(header);
+        if (!parsed.ok) return ["missing", "malformed"].includes(parsed.reason) && parsed.detail.length > 0;
+        expect(parsed.credential.preimage).toHaveLength(32);
+        const result = verify(parsed.credential, { keyring, service: "svc", capability: "read", now: NOW });
+        return result.ok || VERIFY_REASONS.has(result.reason);
+      });
+  });
+
+  it("the macaroon decoder (V2 binary) and the hex header form", timed, () => {
+    const input = fc.oneof(fc.uint8Array({ maxLength: 600 }), fc.uint8Array({ maxLength: 40 }).map((tail) => Uint8Array.from([2, ...tail])), mutatedBytes);
+    check(input, (bytes) => {
+        try {
+          const macaroon = decodeMacaroon(bytes);
+          expect(macaroon.signature).toHaveLength(32);
+        } catch (error) {
+          if (!(error instanceof MacaroonFormatError)) throw error;
+        }
+        const viaHeader = parseMacaroonHeader(toHex(bytes));
+        return viaHeader.ok || viaHeader.reason === "malformed";
+      });
+  });
+
+  it("the challenge parser (WWW-Authenticate)", timed, () => {
+    const [valid] = formatChallenge(validBytes, "lnbcrt100n1pexample");
+    const input = fc.oneof(
+      fc.string({ maxLength: 400, unit: "binary" }),
+      fc.tuple(fc.constantFrom("L402", "LSAT", "Basic", "Negotiate"), fc.dictionary(fc.constantFrom("macaroon", "invoice", "token", "version", "realm"), fc.string({ maxLength: 60 }), { maxKeys: 5 }), fc.boolean()).map(
+        ([scheme, params, quoted]) => `${scheme} ${Object.entries(params).map(([k, v]) => (quoted ? `${k}="${v}"` : `${k}=${v}`)).join(", ")}`,
+      ),
+      mutated(valid),
+      mutated(`${valid}, ${valid.replace("L402", "LSAT")}`),
+    );
+    check(input, (header) => {
+        const parsed = parseChallenge(header);
+        if (!parsed.ok) return parsed.detail.length > 0;
+        decodeMacaroon(parsed.challenge.macaroon);
+        return parsed.challenge.invoice.length > 0 && ["L402", "LSAT"].includes(parsed.challenge.scheme);
+      });
+  });
+
+  it("the config parser", timed, () => {
+    const service = fc.record(
+      {
+        name: fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom("api", "a.b-c", "")),
+        match: fc.oneof(fc.array(fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom("/api/*", "host.example/v1/*", "/:id", "/(", "*")), { maxLength: 3 }), fc.anything()),
+        price_sats: fc.oneof(fc.integer(), fc.string({ maxLength: 8 }), fc.double()),
+        price_msat: fc.oneof(fc.bigInt().map(String), fc.constant(undefined)),
+        timeout: fc.anything(),
+        capabilities: fc.oneof(fc.array(fc.string({ maxLength: 8 }), { maxLength: 3 }), fc.anything()),
+        capability_rules: fc.anything(),
+        auth: fc.anything(),
+        free_paths: fc.anything(),
+        origin: fc.oneof(fc.record({ url: fc.oneof(fc.webUrl(), fc.string()), strip_prefix: fc.string({ maxLength: 8 }), headers: fc.dictionary(fc.string({ maxLength: 10 }), fc.oneof(fc.string(), fc.record({ secret: fc.string({ maxLength: 6 }) }))) }, { requiredKeys: [] }), fc.anything()),
+      },
+      { requiredKeys: [] },
+    );
+    const env = fc.record({
+      L402_SERVICES: fc.oneof(fc.array(service, { maxLength: 3 }), fc.array(service, { maxLength: 2 }).map((s) => JSON.stringify(s)), fc.anything()),
+      L402_MASTER_KEYS: fc.oneof(fc.constant("ab".repeat(32)), fc.string({ maxLength: 80 })),
+      LND_REST_URL: fc.oneof(fc.webUrl(), fc.string({ maxLength: 30 })),
+      LND_MACAROON: fc.oneof(fc.constant("0201"), fc.string({ maxLength: 20 })),
+      L402_NETWORK: fc.oneof(fc.constantFrom("mainnet", "regtest", "moon"), fc.anything()),
+      L402_INVOICE_EXPIRY: fc.anything(),
+      L402_UNMATCHED: fc.anything(),
+    });
+    check(env, (candidate) => {
+        const result = parseConfig(candidate);
+        // Every error names the setting it is about (an env name, maybe with a path), then says what is wrong.
+        return result.ok ? result.config.services.length > 0 : result.errors.length > 0 && result.errors.every((e) => /^(L402|LND)_[A-Z_]+(\[\d+\]|\.[\w-]+)*: \S/.test(e));
+      });
+  });
+});
