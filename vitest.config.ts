@@ -10,6 +10,8 @@ import { TEST_RATE_LIMITS, testBindings } from "./test/fixtures/worker-env.ts";
  */
 export default defineConfig({
   test: {
+    // The Worker logs a line per request: shown for failing tests only.
+    silent: "passed-only",
     projects: [
       {
         plugins: [
