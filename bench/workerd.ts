@@ -19,7 +19,11 @@ export async function bundleWorker(entry: URL, banner?: string): Promise<string>
 }
 
 /** Runs a bundled Worker in workerd, listening on a loopback port. */
-export async function startWorkerd(script: string, bindings: Record<string, string> = {}): Promise<{ mf: Miniflare; url: URL }> {
+export async function startWorkerd(
+  script: string,
+  bindings: Record<string, string> = {},
+  ratelimits: Record<string, { namespace_id: string; simple: { limit: number; period: 10 | 60 } }> = {},
+): Promise<{ mf: Miniflare; url: URL }> {
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       modules: true,
@@ -27,6 +31,7 @@ export async function startWorkerd(script: string, bindings: Record<string, stri
       compatibilityDate: "2026-10-01",
       compatibilityFlags: ["nodejs_compat"],
       bindings,
+      ratelimits,
       host: "127.0.0.1",
       port: 0,
       // The Worker logs a line per request; a benchmark's tens of thousands would drown its table.
