@@ -1,7 +1,7 @@
-import { createServer } from "node:net";
 import { parseArgs } from "node:util";
 import { demoServices, startDemoOrigin } from "../dev/demo-origin.ts";
 import { startSimulator } from "../dev/lnd-sim/server.ts";
+import { freePort } from "../dev/ports.ts";
 import { createL402Fetch, lndWallet, memoryStore } from "../src/client/index.ts";
 import { runLoad, type LoadResult } from "./load.ts";
 import { bundleWorker, startWorkerd } from "./workerd.ts";
@@ -64,14 +64,6 @@ function report(name: string, result: LoadResult): void {
 async function invoiceCount(simUrl: string, macaroonHex: string): Promise<number> {
   const response = await fetch(`${simUrl}/v1/invoices?num_max_invoices=100000`, { headers: { "Grpc-Metadata-macaroon": macaroonHex } });
   return ((await response.json()) as { invoices: unknown[] }).invoices.length;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await new Promise((resolve) => server.once("listening", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 await main();

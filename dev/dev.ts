@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { demoServices, DEMO_ROUTES, startDemoOrigin } from "./demo-origin.ts";
 import { startSimulator } from "./lnd-sim/server.ts";
+import { isPortFree } from "./ports.ts";
 
 /**
  * `npm run dev`: the whole paywall on this machine. The LND simulator, a demo
@@ -17,11 +17,7 @@ const HOST = "127.0.0.1";
 class StartError extends Error {}
 
 async function ensureFree(port: number, flag: string): Promise<void> {
-  await new Promise<void>((done, fail) => {
-    const probe = createServer();
-    probe.once("error", () => fail(new StartError(`port ${port} is taken; choose another with ${flag}`)));
-    probe.listen(port, HOST, () => probe.close(() => done()));
-  });
+  if (!(await isPortFree(port, HOST))) throw new StartError(`port ${port} is taken; choose another with ${flag}`);
 }
 
 function port(value: string, flag: string): number {

@@ -2,7 +2,8 @@ import { writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { createL402Fetch, formatSats, isChallenge, L402Error, lndWallet, readOffer, type Wallet } from "../client/index.ts";
+import { createL402Fetch, isChallenge, L402Error, lndWallet, readOffer, type Wallet } from "../client/index.ts";
+import { formatSats } from "../l402/index.ts";
 import { fileStore } from "./file-store.ts";
 import { EXIT, printJson, UsageError } from "./io.ts";
 

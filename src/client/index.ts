@@ -1,5 +1,5 @@
 export { isChallenge, readOffer, type Offer } from "./challenge-offer.ts";
-export { createL402Fetch, formatSats, type L402FetchOptions } from "./l402-fetch.ts";
+export { createL402Fetch, type L402FetchOptions } from "./l402-fetch.ts";
 export { lndWallet, type LndWalletConfig } from "./lnd-wallet.ts";
 export { memoryStore } from "./memory-store.ts";
 export { L402Error, type L402ErrorCode, type StoredToken, type TokenStore, type Wallet } from "./types.ts";

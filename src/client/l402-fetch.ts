@@ -1,4 +1,4 @@
-import { toBase64, toHex } from "../l402/index.ts";
+import { formatSats, toBase64, toHex } from "../l402/index.ts";
 import { memoryStore } from "./memory-store.ts";
 import { isChallenge, readOffer, type Offer } from "./challenge-offer.ts";
 import { L402Error, type StoredToken, type TokenStore, type Wallet } from "./types.ts";
@@ -97,6 +97,3 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
     return response;
   };
 }
-
-export const formatSats = (msat: bigint): string =>
-  msat % 1000n === 0n ? String(msat / 1000n) : (Number(msat) / 1000).toFixed(3).replace(/0+$/, "");

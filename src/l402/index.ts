@@ -36,5 +36,6 @@ export {
   type MasterKey,
 } from "./keyring.ts";
 export { DEFAULT_LOCATION, mint, type MintedToken } from "./mint.ts";
+export { formatSats } from "./price.ts";
 export { fail, type Failure, type FailureReason } from "./reasons.ts";
 export { verify, type Credential, type VerifiedToken, type VerifyOptions } from "./verify.ts";

@@ -1,5 +1,5 @@
 import type { ServiceConfig } from "../config/index.ts";
-import { formatChallenge, toBase64, type Failure } from "../l402/index.ts";
+import { formatChallenge, formatSats, toBase64, type Failure } from "../l402/index.ts";
 import { challengePage, prefersHtml } from "./page.ts";
 import { respond } from "./respond.ts";
 
@@ -44,6 +44,3 @@ export function challengeResponse(request: Request, service: ServiceConfig, fail
     headers,
   );
 }
-
-const formatSats = (msat: bigint): string =>
-  msat % 1000n === 0n ? String(msat / 1000n) : `${msat / 1000n}.${String(msat % 1000n).padStart(3, "0").replace(/0+$/, "")}`;

@@ -5,17 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { freePort, isPortFree } from "../../dev/ports.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const BIN = join(ROOT, "bin", "l402-edge.js");
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await new Promise((resolve) => server.once("listening", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 interface Stack {
   readonly child: ChildProcess;
@@ -48,15 +41,7 @@ async function stopAndCheck(stack: Stack, ports: readonly number[]): Promise<voi
   process.kill(-pid, "SIGINT");
   for (let waited = 0; groupAlive(pid) && waited < 15_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
   expect(groupAlive(pid)).toBe(false);
-  for (const port of ports) expect(await isFree(port), `port ${port}`).toBe(true);
-}
-
-async function isFree(port: number): Promise<boolean> {
-  const probe = createServer();
-  return new Promise((resolve) => {
-    probe.once("error", () => resolve(false));
-    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)));
-  });
+  for (const port of ports) expect(await isPortFree(port), `port ${port}`).toBe(true);
 }
 
 const groupAlive = (pid: number): boolean => {
