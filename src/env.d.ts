@@ -26,6 +26,9 @@ declare namespace Cloudflare {
     L402_BREAKER_COOLDOWN?: string;
     /** Rate Limiting binding: challenges minted per client address. Optional. */
     L402_MINT_LIMITER?: RateLimit;
+    /** Durable Objects counting metered tokens' uses and free allowances. */
+    L402_METER?: DurableObjectNamespace<import("./stateful/token-meter.ts").TokenMeter>;
+    L402_FREEBIES?: DurableObjectNamespace<import("./stateful/freebie-counter.ts").FreebieCounter>;
     /** Tests only: a tight limiter swapped in for L402_MINT_LIMITER. */
     TIGHT_MINT_LIMITER?: RateLimit;
   }

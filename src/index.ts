@@ -1,5 +1,8 @@
 import { createApp } from "./paywall/app.ts";
 
+export { FreebieCounter } from "./stateful/freebie-counter.ts";
+export { TokenMeter } from "./stateful/token-meter.ts";
+
 /** Worker entry: the paywall app, built once per isolate. */
 const app = createApp();
 

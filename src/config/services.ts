@@ -40,7 +40,7 @@ export function parseServices(raw: unknown, env: Record<string, unknown>, errors
 function parseService(entry: unknown, field: string, env: Record<string, unknown>, errors: FieldErrors): ServiceConfig | undefined {
   const raw = errors.object(entry, field);
   if (raw === undefined) return errors.add(field, "must be an object");
-  const known = ["name", "match", "price_sats", "price_msat", "timeout", "capabilities", "capability_rules", "auth", "free_paths", "origin"];
+  const known = ["name", "match", "price_sats", "price_msat", "timeout", "capabilities", "capability_rules", "auth", "free_paths", "origin", "uses", "freebies", "freebies_period"];
   for (const key of Object.keys(raw)) if (!known.includes(key)) errors.add(field, `has an unknown setting ${JSON.stringify(key.slice(0, 40))}`);
 
   const name = errors.string(raw["name"], `${field}.name`, {
@@ -58,8 +58,14 @@ function parseService(entry: unknown, field: string, env: Record<string, unknown
     return pattern ? [pattern] : [];
   });
   const origin = parseOrigin(raw["origin"], `${field}.origin`, env, errors);
+  const uses = errors.integer(raw["uses"], `${field}.uses`, { min: 1, max: 1_000_000, optional: true });
+  const freebieCount = errors.integer(raw["freebies"], `${field}.freebies`, { min: 1, max: 1_000_000, optional: true });
+  const freebiePeriod = errors.integer(raw["freebies_period"], `${field}.freebies_period`, { min: 60, max: 366 * 86_400, optional: true }) ?? 86_400;
+  const freebies = freebieCount === undefined ? undefined : { count: freebieCount, periodSeconds: freebiePeriod };
+  if (uses !== undefined && env["L402_METER"] === undefined) errors.add(`${field}.uses`, "needs the L402_METER Durable Object binding (see wrangler.toml)");
+  if (freebies !== undefined && env["L402_FREEBIES"] === undefined) errors.add(`${field}.freebies`, "needs the L402_FREEBIES Durable Object binding (see wrangler.toml)");
   if (name === undefined || patterns === undefined || priceMsat === undefined || origin === undefined) return undefined;
-  return { name, patterns, priceMsat, timeoutSeconds, capabilities, capabilityRules, auth, freePaths, origin };
+  return { name, patterns, priceMsat, timeoutSeconds, capabilities, capabilityRules, auth, freePaths, origin, uses, freebies };
 }
 
 function parsePrice(raw: Record<string, unknown>, field: string, errors: FieldErrors): bigint | undefined {

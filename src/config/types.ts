@@ -30,6 +30,10 @@ export interface ServiceConfig {
   readonly capabilityRules: readonly CapabilityRule[];
   readonly auth: boolean;
   readonly freePaths: readonly URLPattern[];
+  /** Metered: one payment buys this many requests (counted in a Durable Object); undefined: unlimited until expiry. */
+  readonly uses: number | undefined;
+  /** Free requests per client address prefix (/24, /48) per period before a challenge; undefined: none. */
+  readonly freebies: { readonly count: number; readonly periodSeconds: number } | undefined;
   readonly origin: OriginConfig;
 }
 

@@ -7,6 +7,7 @@ import { fail, type Failure } from "./reasons.ts";
  *   services=<name>:<tier>[,...]     the services the token covers
  *   <service>_capabilities=a,b       what it may do there (absent: everything)
  *   <service>_valid_until=<unix s>   valid while now < value
+ *   <service>_uses=<n>               requests the payment bought (metered services)
  *
  * Monotonic rule: a later caveat of the same condition may only narrow the one
  * before it, so a holder can attenuate a token but never widen it. Unknown
@@ -15,9 +16,11 @@ import { fail, type Failure } from "./reasons.ts";
 export const SERVICES = "services";
 export const capabilitiesCondition = (service: string): string => `${service}_capabilities`;
 export const validUntilCondition = (service: string): string => `${service}_valid_until`;
+export const usesCondition = (service: string): string => `${service}_uses`;
 
 const CAPABILITIES_SUFFIX = "_capabilities";
 const VALID_UNTIL_SUFFIX = "_valid_until";
+const USES_SUFFIX = "_uses";
 const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export interface Predicate {
@@ -51,6 +54,7 @@ export function serviceCaveats(grant: {
   tier?: number;
   capabilities?: readonly string[];
   validUntil?: number;
+  uses?: number;
 }): Uint8Array[] {
   if (!isValidServiceName(grant.service)) throw new TypeError(`invalid service name "${grant.service}"`);
   const caveats = [encodeCaveat(SERVICES, `${grant.service}:${grant.tier ?? 0}`)];
@@ -60,6 +64,7 @@ export function serviceCaveats(grant: {
   if (grant.validUntil !== undefined) {
     caveats.push(encodeCaveat(validUntilCondition(grant.service), String(Math.floor(grant.validUntil))));
   }
+  if (grant.uses !== undefined) caveats.push(encodeCaveat(usesCondition(grant.service), String(grant.uses)));
   return caveats;
 }
 
@@ -76,6 +81,8 @@ export interface Grant {
   readonly services: readonly string[];
   readonly capabilities?: readonly string[];
   readonly validUntil?: number;
+  /** Requests the token may make, for metered services; counted outside the token. */
+  readonly uses?: number;
 }
 
 type Condition = (value: string) => ReadonlySet<string> | number | undefined;
@@ -112,10 +119,12 @@ export function checkCaveats(caveats: readonly Uint8Array[], context: CaveatCont
   if (context.capability !== undefined && capabilities instanceof Set && !capabilities.has(context.capability)) {
     return fail("capability_denied", `the token does not grant "${context.capability}" on ${context.service}`);
   }
+  const uses = latest.get(usesCondition(context.service));
   return {
     services: [...services],
     ...(capabilities instanceof Set ? { capabilities: [...capabilities] } : {}),
     ...(typeof validUntil === "number" ? { validUntil } : {}),
+    ...(typeof uses === "number" ? { uses } : {}),
   };
 }
 
@@ -133,6 +142,7 @@ function parserFor(condition: string): Condition | undefined {
   if (condition === SERVICES) return parseServices;
   if (condition.endsWith(CAPABILITIES_SUFFIX)) return parseCapabilities;
   if (condition.endsWith(VALID_UNTIL_SUFFIX)) return parseUnixTime;
+  if (condition.endsWith(USES_SUFFIX)) return parseCount;
   return undefined;
 }
 
@@ -151,6 +161,7 @@ const parseCapabilities = (value: string): ReadonlySet<string> =>
   new Set(value === "" ? [] : value.split(",").map((capability) => capability.trim()));
 
 const parseUnixTime = (value: string): number | undefined => (/^\d{1,12}$/.test(value) ? Number(value) : undefined);
+const parseCount = (value: string): number | undefined => (/^[1-9]\d{0,8}$/.test(value) ? Number(value) : undefined);
 
 function narrows(later: ReadonlySet<string> | number, earlier: ReadonlySet<string> | number): boolean {
   if (typeof later === "number" || typeof earlier === "number") {

@@ -7,6 +7,7 @@ export {
   namedServices,
   serviceCaveats,
   SERVICES,
+  usesCondition,
   validUntilCondition,
   type CaveatContext,
   type Grant,

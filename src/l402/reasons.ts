@@ -14,7 +14,8 @@ export type FailureReason =
   | "caveat_widened" // a later caveat tries to loosen an earlier one
   | "service_mismatch" // the token does not cover this service
   | "capability_denied" // the token does not grant what this request needs
-  | "expired";
+  | "expired"
+  | "exhausted"; // a metered token has used every request it paid for
 
 export interface Failure {
   readonly ok: false;

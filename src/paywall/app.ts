@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { MAX_CREDENTIAL_HEADER_CHARS, readCredential, toHex, verify, type Failure } from "../l402/index.ts";
+import { fail, MAX_CREDENTIAL_HEADER_CHARS, readCredential, toHex, verify, type Failure } from "../l402/index.ts";
 import { forward, TOKEN_ID_HEADER } from "../proxy/forward.ts";
 import { issueChallenge } from "./challenge.ts";
 import { isPreflight, preflightResponse, withCors } from "./cors.ts";
@@ -8,6 +8,7 @@ import { writeLog, type RequestLog } from "./log.ts";
 import { isFreePath, matchService, requiredCapability } from "./match.ts";
 import { respond, requestIdOf } from "./respond.ts";
 import { runtimeFor, type Runtime } from "./runtime.ts";
+import { meter, takeFreebie, withHeaders } from "./stateful.ts";
 
 type PaywallEnv = { Bindings: Env; Variables: { log: RequestLog; runtime: Runtime } };
 
@@ -68,7 +69,7 @@ export function createApp(): Hono<PaywallEnv> {
     const originAuth = config.originSecret === undefined ? undefined : ([config.originAuthHeader, config.originSecret] as const);
 
     const service = matchService(config.services, url);
-    const send = async (tokenId: string | undefined, outcome: "paid" | "free" | "passthrough") => {
+    const send = async (tokenId: string | undefined, outcome: "paid" | "free" | "passthrough" | "freebie") => {
       const result = await forward(request, { origin: service?.origin, tokenId, originAuth, reservedHeaders, headersTimeoutMs: ORIGIN_HEADERS_TIMEOUT_MS });
       if (!result.ok) {
         log.outcome = "origin_error";
@@ -110,13 +111,26 @@ export function createApp(): Hono<PaywallEnv> {
       const verified = verify(parsed.credential, { keyring: config.keyring, service: service.name, now, ...(capability === undefined ? {} : { capability }) });
       if (verified.ok) {
         log.tokenId = toHex(verified.tokenId);
-        return send(log.tokenId, "paid");
+        const metered = await meter(c.env, service, verified.grant, log.tokenId);
+        if (metered.kind === "unmetered") return send(log.tokenId, "paid");
+        if (metered.kind === "allowed") return withHeaders(await send(log.tokenId, "paid"), { "X-L402-Remaining": String(metered.remaining) });
+        if (metered.kind === "unavailable") {
+          log.outcome = "error";
+          log.reason = "meter_unavailable";
+          return respond(request, 503, { reason: "meter_unavailable", detail: "cannot count this token's uses right now; retry shortly" }, { "Retry-After": "1" });
+        }
+        failure = fail("exhausted", `the token has used all ${metered.limit} requests it paid for`);
+      } else {
+        failure = verified;
       }
-      failure = verified;
     } else {
       failure = parsed;
     }
 
+    if (failure.reason === "missing") {
+      const freebie = await takeFreebie(c.env, service, request, now);
+      if (freebie !== undefined) return withHeaders(await send(undefined, "freebie"), { "X-L402-Freebies-Remaining": String(freebie.remaining) });
+    }
     log.reason = failure.reason;
     const challenge = await issueChallenge({
       request,

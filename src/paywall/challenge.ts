@@ -115,6 +115,7 @@ function mintFor(config: Config, service: ServiceConfig, paymentHash: Uint8Array
       service: service.name,
       ...(service.capabilities === undefined ? {} : { capabilities: service.capabilities }),
       ...(service.timeoutSeconds === undefined ? {} : { validUntil: now + service.timeoutSeconds }),
+      ...(service.uses === undefined ? {} : { uses: service.uses }),
     }),
   }).macaroon;
 }

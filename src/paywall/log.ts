@@ -2,6 +2,7 @@
 export type Outcome =
   | "paid" // valid credential, forwarded
   | "free" // auth off or a free path, forwarded
+  | "freebie" // no credential, but one of the client's free requests, forwarded
   | "passthrough" // matched no service, forwarded
   | "challenged" // 402 with a fresh invoice
   | "challenged_again" // 402 with the client's recent, still unpaid challenge

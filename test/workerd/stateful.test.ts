@@ -1,0 +1,120 @@
+import { describe, expect, it } from "vitest";
+import { attenuate, decodeMacaroon, encodeMacaroon } from "../../src/macaroon/index.ts";
+import { toBase64 } from "../../src/l402/index.ts";
+import { addressPrefix } from "../../src/stateful/address-prefix.ts";
+import { utf8 } from "../fixtures/vectors.ts";
+import { env } from "cloudflare:test";
+import { buyToken, call, callWith, callWithEnv, originHits, uniquePath } from "./support/paywall-client.ts";
+
+const reasonOf = async (response: Response) => ((await response.json()) as { reason: string }).reason;
+
+describe("metered services (uses: N), counted in a Durable Object", () => {
+  it("exactly N successes with X-L402-Remaining counting down, then a fresh 402", async () => {
+    const token = await buyToken(uniquePath("/metered/a"));
+    const caveats = decodeMacaroon(token.macaroon).caveats.map((c) => new TextDecoder().decode(c.id));
+    expect(caveats).toContain("metered_uses=3");
+    const remaining: (string | null)[] = [];
+    for (let i = 0; i < 3; i++) {
+      const response = await call("/metered/x", { headers: { Authorization: token.authorization } });
+      expect(response.status).toBe(200);
+      remaining.push(response.headers.get("x-l402-remaining"));
+    }
+    expect(remaining).toEqual(["2", "1", "0"]);
+    const spent = await call("/metered/x", { headers: { Authorization: token.authorization } });
+    expect(spent.status).toBe(402);
+    expect(await reasonOf(spent)).toBe("exhausted");
+  });
+
+  it("50 concurrent requests on a 10-use token: exactly 10 succeed, no overspend, no lost count", async () => {
+    const token = await buyToken(uniquePath("/burst/a"));
+    const path = uniquePath("/burst/race");
+    const responses = await Promise.all(Array.from({ length: 50 }, () => call(path, { headers: { Authorization: token.authorization } })));
+    const statuses = responses.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(10);
+    expect(statuses.filter((s) => s === 402)).toHaveLength(40);
+    expect(responses.filter((r) => r.status === 200).map((r) => Number(r.headers.get("x-l402-remaining"))).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(await originHits(path)).toBe(10);
+    await Promise.all(responses.map((r) => r.body?.cancel()));
+  });
+
+  it("uses: 1 is strict pay-per-request: of many concurrent replays, exactly one succeeds", async () => {
+    const token = await buyToken(uniquePath("/single/a"));
+    const path = uniquePath("/single/replay");
+    const responses = await Promise.all(Array.from({ length: 20 }, () => call(path, { headers: { Authorization: token.authorization } })));
+    expect(responses.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(await originHits(path)).toBe(1);
+    await Promise.all(responses.map((r) => r.body?.cancel()));
+  });
+
+  it("the paid-for count travels in the token: a holder may narrow it, never widen it", async () => {
+    const token = await buyToken(uniquePath("/metered/b"));
+    const narrowed = `L402 ${toBase64(encodeMacaroon(attenuate(decodeMacaroon(token.macaroon), utf8("metered_uses=1"))))}:${token.preimageHex}`;
+    expect((await call("/metered/n", { headers: { Authorization: narrowed } })).status).toBe(200);
+    const again = await call("/metered/n", { headers: { Authorization: narrowed } });
+    expect(await reasonOf(again)).toBe("exhausted");
+    const widened = `L402 ${toBase64(encodeMacaroon(attenuate(decodeMacaroon(token.macaroon), utf8("metered_uses=99"))))}:${token.preimageHex}`;
+    expect(await reasonOf(await call("/metered/w", { headers: { Authorization: widened } }))).toBe("caveat_widened");
+  });
+
+  it("a reusable token on a service with no metering makes no Durable Object call", async () => {
+    const meterNamespace = env.L402_METER as NonNullable<typeof env.L402_METER>;
+    let calls = 0;
+    const counting = {
+      idFromName: (name: string) => meterNamespace.idFromName(name),
+      get: (id: DurableObjectId) => {
+        calls++;
+        return meterNamespace.get(id);
+      },
+    };
+    const plain = await buyToken(uniquePath("/api/plain"));
+    const metered = await buyToken(uniquePath("/metered/counted"));
+    const response = await callWithEnv({ ...env, L402_METER: counting }, "/api/plain", { headers: { Authorization: plain.authorization } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-l402-remaining")).toBeNull();
+    expect(calls).toBe(0);
+    expect((await callWithEnv({ ...env, L402_METER: counting }, "/metered/counted", { headers: { Authorization: metered.authorization } })).status).toBe(200);
+    expect(calls).toBe(1);
+  });
+});
+
+describe("free allowance (freebies: N per client network)", () => {
+  const from = (ip: string) => ({ headers: { "CF-Connecting-IP": ip } });
+
+  it("N free requests per /24, then a 402; another network has its own", async () => {
+    const net = `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
+    const path = uniquePath("/trial/x");
+    const first = await call(path, from(`${net}.1`));
+    expect(first.status).toBe(200);
+    expect(first.headers.get("x-l402-freebies-remaining")).toBe("1");
+    const second = await call(path, from(`${net}.77`));
+    expect(second.status).toBe(200);
+    expect(second.headers.get("x-l402-freebies-remaining")).toBe("0");
+    const third = await call(path, from(`${net}.200`));
+    expect(third.status).toBe(402);
+    expect(await originHits(path.slice(0))).toBe(2);
+    expect((await call(uniquePath("/trial/y"), from(`${net.replace(/^10\./, "11.")}.1`))).status).toBe(200);
+  });
+
+  it("a client presenting a credential does not spend freebies", async () => {
+    const response = await call(uniquePath("/trial/z"), { headers: { "CF-Connecting-IP": "192.0.2.10", Authorization: "L402 AgE=:00" } });
+    expect(response.status).toBe(402);
+  });
+
+  it("counts IPv6 clients per /48 and IPv4 per /24", () => {
+    expect(addressPrefix("203.0.113.9")).toBe("203.0.113.0/24");
+    expect(addressPrefix("::ffff:203.0.113.9")).toBe("203.0.113.0/24");
+    expect(addressPrefix("2001:db8:abcd:12::1")).toBe("2001:db8:abcd::/48");
+    expect(addressPrefix("2001:0db8:abcd:0012:0000:0000:0000:0001")).toBe("2001:db8:abcd::/48");
+    expect(addressPrefix("2001:db8::1")).toBe("2001:db8:0::/48");
+    expect(addressPrefix("not an address")).toBe("unknown");
+    expect(addressPrefix(null)).toBe("unknown");
+  });
+});
+
+describe("configuration of the stateful modes", () => {
+  it("a metered or freebie service without its Durable Object binding is a config error", async () => {
+    const services = JSON.stringify([{ name: "m", match: ["/m"], price_sats: 1, uses: 2 }, { name: "f", match: ["/f"], price_sats: 1, freebies: 1 }]);
+    const response = await callWith({ L402_SERVICES: services, L402_METER: undefined, L402_FREEBIES: undefined } as never, "/m");
+    expect(response.status).toBe(500);
+  });
+});
