@@ -1,33 +1,35 @@
-import { getPlatformProxy } from "wrangler";
+import { unstable_getVarsForDev, unstable_readConfig } from "wrangler";
 import { parseConfig } from "../src/config/index.ts";
+import { formatSats } from "../src/l402/index.ts";
 
 /**
  * `npm run check-config`: validates the Worker's configuration (wrangler.toml vars
- * plus .dev.vars secrets, as wrangler reads them) with the Worker's own parser.
+ * plus .dev.vars secrets, read by wrangler's own config reader, and which bindings
+ * are declared) with the Worker's own parser, without starting a runtime.
  * Prints every bad field by name, never a value; exits 1 when any is bad.
  */
 async function main(): Promise<void> {
   // Node has no URLPattern before v23; workerd has it natively.
   if (!("URLPattern" in globalThis)) await import("urlpattern-polyfill");
   const environment = process.argv[2];
-  const proxy = await getPlatformProxy({ persist: false, remoteBindings: false, ...(environment ? { environment } : {}) });
-  try {
-    const result = parseConfig(proxy.env);
-    if (!result.ok) {
-      for (const error of result.errors) process.stderr.write(`check-config: ${error}\n`);
-      process.exitCode = 1;
-      return;
-    }
-    const { config } = result;
-    process.stdout.write(
-      `check-config: OK — network ${config.network}, ${config.keyring.byId.size} master key(s), LND at ${new URL(config.lnd.url).host}\n` +
-        config.services
-          .map((s) => `  ${s.name}: ${s.priceMsat % 1000n === 0n ? `${s.priceMsat / 1000n} sat` : `${s.priceMsat} msat`}${s.auth ? "" : " (auth off)"}, origin ${s.origin.url?.host ?? "(the request's own URL)"}\n`)
-          .join(""),
-    );
-  } finally {
-    await proxy.dispose();
+  const config = unstable_readConfig(environment ? { env: environment } : {}, { hideWarnings: true });
+  const vars = unstable_getVarsForDev(config.configPath, undefined, config.vars, environment, true);
+  const env: Record<string, unknown> = Object.fromEntries(Object.entries(vars).map(([name, binding]) => [name, binding.value]));
+  // Bindings only need to exist for the check; their values are the runtime's.
+  for (const { name } of [...config.durable_objects.bindings, ...config.ratelimits]) env[name] = { binding: name };
+  const result = parseConfig(env);
+  if (!result.ok) {
+    for (const error of result.errors) process.stderr.write(`check-config: ${error}\n`);
+    process.exitCode = 1;
+    return;
   }
+  const { services, network, keyring, lnd } = result.config;
+  process.stdout.write(
+    `check-config: OK — network ${network}, ${keyring.byId.size} master key(s), LND at ${new URL(lnd.url).host}\n` +
+      services
+        .map((s) => `  ${s.name}: ${formatSats(s.priceMsat)} sat${s.auth ? "" : " (auth off)"}, origin ${s.origin.url?.host ?? "(the request's own URL)"}\n`)
+        .join(""),
+  );
 }
 
 main().catch((error: unknown) => {

@@ -26,7 +26,7 @@ describe("npm run check-config", () => {
     );
     expect(result.status).toBe(0);
     expect(result.stdout).toContain("check-config: OK — network regtest, 1 master key(s)");
-    expect(result.stdout).toContain("api: 2500 msat");
+    expect(result.stdout).toContain("api: 2.5 sat");
   }, 30_000);
 
   it("names every bad field, shows no secret, and exits 1", () => {
