@@ -1,4 +1,4 @@
-import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import "./test/fixtures/provided-context.ts";
 import { TEST_RATE_LIMITS, testBindings } from "./test/fixtures/worker-env.ts";
@@ -15,12 +15,20 @@ export default defineConfig({
     projects: [
       {
         plugins: [
-          cloudflareTest(({ inject }) => ({
+          cloudflareTest(async ({ inject }) => ({
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: testBindings(inject("lndSim"), inject("testOrigin").url), ratelimits: TEST_RATE_LIMITS },
+            miniflare: {
+              bindings: { ...testBindings(inject("lndSim"), inject("testOrigin").url), TEST_MIGRATIONS: await readD1Migrations("./migrations") },
+              ratelimits: TEST_RATE_LIMITS,
+            },
           })),
         ],
-        test: { name: "workerd", include: ["test/workerd/**/*.test.ts"], globalSetup: ["test/setup/servers.ts"] },
+        test: {
+          name: "workerd",
+          include: ["test/workerd/**/*.test.ts"],
+          globalSetup: ["test/setup/servers.ts"],
+          setupFiles: ["test/workerd/support/apply-migrations.ts"],
+        },
       },
       {
         test: { name: "node", include: ["test/node/**/*.test.ts"], environment: "node" },

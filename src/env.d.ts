@@ -29,8 +29,13 @@ declare namespace Cloudflare {
     /** Durable Objects counting metered tokens' uses and free allowances. */
     L402_METER?: DurableObjectNamespace<import("./stateful/token-meter.ts").TokenMeter>;
     L402_FREEBIES?: DurableObjectNamespace<import("./stateful/freebie-counter.ts").FreebieCounter>;
-    /** Tests only: a tight limiter swapped in for L402_MINT_LIMITER. */
-    TIGHT_MINT_LIMITER?: RateLimit;
+    /** D1: the payment ledger and the revocation list (schema in migrations/). */
+    L402_LEDGER?: D1Database;
+    /** Secret. Bearer token of the admin API; unset, the admin API is off. */
+    L402_ADMIN_TOKEN?: string;
+    L402_ADMIN_PATH?: string;
+    L402_REVOCATION_TTL?: string;
+
   }
 }
 type Env = Cloudflare.Env;

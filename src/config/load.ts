@@ -35,6 +35,9 @@ export function parseConfig(env: Record<string, unknown>, mac?: HmacSha256): Con
     mintRetryAfterSeconds: errors.integer(env["L402_MINT_RETRY_AFTER"], "L402_MINT_RETRY_AFTER", { min: 1, max: 3600, optional: true }) ?? 60,
     breakerThreshold: errors.integer(env["L402_BREAKER_THRESHOLD"], "L402_BREAKER_THRESHOLD", { min: 1, max: 1000, optional: true }) ?? 5,
     breakerCooldownSeconds: errors.integer(env["L402_BREAKER_COOLDOWN"], "L402_BREAKER_COOLDOWN", { min: 1, max: 3600, optional: true }) ?? 30,
+    adminPath: errors.string(env["L402_ADMIN_PATH"], "L402_ADMIN_PATH", { optional: true, pattern: /^\/[\w./-]{1,100}$/, patternHint: "must be a path starting with /" })?.replace(/\/$/, "") ?? "/.well-known/l402/admin",
+    adminToken: errors.string(env["L402_ADMIN_TOKEN"], "L402_ADMIN_TOKEN", { optional: true, pattern: /^\S{32,}$/, patternHint: "must be at least 32 characters (e.g. npx l402-edge keygen)" }),
+    revocationTtlSeconds: errors.integer(env["L402_REVOCATION_TTL"], "L402_REVOCATION_TTL", { min: 5, max: 3600, optional: true }) ?? 30,
     lndTimeoutMs: errors.integer(env["LND_TIMEOUT_MS"], "LND_TIMEOUT_MS", { min: 100, max: 30_000, optional: true }) ?? 5000,
   };
   if (errors.list.length > 0 || !keyring.ok || lndUrl === undefined || macaroonHex === undefined) {

@@ -40,7 +40,7 @@ export function parseServices(raw: unknown, env: Record<string, unknown>, errors
 function parseService(entry: unknown, field: string, env: Record<string, unknown>, errors: FieldErrors): ServiceConfig | undefined {
   const raw = errors.object(entry, field);
   if (raw === undefined) return errors.add(field, "must be an object");
-  const known = ["name", "match", "price_sats", "price_msat", "timeout", "capabilities", "capability_rules", "auth", "free_paths", "origin", "uses", "freebies", "freebies_period"];
+  const known = ["name", "match", "price_sats", "price_msat", "timeout", "capabilities", "capability_rules", "auth", "free_paths", "origin", "uses", "freebies", "freebies_period", "revocable", "ledger"];
   for (const key of Object.keys(raw)) if (!known.includes(key)) errors.add(field, `has an unknown setting ${JSON.stringify(key.slice(0, 40))}`);
 
   const name = errors.string(raw["name"], `${field}.name`, {
@@ -64,8 +64,13 @@ function parseService(entry: unknown, field: string, env: Record<string, unknown
   const freebies = freebieCount === undefined ? undefined : { count: freebieCount, periodSeconds: freebiePeriod };
   if (uses !== undefined && env["L402_METER"] === undefined) errors.add(`${field}.uses`, "needs the L402_METER Durable Object binding (see wrangler.toml)");
   if (freebies !== undefined && env["L402_FREEBIES"] === undefined) errors.add(`${field}.freebies`, "needs the L402_FREEBIES Durable Object binding (see wrangler.toml)");
+  const hasLedger = env["L402_LEDGER"] !== undefined;
+  const revocable = errors.boolean(raw["revocable"], `${field}.revocable`, false);
+  if (revocable && !hasLedger) errors.add(`${field}.revocable`, "needs the L402_LEDGER D1 binding (see wrangler.toml)");
+  const ledger = errors.boolean(raw["ledger"], `${field}.ledger`, hasLedger);
+  if (ledger && !hasLedger) errors.add(`${field}.ledger`, "needs the L402_LEDGER D1 binding (see wrangler.toml)");
   if (name === undefined || patterns === undefined || priceMsat === undefined || origin === undefined) return undefined;
-  return { name, patterns, priceMsat, timeoutSeconds, capabilities, capabilityRules, auth, freePaths, origin, uses, freebies };
+  return { name, patterns, priceMsat, timeoutSeconds, capabilities, capabilityRules, auth, freePaths, origin, uses, freebies, revocable, ledger };
 }
 
 function parsePrice(raw: Record<string, unknown>, field: string, errors: FieldErrors): bigint | undefined {

@@ -34,6 +34,10 @@ export interface ServiceConfig {
   readonly uses: number | undefined;
   /** Free requests per client address prefix (/24, /48) per period before a challenge; undefined: none. */
   readonly freebies: { readonly count: number; readonly periodSeconds: number } | undefined;
+  /** Refuse tokens on the revocation list (one cached D1 read per token and colo). */
+  readonly revocable: boolean;
+  /** Record this service's challenges and settlements in the D1 ledger (default: when bound). */
+  readonly ledger: boolean;
   readonly origin: OriginConfig;
 }
 
@@ -64,4 +68,9 @@ export interface Config {
   /** Node failures in a row that open the circuit breaker, and how long it stays open. */
   readonly breakerThreshold: number;
   readonly breakerCooldownSeconds: number;
+  /** The admin API's path prefix, and its bearer token (undefined: the admin API is off). */
+  readonly adminPath: string;
+  readonly adminToken: string | undefined;
+  /** Seconds a colo may keep a token's revocation answer. */
+  readonly revocationTtlSeconds: number;
 }

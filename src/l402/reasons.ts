@@ -15,7 +15,8 @@ export type FailureReason =
   | "service_mismatch" // the token does not cover this service
   | "capability_denied" // the token does not grant what this request needs
   | "expired"
-  | "exhausted"; // a metered token has used every request it paid for
+  | "exhausted" // a metered token has used every request it paid for
+  | "revoked"; // the operator revoked this token
 
 export interface Failure {
   readonly ok: false;

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { fail, MAX_CREDENTIAL_HEADER_CHARS, readCredential, toHex, verify, type Failure } from "../l402/index.ts";
+import { MAX_CREDENTIAL_HEADER_CHARS, readCredential, toHex, verify, type Failure } from "../l402/index.ts";
 import { forward, TOKEN_ID_HEADER } from "../proxy/forward.ts";
 import { issueChallenge } from "./challenge.ts";
 import { isPreflight, preflightResponse, withCors } from "./cors.ts";
@@ -8,7 +8,9 @@ import { writeLog, type RequestLog } from "./log.ts";
 import { isFreePath, matchService, requiredCapability } from "./match.ts";
 import { respond, requestIdOf } from "./respond.ts";
 import { runtimeFor, type Runtime } from "./runtime.ts";
-import { meter, takeFreebie, withHeaders } from "./stateful.ts";
+import { adminResponse } from "./admin.ts";
+import { admitPaid } from "./paid.ts";
+import { takeFreebie, withHeaders } from "./stateful.ts";
 
 type PaywallEnv = { Bindings: Env; Variables: { log: RequestLog; runtime: Runtime } };
 
@@ -68,6 +70,11 @@ export function createApp(): Hono<PaywallEnv> {
     const reservedHeaders = [TOKEN_ID_HEADER, config.originAuthHeader];
     const originAuth = config.originSecret === undefined ? undefined : ([config.originAuthHeader, config.originSecret] as const);
 
+    const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
+    if (url.pathname === config.adminPath || url.pathname.startsWith(`${config.adminPath}/`)) {
+      log.outcome = "admin";
+      return adminResponse(request, url.pathname, c.get("runtime"), c.env.L402_LEDGER, Math.floor(Date.now() / 1000));
+    }
     const service = matchService(config.services, url);
     const send = async (tokenId: string | undefined, outcome: "paid" | "free" | "passthrough" | "freebie") => {
       const result = await forward(request, { origin: service?.origin, tokenId, originAuth, reservedHeaders, headersTimeoutMs: ORIGIN_HEADERS_TIMEOUT_MS });
@@ -111,15 +118,14 @@ export function createApp(): Hono<PaywallEnv> {
       const verified = verify(parsed.credential, { keyring: config.keyring, service: service.name, now, ...(capability === undefined ? {} : { capability }) });
       if (verified.ok) {
         log.tokenId = toHex(verified.tokenId);
-        const metered = await meter(c.env, service, verified.grant, log.tokenId);
-        if (metered.kind === "unmetered") return send(log.tokenId, "paid");
-        if (metered.kind === "allowed") return withHeaders(await send(log.tokenId, "paid"), { "X-L402-Remaining": String(metered.remaining) });
-        if (metered.kind === "unavailable") {
+        const admitted = await admitPaid({ env: c.env, runtime: c.get("runtime"), service, verified, tokenId: log.tokenId, now, waitUntil });
+        if (admitted.kind === "forward") return withHeaders(await send(log.tokenId, "paid"), admitted.headers);
+        if (admitted.kind === "unavailable") {
           log.outcome = "error";
-          log.reason = "meter_unavailable";
-          return respond(request, 503, { reason: "meter_unavailable", detail: "cannot count this token's uses right now; retry shortly" }, { "Retry-After": "1" });
+          log.reason = admitted.reason;
+          return respond(request, 503, { reason: admitted.reason, detail: admitted.detail }, { "Retry-After": "1" });
         }
-        failure = fail("exhausted", `the token has used all ${metered.limit} requests it paid for`);
+        failure = admitted.failure;
       } else {
         failure = verified;
       }
@@ -140,7 +146,8 @@ export function createApp(): Hono<PaywallEnv> {
       now,
       limiter: c.env.L402_MINT_LIMITER,
       cache: caches.default,
-      waitUntil: (promise) => c.executionCtx.waitUntil(promise),
+      ledger: service.ledger ? c.env.L402_LEDGER : undefined,
+      waitUntil,
     });
     log.outcome = challenge.outcome;
     if (challenge.detail !== undefined) log.detail = challenge.detail;

@@ -1,4 +1,5 @@
 import { hex } from "@scure/base";
+import { recordMint } from "../stateful/ledger.ts";
 import { clientKey, dropChallenge, readChallenge, RECHECK_SECONDS, storeChallenge, type CachedChallenge } from "../abuse/challenge-cache.ts";
 import type { Config, ServiceConfig } from "../config/index.ts";
 import { encodeMacaroon } from "../macaroon/index.ts";
@@ -28,6 +29,8 @@ export interface ChallengeRequest {
   /** The Rate Limiting binding for minting, when configured. */
   readonly limiter: RateLimit | undefined;
   readonly cache: Cache;
+  /** The D1 ledger, when this service records to it. */
+  readonly ledger: D1Database | undefined;
   readonly waitUntil: (promise: Promise<unknown>) => void;
 }
 
@@ -72,8 +75,12 @@ export async function issueChallenge(params: ChallengeRequest): Promise<Challeng
     return nodeUnavailable(request, NODE_RETRY_AFTER_SECONDS, `${error.kind}: ${error.message}`);
   }
 
-  const macaroon = encodeMacaroon(mintFor(config, service, invoice.paymentHash, now));
+  const minted = mintFor(config, service, invoice.paymentHash, now);
+  const macaroon = encodeMacaroon(minted.macaroon);
   const parts = { macaroon, invoice: invoice.paymentRequest, paymentHash: hex.encode(invoice.paymentHash), expiresAt: invoice.expiresAt };
+  if (params.ledger !== undefined) {
+    params.waitUntil(recordMint(params.ledger, { paymentHash: parts.paymentHash, tokenId: hex.encode(minted.tokenId), service: service.name, priceMsat: service.priceMsat, createdAt: now }));
+  }
   if (key !== undefined) {
     const entry: CachedChallenge = { ...parts, macaroon: toBase64(macaroon), checkedAt: now };
     params.waitUntil(storeChallenge(params.cache, key, entry, config.challengeCacheSeconds, now));
@@ -117,7 +124,7 @@ function mintFor(config: Config, service: ServiceConfig, paymentHash: Uint8Array
       ...(service.timeoutSeconds === undefined ? {} : { validUntil: now + service.timeoutSeconds }),
       ...(service.uses === undefined ? {} : { uses: service.uses }),
     }),
-  }).macaroon;
+  });
 }
 
 function nodeUnavailable(request: Request, retryAfterSeconds: number, detail: string): ChallengeOutcome {

@@ -13,6 +13,7 @@ export type Outcome =
   | "not_found" // matched no service, 404
   | "preflight"
   | "health"
+  | "admin"
   | "misconfigured"
   | "error";
 

@@ -43,7 +43,7 @@ export async function takeFreebie(env: Env, service: ServiceConfig, request: Req
 
 /** Adds informational headers to a forwarded answer (not to a WebSocket upgrade, which cannot be re-wrapped). */
 export function withHeaders(response: Response, headers: Record<string, string>): Response {
-  if (response.webSocket) return response;
+  if (response.webSocket || Object.keys(headers).length === 0) return response;
   const out = new Response(response.body, response);
   for (const [name, value] of Object.entries(headers)) out.headers.set(name, value);
   return out;

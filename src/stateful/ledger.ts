@@ -1,0 +1,96 @@
+/**
+ * The payment ledger in D1. Every write happens after the response
+ * (`ctx.waitUntil`) and a failure is logged, never surfaced: bookkeeping must not
+ * fail or slow a request.
+ *
+ * Settlement is learned without polling the node: a token's first paid use
+ * proves its invoice was paid (only the payer has the preimage). Each isolate
+ * records a token once; `INSERT OR IGNORE` absorbs the other isolates.
+ */
+export interface MintRecord {
+  readonly paymentHash: string;
+  readonly tokenId: string;
+  readonly service: string;
+  readonly priceMsat: bigint;
+  readonly createdAt: number;
+}
+
+export function recordMint(db: D1Database, mint: MintRecord): Promise<void> {
+  return quietly("record mint", async () => {
+    await db
+      .prepare("INSERT OR IGNORE INTO challenges (payment_hash, token_id, service, price_msat, created_at) VALUES (?, ?, ?, ?, ?)")
+      .bind(mint.paymentHash, mint.tokenId, mint.service, Number(mint.priceMsat), mint.createdAt)
+      .run();
+  });
+}
+
+/** Token ids this isolate has already recorded as settled (bounded; forgetting one only costs a no-op insert). */
+const settledHere = new Set<string>();
+const SETTLED_MEMORY = 50_000;
+
+export function isSettledHere(tokenId: string): boolean {
+  return settledHere.has(tokenId);
+}
+
+export function recordSettlement(
+  db: D1Database,
+  settlement: { tokenId: string; paymentHash: string; service: string; priceMsat: bigint; usedAt: number },
+): Promise<void> {
+  if (settledHere.size >= SETTLED_MEMORY) settledHere.clear();
+  settledHere.add(settlement.tokenId);
+  return quietly("record settlement", async () => {
+    // The amount is what the challenge asked; the service's current price if the mint row is missing.
+    await db
+      .prepare(
+        "INSERT OR IGNORE INTO settlements (token_id, payment_hash, service, amount_msat, first_used_at) " +
+          "VALUES (?, ?, ?, COALESCE((SELECT price_msat FROM challenges WHERE token_id = ?), ?), ?)",
+      )
+      .bind(settlement.tokenId, settlement.paymentHash, settlement.service, settlement.tokenId, Number(settlement.priceMsat), settlement.usedAt)
+      .run();
+  });
+}
+
+export interface DailyRevenue {
+  readonly service: string;
+  readonly day: string;
+  readonly challenges: number;
+  readonly settlements: number;
+  readonly revenueMsat: number;
+}
+
+/** Per service and UTC day, since `since` (unix s): challenges minted, tokens paid, revenue. */
+export async function revenueByDay(db: D1Database, since: number): Promise<DailyRevenue[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT service, day, SUM(challenges) AS challenges, SUM(settlements) AS settlements, SUM(revenue) AS revenueMsat FROM (
+         SELECT service, date(created_at, 'unixepoch') AS day, 1 AS challenges, 0 AS settlements, 0 AS revenue FROM challenges WHERE created_at >= ?1
+         UNION ALL
+         SELECT service, date(first_used_at, 'unixepoch'), 0, 1, amount_msat FROM settlements WHERE first_used_at >= ?1
+       ) GROUP BY service, day ORDER BY day, service`,
+    )
+    .bind(since)
+    .all<DailyRevenue>();
+  return results;
+}
+
+export async function lookupToken(db: D1Database, tokenId: string) {
+  const [challenge, settlement, revocation] = await db.batch([
+    db.prepare("SELECT payment_hash, service, price_msat, created_at FROM challenges WHERE token_id = ?").bind(tokenId),
+    db.prepare("SELECT amount_msat, first_used_at FROM settlements WHERE token_id = ?").bind(tokenId),
+    db.prepare("SELECT revoked_at, reason FROM revocations WHERE token_id = ?").bind(tokenId),
+  ]);
+  return {
+    tokenId,
+    challenge: challenge?.results[0] ?? null,
+    settlement: settlement?.results[0] ?? null,
+    revocation: revocation?.results[0] ?? null,
+  };
+}
+
+async function quietly(what: string, write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    console.error(JSON.stringify({ ledger: what, error: error instanceof Error ? error.message : String(error) }));
+  }
+}

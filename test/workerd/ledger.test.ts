@@ -1,0 +1,117 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it, vi } from "vitest";
+import { decodeMacaroon } from "../../src/macaroon/index.ts";
+import { toHex } from "../../src/l402/index.ts";
+import { ADMIN_TOKEN } from "../fixtures/worker-env.ts";
+import { buyToken, callWith, callWithEnv, payChallenge, uniquePath } from "./support/paywall-client.ts";
+
+const db = () => env.L402_LEDGER as D1Database;
+const tokenIdOf = (macaroon: Uint8Array) => toHex(decodeMacaroon(macaroon).identifier.slice(34));
+const admin = (path: string, init: RequestInit = {}) =>
+  callWith({}, `/.well-known/l402/admin${path}`, { ...init, headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, ...(init.headers ?? {}) } });
+
+/** A D1 binding that counts every call made through it. */
+function counting(database: D1Database) {
+  let calls = 0;
+  const proxy = new Proxy(database, {
+    get(target, property) {
+      const value = Reflect.get(target, property) as unknown;
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        calls++;
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { proxy, calls: () => calls };
+}
+const broken = { prepare: () => { throw new Error("D1 is down"); }, batch: () => Promise.reject(new Error("D1 is down")) } as unknown as D1Database;
+
+describe("the ledger in D1", () => {
+  it("a row per minted challenge, and one settlement at first use (none for later uses)", async () => {
+    const unpaid = await callWith({}, uniquePath("/vault/ledger"));
+    const { payment_hash: paymentHash } = (await unpaid.clone().json()) as { payment_hash: string };
+    const challenge = await db().prepare("SELECT token_id, service, price_msat FROM challenges WHERE payment_hash = ?").bind(paymentHash).first<{ token_id: string; service: string; price_msat: number }>();
+    expect(challenge).toMatchObject({ service: "vault", price_msat: 2000 });
+    const token = await payChallenge(unpaid);
+    expect(challenge?.token_id).toBe(tokenIdOf(token.macaroon));
+
+    for (let i = 0; i < 3; i++) expect((await callWith({}, "/vault/x", { headers: { Authorization: token.authorization } })).status).toBe(200);
+    const settlements = await db().prepare("SELECT amount_msat, first_used_at, payment_hash FROM settlements WHERE token_id = ?").bind(challenge?.token_id).all();
+    expect(settlements.results).toHaveLength(1);
+    expect(settlements.results[0]).toMatchObject({ amount_msat: 2000, payment_hash: paymentHash });
+  });
+
+  it("a failing D1 does not fail the request: challenges and paid requests go on", async () => {
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const token = await buyToken(uniquePath("/api/d1down"));
+    expect((await callWith({ L402_LEDGER: broken } as never, "/api/d1down")).status).toBe(402);
+    expect((await callWith({ L402_LEDGER: broken } as never, "/api/d1down", { headers: { Authorization: token.authorization } })).status).toBe(200);
+    expect(errors.mock.calls.some(([line]) => String(line).includes("D1 is down"))).toBe(true);
+    errors.mockRestore();
+  });
+
+  it("a reusable token on a service using none of the stateful features makes no D1 or Durable Object call", async () => {
+    const token = await buyToken(uniquePath("/plain/x"));
+    const d1 = counting(db());
+    let durableObjectCalls = 0;
+    const meterNamespace = env.L402_METER as NonNullable<typeof env.L402_METER>;
+    const countingMeter = { idFromName: (name: string) => meterNamespace.idFromName(name), get: (id: DurableObjectId) => (durableObjectCalls++, meterNamespace.get(id)) };
+    const workerEnv = { ...env, L402_LEDGER: d1.proxy, L402_METER: countingMeter };
+    for (let i = 0; i < 2; i++) expect((await callWithEnv(workerEnv, "/plain/y", { headers: { Authorization: token.authorization } })).status).toBe(200);
+    expect([d1.calls(), durableObjectCalls]).toEqual([0, 0]);
+    const vaultToken = await buyToken(uniquePath("/vault/counted"));
+    await callWithEnv(workerEnv, "/vault/counted", { headers: { Authorization: vaultToken.authorization } });
+    expect(d1.calls()).toBeGreaterThan(0);
+  });
+});
+
+describe("revocation", () => {
+  it("a revoked token is refused (at once in the revoking colo); other tokens are unaffected", async () => {
+    const [victim, bystander] = [await buyToken(uniquePath("/vault/r1")), await buyToken(uniquePath("/vault/r2"))];
+    expect((await callWith({}, "/vault/a", { headers: { Authorization: victim.authorization } })).status).toBe(200);
+    const revoked = await admin(`/tokens/${tokenIdOf(victim.macaroon)}/revoke`, { method: "POST", body: JSON.stringify({ reason: "leaked" }) });
+    expect(await revoked.json()).toMatchObject({ revoked: true, reason: "leaked", staleForAtMostSeconds: 30 });
+    const refused = await callWith({}, "/vault/a", { headers: { Authorization: victim.authorization } });
+    expect(refused.status).toBe(402);
+    expect(await refused.json()).toMatchObject({ reason: "revoked" });
+    expect((await callWith({}, "/vault/a", { headers: { Authorization: bystander.authorization } })).status).toBe(200);
+  });
+
+  it("a revocable service fails closed when the revocation list cannot be read", async () => {
+    const token = await buyToken(uniquePath("/vault/closed"));
+    const response = await callWith({ L402_LEDGER: broken } as never, `/vault/closed-${crypto.randomUUID()}`, { headers: { Authorization: token.authorization } });
+    // This token's answer was never cached, so it must be read; D1 is down, so no access.
+    expect(response.status).toBe(503);
+    expect(response.headers.get("retry-after")).toBe("1");
+    expect(await response.json()).toMatchObject({ reason: "revocation_unavailable" });
+  });
+});
+
+describe("the admin API", () => {
+  it("refuses a missing or wrong bearer token with 401", async () => {
+    expect((await callWith({}, "/.well-known/l402/admin/services")).status).toBe(401);
+    expect((await callWith({}, "/.well-known/l402/admin/services", { headers: { Authorization: "Bearer nope" } })).status).toBe(401);
+  });
+
+  it("lists services with prices, reports revenue per service and day, looks up a token", async () => {
+    const services = (await (await admin("/services")).json()) as { services: { name: string; price_msat: string }[] };
+    expect(services.services.find((s) => s.name === "vault")).toMatchObject({ price_msat: "2000", revocable: true, ledger: true });
+    const token = await buyToken(uniquePath("/vault/revenue"));
+    await callWith({}, "/vault/revenue", { headers: { Authorization: token.authorization } });
+    const revenue = (await (await admin("/revenue?days=1")).json()) as { days: { service: string; day: string; challenges: number; settlements: number; revenueMsat: number }[] };
+    const today = revenue.days.find((d) => d.service === "vault" && d.day === new Date().toISOString().slice(0, 10));
+    expect(today?.settlements).toBeGreaterThanOrEqual(1);
+    expect(today?.revenueMsat).toBe((today?.settlements ?? 0) * 2000);
+    expect(today?.challenges).toBeGreaterThanOrEqual(today?.settlements ?? 0);
+    const lookup = await (await admin(`/tokens/${tokenIdOf(token.macaroon)}`)).json();
+    expect(lookup).toMatchObject({ challenge: { service: "vault", price_msat: 2000 }, settlement: { amount_msat: 2000 }, revocation: null });
+  });
+
+  it("answers bad requests clearly", async () => {
+    expect((await admin("/tokens/xyz")).status).toBe(400);
+    expect((await admin("/revenue?days=0")).status).toBe(400);
+    expect((await admin("/nothing")).status).toBe(404);
+    expect((await callWith({ L402_ADMIN_TOKEN: undefined } as never, "/.well-known/l402/admin/services")).status).toBe(404);
+  });
+});
