@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { once } from "node:events";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -53,13 +54,15 @@ async function main(): Promise<void> {
   await ensureFree(ports.origin, "--origin-port");
   const created = ensureDevVars(values["dev-vars"]);
 
+  await applyMigrations();
   const originSecret = randomBytes(16).toString("hex");
+  const adminToken = randomBytes(24).toString("hex");
   const sim = await startSimulator({ host: HOST, port: ports.lnd });
   const origin = await startDemoOrigin(ports.origin, originSecret, HOST);
   // Secrets for the Worker go in an env file, not on the command line, so wrangler's banner hides them.
   const stackVars = join(ROOT, ".wrangler", "dev-stack.vars");
   mkdirSync(dirname(stackVars), { recursive: true });
-  writeFileSync(stackVars, `LND_MACAROON=${sim.paywallMacaroonHex}\nL402_ORIGIN_SECRET=${originSecret}\n`, { mode: 0o600 });
+  writeFileSync(stackVars, `LND_MACAROON=${sim.paywallMacaroonHex}\nL402_ORIGIN_SECRET=${originSecret}\nL402_ADMIN_TOKEN=${adminToken}\n`, { mode: 0o600 });
 
   const wrangler = spawn(
     join(ROOT, "node_modules", ".bin", "wrangler"),
@@ -116,10 +119,26 @@ Try it:
   npx l402-edge get ${workerUrl}${DEMO_ROUTES.quote}              # reuses the token: no payment
   npx l402-edge get --no-pay ${workerUrl}/api/weather?city=Oslo   # shows the price (21 sats)
   npx l402-edge tokens list
+  curl -s -H "Authorization: Bearer ${adminToken}" ${workerUrl}/.well-known/l402/admin/revenue   # the ledger
 
 Ctrl-C stops everything.
 dev: ready
 `);
+}
+
+/** The D1 schema, applied to the local database `wrangler dev` uses (.wrangler/state). */
+async function applyMigrations(): Promise<void> {
+  const child = spawn(join(ROOT, "node_modules", ".bin", "wrangler"), ["d1", "migrations", "apply", "L402_LEDGER", "--local"], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" },
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const [code] = (await once(child, "exit")) as [number | null];
+  if (code !== 0) throw new StartError(`could not apply the D1 migrations:\n${output}`);
+  process.stdout.write(`dev: D1 migrations applied to the local ledger\n`);
 }
 
 /** Asks wrangler to stop (it stops workerd), and waits; forces it after 5 s. */

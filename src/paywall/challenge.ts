@@ -102,8 +102,13 @@ async function reuse(params: ChallengeRequest, key: Request): Promise<CachedChal
     runtime.breaker.success();
   } catch (error) {
     if (!(error instanceof LightningError)) throw error;
-    runtime.breaker.failure();
-    return cached;
+    if (error.kind !== "not_found") {
+      runtime.breaker.failure();
+      return cached;
+    }
+    // A healthy node that no longer knows the invoice: the cached challenge can never be paid.
+    runtime.breaker.success();
+    state = "unknown";
   }
   if (state === "open") {
     params.waitUntil(storeChallenge(params.cache, key, { ...cached, checkedAt: now }, runtime.config.challengeCacheSeconds, now));

@@ -77,7 +77,7 @@ describe("npm run dev", () => {
       });
 
     const first = get();
-    expect(first.status, first.stderr).toBe(0);
+    expect(first.status, `${first.stderr}\n${first.stdout}`).toBe(0);
     const paid = JSON.parse(first.stdout) as { status: number; body: string; paid: { sats: number; services: string[] } | null };
     expect(paid.status).toBe(200);
     expect(JSON.parse(paid.body)).toMatchObject({ quote: expect.any(String), paidBy: expect.stringMatching(/^[0-9a-f]{64}$/) });
@@ -85,6 +85,15 @@ describe("npm run dev", () => {
 
     const again = JSON.parse(get().stdout) as { status: number; paid: unknown };
     expect(again).toMatchObject({ status: 200, paid: null });
+
+    // The migrations were applied: the ledger saw the payment, as the admin API reports.
+    const [, adminToken] = stack.output().match(/Authorization: Bearer ([0-9a-f]+)/) ?? [];
+    const revenue = await fetch(`http://127.0.0.1:${ports.worker}/.well-known/l402/admin/revenue`, { headers: { Authorization: `Bearer ${adminToken}` } });
+    // wrangler dev keeps its local state between runs, so earlier runs may have paid too.
+    const days = ((await revenue.json()) as { days: { service: string; settlements: number; revenueMsat: number }[] }).days;
+    const quotes = days.filter((d) => d.service === "quotes");
+    expect(quotes.reduce((sum, d) => sum + d.settlements, 0)).toBeGreaterThanOrEqual(1);
+    for (const day of quotes) expect(day.revenueMsat).toBe(day.settlements * 5000);
 
     await stopAndCheck(stack, Object.values(ports));
 

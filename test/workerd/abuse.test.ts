@@ -51,6 +51,17 @@ describe("challenge cache", () => {
     expect(paidB.status).toBe("SUCCEEDED");
     expect((await callWith(CACHE_ON, "/api/a", { headers: { ...shared, Authorization: tokenA.authorization } })).status).toBe(200);
   });
+
+
+  it("a cached challenge whose invoice the node no longer knows is replaced, not served", async () => {
+    const headers = client("restarted/1.0");
+    const fromNodeA = await invoiceOf(await callWith(CACHE_ON, "/api/a", { headers }));
+    await sleep(1100);
+    // The same cache, another node (as after a node's database was reset): the lookup says not found.
+    const fromNodeB = await callWith({ ...CACHE_ON, ...faultEnv() }, "/api/a", { headers });
+    expect(fromNodeB.status).toBe(402);
+    expect(await invoiceOf(fromNodeB)).not.toBe(fromNodeA);
+  });
 });
 
 describe("rate limit on minting", () => {
