@@ -1,7 +1,7 @@
 import { build } from "esbuild";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 
-/** Bundles a Worker entry as wrangler would (ESM, Node built-ins left to nodejs_compat). */
+/** Bundles a Worker entry as wrangler would (ESM; Node built-ins and cloudflare:* modules left to the runtime). */
 export async function bundleWorker(entry: URL, banner?: string): Promise<string> {
   const bundle = await build({
     entryPoints: [entry.pathname],
@@ -10,7 +10,7 @@ export async function bundleWorker(entry: URL, banner?: string): Promise<string>
     platform: "neutral",
     conditions: ["workerd", "worker", "browser"],
     mainFields: ["module", "main"],
-    external: ["node:*", "util", "crypto"],
+    external: ["node:*", "cloudflare:*", "util", "crypto"],
     write: false,
     logLevel: "error",
     ...(banner === undefined ? {} : { banner: { js: banner } }),

@@ -58,8 +58,11 @@ describe("the ledger in D1", () => {
     const meterNamespace = env.L402_METER as NonNullable<typeof env.L402_METER>;
     const countingMeter = { idFromName: (name: string) => meterNamespace.idFromName(name), get: (id: DurableObjectId) => (durableObjectCalls++, meterNamespace.get(id)) };
     const workerEnv = { ...env, L402_LEDGER: d1.proxy, L402_METER: countingMeter };
+    const fetches = vi.spyOn(globalThis, "fetch");
     for (let i = 0; i < 2; i++) expect((await callWithEnv(workerEnv, "/plain/y", { headers: { Authorization: token.authorization } })).status).toBe(200);
-    expect([d1.calls(), durableObjectCalls]).toEqual([0, 0]);
+    expect([d1.calls(), durableObjectCalls, fetches.mock.calls.length]).toEqual([0, 0, 2]);
+    expect(fetches.mock.calls.every(([url]) => String(url).endsWith("/plain/y"))).toBe(true);
+    fetches.mockRestore();
     const vaultToken = await buyToken(uniquePath("/vault/counted"));
     await callWithEnv(workerEnv, "/vault/counted", { headers: { Authorization: vaultToken.authorization } });
     expect(d1.calls()).toBeGreaterThan(0);

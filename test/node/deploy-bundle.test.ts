@@ -1,0 +1,28 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+describe("the Worker as it would be deployed", () => {
+  it("bundles with wrangler's production bundler (deploy --dry-run), small, with its Durable Objects and no dev code", () => {
+    const out = mkdtempSync(join(tmpdir(), "l402-bundle-"));
+    const result = spawnSync(process.execPath, [join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js"), "deploy", "--dry-run", "--outdir", out], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    });
+    expect(result.status, result.stderr).toBe(0);
+    const bundle = join(out, "index.js");
+    expect(statSync(bundle).size).toBeLessThan(1024 * 1024);
+    const code = readFileSync(bundle, "utf8");
+    expect(code).toMatch(/var TokenMeter = class extends DurableObject\d*/);
+    expect(code).toMatch(/var FreebieCounter = class extends DurableObject\d*/);
+    expect(code).toMatch(/export \{[^}]*FreebieCounter[^}]*TokenMeter/s);
+    // The simulator, the tests' libraries and js-macaroon stay out of production.
+    for (const devOnly of ["lnd-sim", "fast-check", "tweetnacl", "startSimulator"]) expect(code).not.toContain(devOnly);
+  }, 60_000);
+});
