@@ -81,6 +81,21 @@ describe("revocation", () => {
     expect((await callWith({}, "/vault/a", { headers: { Authorization: bystander.authorization } })).status).toBe(200);
   });
 
+  it("elsewhere, within the documented bound: a colo that cached 'not revoked' stops accepting after L402_REVOCATION_TTL", { timeout: 20_000 }, async () => {
+    const ttl = { L402_REVOCATION_TTL: "5" };
+    const token = await buyToken(uniquePath("/vault/elsewhere"));
+    const use = () => callWith(ttl, "/vault/elsewhere", { headers: { Authorization: token.authorization } });
+    expect((await use()).status).toBe(200);
+    const cachedAt = Date.now();
+    // Revoked through another colo: the row is written, this colo's cache is not purged.
+    await db().prepare("INSERT INTO revocations (token_id, revoked_at, reason) VALUES (?, ?, 'elsewhere')").bind(tokenIdOf(token.macaroon), Math.floor(Date.now() / 1000)).run();
+    expect((await use()).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 5000 - (Date.now() - cachedAt) + 300));
+    const after = await use();
+    expect(after.status).toBe(402);
+    expect(await after.json()).toMatchObject({ reason: "revoked" });
+  });
+
   it("a revocable service fails closed when the revocation list cannot be read", async () => {
     const token = await buyToken(uniquePath("/vault/closed"));
     const response = await callWith({ L402_LEDGER: broken } as never, `/vault/closed-${crypto.randomUUID()}`, { headers: { Authorization: token.authorization } });
