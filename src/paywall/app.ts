@@ -65,7 +65,8 @@ export function createApp(): Hono<PaywallEnv> {
   app.all("*", async (c) => {
     const request = c.req.raw;
     const log = c.get("log");
-    const { config } = c.get("runtime");
+    const runtime = c.get("runtime");
+    const { config } = runtime;
     const url = new URL(request.url);
     const reservedHeaders = [TOKEN_ID_HEADER, config.originAuthHeader];
     const originAuth = config.originSecret === undefined ? undefined : ([config.originAuthHeader, config.originSecret] as const);
@@ -73,7 +74,7 @@ export function createApp(): Hono<PaywallEnv> {
     const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
     if (url.pathname === config.adminPath || url.pathname.startsWith(`${config.adminPath}/`)) {
       log.outcome = "admin";
-      return adminResponse(request, url.pathname, c.get("runtime"), c.env.L402_LEDGER, Math.floor(Date.now() / 1000));
+      return adminResponse(request, url.pathname, runtime, c.env.L402_LEDGER, Math.floor(Date.now() / 1000));
     }
     const service = matchService(config.services, url);
     const send = async (tokenId: string | undefined, outcome: "paid" | "free" | "passthrough" | "freebie") => {
@@ -118,7 +119,7 @@ export function createApp(): Hono<PaywallEnv> {
       const verified = verify(parsed.credential, { keyring: config.keyring, service: service.name, now, ...(capability === undefined ? {} : { capability }) });
       if (verified.ok) {
         log.tokenId = toHex(verified.tokenId);
-        const admitted = await admitPaid({ env: c.env, runtime: c.get("runtime"), service, verified, tokenId: log.tokenId, now, waitUntil });
+        const admitted = await admitPaid({ env: c.env, runtime, service, verified, tokenId: log.tokenId, now, waitUntil });
         if (admitted.kind === "forward") return withHeaders(await send(log.tokenId, "paid"), admitted.headers);
         if (admitted.kind === "unavailable") {
           log.outcome = "error";
@@ -140,7 +141,7 @@ export function createApp(): Hono<PaywallEnv> {
     log.reason = failure.reason;
     const challenge = await issueChallenge({
       request,
-      runtime: c.get("runtime"),
+      runtime,
       service,
       failure,
       now,

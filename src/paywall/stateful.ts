@@ -4,8 +4,8 @@ import { addressPrefix } from "../stateful/address-prefix.ts";
 
 /**
  * The paid path of metered services and the free allowance, both counted in
- * Durable Objects. Services using neither never reach this module, so their
- * paid requests stay free of I/O.
+ * Durable Objects. For a service using neither, both return at once without
+ * touching a binding, so its paid requests stay free of I/O.
  */
 export type MeterResult =
   | { readonly kind: "unmetered" }
