@@ -3,9 +3,10 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { createMacaroon, decodeMacaroon, encodeMacaroon } from "../../src/macaroon/index.ts";
-import { deriveRootKey, fromBase64Lenient, toBase64, toHex } from "../../src/l402/index.ts";
+import { deriveRootKey, fromBase64Lenient, fromHex, toBase64, toHex } from "../../src/l402/index.ts";
 import { macaroonVectors, utf8 } from "../fixtures/vectors.ts";
 
+const hexBytes = (hex: string): Uint8Array => fromHex(hex) as Uint8Array;
 const BIN = fileURLToPath(new URL("../../bin/l402-edge.js", import.meta.url));
 
 /** Runs the real bin with this Node (the project's Node 22 under npm test). */
@@ -16,10 +17,7 @@ function cli(...args: string[]) {
 const json = (text: string) => JSON.parse(text) as Record<string, unknown>;
 
 const preimage = "ab".repeat(32);
-const paymentHash = toHex(sha256(fromHexString(preimage)));
-function fromHexString(hex: string): Uint8Array {
-  return Uint8Array.from(hex.match(/../g) ?? [], (byte) => parseInt(byte, 16));
-}
+const paymentHash = toHex(sha256(hexBytes(preimage)));
 
 describe("l402-edge keygen", () => {
   it("prints a fresh 32-byte hex key each time", () => {
@@ -92,14 +90,14 @@ describe("l402-edge token", () => {
     const { l402 } = macaroonVectors;
     const out = cli("token", "mint", "--root-key", l402.rootKeyHex, "--payment-hash", l402.paymentHashHex, "--caveat", "services=svc:0", "--location", "lsat");
     const macaroon = decodeMacaroon(fromBase64Lenient(out.stdout.trim()) as Uint8Array);
-    const expected = createMacaroon({ rootKey: fromHexString(l402.rootKeyHex), identifier: macaroon.identifier, caveats: [utf8("services=svc:0")], location: "lsat" });
+    const expected = createMacaroon({ rootKey: hexBytes(l402.rootKeyHex), identifier: macaroon.identifier, caveats: [utf8("services=svc:0")], location: "lsat" });
     expect(out.stdout.trim()).toBe(toBase64(encodeMacaroon(expected)));
     expect(toHex(macaroon.identifier.slice(2, 34))).toBe(l402.paymentHashHex);
   });
 
   it("mint --master-key derives the root key the Worker will derive", () => {
     const macaroon = decodeMacaroon(fromBase64Lenient(token) as Uint8Array);
-    const rootKey = deriveRootKey({ id: 0, secret: fromHexString(master) }, macaroon.identifier);
+    const rootKey = deriveRootKey({ id: 0, secret: hexBytes(master) }, macaroon.identifier);
     expect(macaroon.signature).toEqual(createMacaroon({ rootKey, identifier: macaroon.identifier, caveats: macaroon.caveats.map((c) => c.id) }).signature);
   });
 });
