@@ -4,7 +4,7 @@ import { startSimulator } from "../dev/lnd-sim/server.ts";
 import { freePort } from "../dev/ports.ts";
 import { createL402Fetch, lndWallet, memoryStore } from "../src/client/index.ts";
 import { runLoad, type LoadResult } from "./load.ts";
-import { bundleWorker, startWorkerd } from "./workerd.ts";
+import { bundleWorker, startWorkerd } from "../dev/workerd.ts";
 
 /**
  * `npm run load`: the local stack (the Worker in workerd, the LND simulator, the

@@ -4,7 +4,7 @@ import { startSimulator } from "../dev/lnd-sim/server.ts";
 import { parseChallenge, toBase64 } from "../src/l402/index.ts";
 import { payInvoice } from "../test/fixtures/lnd-payer.ts";
 import { runLoad, type LoadResult } from "./load.ts";
-import { bundleWorker, startWorkerd } from "./workerd.ts";
+import { bundleWorker, startWorkerd } from "../dev/workerd.ts";
 
 const CONCURRENCY = 32;
 const ROUND_MS = 4000;

@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import { fmt, median, microsPerCall } from "./measure.ts";
 import { chainNoble, chainWebCrypto, chainWith, verifyJsMacaroon, verifyOurs } from "./verify-cases.ts";
-import { bundleWorker, startWorkerd } from "./workerd.ts";
+import { bundleWorker, startWorkerd } from "../dev/workerd.ts";
 
 const ITERATIONS = 5000;
 const ROUNDS = 7;

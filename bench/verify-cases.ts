@@ -47,7 +47,7 @@ export function verifyOurs(mac?: SyncHmac): boolean {
   const { tokenBytes } = token();
   let ring = keyrings.get(mac);
   if (ring === undefined) keyrings.set(mac, (ring = createKeyring(new Uint8Array(32).fill(7), [], mac)));
-  return verify({ macaroon: decodeMacaroon(tokenBytes), preimage }, { keyring: ring, service: "svc", capability: "read", now: NOW }).ok;
+  return verify({ macaroon: decodeMacaroon(tokenBytes), preimage }, { keyring: ring, service: "svc", capabilities: ["read"], now: NOW }).ok;
 }
 
 const caveatCheck = (condition: string): string | null => {

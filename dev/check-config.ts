@@ -1,12 +1,14 @@
 import { unstable_getVarsForDev, unstable_readConfig } from "wrangler";
 import { parseConfig } from "../src/config/index.ts";
 import { formatSats } from "../src/l402/index.ts";
+import { configWarnings } from "../src/paywall/config-warnings.ts";
 
 /**
  * `npm run check-config`: validates the Worker's configuration (wrangler.toml vars
  * plus .dev.vars secrets, read by wrangler's own config reader, and which bindings
  * are declared) with the Worker's own parser, without starting a runtime.
  * Prints every bad field by name, never a value; exits 1 when any is bad.
+ * Warnings (valid settings that are probably a mistake) do not fail the check.
  */
 async function main(): Promise<void> {
   // Node has no URLPattern before v23; workerd has it natively.
@@ -22,6 +24,9 @@ async function main(): Promise<void> {
     for (const error of result.errors) process.stderr.write(`check-config: ${error}\n`);
     process.exitCode = 1;
     return;
+  }
+  for (const warning of configWarnings(result.config, { mintLimiter: env["L402_MINT_LIMITER"] !== undefined })) {
+    process.stderr.write(`check-config: warning: ${warning}\n`);
   }
   const { services, network, keyring, lnd } = result.config;
   process.stdout.write(

@@ -117,7 +117,7 @@ function verifyCommand(args: string[]): number {
     keyring,
     service,
     now,
-    ...(values.capability === undefined ? {} : { capability: values.capability }),
+    ...(values.capability === undefined ? {} : { capabilities: [values.capability] }),
   });
   if (!result.ok) {
     printJson({ ok: false, reason: result.reason, detail: result.detail });

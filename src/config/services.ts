@@ -9,6 +9,10 @@ const MAX_PRICE_MSAT = 10n ** 11n * 21_000_000n;
 /** Headers the paywall itself sets toward the origin; a service may not override them. */
 const RESERVED_HEADERS = new Set(["x-l402-token-id", "authorization", "host", "content-length"]);
 
+/** URLPattern with its options argument; the polyfill's type declarations (check-config in Node) predate it. */
+type PatternConstructor = new (init: { hostname: string; pathname: string }, options: { ignoreCase: boolean }) => URLPattern;
+const newPattern = (...args: ConstructorParameters<PatternConstructor>) => new (URLPattern as unknown as PatternConstructor)(...args);
+
 /**
  * Reads `L402_SERVICES`: a JSON array (or its text) of services. See the README's
  * configuration reference for every field.
@@ -40,21 +44,23 @@ export function parseServices(raw: unknown, env: Record<string, unknown>, errors
 function parseService(entry: unknown, field: string, env: Record<string, unknown>, errors: FieldErrors): ServiceConfig | undefined {
   const raw = errors.object(entry, field);
   if (raw === undefined) return errors.add(field, "must be an object");
-  const known = ["name", "match", "price_sats", "price_msat", "timeout", "capabilities", "capability_rules", "auth", "free_paths", "origin", "uses", "freebies", "freebies_period", "revocable", "ledger"];
+  const known = ["name", "match", "price_sats", "price_msat", "timeout", "capabilities", "capability_rules", "auth", "free_paths", "origin", "uses", "freebies", "freebies_period", "revocable", "ledger", "match_case"];
   for (const key of Object.keys(raw)) if (!known.includes(key)) errors.add(field, `has an unknown setting ${JSON.stringify(key.slice(0, 40))}`);
 
   const name = errors.string(raw["name"], `${field}.name`, {
     pattern: { test: isValidServiceName },
     patternHint: "must be letters, digits, '.', '_' or '-' (at most 64)",
   });
-  const patterns = parseMatch(raw["match"], `${field}.match`, errors);
+  // Case-insensitive unless asked: Express and IIS ignore case, and a match missed gives content away.
+  const ignoreCase = !errors.boolean(raw["match_case"], `${field}.match_case`, false);
+  const patterns = parseMatch(raw["match"], `${field}.match`, errors, ignoreCase);
   const priceMsat = parsePrice(raw, field, errors);
   const timeoutSeconds = errors.integer(raw["timeout"], `${field}.timeout`, { min: 1, max: 10 * 365 * 86_400, optional: true });
   const capabilities = errors.stringArray(raw["capabilities"], `${field}.capabilities`, CAPABILITY);
-  const capabilityRules = parseRules(raw["capability_rules"], `${field}.capability_rules`, capabilities, errors);
+  const capabilityRules = parseRules(raw["capability_rules"], `${field}.capability_rules`, capabilities, errors, ignoreCase);
   const auth = errors.boolean(raw["auth"], `${field}.auth`, true);
   const freePaths = (errors.stringArray(raw["free_paths"], `${field}.free_paths`) ?? []).flatMap((path, index) => {
-    const pattern = toPattern(path, `${field}.free_paths[${index}]`, errors, true);
+    const pattern = toPattern(path, `${field}.free_paths[${index}]`, errors, { pathOnly: true, ignoreCase });
     return pattern ? [pattern] : [];
   });
   const origin = parseOrigin(raw["origin"], `${field}.origin`, env, errors);
@@ -70,7 +76,7 @@ function parseService(entry: unknown, field: string, env: Record<string, unknown
   const ledger = errors.boolean(raw["ledger"], `${field}.ledger`, hasLedger);
   if (ledger && !hasLedger) errors.add(`${field}.ledger`, "needs the L402_LEDGER D1 binding (see wrangler.toml)");
   if (name === undefined || patterns === undefined || priceMsat === undefined || origin === undefined) return undefined;
-  return { name, patterns, priceMsat, timeoutSeconds, capabilities, capabilityRules, auth, freePaths, origin, uses, freebies, revocable, ledger };
+  return { name, patterns, matchCase: !ignoreCase, priceMsat, timeoutSeconds, capabilities, capabilityRules, auth, freePaths, origin, uses, freebies, revocable, ledger };
 }
 
 function parsePrice(raw: Record<string, unknown>, field: string, errors: FieldErrors): bigint | undefined {
@@ -89,25 +95,25 @@ function parsePrice(raw: Record<string, unknown>, field: string, errors: FieldEr
 }
 
 /** `"/path/*"` (any host) or `"host/path/*"`, in URLPattern syntax. */
-function parseMatch(value: unknown, field: string, errors: FieldErrors): URLPattern[] | undefined {
+function parseMatch(value: unknown, field: string, errors: FieldErrors, ignoreCase: boolean): URLPattern[] | undefined {
   const entries = errors.stringArray(value, field);
   if (entries === undefined || entries.length === 0) return errors.add(field, "must list at least one pattern");
-  const patterns = entries.map((entry, index) => toPattern(entry, `${field}[${index}]`, errors, false));
+  const patterns = entries.map((entry, index) => toPattern(entry, `${field}[${index}]`, errors, { pathOnly: false, ignoreCase }));
   return patterns.every((pattern) => pattern !== undefined) ? (patterns as URLPattern[]) : undefined;
 }
 
-function toPattern(entry: string, field: string, errors: FieldErrors, pathOnly: boolean): URLPattern | undefined {
+function toPattern(entry: string, field: string, errors: FieldErrors, options: { pathOnly: boolean; ignoreCase: boolean }): URLPattern | undefined {
   const slash = entry.indexOf("/");
-  if (slash === -1 || (pathOnly && slash !== 0)) return errors.add(field, pathOnly ? "must be a path starting with /" : "must be /path or host/path");
-  const hostname = slash === 0 ? "*" : entry.slice(0, slash);
+  if (slash === -1 || (options.pathOnly && slash !== 0)) return errors.add(field, options.pathOnly ? "must be a path starting with /" : "must be /path or host/path");
+  const hostname = slash === 0 ? "*" : entry.slice(0, slash).toLowerCase().replace(/\.$/, "");
   try {
-    return new URLPattern({ hostname, pathname: entry.slice(slash) });
+    return newPattern({ hostname, pathname: entry.slice(slash) }, { ignoreCase: options.ignoreCase });
   } catch {
     return errors.add(field, "is not a valid URL pattern");
   }
 }
 
-function parseRules(value: unknown, field: string, capabilities: readonly string[] | undefined, errors: FieldErrors): CapabilityRule[] {
+function parseRules(value: unknown, field: string, capabilities: readonly string[] | undefined, errors: FieldErrors, ignoreCase: boolean): CapabilityRule[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) return errors.add(field, "must be an array") ?? [];
   return value.flatMap((entry, index) => {
@@ -115,7 +121,7 @@ function parseRules(value: unknown, field: string, capabilities: readonly string
     const rule = errors.object(entry, at);
     if (rule === undefined) return errors.add(at, "must be an object") ?? [];
     const methods = errors.stringArray(rule["methods"], `${at}.methods`, METHOD);
-    const path = toPattern(errors.string(rule["path"], `${at}.path`) ?? "", `${at}.path`, errors, true);
+    const path = toPattern(errors.string(rule["path"], `${at}.path`) ?? "", `${at}.path`, errors, { pathOnly: true, ignoreCase });
     const capability = errors.string(rule["capability"], `${at}.capability`, { pattern: CAPABILITY });
     if (capability !== undefined && capabilities !== undefined && !capabilities.includes(capability)) {
       errors.add(`${at}.capability`, "is not one of the service's capabilities, so no token could ever grant it");

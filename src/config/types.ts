@@ -22,6 +22,8 @@ export interface OriginConfig {
 export interface ServiceConfig {
   readonly name: string;
   readonly patterns: readonly URLPattern[];
+  /** Patterns, free paths and capability rules match case-sensitively (default: they ignore case). */
+  readonly matchCase: boolean;
   readonly priceMsat: bigint;
   /** Seconds a token stays valid (`<name>_valid_until`); undefined: no expiry. */
   readonly timeoutSeconds: number | undefined;

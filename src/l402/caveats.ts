@@ -70,8 +70,8 @@ export function serviceCaveats(grant: {
 
 export interface CaveatContext {
   readonly service: string;
-  /** The capability this request needs; undefined when it needs none. */
-  readonly capability?: string;
+  /** The capabilities this request needs (none: it needs none); the token must grant each. */
+  readonly capabilities?: readonly string[];
   /** Unix seconds. */
   readonly now: number;
 }
@@ -116,9 +116,8 @@ export function checkCaveats(caveats: readonly Uint8Array[], context: CaveatCont
     return fail("expired", `the token expired at ${validUntil}`);
   }
   const capabilities = latest.get(capabilitiesCondition(context.service));
-  if (context.capability !== undefined && capabilities instanceof Set && !capabilities.has(context.capability)) {
-    return fail("capability_denied", `the token does not grant "${context.capability}" on ${context.service}`);
-  }
+  const missing = capabilities instanceof Set ? context.capabilities?.find((needed) => !capabilities.has(needed)) : undefined;
+  if (missing !== undefined) return fail("capability_denied", `the token does not grant "${missing}" on ${context.service}`);
   const uses = latest.get(usesCondition(context.service));
   return {
     services: [...services],

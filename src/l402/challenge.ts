@@ -5,14 +5,20 @@ import { MAX_CHALLENGE_HEADER_CHARS, MAX_INVOICE_CHARS } from "./limits.ts";
 /**
  * The 402 challenge. One value per scheme, L402 first, then LSAT:
  *
- *   WWW-Authenticate: L402 macaroon="<std base64>", invoice="<bolt11>"
- *   WWW-Authenticate: LSAT macaroon="<std base64>", invoice="<bolt11>"
+ *   L402 macaroon="<std base64>", invoice="<bolt11>"
+ *   LSAT macaroon="<std base64>", invoice="<bolt11>"
  *
- * Why this order: lnget and L402sdk read only the first value and accept either
- * scheme; the Go interceptor's regex `(LSAT|L402)\s+macaroon="…",\s*invoice="…"`
- * matches either; L402 is the name current specs and clients use, and the LSAT
- * line keeps clients that only know the old name working. `macaroon` before
- * `invoice`, separated by exactly `", "`, as the regex expects.
+ * On the wire they are one `WWW-Authenticate` line, the two values joined by
+ * `", "`: workerd joins repeated values of a known header when it writes a
+ * response, so a Worker cannot send two lines. Every client parser reads the
+ * joined line (test/node/worker-wire.test.ts reads the bytes).
+ *
+ * Why this order: lnget and L402sdk read the first value and accept either
+ * scheme; Aperture's Go interceptor matches `(LSAT|L402) macaroon="(.*?)",
+ * invoice="(.*?)"` (literal spaces) and lnget `(?i)(LSAT|L402)\s+macaroon="…",\s*invoice="…"`,
+ * both taking the first match; L402 is the name current specs and clients use,
+ * and the LSAT value keeps clients that only know the old name working.
+ * `macaroon` before `invoice`, separated by exactly `", "`, as the regexes expect.
  */
 export function formatChallenge(macaroon: Uint8Array, invoice: string): [string, string] {
   const params = `macaroon="${toBase64(macaroon)}", invoice="${invoice}"`;

@@ -14,7 +14,8 @@ export interface Credential {
 export interface VerifyOptions {
   readonly keyring: Keyring;
   readonly service: string;
-  readonly capability?: string;
+  /** What this request needs; the token must grant each. */
+  readonly capabilities?: readonly string[];
   /** Unix seconds. */
   readonly now: number;
 }

@@ -5,12 +5,15 @@ import { issueChallenge } from "./challenge.ts";
 import { isPreflight, preflightResponse, withCors } from "./cors.ts";
 import { HEALTH_PATH, healthResponse } from "./health.ts";
 import { writeLog, type RequestLog } from "./log.ts";
-import { isFreePath, matchService, requiredCapability } from "./match.ts";
+import { canonicalUrl } from "./canonical-url.ts";
+import { isFreePath, matchService, requiredCapabilities } from "./match.ts";
 import { respond, requestIdOf } from "./respond.ts";
 import { runtimeFor, type Runtime } from "./runtime.ts";
 import { adminResponse } from "./admin.ts";
 import { admitPaid } from "./paid.ts";
 import { takeFreebie, withHeaders } from "./stateful.ts";
+
+const isBodyless = (method: string) => method === "GET" || method === "HEAD";
 
 type PaywallEnv = { Bindings: Env; Variables: { log: RequestLog; runtime: Runtime } };
 
@@ -67,7 +70,20 @@ export function createApp(): Hono<PaywallEnv> {
     const log = c.get("log");
     const runtime = c.get("runtime");
     const { config } = runtime;
-    const url = new URL(request.url);
+    // What is matched is what the origin receives: one canonical URL for both.
+    const canonical = canonicalUrl(new URL(request.url));
+    if (!canonical.ok) {
+      log.outcome = "refused";
+      log.reason = canonical.reason;
+      return respond(request, 400, { reason: canonical.reason, detail: canonical.detail });
+    }
+    const url = canonical.value;
+    // fetch() cannot send a GET or HEAD with a body, so the origin could never receive it.
+    if (isBodyless(request.method) && request.body !== null && request.headers.get("content-length") !== "0") {
+      log.outcome = "refused";
+      log.reason = "body_not_allowed";
+      return respond(request, 400, { reason: "body_not_allowed", detail: `a ${request.method} request cannot carry a body` });
+    }
     const reservedHeaders = [TOKEN_ID_HEADER, config.originAuthHeader];
     const originAuth = config.originSecret === undefined ? undefined : ([config.originAuthHeader, config.originSecret] as const);
 
@@ -78,7 +94,7 @@ export function createApp(): Hono<PaywallEnv> {
     }
     const service = matchService(config.services, url);
     const send = async (tokenId: string | undefined, outcome: "paid" | "free" | "passthrough" | "freebie") => {
-      const result = await forward(request, { origin: service?.origin, tokenId, originAuth, reservedHeaders, headersTimeoutMs: ORIGIN_HEADERS_TIMEOUT_MS });
+      const result = await forward(request, url, { origin: service?.origin, tokenId, originAuth, reservedHeaders, headersTimeoutMs: ORIGIN_HEADERS_TIMEOUT_MS, ignoreCase: service?.matchCase === false });
       if (!result.ok) {
         log.outcome = "origin_error";
         log.reason = result.reason;
@@ -115,8 +131,8 @@ export function createApp(): Hono<PaywallEnv> {
     const parsed = readCredential(credentialHeaders);
     let failure: Failure;
     if (parsed.ok) {
-      const capability = requiredCapability(service, request.method, url);
-      const verified = verify(parsed.credential, { keyring: config.keyring, service: service.name, now, ...(capability === undefined ? {} : { capability }) });
+      const capabilities = requiredCapabilities(service, request.method, url);
+      const verified = verify(parsed.credential, { keyring: config.keyring, service: service.name, now, capabilities });
       if (verified.ok) {
         log.tokenId = toHex(verified.tokenId);
         const admitted = await admitPaid({ env: c.env, runtime, service, verified, tokenId: log.tokenId, now, waitUntil });

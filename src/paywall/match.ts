@@ -1,16 +1,43 @@
 import type { ServiceConfig } from "../config/index.ts";
 
-/** The first service whose host/path pattern matches, as configured. */
-export const matchService = (services: readonly ServiceConfig[], url: URL): ServiceConfig | undefined =>
-  services.find((service) => service.patterns.some((pattern) => pattern.test(url)));
+/**
+ * Which service, free path and capability rule a request falls under. Input is
+ * the canonical URL (canonical-url.ts). Case is left to the patterns (they ignore
+ * it unless a service sets `match_case`); trailing slashes are left here: Express
+ * and Spring serve `/a/` and `/a` alike, so both are asked about, and each answer
+ * takes the stricter reading. A path is paid if either form is, free only if both
+ * are, and needs the capabilities of both.
+ */
+type PathInput = { readonly hostname: string; readonly pathname: string };
 
-export const isFreePath = (service: ServiceConfig, url: URL): boolean =>
-  service.freePaths.some((pattern) => pattern.test(url));
+function forms(url: URL): PathInput[] {
+  const { hostname, pathname } = url;
+  if (pathname === "/") return [{ hostname, pathname }];
+  const toggled = pathname.endsWith("/") ? pathname.slice(0, -1) : `${pathname}/`;
+  return [
+    { hostname, pathname },
+    { hostname, pathname: toggled },
+  ];
+}
 
-/** The capability this request needs: the first rule matching method and path, else none. */
-export function requiredCapability(service: ServiceConfig, method: string, url: URL): string | undefined {
-  const rule = service.capabilityRules.find(
-    (candidate) => (candidate.methods === undefined || candidate.methods.includes(method)) && candidate.path.test(url),
-  );
-  return rule?.capability;
+/** The first service whose host/path pattern matches either form of the path. */
+export function matchService(services: readonly ServiceConfig[], url: URL): ServiceConfig | undefined {
+  const inputs = forms(url);
+  return services.find((service) => service.patterns.some((pattern) => inputs.some((input) => pattern.test(input))));
+}
+
+export function isFreePath(service: ServiceConfig, url: URL): boolean {
+  if (service.freePaths.length === 0) return false;
+  return forms(url).every((input) => service.freePaths.some((pattern) => pattern.test(input)));
+}
+
+/** The capabilities this request needs: for each form of the path, the first rule matching method and path. */
+export function requiredCapabilities(service: ServiceConfig, method: string, url: URL): string[] {
+  if (service.capabilityRules.length === 0) return [];
+  const needed = new Set<string>();
+  for (const input of forms(url)) {
+    const rule = service.capabilityRules.find((candidate) => (candidate.methods === undefined || candidate.methods.includes(method)) && candidate.path.test(input));
+    if (rule !== undefined) needed.add(rule.capability);
+  }
+  return [...needed];
 }

@@ -13,6 +13,8 @@ export interface ForwardOptions {
   /** The headers the paywall owns toward the origin; a client never sets them. */
   readonly reservedHeaders: readonly string[];
   readonly headersTimeoutMs: number;
+  /** The service matched ignoring case, so its `strip_prefix` is removed ignoring case too. */
+  readonly ignoreCase: boolean;
 }
 
 export type ForwardResult =
@@ -20,11 +22,12 @@ export type ForwardResult =
   | { readonly ok: false; readonly status: 502 | 504; readonly reason: "origin_unreachable" | "origin_timeout" };
 
 /**
- * Sends the request on to the origin. Bodies stream both ways (the request body
+ * Sends the request on to the origin, at `url` (the canonical form of its URL,
+ * the one the paywall matched) or the service's origin. Bodies stream both ways (the request body
  * is passed as a stream, the response returned as it arrives), method, query and
  * headers are kept, WebSocket upgrades pass through.
  */
-export async function forward(request: Request, options: ForwardOptions): Promise<ForwardResult> {
+export async function forward(request: Request, url: URL, options: ForwardOptions): Promise<ForwardResult> {
   const headers = new Headers(request.headers);
   for (const name of options.reservedHeaders) headers.delete(name);
   if (!options.origin?.forwardAuthorization) for (const name of CREDENTIAL_HEADERS) headers.delete(name);
@@ -36,10 +39,11 @@ export async function forward(request: Request, options: ForwardOptions): Promis
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), options.headersTimeoutMs);
   try {
-    const response = await fetch(upstreamUrl(request.url, options.origin), {
+    const response = await fetch(upstreamUrl(url, options.origin, options.ignoreCase), {
       method: request.method,
       headers,
-      body: request.body,
+      // An empty body on a GET (`Content-Length: 0`) is no body: fetch() refuses one.
+      body: request.method === "GET" || request.method === "HEAD" ? null : request.body,
       redirect: "manual",
       signal: abort.signal,
     });
@@ -53,13 +57,19 @@ export async function forward(request: Request, options: ForwardOptions): Promis
   }
 }
 
-/** The request's own URL (Worker on a route), or the configured origin with the prefix swapped. */
-export function upstreamUrl(requestUrl: string, origin: OriginConfig | undefined): string {
-  if (origin?.url === undefined) return requestUrl;
-  const incoming = new URL(requestUrl);
+/**
+ * The request's own URL (Worker on a route), or the configured origin with the
+ * prefix swapped. The prefix is compared as the service matched: ignoring case
+ * unless the service matches case.
+ */
+export function upstreamUrl(incoming: URL, origin: OriginConfig | undefined, ignoreCase = false): string {
+  if (origin?.url === undefined) return incoming.href;
   let path = incoming.pathname;
-  if (origin.stripPrefix !== "" && (path === origin.stripPrefix || path.startsWith(`${origin.stripPrefix.replace(/\/$/, "")}/`))) {
-    path = path.slice(origin.stripPrefix.replace(/\/$/, "").length) || "/";
+  const prefix = origin.stripPrefix.replace(/\/$/, "");
+  const comparable = ignoreCase ? path.toLowerCase() : path;
+  const wanted = ignoreCase ? prefix.toLowerCase() : prefix;
+  if (prefix !== "" && (comparable === wanted || comparable.startsWith(`${wanted}/`))) {
+    path = path.slice(prefix.length) || "/";
   }
   const target = new URL(origin.url);
   target.pathname = `${target.pathname.replace(/\/$/, "")}${path}`;

@@ -27,6 +27,20 @@ describe("npm run check-config", () => {
     expect(result.status).toBe(0);
     expect(result.stdout).toContain("check-config: OK — network regtest, 1 master key(s)");
     expect(result.stdout).toContain("api: 2.5 sat");
+    expect(result.stderr).toContain("warning: L402_MINT_LIMITER is not bound");
+    expect(result.stderr).not.toContain("does not match");
+  }, 30_000);
+
+  it("warns (and passes) when a pattern leaves its own prefix unmatched; no limiter warning with the binding", () => {
+    const result = checkConfig(
+      `[[ratelimits]]\nname = "L402_MINT_LIMITER"\nnamespace_id = "1"\nsimple = { limit = 5, period = 60 }\n[vars]\nL402_NETWORK = "regtest"\nLND_REST_URL = "http://127.0.0.1:8080"\n` +
+        `[[vars.L402_SERVICES]]\nname = "items"\nmatch = ["/items/:id+", "/api/*"]\nprice_sats = 1\n`,
+      `L402_MASTER_KEYS=${KEY}\nLND_MACAROON=0201abcd\n`,
+    );
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain("warning: items: the pattern /items/:id+ does not match /items itself");
+    expect(result.stderr).not.toContain("/api/* does not match");
+    expect(result.stderr).not.toContain("L402_MINT_LIMITER");
   }, 30_000);
 
   it("names every bad field, shows no secret, and exits 1", () => {

@@ -14,13 +14,13 @@ const { WebSocketServer } = createRequire(import.meta.url)("ws") as { WebSocketS
  * tests do not disturb each other), echoes what reached it, and streams under
  * the test's control so tests can prove the Worker buffers nothing:
  *
- *   GET  /_origin/hits?prefix=P     hits on paths starting with P
+ *   GET  /_origin/hits?prefix=P     hits on paths starting with P (or, with marker=M, on queries containing M)
  *   GET  /_origin/progress?id=X     bytes of upload X received so far
  *   POST /_origin/release?id=X      let download X send its remaining chunks
  *   *    /stream/upload?id=X        consumes the body, reporting progress as it goes
  *   GET  /stream/download?id=X&chunks=N&size=S   first chunk now, the rest after release
  *   WS   /ws                        echoes text messages
- *   *    anything else              echoes method, path, query, headers, body size and hash
+ *   *    anything else              echoes method, path (parsed, and raw as received), query, headers, body size and hash
  */
 export interface TestOrigin {
   readonly url: string;
@@ -28,7 +28,7 @@ export interface TestOrigin {
 }
 
 export async function startTestOrigin(): Promise<TestOrigin> {
-  const hits: string[] = [];
+  const hits: { path: string; query: string }[] = [];
   const progress = new Map<string, number>();
   const releases = new Map<string, () => void>();
   const released = new Set<string>();
@@ -38,7 +38,8 @@ export async function startTestOrigin(): Promise<TestOrigin> {
     const id = url.searchParams.get("id") ?? "";
     if (url.pathname === "/_origin/hits") {
       const prefix = url.searchParams.get("prefix") ?? "/";
-      return json(response, { count: hits.filter((path) => path.startsWith(prefix)).length });
+      const marker = url.searchParams.get("marker");
+      return json(response, { count: hits.filter((hit) => hit.path.startsWith(prefix) && (marker === null || hit.query.includes(marker))).length });
     }
     if (url.pathname === "/_origin/progress") return json(response, { bytes: progress.get(id) ?? 0 });
     if (url.pathname === "/_origin/release") {
@@ -46,7 +47,7 @@ export async function startTestOrigin(): Promise<TestOrigin> {
       releases.get(id)?.();
       return json(response, { released: id });
     }
-    hits.push(url.pathname);
+    hits.push({ path: url.pathname, query: url.search });
 
     if (url.pathname.startsWith("/stream/upload")) {
       const hash = sha256.create();
@@ -79,6 +80,7 @@ export async function startTestOrigin(): Promise<TestOrigin> {
     json(response, {
       method: request.method,
       path: url.pathname,
+      rawPath: (request.url ?? "/").split("?")[0],
       query: url.search,
       headers: request.headers,
       bodyBytes: bytes,
@@ -91,7 +93,8 @@ export async function startTestOrigin(): Promise<TestOrigin> {
   });
   const sockets = new WebSocketServer({ server, path: "/ws" });
   sockets.on("connection", (socket, request) => {
-    hits.push(new URL(request.url ?? "/", "http://origin").pathname);
+    const { pathname, search } = new URL(request.url ?? "/", "http://origin");
+    hits.push({ path: pathname, query: search });
     socket.on("message", (data) => socket.send(`echo:${String(data)}`));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig, type Config } from "../../src/config/index.ts";
-import { matchService, requiredCapability } from "../../src/paywall/match.ts";
+import { matchService, requiredCapabilities } from "../../src/paywall/match.ts";
 import { prefersHtml } from "../../src/paywall/page.ts";
 import { upstreamUrl } from "../../src/proxy/forward.ts";
 
@@ -73,9 +73,9 @@ describe("matching", () => {
   it("maps method and path to a capability, first rule wins, none when no rule matches", () => {
     const service = config.services[1];
     if (service === undefined) throw new Error("no service");
-    expect(requiredCapability(service, "POST", new URL("https://x/v1/a"))).toBe("w");
-    expect(requiredCapability(service, "GET", new URL("https://x/v1/a"))).toBe("r");
-    expect(requiredCapability(service, "GET", new URL("https://x/v2/1"))).toBeUndefined();
+    expect(requiredCapabilities(service, "POST", new URL("https://x/v1/a"))).toEqual(["w"]);
+    expect(requiredCapabilities(service, "GET", new URL("https://x/v1/a"))).toEqual(["r"]);
+    expect(requiredCapabilities(service, "GET", new URL("https://x/v2/1"))).toEqual([]);
   });
 });
 
@@ -88,7 +88,7 @@ describe("the upstream URL", () => {
     ["https://edge.example/api", origin("https://o.example", "/api"), "https://o.example/"],
     ["https://edge.example/apix/y", origin("https://o.example", "/api"), "https://o.example/apix/y"],
   ])("%s via %j → %s", (incoming, config, expected) => {
-    expect(upstreamUrl(incoming, config)).toBe(expected);
+    expect(upstreamUrl(new URL(incoming), config)).toBe(expected);
   });
 });
 

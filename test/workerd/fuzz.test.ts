@@ -51,7 +51,7 @@ describe(`fuzzing, ${RUNS} generated inputs each: no uncaught exception, every o
         const parsed = parseAuthorization(header);
         if (!parsed.ok) return ["missing", "malformed"].includes(parsed.reason) && parsed.detail.length > 0;
         expect(parsed.credential.preimage).toHaveLength(32);
-        const result = verify(parsed.credential, { keyring, service: "svc", capability: "read", now: NOW });
+        const result = verify(parsed.credential, { keyring, service: "svc", capabilities: ["read"], now: NOW });
         return result.ok || VERIFY_REASONS.has(result.reason);
       });
   });

@@ -18,7 +18,7 @@ import { keyring, NOW, paidToken } from "../fixtures/tokens.ts";
 import { goMinted, utf8 } from "../fixtures/vectors.ts";
 
 const options = { keyring, service: "svc", now: NOW };
-const reasonOf = (credential: Credential, overrides: Partial<typeof options & { capability: string }> = {}) => {
+const reasonOf = (credential: Credential, overrides: Partial<typeof options & { capabilities: readonly string[] }> = {}) => {
   const result = verify(credential, { ...options, ...overrides });
   return result.ok ? "ok" : result.reason;
 };
@@ -31,7 +31,7 @@ describe("verify", () => {
   const token = paidToken({ capabilities: ["read", "write"] });
 
   it("accepts a paid token and reports what it grants", () => {
-    const result = verify({ macaroon: token.macaroon, preimage: token.preimage }, { ...options, capability: "read" });
+    const result = verify({ macaroon: token.macaroon, preimage: token.preimage }, { ...options, capabilities: ["read"] });
     expect(result).toEqual({
       ok: true,
       tokenId: token.tokenId,
@@ -45,7 +45,7 @@ describe("verify", () => {
     ["tampered caveat", () => ({ macaroon: { ...token.macaroon, caveats: [{ id: utf8("services=other:0") }] }, preimage: token.preimage }), {}, "bad_signature"],
     ["another service", () => token, { service: "other" }, "service_mismatch"],
     ["at the expiry second", () => token, { now: NOW + 3600 }, "expired"],
-    ["a capability it lacks", () => token, { capability: "admin" }, "capability_denied"],
+    ["a capability it lacks", () => token, { capabilities: ["admin"] }, "capability_denied"],
     ["a third-party caveat", () => ({ macaroon: { ...token.macaroon, caveats: [...token.macaroon.caveats, { id: utf8("x"), verificationId: utf8("v") }] }, preimage: token.preimage }), {}, "third_party_caveat"],
     ["another keyring", () => token, { keyring: createKeyring(new Uint8Array(32).fill(9)) }, "unknown_key"],
     ["an unreadable expiry caveat", () => narrowed(token, "svc_valid_until=soon"), {}, "invalid_caveat"],
@@ -104,8 +104,8 @@ describe("attenuation cannot widen", () => {
   });
 
   it("a narrowed capability list is enforced", () => {
-    expect(reasonOf(narrowed(token, "svc_capabilities="), { capability: "read" })).toBe("capability_denied");
-    expect(reasonOf(token, { capability: "read" })).toBe("ok");
+    expect(reasonOf(narrowed(token, "svc_capabilities="), { capabilities: ["read"] })).toBe("capability_denied");
+    expect(reasonOf(token, { capabilities: ["read"] })).toBe("ok");
   });
 
   it("a narrowed expiry is enforced", () => {

@@ -4,7 +4,8 @@ import { fromBase64Lenient, parseChallenge } from "../../src/l402/index.ts";
 import { buyToken, call, callWith, originHits, originUrl, payChallenge, uniquePath } from "./support/paywall-client.ts";
 
 describe("the 402 challenge", () => {
-  it("two WWW-Authenticate lines, L402 first; no-store; CORS exposes the header; JSON with the same data", async () => {
+  it("L402 and LSAT challenges, L402 first; no-store; CORS exposes the header; JSON with the same data", async () => {
+    // The bytes on the wire (one joined line) are checked in test/node/worker-wire.test.ts.
     const response = await call(uniquePath("/api/shape"));
     expect(response.status).toBe(402);
     const lines = response.headers.get("www-authenticate")?.split(/, (?=LSAT )/) ?? [];

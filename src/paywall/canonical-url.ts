@@ -1,0 +1,108 @@
+/**
+ * The one form of a request's URL that the paywall matches and forwards.
+ *
+ * Origins read paths differently: nginx merges slashes, most servers decode
+ * percent-escapes, Tomcat drops `;` parameters, IIS strips trailing dots and
+ * ignores case. If the paywall matched the raw path and forwarded it, a path the
+ * paywall sees as unpaid could be one the origin serves as paid. So the path is
+ * put in one canonical form before matching, and that form is what the origin
+ * receives; what cannot be put in one form unambiguously is refused.
+ *
+ * Canonical form:
+ * - percent-escapes of characters that are safe in a path (unreserved, sub-delims
+ *   but `;`, `:` and `@`) are decoded; every other escape is kept, in upper case;
+ * - repeated slashes are merged; `.` and `..` segments are resolved;
+ * - the host loses a trailing dot (the URL parser already lower-cases it and
+ *   applies IDNA).
+ * Refused (400): encoded `/`, `\` or `%` forming another escape (double encoding),
+ * `\` itself, `;` (path parameters, encoded or not), encoded control characters
+ * and NUL, escapes that are not valid UTF-8 (overlong forms included), characters
+ * that Unicode compatibility folding would turn into ASCII (fullwidth `／`, `ａ`),
+ * dot segments spelled with escapes, and segments ending in `.` or a space
+ * (Windows servers strip them).
+ */
+export type CanonicalUrl = { readonly ok: true; readonly value: URL } | { readonly ok: false; readonly reason: "ambiguous_path"; readonly detail: string };
+
+/** Paths made only of these characters, in segments not ending with '.', need no work: the common case. */
+const ALREADY_CANONICAL = /^(?:\/[A-Za-z0-9\-_~!$&'()*+,=:@.]*[A-Za-z0-9\-_~!$&'()*+,=:@])*\/?$/;
+/** Characters decoded from escapes; the others stay escaped. */
+const DECODED = /^[A-Za-z0-9\-._~!$&'()*+,=:@]$/;
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const encoder = new TextEncoder();
+
+const refuse = (detail: string): CanonicalUrl => ({ ok: false, reason: "ambiguous_path", detail });
+
+export function canonicalUrl(url: URL): CanonicalUrl {
+  const out = new URL(url.href);
+  if (out.hostname.endsWith(".")) out.hostname = out.hostname.slice(0, -1);
+  if (ALREADY_CANONICAL.test(url.pathname)) return { ok: true, value: out };
+  const path = canonicalPath(url.pathname);
+  if (typeof path !== "string") return path;
+  out.pathname = path;
+  // The URL serializer must leave the form alone, or the origin would receive another path.
+  if (out.pathname !== path) return refuse("the path has no single form");
+  return { ok: true, value: out };
+}
+
+function canonicalPath(raw: string): string | CanonicalUrl {
+  if (raw.includes("\\")) return refuse("backslashes are not allowed in paths");
+  const segments: string[] = [];
+  for (const rawSegment of raw.split("/")) {
+    const segment = canonicalSegment(rawSegment);
+    if (typeof segment !== "string") return segment;
+    if (segment === "" || segment === ".") continue;
+    if (segment === "..") segments.pop();
+    else segments.push(segment);
+  }
+  const trailingSlash = /\/\.{0,2}$/.test(raw) && segments.length > 0;
+  return `/${segments.join("/")}${trailingSlash ? "/" : ""}`;
+}
+
+function canonicalSegment(raw: string): string | CanonicalUrl {
+  if (raw.includes(";")) return refuse("path parameters (';') are not allowed");
+  if (!raw.includes("%")) {
+    if (raw !== "." && raw !== ".." && /[. ]$/.test(raw)) return refuse("a path segment may not end with '.'");
+    return raw;
+  }
+  // Decode every escape to check the bytes; keep the decoded text only where it is unambiguous.
+  const bytes: number[] = [];
+  let out = "";
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i] as string;
+    if (c !== "%") {
+      bytes.push(...encoder.encode(c));
+      out += c;
+      continue;
+    }
+    const pair = raw.slice(i + 1, i + 3);
+    if (!/^[0-9A-Fa-f]{2}$/.test(pair)) return refuse("a '%' that is not a percent-escape");
+    const byte = Number.parseInt(pair, 16);
+    i += 2;
+    if (byte === 0x2f || byte === 0x5c) return refuse("encoded '/' or '\\' in the path");
+    if (byte === 0x3b) return refuse("path parameters (';') are not allowed");
+    if (byte < 0x20 || byte === 0x7f) return refuse("control characters are not allowed in paths");
+    if (byte === 0x25 && /^[0-9A-Fa-f]{2}/.test(raw.slice(i + 1))) return refuse("double percent-encoding");
+    bytes.push(byte);
+    const char = String.fromCharCode(byte);
+    out += byte < 0x80 && DECODED.test(char) ? char : `%${pair.toUpperCase()}`;
+  }
+  let text: string;
+  try {
+    text = utf8.decode(new Uint8Array(bytes));
+  } catch {
+    return refuse("the path's escapes are not valid UTF-8");
+  }
+  if (text === "." || text === "..") return refuse("dot segments may not be percent-encoded");
+  if (/[. ]$/.test(text)) return refuse("a path segment may not end with '.' or a space");
+  if (foldsToAscii(text)) return refuse("characters that compatibility folding turns into ASCII");
+  return out;
+}
+
+/** True when NFKC maps some non-ASCII character to ASCII (fullwidth letters and slashes, ligatures). */
+function foldsToAscii(text: string): boolean {
+  for (const char of text) {
+    if (char.charCodeAt(0) < 0x80) continue;
+    if (/[\x00-\x7f]/.test(char.normalize("NFKC"))) return true;
+  }
+  return false;
+}

@@ -1,0 +1,192 @@
+import { describe, expect, it } from "vitest";
+import { attenuate, decodeMacaroon, encodeMacaroon } from "../../src/macaroon/index.ts";
+import { toBase64 } from "../../src/l402/index.ts";
+import { utf8 } from "../fixtures/vectors.ts";
+import { callWith, originHits, originUrl, payChallenge } from "./support/paywall-client.ts";
+
+/**
+ * Path confusion, through the Worker: every variant of a path is refused (400),
+ * challenged (402), or forwarded with exactly the canonical path the paywall
+ * matched, and never does an unpaid request reach what any common origin would
+ * serve as a paid path. The test origin records what it receives.
+ */
+const services = () =>
+  JSON.stringify([
+    {
+      name: "paths",
+      match: ["/api/*"],
+      price_sats: 1,
+      capabilities: ["read", "admin"],
+      capability_rules: [
+        { methods: ["POST"], path: "/api/admin/*", capability: "admin" },
+        { path: "/api/*", capability: "read" },
+      ],
+      free_paths: ["/api/public/*"],
+      origin: { url: originUrl() },
+    },
+  ]);
+const settings = (unmatched: "404" | "pass") => ({ L402_SERVICES: services(), L402_UNMATCHED: unmatched });
+
+/** Expected outcome: refused (400), paid (402), free (forwarded: this path), other (unmatched: this path). */
+type Expected = "refused" | "paid" | { free: string } | { other: string };
+
+const VARIANTS: [string, Expected][] = [
+  ["//api/x", "paid"],
+  ["///api///x", "paid"],
+  ["/%61pi/x", "paid"],
+  ["/ap%69/x", "paid"],
+  ["/%41%50%49/x", "paid"],
+  ["/API/x", "paid"],
+  ["/Api/X", "paid"],
+  ["/API", "paid"],
+  ["/api", "paid"],
+  ["/api/", "paid"],
+  ["/api/x/", "paid"],
+  ["/./api/x", "paid"],
+  ["/%2e/api/x", "paid"],
+  ["/x/../api/y", "paid"],
+  ["/Other/%2e%2e/api/x", "paid"],
+  ["/api/public/%2e%2e/secret", "paid"],
+  ["/api\\x", "paid"],
+  ["/api/%c3%a9/x", "paid"],
+  ["/api/public", "paid"],
+  ["/api/publicx", "paid"],
+  ["/api;/x", "refused"],
+  ["/api;jsessionid=1/x", "refused"],
+  ["/api/x;.css", "refused"],
+  ["/api%3B/x", "refused"],
+  ["/api%2Fx", "refused"],
+  ["/%2Fapi/x", "refused"],
+  ["/%61pi%2fpublic/x", "refused"],
+  ["/api/public/..%2Fsecret", "refused"],
+  ["/other/..%2f..%2fapi/x", "refused"],
+  ["/api/x%2F..%2F..%2Fsecret", "refused"],
+  ["/api%5Cx", "refused"],
+  ["/%2561pi/x", "refused"],
+  ["/api/public/%252e%252e/secret", "refused"],
+  ["/api./x", "refused"],
+  ["/api../x", "refused"],
+  ["/api/x.", "refused"],
+  ["/api/public/x.", "refused"],
+  ["/api/public%2e/x", "refused"],
+  ["/api%20/x", "refused"],
+  ["/api/x%00", "refused"],
+  ["/api%09/x", "refused"],
+  ["/%C0%AE%C0%AE/api/x", "refused"],
+  ["/api/%C0%AF", "refused"],
+  ["/%E0%80%AE%E0%80%AE/x", "refused"],
+  ["/api/%ff/x", "refused"],
+  ["/%EF%BC%A1PI/x", "refused"],
+  ["/api%EF%BC%8Fx", "refused"],
+  ["/api/public/x", { free: "/api/public/x" }],
+  ["/api/public/x/", { free: "/api/public/x/" }],
+  ["/api/public//x", { free: "/api/public/x" }],
+  ["/api/public/./x", { free: "/api/public/x" }],
+  ["/api/pub%6Cic/x", { free: "/api/public/x" }],
+  ["/aPI/public/x", { free: "/aPI/public/x" }],
+  ["/API/PUBLIC/x", { free: "/API/PUBLIC/x" }],
+  ["/API/Public/./x", { free: "/API/Public/x" }],
+  ["/other/x", { other: "/other/x" }],
+  ["/other/x/", { other: "/other/x/" }],
+  ["//other//x", { other: "/other/x" }],
+  ["/%6Fther/x", { other: "/other/x" }],
+  ["/apix", { other: "/apix" }],
+];
+
+/** How origins route a path they receive. */
+const decodeAll = (path: string) => path.replace(/%([0-9A-Fa-f]{2})/g, (_, pair: string) => String.fromCharCode(Number.parseInt(pair, 16)));
+function resolveDots(path: string): string {
+  const out: string[] = [];
+  for (const segment of path.split("/").slice(1)) {
+    if (segment === "..") out.pop();
+    else if (segment !== ".") out.push(segment);
+  }
+  return `/${out.join("/")}`;
+}
+const ORIGIN_MODELS: Record<string, (path: string) => string> = {
+  nginx: (path) => resolveDots(decodeAll(path).replace(/\/+/g, "/")),
+  express: (path) => resolveDots(decodeAll(path)).toLowerCase().replace(/(.)\/$/, "$1"),
+  tomcat: (path) => resolveDots(decodeAll(path.split("/").map((segment) => segment.split(";")[0]).join("/"))),
+  iis: (path) => resolveDots(decodeAll(path).replace(/\\/g, "/").split("/").map((segment) => segment.replace(/[. ]+$/, "")).join("/")).toLowerCase(),
+};
+/** What the configuration sells, as a person reads it: /api and below, but /api/public/. */
+const isPaidPath = (path: string) => /^\/api(\/|$)/i.test(path) && !/^\/api\/public\/./i.test(path);
+
+describe.each(["404", "pass"] as const)("path variants with L402_UNMATCHED=%s", (unmatched) => {
+  it(`${VARIANTS.length} variants: refused, challenged, or forwarded exactly as matched, never paid content unpaid`, async () => {
+    expect(VARIANTS.length).toBeGreaterThanOrEqual(40);
+    const base = originUrl();
+    for (const [target, expected] of VARIANTS) {
+      const marker = crypto.randomUUID();
+      const response = await callWith(settings(unmatched), `${base}${target}?row=${marker}`);
+      const row = `${unmatched} ${target}`;
+      const hits = await originHits("/", marker);
+      if (expected === "refused" || expected === "paid") {
+        expect(response.status, row).toBe(expected === "refused" ? 400 : 402);
+        expect(((await response.json()) as { reason: string }).reason, row).toBe(expected === "refused" ? "ambiguous_path" : "missing");
+        expect(hits, row).toBe(0);
+        continue;
+      }
+      const forwarded = "free" in expected ? expected.free : expected.other;
+      if ("other" in expected && unmatched === "404") {
+        expect(response.status, row).toBe(404);
+        expect(hits, row).toBe(0);
+        continue;
+      }
+      expect(response.status, row).toBe(200);
+      const echo = (await response.json()) as { rawPath: string };
+      expect(echo.rawPath, row).toBe(forwarded);
+      expect(hits, row).toBe(1);
+      for (const [model, route] of Object.entries(ORIGIN_MODELS)) {
+        expect(isPaidPath(route(echo.rawPath)), `${row}: ${model} serves ${route(echo.rawPath)}`).toBe(false);
+      }
+    }
+  });
+});
+
+describe("capability rules see the canonical path", () => {
+  it("a read-only token cannot POST to any spelling of /api/admin/", async () => {
+    const env = settings("pass");
+    const token = await payChallenge(await callWith(env, `${originUrl()}/api/buy`));
+    const readOnly = `L402 ${toBase64(encodeMacaroon(attenuate(decodeMacaroon(token.macaroon), utf8("paths_capabilities=read"))))}:${token.preimageHex}`;
+    const headers = { Authorization: readOnly };
+    for (const target of ["/api/admin/x", "/api/%61dmin/x", "/API/ADMIN/x", "//api//admin/x", "/api/admin/x/", "/api/%61dmin/%2e/x", "/api/admin%2Fx"]) {
+      const marker = crypto.randomUUID();
+      const response = await callWith(env, `${originUrl()}${target}?row=${marker}`, { method: "POST", headers });
+      expect([400, 402], target).toContain(response.status);
+      if (response.status === 402) expect(((await response.json()) as { reason: string }).reason, target).toBe("capability_denied");
+      expect(await originHits("/", marker), target).toBe(0);
+    }
+    // The same token reads, under any spelling.
+    for (const target of ["/api/admin/x", "/API/%61dmin/x"]) {
+      expect((await callWith(env, `${originUrl()}${target}`, { headers })).status, target).toBe(200);
+    }
+  });
+
+  it("a path read both with and without its trailing slash needs the capabilities of both", async () => {
+    const rules = [{ path: "/api/doc", capability: "read" }, { path: "/api/*", capability: "admin" }];
+    const env = { L402_SERVICES: JSON.stringify([{ name: "paths", match: ["/api/*"], price_sats: 1, capabilities: ["read", "admin"], capability_rules: rules, origin: { url: originUrl() } }]) };
+    const token = await payChallenge(await callWith(env, "/api/buy"));
+    const readOnly = `L402 ${toBase64(encodeMacaroon(attenuate(decodeMacaroon(token.macaroon), utf8("paths_capabilities=read"))))}:${token.preimageHex}`;
+    expect((await callWith(env, "/api/doc/", { headers: { Authorization: readOnly } })).status).toBe(402);
+    expect((await callWith(env, "/api/doc/", { headers: { Authorization: token.authorization } })).status).toBe(200);
+  });
+});
+
+describe("hosts are matched in their canonical form", () => {
+  it("a trailing dot, upper case or IDNA spelling does not skip a host pattern", async () => {
+    const env = { L402_SERVICES: JSON.stringify([{ name: "hosted", match: ["localhost/*", "bücher.example/*"], price_sats: 1, origin: { url: originUrl() } }]), L402_UNMATCHED: "pass" };
+    for (const url of ["http://localhost./x", "http://LOCALHOST/x", "http://LocalHost./x", "http://xn--bcher-kva.example/x", "http://BÜCHER.example./x"]) {
+      const response = await callWith(env, url);
+      expect(response.status, url).toBe(402);
+    }
+  });
+});
+
+describe("a matched service's strip_prefix", () => {
+  it("is removed in whatever case the path was matched", async () => {
+    const env = { L402_SERVICES: JSON.stringify([{ name: "strip", match: ["/svc/*"], price_sats: 1, auth: false, origin: { url: originUrl(), strip_prefix: "/svc" } }]) };
+    const echo = (await (await callWith(env, "/SVC/%61/b")).json()) as { rawPath: string };
+    expect(echo.rawPath).toBe("/a/b");
+  });
+});
