@@ -83,6 +83,14 @@ export interface Grant {
   readonly validUntil?: number;
   /** Requests the token may make, for metered services; counted outside the token. */
   readonly uses?: number;
+  /**
+   * The expiry minted together with the token's metered count: the
+   * `<service>_valid_until` directly before its first `<service>_uses` caveat.
+   * Holders can only append caveats, so no holder can move it; the count of uses
+   * may be forgotten after it, never after a narrower one a holder added.
+   * Absent when the token was minted without an expiry (or without a count).
+   */
+  readonly mintedValidUntil?: number;
 }
 
 type Condition = (value: string) => ReadonlySet<string> | number | undefined;
@@ -119,12 +127,21 @@ export function checkCaveats(caveats: readonly Uint8Array[], context: CaveatCont
   const missing = capabilities instanceof Set ? context.capabilities?.find((needed) => !capabilities.has(needed)) : undefined;
   if (missing !== undefined) return fail("capability_denied", `the token does not grant "${missing}" on ${context.service}`);
   const uses = latest.get(usesCondition(context.service));
+  const mintedValidUntil = typeof uses === "number" ? validUntilMintedWithUses(caveats, context.service) : undefined;
   return {
     services: [...services],
     ...(capabilities instanceof Set ? { capabilities: [...capabilities] } : {}),
     ...(typeof validUntil === "number" ? { validUntil } : {}),
     ...(typeof uses === "number" ? { uses } : {}),
+    ...(mintedValidUntil === undefined ? {} : { mintedValidUntil }),
   };
+}
+
+/** See Grant.mintedValidUntil. The caveats have been checked, so the values parse. */
+function validUntilMintedWithUses(caveats: readonly Uint8Array[], service: string): number | undefined {
+  const first = caveats.findIndex((bytes) => decodeCaveat(bytes)?.condition === usesCondition(service));
+  const before = first > 0 ? decodeCaveat(caveats[first - 1] as Uint8Array) : undefined;
+  return before?.condition === validUntilCondition(service) ? parseUnixTime(before.value) : undefined;
 }
 
 /** The services named by the first readable `services` caveat (what the minter granted). */

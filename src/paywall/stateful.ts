@@ -13,14 +13,18 @@ export type MeterResult =
   | { readonly kind: "exhausted"; readonly limit: number }
   | { readonly kind: "unavailable" };
 
-/** Takes one use of a metered token: the number its `uses` caveat paid for, else the service's. */
+/**
+ * Takes one use of a metered token: the number its `uses` caveat paid for (a
+ * holder may have narrowed it), else the service's. Only services that meter
+ * count: a holder's `uses` caveat elsewhere costs nothing.
+ */
 export async function meter(env: Env, service: ServiceConfig, grant: Grant, tokenIdHex: string): Promise<MeterResult> {
+  if (service.uses === undefined) return { kind: "unmetered" };
   const limit = grant.uses ?? service.uses;
-  if (limit === undefined) return { kind: "unmetered" };
   if (env.L402_METER === undefined) return { kind: "unavailable" };
   try {
     const stub = env.L402_METER.get(env.L402_METER.idFromName(tokenIdHex));
-    const { ok, remaining } = await stub.consume(limit, grant.validUntil);
+    const { ok, remaining } = await stub.consume(limit, grant.mintedValidUntil);
     return ok ? { kind: "allowed", remaining } : { kind: "exhausted", limit };
   } catch {
     return { kind: "unavailable" };

@@ -1,23 +1,40 @@
 import { DurableObject } from "cloudflare:workers";
 
 /**
- * The remaining requests of one metered token, keyed by its token id. A Durable
+ * The requests one metered token has used, keyed by its token id. A Durable
  * Object runs one call at a time and its storage calls keep other calls out
- * until they finish, so check-and-decrement is atomic: no overspend, no lost
+ * until they finish, so check-and-increment is atomic: no overspend, no lost
  * count, even when many requests use one token at once.
+ *
+ * When the count may be forgotten: only once the token can no longer be valid
+ * under the expiry the paywall minted (`forgetAt`, from Grant.mintedValidUntil),
+ * never under a narrower one a holder appended: a holder keeps the unattenuated
+ * token, so forgetting at their expiry would hand them a fresh count. A token
+ * minted without an expiry is counted for good. Storage stays bounded by
+ * payments: an object exists only for a token that was paid for and used, and
+ * holds two numbers (tens of bytes).
  */
 export class TokenMeter extends DurableObject {
-  /** Takes one use out of `limit`; `expiresAt` (unix s) lets the object forget the token afterwards. */
-  async consume(limit: number, expiresAt: number | undefined): Promise<{ ok: boolean; remaining: number }> {
+  /** Takes one use out of `limit`; `forgetAt` (unix s) is when the paywall's own expiry has passed. */
+  async consume(limit: number, forgetAt: number | undefined): Promise<{ ok: boolean; remaining: number }> {
     const used = (await this.ctx.storage.get<number>("used")) ?? 0;
     if (used >= limit) return { ok: false, remaining: 0 };
     await this.ctx.storage.put("used", used + 1);
-    if (used === 0 && expiresAt !== undefined) await this.ctx.storage.setAlarm(expiresAt * 1000);
+    if (used === 0 && forgetAt !== undefined) {
+      await this.ctx.storage.put("forgetAt", forgetAt);
+      await this.ctx.storage.setAlarm(forgetAt * 1000);
+    }
     return { ok: true, remaining: limit - used - 1 };
   }
 
-  /** The token has expired: nothing to keep. */
+  /** The token has expired: nothing to keep. An alarm run early (it can be triggered by hand) changes nothing. */
   override async alarm(): Promise<void> {
+    const forgetAt = await this.ctx.storage.get<number>("forgetAt");
+    if (forgetAt === undefined) return;
+    if (Date.now() < forgetAt * 1000) {
+      await this.ctx.storage.setAlarm(forgetAt * 1000);
+      return;
+    }
     await this.ctx.storage.deleteAll();
   }
 }

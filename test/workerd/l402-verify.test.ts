@@ -54,6 +54,21 @@ describe("verify", () => {
     expect(reasonOf(credential() as Credential, overrides)).toBe(reason);
   });
 
+  it("reports the expiry minted with a metered count; no holder caveat moves it", () => {
+    const grantOf = (credential: Credential) => {
+      const result = verify(credential, options);
+      if (!result.ok) throw new Error(result.detail);
+      return result.grant;
+    };
+    const metered = paidToken({ capabilities: ["read"], uses: 5 });
+    expect(grantOf(narrowed(metered))).toMatchObject({ uses: 5, validUntil: NOW + 3600, mintedValidUntil: NOW + 3600 });
+    expect(grantOf(narrowed(metered, `svc_valid_until=${NOW + 10}`, "svc_uses=1"))).toMatchObject({ uses: 1, validUntil: NOW + 10, mintedValidUntil: NOW + 3600 });
+    const forever = paidToken({ validUntil: null, uses: 5 });
+    expect(grantOf(narrowed(forever)).mintedValidUntil).toBeUndefined();
+    expect(grantOf(narrowed(forever, `svc_valid_until=${NOW + 10}`, "svc_uses=2")).mintedValidUntil).toBeUndefined();
+    expect(grantOf(narrowed(token)).mintedValidUntil).toBeUndefined();
+  });
+
   it("ignores unknown conditions, including the preimage caveat", () => {
     expect(reasonOf(narrowed(token, "other_verifier=anything", "preimage=00"))).toBe("ok");
   });

@@ -3,8 +3,10 @@ import { attenuate, decodeMacaroon, encodeMacaroon } from "../../src/macaroon/in
 import { toBase64 } from "../../src/l402/index.ts";
 import { addressPrefix } from "../../src/stateful/address-prefix.ts";
 import { utf8 } from "../fixtures/vectors.ts";
-import { env } from "cloudflare:test";
-import { buyToken, call, callWith, callWithEnv, originHits, uniquePath } from "./support/paywall-client.ts";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import fc from "fast-check";
+import { toHex } from "../../src/l402/index.ts";
+import { buyToken, call, callWith, callWithEnv, originHits, uniquePath, type PaidToken } from "./support/paywall-client.ts";
 
 const reasonOf = async (response: Response) => ((await response.json()) as { reason: string }).reason;
 
@@ -74,6 +76,84 @@ describe("metered services (uses: N), counted in a Durable Object", () => {
     expect(calls).toBe(0);
     expect((await callWithEnv({ ...env, L402_METER: counting }, "/metered/counted", { headers: { Authorization: metered.authorization } })).status).toBe(200);
     expect(calls).toBe(1);
+  });
+});
+
+describe("a metered token's count cannot be reset by its holder", () => {
+  const now = () => Math.floor(Date.now() / 1000);
+  const narrowed = (token: PaidToken, ...caveats: string[]) => {
+    let macaroon = decodeMacaroon(token.macaroon);
+    for (const caveat of caveats) macaroon = attenuate(macaroon, utf8(caveat));
+    return `L402 ${toBase64(encodeMacaroon(macaroon))}:${token.preimageHex}`;
+  };
+  const meterOf = (token: PaidToken) => {
+    const namespace = env.L402_METER as NonNullable<typeof env.L402_METER>;
+    return namespace.get(namespace.idFromName(toHex(decodeMacaroon(token.macaroon).identifier.slice(34))));
+  };
+
+  it("narrowing the expiry, using the token once and letting the narrowed expiry pass buys no new uses", async () => {
+    const token = await buyToken(uniquePath("/metered/reset"));
+    const path = uniquePath("/metered/reset-hits");
+    const shortLived = narrowed(token, `metered_valid_until=${now() + 2}`);
+    expect((await call(path, { headers: { Authorization: shortLived } })).status).toBe(200);
+    // The meter's alarm is the paywall's own expiry (an hour away), not the holder's.
+    expect(await runInDurableObject(meterOf(token), (_meter, state) => state.storage.getAlarm())).toBeGreaterThan(Date.now() + 3_000_000);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect((await call(path, { headers: { Authorization: shortLived } })).status).toBe(402);
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await call(path, { headers: { Authorization: token.authorization } })).status);
+    expect(statuses).toEqual([200, 200, 402]);
+    expect(await originHits(path)).toBe(3);
+  });
+
+  it("an alarm run before the paywall's expiry forgets nothing", async () => {
+    const token = await buyToken(uniquePath("/metered/early"));
+    expect((await call("/metered/x", { headers: { Authorization: token.authorization } })).headers.get("x-l402-remaining")).toBe("2");
+    expect(await runDurableObjectAlarm(meterOf(token))).toBe(true);
+    expect((await call("/metered/x", { headers: { Authorization: token.authorization } })).headers.get("x-l402-remaining")).toBe("1");
+  });
+
+  it("property: whatever a holder appends and however alarms run, never more origin hits than the minted uses", { timeout: 120_000 }, async () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant("uses" as const), variant: fc.nat(), value: fc.integer({ min: 1, max: 5 }) }),
+      fc.record({ kind: fc.constant("valid_until" as const), variant: fc.nat(), value: fc.integer({ min: -5, max: 7200 }) }),
+      fc.record({ kind: fc.constant("use" as const), variant: fc.nat(), value: fc.constant(0) }),
+      fc.record({ kind: fc.constant("alarm" as const), variant: fc.constant(0), value: fc.constant(0) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 12 }), async (ops) => {
+        const token = await buyToken(uniquePath("/metered/prop"));
+        const path = uniquePath("/metered/prop-hits");
+        const variants: string[][] = [[]];
+        for (const { kind, variant, value } of ops) {
+          const base = variants[variant % variants.length] as string[];
+          if (kind === "uses") variants.push([...base, `metered_uses=${value}`]);
+          else if (kind === "valid_until") variants.push([...base, `metered_valid_until=${now() + value}`]);
+          else if (kind === "alarm") await runDurableObjectAlarm(meterOf(token));
+          else await (await call(path, { headers: { Authorization: narrowed(token, ...base) } })).body?.cancel();
+        }
+        // Finally spend whatever is left with the unattenuated token.
+        for (let i = 0; i < 4; i++) await (await call(path, { headers: { Authorization: token.authorization } })).body?.cancel();
+        expect(await originHits(path)).toBeLessThanOrEqual(3);
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it("a holder's uses caveat on a service that does not meter costs no Durable Object call", async () => {
+    const meterNamespace = env.L402_METER as NonNullable<typeof env.L402_METER>;
+    let calls = 0;
+    const counting = {
+      idFromName: (name: string) => meterNamespace.idFromName(name),
+      get: (id: DurableObjectId) => {
+        calls++;
+        return meterNamespace.get(id);
+      },
+    };
+    const token = await buyToken(uniquePath("/api/uses"));
+    const withUses = narrowed(token, "api_uses=1");
+    for (let i = 0; i < 2; i++) expect((await callWithEnv({ ...env, L402_METER: counting }, "/api/uses", { headers: { Authorization: withUses } })).status).toBe(200);
+    expect(calls).toBe(0);
   });
 });
 
