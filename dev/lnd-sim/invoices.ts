@@ -38,6 +38,11 @@ export class InvoiceStore {
   readonly #network: Network;
   readonly #nodeKey: Uint8Array;
 
+  /** Invoices created since the start. */
+  get size(): number {
+    return this.#ordered.length;
+  }
+
   constructor(network: Network, nodeKey: Uint8Array) {
     this.#network = network;
     this.#nodeKey = nodeKey;

@@ -1,5 +1,6 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { hex } from "@scure/base";
+import { addressPrefix, CLIENT_NETWORK } from "../stateful/address-prefix.ts";
 
 /**
  * Repeat unpaid requests from one client get the same challenge back for a short
@@ -12,11 +13,12 @@ import { hex } from "@scure/base";
  * colo, which is what a client's repeats see (they land on the same colo); at
  * worst a client roaming across colos gets one more invoice.
  *
- * A paid request never touches the cache: the paid path stays free of I/O.
- * Instead a cache hit asks the node, at most once a second per entry, whether
- * the cached invoice is still open; once it is paid (by this client or by
- * another behind the same address) the entry is dropped and a fresh challenge
- * made, so nobody is handed an invoice someone else already paid.
+ * A cached invoice is offered only while it may still be unpaid. It is dropped
+ * as soon as a request proves it paid: its token's first use in this isolate
+ * (after the response), or a refused credential whose preimage is the cached
+ * invoice's. Otherwise the node is asked, at most once a second per entry,
+ * whether it is still open; so an invoice paid but not yet used can be offered
+ * for at most that second.
  */
 export interface CachedChallenge {
   readonly invoice: string;
@@ -31,9 +33,13 @@ export interface CachedChallenge {
 /** How often a cached invoice's state is re-checked with the node. */
 export const RECHECK_SECONDS = 1;
 
-/** The client: its address and its user agent (so different programs behind one address differ). */
+/**
+ * The client: its network (the address; an IPv6 /64, which one customer holds
+ * whole) and its user agent (so different programs behind one address differ).
+ */
 export function clientKey(request: Request, service: string, priceMsat: bigint): Request {
-  const client = `${request.headers.get("cf-connecting-ip") ?? "unknown"}\u0000${request.headers.get("user-agent") ?? ""}`;
+  const network = addressPrefix(request.headers.get("cf-connecting-ip"), CLIENT_NETWORK);
+  const client = `${network}\u0000${request.headers.get("user-agent") ?? ""}`;
   const digest = hex.encode(sha256(new TextEncoder().encode(`${client}\u0000${service}\u0000${priceMsat}`)));
   return new Request(`https://challenge-cache.l402-edge.invalid/${digest}`);
 }

@@ -1,3 +1,4 @@
+import { sha256 } from "@noble/hashes/sha2.js";
 import { Hono } from "hono";
 import { MAX_CREDENTIAL_HEADER_CHARS, readCredential, toHex, verify, type Failure } from "../l402/index.ts";
 import { forward, TOKEN_ID_HEADER } from "../proxy/forward.ts";
@@ -130,12 +131,14 @@ export function createApp(): Hono<PaywallEnv> {
     }
     const parsed = readCredential(credentialHeaders);
     let failure: Failure;
+    /** A refused credential's preimage proves its invoice paid, whatever else is wrong with it. */
+    let paidHash: string | undefined;
     if (parsed.ok) {
       const capabilities = requiredCapabilities(service, request.method, url);
       const verified = verify(parsed.credential, { keyring: config.keyring, service: service.name, now, capabilities });
       if (verified.ok) {
         log.tokenId = toHex(verified.tokenId);
-        const admitted = await admitPaid({ env: c.env, runtime, service, verified, tokenId: log.tokenId, now, waitUntil });
+        const admitted = await admitPaid({ request, env: c.env, runtime, service, verified, tokenId: log.tokenId, now, waitUntil });
         if (admitted.kind === "forward") return withHeaders(await send(log.tokenId, "paid"), admitted.headers);
         if (admitted.kind === "unavailable") {
           log.outcome = "error";
@@ -146,6 +149,7 @@ export function createApp(): Hono<PaywallEnv> {
       } else {
         failure = verified;
       }
+      paidHash = toHex(sha256(parsed.credential.preimage));
     } else {
       failure = parsed;
     }
@@ -161,6 +165,7 @@ export function createApp(): Hono<PaywallEnv> {
       service,
       failure,
       now,
+      paidHash,
       limiter: c.env.L402_MINT_LIMITER,
       cache: caches.default,
       ledger: service.ledger ? c.env.L402_LEDGER : undefined,

@@ -1,6 +1,6 @@
 import type { ServiceConfig } from "../config/index.ts";
 import type { Grant } from "../l402/index.ts";
-import { addressPrefix } from "../stateful/address-prefix.ts";
+import { addressPrefix, FREEBIE_NETWORK } from "../stateful/address-prefix.ts";
 
 /**
  * The paid path of metered services and the free allowance, both counted in
@@ -34,7 +34,7 @@ export async function meter(env: Env, service: ServiceConfig, grant: Grant, toke
 /** One free request for this client's network, if the service offers any and some are left. */
 export async function takeFreebie(env: Env, service: ServiceConfig, request: Request, now: number): Promise<{ remaining: number } | undefined> {
   if (service.freebies === undefined || env.L402_FREEBIES === undefined) return undefined;
-  const prefix = addressPrefix(request.headers.get("cf-connecting-ip"));
+  const prefix = addressPrefix(request.headers.get("cf-connecting-ip"), FREEBIE_NETWORK);
   try {
     const stub = env.L402_FREEBIES.get(env.L402_FREEBIES.idFromName(`${service.name}|${prefix}`));
     const { ok, remaining } = await stub.take(service.freebies.count, service.freebies.periodSeconds, now);

@@ -1,14 +1,21 @@
 /**
- * The network a client address belongs to, as the reference counts freebies:
- * /24 for IPv4, /48 for IPv6 (one customer's allocation), so rotating through
- * the addresses of one network does not multiply the free allowance.
+ * The network a client address belongs to. One customer holds a whole IPv6 /64
+ * (usually a /48 or /56), so counting per address would let one client rotate
+ * through 2^64 of them:
+ * - free allowances count per /24 (IPv4) and /48 (IPv6), as the reference does;
+ * - the mint rate limit and the challenge cache key per address (IPv4) and /64 (IPv6).
  */
-export function addressPrefix(address: string | null): string {
+export type PrefixBits = { readonly ipv4: 24 | 32; readonly ipv6: 48 | 64 };
+
+export const FREEBIE_NETWORK: PrefixBits = { ipv4: 24, ipv6: 48 };
+export const CLIENT_NETWORK: PrefixBits = { ipv4: 32, ipv6: 64 };
+
+export function addressPrefix(address: string | null, bits: PrefixBits): string {
   if (address === null) return "unknown";
-  const v4 = /^(?:::ffff:)?(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.\d{1,3}$/i.exec(address);
-  if (v4) return `${v4[1]}.${v4[2]}.${v4[3]}.0/24`;
+  const v4 = /^(?:::ffff:)?(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/i.exec(address);
+  if (v4) return bits.ipv4 === 24 ? `${v4[1]}.${v4[2]}.${v4[3]}.0/24` : `${v4[1]}.${v4[2]}.${v4[3]}.${v4[4]}/32`;
   const groups = expandIpv6(address);
-  return groups === undefined ? "unknown" : `${groups.slice(0, 3).join(":")}::/48`;
+  return groups === undefined ? "unknown" : `${groups.slice(0, bits.ipv6 / 16).join(":")}::/${bits.ipv6}`;
 }
 
 function expandIpv6(address: string): string[] | undefined {

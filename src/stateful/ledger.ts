@@ -5,7 +5,8 @@
  *
  * Settlement is learned without polling the node: a token's first paid use
  * proves its invoice was paid (only the payer has the preimage). Each isolate
- * records a token once; `INSERT OR IGNORE` absorbs the other isolates.
+ * records a token once (paywall/first-use.ts); `INSERT OR IGNORE` absorbs the
+ * other isolates.
  */
 export interface MintRecord {
   readonly paymentHash: string;
@@ -24,20 +25,10 @@ export function recordMint(db: D1Database, mint: MintRecord): Promise<void> {
   });
 }
 
-/** Token ids this isolate has already recorded as settled (bounded; forgetting one only costs a no-op insert). */
-const settledHere = new Set<string>();
-const SETTLED_MEMORY = 50_000;
-
-export function isSettledHere(tokenId: string): boolean {
-  return settledHere.has(tokenId);
-}
-
 export function recordSettlement(
   db: D1Database,
   settlement: { tokenId: string; paymentHash: string; service: string; priceMsat: bigint; usedAt: number },
 ): Promise<void> {
-  if (settledHere.size >= SETTLED_MEMORY) settledHere.clear();
-  settledHere.add(settlement.tokenId);
   return quietly("record settlement", async () => {
     // The amount is what the challenge asked; the service's current price if the mint row is missing.
     await db

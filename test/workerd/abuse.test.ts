@@ -1,13 +1,30 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
+import { attenuate, decodeMacaroon, encodeMacaroon } from "../../src/macaroon/index.ts";
+import { parseChallenge, toBase64, toHex } from "../../src/l402/index.ts";
 import { payInvoice } from "../fixtures/lnd-payer.ts";
-import { callWith, callWithEnv, clearNodeFaults, faultEnv, faultSim, lndCalls, originHits, payChallenge, setNodeFaults, sim, uniquePath } from "./support/paywall-client.ts";
+import { ADMIN_TOKEN } from "../fixtures/worker-env.ts";
+import { utf8 } from "../fixtures/vectors.ts";
+import {
+  callWith,
+  callWithEnv,
+  clearNodeFaults,
+  faultEnv,
+  faultSim,
+  invoicesWithMemo,
+  lndCalls,
+  originHits,
+  payChallenge,
+  setNodeFaults,
+  sim,
+  uniquePath,
+} from "./support/paywall-client.ts";
 
 afterEach(() => clearNodeFaults());
 
 const CACHE_ON = { L402_CHALLENGE_CACHE_SECONDS: "30" };
-/** A client: its own address (so tests do not share cache entries or rate-limit buckets). */
-const client = (ua = "agent/1.0") => ({ "CF-Connecting-IP": `2001:db8::${crypto.randomUUID().slice(0, 4)}:${crypto.randomUUID().slice(0, 4)}`, "User-Agent": ua });
+/** A client: its own network, an IPv6 /64 (so tests do not share cache entries or rate-limit buckets). */
+const client = (ua = "agent/1.0") => ({ "CF-Connecting-IP": `2001:db8:${crypto.randomUUID().slice(0, 4)}:${crypto.randomUUID().slice(0, 4)}::1`, "User-Agent": ua });
 const invoiceOf = async (response: Response) => ((await response.clone().json()) as { invoice: string }).invoice;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Rate-limit windows are aligned to the wall clock; a test must not straddle two. */
@@ -61,6 +78,129 @@ describe("challenge cache", () => {
     const fromNodeB = await callWith({ ...CACHE_ON, ...faultEnv() }, "/api/a", { headers });
     expect(fromNodeB.status).toBe(402);
     expect(await invoiceOf(fromNodeB)).not.toBe(fromNodeA);
+  });
+});
+
+describe("a paid invoice is never offered again", () => {
+  const authorized = (headers: Record<string, string>, token: { authorization: string }) => ({ headers: { ...headers, Authorization: token.authorization } });
+
+  it("pay, use, ask again at once: a new invoice, three times in a row", async () => {
+    const headers = client("worker-pool/1.0");
+    const offered: string[] = [];
+    let response = await callWith(CACHE_ON, "/api/again", { headers });
+    for (let round = 0; round < 3; round++) {
+      offered.push(await invoiceOf(response));
+      const token = await payChallenge(response);
+      expect((await callWith(CACHE_ON, "/api/again", authorized(headers, token))).status).toBe(200);
+      response = await callWith(CACHE_ON, "/api/again", { headers });
+      expect(response.status).toBe(402);
+      expect(offered).not.toContain(await invoiceOf(response));
+    }
+    expect(new Set(offered).size).toBe(3);
+  });
+
+  it("the 402 after an exhausted token offers a new invoice", async () => {
+    const headers = client();
+    const first = await callWith(CACHE_ON, "/single/x", { headers });
+    const token = await payChallenge(first.clone());
+    expect((await callWith(CACHE_ON, "/single/x", authorized(headers, token))).status).toBe(200);
+    const exhausted = await callWith(CACHE_ON, "/single/x", authorized(headers, token));
+    expect(((await exhausted.clone().json()) as { reason: string }).reason).toBe("exhausted");
+    expect(await invoiceOf(exhausted)).not.toBe(await invoiceOf(first));
+  });
+
+  it("the 402 after an expired token offers a new invoice", async () => {
+    const headers = client();
+    const first = await callWith(CACHE_ON, "/short/x", { headers });
+    const token = await payChallenge(first.clone());
+    await sleep(1100);
+    const expired = await callWith(CACHE_ON, "/short/x", authorized(headers, token));
+    expect(((await expired.clone().json()) as { reason: string }).reason).toBe("expired");
+    expect(await invoiceOf(expired)).not.toBe(await invoiceOf(first));
+  });
+
+  it("the 402 after a revoked token offers a new invoice", async () => {
+    const headers = client();
+    const first = await callWith(CACHE_ON, "/vault/x", { headers });
+    const token = await payChallenge(first.clone());
+    const tokenId = toHex(decodeMacaroon(token.macaroon).identifier.slice(34));
+    const revoke = await callWith({}, `/.well-known/l402/admin/tokens/${tokenId}/revoke`, { method: "POST", headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(revoke.status).toBe(200);
+    const revoked = await callWith(CACHE_ON, "/vault/x", authorized(headers, token));
+    expect(((await revoked.clone().json()) as { reason: string }).reason).toBe("revoked");
+    expect(await invoiceOf(revoked)).not.toBe(await invoiceOf(first));
+  });
+
+  it("a refused credential whose preimage pays the cached invoice drops it at once, even when the node cannot be asked", async () => {
+    const workerEnv = { ...CACHE_ON, ...faultEnv() };
+    const headers = client();
+    const first = await callWith(workerEnv, "/api/proof", { headers });
+    const parsed = parseChallenge(first.headers.get("www-authenticate") ?? "");
+    if (!parsed.ok) throw new Error(parsed.detail);
+    const paid = await payInvoice({ url: faultSim().url, macaroonHex: faultSim().adminMacaroonHex }, parsed.challenge.invoice);
+    // From now on the node answers no lookups: only the preimage can tell the paywall the invoice was paid.
+    await setNodeFaults({ failure: "unavailable", paths: ["/v1/invoice/"] });
+    const readOnly = encodeMacaroon(attenuate(decodeMacaroon(parsed.challenge.macaroon), utf8("api_capabilities=read")));
+    const refused = await callWith(workerEnv, "/api/proof", { method: "POST", headers: { ...headers, Authorization: `L402 ${toBase64(readOnly)}:${paid.preimageHex}` } });
+    expect(((await refused.clone().json()) as { reason: string }).reason).toBe("capability_denied");
+    expect(await invoiceOf(refused)).not.toBe(parsed.challenge.invoice);
+  });
+});
+
+describe("invoice floods", () => {
+  const marked = () => {
+    const marker = `flood-${crypto.randomUUID()}`;
+    return { marker, settings: { ...CACHE_ON, L402_MEMO: `${marker} {service}` } };
+  };
+
+  it("200 requests from 200 addresses of one IPv6 /64 make one invoice", async () => {
+    const { marker, settings } = marked();
+    const network = `2001:db8:${crypto.randomUUID().slice(0, 4)}:${crypto.randomUUID().slice(0, 4)}`;
+    const statuses: number[] = [];
+    for (let batch = 0; batch < 10; batch++) {
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => {
+          const host = (batch * 20 + i).toString(16);
+          return callWith(settings, uniquePath("/api/v6"), { headers: { "CF-Connecting-IP": `${network}:${host}:${host}:${host}:1`, "User-Agent": "flooder/1" } });
+        }),
+      );
+      statuses.push(...responses.map((r) => r.status));
+      await Promise.all(responses.map((r) => r.body?.cancel()));
+    }
+    const invoices = await invoicesWithMemo(marker);
+    console.log(`flood: 200 unpaid requests from 200 addresses of one /64 → ${invoices} invoice(s)`);
+    expect(statuses.every((s) => s === 402)).toBe(true);
+    expect(invoices).toBeLessThanOrEqual(2);
+  });
+
+  it("200 concurrent unpaid requests from one client, 20 at a time, make one invoice", async () => {
+    const { marker, settings } = marked();
+    const headers = client("burst/1.0");
+    const offered = new Set<string>();
+    for (let batch = 0; batch < 10; batch++) {
+      const responses = await Promise.all(Array.from({ length: 20 }, () => callWith(settings, uniquePath("/api/burst"), { headers })));
+      for (const response of responses) {
+        expect(response.status).toBe(402);
+        offered.add(await invoiceOf(response));
+      }
+    }
+    const invoices = await invoicesWithMemo(marker);
+    console.log(`flood: 200 concurrent unpaid requests from one client → ${invoices} invoice(s), ${offered.size} offered`);
+    expect(invoices).toBeLessThanOrEqual(2);
+    expect(offered.size).toBe(invoices);
+  });
+
+  it("the mint rate limit counts an IPv6 /64 as one client", { timeout: 30_000 }, async () => {
+    await clearOfWindowEdge(60);
+    const workerEnv = { ...env, L402_MINT_LIMITER: env.TIGHT_MINT_LIMITER, L402_CHALLENGE_CACHE_SECONDS: "0" };
+    const network = `2001:db8:${crypto.randomUUID().slice(0, 4)}:${crypto.randomUUID().slice(0, 4)}`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const response = await callWithEnv(workerEnv, uniquePath("/api/v6limit"), { headers: { "CF-Connecting-IP": `${network}::${(i + 1).toString(16)}` } });
+      statuses.push(response.status);
+      await response.body?.cancel();
+    }
+    expect(statuses).toEqual([...Array(5).fill(402), ...Array(7).fill(429)]);
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { attenuate, decodeMacaroon, encodeMacaroon } from "../../src/macaroon/index.ts";
 import { toBase64 } from "../../src/l402/index.ts";
-import { addressPrefix } from "../../src/stateful/address-prefix.ts";
+import { addressPrefix, CLIENT_NETWORK, FREEBIE_NETWORK } from "../../src/stateful/address-prefix.ts";
 import { utf8 } from "../fixtures/vectors.ts";
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import fc from "fast-check";
@@ -181,13 +181,22 @@ describe("free allowance (freebies: N per client network)", () => {
   });
 
   it("counts IPv6 clients per /48 and IPv4 per /24", () => {
-    expect(addressPrefix("203.0.113.9")).toBe("203.0.113.0/24");
-    expect(addressPrefix("::ffff:203.0.113.9")).toBe("203.0.113.0/24");
-    expect(addressPrefix("2001:db8:abcd:12::1")).toBe("2001:db8:abcd::/48");
-    expect(addressPrefix("2001:0db8:abcd:0012:0000:0000:0000:0001")).toBe("2001:db8:abcd::/48");
-    expect(addressPrefix("2001:db8::1")).toBe("2001:db8:0::/48");
-    expect(addressPrefix("not an address")).toBe("unknown");
-    expect(addressPrefix(null)).toBe("unknown");
+    const prefix = (address: string | null) => addressPrefix(address, FREEBIE_NETWORK);
+    expect(prefix("203.0.113.9")).toBe("203.0.113.0/24");
+    expect(prefix("::ffff:203.0.113.9")).toBe("203.0.113.0/24");
+    expect(prefix("2001:db8:abcd:12::1")).toBe("2001:db8:abcd::/48");
+    expect(prefix("2001:0db8:abcd:0012:0000:0000:0000:0001")).toBe("2001:db8:abcd::/48");
+    expect(prefix("2001:db8::1")).toBe("2001:db8:0::/48");
+    expect(prefix("not an address")).toBe("unknown");
+    expect(prefix(null)).toBe("unknown");
+  });
+
+  it("keys the mint limit and the challenge cache per IPv4 address and IPv6 /64", () => {
+    const prefix = (address: string) => addressPrefix(address, CLIENT_NETWORK);
+    expect(prefix("203.0.113.9")).toBe("203.0.113.9/32");
+    expect(prefix("2001:db8:abcd:12::1")).toBe("2001:db8:abcd:12::/64");
+    expect(prefix("2001:db8:abcd:12:ffff:1:2:3")).toBe(prefix("2001:db8:abcd:12::9"));
+    expect(prefix("2001:db8:abcd:13::1")).not.toBe(prefix("2001:db8:abcd:12::1"));
   });
 });
 
