@@ -31,20 +31,40 @@ export function readCredential(headers: CredentialHeaders): ParsedCredential {
   return fail("missing", "no L402 credential in the request");
 }
 
+/** Where one Authorization value ends and the next begins, when several arrive joined by commas. */
+const NEXT_VALUE = /,\s*(?=(?:L402|LSAT)\s)/i;
+
 /**
  * `L402 <base64 macaroon>:<hex preimage>`, scheme L402 or LSAT in any case,
  * base64 standard or URL-safe, padded or not, preimage hex in any case.
+ *
+ * Several values are accepted when they carry the same credential: Aperture's
+ * Go client (`l402.SetHeader`) sends it twice, as `LSAT …` and `L402 …`, and the
+ * two header lines reach the Worker joined by a comma. Different ones are refused.
  */
 export function parseAuthorization(header: string): ParsedCredential {
   if (header.length > MAX_CREDENTIAL_HEADER_CHARS) {
     return fail("malformed", `Authorization header longer than ${MAX_CREDENTIAL_HEADER_CHARS} characters`);
   }
-  const match = SCHEME.exec(header.trim());
+  const values = header.split(NEXT_VALUE).map(parseValue);
+  const first = values[0] as ParsedValue;
+  if (!first.ok) return first;
+  for (const other of values.slice(1)) {
+    if (!other.ok) return other;
+    if (!equalBytes(other.bytes, first.bytes) || !equalBytes(other.credential.preimage, first.credential.preimage)) {
+      return fail("malformed", "several Authorization values carry different credentials; send one");
+    }
+  }
+  return { ok: true, credential: first.credential };
+}
+
+type ParsedValue = { readonly ok: true; readonly credential: Credential; readonly bytes: Uint8Array } | Failure;
+
+function parseValue(value: string): ParsedValue {
+  const match = SCHEME.exec(value.trim());
   if (match === null) return fail("missing", "Authorization scheme is not L402 or LSAT");
   const token = (match[2] as string).trim();
-  if (token.includes(",")) {
-    return fail("malformed", "more than one macaroon (or more than one Authorization header); send exactly one");
-  }
+  if (token.includes(",")) return fail("malformed", "more than one macaroon in one credential; send exactly one");
   const parts = token.split(":");
   if (parts.length !== 2) return fail("malformed", "expected <macaroon>:<preimage>");
   const [encoded, preimageHex] = parts as [string, string];
@@ -53,8 +73,10 @@ export function parseAuthorization(header: string): ParsedCredential {
   if (bytes === undefined) return fail("malformed", "the macaroon is not valid base64");
   const macaroon = decode(bytes);
   if ("ok" in macaroon) return macaroon;
-  return { ok: true, credential: { macaroon, preimage: fromHex(preimageHex) as Uint8Array } };
+  return { ok: true, credential: { macaroon, preimage: fromHex(preimageHex) as Uint8Array }, bytes };
 }
+
+const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((byte, i) => byte === b[i]);
 
 /** The hex macaroon form, whose preimage travels inside as a final `preimage=` caveat. */
 export function parseMacaroonHeader(header: string): ParsedCredential {

@@ -30,6 +30,8 @@ describe("Authorization", () => {
     ["URL-safe unpadded", `L402 ${urlSafe.replace(/=+$/, "")}:${preimage}`],
     ["upper-case preimage", `L402 ${b64}:${preimage.toUpperCase()}`],
     ["extra spaces", `  L402   ${b64}:${preimage}  `],
+    ["Aperture's Go client: LSAT and L402 values joined", `LSAT ${b64}:${preimage}, L402 ${b64}:${preimage}`],
+    ["the same credential twice, in two base64 alphabets", `L402 ${b64}:${preimage},L402 ${urlSafe}:${preimage.toUpperCase()}`],
   ])("accepts %s", (_name, header) => {
     const parsed = parseAuthorization(header);
     expect(parsed.ok).toBe(true);
@@ -50,7 +52,9 @@ describe("Authorization", () => {
     ["short preimage", `L402 ${b64}:${preimage.slice(2)}`, "malformed"],
     ["non-hex preimage", `L402 ${b64}:${"z".repeat(64)}`, "malformed"],
     ["two macaroons", `L402 ${b64},${b64}:${preimage}`, "malformed"],
-    ["duplicate headers joined by fetch", `L402 ${b64}:${preimage}, L402 ${b64}:${preimage}`, "malformed"],
+    ["two values carrying different credentials", `LSAT ${b64}:${preimage}, L402 ${toBase64(paidToken().bytes)}:${preimage}`, "malformed"],
+    ["two values, different preimages", `LSAT ${b64}:${preimage}, L402 ${b64}:${"ab".repeat(32)}`, "malformed"],
+    ["a second value that does not parse", `L402 ${b64}:${preimage}, LSAT ${b64}`, "malformed"],
     ["mixed base64 alphabets", `L402 ${b64.slice(0, 10)}-_${b64.slice(12)}:${preimage}`, "malformed"],
     ["bad padding", `L402 ${b64.replace(/=*$/, "===")}:${preimage}`, "malformed"],
     ["base64 of garbage", `L402 ${toBase64(utf8("hello world"))}:${preimage}`, "malformed"],

@@ -45,6 +45,21 @@ describe("request → 402 → pay → retry → 200", () => {
     expect(paid.status).toBe(200);
   });
 
+  it("with Aperture's Go client, which sends the credential as LSAT and as L402", async () => {
+    const path = uniquePath("/api/go-client");
+    const token = await buyToken(path);
+    const headers = new Headers();
+    headers.append("Authorization", `LSAT ${token.macaroonBase64}:${token.preimageHex}`);
+    headers.append("Authorization", `L402 ${token.macaroonBase64}:${token.preimageHex}`);
+    expect((await call(path, { headers })).status).toBe(200);
+    const other = await buyToken(uniquePath("/api/go-client-other"));
+    headers.set("Authorization", `LSAT ${token.macaroonBase64}:${token.preimageHex}`);
+    headers.append("Authorization", other.authorization);
+    const mixed = await call(path, { headers });
+    expect(mixed.status).toBe(402);
+    expect(((await mixed.json()) as { reason: string }).reason).toBe("malformed");
+  });
+
   it("with the hex Macaroon and Grpc-Metadata-Macaroon headers carrying a preimage caveat", async () => {
     const path = uniquePath("/api/hex");
     const token = await buyToken(path);
