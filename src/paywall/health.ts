@@ -1,7 +1,18 @@
-import { LightningError } from "../lightning/index.ts";
+import { LightningError, type InvoiceBackend } from "../lightning/index.ts";
+import type { Config } from "../config/index.ts";
 import type { RuntimeResult } from "./runtime.ts";
 
 export const HEALTH_PATH = "/.well-known/l402/health";
+
+/**
+ * How long an isolate reuses the node's status: the endpoint is public and
+ * unauthenticated, so a flood of health checks must not become a flood of
+ * `getinfo` calls to the node.
+ */
+export const NODE_STATUS_SECONDS = 5;
+
+type NodeStatus = Record<string, unknown> & { readonly ok: boolean };
+const recent = new WeakMap<InvoiceBackend, { readonly at: number; readonly status: Promise<NodeStatus> }>();
 
 /**
  * Config validity and node reachability (getinfo), for monitors. Names bad
@@ -10,18 +21,31 @@ export const HEALTH_PATH = "/.well-known/l402/health";
 export async function healthResponse(loaded: RuntimeResult): Promise<Response> {
   if (!loaded.ok) return Response.json({ ok: false, config: { valid: false, errors: loaded.errors } }, { status: 503, headers: { "Cache-Control": "no-store" } });
   const { config, backend } = loaded.runtime;
-  let node: Record<string, unknown>;
+  const node = await nodeStatus(backend, config);
+  return Response.json(
+    { ok: node.ok, config: { valid: true, services: config.services.map((s) => s.name), network: config.network }, node },
+    { status: node.ok ? 200 : 503, headers: { "Cache-Control": "no-store" } },
+  );
+}
+
+function nodeStatus(backend: InvoiceBackend, config: Config): Promise<NodeStatus> {
+  const now = Date.now();
+  const cached = recent.get(backend);
+  if (cached !== undefined && now - cached.at < NODE_STATUS_SECONDS * 1000) return cached.status;
+  const status = askNode(backend, config);
+  recent.set(backend, { at: now, status });
+  // An unexpected failure is not remembered: the next check asks again.
+  status.catch(() => recent.delete(backend));
+  return status;
+}
+
+async function askNode(backend: InvoiceBackend, config: Config): Promise<NodeStatus> {
   try {
     const info = await backend.getInfo();
     const networkMatches = info.network === config.network;
-    node = { reachable: true, ok: networkMatches && info.syncedToChain, alias: info.alias, network: info.network, networkMatches, syncedToChain: info.syncedToChain, blockHeight: info.blockHeight };
+    return { reachable: true, ok: networkMatches && info.syncedToChain, alias: info.alias, network: info.network, networkMatches, syncedToChain: info.syncedToChain, blockHeight: info.blockHeight };
   } catch (error) {
     if (!(error instanceof LightningError)) throw error;
-    node = { reachable: error.kind === "auth" || error.kind === "node_error", ok: false, error: error.kind };
+    return { reachable: error.kind === "auth" || error.kind === "node_error", ok: false, error: error.kind };
   }
-  const ok = node["ok"] === true;
-  return Response.json(
-    { ok, config: { valid: true, services: config.services.map((s) => s.name), network: config.network }, node },
-    { status: ok ? 200 : 503, headers: { "Cache-Control": "no-store" } },
-  );
 }

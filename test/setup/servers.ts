@@ -8,7 +8,7 @@ import "../fixtures/provided-context.ts";
  * origin. The Worker reaches both over HTTP, as it would reach a node and an API.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const [sim, faultSim, origin] = await Promise.all([startSimulator(), startSimulator(), startTestOrigin()]);
+  const [sim, faultSim, quietSim, origin] = await Promise.all([startSimulator(), startSimulator(), startSimulator(), startTestOrigin()]);
   const handle = (s: Simulator) => ({
     url: s.url,
     adminMacaroonHex: s.adminMacaroonHex,
@@ -18,8 +18,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("lndSim", handle(sim));
   // Fault injection is global to a simulator: tests that inject faults get their own.
   project.provide("faultSim", handle(faultSim));
+  // One test file at a time counts every call this one receives: no other test may use it.
+  project.provide("quietSim", handle(quietSim));
   project.provide("testOrigin", { url: origin.url });
   return async () => {
-    await Promise.all([sim.close(), faultSim.close(), origin.close()]);
+    await Promise.all([sim.close(), faultSim.close(), quietSim.close(), origin.close()]);
   };
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { env } from "cloudflare:test";
-import { buyToken, call, callWith, callWithEnv, clearNodeFaults, faultEnv, originHits, originUrl, setNodeFaults, uniquePath } from "./support/paywall-client.ts";
+import { buyToken, call, callWith, callWithEnv, clearNodeFaults, faultEnv, lndCalls, originHits, originUrl, quietSim, setNodeFaults, uniquePath } from "./support/paywall-client.ts";
 
 afterEach(async () => {
   await clearNodeFaults();
@@ -95,6 +95,15 @@ describe("health", () => {
     const body = await response.json();
     expect(body).toMatchObject({ ok: true, config: { valid: true, network: "regtest" }, node: { reachable: true, network: "regtest", networkMatches: true, syncedToChain: true } });
     expect(JSON.stringify(body)).not.toMatch(/[0-9a-f]{32}/);
+  });
+
+  it("asks the node at most once per few seconds per isolate, however often it is called", async () => {
+    const workerEnv = { ...env, LND_REST_URL: quietSim().url, LND_MACAROON: quietSim().paywallMacaroonHex };
+    const before = await lndCalls(quietSim());
+    const statuses = [];
+    for (let i = 0; i < 30; i++) statuses.push((await callWithEnv(workerEnv, "/.well-known/l402/health")).status);
+    expect(statuses.every((status) => status === 200)).toBe(true);
+    expect(await lndCalls(quietSim())).toBe(before + 1);
   });
 
   it("is 503 when the node is down or the config is bad", async () => {
