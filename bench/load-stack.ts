@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     const store = memoryStore();
     const wallet = lndWallet({ url: sim.url, macaroonHex: sim.adminMacaroonHex, feeLimitSats: 10, timeoutSeconds: 30 });
     const target = new URL("/api/quote", url).href;
-    const paidOnce = await createL402Fetch({ wallet, maxPriceSats: 100, store })(target);
+    const paidOnce = await createL402Fetch({ wallet, maxCostSats: 100, store })(target);
     if (paidOnce.status !== 200) throw new Error(`could not buy a token: HTTP ${paidOnce.status}`);
     await paidOnce.body?.cancel();
     const [token] = await store.get(url.origin);

@@ -13,9 +13,14 @@ export interface Faults {
   mismatch: Mismatch;
   /** Only requests whose path starts with one of these are affected (all when empty). */
   paths: string[];
+  /**
+   * Payments route through a hop charging this fee (msat); a payment whose fee
+   * limit is lower finds no route (FAILURE_REASON_NO_ROUTE), as LND's would.
+   */
+  routeFeeMsat: number;
 }
 
-export const NO_FAULTS: Faults = { latencyMs: 0, failure: null, mismatch: null, paths: [] };
+export const NO_FAULTS: Faults = { latencyMs: 0, failure: null, mismatch: null, paths: [], routeFeeMsat: 0 };
 
 const FAILURES = ["unavailable", "internal", "malformed", "drop"] as const;
 const MISMATCHES = ["amount", "hash", "network", "expiry"] as const;
@@ -35,6 +40,9 @@ export function parseFaults(input: unknown, base: Faults = NO_FAULTS): Faults {
     } else if (key === "mismatch") {
       if (value !== null && !MISMATCHES.includes(value as (typeof MISMATCHES)[number])) throw new Error(`mismatch must be one of ${MISMATCHES.join(", ")} or null`);
       faults.mismatch = (value ?? null) as Mismatch;
+    } else if (key === "routeFeeMsat") {
+      if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) throw new Error("routeFeeMsat must be a whole number of msat");
+      faults.routeFeeMsat = value;
     } else if (key === "paths") {
       if (!Array.isArray(value) || !value.every((p) => typeof p === "string")) throw new Error("paths must be an array of strings");
       faults.paths = value as string[];

@@ -13,6 +13,7 @@ export interface RouteContext {
   readonly nodePublicKey: Uint8Array;
   now(): number;
   mismatch(): Mismatch;
+  routeFeeMsat(): bigint;
 }
 
 interface Call {
@@ -170,6 +171,12 @@ function sendPayment({ context, body }: Call): Answer {
   } catch (error) {
     throw new LndError(GRPC.unknown, `invalid payment request: ${(error as Error).message}`);
   }
+  const feeLimitSat = readInt64(body, "fee_limit_sat");
+  const feeLimitMsat = readInt64(body, "fee_limit_msat");
+  if (feeLimitSat !== 0n && feeLimitMsat !== 0n) throw new LndError(GRPC.unknown, "sat and msat arguments are mutually exclusive");
+  // Both zero: only zero-fee routes.
+  const feeLimit = feeLimitMsat !== 0n ? feeLimitMsat : feeLimitSat * 1000n;
+  const routeFee = context.routeFeeMsat();
   const now = context.now();
   const invoice = context.store.byPaymentRequest(paymentRequest);
   const quiet = body["no_inflight_updates"] === true;
@@ -182,9 +189,9 @@ function sendPayment({ context, body }: Call): Answer {
       return write({ error: new LndError(GRPC.unknown, `invoice expired. Valid until ${new Date((invoice.creationDate + invoice.expiry) * 1000).toISOString()}`).toJSON() });
     }
     if (amountMsat === 0n) return write({ error: new LndError(GRPC.unknown, "amount must be specified when paying a zero amount invoice").toJSON() });
-    const base = { paymentRequest, amountMsat, now, invoice };
+    const base = { paymentRequest, amountMsat, feeMsat: routeFee, now, invoice };
     if (!quiet) write({ result: paymentJson(base, "IN_FLIGHT", "FAILURE_REASON_NONE") });
-    if (invoice === undefined) return write({ result: paymentJson(base, "FAILED", "FAILURE_REASON_NO_ROUTE") });
+    if (invoice === undefined || routeFee > feeLimit) return write({ result: paymentJson(base, "FAILED", "FAILURE_REASON_NO_ROUTE") });
     if (invoice.state === "CANCELED") return write({ result: paymentJson(base, "FAILED", "FAILURE_REASON_INCORRECT_PAYMENT_DETAILS") });
     context.store.settle(invoice, amountMsat, now);
     write({ result: paymentJson(base, "SUCCEEDED", "FAILURE_REASON_NONE") });
@@ -192,7 +199,7 @@ function sendPayment({ context, body }: Call): Answer {
 }
 
 function paymentJson(
-  payment: { paymentRequest: string; amountMsat: bigint; now: number; invoice: StoredInvoice | undefined },
+  payment: { paymentRequest: string; amountMsat: bigint; feeMsat: bigint; now: number; invoice: StoredInvoice | undefined },
   status: "IN_FLIGHT" | "SUCCEEDED" | "FAILED",
   failureReason: string,
 ): object {
@@ -200,14 +207,14 @@ function paymentJson(
     payment_hash: payment.invoice ? hex.encode(payment.invoice.paymentHash) : "",
     value: int64(payment.amountMsat / 1000n),
     creation_date: int64(payment.now),
-    fee: "0",
+    fee: int64(status === "SUCCEEDED" ? payment.feeMsat / 1000n : 0n),
     payment_preimage: status === "SUCCEEDED" && payment.invoice ? hex.encode(payment.invoice.preimage) : "0".repeat(64),
     value_sat: int64(payment.amountMsat / 1000n),
     value_msat: int64(payment.amountMsat),
     payment_request: payment.paymentRequest,
     status,
-    fee_sat: "0",
-    fee_msat: "0",
+    fee_sat: int64(status === "SUCCEEDED" ? payment.feeMsat / 1000n : 0n),
+    fee_msat: int64(status === "SUCCEEDED" ? payment.feeMsat : 0n),
     creation_time_ns: int64(BigInt(payment.now) * 1_000_000_000n),
     htlcs: [],
     payment_index: payment.invoice ? int64(payment.invoice.addIndex) : "0",

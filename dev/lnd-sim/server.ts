@@ -61,6 +61,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     nodePublicKey: publicKeyOf(nodeKey),
     now: () => Math.floor(Date.now() / 1000) + clockOffset,
     mismatch: () => faults.mismatch,
+    routeFeeMsat: () => BigInt(faults.routeFeeMsat),
   };
 
   const control = async (request: IncomingMessage, response: ServerResponse, path: string): Promise<void> => {

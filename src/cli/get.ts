@@ -13,7 +13,13 @@ export const tokenDirectory = (flag: string | undefined): string =>
 /** Exit codes of `get`, one per way it can fail, so scripts can tell them apart. */
 export const GET_EXIT = { overBudget: 3, paymentFailed: 4, network: 5, badChallenge: 6, stillRefused: 7 } as const;
 
-const CODE_EXIT = { over_budget: GET_EXIT.overBudget, payment_failed: GET_EXIT.paymentFailed, network: GET_EXIT.network, bad_challenge: GET_EXIT.badChallenge };
+const CODE_EXIT = {
+  over_budget: GET_EXIT.overBudget,
+  payment_failed: GET_EXIT.paymentFailed,
+  network: GET_EXIT.network,
+  bad_challenge: GET_EXIT.badChallenge,
+  foreign_challenge: GET_EXIT.badChallenge,
+};
 
 /** `l402-edge get URL …`: curl for L402 APIs. */
 export async function getCommand(args: string[]): Promise<number> {
@@ -58,16 +64,18 @@ export async function getCommand(args: string[]): Promise<number> {
       else process.stdout.write(`price: ${formatSats(offer.priceMsat)} sats (${offer.services.join(", ")})\ninvoice: ${offer.invoice}\n`);
       return EXIT.ok;
     }
-    let paid: { sats: number; services: readonly string[] } | null = null;
+    let paid: Paid | null = null;
     const l402Fetch = createL402Fetch({
       wallet: lazyWallet(values),
-      maxPriceSats: maxCost,
+      maxCostSats: maxCost,
       store,
-      onPayment: ({ phase, offer }) => {
-        if (phase === "paying") say(`paying ${formatSats(offer.priceMsat)} sats for ${offer.services.join(", ") || "access"}…`);
-        else {
-          paid = { sats: Number(formatSats(offer.priceMsat)), services: offer.services };
-          say(`paid; token saved for ${url.origin}`);
+      onPayment: (event) => {
+        const { offer } = event;
+        if (event.phase === "paying") {
+          say(`paying ${formatSats(offer.priceMsat)} sats (routing fee at most ${formatSats(event.maxFeeMsat)}) for ${offer.services.join(", ") || "access"}…`);
+        } else {
+          paid = { sats: Number(formatSats(offer.priceMsat)), feeSats: Number(formatSats(event.feeMsat)), services: offer.services };
+          say(`paid (routing fee ${formatSats(event.feeMsat)} sats); token saved for ${url.origin}`);
         }
       },
     });
@@ -93,9 +101,11 @@ export async function getCommand(args: string[]): Promise<number> {
   }
 }
 
+type Paid = { readonly sats: number; readonly feeSats: number; readonly services: readonly string[] };
+
 async function deliver(
   response: Response,
-  paid: { sats: number; services: readonly string[] } | null,
+  paid: Paid | null,
   values: { json?: boolean | undefined; output?: string | undefined },
 ): Promise<number> {
   const bytes = new Uint8Array(await response.arrayBuffer());
@@ -116,12 +126,12 @@ async function deliver(
 /** The wallet is only needed when a payment is: settings are checked then. */
 function lazyWallet(values: { "lnd-url"?: string | undefined; "lnd-macaroon"?: string | undefined; "fee-limit"?: string | undefined }): Wallet {
   return {
-    pay: (invoice) => {
+    pay: (invoice, limits) => {
       const url = values["lnd-url"] ?? process.env["LND_REST_URL"];
       const macaroonHex = values["lnd-macaroon"] ?? process.env["LND_MACAROON"];
       if (!url || !macaroonHex) throw new UsageError("a payment is needed but no wallet is set: give --lnd-url and --lnd-macaroon, or LND_REST_URL and LND_MACAROON");
       if (!/^(?:[0-9a-fA-F]{2})+$/.test(macaroonHex)) throw new UsageError("the LND macaroon must be hex");
-      return lndWallet({ url, macaroonHex, feeLimitSats: whole(values["fee-limit"] ?? "10", "--fee-limit"), timeoutSeconds: 60 }).pay(invoice);
+      return lndWallet({ url, macaroonHex, feeLimitSats: whole(values["fee-limit"] ?? "10", "--fee-limit"), timeoutSeconds: 60 }).pay(invoice, limits);
     },
   };
 }

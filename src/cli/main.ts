@@ -15,10 +15,13 @@ const USAGE = `usage: l402-edge <command>
 
   get URL [-X METHOD] [-H "Name: value"]... [-d DATA] [--max-cost SATS] [--no-pay] [--json] [-o FILE]
           [--lnd-url URL] [--lnd-macaroon HEX] [--fee-limit SATS] [--token-dir DIR]
-      fetch a URL, paying its L402 challenge (at most --max-cost sats, default 100) through
-      LND (LND_REST_URL, LND_MACAROON); tokens are kept per origin (L402_TOKEN_DIR,
-      default ~/.l402-edge/tokens) and reused. Exit: 0 answered, 2 usage, 3 over budget,
-      4 payment failed, 5 network failure, 6 bad challenge, 7 still refused after paying.
+      fetch a URL, paying its L402 challenge through LND (LND_REST_URL, LND_MACAROON):
+      at most --max-cost sats in all, routing fee included (default 100), and at most
+      --fee-limit sats of routing fee (default 10). Redirects are followed, but only the
+      origin asked is ever paid. Tokens are kept per origin (L402_TOKEN_DIR, default
+      ~/.l402-edge/tokens) and reused. Exit: 0 answered, 2 usage, 3 over budget,
+      4 payment failed, 5 network failure, 6 bad challenge (or one from another origin
+      after a redirect), 7 still refused after paying.
   tokens list | show ORIGIN | rm ORIGIN | rm --all   [--token-dir DIR]
 `;
 

@@ -5,13 +5,20 @@ import { L402Error, type StoredToken, type TokenStore, type Wallet } from "./typ
 
 export interface L402FetchOptions {
   readonly wallet: Wallet;
-  /** The most one token may cost; a dearer challenge is refused unpaid (`over_budget`). */
-  readonly maxPriceSats: number;
+  /**
+   * The most one token may cost, routing fee included: a challenge priced above it
+   * is refused unpaid (`over_budget`), and the wallet may spend at most the rest
+   * on routing.
+   */
+  readonly maxCostSats: number;
   readonly store?: TokenStore;
   readonly fetch?: typeof fetch;
   /** Progress, e.g. for a command line: called before and after each payment. */
-  readonly onPayment?: (event: { phase: "paying" | "paid"; offer: Offer; url: string }) => void;
+  readonly onPayment?: (event: { phase: "paying"; offer: Offer; url: string; maxFeeMsat: bigint } | { phase: "paid"; offer: Offer; url: string; feeMsat: bigint }) => void;
 }
+
+const MAX_REDIRECTS = 20;
+const isRedirect = (status: number) => status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 
 /**
  * A fetch that pays L402 challenges. On a 402 it reads the challenge, checks the
@@ -19,6 +26,11 @@ export interface L402FetchOptions {
  * once. Tokens are kept per origin and reused; a token the server rejects is
  * dropped and replaced by at most one payment. Requests racing to the same
  * service share one payment. Request bodies are buffered so they can be re-sent.
+ *
+ * Redirects are followed here, not by the platform's fetch, so that a token is
+ * only ever sent to, and a challenge only ever paid to, the origin that was asked:
+ * a 402 from another origin at the end of a redirect is refused unpaid
+ * (`foreign_challenge`).
  */
 export function createL402Fetch(options: L402FetchOptions): (input: Request | string | URL, init?: RequestInit) => Promise<Response> {
   const store = options.store ?? memoryStore();
@@ -26,17 +38,19 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
   const purchases = new Map<string, Promise<StoredToken>>();
   /** First path segment → service, learned from challenges, to pick the right token on a host with several. */
   const serviceByPath = new Map<string, string>();
+  const budgetMsat = BigInt(options.maxCostSats) * 1000n;
 
   const buy = (key: string, offer: Offer, url: string): Promise<StoredToken> => {
     const purchaseKey = `${key} ${offer.services.join(",")}`;
     let purchase = purchases.get(purchaseKey);
     if (purchase === undefined) {
       purchase = (async () => {
-        if (offer.priceMsat > BigInt(options.maxPriceSats) * 1000n) {
-          throw new L402Error("over_budget", `the price is ${formatSats(offer.priceMsat)} sats, above the limit of ${options.maxPriceSats}`);
+        if (offer.priceMsat > budgetMsat) {
+          throw new L402Error("over_budget", `the price is ${formatSats(offer.priceMsat)} sats, above the limit of ${options.maxCostSats}`);
         }
-        options.onPayment?.({ phase: "paying", offer, url });
-        const { preimage } = await options.wallet.pay(offer.invoice);
+        const maxFeeMsat = budgetMsat - offer.priceMsat;
+        options.onPayment?.({ phase: "paying", offer, url, maxFeeMsat });
+        const { preimage, feeMsat } = await options.wallet.pay(offer.invoice, { maxFeeMsat });
         const token: StoredToken = {
           macaroon: toBase64(offer.macaroon),
           preimage: toHex(preimage),
@@ -45,7 +59,7 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
           createdAt: Math.floor(Date.now() / 1000),
         };
         await store.put(key, token);
-        options.onPayment?.({ phase: "paid", offer, url });
+        options.onPayment?.({ phase: "paid", offer, url, feeMsat });
         return token;
       })().finally(() => purchases.delete(purchaseKey));
       purchases.set(purchaseKey, purchase);
@@ -56,13 +70,37 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
   return async (input, init) => {
     const request = new Request(input, init);
     const body = request.body === null ? null : await request.arrayBuffer();
-    const url = new URL(request.url);
-    const key = url.origin;
-    const pathKey = url.pathname.split("/")[1] ?? "";
-    const send = (token: StoredToken | undefined) => {
-      const headers = new Headers(request.headers);
-      if (token !== undefined) headers.set("Authorization", `L402 ${token.macaroon}:${token.preimage}`);
-      return fetcher(request.url, { method: request.method, headers, body, redirect: request.redirect, signal: request.signal });
+    const asked = new URL(request.url);
+    const key = asked.origin;
+    const pathKey = asked.pathname.split("/")[1] ?? "";
+
+    /** Sends the request with `token` (to the asked origin only), following redirects as the request asks. */
+    const send = async (token: StoredToken | undefined): Promise<{ response: Response; from: string }> => {
+      let url = asked;
+      let method = request.method;
+      let payload = body;
+      for (let hops = 0; ; hops++) {
+        const headers = new Headers(request.headers);
+        if (url.origin !== key) headers.delete("authorization");
+        else if (token !== undefined) headers.set("Authorization", `L402 ${token.macaroon}:${token.preimage}`);
+        const response = await fetcher(url.href, { method, headers, body: payload, redirect: "manual", signal: request.signal });
+        // (Workers' Response types lack "opaqueredirect": only browsers produce it.)
+        if ((response.type as string) === "opaqueredirect") {
+          // A browser hides where a redirect leads: let it follow (it drops Authorization across origins) and see where it ended.
+          const followed = await fetcher(url.href, { method, headers, body: payload, redirect: request.redirect, signal: request.signal });
+          return { response: followed, from: new URL(followed.url || url.href).origin };
+        }
+        const location = response.headers.get("location");
+        if (request.redirect === "manual" || !isRedirect(response.status) || location === null) return { response, from: url.origin };
+        await response.body?.cancel();
+        if (request.redirect === "error") throw new TypeError(`redirect from ${url.href} refused (redirect: "error")`);
+        if (hops >= MAX_REDIRECTS) throw new TypeError(`more than ${MAX_REDIRECTS} redirects from ${asked.href}`);
+        url = new URL(location, url);
+        if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === "POST")) {
+          method = method === "HEAD" ? "HEAD" : "GET";
+          payload = null;
+        }
+      }
     };
     const pick = (tokens: readonly StoredToken[]) => {
       const service = serviceByPath.get(pathKey);
@@ -71,10 +109,13 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
 
     const tried = new Set<string>();
     let token = pick(await store.get(key));
-    let response = await send(token);
+    let { response, from } = await send(token);
     for (let paid = false; isChallenge(response); ) {
+      if (from !== key) {
+        await response.body?.cancel();
+        throw new L402Error("foreign_challenge", `${key} redirected to ${from}, which asks for payment; only the origin asked is paid`);
+      }
       const offer = readOffer(response);
-      await response.body?.cancel();
       const service = offer.services[0];
       if (service !== undefined) serviceByPath.set(pathKey, service);
       // A token refused for the very service it names is spent or broken: drop it.
@@ -87,12 +128,14 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
       if (other !== undefined) {
         token = other;
       } else {
+        // Still refused after paying: the caller gets this answer, body and all.
         if (paid) break;
         token = await buy(key, offer, request.url);
         paid = true;
         if (tried.has(token.macaroon)) break;
       }
-      response = await send(token);
+      await response.body?.cancel();
+      ({ response, from } = await send(token));
     }
     return response;
   };

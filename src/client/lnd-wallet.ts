@@ -5,7 +5,7 @@ export interface LndWalletConfig {
   readonly url: string;
   /** Hex of a macaroon that may pay (offchain:write), e.g. admin.macaroon. */
   readonly macaroonHex: string;
-  /** Routing fee limit; 0 would allow zero-fee routes only. */
+  /** Routing fee limit of every payment (the caller's budget may lower it); 0 allows zero-fee routes only. */
   readonly feeLimitSats: number;
   readonly timeoutSeconds: number;
   readonly fetch?: typeof fetch;
@@ -13,12 +13,15 @@ export interface LndWalletConfig {
 
 /**
  * Pays through LND's SendPaymentV2 (`POST /v2/router/send`), reading its NDJSON
- * stream to the final update. The preimage arrives as hex.
+ * stream to the final update. The preimage arrives as hex. The fee limit sent is
+ * the lower of the wallet's and the caller's, in msat; LND finds no route rather
+ * than exceed it.
  */
 export function lndWallet(config: LndWalletConfig): Wallet {
   const fetcher = config.fetch ?? fetch;
   return {
-    async pay(invoice: string) {
+    async pay(invoice, limits) {
+      const feeLimitMsat = BigInt(config.feeLimitSats) * 1000n < limits.maxFeeMsat ? BigInt(config.feeLimitSats) * 1000n : limits.maxFeeMsat;
       let response: Response;
       try {
         response = await fetcher(`${config.url.replace(/\/+$/, "")}/v2/router/send`, {
@@ -26,7 +29,7 @@ export function lndWallet(config: LndWalletConfig): Wallet {
           headers: { "Grpc-Metadata-macaroon": config.macaroonHex, "Content-Type": "application/json" },
           body: JSON.stringify({
             payment_request: invoice,
-            fee_limit_sat: String(config.feeLimitSats),
+            fee_limit_msat: String(feeLimitMsat),
             timeout_seconds: config.timeoutSeconds,
             no_inflight_updates: true,
           }),
@@ -52,7 +55,8 @@ export function lndWallet(config: LndWalletConfig): Wallet {
       }
       const preimage = String(result["payment_preimage"] ?? "");
       if (!/^[0-9a-f]{64}$/i.test(preimage)) throw new L402Error("payment_failed", "the node reported success without a preimage");
-      return { preimage: hex.decode(preimage.toLowerCase()) };
+      const fee = String(result["fee_msat"] ?? "0");
+      return { preimage: hex.decode(preimage.toLowerCase()), feeMsat: /^\d+$/.test(fee) ? BigInt(fee) : 0n };
     },
   };
 }

@@ -1,7 +1,10 @@
 /** A way to pay BOLT 11 invoices. LND REST first; others (NWC, LNbits, …) fit the same shape. */
 export interface Wallet {
-  /** Pays the invoice and returns its preimage; throws PaymentError otherwise. */
-  pay(invoice: string): Promise<{ readonly preimage: Uint8Array }>;
+  /**
+   * Pays the invoice, spending at most `maxFeeMsat` on routing, and returns its
+   * preimage and the fee paid; throws L402Error (`payment_failed`, `network`) otherwise.
+   */
+  pay(invoice: string, limits: { readonly maxFeeMsat: bigint }): Promise<{ readonly preimage: Uint8Array; readonly feeMsat: bigint }>;
 }
 
 /** What the client keeps of a paid token. */
@@ -31,9 +34,10 @@ export interface TokenStore {
  * - `over_budget`: the price is above the caller's limit; nothing was paid;
  * - `payment_failed`: the wallet could not pay;
  * - `bad_challenge`: a 402 without a usable L402 challenge;
+ * - `foreign_challenge`: a redirect led to another origin asking for payment; nothing was paid;
  * - `network`: the wallet's node could not be reached.
  */
-export type L402ErrorCode = "over_budget" | "payment_failed" | "bad_challenge" | "network";
+export type L402ErrorCode = "over_budget" | "payment_failed" | "bad_challenge" | "foreign_challenge" | "network";
 
 export class L402Error extends Error {
   override readonly name = "L402Error";

@@ -15,37 +15,59 @@ import { lndRestBackend } from "../../src/lightning/index.ts";
 const BIN = fileURLToPath(new URL("../../bin/l402-edge.js", import.meta.url));
 
 /**
- * A minimal L402 server for the command line's exit codes, made of the project's
+ * Minimal L402 servers for the command line's exit codes, made of the project's
  * own core and the simulator (the full Worker is exercised by the dev-stack test).
- * It charges `price` sats and accepts any token it minted.
+ * Each charges `price` sats and accepts any token it minted; `/never` refuses
+ * every token, `/moved` redirects to `/x` on the same server, `/away` to `/x` on
+ * the other server.
  */
 let sim: Simulator;
-let server: Server;
+let servers: Server[] = [];
 let base: string;
+let otherBase: string;
+/** Payment hashes of the invoices each server offered, in order. */
+const offered: Record<string, string[]> = {};
 const keyring = createKeyring(new Uint8Array(32).fill(8));
-let price = 3;
+const price = 3;
 
-beforeAll(async () => {
-  sim = await startSimulator();
+async function l402Server(redirectAway: () => string): Promise<string> {
   const backend = lndRestBackend({ url: sim.url, macaroonHex: sim.invoiceMacaroonHex, network: "regtest", timeoutMs: 2000 });
-  server = createServer(async (request, response) => {
+  const server = createServer(async (request, response) => {
+    const path = (request.url ?? "/").split("?")[0];
+    if (path === "/moved") return void response.writeHead(301, { location: "/x" }).end();
+    if (path === "/away") return void response.writeHead(302, { location: `${redirectAway()}/x` }).end();
     const parsed = parseAuthorization(request.headers.authorization ?? "");
-    if (parsed.ok && verify(parsed.credential, { keyring, service: "cli", now: Math.floor(Date.now() / 1000) }).ok) {
+    if (path !== "/never" && parsed.ok && verify(parsed.credential, { keyring, service: "cli", now: Math.floor(Date.now() / 1000) }).ok) {
       response.writeHead(200, { "content-type": "text/plain" });
       return void response.end("paid content\n");
     }
     const invoice = await backend.createInvoice({ amountMsat: BigInt(price) * 1000n, memo: "cli", expirySeconds: 600 });
+    (offered[origin] ??= []).push(Buffer.from(invoice.paymentHash).toString("hex"));
     const token = mint({ keyring, paymentHash: invoice.paymentHash, caveats: serviceCaveats({ service: "cli" }) });
-    response.writeHead(402, { "www-authenticate": formatChallenge(encodeMacaroon(token.macaroon), invoice.paymentRequest) });
-    response.end();
+    response.writeHead(402, { "www-authenticate": formatChallenge(encodeMacaroon(token.macaroon), invoice.paymentRequest).join(", ") });
+    response.end("payment required\n");
   });
+  servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return origin;
+}
+
+beforeAll(async () => {
+  sim = await startSimulator();
+  base = await l402Server(() => otherBase);
+  otherBase = await l402Server(() => base);
 });
 afterAll(async () => {
-  server.close();
+  for (const server of servers) server.close();
+  servers = [];
   await sim.close();
 });
+
+async function invoiceState(paymentHashHex: string): Promise<string> {
+  const response = await fetch(`${sim.url}/v1/invoice/${paymentHashHex}`, { headers: { "Grpc-Metadata-macaroon": sim.adminMacaroonHex } });
+  return ((await response.json()) as { state: string }).state;
+}
 
 function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -64,7 +86,7 @@ describe("l402-edge get", () => {
     const dir = mkdtempSync(join(tmpdir(), "l402-cli-"));
     const first = await cli(["get", `${base}/x`, "--token-dir", dir], wallet());
     expect(first).toMatchObject({ code: 0, stdout: "paid content\n" });
-    expect(first.stderr).toMatch(/paying 3 sats for cli…\nl402-edge: paid; token saved for http:\/\/127\.0\.0\.1:\d+/);
+    expect(first.stderr).toMatch(/paying 3 sats \(routing fee at most 97\) for cli…\nl402-edge: paid \(routing fee 0 sats\); token saved for http:\/\/127\.0\.0\.1:\d+/);
     const file = join(dir, `${encodeURIComponent(base)}.json`);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const second = await cli(["get", `${base}/y`, "--token-dir", dir]);
@@ -86,6 +108,46 @@ describe("l402-edge get", () => {
     const result = await cli(["get", `${base}/w`, "--token-dir", mkdtempSync(join(tmpdir(), "l402-cli-")), ...flags], env());
     expect(result.code).toBe(code);
     expect(result.stderr).toMatch(message);
+  });
+
+  it("--max-cost bounds the price and the routing fee together", async () => {
+    sim.setFaults({ routeFeeMsat: 2000 });
+    try {
+      const tight = await cli(["get", `${base}/fee`, "--max-cost", "4", "--token-dir", mkdtempSync(join(tmpdir(), "l402-cli-"))], wallet());
+      expect(tight.code).toBe(4);
+      expect(tight.stderr).toMatch(/routing fee at most 1\)[\s\S]*FAILURE_REASON_NO_ROUTE/);
+      const enough = await cli(["get", `${base}/fee`, "--max-cost", "5", "--json", "--token-dir", mkdtempSync(join(tmpdir(), "l402-cli-"))], wallet());
+      expect(enough.code).toBe(0);
+      expect(JSON.parse(enough.stdout)).toMatchObject({ status: 200, paid: { sats: 3, feeSats: 2, services: ["cli"] } });
+    } finally {
+      sim.setFaults({ routeFeeMsat: 0 });
+    }
+  });
+
+  it("still refused after paying → exit 7, with the server's answer printed", async () => {
+    const result = await cli(["get", `${base}/never`, "--token-dir", mkdtempSync(join(tmpdir(), "l402-cli-"))], wallet());
+    expect(result.code).toBe(7);
+    expect(result.stdout).toBe("payment required\n");
+    expect(result.stderr).toMatch(/paid[\s\S]*still asks for payment/);
+  });
+
+  it("follows a redirect within the origin, and pays there", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "l402-cli-"));
+    const result = await cli(["get", `${base}/moved`, "--token-dir", dir], wallet());
+    expect(result).toMatchObject({ code: 0, stdout: "paid content\n" });
+    expect((await fileStore(dir).keys())).toEqual([base]);
+  });
+
+  it("never pays a challenge from an origin a redirect led to, nor keeps a token for it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "l402-cli-"));
+    const before = offered[otherBase]?.length ?? 0;
+    const result = await cli(["get", `${base}/away`, "--token-dir", dir], wallet());
+    expect(result.code).toBe(6);
+    expect(result.stderr).toContain(`${base} redirected to ${otherBase}, which asks for payment`);
+    const asked = offered[otherBase]?.slice(before) ?? [];
+    expect(asked).toHaveLength(1);
+    expect(await invoiceState(asked[0] as string)).toBe("OPEN");
+    expect(await fileStore(dir).keys()).toEqual([]);
   });
 
   it("an unreachable server → exit 5; bad arguments → exit 2", async () => {

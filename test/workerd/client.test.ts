@@ -11,17 +11,17 @@ function countingWallet(): Wallet & { payments: number } {
   const wallet = lndWallet({ url: sim().url, macaroonHex: sim().adminMacaroonHex, feeLimitSats: 10, timeoutSeconds: 30 });
   const counted = {
     payments: 0,
-    pay: (invoice: string) => {
+    pay: (invoice: string, limits: { maxFeeMsat: bigint }) => {
       counted.payments++;
-      return wallet.pay(invoice);
+      return wallet.pay(invoice, limits);
     },
   };
   return counted;
 }
 
 /** The client as another Worker would use it: its fetch reaches the paywall Worker. */
-const clientWith = (wallet: Wallet, maxPriceSats = 100, store = memoryStore()) =>
-  ({ store, fetch: createL402Fetch({ wallet, maxPriceSats, store, fetch: (input, init) => SELF.fetch(input as Request | string, init) }) });
+const clientWith = (wallet: Wallet, maxCostSats = 100, store = memoryStore()) =>
+  ({ store, fetch: createL402Fetch({ wallet, maxCostSats, store, fetch: (input, init) => SELF.fetch(input as Request | string, init) }) });
 
 describe("l402Fetch inside a Worker, against the paywall", () => {
   it("pays a 402 once, retries, and reuses the token for the host", async () => {
