@@ -1,24 +1,20 @@
-import { unstable_getVarsForDev, unstable_readConfig } from "wrangler";
 import { parseConfig } from "../src/config/index.ts";
 import { formatSats } from "../src/l402/index.ts";
 import { configWarnings } from "../src/paywall/config-warnings.ts";
+import { readWranglerEnv } from "./wrangler-env.ts";
 
 /**
- * `npm run check-config`: validates the Worker's configuration (wrangler.toml vars
- * plus .dev.vars secrets, read by wrangler's own config reader, and which bindings
- * are declared) with the Worker's own parser, without starting a runtime.
- * Prints every bad field by name, never a value; exits 1 when any is bad.
- * Warnings (valid settings that are probably a mistake) do not fail the check.
+ * `npm run check-config [environment]`: validates the Worker's configuration
+ * (wrangler.toml vars plus .dev.vars secrets, and which bindings are declared)
+ * with the Worker's own parser, without starting a runtime. Prints every bad
+ * field by name, never a value; exits 1 when any is bad. Warnings (valid
+ * settings that are probably a mistake) do not fail the check.
  */
 async function main(): Promise<void> {
   // Node has no URLPattern before v23; workerd has it natively.
   if (!("URLPattern" in globalThis)) await import("urlpattern-polyfill");
   const environment = process.argv[2];
-  const config = unstable_readConfig(environment ? { env: environment } : {}, { hideWarnings: true });
-  const vars = unstable_getVarsForDev(config.configPath, undefined, config.vars, environment, true);
-  const env: Record<string, unknown> = Object.fromEntries(Object.entries(vars).map(([name, binding]) => [name, binding.value]));
-  // Bindings only need to exist for the check; their values are the runtime's.
-  for (const { name } of [...config.durable_objects.bindings, ...config.ratelimits]) env[name] = { binding: name };
+  const { env } = readWranglerEnv(environment === undefined ? {} : { environment });
   const result = parseConfig(env);
   if (!result.ok) {
     for (const error of result.errors) process.stderr.write(`check-config: ${error}\n`);

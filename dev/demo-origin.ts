@@ -15,6 +15,8 @@ export const DEMO_ROUTES = {
   quote: "/api/quote",
   weather: "/api/weather",
   echo: "/api/echo",
+  calls: "/api/calls",
+  joke: "/api/joke",
   free: "/api/free/hello",
 } as const;
 
@@ -25,17 +27,27 @@ export function demoServices(originUrl: string) {
     { name: "quotes", match: [DEMO_ROUTES.quote], price_sats: 5, timeout: 3600, origin },
     { name: "weather", match: [`${DEMO_ROUTES.weather}*`], price_sats: 21, timeout: 600, origin },
     { name: "echo", match: [DEMO_ROUTES.echo], price_msat: 1500, origin },
+    { name: "calls", match: [DEMO_ROUTES.calls], price_sats: 10, uses: 3, timeout: 3600, origin },
+    { name: "jokes", match: [DEMO_ROUTES.joke], price_sats: 2, freebies: 2, freebies_period: 3600, origin },
     { name: "free", match: ["/api/free/*"], price_sats: 1, auth: false, origin },
   ];
 }
 
-export async function startDemoOrigin(port: number, secret: string, host = "127.0.0.1"): Promise<{ url: string; close(): Promise<void> }> {
+const JOKES = ["Why did the node go to therapy? Too many unresolved channels.", "HODL the door."];
+
+/**
+ * The origin: refuses requests without the paywall's secret in `authHeader`
+ * (what `L402_ORIGIN_AUTH_HEADER` names; X-L402-Origin-Auth by default). Any path
+ * it has no endpoint for answers with what it received, so an operator's own
+ * services can use it as a stand-in origin.
+ */
+export async function startDemoOrigin(port: number, secret: string, host = "127.0.0.1", authHeader = "x-l402-origin-auth"): Promise<{ url: string; close(): Promise<void> }> {
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     const json = (status: number, body: unknown) => {
       response.writeHead(status, { "content-type": "application/json" });
       response.end(`${JSON.stringify(body, null, 2)}\n`);
     };
-    if (request.headers["x-l402-origin-auth"] !== secret) return json(403, { error: "requests must come through the paywall" });
+    if (request.headers[authHeader.toLowerCase()] !== secret) return json(403, { error: "requests must come through the paywall" });
     const url = new URL(request.url ?? "/", "http://origin");
     const payer = request.headers["x-l402-token-id"];
     if (url.pathname === DEMO_ROUTES.quote) return json(200, { quote: QUOTES[Math.floor(Math.random() * QUOTES.length)], paidBy: payer });
@@ -48,8 +60,10 @@ export async function startDemoOrigin(port: number, secret: string, host = "127.
       for await (const chunk of request) body += String(chunk);
       return json(200, { echo: body, paidBy: payer });
     }
+    if (url.pathname === DEMO_ROUTES.calls) return json(200, { result: "one metered call", paidBy: payer });
+    if (url.pathname === DEMO_ROUTES.joke) return json(200, { joke: JOKES[Math.floor(Math.random() * JOKES.length)], paidBy: payer ?? "free allowance" });
     if (url.pathname === DEMO_ROUTES.free) return json(200, { hello: "this one is free" });
-    json(404, { error: "no such endpoint" });
+    json(200, { demoOrigin: "no endpoint of its own here; this is what reached it", method: request.method, path: url.pathname, query: url.search, paidBy: payer ?? null });
   };
   const server = createServer((request, response) => void handle(request, response).catch(() => response.destroy()));
   await new Promise<void>((resolve, reject) => {

@@ -4,13 +4,16 @@ import { once } from "node:events";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { demoServices, DEMO_ROUTES, startDemoOrigin } from "./demo-origin.ts";
+import { startDemoOrigin } from "./demo-origin.ts";
 import { startSimulator } from "./lnd-sim/server.ts";
 import { isPortFree } from "./ports.ts";
+import { demoPlan, operatorPlan, PlanError, type StackPlan } from "./stack-plan.ts";
+import { readWranglerEnv } from "./wrangler-env.ts";
 
 /**
  * `npm run dev`: the whole paywall on this machine. The LND simulator, a demo
- * origin, and `wrangler dev` running the Worker against them. Ctrl-C stops all.
+ * origin, and `wrangler dev` running the Worker against both, with the demo
+ * services or (`--config FILE`) the operator's own. Ctrl-C stops all.
  */
 const ROOT = resolve(dirname(new URL(import.meta.url).pathname), "..");
 const HOST = "127.0.0.1";
@@ -45,20 +48,25 @@ async function main(): Promise<void> {
       port: { type: "string", default: "8787" },
       "lnd-port": { type: "string", default: "8180" },
       "origin-port": { type: "string", default: "8181" },
-      "dev-vars": { type: "string", default: join(ROOT, ".dev.vars") },
+      "inspector-port": { type: "string" },
+      "dev-vars": { type: "string" },
+      config: { type: "string" },
     },
   });
   const ports = { worker: port(values.port, "--port"), lnd: port(values["lnd-port"], "--lnd-port"), origin: port(values["origin-port"], "--origin-port") };
-  await ensureFree(ports.worker, "--port");
-  await ensureFree(ports.lnd, "--lnd-port");
-  await ensureFree(ports.origin, "--origin-port");
-  const created = ensureDevVars(values["dev-vars"]);
+  const inspector = values["inspector-port"] === undefined ? undefined : port(values["inspector-port"], "--inspector-port");
+  for (const [flag, value] of [["--port", ports.worker], ["--lnd-port", ports.lnd], ["--origin-port", ports.origin], ["--inspector-port", inspector]] as const) {
+    if (value !== undefined) await ensureFree(value, flag);
+  }
+  const originUrl = `http://${HOST}:${ports.origin}`;
+  const plan = planFor(values.config, originUrl, values["dev-vars"]);
+  const created = ensureDevVars(plan.devVarsPath);
 
-  await applyMigrations();
-  const originSecret = randomBytes(16).toString("hex");
+  if (plan.hasLedger) await applyMigrations(plan.configPath);
+  const originSecret = plan.originSecret ?? randomBytes(16).toString("hex");
   const adminToken = randomBytes(24).toString("hex");
-  const sim = await startSimulator({ host: HOST, port: ports.lnd });
-  const origin = await startDemoOrigin(ports.origin, originSecret, HOST);
+  const sim = await startSimulator({ host: HOST, port: ports.lnd, network: plan.network });
+  const origin = await startDemoOrigin(ports.origin, originSecret, HOST, plan.originAuthHeader);
   // Secrets for the Worker go in an env file, not on the command line, so wrangler's banner hides them.
   const stackVars = join(ROOT, ".wrangler", "dev-stack.vars");
   mkdirSync(dirname(stackVars), { recursive: true });
@@ -67,10 +75,14 @@ async function main(): Promise<void> {
   const wrangler = spawn(
     join(ROOT, "node_modules", ".bin", "wrangler"),
     [
-      "dev", "--port", String(ports.worker), "--ip", HOST, "--show-interactive-dev-session=false",
-      "--env-file", values["dev-vars"], "--env-file", stackVars,
-      "--var", `LND_REST_URL:${sim.url}`, "--var", "L402_NETWORK:regtest",
-      "--var", `L402_SERVICES:${JSON.stringify(demoServices(origin.url))}`,
+      // This project's Worker, whatever entry the configuration file names.
+      "dev", join(ROOT, "src", "index.ts"), "--port", String(ports.worker), "--ip", HOST, "--show-interactive-dev-session=false",
+      ...(plan.configPath === undefined ? [] : ["--config", plan.configPath]),
+      ...(inspector === undefined ? [] : ["--inspector-port", String(inspector)]),
+      ...(plan.demoOriginIsUpstream ? ["--local-upstream", `${HOST}:${ports.origin}`] : []),
+      "--env-file", plan.devVarsPath, "--env-file", stackVars,
+      "--var", `LND_REST_URL:${sim.url}`,
+      ...Object.entries(plan.vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
     ],
     // Same process group as this launcher: Ctrl-C in a terminal reaches wrangler and workerd too.
     { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
@@ -104,31 +116,39 @@ async function main(): Promise<void> {
     process.stderr.write(`dev: ${(error as Error).message}\n`);
     return stop(1);
   }
-  const payer = `LND_REST_URL=${sim.url} LND_MACAROON=${sim.adminMacaroonHex}`;
   process.stdout.write(`
 l402-edge is running locally${created ? ` (${created})` : ""}:
   paywall (Worker)   ${workerUrl}
-  LND simulator      ${sim.url}   (regtest; admin macaroon below pays invoices)
+  LND simulator      ${sim.url}   (${plan.network}; the admin macaroon below pays invoices)
   demo origin        ${origin.url}   (refuses requests that skip the paywall)
 
-Try it:
-  curl -i ${workerUrl}${DEMO_ROUTES.quote}                        # 402 with an invoice (5 sats)
-  curl -s ${workerUrl}${DEMO_ROUTES.free}                         # free
-  export ${payer}
-  npx l402-edge get ${workerUrl}${DEMO_ROUTES.quote}              # pays 5 sats, prints the quote
-  npx l402-edge get ${workerUrl}${DEMO_ROUTES.quote}              # reuses the token: no payment
-  npx l402-edge get --no-pay ${workerUrl}/api/weather?city=Oslo   # shows the price (21 sats)
-  npx l402-edge tokens list
-  curl -s -H "Authorization: Bearer ${adminToken}" ${workerUrl}/.well-known/l402/admin/revenue   # the ledger
+The wallet for l402-edge get (pays through the simulator):
+  export LND_REST_URL=${sim.url} LND_MACAROON=${sim.adminMacaroonHex}
+
+${plan.walkthrough(workerUrl)}
+  curl -s -H "Authorization: Bearer ${adminToken}" ${workerUrl}/.well-known/l402/admin/${plan.hasLedger ? "revenue   # the ledger" : "services   # the admin API"}
 
 Ctrl-C stops everything.
 dev: ready
 `);
 }
 
+function planFor(config: string | undefined, originUrl: string, devVars: string | undefined): StackPlan {
+  if (config === undefined) return demoPlan(originUrl, devVars ?? join(ROOT, ".dev.vars"));
+  if (!existsSync(config)) throw new StartError(`--config ${config}: no such file`);
+  try {
+    const plan = operatorPlan(readWranglerEnv({ config: resolve(config) }), originUrl);
+    return devVars === undefined ? plan : { ...plan, devVarsPath: devVars };
+  } catch (error) {
+    if (error instanceof PlanError) throw new StartError(`--config ${config}: ${error.message}`);
+    throw new StartError(`--config ${config}: ${(error as Error).message.split("\n")[0]}`);
+  }
+}
+
 /** The D1 schema, applied to the local database `wrangler dev` uses (.wrangler/state). */
-async function applyMigrations(): Promise<void> {
-  const child = spawn(join(ROOT, "node_modules", ".bin", "wrangler"), ["d1", "migrations", "apply", "L402_LEDGER", "--local"], {
+async function applyMigrations(configPath: string | undefined): Promise<void> {
+  const config = configPath === undefined ? [] : ["--config", configPath];
+  const child = spawn(join(ROOT, "node_modules", ".bin", "wrangler"), ["d1", "migrations", "apply", "L402_LEDGER", "--local", ...config], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" },

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -81,10 +81,13 @@ describe("npm run dev", () => {
     const paid = JSON.parse(first.stdout) as { status: number; body: string; paid: { sats: number; services: string[] } | null };
     expect(paid.status).toBe(200);
     expect(JSON.parse(paid.body)).toMatchObject({ quote: expect.any(String), paidBy: expect.stringMatching(/^[0-9a-f]{64}$/) });
-    expect(paid.paid).toEqual({ sats: 5, services: ["quotes"] });
+    expect(paid.paid).toEqual({ sats: 5, feeSats: 0, services: ["quotes"] });
 
     const again = JSON.parse(get().stdout) as { status: number; paid: unknown };
     expect(again).toMatchObject({ status: 200, paid: null });
+    // The demo's metered service: one payment, three calls.
+    const calls = spawnSync(process.execPath, [BIN, "get", `http://127.0.0.1:${ports.worker}/api/calls`, "--json", "--token-dir", join(dir, "tokens")], { encoding: "utf8", env: { ...process.env, LND_REST_URL: lndUrl, LND_MACAROON: macaroon } });
+    expect(JSON.parse(calls.stdout)).toMatchObject({ status: 200, paid: { sats: 10 }, headers: { "x-l402-remaining": "2" } });
 
     // The migrations were applied: the ledger saw the payment, as the admin API reports.
     const [, adminToken] = stack.output().match(/Authorization: Bearer ([0-9a-f]+)/) ?? [];
@@ -103,6 +106,48 @@ describe("npm run dev", () => {
     expect(second.output()).not.toContain("created");
     await stopAndCheck(second, Object.values(ports));
   }, 240_000);
+
+  it("--config runs an operator's own configuration on the simulator, with the demo origin where a service has none", async () => {
+    const ports = { worker: await freePort(), lnd: await freePort(), origin: await freePort(), inspector: await freePort() };
+    const dir = mkdtempSync(join(tmpdir(), "l402-operator-"));
+    writeFileSync(
+      join(dir, "wrangler.toml"),
+      [
+        'name = "operator"', 'main = "index.ts"', 'compatibility_date = "2026-10-01"', 'compatibility_flags = ["nodejs_compat"]',
+        "[vars]", 'L402_NETWORK = "testnet"', 'LND_REST_URL = "https://lnd.operator.example:8080"', 'L402_UNMATCHED = "pass"',
+        "[[durable_objects.bindings]]", 'name = "L402_METER"', 'class_name = "TokenMeter"',
+        "[[migrations]]", 'tag = "v1"', 'new_sqlite_classes = ["TokenMeter"]',
+        "[[vars.L402_SERVICES]]", 'name = "reports"', 'match = ["/reports/*"]', "price_sats = 7", "uses = 2",
+        "[[vars.L402_SERVICES]]", 'name = "open"', 'match = ["/open/*"]', "price_sats = 1", "auth = false",
+      ].join("\n"),
+    );
+    const stack = startDev(["--config", join(dir, "wrangler.toml"), "--port", String(ports.worker), "--lnd-port", String(ports.lnd), "--origin-port", String(ports.origin), "--inspector-port", String(ports.inspector)]);
+    running.push(stack);
+    await waitFor(stack, /dev: ready/, 90_000);
+    expect(stack.output()).toContain(`created ${join(dir, ".dev.vars")} with a new master key`);
+    expect(stack.output()).toMatch(/curl -i http:\/\/127\.0\.0\.1:\d+\/reports\/example {3}# reports: 2 uses, 7 sats/);
+    expect(await isPortFree(ports.inspector)).toBe(false);
+    const [, lndUrl, macaroon] = stack.output().match(/export LND_REST_URL=(\S+) LND_MACAROON=([0-9a-f]+)/) ?? [];
+    const worker = `http://127.0.0.1:${ports.worker}`;
+
+    const unpaid = await fetch(`${worker}/reports/q`);
+    expect(unpaid.status).toBe(402);
+    expect(((await unpaid.json()) as { invoice: string }).invoice).toMatch(/^lntb70n1/);
+    const get = () =>
+      JSON.parse(
+        spawnSync(process.execPath, [BIN, "get", `${worker}/reports/q`, "--json", "--token-dir", join(dir, "tokens")], { encoding: "utf8", env: { ...process.env, LND_REST_URL: lndUrl, LND_MACAROON: macaroon } }).stdout,
+      ) as { status: number; body: string; headers: Record<string, string>; paid: { sats: number } | null };
+    const first = get();
+    expect(first).toMatchObject({ status: 200, paid: { sats: 7 } });
+    expect(JSON.parse(first.body)).toMatchObject({ path: "/reports/q", paidBy: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(first.headers["x-l402-remaining"]).toBe("1");
+    expect(get()).toMatchObject({ status: 200, paid: null, headers: { "x-l402-remaining": "0" } });
+    expect(get()).toMatchObject({ status: 200, paid: { sats: 7 } });
+    // Free and unmatched traffic reach the demo origin.
+    expect(await (await fetch(`${worker}/open/x`)).json()).toMatchObject({ path: "/open/x", paidBy: null });
+    expect(await (await fetch(`${worker}/elsewhere/y`)).json()).toMatchObject({ path: "/elsewhere/y" });
+    await stopAndCheck(stack, Object.values(ports));
+  }, 180_000);
 
   it("says which port is taken, and exits", async () => {
     const blocker = createServer().listen(0, "127.0.0.1");
