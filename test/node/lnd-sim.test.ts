@@ -124,6 +124,27 @@ describe("SendPaymentV2", () => {
     expect(Number(lookup.json["settle_date"])).toBeGreaterThan(0);
   });
 
+  it("charges the configured routing fee within the fee limit, finds no route beyond it, refuses two limits", async () => {
+    const send = async (limits: object) => {
+      const { json } = await addInvoice({ value: 50 });
+      const response = await fetch(`${sim.url}/v2/router/send`, {
+        method: "POST",
+        headers: { "Grpc-Metadata-macaroon": sim.adminMacaroonHex },
+        body: JSON.stringify({ payment_request: json["payment_request"], timeout_seconds: 30, no_inflight_updates: true, ...limits }),
+      });
+      return JSON.parse((await response.text()).trim().split("\n").at(-1) as string) as { result?: Record<string, string>; error?: { message: string } };
+    };
+    sim.setFaults({ routeFeeMsat: 1500 });
+    try {
+      expect((await send({ fee_limit_msat: "1500" })).result).toMatchObject({ status: "SUCCEEDED", fee_msat: "1500", fee_sat: "1" });
+      expect((await send({ fee_limit_sat: "1" })).result).toMatchObject({ status: "FAILED", failure_reason: "FAILURE_REASON_NO_ROUTE" });
+      expect((await send({})).result).toMatchObject({ status: "FAILED", failure_reason: "FAILURE_REASON_NO_ROUTE" });
+      expect((await send({ fee_limit_sat: "2", fee_limit_msat: "2000" })).error?.message).toBe("sat and msat arguments are mutually exclusive");
+    } finally {
+      sim.setFaults({ routeFeeMsat: 0 });
+    }
+  });
+
   it("refuses an invoice already paid, one expired, one unknown (no route), one without amount", async () => {
     const { json } = await addInvoice({ value: 1 });
     expect((await payInvoice(admin(), json["payment_request"])).status).toBe("SUCCEEDED");
@@ -174,7 +195,7 @@ describe("fault injection", () => {
     const { json } = await addInvoice({ value: 10 });
     expect(decode(json["payment_request"]).sections.find((s: { name: string }) => s.name === "amount")).toMatchObject({ value: "11000" });
     await fetch(`${sim.url}/_sim/faults`, { method: "DELETE" });
-    expect(await (await fetch(`${sim.url}/_sim/faults`)).json()).toEqual({ latencyMs: 0, failure: null, mismatch: null, paths: [] });
+    expect(await (await fetch(`${sim.url}/_sim/faults`)).json()).toEqual({ latencyMs: 0, failure: null, mismatch: null, paths: [], routeFeeMsat: 0 });
     const bad = await fetch(`${sim.url}/_sim/faults`, { method: "POST", body: JSON.stringify({ failure: "meteor" }) });
     expect(bad.status).toBe(400);
   });
