@@ -39,8 +39,8 @@ export async function benchThroughput(): Promise<void> {
     const challenge = await fetch(new URL("/paid/x", url));
     const parsed = parseChallenge(challenge.headers.get("www-authenticate") ?? "");
     if (!parsed.ok) throw new Error("no challenge from the Worker");
-    const paid = await payInvoice({ url: sim.url, macaroonHex: sim.adminMacaroonHex }, parsed.challenge.invoice);
-    const authorization = `L402 ${toBase64(parsed.challenge.macaroon)}:${paid.preimageHex}`;
+    const paid = await payInvoice({ url: sim.url, macaroonHex: sim.adminMacaroonHex }, parsed.value.invoice);
+    const authorization = `L402 ${toBase64(parsed.value.macaroon)}:${paid.preimageHex}`;
 
     // The third case sends the same header to the free route: it separates the cost
     // of carrying the credential from the cost of verifying it.

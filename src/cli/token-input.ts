@@ -25,7 +25,7 @@ export function readCredential(input: string): Credential {
   const text = input.trim();
   const parsed = parseAuthorization(SCHEME.test(text) ? text : `L402 ${text}`);
   if (!parsed.ok) throw new UsageError(`not an L402 credential: ${parsed.detail}`);
-  return parsed.credential;
+  return parsed.value;
 }
 
 export function readHex(value: string, what: string, bytes?: number): Uint8Array {

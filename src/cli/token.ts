@@ -123,7 +123,7 @@ function verifyCommand(args: string[]): number {
     printJson({ ok: false, reason: result.reason, detail: result.detail });
     return EXIT.refused;
   }
-  printJson({ ok: true, service, ...describeMacaroon(credential.macaroon), grant: result.grant });
+  printJson({ ok: true, service, ...describeMacaroon(credential.macaroon), grant: result.value.grant });
   return EXIT.ok;
 }
 

@@ -24,7 +24,7 @@ export const isChallenge = (response: Response): boolean =>
 export function readOffer(response: Response): Offer {
   const parsed = parseChallenge(response.headers.get("www-authenticate") ?? "");
   if (!parsed.ok) throw new L402Error("bad_challenge", `the server's 402 has no usable L402 challenge: ${parsed.detail}`);
-  const { macaroon, invoice } = parsed.challenge;
+  const { macaroon, invoice } = parsed.value;
   let sections: { name: string; value?: unknown }[];
   try {
     sections = decode(invoice).sections as typeof sections;
@@ -36,7 +36,7 @@ export function readOffer(response: Response): Offer {
   const paymentHash = String(sections.find((section) => section.name === "payment_hash")?.value ?? "");
   const decoded = decodeMacaroon(macaroon);
   const identifier = decodeIdentifier(decoded.identifier);
-  if ("error" in identifier || toHex(identifier.paymentHash) !== paymentHash) {
+  if (!identifier.ok || toHex(identifier.value.paymentHash) !== paymentHash) {
     throw new L402Error("bad_challenge", "the challenge's macaroon is not bound to its invoice");
   }
   return { macaroon, invoice, priceMsat: BigInt(amount), services: namedServices(decoded.caveats.map((c) => c.id)), paymentHash };

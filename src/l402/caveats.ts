@@ -1,4 +1,4 @@
-import { fail, type Failure } from "./reasons.ts";
+import { fail, succeed, type Result } from "./result.ts";
 
 /**
  * First-party caveats as the reference mints them: `condition=value`, split on
@@ -96,7 +96,7 @@ export interface Grant {
 type Condition = (value: string) => ReadonlySet<string> | number | undefined;
 
 /** Checks every caveat against the context; returns the grant or the first failure. */
-export function checkCaveats(caveats: readonly Uint8Array[], context: CaveatContext): Grant | Failure {
+export function checkCaveats(caveats: readonly Uint8Array[], context: CaveatContext): Result<Grant> {
   const latest = new Map<string, ReadonlySet<string> | number>();
   for (const bytes of caveats) {
     const predicate = decodeCaveat(bytes);
@@ -128,13 +128,13 @@ export function checkCaveats(caveats: readonly Uint8Array[], context: CaveatCont
   if (missing !== undefined) return fail("capability_denied", `the token does not grant "${missing}" on ${context.service}`);
   const uses = latest.get(usesCondition(context.service));
   const mintedValidUntil = typeof uses === "number" ? validUntilMintedWithUses(caveats, context.service) : undefined;
-  return {
+  return succeed({
     services: [...services],
     ...(capabilities instanceof Set ? { capabilities: [...capabilities] } : {}),
     ...(typeof validUntil === "number" ? { validUntil } : {}),
     ...(typeof uses === "number" ? { uses } : {}),
     ...(mintedValidUntil === undefined ? {} : { mintedValidUntil }),
-  };
+  });
 }
 
 /** See Grant.mintedValidUntil. The caveats have been checked, so the values parse. */

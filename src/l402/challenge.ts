@@ -1,6 +1,7 @@
 import { decodeMacaroon, MacaroonFormatError } from "../macaroon/index.ts";
 import { fromBase64Lenient, toBase64 } from "./encoding.ts";
 import { MAX_CHALLENGE_HEADER_CHARS, MAX_INVOICE_CHARS } from "./limits.ts";
+import { fail, succeed, type Result } from "./result.ts";
 
 /**
  * The 402 challenge. One value per scheme, L402 first, then LSAT:
@@ -31,7 +32,7 @@ export interface Challenge {
   readonly invoice: string;
 }
 
-export type ParsedChallenge = { readonly ok: true; readonly challenge: Challenge } | { readonly ok: false; readonly detail: string };
+export type ParsedChallenge = Result<Challenge, "bad_challenge">;
 
 interface AuthChallenge {
   readonly scheme: string;
@@ -45,27 +46,27 @@ interface AuthChallenge {
  */
 export function parseChallenge(header: string): ParsedChallenge {
   if (header.length > MAX_CHALLENGE_HEADER_CHARS) {
-    return { ok: false, detail: `WWW-Authenticate longer than ${MAX_CHALLENGE_HEADER_CHARS} characters` };
+    return fail("bad_challenge", `WWW-Authenticate longer than ${MAX_CHALLENGE_HEADER_CHARS} characters`);
   }
   const challenges = parseAuthChallenges(header);
-  if (challenges === undefined) return { ok: false, detail: "WWW-Authenticate does not parse" };
+  if (challenges === undefined) return fail("bad_challenge", "WWW-Authenticate does not parse");
   const l402 = challenges.find((c) => c.scheme === "L402" || c.scheme === "LSAT");
-  if (l402 === undefined) return { ok: false, detail: "no L402 or LSAT challenge" };
+  if (l402 === undefined) return fail("bad_challenge", "no L402 or LSAT challenge");
   const version = l402.params.get("version");
-  if (version !== undefined && version !== "0") return { ok: false, detail: `unsupported version ${version}` };
+  if (version !== undefined && version !== "0") return fail("bad_challenge", `unsupported version ${version}`);
   const encoded = l402.params.get("macaroon") ?? l402.params.get("token");
   const invoice = l402.params.get("invoice");
-  if (encoded === undefined || invoice === undefined) return { ok: false, detail: "challenge lacks macaroon or invoice" };
-  if (invoice.length === 0 || invoice.length > MAX_INVOICE_CHARS) return { ok: false, detail: "invoice length out of range" };
+  if (encoded === undefined || invoice === undefined) return fail("bad_challenge", "challenge lacks macaroon or invoice");
+  if (invoice.length === 0 || invoice.length > MAX_INVOICE_CHARS) return fail("bad_challenge", "invoice length out of range");
   const macaroon = fromBase64Lenient(encoded);
-  if (macaroon === undefined) return { ok: false, detail: "macaroon is not base64" };
+  if (macaroon === undefined) return fail("bad_challenge", "macaroon is not base64");
   try {
     decodeMacaroon(macaroon);
   } catch (error) {
-    if (error instanceof MacaroonFormatError) return { ok: false, detail: `macaroon: ${error.message}` };
+    if (error instanceof MacaroonFormatError) return fail("bad_challenge", `macaroon: ${error.message}`);
     throw error;
   }
-  return { ok: true, challenge: { scheme: l402.scheme as "L402" | "LSAT", macaroon, invoice } };
+  return succeed({ scheme: l402.scheme as "L402" | "LSAT", macaroon, invoice });
 }
 
 const TOKEN_CHAR = /[!#$%&'*+.^_`|~0-9A-Za-z-]/;

@@ -2,7 +2,7 @@ import { decodeMacaroon, MacaroonFormatError, type Macaroon } from "../macaroon/
 import { decodeCaveat } from "./caveats.ts";
 import { fromBase64Lenient, fromHex } from "./encoding.ts";
 import { MAX_CREDENTIAL_HEADER_CHARS } from "./limits.ts";
-import { fail, type Failure } from "./reasons.ts";
+import { fail, succeed, type Failure, type Result } from "./result.ts";
 import type { Credential } from "./verify.ts";
 
 /** The request headers that can carry an L402 credential (null when absent). */
@@ -13,7 +13,7 @@ export interface CredentialHeaders {
   readonly grpcMetadataMacaroon: string | null;
 }
 
-export type ParsedCredential = { readonly ok: true; readonly credential: Credential } | Failure;
+export type ParsedCredential = Result<Credential>;
 
 const SCHEME = /^(L402|LSAT)\s+(.*)$/is;
 const PREIMAGE = /^[0-9a-fA-F]{64}$/;
@@ -55,7 +55,7 @@ export function parseAuthorization(header: string): ParsedCredential {
       return fail("malformed", "several Authorization values carry different credentials; send one");
     }
   }
-  return { ok: true, credential: first.credential };
+  return succeed(first.credential);
 }
 
 type ParsedValue = { readonly ok: true; readonly credential: Credential; readonly bytes: Uint8Array } | Failure;
@@ -72,8 +72,8 @@ function parseValue(value: string): ParsedValue {
   const bytes = fromBase64Lenient(encoded);
   if (bytes === undefined) return fail("malformed", "the macaroon is not valid base64");
   const macaroon = decode(bytes);
-  if ("ok" in macaroon) return macaroon;
-  return { ok: true, credential: { macaroon, preimage: fromHex(preimageHex) as Uint8Array }, bytes };
+  if (!macaroon.ok) return macaroon;
+  return { ok: true, credential: { macaroon: macaroon.value, preimage: fromHex(preimageHex) as Uint8Array }, bytes };
 }
 
 const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((byte, i) => byte === b[i]);
@@ -85,19 +85,20 @@ export function parseMacaroonHeader(header: string): ParsedCredential {
   }
   const bytes = fromHex(header.trim());
   if (bytes === undefined) return fail("malformed", "the Macaroon header is not hex");
-  const macaroon = decode(bytes);
-  if ("ok" in macaroon) return macaroon;
+  const decoded = decode(bytes);
+  if (!decoded.ok) return decoded;
+  const macaroon = decoded.value;
   const last = macaroon.caveats.at(-1);
   const predicate = last === undefined ? undefined : decodeCaveat(last.id);
   if (predicate?.condition !== "preimage" || !PREIMAGE.test(predicate.value)) {
     return fail("malformed", "the macaroon's last caveat must be preimage=<64 hex>");
   }
-  return { ok: true, credential: { macaroon, preimage: fromHex(predicate.value) as Uint8Array } };
+  return succeed({ macaroon, preimage: fromHex(predicate.value) as Uint8Array });
 }
 
-function decode(bytes: Uint8Array): Macaroon | Failure {
+function decode(bytes: Uint8Array): Result<Macaroon> {
   try {
-    return decodeMacaroon(bytes);
+    return succeed(decodeMacaroon(bytes));
   } catch (error) {
     if (error instanceof MacaroonFormatError) return fail("malformed", error.message);
     throw error;

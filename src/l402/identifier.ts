@@ -1,3 +1,5 @@
+import { fail, succeed, type Result } from "./result.ts";
+
 /**
  * The L402 identifier, 66 bytes (Aperture's layout):
  *   version uint16 big-endian (= 0) || payment hash (32) || token id (32)
@@ -22,11 +24,11 @@ export function encodeIdentifier(paymentHash: Uint8Array, tokenId: Uint8Array): 
 }
 
 /** Decodes an identifier, or says why it is not an L402 identifier. */
-export function decodeIdentifier(bytes: Uint8Array): L402Identifier | { error: string } {
+export function decodeIdentifier(bytes: Uint8Array): Result<L402Identifier, "invalid_identifier"> {
   if (bytes.length !== IDENTIFIER_LENGTH) {
-    return { error: `identifier is ${bytes.length} bytes, an L402 identifier is ${IDENTIFIER_LENGTH}` };
+    return fail("invalid_identifier", `identifier is ${bytes.length} bytes, an L402 identifier is ${IDENTIFIER_LENGTH}`);
   }
   const version = ((bytes[0] ?? 0) << 8) | (bytes[1] ?? 0);
-  if (version !== IDENTIFIER_VERSION) return { error: `unsupported identifier version ${version}` };
-  return { version, paymentHash: bytes.slice(2, 34), tokenId: bytes.slice(34, 66) };
+  if (version !== IDENTIFIER_VERSION) return fail("invalid_identifier", `unsupported identifier version ${version}`);
+  return succeed({ version, paymentHash: bytes.slice(2, 34), tokenId: bytes.slice(34, 66) });
 }

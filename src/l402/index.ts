@@ -38,5 +38,6 @@ export {
 } from "./keyring.ts";
 export { DEFAULT_LOCATION, mint, type MintedToken } from "./mint.ts";
 export { formatSats } from "./price.ts";
-export { fail, type Failure, type FailureReason } from "./reasons.ts";
+export type { FailureReason } from "./reasons.ts";
+export { fail, succeed, type Failure, type Result } from "./result.ts";
 export { verify, type Credential, type VerifiedToken, type VerifyOptions } from "./verify.ts";

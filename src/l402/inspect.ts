@@ -20,14 +20,14 @@ const text = new TextDecoder();
 /** A JSON-ready description of any macaroon, L402 or not. */
 export function describeMacaroon(macaroon: Macaroon): TokenDescription {
   const identifier = decodeIdentifier(macaroon.identifier);
-  const l402 = "error" in identifier ? undefined : identifier;
+  const l402 = identifier.ok ? identifier.value : undefined;
   return {
     location: macaroon.location ?? null,
     version: l402?.version ?? null,
     paymentHash: l402 ? toHex(l402.paymentHash) : null,
     tokenId: l402 ? toHex(l402.tokenId) : null,
     keyId: l402 ? keyIdOfToken(l402.tokenId).toString(16).padStart(8, "0") : null,
-    ...("error" in identifier ? { identifierError: identifier.error } : {}),
+    ...(identifier.ok ? {} : { identifierError: identifier.detail }),
     caveats: macaroon.caveats.map((caveat) =>
       isThirdParty(caveat)
         ? { thirdParty: true as const, location: caveat.location ?? null, id: toBase64(caveat.id) }

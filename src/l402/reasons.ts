@@ -17,11 +17,3 @@ export type FailureReason =
   | "expired"
   | "exhausted" // a metered token has used every request it paid for
   | "revoked"; // the operator revoked this token
-
-export interface Failure {
-  readonly ok: false;
-  readonly reason: FailureReason;
-  readonly detail: string;
-}
-
-export const fail = (reason: FailureReason, detail: string): Failure => ({ ok: false, reason, detail });

@@ -3,7 +3,7 @@ import { constantTimeEqual, hasValidSignature, isThirdParty, type Macaroon } fro
 import { checkCaveats, type Grant } from "./caveats.ts";
 import { decodeIdentifier } from "./identifier.ts";
 import { deriveRootKey, keyForToken, type Keyring } from "./keyring.ts";
-import { fail, type Failure } from "./reasons.ts";
+import { fail, succeed, type Result } from "./result.ts";
 
 /** What a client presents: a macaroon and the preimage of its invoice. */
 export interface Credential {
@@ -21,7 +21,6 @@ export interface VerifyOptions {
 }
 
 export interface VerifiedToken {
-  readonly ok: true;
   readonly tokenId: Uint8Array;
   readonly paymentHash: Uint8Array;
   readonly grant: Grant;
@@ -32,13 +31,14 @@ export interface VerifiedToken {
  * Cheap checks first; the preimage proves payment, the HMAC chain proves we
  * minted the macaroon for that invoice, the caveats say what it grants.
  */
-export function verify(credential: Credential, options: VerifyOptions): VerifiedToken | Failure {
+export function verify(credential: Credential, options: VerifyOptions): Result<VerifiedToken> {
   const { macaroon, preimage } = credential;
   if (macaroon.caveats.some(isThirdParty)) {
     return fail("third_party_caveat", "third-party caveats cannot be discharged by this verifier");
   }
-  const identifier = decodeIdentifier(macaroon.identifier);
-  if ("error" in identifier) return fail("invalid_identifier", identifier.error);
+  const decoded = decodeIdentifier(macaroon.identifier);
+  if (!decoded.ok) return decoded;
+  const identifier = decoded.value;
   const master = keyForToken(options.keyring, identifier.tokenId);
   if (master === undefined) return fail("unknown_key", "the token was minted under a key that is not configured");
   if (!constantTimeEqual(sha256(preimage), identifier.paymentHash)) {
@@ -52,6 +52,6 @@ export function verify(credential: Credential, options: VerifyOptions): Verified
     macaroon.caveats.map((caveat) => caveat.id),
     options,
   );
-  if ("ok" in grant) return grant;
-  return { ok: true, tokenId: identifier.tokenId, paymentHash: identifier.paymentHash, grant };
+  if (!grant.ok) return grant;
+  return succeed({ tokenId: identifier.tokenId, paymentHash: identifier.paymentHash, grant: grant.value });
 }

@@ -135,10 +135,10 @@ export function createApp(): Hono<PaywallEnv> {
     let paidHash: string | undefined;
     if (parsed.ok) {
       const capabilities = requiredCapabilities(service, request.method, url);
-      const verified = verify(parsed.credential, { keyring: config.keyring, service: service.name, now, capabilities });
+      const verified = verify(parsed.value, { keyring: config.keyring, service: service.name, now, capabilities });
       if (verified.ok) {
-        log.tokenId = toHex(verified.tokenId);
-        const admitted = await admitPaid({ request, env: c.env, runtime, service, verified, tokenId: log.tokenId, now, waitUntil });
+        log.tokenId = toHex(verified.value.tokenId);
+        const admitted = await admitPaid({ request, env: c.env, runtime, service, verified: verified.value, tokenId: log.tokenId, now, waitUntil });
         if (admitted.kind === "forward") return withHeaders(await send(log.tokenId, "paid"), admitted.headers);
         if (admitted.kind === "unavailable") {
           log.outcome = "error";
@@ -149,7 +149,7 @@ export function createApp(): Hono<PaywallEnv> {
       } else {
         failure = verified;
       }
-      paidHash = toHex(sha256(parsed.credential.preimage));
+      paidHash = toHex(sha256(parsed.value.preimage));
     } else {
       failure = parsed;
     }

@@ -37,7 +37,7 @@ async function l402Server(redirectAway: () => string): Promise<string> {
     if (path === "/moved") return void response.writeHead(301, { location: "/x" }).end();
     if (path === "/away") return void response.writeHead(302, { location: `${redirectAway()}/x` }).end();
     const parsed = parseAuthorization(request.headers.authorization ?? "");
-    if (path !== "/never" && parsed.ok && verify(parsed.credential, { keyring, service: "cli", now: Math.floor(Date.now() / 1000) }).ok) {
+    if (path !== "/never" && parsed.ok && verify(parsed.value, { keyring, service: "cli", now: Math.floor(Date.now() / 1000) }).ok) {
       response.writeHead(200, { "content-type": "text/plain" });
       return void response.end("paid content\n");
     }

@@ -77,9 +77,9 @@ describe("the 402 on the wire", () => {
 
     const ours = parseChallenge(value);
     if (!ours.ok) throw new Error(ours.detail);
-    const macaroon = toBase64(ours.challenge.macaroon);
-    const invoice = ours.challenge.invoice;
-    expect(ours.challenge.scheme).toBe("L402");
+    const macaroon = toBase64(ours.value.macaroon);
+    const invoice = ours.value.invoice;
+    expect(ours.value.scheme).toBe("L402");
     // Aperture's Go interceptor (l402/client_interceptor.go): literal spaces, first match.
     expect(/(LSAT|L402) macaroon="(.*?)", invoice="(.*?)"/.exec(value)?.slice(1)).toEqual(["L402", macaroon, invoice]);
     // lnget (l402/header.go).

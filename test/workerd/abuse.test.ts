@@ -137,13 +137,13 @@ describe("a paid invoice is never offered again", () => {
     const first = await callWith(workerEnv, "/api/proof", { headers });
     const parsed = parseChallenge(first.headers.get("www-authenticate") ?? "");
     if (!parsed.ok) throw new Error(parsed.detail);
-    const paid = await payInvoice({ url: faultSim().url, macaroonHex: faultSim().adminMacaroonHex }, parsed.challenge.invoice);
+    const paid = await payInvoice({ url: faultSim().url, macaroonHex: faultSim().adminMacaroonHex }, parsed.value.invoice);
     // From now on the node answers no lookups: only the preimage can tell the paywall the invoice was paid.
     await setNodeFaults({ failure: "unavailable", paths: ["/v1/invoice/"] });
-    const readOnly = encodeMacaroon(attenuate(decodeMacaroon(parsed.challenge.macaroon), utf8("api_capabilities=read")));
+    const readOnly = encodeMacaroon(attenuate(decodeMacaroon(parsed.value.macaroon), utf8("api_capabilities=read")));
     const refused = await callWith(workerEnv, "/api/proof", { method: "POST", headers: { ...headers, Authorization: `L402 ${toBase64(readOnly)}:${paid.preimageHex}` } });
     expect(((await refused.clone().json()) as { reason: string }).reason).toBe("capability_denied");
-    expect(await invoiceOf(refused)).not.toBe(parsed.challenge.invoice);
+    expect(await invoiceOf(refused)).not.toBe(parsed.value.invoice);
   });
 });
 

@@ -50,8 +50,8 @@ describe(`fuzzing, ${RUNS} generated inputs each: no uncaught exception, every o
     check(input, (header) => {
         const parsed = parseAuthorization(header);
         if (!parsed.ok) return ["missing", "malformed"].includes(parsed.reason) && parsed.detail.length > 0;
-        expect(parsed.credential.preimage).toHaveLength(32);
-        const result = verify(parsed.credential, { keyring, service: "svc", capabilities: ["read"], now: NOW });
+        expect(parsed.value.preimage).toHaveLength(32);
+        const result = verify(parsed.value, { keyring, service: "svc", capabilities: ["read"], now: NOW });
         return result.ok || VERIFY_REASONS.has(result.reason);
       });
   });
@@ -83,8 +83,8 @@ describe(`fuzzing, ${RUNS} generated inputs each: no uncaught exception, every o
     check(input, (header) => {
         const parsed = parseChallenge(header);
         if (!parsed.ok) return parsed.detail.length > 0;
-        decodeMacaroon(parsed.challenge.macaroon);
-        return parsed.challenge.invoice.length > 0 && ["L402", "LSAT"].includes(parsed.challenge.scheme);
+        decodeMacaroon(parsed.value.macaroon);
+        return parsed.value.invoice.length > 0 && ["L402", "LSAT"].includes(parsed.value.scheme);
       });
   });
 

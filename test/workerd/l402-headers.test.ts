@@ -36,14 +36,14 @@ describe("Authorization", () => {
     const parsed = parseAuthorization(header);
     expect(parsed.ok).toBe(true);
     if (parsed.ok) {
-      expect(parsed.credential.preimage).toEqual(token.preimage);
-      expect(verify(parsed.credential, { keyring, service: "svc", now: NOW }).ok).toBe(true);
+      expect(parsed.value.preimage).toEqual(token.preimage);
+      expect(verify(parsed.value, { keyring, service: "svc", now: NOW }).ok).toBe(true);
     }
   });
 
   it("accepts the vector's header", () => {
     const parsed = parseAuthorization(macaroonVectors.l402.authorizationHeader);
-    expect(parsed.ok && toHex(parsed.credential.preimage)).toBe(macaroonVectors.l402.preimageHex);
+    expect(parsed.ok && toHex(parsed.value.preimage)).toBe(macaroonVectors.l402.preimageHex);
   });
 
   it.each([
@@ -74,8 +74,8 @@ describe("Macaroon and Grpc-Metadata-Macaroon (hex, preimage caveat)", () => {
       const parsed = readCredential({ authorization: null, macaroon: null, grpcMetadataMacaroon: null, [header]: toHex(withPreimage) });
       expect(parsed.ok).toBe(true);
       if (parsed.ok) {
-        expect(parsed.credential.preimage).toEqual(token.preimage);
-        expect(verify(parsed.credential, { keyring, service: "svc", now: NOW }).ok).toBe(true);
+        expect(parsed.value.preimage).toEqual(token.preimage);
+        expect(verify(parsed.value, { keyring, service: "svc", now: NOW }).ok).toBe(true);
       }
     }
   });
@@ -122,8 +122,8 @@ describe("challenge", () => {
     const parsed = parseChallenge(header);
     expect(parsed.ok).toBe(true);
     if (parsed.ok) {
-      expect(parsed.challenge.invoice.startsWith("lnbc")).toBe(true);
-      expect(parsed.challenge.macaroon.length).toBeGreaterThan(66);
+      expect(parsed.value.invoice.startsWith("lnbc")).toBe(true);
+      expect(parsed.value.macaroon.length).toBeGreaterThan(66);
     }
   });
 

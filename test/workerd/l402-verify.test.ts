@@ -34,9 +34,7 @@ describe("verify", () => {
     const result = verify({ macaroon: token.macaroon, preimage: token.preimage }, { ...options, capabilities: ["read"] });
     expect(result).toEqual({
       ok: true,
-      tokenId: token.tokenId,
-      paymentHash: token.paymentHash,
-      grant: { services: ["svc"], capabilities: ["read", "write"], validUntil: NOW + 3600 },
+      value: { tokenId: token.tokenId, paymentHash: token.paymentHash, grant: { services: ["svc"], capabilities: ["read", "write"], validUntil: NOW + 3600 } },
     });
   });
 
@@ -58,7 +56,7 @@ describe("verify", () => {
     const grantOf = (credential: Credential) => {
       const result = verify(credential, options);
       if (!result.ok) throw new Error(result.detail);
-      return result.grant;
+      return result.value.grant;
     };
     const metered = paidToken({ capabilities: ["read"], uses: 5 });
     expect(grantOf(narrowed(metered))).toMatchObject({ uses: 5, validUntil: NOW + 3600, mintedValidUntil: NOW + 3600 });
@@ -204,7 +202,7 @@ describe("parse then verify", () => {
     const token = paidToken();
     const parsed = parseAuthorization(token.authorization);
     expect(parsed.ok).toBe(true);
-    if (parsed.ok) expect(reasonOf(parsed.credential)).toBe("ok");
+    if (parsed.ok) expect(reasonOf(parsed.value)).toBe("ok");
   });
 
   it("a macaroon signed with a root key we did not derive is refused", () => {

@@ -32,7 +32,7 @@ describe("L402 token in Aperture's layout", () => {
 
   it("has the listed identifier", () => {
     const decoded = decodeIdentifier(identifier);
-    expect(decoded).toEqual({ version: 0, paymentHash: hex(l402.paymentHashHex), tokenId: hex(l402.tokenIdHex) });
+    expect(decoded).toEqual({ ok: true, value: { version: 0, paymentHash: hex(l402.paymentHashHex), tokenId: hex(l402.tokenIdHex) } });
   });
 
   it("reproduces every step of the signature chain", () => {
@@ -86,7 +86,7 @@ describe("tokens minted by Go implementations", () => {
       const macaroon = decodeMacaroon(bytes);
       expect(macaroon.location).toBe(token.expect.location);
       const identifier = decodeIdentifier(macaroon.identifier);
-      expect(identifier).toEqual({
+      expect(identifier.ok && identifier.value).toEqual({
         version: token.expect.version,
         paymentHash: hex(token.expect.paymentHashHex),
         tokenId: hex(token.expect.tokenIdHex),
@@ -107,7 +107,9 @@ describe("tokens minted by Go implementations", () => {
     expect(macaroon.location).toBe("location");
     expect(macaroon.caveats.map((c) => text(c.id))).toEqual(["expiration=1644194263693"]);
     expect(decodeIdentifier(macaroon.identifier)).toEqual({
-      error: "identifier is 132 bytes, an L402 identifier is 66",
+      ok: false,
+      reason: "invalid_identifier",
+      detail: "identifier is 132 bytes, an L402 identifier is 66",
     });
   });
 });

@@ -17,11 +17,11 @@ describe("the 402 challenge", () => {
     const body = (await response.json()) as Record<string, unknown>;
     const challenge = parseChallenge(response.headers.get("www-authenticate") ?? "");
     if (!challenge.ok) throw new Error(challenge.detail);
-    expect(body).toMatchObject({ reason: "missing", detail: "payment required", service: "api", price_sats: 10, price_msat: "10000", invoice: challenge.challenge.invoice });
-    expect(fromBase64Lenient(body["macaroon"] as string)).toEqual(challenge.challenge.macaroon);
+    expect(body).toMatchObject({ reason: "missing", detail: "payment required", service: "api", price_sats: 10, price_msat: "10000", invoice: challenge.value.invoice });
+    expect(fromBase64Lenient(body["macaroon"] as string)).toEqual(challenge.value.macaroon);
     expect(body["payment_hash"]).toMatch(/^[0-9a-f]{64}$/);
     expect(body["expires_at"]).toBeGreaterThan(Date.now() / 1000 + 500);
-    const caveats = decodeMacaroon(challenge.challenge.macaroon).caveats.map((c) => new TextDecoder().decode(c.id));
+    const caveats = decodeMacaroon(challenge.value.macaroon).caveats.map((c) => new TextDecoder().decode(c.id));
     expect(caveats[0]).toBe("services=api:0");
     expect(caveats[1]).toBe("api_capabilities=read,write");
     expect(caveats[2]).toMatch(/^api_valid_until=\d+$/);
