@@ -1,5 +1,5 @@
 import { base64url, hex } from "@scure/base";
-import { decode as decodeBolt11 } from "light-bolt11-decoder";
+import { readInvoice } from "../../src/lightning/index.ts";
 import { recoverPayee } from "./bolt11.ts";
 import { isExpired, type InvoiceStore, type Mismatch, type StoredInvoice } from "./invoices.ts";
 import { b64, GRPC, int64, LndError, readBytes, readInt64 } from "./lnd-json.ts";
@@ -127,25 +127,21 @@ function lookupV2({ context, query }: Call): object {
 
 function decodePayReq({ context, params }: Call): object {
   const paymentRequest = decodeURIComponent(params[0] ?? "");
-  let sections: { name: string; value?: unknown }[];
-  try {
-    sections = decodeBolt11(paymentRequest).sections as typeof sections;
-  } catch (error) {
-    throw new LndError(GRPC.unknown, `invalid payment request: ${(error as Error).message}`);
-  }
-  const value = (name: string) => sections.find((section) => section.name === name)?.value;
-  const amountMsat = BigInt((value("amount") as string | undefined) ?? "0");
+  const read = readInvoice(paymentRequest);
+  if (!read.ok) throw new LndError(GRPC.unknown, `invalid payment request: ${read.detail}`);
+  const invoice = read.value;
+  const amountMsat = invoice.amountMsat ?? 0n;
   const own = context.store.byPaymentRequest(paymentRequest);
   return {
     destination: hex.encode(own ? context.nodePublicKey : recoverPayee(paymentRequest)),
-    payment_hash: value("payment_hash"),
+    payment_hash: invoice.paymentHash,
     num_satoshis: int64(amountMsat / 1000n),
-    timestamp: int64(value("timestamp") as number),
-    expiry: int64((value("expiry") as number | undefined) ?? 3600),
-    description: (value("description") as string | undefined) ?? "",
-    description_hash: (value("description_hash") as string | undefined) ?? "",
+    timestamp: int64(invoice.timestamp),
+    expiry: int64(invoice.expirySeconds),
+    description: invoice.description ?? "",
+    description_hash: invoice.descriptionHash ?? "",
     fallback_addr: "",
-    cltv_expiry: int64((value("min_final_cltv_expiry") as number | undefined) ?? 18),
+    cltv_expiry: int64(invoice.minFinalCltvExpiry ?? 18),
     route_hints: [],
     payment_addr: own ? b64(own.paymentAddr) : "",
     num_msat: int64(amountMsat),
@@ -164,13 +160,9 @@ function sendPayment({ context, body }: Call): Answer {
     throw new LndError(GRPC.unknown, "payment_request or dest and amt must be set");
   }
   if (readInt64(body, "timeout_seconds") <= 0n) throw new LndError(GRPC.unknown, "timeout_seconds must be specified");
-  let invoiceAmountMsat: bigint;
-  try {
-    const amount = decodeBolt11(paymentRequest).sections.find((section: { name: string }) => section.name === "amount");
-    invoiceAmountMsat = BigInt((amount as { value?: string } | undefined)?.value ?? "0");
-  } catch (error) {
-    throw new LndError(GRPC.unknown, `invalid payment request: ${(error as Error).message}`);
-  }
+  const read = readInvoice(paymentRequest);
+  if (!read.ok) throw new LndError(GRPC.unknown, `invalid payment request: ${read.detail}`);
+  const invoiceAmountMsat = read.value.amountMsat ?? 0n;
   const feeLimitSat = readInt64(body, "fee_limit_sat");
   const feeLimitMsat = readInt64(body, "fee_limit_msat");
   if (feeLimitSat !== 0n && feeLimitMsat !== 0n) throw new LndError(GRPC.unknown, "sat and msat arguments are mutually exclusive");

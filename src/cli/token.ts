@@ -9,11 +9,11 @@ import {
   keyForToken,
   mint,
   namedServices,
+  parseMasterKeys,
   toBase64,
   verify,
   type Keyring,
 } from "../l402/index.ts";
-import { loadKeyring } from "../config/keys.ts";
 import { EXIT, printJson, UsageError } from "./io.ts";
 import { readCredential, readHex, readToken } from "./token-input.ts";
 
@@ -36,8 +36,8 @@ export function tokenCommand(args: string[]): number {
 }
 
 function keyringFrom(masterKeys: string): Keyring {
-  const loaded = loadKeyring(masterKeys);
-  if (!loaded.ok) throw new UsageError(loaded.error.replace("L402_MASTER_KEYS", "--master-key"));
+  const loaded = parseMasterKeys(masterKeys);
+  if (!loaded.ok) throw new UsageError(`--master-key: ${loaded.detail}`);
   return loaded.value;
 }
 

@@ -1,6 +1,6 @@
-import { decode } from "light-bolt11-decoder";
 import { decodeMacaroon } from "../macaroon/index.ts";
 import { decodeIdentifier, namedServices, parseChallenge, toHex } from "../l402/index.ts";
+import { readInvoice } from "../lightning/index.ts";
 import { L402Error } from "./types.ts";
 
 /** A 402 challenge read and checked: what paying it would buy, and for how much. */
@@ -25,19 +25,14 @@ export function readOffer(response: Response): Offer {
   const parsed = parseChallenge(response.headers.get("www-authenticate") ?? "");
   if (!parsed.ok) throw new L402Error("bad_challenge", `the server's 402 has no usable L402 challenge: ${parsed.detail}`);
   const { macaroon, invoice } = parsed.value;
-  let sections: { name: string; value?: unknown }[];
-  try {
-    sections = decode(invoice).sections as typeof sections;
-  } catch (error) {
-    throw new L402Error("bad_challenge", `the challenge's invoice does not decode: ${(error as Error).message}`);
-  }
-  const amount = sections.find((section) => section.name === "amount")?.value;
-  if (typeof amount !== "string") throw new L402Error("bad_challenge", "the challenge's invoice has no amount");
-  const paymentHash = String(sections.find((section) => section.name === "payment_hash")?.value ?? "");
+  const read = readInvoice(invoice);
+  if (!read.ok) throw new L402Error("bad_challenge", `the challenge's ${read.detail.replace(/^the /, "")}`);
+  const { amountMsat, paymentHash } = read.value;
+  if (amountMsat === undefined) throw new L402Error("bad_challenge", "the challenge's invoice has no amount");
   const decoded = decodeMacaroon(macaroon);
   const identifier = decodeIdentifier(decoded.identifier);
   if (!identifier.ok || toHex(identifier.value.paymentHash) !== paymentHash) {
     throw new L402Error("bad_challenge", "the challenge's macaroon is not bound to its invoice");
   }
-  return { macaroon, invoice, priceMsat: BigInt(amount), services: namedServices(decoded.caveats.map((c) => c.id)), paymentHash };
+  return { macaroon, invoice, priceMsat: amountMsat, services: namedServices(decoded.caveats.map((c) => c.id)), paymentHash };
 }

@@ -1,7 +1,7 @@
 import type { HmacSha256 } from "../macaroon/index.ts";
 import { isNetwork } from "../lightning/index.ts";
 import { FieldErrors } from "./fields.ts";
-import { loadKeyring } from "./keys.ts";
+import { parseMasterKeys } from "../l402/index.ts";
 import { parseServices } from "./services.ts";
 import type { Config } from "./types.ts";
 
@@ -16,8 +16,8 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
 export function parseConfig(env: Record<string, unknown>, mac?: HmacSha256): ConfigResult {
   const errors = new FieldErrors();
   const services = parseServices(env["L402_SERVICES"], env, errors);
-  const keyring = loadKeyring(typeof env["L402_MASTER_KEYS"] === "string" ? env["L402_MASTER_KEYS"] : undefined, mac);
-  if (!keyring.ok) errors.list.push(keyring.error);
+  const keyring = parseMasterKeys(typeof env["L402_MASTER_KEYS"] === "string" ? env["L402_MASTER_KEYS"] : undefined, mac);
+  if (!keyring.ok) errors.list.push(`L402_MASTER_KEYS: ${keyring.detail}`);
   const network = errors.string(env["L402_NETWORK"], "L402_NETWORK", { optional: true, pattern: { test: isNetwork }, patternHint: "must be mainnet, testnet, signet or regtest" }) ?? "mainnet";
   const unmatched = errors.string(env["L402_UNMATCHED"], "L402_UNMATCHED", { optional: true, pattern: /^(pass|404)$/, patternHint: 'must be "pass" or "404"' }) ?? "404";
   const lndUrl = errors.url(env["LND_REST_URL"], "LND_REST_URL");

@@ -33,6 +33,7 @@ export {
   keyIdOf,
   MIN_MASTER_KEY_BYTES,
   newTokenId,
+  parseMasterKeys,
   type Keyring,
   type MasterKey,
 } from "./keyring.ts";

@@ -1,5 +1,7 @@
 import { concatBytes, randomBytes } from "@noble/hashes/utils.js";
 import { nobleHmacSha256, type HmacSha256 } from "../macaroon/index.ts";
+import { fromHex } from "./encoding.ts";
+import { fail, succeed, type Result } from "./result.ts";
 
 /**
  * Stateless root keys. The reference proxy stores a random root key per token in
@@ -59,6 +61,27 @@ export function createKeyring(
     byId.set(key.id, key);
   }
   return { current: keys[0] as MasterKey, byId, mac };
+}
+
+/**
+ * A keyring from its text form (`L402_MASTER_KEYS`, `--master-key`):
+ * comma-separated hex keys, the first current (mints), the rest retired (still
+ * verify). Failures never quote a key.
+ */
+export function parseMasterKeys(text: string | undefined, mac?: HmacSha256): Result<Keyring, "invalid_keys"> {
+  const entries = (text ?? "").split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
+  if (entries.length === 0) return fail("invalid_keys", "is not set (generate one: npx l402-edge keygen)");
+  const keys: Uint8Array[] = [];
+  for (const [index, entry] of entries.entries()) {
+    const key = fromHex(entry);
+    if (key === undefined) return fail("invalid_keys", `entry ${index + 1} is not hex`);
+    keys.push(key);
+  }
+  try {
+    return succeed(createKeyring(keys[0] as Uint8Array, keys.slice(1), mac));
+  } catch (error) {
+    return fail("invalid_keys", (error as Error).message);
+  }
 }
 
 /** A fresh token id under the keyring's current key. */

@@ -8,6 +8,7 @@ export {
   type LightningErrorKind,
   type NodeInfo,
 } from "./backend.ts";
+export { DEFAULT_EXPIRY_SECONDS, readInvoice, type InvoiceFields } from "./bolt11.ts";
 export { checkInvoice } from "./invoice-check.ts";
 export { lndRestBackend, type LndRestConfig } from "./lnd-rest.ts";
 export { INVOICE_PREFIXES, invoiceNetwork, isNetwork, type Network } from "./networks.ts";

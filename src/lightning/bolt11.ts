@@ -1,0 +1,62 @@
+import { decode } from "light-bolt11-decoder";
+import { fail, succeed, type Result } from "../l402/index.ts";
+import { invoiceNetwork, type Network } from "./networks.ts";
+
+/** BOLT 11's default when an invoice has no expiry field. */
+export const DEFAULT_EXPIRY_SECONDS = 3600;
+
+/** The fields of a BOLT 11 invoice that this project reads. */
+export interface InvoiceFields {
+  /** Hex. */
+  readonly paymentHash: string;
+  /** Absent for an amountless invoice. */
+  readonly amountMsat: bigint | undefined;
+  /** Unix seconds. */
+  readonly timestamp: number;
+  /** Relative to `timestamp` (BOLT 11's default when the field is absent). */
+  readonly expirySeconds: number;
+  /** From the prefix; undefined for one this project does not know. */
+  readonly network: Network | undefined;
+  readonly description: string | undefined;
+  /** Hex. */
+  readonly descriptionHash: string | undefined;
+  readonly minFinalCltvExpiry: number | undefined;
+}
+
+interface Section {
+  readonly name: string;
+  readonly value?: unknown;
+}
+
+/**
+ * Reads an invoice's fields: the one place BOLT 11 sections are read (the
+ * paywall's checks of its node, the client's reading of a challenge, the
+ * simulator). light-bolt11-decoder does not verify the signature; nothing here
+ * relies on it.
+ */
+export function readInvoice(paymentRequest: string): Result<InvoiceFields, "bad_invoice"> {
+  let sections: readonly Section[];
+  try {
+    sections = decode(paymentRequest).sections as readonly Section[];
+  } catch (error) {
+    return fail("bad_invoice", `the invoice does not decode: ${(error as Error).message}`);
+  }
+  const value = (name: string): unknown => sections.find((section) => section.name === name)?.value;
+  const paymentHash = value("payment_hash");
+  const timestamp = value("timestamp");
+  if (typeof paymentHash !== "string" || typeof timestamp !== "number") return fail("bad_invoice", "the invoice has no payment hash or timestamp");
+  const amount = value("amount");
+  const expiry = value("expiry");
+  const text = (name: string) => (typeof value(name) === "string" ? (value(name) as string) : undefined);
+  const cltv = value("min_final_cltv_expiry");
+  return succeed({
+    paymentHash,
+    amountMsat: typeof amount === "string" ? BigInt(amount) : undefined,
+    timestamp,
+    expirySeconds: typeof expiry === "number" ? expiry : DEFAULT_EXPIRY_SECONDS,
+    network: invoiceNetwork(paymentRequest),
+    description: text("description"),
+    descriptionHash: text("description_hash"),
+    minFinalCltvExpiry: typeof cltv === "number" ? cltv : undefined,
+  });
+}
