@@ -51,7 +51,8 @@ export interface InvoiceBackend {
  * - `node_error`: the node answered with an error of its own (gRPC code 2, "Unknown");
  * - `not_found`: no such invoice;
  * - `invalid_response`: an answer we cannot trust (garbage, or an invoice that
- *   does not match the request).
+ *   does not match the request);
+ * - `breaker_open`: the node was not asked (see breaker.ts); `retryAfterSeconds` says when to try.
  * `detail` is for operators' logs; it never carries secrets but may quote the node.
  */
 export type LightningErrorKind =
@@ -61,13 +62,16 @@ export type LightningErrorKind =
   | "bad_request"
   | "node_error"
   | "not_found"
-  | "invalid_response";
+  | "invalid_response"
+  | "breaker_open";
 
 export class LightningError extends Error {
   override readonly name = "LightningError";
   readonly kind: LightningErrorKind;
-  constructor(kind: LightningErrorKind, detail: string) {
+  readonly retryAfterSeconds: number | undefined;
+  constructor(kind: LightningErrorKind, detail: string, retryAfterSeconds?: number) {
     super(detail);
     this.kind = kind;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }

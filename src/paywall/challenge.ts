@@ -104,20 +104,14 @@ async function storedFresh(params: ChallengeRequest, key: Request): Promise<Issu
 async function stillOpen(params: ChallengeRequest, key: Request, cached: CachedChallenge): Promise<boolean> {
   const { runtime, now } = params;
   if (now - cached.checkedAt < RECHECK_SECONDS) return true;
-  // A sick node is not asked; the cached challenge is still a correct one to show.
-  if (!runtime.breaker.admit().ok) return true;
   let state: string;
   try {
     state = (await runtime.backend.lookupInvoice(hex.decode(cached.paymentHash))).state;
-    runtime.breaker.success();
   } catch (error) {
     if (!(error instanceof LightningError)) throw error;
-    if (error.kind !== "not_found") {
-      runtime.breaker.failure();
-      return true;
-    }
+    // A sick node cannot say; the cached challenge is still a correct one to show.
+    if (error.kind !== "not_found") return true;
     // A healthy node that no longer knows the invoice: the cached challenge can never be paid.
-    runtime.breaker.success();
     state = "unknown";
   }
   if (state === "open") {
@@ -130,14 +124,12 @@ async function stillOpen(params: ChallengeRequest, key: Request, cached: CachedC
 
 async function mintFresh(params: ChallengeRequest): Promise<Issued> {
   const { request, runtime, service, now } = params;
-  const { config, breaker } = runtime;
+  const { config } = runtime;
   if (params.limiter !== undefined) {
     const client = addressPrefix(request.headers.get("cf-connecting-ip"), CLIENT_NETWORK);
     const { success } = await params.limiter.limit({ key: client });
     if (!success) return { ok: false, outcome: "rate_limited", retryAfterSeconds: config.mintRetryAfterSeconds };
   }
-  const admitted = breaker.admit();
-  if (!admitted.ok) return { ok: false, outcome: "node_unavailable", retryAfterSeconds: admitted.retryAfterSeconds, detail: "breaker_open" };
   let invoice;
   try {
     invoice = await runtime.backend.createInvoice({
@@ -145,11 +137,9 @@ async function mintFresh(params: ChallengeRequest): Promise<Issued> {
       memo: config.memo.replaceAll("{service}", service.name),
       expirySeconds: config.invoiceExpirySeconds,
     });
-    breaker.success();
   } catch (error) {
     if (!(error instanceof LightningError)) throw error;
-    breaker.failure();
-    return { ok: false, outcome: "node_unavailable", retryAfterSeconds: NODE_RETRY_AFTER_SECONDS, detail: `${error.kind}: ${error.message}` };
+    return { ok: false, outcome: "node_unavailable", retryAfterSeconds: error.retryAfterSeconds ?? NODE_RETRY_AFTER_SECONDS, detail: `${error.kind}: ${error.message}` };
   }
   const minted = mintFor(config, service, invoice.paymentHash, now);
   const parts = { macaroon: encodeMacaroon(minted.macaroon), invoice: invoice.paymentRequest, paymentHash: hex.encode(invoice.paymentHash), expiresAt: invoice.expiresAt };

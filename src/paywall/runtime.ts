@@ -1,13 +1,11 @@
-import { createBreaker, type Breaker } from "../abuse/breaker.ts";
 import { configFor, type Config } from "../config/index.ts";
 import { nativeHmacSha256 } from "../crypto/hmac.ts";
-import { lndRestBackend, type InvoiceBackend } from "../lightning/index.ts";
+import { lndRestBackend, withBreaker, type InvoiceBackend } from "../lightning/index.ts";
 
 export interface Runtime {
   readonly config: Config;
+  /** Behind a circuit breaker, per isolate: guards the node from this isolate's traffic. */
   readonly backend: InvoiceBackend;
-  /** Per isolate: guards the node from this isolate's traffic. */
-  readonly breaker: Breaker;
 }
 
 export type RuntimeResult = { readonly ok: true; readonly runtime: Runtime } | { readonly ok: false; readonly errors: readonly string[] };
@@ -23,8 +21,10 @@ export function runtimeFor(env: object): RuntimeResult {
     const { lnd, network } = loaded.config;
     runtime = {
       config: loaded.config,
-      backend: lndRestBackend({ url: lnd.url, macaroonHex: lnd.macaroonHex, network, timeoutMs: lnd.timeoutMs }),
-      breaker: createBreaker({ threshold: loaded.config.breakerThreshold, cooldownMs: loaded.config.breakerCooldownSeconds * 1000 }),
+      backend: withBreaker(lndRestBackend({ url: lnd.url, macaroonHex: lnd.macaroonHex, network, timeoutMs: lnd.timeoutMs }), {
+        threshold: loaded.config.breakerThreshold,
+        cooldownMs: loaded.config.breakerCooldownSeconds * 1000,
+      }),
     };
     runtimes.set(loaded.config, runtime);
   }

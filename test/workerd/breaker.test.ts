@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { LightningError, withBreaker, type InvoiceBackend } from "../../src/lightning/index.ts";
+
+/** A backend whose answers the test scripts, counting the calls that reach it. */
+function scripted() {
+  const state = { calls: 0, fail: undefined as LightningError | undefined };
+  const answer = async <T>(value: T): Promise<T> => {
+    state.calls++;
+    if (state.fail !== undefined) throw state.fail;
+    return value;
+  };
+  const backend: InvoiceBackend = {
+    createInvoice: () => answer({ paymentRequest: "lnbcrt1", paymentHash: new Uint8Array(32), amountMsat: 1000n, expiresAt: 0 }),
+    lookupInvoice: () => answer({ state: "open" as const, amountPaidMsat: 0n, expiresAt: 0 }),
+    getInfo: () => answer({ alias: "n", network: "regtest", syncedToChain: true, blockHeight: 1 }),
+  };
+  return { state, backend };
+}
+
+const REQUEST = { amountMsat: 1000n, memo: "m", expirySeconds: 600 };
+const kindOf = (promise: Promise<unknown>) => promise.then(() => "ok", (error: LightningError) => error.kind);
+
+describe("withBreaker", () => {
+  it("opens after `threshold` failures in a row: later calls fail at once with a retry-after, the node is not asked", async () => {
+    let now = 0;
+    const { state, backend } = scripted();
+    const guarded = withBreaker(backend, { threshold: 3, cooldownMs: 10_000, now: () => now });
+    state.fail = new LightningError("unavailable", "down");
+    for (let i = 0; i < 3; i++) expect(await kindOf(guarded.createInvoice(REQUEST))).toBe("unavailable");
+    expect(state.calls).toBe(3);
+    const refused = await guarded.lookupInvoice(new Uint8Array(32)).catch((error: LightningError) => error);
+    expect(refused).toMatchObject({ kind: "breaker_open", retryAfterSeconds: 10 });
+    now = 7_500;
+    expect(await guarded.getInfo().catch((error: LightningError) => error.retryAfterSeconds)).toBe(3);
+    expect(state.calls).toBe(3);
+  });
+
+  it("after the cooldown lets one probe through: success closes it, failure opens it again", async () => {
+    let now = 0;
+    const { state, backend } = scripted();
+    const guarded = withBreaker(backend, { threshold: 1, cooldownMs: 1000, now: () => now });
+    state.fail = new LightningError("timeout", "slow");
+    expect(await kindOf(guarded.createInvoice(REQUEST))).toBe("timeout");
+    now = 1000;
+    expect(await kindOf(guarded.createInvoice(REQUEST))).toBe("timeout");
+    expect(await kindOf(guarded.createInvoice(REQUEST))).toBe("breaker_open");
+    expect(state.calls).toBe(2);
+    now = 2000;
+    state.fail = undefined;
+    expect(await kindOf(guarded.createInvoice(REQUEST))).toBe("ok");
+    expect(await kindOf(guarded.createInvoice(REQUEST))).toBe("ok");
+    expect(state.calls).toBe(4);
+  });
+
+  it("lets only one probe through while it is out", async () => {
+    let now = 0;
+    const { state, backend } = scripted();
+    const guarded = withBreaker(backend, { threshold: 1, cooldownMs: 1000, now: () => now });
+    state.fail = new LightningError("unavailable", "down");
+    await kindOf(guarded.createInvoice(REQUEST));
+    now = 1000;
+    state.fail = undefined;
+    expect(await Promise.all([kindOf(guarded.createInvoice(REQUEST)), kindOf(guarded.createInvoice(REQUEST))])).toEqual(["ok", "breaker_open"]);
+    expect(state.calls).toBe(2);
+  });
+
+  it("counts a not_found answer as a healthy node, not a failure", async () => {
+    const { state, backend } = scripted();
+    const guarded = withBreaker(backend, { threshold: 2, cooldownMs: 1000 });
+    state.fail = new LightningError("not_found", "unable to locate invoice");
+    for (let i = 0; i < 5; i++) expect(await kindOf(guarded.lookupInvoice(new Uint8Array(32)))).toBe("not_found");
+    expect(state.calls).toBe(5);
+  });
+});
