@@ -17,14 +17,14 @@ async function main(): Promise<void> {
   const { env } = readWranglerEnv(environment === undefined ? {} : { environment });
   const result = parseConfig(env);
   if (!result.ok) {
-    for (const error of result.errors) process.stderr.write(`check-config: ${error}\n`);
+    for (const error of result.problems) process.stderr.write(`check-config: ${error}\n`);
     process.exitCode = 1;
     return;
   }
-  for (const warning of configWarnings(result.config, { mintLimiter: env["L402_MINT_LIMITER"] !== undefined })) {
+  for (const warning of configWarnings(result.value, { mintLimiter: env["L402_MINT_LIMITER"] !== undefined })) {
     process.stderr.write(`check-config: warning: ${warning}\n`);
   }
-  const { services, network, keyring, lnd } = result.config;
+  const { services, network, keyring, lnd } = result.value;
   process.stdout.write(
     `check-config: OK — network ${network}, ${keyring.byId.size} master key(s), LND at ${new URL(lnd.url).host}\n` +
       services

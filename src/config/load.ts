@@ -1,52 +1,73 @@
-import type { HmacSha256 } from "../macaroon/index.ts";
-import { isNetwork } from "../lightning/index.ts";
-import { FieldErrors } from "./fields.ts";
+import * as v from "valibot";
 import { parseMasterKeys } from "../l402/index.ts";
-import { parseServices } from "./services.ts";
+import type { HmacSha256 } from "../macaroon/index.ts";
+import { problemsOf } from "./problems.ts";
+import { settingsSchema } from "./schema.ts";
+import { compileServices, servicesFailure, type ServicesFailure } from "./services.ts";
 import type { Config } from "./types.ts";
 
-export type ConfigResult = { readonly ok: true; readonly config: Config } | { readonly ok: false; readonly errors: readonly string[] };
+export type ConfigResult = { readonly ok: true; readonly value: Config } | ServicesFailure;
 
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
+/** What the template Worker's bindings provide, named as its operator declares them. */
+const BINDINGS = {
+  meter: "L402_METER",
+  freebies: "L402_FREEBIES",
+  ledger: "L402_LEDGER",
+  revocations: "L402_LEDGER",
+} as const;
+const BINDING_KIND = { meter: "Durable Object", freebies: "Durable Object", ledger: "D1", revocations: "D1" } as const;
 
 /**
- * Reads and validates the whole configuration from the Worker's env (vars and
- * secrets). Every bad field is reported, by name, never by value.
+ * Reads and validates the template Worker's whole configuration from its env
+ * (vars, secrets and which bindings exist). Every bad field is reported, by
+ * name, never by value.
  */
 export function parseConfig(env: Record<string, unknown>, mac?: HmacSha256): ConfigResult {
-  const errors = new FieldErrors();
-  const services = parseServices(env["L402_SERVICES"], env, errors);
-  const keyring = parseMasterKeys(typeof env["L402_MASTER_KEYS"] === "string" ? env["L402_MASTER_KEYS"] : undefined, mac);
-  if (!keyring.ok) errors.list.push(`L402_MASTER_KEYS: ${keyring.detail}`);
-  const network = errors.string(env["L402_NETWORK"], "L402_NETWORK", { optional: true, pattern: { test: isNetwork }, patternHint: "must be mainnet, testnet, signet or regtest" }) ?? "mainnet";
-  const unmatched = errors.string(env["L402_UNMATCHED"], "L402_UNMATCHED", { optional: true, pattern: /^(pass|404)$/, patternHint: 'must be "pass" or "404"' }) ?? "404";
-  const lndUrl = errors.url(env["LND_REST_URL"], "LND_REST_URL");
-  const macaroonHex = errors.string(env["LND_MACAROON"], "LND_MACAROON", { pattern: /^(?:[0-9a-fA-F]{2}){1,4096}$/, patternHint: "must be the hex of a macaroon" });
-  const config = {
-    services,
-    unmatched: unmatched as "pass" | "404",
-    location: errors.string(env["L402_LOCATION"], "L402_LOCATION", { optional: true, pattern: /^[\x21-\x7e]{1,64}$/ }) ?? "l402",
-    network: network as Config["network"],
-    invoiceExpirySeconds: errors.integer(env["L402_INVOICE_EXPIRY"], "L402_INVOICE_EXPIRY", { min: 60, max: 86_400, optional: true }) ?? 600,
-    memo: errors.string(env["L402_MEMO"], "L402_MEMO", { optional: true, pattern: /^[^\x00-\x1f]{0,512}$/ }) ?? "{service} API access",
-    originAuthHeader: errors.string(env["L402_ORIGIN_AUTH_HEADER"], "L402_ORIGIN_AUTH_HEADER", { optional: true, pattern: HEADER_NAME }) ?? "X-L402-Origin-Auth",
-    originSecret: errors.string(env["L402_ORIGIN_SECRET"], "L402_ORIGIN_SECRET", { optional: true }),
-    challengeCacheSeconds: errors.integer(env["L402_CHALLENGE_CACHE_SECONDS"], "L402_CHALLENGE_CACHE_SECONDS", { min: 0, max: 300, optional: true }) ?? 30,
-    mintRetryAfterSeconds: errors.integer(env["L402_MINT_RETRY_AFTER"], "L402_MINT_RETRY_AFTER", { min: 1, max: 3600, optional: true }) ?? 60,
-    breakerThreshold: errors.integer(env["L402_BREAKER_THRESHOLD"], "L402_BREAKER_THRESHOLD", { min: 1, max: 1000, optional: true }) ?? 5,
-    breakerCooldownSeconds: errors.integer(env["L402_BREAKER_COOLDOWN"], "L402_BREAKER_COOLDOWN", { min: 1, max: 3600, optional: true }) ?? 30,
-    adminPath: errors.string(env["L402_ADMIN_PATH"], "L402_ADMIN_PATH", { optional: true, pattern: /^\/[\w./-]{1,100}$/, patternHint: "must be a path starting with /" })?.replace(/\/$/, "") ?? "/.well-known/l402/admin",
-    adminToken: errors.string(env["L402_ADMIN_TOKEN"], "L402_ADMIN_TOKEN", { optional: true, pattern: /^\S{32,}$/, patternHint: "must be at least 32 characters (e.g. npx l402-edge keygen)" }),
-    revocationTtlSeconds: errors.integer(env["L402_REVOCATION_TTL"], "L402_REVOCATION_TTL", { min: 5, max: 3600, optional: true }) ?? 30,
-    lndTimeoutMs: errors.integer(env["LND_TIMEOUT_MS"], "LND_TIMEOUT_MS", { min: 100, max: 30_000, optional: true }) ?? 5000,
-  };
-  if (errors.list.length > 0 || !keyring.ok || lndUrl === undefined || macaroonHex === undefined) {
-    return { ok: false, errors: errors.list };
-  }
-  const { lndTimeoutMs, ...rest } = config;
+  // An empty var is an unset one (`.dev.vars` lines left blank).
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== "" && value !== null && value !== undefined));
+  const problems: string[] = [];
+  const settings = v.safeParse(settingsSchema, given, { abortEarly: false });
+  if (!settings.success) problems.push(...problemsOf(settings.issues, ""));
+  const bound = (feature: keyof typeof BINDINGS) => given[BINDINGS[feature]] !== undefined;
+  const services = compileServices(given["L402_SERVICES"], {
+    field: "L402_SERVICES",
+    secrets: given,
+    matchRequired: true,
+    features: {
+      meter: bound("meter"),
+      freebies: bound("freebies"),
+      ledger: bound("ledger"),
+      revocations: bound("revocations"),
+      describe: (feature) => `the ${BINDINGS[feature]} ${BINDING_KIND[feature]} binding (see wrangler.toml)`,
+    },
+  });
+  if (!services.ok) problems.push(...services.problems);
+  const keyring = parseMasterKeys(typeof given["L402_MASTER_KEYS"] === "string" ? given["L402_MASTER_KEYS"] : undefined, mac);
+  if (!keyring.ok) problems.push(`L402_MASTER_KEYS: ${keyring.detail}`);
+  if (!settings.success || !services.ok || !keyring.ok) return servicesFailure(problems);
+
+  const s = settings.output;
   return {
     ok: true,
-    config: { ...rest, keyring: keyring.value, lnd: { url: lndUrl.href.replace(/\/$/, ""), macaroonHex, timeoutMs: lndTimeoutMs } },
+    value: {
+      services: services.value,
+      unmatched: s.L402_UNMATCHED,
+      keyring: keyring.value,
+      location: s.L402_LOCATION,
+      network: s.L402_NETWORK,
+      lnd: { url: s.LND_REST_URL.href.replace(/\/$/, ""), macaroonHex: s.LND_MACAROON, timeoutMs: s.LND_TIMEOUT_MS },
+      invoiceExpirySeconds: s.L402_INVOICE_EXPIRY,
+      memo: s.L402_MEMO,
+      originAuthHeader: s.L402_ORIGIN_AUTH_HEADER,
+      originSecret: s.L402_ORIGIN_SECRET,
+      challengeCacheSeconds: s.L402_CHALLENGE_CACHE_SECONDS,
+      mintRetryAfterSeconds: s.L402_MINT_RETRY_AFTER,
+      breakerThreshold: s.L402_BREAKER_THRESHOLD,
+      breakerCooldownSeconds: s.L402_BREAKER_COOLDOWN,
+      adminPath: s.L402_ADMIN_PATH,
+      adminToken: s.L402_ADMIN_TOKEN,
+      revocationTtlSeconds: s.L402_REVOCATION_TTL,
+    },
   };
 }
 

@@ -59,7 +59,7 @@ export function createApp(): Hono<PaywallEnv> {
     if (!loaded.ok) {
       const log = c.get("log");
       log.outcome = "misconfigured";
-      console.error(JSON.stringify({ requestId: log.requestId, misconfigured: loaded.errors }));
+      console.error(JSON.stringify({ requestId: log.requestId, misconfigured: loaded.problems }));
       return respond(c.req.raw, 500, { reason: "misconfigured", detail: "the paywall is not configured correctly", request_id: log.requestId });
     }
     c.set("runtime", loaded.runtime);

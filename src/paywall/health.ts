@@ -19,7 +19,7 @@ const recent = new WeakMap<InvoiceBackend, { readonly at: number; readonly statu
  * fields, never values; the node's error kind, never its raw answer.
  */
 export async function healthResponse(loaded: RuntimeResult): Promise<Response> {
-  if (!loaded.ok) return Response.json({ ok: false, config: { valid: false, errors: loaded.errors } }, { status: 503, headers: { "Cache-Control": "no-store" } });
+  if (!loaded.ok) return Response.json({ ok: false, config: { valid: false, errors: loaded.problems } }, { status: 503, headers: { "Cache-Control": "no-store" } });
   const { config, backend } = loaded.runtime;
   const node = await nodeStatus(backend, config);
   return Response.json(

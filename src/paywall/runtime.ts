@@ -8,7 +8,7 @@ export interface Runtime {
   readonly backend: InvoiceBackend;
 }
 
-export type RuntimeResult = { readonly ok: true; readonly runtime: Runtime } | { readonly ok: false; readonly errors: readonly string[] };
+export type RuntimeResult = { readonly ok: true; readonly runtime: Runtime } | { readonly ok: false; readonly problems: readonly string[] };
 
 const runtimes = new WeakMap<Config, Runtime>();
 
@@ -16,17 +16,17 @@ const runtimes = new WeakMap<Config, Runtime>();
 export function runtimeFor(env: object): RuntimeResult {
   const loaded = configFor(env, nativeHmacSha256);
   if (!loaded.ok) return loaded;
-  let runtime = runtimes.get(loaded.config);
+  let runtime = runtimes.get(loaded.value);
   if (runtime === undefined) {
-    const { lnd, network } = loaded.config;
+    const { lnd, network } = loaded.value;
     runtime = {
-      config: loaded.config,
+      config: loaded.value,
       backend: withBreaker(lndRestBackend({ url: lnd.url, macaroonHex: lnd.macaroonHex, network, timeoutMs: lnd.timeoutMs }), {
-        threshold: loaded.config.breakerThreshold,
-        cooldownMs: loaded.config.breakerCooldownSeconds * 1000,
+        threshold: loaded.value.breakerThreshold,
+        cooldownMs: loaded.value.breakerCooldownSeconds * 1000,
       }),
     };
-    runtimes.set(loaded.config, runtime);
+    runtimes.set(loaded.value, runtime);
   }
   return { ok: true, runtime };
 }

@@ -7,12 +7,12 @@ import { upstreamUrl } from "../../src/proxy/forward.ts";
 const base = { L402_MASTER_KEYS: "44".repeat(32), LND_REST_URL: "https://node.example:8080/", LND_MACAROON: "0201ab" };
 const configOf = (services: unknown[], extra: Record<string, unknown> = {}): Config => {
   const result = parseConfig({ ...base, L402_SERVICES: services, ...extra });
-  if (!result.ok) throw new Error(result.errors.join("; "));
-  return result.config;
+  if (!result.ok) throw new Error(result.problems.join("; "));
+  return result.value;
 };
 const errorsOf = (services: unknown, extra: Record<string, unknown> = {}): readonly string[] => {
   const result = parseConfig({ ...base, L402_SERVICES: services, ...extra });
-  return result.ok ? [] : result.errors;
+  return result.ok ? [] : result.problems;
 };
 
 describe("configuration", () => {
@@ -45,6 +45,15 @@ describe("configuration", () => {
     ["{", "L402_SERVICES: is not valid JSON"],
   ])("refuses %j", (services, message) => {
     expect(errorsOf(services).join("\n")).toContain(message);
+  });
+
+  it("never quotes a value it refuses: any of them may be a secret", () => {
+    const secret = "s3cr3t-VALUE-42";
+    const errors = errorsOf([{ name: "a", match: ["/a"], price_sats: secret, timeout: secret, origin: { url: secret, headers: { "X-Key": 7 } } }], {
+      LND_MACAROON: secret, L402_ADMIN_TOKEN: secret, L402_MASTER_KEYS: secret, LND_REST_URL: secret, L402_NETWORK: secret, L402_INVOICE_EXPIRY: secret, L402_MEMO: `${secret}\n`,
+    });
+    expect(errors.length).toBeGreaterThanOrEqual(10);
+    expect(errors.join("\n")).not.toContain(secret);
   });
 
   it("refuses bad globals, naming each", () => {

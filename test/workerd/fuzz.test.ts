@@ -116,7 +116,7 @@ describe(`fuzzing, ${RUNS} generated inputs each: no uncaught exception, every o
     check(env, (candidate) => {
         const result = parseConfig(candidate);
         // Every error names the setting it is about (an env name, maybe with a path), then says what is wrong.
-        return result.ok ? result.config.services.length > 0 : result.errors.length > 0 && result.errors.every((e) => /^(L402|LND)_[A-Z_]+(\[\d+\]|\.[\w-]+)*: \S/.test(e));
+        return result.ok ? result.value.services.length > 0 : result.problems.length > 0 && result.problems.every((e) => /^(L402|LND)_[A-Z_]+(\[\d+\]|\.[\w-]+)*: \S/.test(e));
       });
   });
 });

@@ -1,0 +1,239 @@
+import * as v from "valibot";
+import { isValidServiceName } from "../l402/index.ts";
+import { INVOICE_PREFIXES, type Network } from "../lightning/index.ts";
+
+/**
+ * The settings schema, in valibot: what a service definition and the Worker's
+ * env vars may hold. Every message names what is wrong without quoting the value
+ * (it may be a secret); `load.ts` prefixes the field's path.
+ */
+
+const NETWORKS = Object.keys(INVOICE_PREFIXES) as [Network, ...Network[]];
+const MAX_PRICE_MSAT = 10n ** 11n * 21_000_000n;
+const CAPABILITY = /^[A-Za-z0-9_.-]{1,64}$/;
+export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
+const METHOD = /^[A-Z]{1,16}$/;
+/** Headers the paywall itself sets toward the origin; a service may not override them. */
+const RESERVED_HEADERS = new Set(["x-l402-token-id", "authorization", "host", "content-length"]);
+
+/** A whole number, as a number or as its text (env vars are text; JSON and TOML give numbers). */
+export const wholeNumber = (min: number, max: number) => {
+  const message = `must be an integer from ${min} to ${max}`;
+  return v.pipe(
+    v.union([v.number(message), v.pipe(v.string(message), v.regex(/^\d{1,16}$/, message), v.transform(Number))], message),
+    v.check((n) => Number.isSafeInteger(n) && n >= min && n <= max, message),
+  );
+};
+
+/** true/false, or their text. */
+export const flag = v.pipe(
+  v.union([v.boolean(), v.picklist(["true", "false"])], "must be true or false"),
+  v.transform((value) => value === true || value === "true"),
+);
+
+/** A price in sats or msat: a positive whole number, or its text. */
+const amount = v.pipe(
+  v.union([v.number(), v.string()], "must be a positive integer (use auth: false for free services)"),
+  v.transform((value) => String(value)),
+  v.regex(/^[1-9]\d{0,17}$/, "must be a positive integer (use auth: false for free services)"),
+  v.transform((text) => BigInt(text)),
+);
+
+const isPattern = (text: string): boolean => {
+  const slash = text.indexOf("/");
+  try {
+    new URLPattern({ hostname: slash === 0 ? "*" : text.slice(0, slash), pathname: text.slice(slash) });
+    return true;
+  } catch {
+    return false;
+  }
+};
+/** `"/path/*"` or, where hosts are allowed, `"host/path/*"`, in URLPattern syntax. */
+const pattern = (pathOnly: boolean) =>
+  v.pipe(
+    v.string("must be a string"),
+    v.check((text) => (pathOnly ? text.startsWith("/") : text.includes("/")), pathOnly ? "must be a path starting with /" : "must be /path or host/path"),
+    v.check(isPattern, "is not a valid URL pattern"),
+  );
+
+/** An http(s) URL without credentials. */
+export const httpUrl = v.pipe(
+  v.string("must be a string"),
+  v.check((text) => URL.canParse(text), "is not a URL"),
+  v.transform((text) => new URL(text)),
+  v.check((url) => url.protocol === "https:" || url.protocol === "http:", "must be an http or https URL"),
+  v.check((url) => url.username === "" && url.password === "", "must not carry credentials (use a secret header)"),
+);
+
+const strings = (item: v.GenericSchema<string, string>) => v.array(item, "must be an array of strings");
+
+/** An unknown key: reported at the object (problems.ts), naming the key. */
+const objectMessage = (issue: v.BaseIssue<unknown>) =>
+  issue.expected === "never" ? `has an unknown setting ${JSON.stringify(String(issue.path?.at(-1)?.key ?? "").slice(0, 40))}` : "must be an object";
+
+/** Where a service's secret origin headers are read, and which stateful features the host offers. */
+export interface SchemaContext {
+  readonly secrets: Readonly<Record<string, unknown>>;
+  readonly features: FeatureSupport;
+  /** Without `match`, a service covers every path (a middleware mounted on its own routes); the template Worker requires it. */
+  readonly matchRequired: boolean;
+}
+
+/** The stateful features a host offers, and how to name what is missing when a service needs one. */
+export interface FeatureSupport {
+  readonly meter: boolean;
+  readonly freebies: boolean;
+  readonly ledger: boolean;
+  readonly revocations: boolean;
+  /** e.g. "the L402_METER Durable Object binding (see wrangler.toml)" or "a meter port (ports.meter)". */
+  readonly describe: (feature: Feature) => string;
+}
+export type Feature = "meter" | "freebies" | "ledger" | "revocations";
+
+/** Origin headers: names the paywall lets a service set; values literal or `{ "secret": "NAME" }`, read from the secrets. */
+const originHeaders = (secrets: Readonly<Record<string, unknown>>) =>
+  v.pipe(
+    v.record(v.string(), v.unknown(), "must be an object"),
+    v.rawTransform(({ dataset, addIssue, NEVER }) => {
+      const headers = new Map<string, string>();
+      for (const [name, spec] of Object.entries(dataset.value)) {
+        const quoted = JSON.stringify(name.slice(0, 40));
+        if (!HEADER_NAME.test(name) || RESERVED_HEADERS.has(name.toLowerCase())) {
+          addIssue({ message: `${quoted} is not a header name the paywall lets a service set` });
+        } else if (typeof spec === "string") {
+          headers.set(name, spec);
+        } else if (typeof spec === "object" && spec !== null && Object.keys(spec).length === 1 && typeof (spec as { secret?: unknown }).secret === "string") {
+          const secret = (spec as { secret: string }).secret;
+          const value = secrets[secret];
+          if (typeof value === "string" && value !== "") headers.set(name, value);
+          else addIssue({ message: `${quoted}: secret ${JSON.stringify(secret.slice(0, 40))} is not set` });
+        } else {
+          addIssue({ message: `${quoted} must be a string or { "secret": "NAME" }` });
+        }
+      }
+      return dataset.issues === undefined ? (headers as ReadonlyMap<string, string>) : NEVER;
+    }),
+  );
+
+const origin = (secrets: Readonly<Record<string, unknown>>) =>
+  v.pipe(
+    v.strictObject(
+      {
+        url: v.optional(httpUrl),
+        strip_prefix: v.optional(v.pipe(v.string("must be a string"), v.regex(/^\/\S*$/, "must be a path starting with /"))),
+        headers: v.optional(originHeaders(secrets)),
+        forward_authorization: v.optional(flag),
+      },
+      objectMessage,
+    ),
+    v.forward(
+      v.check((o) => o.strip_prefix === undefined || o.url !== undefined, "needs origin.url"),
+      ["strip_prefix"],
+    ),
+  );
+
+const capabilityRule = v.strictObject(
+  {
+    methods: v.optional(strings(v.pipe(v.string(), v.regex(METHOD, "has an invalid format")))),
+    path: pattern(true),
+    capability: v.pipe(v.string("is required"), v.regex(CAPABILITY, "has an invalid format")),
+  },
+  objectMessage,
+);
+
+const match = v.pipe(strings(pattern(false)), v.minLength(1, "must list at least one pattern"));
+
+/** One service, as `L402_SERVICES` holds it and as `l402Paywall()` takes it. */
+export const serviceSchema = (context: SchemaContext) => v.pipe(
+  v.strictObject(
+    {
+      name: v.pipe(v.string("is required"), v.check(isValidServiceName, "must be letters, digits, '.', '_' or '-' (at most 64)")),
+      match: v.optional(match),
+      match_case: v.optional(flag),
+      price_sats: v.optional(amount),
+      price_msat: v.optional(amount),
+      timeout: v.optional(wholeNumber(1, 10 * 365 * 86_400)),
+      capabilities: v.optional(strings(v.pipe(v.string(), v.regex(CAPABILITY, "has an invalid format")))),
+      capability_rules: v.optional(v.array(capabilityRule, "must be an array")),
+      auth: v.optional(flag),
+      free_paths: v.optional(strings(pattern(true))),
+      origin: v.optional(origin(context.secrets)),
+      uses: v.optional(wholeNumber(1, 1_000_000)),
+      freebies: v.optional(wholeNumber(1, 1_000_000)),
+      freebies_period: v.optional(wholeNumber(60, 366 * 86_400)),
+      revocable: v.optional(flag),
+      ledger: v.optional(flag),
+    },
+    objectMessage,
+  ),
+  v.check((s) => (s.price_sats === undefined) !== (s.price_msat === undefined), "needs exactly one of price_sats or price_msat"),
+  v.forward(
+    v.check((s) => ((s.price_sats ?? 0n) * 1000n + (s.price_msat ?? 0n)) <= MAX_PRICE_MSAT, "is more than 21 million bitcoin"),
+    ["price_sats"],
+  ),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const service = dataset.value;
+    const at = (message: string, ...keys: (string | number)[]) => addIssue({ message, path: pathTo(service, keys) });
+    if (context.matchRequired && service.match === undefined) at("must list at least one pattern", "match");
+    for (const [index, rule] of (service.capability_rules ?? []).entries()) {
+      if (service.capabilities !== undefined && !service.capabilities.includes(rule.capability)) {
+        at("is not one of the service's capabilities, so no token could ever grant it", "capability_rules", index, "capability");
+      }
+    }
+    // A service using a stateful feature the host lacks is a configuration error, not a silent downgrade.
+    const { features } = context;
+    if (service.uses !== undefined && !features.meter) at(`needs ${features.describe("meter")}`, "uses");
+    if (service.freebies !== undefined && !features.freebies) at(`needs ${features.describe("freebies")}`, "freebies");
+    if (service.revocable === true && !features.revocations) at(`needs ${features.describe("revocations")}`, "revocable");
+    if (service.ledger === true && !features.ledger) at(`needs ${features.describe("ledger")}`, "ledger");
+  }),
+);
+
+/** A valibot issue path to a value inside `root`, for issues a check raises below the object it checks. */
+function pathTo(root: unknown, keys: readonly (string | number)[]): [v.IssuePathItem, ...v.IssuePathItem[]] {
+  const items: v.IssuePathItem[] = [];
+  let input = root as Record<string | number, unknown>;
+  for (const key of keys) {
+    const value = input?.[key];
+    items.push(typeof key === "number" ? { type: "array", origin: "value", input: input as unknown as unknown[], key, value } : { type: "object", origin: "value", input, key, value });
+    input = value as Record<string | number, unknown>;
+  }
+  return items as [v.IssuePathItem, ...v.IssuePathItem[]];
+}
+
+type ServiceSchema = ReturnType<typeof serviceSchema>;
+export type ServiceDefinition = v.InferInput<ServiceSchema>;
+export type ParsedService = v.InferOutput<ServiceSchema>;
+
+export const servicesSchema = (context: SchemaContext) => v.pipe(
+  v.array(serviceSchema(context), "must be a non-empty array of services"),
+  v.minLength(1, "must be a non-empty array of services"),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const names = dataset.value.map((service) => service.name);
+    const duplicate = names.find((name, index) => names.indexOf(name) !== index);
+    if (duplicate !== undefined) addIssue({ message: `service name "${duplicate}" is used twice` });
+  }),
+);
+
+/** The Worker's own settings (vars and secrets), beside `L402_SERVICES` and `L402_MASTER_KEYS`. */
+export const settingsSchema = v.object({
+  L402_NETWORK: v.optional(v.picklist(NETWORKS, "must be mainnet, testnet, signet or regtest"), "mainnet"),
+  L402_UNMATCHED: v.optional(v.picklist(["pass", "404"], 'must be "pass" or "404"'), "404"),
+  LND_REST_URL: v.pipe(v.optional(v.string("is required"), ""), v.minLength(1, "is required"), httpUrl),
+  LND_MACAROON: v.pipe(v.optional(v.string("is required"), ""), v.minLength(1, "is required"), v.regex(/^(?:[0-9a-fA-F]{2}){1,4096}$/, "must be the hex of a macaroon")),
+  LND_TIMEOUT_MS: v.optional(wholeNumber(100, 30_000), 5000),
+  L402_LOCATION: v.optional(v.pipe(v.string(), v.regex(/^[\x21-\x7e]{1,64}$/, "has an invalid format")), "l402"),
+  L402_INVOICE_EXPIRY: v.optional(wholeNumber(60, 86_400), 600),
+  L402_MEMO: v.optional(v.pipe(v.string(), v.regex(/^[^\x00-\x1f]{0,512}$/, "has an invalid format")), "{service} API access"),
+  L402_ORIGIN_AUTH_HEADER: v.optional(v.pipe(v.string(), v.regex(HEADER_NAME, "has an invalid format")), "X-L402-Origin-Auth"),
+  L402_ORIGIN_SECRET: v.optional(v.string("must be a string")),
+  L402_CHALLENGE_CACHE_SECONDS: v.optional(wholeNumber(0, 300), 30),
+  L402_MINT_RETRY_AFTER: v.optional(wholeNumber(1, 3600), 60),
+  L402_BREAKER_THRESHOLD: v.optional(wholeNumber(1, 1000), 5),
+  L402_BREAKER_COOLDOWN: v.optional(wholeNumber(1, 3600), 30),
+  L402_ADMIN_PATH: v.optional(v.pipe(v.string(), v.regex(/^\/[\w./-]{1,100}$/, "must be a path starting with /"), v.transform((path) => path.replace(/\/$/, ""))), "/.well-known/l402/admin"),
+  L402_ADMIN_TOKEN: v.optional(v.pipe(v.string(), v.regex(/^\S{32,}$/, "must be at least 32 characters (e.g. npx l402-edge keygen)"))),
+  L402_REVOCATION_TTL: v.optional(wholeNumber(5, 3600), 30),
+});
