@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const sim = await startSimulator();
   const secret = "load-test-origin-secret";
   const origin = await startDemoOrigin(await freePort(), secret);
-  const { mf, url } = await startWorkerd(await bundleWorker(new URL("../src/index.ts", import.meta.url)), {
+  const { mf, url } = await startWorkerd(await bundleWorker(new URL("../src/worker/index.ts", import.meta.url)), {
     L402_MASTER_KEYS: "66".repeat(32),
     LND_REST_URL: sim.url,
     LND_MACAROON: sim.paywallMacaroonHex,

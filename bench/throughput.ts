@@ -23,7 +23,7 @@ export async function benchThroughput(): Promise<void> {
   await new Promise<void>((resolve) => origin.listen(0, "127.0.0.1", resolve));
   const originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
   const sim = await startSimulator();
-  const script = await bundleWorker(new URL("../src/index.ts", import.meta.url));
+  const script = await bundleWorker(new URL("../src/worker/index.ts", import.meta.url));
   const { mf, url } = await startWorkerd(script, {
     L402_MASTER_KEYS: "55".repeat(32),
     LND_REST_URL: sim.url,

@@ -76,7 +76,7 @@ async function main(): Promise<void> {
     join(ROOT, "node_modules", ".bin", "wrangler"),
     [
       // This project's Worker, whatever entry the configuration file names.
-      "dev", join(ROOT, "src", "index.ts"), "--port", String(ports.worker), "--ip", HOST, "--show-interactive-dev-session=false",
+      "dev", join(ROOT, "src", "worker", "index.ts"), "--port", String(ports.worker), "--ip", HOST, "--show-interactive-dev-session=false",
       ...(plan.configPath === undefined ? [] : ["--config", plan.configPath]),
       ...(inspector === undefined ? [] : ["--inspector-port", String(inspector)]),
       ...(plan.demoOriginIsUpstream ? ["--local-upstream", `${HOST}:${ports.origin}`] : []),

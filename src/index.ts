@@ -1,11 +1,50 @@
-import { createApp } from "./paywall/app.ts";
-
-export { FreebieCounter } from "./stateful/freebie-counter.ts";
-export { TokenMeter } from "./stateful/token-meter.ts";
-
-/** Worker entry: the paywall app, built once per isolate. */
-const app = createApp();
-
-export default {
-  fetch: (request, env, ctx) => app.fetch(request, env, ctx),
-} satisfies ExportedHandler<Env>;
+/**
+ * l402-edge: turn any HTTP API into a paid one over Lightning with L402.
+ *
+ *   import { l402Paywall, lndRestBackend, withBreaker, parseMasterKeys } from "l402-edge";
+ *   app.use("/api/*", l402Paywall({ service: { name: "api", price_sats: 10 }, keyring, backend }));
+ *   app.get("/api/data", (c) => c.json({ paidBy: c.var.l402.tokenId }));
+ *
+ * Other entry points: `l402-edge/client` (paying L402 APIs), `l402-edge/l402` and
+ * `l402-edge/macaroon` (the protocol core), `l402-edge/worker` (the template
+ * Worker and its Cloudflare ports).
+ */
+export { l402Paywall, PaywallConfigError, type PaywallOptions } from "./paywall/index.ts";
+export type {
+  CachedChallenge,
+  ChallengeCache,
+  DailyRevenue,
+  Freebies,
+  L402Access,
+  L402Outcome,
+  L402Route,
+  L402Variables,
+  Ledger,
+  Meter,
+  MintLimiter,
+  MintRecord,
+  Outcome,
+  PaywallEnv,
+  PaywallPorts,
+  Revocations,
+  SettlementRecord,
+  TokenRecord,
+} from "./paywall/index.ts";
+export { memoryPorts } from "./paywall/memory-ports.ts";
+export { forwardToOrigin, type ForwardToOriginOptions } from "./proxy/forward-to-origin.ts";
+export { adminApp, type AdminOptions } from "./admin/app.ts";
+export type { ServiceDefinition } from "./config/index.ts";
+export { createKeyring, parseMasterKeys, type Keyring } from "./l402/index.ts";
+export {
+  LightningError,
+  lndRestBackend,
+  withBreaker,
+  type BreakerOptions,
+  type Invoice,
+  type InvoiceBackend,
+  type InvoiceRequest,
+  type InvoiceStatus,
+  type LightningErrorKind,
+  type LndRestConfig,
+  type NodeInfo,
+} from "./lightning/index.ts";

@@ -1,4 +1,4 @@
-import { nativeHmacSha256 } from "../../src/crypto/hmac.ts";
+import { nativeHmacSha256 } from "../../src/worker/native-hmac.ts";
 import { chainNoble, chainWebCrypto, chainWith, verifyJsMacaroon, verifyOurs } from "../verify-cases.ts";
 
 /**

@@ -13,7 +13,7 @@ export {
   type Grant,
   type Predicate,
 } from "./caveats.ts";
-export { formatChallenge, parseChallenge, type Challenge, type ParsedChallenge } from "./challenge.ts";
+export { formatChallenge, parseChallenge, type Challenge, type ParsedChallenge } from "./www-authenticate.ts";
 export {
   formatAuthorization,
   parseAuthorization,

@@ -1,4 +1,5 @@
 import type { OriginConfig } from "../config/index.ts";
+import { fail, succeed, type Result } from "../l402/index.ts";
 
 /** Headers that carry an L402 credential; none reach the origin unless the service says so. */
 const CREDENTIAL_HEADERS = ["authorization", "macaroon", "grpc-metadata-macaroon"];
@@ -17,17 +18,16 @@ export interface ForwardOptions {
   readonly ignoreCase: boolean;
 }
 
-export type ForwardResult =
-  | { readonly ok: true; readonly response: Response }
-  | { readonly ok: false; readonly status: 502 | 504; readonly reason: "origin_unreachable" | "origin_timeout" };
-
 /**
  * Sends the request on to the origin, at `url` (the canonical form of its URL,
- * the one the paywall matched) or the service's origin. Bodies stream both ways (the request body
- * is passed as a stream, the response returned as it arrives), method, query and
- * headers are kept, WebSocket upgrades pass through.
+ * the one the paywall matched) or the service's origin. Bodies stream both ways
+ * (the request body is passed as a stream, the response returned as it
+ * arrives), method, query and headers are kept, WebSocket upgrades pass through.
+ *
+ * Why not `hono/proxy`: it drops the `Upgrade` header as hop-by-hop and rebuilds
+ * the response without its `webSocket`, so a WebSocket could not pass.
  */
-export async function forward(request: Request, url: URL, options: ForwardOptions): Promise<ForwardResult> {
+export async function forward(request: Request, url: URL, options: ForwardOptions): Promise<Result<Response, "origin_unreachable" | "origin_timeout">> {
   const headers = new Headers(request.headers);
   for (const name of options.reservedHeaders) headers.delete(name);
   if (!options.origin?.forwardAuthorization) for (const name of CREDENTIAL_HEADERS) headers.delete(name);
@@ -47,11 +47,9 @@ export async function forward(request: Request, url: URL, options: ForwardOption
       redirect: "manual",
       signal: abort.signal,
     });
-    return { ok: true, response };
+    return succeed(response);
   } catch {
-    return abort.signal.aborted
-      ? { ok: false, status: 504, reason: "origin_timeout" }
-      : { ok: false, status: 502, reason: "origin_unreachable" };
+    return abort.signal.aborted ? fail("origin_timeout", "the origin did not answer in time") : fail("origin_unreachable", "the origin did not answer");
   } finally {
     clearTimeout(timer);
   }

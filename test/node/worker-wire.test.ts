@@ -18,7 +18,7 @@ let worker: { mf: Miniflare; url: URL };
 
 beforeAll(async () => {
   [sim, origin] = await Promise.all([startSimulator(), startTestOrigin()]);
-  worker = await startWorkerd(await bundleWorker(new URL("../../src/index.ts", import.meta.url)), {
+  worker = await startWorkerd(await bundleWorker(new URL("../../src/worker/index.ts", import.meta.url)), {
     L402_MASTER_KEYS: "77".repeat(32),
     LND_REST_URL: sim.url,
     LND_MACAROON: sim.paywallMacaroonHex,

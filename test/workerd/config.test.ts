@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig, type Config } from "../../src/config/index.ts";
 import { matchService, requiredCapabilities } from "../../src/paywall/match.ts";
-import { prefersHtml } from "../../src/paywall/page.ts";
 import { upstreamUrl } from "../../src/proxy/forward.ts";
 
 const base = { L402_MASTER_KEYS: "44".repeat(32), LND_REST_URL: "https://node.example:8080/", LND_MACAROON: "0201ab" };
@@ -98,18 +97,5 @@ describe("the upstream URL", () => {
     ["https://edge.example/apix/y", origin("https://o.example", "/api"), "https://o.example/apix/y"],
   ])("%s via %j → %s", (incoming, config, expected) => {
     expect(upstreamUrl(new URL(incoming), config)).toBe(expected);
-  });
-});
-
-describe("content negotiation", () => {
-  it.each([
-    ["text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", true],
-    ["application/json", false],
-    ["*/*", false],
-    ["application/json, text/html", false],
-    ["text/html;q=0.5, application/json", false],
-    [null, false],
-  ])("%s → html %s", (accept, html) => {
-    expect(prefersHtml(accept)).toBe(html);
   });
 });

@@ -2,7 +2,7 @@ import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { randomBytes } from "@noble/hashes/utils.js";
 import { describe, expect, it } from "vitest";
-import { nativeHmacSha256 } from "../../src/crypto/hmac.ts";
+import { nativeHmacSha256 } from "../../src/worker/native-hmac.ts";
 import { createKeyring, verify } from "../../src/l402/index.ts";
 import { NOW, paidToken } from "../fixtures/tokens.ts";
 

@@ -6,7 +6,7 @@ import { buyToken, call, callWith, originHits, originUrl, payChallenge, uniquePa
 describe("the 402 challenge", () => {
   it("L402 and LSAT challenges, L402 first; no-store; CORS exposes the header; JSON with the same data", async () => {
     // The bytes on the wire (one joined line) are checked in test/node/worker-wire.test.ts.
-    const response = await call(uniquePath("/api/shape"));
+    const response = await call(uniquePath("/api/shape"), { headers: { Origin: "https://app.example" } });
     expect(response.status).toBe(402);
     const lines = response.headers.get("www-authenticate")?.split(/, (?=LSAT )/) ?? [];
     expect(lines).toHaveLength(2);
@@ -36,13 +36,27 @@ describe("the 402 challenge", () => {
   it("a browser gets a readable page with the price, the invoice and a QR code", async () => {
     const response = await call(uniquePath("/api/page"), { headers: { Accept: "text/html,application/xhtml+xml,*/*;q=0.8" } });
     expect(response.status).toBe(402);
-    expect(response.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(response.headers.get("content-type")?.toLowerCase()).toBe("text/html; charset=utf-8");
     expect(response.headers.get("www-authenticate")).toMatch(/^L402 /);
     const page = await response.text();
     expect(page).toContain("<strong>10 sats</strong>");
     expect(page).toMatch(/<code>lnbcrt100n1[a-z0-9]+<\/code>/);
     expect(page).toContain("<svg");
     expect(page).not.toContain("<script");
+  });
+
+  it.each([
+    ["text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "text/html"],
+    ["application/json", "application/json"],
+    ["*/*", "application/json"],
+    ["application/json, text/html", "application/json"],
+    ["text/html;q=0.5, application/json", "application/json"],
+    [undefined, "application/json"],
+  ])("Accept %s gets a %s 402", async (accept, type) => {
+    const response = await call(uniquePath("/api/negotiate"), accept === undefined ? {} : { headers: { Accept: accept } });
+    expect(response.status).toBe(402);
+    expect(response.headers.get("content-type")).toMatch(new RegExp(`^${type}`));
+    await response.body?.cancel();
   });
 
   it("gRPC clients get HTTP 200 with grpc-status 13 'payment required' and the challenge headers", async () => {

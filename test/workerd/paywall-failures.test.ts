@@ -26,7 +26,7 @@ describe("node failures: 503 with Retry-After, and nothing unpaid reaches the or
     expect(response.headers.get("retry-after")).toBe("5");
     expect(response.headers.get("www-authenticate")).toBeNull();
     const body = (await response.json()) as Record<string, unknown>;
-    expect(body).toEqual({ reason: "node_unavailable", detail: expect.stringMatching(/retry/) });
+    expect(body).toEqual({ reason: "node_unavailable", detail: expect.stringMatching(/retry/), request_id: expect.any(String) });
     expect(JSON.stringify(body)).not.toMatch(/code|sim:|[0-9a-f]{40}/i);
     expect(await originHits(path.slice(4))).toBe(0);
     const line = JSON.parse(String(logs.mock.calls.at(-1)?.[0])) as Record<string, unknown>;

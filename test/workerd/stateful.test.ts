@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { attenuate, decodeMacaroon, encodeMacaroon } from "../../src/macaroon/index.ts";
 import { toBase64 } from "../../src/l402/index.ts";
-import { addressPrefix, CLIENT_NETWORK, FREEBIE_NETWORK } from "../../src/stateful/address-prefix.ts";
+import { addressPrefix, CLIENT_NETWORK, FREEBIE_NETWORK } from "../../src/paywall/client-network.ts";
 import { utf8 } from "../fixtures/vectors.ts";
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import fc from "fast-check";

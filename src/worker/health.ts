@@ -20,7 +20,7 @@ const recent = new WeakMap<InvoiceBackend, { readonly at: number; readonly statu
  */
 export async function healthResponse(loaded: RuntimeResult): Promise<Response> {
   if (!loaded.ok) return Response.json({ ok: false, config: { valid: false, errors: loaded.problems } }, { status: 503, headers: { "Cache-Control": "no-store" } });
-  const { config, backend } = loaded.runtime;
+  const { config, backend } = loaded.value;
   const node = await nodeStatus(backend, config);
   return Response.json(
     { ok: node.ok, config: { valid: true, services: config.services.map((s) => s.name), network: config.network }, node },

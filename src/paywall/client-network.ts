@@ -4,6 +4,8 @@
  * through 2^64 of them:
  * - free allowances count per /24 (IPv4) and /48 (IPv6), as the reference does;
  * - the mint rate limit and the challenge cache key per address (IPv4) and /64 (IPv6).
+ * The address comes from the middleware's `clientAddress` option: by default
+ * `CF-Connecting-IP`, which Cloudflare sets and clients cannot.
  */
 export type PrefixBits = { readonly ipv4: 24 | 32; readonly ipv6: 48 | 64 };
 

@@ -27,8 +27,8 @@ declare namespace Cloudflare {
     /** Rate Limiting binding: challenges minted per client address. Optional. */
     L402_MINT_LIMITER?: RateLimit;
     /** Durable Objects counting metered tokens' uses and free allowances. */
-    L402_METER?: DurableObjectNamespace<import("./stateful/token-meter.ts").TokenMeter>;
-    L402_FREEBIES?: DurableObjectNamespace<import("./stateful/freebie-counter.ts").FreebieCounter>;
+    L402_METER?: DurableObjectNamespace<import("./token-meter.ts").TokenMeter>;
+    L402_FREEBIES?: DurableObjectNamespace<import("./freebie-counter.ts").FreebieCounter>;
     /** D1: the payment ledger and the revocation list (schema in migrations/). */
     L402_LEDGER?: D1Database;
     /** Secret. Bearer token of the admin API; unset, the admin API is off. */

@@ -1,0 +1,17 @@
+export { l402Paywall, paywallMiddleware } from "./middleware.ts";
+export { PaywallConfigError, resolvePaywall, type PaywallOptions, type ResolvedPaywall } from "./options.ts";
+export type {
+  CachedChallenge,
+  ChallengeCache,
+  DailyRevenue,
+  Freebies,
+  Ledger,
+  Meter,
+  MintLimiter,
+  MintRecord,
+  PaywallPorts,
+  Revocations,
+  SettlementRecord,
+  TokenRecord,
+} from "./ports.ts";
+export type { L402Access, L402Outcome, L402Route, L402Variables, Outcome, PaywallEnv } from "./types.ts";

@@ -1,0 +1,184 @@
+import { sha256 } from "@noble/hashes/sha2.js";
+import type { Context, ExecutionContext, MiddlewareHandler, Next } from "hono";
+import { cors } from "hono/cors";
+import type { ServiceConfig } from "../config/index.ts";
+import { MAX_CREDENTIAL_HEADER_CHARS, readCredential, toHex, verify, type Failure } from "../l402/index.ts";
+import { admit } from "./admit.ts";
+import { answer } from "./answer.ts";
+import { canonicalUrl } from "./canonical-url.ts";
+import { challengeAnswer } from "./challenge-answer.ts";
+import { clientKey } from "./challenge-cache.ts";
+import { takeFreebie } from "./free-allowance.ts";
+import { issueChallenge } from "./issue-challenge.ts";
+import { isFreePath, matchService, requiredCapabilities } from "./match.ts";
+import { resolvePaywall, type PaywallOptions, type ResolvedPaywall } from "./options.ts";
+import type { L402Outcome, PaywallEnv } from "./types.ts";
+
+/** Headers of the paywall's answers a browser script may read, whatever else the CORS options expose. */
+const EXPOSED_HEADERS = ["WWW-Authenticate", "Retry-After", "X-L402-Remaining", "X-L402-Freebies-Remaining"];
+
+/**
+ * The paywall as Hono middleware: `app.use("/api/*", l402Paywall({ service, keyring, backend }))`.
+ *
+ * A request with a valid credential reaches the next handler with `c.var.l402`
+ * set (token id, service, grant, uses left); one without gets a 402 with a fresh
+ * (or its recent) challenge, or a 429 / 503 when none can be made. Requests
+ * matching no service pass on untouched but for `c.var.l402Route`.
+ *
+ * Options are checked when the middleware is made (a `PaywallConfigError` names
+ * every problem). Given as a function of the context, they are built and checked
+ * on the first request for each env (the way to read a Worker's secrets).
+ */
+export function l402Paywall<E extends PaywallEnv = PaywallEnv>(options: PaywallOptions | ((c: Context<E>) => PaywallOptions)): MiddlewareHandler<E> {
+  if (typeof options !== "function") return paywallMiddleware(resolvePaywall(options));
+  const byEnv = new WeakMap<object, MiddlewareHandler<E>>();
+  let withoutEnv: MiddlewareHandler<E> | undefined;
+  return async (c, next) => {
+    const env = typeof c.env === "object" && c.env !== null ? (c.env as object) : undefined;
+    let handler = env === undefined ? withoutEnv : byEnv.get(env);
+    if (handler === undefined) {
+      handler = paywallMiddleware(resolvePaywall(options(c)));
+      if (env === undefined) withoutEnv = handler;
+      else byEnv.set(env, handler);
+    }
+    return handler(c, next);
+  };
+}
+
+/**
+ * The middleware for options already resolved (the template Worker resolves its
+ * own from its env). Any app env whose variables include `L402Variables` fits:
+ * Hono's Context is invariant in its env, hence the one cast below.
+ */
+export function paywallMiddleware<E extends PaywallEnv = PaywallEnv>(paywall: ResolvedPaywall): MiddlewareHandler<E> {
+  const handle = paywallHandler(paywall);
+  return (c, next) => handle(c as unknown as Context<PaywallEnv>, next);
+}
+
+function paywallHandler(paywall: ResolvedPaywall): (c: Context<PaywallEnv>, next: Next) => Promise<Response | void> {
+  const withCors = paywall.cors === undefined ? undefined : cors({ ...paywall.cors, exposeHeaders: [...EXPOSED_HEADERS, ...(paywall.cors.exposeHeaders ?? [])] });
+  return async (c, next) => {
+    const canonical = canonicalUrl(new URL(c.req.url));
+    if (!canonical.ok) {
+      record(c, { outcome: "refused", reason: canonical.reason });
+      return answer(c, 400, { reason: canonical.reason, detail: canonical.detail });
+    }
+    const url = canonical.value;
+    // fetch() cannot send a GET or HEAD with a body, so no origin could receive one.
+    if ((c.req.method === "GET" || c.req.method === "HEAD") && c.req.raw.body !== null && c.req.header("content-length") !== "0") {
+      record(c, { outcome: "refused", reason: "body_not_allowed" });
+      return answer(c, 400, { reason: "body_not_allowed", detail: `a ${c.req.method} request cannot carry a body` });
+    }
+    const service = matchService(paywall.services, url);
+    if (service === undefined) {
+      c.set("l402Route", { url, service: undefined, access: "unmatched" });
+      record(c, { outcome: "unmatched" });
+      return next();
+    }
+    const guarded = () => guard(paywall, c, next, url, service);
+    // Browsers send Origin on cross-origin requests; WebSocket upgrades are not subject to CORS.
+    const isPreflight = c.req.method === "OPTIONS" && c.req.header("access-control-request-method") !== undefined;
+    if (withCors === undefined || c.req.header("origin") === undefined || c.req.header("upgrade") !== undefined) {
+      return isPreflight ? next() : guarded();
+    }
+    if (c.req.method === "OPTIONS" && !isPreflight) return guarded();
+    if (isPreflight) record(c, { outcome: "preflight", service: service.name });
+    return withCors(c, async () => void (await guarded()));
+  };
+}
+
+/** The paywall proper, for a request that matched `service`. */
+async function guard(paywall: ResolvedPaywall, c: Context<PaywallEnv>, next: Next, url: URL, service: ServiceConfig): Promise<Response | void> {
+  // Answers are set on the context too, so a wrapping middleware (CORS) adds to them.
+  const respond = (response: Response) => (c.res = response);
+  const log = (entry: Omit<L402Outcome, "service">) => record(c, { service: service.name, ...entry });
+  if (!service.auth || isFreePath(service, url)) {
+    c.set("l402Route", { url, service, access: "free" });
+    log({ outcome: "free" });
+    return next();
+  }
+  const credentialHeaders = { authorization: c.req.header("authorization") ?? null, macaroon: c.req.header("macaroon") ?? null, grpcMetadataMacaroon: c.req.header("grpc-metadata-macaroon") ?? null };
+  // Oversized credentials are refused before any decoding, and without an invoice.
+  if (Object.values(credentialHeaders).some((value) => value !== null && value.length > MAX_CREDENTIAL_HEADER_CHARS)) {
+    log({ outcome: "refused", reason: "header_too_large" });
+    return respond(answer(c, 431, { reason: "header_too_large", detail: `credential headers are limited to ${MAX_CREDENTIAL_HEADER_CHARS} characters` }));
+  }
+
+  const now = Math.floor(Date.now() / 1000);
+  const waitUntil = deferrer(c);
+  const address = paywall.clientAddress(c);
+  const cacheKey = () => clientKey({ address, userAgent: c.req.header("user-agent") ?? null }, service.name, service.priceMsat);
+  const parsed = readCredential(credentialHeaders);
+  let failure: Failure;
+  /** A refused credential's preimage proves its invoice paid, whatever else is wrong with it. */
+  let paidHash: string | undefined;
+  if (parsed.ok) {
+    const capabilities = requiredCapabilities(service, c.req.method, url);
+    const verified = verify(parsed.value, { keyring: paywall.keyring, service: service.name, now, capabilities });
+    if (verified.ok) {
+      const tokenId = toHex(verified.value.tokenId);
+      const admitted = await admit({ paywall, service, verified: verified.value, tokenId, cacheKey, now, waitUntil });
+      if (admitted.ok) {
+        const { remaining } = admitted.value;
+        c.set("l402", { tokenId, service: service.name, grant: verified.value.grant, ...(remaining === undefined ? {} : { remaining }) });
+        c.set("l402Route", { url, service, access: "paid" });
+        log({ outcome: "paid", tokenId });
+        await next();
+        if (remaining !== undefined && c.res.status !== 101) c.header("X-L402-Remaining", String(remaining));
+        return;
+      }
+      if (admitted.reason === "revocation_unavailable" || admitted.reason === "meter_unavailable") {
+        log({ outcome: "error", reason: admitted.reason, tokenId });
+        return respond(answer(c, 503, { reason: admitted.reason, detail: admitted.detail }, { "Retry-After": "1" }));
+      }
+      failure = { ok: false, reason: admitted.reason, detail: admitted.detail };
+    } else {
+      failure = verified;
+    }
+    paidHash = toHex(sha256(parsed.value.preimage));
+  } else {
+    failure = parsed;
+  }
+
+  if (failure.reason === "missing") {
+    const remaining = await takeFreebie(paywall.ports.freebies, service, address, now);
+    if (remaining !== undefined) {
+      c.set("l402Route", { url, service, access: "freebie" });
+      log({ outcome: "freebie" });
+      await next();
+      if (c.res.status !== 101) c.header("X-L402-Freebies-Remaining", String(remaining));
+      return;
+    }
+  }
+  const issued = await issueChallenge({ paywall, service, address, cacheKey: cacheKey(), now, paidHash, waitUntil });
+  if (issued.ok) {
+    log({ outcome: issued.value.reused ? "challenged_again" : "challenged", reason: failure.reason });
+    return respond(challengeAnswer(c, service, failure, issued.value.parts));
+  }
+  if (issued.reason === "rate_limited") {
+    log({ outcome: "rate_limited", reason: failure.reason });
+    return respond(answer(c, 429, { reason: issued.reason, detail: issued.detail }, { "Retry-After": String(issued.retryAfterSeconds) }));
+  }
+  log({ outcome: "node_unavailable", reason: failure.reason, detail: issued.detail });
+  const body = { reason: "node_unavailable", detail: "the Lightning node cannot issue an invoice right now; retry shortly" };
+  return respond(answer(c, 503, body, { "Retry-After": String(issued.retryAfterSeconds) }));
+}
+
+function record(c: Context<PaywallEnv>, outcome: L402Outcome): void {
+  c.set("l402Outcome", outcome);
+}
+
+/** Work to finish after the response: the Workers execution context's waitUntil, or (elsewhere) just let it run. */
+function deferrer(c: Context): (promise: Promise<unknown>) => void {
+  return (promise) => {
+    let context: ExecutionContext | undefined;
+    try {
+      context = c.executionCtx;
+    } catch {
+      // No execution context (Node): the promise runs on by itself; ports log their own failures.
+      context = undefined;
+    }
+    if (context === undefined) void promise.catch(() => undefined);
+    else context.waitUntil(promise);
+  };
+}

@@ -1,0 +1,108 @@
+import type { Context } from "hono";
+import type { cors } from "hono/cors";
+import { compileServices, type ServiceConfig, type ServiceDefinition } from "../config/index.ts";
+import type { Keyring } from "../l402/index.ts";
+import type { InvoiceBackend } from "../lightning/index.ts";
+import type { PaywallPorts } from "./ports.ts";
+
+export type CorsOptions = NonNullable<Parameters<typeof cors>[0]>;
+
+/** What `l402Paywall()` takes. */
+export interface PaywallOptions {
+  /** One service for the routes the middleware is mounted on (it needs no `match`)… */
+  readonly service?: ServiceDefinition;
+  /** …or several, told apart by their `match` patterns; requests matching none pass on to the app. */
+  readonly services?: readonly ServiceDefinition[];
+  /** Mints and verifies tokens: `parseMasterKeys(env.L402_MASTER_KEYS)` or `createKeyring(key)`. */
+  readonly keyring: Keyring;
+  /** Makes invoices; wrap it in `withBreaker()` to spare a sick node. */
+  readonly backend: InvoiceBackend;
+  /** State for the features services use; see ports.ts. */
+  readonly ports?: PaywallPorts;
+  readonly invoice?: {
+    /** Seconds an invoice stays payable (default 600). */
+    readonly expirySeconds?: number;
+    /** Its description; `{service}` is replaced (default "{service} API access"). */
+    readonly memo?: string;
+  };
+  /** Seconds a client's unpaid challenge is handed back instead of a new invoice (default 30; 0 disables). */
+  readonly challengeCacheSeconds?: number;
+  /** Retry-After of the 429 when the mint limiter refuses (default 60). */
+  readonly mintRetryAfterSeconds?: number;
+  /** The macaroon's location hint (default "l402"). */
+  readonly location?: string;
+  /** CORS on every answer the paywall gives and every request it lets through to a service; off by default. */
+  readonly cors?: CorsOptions;
+  /** The client's address, for free allowances, the mint limit and the challenge cache (default: CF-Connecting-IP). */
+  readonly clientAddress?: (c: Context) => string | null;
+  /** Where `{ "secret": "NAME" }` origin headers are read (a forwarding app's env). */
+  readonly secrets?: Readonly<Record<string, unknown>>;
+}
+
+/** The options, validated and compiled: what the middleware runs on. */
+export interface ResolvedPaywall {
+  readonly services: readonly ServiceConfig[];
+  readonly keyring: Keyring;
+  readonly backend: InvoiceBackend;
+  readonly ports: PaywallPorts;
+  readonly invoiceExpirySeconds: number;
+  readonly memo: string;
+  readonly challengeCacheSeconds: number;
+  readonly mintRetryAfterSeconds: number;
+  readonly location: string;
+  readonly cors: CorsOptions | undefined;
+  readonly clientAddress: (c: Context) => string | null;
+}
+
+/** Options that do not hold together: every problem, by field. */
+export class PaywallConfigError extends Error {
+  override readonly name = "PaywallConfigError";
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`l402Paywall: ${problems.join("; ")}`);
+    this.problems = problems;
+  }
+}
+
+const PORT_NAMES = { meter: "meter", freebies: "freebies", ledger: "ledger", revocations: "revocations" } as const;
+
+/** Validates the options with the same schema as the template Worker's `L402_SERVICES`. */
+export function resolvePaywall(options: PaywallOptions): ResolvedPaywall {
+  const problems: string[] = [];
+  if ((options.service === undefined) === (options.services === undefined)) problems.push("give exactly one of service or services");
+  const ports = options.ports ?? {};
+  const definitions = options.service === undefined ? options.services : [options.service];
+  const compiled = compileServices(definitions ?? [], {
+    field: options.service === undefined ? "services" : "service",
+    secrets: options.secrets ?? {},
+    matchRequired: false,
+    features: {
+      meter: ports.meter !== undefined,
+      freebies: ports.freebies !== undefined,
+      ledger: ports.ledger !== undefined,
+      revocations: ports.revocations !== undefined,
+      describe: (feature) => `a ${PORT_NAMES[feature]} port (ports.${PORT_NAMES[feature]})`,
+    },
+  });
+  if (!compiled.ok) problems.push(...compiled.problems.map((problem) => problem.replace(/^service\[0\]/, "service")));
+  const whole = (name: string, value: number | undefined, min: number, max: number, fallback: number) => {
+    if (value === undefined) return fallback;
+    if (!Number.isSafeInteger(value) || value < min || value > max) problems.push(`${name}: must be an integer from ${min} to ${max}`);
+    return value;
+  };
+  const resolved: ResolvedPaywall = {
+    services: compiled.ok ? compiled.value : [],
+    keyring: options.keyring,
+    backend: options.backend,
+    ports,
+    invoiceExpirySeconds: whole("invoice.expirySeconds", options.invoice?.expirySeconds, 60, 86_400, 600),
+    memo: options.invoice?.memo ?? "{service} API access",
+    challengeCacheSeconds: whole("challengeCacheSeconds", options.challengeCacheSeconds, 0, 300, 30),
+    mintRetryAfterSeconds: whole("mintRetryAfterSeconds", options.mintRetryAfterSeconds, 1, 3600, 60),
+    location: options.location ?? "l402",
+    cors: options.cors,
+    clientAddress: options.clientAddress ?? ((c) => c.req.header("cf-connecting-ip") ?? null),
+  };
+  if (problems.length > 0) throw new PaywallConfigError(problems);
+  return resolved;
+}

@@ -1,0 +1,112 @@
+/**
+ * The state the paywall needs, as interfaces. The middleware receives them; the
+ * template Worker implements them on Cloudflare (src/worker/ports.ts), tests and
+ * Node hosts in memory (memory-ports.ts). A port left out switches its feature
+ * off, and a service that needs it is a configuration error.
+ *
+ * None of them is on the path of a paid request to a service that uses none of
+ * their features: such a request costs no I/O but what the app's handler does.
+ */
+
+/** A client's recent challenge, kept so its repeat unpaid requests get it back instead of a new invoice. */
+export interface CachedChallenge {
+  readonly invoice: string;
+  /** Standard base64 of the minted macaroon. */
+  readonly macaroon: string;
+  readonly paymentHash: string;
+  /** Unix seconds. */
+  readonly expiresAt: number;
+  /** Unix seconds of the last check that the invoice is still open. */
+  readonly checkedAt: number;
+}
+
+export interface ChallengeCache {
+  read(key: string): Promise<CachedChallenge | undefined>;
+  /** Keeps `entry` for `ttlSeconds`. */
+  store(key: string, entry: CachedChallenge, ttlSeconds: number): Promise<void>;
+  drop(key: string): Promise<void>;
+}
+
+/** Caps the challenges (invoices) one client network may have minted in a period. */
+export interface MintLimiter {
+  /** False when `client` is over its limit. */
+  allow(client: string): Promise<boolean>;
+}
+
+/** The uses of metered tokens, counted atomically per token id. */
+export interface Meter {
+  /**
+   * Takes one use out of `limit`. `forgetAt` (unix s): when the count may be
+   * dropped (the paywall's own expiry of the token); undefined: keep it.
+   * Throws when the count cannot be reached (the request is then refused, 503).
+   */
+  consume(tokenId: string, limit: number, forgetAt: number | undefined): Promise<{ readonly ok: boolean; readonly remaining: number }>;
+}
+
+/** Free requests per client network and service, in fixed windows. */
+export interface Freebies {
+  take(key: string, allowance: { readonly count: number; readonly periodSeconds: number }, now: number): Promise<{ readonly ok: boolean; readonly remaining: number }>;
+}
+
+export interface MintRecord {
+  readonly paymentHash: string;
+  readonly tokenId: string;
+  readonly service: string;
+  readonly priceMsat: bigint;
+  readonly createdAt: number;
+}
+
+export interface SettlementRecord {
+  readonly tokenId: string;
+  readonly paymentHash: string;
+  readonly service: string;
+  readonly priceMsat: bigint;
+  readonly usedAt: number;
+}
+
+export interface DailyRevenue {
+  readonly service: string;
+  /** UTC, YYYY-MM-DD. */
+  readonly day: string;
+  readonly challenges: number;
+  readonly settlements: number;
+  readonly revenueMsat: number;
+}
+
+export interface TokenRecord {
+  readonly tokenId: string;
+  readonly challenge: Record<string, unknown> | null;
+  readonly settlement: Record<string, unknown> | null;
+  readonly revocation: Record<string, unknown> | null;
+}
+
+/**
+ * The payment ledger. Writes happen after the response and must never fail a
+ * request: an implementation logs its own failures and resolves.
+ */
+export interface Ledger {
+  recordMint(mint: MintRecord): Promise<void>;
+  /** A token's first paid use: its preimage proved the payment. Idempotent. */
+  recordSettlement(settlement: SettlementRecord): Promise<void>;
+  revenueByDay(since: number): Promise<readonly DailyRevenue[]>;
+  lookupToken(tokenId: string): Promise<TokenRecord>;
+}
+
+/** Tokens the operator has revoked. */
+export interface Revocations {
+  /**
+   * Throws when the list cannot be read (the request is then refused, 503: fail
+   * closed). `later` runs work after the response (e.g. caching the answer).
+   */
+  isRevoked(tokenId: string, later: (work: Promise<unknown>) => void): Promise<boolean>;
+  revoke(tokenId: string, reason: string, now: number): Promise<void>;
+}
+
+export interface PaywallPorts {
+  readonly challengeCache?: ChallengeCache;
+  readonly mintLimiter?: MintLimiter;
+  readonly meter?: Meter;
+  readonly freebies?: Freebies;
+  readonly ledger?: Ledger;
+  readonly revocations?: Revocations;
+}

@@ -1,0 +1,56 @@
+import type { ServiceConfig } from "../config/index.ts";
+import type { Grant } from "../l402/index.ts";
+
+/** What a valid credential bought, for the app's handler: `c.var.l402`. */
+export interface L402Access {
+  /** Hex; tells paying clients apart. */
+  readonly tokenId: string;
+  readonly service: string;
+  readonly grant: Grant;
+  /** Requests left on a metered token after this one. */
+  readonly remaining?: number;
+}
+
+/** How a request the paywall let through was matched: `c.var.l402Route`, for the forwarder and logs. */
+export interface L402Route {
+  /** The canonical URL: what was matched, and what an origin must receive. */
+  readonly url: URL;
+  /** Undefined: no service matched (the app decides: 404, or pass it on). */
+  readonly service: ServiceConfig | undefined;
+  readonly access: "paid" | "free" | "freebie" | "unmatched";
+}
+
+/** What happened to a request, for the one log line it gets. */
+export type Outcome =
+  | "paid" // valid credential, let through
+  | "free" // auth off or a free path, let through
+  | "freebie" // no credential, but one of the client's free requests, let through
+  | "unmatched" // matched no service, let through to the app
+  | "challenged" // 402 with a fresh invoice
+  | "challenged_again" // 402 with the client's recent, still unpaid challenge
+  | "rate_limited" // 429: too many new challenges for this address
+  | "refused" // 4xx without a challenge (an oversized credential, an ambiguous path)
+  | "preflight" // a CORS preflight, answered by the paywall
+  | "node_unavailable" // 503: no invoice could be made
+  | "error" // 503: a port could not answer (meter, revocation list)
+  | "not_found" // forwardToOrigin: matched no service, 404
+  | "origin_error"; // forwardToOrigin: 502/504 from the origin
+
+/** `c.var.l402Outcome`: set on every request the paywall sees. Carries no secret. */
+export interface L402Outcome {
+  readonly outcome: Outcome;
+  readonly service?: string;
+  /** Why a credential was refused, or why the node failed. */
+  readonly reason?: string;
+  readonly detail?: string;
+  readonly tokenId?: string;
+}
+
+/** The variables `l402Paywall()` sets, for an app's `Hono<{ Variables: L402Variables }>`. */
+export type L402Variables = {
+  l402: L402Access;
+  l402Route: L402Route;
+  l402Outcome: L402Outcome;
+};
+
+export type PaywallEnv = { Variables: L402Variables };

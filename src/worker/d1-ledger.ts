@@ -1,0 +1,72 @@
+import type { DailyRevenue, Ledger, MintRecord, SettlementRecord, TokenRecord } from "../paywall/index.ts";
+
+/**
+ * The payment ledger in D1 (schema in migrations/). Writes happen after the
+ * response and a failure is logged, never surfaced: bookkeeping must not fail
+ * or slow a request.
+ *
+ * Settlement is learned without polling the node: a token's first paid use
+ * proves its invoice was paid (only the payer has the preimage). Each isolate
+ * records a token once (paywall/first-use.ts); `INSERT OR IGNORE` absorbs the
+ * other isolates.
+ */
+export function d1Ledger(db: D1Database): Ledger {
+  return {
+    recordMint: (mint: MintRecord) =>
+      quietly("record mint", () =>
+        db
+          .prepare("INSERT OR IGNORE INTO challenges (payment_hash, token_id, service, price_msat, created_at) VALUES (?, ?, ?, ?, ?)")
+          .bind(mint.paymentHash, mint.tokenId, mint.service, Number(mint.priceMsat), mint.createdAt)
+          .run(),
+      ),
+
+    recordSettlement: (settlement: SettlementRecord) =>
+      quietly("record settlement", () =>
+        // The amount is what the challenge asked; the service's current price if the mint row is missing.
+        db
+          .prepare(
+            "INSERT OR IGNORE INTO settlements (token_id, payment_hash, service, amount_msat, first_used_at) " +
+              "VALUES (?, ?, ?, COALESCE((SELECT price_msat FROM challenges WHERE token_id = ?), ?), ?)",
+          )
+          .bind(settlement.tokenId, settlement.paymentHash, settlement.service, settlement.tokenId, Number(settlement.priceMsat), settlement.usedAt)
+          .run(),
+      ),
+
+    /** Per service and UTC day, since `since` (unix s): challenges minted, tokens paid, revenue. */
+    async revenueByDay(since: number): Promise<DailyRevenue[]> {
+      const { results } = await db
+        .prepare(
+          `SELECT service, day, SUM(challenges) AS challenges, SUM(settlements) AS settlements, SUM(revenue) AS revenueMsat FROM (
+             SELECT service, date(created_at, 'unixepoch') AS day, 1 AS challenges, 0 AS settlements, 0 AS revenue FROM challenges WHERE created_at >= ?1
+             UNION ALL
+             SELECT service, date(first_used_at, 'unixepoch'), 0, 1, amount_msat FROM settlements WHERE first_used_at >= ?1
+           ) GROUP BY service, day ORDER BY day, service`,
+        )
+        .bind(since)
+        .all<DailyRevenue>();
+      return results;
+    },
+
+    async lookupToken(tokenId: string): Promise<TokenRecord> {
+      const [challenge, settlement, revocation] = await db.batch<Record<string, unknown>>([
+        db.prepare("SELECT payment_hash, service, price_msat, created_at FROM challenges WHERE token_id = ?").bind(tokenId),
+        db.prepare("SELECT amount_msat, first_used_at FROM settlements WHERE token_id = ?").bind(tokenId),
+        db.prepare("SELECT revoked_at, reason FROM revocations WHERE token_id = ?").bind(tokenId),
+      ]);
+      return {
+        tokenId,
+        challenge: challenge?.results[0] ?? null,
+        settlement: settlement?.results[0] ?? null,
+        revocation: revocation?.results[0] ?? null,
+      };
+    },
+  };
+}
+
+async function quietly(what: string, write: () => Promise<unknown>): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    console.error(JSON.stringify({ ledger: what, error: error instanceof Error ? error.message : String(error) }));
+  }
+}

@@ -1,0 +1,28 @@
+import type { Revocations } from "../paywall/index.ts";
+
+/**
+ * Revoked tokens: a table in D1, read through the Cache API. A token's answer
+ * ("revoked" or not) is cached in the colo for `ttlSeconds`, so a revocable
+ * service costs at most one D1 read per token per colo per TTL.
+ *
+ * Staleness bound: a token revoked after its "not revoked" answer was cached
+ * keeps working in that colo for at most `ttlSeconds` (the colo where the admin
+ * call lands is purged at once). Services that do not enable revocation never
+ * read it.
+ */
+export function d1Revocations(db: D1Database, cache: Cache, ttlSeconds: number): Revocations {
+  const cacheKey = (tokenId: string) => new Request(`https://revocations.l402-edge.invalid/${tokenId}`);
+  return {
+    async isRevoked(tokenId, later) {
+      const cached = await cache.match(cacheKey(tokenId));
+      if (cached !== undefined) return (await cached.text()) === "revoked";
+      const revoked = (await db.prepare("SELECT 1 FROM revocations WHERE token_id = ?").bind(tokenId).first()) !== null;
+      later(cache.put(cacheKey(tokenId), new Response(revoked ? "revoked" : "valid", { headers: { "Cache-Control": `max-age=${ttlSeconds}` } })));
+      return revoked;
+    },
+    async revoke(tokenId, reason, now) {
+      await db.prepare("INSERT OR REPLACE INTO revocations (token_id, revoked_at, reason) VALUES (?, ?, ?)").bind(tokenId, now, reason).run();
+      await cache.delete(cacheKey(tokenId));
+    },
+  };
+}

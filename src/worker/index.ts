@@ -1,0 +1,12 @@
+import { createWorkerApp } from "./app.ts";
+
+export { FreebieCounter } from "./freebie-counter.ts";
+export { TokenMeter } from "./token-meter.ts";
+export { createWorkerApp, type WorkerEnv } from "./app.ts";
+
+/** The template Worker's entry: the app, built once per isolate. */
+const app = createWorkerApp();
+
+export default {
+  fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+} satisfies ExportedHandler<Env>;

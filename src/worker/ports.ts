@@ -1,0 +1,42 @@
+import type { CachedChallenge, PaywallPorts } from "../paywall/index.ts";
+import { d1Ledger } from "./d1-ledger.ts";
+import { d1Revocations } from "./d1-revocations.ts";
+
+/**
+ * The paywall's ports on Cloudflare, from the Worker's bindings:
+ *
+ * - challenge cache → the Cache API. Why not a Durable Object: the Cache API
+ *   costs nothing per call and answers within the colo, while a Durable Object
+ *   adds a billed round trip, possibly to another continent, to every unpaid
+ *   request. Its consistency is per colo, which is what a client's repeats see
+ *   (they land on the same colo); at worst a client roaming across colos gets
+ *   one more invoice. (On workers.dev it stores nothing: every unpaid request mints.)
+ * - mint limiter → the Rate Limiting binding `L402_MINT_LIMITER`;
+ * - meter, freebies → the Durable Objects `L402_METER` (TokenMeter) and `L402_FREEBIES` (FreebieCounter);
+ * - ledger, revocations → D1 `L402_LEDGER` (revocations read through the Cache API).
+ *
+ * A missing binding leaves its port out; the config check names the binding a
+ * service needs.
+ */
+export function cloudflarePorts(env: Env, revocationTtlSeconds: number): PaywallPorts {
+  const cache = caches.default;
+  const { L402_MINT_LIMITER: limiter, L402_METER: meters, L402_FREEBIES: freebies, L402_LEDGER: ledger } = env;
+  return {
+    challengeCache: {
+      read: async (key) => {
+        const hit = await cache.match(challengeUrl(key));
+        return hit === undefined ? undefined : ((await hit.json().catch(() => undefined)) as CachedChallenge | undefined);
+      },
+      store: (key, entry, ttlSeconds) => cache.put(challengeUrl(key), Response.json(entry, { headers: { "Cache-Control": `max-age=${ttlSeconds}` } })),
+      drop: async (key) => void (await cache.delete(challengeUrl(key))),
+    },
+    ...(limiter === undefined ? {} : { mintLimiter: { allow: async (client: string) => (await limiter.limit({ key: client })).success } }),
+    ...(meters === undefined ? {} : { meter: { consume: (tokenId: string, limit: number, forgetAt: number | undefined) => meters.get(meters.idFromName(tokenId)).consume(limit, forgetAt) } }),
+    ...(freebies === undefined
+      ? {}
+      : { freebies: { take: (key: string, allowance: { count: number; periodSeconds: number }, now: number) => freebies.get(freebies.idFromName(key)).take(allowance.count, allowance.periodSeconds, now) } }),
+    ...(ledger === undefined ? {} : { ledger: d1Ledger(ledger), revocations: d1Revocations(ledger, cache, revocationTtlSeconds) }),
+  };
+}
+
+const challengeUrl = (key: string) => new Request(`https://challenge-cache.l402-edge.invalid/${key}`);

@@ -1,0 +1,73 @@
+import { Hono, type Handler, type MiddlewareHandler } from "hono";
+import { adminApp } from "../admin/app.ts";
+import { configFor, type Config, type ServicesFailure } from "../config/index.ts";
+import { lndRestBackend, withBreaker, type InvoiceBackend } from "../lightning/index.ts";
+import { paywallMiddleware } from "../paywall/index.ts";
+import { forwardToOrigin } from "../proxy/forward-to-origin.ts";
+import { nativeHmacSha256 } from "./native-hmac.ts";
+import type { WorkerEnv } from "./app.ts";
+import { cloudflarePorts } from "./ports.ts";
+
+/** Everything the template Worker builds from its env, once per isolate. */
+export interface Runtime {
+  readonly config: Config;
+  /** LND behind a circuit breaker (per isolate: it guards the node from this isolate's traffic). */
+  readonly backend: InvoiceBackend;
+  readonly paywall: MiddlewareHandler<WorkerEnv>;
+  readonly forwarder: Handler<WorkerEnv>;
+  /** The admin API, mounted at its path; absent without an admin token. */
+  readonly admin: Hono | undefined;
+}
+
+export type RuntimeResult = { readonly ok: true; readonly value: Runtime } | ServicesFailure;
+
+/** The CORS the template answers with: any origin may read the paid API (credentials travel in headers, not cookies). */
+const CORS = { origin: (origin: string) => origin, allowMethods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"], maxAge: 86_400 };
+
+const runtimes = new WeakMap<Config, Runtime>();
+
+/** The env validated, and the app's parts built on it: once per isolate (per env), not per request. */
+export function runtimeFor(env: Env): RuntimeResult {
+  const loaded = configFor(env, nativeHmacSha256);
+  if (!loaded.ok) return loaded;
+  const config = loaded.value;
+  let runtime = runtimes.get(config);
+  if (runtime === undefined) {
+    const { lnd, network } = config;
+    const backend = withBreaker(lndRestBackend({ url: lnd.url, macaroonHex: lnd.macaroonHex, network, timeoutMs: lnd.timeoutMs }), {
+      threshold: config.breakerThreshold,
+      cooldownMs: config.breakerCooldownSeconds * 1000,
+    });
+    const ports = cloudflarePorts(env, config.revocationTtlSeconds);
+    runtime = {
+      config,
+      backend,
+      paywall: paywallMiddleware<WorkerEnv>({
+        services: config.services,
+        keyring: config.keyring,
+        backend,
+        ports,
+        invoiceExpirySeconds: config.invoiceExpirySeconds,
+        memo: config.memo,
+        challengeCacheSeconds: config.challengeCacheSeconds,
+        mintRetryAfterSeconds: config.mintRetryAfterSeconds,
+        location: config.location,
+        cors: CORS,
+        clientAddress: (c) => c.req.header("cf-connecting-ip") ?? null,
+      }),
+      forwarder: forwardToOrigin<WorkerEnv>({
+        unmatched: config.unmatched,
+        ...(config.originSecret === undefined ? {} : { originAuth: [config.originAuthHeader, config.originSecret] as const }),
+      }),
+      admin:
+        config.adminToken === undefined
+          ? undefined
+          : new Hono().route(
+              config.adminPath,
+              adminApp({ token: config.adminToken, services: config.services, ledger: ports.ledger, revocations: ports.revocations, revocationStalenessSeconds: config.revocationTtlSeconds }),
+            ),
+    };
+    runtimes.set(config, runtime);
+  }
+  return { ok: true, value: runtime };
+}
