@@ -57,17 +57,22 @@ export function paywallMiddleware<E extends PaywallEnv = PaywallEnv>(paywall: Re
 
 function paywallHandler(paywall: ResolvedPaywall): (c: Context<PaywallEnv>, next: Next) => Promise<Response | void> {
   const withCors = paywall.cors === undefined ? undefined : cors({ ...paywall.cors, exposeHeaders: [...EXPOSED_HEADERS, ...(paywall.cors.exposeHeaders ?? [])] });
+  /** Runs `handle` inside the CORS middleware for a browser's request (it sends Origin; WebSocket upgrades are not subject to CORS). */
+  const forBrowsers = (c: Context<PaywallEnv>, handle: () => Promise<Response | void>) =>
+    withCors === undefined || c.req.header("origin") === undefined || c.req.header("upgrade") !== undefined ? handle() : withCors(c, async () => void (await handle()));
   return async (c, next) => {
+    // Answers are set on the context too, so a wrapping middleware (CORS) adds to them.
+    const refuse = (reason: string, detail: string) =>
+      forBrowsers(c, async () => {
+        record(c, { outcome: "refused", reason });
+        c.res = answer(c, 400, { reason, detail });
+      });
     const canonical = canonicalUrl(new URL(c.req.url));
-    if (!canonical.ok) {
-      record(c, { outcome: "refused", reason: canonical.reason });
-      return answer(c, 400, { reason: canonical.reason, detail: canonical.detail });
-    }
+    if (!canonical.ok) return refuse(canonical.reason, canonical.detail);
     const url = canonical.value;
     // fetch() cannot send a GET or HEAD with a body, so no origin could receive one.
     if ((c.req.method === "GET" || c.req.method === "HEAD") && c.req.raw.body !== null && c.req.header("content-length") !== "0") {
-      record(c, { outcome: "refused", reason: "body_not_allowed" });
-      return answer(c, 400, { reason: "body_not_allowed", detail: `a ${c.req.method} request cannot carry a body` });
+      return refuse("body_not_allowed", `a ${c.req.method} request cannot carry a body`);
     }
     const service = matchService(paywall.services, url);
     if (service === undefined) {
@@ -75,21 +80,19 @@ function paywallHandler(paywall: ResolvedPaywall): (c: Context<PaywallEnv>, next
       record(c, { outcome: "unmatched" });
       return next();
     }
-    const guarded = () => guard(paywall, c, next, url, service);
-    // Browsers send Origin on cross-origin requests; WebSocket upgrades are not subject to CORS.
     const isPreflight = c.req.method === "OPTIONS" && c.req.header("access-control-request-method") !== undefined;
-    if (withCors === undefined || c.req.header("origin") === undefined || c.req.header("upgrade") !== undefined) {
-      return isPreflight ? next() : guarded();
+    if (isPreflight) {
+      // Answered by the CORS middleware; without it, the app answers its own preflights.
+      if (withCors === undefined || c.req.header("origin") === undefined) return next();
+      record(c, { outcome: "preflight", service: service.name });
+      return withCors(c, next);
     }
-    if (c.req.method === "OPTIONS" && !isPreflight) return guarded();
-    if (isPreflight) record(c, { outcome: "preflight", service: service.name });
-    return withCors(c, async () => void (await guarded()));
+    return forBrowsers(c, () => guard(paywall, c, next, url, service));
   };
 }
 
 /** The paywall proper, for a request that matched `service`. */
 async function guard(paywall: ResolvedPaywall, c: Context<PaywallEnv>, next: Next, url: URL, service: ServiceConfig): Promise<Response | void> {
-  // Answers are set on the context too, so a wrapping middleware (CORS) adds to them.
   const respond = (response: Response) => (c.res = response);
   const log = (entry: Omit<L402Outcome, "service">) => record(c, { service: service.name, ...entry });
   if (!service.auth || isFreePath(service, url)) {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { decodeMacaroon } from "../../src/macaroon/index.ts";
 import { fromBase64Lenient, parseChallenge } from "../../src/l402/index.ts";
-import { buyToken, call, callWith, originHits, originUrl, payChallenge, uniquePath } from "./support/paywall-client.ts";
+import { env } from "cloudflare:test";
+import { buyToken, call, callWith, callWithEnv, originHits, originUrl, payChallenge, uniquePath } from "./support/paywall-client.ts";
 
 describe("the 402 challenge", () => {
   it("L402 and LSAT challenges, L402 first; no-store; CORS exposes the header; JSON with the same data", async () => {
@@ -78,6 +79,25 @@ describe("the 402 challenge", () => {
     expect(response.headers.get("access-control-allow-origin")).toBe("https://app.example");
     expect(response.headers.get("access-control-allow-headers")).toBe("authorization");
     expect(await originHits(path.slice(4))).toBe(0);
+  });
+
+  it("CORS is the same on every answer the paywall gives a browser: 402, 429, 503, 431, 400 and the forwarded answer", async () => {
+    const origin = { Origin: "https://app.example" };
+    const token = await buyToken(uniquePath("/api/cors-all"));
+    const answers = {
+      402: await call(uniquePath("/api/cors"), { headers: origin }),
+      429: await callWithEnv({ ...env, L402_MINT_LIMITER: { limit: async () => ({ success: false }) } }, uniquePath("/api/cors"), { headers: origin }),
+      503: await callWith({ LND_REST_URL: "http://127.0.0.1:9", L402_BREAKER_THRESHOLD: "1000" }, uniquePath("/api/cors"), { headers: origin }),
+      431: await call(uniquePath("/api/cors"), { headers: { ...origin, Authorization: `L402 ${"A".repeat(9000)}:${"0".repeat(64)}` } }),
+      400: await call("/api;/cors", { headers: origin }),
+      200: await call(uniquePath("/api/cors"), { headers: { ...origin, Authorization: token.authorization } }),
+    };
+    for (const [status, response] of Object.entries(answers)) {
+      expect(response.status, status).toBe(Number(status));
+      expect(response.headers.get("access-control-allow-origin"), status).toBe("https://app.example");
+      expect(response.headers.get("access-control-expose-headers"), status).toBe("WWW-Authenticate,Retry-After,X-L402-Remaining,X-L402-Freebies-Remaining");
+      await response.body?.cancel();
+    }
   });
 
   it("a paid answer is readable by the browser that asked", async () => {

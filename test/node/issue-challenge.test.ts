@@ -1,0 +1,157 @@
+import "urlpattern-polyfill";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { randomBytes } from "@noble/hashes/utils.js";
+import { hex } from "@scure/base";
+import { describe, expect, it } from "vitest";
+import { compileServices } from "../../src/config/index.ts";
+import { createKeyring } from "../../src/l402/index.ts";
+import { LightningError, type InvoiceBackend, type InvoiceState } from "../../src/lightning/index.ts";
+import { issueChallenge, type ChallengeRequest } from "../../src/paywall/issue-challenge.ts";
+import { memoryPorts } from "../../src/paywall/memory-ports.ts";
+import type { ResolvedPaywall } from "../../src/paywall/options.ts";
+
+/**
+ * The challenge cache's rules (paywall/issue-challenge.ts), with in-memory ports,
+ * a scripted node and a controlled clock. The same rules run through the Worker
+ * against the Cache API in test/workerd/abuse.test.ts.
+ */
+function scriptedNode() {
+  const node = { created: 0, lookups: 0, down: false, states: new Map<string, InvoiceState | "unknown">() };
+  const backend: InvoiceBackend = {
+    async createInvoice(request) {
+      node.created++;
+      const paymentHash = sha256(randomBytes(32));
+      node.states.set(hex.encode(paymentHash), "open");
+      return { paymentRequest: `lnbcrt-invoice-${node.created}`, paymentHash, amountMsat: request.amountMsat, expiresAt: Math.floor(Date.now() / 1000) + 600 };
+    },
+    async lookupInvoice(paymentHash) {
+      node.lookups++;
+      if (node.down) throw new LightningError("unavailable", "cannot reach the node");
+      const state = node.states.get(hex.encode(paymentHash));
+      if (state === undefined || state === "unknown") throw new LightningError("not_found", "unable to locate invoice");
+      return { state, amountPaidMsat: 0n, expiresAt: 0 };
+    },
+    getInfo: async () => ({ alias: "n", network: "regtest", syncedToChain: true, blockHeight: 1 }),
+  };
+  return { node, backend };
+}
+
+function setup(challengeCacheSeconds = 30) {
+  const clock = { now: Math.floor(Date.now() / 1000) };
+  const { node, backend } = scriptedNode();
+  const ports = memoryPorts({ now: () => clock.now });
+  const compiled = compileServices([{ name: "api", price_sats: 1 }], {
+    field: "services",
+    secrets: {},
+    matchRequired: false,
+    features: { meter: false, freebies: false, ledger: false, revocations: false, describe: () => "" },
+  });
+  if (!compiled.ok) throw new Error(compiled.detail);
+  const paywall: ResolvedPaywall = {
+    services: compiled.value,
+    keyring: createKeyring(new Uint8Array(32).fill(3)),
+    backend,
+    ports,
+    invoiceExpirySeconds: 600,
+    memo: "{service}",
+    challengeCacheSeconds,
+    mintRetryAfterSeconds: 60,
+    location: "l402",
+    cors: undefined,
+    clientAddress: () => null,
+  };
+  const request = (overrides: Partial<ChallengeRequest> = {}): ChallengeRequest => ({
+    paywall,
+    service: compiled.value[0] as ChallengeRequest["service"],
+    address: "203.0.113.7",
+    cacheKey: "client-a",
+    now: clock.now,
+    paidHash: undefined,
+    waitUntil: () => undefined,
+    ...overrides,
+  });
+  const invoiceOf = async (overrides: Partial<ChallengeRequest> = {}) => {
+    const issued = await issueChallenge(request(overrides));
+    if (!issued.ok) throw new Error(issued.detail);
+    return issued.value;
+  };
+  return { clock, node, ports, request, invoiceOf };
+}
+
+describe("issueChallenge and the challenge cache", () => {
+  it("hands a client its recent challenge back: one invoice, no lookup within a second", async () => {
+    const { node, invoiceOf } = setup();
+    const first = await invoiceOf();
+    const again = await invoiceOf();
+    expect(again).toMatchObject({ reused: true, parts: { invoice: first.parts.invoice } });
+    expect(again.parts.macaroon).toEqual(first.parts.macaroon);
+    expect(node).toMatchObject({ created: 1, lookups: 0 });
+  });
+
+  it("asks the node at most once a second whether the cached invoice is still open", async () => {
+    const { clock, node, invoiceOf } = setup();
+    const first = await invoiceOf();
+    clock.now += 1;
+    for (let i = 0; i < 5; i++) expect((await invoiceOf({ now: clock.now })).parts.invoice).toBe(first.parts.invoice);
+    expect(node).toMatchObject({ created: 1, lookups: 1 });
+  });
+
+  it("replaces a cached invoice the node says was paid, or no longer knows", async () => {
+    const { clock, node, invoiceOf } = setup();
+    const first = await invoiceOf();
+    node.states.set(first.parts.paymentHash, "settled");
+    clock.now += 1;
+    const second = await invoiceOf({ now: clock.now });
+    expect(second).toMatchObject({ reused: false });
+    expect(second.parts.invoice).not.toBe(first.parts.invoice);
+    node.states.set(second.parts.paymentHash, "unknown");
+    clock.now += 1;
+    expect((await invoiceOf({ now: clock.now })).parts.invoice).not.toBe(second.parts.invoice);
+    expect(node.created).toBe(3);
+  });
+
+  it("keeps showing the cached invoice while the node cannot say", async () => {
+    const { clock, node, invoiceOf } = setup();
+    const first = await invoiceOf();
+    node.down = true;
+    clock.now += 1;
+    expect((await invoiceOf({ now: clock.now })).parts.invoice).toBe(first.parts.invoice);
+    expect(node).toMatchObject({ created: 1, lookups: 1 });
+  });
+
+  it("drops the cached invoice at once when a refused credential's preimage proves it paid", async () => {
+    const { node, invoiceOf } = setup();
+    const first = await invoiceOf();
+    const again = await invoiceOf({ paidHash: first.parts.paymentHash });
+    expect(again.parts.invoice).not.toBe(first.parts.invoice);
+    expect(node).toMatchObject({ created: 2, lookups: 0 });
+    // A preimage of some other invoice proves nothing about this one.
+    expect((await invoiceOf({ paidHash: "00".repeat(32) })).parts.invoice).toBe(again.parts.invoice);
+  });
+
+  it("concurrent misses of one client share one invoice; other clients get their own", async () => {
+    const { node, request } = setup();
+    const results = await Promise.all([...Array.from({ length: 10 }, () => issueChallenge(request())), issueChallenge(request({ cacheKey: "client-b" }))]);
+    const invoices = results.map((r) => (r.ok ? r.value.parts.invoice : r.reason));
+    expect(new Set(invoices.slice(0, 10)).size).toBe(1);
+    expect(invoices[10]).not.toBe(invoices[0]);
+    expect(node.created).toBe(2);
+  });
+
+  it("with the cache off, every request mints", async () => {
+    const { node, invoiceOf } = setup(0);
+    await invoiceOf();
+    await invoiceOf();
+    expect(node.created).toBe(2);
+  });
+
+  it("a client over the mint limit gets a refusal with a retry-after, and the node is not asked", async () => {
+    const { node, request } = setup(0);
+    const limited = { ...request().paywall, ports: memoryPorts({ mintsPerClient: 2 }) };
+    const outcomes = [];
+    for (let i = 0; i < 3; i++) outcomes.push(await issueChallenge(request({ paywall: limited })));
+    expect(outcomes.map((o) => (o.ok ? "issued" : o.reason))).toEqual(["issued", "issued", "rate_limited"]);
+    expect(outcomes[2]).toMatchObject({ retryAfterSeconds: 60 });
+    expect(node.created).toBe(2);
+  });
+});

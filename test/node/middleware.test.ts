@@ -1,0 +1,120 @@
+import "urlpattern-polyfill";
+import { Hono } from "hono";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
+import { decodeMacaroon } from "../../src/macaroon/index.ts";
+import { createKeyring, parseChallenge, toBase64, toHex } from "../../src/l402/index.ts";
+import { lndRestBackend, type InvoiceBackend } from "../../src/lightning/index.ts";
+import { l402Paywall, memoryPorts, PaywallConfigError, type L402Variables, type PaywallOptions } from "../../src/index.ts";
+import { payInvoice } from "../fixtures/lnd-payer.ts";
+
+/**
+ * l402Paywall() mounted in a Hono app, without workerd: in-memory ports, the LND
+ * simulator as the node. The same behaviour runs against the real bindings in
+ * test/workerd/.
+ */
+let sim: Simulator;
+let backend: InvoiceBackend;
+const keyring = createKeyring(new Uint8Array(32).fill(5));
+
+beforeAll(async () => {
+  sim = await startSimulator();
+  backend = lndRestBackend({ url: sim.url, macaroonHex: sim.paywallMacaroonHex, network: "regtest", timeoutMs: 2000 });
+});
+afterAll(() => sim.close());
+
+function appWith(options: Partial<PaywallOptions> = {}) {
+  const ports = memoryPorts();
+  const app = new Hono<{ Variables: L402Variables }>();
+  app.use("/api/*", l402Paywall({ service: { name: "api", price_sats: 5, uses: 3, revocable: true }, keyring, backend, ports, ...options }));
+  app.get("/api/data", (c) => c.json({ tokenId: c.var.l402.tokenId, service: c.var.l402.service, remaining: c.var.l402.remaining ?? null }));
+  app.get("/open", (c) => c.text("free for all"));
+  return { app, ports };
+}
+
+/** Request → 402 → pay through the simulator → the Authorization value. */
+async function buy(app: Hono<{ Variables: L402Variables }>, path: string): Promise<{ authorization: string; tokenId: string }> {
+  const unpaid = await app.request(path);
+  expect(unpaid.status).toBe(402);
+  const challenge = parseChallenge(unpaid.headers.get("www-authenticate") ?? "");
+  if (!challenge.ok) throw new Error(challenge.detail);
+  const paid = await payInvoice({ url: sim.url, macaroonHex: sim.adminMacaroonHex }, challenge.value.invoice);
+  return { authorization: `L402 ${toBase64(challenge.value.macaroon)}:${paid.preimageHex}`, tokenId: toHex(decodeMacaroon(challenge.value.macaroon).identifier.slice(34)) };
+}
+
+describe("l402Paywall mounted on routes of an app", () => {
+  it("lets a paid request through to the app's handler with c.var.l402, exactly the paid number of times", async () => {
+    const { app } = appWith();
+    const token = await buy(app, "/api/data");
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push(await app.request("/api/data", { headers: { Authorization: token.authorization } }));
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 402]);
+    expect(await answers[0]?.json()).toEqual({ tokenId: token.tokenId, service: "api", remaining: 2 });
+    expect(answers[2]?.headers.get("x-l402-remaining")).toBe("0");
+    expect(((await answers[3]?.json()) as { reason: string }).reason).toBe("exhausted");
+  });
+
+  it("refuses a revoked token with a fresh 402", async () => {
+    const { app, ports } = appWith();
+    const token = await buy(app, "/api/data");
+    expect((await app.request("/api/data", { headers: { Authorization: token.authorization } })).status).toBe(200);
+    await ports.revocations.revoke(token.tokenId, "test", 0);
+    const refused = await app.request("/api/data", { headers: { Authorization: token.authorization } });
+    expect(refused.status).toBe(402);
+    expect(await refused.json()).toMatchObject({ reason: "revoked", invoice: expect.stringMatching(/^lnbcrt50n1/) });
+  });
+
+  it("leaves the app's other routes alone", async () => {
+    const { app } = appWith();
+    const response = await app.request("/open");
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe("free for all");
+  });
+
+  it("records its outcome for the app's logs, without any credential in it", async () => {
+    const outcomes: unknown[] = [];
+    const ports = memoryPorts();
+    const app = new Hono<{ Variables: L402Variables }>();
+    app.use(async (c, next) => {
+      await next();
+      outcomes.push(c.get("l402Outcome"));
+    });
+    app.use("/api/*", l402Paywall({ service: { name: "api", price_sats: 5 }, keyring, backend, ports }));
+    app.get("/api/data", (c) => c.text("ok"));
+    const token = await buy(app, "/api/data");
+    await app.request("/api/data", { headers: { Authorization: token.authorization } });
+    expect(outcomes).toEqual([
+      { service: "api", outcome: "challenged", reason: "missing" },
+      { service: "api", outcome: "paid", tokenId: token.tokenId },
+    ]);
+    expect(JSON.stringify(outcomes)).not.toContain(token.authorization.split(":")[1]);
+  });
+
+  it("takes its options from the context (a Worker's env), once per env", async () => {
+    let built = 0;
+    type AppEnv = { Bindings: { PRICE: string }; Variables: L402Variables };
+    const app = new Hono<AppEnv>();
+    app.use(
+      "/api/*",
+      l402Paywall<AppEnv>((c) => {
+        built++;
+        return { service: { name: "api", price_sats: c.env.PRICE }, keyring, backend };
+      }),
+    );
+    app.get("/api/data", (c) => c.text("ok"));
+    const env = { PRICE: "7" };
+    for (let i = 0; i < 3; i++) {
+      const response = await app.request("/api/data", {}, env);
+      expect(await response.json()).toMatchObject({ price_sats: 7 });
+    }
+    expect(built).toBe(1);
+  });
+
+  it("a service that needs a port it was not given is a configuration error naming both", () => {
+    const make = () => l402Paywall({ services: [{ name: "m", price_sats: 1, uses: 2 }, { name: "r", match: ["/r/*"], price_sats: 1, revocable: true }], keyring, backend });
+    expect(make).toThrow(PaywallConfigError);
+    expect(make).toThrow(/services\[0\]\.uses: needs a meter port \(ports\.meter\)/);
+    expect(make).toThrow(/services\[1\]\.revocable: needs a revocations port \(ports\.revocations\)/);
+    expect(() => l402Paywall({ service: { name: "a b", price_sats: 0 }, keyring, backend })).toThrow(/service\.name: must be letters.*service\.price_sats: must be a positive integer/);
+  });
+});
