@@ -1,0 +1,143 @@
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Miniflare } from "miniflare";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
+import { startWorkerd } from "../../dev/workerd.ts";
+
+/**
+ * The package as a user gets it: `npm pack`, installed into a scratch Hono Worker
+ * project of its own (package.json, wrangler config, a route handler answering
+ * from c.var.l402), bundled by `wrangler deploy --dry-run` and run in workerd;
+ * and its client and command line under the machine's plain Node 20.
+ */
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
+
+let scratch: string;
+let sim: Simulator;
+let worker: { mf: Miniflare; url: URL };
+
+/** The machine's own Node (20), not the project's Node 22 that npm scripts put first on PATH. */
+function plainNode(): string {
+  for (const dir of (process.env["PATH"] ?? "").split(delimiter)) {
+    const candidate = join(dir, "node");
+    if (dir.includes("node_modules") || !existsSync(candidate)) continue;
+    if (execFileSync(candidate, ["--version"], { encoding: "utf8" }).startsWith("v20.")) return candidate;
+  }
+  throw new Error("no Node 20 on PATH outside node_modules");
+}
+
+const WORKER_SOURCE = `import { Hono } from "hono";
+import { l402Paywall, lndRestBackend, parseMasterKeys, withBreaker, type L402Variables } from "l402-edge";
+
+type AppEnv = { Bindings: { L402_MASTER_KEYS: string; LND_REST_URL: string; LND_MACAROON: string }; Variables: L402Variables };
+const app = new Hono<AppEnv>();
+
+app.use(
+  "/premium/*",
+  l402Paywall<AppEnv>((c) => {
+    const keys = parseMasterKeys(c.env.L402_MASTER_KEYS);
+    if (!keys.ok) throw new Error(keys.detail);
+    const lnd = lndRestBackend({ url: c.env.LND_REST_URL, macaroonHex: c.env.LND_MACAROON, network: "regtest", timeoutMs: 2000 });
+    return { service: { name: "premium", price_sats: 3, timeout: 3600 }, keyring: keys.value, backend: withBreaker(lnd, { threshold: 5, cooldownMs: 10_000 }) };
+  }),
+);
+app.get("/premium/report", (c) => c.json({ report: "the good stuff", paidBy: c.var.l402.tokenId, service: c.var.l402.service }));
+app.get("/", (c) => c.text("free home page"));
+
+export default app;
+`;
+
+beforeAll(async () => {
+  scratch = mkdtempSync(join(tmpdir(), "l402-user-"));
+  const tarball = execFileSync("npm", ["pack", "--silent", "--pack-destination", scratch], { cwd: ROOT, encoding: "utf8" }).trim().split("\n").at(-1) as string;
+  const hono = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { devDependencies: Record<string, string> }).devDependencies["hono"];
+  writeFileSync(join(scratch, "package.json"), JSON.stringify({ name: "my-api", private: true, type: "module", dependencies: { "l402-edge": `file:./${tarball}`, hono } }, null, 2));
+  writeFileSync(join(scratch, "wrangler.toml"), 'name = "my-api"\nmain = "src/index.ts"\ncompatibility_date = "2026-10-01"\n');
+  mkdirSync(join(scratch, "src"));
+  writeFileSync(join(scratch, "src", "index.ts"), WORKER_SOURCE);
+  execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: scratch, stdio: "pipe" });
+  execFileSync(WRANGLER, ["deploy", "--dry-run", "--outdir", "out"], { cwd: scratch, stdio: "pipe", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+
+  sim = await startSimulator();
+  worker = await startWorkerd(readFileSync(join(scratch, "out", "index.js"), "utf8"), {
+    L402_MASTER_KEYS: "99".repeat(32),
+    LND_REST_URL: sim.url,
+    LND_MACAROON: sim.paywallMacaroonHex,
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await worker?.mf.dispose();
+  await sim?.close();
+});
+
+/** Runs plain Node 20 in the scratch project (asynchronously: the simulator answers from this process). */
+function node20(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(plainNode(), args, { cwd: scratch });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("exit", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** A script run under plain Node 20 in the scratch project, so `l402-edge/...` resolves to the installed package. */
+function underNode20(script: string) {
+  const file = join(scratch, `script-${crypto.randomUUID()}.mjs`);
+  writeFileSync(file, script);
+  return node20([file]);
+}
+
+describe("the published package in someone else's Worker", () => {
+  it("ships compiled JavaScript and types, no TypeScript sources", () => {
+    const installed = join(scratch, "node_modules", "l402-edge");
+    expect(existsSync(join(installed, "dist", "index.js"))).toBe(true);
+    expect(existsSync(join(installed, "dist", "index.d.ts"))).toBe(true);
+    expect(existsSync(join(installed, "src"))).toBe(false);
+    expect(existsSync(join(installed, "node_modules", "hono"))).toBe(false);
+  });
+
+  it("402 → pay → 200 with the app's own handler answering from c.var.l402; the token is reused; the free route stays free", async () => {
+    const result = await underNode20(`
+import { createL402Fetch, lndWallet, memoryStore } from "l402-edge/client";
+const paid = [];
+const l402Fetch = createL402Fetch({
+  wallet: lndWallet({ url: ${JSON.stringify(sim.url)}, macaroonHex: ${JSON.stringify(sim.adminMacaroonHex)}, feeLimitSats: 10, timeoutSeconds: 30 }),
+  maxCostSats: 10,
+  store: memoryStore(),
+  onPayment: (event) => event.phase === "paid" && paid.push(String(event.offer.priceMsat)),
+});
+const base = ${JSON.stringify(worker.url.origin)};
+const unpaid = await fetch(base + "/premium/report");
+const first = await l402Fetch(base + "/premium/report");
+const second = await l402Fetch(base + "/premium/report");
+const home = await fetch(base + "/");
+console.log(JSON.stringify({ node: process.version, unpaid: unpaid.status, challenge: unpaid.headers.get("www-authenticate")?.slice(0, 5), first: [first.status, await first.json()], second: [second.status, await second.json()], home: [home.status, await home.text()], paid }));
+`);
+    expect(result.status, result.stderr).toBe(0);
+    const seen = JSON.parse(result.stdout) as Record<string, unknown>;
+    expect(seen["node"]).toMatch(/^v20\./);
+    expect(seen).toMatchObject({
+      unpaid: 402,
+      challenge: "L402 ",
+      first: [200, { report: "the good stuff", service: "premium", paidBy: expect.stringMatching(/^[0-9a-f]{64}$/) }],
+      home: [200, "free home page"],
+      paid: ["3000"],
+    });
+    const [, firstBody] = seen["first"] as [number, { paidBy: string }];
+    expect(seen["second"]).toEqual([200, { report: "the good stuff", service: "premium", paidBy: firstBody.paidBy }]);
+  });
+
+  it("the installed command line runs on plain Node 20", async () => {
+    const result = await node20([join(scratch, "node_modules", ".bin", "l402-edge"), "get", "--no-pay", "--json", `${worker.url.origin}/premium/report`]);
+    expect(result.status, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ status: 402, price_sats: 3, services: ["premium"] });
+  });
+});
