@@ -2,7 +2,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { startSimulator } from "../dev/lnd-sim/server.ts";
 import { parseChallenge, toBase64 } from "../src/l402/index.ts";
-import { payInvoice } from "../test/fixtures/lnd-payer.ts";
+import { payInvoice } from "../dev/lnd-sim/payer.ts";
 import { runLoad, type LoadResult } from "./load.ts";
 import { bundleWorker, startWorkerd } from "../dev/workerd.ts";
 

@@ -1,17 +1,9 @@
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
-import type { L402Variables } from "../paywall/index.ts";
 import { HEALTH_PATH, healthResponse } from "./health.ts";
 import { requestLog } from "./request-log.ts";
-import { runtimeFor, type Runtime } from "./runtime.ts";
-
-/** The template Worker's own endpoints, for its log line (the paywall records its outcomes itself). */
-export type Endpoint = "health" | "admin" | "misconfigured" | "internal_error";
-
-export type WorkerEnv = {
-  Bindings: Env;
-  Variables: L402Variables & { requestId: string; endpoint: Endpoint; runtime: Runtime };
-};
+import { runtimeFor } from "./runtime.ts";
+import type { WorkerEnv } from "./worker-env.ts";
 
 /**
  * The template Worker: a paywall in front of any origin. The composition root,

@@ -2,7 +2,9 @@ import { createWorkerApp } from "./app.ts";
 
 export { FreebieCounter } from "./freebie-counter.ts";
 export { TokenMeter } from "./token-meter.ts";
-export { createWorkerApp, type WorkerEnv } from "./app.ts";
+export { createWorkerApp } from "./app.ts";
+export { cloudflarePorts } from "./ports.ts";
+export type { WorkerEnv } from "./worker-env.ts";
 
 /** The template Worker's entry: the app, built once per isolate. */
 const app = createWorkerApp();

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import type { WorkerEnv } from "./app.ts";
+import type { WorkerEnv } from "./worker-env.ts";
 
 /**
  * One structured JSON line per request. Built from chosen fields only (the

@@ -1,23 +1,12 @@
-import { Hono, type Handler, type MiddlewareHandler } from "hono";
+import { Hono } from "hono";
 import { adminApp } from "../admin/app.ts";
 import { configFor, type Config, type ServicesFailure } from "../config/index.ts";
-import { lndRestBackend, withBreaker, type InvoiceBackend } from "../lightning/index.ts";
+import { lndRestBackend, withBreaker } from "../lightning/index.ts";
 import { paywallMiddleware } from "../paywall/index.ts";
 import { forwardToOrigin } from "../proxy/forward-to-origin.ts";
 import { nativeHmacSha256 } from "./native-hmac.ts";
-import type { WorkerEnv } from "./app.ts";
+import type { Runtime, WorkerEnv } from "./worker-env.ts";
 import { cloudflarePorts } from "./ports.ts";
-
-/** Everything the template Worker builds from its env, once per isolate. */
-export interface Runtime {
-  readonly config: Config;
-  /** LND behind a circuit breaker (per isolate: it guards the node from this isolate's traffic). */
-  readonly backend: InvoiceBackend;
-  readonly paywall: MiddlewareHandler<WorkerEnv>;
-  readonly forwarder: Handler<WorkerEnv>;
-  /** The admin API, mounted at its path; absent without an admin token. */
-  readonly admin: Hono | undefined;
-}
 
 export type RuntimeResult = { readonly ok: true; readonly value: Runtime } | ServicesFailure;
 

@@ -1,25 +1,20 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { cruise, type IConfiguration } from "dependency-cruiser";
 import { describe, expect, it } from "vitest";
 
-const SRC = fileURLToPath(new URL("../../src/", import.meta.url));
-const IMPORT = /^\s*(?:import|export)\s[^;]*?from\s+"([^"]+)"/gms;
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const SRC = join(ROOT, "src");
 
-function importsIn(folder: string): { file: string; specifier: string }[] {
-  return readdirSync(join(SRC, folder), { recursive: true, encoding: "utf8" })
-    .filter((file) => file.endsWith(".ts"))
-    .flatMap((file) => [...readFileSync(join(SRC, folder, file), "utf8").matchAll(IMPORT)].map((m) => ({ file: `${folder}/${file}`, specifier: m[1] as string })));
-}
-
-describe("the protocol core runs anywhere", () => {
-  it.each([
-    ["macaroon", /^(\.\/|@noble\/hashes\/)/],
-    ["l402", /^(\.\/|\.\.\/macaroon\/index\.ts$|@noble\/hashes\/|@scure\/base$)/],
-  ])("src/%s imports only itself, its inner layer and pure libraries", (folder, allowed) => {
-    const imports = importsIn(folder);
-    expect(imports.length).toBeGreaterThan(3);
-    expect(imports.filter(({ specifier }) => !allowed.test(specifier))).toEqual([]);
+describe("architecture", () => {
+  it("every import follows the rules in .dependency-cruiser.cjs", async () => {
+    const { default: config } = (await import(join(ROOT, ".dependency-cruiser.cjs"))) as { default: IConfiguration };
+    const result = await cruise(["src", "bench", "dev", "test"], { ...config.options, ruleSet: { forbidden: config.forbidden ?? [] }, baseDir: ROOT });
+    if (typeof result.output === "string") throw new Error(result.output);
+    const { summary } = result.output;
+    expect(summary.totalCruised).toBeGreaterThan(100);
+    expect(summary.violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`)).toEqual([]);
   });
 
   it.each(["macaroon", "l402"])("src/%s mentions no Workers or Node global", (folder) => {

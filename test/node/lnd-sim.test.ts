@@ -4,7 +4,7 @@ import { decode } from "light-bolt11-decoder";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { encodeInvoice, fields } from "../../dev/lnd-sim/bolt11.ts";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
-import { payInvoice } from "../fixtures/lnd-payer.ts";
+import { payInvoice } from "../../dev/lnd-sim/payer.ts";
 
 let sim: Simulator;
 beforeAll(async () => void (sim = await startSimulator()));

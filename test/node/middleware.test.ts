@@ -6,7 +6,7 @@ import { decodeMacaroon } from "../../src/macaroon/index.ts";
 import { createKeyring, parseChallenge, toBase64, toHex } from "../../src/l402/index.ts";
 import { lndRestBackend, type InvoiceBackend } from "../../src/lightning/index.ts";
 import { l402Paywall, memoryPorts, PaywallConfigError, type L402Variables, type PaywallOptions } from "../../src/index.ts";
-import { payInvoice } from "../fixtures/lnd-payer.ts";
+import { payInvoice } from "../../dev/lnd-sim/payer.ts";
 
 /**
  * l402Paywall() mounted in a Hono app, without workerd: in-memory ports, the LND

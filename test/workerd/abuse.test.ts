@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { attenuate, decodeMacaroon, encodeMacaroon } from "../../src/macaroon/index.ts";
 import { parseChallenge, toBase64, toHex } from "../../src/l402/index.ts";
-import { payInvoice } from "../fixtures/lnd-payer.ts";
+import { payInvoice } from "../../dev/lnd-sim/payer.ts";
 import { ADMIN_TOKEN } from "../fixtures/worker-env.ts";
 import { utf8 } from "../fixtures/vectors.ts";
 import {

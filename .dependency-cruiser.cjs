@@ -1,0 +1,73 @@
+/**
+ * Which folder may import which (run by test/node/architecture.test.ts). Arrows
+ * point inward: worker → {paywall, admin, proxy, config, lightning}; paywall →
+ * {l402, lightning, config}; l402 → macaroon; client, cli → {l402, lightning}.
+ */
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: "core-is-pure",
+      comment: "The protocol core runs anywhere: it imports itself, its inner layer and pure libraries only.",
+      severity: "error",
+      from: { path: "^src/(macaroon|l402)/" },
+      to: { pathNot: ["^src/(macaroon|l402)/", "^node_modules/@noble/hashes/", "^node_modules/@scure/base/"] },
+    },
+    {
+      name: "macaroon-knows-no-l402",
+      severity: "error",
+      from: { path: "^src/macaroon/" },
+      to: { path: "^src/l402/" },
+    },
+    {
+      name: "only-the-worker-knows-cloudflare",
+      comment: "Bindings, Durable Objects and the Worker's env live in src/worker/ only.",
+      severity: "error",
+      from: { path: "^src/", pathNot: "^src/worker/" },
+      to: { path: ["^src/worker/", "^cloudflare:"] },
+    },
+    {
+      name: "paywall-stays-mountable",
+      comment: "The middleware knows no command line, no admin API and no forwarding.",
+      severity: "error",
+      from: { path: "^src/paywall/" },
+      to: { path: ["^src/(cli|admin|proxy|client)/"] },
+    },
+    {
+      name: "cli-knows-no-worker-config",
+      severity: "error",
+      from: { path: "^src/cli/" },
+      to: { path: "^src/(config|paywall|admin|proxy)/" },
+    },
+    {
+      name: "client-knows-no-server",
+      severity: "error",
+      from: { path: "^src/client/" },
+      to: { path: "^src/(config|paywall|admin|proxy|cli)/" },
+    },
+    {
+      name: "src-knows-no-dev-or-tests",
+      severity: "error",
+      from: { path: "^src/" },
+      to: { path: "^(dev|test|bench)/" },
+    },
+    {
+      name: "bench-and-dev-know-no-tests",
+      severity: "error",
+      from: { path: "^(bench|dev)/" },
+      to: { path: "^test/" },
+    },
+    {
+      name: "no-cycles",
+      severity: "error",
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: "tsconfig.json" },
+    doNotFollow: { path: "node_modules" },
+    exclude: { path: "^dist/" },
+  },
+};
