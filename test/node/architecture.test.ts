@@ -10,7 +10,7 @@ const SRC = join(ROOT, "src");
 describe("architecture", () => {
   it("every import follows the rules in .dependency-cruiser.cjs", async () => {
     const { default: config } = (await import(join(ROOT, ".dependency-cruiser.cjs"))) as { default: IConfiguration };
-    const result = await cruise(["src", "bench", "dev", "test"], { ...config.options, ruleSet: { forbidden: config.forbidden ?? [] }, baseDir: ROOT });
+    const result = await cruise(["src", "bench", "dev", "test"], { ...config.options, validate: true, ruleSet: { forbidden: config.forbidden ?? [] }, baseDir: ROOT });
     if (typeof result.output === "string") throw new Error(result.output);
     const { summary } = result.output;
     expect(summary.totalCruised).toBeGreaterThan(100);
