@@ -64,7 +64,7 @@ export function encodeAmount(amountMsat: bigint): string {
   throw new RangeError("unreachable: every amount is a whole number of pico-BTC");
 }
 
-export interface InvoiceInput {
+interface InvoiceInput {
   readonly network: Network;
   /** Absent for an any-amount invoice. */
   readonly amountMsat?: bigint;

@@ -11,7 +11,7 @@ import { routes, type Permission, type RouteContext } from "./routes.ts";
 
 export const NETWORKS: Record<string, Network> = { mainnet: "bc", testnet: "tb", signet: "tbs", regtest: "bcrt" };
 
-export interface SimulatorOptions {
+interface SimulatorOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;

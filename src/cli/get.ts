@@ -11,7 +11,7 @@ export const tokenDirectory = (flag: string | undefined): string =>
   flag ?? process.env["L402_TOKEN_DIR"] ?? join(homedir(), ".l402-edge", "tokens");
 
 /** Exit codes of `get`, one per way it can fail, so scripts can tell them apart. */
-export const GET_EXIT = { overBudget: 3, paymentFailed: 4, network: 5, badChallenge: 6, stillRefused: 7 } as const;
+const GET_EXIT = { overBudget: 3, paymentFailed: 4, network: 5, badChallenge: 6, stillRefused: 7 } as const;
 
 const CODE_EXIT = {
   over_budget: GET_EXIT.overBudget,

@@ -11,13 +11,13 @@ import { INVOICE_PREFIXES, type Network } from "../lightning/index.ts";
 const NETWORKS = Object.keys(INVOICE_PREFIXES) as [Network, ...Network[]];
 const MAX_PRICE_MSAT = 10n ** 11n * 21_000_000n;
 const CAPABILITY = /^[A-Za-z0-9_.-]{1,64}$/;
-export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
 const METHOD = /^[A-Z]{1,16}$/;
 /** Headers the paywall itself sets toward the origin; a service may not override them. */
 const RESERVED_HEADERS = new Set(["x-l402-token-id", "authorization", "host", "content-length"]);
 
 /** A whole number, as a number or as its text (env vars are text; JSON and TOML give numbers). */
-export const wholeNumber = (min: number, max: number) => {
+const wholeNumber = (min: number, max: number) => {
   const message = `must be an integer from ${min} to ${max}`;
   return v.pipe(
     v.union([v.number(message), v.pipe(v.string(message), v.regex(/^\d{1,16}$/, message), v.transform(Number))], message),
@@ -26,7 +26,7 @@ export const wholeNumber = (min: number, max: number) => {
 };
 
 /** true/false, or their text. */
-export const flag = v.pipe(
+const flag = v.pipe(
   v.union([v.boolean(), v.picklist(["true", "false"])], "must be true or false"),
   v.transform((value) => value === true || value === "true"),
 );
@@ -57,7 +57,7 @@ const pattern = (pathOnly: boolean) =>
   );
 
 /** An http(s) URL without credentials. */
-export const httpUrl = v.pipe(
+const httpUrl = v.pipe(
   v.string("must be a string"),
   v.check((text) => URL.canParse(text), "is not a URL"),
   v.transform((text) => new URL(text)),
@@ -144,7 +144,7 @@ const capabilityRule = v.strictObject(
 const match = v.pipe(strings(pattern(false)), v.minLength(1, "must list at least one pattern"));
 
 /** One service, as `L402_SERVICES` holds it and as `l402Paywall()` takes it. */
-export const serviceSchema = (context: SchemaContext) => v.pipe(
+const serviceSchema = (context: SchemaContext) => v.pipe(
   v.strictObject(
     {
       name: v.pipe(v.string("is required"), v.check(isValidServiceName, "must be letters, digits, '.', '_' or '-' (at most 64)")),

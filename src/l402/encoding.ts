@@ -1,6 +1,9 @@
 import { base64, base64nopad, base64urlnopad, hex } from "@scure/base";
 
-/** Bytes are Uint8Array inside; these are the only places text forms are read or written. */
+/**
+ * The text forms of L402's bytes (hex, and base64 in every alphabet clients
+ * use): read leniently, written canonically. Bytes are Uint8Array inside.
+ */
 
 export const toHex = (bytes: Uint8Array): string => hex.encode(bytes);
 export const toBase64 = (bytes: Uint8Array): string => base64.encode(bytes);

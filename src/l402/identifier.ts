@@ -5,7 +5,7 @@ import { fail, succeed, type Result } from "./result.ts";
  *   version uint16 big-endian (= 0) || payment hash (32) || token id (32)
  */
 export const IDENTIFIER_LENGTH = 66;
-export const IDENTIFIER_VERSION = 0;
+const IDENTIFIER_VERSION = 0;
 
 export interface L402Identifier {
   readonly version: number;

@@ -19,7 +19,7 @@ import { fail, succeed, type Result } from "./result.ts";
  * keep retired keys configured for as long as their tokens should verify.
  */
 export const MIN_MASTER_KEY_BYTES = 32;
-export const KEY_ID_BYTES = 4;
+const KEY_ID_BYTES = 4;
 
 const KEY_ID_LABEL = new TextEncoder().encode("l402-edge/key-id/v1");
 const ROOT_KEY_LABEL = new TextEncoder().encode("l402-edge/root-key/v1");

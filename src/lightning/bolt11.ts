@@ -3,7 +3,7 @@ import { fail, succeed, type Result } from "../l402/index.ts";
 import { invoiceNetwork, type Network } from "./networks.ts";
 
 /** BOLT 11's default when an invoice has no expiry field. */
-export const DEFAULT_EXPIRY_SECONDS = 3600;
+const DEFAULT_EXPIRY_SECONDS = 3600;
 
 /** The fields of a BOLT 11 invoice that this project reads. */
 export interface InvoiceFields {

@@ -9,7 +9,6 @@ export {
   type NodeInfo,
 } from "./backend.ts";
 export { withBreaker, type BreakerOptions } from "./breaker.ts";
-export { DEFAULT_EXPIRY_SECONDS, readInvoice, type InvoiceFields } from "./bolt11.ts";
-export { checkInvoice } from "./invoice-check.ts";
+export { readInvoice } from "./bolt11.ts";
 export { lndRestBackend, type LndRestConfig } from "./lnd-rest.ts";
-export { INVOICE_PREFIXES, invoiceNetwork, isNetwork, type Network } from "./networks.ts";
+export { INVOICE_PREFIXES, isNetwork, type Network } from "./networks.ts";

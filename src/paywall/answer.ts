@@ -9,7 +9,7 @@ import type { Context } from "hono";
  */
 const GRPC_STATUS: Record<number, number> = { 400: 3, 402: 13, 404: 12, 429: 8, 431: 3, 500: 13, 502: 14, 503: 14, 504: 4 };
 
-export const isGrpc = (c: Context): boolean => (c.req.header("content-type") ?? "").toLowerCase().startsWith("application/grpc");
+const isGrpc = (c: Context): boolean => (c.req.header("content-type") ?? "").toLowerCase().startsWith("application/grpc");
 
 export function answer(
   c: Context,

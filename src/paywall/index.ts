@@ -1,5 +1,5 @@
 export { l402Paywall, paywallMiddleware } from "./middleware.ts";
-export { PaywallConfigError, resolvePaywall, type PaywallOptions, type ResolvedPaywall } from "./options.ts";
+export { PaywallConfigError, type PaywallOptions } from "./options.ts";
 export type {
   CachedChallenge,
   ChallengeCache,

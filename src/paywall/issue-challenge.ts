@@ -10,7 +10,7 @@ import type { ResolvedPaywall } from "./options.ts";
 import type { CachedChallenge, ChallengeCache } from "./ports.ts";
 
 /** Seconds a client should wait before retrying when the node could not make an invoice. */
-export const NODE_RETRY_AFTER_SECONDS = 5;
+const NODE_RETRY_AFTER_SECONDS = 5;
 
 export interface ChallengeRequest {
   readonly paywall: ResolvedPaywall;

@@ -9,7 +9,7 @@ export const HEALTH_PATH = "/.well-known/l402/health";
  * unauthenticated, so a flood of health checks must not become a flood of
  * `getinfo` calls to the node.
  */
-export const NODE_STATUS_SECONDS = 5;
+const NODE_STATUS_SECONDS = 5;
 
 type NodeStatus = Record<string, unknown> & { readonly ok: boolean };
 const recent = new WeakMap<InvoiceBackend, { readonly at: number; readonly status: Promise<NodeStatus> }>();
