@@ -1,7 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig, type Config } from "../../src/config/index.ts";
-import { matchService, requiredCapabilities } from "../../src/paywall/match.ts";
-import { upstreamUrl } from "../../src/proxy/forward.ts";
 
 const base = { L402_MASTER_KEYS: "44".repeat(32), LND_REST_URL: "https://node.example:8080/", LND_MACAROON: "0201ab" };
 const configOf = (services: unknown[], extra: Record<string, unknown> = {}): Config => {
@@ -60,42 +58,5 @@ describe("configuration", () => {
       L402_NETWORK: "moon", L402_UNMATCHED: "maybe", LND_REST_URL: "node", LND_MACAROON: "xyz", L402_INVOICE_EXPIRY: "5", L402_MASTER_KEYS: "00", LND_TIMEOUT_MS: "1",
     }).join("\n");
     for (const field of ["L402_NETWORK", "L402_UNMATCHED", "LND_REST_URL", "LND_MACAROON", "L402_INVOICE_EXPIRY", "L402_MASTER_KEYS", "LND_TIMEOUT_MS"]) expect(errors).toContain(field);
-  });
-});
-
-describe("matching", () => {
-  const config = configOf([
-    { name: "host", match: ["api.example.com/v1/*"], price_sats: 1 },
-    { name: "path", match: ["/v1/*", "/v2/:id"], price_sats: 1, capabilities: ["r", "w"], capability_rules: [{ methods: ["POST"], path: "/v1/*", capability: "w" }, { path: "/v1/*", capability: "r" }] },
-  ]);
-  const find = (url: string) => matchService(config.services, new URL(url))?.name;
-
-  it("by host and path, first match wins", () => {
-    expect(find("https://api.example.com/v1/x")).toBe("host");
-    expect(find("https://other.example/v1/x")).toBe("path");
-    expect(find("https://other.example/v2/42")).toBe("path");
-    expect(find("https://other.example/v2/42/more")).toBeUndefined();
-    expect(find("https://other.example/v3")).toBeUndefined();
-  });
-
-  it("maps method and path to a capability, first rule wins, none when no rule matches", () => {
-    const service = config.services[1];
-    if (service === undefined) throw new Error("no service");
-    expect(requiredCapabilities(service, "POST", new URL("https://x/v1/a"))).toEqual(["w"]);
-    expect(requiredCapabilities(service, "GET", new URL("https://x/v1/a"))).toEqual(["r"]);
-    expect(requiredCapabilities(service, "GET", new URL("https://x/v2/1"))).toEqual([]);
-  });
-});
-
-describe("the upstream URL", () => {
-  const origin = (url: string | undefined, stripPrefix = "") => ({ url: url ? new URL(url) : undefined, stripPrefix, headers: new Map(), forwardAuthorization: false });
-  it.each([
-    ["https://edge.example/api/x?q=1", origin(undefined), "https://edge.example/api/x?q=1"],
-    ["https://edge.example/api/x?q=1", origin("https://o.example"), "https://o.example/api/x?q=1"],
-    ["https://edge.example/api/x?q=1", origin("https://o.example/base/", "/api"), "https://o.example/base/x?q=1"],
-    ["https://edge.example/api", origin("https://o.example", "/api"), "https://o.example/"],
-    ["https://edge.example/apix/y", origin("https://o.example", "/api"), "https://o.example/apix/y"],
-  ])("%s via %j → %s", (incoming, config, expected) => {
-    expect(upstreamUrl(new URL(incoming), config)).toBe(expected);
   });
 });
