@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { adminApp } from "../../src/admin/app.ts";
 import { memoryPorts } from "../../src/paywall/memory-ports.ts";
 
-/** The admin API (src/admin/app.ts) over in-memory ports; test/workerd/ledger.test.ts runs it over D1. */
+/** The admin API (src/admin/app.ts) over in-memory ports; test/workerd/worker-ledger.test.ts runs it over D1. */
 const TOKEN = "admin-token-0123456789abcdef0123456789";
 const ID = "ab".repeat(32);
 

@@ -13,7 +13,7 @@ import type { ResolvedPaywall } from "../../src/paywall/options.ts";
 /**
  * The challenge cache's rules (paywall/issue-challenge.ts), with in-memory ports,
  * a scripted node and a controlled clock. The same rules run through the Worker
- * against the Cache API in test/workerd/abuse.test.ts.
+ * against the Cache API in test/workerd/worker-abuse.test.ts.
  */
 function scriptedNode() {
   const node = { created: 0, lookups: 0, down: false, states: new Map<string, InvoiceState | "unknown">() };
