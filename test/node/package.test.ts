@@ -10,9 +10,10 @@ import { startWorkerd } from "../../dev/workerd.ts";
 
 /**
  * The package as a user gets it: `npm pack`, installed into a scratch Hono Worker
- * project of its own (package.json, wrangler config, a route handler answering
- * from c.var.l402), bundled by `wrangler deploy --dry-run` and run in workerd;
- * and its client and command line under the machine's plain Node 20.
+ * project of its own (package.json, wrangler config, the README's example Worker
+ * whose route handler answers from c.var.l402), bundled by `wrangler deploy
+ * --dry-run` and run in workerd; and its client and command line under the
+ * machine's plain Node 20.
  */
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
@@ -31,26 +32,14 @@ function plainNode(): string {
   throw new Error("no Node 20 on PATH outside node_modules");
 }
 
-const WORKER_SOURCE = `import { Hono } from "hono";
-import { l402Paywall, lndRestBackend, parseMasterKeys, withBreaker, type L402Variables } from "l402-edge";
-
-type AppEnv = { Bindings: { L402_MASTER_KEYS: string; LND_REST_URL: string; LND_MACAROON: string }; Variables: L402Variables };
-const app = new Hono<AppEnv>();
-
-app.use(
-  "/premium/*",
-  l402Paywall<AppEnv>((c) => {
-    const keys = parseMasterKeys(c.env.L402_MASTER_KEYS);
-    if (!keys.ok) throw new Error(keys.detail);
-    const lnd = lndRestBackend({ url: c.env.LND_REST_URL, macaroonHex: c.env.LND_MACAROON, network: "regtest", timeoutMs: 2000 });
-    return { service: { name: "premium", price_sats: 3, timeout: 3600 }, keyring: keys.value, backend: withBreaker(lnd, { threshold: 5, cooldownMs: 10_000 }) };
-  }),
-);
-app.get("/premium/report", (c) => c.json({ report: "the good stuff", paidBy: c.var.l402.tokenId, service: c.var.l402.service }));
-app.get("/", (c) => c.text("free home page"));
-
-export default app;
-`;
+/** The README's example Worker, as written there (on regtest, the simulator's network). */
+function readmeWorker(): string {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("### Protect routes of your own Worker"));
+  const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+  if (code === undefined) throw new Error("README has no example Worker");
+  return code.replace('network: "mainnet"', 'network: "regtest"');
+}
 
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), "l402-user-"));
@@ -59,7 +48,7 @@ beforeAll(async () => {
   writeFileSync(join(scratch, "package.json"), JSON.stringify({ name: "my-api", private: true, type: "module", dependencies: { "l402-edge": `file:./${tarball}`, hono } }, null, 2));
   writeFileSync(join(scratch, "wrangler.toml"), 'name = "my-api"\nmain = "src/index.ts"\ncompatibility_date = "2026-10-01"\n');
   mkdirSync(join(scratch, "src"));
-  writeFileSync(join(scratch, "src", "index.ts"), WORKER_SOURCE);
+  writeFileSync(join(scratch, "src", "index.ts"), readmeWorker());
   execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: scratch, stdio: "pipe" });
   execFileSync(WRANGLER, ["deploy", "--dry-run", "--outdir", "out"], { cwd: scratch, stdio: "pipe", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
 
