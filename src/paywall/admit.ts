@@ -43,7 +43,7 @@ export async function admit(params: {
     const limit = verified.grant.uses ?? service.uses;
     try {
       const taken = await meter.consume(tokenId, limit, verified.grant.mintedValidUntil);
-      if (!taken.ok) return fail("exhausted", `the token has used all ${limit} requests it paid for`);
+      if (!taken.allowed) return fail("exhausted", `the token has used all ${limit} requests it paid for`);
       remaining = taken.remaining;
     } catch {
       return fail("meter_unavailable", "cannot count this token's uses right now; retry shortly");

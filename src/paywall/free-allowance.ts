@@ -10,8 +10,8 @@ import type { Freebies } from "./ports.ts";
 export async function takeFreebie(freebies: Freebies | undefined, service: ServiceConfig, address: string | null, now: number): Promise<number | undefined> {
   if (service.freebies === undefined || freebies === undefined) return undefined;
   try {
-    const { ok, remaining } = await freebies.take(`${service.name}|${addressPrefix(address, FREEBIE_NETWORK)}`, service.freebies, now);
-    return ok ? remaining : undefined;
+    const { allowed, remaining } = await freebies.take(`${service.name}|${addressPrefix(address, FREEBIE_NETWORK)}`, service.freebies, now);
+    return allowed ? remaining : undefined;
   } catch {
     return undefined;
   }

@@ -35,9 +35,9 @@ export function memoryPorts(options: { readonly now?: () => number; readonly min
       consume: async (tokenId, limit, forgetAt) => {
         const current = uses.get(tokenId);
         const state = current !== undefined && (current.forgetAt === undefined || now() < current.forgetAt) ? current : { used: 0, forgetAt };
-        if (state.used >= limit) return { ok: false, remaining: 0 };
+        if (state.used >= limit) return { allowed: false, remaining: 0 };
         uses.set(tokenId, { used: state.used + 1, forgetAt: state.forgetAt });
-        return { ok: true, remaining: limit - state.used - 1 };
+        return { allowed: true, remaining: limit - state.used - 1 };
       },
     },
     freebies: {
@@ -45,9 +45,9 @@ export function memoryPorts(options: { readonly now?: () => number; readonly min
         const window = Math.floor(at / allowance.periodSeconds);
         const state = allowances.get(key);
         const used = state?.window === window ? state.used : 0;
-        if (used >= allowance.count) return { ok: false, remaining: 0 };
+        if (used >= allowance.count) return { allowed: false, remaining: 0 };
         allowances.set(key, { window, used: used + 1 });
-        return { ok: true, remaining: allowance.count - used - 1 };
+        return { allowed: true, remaining: allowance.count - used - 1 };
       },
     },
     ledger: {

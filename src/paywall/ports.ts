@@ -40,12 +40,12 @@ export interface Meter {
    * dropped (the paywall's own expiry of the token); undefined: keep it.
    * Throws when the count cannot be reached (the request is then refused, 503).
    */
-  consume(tokenId: string, limit: number, forgetAt: number | undefined): Promise<{ readonly ok: boolean; readonly remaining: number }>;
+  consume(tokenId: string, limit: number, forgetAt: number | undefined): Promise<{ readonly allowed: boolean; readonly remaining: number }>;
 }
 
 /** Free requests per client network and service, in fixed windows. */
 export interface Freebies {
-  take(key: string, allowance: { readonly count: number; readonly periodSeconds: number }, now: number): Promise<{ readonly ok: boolean; readonly remaining: number }>;
+  take(key: string, allowance: { readonly count: number; readonly periodSeconds: number }, now: number): Promise<{ readonly allowed: boolean; readonly remaining: number }>;
 }
 
 export interface MintRecord {

@@ -6,12 +6,12 @@ import { DurableObject } from "cloudflare:workers";
  * so the count is exact.
  */
 export class FreebieCounter extends DurableObject {
-  async take(count: number, periodSeconds: number, now: number): Promise<{ ok: boolean; remaining: number }> {
+  async take(count: number, periodSeconds: number, now: number): Promise<{ allowed: boolean; remaining: number }> {
     const window = Math.floor(now / periodSeconds);
     const state = (await this.ctx.storage.get<{ window: number; used: number }>("state")) ?? { window, used: 0 };
     const used = state.window === window ? state.used : 0;
-    if (used >= count) return { ok: false, remaining: 0 };
+    if (used >= count) return { allowed: false, remaining: 0 };
     await this.ctx.storage.put("state", { window, used: used + 1 });
-    return { ok: true, remaining: count - used - 1 };
+    return { allowed: true, remaining: count - used - 1 };
   }
 }

@@ -16,15 +16,15 @@ import { DurableObject } from "cloudflare:workers";
  */
 export class TokenMeter extends DurableObject {
   /** Takes one use out of `limit`; `forgetAt` (unix s) is when the paywall's own expiry has passed. */
-  async consume(limit: number, forgetAt: number | undefined): Promise<{ ok: boolean; remaining: number }> {
+  async consume(limit: number, forgetAt: number | undefined): Promise<{ allowed: boolean; remaining: number }> {
     const used = (await this.ctx.storage.get<number>("used")) ?? 0;
-    if (used >= limit) return { ok: false, remaining: 0 };
+    if (used >= limit) return { allowed: false, remaining: 0 };
     await this.ctx.storage.put("used", used + 1);
     if (used === 0 && forgetAt !== undefined) {
       await this.ctx.storage.put("forgetAt", forgetAt);
       await this.ctx.storage.setAlarm(forgetAt * 1000);
     }
-    return { ok: true, remaining: limit - used - 1 };
+    return { allowed: true, remaining: limit - used - 1 };
   }
 
   /** The token has expired: nothing to keep. An alarm run early (it can be triggered by hand) changes nothing. */
