@@ -8,6 +8,20 @@ import fc from "fast-check";
 import { toHex } from "../../src/l402/index.ts";
 import { buyToken, call, callWith, callWithEnv, originHits, uniquePath, type PaidToken } from "./support/paywall-client.ts";
 
+/** The real meter binding, counting the Durable Object calls made through it. */
+function countingMeter() {
+  const namespace = env.L402_METER as NonNullable<typeof env.L402_METER>;
+  let calls = 0;
+  const counting = {
+    idFromName: (name: string) => namespace.idFromName(name),
+    get: (id: DurableObjectId) => {
+      calls++;
+      return namespace.get(id);
+    },
+  };
+  return { counting, calls: () => calls };
+}
+
 const reasonOf = async (response: Response) => ((await response.json()) as { reason: string }).reason;
 
 describe("metered services (uses: N), counted in a Durable Object", () => {
@@ -59,23 +73,15 @@ describe("metered services (uses: N), counted in a Durable Object", () => {
   });
 
   it("a reusable token on a service with no metering makes no Durable Object call", async () => {
-    const meterNamespace = env.L402_METER as NonNullable<typeof env.L402_METER>;
-    let calls = 0;
-    const counting = {
-      idFromName: (name: string) => meterNamespace.idFromName(name),
-      get: (id: DurableObjectId) => {
-        calls++;
-        return meterNamespace.get(id);
-      },
-    };
+    const { counting, calls } = countingMeter();
     const plain = await buyToken(uniquePath("/api/plain"));
     const metered = await buyToken(uniquePath("/metered/counted"));
     const response = await callWithEnv({ ...env, L402_METER: counting }, "/api/plain", { headers: { Authorization: plain.authorization } });
     expect(response.status).toBe(200);
     expect(response.headers.get("x-l402-remaining")).toBeNull();
-    expect(calls).toBe(0);
+    expect(calls()).toBe(0);
     expect((await callWithEnv({ ...env, L402_METER: counting }, "/metered/counted", { headers: { Authorization: metered.authorization } })).status).toBe(200);
-    expect(calls).toBe(1);
+    expect(calls()).toBe(1);
   });
 });
 
@@ -141,19 +147,11 @@ describe("a metered token's count cannot be reset by its holder", () => {
   });
 
   it("a holder's uses caveat on a service that does not meter costs no Durable Object call", async () => {
-    const meterNamespace = env.L402_METER as NonNullable<typeof env.L402_METER>;
-    let calls = 0;
-    const counting = {
-      idFromName: (name: string) => meterNamespace.idFromName(name),
-      get: (id: DurableObjectId) => {
-        calls++;
-        return meterNamespace.get(id);
-      },
-    };
+    const { counting, calls } = countingMeter();
     const token = await buyToken(uniquePath("/api/uses"));
     const withUses = narrowed(token, "api_uses=1");
     for (let i = 0; i < 2; i++) expect((await callWithEnv({ ...env, L402_METER: counting }, "/api/uses", { headers: { Authorization: withUses } })).status).toBe(200);
-    expect(calls).toBe(0);
+    expect(calls()).toBe(0);
   });
 });
 
