@@ -80,10 +80,10 @@ function paywallHandler(paywall: ResolvedPaywall): (c: Context<PaywallEnv>, next
       record(c, { outcome: "unmatched" });
       return next();
     }
-    const isPreflight = c.req.method === "OPTIONS" && c.req.header("access-control-request-method") !== undefined;
-    if (isPreflight) {
-      // Answered by the CORS middleware; without it, the app answers its own preflights.
-      if (withCors === undefined || c.req.header("origin") === undefined) return next();
+    // A preflight is answered by the CORS middleware. Without one it is a request like
+    // any other: passing it on unpaid would hand it to any handler that takes OPTIONS.
+    const isPreflight = c.req.method === "OPTIONS" && c.req.header("access-control-request-method") !== undefined && c.req.header("origin") !== undefined;
+    if (isPreflight && withCors !== undefined) {
       record(c, { outcome: "preflight", service: service.name });
       return withCors(c, next);
     }

@@ -64,6 +64,28 @@ describe("l402Paywall mounted on routes of an app", () => {
     expect(await refused.json()).toMatchObject({ reason: "revoked", invoice: expect.stringMatching(/^lnbcrt50n1/) });
   });
 
+  it("without CORS options, a preflight is a request like any other: a handler taking OPTIONS is not reached unpaid", async () => {
+    const ports = memoryPorts();
+    const app = new Hono<{ Variables: L402Variables }>();
+    app.use("/api/*", l402Paywall({ service: { name: "api", price_sats: 5 }, keyring, backend, ports }));
+    app.all("/api/data", (c) => c.text("paid content"));
+    const preflight = await app.request("/api/data", { method: "OPTIONS", headers: { Origin: "https://evil.example", "Access-Control-Request-Method": "GET" } });
+    expect(preflight.status).toBe(402);
+    expect(await preflight.text()).not.toContain("paid content");
+  });
+
+  it("with CORS options, answers a preflight itself, allowing Authorization, and the handler is not reached", async () => {
+    const ports = memoryPorts();
+    const app = new Hono<{ Variables: L402Variables }>();
+    app.use("/api/*", l402Paywall({ service: { name: "api", price_sats: 5 }, keyring, backend, ports, cors: { origin: (origin) => origin } }));
+    app.all("/api/data", (c) => c.text("paid content"));
+    const preflight = await app.request("/api/data", { method: "OPTIONS", headers: { Origin: "https://app.example", "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization" } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("https://app.example");
+    expect(preflight.headers.get("access-control-allow-headers")).toBe("authorization");
+    expect(await preflight.text()).toBe("");
+  });
+
   it("leaves the app's other routes alone", async () => {
     const { app } = appWith();
     const response = await app.request("/open");
