@@ -1,5 +1,6 @@
 import { createHmac } from "node:crypto";
 import { fmt, median, microsPerCall } from "./measure.ts";
+import { fastHmacSha256 } from "../src/macaroon/index.ts";
 import { chainNoble, chainWebCrypto, chainWith, verifyJsMacaroon, verifyOurs } from "./verify-cases.ts";
 import { bundleWorker, startWorkerd } from "../dev/workerd.ts";
 
@@ -15,6 +16,8 @@ export async function benchVerification(): Promise<void> {
     "verify/ours+native": await microsPerCall(() => verifyOurs(nodeHmac), ITERATIONS, ROUNDS),
     "verify/js-macaroon": await microsPerCall(verifyJsMacaroon, ITERATIONS, ROUNDS),
     "chain/noble": await microsPerCall(chainNoble, ITERATIONS, ROUNDS),
+    "chain/fast": await microsPerCall(() => chainWith(fastHmacSha256), ITERATIONS, ROUNDS),
+    "verify/ours+fast": await microsPerCall(() => verifyOurs(fastHmacSha256), ITERATIONS, ROUNDS),
     "chain/node-crypto": await microsPerCall(() => chainWith(nodeHmac), ITERATIONS, ROUNDS),
     "chain/web-crypto": await microsPerCall(() => chainWebCrypto(crypto.subtle), ITERATIONS, ROUNDS),
   };

@@ -1,5 +1,5 @@
 import { concatBytes, randomBytes } from "@noble/hashes/utils.js";
-import { nobleHmacSha256, type HmacSha256 } from "../macaroon/index.ts";
+import { fastHmacSha256, keepPads, type HmacSha256 } from "../macaroon/index.ts";
 import { fromHex } from "./encoding.ts";
 import { fail, succeed, type Result } from "./result.ts";
 
@@ -38,7 +38,7 @@ export interface Keyring {
   readonly mac: HmacSha256;
 }
 
-export function keyIdOf(secret: Uint8Array, mac: HmacSha256 = nobleHmacSha256): number {
+export function keyIdOf(secret: Uint8Array, mac: HmacSha256 = fastHmacSha256): number {
   const id = mac(secret, KEY_ID_LABEL);
   return new DataView(id.buffer, id.byteOffset, KEY_ID_BYTES).getUint32(0);
 }
@@ -47,13 +47,15 @@ export function keyIdOf(secret: Uint8Array, mac: HmacSha256 = nobleHmacSha256): 
 export function createKeyring(
   current: Uint8Array,
   retired: readonly Uint8Array[] = [],
-  mac: HmacSha256 = nobleHmacSha256,
+  mac: HmacSha256 = fastHmacSha256,
 ): Keyring {
   const byId = new Map<number, MasterKey>();
   const keys = [current, ...retired].map((secret, index) => {
     if (secret.length < MIN_MASTER_KEY_BYTES) {
       throw new RangeError(`master key ${index} is ${secret.length} bytes, at least ${MIN_MASTER_KEY_BYTES} are needed`);
     }
+    // A master key signs every root key it derives: its HMAC pads are hashed once.
+    keepPads(secret);
     return { id: keyIdOf(secret, mac), secret };
   });
   for (const key of keys) {
@@ -103,5 +105,5 @@ export const keyForToken = (keyring: Keyring, tokenId: Uint8Array): MasterKey | 
 export const deriveRootKey = (
   master: MasterKey,
   identifier: Uint8Array,
-  mac: HmacSha256 = nobleHmacSha256,
+  mac: HmacSha256 = fastHmacSha256,
 ): Uint8Array => mac(master.secret, concatBytes(ROOT_KEY_LABEL, identifier));

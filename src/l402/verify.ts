@@ -1,5 +1,4 @@
-import { sha256 } from "@noble/hashes/sha2.js";
-import { constantTimeEqual, hasValidSignature, isThirdParty, type Macaroon } from "../macaroon/index.ts";
+import { constantTimeEqual, hasValidSignature, isThirdParty, sha256, type Macaroon } from "../macaroon/index.ts";
 import { checkCaveats, type Grant } from "./caveats.ts";
 import { decodeIdentifier } from "./identifier.ts";
 import { deriveRootKey, keyForToken, type Keyring } from "./keyring.ts";

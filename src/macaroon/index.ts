@@ -1,5 +1,6 @@
 export { decodeMacaroon, encodeMacaroon, DEFAULT_LIMITS, type DecodeLimits } from "./codec.ts";
 export { MacaroonFormatError } from "./errors.ts";
+export { fastHmacSha256, keepPads, sha256, type HmacSha256 } from "./fast-hmac.ts";
 export {
   attenuate,
   computeSignature,
@@ -7,7 +8,5 @@ export {
   createMacaroon,
   deriveMacaroonKey,
   hasValidSignature,
-  nobleHmacSha256,
-  type HmacSha256,
 } from "./signature.ts";
 export { isThirdParty, type Caveat, type Macaroon } from "./types.ts";

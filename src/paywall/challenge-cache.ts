@@ -1,5 +1,5 @@
-import { sha256 } from "@noble/hashes/sha2.js";
 import { hex } from "@scure/base";
+import { sha256 } from "../macaroon/index.ts";
 import { addressPrefix, CLIENT_NETWORK } from "./client-network.ts";
 import type { CachedChallenge, ChallengeCache } from "./ports.ts";
 

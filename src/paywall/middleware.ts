@@ -1,7 +1,7 @@
-import { sha256 } from "@noble/hashes/sha2.js";
 import type { Context, ExecutionContext, MiddlewareHandler, Next } from "hono";
 import { cors } from "hono/cors";
 import type { ServiceConfig } from "../config/index.ts";
+import { sha256 } from "../macaroon/index.ts";
 import { MAX_CREDENTIAL_HEADER_CHARS, readCredential, toHex, verify, type Failure } from "../l402/index.ts";
 import { admit } from "./admit.ts";
 import { answer } from "./answer.ts";

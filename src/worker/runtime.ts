@@ -4,7 +4,6 @@ import { configFor, type Config, type ServicesFailure } from "../config/index.ts
 import { lndRestBackend, withBreaker } from "../lightning/index.ts";
 import { paywallMiddleware } from "../paywall/index.ts";
 import { forwardToOrigin } from "../proxy/forward-to-origin.ts";
-import { nativeHmacSha256 } from "./native-hmac.ts";
 import type { Runtime, WorkerEnv } from "./worker-env.ts";
 import { cloudflarePorts } from "./ports.ts";
 
@@ -17,7 +16,7 @@ const runtimes = new WeakMap<Config, Runtime>();
 
 /** The env validated, and the app's parts built on it: once per isolate (per env), not per request. */
 export function runtimeFor(env: Env): RuntimeResult {
-  const loaded = configFor(env, nativeHmacSha256);
+  const loaded = configFor(env);
   if (!loaded.ok) return loaded;
   const config = loaded.value;
   let runtime = runtimes.get(config);
