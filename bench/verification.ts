@@ -3,6 +3,7 @@ import { fmt, median, microsPerCall } from "./measure.ts";
 import { fastHmacSha256 } from "../src/macaroon/index.ts";
 import { chainNoble, chainWebCrypto, chainWith, verifyJsMacaroon, verifyOurs } from "./verify-cases.ts";
 import { bundleWorker, startWorkerd } from "../dev/workerd.ts";
+import { sha256Wasm } from "./wasm-hmac.ts";
 
 const ITERATIONS = 5000;
 const ROUNDS = 7;
@@ -21,12 +22,12 @@ export async function benchVerification(): Promise<void> {
     "chain/node-crypto": await microsPerCall(() => chainWith(nodeHmac), ITERATIONS, ROUNDS),
     "chain/web-crypto": await microsPerCall(() => chainWebCrypto(crypto.subtle), ITERATIONS, ROUNDS),
   };
-  const workerd = await inWorkerd(Object.keys(node));
+  const workerd = await inWorkerd([...Object.keys(node), "chain/wasm", "verify/ours+wasm"]);
 
   console.log(`\nToken verification, 3 caveats (median of ${ROUNDS} rounds × ${ITERATIONS})`);
   console.log(`${"case".padEnd(22)}${"Node".padStart(11)}${"workerd".padStart(11)}`);
-  for (const [name, micros] of Object.entries(node)) {
-    console.log(`${name.padEnd(22)}${fmt(micros)}${fmt(workerd[name] ?? NaN)}`);
+  for (const name of Object.keys(workerd)) {
+    console.log(`${name.padEnd(22)}${name in node ? fmt(node[name as keyof typeof node]) : "        —   "}${fmt(workerd[name] ?? NaN)}`);
   }
   const ratio = (where: Record<string, number>) => ((where["verify/js-macaroon"] ?? NaN) / (where["verify/ours"] ?? NaN)).toFixed(1);
   console.log(`ours (noble) is ${ratio(node)}× faster than js-macaroon in Node, ${ratio(workerd)}× in workerd`);
@@ -46,7 +47,7 @@ async function inWorkerd(cases: string[]): Promise<Record<string, number>> {
     new URL("./worker/index.ts", import.meta.url),
     'import * as __util from "node:util"; import * as __crypto from "node:crypto"; const require = (m) => ({ util: __util, crypto: __crypto })[m];',
   );
-  const { mf } = await startWorkerd(script);
+  const { mf } = await startWorkerd(script, {}, {}, { "sha256.wasm": sha256Wasm() });
   try {
     const timeRequest = async (name: string, n: number): Promise<number> => {
       const start = performance.now();
@@ -55,6 +56,7 @@ async function inWorkerd(cases: string[]): Promise<Record<string, number>> {
       if (!body.ok) throw new Error(`${name} failed inside workerd`);
       return performance.now() - start;
     };
+    await timeRequest("check/wasm", 1);
     const results: Record<string, number> = {};
     for (const name of cases) {
       await timeRequest(name, 2000);

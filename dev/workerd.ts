@@ -10,7 +10,7 @@ export async function bundleWorker(entry: URL, banner?: string): Promise<string>
     platform: "neutral",
     conditions: ["workerd", "worker", "browser"],
     mainFields: ["module", "main"],
-    external: ["node:*", "cloudflare:*", "util", "crypto"],
+    external: ["node:*", "cloudflare:*", "util", "crypto", "*.wasm"],
     write: false,
     logLevel: "error",
     ...(banner === undefined ? {} : { banner: { js: banner } }),
@@ -23,11 +23,15 @@ export async function startWorkerd(
   script: string,
   bindings: Record<string, string> = {},
   ratelimits: Record<string, { namespace_id: string; simple: { limit: number; period: 10 | 60 } }> = {},
+  /** WebAssembly modules the script imports by these paths, as wrangler bundles a .wasm. */
+  wasmModules: Record<string, Uint8Array<ArrayBuffer>> = {},
 ): Promise<{ mf: Miniflare; url: URL }> {
   const mf = new Miniflare(
     convertV4MiniflareOptions({
-      modules: true,
-      script,
+      modules: [
+        { type: "ESModule", path: "worker.mjs", contents: script },
+        ...Object.entries(wasmModules).map(([path, contents]) => ({ type: "CompiledWasm" as const, path, contents })),
+      ],
       compatibilityDate: "2026-10-01",
       compatibilityFlags: ["nodejs_compat"],
       bindings,

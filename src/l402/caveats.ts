@@ -95,12 +95,30 @@ export interface Grant {
 
 type Condition = (value: string) => ReadonlySet<string> | number | undefined;
 
+/**
+ * What a token's caveats say, once read: each known condition's narrowest value
+ * (later ones having been checked to narrow earlier ones), and the conditions in
+ * order. It holds for every request; `grantFor` applies it to one.
+ */
+export interface CaveatReading {
+  readonly latest: ReadonlyMap<string, ReadonlySet<string> | number>;
+  readonly conditions: readonly Predicate[];
+}
+
 /** Checks every caveat against the context; returns the grant or the first failure. */
 export function checkCaveats(caveats: readonly Uint8Array[], context: CaveatContext): Result<Grant> {
+  const reading = readCaveats(caveats);
+  return reading.ok ? grantFor(reading.value, context) : reading;
+}
+
+/** Reads the caveats: every one `condition=value`, known values readable, none widening an earlier one. */
+export function readCaveats(caveats: readonly Uint8Array[]): Result<CaveatReading> {
   const latest = new Map<string, ReadonlySet<string> | number>();
+  const conditions: Predicate[] = [];
   for (const bytes of caveats) {
     const predicate = decodeCaveat(bytes);
     if (predicate === undefined) return fail("invalid_caveat", "a caveat is not UTF-8 condition=value");
+    conditions.push(predicate);
     const parse = parserFor(predicate.condition);
     if (parse === undefined) continue;
     const value = parse(predicate.value);
@@ -113,7 +131,12 @@ export function checkCaveats(caveats: readonly Uint8Array[], context: CaveatCont
     }
     latest.set(predicate.condition, value);
   }
+  return succeed({ latest, conditions });
+}
 
+/** What the caveats grant for one request: its service, the capabilities it needs, now. */
+export function grantFor(reading: CaveatReading, context: CaveatContext): Result<Grant> {
+  const { latest } = reading;
   const services = latest.get(SERVICES);
   if (!(services instanceof Set)) return fail("service_mismatch", "the token names no service");
   if (!services.has(context.service)) {
@@ -127,7 +150,7 @@ export function checkCaveats(caveats: readonly Uint8Array[], context: CaveatCont
   const missing = capabilities instanceof Set ? context.capabilities?.find((needed) => !capabilities.has(needed)) : undefined;
   if (missing !== undefined) return fail("capability_denied", `the token does not grant "${missing}" on ${context.service}`);
   const uses = latest.get(usesCondition(context.service));
-  const mintedValidUntil = typeof uses === "number" ? validUntilMintedWithUses(caveats, context.service) : undefined;
+  const mintedValidUntil = typeof uses === "number" ? validUntilMintedWithUses(reading.conditions, context.service) : undefined;
   return succeed({
     services: [...services],
     ...(capabilities instanceof Set ? { capabilities: [...capabilities] } : {}),
@@ -137,10 +160,10 @@ export function checkCaveats(caveats: readonly Uint8Array[], context: CaveatCont
   });
 }
 
-/** See Grant.mintedValidUntil. The caveats have been checked, so the values parse. */
-function validUntilMintedWithUses(caveats: readonly Uint8Array[], service: string): number | undefined {
-  const first = caveats.findIndex((bytes) => decodeCaveat(bytes)?.condition === usesCondition(service));
-  const before = first > 0 ? decodeCaveat(caveats[first - 1] as Uint8Array) : undefined;
+/** See Grant.mintedValidUntil. The caveats have been read, so the values parse. */
+function validUntilMintedWithUses(conditions: readonly Predicate[], service: string): number | undefined {
+  const first = conditions.findIndex((predicate) => predicate.condition === usesCondition(service));
+  const before = first > 0 ? conditions[first - 1] : undefined;
   return before?.condition === validUntilCondition(service) ? parseUnixTime(before.value) : undefined;
 }
 

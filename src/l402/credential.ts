@@ -18,17 +18,21 @@ export type ParsedCredential = Result<Credential>;
 const SCHEME = /^(L402|LSAT)\s+(.*)$/is;
 const PREIMAGE = /^[0-9a-fA-F]{64}$/;
 
+/** Which header carries the credential, and its text: `Authorization` when it has an L402 or LSAT scheme, else the hex forms. */
+export function credentialSource(headers: CredentialHeaders): { readonly form: "authorization" | "macaroon"; readonly text: string } | undefined {
+  if (headers.authorization !== null && SCHEME.test(headers.authorization.trim())) return { form: "authorization", text: headers.authorization };
+  const hexForm = headers.macaroon ?? headers.grpcMetadataMacaroon;
+  return hexForm === null ? undefined : { form: "macaroon", text: hexForm };
+}
+
 /**
  * Finds and parses the credential. `Authorization` wins when it carries an
  * L402 or LSAT scheme; the hex header forms are the reference's alternatives.
  */
 export function readCredential(headers: CredentialHeaders): ParsedCredential {
-  if (headers.authorization !== null && SCHEME.test(headers.authorization.trim())) {
-    return parseAuthorization(headers.authorization);
-  }
-  const hexForm = headers.macaroon ?? headers.grpcMetadataMacaroon;
-  if (hexForm !== null) return parseMacaroonHeader(hexForm);
-  return fail("missing", "no L402 credential in the request");
+  const source = credentialSource(headers);
+  if (source === undefined) return fail("missing", "no L402 credential in the request");
+  return source.form === "authorization" ? parseAuthorization(source.text) : parseMacaroonHeader(source.text);
 }
 
 /** Where one Authorization value ends and the next begins, when several arrive joined by commas. */

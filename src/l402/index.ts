@@ -1,6 +1,9 @@
 export {
   capabilitiesCondition,
   checkCaveats,
+  grantFor,
+  readCaveats,
+  type CaveatReading,
   decodeCaveat,
   encodeCaveat,
   isValidServiceName,
@@ -41,4 +44,5 @@ export { DEFAULT_LOCATION, mint, type MintedToken } from "./mint.ts";
 export { formatSats } from "./price.ts";
 export type { FailureReason } from "./reasons.ts";
 export { fail, succeed, type Failure, type Result } from "./result.ts";
-export { verify, type Credential, type VerifiedToken, type VerifyOptions } from "./verify.ts";
+export { authenticate, grantOf, verify, type Authenticated, type Credential, type VerifiedToken, type VerifyOptions } from "./verify.ts";
+export { createVerifier, type Verification, type Verifier, type VerifierLimits } from "./verifier.ts";

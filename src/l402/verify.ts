@@ -1,5 +1,5 @@
 import { constantTimeEqual, hasValidSignature, isThirdParty, sha256, type Macaroon } from "../macaroon/index.ts";
-import { checkCaveats, type Grant } from "./caveats.ts";
+import { grantFor, readCaveats, type CaveatReading, type Grant } from "./caveats.ts";
 import { decodeIdentifier } from "./identifier.ts";
 import { deriveRootKey, keyForToken, type Keyring } from "./keyring.ts";
 import { fail, succeed, type Result } from "./result.ts";
@@ -26,11 +26,29 @@ export interface VerifiedToken {
 }
 
 /**
+ * What verification proves of a credential whatever the request and the time:
+ * the macaroon is one we minted (HMAC chain under a configured key) for the
+ * invoice whose preimage it carries, and its caveats read and narrow properly.
+ */
+export interface Authenticated {
+  readonly tokenId: Uint8Array;
+  readonly paymentHash: Uint8Array;
+  readonly caveats: CaveatReading;
+}
+
+/**
  * Verifies a credential with nothing but the keyring: no storage, no node.
  * Cheap checks first; the preimage proves payment, the HMAC chain proves we
  * minted the macaroon for that invoice, the caveats say what it grants.
  */
 export function verify(credential: Credential, options: VerifyOptions): Result<VerifiedToken> {
+  const authenticated = authenticate(credential, options.keyring);
+  if (!authenticated.ok) return authenticated;
+  return grantOf(authenticated.value, options);
+}
+
+/** The request-independent part of `verify`. */
+export function authenticate(credential: Credential, keyring: Keyring): Result<Authenticated> {
   const { macaroon, preimage } = credential;
   if (macaroon.caveats.some(isThirdParty)) {
     return fail("third_party_caveat", "third-party caveats cannot be discharged by this verifier");
@@ -38,19 +56,23 @@ export function verify(credential: Credential, options: VerifyOptions): Result<V
   const decoded = decodeIdentifier(macaroon.identifier);
   if (!decoded.ok) return decoded;
   const identifier = decoded.value;
-  const master = keyForToken(options.keyring, identifier.tokenId);
+  const master = keyForToken(keyring, identifier.tokenId);
   if (master === undefined) return fail("unknown_key", "the token was minted under a key that is not configured");
   if (!constantTimeEqual(sha256(preimage), identifier.paymentHash)) {
     return fail("wrong_preimage", "the preimage does not match the token's payment hash");
   }
-  const { mac } = options.keyring;
+  const { mac } = keyring;
   if (!hasValidSignature(macaroon, deriveRootKey(master, macaroon.identifier, mac), mac)) {
     return fail("bad_signature", "the macaroon signature does not verify");
   }
-  const grant = checkCaveats(
-    macaroon.caveats.map((caveat) => caveat.id),
-    options,
-  );
+  const caveats = readCaveats(macaroon.caveats.map((caveat) => caveat.id));
+  if (!caveats.ok) return caveats;
+  return succeed({ tokenId: identifier.tokenId, paymentHash: identifier.paymentHash, caveats: caveats.value });
+}
+
+/** The request- and time-dependent part of `verify`: what an authenticated credential grants this request. */
+export function grantOf(authenticated: Authenticated, options: Omit<VerifyOptions, "keyring">): Result<VerifiedToken> {
+  const grant = grantFor(authenticated.caveats, options);
   if (!grant.ok) return grant;
-  return succeed({ tokenId: identifier.tokenId, paymentHash: identifier.paymentHash, grant: grant.value });
+  return succeed({ tokenId: authenticated.tokenId, paymentHash: authenticated.paymentHash, grant: grant.value });
 }

@@ -1,8 +1,7 @@
 import type { Context, ExecutionContext, MiddlewareHandler, Next } from "hono";
 import { cors } from "hono/cors";
 import type { ServiceConfig } from "../config/index.ts";
-import { sha256 } from "../macaroon/index.ts";
-import { MAX_CREDENTIAL_HEADER_CHARS, readCredential, toHex, verify, type Failure } from "../l402/index.ts";
+import { createVerifier, fail, MAX_CREDENTIAL_HEADER_CHARS, toHex, type Failure, type Verifier } from "../l402/index.ts";
 import { admit } from "./admit.ts";
 import { answer } from "./answer.ts";
 import { canonicalUrl } from "./canonical-url.ts";
@@ -56,6 +55,8 @@ export function paywallMiddleware<E extends PaywallEnv = PaywallEnv>(paywall: Re
 }
 
 function paywallHandler(paywall: ResolvedPaywall): (c: Context<PaywallEnv>, next: Next) => Promise<Response | void> {
+  // Per isolate, per keyring: credentials proven once are not proven again (l402/verifier.ts).
+  const verifier = createVerifier(paywall.keyring);
   const withCors = paywall.cors === undefined ? undefined : cors({ ...paywall.cors, exposeHeaders: [...EXPOSED_HEADERS, ...(paywall.cors.exposeHeaders ?? [])] });
   /** Runs `handle` inside the CORS middleware for a browser's request (it sends Origin; WebSocket upgrades are not subject to CORS). */
   const forBrowsers = (c: Context<PaywallEnv>, handle: () => Promise<Response | void>) =>
@@ -87,12 +88,12 @@ function paywallHandler(paywall: ResolvedPaywall): (c: Context<PaywallEnv>, next
       record(c, { outcome: "preflight", service: service.name });
       return withCors(c, next);
     }
-    return forBrowsers(c, () => guard(paywall, c, next, url, service));
+    return forBrowsers(c, () => guard(paywall, verifier, c, next, url, service));
   };
 }
 
 /** The paywall proper, for a request that matched `service`. */
-async function guard(paywall: ResolvedPaywall, c: Context<PaywallEnv>, next: Next, url: URL, service: ServiceConfig): Promise<Response | void> {
+async function guard(paywall: ResolvedPaywall, verifier: Verifier, c: Context<PaywallEnv>, next: Next, url: URL, service: ServiceConfig): Promise<Response | void> {
   const respond = (response: Response) => (c.res = response);
   const log = (entry: Omit<L402Outcome, "service">) => record(c, { service: service.name, ...entry });
   if (!service.auth || isFreePath(service, url)) {
@@ -111,36 +112,27 @@ async function guard(paywall: ResolvedPaywall, c: Context<PaywallEnv>, next: Nex
   const waitUntil = deferrer(c);
   const address = paywall.clientAddress(c);
   const cacheKey = () => clientKey({ address, userAgent: c.req.header("user-agent") ?? null }, service.name, service.priceMsat);
-  const parsed = readCredential(credentialHeaders);
+  const { result: verified, paidHash } = verifier.verify(credentialHeaders, { service: service.name, now, capabilities: requiredCapabilities(service, c.req.method, url) });
   let failure: Failure;
-  /** A refused credential's preimage proves its invoice paid, whatever else is wrong with it. */
-  let paidHash: string | undefined;
-  if (parsed.ok) {
-    const capabilities = requiredCapabilities(service, c.req.method, url);
-    const verified = verify(parsed.value, { keyring: paywall.keyring, service: service.name, now, capabilities });
-    if (verified.ok) {
-      const tokenId = toHex(verified.value.tokenId);
-      const admitted = await admit({ paywall, service, verified: verified.value, tokenId, cacheKey, now, waitUntil });
-      if (admitted.ok) {
-        const { remaining } = admitted.value;
-        c.set("l402", { tokenId, service: service.name, grant: verified.value.grant, ...(remaining === undefined ? {} : { remaining }) });
-        c.set("l402Route", { url, service, access: "paid" });
-        log({ outcome: "paid", tokenId });
-        await next();
-        if (remaining !== undefined && c.res.status !== 101) c.header("X-L402-Remaining", String(remaining));
-        return;
-      }
-      if (admitted.reason === "revocation_unavailable" || admitted.reason === "meter_unavailable") {
-        log({ outcome: "error", reason: admitted.reason, tokenId });
-        return respond(answer(c, 503, { reason: admitted.reason, detail: admitted.detail }, { "Retry-After": "1" }));
-      }
-      failure = { ok: false, reason: admitted.reason, detail: admitted.detail };
-    } else {
-      failure = verified;
-    }
-    paidHash = toHex(sha256(parsed.value.preimage));
+  if (!verified.ok) {
+    failure = verified;
   } else {
-    failure = parsed;
+    const tokenId = toHex(verified.value.tokenId);
+    const admitted = await admit({ paywall, service, verified: verified.value, tokenId, cacheKey, now, waitUntil });
+    if (admitted.ok) {
+      const { remaining } = admitted.value;
+      c.set("l402", { tokenId, service: service.name, grant: verified.value.grant, ...(remaining === undefined ? {} : { remaining }) });
+      c.set("l402Route", { url, service, access: "paid" });
+      log({ outcome: "paid", tokenId });
+      await next();
+      if (remaining !== undefined && c.res.status !== 101) c.header("X-L402-Remaining", String(remaining));
+      return;
+    }
+    if (admitted.reason === "revocation_unavailable" || admitted.reason === "meter_unavailable") {
+      log({ outcome: "error", reason: admitted.reason, tokenId });
+      return respond(answer(c, 503, { reason: admitted.reason, detail: admitted.detail }, { "Retry-After": "1" }));
+    }
+    failure = fail(admitted.reason, admitted.detail);
   }
 
   if (failure.reason === "missing") {
@@ -153,7 +145,8 @@ async function guard(paywall: ResolvedPaywall, c: Context<PaywallEnv>, next: Nex
       return;
     }
   }
-  const issued = await issueChallenge({ paywall, service, address, cacheKey: cacheKey(), now, paidHash, waitUntil });
+  // A refused credential's preimage proves its invoice paid, whatever else is wrong with it.
+  const issued = await issueChallenge({ paywall, service, address, cacheKey: cacheKey(), now, paidHash: paidHash === undefined ? undefined : toHex(paidHash), waitUntil });
   if (issued.ok) {
     log({ outcome: issued.value.reused ? "challenged_again" : "challenged", reason: failure.reason });
     return respond(challengeAnswer(c, service, failure, issued.value.parts));

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { attenuate, decodeMacaroon, encodeMacaroon } from "../../src/macaroon/index.ts";
 import { toBase64, toHex } from "../../src/l402/index.ts";
-import { buyToken, call, originHits, payChallenge, uniquePath } from "./support/paywall-client.ts";
+import { env } from "cloudflare:test";
+import { buyToken, call, callWith, callWithEnv, originHits, payChallenge, uniquePath } from "./support/paywall-client.ts";
 import { ORIGIN_API_KEY, ORIGIN_SECRET } from "../fixtures/worker-env.ts";
 import { utf8 } from "../fixtures/vectors.ts";
 
@@ -137,5 +138,37 @@ describe("a paid token", () => {
     const late = await call(path, { headers: { Authorization: token.authorization } });
     expect(late.status).toBe(402);
     expect(((await late.json()) as { reason: string }).reason).toBe("expired");
+  });
+});
+
+describe("warm verification through the Worker cannot be abused", () => {
+  it("a token whose key is then removed from the keyring is refused on the next request", async () => {
+    const [oldKey, newKey] = ["21".repeat(32), "22".repeat(32)];
+    // One env object per configuration, as an isolate has: the second use is a warm one.
+    const before = { ...env, L402_MASTER_KEYS: oldKey };
+    const token = await payChallenge(await callWithEnv(before, "/api/rotate"));
+    for (let i = 0; i < 2; i++) expect((await callWithEnv(before, "/api/rotate", { headers: { Authorization: token.authorization } })).status).toBe(200);
+    const rotated = await callWith({ L402_MASTER_KEYS: `${newKey},${oldKey}` }, "/api/rotate", { headers: { Authorization: token.authorization } });
+    expect(rotated.status).toBe(200);
+    const removed = await callWith({ L402_MASTER_KEYS: newKey }, "/api/rotate", { headers: { Authorization: token.authorization } });
+    expect(removed.status).toBe(402);
+    expect(((await removed.json()) as { reason: string }).reason).toBe("unknown_key");
+  });
+
+  it("an expired token is refused even though it was proven before", async () => {
+    const token = await buyToken(uniquePath("/short/warm"));
+    expect((await call("/short/warm", { headers: { Authorization: token.authorization } })).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const late = await call("/short/warm", { headers: { Authorization: token.authorization } });
+    expect(late.status).toBe(402);
+    expect(((await late.json()) as { reason: string }).reason).toBe("expired");
+  });
+
+  it("the same macaroon with another preimage is refused after the real one was proven", async () => {
+    const token = await buyToken(uniquePath("/api/warm"));
+    expect((await call("/api/warm", { headers: { Authorization: token.authorization } })).status).toBe(200);
+    const forged = await call("/api/warm", { headers: { Authorization: `L402 ${token.macaroonBase64}:${"cd".repeat(32)}` } });
+    expect(forged.status).toBe(402);
+    expect(((await forged.json()) as { reason: string }).reason).toBe("wrong_preimage");
   });
 });
