@@ -4,13 +4,24 @@ export const median = (values: number[]): number => {
   return sorted[Math.floor(sorted.length / 2)] as number;
 };
 
-/** Microseconds per call of a synchronous or async function, median of `rounds`. */
+/**
+ * Microseconds per call of a synchronous or async function, median of `rounds`.
+ * A synchronous one is not awaited: a microtask per call would distort sub-µs work.
+ */
 export async function microsPerCall(fn: () => unknown, iterations: number, rounds = 7): Promise<number> {
-  for (let i = 0; i < Math.min(iterations, 2000); i++) await fn();
+  const isAsync = fn() instanceof Promise;
+  const run = isAsync
+    ? async () => {
+        for (let i = 0; i < iterations; i++) await fn();
+      }
+    : async () => {
+        for (let i = 0; i < iterations; i++) fn();
+      };
+  await run();
   const samples: number[] = [];
   for (let round = 0; round < rounds; round++) {
     const start = performance.now();
-    for (let i = 0; i < iterations; i++) await fn();
+    await run();
     samples.push(((performance.now() - start) * 1000) / iterations);
   }
   return median(samples);

@@ -1,6 +1,8 @@
 /** `npm run bench`: every benchmark, printed as a table. Nothing here is asserted. */
+import { benchBundle } from "./bundle.ts";
 import { benchThroughput } from "./throughput.ts";
 import { benchVerification } from "./verification.ts";
 
 await benchVerification();
 await benchThroughput();
+benchBundle();

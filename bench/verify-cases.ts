@@ -4,11 +4,16 @@ import { importMacaroon } from "macaroon";
 import { decodeMacaroon, encodeMacaroon } from "../src/macaroon/index.ts";
 import {
   createKeyring,
+  createVerifier,
   deriveRootKey,
+  formatAuthorization,
   keyForToken,
   mint,
   serviceCaveats,
+  toBase64,
+  toHex,
   verify,
+  type CredentialHeaders,
 } from "../src/l402/index.ts";
 
 /**
@@ -57,6 +62,16 @@ const caveatCheck = (condition: string): string | null => {
   if (name === "svc_valid_until") return NOW < Number(value) ? null : "expired";
   return null;
 };
+
+/** A credential already proven: what the paywall's verifier does on a repeat request (l402/verifier.ts). */
+let warm: { verifier: ReturnType<typeof createVerifier>; headers: CredentialHeaders } | undefined;
+export function verifyWarm(): boolean {
+  if (warm === undefined) {
+    const authorization = formatAuthorization(toBase64(token().tokenBytes), toHex(preimage));
+    warm = { verifier: createVerifier(keyring), headers: { authorization, macaroon: null, grpcMetadataMacaroon: null } };
+  }
+  return warm.verifier.verify(warm.headers, { service: "svc", capabilities: ["read"], now: NOW }).result.ok;
+}
 
 /** js-macaroon (macaroon@3.0.4), given the same derived root key. */
 export function verifyJsMacaroon(): boolean {
