@@ -96,10 +96,10 @@ export class InvoiceStore {
     return invoice;
   }
 
-  get(paymentHash: Uint8Array): StoredInvoice {
+  get(paymentHash: Uint8Array, now: number): StoredInvoice {
     const invoice = this.#byHash.get(hex.encode(paymentHash));
     if (invoice === undefined) throw new LndError(GRPC.notFound, "unable to locate invoice");
-    return invoice;
+    return cancelIfExpired(invoice, now);
   }
 
   byPaymentRequest(paymentRequest: string): StoredInvoice | undefined {
@@ -115,11 +115,21 @@ export class InvoiceStore {
   }
 
   /** ListInvoices: `index_offset` exclusive, oldest first unless reversed. */
-  list(offset: number, max: number, reversed: boolean): StoredInvoice[] {
-    if (!reversed) return this.#ordered.filter((i) => i.addIndex > offset).slice(0, max);
+  list(offset: number, max: number, reversed: boolean, now: number): StoredInvoice[] {
     const end = offset === 0 ? this.#ordered.length : offset - 1;
-    return this.#ordered.slice(Math.max(0, end - max), end);
+    const page = reversed ? this.#ordered.slice(Math.max(0, end - max), end) : this.#ordered.filter((i) => i.addIndex > offset).slice(0, max);
+    return page.map((invoice) => cancelIfExpired(invoice, now));
   }
 }
 
 export const isExpired = (invoice: StoredInvoice, now: number): boolean => now >= invoice.creationDate + invoice.expiry;
+
+/**
+ * LND's invoice expiry watcher cancels an open invoice once it expires (it has
+ * since v0.10); the simulator does it when the invoice is next read, which no
+ * caller can tell apart.
+ */
+function cancelIfExpired(invoice: StoredInvoice, now: number): StoredInvoice {
+  if (invoice.state === "OPEN" && isExpired(invoice, now)) invoice.state = "CANCELED";
+  return invoice;
+}

@@ -98,7 +98,7 @@ function addInvoice({ context, body }: Call): object {
 function listInvoices({ context, query }: Call): object {
   const offset = Number(query.get("index_offset") ?? "0");
   const max = Number(query.get("num_max_invoices") ?? "100");
-  const invoices = context.store.list(offset, max, query.get("reversed") === "true");
+  const invoices = context.store.list(offset, max, query.get("reversed") === "true", context.now());
   return {
     invoices: invoices.map(invoiceJson),
     last_index_offset: int64(invoices.at(-1)?.addIndex ?? 0),
@@ -109,7 +109,7 @@ function listInvoices({ context, query }: Call): object {
 function lookupByHex({ context, params }: Call): object {
   const hash = params[0] ?? "";
   if (!/^[0-9a-fA-F]{64}$/.test(hash)) throw new LndError(GRPC.unknown, "unable to decode payment hash: encoding/hex: invalid byte");
-  return invoiceJson(context.store.get(hex.decode(hash.toLowerCase())));
+  return invoiceJson(context.store.get(hex.decode(hash.toLowerCase()), context.now()));
 }
 
 /** LookupInvoiceV2 takes the hash as URL-safe base64 with its padding; anything else fails, as in LND. */
@@ -122,7 +122,7 @@ function lookupV2({ context, query }: Call): object {
     throw new LndError(GRPC.invalidArgument, `bad request: payment_hash: illegal base64 data`);
   }
   if (hash.length !== 32) throw new LndError(GRPC.invalidArgument, "payment hash must be exactly 32 bytes");
-  return invoiceJson(context.store.get(hash));
+  return invoiceJson(context.store.get(hash, context.now()));
 }
 
 function decodePayReq({ context, params }: Call): object {

@@ -20,12 +20,21 @@ export interface Invoice {
 
 export type InvoiceState = "open" | "accepted" | "settled" | "canceled";
 
-/** A lookup's answer. Never the preimage: only the payer should ever hold it besides the node. */
+/** A lookup's answer. */
 export interface InvoiceStatus {
   readonly state: InvoiceState;
   readonly amountPaidMsat: bigint;
-  /** Unix seconds; an expired unpaid invoice stays `open` in LND. */
+  /**
+   * Unix seconds. LND cancels an invoice when it expires, but not every node
+   * does, nor at once: an `open` invoice past this time is expired all the same.
+   */
   readonly expiresAt: number;
+  /**
+   * The preimage, once `settled` (checked against the payment hash), else
+   * undefined. It is the payment's proof: the paywall hands it only to the
+   * browser holding the challenge (paywall/browser/), never to anyone else.
+   */
+  readonly preimage: Uint8Array | undefined;
 }
 
 export interface NodeInfo {

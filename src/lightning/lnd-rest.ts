@@ -1,3 +1,4 @@
+import { sha256 } from "@noble/hashes/sha2.js";
 import { base64, hex } from "@scure/base";
 import {
   LightningError,
@@ -52,8 +53,8 @@ export function lndRestBackend(config: LndRestConfig): InvoiceBackend {
       if (state === undefined || !Number.isFinite(creation) || !Number.isFinite(expiry) || !/^\d+$/.test(String(paid))) {
         throw new LightningError("invalid_response", "LookupInvoice answer is not an invoice");
       }
-      // Built field by field: the reply carries r_preimage, which must go nowhere.
-      return { state, amountPaidMsat: BigInt(String(paid)), expiresAt: creation + expiry };
+      // Built field by field: nothing else of the reply goes anywhere.
+      return { state, amountPaidMsat: BigInt(String(paid)), expiresAt: creation + expiry, preimage: state === "settled" ? settledPreimage(reply, paymentHash) : undefined };
     },
 
     async getInfo(): Promise<NodeInfo> {
@@ -68,6 +69,17 @@ export function lndRestBackend(config: LndRestConfig): InvoiceBackend {
     },
   };
 }
+
+/** A settled invoice's r_preimage, which must hash to its payment hash: a node's word is not proof. */
+function settledPreimage(reply: Record<string, unknown>, paymentHash: Uint8Array): Uint8Array {
+  const preimage = bytesField(reply, "r_preimage");
+  if (preimage?.length !== 32 || !equalBytes(sha256(preimage), paymentHash)) {
+    throw new LightningError("invalid_response", "LookupInvoice: the settled invoice's r_preimage does not match its payment hash");
+  }
+  return preimage;
+}
+
+const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((byte, i) => byte === b[i]);
 
 const STATES: Record<string, InvoiceState> = { OPEN: "open", ACCEPTED: "accepted", SETTLED: "settled", CANCELED: "canceled" };
 

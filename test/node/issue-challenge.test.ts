@@ -29,7 +29,7 @@ function scriptedNode() {
       if (node.down) throw new LightningError("unavailable", "cannot reach the node");
       const state = node.states.get(hex.encode(paymentHash));
       if (state === undefined || state === "unknown") throw new LightningError("not_found", "unable to locate invoice");
-      return { state, amountPaidMsat: 0n, expiresAt: 0 };
+      return { state, amountPaidMsat: 0n, expiresAt: 0, preimage: undefined };
     },
     getInfo: async () => ({ alias: "n", network: "regtest", syncedToChain: true, blockHeight: 1 }),
   };

@@ -1,5 +1,9 @@
-import { afterAll, beforeAll, describe } from "vitest";
+import { base64 } from "@scure/base";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
+import { LightningError, lndRestBackend } from "../../src/lightning/index.ts";
 import { backendContract } from "../fixtures/backend-contract.ts";
 
 let sim: Simulator;
@@ -7,3 +11,31 @@ beforeAll(async () => void (sim = await startSimulator()));
 afterAll(() => sim.close());
 
 describe("lnd-rest backend in Node, against the simulator", () => backendContract(() => sim));
+
+describe("lnd-rest lookups (Node only: they move the simulator's clock or stand in for a lying node)", () => {
+  it("an invoice past its expiry is canceled, as LND's expiry watcher does", async () => {
+    const backend = lndRestBackend({ url: sim.url, macaroonHex: sim.invoiceMacaroonHex, network: "regtest", timeoutMs: 1000 });
+    const invoice = await backend.createInvoice({ amountMsat: 1_000n, memo: "", expirySeconds: 60 });
+    expect((await backend.lookupInvoice(invoice.paymentHash)).state).toBe("open");
+    await fetch(`${sim.url}/_sim/clock`, { method: "POST", body: JSON.stringify({ advanceSeconds: 61 }) });
+    expect(await backend.lookupInvoice(invoice.paymentHash)).toMatchObject({ state: "canceled", preimage: undefined });
+  });
+
+  it("a settled invoice whose r_preimage does not hash to its payment hash is an invalid response", async () => {
+    const paymentHash = new Uint8Array(32).fill(7);
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end(JSON.stringify({ state: "SETTLED", creation_date: "1700000000", expiry: "600", amt_paid_msat: "1000", r_preimage: base64.encode(new Uint8Array(32).fill(1)) }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const backend = lndRestBackend({ url: `http://127.0.0.1:${port}`, macaroonHex: "00", network: "regtest", timeoutMs: 1000 });
+      const error = await backend.lookupInvoice(paymentHash).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(LightningError);
+      expect(error).toMatchObject({ kind: "invalid_response" });
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -153,6 +153,9 @@ describe("SendPaymentV2", () => {
     const expiring = await addInvoice({ value: 1, expiry: 60 });
     await fetch(`${sim.url}/_sim/clock`, { method: "POST", body: JSON.stringify({ advanceSeconds: 61 }) });
     expect((await payInvoice(admin(), expiring.json["payment_request"])).error?.message).toMatch(/^invoice expired/);
+    // LND's expiry watcher cancels it; a paid one stays settled whatever the clock.
+    expect((await lnd(`/v1/invoice/${hex.encode(base64.decode(expiring.json["r_hash"]))}`)).json["state"]).toBe("CANCELED");
+    expect((await lnd(`/v1/invoice/${hex.encode(base64.decode(json["r_hash"]))}`)).json["state"]).toBe("SETTLED");
 
     const foreign = encodeInvoice({
       network: "bcrt",

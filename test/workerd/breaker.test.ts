@@ -11,7 +11,7 @@ function scripted() {
   };
   const backend: InvoiceBackend = {
     createInvoice: () => answer({ paymentRequest: "lnbcrt1", paymentHash: new Uint8Array(32), amountMsat: 1000n, expiresAt: 0 }),
-    lookupInvoice: () => answer({ state: "open" as const, amountPaidMsat: 0n, expiresAt: 0 }),
+    lookupInvoice: () => answer({ state: "open" as const, amountPaidMsat: 0n, expiresAt: 0, preimage: undefined }),
     getInfo: () => answer({ alias: "n", network: "regtest", syncedToChain: true, blockHeight: 1 }),
   };
   return { state, backend };
