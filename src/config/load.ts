@@ -14,8 +14,9 @@ const BINDINGS = {
   freebies: "L402_FREEBIES",
   ledger: "L402_LEDGER",
   revocations: "L402_LEDGER",
+  lookups: "L402_LOOKUPS",
 } as const;
-const BINDING_KIND = { meter: "Durable Object", freebies: "Durable Object", ledger: "D1", revocations: "D1" } as const;
+const BINDING_KIND = { meter: "Durable Object", freebies: "Durable Object", ledger: "D1", revocations: "D1", lookups: "Durable Object" } as const;
 
 /**
  * Reads and validates the template Worker's whole configuration from its env
@@ -38,6 +39,7 @@ export function parseConfig(env: Record<string, unknown>, mac?: HmacSha256): Con
       freebies: bound("freebies"),
       ledger: bound("ledger"),
       revocations: bound("revocations"),
+      lookups: bound("lookups"),
       describe: (feature) => `the ${BINDINGS[feature]} ${BINDING_KIND[feature]} binding (see wrangler.toml)`,
     },
   });

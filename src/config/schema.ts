@@ -85,10 +85,12 @@ export interface FeatureSupport {
   readonly freebies: boolean;
   readonly ledger: boolean;
   readonly revocations: boolean;
+  /** Limits node lookups per invoice: what browser payments poll through. */
+  readonly lookups: boolean;
   /** e.g. "the L402_METER Durable Object binding (see wrangler.toml)" or "a meter port (ports.meter)". */
   readonly describe: (feature: Feature) => string;
 }
-export type Feature = "meter" | "freebies" | "ledger" | "revocations";
+export type Feature = "meter" | "freebies" | "ledger" | "revocations" | "lookups";
 
 /** Origin headers: names the paywall lets a service set; values literal or `{ "secret": "NAME" }`, read from the secrets. */
 const originHeaders = (secrets: Readonly<Record<string, unknown>>) =>
@@ -163,6 +165,8 @@ const serviceSchema = (context: SchemaContext) => v.pipe(
       freebies_period: v.optional(wholeNumber(60, 366 * 86_400)),
       revocable: v.optional(flag),
       ledger: v.optional(flag),
+      browser: v.optional(flag),
+      cookie_path: v.optional(v.pipe(v.string("must be a string"), v.regex(/^\/[\x21-\x3a\x3c-\x7e]*$/, "must be a path starting with /, without ';' or spaces"))),
     },
     objectMessage,
   ),
@@ -187,8 +191,42 @@ const serviceSchema = (context: SchemaContext) => v.pipe(
     if (service.freebies !== undefined && !features.freebies) at(`needs ${features.describe("freebies")}`, "freebies");
     if (service.revocable === true && !features.revocations) at(`needs ${features.describe("revocations")}`, "revocable");
     if (service.ledger === true && !features.ledger) at(`needs ${features.describe("ledger")}`, "ledger");
+    if (service.browser === true && !features.lookups) at(`needs ${features.describe("lookups")}`, "browser");
+    if (service.cookie_path !== undefined) {
+      if (service.browser !== true) at("is for browser services (browser: true)", "cookie_path");
+      else if (service.match !== undefined && !service.match.every((text) => pathCovers(service.cookie_path as string, literalPath(text)))) {
+        at("must cover every match pattern: a browser sends the cookie only below its path", "cookie_path");
+      }
+    }
   }),
 );
+
+/**
+ * The literal start of a pattern's path, up to its last "/" before anything
+ * that varies (`*`, `:name`, groups, escapes): `/articles/*` → `/articles`,
+ * `host/a/:id` → `/a`, `/exact` → `/exact`.
+ */
+export function literalPath(pattern: string): string {
+  const path = pattern.slice(pattern.indexOf("/"));
+  const varying = path.search(/[*:({?+\\]/);
+  if (varying === -1) return path.replace(/(.)\/$/, "$1");
+  return path.slice(0, path.lastIndexOf("/", varying)) || "/";
+}
+
+/** Whether a cookie with this `Path` is sent to every path below `path` (RFC 6265 §5.1.4). */
+export function pathCovers(cookiePath: string, path: string): boolean {
+  const base = cookiePath.replace(/(.)\/$/, "$1");
+  return base === "/" || path === base || path.startsWith(`${base}/`);
+}
+
+/** The widest literal path all patterns share, segment by segment: the credential cookie's default `Path`. */
+export function commonLiteralPath(patterns: readonly string[]): string {
+  const split = patterns.map((pattern) => literalPath(pattern).split("/").slice(1));
+  const first = split[0] ?? [];
+  let shared = 0;
+  while (shared < first.length && split.every((segments) => segments[shared] === first[shared])) shared++;
+  return `/${first.slice(0, shared).join("/")}`;
+}
 
 /** A valibot issue path to a value inside `root`, for issues a check raises below the object it checks. */
 function pathTo(root: unknown, keys: readonly (string | number)[]): [v.IssuePathItem, ...v.IssuePathItem[]] {

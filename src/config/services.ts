@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { fail, type Failure } from "../l402/index.ts";
 import { problemsOf } from "./problems.ts";
-import { servicesSchema, type ParsedService, type SchemaContext } from "./schema.ts";
+import { commonLiteralPath, servicesSchema, type ParsedService, type SchemaContext } from "./schema.ts";
 import type { ServiceConfig } from "./types.ts";
 
 export interface CompileContext extends SchemaContext {
@@ -58,6 +58,7 @@ function compile(service: ParsedService, context: CompileContext): ServiceConfig
     freebies: service.freebies === undefined ? undefined : { count: service.freebies, periodSeconds: service.freebies_period ?? 86_400 },
     revocable: service.revocable ?? false,
     ledger: service.ledger ?? context.features.ledger,
+    browser: service.browser === true ? { cookiePath: service.cookie_path ?? (service.match === undefined ? undefined : commonLiteralPath(service.match)) } : undefined,
   };
 }
 

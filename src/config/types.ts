@@ -40,7 +40,17 @@ export interface ServiceConfig {
   readonly revocable: boolean;
   /** Record this service's challenges and settlements in the D1 ledger (default: when bound). */
   readonly ledger: boolean;
+  /**
+   * People in browsers may pay on the 402 page and hold the credential in a
+   * cookie (paywall/browser/); undefined: header credentials only.
+   */
+  readonly browser: BrowserPayments | undefined;
   readonly origin: OriginConfig;
+}
+
+export interface BrowserPayments {
+  /** The credential cookie's `Path`; undefined: the route the middleware is mounted on. */
+  readonly cookiePath: string | undefined;
 }
 
 export interface LndConfig {

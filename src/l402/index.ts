@@ -18,6 +18,7 @@ export {
 } from "./caveats.ts";
 export { formatChallenge, parseChallenge, type Challenge, type ParsedChallenge } from "./www-authenticate.ts";
 export {
+  credentialSource,
   formatAuthorization,
   parseAuthorization,
   parseMacaroonHeader,

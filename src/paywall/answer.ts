@@ -7,13 +7,13 @@ import type { Context } from "hono";
  * A 5xx carries the request id (hono/request-id's `c.var.requestId`) when the
  * app has one, so an operator can find its log line.
  */
-const GRPC_STATUS: Record<number, number> = { 400: 3, 402: 13, 404: 12, 429: 8, 431: 3, 500: 13, 502: 14, 503: 14, 504: 4 };
+const GRPC_STATUS: Record<number, number> = { 400: 3, 402: 13, 403: 7, 404: 12, 429: 8, 431: 3, 500: 13, 502: 14, 503: 14, 504: 4 };
 
 const isGrpc = (c: Context): boolean => (c.req.header("content-type") ?? "").toLowerCase().startsWith("application/grpc");
 
 export function answer(
   c: Context,
-  status: 400 | 402 | 404 | 429 | 431 | 500 | 502 | 503 | 504,
+  status: 400 | 402 | 403 | 404 | 429 | 431 | 500 | 502 | 503 | 504,
   body: { reason: string; detail: string; [key: string]: unknown },
   headers: Record<string, string | string[]> = {},
 ): Response {

@@ -23,6 +23,12 @@ export interface ChallengeRequest {
   readonly now: number;
   /** Hex sha256 of the preimage a refused credential carried: proof that its invoice was paid. */
   readonly paidHash: string | undefined;
+  /**
+   * For this client alone: neither read from nor stored in the challenge cache.
+   * A browser page's challenge is, since its browser alone may collect it once
+   * paid (browser/pending-challenge.ts).
+   */
+  readonly unshared?: boolean;
   readonly waitUntil: (promise: Promise<unknown>) => void;
 }
 
@@ -47,7 +53,7 @@ const inFlight = new Map<string, Promise<IssueResult>>();
  */
 export async function issueChallenge(request: ChallengeRequest): Promise<IssueResult> {
   const cache = request.paywall.ports.challengeCache;
-  if (cache === undefined || request.paywall.challengeCacheSeconds === 0) return mintFresh(request);
+  if (cache === undefined || request.paywall.challengeCacheSeconds === 0 || request.unshared === true) return mintFresh(request);
   if (request.paidHash !== undefined && (await cache.read(request.cacheKey))?.paymentHash === request.paidHash) {
     await cache.drop(request.cacheKey);
   }

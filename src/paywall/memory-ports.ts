@@ -1,4 +1,4 @@
-import type { CachedChallenge, DailyRevenue, MintRecord, PaywallPorts, SettlementRecord } from "./ports.ts";
+import { LOOKUP_INTERVAL_MS, type CachedChallenge, type DailyRevenue, type MintRecord, type PaywallPorts, type SettlementRecord } from "./ports.ts";
 
 /**
  * The paywall's ports in memory: for tests, and for a single-process host where
@@ -14,6 +14,7 @@ export function memoryPorts(options: { readonly now?: () => number; readonly min
   const mints = new Map<string, MintRecord>();
   const settlements = new Map<string, SettlementRecord>();
   const revoked = new Map<string, { revokedAt: number; reason: string }>();
+  const lookups = new Map<string, number>();
 
   return {
     challengeCache: {
@@ -86,6 +87,16 @@ export function memoryPorts(options: { readonly now?: () => number; readonly min
     revocations: {
       isRevoked: async (tokenId) => revoked.has(tokenId),
       revoke: async (tokenId, reason, at) => void revoked.set(tokenId, { revokedAt: at, reason }),
+    },
+    lookupLimiter: {
+      allow: async (paymentHash) => {
+        const at = Date.now();
+        if (at - (lookups.get(paymentHash) ?? -Infinity) < LOOKUP_INTERVAL_MS) return false;
+        // Entries older than the interval decide nothing: dropped once the map grows.
+        if (lookups.size >= 10_000) for (const [hash, last] of lookups) if (at - last >= LOOKUP_INTERVAL_MS) lookups.delete(hash);
+        lookups.set(paymentHash, at);
+        return true;
+      },
     },
   };
 }

@@ -1,17 +1,22 @@
 import type { Context, ExecutionContext, MiddlewareHandler, Next } from "hono";
 import { cors } from "hono/cors";
 import type { ServiceConfig } from "../config/index.ts";
-import { createVerifier, fail, MAX_CREDENTIAL_HEADER_CHARS, toHex, type Failure, type Verifier } from "../l402/index.ts";
+import { createVerifier, fail, MAX_CREDENTIAL_HEADER_CHARS, toHex, type CredentialHeaders, type Failure, type FailureReason, type Verifier } from "../l402/index.ts";
 import { admit } from "./admit.ts";
 import { answer } from "./answer.ts";
 import { canonicalUrl } from "./canonical-url.ts";
-import { challengeAnswer } from "./challenge-answer.ts";
+import { answerBrowserRequest, BROWSER_HEADER, cookieCredential, rememberPending, resumePending, type BrowserContext } from "./browser/browser-payments.ts";
+import { clearCredentialCookie } from "./browser/cookies.ts";
+import { challengeAnswer, wantsPage } from "./challenge-answer.ts";
 import { clientKey } from "./challenge-cache.ts";
 import { takeFreebie } from "./free-allowance.ts";
 import { issueChallenge } from "./issue-challenge.ts";
 import { isFreePath, matchService, requiredCapabilities } from "./match.ts";
 import { resolvePaywall, type PaywallOptions, type ResolvedPaywall } from "./options.ts";
 import type { L402Outcome, PaywallEnv } from "./types.ts";
+
+/** Refusals that say nothing against a credential cookie in general: it may still serve other requests. */
+const KEEPS_COOKIE: ReadonlySet<string> = new Set<FailureReason>(["capability_denied", "service_mismatch"]);
 
 /** Headers of the paywall's answers a browser script may read, whatever else the CORS options expose. */
 const EXPOSED_HEADERS = ["WWW-Authenticate", "Retry-After", "X-L402-Remaining", "X-L402-Freebies-Remaining"];
@@ -101,7 +106,7 @@ async function guard(paywall: ResolvedPaywall, verifier: Verifier, c: Context<Pa
     log({ outcome: "free" });
     return next();
   }
-  const credentialHeaders = { authorization: c.req.header("authorization") ?? null, macaroon: c.req.header("macaroon") ?? null, grpcMetadataMacaroon: c.req.header("grpc-metadata-macaroon") ?? null };
+  let credentialHeaders: CredentialHeaders = { authorization: c.req.header("authorization") ?? null, macaroon: c.req.header("macaroon") ?? null, grpcMetadataMacaroon: c.req.header("grpc-metadata-macaroon") ?? null };
   // Oversized credentials are refused before any decoding, and without an invoice.
   if (Object.values(credentialHeaders).some((value) => value !== null && value.length > MAX_CREDENTIAL_HEADER_CHARS)) {
     log({ outcome: "refused", reason: "header_too_large" });
@@ -109,6 +114,20 @@ async function guard(paywall: ResolvedPaywall, verifier: Verifier, c: Context<Pa
   }
 
   const now = Math.floor(Date.now() / 1000);
+  const browser: BrowserContext | undefined = service.browser === undefined ? undefined : { c, paywall, verifier, service, url, now, log };
+  const browserRequest = c.req.header(BROWSER_HEADER);
+  if (browserRequest !== undefined) {
+    if (browser !== undefined) return respond(await answerBrowserRequest(browser, browserRequest));
+    log({ outcome: "refused", reason: "browser_payments_off" });
+    return respond(answer(c, 400, { reason: "browser_payments_off", detail: `this service takes no browser payments (${BROWSER_HEADER})` }));
+  }
+  const cookie = browser === undefined ? undefined : cookieCredential(c, service, credentialHeaders);
+  if (cookie?.use === "refuse") {
+    log({ outcome: "refused", reason: "cross_origin_cookie" });
+    return respond(answer(c, 403, { reason: "cross_origin_cookie", detail: "a request from another origin cannot change anything with the paywall's cookie; send the credential in the Authorization header" }));
+  }
+  if (cookie !== undefined) credentialHeaders = { ...credentialHeaders, authorization: cookie.authorization };
+
   const waitUntil = deferrer(c);
   const address = paywall.clientAddress(c);
   const cacheKey = () => clientKey({ address, userAgent: c.req.header("user-agent") ?? null }, service.name, service.priceMsat);
@@ -145,11 +164,24 @@ async function guard(paywall: ResolvedPaywall, verifier: Verifier, c: Context<Pa
       return;
     }
   }
+  // A cookie that can never be accepted again goes; one refused for this request alone stays.
+  if (cookie !== undefined && !KEEPS_COOKIE.has(failure.reason)) clearCredentialCookie(c, service);
+  // A browser page: its own pending challenge, collected once paid, or a fresh one only it may collect.
+  const page = browser !== undefined && wantsPage(c);
+  if (page) {
+    const resumed = await resumePending(browser);
+    if (resumed !== undefined && "paid" in resumed) return respond(resumed.paid);
+    if (resumed !== undefined) {
+      log({ outcome: "challenged_again", reason: failure.reason });
+      return respond(challengeAnswer(c, service, failure, resumed.show, now));
+    }
+  }
   // A refused credential's preimage proves its invoice paid, whatever else is wrong with it.
-  const issued = await issueChallenge({ paywall, service, address, cacheKey: cacheKey(), now, paidHash: paidHash === undefined ? undefined : toHex(paidHash), waitUntil });
+  const issued = await issueChallenge({ paywall, service, address, cacheKey: cacheKey(), now, paidHash: paidHash === undefined ? undefined : toHex(paidHash), unshared: page, waitUntil });
   if (issued.ok) {
     log({ outcome: issued.value.reused ? "challenged_again" : "challenged", reason: failure.reason });
-    return respond(challengeAnswer(c, service, failure, issued.value.parts));
+    if (page) rememberPending(browser, issued.value.parts);
+    return respond(challengeAnswer(c, service, failure, issued.value.parts, now));
   }
   if (issued.reason === "rate_limited") {
     log({ outcome: "rate_limited", reason: failure.reason });

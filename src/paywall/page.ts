@@ -1,22 +1,82 @@
 import { html, raw } from "hono/html";
 import { renderSVG } from "uqr";
+import { PAGE_SCRIPT } from "./page-script.ts";
 
-/** The 402 as a person sees it in a browser: price, invoice, QR code. No scripts. */
-export function challengePage(details: { service: string; priceSats: string; invoice: string; detail: string }): string {
+export interface PageDetails {
+  readonly service: string;
+  readonly priceSats: string;
+  /** What the payment buys, in words: "Access for 1 hour.", "3 requests, within 1 hour." */
+  readonly terms: string;
+  readonly invoice: string;
+  /** Standard base64; in the page for a browser wallet's payment to be completed. */
+  readonly macaroon: string;
+  /** Seconds until the invoice expires, as the paywall counts them. */
+  readonly expiresInSeconds: number;
+  /** Why the request was refused, when it is more than a missing credential. */
+  readonly detail: string | undefined;
+  /** The service takes browser payments: the page polls, offers WebLN and reloads into the content. */
+  readonly browserPayments: boolean;
+  /** This response's CSP nonce. */
+  readonly nonce: string;
+}
+
+/** The Content-Security-Policy of the page: nothing but its own inline style and script, and fetches to its own origin. */
+export const pagePolicy = (nonce: string): string =>
+  `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+
+const STYLE = `
+:root{color-scheme:light dark;--fg:#1b1b1f;--muted:#5d5d66;--bg:#f6f5f2;--card:#fff;--line:#e4e2dc;--accent:#f7931a;--accent-fg:#1b1b1f}
+@media (prefers-color-scheme:dark){:root{--fg:#ececf1;--muted:#a3a3ad;--bg:#141417;--card:#1e1e23;--line:#33333b}}
+*{box-sizing:border-box}[hidden]{display:none!important}
+body{margin:0;min-height:100vh;display:grid;place-items:center;background:var(--bg);color:var(--fg);font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif}
+main{width:min(100%,26rem);margin:1rem;padding:1.5rem;background:var(--card);border:1px solid var(--line);border-radius:1rem;text-align:center}
+h1{margin:0 0 .25rem;font-size:1.15rem;font-weight:600;color:var(--muted)}
+.price{margin:0;font-size:2.25rem;font-weight:700;line-height:1.2}
+.service{margin:.25rem 0 0;font-weight:600}.terms,.detail{margin:.25rem 0 0;color:var(--muted);font-size:.95rem}
+.qr{display:block;margin:1.25rem auto .75rem;width:min(100%,17rem);padding:.5rem;background:#fff;border-radius:.75rem}
+.qr svg{display:block;width:100%;height:auto}
+.expired .qr{opacity:.25;pointer-events:none}
+.status{min-height:1.5em;margin:.5rem 0;font-weight:500}.expiry{margin:0;color:var(--muted);font-size:.9rem}
+.actions{display:flex;flex-wrap:wrap;gap:.5rem;justify-content:center;margin:1rem 0}
+button,.button{font:inherit;font-weight:600;padding:.6rem 1rem;border-radius:.6rem;border:1px solid var(--line);background:transparent;color:var(--fg);cursor:pointer;text-decoration:none}
+.primary{background:var(--accent);border-color:var(--accent);color:var(--accent-fg)}
+button:disabled{opacity:.6;cursor:progress}
+details{margin-top:.75rem;text-align:left;font-size:.9rem;color:var(--muted)}summary{cursor:pointer}
+code{display:block;margin-top:.5rem;padding:.5rem;word-break:break-all;font-size:.75rem;background:var(--bg);border-radius:.4rem;color:var(--fg)}
+.inline{display:inline;padding:0;background:none}`;
+
+/** The 402 as a person sees it: price, terms, QR code, the invoice, and (with script) a live countdown and payment. */
+export function challengePage(details: PageDetails): string {
   const qr = renderSVG(details.invoice.toUpperCase(), { border: 2 });
+  const minutes = Math.max(1, Math.round(details.expiresInSeconds / 60));
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
 <title>Payment required: ${details.service}</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;color:#222}
-svg{width:16rem;height:16rem}code{word-break:break-all;display:block;background:#f4f4f4;padding:.5rem;font-size:.8rem}</style>
+<style nonce="${details.nonce}">${raw(STYLE)}</style>
 </head><body>
+<main id="l402" data-invoice="${details.invoice}" data-expires-in="${details.expiresInSeconds}" data-browser="${details.browserPayments ? "1" : "0"}"${details.browserPayments ? html` data-macaroon="${details.macaroon}"` : ""}>
 <h1>Payment required</h1>
-<p><strong>${details.service}</strong> costs <strong>${details.priceSats} sats</strong> per token, paid over Lightning.</p>
-<p>${details.detail}</p>
-<a href="lightning:${details.invoice}">${raw(qr)}</a>
-<p>Invoice:</p><code>${details.invoice}</code>
-<p>Programs and agents: read the <code style="display:inline">WWW-Authenticate: L402</code> header of this response,
-pay the invoice, then send <code style="display:inline">Authorization: L402 &lt;macaroon&gt;:&lt;preimage&gt;</code>.</p>
+<p class="price">${details.priceSats} sats</p>
+<p class="service">${details.service}</p>
+<p class="terms">${details.terms}</p>
+${details.detail === undefined ? "" : html`<p class="detail">${details.detail}</p>`}
+<a class="qr" href="lightning:${details.invoice}" aria-label="Pay this invoice with a Lightning wallet">${raw(qr)}</a>
+<p class="status" id="status" role="status" aria-live="polite">${details.browserPayments ? "Scan with any Lightning wallet; this page continues once paid." : "Scan with any Lightning wallet."}</p>
+<p class="expiry">Invoice expires in <span id="countdown">${minutes} min</span></p>
+<div class="actions">
+<button type="button" id="webln" class="primary" hidden>Pay with browser wallet</button>
+<a class="button${details.browserPayments ? "" : " primary"}" href="lightning:${details.invoice}">Open in wallet</a>
+<button type="button" id="copy" hidden>Copy invoice</button>
+<button type="button" id="renew" hidden>New invoice</button>
+</div>
+${details.browserPayments ? html`<noscript><p>Paid from another device? <a href="">Reload this page</a> to continue.</p></noscript>` : ""}
+<details id="invoice-box"><summary>Invoice</summary><code id="invoice">${details.invoice}</code></details>
+<details><summary>For programs and agents</summary>
+<p>Read this response's <code class="inline">WWW-Authenticate: L402</code> header, pay its invoice, then send
+<code class="inline">Authorization: L402 &lt;macaroon&gt;:&lt;preimage&gt;</code> with the request.</p></details>
+</main>
+<script nonce="${details.nonce}">${raw(PAGE_SCRIPT)}</script>
 </body></html>
 `.toString();
 }

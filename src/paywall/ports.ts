@@ -102,6 +102,19 @@ export interface Revocations {
   revoke(tokenId: string, reason: string, now: number): Promise<void>;
 }
 
+/**
+ * At most one node lookup per invoice per second, across every isolate: what
+ * keeps browsers polling for their payment (or anyone replaying their poll)
+ * from making the node do unbounded work.
+ */
+export interface LookupLimiter {
+  /** True when the caller may ask the node about this invoice now; false when someone did within the last second. */
+  allow(paymentHash: string): Promise<boolean>;
+}
+
+/** The interval a `LookupLimiter` keeps between two lookups of one invoice. */
+export const LOOKUP_INTERVAL_MS = 1000;
+
 export interface PaywallPorts {
   readonly challengeCache?: ChallengeCache;
   readonly mintLimiter?: MintLimiter;
@@ -109,4 +122,5 @@ export interface PaywallPorts {
   readonly freebies?: Freebies;
   readonly ledger?: Ledger;
   readonly revocations?: Revocations;
+  readonly lookupLimiter?: LookupLimiter;
 }

@@ -31,6 +31,8 @@ export type Outcome =
   | "rate_limited" // 429: too many new challenges for this address
   | "refused" // 4xx without a challenge (an oversized credential, an ambiguous path)
   | "preflight" // a CORS preflight, answered by the paywall
+  | "polled" // a browser asked whether its pending challenge is paid; not yet (reason: pending, expired, …)
+  | "collected" // a browser's payment became its credential cookie (reason: poll, complete, reload)
   | "node_unavailable" // 503: no invoice could be made
   | "error" // 503: a port could not answer (meter, revocation list)
   | "not_found" // forwardToOrigin: matched no service, 404

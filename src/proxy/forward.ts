@@ -1,5 +1,6 @@
 import type { OriginConfig } from "../config/index.ts";
 import { fail, succeed, type Result } from "../l402/index.ts";
+import { COOKIE_PREFIXES } from "../paywall/index.ts";
 
 /** Headers that carry an L402 credential; none reach the origin unless the service says so. */
 const CREDENTIAL_HEADERS = ["authorization", "macaroon", "grpc-metadata-macaroon"];
@@ -31,6 +32,7 @@ export async function forward(request: Request, url: URL, options: ForwardOption
   const headers = new Headers(request.headers);
   for (const name of options.reservedHeaders) headers.delete(name);
   if (!options.origin?.forwardAuthorization) for (const name of CREDENTIAL_HEADERS) headers.delete(name);
+  withoutPaywallCookies(headers);
   for (const [name, value] of options.origin?.headers ?? []) headers.set(name, value);
   if (options.tokenId !== undefined) headers.set(TOKEN_ID_HEADER, options.tokenId);
   if (options.originAuth !== undefined) headers.set(options.originAuth[0], options.originAuth[1]);
@@ -53,6 +55,21 @@ export async function forward(request: Request, url: URL, options: ForwardOption
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The paywall's own cookies (credentials of browser payments) are its business,
+ * never the origin's. Their values never hold `;` or `,`, so each goes with the
+ * separator before it, however the client's Cookie lines were joined.
+ */
+const PAYWALL_COOKIE = new RegExp(`(?:^|[;,])\\s*(?:${COOKIE_PREFIXES.join("|")})[\\w.-]*=[^;,]*`, "g");
+
+function withoutPaywallCookies(headers: Headers): void {
+  const cookie = headers.get("cookie");
+  if (cookie === null) return;
+  const kept = cookie.replace(PAYWALL_COOKIE, "").replace(/^[\s;,]+/, "");
+  if (kept === "") headers.delete("cookie");
+  else headers.set("cookie", kept);
 }
 
 /**

@@ -29,13 +29,14 @@ declare namespace Cloudflare {
     /** Durable Objects counting metered tokens' uses and free allowances. */
     L402_METER?: DurableObjectNamespace<import("./token-meter.ts").TokenMeter>;
     L402_FREEBIES?: DurableObjectNamespace<import("./freebie-counter.ts").FreebieCounter>;
+    /** Durable Object limiting node lookups per invoice: browser payments (`browser: true`) poll through it. */
+    L402_LOOKUPS?: DurableObjectNamespace<import("./lookup-limiter.ts").LookupLimiter>;
     /** D1: the payment ledger and the revocation list (schema in migrations/). */
     L402_LEDGER?: D1Database;
     /** Secret. Bearer token of the admin API; unset, the admin API is off. */
     L402_ADMIN_TOKEN?: string;
     L402_ADMIN_PATH?: string;
     L402_REVOCATION_TTL?: string;
-
   }
 }
 type Env = Cloudflare.Env;

@@ -1,6 +1,7 @@
 import { createWorkerApp } from "./app.ts";
 
 export { FreebieCounter } from "./freebie-counter.ts";
+export { LookupLimiter } from "./lookup-limiter.ts";
 export { TokenMeter } from "./token-meter.ts";
 export { createWorkerApp } from "./app.ts";
 export { cloudflarePorts } from "./ports.ts";

@@ -13,14 +13,17 @@ import { d1Revocations } from "./d1-revocations.ts";
  *   one more invoice. (On workers.dev it stores nothing: every unpaid request mints.)
  * - mint limiter → the Rate Limiting binding `L402_MINT_LIMITER`;
  * - meter, freebies → the Durable Objects `L402_METER` (TokenMeter) and `L402_FREEBIES` (FreebieCounter);
- * - ledger, revocations → D1 `L402_LEDGER` (revocations read through the Cache API).
+ * - ledger, revocations → D1 `L402_LEDGER` (revocations read through the Cache API);
+ * - lookup limiter → the Durable Object `L402_LOOKUPS` (LookupLimiter), one per
+ *   invoice: a global limit needs one place to count, and only browsers waiting
+ *   for a payment call it, about once a second each.
  *
  * A missing binding leaves its port out; the config check names the binding a
  * service needs.
  */
 export function cloudflarePorts(env: Env, revocationTtlSeconds: number): PaywallPorts {
   const cache = caches.default;
-  const { L402_MINT_LIMITER: limiter, L402_METER: meters, L402_FREEBIES: freebies, L402_LEDGER: ledger } = env;
+  const { L402_MINT_LIMITER: limiter, L402_METER: meters, L402_FREEBIES: freebies, L402_LEDGER: ledger, L402_LOOKUPS: lookups } = env;
   return {
     challengeCache: {
       read: async (key) => {
@@ -36,6 +39,7 @@ export function cloudflarePorts(env: Env, revocationTtlSeconds: number): Paywall
       ? {}
       : { freebies: { take: (key: string, allowance: { count: number; periodSeconds: number }, now: number) => freebies.get(freebies.idFromName(key)).take(allowance.count, allowance.periodSeconds, now) } }),
     ...(ledger === undefined ? {} : { ledger: d1Ledger(ledger), revocations: d1Revocations(ledger, cache, revocationTtlSeconds) }),
+    ...(lookups === undefined ? {} : { lookupLimiter: { allow: (paymentHash: string) => lookups.get(lookups.idFromName(paymentHash)).allow() } }),
   };
 }
 

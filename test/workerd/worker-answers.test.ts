@@ -40,10 +40,31 @@ describe("the 402 challenge", () => {
     expect(response.headers.get("content-type")?.toLowerCase()).toBe("text/html; charset=utf-8");
     expect(response.headers.get("www-authenticate")).toMatch(/^L402 /);
     const page = await response.text();
-    expect(page).toContain("<strong>10 sats</strong>");
-    expect(page).toMatch(/<code>lnbcrt100n1[a-z0-9]+<\/code>/);
+    expect(page).toContain('<p class="price">10 sats</p>');
+    expect(page).toContain('<p class="terms">Access for 1 hour.</p>');
+    expect(page).toMatch(/<code id="invoice">lnbcrt100n1[a-z0-9]+<\/code>/);
     expect(page).toContain("<svg");
-    expect(page).not.toContain("<script");
+    // Inline style and script run under this response's nonce only; nothing is loaded from elsewhere.
+    const nonce = /script-src 'nonce-([\w-]{22})'/.exec(response.headers.get("content-security-policy") ?? "")?.[1];
+    expect(nonce).toBeDefined();
+    expect(response.headers.get("content-security-policy")).toMatch(/^default-src 'none';/);
+    expect(page.match(/<script[^>]*>/g)).toEqual([`<script nonce="${nonce}">`]);
+    expect(page.match(/<style[^>]*>/g)).toEqual([`<style nonce="${nonce}">`]);
+    expect(page).not.toMatch(/\b(?:src|href)="(?:https?:)?\/\//);
+    // A service without browser payments: no poll, no wallet completion, no macaroon in the page.
+    expect(page).toContain('data-browser="0"');
+    expect(page).not.toContain("data-macaroon");
+  });
+
+  it("every 402 page has its own nonce", async () => {
+    const policies = await Promise.all(
+      [1, 2, 3].map(async () => {
+        const response = await call(uniquePath("/api/page"), { headers: { Accept: "text/html" } });
+        await response.body?.cancel();
+        return response.headers.get("content-security-policy");
+      }),
+    );
+    expect(new Set(policies).size).toBe(3);
   });
 
   it.each([

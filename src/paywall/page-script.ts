@@ -1,0 +1,98 @@
+/**
+ * The 402 page's script, inlined under the response's CSP nonce. Plain
+ * JavaScript for every browser of the last few years; the page works without it
+ * (a static invoice, a QR code, and a link to reload once paid).
+ *
+ * It counts down to the invoice's expiry (from the seconds left when the page
+ * was made, so a wrong clock does not matter), copies the invoice, and on a
+ * browser-payments service: offers a WebLN wallet, polls the page's own URL for
+ * a payment made elsewhere (browser/browser-payments.ts), and reloads into the
+ * content once the credential cookie is set, or into a fresh invoice once this
+ * one has expired.
+ */
+export const PAGE_SCRIPT = `(() => {
+  "use strict";
+  const root = document.getElementById("l402");
+  const invoice = root.dataset.invoice;
+  const browserPayments = root.dataset.browser === "1";
+  const deadline = Date.now() + Number(root.dataset.expiresIn) * 1000;
+  const status = document.getElementById("status");
+  const say = (text) => { status.textContent = text; };
+  let finished = false;
+  const reload = (text) => { finished = true; say(text); location.reload(); };
+
+  const copy = document.getElementById("copy");
+  copy.hidden = false;
+  copy.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(invoice);
+      copy.textContent = "Copied";
+    } catch {
+      document.getElementById("invoice-box").open = true;
+      getSelection().selectAllChildren(document.getElementById("invoice"));
+      copy.textContent = "Selected: copy it";
+    }
+    setTimeout(() => { copy.textContent = "Copy invoice"; }, 2000);
+  });
+
+  const countdown = document.getElementById("countdown");
+  const renew = document.getElementById("renew");
+  const tick = () => {
+    const left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
+    countdown.textContent = Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0");
+    if (left > 0) return setTimeout(tick, 1000 - ((deadline - Date.now()) % 1000));
+    root.classList.add("expired");
+    if (!finished) say("This invoice has expired.");
+    // A browser-payments page learns from its poll whether it was paid in time, then reloads.
+    if (!browserPayments) renew.hidden = false;
+  };
+  tick();
+  renew.addEventListener("click", () => location.reload());
+
+  if (!browserPayments) return;
+  const ask = (kind, headers) =>
+    fetch(location.href, { headers: Object.assign({ "X-L402-Browser": kind, Accept: "application/json" }, headers), cache: "no-store", credentials: "same-origin" })
+      .then(async (response) => ({ body: await response.json(), retryAfter: Number(response.headers.get("Retry-After")) || 0 }));
+  const settle = (body) => {
+    if (body.status === "paid") return reload("Paid. Loading…"), true;
+    if (body.status === "expired") return reload("This invoice expired. Getting a new one…"), true;
+    if (body.status === "no_challenge") return (finished = true), say("This browser did not keep the payment cookie; allow cookies for this site and reload."), true;
+    return false;
+  };
+
+  const poll = async () => {
+    if (finished) return;
+    let wait = 1500;
+    try {
+      const { body, retryAfter } = await ask("poll", {});
+      if (settle(body)) return;
+      wait = Math.max(wait, retryAfter * 1000);
+    } catch {
+      // A network hiccup: ask again.
+    }
+    // Long past expiry without an answer: a reload asks afresh.
+    if (Date.now() > deadline + 120000) return reload("Getting a new invoice…");
+    setTimeout(poll, wait);
+  };
+  setTimeout(poll, 1500);
+
+  const wallet = document.getElementById("webln");
+  const offerWallet = () => { if (window.webln && !finished) wallet.hidden = false; };
+  offerWallet();
+  // Wallet extensions may inject window.webln after the page's own script ran.
+  window.addEventListener("load", offerWallet);
+  setTimeout(offerWallet, 600);
+  wallet.addEventListener("click", async () => {
+    wallet.disabled = true;
+    say("Waiting for your wallet…");
+    try {
+      await window.webln.enable();
+      const { preimage } = await window.webln.sendPayment(invoice);
+      const { body } = await ask("complete", { Authorization: "L402 " + root.dataset.macaroon + ":" + preimage });
+      if (!settle(body)) say("Paid, but not accepted (" + (body.reason || "unknown") + "); waiting for the node to confirm…");
+    } catch (error) {
+      say("The wallet did not pay: " + ((error && error.message) || error));
+      wallet.disabled = false;
+    }
+  });
+})();`;

@@ -1,0 +1,344 @@
+import "urlpattern-polyfill";
+import { Hono } from "hono";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { payInvoice } from "../../dev/lnd-sim/payer.ts";
+import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
+import { l402Paywall, memoryPorts, PaywallConfigError, type L402Variables, type PaywallOptions } from "../../src/index.ts";
+import { createKeyring, parseChallenge } from "../../src/l402/index.ts";
+import { lndRestBackend, type InvoiceBackend } from "../../src/lightning/index.ts";
+import type { ServiceDefinition } from "../../src/config/index.ts";
+
+/**
+ * Browser payments through l402Paywall() (paywall/browser/), without a browser:
+ * the page's requests made by hand, cookies kept by a small jar, the LND
+ * simulator as the node. test/node/browser-flow.test.ts drives a real Chromium.
+ */
+let sim: Simulator;
+let node: InvoiceBackend;
+const keyring = createKeyring(new Uint8Array(32).fill(9));
+const BASE = "https://shop.example";
+
+beforeAll(async () => {
+  sim = await startSimulator();
+  node = lndRestBackend({ url: sim.url, macaroonHex: sim.paywallMacaroonHex, network: "regtest", timeoutMs: 2000 });
+});
+afterAll(() => sim.close());
+
+const PAGE = { Accept: "text/html,application/xhtml+xml,*/*;q=0.8" };
+const SAME_ORIGIN = { "Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "cors" };
+
+interface Shop {
+  readonly app: Hono<{ Variables: L402Variables }>;
+  /** Node lookups made so far. */
+  lookups(): number;
+  /** Requests the app's own handlers answered. */
+  readonly reached: string[];
+}
+
+function shop(service: Partial<ServiceDefinition> = {}, options: Partial<PaywallOptions> = {}): Shop {
+  let lookups = 0;
+  const backend: InvoiceBackend = { ...node, lookupInvoice: (hash) => (lookups++, node.lookupInvoice(hash)) };
+  const reached: string[] = [];
+  const app = new Hono<{ Variables: L402Variables }>();
+  // Most tests want every poll to reach the node; the lookup limit has its own tests.
+  const ports = { ...memoryPorts(), lookupLimiter: { allow: async () => true } };
+  app.use("/articles/*", l402Paywall({ service: { name: "articles", price_sats: 3, timeout: 3600, browser: true, ...service }, keyring, backend, ports, ...options }));
+  app.all("/articles/*", (c) => {
+    reached.push(`${c.req.method} ${new URL(c.req.url).pathname}`);
+    return c.text(`paid content for ${c.var.l402.tokenId}`);
+  });
+  return { app, lookups: () => lookups, reached };
+}
+
+/** A browser's cookies for one site: what Set-Cookie says, sent back as Cookie. */
+class Jar {
+  readonly cookies = new Map<string, { value: string; attributes: string }>();
+  take(response: Response): Response {
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = "", ...attributes] = line.split(";").map((part) => part.trim());
+      const name = pair.slice(0, pair.indexOf("="));
+      if (/max-age=0\b/i.test(line)) this.cookies.delete(name);
+      else this.cookies.set(name, { value: pair.slice(name.length + 1), attributes: attributes.join("; ") });
+    }
+    return response;
+  }
+  get header(): Record<string, string> {
+    return this.cookies.size === 0 ? {} : { Cookie: [...this.cookies].map(([name, { value }]) => `${name}=${value}`).join("; ") };
+  }
+}
+
+async function visit(s: Shop, jar: Jar, path = "/articles/lightning", headers: Record<string, string> = {}): Promise<Response> {
+  return jar.take(await s.app.request(`${BASE}${path}`, { headers: { ...PAGE, "Sec-Fetch-Site": "none", "Sec-Fetch-Mode": "navigate", ...jar.header, ...headers } }));
+}
+
+async function poll(s: Shop, jar: Jar, path = "/articles/lightning", headers: Record<string, string> = SAME_ORIGIN): Promise<Response> {
+  return jar.take(await s.app.request(`${BASE}${path}`, { headers: { "X-L402-Browser": "poll", Accept: "application/json", ...headers, ...jar.header } }));
+}
+
+const invoiceOf = (page: string): string => /data-invoice="(ln[a-z0-9]+)"/.exec(page)?.[1] ?? "";
+const payOnPhone = (invoice: string) => payInvoice({ url: sim.url, macaroonHex: sim.adminMacaroonHex }, invoice);
+
+describe("the 402 page of a browser-payments service", () => {
+  it("is interactive and remembers its challenge in an HttpOnly, SameSite=Strict cookie scoped to the service", async () => {
+    const s = shop();
+    const jar = new Jar();
+    const page = await visit(s, jar);
+    expect(page.status).toBe(402);
+    const html = await page.text();
+    expect(html).toContain('data-browser="1"');
+    expect(html).toMatch(/data-macaroon="[A-Za-z0-9+/=]+"/);
+    const pending = jar.cookies.get("l402-pending-articles");
+    expect(pending?.attributes).toMatch(/^Max-Age=(7[0-2]\d); Path=\/articles; HttpOnly; Secure; SameSite=Strict$/);
+    // The invoice in the page is the one the header names.
+    const challenge = parseChallenge(page.headers.get("www-authenticate") ?? "");
+    expect(challenge.ok && challenge.value.invoice).toBe(invoiceOf(html));
+  });
+
+  it("reloaded unpaid, shows the same invoice without minting another", async () => {
+    const s = shop();
+    const jar = new Jar();
+    const first = invoiceOf(await (await visit(s, jar)).text());
+    const again = invoiceOf(await (await visit(s, jar)).text());
+    expect(again).toBe(first);
+    // Another browser (no cookie) gets its own: page challenges are never shared.
+    expect(invoiceOf(await (await visit(s, new Jar())).text())).not.toBe(first);
+  });
+
+  it("plain http to this machine drops Secure (development); anywhere else keeps it", async () => {
+    const s = shop();
+    for (const [base, secure] of [["http://localhost:8787", false], ["http://127.0.0.1:8787", false], ["http://shop.example", true]] as const) {
+      const response = await s.app.request(`${base}/articles/x`, { headers: PAGE });
+      const line = response.headers.getSetCookie().join("\n");
+      expect(line.includes("; Secure"), base).toBe(secure);
+    }
+  });
+});
+
+describe("paying from another device (poll)", () => {
+  it("pending, then paid: the credential cookie, and the content on reload", async () => {
+    const s = shop();
+    const jar = new Jar();
+    const invoice = invoiceOf(await (await visit(s, jar)).text());
+    const waiting = await poll(s, jar);
+    expect(waiting.status).toBe(202);
+    expect(await waiting.json()).toMatchObject({ status: "pending" });
+    expect(jar.cookies.has("l402-token-articles")).toBe(false);
+
+    await payOnPhone(invoice);
+    const paid = await poll(s, jar);
+    expect(paid.status).toBe(200);
+    expect(await paid.json()).toEqual({ status: "paid" });
+    const credential = jar.cookies.get("l402-token-articles");
+    expect(credential?.attributes).toMatch(/^Max-Age=(3600|3599); Path=\/articles; HttpOnly; Secure; SameSite=Lax$/);
+    expect(decodeURIComponent(credential?.value ?? "")).toMatch(/^[A-Za-z0-9_-]+:[0-9a-f]{64}$/);
+    expect(jar.cookies.has("l402-pending-articles")).toBe(false);
+
+    const content = await visit(s, jar);
+    expect(content.status).toBe(200);
+    expect(await content.text()).toMatch(/^paid content for /);
+    expect(s.reached).toEqual(["GET /articles/lightning"]);
+  });
+
+  it("without script: reloading after paying redirects to the same URL with the credential cookie", async () => {
+    const s = shop();
+    const jar = new Jar();
+    await payOnPhone(invoiceOf(await (await visit(s, jar, "/articles/x?page=2")).text()));
+    const reload = await visit(s, jar, "/articles/x?page=2");
+    expect(reload.status).toBe(303);
+    expect(reload.headers.get("location")).toBe("/articles/x?page=2");
+    expect(jar.cookies.has("l402-token-articles")).toBe(true);
+    expect(s.reached).toEqual([]);
+    expect((await visit(s, jar, "/articles/x?page=2")).status).toBe(200);
+  });
+
+  it("nothing but the browser shown the challenge can collect it", async () => {
+    const s = shop();
+    const victim = new Jar();
+    const page = await visit(s, victim);
+    const invoice = invoiceOf(await page.text());
+    const macaroon = /data-macaroon="([^"]+)"/.exec(await (await visit(s, victim)).text())?.[1] ?? "";
+    await payOnPhone(invoice);
+
+    // Another browser polling: no pending cookie, nothing.
+    const stranger = new Jar();
+    const nothing = await poll(s, stranger);
+    expect(nothing.status).toBe(400);
+    expect(await nothing.json()).toMatchObject({ status: "no_challenge" });
+    // A pending cookie built from the macaroon (the page and the header show it) but not sealed by the paywall.
+    const pending = victim.cookies.get("l402-pending-articles")?.value ?? "";
+    const [expires, , inv] = decodeURIComponent(pending).split(".");
+    const forged = `${expires}.${macaroon.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")}.${inv}.${"A".repeat(43)}`;
+    stranger.cookies.set("l402-pending-articles", { value: encodeURIComponent(forged), attributes: "" });
+    expect(await (await poll(s, stranger)).json()).toMatchObject({ status: "no_challenge" });
+    // The victim's real pending cookie, presented for another service.
+    const other = new Jar();
+    other.cookies.set("l402-pending-news", { value: pending, attributes: "" });
+    const news = shop({ name: "news" });
+    expect(await (await poll(news, other)).json()).toMatchObject({ status: "no_challenge" });
+    expect([...stranger.cookies.keys(), ...other.cookies.keys()].some((name) => name.startsWith("l402-token-"))).toBe(false);
+    // Another site's script polling with the victim's cookies.
+    const crossSite = await poll(s, victim, "/articles/lightning", { "Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "cors" });
+    expect(crossSite.status).toBe(403);
+    expect(victim.cookies.has("l402-token-articles")).toBe(false);
+    // The victim still can.
+    expect(await (await poll(s, victim)).json()).toEqual({ status: "paid" });
+  });
+
+  it("an expired invoice: the poll says so and forgets it, and the next page has a fresh invoice", async () => {
+    const s = shop();
+    const jar = new Jar();
+    const first = invoiceOf(await (await visit(s, jar)).text());
+    await fetch(`${sim.url}/_sim/clock`, { method: "POST", body: JSON.stringify({ advanceSeconds: 601 }) });
+    try {
+      expect(await (await poll(s, jar)).json()).toEqual({ status: "expired" });
+      expect(jar.cookies.has("l402-pending-articles")).toBe(false);
+      const fresh = invoiceOf(await (await visit(s, jar)).text());
+      expect(fresh).not.toBe(first);
+    } finally {
+      await fetch(`${sim.url}/_sim/clock`, { method: "POST", body: JSON.stringify({ advanceSeconds: -601 }) });
+    }
+  });
+
+  it("the node is asked at most once a second per invoice, however many poll", async () => {
+    let lookups = 0;
+    const backend: InvoiceBackend = { ...node, lookupInvoice: (hash) => (lookups++, node.lookupInvoice(hash)) };
+    const app = new Hono<{ Variables: L402Variables }>();
+    app.use("/articles/*", l402Paywall({ service: { name: "articles", price_sats: 3, browser: true }, keyring, backend, ports: memoryPorts() }));
+    const s: Shop = { app, lookups: () => lookups, reached: [] };
+    const jar = new Jar();
+    await visit(s, jar);
+    const answers = await Promise.all(Array.from({ length: 40 }, () => poll(s, jar)));
+    expect(answers.every((answer) => answer.status === 202)).toBe(true);
+    expect(lookups).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 1050));
+    await Promise.all(Array.from({ length: 40 }, () => poll(s, jar)));
+    expect(lookups).toBe(2);
+  });
+});
+
+describe("paying with a browser wallet (complete)", () => {
+  async function walletPays(s: Shop, jar: Jar): Promise<string> {
+    const page = await visit(s, jar);
+    const html = await page.text();
+    const paid = await payOnPhone(invoiceOf(html));
+    return `L402 ${/data-macaroon="([^"]+)"/.exec(html)?.[1]}:${paid.preimageHex}`;
+  }
+  const complete = (s: Shop, jar: Jar, authorization: string, headers: Record<string, string> = SAME_ORIGIN) =>
+    s.app.request(`${BASE}/articles/lightning`, { headers: { "X-L402-Browser": "complete", Authorization: authorization, ...headers, ...jar.header } }).then((r) => jar.take(r));
+
+  it("the credential the page sends becomes the credential cookie; the content follows", async () => {
+    const s = shop();
+    const jar = new Jar();
+    const answer = await complete(s, jar, await walletPays(s, jar));
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual({ status: "paid" });
+    expect(jar.cookies.get("l402-token-articles")?.attributes).toContain("SameSite=Lax");
+    expect(jar.cookies.has("l402-pending-articles")).toBe(false);
+    expect((await visit(s, jar)).status).toBe(200);
+  });
+
+  it("a wrong preimage, a credential for another service, or another origin: refused, no cookie", async () => {
+    const s = shop();
+    const jar = new Jar();
+    const authorization = await walletPays(s, jar);
+    const wrong = await complete(s, jar, authorization.replace(/:[0-9a-f]{64}$/, `:${"0".repeat(64)}`));
+    expect(wrong.status).toBe(403);
+    expect(await wrong.json()).toMatchObject({ status: "refused", reason: "wrong_preimage" });
+    const elsewhere = shop({ name: "news" });
+    expect(await (await complete(elsewhere, jar, authorization)).json()).toMatchObject({ reason: "service_mismatch" });
+    expect((await complete(s, jar, authorization, { Origin: "https://evil.example" })).status).toBe(403);
+    expect(jar.cookies.has("l402-token-articles")).toBe(false);
+  });
+});
+
+describe("the credential cookie", () => {
+  async function paidJar(s: Shop): Promise<Jar> {
+    const jar = new Jar();
+    await payOnPhone(invoiceOf(await (await visit(s, jar)).text()));
+    await poll(s, jar);
+    expect(jar.cookies.has("l402-token-articles")).toBe(true);
+    return jar;
+  }
+
+  it("a header credential wins over it", async () => {
+    const s = shop();
+    const jar = await paidJar(s);
+    const header = await s.app.request(`${BASE}/articles/a`, { headers: { ...jar.header, Authorization: "L402 AgE:00" } });
+    expect(header.status).toBe(402);
+    expect(await header.json()).toMatchObject({ reason: "malformed" });
+    // A refused header says nothing about the cookie: it stays.
+    expect(header.headers.getSetCookie().some((line) => line.startsWith("l402-token-articles="))).toBe(false);
+  });
+
+  it("another origin: an unsafe request is refused (403), a script's read ignores it (402), a link followed uses it", async () => {
+    const s = shop();
+    const jar = await paidJar(s);
+    const post = await s.app.request(`${BASE}/articles/a`, { method: "POST", headers: { ...jar.header, "Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "cors" } });
+    expect(post.status).toBe(403);
+    expect(await post.json()).toMatchObject({ reason: "cross_origin_cookie" });
+    const oldBrowserPost = await s.app.request(`${BASE}/articles/a`, { method: "POST", headers: { ...jar.header, Origin: "https://blog.shop.example" } });
+    expect(oldBrowserPost.status).toBe(403);
+    const read = await s.app.request(`${BASE}/articles/a`, { headers: { ...jar.header, "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "cors" } });
+    expect(read.status).toBe(402);
+    const link = await s.app.request(`${BASE}/articles/a`, { headers: { ...jar.header, ...PAGE, "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate" } });
+    expect(link.status).toBe(200);
+    const samePost = await s.app.request(`${BASE}/articles/a`, { method: "POST", headers: { ...jar.header, ...SAME_ORIGIN } });
+    expect(samePost.status).toBe(200);
+    expect(s.reached).toEqual(["GET /articles/a", "POST /articles/a"]);
+  });
+
+  it("meters like the header, and is cleared once it can never pass again", async () => {
+    const s = shop({ uses: 2 });
+    const jar = await paidJar(s);
+    const answers = [];
+    for (let i = 0; i < 3; i++) answers.push(await visit(s, jar, "/articles/a"));
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 402]);
+    expect(answers[1]?.headers.get("x-l402-remaining")).toBe("0");
+    expect(jar.cookies.has("l402-token-articles")).toBe(false);
+    expect(jar.cookies.has("l402-pending-articles")).toBe(true);
+  });
+
+  it("is refused once revoked, like the header, and cleared", async () => {
+    const ports = { ...memoryPorts(), lookupLimiter: { allow: async () => true } };
+    const s = shop({ revocable: true }, { ports });
+    const jar = await paidJar(s);
+    const tokenId = /paid content for ([0-9a-f]{64})/.exec(await (await visit(s, jar)).text())?.[1] ?? "";
+    await ports.revocations.revoke(tokenId, "test", 0);
+    const refused = await s.app.request(`${BASE}/articles/a`, { headers: jar.header });
+    expect(refused.status).toBe(402);
+    expect(await refused.json()).toMatchObject({ reason: "revoked" });
+    expect(jar.take(refused) && jar.cookies.has("l402-token-articles")).toBe(false);
+  });
+});
+
+describe("services without browser payments", () => {
+  it("ignore the cookie and refuse the page's requests", async () => {
+    const app = new Hono<{ Variables: L402Variables }>();
+    app.use("/api/*", l402Paywall({ service: { name: "api", price_sats: 1 }, keyring, backend: node, ports: memoryPorts() }));
+    app.get("/api/*", (c) => c.text("paid"));
+    const page = await app.request(`${BASE}/api/x`, { headers: PAGE });
+    expect(page.headers.getSetCookie()).toEqual([]);
+    const protocol = await app.request(`${BASE}/api/x`, { headers: { "X-L402-Browser": "poll" } });
+    expect(protocol.status).toBe(400);
+    expect(await protocol.json()).toMatchObject({ reason: "browser_payments_off" });
+  });
+
+  it("configuration: browser payments need a lookup limiter; cookie_path must cover the routes", () => {
+    const base = { keyring, backend: node };
+    const problems = (options: Partial<PaywallOptions>) => {
+      try {
+        l402Paywall({ ...base, ...options } as PaywallOptions);
+        return [];
+      } catch (error) {
+        return (error as PaywallConfigError).problems;
+      }
+    };
+    expect(problems({ service: { name: "a", price_sats: 1, browser: true }, ports: {} })).toEqual(["service.browser: needs a lookupLimiter port (ports.lookupLimiter)"]);
+    expect(problems({ service: { name: "a", price_sats: 1, cookie_path: "/a" }, ports: memoryPorts() })).toEqual(["service.cookie_path: is for browser services (browser: true)"]);
+    expect(problems({ services: [{ name: "a", price_sats: 1, browser: true, match: ["/a/*", "/b/*"], cookie_path: "/a" }], ports: memoryPorts() })).toEqual([
+      "services[0].cookie_path: must cover every match pattern: a browser sends the cookie only below its path",
+    ]);
+    expect(problems({ services: [{ name: "a", price_sats: 1, browser: true, match: ["/a/*", "/a/b/:id"], cookie_path: "/a" }], ports: memoryPorts() })).toEqual([]);
+  });
+});
+
