@@ -18,6 +18,8 @@ export interface StoredInvoice {
   readonly paymentAddr: Uint8Array;
   readonly addIndex: number;
   state: InvoiceState;
+  /** LookupInvoice calls made for it (tests of lookup limits read it). */
+  lookups: number;
   settleDate: number;
   settleIndex: number;
   amountPaidMsat: bigint;
@@ -87,6 +89,7 @@ export class InvoiceStore {
       paymentAddr,
       addIndex: this.#ordered.length + 1,
       state: "OPEN",
+      lookups: 0,
       settleDate: 0,
       settleIndex: 0,
       amountPaidMsat: 0n,
@@ -99,7 +102,13 @@ export class InvoiceStore {
   get(paymentHash: Uint8Array, now: number): StoredInvoice {
     const invoice = this.#byHash.get(hex.encode(paymentHash));
     if (invoice === undefined) throw new LndError(GRPC.notFound, "unable to locate invoice");
+    invoice.lookups++;
     return cancelIfExpired(invoice, now);
+  }
+
+  /** An invoice by hex payment hash, without counting a lookup. */
+  peek(paymentHashHex: string): StoredInvoice | undefined {
+    return this.#byHash.get(paymentHashHex.toLowerCase());
   }
 
   byPaymentRequest(paymentRequest: string): StoredInvoice | undefined {

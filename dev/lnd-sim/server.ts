@@ -65,7 +65,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   };
 
   const control = async (request: IncomingMessage, response: ServerResponse, path: string): Promise<void> => {
-    if (path === "/_sim/stats" && request.method === "GET") return send(response, 200, { requests: requestCount, invoices: context.store.size });
+    if (path === "/_sim/stats" && request.method === "GET") {
+      const hash = new URL(request.url ?? "/", "http://sim").searchParams.get("payment_hash");
+      const lookups = hash === null ? {} : { lookups: context.store.peek(hash)?.lookups ?? 0 };
+      return send(response, 200, { requests: requestCount, invoices: context.store.size, ...lookups });
+    }
     if (path === "/_sim/faults" && request.method === "GET") return send(response, 200, faults);
     if (path === "/_sim/faults" && request.method === "DELETE") return send(response, 200, (faults = NO_FAULTS));
     if (path === "/_sim/faults" && request.method === "POST") return send(response, 200, (faults = parseFaults(await readJson(request), faults)));

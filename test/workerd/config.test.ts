@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig, type Config } from "../../src/config/index.ts";
+import { commonLiteralPath, literalPath, pathCovers } from "../../src/config/schema.ts";
 
 const base = { L402_MASTER_KEYS: "44".repeat(32), LND_REST_URL: "https://node.example:8080/", LND_MACAROON: "0201ab" };
 const configOf = (services: unknown[], extra: Record<string, unknown> = {}): Config => {
@@ -38,6 +39,10 @@ describe("configuration", () => {
     [[{ name: "a", match: ["/a"], price_sats: 1, origin: { url: "https://u:p@x.example" } }], "origin.url: must not carry credentials"],
     [[{ name: "a", match: ["/a"], price_sats: 1, origin: { strip_prefix: "/a" } }], "origin.strip_prefix: needs origin.url"],
     [[{ name: "a", match: ["/a"], price_sats: 1, timeout: 0 }], "L402_SERVICES[0].timeout: must be an integer from 1"],
+    [[{ name: "a", match: ["/a"], price_sats: 1, browser: true }], "L402_SERVICES[0].browser: needs the L402_LOOKUPS Durable Object binding (see wrangler.toml)"],
+    [[{ name: "a", match: ["/a"], price_sats: 1, browser: "yes" }], "L402_SERVICES[0].browser: must be true or false"],
+    [[{ name: "a", match: ["/a"], price_sats: 1, cookie_path: "/a" }], "L402_SERVICES[0].cookie_path: is for browser services (browser: true)"],
+    [[{ name: "a", match: ["/a"], price_sats: 1, browser: true, cookie_path: "/a; Domain=evil" }], "L402_SERVICES[0].cookie_path: must be a path starting with /, without ';' or spaces"],
     [[], "L402_SERVICES: must be a non-empty array"],
     ["{", "L402_SERVICES: is not valid JSON"],
   ])("refuses %j", (services, message) => {
@@ -58,5 +63,42 @@ describe("configuration", () => {
       L402_NETWORK: "moon", L402_UNMATCHED: "maybe", LND_REST_URL: "node", LND_MACAROON: "xyz", L402_INVOICE_EXPIRY: "5", L402_MASTER_KEYS: "00", LND_TIMEOUT_MS: "1",
     }).join("\n");
     for (const field of ["L402_NETWORK", "L402_UNMATCHED", "LND_REST_URL", "LND_MACAROON", "L402_INVOICE_EXPIRY", "L402_MASTER_KEYS", "LND_TIMEOUT_MS"]) expect(errors).toContain(field);
+  });
+});
+
+describe("browser payments' cookie path", () => {
+  it("is the widest literal path the service's patterns share", () => {
+    const lookups = { L402_LOOKUPS: {} };
+    const pathOf = (match: string[], extra: object = {}) => configOf([{ name: "a", match, price_sats: 1, browser: true, ...extra }], lookups).services[0]?.browser?.cookiePath;
+    expect(pathOf(["/articles/*"])).toBe("/articles");
+    expect(pathOf(["/articles/*", "/articles/:id/comments"])).toBe("/articles");
+    expect(pathOf(["/articles/*", "/premium/*"])).toBe("/");
+    expect(pathOf(["shop.example/members/*"])).toBe("/members");
+    expect(pathOf(["/*"], { cookie_path: "/" })).toBe("/");
+    expect(configOf([{ name: "a", match: ["/a"], price_sats: 1 }]).services[0]?.browser).toBeUndefined();
+  });
+
+  it.each([
+    ["/articles/*", "/articles"],
+    ["/articles/", "/articles"],
+    ["/exact", "/exact"],
+    ["/a/:id/b", "/a"],
+    ["/api*", "/"],
+    ["/*", "/"],
+    ["/", "/"],
+    ["/a/(\\d+)", "/a"],
+    ["/a/b{/c}?", "/a"],
+    ["host.example/x/y/*", "/x/y"],
+  ])("literalPath(%s) = %s", (pattern, expected) => {
+    expect(literalPath(pattern)).toBe(expected);
+  });
+
+  it("covers a path as browsers send cookies: at or below it, segment by segment", () => {
+    expect(pathCovers("/a", "/a")).toBe(true);
+    expect(pathCovers("/a", "/a/b")).toBe(true);
+    expect(pathCovers("/a/", "/a/b")).toBe(true);
+    expect(pathCovers("/a", "/ab")).toBe(false);
+    expect(pathCovers("/", "/anything")).toBe(true);
+    expect(commonLiteralPath(["/a/b/*", "/a/c"])).toBe("/a");
   });
 });
