@@ -12,6 +12,7 @@ export default defineConfig({
   test: {
     // The Worker logs a line per request: shown for failing tests only.
     silent: "passed-only",
+    reporters: ["default", "./test/setup/browser-report.ts"],
     projects: [
       {
         plugins: [
@@ -32,6 +33,10 @@ export default defineConfig({
       },
       {
         test: { name: "node", include: ["test/node/**/*.test.ts"], environment: "node" },
+      },
+      {
+        // Chromium against the local stack; skipped (and reported) without a Chromium.
+        test: { name: "browser", include: ["test/browser/**/*.test.ts"], environment: "node", testTimeout: 30_000 },
       },
     ],
   },

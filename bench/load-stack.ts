@@ -26,7 +26,9 @@ async function main(): Promise<void> {
     LND_REST_URL: sim.url,
     LND_MACAROON: sim.paywallMacaroonHex,
     L402_NETWORK: "regtest",
-    L402_SERVICES: JSON.stringify(demoServices(origin.url)),
+    // The services the load uses need no binding but the rate limit, which is given; the demo's
+    // metered, free-allowance and browser services need Durable Objects this bare workerd lacks.
+    L402_SERVICES: JSON.stringify(demoServices(origin.url).filter((service) => !("uses" in service || "freebies" in service || "browser" in service))),
     L402_ORIGIN_SECRET: secret,
   }, { L402_MINT_LIMITER: { namespace_id: "4021", simple: { limit: 30, period: 60 } } });
   try {

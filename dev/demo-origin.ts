@@ -18,6 +18,7 @@ export const DEMO_ROUTES = {
   calls: "/api/calls",
   joke: "/api/joke",
   free: "/api/free/hello",
+  article: "/articles/lightning",
 } as const;
 
 /** The services `npm run dev` configures in front of this origin. */
@@ -30,8 +31,23 @@ export function demoServices(originUrl: string) {
     { name: "calls", match: [DEMO_ROUTES.calls], price_sats: 10, uses: 3, timeout: 3600, origin },
     { name: "jokes", match: [DEMO_ROUTES.joke], price_sats: 2, freebies: 2, freebies_period: 3600, origin },
     { name: "free", match: ["/api/free/*"], price_sats: 1, auth: false, origin },
+    // People in browsers: pay on the 402 page, land on the article (a cookie holds the credential).
+    { name: "articles", match: ["/articles/*"], price_sats: 3, timeout: 86_400, browser: true, origin },
   ];
 }
+
+const ARTICLE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Paying for the web, one request at a time</title>
+<style>body{font:18px/1.6 Georgia,serif;max-width:38rem;margin:3rem auto;padding:0 1rem;color:#222}h1{line-height:1.2}.paid{font:14px system-ui,sans-serif;color:#176b2c}</style>
+</head><body><p class="paid">Paid with Lightning: this browser holds the credential in a cookie.</p>
+<h1 id="article">Paying for the web, one request at a time</h1>
+<p>HTTP has had a status code for payment since 1997: 402, reserved for future use. The future
+took a while. With Lightning, a page can name its price in an invoice, a visitor can pay it in a
+second from any wallet, and the preimage of that payment is the receipt the server asks for.</p>
+<p>No account, no card, no subscription: just a price and a proof of payment.</p>
+</body></html>
+`;
 
 const JOKES = ["Why did the node go to therapy? Too many unresolved channels.", "HODL the door."];
 
@@ -63,6 +79,10 @@ export async function startDemoOrigin(port: number, secret: string, host = "127.
     if (url.pathname === DEMO_ROUTES.calls) return json(200, { result: "one metered call", paidBy: payer });
     if (url.pathname === DEMO_ROUTES.joke) return json(200, { joke: JOKES[Math.floor(Math.random() * JOKES.length)], paidBy: payer ?? "free allowance" });
     if (url.pathname === DEMO_ROUTES.free) return json(200, { hello: "this one is free" });
+    if (url.pathname.startsWith("/articles/")) {
+      response.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      return void response.end(ARTICLE);
+    }
     json(200, { demoOrigin: "no endpoint of its own here; this is what reached it", method: request.method, path: url.pathname, query: url.search, paidBy: payer ?? null });
   };
   const server = createServer((request, response) => void handle(request, response).catch(() => response.destroy()));

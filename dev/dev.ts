@@ -125,7 +125,7 @@ l402-edge is running locally${created ? ` (${created})` : ""}:
 The wallet for l402-edge get (pays through the simulator):
   export LND_REST_URL=${sim.url} LND_MACAROON=${sim.adminMacaroonHex}
 
-${plan.walkthrough(workerUrl)}
+${plan.walkthrough(workerUrl, `${sim.url}/_sim/wallet`)}
   curl -s -H "Authorization: Bearer ${adminToken}" ${workerUrl}/.well-known/l402/admin/${plan.hasLedger ? "revenue   # the ledger" : "services   # the admin API"}
 
 Ctrl-C stops everything.

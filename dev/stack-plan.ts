@@ -23,8 +23,8 @@ export interface StackPlan {
   readonly hasLedger: boolean;
   /** No routes to stand for the request's host: the demo origin is the request's own origin (wrangler's --local-upstream). */
   readonly demoOriginIsUpstream: boolean;
-  /** How to try it, once up. */
-  walkthrough(workerUrl: string): string;
+  /** How to try it, once up; `walletUrl`: the simulator's stand-in phone wallet. */
+  walkthrough(workerUrl: string, walletUrl: string): string;
 }
 
 export class PlanError extends Error {}
@@ -39,7 +39,7 @@ export function demoPlan(originUrl: string, devVarsPath: string): StackPlan {
     originSecret: undefined,
     hasLedger: true,
     demoOriginIsUpstream: false,
-    walkthrough: (workerUrl) => `Try it:
+    walkthrough: (workerUrl, walletUrl) => `Try it:
   curl -i ${workerUrl}${DEMO_ROUTES.quote}                        # 402 with an invoice (5 sats)
   curl -s ${workerUrl}${DEMO_ROUTES.free}                         # free
   npx l402-edge get ${workerUrl}${DEMO_ROUTES.quote}              # pays 5 sats, prints the quote
@@ -47,7 +47,11 @@ export function demoPlan(originUrl: string, devVarsPath: string): StackPlan {
   npx l402-edge get --no-pay ${workerUrl}/api/weather?city=Oslo   # shows the price (21 sats)
   npx l402-edge get -i ${workerUrl}${DEMO_ROUTES.calls}           # metered: 10 sats buy 3 calls (X-L402-Remaining)
   curl -s ${workerUrl}${DEMO_ROUTES.joke}                         # 2 free jokes per hour per network, then 2 sats
-  npx l402-edge tokens list`,
+  npx l402-edge tokens list
+
+In a browser: open ${workerUrl}${DEMO_ROUTES.article} (3 sats), then pay its
+invoice as a phone would, in the simulator's wallet: ${walletUrl}
+The page moves on to the article by itself.`,
   };
 }
 
@@ -71,7 +75,7 @@ export function operatorPlan(wrangler: WranglerEnv, originUrl: string): StackPla
     originSecret: typeof env["L402_ORIGIN_SECRET"] === "string" && env["L402_ORIGIN_SECRET"] !== "" ? env["L402_ORIGIN_SECRET"] : undefined,
     hasLedger: env["L402_LEDGER"] !== undefined,
     demoOriginIsUpstream: !wrangler.hasRoutes,
-    walkthrough: (workerUrl) =>
+    walkthrough: (workerUrl, walletUrl) =>
       [
         `Your services (${wrangler.configPath}, network ${network}; the demo origin stands in where a service has no origin.url):`,
         ...local.map((service) => {
@@ -82,6 +86,7 @@ export function operatorPlan(wrangler: WranglerEnv, originUrl: string): StackPla
           return `  curl -i ${hostFlag}${workerUrl}${path}   # ${String(service["name"])}: ${modes}`;
         }),
         `  npx l402-edge get <one of those URLs>         # pays through the simulator`,
+        ...(local.some((service) => service["browser"] === true) ? [`  In a browser, pay a page's invoice in the simulator's wallet: ${walletUrl}`] : []),
       ].join("\n"),
   };
 }

@@ -6,8 +6,10 @@ import { createMacaroon, encodeMacaroon } from "../../src/macaroon/index.ts";
 import { publicKeyOf, type Network } from "./bolt11.ts";
 import { affects, NO_FAULTS, parseFaults, type Faults } from "./faults.ts";
 import { InvoiceStore } from "./invoices.ts";
+import { payInvoice } from "./payer.ts";
 import { GRPC, LndError } from "./lnd-json.ts";
 import { routes, type Permission, type RouteContext } from "./routes.ts";
+import { walletPage } from "./wallet-page.ts";
 
 export const NETWORKS: Record<string, Network> = { mainnet: "bc", testnet: "tb", signet: "tbs", regtest: "bcrt" };
 
@@ -73,6 +75,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (path === "/_sim/faults" && request.method === "GET") return send(response, 200, faults);
     if (path === "/_sim/faults" && request.method === "DELETE") return send(response, 200, (faults = NO_FAULTS));
     if (path === "/_sim/faults" && request.method === "POST") return send(response, 200, (faults = parseFaults(await readJson(request), faults)));
+    if (path === "/_sim/wallet") return wallet(request, response);
     if (path === "/_sim/clock" && request.method === "POST") {
       const { advanceSeconds } = (await readJson(request)) as { advanceSeconds?: unknown };
       if (typeof advanceSeconds !== "number" || !Number.isInteger(advanceSeconds)) throw new Error("advanceSeconds must be an integer");
@@ -80,6 +83,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return send(response, 200, { now: context.now() });
     }
     send(response, 404, { error: "unknown control endpoint" });
+  };
+
+  const wallet = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const page = (status: number, body: string) => {
+      response.writeHead(status, { "content-type": "text/html; charset=utf-8" });
+      response.end(body);
+    };
+    if (request.method !== "POST") return page(200, walletPage({ invoice: new URL(request.url ?? "/", "http://sim").searchParams.get("invoice") ?? "" }));
+    const invoice = (new URLSearchParams(await readText(request)).get("invoice") ?? "").trim().replace(/^lightning:/i, "");
+    const paid = await payInvoice({ url: `http://${hostOf(server.address() as AddressInfo)}`, macaroonHex: admin }, invoice);
+    const outcome = paid.status === "SUCCEEDED" ? { ok: true, text: "Paid. A page waiting for this payment moves on by itself." } : { ok: false, text: `Not paid: ${paid.error?.message ?? paid.failureReason ?? paid.status}` };
+    page(paid.status === "SUCCEEDED" ? 200 : 400, walletPage({ outcome }));
   };
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
@@ -139,10 +154,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     server.once("error", reject);
     server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve);
   });
-  const address = server.address() as AddressInfo;
-  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   return {
-    url: `http://${host}:${address.port}`,
+    url: `http://${hostOf(server.address() as AddressInfo)}`,
     adminMacaroonHex: admin,
     invoiceMacaroonHex: invoice,
     paywallMacaroonHex: paywall,
@@ -156,6 +169,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   };
 }
 
+const hostOf = (address: AddressInfo): string => `${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
+
 function send(response: ServerResponse, status: number, body: unknown): void {
   response.writeHead(status, { "content-type": "application/json" });
   response.end(JSON.stringify(body));
@@ -163,7 +178,7 @@ function send(response: ServerResponse, status: number, body: unknown): void {
 
 const sendError = (response: ServerResponse, error: LndError): void => send(response, error.httpStatus, error);
 
-async function readJson(request: IncomingMessage): Promise<Record<string, unknown>> {
+async function readText(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
@@ -171,7 +186,11 @@ async function readJson(request: IncomingMessage): Promise<Record<string, unknow
     if (size > MAX_BODY_BYTES) throw new LndError(GRPC.invalidArgument, "request body too large");
     chunks.push(chunk as Buffer);
   }
-  const text = Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+async function readJson(request: IncomingMessage): Promise<Record<string, unknown>> {
+  const text = await readText(request);
   if (text.trim() === "") return {};
   try {
     const parsed: unknown = JSON.parse(text);

@@ -29,7 +29,7 @@ const STYLE = `
 @media (prefers-color-scheme:dark){:root{--fg:#ececf1;--muted:#a3a3ad;--bg:#141417;--card:#1e1e23;--line:#33333b}}
 *{box-sizing:border-box}[hidden]{display:none!important}
 body{margin:0;min-height:100vh;display:grid;place-items:center;background:var(--bg);color:var(--fg);font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif}
-main{width:min(100%,26rem);margin:1rem;padding:1.5rem;background:var(--card);border:1px solid var(--line);border-radius:1rem;text-align:center}
+main{width:min(calc(100% - 2rem),26rem);margin:1rem;padding:1.5rem;background:var(--card);border:1px solid var(--line);border-radius:1rem;text-align:center}
 h1{margin:0 0 .25rem;font-size:1.15rem;font-weight:600;color:var(--muted)}
 .price{margin:0;font-size:2.25rem;font-weight:700;line-height:1.2}
 .service{margin:.25rem 0 0;font-weight:600}.terms,.detail{margin:.25rem 0 0;color:var(--muted);font-size:.95rem}

@@ -9,7 +9,11 @@ import { cloudflarePorts } from "./ports.ts";
 
 export type RuntimeResult = { readonly ok: true; readonly value: Runtime } | ServicesFailure;
 
-/** The CORS the template answers with: any origin may read the paid API (credentials travel in headers, not cookies). */
+/**
+ * The CORS the template answers with: any origin may read the paid API, with
+ * credentials in headers. Never with cookies (no Allow-Credentials): a browser
+ * payment's cookie serves its own origin only.
+ */
 const CORS = { origin: (origin: string) => origin, allowMethods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"], maxAge: 86_400 };
 
 const runtimes = new WeakMap<Config, Runtime>();

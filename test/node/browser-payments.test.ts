@@ -223,8 +223,8 @@ describe("paying with a browser wallet (complete)", () => {
     const paid = await payOnPhone(invoiceOf(html));
     return `L402 ${/data-macaroon="([^"]+)"/.exec(html)?.[1]}:${paid.preimageHex}`;
   }
-  const complete = (s: Shop, jar: Jar, authorization: string, headers: Record<string, string> = SAME_ORIGIN) =>
-    s.app.request(`${BASE}/articles/lightning`, { headers: { "X-L402-Browser": "complete", Authorization: authorization, ...headers, ...jar.header } }).then((r) => jar.take(r));
+  const complete = async (s: Shop, jar: Jar, authorization: string, headers: Record<string, string> = SAME_ORIGIN) =>
+    jar.take(await s.app.request(`${BASE}/articles/lightning`, { headers: { "X-L402-Browser": "complete", Authorization: authorization, ...headers, ...jar.header } }));
 
   it("the credential the page sends becomes the credential cookie; the content follows", async () => {
     const s = shop();

@@ -89,6 +89,19 @@ describe("npm run dev", () => {
     const calls = spawnSync(process.execPath, [BIN, "get", `http://127.0.0.1:${ports.worker}/api/calls`, "--json", "--token-dir", join(dir, "tokens")], { encoding: "utf8", env: { ...process.env, LND_REST_URL: lndUrl, LND_MACAROON: macaroon } });
     expect(JSON.parse(calls.stdout)).toMatchObject({ status: 200, paid: { sats: 10 }, headers: { "x-l402-remaining": "2" } });
 
+    // The demo's browser page, as the walkthrough says: open it, pay in the simulator's wallet, reload.
+    const article = `http://127.0.0.1:${ports.worker}/articles/lightning`;
+    const page = await fetch(article, { headers: { Accept: "text/html" } });
+    expect(page.status).toBe(402);
+    const invoice = /data-invoice="(lnbcrt30n1[a-z0-9]+)"/.exec(await page.text())?.[1] ?? "";
+    const pending = (page.headers.getSetCookie()[0] ?? "").split(";")[0] ?? "";
+    const [, walletUrl] = stack.output().match(/the simulator's wallet: (\S+)/) ?? [];
+    expect((await fetch(walletUrl ?? "", { method: "POST", body: new URLSearchParams({ invoice }) })).status).toBe(200);
+    const reload = await fetch(article, { headers: { Accept: "text/html", Cookie: pending }, redirect: "manual" });
+    expect(reload.status).toBe(303);
+    const credential = reload.headers.getSetCookie().find((line) => line.startsWith("l402-token-articles="))?.split(";")[0] ?? "";
+    expect(await (await fetch(article, { headers: { Accept: "text/html", Cookie: credential } })).text()).toContain("Paying for the web, one request at a time");
+
     // The migrations were applied: the ledger saw the payment, as the admin API reports.
     const [, adminToken] = stack.output().match(/Authorization: Bearer ([0-9a-f]+)/) ?? [];
     const revenue = await fetch(`http://127.0.0.1:${ports.worker}/.well-known/l402/admin/revenue`, { headers: { Authorization: `Bearer ${adminToken}` } });

@@ -172,6 +172,23 @@ describe("SendPaymentV2", () => {
   });
 });
 
+describe("the stand-in wallet page", () => {
+  it("pays a pasted invoice (a lightning: link too) from the simulator's funds, and says why it cannot", async () => {
+    const { json } = await addInvoice({ value: 3, memo: "article" });
+    const form = await fetch(`${sim.url}/_sim/wallet?invoice=${json["payment_request"]}`);
+    expect(await form.text()).toContain(`>${json["payment_request"]}</textarea>`);
+    const pay = (invoice: string) => fetch(`${sim.url}/_sim/wallet`, { method: "POST", body: new URLSearchParams({ invoice }) });
+    const paid = await pay(`lightning:${json["payment_request"]}`);
+    expect(paid.status).toBe(200);
+    expect(await paid.text()).toContain("Paid.");
+    expect((await lnd(`/v1/invoice/${hex.encode(base64.decode(json["r_hash"]))}`)).json["state"]).toBe("SETTLED");
+    const again = await pay(json["payment_request"]);
+    expect(again.status).toBe(400);
+    expect(await again.text()).toContain("Not paid: invoice is already paid");
+    expect(await (await pay("<script>")).text()).not.toContain("<script>");
+  });
+});
+
 describe("fault injection", () => {
   it("latency, 503 code 14, 500 code 2, malformed JSON, dropped connection, scoped by path", async () => {
     sim.setFaults({ latencyMs: 150 });

@@ -1,0 +1,55 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { chromium } from "playwright-core";
+import { DEMO_ROUTES, demoServices, startDemoOrigin } from "./demo-origin.ts";
+import { startLocalWorker } from "./local-worker.ts";
+import { freePort } from "./ports.ts";
+import { startSimulator } from "./lnd-sim/server.ts";
+
+/**
+ * `npm run screenshots`: the demo's 402 page in Chromium, at a desktop and a
+ * phone size, into docs/ (the README shows them). Runs the demo stack in
+ * workerd as the tests do; needs a Chromium (CHROMIUM_PATH, or Debian's).
+ */
+const ROOT = resolve(dirname(new URL(import.meta.url).pathname), "..");
+const CHROMIUM = process.env["CHROMIUM_PATH"] ?? ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].find((path) => existsSync(path));
+
+async function main(): Promise<void> {
+  if (CHROMIUM === undefined) throw new Error("no Chromium found: install Debian's chromium or set CHROMIUM_PATH");
+  const secret = randomBytes(16).toString("hex");
+  const sim = await startSimulator();
+  const origin = await startDemoOrigin(await freePort(), secret);
+  const worker = await startLocalWorker({
+    vars: { LND_REST_URL: sim.url, L402_NETWORK: "regtest", L402_SERVICES: JSON.stringify(demoServices(origin.url)) },
+    secrets: { L402_MASTER_KEYS: randomBytes(32).toString("hex"), LND_MACAROON: sim.paywallMacaroonHex, L402_ORIGIN_SECRET: secret },
+  });
+  const browser = await chromium.launch({ executablePath: CHROMIUM });
+  try {
+    mkdirSync(join(ROOT, "docs"), { recursive: true });
+    const shots = [
+      { file: "402-page-desktop.png", viewport: { width: 1100, height: 860 }, deviceScaleFactor: 1 },
+      { file: "402-page-phone.png", viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 },
+    ];
+    for (const shot of shots) {
+      const context = await browser.newContext({ viewport: shot.viewport, deviceScaleFactor: shot.deviceScaleFactor, colorScheme: "light" });
+      // A browser wallet (WebLN) present: the page offers it.
+      await context.addInitScript(() => void ((window as unknown as { webln: object }).webln = { enable: async () => undefined, sendPayment: async () => ({ preimage: "" }) }));
+      const page = await context.newPage();
+      await page.goto(`${worker.url}${DEMO_ROUTES.article}`);
+      await page.getByRole("button", { name: "Pay with browser wallet" }).waitFor();
+      await page.screenshot({ path: join(ROOT, "docs", shot.file), fullPage: true });
+      process.stdout.write(`docs/${shot.file}\n`);
+      await context.close();
+    }
+  } finally {
+    await browser.close();
+    await worker.close();
+    await Promise.all([sim.close(), origin.close()]);
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`screenshots: ${(error as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,196 @@
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BROWSER_REQUIRED, CHROMIUM, WHERE_LOOKED } from "./support/chromium.ts";
+import { startStack, type Stack } from "./support/stack.ts";
+
+/**
+ * The 402 page and browser payments in a real Chromium (Debian's), against the
+ * template Worker in workerd, the LND simulator and an origin, over sockets.
+ * Skipped, and counted as such at the end of `npm test`, when no Chromium is
+ * found (test/setup/browser-report.ts); CI installs one and requires it.
+ */
+const BRIEF_TIMEOUT_SECONDS = 4;
+
+let stack: Stack;
+let browser: Browser;
+
+describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("paying on the 402 page in Chromium", () => {
+  beforeAll(async () => {
+    stack = await startStack((origin) => [
+      { name: "articles", match: ["/articles/*"], price_sats: 3, timeout: 3600, browser: true, origin: { url: origin } },
+      { name: "brief", match: ["/brief/*"], price_sats: 1, timeout: BRIEF_TIMEOUT_SECONDS, browser: true, origin: { url: origin } },
+    ]);
+    if (CHROMIUM === undefined) throw new Error(`no Chromium found (looked at ${WHERE_LOOKED}), and L402_REQUIRE_BROWSER=1 requires one`);
+    browser = await chromium.launch({ executablePath: CHROMIUM });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  /** A fresh visitor: its own cookies, optionally with a WebLN wallet that pays through the simulator. */
+  async function visitor(options: { webln?: boolean } = {}): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext();
+    if (options.webln === true) {
+      await context.exposeFunction("payThroughSimulator", (invoice: string) => stack.pay(invoice));
+      await context.addInitScript(() => {
+        const pay = (window as unknown as { payThroughSimulator(invoice: string): Promise<string> }).payThroughSimulator;
+        (window as unknown as { webln: object }).webln = { enable: async () => undefined, sendPayment: async (invoice: string) => ({ preimage: await pay(invoice) }) };
+      });
+    }
+    return { context, page: await context.newPage() };
+  }
+
+  const hitsOn = (path: string) => stack.hits.filter((hit) => hit.path === path).length;
+  const invoiceOn = (page: Page) => page.locator("#l402").getAttribute("data-invoice");
+
+  it("WebLN: the page offers the browser wallet; one click pays and lands on the content, with the credential cookie", async () => {
+    const { context, page } = await visitor({ webln: true });
+    const path = "/articles/webln";
+    const first = await page.goto(`${stack.url}${path}`);
+    expect(first?.status()).toBe(402);
+    expect(await page.locator(".price").textContent()).toBe("3 sats");
+    await page.getByRole("button", { name: "Pay with browser wallet" }).click();
+    await page.locator("#article").waitFor({ timeout: 5000 });
+    expect(hitsOn(path)).toBe(1);
+
+    const cookies = await context.cookies(`${stack.url}${path}`);
+    const credential = cookies.find((cookie) => cookie.name === "l402-token-articles");
+    expect(credential).toMatchObject({ httpOnly: true, sameSite: "Lax", path: "/articles", secure: false });
+    // Plain http to 127.0.0.1 is development: everywhere else the cookie is Secure (test/workerd/worker-browser.test.ts).
+    expect((credential?.expires ?? 0) - Date.now() / 1000).toBeGreaterThan(3590);
+    expect((credential?.expires ?? 0) - Date.now() / 1000).toBeLessThanOrEqual(3600);
+    expect(cookies.some((cookie) => cookie.name === "l402-pending-articles")).toBe(false);
+    // No script can read it.
+    expect(await page.evaluate(() => document.cookie)).toBe("");
+    await context.close();
+  });
+
+  it("a phone wallet: paying the page's invoice elsewhere brings the page to the content within 3 s, without a click", async () => {
+    const { context, page } = await visitor();
+    const path = "/articles/phone";
+    await page.goto(`${stack.url}${path}`);
+    const invoice = await invoiceOn(page);
+    expect(invoice).toMatch(/^lnbcrt30n1/);
+    expect(await page.locator(".qr svg").count()).toBe(1);
+    // The QR code is the invoice: the link a phone's camera or a wallet opens.
+    expect(await page.locator("a.qr").getAttribute("href")).toBe(`lightning:${invoice}`);
+    expect(hitsOn(path)).toBe(0);
+
+    await stack.pay(invoice ?? "");
+    const paidAt = Date.now();
+    await page.locator("#article").waitFor({ timeout: 3000 });
+    expect(Date.now() - paidAt).toBeLessThan(3000);
+    expect(hitsOn(path)).toBe(1);
+    await context.close();
+  });
+
+  it("an expired invoice (the node's clock moved past it): the page offers a fresh one by itself", async () => {
+    const { context, page } = await visitor();
+    await page.goto(`${stack.url}/articles/slow`);
+    const first = await invoiceOn(page);
+    await stack.advanceNodeClock(601);
+    try {
+      await page.waitForFunction((old) => document.getElementById("l402")?.getAttribute("data-invoice") !== old, first, { timeout: 5000 });
+      const fresh = await invoiceOn(page);
+      expect(fresh).toMatch(/^lnbcrt30n1/);
+      expect(fresh).not.toBe(first);
+      // The fresh one is payable, and pays through to the content.
+      await stack.pay(fresh ?? "");
+      await page.locator("#article").waitFor({ timeout: 3000 });
+    } finally {
+      await stack.advanceNodeClock(-601);
+    }
+    await context.close();
+  });
+
+  it("a second visit uses the cookie without a 402; after the token's valid_until the 402 page is back", async () => {
+    const { context, page } = await visitor({ webln: true });
+    await page.goto(`${stack.url}/brief/one`);
+    await page.getByRole("button", { name: "Pay with browser wallet" }).click();
+    await page.locator("#article").waitFor({ timeout: 5000 });
+    const paidAt = Date.now();
+
+    const again = await page.goto(`${stack.url}/brief/two`);
+    expect(again?.status()).toBe(200);
+    expect(await page.locator("#article").count()).toBe(1);
+
+    // valid_until is whole seconds: wait until it has surely passed.
+    await page.waitForTimeout(paidAt + (BRIEF_TIMEOUT_SECONDS + 1.2) * 1000 - Date.now());
+    const expired = await page.goto(`${stack.url}/brief/three`);
+    expect(expired?.status()).toBe(402);
+    expect(await page.locator("h1").textContent()).toBe("Payment required");
+    expect(hitsOn("/brief/three")).toBe(0);
+    await context.close();
+  });
+
+  it("another browser cannot collect someone's payment; another origin's POST with the cookie alone is refused; nothing unpaid reaches the origin", async () => {
+    const owner = await visitor();
+    const path = "/articles/guarded";
+    await owner.page.goto(`${stack.url}${path}`);
+    await stack.pay((await invoiceOn(owner.page)) ?? "");
+
+    // A second browser asks the paywall, as the page's script does, about the same URL: it holds no pending challenge.
+    const stranger = await visitor();
+    const poll = () => stranger.context.request.get(`${stack.url}${path}`, { headers: { "X-L402-Browser": "poll" } });
+    const nothing = await poll();
+    expect(nothing.status()).toBe(400);
+    expect(await nothing.json()).toMatchObject({ status: "no_challenge" });
+    // Nor can it make one from what it may have seen of the owner's challenge (the macaroon, the invoice).
+    const macaroon = (await owner.page.locator("#l402").getAttribute("data-macaroon")) ?? "";
+    const invoice = (await invoiceOn(owner.page)) ?? "";
+    const unsealed = `${Math.floor(Date.now() / 1000) + 600}.${macaroon.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")}.${invoice}.${"A".repeat(43)}`;
+    await stranger.context.addCookies([{ name: "l402-pending-articles", value: unsealed, url: `${stack.url}/articles` }]);
+    expect(await (await poll()).json()).toMatchObject({ status: "no_challenge" });
+    expect((await stranger.context.cookies(stack.url)).some((cookie) => cookie.name.startsWith("l402-token-"))).toBe(false);
+
+    // The owner's page collects it.
+    await owner.page.locator("#article").waitFor({ timeout: 3000 });
+    expect(hitsOn(path)).toBe(1);
+
+    // A page on another origin of the same site (so SameSite=Lax sends the cookie) posts a form to the paid URL.
+    await owner.page.goto(`${stack.originUrl}/elsewhere`);
+    const refused = owner.page.waitForResponse((response) => response.url() === `${stack.url}${path}` && response.request().method() === "POST");
+    await owner.page.evaluate((target) => {
+      const form = document.createElement("form");
+      form.method = "POST";
+      form.action = target;
+      const field = document.createElement("input");
+      field.name = "comment";
+      field.value = "spam";
+      form.append(field);
+      document.body.append(form);
+      form.submit();
+    }, `${stack.url}${path}`);
+    const response = await refused;
+    expect(response.status()).toBe(403);
+    expect(await response.json()).toMatchObject({ reason: "cross_origin_cookie" });
+    // And a script there (the form's answer replaced the page: back to the other origin), sending it with credentials.
+    // The answer is opaque to the script; the network sees it.
+    await owner.page.goto(`${stack.originUrl}/elsewhere`);
+    const scripted = owner.page.waitForResponse((answer) => answer.url() === `${stack.url}${path}` && answer.request().method() === "POST");
+    await owner.page.evaluate((target) => void fetch(target, { method: "POST", body: "x", credentials: "include", mode: "no-cors" }), `${stack.url}${path}`);
+    expect((await scripted).status()).toBe(403);
+
+    expect(stack.hits.filter((hit) => hit.method !== "GET")).toEqual([]);
+    // The origin saw one request here, the paid one, and never the paywall's cookies.
+    expect(hitsOn(path)).toBe(1);
+    expect(stack.hits.every((hit) => !(hit.cookie ?? "").includes("l402-"))).toBe(true);
+    await owner.context.close();
+    await stranger.context.close();
+  });
+
+  it("without JavaScript: a static page; after paying elsewhere, reloading lands on the content", async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    const path = "/articles/no-script";
+    await page.goto(`${stack.url}${path}`);
+    expect(await page.locator("noscript").count()).toBe(1);
+    const invoice = await page.locator("#invoice").textContent();
+    await stack.pay(invoice ?? "");
+    const reloaded = await page.reload();
+    expect(reloaded?.status()).toBe(200);
+    expect(await page.locator("#article").textContent()).toBe("Members' article");
+    await context.close();
+  });
+});
