@@ -37,6 +37,7 @@ export function challengeAnswer(c: Context, service: ServiceConfig, failure: Fai
       priceSats,
       terms: termsOf(service),
       invoice: parts.invoice,
+      paymentHash: parts.paymentHash,
       macaroon: toBase64(parts.macaroon),
       expiresInSeconds: Math.max(0, parts.expiresAt - now),
       detail: failure.reason === "missing" ? undefined : failure.detail,

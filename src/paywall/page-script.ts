@@ -57,6 +57,8 @@ export const PAGE_SCRIPT = `(() => {
     if (body.status === "paid") return reload("Paid. Loading…"), true;
     if (body.status === "expired") return reload("This invoice expired. Getting a new one…"), true;
     if (body.status === "no_challenge") return (finished = true), say("This browser did not keep the payment cookie; allow cookies for this site and reload."), true;
+    // Another tab of this browser showed a newer challenge, which is the one this browser can collect.
+    if (body.status === "pending" && body.payment_hash && body.payment_hash !== root.dataset.paymentHash) return reload("Loading the current invoice…"), true;
     return false;
   };
 

@@ -8,6 +8,7 @@ export interface PageDetails {
   /** What the payment buys, in words: "Access for 1 hour.", "3 requests, within 1 hour." */
   readonly terms: string;
   readonly invoice: string;
+  readonly paymentHash: string;
   /** Standard base64; in the page for a browser wallet's payment to be completed. */
   readonly macaroon: string;
   /** Seconds until the invoice expires, as the paywall counts them. */
@@ -55,7 +56,7 @@ export function challengePage(details: PageDetails): string {
 <title>Payment required: ${details.service}</title>
 <style nonce="${details.nonce}">${raw(STYLE)}</style>
 </head><body>
-<main id="l402" data-invoice="${details.invoice}" data-expires-in="${details.expiresInSeconds}" data-browser="${details.browserPayments ? "1" : "0"}"${details.browserPayments ? html` data-macaroon="${details.macaroon}"` : ""}>
+<main id="l402" data-invoice="${details.invoice}" data-payment-hash="${details.paymentHash}" data-expires-in="${details.expiresInSeconds}" data-browser="${details.browserPayments ? "1" : "0"}"${details.browserPayments ? html` data-macaroon="${details.macaroon}"` : ""}>
 <h1>Payment required</h1>
 <p class="price">${details.priceSats} sats</p>
 <p class="service">${details.service}</p>

@@ -180,6 +180,25 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("paying on the 402 
     await stranger.context.close();
   });
 
+  it("two tabs that each got an invoice: the older one switches to the invoice this browser can collect", async () => {
+    const { context } = await visitor();
+    const older = await context.newPage();
+    await older.goto(`${stack.url}/articles/tab-one`);
+    const stale = await invoiceOn(older);
+    // Both tabs loaded before either had the pending cookie: the newer one's challenge is the browser's.
+    await context.clearCookies();
+    const newer = await context.newPage();
+    await newer.goto(`${stack.url}/articles/tab-two`);
+    const current = await invoiceOn(newer);
+    expect(current).not.toBe(stale);
+    await older.waitForFunction((invoice) => document.getElementById("l402")?.getAttribute("data-invoice") === invoice, current, { timeout: 5000 });
+    // Paying it (in either tab) brings both to their articles.
+    await stack.pay(current ?? "");
+    await Promise.all([older.locator("#article").waitFor({ timeout: 4000 }), newer.locator("#article").waitFor({ timeout: 4000 })]);
+    expect(await older.locator("#article + p").textContent()).toBe("/articles/tab-one");
+    await context.close();
+  });
+
   it("without JavaScript: a static page; after paying elsewhere, reloading lands on the content", async () => {
     const context = await browser.newContext({ javaScriptEnabled: false });
     const page = await context.newPage();

@@ -199,6 +199,25 @@ describe("paying from another device (poll)", () => {
     }
   });
 
+  it("another tab: a page whose challenge is not this browser's current one is told the current one; a tab of a paid browser is told it is paid", async () => {
+    const s = shop();
+    const jar = new Jar();
+    await visit(s, jar);
+    const current = ((await (await poll(s, jar)).json()) as { payment_hash: string }).payment_hash;
+    expect(current).toMatch(/^[0-9a-f]{64}$/);
+    // The page a newer visit shows names the same challenge (the pending cookie is reused), so its poll agrees.
+    const html = await (await visit(s, jar)).text();
+    expect(html).toContain(`data-payment-hash="${current}"`);
+
+    await payOnPhone(invoiceOf(html));
+    expect(await (await poll(s, jar)).json()).toEqual({ status: "paid" });
+    expect(jar.cookies.has("l402-pending-articles")).toBe(false);
+    // The other tab polls next: no pending challenge any more, but the credential: paid.
+    const otherTab = await poll(s, jar);
+    expect(otherTab.status).toBe(200);
+    expect(await otherTab.json()).toEqual({ status: "paid" });
+  });
+
   it("the node is asked at most once a second per invoice, however many poll", async () => {
     let lookups = 0;
     const backend: InvoiceBackend = { ...node, lookupInvoice: (hash) => (lookups++, node.lookupInvoice(hash)) };

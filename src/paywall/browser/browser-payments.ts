@@ -74,6 +74,11 @@ async function poll(bc: BrowserContext): Promise<Response> {
   const { c, service } = bc;
   const pending = pendingOf(bc);
   if (pending === undefined) {
+    // Paid in another tab: this one's page reloads into the content too.
+    if (holdsCredential(bc)) {
+      bc.log({ outcome: "polled", reason: "paid_elsewhere" });
+      return protocolAnswer(c, 200, { status: "paid" });
+    }
     bc.log({ outcome: "polled", reason: "no_pending_challenge" });
     return protocolAnswer(c, 400, { status: "no_challenge", reason: "no_pending_challenge", detail: "this browser holds no unpaid challenge for this service; reload the page" });
   }
@@ -83,7 +88,8 @@ async function poll(bc: BrowserContext): Promise<Response> {
     case "paid":
       return protocolAnswer(c, 200, { status: "paid" });
     case "pending":
-      return protocolAnswer(c, 202, { status: "pending", expires_at: pending.expiresAt }, { "Retry-After": "1" });
+      // The page compares the hash with its own: a tab showing an older challenge than this browser's reloads.
+      return protocolAnswer(c, 202, { status: "pending", payment_hash: pending.paymentHash, expires_at: pending.expiresAt }, { "Retry-After": "1" });
     case "expired":
       clearPendingCookie(c, service);
       return protocolAnswer(c, 200, { status: "expired" });
@@ -138,6 +144,17 @@ function pendingOf(bc: BrowserContext): PendingChallenge | undefined {
   const pending = openPending(bc.paywall.keyring, bc.service.name, sealed);
   if (pending === undefined) clearPendingCookie(bc.c, bc.service);
   return pending;
+}
+
+/** Whether the browser's credential cookie passes for a GET of this URL (the paywall's own check, but metering). */
+function holdsCredential(bc: BrowserContext): boolean {
+  const text = readCredentialCookie(bc.c, bc.service);
+  if (text === undefined || text === "") return false;
+  const { result } = bc.verifier.verify(
+    { authorization: `L402 ${text}`, macaroon: null, grpcMetadataMacaroon: null },
+    { service: bc.service.name, now: bc.now, capabilities: requiredCapabilities(bc.service, "GET", bc.url) },
+  );
+  return result.ok;
 }
 
 /** Asks the node about a pending challenge's invoice (within the lookup limit) and, once paid, grants its credential. */
