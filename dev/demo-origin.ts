@@ -26,7 +26,7 @@ export function demoServices(originUrl: string) {
   const origin = { url: originUrl };
   return [
     { name: "quotes", match: [DEMO_ROUTES.quote], price_sats: 5, timeout: 3600, origin },
-    { name: "weather", match: [`${DEMO_ROUTES.weather}*`], price_sats: 21, timeout: 600, origin },
+    { name: "weather", match: [`${DEMO_ROUTES.weather}*`], price_sats: 21, timeout: 1800, origin },
     { name: "echo", match: [DEMO_ROUTES.echo], price_msat: 1500, origin },
     { name: "calls", match: [DEMO_ROUTES.calls], price_sats: 10, uses: 3, timeout: 3600, origin },
     { name: "jokes", match: [DEMO_ROUTES.joke], price_sats: 2, freebies: 2, freebies_period: 3600, origin },

@@ -20,6 +20,7 @@ export type {
   L402Route,
   L402Variables,
   Ledger,
+  LookupLimiter,
   Meter,
   MintLimiter,
   MintRecord,

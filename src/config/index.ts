@@ -1,4 +1,4 @@
 export { configFor, parseConfig } from "./load.ts";
 export { literalPath, type ServiceDefinition } from "./schema.ts";
 export { compileServices, type ServicesFailure } from "./services.ts";
-export type { BrowserPayments, Config, OriginConfig, ServiceConfig } from "./types.ts";
+export type { Config, OriginConfig, ServiceConfig } from "./types.ts";

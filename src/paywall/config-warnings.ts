@@ -7,10 +7,19 @@ import { matchService } from "./match.ts";
  * - a pattern that does not match the path it is a prefix of (`/api/:rest+`
  *   leaves `/api` unmatched: free in `pass` mode, whatever the origin serves there);
  * - no mint rate limit: nothing but the challenge cache stands between unpaid
- *   traffic and the node's invoice database.
+ *   traffic and the node's invoice database;
+ * - a token that expires before its invoice does: a token's `timeout` runs from
+ *   the challenge, so a payer taking the invoice's full time gets less, or nothing.
  */
 export function configWarnings(config: Config, bindings: { readonly mintLimiter: boolean }): string[] {
   const warnings = config.services.flatMap((service) => service.patterns.flatMap((pattern) => uncoveredPrefix(service, pattern)));
+  for (const service of config.services) {
+    if (service.timeoutSeconds !== undefined && service.timeoutSeconds <= config.invoiceExpirySeconds) {
+      warnings.push(
+        `${service.name}: its timeout (${service.timeoutSeconds} s) is not longer than an invoice stays payable (L402_INVOICE_EXPIRY, ${config.invoiceExpirySeconds} s): a token's time runs from the challenge, so one paid late is worth little or nothing`,
+      );
+    }
+  }
   if (!bindings.mintLimiter) {
     warnings.push(
       "L402_MINT_LIMITER is not bound: nothing caps how many invoices unpaid requests make the node create (the challenge cache only reuses one per client); add the [[ratelimits]] binding",

@@ -34,11 +34,13 @@ describe("npm run check-config", () => {
   it("warns (and passes) when a pattern leaves its own prefix unmatched; no limiter warning with the binding", () => {
     const result = checkConfig(
       `[[ratelimits]]\nname = "L402_MINT_LIMITER"\nnamespace_id = "1"\nsimple = { limit = 5, period = 60 }\n[vars]\nL402_NETWORK = "regtest"\nLND_REST_URL = "http://127.0.0.1:8080"\n` +
-        `[[vars.L402_SERVICES]]\nname = "items"\nmatch = ["/items/:id+", "/api/*"]\nprice_sats = 1\n`,
+        `[[vars.L402_SERVICES]]\nname = "items"\nmatch = ["/items/:id+", "/api/*"]\nprice_sats = 1\n` +
+        `[[vars.L402_SERVICES]]\nname = "brief"\nmatch = ["/brief/*"]\nprice_sats = 1\ntimeout = 300\n`,
       `L402_MASTER_KEYS=${KEY}\nLND_MACAROON=0201abcd\n`,
     );
     expect(result.status).toBe(0);
     expect(result.stderr).toContain("warning: items: the pattern /items/:id+ does not match /items itself");
+    expect(result.stderr).toContain("warning: brief: its timeout (300 s) is not longer than an invoice stays payable (L402_INVOICE_EXPIRY, 600 s)");
     expect(result.stderr).not.toContain("/api/* does not match");
     expect(result.stderr).not.toContain("L402_MINT_LIMITER");
   }, 30_000);

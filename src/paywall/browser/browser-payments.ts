@@ -1,7 +1,7 @@
 import { base64urlnopad, hex } from "@scure/base";
 import type { Context } from "hono";
 import type { ServiceConfig } from "../../config/index.ts";
-import { credentialSource, readCredential, type CredentialHeaders, type Verifier } from "../../l402/index.ts";
+import { credentialSource, readCredential, type CredentialHeaders, type Result, type Verifier, type VerifiedToken } from "../../l402/index.ts";
 import { LightningError } from "../../lightning/index.ts";
 import { encodeMacaroon } from "../../macaroon/index.ts";
 import type { ChallengeParts } from "../challenge-answer.ts";
@@ -149,12 +149,7 @@ function pendingOf(bc: BrowserContext): PendingChallenge | undefined {
 /** Whether the browser's credential cookie passes for a GET of this URL (the paywall's own check, but metering). */
 function holdsCredential(bc: BrowserContext): boolean {
   const text = readCredentialCookie(bc.c, bc.service);
-  if (text === undefined || text === "") return false;
-  const { result } = bc.verifier.verify(
-    { authorization: `L402 ${text}`, macaroon: null, grpcMetadataMacaroon: null },
-    { service: bc.service.name, now: bc.now, capabilities: requiredCapabilities(bc.service, "GET", bc.url) },
-  );
-  return result.ok;
+  return text !== undefined && text !== "" && verifyForPage(bc, text).ok;
 }
 
 /** Asks the node about a pending challenge's invoice (within the lookup limit) and, once paid, grants its credential. */
@@ -184,14 +179,19 @@ async function collect(bc: BrowserContext, pending: PendingChallenge): Promise<C
 
 /** Verifies a credential as the paywall would for a GET of this URL and, if it holds, sets it as the credential cookie. */
 function grant(bc: BrowserContext, text: string): { readonly ok: true } | { readonly ok: false; readonly reason: string; readonly detail: string } {
+  const verified = verifyForPage(bc, text);
+  if (!verified.ok) return verified;
+  setCredentialCookie(bc.c, bc.service, text, bc.now, verified.value.grant.validUntil);
+  return { ok: true };
+}
+
+/** `<macaroon>:<preimage>` checked as a GET of the page's URL would check it (metering and revocation are the request's). */
+function verifyForPage(bc: BrowserContext, text: string): Result<VerifiedToken> {
   const { service, now } = bc;
-  const { result } = bc.verifier.verify(
+  return bc.verifier.verify(
     { authorization: `L402 ${text}`, macaroon: null, grpcMetadataMacaroon: null },
     { service: service.name, now, capabilities: requiredCapabilities(service, "GET", bc.url) },
-  );
-  if (!result.ok) return result;
-  setCredentialCookie(bc.c, service, text, now, result.value.grant.validUntil);
-  return { ok: true };
+  ).result;
 }
 
 function protocolAnswer(c: Context, status: 200 | 202 | 400 | 403 | 503, body: Record<string, unknown>, headers: Record<string, string> = {}): Response {
