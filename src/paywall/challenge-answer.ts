@@ -25,7 +25,7 @@ export const wantsPage = (c: Context): boolean =>
  * (interactive on a browser-payments service). gRPC clients get the reference's
  * form (answer.ts).
  */
-export function challengeAnswer(c: Context, service: ServiceConfig, failure: Failure, parts: ChallengeParts, now: number): Response {
+export function challengeAnswer(c: Context, service: ServiceConfig, failure: Failure, parts: ChallengeParts, clock: { readonly now: number; readonly invoiceExpirySeconds: number }): Response {
   // One header value per scheme; workerd writes them as one line (see www-authenticate.ts), Node as two.
   const challenges = formatChallenge(parts.macaroon, parts.invoice);
   const priceSats = formatSats(service.priceMsat);
@@ -39,7 +39,8 @@ export function challengeAnswer(c: Context, service: ServiceConfig, failure: Fai
       invoice: parts.invoice,
       paymentHash: parts.paymentHash,
       macaroon: toBase64(parts.macaroon),
-      expiresInSeconds: Math.max(0, parts.expiresAt - now),
+      // The node stamps the invoice a moment after `now`, maybe in the next second: never more than its expiry.
+      expiresInSeconds: Math.max(0, Math.min(parts.expiresAt - clock.now, clock.invoiceExpirySeconds)),
       detail: failure.reason === "missing" ? undefined : failure.detail,
       browserPayments: service.browser !== undefined,
       nonce,

@@ -173,7 +173,7 @@ async function guard(paywall: ResolvedPaywall, verifier: Verifier, c: Context<Pa
     if (resumed !== undefined && "paid" in resumed) return respond(resumed.paid);
     if (resumed !== undefined) {
       log({ outcome: "challenged_again", reason: failure.reason });
-      return respond(challengeAnswer(c, service, failure, resumed.show, now));
+      return respond(challengeAnswer(c, service, failure, resumed.show, { now, invoiceExpirySeconds: paywall.invoiceExpirySeconds }));
     }
   }
   // A refused credential's preimage proves its invoice paid, whatever else is wrong with it.
@@ -181,7 +181,7 @@ async function guard(paywall: ResolvedPaywall, verifier: Verifier, c: Context<Pa
   if (issued.ok) {
     log({ outcome: issued.value.reused ? "challenged_again" : "challenged", reason: failure.reason });
     if (page) rememberPending(browser, issued.value.parts);
-    return respond(challengeAnswer(c, service, failure, issued.value.parts, now));
+    return respond(challengeAnswer(c, service, failure, issued.value.parts, { now, invoiceExpirySeconds: paywall.invoiceExpirySeconds }));
   }
   if (issued.reason === "rate_limited") {
     log({ outcome: "rate_limited", reason: failure.reason });

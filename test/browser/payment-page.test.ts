@@ -75,6 +75,13 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("paying on the 402 
     expect(await page.locator(".qr svg").count()).toBe(1);
     // The QR code is the invoice: the link a phone's camera or a wallet opens.
     expect(await page.locator("a.qr").getAttribute("href")).toBe(`lightning:${invoice}`);
+    // The copy button puts the invoice on the clipboard; the countdown runs.
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: stack.url });
+    await page.getByRole("button", { name: "Copy invoice" }).click();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(invoice);
+    const countdown = () => page.locator("#countdown").textContent();
+    expect(await countdown()).toMatch(/^(10:00|9:5\d)$/);
+    await page.waitForFunction((before) => document.getElementById("countdown")?.textContent !== before, await countdown(), { timeout: 2500 });
     expect(hitsOn(path)).toBe(0);
 
     await stack.pay(invoice ?? "");

@@ -1,9 +1,11 @@
 import type { Reporter, TestModule } from "vitest/node";
-import { WHERE_LOOKED } from "../browser/support/chromium.ts";
+import { CHROMIUM, WHERE_LOOKED } from "../browser/support/chromium.ts";
 
 /** Says plainly, at the end of the run, how many browser tests did not run and why: never a silent pass. */
 export default class BrowserReport implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
+    // With a Chromium, tests skipped were filtered out (-t, .only): nothing to explain.
+    if (CHROMIUM !== undefined) return;
     let skipped = 0;
     for (const module of testModules) {
       if (module.project.name !== "browser") continue;
