@@ -1,7 +1,8 @@
 /**
  * Which folder may import which (run by test/node/architecture.test.ts). Arrows
  * point inward: worker → {paywall, admin, proxy, config, lightning}; paywall →
- * {l402, lightning, config}; l402 → macaroon; client, cli → {l402, lightning}.
+ * {payment, l402, lightning, config}; payment → l402 → macaroon; client, cli →
+ * {payment, l402, lightning}.
  */
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -10,8 +11,15 @@ module.exports = {
       name: "core-is-pure",
       comment: "The protocol core runs anywhere: it imports itself, its inner layer and pure libraries only.",
       severity: "error",
+      from: { path: "^src/(macaroon|l402|payment)/" },
+      to: { pathNot: ["^src/(macaroon|l402|payment)/", "^node_modules/@noble/hashes/", "^node_modules/@scure/base/", "^node_modules/canonicalize/"] },
+    },
+    {
+      name: "l402-knows-no-payment-scheme",
+      comment: "The Payment scheme builds on L402's parts (auth-params, results), not the other way round.",
+      severity: "error",
       from: { path: "^src/(macaroon|l402)/" },
-      to: { pathNot: ["^src/(macaroon|l402)/", "^node_modules/@noble/hashes/", "^node_modules/@scure/base/"] },
+      to: { path: "^src/payment/" },
     },
     {
       name: "macaroon-knows-no-l402",

@@ -17,6 +17,7 @@ export {
   type Predicate,
 } from "./caveats.ts";
 export { formatChallenge, parseChallenge, type Challenge, type ParsedChallenge } from "./www-authenticate.ts";
+export { parseAuthChallenges, quoteParam, type AuthChallenge } from "./auth-challenges.ts";
 export {
   credentialSource,
   formatAuthorization,

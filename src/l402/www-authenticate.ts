@@ -1,6 +1,7 @@
 import { decodeMacaroon, MacaroonFormatError } from "../macaroon/index.ts";
 import { fromBase64Lenient, toBase64 } from "./encoding.ts";
 import { MAX_CHALLENGE_HEADER_CHARS, MAX_INVOICE_CHARS } from "./limits.ts";
+import { parseAuthChallenges } from "./auth-challenges.ts";
 import { fail, succeed, type Result } from "./result.ts";
 
 /**
@@ -34,11 +35,6 @@ export interface Challenge {
 
 export type ParsedChallenge = Result<Challenge, "bad_challenge">;
 
-interface AuthChallenge {
-  readonly scheme: string;
-  readonly params: Map<string, string>;
-}
-
 /**
  * Reads the first L402 or LSAT challenge from `WWW-Authenticate`. Accepts the
  * values joined by commas (what fetch's `Headers.get` returns for several header
@@ -67,68 +63,4 @@ export function parseChallenge(header: string): ParsedChallenge {
     throw error;
   }
   return succeed({ scheme: l402.scheme as "L402" | "LSAT", macaroon, invoice });
-}
-
-const TOKEN_CHAR = /[!#$%&'*+.^_`|~0-9A-Za-z-]/;
-const SPACE = /[ \t]/;
-/** A token68 credential after a scheme (e.g. `Basic dXNlcg==`), ending at a comma or the end. */
-const TOKEN68 = /[A-Za-z0-9\-._~+/]+=*(?=[ \t]*(?:,|$))/y;
-
-/**
- * RFC 9110 §11.6.1 challenges: `scheme [param=value *(, param=value)]`, with
- * challenges themselves separated by commas. A token68 form is skipped.
- * Undefined on syntax it cannot read.
- */
-function parseAuthChallenges(text: string): AuthChallenge[] | undefined {
-  const challenges: AuthChallenge[] = [];
-  let i = 0;
-  const skip = (pattern: RegExp): void => {
-    while (i < text.length && pattern.test(text[i] as string)) i++;
-  };
-  const token = (): string => {
-    const start = i;
-    skip(TOKEN_CHAR);
-    return text.slice(start, i);
-  };
-  // Liberal: a bare value runs to the next space or comma, so unquoted base64 ('/', '+', '=') reads whole.
-  const bare = (): string => {
-    const start = i;
-    skip(/[^ \t,"]/);
-    return text.slice(start, i);
-  };
-  const quoted = (): string | undefined => {
-    let value = "";
-    for (i++; i < text.length; i++) {
-      const c = text[i] as string;
-      if (c === '"') {
-        i++;
-        return value;
-      }
-      if (c === "\\") i++;
-      value += text[i] ?? "";
-    }
-    return undefined;
-  };
-
-  while (i < text.length) {
-    skip(/[ \t,]/);
-    if (i >= text.length) break;
-    const name = token();
-    if (name === "") return undefined;
-    skip(SPACE);
-    const current = challenges.at(-1);
-    if (text[i] === "=" && current !== undefined && text[i + 1] !== "=") {
-      i++;
-      skip(SPACE);
-      const value = text[i] === '"' ? quoted() : bare();
-      if (value === undefined) return undefined;
-      const key = name.toLowerCase();
-      if (!current.params.has(key)) current.params.set(key, value);
-    } else {
-      challenges.push({ scheme: name.toUpperCase(), params: new Map() });
-      TOKEN68.lastIndex = i;
-      if (TOKEN68.test(text)) i = TOKEN68.lastIndex;
-    }
-  }
-  return challenges;
 }

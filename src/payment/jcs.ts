@@ -1,0 +1,12 @@
+import canonicalize from "canonicalize";
+
+/**
+ * JSON in its RFC 8785 (JCS) canonical form: members sorted by UTF-16 code
+ * units, numbers and strings as ECMAScript writes them, no whitespace. The
+ * `canonicalize` package is the RFC authors' own implementation.
+ */
+export function canonicalJson(value: unknown): string {
+  const text = canonicalize(value);
+  if (text === undefined) throw new TypeError("the value has no JSON form");
+  return text;
+}
