@@ -15,8 +15,9 @@ const BINDINGS = {
   ledger: "L402_LEDGER",
   revocations: "L402_LEDGER",
   lookups: "L402_LOOKUPS",
+  spent: "L402_SPENT",
 } as const;
-const BINDING_KIND = { meter: "Durable Object", freebies: "Durable Object", ledger: "D1", revocations: "D1", lookups: "Durable Object" } as const;
+const BINDING_KIND = { meter: "Durable Object", freebies: "Durable Object", ledger: "D1", revocations: "D1", lookups: "Durable Object", spent: "Durable Object" } as const;
 
 /**
  * Reads and validates the template Worker's whole configuration from its env
@@ -40,6 +41,7 @@ export function parseConfig(env: Record<string, unknown>, mac?: HmacSha256): Con
       ledger: bound("ledger"),
       revocations: bound("revocations"),
       lookups: bound("lookups"),
+      spent: bound("spent"),
       describe: (feature) => `the ${BINDINGS[feature]} ${BINDING_KIND[feature]} binding (see wrangler.toml)`,
     },
   });

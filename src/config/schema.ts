@@ -9,6 +9,8 @@ import { INVOICE_PREFIXES, type Network } from "../lightning/index.ts";
  */
 
 const NETWORKS = Object.keys(INVOICE_PREFIXES) as [Network, ...Network[]];
+/** L402, and the Payment HTTP authentication scheme's lightning charge ("mpp", as the reference proxy names it). */
+const SCHEMES = ["l402", "mpp"] as const;
 const MAX_PRICE_MSAT = 10n ** 11n * 21_000_000n;
 const CAPABILITY = /^[A-Za-z0-9_.-]{1,64}$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
@@ -87,10 +89,12 @@ export interface FeatureSupport {
   readonly revocations: boolean;
   /** Limits node lookups per invoice: what browser payments poll through. */
   readonly lookups: boolean;
+  /** Remembers spent Payment-scheme charges until they expire: what makes them single use. */
+  readonly spent: boolean;
   /** e.g. "the L402_METER Durable Object binding (see wrangler.toml)" or "a meter port (ports.meter)". */
   readonly describe: (feature: Feature) => string;
 }
-export type Feature = "meter" | "freebies" | "ledger" | "revocations" | "lookups";
+export type Feature = "meter" | "freebies" | "ledger" | "revocations" | "lookups" | "spent";
 
 /** Origin headers: names the paywall lets a service set; values literal or `{ "secret": "NAME" }`, read from the secrets. */
 const originHeaders = (secrets: Readonly<Record<string, unknown>>) =>
@@ -166,6 +170,14 @@ const serviceSchema = (context: SchemaContext) => v.pipe(
       revocable: v.optional(flag),
       ledger: v.optional(flag),
       browser: v.optional(flag),
+      schemes: v.optional(
+        v.pipe(
+          v.array(v.picklist(SCHEMES, 'must list "l402", "mpp" or both'), 'must list "l402", "mpp" or both'),
+          v.minLength(1, 'must list "l402", "mpp" or both'),
+          v.check((list) => new Set(list).size === list.length, "lists a scheme twice"),
+        ),
+      ),
+      description: v.optional(v.pipe(v.string("must be a string"), v.regex(/^[^\x00-\x1f\x7f]{1,300}$/, "must be 1 to 300 characters, without control characters"))),
       cookie_path: v.optional(v.pipe(v.string("must be a string"), v.regex(/^\/[\x21-\x3a\x3c-\x7e]*$/, "must be a path starting with /, without ';' or spaces"))),
     },
     objectMessage,
@@ -192,6 +204,13 @@ const serviceSchema = (context: SchemaContext) => v.pipe(
     if (service.revocable === true && !features.revocations) at(`needs ${features.describe("revocations")}`, "revocable");
     if (service.ledger === true && !features.ledger) at(`needs ${features.describe("ledger")}`, "ledger");
     if (service.browser === true && !features.lookups) at(`needs ${features.describe("lookups")}`, "browser");
+    const schemes = service.schemes ?? ["l402"];
+    if (service.browser === true && !schemes.includes("l402")) at('needs the "l402" scheme (the browser\'s cookie holds an L402 credential)', "browser");
+    if (schemes.includes("mpp")) {
+      // The lightning charge request names whole sats; a metered service's uses bound its credentials, others need the spent set.
+      if (service.price_msat !== undefined && service.price_msat % 1000n !== 0n) at('must be whole sats for the "mpp" scheme (its lightning charge prices in sats)', "price_msat");
+      if (service.uses === undefined && !features.spent) at(`needs ${features.describe("spent")} (each Payment credential is single use)`, "schemes");
+    }
     if (service.cookie_path !== undefined) {
       if (service.browser !== true) at("is for browser services (browser: true)", "cookie_path");
       else if (service.match !== undefined && !service.match.every((text) => pathCovers(service.cookie_path as string, literalPath(text)))) {

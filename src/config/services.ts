@@ -58,6 +58,8 @@ function compile(service: ParsedService, context: CompileContext): ServiceConfig
     freebies: service.freebies === undefined ? undefined : { count: service.freebies, periodSeconds: service.freebies_period ?? 86_400 },
     revocable: service.revocable ?? false,
     ledger: service.ledger ?? context.features.ledger,
+    schemes: { l402: (service.schemes ?? ["l402"]).includes("l402"), payment: (service.schemes ?? []).includes("mpp") },
+    description: service.description,
     browser: service.browser === true ? { cookiePath: service.cookie_path ?? (service.match === undefined ? undefined : commonLiteralPath(service.match)) } : undefined,
   };
 }

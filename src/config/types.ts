@@ -45,6 +45,10 @@ export interface ServiceConfig {
    * cookie (paywall/browser/); undefined: header credentials only.
    */
   readonly browser: BrowserPayments | undefined;
+  /** The 402 offers L402 (and LSAT), the Payment scheme's lightning charge, or both; one invoice serves them all. */
+  readonly schemes: { readonly l402: boolean; readonly payment: boolean };
+  /** What the service sells, in a sentence, for discovery documents. */
+  readonly description: string | undefined;
   readonly origin: OriginConfig;
 }
 

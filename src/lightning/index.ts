@@ -11,4 +11,4 @@ export {
 export { withBreaker, type BreakerOptions } from "./breaker.ts";
 export { readInvoice } from "./bolt11.ts";
 export { lndRestBackend, type LndRestConfig } from "./lnd-rest.ts";
-export { INVOICE_PREFIXES, isNetwork, type Network } from "./networks.ts";
+export { INVOICE_PREFIXES, invoiceNetwork, isNetwork, type Network } from "./networks.ts";

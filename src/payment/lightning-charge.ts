@@ -12,6 +12,8 @@ export interface LightningChargeRequest {
   readonly amount: string;
   readonly currency: "sat";
   readonly description?: string;
+  /** The merchant's reference. */
+  readonly externalId?: string;
   readonly methodDetails: {
     /** Authoritative: the other fields repeat what it encodes. */
     readonly invoice: string;

@@ -2,32 +2,45 @@ import { base64urlnopad } from "@scure/base";
 import type { Context } from "hono";
 import { accepts } from "hono/accepts";
 import type { ServiceConfig } from "../config/index.ts";
-import { formatChallenge, formatSats, toBase64, type Failure } from "../l402/index.ts";
+import { formatChallenge, formatSats, toBase64, type Failure, type Keyring } from "../l402/index.ts";
+import { PROBLEM_CONTENT_TYPE, PROBLEMS, type Problem } from "../payment/index.ts";
 import { answer } from "./answer.ts";
+import type { ChallengeParts } from "./challenge-parts.ts";
 import { challengePage, pagePolicy } from "./page.ts";
-
-/** What a 402 carries: one invoice and the macaroon minted over its payment hash. */
-export interface ChallengeParts {
-  readonly macaroon: Uint8Array;
-  readonly invoice: string;
-  readonly paymentHash: string;
-  /** Unix seconds. */
-  readonly expiresAt: number;
-}
+import { paymentChallenge } from "./payment-scheme.ts";
 
 /** A browser asking for a page (HTML first in Accept, no request body): it gets the 402 page. */
 export const wantsPage = (c: Context): boolean =>
   c.req.header("content-type") === undefined && accepts(c, { header: "Accept", supports: ["application/json", "text/html"], default: "application/json" }) === "text/html";
 
+export interface ChallengeAnswerOptions {
+  readonly service: ServiceConfig;
+  readonly failure: Failure<string>;
+  readonly parts: ChallengeParts;
+  /** Signs the Payment challenge's id (payment-scheme.ts). */
+  readonly keyring: Keyring;
+  /** The canonical URL: its host is the Payment challenge's realm. */
+  readonly url: URL;
+  /** Unix seconds. */
+  readonly now: number;
+  readonly invoiceExpirySeconds: number;
+}
+
 /**
- * The 402: the challenge headers (L402 then LSAT; see l402/www-authenticate.ts),
- * and a body saying why the request was refused — JSON, or a page for a browser
- * (interactive on a browser-payments service). gRPC clients get the reference's
- * form (answer.ts).
+ * The 402: one challenge per scheme the service offers, all over one invoice
+ * (L402 then LSAT, see l402/www-authenticate.ts; then Payment), and a body
+ * saying why — JSON, RFC 9457 problem details when the Payment scheme is
+ * offered (its clients read them; the L402 fields stay, as extension members),
+ * or a page for a browser (interactive on a browser-payments service). gRPC
+ * clients get the reference's form (answer.ts).
  */
-export function challengeAnswer(c: Context, service: ServiceConfig, failure: Failure, parts: ChallengeParts, clock: { readonly now: number; readonly invoiceExpirySeconds: number }): Response {
-  // One header value per scheme; workerd writes them as one line (see www-authenticate.ts), Node as two.
-  const challenges = formatChallenge(parts.macaroon, parts.invoice);
+export function challengeAnswer(c: Context, options: ChallengeAnswerOptions): Response {
+  const { service, failure, parts } = options;
+  // One header value per challenge; workerd writes them as one line (see www-authenticate.ts), Node as several.
+  const challenges = [
+    ...(service.schemes.l402 ? formatChallenge(parts.macaroon, parts.invoice) : []),
+    ...(service.schemes.payment ? [paymentChallenge(options.keyring, service, parts, options.url.hostname)] : []),
+  ];
   const priceSats = formatSats(service.priceMsat);
   const detail = failure.reason === "missing" ? "payment required" : failure.detail;
   if (wantsPage(c)) {
@@ -40,7 +53,7 @@ export function challengeAnswer(c: Context, service: ServiceConfig, failure: Fai
       paymentHash: parts.paymentHash,
       macaroon: toBase64(parts.macaroon),
       // The node stamps the invoice a moment after `now`, maybe in the next second: never more than its expiry.
-      expiresInSeconds: Math.max(0, Math.min(parts.expiresAt - clock.now, clock.invoiceExpirySeconds)),
+      expiresInSeconds: Math.max(0, Math.min(parts.expiresAt - options.now, options.invoiceExpirySeconds)),
       detail: failure.reason === "missing" ? undefined : failure.detail,
       browserPayments: service.browser !== undefined,
       nonce,
@@ -53,22 +66,43 @@ export function challengeAnswer(c: Context, service: ServiceConfig, failure: Fai
       "Referrer-Policy": "no-referrer",
     });
   }
-  return answer(
-    c,
-    402,
-    {
-      reason: failure.reason,
-      detail,
-      service: service.name,
-      price_sats: Number(priceSats),
-      price_msat: String(service.priceMsat),
-      invoice: parts.invoice,
-      macaroon: toBase64(parts.macaroon),
-      payment_hash: parts.paymentHash,
-      expires_at: parts.expiresAt,
-    },
-    { "WWW-Authenticate": challenges },
-  );
+  const members = {
+    reason: failure.reason,
+    detail,
+    service: service.name,
+    price_sats: Number(priceSats),
+    price_msat: String(service.priceMsat),
+    invoice: parts.invoice,
+    // The macaroon only where L402 is offered: elsewhere it stays the paywall's own bookkeeping.
+    ...(service.schemes.l402 ? { macaroon: toBase64(parts.macaroon) } : {}),
+    payment_hash: parts.paymentHash,
+    expires_at: parts.expiresAt,
+  };
+  if (!service.schemes.payment) return answer(c, 402, members, { "WWW-Authenticate": challenges });
+  const problem = problemFor(failure.reason);
+  return answer(c, 402, { type: problem.type, title: problem.title, status: 402, ...members }, { "WWW-Authenticate": challenges, "Content-Type": PROBLEM_CONTENT_TYPE });
+}
+
+/** The problem type of a refusal (draft-httpauth-payment §8, draft-lightning-charge §errors). */
+function problemFor(reason: string): Problem {
+  switch (reason) {
+    case "missing":
+      return PROBLEMS.paymentRequired;
+    case "malformed":
+      return PROBLEMS.malformedCredential;
+    case "method_unsupported":
+      return PROBLEMS.methodUnsupported;
+    case "unknown_challenge":
+    case "service_mismatch":
+    case "spent":
+      return PROBLEMS.unknownChallenge;
+    case "wrong_preimage":
+      return PROBLEMS.invalidPreimage;
+    case "expired":
+      return PROBLEMS.expiredInvoice;
+    default:
+      return PROBLEMS.verificationFailed;
+  }
 }
 
 /** What one payment buys, in words. */

@@ -4,7 +4,7 @@ import { encodeMacaroon } from "../macaroon/index.ts";
 import { fail, fromBase64Lenient, mint, serviceCaveats, succeed, toBase64, type Failure } from "../l402/index.ts";
 import { LightningError } from "../lightning/index.ts";
 import { RECHECK_SECONDS, storeChallenge } from "./challenge-cache.ts";
-import type { ChallengeParts } from "./challenge-answer.ts";
+import type { ChallengeParts } from "./challenge-parts.ts";
 import { addressPrefix, CLIENT_NETWORK } from "./client-network.ts";
 import type { ResolvedPaywall } from "./options.ts";
 import type { CachedChallenge, ChallengeCache } from "./ports.ts";

@@ -15,6 +15,7 @@ export function memoryPorts(options: { readonly now?: () => number; readonly min
   const settlements = new Map<string, SettlementRecord>();
   const revoked = new Map<string, { revokedAt: number; reason: string }>();
   const lookups = new Map<string, number>();
+  const spent = new Map<string, number>();
 
   return {
     challengeCache: {
@@ -87,6 +88,15 @@ export function memoryPorts(options: { readonly now?: () => number; readonly min
     revocations: {
       isRevoked: async (tokenId) => revoked.has(tokenId),
       revoke: async (tokenId, reason, at) => void revoked.set(tokenId, { revokedAt: at, reason }),
+    },
+    spentCharges: {
+      spend: async (paymentHash, until) => {
+        if (spent.has(paymentHash)) return false;
+        // Forgotten once expired: a challenge past its expiry is refused before it gets here.
+        if (spent.size >= 10_000) for (const [hash, expiry] of spent) if (expiry < now()) spent.delete(hash);
+        spent.set(paymentHash, until);
+        return true;
+      },
     },
     lookupLimiter: {
       allow: async (paymentHash) => {

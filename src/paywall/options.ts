@@ -64,7 +64,7 @@ export class PaywallConfigError extends Error {
   }
 }
 
-const PORT_NAMES = { meter: "meter", freebies: "freebies", ledger: "ledger", revocations: "revocations", lookups: "lookupLimiter" } as const;
+const PORT_NAMES = { meter: "meter", freebies: "freebies", ledger: "ledger", revocations: "revocations", lookups: "lookupLimiter", spent: "spentCharges" } as const;
 
 /** Validates the options with the same schema as the template Worker's `L402_SERVICES`. */
 export function resolvePaywall(options: PaywallOptions): ResolvedPaywall {
@@ -82,6 +82,7 @@ export function resolvePaywall(options: PaywallOptions): ResolvedPaywall {
       ledger: ports.ledger !== undefined,
       revocations: ports.revocations !== undefined,
       lookups: ports.lookupLimiter !== undefined,
+      spent: ports.spentCharges !== undefined,
       describe: (feature) => `a ${PORT_NAMES[feature]} port (ports.${PORT_NAMES[feature]})`,
     },
   });

@@ -115,6 +115,16 @@ export interface LookupLimiter {
 /** The interval a `LookupLimiter` keeps between two lookups of one invoice. */
 export const LOOKUP_INTERVAL_MS = 1000;
 
+/**
+ * Payment-scheme charges already spent, until their challenges expire: a
+ * charge credential buys one request (draft-lightning-charge: consumed
+ * atomically, exactly one of concurrent presentations succeeds).
+ */
+export interface SpentCharges {
+  /** True for the first spend of this payment hash; false ever after (until `until`, unix s, when it may be forgotten). */
+  spend(paymentHash: string, until: number): Promise<boolean>;
+}
+
 export interface PaywallPorts {
   readonly challengeCache?: ChallengeCache;
   readonly mintLimiter?: MintLimiter;
@@ -123,4 +133,5 @@ export interface PaywallPorts {
   readonly ledger?: Ledger;
   readonly revocations?: Revocations;
   readonly lookupLimiter?: LookupLimiter;
+  readonly spentCharges?: SpentCharges;
 }

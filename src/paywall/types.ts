@@ -7,6 +7,8 @@ export interface L402Access {
   readonly tokenId: string;
   readonly service: string;
   readonly grant: Grant;
+  /** How it was presented: an L402 credential (header or cookie), or a Payment-scheme charge. */
+  readonly scheme: "l402" | "payment";
   /** Requests left on a metered token after this one. */
   readonly remaining?: number;
 }
@@ -46,6 +48,8 @@ export interface L402Outcome {
   readonly reason?: string;
   readonly detail?: string;
   readonly tokenId?: string;
+  /** How a paid request presented its credential. */
+  readonly scheme?: "l402" | "payment";
 }
 
 /** The variables `l402Paywall()` sets, for an app's `Hono<{ Variables: L402Variables }>`. */

@@ -31,6 +31,8 @@ declare namespace Cloudflare {
     L402_FREEBIES?: DurableObjectNamespace<import("./freebie-counter.ts").FreebieCounter>;
     /** Durable Object limiting node lookups per invoice: browser payments (`browser: true`) poll through it. */
     L402_LOOKUPS?: DurableObjectNamespace<import("./lookup-limiter.ts").LookupLimiter>;
+    /** Durable Object remembering spent Payment-scheme charges: services with the "mpp" scheme. */
+    L402_SPENT?: DurableObjectNamespace<import("./spent-charges.ts").SpentCharges>;
     /** D1: the payment ledger and the revocation list (schema in migrations/). */
     L402_LEDGER?: D1Database;
     /** Secret. Bearer token of the admin API; unset, the admin API is off. */

@@ -23,7 +23,7 @@ import { d1Revocations } from "./d1-revocations.ts";
  */
 export function cloudflarePorts(env: Env, revocationTtlSeconds: number): PaywallPorts {
   const cache = caches.default;
-  const { L402_MINT_LIMITER: limiter, L402_METER: meters, L402_FREEBIES: freebies, L402_LEDGER: ledger, L402_LOOKUPS: lookups } = env;
+  const { L402_MINT_LIMITER: limiter, L402_METER: meters, L402_FREEBIES: freebies, L402_LEDGER: ledger, L402_LOOKUPS: lookups, L402_SPENT: spent } = env;
   return {
     challengeCache: {
       read: async (key) => {
@@ -40,6 +40,7 @@ export function cloudflarePorts(env: Env, revocationTtlSeconds: number): Paywall
       : { freebies: { take: (key: string, allowance: { count: number; periodSeconds: number }, now: number) => freebies.get(freebies.idFromName(key)).take(allowance.count, allowance.periodSeconds, now) } }),
     ...(ledger === undefined ? {} : { ledger: d1Ledger(ledger), revocations: d1Revocations(ledger, cache, revocationTtlSeconds) }),
     ...(lookups === undefined ? {} : { lookupLimiter: { allow: (paymentHash: string) => lookups.get(lookups.idFromName(paymentHash)).allow() } }),
+    ...(spent === undefined ? {} : { spentCharges: { spend: (paymentHash: string, until: number) => spent.get(spent.idFromName(`shard-${paymentHash.slice(0, 2)}`)).spend(paymentHash, until) } }),
   };
 }
 

@@ -44,7 +44,7 @@ function setup(challengeCacheSeconds = 30) {
     field: "services",
     secrets: {},
     matchRequired: false,
-    features: { meter: false, freebies: false, ledger: false, revocations: false, lookups: false, describe: () => "" },
+    features: { meter: false, freebies: false, ledger: false, revocations: false, lookups: false, spent: false, describe: () => "" },
   });
   if (!compiled.ok) throw new Error(compiled.detail);
   const paywall: ResolvedPaywall = {

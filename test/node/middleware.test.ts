@@ -107,7 +107,7 @@ describe("l402Paywall mounted on routes of an app", () => {
     await app.request("/api/data", { headers: { Authorization: token.authorization } });
     expect(outcomes).toEqual([
       { service: "api", outcome: "challenged", reason: "missing" },
-      { service: "api", outcome: "paid", tokenId: token.tokenId },
+      { service: "api", outcome: "paid", tokenId: token.tokenId, scheme: "l402" },
     ]);
     expect(JSON.stringify(outcomes)).not.toContain(token.authorization.split(":")[1]);
   });

@@ -4,7 +4,7 @@ import type { ServiceConfig } from "../../config/index.ts";
 import { credentialSource, readCredential, type CredentialHeaders, type Result, type Verifier, type VerifiedToken } from "../../l402/index.ts";
 import { LightningError } from "../../lightning/index.ts";
 import { encodeMacaroon } from "../../macaroon/index.ts";
-import type { ChallengeParts } from "../challenge-answer.ts";
+import type { ChallengeParts } from "../challenge-parts.ts";
 import { requiredCapabilities } from "../match.ts";
 import type { ResolvedPaywall } from "../options.ts";
 import type { L402Outcome, PaywallEnv } from "../types.ts";

@@ -1,7 +1,7 @@
 import { base64urlnopad } from "@scure/base";
 import { decodeIdentifier, fromBase64Lenient, keyForToken, toHex, type Keyring } from "../../l402/index.ts";
 import { constantTimeEqual, decodeMacaroon } from "../../macaroon/index.ts";
-import type { ChallengeParts } from "../challenge-answer.ts";
+import type { ChallengeParts } from "../challenge-parts.ts";
 
 /**
  * The challenge a browser was shown and may still be paying, sealed into its

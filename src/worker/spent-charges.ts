@@ -1,0 +1,35 @@
+import { DurableObject } from "cloudflare:workers";
+
+/**
+ * Payment-scheme charges already spent, one object per shard of payment
+ * hashes (ports.ts picks the shard), so that no service, however busy, is one
+ * object. A spend is one SQL insert that succeeds once: atomic, since an
+ * object runs one call at a time. Rows are kept until their challenge has
+ * expired, plus an hour for clocks that disagree (a credential is refused as
+ * expired before it reaches here, so a dropped row can never be spent again);
+ * an alarm sweeps them.
+ */
+const RETENTION_MARGIN_SECONDS = 3600;
+const SWEEP_EVERY_MS = 3600 * 1000;
+
+export class SpentCharges extends DurableObject {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS spent (payment_hash TEXT PRIMARY KEY, until INTEGER NOT NULL)");
+  }
+
+  /** True the first time a payment hash is spent, false ever after. */
+  async spend(paymentHash: string, until: number): Promise<boolean> {
+    // A row comes back only when it was inserted: the first spend.
+    const inserted = this.ctx.storage.sql.exec("INSERT INTO spent (payment_hash, until) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING payment_hash", paymentHash, until).toArray();
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + SWEEP_EVERY_MS);
+    return inserted.length === 1;
+  }
+
+  override async alarm(): Promise<void> {
+    const cutoff = Math.floor(Date.now() / 1000) - RETENTION_MARGIN_SECONDS;
+    this.ctx.storage.sql.exec("DELETE FROM spent WHERE until < ?", cutoff);
+    const left = this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM spent").one().n;
+    if (left > 0) await this.ctx.storage.setAlarm(Date.now() + SWEEP_EVERY_MS);
+  }
+}

@@ -1,0 +1,196 @@
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { hex } from "@scure/base";
+import { describe, expect, it } from "vitest";
+import { payInvoice } from "../../dev/lnd-sim/payer.ts";
+import { createKeyring, mint, serviceCaveats } from "../../src/l402/index.ts";
+import { encodeMacaroon } from "../../src/macaroon/index.ts";
+import { formatPaymentCredential, parsePaymentChallenges, readChargeRequest, readReceipt, type PaymentChallenge } from "../../src/payment/index.ts";
+import { paymentChallenge } from "../../src/paywall/payment-scheme.ts";
+import { TEST_MASTER_KEY } from "../fixtures/worker-env.ts";
+import { call, originHits, sim, uniquePath } from "./support/paywall-client.ts";
+
+/**
+ * The Payment HTTP authentication scheme (lightning charge) through the
+ * template Worker in workerd: one invoice behind the L402 and Payment
+ * challenges, single use through the SpentCharges Durable Object, problem
+ * details for refusals, the origin never reached unpaid.
+ */
+interface Offered {
+  readonly challenge: PaymentChallenge;
+  readonly header: string;
+  readonly body: Record<string, unknown>;
+  readonly response: Response;
+}
+
+async function offer(path: string): Promise<Offered> {
+  const response = await call(path);
+  expect(response.status).toBe(402);
+  const header = response.headers.get("www-authenticate") ?? "";
+  const [challenge] = parsePaymentChallenges(header);
+  if (challenge === undefined) throw new Error(`no Payment challenge in ${header}`);
+  return { challenge, header, body: (await response.json()) as Record<string, unknown>, response };
+}
+
+const invoiceOf = (challenge: PaymentChallenge): string => {
+  const request = readChargeRequest(challenge.request);
+  if (!request.ok) throw new Error(request.detail);
+  return request.value.methodDetails.invoice;
+};
+
+async function pay(invoice: string): Promise<string> {
+  const paid = await payInvoice({ url: sim().url, macaroonHex: sim().adminMacaroonHex }, invoice);
+  expect(paid.status).toBe("SUCCEEDED");
+  return paid.preimageHex as string;
+}
+
+const credentialFor = (challenge: PaymentChallenge, preimage: string) => formatPaymentCredential({ challenge, payload: { preimage } });
+const withPayment = (path: string, authorization: string) => call(path, { headers: { Authorization: authorization } });
+
+describe("the Payment scheme beside L402", () => {
+  it("a 402 offers L402, LSAT and Payment over one invoice, with problem details", async () => {
+    const { challenge, header, body, response } = await offer(uniquePath("/dual/offer"));
+    expect(header).toMatch(/^L402 macaroon="[^"]+", invoice="(lnbcrt40n1[a-z0-9]+)", LSAT macaroon="[^"]+", invoice="\1", Payment id="/);
+    expect(challenge).toMatchObject({ realm: "paywall.test", method: "lightning", intent: "charge", expires: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) });
+    const request = readChargeRequest(challenge.request);
+    expect(request.ok && request.value).toMatchObject({ amount: "4", currency: "sat", externalId: expect.stringMatching(/^dual\/[0-9a-f]{64}$/), methodDetails: { network: "regtest", paymentHash: body["payment_hash"] } });
+    expect(invoiceOf(challenge)).toBe(body["invoice"]);
+    // The challenge expires with its invoice.
+    expect(Date.parse(challenge.expires ?? "") / 1000).toBe(body["expires_at"]);
+    expect(response.headers.get("content-type")).toBe("application/problem+json");
+    expect(response.headers.get("cache-control")).toBe("no-store");
+    expect(body).toMatchObject({ type: "https://paymentauth.org/problems/payment-required", title: "Payment Required", status: 402, reason: "missing", service: "dual" });
+  });
+
+  it("pay → Authorization: Payment → 200 with a receipt; the same credential again is refused", async () => {
+    const path = uniquePath("/dual/pay");
+    const { challenge } = await offer(path);
+    const preimage = await pay(invoiceOf(challenge));
+    const paid = await withPayment(path, credentialFor(challenge, preimage));
+    expect(paid.status).toBe(200);
+    const echoed = (await paid.json()) as { path: string; headers: Record<string, string> };
+    expect(echoed.path).toBe(path);
+    // The credential stays at the edge.
+    expect(echoed.headers["authorization"]).toBeUndefined();
+    const receipt = readReceipt(paid.headers.get("payment-receipt") ?? "");
+    if (!receipt.ok) throw new Error(receipt.detail);
+    expect(JSON.parse(receipt.value)).toEqual({
+      status: "success",
+      method: "lightning",
+      timestamp: expect.stringMatching(/Z$/),
+      reference: hex.encode(sha256(hex.decode(preimage))),
+      challengeId: challenge.id,
+    });
+    expect(receipt.value).not.toContain(preimage);
+
+    const again = await withPayment(path, credentialFor(challenge, preimage));
+    expect(again.status).toBe(402);
+    expect(again.headers.get("payment-receipt")).toBeNull();
+    expect(await again.json()).toMatchObject({ type: "https://paymentauth.org/problems/lightning/unknown-challenge", reason: "spent" });
+    expect(await originHits(path)).toBe(1);
+  });
+
+  it("20 concurrent presentations of one credential: exactly one 200", async () => {
+    const path = uniquePath("/dual/race");
+    const { challenge } = await offer(path);
+    const credential = credentialFor(challenge, await pay(invoiceOf(challenge)));
+    const answers = await Promise.all(Array.from({ length: 20 }, () => withPayment(path, credential)));
+    expect(answers.filter((answer) => answer.status === 200)).toHaveLength(1);
+    expect(answers.filter((answer) => answer.status === 402)).toHaveLength(19);
+    await Promise.all(answers.map((answer) => answer.body?.cancel()));
+    expect(await originHits(path)).toBe(1);
+  });
+
+  it("refused, origin never reached: another service's credential, a tampered request, a wrong preimage, an expired challenge", async () => {
+    const path = uniquePath("/dual/refused");
+    const { challenge } = await offer(path);
+    const preimage = await pay(invoiceOf(challenge));
+    const refusal = async (authorization: string) => {
+      const answer = await withPayment(path, authorization);
+      expect(answer.status).toBe(402);
+      // Every refusal carries fresh challenges to pay.
+      expect(parsePaymentChallenges(answer.headers.get("www-authenticate") ?? "")).toHaveLength(1);
+      return (await answer.json()) as { type: string; reason: string };
+    };
+
+    const other = await offer(uniquePath("/charge/x"));
+    const otherPreimage = await pay(invoiceOf(other.challenge));
+    expect(await refusal(credentialFor(other.challenge, otherPreimage))).toMatchObject({ reason: "service_mismatch", type: expect.stringMatching(/unknown-challenge$/) });
+
+    const request = JSON.parse(atob(challenge.request.replace(/-/g, "+").replace(/_/g, "/"))) as { amount: string };
+    const cheaper = btoa(JSON.stringify({ ...request, amount: "1" })).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+    expect(await refusal(credentialFor({ ...challenge, request: cheaper }, preimage))).toMatchObject({ reason: "unknown_challenge" });
+    expect(await refusal(credentialFor({ ...challenge, expires: "2099-01-01T00:00:00Z" }, preimage))).toMatchObject({ reason: "unknown_challenge" });
+
+    expect(await refusal(credentialFor(challenge, "00".repeat(32)))).toMatchObject({ reason: "wrong_preimage", type: expect.stringMatching(/invalid-preimage$/) });
+    expect(await refusal(credentialFor({ ...challenge, method: "tempo" }, preimage))).toMatchObject({ reason: "method_unsupported" });
+    expect(await refusal("Payment !!!")).toMatchObject({ reason: "malformed", type: expect.stringMatching(/malformed-credential$/) });
+
+    // An expired challenge the paywall really issued (minted here under its key, for an invoice paid by this preimage).
+    const expiredPreimage = new Uint8Array(32).fill(9);
+    const paymentHash = sha256(expiredPreimage);
+    const keyring = createKeyring(hex.decode(TEST_MASTER_KEY));
+    const minted = mint({ keyring, paymentHash, caveats: serviceCaveats({ service: "dual" }) });
+    const service = { name: "dual", priceMsat: 4000n } as Parameters<typeof paymentChallenge>[1];
+    const expired = parsePaymentChallenges(
+      paymentChallenge(keyring, service, { macaroon: encodeMacaroon(minted.macaroon), invoice: "lnbcrt40n1expired", paymentHash: hex.encode(paymentHash), expiresAt: Math.floor(Date.now() / 1000) - 5 }, "paywall.test"),
+    )[0] as PaymentChallenge;
+    expect(await refusal(credentialFor(expired, hex.encode(expiredPreimage)))).toMatchObject({ reason: "expired", type: expect.stringMatching(/expired-invoice$/) });
+
+    expect(await originHits(path)).toBe(0);
+    // The real credential still works after all that: refusals burn nothing.
+    expect((await withPayment(path, credentialFor(challenge, preimage))).status).toBe(200);
+  });
+
+  it("one payment, one token: on a metered service the L402 token and the Payment credential draw the same uses", async () => {
+    const path = uniquePath("/bundle/x");
+    const { challenge, body } = await offer(path);
+    const preimage = await pay(invoiceOf(challenge));
+    const payment = credentialFor(challenge, preimage);
+    const l402 = `L402 ${String(body["macaroon"])}:${preimage}`;
+    // Re-presentable here (the meter is what bounds it): 2 uses in all, whichever scheme spends them.
+    const first = await withPayment(path, payment);
+    expect(first.status).toBe(200);
+    expect(first.headers.get("x-l402-remaining")).toBe("1");
+    expect((await withPayment(path, l402)).headers.get("x-l402-remaining")).toBe("0");
+    const spent = await withPayment(path, payment);
+    expect(spent.status).toBe(402);
+    expect(await spent.json()).toMatchObject({ reason: "exhausted" });
+    expect((await withPayment(path, l402)).status).toBe(402);
+    expect(await originHits(path)).toBe(2);
+  });
+
+  it("a Payment-only service offers no L402 challenge and no macaroon, and refuses L402 credentials", async () => {
+    const path = uniquePath("/charge/only");
+    const { header, body, challenge } = await offer(path);
+    expect(header).toMatch(/^Payment id="/);
+    expect(header).not.toMatch(/L402|LSAT/);
+    expect(body["macaroon"]).toBeUndefined();
+    const preimage = await pay(invoiceOf(challenge));
+    expect((await withPayment(path, credentialFor(challenge, preimage))).status).toBe(200);
+    // A Payment credential on an L402-only service: not taken.
+    const l402Only = uniquePath("/api/x");
+    const refused = await withPayment(l402Only, credentialFor(challenge, preimage));
+    expect(refused.status).toBe(402);
+    expect(await refused.json()).toMatchObject({ reason: "scheme_not_offered" });
+    expect(await originHits(l402Only.replace(/^\/api/, ""))).toBe(0);
+  });
+});
+
+describe("SpentCharges (the spent set's Durable Object)", () => {
+  it("spends a hash once, keeps it while its challenge may be presented, and sweeps it an hour after", async () => {
+    const stub = env.L402_SPENT?.get(env.L402_SPENT.idFromName(`sweep-${crypto.randomUUID()}`));
+    if (stub === undefined) throw new Error("L402_SPENT is not bound");
+    const now = Math.floor(Date.now() / 1000);
+    expect(await stub.spend("aa".repeat(32), now - 3601)).toBe(true);
+    expect(await stub.spend("aa".repeat(32), now - 3601)).toBe(false);
+    expect(await stub.spend("bb".repeat(32), now + 600)).toBe(true);
+    expect(await runInDurableObject(stub, (_object, state) => state.storage.getAlarm())).not.toBeNull();
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    // The expired one is gone (a credential naming it is refused as expired before it gets here); the live one stays.
+    const rows = await runInDurableObject(stub, (_object, state) => state.storage.sql.exec<{ payment_hash: string }>("SELECT payment_hash FROM spent").toArray());
+    expect(rows.map((row) => row.payment_hash)).toEqual(["bb".repeat(32)]);
+    expect(await stub.spend("bb".repeat(32), now + 600)).toBe(false);
+    expect(await runInDurableObject(stub, (_object, state) => state.storage.getAlarm())).not.toBeNull();
+  });
+});
