@@ -34,6 +34,7 @@ export type {
 export { memoryPorts } from "./paywall/memory-ports.ts";
 export { forwardToOrigin, type ForwardToOriginOptions } from "./proxy/forward-to-origin.ts";
 export { adminApp, type AdminOptions } from "./admin/app.ts";
+export { l402Discovery, type OpenApiDocument, type Seller } from "./discovery/index.ts";
 export type { ServiceDefinition } from "./config/index.ts";
 export { createKeyring, parseMasterKeys, type Keyring } from "./l402/index.ts";
 export {

@@ -1,38 +1,73 @@
 import { decodeMacaroon } from "../macaroon/index.ts";
 import { decodeIdentifier, namedServices, parseChallenge, toHex } from "../l402/index.ts";
 import { readInvoice } from "../lightning/index.ts";
+import { CHARGE, LIGHTNING, parsePaymentChallenges, readChargeRequest, type PaymentChallenge } from "../payment/index.ts";
 import { L402Error } from "./types.ts";
 
+/** The schemes a client can pay: L402 (a reusable token) and the Payment scheme's lightning charge (one request). */
+export type Scheme = "l402" | "payment";
+
 /** A 402 challenge read and checked: what paying it would buy, and for how much. */
-export interface Offer {
-  readonly macaroon: Uint8Array;
+interface OfferBase {
   readonly invoice: string;
   readonly priceMsat: bigint;
+  /** Services named by the L402 token; a Payment charge names none. */
   readonly services: readonly string[];
   readonly paymentHash: string;
 }
+export type Offer = (OfferBase & { readonly scheme: "l402"; readonly macaroon: Uint8Array }) | (OfferBase & { readonly scheme: "payment"; readonly challenge: PaymentChallenge });
 
 /** A 402, or the gRPC form of one (HTTP 200, grpc-status 13, with the challenge headers). */
 export const isChallenge = (response: Response): boolean =>
   response.status === 402 || (response.headers.get("grpc-status") === "13" && response.headers.has("www-authenticate"));
 
+const BOTH: ReadonlySet<Scheme> = new Set(["l402", "payment"]);
+
 /**
- * Reads the challenge and refuses one that cannot be paid safely: no L402
- * challenge, an invoice without an amount, or a macaroon not bound to the
- * invoice's payment hash (paying it would buy nothing).
+ * Reads the challenge the client would pay, L402 first when it may (a token is
+ * reused; a charge buys one request), and refuses one that cannot be paid
+ * safely: an invoice without an amount, a macaroon not bound to the invoice's
+ * payment hash, a Payment request whose amount or hash is not the invoice's
+ * (paying either would buy nothing).
  */
-export function readOffer(response: Response): Offer {
-  const parsed = parseChallenge(response.headers.get("www-authenticate") ?? "");
-  if (!parsed.ok) throw new L402Error("bad_challenge", `the server's 402 has no usable L402 challenge: ${parsed.detail}`);
-  const { macaroon, invoice } = parsed.value;
+export function readOffer(response: Response, schemes: ReadonlySet<Scheme> = BOTH): Offer {
+  const header = response.headers.get("www-authenticate") ?? "";
+  const parsed = parseChallenge(header);
+  if (schemes.has("l402") && parsed.ok) return l402Offer(parsed.value.macaroon, parsed.value.invoice);
+  const charge = schemes.has("payment") ? parsePaymentChallenges(header).find((c) => c.method === LIGHTNING && c.intent === CHARGE) : undefined;
+  if (charge !== undefined) return paymentOffer(charge);
+  const wanted = [...schemes].map((scheme) => (scheme === "l402" ? "L402" : "Payment (lightning charge)")).join(" or ");
+  throw new L402Error("bad_challenge", `the server's 402 has no usable ${wanted} challenge${parsed.ok ? "" : `: ${parsed.detail}`}`);
+}
+
+function amountOf(invoice: string): { readonly amountMsat: bigint; readonly paymentHash: string } {
   const read = readInvoice(invoice);
   if (!read.ok) throw new L402Error("bad_challenge", `the challenge's ${read.detail.replace(/^the /, "")}`);
   const { amountMsat, paymentHash } = read.value;
   if (amountMsat === undefined) throw new L402Error("bad_challenge", "the challenge's invoice has no amount");
+  return { amountMsat, paymentHash };
+}
+
+function l402Offer(macaroon: Uint8Array, invoice: string): Offer {
+  const { amountMsat, paymentHash } = amountOf(invoice);
   const decoded = decodeMacaroon(macaroon);
   const identifier = decodeIdentifier(decoded.identifier);
   if (!identifier.ok || toHex(identifier.value.paymentHash) !== paymentHash) {
     throw new L402Error("bad_challenge", "the challenge's macaroon is not bound to its invoice");
   }
-  return { macaroon, invoice, priceMsat: amountMsat, services: namedServices(decoded.caveats.map((c) => c.id)), paymentHash };
+  return { scheme: "l402", macaroon, invoice, priceMsat: amountMsat, services: namedServices(decoded.caveats.map((c) => c.id)), paymentHash };
+}
+
+function paymentOffer(challenge: PaymentChallenge): Offer {
+  const request = readChargeRequest(challenge.request);
+  if (!request.ok) throw new L402Error("bad_challenge", `the Payment challenge's ${request.detail.replace(/^the challenge's /, "")}`);
+  const { invoice, paymentHash } = request.value.methodDetails;
+  if (!/^[1-9]\d{0,15}$/.test(request.value.amount)) throw new L402Error("bad_challenge", "the Payment challenge's amount is not a whole number of sats");
+  const decoded = amountOf(invoice);
+  // The invoice is authoritative; the request's convenience fields must agree with it (draft-lightning-charge §7.2).
+  if (decoded.paymentHash !== paymentHash || decoded.amountMsat !== BigInt(request.value.amount) * 1000n) {
+    throw new L402Error("bad_challenge", "the Payment challenge's amount or payment hash is not its invoice's");
+  }
+  if (challenge.expires !== undefined && !(Date.parse(challenge.expires) > Date.now())) throw new L402Error("bad_challenge", "the Payment challenge has expired");
+  return { scheme: "payment", challenge, invoice, priceMsat: decoded.amountMsat, services: [], paymentHash };
 }

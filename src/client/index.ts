@@ -1,4 +1,4 @@
-export { isChallenge, readOffer, type Offer } from "./challenge-offer.ts";
+export { isChallenge, readOffer, type Offer, type Scheme } from "./challenge-offer.ts";
 export { createL402Fetch, type L402FetchOptions } from "./l402-fetch.ts";
 export { lndWallet, type LndWalletConfig } from "./lnd-wallet.ts";
 export { memoryStore } from "./memory-store.ts";

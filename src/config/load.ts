@@ -71,6 +71,7 @@ export function parseConfig(env: Record<string, unknown>, mac?: HmacSha256): Con
       adminPath: s.L402_ADMIN_PATH,
       adminToken: s.L402_ADMIN_TOKEN,
       revocationTtlSeconds: s.L402_REVOCATION_TTL,
+      discovery: s.L402_DISCOVERY === "off" ? undefined : { sellerName: s.L402_SERVICE_NAME, sellerDescription: s.L402_SERVICE_DESCRIPTION, openapi: s.L402_OPENAPI },
     },
   };
 }

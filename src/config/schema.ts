@@ -274,6 +274,29 @@ export const servicesSchema = (context: SchemaContext) => v.pipe(
   }),
 );
 
+/** An OpenAPI 3 document (an object, or its JSON text) for discovery to annotate. */
+const openApiBase = v.pipe(
+  v.union([v.string(), v.record(v.string(), v.unknown())], "must be an OpenAPI document (an object, or its JSON text)"),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    let document: unknown = dataset.value;
+    if (typeof document === "string") {
+      try {
+        document = JSON.parse(document);
+      } catch {
+        addIssue({ message: "is not valid JSON" });
+        return NEVER;
+      }
+    }
+    const shape = document as { openapi?: unknown; info?: unknown; paths?: unknown };
+    const isObject = (value: unknown) => typeof value === "object" && value !== null && !Array.isArray(value);
+    if (!isObject(shape) || typeof shape.openapi !== "string" || !/^3\./.test(shape.openapi) || !isObject(shape.info) || (shape.paths !== undefined && !isObject(shape.paths))) {
+      addIssue({ message: "must be an OpenAPI 3 document (openapi, info, paths)" });
+      return NEVER;
+    }
+    return document as { openapi: string; info: Record<string, unknown>; paths?: Record<string, Record<string, unknown>> };
+  }),
+);
+
 /** The Worker's own settings (vars and secrets), beside `L402_SERVICES` and `L402_MASTER_KEYS`. */
 export const settingsSchema = v.object({
   L402_NETWORK: v.optional(v.picklist(NETWORKS, "must be mainnet, testnet, signet or regtest"), "mainnet"),
@@ -293,4 +316,8 @@ export const settingsSchema = v.object({
   L402_ADMIN_PATH: v.optional(v.pipe(v.string(), v.regex(/^\/[\w./-]{1,100}$/, "must be a path starting with /"), v.transform((path) => path.replace(/\/$/, ""))), "/.well-known/l402/admin"),
   L402_ADMIN_TOKEN: v.optional(v.pipe(v.string(), v.regex(/^\S{32,}$/, "must be at least 32 characters (e.g. npx l402-edge keygen)"))),
   L402_REVOCATION_TTL: v.optional(wholeNumber(5, 3600), 30),
+  L402_DISCOVERY: v.optional(v.picklist(["on", "off"], 'must be "on" or "off"'), "on"),
+  L402_SERVICE_NAME: v.optional(v.pipe(v.string("must be a string"), v.regex(/^[^\x00-\x1f\x7f]{1,100}$/, "must be 1 to 100 characters, without control characters"))),
+  L402_SERVICE_DESCRIPTION: v.optional(v.pipe(v.string("must be a string"), v.regex(/^[^\x00-\x1f\x7f]{1,500}$/, "must be 1 to 500 characters, without control characters"))),
+  L402_OPENAPI: v.optional(openApiBase),
 });

@@ -89,4 +89,13 @@ export interface Config {
   readonly adminToken: string | undefined;
   /** Seconds a colo may keep a token's revocation answer. */
   readonly revocationTtlSeconds: number;
+  /** `/.well-known/l402-services` and `/openapi.json`; undefined: off. */
+  readonly discovery: DiscoveryConfig | undefined;
+}
+
+export interface DiscoveryConfig {
+  readonly sellerName: string | undefined;
+  readonly sellerDescription: string | undefined;
+  /** The operator's OpenAPI document, to annotate. */
+  readonly openapi: { readonly openapi: string; readonly info: Record<string, unknown>; readonly paths?: Record<string, Record<string, unknown>> } | undefined;
 }

@@ -8,6 +8,7 @@ import { answer } from "./answer.ts";
 import type { ChallengeParts } from "./challenge-parts.ts";
 import { challengePage, pagePolicy } from "./page.ts";
 import { paymentChallenge } from "./payment-scheme.ts";
+import { termsOf } from "./terms.ts";
 
 /** A browser asking for a page (HTML first in Accept, no request body): it gets the 402 page. */
 export const wantsPage = (c: Context): boolean =>
@@ -105,14 +106,3 @@ function problemFor(reason: string): Problem {
   }
 }
 
-/** What one payment buys, in words. */
-function termsOf(service: ServiceConfig): string {
-  const within = service.timeoutSeconds === undefined ? undefined : duration(service.timeoutSeconds);
-  if (service.uses !== undefined) return `${service.uses} ${service.uses === 1 ? "request" : "requests"}${within === undefined ? "." : `, within ${within}.`}`;
-  return within === undefined ? "Access without expiry." : `Access for ${within}.`;
-}
-
-function duration(seconds: number): string {
-  const [size, unit] = seconds % 86_400 === 0 ? [seconds / 86_400, "day"] : seconds % 3600 === 0 ? [seconds / 3600, "hour"] : seconds % 60 === 0 ? [seconds / 60, "minute"] : [seconds, "second"];
-  return `${size} ${unit}${size === 1 ? "" : "s"}`;
-}

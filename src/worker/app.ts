@@ -9,8 +9,9 @@ import type { WorkerEnv } from "./worker-env.ts";
  * The template Worker: a paywall in front of any origin. The composition root,
  * and the only place that knows the env and its bindings:
  *
- *   requestId → requestLog → health → (config, built once per isolate) → admin API → l402Paywall → forwardToOrigin
+ *   requestId → requestLog → health → (config, built once per isolate) → admin API, discovery → l402Paywall → forwardToOrigin
  */
+const DISCOVERY_PATHS = new Set(["/.well-known/l402-services", "/openapi.json"]);
 export function createWorkerApp(): Hono<WorkerEnv> {
   const app = new Hono<WorkerEnv>();
   // Cloudflare's ray id, when there is one; never an id the client chose.
@@ -42,6 +43,10 @@ export function createWorkerApp(): Hono<WorkerEnv> {
       c.set("endpoint", "admin");
       if (runtime.admin === undefined) return c.json({ reason: "not_found", detail: "the admin API is not enabled" }, 404, { "Cache-Control": "no-store" });
       return runtime.admin.fetch(c.req.raw, c.env, c.executionCtx);
+    }
+    if (runtime.discovery !== undefined && DISCOVERY_PATHS.has(c.req.path) && (c.req.method === "GET" || c.req.method === "HEAD" || c.req.method === "OPTIONS")) {
+      c.set("endpoint", "discovery");
+      return runtime.discovery.fetch(c.req.raw, c.env, c.executionCtx);
     }
     c.set("runtime", runtime);
     await next();

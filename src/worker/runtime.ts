@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { adminApp } from "../admin/app.ts";
 import { configFor, type Config, type ServicesFailure } from "../config/index.ts";
+import { discoveryApp } from "../discovery/index.ts";
 import { lndRestBackend, withBreaker } from "../lightning/index.ts";
 import { paywallMiddleware } from "../paywall/index.ts";
 import { forwardToOrigin } from "../proxy/forward-to-origin.ts";
@@ -51,6 +52,10 @@ export function runtimeFor(env: Env): RuntimeResult {
         unmatched: config.unmatched,
         ...(config.originSecret === undefined ? {} : { originAuth: [config.originAuthHeader, config.originSecret] as const }),
       }),
+      discovery:
+        config.discovery === undefined
+          ? undefined
+          : discoveryApp({ services: config.services, seller: { name: config.discovery.sellerName, description: config.discovery.sellerDescription }, ...(config.discovery.openapi === undefined ? {} : { openapi: config.discovery.openapi }) }),
       admin:
         config.adminToken === undefined
           ? undefined

@@ -4,7 +4,7 @@ import type { InvoiceBackend } from "../lightning/index.ts";
 import type { L402Variables } from "../paywall/index.ts";
 
 /** The template Worker's own endpoints, for its log line (the paywall records its outcomes itself). */
-export type Endpoint = "health" | "admin" | "misconfigured" | "internal_error";
+export type Endpoint = "health" | "admin" | "discovery" | "misconfigured" | "internal_error";
 
 /** The template Worker's Hono env: its bindings and the variables its middleware share. */
 export type WorkerEnv = {
@@ -21,4 +21,6 @@ export interface Runtime {
   readonly forwarder: Handler<WorkerEnv>;
   /** The admin API, mounted at its path; absent without an admin token. */
   readonly admin: Hono | undefined;
+  /** The discovery documents; absent when L402_DISCOVERY is off. */
+  readonly discovery: Hono | undefined;
 }

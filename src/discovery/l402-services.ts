@@ -1,0 +1,44 @@
+import { formatSats } from "../l402/index.ts";
+import { termsOf } from "../paywall/index.ts";
+import { msatJson, type SoldRoute } from "./route-info.ts";
+
+/** Who sells, for the documents' service block (ngx_l402's L402_SERVICE_NAME and L402_SERVICE_DESCRIPTION). */
+export interface Seller {
+  readonly name?: string | undefined;
+  readonly description?: string | undefined;
+}
+
+/**
+ * `/.well-known/l402-services`, in the shape ngx_l402 publishes (version "1":
+ * service, payment_methods, routes with price.amount_msat, caveats_required,
+ * macaroon_timeout_secs), with this paywall's own facts added per route:
+ * service name, schemes, uses, capabilities, terms and a price in sats.
+ */
+export function l402ServicesDocument(routes: readonly SoldRoute[], seller: Seller): object {
+  const service = { ...(seller.name === undefined ? {} : { name: seller.name }), ...(seller.description === undefined ? {} : { description: seller.description }) };
+  const schemes = [...new Set(routes.flatMap((route) => route.schemes))];
+  return {
+    version: "1",
+    ...(Object.keys(service).length === 0 ? {} : { service }),
+    payment_methods: [{ type: "lightning", schemes: schemes.map((scheme) => (scheme === "l402" ? "L402" : "Payment")) }],
+    routes: routes.map((route) => ({
+      path: route.pattern,
+      ...(route.host === undefined ? {} : { host: route.host }),
+      service: route.service,
+      ...(route.description === undefined ? {} : { description: route.description }),
+      price: { type: "static", amount_msat: msatJson(route.priceMsat), amount_sats: formatSats(route.priceMsat) },
+      schemes: route.schemes,
+      terms: termsOf(route),
+      // The caveats every token for this route is minted with (valid_until's value is the mint time plus the timeout).
+      caveats_required: [
+        `services=${route.service}:0`,
+        ...(route.capabilities === undefined ? [] : [`${route.service}_capabilities=${route.capabilities.join(",")}`]),
+        ...(route.timeoutSeconds === undefined ? [] : [`${route.service}_valid_until`]),
+        ...(route.uses === undefined ? [] : [`${route.service}_uses=${route.uses}`]),
+      ],
+      ...(route.timeoutSeconds === undefined ? {} : { macaroon_timeout_secs: route.timeoutSeconds }),
+      ...(route.uses === undefined ? {} : { uses: route.uses }),
+      ...(route.capabilities === undefined ? {} : { capabilities: route.capabilities }),
+    })),
+  };
+}

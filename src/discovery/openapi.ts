@@ -1,0 +1,94 @@
+import { literalPath } from "../config/index.ts";
+import { formatSats } from "../l402/index.ts";
+import { termsOf } from "../paywall/index.ts";
+import { msatJson, type SoldRoute } from "./route-info.ts";
+import type { Seller } from "./l402-services.ts";
+
+/**
+ * `/openapi.json` as draft-payment-discovery describes it: every paid
+ * operation carries `x-payment-info` (an offer per Payment-scheme charge it
+ * takes), a `402` response, the security schemes it accepts, and `x-l402`
+ * (this paywall's terms: price, schemes, validity, uses, capabilities).
+ *
+ * With a base document (the operator's own description of the API), its
+ * operations are annotated where a paid service matches their path; without
+ * one, a document is made from the services' patterns.
+ */
+const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"] as const;
+type Operation = Record<string, unknown> & { responses?: Record<string, unknown> };
+type PathItem = Partial<Record<(typeof METHODS)[number], Operation>> & Record<string, unknown>;
+export interface OpenApiDocument {
+  readonly openapi: string;
+  readonly info: Record<string, unknown>;
+  readonly paths?: Record<string, PathItem>;
+  readonly components?: Record<string, unknown>;
+  readonly [extension: string]: unknown;
+}
+
+const SECURITY_SCHEMES = {
+  L402: { type: "http", scheme: "L402", description: "Authorization: L402 <macaroon>:<preimage>, from the 402's WWW-Authenticate: L402 challenge (LSAT is read too)." },
+  Payment: { type: "http", scheme: "Payment", description: "Authorization: Payment <credential>, the HTTP Payment authentication scheme's lightning charge." },
+};
+
+export function openApiDocument(routes: readonly SoldRoute[], seller: Seller, base?: OpenApiDocument): OpenApiDocument {
+  const document = base === undefined ? generated(routes, seller) : (structuredClone(base) as OpenApiDocument);
+  const paths = document.paths ?? {};
+  for (const [path, item] of Object.entries(paths)) {
+    const route = routeFor(routes, path);
+    if (route === undefined) continue;
+    for (const method of METHODS) {
+      const operation = item[method];
+      if (operation !== undefined) item[method] = annotate(operation, route);
+    }
+  }
+  const components = (document.components ?? {}) as Record<string, Record<string, unknown>>;
+  return { ...document, paths, components: { ...components, securitySchemes: { ...(components["securitySchemes"] ?? {}), ...SECURITY_SCHEMES } } };
+}
+
+function generated(routes: readonly SoldRoute[], seller: Seller): OpenApiDocument {
+  const paths: Record<string, PathItem> = {};
+  for (const route of routes) {
+    const path = openApiPath(route.pattern);
+    const item: PathItem = paths[path] ?? {};
+    const parameters = [...path.matchAll(/\{(\w+)\}/g)].map((match) => ({ name: match[1], in: "path", required: true, schema: { type: "string" }, ...(match[1] === "rest" ? { description: "the rest of the path (the service's pattern ends in *)" } : {}) }));
+    for (const method of ["get", ...route.methods.map((m) => m.toLowerCase())]) {
+      if ((METHODS as readonly string[]).includes(method)) {
+        item[method as (typeof METHODS)[number]] = { summary: route.description ?? `${route.service} (paid)`, ...(parameters.length === 0 ? {} : { parameters }), responses: { "200": { description: "The paid content" } } };
+      }
+    }
+    paths[path] = item;
+  }
+  return { openapi: "3.1.0", info: { title: seller.name ?? "Paid API", version: "1", ...(seller.description === undefined ? {} : { description: seller.description }) }, paths };
+}
+
+function annotate(operation: Operation, route: SoldRoute): Operation {
+  const offers = route.schemes.includes("mpp") ? [{ intent: "charge", method: "lightning", amount: formatSats(route.priceMsat), currency: "sat", description: termsOf(route) }] : [];
+  return {
+    ...operation,
+    security: [...(route.schemes.includes("l402") ? [{ L402: [] }] : []), ...(route.schemes.includes("mpp") ? [{ Payment: [] }] : [])],
+    responses: { ...(operation.responses ?? {}), "402": { description: "Payment Required: pay the invoice of the WWW-Authenticate challenge, then retry with its credential" } },
+    ...(offers.length === 0 ? {} : { "x-payment-info": { offers } }),
+    "x-l402": {
+      service: route.service,
+      price_msat: msatJson(route.priceMsat),
+      schemes: route.schemes,
+      terms: termsOf(route),
+      ...(route.timeoutSeconds === undefined ? {} : { timeout_secs: route.timeoutSeconds }),
+      ...(route.uses === undefined ? {} : { uses: route.uses }),
+      ...(route.capabilities === undefined ? {} : { capabilities: route.capabilities }),
+    },
+  };
+}
+
+/** URLPattern path → OpenAPI path template: `:id` → `{id}`, a trailing `/*` → `/{rest}`; anything fancier keeps its literal start. */
+export function openApiPath(pattern: string): string {
+  if (/^(?:\/(?:[\w.~-]+|:\w+))*(?:\/\*)?$/.test(pattern)) return pattern.replace(/:(\w+)/g, "{$1}").replace(/\/\*$/, "/{rest}") || "/";
+  const literal = literalPath(pattern);
+  return `${literal === "/" ? "" : literal}/{rest}`;
+}
+
+/** The paid route an OpenAPI path falls under: its template filled with sample values, matched as a request would be. */
+function routeFor(routes: readonly SoldRoute[], path: string): SoldRoute | undefined {
+  const pathname = path.replace(/\{[^}]*\}/g, "x");
+  return routes.find((route) => route.matcher.test({ hostname: route.host ?? "any.example", pathname }));
+}

@@ -1,0 +1,48 @@
+import type { ServiceConfig } from "../config/index.ts";
+
+/**
+ * What a paid service sells, as discovery documents publish it: only what a
+ * buyer needs (prices, schemes, validity, capabilities, the paths), never an
+ * origin, a header, a secret or an operational setting.
+ */
+export interface SoldRoute {
+  readonly service: string;
+  readonly description: string | undefined;
+  /** The pattern's host, when it names one. */
+  readonly host: string | undefined;
+  /** The pattern's path, in URLPattern syntax. */
+  readonly pattern: string;
+  /** The compiled pattern, for matching (not published). */
+  readonly matcher: URLPattern;
+  readonly priceMsat: bigint;
+  readonly schemes: readonly ("l402" | "mpp")[];
+  readonly timeoutSeconds: number | undefined;
+  readonly uses: number | undefined;
+  readonly capabilities: readonly string[] | undefined;
+  /** Methods the service's capability rules name (the only methods it names at all). */
+  readonly methods: readonly string[];
+}
+
+/** One entry per pattern of every paid service, in matching order. */
+export function soldRoutes(services: readonly ServiceConfig[]): SoldRoute[] {
+  return services
+    .filter((service) => service.auth)
+    .flatMap((service) =>
+      service.patterns.map((pattern) => ({
+        service: service.name,
+        description: service.description,
+        host: pattern.hostname === "*" ? undefined : pattern.hostname,
+        pattern: pattern.pathname,
+        matcher: pattern,
+        priceMsat: service.priceMsat,
+        schemes: [...(service.schemes.l402 ? (["l402"] as const) : []), ...(service.schemes.payment ? (["mpp"] as const) : [])],
+        timeoutSeconds: service.timeoutSeconds,
+        uses: service.uses,
+        capabilities: service.capabilities,
+        methods: [...new Set(service.capabilityRules.flatMap((rule) => rule.methods ?? []))],
+      })),
+    );
+}
+
+/** msat as a JSON number where one is exact, else as text. */
+export const msatJson = (msat: bigint): number | string => (msat <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(msat) : String(msat));

@@ -1,0 +1,62 @@
+import "urlpattern-polyfill";
+import { Validator } from "@seriousme/openapi-schema-validator";
+import { describe, expect, it } from "vitest";
+import { l402Discovery } from "../../src/index.ts";
+import { openApiPath } from "../../src/discovery/index.ts";
+import { testServices } from "../fixtures/worker-env.ts";
+
+/** The discovery documents checked by an OpenAPI validator (@seriousme/openapi-schema-validator, OpenAPI 3.0–3.2). */
+async function validate(document: unknown): Promise<{ valid: boolean; errors?: unknown }> {
+  return new Validator().validate(document as object);
+}
+
+const openapiOf = async (app: ReturnType<typeof l402Discovery>) => (await (await app.request("/openapi.json")).json()) as Record<string, unknown> & { paths: Record<string, Record<string, Record<string, unknown>>> };
+
+describe("discovery documents", () => {
+  it("the generated OpenAPI document is valid OpenAPI 3.1, with every paid pattern and price", async () => {
+    const app = l402Discovery({ services: testServices("https://origin.example"), seller: { name: "Test APIs", description: "Everything the tests sell" } });
+    const document = await openapiOf(app);
+    // The validator refuses what is not OpenAPI (a path without a leading slash, an info without a title).
+    expect((await validate({ openapi: "3.1.0", info: { version: "1" }, paths: { nope: {} } })).valid).toBe(false);
+    const result = await validate(document);
+    expect(result.errors).toBeUndefined();
+    expect(result.valid).toBe(true);
+    expect(document["info"]).toEqual({ title: "Test APIs", version: "1", description: "Everything the tests sell" });
+    expect(document.paths["/charge/{rest}"]?.["get"]?.["x-payment-info"]).toEqual({ offers: [{ intent: "charge", method: "lightning", amount: "2", currency: "sat", description: "Access without expiry." }] });
+    expect(Object.keys(document.paths).sort()).toEqual(
+      ["/api/{rest}", "/other/{rest}", "/short/{rest}", "/stream/{rest}", "/ws", "/down/{rest}", "/metered/{rest}", "/burst/{rest}", "/single/{rest}", "/trial/{rest}", "/vault/{rest}", "/plain/{rest}", "/members/{rest}", "/dual/{rest}", "/charge/{rest}", "/bundle/{rest}"].sort(),
+    );
+  });
+
+  it("an operator's base document stays valid once annotated", async () => {
+    const base = {
+      openapi: "3.0.3",
+      info: { title: "Shop", version: "7" },
+      paths: { "/dual/items/{id}": { get: { parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }], responses: { "200": { description: "an item" } } } } },
+    };
+    const app = l402Discovery({ services: testServices("https://origin.example"), openapi: base });
+    const document = await openapiOf(app);
+    expect(await validate(document)).toMatchObject({ valid: true });
+    expect(document.paths["/dual/items/{id}"]?.["get"]?.["x-l402"]).toMatchObject({ service: "dual", price_msat: 4000 });
+    expect(base.paths["/dual/items/{id}"].get).not.toHaveProperty("x-l402");
+  });
+
+  it("turns URL patterns into OpenAPI path templates, keeping the literal start of fancier ones", async () => {
+    expect(openApiPath("/api/*")).toBe("/api/{rest}");
+    expect(openApiPath("/items/:id")).toBe("/items/{id}");
+    expect(openApiPath("/items/:id/reviews/*")).toBe("/items/{id}/reviews/{rest}");
+    expect(openApiPath("/exact")).toBe("/exact");
+    expect(openApiPath("/*")).toBe("/{rest}");
+    expect(openApiPath("/items/:id+")).toBe("/items/{rest}");
+    expect(openApiPath("/v(1|2)/*")).toBe("/{rest}");
+    const app = l402Discovery({ services: [{ name: "odd", match: ["/items/:id+", "/v(1|2)/*", "shop.example/cart/:step?"], price_sats: 1 }] });
+    expect(await validate(await openapiOf(app))).toMatchObject({ valid: true });
+  });
+
+  it("never publishes origins or their secret headers, even when the definitions carry them", async () => {
+    const app = l402Discovery({ services: [{ name: "a", match: ["/a/*"], price_sats: 1, origin: { url: "https://internal.example", headers: { "X-Key": { secret: "KEY" } } } }] });
+    const text = `${await (await app.request("/openapi.json")).text()}${await (await app.request("/.well-known/l402-services")).text()}`;
+    expect(text).not.toContain("internal.example");
+    expect(text).not.toContain("X-Key");
+  });
+});

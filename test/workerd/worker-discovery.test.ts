@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { ORIGIN_API_KEY, ORIGIN_SECRET } from "../fixtures/worker-env.ts";
+import { call, callWith, originUrl } from "./support/paywall-client.ts";
+
+/** The discovery documents as the template Worker serves them (their validity against OpenAPI: test/node/discovery.test.ts). */
+describe("discovery through the template Worker", () => {
+  it("/.well-known/l402-services lists every paid service's routes, prices and schemes, and nothing else", async () => {
+    const response = await call("/.well-known/l402-services");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("application/json");
+    expect(response.headers.get("cache-control")).toBe("public, max-age=300");
+    expect(response.headers.get("access-control-allow-origin")).toBe("*");
+    const text = await response.text();
+    const document = JSON.parse(text) as { version: string; payment_methods: unknown[]; routes: { path: string; service: string; price: { amount_msat: number }; schemes: string[]; uses?: number }[] };
+    expect(document.version).toBe("1");
+    expect(document.payment_methods).toEqual([{ type: "lightning", schemes: ["L402", "Payment"] }]);
+    const route = (service: string) => document.routes.find((r) => r.service === service);
+    expect(route("api")).toMatchObject({ path: "/api/*", price: { type: "static", amount_msat: 10_000, amount_sats: "10" }, schemes: ["l402"], macaroon_timeout_secs: 3600, capabilities: ["read", "write"] });
+    expect(route("other")).toMatchObject({ price: { amount_msat: 1500, amount_sats: "1.5" } });
+    expect(route("dual")).toMatchObject({ schemes: ["l402", "mpp"], description: "Both schemes, one invoice", terms: "Access for 1 hour." });
+    expect(route("charge")).toMatchObject({ schemes: ["mpp"], terms: "Access without expiry." });
+    expect(route("metered")).toMatchObject({ uses: 3, caveats_required: ["services=metered:0", "metered_valid_until", "metered_uses=3"] });
+    // Free services are not for sale; origins, their headers and secrets are never published.
+    expect(route("public")).toBeUndefined();
+    for (const secret of [originUrl(), ORIGIN_SECRET, ORIGIN_API_KEY, "strip_prefix", "X-Static", "freebies"]) expect(text).not.toContain(secret);
+  });
+
+  it("/openapi.json marks every paid operation: x-payment-info for Payment offers, a 402, the schemes it takes", async () => {
+    const response = await call("/openapi.json");
+    expect(response.headers.get("cache-control")).toBe("public, max-age=300");
+    const text = await response.text();
+    const document = JSON.parse(text) as { openapi: string; paths: Record<string, Record<string, Record<string, unknown>>> };
+    expect(document.openapi).toBe("3.1.0");
+    expect(document.paths["/dual/{rest}"]?.["get"]).toMatchObject({
+      "x-payment-info": { offers: [{ intent: "charge", method: "lightning", amount: "4", currency: "sat", description: "Access for 1 hour." }] },
+      responses: { "402": { description: expect.any(String) } },
+      security: [{ L402: [] }, { Payment: [] }],
+      "x-l402": { service: "dual", price_msat: 4000, schemes: ["l402", "mpp"] },
+    });
+    // L402 only: no Payment offer.
+    expect(document.paths["/api/{rest}"]?.["post"]).toMatchObject({ security: [{ L402: [] }], "x-l402": { service: "api" } });
+    expect(document.paths["/api/{rest}"]?.["post"]?.["x-payment-info"]).toBeUndefined();
+    expect(document.paths["/public/{rest}"]).toBeUndefined();
+    expect(text).not.toContain(originUrl());
+  });
+
+  it("is cacheable: an ETag, and 304 for a client that has it", async () => {
+    const first = await call("/openapi.json");
+    const tag = first.headers.get("etag");
+    expect(tag).toMatch(/^"/);
+    await first.body?.cancel();
+    const again = await call("/openapi.json", { headers: { "If-None-Match": tag ?? "" } });
+    expect(again.status).toBe(304);
+  });
+
+  it("annotates the operator's own OpenAPI document, and can be turned off", async () => {
+    const base = { openapi: "3.1.0", info: { title: "Weather API", version: "2" }, paths: { "/dual/forecast": { get: { summary: "Forecast", responses: { "200": { description: "ok" } } } }, "/public/ping": { get: { responses: { "200": { description: "pong" } } } } } };
+    const annotated = (await (await callWith({ L402_OPENAPI: JSON.stringify(base), L402_SERVICE_NAME: "Weather" }, "/openapi.json")).json()) as typeof base & { paths: Record<string, Record<string, Record<string, unknown>>> };
+    expect(annotated.info).toEqual(base.info);
+    expect(annotated.paths["/dual/forecast"]?.["get"]).toMatchObject({ summary: "Forecast", "x-l402": { service: "dual" }, responses: { "200": { description: "ok" }, "402": {} } });
+    expect(annotated.paths["/public/ping"]?.["get"]).toEqual(base.paths["/public/ping"].get);
+    const off = await callWith({ L402_DISCOVERY: "off" }, "/.well-known/l402-services");
+    // Off, the path is the paywall's like any other: no service matches it here.
+    expect(off.status).toBe(404);
+    const bad = await callWith({ L402_OPENAPI: "{\"swagger\": \"2.0\"}" }, "/openapi.json");
+    expect(bad.status).toBe(500);
+  });
+});
