@@ -3,18 +3,22 @@ import { Validator } from "@seriousme/openapi-schema-validator";
 import { describe, expect, it } from "vitest";
 import { l402Discovery } from "../../src/index.ts";
 import { openApiPath } from "../../src/discovery/index.ts";
+import type { ServiceDefinition } from "../../src/config/index.ts";
 import { testServices } from "../fixtures/worker-env.ts";
+
+/** The workerd tests' services, as a Worker of one's own would give them. */
+const services = () => testServices("https://origin.example") as unknown as ServiceDefinition[];
 
 /** The discovery documents checked by an OpenAPI validator (@seriousme/openapi-schema-validator, OpenAPI 3.0–3.2). */
 async function validate(document: unknown): Promise<{ valid: boolean; errors?: unknown }> {
-  return new Validator().validate(document as object);
+  return new Validator().validate(document as Parameters<Validator["validate"]>[0]);
 }
 
 const openapiOf = async (app: ReturnType<typeof l402Discovery>) => (await (await app.request("/openapi.json")).json()) as Record<string, unknown> & { paths: Record<string, Record<string, Record<string, unknown>>> };
 
 describe("discovery documents", () => {
   it("the generated OpenAPI document is valid OpenAPI 3.1, with every paid pattern and price", async () => {
-    const app = l402Discovery({ services: testServices("https://origin.example"), seller: { name: "Test APIs", description: "Everything the tests sell" } });
+    const app = l402Discovery({ services: services(), seller: { name: "Test APIs", description: "Everything the tests sell" } });
     const document = await openapiOf(app);
     // The validator refuses what is not OpenAPI (a path without a leading slash, an info without a title).
     expect((await validate({ openapi: "3.1.0", info: { version: "1" }, paths: { nope: {} } })).valid).toBe(false);
@@ -34,7 +38,7 @@ describe("discovery documents", () => {
       info: { title: "Shop", version: "7" },
       paths: { "/dual/items/{id}": { get: { parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }], responses: { "200": { description: "an item" } } } } },
     };
-    const app = l402Discovery({ services: testServices("https://origin.example"), openapi: base });
+    const app = l402Discovery({ services: services(), openapi: base });
     const document = await openapiOf(app);
     expect(await validate(document)).toMatchObject({ valid: true });
     expect(document.paths["/dual/items/{id}"]?.["get"]?.["x-l402"]).toMatchObject({ service: "dual", price_msat: 4000 });
