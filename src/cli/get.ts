@@ -11,7 +11,7 @@ export const tokenDirectory = (flag: string | undefined): string =>
   flag ?? process.env["L402_TOKEN_DIR"] ?? join(homedir(), ".l402-edge", "tokens");
 
 /** Exit codes of `get`, one per way it can fail, so scripts can tell them apart. */
-const GET_EXIT = { overBudget: 3, paymentFailed: 4, network: 5, badChallenge: 6, stillRefused: 7 } as const;
+const GET_EXIT = { overBudget: 3, paymentFailed: 4, network: 5, badChallenge: 6, stillRefused: 7, nothingDiscovered: 8 } as const;
 
 const CODE_EXIT = {
   over_budget: GET_EXIT.overBudget,
@@ -38,10 +38,12 @@ export async function getCommand(args: string[]): Promise<number> {
       "lnd-macaroon": { type: "string" },
       "fee-limit": { type: "string" },
       "token-dir": { type: "string" },
+      discover: { type: "boolean" },
     },
   });
   if (positionals.length !== 1) throw new UsageError("give exactly one URL");
   const url = parseUrl(positionals[0] as string);
+  if (values.discover) return discover(url, values.json === true);
   const maxCost = whole(values["max-cost"] ?? "100", "--max-cost");
   const headers = new Headers();
   for (const header of values.header ?? []) {
@@ -59,9 +61,9 @@ export async function getCommand(args: string[]): Promise<number> {
       const response = await fetch(url, init);
       if (!isChallenge(response)) return await deliver(response, null, values);
       const offer = readOffer(response);
-      const shown = { url: url.href, status: response.status, price_sats: Number(formatSats(offer.priceMsat)), services: offer.services, invoice: offer.invoice, payment_hash: offer.paymentHash };
+      const shown = { url: url.href, status: response.status, scheme: offer.scheme, price_sats: Number(formatSats(offer.priceMsat)), services: offer.services, invoice: offer.invoice, payment_hash: offer.paymentHash };
       if (values.json) printJson(shown);
-      else process.stdout.write(`price: ${formatSats(offer.priceMsat)} sats (${offer.services.join(", ")})\ninvoice: ${offer.invoice}\n`);
+      else process.stdout.write(`price: ${formatSats(offer.priceMsat)} sats (${offer.scheme === "l402" ? offer.services.join(", ") : "one request, Payment scheme"})\ninvoice: ${offer.invoice}\n`);
       return EXIT.ok;
     }
     let paid: Paid | null = null;
@@ -74,8 +76,8 @@ export async function getCommand(args: string[]): Promise<number> {
         if (event.phase === "paying") {
           say(`paying ${formatSats(offer.priceMsat)} sats (routing fee at most ${formatSats(event.maxFeeMsat)}) for ${offer.services.join(", ") || "access"}…`);
         } else {
-          paid = { sats: Number(formatSats(offer.priceMsat)), feeSats: Number(formatSats(event.feeMsat)), services: offer.services };
-          say(`paid (routing fee ${formatSats(event.feeMsat)} sats); token saved for ${url.origin}`);
+          paid = { sats: Number(formatSats(offer.priceMsat)), feeSats: Number(formatSats(event.feeMsat)), services: offer.services, scheme: offer.scheme };
+          say(`paid (routing fee ${formatSats(event.feeMsat)} sats); ${offer.scheme === "l402" ? `token saved for ${url.origin}` : "a Payment charge buys this request only"}`);
         }
       },
     });
@@ -101,7 +103,7 @@ export async function getCommand(args: string[]): Promise<number> {
   }
 }
 
-type Paid = { readonly sats: number; readonly feeSats: number; readonly services: readonly string[] };
+type Paid = { readonly sats: number; readonly feeSats: number; readonly services: readonly string[]; readonly scheme: "l402" | "payment" };
 
 async function deliver(
   response: Response,
@@ -119,6 +121,43 @@ async function deliver(
     });
   } else if (values.output === undefined) {
     process.stdout.write(bytes);
+  }
+  return EXIT.ok;
+}
+
+interface DiscoveredRoute {
+  readonly path?: unknown;
+  readonly host?: unknown;
+  readonly service?: unknown;
+  readonly price?: { readonly amount_sats?: unknown; readonly amount_msat?: unknown };
+  readonly schemes?: unknown;
+  readonly terms?: unknown;
+}
+
+/** `get --discover URL`: what the host sells, from its /.well-known/l402-services. */
+async function discover(url: URL, json: boolean): Promise<number> {
+  const where = new URL("/.well-known/l402-services", url.origin);
+  let response: Response;
+  try {
+    response = await fetch(where, { headers: { Accept: "application/json" } });
+  } catch (error) {
+    process.stderr.write(`l402-edge: cannot reach ${url.origin}: ${((error as Error).cause as Error | undefined)?.message ?? (error as Error).message}\n`);
+    return GET_EXIT.network;
+  }
+  const document = response.ok ? ((await response.json().catch(() => undefined)) as { routes?: unknown } | undefined) : undefined;
+  if (document === undefined || !Array.isArray(document.routes)) {
+    process.stderr.write(`l402-edge: ${url.origin} publishes no /.well-known/l402-services (HTTP ${response.status})\n`);
+    return GET_EXIT.nothingDiscovered;
+  }
+  if (json) {
+    printJson(document);
+    return EXIT.ok;
+  }
+  const text = (value: unknown) => (typeof value === "string" || typeof value === "number" ? String(value) : "");
+  for (const route of document.routes as DiscoveredRoute[]) {
+    const price = route.price?.amount_sats !== undefined ? `${text(route.price.amount_sats)} sats` : `${text(route.price?.amount_msat)} msat`;
+    const schemes = Array.isArray(route.schemes) ? route.schemes.map(text).join("+") : "l402";
+    process.stdout.write(`${text(route.service) || "-"}\t${text(route.host)}${text(route.path)}\t${price}\t${schemes}\t${text(route.terms)}\n`);
   }
   return EXIT.ok;
 }

@@ -97,6 +97,51 @@ describe("reading a challenge before paying it", () => {
     expect(() => readOffer(forged)).toThrow(L402Error);
     expect(() => readOffer(forged)).toThrow(/not bound to its invoice/);
     expect(() => readOffer(new Response(null, { status: 402, headers: { "WWW-Authenticate": `L402 macaroon="${toBase64(encodeMacaroon(unrelated.macaroon))}", invoice="lnbcrt1nope"` } }))).toThrow(/does not decode/);
-    expect(() => readOffer(new Response(null, { status: 402 }))).toThrow(/no usable L402 challenge/);
+    expect(() => readOffer(new Response(null, { status: 402 }))).toThrow(/no usable L402 or Payment \(lightning charge\) challenge/);
+  });
+});
+
+describe("l402Fetch and the Payment scheme", () => {
+  it("pays a Payment charge where it is the only offer: one request bought, nothing kept", async () => {
+    const wallet = countingWallet();
+    const { fetch, store } = clientWith(wallet);
+    const answer = await fetch(`${BASE}/charge/one`);
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("payment-receipt")).toMatch(/^[\w-]+$/);
+    expect(wallet.payments).toBe(1);
+    expect(await store.keys()).toEqual([]);
+    // The next request is another charge.
+    expect((await fetch(`${BASE}/charge/two`)).status).toBe(200);
+    expect(wallet.payments).toBe(2);
+  });
+
+  it("prefers L402 where both are offered (its token is reused); a client limited to Payment pays each request", async () => {
+    const wallet = countingWallet();
+    const { fetch, store } = clientWith(wallet);
+    expect((await fetch(`${BASE}/dual/a`)).status).toBe(200);
+    expect((await fetch(`${BASE}/dual/b`)).status).toBe(200);
+    expect(wallet.payments).toBe(1);
+    expect((await store.get(BASE)).map((t) => t.services)).toEqual([["dual"]]);
+
+    const paymentOnly = countingWallet();
+    const chargeClient = createL402Fetch({ wallet: paymentOnly, maxCostSats: 100, schemes: ["payment"], fetch: (input, init) => SELF.fetch(input as Request | string, init) });
+    const answers = [await chargeClient(`${BASE}/dual/c`), await chargeClient(`${BASE}/dual/d`)];
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    expect(answers.every((a) => a.headers.has("payment-receipt"))).toBe(true);
+    expect(paymentOnly.payments).toBe(2);
+  });
+
+  it("keeps the budget for charges too, and refuses a charge whose request does not match its invoice", async () => {
+    const wallet = countingWallet();
+    await expect(clientWith(wallet, 1).fetch(`${BASE}/charge/dear`)).rejects.toMatchObject({ code: "over_budget" });
+    expect(wallet.payments).toBe(0);
+    const genuine = await SELF.fetch(`${BASE}/charge/offer`);
+    const header = genuine.headers.get("www-authenticate") ?? "";
+    await genuine.body?.cancel();
+    const request = /request="([^"]+)"/.exec(header)?.[1] ?? "";
+    const decoded = JSON.parse(atob(request.replace(/-/g, "+").replace(/_/g, "/"))) as { amount: string };
+    const cheaper = btoa(JSON.stringify({ ...decoded, amount: "1" })).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+    const forged = new Response(null, { status: 402, headers: { "WWW-Authenticate": header.replace(request, cheaper) } });
+    expect(() => readOffer(forged)).toThrow(/amount or payment hash is not its invoice's/);
   });
 });
