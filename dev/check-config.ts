@@ -28,7 +28,10 @@ async function main(): Promise<void> {
   process.stdout.write(
     `check-config: OK — network ${network}, ${keyring.byId.size} master key(s), LND at ${new URL(lnd.url).host}\n` +
       services
-        .map((s) => `  ${s.name}: ${formatSats(s.priceMsat)} sat${s.auth ? "" : " (auth off)"}, origin ${s.origin.url?.host ?? "(the request's own URL)"}\n`)
+        .map((s) => {
+          const schemes = [s.schemes.l402 ? "L402" : "", s.schemes.payment ? "Payment" : ""].filter((x) => x !== "").join("+");
+          return `  ${s.name}: ${formatSats(s.priceMsat)} sat${s.auth ? ` (${schemes}${s.browser === undefined ? "" : ", browsers"})` : " (auth off)"}, origin ${s.origin.url?.host ?? "(the request's own URL)"}\n`;
+        })
         .join(""),
   );
 }

@@ -9,7 +9,9 @@ import { matchService } from "./match.ts";
  * - no mint rate limit: nothing but the challenge cache stands between unpaid
  *   traffic and the node's invoice database;
  * - a token that expires before its invoice does: a token's `timeout` runs from
- *   the challenge, so a payer taking the invoice's full time gets less, or nothing.
+ *   the challenge, so a payer taking the invoice's full time gets less, or nothing;
+ * - the Payment scheme on testnet: draft-lightning-charge names mainnet, regtest
+ *   and signet only, so strict clients may refuse a testnet charge.
  */
 export function configWarnings(config: Config, bindings: { readonly mintLimiter: boolean }): string[] {
   const warnings = config.services.flatMap((service) => service.patterns.flatMap((pattern) => uncoveredPrefix(service, pattern)));
@@ -19,6 +21,9 @@ export function configWarnings(config: Config, bindings: { readonly mintLimiter:
         `${service.name}: its timeout (${service.timeoutSeconds} s) is not longer than an invoice stays payable (L402_INVOICE_EXPIRY, ${config.invoiceExpirySeconds} s): a token's time runs from the challenge, so one paid late is worth little or nothing`,
       );
     }
+  }
+  if (config.network === "testnet" && config.services.some((service) => service.schemes.payment)) {
+    warnings.push('the "mpp" scheme on testnet: the lightning charge draft names mainnet, regtest and signet only, so strict Payment clients may refuse these charges');
   }
   if (!bindings.mintLimiter) {
     warnings.push(

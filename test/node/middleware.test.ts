@@ -7,6 +7,7 @@ import { createKeyring, parseChallenge, toBase64, toHex } from "../../src/l402/i
 import { lndRestBackend, type InvoiceBackend } from "../../src/lightning/index.ts";
 import { l402Paywall, memoryPorts, PaywallConfigError, type L402Variables, type PaywallOptions } from "../../src/index.ts";
 import { payInvoice } from "../../dev/lnd-sim/payer.ts";
+import { formatPaymentCredential, parsePaymentChallenges, readChargeRequest } from "../../src/payment/index.ts";
 
 /**
  * l402Paywall() mounted in a Hono app, without workerd: in-memory ports, the LND
@@ -138,5 +139,40 @@ describe("l402Paywall mounted on routes of an app", () => {
     expect(make).toThrow(/services\[0\]\.uses: needs a meter port \(ports\.meter\)/);
     expect(make).toThrow(/services\[1\]\.revocable: needs a revocations port \(ports\.revocations\)/);
     expect(() => l402Paywall({ service: { name: "a b", price_sats: 0 }, keyring, backend })).toThrow(/service\.name: must be letters.*service\.price_sats: must be a positive integer/);
+  });
+
+  it("the Payment scheme: whole sats, a spent-charges port unless metered, and browsers keep L402", () => {
+    const problems = (service: NonNullable<PaywallOptions["service"]>, ports: NonNullable<PaywallOptions["ports"]> = {}) => {
+      try {
+        l402Paywall({ service, keyring, backend, ports });
+        return [];
+      } catch (error) {
+        return (error as PaywallConfigError).problems;
+      }
+    };
+    expect(problems({ name: "p", price_msat: 1500, schemes: ["mpp"] }, memoryPorts())).toEqual(['service.price_msat: must be whole sats for the "mpp" scheme (its lightning charge prices in sats)']);
+    expect(problems({ name: "p", price_sats: 1, schemes: ["mpp"] })).toEqual(["service.schemes: needs a spentCharges port (ports.spentCharges) (each Payment credential is single use)"]);
+    expect(problems({ name: "p", price_sats: 1, uses: 3, schemes: ["mpp"] }, { meter: memoryPorts().meter })).toEqual([]);
+    expect(problems({ name: "p", price_sats: 1, browser: true, schemes: ["mpp"] }, memoryPorts())).toEqual(['service.browser: needs the "l402" scheme (the browser\'s cookie holds an L402 credential)']);
+    expect(problems({ name: "p", price_sats: 1, schemes: [] }, memoryPorts())).toEqual(['service.schemes: must list "l402", "mpp" or both']);
+    expect(problems({ name: "p", price_sats: 1, schemes: ["mpp", "mpp"] }, memoryPorts())).toEqual(["service.schemes: lists a scheme twice"]);
+  });
+
+  it("takes a Payment credential, tells the app which scheme paid, and answers with a receipt", async () => {
+    const app = new Hono<{ Variables: L402Variables }>();
+    app.use("/api/*", l402Paywall({ service: { name: "api", price_sats: 2, schemes: ["l402", "mpp"] }, keyring, backend, ports: memoryPorts() }));
+    app.get("/api/data", (c) => c.json({ scheme: c.var.l402.scheme, tokenId: c.var.l402.tokenId }));
+    const unpaid = await app.request("http://shop.example/api/data");
+    const [challenge] = parsePaymentChallenges(unpaid.headers.get("www-authenticate") ?? "");
+    if (challenge === undefined) throw new Error("no Payment challenge");
+    const request = readChargeRequest(challenge.request);
+    if (!request.ok) throw new Error(request.detail);
+    const paid = await payInvoice({ url: sim.url, macaroonHex: sim.adminMacaroonHex }, request.value.methodDetails.invoice);
+    const credential = formatPaymentCredential({ challenge, payload: { preimage: paid.preimageHex as string } });
+    const answer = await app.request("http://shop.example/api/data", { headers: { Authorization: credential } });
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toMatchObject({ scheme: "payment", tokenId: request.value.externalId?.split("/")[1] });
+    expect(answer.headers.get("payment-receipt")).not.toBeNull();
+    expect((await app.request("http://shop.example/api/data", { headers: { Authorization: credential } })).status).toBe(402);
   });
 });
