@@ -84,7 +84,15 @@ export function challengeAnswer(c: Context, options: ChallengeAnswerOptions): Re
   return answer(c, 402, { type: problem.type, title: problem.title, status: 402, ...members }, { "WWW-Authenticate": challenges, "Content-Type": PROBLEM_CONTENT_TYPE });
 }
 
-/** The problem type of a refusal (draft-httpauth-payment §8, draft-lightning-charge §errors). */
+/**
+ * The problem type of a refusal (draft-httpauth-payment §8, draft-lightning-charge
+ * §errors). Every refusal is a 402 with fresh challenges, never a 401, where
+ * drafts have differed: the core draft keeps 401 for authentication unrelated
+ * to payment, the cure for a refused charge is paying another (which the 402
+ * carries), an L402 client of the same service gets a 402 for a refused token,
+ * and clients that know only "402 → pay" (lnget, Alby) recover without a
+ * special case.
+ */
 function problemFor(reason: string): Problem {
   switch (reason) {
     case "missing":
