@@ -7,8 +7,8 @@ import { createKeyring, mint, serviceCaveats } from "../../src/l402/index.ts";
 import { encodeMacaroon } from "../../src/macaroon/index.ts";
 import { formatPaymentCredential, parsePaymentChallenges, readChargeRequest, readReceipt, type PaymentChallenge } from "../../src/payment/index.ts";
 import { paymentChallenge } from "../../src/paywall/payment-scheme.ts";
-import { TEST_MASTER_KEY } from "../fixtures/worker-env.ts";
-import { call, originHits, sim, uniquePath } from "./support/paywall-client.ts";
+import { ADMIN_TOKEN, TEST_MASTER_KEY } from "../fixtures/worker-env.ts";
+import { call, callWith, originHits, sim, uniquePath } from "./support/paywall-client.ts";
 
 /**
  * The Payment HTTP authentication scheme (lightning charge) through the
@@ -158,6 +158,26 @@ describe("the Payment scheme beside L402", () => {
     expect(await spent.json()).toMatchObject({ reason: "exhausted" });
     expect((await withPayment(path, l402)).status).toBe(402);
     expect(await originHits(path)).toBe(2);
+  });
+
+  it("the ledger records a charge's settlement, and a revoked token's charges are refused", async () => {
+    const admin = (path: string, init: RequestInit = {}) => callWith({}, `/.well-known/l402/admin${path}`, { ...init, headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const first = uniquePath("/dual/ledger");
+    const { challenge } = await offer(first);
+    const request = readChargeRequest(challenge.request);
+    const tokenId = (request.ok ? request.value.externalId : "")?.split("/")[1] ?? "";
+    const preimage = await pay(invoiceOf(challenge));
+    expect((await callWith({}, first, { headers: { Authorization: credentialFor(challenge, preimage) } })).status).toBe(200);
+    expect(await (await admin(`/tokens/${tokenId}`)).json()).toMatchObject({ challenge: { service: "dual", price_msat: 4000 }, settlement: { amount_msat: 4000 } });
+
+    const second = await offer(uniquePath("/dual/revoked"));
+    const secondRequest = readChargeRequest(second.challenge.request);
+    const secondToken = (secondRequest.ok ? secondRequest.value.externalId : "")?.split("/")[1] ?? "";
+    const secondPreimage = await pay(invoiceOf(second.challenge));
+    await admin(`/tokens/${secondToken}/revoke`, { method: "POST", body: JSON.stringify({ reason: "test" }) });
+    const refused = await callWith({}, "/dual/revoked", { headers: { Authorization: credentialFor(second.challenge, secondPreimage) } });
+    expect(refused.status).toBe(402);
+    expect(await refused.json()).toMatchObject({ reason: "revoked", type: expect.stringMatching(/verification-failed$/) });
   });
 
   it("a Payment-only service offers no L402 challenge and no macaroon, and refuses L402 credentials", async () => {
