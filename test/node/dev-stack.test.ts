@@ -81,7 +81,7 @@ describe("npm run dev", () => {
     const paid = JSON.parse(first.stdout) as { status: number; body: string; paid: { sats: number; services: string[] } | null };
     expect(paid.status).toBe(200);
     expect(JSON.parse(paid.body)).toMatchObject({ quote: expect.any(String), paidBy: expect.stringMatching(/^[0-9a-f]{64}$/) });
-    expect(paid.paid).toEqual({ sats: 5, feeSats: 0, services: ["quotes"] });
+    expect(paid.paid).toEqual({ sats: 5, feeSats: 0, services: ["quotes"], scheme: "l402" });
 
     const again = JSON.parse(get().stdout) as { status: number; paid: unknown };
     expect(again).toMatchObject({ status: 200, paid: null });
