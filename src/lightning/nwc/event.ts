@@ -1,0 +1,41 @@
+import { schnorr } from "@noble/curves/secp256k1.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { hex } from "@scure/base";
+
+/** A Nostr event (NIP-01). */
+export interface NostrEvent {
+  readonly id: string;
+  readonly pubkey: string;
+  readonly created_at: number;
+  readonly kind: number;
+  readonly tags: readonly (readonly string[])[];
+  readonly content: string;
+  readonly sig: string;
+}
+
+export type UnsignedEvent = Omit<NostrEvent, "id" | "pubkey" | "sig">;
+
+/** The x-only public key of a secret key, hex (BIP-340). */
+export const publicKeyOf = (secretKey: Uint8Array): string => hex.encode(schnorr.getPublicKey(secretKey));
+
+/** sha256 of `[0, pubkey, created_at, kind, tags, content]` as JSON without spaces (NIP-01). */
+export function eventId(event: Omit<NostrEvent, "id" | "sig">): string {
+  const serialised = JSON.stringify([0, event.pubkey, event.created_at, event.kind, event.tags, event.content]);
+  return hex.encode(sha256(new TextEncoder().encode(serialised)));
+}
+
+/** Signs an event with BIP-340 Schnorr over its id. */
+export function signEvent(event: UnsignedEvent, secretKey: Uint8Array): NostrEvent {
+  const pubkey = publicKeyOf(secretKey);
+  const id = eventId({ ...event, pubkey });
+  return { ...event, id, pubkey, sig: hex.encode(schnorr.sign(hex.decode(id), secretKey)) };
+}
+
+/** Whether an event's id is its content's hash and its signature its author's. Never throws. */
+export function verifyEvent(event: NostrEvent): boolean {
+  try {
+    return eventId(event) === event.id && schnorr.verify(hex.decode(event.sig), hex.decode(event.id), hex.decode(event.pubkey));
+  } catch {
+    return false;
+  }
+}

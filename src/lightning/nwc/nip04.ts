@@ -1,0 +1,23 @@
+import { cbc } from "@noble/ciphers/aes.js";
+import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { randomBytes } from "@noble/hashes/utils.js";
+import { base64, hex } from "@scure/base";
+
+/**
+ * NIP-04 (AES-256-CBC under the raw ECDH x coordinate): only for NWC wallets
+ * whose info event says they lack NIP-44. Deprecated by the NIPs, and weaker
+ * (no MAC); never chosen when the wallet speaks NIP-44.
+ */
+const keyFor = (secretKey: Uint8Array, publicKeyX: string): Uint8Array => secp256k1.getSharedSecret(secretKey, hex.decode(`02${publicKeyX}`)).subarray(1, 33);
+
+export function encrypt04(plaintext: string, secretKey: Uint8Array, publicKeyX: string): string {
+  const iv = randomBytes(16);
+  const ciphertext = cbc(keyFor(secretKey, publicKeyX), iv).encrypt(new TextEncoder().encode(plaintext));
+  return `${base64.encode(ciphertext)}?iv=${base64.encode(iv)}`;
+}
+
+export function decrypt04(payload: string, secretKey: Uint8Array, publicKeyX: string): string {
+  const [ciphertext, iv] = payload.split("?iv=");
+  if (ciphertext === undefined || iv === undefined) throw new Error("NIP-04: not ciphertext?iv=…");
+  return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(cbc(keyFor(secretKey, publicKeyX), base64.decode(iv)).decrypt(base64.decode(ciphertext)));
+}
