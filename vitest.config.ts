@@ -27,12 +27,14 @@ export default defineConfig({
         test: {
           name: "workerd",
           include: ["test/workerd/**/*.test.ts"],
+          testTimeout: 30_000,
           globalSetup: ["test/setup/servers.ts"],
           setupFiles: ["test/workerd/support/apply-migrations.ts"],
         },
       },
       {
-        test: { name: "node", include: ["test/node/**/*.test.ts"], environment: "node" },
+        // Property tests run 100,000 cases: seconds on two busy cores, so a wider timeout than vitest's 5 s.
+        test: { name: "node", include: ["test/node/**/*.test.ts"], environment: "node", testTimeout: 30_000 },
       },
       {
         // Chromium against the local stack; skipped (and reported) without a Chromium.
