@@ -1,13 +1,15 @@
 import { base64url, hex } from "@scure/base";
 import { readInvoice } from "../../src/lightning/index.ts";
 import { recoverPayee } from "./bolt11.ts";
-import { isExpired, type InvoiceStore, type Mismatch, type StoredInvoice } from "./invoices.ts";
+import type { InvoiceStore, Mismatch, StoredInvoice } from "./invoices.ts";
 import { b64, GRPC, int64, LndError, readBytes, readInt64 } from "./lnd-json.ts";
+import type { SimNode } from "./node.ts";
 
 /** What a macaroon may do, as LND's entity:action permissions, coarsened. */
 export type Permission = "info" | "invoices" | "offchain";
 
 export interface RouteContext {
+  readonly node: SimNode;
   readonly store: InvoiceStore;
   readonly network: string;
   readonly nodePublicKey: Uint8Array;
@@ -162,30 +164,21 @@ function sendPayment({ context, body }: Call): Answer {
   if (readInt64(body, "timeout_seconds") <= 0n) throw new LndError(GRPC.unknown, "timeout_seconds must be specified");
   const read = readInvoice(paymentRequest);
   if (!read.ok) throw new LndError(GRPC.unknown, `invalid payment request: ${read.detail}`);
-  const invoiceAmountMsat = read.value.amountMsat ?? 0n;
   const feeLimitSat = readInt64(body, "fee_limit_sat");
   const feeLimitMsat = readInt64(body, "fee_limit_msat");
   if (feeLimitSat !== 0n && feeLimitMsat !== 0n) throw new LndError(GRPC.unknown, "sat and msat arguments are mutually exclusive");
-  // Both zero: only zero-fee routes.
-  const feeLimit = feeLimitMsat !== 0n ? feeLimitMsat : feeLimitSat * 1000n;
-  const routeFee = context.routeFeeMsat();
   const now = context.now();
-  const invoice = context.store.byPaymentRequest(paymentRequest);
   const quiet = body["no_inflight_updates"] === true;
   return async (write) => {
-    const amountMsat = invoiceAmountMsat || readInt64(body, "amt_msat") || readInt64(body, "amt") * 1000n;
-    if (invoice !== undefined && invoice.state === "SETTLED") {
-      return write({ error: new LndError(GRPC.alreadyExists, "invoice is already paid").toJSON() });
+    const requested = readInt64(body, "amt_msat") || readInt64(body, "amt") * 1000n;
+    // Both fee limits zero: only zero-fee routes.
+    const payment = context.node.pay(paymentRequest, { amountMsat: requested, feeLimitMsat: feeLimitMsat !== 0n ? feeLimitMsat : feeLimitSat * 1000n, routeFeeMsat: context.routeFeeMsat() });
+    if (payment.status === "refused") {
+      return write({ error: new LndError(payment.reason === "already_paid" ? GRPC.alreadyExists : GRPC.unknown, payment.message).toJSON() });
     }
-    if (invoice !== undefined && isExpired(invoice, now)) {
-      return write({ error: new LndError(GRPC.unknown, `invoice expired. Valid until ${new Date((invoice.creationDate + invoice.expiry) * 1000).toISOString()}`).toJSON() });
-    }
-    if (amountMsat === 0n) return write({ error: new LndError(GRPC.unknown, "amount must be specified when paying a zero amount invoice").toJSON() });
-    const base = { paymentRequest, amountMsat, feeMsat: routeFee, now, invoice };
+    const base = { paymentRequest, amountMsat: payment.amountMsat, feeMsat: context.routeFeeMsat(), now, invoice: payment.invoice };
     if (!quiet) write({ result: paymentJson(base, "IN_FLIGHT", "FAILURE_REASON_NONE") });
-    if (invoice === undefined || routeFee > feeLimit) return write({ result: paymentJson(base, "FAILED", "FAILURE_REASON_NO_ROUTE") });
-    if (invoice.state === "CANCELED") return write({ result: paymentJson(base, "FAILED", "FAILURE_REASON_INCORRECT_PAYMENT_DETAILS") });
-    context.store.settle(invoice, amountMsat, now);
+    if (payment.status === "failed") return write({ result: paymentJson(base, "FAILED", payment.reason === "no_route" ? "FAILURE_REASON_NO_ROUTE" : "FAILURE_REASON_INCORRECT_PAYMENT_DETAILS") });
     write({ result: paymentJson(base, "SUCCEEDED", "FAILURE_REASON_NONE") });
   };
 }

@@ -3,20 +3,21 @@ import { hex } from "@scure/base";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createMacaroon, encodeMacaroon } from "../../src/macaroon/index.ts";
-import { publicKeyOf, type Network } from "./bolt11.ts";
 import { affects, NO_FAULTS, parseFaults, type Faults } from "./faults.ts";
-import { InvoiceStore } from "./invoices.ts";
 import { payInvoice } from "./payer.ts";
 import { GRPC, LndError } from "./lnd-json.ts";
+import { createSimNode, type NETWORKS, type SimNode } from "./node.ts";
 import { routes, type Permission, type RouteContext } from "./routes.ts";
 import { walletPage } from "./wallet-page.ts";
 
-export const NETWORKS: Record<string, Network> = { mainnet: "bc", testnet: "tb", signet: "tbs", regtest: "bcrt" };
+export { NETWORKS } from "./node.ts";
 
 interface SimulatorOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
+  /** The node to front; a new one by default (see node.ts). */
+  node?: SimNode;
   network?: keyof typeof NETWORKS;
   nodeKey?: Uint8Array;
   adminMacaroon?: Uint8Array;
@@ -26,6 +27,8 @@ interface SimulatorOptions {
 
 export interface Simulator {
   readonly url: string;
+  /** The node behind it, for other front ends to share. */
+  readonly node: SimNode;
   readonly adminMacaroonHex: string;
   readonly invoiceMacaroonHex: string;
   /** invoices + info, what an operator bakes for the paywall. */
@@ -43,9 +46,7 @@ const MAX_BODY_BYTES = 1 << 20;
 
 /** Starts an LND REST simulator on loopback. See dev/lnd-sim/README.md. */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
-  const network = NETWORKS[options.network ?? "regtest"];
-  if (network === undefined) throw new Error(`unknown network "${options.network}" (mainnet, testnet, signet, regtest)`);
-  const nodeKey = options.nodeKey ?? randomBytes(32);
+  const node = options.node ?? createSimNode({ ...(options.network === undefined ? {} : { network: options.network }), ...(options.nodeKey === undefined ? {} : { nodeKey: options.nodeKey }) });
   const admin = hex.encode(options.adminMacaroon ?? newMacaroon("admin"));
   const invoice = hex.encode(options.invoiceMacaroon ?? newMacaroon("invoice"));
   const paywall = hex.encode(newMacaroon("paywall"));
@@ -56,12 +57,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   };
   let requestCount = 0;
   let faults = options.faults ?? NO_FAULTS;
-  let clockOffset = 0;
   const context: RouteContext = {
-    store: new InvoiceStore(network, nodeKey),
-    network: options.network ?? "regtest",
-    nodePublicKey: publicKeyOf(nodeKey),
-    now: () => Math.floor(Date.now() / 1000) + clockOffset,
+    node,
+    store: node.store,
+    network: node.network,
+    nodePublicKey: node.nodePublicKey,
+    now: node.now,
     mismatch: () => faults.mismatch,
     routeFeeMsat: () => BigInt(faults.routeFeeMsat),
   };
@@ -79,8 +80,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (path === "/_sim/clock" && request.method === "POST") {
       const { advanceSeconds } = (await readJson(request)) as { advanceSeconds?: unknown };
       if (typeof advanceSeconds !== "number" || !Number.isInteger(advanceSeconds)) throw new Error("advanceSeconds must be an integer");
-      clockOffset += advanceSeconds;
-      return send(response, 200, { now: context.now() });
+      return send(response, 200, { now: node.advanceClock(advanceSeconds) });
     }
     send(response, 404, { error: "unknown control endpoint" });
   };
@@ -156,6 +156,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   });
   return {
     url: `http://${hostOf(server.address() as AddressInfo)}`,
+    node,
     adminMacaroonHex: admin,
     invoiceMacaroonHex: invoice,
     paywallMacaroonHex: paywall,

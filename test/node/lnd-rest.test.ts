@@ -4,13 +4,23 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
 import { LightningError, lndRestBackend } from "../../src/lightning/index.ts";
-import { backendContract } from "../fixtures/backend-contract.ts";
 
 let sim: Simulator;
 beforeAll(async () => void (sim = await startSimulator()));
 afterAll(() => sim.close());
 
-describe("lnd-rest backend in Node, against the simulator", () => backendContract(() => sim));
+describe("lnd-rest: an invoice that does not match the node's own answer is refused (the contract itself: backends.test.ts)", () => {
+  it.each(["amount", "hash", "network", "expiry"] as const)("mismatched %s → invalid_response", async (mismatch) => {
+    sim.setFaults({ mismatch });
+    try {
+      const backend = lndRestBackend({ url: sim.url, macaroonHex: sim.invoiceMacaroonHex, network: "regtest", timeoutMs: 1000 });
+      const failure = await backend.createInvoice({ amountMsat: 10_000n, memo: "x", expirySeconds: 300 }).catch((error: unknown) => error);
+      expect(failure).toMatchObject({ kind: "invalid_response" });
+    } finally {
+      sim.setFaults({ mismatch: null });
+    }
+  });
+});
 
 describe("lnd-rest lookups (Node only: they move the simulator's clock or stand in for a lying node)", () => {
   it("an invoice past its expiry is canceled, as LND's expiry watcher does", async () => {

@@ -1,4 +1,5 @@
 import type { TestProject } from "vitest/node";
+import { startBackendSims, type BackendSims } from "../../dev/backend-sims/index.ts";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
 import { startTestOrigin } from "./origin.ts";
 import "../fixtures/provided-context.ts";
@@ -21,7 +22,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // One test file at a time counts every call this one receives: no other test may use it.
   project.provide("quietSim", handle(quietSim));
   project.provide("testOrigin", { url: origin.url });
+  // The other backends' simulators, over the LND simulators' nodes: the LND admin macaroon pays what they issue.
+  const [backends, faultBackends] = await Promise.all([startBackendSims(sim.node), startBackendSims(faultSim.node)]);
+  const handles = (b: BackendSims) => ({
+    lnbits: { url: b.lnbits.url, invoiceKey: b.lnbits.invoiceKey },
+    phoenixd: { url: b.phoenixd.url, password: b.phoenixd.password },
+    cln: { url: b.cln.url, paywallRune: b.cln.paywallRune },
+    relay: { controlUrl: b.relay.controlUrl },
+    nwcUri: b.nwc.uri,
+    nwcNip04Uri: b.nwcNip04.uri,
+  });
+  project.provide("backends", handles(backends));
+  project.provide("faultBackends", handles(faultBackends));
   return async () => {
-    await Promise.all([sim.close(), faultSim.close(), quietSim.close(), origin.close()]);
+    await Promise.all([sim.close(), faultSim.close(), quietSim.close(), origin.close(), backends.close(), faultBackends.close()]);
   };
 }

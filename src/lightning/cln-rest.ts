@@ -1,0 +1,84 @@
+import { randomBytes } from "@noble/hashes/utils.js";
+import { hex } from "@scure/base";
+import { LightningError, type Invoice, type InvoiceBackend, type InvoiceRequest, type InvoiceStatus, type NodeInfo } from "./backend.ts";
+import { checkedPreimage, excerpt, httpCall, jsonOf, type HttpAnswer } from "./http-call.ts";
+import { checkInvoice } from "./invoice-check.ts";
+import type { Network } from "./networks.ts";
+
+export interface ClnRestConfig {
+  /** clnrest, e.g. https://cln.example.com:3010. */
+  readonly url: string;
+  /** A rune restricted to invoice, listinvoices and getinfo (`lightning-cli createrune restrictions='[["method=invoice","method=listinvoices","method=getinfo"]]'`). */
+  readonly rune: string;
+  readonly network: Network;
+  readonly timeoutMs: number;
+}
+
+/** CLN's network names. */
+const NETWORK_NAMES: Record<string, Network> = { bitcoin: "mainnet", testnet: "testnet", signet: "signet", regtest: "regtest" };
+
+/**
+ * Core Lightning through clnrest (plugins/rest-plugin): each RPC as
+ * `POST /v1/<method>` with JSON params and the `Rune` header, answering 201.
+ * `invoice` (amount in msat, a fresh unique label), `listinvoices` by payment
+ * hash (`status` unpaid, paid or expired; `payment_preimage` once paid),
+ * `getinfo`.
+ */
+export function clnRestBackend(config: ClnRestConfig): InvoiceBackend {
+  const base = config.url.replace(/\/+$/, "");
+  const rpc = async (method: string, params: object) =>
+    success(await httpCall(`${base}/v1/${method}`, { method: "POST", headers: { Rune: config.rune, "Content-Type": "application/json" }, body: JSON.stringify(params) }, config.timeoutMs, `clnrest ${method}`), method);
+
+  return {
+    async createInvoice(request: InvoiceRequest): Promise<Invoice> {
+      if (request.descriptionHash !== undefined) throw new LightningError("bad_request", "clnrest invoices here carry a description, not a hash");
+      const reply = await rpc("invoice", { amount_msat: Number(request.amountMsat), label: `l402-edge-${hex.encode(randomBytes(12))}`, description: request.memo, expiry: request.expirySeconds });
+      const { bolt11, payment_hash: paymentHash } = reply;
+      if (typeof bolt11 !== "string" || typeof paymentHash !== "string" || !/^[0-9a-f]{64}$/.test(paymentHash)) {
+        throw new LightningError("invalid_response", "clnrest invoice: the answer lacks bolt11 or payment_hash");
+      }
+      return checkInvoice(bolt11, { paymentHashHex: paymentHash, request, network: config.network });
+    },
+
+    async lookupInvoice(paymentHash: Uint8Array): Promise<InvoiceStatus> {
+      const reply = await rpc("listinvoices", { payment_hash: hex.encode(paymentHash) });
+      const invoices = reply["invoices"];
+      if (!Array.isArray(invoices)) throw new LightningError("invalid_response", "clnrest listinvoices: the answer has no invoices");
+      const invoice = invoices[0] as Record<string, unknown> | undefined;
+      if (invoice === undefined) throw new LightningError("not_found", "clnrest listinvoices: no such invoice");
+      const { status, expires_at: expiresAt, amount_received_msat: received } = invoice;
+      if ((status !== "paid" && status !== "unpaid" && status !== "expired") || typeof expiresAt !== "number") {
+        throw new LightningError("invalid_response", "clnrest listinvoices: the answer is not an invoice");
+      }
+      return {
+        state: status === "paid" ? "settled" : status === "expired" ? "canceled" : "open",
+        amountPaidMsat: status === "paid" && typeof received === "number" ? BigInt(received) : 0n,
+        expiresAt,
+        preimage: status === "paid" ? checkedPreimage(invoice["payment_preimage"], paymentHash, "clnrest listinvoices") : undefined,
+      };
+    },
+
+    async getInfo(): Promise<NodeInfo> {
+      const reply = await rpc("getinfo", {});
+      const network = String(reply["network"] ?? "unknown");
+      return { alias: String(reply["alias"] ?? ""), network: NETWORK_NAMES[network] ?? network, syncedToChain: reply["warning_bitcoind_sync"] === undefined && reply["warning_lightningd_sync"] === undefined, blockHeight: Number(reply["blockheight"] ?? 0) };
+    },
+  };
+}
+
+/**
+ * clnrest: 201 success; a missing rune 403 (code 1501), an invalid one 401
+ * (1502); an unknown method 404 (-32601); any RPC error 500 `{code, message}`
+ * (-32602: bad parameters).
+ */
+function success(answer: HttpAnswer, method: string): Record<string, unknown> {
+  if (answer.status >= 200 && answer.status < 300) return jsonOf(answer, `clnrest ${method}`);
+  const code = typeof answer.json?.["code"] === "number" ? answer.json["code"] : undefined;
+  const text = typeof answer.json?.["message"] === "string" ? answer.json["message"] : answer.text;
+  const message = `clnrest ${method}: HTTP ${answer.status}${code === undefined ? "" : `, code ${code}`}${text ? `: ${excerpt(text)}` : ""}`;
+  if (answer.status === 401 || answer.status === 403 || code === 1501 || code === 1502) throw new LightningError("auth", message);
+  if (answer.status === 404) throw new LightningError("node_error", message);
+  if (code === -32602 || code === -32600) throw new LightningError("bad_request", message);
+  if (answer.status === 500 && code !== undefined) throw new LightningError("node_error", message);
+  throw new LightningError(answer.status === 504 ? "timeout" : "unavailable", message);
+}

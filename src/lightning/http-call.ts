@@ -1,0 +1,56 @@
+import { sha256 } from "@noble/hashes/sha2.js";
+import { hex } from "@scure/base";
+import { LightningError } from "./backend.ts";
+
+/**
+ * One HTTP call to a node's API, for every HTTP backend: a bounded wait for the
+ * whole answer, transport failures as `timeout` / `unavailable`, the body read
+ * as text and (when it is one) a JSON object. What a status means is each
+ * backend's to say.
+ */
+export interface HttpAnswer {
+  readonly status: number;
+  readonly text: string;
+  readonly json: Record<string, unknown> | undefined;
+}
+
+export async function httpCall(url: string, init: { method: "GET" | "POST"; headers: Record<string, string>; body?: string }, timeoutMs: number, what: string): Promise<HttpAnswer> {
+  let response: Response;
+  let text: string;
+  try {
+    response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    text = await response.text();
+  } catch (error) {
+    const name = (error as { name?: string }).name;
+    if (name === "TimeoutError" || name === "AbortError") throw new LightningError("timeout", `${what}: no answer within ${timeoutMs} ms`);
+    throw new LightningError("unavailable", `${what}: cannot reach the node (${(error as Error).message})`);
+  }
+  return { status: response.status, text, json: parseObject(text) };
+}
+
+function parseObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A success that is not a JSON object is not an answer to trust. */
+export function jsonOf(answer: HttpAnswer, what: string): Record<string, unknown> {
+  if (answer.json === undefined) throw new LightningError("invalid_response", `${what}: the node's answer is not a JSON object`);
+  return answer.json;
+}
+
+/** An error's text for operators' logs: short, one line. */
+export const excerpt = (text: string): string => text.replace(/\s+/g, " ").trim().slice(0, 200);
+
+/** The hex preimage a node reports for a settled invoice, checked against the payment hash: a node's word is not proof. */
+export function checkedPreimage(preimageHex: unknown, paymentHash: Uint8Array, what: string): Uint8Array {
+  if (typeof preimageHex !== "string" || !/^[0-9a-fA-F]{64}$/.test(preimageHex)) throw new LightningError("invalid_response", `${what}: the settled invoice has no preimage`);
+  const preimage = hex.decode(preimageHex.toLowerCase());
+  const digest = sha256(preimage);
+  if (!digest.every((byte, i) => byte === paymentHash[i])) throw new LightningError("invalid_response", `${what}: the settled invoice's preimage does not match its payment hash`);
+  return preimage;
+}

@@ -1,0 +1,87 @@
+import { hex } from "@scure/base";
+import { LightningError, type Invoice, type InvoiceBackend, type InvoiceRequest, type InvoiceStatus, type NodeInfo } from "./backend.ts";
+import { checkedPreimage, excerpt, httpCall, jsonOf, type HttpAnswer } from "./http-call.ts";
+import { checkInvoice } from "./invoice-check.ts";
+import type { Network } from "./networks.ts";
+
+export interface LnbitsConfig {
+  /** The LNbits instance, e.g. https://legend.lnbits.com. */
+  readonly url: string;
+  /** The wallet's invoice/read key (never the admin key: it can spend). */
+  readonly invoiceKey: string;
+  readonly network: Network;
+  readonly timeoutMs: number;
+}
+
+/**
+ * An LNbits wallet (lnbits/core/views/payment_api.py): invoices through
+ * `POST /api/v1/payments` with `out: false` (amounts in whole sats), their
+ * state through `GET /api/v1/payments/{hash}`, the wallet through
+ * `GET /api/v1/wallet`; the key in `X-Api-Key`. LNbits says nothing of its
+ * network: health reports the configured one.
+ */
+export function lnbitsBackend(config: LnbitsConfig): InvoiceBackend {
+  const base = config.url.replace(/\/+$/, "");
+  const call = (method: "GET" | "POST", path: string, body?: object) =>
+    httpCall(`${base}${path}`, { method, headers: { "X-Api-Key": config.invoiceKey, ...(body === undefined ? {} : { "Content-Type": "application/json" }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }, config.timeoutMs, `LNbits ${path}`);
+
+  return {
+    async createInvoice(request: InvoiceRequest): Promise<Invoice> {
+      if (request.amountMsat % 1000n !== 0n) throw new LightningError("bad_request", "LNbits invoices are in whole sats");
+      const answer = await call("POST", "/api/v1/payments", {
+        out: false,
+        amount: Number(request.amountMsat / 1000n),
+        unit: "sat",
+        memo: request.memo,
+        expiry: request.expirySeconds,
+        ...(request.descriptionHash === undefined ? {} : { description_hash: hex.encode(request.descriptionHash) }),
+      });
+      const reply = success(answer, "create");
+      // Current releases answer the Payment (`bolt11`); older ones `payment_request`.
+      const paymentRequest = reply["bolt11"] ?? reply["payment_request"];
+      const paymentHash = reply["payment_hash"];
+      if (typeof paymentRequest !== "string" || typeof paymentHash !== "string" || !/^[0-9a-f]{64}$/.test(paymentHash)) {
+        throw new LightningError("invalid_response", "LNbits create: the answer lacks payment_hash or bolt11");
+      }
+      return checkInvoice(paymentRequest, { paymentHashHex: paymentHash, request, network: config.network });
+    },
+
+    async lookupInvoice(paymentHash: Uint8Array): Promise<InvoiceStatus> {
+      const answer = await call("GET", `/api/v1/payments/${hex.encode(paymentHash)}`);
+      const reply = success(answer, "lookup");
+      const details = (reply["details"] ?? {}) as Record<string, unknown>;
+      const expiry = typeof details["expiry"] === "string" ? Date.parse(details["expiry"]) / 1000 : Number.NaN;
+      if (typeof reply["paid"] !== "boolean" || !Number.isFinite(expiry)) throw new LightningError("invalid_response", "LNbits lookup: the answer is not a payment");
+      const paid = reply["paid"];
+      const failed = reply["status"] === "failed" || details["status"] === "failed";
+      const amount = typeof details["amount"] === "number" && details["amount"] > 0 ? BigInt(details["amount"]) : 0n;
+      return {
+        state: paid ? "settled" : failed ? "canceled" : "open",
+        amountPaidMsat: paid ? amount : 0n,
+        expiresAt: Math.floor(expiry),
+        preimage: paid ? checkedPreimage(reply["preimage"], paymentHash, "LNbits lookup") : undefined,
+      };
+    },
+
+    async getInfo(): Promise<NodeInfo> {
+      const reply = success(await call("GET", "/api/v1/wallet"), "wallet");
+      return { alias: String(reply["name"] ?? "LNbits wallet"), network: config.network, syncedToChain: true, blockHeight: 0 };
+    },
+  };
+}
+
+/**
+ * LNbits' statuses: 401 no key, 403 the wrong kind of key, 404 "Wallet not
+ * found." for an unknown key (and "Payment does not exist." for an unknown
+ * payment), 422 a request it cannot read, 520 the funding source's own error.
+ */
+function success(answer: HttpAnswer, what: string): Record<string, unknown> {
+  if (answer.status >= 200 && answer.status < 300) return jsonOf(answer, `LNbits ${what}`);
+  const detail = typeof answer.json?.["detail"] === "string" ? answer.json["detail"] : excerpt(answer.text);
+  const message = `LNbits ${what}: HTTP ${answer.status}${detail ? `: ${excerpt(detail)}` : ""}`;
+  if (answer.status === 401 || answer.status === 403 || /wallet not found/i.test(detail)) throw new LightningError("auth", message);
+  if (answer.status === 404) throw new LightningError("not_found", message);
+  if (answer.status === 400 || answer.status === 422) throw new LightningError("bad_request", message);
+  if (answer.status === 520 || answer.status === 500) throw new LightningError("node_error", message);
+  throw new LightningError(answer.status === 504 ? "timeout" : "unavailable", message);
+}

@@ -1,0 +1,36 @@
+import { hex } from "@scure/base";
+import { decrypt04, encrypt04 } from "./nip04.ts";
+import { conversationKey, decrypt, encrypt } from "./nip44.ts";
+
+/**
+ * NIP-47's kinds and the encryption a request uses: NIP-44 v2 when the
+ * wallet's info event (kind 13194) lists `nip44_v2` in its `encryption` tag,
+ * NIP-04 otherwise (as NIP-47 says of a missing tag).
+ */
+export const NWC_INFO = 13194;
+export const NWC_REQUEST = 23194;
+export const NWC_RESPONSE = 23195;
+
+export type Encryption = "nip44_v2" | "nip04";
+
+export function encryptionOf(info: { readonly tags: readonly (readonly string[])[] } | undefined): Encryption {
+  const offered = info?.tags.find((tag) => tag[0] === "encryption")?.[1]?.split(/\s+/) ?? [];
+  return offered.includes("nip44_v2") ? "nip44_v2" : "nip04";
+}
+
+/** Encrypts and decrypts between one secret key and one public key, in a given scheme. */
+export function cipher(secretKey: Uint8Array, publicKey: string, encryption: Encryption): { encrypt(text: string): string; decrypt(payload: string): string } {
+  if (encryption === "nip04") return { encrypt: (text) => encrypt04(text, secretKey, publicKey), decrypt: (payload) => decrypt04(payload, secretKey, publicKey) };
+  const key = conversationKey(secretKey, publicKey);
+  return { encrypt: (text) => encrypt(text, key), decrypt: (payload) => decrypt(payload, key) };
+}
+
+/** A NIP-47 response's content, once decrypted. */
+export interface NwcResponse {
+  readonly result_type: string;
+  readonly error: { readonly code: string; readonly message: string } | null;
+  readonly result: Record<string, unknown> | null;
+}
+
+export const isHexKey = (text: unknown): text is string => typeof text === "string" && /^[0-9a-f]{64}$/.test(text);
+export const hexOf = (bytes: Uint8Array): string => hex.encode(bytes);

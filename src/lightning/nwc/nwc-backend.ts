@@ -1,0 +1,48 @@
+import { hex } from "@scure/base";
+import { LightningError, type Invoice, type InvoiceBackend, type InvoiceRequest, type InvoiceStatus, type NodeInfo } from "../backend.ts";
+import { checkedPreimage } from "../http-call.ts";
+import { checkInvoice } from "../invoice-check.ts";
+import type { Network } from "../networks.ts";
+import type { NwcCall } from "./nwc-client.ts";
+
+/**
+ * A wallet reached through Nostr Wallet Connect (NIP-47) as the paywall's node:
+ * `make_invoice` (amounts in msat), `lookup_invoice` (`state` pending,
+ * settled, expired or failed; older wallets say `settled_at` only), `get_info`.
+ */
+export function nwcBackend(call: NwcCall, network: Network): InvoiceBackend {
+  return {
+    async createInvoice(request: InvoiceRequest): Promise<Invoice> {
+      if (request.amountMsat > BigInt(Number.MAX_SAFE_INTEGER)) throw new LightningError("bad_request", "NWC amounts are JSON numbers: this price is too large");
+      const result = await call("make_invoice", {
+        amount: Number(request.amountMsat),
+        ...(request.descriptionHash === undefined ? { description: request.memo } : { description_hash: hex.encode(request.descriptionHash) }),
+        expiry: request.expirySeconds,
+      });
+      const { invoice, payment_hash: paymentHash } = result;
+      if (typeof invoice !== "string" || typeof paymentHash !== "string" || !/^[0-9a-f]{64}$/.test(paymentHash)) {
+        throw new LightningError("invalid_response", "make_invoice: the answer lacks invoice or payment_hash");
+      }
+      return checkInvoice(invoice, { paymentHashHex: paymentHash, request, network });
+    },
+
+    async lookupInvoice(paymentHash: Uint8Array): Promise<InvoiceStatus> {
+      const result = await call("lookup_invoice", { payment_hash: hex.encode(paymentHash) });
+      const { state, expires_at: expiresAt, settled_at: settledAt, amount } = result;
+      if (typeof expiresAt !== "number") throw new LightningError("invalid_response", "lookup_invoice: the answer has no expires_at");
+      const settled = state === "settled" || (state === undefined && typeof settledAt === "number" && settledAt > 0);
+      const ended = state === "expired" || state === "failed";
+      return {
+        state: settled ? "settled" : ended ? "canceled" : "open",
+        amountPaidMsat: settled && typeof amount === "number" ? BigInt(amount) : 0n,
+        expiresAt,
+        preimage: settled ? checkedPreimage(result["preimage"], paymentHash, "lookup_invoice") : undefined,
+      };
+    },
+
+    async getInfo(): Promise<NodeInfo> {
+      const result = await call("get_info", {});
+      return { alias: String(result["alias"] ?? "NWC wallet"), network: String(result["network"] ?? network), syncedToChain: true, blockHeight: Number(result["block_height"] ?? 0) };
+    },
+  };
+}

@@ -1,0 +1,160 @@
+import { randomBytes } from "@noble/hashes/utils.js";
+import { hex } from "@scure/base";
+import { LightningError, type LightningErrorKind } from "../backend.ts";
+import { signEvent, verifyEvent, type NostrEvent } from "./event.ts";
+import { cipher, encryptionOf, NWC_INFO, NWC_REQUEST, NWC_RESPONSE, type Encryption, type NwcResponse } from "./messages.ts";
+import { RelaySocket, type WebSocketFactory } from "./relay-socket.ts";
+import type { NwcConnection } from "./uri.ts";
+
+/**
+ * NIP-47 requests to one wallet: each a signed, encrypted kind-23194 event
+ * answered by a kind-23195 event tagged with its id. The subscription for the
+ * answer is sent before the request, so it cannot be missed. The encryption is
+ * learnt once from the wallet's info event and kept.
+ *
+ * Where the relay connection lives is the caller's: `perCallSockets` opens one
+ * per request; a Durable Object may hold one (src/worker/nwc-relay.ts).
+ */
+export type NwcCall = (method: string, params: Record<string, unknown>) => Promise<Record<string, unknown>>;
+
+/** How a call gets a connection, and gives it back. */
+export interface SocketSource {
+  acquire(): Promise<RelaySocket>;
+  release(socket: RelaySocket): void;
+}
+
+/** A fresh connection per call, closed after it. */
+export function perCallSockets(url: string, factory: WebSocketFactory, timeoutMs: number): SocketSource {
+  return { acquire: () => RelaySocket.open(url, factory, timeoutMs), release: (socket) => socket.close() };
+}
+
+/** One connection kept open and shared by every call (reopened when it drops). */
+export function heldSocket(url: string, factory: WebSocketFactory, timeoutMs: number): SocketSource {
+  let current: Promise<RelaySocket> | undefined;
+  return {
+    acquire: () => {
+      if (current === undefined) {
+        const opening = RelaySocket.open(url, factory, timeoutMs);
+        current = opening;
+        opening.then(
+          (socket) => socket.onClose(() => current === opening && (current = undefined)),
+          () => current === opening && (current = undefined),
+        );
+      }
+      return current;
+    },
+    release: () => undefined,
+  };
+}
+
+/** NIP-47 error codes, as the paywall acts on them. */
+const ERROR_KINDS: Record<string, LightningErrorKind> = {
+  UNAUTHORIZED: "auth",
+  RESTRICTED: "auth",
+  RATE_LIMITED: "unavailable",
+  QUOTA_EXCEEDED: "unavailable",
+  NOT_FOUND: "not_found",
+  NOT_IMPLEMENTED: "node_error",
+  UNSUPPORTED_ENCRYPTION: "node_error",
+  INSUFFICIENT_BALANCE: "node_error",
+  PAYMENT_FAILED: "node_error",
+  INTERNAL: "node_error",
+  OTHER: "node_error",
+};
+
+export function nwcClient(connection: NwcConnection, sockets: SocketSource, timeoutMs: number): NwcCall {
+  let encryption: Promise<Encryption> | undefined;
+  const { walletPubkey, secret } = connection;
+
+  const learnEncryption = (socket: RelaySocket): Promise<Encryption> =>
+    new Promise((resolve, reject) => {
+      const id = hex.encode(randomBytes(8));
+      let info: NostrEvent | undefined;
+      socket.subscribe(id, { kinds: [NWC_INFO], authors: [walletPubkey], limit: 1 }, {
+        onEvent: (event) => {
+          if (verifyEvent(event) && event.pubkey === walletPubkey) info = event;
+        },
+        onEnd: () => {
+          socket.unsubscribe(id);
+          resolve(encryptionOf(info));
+        },
+        onLost: () => reject(new LightningError("unavailable", "the relay connection closed before the wallet's info event")),
+      });
+    });
+
+  return async (method, params) => {
+    const deadline = Date.now() + timeoutMs;
+    const socket = await sockets.acquire();
+    try {
+      encryption ??= withTimeout(learnEncryption(socket), deadline, "the wallet's info event").catch((error: unknown) => {
+        encryption = undefined;
+        throw error;
+      });
+      const scheme = await encryption;
+      const { encrypt, decrypt } = cipher(secret, walletPubkey, scheme);
+      const request = signEvent(
+        {
+          kind: NWC_REQUEST,
+          created_at: Math.floor(Date.now() / 1000),
+          tags: [["p", walletPubkey], ...(scheme === "nip44_v2" ? [["encryption", "nip44_v2"]] : []), ["expiration", String(Math.ceil(deadline / 1000))]],
+          content: encrypt(JSON.stringify({ method, params })),
+        },
+        secret,
+      );
+      const id = hex.encode(randomBytes(8));
+      const answered = new Promise<NostrEvent>((resolve, reject) => {
+        socket.subscribe(id, { kinds: [NWC_RESPONSE], authors: [walletPubkey], "#e": [request.id] }, {
+          onEvent: (event) => {
+            if (event.kind === NWC_RESPONSE && event.pubkey === walletPubkey && event.tags.some((tag) => tag[0] === "e" && tag[1] === request.id)) {
+              if (verifyEvent(event)) resolve(event);
+              else reject(new LightningError("invalid_response", `${method}: the wallet's answer has a bad signature`));
+            }
+          },
+          onLost: () => reject(new LightningError("unavailable", `${method}: the relay connection closed before the wallet answered`)),
+        });
+      });
+      // Awaited below unless publishing fails first; never an unhandled rejection.
+      answered.catch(() => undefined);
+      try {
+        await withTimeout(socket.publish(request), deadline, `${method}: the relay's OK`);
+        const response = await withTimeout(answered, deadline, `${method}: the wallet's answer`);
+        return readResponse(method, response, decrypt);
+      } finally {
+        socket.unsubscribe(id);
+      }
+    } finally {
+      sockets.release(socket);
+    }
+  };
+}
+
+function readResponse(method: string, event: NostrEvent, decrypt: (payload: string) => string): Record<string, unknown> {
+  let response: NwcResponse;
+  try {
+    response = JSON.parse(decrypt(event.content)) as NwcResponse;
+  } catch {
+    throw new LightningError("invalid_response", `${method}: the wallet's answer does not decrypt to JSON`);
+  }
+  if (response.error !== null && response.error !== undefined) {
+    const code = String(response.error.code);
+    throw new LightningError(ERROR_KINDS[code] ?? "node_error", `${method}: ${code}: ${String(response.error.message).slice(0, 200)}`);
+  }
+  if (typeof response.result !== "object" || response.result === null) throw new LightningError("invalid_response", `${method}: the wallet's answer has no result`);
+  return response.result;
+}
+
+function withTimeout<T>(promise: Promise<T>, deadline: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new LightningError("timeout", `${what}: no answer in time`)), Math.max(0, deadline - Date.now()));
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,0 +1,168 @@
+import { LightningError } from "../backend.ts";
+import type { NostrEvent } from "./event.ts";
+
+/**
+ * A client of one Nostr relay (NIP-01) over one WebSocket: subscriptions
+ * (`REQ` → `EVENT`s, `EOSE`; `CLOSE`), publishing (`EVENT` → `OK`). Works with
+ * the WebSocket of workerd, browsers, Node 22+, and `ws` on Node 20 (given as
+ * the factory).
+ */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number): void;
+  addEventListener(type: "open" | "message" | "close" | "error", listener: (event: { data?: unknown }) => void): void;
+}
+
+/** A socket still connecting (the `WebSocket` constructor), or one already open (a fetch upgrade). */
+export type WebSocketFactory = (url: string) => WebSocketLike | Promise<WebSocketLike>;
+
+/** The platform's WebSocket constructor, when it has one (browsers, Node 22+). */
+export const platformWebSocket: WebSocketFactory = (url) => {
+  const Socket = (globalThis as { WebSocket?: new (url: string) => WebSocketLike }).WebSocket;
+  if (Socket === undefined) throw new LightningError("unavailable", "this runtime has no WebSocket (on Node 20, install `ws`)");
+  return new Socket(url);
+};
+
+/**
+ * A Worker's way: `fetch` with `Upgrade: websocket`, then accept. A refused
+ * upgrade is an answer to read (its status), where workerd's WebSocket
+ * constructor reports a failed connection as an uncaught rejection.
+ */
+export const fetchUpgradeWebSocket: WebSocketFactory = async (url) => {
+  let response: Response;
+  try {
+    response = await fetch(url.replace(/^ws/, "http"), { headers: { Upgrade: "websocket" } });
+  } catch (error) {
+    throw new LightningError("unavailable", `cannot connect to the relay (${(error as Error).message})`);
+  }
+  const socket = (response as Response & { webSocket?: (WebSocketLike & { accept(): void }) | null }).webSocket;
+  if (socket === undefined || socket === null) {
+    await response.body?.cancel();
+    throw new LightningError("unavailable", `the relay refused the connection (HTTP ${response.status})`);
+  }
+  socket.accept();
+  return socket;
+};
+
+type Filter = Record<string, unknown>;
+
+interface Subscription {
+  readonly onEvent: (event: NostrEvent) => void;
+  /** `EOSE`, or the relay closing the subscription. */
+  readonly onEnd?: () => void;
+  /** The connection closed while subscribed. */
+  readonly onLost?: () => void;
+}
+
+export class RelaySocket {
+  readonly #socket: WebSocketLike;
+  readonly #subscriptions = new Map<string, Subscription>();
+  readonly #published = new Map<string, { resolve: () => void; reject: (error: LightningError) => void }>();
+  readonly #onClose: (() => void)[] = [];
+  #closed = false;
+
+  private constructor(socket: WebSocketLike) {
+    this.#socket = socket;
+    socket.addEventListener("message", (event) => this.#receive(String(event.data)));
+    socket.addEventListener("close", () => this.#lost());
+    socket.addEventListener("error", () => this.#lost());
+  }
+
+  /** Connects, within `timeoutMs`. */
+  static open(url: string, factory: WebSocketFactory, timeoutMs: number): Promise<RelaySocket> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new LightningError("timeout", `the relay did not accept a connection within ${timeoutMs} ms`)), timeoutMs);
+      const failed = (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof LightningError ? error : new LightningError("unavailable", `cannot connect to the relay (${(error as Error).message})`));
+      };
+      let created: WebSocketLike | Promise<WebSocketLike>;
+      try {
+        created = factory(url);
+      } catch (error) {
+        return failed(error);
+      }
+      if (created instanceof Promise) {
+        created.then((socket) => {
+          clearTimeout(timer);
+          resolve(new RelaySocket(socket));
+        }, failed);
+        return;
+      }
+      const socket = created;
+      socket.addEventListener("open", () => {
+        clearTimeout(timer);
+        resolve(new RelaySocket(socket));
+      });
+      const refused = () => failed(new LightningError("unavailable", "the relay refused or dropped the connection"));
+      socket.addEventListener("error", refused);
+      socket.addEventListener("close", refused);
+    });
+  }
+
+  get isOpen(): boolean {
+    return !this.#closed;
+  }
+
+  onClose(listener: () => void): void {
+    this.#onClose.push(listener);
+  }
+
+  subscribe(id: string, filter: Filter, subscription: Subscription): void {
+    this.#subscriptions.set(id, subscription);
+    this.#send(["REQ", id, filter]);
+  }
+
+  unsubscribe(id: string): void {
+    if (this.#subscriptions.delete(id) && !this.#closed) this.#send(["CLOSE", id]);
+  }
+
+  /** Resolves once the relay has accepted the event (`OK` true). */
+  publish(event: NostrEvent): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#published.set(event.id, { resolve, reject });
+      this.#send(["EVENT", event]);
+    });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#socket.close(1000);
+    this.#lost();
+  }
+
+  #send(message: unknown[]): void {
+    if (this.#closed) throw new LightningError("unavailable", "the relay connection is closed");
+    this.#socket.send(JSON.stringify(message));
+  }
+
+  #receive(text: string): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (!Array.isArray(message)) return;
+    const [type, first, second, third] = message as [unknown, unknown, unknown, unknown];
+    if (type === "EVENT" && typeof first === "string") this.#subscriptions.get(first)?.onEvent(second as NostrEvent);
+    else if ((type === "EOSE" || type === "CLOSED") && typeof first === "string") this.#subscriptions.get(first)?.onEnd?.();
+    else if (type === "OK" && typeof first === "string") {
+      const waiting = this.#published.get(first);
+      this.#published.delete(first);
+      if (second === true) waiting?.resolve();
+      else waiting?.reject(new LightningError("unavailable", `the relay refused the request: ${String(third).slice(0, 200)}`));
+    }
+  }
+
+  #lost(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const waiting of this.#published.values()) waiting.reject(new LightningError("unavailable", "the relay connection closed"));
+    this.#published.clear();
+    for (const subscription of this.#subscriptions.values()) subscription.onLost?.();
+    this.#subscriptions.clear();
+    for (const listener of this.#onClose) listener();
+  }
+}

@@ -1,0 +1,75 @@
+import { base64, hex } from "@scure/base";
+import { LightningError, type Invoice, type InvoiceBackend, type InvoiceRequest, type InvoiceStatus, type NodeInfo } from "./backend.ts";
+import { checkedPreimage, excerpt, httpCall, jsonOf, type HttpAnswer } from "./http-call.ts";
+import { checkInvoice } from "./invoice-check.ts";
+import type { Network } from "./networks.ts";
+
+export interface PhoenixdConfig {
+  /** phoenixd's HTTP API, e.g. https://phoenixd.example.com (port 9740 behind a proxy). */
+  readonly url: string;
+  /** The http password; the limited-access one suffices (it cannot spend). */
+  readonly password: string;
+  readonly network: Network;
+  readonly timeoutMs: number;
+}
+
+/** phoenixd refuses longer descriptions. */
+const MAX_DESCRIPTION = 128;
+
+/**
+ * phoenixd (ACINQ/phoenixd Api.kt): `POST /createinvoice` with form fields
+ * (`amountSat`, `description` or `descriptionHash`, `expirySeconds`),
+ * `GET /payments/incoming/{hash}` (`isPaid`, `isExpired`, `preimage`, times in
+ * ms), `GET /getinfo`; HTTP basic auth with the http password. Errors are text.
+ */
+export function phoenixdBackend(config: PhoenixdConfig): InvoiceBackend {
+  const base = config.url.replace(/\/+$/, "");
+  const authorization = `Basic ${base64.encode(new TextEncoder().encode(`:${config.password}`))}`;
+  const call = (method: "GET" | "POST", path: string, form?: URLSearchParams) =>
+    httpCall(`${base}${path}`, { method, headers: { Authorization: authorization, ...(form === undefined ? {} : { "Content-Type": "application/x-www-form-urlencoded" }) }, ...(form === undefined ? {} : { body: form.toString() }) }, config.timeoutMs, `phoenixd ${path}`);
+
+  return {
+    async createInvoice(request: InvoiceRequest): Promise<Invoice> {
+      if (request.amountMsat % 1000n !== 0n) throw new LightningError("bad_request", "phoenixd invoices are in whole sats");
+      const form = new URLSearchParams({ amountSat: String(request.amountMsat / 1000n), expirySeconds: String(request.expirySeconds) });
+      if (request.descriptionHash !== undefined) form.set("descriptionHash", hex.encode(request.descriptionHash));
+      else form.set("description", request.memo.slice(0, MAX_DESCRIPTION));
+      const reply = success(await call("POST", "/createinvoice", form), "createinvoice");
+      const { serialized, paymentHash } = reply;
+      if (typeof serialized !== "string" || typeof paymentHash !== "string" || !/^[0-9a-f]{64}$/.test(paymentHash)) {
+        throw new LightningError("invalid_response", "phoenixd createinvoice: the answer lacks paymentHash or serialized");
+      }
+      return checkInvoice(serialized, { paymentHashHex: paymentHash, request: { ...request, memo: request.memo.slice(0, MAX_DESCRIPTION) }, network: config.network });
+    },
+
+    async lookupInvoice(paymentHash: Uint8Array): Promise<InvoiceStatus> {
+      const reply = success(await call("GET", `/payments/incoming/${hex.encode(paymentHash)}`), "payments/incoming");
+      const { isPaid, isExpired, expiresAt, receivedSat } = reply;
+      if (typeof isPaid !== "boolean" || typeof expiresAt !== "number") throw new LightningError("invalid_response", "phoenixd payments/incoming: the answer is not an incoming payment");
+      return {
+        state: isPaid ? "settled" : isExpired === true ? "canceled" : "open",
+        amountPaidMsat: isPaid && typeof receivedSat === "number" ? BigInt(receivedSat) * 1000n : 0n,
+        expiresAt: Math.floor(expiresAt / 1000),
+        // phoenixd knows the preimage before payment: trusted only once the invoice is paid.
+        preimage: isPaid ? checkedPreimage(reply["preimage"], paymentHash, "phoenixd payments/incoming") : undefined,
+      };
+    },
+
+    async getInfo(): Promise<NodeInfo> {
+      const reply = success(await call("GET", "/getinfo"), "getinfo");
+      const chain = String(reply["chain"] ?? "unknown");
+      return { alias: `phoenixd ${String(reply["nodeId"] ?? "").slice(0, 16)}`, network: chain, syncedToChain: typeof reply["blockHeight"] === "number", blockHeight: Number(reply["blockHeight"] ?? 0) };
+    },
+  };
+}
+
+/** phoenixd: 401 wrong password, 400 a request it refuses (text), 404 not found, 500 its own error. */
+function success(answer: HttpAnswer, what: string): Record<string, unknown> {
+  if (answer.status >= 200 && answer.status < 300) return jsonOf(answer, `phoenixd ${what}`);
+  const message = `phoenixd ${what}: HTTP ${answer.status}${answer.text ? `: ${excerpt(answer.text)}` : ""}`;
+  if (answer.status === 401 || answer.status === 403) throw new LightningError("auth", message);
+  if (answer.status === 404) throw new LightningError("not_found", message);
+  if (answer.status === 400) throw new LightningError("bad_request", message);
+  if (answer.status === 500) throw new LightningError("node_error", message);
+  throw new LightningError(answer.status === 504 ? "timeout" : "unavailable", message);
+}
