@@ -24,9 +24,10 @@ async function main(): Promise<void> {
   for (const warning of configWarnings(result.value, { mintLimiter: env["L402_MINT_LIMITER"] !== undefined })) {
     process.stderr.write(`check-config: warning: ${warning}\n`);
   }
-  const { services, network, keyring, lnd } = result.value;
+  const { services, network, keyring, node } = result.value;
+  const where = node.backend === "nwc" ? `NWC wallet ${node.connection.walletPubkey.slice(0, 12)}… via ${new URL(node.connection.relays[0] as string).host}` : `${node.backend} at ${new URL(node.url).host}`;
   process.stdout.write(
-    `check-config: OK — network ${network}, ${keyring.byId.size} master key(s), LND at ${new URL(lnd.url).host}\n` +
+    `check-config: OK — network ${network}, ${keyring.byId.size} master key(s), ${where}\n` +
       services
         .map((s) => {
           const schemes = [s.schemes.l402 ? "L402" : "", s.schemes.payment ? "Payment" : ""].filter((x) => x !== "").join("+");

@@ -2,7 +2,8 @@ import * as v from "valibot";
 import { parseMasterKeys } from "../l402/index.ts";
 import type { HmacSha256 } from "../macaroon/index.ts";
 import { problemsOf } from "./problems.ts";
-import { settingsSchema } from "./schema.ts";
+import { readNode, type Backend } from "./node.ts";
+import { BACKENDS, settingsSchema } from "./schema.ts";
 import { compileServices, servicesFailure, type ServicesFailure } from "./services.ts";
 import type { Config } from "./types.ts";
 
@@ -48,7 +49,11 @@ export function parseConfig(env: Record<string, unknown>, mac?: HmacSha256): Con
   if (!services.ok) problems.push(...services.problems);
   const keyring = parseMasterKeys(typeof given["L402_MASTER_KEYS"] === "string" ? given["L402_MASTER_KEYS"] : undefined, mac);
   if (!keyring.ok) problems.push(`L402_MASTER_KEYS: ${keyring.detail}`);
-  if (!settings.success || !services.ok || !keyring.ok) return servicesFailure(problems);
+  // The backend's own settings are checked even when others are bad, so that every problem is named at once.
+  const backend = settings.success ? settings.output.L402_BACKEND : ((BACKENDS as readonly unknown[]).includes(given["L402_BACKEND"] ?? "lnd") ? ((given["L402_BACKEND"] ?? "lnd") as Backend) : undefined);
+  const node = backend === undefined ? undefined : readNode(backend, given, settings.success ? settings.output.L402_NODE_TIMEOUT_MS : undefined);
+  if (node !== undefined && !node.ok) problems.push(...node.problems);
+  if (!settings.success || !services.ok || !keyring.ok || node === undefined || !node.ok) return servicesFailure(problems);
 
   const s = settings.output;
   return {
@@ -59,7 +64,7 @@ export function parseConfig(env: Record<string, unknown>, mac?: HmacSha256): Con
       keyring: keyring.value,
       location: s.L402_LOCATION,
       network: s.L402_NETWORK,
-      lnd: { url: s.LND_REST_URL.href.replace(/\/$/, ""), macaroonHex: s.LND_MACAROON, timeoutMs: s.LND_TIMEOUT_MS },
+      node: node.value,
       invoiceExpirySeconds: s.L402_INVOICE_EXPIRY,
       memo: s.L402_MEMO,
       originAuthHeader: s.L402_ORIGIN_AUTH_HEADER,

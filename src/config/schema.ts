@@ -9,6 +9,9 @@ import { INVOICE_PREFIXES, type Network } from "../lightning/index.ts";
  */
 
 const NETWORKS = Object.keys(INVOICE_PREFIXES) as [Network, ...Network[]];
+/** The node (or wallet) the paywall makes invoices with; each has its own settings (node.ts). */
+export const BACKENDS = ["lnd", "nwc", "lnbits", "phoenixd", "cln"] as const;
+
 /** L402, and the Payment HTTP authentication scheme's lightning charge ("mpp", as the reference proxy names it). */
 const SCHEMES = ["l402", "mpp"] as const;
 const MAX_PRICE_MSAT = 10n ** 11n * 21_000_000n;
@@ -19,7 +22,7 @@ const METHOD = /^[A-Z]{1,16}$/;
 const RESERVED_HEADERS = new Set(["x-l402-token-id", "authorization", "host", "content-length"]);
 
 /** A whole number, as a number or as its text (env vars are text; JSON and TOML give numbers). */
-const wholeNumber = (min: number, max: number) => {
+export const wholeNumber = (min: number, max: number) => {
   const message = `must be an integer from ${min} to ${max}`;
   return v.pipe(
     v.union([v.number(message), v.pipe(v.string(message), v.regex(/^\d{1,16}$/, message), v.transform(Number))], message),
@@ -59,7 +62,7 @@ const pattern = (pathOnly: boolean) =>
   );
 
 /** An http(s) URL without credentials. */
-const httpUrl = v.pipe(
+export const httpUrl = v.pipe(
   v.string("must be a string"),
   v.check((text) => URL.canParse(text), "is not a URL"),
   v.transform((text) => new URL(text)),
@@ -301,9 +304,8 @@ const openApiBase = v.pipe(
 export const settingsSchema = v.object({
   L402_NETWORK: v.optional(v.picklist(NETWORKS, "must be mainnet, testnet, signet or regtest"), "mainnet"),
   L402_UNMATCHED: v.optional(v.picklist(["pass", "404"], 'must be "pass" or "404"'), "404"),
-  LND_REST_URL: v.pipe(v.optional(v.string("is required"), ""), v.minLength(1, "is required"), httpUrl),
-  LND_MACAROON: v.pipe(v.optional(v.string("is required"), ""), v.minLength(1, "is required"), v.regex(/^(?:[0-9a-fA-F]{2}){1,4096}$/, "must be the hex of a macaroon")),
-  LND_TIMEOUT_MS: v.optional(wholeNumber(100, 30_000), 5000),
+  L402_BACKEND: v.optional(v.picklist(BACKENDS, `must be one of ${BACKENDS.join(", ")}`), "lnd"),
+  L402_NODE_TIMEOUT_MS: v.optional(wholeNumber(100, 30_000)),
   L402_LOCATION: v.optional(v.pipe(v.string(), v.regex(/^[\x21-\x7e]{1,64}$/, "has an invalid format")), "l402"),
   L402_INVOICE_EXPIRY: v.optional(wholeNumber(60, 86_400), 600),
   L402_MEMO: v.optional(v.pipe(v.string(), v.regex(/^[^\x00-\x1f]{0,512}$/, "has an invalid format")), "{service} API access"),

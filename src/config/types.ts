@@ -1,5 +1,6 @@
 import type { Keyring } from "../l402/index.ts";
 import type { Network } from "../lightning/index.ts";
+import type { NodeConfig } from "./node.ts";
 
 /** A rule mapping requests to the capability they need. First match wins. */
 export interface CapabilityRule {
@@ -57,12 +58,6 @@ export interface BrowserPayments {
   readonly cookiePath: string | undefined;
 }
 
-export interface LndConfig {
-  readonly url: string;
-  readonly macaroonHex: string;
-  readonly timeoutMs: number;
-}
-
 export interface Config {
   readonly services: readonly ServiceConfig[];
   /** What a request matching no service gets: forwarded free, or 404. */
@@ -70,7 +65,8 @@ export interface Config {
   readonly keyring: Keyring;
   readonly location: string;
   readonly network: Network;
-  readonly lnd: LndConfig;
+  /** The node or wallet that makes the invoices (L402_BACKEND and its settings). */
+  readonly node: NodeConfig;
   readonly invoiceExpirySeconds: number;
   /** `{service}` is replaced by the service name. */
   readonly memo: string;

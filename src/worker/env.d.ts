@@ -7,8 +7,23 @@ declare namespace Cloudflare {
   interface Env {
     /** Secret. Comma-separated hex master keys; the first mints, the others only verify. */
     L402_MASTER_KEYS?: string;
+    /** lnd (default), nwc, lnbits, phoenixd or cln: the node or wallet that makes invoices. */
+    L402_BACKEND?: string;
+    L402_NODE_TIMEOUT_MS?: string;
     /** Secret. Hex of the LND macaroon (invoices:read, invoices:write, info:read). */
     LND_MACAROON?: string;
+    /** Secret. nostr+walletconnect://… (make_invoice, lookup_invoice, get_info). */
+    L402_NWC_URI?: string;
+    L402_NWC_CONNECTION?: string;
+    LNBITS_URL?: string;
+    /** Secret. The LNbits wallet's invoice/read key. */
+    LNBITS_INVOICE_KEY?: string;
+    PHOENIXD_URL?: string;
+    /** Secret. phoenixd's http password (the limited-access one suffices). */
+    PHOENIXD_PASSWORD?: string;
+    CLN_REST_URL?: string;
+    /** Secret. A rune allowing invoice, listinvoices and getinfo. */
+    CLN_RUNE?: string;
     /** Secret. Sent to the origin in L402_ORIGIN_AUTH_HEADER. */
     L402_ORIGIN_SECRET?: string;
     LND_REST_URL?: string;
@@ -33,6 +48,8 @@ declare namespace Cloudflare {
     L402_LOOKUPS?: DurableObjectNamespace<import("./lookup-limiter.ts").LookupLimiter>;
     /** Durable Object remembering spent Payment-scheme charges: services with the "mpp" scheme. */
     L402_SPENT?: DurableObjectNamespace<import("./spent-charges.ts").SpentCharges>;
+    /** Durable Object holding the NWC relay connection (L402_NWC_CONNECTION = "held"). */
+    L402_NWC?: DurableObjectNamespace<import("./nwc-relay.ts").NwcRelay>;
     /** D1: the payment ledger and the revocation list (schema in migrations/). */
     L402_LEDGER?: D1Database;
     /** Secret. Bearer token of the admin API; unset, the admin API is off. */

@@ -2,6 +2,7 @@ import { createWorkerApp } from "./app.ts";
 
 export { FreebieCounter } from "./freebie-counter.ts";
 export { LookupLimiter } from "./lookup-limiter.ts";
+export { NwcRelay } from "./nwc-relay.ts";
 export { SpentCharges } from "./spent-charges.ts";
 export { TokenMeter } from "./token-meter.ts";
 export { createWorkerApp } from "./app.ts";

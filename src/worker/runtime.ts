@@ -2,10 +2,11 @@ import { Hono } from "hono";
 import { adminApp } from "../admin/app.ts";
 import { configFor, type Config, type ServicesFailure } from "../config/index.ts";
 import { discoveryApp } from "../discovery/index.ts";
-import { lndRestBackend, withBreaker } from "../lightning/index.ts";
+import { withBreaker } from "../lightning/index.ts";
 import { paywallMiddleware } from "../paywall/index.ts";
 import { forwardToOrigin } from "../proxy/forward-to-origin.ts";
 import type { Runtime, WorkerEnv } from "./worker-env.ts";
+import { nodeBackend } from "./node-backend.ts";
 import { cloudflarePorts } from "./ports.ts";
 
 export type RuntimeResult = { readonly ok: true; readonly value: Runtime } | ServicesFailure;
@@ -26,8 +27,7 @@ export function runtimeFor(env: Env): RuntimeResult {
   const config = loaded.value;
   let runtime = runtimes.get(config);
   if (runtime === undefined) {
-    const { lnd, network } = config;
-    const backend = withBreaker(lndRestBackend({ url: lnd.url, macaroonHex: lnd.macaroonHex, network, timeoutMs: lnd.timeoutMs }), {
+    const backend = withBreaker(nodeBackend(config.node, config.network, env), {
       threshold: config.breakerThreshold,
       cooldownMs: config.breakerCooldownSeconds * 1000,
     });

@@ -9,7 +9,7 @@ import "../fixtures/provided-context.ts";
  * origin. The Worker reaches both over HTTP, as it would reach a node and an API.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const [sim, faultSim, quietSim, origin] = await Promise.all([startSimulator(), startSimulator(), startSimulator(), startTestOrigin()]);
+  const [sim, faultSim, quietSim, backendSim, origin] = await Promise.all([startSimulator(), startSimulator(), startSimulator(), startSimulator(), startTestOrigin()]);
   const handle = (s: Simulator) => ({
     url: s.url,
     adminMacaroonHex: s.adminMacaroonHex,
@@ -22,8 +22,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // One test file at a time counts every call this one receives: no other test may use it.
   project.provide("quietSim", handle(quietSim));
   project.provide("testOrigin", { url: origin.url });
-  // The other backends' simulators, over the LND simulators' nodes: the LND admin macaroon pays what they issue.
-  const [backends, faultBackends] = await Promise.all([startBackendSims(sim.node), startBackendSims(faultSim.node)]);
+  // The other backends' simulators, over LND simulators' nodes (whose admin macaroon pays what they issue):
+  // one set for the backend contract's faults, one for the Worker's tests on each backend (faults included).
+  const [faultBackends, workerBackends] = await Promise.all([startBackendSims(faultSim.node), startBackendSims(backendSim.node)]);
   const handles = (b: BackendSims) => ({
     lnbits: { url: b.lnbits.url, invoiceKey: b.lnbits.invoiceKey },
     phoenixd: { url: b.phoenixd.url, password: b.phoenixd.password },
@@ -32,9 +33,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     nwcUri: b.nwc.uri,
     nwcNip04Uri: b.nwcNip04.uri,
   });
-  project.provide("backends", handles(backends));
   project.provide("faultBackends", handles(faultBackends));
+  project.provide("backendSim", handle(backendSim));
+  project.provide("workerBackends", handles(workerBackends));
   return async () => {
-    await Promise.all([sim.close(), faultSim.close(), quietSim.close(), origin.close(), backends.close(), faultBackends.close()]);
+    await Promise.all([sim.close(), faultSim.close(), quietSim.close(), backendSim.close(), origin.close(), faultBackends.close(), workerBackends.close()]);
   };
 }

@@ -17,7 +17,7 @@ describe("configuration", () => {
   it("defaults: mainnet, 404 for unmatched, 10-minute invoices, 5 s node timeout", () => {
     const config = configOf([{ name: "a", match: ["/a/*"], price_sats: 1 }]);
     expect(config).toMatchObject({ network: "mainnet", unmatched: "404", invoiceExpirySeconds: 600, memo: "{service} API access", location: "l402", originAuthHeader: "X-L402-Origin-Auth" });
-    expect(config.lnd).toEqual({ url: "https://node.example:8080", macaroonHex: "0201ab", timeoutMs: 5000 });
+    expect(config.node).toEqual({ backend: "lnd", url: "https://node.example:8080", macaroonHex: "0201ab", timeoutMs: 5000 });
     expect(config.services[0]?.priceMsat).toBe(1000n);
   });
 
@@ -100,5 +100,53 @@ describe("browser payments' cookie path", () => {
     expect(pathCovers("/a", "/ab")).toBe(false);
     expect(pathCovers("/", "/anything")).toBe(true);
     expect(commonLiteralPath(["/a/b/*", "/a/c"])).toBe("/a");
+  });
+});
+
+describe("the backend's settings", () => {
+  const only = { L402_MASTER_KEYS: "44".repeat(32), L402_SERVICES: [{ name: "a", match: ["/a"], price_sats: 1 }] };
+  const read = (extra: Record<string, unknown>) => parseConfig({ ...only, ...extra });
+  const uri = `nostr+walletconnect://${"ab".repeat(32)}?relay=wss%3A%2F%2Frelay.example&secret=${"cd".repeat(32)}`;
+
+  it("reads each backend's own settings, and only those", () => {
+    const configs = [
+      read({ L402_BACKEND: "lnbits", LNBITS_URL: "https://lnbits.example/", LNBITS_INVOICE_KEY: "a1b2c3d4e5f60718293a4b5c6d7e8f90" }),
+      read({ L402_BACKEND: "phoenixd", PHOENIXD_URL: "https://phoenixd.example", PHOENIXD_PASSWORD: "correct-horse-battery", L402_NODE_TIMEOUT_MS: "2000" }),
+      read({ L402_BACKEND: "cln", CLN_REST_URL: "https://cln.example:3010", CLN_RUNE: "T4Rg0Hu5bGVfZ3Jvd3RoLXJ1bmU" }),
+      read({ L402_BACKEND: "nwc", L402_NWC_URI: uri }),
+      read({ L402_BACKEND: "nwc", L402_NWC_URI: uri, L402_NWC_CONNECTION: "held", L402_NWC: {} }),
+    ];
+    expect(configs.map((c) => c.ok && c.value.node)).toEqual([
+      { backend: "lnbits", url: "https://lnbits.example", invoiceKey: "a1b2c3d4e5f60718293a4b5c6d7e8f90", timeoutMs: 5000 },
+      { backend: "phoenixd", url: "https://phoenixd.example", password: "correct-horse-battery", timeoutMs: 2000 },
+      { backend: "cln", url: "https://cln.example:3010", rune: "T4Rg0Hu5bGVfZ3Jvd3RoLXJ1bmU", timeoutMs: 5000 },
+      { backend: "nwc", connection: { walletPubkey: "ab".repeat(32), relays: ["wss://relay.example"], secret: expect.any(Uint8Array) }, relayConnection: "per-call", timeoutMs: 5000 },
+      { backend: "nwc", connection: expect.objectContaining({ walletPubkey: "ab".repeat(32) }), relayConnection: "held", timeoutMs: 5000 },
+    ]);
+  });
+
+  it.each([
+    [{ L402_BACKEND: "eclair" }, "L402_BACKEND: must be one of lnd, nwc, lnbits, phoenixd, cln"],
+    [{ L402_BACKEND: "lnbits" }, "LNBITS_URL: is required"],
+    [{ L402_BACKEND: "lnbits", LNBITS_URL: "https://x.example" }, "LNBITS_INVOICE_KEY: is required"],
+    [{ L402_BACKEND: "phoenixd", PHOENIXD_URL: "ftp://x" }, "PHOENIXD_URL: must be an http or https URL"],
+    [{ L402_BACKEND: "cln", CLN_REST_URL: "https://x.example", CLN_RUNE: "no spaces allowed" }, "CLN_RUNE: must be a rune"],
+    [{ L402_BACKEND: "nwc" }, "L402_NWC_URI: is required"],
+    [{ L402_BACKEND: "nwc", L402_NWC_URI: uri.replace(/secret=\w+/, "secret=zz") }, "L402_NWC_URI: needs a secret=<64 hex characters> parameter"],
+    [{ L402_BACKEND: "nwc", L402_NWC_URI: uri.replace(/relay=[^&]+/, "relay=https%3A%2F%2Fx") }, "L402_NWC_URI: needs at least one relay=ws(s)://… parameter"],
+    [{ L402_BACKEND: "nwc", L402_NWC_URI: uri, L402_NWC_CONNECTION: "pooled" }, 'L402_NWC_CONNECTION: must be "per-call" or "held"'],
+    [{ L402_BACKEND: "nwc", L402_NWC_URI: uri, L402_NWC_CONNECTION: "held" }, 'L402_NWC_CONNECTION: "held" needs the L402_NWC Durable Object binding'],
+    [{}, "LND_REST_URL: is required"],
+  ])("%j → %s", (extra, message) => {
+    const result = read(extra);
+    expect(result.ok).toBe(false);
+    expect(result.ok ? "" : result.problems.join("\n")).toContain(message);
+  });
+
+  it("never quotes a credential it refuses", () => {
+    const secretish = "zz-secret-value-zz";
+    const result = read({ L402_BACKEND: "nwc", L402_NWC_URI: `nostr+walletconnect://${secretish}` });
+    const other = read({ L402_BACKEND: "lnbits", LNBITS_URL: "https://x.example", LNBITS_INVOICE_KEY: `${secretish}!` });
+    expect(JSON.stringify([result, other])).not.toContain(secretish);
   });
 });

@@ -1,0 +1,65 @@
+import * as v from "valibot";
+import { parseNwcUri, type NwcConnection } from "../lightning/index.ts";
+import { problemsOf } from "./problems.ts";
+import { BACKENDS, httpUrl, wholeNumber } from "./schema.ts";
+
+/**
+ * The settings of the node (or wallet) behind the paywall, by `L402_BACKEND`:
+ * each backend's URL and credential (a secret), validated only for the backend
+ * chosen. Messages name fields, never values.
+ */
+export type Backend = (typeof BACKENDS)[number];
+
+export type NodeConfig = { readonly timeoutMs: number } & (
+  | { readonly backend: "lnd"; readonly url: string; readonly macaroonHex: string }
+  | { readonly backend: "lnbits"; readonly url: string; readonly invoiceKey: string }
+  | { readonly backend: "phoenixd"; readonly url: string; readonly password: string }
+  | { readonly backend: "cln"; readonly url: string; readonly rune: string }
+  | { readonly backend: "nwc"; readonly connection: NwcConnection; readonly relayConnection: "per-call" | "held" }
+);
+
+const required = (message: string) => v.pipe(v.optional(v.string("is required"), ""), v.minLength(1, "is required"), v.regex(/\S/, message));
+const url = v.pipe(v.optional(v.string("is required"), ""), v.minLength(1, "is required"), httpUrl, v.transform((u) => u.href.replace(/\/$/, "")));
+const secret = (format: RegExp, message: string) => v.pipe(required(message), v.regex(format, message));
+
+const SCHEMAS = {
+  lnd: v.object({ LND_REST_URL: url, LND_MACAROON: secret(/^(?:[0-9a-fA-F]{2}){1,4096}$/, "must be the hex of a macaroon"), LND_TIMEOUT_MS: v.optional(wholeNumber(100, 30_000)) }),
+  lnbits: v.object({ LNBITS_URL: url, LNBITS_INVOICE_KEY: secret(/^[0-9a-zA-Z]{16,128}$/, "must be the wallet's invoice/read key") }),
+  phoenixd: v.object({ PHOENIXD_URL: url, PHOENIXD_PASSWORD: secret(/^\S{8,256}$/, "must be phoenixd's http password") }),
+  cln: v.object({ CLN_REST_URL: url, CLN_RUNE: secret(/^[A-Za-z0-9_=+/-]{8,2048}$/, "must be a rune (lightning-cli createrune)") }),
+  nwc: v.object({
+    L402_NWC_URI: v.pipe(
+      required("is required"),
+      v.rawTransform(({ dataset, addIssue, NEVER }) => {
+        const parsed = parseNwcUri(dataset.value);
+        if (parsed.ok) return parsed.value;
+        addIssue({ message: parsed.detail });
+        return NEVER;
+      }),
+    ),
+    L402_NWC_CONNECTION: v.optional(v.picklist(["per-call", "held"], 'must be "per-call" or "held"'), "per-call"),
+  }),
+} as const;
+
+/** The chosen backend's settings, or every problem with them. */
+export function readNode(backend: Backend, env: Record<string, unknown>, timeoutMs: number | undefined): { ok: true; value: NodeConfig } | { ok: false; problems: string[] } {
+  const parsed = v.safeParse(SCHEMAS[backend], env, { abortEarly: false });
+  if (!parsed.success) return { ok: false, problems: problemsOf(parsed.issues, "") };
+  const out = parsed.output as Record<string, unknown>;
+  if (out["L402_NWC_CONNECTION"] === "held" && env["L402_NWC"] === undefined) {
+    return { ok: false, problems: ['L402_NWC_CONNECTION: "held" needs the L402_NWC Durable Object binding (see wrangler.toml)'] };
+  }
+  const timeout = timeoutMs ?? (out["LND_TIMEOUT_MS"] as number | undefined) ?? 5000;
+  switch (backend) {
+    case "lnd":
+      return { ok: true, value: { backend, timeoutMs: timeout, url: out["LND_REST_URL"] as string, macaroonHex: out["LND_MACAROON"] as string } };
+    case "lnbits":
+      return { ok: true, value: { backend, timeoutMs: timeout, url: out["LNBITS_URL"] as string, invoiceKey: out["LNBITS_INVOICE_KEY"] as string } };
+    case "phoenixd":
+      return { ok: true, value: { backend, timeoutMs: timeout, url: out["PHOENIXD_URL"] as string, password: out["PHOENIXD_PASSWORD"] as string } };
+    case "cln":
+      return { ok: true, value: { backend, timeoutMs: timeout, url: out["CLN_REST_URL"] as string, rune: out["CLN_RUNE"] as string } };
+    case "nwc":
+      return { ok: true, value: { backend, timeoutMs: timeout, connection: out["L402_NWC_URI"] as NwcConnection, relayConnection: out["L402_NWC_CONNECTION"] as "per-call" | "held" } };
+  }
+}
