@@ -16,7 +16,8 @@ const { WebSocketServer } = createRequire(import.meta.url)("ws") as { WebSocketS
  * (the NWC wallet service) see every accepted event.
  *
  * Faults (`POST /_sim/faults`, shared with the wallet service behind it):
- * latency before relaying, `unavailable` (WebSocket upgrades refused, 503),
+ * latency before relaying, `unavailable` (open connections closed, upgrades
+ * refused with 503),
  * `drop` (the socket closes on a client's event), and the wallet's own
  * (`internal`, `malformed`, `silent`: see nwc-wallet.ts).
  */
@@ -47,6 +48,7 @@ const FAILURES = ["unavailable", "internal", "malformed", "drop", "silent"];
 export async function startRelay(host = "127.0.0.1", port = 0): Promise<Relay> {
   let faults: NwcFaults = { latencyMs: 0, failure: null };
   let accepted = 0;
+  let upgrades = 0;
   const stored: NostrEvent[] = [];
   const subscriptions = new Map<WsSocket, Map<string, Filter[]>>();
   const listeners: ((event: NostrEvent) => void)[] = [];
@@ -55,6 +57,8 @@ export async function startRelay(host = "127.0.0.1", port = 0): Promise<Relay> {
     if (partial.failure !== undefined && partial.failure !== null && !FAILURES.includes(partial.failure)) throw new Error(`failure must be one of ${FAILURES.join(", ")} or null`);
     if (partial.latencyMs !== undefined && !(partial.latencyMs >= 0 && partial.latencyMs <= 600_000)) throw new Error("latencyMs must be 0..600000");
     faults = { ...faults, ...partial };
+    // A relay that goes down takes its open connections with it.
+    if (faults.failure === "unavailable") for (const socket of subscriptions.keys()) socket.terminate();
   };
 
   const matches = (event: NostrEvent, filter: Filter): boolean =>
@@ -127,7 +131,7 @@ export async function startRelay(host = "127.0.0.1", port = 0): Promise<Relay> {
       try {
         if (url.pathname === "/_sim/faults" && request.method === "POST") setFaults(JSON.parse(body || "{}") as Partial<NwcFaults>);
         if (url.pathname === "/_sim/faults" && request.method === "DELETE") faults = { latencyMs: 0, failure: null };
-        const answer = url.pathname === "/_sim/stats" ? { events: accepted, connections: subscriptions.size } : faults;
+        const answer = url.pathname === "/_sim/stats" ? { events: accepted, upgrades, connections: subscriptions.size } : faults;
         response.writeHead(200, { "content-type": "application/json" });
         response.end(JSON.stringify(answer));
       } catch (error) {
@@ -140,8 +144,9 @@ export async function startRelay(host = "127.0.0.1", port = 0): Promise<Relay> {
   const server = createServer(control);
   const sockets = new WebSocketServer({ noServer: true });
   server.on("upgrade", (request, socket, head) => {
+    upgrades++;
     if (faults.failure === "unavailable") {
-      socket.end("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n");
+      socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       return;
     }
     sockets.handleUpgrade(request, socket, head, (ws) => {

@@ -9,9 +9,11 @@ import {
   nwcClient,
   perCallSockets,
   phoenixdBackend,
+  publicKeyOf,
   type InvoiceBackend,
   type Network,
 } from "../lightning/index.ts";
+import type { RelayedCall } from "./nwc-relay.ts";
 
 /**
  * The invoice backend `L402_BACKEND` names, built from its settings. NWC
@@ -35,26 +37,18 @@ export function nodeBackend(node: NodeConfig, network: Network, env: Env): Invoi
       if (node.relayConnection === "held") {
         const relays = env.L402_NWC;
         if (relays === undefined) throw new Error("unreachable: the config check refuses a held NWC connection without L402_NWC");
-        const stub = relays.get(relays.idFromName(node.connection.walletPubkey));
+        const { connection } = node;
+        const stub = relays.get(relays.idFromName(`${connection.walletPubkey}/${publicKeyOf(connection.secret)}`));
         return nwcBackend(async (method, params) => {
-          try {
-            return await stub.call(method, params);
-          } catch (error) {
-            throw restored(error);
-          }
+          // RPC's types cannot see that a wallet's JSON answer (`unknown` values) is serialisable; it is.
+          const relayed = (await stub.call(connection, timeoutMs, method, params).catch((error: unknown) => {
+            throw new LightningError("unavailable", `the NWC relay object failed: ${String(error instanceof Error ? error.message : error).slice(0, 200)}`);
+          })) as RelayedCall;
+          if (relayed.ok) return relayed.result;
+          throw new LightningError(relayed.kind, relayed.detail);
         }, network);
       }
       return nwcBackend(nwcClient(node.connection, perCallSockets(relay, fetchUpgradeWebSocket, timeoutMs), timeoutMs), network);
     }
   }
-}
-
-const KINDS = new Set(["auth", "unavailable", "timeout", "bad_request", "node_error", "not_found", "invalid_response", "breaker_open"]);
-
-/** A LightningError back from the Durable Object, where RPC carried only its message ("<kind>: <detail>"). */
-function restored(error: unknown): LightningError {
-  const message = error instanceof Error ? error.message : String(error);
-  const match = /^([a-z_]+): (.*)$/s.exec(message);
-  if (match !== null && KINDS.has(match[1] as string)) return new LightningError(match[1] as LightningError["kind"], match[2] as string);
-  return new LightningError("unavailable", `the NWC relay object failed: ${message.slice(0, 200)}`);
 }

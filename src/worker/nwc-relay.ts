@@ -1,30 +1,31 @@
 import { DurableObject } from "cloudflare:workers";
-import { configFor } from "../config/index.ts";
-import { fetchUpgradeWebSocket, heldSocket, LightningError, nwcClient, type NwcCall } from "../lightning/index.ts";
+import { hex } from "@scure/base";
+import { fetchUpgradeWebSocket, heldSocket, LightningError, nwcClient, type LightningErrorKind, type NwcCall, type NwcConnection } from "../lightning/index.ts";
+
+/** A call's outcome across Durable Object RPC, which would carry a thrown error's message but not its class. */
+export type RelayedCall = { readonly ok: true; readonly result: Record<string, unknown> } | { readonly ok: false; readonly kind: LightningErrorKind; readonly detail: string };
 
 /**
  * One relay connection for the NWC backend, held open between calls
- * (`L402_NWC_CONNECTION = "held"`). Every isolate's calls to one wallet reach
- * this one object (named by the wallet's key), which keeps the WebSocket and
- * multiplexes the requests over it; a dropped connection is reopened on the
- * next call. (An outgoing WebSocket cannot hibernate, so the object stays in
- * memory while the socket is open.)
+ * (`L402_NWC_CONNECTION = "held"`). Every isolate's calls through one wallet
+ * connection reach this one object (named by the wallet's and the client's
+ * public keys), which keeps the WebSocket and multiplexes the requests over it;
+ * a dropped connection is reopened on the next call. The caller passes the
+ * connection it was configured with, so a rotated secret opens a new socket.
+ * (An outgoing WebSocket cannot hibernate: the object stays in memory while
+ * its socket is open.)
  */
 export class NwcRelay extends DurableObject<Env> {
-  #call: NwcCall | undefined;
+  #client: { readonly key: string; readonly call: NwcCall } | undefined;
 
-  async call(method: string, params: Record<string, unknown>): Promise<Record<string, unknown>> {
-    if (this.#call === undefined) {
-      const loaded = configFor(this.env);
-      if (!loaded.ok || loaded.value.node.backend !== "nwc") throw new LightningError("node_error", "the NWC relay object has no valid L402_NWC_URI");
-      const { connection, timeoutMs } = loaded.value.node;
-      this.#call = nwcClient(connection, heldSocket(connection.relays[0] as string, fetchUpgradeWebSocket, timeoutMs), timeoutMs);
-    }
+  async call(connection: NwcConnection, timeoutMs: number, method: string, params: Record<string, unknown>): Promise<RelayedCall> {
+    const relay = connection.relays[0] as string;
+    const key = `${relay} ${connection.walletPubkey} ${hex.encode(connection.secret)} ${timeoutMs}`;
+    if (this.#client?.key !== key) this.#client = { key, call: nwcClient(connection, heldSocket(relay, fetchUpgradeWebSocket, timeoutMs), timeoutMs) };
     try {
-      return await this.#call(method, params);
+      return { ok: true, result: await this.#client.call(method, params) };
     } catch (error) {
-      // Durable Object RPC carries an error's message, not its class: the kind goes in front, for the caller to restore.
-      if (error instanceof LightningError) throw new Error(`${error.kind}: ${error.message}`);
+      if (error instanceof LightningError) return { ok: false, kind: error.kind, detail: error.message };
       throw error;
     }
   }

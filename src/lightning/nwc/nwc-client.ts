@@ -105,10 +105,9 @@ export function nwcClient(connection: NwcConnection, sockets: SocketSource, time
       const answered = new Promise<NostrEvent>((resolve, reject) => {
         socket.subscribe(id, { kinds: [NWC_RESPONSE], authors: [walletPubkey], "#e": [request.id] }, {
           onEvent: (event) => {
-            if (event.kind === NWC_RESPONSE && event.pubkey === walletPubkey && event.tags.some((tag) => tag[0] === "e" && tag[1] === request.id)) {
-              if (verifyEvent(event)) resolve(event);
-              else reject(new LightningError("invalid_response", `${method}: the wallet's answer has a bad signature`));
-            }
+            // Anyone may publish an event that claims to answer; only the wallet's signature makes it one (a relay need not check).
+            const answers = event.kind === NWC_RESPONSE && event.pubkey === walletPubkey && event.tags.some((tag) => tag[0] === "e" && tag[1] === request.id);
+            if (answers && verifyEvent(event)) resolve(event);
           },
           onLost: () => reject(new LightningError("unavailable", `${method}: the relay connection closed before the wallet answered`)),
         });

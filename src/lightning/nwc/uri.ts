@@ -5,7 +5,7 @@ import { fail, succeed, type Result } from "../../l402/index.ts";
 export interface NwcConnection {
   /** x-only, hex. */
   readonly walletPubkey: string;
-  /** ws:// or wss://; the first is used, the others are fallbacks. */
+  /** ws:// or wss://, as listed; the paywall and the client use the first. */
   readonly relays: readonly string[];
   readonly secret: Uint8Array;
 }

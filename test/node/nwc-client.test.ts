@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startBackendSims, type BackendSims } from "../../dev/backend-sims/index.ts";
+import { startRelay } from "../../dev/backend-sims/nostr-relay.ts";
+import { startNwcWallet } from "../../dev/backend-sims/nwc-wallet.ts";
+import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
+import { heldSocket, nwcBackend, nwcClient, parseNwcUri, perCallSockets, platformWebSocket, type SocketSource } from "../../src/lightning/index.ts";
+import { NWC_REQUEST, NWC_RESPONSE } from "../../src/lightning/nwc/messages.ts";
+
+/** The NWC client's own guarantees, beyond the backend contract: answers matched to requests, forged answers ignored. */
+let sim: Simulator;
+let sims: BackendSims;
+
+beforeAll(async () => {
+  sim = await startSimulator();
+  sims = await startBackendSims(sim.node);
+});
+afterAll(async () => {
+  await sims?.close();
+  await sim?.close();
+});
+
+function backendOver(uri: string, sockets: (relay: string) => SocketSource) {
+  const connection = parseNwcUri(uri);
+  if (!connection.ok) throw new Error(connection.detail);
+  return nwcBackend(nwcClient(connection.value, sockets(connection.value.relays[0] as string), 2000), "regtest");
+}
+
+describe("nwcClient", () => {
+  it("matches each answer to its request when many share one held connection", async () => {
+    const backend = backendOver(sims.nwc.uri, (relay) => heldSocket(relay, platformWebSocket, 2000));
+    const amounts = Array.from({ length: 12 }, (_, i) => BigInt((i + 1) * 1000));
+    const invoices = await Promise.all(amounts.map((amountMsat) => backend.createInvoice({ amountMsat, memo: `m${amountMsat}`, expirySeconds: 600 })));
+    expect(invoices.map((invoice) => invoice.amountMsat)).toEqual(amounts);
+    expect(new Set(invoices.map((invoice) => invoice.paymentRequest)).size).toBe(amounts.length);
+  });
+
+  it("ignores an answer that is not signed by the wallet (a relay need not check signatures)", async () => {
+    // A relay that passes anything on (publish() skips its checks), and an attacker who answers every request
+    // before the wallet does (its listener comes first), as the wallet, with a bad signature.
+    const relay = await startRelay();
+    try {
+      let forged = 0;
+      let walletPubkey = "";
+      relay.onEvent((event) => {
+        if (event.kind !== NWC_REQUEST) return;
+        forged++;
+        relay.publish({ id: "00".repeat(32), pubkey: walletPubkey, created_at: event.created_at, kind: NWC_RESPONSE, tags: [["e", event.id], ["p", event.pubkey]], content: "forged", sig: "00".repeat(64) });
+      });
+      const wallet = startNwcWallet(sim.node, relay);
+      walletPubkey = wallet.walletPubkey;
+      const backend = backendOver(wallet.uri, (url) => perCallSockets(url, platformWebSocket, 2000));
+      const invoice = await backend.createInvoice({ amountMsat: 5000n, memo: "real", expirySeconds: 600 });
+      expect(forged).toBe(1);
+      expect(invoice.amountMsat).toBe(5000n);
+    } finally {
+      await relay.close();
+    }
+  });
+});

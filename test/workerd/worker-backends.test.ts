@@ -1,0 +1,125 @@
+import { env } from "cloudflare:test";
+import { afterEach, describe, expect, inject, it } from "vitest";
+import { parseChallenge, toBase64 } from "../../src/l402/index.ts";
+import { payInvoice } from "../../dev/lnd-sim/payer.ts";
+import "../fixtures/provided-context.ts";
+import { callWithEnv, originHits, uniquePath } from "./support/paywall-client.ts";
+
+/**
+ * The template Worker on each backend (`L402_BACKEND`), against that backend's
+ * simulator over loopback: a client pays and gets in; every fault the
+ * simulator can inject is a 503 with Retry-After and nothing reaches the
+ * origin; the breaker stops asking a failing node and asks again after its
+ * cooldown. The simulators (test/setup/servers.ts `workerBackends`, over the
+ * `backendSim` node) serve this file only, so their counters are its own.
+ */
+
+interface WorkerSubject {
+  readonly name: string;
+  /** The Worker's settings for this backend. */
+  readonly vars: Record<string, string>;
+  /** The simulator's control base (faults, stats). */
+  readonly control: string;
+  readonly faults: readonly string[];
+  /** How many times the node (or relay) was asked anything. */
+  calls(): Promise<number>;
+}
+
+const node = () => inject("backendSim");
+const sims = () => inject("workerBackends");
+const statsOf = async (control: string) => (await (await fetch(`${control}/_sim/stats`)).json()) as Record<string, number>;
+const HTTP_FAULTS = ["unavailable", "internal", "malformed", "drop"];
+
+function subjects(): WorkerSubject[] {
+  const http = (name: string, url: string, vars: Record<string, string>): WorkerSubject => ({
+    name,
+    vars,
+    control: url,
+    faults: HTTP_FAULTS,
+    calls: async () => (await statsOf(url)).requests as number,
+  });
+  const nwc = (name: string, connection: "per-call" | "held"): WorkerSubject => ({
+    name,
+    vars: { L402_BACKEND: "nwc", L402_NWC_URI: sims().nwcUri, L402_NWC_CONNECTION: connection },
+    control: sims().relay.controlUrl,
+    // `silent`: the relay is up and the wallet never answers.
+    faults: [...HTTP_FAULTS, "silent"],
+    // Per call, every request opens a connection; held, only the first after a drop does.
+    calls: async () => {
+      const stats = await statsOf(sims().relay.controlUrl);
+      return (stats.upgrades as number) + (stats.events as number);
+    },
+  });
+  return [
+    http("lnd", node().url, { LND_REST_URL: node().url, LND_MACAROON: node().paywallMacaroonHex }),
+    http("lnbits", sims().lnbits.url, { L402_BACKEND: "lnbits", LNBITS_URL: sims().lnbits.url, LNBITS_INVOICE_KEY: sims().lnbits.invoiceKey }),
+    http("phoenixd", sims().phoenixd.url, { L402_BACKEND: "phoenixd", PHOENIXD_URL: sims().phoenixd.url, PHOENIXD_PASSWORD: sims().phoenixd.password }),
+    http("cln", sims().cln.url, { L402_BACKEND: "cln", CLN_REST_URL: sims().cln.url, CLN_RUNE: sims().cln.paywallRune }),
+    nwc("nwc (per-call socket)", "per-call"),
+    nwc("nwc (held by the NwcRelay object)", "held"),
+  ];
+}
+
+const TIMEOUT_MS = 600;
+const setFaults = (subject: WorkerSubject, faults: object) => fetch(`${subject.control}/_sim/faults`, { method: "POST", body: JSON.stringify(faults) }).then((r) => r.text());
+const clearFaults = (subject: WorkerSubject) => fetch(`${subject.control}/_sim/faults`, { method: "DELETE" }).then((r) => r.text());
+/** A fresh env object is a fresh runtime (config, breaker); one reused keeps them. */
+const workerEnv = (subject: WorkerSubject, extra: Record<string, string> = {}) => ({ ...env, ...subject.vars, L402_NODE_TIMEOUT_MS: String(TIMEOUT_MS), ...extra });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+for (const name of ["lnd", "lnbits", "phoenixd", "cln", "nwc (per-call socket)", "nwc (held by the NwcRelay object)"]) {
+  describe(`the Worker on ${name}`, () => {
+    const subject = () => subjects().find((s) => s.name === name) as WorkerSubject;
+    afterEach(() => clearFaults(subject()));
+
+    it("402 → pay → 200, and the origin sees the paid request only", async () => {
+      const path = uniquePath("/api/backend");
+      const challenge = await callWithEnv(workerEnv(subject()), path);
+      expect(challenge.status).toBe(402);
+      const parsed = parseChallenge(challenge.headers.get("www-authenticate") ?? "");
+      if (!parsed.ok) throw new Error(parsed.detail);
+      expect(parsed.value.invoice).toMatch(/^lnbcrt100n1/);
+      expect(await originHits(path.slice(4))).toBe(0);
+
+      const paid = await payInvoice({ url: node().url, macaroonHex: node().adminMacaroonHex }, parsed.value.invoice);
+      expect(paid.status).toBe("SUCCEEDED");
+      const authorization = `L402 ${toBase64(parsed.value.macaroon)}:${paid.preimageHex as string}`;
+      const response = await callWithEnv(workerEnv(subject()), path, { headers: { Authorization: authorization } });
+      expect(response.status).toBe(200);
+      expect(await originHits(path.slice(4))).toBe(1);
+    });
+
+    it.each([...subject().faults.map((failure) => ({ failure })), { latencyMs: TIMEOUT_MS * 3 }])("fault %j → 503 with Retry-After, no origin hit; then heals", async (fault) => {
+      await setFaults(subject(), fault);
+      const path = uniquePath("/api/backend-fault");
+      const response = await callWithEnv(workerEnv(subject()), path);
+      expect(response.status).toBe(503);
+      expect(Number(response.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      expect(response.headers.get("www-authenticate")).toBeNull();
+      expect(await response.json()).toMatchObject({ reason: "node_unavailable" });
+      expect(await originHits(path.slice(4))).toBe(0);
+
+      await clearFaults(subject());
+      expect((await callWithEnv(workerEnv(subject()), path)).status).toBe(402);
+    });
+
+    it("the breaker opens (the node is not asked) and closes after its cooldown", async () => {
+      const breaking = workerEnv(subject(), { L402_BREAKER_THRESHOLD: "2", L402_BREAKER_COOLDOWN: "1" });
+      await setFaults(subject(), { failure: "unavailable" });
+      const before = await subject().calls();
+      for (let i = 0; i < 2; i++) expect((await callWithEnv(breaking, uniquePath("/api/sick"))).status).toBe(503);
+      const failing = await subject().calls();
+      expect(failing).toBeGreaterThan(before);
+
+      const open = await callWithEnv(breaking, uniquePath("/api/sick"));
+      expect(open.status).toBe(503);
+      expect(open.headers.get("retry-after")).toBe("1");
+      expect(await subject().calls()).toBe(failing);
+
+      await clearFaults(subject());
+      await sleep(1100);
+      expect((await callWithEnv(breaking, uniquePath("/api/healed"))).status).toBe(402);
+      expect(await subject().calls()).toBeGreaterThan(failing);
+    });
+  });
+}
