@@ -2,8 +2,9 @@ import { writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { createL402Fetch, isChallenge, L402Error, lndWallet, readOffer, type Wallet } from "../client/index.ts";
+import { createL402Fetch, isChallenge, L402Error, lndWallet, nwcWallet, readOffer, type Wallet } from "../client/index.ts";
 import { formatSats } from "../l402/index.ts";
+import { parseNwcUri, type WebSocketFactory, type WebSocketLike } from "../lightning/index.ts";
 import { fileStore } from "./file-store.ts";
 import { EXIT, printJson, UsageError } from "./io.ts";
 
@@ -37,6 +38,7 @@ export async function getCommand(args: string[]): Promise<number> {
       "lnd-url": { type: "string" },
       "lnd-macaroon": { type: "string" },
       "fee-limit": { type: "string" },
+      nwc: { type: "string" },
       "token-dir": { type: "string" },
       discover: { type: "boolean" },
     },
@@ -68,7 +70,7 @@ export async function getCommand(args: string[]): Promise<number> {
     }
     let paid: Paid | null = null;
     const l402Fetch = createL402Fetch({
-      wallet: lazyWallet(values),
+      wallet: chosenWallet(values),
       maxCostSats: maxCost,
       store,
       onPayment: (event) => {
@@ -162,17 +164,42 @@ async function discover(url: URL, json: boolean): Promise<number> {
   return EXIT.ok;
 }
 
-/** The wallet is only needed when a payment is: settings are checked then. */
-function lazyWallet(values: { "lnd-url"?: string | undefined; "lnd-macaroon"?: string | undefined; "fee-limit"?: string | undefined }): Wallet {
+type WalletFlags = { "lnd-url"?: string | undefined; "lnd-macaroon"?: string | undefined; "fee-limit"?: string | undefined; nwc?: string | undefined };
+
+/**
+ * The wallet the flags (or, without wallet flags, the environment) name,
+ * checked now; only a missing one waits until a payment is needed. LND and
+ * NWC named at the same level are ambiguous.
+ */
+function chosenWallet(values: WalletFlags): Wallet {
+  if (values.nwc !== undefined && values["lnd-url"] !== undefined) throw new UsageError("give --nwc or --lnd-url, not both");
+  const env = process.env;
+  const flagged = values.nwc !== undefined || values["lnd-url"] !== undefined;
+  if (!flagged && env["L402_NWC_URI"] && env["LND_REST_URL"]) throw new UsageError("both L402_NWC_URI and LND_REST_URL are set: choose a wallet with --nwc or --lnd-url");
+  const nwcUri = values.nwc ?? (flagged ? undefined : env["L402_NWC_URI"]);
+  if (nwcUri) {
+    const parsed = parseNwcUri(nwcUri);
+    if (!parsed.ok) throw new UsageError(`the NWC connection URI ${parsed.detail}`);
+    return { pay: async (invoice, limits) => nwcWallet({ uri: nwcUri, timeoutSeconds: 60, ...(await nodeWebSocket()) }).pay(invoice, limits) };
+  }
+  const url = values["lnd-url"] ?? env["LND_REST_URL"];
+  const macaroonHex = values["lnd-macaroon"] ?? env["LND_MACAROON"];
+  if (url && macaroonHex) {
+    if (!/^(?:[0-9a-fA-F]{2})+$/.test(macaroonHex)) throw new UsageError("the LND macaroon must be hex");
+    return lndWallet({ url, macaroonHex, feeLimitSats: whole(values["fee-limit"] ?? "10", "--fee-limit"), timeoutSeconds: 60 });
+  }
   return {
-    pay: (invoice, limits) => {
-      const url = values["lnd-url"] ?? process.env["LND_REST_URL"];
-      const macaroonHex = values["lnd-macaroon"] ?? process.env["LND_MACAROON"];
-      if (!url || !macaroonHex) throw new UsageError("a payment is needed but no wallet is set: give --lnd-url and --lnd-macaroon, or LND_REST_URL and LND_MACAROON");
-      if (!/^(?:[0-9a-fA-F]{2})+$/.test(macaroonHex)) throw new UsageError("the LND macaroon must be hex");
-      return lndWallet({ url, macaroonHex, feeLimitSats: whole(values["fee-limit"] ?? "10", "--fee-limit"), timeoutSeconds: 60 }).pay(invoice, limits);
+    pay: () => {
+      throw new UsageError("a payment is needed but no wallet is set: give --nwc (or L402_NWC_URI), or --lnd-url and --lnd-macaroon (or LND_REST_URL and LND_MACAROON)");
     },
   };
+}
+
+/** Node 20 has no WebSocket of its own (22 has): `ws` then, loaded only for an NWC payment. */
+async function nodeWebSocket(): Promise<{ webSocket?: WebSocketFactory }> {
+  if ("WebSocket" in globalThis) return {};
+  const { WebSocket } = await import("ws");
+  return { webSocket: (url) => new WebSocket(url) as unknown as WebSocketLike };
 }
 
 function parseUrl(text: string): URL {

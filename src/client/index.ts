@@ -2,4 +2,5 @@ export { isChallenge, readOffer, type Offer, type Scheme } from "./challenge-off
 export { createL402Fetch, type L402FetchOptions } from "./l402-fetch.ts";
 export { lndWallet, type LndWalletConfig } from "./lnd-wallet.ts";
 export { memoryStore } from "./memory-store.ts";
+export { nwcWallet, type NwcWalletConfig } from "./nwc-wallet.ts";
 export { L402Error, type L402ErrorCode, type StoredToken, type TokenStore, type Wallet } from "./types.ts";

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startBackendSims, type BackendSims } from "../../dev/backend-sims/index.ts";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
 import { fileStore } from "../../src/cli/file-store.ts";
 import { encodeMacaroon } from "../../src/macaroon/index.ts";
@@ -22,6 +23,8 @@ const BIN = fileURLToPath(new URL("../../bin/l402-edge.js", import.meta.url));
  * the other server.
  */
 let sim: Simulator;
+/** An NWC wallet service paying on the simulator's node. */
+let walletSims: BackendSims;
 let servers: Server[] = [];
 let base: string;
 let otherBase: string;
@@ -55,12 +58,14 @@ async function l402Server(redirectAway: () => string): Promise<string> {
 
 beforeAll(async () => {
   sim = await startSimulator();
+  walletSims = await startBackendSims(sim.node);
   base = await l402Server(() => otherBase);
   otherBase = await l402Server(() => base);
 });
 afterAll(async () => {
   for (const server of servers) server.close();
   servers = [];
+  await walletSims.close();
   await sim.close();
 });
 
@@ -71,7 +76,7 @@ async function invoiceState(paymentHashHex: string): Promise<string> {
 
 function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, LND_REST_URL: "", LND_MACAROON: "", ...env } });
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, LND_REST_URL: "", LND_MACAROON: "", L402_NWC_URI: "", ...env } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -100,11 +105,11 @@ describe("l402-edge get", () => {
   });
 
   it.each([
-    ["over budget", ["--max-cost", "2"], wallet, 3, /price is 3 sats, above the limit of 2/],
-    ["payment failed", [], () => ({ LND_REST_URL: sim.url, LND_MACAROON: sim.invoiceMacaroonHex }), 4, /permission denied/],
-    ["wallet unreachable", [], () => ({ LND_REST_URL: "http://127.0.0.1:1", LND_MACAROON: "0201" }), 5, /cannot reach the wallet's node/],
-    ["no wallet configured", [], () => ({}), 2, /no wallet is set/],
-  ] as const)("%s → exit %i", async (_name, flags, env, code, message) => {
+    { name: "over budget", flags: ["--max-cost", "2"], env: wallet, code: 3, message: /price is 3 sats, above the limit of 2/ },
+    { name: "payment failed", flags: [], env: () => ({ LND_REST_URL: sim.url, LND_MACAROON: sim.invoiceMacaroonHex }), code: 4, message: /permission denied/ },
+    { name: "wallet unreachable", flags: [], env: () => ({ LND_REST_URL: "http://127.0.0.1:1", LND_MACAROON: "0201" }), code: 5, message: /cannot reach the wallet's node/ },
+    { name: "no wallet configured", flags: [], env: () => ({}), code: 2, message: /no wallet is set/ },
+  ] as const)("$name → exit $code", async ({ flags, env, code, message }) => {
     const result = await cli(["get", `${base}/w`, "--token-dir", mkdtempSync(join(tmpdir(), "l402-cli-")), ...flags], env());
     expect(result.code).toBe(code);
     expect(result.stderr).toMatch(message);
@@ -157,6 +162,34 @@ describe("l402-edge get", () => {
       expect(result.code).toBe(2);
       expect(result.stderr.trim().split("\n")).toHaveLength(1);
     }
+  });
+});
+
+describe("l402-edge get with an NWC wallet", () => {
+  const secretOf = (uri: string) => /secret=([0-9a-f]{64})/.exec(uri)?.[1] as string;
+
+  it("pays through --nwc (or L402_NWC_URI) and never prints the connection's secret", async () => {
+    for (const [args, env] of [
+      [["--nwc", walletSims.nwc.uri], {}],
+      [[], { L402_NWC_URI: walletSims.nwc.uri }],
+    ] as const) {
+      const result = await cli(["get", `${base}/nwc`, "--json", "--token-dir", mkdtempSync(join(tmpdir(), "l402-cli-")), ...args], env);
+      expect(result.code, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout)).toMatchObject({ status: 200, body: "paid content\n", paid: { sats: 3, feeSats: 0, services: ["cli"] } });
+      expect(result.stdout + result.stderr).not.toContain(secretOf(walletSims.nwc.uri));
+    }
+  });
+
+  it.each([
+    { name: "a bad URI", args: ["--nwc", "nostr+walletconnect://nope?secret=0123456789abcdef"], env: {}, code: 2, message: /^l402-edge: the NWC connection URI names no wallet public key \(64 hex characters\)\n$/ },
+    { name: "two wallets by flag", args: ["--nwc", "x", "--lnd-url", "http://127.0.0.1:1"], env: {}, code: 2, message: /^l402-edge: give --nwc or --lnd-url, not both\n$/ },
+    { name: "two wallets by environment", args: [], env: { LND_REST_URL: "http://127.0.0.1:1", LND_MACAROON: "0201", L402_NWC_URI: "x" }, code: 2, message: /both L402_NWC_URI and LND_REST_URL are set/ },
+    { name: "a relay that cannot be reached", args: ["--nwc", `nostr+walletconnect://${"ab".repeat(32)}?relay=ws%3A%2F%2F127.0.0.1%3A1&secret=${"cd".repeat(32)}`], env: {}, code: 5, message: /cannot reach the NWC relay/ },
+  ] as const)("$name → exit $code", async ({ args, env, code, message }) => {
+    const result = await cli(["get", `${base}/nwc-bad`, "--token-dir", mkdtempSync(join(tmpdir(), "l402-cli-")), ...args], env);
+    expect(result.code).toBe(code);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).not.toContain("0123456789abcdef");
   });
 });
 

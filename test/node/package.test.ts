@@ -5,6 +5,7 @@ import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startBackendSims, type BackendSims } from "../../dev/backend-sims/index.ts";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
 import { startWorkerd } from "../../dev/workerd.ts";
 
@@ -20,6 +21,8 @@ const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
 
 let scratch: string;
 let sim: Simulator;
+/** An NWC wallet paying on the simulator's node: a payer whose wallet is on another backend than the paywall's LND. */
+let walletSims: BackendSims;
 let worker: { mf: Miniflare; url: URL };
 
 /** The machine's own Node (20), not the project's Node 22 that npm scripts put first on PATH. */
@@ -53,6 +56,7 @@ beforeAll(async () => {
   execFileSync(WRANGLER, ["deploy", "--dry-run", "--outdir", "out"], { cwd: scratch, stdio: "pipe", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
 
   sim = await startSimulator();
+  walletSims = await startBackendSims(sim.node);
   worker = await startWorkerd(readFileSync(join(scratch, "out", "index.js"), "utf8"), {
     L402_MASTER_KEYS: "99".repeat(32),
     LND_REST_URL: sim.url,
@@ -62,6 +66,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await worker?.mf.dispose();
+  await walletSims?.close();
   await sim?.close();
 });
 
@@ -128,5 +133,14 @@ console.log(JSON.stringify({ node: process.version, unpaid: unpaid.status, chall
     const result = await node20([join(scratch, "node_modules", ".bin", "l402-edge"), "get", "--no-pay", "--json", `${worker.url.origin}/premium/report`]);
     expect(result.status, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ status: 402, price_sats: 3, services: ["premium"] });
+  });
+
+  it("l402-edge get --nwc pays the LND-backed paywall from an NWC wallet, on plain Node 20 (which has no WebSocket: ws)", async () => {
+    const tokens = mkdtempSync(join(tmpdir(), "l402-user-tokens-"));
+    const result = await node20([join(scratch, "node_modules", ".bin", "l402-edge"), "get", "--nwc", walletSims.nwc.uri, "--json", "--token-dir", tokens, `${worker.url.origin}/premium/report`]);
+    expect(result.status, result.stderr).toBe(0);
+    const seen = JSON.parse(result.stdout) as { status: number; body: string; paid: unknown };
+    expect(seen).toMatchObject({ status: 200, paid: { sats: 3, feeSats: 0, services: ["premium"], scheme: "l402" } });
+    expect(JSON.parse(seen.body)).toMatchObject({ report: "the good stuff", service: "premium" });
   });
 });

@@ -1,0 +1,54 @@
+import { sha256 } from "@noble/hashes/sha2.js";
+import { hex } from "@scure/base";
+import { LightningError, nwcClient, parseNwcUri, perCallSockets, platformWebSocket, readInvoice, type WebSocketFactory } from "../lightning/index.ts";
+import { L402Error, type Wallet } from "./types.ts";
+
+export interface NwcWalletConfig {
+  /** `nostr+walletconnect://<wallet key>?relay=…&secret=…`: a secret; never echoed in errors. */
+  readonly uri: string;
+  /** How long to wait for the wallet's answer to a payment. */
+  readonly timeoutSeconds: number;
+  /** How to open the relay's WebSocket: the platform's (browsers, Node 22+, workerd's `fetchUpgradeWebSocket`) unless given, e.g. `ws` on Node 20. */
+  readonly webSocket?: WebSocketFactory;
+}
+
+/**
+ * Pays through a wallet reached by Nostr Wallet Connect (NIP-47 `pay_invoice`),
+ * over a fresh relay connection per payment. The price is checked against the
+ * budget before paying, as for every wallet; the routing fee cannot be:
+ * NIP-47's request has no fee limit, so the wallet's own budget for the
+ * connection (Alby Hub and others set one per app) caps it. The fee the wallet
+ * reports is returned as paid (the preimage is kept either way: the money is
+ * spent). The preimage is checked against the invoice's payment hash: a
+ * wallet's word is not proof.
+ */
+export function nwcWallet(config: NwcWalletConfig): Wallet {
+  const connection = parseNwcUri(config.uri);
+  if (!connection.ok) throw new L402Error("payment_failed", `the NWC connection URI ${connection.detail}`);
+  const timeoutMs = config.timeoutSeconds * 1000;
+  const relay = connection.value.relays[0] as string;
+  const call = nwcClient(connection.value, perCallSockets(relay, config.webSocket ?? platformWebSocket, timeoutMs), timeoutMs);
+  return {
+    async pay(invoice) {
+      const fields = readInvoice(invoice);
+      if (!fields.ok) throw new L402Error("payment_failed", fields.detail);
+      let result: Record<string, unknown>;
+      try {
+        result = await call("pay_invoice", { invoice });
+      } catch (error) {
+        if (!(error instanceof LightningError)) throw error;
+        if (error.kind === "unavailable") throw new L402Error("network", `cannot reach the NWC relay or wallet: ${error.message}`);
+        // The request reached the relay: the wallet may still pay it, so say so rather than invite a second payment.
+        if (error.kind === "timeout") throw new L402Error("payment_failed", `the wallet did not answer within ${config.timeoutSeconds} s (it may still pay; check it before retrying)`);
+        throw new L402Error("payment_failed", `the wallet refused the payment: ${error.message}`);
+      }
+      const preimageHex = result["preimage"];
+      if (typeof preimageHex !== "string" || !/^[0-9a-fA-F]{64}$/.test(preimageHex)) throw new L402Error("payment_failed", "the wallet reported success without a preimage");
+      const preimage = hex.decode(preimageHex.toLowerCase());
+      if (hex.encode(sha256(preimage)) !== fields.value.paymentHash) throw new L402Error("payment_failed", "the wallet's preimage does not match the invoice's payment hash");
+      const fee = result["fees_paid"];
+      const feeMsat = typeof fee === "number" && Number.isSafeInteger(fee) && fee >= 0 ? BigInt(fee) : 0n;
+      return { preimage, feeMsat };
+    },
+  };
+}
