@@ -4,16 +4,20 @@ import { once } from "node:events";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { BACKENDS } from "../src/config/index.ts";
 import { startDemoOrigin } from "./demo-origin.ts";
+import { isBackend, startDevBackend } from "./dev-backend.ts";
 import { startSimulator } from "./lnd-sim/server.ts";
 import { isPortFree } from "./ports.ts";
 import { demoPlan, operatorPlan, PlanError, type StackPlan } from "./stack-plan.ts";
 import { readWranglerEnv } from "./wrangler-env.ts";
 
 /**
- * `npm run dev`: the whole paywall on this machine. The LND simulator, a demo
- * origin, and `wrangler dev` running the Worker against both, with the demo
- * services or (`--config FILE`) the operator's own. Ctrl-C stops all.
+ * `npm run dev`: the whole paywall on this machine. The LND simulator (with,
+ * for `--backend nwc|lnbits|phoenixd|cln`, that backend's simulator over the
+ * same node), a demo origin, and `wrangler dev` running the Worker against
+ * them, with the demo services or (`--config FILE`) the operator's own.
+ * Ctrl-C stops all.
  */
 const ROOT = resolve(dirname(new URL(import.meta.url).pathname), "..");
 const HOST = "127.0.0.1";
@@ -51,8 +55,10 @@ async function main(): Promise<void> {
       "inspector-port": { type: "string" },
       "dev-vars": { type: "string" },
       config: { type: "string" },
+      backend: { type: "string" },
     },
   });
+  if (values.backend !== undefined && !isBackend(values.backend)) throw new StartError(`--backend must be one of ${BACKENDS.join(", ")}`);
   const ports = { worker: port(values.port, "--port"), lnd: port(values["lnd-port"], "--lnd-port"), origin: port(values["origin-port"], "--origin-port") };
   const inspector = values["inspector-port"] === undefined ? undefined : port(values["inspector-port"], "--inspector-port");
   for (const [flag, value] of [["--port", ports.worker], ["--lnd-port", ports.lnd], ["--origin-port", ports.origin], ["--inspector-port", inspector]] as const) {
@@ -66,11 +72,13 @@ async function main(): Promise<void> {
   const originSecret = plan.originSecret ?? randomBytes(16).toString("hex");
   const adminToken = randomBytes(24).toString("hex");
   const sim = await startSimulator({ host: HOST, port: ports.lnd, network: plan.network });
+  const node = await startDevBackend(values.backend ?? plan.backend, sim, HOST);
   const origin = await startDemoOrigin(ports.origin, originSecret, HOST, plan.originAuthHeader);
   // Secrets for the Worker go in an env file, not on the command line, so wrangler's banner hides them.
   const stackVars = join(ROOT, ".wrangler", "dev-stack.vars");
   mkdirSync(dirname(stackVars), { recursive: true });
-  writeFileSync(stackVars, `LND_MACAROON=${sim.paywallMacaroonHex}\nL402_ORIGIN_SECRET=${originSecret}\nL402_ADMIN_TOKEN=${adminToken}\n`, { mode: 0o600 });
+  const secrets = { ...node.secrets, L402_ORIGIN_SECRET: originSecret, L402_ADMIN_TOKEN: adminToken };
+  writeFileSync(stackVars, Object.entries(secrets).map(([name, value]) => `${name}=${value}\n`).join(""), { mode: 0o600 });
 
   const wrangler = spawn(
     join(ROOT, "node_modules", ".bin", "wrangler"),
@@ -81,8 +89,7 @@ async function main(): Promise<void> {
       ...(inspector === undefined ? [] : ["--inspector-port", String(inspector)]),
       ...(plan.demoOriginIsUpstream ? ["--local-upstream", `${HOST}:${ports.origin}`] : []),
       "--env-file", plan.devVarsPath, "--env-file", stackVars,
-      "--var", `LND_REST_URL:${sim.url}`,
-      ...Object.entries(plan.vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+      ...Object.entries({ ...node.vars, ...plan.vars }).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
     ],
     // Same process group as this launcher: Ctrl-C in a terminal reaches wrangler and workerd too.
     { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
@@ -97,7 +104,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     await stopChild(wrangler);
-    await Promise.all([sim.close(), origin.close()]);
+    await Promise.all([node.close(), sim.close(), origin.close()]);
     process.exit(code);
   };
   process.once("SIGINT", () => void stop(0));
@@ -119,6 +126,7 @@ async function main(): Promise<void> {
   process.stdout.write(`
 l402-edge is running locally${created ? ` (${created})` : ""}:
   paywall (Worker)   ${workerUrl}
+  its node           ${node.description}
   LND simulator      ${sim.url}   (${plan.network}; the admin macaroon below pays invoices)
   demo origin        ${origin.url}   (refuses requests that skip the paywall)
 

@@ -1,11 +1,13 @@
 import { dirname, join } from "node:path";
+import type { Backend } from "../src/config/index.ts";
 import { isNetwork, type Network } from "../src/lightning/index.ts";
+import { isBackend } from "./dev-backend.ts";
 import { DEMO_ROUTES, demoServices } from "./demo-origin.ts";
 import type { WranglerEnv } from "./wrangler-env.ts";
 
 /**
  * What `npm run dev` runs the Worker with: the demo services, or an operator's
- * own configuration (`--config FILE`) with the simulator as its node and the
+ * own configuration (`--config FILE`) with a simulator as its node and the
  * demo origin standing in wherever a service has no origin of its own.
  */
 export interface StackPlan {
@@ -14,6 +16,8 @@ export interface StackPlan {
   /** Where the master key lives (created on first run when missing). */
   readonly devVarsPath: string;
   readonly network: Network;
+  /** The kind of node the configuration names (its simulator stands in), unless `--backend` says otherwise. */
+  readonly backend: Backend;
   /** Vars given on wrangler dev's command line; they win over the file's. */
   readonly vars: Record<string, string>;
   /** The origin secret header, and a secret the operator already uses for it (the demo origin checks it). */
@@ -34,6 +38,7 @@ export function demoPlan(originUrl: string, devVarsPath: string): StackPlan {
     configPath: undefined,
     devVarsPath,
     network: "regtest",
+    backend: "lnd",
     vars: { L402_NETWORK: "regtest", L402_SERVICES: JSON.stringify(demoServices(originUrl)) },
     originAuthHeader: "X-L402-Origin-Auth",
     originSecret: undefined,
@@ -65,11 +70,14 @@ export function operatorPlan(wrangler: WranglerEnv, originUrl: string): StackPla
   });
   const network = typeof env["L402_NETWORK"] === "string" && env["L402_NETWORK"] !== "" ? env["L402_NETWORK"] : "mainnet";
   if (!isNetwork(network)) throw new PlanError("L402_NETWORK must be mainnet, testnet, signet or regtest");
+  const backend = typeof env["L402_BACKEND"] === "string" && env["L402_BACKEND"] !== "" ? env["L402_BACKEND"] : "lnd";
+  if (!isBackend(backend)) throw new PlanError("L402_BACKEND must be lnd, nwc, lnbits, phoenixd or cln");
   const stringOr = (name: string, fallback: string) => (typeof env[name] === "string" && env[name] !== "" ? (env[name] as string) : fallback);
   return {
     configPath: wrangler.configPath,
     devVarsPath: join(dirname(wrangler.configPath), ".dev.vars"),
     network,
+    backend,
     vars: { L402_SERVICES: JSON.stringify(local) },
     originAuthHeader: stringOr("L402_ORIGIN_AUTH_HEADER", "X-L402-Origin-Auth"),
     originSecret: typeof env["L402_ORIGIN_SECRET"] === "string" && env["L402_ORIGIN_SECRET"] !== "" ? env["L402_ORIGIN_SECRET"] : undefined,

@@ -34,6 +34,7 @@ export async function getCommand(args: string[]): Promise<number> {
       "max-cost": { type: "string" },
       "no-pay": { type: "boolean" },
       json: { type: "boolean" },
+      include: { type: "boolean", short: "i" },
       output: { type: "string", short: "o" },
       "lnd-url": { type: "string" },
       "lnd-macaroon": { type: "string" },
@@ -110,10 +111,12 @@ type Paid = { readonly sats: number; readonly feeSats: number; readonly services
 async function deliver(
   response: Response,
   paid: Paid | null,
-  values: { json?: boolean | undefined; output?: string | undefined },
+  values: { json?: boolean | undefined; output?: string | undefined; include?: boolean | undefined },
 ): Promise<number> {
   const bytes = new Uint8Array(await response.arrayBuffer());
   if (values.output !== undefined) await writeFile(values.output, bytes);
+  // -i, as curl's: the status line and headers before the body.
+  if (values.include && !values.json) process.stdout.write(`HTTP ${response.status} ${response.statusText}\n${[...response.headers].map(([name, value]) => `${name}: ${value}\n`).join("")}\n`);
   if (values.json) {
     printJson({
       status: response.status,

@@ -13,7 +13,7 @@ const USAGE = `usage: l402-edge <command>
   token attenuate <token> --caveat C [--caveat C]...
   token verify "<L402 mac:preimage>" --master-key K [--service S] [--capability C] [--now UNIX]
 
-  get URL [-X METHOD] [-H "Name: value"]... [-d DATA] [--max-cost SATS] [--no-pay] [--json] [-o FILE]
+  get URL [-X METHOD] [-H "Name: value"]... [-d DATA] [--max-cost SATS] [--no-pay] [--json] [-i] [-o FILE]
           [--nwc URI | --lnd-url URL --lnd-macaroon HEX [--fee-limit SATS]] [--token-dir DIR]
       fetch a URL, paying its L402 challenge (or, where it is the only offer, its
       Payment-scheme lightning charge, which buys that one request) through a wallet:
@@ -24,7 +24,7 @@ const USAGE = `usage: l402-edge <command>
       origin asked is ever paid. Tokens are kept per origin (L402_TOKEN_DIR, default
       ~/.l402-edge/tokens) and reused. Exit: 0 answered, 2 usage, 3 over budget,
       4 payment failed, 5 network failure, 6 bad challenge (or one from another origin
-      after a redirect), 7 still refused after paying.
+      after a redirect), 7 still refused after paying. -i prints the status and headers first.
   get --discover URL [--json]
       what the URL's host sells, from its /.well-known/l402-services: service, path,
       price, schemes, terms. Exit 8: the host publishes none.

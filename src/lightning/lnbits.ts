@@ -65,6 +65,7 @@ export function lnbitsBackend(config: LnbitsConfig): InvoiceBackend {
 
     async getInfo(): Promise<NodeInfo> {
       const reply = success(await call("GET", "/api/v1/wallet"), "wallet");
+      // LNbits' API names no chain: the network reported is the configured one (every invoice's prefix is still checked).
       return { alias: String(reply["name"] ?? "LNbits wallet"), network: config.network, syncedToChain: true, blockHeight: 0 };
     },
   };

@@ -43,9 +43,9 @@ async function askNode(backend: InvoiceBackend, config: Config): Promise<NodeSta
   try {
     const info = await backend.getInfo();
     const networkMatches = info.network === config.network;
-    return { reachable: true, ok: networkMatches && info.syncedToChain, alias: info.alias, network: info.network, networkMatches, syncedToChain: info.syncedToChain, blockHeight: info.blockHeight };
+    return { backend: config.node.backend, reachable: true, ok: networkMatches && info.syncedToChain, alias: info.alias, network: info.network, networkMatches, syncedToChain: info.syncedToChain, blockHeight: info.blockHeight };
   } catch (error) {
     if (!(error instanceof LightningError)) throw error;
-    return { reachable: error.kind === "auth" || error.kind === "node_error", ok: false, error: error.kind };
+    return { backend: config.node.backend, reachable: error.kind === "auth" || error.kind === "node_error", ok: false, error: error.kind };
   }
 }

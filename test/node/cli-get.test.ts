@@ -98,6 +98,12 @@ describe("l402-edge get", () => {
     expect(second).toMatchObject({ code: 0, stdout: "paid content\n", stderr: "" });
   });
 
+  it("-i prints the status line and the headers before the body, as curl's", async () => {
+    const result = await cli(["get", "-i", `${base}/x`, "--token-dir", mkdtempSync(join(tmpdir(), "l402-cli-"))], wallet());
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^HTTP 200 OK\n(?:[a-z-]+: .*\n)*content-type: text\/plain\n(?:[a-z-]+: .*\n)*\npaid content\n$/);
+  });
+
   it("--no-pay shows the price and the invoice", async () => {
     const result = await cli(["get", `${base}/z`, "--no-pay", "--json"]);
     expect(result.code).toBe(0);

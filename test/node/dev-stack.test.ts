@@ -162,6 +162,39 @@ describe("npm run dev", () => {
     await stopAndCheck(stack, Object.values(ports));
   }, 180_000);
 
+  it.each([
+    { backend: "nwc", node: /its node {11}an NWC wallet simulator behind the Nostr relay ws:\/\/127\.0\.0\.1:(\d+)/ },
+    { backend: "lnbits", node: /its node {11}the LNbits simulator, http:\/\/127\.0\.0\.1:(\d+)/ },
+    { backend: "phoenixd", node: /its node {11}the phoenixd simulator, http:\/\/127\.0\.0\.1:(\d+)/ },
+    { backend: "cln", node: /its node {11}the Core Lightning \(clnrest\) simulator, http:\/\/127\.0\.0\.1:(\d+)/ },
+  ])("--backend $backend runs the Worker on that backend's simulator, which the printed LND wallet pays", async ({ backend, node }) => {
+    const ports = { worker: await freePort(), lnd: await freePort(), origin: await freePort() };
+    const dir = mkdtempSync(join(tmpdir(), `l402-${backend}-`));
+    const stack = startDev(["--backend", backend, "--port", String(ports.worker), "--lnd-port", String(ports.lnd), "--origin-port", String(ports.origin), "--dev-vars", join(dir, ".dev.vars")]);
+    running.push(stack);
+    await waitFor(stack, /dev: ready/, 90_000);
+    const nodePort = Number(stack.output().match(node)?.[1]);
+    const worker = `http://127.0.0.1:${ports.worker}`;
+    const health = (await (await fetch(`${worker}/.well-known/l402/health`)).json()) as { node: Record<string, unknown> };
+    expect(health.node).toMatchObject({ backend, reachable: true, network: "regtest" });
+
+    const [, lndUrl, macaroon] = stack.output().match(/export LND_REST_URL=(\S+) LND_MACAROON=([0-9a-f]+)/) ?? [];
+    const paid = spawnSync(process.execPath, [BIN, "get", `${worker}/api/quote`, "--json", "--token-dir", join(dir, "tokens")], { encoding: "utf8", env: { ...process.env, LND_REST_URL: lndUrl, LND_MACAROON: macaroon } });
+    expect(paid.status, paid.stderr).toBe(0);
+    expect(JSON.parse(paid.stdout)).toMatchObject({ status: 200, paid: { sats: 5, services: ["quotes"] } });
+    // Nothing in the banner or the logs quotes the backend's credential.
+    expect(stack.output()).not.toMatch(/secret=[0-9a-f]{64}|LNBITS_INVOICE_KEY=|PHOENIXD_PASSWORD=|CLN_RUNE=/);
+    await stopAndCheck(stack, [...Object.values(ports), nodePort]);
+  }, 120_000);
+
+  it("--backend names a backend it knows, or exits", async () => {
+    const stack = startDev(["--backend", "eclair"]);
+    running.push(stack);
+    await waitFor(stack, /dev: --backend must be one of lnd, nwc, lnbits, phoenixd, cln/, 30_000);
+    const code = await new Promise<number | null>((resolve) => (stack.child.exitCode !== null ? resolve(stack.child.exitCode) : stack.child.once("exit", resolve)));
+    expect(code).toBe(2);
+  }, 60_000);
+
   it("says which port is taken, and exits", async () => {
     const blocker = createServer().listen(0, "127.0.0.1");
     await new Promise((resolve) => blocker.once("listening", resolve));

@@ -89,6 +89,12 @@ for (const name of ["lnd", "lnbits", "phoenixd", "cln", "nwc (per-call socket)",
       expect(await originHits(path.slice(4))).toBe(1);
     });
 
+    it("health names the backend and finds it reachable, on the configured network", async () => {
+      const response = await callWithEnv(workerEnv(subject()), "/.well-known/l402/health");
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ ok: true, node: { backend: subject().vars["L402_BACKEND"] ?? "lnd", reachable: true, network: "regtest", networkMatches: true } });
+    });
+
     it.each([...subject().faults.map((failure) => ({ failure })), { latencyMs: TIMEOUT_MS * 3 }])("fault %j → 503 with Retry-After, no origin hit; then heals", async (fault) => {
       await setFaults(subject(), fault);
       const path = uniquePath("/api/backend-fault");
