@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     // metered, free-allowance and browser services need Durable Objects this bare workerd lacks.
     L402_SERVICES: JSON.stringify(demoServices(origin.url).filter((service) => !("uses" in service || "freebies" in service || "browser" in service))),
     L402_ORIGIN_SECRET: secret,
-  }, { L402_MINT_LIMITER: { namespace_id: "4021", simple: { limit: 30, period: 60 } } });
+  }, { ratelimits: { L402_MINT_LIMITER: { namespace_id: "4021", simple: { limit: 30, period: 60 } } } });
   try {
     // Buy one token with the project's own client, then replay it from the load generator.
     const store = memoryStore();

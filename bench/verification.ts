@@ -49,7 +49,7 @@ async function inWorkerd(cases: string[]): Promise<Record<string, number>> {
     new URL("./worker/index.ts", import.meta.url),
     'import * as __util from "node:util"; import * as __crypto from "node:crypto"; const require = (m) => ({ util: __util, crypto: __crypto })[m];',
   );
-  const { mf } = await startWorkerd(script, {}, {}, { "sha256.wasm": sha256Wasm() });
+  const { mf } = await startWorkerd(script, {}, { wasmModules: { "sha256.wasm": sha256Wasm() } });
   try {
     const timeRequest = async (name: string, n: number): Promise<number> => {
       const start = performance.now();

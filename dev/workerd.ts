@@ -18,24 +18,27 @@ export async function bundleWorker(entry: URL, banner?: string): Promise<string>
   return bundle.outputFiles[0]?.text ?? "";
 }
 
-/** Runs a bundled Worker in workerd, listening on a loopback port. */
-export async function startWorkerd(
-  script: string,
-  bindings: Record<string, string> = {},
-  ratelimits: Record<string, { namespace_id: string; simple: { limit: number; period: 10 | 60 } }> = {},
+export interface WorkerdExtras {
+  readonly ratelimits?: Record<string, { namespace_id: string; simple: { limit: number; period: 10 | 60 } }>;
   /** WebAssembly modules the script imports by these paths, as wrangler bundles a .wasm. */
-  wasmModules: Record<string, Uint8Array<ArrayBuffer>> = {},
-): Promise<{ mf: Miniflare; url: URL }> {
+  readonly wasmModules?: Record<string, Uint8Array<ArrayBuffer>>;
+  /** Durable Object bindings → the classes the script exports. */
+  readonly durableObjects?: Record<string, string>;
+}
+
+/** Runs a bundled Worker in workerd, listening on a loopback port. */
+export async function startWorkerd(script: string, bindings: Record<string, string> = {}, extras: WorkerdExtras = {}): Promise<{ mf: Miniflare; url: URL }> {
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       modules: [
         { type: "ESModule", path: "worker.mjs", contents: script },
-        ...Object.entries(wasmModules).map(([path, contents]) => ({ type: "CompiledWasm" as const, path, contents })),
+        ...Object.entries(extras.wasmModules ?? {}).map(([path, contents]) => ({ type: "CompiledWasm" as const, path, contents })),
       ],
       compatibilityDate: "2026-10-01",
       compatibilityFlags: ["nodejs_compat"],
       bindings,
-      ratelimits,
+      ratelimits: extras.ratelimits ?? {},
+      durableObjects: extras.durableObjects ?? {},
       host: "127.0.0.1",
       port: 0,
       // The Worker logs a line per request; a benchmark's tens of thousands would drown its table.

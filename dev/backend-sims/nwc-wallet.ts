@@ -1,7 +1,7 @@
 import { randomBytes } from "@noble/hashes/utils.js";
 import { hex } from "@scure/base";
 import { publicKeyOf, signEvent, type NostrEvent } from "../../src/lightning/nwc/event.ts";
-import { cipher, NWC_INFO, NWC_REQUEST, NWC_RESPONSE, type Encryption } from "../../src/lightning/nwc/messages.ts";
+import { cipher, NWC_INFO, NWC_REQUEST, NWC_RESPONSE, type Cipher, type Encryption } from "../../src/lightning/nwc/messages.ts";
 import type { SimNode } from "../lnd-sim/node.ts";
 import type { StoredInvoice } from "../lnd-sim/invoices.ts";
 import type { Relay } from "./nostr-relay.ts";
@@ -84,23 +84,32 @@ export function startNwcWallet(node: SimNode, relay: Relay, options: { readonly 
     }
   };
 
+  // As a wallet service keeps them: one shared key per client and scheme.
+  const ciphers = new Map<string, Cipher>();
+  const cipherWith = (client: string, scheme: Encryption): Cipher => {
+    const key = `${client} ${scheme}`;
+    let found = ciphers.get(key);
+    if (found === undefined) ciphers.set(key, (found = cipher(walletSecret, client, scheme)));
+    return found;
+  };
+
   relay.onEvent((event: NostrEvent) => {
     if (event.kind !== NWC_REQUEST || !event.tags.some((tag) => tag[0] === "p" && tag[1] === walletPubkey)) return;
     const fault = relay.faults().failure;
     if (fault === "silent") return;
     const used: Encryption = event.tags.find((tag) => tag[0] === "encryption")?.[1] === "nip44_v2" ? "nip44_v2" : "nip04";
     const answer = (content: string, scheme: Encryption) =>
-      relay.publish(signEvent({ kind: NWC_RESPONSE, created_at: node.now(), tags: [["p", event.pubkey], ["e", event.id]], content: cipher(walletSecret, event.pubkey, scheme).encrypt(content) }, walletSecret));
+      relay.publish(signEvent({ kind: NWC_RESPONSE, created_at: node.now(), tags: [["p", event.pubkey], ["e", event.id]], content: cipherWith(event.pubkey, scheme).encrypt(content) }, walletSecret, walletPubkey));
     let request: { method?: unknown; params?: unknown };
     try {
-      request = JSON.parse(cipher(walletSecret, event.pubkey, used).decrypt(event.content)) as { method?: unknown; params?: unknown };
+      request = JSON.parse(cipherWith(event.pubkey, used).decrypt(event.content)) as { method?: unknown; params?: unknown };
     } catch {
       return answer(JSON.stringify({ result_type: "unknown", error: { code: "OTHER", message: "cannot decrypt the request" }, result: null }), "nip04");
     }
     const method = String(request.method);
     if (event.pubkey !== authorized) return answer(JSON.stringify({ result_type: method, error: { code: "UNAUTHORIZED", message: "no wallet connection for this key" }, result: null }), used);
     if (!encryptions.includes(used)) return answer(JSON.stringify({ result_type: method, error: { code: "UNSUPPORTED_ENCRYPTION", message: `${used} is not supported` }, result: null }), "nip04");
-    if (fault === "malformed") return relay.publish(signEvent({ kind: NWC_RESPONSE, created_at: node.now(), tags: [["p", event.pubkey], ["e", event.id]], content: "not a ciphertext" }, walletSecret));
+    if (fault === "malformed") return relay.publish(signEvent({ kind: NWC_RESPONSE, created_at: node.now(), tags: [["p", event.pubkey], ["e", event.id]], content: "not a ciphertext" }, walletSecret, walletPubkey));
     const outcome = fault === "internal" ? { error: { code: "INTERNAL", message: "sim: injected wallet error" } } : handle(method, (request.params ?? {}) as Record<string, unknown>);
     answer(JSON.stringify({ result_type: method, error: outcome.error ?? null, result: outcome.result ?? null }), used);
   });

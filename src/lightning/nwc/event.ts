@@ -24,9 +24,8 @@ export function eventId(event: Omit<NostrEvent, "id" | "sig">): string {
   return hex.encode(sha256(new TextEncoder().encode(serialised)));
 }
 
-/** Signs an event with BIP-340 Schnorr over its id. */
-export function signEvent(event: UnsignedEvent, secretKey: Uint8Array): NostrEvent {
-  const pubkey = publicKeyOf(secretKey);
+/** Signs an event with BIP-340 Schnorr over its id (`pubkey`: the secret key's, when the caller already has it). */
+export function signEvent(event: UnsignedEvent, secretKey: Uint8Array, pubkey = publicKeyOf(secretKey)): NostrEvent {
   const id = eventId({ ...event, pubkey });
   return { ...event, id, pubkey, sig: hex.encode(schnorr.sign(hex.decode(id), secretKey)) };
 }

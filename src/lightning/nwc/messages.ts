@@ -1,5 +1,5 @@
 import { hex } from "@scure/base";
-import { decrypt04, encrypt04 } from "./nip04.ts";
+import { decrypt04, encrypt04, sharedKey04 } from "./nip04.ts";
 import { conversationKey, decrypt, encrypt } from "./nip44.ts";
 
 /**
@@ -18,9 +18,21 @@ export function encryptionOf(info: { readonly tags: readonly (readonly string[])
   return offered.includes("nip44_v2") ? "nip44_v2" : "nip04";
 }
 
-/** Encrypts and decrypts between one secret key and one public key, in a given scheme. */
-export function cipher(secretKey: Uint8Array, publicKey: string, encryption: Encryption): { encrypt(text: string): string; decrypt(payload: string): string } {
-  if (encryption === "nip04") return { encrypt: (text) => encrypt04(text, secretKey, publicKey), decrypt: (payload) => decrypt04(payload, secretKey, publicKey) };
+export interface Cipher {
+  encrypt(text: string): string;
+  decrypt(payload: string): string;
+}
+
+/**
+ * Encrypts and decrypts between one secret key and one public key, in a given
+ * scheme. The shared key is derived here, once: keep the cipher for the pair
+ * (the derivation is an elliptic-curve multiplication, milliseconds in JS).
+ */
+export function cipher(secretKey: Uint8Array, publicKey: string, encryption: Encryption): Cipher {
+  if (encryption === "nip04") {
+    const shared = sharedKey04(secretKey, publicKey);
+    return { encrypt: (text) => encrypt04(text, shared), decrypt: (payload) => decrypt04(payload, shared) };
+  }
   const key = conversationKey(secretKey, publicKey);
   return { encrypt: (text) => encrypt(text, key), decrypt: (payload) => decrypt(payload, key) };
 }

@@ -8,16 +8,17 @@ import { base64, hex } from "@scure/base";
  * whose info event says they lack NIP-44. Deprecated by the NIPs, and weaker
  * (no MAC); never chosen when the wallet speaks NIP-44.
  */
-const keyFor = (secretKey: Uint8Array, publicKeyX: string): Uint8Array => secp256k1.getSharedSecret(secretKey, hex.decode(`02${publicKeyX}`)).subarray(1, 33);
+/** The AES key between two parties; computed once per pair (an elliptic-curve multiplication). */
+export const sharedKey04 = (secretKey: Uint8Array, publicKeyX: string): Uint8Array => secp256k1.getSharedSecret(secretKey, hex.decode(`02${publicKeyX}`)).subarray(1, 33);
 
-export function encrypt04(plaintext: string, secretKey: Uint8Array, publicKeyX: string): string {
+export function encrypt04(plaintext: string, key: Uint8Array): string {
   const iv = randomBytes(16);
-  const ciphertext = cbc(keyFor(secretKey, publicKeyX), iv).encrypt(new TextEncoder().encode(plaintext));
+  const ciphertext = cbc(key, iv).encrypt(new TextEncoder().encode(plaintext));
   return `${base64.encode(ciphertext)}?iv=${base64.encode(iv)}`;
 }
 
-export function decrypt04(payload: string, secretKey: Uint8Array, publicKeyX: string): string {
+export function decrypt04(payload: string, key: Uint8Array): string {
   const [ciphertext, iv] = payload.split("?iv=");
   if (ciphertext === undefined || iv === undefined) throw new Error("NIP-04: not ciphertext?iv=…");
-  return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(cbc(keyFor(secretKey, publicKeyX), base64.decode(iv)).decrypt(base64.decode(ciphertext)));
+  return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(cbc(key, base64.decode(iv)).decrypt(base64.decode(ciphertext)));
 }

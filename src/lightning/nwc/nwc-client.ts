@@ -1,8 +1,8 @@
 import { randomBytes } from "@noble/hashes/utils.js";
 import { hex } from "@scure/base";
 import { LightningError, type LightningErrorKind } from "../backend.ts";
-import { signEvent, verifyEvent, type NostrEvent } from "./event.ts";
-import { cipher, encryptionOf, NWC_INFO, NWC_REQUEST, NWC_RESPONSE, type Encryption, type NwcResponse } from "./messages.ts";
+import { publicKeyOf, signEvent, verifyEvent, type NostrEvent } from "./event.ts";
+import { cipher, encryptionOf, NWC_INFO, NWC_REQUEST, NWC_RESPONSE, type Cipher, type Encryption, type NwcResponse } from "./messages.ts";
 import { RelaySocket, type WebSocketFactory } from "./relay-socket.ts";
 import type { NwcConnection } from "./uri.ts";
 
@@ -10,7 +10,7 @@ import type { NwcConnection } from "./uri.ts";
  * NIP-47 requests to one wallet: each a signed, encrypted kind-23194 event
  * answered by a kind-23195 event tagged with its id. The subscription for the
  * answer is sent before the request, so it cannot be missed. The encryption is
- * learnt once from the wallet's info event and kept.
+ * learnt once from the wallet's info event, and its key derived once, and kept.
  *
  * Where the relay connection lives is the caller's: `perCallSockets` opens one
  * per request; a Durable Object may hold one (src/worker/nwc-relay.ts).
@@ -63,8 +63,9 @@ const ERROR_KINDS: Record<string, LightningErrorKind> = {
 };
 
 export function nwcClient(connection: NwcConnection, sockets: SocketSource, timeoutMs: number): NwcCall {
-  let encryption: Promise<Encryption> | undefined;
+  let session: Promise<{ readonly scheme: Encryption; readonly cipher: Cipher }> | undefined;
   const { walletPubkey, secret } = connection;
+  const clientPubkey = publicKeyOf(secret);
 
   const learnEncryption = (socket: RelaySocket): Promise<Encryption> =>
     new Promise((resolve, reject) => {
@@ -86,12 +87,14 @@ export function nwcClient(connection: NwcConnection, sockets: SocketSource, time
     const deadline = Date.now() + timeoutMs;
     const socket = await sockets.acquire();
     try {
-      encryption ??= withTimeout(learnEncryption(socket), deadline, "the wallet's info event").catch((error: unknown) => {
-        encryption = undefined;
-        throw error;
-      });
-      const scheme = await encryption;
-      const { encrypt, decrypt } = cipher(secret, walletPubkey, scheme);
+      session ??= withTimeout(learnEncryption(socket), deadline, "the wallet's info event").then(
+        (scheme) => ({ scheme, cipher: cipher(secret, walletPubkey, scheme) }),
+        (error: unknown) => {
+          session = undefined;
+          throw error;
+        },
+      );
+      const { scheme, cipher: { encrypt, decrypt } } = await session;
       const request = signEvent(
         {
           kind: NWC_REQUEST,
@@ -100,6 +103,7 @@ export function nwcClient(connection: NwcConnection, sockets: SocketSource, time
           content: encrypt(JSON.stringify({ method, params })),
         },
         secret,
+        clientPubkey,
       );
       const id = hex.encode(randomBytes(8));
       const answered = new Promise<NostrEvent>((resolve, reject) => {

@@ -1,0 +1,61 @@
+import type { Miniflare } from "miniflare";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startBackendSims, type BackendSims } from "../../dev/backend-sims/index.ts";
+import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
+import { bundleWorker, startWorkerd } from "../../dev/workerd.ts";
+
+/**
+ * The NWC backend across requests, as deployed: the bundled Worker in workerd
+ * on a loopback port, each call a request of its own (so nothing one request
+ * made may be used by another, as the Workers runtime enforces), with the
+ * relay connection per call or held by the NwcRelay Durable Object.
+ */
+let sim: Simulator;
+let sims: BackendSims;
+const workers: { mf: Miniflare; url: URL }[] = [];
+
+beforeAll(async () => {
+  sim = await startSimulator();
+  sims = await startBackendSims(sim.node);
+}, 60_000);
+afterAll(async () => {
+  await Promise.all(workers.map((w) => w.mf.dispose()));
+  await sims?.close();
+  await sim?.close();
+});
+
+const upgrades = async () => ((await (await fetch(`${sims.relay.controlUrl}/_sim/stats`)).json()) as { upgrades: number }).upgrades;
+
+async function workerWith(connection: "per-call" | "held") {
+  const worker = await startWorkerd(
+    await bundleWorker(new URL("../../src/worker/index.ts", import.meta.url)),
+    {
+      L402_MASTER_KEYS: "5a".repeat(32),
+      L402_NETWORK: "regtest",
+      L402_CHALLENGE_CACHE_SECONDS: "0",
+      L402_BACKEND: "nwc",
+      L402_NWC_URI: sims.nwc.uri,
+      L402_NWC_CONNECTION: connection,
+      L402_SERVICES: JSON.stringify([{ name: "api", match: ["/api/*"], price_sats: 2, origin: { url: "http://127.0.0.1:9" } }]),
+    },
+    { durableObjects: { L402_NWC: "NwcRelay" } },
+  );
+  workers.push(worker);
+  return worker;
+}
+
+describe("the NWC backend in workerd, request after request", () => {
+  it.each([
+    { connection: "per-call", connections: 5 },
+    { connection: "held", connections: 1 },
+  ] as const)("$connection: every unpaid request gets its invoice; $connections relay connection(s) for 5 requests", async ({ connection, connections }) => {
+    const worker = await workerWith(connection);
+    const before = await upgrades();
+    for (let i = 0; i < 5; i++) {
+      const response = await fetch(new URL(`/api/${i}`, worker.url));
+      expect(response.status, await response.clone().text()).toBe(402);
+      expect(((await response.json()) as { invoice: string }).invoice).toMatch(/^lnbcrt20n1/);
+    }
+    expect((await upgrades()) - before).toBe(connections);
+  });
+});
