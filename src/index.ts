@@ -38,15 +38,24 @@ export { l402Discovery, type OpenApiDocument, type Seller } from "./discovery/in
 export type { ServiceDefinition } from "./config/index.ts";
 export { createKeyring, parseMasterKeys, type Keyring } from "./l402/index.ts";
 export {
+  clnRestBackend,
   LightningError,
+  lnbitsBackend,
   lndRestBackend,
+  nwcBackend,
+  phoenixdBackend,
+  platformWebSocket,
   withBreaker,
   type BreakerOptions,
+  type ClnRestConfig,
   type Invoice,
   type InvoiceBackend,
   type InvoiceRequest,
   type InvoiceStatus,
   type LightningErrorKind,
+  type LnbitsConfig,
   type LndRestConfig,
   type NodeInfo,
+  type NwcBackendConfig,
+  type PhoenixdConfig,
 } from "./lightning/index.ts";

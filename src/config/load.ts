@@ -53,7 +53,8 @@ export function parseConfig(env: Record<string, unknown>, mac?: HmacSha256): Con
   const backend = settings.success ? settings.output.L402_BACKEND : ((BACKENDS as readonly unknown[]).includes(given["L402_BACKEND"] ?? "lnd") ? ((given["L402_BACKEND"] ?? "lnd") as Backend) : undefined);
   const node = backend === undefined ? undefined : readNode(backend, given, settings.success ? settings.output.L402_NODE_TIMEOUT_MS : undefined);
   if (node !== undefined && !node.ok) problems.push(...node.problems);
-  if (!settings.success || !services.ok || !keyring.ok || node === undefined || !node.ok) return servicesFailure(problems);
+  if (node?.ok && services.ok) problems.push(...wholeSatProblems(node.value.backend, services.value));
+  if (problems.length > 0 || !settings.success || !services.ok || !keyring.ok || node === undefined || !node.ok) return servicesFailure(problems);
 
   const s = settings.output;
   return {
@@ -79,6 +80,13 @@ export function parseConfig(env: Record<string, unknown>, mac?: HmacSha256): Con
       discovery: s.L402_DISCOVERY === "off" ? undefined : { sellerName: s.L402_SERVICE_NAME, sellerDescription: s.L402_SERVICE_DESCRIPTION, openapi: s.L402_OPENAPI },
     },
   };
+}
+
+/** LNbits and phoenixd take whole sats: a price in msat there would fail at every challenge, so it fails here. */
+function wholeSatProblems(backend: Backend, services: readonly { readonly name: string; readonly auth: boolean; readonly priceMsat: bigint }[]): string[] {
+  const label = backend === "lnbits" ? "LNbits" : backend === "phoenixd" ? "phoenixd" : undefined;
+  if (label === undefined) return [];
+  return services.flatMap((service, index) => (service.auth && service.priceMsat % 1000n !== 0n ? [`L402_SERVICES[${index}].price_msat: ${label} invoices are in whole sats (L402_BACKEND)`] : []));
 }
 
 const cache = new WeakMap<object, ConfigResult>();

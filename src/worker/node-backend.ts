@@ -5,7 +5,7 @@ import {
   fetchUpgradeWebSocket,
   lnbitsBackend,
   lndRestBackend,
-  nwcBackend,
+  nwcCallBackend,
   nwcClient,
   perCallSockets,
   phoenixdBackend,
@@ -39,7 +39,7 @@ export function nodeBackend(node: NodeConfig, network: Network, env: Env): Invoi
         if (relays === undefined) throw new Error("unreachable: the config check refuses a held NWC connection without L402_NWC");
         const { connection } = node;
         const id = relays.idFromName(`${connection.walletPubkey}/${publicKeyOf(connection.secret)}`);
-        return nwcBackend(async (method, params) => {
+        return nwcCallBackend(async (method, params) => {
           // A stub per call: a stub is bound to the request that made it, and this backend outlives requests.
           // RPC's types cannot see that a wallet's JSON answer (`unknown` values) is serialisable; it is.
           const relayed = (await relays.get(id).call(connection, timeoutMs, method, params).catch((error: unknown) => {
@@ -49,7 +49,7 @@ export function nodeBackend(node: NodeConfig, network: Network, env: Env): Invoi
           throw new LightningError(relayed.kind, relayed.detail);
         }, network);
       }
-      return nwcBackend(nwcClient(node.connection, perCallSockets(relay, fetchUpgradeWebSocket, timeoutMs), timeoutMs), network);
+      return nwcCallBackend(nwcClient(node.connection, perCallSockets(relay, fetchUpgradeWebSocket, timeoutMs), timeoutMs), network);
     }
   }
 }

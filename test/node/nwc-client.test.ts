@@ -3,7 +3,7 @@ import { startBackendSims, type BackendSims } from "../../dev/backend-sims/index
 import { startRelay } from "../../dev/backend-sims/nostr-relay.ts";
 import { startNwcWallet } from "../../dev/backend-sims/nwc-wallet.ts";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
-import { heldSocket, nwcBackend, nwcClient, parseNwcUri, perCallSockets, platformWebSocket, type SocketSource } from "../../src/lightning/index.ts";
+import { heldSocket, nwcCallBackend, nwcClient, parseNwcUri, perCallSockets, platformWebSocket, type SocketSource } from "../../src/lightning/index.ts";
 import { NWC_REQUEST, NWC_RESPONSE } from "../../src/lightning/nwc/messages.ts";
 
 /** The NWC client's own guarantees, beyond the backend contract: answers matched to requests, forged answers ignored. */
@@ -22,7 +22,7 @@ afterAll(async () => {
 function backendOver(uri: string, sockets: (relay: string) => SocketSource) {
   const connection = parseNwcUri(uri);
   if (!connection.ok) throw new Error(connection.detail);
-  return nwcBackend(nwcClient(connection.value, sockets(connection.value.relays[0] as string), 2000), "regtest");
+  return nwcCallBackend(nwcClient(connection.value, sockets(connection.value.relays[0] as string), 2000), "regtest");
 }
 
 describe("nwcClient", () => {

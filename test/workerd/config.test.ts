@@ -137,6 +137,10 @@ describe("the backend's settings", () => {
     [{ L402_BACKEND: "nwc", L402_NWC_URI: uri, L402_NWC_CONNECTION: "pooled" }, 'L402_NWC_CONNECTION: must be "per-call" or "held"'],
     [{ L402_BACKEND: "nwc", L402_NWC_URI: uri, L402_NWC_CONNECTION: "held" }, 'L402_NWC_CONNECTION: "held" needs the L402_NWC Durable Object binding'],
     [{}, "LND_REST_URL: is required"],
+    [
+      { L402_BACKEND: "phoenixd", PHOENIXD_URL: "https://x.example", PHOENIXD_PASSWORD: "correct-horse", L402_SERVICES: [{ name: "a", match: ["/a"], price_sats: 1 }, { name: "b", match: ["/b"], price_msat: 1500 }] },
+      "L402_SERVICES[1].price_msat: phoenixd invoices are in whole sats (L402_BACKEND)",
+    ],
   ])("%j → %s", (extra, message) => {
     const result = read(extra);
     expect(result.ok).toBe(false);

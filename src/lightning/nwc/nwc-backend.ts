@@ -3,14 +3,38 @@ import { LightningError, type Invoice, type InvoiceBackend, type InvoiceRequest,
 import { checkedPreimage } from "../http-call.ts";
 import { checkInvoice } from "../invoice-check.ts";
 import type { Network } from "../networks.ts";
-import type { NwcCall } from "./nwc-client.ts";
+import { nwcClient, perCallSockets, type NwcCall } from "./nwc-client.ts";
+import { fetchUpgradeWebSocket, type WebSocketFactory } from "./relay-socket.ts";
+import { parseNwcUri } from "./uri.ts";
+
+export interface NwcBackendConfig {
+  /** `nostr+walletconnect://…` from the wallet (a secret: give it a connection that can only receive). */
+  readonly uri: string;
+  readonly network: Network;
+  readonly timeoutMs: number;
+  /** How to open the relay's WebSocket: a fetch upgrade (Workers) unless given; `platformWebSocket` on Node 22+. */
+  readonly webSocket?: WebSocketFactory;
+}
 
 /**
- * A wallet reached through Nostr Wallet Connect (NIP-47) as the paywall's node:
- * `make_invoice` (amounts in msat), `lookup_invoice` (`state` pending,
- * settled, expired or failed; older wallets say `settled_at` only), `get_info`.
+ * A wallet reached through Nostr Wallet Connect as the paywall's node, from its
+ * connection URI, a fresh relay connection per call. Throws on a bad URI
+ * (without quoting it).
  */
-export function nwcBackend(call: NwcCall, network: Network): InvoiceBackend {
+export function nwcBackend(config: NwcBackendConfig): InvoiceBackend {
+  const connection = parseNwcUri(config.uri);
+  if (!connection.ok) throw new LightningError("bad_request", `the NWC connection URI ${connection.detail}`);
+  const relay = connection.value.relays[0] as string;
+  return nwcCallBackend(nwcClient(connection.value, perCallSockets(relay, config.webSocket ?? fetchUpgradeWebSocket, config.timeoutMs), config.timeoutMs), config.network);
+}
+
+/**
+ * The same over any way of making NIP-47 calls (the template Worker's Durable
+ * Object holding a connection, for one): `make_invoice` (amounts in msat),
+ * `lookup_invoice` (`state` pending, settled, expired or failed; older wallets
+ * say `settled_at` only), `get_info`.
+ */
+export function nwcCallBackend(call: NwcCall, network: Network): InvoiceBackend {
   return {
     async createInvoice(request: InvoiceRequest): Promise<Invoice> {
       if (request.amountMsat > BigInt(Number.MAX_SAFE_INTEGER)) throw new LightningError("bad_request", "NWC amounts are JSON numbers: this price is too large");
