@@ -18,9 +18,9 @@ export type NodeConfig = { readonly timeoutMs: number } & (
   | { readonly backend: "nwc"; readonly connection: NwcConnection; readonly relayConnection: "per-call" | "held" }
 );
 
-const required = (message: string) => v.pipe(v.optional(v.string("is required"), ""), v.minLength(1, "is required"), v.regex(/\S/, message));
+const required = () => v.pipe(v.optional(v.string("is required"), ""), v.minLength(1, "is required"));
 const url = v.pipe(v.optional(v.string("is required"), ""), v.minLength(1, "is required"), httpUrl, v.transform((u) => u.href.replace(/\/$/, "")));
-const secret = (format: RegExp, message: string) => v.pipe(required(message), v.regex(format, message));
+const secret = (format: RegExp, message: string) => v.pipe(required(), v.regex(format, message));
 
 const SCHEMAS = {
   lnd: v.object({ LND_REST_URL: url, LND_MACAROON: secret(/^(?:[0-9a-fA-F]{2}){1,4096}$/, "must be the hex of a macaroon"), LND_TIMEOUT_MS: v.optional(wholeNumber(100, 30_000)) }),
@@ -29,7 +29,7 @@ const SCHEMAS = {
   cln: v.object({ CLN_REST_URL: url, CLN_RUNE: secret(/^[A-Za-z0-9_=+/-]{8,2048}$/, "must be a rune (lightning-cli createrune)") }),
   nwc: v.object({
     L402_NWC_URI: v.pipe(
-      required("is required"),
+      required(),
       v.rawTransform(({ dataset, addIssue, NEVER }) => {
         const parsed = parseNwcUri(dataset.value);
         if (parsed.ok) return parsed.value;
@@ -43,7 +43,8 @@ const SCHEMAS = {
 
 /** The chosen backend's settings, or every problem with them. */
 export function readNode(backend: Backend, env: Record<string, unknown>, timeoutMs: number | undefined): { ok: true; value: NodeConfig } | { ok: false; problems: string[] } {
-  const parsed = v.safeParse(SCHEMAS[backend], env, { abortEarly: false });
+  // One problem per field: the first thing wrong with it.
+  const parsed = v.safeParse(SCHEMAS[backend], env, { abortEarly: false, abortPipeEarly: true });
   if (!parsed.success) return { ok: false, problems: problemsOf(parsed.issues, "") };
   const out = parsed.output as Record<string, unknown>;
   if (out["L402_NWC_CONNECTION"] === "held" && env["L402_NWC"] === undefined) {

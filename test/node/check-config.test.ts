@@ -56,4 +56,17 @@ describe("npm run check-config", () => {
     }
     expect(result.stderr).not.toContain("secret-not-hex");
   }, 30_000);
+
+  it("checks the chosen backend's settings only, and names where it is", () => {
+    const services = `[[vars.L402_SERVICES]]\nname = "api"\nmatch = ["/api/*"]\nprice_sats = 2\n`;
+    const uri = `nostr+walletconnect://${"ab".repeat(32)}?relay=wss%3A%2F%2Frelay.example.com&secret=${"cd".repeat(32)}`;
+    const nwc = checkConfig(`[vars]\nL402_NETWORK = "regtest"\nL402_BACKEND = "nwc"\n${services}`, `L402_MASTER_KEYS=${KEY}\nL402_NWC_URI=${uri}\n`);
+    expect(nwc.status, nwc.stderr).toBe(0);
+    expect(nwc.stdout).toContain(`NWC wallet ${"ab".repeat(6)}… via relay.example.com`);
+    expect(nwc.stdout + nwc.stderr).not.toContain("cd".repeat(32));
+
+    const cln = checkConfig(`[vars]\nL402_NETWORK = "regtest"\nL402_BACKEND = "cln"\nLND_REST_URL = "ftp://ignored"\n${services}`, `L402_MASTER_KEYS=${KEY}\n`);
+    expect(cln.status).toBe(1);
+    expect(cln.stderr.trim().split("\n")).toEqual(["check-config: CLN_REST_URL: is required", "check-config: CLN_RUNE: is required"]);
+  }, 30_000);
 });
