@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { WHOLE_SAT_BACKENDS, type Backend } from "../src/config/index.ts";
 
 /**
  * The API behind the paywall in `npm run dev`: a few JSON endpoints. It refuses
@@ -21,13 +22,14 @@ export const DEMO_ROUTES = {
   article: "/articles/lightning",
 } as const;
 
-/** The services `npm run dev` configures in front of this origin. */
-export function demoServices(originUrl: string) {
+/** The services `npm run dev` configures in front of this origin; echo is priced in msat where the backend can invoice that. */
+export function demoServices(originUrl: string, backend: Backend = "lnd") {
   const origin = { url: originUrl };
+  const echoPrice = WHOLE_SAT_BACKENDS[backend] === undefined ? { price_msat: 1500 } : { price_sats: 2 };
   return [
     { name: "quotes", match: [DEMO_ROUTES.quote], price_sats: 5, timeout: 3600, origin },
     { name: "weather", match: [`${DEMO_ROUTES.weather}*`], price_sats: 21, timeout: 1800, origin },
-    { name: "echo", match: [DEMO_ROUTES.echo], price_msat: 1500, origin },
+    { name: "echo", match: [DEMO_ROUTES.echo], ...echoPrice, origin },
     { name: "calls", match: [DEMO_ROUTES.calls], price_sats: 10, uses: 3, timeout: 3600, origin },
     { name: "jokes", match: [DEMO_ROUTES.joke], price_sats: 2, freebies: 2, freebies_period: 3600, origin },
     { name: "free", match: ["/api/free/*"], price_sats: 1, auth: false, origin },

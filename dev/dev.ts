@@ -4,7 +4,7 @@ import { once } from "node:events";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { BACKENDS } from "../src/config/index.ts";
+import { BACKENDS, type Backend } from "../src/config/index.ts";
 import { startDemoOrigin } from "./demo-origin.ts";
 import { isBackend, startDevBackend } from "./dev-backend.ts";
 import { startSimulator } from "./lnd-sim/server.ts";
@@ -65,14 +65,14 @@ async function main(): Promise<void> {
     if (value !== undefined) await ensureFree(value, flag);
   }
   const originUrl = `http://${HOST}:${ports.origin}`;
-  const plan = planFor(values.config, originUrl, values["dev-vars"]);
+  const plan = planFor(values.config, originUrl, values["dev-vars"], values.backend);
   const created = ensureDevVars(plan.devVarsPath);
 
   if (plan.hasLedger) await applyMigrations(plan.configPath);
   const originSecret = plan.originSecret ?? randomBytes(16).toString("hex");
   const adminToken = randomBytes(24).toString("hex");
   const sim = await startSimulator({ host: HOST, port: ports.lnd, network: plan.network });
-  const node = await startDevBackend(values.backend ?? plan.backend, sim, HOST);
+  const node = await startDevBackend(plan.backend, sim, HOST);
   const origin = await startDemoOrigin(ports.origin, originSecret, HOST, plan.originAuthHeader);
   // Secrets for the Worker go in an env file, not on the command line, so wrangler's banner hides them.
   const stackVars = join(ROOT, ".wrangler", "dev-stack.vars");
@@ -141,12 +141,13 @@ dev: ready
 `);
 }
 
-function planFor(config: string | undefined, originUrl: string, devVars: string | undefined): StackPlan {
-  if (config === undefined) return demoPlan(originUrl, devVars ?? join(ROOT, ".dev.vars"));
+/** What to run: the demo, or the operator's configuration; `--backend` (already checked) overrides the node it names. */
+function planFor(config: string | undefined, originUrl: string, devVars: string | undefined, backend: Backend | undefined): StackPlan {
+  if (config === undefined) return demoPlan(originUrl, devVars ?? join(ROOT, ".dev.vars"), backend);
   if (!existsSync(config)) throw new StartError(`--config ${config}: no such file`);
   try {
     const plan = operatorPlan(readWranglerEnv({ config: resolve(config) }), originUrl);
-    return devVars === undefined ? plan : { ...plan, devVarsPath: devVars };
+    return { ...plan, devVarsPath: devVars ?? plan.devVarsPath, backend: backend ?? plan.backend };
   } catch (error) {
     if (error instanceof PlanError) throw new StartError(`--config ${config}: ${error.message}`);
     throw new StartError(`--config ${config}: ${(error as Error).message.split("\n")[0]}`);

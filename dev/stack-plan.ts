@@ -33,13 +33,13 @@ export interface StackPlan {
 
 export class PlanError extends Error {}
 
-export function demoPlan(originUrl: string, devVarsPath: string): StackPlan {
+export function demoPlan(originUrl: string, devVarsPath: string, backend: Backend = "lnd"): StackPlan {
   return {
     configPath: undefined,
     devVarsPath,
     network: "regtest",
-    backend: "lnd",
-    vars: { L402_NETWORK: "regtest", L402_SERVICES: JSON.stringify(demoServices(originUrl)) },
+    backend,
+    vars: { L402_NETWORK: "regtest", L402_SERVICES: JSON.stringify(demoServices(originUrl, backend)) },
     originAuthHeader: "X-L402-Origin-Auth",
     originSecret: undefined,
     hasLedger: true,

@@ -3,7 +3,7 @@ import { parseMasterKeys } from "../l402/index.ts";
 import type { HmacSha256 } from "../macaroon/index.ts";
 import { problemsOf } from "./problems.ts";
 import { readNode, type Backend } from "./node.ts";
-import { BACKENDS, settingsSchema } from "./schema.ts";
+import { BACKENDS, settingsSchema, WHOLE_SAT_BACKENDS } from "./schema.ts";
 import { compileServices, servicesFailure, type ServicesFailure } from "./services.ts";
 import type { Config } from "./types.ts";
 
@@ -84,7 +84,7 @@ export function parseConfig(env: Record<string, unknown>, mac?: HmacSha256): Con
 
 /** LNbits and phoenixd take whole sats: a price in msat there would fail at every challenge, so it fails here. */
 function wholeSatProblems(backend: Backend, services: readonly { readonly name: string; readonly auth: boolean; readonly priceMsat: bigint }[]): string[] {
-  const label = backend === "lnbits" ? "LNbits" : backend === "phoenixd" ? "phoenixd" : undefined;
+  const label = WHOLE_SAT_BACKENDS[backend];
   if (label === undefined) return [];
   return services.flatMap((service, index) => (service.auth && service.priceMsat % 1000n !== 0n ? [`L402_SERVICES[${index}].price_msat: ${label} invoices are in whole sats (L402_BACKEND)`] : []));
 }

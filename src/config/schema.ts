@@ -11,6 +11,8 @@ import { INVOICE_PREFIXES, type Network } from "../lightning/index.ts";
 const NETWORKS = Object.keys(INVOICE_PREFIXES) as [Network, ...Network[]];
 /** The node (or wallet) the paywall makes invoices with; each has its own settings (node.ts). */
 export const BACKENDS = ["lnd", "nwc", "lnbits", "phoenixd", "cln"] as const;
+/** Backends whose invoices name whole sats: LNbits and phoenixd have no msat amount. */
+export const WHOLE_SAT_BACKENDS: Partial<Record<(typeof BACKENDS)[number], string>> = { lnbits: "LNbits", phoenixd: "phoenixd" };
 
 /** L402, and the Payment HTTP authentication scheme's lightning charge ("mpp", as the reference proxy names it). */
 const SCHEMES = ["l402", "mpp"] as const;

@@ -29,6 +29,8 @@ const node = () => inject("backendSim");
 const sims = () => inject("workerBackends");
 const statsOf = async (control: string) => (await (await fetch(`${control}/_sim/stats`)).json()) as Record<string, number>;
 const HTTP_FAULTS = ["unavailable", "internal", "malformed", "drop"];
+/** LNbits and phoenixd invoice whole sats, and the config refuses a price in msat there: the test services without those. */
+const wholeSatServices = () => JSON.stringify((JSON.parse(String(env.L402_SERVICES)) as { price_msat?: number }[]).filter((service) => service.price_msat === undefined));
 
 function subjects(): WorkerSubject[] {
   const http = (name: string, url: string, vars: Record<string, string>): WorkerSubject => ({
@@ -52,8 +54,8 @@ function subjects(): WorkerSubject[] {
   });
   return [
     http("lnd", node().url, { LND_REST_URL: node().url, LND_MACAROON: node().paywallMacaroonHex }),
-    http("lnbits", sims().lnbits.url, { L402_BACKEND: "lnbits", LNBITS_URL: sims().lnbits.url, LNBITS_INVOICE_KEY: sims().lnbits.invoiceKey }),
-    http("phoenixd", sims().phoenixd.url, { L402_BACKEND: "phoenixd", PHOENIXD_URL: sims().phoenixd.url, PHOENIXD_PASSWORD: sims().phoenixd.password }),
+    http("lnbits", sims().lnbits.url, { L402_BACKEND: "lnbits", L402_SERVICES: wholeSatServices(), LNBITS_URL: sims().lnbits.url, LNBITS_INVOICE_KEY: sims().lnbits.invoiceKey }),
+    http("phoenixd", sims().phoenixd.url, { L402_BACKEND: "phoenixd", L402_SERVICES: wholeSatServices(), PHOENIXD_URL: sims().phoenixd.url, PHOENIXD_PASSWORD: sims().phoenixd.password }),
     http("cln", sims().cln.url, { L402_BACKEND: "cln", CLN_REST_URL: sims().cln.url, CLN_RUNE: sims().cln.paywallRune }),
     nwc("nwc (per-call socket)", "per-call"),
     nwc("nwc (held by the NwcRelay object)", "held"),
