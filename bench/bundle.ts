@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,6 +12,7 @@ export function benchBundle(): void {
   const out = mkdtempSync(join(tmpdir(), "l402-bundle-"));
   execFileSync(join(ROOT, "node_modules", ".bin", "wrangler"), ["deploy", "--dry-run", "--minify", "--outdir", out], { cwd: ROOT, stdio: "pipe", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
   const bundle = readFileSync(join(out, "index.js"));
+  rmSync(out, { recursive: true, force: true });
   const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
   console.log(`\nThe template Worker, minified by wrangler deploy --dry-run --minify: ${kib(bundle.length)}, gzip ${kib(gzipSync(bundle, { level: 9 }).length)}`);
 }

@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { WHOLE_SAT_BACKENDS, type Backend } from "../src/config/index.ts";
 
 /**
  * The API behind the paywall in `npm run dev`: a few JSON endpoints. It refuses
@@ -22,10 +21,10 @@ export const DEMO_ROUTES = {
   article: "/articles/lightning",
 } as const;
 
-/** The services `npm run dev` configures in front of this origin; echo is priced in msat where the backend can invoice that. */
-export function demoServices(originUrl: string, backend: Backend = "lnd") {
+/** The services `npm run dev` configures in front of this origin; echo is priced in msat unless the backend invoices whole sats only. */
+export function demoServices(originUrl: string, { wholeSats = false } = {}) {
   const origin = { url: originUrl };
-  const echoPrice = WHOLE_SAT_BACKENDS[backend] === undefined ? { price_msat: 1500 } : { price_sats: 2 };
+  const echoPrice = wholeSats ? { price_sats: 2 } : { price_msat: 1500 };
   return [
     { name: "quotes", match: [DEMO_ROUTES.quote], price_sats: 5, timeout: 3600, origin },
     { name: "weather", match: [`${DEMO_ROUTES.weather}*`], price_sats: 21, timeout: 1800, origin },

@@ -1,5 +1,5 @@
 import { dirname, join } from "node:path";
-import type { Backend } from "../src/config/index.ts";
+import { WHOLE_SAT_BACKENDS, type Backend } from "../src/config/index.ts";
 import { isNetwork, type Network } from "../src/lightning/index.ts";
 import { isBackend } from "./dev-backend.ts";
 import { DEMO_ROUTES, demoServices } from "./demo-origin.ts";
@@ -39,7 +39,7 @@ export function demoPlan(originUrl: string, devVarsPath: string, backend: Backen
     devVarsPath,
     network: "regtest",
     backend,
-    vars: { L402_NETWORK: "regtest", L402_SERVICES: JSON.stringify(demoServices(originUrl, backend)) },
+    vars: { L402_NETWORK: "regtest", L402_SERVICES: JSON.stringify(demoServices(originUrl, { wholeSats: WHOLE_SAT_BACKENDS[backend] !== undefined })) },
     originAuthHeader: "X-L402-Origin-Auth",
     originSecret: undefined,
     hasLedger: true,

@@ -1,15 +1,17 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { useScratchDirs } from "../setup/scratch-dirs.ts";
+
+const scratchDir = useScratchDirs();
 
 const SCRIPT = fileURLToPath(new URL("../../dev/check-config.ts", import.meta.url));
 
 /** Runs `npm run check-config`'s script in a folder holding only a wrangler.toml and a .dev.vars. */
 function checkConfig(toml: string, devVars: string) {
-  const dir = mkdtempSync(join(tmpdir(), "l402-config-"));
+  const dir = scratchDir("l402-config-");
   writeFileSync(join(dir, "wrangler.toml"), `name = "t"\nmain = "index.ts"\ncompatibility_date = "2026-10-01"\n${toml}`);
   writeFileSync(join(dir, ".dev.vars"), devVars);
   writeFileSync(join(dir, "index.ts"), "export default {}");

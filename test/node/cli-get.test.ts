@@ -1,8 +1,7 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,6 +11,9 @@ import { fileStore } from "../../src/cli/file-store.ts";
 import { encodeMacaroon } from "../../src/macaroon/index.ts";
 import { createKeyring, formatChallenge, mint, parseAuthorization, serviceCaveats, verify } from "../../src/l402/index.ts";
 import { lndRestBackend } from "../../src/lightning/index.ts";
+import { useScratchDirs } from "../setup/scratch-dirs.ts";
+
+const scratchDir = useScratchDirs();
 
 const BIN = fileURLToPath(new URL("../../bin/l402-edge.js", import.meta.url));
 
@@ -88,7 +90,7 @@ const wallet = () => ({ LND_REST_URL: sim.url, LND_MACAROON: sim.adminMacaroonHe
 
 describe("l402-edge get", () => {
   it("pays, prints the body, shows progress on stderr, keeps the token 0600, reuses it", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "l402-cli-"));
+    const dir = scratchDir("l402-cli-");
     const first = await cli(["get", `${base}/x`, "--token-dir", dir], wallet());
     expect(first).toMatchObject({ code: 0, stdout: "paid content\n" });
     expect(first.stderr).toMatch(/paying 3 sats \(routing fee at most 97\) for cli…\nl402-edge: paid \(routing fee 0 sats\); token saved for http:\/\/127\.0\.0\.1:\d+/);
@@ -99,7 +101,7 @@ describe("l402-edge get", () => {
   });
 
   it("-i prints the status line and the headers before the body, as curl's", async () => {
-    const result = await cli(["get", "-i", `${base}/x`, "--token-dir", mkdtempSync(join(tmpdir(), "l402-cli-"))], wallet());
+    const result = await cli(["get", "-i", `${base}/x`, "--token-dir", scratchDir("l402-cli-")], wallet());
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^HTTP 200 OK\n(?:[a-z-]+: .*\n)*content-type: text\/plain\n(?:[a-z-]+: .*\n)*\npaid content\n$/);
   });
@@ -116,7 +118,7 @@ describe("l402-edge get", () => {
     { name: "wallet unreachable", flags: [], env: () => ({ LND_REST_URL: "http://127.0.0.1:1", LND_MACAROON: "0201" }), code: 5, message: /cannot reach the wallet's node/ },
     { name: "no wallet configured", flags: [], env: () => ({}), code: 2, message: /no wallet is set/ },
   ] as const)("$name → exit $code", async ({ flags, env, code, message }) => {
-    const result = await cli(["get", `${base}/w`, "--token-dir", mkdtempSync(join(tmpdir(), "l402-cli-")), ...flags], env());
+    const result = await cli(["get", `${base}/w`, "--token-dir", scratchDir("l402-cli-"), ...flags], env());
     expect(result.code).toBe(code);
     expect(result.stderr).toMatch(message);
   });
@@ -124,10 +126,10 @@ describe("l402-edge get", () => {
   it("--max-cost bounds the price and the routing fee together", async () => {
     sim.setFaults({ routeFeeMsat: 2000 });
     try {
-      const tight = await cli(["get", `${base}/fee`, "--max-cost", "4", "--token-dir", mkdtempSync(join(tmpdir(), "l402-cli-"))], wallet());
+      const tight = await cli(["get", `${base}/fee`, "--max-cost", "4", "--token-dir", scratchDir("l402-cli-")], wallet());
       expect(tight.code).toBe(4);
       expect(tight.stderr).toMatch(/routing fee at most 1\)[\s\S]*FAILURE_REASON_NO_ROUTE/);
-      const enough = await cli(["get", `${base}/fee`, "--max-cost", "5", "--json", "--token-dir", mkdtempSync(join(tmpdir(), "l402-cli-"))], wallet());
+      const enough = await cli(["get", `${base}/fee`, "--max-cost", "5", "--json", "--token-dir", scratchDir("l402-cli-")], wallet());
       expect(enough.code).toBe(0);
       expect(JSON.parse(enough.stdout)).toMatchObject({ status: 200, paid: { sats: 3, feeSats: 2, services: ["cli"] } });
     } finally {
@@ -136,21 +138,21 @@ describe("l402-edge get", () => {
   });
 
   it("still refused after paying → exit 7, with the server's answer printed", async () => {
-    const result = await cli(["get", `${base}/never`, "--token-dir", mkdtempSync(join(tmpdir(), "l402-cli-"))], wallet());
+    const result = await cli(["get", `${base}/never`, "--token-dir", scratchDir("l402-cli-")], wallet());
     expect(result.code).toBe(7);
     expect(result.stdout).toBe("payment required\n");
     expect(result.stderr).toMatch(/paid[\s\S]*still asks for payment/);
   });
 
   it("follows a redirect within the origin, and pays there", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "l402-cli-"));
+    const dir = scratchDir("l402-cli-");
     const result = await cli(["get", `${base}/moved`, "--token-dir", dir], wallet());
     expect(result).toMatchObject({ code: 0, stdout: "paid content\n" });
     expect((await fileStore(dir).keys())).toEqual([base]);
   });
 
   it("never pays a challenge from an origin a redirect led to, nor keeps a token for it", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "l402-cli-"));
+    const dir = scratchDir("l402-cli-");
     const before = offered[otherBase]?.length ?? 0;
     const result = await cli(["get", `${base}/away`, "--token-dir", dir], wallet());
     expect(result.code).toBe(6);
@@ -179,7 +181,7 @@ describe("l402-edge get with an NWC wallet", () => {
       [["--nwc", walletSims.nwc.uri], {}],
       [[], { L402_NWC_URI: walletSims.nwc.uri }],
     ] as const) {
-      const result = await cli(["get", `${base}/nwc`, "--json", "--token-dir", mkdtempSync(join(tmpdir(), "l402-cli-")), ...args], env);
+      const result = await cli(["get", `${base}/nwc`, "--json", "--token-dir", scratchDir("l402-cli-"), ...args], env);
       expect(result.code, result.stderr).toBe(0);
       expect(JSON.parse(result.stdout)).toMatchObject({ status: 200, body: "paid content\n", paid: { sats: 3, feeSats: 0, services: ["cli"] } });
       expect(result.stdout + result.stderr).not.toContain(secretOf(walletSims.nwc.uri));
@@ -192,7 +194,7 @@ describe("l402-edge get with an NWC wallet", () => {
     { name: "two wallets by environment", args: [], env: { LND_REST_URL: "http://127.0.0.1:1", LND_MACAROON: "0201", L402_NWC_URI: "x" }, code: 2, message: /both L402_NWC_URI and LND_REST_URL are set/ },
     { name: "a relay that cannot be reached", args: ["--nwc", `nostr+walletconnect://${"ab".repeat(32)}?relay=ws%3A%2F%2F127.0.0.1%3A1&secret=${"cd".repeat(32)}`], env: {}, code: 5, message: /cannot reach the NWC relay/ },
   ] as const)("$name → exit $code", async ({ args, env, code, message }) => {
-    const result = await cli(["get", `${base}/nwc-bad`, "--token-dir", mkdtempSync(join(tmpdir(), "l402-cli-")), ...args], env);
+    const result = await cli(["get", `${base}/nwc-bad`, "--token-dir", scratchDir("l402-cli-"), ...args], env);
     expect(result.code).toBe(code);
     expect(result.stderr).toMatch(message);
     expect(result.stderr).not.toContain("0123456789abcdef");
@@ -201,7 +203,7 @@ describe("l402-edge get with an NWC wallet", () => {
 
 describe("l402-edge tokens", () => {
   it("lists, shows and removes what get keeps", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "l402-tokens-"));
+    const dir = scratchDir("l402-tokens-");
     await fileStore(dir).put("https://api.example", { macaroon: "AgE=", preimage: "ab".repeat(32), services: ["svc"], paidMsat: "1000", createdAt: 1_800_000_000 });
     const list = await cli(["tokens", "list", "--token-dir", dir]);
     expect(JSON.parse(list.stdout)).toEqual([{ origin: "https://api.example", tokens: [{ services: ["svc"], paidMsat: "1000", createdAt: "2027-01-15T08:00:00.000Z" }] }]);

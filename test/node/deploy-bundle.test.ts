@@ -1,15 +1,17 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { useScratchDirs } from "../setup/scratch-dirs.ts";
+
+const scratchDir = useScratchDirs();
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 describe("the Worker as it would be deployed", () => {
   it("bundles with wrangler's production bundler (deploy --dry-run, minified), small, with its Durable Objects and no dev code", () => {
-    const out = mkdtempSync(join(tmpdir(), "l402-bundle-"));
+    const out = scratchDir("l402-bundle-");
     const result = spawnSync(process.execPath, [join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js"), "deploy", "--dry-run", "--outdir", out], {
       cwd: ROOT,
       encoding: "utf8",

@@ -1,11 +1,13 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort, isPortFree } from "../../dev/ports.ts";
+import { useScratchDirs } from "../setup/scratch-dirs.ts";
+
+const scratchDir = useScratchDirs();
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const BIN = join(ROOT, "bin", "l402-edge.js");
@@ -61,7 +63,7 @@ afterAll(() => {
 describe("npm run dev", () => {
   it("starts the stack; l402-edge get pays once, then reuses the token; Ctrl-C leaves nothing behind; a second start works", async () => {
     const ports = { worker: await freePort(), lnd: await freePort(), origin: await freePort() };
-    const dir = mkdtempSync(join(tmpdir(), "l402-dev-"));
+    const dir = scratchDir("l402-dev-");
     const args = ["--port", String(ports.worker), "--lnd-port", String(ports.lnd), "--origin-port", String(ports.origin), "--dev-vars", join(dir, ".dev.vars")];
 
     const stack = startDev(args);
@@ -122,7 +124,7 @@ describe("npm run dev", () => {
 
   it("--config runs an operator's own configuration on the simulator, with the demo origin where a service has none", async () => {
     const ports = { worker: await freePort(), lnd: await freePort(), origin: await freePort(), inspector: await freePort() };
-    const dir = mkdtempSync(join(tmpdir(), "l402-operator-"));
+    const dir = scratchDir("l402-operator-");
     writeFileSync(
       join(dir, "wrangler.toml"),
       [
@@ -169,7 +171,7 @@ describe("npm run dev", () => {
     { backend: "cln", node: /its node {11}the Core Lightning \(clnrest\) simulator, http:\/\/127\.0\.0\.1:(\d+)/ },
   ])("--backend $backend runs the Worker on that backend's simulator, which the printed LND wallet pays", async ({ backend, node }) => {
     const ports = { worker: await freePort(), lnd: await freePort(), origin: await freePort() };
-    const dir = mkdtempSync(join(tmpdir(), `l402-${backend}-`));
+    const dir = scratchDir(`l402-${backend}-`);
     const stack = startDev(["--backend", backend, "--port", String(ports.worker), "--lnd-port", String(ports.lnd), "--origin-port", String(ports.origin), "--dev-vars", join(dir, ".dev.vars")]);
     running.push(stack);
     await waitFor(stack, /dev: ready/, 90_000);

@@ -1,6 +1,5 @@
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Miniflare } from "miniflare";
@@ -8,6 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBackendSims, type BackendSims } from "../../dev/backend-sims/index.ts";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
 import { startWorkerd } from "../../dev/workerd.ts";
+import { useScratchDirs } from "../setup/scratch-dirs.ts";
+
+const scratchDir = useScratchDirs();
 
 /**
  * The package as a user gets it: `npm pack`, installed into a scratch Hono Worker
@@ -45,7 +47,7 @@ function readmeWorker(): string {
 }
 
 beforeAll(async () => {
-  scratch = mkdtempSync(join(tmpdir(), "l402-user-"));
+  scratch = scratchDir("l402-user-");
   const tarball = execFileSync("npm", ["pack", "--silent", "--pack-destination", scratch], { cwd: ROOT, encoding: "utf8" }).trim().split("\n").at(-1) as string;
   const hono = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { devDependencies: Record<string, string> }).devDependencies["hono"];
   writeFileSync(join(scratch, "package.json"), JSON.stringify({ name: "my-api", private: true, type: "module", dependencies: { "l402-edge": `file:./${tarball}`, hono } }, null, 2));
@@ -136,7 +138,7 @@ console.log(JSON.stringify({ node: process.version, unpaid: unpaid.status, chall
   });
 
   it("l402-edge get --nwc pays the LND-backed paywall from an NWC wallet, on plain Node 20 (which has no WebSocket: ws)", async () => {
-    const tokens = mkdtempSync(join(tmpdir(), "l402-user-tokens-"));
+    const tokens = scratchDir("l402-user-tokens-");
     const result = await node20([join(scratch, "node_modules", ".bin", "l402-edge"), "get", "--nwc", walletSims.nwc.uri, "--json", "--token-dir", tokens, `${worker.url.origin}/premium/report`]);
     expect(result.status, result.stderr).toBe(0);
     const seen = JSON.parse(result.stdout) as { status: number; body: string; paid: unknown };

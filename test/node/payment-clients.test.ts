@@ -1,14 +1,14 @@
 import { fetchWithL402, fetchWithMpp } from "@getalby/lightning-tools/402";
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalWorker, type LocalWorker } from "../../dev/local-worker.ts";
 import { payInvoice } from "../../dev/lnd-sim/payer.ts";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
 import { startTestOrigin, type TestOrigin } from "../setup/origin.ts";
+import { useScratchDirs } from "../setup/scratch-dirs.ts";
+
+const scratchDir = useScratchDirs();
 
 /**
  * Clients that are not this project's, and its command line, against the
@@ -78,7 +78,7 @@ describe("independent clients against one paywall", () => {
 
 describe("the command line and the Payment scheme", () => {
   it("get pays a Payment-only service's charge and says it bought one request", async () => {
-    const tokens = mkdtempSync(join(tmpdir(), "l402-payment-"));
+    const tokens = scratchDir("l402-payment-");
     const result = await cli(["get", `${worker.url}/charge/cli`, "--json", "--token-dir", tokens]);
     expect(result.code, result.stderr).toBe(0);
     const answer = JSON.parse(result.stdout) as { status: number; paid: { sats: number; scheme: string } };
