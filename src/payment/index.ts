@@ -1,5 +1,5 @@
-export { decodeBase64Url, decodeBase64UrlText, encodeBase64Url, encodeBase64UrlText } from "./base64url.ts";
-export { challengeId, challengeIdInput, formatPaymentChallenge, parsePaymentChallenges, PAYMENT_SCHEME, type PaymentChallenge } from "./challenge.ts";
+export { decodeBase64Url, encodeBase64Url } from "./base64url.ts";
+export { challengeId, challengeIdInput, formatPaymentChallenge, parsePaymentChallenges, type PaymentChallenge } from "./challenge.ts";
 export { formatPaymentCredential, isPaymentAuthorization, parsePaymentCredential, type PaymentCredential } from "./credential.ts";
 export { canonicalJson } from "./jcs.ts";
 export { CHARGE, chargePreimage, formatChargeRequest, LIGHTNING, readChargeRequest, type LightningChargeRequest } from "./lightning-charge.ts";

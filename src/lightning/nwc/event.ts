@@ -19,7 +19,7 @@ export type UnsignedEvent = Omit<NostrEvent, "id" | "pubkey" | "sig">;
 export const publicKeyOf = (secretKey: Uint8Array): string => hex.encode(schnorr.getPublicKey(secretKey));
 
 /** sha256 of `[0, pubkey, created_at, kind, tags, content]` as JSON without spaces (NIP-01). */
-export function eventId(event: Omit<NostrEvent, "id" | "sig">): string {
+function eventId(event: Omit<NostrEvent, "id" | "sig">): string {
   const serialised = JSON.stringify([0, event.pubkey, event.created_at, event.kind, event.tags, event.content]);
   return hex.encode(sha256(new TextEncoder().encode(serialised)));
 }

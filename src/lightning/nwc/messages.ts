@@ -1,4 +1,3 @@
-import { hex } from "@scure/base";
 import { decrypt04, encrypt04, sharedKey04 } from "./nip04.ts";
 import { conversationKey, decrypt, encrypt } from "./nip44.ts";
 
@@ -44,5 +43,3 @@ export interface NwcResponse {
   readonly result: Record<string, unknown> | null;
 }
 
-export const isHexKey = (text: unknown): text is string => typeof text === "string" && /^[0-9a-f]{64}$/.test(text);
-export const hexOf = (bytes: Uint8Array): string => hex.encode(bytes);

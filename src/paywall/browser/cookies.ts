@@ -19,7 +19,7 @@ const pendingName = (service: ServiceConfig) => `${COOKIE_PREFIXES[1]}${service.
 /** Browsers refuse a longer Max-Age (RFC 6265bis: 400 days). */
 const MAX_AGE_LIMIT = 400 * 86_400;
 /** A pending cookie outlives its invoice by this much, so a payment made in the last seconds can still be collected. */
-export const PENDING_GRACE_SECONDS = 120;
+const PENDING_GRACE_SECONDS = 120;
 
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
 

@@ -19,10 +19,10 @@ export function requestSite(headers: { get(name: string): string | null }, reque
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-export const isSafeMethod = (method: string): boolean => SAFE_METHODS.has(method);
+const isSafeMethod = (method: string): boolean => SAFE_METHODS.has(method);
 
 /** A top-level (or frame) navigation: following a link is how a person reaches a paid page from elsewhere. */
-export const isNavigation = (headers: { get(name: string): string | null }): boolean => headers.get("sec-fetch-mode") === "navigate";
+const isNavigation = (headers: { get(name: string): string | null }): boolean => headers.get("sec-fetch-mode") === "navigate";
 
 /**
  * What a request may do with the credential cookie alone:
