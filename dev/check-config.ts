@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     process.stderr.write(`check-config: warning: ${warning}\n`);
   }
   const { services, network, keyring, node } = result.value;
-  const where = node.backend === "nwc" ? `NWC wallet ${node.connection.walletPubkey.slice(0, 12)}… via ${new URL(node.connection.relays[0] as string).host}` : `${node.backend} at ${new URL(node.url).host}`;
+  const where = node.backend === "nwc" ? `NWC wallet ${node.connection.walletPubkey.slice(0, 12)}… via ${new URL(node.connection.relay).host}` : `${node.backend} at ${new URL(node.url).host}`;
   process.stdout.write(
     `check-config: OK — network ${network}, ${keyring.byId.size} master key(s), ${where}\n` +
       services

@@ -26,8 +26,7 @@ export function nwcWallet(config: NwcWalletConfig): Wallet {
   const connection = parseNwcUri(config.uri);
   if (!connection.ok) throw new L402Error("payment_failed", `the NWC connection URI ${connection.detail}`);
   const timeoutMs = config.timeoutSeconds * 1000;
-  const relay = connection.value.relays[0] as string;
-  const call = nwcClient(connection.value, perCallSockets(relay, config.webSocket ?? platformWebSocket, timeoutMs), timeoutMs);
+  const call = nwcClient(connection.value, perCallSockets(connection.value.relay, config.webSocket ?? platformWebSocket, timeoutMs), timeoutMs);
   return {
     async pay(invoice) {
       const fields = readInvoice(invoice);

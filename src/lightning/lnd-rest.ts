@@ -9,6 +9,7 @@ import {
   type InvoiceStatus,
   type NodeInfo,
 } from "./backend.ts";
+import { parseObject } from "./http-call.ts";
 import { checkInvoice } from "./invoice-check.ts";
 import type { Network } from "./networks.ts";
 
@@ -148,13 +149,4 @@ function statusError(status: number, json: Record<string, unknown> | undefined, 
   if (code !== undefined && code !== 14 && status < 502) return new LightningError("node_error", detail);
   // Code 14, or a proxy or tunnel in front of the node answering without an LND body.
   return new LightningError("unavailable", detail);
-}
-
-function parseObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }

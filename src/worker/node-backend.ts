@@ -33,7 +33,6 @@ export function nodeBackend(node: NodeConfig, network: Network, env: Env): Invoi
     case "cln":
       return clnRestBackend({ url: node.url, rune: node.rune, network, timeoutMs });
     case "nwc": {
-      const relay = node.connection.relays[0] as string;
       if (node.relayConnection === "held") {
         const relays = env.L402_NWC;
         if (relays === undefined) throw new Error("unreachable: the config check refuses a held NWC connection without L402_NWC");
@@ -49,7 +48,7 @@ export function nodeBackend(node: NodeConfig, network: Network, env: Env): Invoi
           throw new LightningError(relayed.kind, relayed.detail);
         }, network);
       }
-      return nwcCallBackend(nwcClient(node.connection, perCallSockets(relay, fetchUpgradeWebSocket, timeoutMs), timeoutMs), network);
+      return nwcCallBackend(nwcClient(node.connection, perCallSockets(node.connection.relay, fetchUpgradeWebSocket, timeoutMs), timeoutMs), network);
     }
   }
 }

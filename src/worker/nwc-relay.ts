@@ -29,7 +29,7 @@ export class NwcRelay extends DurableObject<Env> {
   #client: { readonly key: string; readonly call: NwcCall } | undefined;
 
   async call(connection: NwcConnection, timeoutMs: number, method: string, params: Record<string, unknown>): Promise<RelayedCall> {
-    const relay = connection.relays[0] as string;
+    const { relay } = connection;
     const key = `${relay} ${connection.walletPubkey} ${hex.encode(connection.secret)} ${timeoutMs}`;
     if (this.#client?.key !== key) this.#client = { key, call: nwcClient(connection, heldSocket(relay, fetchUpgradeWebSocket, timeoutMs), timeoutMs) };
     try {

@@ -1,30 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startBackendSims, type BackendSims } from "../../dev/backend-sims/index.ts";
-import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
+import { beforeAll, describe, expect, it } from "vitest";
 import { nwcBackend, platformWebSocket } from "../../src/lightning/index.ts";
 import { backendContract } from "../fixtures/backend-contract.ts";
 import { contractSubjects, type ContractSubject } from "../fixtures/backend-subjects.ts";
+import { simHandles, useBackendSims } from "../setup/backend-sims.ts";
 
 /** Every backend's contract in Node, against simulators over one node (test/workerd/backends.test.ts runs it inside workerd). */
-let sim: Simulator;
-let backends: BackendSims;
+const running = useBackendSims();
 let subjects: ContractSubject[] = [];
 
-beforeAll(async () => {
-  sim = await startSimulator();
-  backends = await startBackendSims(sim.node);
-  subjects = contractSubjects(sim, {
-    lnbits: { url: backends.lnbits.url, invoiceKey: backends.lnbits.invoiceKey },
-    phoenixd: { url: backends.phoenixd.url, password: backends.phoenixd.password },
-    cln: { url: backends.cln.url, paywallRune: backends.cln.paywallRune },
-    relay: { controlUrl: backends.relay.controlUrl },
-    nwcUri: backends.nwc.uri,
-    nwcNip04Uri: backends.nwcNip04.uri,
-  });
-});
-afterAll(async () => {
-  await backends?.close();
-  await sim?.close();
+beforeAll(() => {
+  subjects = contractSubjects(running.sim, simHandles(running.sims));
 });
 
 for (const name of ["lnd", "lnbits", "phoenixd", "cln", "nwc", "nwc (NIP-04 wallet)", "nwc (held socket)"]) {
@@ -33,12 +18,12 @@ for (const name of ["lnd", "lnbits", "phoenixd", "cln", "nwc", "nwc (NIP-04 wall
 
 describe("nwcBackend, as a package user builds it from the wallet's URI", () => {
   it("makes invoices over a socket per call", async () => {
-    const backend = nwcBackend({ uri: backends.nwc.uri, network: "regtest", timeoutMs: 2000, webSocket: platformWebSocket });
+    const backend = nwcBackend({ uri: running.sims.nwc.uri, network: "regtest", timeoutMs: 2000, webSocket: platformWebSocket });
     expect((await backend.createInvoice({ amountMsat: 4000n, memo: "m", expirySeconds: 60 })).paymentRequest).toMatch(/^lnbcrt40n1/);
   });
 
   it("refuses a bad URI without quoting it", () => {
-    const uri = backends.nwc.uri.replace(/secret=[0-9a-f]+/, "secret=abc123");
+    const uri = running.sims.nwc.uri.replace(/secret=[0-9a-f]+/, "secret=abc123");
     expect(() => nwcBackend({ uri, network: "regtest", timeoutMs: 2000 })).toThrow("the NWC connection URI needs a secret=<64 hex characters> parameter");
   });
 });

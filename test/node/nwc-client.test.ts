@@ -1,33 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startBackendSims, type BackendSims } from "../../dev/backend-sims/index.ts";
+import { describe, expect, it } from "vitest";
 import { startRelay } from "../../dev/backend-sims/nostr-relay.ts";
 import { startNwcWallet } from "../../dev/backend-sims/nwc-wallet.ts";
-import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
 import { heldSocket, nwcCallBackend, nwcClient, parseNwcUri, perCallSockets, platformWebSocket, type SocketSource } from "../../src/lightning/index.ts";
 import { NWC_REQUEST, NWC_RESPONSE } from "../../src/lightning/nwc/messages.ts";
+import { useBackendSims } from "../setup/backend-sims.ts";
 
 /** The NWC client's own guarantees, beyond the backend contract: answers matched to requests, forged answers ignored. */
-let sim: Simulator;
-let sims: BackendSims;
-
-beforeAll(async () => {
-  sim = await startSimulator();
-  sims = await startBackendSims(sim.node);
-});
-afterAll(async () => {
-  await sims?.close();
-  await sim?.close();
-});
+const running = useBackendSims();
 
 function backendOver(uri: string, sockets: (relay: string) => SocketSource) {
   const connection = parseNwcUri(uri);
   if (!connection.ok) throw new Error(connection.detail);
-  return nwcCallBackend(nwcClient(connection.value, sockets(connection.value.relays[0] as string), 2000), "regtest");
+  return nwcCallBackend(nwcClient(connection.value, sockets(connection.value.relay), 2000), "regtest");
 }
 
 describe("nwcClient", () => {
   it("matches each answer to its request when many share one held connection", async () => {
-    const backend = backendOver(sims.nwc.uri, (relay) => heldSocket(relay, platformWebSocket, 2000));
+    const backend = backendOver(running.sims.nwc.uri, (relay) => heldSocket(relay, platformWebSocket, 2000));
     const amounts = Array.from({ length: 12 }, (_, i) => BigInt((i + 1) * 1000));
     const invoices = await Promise.all(amounts.map((amountMsat) => backend.createInvoice({ amountMsat, memo: `m${amountMsat}`, expirySeconds: 600 })));
     expect(invoices.map((invoice) => invoice.amountMsat)).toEqual(amounts);
@@ -46,7 +35,7 @@ describe("nwcClient", () => {
         forged++;
         relay.publish({ id: "00".repeat(32), pubkey: walletPubkey, created_at: event.created_at, kind: NWC_RESPONSE, tags: [["e", event.id], ["p", event.pubkey]], content: "forged", sig: "00".repeat(64) });
       });
-      const wallet = startNwcWallet(sim.node, relay);
+      const wallet = startNwcWallet(running.sim.node, relay);
       walletPubkey = wallet.walletPubkey;
       const backend = backendOver(wallet.uri, (url) => perCallSockets(url, platformWebSocket, 2000));
       const invoice = await backend.createInvoice({ amountMsat: 5000n, memo: "real", expirySeconds: 600 });

@@ -1,29 +1,18 @@
 import { randomBytes } from "@noble/hashes/utils.js";
 import { hex } from "@scure/base";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startBackendSims, type BackendSims } from "../../dev/backend-sims/index.ts";
+import { describe, expect, it } from "vitest";
 import { startRelay } from "../../dev/backend-sims/nostr-relay.ts";
-import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
 import { L402Error, nwcWallet } from "../../src/client/index.ts";
 import { lndRestBackend } from "../../src/lightning/index.ts";
 import { publicKeyOf, signEvent } from "../../src/lightning/nwc/event.ts";
 import { cipher, NWC_REQUEST, NWC_RESPONSE } from "../../src/lightning/nwc/messages.ts";
+import { useBackendSims } from "../setup/backend-sims.ts";
 
 /** The client's NWC wallet against the NWC wallet simulator, which pays on the same node the LND simulator issues from. */
-let sim: Simulator;
-let sims: BackendSims;
+const running = useBackendSims();
 
-beforeAll(async () => {
-  sim = await startSimulator();
-  sims = await startBackendSims(sim.node);
-});
-afterAll(async () => {
-  await sims?.close();
-  await sim?.close();
-});
-
-const invoice = async (sats = 7n) => (await lndRestBackend({ url: sim.url, macaroonHex: sim.invoiceMacaroonHex, network: "regtest", timeoutMs: 2000 }).createInvoice({ amountMsat: sats * 1000n, memo: "nwc", expirySeconds: 600 })).paymentRequest;
+const invoice = async (sats = 7n) => (await lndRestBackend({ url: running.sim.url, macaroonHex: running.sim.invoiceMacaroonHex, network: "regtest", timeoutMs: 2000 }).createInvoice({ amountMsat: sats * 1000n, memo: "nwc", expirySeconds: 600 })).paymentRequest;
 const LIMITS = { maxFeeMsat: 10_000n };
 
 async function failure(promise: Promise<unknown>): Promise<L402Error> {
@@ -38,30 +27,30 @@ async function failure(promise: Promise<unknown>): Promise<L402Error> {
 describe("nwcWallet", () => {
   it("pays with pay_invoice and returns the preimage of the invoice's hash", async () => {
     const paymentRequest = await invoice();
-    const paid = await nwcWallet({ uri: sims.nwc.uri, timeoutSeconds: 5 }).pay(paymentRequest, LIMITS);
-    const settled = await fetch(`${sim.url}/v1/invoice/${hex.encode(sha256(paid.preimage))}`, { headers: { "Grpc-Metadata-macaroon": sim.adminMacaroonHex } });
+    const paid = await nwcWallet({ uri: running.sims.nwc.uri, timeoutSeconds: 5 }).pay(paymentRequest, LIMITS);
+    const settled = await fetch(`${running.sim.url}/v1/invoice/${hex.encode(sha256(paid.preimage))}`, { headers: { "Grpc-Metadata-macaroon": running.sim.adminMacaroonHex } });
     expect(((await settled.json()) as { state: string }).state).toBe("SETTLED");
     expect(paid.feeMsat).toBe(0n);
   });
 
   it("a wallet's refusal is payment_failed, with its reason", async () => {
     const paymentRequest = await invoice();
-    await nwcWallet({ uri: sims.nwc.uri, timeoutSeconds: 5 }).pay(paymentRequest, LIMITS);
-    const again = await failure(nwcWallet({ uri: sims.nwc.uri, timeoutSeconds: 5 }).pay(paymentRequest, LIMITS));
+    await nwcWallet({ uri: running.sims.nwc.uri, timeoutSeconds: 5 }).pay(paymentRequest, LIMITS);
+    const again = await failure(nwcWallet({ uri: running.sims.nwc.uri, timeoutSeconds: 5 }).pay(paymentRequest, LIMITS));
     expect(again.code).toBe("payment_failed");
     expect(again.message).toMatch(/the wallet refused the payment: pay_invoice: /);
   });
 
   it("an unreachable relay is a network failure; a silent wallet a payment_failed that warns it may still pay", async () => {
-    const unreachable = sims.nwc.uri.replace(/relay=[^&]+/, `relay=${encodeURIComponent("ws://127.0.0.1:1")}`);
+    const unreachable = running.sims.nwc.uri.replace(/relay=[^&]+/, `relay=${encodeURIComponent("ws://127.0.0.1:1")}`);
     expect((await failure(nwcWallet({ uri: unreachable, timeoutSeconds: 2 }).pay(await invoice(), LIMITS))).code).toBe("network");
-    await fetch(`${sims.relay.controlUrl}/_sim/faults`, { method: "POST", body: JSON.stringify({ failure: "silent" }) });
+    await fetch(`${running.sims.relay.controlUrl}/_sim/faults`, { method: "POST", body: JSON.stringify({ failure: "silent" }) });
     try {
-      const silent = await failure(nwcWallet({ uri: sims.nwc.uri, timeoutSeconds: 1 }).pay(await invoice(), LIMITS));
+      const silent = await failure(nwcWallet({ uri: running.sims.nwc.uri, timeoutSeconds: 1 }).pay(await invoice(), LIMITS));
       expect(silent.code).toBe("payment_failed");
       expect(silent.message).toMatch(/did not answer within 1 s \(it may still pay; check it before retrying\)/);
     } finally {
-      await fetch(`${sims.relay.controlUrl}/_sim/faults`, { method: "DELETE" });
+      await fetch(`${running.sims.relay.controlUrl}/_sim/faults`, { method: "DELETE" });
     }
   });
 

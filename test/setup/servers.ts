@@ -1,6 +1,7 @@
 import type { TestProject } from "vitest/node";
-import { startBackendSims, type BackendSims } from "../../dev/backend-sims/index.ts";
+import { startBackendSims } from "../../dev/backend-sims/index.ts";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
+import { simHandles } from "./backend-sims.ts";
 import { startTestOrigin } from "./origin.ts";
 import "../fixtures/provided-context.ts";
 
@@ -25,17 +26,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // The other backends' simulators, over LND simulators' nodes (whose admin macaroon pays what they issue):
   // one set for the backend contract's faults, one for the Worker's tests on each backend (faults included).
   const [faultBackends, workerBackends] = await Promise.all([startBackendSims(faultSim.node), startBackendSims(backendSim.node)]);
-  const handles = (b: BackendSims) => ({
-    lnbits: { url: b.lnbits.url, invoiceKey: b.lnbits.invoiceKey },
-    phoenixd: { url: b.phoenixd.url, password: b.phoenixd.password },
-    cln: { url: b.cln.url, paywallRune: b.cln.paywallRune },
-    relay: { controlUrl: b.relay.controlUrl },
-    nwcUri: b.nwc.uri,
-    nwcNip04Uri: b.nwcNip04.uri,
-  });
-  project.provide("faultBackends", handles(faultBackends));
+  project.provide("faultBackends", simHandles(faultBackends));
   project.provide("backendSim", handle(backendSim));
-  project.provide("workerBackends", handles(workerBackends));
+  project.provide("workerBackends", simHandles(workerBackends));
   return async () => {
     await Promise.all([sim.close(), faultSim.close(), quietSim.close(), backendSim.close(), origin.close(), faultBackends.close(), workerBackends.close()]);
   };

@@ -120,7 +120,7 @@ describe("the backend's settings", () => {
       { backend: "lnbits", url: "https://lnbits.example", invoiceKey: "a1b2c3d4e5f60718293a4b5c6d7e8f90", timeoutMs: 5000 },
       { backend: "phoenixd", url: "https://phoenixd.example", password: "correct-horse-battery", timeoutMs: 2000 },
       { backend: "cln", url: "https://cln.example:3010", rune: "T4Rg0Hu5bGVfZ3Jvd3RoLXJ1bmU", timeoutMs: 5000 },
-      { backend: "nwc", connection: { walletPubkey: "ab".repeat(32), relays: ["wss://relay.example"], secret: expect.any(Uint8Array) }, relayConnection: "per-call", timeoutMs: 5000 },
+      { backend: "nwc", connection: { walletPubkey: "ab".repeat(32), relay: "wss://relay.example", secret: expect.any(Uint8Array) }, relayConnection: "per-call", timeoutMs: 5000 },
       { backend: "nwc", connection: expect.objectContaining({ walletPubkey: "ab".repeat(32) }), relayConnection: "held", timeoutMs: 5000 },
     ]);
   });

@@ -24,8 +24,7 @@ export interface NwcBackendConfig {
 export function nwcBackend(config: NwcBackendConfig): InvoiceBackend {
   const connection = parseNwcUri(config.uri);
   if (!connection.ok) throw new LightningError("bad_request", `the NWC connection URI ${connection.detail}`);
-  const relay = connection.value.relays[0] as string;
-  return nwcCallBackend(nwcClient(connection.value, perCallSockets(relay, config.webSocket ?? fetchUpgradeWebSocket, config.timeoutMs), config.timeoutMs), config.network);
+  return nwcCallBackend(nwcClient(connection.value, perCallSockets(connection.value.relay, config.webSocket ?? fetchUpgradeWebSocket, config.timeoutMs), config.timeoutMs), config.network);
 }
 
 /**

@@ -1,12 +1,12 @@
 import { hex } from "@scure/base";
 import { fail, succeed, type Result } from "../../l402/index.ts";
 
-/** What a `nostr+walletconnect://` URI holds (NIP-47): the wallet's key, its relays, the client's secret. */
+/** What a `nostr+walletconnect://` URI holds (NIP-47): the wallet's key, a relay, the client's secret. */
 export interface NwcConnection {
   /** x-only, hex. */
   readonly walletPubkey: string;
-  /** ws:// or wss://, as listed; the paywall and the client use the first. */
-  readonly relays: readonly string[];
+  /** ws:// or wss://: the first the URI lists (wallets list their own relay first; one connection is all a call needs). */
+  readonly relay: string;
   readonly secret: Uint8Array;
 }
 
@@ -26,5 +26,5 @@ export function parseNwcUri(text: string): Result<NwcConnection, "invalid_uri"> 
   if (relays.length === 0 || !relays.every((relay) => /^wss?:\/\/[^\s]+$/.test(relay) && URL.canParse(relay))) return fail("invalid_uri", "needs at least one relay=ws(s)://… parameter");
   const secret = url.searchParams.get("secret") ?? "";
   if (!/^[0-9a-fA-F]{64}$/.test(secret)) return fail("invalid_uri", "needs a secret=<64 hex characters> parameter");
-  return succeed({ walletPubkey, relays, secret: hex.decode(secret.toLowerCase()) });
+  return succeed({ walletPubkey, relay: relays[0] as string, secret: hex.decode(secret.toLowerCase()) });
 }
