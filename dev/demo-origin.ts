@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { listen } from "./listen.ts";
 
 /**
  * The API behind the paywall in `npm run dev`: a few JSON endpoints. It refuses
@@ -87,16 +87,6 @@ export async function startDemoOrigin(port: number, secret: string, host = "127.
     json(200, { demoOrigin: "no endpoint of its own here; this is what reached it", method: request.method, path: url.pathname, query: url.search, paidBy: payer ?? null });
   };
   const server = createServer((request, response) => void handle(request, response).catch(() => response.destroy()));
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, resolve);
-  });
-  const address = server.address() as AddressInfo;
-  return {
-    url: `http://${host}:${address.port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
+  const listening = await listen(server, port, host);
+  return { url: `http://${listening.host}`, close: listening.close };
 }

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { listen } from "../listen.ts";
 
 /**
  * The frame every HTTP simulator (LNbits, phoenixd, clnrest) shares: loopback
@@ -78,20 +78,12 @@ export async function startHttpSim(options: HttpSimOptions): Promise<HttpSim> {
       else response.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve);
-  });
-  const address = server.address() as AddressInfo;
+  const listening = await listen(server, options.port, options.host);
   return {
-    url: `http://${address.address}:${address.port}`,
+    url: `http://${listening.host}`,
     setFaults,
     requests: () => served,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: listening.close,
   };
 }
 

@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { createRequire } from "node:module";
 import type { WebSocket as WsSocket, WebSocketServer as WebSocketServerType } from "ws";
 import { verifyEvent, type NostrEvent } from "../../src/lightning/nwc/event.ts";
+import { listen } from "../listen.ts";
 
 // Node's own require: a bundler resolving browser conditions would pick ws's stub.
 const { WebSocketServer } = createRequire(import.meta.url)("ws") as { WebSocketServer: typeof WebSocketServerType };
@@ -155,25 +155,19 @@ export async function startRelay(host = "127.0.0.1", port = 0): Promise<Relay> {
       ws.on("close", () => subscriptions.delete(ws));
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, resolve);
-  });
-  const address = server.address() as AddressInfo;
+  const listening = await listen(server, port, host);
   return {
-    url: `ws://${address.address}:${address.port}`,
-    controlUrl: `http://${address.address}:${address.port}`,
+    url: `ws://${listening.host}`,
+    controlUrl: `http://${listening.host}`,
     faults: () => faults,
     setFaults,
     publish: (event) => accept(event),
     onEvent: (listener) => void listeners.push(listener),
     events: () => accepted,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets.clients) socket.terminate();
-        sockets.close();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => {
+      for (const socket of sockets.clients) socket.terminate();
+      sockets.close();
+      return listening.close();
+    },
   };
 }

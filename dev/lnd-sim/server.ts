@@ -1,7 +1,6 @@
 import { randomBytes } from "@noble/hashes/utils.js";
 import { hex } from "@scure/base";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { createMacaroon, encodeMacaroon } from "../../src/macaroon/index.ts";
 import { affects, NO_FAULTS, parseFaults, type Faults } from "./faults.ts";
 import { payInvoice } from "./payer.ts";
@@ -9,6 +8,7 @@ import { GRPC, LndError } from "./lnd-json.ts";
 import { createSimNode, type NETWORKS, type SimNode } from "./node.ts";
 import { routes, type Permission, type RouteContext } from "./routes.ts";
 import { walletPage } from "./wallet-page.ts";
+import { listen } from "../listen.ts";
 
 export { NETWORKS } from "./node.ts";
 
@@ -92,7 +92,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     };
     if (request.method !== "POST") return page(200, walletPage({ invoice: new URL(request.url ?? "/", "http://sim").searchParams.get("invoice") ?? "" }));
     const invoice = (new URLSearchParams(await readText(request)).get("invoice") ?? "").trim().replace(/^lightning:/i, "");
-    const paid = await payInvoice({ url: `http://${hostOf(server.address() as AddressInfo)}`, macaroonHex: admin }, invoice);
+    const paid = await payInvoice({ url: `http://${listening.host}`, macaroonHex: admin }, invoice);
     const outcome = paid.status === "SUCCEEDED" ? { ok: true, text: "Paid. A page waiting for this payment moves on by itself." } : { ok: false, text: `Not paid: ${paid.error?.message ?? paid.failureReason ?? paid.status}` };
     page(paid.status === "SUCCEEDED" ? 200 : 400, walletPage({ outcome }));
   };
@@ -150,27 +150,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       else response.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve);
-  });
+  const listening = await listen(server, options.port, options.host);
   return {
-    url: `http://${hostOf(server.address() as AddressInfo)}`,
+    url: `http://${listening.host}`,
     node,
     adminMacaroonHex: admin,
     invoiceMacaroonHex: invoice,
     paywallMacaroonHex: paywall,
     nodePublicKeyHex: hex.encode(context.nodePublicKey),
     setFaults: (partial) => void (faults = parseFaults(partial, faults)),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: listening.close,
   };
 }
-
-const hostOf = (address: AddressInfo): string => `${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
 
 function send(response: ServerResponse, status: number, body: unknown): void {
   response.writeHead(status, { "content-type": "application/json" });

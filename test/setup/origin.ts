@@ -1,9 +1,9 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { hex } from "@scure/base";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { createRequire } from "node:module";
 import type { WebSocketServer as WebSocketServerType } from "ws";
+import { listen } from "../../dev/listen.ts";
 
 // Loaded with Node's own require: the workerd project resolves packages with
 // browser conditions, which would pick ws's browser stub.
@@ -97,16 +97,13 @@ export async function startTestOrigin(): Promise<TestOrigin> {
     hits.push({ path: pathname, query: search });
     socket.on("message", (data) => socket.send(`echo:${String(data)}`));
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const listening = await listen(server);
   return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        sockets.close();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    url: `http://${listening.host}`,
+    close: () => {
+      sockets.close();
+      return listening.close();
+    },
   };
 }
 

@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { payInvoice } from "../../dev/lnd-sim/payer.ts";
+import { describeMacaroon, fromBase64Lenient } from "../../src/l402/index.ts";
+import { decodeMacaroon } from "../../src/macaroon/index.ts";
 import { call, originHits, sim, uniquePath } from "./support/paywall-client.ts";
 
 /**
  * Browser payments through the template Worker in workerd: the real Durable
  * Object limiting node lookups, the simulator as the node, the test origin
- * behind. test/node/browser-flow.test.ts drives the same through Chromium.
+ * behind. test/browser/payment-page.test.ts drives the same through Chromium.
  */
 const PAGE = { Accept: "text/html", "Sec-Fetch-Site": "none", "Sec-Fetch-Mode": "navigate" };
 const POLL = { "X-L402-Browser": "poll", "Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "cors" };
@@ -19,6 +21,14 @@ function cookiesOf(response: Response): Map<string, string> {
   return cookies;
 }
 const valueOf = (line: string | undefined) => (line ?? "").split(";")[0] ?? "";
+/** The expiry the paywall minted into a credential cookie's token (its `<service>_valid_until` caveat). */
+function validUntilOf(line: string, service: string): number {
+  const [macaroon = ""] = decodeURIComponent(valueOf(line).slice(valueOf(line).indexOf("=") + 1)).split(":");
+  const caveats = describeMacaroon(decodeMacaroon(fromBase64Lenient(macaroon) ?? new Uint8Array())).caveats;
+  const caveat = caveats.find((c): c is string => typeof c === "string" && c.startsWith(`${service}_valid_until=`));
+  return Number(caveat?.split("=")[1]);
+}
+const seconds = () => Date.now() / 1000;
 const lookupsOf = async (paymentHash: string) => ((await (await fetch(`${sim().url}/_sim/stats?payment_hash=${paymentHash}`)).json()) as { lookups: number }).lookups;
 
 async function openPage(path: string) {
@@ -33,6 +43,7 @@ async function openPage(path: string) {
 describe("browser payments in the template Worker", () => {
   it("page → pending cookie → paid on another device → credential cookie → the origin's content, never before", async () => {
     const path = uniquePath("/members/post");
+    const started = Math.floor(seconds());
     const { pending, invoice } = await openPage(path);
     expect(pending).toMatch(/; Path=\/members; HttpOnly; Secure; SameSite=Strict$/);
 
@@ -42,10 +53,19 @@ describe("browser payments in the template Worker", () => {
 
     await payInvoice({ url: sim().url, macaroonHex: sim().adminMacaroonHex }, invoice);
     await new Promise((resolve) => setTimeout(resolve, 1050));
+    const polled = Math.floor(seconds());
     const paid = await call(path, { headers: { ...POLL, Cookie: valueOf(pending) } });
+    const answered = Math.ceil(seconds());
     expect(await paid.json()).toEqual({ status: "paid" });
-    const credential = cookiesOf(paid).get("l402-token-members");
-    expect(credential).toMatch(/^l402-token-members=[\w%-]+; Max-Age=(3600|3599); Path=\/members; HttpOnly; Secure; SameSite=Lax$/);
+    const credential = cookiesOf(paid).get("l402-token-members") ?? "";
+    expect(credential).toMatch(/^l402-token-members=[\w%-]+; Max-Age=\d+; Path=\/members; HttpOnly; Secure; SameSite=Lax$/);
+    // The token lasts the service's timeout (3600 s) from its minting; the cookie, exactly as long as the token.
+    const validUntil = validUntilOf(credential, "members");
+    expect(validUntil).toBeGreaterThanOrEqual(started + 3600);
+    expect(validUntil).toBeLessThanOrEqual(answered + 3600);
+    const maxAge = Number(/Max-Age=(\d+)/.exec(credential)?.[1]);
+    expect(maxAge).toBeGreaterThanOrEqual(validUntil - answered);
+    expect(maxAge).toBeLessThanOrEqual(validUntil - polled);
     expect(await originHits(path)).toBe(0);
 
     // The origin gets the visitor's own cookies, never the paywall's.

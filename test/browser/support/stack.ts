@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage } from "node:http";
-import type { AddressInfo } from "node:net";
 import { startSimulator, type Simulator } from "../../../dev/lnd-sim/server.ts";
 import { startLocalWorker } from "../../../dev/local-worker.ts";
+import { listen } from "../../../dev/listen.ts";
 
 /**
  * The local stack the browser tests drive, over real sockets: the template
@@ -73,14 +73,6 @@ async function startArticleOrigin(hits: OriginHit[]): Promise<{ url: string; clo
     response.writeHead(200, { "content-type": "text/html; charset=utf-8" });
     response.end(`<!doctype html><title>Article</title><h1 id="article">Members' article</h1><p>${path}</p>`);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const listening = await listen(server);
+  return { url: `http://${listening.host}`, close: listening.close };
 }
