@@ -4,7 +4,6 @@ import type { AddressInfo } from "node:net";
 export interface Listening {
   /** `host:port` as a URL names it (IPv6 in brackets). */
   readonly host: string;
-  readonly port: number;
   /** Stops listening and ends open connections (keep-alive ones included), so a close never waits on a client. */
   close(): Promise<void>;
 }
@@ -21,7 +20,6 @@ export async function listen(server: Server, port = 0, host = "127.0.0.1"): Prom
   const address = server.address() as AddressInfo;
   return {
     host: `${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`,
-    port: address.port,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
