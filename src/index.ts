@@ -9,7 +9,7 @@
  * `l402-edge/macaroon` (the protocol core), `l402-edge/worker` (the template
  * Worker and its Cloudflare ports).
  */
-export { l402Paywall, PaywallConfigError, type PaywallOptions } from "./paywall/index.ts";
+export { l402Paywall, METER_FORGET_MARGIN_SECONDS, PaywallConfigError, type PaywallOptions } from "./paywall/index.ts";
 export type {
   CachedChallenge,
   ChallengeCache,

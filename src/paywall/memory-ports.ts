@@ -1,4 +1,4 @@
-import { LOOKUP_INTERVAL_MS, type CachedChallenge, type DailyRevenue, type MintRecord, type PaywallPorts, type SettlementRecord } from "./ports.ts";
+import { LOOKUP_INTERVAL_MS, METER_FORGET_MARGIN_SECONDS, type CachedChallenge, type DailyRevenue, type MintRecord, type PaywallPorts, type SettlementRecord } from "./ports.ts";
 
 /**
  * The paywall's ports in memory: for tests, and for a single-process host where
@@ -36,7 +36,8 @@ export function memoryPorts(options: { readonly now?: () => number; readonly min
     meter: {
       consume: async (tokenId, limit, forgetAt) => {
         const current = uses.get(tokenId);
-        const state = current !== undefined && (current.forgetAt === undefined || now() < current.forgetAt) ? current : { used: 0, forgetAt };
+        const kept = current !== undefined && (current.forgetAt === undefined || now() < current.forgetAt + METER_FORGET_MARGIN_SECONDS);
+        const state = kept ? current : { used: 0, forgetAt };
         if (state.used >= limit) return { allowed: false, remaining: 0 };
         uses.set(tokenId, { used: state.used + 1, forgetAt: state.forgetAt });
         return { allowed: true, remaining: limit - state.used - 1 };

@@ -54,7 +54,7 @@ export function paymentChallenge(keyring: Keyring, service: ServiceConfig, parts
   const identifier = decodeIdentifier(macaroon.identifier);
   if (!identifier.ok) throw new Error("the paywall minted a macaroon it cannot read");
   const network = invoiceNetwork(parts.invoice) ?? "mainnet";
-  const until = mintedValidUntil(macaroon.caveats.map((caveat) => caveat.id), service.name);
+  const until = tokenValidUntil(macaroon.caveats.map((caveat) => caveat.id), service.name);
   const externalId = [service.name, toHex(identifier.value.tokenId), ...(until === undefined ? [] : [String(until)])].join("/");
   const request = formatChargeRequest({ amount: String(service.priceMsat / 1000n), currency: "sat", externalId, methodDetails: { invoice: parts.invoice, paymentHash: parts.paymentHash, network } });
   // The challenge expires with its invoice (the draft forbids later).
@@ -62,12 +62,12 @@ export function paymentChallenge(keyring: Keyring, service: ServiceConfig, parts
   return formatPaymentChallenge({ id: challengeId(challengeIdKeys(keyring)[0] as Uint8Array, bound, keyring.mac), ...bound });
 }
 
-/** The expiry minted with the token's metered count, if any: when a meter may forget it (see Meter). */
-function mintedValidUntil(caveats: readonly Uint8Array[], service: string): number | undefined {
+/** The expiry minted into the token, if any: no charge naming the token is accepted after it. */
+function tokenValidUntil(caveats: readonly Uint8Array[], service: string): number | undefined {
   const reading = readCaveats(caveats);
   // `now: 0`: this asks what the token says, not whether it is valid now.
   const grant = reading.ok ? grantFor(reading.value, { service, now: 0 }) : undefined;
-  return grant?.ok === true ? grant.value.mintedValidUntil : undefined;
+  return grant?.ok === true ? grant.value.validUntil : undefined;
 }
 
 /** Why a Payment credential was refused; each maps to a problem type (challenge-answer.ts). */
@@ -112,12 +112,14 @@ export function verifyPaymentCredential(
   if (!constantTimeEqual(paidHash, paymentHash)) return fail("wrong_preimage", "the preimage does not match the challenge's payment hash");
   // After the preimage: a paid but expired challenge still proves its invoice paid (paidHash).
   if (now >= expiresAt) return { ...fail("expired", "the challenge has expired; pay a fresh one"), paidHash };
+  // A charge never outlives the token it names: past the token's expiry its meter may forget the count.
+  if (reference.until !== undefined && now >= reference.until) return { ...fail("expired", `the token this charge names expired at ${reference.until}; pay a fresh one`), paidHash };
   const grant = {
     services: [service.name],
     ...(service.capabilities === undefined ? {} : { capabilities: service.capabilities }),
-    validUntil: Math.floor(expiresAt),
+    validUntil: Math.min(Math.floor(expiresAt), reference.until ?? Number.POSITIVE_INFINITY),
     ...(service.uses === undefined ? {} : { uses: service.uses }),
-    ...(reference.until === undefined ? {} : { mintedValidUntil: reference.until }),
+    ...(reference.until === undefined || service.uses === undefined ? {} : { mintedValidUntil: reference.until }),
   };
   return { ...succeed({ verified: { tokenId: hex.decode(reference.token), paymentHash, grant }, challengeId: challenge.id, expiresAt: Math.floor(expiresAt) }), paidHash };
 }
@@ -127,7 +129,7 @@ function issuedHere(keyring: Keyring, challenge: PaymentChallenge): boolean {
   return challengeIdKeys(keyring).some((key) => constantTimeEqual(presented, new TextEncoder().encode(challengeId(key, challenge, keyring.mac))));
 }
 
-/** `<service>/<token id hex>[/<minted valid_until>]`, as paymentChallenge writes it. */
+/** `<service>/<token id hex>[/<the token's minted valid_until>]`, as paymentChallenge writes it. */
 function readReference(externalId: string | undefined): { service: string; token: string; until: number | undefined } | undefined {
   const match = /^([A-Za-z0-9._-]{1,64})\/([0-9a-f]{64})(?:\/(\d{1,12}))?$/.exec(externalId ?? "");
   if (match === null) return undefined;

@@ -36,12 +36,21 @@ export interface MintLimiter {
 /** The uses of metered tokens, counted atomically per token id. */
 export interface Meter {
   /**
-   * Takes one use out of `limit`. `forgetAt` (unix s): when the count may be
-   * dropped (the paywall's own expiry of the token); undefined: keep it.
+   * Takes one use out of `limit`. `forgetAt` (unix s): the token's minted
+   * expiry, after which no credential naming it is accepted; the count is kept
+   * `METER_FORGET_MARGIN_SECONDS` longer. Undefined: keep it for good.
    * Throws when the count cannot be reached (the request is then refused, 503).
    */
   consume(tokenId: string, limit: number, forgetAt: number | undefined): Promise<{ readonly allowed: boolean; readonly remaining: number }>;
 }
+
+/**
+ * How long a meter keeps a count past its token's expiry: the isolate that
+ * refuses an expired credential and the place that forgets the count read
+ * different clocks, and a count forgotten while one of them still accepts the
+ * token would start it over.
+ */
+export const METER_FORGET_MARGIN_SECONDS = 300;
 
 /** Free requests per client network and service, in fixed windows. */
 export interface Freebies {

@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { METER_FORGET_MARGIN_SECONDS } from "../paywall/index.ts";
 
 /**
  * The requests one metered token has used, keyed by its token id. A Durable
@@ -9,7 +10,9 @@ import { DurableObject } from "cloudflare:workers";
  * When the count may be forgotten: only once the token can no longer be valid
  * under the expiry the paywall minted (`forgetAt`, from Grant.mintedValidUntil),
  * never under a narrower one a holder appended: a holder keeps the unattenuated
- * token, so forgetting at their expiry would hand them a fresh count. A token
+ * token, so forgetting at their expiry would hand them a fresh count. Not at
+ * that expiry either, but a margin later (METER_FORGET_MARGIN_SECONDS): the
+ * Worker that refuses an expired credential reads another clock. A token
  * minted without an expiry is counted for good. Storage stays bounded by
  * payments: an object exists only for a token that was paid for and used, and
  * holds two numbers (tens of bytes).
@@ -22,19 +25,22 @@ export class TokenMeter extends DurableObject {
     await this.ctx.storage.put("used", used + 1);
     if (used === 0 && forgetAt !== undefined) {
       await this.ctx.storage.put("forgetAt", forgetAt);
-      await this.ctx.storage.setAlarm(forgetAt * 1000);
+      await this.ctx.storage.setAlarm(forgettableAt(forgetAt));
     }
     return { allowed: true, remaining: limit - used - 1 };
   }
 
-  /** The token has expired: nothing to keep. An alarm run early (it can be triggered by hand) changes nothing. */
+  /** The token has expired (and the margin passed): nothing to keep. An alarm run early (it can be triggered by hand) changes nothing. */
   override async alarm(): Promise<void> {
     const forgetAt = await this.ctx.storage.get<number>("forgetAt");
     if (forgetAt === undefined) return;
-    if (Date.now() < forgetAt * 1000) {
-      await this.ctx.storage.setAlarm(forgetAt * 1000);
+    if (Date.now() < forgettableAt(forgetAt)) {
+      await this.ctx.storage.setAlarm(forgettableAt(forgetAt));
       return;
     }
     await this.ctx.storage.deleteAll();
   }
 }
+
+/** Milliseconds: when a count whose token expires at `forgetAt` (unix s) may go. */
+const forgettableAt = (forgetAt: number): number => (forgetAt + METER_FORGET_MARGIN_SECONDS) * 1000;

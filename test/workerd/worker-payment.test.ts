@@ -1,14 +1,15 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { hex } from "@scure/base";
-import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { payInvoice } from "../../dev/lnd-sim/payer.ts";
-import { createKeyring, mint, serviceCaveats } from "../../src/l402/index.ts";
-import { encodeMacaroon } from "../../src/macaroon/index.ts";
+import { createKeyring, describeMacaroon, fromBase64Lenient, mint, serviceCaveats } from "../../src/l402/index.ts";
+import { decodeMacaroon, encodeMacaroon } from "../../src/macaroon/index.ts";
 import { formatPaymentCredential, parsePaymentChallenges, readChargeRequest, readReceipt, type PaymentChallenge } from "../../src/payment/index.ts";
 import { paymentChallenge } from "../../src/paywall/payment-scheme.ts";
 import { ADMIN_TOKEN, TEST_MASTER_KEY } from "../fixtures/worker-env.ts";
-import { call, callWith, originHits, sim, uniquePath } from "./support/paywall-client.ts";
+import { call, callWith, callWithEnv, originHits, originUrl, sim, uniquePath } from "./support/paywall-client.ts";
 
 /**
  * The Payment HTTP authentication scheme (lightning charge) through the
@@ -53,8 +54,11 @@ describe("the Payment scheme beside L402", () => {
     expect(header).toMatch(/^L402 macaroon="[^"]+", invoice="(lnbcrt40n1[a-z0-9]+)", LSAT macaroon="[^"]+", invoice="\1", Payment id="/);
     expect(challenge).toMatchObject({ realm: "paywall.test", method: "lightning", intent: "charge", expires: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) });
     const request = readChargeRequest(challenge.request);
-    expect(request.ok && request.value).toMatchObject({ amount: "4", currency: "sat", externalId: expect.stringMatching(/^dual\/[0-9a-f]{64}$/), methodDetails: { network: "regtest", paymentHash: body["payment_hash"] } });
+    expect(request.ok && request.value).toMatchObject({ amount: "4", currency: "sat", externalId: expect.stringMatching(/^dual\/[0-9a-f]{64}\/\d+$/), methodDetails: { network: "regtest", paymentHash: body["payment_hash"] } });
     expect(invoiceOf(challenge)).toBe(body["invoice"]);
+    // The externalId names the token and its minted expiry, past which no charge naming it is taken.
+    const caveats = describeMacaroon(decodeMacaroon(fromBase64Lenient(String(body["macaroon"])) as Uint8Array)).caveats;
+    expect(caveats).toContain(`dual_valid_until=${(request.ok ? request.value.externalId ?? "" : "").split("/")[2]}`);
     // The challenge expires with its invoice.
     expect(Date.parse(challenge.expires ?? "") / 1000).toBe(body["expires_at"]);
     expect(response.headers.get("content-type")).toBe("application/problem+json");
@@ -194,6 +198,98 @@ describe("the Payment scheme beside L402", () => {
     expect(refused.status).toBe(402);
     expect(await refused.json()).toMatchObject({ reason: "scheme_not_offered" });
     expect(await originHits(l402Only.replace(/^\/api/, ""))).toBe(0);
+  });
+});
+
+/**
+ * A metered charge names a token minted with an expiry (`externalId`'s third
+ * part). The outside report: once that expiry passed, every presentation got
+ * 200 again until the challenge expired, because the charge was checked
+ * against the challenge's expiry and the meter forgot its count at the
+ * token's. The clock is moved with fake timers (the Worker and its Durable
+ * Objects run in this isolate and read the same Date).
+ */
+describe("a metered charge never outlives the token it names", () => {
+  const METERED = { name: "paym", match: ["/paym/*"], price_sats: 2, uses: 2, timeout: 4, schemes: ["l402", "mpp"] };
+  afterEach(() => vi.useRealTimers());
+
+  it("property: whatever the timing of presentations (either scheme), alarms and expiries, origin hits ≤ minted uses", { timeout: 120_000 }, async () => {
+    const workerEnv = { ...env, L402_SERVICES: JSON.stringify([{ ...METERED, origin: { url: originUrl() } }]) };
+    const op = fc.oneof(
+      fc.constantFrom({ kind: "l402" as const }, { kind: "payment" as const }, { kind: "alarm" as const }),
+      // Steps across the token's expiry (4 s), the meter's margin (300 s) and the challenge's expiry (600 s).
+      fc.record({ kind: fc.constant("wait" as const), seconds: fc.constantFrom(1, 2, 3, 5, 150, 299, 301, 700) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 14 }), async (ops) => {
+        vi.useRealTimers();
+        const path = uniquePath("/paym/prop");
+        const first = await callWithEnv(workerEnv, path);
+        const [challenge] = parsePaymentChallenges(first.headers.get("www-authenticate") ?? "");
+        if (challenge === undefined) throw new Error("no Payment challenge");
+        const body = (await first.json()) as { macaroon: string };
+        const preimage = await pay(invoiceOf(challenge));
+        const request = readChargeRequest(challenge.request);
+        const tokenId = (request.ok ? request.value.externalId ?? "" : "").split("/")[1] ?? "";
+        const meters = env.L402_METER as NonNullable<typeof env.L402_METER>;
+        const meter = meters.get(meters.idFromName(tokenId));
+        let at = Date.now();
+        vi.useFakeTimers({ toFake: ["Date"] });
+        vi.setSystemTime(at);
+        for (const step of ops) {
+          if (step.kind === "wait") vi.setSystemTime((at += step.seconds * 1000));
+          else if (step.kind === "alarm") await runDurableObjectAlarm(meter);
+          else {
+            const authorization = step.kind === "l402" ? `L402 ${body.macaroon}:${preimage}` : credentialFor(challenge, preimage);
+            await (await callWithEnv(workerEnv, path, { headers: { Authorization: authorization } })).body?.cancel();
+          }
+        }
+        vi.useRealTimers();
+        expect(await originHits(path)).toBeLessThanOrEqual(METERED.uses);
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it("pay → 200, 200, 402 exhausted; after the token's expiry, 402 expired for both schemes, alarm or not, and the origin saw 2", async () => {
+    const services = { L402_SERVICES: JSON.stringify([{ ...METERED, origin: { url: originUrl() } }]) };
+    const path = uniquePath("/paym/x");
+    const first = await callWith(services, path);
+    const [challenge] = parsePaymentChallenges(first.headers.get("www-authenticate") ?? "");
+    if (challenge === undefined) throw new Error("no Payment challenge");
+    const body = (await first.json()) as { macaroon: string };
+    const preimage = await pay(invoiceOf(challenge));
+    const payment = credentialFor(challenge, preimage);
+    const l402 = `L402 ${body.macaroon}:${preimage}`;
+    const present = async (authorization: string) => {
+      const answer = await callWith(services, path, { headers: { Authorization: authorization } });
+      return { status: answer.status, remaining: answer.headers.get("x-l402-remaining"), body: (await answer.json()) as { reason?: string } };
+    };
+    expect((await present(payment)).remaining).toBe("1");
+    expect((await present(payment)).remaining).toBe("0");
+    expect((await present(payment)).body.reason).toBe("exhausted");
+
+    const request = readChargeRequest(challenge.request);
+    const [, tokenId, until] = (request.ok ? request.value.externalId ?? "" : "").split("/");
+    expect(Number(until)).toBeLessThan(Date.parse(challenge.expires ?? "") / 1000);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    // Past the token's expiry, still well within the challenge's.
+    vi.setSystemTime((Number(until) + 1) * 1000);
+    for (const credential of [payment, l402]) {
+      const answer = await present(credential);
+      expect(answer.status).toBe(402);
+      expect(answer.body.reason).toBe("expired");
+    }
+    // The meter's alarm, run now and later, changes nothing a credential can draw on.
+    const meters = env.L402_METER;
+    if (meters === undefined) throw new Error("L402_METER is not bound");
+    const meter = meters.get(meters.idFromName(tokenId ?? ""));
+    await runDurableObjectAlarm(meter);
+    vi.setSystemTime((Number(until) + 3600) * 1000);
+    await runDurableObjectAlarm(meter);
+    for (const credential of [payment, l402]) expect((await present(credential)).status).toBe(402);
+    vi.useRealTimers();
+    expect(await originHits(path)).toBe(2);
   });
 });
 

@@ -1,0 +1,102 @@
+import "urlpattern-polyfill";
+import fc from "fast-check";
+import { Hono } from "hono";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { payInvoice } from "../../dev/lnd-sim/payer.ts";
+import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
+import { l402Paywall, memoryPorts, METER_FORGET_MARGIN_SECONDS, type L402Variables } from "../../src/index.ts";
+import { createKeyring } from "../../src/l402/index.ts";
+import { lndRestBackend, type InvoiceBackend } from "../../src/lightning/index.ts";
+import { formatPaymentCredential, parsePaymentChallenges, readChargeRequest } from "../../src/payment/index.ts";
+
+/**
+ * The in-memory ports behind the middleware, with the clock moved by fake
+ * timers (the paywall, the ports and the in-process simulator all read Date).
+ */
+let sim: Simulator;
+let backend: InvoiceBackend;
+const keyring = createKeyring(new Uint8Array(32).fill(7));
+
+beforeAll(async () => {
+  sim = await startSimulator();
+  backend = lndRestBackend({ url: sim.url, macaroonHex: sim.paywallMacaroonHex, network: "regtest", timeoutMs: 2000 });
+});
+afterAll(() => sim.close());
+afterEach(() => vi.useRealTimers());
+
+const USES = 2;
+
+/** An app selling 2 uses for 4 s through both schemes, counting what reaches its handler. */
+function meteredApp() {
+  const ports = memoryPorts();
+  const app = new Hono<{ Variables: L402Variables }>();
+  let hits = 0;
+  app.use("/api/*", l402Paywall({ service: { name: "paym", price_sats: 2, uses: USES, timeout: 4, schemes: ["l402", "mpp"] }, keyring, backend, ports }));
+  app.get("/api/data", (c) => {
+    hits++;
+    return c.text("paid");
+  });
+  return { app, hits: () => hits };
+}
+
+/** The 402's credentials for both schemes, over one paid invoice. */
+async function buyBoth(app: Hono<{ Variables: L402Variables }>): Promise<{ l402: string; payment: string; tokenUntil: number }> {
+  const unpaid = await app.request("/api/data");
+  const [challenge] = parsePaymentChallenges(unpaid.headers.get("www-authenticate") ?? "");
+  if (challenge === undefined) throw new Error("no Payment challenge");
+  const body = (await unpaid.json()) as { macaroon: string };
+  const request = readChargeRequest(challenge.request);
+  const paid = await payInvoice({ url: sim.url, macaroonHex: sim.adminMacaroonHex }, request.ok ? request.value.methodDetails.invoice : "");
+  const preimage = paid.preimageHex as string;
+  return {
+    l402: `L402 ${body.macaroon}:${preimage}`,
+    payment: formatPaymentCredential({ challenge, payload: { preimage } }),
+    tokenUntil: Number((request.ok ? request.value.externalId ?? "" : "").split("/")[2]),
+  };
+}
+
+describe("memoryPorts: the meter", () => {
+  it("keeps a count past its token's expiry for the margin, so no credential still accepted starts it over", async () => {
+    const { app, hits } = meteredApp();
+    const { payment, tokenUntil } = await buyBoth(app);
+    const present = () => app.request("/api/data", { headers: { Authorization: payment } });
+    expect((await present()).status).toBe(200);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    // Just before the token's expiry: one use left.
+    vi.setSystemTime(tokenUntil * 1000 - 500);
+    expect((await present()).status).toBe(200);
+    expect((await present()).status).toBe(402);
+    // Past it, the charge is refused as expired: the count may go only once nothing can draw on it.
+    for (const at of [tokenUntil + 1, tokenUntil + METER_FORGET_MARGIN_SECONDS + 1]) {
+      vi.setSystemTime(at * 1000);
+      const refused = await present();
+      expect(refused.status).toBe(402);
+      expect(await refused.json()).toMatchObject({ reason: "expired" });
+    }
+    expect(hits()).toBe(USES);
+  });
+
+  it("property: whatever the timing of presentations (either scheme) and expiries, the handler runs at most the minted uses", { timeout: 120_000 }, async () => {
+    const op = fc.oneof(
+      fc.constantFrom({ kind: "l402" as const }, { kind: "payment" as const }),
+      // Steps across the token's expiry (4 s), the meter's margin and the challenge's expiry (600 s).
+      fc.record({ kind: fc.constant("wait" as const), seconds: fc.constantFrom(1, 2, 3, 5, METER_FORGET_MARGIN_SECONDS - 1, METER_FORGET_MARGIN_SECONDS + 1, 700) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 16 }), async (ops) => {
+        vi.useRealTimers();
+        const { app, hits } = meteredApp();
+        const credentials = await buyBoth(app);
+        let at = Date.now();
+        vi.useFakeTimers({ toFake: ["Date"] });
+        vi.setSystemTime(at);
+        for (const step of ops) {
+          if (step.kind === "wait") vi.setSystemTime((at += step.seconds * 1000));
+          else await app.request("/api/data", { headers: { Authorization: credentials[step.kind] } });
+        }
+        expect(hits()).toBeLessThanOrEqual(USES);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
