@@ -9,6 +9,7 @@ import { answerBrowserRequest, BROWSER_HEADER, cookieCredential, rememberPending
 import { clearCredentialCookie } from "./browser/cookies.ts";
 import { challengeAnswer, wantsPage } from "./challenge-answer.ts";
 import { clientKey } from "./challenge-cache.ts";
+import { claimedMethods, type ClaimedMethods } from "./claimed-methods.ts";
 import { takeFreebie } from "./free-allowance.ts";
 import { issueChallenge } from "./issue-challenge.ts";
 import { isFreePath, requiredCapabilities } from "./match.ts";
@@ -62,7 +63,7 @@ export async function guard(paywall: ResolvedPaywall, verifier: Verifier, c: Con
   const waitUntil = deferrer(c);
   const address = paywall.clientAddress(c);
   const cacheKey = () => clientKey({ address, userAgent: c.req.header("user-agent") ?? null }, service.name, service.priceMsat);
-  const presented = present(paywall, verifier, service, credentialHeaders, { method: c.req.method, url, now });
+  const presented = present(paywall, verifier, service, credentialHeaders, { methods: claimedMethods(c.req.method, c.req.raw.headers, url), url, now });
   let failure: Failure<string>;
   if (!presented.ok) {
     failure = presented.failure;
@@ -142,7 +143,7 @@ function present(
   verifier: Verifier,
   service: ServiceConfig,
   headers: CredentialHeaders,
-  request: { readonly method: string; readonly url: URL; readonly now: number },
+  request: { readonly methods: ClaimedMethods; readonly url: URL; readonly now: number },
 ): Presented {
   const { authorization } = headers;
   if (authorization !== null && isPaymentAuthorization(authorization)) {
@@ -150,7 +151,7 @@ function present(
     const checked = verifyPaymentCredential(paywall.keyring, service, authorization, request.now);
     return checked.ok ? { ok: true, verified: checked.value.verified, proof: checked.value, paidHash: checked.paidHash } : { ok: false, failure: checked, paidHash: checked.paidHash };
   }
-  const { result, paidHash } = verifier.verify(headers, { service: service.name, now: request.now, capabilities: requiredCapabilities(service, request.method, request.url) });
+  const { result, paidHash } = verifier.verify(headers, { service: service.name, now: request.now, capabilities: requiredCapabilities(service, request.methods, request.url) });
   if (!result.ok) return { ok: false, failure: result, paidHash };
   if (!service.schemes.l402) return { ok: false, failure: fail("scheme_not_offered", "this service takes the Payment scheme only: pay its Payment challenge"), paidHash };
   return { ok: true, verified: result.value, proof: undefined, paidHash };

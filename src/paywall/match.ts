@@ -1,4 +1,5 @@
 import type { ServiceConfig } from "../config/index.ts";
+import type { ClaimedMethods } from "./claimed-methods.ts";
 
 /**
  * Which service, free path and capability rule a request falls under. Input is
@@ -31,13 +32,22 @@ export function isFreePath(service: ServiceConfig, url: URL): boolean {
   return forms(url).every((input) => service.freePaths.some((pattern) => pattern.test(input)));
 }
 
-/** The capabilities this request needs: for each form of the path, the first rule matching method and path. */
-export function requiredCapabilities(service: ServiceConfig, method: string, url: URL): string[] {
-  if (service.capabilityRules.length === 0) return [];
+/**
+ * The capabilities this request needs: for each form of the path and each
+ * method it sends or claims (claimed-methods.ts), the first rule matching
+ * method and path.
+ */
+export function requiredCapabilities(service: ServiceConfig, claimed: ClaimedMethods, url: URL): string[] {
+  const rules = service.capabilityRules;
+  if (rules.length === 0) return [];
+  const methods = new Set(claimed.methods);
+  if (claimed.anyMethod) for (const rule of rules) for (const method of rule.methods ?? []) methods.add(method);
   const needed = new Set<string>();
   for (const input of forms(url)) {
-    const rule = service.capabilityRules.find((candidate) => (candidate.methods === undefined || candidate.methods.includes(method)) && candidate.path.test(input));
-    if (rule !== undefined) needed.add(rule.capability);
+    for (const method of methods) {
+      const rule = rules.find((candidate) => (candidate.methods === undefined || candidate.methods.includes(method)) && candidate.path.test(input));
+      if (rule !== undefined) needed.add(rule.capability);
+    }
   }
   return [...needed];
 }

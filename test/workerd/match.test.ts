@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig, type Config } from "../../src/config/index.ts";
+import { onlyMethod } from "../../src/paywall/claimed-methods.ts";
 import { matchService, requiredCapabilities } from "../../src/paywall/match.ts";
 
 const base = { L402_MASTER_KEYS: "44".repeat(32), LND_REST_URL: "https://node.example:8080/", LND_MACAROON: "0201ab" };
@@ -27,8 +28,8 @@ describe("matching", () => {
   it("maps method and path to a capability, first rule wins, none when no rule matches", () => {
     const service = config.services[1];
     if (service === undefined) throw new Error("no service");
-    expect(requiredCapabilities(service, "POST", new URL("https://x/v1/a"))).toEqual(["w"]);
-    expect(requiredCapabilities(service, "GET", new URL("https://x/v1/a"))).toEqual(["r"]);
-    expect(requiredCapabilities(service, "GET", new URL("https://x/v2/1"))).toEqual([]);
+    expect(requiredCapabilities(service, onlyMethod("POST"), new URL("https://x/v1/a"))).toEqual(["w"]);
+    expect(requiredCapabilities(service, onlyMethod("GET"), new URL("https://x/v1/a"))).toEqual(["r"]);
+    expect(requiredCapabilities(service, onlyMethod("GET"), new URL("https://x/v2/1"))).toEqual([]);
   });
 });

@@ -1,8 +1,9 @@
+import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { attenuate, decodeMacaroon, encodeMacaroon, type Macaroon } from "../../src/macaroon/index.ts";
 import { toBase64, toHex } from "../../src/l402/index.ts";
 import { utf8 } from "../fixtures/vectors.ts";
-import { buyToken, call, originHits, type PaidToken } from "./support/paywall-client.ts";
+import { buyToken, call, callWithEnv, originHits, originUrl, payChallenge, uniquePath, type PaidToken } from "./support/paywall-client.ts";
 
 let mine: PaidToken;
 let theirs: PaidToken;
@@ -58,5 +59,68 @@ describe("adversarial credentials through the whole Worker", () => {
 
   it("the genuine credentials work (the table's failures are the attacks, not the setup)", async () => {
     for (const token of [mine, theirs]) expect((await call("/api/adversarial/genuine", { headers: { Authorization: token.authorization } })).status).toBe(200);
+  });
+});
+
+/**
+ * Frameworks let a request claim another method: Express's method-override
+ * and Symfony/Laravel read `X-HTTP-Method-Override` (and kin) and a `_method`
+ * parameter (query, or a form body) on a POST. A token its holder narrowed to
+ * `write` may POST but not DELETE; claimed any of these ways, the DELETE must
+ * need `delete` too.
+ */
+describe("method overrides are judged, not passed through unjudged", () => {
+  const SERVICE = {
+    name: "records",
+    match: ["/records/*"],
+    price_sats: 1,
+    capabilities: ["read", "write", "delete"],
+    capability_rules: [
+      { methods: ["DELETE"], path: "/records/*", capability: "delete" },
+      { methods: ["POST", "PUT", "PATCH"], path: "/records/*", capability: "write" },
+      { path: "/records/*", capability: "read" },
+    ],
+  };
+  let writeOnly: string;
+  let full: string;
+  const overrides = () => ({ ...env, L402_SERVICES: JSON.stringify([{ ...SERVICE, origin: { url: originUrl() } }]) });
+  beforeAll(async () => {
+    const token = await payChallenge(await callWithEnv(overrides(), "/records/x"));
+    writeOnly = auth(attenuate(decodeMacaroon(token.macaroon), utf8("records_capabilities=write")), token.preimageHex);
+    full = token.authorization;
+  });
+
+  const CLAIMS: [string, (path: string) => [string, RequestInit]][] = [
+    ["X-HTTP-Method-Override", (path) => [path, { method: "POST", headers: { "X-HTTP-Method-Override": "DELETE" } }]],
+    ["X-HTTP-Method", (path) => [path, { method: "POST", headers: { "X-HTTP-Method": "DELETE" } }]],
+    ["X-Method-Override", (path) => [path, { method: "POST", headers: { "X-Method-Override": "DELETE" } }]],
+    ["a lower-case value", (path) => [path, { method: "POST", headers: { "x-http-method-override": "delete" } }]],
+    ["a list of values", (path) => [path, { method: "POST", headers: { "X-HTTP-Method-Override": "PATCH, DELETE" } }]],
+    ["a PUT claiming DELETE", (path) => [path, { method: "PUT", headers: { "X-HTTP-Method-Override": "DELETE" } }]],
+    ["?_method=DELETE", (path) => [`${path}?_method=DELETE`, { method: "POST" }]],
+    ["?_method=delete among other parameters", (path) => [`${path}?a=1&_method=delete`, { method: "POST" }]],
+    ["a form body (it may carry _method)", (path) => [path, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: "_method=DELETE" }]],
+    ["a multipart form body", (path) => [path, { method: "POST", headers: { "Content-Type": "multipart/form-data; boundary=x" }, body: '--x\r\nContent-Disposition: form-data; name="_method"\r\n\r\nDELETE\r\n--x--\r\n' }]],
+  ];
+
+  it.each(CLAIMS)("%s with a write-only token → 402 capability_denied, origin not reached", async (_name, claim) => {
+    const path = uniquePath("/records/claim");
+    const [target, init] = claim(path);
+    const response = await callWithEnv(overrides(), target, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), Authorization: writeOnly } });
+    expect(response.status).toBe(402);
+    expect(await response.json()).toMatchObject({ reason: "capability_denied" });
+    expect(await originHits(path)).toBe(0);
+  });
+
+  it("a token that may delete passes each claim; a plain POST needs write only", async () => {
+    for (const [, claim] of CLAIMS) {
+      const [target, init] = claim(uniquePath("/records/granted"));
+      const response = await callWithEnv(overrides(), target, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), Authorization: full } });
+      expect(response.status).toBe(200);
+      await response.body?.cancel();
+    }
+    const plain = await callWithEnv(overrides(), uniquePath("/records/plain"), { method: "POST", headers: { "Content-Type": "application/json", Authorization: writeOnly }, body: "{}" });
+    expect(plain.status).toBe(200);
+    await plain.body?.cancel();
   });
 });

@@ -5,6 +5,7 @@ import { credentialSource, readCredential, type CredentialHeaders, type Result, 
 import { LightningError } from "../../lightning/index.ts";
 import { encodeMacaroon } from "../../macaroon/index.ts";
 import type { ChallengeParts } from "../challenge-parts.ts";
+import { onlyMethod } from "../claimed-methods.ts";
 import { requiredCapabilities } from "../match.ts";
 import type { ResolvedPaywall } from "../options.ts";
 import type { L402Outcome, PaywallEnv } from "../types.ts";
@@ -190,7 +191,7 @@ function verifyForPage(bc: BrowserContext, text: string): Result<VerifiedToken> 
   const { service, now } = bc;
   return bc.verifier.verify(
     { authorization: `L402 ${text}`, macaroon: null, grpcMetadataMacaroon: null },
-    { service: service.name, now, capabilities: requiredCapabilities(service, "GET", bc.url) },
+    { service: service.name, now, capabilities: requiredCapabilities(service, onlyMethod("GET"), bc.url) },
   ).result;
 }
 
