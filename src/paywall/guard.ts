@@ -14,6 +14,7 @@ import { takeFreebie } from "./free-allowance.ts";
 import { issueChallenge } from "./issue-challenge.ts";
 import { isFreePath, requiredCapabilities } from "./match.ts";
 import type { ResolvedPaywall } from "./options.ts";
+import { keepPrivate } from "./private-answer.ts";
 import { verifyPaymentCredential, type PaymentProof } from "./payment-scheme.ts";
 import type { L402Outcome, PaywallEnv } from "./types.ts";
 
@@ -81,6 +82,7 @@ export async function guard(paywall: ResolvedPaywall, verifier: Verifier, c: Con
       log({ outcome: "paid", tokenId, scheme });
       await next();
       if (c.res.status === 101) return;
+      keepPrivate(c, cookie !== undefined);
       if (remaining !== undefined) c.header("X-L402-Remaining", String(remaining));
       // A receipt on success only (draft-httpauth-payment §5.3); the charge is spent either way.
       if (proof !== undefined && c.res.ok) {
@@ -102,7 +104,9 @@ export async function guard(paywall: ResolvedPaywall, verifier: Verifier, c: Con
       c.set("l402Route", { url, service, access: "freebie" });
       log({ outcome: "freebie" });
       await next();
-      if (c.res.status !== 101) c.header("X-L402-Freebies-Remaining", String(remaining));
+      if (c.res.status === 101) return;
+      keepPrivate(c, false);
+      c.header("X-L402-Freebies-Remaining", String(remaining));
       return;
     }
   }

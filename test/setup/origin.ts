@@ -20,7 +20,8 @@ const { WebSocketServer } = createRequire(import.meta.url)("ws") as { WebSocketS
  *   *    /stream/upload?id=X        consumes the body, reporting progress as it goes
  *   GET  /stream/download?id=X&chunks=N&size=S   first chunk now, the rest after release
  *   WS   /ws                        echoes text messages
- *   *    anything else              echoes method, path (parsed, and raw as received), query, headers, body size and hash
+ *   *    anything else              echoes method, path (parsed, and raw as received), query, headers, body size and hash;
+ *                                   each `answer_header=Name:Value` in the query is set on the answer
  */
 export interface TestOrigin {
   readonly url: string;
@@ -77,6 +78,7 @@ export async function startTestOrigin(): Promise<TestOrigin> {
       bytes += (chunk as Buffer).length;
       hash.update(chunk as Buffer);
     }
+    const answerHeaders = url.searchParams.getAll("answer_header").map((pair) => pair.split(/:(.*)/s).slice(0, 2) as [string, string]);
     json(response, {
       method: request.method,
       path: url.pathname,
@@ -85,7 +87,7 @@ export async function startTestOrigin(): Promise<TestOrigin> {
       headers: request.headers,
       bodyBytes: bytes,
       bodySha256: hex.encode(hash.digest()),
-    });
+    }, answerHeaders);
   };
 
   const server = createServer((request, response) => {
@@ -107,7 +109,7 @@ export async function startTestOrigin(): Promise<TestOrigin> {
   };
 }
 
-function json(response: ServerResponse, body: unknown): void {
-  response.writeHead(200, { "content-type": "application/json" });
+function json(response: ServerResponse, body: unknown, headers: [string, string][] = []): void {
+  response.writeHead(200, [["content-type", "application/json"], ...headers].flat());
   response.end(JSON.stringify(body));
 }

@@ -162,3 +162,39 @@ describe("free traffic and the paywall's own headers", () => {
     expect(await response.json()).toMatchObject({ reason: "no_service" });
   });
 });
+
+describe("paid answers stay out of shared caches", () => {
+  const answerHeaders = (...pairs: string[]) => pairs.map((pair) => `answer_header=${encodeURIComponent(pair)}`).join("&");
+
+  it.each([
+    ["public, max-age=600", "private, max-age=600"],
+    ["max-age=600", "private, max-age=600"],
+    ["s-maxage=600, max-age=60", "private, max-age=60"],
+    ['private="Set-Cookie", max-age=60', "private, max-age=60"],
+    ["no-store", "private, no-store"],
+    ["PUBLIC,MAX-AGE=5", "private, MAX-AGE=5"],
+  ])("an origin's Cache-Control %j on a paid answer leaves as %j, its CDN-only cache headers dropped", async (origin, sent) => {
+    const token = await buyToken(uniquePath("/api/cached"));
+    const path = `${uniquePath("/api/cached")}?${answerHeaders(`Cache-Control:${origin}`, "CDN-Cache-Control:max-age=600", "Surrogate-Control:max-age=600")}`;
+    const response = await call(path, { headers: { Authorization: token.authorization } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("cache-control")).toBe(sent);
+    expect(response.headers.get("cdn-cache-control")).toBeNull();
+    expect(response.headers.get("surrogate-control")).toBeNull();
+    await response.body?.cancel();
+  });
+
+  it("an answer without Cache-Control gets private; so does a free allowance's; a free path's is the origin's own", async () => {
+    const token = await buyToken(uniquePath("/api/cached"));
+    const paid = await call(uniquePath("/api/plain-cache"), { headers: { Authorization: token.authorization } });
+    expect(paid.headers.get("cache-control")).toBe("private");
+    await paid.body?.cancel();
+    const freebie = await call(`${uniquePath("/trial/cached")}?${answerHeaders("Cache-Control:public, max-age=600")}`, { headers: { "CF-Connecting-IP": "203.0.113.77" } });
+    expect(freebie.headers.get("x-l402-freebies-remaining")).not.toBeNull();
+    expect(freebie.headers.get("cache-control")).toBe("private, max-age=600");
+    await freebie.body?.cancel();
+    const free = await call(`${uniquePath("/public/cached")}?${answerHeaders("Cache-Control:public, max-age=600")}`);
+    expect(free.headers.get("cache-control")).toBe("public, max-age=600");
+    await free.body?.cancel();
+  });
+});
