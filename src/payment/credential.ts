@@ -20,8 +20,18 @@ const ECHOED = ["id", "realm", "method", "intent", "request", "expires", "descri
 
 export const isPaymentAuthorization = (header: string): boolean => SCHEME.test(header.trimStart());
 
+/**
+ * Several values are accepted when they are the same credential (two header
+ * lines reach the Worker joined by a comma, as L402's do; base64url has no
+ * comma); different ones are refused.
+ */
 export function parsePaymentCredential(header: string): Result<PaymentCredential, "malformed"> {
-  const trimmed = header.trim();
+  const [first, ...others] = header.split(",").map((value) => value.trim());
+  if (others.some((other) => other !== first)) return fail("malformed", "several Authorization values carry different credentials; send one");
+  return parseOne(first ?? "");
+}
+
+function parseOne(trimmed: string): Result<PaymentCredential, "malformed"> {
   if (!SCHEME.test(trimmed)) return fail("malformed", "the Authorization scheme is not Payment");
   const token = trimmed.replace(SCHEME, "");
   if (token === "") return fail("malformed", "empty Payment credential");

@@ -9,6 +9,7 @@ export const PROBLEMS = {
   paymentRequired: { type: `${CORE}payment-required`, title: "Payment Required" },
   methodUnsupported: { type: `${CORE}method-unsupported`, title: "Method Unsupported" },
   verificationFailed: { type: `${CORE}verification-failed`, title: "Verification Failed" },
+  invalidChallenge: { type: `${CORE}invalid-challenge`, title: "Invalid Challenge" },
   malformedCredential: { type: `${LIGHTNING}malformed-credential`, title: "Malformed Credential" },
   unknownChallenge: { type: `${LIGHTNING}unknown-challenge`, title: "Unknown Challenge" },
   invalidPreimage: { type: `${LIGHTNING}invalid-preimage`, title: "Invalid Preimage" },

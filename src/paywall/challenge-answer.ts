@@ -102,9 +102,12 @@ function problemFor(reason: string): Problem {
     case "method_unsupported":
       return PROBLEMS.methodUnsupported;
     case "unknown_challenge":
-    case "service_mismatch":
-    case "spent":
       return PROBLEMS.unknownChallenge;
+    // Ours and genuine, but not good here: already used (draft-httpauth-payment-02's table), another service's, another host's.
+    case "spent":
+    case "service_mismatch":
+    case "realm_mismatch":
+      return PROBLEMS.invalidChallenge;
     case "wrong_preimage":
       return PROBLEMS.invalidPreimage;
     case "expired":

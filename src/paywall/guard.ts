@@ -152,7 +152,7 @@ function present(
   const { authorization } = headers;
   if (authorization !== null && isPaymentAuthorization(authorization)) {
     if (!service.schemes.payment) return { ok: false, failure: fail("scheme_not_offered", "this service does not take the Payment scheme: pay its L402 challenge"), paidHash: undefined };
-    const checked = verifyPaymentCredential(paywall.keyring, service, authorization, request.now);
+    const checked = verifyPaymentCredential(paywall.keyring, service, authorization, { host: request.url.hostname, now: request.now });
     return checked.ok ? { ok: true, verified: checked.value.verified, proof: checked.value, paidHash: checked.paidHash } : { ok: false, failure: checked, paidHash: checked.paidHash };
   }
   const { result, paidHash } = verifier.verify(headers, { service: service.name, now: request.now, capabilities: requiredCapabilities(service, request.methods, request.url) });

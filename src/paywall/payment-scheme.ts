@@ -71,7 +71,7 @@ function tokenValidUntil(caveats: readonly Uint8Array[], service: string): numbe
 }
 
 /** Why a Payment credential was refused; each maps to a problem type (challenge-answer.ts). */
-export type PaymentRefusal = "malformed" | "method_unsupported" | "unknown_challenge" | "service_mismatch" | "expired" | "wrong_preimage";
+export type PaymentRefusal = "malformed" | "method_unsupported" | "unknown_challenge" | "service_mismatch" | "realm_mismatch" | "expired" | "wrong_preimage";
 
 export interface PaymentProof {
   /** The token the charge's invoice belongs to, as the L402 path would verify it. */
@@ -83,15 +83,16 @@ export interface PaymentProof {
 
 /**
  * Checks a Payment credential with nothing but the keyring: the echoed
- * challenge is one this paywall issued (its id), for this service, not
- * expired, and the preimage pays its invoice. Single use is the caller's (the
+ * challenge is one this paywall issued (its id), for this service (and, where
+ * the service names its hosts, this host: the challenge's realm), not expired,
+ * and the preimage pays its invoice. Single use is the caller's (the
  * spent-charges port, last, so a refused credential is not burnt).
  */
 export function verifyPaymentCredential(
   keyring: Keyring,
   service: ServiceConfig,
   header: string,
-  now: number,
+  at: { readonly host: string; readonly now: number },
 ): Result<PaymentProof, PaymentRefusal> & { readonly paidHash?: Uint8Array } {
   const parsed = parsePaymentCredential(header);
   if (!parsed.ok) return parsed;
@@ -105,12 +106,14 @@ export function verifyPaymentCredential(
   const reference = readReference(request.value.externalId);
   if (reference === undefined) return fail("unknown_challenge", "the challenge names no token");
   if (reference.service !== service.name) return fail("service_mismatch", `the challenge is for ${reference.service}, not ${service.name}`);
+  if (namesHosts(service) && challenge.realm !== at.host) return fail("realm_mismatch", `the challenge was issued by ${challenge.realm}, not ${at.host}`);
   const preimage = chargePreimage(payload);
   if (preimage === undefined) return fail("malformed", "the payload's preimage must be 64 hex characters");
   const paidHash = sha256(hex.decode(preimage));
   const paymentHash = hex.decode(request.value.methodDetails.paymentHash);
   if (!constantTimeEqual(paidHash, paymentHash)) return fail("wrong_preimage", "the preimage does not match the challenge's payment hash");
   // After the preimage: a paid but expired challenge still proves its invoice paid (paidHash).
+  const { now } = at;
   if (now >= expiresAt) return { ...fail("expired", "the challenge has expired; pay a fresh one"), paidHash };
   // A charge never outlives the token it names: past the token's expiry its meter may forget the count.
   if (reference.until !== undefined && now >= reference.until) return { ...fail("expired", `the token this charge names expired at ${reference.until}; pay a fresh one`), paidHash };
@@ -123,6 +126,9 @@ export function verifyPaymentCredential(
   };
   return { ...succeed({ verified: { tokenId: hex.decode(reference.token), paymentHash, grant }, challengeId: challenge.id, expiresAt: Math.floor(expiresAt) }), paidHash };
 }
+
+/** Every pattern names its host: the service is reached on those hosts only, and each issues its own charges. */
+const namesHosts = (service: ServiceConfig): boolean => service.patterns.every((pattern) => pattern.hostname !== "*");
 
 function issuedHere(keyring: Keyring, challenge: PaymentChallenge): boolean {
   const presented = new TextEncoder().encode(challenge.id);

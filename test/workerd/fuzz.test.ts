@@ -3,6 +3,9 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/index.ts";
 import { decodeMacaroon, MacaroonFormatError } from "../../src/macaroon/index.ts";
 import { formatChallenge, parseAuthorization, parseChallenge, parseMacaroonHeader, toHex, verify } from "../../src/l402/index.ts";
+import { formatPaymentCredential, parsePaymentChallenges, parsePaymentCredential, readChargeRequest, readReceipt, type PaymentChallenge } from "../../src/payment/index.ts";
+import { paymentChallenge, verifyPaymentCredential } from "../../src/paywall/payment-scheme.ts";
+import type { ServiceConfig } from "../../src/config/index.ts";
 import { keyring, NOW, paidToken } from "../fixtures/tokens.ts";
 
 const RUNS = 100_000;
@@ -118,5 +121,59 @@ describe(`fuzzing, ${RUNS} generated inputs each: no uncaught exception, every o
         // Every error names the setting it is about (an env name, maybe with a path), then says what is wrong.
         return result.ok ? result.value.services.length > 0 : result.problems.length > 0 && result.problems.every((e) => /^(L402|LND)_[A-Z_]+(\[\d+\]|\.[\w-]+)*: \S/.test(e));
       });
+  });
+
+  describe("the Payment scheme", () => {
+    const PAYMENT_REFUSALS = new Set(["malformed", "method_unsupported", "unknown_challenge", "service_mismatch", "realm_mismatch", "expired", "wrong_preimage"]);
+    const service = { name: "svc", priceMsat: 2000n, uses: undefined, capabilities: undefined, patterns: [new URLPattern({ hostname: "api.test", pathname: "/*" })] } as unknown as ServiceConfig;
+    const paid = paidToken({ uses: 3 });
+    const challengeHeader = paymentChallenge(keyring, service, { macaroon: paid.bytes, invoice: "lnbcrt20n1pexample", paymentHash: toHex(paid.paymentHash), expiresAt: NOW + 600 }, "api.test");
+    const challenge = parsePaymentChallenges(challengeHeader)[0] as PaymentChallenge;
+    const credential = formatPaymentCredential({ challenge, payload: { preimage: toHex(paid.preimage) } });
+    const credentialJson = JSON.stringify({ challenge, payload: { preimage: toHex(paid.preimage) } });
+    const b64url = (text: string) => btoa(String.fromCharCode(...new TextEncoder().encode(text))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+
+    it("the credential parser, and verification of whatever it accepts", timed, () => {
+      expect(verifyPaymentCredential(keyring, service, credential, { host: "api.test", now: NOW }).ok).toBe(true);
+      const input = fc.oneof(
+        fc.string({ maxLength: 400, unit: "binary" }),
+        fc.json({ maxDepth: 3 }).map((json) => `Payment ${b64url(json)}`),
+        mutated(credentialJson).map((json) => `Payment ${b64url(json)}`),
+        mutated(credential),
+        mutated(`${credential}, ${credential}`),
+      );
+      check(input, (header) => {
+        const parsed = parsePaymentCredential(header);
+        if (!parsed.ok) return parsed.reason === "malformed" && parsed.detail.length > 0;
+        const verified = verifyPaymentCredential(keyring, service, header, { host: "api.test", now: NOW });
+        return verified.ok || (PAYMENT_REFUSALS.has(verified.reason) && verified.detail.length > 0);
+      });
+    });
+
+    it("the challenge parser (WWW-Authenticate: Payment) and the charge request it carries", timed, () => {
+      const input = fc.oneof(
+        fc.string({ maxLength: 400, unit: "binary" }),
+        mutated(challengeHeader),
+        mutated(`L402 macaroon="AgE", invoice="lnbc1", ${challengeHeader}`),
+        fc.json({ maxDepth: 3 }).map((json) => challengeHeader.replace(/request="[^"]*"/, `request="${b64url(json)}"`)),
+      );
+      check(input, (header) => {
+        for (const parsed of parsePaymentChallenges(header)) {
+          expect([parsed.id, parsed.realm, parsed.method, parsed.intent, parsed.request].every((value) => value.length > 0)).toBe(true);
+          const request = readChargeRequest(parsed.request);
+          if (!request.ok) expect(request.reason).toBe("malformed");
+          else expect(request.value.methodDetails.paymentHash).toMatch(/^[0-9a-f]{64}$/);
+        }
+        return true;
+      });
+    });
+
+    it("the receipt reader", timed, () => {
+      const input = fc.oneof(fc.string({ maxLength: 300, unit: "binary" }), fc.json({ maxDepth: 3 }).map(b64url));
+      check(input, (header) => {
+        const read = readReceipt(header);
+        return read.ok ? typeof JSON.parse(read.value) !== "undefined" : read.reason === "malformed";
+      });
+    });
   });
 });

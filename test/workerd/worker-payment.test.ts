@@ -1,4 +1,4 @@
-import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { hex } from "@scure/base";
 import fc from "fast-check";
@@ -90,7 +90,8 @@ describe("the Payment scheme beside L402", () => {
     const again = await withPayment(path, credentialFor(challenge, preimage));
     expect(again.status).toBe(402);
     expect(again.headers.get("payment-receipt")).toBeNull();
-    expect(await again.json()).toMatchObject({ type: "https://paymentauth.org/problems/lightning/unknown-challenge", reason: "spent" });
+    // draft-httpauth-payment-02: an already-used challenge is an invalid one.
+    expect(await again.json()).toMatchObject({ type: "https://paymentauth.org/problems/invalid-challenge", reason: "spent" });
     expect(await originHits(path)).toBe(1);
   });
 
@@ -119,7 +120,8 @@ describe("the Payment scheme beside L402", () => {
 
     const other = await offer(uniquePath("/charge/x"));
     const otherPreimage = await pay(invoiceOf(other.challenge));
-    expect(await refusal(credentialFor(other.challenge, otherPreimage))).toMatchObject({ reason: "service_mismatch", type: expect.stringMatching(/unknown-challenge$/) });
+    // Ours and genuine, but another service's: an invalid challenge here, not an unknown one.
+    expect(await refusal(credentialFor(other.challenge, otherPreimage))).toMatchObject({ reason: "service_mismatch", type: "https://paymentauth.org/problems/invalid-challenge" });
 
     const request = JSON.parse(atob(challenge.request.replace(/-/g, "+").replace(/_/g, "/"))) as { amount: string };
     const cheaper = btoa(JSON.stringify({ ...request, amount: "1" })).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
@@ -290,6 +292,66 @@ describe("a metered charge never outlives the token it names", () => {
     for (const credential of [payment, l402]) expect((await present(credential)).status).toBe(402);
     vi.useRealTimers();
     expect(await originHits(path)).toBe(2);
+  });
+});
+
+describe("Payment credentials: what the outside report found", () => {
+  it("another service's L402 token or Payment credential on a Payment-only service: invalid-challenge, saying whose it is", async () => {
+    const path = uniquePath("/charge/others");
+    const dual = await offer(uniquePath("/dual/for-charge"));
+    const preimage = await pay(invoiceOf(dual.challenge));
+    for (const authorization of [credentialFor(dual.challenge, preimage), `L402 ${String(dual.body["macaroon"])}:${preimage}`]) {
+      const refused = await withPayment(path, authorization);
+      expect(refused.status).toBe(402);
+      expect(await refused.json()).toMatchObject({ reason: "service_mismatch", type: "https://paymentauth.org/problems/invalid-challenge", detail: expect.stringContaining("dual") });
+    }
+    expect(await originHits(path)).toBe(0);
+  });
+
+  it("two identical Authorization: Payment values are one credential, as two identical L402 values are; two different ones are refused", async () => {
+    const path = uniquePath("/dual/twice");
+    const { challenge } = await offer(path);
+    const preimage = await pay(invoiceOf(challenge));
+    const twice = new Headers();
+    twice.append("Authorization", credentialFor(challenge, preimage));
+    twice.append("Authorization", credentialFor(challenge, preimage));
+    const paid = await call(path, { headers: twice });
+    expect(paid.status).toBe(200);
+    await paid.body?.cancel();
+
+    const other = await offer(uniquePath("/dual/twice-other"));
+    const mixed = new Headers();
+    mixed.append("Authorization", credentialFor(other.challenge, await pay(invoiceOf(other.challenge))));
+    mixed.append("Authorization", credentialFor(challenge, preimage));
+    const refused = await call(uniquePath("/dual/twice-mixed"), { headers: mixed });
+    expect(refused.status).toBe(402);
+    expect(await refused.json()).toMatchObject({ reason: "malformed", detail: expect.stringContaining("different credentials") });
+  });
+
+  it("where a service names its hosts, a charge is taken only on the host that issued it (its realm)", async () => {
+    const hosted = { ...env, L402_SERVICES: JSON.stringify([{ name: "hosted", match: ["paywall.test/hosted/*", "mirror.test/hosted/*"], price_sats: 2, schemes: ["mpp"], origin: { url: originUrl() } }]) };
+    const path = uniquePath("/hosted/x");
+    const first = await callWithEnv(hosted, `https://paywall.test${path}`);
+    const [challenge] = parsePaymentChallenges(first.headers.get("www-authenticate") ?? "");
+    if (challenge === undefined) throw new Error("no Payment challenge");
+    expect(challenge.realm).toBe("paywall.test");
+    const credential = credentialFor(challenge, await pay(invoiceOf(challenge)));
+    const elsewhere = await callWithEnv(hosted, `https://mirror.test${path}`, { headers: { Authorization: credential } });
+    expect(elsewhere.status).toBe(402);
+    expect(await elsewhere.json()).toMatchObject({ reason: "realm_mismatch", type: "https://paymentauth.org/problems/invalid-challenge" });
+    // Refused, not spent: it still works where it was issued.
+    const here = await callWithEnv(hosted, `https://paywall.test${path}`, { headers: { Authorization: credential } });
+    expect(here.status).toBe(200);
+    await here.body?.cancel();
+    expect(await originHits(path)).toBe(1);
+  });
+
+  it("a service that names no host takes its charges on any host it is reached by", async () => {
+    const path = uniquePath("/dual/alias");
+    const { challenge } = await offer(path);
+    const paid = await SELF.fetch(`https://alias.example${path}`, { headers: { Authorization: credentialFor(challenge, await pay(invoiceOf(challenge))) } });
+    expect(paid.status).toBe(200);
+    await paid.body?.cancel();
   });
 });
 
