@@ -46,7 +46,8 @@ export function nwcCallBackend(call: NwcCall, network: Network): InvoiceBackend 
       if (typeof invoice !== "string" || typeof paymentHash !== "string" || !/^[0-9a-f]{64}$/.test(paymentHash)) {
         throw new LightningError("invalid_response", "make_invoice: the answer lacks invoice or payment_hash");
       }
-      return checkInvoice(invoice, { paymentHashHex: paymentHash, request, network });
+      // NIP-47 makes `expiry` optional: a wallet may use its own, and a longer one harms no one.
+      return checkInvoice(invoice, { paymentHashHex: paymentHash, request, network, acceptLongerExpiry: true });
     },
 
     async lookupInvoice(paymentHash: Uint8Array): Promise<InvoiceStatus> {
