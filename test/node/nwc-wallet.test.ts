@@ -25,9 +25,9 @@ async function failure(promise: Promise<unknown>): Promise<L402Error> {
 }
 
 describe("nwcWallet", () => {
-  it("pays with pay_invoice and returns the preimage of the invoice's hash", async () => {
+  it("pays with pay_invoice and returns the preimage of the invoice's hash (waiting 60 s at most, unless told)", async () => {
     const paymentRequest = await invoice();
-    const paid = await nwcWallet({ uri: running.sims.nwc.uri, timeoutSeconds: 5 }).pay(paymentRequest, LIMITS);
+    const paid = await nwcWallet({ uri: running.sims.nwc.uri }).pay(paymentRequest, LIMITS);
     const settled = await fetch(`${running.sim.url}/v1/invoice/${hex.encode(sha256(paid.preimage))}`, { headers: { "Grpc-Metadata-macaroon": running.sim.adminMacaroonHex } });
     expect(((await settled.json()) as { state: string }).state).toBe("SETTLED");
     expect(paid.feeMsat).toBe(0n);
