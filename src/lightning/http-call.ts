@@ -29,7 +29,7 @@ export async function httpCall(url: string, init: { method: "GET" | "POST"; head
 }
 
 /** The JSON object a body holds, or undefined when it holds anything else. */
-export function parseObject(text: string): Record<string, unknown> | undefined {
+function parseObject(text: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(text);
     return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;

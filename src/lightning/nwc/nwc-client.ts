@@ -121,7 +121,7 @@ export function nwcClient(connection: NwcConnection, sockets: SocketSource, time
       try {
         await withTimeout(socket.publish(request), deadline, `${method}: the relay's OK`);
         const response = await withTimeout(answered, deadline, `${method}: the wallet's answer`);
-        return readResponse(method, response, decrypt);
+        return readNwcResponse(method, () => decrypt(response.content));
       } finally {
         socket.unsubscribe(id);
       }
@@ -131,10 +131,15 @@ export function nwcClient(connection: NwcConnection, sockets: SocketSource, time
   };
 }
 
-function readResponse(method: string, event: NostrEvent, decrypt: (payload: string) => string): Record<string, unknown> {
+/**
+ * A NIP-47 response's result, from its content (`plaintext` decrypts it): the
+ * wallet's error as the LightningError its code means, or `invalid_response`.
+ * Pure, so any content can be tried on it (test/workerd/fuzz-nwc.test.ts).
+ */
+export function readNwcResponse(method: string, plaintext: () => string): Record<string, unknown> {
   let response: NwcResponse;
   try {
-    response = JSON.parse(decrypt(event.content)) as NwcResponse;
+    response = JSON.parse(plaintext()) as NwcResponse;
   } catch {
     throw new LightningError("invalid_response", `${method}: the wallet's answer does not decrypt to JSON`);
   }
