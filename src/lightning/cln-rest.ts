@@ -1,6 +1,7 @@
 import { randomBytes } from "@noble/hashes/utils.js";
 import { hex } from "@scure/base";
 import { LightningError, type Invoice, type InvoiceBackend, type InvoiceRequest, type InvoiceStatus, type NodeInfo } from "./backend.ts";
+import { amountOf, entryOf, objectOf, textOf, wholeOf } from "./answer-fields.ts";
 import { checkedPreimage, excerpt, httpCall, jsonOf, type HttpAnswer } from "./http-call.ts";
 import { checkInvoice } from "./invoice-check.ts";
 import type { Network } from "./networks.ts";
@@ -61,15 +62,16 @@ export function readClnCreated(answer: HttpAnswer): { readonly paymentRequest: s
 export function readClnStatus(answer: HttpAnswer, paymentHash: Uint8Array): InvoiceStatus {
   const invoices = success(answer, "listinvoices")["invoices"];
   if (!Array.isArray(invoices)) throw new LightningError("invalid_response", "clnrest listinvoices: the answer has no invoices");
-  const invoice = invoices[0] as Record<string, unknown> | undefined;
-  if (invoice === undefined) throw new LightningError("not_found", "clnrest listinvoices: no such invoice");
-  const { status, expires_at: expiresAt, amount_received_msat: received } = invoice;
-  if ((status !== "paid" && status !== "unpaid" && status !== "expired") || typeof expiresAt !== "number") {
+  if (invoices.length === 0) throw new LightningError("not_found", "clnrest listinvoices: no such invoice");
+  const invoice = objectOf(invoices[0]) ?? {};
+  const { status, amount_received_msat: received } = invoice;
+  const expiresAt = wholeOf(invoice["expires_at"]);
+  if ((status !== "paid" && status !== "unpaid" && status !== "expired") || expiresAt === undefined) {
     throw new LightningError("invalid_response", "clnrest listinvoices: the answer is not an invoice");
   }
   return {
     state: status === "paid" ? "settled" : status === "expired" ? "canceled" : "open",
-    amountPaidMsat: status === "paid" && typeof received === "number" ? BigInt(received) : 0n,
+    amountPaidMsat: status === "paid" ? (amountOf(received) ?? 0n) : 0n,
     expiresAt,
     preimage: status === "paid" ? checkedPreimage(invoice["payment_preimage"], paymentHash, "clnrest listinvoices") : undefined,
   };
@@ -78,8 +80,13 @@ export function readClnStatus(answer: HttpAnswer, paymentHash: Uint8Array): Invo
 /** `getinfo`. */
 export function readClnInfo(answer: HttpAnswer): NodeInfo {
   const reply = success(answer, "getinfo");
-  const network = String(reply["network"] ?? "unknown");
-  return { alias: String(reply["alias"] ?? ""), network: NETWORK_NAMES[network] ?? network, syncedToChain: reply["warning_bitcoind_sync"] === undefined && reply["warning_lightningd_sync"] === undefined, blockHeight: Number(reply["blockheight"] ?? 0) };
+  const network = textOf(reply["network"]) ?? "unknown";
+  return {
+    alias: textOf(reply["alias"]) ?? "",
+    network: entryOf(NETWORK_NAMES, network) ?? network,
+    syncedToChain: reply["warning_bitcoind_sync"] === undefined && reply["warning_lightningd_sync"] === undefined,
+    blockHeight: wholeOf(reply["blockheight"]) ?? 0,
+  };
 }
 
 /**

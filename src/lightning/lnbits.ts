@@ -1,5 +1,6 @@
 import { hex } from "@scure/base";
 import { LightningError, type Invoice, type InvoiceBackend, type InvoiceRequest, type InvoiceStatus, type NodeInfo } from "./backend.ts";
+import { amountOf, objectOf, textOf, wholeOf } from "./answer-fields.ts";
 import { checkedPreimage, excerpt, httpCall, jsonOf, type HttpAnswer } from "./http-call.ts";
 import { checkInvoice } from "./invoice-check.ts";
 import type { Network } from "./networks.ts";
@@ -67,16 +68,17 @@ export function readLnbitsCreated(answer: HttpAnswer): { readonly paymentRequest
 /** `GET /api/v1/payments/{hash}`. */
 export function readLnbitsStatus(answer: HttpAnswer, paymentHash: Uint8Array): InvoiceStatus {
   const reply = success(answer, "lookup");
-  const details = (reply["details"] ?? {}) as Record<string, unknown>;
-  const expiry = typeof details["expiry"] === "string" ? Date.parse(details["expiry"]) / 1000 : Number.NaN;
-  if (typeof reply["paid"] !== "boolean" || !Number.isFinite(expiry)) throw new LightningError("invalid_response", "LNbits lookup: the answer is not a payment");
+  const details = objectOf(reply["details"]) ?? {};
+  const expiry = wholeOf(Math.floor(Date.parse(textOf(details["expiry"]) ?? "") / 1000));
+  if (typeof reply["paid"] !== "boolean" || expiry === undefined) throw new LightningError("invalid_response", "LNbits lookup: the answer is not a payment");
   const paid = reply["paid"];
   const failed = reply["status"] === "failed" || details["status"] === "failed";
-  const amount = typeof details["amount"] === "number" && details["amount"] > 0 ? BigInt(details["amount"]) : 0n;
+  // Outgoing payments' amounts are negative: nothing received.
+  const amount = amountOf(details["amount"]) ?? 0n;
   return {
     state: paid ? "settled" : failed ? "canceled" : "open",
     amountPaidMsat: paid ? amount : 0n,
-    expiresAt: Math.floor(expiry),
+    expiresAt: expiry,
     preimage: paid ? checkedPreimage(reply["preimage"], paymentHash, "LNbits lookup") : undefined,
   };
 }
@@ -84,7 +86,7 @@ export function readLnbitsStatus(answer: HttpAnswer, paymentHash: Uint8Array): I
 /** `GET /api/v1/wallet`, on the network the backend was given. */
 export function readLnbitsInfo(answer: HttpAnswer, network: string): NodeInfo {
   const reply = success(answer, "wallet");
-  return { alias: String(reply["name"] ?? "LNbits wallet"), network, syncedToChain: true, blockHeight: 0 };
+  return { alias: textOf(reply["name"]) ?? "LNbits wallet", network, syncedToChain: true, blockHeight: 0 };
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   type InvoiceStatus,
   type NodeInfo,
 } from "./backend.ts";
+import { amountOf, entryOf, objectOf, textOf, wholeOf } from "./answer-fields.ts";
 import { httpCall, jsonOf, type HttpAnswer } from "./http-call.ts";
 import { checkInvoice } from "./invoice-check.ts";
 import type { Network } from "./networks.ts";
@@ -70,26 +71,27 @@ export function readLndCreated(answer: HttpAnswer): { readonly paymentRequest: s
 /** LookupInvoice. */
 export function readLndStatus(answer: HttpAnswer, paymentHash: Uint8Array): InvoiceStatus {
   const reply = lndReply(answer, invoicePath(paymentHash));
-  const state = STATES[String(reply["state"])];
-  const creation = Number(reply["creation_date"]);
-  const expiry = Number(reply["expiry"]);
-  const paid = reply["amt_paid_msat"] ?? "0";
-  if (state === undefined || !Number.isFinite(creation) || !Number.isFinite(expiry) || !/^\d+$/.test(String(paid))) {
+  const state = entryOf(STATES, reply["state"]);
+  const creation = wholeOf(reply["creation_date"]);
+  const expiry = wholeOf(reply["expiry"]);
+  const paid = amountOf(reply["amt_paid_msat"] ?? "0");
+  if (state === undefined || creation === undefined || expiry === undefined || !Number.isSafeInteger(creation + expiry) || paid === undefined) {
     throw new LightningError("invalid_response", "LookupInvoice answer is not an invoice");
   }
   // Built field by field: nothing else of the reply goes anywhere.
-  return { state, amountPaidMsat: BigInt(String(paid)), expiresAt: creation + expiry, preimage: state === "settled" ? settledPreimage(reply, paymentHash) : undefined };
+  return { state, amountPaidMsat: paid, expiresAt: creation + expiry, preimage: state === "settled" ? settledPreimage(reply, paymentHash) : undefined };
 }
 
 /** GetInfo. */
 export function readLndInfo(answer: HttpAnswer): NodeInfo {
   const reply = lndReply(answer, "/v1/getinfo");
-  const chains = reply["chains"] as { network?: unknown }[] | undefined;
+  const chains = reply["chains"];
+  const chain = Array.isArray(chains) ? objectOf(chains[0]) : undefined;
   return {
-    alias: String(reply["alias"] ?? ""),
-    network: String(chains?.[0]?.network ?? "unknown"),
+    alias: textOf(reply["alias"]) ?? "",
+    network: textOf(chain?.["network"]) ?? "unknown",
     syncedToChain: reply["synced_to_chain"] === true,
-    blockHeight: Number(reply["block_height"] ?? 0),
+    blockHeight: wholeOf(reply["block_height"]) ?? 0,
   };
 }
 

@@ -1,5 +1,6 @@
 import { base64, hex } from "@scure/base";
 import { LightningError, type Invoice, type InvoiceBackend, type InvoiceRequest, type InvoiceStatus, type NodeInfo } from "./backend.ts";
+import { amountOf, textOf, wholeOf } from "./answer-fields.ts";
 import { checkedPreimage, excerpt, httpCall, jsonOf, type HttpAnswer } from "./http-call.ts";
 import { checkInvoice } from "./invoice-check.ts";
 import type { Network } from "./networks.ts";
@@ -61,12 +62,13 @@ export function readPhoenixdCreated(answer: HttpAnswer): { readonly paymentReque
 /** `GET /payments/incoming/{hash}`. */
 export function readPhoenixdStatus(answer: HttpAnswer, paymentHash: Uint8Array): InvoiceStatus {
   const reply = success(answer, "payments/incoming");
-  const { isPaid, isExpired, expiresAt, receivedSat } = reply;
-  if (typeof isPaid !== "boolean" || typeof expiresAt !== "number") throw new LightningError("invalid_response", "phoenixd payments/incoming: the answer is not an incoming payment");
+  const { isPaid, isExpired, receivedSat } = reply;
+  const expiresAtMs = wholeOf(reply["expiresAt"]);
+  if (typeof isPaid !== "boolean" || expiresAtMs === undefined) throw new LightningError("invalid_response", "phoenixd payments/incoming: the answer is not an incoming payment");
   return {
     state: isPaid ? "settled" : isExpired === true ? "canceled" : "open",
-    amountPaidMsat: isPaid && typeof receivedSat === "number" ? BigInt(receivedSat) * 1000n : 0n,
-    expiresAt: Math.floor(expiresAt / 1000),
+    amountPaidMsat: isPaid ? (amountOf(receivedSat) ?? 0n) * 1000n : 0n,
+    expiresAt: Math.floor(expiresAtMs / 1000),
     // phoenixd knows the preimage before payment: trusted only once the invoice is paid.
     preimage: isPaid ? checkedPreimage(reply["preimage"], paymentHash, "phoenixd payments/incoming") : undefined,
   };
@@ -75,8 +77,8 @@ export function readPhoenixdStatus(answer: HttpAnswer, paymentHash: Uint8Array):
 /** `GET /getinfo`. */
 export function readPhoenixdInfo(answer: HttpAnswer): NodeInfo {
   const reply = success(answer, "getinfo");
-  const chain = String(reply["chain"] ?? "unknown");
-  return { alias: `phoenixd ${String(reply["nodeId"] ?? "").slice(0, 16)}`, network: chain, syncedToChain: typeof reply["blockHeight"] === "number", blockHeight: Number(reply["blockHeight"] ?? 0) };
+  const blockHeight = wholeOf(reply["blockHeight"]);
+  return { alias: `phoenixd ${(textOf(reply["nodeId"]) ?? "").slice(0, 16)}`, network: textOf(reply["chain"]) ?? "unknown", syncedToChain: blockHeight !== undefined, blockHeight: blockHeight ?? 0 };
 }
 
 /** phoenixd: 401 wrong password, 400 a request it refuses (text), 404 not found, 500 its own error. */

@@ -1,5 +1,6 @@
 import { hex } from "@scure/base";
 import { LightningError, type Invoice, type InvoiceBackend, type InvoiceRequest, type InvoiceStatus, type NodeInfo } from "../backend.ts";
+import { amountOf, textOf, wholeOf } from "../answer-fields.ts";
 import { checkedPreimage } from "../http-call.ts";
 import { checkInvoice } from "../invoice-check.ts";
 import type { Network } from "../networks.ts";
@@ -69,13 +70,14 @@ export function readNwcCreated(result: Record<string, unknown>): { readonly paym
 
 /** `lookup_invoice`. */
 export function readNwcStatus(result: Record<string, unknown>, paymentHash: Uint8Array): InvoiceStatus {
-  const { state, expires_at: expiresAt, settled_at: settledAt, amount } = result;
-  if (typeof expiresAt !== "number") throw new LightningError("invalid_response", "lookup_invoice: the answer has no expires_at");
+  const { state, settled_at: settledAt, amount } = result;
+  const expiresAt = wholeOf(result["expires_at"]);
+  if (expiresAt === undefined) throw new LightningError("invalid_response", "lookup_invoice: the answer has no expires_at");
   const settled = state === "settled" || (state === undefined && typeof settledAt === "number" && settledAt > 0);
   const ended = state === "expired" || state === "failed";
   return {
     state: settled ? "settled" : ended ? "canceled" : "open",
-    amountPaidMsat: settled && typeof amount === "number" ? BigInt(amount) : 0n,
+    amountPaidMsat: settled ? (amountOf(amount) ?? 0n) : 0n,
     expiresAt,
     preimage: settled ? checkedPreimage(result["preimage"], paymentHash, "lookup_invoice") : undefined,
   };
@@ -83,5 +85,5 @@ export function readNwcStatus(result: Record<string, unknown>, paymentHash: Uint
 
 /** `get_info`; a wallet that names no network is taken to be on `network`. */
 export function readNwcInfo(result: Record<string, unknown>, network: string): NodeInfo {
-  return { alias: String(result["alias"] ?? "NWC wallet"), network: String(result["network"] ?? network), syncedToChain: true, blockHeight: Number(result["block_height"] ?? 0) };
+  return { alias: textOf(result["alias"]) ?? "NWC wallet", network: textOf(result["network"]) ?? network, syncedToChain: true, blockHeight: wholeOf(result["block_height"]) ?? 0 };
 }
