@@ -27,7 +27,7 @@ const { WebSocketServer } = createRequire(import.meta.url)("ws") as { WebSocketS
 export interface NwcFaults {
   latencyMs: number;
   failure: "unavailable" | "internal" | "malformed" | "drop" | "silent" | null;
-  /** Each event relayed to a subscription comes after malformed frames for the same subscription (JUNK_FRAMES). */
+  /** Each event sent to a subscription (stored or live) comes after malformed frames for the same subscription (junkFrames below). */
   junkFrames: boolean;
   /** The wallet stamps its invoices this many seconds off the node's clock (negative: in the past). */
   stampOffsetSeconds: number;
@@ -170,7 +170,10 @@ export async function startRelay(host = "127.0.0.1", port = 0): Promise<Relay> {
       subscriptions.set(socket, subs);
       for (const filter of filters) {
         const found = stored.filter((event) => matches(event, filter)).slice(-(filter.limit ?? stored.length));
-        for (const event of found) socket.send(JSON.stringify(["EVENT", id, event]));
+        for (const event of found) {
+          if (faults.junkFrames) for (const frame of junkFrames(id)) socket.send(frame);
+          socket.send(JSON.stringify(["EVENT", id, event]));
+        }
       }
       return socket.send(JSON.stringify(["EOSE", id]));
     }

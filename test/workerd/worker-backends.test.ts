@@ -220,3 +220,18 @@ for (const name of ["nwc (per-call socket)", "nwc (held by the NwcRelay object)"
     });
   });
 }
+
+describe("the Worker on NWC, with a secret the wallet does not know", () => {
+  it.each(["per-call", "held"])("%s: a wallet that never answers strangers costs L402_NODE_TIMEOUT_MS, then a 503; health says it timed out", async (connection) => {
+    const wrongSecret = inject("strangerSilentWallet").uri.replace(/secret=[0-9a-f]{64}/, `secret=${"5e".repeat(32)}`);
+    const shared = { ...env, L402_BACKEND: "nwc", L402_NWC_URI: wrongSecret, L402_NWC_CONNECTION: connection, L402_NODE_TIMEOUT_MS: String(TIMEOUT_MS) };
+    const path = uniquePath("/api/stranger");
+    const response = await callWithEnv(shared, path);
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ reason: "node_unavailable" });
+    expect(await originHits(path.slice(4))).toBe(0);
+    const health = await (await callWithEnv(shared, "/.well-known/l402/health")).json();
+    expect(health).toMatchObject({ issuance: { lastIssuedAt: null, lastFailure: { kind: "timeout" } } });
+    expect(JSON.stringify(health)).not.toContain("5e".repeat(32));
+  });
+});
