@@ -15,6 +15,8 @@ export interface NwcWalletConfig {
   readonly webSocket?: WebSocketFactory;
 }
 
+const DEFAULT_TIMEOUT_SECONDS = 60;
+
 /**
  * Pays through a wallet reached by Nostr Wallet Connect (NIP-47 `pay_invoice`),
  * over a fresh relay connection per payment. The price is checked against the
@@ -25,8 +27,6 @@ export interface NwcWalletConfig {
  * spent). The preimage is checked against the invoice's payment hash: a
  * wallet's word is not proof.
  */
-const DEFAULT_TIMEOUT_SECONDS = 60;
-
 export function nwcWallet(config: NwcWalletConfig): Wallet {
   const connection = parseNwcUri(config.uri);
   if (!connection.ok) throw new L402Error("payment_failed", `the NWC connection URI ${connection.detail}`);

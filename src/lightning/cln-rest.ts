@@ -44,11 +44,9 @@ export function clnRestBackend(config: ClnRestConfig): InvoiceBackend {
   };
 }
 
-/**
- * clnrest's answers, read: pure functions of the HTTP answer (fuzzed in
- * test/workerd/fuzz-backends.test.ts); each returns what it read or throws a
- * LightningError.
- */
+// clnrest's answers, read: pure functions of the HTTP answer (fuzzed in
+// test/workerd/fuzz-backends.test.ts); each returns what it read or throws a
+// LightningError.
 /** `invoice`: the invoice, and the payment hash it must carry. */
 export function readClnCreated(answer: HttpAnswer): { readonly paymentRequest: string; readonly paymentHashHex: string } {
   const { bolt11, payment_hash: paymentHash } = success(answer, "invoice");

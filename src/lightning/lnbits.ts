@@ -48,11 +48,9 @@ export function lnbitsBackend(config: LnbitsConfig): InvoiceBackend {
   };
 }
 
-/**
- * LNbits' answers, read: pure functions of the HTTP answer (fuzzed in
- * test/workerd/fuzz-backends.test.ts); each returns what it read or throws a
- * LightningError.
- */
+// LNbits' answers, read: pure functions of the HTTP answer (fuzzed in
+// test/workerd/fuzz-backends.test.ts); each returns what it read or throws a
+// LightningError.
 /** `POST /api/v1/payments`: the invoice, and the payment hash it must carry. */
 export function readLnbitsCreated(answer: HttpAnswer): { readonly paymentRequest: string; readonly paymentHashHex: string } {
   const reply = success(answer, "create");

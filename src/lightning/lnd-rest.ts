@@ -51,12 +51,10 @@ export function lndRestBackend(config: LndRestConfig): InvoiceBackend {
 
 const invoicePath = (paymentHash: Uint8Array) => `/v1/invoice/${hex.encode(paymentHash)}`;
 
-/**
- * LND's answers, read: pure functions of the HTTP answer, so every shape a node
- * (or whatever stands in front of it) might send can be tried on them
- * (test/workerd/fuzz-backends.test.ts). Each returns what it read or throws a
- * LightningError; nothing of an answer goes anywhere unread.
- */
+// LND's answers, read: pure functions of the HTTP answer, so every shape a node
+// (or whatever stands in front of it) might send can be tried on them
+// (test/workerd/fuzz-backends.test.ts). Each returns what it read or throws a
+// LightningError; nothing of an answer goes anywhere unread.
 /** AddInvoice: the invoice, and the payment hash it must carry (checkInvoice checks it does). */
 export function readLndCreated(answer: HttpAnswer): { readonly paymentRequest: string; readonly paymentHashHex: string } {
   const reply = lndReply(answer, "/v1/invoices");

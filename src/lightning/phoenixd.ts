@@ -45,11 +45,9 @@ export function phoenixdBackend(config: PhoenixdConfig): InvoiceBackend {
   };
 }
 
-/**
- * phoenixd's answers, read: pure functions of the HTTP answer (fuzzed in
- * test/workerd/fuzz-backends.test.ts); each returns what it read or throws a
- * LightningError.
- */
+// phoenixd's answers, read: pure functions of the HTTP answer (fuzzed in
+// test/workerd/fuzz-backends.test.ts); each returns what it read or throws a
+// LightningError.
 /** `POST /createinvoice`: the invoice, and the payment hash it must carry. */
 export function readPhoenixdCreated(answer: HttpAnswer): { readonly paymentRequest: string; readonly paymentHashHex: string } {
   const { serialized, paymentHash } = success(answer, "createinvoice");

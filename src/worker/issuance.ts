@@ -26,7 +26,8 @@ export interface IssuanceFailure {
 }
 
 /** The backend, recording each `createInvoice` outcome (lookups and getinfo are health's own business). */
-export function recordingIssuance(backend: InvoiceBackend, now: () => number = () => Math.floor(Date.now() / 1000)): { readonly backend: InvoiceBackend; record(): IssuanceRecord } {
+export function recordingIssuance(backend: InvoiceBackend): { readonly backend: InvoiceBackend; record(): IssuanceRecord } {
+  const now = () => Math.floor(Date.now() / 1000);
   let lastIssuedAt: number | null = null;
   let lastFailure: IssuanceFailure | null = null;
   return {

@@ -54,11 +54,9 @@ export function nwcCallBackend(call: NwcCall, network: Network): InvoiceBackend 
   };
 }
 
-/**
- * A NIP-47 wallet's results, read: pure functions of the result object
- * (fuzzed in test/workerd/fuzz-nwc.test.ts); each returns what it read or
- * throws a LightningError.
- */
+// A NIP-47 wallet's results, read: pure functions of the result object
+// (fuzzed in test/workerd/fuzz-nwc.test.ts); each returns what it read or
+// throws a LightningError.
 /** `make_invoice`: the invoice, and the payment hash it must carry. */
 export function readNwcCreated(result: Record<string, unknown>): { readonly paymentRequest: string; readonly paymentHashHex: string } {
   const { invoice, payment_hash: paymentHash } = result;
