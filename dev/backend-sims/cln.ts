@@ -42,9 +42,9 @@ export async function startClnSim(node: SimNode, host = "127.0.0.1", port = 0): 
       ? { pay_index: invoice.settleIndex, amount_received_msat: Number(invoice.amountPaidMsat), paid_at: invoice.settleDate, payment_preimage: hex.encode(invoice.preimage) }
       : {}),
   });
-  const methods: Record<string, (params: Record<string, unknown>) => Answer> = {
+  const methods: Record<string, (params: Record<string, unknown>, stampOffsetSeconds: number) => Answer> = {
     getinfo: () => ({ status: 201, body: { id: hex.encode(node.nodePublicKey), alias: "cln-sim", color: "023456", num_peers: 1, num_pending_channels: 0, num_active_channels: 1, num_inactive_channels: 0, blockheight: 850_000, network: CLN_NETWORKS[node.network], version: "v25.05-sim" } }),
-    invoice: (params) => {
+    invoice: (params, stampOffsetSeconds) => {
       const { amount_msat: amount, label, description, expiry } = params;
       if (typeof label !== "string" || typeof description !== "string" || (typeof amount !== "number" && typeof amount !== "string")) {
         return rpcError(500, -32602, "missing required parameter: amount_msat, label or description");
@@ -52,7 +52,7 @@ export async function startClnSim(node: SimNode, host = "127.0.0.1", port = 0): 
       if (labels.has(label)) return rpcError(500, 900, `Duplicate label '${label}'`);
       const msat = typeof amount === "number" ? BigInt(amount) : /^\d+(msat)?$/.test(amount) ? BigInt(amount.replace("msat", "")) : undefined;
       if (msat === undefined || msat <= 0n) return rpcError(500, -32602, "amount_msat: should be a millisatoshi amount");
-      const invoice = node.store.add({ memo: description, valueMsat: msat, expiry: typeof expiry === "number" ? expiry : DEFAULT_EXPIRY }, null, node.now());
+      const invoice = node.store.add({ memo: description, valueMsat: msat, expiry: typeof expiry === "number" ? expiry : DEFAULT_EXPIRY }, null, node.now() + stampOffsetSeconds);
       labels.set(label, hex.encode(invoice.paymentHash));
       return { status: 201, body: { payment_hash: hex.encode(invoice.paymentHash), expires_at: invoice.creationDate + invoice.expiry, bolt11: invoice.paymentRequest, payment_secret: hex.encode(invoice.paymentAddr), created_index: invoice.addIndex } };
     },
@@ -77,7 +77,7 @@ export async function startClnSim(node: SimNode, host = "127.0.0.1", port = 0): 
     host,
     port,
     failures: { unavailable: { status: 502, body: "Bad Gateway" }, internal: rpcError(500, -1, "sim: injected lightningd error") },
-    handle: ({ method, path, headers, body }) => {
+    handle: ({ method, path, headers, body, stampOffsetSeconds }) => {
       const name = /^\/v1\/([a-z_-]+)$/.exec(path)?.[1];
       if (method !== "POST" || name === undefined) return rpcError(404, -32601, "Path not registered");
       const rune = headers["rune"] as string | undefined;
@@ -92,7 +92,7 @@ export async function startClnSim(node: SimNode, host = "127.0.0.1", port = 0): 
         return rpcError(500, -32600, "Could not parse request body");
       }
       if (typeof params !== "object" || params === null || Array.isArray(params)) return rpcError(500, -32602, "params must be an object");
-      return handler(params as Record<string, unknown>);
+      return handler(params as Record<string, unknown>, stampOffsetSeconds);
     },
   });
   return { ...sim, adminRune, paywallRune };

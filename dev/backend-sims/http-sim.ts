@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { stampOffset } from "../lnd-sim/faults.ts";
 import { listen } from "../listen.ts";
 
 /**
@@ -18,9 +19,11 @@ export interface HttpFaults {
   latencyMs: number;
   /** `unavailable`: what a proxy says of a dead node; `internal`: the node's own error; `malformed`: 200 with broken JSON; `drop`: the socket closes. */
   failure: "unavailable" | "internal" | "malformed" | "drop" | null;
+  /** Invoices made are stamped this many seconds off the node's clock (negative: in the past), as by a node whose clock is wrong. */
+  stampOffsetSeconds: number;
 }
 
-const NO_FAULTS: HttpFaults = { latencyMs: 0, failure: null };
+const NO_FAULTS: HttpFaults = { latencyMs: 0, failure: null, stampOffsetSeconds: 0 };
 const MAX_BODY_BYTES = 1 << 20;
 
 export interface HttpSim {
@@ -35,7 +38,8 @@ export interface HttpSimOptions {
   readonly name: string;
   readonly host?: string;
   readonly port?: number;
-  handle(request: { method: string; path: string; query: URLSearchParams; headers: IncomingMessage["headers"]; body: string }): Answer | Promise<Answer>;
+  /** `stampOffsetSeconds`: the fault's, for the invoices this request makes. */
+  handle(request: { method: string; path: string; query: URLSearchParams; headers: IncomingMessage["headers"]; body: string; stampOffsetSeconds: number }): Answer | Promise<Answer>;
   readonly failures: { readonly unavailable: Answer; readonly internal: Answer };
 }
 
@@ -45,6 +49,7 @@ export async function startHttpSim(options: HttpSimOptions): Promise<HttpSim> {
   const setFaults = (partial: Partial<HttpFaults>) => {
     if (partial.latencyMs !== undefined && !(partial.latencyMs >= 0 && partial.latencyMs <= 600_000)) throw new Error("latencyMs must be 0..600000");
     if (partial.failure !== undefined && partial.failure !== null && !["unavailable", "internal", "malformed", "drop"].includes(partial.failure)) throw new Error("failure must be unavailable, internal, malformed, drop or null");
+    if (partial.stampOffsetSeconds !== undefined) stampOffset(partial.stampOffsetSeconds);
     faults = { ...faults, ...partial };
   };
   const write = (response: ServerResponse, answer: Answer) => {
@@ -70,7 +75,7 @@ export async function startHttpSim(options: HttpSimOptions): Promise<HttpSim> {
       response.writeHead(options.name === "clnrest" ? 201 : 200, { "content-type": "application/json" });
       return void response.end('{"payment_hash": "00", "bolt11": ');
     }
-    write(response, await options.handle({ method: request.method ?? "GET", path: url.pathname, query: url.searchParams, headers: request.headers, body }));
+    write(response, await options.handle({ method: request.method ?? "GET", path: url.pathname, query: url.searchParams, headers: request.headers, body, stampOffsetSeconds: faults.stampOffsetSeconds }));
   };
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {

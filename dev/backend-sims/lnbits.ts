@@ -47,7 +47,7 @@ export async function startLnbitsSim(node: SimNode, host = "127.0.0.1", port = 0
     host,
     port,
     failures: { unavailable: { status: 502, body: "Bad Gateway" }, internal: detail(520, "sim: injected funding source error") },
-    handle: ({ method, path, headers, query, body }) => {
+    handle: ({ method, path, headers, query, body, stampOffsetSeconds }) => {
       const key = (headers["x-api-key"] as string | undefined) ?? query.get("api-key") ?? undefined;
       if (key === undefined) return detail(401, "No Api Key provided.");
       if (key !== invoiceKey && key !== adminKey) return detail(404, "Wallet not found.");
@@ -73,7 +73,7 @@ export async function startLnbitsSim(node: SimNode, host = "127.0.0.1", port = 0
         if (data["unit"] !== undefined && data["unit"] !== "sat") return detail(400, "Currency not allowed.");
         const expiry = typeof data["expiry"] === "number" ? data["expiry"] : DEFAULT_EXPIRY;
         const descriptionHash = typeof data["description_hash"] === "string" ? hex.decode(data["description_hash"]) : undefined;
-        const invoice = node.store.add({ memo, valueMsat: BigInt(Math.round(amount * 1000)), expiry, ...(descriptionHash === undefined ? {} : { descriptionHash }) }, null, node.now());
+        const invoice = node.store.add({ memo, valueMsat: BigInt(Math.round(amount * 1000)), expiry, ...(descriptionHash === undefined ? {} : { descriptionHash }) }, null, node.now() + stampOffsetSeconds);
         return { status: 201, body: payment(invoice, false) };
       }
       const lookup = /^\/api\/v1\/payments\/([0-9a-f]{64})$/.exec(path);

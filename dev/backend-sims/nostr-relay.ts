@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { createRequire } from "node:module";
 import type { WebSocket as WsSocket, WebSocketServer as WebSocketServerType } from "ws";
 import { verifyEvent, type NostrEvent } from "../../src/lightning/nwc/event.ts";
+import { stampOffset } from "../lnd-sim/faults.ts";
 import { listen } from "../listen.ts";
 
 // Node's own require: a bundler resolving browser conditions would pick ws's stub.
@@ -18,12 +19,58 @@ const { WebSocketServer } = createRequire(import.meta.url)("ws") as { WebSocketS
  * Faults (`POST /_sim/faults`, shared with the wallet service behind it):
  * latency before relaying, `unavailable` (open connections closed, upgrades
  * refused with 503),
- * `drop` (the socket closes on a client's event), and the wallet's own
- * (`internal`, `malformed`, `silent`: see nwc-wallet.ts).
+ * `drop` (the socket closes on a client's event), `junkFrames` (malformed
+ * frames before each event relayed), and the wallet's own (`internal`,
+ * `malformed`, `silent`, `stampOffsetSeconds`, `invoiceExpirySeconds`: see
+ * nwc-wallet.ts).
  */
 export interface NwcFaults {
   latencyMs: number;
   failure: "unavailable" | "internal" | "malformed" | "drop" | "silent" | null;
+  /** Each event sent to a subscription (stored or live) comes after malformed frames for the same subscription (junkFrames below). */
+  junkFrames: boolean;
+  /** The wallet stamps its invoices this many seconds off the node's clock (negative: in the past). */
+  stampOffsetSeconds: number;
+  /** The wallet ignores the expiry asked and gives its invoices this one, as NIP-47 lets it. */
+  invoiceExpirySeconds: number | null;
+}
+
+const NO_FAULTS: NwcFaults = { latencyMs: 0, failure: null, junkFrames: false, stampOffsetSeconds: 0, invoiceExpirySeconds: null };
+
+/**
+ * What a broken (or hostile) relay might send a subscription: frames that are
+ * not JSON, not arrays, events that are not events (null, no tags, tags that
+ * are not lists of strings, fields of the wrong types), and messages missing
+ * their parts. A client ignores them all.
+ */
+function junkFrames(subscription: string): string[] {
+  // No tags: the first of the shapes below that a client reading `event.tags` trips on.
+  const event = { id: "00".repeat(32), pubkey: "11".repeat(32), created_at: 1_700_000_000, kind: 23195, content: "", sig: "22".repeat(64) };
+  return [
+    "{",
+    "null",
+    JSON.stringify({ EVENT: subscription }),
+    ...[
+      ["EVENT", subscription, null],
+      ["EVENT", subscription, event],
+      ["EVENT", subscription, { ...event, tags: null }],
+      ["EVENT", subscription, { ...event, tags: [null] }],
+      ["EVENT", subscription, { ...event, tags: [["e", 5]] }],
+      ["EVENT", subscription, { ...event, tags: "e" }],
+      ["EVENT", subscription, { ...event, kind: "23195", tags: [] }],
+      ["EVENT", subscription, { ...event, content: { toString: 1 }, tags: [] }],
+      ["EVENT", subscription, "event"],
+      ["EVENT", subscription],
+      ["EVENT"],
+      ["EVENT", null, event],
+      ["EOSE"],
+      ["EOSE", { toString: 1 }],
+      ["OK", { toString: 1 }, true],
+      ["OK"],
+      ["NOTICE", { toString: 1 }],
+      [],
+    ].map((frame) => JSON.stringify(frame)),
+  ];
 }
 
 type Filter = { ids?: string[]; authors?: string[]; kinds?: number[]; since?: number; until?: number; limit?: number; [tag: `#${string}`]: string[] | undefined };
@@ -46,7 +93,7 @@ export interface Relay {
 const FAILURES = ["unavailable", "internal", "malformed", "drop", "silent"];
 
 export async function startRelay(host = "127.0.0.1", port = 0): Promise<Relay> {
-  let faults: NwcFaults = { latencyMs: 0, failure: null };
+  let faults: NwcFaults = { ...NO_FAULTS };
   let accepted = 0;
   let upgrades = 0;
   const stored: NostrEvent[] = [];
@@ -56,6 +103,10 @@ export async function startRelay(host = "127.0.0.1", port = 0): Promise<Relay> {
   const setFaults = (partial: Partial<NwcFaults>) => {
     if (partial.failure !== undefined && partial.failure !== null && !FAILURES.includes(partial.failure)) throw new Error(`failure must be one of ${FAILURES.join(", ")} or null`);
     if (partial.latencyMs !== undefined && !(partial.latencyMs >= 0 && partial.latencyMs <= 600_000)) throw new Error("latencyMs must be 0..600000");
+    if (partial.junkFrames !== undefined && typeof partial.junkFrames !== "boolean") throw new Error("junkFrames must be true or false");
+    if (partial.stampOffsetSeconds !== undefined) stampOffset(partial.stampOffsetSeconds);
+    const expiry = partial.invoiceExpirySeconds;
+    if (expiry !== undefined && expiry !== null && !(Number.isSafeInteger(expiry) && expiry > 0)) throw new Error("invoiceExpirySeconds must be whole seconds, or null");
     faults = { ...faults, ...partial };
     // A relay that goes down takes its open connections with it.
     if (faults.failure === "unavailable") for (const socket of subscriptions.keys()) socket.terminate();
@@ -71,7 +122,11 @@ export async function startRelay(host = "127.0.0.1", port = 0): Promise<Relay> {
 
   const deliver = (event: NostrEvent) => {
     for (const [socket, subs] of subscriptions) {
-      for (const [id, filters] of subs) if (filters.some((filter) => matches(event, filter))) socket.send(JSON.stringify(["EVENT", id, event]));
+      for (const [id, filters] of subs) {
+        if (!filters.some((filter) => matches(event, filter))) continue;
+        if (faults.junkFrames) for (const frame of junkFrames(id)) socket.send(frame);
+        socket.send(JSON.stringify(["EVENT", id, event]));
+      }
     }
   };
 
@@ -115,7 +170,10 @@ export async function startRelay(host = "127.0.0.1", port = 0): Promise<Relay> {
       subscriptions.set(socket, subs);
       for (const filter of filters) {
         const found = stored.filter((event) => matches(event, filter)).slice(-(filter.limit ?? stored.length));
-        for (const event of found) socket.send(JSON.stringify(["EVENT", id, event]));
+        for (const event of found) {
+          if (faults.junkFrames) for (const frame of junkFrames(id)) socket.send(frame);
+          socket.send(JSON.stringify(["EVENT", id, event]));
+        }
       }
       return socket.send(JSON.stringify(["EOSE", id]));
     }
@@ -130,7 +188,7 @@ export async function startRelay(host = "127.0.0.1", port = 0): Promise<Relay> {
     request.on("end", () => {
       try {
         if (url.pathname === "/_sim/faults" && request.method === "POST") setFaults(JSON.parse(body || "{}") as Partial<NwcFaults>);
-        if (url.pathname === "/_sim/faults" && request.method === "DELETE") faults = { latencyMs: 0, failure: null };
+        if (url.pathname === "/_sim/faults" && request.method === "DELETE") faults = { ...NO_FAULTS };
         const answer = url.pathname === "/_sim/stats" ? { events: accepted, upgrades, connections: subscriptions.size } : faults;
         response.writeHead(200, { "content-type": "application/json" });
         response.end(JSON.stringify(answer));

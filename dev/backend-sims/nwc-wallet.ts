@@ -17,7 +17,10 @@ import type { Relay } from "./nostr-relay.ts";
  * speak UNSUPPORTED_ENCRYPTION; an unknown method NOT_IMPLEMENTED.
  *
  * The relay's faults reach it: `internal` answers INTERNAL, `malformed` answers
- * content no one can decrypt, `silent` never answers.
+ * content no one can decrypt, `silent` never answers, `stampOffsetSeconds`
+ * stamps invoices off the node's clock, `invoiceExpirySeconds` replaces the
+ * expiry asked. `ignoresStrangers` makes a wallet that never answers a key it
+ * did not issue a connection to (instead of UNAUTHORIZED), as some do.
  */
 export interface NwcWallet {
   readonly walletPubkey: string;
@@ -28,7 +31,7 @@ export interface NwcWallet {
 const METHODS = ["get_info", "get_balance", "make_invoice", "lookup_invoice", "pay_invoice"];
 const DEFAULT_EXPIRY = 86_400;
 
-export function startNwcWallet(node: SimNode, relay: Relay, options: { readonly encryptions?: readonly Encryption[] } = {}): NwcWallet {
+export function startNwcWallet(node: SimNode, relay: Relay, options: { readonly encryptions?: readonly Encryption[]; readonly ignoresStrangers?: boolean } = {}): NwcWallet {
   const walletSecret = randomBytes(32);
   const walletPubkey = publicKeyOf(walletSecret);
   const clientSecret = randomBytes(32);
@@ -63,9 +66,10 @@ export function startNwcWallet(node: SimNode, relay: Relay, options: { readonly 
       case "make_invoice": {
         const amount = params["amount"];
         if (typeof amount !== "number" || !Number.isSafeInteger(amount) || amount <= 0) return { error: { code: "OTHER", message: "amount (msat) must be a positive integer" } };
-        const expiry = typeof params["expiry"] === "number" ? params["expiry"] : DEFAULT_EXPIRY;
+        const { invoiceExpirySeconds, stampOffsetSeconds } = relay.faults();
+        const expiry = invoiceExpirySeconds ?? (typeof params["expiry"] === "number" ? params["expiry"] : DEFAULT_EXPIRY);
         const descriptionHash = typeof params["description_hash"] === "string" ? hex.decode(params["description_hash"]) : undefined;
-        const invoice = node.store.add({ memo: typeof params["description"] === "string" ? params["description"] : "", valueMsat: BigInt(amount), expiry, ...(descriptionHash === undefined ? {} : { descriptionHash }) }, null, node.now());
+        const invoice = node.store.add({ memo: typeof params["description"] === "string" ? params["description"] : "", valueMsat: BigInt(amount), expiry, ...(descriptionHash === undefined ? {} : { descriptionHash }) }, null, node.now() + stampOffsetSeconds);
         return { result: transaction(invoice) };
       }
       case "lookup_invoice": {
@@ -107,6 +111,7 @@ export function startNwcWallet(node: SimNode, relay: Relay, options: { readonly 
       return answer(JSON.stringify({ result_type: "unknown", error: { code: "OTHER", message: "cannot decrypt the request" }, result: null }), "nip04");
     }
     const method = String(request.method);
+    if (event.pubkey !== authorized && options.ignoresStrangers === true) return;
     if (event.pubkey !== authorized) return answer(JSON.stringify({ result_type: method, error: { code: "UNAUTHORIZED", message: "no wallet connection for this key" }, result: null }), used);
     if (!encryptions.includes(used)) return answer(JSON.stringify({ result_type: method, error: { code: "UNSUPPORTED_ENCRYPTION", message: `${used} is not supported` }, result: null }), "nip04");
     if (fault === "malformed") return relay.publish(signEvent({ kind: NWC_RESPONSE, created_at: node.now(), tags: [["p", event.pubkey], ["e", event.id]], content: "not a ciphertext" }, walletSecret, walletPubkey));

@@ -27,7 +27,7 @@ export async function startPhoenixdSim(node: SimNode, host = "127.0.0.1", port =
     host,
     port,
     failures: { unavailable: { status: 503, body: "Service Unavailable" }, internal: { status: 500, body: "sim: injected error" } },
-    handle: ({ method, path, headers, body }) => {
+    handle: ({ method, path, headers, body, stampOffsetSeconds }) => {
       const auth = /^Basic (.+)$/.exec(String(headers["authorization"] ?? ""))?.[1];
       const given = auth === undefined ? undefined : Buffer.from(auth, "base64").toString("utf8").split(":").slice(1).join(":");
       if (given !== password) return { status: 401, body: UNAUTHORIZED };
@@ -46,7 +46,7 @@ export async function startPhoenixdSim(node: SimNode, host = "127.0.0.1", port =
         const invoice = node.store.add(
           { memo: description ?? "", valueMsat: BigInt(amountSat ?? "0") * 1000n, expiry: expiry === null ? DEFAULT_EXPIRY : Number(expiry), ...(descriptionHash === null ? {} : { descriptionHash: hex.decode(descriptionHash) }) },
           null,
-          node.now(),
+          node.now() + stampOffsetSeconds,
         );
         return { status: 200, body: { amountSat: Number(invoice.valueMsat / 1000n), paymentHash: hex.encode(invoice.paymentHash), serialized: invoice.paymentRequest } };
       }

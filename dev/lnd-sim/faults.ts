@@ -18,9 +18,11 @@ export interface Faults {
    * limit is lower finds no route (FAILURE_REASON_NO_ROUTE), as LND's would.
    */
   routeFeeMsat: number;
+  /** AddInvoice stamps its invoices this many seconds off the node's clock (negative: in the past), as a node whose clock is wrong would. */
+  stampOffsetSeconds: number;
 }
 
-export const NO_FAULTS: Faults = { latencyMs: 0, failure: null, mismatch: null, paths: [], routeFeeMsat: 0 };
+export const NO_FAULTS: Faults = { latencyMs: 0, failure: null, mismatch: null, paths: [], routeFeeMsat: 0, stampOffsetSeconds: 0 };
 
 const FAILURES = ["unavailable", "internal", "malformed", "drop"] as const;
 const MISMATCHES = ["amount", "hash", "network", "expiry"] as const;
@@ -43,6 +45,8 @@ export function parseFaults(input: unknown, base: Faults = NO_FAULTS): Faults {
     } else if (key === "routeFeeMsat") {
       if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) throw new Error("routeFeeMsat must be a whole number of msat");
       faults.routeFeeMsat = value;
+    } else if (key === "stampOffsetSeconds") {
+      faults.stampOffsetSeconds = stampOffset(value);
     } else if (key === "paths") {
       if (!Array.isArray(value) || !value.every((p) => typeof p === "string")) throw new Error("paths must be an array of strings");
       faults.paths = value as string[];
@@ -52,6 +56,14 @@ export function parseFaults(input: unknown, base: Faults = NO_FAULTS): Faults {
   }
   return faults;
 }
+
+/** A clock offset for invoice timestamps: whole seconds, within a year either way. */
+export function stampOffset(value: unknown): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || Math.abs(value) > MAX_STAMP_OFFSET) throw new Error(`stampOffsetSeconds must be whole seconds within ±${MAX_STAMP_OFFSET}`);
+  return value;
+}
+
+const MAX_STAMP_OFFSET = 365 * 86_400;
 
 export const affects = (faults: Faults, path: string): boolean =>
   faults.paths.length === 0 || faults.paths.some((prefix) => path.startsWith(prefix));

@@ -123,6 +123,11 @@ export class InvoiceStore {
     invoice.amountPaidMsat = amountMsat;
   }
 
+  /** What LND's expiry watcher has done by `now`: every open invoice past its expiry canceled. */
+  cancelExpired(now: number): void {
+    for (const invoice of this.#ordered) cancelIfExpired(invoice, now);
+  }
+
   /** ListInvoices: `index_offset` exclusive, oldest first unless reversed. */
   list(offset: number, max: number, reversed: boolean, now: number): StoredInvoice[] {
     const end = offset === 0 ? this.#ordered.length : offset - 1;

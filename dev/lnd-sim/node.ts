@@ -47,8 +47,10 @@ export function createSimNode(options: { readonly network?: keyof typeof NETWORK
     nodeKey,
     nodePublicKey: publicKeyOf(nodeKey),
     now,
+    // LND's watcher cancels invoices as they expire: a clock moved forward and back leaves the ones it passed canceled.
     advanceClock: (seconds) => {
       clockOffset += seconds;
+      store.cancelExpired(now());
       return now();
     },
     pay: (paymentRequest, limits) => {

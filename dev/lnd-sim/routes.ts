@@ -16,6 +16,8 @@ export interface RouteContext {
   now(): number;
   mismatch(): Mismatch;
   routeFeeMsat(): bigint;
+  /** When AddInvoice stamps an invoice made now (the node's clock, unless a fault moves it). */
+  stampedAt(): number;
 }
 
 interface Call {
@@ -87,7 +89,7 @@ function addInvoice({ context, body }: Call): object {
       ...(descriptionHash === undefined ? {} : { descriptionHash }),
     },
     context.mismatch(),
-    context.now(),
+    context.stampedAt(),
   );
   return {
     r_hash: b64(invoice.paymentHash),

@@ -65,6 +65,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     now: node.now,
     mismatch: () => faults.mismatch,
     routeFeeMsat: () => BigInt(faults.routeFeeMsat),
+    stampedAt: () => node.now() + faults.stampOffsetSeconds,
   };
 
   const control = async (request: IncomingMessage, response: ServerResponse, path: string): Promise<void> => {

@@ -40,6 +40,7 @@ export async function getCommand(args: string[]): Promise<number> {
       "lnd-macaroon": { type: "string" },
       "fee-limit": { type: "string" },
       nwc: { type: "string" },
+      "pay-timeout": { type: "string" },
       "token-dir": { type: "string" },
       discover: { type: "boolean" },
     },
@@ -167,7 +168,10 @@ async function discover(url: URL, json: boolean): Promise<number> {
   return EXIT.ok;
 }
 
-type WalletFlags = { "lnd-url"?: string | undefined; "lnd-macaroon"?: string | undefined; "fee-limit"?: string | undefined; nwc?: string | undefined };
+type WalletFlags = { "lnd-url"?: string | undefined; "lnd-macaroon"?: string | undefined; "fee-limit"?: string | undefined; nwc?: string | undefined; "pay-timeout"?: string | undefined };
+
+/** How long a payment may take by default: routing through a busy network, or a wallet that asks its owner. */
+const PAY_TIMEOUT_SECONDS = 60;
 
 /**
  * The wallet the flags (or, without wallet flags, the environment) name,
@@ -180,22 +184,32 @@ function chosenWallet(values: WalletFlags): Wallet {
   const flagged = values.nwc !== undefined || values["lnd-url"] !== undefined;
   if (!flagged && env["L402_NWC_URI"] && env["LND_REST_URL"]) throw new UsageError("both L402_NWC_URI and LND_REST_URL are set: choose a wallet with --nwc or --lnd-url");
   const nwcUri = values.nwc ?? (flagged ? undefined : env["L402_NWC_URI"]);
+  const timeoutSeconds = payTimeout(values["pay-timeout"], env["L402_PAY_TIMEOUT"]);
   if (nwcUri) {
     const parsed = parseNwcUri(nwcUri);
     if (!parsed.ok) throw new UsageError(`the NWC connection URI ${parsed.detail}`);
-    return { pay: async (invoice, limits) => nwcWallet({ uri: nwcUri, timeoutSeconds: 60, ...(await nodeWebSocket()) }).pay(invoice, limits) };
+    return { pay: async (invoice, limits) => nwcWallet({ uri: nwcUri, timeoutSeconds, ...(await nodeWebSocket()) }).pay(invoice, limits) };
   }
   const url = values["lnd-url"] ?? env["LND_REST_URL"];
   const macaroonHex = values["lnd-macaroon"] ?? env["LND_MACAROON"];
   if (url && macaroonHex) {
     if (!/^(?:[0-9a-fA-F]{2})+$/.test(macaroonHex)) throw new UsageError("the LND macaroon must be hex");
-    return lndWallet({ url, macaroonHex, feeLimitSats: whole(values["fee-limit"] ?? "10", "--fee-limit"), timeoutSeconds: 60 });
+    return lndWallet({ url, macaroonHex, feeLimitSats: whole(values["fee-limit"] ?? "10", "--fee-limit"), timeoutSeconds });
   }
   return {
     pay: () => {
       throw new UsageError("a payment is needed but no wallet is set: give --nwc (or L402_NWC_URI), or --lnd-url and --lnd-macaroon (or LND_REST_URL and LND_MACAROON)");
     },
   };
+}
+
+/** `--pay-timeout`, else `L402_PAY_TIMEOUT`, else the default: whole seconds, at most an hour. */
+function payTimeout(flag: string | undefined, env: string | undefined): number {
+  const [text, named] = flag !== undefined ? [flag, "--pay-timeout"] : env !== undefined && env !== "" ? [env, "L402_PAY_TIMEOUT"] : [undefined, ""];
+  if (text === undefined) return PAY_TIMEOUT_SECONDS;
+  const seconds = /^\d{1,4}$/.test(text) ? Number(text) : 0;
+  if (seconds < 1 || seconds > 3600) throw new UsageError(`${named} must be whole seconds, 1 to 3600`);
+  return seconds;
 }
 
 /** Node 20 has no WebSocket of its own (22 has): `ws` then, loaded only for an NWC payment. */

@@ -14,13 +14,15 @@ const USAGE = `usage: l402-edge <command>
   token verify "<L402 mac:preimage>" --master-key K [--service S] [--capability C] [--now UNIX]
 
   get URL [-X METHOD] [-H "Name: value"]... [-d DATA] [--max-cost SATS] [--no-pay] [--json] [-i] [-o FILE]
-          [--nwc URI | --lnd-url URL --lnd-macaroon HEX [--fee-limit SATS]] [--token-dir DIR]
+          [--nwc URI | --lnd-url URL --lnd-macaroon HEX [--fee-limit SATS]] [--pay-timeout SECONDS] [--token-dir DIR]
       fetch a URL, paying its L402 challenge (or, where it is the only offer, its
       Payment-scheme lightning charge, which buys that one request) through a wallet:
       NWC (--nwc or L402_NWC_URI, nostr+walletconnect://…) or LND (LND_REST_URL, LND_MACAROON).
       At most --max-cost sats in all, routing fee included (default 100); with LND, at most
       --fee-limit sats of routing fee (default 10); NWC sends no fee limit (the wallet's
-      budget for the connection caps it). Redirects are followed, but only the
+      budget for the connection caps it). --pay-timeout (or L402_PAY_TIMEOUT): how long to
+      wait for the wallet to pay, 1 to 3600 s (default 60; a wallet that does not know the
+      NWC connection's secret may never answer). Redirects are followed, but only the
       origin asked is ever paid. Tokens are kept per origin (L402_TOKEN_DIR, default
       ~/.l402-edge/tokens) and reused. Exit: 0 answered, 2 usage, 3 over budget,
       4 payment failed, 5 network failure, 6 bad challenge (or one from another origin

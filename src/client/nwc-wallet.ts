@@ -6,11 +6,16 @@ import { L402Error, type Wallet } from "./types.ts";
 export interface NwcWalletConfig {
   /** `nostr+walletconnect://<wallet key>?relay=…&secret=…`: a secret; never echoed in errors. */
   readonly uri: string;
-  /** How long to wait for the wallet's answer to a payment. */
-  readonly timeoutSeconds: number;
+  /**
+   * How long to wait for the wallet's answer to a payment; 60 s unless given.
+   * A wallet that does not know the connection's secret may never answer.
+   */
+  readonly timeoutSeconds?: number;
   /** How to open the relay's WebSocket: the platform's (browsers, Node 22+, workerd's `fetchUpgradeWebSocket`) unless given, e.g. `ws` on Node 20. */
   readonly webSocket?: WebSocketFactory;
 }
+
+const DEFAULT_TIMEOUT_SECONDS = 60;
 
 /**
  * Pays through a wallet reached by Nostr Wallet Connect (NIP-47 `pay_invoice`),
@@ -25,7 +30,8 @@ export interface NwcWalletConfig {
 export function nwcWallet(config: NwcWalletConfig): Wallet {
   const connection = parseNwcUri(config.uri);
   if (!connection.ok) throw new L402Error("payment_failed", `the NWC connection URI ${connection.detail}`);
-  const timeoutMs = config.timeoutSeconds * 1000;
+  const timeoutSeconds = config.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+  const timeoutMs = timeoutSeconds * 1000;
   const call = nwcClient(connection.value, perCallSockets(connection.value.relay, config.webSocket ?? platformWebSocket, timeoutMs), timeoutMs);
   return {
     async pay(invoice) {
@@ -38,7 +44,9 @@ export function nwcWallet(config: NwcWalletConfig): Wallet {
         if (!(error instanceof LightningError)) throw error;
         if (error.kind === "unavailable") throw new L402Error("network", `cannot reach the NWC relay or wallet: ${error.message}`);
         // The request reached the relay: the wallet may still pay it, so say so rather than invite a second payment.
-        if (error.kind === "timeout") throw new L402Error("payment_failed", `the wallet did not answer within ${config.timeoutSeconds} s (it may still pay; check it before retrying)`);
+        if (error.kind === "timeout") {
+          throw new L402Error("payment_failed", `the wallet did not answer within ${timeoutSeconds} s (it may still pay; check it before retrying); some wallets never answer a connection secret they do not know`);
+        }
         throw new L402Error("payment_failed", `the wallet refused the payment: ${error.message}`);
       }
       const preimageHex = result["preimage"];

@@ -60,7 +60,8 @@ export interface InvoiceBackend {
  * - `node_error`: the node answered with an error of its own (gRPC code 2, "Unknown");
  * - `not_found`: no such invoice;
  * - `invalid_response`: an answer we cannot trust (garbage, or an invoice that
- *   does not match the request);
+ *   does not match the request, or is stamped at the wrong time); its detail
+ *   is in our own words, never the node's (the template's health shows it);
  * - `breaker_open`: the node was not asked (see breaker.ts); `retryAfterSeconds` says when to try.
  * `detail` is for operators' logs; it never carries secrets but may quote the node.
  */

@@ -1,6 +1,7 @@
 import { randomBytes } from "@noble/hashes/utils.js";
 import { hex } from "@scure/base";
 import { LightningError, type Invoice, type InvoiceBackend, type InvoiceRequest, type InvoiceStatus, type NodeInfo } from "./backend.ts";
+import { amountOf, entryOf, objectOf, textOf, wholeOf } from "./answer-fields.ts";
 import { checkedPreimage, excerpt, httpCall, jsonOf, type HttpAnswer } from "./http-call.ts";
 import { checkInvoice } from "./invoice-check.ts";
 import type { Network } from "./networks.ts";
@@ -26,43 +27,63 @@ const NETWORK_NAMES: Record<string, Network> = { bitcoin: "mainnet", testnet: "t
  */
 export function clnRestBackend(config: ClnRestConfig): InvoiceBackend {
   const base = config.url.replace(/\/+$/, "");
-  const rpc = async (method: string, params: object) =>
-    success(await httpCall(`${base}/v1/${method}`, { method: "POST", headers: { Rune: config.rune, "Content-Type": "application/json" }, body: JSON.stringify(params) }, config.timeoutMs, `clnrest ${method}`), method);
+  const rpc = (method: string, params: object) =>
+    httpCall(`${base}/v1/${method}`, { method: "POST", headers: { Rune: config.rune, "Content-Type": "application/json" }, body: JSON.stringify(params) }, config.timeoutMs, `clnrest ${method}`);
 
   return {
     async createInvoice(request: InvoiceRequest): Promise<Invoice> {
       if (request.descriptionHash !== undefined) throw new LightningError("bad_request", "clnrest invoices here carry a description, not a hash");
-      const reply = await rpc("invoice", { amount_msat: Number(request.amountMsat), label: `l402-edge-${hex.encode(randomBytes(12))}`, description: request.memo, expiry: request.expirySeconds });
-      const { bolt11, payment_hash: paymentHash } = reply;
-      if (typeof bolt11 !== "string" || typeof paymentHash !== "string" || !/^[0-9a-f]{64}$/.test(paymentHash)) {
-        throw new LightningError("invalid_response", "clnrest invoice: the answer lacks bolt11 or payment_hash");
-      }
-      return checkInvoice(bolt11, { paymentHashHex: paymentHash, request, network: config.network });
+      const answer = await rpc("invoice", { amount_msat: Number(request.amountMsat), label: `l402-edge-${hex.encode(randomBytes(12))}`, description: request.memo, expiry: request.expirySeconds });
+      const { paymentRequest, paymentHashHex } = readClnCreated(answer);
+      return checkInvoice(paymentRequest, { paymentHashHex, request, network: config.network });
     },
 
-    async lookupInvoice(paymentHash: Uint8Array): Promise<InvoiceStatus> {
-      const reply = await rpc("listinvoices", { payment_hash: hex.encode(paymentHash) });
-      const invoices = reply["invoices"];
-      if (!Array.isArray(invoices)) throw new LightningError("invalid_response", "clnrest listinvoices: the answer has no invoices");
-      const invoice = invoices[0] as Record<string, unknown> | undefined;
-      if (invoice === undefined) throw new LightningError("not_found", "clnrest listinvoices: no such invoice");
-      const { status, expires_at: expiresAt, amount_received_msat: received } = invoice;
-      if ((status !== "paid" && status !== "unpaid" && status !== "expired") || typeof expiresAt !== "number") {
-        throw new LightningError("invalid_response", "clnrest listinvoices: the answer is not an invoice");
-      }
-      return {
-        state: status === "paid" ? "settled" : status === "expired" ? "canceled" : "open",
-        amountPaidMsat: status === "paid" && typeof received === "number" ? BigInt(received) : 0n,
-        expiresAt,
-        preimage: status === "paid" ? checkedPreimage(invoice["payment_preimage"], paymentHash, "clnrest listinvoices") : undefined,
-      };
-    },
+    lookupInvoice: async (paymentHash: Uint8Array): Promise<InvoiceStatus> => readClnStatus(await rpc("listinvoices", { payment_hash: hex.encode(paymentHash) }), paymentHash),
 
-    async getInfo(): Promise<NodeInfo> {
-      const reply = await rpc("getinfo", {});
-      const network = String(reply["network"] ?? "unknown");
-      return { alias: String(reply["alias"] ?? ""), network: NETWORK_NAMES[network] ?? network, syncedToChain: reply["warning_bitcoind_sync"] === undefined && reply["warning_lightningd_sync"] === undefined, blockHeight: Number(reply["blockheight"] ?? 0) };
-    },
+    getInfo: async (): Promise<NodeInfo> => readClnInfo(await rpc("getinfo", {})),
+  };
+}
+
+// clnrest's answers, read: pure functions of the HTTP answer (fuzzed in
+// test/workerd/fuzz-backends.test.ts); each returns what it read or throws a
+// LightningError.
+/** `invoice`: the invoice, and the payment hash it must carry. */
+export function readClnCreated(answer: HttpAnswer): { readonly paymentRequest: string; readonly paymentHashHex: string } {
+  const { bolt11, payment_hash: paymentHash } = success(answer, "invoice");
+  if (typeof bolt11 !== "string" || typeof paymentHash !== "string" || !/^[0-9a-f]{64}$/.test(paymentHash)) {
+    throw new LightningError("invalid_response", "clnrest invoice: the answer lacks bolt11 or payment_hash");
+  }
+  return { paymentRequest: bolt11, paymentHashHex: paymentHash };
+}
+
+/** `listinvoices` by payment hash. */
+export function readClnStatus(answer: HttpAnswer, paymentHash: Uint8Array): InvoiceStatus {
+  const invoices = success(answer, "listinvoices")["invoices"];
+  if (!Array.isArray(invoices)) throw new LightningError("invalid_response", "clnrest listinvoices: the answer has no invoices");
+  if (invoices.length === 0) throw new LightningError("not_found", "clnrest listinvoices: no such invoice");
+  const invoice = objectOf(invoices[0]) ?? {};
+  const { status, amount_received_msat: received } = invoice;
+  const expiresAt = wholeOf(invoice["expires_at"]);
+  if ((status !== "paid" && status !== "unpaid" && status !== "expired") || expiresAt === undefined) {
+    throw new LightningError("invalid_response", "clnrest listinvoices: the answer is not an invoice");
+  }
+  return {
+    state: status === "paid" ? "settled" : status === "expired" ? "canceled" : "open",
+    amountPaidMsat: status === "paid" ? (amountOf(received) ?? 0n) : 0n,
+    expiresAt,
+    preimage: status === "paid" ? checkedPreimage(invoice["payment_preimage"], paymentHash, "clnrest listinvoices") : undefined,
+  };
+}
+
+/** `getinfo`. */
+export function readClnInfo(answer: HttpAnswer): NodeInfo {
+  const reply = success(answer, "getinfo");
+  const network = textOf(reply["network"]) ?? "unknown";
+  return {
+    alias: textOf(reply["alias"]) ?? "",
+    network: entryOf(NETWORK_NAMES, network) ?? network,
+    syncedToChain: reply["warning_bitcoind_sync"] === undefined && reply["warning_lightningd_sync"] === undefined,
+    blockHeight: wholeOf(reply["blockheight"]) ?? 0,
   };
 }
 

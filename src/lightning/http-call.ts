@@ -25,11 +25,14 @@ export async function httpCall(url: string, init: { method: "GET" | "POST"; head
     if (name === "TimeoutError" || name === "AbortError") throw new LightningError("timeout", `${what}: no answer within ${timeoutMs} ms`);
     throw new LightningError("unavailable", `${what}: cannot reach the node (${(error as Error).message})`);
   }
-  return { status: response.status, text, json: parseObject(text) };
+  return httpAnswer(response.status, text);
 }
 
+/** An answer as the backends read it: the status, the body, and the JSON object the body holds, if any. */
+export const httpAnswer = (status: number, text: string): HttpAnswer => ({ status, text, json: parseObject(text) });
+
 /** The JSON object a body holds, or undefined when it holds anything else. */
-export function parseObject(text: string): Record<string, unknown> | undefined {
+function parseObject(text: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(text);
     return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;

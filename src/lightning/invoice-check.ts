@@ -4,29 +4,53 @@ import { readInvoice } from "./bolt11.ts";
 import type { Network } from "./networks.ts";
 
 /**
+ * How far an invoice's timestamp may be from our clock, either way: the call's
+ * own duration and ordinary drift between NTP-synced clocks fit many times
+ * over. A node further off stamps invoices that payers' wallets see as
+ * shorter-lived (or longer-lived) than the challenge says.
+ */
+export const CLOCK_SKEW_SECONDS = 120;
+
+export interface ExpectedInvoice {
+  readonly paymentHashHex: string;
+  readonly request: InvoiceRequest;
+  readonly network: Network;
+  /**
+   * A longer expiry than asked is acceptable (the challenge then says the
+   * invoice's own): for NWC wallets, which NIP-47 lets ignore the one asked.
+   */
+  readonly acceptLongerExpiry?: boolean;
+}
+
+/**
  * Never trust a node blindly: the invoice we put in a challenge must be for the
  * payment hash the node reported, the amount and expiry we asked for, on the
- * network we run on. Anything else is an error, not an invoice.
+ * network we run on, stamped now (give or take the clock skew allowed) and not
+ * yet expired. Anything else is an error, not an invoice; its detail is ours
+ * (health shows it: see `LightningErrorKind`).
  */
-export function checkInvoice(
-  paymentRequest: string,
-  expected: { paymentHashHex: string; request: InvoiceRequest; network: Network },
-): Invoice {
+export function checkInvoice(paymentRequest: string, expected: ExpectedInvoice, now = Math.floor(Date.now() / 1000)): Invoice {
   const read = readInvoice(paymentRequest);
   if (!read.ok) throw new LightningError("invalid_response", `the node returned an undecodable invoice: ${read.detail}`);
   const invoice = read.value;
-  const mismatch = (what: string) => new LightningError("invalid_response", `the node's invoice does not match: ${what}`);
+  const { request } = expected;
+  const refused = (what: string) => new LightningError("invalid_response", `the node's invoice ${what}`);
+  const mismatch = (what: string) => refused(`does not match: ${what}`);
 
   if (invoice.network !== expected.network) throw mismatch(`network ${invoice.network ?? "unknown"}, expected ${expected.network}`);
   if (invoice.paymentHash !== expected.paymentHashHex) throw mismatch("payment hash differs from r_hash");
-  if (invoice.amountMsat !== expected.request.amountMsat) {
-    throw mismatch(`amount ${String(invoice.amountMsat ?? "none")} msat, asked ${expected.request.amountMsat}`);
+  if (invoice.amountMsat !== request.amountMsat) throw mismatch(`amount ${String(invoice.amountMsat ?? "none")} msat, asked ${request.amountMsat}`);
+  if (invoice.expirySeconds < request.expirySeconds && expected.acceptLongerExpiry === true) {
+    throw refused(`expires after ${invoice.expirySeconds} s, sooner than the ${request.expirySeconds} s asked (a wallet may use its own expiry, whatever is asked: ask for ${invoice.expirySeconds} s or less)`);
   }
-  if (invoice.expirySeconds !== expected.request.expirySeconds) throw mismatch(`expiry ${invoice.expirySeconds} s, asked ${expected.request.expirySeconds}`);
-  return {
-    paymentRequest,
-    paymentHash: hex.decode(expected.paymentHashHex),
-    amountMsat: expected.request.amountMsat,
-    expiresAt: invoice.timestamp + invoice.expirySeconds,
-  };
+  if (invoice.expirySeconds !== request.expirySeconds && expected.acceptLongerExpiry !== true) throw mismatch(`expiry ${invoice.expirySeconds} s, asked ${request.expirySeconds} s`);
+
+  const expiresAt = invoice.timestamp + invoice.expirySeconds;
+  const clockQuestion = "is the node's clock right?";
+  if (expiresAt <= now) throw refused(`expired ${now - expiresAt} s ago (stamped ${now - invoice.timestamp} s ago, expiry ${invoice.expirySeconds} s): ${clockQuestion}`);
+  if (Math.abs(invoice.timestamp - now) > CLOCK_SKEW_SECONDS) {
+    const when = invoice.timestamp < now ? `${now - invoice.timestamp} s ago` : `${invoice.timestamp - now} s in the future`;
+    throw refused(`is stamped ${when} (more than the ${CLOCK_SKEW_SECONDS} s of clock difference allowed): ${clockQuestion}`);
+  }
+  return { paymentRequest, paymentHash: hex.decode(expected.paymentHashHex), amountMsat: request.amountMsat, expiresAt };
 }

@@ -1,5 +1,6 @@
 import { hex } from "@scure/base";
 import { LightningError, type Invoice, type InvoiceBackend, type InvoiceRequest, type InvoiceStatus, type NodeInfo } from "./backend.ts";
+import { amountOf, objectOf, textOf, wholeOf } from "./answer-fields.ts";
 import { checkedPreimage, excerpt, httpCall, jsonOf, type HttpAnswer } from "./http-call.ts";
 import { checkInvoice } from "./invoice-check.ts";
 import type { Network } from "./networks.ts";
@@ -36,39 +37,54 @@ export function lnbitsBackend(config: LnbitsConfig): InvoiceBackend {
         expiry: request.expirySeconds,
         ...(request.descriptionHash === undefined ? {} : { description_hash: hex.encode(request.descriptionHash) }),
       });
-      const reply = success(answer, "create");
-      // Current releases answer the Payment (`bolt11`); older ones `payment_request`.
-      const paymentRequest = reply["bolt11"] ?? reply["payment_request"];
-      const paymentHash = reply["payment_hash"];
-      if (typeof paymentRequest !== "string" || typeof paymentHash !== "string" || !/^[0-9a-f]{64}$/.test(paymentHash)) {
-        throw new LightningError("invalid_response", "LNbits create: the answer lacks payment_hash or bolt11");
-      }
-      return checkInvoice(paymentRequest, { paymentHashHex: paymentHash, request, network: config.network });
+      const { paymentRequest, paymentHashHex } = readLnbitsCreated(answer);
+      return checkInvoice(paymentRequest, { paymentHashHex, request, network: config.network });
     },
 
-    async lookupInvoice(paymentHash: Uint8Array): Promise<InvoiceStatus> {
-      const answer = await call("GET", `/api/v1/payments/${hex.encode(paymentHash)}`);
-      const reply = success(answer, "lookup");
-      const details = (reply["details"] ?? {}) as Record<string, unknown>;
-      const expiry = typeof details["expiry"] === "string" ? Date.parse(details["expiry"]) / 1000 : Number.NaN;
-      if (typeof reply["paid"] !== "boolean" || !Number.isFinite(expiry)) throw new LightningError("invalid_response", "LNbits lookup: the answer is not a payment");
-      const paid = reply["paid"];
-      const failed = reply["status"] === "failed" || details["status"] === "failed";
-      const amount = typeof details["amount"] === "number" && details["amount"] > 0 ? BigInt(details["amount"]) : 0n;
-      return {
-        state: paid ? "settled" : failed ? "canceled" : "open",
-        amountPaidMsat: paid ? amount : 0n,
-        expiresAt: Math.floor(expiry),
-        preimage: paid ? checkedPreimage(reply["preimage"], paymentHash, "LNbits lookup") : undefined,
-      };
-    },
+    lookupInvoice: async (paymentHash: Uint8Array): Promise<InvoiceStatus> => readLnbitsStatus(await call("GET", `/api/v1/payments/${hex.encode(paymentHash)}`), paymentHash),
 
-    async getInfo(): Promise<NodeInfo> {
-      const reply = success(await call("GET", "/api/v1/wallet"), "wallet");
-      // LNbits' API names no chain: the network reported is the configured one (every invoice's prefix is still checked).
-      return { alias: String(reply["name"] ?? "LNbits wallet"), network: config.network, syncedToChain: true, blockHeight: 0 };
-    },
+    // LNbits' API names no chain: the network reported is the configured one (every invoice's prefix is still checked).
+    getInfo: async (): Promise<NodeInfo> => readLnbitsInfo(await call("GET", "/api/v1/wallet"), config.network),
   };
+}
+
+// LNbits' answers, read: pure functions of the HTTP answer (fuzzed in
+// test/workerd/fuzz-backends.test.ts); each returns what it read or throws a
+// LightningError.
+/** `POST /api/v1/payments`: the invoice, and the payment hash it must carry. */
+export function readLnbitsCreated(answer: HttpAnswer): { readonly paymentRequest: string; readonly paymentHashHex: string } {
+  const reply = success(answer, "create");
+  // Current releases answer the Payment (`bolt11`); older ones `payment_request`.
+  const paymentRequest = reply["bolt11"] ?? reply["payment_request"];
+  const paymentHash = reply["payment_hash"];
+  if (typeof paymentRequest !== "string" || typeof paymentHash !== "string" || !/^[0-9a-f]{64}$/.test(paymentHash)) {
+    throw new LightningError("invalid_response", "LNbits create: the answer lacks payment_hash or bolt11");
+  }
+  return { paymentRequest, paymentHashHex: paymentHash };
+}
+
+/** `GET /api/v1/payments/{hash}`. */
+export function readLnbitsStatus(answer: HttpAnswer, paymentHash: Uint8Array): InvoiceStatus {
+  const reply = success(answer, "lookup");
+  const details = objectOf(reply["details"]) ?? {};
+  const expiry = wholeOf(Math.floor(Date.parse(textOf(details["expiry"]) ?? "") / 1000));
+  if (typeof reply["paid"] !== "boolean" || expiry === undefined) throw new LightningError("invalid_response", "LNbits lookup: the answer is not a payment");
+  const paid = reply["paid"];
+  const failed = reply["status"] === "failed" || details["status"] === "failed";
+  // Outgoing payments' amounts are negative: nothing received.
+  const amount = amountOf(details["amount"]) ?? 0n;
+  return {
+    state: paid ? "settled" : failed ? "canceled" : "open",
+    amountPaidMsat: paid ? amount : 0n,
+    expiresAt: expiry,
+    preimage: paid ? checkedPreimage(reply["preimage"], paymentHash, "LNbits lookup") : undefined,
+  };
+}
+
+/** `GET /api/v1/wallet`, on the network the backend was given. */
+export function readLnbitsInfo(answer: HttpAnswer, network: string): NodeInfo {
+  const reply = success(answer, "wallet");
+  return { alias: textOf(reply["name"]) ?? "LNbits wallet", network, syncedToChain: true, blockHeight: 0 };
 }
 
 /**

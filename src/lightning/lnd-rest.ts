@@ -9,7 +9,8 @@ import {
   type InvoiceStatus,
   type NodeInfo,
 } from "./backend.ts";
-import { parseObject } from "./http-call.ts";
+import { amountOf, entryOf, objectOf, textOf, wholeOf } from "./answer-fields.ts";
+import { httpCall, jsonOf, type HttpAnswer } from "./http-call.ts";
 import { checkInvoice } from "./invoice-check.ts";
 import type { Network } from "./networks.ts";
 
@@ -26,49 +27,76 @@ export interface LndRestConfig {
 /** LND over its REST API (grpc-gateway): int64 as strings, bytes as standard base64. */
 export function lndRestBackend(config: LndRestConfig): InvoiceBackend {
   const base = config.url.replace(/\/+$/, "");
-  const call = (method: "GET" | "POST", path: string, body?: object) => callLnd(base, config, method, path, body);
+  const call = (method: "GET" | "POST", path: string, body?: object) =>
+    httpCall(`${base}${path}`, { method, headers: { "Grpc-Metadata-macaroon": config.macaroonHex, ...(body ? { "Content-Type": "application/json" } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) }, config.timeoutMs, path);
 
   return {
     async createInvoice(request: InvoiceRequest): Promise<Invoice> {
       const wholeSats = request.amountMsat % 1000n === 0n;
-      const reply = await call("POST", "/v1/invoices", {
+      const answer = await call("POST", "/v1/invoices", {
         memo: request.memo,
         ...(wholeSats ? { value: String(request.amountMsat / 1000n) } : { value_msat: String(request.amountMsat) }),
         expiry: String(request.expirySeconds),
         ...(request.descriptionHash === undefined ? {} : { description_hash: base64.encode(request.descriptionHash) }),
       });
-      const paymentHash = bytesField(reply, "r_hash");
-      const paymentRequest = reply["payment_request"];
-      if (paymentHash?.length !== 32 || typeof paymentRequest !== "string") {
-        throw new LightningError("invalid_response", "AddInvoice answer lacks r_hash or payment_request");
-      }
-      return checkInvoice(paymentRequest, { paymentHashHex: hex.encode(paymentHash), request, network: config.network });
+      const { paymentRequest, paymentHashHex } = readLndCreated(answer);
+      return checkInvoice(paymentRequest, { paymentHashHex, request, network: config.network });
     },
 
-    async lookupInvoice(paymentHash: Uint8Array): Promise<InvoiceStatus> {
-      const reply = await call("GET", `/v1/invoice/${hex.encode(paymentHash)}`);
-      const state = STATES[String(reply["state"])];
-      const creation = Number(reply["creation_date"]);
-      const expiry = Number(reply["expiry"]);
-      const paid = reply["amt_paid_msat"] ?? "0";
-      if (state === undefined || !Number.isFinite(creation) || !Number.isFinite(expiry) || !/^\d+$/.test(String(paid))) {
-        throw new LightningError("invalid_response", "LookupInvoice answer is not an invoice");
-      }
-      // Built field by field: nothing else of the reply goes anywhere.
-      return { state, amountPaidMsat: BigInt(String(paid)), expiresAt: creation + expiry, preimage: state === "settled" ? settledPreimage(reply, paymentHash) : undefined };
-    },
+    lookupInvoice: async (paymentHash: Uint8Array): Promise<InvoiceStatus> => readLndStatus(await call("GET", invoicePath(paymentHash)), paymentHash),
 
-    async getInfo(): Promise<NodeInfo> {
-      const reply = await call("GET", "/v1/getinfo");
-      const chains = reply["chains"] as { network?: unknown }[] | undefined;
-      return {
-        alias: String(reply["alias"] ?? ""),
-        network: String(chains?.[0]?.network ?? "unknown"),
-        syncedToChain: reply["synced_to_chain"] === true,
-        blockHeight: Number(reply["block_height"] ?? 0),
-      };
-    },
+    getInfo: async (): Promise<NodeInfo> => readLndInfo(await call("GET", "/v1/getinfo")),
   };
+}
+
+const invoicePath = (paymentHash: Uint8Array) => `/v1/invoice/${hex.encode(paymentHash)}`;
+
+// LND's answers, read: pure functions of the HTTP answer, so every shape a node
+// (or whatever stands in front of it) might send can be tried on them
+// (test/workerd/fuzz-backends.test.ts). Each returns what it read or throws a
+// LightningError; nothing of an answer goes anywhere unread.
+/** AddInvoice: the invoice, and the payment hash it must carry (checkInvoice checks it does). */
+export function readLndCreated(answer: HttpAnswer): { readonly paymentRequest: string; readonly paymentHashHex: string } {
+  const reply = lndReply(answer, "/v1/invoices");
+  const paymentHash = bytesField(reply, "r_hash");
+  const paymentRequest = reply["payment_request"];
+  if (paymentHash?.length !== 32 || typeof paymentRequest !== "string") {
+    throw new LightningError("invalid_response", "AddInvoice answer lacks r_hash or payment_request");
+  }
+  return { paymentRequest, paymentHashHex: hex.encode(paymentHash) };
+}
+
+/** LookupInvoice. */
+export function readLndStatus(answer: HttpAnswer, paymentHash: Uint8Array): InvoiceStatus {
+  const reply = lndReply(answer, invoicePath(paymentHash));
+  const state = entryOf(STATES, reply["state"]);
+  const creation = wholeOf(reply["creation_date"]);
+  const expiry = wholeOf(reply["expiry"]);
+  const paid = amountOf(reply["amt_paid_msat"] ?? "0");
+  if (state === undefined || creation === undefined || expiry === undefined || !Number.isSafeInteger(creation + expiry) || paid === undefined) {
+    throw new LightningError("invalid_response", "LookupInvoice answer is not an invoice");
+  }
+  // Built field by field: nothing else of the reply goes anywhere.
+  return { state, amountPaidMsat: paid, expiresAt: creation + expiry, preimage: state === "settled" ? settledPreimage(reply, paymentHash) : undefined };
+}
+
+/** GetInfo. */
+export function readLndInfo(answer: HttpAnswer): NodeInfo {
+  const reply = lndReply(answer, "/v1/getinfo");
+  const chains = reply["chains"];
+  const chain = Array.isArray(chains) ? objectOf(chains[0]) : undefined;
+  return {
+    alias: textOf(reply["alias"]) ?? "",
+    network: textOf(chain?.["network"]) ?? "unknown",
+    syncedToChain: reply["synced_to_chain"] === true,
+    blockHeight: wholeOf(reply["block_height"]) ?? 0,
+  };
+}
+
+/** A success's JSON object, or the error a failure's status (and LND's `{code, message}`) means. */
+function lndReply(answer: HttpAnswer, path: string): Record<string, unknown> {
+  if (answer.status >= 200 && answer.status < 300) return jsonOf(answer, path);
+  return statusError(answer.status, answer.json, path);
 }
 
 /** A settled invoice's r_preimage, which must hash to its payment hash: a node's word is not proof. */
@@ -94,59 +122,21 @@ function bytesField(reply: Record<string, unknown>, name: string): Uint8Array | 
   }
 }
 
-async function callLnd(
-  base: string,
-  config: LndRestConfig,
-  method: "GET" | "POST",
-  path: string,
-  body?: object,
-): Promise<Record<string, unknown>> {
-  let response: Response;
-  try {
-    response = await fetch(`${base}${path}`, {
-      method,
-      headers: { "Grpc-Metadata-macaroon": config.macaroonHex, ...(body ? { "Content-Type": "application/json" } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(config.timeoutMs),
-    });
-  } catch (error) {
-    throw transportError(error, config.timeoutMs, path);
-  }
-  let text: string;
-  try {
-    text = await response.text();
-  } catch (error) {
-    throw transportError(error, config.timeoutMs, path);
-  }
-  const json = parseObject(text);
-  if (response.ok) {
-    if (json === undefined) throw new LightningError("invalid_response", `${path}: the node's answer is not a JSON object`);
-    return json;
-  }
-  throw statusError(response.status, json, path);
-}
-
-function transportError(error: unknown, timeoutMs: number, path: string): LightningError {
-  const name = (error as { name?: string }).name;
-  if (name === "TimeoutError" || name === "AbortError") return new LightningError("timeout", `${path}: no answer within ${timeoutMs} ms`);
-  return new LightningError("unavailable", `${path}: cannot reach the node (${(error as Error).message})`);
-}
-
 /**
  * grpc-gateway maps gRPC codes to HTTP statuses; LND reports a bad or missing
  * macaroon as code 2 / HTTP 500, so not every 500 is transient.
  */
-function statusError(status: number, json: Record<string, unknown> | undefined, path: string): LightningError {
+function statusError(status: number, json: Record<string, unknown> | undefined, path: string): never {
   const code = typeof json?.["code"] === "number" ? json["code"] : undefined;
   const message = typeof json?.["message"] === "string" ? json["message"].slice(0, 200) : "";
   const detail = `${path}: HTTP ${status}${code === undefined ? "" : `, code ${code}`}${message ? `: ${message}` : ""}`;
   if (status === 401 || status === 403 || /macaroon|permission denied|verification failed/i.test(message)) {
-    return new LightningError("auth", detail);
+    throw new LightningError("auth", detail);
   }
-  if (code === 5 || status === 404) return new LightningError("not_found", detail);
-  if (code === 4 || status === 504) return new LightningError("timeout", detail);
-  if (code === 3 || status === 400) return new LightningError("bad_request", detail);
-  if (code !== undefined && code !== 14 && status < 502) return new LightningError("node_error", detail);
+  if (code === 5 || status === 404) throw new LightningError("not_found", detail);
+  if (code === 4 || status === 504) throw new LightningError("timeout", detail);
+  if (code === 3 || status === 400) throw new LightningError("bad_request", detail);
+  if (code !== undefined && code !== 14 && status < 502) throw new LightningError("node_error", detail);
   // Code 14, or a proxy or tunnel in front of the node answering without an LND body.
-  return new LightningError("unavailable", detail);
+  throw new LightningError("unavailable", detail);
 }

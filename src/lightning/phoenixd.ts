@@ -1,5 +1,6 @@
 import { base64, hex } from "@scure/base";
 import { LightningError, type Invoice, type InvoiceBackend, type InvoiceRequest, type InvoiceStatus, type NodeInfo } from "./backend.ts";
+import { amountOf, textOf, wholeOf } from "./answer-fields.ts";
 import { checkedPreimage, excerpt, httpCall, jsonOf, type HttpAnswer } from "./http-call.ts";
 import { checkInvoice } from "./invoice-check.ts";
 import type { Network } from "./networks.ts";
@@ -34,33 +35,48 @@ export function phoenixdBackend(config: PhoenixdConfig): InvoiceBackend {
       const form = new URLSearchParams({ amountSat: String(request.amountMsat / 1000n), expirySeconds: String(request.expirySeconds) });
       if (request.descriptionHash !== undefined) form.set("descriptionHash", hex.encode(request.descriptionHash));
       else form.set("description", request.memo.slice(0, MAX_DESCRIPTION));
-      const reply = success(await call("POST", "/createinvoice", form), "createinvoice");
-      const { serialized, paymentHash } = reply;
-      if (typeof serialized !== "string" || typeof paymentHash !== "string" || !/^[0-9a-f]{64}$/.test(paymentHash)) {
-        throw new LightningError("invalid_response", "phoenixd createinvoice: the answer lacks paymentHash or serialized");
-      }
-      return checkInvoice(serialized, { paymentHashHex: paymentHash, request: { ...request, memo: request.memo.slice(0, MAX_DESCRIPTION) }, network: config.network });
+      const { paymentRequest, paymentHashHex } = readPhoenixdCreated(await call("POST", "/createinvoice", form));
+      return checkInvoice(paymentRequest, { paymentHashHex, request: { ...request, memo: request.memo.slice(0, MAX_DESCRIPTION) }, network: config.network });
     },
 
-    async lookupInvoice(paymentHash: Uint8Array): Promise<InvoiceStatus> {
-      const reply = success(await call("GET", `/payments/incoming/${hex.encode(paymentHash)}`), "payments/incoming");
-      const { isPaid, isExpired, expiresAt, receivedSat } = reply;
-      if (typeof isPaid !== "boolean" || typeof expiresAt !== "number") throw new LightningError("invalid_response", "phoenixd payments/incoming: the answer is not an incoming payment");
-      return {
-        state: isPaid ? "settled" : isExpired === true ? "canceled" : "open",
-        amountPaidMsat: isPaid && typeof receivedSat === "number" ? BigInt(receivedSat) * 1000n : 0n,
-        expiresAt: Math.floor(expiresAt / 1000),
-        // phoenixd knows the preimage before payment: trusted only once the invoice is paid.
-        preimage: isPaid ? checkedPreimage(reply["preimage"], paymentHash, "phoenixd payments/incoming") : undefined,
-      };
-    },
+    lookupInvoice: async (paymentHash: Uint8Array): Promise<InvoiceStatus> => readPhoenixdStatus(await call("GET", `/payments/incoming/${hex.encode(paymentHash)}`), paymentHash),
 
-    async getInfo(): Promise<NodeInfo> {
-      const reply = success(await call("GET", "/getinfo"), "getinfo");
-      const chain = String(reply["chain"] ?? "unknown");
-      return { alias: `phoenixd ${String(reply["nodeId"] ?? "").slice(0, 16)}`, network: chain, syncedToChain: typeof reply["blockHeight"] === "number", blockHeight: Number(reply["blockHeight"] ?? 0) };
-    },
+    getInfo: async (): Promise<NodeInfo> => readPhoenixdInfo(await call("GET", "/getinfo")),
   };
+}
+
+// phoenixd's answers, read: pure functions of the HTTP answer (fuzzed in
+// test/workerd/fuzz-backends.test.ts); each returns what it read or throws a
+// LightningError.
+/** `POST /createinvoice`: the invoice, and the payment hash it must carry. */
+export function readPhoenixdCreated(answer: HttpAnswer): { readonly paymentRequest: string; readonly paymentHashHex: string } {
+  const { serialized, paymentHash } = success(answer, "createinvoice");
+  if (typeof serialized !== "string" || typeof paymentHash !== "string" || !/^[0-9a-f]{64}$/.test(paymentHash)) {
+    throw new LightningError("invalid_response", "phoenixd createinvoice: the answer lacks paymentHash or serialized");
+  }
+  return { paymentRequest: serialized, paymentHashHex: paymentHash };
+}
+
+/** `GET /payments/incoming/{hash}`. */
+export function readPhoenixdStatus(answer: HttpAnswer, paymentHash: Uint8Array): InvoiceStatus {
+  const reply = success(answer, "payments/incoming");
+  const { isPaid, isExpired, receivedSat } = reply;
+  const expiresAtMs = wholeOf(reply["expiresAt"]);
+  if (typeof isPaid !== "boolean" || expiresAtMs === undefined) throw new LightningError("invalid_response", "phoenixd payments/incoming: the answer is not an incoming payment");
+  return {
+    state: isPaid ? "settled" : isExpired === true ? "canceled" : "open",
+    amountPaidMsat: isPaid ? (amountOf(receivedSat) ?? 0n) * 1000n : 0n,
+    expiresAt: Math.floor(expiresAtMs / 1000),
+    // phoenixd knows the preimage before payment: trusted only once the invoice is paid.
+    preimage: isPaid ? checkedPreimage(reply["preimage"], paymentHash, "phoenixd payments/incoming") : undefined,
+  };
+}
+
+/** `GET /getinfo`. */
+export function readPhoenixdInfo(answer: HttpAnswer): NodeInfo {
+  const reply = success(answer, "getinfo");
+  const blockHeight = wholeOf(reply["blockHeight"]);
+  return { alias: `phoenixd ${(textOf(reply["nodeId"]) ?? "").slice(0, 16)}`, network: textOf(reply["chain"]) ?? "unknown", syncedToChain: blockHeight !== undefined, blockHeight: blockHeight ?? 0 };
 }
 
 /** phoenixd: 401 wrong password, 400 a request it refuses (text), 404 not found, 500 its own error. */

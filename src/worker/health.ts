@@ -15,15 +15,17 @@ type NodeStatus = Record<string, unknown> & { readonly ok: boolean };
 const recent = new WeakMap<InvoiceBackend, { readonly at: number; readonly status: Promise<NodeStatus> }>();
 
 /**
- * Config validity and node reachability (getinfo), for monitors. Names bad
- * fields, never values; the node's error kind, never its raw answer.
+ * Config validity and node reachability (getinfo), for monitors, and what this
+ * isolate last saw of invoice issuance (issuance.ts), for the operator asking
+ * why challenges fail while the node answers. Names bad fields, never values;
+ * the node's error kind, never its raw answer.
  */
 export async function healthResponse(loaded: RuntimeResult): Promise<Response> {
   if (!loaded.ok) return Response.json({ ok: false, config: { valid: false, errors: loaded.problems } }, { status: 503, headers: { "Cache-Control": "no-store" } });
-  const { config, backend } = loaded.value;
+  const { config, backend, issuance } = loaded.value;
   const node = await nodeStatus(backend, config);
   return Response.json(
-    { ok: node.ok, config: { valid: true, services: config.services.map((s) => s.name), network: config.network }, node },
+    { ok: node.ok, config: { valid: true, services: config.services.map((s) => s.name), network: config.network }, node, issuance: issuance() },
     { status: node.ok ? 200 : 503, headers: { "Cache-Control": "no-store" } },
   );
 }

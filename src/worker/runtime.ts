@@ -6,6 +6,7 @@ import { withBreaker } from "../lightning/index.ts";
 import { paywallMiddleware } from "../paywall/index.ts";
 import { forwardToOrigin } from "../proxy/forward-to-origin.ts";
 import type { Runtime, WorkerEnv } from "./worker-env.ts";
+import { recordingIssuance } from "./issuance.ts";
 import { nodeBackend } from "./node-backend.ts";
 import { cloudflarePorts } from "./ports.ts";
 
@@ -27,7 +28,9 @@ export function runtimeFor(env: Env): RuntimeResult {
   const config = loaded.value;
   let runtime = runtimes.get(config);
   if (runtime === undefined) {
-    const backend = withBreaker(nodeBackend(config.node, config.network, env), {
+    // Recorded inside the breaker: health names the node's last failure, not the breaker's.
+    const issuance = recordingIssuance(nodeBackend(config.node, config.network, env));
+    const backend = withBreaker(issuance.backend, {
       threshold: config.breakerThreshold,
       cooldownMs: config.breakerCooldownSeconds * 1000,
     });
@@ -35,6 +38,7 @@ export function runtimeFor(env: Env): RuntimeResult {
     runtime = {
       config,
       backend,
+      issuance: issuance.record,
       paywall: paywallMiddleware<WorkerEnv>({
         services: config.services,
         keyring: config.keyring,

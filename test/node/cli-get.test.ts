@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBackendSims, type BackendSims } from "../../dev/backend-sims/index.ts";
+import { startNwcWallet } from "../../dev/backend-sims/nwc-wallet.ts";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
 import { fileStore } from "../../src/cli/file-store.ts";
 import { encodeMacaroon } from "../../src/macaroon/index.ts";
@@ -185,6 +186,34 @@ describe("l402-edge get with an NWC wallet", () => {
       expect(result.code, result.stderr).toBe(0);
       expect(JSON.parse(result.stdout)).toMatchObject({ status: 200, body: "paid content\n", paid: { sats: 3, feeSats: 0, services: ["cli"] } });
       expect(result.stdout + result.stderr).not.toContain(secretOf(walletSims.nwc.uri));
+    }
+  });
+
+  it("a wrong secret, to a wallet that never answers strangers: --pay-timeout (or L402_PAY_TIMEOUT) bounds the wait, and the message says what may be wrong", async () => {
+    const wallet = startNwcWallet(sim.node, walletSims.relay, { ignoresStrangers: true });
+    const wrongSecret = wallet.uri.replace(/secret=[0-9a-f]{64}/, `secret=${"5e".repeat(32)}`);
+    for (const [args, env] of [
+      [["--nwc", wrongSecret, "--pay-timeout", "1"], {}],
+      [["--nwc", wrongSecret], { L402_PAY_TIMEOUT: "1" }],
+      // The flag wins over the environment.
+      [["--nwc", wrongSecret, "--pay-timeout", "1"], { L402_PAY_TIMEOUT: "3600" }],
+    ] as const) {
+      const result = await cli(["get", `${base}/nwc-silent`, "--token-dir", scratchDir("l402-cli-"), ...args], env);
+      expect(result.code).toBe(4);
+      expect(result.stderr.trim().split("\n").at(-1)).toBe("l402-edge: the wallet did not answer within 1 s (it may still pay; check it before retrying); some wallets never answer a connection secret they do not know");
+      expect(result.stderr).not.toContain("5e".repeat(32));
+    }
+  });
+
+  it.each(["0", "-1", "1.5", "abc", "3601", ""])("--pay-timeout %j is refused (whole seconds, 1 to 3600)", async (value) => {
+    for (const [args, env, named] of [
+      [[`--pay-timeout=${value}`], {}, "--pay-timeout"],
+      [[], { L402_PAY_TIMEOUT: value }, "L402_PAY_TIMEOUT"],
+    ] as const) {
+      if (named === "L402_PAY_TIMEOUT" && value === "") continue;
+      const result = await cli(["get", `${base}/nwc-bad`, "--nwc", walletSims.nwc.uri, "--token-dir", scratchDir("l402-cli-"), ...args], env);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toBe(`l402-edge: ${named} must be whole seconds, 1 to 3600\n`);
     }
   });
 

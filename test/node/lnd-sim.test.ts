@@ -21,6 +21,9 @@ async function lnd(path: string, init: { method?: string; body?: unknown; macaro
   return { status: response.status, json: (await response.json()) as Record<string, any> };
 }
 const addInvoice = (body: object) => lnd("/v1/invoices", { body, macaroon: sim.invoiceMacaroonHex });
+/** Moves the node's clock (0: reads it); tests before may have moved it. */
+const moveClock = async (advanceSeconds: number) => ((await (await fetch(`${sim.url}/_sim/clock`, { method: "POST", body: JSON.stringify({ advanceSeconds }) })).json()) as { now: number }).now;
+const timestampOf = (paymentRequest: string) => (decode(paymentRequest).sections as { name: string; value?: unknown }[]).find((s) => s.name === "timestamp")?.value as number;
 
 describe("LND REST conventions", () => {
   it("AddInvoice: int64 as strings, bytes as standard base64, a real regtest invoice", async () => {
@@ -215,8 +218,46 @@ describe("fault injection", () => {
     const { json } = await addInvoice({ value: 10 });
     expect(decode(json["payment_request"]).sections.find((s: { name: string }) => s.name === "amount")).toMatchObject({ value: "11000" });
     await fetch(`${sim.url}/_sim/faults`, { method: "DELETE" });
-    expect(await (await fetch(`${sim.url}/_sim/faults`)).json()).toEqual({ latencyMs: 0, failure: null, mismatch: null, paths: [], routeFeeMsat: 0 });
-    const bad = await fetch(`${sim.url}/_sim/faults`, { method: "POST", body: JSON.stringify({ failure: "meteor" }) });
-    expect(bad.status).toBe(400);
+    expect(await (await fetch(`${sim.url}/_sim/faults`)).json()).toEqual({ latencyMs: 0, failure: null, mismatch: null, paths: [], routeFeeMsat: 0, stampOffsetSeconds: 0 });
+    for (const nonsense of [{ failure: "meteor" }, { stampOffsetSeconds: 1.5 }, { stampOffsetSeconds: "60" }, { stampOffsetSeconds: 400 * 86_400 }]) {
+      const bad = await fetch(`${sim.url}/_sim/faults`, { method: "POST", body: JSON.stringify(nonsense) });
+      expect(bad.status, JSON.stringify(nonsense)).toBe(400);
+    }
+  });
+
+  it("stampOffsetSeconds: AddInvoice stamps its invoices that far off the node's clock, and its lookups agree", async () => {
+    for (const stampOffsetSeconds of [-1800, 1800]) {
+      sim.setFaults({ stampOffsetSeconds });
+      try {
+        const before = await moveClock(0);
+        const { json } = await addInvoice({ value: 1, expiry: 600 });
+        const after = await moveClock(0);
+        const timestamp = timestampOf(json["payment_request"]);
+        expect(timestamp).toBeGreaterThanOrEqual(before + stampOffsetSeconds);
+        expect(timestamp).toBeLessThanOrEqual(after + stampOffsetSeconds);
+        const looked = (await lnd(`/v1/invoice/${hex.encode(base64.decode(json["r_hash"]))}`)).json;
+        expect(Number(looked["creation_date"])).toBe(timestamp);
+        // Stamped half an hour ago with ten minutes to live: the node's own watcher has canceled it already.
+        expect(looked["state"]).toBe(stampOffsetSeconds < 0 ? "CANCELED" : "OPEN");
+      } finally {
+        sim.setFaults({ stampOffsetSeconds: 0 });
+      }
+    }
+  });
+});
+
+describe("the clock", () => {
+  it("moved forward and back: the invoices it passed stay canceled (LND's watcher cancels as time passes), later ones are stamped on time", async () => {
+    const passed = await addInvoice({ value: 1, expiry: 60 });
+    const outlives = await addInvoice({ value: 1, expiry: 3600 });
+    const before = await moveClock(0);
+    await moveClock(61);
+    await moveClock(-61);
+    const state = async (added: { json: Record<string, string> }) => (await lnd(`/v1/invoice/${hex.encode(base64.decode(added.json["r_hash"] as string))}`)).json["state"];
+    expect(await state(passed)).toBe("CANCELED");
+    expect(await state(outlives)).toBe("OPEN");
+    const fresh = await addInvoice({ value: 1 });
+    expect(timestampOf(fresh.json["payment_request"])).toBeGreaterThanOrEqual(before);
+    expect(timestampOf(fresh.json["payment_request"])).toBeLessThanOrEqual(await moveClock(0));
   });
 });

@@ -23,6 +23,19 @@ describe("nwcClient", () => {
     expect(new Set(invoices.map((invoice) => invoice.paymentRequest)).size).toBe(amounts.length);
   });
 
+  it("ignores malformed frames from the relay (an EVENT of null, an event without tags, …): the wallet's answer still counts, per call and held", async () => {
+    await fetch(`${running.sims.relay.controlUrl}/_sim/faults`, { method: "POST", body: JSON.stringify({ junkFrames: true }) });
+    try {
+      for (const sockets of [(relay: string) => perCallSockets(relay, platformWebSocket, 2000), (relay: string) => heldSocket(relay, platformWebSocket, 2000)]) {
+        const backend = backendOver(running.sims.nwc.uri, sockets);
+        expect((await backend.createInvoice({ amountMsat: 3000n, memo: "junk", expirySeconds: 600 })).amountMsat).toBe(3000n);
+        expect(await backend.getInfo()).toMatchObject({ network: "regtest" });
+      }
+    } finally {
+      await fetch(`${running.sims.relay.controlUrl}/_sim/faults`, { method: "DELETE" });
+    }
+  });
+
   it("ignores an answer that is not signed by the wallet (a relay need not check signatures)", async () => {
     // A relay that passes anything on (publish() skips its checks), and an attacker who answers every request
     // before the wallet does (its listener comes first), as the wallet, with a bad signature.

@@ -4,7 +4,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { describe, expect, it } from "vitest";
 import { startRelay } from "../../dev/backend-sims/nostr-relay.ts";
 import { L402Error, nwcWallet } from "../../src/client/index.ts";
-import { lndRestBackend } from "../../src/lightning/index.ts";
+import { lndRestBackend, readInvoice } from "../../src/lightning/index.ts";
 import { publicKeyOf, signEvent } from "../../src/lightning/nwc/event.ts";
 import { cipher, NWC_REQUEST, NWC_RESPONSE } from "../../src/lightning/nwc/messages.ts";
 import { useBackendSims } from "../setup/backend-sims.ts";
@@ -25,9 +25,9 @@ async function failure(promise: Promise<unknown>): Promise<L402Error> {
 }
 
 describe("nwcWallet", () => {
-  it("pays with pay_invoice and returns the preimage of the invoice's hash", async () => {
+  it("pays with pay_invoice and returns the preimage of the invoice's hash (waiting 60 s at most, unless told)", async () => {
     const paymentRequest = await invoice();
-    const paid = await nwcWallet({ uri: running.sims.nwc.uri, timeoutSeconds: 5 }).pay(paymentRequest, LIMITS);
+    const paid = await nwcWallet({ uri: running.sims.nwc.uri }).pay(paymentRequest, LIMITS);
     const settled = await fetch(`${running.sim.url}/v1/invoice/${hex.encode(sha256(paid.preimage))}`, { headers: { "Grpc-Metadata-macaroon": running.sim.adminMacaroonHex } });
     expect(((await settled.json()) as { state: string }).state).toBe("SETTLED");
     expect(paid.feeMsat).toBe(0n);
@@ -39,6 +39,18 @@ describe("nwcWallet", () => {
     const again = await failure(nwcWallet({ uri: running.sims.nwc.uri, timeoutSeconds: 5 }).pay(paymentRequest, LIMITS));
     expect(again.code).toBe("payment_failed");
     expect(again.message).toMatch(/the wallet refused the payment: pay_invoice: /);
+  });
+
+  it("pays through a relay that sends malformed frames (an EVENT of null, an event without tags, …) before the wallet's answer", async () => {
+    await fetch(`${running.sims.relay.controlUrl}/_sim/faults`, { method: "POST", body: JSON.stringify({ junkFrames: true }) });
+    try {
+      const paymentRequest = await invoice();
+      const paid = await nwcWallet({ uri: running.sims.nwc.uri, timeoutSeconds: 5 }).pay(paymentRequest, LIMITS);
+      const read = readInvoice(paymentRequest);
+      expect(read.ok && hex.encode(sha256(paid.preimage)) === read.value.paymentHash).toBe(true);
+    } finally {
+      await fetch(`${running.sims.relay.controlUrl}/_sim/faults`, { method: "DELETE" });
+    }
   });
 
   it("an unreachable relay is a network failure; a silent wallet a payment_failed that warns it may still pay", async () => {

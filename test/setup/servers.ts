@@ -1,5 +1,6 @@
 import type { TestProject } from "vitest/node";
 import { startBackendSims } from "../../dev/backend-sims/index.ts";
+import { startNwcWallet } from "../../dev/backend-sims/nwc-wallet.ts";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
 import { simHandles } from "./backend-sims.ts";
 import { startTestOrigin } from "./origin.ts";
@@ -29,6 +30,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("faultBackends", simHandles(faultBackends));
   project.provide("backendSim", handle(backendSim));
   project.provide("workerBackends", simHandles(workerBackends));
+  project.provide("strangerSilentWallet", { uri: startNwcWallet(backendSim.node, workerBackends.relay, { ignoresStrangers: true }).uri });
   return async () => {
     await Promise.all([sim.close(), faultSim.close(), quietSim.close(), backendSim.close(), origin.close(), faultBackends.close(), workerBackends.close()]);
   };

@@ -6,9 +6,9 @@ import { formatChallenge, parseAuthorization, parseChallenge, parseMacaroonHeade
 import { formatPaymentCredential, parsePaymentChallenges, parsePaymentCredential, readChargeRequest, readReceipt, type PaymentChallenge } from "../../src/payment/index.ts";
 import { paymentChallenge, verifyPaymentCredential } from "../../src/paywall/payment-scheme.ts";
 import type { ServiceConfig } from "../../src/config/index.ts";
+import { check, mutated, RUNS, timed } from "../fixtures/fuzz-support.ts";
 import { keyring, NOW, paidToken } from "../fixtures/tokens.ts";
 
-const RUNS = 100_000;
 const VERIFY_REASONS = new Set([
   "missing", "malformed", "invalid_identifier", "unknown_key", "wrong_preimage", "bad_signature",
   "third_party_caveat", "invalid_caveat", "caveat_widened", "service_mismatch", "capability_denied", "expired",
@@ -17,30 +17,11 @@ const token = paidToken({ capabilities: ["read"] });
 const validHeader = token.authorization;
 const validBytes = token.bytes;
 
-/** Valid input with one to three edits: the inputs most likely to find a crack. */
-const mutated = (valid: string) =>
-  fc.tuple(fc.array(fc.tuple(fc.nat(valid.length), fc.nat(3), fc.string({ maxLength: 4, unit: "binary" })), { minLength: 1, maxLength: 3 })).map(([edits]) =>
-    edits.reduce((text, [at, cut, insert]) => text.slice(0, at) + insert + text.slice(at + cut), valid),
-  );
 const mutatedBytes = fc.tuple(fc.array(fc.tuple(fc.nat(validBytes.length), fc.integer({ min: 0, max: 255 }), fc.boolean()), { minLength: 1, maxLength: 4 })).map(([edits]) => {
   let bytes = Array.from(validBytes);
   for (const [at, value, truncate] of edits) bytes = truncate ? bytes.slice(0, at) : bytes.map((b, i) => (i === at ? value : b));
   return Uint8Array.from(bytes);
 });
-const timed = { timeout: 300_000 };
-
-/** Runs the property RUNS times and proves it did. */
-function check<T>(input: fc.Arbitrary<T>, predicate: (value: T) => boolean): void {
-  let runs = 0;
-  fc.assert(
-    fc.property(input, (value) => {
-      runs++;
-      return predicate(value);
-    }),
-    { numRuns: RUNS },
-  );
-  expect(runs).toBeGreaterThanOrEqual(RUNS);
-}
 
 describe(`fuzzing, ${RUNS} generated inputs each: no uncaught exception, every outcome a defined reason`, () => {
   it("the Authorization parser, and verification of whatever it accepts", timed, () => {

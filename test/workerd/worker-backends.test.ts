@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { parseChallenge, toBase64 } from "../../src/l402/index.ts";
+import { CLOCK_SKEW_SECONDS } from "../../src/lightning/invoice-check.ts";
 import { payInvoice } from "../../dev/lnd-sim/payer.ts";
 import "../fixtures/provided-context.ts";
 import { callWithEnv, originHits, uniquePath } from "./support/paywall-client.ts";
@@ -100,15 +101,59 @@ for (const name of ["lnd", "lnbits", "phoenixd", "cln", "nwc (per-call socket)",
     it.each([...subject().faults.map((failure) => ({ failure })), { latencyMs: TIMEOUT_MS * 3 }])("fault %j → 503 with Retry-After, no origin hit; then heals", async (fault) => {
       await setFaults(subject(), fault);
       const path = uniquePath("/api/backend-fault");
-      const response = await callWithEnv(workerEnv(subject()), path);
+      const shared = workerEnv(subject());
+      const response = await callWithEnv(shared, path);
       expect(response.status).toBe(503);
       expect(Number(response.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
       expect(response.headers.get("www-authenticate")).toBeNull();
       expect(await response.json()).toMatchObject({ reason: "node_unavailable" });
       expect(await originHits(path.slice(4))).toBe(0);
+      // Health names the failure's kind; the detail only when it is the paywall's own words about an answer it refused.
+      const { issuance } = (await (await callWithEnv(shared, "/.well-known/l402/health")).json()) as { issuance: { lastFailure: { kind: string; detail?: string } } };
+      expect(issuance.lastFailure.kind).toMatch(/^(unavailable|node_error|invalid_response|timeout)$/);
+      expect("detail" in issuance.lastFailure).toBe(issuance.lastFailure.kind === "invalid_response");
 
       await clearFaults(subject());
       expect((await callWithEnv(workerEnv(subject()), path)).status).toBe(402);
+    });
+
+    it.each([
+      // The report: stamped 30 minutes ago with a 600 s expiry, so expired 20 minutes ago.
+      { stampOffsetSeconds: -1800, detail: /^the node's invoice expired 1[12]\d\d s ago \(stamped 1[78]\d\d s ago, expiry 600 s\)/ },
+      // Just past expiry, and just past the clock difference allowed (unexpired): a node's clock behind ours.
+      { stampOffsetSeconds: -601, detail: /^the node's invoice expired [0-2] s ago/ },
+      { stampOffsetSeconds: -(CLOCK_SKEW_SECONDS + 3), detail: /^the node's invoice is stamped 1[2-3]\d s ago \(more than the 120 s/ },
+      // A node's clock ahead of ours, a little and a lot.
+      { stampOffsetSeconds: CLOCK_SKEW_SECONDS + 3, detail: /^the node's invoice is stamped 1[1-2]\d s in the future/ },
+      { stampOffsetSeconds: 1800, detail: /^the node's invoice is stamped 1[78]\d\d s in the future/ },
+    ])("invoices stamped $stampOffsetSeconds s off our clock → 503 with a reason, never a 402; health says why", async ({ stampOffsetSeconds, detail }) => {
+      await setFaults(subject(), { stampOffsetSeconds });
+      const path = uniquePath("/api/stamped");
+      const shared = workerEnv(subject());
+      const response = await callWithEnv(shared, path);
+      expect(response.status).toBe(503);
+      expect(response.headers.get("www-authenticate")).toBeNull();
+      expect(await response.json()).toMatchObject({ reason: "node_unavailable" });
+      expect(await originHits(path.slice(4))).toBe(0);
+      const health = (await (await callWithEnv(shared, "/.well-known/l402/health")).json()) as { issuance: { lastFailure: { kind: string; detail: string } } };
+      expect(health.issuance.lastFailure.kind).toBe("invalid_response");
+      expect(health.issuance.lastFailure.detail).toMatch(detail);
+    });
+
+    it.each([-(CLOCK_SKEW_SECONDS - 5), -30, 30, CLOCK_SKEW_SECONDS - 5])("invoices stamped %i s off our clock (within the allowance) are challenged, with their own expiry", async (stampOffsetSeconds) => {
+      await setFaults(subject(), { stampOffsetSeconds });
+      const shared = workerEnv(subject());
+      const before = Math.floor(Date.now() / 1000);
+      const response = await callWithEnv(shared, uniquePath("/api/stamped"));
+      const after = Math.floor(Date.now() / 1000);
+      expect(response.status).toBe(402);
+      const { expires_at: expiresAt } = (await response.json()) as { expires_at: number };
+      expect(expiresAt).toBeGreaterThanOrEqual(before + stampOffsetSeconds + 600);
+      expect(expiresAt).toBeLessThanOrEqual(after + stampOffsetSeconds + 600);
+      const { issuance } = (await (await callWithEnv(shared, "/.well-known/l402/health")).json()) as { issuance: { lastIssuedAt: number; lastFailure: null } };
+      expect(issuance.lastFailure).toBeNull();
+      expect(issuance.lastIssuedAt).toBeGreaterThanOrEqual(before);
+      expect(issuance.lastIssuedAt).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
     });
 
     it("the breaker opens (the node is not asked) and closes after its cooldown", async () => {
@@ -131,3 +176,62 @@ for (const name of ["lnd", "lnbits", "phoenixd", "cln", "nwc (per-call socket)",
     });
   });
 }
+
+for (const name of ["nwc (per-call socket)", "nwc (held by the NwcRelay object)"]) {
+  describe(`the Worker on ${name}: what NIP-47 wallets and relays may do`, () => {
+    const subject = () => subjects().find((s) => s.name === name) as WorkerSubject;
+    afterEach(() => clearFaults(subject()));
+
+    it("malformed frames before the wallet's answer (an EVENT of null, an event without tags, …) are ignored: the answer still makes the challenge", async () => {
+      await setFaults(subject(), { junkFrames: true });
+      const shared = workerEnv(subject());
+      for (let i = 0; i < 3; i++) {
+        const response = await callWithEnv(shared, uniquePath("/api/junk"));
+        expect(response.status, await response.clone().text()).toBe(402);
+        expect(((await response.json()) as { invoice: string }).invoice).toMatch(/^lnbcrt100n1/);
+      }
+      expect(await (await callWithEnv(shared, "/.well-known/l402/health")).json()).toMatchObject({ ok: true, node: { reachable: true } });
+    });
+
+    it.each([3600, 86_400])("a wallet that makes its invoices last %i s, longer than asked: challenged, with the invoice's own expiry", async (invoiceExpirySeconds) => {
+      await setFaults(subject(), { invoiceExpirySeconds });
+      const before = Math.floor(Date.now() / 1000);
+      const response = await callWithEnv(workerEnv(subject()), uniquePath("/api/long"));
+      const after = Math.floor(Date.now() / 1000);
+      expect(response.status, await response.clone().text()).toBe(402);
+      const { expires_at: expiresAt } = (await response.json()) as { expires_at: number };
+      expect(expiresAt).toBeGreaterThanOrEqual(before + invoiceExpirySeconds);
+      expect(expiresAt).toBeLessThanOrEqual(after + invoiceExpirySeconds);
+    });
+
+    it.each([1, 300, 599])("a wallet that makes its invoices last %i s, shorter than asked: 503, and health says why", async (invoiceExpirySeconds) => {
+      await setFaults(subject(), { invoiceExpirySeconds });
+      const shared = workerEnv(subject());
+      const response = await callWithEnv(shared, uniquePath("/api/short"));
+      expect(response.status).toBe(503);
+      expect(response.headers.get("www-authenticate")).toBeNull();
+      const health = await (await callWithEnv(shared, "/.well-known/l402/health")).json();
+      expect(health).toMatchObject({
+        ok: true,
+        issuance: { lastIssuedAt: null, lastFailure: { kind: "invalid_response", detail: `the node's invoice expires after ${invoiceExpirySeconds} s, sooner than the 600 s asked (a wallet may use its own expiry, whatever is asked: ask for ${invoiceExpirySeconds} s or less)` } },
+      });
+      // The wallet's connection secret is nowhere in what health says.
+      expect(JSON.stringify(health)).not.toContain(/secret=([0-9a-f]{64})/.exec(sims().nwcUri)?.[1]);
+    });
+  });
+}
+
+describe("the Worker on NWC, with a secret the wallet does not know", () => {
+  it.each(["per-call", "held"])("%s: a wallet that never answers strangers costs L402_NODE_TIMEOUT_MS, then a 503; health says it timed out", async (connection) => {
+    const wrongSecret = inject("strangerSilentWallet").uri.replace(/secret=[0-9a-f]{64}/, `secret=${"5e".repeat(32)}`);
+    const shared = { ...env, L402_BACKEND: "nwc", L402_NWC_URI: wrongSecret, L402_NWC_CONNECTION: connection, L402_NODE_TIMEOUT_MS: String(TIMEOUT_MS) };
+    const path = uniquePath("/api/stranger");
+    const response = await callWithEnv(shared, path);
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ reason: "node_unavailable" });
+    expect(await originHits(path.slice(4))).toBe(0);
+    const health = await (await callWithEnv(shared, "/.well-known/l402/health")).json();
+    expect(health).toMatchObject({ issuance: { lastIssuedAt: null, lastFailure: { kind: "timeout" } } });
+    expect(JSON.stringify(health)).not.toContain("5e".repeat(32));
+  });
+});

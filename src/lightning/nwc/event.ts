@@ -1,6 +1,7 @@
 import { schnorr } from "@noble/curves/secp256k1.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { hex } from "@scure/base";
+import * as v from "valibot";
 
 /** A Nostr event (NIP-01). */
 export interface NostrEvent {
@@ -14,6 +15,20 @@ export interface NostrEvent {
 }
 
 export type UnsignedEvent = Omit<NostrEvent, "id" | "pubkey" | "sig">;
+
+const lowerHex = (length: number) => v.pipe(v.string(), v.regex(new RegExp(`^[0-9a-f]{${length}}$`)));
+const EVENT = v.object({
+  id: lowerHex(64),
+  pubkey: lowerHex(64),
+  created_at: v.pipe(v.number(), v.safeInteger()),
+  kind: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
+  tags: v.array(v.array(v.string())),
+  content: v.string(),
+  sig: lowerHex(128),
+});
+
+/** Whether a value from the wire has an event's shape (NIP-01's fields and types); its id and signature are `verifyEvent`'s to check. */
+export const isNostrEvent = (value: unknown): value is NostrEvent => v.is(EVENT, value);
 
 /** The x-only public key of a secret key, hex (BIP-340). */
 export const publicKeyOf = (secretKey: Uint8Array): string => hex.encode(schnorr.getPublicKey(secretKey));

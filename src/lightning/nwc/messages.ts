@@ -35,11 +35,3 @@ export function cipher(secretKey: Uint8Array, publicKey: string, encryption: Enc
   const key = conversationKey(secretKey, publicKey);
   return { encrypt: (text) => encrypt(text, key), decrypt: (payload) => decrypt(payload, key) };
 }
-
-/** A NIP-47 response's content, once decrypted. */
-export interface NwcResponse {
-  readonly result_type: string;
-  readonly error: { readonly code: string; readonly message: string } | null;
-  readonly result: Record<string, unknown> | null;
-}
-

@@ -1,5 +1,6 @@
 import { hex } from "@scure/base";
 import { LightningError, type Invoice, type InvoiceBackend, type InvoiceRequest, type InvoiceStatus, type NodeInfo } from "../backend.ts";
+import { amountOf, textOf, wholeOf } from "../answer-fields.ts";
 import { checkedPreimage } from "../http-call.ts";
 import { checkInvoice } from "../invoice-check.ts";
 import type { Network } from "../networks.ts";
@@ -42,30 +43,45 @@ export function nwcCallBackend(call: NwcCall, network: Network): InvoiceBackend 
         ...(request.descriptionHash === undefined ? { description: request.memo } : { description_hash: hex.encode(request.descriptionHash) }),
         expiry: request.expirySeconds,
       });
-      const { invoice, payment_hash: paymentHash } = result;
-      if (typeof invoice !== "string" || typeof paymentHash !== "string" || !/^[0-9a-f]{64}$/.test(paymentHash)) {
-        throw new LightningError("invalid_response", "make_invoice: the answer lacks invoice or payment_hash");
-      }
-      return checkInvoice(invoice, { paymentHashHex: paymentHash, request, network });
+      const { paymentRequest, paymentHashHex } = readNwcCreated(result);
+      // NIP-47 makes `expiry` optional: a wallet may use its own, and a longer one harms no one.
+      return checkInvoice(paymentRequest, { paymentHashHex, request, network, acceptLongerExpiry: true });
     },
 
-    async lookupInvoice(paymentHash: Uint8Array): Promise<InvoiceStatus> {
-      const result = await call("lookup_invoice", { payment_hash: hex.encode(paymentHash) });
-      const { state, expires_at: expiresAt, settled_at: settledAt, amount } = result;
-      if (typeof expiresAt !== "number") throw new LightningError("invalid_response", "lookup_invoice: the answer has no expires_at");
-      const settled = state === "settled" || (state === undefined && typeof settledAt === "number" && settledAt > 0);
-      const ended = state === "expired" || state === "failed";
-      return {
-        state: settled ? "settled" : ended ? "canceled" : "open",
-        amountPaidMsat: settled && typeof amount === "number" ? BigInt(amount) : 0n,
-        expiresAt,
-        preimage: settled ? checkedPreimage(result["preimage"], paymentHash, "lookup_invoice") : undefined,
-      };
-    },
+    lookupInvoice: async (paymentHash: Uint8Array): Promise<InvoiceStatus> => readNwcStatus(await call("lookup_invoice", { payment_hash: hex.encode(paymentHash) }), paymentHash),
 
-    async getInfo(): Promise<NodeInfo> {
-      const result = await call("get_info", {});
-      return { alias: String(result["alias"] ?? "NWC wallet"), network: String(result["network"] ?? network), syncedToChain: true, blockHeight: Number(result["block_height"] ?? 0) };
-    },
+    getInfo: async (): Promise<NodeInfo> => readNwcInfo(await call("get_info", {}), network),
   };
+}
+
+// A NIP-47 wallet's results, read: pure functions of the result object
+// (fuzzed in test/workerd/fuzz-nwc.test.ts); each returns what it read or
+// throws a LightningError.
+/** `make_invoice`: the invoice, and the payment hash it must carry. */
+export function readNwcCreated(result: Record<string, unknown>): { readonly paymentRequest: string; readonly paymentHashHex: string } {
+  const { invoice, payment_hash: paymentHash } = result;
+  if (typeof invoice !== "string" || typeof paymentHash !== "string" || !/^[0-9a-f]{64}$/.test(paymentHash)) {
+    throw new LightningError("invalid_response", "make_invoice: the answer lacks invoice or payment_hash");
+  }
+  return { paymentRequest: invoice, paymentHashHex: paymentHash };
+}
+
+/** `lookup_invoice`. */
+export function readNwcStatus(result: Record<string, unknown>, paymentHash: Uint8Array): InvoiceStatus {
+  const { state, settled_at: settledAt, amount } = result;
+  const expiresAt = wholeOf(result["expires_at"]);
+  if (expiresAt === undefined) throw new LightningError("invalid_response", "lookup_invoice: the answer has no expires_at");
+  const settled = state === "settled" || (state === undefined && typeof settledAt === "number" && settledAt > 0);
+  const ended = state === "expired" || state === "failed";
+  return {
+    state: settled ? "settled" : ended ? "canceled" : "open",
+    amountPaidMsat: settled ? (amountOf(amount) ?? 0n) : 0n,
+    expiresAt,
+    preimage: settled ? checkedPreimage(result["preimage"], paymentHash, "lookup_invoice") : undefined,
+  };
+}
+
+/** `get_info`; a wallet that names no network is taken to be on `network`. */
+export function readNwcInfo(result: Record<string, unknown>, network: string): NodeInfo {
+  return { alias: textOf(result["alias"]) ?? "NWC wallet", network: textOf(result["network"]) ?? network, syncedToChain: true, blockHeight: wholeOf(result["block_height"]) ?? 0 };
 }

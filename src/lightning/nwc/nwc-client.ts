@@ -2,7 +2,8 @@ import { randomBytes } from "@noble/hashes/utils.js";
 import { hex } from "@scure/base";
 import { LightningError, type LightningErrorKind } from "../backend.ts";
 import { publicKeyOf, signEvent, verifyEvent, type NostrEvent } from "./event.ts";
-import { cipher, encryptionOf, NWC_INFO, NWC_REQUEST, NWC_RESPONSE, type Cipher, type Encryption, type NwcResponse } from "./messages.ts";
+import { entryOf, objectOf, textOf } from "../answer-fields.ts";
+import { cipher, encryptionOf, NWC_INFO, NWC_REQUEST, NWC_RESPONSE, type Cipher, type Encryption } from "./messages.ts";
 import { RelaySocket, type WebSocketFactory } from "./relay-socket.ts";
 import type { NwcConnection } from "./uri.ts";
 
@@ -121,7 +122,7 @@ export function nwcClient(connection: NwcConnection, sockets: SocketSource, time
       try {
         await withTimeout(socket.publish(request), deadline, `${method}: the relay's OK`);
         const response = await withTimeout(answered, deadline, `${method}: the wallet's answer`);
-        return readResponse(method, response, decrypt);
+        return readNwcResponse(method, () => decrypt(response.content));
       } finally {
         socket.unsubscribe(id);
       }
@@ -131,19 +132,30 @@ export function nwcClient(connection: NwcConnection, sockets: SocketSource, time
   };
 }
 
-function readResponse(method: string, event: NostrEvent, decrypt: (payload: string) => string): Record<string, unknown> {
-  let response: NwcResponse;
+/**
+ * A NIP-47 response's result, from its content (`plaintext` decrypts it): the
+ * wallet's error as the LightningError its code means, or `invalid_response`.
+ * Pure, so any content can be tried on it (test/workerd/fuzz-nwc.test.ts).
+ */
+export function readNwcResponse(method: string, plaintext: () => string): Record<string, unknown> {
+  let parsed: unknown;
   try {
-    response = JSON.parse(decrypt(event.content)) as NwcResponse;
+    parsed = JSON.parse(plaintext());
   } catch {
     throw new LightningError("invalid_response", `${method}: the wallet's answer does not decrypt to JSON`);
   }
-  if (response.error !== null && response.error !== undefined) {
-    const code = String(response.error.code);
-    throw new LightningError(ERROR_KINDS[code] ?? "node_error", `${method}: ${code}: ${String(response.error.message).slice(0, 200)}`);
+  const response = objectOf(parsed);
+  if (response === undefined) throw new LightningError("invalid_response", `${method}: the wallet's answer is not a NIP-47 response`);
+  const { error } = response;
+  if (error !== null && error !== undefined) {
+    // `{code, message}`, both strings; a wallet's error of any other shape is still its refusal.
+    const code = textOf(objectOf(error)?.["code"]) ?? "OTHER";
+    const message = textOf(objectOf(error)?.["message"]) ?? "";
+    throw new LightningError(entryOf(ERROR_KINDS, code) ?? "node_error", `${method}: ${code}${message ? `: ${message.slice(0, 200)}` : ""}`);
   }
-  if (typeof response.result !== "object" || response.result === null) throw new LightningError("invalid_response", `${method}: the wallet's answer has no result`);
-  return response.result;
+  const result = objectOf(response["result"]);
+  if (result === undefined) throw new LightningError("invalid_response", `${method}: the wallet's answer has no result`);
+  return result;
 }
 
 function withTimeout<T>(promise: Promise<T>, deadline: number, what: string): Promise<T> {

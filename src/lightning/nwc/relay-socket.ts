@@ -1,5 +1,5 @@
 import { LightningError } from "../backend.ts";
-import type { NostrEvent } from "./event.ts";
+import { isNostrEvent, type NostrEvent } from "./event.ts";
 
 /**
  * A client of one Nostr relay (NIP-01) over one WebSocket: subscriptions
@@ -46,6 +46,33 @@ export const fetchUpgradeWebSocket: WebSocketFactory = async (url) => {
 };
 
 type Filter = Record<string, unknown>;
+
+/** What a relay says to a client (NIP-01), as far as this client listens: `EOSE` and `CLOSED` both end a subscription. */
+export type RelayMessage =
+  | { readonly type: "EVENT"; readonly subscription: string; readonly event: NostrEvent }
+  | { readonly type: "END"; readonly subscription: string }
+  | { readonly type: "OK"; readonly eventId: string; readonly accepted: boolean; readonly message: string };
+
+/**
+ * Reads one frame; undefined for anything else (not JSON, not a message this
+ * client knows, or one whose parts have the wrong shapes, such as an `EVENT`
+ * that is not an event): a relay's garbage is ignored, never thrown.
+ */
+export function readRelayMessage(text: string): RelayMessage | undefined {
+  let message: unknown;
+  try {
+    message = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(message)) return undefined;
+  const [type, first, second, third] = message as unknown[];
+  if (typeof first !== "string") return undefined;
+  if (type === "EVENT") return isNostrEvent(second) ? { type, subscription: first, event: second } : undefined;
+  if (type === "EOSE" || type === "CLOSED") return { type: "END", subscription: first };
+  if (type === "OK" && typeof second === "boolean") return { type, eventId: first, accepted: second, message: typeof third === "string" ? third : "" };
+  return undefined;
+}
 
 interface Subscription {
   readonly onEvent: (event: NostrEvent) => void;
@@ -138,21 +165,14 @@ export class RelaySocket {
   }
 
   #receive(text: string): void {
-    let message: unknown;
-    try {
-      message = JSON.parse(text);
-    } catch {
-      return;
-    }
-    if (!Array.isArray(message)) return;
-    const [type, first, second, third] = message as [unknown, unknown, unknown, unknown];
-    if (type === "EVENT" && typeof first === "string") this.#subscriptions.get(first)?.onEvent(second as NostrEvent);
-    else if ((type === "EOSE" || type === "CLOSED") && typeof first === "string") this.#subscriptions.get(first)?.onEnd?.();
-    else if (type === "OK" && typeof first === "string") {
-      const waiting = this.#published.get(first);
-      this.#published.delete(first);
-      if (second === true) waiting?.resolve();
-      else waiting?.reject(new LightningError("unavailable", `the relay refused the request: ${String(third).slice(0, 200)}`));
+    const message = readRelayMessage(text);
+    if (message?.type === "EVENT") this.#subscriptions.get(message.subscription)?.onEvent(message.event);
+    else if (message?.type === "END") this.#subscriptions.get(message.subscription)?.onEnd?.();
+    else if (message?.type === "OK") {
+      const waiting = this.#published.get(message.eventId);
+      this.#published.delete(message.eventId);
+      if (message.accepted) waiting?.resolve();
+      else waiting?.reject(new LightningError("unavailable", `the relay refused the request: ${message.message.slice(0, 200)}`));
     }
   }
 

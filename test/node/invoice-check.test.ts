@@ -1,0 +1,117 @@
+import { sha256 } from "@noble/hashes/sha2.js";
+import { hex } from "@scure/base";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { encodeInvoice, fields } from "../../dev/lnd-sim/bolt11.ts";
+import { CLOCK_SKEW_SECONDS, checkInvoice } from "../../src/lightning/invoice-check.ts";
+import { LightningError } from "../../src/lightning/index.ts";
+
+/**
+ * The one check every backend's invoice passes before it goes in a challenge,
+ * here against invoices stamped at any time and with any expiry (signed by the
+ * simulator's encoder), with the clock given.
+ */
+const NOW = 1_800_000_000;
+const NODE_KEY = new Uint8Array(32).fill(9);
+const PREIMAGE = new Uint8Array(32).fill(4);
+const HASH = sha256(PREIMAGE);
+const ASKED = { amountMsat: 10_000n, memo: "api", expirySeconds: 600 };
+
+function invoice(timestamp: number, expirySeconds: number | undefined): string {
+  return encodeInvoice({
+    network: "bcrt",
+    amountMsat: ASKED.amountMsat,
+    timestamp,
+    fields: [fields.paymentHash(HASH), fields.description(ASKED.memo), ...(expirySeconds === undefined ? [] : [fields.expiry(expirySeconds)]), fields.minFinalCltvExpiry(80)],
+    privateKey: NODE_KEY,
+  });
+}
+
+const expected = (request = ASKED, acceptLongerExpiry = false) => ({ paymentHashHex: hex.encode(HASH), request, network: "regtest" as const, ...(acceptLongerExpiry ? { acceptLongerExpiry } : {}) });
+
+function refusal(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(LightningError);
+    expect((error as LightningError).kind).toBe("invalid_response");
+    return (error as Error).message;
+  }
+  throw new Error("expected the invoice to be refused");
+}
+
+describe("checkInvoice: when the invoice was stamped, and when it expires", () => {
+  it("an invoice stamped 30 minutes ago with a 600 s expiry (expired 20 minutes ago) is refused, saying so", () => {
+    expect(refusal(() => checkInvoice(invoice(NOW - 1800, 600), expected(), NOW))).toBe(
+      "the node's invoice expired 1200 s ago (stamped 1800 s ago, expiry 600 s): is the node's clock right?",
+    );
+  });
+
+  it("an invoice stamped in the future is refused, saying by how much", () => {
+    expect(refusal(() => checkInvoice(invoice(NOW + 1800, 600), expected(), NOW))).toBe(
+      `the node's invoice is stamped 1800 s in the future (more than the ${CLOCK_SKEW_SECONDS} s of clock difference allowed): is the node's clock right?`,
+    );
+  });
+
+  it("an unexpired invoice stamped long ago is refused too (a node whose clock is behind)", () => {
+    const stamped = NOW - 3 * 3600;
+    expect(refusal(() => checkInvoice(invoice(stamped, 86_400), expected({ ...ASKED, expirySeconds: 86_400 }), NOW))).toBe(
+      `the node's invoice is stamped 10800 s ago (more than the ${CLOCK_SKEW_SECONDS} s of clock difference allowed): is the node's clock right?`,
+    );
+  });
+
+  it("within the allowed clock difference, the invoice's own expiry is the challenge's", () => {
+    for (const offset of [-CLOCK_SKEW_SECONDS, -1, 0, 1, CLOCK_SKEW_SECONDS]) {
+      expect(checkInvoice(invoice(NOW + offset, 600), expected(), NOW).expiresAt).toBe(NOW + offset + 600);
+    }
+  });
+
+  it("the clock is now's unless given", () => {
+    const now = Math.floor(Date.now() / 1000);
+    expect(checkInvoice(invoice(now, 600), expected()).expiresAt).toBe(now + 600);
+    expect(() => checkInvoice(invoice(now - 1800, 600), expected())).toThrow(/expired/);
+  });
+
+  it("accepted iff stamped within the allowed difference of now and not yet expired, whatever the stamp and expiry", () => {
+    const stamp = fc.integer({ min: -3 * CLOCK_SKEW_SECONDS, max: 3 * CLOCK_SKEW_SECONDS });
+    fc.assert(
+      fc.property(stamp, fc.integer({ min: 1, max: 4 * CLOCK_SKEW_SECONDS }), (offset, expirySeconds) => {
+        const request = { ...ASKED, expirySeconds };
+        const acceptable = Math.abs(offset) <= CLOCK_SKEW_SECONDS && offset + expirySeconds > 0;
+        let accepted: boolean;
+        try {
+          expect(checkInvoice(invoice(NOW + offset, expirySeconds), expected(request), NOW).expiresAt).toBe(NOW + offset + expirySeconds);
+          accepted = true;
+        } catch (error) {
+          if (!(error instanceof LightningError) || error.kind !== "invalid_response") throw error;
+          expect(error.message).toMatch(/^the node's invoice (expired \d+ s ago|is stamped \d+ s (ago|in the future))/);
+          accepted = false;
+        }
+        return accepted === acceptable;
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it("an invoice expiring exactly now is expired", () => {
+    expect(refusal(() => checkInvoice(invoice(NOW - 60, 60), expected({ ...ASKED, expirySeconds: 60 }), NOW))).toMatch(/^the node's invoice expired 0 s ago/);
+  });
+});
+
+describe("checkInvoice: the expiry asked for", () => {
+  it("must be the invoice's, unless a longer one is acceptable", () => {
+    expect(refusal(() => checkInvoice(invoice(NOW, 1200), expected(), NOW))).toBe("the node's invoice does not match: expiry 1200 s, asked 600 s");
+    expect(checkInvoice(invoice(NOW, 1200), expected(ASKED, true), NOW).expiresAt).toBe(NOW + 1200);
+  });
+
+  it("a shorter one is refused either way, saying what the wallet did", () => {
+    expect(refusal(() => checkInvoice(invoice(NOW, 300), expected(ASKED, true), NOW))).toBe(
+      "the node's invoice expires after 300 s, sooner than the 600 s asked (a wallet may use its own expiry, whatever is asked: ask for 300 s or less)",
+    );
+  });
+
+  it("an invoice without an expiry field has BOLT 11's hour", () => {
+    expect(checkInvoice(invoice(NOW, undefined), expected(ASKED, true), NOW).expiresAt).toBe(NOW + 3600);
+    expect(refusal(() => checkInvoice(invoice(NOW, undefined), expected(), NOW))).toBe("the node's invoice does not match: expiry 3600 s, asked 600 s");
+  });
+});
