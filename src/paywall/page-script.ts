@@ -72,10 +72,13 @@ export const PAGE_SCRIPT = `(() => {
   const ask = (kind, headers) =>
     fetch(location.href, { headers: Object.assign({ "X-L402-Browser": kind, Accept: "application/json" }, headers), cache: "no-store", credentials: "same-origin" })
       .then(async (response) => ({ body: await response.json(), retryAfter: Number(response.headers.get("Retry-After")) || 0 }));
+  // No pending challenge a few polls in a row: the browser did not keep its cookie (once may be another tab getting a new invoice).
+  let unknown = 0;
   const settle = (body) => {
+    unknown = body.status === "no_challenge" ? unknown + 1 : 0;
     if (body.status === "paid") return reload("Paid. Loading…"), true;
     if (body.status === "expired") return reload("This invoice expired. Getting a new one…"), true;
-    if (body.status === "no_challenge") return (finished = true), say("This browser did not keep the payment cookie; allow cookies for this site and reload."), true;
+    if (unknown >= 3) return (finished = true), say("This browser did not keep the payment cookie; allow cookies for this site and reload."), true;
     // Another tab of this browser showed a newer challenge, which is the one this browser can collect.
     if (body.status === "pending" && body.payment_hash && body.payment_hash !== root.dataset.paymentHash) return reload("Loading the current invoice…"), true;
     return false;
