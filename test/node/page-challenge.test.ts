@@ -201,6 +201,17 @@ describe("a paid URL typed in another case", () => {
     expect((await anyPath.app.request(`${BASE}/Articles/lightning`, { headers: PAGE })).status).toBe(402);
   });
 
+  it("never sends a page round in circles: a pattern's escapes in another case than requests' are left alone", async () => {
+    const s = shop({ match: ["/caf%c3%a9/*", "/menu/*"] }, {}, "*");
+    for (const typed of ["/CAF%C3%A9/x", "/caf%C3%A9/x", "/Caf%C3%A9/x"]) {
+      const answer = await s.app.request(`${BASE}${typed}`, { headers: PAGE });
+      const location = answer.headers.get("location");
+      if (location === null) continue;
+      // Wherever it is sent, it is not sent on again.
+      expect((await s.app.request(`${BASE}${location}`, { headers: PAGE })).status, `${typed} → ${location}`).not.toBe(303);
+    }
+  });
+
   it("typed in another case, paid, and landed on the content: the cookies come back whatever the spelling", async () => {
     const s = shop({ match: ["/articles/*"] }, {}, "*");
     const jar = new Jar();

@@ -1,4 +1,5 @@
 import { literalPath, type ServiceConfig } from "../../config/index.ts";
+import { canonicalUrl } from "../canonical-url.ts";
 
 /**
  * The path as the service's patterns spell it, when a request typed it in
@@ -9,7 +10,9 @@ import { literalPath, type ServiceConfig } from "../../config/index.ts";
  * A page is sent there before any invoice (page-challenge.ts): origins that
  * compare paths case-sensitively serve the configured spelling, and the person
  * lands on the URL the site links to. Only the literal start of a pattern is
- * respelled; the rest is the request's own.
+ * respelled; the rest is the request's own. A spelling the paywall would not
+ * keep as it is (a pattern's escapes in lower case: requests' are put in upper
+ * case) is no place to send anyone: it would come back respelled, forever.
  */
 export function configuredSpelling(service: ServiceConfig, url: URL): string | undefined {
   if (service.matchCase) return undefined;
@@ -27,5 +30,7 @@ export function configuredSpelling(service: ServiceConfig, url: URL): string | u
     if (typed === literal) return undefined;
     respelled ??= `${literal}${pathname.slice(literal.length)}`;
   }
-  return respelled;
+  if (respelled === undefined) return undefined;
+  const kept = canonicalUrl(new URL(respelled, url));
+  return kept.ok && kept.value.pathname === respelled ? respelled : undefined;
 }
