@@ -197,6 +197,9 @@ describe("a paid URL typed in another case", () => {
     expect(json.status).toBe(402);
     const both = shop({ match: ["/articles/*", "/Articles/*"] }, {}, "*");
     expect((await both.app.request(`${BASE}/Articles/lightning`, { headers: PAGE })).status).toBe(402);
+    // A page asked for by another method is answered where it asked: only a GET or HEAD is sent elsewhere.
+    expect((await s.app.request(`${BASE}/Articles/lightning`, { method: "POST", headers: PAGE })).status).toBe(402);
+    expect((await s.app.request(`${BASE}/Articles/lightning`, { method: "HEAD", headers: PAGE })).status).toBe(303);
     const anyPath = shop({ match: ["/*"] }, {}, "*");
     expect((await anyPath.app.request(`${BASE}/Articles/lightning`, { headers: PAGE })).status).toBe(402);
   });
