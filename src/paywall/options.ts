@@ -53,7 +53,7 @@ export interface ResolvedPaywall {
   readonly mintRetryAfterSeconds: number;
   readonly location: string;
   readonly cors: CorsOptions | undefined;
-  readonly fiatRate: FiatRate | undefined;
+  readonly fiatRate?: FiatRate | undefined;
   readonly clientAddress: (c: Context) => string | null;
 }
 

@@ -58,7 +58,6 @@ function setup(challengeCacheSeconds = 30) {
     mintRetryAfterSeconds: 60,
     location: "l402",
     cors: undefined,
-    fiatRate: undefined,
     clientAddress: () => null,
   };
   const request = (overrides: Partial<ChallengeRequest> = {}): ChallengeRequest => ({
