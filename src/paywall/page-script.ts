@@ -7,7 +7,7 @@
  * once to send its cookie back; a `#l402-cookies` mark in the URL keeps it from
  * reloading forever in a browser that keeps no cookies, which is then told so.
  *
- * A page with an invoice counts down to its expiry (from the seconds left when
+ * A page with an invoice, in a browser that keeps cookies, counts down to its expiry (from the seconds left when
  * the page was made, so a wrong clock does not matter), copies the invoice, and
  * on a browser-payments service: offers a WebLN wallet (only a real one: an
  * element with id "webln" is also `window.webln`, by the DOM's named access),
@@ -36,6 +36,12 @@ export const PAGE_SCRIPT = `(() => {
 
   const invoice = root.dataset.invoice;
   const browserPayments = root.dataset.browser === "1";
+  // A browser refusing this site's cookies could pay but never receive what it paid for: no invoice to pay, then.
+  if (browserPayments && navigator.cookieEnabled === false) {
+    root.classList.add("no-cookies");
+    say("This browser keeps no cookies for this site, so it could not receive what you pay for: allow cookies for " + location.host + ", then reload.");
+    return;
+  }
   const deadline = Date.now() + Number(root.dataset.expiresIn) * 1000;
   let finished = false;
   const reload = (text) => { finished = true; say(text); location.reload(); };

@@ -63,6 +63,7 @@ h1{margin:.25rem 0;font-size:1.3rem;font-weight:700;overflow-wrap:anywhere}
 .qr{display:block;margin:1.25rem auto .75rem;width:min(100%,17rem);padding:.5rem;background:#fff;border-radius:.75rem}
 .qr svg{display:block;width:100%;height:auto}
 .expired .qr{opacity:.25;pointer-events:none}
+.no-cookies .qr,.no-cookies .expiry,.no-cookies .actions,.no-cookies #invoice-box{display:none}
 .status{min-height:1.5em;margin:.5rem 0;font-weight:500}.expiry{margin:0;color:var(--muted);font-size:.9rem}
 .actions{display:flex;flex-wrap:wrap;gap:.5rem;justify-content:center;margin:1rem 0}
 button,.button{font:inherit;font-weight:600;padding:.6rem 1rem;border-radius:.6rem;border:1px solid var(--line);background:transparent;color:var(--fg);cursor:pointer;text-decoration:none}

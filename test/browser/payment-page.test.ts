@@ -271,6 +271,17 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("paying on the 402 
     await first.context.close();
   });
 
+  it("a browser refusing this site's cookies is shown no invoice it could pay and never receive", async () => {
+    const { context, page } = await visitor();
+    await context.addInitScript(() => Object.defineProperty(Navigator.prototype, "cookieEnabled", { get: () => false }));
+    await page.goto(`${stack.url}/articles/cookies-off`);
+    await page.locator("#status", { hasText: "keeps no cookies for this site" }).waitFor({ timeout: 5000 });
+    expect(await page.locator("a.qr").isVisible()).toBe(false);
+    expect(await page.getByRole("link", { name: "Open in wallet" }).isVisible()).toBe(false);
+    expect(await page.locator("#invoice-box").isVisible()).toBe(false);
+    await context.close();
+  });
+
   it("no browser wallet: no wallet button (not even for window.webln's named element, nor a stub), and on a phone 'Open in wallet' is the main action", async () => {
     for (const stub of [undefined, "{}", "{ enable: async () => undefined }"]) {
       const { context, page } = await visitor({ phone: true });
