@@ -31,7 +31,7 @@ async function main(): Promise<void> {
       services
         .map((s) => {
           const schemes = [s.schemes.l402 ? "L402" : "", s.schemes.payment ? "Payment" : ""].filter((x) => x !== "").join("+");
-          return `  ${s.name}: ${formatSats(s.priceMsat)} sat${s.auth ? ` (${schemes}${s.browser === undefined ? "" : ", browsers"})` : " (auth off)"}, origin ${s.origin.url?.host ?? "(the request's own URL)"}\n`;
+          return `  ${s.name}: ${formatSats(s.priceMsat)} sat${s.auth ? ` (${schemes}${s.browser ? ", browsers" : ""})` : " (auth off)"}, origin ${s.origin.url?.host ?? "(the request's own URL)"}\n`;
         })
         .join(""),
   );

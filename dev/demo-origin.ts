@@ -33,7 +33,7 @@ export function demoServices(originUrl: string, { wholeSats = false } = {}) {
     { name: "jokes", match: [DEMO_ROUTES.joke], price_sats: 2, freebies: 2, freebies_period: 3600, origin },
     { name: "free", match: ["/api/free/*"], price_sats: 1, auth: false, origin },
     // People in browsers: pay on the 402 page, land on the article (a cookie holds the credential).
-    { name: "articles", match: ["/articles/*"], price_sats: 3, timeout: 86_400, browser: true, origin },
+    { name: "articles", match: ["/articles/*"], price_sats: 3, timeout: 86_400, browser: true, title: "Lightning articles", description: "Essays on paying for the web, a day's reading for 3 sats", origin },
   ];
 }
 

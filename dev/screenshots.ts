@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const sim = await startSimulator();
   const origin = await startDemoOrigin(await freePort(), secret);
   const worker = await startLocalWorker({
-    vars: { LND_REST_URL: sim.url, L402_NETWORK: "regtest", L402_SERVICES: JSON.stringify(demoServices(origin.url)) },
+    vars: { LND_REST_URL: sim.url, L402_NETWORK: "regtest", L402_SERVICES: JSON.stringify(demoServices(origin.url)), L402_FIAT_RATE: "USD:95000" },
     secrets: { L402_MASTER_KEYS: randomBytes(32).toString("hex"), LND_MACAROON: sim.paywallMacaroonHex, L402_ORIGIN_SECRET: secret },
   });
   const browser = await chromium.launch({ executablePath: CHROMIUM });

@@ -68,6 +68,7 @@ export function parseConfig(env: Record<string, unknown>, mac?: HmacSha256): Con
       node: node.value,
       invoiceExpirySeconds: s.L402_INVOICE_EXPIRY,
       memo: s.L402_MEMO,
+      fiatRate: s.L402_FIAT_RATE,
       originAuthHeader: s.L402_ORIGIN_AUTH_HEADER,
       originSecret: s.L402_ORIGIN_SECRET,
       challengeCacheSeconds: s.L402_CHALLENGE_CACHE_SECONDS,

@@ -154,6 +154,8 @@ const capabilityRule = v.strictObject(
 
 const match = v.pipe(strings(pattern(false)), v.minLength(1, "must list at least one pattern"));
 
+const COOKIE_PATH_GONE = "is no longer a setting: the cookies are host-wide __Host- cookies named per service (__Host-l402-token-<name>, Path=/); remove it";
+
 /** One service, as `L402_SERVICES` holds it and as `l402Paywall()` takes it. */
 const serviceSchema = (context: SchemaContext) => v.pipe(
   v.strictObject(
@@ -182,8 +184,10 @@ const serviceSchema = (context: SchemaContext) => v.pipe(
           v.check((list) => new Set(list).size === list.length, "lists a scheme twice"),
         ),
       ),
+      title: v.optional(v.pipe(v.string("must be a string"), v.regex(/^[^\x00-\x1f\x7f]{1,80}$/, "must be 1 to 80 characters, without control characters"))),
       description: v.optional(v.pipe(v.string("must be a string"), v.regex(/^[^\x00-\x1f\x7f]{1,300}$/, "must be 1 to 300 characters, without control characters"))),
-      cookie_path: v.optional(v.pipe(v.string("must be a string"), v.regex(/^\/[\x21-\x3a\x3c-\x7e]*$/, "must be a path starting with /, without ';' or spaces"))),
+      // Gone since the cookies became __Host- cookies (Path=/ by definition): a config still naming it is told why.
+      cookie_path: v.optional(v.custom<never>(() => false, COOKIE_PATH_GONE)),
     },
     objectMessage,
   ),
@@ -216,12 +220,6 @@ const serviceSchema = (context: SchemaContext) => v.pipe(
       if (service.price_msat !== undefined && service.price_msat % 1000n !== 0n) at('must be whole sats for the "mpp" scheme (its lightning charge prices in sats)', "price_msat");
       if (service.uses === undefined && !features.spent) at(`needs ${features.describe("spent")} (each Payment credential is single use)`, "schemes");
     }
-    if (service.cookie_path !== undefined) {
-      if (service.browser !== true) at("is for browser services (browser: true)", "cookie_path");
-      else if (service.match !== undefined && !service.match.every((text) => pathCovers(service.cookie_path as string, literalPath(text)))) {
-        at("must cover every match pattern: a browser sends the cookie only below its path", "cookie_path");
-      }
-    }
   }),
 );
 
@@ -235,21 +233,6 @@ export function literalPath(pattern: string): string {
   const varying = path.search(/[*:({?+\\]/);
   if (varying === -1) return path.replace(/(.)\/$/, "$1");
   return path.slice(0, path.lastIndexOf("/", varying)) || "/";
-}
-
-/** Whether a cookie with this `Path` is sent to every path below `path` (RFC 6265 §5.1.4). */
-export function pathCovers(cookiePath: string, path: string): boolean {
-  const base = cookiePath.replace(/(.)\/$/, "$1");
-  return base === "/" || path === base || path.startsWith(`${base}/`);
-}
-
-/** The widest literal path all patterns share, segment by segment: the credential cookie's default `Path`. */
-export function commonLiteralPath(patterns: readonly string[]): string {
-  const split = patterns.map((pattern) => literalPath(pattern).split("/").slice(1));
-  const first = split[0] ?? [];
-  let shared = 0;
-  while (shared < first.length && split.every((segments) => segments[shared] === first[shared])) shared++;
-  return `/${first.slice(0, shared).join("/")}`;
 }
 
 /** A valibot issue path to a value inside `root`, for issues a check raises below the object it checks. */
@@ -302,6 +285,22 @@ const openApiBase = v.pipe(
   }),
 );
 
+const FIAT_RATE_MESSAGE = 'must be a currency code and what one bitcoin costs in it, e.g. "USD:95000"';
+
+/** What 1 BTC costs in a currency, for the 402 page's estimate of a price: `"USD:95000"`. */
+const fiatRate = v.pipe(
+  v.string(FIAT_RATE_MESSAGE),
+  v.regex(/^[A-Z]{3}:\d{1,12}(?:\.\d{1,8})?$/, FIAT_RATE_MESSAGE),
+  v.transform((text) => ({ currency: text.slice(0, 3), perBitcoin: Number(text.slice(4)) })),
+  v.check((rate) => rate.perBitcoin > 0, FIAT_RATE_MESSAGE),
+);
+
+/** The same rule for the middleware's `fiatRate` option, given as an object: what is wrong, or undefined. */
+export function fiatRateProblem(rate: { readonly currency: unknown; readonly perBitcoin: unknown }): string | undefined {
+  const valid = typeof rate.currency === "string" && /^[A-Z]{3}$/.test(rate.currency) && typeof rate.perBitcoin === "number" && Number.isFinite(rate.perBitcoin) && rate.perBitcoin > 0 && rate.perBitcoin < 1e12;
+  return valid ? undefined : 'must be { currency: an ISO 4217 code such as "USD", perBitcoin: what one bitcoin costs in it, a positive number }';
+}
+
 /** The Worker's own settings (vars and secrets), beside `L402_SERVICES` and `L402_MASTER_KEYS`. */
 export const settingsSchema = v.object({
   L402_NETWORK: v.optional(v.picklist(NETWORKS, "must be mainnet, testnet, signet or regtest"), "mainnet"),
@@ -311,6 +310,7 @@ export const settingsSchema = v.object({
   L402_LOCATION: v.optional(v.pipe(v.string(), v.regex(/^[\x21-\x7e]{1,64}$/, "has an invalid format")), "l402"),
   L402_INVOICE_EXPIRY: v.optional(wholeNumber(60, 86_400), 600),
   L402_MEMO: v.optional(v.pipe(v.string(), v.regex(/^[^\x00-\x1f]{0,512}$/, "has an invalid format")), "{service} API access"),
+  L402_FIAT_RATE: v.optional(fiatRate),
   L402_ORIGIN_AUTH_HEADER: v.optional(v.pipe(v.string(), v.regex(HEADER_NAME, "has an invalid format")), "X-L402-Origin-Auth"),
   L402_ORIGIN_SECRET: v.optional(v.string("must be a string")),
   L402_CHALLENGE_CACHE_SECONDS: v.optional(wholeNumber(0, 300), 30),

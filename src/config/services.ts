@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { fail, type Failure } from "../l402/index.ts";
 import { problemsOf } from "./problems.ts";
-import { commonLiteralPath, servicesSchema, type ParsedService, type SchemaContext } from "./schema.ts";
+import { servicesSchema, type ParsedService, type SchemaContext } from "./schema.ts";
 import type { ServiceConfig } from "./types.ts";
 
 export interface CompileContext extends SchemaContext {
@@ -59,8 +59,9 @@ function compile(service: ParsedService, context: CompileContext): ServiceConfig
     revocable: service.revocable ?? false,
     ledger: service.ledger ?? context.features.ledger,
     schemes: { l402: (service.schemes ?? ["l402"]).includes("l402"), payment: (service.schemes ?? []).includes("mpp") },
+    title: service.title,
     description: service.description,
-    browser: service.browser === true ? { cookiePath: service.cookie_path ?? (service.match === undefined ? undefined : commonLiteralPath(service.match)) } : undefined,
+    browser: service.browser ?? false,
   };
 }
 

@@ -41,21 +41,22 @@ export interface ServiceConfig {
   readonly revocable: boolean;
   /** Record this service's challenges and settlements in the D1 ledger (default: when bound). */
   readonly ledger: boolean;
-  /**
-   * People in browsers may pay on the 402 page and hold the credential in a
-   * cookie (paywall/browser/); undefined: header credentials only.
-   */
-  readonly browser: BrowserPayments | undefined;
+  /** People in browsers may pay on the 402 page and hold the credential in a cookie (paywall/browser/); false: header credentials only. */
+  readonly browser: boolean;
   /** The 402 offers L402 (and LSAT), the Payment scheme's lightning charge, or both; one invoice serves them all. */
   readonly schemes: { readonly l402: boolean; readonly payment: boolean };
-  /** What the service sells, in a sentence, for discovery documents. */
+  /** What the service is, in a few words: the 402 page's heading (default: its name). */
+  readonly title: string | undefined;
+  /** What the service sells, in a sentence, for the 402 page and discovery documents. */
   readonly description: string | undefined;
   readonly origin: OriginConfig;
 }
 
-export interface BrowserPayments {
-  /** The credential cookie's `Path`; undefined: the route the middleware is mounted on. */
-  readonly cookiePath: string | undefined;
+/** What 1 BTC costs in a currency, for the 402 page's estimate of a price: `{ currency: "USD", perBitcoin: 95000 }`. */
+export interface FiatRate {
+  /** ISO 4217, e.g. "USD", "EUR". */
+  readonly currency: string;
+  readonly perBitcoin: number;
 }
 
 export interface Config {
@@ -70,6 +71,8 @@ export interface Config {
   readonly invoiceExpirySeconds: number;
   /** `{service}` is replaced by the service name. */
   readonly memo: string;
+  /** The 402 page's price estimate in a currency (L402_FIAT_RATE); undefined: sats only. */
+  readonly fiatRate: FiatRate | undefined;
   /** Header carrying `originSecret` to the origin, so it can refuse traffic that skipped the paywall. */
   readonly originAuthHeader: string;
   readonly originSecret: string | undefined;

@@ -1,11 +1,12 @@
 import { base64urlnopad } from "@scure/base";
 import type { Context } from "hono";
 import { accepts } from "hono/accepts";
-import type { ServiceConfig } from "../config/index.ts";
+import type { FiatRate, ServiceConfig } from "../config/index.ts";
 import { formatChallenge, formatSats, toBase64, type Failure, type Keyring } from "../l402/index.ts";
 import { PROBLEM_CONTENT_TYPE, PROBLEMS, type Problem } from "../payment/index.ts";
 import { answer } from "./answer.ts";
 import type { ChallengeParts } from "./challenge-parts.ts";
+import { fiatEstimate } from "./fiat-estimate.ts";
 import { challengePage, pagePolicy } from "./page.ts";
 import { paymentChallenge } from "./payment-scheme.ts";
 import { termsOf } from "./terms.ts";
@@ -18,9 +19,13 @@ export interface ChallengeAnswerOptions {
   readonly service: ServiceConfig;
   readonly failure: Failure<string>;
   readonly parts: ChallengeParts;
+  /** A page without an invoice of its own yet (browser/page-challenge.ts): the challenges stay the client's shared ones. */
+  readonly probe?: { readonly returned: boolean } | undefined;
+  /** The page's estimate of the price in a currency; undefined: none. */
+  readonly fiatRate: FiatRate | undefined;
   /** Signs the Payment challenge's id (payment-scheme.ts). */
   readonly keyring: Keyring;
-  /** The canonical URL: its host is the Payment challenge's realm. */
+  /** The canonical URL: its host is the Payment challenge's realm, and the payee a page names. */
   readonly url: URL;
   /** Unix seconds. */
   readonly now: number;
@@ -47,17 +52,26 @@ export function challengeAnswer(c: Context, options: ChallengeAnswerOptions): Re
   if (wantsPage(c)) {
     const nonce = base64urlnopad.encode(crypto.getRandomValues(new Uint8Array(16)));
     const page = challengePage({
-      service: service.name,
+      title: service.title ?? service.name,
+      description: service.description,
+      payee: options.url.host,
       priceSats,
+      fiat: options.fiatRate === undefined ? undefined : fiatEstimate(service.priceMsat, options.fiatRate),
       terms: termsOf(service),
-      invoice: parts.invoice,
-      paymentHash: parts.paymentHash,
-      macaroon: toBase64(parts.macaroon),
-      // The node stamps the invoice a moment after `now`, maybe in the next second: never more than its expiry.
-      expiresInSeconds: Math.max(0, Math.min(parts.expiresAt - options.now, options.invoiceExpirySeconds)),
       detail: failure.reason === "missing" ? undefined : failure.detail,
-      browserPayments: service.browser !== undefined,
+      browserPayments: service.browser,
       nonce,
+      offer:
+        options.probe === undefined
+          ? {
+              kind: "invoice",
+              invoice: parts.invoice,
+              paymentHash: parts.paymentHash,
+              macaroon: toBase64(parts.macaroon),
+              // The node stamps the invoice a moment after `now`, maybe in the next second: never more than its expiry.
+              expiresInSeconds: Math.max(0, Math.min(parts.expiresAt - options.now, options.invoiceExpirySeconds)),
+            }
+          : { kind: "probe", returned: options.probe.returned },
     });
     return c.html(page, 402, {
       "WWW-Authenticate": challenges,

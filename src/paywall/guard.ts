@@ -5,8 +5,10 @@ import { fail, MAX_CREDENTIAL_HEADER_CHARS, toHex, type CredentialHeaders, type 
 import { formatReceipt, isPaymentAuthorization, LIGHTNING, RECEIPT_HEADER } from "../payment/index.ts";
 import { admit } from "./admit.ts";
 import { answer } from "./answer.ts";
-import { answerBrowserRequest, BROWSER_HEADER, cookieCredential, rememberPending, resumePending, type BrowserContext } from "./browser/browser-payments.ts";
-import { clearCredentialCookie } from "./browser/cookies.ts";
+import type { BrowserContext } from "./browser/browser-context.ts";
+import { answerBrowserRequest, BROWSER_HEADER, cookieCredential } from "./browser/browser-payments.ts";
+import { clearCookie } from "./browser/cookies.ts";
+import { pageChallenge, type PageIssued } from "./browser/page-challenge.ts";
 import { challengeAnswer, wantsPage } from "./challenge-answer.ts";
 import { clientKey } from "./challenge-cache.ts";
 import { claimedMethods, type ClaimedMethods } from "./claimed-methods.ts";
@@ -47,7 +49,7 @@ export async function guard(paywall: ResolvedPaywall, verifier: Verifier, c: Con
   }
 
   const now = Math.floor(Date.now() / 1000);
-  const browser: BrowserContext | undefined = service.browser === undefined ? undefined : { c, paywall, verifier, service, url, now, log };
+  const browser: BrowserContext | undefined = service.browser ? { c, paywall, verifier, service, url, now, log } : undefined;
   const browserRequest = c.req.header(BROWSER_HEADER);
   if (browserRequest !== undefined) {
     if (browser !== undefined) return respond(await answerBrowserRequest(browser, browserRequest));
@@ -111,26 +113,18 @@ export async function guard(paywall: ResolvedPaywall, verifier: Verifier, c: Con
     }
   }
   // A cookie that can never be accepted again goes; one refused for this request alone stays.
-  if (cookie !== undefined && !KEEPS_COOKIE.has(failure.reason)) clearCredentialCookie(c, service);
-  const answerWith = (parts: Parameters<typeof challengeAnswer>[1]["parts"]) =>
-    challengeAnswer(c, { service, failure, parts, keyring: paywall.keyring, url, now, invoiceExpirySeconds: paywall.invoiceExpirySeconds });
-  // A browser page: its own pending challenge, collected once paid, or a fresh one only it may collect.
-  const page = browser !== undefined && wantsPage(c);
-  if (page) {
-    const resumed = await resumePending(browser);
-    if (resumed !== undefined && "paid" in resumed) return respond(resumed.paid);
-    if (resumed !== undefined) {
-      log({ outcome: "challenged_again", reason: failure.reason });
-      return respond(answerWith(resumed.show));
-    }
-  }
+  if (cookie !== undefined && !KEEPS_COOKIE.has(failure.reason)) clearCookie(c, "token", service.name);
+  const answerWith = ({ parts, probe }: PageIssued) =>
+    challengeAnswer(c, { service, failure, parts, probe, keyring: paywall.keyring, url, now, invoiceExpirySeconds: paywall.invoiceExpirySeconds, fiatRate: paywall.fiatRate });
   // A refused credential's preimage proves its invoice paid, whatever else is wrong with it.
   const paidHash = presented.paidHash === undefined ? undefined : toHex(presented.paidHash);
-  const issued = await issueChallenge({ paywall, service, address, cacheKey: cacheKey(), now, paidHash, unshared: page, waitUntil });
+  const issue = (unshared: boolean) => issueChallenge({ paywall, service, address, cacheKey: cacheKey(), now, paidHash, unshared, waitUntil });
+  // A browser page: its own pending challenge, collected once paid, or one only it may collect (browser/page-challenge.ts).
+  const issued = browser !== undefined && wantsPage(c) ? await pageChallenge(browser, issue) : await issue(false);
+  if ("answered" in issued) return respond(issued.answered);
   if (issued.ok) {
     log({ outcome: issued.value.reused ? "challenged_again" : "challenged", reason: failure.reason });
-    if (page) rememberPending(browser, issued.value.parts);
-    return respond(answerWith(issued.value.parts));
+    return respond(answerWith(issued.value));
   }
   if (issued.reason === "rate_limited") {
     log({ outcome: "rate_limited", reason: failure.reason });

@@ -1,6 +1,6 @@
 export { l402Paywall, paywallMiddleware } from "./middleware.ts";
 export { PaywallConfigError, type PaywallOptions } from "./options.ts";
-export { COOKIE_PREFIXES } from "./browser/cookies.ts";
+export { isPaywallCookieName } from "./browser/cookies.ts";
 export { LOOKUP_INTERVAL_MS, METER_FORGET_MARGIN_SECONDS } from "./ports.ts";
 export { termsOf } from "./terms.ts";
 export type {

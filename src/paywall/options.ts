@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { cors } from "hono/cors";
-import { compileServices, type ServiceConfig, type ServiceDefinition } from "../config/index.ts";
+import { compileServices, fiatRateProblem, type FiatRate, type ServiceConfig, type ServiceDefinition } from "../config/index.ts";
 import type { Keyring } from "../l402/index.ts";
 import type { InvoiceBackend } from "../lightning/index.ts";
 import type { PaywallPorts } from "./ports.ts";
@@ -33,6 +33,8 @@ export interface PaywallOptions {
   readonly location?: string;
   /** CORS on every answer the paywall gives and every request it lets through to a service; off by default. */
   readonly cors?: CorsOptions;
+  /** What 1 BTC costs in a currency (`{ currency: "USD", perBitcoin: 95000 }`): the 402 page adds an estimate of the price in it; off by default. */
+  readonly fiatRate?: FiatRate;
   /** The client's address, for free allowances, the mint limit and the challenge cache (default: CF-Connecting-IP). */
   readonly clientAddress?: (c: Context) => string | null;
   /** Where `{ "secret": "NAME" }` origin headers are read (a forwarding app's env). */
@@ -51,6 +53,7 @@ export interface ResolvedPaywall {
   readonly mintRetryAfterSeconds: number;
   readonly location: string;
   readonly cors: CorsOptions | undefined;
+  readonly fiatRate?: FiatRate | undefined;
   readonly clientAddress: (c: Context) => string | null;
 }
 
@@ -92,6 +95,8 @@ export function resolvePaywall(options: PaywallOptions): ResolvedPaywall {
     if (!Number.isSafeInteger(value) || value < min || value > max) problems.push(`${name}: must be an integer from ${min} to ${max}`);
     return value;
   };
+  const fiatProblem = options.fiatRate === undefined ? undefined : fiatRateProblem(options.fiatRate);
+  if (fiatProblem !== undefined) problems.push(`fiatRate: ${fiatProblem}`);
   const resolved: ResolvedPaywall = {
     services: compiled.ok ? compiled.value : [],
     keyring: options.keyring,
@@ -103,6 +108,7 @@ export function resolvePaywall(options: PaywallOptions): ResolvedPaywall {
     mintRetryAfterSeconds: whole("mintRetryAfterSeconds", options.mintRetryAfterSeconds, 1, 3600, 60),
     location: options.location ?? "l402",
     cors: options.cors,
+    fiatRate: options.fiatRate,
     clientAddress: options.clientAddress ?? ((c) => c.req.header("cf-connecting-ip") ?? null),
   };
   if (problems.length > 0) throw new PaywallConfigError(problems);

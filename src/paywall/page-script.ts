@@ -3,21 +3,46 @@
  * JavaScript for every browser of the last few years; the page works without it
  * (a static invoice, a QR code, and a link to reload once paid).
  *
- * It counts down to the invoice's expiry (from the seconds left when the page
- * was made, so a wrong clock does not matter), copies the invoice, and on a
- * browser-payments service: offers a WebLN wallet, polls the page's own URL for
- * a payment made elsewhere (browser/browser-payments.ts), and reloads into the
- * content once the credential cookie is set, or into a fresh invoice once this
- * one has expired.
+ * A page without an invoice yet (the probe, browser/page-challenge.ts) reloads
+ * once to send its cookie back; a `#l402-cookies` mark in the URL keeps it from
+ * reloading forever in a browser that keeps no cookies, which is then told so.
+ *
+ * A page with an invoice, in a browser that keeps cookies, counts down to its expiry (from the seconds left when
+ * the page was made, so a wrong clock does not matter), copies the invoice, and
+ * on a browser-payments service: offers a WebLN wallet (only a real one: an
+ * element with id "webln" is also `window.webln`, by the DOM's named access),
+ * polls the page's own URL for a payment made elsewhere
+ * (browser/browser-payments.ts), and reloads into the content once the
+ * credential cookie is set, or into a fresh invoice once this one has expired.
  */
 export const PAGE_SCRIPT = `(() => {
   "use strict";
   const root = document.getElementById("l402");
-  const invoice = root.dataset.invoice;
-  const browserPayments = root.dataset.browser === "1";
-  const deadline = Date.now() + Number(root.dataset.expiresIn) * 1000;
   const status = document.getElementById("status");
   const say = (text) => { status.textContent = text; };
+  const COOKIE_MARK = "#l402-cookies";
+  const here = location.pathname + location.search;
+
+  if (root.dataset.mode === "probe") {
+    if (root.dataset.probeReturned === "1" || location.hash !== COOKIE_MARK) {
+      history.replaceState(null, "", here + COOKIE_MARK);
+      location.reload();
+    } else {
+      say("This browser did not keep this site's cookie: allow cookies for " + location.host + ", then reload.");
+    }
+    return;
+  }
+  if (location.hash === COOKIE_MARK) history.replaceState(null, "", here);
+
+  const invoice = root.dataset.invoice;
+  const browserPayments = root.dataset.browser === "1";
+  // A browser refusing this site's cookies could pay but never receive what it paid for: no invoice to pay, then.
+  if (browserPayments && navigator.cookieEnabled === false) {
+    root.classList.add("no-cookies");
+    say("This browser keeps no cookies for this site, so it could not receive what you pay for: allow cookies for " + location.host + ", then reload.");
+    return;
+  }
+  const deadline = Date.now() + Number(root.dataset.expiresIn) * 1000;
   let finished = false;
   const reload = (text) => { finished = true; say(text); location.reload(); };
 
@@ -53,10 +78,13 @@ export const PAGE_SCRIPT = `(() => {
   const ask = (kind, headers) =>
     fetch(location.href, { headers: Object.assign({ "X-L402-Browser": kind, Accept: "application/json" }, headers), cache: "no-store", credentials: "same-origin" })
       .then(async (response) => ({ body: await response.json(), retryAfter: Number(response.headers.get("Retry-After")) || 0 }));
+  // No pending challenge a few polls in a row: the browser did not keep its cookie (once may be another tab getting a new invoice).
+  let unknown = 0;
   const settle = (body) => {
+    unknown = body.status === "no_challenge" ? unknown + 1 : 0;
     if (body.status === "paid") return reload("Paid. Loading…"), true;
     if (body.status === "expired") return reload("This invoice expired. Getting a new one…"), true;
-    if (body.status === "no_challenge") return (finished = true), say("This browser did not keep the payment cookie; allow cookies for this site and reload."), true;
+    if (unknown >= 3) return (finished = true), say("This browser did not keep the payment cookie; allow cookies for this site and reload."), true;
     // Another tab of this browser showed a newer challenge, which is the one this browser can collect.
     if (body.status === "pending" && body.payment_hash && body.payment_hash !== root.dataset.paymentHash) return reload("Loading the current invoice…"), true;
     return false;
@@ -78,18 +106,32 @@ export const PAGE_SCRIPT = `(() => {
   };
   setTimeout(poll, 1500);
 
-  const wallet = document.getElementById("webln");
-  const offerWallet = () => { if (window.webln && !finished) wallet.hidden = false; };
+  // A WebLN provider, or nothing: whatever else window.webln may be (a named element, a stub) is no wallet.
+  const provider = () => {
+    const webln = window.webln;
+    return webln && typeof webln.enable === "function" && typeof webln.sendPayment === "function" ? webln : undefined;
+  };
+  const wallet = document.getElementById("pay-webln");
+  const openWallet = document.getElementById("open-wallet");
+  const offerWallet = () => {
+    if (finished || !wallet.hidden || provider() === undefined) return;
+    wallet.hidden = false;
+    wallet.classList.add("primary");
+    openWallet.classList.remove("primary");
+  };
   offerWallet();
   // Wallet extensions may inject window.webln after the page's own script ran.
   window.addEventListener("load", offerWallet);
   setTimeout(offerWallet, 600);
   wallet.addEventListener("click", async () => {
+    const webln = provider();
+    if (webln === undefined) return;
     wallet.disabled = true;
     say("Waiting for your wallet…");
     try {
-      await window.webln.enable();
-      const { preimage } = await window.webln.sendPayment(invoice);
+      await webln.enable();
+      if (typeof webln.sendPayment !== "function") throw new Error("this browser wallet cannot pay invoices");
+      const { preimage } = await webln.sendPayment(invoice);
       const { body } = await ask("complete", { Authorization: "L402 " + root.dataset.macaroon + ":" + preimage });
       if (!settle(body)) say("Paid, but not accepted (" + (body.reason || "unknown") + "); waiting for the node to confirm…");
     } catch (error) {

@@ -3,22 +3,45 @@ import { renderSVG } from "uqr";
 import { PAGE_SCRIPT } from "./page-script.ts";
 
 export interface PageDetails {
-  readonly service: string;
+  /** The heading: the service's `title`, else its name. */
+  readonly title: string;
+  /** What the service sells, in a sentence. */
+  readonly description: string | undefined;
+  /** Who is paid: the host the person asked for. */
+  readonly payee: string;
   readonly priceSats: string;
+  /** The price in the operator's currency, worded as an estimate (fiat-estimate.ts); undefined: sats only. */
+  readonly fiat: string | undefined;
   /** What the payment buys, in words: "Access for 1 hour.", "3 requests, within 1 hour." */
   readonly terms: string;
-  readonly invoice: string;
-  readonly paymentHash: string;
-  /** Standard base64; in the page for a browser wallet's payment to be completed. */
-  readonly macaroon: string;
-  /** Seconds until the invoice expires, as the paywall counts them. */
-  readonly expiresInSeconds: number;
   /** Why the request was refused, when it is more than a missing credential. */
   readonly detail: string | undefined;
   /** The service takes browser payments: the page polls, offers WebLN and reloads into the content. */
   readonly browserPayments: boolean;
   /** This response's CSP nonce. */
   readonly nonce: string;
+  readonly offer: InvoiceOffer | ProbeOffer;
+}
+
+/** An invoice to pay. */
+export interface InvoiceOffer {
+  readonly kind: "invoice";
+  readonly invoice: string;
+  readonly paymentHash: string;
+  /** Standard base64; in the page for a browser wallet's payment to be completed. */
+  readonly macaroon: string;
+  /** Seconds until the invoice expires, as the paywall counts them. */
+  readonly expiresInSeconds: number;
+}
+
+/**
+ * No invoice yet: this browser must first show it keeps cookies (the probe
+ * cookie this answer sets, browser/page-challenge.ts), so the page reloads.
+ * `returned`: the request carried a probe already (cookies work).
+ */
+export interface ProbeOffer {
+  readonly kind: "probe";
+  readonly returned: boolean;
 }
 
 /** The Content-Security-Policy of the page: nothing but its own inline style and script, and fetches to its own origin. */
@@ -31,12 +54,16 @@ const STYLE = `
 *{box-sizing:border-box}[hidden]{display:none!important}
 body{margin:0;min-height:100vh;display:grid;place-items:center;background:var(--bg);color:var(--fg);font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif}
 main{width:min(calc(100% - 2rem),26rem);margin:1rem;padding:1.5rem;background:var(--card);border:1px solid var(--line);border-radius:1rem;text-align:center}
-h1{margin:0 0 .25rem;font-size:1.15rem;font-weight:600;color:var(--muted)}
-.price{margin:0;font-size:2.25rem;font-weight:700;line-height:1.2}
-.service{margin:.25rem 0 0;font-weight:600}.terms,.detail{margin:.25rem 0 0;color:var(--muted);font-size:.95rem}
+.kicker{margin:0;font-size:.85rem;font-weight:600;letter-spacing:.04em;text-transform:uppercase;color:var(--muted)}
+h1{margin:.25rem 0;font-size:1.3rem;font-weight:700;overflow-wrap:anywhere}
+.description{margin:0 0 .5rem;color:var(--muted);overflow-wrap:anywhere}
+.price{margin:.5rem 0 0;font-size:2.25rem;font-weight:700;line-height:1.2}
+.fiat,.terms,.payee,.detail{margin:.25rem 0 0;color:var(--muted);font-size:.95rem;overflow-wrap:anywhere}
+.payee strong{color:var(--fg)}
 .qr{display:block;margin:1.25rem auto .75rem;width:min(100%,17rem);padding:.5rem;background:#fff;border-radius:.75rem}
 .qr svg{display:block;width:100%;height:auto}
 .expired .qr{opacity:.25;pointer-events:none}
+.no-cookies .qr,.no-cookies .expiry,.no-cookies .actions,.no-cookies #invoice-box{display:none}
 .status{min-height:1.5em;margin:.5rem 0;font-weight:500}.expiry{margin:0;color:var(--muted);font-size:.9rem}
 .actions{display:flex;flex-wrap:wrap;gap:.5rem;justify-content:center;margin:1rem 0}
 button,.button{font:inherit;font-weight:600;padding:.6rem 1rem;border-radius:.6rem;border:1px solid var(--line);background:transparent;color:var(--fg);cursor:pointer;text-decoration:none}
@@ -46,33 +73,31 @@ details{margin-top:.75rem;text-align:left;font-size:.9rem;color:var(--muted)}sum
 code{display:block;margin-top:.5rem;padding:.5rem;word-break:break-all;font-size:.75rem;background:var(--bg);border-radius:.4rem;color:var(--fg)}
 .inline{display:inline;padding:0;background:none}`;
 
-/** The 402 as a person sees it: price, terms, QR code, the invoice, and (with script) a live countdown and payment. */
+/**
+ * The 402 as a person sees it: who is paid and for what, the price (and an
+ * estimate in the operator's currency), then the invoice as a QR code with
+ * (script permitting) a live countdown and payment, or, before a browser has
+ * an invoice of its own, a page that reloads into one. Every value goes
+ * through hono/html's escaping.
+ */
 export function challengePage(details: PageDetails): string {
-  const qr = renderSVG(details.invoice.toUpperCase(), { border: 2 });
-  const minutes = Math.max(1, Math.round(details.expiresInSeconds / 60));
+  const { offer } = details;
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
-<title>Payment required: ${details.service}</title>
+<title>Payment required: ${details.title} (${details.payee})</title>
 <style nonce="${details.nonce}">${raw(STYLE)}</style>
 </head><body>
-<main id="l402" data-invoice="${details.invoice}" data-payment-hash="${details.paymentHash}" data-expires-in="${details.expiresInSeconds}" data-browser="${details.browserPayments ? "1" : "0"}"${details.browserPayments ? html` data-macaroon="${details.macaroon}"` : ""}>
-<h1>Payment required</h1>
+<main id="l402" data-mode="${offer.kind}" data-browser="${details.browserPayments ? "1" : "0"}"${offer.kind === "invoice" ? invoiceData(offer, details.browserPayments) : html` data-probe-returned="${offer.returned ? "1" : "0"}"`}>
+<p class="kicker">Payment required</p>
+<h1>${details.title}</h1>
+${details.description === undefined ? "" : html`<p class="description">${details.description}</p>`}
 <p class="price">${details.priceSats} sats</p>
-<p class="service">${details.service}</p>
+${details.fiat === undefined ? "" : html`<p class="fiat">${details.fiat}</p>`}
 <p class="terms">${details.terms}</p>
+<p class="payee">Paid to <strong>${details.payee}</strong></p>
 ${details.detail === undefined ? "" : html`<p class="detail">${details.detail}</p>`}
-<a class="qr" href="lightning:${details.invoice}" aria-label="Pay this invoice with a Lightning wallet">${raw(qr)}</a>
-<p class="status" id="status" role="status" aria-live="polite">${details.browserPayments ? "Scan with any Lightning wallet; this page continues once paid." : "Scan with any Lightning wallet."}</p>
-<p class="expiry">Invoice expires in <span id="countdown">${minutes} min</span></p>
-<div class="actions">
-<button type="button" id="webln" class="primary" hidden>Pay with browser wallet</button>
-<a class="button${details.browserPayments ? "" : " primary"}" href="lightning:${details.invoice}">Open in wallet</a>
-<button type="button" id="copy" hidden>Copy invoice</button>
-<button type="button" id="renew" hidden>New invoice</button>
-</div>
-${details.browserPayments ? html`<noscript><p>Paid from another device? <a href="">Reload this page</a> to continue.</p></noscript>` : ""}
-<details id="invoice-box"><summary>Invoice</summary><code id="invoice">${details.invoice}</code></details>
+${offer.kind === "invoice" ? invoiceSection(offer, details.browserPayments) : probeSection()}
 <details><summary>For programs and agents</summary>
 <p>Read this response's <code class="inline">WWW-Authenticate: L402</code> header, pay its invoice, then send
 <code class="inline">Authorization: L402 &lt;macaroon&gt;:&lt;preimage&gt;</code> with the request.</p></details>
@@ -81,3 +106,27 @@ ${details.browserPayments ? html`<noscript><p>Paid from another device? <a href=
 </body></html>
 `.toString();
 }
+
+const invoiceData = (offer: InvoiceOffer, browserPayments: boolean) =>
+  html` data-invoice="${offer.invoice}" data-payment-hash="${offer.paymentHash}" data-expires-in="${offer.expiresInSeconds}"${browserPayments ? html` data-macaroon="${offer.macaroon}"` : ""}`;
+
+function invoiceSection(offer: InvoiceOffer, browserPayments: boolean) {
+  const qr = renderSVG(offer.invoice.toUpperCase(), { border: 2 });
+  const minutes = Math.max(1, Math.round(offer.expiresInSeconds / 60));
+  // "Open in wallet" is the main action unless the script finds a browser wallet (WebLN) to offer instead.
+  return html`<a class="qr" href="lightning:${offer.invoice}" aria-label="Pay this invoice with a Lightning wallet">${raw(qr)}</a>
+<p class="status" id="status" role="status" aria-live="polite">${browserPayments ? "Scan with any Lightning wallet; this page continues once paid." : "Scan with any Lightning wallet."}</p>
+<p class="expiry">Invoice expires in <span id="countdown">${minutes} min</span></p>
+<div class="actions">
+<button type="button" id="pay-webln" hidden>Pay with browser wallet</button>
+<a class="button primary" id="open-wallet" href="lightning:${offer.invoice}">Open in wallet</a>
+<button type="button" id="copy" hidden>Copy invoice</button>
+<button type="button" id="renew" hidden>New invoice</button>
+</div>
+${browserPayments ? html`<noscript><p>Paid from another device? <a href="">Reload this page</a> to continue.</p></noscript>` : ""}
+<details id="invoice-box"><summary>Invoice</summary><code id="invoice">${offer.invoice}</code></details>`;
+}
+
+const probeSection = () =>
+  html`<p class="status" id="status" role="status" aria-live="polite">Getting an invoice for this browser…</p>
+<noscript><p><a class="button primary" href="">Show the invoice</a></p><p class="detail">This page needs cookies for this site.</p></noscript>`;

@@ -1,6 +1,6 @@
 import type { OriginConfig } from "../config/index.ts";
 import { fail, succeed, type Result } from "../l402/index.ts";
-import { COOKIE_PREFIXES } from "../paywall/index.ts";
+import { isPaywallCookieName } from "../paywall/index.ts";
 
 /** Headers that carry an L402 credential; none reach the origin unless the service says so. */
 const CREDENTIAL_HEADERS = ["authorization", "macaroon", "grpc-metadata-macaroon"];
@@ -59,15 +59,17 @@ export async function forward(request: Request, url: URL, options: ForwardOption
 
 /**
  * The paywall's own cookies (credentials of browser payments) are its business,
- * never the origin's. Their values never hold `;` or `,`, so each goes with the
- * separator before it, however the client's Cookie lines were joined.
+ * never the origin's, in whatever spelling a client sends them
+ * (paywall/browser/cookies.ts). Their values never hold `;` or `,`, so each
+ * goes with the separator before it, however the client's Cookie lines were
+ * joined; the visitor's other cookies pass as they came.
  */
-const PAYWALL_COOKIE = new RegExp(`(?:^|[;,])\\s*(?:${COOKIE_PREFIXES.join("|")})[\\w.-]*=[^;,]*`, "g");
+const COOKIE_PAIR = /(^|[;,])([^;,]*)/g;
 
 function withoutPaywallCookies(headers: Headers): void {
   const cookie = headers.get("cookie");
   if (cookie === null) return;
-  const kept = cookie.replace(PAYWALL_COOKIE, "").replace(/^[\s;,]+/, "");
+  const kept = cookie.replace(COOKIE_PAIR, (pair: string, _separator: string, text: string) => (isPaywallCookieName(text.split("=")[0] ?? "") ? "" : pair)).replace(/^[\s;,]+/, "");
   if (kept === "") headers.delete("cookie");
   else headers.set("cookie", kept);
 }

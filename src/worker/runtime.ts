@@ -50,6 +50,7 @@ export function runtimeFor(env: Env): RuntimeResult {
         mintRetryAfterSeconds: config.mintRetryAfterSeconds,
         location: config.location,
         cors: CORS,
+        fiatRate: config.fiatRate,
         clientAddress: (c) => c.req.header("cf-connecting-ip") ?? null,
       }),
       forwarder: forwardToOrigin<WorkerEnv>({

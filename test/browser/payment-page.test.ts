@@ -16,10 +16,13 @@ let browser: Browser;
 
 describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("paying on the 402 page in Chromium", () => {
   beforeAll(async () => {
-    stack = await startStack((origin) => [
-      { name: "articles", match: ["/articles/*"], price_sats: 3, timeout: 3600, browser: true, origin: { url: origin } },
-      { name: "brief", match: ["/brief/*"], price_sats: 1, timeout: BRIEF_TIMEOUT_SECONDS, browser: true, origin: { url: origin } },
-    ]);
+    stack = await startStack(
+      (origin) => [
+        { name: "articles", match: ["/articles/*"], price_sats: 3, timeout: 3600, browser: true, title: "Lightning articles", description: "Essays on paying for the web", origin: { url: origin } },
+        { name: "brief", match: ["/brief/*"], price_sats: 1, timeout: BRIEF_TIMEOUT_SECONDS, browser: true, origin: { url: origin } },
+      ],
+      { L402_FIAT_RATE: "USD:95000" },
+    );
     if (CHROMIUM === undefined) throw new Error(`no Chromium found (looked at ${WHERE_LOOKED}), and L402_REQUIRE_BROWSER=1 requires one`);
     browser = await chromium.launch({ executablePath: CHROMIUM });
   }, 60_000);
@@ -28,9 +31,14 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("paying on the 402 
     await stack?.close();
   });
 
-  /** A fresh visitor: its own cookies, optionally with a WebLN wallet that pays through the simulator. */
-  async function visitor(options: { webln?: boolean } = {}): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext();
+  /**
+   * A fresh visitor: its own cookies, optionally with a WebLN wallet that pays
+   * through the simulator. Every visitor shares the machine's address and
+   * Chromium's user agent: one client, so after another visitor's unpaid page
+   * this one's first page may be the probe, which reloads into its own invoice.
+   */
+  async function visitor(options: { webln?: boolean; phone?: boolean } = {}): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext(options.phone === true ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true } : {});
     if (options.webln === true) {
       await context.exposeFunction("payThroughSimulator", (invoice: string) => stack.pay(invoice));
       await context.addInitScript(() => {
@@ -42,7 +50,8 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("paying on the 402 
   }
 
   const hitsOn = (path: string) => stack.hits.filter((hit) => hit.path === path).length;
-  const invoiceOn = (page: Page) => page.locator("#l402").getAttribute("data-invoice");
+  /** The invoice a page shows, once it shows one (a probe page first reloads into it). */
+  const invoiceOn = (page: Page) => page.locator("#l402[data-invoice]").getAttribute("data-invoice");
 
   it("WebLN: the page offers the browser wallet; one click pays and lands on the content, with the credential cookie", async () => {
     const { context, page } = await visitor({ webln: true });
@@ -56,8 +65,8 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("paying on the 402 
 
     const cookies = await context.cookies(`${stack.url}${path}`);
     const credential = cookies.find((cookie) => cookie.name === "l402-token-articles");
-    expect(credential).toMatchObject({ httpOnly: true, sameSite: "Lax", path: "/articles", secure: false });
-    // Plain http to 127.0.0.1 is development: everywhere else the cookie is Secure (test/workerd/worker-browser.test.ts).
+    expect(credential).toMatchObject({ httpOnly: true, sameSite: "Lax", path: "/", secure: false });
+    // Plain http to 127.0.0.1 is development: unprefixed and not Secure; everywhere else __Host- (test/workerd/worker-browser.test.ts).
     expect((credential?.expires ?? 0) - Date.now() / 1000).toBeGreaterThan(3590);
     expect((credential?.expires ?? 0) - Date.now() / 1000).toBeLessThanOrEqual(3600);
     expect(cookies.some((cookie) => cookie.name === "l402-pending-articles")).toBe(false);
@@ -124,7 +133,7 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("paying on the 402 
     await page.waitForTimeout(paidAt + (BRIEF_TIMEOUT_SECONDS + 1.2) * 1000 - Date.now());
     const expired = await page.goto(`${stack.url}/brief/three`);
     expect(expired?.status()).toBe(402);
-    expect(await page.locator("h1").textContent()).toBe("Payment required");
+    expect(await page.locator(".kicker").textContent()).toBe("Payment required");
     expect(hitsOn("/brief/three")).toBe(0);
     await context.close();
   });
@@ -133,7 +142,10 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("paying on the 402 
     const owner = await visitor();
     const path = "/articles/guarded";
     await owner.page.goto(`${stack.url}${path}`);
-    await stack.pay((await invoiceOn(owner.page)) ?? "");
+    // What anyone may have seen of the owner's challenge (read before paying: once paid, the page leaves for the article).
+    const invoice = (await invoiceOn(owner.page)) ?? "";
+    const macaroon = (await owner.page.locator("#l402").getAttribute("data-macaroon")) ?? "";
+    await stack.pay(invoice);
 
     // A second browser asks the paywall, as the page's script does, about the same URL: it holds no pending challenge.
     const stranger = await visitor();
@@ -142,12 +154,10 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("paying on the 402 
     expect(nothing.status()).toBe(400);
     expect(await nothing.json()).toMatchObject({ status: "no_challenge" });
     // Nor can it make one from what it may have seen of the owner's challenge (the macaroon, the invoice).
-    const macaroon = (await owner.page.locator("#l402").getAttribute("data-macaroon")) ?? "";
-    const invoice = (await invoiceOn(owner.page)) ?? "";
     const unsealed = `${Math.floor(Date.now() / 1000) + 600}.${macaroon.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")}.${invoice}.${"A".repeat(43)}`;
-    await stranger.context.addCookies([{ name: "l402-pending-articles", value: unsealed, url: `${stack.url}/articles` }]);
+    await stranger.context.addCookies([{ name: "l402-pending-articles", value: unsealed, url: stack.url }]);
     expect(await (await poll()).json()).toMatchObject({ status: "no_challenge" });
-    expect((await stranger.context.cookies(stack.url)).some((cookie) => cookie.name.startsWith("l402-token-"))).toBe(false);
+    expect((await stranger.context.cookies(stack.url)).some((cookie) => cookie.name.includes("l402-token-"))).toBe(false);
 
     // The owner's page collects it.
     await owner.page.locator("#article").waitFor({ timeout: 3000 });
@@ -180,7 +190,10 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("paying on the 402 
     expect(stack.hits.filter((hit) => hit.method !== "GET")).toEqual([]);
     // The origin saw one request here, the paid one, and never the paywall's cookies.
     expect(hitsOn(path)).toBe(1);
-    expect(stack.hits.every((hit) => !(hit.cookie ?? "").includes("l402-"))).toBe(true);
+    // Through the paywall, never with its cookies. (The browser's own requests to the origin's host, its favicon,
+    // carry the host's cookies: cookies know no ports, and the origin here is 127.0.0.1 too.)
+    const forwarded = stack.hits.filter((hit) => hit.path.startsWith("/articles/"));
+    expect(forwarded.every((hit) => !(hit.cookie ?? "").includes("l402-"))).toBe(true);
     await owner.context.close();
     await stranger.context.close();
   });
@@ -204,17 +217,119 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("paying on the 402 
     await context.close();
   });
 
-  it("without JavaScript: a static page; after paying elsewhere, reloading lands on the content", async () => {
+  it("without JavaScript: a static page; a second browser of the same client clicks through to its own invoice; after paying elsewhere, reloading lands on the content", async () => {
+    // Another browser of this machine's client already has an open page invoice.
+    const first = await visitor();
+    await first.page.goto(`${stack.url}/articles/first`);
+    await invoiceOn(first.page);
     const context = await browser.newContext({ javaScriptEnabled: false });
     const page = await context.newPage();
     const path = "/articles/no-script";
     await page.goto(`${stack.url}${path}`);
+    // No invoice this browser could not collect: a link once its cookie is set.
+    expect(await page.locator("#l402").getAttribute("data-mode")).toBe("probe");
+    expect(await page.locator("#invoice").count()).toBe(0);
+    await page.getByRole("link", { name: "Show the invoice" }).click();
     expect(await page.locator("noscript").count()).toBe(1);
     const invoice = await page.locator("#invoice").textContent();
+    expect(invoice).toMatch(/^lnbcrt30n1/);
+    expect(invoice).not.toBe(await invoiceOn(first.page));
     await stack.pay(invoice ?? "");
     const reloaded = await page.reload();
     expect(reloaded?.status()).toBe(200);
     expect(await page.locator("#article").textContent()).toBe("Members' article");
+    await context.close();
+    await first.context.close();
+  });
+
+  it("a browser that keeps no cookies: the probe page reloads once, then says so, and no invoice is shown it could not collect", async () => {
+    const first = await visitor();
+    await first.page.goto(`${stack.url}/articles/cookies-first`);
+    await invoiceOn(first.page);
+    const { context, page } = await visitor();
+    // Every Set-Cookie dropped, as a browser blocking this site's cookies does.
+    // (Fetched outside Playwright, whose own fetch would keep them in the context's jar.)
+    await page.route(`${stack.url}/**`, async (route) => {
+      const request = route.request();
+      const sent = Object.entries(await request.allHeaders()).filter(([name]) => !["host", "connection", "content-length"].includes(name));
+      const answer = await fetch(request.url(), { method: request.method(), headers: sent, redirect: "manual" });
+      const headers: Record<string, string> = {};
+      answer.headers.forEach((value, name) => void (name === "set-cookie" || (headers[name] = value)));
+      await route.fulfill({ status: answer.status, headers, body: Buffer.from(await answer.arrayBuffer()) });
+    });
+    const pages: number[] = [];
+    page.on("response", (response) => void (response.request().resourceType() === "document" && pages.push(response.status())));
+    await page.goto(`${stack.url}/articles/no-cookies`);
+    await page.locator("#status", { hasText: "did not keep this site's cookie" }).waitFor({ timeout: 5000 });
+    expect(pages).toEqual([402, 402]);
+    expect(await page.locator("#l402[data-invoice]").count()).toBe(0);
+    await page.waitForTimeout(1500);
+    expect(pages).toEqual([402, 402]);
+    await context.close();
+    await first.context.close();
+  });
+
+  it("a browser refusing this site's cookies is shown no invoice it could pay and never receive", async () => {
+    const { context, page } = await visitor();
+    await context.addInitScript(() => Object.defineProperty(Navigator.prototype, "cookieEnabled", { get: () => false }));
+    await page.goto(`${stack.url}/articles/cookies-off`);
+    await page.locator("#status", { hasText: "keeps no cookies for this site" }).waitFor({ timeout: 5000 });
+    expect(await page.locator("a.qr").isVisible()).toBe(false);
+    expect(await page.getByRole("link", { name: "Open in wallet" }).isVisible()).toBe(false);
+    expect(await page.locator("#invoice-box").isVisible()).toBe(false);
+    await context.close();
+  });
+
+  it("no browser wallet: no wallet button (not even for window.webln's named element, nor a stub), and on a phone 'Open in wallet' is the main action", async () => {
+    for (const stub of [undefined, "{}", "{ enable: async () => undefined }"]) {
+      const { context, page } = await visitor({ phone: true });
+      if (stub !== undefined) await context.addInitScript(`window.webln = ${stub};`);
+      await page.goto(`${stack.url}/articles/phone-only`);
+      await invoiceOn(page);
+      // Given the time the script waits for late wallets.
+      await page.waitForTimeout(800);
+      expect(await page.getByRole("button", { name: "Pay with browser wallet" }).count(), stub).toBe(0);
+      if (stub === undefined) expect(await page.evaluate(() => typeof (window as unknown as { webln?: unknown }).webln)).toBe("undefined");
+      const open = page.getByRole("link", { name: "Open in wallet" });
+      await expect.poll(() => open.evaluate((link) => link.classList.contains("primary"))).toBe(true);
+      expect(await open.isVisible()).toBe(true);
+      expect(await open.getAttribute("href")).toBe(`lightning:${await invoiceOn(page)}`);
+      await context.close();
+    }
+  });
+
+  it("a wallet present: its button is the main action, 'Open in wallet' the other", async () => {
+    const { context, page } = await visitor({ webln: true });
+    await page.goto(`${stack.url}/articles/with-wallet`);
+    const wallet = page.getByRole("button", { name: "Pay with browser wallet" });
+    await wallet.waitFor();
+    expect(await wallet.evaluate((button) => button.classList.contains("primary"))).toBe(true);
+    expect(await page.getByRole("link", { name: "Open in wallet" }).evaluate((link) => link.classList.contains("primary"))).toBe(false);
+    await context.close();
+  });
+
+  it("a paid URL typed in another case: the page goes to the configured spelling, is paid, and lands on the content", async () => {
+    const { context, page } = await visitor();
+    await page.goto(`${stack.url}/Articles/Typed-Case`);
+    expect(new URL(page.url()).pathname).toBe("/articles/Typed-Case");
+    await stack.pay((await invoiceOn(page)) ?? "");
+    await page.locator("#article").waitFor({ timeout: 4000 });
+    expect(new URL(page.url()).pathname).toBe("/articles/Typed-Case");
+    expect(hitsOn("/articles/Typed-Case")).toBe(1);
+    expect(hitsOn("/Articles/Typed-Case")).toBe(0);
+    await context.close();
+  });
+
+  it("the page says who is paid and for what: the service's title and description, the host, the price and its estimate", async () => {
+    const { context, page } = await visitor();
+    await page.goto(`${stack.url}/articles/words`);
+    await invoiceOn(page);
+    expect(await page.locator("h1").textContent()).toBe("Lightning articles");
+    expect(await page.locator(".description").textContent()).toBe("Essays on paying for the web");
+    expect(await page.locator(".payee").textContent()).toBe(`Paid to ${new URL(stack.url).host}`);
+    expect(await page.locator(".price").textContent()).toBe("3 sats");
+    expect(await page.locator(".fiat").textContent()).toBe("About $0.0028 (at $95,000 per bitcoin)");
+    expect(await page.title()).toBe(`Payment required: Lightning articles (${new URL(stack.url).host})`);
     await context.close();
   });
 });

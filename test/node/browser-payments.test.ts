@@ -1,12 +1,11 @@
-import "urlpattern-polyfill";
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { payInvoice } from "../../dev/lnd-sim/payer.ts";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
 import { l402Paywall, memoryPorts, PaywallConfigError, type L402Variables, type PaywallOptions } from "../../src/index.ts";
-import { createKeyring, parseChallenge } from "../../src/l402/index.ts";
+import { parseChallenge } from "../../src/l402/index.ts";
 import { lndRestBackend, type InvoiceBackend } from "../../src/lightning/index.ts";
 import type { ServiceDefinition } from "../../src/config/index.ts";
+import { BASE, invoiceOf, Jar, keyring, PAGE, payOnPhone as payWith, PENDING, poll, SAME_ORIGIN, shop as shopOn, TOKEN, visit, type Shop } from "./support/browser-shop.ts";
 
 /**
  * Browser payments through l402Paywall() (paywall/browser/), without a browser:
@@ -15,8 +14,6 @@ import type { ServiceDefinition } from "../../src/config/index.ts";
  */
 let sim: Simulator;
 let node: InvoiceBackend;
-const keyring = createKeyring(new Uint8Array(32).fill(9));
-const BASE = "https://shop.example";
 
 beforeAll(async () => {
   sim = await startSimulator();
@@ -24,59 +21,8 @@ beforeAll(async () => {
 });
 afterAll(() => sim.close());
 
-const PAGE = { Accept: "text/html,application/xhtml+xml,*/*;q=0.8" };
-const SAME_ORIGIN = { "Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "cors" };
-
-interface Shop {
-  readonly app: Hono<{ Variables: L402Variables }>;
-  /** Node lookups made so far. */
-  lookups(): number;
-  /** Requests the app's own handlers answered. */
-  readonly reached: string[];
-}
-
-function shop(service: Partial<ServiceDefinition> = {}, options: Partial<PaywallOptions> = {}): Shop {
-  let lookups = 0;
-  const backend: InvoiceBackend = { ...node, lookupInvoice: (hash) => (lookups++, node.lookupInvoice(hash)) };
-  const reached: string[] = [];
-  const app = new Hono<{ Variables: L402Variables }>();
-  // Most tests want every poll to reach the node; the lookup limit has its own tests.
-  const ports = { ...memoryPorts(), lookupLimiter: { allow: async () => true } };
-  app.use("/articles/*", l402Paywall({ service: { name: "articles", price_sats: 3, timeout: 3600, browser: true, ...service }, keyring, backend, ports, ...options }));
-  app.all("/articles/*", (c) => {
-    reached.push(`${c.req.method} ${new URL(c.req.url).pathname}`);
-    return c.text(`paid content for ${c.var.l402.tokenId}`);
-  });
-  return { app, lookups: () => lookups, reached };
-}
-
-/** A browser's cookies for one site: what Set-Cookie says, sent back as Cookie. */
-class Jar {
-  readonly cookies = new Map<string, { value: string; attributes: string }>();
-  take(response: Response): Response {
-    for (const line of response.headers.getSetCookie()) {
-      const [pair = "", ...attributes] = line.split(";").map((part) => part.trim());
-      const name = pair.slice(0, pair.indexOf("="));
-      if (/max-age=0\b/i.test(line)) this.cookies.delete(name);
-      else this.cookies.set(name, { value: pair.slice(name.length + 1), attributes: attributes.join("; ") });
-    }
-    return response;
-  }
-  get header(): Record<string, string> {
-    return this.cookies.size === 0 ? {} : { Cookie: [...this.cookies].map(([name, { value }]) => `${name}=${value}`).join("; ") };
-  }
-}
-
-async function visit(s: Shop, jar: Jar, path = "/articles/lightning", headers: Record<string, string> = {}): Promise<Response> {
-  return jar.take(await s.app.request(`${BASE}${path}`, { headers: { ...PAGE, "Sec-Fetch-Site": "none", "Sec-Fetch-Mode": "navigate", ...jar.header, ...headers } }));
-}
-
-async function poll(s: Shop, jar: Jar, path = "/articles/lightning", headers: Record<string, string> = SAME_ORIGIN): Promise<Response> {
-  return jar.take(await s.app.request(`${BASE}${path}`, { headers: { "X-L402-Browser": "poll", Accept: "application/json", ...headers, ...jar.header } }));
-}
-
-const invoiceOf = (page: string): string => /data-invoice="(ln[a-z0-9]+)"/.exec(page)?.[1] ?? "";
-const payOnPhone = (invoice: string) => payInvoice({ url: sim.url, macaroonHex: sim.adminMacaroonHex }, invoice);
+const shop = (service: Partial<ServiceDefinition> = {}, options: Partial<PaywallOptions> = {}): Shop => shopOn(node, service, options);
+const payOnPhone = (invoice: string) => payWith(sim, invoice);
 
 describe("the 402 page of a browser-payments service", () => {
   it("is interactive and remembers its challenge in an HttpOnly, SameSite=Strict cookie scoped to the service", async () => {
@@ -87,8 +33,8 @@ describe("the 402 page of a browser-payments service", () => {
     const html = await page.text();
     expect(html).toContain('data-browser="1"');
     expect(html).toMatch(/data-macaroon="[A-Za-z0-9+/=]+"/);
-    const pending = jar.cookies.get("l402-pending-articles");
-    expect(pending?.attributes).toMatch(/^Max-Age=(7[0-2]\d); Path=\/articles; HttpOnly; Secure; SameSite=Strict$/);
+    const pending = jar.cookies.get(PENDING);
+    expect(pending?.attributes).toMatch(/^Max-Age=(7[0-2]\d); Path=\/; HttpOnly; Secure; SameSite=Strict$/);
     // The invoice in the page is the one the header names.
     const challenge = parseChallenge(page.headers.get("www-authenticate") ?? "");
     expect(challenge.ok && challenge.value.invoice).toBe(invoiceOf(html));
@@ -100,16 +46,38 @@ describe("the 402 page of a browser-payments service", () => {
     const first = invoiceOf(await (await visit(s, jar)).text());
     const again = invoiceOf(await (await visit(s, jar)).text());
     expect(again).toBe(first);
-    // Another browser (no cookie) gets its own: page challenges are never shared.
-    expect(invoiceOf(await (await visit(s, new Jar())).text())).not.toBe(first);
+    // Another browser (no cookie; elsewhere, so not bounded with this one: test/node/page-challenge.test.ts) gets its own: page challenges are never shared.
+    expect(invoiceOf(await (await visit(s, new Jar(), "/articles/lightning", { "CF-Connecting-IP": "203.0.113.9" })).text())).not.toBe(first);
   });
 
-  it("plain http to this machine drops Secure (development); anywhere else keeps it", async () => {
+  it("the fiatRate option adds an estimate of the price, said to be one; a rate that is not one is refused when the middleware is made", async () => {
+    const s = shop({ title: "Lightning articles" }, { fiatRate: { currency: "EUR", perBitcoin: 88_000 } });
+    const html = await (await visit(s, new Jar())).text();
+    expect(html).toContain('<p class="fiat">About €0.0026 (at €88,000 per bitcoin)</p>');
+    expect(html).toContain("<h1>Lightning articles</h1>");
+    expect(html).toContain('<p class="payee">Paid to <strong>shop.example</strong></p>');
+    for (const fiatRate of [{ currency: "eur", perBitcoin: 1 }, { currency: "EUR", perBitcoin: 0 }, { currency: "EUR", perBitcoin: Number.NaN }, { currency: "EURO", perBitcoin: 1 }]) {
+      expect(() => shop({}, { fiatRate })).toThrow('fiatRate: must be { currency: an ISO 4217 code such as "USD", perBitcoin: what one bitcoin costs in it, a positive number }');
+    }
+  });
+
+  it("plain http to this machine: unprefixed names without Secure (development); anywhere else: __Host- names, Secure; Path=/ and no Domain either way", async () => {
     const s = shop();
-    for (const [base, secure] of [["http://localhost:8787", false], ["http://127.0.0.1:8787", false], ["http://shop.example", true]] as const) {
-      const response = await s.app.request(`${base}/articles/x`, { headers: PAGE });
-      const line = response.headers.getSetCookie().join("\n");
-      expect(line.includes("; Secure"), base).toBe(secure);
+    const cases = [
+      ["http://localhost:8787", "l402-pending-articles", false],
+      ["http://127.0.0.1:8787", "l402-pending-articles", false],
+      ["http://[::1]:8787", "l402-pending-articles", false],
+      ["http://shop.example", PENDING, true],
+      ["https://shop.example", PENDING, true],
+    ] as const;
+    for (const [index, [base, name, secure]] of cases.entries()) {
+      const response = await s.app.request(`${base}/articles/x`, { headers: { ...PAGE, "CF-Connecting-IP": `203.0.113.${index}` } });
+      const lines = response.headers.getSetCookie();
+      expect(lines, base).toHaveLength(1);
+      expect(lines[0]?.startsWith(`${name}=`), base).toBe(true);
+      expect(lines[0]?.includes("; Secure"), base).toBe(secure);
+      expect(lines[0], base).toContain("; Path=/;");
+      expect(lines[0]?.toLowerCase(), base).not.toContain("domain=");
     }
   });
 });
@@ -123,21 +91,21 @@ describe("paying from another device (poll)", () => {
     const waiting = await poll(s, jar);
     expect(waiting.status).toBe(202);
     expect(await waiting.json()).toMatchObject({ status: "pending" });
-    expect(jar.cookies.has("l402-token-articles")).toBe(false);
+    expect(jar.cookies.has(TOKEN)).toBe(false);
 
     await payOnPhone(invoice);
     const paid = await poll(s, jar);
     const answered = Math.ceil(Date.now() / 1000);
     expect(paid.status).toBe(200);
     expect(await paid.json()).toEqual({ status: "paid" });
-    const credential = jar.cookies.get("l402-token-articles");
-    expect(credential?.attributes).toMatch(/^Max-Age=\d+; Path=\/articles; HttpOnly; Secure; SameSite=Lax$/);
+    const credential = jar.cookies.get(TOKEN);
+    expect(credential?.attributes).toMatch(/^Max-Age=\d+; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
     // As long as the token: its 3600 s timeout run from the challenge, seen between these two clocks.
     const maxAge = Number(/Max-Age=(\d+)/.exec(credential?.attributes ?? "")?.[1]);
     expect(maxAge).toBeGreaterThanOrEqual(started + 3600 - answered);
     expect(maxAge).toBeLessThanOrEqual(3600);
     expect(decodeURIComponent(credential?.value ?? "")).toMatch(/^[A-Za-z0-9_-]+:[0-9a-f]{64}$/);
-    expect(jar.cookies.has("l402-pending-articles")).toBe(false);
+    expect(jar.cookies.has(PENDING)).toBe(false);
 
     const content = await visit(s, jar);
     expect(content.status).toBe(200);
@@ -152,7 +120,7 @@ describe("paying from another device (poll)", () => {
     const reload = await visit(s, jar, "/articles/x?page=2");
     expect(reload.status).toBe(303);
     expect(reload.headers.get("location")).toBe("/articles/x?page=2");
-    expect(jar.cookies.has("l402-token-articles")).toBe(true);
+    expect(jar.cookies.has(TOKEN)).toBe(true);
     expect(s.reached).toEqual([]);
     expect((await visit(s, jar, "/articles/x?page=2")).status).toBe(200);
   });
@@ -171,21 +139,21 @@ describe("paying from another device (poll)", () => {
     expect(nothing.status).toBe(400);
     expect(await nothing.json()).toMatchObject({ status: "no_challenge" });
     // A pending cookie built from the macaroon (the page and the header show it) but not sealed by the paywall.
-    const pending = victim.cookies.get("l402-pending-articles")?.value ?? "";
+    const pending = victim.cookies.get(PENDING)?.value ?? "";
     const [expires, , inv] = decodeURIComponent(pending).split(".");
     const forged = `${expires}.${macaroon.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")}.${inv}.${"A".repeat(43)}`;
-    stranger.cookies.set("l402-pending-articles", { value: encodeURIComponent(forged), attributes: "" });
+    stranger.cookies.set(PENDING, { value: encodeURIComponent(forged), attributes: "" });
     expect(await (await poll(s, stranger)).json()).toMatchObject({ status: "no_challenge" });
     // The victim's real pending cookie, presented for another service.
     const other = new Jar();
-    other.cookies.set("l402-pending-news", { value: pending, attributes: "" });
+    other.cookies.set("__Host-l402-pending-news", { value: pending, attributes: "" });
     const news = shop({ name: "news" });
     expect(await (await poll(news, other)).json()).toMatchObject({ status: "no_challenge" });
-    expect([...stranger.cookies.keys(), ...other.cookies.keys()].some((name) => name.startsWith("l402-token-"))).toBe(false);
+    expect([...stranger.cookies.keys(), ...other.cookies.keys()].some((name) => name.includes("l402-token-"))).toBe(false);
     // Another site's script polling with the victim's cookies.
     const crossSite = await poll(s, victim, "/articles/lightning", { "Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "cors" });
     expect(crossSite.status).toBe(403);
-    expect(victim.cookies.has("l402-token-articles")).toBe(false);
+    expect(victim.cookies.has(TOKEN)).toBe(false);
     // The victim still can.
     expect(await (await poll(s, victim)).json()).toEqual({ status: "paid" });
   });
@@ -197,7 +165,7 @@ describe("paying from another device (poll)", () => {
     // The node's clock jumps past the invoice's expiry (its watcher cancels it) and back: fresh invoices are stamped right again.
     for (const advanceSeconds of [601, -601]) await fetch(`${sim.url}/_sim/clock`, { method: "POST", body: JSON.stringify({ advanceSeconds }) });
     expect(await (await poll(s, jar)).json()).toEqual({ status: "expired" });
-    expect(jar.cookies.has("l402-pending-articles")).toBe(false);
+    expect(jar.cookies.has(PENDING)).toBe(false);
     const fresh = invoiceOf(await (await visit(s, jar)).text());
     expect(fresh).not.toBe(first);
   });
@@ -214,7 +182,7 @@ describe("paying from another device (poll)", () => {
 
     await payOnPhone(invoiceOf(html));
     expect(await (await poll(s, jar)).json()).toEqual({ status: "paid" });
-    expect(jar.cookies.has("l402-pending-articles")).toBe(false);
+    expect(jar.cookies.has(PENDING)).toBe(false);
     // The other tab polls next: no pending challenge any more, but the credential: paid.
     const otherTab = await poll(s, jar);
     expect(otherTab.status).toBe(200);
@@ -226,7 +194,7 @@ describe("paying from another device (poll)", () => {
     const backend: InvoiceBackend = { ...node, lookupInvoice: (hash) => (lookups++, node.lookupInvoice(hash)) };
     const app = new Hono<{ Variables: L402Variables }>();
     app.use("/articles/*", l402Paywall({ service: { name: "articles", price_sats: 3, browser: true }, keyring, backend, ports: memoryPorts() }));
-    const s: Shop = { app, lookups: () => lookups, reached: [] };
+    const s: Shop = { app, lookups: () => lookups, invoices: () => 0, reached: [] };
     const jar = new Jar();
     await visit(s, jar);
     const answers = await Promise.all(Array.from({ length: 40 }, () => poll(s, jar)));
@@ -254,8 +222,8 @@ describe("paying with a browser wallet (complete)", () => {
     const answer = await complete(s, jar, await walletPays(s, jar));
     expect(answer.status).toBe(200);
     expect(await answer.json()).toEqual({ status: "paid" });
-    expect(jar.cookies.get("l402-token-articles")?.attributes).toContain("SameSite=Lax");
-    expect(jar.cookies.has("l402-pending-articles")).toBe(false);
+    expect(jar.cookies.get(TOKEN)?.attributes).toContain("SameSite=Lax");
+    expect(jar.cookies.has(PENDING)).toBe(false);
     expect((await visit(s, jar)).status).toBe(200);
   });
 
@@ -269,7 +237,7 @@ describe("paying with a browser wallet (complete)", () => {
     const elsewhere = shop({ name: "news" });
     expect(await (await complete(elsewhere, jar, authorization)).json()).toMatchObject({ reason: "service_mismatch" });
     expect((await complete(s, jar, authorization, { Origin: "https://evil.example" })).status).toBe(403);
-    expect(jar.cookies.has("l402-token-articles")).toBe(false);
+    expect(jar.cookies.has(TOKEN)).toBe(false);
   });
 });
 
@@ -278,7 +246,7 @@ describe("the credential cookie", () => {
     const jar = new Jar();
     await payOnPhone(invoiceOf(await (await visit(s, jar)).text()));
     await poll(s, jar);
-    expect(jar.cookies.has("l402-token-articles")).toBe(true);
+    expect(jar.cookies.has(TOKEN)).toBe(true);
     return jar;
   }
 
@@ -289,7 +257,7 @@ describe("the credential cookie", () => {
     expect(header.status).toBe(402);
     expect(await header.json()).toMatchObject({ reason: "malformed" });
     // A refused header says nothing about the cookie: it stays.
-    expect(header.headers.getSetCookie().some((line) => line.startsWith("l402-token-articles="))).toBe(false);
+    expect(header.headers.getSetCookie().some((line) => line.startsWith(`${TOKEN}=`))).toBe(false);
   });
 
   it("another origin: an unsafe request is refused (403), a script's read ignores it (402), a link followed uses it", async () => {
@@ -309,6 +277,33 @@ describe("the credential cookie", () => {
     expect(s.reached).toEqual(["GET /articles/a", "POST /articles/a"]);
   });
 
+  it("on a metered service, another site cannot spend a use without the visitor's click: a sibling's hidden iframe, a script re-navigating a popup", async () => {
+    const s = shop({ uses: 3 });
+    const jar = await paidJar(s);
+    const navigation = { Accept: PAGE.Accept, "Sec-Fetch-Mode": "navigate" };
+    const unclicked = [
+      { ...navigation, "Sec-Fetch-Site": "same-site", "Sec-Fetch-Dest": "iframe" },
+      { ...navigation, "Sec-Fetch-Site": "same-site", "Sec-Fetch-Dest": "iframe", "Sec-Fetch-User": "?1" },
+      { ...navigation, "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Dest": "document" },
+      { ...navigation, "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Dest": "document", "Sec-Fetch-User": "?0" },
+      { ...navigation, "Sec-Fetch-Site": "cross-site" },
+    ];
+    for (const headers of unclicked) {
+      const answer = await s.app.request(`${BASE}/articles/a`, { headers: { ...jar.header, ...headers } });
+      expect(answer.status, JSON.stringify(headers)).toBe(402);
+      // Answered as if the cookie were absent: it stays.
+      expect(answer.headers.getSetCookie().some((line) => line.startsWith(`${TOKEN}=`))).toBe(false);
+    }
+    expect(s.reached).toEqual([]);
+    // The visitor's own first use finds all three uses there.
+    const own = await visit(s, jar, "/articles/a");
+    expect(own.status).toBe(200);
+    expect(own.headers.get("x-l402-remaining")).toBe("2");
+    // A link the visitor follows from elsewhere is theirs.
+    const link = await s.app.request(`${BASE}/articles/a`, { headers: { ...jar.header, ...PAGE, "Sec-Fetch-Site": "cross-site" } });
+    expect(link.headers.get("x-l402-remaining")).toBe("1");
+  });
+
   it("meters like the header, and is cleared once it can never pass again", async () => {
     const s = shop({ uses: 2 });
     const jar = await paidJar(s);
@@ -316,8 +311,8 @@ describe("the credential cookie", () => {
     for (let i = 0; i < 3; i++) answers.push(await visit(s, jar, "/articles/a"));
     expect(answers.map((answer) => answer.status)).toEqual([200, 200, 402]);
     expect(answers[1]?.headers.get("x-l402-remaining")).toBe("0");
-    expect(jar.cookies.has("l402-token-articles")).toBe(false);
-    expect(jar.cookies.has("l402-pending-articles")).toBe(true);
+    expect(jar.cookies.has(TOKEN)).toBe(false);
+    expect(jar.cookies.has(PENDING)).toBe(true);
   });
 
   it("is refused once revoked, like the header, and cleared", async () => {
@@ -329,7 +324,7 @@ describe("the credential cookie", () => {
     const refused = await s.app.request(`${BASE}/articles/a`, { headers: jar.header });
     expect(refused.status).toBe(402);
     expect(await refused.json()).toMatchObject({ reason: "revoked" });
-    expect(jar.take(refused) && jar.cookies.has("l402-token-articles")).toBe(false);
+    expect(jar.take(refused) && jar.cookies.has(TOKEN)).toBe(false);
   });
 });
 
@@ -345,7 +340,7 @@ describe("services without browser payments", () => {
     expect(await protocol.json()).toMatchObject({ reason: "browser_payments_off" });
   });
 
-  it("configuration: browser payments need a lookup limiter; cookie_path must cover the routes", () => {
+  it("configuration: browser payments need a lookup limiter; cookie_path is gone, and a service naming it is told why", () => {
     const base = { keyring, backend: node };
     const problems = (options: Partial<PaywallOptions>) => {
       try {
@@ -356,11 +351,9 @@ describe("services without browser payments", () => {
       }
     };
     expect(problems({ service: { name: "a", price_sats: 1, browser: true }, ports: {} })).toEqual(["service.browser: needs a lookupLimiter port (ports.lookupLimiter)"]);
-    expect(problems({ service: { name: "a", price_sats: 1, cookie_path: "/a" }, ports: memoryPorts() })).toEqual(["service.cookie_path: is for browser services (browser: true)"]);
-    expect(problems({ services: [{ name: "a", price_sats: 1, browser: true, match: ["/a/*", "/b/*"], cookie_path: "/a" }], ports: memoryPorts() })).toEqual([
-      "services[0].cookie_path: must cover every match pattern: a browser sends the cookie only below its path",
-    ]);
-    expect(problems({ services: [{ name: "a", price_sats: 1, browser: true, match: ["/a/*", "/a/b/:id"], cookie_path: "/a" }], ports: memoryPorts() })).toEqual([]);
+    const gone = "service.cookie_path: is no longer a setting: the cookies are host-wide __Host- cookies named per service (__Host-l402-token-<name>, Path=/); remove it";
+    expect(problems({ service: { name: "a", price_sats: 1, browser: true, cookie_path: "/a" } as never, ports: memoryPorts() })).toEqual([gone]);
+    expect(problems({ service: { name: "a", price_sats: 1, cookie_path: "/" } as never, ports: memoryPorts() })).toEqual([gone]);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig, type Config } from "../../src/config/index.ts";
-import { commonLiteralPath, literalPath, pathCovers } from "../../src/config/schema.ts";
+import { literalPath } from "../../src/config/schema.ts";
 
 const base = { L402_MASTER_KEYS: "44".repeat(32), LND_REST_URL: "https://node.example:8080/", LND_MACAROON: "0201ab" };
 const configOf = (services: unknown[], extra: Record<string, unknown> = {}): Config => {
@@ -41,8 +41,12 @@ describe("configuration", () => {
     [[{ name: "a", match: ["/a"], price_sats: 1, timeout: 0 }], "L402_SERVICES[0].timeout: must be an integer from 1"],
     [[{ name: "a", match: ["/a"], price_sats: 1, browser: true }], "L402_SERVICES[0].browser: needs the L402_LOOKUPS Durable Object binding (see wrangler.toml)"],
     [[{ name: "a", match: ["/a"], price_sats: 1, browser: "yes" }], "L402_SERVICES[0].browser: must be true or false"],
-    [[{ name: "a", match: ["/a"], price_sats: 1, cookie_path: "/a" }], "L402_SERVICES[0].cookie_path: is for browser services (browser: true)"],
-    [[{ name: "a", match: ["/a"], price_sats: 1, browser: true, cookie_path: "/a; Domain=evil" }], "L402_SERVICES[0].cookie_path: must be a path starting with /, without ';' or spaces"],
+    // The cookies are __Host- cookies now (Path=/): a config still naming cookie_path is told so, whatever its value.
+    [[{ name: "a", match: ["/a"], price_sats: 1, cookie_path: "/a" }], "L402_SERVICES[0].cookie_path: is no longer a setting: the cookies are host-wide __Host- cookies named per service (__Host-l402-token-<name>, Path=/); remove it"],
+    [[{ name: "a", match: ["/a"], price_sats: 1, browser: true, cookie_path: "/a; Domain=evil" }], "L402_SERVICES[0].cookie_path: is no longer a setting"],
+    [[{ name: "a", match: ["/a"], price_sats: 1, title: "" }], "L402_SERVICES[0].title: must be 1 to 80 characters, without control characters"],
+    [[{ name: "a", match: ["/a"], price_sats: 1, title: "x".repeat(81) }], "L402_SERVICES[0].title: must be 1 to 80 characters"],
+    [[{ name: "a", match: ["/a"], price_sats: 1, title: "two\nlines" }], "L402_SERVICES[0].title: must be 1 to 80 characters"],
     [[], "L402_SERVICES: must be a non-empty array"],
     ["{", "L402_SERVICES: is not valid JSON"],
   ])("refuses %j", (services, message) => {
@@ -66,18 +70,21 @@ describe("configuration", () => {
   });
 });
 
-describe("browser payments' cookie path", () => {
-  it("is the widest literal path the service's patterns share", () => {
-    const lookups = { L402_LOOKUPS: {} };
-    const pathOf = (match: string[], extra: object = {}) => configOf([{ name: "a", match, price_sats: 1, browser: true, ...extra }], lookups).services[0]?.browser?.cookiePath;
-    expect(pathOf(["/articles/*"])).toBe("/articles");
-    expect(pathOf(["/articles/*", "/articles/:id/comments"])).toBe("/articles");
-    expect(pathOf(["/articles/*", "/premium/*"])).toBe("/");
-    expect(pathOf(["shop.example/members/*"])).toBe("/members");
-    expect(pathOf(["/*"], { cookie_path: "/" })).toBe("/");
-    expect(configOf([{ name: "a", match: ["/a"], price_sats: 1 }]).services[0]?.browser).toBeUndefined();
+describe("the 402 page's words", () => {
+  it("a service's title and description; the price's estimate from L402_FIAT_RATE", () => {
+    const config = configOf([{ name: "a", match: ["/a"], price_sats: 1, title: "Lightning articles", description: "Essays, 3 sats each" }], { L402_FIAT_RATE: "EUR:88000.5" });
+    expect(config.services[0]).toMatchObject({ title: "Lightning articles", description: "Essays, 3 sats each", browser: false });
+    expect(config.fiatRate).toEqual({ currency: "EUR", perBitcoin: 88000.5 });
+    expect(configOf([{ name: "a", match: ["/a"], price_sats: 1 }]).fiatRate).toBeUndefined();
   });
 
+  it.each(["USD", "USD:", "usd:95000", "USD:-1", "USD:0", "USD:1e5", "USD:95,000", "US:95000", "USD 95000", "USD:95000:1"])("refuses L402_FIAT_RATE %j, without quoting it", (rate) => {
+    const errors = errorsOf([{ name: "a", match: ["/a"], price_sats: 1 }], { L402_FIAT_RATE: rate });
+    expect(errors).toEqual(['L402_FIAT_RATE: must be a currency code and what one bitcoin costs in it, e.g. "USD:95000"']);
+  });
+});
+
+describe("a pattern's literal start (where a page typed in another case is sent)", () => {
   it.each([
     ["/articles/*", "/articles"],
     ["/articles/", "/articles"],
@@ -93,14 +100,6 @@ describe("browser payments' cookie path", () => {
     expect(literalPath(pattern)).toBe(expected);
   });
 
-  it("covers a path as browsers send cookies: at or below it, segment by segment", () => {
-    expect(pathCovers("/a", "/a")).toBe(true);
-    expect(pathCovers("/a", "/a/b")).toBe(true);
-    expect(pathCovers("/a/", "/a/b")).toBe(true);
-    expect(pathCovers("/a", "/ab")).toBe(false);
-    expect(pathCovers("/", "/anything")).toBe(true);
-    expect(commonLiteralPath(["/a/b/*", "/a/c"])).toBe("/a");
-  });
 });
 
 describe("the backend's settings", () => {

@@ -1,15 +1,15 @@
 import { base64urlnopad, hex } from "@scure/base";
 import type { Context } from "hono";
 import type { ServiceConfig } from "../../config/index.ts";
-import { credentialSource, readCredential, type CredentialHeaders, type Result, type Verifier, type VerifiedToken } from "../../l402/index.ts";
+import { credentialSource, readCredential, type CredentialHeaders, type Result, type VerifiedToken } from "../../l402/index.ts";
 import { LightningError } from "../../lightning/index.ts";
 import { encodeMacaroon } from "../../macaroon/index.ts";
 import type { ChallengeParts } from "../challenge-parts.ts";
 import { onlyMethod } from "../claimed-methods.ts";
 import { requiredCapabilities } from "../match.ts";
-import type { ResolvedPaywall } from "../options.ts";
-import type { L402Outcome, PaywallEnv } from "../types.ts";
-import { clearPendingCookie, readCredentialCookie, readPendingCookie, setCredentialCookie, setPendingCookie } from "./cookies.ts";
+import type { BrowserContext } from "./browser-context.ts";
+import { clearCookie, LONGEST_COOKIE_SECONDS, readCookie, writeCookie } from "./cookies.ts";
+import { forgetPageInvoice } from "./open-page-invoice.ts";
 import { openPending, sealPending, type PendingChallenge } from "./pending-challenge.ts";
 import { cookieUse, requestSite } from "./request-site.ts";
 
@@ -28,15 +28,8 @@ import { cookieUse, requestSite } from "./request-site.ts";
  */
 export const BROWSER_HEADER = "X-L402-Browser";
 
-export interface BrowserContext {
-  readonly c: Context<PaywallEnv>;
-  readonly paywall: ResolvedPaywall;
-  readonly verifier: Verifier;
-  readonly service: ServiceConfig;
-  readonly url: URL;
-  readonly now: number;
-  readonly log: (entry: Omit<L402Outcome, "service">) => void;
-}
+/** A pending cookie outlives its invoice by this much, so a payment made in the last seconds can still be collected. */
+const PENDING_GRACE_SECONDS = 120;
 
 type Collected =
   | { readonly state: "paid" }
@@ -49,7 +42,7 @@ type Collected =
 export function cookieCredential(c: Context, service: ServiceConfig, headers: CredentialHeaders): { readonly use: "use"; readonly authorization: string } | { readonly use: "refuse" } | undefined {
   // A header credential wins; the cookie is not even read.
   if (credentialSource(headers) !== undefined) return undefined;
-  const text = readCredentialCookie(c, service);
+  const text = readCookie(c, "token", service.name);
   if (text === undefined || text === "") return undefined;
   const use = cookieUse(c.req.method, c.req.raw.headers, new URL(c.req.url).origin);
   if (use === "ignore") return undefined;
@@ -68,7 +61,7 @@ export async function answerBrowserRequest(bc: BrowserContext, kind: string): Pr
     bc.log({ outcome: "refused", reason: "cross_origin" });
     return protocolAnswer(c, 403, { status: "refused", reason: "cross_origin", detail: "browser payments are completed by the page's own origin only" });
   }
-  return kind === "poll" ? poll(bc) : complete(bc);
+  return kind === "poll" ? poll(bc) : await complete(bc);
 }
 
 async function poll(bc: BrowserContext): Promise<Response> {
@@ -92,17 +85,17 @@ async function poll(bc: BrowserContext): Promise<Response> {
       // The page compares the hash with its own: a tab showing an older challenge than this browser's reloads.
       return protocolAnswer(c, 202, { status: "pending", payment_hash: pending.paymentHash, expires_at: pending.expiresAt }, { "Retry-After": "1" });
     case "expired":
-      clearPendingCookie(c, service);
+      clearCookie(c, "pending", service.name);
       return protocolAnswer(c, 200, { status: "expired" });
     case "refused":
-      clearPendingCookie(c, service);
+      clearCookie(c, "pending", service.name);
       return protocolAnswer(c, 403, { status: "refused", reason: collected.reason, detail: collected.detail });
     case "unavailable":
       return protocolAnswer(c, 503, { status: "unavailable", reason: "node_unavailable", detail: "cannot ask the Lightning node right now; retry shortly" }, { "Retry-After": String(collected.retryAfterSeconds) });
   }
 }
 
-function complete(bc: BrowserContext): Response {
+async function complete(bc: BrowserContext): Promise<Response> {
   const { c } = bc;
   const parsed = readCredential({ authorization: c.req.header("authorization") ?? null, macaroon: null, grpcMetadataMacaroon: null });
   const granted = parsed.ok ? grant(bc, `${base64urlnopad.encode(encodeMacaroon(parsed.value.macaroon))}:${hex.encode(parsed.value.preimage)}`) : parsed;
@@ -110,6 +103,7 @@ function complete(bc: BrowserContext): Response {
     bc.log({ outcome: "refused", reason: granted.reason });
     return protocolAnswer(c, 403, { status: "refused", reason: granted.reason, detail: granted.detail });
   }
+  await forgetPageInvoice(bc, hex.encode(granted.value.paymentHash));
   bc.log({ outcome: "collected", reason: "complete" });
   return protocolAnswer(c, 200, { status: "paid" });
 }
@@ -130,31 +124,42 @@ export async function resumePending(bc: BrowserContext): Promise<{ readonly paid
   }
   // Pending, or the node cannot say right now: the same invoice is still the one to pay.
   if (collected.state === "pending" || collected.state === "unavailable") return { show: pending };
-  clearPendingCookie(bc.c, bc.service);
+  clearCookie(bc.c, "pending", bc.service.name);
   return undefined;
 }
 
 /** Remembers the fresh challenge a page shows, so this browser (and only it) can collect it once paid. */
 export function rememberPending(bc: BrowserContext, parts: ChallengeParts): void {
-  setPendingCookie(bc.c, bc.service, sealPending(bc.paywall.keyring, { ...parts, service: bc.service.name }), bc.now, parts.expiresAt);
+  const sealed = sealPending(bc.paywall.keyring, { ...parts, service: bc.service.name });
+  writeCookie(bc.c, "pending", bc.service.name, sealed, parts.expiresAt - bc.now + PENDING_GRACE_SECONDS);
 }
 
 function pendingOf(bc: BrowserContext): PendingChallenge | undefined {
-  const sealed = readPendingCookie(bc.c, bc.service);
+  const sealed = readCookie(bc.c, "pending", bc.service.name);
   if (sealed === undefined || sealed === "") return undefined;
   const pending = openPending(bc.paywall.keyring, bc.service.name, sealed);
-  if (pending === undefined) clearPendingCookie(bc.c, bc.service);
+  if (pending === undefined) clearCookie(bc.c, "pending", bc.service.name);
   return pending;
 }
 
 /** Whether the browser's credential cookie passes for a GET of this URL (the paywall's own check, but metering). */
 function holdsCredential(bc: BrowserContext): boolean {
-  const text = readCredentialCookie(bc.c, bc.service);
+  const text = readCookie(bc.c, "token", bc.service.name);
   return text !== undefined && text !== "" && verifyForPage(bc, text).ok;
 }
 
-/** Asks the node about a pending challenge's invoice (within the lookup limit) and, once paid, grants its credential. */
+/**
+ * Asks the node about a pending challenge's invoice (within the lookup limit)
+ * and, once paid, grants its credential. An invoice paid or past paying no
+ * longer holds its client's page-invoice slot (open-page-invoice.ts).
+ */
 async function collect(bc: BrowserContext, pending: PendingChallenge): Promise<Collected> {
+  const collected = await ask(bc, pending);
+  if (collected.state === "paid" || collected.state === "expired" || collected.state === "refused") await forgetPageInvoice(bc, pending.paymentHash);
+  return collected;
+}
+
+async function ask(bc: BrowserContext, pending: PendingChallenge): Promise<Collected> {
   const { paywall } = bc;
   try {
     if (paywall.ports.lookupLimiter === undefined || !(await paywall.ports.lookupLimiter.allow(pending.paymentHash))) return { state: "pending" };
@@ -178,12 +183,18 @@ async function collect(bc: BrowserContext, pending: PendingChallenge): Promise<C
   return { state: "pending" };
 }
 
-/** Verifies a credential as the paywall would for a GET of this URL and, if it holds, sets it as the credential cookie. */
-function grant(bc: BrowserContext, text: string): { readonly ok: true } | { readonly ok: false; readonly reason: string; readonly detail: string } {
+/**
+ * Verifies a credential as the paywall would for a GET of this URL and, if it
+ * holds, sets it as the credential cookie, for as long as the token is valid
+ * (as long as browsers keep a cookie, for a token without expiry).
+ */
+function grant(bc: BrowserContext, text: string): Result<VerifiedToken> {
   const verified = verifyForPage(bc, text);
   if (!verified.ok) return verified;
-  setCredentialCookie(bc.c, bc.service, text, bc.now, verified.value.grant.validUntil);
-  return { ok: true };
+  const { validUntil } = verified.value.grant;
+  writeCookie(bc.c, "token", bc.service.name, text, validUntil === undefined ? LONGEST_COOKIE_SECONDS : validUntil - bc.now);
+  clearCookie(bc.c, "pending", bc.service.name);
+  return verified;
 }
 
 /** `<macaroon>:<preimage>` checked as a GET of the page's URL would check it (metering and revocation are the request's). */

@@ -1,54 +1,71 @@
 import type { Context } from "hono";
-import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { literalPath, type ServiceConfig } from "../../config/index.ts";
+import { setCookie } from "hono/cookie";
+import { parse } from "hono/utils/cookie";
 
 /**
- * The two cookies of browser payments, per service:
- * - `l402-token-<service>`: the credential (`<macaroon, base64url>:<preimage hex>`,
- *   what `Authorization: L402` carries), HttpOnly, SameSite=Lax, for as long as
- *   the token is valid;
- * - `l402-pending-<service>`: the challenge the browser was shown
- *   (pending-challenge.ts), HttpOnly, SameSite=Strict, until its invoice expires.
- * Both are Secure except over plain http to this machine (development), and
- * scoped to the service's routes. Neither reaches an origin (proxy/forward.ts).
+ * The paywall's cookies, per service:
+ * - `token`: the credential (`<macaroon, base64url>:<preimage hex>`, what
+ *   `Authorization: L402` carries), SameSite=Lax, for as long as the token is valid;
+ * - `pending`: the challenge the browser was shown (pending-challenge.ts),
+ *   SameSite=Strict, until its invoice expires;
+ * - `probe`: proof that a browser keeps cookies (page-probe.ts), SameSite=Lax,
+ *   for the page-invoice window.
+ *
+ * On https they are `__Host-` cookies (`__Host-l402-token-<service>`): Secure,
+ * `Path=/`, no Domain, so only this host can have set them. Without the prefix a
+ * sibling host (blog.shop.example) could plant its own pending cookie for the
+ * whole site and collect what the visitor then pays. Over plain http to this
+ * machine (development) browsers refuse `__Host-` cookies, so there the names
+ * are unprefixed and not Secure; a loopback address has no sibling hosts.
+ * All are HttpOnly, and none reaches an origin (proxy/forward.ts).
  */
-export const COOKIE_PREFIXES = ["l402-token-", "l402-pending-"] as const;
-const credentialName = (service: ServiceConfig) => `${COOKIE_PREFIXES[0]}${service.name}`;
-const pendingName = (service: ServiceConfig) => `${COOKIE_PREFIXES[1]}${service.name}`;
+export type CookieKind = "token" | "pending" | "probe";
 
+const SAME_SITE = { token: "Lax", pending: "Strict", probe: "Lax" } as const;
 /** Browsers refuse a longer Max-Age (RFC 6265bis: 400 days). */
 const MAX_AGE_LIMIT = 400 * 86_400;
-/** A pending cookie outlives its invoice by this much, so a payment made in the last seconds can still be collected. */
-const PENDING_GRACE_SECONDS = 120;
-
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
-/** Where the cookies apply: the service's `cookie_path`, its patterns' shared literal path, else the route the middleware is mounted on. */
-function cookiePath(c: Context, service: ServiceConfig): string {
-  const configured = service.browser?.cookiePath;
-  if (configured !== undefined) return configured;
-  const mounted = c.req.routePath;
-  return mounted.startsWith("/") ? literalPath(mounted) : "/";
+const isDevelopment = (url: URL): boolean => url.protocol === "http:" && LOOPBACK.has(url.hostname);
+
+/** The name a cookie of this kind has for this service, on a request to `url`. */
+export function cookieName(kind: CookieKind, service: string, url: URL): string {
+  return `${isDevelopment(url) ? "" : "__Host-"}l402-${kind}-${service}`;
 }
 
-function attributes(c: Context, service: ServiceConfig, sameSite: "Lax" | "Strict", maxAge: number) {
+/**
+ * Whether a name a client sent is (a spelling of) one of the paywall's cookies,
+ * for keeping them from an origin: any case, with or without a `__Host-` or
+ * `__Secure-` prefix, percent-encoded or padded, since an origin's cookie
+ * parser might read any of those as the name the paywall set.
+ */
+export function isPaywallCookieName(name: string): boolean {
+  let decoded = name;
+  try {
+    decoded = decodeURIComponent(name);
+  } catch {
+    // Not percent-encoding: the name as sent.
+  }
+  return /^(?:__host-|__secure-)?l402-(?:token|pending|probe)-/.test(decoded.trim().toLowerCase());
+}
+
+/** A cookie's value from a Cookie header, as the paywall reads its own: the exact name, its first occurrence. */
+export function cookieFrom(header: string | null | undefined, name: string): string | undefined {
+  if (header === null || header === undefined || header === "") return undefined;
+  return parse(header, name)[name];
+}
+
+export const readCookie = (c: Context, kind: CookieKind, service: string): string | undefined =>
+  cookieFrom(c.req.header("cookie"), cookieName(kind, service, new URL(c.req.url)));
+
+/** Sets (or, with `maxAgeSeconds` 0, clears) a cookie of this kind for this service. */
+export function writeCookie(c: Context, kind: CookieKind, service: string, value: string, maxAgeSeconds: number): void {
   const url = new URL(c.req.url);
-  const development = url.protocol === "http:" && LOOPBACK.has(url.hostname);
-  return { path: cookiePath(c, service), httpOnly: true, secure: !development, sameSite, maxAge: Math.max(0, Math.min(MAX_AGE_LIMIT, Math.floor(maxAge))) };
+  const maxAge = Math.max(0, Math.min(MAX_AGE_LIMIT, Math.floor(maxAgeSeconds)));
+  setCookie(c, cookieName(kind, service, url), value, { path: "/", httpOnly: true, secure: !isDevelopment(url), sameSite: SAME_SITE[kind], maxAge });
 }
 
-export const readCredentialCookie = (c: Context, service: ServiceConfig): string | undefined => getCookie(c, credentialName(service));
-export const readPendingCookie = (c: Context, service: ServiceConfig): string | undefined => getCookie(c, pendingName(service));
+export const clearCookie = (c: Context, kind: CookieKind, service: string): void => writeCookie(c, kind, service, "", 0);
 
-/** `validUntil` (unix s) undefined: the token never expires, and the cookie lives as long as browsers allow. */
-export function setCredentialCookie(c: Context, service: ServiceConfig, text: string, now: number, validUntil: number | undefined): void {
-  setCookie(c, credentialName(service), text, attributes(c, service, "Lax", validUntil === undefined ? MAX_AGE_LIMIT : validUntil - now));
-  clearPendingCookie(c, service);
-}
-
-export function setPendingCookie(c: Context, service: ServiceConfig, sealed: string, now: number, expiresAt: number): void {
-  setCookie(c, pendingName(service), sealed, attributes(c, service, "Strict", expiresAt - now + PENDING_GRACE_SECONDS));
-}
-
-export const clearCredentialCookie = (c: Context, service: ServiceConfig): void => void deleteCookie(c, credentialName(service), attributes(c, service, "Lax", 0));
-export const clearPendingCookie = (c: Context, service: ServiceConfig): void => void deleteCookie(c, pendingName(service), attributes(c, service, "Strict", 0));
+/** Browsers keep a cookie at most this long: a token without expiry gets it. */
+export const LONGEST_COOKIE_SECONDS = MAX_AGE_LIMIT;

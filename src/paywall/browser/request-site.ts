@@ -3,11 +3,14 @@
  * Modern browsers send `Sec-Fetch-Site` on every request; older ones send
  * `Origin` on cross-origin and unsafe ones. A request with neither comes from a
  * program (which holds only the cookies it was given) or an old browser's
- * same-origin GET. The same reading as Go's CrossOriginProtection.
+ * same-origin GET. The same reading as Go's CrossOriginProtection. Only the
+ * exact values browsers send count: anything else reads as another origin.
  */
 export type RequestSite = "same-origin" | "cross-origin" | "unknown";
 
-export function requestSite(headers: { get(name: string): string | null }, requestOrigin: string): RequestSite {
+type HeaderReader = { get(name: string): string | null };
+
+export function requestSite(headers: HeaderReader, requestOrigin: string): RequestSite {
   const fetchSite = headers.get("sec-fetch-site");
   // "none": the person typed the address, or opened a bookmark.
   if (fetchSite === "same-origin" || fetchSite === "none") return "same-origin";
@@ -19,20 +22,25 @@ export function requestSite(headers: { get(name: string): string | null }, reque
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-const isSafeMethod = (method: string): boolean => SAFE_METHODS.has(method);
-
-/** A top-level (or frame) navigation: following a link is how a person reaches a paid page from elsewhere. */
-const isNavigation = (headers: { get(name: string): string | null }): boolean => headers.get("sec-fetch-mode") === "navigate";
+/**
+ * A person following a link from elsewhere: a top-level navigation (not a
+ * frame's: a sibling site's hidden iframe is not a visit) that the person
+ * activated (`Sec-Fetch-User`, which a script re-navigating a window it
+ * opened does not get).
+ */
+const isLinkFollowed = (method: string, headers: HeaderReader): boolean =>
+  method === "GET" && headers.get("sec-fetch-mode") === "navigate" && headers.get("sec-fetch-dest") === "document" && headers.get("sec-fetch-user") === "?1";
 
 /**
  * What a request may do with the credential cookie alone:
- * - `use`: same origin, or a navigation by a safe method (a link from elsewhere);
- * - `ignore`: another origin's script reading with it (it must send the header
- *   instead; the cookie must not spend a metered token for someone else's page);
+ * - `use`: same origin, or a link a person followed from elsewhere;
+ * - `ignore`: anything else another origin makes a browser fetch by a safe
+ *   method (a script's read, a frame, a script's navigation): answered as if
+ *   the cookie were absent, so no other site spends a visitor's metered token;
  * - `refuse`: another origin's unsafe request (cross-site request forgery).
  */
-export function cookieUse(method: string, headers: { get(name: string): string | null }, requestOrigin: string): "use" | "ignore" | "refuse" {
+export function cookieUse(method: string, headers: HeaderReader, requestOrigin: string): "use" | "ignore" | "refuse" {
   if (requestSite(headers, requestOrigin) !== "cross-origin") return "use";
-  if (!isSafeMethod(method)) return "refuse";
-  return isNavigation(headers) ? "use" : "ignore";
+  if (!SAFE_METHODS.has(method)) return "refuse";
+  return isLinkFollowed(method, headers) ? "use" : "ignore";
 }

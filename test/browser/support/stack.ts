@@ -29,12 +29,13 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(services: (originUrl: string) => object[]): Promise<Stack> {
+/** `vars`: more of the Worker's settings (e.g. L402_FIAT_RATE). */
+export async function startStack(services: (originUrl: string) => object[], vars: Record<string, string> = {}): Promise<Stack> {
   const sim = await startSimulator();
   const hits: OriginHit[] = [];
   const origin = await startArticleOrigin(hits);
   const worker = await startLocalWorker({
-    vars: { LND_REST_URL: sim.url, L402_NETWORK: "regtest", L402_SERVICES: JSON.stringify(services(origin.url)), L402_CHALLENGE_CACHE_SECONDS: "30" },
+    vars: { LND_REST_URL: sim.url, L402_NETWORK: "regtest", L402_SERVICES: JSON.stringify(services(origin.url)), L402_CHALLENGE_CACHE_SECONDS: "30", ...vars },
     secrets: { L402_MASTER_KEYS: randomBytes(32).toString("hex"), LND_MACAROON: sim.paywallMacaroonHex },
   });
   return {

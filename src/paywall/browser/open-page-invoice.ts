@@ -1,0 +1,54 @@
+import { hex } from "@scure/base";
+import { toBase64 } from "../../l402/index.ts";
+import { sha256 } from "../../macaroon/index.ts";
+import { clientKey, storeChallenge } from "../challenge-cache.ts";
+import type { ChallengeParts } from "../challenge-parts.ts";
+import type { BrowserContext } from "./browser-context.ts";
+
+/**
+ * The page invoice a client (its network and user agent, as the challenge
+ * cache counts clients) holds open for a service: what bounds page challenges
+ * to one per client, service and window (page-challenge.ts). Kept in the
+ * challenge cache under a key of its own, never read as a JSON client's
+ * challenge: a page invoice is only ever collected through its browser's
+ * pending cookie. Forgotten once paid or expired, else at the end of the
+ * window (`challengeCacheSeconds`).
+ *
+ * A cache that cannot answer bounds nothing (the mint limit still does): it
+ * must not turn a page into an error.
+ */
+const LABEL = "l402-edge/page-invoice\u0000";
+
+/** Page challenges are bounded where JSON clients' challenges are cached: with a challenge cache and a window. */
+export const isBounded = (bc: BrowserContext): boolean => bc.paywall.ports.challengeCache !== undefined && bc.paywall.challengeCacheSeconds > 0;
+
+export function pageInvoiceKey(bc: BrowserContext): string {
+  const { c, paywall, service } = bc;
+  const client = clientKey({ address: paywall.clientAddress(c), userAgent: c.req.header("user-agent") ?? null }, service.name, service.priceMsat);
+  return hex.encode(sha256(new TextEncoder().encode(`${LABEL}${client}`)));
+}
+
+/** The payment hash of the client's open page invoice, if it has one. */
+export async function openPageInvoice(bc: BrowserContext, key: string): Promise<string | undefined> {
+  try {
+    const entry = await bc.paywall.ports.challengeCache?.read(key);
+    return entry !== undefined && bc.now < entry.expiresAt ? entry.paymentHash : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function rememberPageInvoice(bc: BrowserContext, key: string, parts: ChallengeParts): Promise<void> {
+  const cache = bc.paywall.ports.challengeCache;
+  if (cache === undefined) return;
+  const entry = { invoice: parts.invoice, macaroon: toBase64(parts.macaroon), paymentHash: parts.paymentHash, expiresAt: parts.expiresAt, checkedAt: bc.now };
+  await storeChallenge(cache, key, entry, bc.paywall.challengeCacheSeconds, bc.now).catch(() => undefined);
+}
+
+/** Forgets the client's open page invoice if it is this one (paid, or expired). */
+export async function forgetPageInvoice(bc: BrowserContext, paymentHash: string): Promise<void> {
+  if (!isBounded(bc)) return;
+  const key = pageInvoiceKey(bc);
+  if ((await openPageInvoice(bc, key)) !== paymentHash) return;
+  await bc.paywall.ports.challengeCache?.drop(key).catch(() => undefined);
+}
