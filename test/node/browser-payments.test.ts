@@ -361,7 +361,7 @@ describe("services without browser payments", () => {
     expect(problems({ service: { name: "a", price_sats: 1, browser: true }, ports: {} })).toEqual(["service.browser: needs a lookupLimiter port (ports.lookupLimiter)"]);
     expect(problems({ service: { name: "a", price_sats: 1, cookie_path: "/a" }, ports: memoryPorts() })).toEqual(["service.cookie_path: is for browser services (browser: true)"]);
     expect(problems({ services: [{ name: "a", price_sats: 1, browser: true, match: ["/a/*", "/b/*"], cookie_path: "/a" }], ports: memoryPorts() })).toEqual([
-      "services[0].cookie_path: must cover every match pattern: a browser sends the cookie only below its path",
+      'services "a".cookie_path: must cover every match pattern: a browser sends the cookie only below its path',
     ]);
     expect(problems({ services: [{ name: "a", price_sats: 1, browser: true, match: ["/a/*", "/a/b/:id"], cookie_path: "/a" }], ports: memoryPorts() })).toEqual([]);
   });
