@@ -1,7 +1,9 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseConfig, type Config } from "../../src/config/index.ts";
 import { commonLiteralPath, literalPath, pathCovers } from "../../src/config/schema.ts";
 import { configWarnings } from "../../src/paywall/config-warnings.ts";
+import { isFreePath, matchService } from "../../src/paywall/match.ts";
 
 const base = { L402_MASTER_KEYS: "44".repeat(32), LND_REST_URL: "https://node.example:8080/", LND_MACAROON: "0201ab" };
 const configOf = (services: unknown[], extra: Record<string, unknown> = {}): Config => {
@@ -215,5 +217,60 @@ describe("a node reached in clear", () => {
     [{ L402_BACKEND: "cln", CLN_REST_URL: "https://cln.example:3010", CLN_RUNE: "abcdefgh12345678" }, []],
   ])("%j", (extra, expected) => {
     expect(warningsFor(extra)).toEqual(expected);
+  });
+});
+
+describe("warnings about entries that never apply", () => {
+  // Small alphabets, so that generated patterns and paths often meet.
+  const segment = fc.constantFrom("a", "b", "A", "ab");
+  const literal = fc.array(segment, { maxLength: 2 }).map((parts) => `/${parts.join("/")}`);
+  const pattern = fc.oneof(
+    literal,
+    literal.map((path) => `${path.replace(/\/$/, "")}/*`),
+    literal.map((path) => `${path.replace(/\/$/, "")}/:id`),
+    literal.map((path) => `${path}*`),
+    literal.map((path) => (path === "/" ? "/" : `${path}/`)),
+  );
+  const service = fc.record({ match: fc.array(pattern, { minLength: 1, maxLength: 2 }), free_paths: fc.array(pattern, { maxLength: 2 }), match_case: fc.boolean() });
+  const path = fc.tuple(fc.array(segment, { maxLength: 3 }), fc.boolean()).map(([parts, slash]) => `/${parts.join("/")}${slash && parts.length > 0 ? "/" : ""}`);
+  const forms = (text: string) => (text === "/" ? [text] : [text, text.endsWith("/") ? text.slice(0, -1) : `${text}/`]);
+
+  it("each is true: no path reaches a free path called outside, a pattern called covered, or a charge where free_paths cover all", () => {
+    const seen = { outside: 0, covered: 0, allFree: 0 };
+    fc.assert(
+      fc.property(fc.array(service, { minLength: 1, maxLength: 3 }), fc.array(path, { minLength: 20, maxLength: 20 }), (definitions, paths) => {
+        const config = configOf(definitions.map((definition, index) => ({ name: `s${index}`, price_sats: 1, ...definition })));
+        const urls = paths.map((p) => new URL(`https://x.example${p}`));
+        for (const warning of configWarnings(config, { mintLimiter: true })) {
+          const outside = /^(s\d): the free path (\S+) lies outside/.exec(warning);
+          const covered = /^(s\d): the pattern (\S+) is covered by (s\d)'s (\S+), listed earlier/.exec(warning);
+          const allFree = /^(s\d): its free_paths cover every match pattern/.exec(warning);
+          const byName = (name: string | undefined) => config.services.find((s) => s.name === name) ?? expect.fail(`no service ${name}`);
+          if (outside !== null) {
+            seen.outside++;
+            const owner = byName(outside[1]);
+            const alone = { ...owner, freePaths: owner.freePaths.filter((entry) => entry.pathname === outside[2]) };
+            for (const url of urls) expect(matchService([owner], url) !== undefined && isFreePath(alone, url), `${warning}: ${url.pathname}`).toBe(false);
+          } else if (covered !== null) {
+            seen.covered++;
+            const later = byName(covered[1]);
+            const earlier = byName(covered[3]);
+            const claimed = later.patterns.filter((p) => p.pathname === covered[2]);
+            const claimant = { ...earlier, patterns: earlier.patterns.filter((p) => p.pathname === covered[4]) };
+            for (const url of urls) {
+              const reached = claimed.some((p) => forms(url.pathname).some((pathname) => p.test({ hostname: url.hostname, pathname })));
+              if (reached) expect(matchService([claimant], url), `${warning}: ${url.pathname}`).toBeDefined();
+            }
+          } else if (allFree !== null) {
+            seen.allFree++;
+            const owner = byName(allFree[1]);
+            for (const url of urls) if (matchService([owner], url) !== undefined) expect(isFreePath(owner, url), `${warning}: ${url.pathname}`).toBe(true);
+          }
+        }
+      }),
+      { numRuns: 2000 },
+    );
+    // Each kind of warning was judged, many times over.
+    for (const count of Object.values(seen)) expect(count).toBeGreaterThan(50);
   });
 });
