@@ -12,7 +12,7 @@ import { startSimulator } from "./lnd-sim/server.ts";
 import { isPortFree } from "./ports.ts";
 import { claimStackFiles, DevVarsError, ensureDevVars } from "./stack-files.ts";
 import { demoPlan, operatorPlan, PlanError, type StackPlan } from "./stack-plan.ts";
-import { readWranglerEnv } from "./wrangler-env.ts";
+import { readWranglerEnv, WranglerConfigError } from "./wrangler-env.ts";
 
 /**
  * `npm run dev`: the whole paywall on this machine. The LND simulator (with,
@@ -159,6 +159,8 @@ function planFor(config: string | undefined, originUrl: string, devVars: string 
     return { ...plan, devVarsPath: devVars ?? plan.devVarsPath, backend: backend ?? plan.backend };
   } catch (error) {
     if (error instanceof PlanError) throw new StartError(`--config ${config}: ${error.message}`);
+    // A TOML syntax error names the file itself, at its line and column.
+    if (error instanceof WranglerConfigError) throw new StartError(/^\S+:\d+:\d+: /.test(error.message) ? error.message : `--config ${config}: ${error.message}`);
     throw new StartError(`--config ${config}: ${(error as Error).message.split("\n")[0]}`);
   }
 }

@@ -263,6 +263,16 @@ describe("npm run dev", () => {
     expect(code).toBe(2);
   }, 60_000);
 
+  it("--config with a TOML syntax error: the file, line and column, and exits", async () => {
+    const file = join(scratchDir("l402-toml-"), "wrangler.toml");
+    writeFileSync(file, 'name = "t"\nmain = "index.ts"\ncompatibility_date = "2026-10-01"\nabc = = 1\n');
+    const stack = startDev(["--config", file]);
+    running.push(stack);
+    const code = await new Promise<number | null>((resolve) => (stack.child.exitCode !== null ? resolve(stack.child.exitCode) : stack.child.once("exit", resolve)));
+    expect(code).toBe(2);
+    expect(stack.output()).toContain(`dev: ${file}:4:7: Invalid TOML document: invalid value\n`);
+  }, 60_000);
+
   it("--backend names a backend it knows, or exits", async () => {
     const stack = startDev(["--backend", "eclair"]);
     running.push(stack);
