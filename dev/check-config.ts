@@ -1,23 +1,68 @@
+import { basename } from "node:path";
+import { parseArgs } from "node:util";
 import { parseConfig } from "../src/config/index.ts";
 import { formatSats } from "../src/l402/index.ts";
 import { configWarnings } from "../src/paywall/config-warnings.ts";
-import { readWranglerEnv } from "./wrangler-env.ts";
+import { readWranglerEnv, WranglerConfigError } from "./wrangler-env.ts";
 
 /**
- * `npm run check-config [environment]`: validates the Worker's configuration
+ * `npm run check-config [-- ENVIRONMENT]`: validates the Worker's configuration
  * (wrangler.toml vars plus .dev.vars secrets, and which bindings are declared)
  * with the Worker's own parser, without starting a runtime. Prints every bad
- * field by name, never a value; exits 1 when any is bad. Warnings (valid
- * settings that are probably a mistake) do not fail the check.
+ * field by name, never a value; exits 1 when any is bad (or the file cannot be
+ * read), 2 on bad arguments. Warnings (valid settings that are probably a
+ * mistake) do not fail the check.
  */
+const USAGE = `usage: npm run check-config [-- [ENVIRONMENT]]
+
+Validates the Worker's configuration as the Worker itself would: wrangler.toml's
+vars (those of [env.ENVIRONMENT] when one is named), the secrets in .dev.vars,
+and the bindings declared. Names each bad setting, never its value, and exits 1
+if there is any; warnings about likely mistakes do not fail the check.
+`;
+
+/** Settings that are secrets: `wrangler secret put` for the deployed Worker, `.dev.vars` locally, never `[vars]`. */
+const SECRETS = new Set(["L402_MASTER_KEYS", "LND_MACAROON", "CLN_RUNE", "PHOENIXD_PASSWORD", "LNBITS_INVOICE_KEY", "L402_NWC_URI", "L402_ORIGIN_SECRET", "L402_ADMIN_TOKEN"]);
+
+class UsageError extends Error {}
+
+function readArguments(): { environment: string | undefined } | undefined {
+  let parsed: ReturnType<typeof parseArgs<{ allowPositionals: true; options: { help: { type: "boolean"; short: "h" } } }>>;
+  try {
+    parsed = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: { help: { type: "boolean", short: "h" } } });
+  } catch (error) {
+    const option = /'([^']+)'/.exec((error as Error).message)?.[1] ?? "";
+    throw new UsageError(`unknown option ${option}`);
+  }
+  if (parsed.values.help) return undefined;
+  if (parsed.positionals.length > 1) throw new UsageError("give at most one environment");
+  return { environment: parsed.positionals[0] };
+}
+
+/** A missing secret's problem, with where to set it; others as they are. */
+function withWhereToSet(problem: string, configFile: string, environment: string | undefined): string {
+  const setting = /^([A-Z][A-Z0-9_]*): (?:is required|is not set)\b/.exec(problem)?.[1];
+  // A secret an origin header names: whatever it is called, it is a secret.
+  const name = setting !== undefined && SECRETS.has(setting) ? setting : /: secret "([^"]+)" is not set$/.exec(problem)?.[1];
+  if (name === undefined) return problem;
+  const devVars = environment === undefined ? ".dev.vars" : `.dev.vars.${environment} (or .dev.vars)`;
+  const put = `npx wrangler secret put ${name}${environment === undefined ? "" : ` --env ${environment}`}`;
+  return `${problem} (a secret: for local runs put it in ${devVars} beside ${configFile}; for the deployed Worker, ${put})`;
+}
+
 async function main(): Promise<void> {
+  const args = readArguments();
+  if (args === undefined) {
+    process.stdout.write(USAGE);
+    return;
+  }
   // Node has no URLPattern before v23; workerd has it natively.
   if (!("URLPattern" in globalThis)) await import("urlpattern-polyfill");
-  const environment = process.argv[2];
-  const { env } = readWranglerEnv(environment === undefined ? {} : { environment });
+  const { environment } = args;
+  const { env, configPath } = readWranglerEnv(environment === undefined ? {} : { environment });
   const result = parseConfig(env);
   if (!result.ok) {
-    for (const error of result.problems) process.stderr.write(`check-config: ${error}\n`);
+    for (const problem of result.problems) process.stderr.write(`check-config: ${withWhereToSet(problem, basename(configPath), environment)}\n`);
     process.exitCode = 1;
     return;
   }
@@ -31,13 +76,22 @@ async function main(): Promise<void> {
       services
         .map((s) => {
           const schemes = [s.schemes.l402 ? "L402" : "", s.schemes.payment ? "Payment" : ""].filter((x) => x !== "").join("+");
-          return `  ${s.name}: ${formatSats(s.priceMsat)} sat${s.auth ? ` (${schemes}${s.browser ? ", browsers" : ""})` : " (auth off)"}, origin ${s.origin.url?.host ?? "(the request's own URL)"}\n`;
+          const terms = s.auth ? `${formatSats(s.priceMsat)} sat (${schemes}${s.browser ? ", browsers" : ""})` : "free (auth off)";
+          return `  ${s.name}: ${terms}, origin ${s.origin.url?.host ?? "(the request's own URL)"}\n`;
         })
         .join(""),
   );
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`check-config: ${(error as Error).message.split("\n")[0]}\n`);
-  process.exitCode = 2;
+  if (error instanceof UsageError) {
+    process.stderr.write(`check-config: ${error.message} (see --help)\n`);
+    process.exitCode = 2;
+  } else if (error instanceof WranglerConfigError) {
+    process.stderr.write(`check-config: ${error.message}\n`);
+    process.exitCode = 1;
+  } else {
+    process.stderr.write(`check-config: ${(error as Error).message.split("\n")[0]}\n`);
+    process.exitCode = 2;
+  }
 });

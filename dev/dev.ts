@@ -1,23 +1,25 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { BACKENDS, type Backend } from "../src/config/index.ts";
 import { startDemoOrigin } from "./demo-origin.ts";
 import { isBackend, startDevBackend } from "./dev-backend.ts";
+import { UnhealthyError, waitForHealth } from "./health-wait.ts";
 import { startSimulator } from "./lnd-sim/server.ts";
 import { isPortFree } from "./ports.ts";
+import { claimStackFiles, DevVarsError, ensureDevVars } from "./stack-files.ts";
 import { demoPlan, operatorPlan, PlanError, type StackPlan } from "./stack-plan.ts";
-import { readWranglerEnv } from "./wrangler-env.ts";
+import { readWranglerEnv, WranglerConfigError } from "./wrangler-env.ts";
 
 /**
  * `npm run dev`: the whole paywall on this machine. The LND simulator (with,
  * for `--backend nwc|lnbits|phoenixd|cln`, that backend's simulator over the
- * same node), a demo origin, and `wrangler dev` running the Worker against
- * them, with the demo services or (`--config FILE`) the operator's own.
- * Ctrl-C stops all.
+ * same node), an NWC wallet a client can pay with, a demo origin, and
+ * `wrangler dev` running the Worker against them, with the demo services or
+ * (`--config FILE`) the operator's own. Ctrl-C stops all.
  */
 const ROOT = resolve(dirname(new URL(import.meta.url).pathname), "..");
 const HOST = "127.0.0.1";
@@ -34,17 +36,8 @@ function port(value: string, flag: string): number {
   return number;
 }
 
-/** A master key in .dev.vars on first run (git ignores the file). */
-function ensureDevVars(path: string): string | undefined {
-  if (existsSync(path)) {
-    if (!/^L402_MASTER_KEYS=\s*[0-9a-fA-F]{64,}/m.test(readFileSync(path, "utf8"))) {
-      throw new StartError(`${path} has no L402_MASTER_KEYS; add one (npx l402-edge keygen) or remove the file`);
-    }
-    return undefined;
-  }
-  writeFileSync(path, `# Created by npm run dev. Never commit this file.\nL402_MASTER_KEYS=${randomBytes(32).toString("hex")}\n`, { mode: 0o600 });
-  return `created ${path} with a new master key`;
-}
+/** The port flags of the backends' simulators: each only with its own --backend (the relay serves every stack). */
+const BACKEND_PORT_FLAGS = { lnbits: "lnbits-port", phoenixd: "phoenixd-port", cln: "cln-port" } as const;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -53,6 +46,10 @@ async function main(): Promise<void> {
       "lnd-port": { type: "string", default: "8180" },
       "origin-port": { type: "string", default: "8181" },
       "inspector-port": { type: "string" },
+      "relay-port": { type: "string" },
+      "lnbits-port": { type: "string" },
+      "phoenixd-port": { type: "string" },
+      "cln-port": { type: "string" },
       "dev-vars": { type: "string" },
       config: { type: "string" },
       backend: { type: "string" },
@@ -60,25 +57,33 @@ async function main(): Promise<void> {
   });
   if (values.backend !== undefined && !isBackend(values.backend)) throw new StartError(`--backend must be one of ${BACKENDS.join(", ")}`);
   const ports = { worker: port(values.port, "--port"), lnd: port(values["lnd-port"], "--lnd-port"), origin: port(values["origin-port"], "--origin-port") };
-  const inspector = values["inspector-port"] === undefined ? undefined : port(values["inspector-port"], "--inspector-port");
-  for (const [flag, value] of [["--port", ports.worker], ["--lnd-port", ports.lnd], ["--origin-port", ports.origin], ["--inspector-port", inspector]] as const) {
-    if (value !== undefined) await ensureFree(value, flag);
-  }
+  const optional = (flag: "inspector-port" | "relay-port" | "lnbits-port" | "phoenixd-port" | "cln-port") => (values[flag] === undefined ? undefined : port(values[flag], `--${flag}`));
+  const inspector = optional("inspector-port");
+  const simPorts = { relay: optional("relay-port"), lnbits: optional("lnbits-port"), phoenixd: optional("phoenixd-port"), cln: optional("cln-port") };
   const originUrl = `http://${HOST}:${ports.origin}`;
   const plan = planFor(values.config, originUrl, values["dev-vars"], values.backend);
+  for (const [backend, flag] of Object.entries(BACKEND_PORT_FLAGS)) {
+    if (values[flag] !== undefined && plan.backend !== backend) throw new StartError(`--${flag} is for --backend ${backend} (this stack runs ${plan.backend})`);
+  }
+  const flagged = [["--port", ports.worker], ["--lnd-port", ports.lnd], ["--origin-port", ports.origin], ["--inspector-port", inspector], ...Object.entries(simPorts).map(([sim, value]) => [`--${sim}-port`, value] as const)] as const;
+  for (const [flag, value] of flagged) {
+    if (value !== undefined) await ensureFree(value, flag);
+  }
   const created = ensureDevVars(plan.devVarsPath);
+  const files = claimStackFiles(plan.configPath === undefined ? ROOT : dirname(plan.configPath));
+  if (files.beside !== undefined) {
+    process.stdout.write(`dev: another npm run dev${files.beside.pid === undefined ? "" : ` (pid ${files.beside.pid})`} holds .wrangler/state; this stack keeps its state and secrets in ${files.beside.directory} until it stops\n`);
+  }
+  process.once("exit", () => files.release());
+  if (plan.hasLedger) await applyMigrations(plan.configPath, files.stateDirectory);
 
-  if (plan.hasLedger) await applyMigrations(plan.configPath);
   const originSecret = plan.originSecret ?? randomBytes(16).toString("hex");
   const adminToken = randomBytes(24).toString("hex");
   const sim = await startSimulator({ host: HOST, port: ports.lnd, network: plan.network });
-  const node = await startDevBackend(plan.backend, sim, HOST);
+  const node = await startDevBackend(plan.backend, sim, HOST, simPorts);
   const origin = await startDemoOrigin(ports.origin, originSecret, HOST, plan.originAuthHeader);
-  // Secrets for the Worker go in an env file, not on the command line, so wrangler's banner hides them.
-  const stackVars = join(ROOT, ".wrangler", "dev-stack.vars");
-  mkdirSync(dirname(stackVars), { recursive: true });
-  const secrets = { ...node.secrets, L402_ORIGIN_SECRET: originSecret, L402_ADMIN_TOKEN: adminToken };
-  writeFileSync(stackVars, Object.entries(secrets).map(([name, value]) => `${name}=${value}\n`).join(""), { mode: 0o600 });
+  // Secrets for the Worker go in an env file, not on the command line, so wrangler's banner hides them: this stack's own file.
+  const secretsFile = files.writeSecrets({ ...node.secrets, L402_ORIGIN_SECRET: originSecret, L402_ADMIN_TOKEN: adminToken });
 
   const wrangler = spawn(
     join(ROOT, "node_modules", ".bin", "wrangler"),
@@ -88,7 +93,8 @@ async function main(): Promise<void> {
       ...(plan.configPath === undefined ? [] : ["--config", plan.configPath]),
       ...(inspector === undefined ? [] : ["--inspector-port", String(inspector)]),
       ...(plan.demoOriginIsUpstream ? ["--local-upstream", `${HOST}:${ports.origin}`] : []),
-      "--env-file", plan.devVarsPath, "--env-file", stackVars,
+      "--persist-to", files.stateDirectory,
+      "--env-file", plan.devVarsPath, "--env-file", secretsFile,
       ...Object.entries({ ...node.vars, ...plan.vars }).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
     ],
     // Same process group as this launcher: Ctrl-C in a terminal reaches wrangler and workerd too.
@@ -120,7 +126,8 @@ async function main(): Promise<void> {
   try {
     await waitForHealth(workerUrl);
   } catch (error) {
-    process.stderr.write(`dev: ${(error as Error).message}\n`);
+    if (!(error instanceof UnhealthyError)) throw error;
+    process.stderr.write(`dev: ${error.message.replace(/\n?$/, "\n")}`);
     return stop(1);
   }
   process.stdout.write(`
@@ -130,8 +137,10 @@ l402-edge is running locally${created ? ` (${created})` : ""}:
   LND simulator      ${sim.url}   (${plan.network}; the admin macaroon below pays invoices)
   demo origin        ${origin.url}   (refuses requests that skip the paywall)
 
-The wallet for l402-edge get (pays through the simulator):
+A wallet for l402-edge get, paying through the simulator's node: LND,
   export LND_REST_URL=${sim.url} LND_MACAROON=${sim.adminMacaroonHex}
+or Nostr Wallet Connect (export one of the two, not both):
+  export L402_NWC_URI='${node.clientNwcUri}'
 
 ${plan.walkthrough(workerUrl, `${sim.url}/_sim/wallet`)}
   curl -s -H "Authorization: Bearer ${adminToken}" ${workerUrl}/.well-known/l402/admin/${plan.hasLedger ? "revenue   # the ledger" : "services   # the admin API"}
@@ -150,14 +159,16 @@ function planFor(config: string | undefined, originUrl: string, devVars: string 
     return { ...plan, devVarsPath: devVars ?? plan.devVarsPath, backend: backend ?? plan.backend };
   } catch (error) {
     if (error instanceof PlanError) throw new StartError(`--config ${config}: ${error.message}`);
+    // A TOML syntax error names the file itself, at its line and column.
+    if (error instanceof WranglerConfigError) throw new StartError(/^\S+:\d+:\d+: /.test(error.message) ? error.message : `--config ${config}: ${error.message}`);
     throw new StartError(`--config ${config}: ${(error as Error).message.split("\n")[0]}`);
   }
 }
 
-/** The D1 schema, applied to the local database `wrangler dev` uses (.wrangler/state). */
-async function applyMigrations(configPath: string | undefined): Promise<void> {
+/** The D1 schema, applied to the local database this stack's `wrangler dev` uses (its `--persist-to`). */
+async function applyMigrations(configPath: string | undefined, stateDirectory: string): Promise<void> {
   const config = configPath === undefined ? [] : ["--config", configPath];
-  const child = spawn(join(ROOT, "node_modules", ".bin", "wrangler"), ["d1", "migrations", "apply", "L402_LEDGER", "--local", ...config], {
+  const child = spawn(join(ROOT, "node_modules", ".bin", "wrangler"), ["d1", "migrations", "apply", "L402_LEDGER", "--local", "--persist-to", stateDirectory, ...config], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" },
@@ -180,21 +191,8 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-async function waitForHealth(url: string): Promise<void> {
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    try {
-      const response = await fetch(`${url}/.well-known/l402/health`);
-      if (response.ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((done) => setTimeout(done, 250));
-  }
-  throw new StartError("the Worker did not become healthy within 90 s");
-}
-
 main().catch((error: unknown) => {
-  process.stderr.write(`dev: ${error instanceof StartError ? error.message : String(error)}\n`);
-  process.exit(error instanceof StartError ? 2 : 1);
+  const known = error instanceof StartError || error instanceof DevVarsError;
+  process.stderr.write(`dev: ${known ? error.message : String(error)}\n`);
+  process.exit(known ? 2 : 1);
 });

@@ -22,7 +22,7 @@ export interface BackendSims {
   close(): Promise<void>;
 }
 
-export async function startBackendSims(node: SimNode, host = "127.0.0.1", ports: { lnbits?: number; phoenixd?: number; cln?: number; relay?: number } = {}): Promise<BackendSims> {
+export async function startBackendSims(node: SimNode, host = "127.0.0.1", ports: { lnbits?: number | undefined; phoenixd?: number | undefined; cln?: number | undefined; relay?: number | undefined } = {}): Promise<BackendSims> {
   const [lnbits, phoenixd, cln, relay] = await Promise.all([
     startLnbitsSim(node, host, ports.lnbits ?? 0),
     startPhoenixdSim(node, host, ports.phoenixd ?? 0),

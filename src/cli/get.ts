@@ -78,7 +78,9 @@ export async function getCommand(args: string[]): Promise<number> {
       onPayment: (event) => {
         const { offer } = event;
         if (event.phase === "paying") {
-          say(`paying ${formatSats(offer.priceMsat)} sats (routing fee at most ${formatSats(event.maxFeeMsat)}) for ${offer.services.join(", ") || "access"}…`);
+          // The limit the wallet sends, not the budget's remainder: LND is told the lower of the two.
+          const fee = event.feeLimitMsat === undefined ? "routing fee: no limit can be sent over NWC; the wallet's own budget caps it" : `routing fee at most ${formatSats(event.feeLimitMsat)} sats`;
+          say(`paying ${formatSats(offer.priceMsat)} sats (${fee}) for ${offer.services.join(", ") || "access"}…`);
         } else {
           paid = { sats: Number(formatSats(offer.priceMsat)), feeSats: Number(formatSats(event.feeMsat)), services: offer.services, scheme: offer.scheme };
           say(`paid (routing fee ${formatSats(event.feeMsat)} sats); ${offer.scheme === "l402" ? `token saved for ${url.origin}` : "a Payment charge buys this request only"}`);
@@ -196,11 +198,11 @@ function chosenWallet(values: WalletFlags): Wallet {
     if (!/^(?:[0-9a-fA-F]{2})+$/.test(macaroonHex)) throw new UsageError("the LND macaroon must be hex");
     return lndWallet({ url, macaroonHex, feeLimitSats: whole(values["fee-limit"] ?? "10", "--fee-limit"), timeoutSeconds });
   }
-  return {
-    pay: () => {
-      throw new UsageError("a payment is needed but no wallet is set: give --nwc (or L402_NWC_URI), or --lnd-url and --lnd-macaroon (or LND_REST_URL and LND_MACAROON)");
-    },
+  const missing = (): never => {
+    throw new UsageError("a payment is needed but no wallet is set: give --nwc (or L402_NWC_URI), or --lnd-url and --lnd-macaroon (or LND_REST_URL and LND_MACAROON)");
   };
+  // Asked for its fee limit first, so no "paying" line is printed for a payment that cannot be made.
+  return { feeLimitMsat: missing, pay: missing };
 }
 
 /** `--pay-timeout`, else `L402_PAY_TIMEOUT`, else the default: whole seconds, at most an hour. */

@@ -17,8 +17,17 @@ export interface L402FetchOptions {
   readonly schemes?: readonly Scheme[];
   readonly fetch?: typeof fetch;
   /** Progress, e.g. for a command line: called before and after each payment. */
-  readonly onPayment?: (event: { phase: "paying"; offer: Offer; url: string; maxFeeMsat: bigint } | { phase: "paid"; offer: Offer; url: string; feeMsat: bigint }) => void;
+  readonly onPayment?: (event: PaymentEvent) => void;
 }
+
+/**
+ * Before a payment: the routing fee the budget leaves (`maxFeeMsat`) and the limit
+ * the wallet sends for it (`feeLimitMsat`, lower where the wallet has its own;
+ * absent where it can send none). After: the fee paid.
+ */
+export type PaymentEvent =
+  | { readonly phase: "paying"; readonly offer: Offer; readonly url: string; readonly maxFeeMsat: bigint; readonly feeLimitMsat: bigint | undefined }
+  | { readonly phase: "paid"; readonly offer: Offer; readonly url: string; readonly feeMsat: bigint };
 
 const MAX_REDIRECTS = 20;
 const isRedirect = (status: number) => status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
@@ -52,7 +61,7 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
       throw new L402Error("over_budget", `the price is ${formatSats(offer.priceMsat)} sats, above the limit of ${options.maxCostSats}`);
     }
     const maxFeeMsat = budgetMsat - offer.priceMsat;
-    options.onPayment?.({ phase: "paying", offer, url, maxFeeMsat });
+    options.onPayment?.({ phase: "paying", offer, url, maxFeeMsat, feeLimitMsat: options.wallet.feeLimitMsat?.({ maxFeeMsat }) });
     const { preimage, feeMsat } = await options.wallet.pay(offer.invoice, { maxFeeMsat });
     options.onPayment?.({ phase: "paid", offer, url, feeMsat });
     return preimage;

@@ -19,9 +19,13 @@ export interface LndWalletConfig {
  */
 export function lndWallet(config: LndWalletConfig): Wallet {
   const fetcher = config.fetch ?? fetch;
+  const feeLimitMsat = (limits: { readonly maxFeeMsat: bigint }) => {
+    const own = BigInt(config.feeLimitSats) * 1000n;
+    return own < limits.maxFeeMsat ? own : limits.maxFeeMsat;
+  };
   return {
+    feeLimitMsat,
     async pay(invoice, limits) {
-      const feeLimitMsat = BigInt(config.feeLimitSats) * 1000n < limits.maxFeeMsat ? BigInt(config.feeLimitSats) * 1000n : limits.maxFeeMsat;
       let response: Response;
       try {
         response = await fetcher(`${config.url.replace(/\/+$/, "")}/v2/router/send`, {
@@ -29,7 +33,7 @@ export function lndWallet(config: LndWalletConfig): Wallet {
           headers: { "Grpc-Metadata-macaroon": config.macaroonHex, "Content-Type": "application/json" },
           body: JSON.stringify({
             payment_request: invoice,
-            fee_limit_msat: String(feeLimitMsat),
+            fee_limit_msat: String(feeLimitMsat(limits)),
             timeout_seconds: config.timeoutSeconds,
             no_inflight_updates: true,
           }),

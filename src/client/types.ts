@@ -5,6 +5,11 @@ export interface Wallet {
    * preimage and the fee paid; throws L402Error (`payment_failed`, `network`) otherwise.
    */
   pay(invoice: string, limits: { readonly maxFeeMsat: bigint }): Promise<{ readonly preimage: Uint8Array; readonly feeMsat: bigint }>;
+  /**
+   * The routing fee limit `pay` sends to the node for these limits, for progress
+   * reports; absent where the wallet's protocol carries none (NWC).
+   */
+  feeLimitMsat?(limits: { readonly maxFeeMsat: bigint }): bigint;
 }
 
 /** What the client keeps of a paid token. */

@@ -87,7 +87,7 @@ export function parseConfig(env: Record<string, unknown>, mac?: HmacSha256): Con
 function wholeSatProblems(backend: Backend, services: readonly { readonly name: string; readonly auth: boolean; readonly priceMsat: bigint }[]): string[] {
   const label = WHOLE_SAT_BACKENDS[backend];
   if (label === undefined) return [];
-  return services.flatMap((service, index) => (service.auth && service.priceMsat % 1000n !== 0n ? [`L402_SERVICES[${index}].price_msat: ${label} invoices are in whole sats (L402_BACKEND)`] : []));
+  return services.flatMap((service) => (service.auth && service.priceMsat % 1000n !== 0n ? [`L402_SERVICES "${service.name}".price_msat: ${label} invoices are in whole sats (L402_BACKEND)`] : []));
 }
 
 const cache = new WeakMap<object, ConfigResult>();

@@ -1,20 +1,24 @@
 import type * as v from "valibot";
 
 /**
- * Valibot's issues as the project reports them: `FIELD[0].child: what is wrong`.
- * Messages come from the schema, which never quotes a value (it may be a secret).
+ * Valibot's issues as the project reports them: `FIELD[0].child: what is wrong`,
+ * or `FIELD "name".child` where `itemName` names the root's items (a service is
+ * found by its name, not by counting). Messages come from the schema, which
+ * never quotes a value (it may be a secret).
  */
-export function problemsOf(issues: readonly v.BaseIssue<unknown>[], root: string): string[] {
-  return issues.map((issue) => `${fieldOf(issue, root)}: ${issue.message}`);
+export function problemsOf(issues: readonly v.BaseIssue<unknown>[], root: string, itemName?: (index: number) => string | undefined): string[] {
+  return issues.map((issue) => `${fieldOf(issue, root, itemName)}: ${issue.message}`);
 }
 
-function fieldOf(issue: v.BaseIssue<unknown>, root: string): string {
+function fieldOf(issue: v.BaseIssue<unknown>, root: string, itemName: ((index: number) => string | undefined) | undefined): string {
   let field = root;
   // An unknown key is reported at its object; the message names the key.
   const path = issue.expected === "never" ? (issue.path ?? []).slice(0, -1) : (issue.path ?? []);
-  for (const item of path) {
+  for (const [depth, item] of path.entries()) {
     const key = item.key;
-    if (typeof key === "number") field += `[${key}]`;
+    const name = depth === 0 && typeof key === "number" ? itemName?.(key) : undefined;
+    if (name !== undefined) field += ` "${name}"`;
+    else if (typeof key === "number") field += `[${key}]`;
     else if (typeof key === "string") field = field === "" ? key : `${field}.${key}`;
   }
   return field;

@@ -74,9 +74,11 @@ export const httpUrl = v.pipe(
 
 const strings = (item: v.GenericSchema<string, string>) => v.array(item, "must be an array of strings");
 
-/** An unknown key: reported at the object (problems.ts), naming the key. */
-const objectMessage = (issue: v.BaseIssue<unknown>) =>
-  issue.expected === "never" ? `has an unknown setting ${JSON.stringify(String(issue.path?.at(-1)?.key ?? "").slice(0, 40))}` : "must be an object";
+/** An unknown key: reported at the object (problems.ts), naming the key; a missing one at the key. */
+const objectMessage = (issue: v.BaseIssue<unknown>) => {
+  if (issue.expected === "never") return `has an unknown setting ${JSON.stringify(String(issue.path?.at(-1)?.key ?? "").slice(0, 40))}`;
+  return issue.path?.at(-1)?.origin === "key" ? "is required" : "must be an object";
+};
 
 /** Where a service's secret origin headers are read, and which stateful features the host offers. */
 export interface SchemaContext {
@@ -191,7 +193,8 @@ const serviceSchema = (context: SchemaContext) => v.pipe(
     },
     objectMessage,
   ),
-  v.check((s) => (s.price_sats === undefined) !== (s.price_msat === undefined), "needs exactly one of price_sats or price_msat"),
+  // A free service (auth: false) charges nothing, so it may go without a price.
+  v.check((s) => (s.price_sats === undefined && s.price_msat === undefined ? s.auth === false : s.price_sats === undefined || s.price_msat === undefined), "needs exactly one of price_sats or price_msat"),
   v.forward(
     v.check((s) => ((s.price_sats ?? 0n) * 1000n + (s.price_msat ?? 0n)) <= MAX_PRICE_MSAT, "is more than 21 million bitcoin"),
     ["price_sats"],
@@ -233,6 +236,12 @@ export function literalPath(pattern: string): string {
   const varying = path.search(/[*:({?+\\]/);
   if (varying === -1) return path.replace(/(.)\/$/, "$1");
   return path.slice(0, path.lastIndexOf("/", varying)) || "/";
+}
+
+/** Whether `path` is `base` or lies below it, segment by segment (as a cookie's `Path` covers paths, RFC 6265 §5.1.4). */
+export function pathCovers(base: string, path: string): boolean {
+  const trimmed = base.replace(/(.)\/$/, "$1");
+  return trimmed === "/" || path === trimmed || path.startsWith(`${trimmed}/`);
 }
 
 /** A valibot issue path to a value inside `root`, for issues a check raises below the object it checks. */

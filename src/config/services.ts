@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { fail, type Failure } from "../l402/index.ts";
+import { fail, isValidServiceName, type Failure } from "../l402/index.ts";
 import { problemsOf } from "./problems.ts";
 import { servicesSchema, type ParsedService, type SchemaContext } from "./schema.ts";
 import type { ServiceConfig } from "./types.ts";
@@ -28,8 +28,20 @@ export function compileServices(definitions: unknown, context: CompileContext): 
     }
   }
   const parsed = v.safeParse(servicesSchema(context), list, { abortEarly: false });
-  if (!parsed.success) return servicesFailure(problemsOf(parsed.issues, context.field));
+  if (!parsed.success) return servicesFailure(problemsOf(parsed.issues, context.field, serviceNames(list)));
   return { ok: true, value: parsed.output.map((service) => compile(service, context)) };
+}
+
+/**
+ * Each service's name, for messages, where it identifies the service: valid and
+ * used once. Otherwise (the name is what is wrong) the service goes by its index.
+ */
+function serviceNames(list: unknown): (index: number) => string | undefined {
+  const names = Array.isArray(list) ? list.map((item: unknown) => (typeof item === "object" && item !== null ? (item as { name?: unknown }).name : undefined)) : [];
+  return (index) => {
+    const name = names[index];
+    return typeof name === "string" && isValidServiceName(name) && names.indexOf(name) === names.lastIndexOf(name) ? name : undefined;
+  };
 }
 
 export const servicesFailure = (problems: readonly string[]): ServicesFailure => ({ ...fail("invalid_config", problems.join("; ")), problems });

@@ -1,4 +1,4 @@
-import type { Config, ServiceConfig } from "../config/index.ts";
+import { literalPath, pathCovers, type Config, type NodeConfig, type ServiceConfig } from "../config/index.ts";
 import { matchService } from "./match.ts";
 
 /**
@@ -6,15 +6,21 @@ import { matchService } from "./match.ts";
  * `npm run check-config`:
  * - a pattern that does not match the path it is a prefix of (`/api/:rest+`
  *   leaves `/api` unmatched: free in `pass` mode, whatever the origin serves there);
+ * - entries that can never apply (dead-entries below): a free path or capability
+ *   rule beside every pattern of its service, a pattern an earlier service
+ *   already claims, free paths or rules on a service that charges nothing;
  * - no mint rate limit: nothing but the challenge cache stands between unpaid
  *   traffic and the node's invoice database;
  * - a token that expires before its invoice does: a token's `timeout` runs from
  *   the challenge, so a payer taking the invoice's full time gets less, or nothing;
  * - the Payment scheme on testnet: draft-lightning-charge names mainnet, regtest
- *   and signet only, so strict clients may refuse a testnet charge.
+ *   and signet only, so strict clients may refuse a testnet charge;
+ * - a node reached by plain http:// beyond this machine: its credential crosses
+ *   the network in clear on every call.
  */
 export function configWarnings(config: Config, bindings: { readonly mintLimiter: boolean }): string[] {
   const warnings = config.services.flatMap((service) => service.patterns.flatMap((pattern) => uncoveredPrefix(service, pattern)));
+  warnings.push(...config.services.flatMap((service, index) => [...deadEntries(service), ...shadowedPatterns(service, config.services.slice(0, index))]));
   for (const service of config.services) {
     if (service.timeoutSeconds !== undefined && service.timeoutSeconds <= config.invoiceExpirySeconds) {
       warnings.push(
@@ -30,6 +36,7 @@ export function configWarnings(config: Config, bindings: { readonly mintLimiter:
       "L402_MINT_LIMITER is not bound: nothing caps how many invoices unpaid requests make the node create (the challenge cache only reuses one per client); add the [[ratelimits]] binding",
     );
   }
+  warnings.push(...clearTextNode(config.node));
   return warnings;
 }
 
@@ -40,4 +47,91 @@ function uncoveredPrefix(service: ServiceConfig, pattern: URLPattern): string[] 
   const host = /^[a-z0-9.-]+$/i.test(pattern.hostname) ? pattern.hostname : "example.com";
   if (matchService([service], new URL(`https://${host}${prefix}`)) !== undefined) return [];
   return [`${service.name}: the pattern ${pattern.pathname} does not match ${prefix} itself; if the origin serves ${prefix}, add it to match`];
+}
+
+/**
+ * A free path or capability rule applies only to requests its service matched.
+ * Every path a pattern matches lies at or below its literal path (`/api/:id` →
+ * `/api`), so an entry whose literal path is beside (neither above nor below)
+ * that of every pattern never applies. Finer overlaps are not judged: a warning
+ * here is always true.
+ */
+function deadEntries(service: ServiceConfig): string[] {
+  if (!service.auth) {
+    const unused = [service.freePaths.length > 0 ? "free_paths" : "", service.capabilityRules.length > 0 ? "capability_rules" : ""].filter((name) => name !== "");
+    return unused.length === 0 ? [] : [`${service.name}: auth = false forwards every request free, so its ${unused.join(" and ")} never apply`];
+  }
+  const fold = (path: string) => (service.matchCase ? path : path.toLowerCase());
+  const within = service.patterns.map((pattern) => fold(literalPath(pattern.pathname)));
+  const outside = (entry: URLPattern) => {
+    const path = fold(literalPath(entry.pathname));
+    return within.every((pattern) => !pathCovers(pattern, path) && !pathCovers(path, pattern));
+  };
+  const warnings = [
+    ...service.freePaths.filter(outside).map((entry) => `${service.name}: the free path ${entry.pathname} lies outside every match pattern, so it never applies (a request must match the service first)`),
+    ...service.capabilityRules.filter((rule) => outside(rule.path)).map((rule) => `${service.name}: the capability rule for ${rule.path.pathname} lies outside every match pattern, so it never applies (a request must match the service first)`),
+  ];
+  if (service.freePaths.length > 0 && service.patterns.every((pattern) => service.freePaths.some((entry) => covers({ pattern: entry, matchCase: service.matchCase }, { pattern, matchCase: service.matchCase })))) {
+    warnings.push(`${service.name}: its free_paths cover every match pattern, so it never charges (auth = false says that plainly)`);
+  }
+  return warnings;
+}
+
+/** Patterns of `service` that a service listed before it matches in full: the first match wins, so they never apply. */
+function shadowedPatterns(service: ServiceConfig, earlier: readonly ServiceConfig[]): string[] {
+  return service.patterns.flatMap((pattern) => {
+    for (const before of earlier) {
+      const claimed = before.patterns.find((candidate) => covers({ pattern: candidate, matchCase: before.matchCase }, { pattern, matchCase: service.matchCase }));
+      if (claimed !== undefined) {
+        return [`${service.name}: the pattern ${shown(pattern)} is covered by ${before.name}'s ${shown(claimed)}, listed earlier: the first service that matches wins, so it never applies`];
+      }
+    }
+    return [];
+  });
+}
+
+const shown = (pattern: URLPattern) => (pattern.hostname === "*" ? pattern.pathname : `${pattern.hostname}${pattern.pathname}`);
+
+type Matcher = { readonly pattern: URLPattern; readonly matchCase: boolean };
+/** A pathname with nothing that varies: no wildcard, parameter, group or escape. */
+const LITERAL = /^[^*:({?+\\]*$/;
+
+/**
+ * Whether `outer` matches every path `inner` does, judged only where that is
+ * certain: `outer` is the same pattern (a literal one with or without its
+ * trailing slash), or a literal directory with everything below it (`/*`,
+ * `/api/*`), on any host or on inner's own; a case-sensitive outer never covers
+ * a case-blind inner.
+ */
+function covers(outer: Matcher, inner: Matcher): boolean {
+  if (outer.pattern.hostname !== "*" && outer.pattern.hostname !== inner.pattern.hostname) return false;
+  if (outer.matchCase && !inner.matchCase) return false;
+  const fold = (path: string) => (outer.matchCase ? path : path.toLowerCase());
+  // Both forms of a path are asked about (match.ts): a literal `/a/` matches what `/a` does.
+  const bare = (path: string) => (LITERAL.test(path) ? path.replace(/(.)\/$/, "$1") : path);
+  if (fold(bare(outer.pattern.pathname)) === fold(bare(inner.pattern.pathname))) return true;
+  const directory = outer.pattern.pathname.endsWith("/*") ? outer.pattern.pathname.slice(0, -2) : undefined;
+  return directory !== undefined && LITERAL.test(directory) && pathCovers(fold(directory) || "/", fold(literalPath(inner.pattern.pathname)));
+}
+
+/** What each backend's URL setting is called, and the credential every call to it carries. */
+const NODE_URLS = {
+  lnd: { setting: "LND_REST_URL", credential: "the macaroon" },
+  cln: { setting: "CLN_REST_URL", credential: "the rune" },
+  phoenixd: { setting: "PHOENIXD_URL", credential: "the http password" },
+  lnbits: { setting: "LNBITS_URL", credential: "the invoice key" },
+} as const;
+
+function clearTextNode(node: NodeConfig): string[] {
+  if (node.backend === "nwc") return [];
+  const url = new URL(node.url);
+  if (url.protocol !== "http:" || isThisMachine(url.hostname)) return [];
+  const { setting, credential } = NODE_URLS[node.backend];
+  return [`${setting} is plain http:// to a host that is not this machine: ${credential} would cross the network in clear on every call; use https://`];
+}
+
+/** Loopback names and addresses (RFC 6761's `localhost`, 127.0.0.0/8, ::1): traffic to them never leaves the machine. */
+function isThisMachine(hostname: string): boolean {
+  const name = hostname.replace(/\.$/, "");
+  return name === "localhost" || name.endsWith(".localhost") || /^127(?:\.\d{1,3}){3}$/.test(name) || name === "[::1]";
 }

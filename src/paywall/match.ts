@@ -5,9 +5,8 @@ import type { ClaimedMethods } from "./claimed-methods.ts";
  * Which service, free path and capability rule a request falls under. Input is
  * the canonical URL (canonical-url.ts). Case is left to the patterns (they ignore
  * it unless a service sets `match_case`); trailing slashes are left here: Express
- * and Spring serve `/a/` and `/a` alike, so both are asked about, and each answer
- * takes the stricter reading. A path is paid if either form is, free only if both
- * are, and needs the capabilities of both.
+ * and Spring serve `/a/` and `/a` alike, so both forms are asked about. A path is
+ * paid if either form matches a service, and needs the capabilities of both.
  */
 type PathInput = { readonly hostname: string; readonly pathname: string };
 
@@ -27,9 +26,14 @@ export function matchService(services: readonly ServiceConfig[], url: URL): Serv
   return services.find((service) => service.patterns.some((pattern) => inputs.some((input) => pattern.test(input))));
 }
 
+/**
+ * A free path entry frees what it matches with or without a trailing slash: one
+ * page, whichever way the origin spells it (`/docs` and `/docs/`; `/x/*` frees
+ * `/x` too). Nothing below an entry is freed that its pattern does not match.
+ */
 export function isFreePath(service: ServiceConfig, url: URL): boolean {
   if (service.freePaths.length === 0) return false;
-  return forms(url).every((input) => service.freePaths.some((pattern) => pattern.test(input)));
+  return forms(url).some((input) => service.freePaths.some((pattern) => pattern.test(input)));
 }
 
 /**

@@ -89,7 +89,8 @@ export function resolvePaywall(options: PaywallOptions): ResolvedPaywall {
       describe: (feature) => `a ${PORT_NAMES[feature]} port (ports.${PORT_NAMES[feature]})`,
     },
   });
-  if (!compiled.ok) problems.push(...compiled.problems.map((problem) => problem.replace(/^service\[0\]/, "service")));
+  // One service needs no index or name to be found.
+  if (!compiled.ok) problems.push(...compiled.problems.map((problem) => problem.replace(/^service(?:\[0\]| "[^"]*")/, "service")));
   const whole = (name: string, value: number | undefined, min: number, max: number, fallback: number) => {
     if (value === undefined) return fallback;
     if (!Number.isSafeInteger(value) || value < min || value > max) problems.push(`${name}: must be an integer from ${min} to ${max}`);

@@ -10,15 +10,18 @@ const scratchDir = useScratchDirs();
 const SCRIPT = fileURLToPath(new URL("../../dev/check-config.ts", import.meta.url));
 
 /** Runs `npm run check-config`'s script in a folder holding only a wrangler.toml and a .dev.vars. */
-function checkConfig(toml: string, devVars: string) {
+function checkConfig(toml: string, devVars: string, args: readonly string[] = []) {
   const dir = scratchDir("l402-config-");
   writeFileSync(join(dir, "wrangler.toml"), `name = "t"\nmain = "index.ts"\ncompatibility_date = "2026-10-01"\n${toml}`);
   writeFileSync(join(dir, ".dev.vars"), devVars);
   writeFileSync(join(dir, "index.ts"), "export default {}");
-  return spawnSync(process.execPath, [SCRIPT], { cwd: dir, encoding: "utf8", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+  return spawnSync(process.execPath, [SCRIPT, ...args], { cwd: dir, encoding: "utf8", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
 }
 
 const KEY = "33".repeat(32);
+const LND = `L402_NETWORK = "regtest"\nLND_REST_URL = "http://127.0.0.1:8080"\n`;
+const SERVICE = `[[vars.L402_SERVICES]]\nname = "api"\nmatch = ["/api/*"]\nprice_sats = 2\n`;
+const warningsOf = (stderr: string) => stderr.split("\n").filter((line) => line.startsWith("check-config: warning: ")).map((line) => line.slice("check-config: warning: ".length));
 
 describe("npm run check-config", () => {
   it("accepts a good configuration and summarises it", () => {
@@ -53,7 +56,7 @@ describe("npm run check-config", () => {
       `L402_MASTER_KEYS=abcd\nLND_MACAROON=secret-not-hex\n`,
     );
     expect(result.status).toBe(1);
-    for (const field of ["L402_NETWORK", "LND_REST_URL", "L402_SERVICES[0].price_sats", 'L402_SERVICES[0].origin.headers: "X-Key": secret "MISSING" is not set', "L402_MASTER_KEYS", "LND_MACAROON"]) {
+    for (const field of ["L402_NETWORK", "LND_REST_URL", 'L402_SERVICES "api".price_sats', 'L402_SERVICES "api".origin.headers: "X-Key": secret "MISSING" is not set', "L402_MASTER_KEYS", "LND_MACAROON"]) {
       expect(result.stderr).toContain(field);
     }
     expect(result.stderr).not.toContain("secret-not-hex");
@@ -69,6 +72,119 @@ describe("npm run check-config", () => {
 
     const cln = checkConfig(`[vars]\nL402_NETWORK = "regtest"\nL402_BACKEND = "cln"\nLND_REST_URL = "ftp://ignored"\n${services}`, `L402_MASTER_KEYS=${KEY}\n`);
     expect(cln.status).toBe(1);
-    expect(cln.stderr.trim().split("\n")).toEqual(["check-config: CLN_REST_URL: is required", "check-config: CLN_RUNE: is required"]);
+    expect(cln.stderr.trim().split("\n")).toEqual([
+      "check-config: CLN_REST_URL: is required",
+      "check-config: CLN_RUNE: is required (a secret: for local runs put it in .dev.vars beside wrangler.toml; for the deployed Worker, npx wrangler secret put CLN_RUNE)",
+    ]);
+  }, 30_000);
+
+  it.each([
+    { backend: "lnd", vars: 'LND_REST_URL = "https://lnd.example:8080"', secret: "LND_MACAROON" },
+    { backend: "cln", vars: 'CLN_REST_URL = "https://cln.example:3010"', secret: "CLN_RUNE" },
+    { backend: "phoenixd", vars: 'PHOENIXD_URL = "https://phoenixd.example"', secret: "PHOENIXD_PASSWORD" },
+    { backend: "lnbits", vars: 'LNBITS_URL = "https://lnbits.example"', secret: "LNBITS_INVOICE_KEY" },
+    { backend: "nwc", vars: "", secret: "L402_NWC_URI" },
+  ])("says where to set a missing $secret", ({ backend, vars, secret }) => {
+    const result = checkConfig(`[vars]\nL402_NETWORK = "regtest"\nL402_BACKEND = "${backend}"\n${vars}\n${SERVICE}`, `L402_MASTER_KEYS=${KEY}\n`);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(`check-config: ${secret}: is required (a secret: for local runs put it in .dev.vars beside wrangler.toml; for the deployed Worker, npx wrangler secret put ${secret})\n`);
+  }, 30_000);
+
+  it("says where to set a missing master key or origin header secret, naming the environment checked", () => {
+    const toml = `[env.staging.vars]\n${LND}${SERVICE.replace("vars.", "env.staging.vars.")}origin = { headers = { "X-Key" = { secret = "ORIGIN_KEY" } } }\n`;
+    const result = checkConfig(toml, "LND_MACAROON=0201abcd\n", ["staging"]);
+    expect(result.status).toBe(1);
+    const where = (name: string) => `(a secret: for local runs put it in .dev.vars.staging (or .dev.vars) beside wrangler.toml; for the deployed Worker, npx wrangler secret put ${name} --env staging)`;
+    expect(result.stderr).toContain(`check-config: L402_MASTER_KEYS: is not set (generate one: npx l402-edge keygen) ${where("L402_MASTER_KEYS")}\n`);
+    expect(result.stderr).toContain(`check-config: L402_SERVICES "api".origin.headers: "X-Key": secret "ORIGIN_KEY" is not set ${where("ORIGIN_KEY")}\n`);
+  }, 30_000);
+
+  it("a malformed secret gets no hint: it is set, just wrong", () => {
+    const result = checkConfig(`[vars]\n${LND}${SERVICE}`, `L402_MASTER_KEYS=${KEY}\nLND_MACAROON=not-hex\n`);
+    expect(result.stderr).toBe("check-config: LND_MACAROON: must be the hex of a macaroon\n");
+  }, 30_000);
+
+  it("warns about a remote plain-http node (the macaroon would travel in clear)", () => {
+    const result = checkConfig(`[vars]\nL402_NETWORK = "regtest"\nLND_REST_URL = "http://lnd.example:8080"\n${SERVICE}`, `L402_MASTER_KEYS=${KEY}\nLND_MACAROON=0201abcd\n`);
+    expect(result.status, result.stderr).toBe(0);
+    expect(warningsOf(result.stderr)).toContain("LND_REST_URL is plain http:// to a host that is not this machine: the macaroon would cross the network in clear on every call; use https://");
+  }, 30_000);
+
+  it.each([
+    { toml: '[vars]\nL402_NETWORK = "regtest\nLND_REST_URL = "x"\n', at: "wrangler.toml:5:24" },
+    { toml: "abc = = 1\n", at: "wrangler.toml:4:7" },
+    { toml: "[vars]\nA = 1\n[vars]\n", at: "wrangler.toml:6:2" },
+  ])("a TOML syntax error: $at", ({ toml, at }) => {
+    const result = checkConfig(toml, "");
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`^check-config: ${at.replace(/\./g, "\\.")}: Invalid TOML document: .+\n$`));
+  }, 30_000);
+
+  it.each(["--help", "-h"])("%s prints the usage and checks nothing", (flag) => {
+    const result = checkConfig("abc = = 1\n", "", [flag]);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^usage: npm run check-config \[-- \[ENVIRONMENT\]\]\n/);
+    expect(result.stderr).toBe("");
+  }, 30_000);
+
+  it.each([
+    { args: ["--nope"], message: "check-config: unknown option --nope (see --help)\n", status: 2 },
+    { args: ["staging", "prod"], message: "check-config: give at most one environment (see --help)\n", status: 2 },
+  ])("bad arguments: $args", ({ args, message, status }) => {
+    const result = checkConfig(`[vars]\n${LND}${SERVICE}`, `L402_MASTER_KEYS=${KEY}\nLND_MACAROON=0201abcd\n`, args);
+    expect(result.status).toBe(status);
+    expect(result.stderr).toBe(message);
+  }, 30_000);
+
+  it("an environment the file does not define is named, with the ones it does", () => {
+    const result = checkConfig(`[vars]\n${LND}${SERVICE}[env.staging.vars]\n${LND}`, `L402_MASTER_KEYS=${KEY}\nLND_MACAROON=0201abcd\n`, ["stagin"]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('No environment found in configuration with name "stagin"');
+    expect(result.stderr).toContain('The available configured environment names are: ["staging"]');
+  }, 30_000);
+
+  it("names services by name in every problem, by index only when the name itself is wrong", () => {
+    const toml =
+      `[vars]\n${LND}` +
+      `[[vars.L402_SERVICES]]\nname = "quotes"\nmatch = ["/q/*"]\nuses = 0\nprice_sats = 1\n` +
+      `[[vars.L402_SERVICES]]\nname = "bad name"\nmatch = ["/b/*"]\nprice_sats = 1\n` +
+      `[[vars.L402_SERVICES]]\nmatch = ["/c/*"]\nprice_sats = 1\n`;
+    const result = checkConfig(toml, `L402_MASTER_KEYS=${KEY}\nLND_MACAROON=0201abcd\n`);
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split("\n").sort()).toEqual([
+      'check-config: L402_SERVICES "quotes".uses: must be an integer from 1 to 1000000',
+      'check-config: L402_SERVICES "quotes".uses: needs the L402_METER Durable Object binding (see wrangler.toml)',
+      "check-config: L402_SERVICES[1].name: must be letters, digits, '.', '_' or '-' (at most 64)",
+      "check-config: L402_SERVICES[2].name: is required",
+    ]);
+  }, 30_000);
+
+  it("warns about entries that can never apply, and only those", () => {
+    const toml =
+      `[vars]\n${LND}` +
+      `[[vars.L402_SERVICES]]\nname = "api"\nmatch = ["/api/*"]\nprice_sats = 1\ncapabilities = ["read", "admin"]\n` +
+      `free_paths = ["/api/public/*", "/public/*", "/api", "/API/Exact", "/:page", "/apix/*"]\n` +
+      `capability_rules = [{ path = "/admin/*", capability = "admin" }, { path = "/api/*", capability = "read" }]\n` +
+      `[[vars.L402_SERVICES]]\nname = "reports"\nmatch = ["/api/reports/*", "/reports/*", "/API"]\nprice_sats = 1\n` +
+      `[[vars.L402_SERVICES]]\nname = "open"\nmatch = ["/open/*"]\nauth = false\nfree_paths = ["/open/x"]\n` +
+      `[[vars.L402_SERVICES]]\nname = "docs"\nmatch = ["/docs/*", "/guide"]\nprice_sats = 1\nfree_paths = ["/docs/*", "/Guide/"]\n` +
+      `[[vars.L402_SERVICES]]\nname = "shop"\nmatch = ["shop.example/*"]\nprice_sats = 1\n` +
+      `[[vars.L402_SERVICES]]\nname = "shopx"\nmatch = ["shop.example/x/*", "other.example/x/*", "/x/*"]\nprice_sats = 1\n` +
+      `[[vars.L402_SERVICES]]\nname = "cs"\nmatch = ["/cs/*"]\nmatch_case = true\nprice_sats = 1\n` +
+      `[[vars.L402_SERVICES]]\nname = "cs-any-case"\nmatch = ["/cs/y/*"]\nprice_sats = 1\n` +
+      `[[vars.L402_SERVICES]]\nname = "cs-same-case"\nmatch = ["/cs/z/*"]\nmatch_case = true\nprice_sats = 1\n`;
+    const result = checkConfig(toml, `L402_MASTER_KEYS=${KEY}\nLND_MACAROON=0201abcd\n`);
+    expect(result.status, result.stderr).toBe(0);
+    expect(warningsOf(result.stderr).filter((line) => !line.startsWith("L402_MINT_LIMITER")).sort()).toEqual([
+      "api: the capability rule for /admin/* lies outside every match pattern, so it never applies (a request must match the service first)",
+      "api: the free path /apix/* lies outside every match pattern, so it never applies (a request must match the service first)",
+      "api: the free path /public/* lies outside every match pattern, so it never applies (a request must match the service first)",
+      "cs-same-case: the pattern /cs/z/* is covered by cs's /cs/*, listed earlier: the first service that matches wins, so it never applies",
+      "docs: its free_paths cover every match pattern, so it never charges (auth = false says that plainly)",
+      "open: auth = false forwards every request free, so its free_paths never apply",
+      "reports: the pattern /API is covered by api's /api/*, listed earlier: the first service that matches wins, so it never applies",
+      "reports: the pattern /api/reports/* is covered by api's /api/*, listed earlier: the first service that matches wins, so it never applies",
+      "shopx: the pattern shop.example/x/* is covered by shop's shop.example/*, listed earlier: the first service that matches wins, so it never applies",
+    ]);
   }, 30_000);
 });

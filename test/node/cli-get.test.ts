@@ -94,7 +94,7 @@ describe("l402-edge get", () => {
     const dir = scratchDir("l402-cli-");
     const first = await cli(["get", `${base}/x`, "--token-dir", dir], wallet());
     expect(first).toMatchObject({ code: 0, stdout: "paid content\n" });
-    expect(first.stderr).toMatch(/paying 3 sats \(routing fee at most 97\) for cli…\nl402-edge: paid \(routing fee 0 sats\); token saved for http:\/\/127\.0\.0\.1:\d+/);
+    expect(first.stderr).toMatch(/paying 3 sats \(routing fee at most 10 sats\) for cli…\nl402-edge: paid \(routing fee 0 sats\); token saved for http:\/\/127\.0\.0\.1:\d+/);
     const file = join(dir, `${encodeURIComponent(base)}.json`);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const second = await cli(["get", `${base}/y`, "--token-dir", dir]);
@@ -117,7 +117,7 @@ describe("l402-edge get", () => {
     { name: "over budget", flags: ["--max-cost", "2"], env: wallet, code: 3, message: /price is 3 sats, above the limit of 2/ },
     { name: "payment failed", flags: [], env: () => ({ LND_REST_URL: sim.url, LND_MACAROON: sim.invoiceMacaroonHex }), code: 4, message: /permission denied/ },
     { name: "wallet unreachable", flags: [], env: () => ({ LND_REST_URL: "http://127.0.0.1:1", LND_MACAROON: "0201" }), code: 5, message: /cannot reach the wallet's node/ },
-    { name: "no wallet configured", flags: [], env: () => ({}), code: 2, message: /no wallet is set/ },
+    { name: "no wallet configured", flags: [], env: () => ({}), code: 2, message: /^l402-edge: a payment is needed but no wallet is set: [^\n]+\n$/ },
   ] as const)("$name → exit $code", async ({ flags, env, code, message }) => {
     const result = await cli(["get", `${base}/w`, "--token-dir", scratchDir("l402-cli-"), ...flags], env());
     expect(result.code).toBe(code);
@@ -129,10 +129,30 @@ describe("l402-edge get", () => {
     try {
       const tight = await cli(["get", `${base}/fee`, "--max-cost", "4", "--token-dir", scratchDir("l402-cli-")], wallet());
       expect(tight.code).toBe(4);
-      expect(tight.stderr).toMatch(/routing fee at most 1\)[\s\S]*FAILURE_REASON_NO_ROUTE/);
+      expect(tight.stderr).toMatch(/routing fee at most 1 sats\)[\s\S]*FAILURE_REASON_NO_ROUTE/);
       const enough = await cli(["get", `${base}/fee`, "--max-cost", "5", "--json", "--token-dir", scratchDir("l402-cli-")], wallet());
       expect(enough.code).toBe(0);
       expect(JSON.parse(enough.stdout)).toMatchObject({ status: 200, paid: { sats: 3, feeSats: 2, services: ["cli"] } });
+    } finally {
+      sim.setFaults({ routeFeeMsat: 0 });
+    }
+  });
+
+  it.each([
+    { flags: [], routeFeeMsat: 10_000, says: "at most 10 sats", code: 0 },
+    { flags: [], routeFeeMsat: 11_000, says: "at most 10 sats", code: 4 },
+    { flags: ["--fee-limit", "2"], routeFeeMsat: 2000, says: "at most 2 sats", code: 0 },
+    { flags: ["--fee-limit", "2"], routeFeeMsat: 3000, says: "at most 2 sats", code: 4 },
+    { flags: ["--fee-limit", "0"], routeFeeMsat: 1000, says: "at most 0 sats", code: 4 },
+    { flags: ["--fee-limit", "50", "--max-cost", "8"], routeFeeMsat: 5000, says: "at most 5 sats", code: 0 },
+    { flags: ["--fee-limit", "50", "--max-cost", "8"], routeFeeMsat: 6000, says: "at most 5 sats", code: 4 },
+  ])("the progress line names the fee limit sent to the node: $flags, route fee $routeFeeMsat msat", async ({ flags, routeFeeMsat, says, code }) => {
+    sim.setFaults({ routeFeeMsat });
+    try {
+      const result = await cli(["get", `${base}/fee-line`, "--token-dir", scratchDir("l402-cli-"), ...flags], wallet());
+      expect(result.stderr).toContain(`paying 3 sats (routing fee ${says}) for cli…`);
+      expect(result.code, result.stderr).toBe(code);
+      if (code !== 0) expect(result.stderr).toContain("FAILURE_REASON_NO_ROUTE");
     } finally {
       sim.setFaults({ routeFeeMsat: 0 });
     }
@@ -187,6 +207,9 @@ describe("l402-edge get with an NWC wallet", () => {
       expect(JSON.parse(result.stdout)).toMatchObject({ status: 200, body: "paid content\n", paid: { sats: 3, feeSats: 0, services: ["cli"] } });
       expect(result.stdout + result.stderr).not.toContain(secretOf(walletSims.nwc.uri));
     }
+    // NIP-47's pay_invoice carries no fee limit: the progress line does not claim one.
+    const shown = await cli(["get", `${base}/nwc`, "--token-dir", scratchDir("l402-cli-"), "--nwc", walletSims.nwc.uri]);
+    expect(shown.stderr).toContain("paying 3 sats (routing fee: no limit can be sent over NWC; the wallet's own budget caps it) for cli…");
   });
 
   it("a wrong secret, to a wallet that never answers strangers: --pay-timeout (or L402_PAY_TIMEOUT) bounds the wait, and the message says what may be wrong", async () => {

@@ -1,9 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { UnhealthyError, waitForHealth } from "../../dev/health-wait.ts";
+import { listen } from "../../dev/listen.ts";
 import { freePort, isPortFree } from "../../dev/ports.ts";
 import { useScratchDirs } from "../setup/scratch-dirs.ts";
 
@@ -61,10 +64,57 @@ afterAll(() => {
 });
 
 describe("npm run dev", () => {
-  it("starts the stack; l402-edge get pays once, then reuses the token; Ctrl-C leaves nothing behind; a second start works", async () => {
+  it("two stacks started together in one checkout keep their own secrets and state: each pays with its own wallet, each admin token works on its own", async () => {
+    const dir = scratchDir("l402-two-");
+    const stacks = await Promise.all(
+      [0, 1].map(async () => {
+        const ports = { worker: await freePort(), lnd: await freePort(), origin: await freePort(), relay: await freePort() };
+        return { ports, stack: startDev(["--port", String(ports.worker), "--lnd-port", String(ports.lnd), "--origin-port", String(ports.origin), "--relay-port", String(ports.relay), "--dev-vars", join(dir, ".dev.vars")]) };
+      }),
+    );
+    running.push(...stacks.map(({ stack }) => stack));
+    await Promise.all(stacks.map(({ stack }) => waitFor(stack, /dev: ready/, 120_000)));
+    // One of them made the shared master key file; the other used it. One holds .wrangler/state; the other has its own.
+    expect(stacks.filter(({ stack }) => stack.output().includes("with a new master key"))).toHaveLength(1);
+    const beside = stacks.flatMap(({ stack }) => [...stack.output().matchAll(/holds \.wrangler\/state; this stack keeps its state and secrets in (\S+) until it stops/g)].map((match) => match[1] as string));
+    expect(beside).toHaveLength(1);
+    expect(existsSync(join(beside[0] as string, "secrets.vars"))).toBe(true);
+    for (const [index, { ports, stack }] of stacks.entries()) {
+      const [, lndUrl, macaroon] = stack.output().match(/export LND_REST_URL=(\S+) LND_MACAROON=([0-9a-f]+)/) ?? [];
+      expect(lndUrl).toBe(`http://127.0.0.1:${ports.lnd}`);
+      const paid = spawnSync(process.execPath, [BIN, "get", `http://127.0.0.1:${ports.worker}/api/quote`, "--json", "--token-dir", join(dir, `tokens-${index}`)], { encoding: "utf8", env: { ...process.env, LND_REST_URL: lndUrl, LND_MACAROON: macaroon } });
+      expect(paid.status, `${paid.stderr}\n${stack.output()}`).toBe(0);
+      expect(JSON.parse(paid.stdout)).toMatchObject({ status: 200, paid: { sats: 5 } });
+      const [, adminToken] = stack.output().match(/Authorization: Bearer ([0-9a-f]+)/) ?? [];
+      expect((await fetch(`http://127.0.0.1:${ports.worker}/.well-known/l402/admin/services`, { headers: { Authorization: `Bearer ${adminToken}` } })).status).toBe(200);
+    }
+    await Promise.all(stacks.map(({ ports, stack }) => stopAndCheck(stack, Object.values(ports))));
+    // What does not outlive a stack is gone: the other's directory, the lock, the secrets file.
+    expect(existsSync(beside[0] as string)).toBe(false);
+    expect(existsSync(join(ROOT, ".wrangler", "dev-stack.pid"))).toBe(false);
+    expect(existsSync(join(ROOT, ".wrangler", "dev-stack.vars"))).toBe(false);
+  }, 240_000);
+
+  it("a Worker that is not healthy: dev prints what health says is wrong, at once, and exits", async () => {
     const ports = { worker: await freePort(), lnd: await freePort(), origin: await freePort() };
+    const dir = scratchDir("l402-unhealthy-");
+    writeFileSync(
+      join(dir, "wrangler.toml"),
+      ['name = "operator"', 'main = "index.ts"', 'compatibility_date = "2026-10-01"', "[vars]", 'L402_NETWORK = "regtest"', "[[vars.L402_SERVICES]]", 'name = "reports"', 'match = ["/reports/*"]', "price_sats = 7", "uses = 2"].join("\n"),
+    );
+    const stack = startDev(["--config", join(dir, "wrangler.toml"), "--port", String(ports.worker), "--lnd-port", String(ports.lnd), "--origin-port", String(ports.origin)]);
+    running.push(stack);
+    const code = await new Promise<number | null>((resolve) => (stack.child.exitCode !== null ? resolve(stack.child.exitCode) : stack.child.once("exit", resolve)));
+    expect(code).toBe(1);
+    expect(stack.output()).toContain(`dev: the Worker's configuration is invalid (its /.well-known/l402/health says):\n  L402_SERVICES "reports".uses: needs the L402_METER Durable Object binding (see wrangler.toml)\n`);
+    expect(stack.output()).not.toContain("within 90 s");
+    for (const port of Object.values(ports)) expect(await isPortFree(port), `port ${port}`).toBe(true);
+  }, 150_000);
+
+  it("starts the stack; l402-edge get pays once, then reuses the token; Ctrl-C leaves nothing behind; a second start works", async () => {
+    const ports = { worker: await freePort(), lnd: await freePort(), origin: await freePort(), relay: await freePort() };
     const dir = scratchDir("l402-dev-");
-    const args = ["--port", String(ports.worker), "--lnd-port", String(ports.lnd), "--origin-port", String(ports.origin), "--dev-vars", join(dir, ".dev.vars")];
+    const args = ["--port", String(ports.worker), "--lnd-port", String(ports.lnd), "--origin-port", String(ports.origin), "--relay-port", String(ports.relay), "--dev-vars", join(dir, ".dev.vars")];
 
     const stack = startDev(args);
     running.push(stack);
@@ -87,6 +137,12 @@ describe("npm run dev", () => {
 
     const again = JSON.parse(get().stdout) as { status: number; paid: unknown };
     expect(again).toMatchObject({ status: 200, paid: null });
+    // The NWC wallet the banner prints pays too, on the relay port asked for.
+    const [, nwcUri] = stack.output().match(/export L402_NWC_URI='(nostr\+walletconnect:\/\/[^']+)'/) ?? [];
+    expect(new URL(nwcUri ?? "").searchParams.get("relay")).toBe(`ws://127.0.0.1:${ports.relay}`);
+    const byNwc = spawnSync(process.execPath, [BIN, "get", url, "--json", "--token-dir", join(dir, "nwc-tokens")], { encoding: "utf8", env: { ...process.env, LND_REST_URL: "", LND_MACAROON: "", L402_NWC_URI: nwcUri } });
+    expect(byNwc.status, byNwc.stderr).toBe(0);
+    expect(JSON.parse(byNwc.stdout)).toMatchObject({ status: 200, paid: { sats: 5, services: ["quotes"] } });
     // The demo's metered service: one payment, three calls.
     const calls = spawnSync(process.execPath, [BIN, "get", `http://127.0.0.1:${ports.worker}/api/calls`, "--json", "--token-dir", join(dir, "tokens")], { encoding: "utf8", env: { ...process.env, LND_REST_URL: lndUrl, LND_MACAROON: macaroon } });
     expect(JSON.parse(calls.stdout)).toMatchObject({ status: 200, paid: { sats: 10 }, headers: { "x-l402-remaining": "2" } });
@@ -133,7 +189,7 @@ describe("npm run dev", () => {
         "[[durable_objects.bindings]]", 'name = "L402_METER"', 'class_name = "TokenMeter"',
         "[[migrations]]", 'tag = "v1"', 'new_sqlite_classes = ["TokenMeter"]',
         "[[vars.L402_SERVICES]]", 'name = "reports"', 'match = ["/reports/*"]', "price_sats = 7", "uses = 2",
-        "[[vars.L402_SERVICES]]", 'name = "open"', 'match = ["/open/*"]', "price_sats = 1", "auth = false",
+        "[[vars.L402_SERVICES]]", 'name = "open"', 'match = ["/open/*"]', "auth = false",
       ].join("\n"),
     );
     const stack = startDev(["--config", join(dir, "wrangler.toml"), "--port", String(ports.worker), "--lnd-port", String(ports.lnd), "--origin-port", String(ports.origin), "--inspector-port", String(ports.inspector)]);
@@ -141,6 +197,7 @@ describe("npm run dev", () => {
     await waitFor(stack, /dev: ready/, 90_000);
     expect(stack.output()).toContain(`created ${join(dir, ".dev.vars")} with a new master key`);
     expect(stack.output()).toMatch(/curl -i http:\/\/127\.0\.0\.1:\d+\/reports\/example {3}# reports: 2 uses, 7 sats/);
+    expect(stack.output()).toMatch(/curl -i http:\/\/127\.0\.0\.1:\d+\/open\/example {3}# open: free\n/);
     expect(await isPortFree(ports.inspector)).toBe(false);
     const [, lndUrl, macaroon] = stack.output().match(/export LND_REST_URL=(\S+) LND_MACAROON=([0-9a-f]+)/) ?? [];
     const worker = `http://127.0.0.1:${ports.worker}`;
@@ -165,17 +222,18 @@ describe("npm run dev", () => {
   }, 180_000);
 
   it.each([
-    { backend: "nwc", node: /its node {11}an NWC wallet simulator behind the Nostr relay ws:\/\/127\.0\.0\.1:(\d+)/ },
-    { backend: "lnbits", node: /its node {11}the LNbits simulator, http:\/\/127\.0\.0\.1:(\d+)/ },
-    { backend: "phoenixd", node: /its node {11}the phoenixd simulator, http:\/\/127\.0\.0\.1:(\d+)/ },
-    { backend: "cln", node: /its node {11}the Core Lightning \(clnrest\) simulator, http:\/\/127\.0\.0\.1:(\d+)/ },
-  ])("--backend $backend runs the Worker on that backend's simulator, which the printed LND wallet pays", async ({ backend, node }) => {
-    const ports = { worker: await freePort(), lnd: await freePort(), origin: await freePort() };
+    { backend: "nwc", flag: "--relay-port", node: /its node {11}an NWC wallet simulator behind the Nostr relay ws:\/\/127\.0\.0\.1:(\d+)/ },
+    { backend: "lnbits", flag: "--lnbits-port", node: /its node {11}the LNbits simulator, http:\/\/127\.0\.0\.1:(\d+)/ },
+    { backend: "phoenixd", flag: "--phoenixd-port", node: /its node {11}the phoenixd simulator, http:\/\/127\.0\.0\.1:(\d+)/ },
+    { backend: "cln", flag: "--cln-port", node: /its node {11}the Core Lightning \(clnrest\) simulator, http:\/\/127\.0\.0\.1:(\d+)/ },
+  ])("--backend $backend runs the Worker on that backend's simulator ($flag), which the printed LND wallet pays", async ({ backend, flag, node }) => {
+    const ports = { worker: await freePort(), lnd: await freePort(), origin: await freePort(), backend: await freePort() };
     const dir = scratchDir(`l402-${backend}-`);
-    const stack = startDev(["--backend", backend, "--port", String(ports.worker), "--lnd-port", String(ports.lnd), "--origin-port", String(ports.origin), "--dev-vars", join(dir, ".dev.vars")]);
+    const stack = startDev(["--backend", backend, "--port", String(ports.worker), "--lnd-port", String(ports.lnd), "--origin-port", String(ports.origin), flag, String(ports.backend), "--dev-vars", join(dir, ".dev.vars")]);
     running.push(stack);
     await waitFor(stack, /dev: ready/, 90_000);
     const nodePort = Number(stack.output().match(node)?.[1]);
+    expect(nodePort).toBe(ports.backend);
     const worker = `http://127.0.0.1:${ports.worker}`;
     const health = (await (await fetch(`${worker}/.well-known/l402/health`)).json()) as { node: Record<string, unknown> };
     expect(health.node).toMatchObject({ backend, reachable: true, network: "regtest" });
@@ -184,10 +242,36 @@ describe("npm run dev", () => {
     const paid = spawnSync(process.execPath, [BIN, "get", `${worker}/api/quote`, "--json", "--token-dir", join(dir, "tokens")], { encoding: "utf8", env: { ...process.env, LND_REST_URL: lndUrl, LND_MACAROON: macaroon } });
     expect(paid.status, paid.stderr).toBe(0);
     expect(JSON.parse(paid.stdout)).toMatchObject({ status: 200, paid: { sats: 5, services: ["quotes"] } });
-    // Nothing in the banner or the logs quotes the backend's credential.
-    expect(stack.output()).not.toMatch(/secret=[0-9a-f]{64}|LNBITS_INVOICE_KEY=|PHOENIXD_PASSWORD=|CLN_RUNE=/);
+    // Nothing in the banner or the logs quotes the backend's credential: the one NWC secret shown is the client wallet's, printed for it.
+    expect(stack.output()).not.toMatch(/LNBITS_INVOICE_KEY=|PHOENIXD_PASSWORD=|CLN_RUNE=/);
+    const secrets = [...stack.output().matchAll(/secret=[0-9a-f]{64}/g)].map((match) => match[0]);
+    expect(secrets).toHaveLength(1);
+    expect(stack.output()).toContain(`export L402_NWC_URI='nostr+walletconnect://`);
+    expect(stack.output().match(/export L402_NWC_URI='[^']+'/)?.[0]).toContain(secrets[0]);
     await stopAndCheck(stack, [...Object.values(ports), nodePort]);
   }, 120_000);
+
+  it.each([
+    { args: ["--cln-port", "9999"], message: "dev: --cln-port is for --backend cln (this stack runs lnd)" },
+    { args: ["--backend", "lnbits", "--phoenixd-port", "9999"], message: "dev: --phoenixd-port is for --backend phoenixd (this stack runs lnbits)" },
+    { args: ["--relay-port", "http"], message: "dev: --relay-port must be a port number" },
+  ])("refuses $args", async ({ args, message }) => {
+    const stack = startDev(args);
+    running.push(stack);
+    await waitFor(stack, new RegExp(message.replace(/[()]/g, "\\$&")), 30_000);
+    const code = await new Promise<number | null>((resolve) => (stack.child.exitCode !== null ? resolve(stack.child.exitCode) : stack.child.once("exit", resolve)));
+    expect(code).toBe(2);
+  }, 60_000);
+
+  it("--config with a TOML syntax error: the file, line and column, and exits", async () => {
+    const file = join(scratchDir("l402-toml-"), "wrangler.toml");
+    writeFileSync(file, 'name = "t"\nmain = "index.ts"\ncompatibility_date = "2026-10-01"\nabc = = 1\n');
+    const stack = startDev(["--config", file]);
+    running.push(stack);
+    const code = await new Promise<number | null>((resolve) => (stack.child.exitCode !== null ? resolve(stack.child.exitCode) : stack.child.once("exit", resolve)));
+    expect(code).toBe(2);
+    expect(stack.output()).toContain(`dev: ${file}:4:7: Invalid TOML document: invalid value\n`);
+  }, 60_000);
 
   it("--backend names a backend it knows, or exits", async () => {
     const stack = startDev(["--backend", "eclair"]);
@@ -197,18 +281,67 @@ describe("npm run dev", () => {
     expect(code).toBe(2);
   }, 60_000);
 
-  it("says which port is taken, and exits", async () => {
+  it.each([
+    { flag: "--lnd-port", extra: [] },
+    { flag: "--relay-port", extra: [] },
+    { flag: "--cln-port", extra: ["--backend", "cln"] },
+  ])("says which port is taken ($flag), and exits", async ({ flag, extra }) => {
     const blocker = createServer().listen(0, "127.0.0.1");
     await new Promise((resolve) => blocker.once("listening", resolve));
     const taken = (blocker.address() as { port: number }).port;
     try {
-      const stack = startDev(["--lnd-port", String(taken), "--port", String(await freePort()), "--origin-port", String(await freePort())]);
+      const stack = startDev([flag, String(taken), ...extra, "--port", String(await freePort()), "--origin-port", String(await freePort()), ...(flag === "--lnd-port" ? [] : ["--lnd-port", String(await freePort())])]);
       running.push(stack);
-      await waitFor(stack, new RegExp(`dev: port ${taken} is taken; choose another with --lnd-port`), 30_000);
+      await waitFor(stack, new RegExp(`dev: port ${taken} is taken; choose another with ${flag}`), 30_000);
       const code = await new Promise<number | null>((resolve) => (stack.child.exitCode !== null ? resolve(stack.child.exitCode) : stack.child.once("exit", resolve)));
       expect(code).not.toBe(0);
     } finally {
       blocker.close();
     }
   }, 60_000);
+});
+
+describe("waiting for the Worker's health", () => {
+  /** A stand-in Worker whose health endpoint answers `body` with `status`. */
+  async function healthServer(status: number, body: unknown) {
+    const server = createHttpServer((request, response) => {
+      if (request.url !== "/.well-known/l402/health") return void response.writeHead(404).end();
+      response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+    });
+    const listening = await listen(server);
+    return { url: `http://${listening.host}`, close: () => listening.close() };
+  }
+  const failure = async (wait: Promise<void>) => {
+    const error = await wait.then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(UnhealthyError);
+    return (error as Error).message;
+  };
+
+  it.each([
+    [{ backend: "lnd", reachable: false, ok: false, error: "unavailable" }, "its node (lnd) could not be reached: unavailable"],
+    [{ backend: "cln", reachable: true, ok: false, error: "auth" }, "its node (cln) refused: auth"],
+    [{ backend: "lnd", reachable: true, ok: false, network: "mainnet", networkMatches: false, syncedToChain: true }, "its node (lnd) is on mainnet, but L402_NETWORK is regtest"],
+    [{ backend: "phoenixd", reachable: true, ok: false, network: "regtest", networkMatches: true, syncedToChain: false }, "its node (phoenixd) is not synced to the chain"],
+  ])("a node that stays unready: after the wait, what health says of it (%j)", async (node, says) => {
+    const worker = await healthServer(503, { ok: false, config: { valid: true, services: ["a"], network: "regtest" }, node });
+    try {
+      expect(await failure(waitForHealth(worker.url, 600))).toBe(`the Worker did not become healthy within 0.6 s; its /.well-known/l402/health: ${says}`);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it("an invalid configuration ends the wait at once; a healthy Worker ends it well; a silent port says so", async () => {
+    const invalid = await healthServer(503, { ok: false, config: { valid: false, errors: ["LND_MACAROON: is required", 'L402_SERVICES "a".uses: needs the L402_METER Durable Object binding (see wrangler.toml)'] } });
+    const healthy = await healthServer(200, { ok: true });
+    try {
+      expect(await failure(waitForHealth(invalid.url, 600_000))).toBe(
+        `the Worker's configuration is invalid (its /.well-known/l402/health says):\n  LND_MACAROON: is required\n  L402_SERVICES "a".uses: needs the L402_METER Durable Object binding (see wrangler.toml)\n`,
+      );
+      await waitForHealth(healthy.url, 600_000);
+      expect(await failure(waitForHealth(`http://127.0.0.1:${await freePort()}`, 600))).toBe("the Worker did not become healthy within 0.6 s; its /.well-known/l402/health: it never answered");
+    } finally {
+      await Promise.all([invalid.close(), healthy.close()]);
+    }
+  });
 });

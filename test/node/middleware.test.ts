@@ -136,8 +136,8 @@ describe("l402Paywall mounted on routes of an app", () => {
   it("a service that needs a port it was not given is a configuration error naming both", () => {
     const make = () => l402Paywall({ services: [{ name: "m", price_sats: 1, uses: 2 }, { name: "r", match: ["/r/*"], price_sats: 1, revocable: true }], keyring, backend });
     expect(make).toThrow(PaywallConfigError);
-    expect(make).toThrow(/services\[0\]\.uses: needs a meter port \(ports\.meter\)/);
-    expect(make).toThrow(/services\[1\]\.revocable: needs a revocations port \(ports\.revocations\)/);
+    expect(make).toThrow(/services "m"\.uses: needs a meter port \(ports\.meter\)/);
+    expect(make).toThrow(/services "r"\.revocable: needs a revocations port \(ports\.revocations\)/);
     expect(() => l402Paywall({ service: { name: "a b", price_sats: 0 }, keyring, backend })).toThrow(/service\.name: must be letters.*service\.price_sats: must be a positive integer/);
   });
 

@@ -1,6 +1,9 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseConfig, type Config } from "../../src/config/index.ts";
-import { literalPath } from "../../src/config/schema.ts";
+import { literalPath, pathCovers } from "../../src/config/schema.ts";
+import { configWarnings } from "../../src/paywall/config-warnings.ts";
+import { isFreePath, matchService } from "../../src/paywall/match.ts";
 
 const base = { L402_MASTER_KEYS: "44".repeat(32), LND_REST_URL: "https://node.example:8080/", LND_MACAROON: "0201ab" };
 const configOf = (services: unknown[], extra: Record<string, unknown> = {}): Config => {
@@ -21,36 +24,67 @@ describe("configuration", () => {
     expect(config.services[0]?.priceMsat).toBe(1000n);
   });
 
+  it("a free service (auth: false) needs no price; a priced one needs exactly one", () => {
+    const services = configOf([
+      { name: "open", match: ["/open/*"], auth: false },
+      { name: "open-text", match: ["/text/*"], auth: "false" },
+      { name: "open-priced", match: ["/priced/*"], auth: false, price_sats: 3 },
+    ]).services;
+    expect(services.map((s) => [s.name, s.auth, s.priceMsat])).toEqual([["open", false, 0n], ["open-text", false, 0n], ["open-priced", false, 3000n]]);
+    expect(errorsOf([{ name: "a", match: ["/a"], auth: true }])).toEqual(['L402_SERVICES "a": needs exactly one of price_sats or price_msat']);
+    expect(errorsOf([{ name: "a", match: ["/a"], auth: false, price_sats: 1, price_msat: 1000 }])).toEqual(['L402_SERVICES "a": needs exactly one of price_sats or price_msat']);
+  });
+
   it("accepts the services as JSON text too (a var set from the command line)", () => {
     expect(configOf(JSON.stringify([{ name: "a", match: ["/a"], price_msat: "1500" }]) as never).services[0]?.priceMsat).toBe(1500n);
   });
 
   it.each([
-    [[{ name: "a", match: ["/a"] }], "L402_SERVICES[0]: needs exactly one of price_sats or price_msat"],
-    [[{ name: "a", match: ["/a"], price_sats: 1, price_msat: 1000 }], "L402_SERVICES[0]: needs exactly one of price_sats or price_msat"],
-    [[{ name: "a", match: ["/a"], price_sats: 1.5 }], "L402_SERVICES[0].price_sats: must be a positive integer"],
-    [[{ name: "a", match: [], price_sats: 1 }], "L402_SERVICES[0].match: must list at least one pattern"],
-    [[{ name: "a", match: ["a"], price_sats: 1 }], "L402_SERVICES[0].match[0]: must be /path or host/path"],
+    [[{ name: "a", match: ["/a"] }], 'L402_SERVICES "a": needs exactly one of price_sats or price_msat'],
+    [[{ name: "a", match: ["/a"], price_sats: 1, price_msat: 1000 }], 'L402_SERVICES "a": needs exactly one of price_sats or price_msat'],
+    [[{ name: "a", match: ["/a"], price_sats: 1.5 }], 'L402_SERVICES "a".price_sats: must be a positive integer'],
+    [[{ name: "a", match: [], price_sats: 1 }], 'L402_SERVICES "a".match: must list at least one pattern'],
+    [[{ name: "a", match: ["a"], price_sats: 1 }], 'L402_SERVICES "a".match[0]: must be /path or host/path'],
     [[{ name: "a b", match: ["/a"], price_sats: 1 }], "L402_SERVICES[0].name: must be letters"],
     [[{ name: "a", match: ["/a"], price_sats: 1 }, { name: "a", match: ["/b"], price_sats: 1 }], 'service name "a" is used twice'],
-    [[{ name: "a", match: ["/a"], price_sats: 1, prize: 2 }], 'L402_SERVICES[0]: has an unknown setting "prize"'],
+    [[{ name: "a", match: ["/a"], price_sats: 1, prize: 2 }], 'L402_SERVICES "a": has an unknown setting "prize"'],
     [[{ name: "a", match: ["/a"], price_sats: 1, capabilities: ["r"], capability_rules: [{ path: "/a", capability: "w" }] }], "capability_rules[0].capability: is not one of the service's capabilities"],
     [[{ name: "a", match: ["/a"], price_sats: 1, origin: { headers: { "X-L402-Token-Id": "x" } } }], 'origin.headers: "X-L402-Token-Id" is not a header name the paywall lets a service set'],
     [[{ name: "a", match: ["/a"], price_sats: 1, origin: { url: "https://u:p@x.example" } }], "origin.url: must not carry credentials"],
     [[{ name: "a", match: ["/a"], price_sats: 1, origin: { strip_prefix: "/a" } }], "origin.strip_prefix: needs origin.url"],
-    [[{ name: "a", match: ["/a"], price_sats: 1, timeout: 0 }], "L402_SERVICES[0].timeout: must be an integer from 1"],
-    [[{ name: "a", match: ["/a"], price_sats: 1, browser: true }], "L402_SERVICES[0].browser: needs the L402_LOOKUPS Durable Object binding (see wrangler.toml)"],
-    [[{ name: "a", match: ["/a"], price_sats: 1, browser: "yes" }], "L402_SERVICES[0].browser: must be true or false"],
+    [[{ name: "a", match: ["/a"], price_sats: 1, timeout: 0 }], 'L402_SERVICES "a".timeout: must be an integer from 1'],
+    [[{ name: "a", match: ["/a"], price_sats: 1, browser: true }], 'L402_SERVICES "a".browser: needs the L402_LOOKUPS Durable Object binding (see wrangler.toml)'],
+    [[{ name: "a", match: ["/a"], price_sats: 1, browser: "yes" }], 'L402_SERVICES "a".browser: must be true or false'],
     // The cookies are __Host- cookies now (Path=/): a config still naming cookie_path is told so, whatever its value.
-    [[{ name: "a", match: ["/a"], price_sats: 1, cookie_path: "/a" }], "L402_SERVICES[0].cookie_path: is no longer a setting: the cookies are host-wide __Host- cookies named per service (__Host-l402-token-<name>, Path=/); remove it"],
-    [[{ name: "a", match: ["/a"], price_sats: 1, browser: true, cookie_path: "/a; Domain=evil" }], "L402_SERVICES[0].cookie_path: is no longer a setting"],
-    [[{ name: "a", match: ["/a"], price_sats: 1, title: "" }], "L402_SERVICES[0].title: must be 1 to 80 characters, without control characters"],
-    [[{ name: "a", match: ["/a"], price_sats: 1, title: "x".repeat(81) }], "L402_SERVICES[0].title: must be 1 to 80 characters"],
-    [[{ name: "a", match: ["/a"], price_sats: 1, title: "two\nlines" }], "L402_SERVICES[0].title: must be 1 to 80 characters"],
+    [[{ name: "a", match: ["/a"], price_sats: 1, cookie_path: "/a" }], 'L402_SERVICES "a".cookie_path: is no longer a setting: the cookies are host-wide __Host- cookies named per service (__Host-l402-token-<name>, Path=/); remove it'],
+    [[{ name: "a", match: ["/a"], price_sats: 1, browser: true, cookie_path: "/a; Domain=evil" }], 'L402_SERVICES "a".cookie_path: is no longer a setting'],
+    [[{ name: "a", match: ["/a"], price_sats: 1, title: "" }], 'L402_SERVICES "a".title: must be 1 to 80 characters, without control characters'],
+    [[{ name: "a", match: ["/a"], price_sats: 1, title: "x".repeat(81) }], 'L402_SERVICES "a".title: must be 1 to 80 characters'],
+    [[{ name: "a", match: ["/a"], price_sats: 1, title: "two\nlines" }], 'L402_SERVICES "a".title: must be 1 to 80 characters'],
     [[], "L402_SERVICES: must be a non-empty array"],
     ["{", "L402_SERVICES: is not valid JSON"],
   ])("refuses %j", (services, message) => {
     expect(errorsOf(services).join("\n")).toContain(message);
+  });
+
+  it("names a service by its name, by its index where the name is missing, invalid or used twice", () => {
+    const problems = errorsOf([
+      { name: "quotes", match: ["/q"], price_sats: 0 },
+      { match: ["/n"], price_sats: 0 },
+      { name: 7, match: ["/s"], price_sats: 0 },
+      { name: "twice", match: ["/t"], price_sats: 0 },
+      { name: "twice", match: ["/u"], price_sats: 1 },
+      "not a service",
+    ]);
+    expect(problems).toEqual(expect.arrayContaining([
+      'L402_SERVICES "quotes".price_sats: must be a positive integer (use auth: false for free services)',
+      "L402_SERVICES[1].name: is required",
+      "L402_SERVICES[1].price_sats: must be a positive integer (use auth: false for free services)",
+      "L402_SERVICES[2].name: is required",
+      "L402_SERVICES[3].price_sats: must be a positive integer (use auth: false for free services)",
+      "L402_SERVICES[5]: must be an object",
+    ]));
+    expect(problems.join("\n")).not.toMatch(/"twice"\.|\[0\]/);
   });
 
   it("never quotes a value it refuses: any of them may be a secret", () => {
@@ -100,6 +134,13 @@ describe("a pattern's literal start (where a page typed in another case is sent)
     expect(literalPath(pattern)).toBe(expected);
   });
 
+  it("pathCovers: a path is covered by itself and by each ancestor, segment by segment", () => {
+    expect(pathCovers("/a", "/a")).toBe(true);
+    expect(pathCovers("/a", "/a/b")).toBe(true);
+    expect(pathCovers("/a/", "/a/b")).toBe(true);
+    expect(pathCovers("/a", "/ab")).toBe(false);
+    expect(pathCovers("/", "/anything")).toBe(true);
+  });
 });
 
 describe("the backend's settings", () => {
@@ -138,7 +179,7 @@ describe("the backend's settings", () => {
     [{}, "LND_REST_URL: is required"],
     [
       { L402_BACKEND: "phoenixd", PHOENIXD_URL: "https://x.example", PHOENIXD_PASSWORD: "correct-horse", L402_SERVICES: [{ name: "a", match: ["/a"], price_sats: 1 }, { name: "b", match: ["/b"], price_msat: 1500 }] },
-      "L402_SERVICES[1].price_msat: phoenixd invoices are in whole sats (L402_BACKEND)",
+      'L402_SERVICES "b".price_msat: phoenixd invoices are in whole sats (L402_BACKEND)',
     ],
   ])("%j → %s", (extra, message) => {
     const result = read(extra);
@@ -151,5 +192,91 @@ describe("the backend's settings", () => {
     const result = read({ L402_BACKEND: "nwc", L402_NWC_URI: `nostr+walletconnect://${secretish}` });
     const other = read({ L402_BACKEND: "lnbits", LNBITS_URL: "https://x.example", LNBITS_INVOICE_KEY: `${secretish}!` });
     expect(JSON.stringify([result, other])).not.toContain(secretish);
+  });
+});
+
+describe("a node reached in clear", () => {
+  const warningsFor = (extra: Record<string, unknown>) => {
+    const config = configOf([{ name: "a", match: ["/a"], price_sats: 1 }], extra);
+    return configWarnings(config, { mintLimiter: true }).filter((warning) => warning.includes("in clear"));
+  };
+  const clear = (setting: string, credential: string) => [`${setting} is plain http:// to a host that is not this machine: ${credential} would cross the network in clear on every call; use https://`];
+
+  it.each([
+    [{ LND_REST_URL: "http://lnd.example:8080" }, clear("LND_REST_URL", "the macaroon")],
+    [{ LND_REST_URL: "http://10.0.0.5:8080" }, clear("LND_REST_URL", "the macaroon")],
+    [{ LND_REST_URL: "http://192.168.1.2" }, clear("LND_REST_URL", "the macaroon")],
+    [{ LND_REST_URL: "http://[fe80::1]:8080" }, clear("LND_REST_URL", "the macaroon")],
+    [{ LND_REST_URL: "HTTP://LND.Example" }, clear("LND_REST_URL", "the macaroon")],
+    [{ LND_REST_URL: "http://localhost.example.com" }, clear("LND_REST_URL", "the macaroon")],
+    [{ LND_REST_URL: "http://127.0.0.1.nip.io" }, clear("LND_REST_URL", "the macaroon")],
+    [{ L402_BACKEND: "cln", CLN_REST_URL: "http://cln.example:3010", CLN_RUNE: "abcdefgh12345678" }, clear("CLN_REST_URL", "the rune")],
+    [{ L402_BACKEND: "phoenixd", PHOENIXD_URL: "http://phoenixd.example:9740", PHOENIXD_PASSWORD: "correct-horse" }, clear("PHOENIXD_URL", "the http password")],
+    [{ L402_BACKEND: "lnbits", LNBITS_URL: "http://lnbits.example", LNBITS_INVOICE_KEY: "a1b2c3d4e5f60718293a4b5c6d7e8f90" }, clear("LNBITS_URL", "the invoice key")],
+    [{ LND_REST_URL: "http://127.0.0.1:8080" }, []],
+    [{ LND_REST_URL: "http://127.8.9.10" }, []],
+    [{ LND_REST_URL: "http://localhost:8080" }, []],
+    [{ LND_REST_URL: "http://LOCALHOST." }, []],
+    [{ LND_REST_URL: "http://node.localhost" }, []],
+    [{ LND_REST_URL: "http://[::1]:8080" }, []],
+    [{ LND_REST_URL: "https://lnd.example:8080" }, []],
+    [{ L402_BACKEND: "cln", CLN_REST_URL: "https://cln.example:3010", CLN_RUNE: "abcdefgh12345678" }, []],
+  ])("%j", (extra, expected) => {
+    expect(warningsFor(extra)).toEqual(expected);
+  });
+});
+
+describe("warnings about entries that never apply", () => {
+  // Small alphabets, so that generated patterns and paths often meet.
+  const segment = fc.constantFrom("a", "b", "A", "ab");
+  const literal = fc.array(segment, { maxLength: 2 }).map((parts) => `/${parts.join("/")}`);
+  const pattern = fc.oneof(
+    literal,
+    literal.map((path) => `${path.replace(/\/$/, "")}/*`),
+    literal.map((path) => `${path.replace(/\/$/, "")}/:id`),
+    literal.map((path) => `${path}*`),
+    literal.map((path) => (path === "/" ? "/" : `${path}/`)),
+  );
+  const service = fc.record({ match: fc.array(pattern, { minLength: 1, maxLength: 2 }), free_paths: fc.array(pattern, { maxLength: 2 }), match_case: fc.boolean() });
+  const path = fc.tuple(fc.array(segment, { maxLength: 3 }), fc.boolean()).map(([parts, slash]) => `/${parts.join("/")}${slash && parts.length > 0 ? "/" : ""}`);
+  const forms = (text: string) => (text === "/" ? [text] : [text, text.endsWith("/") ? text.slice(0, -1) : `${text}/`]);
+
+  it("each is true: no path reaches a free path called outside, a pattern called covered, or a charge where free_paths cover all", () => {
+    const seen = { outside: 0, covered: 0, allFree: 0 };
+    fc.assert(
+      fc.property(fc.array(service, { minLength: 1, maxLength: 3 }), fc.array(path, { minLength: 20, maxLength: 20 }), (definitions, paths) => {
+        const config = configOf(definitions.map((definition, index) => ({ name: `s${index}`, price_sats: 1, ...definition })));
+        const urls = paths.map((p) => new URL(`https://x.example${p}`));
+        for (const warning of configWarnings(config, { mintLimiter: true })) {
+          const outside = /^(s\d): the free path (\S+) lies outside/.exec(warning);
+          const covered = /^(s\d): the pattern (\S+) is covered by (s\d)'s (\S+), listed earlier/.exec(warning);
+          const allFree = /^(s\d): its free_paths cover every match pattern/.exec(warning);
+          const byName = (name: string | undefined) => config.services.find((s) => s.name === name) ?? expect.fail(`no service ${name}`);
+          if (outside !== null) {
+            seen.outside++;
+            const owner = byName(outside[1]);
+            const alone = { ...owner, freePaths: owner.freePaths.filter((entry) => entry.pathname === outside[2]) };
+            for (const url of urls) expect(matchService([owner], url) !== undefined && isFreePath(alone, url), `${warning}: ${url.pathname}`).toBe(false);
+          } else if (covered !== null) {
+            seen.covered++;
+            const later = byName(covered[1]);
+            const earlier = byName(covered[3]);
+            const claimed = later.patterns.filter((p) => p.pathname === covered[2]);
+            const claimant = { ...earlier, patterns: earlier.patterns.filter((p) => p.pathname === covered[4]) };
+            for (const url of urls) {
+              const reached = claimed.some((p) => forms(url.pathname).some((pathname) => p.test({ hostname: url.hostname, pathname })));
+              if (reached) expect(matchService([claimant], url), `${warning}: ${url.pathname}`).toBeDefined();
+            }
+          } else if (allFree !== null) {
+            seen.allFree++;
+            const owner = byName(allFree[1]);
+            for (const url of urls) if (matchService([owner], url) !== undefined) expect(isFreePath(owner, url), `${warning}: ${url.pathname}`).toBe(true);
+          }
+        }
+      }),
+      { numRuns: 2000 },
+    );
+    // Each kind of warning was judged, many times over.
+    for (const count of Object.values(seen)) expect(count).toBeGreaterThan(50);
   });
 });

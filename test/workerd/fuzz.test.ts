@@ -99,8 +99,8 @@ describe(`fuzzing, ${RUNS} generated inputs each: no uncaught exception, every o
     });
     check(env, (candidate) => {
         const result = parseConfig(candidate);
-        // Every error names the setting it is about (an env name, maybe with a path), then says what is wrong.
-        return result.ok ? result.value.services.length > 0 : result.problems.length > 0 && result.problems.every((e) => /^(L402|LND)_[A-Z_]+(\[\d+\]|\.[\w-]+)*: \S/.test(e));
+        // Every error names the setting it is about (an env name, maybe with a path; a service by its name or index), then says what is wrong.
+        return result.ok ? result.value.services.length > 0 : result.problems.length > 0 && result.problems.every((e) => /^(L402|LND)_[A-Z_]+( "[\w.-]+"|\[\d+\]|\.[\w-]+)*: \S/.test(e));
       });
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig, type Config } from "../../src/config/index.ts";
 import { onlyMethod } from "../../src/paywall/claimed-methods.ts";
-import { matchService, requiredCapabilities } from "../../src/paywall/match.ts";
+import { isFreePath, matchService, requiredCapabilities } from "../../src/paywall/match.ts";
 
 const base = { L402_MASTER_KEYS: "44".repeat(32), LND_REST_URL: "https://node.example:8080/", LND_MACAROON: "0201ab" };
 const configOf = (services: unknown[], extra: Record<string, unknown> = {}): Config => {
@@ -31,5 +31,45 @@ describe("matching", () => {
     expect(requiredCapabilities(service, onlyMethod("POST"), new URL("https://x/v1/a"))).toEqual(["w"]);
     expect(requiredCapabilities(service, onlyMethod("GET"), new URL("https://x/v1/a"))).toEqual(["r"]);
     expect(requiredCapabilities(service, onlyMethod("GET"), new URL("https://x/v2/1"))).toEqual([]);
+  });
+});
+
+describe("free paths", () => {
+  const serviceWith = (free_paths: string[], extra: Record<string, unknown> = {}) => {
+    const service = configOf([{ name: "s", match: ["/api/*"], price_sats: 1, free_paths, ...extra }]).services[0];
+    if (service === undefined) throw new Error("no service");
+    return service;
+  };
+  const freeOf = (free_paths: string[], extra: Record<string, unknown> = {}) => {
+    const service = serviceWith(free_paths, extra);
+    return (path: string) => isFreePath(service, new URL(`https://x.example${path}`));
+  };
+
+  it.each([
+    // An exact entry frees that path, with or without a trailing slash, and nothing below or beside it.
+    ["/api/exact", { free: ["/api/exact", "/api/exact/"], paid: ["/api/exact/x", "/api/exactx", "/api/exac", "/api", "/api/"] }],
+    ["/api/exact/", { free: ["/api/exact", "/api/exact/"], paid: ["/api/exact/x", "/api/exactx"] }],
+    // A directory entry frees the directory itself and everything below it.
+    ["/api/open/*", { free: ["/api/open", "/api/open/", "/api/open/x", "/api/open/x/y/"], paid: ["/api/openx", "/api/ope", "/api"] }],
+    ["/api/open/:rest*", { free: ["/api/open", "/api/open/", "/api/open/x/y"], paid: ["/api/openx"] }],
+    // A segment parameter frees one segment.
+    ["/api/items/:id", { free: ["/api/items/7", "/api/items/7/"], paid: ["/api/items", "/api/items/", "/api/items/7/8"] }],
+    ["/api/items/:id.json", { free: ["/api/items/7.json", "/api/items/7.json/"], paid: ["/api/items/7", "/api/items/7.jsonx"] }],
+    // The root of the service.
+    ["/api", { free: ["/api", "/api/"], paid: ["/api/x", "/apix"] }],
+  ])("%s", (entry, { free, paid }) => {
+    const isFree = freeOf([entry]);
+    for (const path of free) expect(isFree(path), path).toBe(true);
+    for (const path of paid) expect(isFree(path), path).toBe(false);
+  });
+
+  it("ignore case unless the service sets match_case", () => {
+    expect(freeOf(["/api/exact", "/api/open/*"])("/API/Exact/")).toBe(true);
+    expect(freeOf(["/api/exact", "/api/open/*"])("/Api/OPEN")).toBe(true);
+    const exact = freeOf(["/api/exact", "/api/open/*"], { match_case: true });
+    expect(exact("/api/exact/")).toBe(true);
+    expect(exact("/api/open")).toBe(true);
+    expect(exact("/API/exact")).toBe(false);
+    expect(exact("/api/Open")).toBe(false);
   });
 });

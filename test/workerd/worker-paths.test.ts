@@ -21,7 +21,7 @@ const services = () =>
         { methods: ["POST"], path: "/api/admin/*", capability: "admin" },
         { path: "/api/*", capability: "read" },
       ],
-      free_paths: ["/api/public/*"],
+      free_paths: ["/api/public/*", "/api/exact", "/api/items/:id", "/api/docs/"],
       origin: { url: originUrl() },
     },
   ]);
@@ -49,8 +49,19 @@ const VARIANTS: [string, Expected][] = [
   ["/api/public/%2e%2e/secret", "paid"],
   ["/api\\x", "paid"],
   ["/api/%c3%a9/x", "paid"],
-  ["/api/public", "paid"],
   ["/api/publicx", "paid"],
+  ["/api/exact/x", "paid"],
+  ["/api/exact/x/", "paid"],
+  ["/api/exactx", "paid"],
+  ["/api/exac", "paid"],
+  ["/api/exact/../admin", "paid"],
+  ["/api/exact/%2e%2e/admin", "paid"],
+  ["/api/items", "paid"],
+  ["/api/items/", "paid"],
+  ["/api/items/7/more", "paid"],
+  ["/api/items//7/more", "paid"],
+  ["/api/docs/x", "paid"],
+  ["/api/docsx", "paid"],
   ["/api;/x", "refused"],
   ["/api;jsessionid=1/x", "refused"],
   ["/api/x;.css", "refused"],
@@ -86,6 +97,20 @@ const VARIANTS: [string, Expected][] = [
   ["/aPI/public/x", { free: "/aPI/public/x" }],
   ["/API/PUBLIC/x", { free: "/API/PUBLIC/x" }],
   ["/API/Public/./x", { free: "/API/Public/x" }],
+  ["/api/public", { free: "/api/public" }],
+  ["/api/public/", { free: "/api/public/" }],
+  ["/API/Public", { free: "/API/Public" }],
+  ["/api/exact", { free: "/api/exact" }],
+  ["/api/exact/", { free: "/api/exact/" }],
+  ["/API/EXACT", { free: "/API/EXACT" }],
+  ["/api//exact", { free: "/api/exact" }],
+  ["/api/%65xact", { free: "/api/exact" }],
+  ["/api/x/../exact", { free: "/api/exact" }],
+  ["/api/items/7", { free: "/api/items/7" }],
+  ["/api/items/7/", { free: "/api/items/7/" }],
+  ["/api/Items/abc", { free: "/api/Items/abc" }],
+  ["/api/docs", { free: "/api/docs" }],
+  ["/api/docs/", { free: "/api/docs/" }],
   ["/other/x", { other: "/other/x" }],
   ["/other/x/", { other: "/other/x/" }],
   ["//other//x", { other: "/other/x" }],
@@ -109,8 +134,12 @@ const ORIGIN_MODELS: Record<string, (path: string) => string> = {
   tomcat: (path) => resolveDots(decodeAll(path.split("/").map((segment) => segment.split(";")[0]).join("/"))),
   iis: (path) => resolveDots(decodeAll(path).replace(/\\/g, "/").split("/").map((segment) => segment.replace(/[. ]+$/, "")).join("/")).toLowerCase(),
 };
-/** What the configuration sells, as a person reads it: /api and below, but /api/public/. */
-const isPaidPath = (path: string) => /^\/api(\/|$)/i.test(path) && !/^\/api\/public\/./i.test(path);
+/**
+ * What the configuration sells, as a person reads it: /api and below, but for
+ * what free_paths names, each with or without a trailing slash: /api/public and
+ * everything below it, /api/exact, /api/items/<one segment>, /api/docs.
+ */
+const isPaidPath = (path: string) => /^\/api(\/|$)/i.test(path) && !/^\/api\/(public(\/.*)?|exact\/?|items\/[^/]+\/?|docs\/?)$/i.test(path);
 
 describe.each(["404", "pass"] as const)("path variants with L402_UNMATCHED=%s", (unmatched) => {
   it(`${VARIANTS.length} variants: refused, challenged, or forwarded exactly as matched, never paid content unpaid`, async () => {
