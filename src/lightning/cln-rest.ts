@@ -4,13 +4,15 @@ import { LightningError, type Invoice, type InvoiceBackend, type InvoiceRequest,
 import { checkedPreimage, excerpt, httpCall, jsonOf, type HttpAnswer } from "./http-call.ts";
 import { checkInvoice } from "./invoice-check.ts";
 import type { Network } from "./networks.ts";
+import { nodeNetwork } from "./node-network.ts";
 
 export interface ClnRestConfig {
   /** clnrest, e.g. https://cln.example.com:3010. */
   readonly url: string;
   /** A rune restricted to invoice, listinvoices and getinfo (`lightning-cli createrune restrictions='[["method=invoice","method=listinvoices","method=getinfo"]]'`). */
   readonly rune: string;
-  readonly network: Network;
+  /** The chain its invoices must be on; absent: the node's own (getinfo, asked once). */
+  readonly network?: Network;
   readonly timeoutMs: number;
 }
 
@@ -28,6 +30,12 @@ export function clnRestBackend(config: ClnRestConfig): InvoiceBackend {
   const base = config.url.replace(/\/+$/, "");
   const rpc = async (method: string, params: object) =>
     success(await httpCall(`${base}/v1/${method}`, { method: "POST", headers: { Rune: config.rune, "Content-Type": "application/json" }, body: JSON.stringify(params) }, config.timeoutMs, `clnrest ${method}`), method);
+  const getInfo = async (): Promise<NodeInfo> => {
+    const reply = await rpc("getinfo", {});
+    const network = String(reply["network"] ?? "unknown");
+    return { alias: String(reply["alias"] ?? ""), network: NETWORK_NAMES[network] ?? network, syncedToChain: reply["warning_bitcoind_sync"] === undefined && reply["warning_lightningd_sync"] === undefined, blockHeight: Number(reply["blockheight"] ?? 0) };
+  };
+  const network = nodeNetwork(config.network, getInfo);
 
   return {
     async createInvoice(request: InvoiceRequest): Promise<Invoice> {
@@ -37,7 +45,7 @@ export function clnRestBackend(config: ClnRestConfig): InvoiceBackend {
       if (typeof bolt11 !== "string" || typeof paymentHash !== "string" || !/^[0-9a-f]{64}$/.test(paymentHash)) {
         throw new LightningError("invalid_response", "clnrest invoice: the answer lacks bolt11 or payment_hash");
       }
-      return checkInvoice(bolt11, { paymentHashHex: paymentHash, request, network: config.network });
+      return checkInvoice(bolt11, { paymentHashHex: paymentHash, request, network: await network() });
     },
 
     async lookupInvoice(paymentHash: Uint8Array): Promise<InvoiceStatus> {
@@ -58,11 +66,7 @@ export function clnRestBackend(config: ClnRestConfig): InvoiceBackend {
       };
     },
 
-    async getInfo(): Promise<NodeInfo> {
-      const reply = await rpc("getinfo", {});
-      const network = String(reply["network"] ?? "unknown");
-      return { alias: String(reply["alias"] ?? ""), network: NETWORK_NAMES[network] ?? network, syncedToChain: reply["warning_bitcoind_sync"] === undefined && reply["warning_lightningd_sync"] === undefined, blockHeight: Number(reply["blockheight"] ?? 0) };
-    },
+    getInfo,
   };
 }
 

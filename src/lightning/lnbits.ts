@@ -3,13 +3,15 @@ import { LightningError, type Invoice, type InvoiceBackend, type InvoiceRequest,
 import { checkedPreimage, excerpt, httpCall, jsonOf, type HttpAnswer } from "./http-call.ts";
 import { checkInvoice } from "./invoice-check.ts";
 import type { Network } from "./networks.ts";
+import { nodeNetwork } from "./node-network.ts";
 
 export interface LnbitsConfig {
   /** The LNbits instance, e.g. https://legend.lnbits.com. */
   readonly url: string;
   /** The wallet's invoice/read key (never the admin key: it can spend). */
   readonly invoiceKey: string;
-  readonly network: Network;
+  /** The chain its invoices must be on. LNbits names none, so without it every invoice is refused. */
+  readonly network?: Network;
   readonly timeoutMs: number;
 }
 
@@ -24,6 +26,12 @@ export function lnbitsBackend(config: LnbitsConfig): InvoiceBackend {
   const base = config.url.replace(/\/+$/, "");
   const call = (method: "GET" | "POST", path: string, body?: object) =>
     httpCall(`${base}${path}`, { method, headers: { "X-Api-Key": config.invoiceKey, ...(body === undefined ? {} : { "Content-Type": "application/json" }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }, config.timeoutMs, `LNbits ${path}`);
+  const getInfo = async (): Promise<NodeInfo> => {
+    const reply = success(await call("GET", "/api/v1/wallet"), "wallet");
+    // LNbits' API names no chain: the network reported is the configured one (every invoice's prefix is still checked).
+    return { alias: String(reply["name"] ?? "LNbits wallet"), network: config.network ?? "unknown", syncedToChain: true, blockHeight: 0 };
+  };
+  const network = nodeNetwork(config.network, getInfo);
 
   return {
     async createInvoice(request: InvoiceRequest): Promise<Invoice> {
@@ -43,7 +51,7 @@ export function lnbitsBackend(config: LnbitsConfig): InvoiceBackend {
       if (typeof paymentRequest !== "string" || typeof paymentHash !== "string" || !/^[0-9a-f]{64}$/.test(paymentHash)) {
         throw new LightningError("invalid_response", "LNbits create: the answer lacks payment_hash or bolt11");
       }
-      return checkInvoice(paymentRequest, { paymentHashHex: paymentHash, request, network: config.network });
+      return checkInvoice(paymentRequest, { paymentHashHex: paymentHash, request, network: await network() });
     },
 
     async lookupInvoice(paymentHash: Uint8Array): Promise<InvoiceStatus> {
@@ -63,11 +71,7 @@ export function lnbitsBackend(config: LnbitsConfig): InvoiceBackend {
       };
     },
 
-    async getInfo(): Promise<NodeInfo> {
-      const reply = success(await call("GET", "/api/v1/wallet"), "wallet");
-      // LNbits' API names no chain: the network reported is the configured one (every invoice's prefix is still checked).
-      return { alias: String(reply["name"] ?? "LNbits wallet"), network: config.network, syncedToChain: true, blockHeight: 0 };
-    },
+    getInfo,
   };
 }
 

@@ -12,13 +12,15 @@ import {
 import { parseObject } from "./http-call.ts";
 import { checkInvoice } from "./invoice-check.ts";
 import type { Network } from "./networks.ts";
+import { nodeNetwork } from "./node-network.ts";
 
 export interface LndRestConfig {
   /** The node's REST base URL, e.g. https://lnd.example.com:8080 (must have a publicly trusted certificate). */
   readonly url: string;
   /** Hex of a macaroon with invoices:read, invoices:write and info:read. */
   readonly macaroonHex: string;
-  readonly network: Network;
+  /** The chain its invoices must be on; absent: the node's own (getinfo, asked once). */
+  readonly network?: Network;
   /** Per call; LND answers AddInvoice in milliseconds when healthy. */
   readonly timeoutMs: number;
 }
@@ -27,6 +29,17 @@ export interface LndRestConfig {
 export function lndRestBackend(config: LndRestConfig): InvoiceBackend {
   const base = config.url.replace(/\/+$/, "");
   const call = (method: "GET" | "POST", path: string, body?: object) => callLnd(base, config, method, path, body);
+  const getInfo = async (): Promise<NodeInfo> => {
+    const reply = await call("GET", "/v1/getinfo");
+    const chains = reply["chains"] as { network?: unknown }[] | undefined;
+    return {
+      alias: String(reply["alias"] ?? ""),
+      network: String(chains?.[0]?.network ?? "unknown"),
+      syncedToChain: reply["synced_to_chain"] === true,
+      blockHeight: Number(reply["block_height"] ?? 0),
+    };
+  };
+  const network = nodeNetwork(config.network, getInfo);
 
   return {
     async createInvoice(request: InvoiceRequest): Promise<Invoice> {
@@ -42,7 +55,7 @@ export function lndRestBackend(config: LndRestConfig): InvoiceBackend {
       if (paymentHash?.length !== 32 || typeof paymentRequest !== "string") {
         throw new LightningError("invalid_response", "AddInvoice answer lacks r_hash or payment_request");
       }
-      return checkInvoice(paymentRequest, { paymentHashHex: hex.encode(paymentHash), request, network: config.network });
+      return checkInvoice(paymentRequest, { paymentHashHex: hex.encode(paymentHash), request, network: await network() });
     },
 
     async lookupInvoice(paymentHash: Uint8Array): Promise<InvoiceStatus> {
@@ -58,16 +71,7 @@ export function lndRestBackend(config: LndRestConfig): InvoiceBackend {
       return { state, amountPaidMsat: BigInt(String(paid)), expiresAt: creation + expiry, preimage: state === "settled" ? settledPreimage(reply, paymentHash) : undefined };
     },
 
-    async getInfo(): Promise<NodeInfo> {
-      const reply = await call("GET", "/v1/getinfo");
-      const chains = reply["chains"] as { network?: unknown }[] | undefined;
-      return {
-        alias: String(reply["alias"] ?? ""),
-        network: String(chains?.[0]?.network ?? "unknown"),
-        syncedToChain: reply["synced_to_chain"] === true,
-        blockHeight: Number(reply["block_height"] ?? 0),
-      };
-    },
+    getInfo,
   };
 }
 

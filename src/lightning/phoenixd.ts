@@ -3,13 +3,15 @@ import { LightningError, type Invoice, type InvoiceBackend, type InvoiceRequest,
 import { checkedPreimage, excerpt, httpCall, jsonOf, type HttpAnswer } from "./http-call.ts";
 import { checkInvoice } from "./invoice-check.ts";
 import type { Network } from "./networks.ts";
+import { nodeNetwork } from "./node-network.ts";
 
 export interface PhoenixdConfig {
   /** phoenixd's HTTP API, e.g. https://phoenixd.example.com (port 9740 behind a proxy). */
   readonly url: string;
   /** The http password; the limited-access one suffices (it cannot spend). */
   readonly password: string;
-  readonly network: Network;
+  /** The chain its invoices must be on; absent: the node's own (getinfo, asked once). */
+  readonly network?: Network;
   readonly timeoutMs: number;
 }
 
@@ -27,6 +29,12 @@ export function phoenixdBackend(config: PhoenixdConfig): InvoiceBackend {
   const authorization = `Basic ${base64.encode(new TextEncoder().encode(`:${config.password}`))}`;
   const call = (method: "GET" | "POST", path: string, form?: URLSearchParams) =>
     httpCall(`${base}${path}`, { method, headers: { Authorization: authorization, ...(form === undefined ? {} : { "Content-Type": "application/x-www-form-urlencoded" }) }, ...(form === undefined ? {} : { body: form.toString() }) }, config.timeoutMs, `phoenixd ${path}`);
+  const getInfo = async (): Promise<NodeInfo> => {
+    const reply = success(await call("GET", "/getinfo"), "getinfo");
+    const chain = String(reply["chain"] ?? "unknown");
+    return { alias: `phoenixd ${String(reply["nodeId"] ?? "").slice(0, 16)}`, network: chain, syncedToChain: typeof reply["blockHeight"] === "number", blockHeight: Number(reply["blockHeight"] ?? 0) };
+  };
+  const network = nodeNetwork(config.network, getInfo);
 
   return {
     async createInvoice(request: InvoiceRequest): Promise<Invoice> {
@@ -39,7 +47,7 @@ export function phoenixdBackend(config: PhoenixdConfig): InvoiceBackend {
       if (typeof serialized !== "string" || typeof paymentHash !== "string" || !/^[0-9a-f]{64}$/.test(paymentHash)) {
         throw new LightningError("invalid_response", "phoenixd createinvoice: the answer lacks paymentHash or serialized");
       }
-      return checkInvoice(serialized, { paymentHashHex: paymentHash, request: { ...request, memo: request.memo.slice(0, MAX_DESCRIPTION) }, network: config.network });
+      return checkInvoice(serialized, { paymentHashHex: paymentHash, request: { ...request, memo: request.memo.slice(0, MAX_DESCRIPTION) }, network: await network() });
     },
 
     async lookupInvoice(paymentHash: Uint8Array): Promise<InvoiceStatus> {
@@ -55,11 +63,7 @@ export function phoenixdBackend(config: PhoenixdConfig): InvoiceBackend {
       };
     },
 
-    async getInfo(): Promise<NodeInfo> {
-      const reply = success(await call("GET", "/getinfo"), "getinfo");
-      const chain = String(reply["chain"] ?? "unknown");
-      return { alias: `phoenixd ${String(reply["nodeId"] ?? "").slice(0, 16)}`, network: chain, syncedToChain: typeof reply["blockHeight"] === "number", blockHeight: Number(reply["blockHeight"] ?? 0) };
-    },
+    getInfo,
   };
 }
 

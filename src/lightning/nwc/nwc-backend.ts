@@ -3,6 +3,7 @@ import { LightningError, type Invoice, type InvoiceBackend, type InvoiceRequest,
 import { checkedPreimage } from "../http-call.ts";
 import { checkInvoice } from "../invoice-check.ts";
 import type { Network } from "../networks.ts";
+import { nodeNetwork } from "../node-network.ts";
 import { nwcClient, perCallSockets, type NwcCall } from "./nwc-client.ts";
 import { fetchUpgradeWebSocket, type WebSocketFactory } from "./relay-socket.ts";
 import { parseNwcUri } from "./uri.ts";
@@ -10,7 +11,8 @@ import { parseNwcUri } from "./uri.ts";
 export interface NwcBackendConfig {
   /** `nostr+walletconnect://…` from the wallet (a secret: give it a connection that can only receive). */
   readonly uri: string;
-  readonly network: Network;
+  /** The chain its invoices must be on; absent: the wallet's own (get_info, asked once). */
+  readonly network?: Network;
   readonly timeoutMs: number;
   /** How to open the relay's WebSocket: a fetch upgrade (Workers) unless given; `platformWebSocket` on Node 22+. */
   readonly webSocket?: WebSocketFactory;
@@ -33,7 +35,13 @@ export function nwcBackend(config: NwcBackendConfig): InvoiceBackend {
  * `lookup_invoice` (`state` pending, settled, expired or failed; older wallets
  * say `settled_at` only), `get_info`.
  */
-export function nwcCallBackend(call: NwcCall, network: Network): InvoiceBackend {
+export function nwcCallBackend(call: NwcCall, given?: Network): InvoiceBackend {
+  const getInfo = async (): Promise<NodeInfo> => {
+    const result = await call("get_info", {});
+    // NIP-47 makes `network` optional: a wallet that names none is taken to be on the network given.
+    return { alias: String(result["alias"] ?? "NWC wallet"), network: String(result["network"] ?? given ?? "unknown"), syncedToChain: true, blockHeight: Number(result["block_height"] ?? 0) };
+  };
+  const network = nodeNetwork(given, getInfo);
   return {
     async createInvoice(request: InvoiceRequest): Promise<Invoice> {
       if (request.amountMsat > BigInt(Number.MAX_SAFE_INTEGER)) throw new LightningError("bad_request", "NWC amounts are JSON numbers: this price is too large");
@@ -46,7 +54,7 @@ export function nwcCallBackend(call: NwcCall, network: Network): InvoiceBackend 
       if (typeof invoice !== "string" || typeof paymentHash !== "string" || !/^[0-9a-f]{64}$/.test(paymentHash)) {
         throw new LightningError("invalid_response", "make_invoice: the answer lacks invoice or payment_hash");
       }
-      return checkInvoice(invoice, { paymentHashHex: paymentHash, request, network });
+      return checkInvoice(invoice, { paymentHashHex: paymentHash, request, network: await network() });
     },
 
     async lookupInvoice(paymentHash: Uint8Array): Promise<InvoiceStatus> {
@@ -63,9 +71,6 @@ export function nwcCallBackend(call: NwcCall, network: Network): InvoiceBackend 
       };
     },
 
-    async getInfo(): Promise<NodeInfo> {
-      const result = await call("get_info", {});
-      return { alias: String(result["alias"] ?? "NWC wallet"), network: String(result["network"] ?? network), syncedToChain: true, blockHeight: Number(result["block_height"] ?? 0) };
-    },
+    getInfo,
   };
 }
