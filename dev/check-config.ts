@@ -11,8 +11,6 @@ import { readWranglerEnv } from "./wrangler-env.ts";
  * settings that are probably a mistake) do not fail the check.
  */
 async function main(): Promise<void> {
-  // Node has no URLPattern before v23; workerd has it natively.
-  if (!("URLPattern" in globalThis)) await import("urlpattern-polyfill");
   const environment = process.argv[2];
   const { env } = readWranglerEnv(environment === undefined ? {} : { environment });
   const result = parseConfig(env);

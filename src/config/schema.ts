@@ -1,3 +1,4 @@
+import { URLPattern } from "#url-pattern";
 import * as v from "valibot";
 import { isValidServiceName } from "../l402/index.ts";
 import { INVOICE_PREFIXES, type Network } from "../lightning/index.ts";

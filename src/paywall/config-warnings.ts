@@ -1,4 +1,4 @@
-import type { Config, ServiceConfig } from "../config/index.ts";
+import type { Config, ServiceConfig, UrlPattern } from "../config/index.ts";
 import { matchService } from "./match.ts";
 
 /**
@@ -33,7 +33,7 @@ export function configWarnings(config: Config, bindings: { readonly mintLimiter:
   return warnings;
 }
 
-function uncoveredPrefix(service: ServiceConfig, pattern: URLPattern): string[] {
+function uncoveredPrefix(service: ServiceConfig, pattern: UrlPattern): string[] {
   const literal = /^[^*:({]*/.exec(pattern.pathname)?.[0].replace(/\\/g, "") ?? "";
   const prefix = literal.replace(/\/+$/, "");
   if (prefix === "" || prefix === pattern.pathname) return [];
