@@ -174,6 +174,13 @@ describe("the published package in someone else's Worker", () => {
     expect(readFileSync(join(installed, "LICENSE"), "utf8")).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} /);
   });
 
+  it("bundled into a Worker by wrangler, brings no URLPattern polyfill: workerd has its own", () => {
+    const bundle = readFileSync(join(scratch, "out", "index.js"), "utf8");
+    // wrangler's bundle is not minified here: esbuild names each module it took.
+    expect(bundle).toContain("node_modules/l402-edge/platform/url-pattern.workerd.js");
+    expect(bundle).not.toContain("urlpattern-polyfill");
+  });
+
   it("installs on Node 20 without an engine warning", () => {
     expect(installLog).not.toMatch(/EBADENGINE/);
   });
