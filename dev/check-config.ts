@@ -56,8 +56,6 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  // Node has no URLPattern before v23; workerd has it natively.
-  if (!("URLPattern" in globalThis)) await import("urlpattern-polyfill");
   const { environment } = args;
   const { env, configPath } = readWranglerEnv(environment === undefined ? {} : { environment });
   const result = parseConfig(env);

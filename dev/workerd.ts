@@ -24,6 +24,9 @@ export interface WorkerdExtras {
   readonly wasmModules?: Record<string, Uint8Array<ArrayBuffer>>;
   /** Durable Object bindings → the classes the script exports. */
   readonly durableObjects?: Record<string, string>;
+  /** A Worker's own wrangler.toml settings (default: the template Worker's). */
+  readonly compatibilityDate?: string;
+  readonly compatibilityFlags?: readonly string[];
 }
 
 /** Runs a bundled Worker in workerd, listening on a loopback port. */
@@ -34,8 +37,8 @@ export async function startWorkerd(script: string, bindings: Record<string, stri
         { type: "ESModule", path: "worker.mjs", contents: script },
         ...Object.entries(extras.wasmModules ?? {}).map(([path, contents]) => ({ type: "CompiledWasm" as const, path, contents })),
       ],
-      compatibilityDate: "2026-10-01",
-      compatibilityFlags: ["nodejs_compat"],
+      compatibilityDate: extras.compatibilityDate ?? "2026-10-01",
+      compatibilityFlags: [...(extras.compatibilityFlags ?? ["nodejs_compat"])],
       bindings,
       ratelimits: extras.ratelimits ?? {},
       durableObjects: extras.durableObjects ?? {},

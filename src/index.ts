@@ -1,9 +1,12 @@
 /**
  * l402-edge: turn any HTTP API into a paid one over Lightning with L402.
  *
- *   import { l402Paywall, lndRestBackend, withBreaker, parseMasterKeys } from "l402-edge";
- *   app.use("/api/*", l402Paywall({ service: { name: "api", price_sats: 10 }, keyring, backend }));
+ *   import { l402Paywall } from "l402-edge";
+ *   app.use("/api/*", l402Paywall({ service: { name: "api", price_sats: 10 } }));
  *   app.get("/api/data", (c) => c.json({ paidBy: c.var.l402.tokenId }));
+ *
+ * (the keys and the node from the Worker's env: L402_MASTER_KEYS, L402_BACKEND
+ * and the backend's settings; or given as `keyring` and `backend`).
  *
  * Other entry points: `l402-edge/client` (paying L402 APIs), `l402-edge/l402` and
  * `l402-edge/macaroon` (the protocol core), `l402-edge/worker` (the template
@@ -26,6 +29,7 @@ export type {
   MintRecord,
   Outcome,
   PaywallEnv,
+  PaywallLogEntry,
   PaywallPorts,
   Revocations,
   SettlementRecord,
@@ -35,7 +39,7 @@ export { memoryPorts } from "./paywall/memory-ports.ts";
 export { forwardToOrigin, type ForwardToOriginOptions } from "./proxy/forward-to-origin.ts";
 export { adminApp, type AdminOptions } from "./admin/app.ts";
 export { l402Discovery, type OpenApiDocument, type Seller } from "./discovery/index.ts";
-export type { ServiceDefinition } from "./config/index.ts";
+export type { ServiceConfig, ServiceDefinition, UrlPattern } from "./config/index.ts";
 export { createKeyring, parseMasterKeys, type Keyring } from "./l402/index.ts";
 export {
   clnRestBackend,

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { parseNwcUri, type NwcConnection } from "../lightning/index.ts";
+import { parseNwcUri, type NodeSettings, type NwcConnection } from "../lightning/index.ts";
 import { problemsOf } from "./problems.ts";
 import { BACKENDS, httpUrl, wholeNumber } from "./schema.ts";
 
@@ -10,13 +10,8 @@ import { BACKENDS, httpUrl, wholeNumber } from "./schema.ts";
  */
 export type Backend = (typeof BACKENDS)[number];
 
-export type NodeConfig = { readonly timeoutMs: number } & (
-  | { readonly backend: "lnd"; readonly url: string; readonly macaroonHex: string }
-  | { readonly backend: "lnbits"; readonly url: string; readonly invoiceKey: string }
-  | { readonly backend: "phoenixd"; readonly url: string; readonly password: string }
-  | { readonly backend: "cln"; readonly url: string; readonly rune: string }
-  | { readonly backend: "nwc"; readonly connection: NwcConnection; readonly relayConnection: "per-call" | "held" }
-);
+/** The node's settings, and for NWC whether a socket is opened per call or held by the template Worker's Durable Object. */
+export type NodeConfig = Exclude<NodeSettings, { readonly backend: "nwc" }> | (Extract<NodeSettings, { readonly backend: "nwc" }> & { readonly relayConnection: "per-call" | "held" });
 
 const required = () => v.pipe(v.optional(v.string("is required"), ""), v.minLength(1, "is required"));
 const url = v.pipe(v.optional(v.string("is required"), ""), v.minLength(1, "is required"), httpUrl, v.transform((u) => u.href.replace(/\/$/, "")));
@@ -41,12 +36,22 @@ const SCHEMAS = {
   }),
 } as const;
 
-/** The chosen backend's settings, or every problem with them. */
-export function readNode(backend: Backend, env: Record<string, unknown>, timeoutMs: number | undefined): { ok: true; value: NodeConfig } | { ok: false; problems: string[] } {
+/** Every backend's own settings, by name: what tells an env that holds the node's settings. */
+export const NODE_SETTING_NAMES: readonly string[] = Object.values(SCHEMAS).flatMap((schema) => Object.keys(schema.entries));
+
+/**
+ * The chosen backend's settings, or every problem with them. A held NWC
+ * connection lives in the template Worker's Durable Object (`holder`: its
+ * binding); the middleware has none to offer.
+ */
+export function readNode(backend: Backend, env: Record<string, unknown>, timeoutMs: number | undefined, holder: "binding" | "none" = "binding"): { ok: true; value: NodeConfig } | { ok: false; problems: string[] } {
   // One problem per field: the first thing wrong with it.
   const parsed = v.safeParse(SCHEMAS[backend], env, { abortEarly: false, abortPipeEarly: true });
   if (!parsed.success) return { ok: false, problems: problemsOf(parsed.issues, "") };
   const out = parsed.output as Record<string, unknown>;
+  if (out["L402_NWC_CONNECTION"] === "held" && holder === "none") {
+    return { ok: false, problems: ['L402_NWC_CONNECTION: "held" is the template Worker\'s (a Durable Object holds the socket); l402Paywall() opens one per call'] };
+  }
   if (out["L402_NWC_CONNECTION"] === "held" && env["L402_NWC"] === undefined) {
     return { ok: false, problems: ['L402_NWC_CONNECTION: "held" needs the L402_NWC Durable Object binding (see wrangler.toml)'] };
   }

@@ -1,3 +1,4 @@
+import { URLPattern } from "#url-pattern";
 import * as v from "valibot";
 import { isValidServiceName } from "../l402/index.ts";
 import { INVOICE_PREFIXES, type Network } from "../lightning/index.ts";
@@ -310,12 +311,21 @@ export function fiatRateProblem(rate: { readonly currency: unknown; readonly per
   return valid ? undefined : 'must be { currency: an ISO 4217 code such as "USD", perBitcoin: what one bitcoin costs in it, a positive number }';
 }
 
+/** Which node, on which chain, how long to wait for it, and when to stop asking it: the template Worker's settings, and what l402Paywall() reads from an env. */
+export const NODE_SETTINGS = {
+  network: v.picklist(NETWORKS, "must be mainnet, testnet, signet or regtest"),
+  backend: v.optional(v.picklist(BACKENDS, `must be one of ${BACKENDS.join(", ")}`), "lnd"),
+  timeoutMs: v.optional(wholeNumber(100, 30_000)),
+  breakerThreshold: v.optional(wholeNumber(1, 1000), 5),
+  breakerCooldownSeconds: v.optional(wholeNumber(1, 3600), 30),
+} as const;
+
 /** The Worker's own settings (vars and secrets), beside `L402_SERVICES` and `L402_MASTER_KEYS`. */
 export const settingsSchema = v.object({
-  L402_NETWORK: v.optional(v.picklist(NETWORKS, "must be mainnet, testnet, signet or regtest"), "mainnet"),
+  L402_NETWORK: v.optional(NODE_SETTINGS.network, "mainnet"),
   L402_UNMATCHED: v.optional(v.picklist(["pass", "404"], 'must be "pass" or "404"'), "404"),
-  L402_BACKEND: v.optional(v.picklist(BACKENDS, `must be one of ${BACKENDS.join(", ")}`), "lnd"),
-  L402_NODE_TIMEOUT_MS: v.optional(wholeNumber(100, 30_000)),
+  L402_BACKEND: NODE_SETTINGS.backend,
+  L402_NODE_TIMEOUT_MS: NODE_SETTINGS.timeoutMs,
   L402_LOCATION: v.optional(v.pipe(v.string(), v.regex(/^[\x21-\x7e]{1,64}$/, "has an invalid format")), "l402"),
   L402_INVOICE_EXPIRY: v.optional(wholeNumber(60, 86_400), 600),
   L402_MEMO: v.optional(v.pipe(v.string(), v.regex(/^[^\x00-\x1f]{0,512}$/, "has an invalid format")), "{service} API access"),
@@ -324,8 +334,8 @@ export const settingsSchema = v.object({
   L402_ORIGIN_SECRET: v.optional(v.string("must be a string")),
   L402_CHALLENGE_CACHE_SECONDS: v.optional(wholeNumber(0, 300), 30),
   L402_MINT_RETRY_AFTER: v.optional(wholeNumber(1, 3600), 60),
-  L402_BREAKER_THRESHOLD: v.optional(wholeNumber(1, 1000), 5),
-  L402_BREAKER_COOLDOWN: v.optional(wholeNumber(1, 3600), 30),
+  L402_BREAKER_THRESHOLD: NODE_SETTINGS.breakerThreshold,
+  L402_BREAKER_COOLDOWN: NODE_SETTINGS.breakerCooldownSeconds,
   L402_ADMIN_PATH: v.optional(v.pipe(v.string(), v.regex(/^\/[\w./-]{1,100}$/, "must be a path starting with /"), v.transform((path) => path.replace(/\/$/, ""))), "/.well-known/l402/admin"),
   L402_ADMIN_TOKEN: v.optional(v.pipe(v.string(), v.regex(/^\S{32,}$/, "must be at least 32 characters (e.g. npx l402-edge keygen)"))),
   L402_REVOCATION_TTL: v.optional(wholeNumber(5, 3600), 30),

@@ -1,8 +1,9 @@
+import { URLPattern } from "#url-pattern";
 import * as v from "valibot";
 import { fail, isValidServiceName, type Failure } from "../l402/index.ts";
 import { problemsOf } from "./problems.ts";
 import { servicesSchema, type ParsedService, type SchemaContext } from "./schema.ts";
-import type { ServiceConfig } from "./types.ts";
+import type { ServiceConfig, UrlPattern } from "./types.ts";
 
 export interface CompileContext extends SchemaContext {
   /** The name the services go by in messages (`L402_SERVICES`, `services`). */
@@ -77,12 +78,9 @@ function compile(service: ParsedService, context: CompileContext): ServiceConfig
   };
 }
 
-/** URLPattern with its options argument; the polyfill's type declarations (check-config in Node) predate it. */
-type PatternConstructor = new (init: { hostname: string; pathname: string }, options: { ignoreCase: boolean }) => URLPattern;
-
 /** `"/path/*"` (any host) or `"host/path/*"`; the schema has checked it compiles. */
-function newPattern(text: string, ignoreCase: boolean): URLPattern {
+function newPattern(text: string, ignoreCase: boolean): UrlPattern {
   const slash = text.indexOf("/");
   const hostname = slash === 0 ? "*" : text.slice(0, slash).toLowerCase().replace(/\.$/, "");
-  return new (URLPattern as unknown as PatternConstructor)({ hostname, pathname: text.slice(slash) }, { ignoreCase });
+  return new URLPattern({ hostname, pathname: text.slice(slash) }, { ignoreCase });
 }

@@ -2,10 +2,21 @@ import type { Keyring } from "../l402/index.ts";
 import type { Network } from "../lightning/index.ts";
 import type { NodeConfig } from "./node.ts";
 
+/**
+ * A compiled URL pattern (WHATWG URLPattern), as far as the paywall uses one.
+ * Declared here so that the package's types name no global (TypeScript's DOM
+ * lib has no URLPattern).
+ */
+export interface UrlPattern {
+  readonly hostname: string;
+  readonly pathname: string;
+  test(input: { readonly hostname?: string; readonly pathname?: string }): boolean;
+}
+
 /** A rule mapping requests to the capability they need. First match wins. */
 export interface CapabilityRule {
   readonly methods: readonly string[] | undefined;
-  readonly path: URLPattern;
+  readonly path: UrlPattern;
   readonly capability: string;
 }
 
@@ -22,7 +33,7 @@ export interface OriginConfig {
 
 export interface ServiceConfig {
   readonly name: string;
-  readonly patterns: readonly URLPattern[];
+  readonly patterns: readonly UrlPattern[];
   /** Patterns, free paths and capability rules match case-sensitively (default: they ignore case). */
   readonly matchCase: boolean;
   readonly priceMsat: bigint;
@@ -32,7 +43,7 @@ export interface ServiceConfig {
   readonly capabilities: readonly string[] | undefined;
   readonly capabilityRules: readonly CapabilityRule[];
   readonly auth: boolean;
-  readonly freePaths: readonly URLPattern[];
+  readonly freePaths: readonly UrlPattern[];
   /** Metered: one payment buys this many requests (counted in a Durable Object); undefined: unlimited until expiry. */
   readonly uses: number | undefined;
   /** Free requests per client address prefix (/24, /48) per period before a challenge; undefined: none. */

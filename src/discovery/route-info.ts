@@ -1,4 +1,4 @@
-import type { ServiceConfig } from "../config/index.ts";
+import type { ServiceConfig, UrlPattern } from "../config/index.ts";
 
 /**
  * What a paid service sells, as discovery documents publish it: only what a
@@ -13,7 +13,7 @@ export interface SoldRoute {
   /** The pattern's path, in URLPattern syntax. */
   readonly pattern: string;
   /** The compiled pattern, for matching (not published). */
-  readonly matcher: URLPattern;
+  readonly matcher: UrlPattern;
   readonly priceMsat: bigint;
   readonly schemes: readonly ("l402" | "mpp")[];
   readonly timeoutSeconds: number | undefined;

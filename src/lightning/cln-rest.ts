@@ -5,13 +5,15 @@ import { amountOf, entryOf, objectOf, textOf, wholeOf } from "./answer-fields.ts
 import { checkedPreimage, excerpt, httpCall, jsonOf, type HttpAnswer } from "./http-call.ts";
 import { checkInvoice } from "./invoice-check.ts";
 import type { Network } from "./networks.ts";
+import { nodeNetwork } from "./node-network.ts";
 
 export interface ClnRestConfig {
   /** clnrest, e.g. https://cln.example.com:3010. */
   readonly url: string;
   /** A rune restricted to invoice, listinvoices and getinfo (`lightning-cli createrune restrictions='[["method=invoice","method=listinvoices","method=getinfo"]]'`). */
   readonly rune: string;
-  readonly network: Network;
+  /** The chain its invoices must be on; absent: the node's own (getinfo, asked once). */
+  readonly network?: Network;
   readonly timeoutMs: number;
 }
 
@@ -30,17 +32,19 @@ export function clnRestBackend(config: ClnRestConfig): InvoiceBackend {
   const rpc = (method: string, params: object) =>
     httpCall(`${base}/v1/${method}`, { method: "POST", headers: { Rune: config.rune, "Content-Type": "application/json" }, body: JSON.stringify(params) }, config.timeoutMs, `clnrest ${method}`);
 
+  const getInfo = async (): Promise<NodeInfo> => readClnInfo(await rpc("getinfo", {}));
+  const network = nodeNetwork(config.network, getInfo);
   return {
     async createInvoice(request: InvoiceRequest): Promise<Invoice> {
       if (request.descriptionHash !== undefined) throw new LightningError("bad_request", "clnrest invoices here carry a description, not a hash");
       const answer = await rpc("invoice", { amount_msat: Number(request.amountMsat), label: `l402-edge-${hex.encode(randomBytes(12))}`, description: request.memo, expiry: request.expirySeconds });
       const { paymentRequest, paymentHashHex } = readClnCreated(answer);
-      return checkInvoice(paymentRequest, { paymentHashHex, request, network: config.network });
+      return checkInvoice(paymentRequest, { paymentHashHex, request, network: await network() });
     },
 
     lookupInvoice: async (paymentHash: Uint8Array): Promise<InvoiceStatus> => readClnStatus(await rpc("listinvoices", { payment_hash: hex.encode(paymentHash) }), paymentHash),
 
-    getInfo: async (): Promise<NodeInfo> => readClnInfo(await rpc("getinfo", {})),
+    getInfo,
   };
 }
 

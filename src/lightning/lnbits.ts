@@ -4,13 +4,15 @@ import { amountOf, objectOf, textOf, wholeOf } from "./answer-fields.ts";
 import { checkedPreimage, excerpt, httpCall, jsonOf, type HttpAnswer } from "./http-call.ts";
 import { checkInvoice } from "./invoice-check.ts";
 import type { Network } from "./networks.ts";
+import { nodeNetwork } from "./node-network.ts";
 
 export interface LnbitsConfig {
   /** The LNbits instance, e.g. https://legend.lnbits.com. */
   readonly url: string;
   /** The wallet's invoice/read key (never the admin key: it can spend). */
   readonly invoiceKey: string;
-  readonly network: Network;
+  /** The chain its invoices must be on. LNbits names none, so without it every invoice is refused. */
+  readonly network?: Network;
   readonly timeoutMs: number;
 }
 
@@ -25,6 +27,9 @@ export function lnbitsBackend(config: LnbitsConfig): InvoiceBackend {
   const base = config.url.replace(/\/+$/, "");
   const call = (method: "GET" | "POST", path: string, body?: object) =>
     httpCall(`${base}${path}`, { method, headers: { "X-Api-Key": config.invoiceKey, ...(body === undefined ? {} : { "Content-Type": "application/json" }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }, config.timeoutMs, `LNbits ${path}`);
+  // LNbits' API names no chain: the network reported is the configured one (every invoice's prefix is still checked).
+  const getInfo = async (): Promise<NodeInfo> => readLnbitsInfo(await call("GET", "/api/v1/wallet"), config.network ?? "unknown");
+  const network = nodeNetwork(config.network, getInfo);
 
   return {
     async createInvoice(request: InvoiceRequest): Promise<Invoice> {
@@ -38,13 +43,12 @@ export function lnbitsBackend(config: LnbitsConfig): InvoiceBackend {
         ...(request.descriptionHash === undefined ? {} : { description_hash: hex.encode(request.descriptionHash) }),
       });
       const { paymentRequest, paymentHashHex } = readLnbitsCreated(answer);
-      return checkInvoice(paymentRequest, { paymentHashHex, request, network: config.network });
+      return checkInvoice(paymentRequest, { paymentHashHex, request, network: await network() });
     },
 
     lookupInvoice: async (paymentHash: Uint8Array): Promise<InvoiceStatus> => readLnbitsStatus(await call("GET", `/api/v1/payments/${hex.encode(paymentHash)}`), paymentHash),
 
-    // LNbits' API names no chain: the network reported is the configured one (every invoice's prefix is still checked).
-    getInfo: async (): Promise<NodeInfo> => readLnbitsInfo(await call("GET", "/api/v1/wallet"), config.network),
+    getInfo,
   };
 }
 

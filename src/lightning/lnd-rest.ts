@@ -13,13 +13,15 @@ import { amountOf, entryOf, objectOf, textOf, wholeOf } from "./answer-fields.ts
 import { httpCall, jsonOf, type HttpAnswer } from "./http-call.ts";
 import { checkInvoice } from "./invoice-check.ts";
 import type { Network } from "./networks.ts";
+import { nodeNetwork } from "./node-network.ts";
 
 export interface LndRestConfig {
   /** The node's REST base URL, e.g. https://lnd.example.com:8080 (must have a publicly trusted certificate). */
   readonly url: string;
   /** Hex of a macaroon with invoices:read, invoices:write and info:read. */
   readonly macaroonHex: string;
-  readonly network: Network;
+  /** The chain its invoices must be on; absent: the node's own (getinfo, asked once). */
+  readonly network?: Network;
   /** Per call; LND answers AddInvoice in milliseconds when healthy. */
   readonly timeoutMs: number;
 }
@@ -30,6 +32,8 @@ export function lndRestBackend(config: LndRestConfig): InvoiceBackend {
   const call = (method: "GET" | "POST", path: string, body?: object) =>
     httpCall(`${base}${path}`, { method, headers: { "Grpc-Metadata-macaroon": config.macaroonHex, ...(body ? { "Content-Type": "application/json" } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) }, config.timeoutMs, path);
 
+  const getInfo = async (): Promise<NodeInfo> => readLndInfo(await call("GET", "/v1/getinfo"));
+  const network = nodeNetwork(config.network, getInfo);
   return {
     async createInvoice(request: InvoiceRequest): Promise<Invoice> {
       const wholeSats = request.amountMsat % 1000n === 0n;
@@ -40,12 +44,12 @@ export function lndRestBackend(config: LndRestConfig): InvoiceBackend {
         ...(request.descriptionHash === undefined ? {} : { description_hash: base64.encode(request.descriptionHash) }),
       });
       const { paymentRequest, paymentHashHex } = readLndCreated(answer);
-      return checkInvoice(paymentRequest, { paymentHashHex, request, network: config.network });
+      return checkInvoice(paymentRequest, { paymentHashHex, request, network: await network() });
     },
 
     lookupInvoice: async (paymentHash: Uint8Array): Promise<InvoiceStatus> => readLndStatus(await call("GET", invoicePath(paymentHash)), paymentHash),
 
-    getInfo: async (): Promise<NodeInfo> => readLndInfo(await call("GET", "/v1/getinfo")),
+    getInfo,
   };
 }
 

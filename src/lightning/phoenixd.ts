@@ -4,13 +4,15 @@ import { amountOf, textOf, wholeOf } from "./answer-fields.ts";
 import { checkedPreimage, excerpt, httpCall, jsonOf, type HttpAnswer } from "./http-call.ts";
 import { checkInvoice } from "./invoice-check.ts";
 import type { Network } from "./networks.ts";
+import { nodeNetwork } from "./node-network.ts";
 
 export interface PhoenixdConfig {
   /** phoenixd's HTTP API, e.g. https://phoenixd.example.com (port 9740 behind a proxy). */
   readonly url: string;
   /** The http password; the limited-access one suffices (it cannot spend). */
   readonly password: string;
-  readonly network: Network;
+  /** The chain its invoices must be on; absent: the node's own (getinfo, asked once). */
+  readonly network?: Network;
   readonly timeoutMs: number;
 }
 
@@ -29,6 +31,8 @@ export function phoenixdBackend(config: PhoenixdConfig): InvoiceBackend {
   const call = (method: "GET" | "POST", path: string, form?: URLSearchParams) =>
     httpCall(`${base}${path}`, { method, headers: { Authorization: authorization, ...(form === undefined ? {} : { "Content-Type": "application/x-www-form-urlencoded" }) }, ...(form === undefined ? {} : { body: form.toString() }) }, config.timeoutMs, `phoenixd ${path}`);
 
+  const getInfo = async (): Promise<NodeInfo> => readPhoenixdInfo(await call("GET", "/getinfo"));
+  const network = nodeNetwork(config.network, getInfo);
   return {
     async createInvoice(request: InvoiceRequest): Promise<Invoice> {
       if (request.amountMsat % 1000n !== 0n) throw new LightningError("bad_request", "phoenixd invoices are in whole sats");
@@ -36,12 +40,12 @@ export function phoenixdBackend(config: PhoenixdConfig): InvoiceBackend {
       if (request.descriptionHash !== undefined) form.set("descriptionHash", hex.encode(request.descriptionHash));
       else form.set("description", request.memo.slice(0, MAX_DESCRIPTION));
       const { paymentRequest, paymentHashHex } = readPhoenixdCreated(await call("POST", "/createinvoice", form));
-      return checkInvoice(paymentRequest, { paymentHashHex, request: { ...request, memo: request.memo.slice(0, MAX_DESCRIPTION) }, network: config.network });
+      return checkInvoice(paymentRequest, { paymentHashHex, request: { ...request, memo: request.memo.slice(0, MAX_DESCRIPTION) }, network: await network() });
     },
 
     lookupInvoice: async (paymentHash: Uint8Array): Promise<InvoiceStatus> => readPhoenixdStatus(await call("GET", `/payments/incoming/${hex.encode(paymentHash)}`), paymentHash),
 
-    getInfo: async (): Promise<NodeInfo> => readPhoenixdInfo(await call("GET", "/getinfo")),
+    getInfo,
   };
 }
 

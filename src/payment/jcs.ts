@@ -3,7 +3,8 @@ import canonicalize from "canonicalize";
 /**
  * JSON in its RFC 8785 (JCS) canonical form: members sorted by UTF-16 code
  * units, numbers and strings as ECMAScript writes them, no whitespace. The
- * `canonicalize` package is the RFC authors' own implementation.
+ * `canonicalize` package is the RFC authors' own implementation; its 4.x is
+ * the last to support Node 20 (5.x asks for Node 22 and writes the same).
  */
 export function canonicalJson(value: unknown): string {
   const text = canonicalize(value);

@@ -1,4 +1,4 @@
-import { literalPath, pathCovers, type Config, type NodeConfig, type ServiceConfig } from "../config/index.ts";
+import { literalPath, pathCovers, type Config, type NodeConfig, type ServiceConfig, type UrlPattern } from "../config/index.ts";
 import { matchService } from "./match.ts";
 
 /**
@@ -40,7 +40,7 @@ export function configWarnings(config: Config, bindings: { readonly mintLimiter:
   return warnings;
 }
 
-function uncoveredPrefix(service: ServiceConfig, pattern: URLPattern): string[] {
+function uncoveredPrefix(service: ServiceConfig, pattern: UrlPattern): string[] {
   const literal = /^[^*:({]*/.exec(pattern.pathname)?.[0].replace(/\\/g, "") ?? "";
   const prefix = literal.replace(/\/+$/, "");
   if (prefix === "" || prefix === pattern.pathname) return [];
@@ -63,7 +63,7 @@ function deadEntries(service: ServiceConfig): string[] {
   }
   const fold = (path: string) => (service.matchCase ? path : path.toLowerCase());
   const within = service.patterns.map((pattern) => fold(literalPath(pattern.pathname)));
-  const outside = (entry: URLPattern) => {
+  const outside = (entry: UrlPattern) => {
     const path = fold(literalPath(entry.pathname));
     return within.every((pattern) => !pathCovers(pattern, path) && !pathCovers(path, pattern));
   };
@@ -90,9 +90,9 @@ function shadowedPatterns(service: ServiceConfig, earlier: readonly ServiceConfi
   });
 }
 
-const shown = (pattern: URLPattern) => (pattern.hostname === "*" ? pattern.pathname : `${pattern.hostname}${pattern.pathname}`);
+const shown = (pattern: UrlPattern) => (pattern.hostname === "*" ? pattern.pathname : `${pattern.hostname}${pattern.pathname}`);
 
-type Matcher = { readonly pattern: URLPattern; readonly matchCase: boolean };
+type Matcher = { readonly pattern: UrlPattern; readonly matchCase: boolean };
 /** A pathname with nothing that varies: no wildcard, parameter, group or escape. */
 const LITERAL = /^[^*:({?+\\]*$/;
 

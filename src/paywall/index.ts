@@ -18,4 +18,4 @@ export type {
   SettlementRecord,
   TokenRecord,
 } from "./ports.ts";
-export type { L402Access, L402Outcome, L402Route, L402Variables, Outcome, PaywallEnv } from "./types.ts";
+export type { L402Access, L402Outcome, L402Route, L402Variables, Outcome, PaywallEnv, PaywallLogEntry } from "./types.ts";

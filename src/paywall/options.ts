@@ -3,7 +3,9 @@ import type { cors } from "hono/cors";
 import { compileServices, fiatRateProblem, type FiatRate, type ServiceConfig, type ServiceDefinition } from "../config/index.ts";
 import type { Keyring } from "../l402/index.ts";
 import type { InvoiceBackend } from "../lightning/index.ts";
+import { fromEnv } from "./env-settings.ts";
 import type { PaywallPorts } from "./ports.ts";
+import { consoleLog, type PaywallLog } from "./refusal-log.ts";
 
 export type CorsOptions = NonNullable<Parameters<typeof cors>[0]>;
 
@@ -13,10 +15,14 @@ export interface PaywallOptions {
   readonly service?: ServiceDefinition;
   /** …or several, told apart by their `match` patterns; requests matching none pass on to the app. */
   readonly services?: readonly ServiceDefinition[];
-  /** Mints and verifies tokens: `parseMasterKeys(env.L402_MASTER_KEYS)` or `createKeyring(key)`. */
-  readonly keyring: Keyring;
-  /** Makes invoices; wrap it in `withBreaker()` to spare a sick node. */
-  readonly backend: InvoiceBackend;
+  /** Mints and verifies tokens: `createKeyring(key)` or `parseMasterKeys(text)`; absent: `L402_MASTER_KEYS` from the env. */
+  readonly keyring?: Keyring;
+  /**
+   * Makes invoices (wrap it in `withBreaker()` to spare a sick node); absent:
+   * the node `L402_BACKEND` and its settings in the env name, behind a breaker,
+   * on `L402_NETWORK` or else the node's own network.
+   */
+  readonly backend?: InvoiceBackend;
   /** State for the features services use; see ports.ts. */
   readonly ports?: PaywallPorts;
   readonly invoice?: {
@@ -39,6 +45,8 @@ export interface PaywallOptions {
   readonly clientAddress?: (c: Context) => string | null;
   /** Where `{ "secret": "NAME" }` origin headers are read (a forwarding app's env). */
   readonly secrets?: Readonly<Record<string, unknown>>;
+  /** Where the line for each refusal goes (default: one JSON line on the console); false: nowhere. */
+  readonly log?: false | PaywallLog;
 }
 
 /** The options, validated and compiled: what the middleware runs on. */
@@ -55,6 +63,8 @@ export interface ResolvedPaywall {
   readonly cors: CorsOptions | undefined;
   readonly fiatRate?: FiatRate | undefined;
   readonly clientAddress: (c: Context) => string | null;
+  /** Absent: no log lines (the template Worker logs every request itself: worker/request-log.ts). */
+  readonly log?: PaywallLog;
 }
 
 /** Options that do not hold together: every problem, by field. */
@@ -69,8 +79,27 @@ export class PaywallConfigError extends Error {
 
 const PORT_NAMES = { meter: "meter", freebies: "freebies", ledger: "ledger", revocations: "revocations", lookups: "lookupLimiter", spent: "spentCharges" } as const;
 
-/** Validates the options with the same schema as the template Worker's `L402_SERVICES`. */
-export function resolvePaywall(options: PaywallOptions): ResolvedPaywall {
+/**
+ * Validates the options with the same schema as the template Worker's
+ * `L402_SERVICES`; what they leave out of keyring and backend comes from `env`.
+ */
+export function resolvePaywall(options: PaywallOptions, env: Readonly<Record<string, unknown>> = {}): ResolvedPaywall {
+  const { settled, problems } = settle(options);
+  const read = options.keyring !== undefined && options.backend !== undefined ? undefined : fromEnv(env, { keyring: options.keyring === undefined, backend: options.backend === undefined });
+  if (read !== undefined && !read.ok) problems.push(...read.problems);
+  const keyring = options.keyring ?? (read?.ok ? read.keyring : undefined);
+  const backend = options.backend ?? (read?.ok ? read.backend : undefined);
+  if (problems.length > 0 || keyring === undefined || backend === undefined) throw new PaywallConfigError(problems);
+  return { ...settled, keyring, backend };
+}
+
+/** Every problem the options have on their own, whatever the env: thrown when the middleware is made. */
+export function checkOptions(options: PaywallOptions): void {
+  const { problems } = settle(options);
+  if (problems.length > 0) throw new PaywallConfigError(problems);
+}
+
+function settle(options: PaywallOptions): { settled: Omit<ResolvedPaywall, "keyring" | "backend">; problems: string[] } {
   const problems: string[] = [];
   if ((options.service === undefined) === (options.services === undefined)) problems.push("give exactly one of service or services");
   const ports = options.ports ?? {};
@@ -98,10 +127,8 @@ export function resolvePaywall(options: PaywallOptions): ResolvedPaywall {
   };
   const fiatProblem = options.fiatRate === undefined ? undefined : fiatRateProblem(options.fiatRate);
   if (fiatProblem !== undefined) problems.push(`fiatRate: ${fiatProblem}`);
-  const resolved: ResolvedPaywall = {
+  const settled = {
     services: compiled.ok ? compiled.value : [],
-    keyring: options.keyring,
-    backend: options.backend,
     ports,
     invoiceExpirySeconds: whole("invoice.expirySeconds", options.invoice?.expirySeconds, 60, 86_400, 600),
     memo: options.invoice?.memo ?? "{service} API access",
@@ -110,8 +137,8 @@ export function resolvePaywall(options: PaywallOptions): ResolvedPaywall {
     location: options.location ?? "l402",
     cors: options.cors,
     fiatRate: options.fiatRate,
-    clientAddress: options.clientAddress ?? ((c) => c.req.header("cf-connecting-ip") ?? null),
+    clientAddress: options.clientAddress ?? ((c: Context) => c.req.header("cf-connecting-ip") ?? null),
+    ...(options.log === false ? {} : { log: options.log ?? consoleLog }),
   };
-  if (problems.length > 0) throw new PaywallConfigError(problems);
-  return resolved;
+  return { settled, problems };
 }

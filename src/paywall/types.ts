@@ -38,6 +38,7 @@ export type Outcome =
   | "redirected" // a page typed in another case than the service's patterns, sent to their spelling (303)
   | "node_unavailable" // 503: no invoice could be made
   | "error" // 503: a port could not answer (meter, revocation list)
+  | "misconfigured" // 500: the options or the env's settings do not hold together (detail names the fields)
   | "not_found" // forwardToOrigin: matched no service, 404
   | "origin_error"; // forwardToOrigin: 502/504 from the origin
 
@@ -52,6 +53,21 @@ export interface L402Outcome {
   /** How a paid request presented its credential. */
   readonly scheme?: "l402" | "payment";
 }
+
+/**
+ * The line `l402Paywall()` logs for each refusal it answers on its own side
+ * (refused, rate_limited, node_unavailable, error, misconfigured): the
+ * outcome, and where. Built from chosen fields only: no header, query or
+ * credential has a way in.
+ */
+export type PaywallLogEntry = L402Outcome & {
+  readonly status: number;
+  readonly method: string;
+  /** The path, without the query (it may carry secrets), at most 512 characters. */
+  readonly path: string;
+  /** hono/request-id's `c.var.requestId`, when the app has one. */
+  readonly requestId?: string;
+};
 
 /** The variables `l402Paywall()` sets, for an app's `Hono<{ Variables: L402Variables }>`. */
 export type L402Variables = {

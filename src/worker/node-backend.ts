@@ -1,18 +1,5 @@
 import type { NodeConfig } from "../config/index.ts";
-import {
-  clnRestBackend,
-  LightningError,
-  fetchUpgradeWebSocket,
-  lnbitsBackend,
-  lndRestBackend,
-  nwcCallBackend,
-  nwcClient,
-  perCallSockets,
-  phoenixdBackend,
-  publicKeyOf,
-  type InvoiceBackend,
-  type Network,
-} from "../lightning/index.ts";
+import { backendFromSettings, fetchUpgradeWebSocket, LightningError, nwcCallBackend, publicKeyOf, type InvoiceBackend, type Network } from "../lightning/index.ts";
 import type { RelayedCall } from "./nwc-relay.ts";
 
 /**
@@ -22,33 +9,18 @@ import type { RelayedCall } from "./nwc-relay.ts";
  * (`L402_NWC_CONNECTION`, per call by default: nwc-relay.ts says why).
  */
 export function nodeBackend(node: NodeConfig, network: Network, env: Env): InvoiceBackend {
-  const { timeoutMs } = node;
-  switch (node.backend) {
-    case "lnd":
-      return lndRestBackend({ url: node.url, macaroonHex: node.macaroonHex, network, timeoutMs });
-    case "lnbits":
-      return lnbitsBackend({ url: node.url, invoiceKey: node.invoiceKey, network, timeoutMs });
-    case "phoenixd":
-      return phoenixdBackend({ url: node.url, password: node.password, network, timeoutMs });
-    case "cln":
-      return clnRestBackend({ url: node.url, rune: node.rune, network, timeoutMs });
-    case "nwc": {
-      if (node.relayConnection === "held") {
-        const relays = env.L402_NWC;
-        if (relays === undefined) throw new Error("unreachable: the config check refuses a held NWC connection without L402_NWC");
-        const { connection } = node;
-        const id = relays.idFromName(`${connection.walletPubkey}/${publicKeyOf(connection.secret)}`);
-        return nwcCallBackend(async (method, params) => {
-          // A stub per call: a stub is bound to the request that made it, and this backend outlives requests.
-          // RPC's types cannot see that a wallet's JSON answer (`unknown` values) is serialisable; it is.
-          const relayed = (await relays.get(id).call(connection, timeoutMs, method, params).catch((error: unknown) => {
-            throw new LightningError("unavailable", `the NWC relay object failed: ${String(error instanceof Error ? error.message : error).slice(0, 200)}`);
-          })) as RelayedCall;
-          if (relayed.ok) return relayed.result;
-          throw new LightningError(relayed.kind, relayed.detail);
-        }, network);
-      }
-      return nwcCallBackend(nwcClient(node.connection, perCallSockets(node.connection.relay, fetchUpgradeWebSocket, timeoutMs), timeoutMs), network);
-    }
-  }
+  if (node.backend !== "nwc" || node.relayConnection === "per-call") return backendFromSettings(node, network, fetchUpgradeWebSocket);
+  const relays = env.L402_NWC;
+  if (relays === undefined) throw new Error("unreachable: the config check refuses a held NWC connection without L402_NWC");
+  const { connection, timeoutMs } = node;
+  const id = relays.idFromName(`${connection.walletPubkey}/${publicKeyOf(connection.secret)}`);
+  return nwcCallBackend(async (method, params) => {
+    // A stub per call: a stub is bound to the request that made it, and this backend outlives requests.
+    // RPC's types cannot see that a wallet's JSON answer (`unknown` values) is serialisable; it is.
+    const relayed = (await relays.get(id).call(connection, timeoutMs, method, params).catch((error: unknown) => {
+      throw new LightningError("unavailable", `the NWC relay object failed: ${String(error instanceof Error ? error.message : error).slice(0, 200)}`);
+    })) as RelayedCall;
+    if (relayed.ok) return relayed.result;
+    throw new LightningError(relayed.kind, relayed.detail);
+  }, network);
 }

@@ -27,5 +27,8 @@ describe("the Worker as it would be deployed", () => {
     expect(code).toMatch(/export\s*\{[^}]*\bas TokenMeter\b[^}]*\}/s);
     // The simulator, the tests' libraries and js-macaroon stay out of production.
     for (const devOnly of ["lnd-sim", "fast-check", "tweetnacl", "startSimulator"]) expect(code).not.toContain(devOnly);
+    // workerd has URLPattern: #url-pattern's "workerd" condition keeps the polyfill out (its error message would show it).
+    expect(code).toContain("URLPattern");
+    expect(code).not.toContain("Failed to construct 'URLPattern'");
   }, 60_000);
 });

@@ -1,4 +1,3 @@
-import "urlpattern-polyfill";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { describe, expect, it } from "vitest";
 import { l402Discovery } from "../../src/index.ts";

@@ -1,4 +1,3 @@
-import "urlpattern-polyfill";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { randomBytes } from "@noble/hashes/utils.js";
 import { hex } from "@scure/base";

@@ -1,4 +1,3 @@
-import "urlpattern-polyfill";
 import fc from "fast-check";
 import { Hono } from "hono";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";

@@ -1,4 +1,3 @@
-import "urlpattern-polyfill";
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";

@@ -1,31 +1,41 @@
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { delimiter, join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { Miniflare } from "miniflare";
+import { unstable_readConfig } from "wrangler";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBackendSims, type BackendSims } from "../../dev/backend-sims/index.ts";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
 import { startWorkerd } from "../../dev/workerd.ts";
+import { readWranglerEnv } from "../../dev/wrangler-env.ts";
 import { useScratchDirs } from "../setup/scratch-dirs.ts";
 
 const scratchDir = useScratchDirs();
 
 /**
- * The package as a user gets it: `npm pack`, installed into a scratch Hono Worker
- * project of its own (package.json, wrangler config, the README's example Worker
- * whose route handler answers from c.var.l402), bundled by `wrangler deploy
- * --dry-run` and run in workerd; and its client and command line under the
- * machine's plain Node 20.
+ * The package as a user gets it: `npm pack`, installed by plain Node 20's npm
+ * into a scratch Hono Worker project of its own, made of the README's own text
+ * ("Protect routes of your own Worker": its src/index.ts, wrangler.toml and
+ * .dev.vars), bundled by `wrangler deploy --dry-run` and run in workerd on that
+ * wrangler.toml's compatibility date; paid as the README says, against
+ * `npm run lnd-sim` as it prints itself. Then its middleware, client and
+ * command line under the machine's plain Node 20, and its types compiled by a
+ * TypeScript consumer without skipLibCheck.
  */
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
+const TSC = join(ROOT, "node_modules", ".bin", "tsc");
 
 let scratch: string;
 let sim: Simulator;
 /** An NWC wallet paying on the simulator's node: a payer whose wallet is on another backend than the paywall's LND. */
 let walletSims: BackendSims;
+/** The README's Worker against the in-process simulator (whose node the NWC wallet shares). */
 let worker: { mf: Miniflare; url: URL };
+let installLog: string;
 
 /** The machine's own Node (20), not the project's Node 22 that npm scripts put first on PATH. */
 function plainNode(): string {
@@ -36,14 +46,31 @@ function plainNode(): string {
   }
   throw new Error("no Node 20 on PATH outside node_modules");
 }
+/** PATH as a user with Node 20 has it: its node (and npm) first, none of the project's. */
+const node20Path = () => [dirname(plainNode()), ...(process.env["PATH"] ?? "").split(delimiter).filter((dir) => !dir.includes("node_modules"))].join(delimiter);
 
-/** The README's example Worker, as written there (on regtest, the simulator's network). */
-function readmeWorker(): string {
+/** The README's section on the middleware, and its code blocks of one language, in order. */
+function readmeBlocks(language: string): string[] {
   const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-  const section = readme.slice(readme.indexOf("### Protect routes of your own Worker"));
-  const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
-  if (code === undefined) throw new Error("README has no example Worker");
-  return code.replace('network: "mainnet"', 'network: "regtest"');
+  const start = readme.indexOf("### Protect routes of your own Worker");
+  const section = readme.slice(start, readme.indexOf("\n### ", start + 1));
+  return [...section.matchAll(new RegExp("```" + language + "\\n([\\s\\S]*?)```", "g"))].map((match) => match[1] as string);
+}
+function readmeBlock(language: string): string {
+  const block = readmeBlocks(language)[0];
+  if (block === undefined) throw new Error(`the README's "Protect routes of your own Worker" has no ${language} block`);
+  return block;
+}
+
+/** `<… "name" …>` placeholders filled from `values` by the quoted name; `<npx l402-edge keygen>` by running it. */
+function fill(text: string, values: Record<string, string>): string {
+  return text.replace(/<([^<>\n]*)>/g, (placeholder, inside: string) => {
+    if (inside === "npx l402-edge keygen") return execFileSync(plainNode(), [join(scratch, "node_modules", ".bin", "l402-edge"), "keygen"], { encoding: "utf8" }).trim();
+    const name = /"(\w+)"/.exec(inside)?.[1];
+    const value = name === undefined ? undefined : values[name];
+    if (value === undefined) throw new Error(`the README's placeholder ${placeholder} names nothing the simulator prints`);
+    return value;
+  });
 }
 
 beforeAll(async () => {
@@ -51,19 +78,18 @@ beforeAll(async () => {
   const tarball = execFileSync("npm", ["pack", "--silent", "--pack-destination", scratch], { cwd: ROOT, encoding: "utf8" }).trim().split("\n").at(-1) as string;
   const hono = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { devDependencies: Record<string, string> }).devDependencies["hono"];
   writeFileSync(join(scratch, "package.json"), JSON.stringify({ name: "my-api", private: true, type: "module", dependencies: { "l402-edge": `file:./${tarball}`, hono } }, null, 2));
-  writeFileSync(join(scratch, "wrangler.toml"), 'name = "my-api"\nmain = "src/index.ts"\ncompatibility_date = "2026-10-01"\n');
+  writeFileSync(join(scratch, "wrangler.toml"), readmeBlock("toml"));
   mkdirSync(join(scratch, "src"));
-  writeFileSync(join(scratch, "src", "index.ts"), readmeWorker());
-  execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: scratch, stdio: "pipe" });
+  writeFileSync(join(scratch, "src", "index.ts"), readmeBlock("ts"));
+  // npm as a Node 20 user runs it, warnings and all.
+  const install = spawnSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=warn"], { cwd: scratch, encoding: "utf8", env: { ...process.env, PATH: node20Path() } });
+  installLog = `${install.stdout}${install.stderr}`;
+  if (install.status !== 0) throw new Error(`npm install failed:\n${installLog}`);
   execFileSync(WRANGLER, ["deploy", "--dry-run", "--outdir", "out"], { cwd: scratch, stdio: "pipe", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
 
   sim = await startSimulator();
   walletSims = await startBackendSims(sim.node);
-  worker = await startWorkerd(readFileSync(join(scratch, "out", "index.js"), "utf8"), {
-    L402_MASTER_KEYS: "99".repeat(32),
-    LND_REST_URL: sim.url,
-    LND_MACAROON: sim.paywallMacaroonHex,
-  });
+  worker = await startReadmeWorker({ L402_MASTER_KEYS: "99".repeat(32), LND_REST_URL: sim.url, LND_MACAROON: sim.paywallMacaroonHex });
 }, 180_000);
 
 afterAll(async () => {
@@ -72,10 +98,19 @@ afterAll(async () => {
   await sim?.close();
 });
 
+/** The bundled README Worker in workerd, on the compatibility date and flags of the README's wrangler.toml. */
+function startReadmeWorker(bindings: Record<string, string>) {
+  const config = unstable_readConfig({ config: join(scratch, "wrangler.toml") }, { hideWarnings: true });
+  return startWorkerd(readFileSync(join(scratch, "out", "index.js"), "utf8"), bindings, {
+    ...(config.compatibility_date === undefined ? {} : { compatibilityDate: config.compatibility_date }),
+    compatibilityFlags: config.compatibility_flags,
+  });
+}
+
 /** Runs plain Node 20 in the scratch project (asynchronously: the simulator answers from this process). */
-function node20(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function node20(args: string[], env: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(plainNode(), args, { cwd: scratch });
+    const child = spawn(plainNode(), args, { cwd: scratch, env: { ...process.env, ...env } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -85,19 +120,121 @@ function node20(args: string[]): Promise<{ status: number | null; stdout: string
 }
 
 /** A script run under plain Node 20 in the scratch project, so `l402-edge/...` resolves to the installed package. */
-function underNode20(script: string) {
+function underNode20(script: string, env: Record<string, string> = {}) {
   const file = join(scratch, `script-${crypto.randomUUID()}.mjs`);
   writeFileSync(file, script);
-  return node20([file]);
+  return node20([file], env);
 }
 
+/** `npm run lnd-sim` in this checkout, and the line it prints. */
+async function startLndSim(): Promise<{ child: ChildProcess; printed: Record<string, string> }> {
+  const child = spawn("npm", ["run", "--silent", "lnd-sim"], { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "inherit"] });
+  const lines = createInterface({ input: child.stdout as NonNullable<typeof child.stdout> });
+  const [line] = (await once(lines, "line")) as [string];
+  return { child, printed: JSON.parse(line) as Record<string, string> };
+}
+
+describe("the README's own Worker, as written", () => {
+  it("runs against npm run lnd-sim as printed: .dev.vars from the README, 402, paid with the README's command, answered by the app's handler", async () => {
+    const lndSim = await startLndSim();
+    try {
+      writeFileSync(join(scratch, ".dev.vars"), fill(readmeBlock("ini"), lndSim.printed));
+      // What `wrangler dev` would give the Worker: wrangler's own reader of wrangler.toml and .dev.vars.
+      const { env } = readWranglerEnv({ config: join(scratch, "wrangler.toml") });
+      const readme = await startReadmeWorker(env as Record<string, string>);
+      try {
+        const unpaid = await fetch(new URL("/premium/report", readme.url));
+        expect(unpaid.status).toBe(402);
+        expect(unpaid.headers.get("www-authenticate")).toMatch(/^L402 macaroon="[^"]+", invoice="lnbcrt30n1/);
+        const command = readmeBlocks("sh").flatMap((block) => block.split("\n")).find((line) => line.includes("npx l402-edge get"));
+        const match = /^((?:\w+=\S+ )*)npx l402-edge (get .*)$/.exec(fill(command ?? "", lndSim.printed));
+        if (match === null) throw new Error("the README names no l402-edge get command to pay with");
+        const assignments = Object.fromEntries([...(match[1] as string).matchAll(/(\w+)=(\S+)/g)].map(([, name, value]) => [name as string, value as string]));
+        const args = (match[2] as string).replace("http://127.0.0.1:8787", readme.url.origin).split(" ");
+        const paid = await node20([join(scratch, "node_modules", ".bin", "l402-edge"), ...args], { ...assignments, L402_TOKEN_DIR: scratchDir("l402-readme-tokens-") });
+        expect(paid.status, paid.stderr).toBe(0);
+        expect(JSON.parse(paid.stdout)).toEqual({ report: "the good stuff", paidBy: expect.stringMatching(/^[0-9a-f]{64}$/), service: "premium" });
+      } finally {
+        await readme.mf.dispose();
+      }
+    } finally {
+      process.kill(-(lndSim.child.pid as number), "SIGTERM");
+    }
+  });
+});
+
 describe("the published package in someone else's Worker", () => {
-  it("ships compiled JavaScript and types, no TypeScript sources", () => {
+  it("ships compiled JavaScript and types, no TypeScript sources, and its MIT licence", () => {
     const installed = join(scratch, "node_modules", "l402-edge");
     expect(existsSync(join(installed, "dist", "index.js"))).toBe(true);
     expect(existsSync(join(installed, "dist", "index.d.ts"))).toBe(true);
     expect(existsSync(join(installed, "src"))).toBe(false);
     expect(existsSync(join(installed, "node_modules", "hono"))).toBe(false);
+    expect((JSON.parse(readFileSync(join(installed, "package.json"), "utf8")) as { license: string }).license).toBe("MIT");
+    expect(readFileSync(join(installed, "LICENSE"), "utf8")).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} /);
+  });
+
+  it("bundled into a Worker by wrangler, brings no URLPattern polyfill: workerd has its own", () => {
+    const bundle = readFileSync(join(scratch, "out", "index.js"), "utf8");
+    // wrangler's bundle is not minified here: esbuild names each module it took.
+    expect(bundle).toContain("node_modules/l402-edge/platform/url-pattern.workerd.js");
+    expect(bundle).not.toContain("urlpattern-polyfill");
+  });
+
+  it("installs on Node 20 without an engine warning", () => {
+    expect(installLog).not.toMatch(/EBADENGINE/);
+  });
+
+  it("its middleware runs on plain Node 20 with no URLPattern polyfill loaded by the user, the settings in process.env", async () => {
+    const result = await underNode20(
+      `
+import { Hono } from "hono";
+import { l402Paywall } from "l402-edge";
+import { createL402Fetch, lndWallet, memoryStore } from "l402-edge/client";
+const app = new Hono();
+app.use("/premium/*", l402Paywall({ service: { name: "premium", price_sats: 3 } }));
+app.get("/premium/report", (c) => c.json({ paidBy: c.var.l402.tokenId }));
+const l402Fetch = createL402Fetch({
+  wallet: lndWallet({ url: ${JSON.stringify(sim.url)}, macaroonHex: ${JSON.stringify(sim.adminMacaroonHex)}, feeLimitSats: 10, timeoutSeconds: 30 }),
+  maxCostSats: 10,
+  store: memoryStore(),
+  fetch: (input, init) => app.request(input, init),
+});
+const unpaid = await app.request("http://api.example/premium/report");
+const paid = await l402Fetch("http://api.example/premium/report");
+console.log(JSON.stringify({ node: process.version, globalPattern: "URLPattern" in globalThis, unpaid: [unpaid.status, unpaid.headers.get("www-authenticate")?.slice(0, 5)], paid: [paid.status, await paid.json()] }));
+`,
+      { L402_MASTER_KEYS: "98".repeat(32), LND_REST_URL: sim.url, LND_MACAROON: sim.paywallMacaroonHex },
+    );
+    expect(result.status, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ node: expect.stringMatching(/^v20\./), globalPattern: false, unpaid: [402, "L402 "], paid: [200, { paidBy: expect.stringMatching(/^[0-9a-f]{64}$/) }] });
+  });
+
+  it("its types compile in a TypeScript project without skipLibCheck (DOM's lib, which has no URLPattern)", () => {
+    const consumer = join(scratch, "consumer");
+    mkdirSync(consumer);
+    writeFileSync(
+      join(consumer, "tsconfig.json"),
+      JSON.stringify({ compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", lib: ["ES2022", "DOM"], types: [], strict: true, noEmit: true, skipLibCheck: false }, files: ["index.ts"] }),
+    );
+    writeFileSync(
+      join(consumer, "index.ts"),
+      `
+import { Hono } from "hono";
+import { l402Paywall, memoryPorts, type L402Variables, type PaywallOptions } from "l402-edge";
+import { createL402Fetch, memoryStore } from "l402-edge/client";
+import { parseChallenge } from "l402-edge/l402";
+import { decodeMacaroon } from "l402-edge/macaroon";
+const app = new Hono<{ Variables: L402Variables }>();
+const options: PaywallOptions = { service: { name: "premium", price_sats: 3 }, ports: memoryPorts(), log: false };
+app.use("/premium/*", l402Paywall(options));
+app.get("/premium/report", (c) => c.json({ paidBy: c.var.l402.tokenId, matched: c.var.l402Route.service?.patterns[0]?.pathname ?? null }));
+export { app, createL402Fetch, memoryStore, parseChallenge, decodeMacaroon };
+`,
+    );
+    const compiled = spawnSync(TSC, ["-p", consumer], { cwd: scratch, encoding: "utf8" });
+    expect(compiled.stdout + compiled.stderr).toBe("");
+    expect(compiled.status).toBe(0);
   });
 
   it("402 → pay → 200 with the app's own handler answering from c.var.l402; the token is reused; the free route stays free", async () => {

@@ -1,6 +1,8 @@
 import { parseL402 } from "@getalby/lightning-tools";
 import type { Miniflare } from "miniflare";
+import { readFileSync } from "node:fs";
 import { connect } from "node:net";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
 import { bundleWorker, startWorkerd } from "../../dev/workerd.ts";
@@ -86,6 +88,15 @@ describe("the 402 on the wire", () => {
     expect(/(LSAT|L402)\s+macaroon="([^"]+)",\s*invoice="([^"]+)"/i.exec(value)?.slice(1)).toEqual(["L402", macaroon, invoice]);
     // Alby's lightning-tools, the parser behind fetchWithL402.
     expect(parseL402(value)).toMatchObject({ token: macaroon, invoice });
+  });
+
+  it("looks as the README's walkthrough shows it: one WWW-Authenticate line, L402 then LSAT", async () => {
+    const readme = readFileSync(fileURLToPath(new URL("../../README.md", import.meta.url)), "utf8");
+    const walkthrough = readme.slice(readme.indexOf("## Walkthrough"));
+    const shown = /```sh\n([\s\S]*?)```/.exec(walkthrough)?.[1]?.split("\n").filter((line) => /^# WWW-Authenticate:/i.test(line)) ?? [];
+    const onTheWire = (await get("/api/wire")).lines.filter((line) => /^www-authenticate:/i.test(line));
+    expect(shown).toHaveLength(onTheWire.length);
+    expect(shown[0]).toMatch(/^# WWW-Authenticate: L402 macaroon="[^"]+", invoice="[^"]+", LSAT macaroon="[^"]+", invoice="[^"]+"$/);
   });
 });
 

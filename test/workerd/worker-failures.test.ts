@@ -20,6 +20,7 @@ describe("node failures: 503 with Retry-After, and nothing unpaid reaches the or
   ] as const)("fault %j", async (fault, kind) => {
     await setNodeFaults(fault);
     const logs = vi.spyOn(console, "log");
+    const [warnings, errors] = [vi.spyOn(console, "warn"), vi.spyOn(console, "error")];
     const path = uniquePath("/api/fault");
     const response = await callWith(faultEnv(), path);
     expect(response.status).toBe(503);
@@ -31,6 +32,9 @@ describe("node failures: 503 with Retry-After, and nothing unpaid reaches the or
     expect(await originHits(path.slice(4))).toBe(0);
     const line = JSON.parse(String(logs.mock.calls.at(-1)?.[0])) as Record<string, unknown>;
     expect(line).toMatchObject({ outcome: "node_unavailable", status: 503, detail: expect.stringMatching(new RegExp(`^${kind}:`)) });
+    // The request log's line is the only one: the paywall's own refusal log is off in the template.
+    const said = [logs, warnings, errors].flatMap((spy) => spy.mock.calls.map((call) => String(call[0])));
+    expect(said.filter((text) => text.includes("node_unavailable"))).toHaveLength(1);
   });
 
   it("a node that refuses our macaroon is a 503 to clients and an `auth` line for the operator", async () => {

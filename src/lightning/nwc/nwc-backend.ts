@@ -4,6 +4,7 @@ import { amountOf, textOf, wholeOf } from "../answer-fields.ts";
 import { checkedPreimage } from "../http-call.ts";
 import { checkInvoice } from "../invoice-check.ts";
 import type { Network } from "../networks.ts";
+import { nodeNetwork } from "../node-network.ts";
 import { nwcClient, perCallSockets, type NwcCall } from "./nwc-client.ts";
 import { fetchUpgradeWebSocket, type WebSocketFactory } from "./relay-socket.ts";
 import { parseNwcUri } from "./uri.ts";
@@ -11,7 +12,8 @@ import { parseNwcUri } from "./uri.ts";
 export interface NwcBackendConfig {
   /** `nostr+walletconnect://…` from the wallet (a secret: give it a connection that can only receive). */
   readonly uri: string;
-  readonly network: Network;
+  /** The chain its invoices must be on; absent: the wallet's own (get_info, asked once). */
+  readonly network?: Network;
   readonly timeoutMs: number;
   /** How to open the relay's WebSocket: a fetch upgrade (Workers) unless given; `platformWebSocket` on Node 22+. */
   readonly webSocket?: WebSocketFactory;
@@ -34,7 +36,10 @@ export function nwcBackend(config: NwcBackendConfig): InvoiceBackend {
  * `lookup_invoice` (`state` pending, settled, expired or failed; older wallets
  * say `settled_at` only), `get_info`.
  */
-export function nwcCallBackend(call: NwcCall, network: Network): InvoiceBackend {
+export function nwcCallBackend(call: NwcCall, given?: Network): InvoiceBackend {
+  // NIP-47 makes `network` optional: a wallet that names none is taken to be on the network given.
+  const getInfo = async (): Promise<NodeInfo> => readNwcInfo(await call("get_info", {}), given ?? "unknown");
+  const network = nodeNetwork(given, getInfo);
   return {
     async createInvoice(request: InvoiceRequest): Promise<Invoice> {
       if (request.amountMsat > BigInt(Number.MAX_SAFE_INTEGER)) throw new LightningError("bad_request", "NWC amounts are JSON numbers: this price is too large");
@@ -45,12 +50,12 @@ export function nwcCallBackend(call: NwcCall, network: Network): InvoiceBackend 
       });
       const { paymentRequest, paymentHashHex } = readNwcCreated(result);
       // NIP-47 makes `expiry` optional: a wallet may use its own, and a longer one harms no one.
-      return checkInvoice(paymentRequest, { paymentHashHex, request, network, acceptLongerExpiry: true });
+      return checkInvoice(paymentRequest, { paymentHashHex, request, network: await network(), acceptLongerExpiry: true });
     },
 
     lookupInvoice: async (paymentHash: Uint8Array): Promise<InvoiceStatus> => readNwcStatus(await call("lookup_invoice", { payment_hash: hex.encode(paymentHash) }), paymentHash),
 
-    getInfo: async (): Promise<NodeInfo> => readNwcInfo(await call("get_info", {}), network),
+    getInfo,
   };
 }
 
