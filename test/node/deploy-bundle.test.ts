@@ -19,7 +19,8 @@ describe("the Worker as it would be deployed", () => {
     });
     expect(result.status, result.stderr).toBe(0);
     const bundle = join(out, "index.js");
-    expect(statSync(bundle).size).toBeLessThan(256 * 1024);
+    // Every backend is in this bundle (NWC's curve code the largest part); a bound that catches a library pulled in by mistake.
+    expect(statSync(bundle).size).toBeLessThan(288 * 1024);
     const code = readFileSync(bundle, "utf8");
     // Minified: one line per thousands of characters.
     expect(code.length / code.split("\n").length).toBeGreaterThan(1000);

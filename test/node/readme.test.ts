@@ -13,7 +13,8 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const README = readFileSync(join(ROOT, "README.md"), "utf8");
 const FOLDERS = "(?:\\.ci|bench|bin|dev|docs|migrations|platform|src|test|types)";
 const REPO_PATH = new RegExp(`^${FOLDERS}/[\\w./-]*$`);
-const ROOT_FILE = /^[\w.-]+\.(?:toml|json|cjs|md|example)$/;
+/** A file at the root: `wrangler.toml`, `package.json`, `.dev.vars.example` (not a host such as `shop.example`). */
+const ROOT_FILE = /^(?:[\w.-]+\.(?:toml|json|cjs|md)|\.[\w.-]+\.example)$/;
 /** A file name in a description: no folder, no wildcard. */
 const FILE_NAME = /(?<![\w/*.-])[\w-]+(?:\.[\w-]+)*\.(?:ts|js|cjs|sql|md|json)(?![\w/*])/g;
 

@@ -1,4 +1,3 @@
-import "urlpattern-polyfill";
 import { Hono } from "hono";
 import { payInvoice } from "../../../dev/lnd-sim/payer.ts";
 import type { Simulator } from "../../../dev/lnd-sim/server.ts";
