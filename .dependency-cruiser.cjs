@@ -12,7 +12,7 @@ module.exports = {
       comment: "The protocol core runs anywhere: it imports itself, its inner layer and pure libraries only.",
       severity: "error",
       from: { path: "^src/(macaroon|l402|payment)/" },
-      to: { pathNot: ["^src/(macaroon|l402|payment)/", "^node_modules/@noble/hashes/", "^node_modules/@scure/base/", "^node_modules/canonicalize/"] },
+      to: { pathNot: ["^src/(macaroon|l402|payment)/", "^src/(bytes|result)[.]ts$", "^node_modules/@noble/hashes/", "^node_modules/@scure/base/", "^node_modules/canonicalize/"] },
     },
     {
       name: "l402-knows-no-payment-scheme",
@@ -33,6 +33,34 @@ module.exports = {
       severity: "error",
       from: { path: "^src/", pathNot: "^src/worker/" },
       to: { path: ["^src/worker/", "^cloudflare:"] },
+    },
+    {
+      name: "paywall-knows-no-macaroon",
+      comment: "The paywall works with tokens through l402/ (mint, verify, tokenFacts), never with macaroons' bytes.",
+      severity: "error",
+      from: { path: "^src/paywall/" },
+      to: { path: "^src/macaroon/" },
+    },
+    {
+      name: "paywall-core-knows-no-framework",
+      comment: "decide, respond, the schemes and the fetch adapter run on any fetch runtime: only the Hono adapter knows Hono.",
+      severity: "error",
+      from: { path: "^src/paywall/", pathNot: "^src/paywall/middleware[.]ts$" },
+      to: { path: ["^node_modules/hono/", "^hono(/|$)"] },
+    },
+    {
+      name: "forwarder-and-discovery-know-no-paywall",
+      comment: "forwardToOrigin is told which cookies to withhold; discovery takes a service's terms from config/.",
+      severity: "error",
+      from: { path: "^src/(proxy|discovery)/" },
+      to: { path: "^src/paywall/" },
+    },
+    {
+      name: "one-codec-module",
+      comment: "Bytes become text (hex, base64) in one place: src/bytes.ts.",
+      severity: "error",
+      from: { path: "^src/", pathNot: "^src/bytes[.]ts$" },
+      to: { path: "^node_modules/@scure/base/" },
     },
     {
       name: "paywall-stays-mountable",

@@ -73,7 +73,7 @@ async function main(): Promise<void> {
     `check-config: OK — network ${network}, ${keyring.byId.size} master key(s), ${where}\n` +
       services
         .map((s) => {
-          const schemes = [s.schemes.l402 ? "L402" : "", s.schemes.payment ? "Payment" : ""].filter((x) => x !== "").join("+");
+          const schemes = s.schemes.map((scheme) => ({ l402: "L402", mpp: "Payment" })[scheme] ?? scheme).join("+");
           const terms = s.auth ? `${formatSats(s.priceMsat)} sat (${schemes}${s.browser ? ", browsers" : ""})` : "free (auth off)";
           return `  ${s.name}: ${terms}, origin ${s.origin.url?.host ?? "(the request's own URL)"}\n`;
         })

@@ -12,7 +12,12 @@
  * `l402-edge/macaroon` (the protocol core), `l402-edge/worker` (the template
  * Worker and its Cloudflare ports).
  */
+import type { Handler } from "hono";
+import { isPaywallCookieName, type PaywallEnv } from "./paywall/index.ts";
+import { forwardToOrigin as proxyForward, type ForwardToOriginOptions as ProxyOptions } from "./proxy/forward-to-origin.ts";
+
 export { l402Paywall, METER_FORGET_MARGIN_SECONDS, PaywallConfigError, type PaywallOptions } from "./paywall/index.ts";
+export type { ChallengeContext, ChallengeParts, PaymentScheme, Presented, Problem, Reading, SchemeContext, WrittenChallenge } from "./paywall/index.ts";
 export type {
   CachedChallenge,
   ChallengeCache,
@@ -36,7 +41,11 @@ export type {
   TokenRecord,
 } from "./paywall/index.ts";
 export { memoryPorts } from "./paywall/memory-ports.ts";
-export { forwardToOrigin, type ForwardToOriginOptions } from "./proxy/forward-to-origin.ts";
+/** The forwarder's options, as the package offers it: the paywall's own cookies withheld from the origin unless said otherwise. */
+export type ForwardToOriginOptions = Omit<ProxyOptions, "withholdCookie"> & Partial<Pick<ProxyOptions, "withholdCookie">>;
+/** `forwardToOrigin()` after `l402Paywall()` (proxy/ knows nothing of the paywall: the package composes them here). */
+export const forwardToOrigin = <E extends PaywallEnv = PaywallEnv>(options: ForwardToOriginOptions): Handler<E> =>
+  proxyForward<E>({ withholdCookie: isPaywallCookieName, ...options }) as unknown as Handler<E>;
 export { adminApp, type AdminOptions } from "./admin/app.ts";
 export { l402Discovery, type OpenApiDocument, type Seller } from "./discovery/index.ts";
 export type { ServiceConfig, ServiceDefinition, UrlPattern } from "./config/index.ts";

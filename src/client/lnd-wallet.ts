@@ -1,4 +1,4 @@
-import { hex } from "@scure/base";
+import { hexToBytes } from "../bytes.ts";
 import { L402Error, type Wallet } from "./types.ts";
 
 export interface LndWalletConfig {
@@ -60,7 +60,7 @@ export function lndWallet(config: LndWalletConfig): Wallet {
       const preimage = String(result["payment_preimage"] ?? "");
       if (!/^[0-9a-f]{64}$/i.test(preimage)) throw new L402Error("payment_failed", "the node reported success without a preimage");
       const fee = String(result["fee_msat"] ?? "0");
-      return { preimage: hex.decode(preimage.toLowerCase()), feeMsat: /^\d+$/.test(fee) ? BigInt(fee) : 0n };
+      return { preimage: hexToBytes(preimage.toLowerCase()), feeMsat: /^\d+$/.test(fee) ? BigInt(fee) : 0n };
     },
   };
 }

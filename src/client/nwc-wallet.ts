@@ -1,5 +1,5 @@
 import { sha256 } from "@noble/hashes/sha2.js";
-import { hex } from "@scure/base";
+import { hexToBytes, toHex } from "../bytes.ts";
 import { LightningError, nwcClient, parseNwcUri, perCallSockets, platformWebSocket, readInvoice, type WebSocketFactory } from "../lightning/index.ts";
 import { L402Error, type Wallet } from "./types.ts";
 
@@ -51,8 +51,8 @@ export function nwcWallet(config: NwcWalletConfig): Wallet {
       }
       const preimageHex = result["preimage"];
       if (typeof preimageHex !== "string" || !/^[0-9a-fA-F]{64}$/.test(preimageHex)) throw new L402Error("payment_failed", "the wallet reported success without a preimage");
-      const preimage = hex.decode(preimageHex.toLowerCase());
-      if (hex.encode(sha256(preimage)) !== fields.value.paymentHash) throw new L402Error("payment_failed", "the wallet's preimage does not match the invoice's payment hash");
+      const preimage = hexToBytes(preimageHex.toLowerCase());
+      if (toHex(sha256(preimage)) !== fields.value.paymentHash) throw new L402Error("payment_failed", "the wallet's preimage does not match the invoice's payment hash");
       const fee = result["fees_paid"];
       const feeMsat = typeof fee === "number" && Number.isSafeInteger(fee) && fee >= 0 ? BigInt(fee) : 0n;
       return { preimage, feeMsat };

@@ -4,3 +4,4 @@ export { holdsPaywallSettings, readPaywallEnv, type EnvNode } from "./paywall-en
 export { BACKENDS, fiatRateProblem, literalPath, pathCovers, WHOLE_SAT_BACKENDS, type ServiceDefinition } from "./schema.ts";
 export { compileServices, type ServicesFailure } from "./services.ts";
 export type { Config, FiatRate, OriginConfig, ServiceConfig, UrlPattern } from "./types.ts";
+export { termsOf } from "./terms.ts";

@@ -15,8 +15,8 @@ export const BACKENDS = ["lnd", "nwc", "lnbits", "phoenixd", "cln"] as const;
 /** Backends whose invoices name whole sats: LNbits and phoenixd have no msat amount. */
 export const WHOLE_SAT_BACKENDS: Partial<Record<(typeof BACKENDS)[number], string>> = { lnbits: "LNbits", phoenixd: "phoenixd" };
 
-/** L402, and the Payment HTTP authentication scheme's lightning charge ("mpp", as the reference proxy names it). */
-const SCHEMES = ["l402", "mpp"] as const;
+/** L402, and the Payment HTTP authentication scheme's lightning charge ("mpp", as the reference proxy names it): what every paywall takes. */
+export const BUILT_IN_SCHEME_NAMES: readonly string[] = ["l402", "mpp"];
 const MAX_PRICE_MSAT = 10n ** 11n * 21_000_000n;
 const CAPABILITY = /^[A-Za-z0-9_.-]{1,64}$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
@@ -87,6 +87,8 @@ export interface SchemaContext {
   readonly features: FeatureSupport;
   /** Without `match`, a service covers every path (a middleware mounted on its own routes); the template Worker requires it. */
   readonly matchRequired: boolean;
+  /** The schemes the paywall takes (paywall/schemes/), that a service may list; default the built-in ones. */
+  readonly schemes?: readonly string[];
 }
 
 /** The stateful features a host offers, and how to name what is missing when a service needs one. */
@@ -155,6 +157,16 @@ const capabilityRule = v.strictObject(
   objectMessage,
 );
 
+/** The schemes a service offers: one or more of those the paywall takes, each once. */
+const schemeList = (known: readonly string[]) => {
+  const message = `must list ${known.map((name) => JSON.stringify(name)).join(", ")} or ${known.length === 2 ? "both" : "several of them"}`;
+  return v.pipe(
+    v.array(v.pipe(v.string(message), v.check((name) => known.includes(name), message)), message),
+    v.minLength(1, message),
+    v.check((list) => new Set(list).size === list.length, "lists a scheme twice"),
+  );
+};
+
 const match = v.pipe(strings(pattern(false)), v.minLength(1, "must list at least one pattern"));
 
 const COOKIE_PATH_GONE = "is no longer a setting: the cookies are host-wide __Host- cookies named per service (__Host-l402-token-<name>, Path=/); remove it";
@@ -180,13 +192,7 @@ const serviceSchema = (context: SchemaContext) => v.pipe(
       revocable: v.optional(flag),
       ledger: v.optional(flag),
       browser: v.optional(flag),
-      schemes: v.optional(
-        v.pipe(
-          v.array(v.picklist(SCHEMES, 'must list "l402", "mpp" or both'), 'must list "l402", "mpp" or both'),
-          v.minLength(1, 'must list "l402", "mpp" or both'),
-          v.check((list) => new Set(list).size === list.length, "lists a scheme twice"),
-        ),
-      ),
+      schemes: v.optional(schemeList(context.schemes ?? BUILT_IN_SCHEME_NAMES)),
       title: v.optional(v.pipe(v.string("must be a string"), v.regex(/^[^\x00-\x1f\x7f]{1,80}$/, "must be 1 to 80 characters, without control characters"))),
       description: v.optional(v.pipe(v.string("must be a string"), v.regex(/^[^\x00-\x1f\x7f]{1,300}$/, "must be 1 to 300 characters, without control characters"))),
       // Gone since the cookies became __Host- cookies (Path=/ by definition): a config still naming it is told why.

@@ -71,7 +71,7 @@ function compile(service: ParsedService, context: CompileContext): ServiceConfig
     freebies: service.freebies === undefined ? undefined : { count: service.freebies, periodSeconds: service.freebies_period ?? 86_400 },
     revocable: service.revocable ?? false,
     ledger: service.ledger ?? context.features.ledger,
-    schemes: { l402: (service.schemes ?? ["l402"]).includes("l402"), payment: (service.schemes ?? []).includes("mpp") },
+    schemes: service.schemes ?? ["l402"],
     title: service.title,
     description: service.description,
     browser: service.browser ?? false,

@@ -55,7 +55,7 @@ export interface ServiceConfig {
   /** People in browsers may pay on the 402 page and hold the credential in a cookie (paywall/browser/); false: header credentials only. */
   readonly browser: boolean;
   /** The 402 offers L402 (and LSAT), the Payment scheme's lightning charge, or both; one invoice serves them all. */
-  readonly schemes: { readonly l402: boolean; readonly payment: boolean };
+  readonly schemes: readonly string[];
   /** What the service is, in a few words: the 402 page's heading (default: its name). */
   readonly title: string | undefined;
   /** What the service sells, in a sentence, for the 402 page and discovery documents. */

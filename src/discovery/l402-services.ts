@@ -1,5 +1,5 @@
 import { formatSats } from "../l402/index.ts";
-import { termsOf } from "../paywall/index.ts";
+import { termsOf } from "../config/index.ts";
 import { msatJson, type SoldRoute } from "./route-info.ts";
 
 /** Who sells, for the documents' service block (ngx_l402's L402_SERVICE_NAME and L402_SERVICE_DESCRIPTION). */
@@ -20,7 +20,7 @@ export function l402ServicesDocument(routes: readonly SoldRoute[], seller: Selle
   return {
     version: "1",
     ...(Object.keys(service).length === 0 ? {} : { service }),
-    payment_methods: [{ type: "lightning", schemes: schemes.map((scheme) => (scheme === "l402" ? "L402" : "Payment")) }],
+    payment_methods: [{ type: "lightning", schemes: schemes.map((scheme) => ({ l402: "L402", mpp: "Payment" })[scheme] ?? scheme) }],
     routes: routes.map((route) => ({
       path: route.pattern,
       ...(route.host === undefined ? {} : { host: route.host }),

@@ -1,6 +1,6 @@
 import { literalPath } from "../config/index.ts";
 import { formatSats } from "../l402/index.ts";
-import { termsOf } from "../paywall/index.ts";
+import { termsOf } from "../config/index.ts";
 import { msatJson, type SoldRoute } from "./route-info.ts";
 import type { Seller } from "./l402-services.ts";
 

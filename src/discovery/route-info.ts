@@ -15,7 +15,8 @@ export interface SoldRoute {
   /** The compiled pattern, for matching (not published). */
   readonly matcher: UrlPattern;
   readonly priceMsat: bigint;
-  readonly schemes: readonly ("l402" | "mpp")[];
+  /** The schemes it takes, as services list them ("l402", "mpp", …). */
+  readonly schemes: readonly string[];
   readonly timeoutSeconds: number | undefined;
   readonly uses: number | undefined;
   readonly capabilities: readonly string[] | undefined;
@@ -35,7 +36,7 @@ export function soldRoutes(services: readonly ServiceConfig[]): SoldRoute[] {
         pattern: pattern.pathname,
         matcher: pattern,
         priceMsat: service.priceMsat,
-        schemes: [...(service.schemes.l402 ? (["l402"] as const) : []), ...(service.schemes.payment ? (["mpp"] as const) : [])],
+        schemes: service.schemes,
         timeoutSeconds: service.timeoutSeconds,
         uses: service.uses,
         capabilities: service.capabilities,

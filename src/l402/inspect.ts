@@ -1,7 +1,9 @@
-import { isThirdParty, type Macaroon } from "../macaroon/index.ts";
+import { decodeMacaroon, isThirdParty, MacaroonFormatError, type Macaroon } from "../macaroon/index.ts";
+import { grantFor, readCaveats } from "./caveats.ts";
 import { decodeIdentifier } from "./identifier.ts";
 import { toBase64, toHex } from "./encoding.ts";
 import { keyIdOfToken } from "./keyring.ts";
+import { fail, succeed, type Result } from "./result.ts";
 
 export interface TokenDescription {
   readonly location: string | null;
@@ -35,4 +37,28 @@ export function describeMacaroon(macaroon: Macaroon): TokenDescription {
     ),
     signature: toHex(macaroon.signature),
   };
+}
+
+/** What an encoded token says of itself, unverified: its ids, and the expiry minted into it for `service`. */
+export interface TokenFacts {
+  readonly tokenId: Uint8Array;
+  readonly paymentHash: Uint8Array;
+  readonly validUntil: number | undefined;
+}
+
+export function tokenFacts(bytes: Uint8Array, service: string): Result<TokenFacts> {
+  let macaroon: Macaroon;
+  try {
+    macaroon = decodeMacaroon(bytes);
+  } catch (error) {
+    if (error instanceof MacaroonFormatError) return fail("malformed", error.message);
+    throw error;
+  }
+  const identifier = decodeIdentifier(macaroon.identifier);
+  if (!identifier.ok) return identifier;
+  const reading = readCaveats(macaroon.caveats.map((caveat) => caveat.id));
+  if (!reading.ok) return reading;
+  // `now: 0`: this asks what the token says, not whether it is valid now.
+  const grant = grantFor(reading.value, { service, now: 0 });
+  return succeed({ tokenId: identifier.value.tokenId, paymentHash: identifier.value.paymentHash, validUntil: grant.ok ? grant.value.validUntil : undefined });
 }

@@ -1,4 +1,4 @@
-import { createMacaroon, type Macaroon } from "../macaroon/index.ts";
+import { createMacaroon, encodeMacaroon, type Macaroon } from "../macaroon/index.ts";
 import { encodeIdentifier } from "./identifier.ts";
 import { deriveRootKey, newTokenId, type Keyring } from "./keyring.ts";
 
@@ -7,6 +7,8 @@ export const DEFAULT_LOCATION = "l402";
 
 export interface MintedToken {
   readonly macaroon: Macaroon;
+  /** The macaroon encoded (V2 binary), as it goes on the wire. */
+  readonly bytes: Uint8Array;
   readonly tokenId: Uint8Array;
   readonly paymentHash: Uint8Array;
 }
@@ -27,5 +29,5 @@ export function mint(params: {
     caveats: params.caveats,
     location: params.location ?? DEFAULT_LOCATION,
   });
-  return { macaroon, tokenId, paymentHash: params.paymentHash };
+  return { macaroon, bytes: encodeMacaroon(macaroon), tokenId, paymentHash: params.paymentHash };
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from "@noble/hashes/utils.js";
-import { hex } from "@scure/base";
+import { toHex } from "../bytes.ts";
 import { LightningError, type Invoice, type InvoiceBackend, type InvoiceRequest, type InvoiceStatus, type NodeInfo } from "./backend.ts";
 import { amountOf, entryOf, objectOf, textOf, wholeOf } from "./answer-fields.ts";
 import { checkedPreimage, excerpt, httpCall, jsonOf, type HttpAnswer } from "./http-call.ts";
@@ -37,12 +37,12 @@ export function clnRestBackend(config: ClnRestConfig): InvoiceBackend {
   return {
     async createInvoice(request: InvoiceRequest): Promise<Invoice> {
       if (request.descriptionHash !== undefined) throw new LightningError("bad_request", "clnrest invoices here carry a description, not a hash");
-      const answer = await rpc("invoice", { amount_msat: Number(request.amountMsat), label: `l402-edge-${hex.encode(randomBytes(12))}`, description: request.memo, expiry: request.expirySeconds });
+      const answer = await rpc("invoice", { amount_msat: Number(request.amountMsat), label: `l402-edge-${toHex(randomBytes(12))}`, description: request.memo, expiry: request.expirySeconds });
       const { paymentRequest, paymentHashHex } = readClnCreated(answer);
       return checkInvoice(paymentRequest, { paymentHashHex, request, network: await network() });
     },
 
-    lookupInvoice: async (paymentHash: Uint8Array): Promise<InvoiceStatus> => readClnStatus(await rpc("listinvoices", { payment_hash: hex.encode(paymentHash) }), paymentHash),
+    lookupInvoice: async (paymentHash: Uint8Array): Promise<InvoiceStatus> => readClnStatus(await rpc("listinvoices", { payment_hash: toHex(paymentHash) }), paymentHash),
 
     getInfo,
   };

@@ -1,5 +1,5 @@
 import { sha256 } from "@noble/hashes/sha2.js";
-import { hex } from "@scure/base";
+import { hexToBytes } from "../bytes.ts";
 import { LightningError } from "./backend.ts";
 
 /**
@@ -53,7 +53,7 @@ export const excerpt = (text: string): string => text.replace(/\s+/g, " ").trim(
 /** The hex preimage a node reports for a settled invoice, checked against the payment hash: a node's word is not proof. */
 export function checkedPreimage(preimageHex: unknown, paymentHash: Uint8Array, what: string): Uint8Array {
   if (typeof preimageHex !== "string" || !/^[0-9a-fA-F]{64}$/.test(preimageHex)) throw new LightningError("invalid_response", `${what}: the settled invoice has no preimage`);
-  const preimage = hex.decode(preimageHex.toLowerCase());
+  const preimage = hexToBytes(preimageHex.toLowerCase());
   const digest = sha256(preimage);
   if (!digest.every((byte, i) => byte === paymentHash[i])) throw new LightningError("invalid_response", `${what}: the settled invoice's preimage does not match its payment hash`);
   return preimage;

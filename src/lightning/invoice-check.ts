@@ -1,4 +1,4 @@
-import { hex } from "@scure/base";
+import { hexToBytes } from "../bytes.ts";
 import { LightningError, type Invoice, type InvoiceRequest } from "./backend.ts";
 import { readInvoice } from "./bolt11.ts";
 import type { Network } from "./networks.ts";
@@ -52,5 +52,5 @@ export function checkInvoice(paymentRequest: string, expected: ExpectedInvoice, 
     const when = invoice.timestamp < now ? `${now - invoice.timestamp} s ago` : `${invoice.timestamp - now} s in the future`;
     throw refused(`is stamped ${when} (more than the ${CLOCK_SKEW_SECONDS} s of clock difference allowed): ${clockQuestion}`);
   }
-  return { paymentRequest, paymentHash: hex.decode(expected.paymentHashHex), amountMsat: request.amountMsat, expiresAt };
+  return { paymentRequest, paymentHash: hexToBytes(expected.paymentHashHex), amountMsat: request.amountMsat, expiresAt };
 }

@@ -1,4 +1,4 @@
-import { hex } from "@scure/base";
+import { toHex } from "../bytes.ts";
 import { LightningError, type Invoice, type InvoiceBackend, type InvoiceRequest, type InvoiceStatus, type NodeInfo } from "./backend.ts";
 import { amountOf, objectOf, textOf, wholeOf } from "./answer-fields.ts";
 import { checkedPreimage, excerpt, httpCall, jsonOf, type HttpAnswer } from "./http-call.ts";
@@ -40,13 +40,13 @@ export function lnbitsBackend(config: LnbitsConfig): InvoiceBackend {
         unit: "sat",
         memo: request.memo,
         expiry: request.expirySeconds,
-        ...(request.descriptionHash === undefined ? {} : { description_hash: hex.encode(request.descriptionHash) }),
+        ...(request.descriptionHash === undefined ? {} : { description_hash: toHex(request.descriptionHash) }),
       });
       const { paymentRequest, paymentHashHex } = readLnbitsCreated(answer);
       return checkInvoice(paymentRequest, { paymentHashHex, request, network: await network() });
     },
 
-    lookupInvoice: async (paymentHash: Uint8Array): Promise<InvoiceStatus> => readLnbitsStatus(await call("GET", `/api/v1/payments/${hex.encode(paymentHash)}`), paymentHash),
+    lookupInvoice: async (paymentHash: Uint8Array): Promise<InvoiceStatus> => readLnbitsStatus(await call("GET", `/api/v1/payments/${toHex(paymentHash)}`), paymentHash),
 
     getInfo,
   };

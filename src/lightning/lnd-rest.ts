@@ -1,5 +1,5 @@
 import { sha256 } from "@noble/hashes/sha2.js";
-import { base64, hex } from "@scure/base";
+import { base64ToBytes, toBase64, toHex } from "../bytes.ts";
 import {
   LightningError,
   type Invoice,
@@ -41,7 +41,7 @@ export function lndRestBackend(config: LndRestConfig): InvoiceBackend {
         memo: request.memo,
         ...(wholeSats ? { value: String(request.amountMsat / 1000n) } : { value_msat: String(request.amountMsat) }),
         expiry: String(request.expirySeconds),
-        ...(request.descriptionHash === undefined ? {} : { description_hash: base64.encode(request.descriptionHash) }),
+        ...(request.descriptionHash === undefined ? {} : { description_hash: toBase64(request.descriptionHash) }),
       });
       const { paymentRequest, paymentHashHex } = readLndCreated(answer);
       return checkInvoice(paymentRequest, { paymentHashHex, request, network: await network() });
@@ -53,7 +53,7 @@ export function lndRestBackend(config: LndRestConfig): InvoiceBackend {
   };
 }
 
-const invoicePath = (paymentHash: Uint8Array) => `/v1/invoice/${hex.encode(paymentHash)}`;
+const invoicePath = (paymentHash: Uint8Array) => `/v1/invoice/${toHex(paymentHash)}`;
 
 // LND's answers, read: pure functions of the HTTP answer, so every shape a node
 // (or whatever stands in front of it) might send can be tried on them
@@ -67,7 +67,7 @@ export function readLndCreated(answer: HttpAnswer): { readonly paymentRequest: s
   if (paymentHash?.length !== 32 || typeof paymentRequest !== "string") {
     throw new LightningError("invalid_response", "AddInvoice answer lacks r_hash or payment_request");
   }
-  return { paymentRequest, paymentHashHex: hex.encode(paymentHash) };
+  return { paymentRequest, paymentHashHex: toHex(paymentHash) };
 }
 
 /** LookupInvoice. */
@@ -120,7 +120,7 @@ function bytesField(reply: Record<string, unknown>, name: string): Uint8Array | 
   const value = reply[name];
   if (typeof value !== "string") return undefined;
   try {
-    return base64.decode(value);
+    return base64ToBytes(value);
   } catch {
     return undefined;
   }

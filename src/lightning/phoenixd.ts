@@ -1,4 +1,4 @@
-import { base64, hex } from "@scure/base";
+import { toBase64, toHex } from "../bytes.ts";
 import { LightningError, type Invoice, type InvoiceBackend, type InvoiceRequest, type InvoiceStatus, type NodeInfo } from "./backend.ts";
 import { amountOf, textOf, wholeOf } from "./answer-fields.ts";
 import { checkedPreimage, excerpt, httpCall, jsonOf, type HttpAnswer } from "./http-call.ts";
@@ -27,7 +27,7 @@ const MAX_DESCRIPTION = 128;
  */
 export function phoenixdBackend(config: PhoenixdConfig): InvoiceBackend {
   const base = config.url.replace(/\/+$/, "");
-  const authorization = `Basic ${base64.encode(new TextEncoder().encode(`:${config.password}`))}`;
+  const authorization = `Basic ${toBase64(new TextEncoder().encode(`:${config.password}`))}`;
   const call = (method: "GET" | "POST", path: string, form?: URLSearchParams) =>
     httpCall(`${base}${path}`, { method, headers: { Authorization: authorization, ...(form === undefined ? {} : { "Content-Type": "application/x-www-form-urlencoded" }) }, ...(form === undefined ? {} : { body: form.toString() }) }, config.timeoutMs, `phoenixd ${path}`);
 
@@ -37,13 +37,13 @@ export function phoenixdBackend(config: PhoenixdConfig): InvoiceBackend {
     async createInvoice(request: InvoiceRequest): Promise<Invoice> {
       if (request.amountMsat % 1000n !== 0n) throw new LightningError("bad_request", "phoenixd invoices are in whole sats");
       const form = new URLSearchParams({ amountSat: String(request.amountMsat / 1000n), expirySeconds: String(request.expirySeconds) });
-      if (request.descriptionHash !== undefined) form.set("descriptionHash", hex.encode(request.descriptionHash));
+      if (request.descriptionHash !== undefined) form.set("descriptionHash", toHex(request.descriptionHash));
       else form.set("description", request.memo.slice(0, MAX_DESCRIPTION));
       const { paymentRequest, paymentHashHex } = readPhoenixdCreated(await call("POST", "/createinvoice", form));
       return checkInvoice(paymentRequest, { paymentHashHex, request: { ...request, memo: request.memo.slice(0, MAX_DESCRIPTION) }, network: await network() });
     },
 
-    lookupInvoice: async (paymentHash: Uint8Array): Promise<InvoiceStatus> => readPhoenixdStatus(await call("GET", `/payments/incoming/${hex.encode(paymentHash)}`), paymentHash),
+    lookupInvoice: async (paymentHash: Uint8Array): Promise<InvoiceStatus> => readPhoenixdStatus(await call("GET", `/payments/incoming/${toHex(paymentHash)}`), paymentHash),
 
     getInfo,
   };

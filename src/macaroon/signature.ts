@@ -1,3 +1,4 @@
+import { constantTimeEqual } from "../bytes.ts";
 import { fastHmacSha256, keepPads, type HmacSha256 } from "./fast-hmac.ts";
 import { isThirdParty, type Caveat, type Macaroon } from "./types.ts";
 
@@ -76,10 +77,4 @@ export function hasValidSignature(macaroon: Macaroon, rootKey: Uint8Array, mac: 
   return constantTimeEqual(computeSignature(rootKey, macaroon.identifier, macaroon.caveats, mac), macaroon.signature);
 }
 
-/** Compares without an early exit, so timing reveals nothing about where bytes differ. */
-export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let difference = 0;
-  for (let i = 0; i < a.length; i++) difference |= (a[i] ?? 0) ^ (b[i] ?? 0);
-  return difference === 0;
-}
+export { constantTimeEqual };

@@ -1,38 +1,35 @@
+import { toHex } from "../bytes.ts";
 import type { ServiceConfig } from "../config/index.ts";
-import { fail, succeed, toHex, type Result, type VerifiedToken } from "../l402/index.ts";
-import { isFirstUseHere } from "./first-use.ts";
-import type { ResolvedPaywall } from "./options.ts";
+import { fail, succeed, type Result } from "../result.ts";
+import type { Later } from "./issue-challenge.ts";
+import type { Presented } from "./schemes/scheme.ts";
+import type { PaywallSettings } from "./settings.ts";
 
 /** A verified token let through: on a metered service, the uses left after this one. */
 export interface Admission {
   readonly remaining: number | undefined;
 }
 
-/** Refusals: `revoked` and `exhausted` get a fresh 402; the others mean a port could not answer (503). */
-export type AdmitFailure = "revoked" | "exhausted" | "revocation_unavailable" | "meter_unavailable";
+/** Refusals: the first three get a fresh 402; the `_unavailable` ones mean a port could not answer (503: fail closed). */
+export type AdmitFailure = "revoked" | "exhausted" | "spent" | "revocation_unavailable" | "meter_unavailable" | "spent_unavailable";
+
+const UNAVAILABLE: ReadonlySet<AdmitFailure> = new Set<AdmitFailure>(["revocation_unavailable", "meter_unavailable", "spent_unavailable"]);
+export const isUnavailable = (reason: AdmitFailure): boolean => UNAVAILABLE.has(reason);
 
 /**
  * What a verified token may still be refused for, by the services that ask:
- * revocation, then its metered uses. On the token's first use in this isolate,
- * after the response: the ledger learns it was paid, and its payer's cached
- * challenge (the invoice just paid) is dropped. A service using none of these
- * features returns at once, with no I/O.
+ * revocation, then its metered uses, then (a single-use credential on a
+ * service that does not meter) its spend, last, so a credential refused for
+ * anything else is not burnt. A service using none of these features answers
+ * at once, with no I/O.
  */
-export async function admit(params: {
-  readonly paywall: ResolvedPaywall;
-  readonly service: ServiceConfig;
-  readonly verified: VerifiedToken;
-  readonly tokenId: string;
-  /** The payer's challenge cache key (challenge-cache.ts), worked out only when needed. */
-  readonly cacheKey: () => string;
-  readonly now: number;
-  readonly waitUntil: (promise: Promise<unknown>) => void;
-}): Promise<Result<Admission, AdmitFailure>> {
-  const { paywall, service, verified, tokenId } = params;
-  const { revocations, meter, ledger, challengeCache } = paywall.ports;
+export async function admit(settings: PaywallSettings, service: ServiceConfig, presented: Presented, later: Later): Promise<Result<Admission, AdmitFailure>> {
+  const { token } = presented;
+  const tokenId = toHex(token.tokenId);
+  const { revocations, meter, spentCharges } = settings.ports;
   if (service.revocable && revocations !== undefined) {
     try {
-      if (await revocations.isRevoked(tokenId, params.waitUntil)) return fail("revoked", "this token was revoked by the operator");
+      if (await revocations.isRevoked(tokenId, later)) return fail("revoked", "this token was revoked by the operator");
     } catch {
       return fail("revocation_unavailable", "cannot check this token's revocation right now; retry shortly");
     }
@@ -40,20 +37,23 @@ export async function admit(params: {
   let remaining: number | undefined;
   // Only services that meter count: a holder's `uses` caveat elsewhere costs nothing.
   if (service.uses !== undefined && meter !== undefined) {
-    const limit = verified.grant.uses ?? service.uses;
+    const limit = token.grant.uses ?? service.uses;
     try {
-      const taken = await meter.consume(tokenId, limit, verified.grant.mintedValidUntil);
+      const taken = await meter.consume(tokenId, limit, token.grant.mintedValidUntil);
       if (!taken.allowed) return fail("exhausted", `the token has used all ${limit} requests it paid for`);
       remaining = taken.remaining;
     } catch {
       return fail("meter_unavailable", "cannot count this token's uses right now; retry shortly");
     }
-  }
-  if (isFirstUseHere(tokenId)) {
-    if (service.ledger && ledger !== undefined) {
-      params.waitUntil(ledger.recordSettlement({ tokenId, paymentHash: toHex(verified.paymentHash), service: service.name, priceMsat: service.priceMsat, usedAt: params.now }));
+  } else if (presented.singleUseUntil !== undefined) {
+    // A metered service's uses bound a reusable credential; elsewhere a charge buys one request.
+    try {
+      const first = spentCharges !== undefined && (await spentCharges.spend(toHex(token.paymentHash), presented.singleUseUntil));
+      if (spentCharges === undefined) return fail("spent_unavailable", "cannot record this credential's use right now; retry shortly");
+      if (!first) return fail("spent", "this credential was already used: a charge buys one request; pay a fresh challenge");
+    } catch {
+      return fail("spent_unavailable", "cannot record this credential's use right now; retry shortly");
     }
-    if (challengeCache !== undefined && paywall.challengeCacheSeconds > 0) params.waitUntil(challengeCache.drop(params.cacheKey()));
   }
   return succeed({ remaining });
 }

@@ -1,3 +1,5 @@
+import { fail, succeed, type Result } from "../result.ts";
+
 /**
  * The one form of a request's URL that the paywall matches and forwards.
  *
@@ -21,7 +23,7 @@
  * dot segments spelled with escapes, and segments ending in `.` or a space
  * (Windows servers strip them).
  */
-export type CanonicalUrl = { readonly ok: true; readonly value: URL } | { readonly ok: false; readonly reason: "ambiguous_path"; readonly detail: string };
+export type CanonicalUrl = Result<URL, "ambiguous_path">;
 
 /** Paths made only of these characters, in segments not ending with '.', need no work: the common case. */
 const ALREADY_CANONICAL = /^(?:\/[A-Za-z0-9\-_~!$&'()*+,=:@.]*[A-Za-z0-9\-_~!$&'()*+,=:@])*\/?$/;
@@ -30,18 +32,18 @@ const DECODED = /^[A-Za-z0-9\-._~!$&'()*+,=:@]$/;
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();
 
-const refuse = (detail: string): CanonicalUrl => ({ ok: false, reason: "ambiguous_path", detail });
+const refuse = (detail: string): CanonicalUrl => fail("ambiguous_path", detail);
 
 export function canonicalUrl(url: URL): CanonicalUrl {
   const out = new URL(url.href);
   if (out.hostname.endsWith(".")) out.hostname = out.hostname.slice(0, -1);
-  if (ALREADY_CANONICAL.test(url.pathname)) return { ok: true, value: out };
+  if (ALREADY_CANONICAL.test(url.pathname)) return succeed(out);
   const path = canonicalPath(url.pathname);
   if (typeof path !== "string") return path;
   out.pathname = path;
   // The URL serializer must leave the form alone, or the origin would receive another path.
   if (out.pathname !== path) return refuse("the path has no single form");
-  return { ok: true, value: out };
+  return succeed(out);
 }
 
 function canonicalPath(raw: string): string | CanonicalUrl {

@@ -1,5 +1,5 @@
-import { hex } from "@scure/base";
-import { sha256 } from "../macaroon/index.ts";
+import { fromBase64Lenient, sha256, toBase64, toHex, utf8 } from "../bytes.ts";
+import type { ChallengeParts } from "./challenge-parts.ts";
 import { addressPrefix, CLIENT_NETWORK } from "./client-network.ts";
 import type { CachedChallenge, ChallengeCache } from "./ports.ts";
 
@@ -28,11 +28,31 @@ export const RECHECK_SECONDS = 1;
 export function clientKey(client: { readonly address: string | null; readonly userAgent: string | null }, service: string, priceMsat: bigint): string {
   const network = addressPrefix(client.address, CLIENT_NETWORK);
   const who = `${network}\u0000${client.userAgent ?? ""}`;
-  return hex.encode(sha256(new TextEncoder().encode(`${who}\u0000${service}\u0000${priceMsat}`)));
+  return toHex(sha256(utf8(`${who}\u0000${service}\u0000${priceMsat}`)));
 }
 
 /** Stored for the window, never past the invoice's own expiry. */
 export function storeChallenge(cache: ChallengeCache, key: string, entry: CachedChallenge, windowSeconds: number, now: number): Promise<void> {
   const ttl = Math.min(windowSeconds, entry.expiresAt - now - 5);
   return ttl > 0 ? cache.store(key, entry, ttl) : Promise.resolve();
+}
+
+/** A challenge as the cache keeps it (text, JSON-ready), checked open with the node at `checkedAt`. */
+export const cachedFrom = (parts: ChallengeParts, checkedAt: number): CachedChallenge => ({
+  invoice: parts.invoice,
+  macaroon: toBase64(parts.macaroon),
+  tokenId: parts.tokenId,
+  ...(parts.tokenValidUntil === undefined ? {} : { tokenValidUntil: parts.tokenValidUntil }),
+  paymentHash: parts.paymentHash,
+  expiresAt: parts.expiresAt,
+  checkedAt,
+});
+
+/** The challenge a cache entry holds; undefined for an entry of another shape (an older version's, or damaged): a miss. */
+export function partsFrom(entry: CachedChallenge): ChallengeParts | undefined {
+  const macaroon = typeof entry.macaroon === "string" ? fromBase64Lenient(entry.macaroon) : undefined;
+  const validUntil = entry.tokenValidUntil;
+  if (macaroon === undefined || typeof entry.invoice !== "string" || typeof entry.paymentHash !== "string" || typeof entry.expiresAt !== "number") return undefined;
+  if (typeof entry.tokenId !== "string" || !/^[0-9a-f]{64}$/.test(entry.tokenId) || (validUntil !== undefined && typeof validUntil !== "number")) return undefined;
+  return { macaroon, tokenId: entry.tokenId, tokenValidUntil: validUntil, invoice: entry.invoice, paymentHash: entry.paymentHash, expiresAt: entry.expiresAt };
 }

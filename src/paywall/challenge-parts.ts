@@ -1,9 +1,18 @@
-/** What a 402 carries: one invoice and the macaroon minted over its payment hash (every scheme's challenge is built from them). */
+/**
+ * One issued invoice and the token minted over its payment hash: what every
+ * scheme a service offers writes its challenge over (schemes/), so one
+ * payment is one token, whichever scheme presents it.
+ */
 export interface ChallengeParts {
+  /** The minted macaroon, encoded (V2 binary). */
   readonly macaroon: Uint8Array;
+  /** Hex: what tells this token's payer apart (its meter, its ledger row). */
+  readonly tokenId: string;
+  /** Unix seconds: the expiry minted into the token; undefined: it never expires. */
+  readonly tokenValidUntil: number | undefined;
   readonly invoice: string;
   /** Hex. */
   readonly paymentHash: string;
-  /** Unix seconds. */
+  /** Unix seconds: when the invoice can no longer be paid. */
   readonly expiresAt: number;
 }

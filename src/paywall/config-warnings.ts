@@ -28,7 +28,7 @@ export function configWarnings(config: Config, bindings: { readonly mintLimiter:
       );
     }
   }
-  if (config.network === "testnet" && config.services.some((service) => service.schemes.payment)) {
+  if (config.network === "testnet" && config.services.some((service) => service.schemes.includes("mpp"))) {
     warnings.push('the "mpp" scheme on testnet: the lightning charge draft names mainnet, regtest and signet only, so strict Payment clients may refuse these charges');
   }
   if (!bindings.mintLimiter) {

@@ -1,100 +1,103 @@
-import { hex } from "@scure/base";
+import { fromHex, toHex } from "../bytes.ts";
 import type { ServiceConfig } from "../config/index.ts";
-import { encodeMacaroon } from "../macaroon/index.ts";
-import { fail, fromBase64Lenient, mint, serviceCaveats, succeed, toBase64, type Failure } from "../l402/index.ts";
+import { mint, serviceCaveats } from "../l402/index.ts";
 import { LightningError } from "../lightning/index.ts";
-import { RECHECK_SECONDS, storeChallenge } from "./challenge-cache.ts";
+import { fail, succeed, type Failure, type Success } from "../result.ts";
+import { cachedFrom, clientKey, partsFrom, RECHECK_SECONDS, storeChallenge } from "./challenge-cache.ts";
 import type { ChallengeParts } from "./challenge-parts.ts";
 import { addressPrefix, CLIENT_NETWORK } from "./client-network.ts";
-import type { ResolvedPaywall } from "./options.ts";
+import type { CookieChange } from "./decision.ts";
 import type { CachedChallenge, ChallengeCache } from "./ports.ts";
+import type { PaywallRequest } from "./request.ts";
+import type { PaywallSettings } from "./settings.ts";
 
 /** Seconds a client should wait before retrying when the node could not make an invoice. */
 const NODE_RETRY_AFTER_SECONDS = 5;
 
-export interface ChallengeRequest {
-  readonly paywall: ResolvedPaywall;
+/** Work to finish after the answer (a Worker's `waitUntil`). */
+export type Later = (work: Promise<unknown>) => void;
+
+/** What a challenge is issued for. */
+export interface ChallengeNeed {
   readonly service: ServiceConfig;
-  /** The client's address (see client-network.ts). */
-  readonly address: string | null;
-  /** Identifies the client's cache entry: see challenge-cache.ts. */
-  readonly cacheKey: string;
-  /** Unix seconds. */
-  readonly now: number;
+  readonly request: PaywallRequest;
   /** Hex sha256 of the preimage a refused credential carried: proof that its invoice was paid. */
   readonly paidHash: string | undefined;
-  /**
-   * For this client alone: neither read from nor stored in the challenge cache.
-   * A browser page's challenge is, since its browser alone may collect it once
-   * paid (browser/pending-challenge.ts).
-   */
-  readonly unshared?: boolean;
-  readonly waitUntil: (promise: Promise<unknown>) => void;
+  readonly later: Later;
 }
 
 export interface Issued {
   readonly parts: ChallengeParts;
   /** The client's earlier challenge, handed back. */
   readonly reused: boolean;
+  /** A browser's page with no invoice of its own yet (browser/page-challenge.ts). */
+  readonly probe?: { readonly returned: boolean };
+  /** Cookies the answer sets (a browser's page challenge). */
+  readonly cookies?: readonly CookieChange[];
 }
 
-/** Why no challenge: the mint limit, or the node. `retryAfterSeconds` for the answer's Retry-After. */
+/** Why no challenge: the mint limit, or the node; `retryAfterSeconds` for the answer's Retry-After. */
 export type NotIssued = Failure<"rate_limited" | "node_unavailable"> & { readonly retryAfterSeconds: number };
-export type IssueResult = { readonly ok: true; readonly value: Issued } | NotIssued;
+export type IssueResult = Success<Issued> | NotIssued;
 
-/** Per client key, the challenge being worked out right now: concurrent misses share one invoice. */
-const inFlight = new Map<string, Promise<IssueResult>>();
+/** Issues challenges: the paywall's own (below) for every client, a browser page's (browser/page-challenge.ts) for a page. */
+export interface Challenger {
+  issue(need: ChallengeNeed): Promise<IssueResult>;
+}
 
 /**
- * A challenge for a request without a valid credential: the client's recent one
- * if it may still be unpaid, else (within the mint limit, while the node can) a
- * fresh invoice with a macaroon minted over its payment hash. No invoice, no
- * access: every failure is a refusal, never a pass.
+ * The challenges every client gets: its recent one if it may still be unpaid
+ * (challenge-cache.ts), else (within the mint limit, while the node can) a
+ * fresh invoice with a token minted over its payment hash. Concurrent misses
+ * of one client share one invoice (per paywall: the map is this closure's).
+ * No invoice, no access: every failure is a refusal, never a pass.
  */
-export async function issueChallenge(request: ChallengeRequest): Promise<IssueResult> {
-  const cache = request.paywall.ports.challengeCache;
-  if (cache === undefined || request.paywall.challengeCacheSeconds === 0 || request.unshared === true) return mintFresh(request);
-  if (request.paidHash !== undefined && (await cache.read(request.cacheKey))?.paymentHash === request.paidHash) {
-    await cache.drop(request.cacheKey);
-  }
-  let flight = inFlight.get(request.cacheKey);
-  if (flight === undefined) {
-    flight = cachedOrFresh(request, cache).finally(() => inFlight.delete(request.cacheKey));
-    inFlight.set(request.cacheKey, flight);
-  }
-  const issued = await flight;
-  // A flight that began before the drop can still hand back the invoice this client just proved paid.
-  if (issued.ok && issued.value.parts.paymentHash === request.paidHash) return storedFresh(request, cache);
-  return issued;
+export function sharedChallenger(settings: PaywallSettings): Challenger & { mintFresh(need: ChallengeNeed): Promise<IssueResult> } {
+  const inFlight = new Map<string, Promise<IssueResult>>();
+  const mintFresh = (need: ChallengeNeed) => mintChallenge(settings, need);
+  return {
+    mintFresh,
+    async issue(need) {
+      const cache = settings.ports.challengeCache;
+      if (cache === undefined || settings.challengeCacheSeconds === 0) return mintFresh(need);
+      const key = clientKey(need.request.client, need.service.name, need.service.priceMsat);
+      if (need.paidHash !== undefined && (await cache.read(key))?.paymentHash === need.paidHash) await cache.drop(key);
+      let flight = inFlight.get(key);
+      if (flight === undefined) {
+        flight = cachedOrFresh(settings, need, cache, key).finally(() => inFlight.delete(key));
+        inFlight.set(key, flight);
+      }
+      const issued = await flight;
+      // A flight that began before the drop can still hand back the invoice this client just proved paid.
+      if (issued.ok && issued.value.parts.paymentHash === need.paidHash) return storedFresh(settings, need, cache, key);
+      return issued;
+    },
+  };
 }
 
-async function cachedOrFresh(request: ChallengeRequest, cache: ChallengeCache): Promise<IssueResult> {
-  const cached = await cache.read(request.cacheKey);
-  if (cached !== undefined && request.now < cached.expiresAt && (await stillOpen(request, cache, cached))) {
-    const { macaroon, checkedAt: _checkedAt, ...rest } = cached;
-    return succeed({ reused: true, parts: { ...rest, macaroon: fromBase64Lenient(macaroon) as Uint8Array } });
+async function cachedOrFresh(settings: PaywallSettings, need: ChallengeNeed, cache: ChallengeCache, key: string): Promise<IssueResult> {
+  const cached = await cache.read(key);
+  const parts = cached === undefined ? undefined : partsFrom(cached);
+  if (cached !== undefined && parts !== undefined && need.request.now < parts.expiresAt && (await stillOpen(settings, need, cache, key, cached))) {
+    return succeed({ reused: true, parts });
   }
-  return storedFresh(request, cache);
+  return storedFresh(settings, need, cache, key);
 }
 
 /** A fresh challenge, stored for the client before anyone is answered with it. */
-async function storedFresh(request: ChallengeRequest, cache: ChallengeCache): Promise<IssueResult> {
-  const issued = await mintFresh(request);
-  if (issued.ok) {
-    const { parts } = issued.value;
-    const entry = { invoice: parts.invoice, macaroon: toBase64(parts.macaroon), paymentHash: parts.paymentHash, expiresAt: parts.expiresAt, checkedAt: request.now };
-    await storeChallenge(cache, request.cacheKey, entry, request.paywall.challengeCacheSeconds, request.now);
-  }
+async function storedFresh(settings: PaywallSettings, need: ChallengeNeed, cache: ChallengeCache, key: string): Promise<IssueResult> {
+  const issued = await mintChallenge(settings, need);
+  if (issued.ok) await storeChallenge(cache, key, cachedFrom(issued.value.parts, need.request.now), settings.challengeCacheSeconds, need.request.now);
   return issued;
 }
 
 /** Whether a cached invoice is still open: as last seen within the recheck window, else as the node says. */
-async function stillOpen(request: ChallengeRequest, cache: ChallengeCache, cached: CachedChallenge): Promise<boolean> {
-  const { paywall, now } = request;
+async function stillOpen(settings: PaywallSettings, need: ChallengeNeed, cache: ChallengeCache, key: string, cached: CachedChallenge): Promise<boolean> {
+  const { now } = need.request;
   if (now - cached.checkedAt < RECHECK_SECONDS) return true;
   let state: string;
   try {
-    state = (await paywall.backend.lookupInvoice(hex.decode(cached.paymentHash))).state;
+    state = (await settings.backend.lookupInvoice(fromHex(cached.paymentHash) ?? new Uint8Array(32))).state;
   } catch (error) {
     if (!(error instanceof LightningError)) throw error;
     // A sick node cannot say; the cached challenge is still a correct one to show.
@@ -103,45 +106,39 @@ async function stillOpen(request: ChallengeRequest, cache: ChallengeCache, cache
     state = "unknown";
   }
   if (state === "open") {
-    await storeChallenge(cache, request.cacheKey, { ...cached, checkedAt: now }, paywall.challengeCacheSeconds, now);
+    await storeChallenge(cache, key, { ...cached, checkedAt: now }, settings.challengeCacheSeconds, now);
     return true;
   }
-  await cache.drop(request.cacheKey);
+  await cache.drop(key);
   return false;
 }
 
-async function mintFresh(request: ChallengeRequest): Promise<IssueResult> {
-  const { paywall, service, now } = request;
-  const limiter = paywall.ports.mintLimiter;
-  if (limiter !== undefined && !(await limiter.allow(addressPrefix(request.address, CLIENT_NETWORK)))) {
-    return { ...fail("rate_limited", "too many unpaid requests from this address; pay a challenge you already have, or retry later"), retryAfterSeconds: paywall.mintRetryAfterSeconds };
+/** A fresh invoice from the node, within the mint limit, and a token minted over its payment hash. */
+async function mintChallenge(settings: PaywallSettings, need: ChallengeNeed): Promise<IssueResult> {
+  const { service, request } = need;
+  const limiter = settings.ports.mintLimiter;
+  if (limiter !== undefined && !(await limiter.allow(addressPrefix(request.client.address, CLIENT_NETWORK)))) {
+    return { ...fail("rate_limited", "too many unpaid requests from this address; pay a challenge you already have, or retry later"), retryAfterSeconds: settings.mintRetryAfterSeconds };
   }
   let invoice;
   try {
-    invoice = await paywall.backend.createInvoice({
-      amountMsat: service.priceMsat,
-      memo: paywall.memo.replaceAll("{service}", service.name),
-      expirySeconds: paywall.invoiceExpirySeconds,
-    });
+    invoice = await settings.backend.createInvoice({ amountMsat: service.priceMsat, memo: settings.memo.replaceAll("{service}", service.name), expirySeconds: settings.invoiceExpirySeconds });
   } catch (error) {
     if (!(error instanceof LightningError)) throw error;
     return { ...fail("node_unavailable", `${error.kind}: ${error.message}`), retryAfterSeconds: error.retryAfterSeconds ?? NODE_RETRY_AFTER_SECONDS };
   }
-  const minted = mint({
-    keyring: paywall.keyring,
-    paymentHash: invoice.paymentHash,
-    location: paywall.location,
-    caveats: serviceCaveats({
-      service: service.name,
-      ...(service.capabilities === undefined ? {} : { capabilities: service.capabilities }),
-      ...(service.timeoutSeconds === undefined ? {} : { validUntil: now + service.timeoutSeconds }),
-      ...(service.uses === undefined ? {} : { uses: service.uses }),
-    }),
+  const validUntil = service.timeoutSeconds === undefined ? undefined : request.now + service.timeoutSeconds;
+  const caveats = serviceCaveats({
+    service: service.name,
+    ...(service.capabilities === undefined ? {} : { capabilities: service.capabilities }),
+    ...(validUntil === undefined ? {} : { validUntil }),
+    ...(service.uses === undefined ? {} : { uses: service.uses }),
   });
-  const parts = { macaroon: encodeMacaroon(minted.macaroon), invoice: invoice.paymentRequest, paymentHash: hex.encode(invoice.paymentHash), expiresAt: invoice.expiresAt };
-  const { ledger } = paywall.ports;
+  const minted = mint({ keyring: settings.keyring, paymentHash: invoice.paymentHash, location: settings.location, caveats });
+  const parts = { macaroon: minted.bytes, tokenId: toHex(minted.tokenId), tokenValidUntil: validUntil, invoice: invoice.paymentRequest, paymentHash: toHex(invoice.paymentHash), expiresAt: invoice.expiresAt };
+  const { ledger } = settings.ports;
   if (ledger !== undefined && service.ledger) {
-    request.waitUntil(ledger.recordMint({ paymentHash: parts.paymentHash, tokenId: hex.encode(minted.tokenId), service: service.name, priceMsat: service.priceMsat, createdAt: now }));
+    need.later(ledger.recordMint({ paymentHash: parts.paymentHash, tokenId: parts.tokenId, service: service.name, priceMsat: service.priceMsat, createdAt: request.now }));
   }
   return succeed({ reused: false, parts });
 }

@@ -1,4 +1,19 @@
-import { LOOKUP_INTERVAL_MS, METER_FORGET_MARGIN_SECONDS, type CachedChallenge, type DailyRevenue, type MintRecord, type PaywallPorts, type SettlementRecord } from "./ports.ts";
+import {
+  LOOKUP_INTERVAL_MS,
+  METER_FORGET_MARGIN_SECONDS,
+  type CachedChallenge,
+  type ChallengeCache,
+  type DailyRevenue,
+  type Freebies,
+  type Ledger,
+  type LookupLimiter,
+  type Meter,
+  type MintLimiter,
+  type MintRecord,
+  type PaywallPorts,
+  type SettlementRecord,
+  type SpentCharges,
+} from "./ports.ts";
 
 /**
  * The paywall's ports in memory: for tests, and for a single-process host where
@@ -7,107 +22,138 @@ import { LOOKUP_INTERVAL_MS, METER_FORGET_MARGIN_SECONDS, type CachedChallenge, 
  */
 export function memoryPorts(options: { readonly now?: () => number; readonly mintsPerClient?: number } = {}): Required<PaywallPorts> {
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
-  const challenges = new Map<string, { entry: CachedChallenge; until: number }>();
-  const minted = new Map<string, number>();
-  const uses = new Map<string, { used: number; forgetAt: number | undefined }>();
-  const allowances = new Map<string, { window: number; used: number }>();
-  const mints = new Map<string, MintRecord>();
-  const settlements = new Map<string, SettlementRecord>();
   const revoked = new Map<string, { revokedAt: number; reason: string }>();
-  const lookups = new Map<string, number>();
-  const spent = new Map<string, number>();
-
   return {
-    challengeCache: {
-      read: async (key) => {
-        const hit = challenges.get(key);
-        return hit !== undefined && now() < hit.until ? hit.entry : undefined;
-      },
-      store: async (key, entry, ttlSeconds) => void challenges.set(key, { entry, until: now() + ttlSeconds }),
-      drop: async (key) => void challenges.delete(key),
-    },
-    mintLimiter: {
-      allow: async (client) => {
-        const count = (minted.get(client) ?? 0) + 1;
-        minted.set(client, count);
-        return count <= (options.mintsPerClient ?? Number.POSITIVE_INFINITY);
-      },
-    },
-    meter: {
-      consume: async (tokenId, limit, forgetAt) => {
-        const current = uses.get(tokenId);
-        const kept = current !== undefined && (current.forgetAt === undefined || now() < current.forgetAt + METER_FORGET_MARGIN_SECONDS);
-        const state = kept ? current : { used: 0, forgetAt };
-        if (state.used >= limit) return { allowed: false, remaining: 0 };
-        uses.set(tokenId, { used: state.used + 1, forgetAt: state.forgetAt });
-        return { allowed: true, remaining: limit - state.used - 1 };
-      },
-    },
-    freebies: {
-      take: async (key, allowance, at) => {
-        const window = Math.floor(at / allowance.periodSeconds);
-        const state = allowances.get(key);
-        const used = state?.window === window ? state.used : 0;
-        if (used >= allowance.count) return { allowed: false, remaining: 0 };
-        allowances.set(key, { window, used: used + 1 });
-        return { allowed: true, remaining: allowance.count - used - 1 };
-      },
-    },
-    ledger: {
-      recordMint: async (mint) => void (mints.has(mint.tokenId) || mints.set(mint.tokenId, mint)),
-      recordSettlement: async (settlement) => void (settlements.has(settlement.tokenId) || settlements.set(settlement.tokenId, settlement)),
-      revenueByDay: async (since) => {
-        const day = (at: number) => new Date(at * 1000).toISOString().slice(0, 10);
-        const rows = new Map<string, { service: string; day: string; challenges: number; settlements: number; revenueMsat: number }>();
-        const row = (service: string, at: number) => {
-          const key = `${day(at)} ${service}`;
-          let found = rows.get(key);
-          if (found === undefined) rows.set(key, (found = { service, day: day(at), challenges: 0, settlements: 0, revenueMsat: 0 }));
-          return found;
-        };
-        for (const mint of mints.values()) if (mint.createdAt >= since) row(mint.service, mint.createdAt).challenges++;
-        for (const settlement of settlements.values()) {
-          if (settlement.usedAt < since) continue;
-          const found = row(settlement.service, settlement.usedAt);
-          found.settlements++;
-          found.revenueMsat += Number(mints.get(settlement.tokenId)?.priceMsat ?? settlement.priceMsat);
-        }
-        return [...rows.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, value]): DailyRevenue => value);
-      },
-      lookupToken: async (tokenId) => {
-        const mint = mints.get(tokenId);
-        const settlement = settlements.get(tokenId);
-        const revocation = revoked.get(tokenId);
-        return {
-          tokenId,
-          challenge: mint === undefined ? null : { payment_hash: mint.paymentHash, service: mint.service, price_msat: Number(mint.priceMsat), created_at: mint.createdAt },
-          settlement: settlement === undefined ? null : { amount_msat: Number(mint?.priceMsat ?? settlement.priceMsat), first_used_at: settlement.usedAt },
-          revocation: revocation === undefined ? null : { revoked_at: revocation.revokedAt, reason: revocation.reason },
-        };
-      },
-    },
+    challengeCache: memoryChallengeCache(now),
+    mintLimiter: memoryMintLimiter(options.mintsPerClient ?? Number.POSITIVE_INFINITY),
+    meter: memoryMeter(now),
+    freebies: memoryFreebies(),
+    ledger: memoryLedger(revoked),
     revocations: {
       isRevoked: async (tokenId) => revoked.has(tokenId),
       revoke: async (tokenId, reason, at) => void revoked.set(tokenId, { revokedAt: at, reason }),
     },
-    spentCharges: {
-      spend: async (paymentHash, until) => {
-        if (spent.has(paymentHash)) return false;
-        // Forgotten once expired: a challenge past its expiry is refused before it gets here.
-        if (spent.size >= 10_000) for (const [hash, expiry] of spent) if (expiry < now()) spent.delete(hash);
-        spent.set(paymentHash, until);
-        return true;
-      },
+    spentCharges: memorySpentCharges(now),
+    lookupLimiter: memoryLookupLimiter(),
+  };
+}
+
+function memoryChallengeCache(now: () => number): ChallengeCache {
+  const challenges = new Map<string, { entry: CachedChallenge; until: number }>();
+  return {
+    read: async (key) => {
+      const hit = challenges.get(key);
+      return hit !== undefined && now() < hit.until ? hit.entry : undefined;
     },
-    lookupLimiter: {
-      allow: async (paymentHash) => {
-        const at = Date.now();
-        if (at - (lookups.get(paymentHash) ?? -Infinity) < LOOKUP_INTERVAL_MS) return false;
-        // Entries older than the interval decide nothing: dropped once the map grows.
-        if (lookups.size >= 10_000) for (const [hash, last] of lookups) if (at - last >= LOOKUP_INTERVAL_MS) lookups.delete(hash);
-        lookups.set(paymentHash, at);
-        return true;
-      },
+    store: async (key, entry, ttlSeconds) => void challenges.set(key, { entry, until: now() + ttlSeconds }),
+    drop: async (key) => void challenges.delete(key),
+  };
+}
+
+/** Counts every mint per client, for good: a test's limit, not a rate. */
+function memoryMintLimiter(limit: number): MintLimiter {
+  const minted = new Map<string, number>();
+  return {
+    allow: async (client) => {
+      const count = (minted.get(client) ?? 0) + 1;
+      minted.set(client, count);
+      return count <= limit;
+    },
+  };
+}
+
+function memoryMeter(now: () => number): Meter {
+  const uses = new Map<string, { used: number; forgetAt: number | undefined }>();
+  return {
+    consume: async (tokenId, limit, forgetAt) => {
+      const current = uses.get(tokenId);
+      const kept = current !== undefined && (current.forgetAt === undefined || now() < current.forgetAt + METER_FORGET_MARGIN_SECONDS);
+      const state = kept ? current : { used: 0, forgetAt };
+      if (state.used >= limit) return { allowed: false, remaining: 0 };
+      uses.set(tokenId, { used: state.used + 1, forgetAt: state.forgetAt });
+      return { allowed: true, remaining: limit - state.used - 1 };
+    },
+  };
+}
+
+function memoryFreebies(): Freebies {
+  const allowances = new Map<string, { window: number; used: number }>();
+  return {
+    take: async (key, allowance, at) => {
+      const window = Math.floor(at / allowance.periodSeconds);
+      const state = allowances.get(key);
+      const used = state?.window === window ? state.used : 0;
+      if (used >= allowance.count) return { allowed: false, remaining: 0 };
+      allowances.set(key, { window, used: used + 1 });
+      return { allowed: true, remaining: allowance.count - used - 1 };
+    },
+  };
+}
+
+/** The ledger, reading the revocations it reports from the same memory. */
+function memoryLedger(revoked: ReadonlyMap<string, { revokedAt: number; reason: string }>): Ledger {
+  const mints = new Map<string, MintRecord>();
+  const settlements = new Map<string, SettlementRecord>();
+  return {
+    recordMint: async (mint) => void (mints.has(mint.tokenId) || mints.set(mint.tokenId, mint)),
+    recordSettlement: async (settlement) => void (settlements.has(settlement.tokenId) || settlements.set(settlement.tokenId, settlement)),
+    revenueByDay: async (since) => revenueByDay(mints, settlements, since),
+    lookupToken: async (tokenId) => {
+      const mint = mints.get(tokenId);
+      const settlement = settlements.get(tokenId);
+      const revocation = revoked.get(tokenId);
+      return {
+        tokenId,
+        challenge: mint === undefined ? null : { payment_hash: mint.paymentHash, service: mint.service, price_msat: Number(mint.priceMsat), created_at: mint.createdAt },
+        settlement: settlement === undefined ? null : { amount_msat: Number(mint?.priceMsat ?? settlement.priceMsat), first_used_at: settlement.usedAt },
+        revocation: revocation === undefined ? null : { revoked_at: revocation.revokedAt, reason: revocation.reason },
+      };
+    },
+  };
+}
+
+function revenueByDay(mints: ReadonlyMap<string, MintRecord>, settlements: ReadonlyMap<string, SettlementRecord>, since: number): DailyRevenue[] {
+  const day = (at: number) => new Date(at * 1000).toISOString().slice(0, 10);
+  const rows = new Map<string, { service: string; day: string; challenges: number; settlements: number; revenueMsat: number }>();
+  const row = (service: string, at: number) => {
+    const key = `${day(at)} ${service}`;
+    let found = rows.get(key);
+    if (found === undefined) rows.set(key, (found = { service, day: day(at), challenges: 0, settlements: 0, revenueMsat: 0 }));
+    return found;
+  };
+  for (const mint of mints.values()) if (mint.createdAt >= since) row(mint.service, mint.createdAt).challenges++;
+  for (const settlement of settlements.values()) {
+    if (settlement.usedAt < since) continue;
+    const found = row(settlement.service, settlement.usedAt);
+    found.settlements++;
+    found.revenueMsat += Number(mints.get(settlement.tokenId)?.priceMsat ?? settlement.priceMsat);
+  }
+  return [...rows.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, value]) => value);
+}
+
+function memorySpentCharges(now: () => number): SpentCharges {
+  const spent = new Map<string, number>();
+  return {
+    spend: async (paymentHash, until) => {
+      if (spent.has(paymentHash)) return false;
+      // Forgotten once expired: a challenge past its expiry is refused before it gets here.
+      if (spent.size >= 10_000) for (const [hash, expiry] of spent) if (expiry < now()) spent.delete(hash);
+      spent.set(paymentHash, until);
+      return true;
+    },
+  };
+}
+
+function memoryLookupLimiter(): LookupLimiter {
+  const lookups = new Map<string, number>();
+  return {
+    allow: async (paymentHash) => {
+      const at = Date.now();
+      if (at - (lookups.get(paymentHash) ?? -Infinity) < LOOKUP_INTERVAL_MS) return false;
+      // Entries older than the interval decide nothing: dropped once the map grows.
+      if (lookups.size >= 10_000) for (const [hash, last] of lookups) if (at - last >= LOOKUP_INTERVAL_MS) lookups.delete(hash);
+      lookups.set(paymentHash, at);
+      return true;
     },
   };
 }

@@ -1,14 +1,30 @@
-import type { Context, MiddlewareHandler, Next } from "hono";
+import type { Context, ExecutionContext, MiddlewareHandler, Next } from "hono";
 import { cors } from "hono/cors";
-import { createVerifier } from "../l402/index.ts";
-import { answer } from "./answer.ts";
-import { canonicalUrl } from "./canonical-url.ts";
+import { refusal } from "../refusal.ts";
+import { afterDecide, beforeDecide } from "./browser/browser-step.ts";
+import { decide } from "./decide.ts";
+import type { Answer, Pass } from "./decision.ts";
 import { settingsEnv } from "./env-settings.ts";
-import { guard, record } from "./guard.ts";
+import type { Later } from "./issue-challenge.ts";
 import { matchService } from "./match.ts";
-import { checkOptions, PaywallConfigError, resolvePaywall, type PaywallOptions, type ResolvedPaywall } from "./options.ts";
+import { checkOptions, PaywallConfigError, resolvePaywall, type PaywallOptionsBase } from "./options.ts";
+import { passedChanges } from "./passed.ts";
+import { createPaywall, type Paywall } from "./paywall.ts";
 import { consoleLog, logRefusal, type PaywallLog } from "./refusal-log.ts";
+import { readRequest, type PaywallRequest } from "./request.ts";
+import { respond } from "./respond.ts";
+import type { PaywallSettings } from "./settings.ts";
 import type { PaywallEnv } from "./types.ts";
+
+export type CorsOptions = NonNullable<Parameters<typeof cors>[0]>;
+
+/** What `l402Paywall()` takes: the paywall's options (options.ts), and Hono's own. */
+export interface PaywallOptions extends PaywallOptionsBase {
+  /** CORS on every answer the paywall gives and every request it lets through to a service; off by default. */
+  readonly cors?: CorsOptions;
+  /** The client's address, for free allowances, the mint limit and the challenge cache (default: CF-Connecting-IP). */
+  readonly clientAddress?: (c: Context) => string | null;
+}
 
 /** Headers of the paywall's answers a browser script may read, whatever else the CORS options expose. */
 const EXPOSED_HEADERS = ["WWW-Authenticate", "Retry-After", "X-L402-Remaining", "X-L402-Freebies-Remaining", "Payment-Receipt"];
@@ -32,7 +48,7 @@ const EXPOSED_HEADERS = ["WWW-Authenticate", "Retry-After", "X-L402-Remaining", 
  */
 export function l402Paywall<E extends PaywallEnv = PaywallEnv>(options: PaywallOptions | ((c: Context<E>) => PaywallOptions)): MiddlewareHandler<E> {
   if (typeof options !== "function") {
-    if (options.keyring !== undefined && options.backend !== undefined) return paywallMiddleware(resolvePaywall(options));
+    if (options.keyring !== undefined && options.backend !== undefined) return paywallMiddleware(resolvePaywall(options), edgeOf(options));
     checkOptions(options);
   }
   const built = new WeakMap<object, MiddlewareHandler<E>>();
@@ -49,11 +65,20 @@ export function l402Paywall<E extends PaywallEnv = PaywallEnv>(options: PaywallO
 }
 const NO_ENV = {};
 
+/** What the Hono adapter adds to a paywall: CORS, where the client's address is read, where refusals are logged. */
+export interface HonoEdge {
+  readonly cors?: CorsOptions | undefined;
+  readonly clientAddress?: ((c: Context) => string | null) | undefined;
+  readonly log?: PaywallLog | undefined;
+}
+
+const edgeOf = (options: PaywallOptions): HonoEdge => ({ cors: options.cors, clientAddress: options.clientAddress, log: options.log === false ? undefined : (options.log ?? consoleLog) });
+
 function buildFor<E extends PaywallEnv>(c: Context<E>, options: PaywallOptions | ((c: Context<E>) => PaywallOptions)): MiddlewareHandler<E> {
   let given: PaywallOptions | undefined;
   try {
     given = typeof options === "function" ? options(c) : options;
-    return paywallMiddleware(resolvePaywall(given, settingsEnv(c.env)));
+    return paywallMiddleware(resolvePaywall(given, settingsEnv(c.env)), edgeOf(given));
   } catch (error) {
     if (!(error instanceof PaywallConfigError)) throw error;
     const log = given?.log === false ? undefined : (given?.log ?? consoleLog);
@@ -64,69 +89,94 @@ function buildFor<E extends PaywallEnv>(c: Context<E>, options: PaywallOptions |
 /** Every request answered 500, and logged with the problems by field (never a value: the schema quotes none). */
 function misconfigured<E extends PaywallEnv>(problems: readonly string[], log: PaywallLog | undefined): MiddlewareHandler<E> {
   return async (c) => {
-    const context = c as unknown as Context<PaywallEnv>;
-    record(context, { outcome: "misconfigured", detail: problems.join("; ") });
-    c.res = answer(context, 500, { reason: "misconfigured", detail: "the paywall is not configured correctly" });
-    if (log !== undefined) logRefusal(context, log);
+    const outcome = { outcome: "misconfigured" as const, detail: problems.join("; ") };
+    c.set("l402Outcome", outcome);
+    c.res = refusal(500, { reason: "misconfigured", detail: "the paywall is not configured correctly" }, { headers: c.req.raw.headers, requestId: requestIdOf(c) });
+    if (log !== undefined) logRefusal(log, outcome, { status: 500, method: c.req.method, url: new URL(c.req.url), requestId: requestIdOf(c) });
   };
 }
 
 /**
- * The middleware for options already resolved (the template Worker resolves its
- * own from its env). Any app env whose variables include `L402Variables` fits:
- * Hono's Context is invariant in its env, hence the one cast below.
+ * The middleware for settings already resolved (the template Worker resolves
+ * its own from its env). Any app env whose variables include `L402Variables`
+ * fits: Hono's Context is invariant in its env, hence the one cast below.
  */
-export function paywallMiddleware<E extends PaywallEnv = PaywallEnv>(paywall: ResolvedPaywall): MiddlewareHandler<E> {
-  const handle = paywallHandler(paywall);
-  const { log } = paywall;
-  return async (c, next) => {
-    const context = c as unknown as Context<PaywallEnv>;
-    if (log === undefined) return handle(context, next);
-    // A request let through is the app's to log, whatever a middleware after this one answers.
-    let passed = false;
-    const response = await handle(context, async () => {
-      passed = true;
-      await next();
-    });
-    if (!passed) logRefusal(context, log);
-    return response;
+export function paywallMiddleware<E extends PaywallEnv = PaywallEnv>(settings: PaywallSettings, edge: HonoEdge = {}): MiddlewareHandler<E> {
+  const paywall = createPaywall(settings);
+  const withCors = edge.cors === undefined ? undefined : cors({ ...edge.cors, exposeHeaders: [...EXPOSED_HEADERS, ...(edge.cors.exposeHeaders ?? [])] });
+  const clientAddress = edge.clientAddress ?? ((c: Context) => c.req.header("cf-connecting-ip") ?? null);
+  return async (context, next) => {
+    const c = context as unknown as Context<PaywallEnv>;
+    const read = readRequest(c.req.raw, { address: clientAddress(c), userAgent: c.req.header("user-agent") ?? null }, Math.floor(Date.now() / 1000));
+    // A preflight is answered by the CORS middleware. Without one it is a request like
+    // any other: passing it on unpaid would hand it to any handler that takes OPTIONS.
+    if (read.ok && withCors !== undefined && isPreflight(c)) {
+      const service = matchService(settings.services, read.value.url);
+      if (service !== undefined) {
+        c.set("l402Outcome", { outcome: "preflight", service: service.name });
+        return withCors(c, next);
+      }
+    }
+    // Answers are set on the context, inside the CORS middleware for a browser's request (it sends
+    // Origin; WebSocket upgrades are not subject to CORS), which then adds its headers to them.
+    const browser = withCors !== undefined && c.req.header("origin") !== undefined && c.req.header("upgrade") === undefined;
+    const run = async () => {
+      if (read.ok) return handle(c, next, paywall, edge, read.value);
+      // The request as it came (its URL has no canonical form) is all a refusal needs.
+      const asSent = { method: c.req.method, url: new URL(c.req.url), headers: c.req.raw.headers, client: { address: null, userAgent: null }, now: 0 };
+      return answer(c, paywall, edge, asSent, { kind: "refuse", status: 400, reason: read.reason, detail: read.detail, cookies: [], outcome: { outcome: "refused", reason: read.reason } });
+    };
+    return browser ? withCors(c, async () => void (await run())) : run();
   };
 }
 
-function paywallHandler(paywall: ResolvedPaywall): (c: Context<PaywallEnv>, next: Next) => Promise<Response | void> {
-  // Per isolate, per keyring: credentials proven once are not proven again (l402/verifier.ts).
-  const verifier = createVerifier(paywall.keyring);
-  const withCors = paywall.cors === undefined ? undefined : cors({ ...paywall.cors, exposeHeaders: [...EXPOSED_HEADERS, ...(paywall.cors.exposeHeaders ?? [])] });
-  /** Runs `handle` inside the CORS middleware for a browser's request (it sends Origin; WebSocket upgrades are not subject to CORS). */
-  const forBrowsers = (c: Context<PaywallEnv>, handle: () => Promise<Response | void>) =>
-    withCors === undefined || c.req.header("origin") === undefined || c.req.header("upgrade") !== undefined ? handle() : withCors(c, async () => void (await handle()));
-  return async (c, next) => {
-    // Answers are set on the context too, so a wrapping middleware (CORS) adds to them.
-    const refuse = (reason: string, detail: string) =>
-      forBrowsers(c, async () => {
-        record(c, { outcome: "refused", reason });
-        c.res = answer(c, 400, { reason, detail });
-      });
-    const canonical = canonicalUrl(new URL(c.req.url));
-    if (!canonical.ok) return refuse(canonical.reason, canonical.detail);
-    const url = canonical.value;
-    // fetch() cannot send a GET or HEAD with a body, so no origin could receive one.
-    if ((c.req.method === "GET" || c.req.method === "HEAD") && c.req.raw.body !== null && c.req.header("content-length") !== "0") {
-      return refuse("body_not_allowed", `a ${c.req.method} request cannot carry a body`);
+const isPreflight = (c: Context): boolean => c.req.method === "OPTIONS" && c.req.header("access-control-request-method") !== undefined && c.req.header("origin") !== undefined;
+
+/** Read, decide (with the browser steps around it), then let through or answer. */
+async function handle(c: Context<PaywallEnv>, next: Next, paywall: Paywall, edge: HonoEdge, request: PaywallRequest): Promise<void> {
+  const later = deferrer(c);
+  const before = await beforeDecide(request, paywall);
+  if (before.kind === "answered") return answer(c, paywall, edge, request, before.answer);
+  const decision = afterDecide(await decide(before.step?.request ?? request, paywall, later, before.step?.challenger), before.step);
+  if (decision.kind !== "pass") return answer(c, paywall, edge, request, decision);
+  await letThrough(c, next, decision);
+}
+
+/** The app's turn, then the decision's headers and cookies on its answer (passed.ts). */
+async function letThrough(c: Context<PaywallEnv>, next: Next, decision: Pass): Promise<void> {
+  c.set("l402Outcome", decision.outcome);
+  c.set("l402Route", decision.route);
+  if (decision.access !== undefined) c.set("l402", decision.access);
+  await next();
+  for (const { name, value, append } of passedChanges(decision, { status: c.res.status, headers: c.res.headers })) c.header(name, value, append === true ? { append: true } : undefined);
+}
+
+/** An answer of the paywall's own: rendered (respond.ts), recorded for the app's log line, and logged when a refusal. */
+function answer(c: Context<PaywallEnv>, paywall: Paywall, edge: HonoEdge, request: PaywallRequest, given: Exclude<Answer, Pass>): void {
+  const requestId = requestIdOf(c);
+  const { settings } = paywall;
+  const rendered = respond(given, { request, invoiceExpirySeconds: settings.invoiceExpirySeconds, fiatRate: settings.fiatRate, requestId });
+  c.set("l402Outcome", given.outcome);
+  c.res = rendered;
+  if (edge.log !== undefined) logRefusal(edge.log, given.outcome, { status: rendered.status, method: c.req.method, url: new URL(c.req.url), requestId });
+}
+
+const requestIdOf = (c: Context): string | undefined => {
+  const id = (c.var as { requestId?: unknown }).requestId;
+  return typeof id === "string" ? id : undefined;
+};
+
+/** Work to finish after the response: the Workers execution context's waitUntil, or (elsewhere) just let it run. */
+function deferrer(c: Context): Later {
+  return (promise) => {
+    let context: ExecutionContext | undefined;
+    try {
+      context = c.executionCtx;
+    } catch {
+      // No execution context (Node): the promise runs on by itself; ports log their own failures.
+      context = undefined;
     }
-    const service = matchService(paywall.services, url);
-    if (service === undefined) {
-      c.set("l402Route", { url, service: undefined, access: "unmatched" });
-      record(c, { outcome: "unmatched" });
-      return next();
-    }
-    // A preflight is answered by the CORS middleware. Without one it is a request like
-    // any other: passing it on unpaid would hand it to any handler that takes OPTIONS.
-    const isPreflight = c.req.method === "OPTIONS" && c.req.header("access-control-request-method") !== undefined && c.req.header("origin") !== undefined;
-    if (isPreflight && withCors !== undefined) {
-      record(c, { outcome: "preflight", service: service.name });
-      return withCors(c, next);
-    }
-    return forBrowsers(c, () => guard(paywall, verifier, c, next, url, service));
+    if (context === undefined) void promise.catch(() => undefined);
+    else context.waitUntil(promise);
   };
 }

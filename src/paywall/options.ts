@@ -1,17 +1,16 @@
-import type { Context } from "hono";
-import type { cors } from "hono/cors";
-import { compileServices, fiatRateProblem, type FiatRate, type ServiceConfig, type ServiceDefinition } from "../config/index.ts";
+import { compileServices, fiatRateProblem, type FiatRate, type ServiceDefinition } from "../config/index.ts";
 import type { Keyring } from "../l402/index.ts";
 import type { InvoiceBackend } from "../lightning/index.ts";
 import { fromEnv } from "./env-settings.ts";
+import { BUILT_IN_SCHEMES } from "./paywall.ts";
 import type { PaywallPorts } from "./ports.ts";
-import { consoleLog, type PaywallLog } from "./refusal-log.ts";
+import type { PaywallLog } from "./refusal-log.ts";
+import type { PaymentScheme } from "./schemes/scheme.ts";
+import type { PaywallSettings } from "./settings.ts";
 
-export type CorsOptions = NonNullable<Parameters<typeof cors>[0]>;
-
-/** What `l402Paywall()` takes. */
-export interface PaywallOptions {
-  /** One service for the routes the middleware is mounted on (it needs no `match`)… */
+/** What a paywall takes, whichever adapter mounts it (Hono's `l402Paywall`, the fetch adapter's `withPaywall`). */
+export interface PaywallOptionsBase {
+  /** One service for the routes the paywall is mounted on (it needs no `match`)… */
   readonly service?: ServiceDefinition;
   /** …or several, told apart by their `match` patterns; requests matching none pass on to the app. */
   readonly services?: readonly ServiceDefinition[];
@@ -25,6 +24,8 @@ export interface PaywallOptions {
   readonly backend?: InvoiceBackend;
   /** State for the features services use; see ports.ts. */
   readonly ports?: PaywallPorts;
+  /** Ways to pay beyond the built-in L402 and Payment (`mpp`) schemes (schemes/scheme.ts); a service lists the ones it offers by name. */
+  readonly schemes?: readonly PaymentScheme[];
   readonly invoice?: {
     /** Seconds an invoice stays payable (default 600). */
     readonly expirySeconds?: number;
@@ -37,34 +38,12 @@ export interface PaywallOptions {
   readonly mintRetryAfterSeconds?: number;
   /** The macaroon's location hint (default "l402"). */
   readonly location?: string;
-  /** CORS on every answer the paywall gives and every request it lets through to a service; off by default. */
-  readonly cors?: CorsOptions;
   /** What 1 BTC costs in a currency (`{ currency: "USD", perBitcoin: 95000 }`): the 402 page adds an estimate of the price in it; off by default. */
   readonly fiatRate?: FiatRate;
-  /** The client's address, for free allowances, the mint limit and the challenge cache (default: CF-Connecting-IP). */
-  readonly clientAddress?: (c: Context) => string | null;
   /** Where `{ "secret": "NAME" }` origin headers are read (a forwarding app's env). */
   readonly secrets?: Readonly<Record<string, unknown>>;
   /** Where the line for each refusal goes (default: one JSON line on the console); false: nowhere. */
   readonly log?: false | PaywallLog;
-}
-
-/** The options, validated and compiled: what the middleware runs on. */
-export interface ResolvedPaywall {
-  readonly services: readonly ServiceConfig[];
-  readonly keyring: Keyring;
-  readonly backend: InvoiceBackend;
-  readonly ports: PaywallPorts;
-  readonly invoiceExpirySeconds: number;
-  readonly memo: string;
-  readonly challengeCacheSeconds: number;
-  readonly mintRetryAfterSeconds: number;
-  readonly location: string;
-  readonly cors: CorsOptions | undefined;
-  readonly fiatRate?: FiatRate | undefined;
-  readonly clientAddress: (c: Context) => string | null;
-  /** Absent: no log lines (the template Worker logs every request itself: worker/request-log.ts). */
-  readonly log?: PaywallLog;
 }
 
 /** Options that do not hold together: every problem, by field. */
@@ -83,7 +62,7 @@ const PORT_NAMES = { meter: "meter", freebies: "freebies", ledger: "ledger", rev
  * Validates the options with the same schema as the template Worker's
  * `L402_SERVICES`; what they leave out of keyring and backend comes from `env`.
  */
-export function resolvePaywall(options: PaywallOptions, env: Readonly<Record<string, unknown>> = {}): ResolvedPaywall {
+export function resolvePaywall(options: PaywallOptionsBase, env: Readonly<Record<string, unknown>> = {}): PaywallSettings {
   const { settled, problems } = settle(options);
   const read = options.keyring !== undefined && options.backend !== undefined ? undefined : fromEnv(env, { keyring: options.keyring === undefined, backend: options.backend === undefined });
   if (read !== undefined && !read.ok) problems.push(...read.problems);
@@ -94,20 +73,23 @@ export function resolvePaywall(options: PaywallOptions, env: Readonly<Record<str
 }
 
 /** Every problem the options have on their own, whatever the env: thrown when the middleware is made. */
-export function checkOptions(options: PaywallOptions): void {
+export function checkOptions(options: PaywallOptionsBase): void {
   const { problems } = settle(options);
   if (problems.length > 0) throw new PaywallConfigError(problems);
 }
 
-function settle(options: PaywallOptions): { settled: Omit<ResolvedPaywall, "keyring" | "backend">; problems: string[] } {
+function settle(options: PaywallOptionsBase): { settled: Omit<PaywallSettings, "keyring" | "backend">; problems: string[] } {
   const problems: string[] = [];
   if ((options.service === undefined) === (options.services === undefined)) problems.push("give exactly one of service or services");
   const ports = options.ports ?? {};
+  const schemes = [...BUILT_IN_SCHEMES, ...(options.schemes ?? [])];
+  const schemeNames = schemeNamesOf(schemes, problems);
   const definitions = options.service === undefined ? options.services : [options.service];
   const compiled = compileServices(definitions ?? [], {
     field: options.service === undefined ? "services" : "service",
     secrets: options.secrets ?? {},
     matchRequired: false,
+    schemes: schemeNames,
     features: {
       meter: ports.meter !== undefined,
       freebies: ports.freebies !== undefined,
@@ -129,16 +111,22 @@ function settle(options: PaywallOptions): { settled: Omit<ResolvedPaywall, "keyr
   if (fiatProblem !== undefined) problems.push(`fiatRate: ${fiatProblem}`);
   const settled = {
     services: compiled.ok ? compiled.value : [],
+    schemes,
     ports,
     invoiceExpirySeconds: whole("invoice.expirySeconds", options.invoice?.expirySeconds, 60, 86_400, 600),
     memo: options.invoice?.memo ?? "{service} API access",
     challengeCacheSeconds: whole("challengeCacheSeconds", options.challengeCacheSeconds, 0, 300, 30),
     mintRetryAfterSeconds: whole("mintRetryAfterSeconds", options.mintRetryAfterSeconds, 1, 3600, 60),
     location: options.location ?? "l402",
-    cors: options.cors,
     fiatRate: options.fiatRate,
-    clientAddress: options.clientAddress ?? ((c: Context) => c.req.header("cf-connecting-ip") ?? null),
-    ...(options.log === false ? {} : { log: options.log ?? consoleLog }),
   };
   return { settled, problems };
+}
+
+/** The names services may list: each scheme's, once (a name taken twice is a problem: which scheme would it mean?). */
+function schemeNamesOf(schemes: readonly PaymentScheme[], problems: string[]): string[] {
+  const names = schemes.map((scheme) => scheme.name);
+  const twice = names.find((name, index) => names.indexOf(name) !== index);
+  if (twice !== undefined) problems.push(`schemes: two schemes are named "${twice}"`);
+  return names;
 }

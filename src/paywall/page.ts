@@ -1,4 +1,4 @@
-import { html, raw } from "hono/html";
+import { html, raw } from "./html.ts";
 import { renderSVG } from "uqr";
 import { PAGE_SCRIPT } from "./page-script.ts";
 

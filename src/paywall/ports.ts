@@ -13,6 +13,9 @@ export interface CachedChallenge {
   readonly invoice: string;
   /** Standard base64 of the minted macaroon. */
   readonly macaroon: string;
+  /** Hex, and the expiry minted into the token (unix s; absent: none). */
+  readonly tokenId: string;
+  readonly tokenValidUntil?: number;
   readonly paymentHash: string;
   /** Unix seconds. */
   readonly expiresAt: number;

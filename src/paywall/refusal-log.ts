@@ -1,7 +1,6 @@
-import type { Context } from "hono";
-import type { Outcome, PaywallEnv, PaywallLogEntry } from "./types.ts";
+import type { Outcome, PaywallLogEntry, L402Outcome } from "./types.ts";
 
-/** Where `l402Paywall()` writes its log lines (the `log` option). */
+/** Where a paywall writes its log lines (the `log` option). */
 export type PaywallLog = (entry: PaywallLogEntry) => void;
 
 /**
@@ -16,12 +15,15 @@ const ERRORS: ReadonlySet<Outcome> = new Set<Outcome>(["node_unavailable", "erro
 /** The default: one JSON line on the console, as an error or a warning. */
 export const consoleLog: PaywallLog = (entry) => (ERRORS.has(entry.outcome) ? console.error : console.warn)(JSON.stringify(entry));
 
-/** Logs the paywall's answer to this request, when it was a refusal. */
-export function logRefusal(c: Context<PaywallEnv>, log: PaywallLog): void {
-  const outcome = c.get("l402Outcome");
-  if (outcome === undefined || !LOGGED.has(outcome.outcome)) return;
-  const requestId = (c.var as { requestId?: unknown }).requestId;
-  const entry: PaywallLogEntry = { ...outcome, status: c.res.status, method: c.req.method, path: new URL(c.req.url).pathname.slice(0, 512), ...(typeof requestId === "string" ? { requestId } : {}) };
+/**
+ * Logs the paywall's answer to a request, when it was a refusal: the outcome,
+ * and where. Built from chosen fields only: no header, query or credential has
+ * a way in.
+ */
+export function logRefusal(log: PaywallLog, outcome: L402Outcome, answered: { readonly status: number; readonly method: string; readonly url: URL; readonly requestId?: string | undefined }): void {
+  if (!LOGGED.has(outcome.outcome)) return;
+  const { status, method, url, requestId } = answered;
+  const entry: PaywallLogEntry = { ...outcome, status, method, path: url.pathname.slice(0, 512), ...(requestId === undefined ? {} : { requestId }) };
   try {
     log(entry);
   } catch {

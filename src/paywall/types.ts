@@ -7,8 +7,8 @@ export interface L402Access {
   readonly tokenId: string;
   readonly service: string;
   readonly grant: Grant;
-  /** How it was presented: an L402 credential (header or cookie), or a Payment-scheme charge. */
-  readonly scheme: "l402" | "payment";
+  /** How it was presented: `"l402"` (header or cookie), `"payment"` (a Payment-scheme charge), or another scheme's label. */
+  readonly scheme: string;
   /** Requests left on a metered token after this one. */
   readonly remaining?: number;
 }
@@ -50,8 +50,8 @@ export interface L402Outcome {
   readonly reason?: string;
   readonly detail?: string;
   readonly tokenId?: string;
-  /** How a paid request presented its credential. */
-  readonly scheme?: "l402" | "payment";
+  /** How a paid request presented its credential (its scheme's label). */
+  readonly scheme?: string;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Context, Handler } from "hono";
-import type { PaywallEnv } from "../paywall/index.ts";
-import { answer } from "../paywall/answer.ts";
+import type { OriginConfig } from "../config/index.ts";
+import { refusal } from "../refusal.ts";
 import { forward, TOKEN_ID_HEADER } from "./forward.ts";
 
 export interface ForwardToOriginOptions {
@@ -10,7 +10,23 @@ export interface ForwardToOriginOptions {
   readonly originAuth?: readonly [string, string];
   /** How long the origin may take to send its response headers (default 30 s). */
   readonly headersTimeoutMs?: number;
+  /** The client's cookies that are not the origin's business, by name: the paywall's own (`isPaywallCookieName`). */
+  readonly withholdCookie: (name: string) => boolean;
 }
+
+/**
+ * What the paywall's middleware tells the handlers after it (its `c.var`, typed
+ * whole as `L402Variables` in paywall/types.ts): the route it matched, the
+ * token a paid request presented, and the outcome it logs, which the forwarder
+ * completes when the origin fails.
+ */
+type Routed = {
+  Variables: {
+    l402Route: { readonly url: URL; readonly service: { readonly origin: OriginConfig; readonly matchCase: boolean } | undefined; readonly access: string };
+    l402: { readonly tokenId: string };
+    l402Outcome: { readonly outcome: string; readonly reason?: string };
+  };
+};
 
 /**
  * The handler after `l402Paywall()` in a Worker that sits in front of an origin:
@@ -18,16 +34,17 @@ export interface ForwardToOriginOptions {
  * request's own URL), with the token id of a paid credential and the origin
  * secret, at the canonical URL the paywall matched.
  */
-export function forwardToOrigin<E extends PaywallEnv = PaywallEnv>(options: ForwardToOriginOptions): Handler<E> {
+export function forwardToOrigin<E extends Routed = Routed>(options: ForwardToOriginOptions): Handler<E> {
   const reservedHeaders = [TOKEN_ID_HEADER, ...(options.originAuth === undefined ? [] : [options.originAuth[0]])];
   // Hono's Context is invariant in its env; any env with the paywall's variables fits.
   return async (context) => {
-    const c = context as unknown as Context<PaywallEnv>;
+    const c = context as unknown as Context<Routed>;
     const route = c.get("l402Route");
     if (route === undefined) throw new Error("forwardToOrigin needs l402Paywall() before it");
+    const requestId = requestIdOf(c);
     if (route.service === undefined && options.unmatched === "404") {
       c.set("l402Outcome", { outcome: "not_found" });
-      return answer(c, 404, { reason: "no_service", detail: "no paid service is configured at this path" });
+      return refusal(404, { reason: "no_service", detail: "no paid service is configured at this path" }, { headers: c.req.raw.headers, requestId });
     }
     const forwarded = await forward(c.req.raw, route.url, {
       origin: route.service?.origin,
@@ -36,11 +53,17 @@ export function forwardToOrigin<E extends PaywallEnv = PaywallEnv>(options: Forw
       reservedHeaders,
       headersTimeoutMs: options.headersTimeoutMs ?? 30_000,
       ignoreCase: route.service?.matchCase === false,
+      withholdCookie: options.withholdCookie,
     });
     if (!forwarded.ok) {
       c.set("l402Outcome", { ...c.get("l402Outcome"), outcome: "origin_error", reason: forwarded.reason });
-      return answer(c, forwarded.reason === "origin_timeout" ? 504 : 502, { reason: forwarded.reason, detail: forwarded.detail });
+      return refusal(forwarded.reason === "origin_timeout" ? 504 : 502, { reason: forwarded.reason, detail: forwarded.detail }, { headers: c.req.raw.headers, requestId });
     }
     return forwarded.value;
   };
 }
+
+const requestIdOf = (c: Context): string | undefined => {
+  const id = (c.var as { requestId?: unknown }).requestId;
+  return typeof id === "string" ? id : undefined;
+};

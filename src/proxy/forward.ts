@@ -1,6 +1,5 @@
 import type { OriginConfig } from "../config/index.ts";
 import { fail, succeed, type Result } from "../l402/index.ts";
-import { isPaywallCookieName } from "../paywall/index.ts";
 
 /** Headers that carry an L402 credential; none reach the origin unless the service says so. */
 const CREDENTIAL_HEADERS = ["authorization", "macaroon", "grpc-metadata-macaroon"];
@@ -17,6 +16,8 @@ export interface ForwardOptions {
   readonly headersTimeoutMs: number;
   /** The service matched ignoring case, so its `strip_prefix` is removed ignoring case too. */
   readonly ignoreCase: boolean;
+  /** Cookies of the client's that are not the origin's business (the paywall's own), by name. */
+  readonly withholdCookie: (name: string) => boolean;
 }
 
 /**
@@ -32,7 +33,7 @@ export async function forward(request: Request, url: URL, options: ForwardOption
   const headers = new Headers(request.headers);
   for (const name of options.reservedHeaders) headers.delete(name);
   if (!options.origin?.forwardAuthorization) for (const name of CREDENTIAL_HEADERS) headers.delete(name);
-  withoutPaywallCookies(headers);
+  withoutCookies(headers, options.withholdCookie);
   for (const [name, value] of options.origin?.headers ?? []) headers.set(name, value);
   if (options.tokenId !== undefined) headers.set(TOKEN_ID_HEADER, options.tokenId);
   if (options.originAuth !== undefined) headers.set(options.originAuth[0], options.originAuth[1]);
@@ -66,10 +67,10 @@ export async function forward(request: Request, url: URL, options: ForwardOption
  */
 const COOKIE_PAIR = /(^|[;,])([^;,]*)/g;
 
-function withoutPaywallCookies(headers: Headers): void {
+function withoutCookies(headers: Headers, withhold: (name: string) => boolean): void {
   const cookie = headers.get("cookie");
   if (cookie === null) return;
-  const kept = cookie.replace(COOKIE_PAIR, (pair: string, _separator: string, text: string) => (isPaywallCookieName(text.split("=")[0] ?? "") ? "" : pair)).replace(/^[\s;,]+/, "");
+  const kept = cookie.replace(COOKIE_PAIR, (pair: string, _separator: string, text: string) => (withhold(text.split("=")[0] ?? "") ? "" : pair)).replace(/^[\s;,]+/, "");
   if (kept === "") headers.delete("cookie");
   else headers.set("cookie", kept);
 }

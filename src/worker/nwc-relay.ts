@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { hex } from "@scure/base";
+import { toHex } from "../bytes.ts";
 import { fetchUpgradeWebSocket, heldSocket, LightningError, nwcClient, type LightningErrorKind, type NwcCall, type NwcConnection } from "../lightning/index.ts";
 
 /** A call's outcome across Durable Object RPC, which would carry a thrown error's message but not its class. */
@@ -30,7 +30,7 @@ export class NwcRelay extends DurableObject<Env> {
 
   async call(connection: NwcConnection, timeoutMs: number, method: string, params: Record<string, unknown>): Promise<RelayedCall> {
     const { relay } = connection;
-    const key = `${relay} ${connection.walletPubkey} ${hex.encode(connection.secret)} ${timeoutMs}`;
+    const key = `${relay} ${connection.walletPubkey} ${toHex(connection.secret)} ${timeoutMs}`;
     if (this.#client?.key !== key) this.#client = { key, call: nwcClient(connection, heldSocket(relay, fetchUpgradeWebSocket, timeoutMs), timeoutMs) };
     try {
       return { ok: true, result: await this.#client.call(method, params) };

@@ -3,7 +3,7 @@ import { adminApp } from "../admin/app.ts";
 import { configFor, type Config, type ServicesFailure } from "../config/index.ts";
 import { discoveryApp } from "../discovery/index.ts";
 import { withBreaker } from "../lightning/index.ts";
-import { paywallMiddleware } from "../paywall/index.ts";
+import { BUILT_IN_SCHEMES, isPaywallCookieName, paywallMiddleware } from "../paywall/index.ts";
 import { forwardToOrigin } from "../proxy/forward-to-origin.ts";
 import type { Runtime, WorkerEnv } from "./worker-env.ts";
 import { recordingIssuance } from "./issuance.ts";
@@ -39,22 +39,25 @@ export function runtimeFor(env: Env): RuntimeResult {
       config,
       backend,
       issuance: issuance.record,
-      paywall: paywallMiddleware<WorkerEnv>({
-        services: config.services,
-        keyring: config.keyring,
-        backend,
-        ports,
-        invoiceExpirySeconds: config.invoiceExpirySeconds,
-        memo: config.memo,
-        challengeCacheSeconds: config.challengeCacheSeconds,
-        mintRetryAfterSeconds: config.mintRetryAfterSeconds,
-        location: config.location,
-        cors: CORS,
-        fiatRate: config.fiatRate,
-        clientAddress: (c) => c.req.header("cf-connecting-ip") ?? null,
-      }),
+      paywall: paywallMiddleware<WorkerEnv>(
+        {
+          services: config.services,
+          schemes: BUILT_IN_SCHEMES,
+          keyring: config.keyring,
+          backend,
+          ports,
+          invoiceExpirySeconds: config.invoiceExpirySeconds,
+          memo: config.memo,
+          challengeCacheSeconds: config.challengeCacheSeconds,
+          mintRetryAfterSeconds: config.mintRetryAfterSeconds,
+          location: config.location,
+          fiatRate: config.fiatRate,
+        },
+        { cors: CORS, clientAddress: (c) => c.req.header("cf-connecting-ip") ?? null },
+      ),
       forwarder: forwardToOrigin<WorkerEnv>({
         unmatched: config.unmatched,
+        withholdCookie: isPaywallCookieName,
         ...(config.originSecret === undefined ? {} : { originAuth: [config.originAuthHeader, config.originSecret] as const }),
       }),
       discovery:

@@ -5,12 +5,13 @@ import { describe, expect, it } from "vitest";
 import { compileServices } from "../../src/config/index.ts";
 import { createKeyring } from "../../src/l402/index.ts";
 import { LightningError, type InvoiceBackend, type InvoiceState } from "../../src/lightning/index.ts";
-import { issueChallenge, type ChallengeRequest } from "../../src/paywall/issue-challenge.ts";
+import { sharedChallenger, type ChallengeNeed } from "../../src/paywall/issue-challenge.ts";
 import { memoryPorts } from "../../src/paywall/memory-ports.ts";
-import type { ResolvedPaywall } from "../../src/paywall/options.ts";
+import { BUILT_IN_SCHEMES } from "../../src/paywall/paywall.ts";
+import type { PaywallSettings } from "../../src/paywall/settings.ts";
 
 /**
- * The challenge cache's rules (paywall/issue-challenge.ts), with in-memory ports,
+ * The challenge cache's rules (paywall/issue-challenge.ts's shared challenger), with in-memory ports,
  * a scripted node and a controlled clock. The same rules run through the Worker
  * against the Cache API in test/workerd/worker-abuse.test.ts.
  */
@@ -35,10 +36,17 @@ function scriptedNode() {
   return { node, backend };
 }
 
-function setup(challengeCacheSeconds = 30) {
+interface Overrides {
+  readonly now?: number;
+  readonly paidHash?: string;
+  /** Another client (its user agent). */
+  readonly client?: string;
+}
+
+function setup(challengeCacheSeconds = 30, mintsPerClient?: number) {
   const clock = { now: Math.floor(Date.now() / 1000) };
   const { node, backend } = scriptedNode();
-  const ports = memoryPorts({ now: () => clock.now });
+  const ports = memoryPorts({ now: () => clock.now, ...(mintsPerClient === undefined ? {} : { mintsPerClient }) });
   const compiled = compileServices([{ name: "api", price_sats: 1 }], {
     field: "services",
     secrets: {},
@@ -46,8 +54,9 @@ function setup(challengeCacheSeconds = 30) {
     features: { meter: false, freebies: false, ledger: false, revocations: false, lookups: false, spent: false, describe: () => "" },
   });
   if (!compiled.ok) throw new Error(compiled.detail);
-  const paywall: ResolvedPaywall = {
+  const settings: PaywallSettings = {
     services: compiled.value,
+    schemes: BUILT_IN_SCHEMES,
     keyring: createKeyring(new Uint8Array(32).fill(3)),
     backend,
     ports,
@@ -56,28 +65,25 @@ function setup(challengeCacheSeconds = 30) {
     challengeCacheSeconds,
     mintRetryAfterSeconds: 60,
     location: "l402",
-    cors: undefined,
-    clientAddress: () => null,
+    fiatRate: undefined,
   };
-  const request = (overrides: Partial<ChallengeRequest> = {}): ChallengeRequest => ({
-    paywall,
-    service: compiled.value[0] as ChallengeRequest["service"],
-    address: "203.0.113.7",
-    cacheKey: "client-a",
-    now: clock.now,
-    paidHash: undefined,
-    waitUntil: () => undefined,
-    ...overrides,
+  const challenger = sharedChallenger(settings);
+  const need = (overrides: Overrides = {}): ChallengeNeed => ({
+    service: compiled.value[0] as ChallengeNeed["service"],
+    request: { method: "GET", url: new URL("https://api.test/x"), headers: new Headers(), client: { address: "203.0.113.7", userAgent: overrides.client ?? "client-a" }, now: overrides.now ?? clock.now },
+    paidHash: overrides.paidHash,
+    later: () => undefined,
   });
-  const invoiceOf = async (overrides: Partial<ChallengeRequest> = {}) => {
-    const issued = await issueChallenge(request(overrides));
+  const issue = (overrides: Overrides = {}) => challenger.issue(need(overrides));
+  const invoiceOf = async (overrides: Overrides = {}) => {
+    const issued = await issue(overrides);
     if (!issued.ok) throw new Error(issued.detail);
     return issued.value;
   };
-  return { clock, node, ports, request, invoiceOf };
+  return { clock, node, ports, issue, invoiceOf };
 }
 
-describe("issueChallenge and the challenge cache", () => {
+describe("the shared challenger and the challenge cache", () => {
   it("hands a client its recent challenge back: one invoice, no lookup within a second", async () => {
     const { node, invoiceOf } = setup();
     const first = await invoiceOf();
@@ -129,8 +135,8 @@ describe("issueChallenge and the challenge cache", () => {
   });
 
   it("concurrent misses of one client share one invoice; other clients get their own", async () => {
-    const { node, request } = setup();
-    const results = await Promise.all([...Array.from({ length: 10 }, () => issueChallenge(request())), issueChallenge(request({ cacheKey: "client-b" }))]);
+    const { node, issue } = setup();
+    const results = await Promise.all([...Array.from({ length: 10 }, () => issue()), issue({ client: "client-b" })]);
     const invoices = results.map((r) => (r.ok ? r.value.parts.invoice : r.reason));
     expect(new Set(invoices.slice(0, 10)).size).toBe(1);
     expect(invoices[10]).not.toBe(invoices[0]);
@@ -145,10 +151,9 @@ describe("issueChallenge and the challenge cache", () => {
   });
 
   it("a client over the mint limit gets a refusal with a retry-after, and the node is not asked", async () => {
-    const { node, request } = setup(0);
-    const limited = { ...request().paywall, ports: memoryPorts({ mintsPerClient: 2 }) };
+    const { node, issue } = setup(0, 2);
     const outcomes = [];
-    for (let i = 0; i < 3; i++) outcomes.push(await issueChallenge(request({ paywall: limited })));
+    for (let i = 0; i < 3; i++) outcomes.push(await issue());
     expect(outcomes.map((o) => (o.ok ? "issued" : o.reason))).toEqual(["issued", "issued", "rate_limited"]);
     expect(outcomes[2]).toMatchObject({ retryAfterSeconds: 60 });
     expect(node.created).toBe(2);

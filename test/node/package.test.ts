@@ -210,6 +210,43 @@ console.log(JSON.stringify({ node: process.version, globalPattern: "URLPattern" 
     expect(JSON.parse(result.stdout)).toEqual({ node: expect.stringMatching(/^v20\./), globalPattern: false, unpaid: [402, "L402 "], paid: [200, { paidBy: expect.stringMatching(/^[0-9a-f]{64}$/) }] });
   });
 
+  it("its fetch adapter (l402-edge/fetch) serves from a plain Node 20 node:http server bridged to Request/Response: 402, paid, 200", async () => {
+    const result = await underNode20(
+      `
+import { createServer } from "node:http";
+import { Readable } from "node:stream";
+import { memoryPorts, withPaywall } from "l402-edge/fetch";
+import { createL402Fetch, lndWallet, memoryStore } from "l402-edge/client";
+const handle = withPaywall({ service: { name: "premium", price_sats: 3 }, ports: memoryPorts(), log: false }, (request, paid) =>
+  Response.json({ path: new URL(request.url).pathname, paidBy: paid.access?.tokenId, scheme: paid.access?.scheme }),
+);
+// The bridge: node:http's request as a Web Request, the Web Response written back.
+const server = createServer(async (incoming, outgoing) => {
+  const body = incoming.method === "GET" || incoming.method === "HEAD" ? undefined : Readable.toWeb(incoming);
+  const request = new Request(new URL(incoming.url, "http://" + incoming.headers.host), { method: incoming.method, headers: incoming.headers, body, duplex: "half" });
+  const response = await handle(request);
+  outgoing.writeHead(response.status, Object.fromEntries(response.headers));
+  outgoing.end(Buffer.from(await response.arrayBuffer()));
+});
+await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+const base = "http://127.0.0.1:" + server.address().port;
+const unpaid = await fetch(base + "/premium/report");
+const l402Fetch = createL402Fetch({ wallet: lndWallet({ url: ${JSON.stringify(sim.url)}, macaroonHex: ${JSON.stringify(sim.adminMacaroonHex)}, feeLimitSats: 10, timeoutSeconds: 30 }), maxCostSats: 10, store: memoryStore() });
+const paid = await l402Fetch(base + "/premium//report/../report");
+server.close();
+console.log(JSON.stringify({ node: process.version, unpaid: [unpaid.status, unpaid.headers.get("www-authenticate")?.slice(0, 5)], paid: [paid.status, await paid.json()] }));
+`,
+      { L402_MASTER_KEYS: "97".repeat(32), LND_REST_URL: sim.url, LND_MACAROON: sim.paywallMacaroonHex, L402_NETWORK: "regtest" },
+    );
+    expect(result.status, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({
+      node: expect.stringMatching(/^v20\./),
+      unpaid: [402, "L402 "],
+      // The handler sees the URL the paywall matched, in its one canonical form.
+      paid: [200, { path: "/premium/report", paidBy: expect.stringMatching(/^[0-9a-f]{64}$/), scheme: "l402" }],
+    });
+  });
+
   it("its types compile in a TypeScript project without skipLibCheck (DOM's lib, which has no URLPattern)", () => {
     const consumer = join(scratch, "consumer");
     mkdirSync(consumer);

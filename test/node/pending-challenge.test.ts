@@ -1,7 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { createKeyring, mint, serviceCaveats } from "../../src/l402/index.ts";
-import { encodeMacaroon } from "../../src/macaroon/index.ts";
+import { createKeyring, mint, serviceCaveats, toHex } from "../../src/l402/index.ts";
 import { openPending, sealPending, type PendingChallenge } from "../../src/paywall/browser/pending-challenge.ts";
 
 const current = new Uint8Array(32).fill(1);
@@ -11,8 +10,8 @@ const INVOICE = "lnbcrt30n1pjexample0000000000000000000000000000qqqq";
 
 function challenge(ring = keyring, service = "articles"): PendingChallenge {
   const paymentHash = new Uint8Array(32).fill(7);
-  const minted = mint({ keyring: ring, paymentHash, caveats: serviceCaveats({ service }) });
-  return { service, macaroon: encodeMacaroon(minted.macaroon), invoice: INVOICE, paymentHash: "07".repeat(32), expiresAt: 1_900_000_000 };
+  const minted = mint({ keyring: ring, paymentHash, caveats: serviceCaveats({ service, validUntil: 1_900_003_600 }) });
+  return { service, macaroon: minted.bytes, tokenId: toHex(minted.tokenId), tokenValidUntil: 1_900_003_600, invoice: INVOICE, paymentHash: "07".repeat(32), expiresAt: 1_900_000_000 };
 }
 
 describe("pending-challenge cookies", () => {

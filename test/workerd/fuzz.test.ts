@@ -4,7 +4,7 @@ import { parseConfig } from "../../src/config/index.ts";
 import { decodeMacaroon, MacaroonFormatError } from "../../src/macaroon/index.ts";
 import { formatChallenge, parseAuthorization, parseChallenge, parseMacaroonHeader, toHex, verify } from "../../src/l402/index.ts";
 import { formatPaymentCredential, parsePaymentChallenges, parsePaymentCredential, readChargeRequest, readReceipt, type PaymentChallenge } from "../../src/payment/index.ts";
-import { paymentChallenge, verifyPaymentCredential } from "../../src/paywall/payment-scheme.ts";
+import { paymentChallenge, verifyCharge } from "../../src/paywall/schemes/payment.ts";
 import type { ServiceConfig } from "../../src/config/index.ts";
 import { check, mutated, RUNS, timed } from "../fixtures/fuzz-support.ts";
 import { keyring, NOW, paidToken } from "../fixtures/tokens.ts";
@@ -108,14 +108,14 @@ describe(`fuzzing, ${RUNS} generated inputs each: no uncaught exception, every o
     const PAYMENT_REFUSALS = new Set(["malformed", "method_unsupported", "unknown_challenge", "service_mismatch", "realm_mismatch", "expired", "wrong_preimage"]);
     const service = { name: "svc", priceMsat: 2000n, uses: undefined, capabilities: undefined, patterns: [new URLPattern({ hostname: "api.test", pathname: "/*" })] } as unknown as ServiceConfig;
     const paid = paidToken({ uses: 3 });
-    const challengeHeader = paymentChallenge(keyring, service, { macaroon: paid.bytes, invoice: "lnbcrt20n1pexample", paymentHash: toHex(paid.paymentHash), expiresAt: NOW + 600 }, "api.test");
+    const challengeHeader = paymentChallenge(keyring, service, { macaroon: paid.bytes, tokenId: toHex(paid.tokenId), tokenValidUntil: NOW + 3600, invoice: "lnbcrt20n1pexample", paymentHash: toHex(paid.paymentHash), expiresAt: NOW + 600 }, "api.test");
     const challenge = parsePaymentChallenges(challengeHeader)[0] as PaymentChallenge;
     const credential = formatPaymentCredential({ challenge, payload: { preimage: toHex(paid.preimage) } });
     const credentialJson = JSON.stringify({ challenge, payload: { preimage: toHex(paid.preimage) } });
     const b64url = (text: string) => btoa(String.fromCharCode(...new TextEncoder().encode(text))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 
     it("the credential parser, and verification of whatever it accepts", timed, () => {
-      expect(verifyPaymentCredential(keyring, service, credential, { host: "api.test", now: NOW }).ok).toBe(true);
+      expect(verifyCharge(keyring, service, credential, { host: "api.test", now: NOW }).ok).toBe(true);
       const input = fc.oneof(
         fc.string({ maxLength: 400, unit: "binary" }),
         fc.json({ maxDepth: 3 }).map((json) => `Payment ${b64url(json)}`),
@@ -126,7 +126,7 @@ describe(`fuzzing, ${RUNS} generated inputs each: no uncaught exception, every o
       check(input, (header) => {
         const parsed = parsePaymentCredential(header);
         if (!parsed.ok) return parsed.reason === "malformed" && parsed.detail.length > 0;
-        const verified = verifyPaymentCredential(keyring, service, header, { host: "api.test", now: NOW });
+        const verified = verifyCharge(keyring, service, header, { host: "api.test", now: NOW });
         return verified.ok || (PAYMENT_REFUSALS.has(verified.reason) && verified.detail.length > 0);
       });
     });

@@ -148,20 +148,21 @@ describe("a paid invoice is never offered again", () => {
 });
 
 describe("invoice floods", () => {
+  // One env object for the whole flood, as an isolate has: its paywall (and the challenges it is issuing) is built once for it.
   const marked = () => {
     const marker = `flood-${crypto.randomUUID()}`;
-    return { marker, settings: { ...CACHE_ON, L402_MEMO: `${marker} {service}` } };
+    return { marker, workerEnv: { ...env, ...CACHE_ON, L402_MEMO: `${marker} {service}` } };
   };
 
   it("200 requests from 200 addresses of one IPv6 /64 make one invoice", async () => {
-    const { marker, settings } = marked();
+    const { marker, workerEnv } = marked();
     const network = `2001:db8:${crypto.randomUUID().slice(0, 4)}:${crypto.randomUUID().slice(0, 4)}`;
     const statuses: number[] = [];
     for (let batch = 0; batch < 10; batch++) {
       const responses = await Promise.all(
         Array.from({ length: 20 }, (_, i) => {
           const host = (batch * 20 + i).toString(16);
-          return callWith(settings, uniquePath("/api/v6"), { headers: { "CF-Connecting-IP": `${network}:${host}:${host}:${host}:1`, "User-Agent": "flooder/1" } });
+          return callWithEnv(workerEnv, uniquePath("/api/v6"), { headers: { "CF-Connecting-IP": `${network}:${host}:${host}:${host}:1`, "User-Agent": "flooder/1" } });
         }),
       );
       statuses.push(...responses.map((r) => r.status));
@@ -174,11 +175,11 @@ describe("invoice floods", () => {
   });
 
   it("200 concurrent unpaid requests from one client, 20 at a time, make one invoice", async () => {
-    const { marker, settings } = marked();
+    const { marker, workerEnv } = marked();
     const headers = client("burst/1.0");
     const offered = new Set<string>();
     for (let batch = 0; batch < 10; batch++) {
-      const responses = await Promise.all(Array.from({ length: 20 }, () => callWith(settings, uniquePath("/api/burst"), { headers })));
+      const responses = await Promise.all(Array.from({ length: 20 }, () => callWithEnv(workerEnv, uniquePath("/api/burst"), { headers })));
       for (const response of responses) {
         expect(response.status).toBe(402);
         offered.add(await invoiceOf(response));

@@ -5,9 +5,9 @@ import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { payInvoice } from "../../dev/lnd-sim/payer.ts";
 import { createKeyring, describeMacaroon, fromBase64Lenient, mint, serviceCaveats } from "../../src/l402/index.ts";
-import { decodeMacaroon, encodeMacaroon } from "../../src/macaroon/index.ts";
+import { decodeMacaroon } from "../../src/macaroon/index.ts";
 import { formatPaymentCredential, parsePaymentChallenges, readChargeRequest, readReceipt, type PaymentChallenge } from "../../src/payment/index.ts";
-import { paymentChallenge } from "../../src/paywall/payment-scheme.ts";
+import { paymentChallenge } from "../../src/paywall/schemes/payment.ts";
 import { ADMIN_TOKEN, TEST_MASTER_KEY } from "../fixtures/worker-env.ts";
 import { call, callWith, callWithEnv, originHits, originUrl, sim, uniquePath } from "./support/paywall-client.ts";
 
@@ -139,7 +139,7 @@ describe("the Payment scheme beside L402", () => {
     const minted = mint({ keyring, paymentHash, caveats: serviceCaveats({ service: "dual" }) });
     const service = { name: "dual", priceMsat: 4000n } as Parameters<typeof paymentChallenge>[1];
     const expired = parsePaymentChallenges(
-      paymentChallenge(keyring, service, { macaroon: encodeMacaroon(minted.macaroon), invoice: "lnbcrt40n1expired", paymentHash: hex.encode(paymentHash), expiresAt: Math.floor(Date.now() / 1000) - 5 }, "paywall.test"),
+      paymentChallenge(keyring, service, { macaroon: minted.bytes, tokenId: hex.encode(minted.tokenId), tokenValidUntil: undefined, invoice: "lnbcrt40n1expired", paymentHash: hex.encode(paymentHash), expiresAt: Math.floor(Date.now() / 1000) - 5 }, "paywall.test"),
     )[0] as PaymentChallenge;
     expect(await refusal(credentialFor(expired, hex.encode(expiredPreimage)))).toMatchObject({ reason: "expired", type: expect.stringMatching(/expired-invoice$/) });
 
@@ -194,12 +194,29 @@ describe("the Payment scheme beside L402", () => {
     expect(body["macaroon"]).toBeUndefined();
     const preimage = await pay(invoiceOf(challenge));
     expect((await withPayment(path, credentialFor(challenge, preimage))).status).toBe(200);
-    // A Payment credential on an L402-only service: not taken.
+    // Another service's Payment credential on an L402-only service: what is wrong with it is said first.
     const l402Only = uniquePath("/api/x");
     const refused = await withPayment(l402Only, credentialFor(challenge, preimage));
     expect(refused.status).toBe(402);
-    expect(await refused.json()).toMatchObject({ reason: "scheme_not_offered" });
+    expect(await refused.json()).toMatchObject({ reason: "service_mismatch" });
     expect(await originHits(l402Only.replace(/^\/api/, ""))).toBe(0);
+  });
+
+  it("a sound credential in a scheme the service no longer offers is refused as scheme_not_offered", async () => {
+    const service = (schemes: string[]) => ({ ...env, L402_SERVICES: JSON.stringify([{ name: "moving", match: ["/moving/*"], price_sats: 2, uses: 3, schemes, origin: { url: originUrl() } }]) });
+    const both = service(["l402", "mpp"]);
+    const path = uniquePath("/moving/x");
+    const first = await callWithEnv(both, path);
+    const [challenge] = parsePaymentChallenges(first.headers.get("www-authenticate") ?? "");
+    if (challenge === undefined) throw new Error("no Payment challenge");
+    const body = (await first.json()) as { macaroon: string };
+    const preimage = await pay(invoiceOf(challenge));
+    // The operator then sells the service by the Payment scheme only, and later by L402 only.
+    const l402 = await callWithEnv(service(["mpp"]), path, { headers: { Authorization: `L402 ${body.macaroon}:${preimage}` } });
+    expect(await l402.json()).toMatchObject({ reason: "scheme_not_offered", detail: expect.stringContaining("l402") });
+    const payment = await callWithEnv(service(["l402"]), path, { headers: { Authorization: credentialFor(challenge, preimage) } });
+    expect(await payment.json()).toMatchObject({ reason: "scheme_not_offered", detail: expect.stringContaining("payment") });
+    expect(await originHits(path)).toBe(0);
   });
 });
 

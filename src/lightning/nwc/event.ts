@@ -1,6 +1,6 @@
 import { schnorr } from "@noble/curves/secp256k1.js";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { hex } from "@scure/base";
+import { hexToBytes, toHex } from "../../bytes.ts";
 import * as v from "valibot";
 
 /** A Nostr event (NIP-01). */
@@ -31,24 +31,24 @@ const EVENT = v.object({
 export const isNostrEvent = (value: unknown): value is NostrEvent => v.is(EVENT, value);
 
 /** The x-only public key of a secret key, hex (BIP-340). */
-export const publicKeyOf = (secretKey: Uint8Array): string => hex.encode(schnorr.getPublicKey(secretKey));
+export const publicKeyOf = (secretKey: Uint8Array): string => toHex(schnorr.getPublicKey(secretKey));
 
 /** sha256 of `[0, pubkey, created_at, kind, tags, content]` as JSON without spaces (NIP-01). */
 function eventId(event: Omit<NostrEvent, "id" | "sig">): string {
   const serialised = JSON.stringify([0, event.pubkey, event.created_at, event.kind, event.tags, event.content]);
-  return hex.encode(sha256(new TextEncoder().encode(serialised)));
+  return toHex(sha256(new TextEncoder().encode(serialised)));
 }
 
 /** Signs an event with BIP-340 Schnorr over its id (`pubkey`: the secret key's, when the caller already has it). */
 export function signEvent(event: UnsignedEvent, secretKey: Uint8Array, pubkey = publicKeyOf(secretKey)): NostrEvent {
   const id = eventId({ ...event, pubkey });
-  return { ...event, id, pubkey, sig: hex.encode(schnorr.sign(hex.decode(id), secretKey)) };
+  return { ...event, id, pubkey, sig: toHex(schnorr.sign(hexToBytes(id), secretKey)) };
 }
 
 /** Whether an event's id is its content's hash and its signature its author's. Never throws. */
 export function verifyEvent(event: NostrEvent): boolean {
   try {
-    return eventId(event) === event.id && schnorr.verify(hex.decode(event.sig), hex.decode(event.id), hex.decode(event.pubkey));
+    return eventId(event) === event.id && schnorr.verify(hexToBytes(event.sig), hexToBytes(event.id), hexToBytes(event.pubkey));
   } catch {
     return false;
   }

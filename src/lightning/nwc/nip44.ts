@@ -5,7 +5,7 @@ import { expand, extract } from "@noble/hashes/hkdf.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { concatBytes, randomBytes } from "@noble/hashes/utils.js";
-import { base64, hex } from "@scure/base";
+import { base64ToBytes, hexToBytes, toBase64 } from "../../bytes.ts";
 
 /**
  * NIP-44 v2 encryption (nostr-protocol/nips 44.md), the framing only: every
@@ -20,7 +20,7 @@ const MAX_PLAINTEXT = 65_535;
 
 /** The key two parties share: HKDF-extract of the x coordinate of their ECDH point. */
 export function conversationKey(secretKey: Uint8Array, publicKeyX: string): Uint8Array {
-  const shared = secp256k1.getSharedSecret(secretKey, hex.decode(`02${publicKeyX}`));
+  const shared = secp256k1.getSharedSecret(secretKey, hexToBytes(`02${publicKeyX}`));
   return extract(sha256, shared.subarray(1, 33), SALT);
 }
 
@@ -58,13 +58,13 @@ const macOf = (hmacKey: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array): 
 export function encrypt(plaintext: string, key: Uint8Array, nonce: Uint8Array = randomBytes(32)): string {
   const { chachaKey, chachaNonce, hmacKey } = messageKeys(key, nonce);
   const ciphertext = chacha20(chachaKey, chachaNonce, pad(plaintext));
-  return base64.encode(concatBytes(new Uint8Array([VERSION]), nonce, ciphertext, macOf(hmacKey, nonce, ciphertext)));
+  return toBase64(concatBytes(new Uint8Array([VERSION]), nonce, ciphertext, macOf(hmacKey, nonce, ciphertext)));
 }
 
 export function decrypt(payload: string, key: Uint8Array): string {
   if (payload.length === 0 || payload.startsWith("#")) throw new Error("NIP-44: unknown encryption version");
   if (payload.length < 132 || payload.length > 87_472) throw new Error("NIP-44: invalid payload length");
-  const data = base64.decode(payload);
+  const data = base64ToBytes(payload);
   if (data.length < 99 || data.length > 65_603) throw new Error("NIP-44: invalid data length");
   if (data[0] !== VERSION) throw new Error(`NIP-44: unknown encryption version ${data[0]}`);
   const nonce = data.subarray(1, 33);

@@ -1,4 +1,4 @@
-import { hex } from "@scure/base";
+import { toHex } from "../../bytes.ts";
 import { LightningError, type Invoice, type InvoiceBackend, type InvoiceRequest, type InvoiceStatus, type NodeInfo } from "../backend.ts";
 import { amountOf, textOf, wholeOf } from "../answer-fields.ts";
 import { checkedPreimage } from "../http-call.ts";
@@ -45,7 +45,7 @@ export function nwcCallBackend(call: NwcCall, given?: Network): InvoiceBackend {
       if (request.amountMsat > BigInt(Number.MAX_SAFE_INTEGER)) throw new LightningError("bad_request", "NWC amounts are JSON numbers: this price is too large");
       const result = await call("make_invoice", {
         amount: Number(request.amountMsat),
-        ...(request.descriptionHash === undefined ? { description: request.memo } : { description_hash: hex.encode(request.descriptionHash) }),
+        ...(request.descriptionHash === undefined ? { description: request.memo } : { description_hash: toHex(request.descriptionHash) }),
         expiry: request.expirySeconds,
       });
       const { paymentRequest, paymentHashHex } = readNwcCreated(result);
@@ -53,7 +53,7 @@ export function nwcCallBackend(call: NwcCall, given?: Network): InvoiceBackend {
       return checkInvoice(paymentRequest, { paymentHashHex, request, network: await network(), acceptLongerExpiry: true });
     },
 
-    lookupInvoice: async (paymentHash: Uint8Array): Promise<InvoiceStatus> => readNwcStatus(await call("lookup_invoice", { payment_hash: hex.encode(paymentHash) }), paymentHash),
+    lookupInvoice: async (paymentHash: Uint8Array): Promise<InvoiceStatus> => readNwcStatus(await call("lookup_invoice", { payment_hash: toHex(paymentHash) }), paymentHash),
 
     getInfo,
   };

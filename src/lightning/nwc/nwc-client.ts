@@ -1,5 +1,5 @@
 import { randomBytes } from "@noble/hashes/utils.js";
-import { hex } from "@scure/base";
+import { toHex } from "../../bytes.ts";
 import { LightningError, type LightningErrorKind } from "../backend.ts";
 import { publicKeyOf, signEvent, verifyEvent, type NostrEvent } from "./event.ts";
 import { entryOf, objectOf, textOf } from "../answer-fields.ts";
@@ -70,7 +70,7 @@ export function nwcClient(connection: NwcConnection, sockets: SocketSource, time
 
   const learnEncryption = (socket: RelaySocket): Promise<Encryption> =>
     new Promise((resolve, reject) => {
-      const id = hex.encode(randomBytes(8));
+      const id = toHex(randomBytes(8));
       let info: NostrEvent | undefined;
       socket.subscribe(id, { kinds: [NWC_INFO], authors: [walletPubkey], limit: 1 }, {
         onEvent: (event) => {
@@ -106,7 +106,7 @@ export function nwcClient(connection: NwcConnection, sockets: SocketSource, time
         secret,
         clientPubkey,
       );
-      const id = hex.encode(randomBytes(8));
+      const id = toHex(randomBytes(8));
       const answered = new Promise<NostrEvent>((resolve, reject) => {
         socket.subscribe(id, { kinds: [NWC_RESPONSE], authors: [walletPubkey], "#e": [request.id] }, {
           onEvent: (event) => {

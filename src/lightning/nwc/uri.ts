@@ -1,4 +1,4 @@
-import { hex } from "@scure/base";
+import { hexToBytes } from "../../bytes.ts";
 import { fail, succeed, type Result } from "../../l402/index.ts";
 
 /** What a `nostr+walletconnect://` URI holds (NIP-47): the wallet's key, a relay, the client's secret. */
@@ -26,5 +26,5 @@ export function parseNwcUri(text: string): Result<NwcConnection, "invalid_uri"> 
   if (relays.length === 0 || !relays.every((relay) => /^wss?:\/\/[^\s]+$/.test(relay) && URL.canParse(relay))) return fail("invalid_uri", "needs at least one relay=ws(s)://… parameter");
   const secret = url.searchParams.get("secret") ?? "";
   if (!/^[0-9a-fA-F]{64}$/.test(secret)) return fail("invalid_uri", "needs a secret=<64 hex characters> parameter");
-  return succeed({ walletPubkey, relay: relays[0] as string, secret: hex.decode(secret.toLowerCase()) });
+  return succeed({ walletPubkey, relay: relays[0] as string, secret: hexToBytes(secret.toLowerCase()) });
 }

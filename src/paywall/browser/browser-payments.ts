@@ -1,17 +1,15 @@
-import { base64urlnopad, hex } from "@scure/base";
-import type { Context } from "hono";
-import type { ServiceConfig } from "../../config/index.ts";
-import { credentialSource, readCredential, type CredentialHeaders, type Result, type VerifiedToken } from "../../l402/index.ts";
+import { fromHex, toBase64Url, toHex } from "../../bytes.ts";
+import { readCredential, type VerifiedToken } from "../../l402/index.ts";
 import { LightningError } from "../../lightning/index.ts";
-import { encodeMacaroon } from "../../macaroon/index.ts";
-import type { ChallengeParts } from "../challenge-parts.ts";
+import { fail, succeed, type Result } from "../../result.ts";
 import { onlyMethod } from "../claimed-methods.ts";
+import type { CookieChange, Reply } from "../decision.ts";
 import { requiredCapabilities } from "../match.ts";
 import type { BrowserContext } from "./browser-context.ts";
-import { clearCookie, LONGEST_COOKIE_SECONDS, readCookie, writeCookie } from "./cookies.ts";
+import { clearCookie, cookie, LONGEST_COOKIE_SECONDS, readCookie } from "./cookies.ts";
 import { forgetPageInvoice } from "./open-page-invoice.ts";
-import { openPending, sealPending, type PendingChallenge } from "./pending-challenge.ts";
-import { cookieUse, requestSite } from "./request-site.ts";
+import { openPending, type PendingChallenge } from "./pending-challenge.ts";
+import { requestSite } from "./request-site.ts";
 
 /**
  * Browser payments: a person pays on the 402 page and lands on the content.
@@ -24,163 +22,129 @@ import { cookieUse, requestSite } from "./request-site.ts";
  * - `complete`: a browser wallet (WebLN) paid and gave the page the preimage;
  *   the page sends the credential as `Authorization: L402`, which is verified
  *   like any other and answered with the credential cookie.
- * Without script, reloading the page does what `poll` does.
+ * Without script, reloading the page does what `poll` does (browser-step.ts).
  */
 export const BROWSER_HEADER = "X-L402-Browser";
 
-/** A pending cookie outlives its invoice by this much, so a payment made in the last seconds can still be collected. */
-const PENDING_GRACE_SECONDS = 120;
-
-type Collected =
+/** What asking the node about a pending challenge found; `cookies`: what the answer sets (the credential, once paid). */
+export type Collected = (
   | { readonly state: "paid" }
   | { readonly state: "pending" }
   | { readonly state: "expired" }
   | { readonly state: "refused"; readonly reason: string; readonly detail: string }
-  | { readonly state: "unavailable"; readonly retryAfterSeconds: number };
+  | { readonly state: "unavailable"; readonly retryAfterSeconds: number }
+) & { readonly cookies: readonly CookieChange[] };
 
-/** The credential cookie as the paywall reads credentials, or what a cross-origin request may not do with it. */
-export function cookieCredential(c: Context, service: ServiceConfig, headers: CredentialHeaders): { readonly use: "use"; readonly authorization: string } | { readonly use: "refuse" } | undefined {
-  // A header credential wins; the cookie is not even read.
-  if (credentialSource(headers) !== undefined) return undefined;
-  const text = readCookie(c, "token", service.name);
-  if (text === undefined || text === "") return undefined;
-  const use = cookieUse(c.req.method, c.req.raw.headers, new URL(c.req.url).origin);
-  if (use === "ignore") return undefined;
-  return use === "refuse" ? { use } : { use, authorization: `L402 ${text}` };
-}
+const reply = (bc: BrowserContext, status: Reply["status"], body: Record<string, unknown>, outcome: Omit<Reply["outcome"], "service">, extra: { headers?: Record<string, string>; cookies?: readonly CookieChange[] } = {}): Reply => ({
+  kind: "reply",
+  status,
+  body,
+  headers: extra.headers ?? {},
+  cookies: extra.cookies ?? [],
+  outcome: { ...outcome, service: bc.service.name },
+});
 
 /** A `poll` or `complete` request from the page's script. */
-export async function answerBrowserRequest(bc: BrowserContext, kind: string): Promise<Response> {
-  const { c } = bc;
-  if (c.req.method !== "GET" || (kind !== "poll" && kind !== "complete")) {
-    bc.log({ outcome: "refused", reason: "bad_browser_request" });
-    return protocolAnswer(c, 400, { status: "refused", reason: "bad_browser_request", detail: `${BROWSER_HEADER} is "poll" or "complete", on a GET` });
+export async function answerBrowserRequest(bc: BrowserContext, kind: string): Promise<Reply> {
+  const { request } = bc;
+  if (request.method !== "GET" || (kind !== "poll" && kind !== "complete")) {
+    return reply(bc, 400, { status: "refused", reason: "bad_browser_request", detail: `${BROWSER_HEADER} is "poll" or "complete", on a GET` }, { outcome: "refused", reason: "bad_browser_request" });
   }
   // Only the page itself: another site's script must not collect, nor plant, a credential.
-  if (requestSite(c.req.raw.headers, new URL(c.req.url).origin) === "cross-origin") {
-    bc.log({ outcome: "refused", reason: "cross_origin" });
-    return protocolAnswer(c, 403, { status: "refused", reason: "cross_origin", detail: "browser payments are completed by the page's own origin only" });
+  if (requestSite(request.headers, request.url.origin) === "cross-origin") {
+    return reply(bc, 403, { status: "refused", reason: "cross_origin", detail: "browser payments are completed by the page's own origin only" }, { outcome: "refused", reason: "cross_origin" });
   }
   return kind === "poll" ? poll(bc) : await complete(bc);
 }
 
-async function poll(bc: BrowserContext): Promise<Response> {
-  const { c, service } = bc;
-  const pending = pendingOf(bc);
+async function poll(bc: BrowserContext): Promise<Reply> {
+  const { pending, cookies: opened } = pendingOf(bc);
   if (pending === undefined) {
     // Paid in another tab: this one's page reloads into the content too.
-    if (holdsCredential(bc)) {
-      bc.log({ outcome: "polled", reason: "paid_elsewhere" });
-      return protocolAnswer(c, 200, { status: "paid" });
-    }
-    bc.log({ outcome: "polled", reason: "no_pending_challenge" });
-    return protocolAnswer(c, 400, { status: "no_challenge", reason: "no_pending_challenge", detail: "this browser holds no unpaid challenge for this service; reload the page" });
+    if (holdsCredential(bc)) return reply(bc, 200, { status: "paid" }, { outcome: "polled", reason: "paid_elsewhere" }, { cookies: opened });
+    const detail = "this browser holds no unpaid challenge for this service; reload the page";
+    return reply(bc, 400, { status: "no_challenge", reason: "no_pending_challenge", detail }, { outcome: "polled", reason: "no_pending_challenge" }, { cookies: opened });
   }
   const collected = await collect(bc, pending);
-  bc.log(collected.state === "paid" ? { outcome: "collected", reason: "poll" } : { outcome: "polled", reason: collected.state });
+  const outcome = collected.state === "paid" ? { outcome: "collected" as const, reason: "poll" } : { outcome: "polled" as const, reason: collected.state };
+  const { cookies } = collected;
   switch (collected.state) {
     case "paid":
-      return protocolAnswer(c, 200, { status: "paid" });
+      return reply(bc, 200, { status: "paid" }, outcome, { cookies });
     case "pending":
       // The page compares the hash with its own: a tab showing an older challenge than this browser's reloads.
-      return protocolAnswer(c, 202, { status: "pending", payment_hash: pending.paymentHash, expires_at: pending.expiresAt }, { "Retry-After": "1" });
+      return reply(bc, 202, { status: "pending", payment_hash: pending.paymentHash, expires_at: pending.expiresAt }, outcome, { headers: { "Retry-After": "1" } });
     case "expired":
-      clearCookie(c, "pending", service.name);
-      return protocolAnswer(c, 200, { status: "expired" });
+      return reply(bc, 200, { status: "expired" }, outcome, { cookies });
     case "refused":
-      clearCookie(c, "pending", service.name);
-      return protocolAnswer(c, 403, { status: "refused", reason: collected.reason, detail: collected.detail });
+      return reply(bc, 403, { status: "refused", reason: collected.reason, detail: collected.detail }, outcome, { cookies });
     case "unavailable":
-      return protocolAnswer(c, 503, { status: "unavailable", reason: "node_unavailable", detail: "cannot ask the Lightning node right now; retry shortly" }, { "Retry-After": String(collected.retryAfterSeconds) });
+      return reply(bc, 503, { status: "unavailable", reason: "node_unavailable", detail: "cannot ask the Lightning node right now; retry shortly" }, outcome, { headers: { "Retry-After": String(collected.retryAfterSeconds) } });
   }
 }
 
-async function complete(bc: BrowserContext): Promise<Response> {
-  const { c } = bc;
-  const parsed = readCredential({ authorization: c.req.header("authorization") ?? null, macaroon: null, grpcMetadataMacaroon: null });
-  const granted = parsed.ok ? grant(bc, `${base64urlnopad.encode(encodeMacaroon(parsed.value.macaroon))}:${hex.encode(parsed.value.preimage)}`) : parsed;
-  if (!granted.ok) {
-    bc.log({ outcome: "refused", reason: granted.reason });
-    return protocolAnswer(c, 403, { status: "refused", reason: granted.reason, detail: granted.detail });
-  }
-  await forgetPageInvoice(bc, hex.encode(granted.value.paymentHash));
-  bc.log({ outcome: "collected", reason: "complete" });
-  return protocolAnswer(c, 200, { status: "paid" });
+async function complete(bc: BrowserContext): Promise<Reply> {
+  const authorization = bc.request.headers.get("authorization");
+  const parsed = readCredential({ authorization, macaroon: null, grpcMetadataMacaroon: null });
+  // The credential as the page sent it (`<macaroon>:<preimage>`, the first of identical values): what the cookie keeps.
+  const text = (authorization ?? "").split(",")[0]?.trim().replace(/^(?:L402|LSAT)\s+/i, "") ?? "";
+  const granted = parsed.ok ? grant(bc, text) : parsed;
+  if (!granted.ok) return reply(bc, 403, { status: "refused", reason: granted.reason, detail: granted.detail }, { outcome: "refused", reason: granted.reason });
+  await forgetPageInvoice(bc, toHex(granted.value.token.paymentHash));
+  return reply(bc, 200, { status: "paid" }, { outcome: "collected", reason: "complete" }, { cookies: granted.value.cookies });
 }
 
-/**
- * A page request from a browser holding a pending challenge: collected when
- * paid (a redirect to the same URL, now with the credential cookie), shown
- * again while it may still be paid, or nothing (expired, or no pending cookie:
- * the caller mints a fresh one).
- */
-export async function resumePending(bc: BrowserContext): Promise<{ readonly paid: Response } | { readonly show: ChallengeParts } | undefined> {
-  const pending = pendingOf(bc);
-  if (pending === undefined) return undefined;
-  const collected = await collect(bc, pending);
-  if (collected.state === "paid") {
-    bc.log({ outcome: "collected", reason: "reload" });
-    return { paid: bc.c.body(null, 303, { Location: `${bc.url.pathname}${bc.url.search}`, "Cache-Control": "no-store" }) };
-  }
-  // Pending, or the node cannot say right now: the same invoice is still the one to pay.
-  if (collected.state === "pending" || collected.state === "unavailable") return { show: pending };
-  clearCookie(bc.c, "pending", bc.service.name);
-  return undefined;
-}
-
-/** Remembers the fresh challenge a page shows, so this browser (and only it) can collect it once paid. */
-export function rememberPending(bc: BrowserContext, parts: ChallengeParts): void {
-  const sealed = sealPending(bc.paywall.keyring, { ...parts, service: bc.service.name });
-  writeCookie(bc.c, "pending", bc.service.name, sealed, parts.expiresAt - bc.now + PENDING_GRACE_SECONDS);
-}
-
-function pendingOf(bc: BrowserContext): PendingChallenge | undefined {
-  const sealed = readCookie(bc.c, "pending", bc.service.name);
-  if (sealed === undefined || sealed === "") return undefined;
-  const pending = openPending(bc.paywall.keyring, bc.service.name, sealed);
-  if (pending === undefined) clearCookie(bc.c, "pending", bc.service.name);
-  return pending;
+/** The browser's pending challenge, opened; a cookie that does not open is cleared. */
+export function pendingOf(bc: BrowserContext): { readonly pending: PendingChallenge | undefined; readonly cookies: readonly CookieChange[] } {
+  const sealed = readCookie(bc.request, "pending", bc.service.name);
+  if (sealed === undefined) return { pending: undefined, cookies: [] };
+  const pending = openPending(bc.paywall.settings.keyring, bc.service.name, sealed);
+  return { pending, cookies: pending === undefined ? [clearCookie(bc.request, "pending", bc.service.name)] : [] };
 }
 
 /** Whether the browser's credential cookie passes for a GET of this URL (the paywall's own check, but metering). */
 function holdsCredential(bc: BrowserContext): boolean {
-  const text = readCookie(bc.c, "token", bc.service.name);
-  return text !== undefined && text !== "" && verifyForPage(bc, text).ok;
+  const text = readCookie(bc.request, "token", bc.service.name);
+  return text !== undefined && verifyForPage(bc, text).ok;
 }
 
 /**
  * Asks the node about a pending challenge's invoice (within the lookup limit)
  * and, once paid, grants its credential. An invoice paid or past paying no
- * longer holds its client's page-invoice slot (open-page-invoice.ts).
+ * longer holds its client's page-invoice slot (open-page-invoice.ts), nor its
+ * pending cookie.
  */
-async function collect(bc: BrowserContext, pending: PendingChallenge): Promise<Collected> {
+export async function collect(bc: BrowserContext, pending: PendingChallenge): Promise<Collected> {
   const collected = await ask(bc, pending);
-  if (collected.state === "paid" || collected.state === "expired" || collected.state === "refused") await forgetPageInvoice(bc, pending.paymentHash);
+  if (collected.state === "paid" || collected.state === "expired" || collected.state === "refused") {
+    await forgetPageInvoice(bc, pending.paymentHash);
+    if (collected.state !== "paid") return { ...collected, cookies: [clearCookie(bc.request, "pending", bc.service.name)] };
+  }
   return collected;
 }
 
 async function ask(bc: BrowserContext, pending: PendingChallenge): Promise<Collected> {
-  const { paywall } = bc;
+  const { ports, backend } = bc.paywall.settings;
   try {
-    if (paywall.ports.lookupLimiter === undefined || !(await paywall.ports.lookupLimiter.allow(pending.paymentHash))) return { state: "pending" };
+    if (ports.lookupLimiter === undefined || !(await ports.lookupLimiter.allow(pending.paymentHash))) return { state: "pending", cookies: [] };
   } catch {
-    return { state: "unavailable", retryAfterSeconds: 1 };
+    return { state: "unavailable", retryAfterSeconds: 1, cookies: [] };
   }
   let status;
   try {
-    status = await paywall.backend.lookupInvoice(hex.decode(pending.paymentHash));
+    status = await backend.lookupInvoice(fromHex(pending.paymentHash) ?? new Uint8Array(32));
   } catch (error) {
     if (!(error instanceof LightningError)) throw error;
     // A healthy node that no longer knows the invoice: it can never be paid.
-    if (error.kind === "not_found") return { state: "expired" };
-    return { state: "unavailable", retryAfterSeconds: error.retryAfterSeconds ?? 2 };
+    if (error.kind === "not_found") return { state: "expired", cookies: [] };
+    return { state: "unavailable", retryAfterSeconds: error.retryAfterSeconds ?? 2, cookies: [] };
   }
   if (status.state === "settled" && status.preimage !== undefined) {
-    const granted = grant(bc, `${base64urlnopad.encode(pending.macaroon)}:${hex.encode(status.preimage)}`);
-    return granted.ok ? { state: "paid" } : { state: "refused", reason: granted.reason, detail: granted.detail };
+    const granted = grant(bc, `${toBase64Url(pending.macaroon)}:${toHex(status.preimage)}`);
+    return granted.ok ? { state: "paid", cookies: granted.value.cookies } : { state: "refused", reason: granted.reason, detail: granted.detail, cookies: [] };
   }
-  if (status.state === "canceled" || (status.state === "open" && bc.now >= pending.expiresAt)) return { state: "expired" };
-  return { state: "pending" };
+  if (status.state === "canceled" || (status.state === "open" && bc.request.now >= pending.expiresAt)) return { state: "expired", cookies: [] };
+  return { state: "pending", cookies: [] };
 }
 
 /**
@@ -188,24 +152,21 @@ async function ask(bc: BrowserContext, pending: PendingChallenge): Promise<Colle
  * holds, sets it as the credential cookie, for as long as the token is valid
  * (as long as browsers keep a cookie, for a token without expiry).
  */
-function grant(bc: BrowserContext, text: string): Result<VerifiedToken> {
+function grant(bc: BrowserContext, text: string): Result<{ readonly token: VerifiedToken; readonly cookies: readonly CookieChange[] }> {
   const verified = verifyForPage(bc, text);
   if (!verified.ok) return verified;
   const { validUntil } = verified.value.grant;
-  writeCookie(bc.c, "token", bc.service.name, text, validUntil === undefined ? LONGEST_COOKIE_SECONDS : validUntil - bc.now);
-  clearCookie(bc.c, "pending", bc.service.name);
-  return verified;
+  const maxAge = validUntil === undefined ? LONGEST_COOKIE_SECONDS : validUntil - bc.request.now;
+  const cookies = [cookie(bc.request, "token", bc.service.name, text, maxAge), clearCookie(bc.request, "pending", bc.service.name)];
+  return succeed({ token: verified.value, cookies });
 }
 
 /** `<macaroon>:<preimage>` checked as a GET of the page's URL would check it (metering and revocation are the request's). */
 function verifyForPage(bc: BrowserContext, text: string): Result<VerifiedToken> {
-  const { service, now } = bc;
-  return bc.verifier.verify(
+  const { service, request } = bc;
+  const { result } = bc.paywall.verifier.verify(
     { authorization: `L402 ${text}`, macaroon: null, grpcMetadataMacaroon: null },
-    { service: service.name, now, capabilities: requiredCapabilities(service, onlyMethod("GET"), bc.url) },
-  ).result;
-}
-
-function protocolAnswer(c: Context, status: 200 | 202 | 400 | 403 | 503, body: Record<string, unknown>, headers: Record<string, string> = {}): Response {
-  return c.json(body, status, { ...headers, "Cache-Control": "no-store" });
+    { service: service.name, now: request.now, capabilities: requiredCapabilities(service, onlyMethod("GET"), request.url) },
+  );
+  return result.ok ? succeed(result.value) : fail(result.reason, result.detail);
 }

@@ -1,6 +1,6 @@
-import type { Context } from "hono";
-import { setCookie } from "hono/cookie";
-import { parse } from "hono/utils/cookie";
+import { parse } from "cookie";
+import type { CookieChange } from "../decision.ts";
+import type { PaywallRequest } from "../request.ts";
 
 /**
  * The paywall's cookies, per service:
@@ -52,20 +52,22 @@ export function isPaywallCookieName(name: string): boolean {
 /** A cookie's value from a Cookie header, as the paywall reads its own: the exact name, its first occurrence. */
 export function cookieFrom(header: string | null | undefined, name: string): string | undefined {
   if (header === null || header === undefined || header === "") return undefined;
-  return parse(header, name)[name];
+  return parse(header)[name];
 }
 
-export const readCookie = (c: Context, kind: CookieKind, service: string): string | undefined =>
-  cookieFrom(c.req.header("cookie"), cookieName(kind, service, new URL(c.req.url)));
+/** The request's cookie of this kind for this service; empty reads as absent. */
+export function readCookie(request: PaywallRequest, kind: CookieKind, service: string): string | undefined {
+  const value = cookieFrom(request.headers.get("cookie"), cookieName(kind, service, request.url));
+  return value === "" ? undefined : value;
+}
 
 /** Sets (or, with `maxAgeSeconds` 0, clears) a cookie of this kind for this service. */
-export function writeCookie(c: Context, kind: CookieKind, service: string, value: string, maxAgeSeconds: number): void {
-  const url = new URL(c.req.url);
+export function cookie(request: PaywallRequest, kind: CookieKind, service: string, value: string, maxAgeSeconds: number): CookieChange {
   const maxAge = Math.max(0, Math.min(MAX_AGE_LIMIT, Math.floor(maxAgeSeconds)));
-  setCookie(c, cookieName(kind, service, url), value, { path: "/", httpOnly: true, secure: !isDevelopment(url), sameSite: SAME_SITE[kind], maxAge });
+  return { name: cookieName(kind, service, request.url), value, maxAgeSeconds: maxAge, sameSite: SAME_SITE[kind], secure: !isDevelopment(request.url) };
 }
 
-export const clearCookie = (c: Context, kind: CookieKind, service: string): void => writeCookie(c, kind, service, "", 0);
+export const clearCookie = (request: PaywallRequest, kind: CookieKind, service: string): CookieChange => cookie(request, kind, service, "", 0);
 
 /** Browsers keep a cookie at most this long: a token without expiry gets it. */
 export const LONGEST_COOKIE_SECONDS = MAX_AGE_LIMIT;

@@ -1,7 +1,5 @@
-import { hex } from "@scure/base";
-import { toBase64 } from "../../l402/index.ts";
-import { sha256 } from "../../macaroon/index.ts";
-import { clientKey, storeChallenge } from "../challenge-cache.ts";
+import { sha256, toHex, utf8 } from "../../bytes.ts";
+import { cachedFrom, clientKey, storeChallenge } from "../challenge-cache.ts";
 import type { ChallengeParts } from "../challenge-parts.ts";
 import type { BrowserContext } from "./browser-context.ts";
 
@@ -20,29 +18,27 @@ import type { BrowserContext } from "./browser-context.ts";
 const LABEL = "l402-edge/page-invoice\u0000";
 
 /** Page challenges are bounded where JSON clients' challenges are cached: with a challenge cache and a window. */
-export const isBounded = (bc: BrowserContext): boolean => bc.paywall.ports.challengeCache !== undefined && bc.paywall.challengeCacheSeconds > 0;
+export const isBounded = ({ paywall }: BrowserContext): boolean => paywall.settings.ports.challengeCache !== undefined && paywall.settings.challengeCacheSeconds > 0;
 
-export function pageInvoiceKey(bc: BrowserContext): string {
-  const { c, paywall, service } = bc;
-  const client = clientKey({ address: paywall.clientAddress(c), userAgent: c.req.header("user-agent") ?? null }, service.name, service.priceMsat);
-  return hex.encode(sha256(new TextEncoder().encode(`${LABEL}${client}`)));
+export function pageInvoiceKey({ request, service }: BrowserContext): string {
+  return toHex(sha256(utf8(`${LABEL}${clientKey(request.client, service.name, service.priceMsat)}`)));
 }
 
 /** The payment hash of the client's open page invoice, if it has one. */
 export async function openPageInvoice(bc: BrowserContext, key: string): Promise<string | undefined> {
   try {
-    const entry = await bc.paywall.ports.challengeCache?.read(key);
-    return entry !== undefined && bc.now < entry.expiresAt ? entry.paymentHash : undefined;
+    const entry = await bc.paywall.settings.ports.challengeCache?.read(key);
+    return entry !== undefined && bc.request.now < entry.expiresAt ? entry.paymentHash : undefined;
   } catch {
     return undefined;
   }
 }
 
 export async function rememberPageInvoice(bc: BrowserContext, key: string, parts: ChallengeParts): Promise<void> {
-  const cache = bc.paywall.ports.challengeCache;
+  const { settings } = bc.paywall;
+  const cache = settings.ports.challengeCache;
   if (cache === undefined) return;
-  const entry = { invoice: parts.invoice, macaroon: toBase64(parts.macaroon), paymentHash: parts.paymentHash, expiresAt: parts.expiresAt, checkedAt: bc.now };
-  await storeChallenge(cache, key, entry, bc.paywall.challengeCacheSeconds, bc.now).catch(() => undefined);
+  await storeChallenge(cache, key, cachedFrom(parts, bc.request.now), settings.challengeCacheSeconds, bc.request.now).catch(() => undefined);
 }
 
 /** Forgets the client's open page invoice if it is this one (paid, or expired). */
@@ -50,5 +46,5 @@ export async function forgetPageInvoice(bc: BrowserContext, paymentHash: string)
   if (!isBounded(bc)) return;
   const key = pageInvoiceKey(bc);
   if ((await openPageInvoice(bc, key)) !== paymentHash) return;
-  await bc.paywall.ports.challengeCache?.drop(key).catch(() => undefined);
+  await bc.paywall.settings.ports.challengeCache?.drop(key).catch(() => undefined);
 }

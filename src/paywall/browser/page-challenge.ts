@@ -1,13 +1,15 @@
-import type { IssueResult, Issued, NotIssued } from "../issue-challenge.ts";
-import { rememberPending, resumePending } from "./browser-payments.ts";
+import type { CookieChange } from "../decision.ts";
+import type { Challenger, ChallengeNeed, IssueResult } from "../issue-challenge.ts";
+import type { Paywall } from "../paywall.ts";
 import type { BrowserContext } from "./browser-context.ts";
-import { configuredSpelling } from "./configured-spelling.ts";
-import { clearCookie, readCookie, writeCookie } from "./cookies.ts";
+import { clearCookie, cookie, readCookie } from "./cookies.ts";
 import { isBounded, openPageInvoice, pageInvoiceKey, rememberPageInvoice } from "./open-page-invoice.ts";
 import { openProbe, sealProbe } from "./page-probe.ts";
+import { sealPending, type PendingChallenge } from "./pending-challenge.ts";
 
 /**
- * The challenge a browser's 402 page shows.
+ * How a browser's 402 page gets its challenge (decide.ts asks this instead of
+ * the paywall's shared challenger, for a page on a browser-payments service).
  *
  * A page invoice is minted for one browser and never shared: its pending
  * cookie is the only key to the preimage (pending-challenge.ts), so two
@@ -15,8 +17,8 @@ import { openProbe, sealProbe } from "./page-probe.ts";
  * bounded as JSON clients' challenges are (one per client, service and
  * window, challenge-cache.ts):
  *
- * - a browser with a pending challenge gets it again until it is paid (then
- *   collected) or expires;
+ * - a browser with a pending challenge still payable gets it again
+ *   (`held`, opened and asked about before the decision: browser-step.ts);
  * - a client without an open page invoice gets one, with its pending cookie;
  * - a client that has one, asking without that cookie (another browser behind
  *   the same address and user agent, or a crawler that drops cookies), gets a
@@ -30,60 +32,56 @@ import { openProbe, sealProbe } from "./page-probe.ts";
  * Without a challenge cache (or with its window at 0) every page view mints,
  * as every JSON request then does.
  */
-export type PageChallenge = { readonly ok: true; readonly value: PageIssued } | NotIssued | { readonly answered: Response };
-
-export interface PageIssued extends Issued {
-  /** A page without an invoice that reloads once its probe cookie is set; `returned`: the request sent a probe (cookies work; the client's invoice moved on). */
-  readonly probe?: { readonly returned: boolean };
-}
-
-/** `issue(unshared)`: a challenge for this request (issue-challenge.ts), for this browser alone or the client's shared one. */
-export async function pageChallenge(bc: BrowserContext, issue: (unshared: boolean) => Promise<IssueResult>): Promise<PageChallenge> {
-  const { c } = bc;
-  const respelled = c.req.method === "GET" || c.req.method === "HEAD" ? configuredSpelling(bc.service, bc.url) : undefined;
-  if (respelled !== undefined) {
-    bc.log({ outcome: "redirected", reason: "path_case" });
-    return { answered: c.body(null, 303, { Location: `${respelled}${bc.url.search}`, "Cache-Control": "no-store" }) };
-  }
-  const resumed = await resumePending(bc);
-  if (resumed !== undefined && "paid" in resumed) return { answered: resumed.paid };
-  if (resumed !== undefined) return { ok: true, value: { parts: resumed.show, reused: true } };
-  if (!isBounded(bc)) return mintOwn(bc, issue, undefined);
-  const key = pageInvoiceKey(bc);
-  return oneAtATime(key, async () => {
-    const open = await openPageInvoice(bc, key);
-    if (open === undefined) return mintOwn(bc, issue, key);
-    const probe = readCookie(c, "probe", bc.service.name);
-    if (probe !== undefined && openProbe(bc.paywall.keyring, bc.service.name, probe) === open) return mintOwn(bc, issue, key);
-    const shared = await issue(false);
-    if (!shared.ok) return shared;
-    writeCookie(c, "probe", bc.service.name, sealProbe(bc.paywall.keyring, bc.service.name, open), bc.paywall.challengeCacheSeconds);
-    return { ok: true, value: { ...shared.value, probe: { returned: probe !== undefined } } };
-  });
+export function pageChallenger(bc: BrowserContext, held: PendingChallenge | undefined): Challenger {
+  return {
+    async issue(need) {
+      if (held !== undefined) return { ok: true, value: { parts: held, reused: true } };
+      if (!isBounded(bc)) return mintOwn(bc, need, undefined);
+      const key = pageInvoiceKey(bc);
+      return oneAtATime(bc.paywall, key, async () => {
+        const open = await openPageInvoice(bc, key);
+        if (open === undefined) return mintOwn(bc, need, key);
+        const probe = readCookie(bc.request, "probe", bc.service.name);
+        const { keyring } = bc.paywall.settings;
+        if (probe !== undefined && openProbe(keyring, bc.service.name, probe) === open) return mintOwn(bc, need, key);
+        const shared = await bc.paywall.challenger.issue(need);
+        if (!shared.ok) return shared;
+        const probeCookie = cookie(bc.request, "probe", bc.service.name, sealProbe(keyring, bc.service.name, open), bc.paywall.settings.challengeCacheSeconds);
+        return { ok: true, value: { ...shared.value, probe: { returned: probe !== undefined }, cookies: [probeCookie] } };
+      });
+    },
+  };
 }
 
 /** An invoice for this browser alone: its pending cookie, and (bounded) the client's open page invoice. */
-async function mintOwn(bc: BrowserContext, issue: (unshared: boolean) => Promise<IssueResult>, key: string | undefined): Promise<PageChallenge> {
-  const issued = await issue(true);
+async function mintOwn(bc: BrowserContext, need: ChallengeNeed, key: string | undefined): Promise<IssueResult> {
+  const issued = await bc.paywall.challenger.mintFresh(need);
   if (!issued.ok) return issued;
-  rememberPending(bc, issued.value.parts);
+  const { parts } = issued.value;
+  const sealed = sealPending(bc.paywall.settings.keyring, { ...parts, service: bc.service.name });
+  const cookies: CookieChange[] = [cookie(bc.request, "pending", bc.service.name, sealed, parts.expiresAt - bc.request.now + PENDING_GRACE_SECONDS)];
   if (key !== undefined) {
-    await rememberPageInvoice(bc, key, issued.value.parts);
-    if (readCookie(bc.c, "probe", bc.service.name) !== undefined) clearCookie(bc.c, "probe", bc.service.name);
+    await rememberPageInvoice(bc, key, parts);
+    if (readCookie(bc.request, "probe", bc.service.name) !== undefined) cookies.push(clearCookie(bc.request, "probe", bc.service.name));
   }
-  return issued;
+  return { ok: true, value: { ...issued.value, cookies } };
 }
 
-/** Per client key, the page request being decided right now (per isolate): concurrent views of one client wait, then see its invoice. */
-const deciding = new Map<string, Promise<PageChallenge>>();
+/** A pending cookie outlives its invoice by this much, so a payment made in the last seconds can still be collected. */
+const PENDING_GRACE_SECONDS = 120;
 
-async function oneAtATime(key: string, decide: () => Promise<PageChallenge>): Promise<PageChallenge> {
-  for (let running = deciding.get(key); running !== undefined; running = deciding.get(key)) await running.catch(() => undefined);
+/** Per paywall and client key, the page request being decided right now (per isolate): concurrent views of one client wait, then see its invoice. */
+const deciding = new WeakMap<Paywall, Map<string, Promise<IssueResult>>>();
+
+async function oneAtATime(paywall: Paywall, key: string, decide: () => Promise<IssueResult>): Promise<IssueResult> {
+  let running = deciding.get(paywall);
+  if (running === undefined) deciding.set(paywall, (running = new Map()));
+  for (let current = running.get(key); current !== undefined; current = running.get(key)) await current.catch(() => undefined);
   const ours = decide();
-  deciding.set(key, ours);
+  running.set(key, ours);
   try {
     return await ours;
   } finally {
-    if (deciding.get(key) === ours) deciding.delete(key);
+    if (running.get(key) === ours) running.delete(key);
   }
 }

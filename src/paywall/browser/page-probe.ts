@@ -1,6 +1,5 @@
-import { base64urlnopad } from "@scure/base";
-import { fromBase64Lenient, type Keyring } from "../../l402/index.ts";
-import { constantTimeEqual } from "../../macaroon/index.ts";
+import { concatBytes, constantTimeEqual, fromBase64Lenient, toBase64Url, utf8 } from "../../bytes.ts";
+import type { Keyring } from "../../l402/index.ts";
 
 /**
  * The probe cookie's value: `<payment hash, hex>.<tag>`, the tag an HMAC under
@@ -13,10 +12,10 @@ import { constantTimeEqual } from "../../macaroon/index.ts";
  * probe is worth nothing, so a crawler replaying one probe while dropping every
  * other cookie makes one invoice, not one per view.
  */
-const LABEL = new TextEncoder().encode("l402-edge/page-probe/v1\u0000");
+const LABEL = utf8("l402-edge/page-probe/v1\u0000");
 
 export function sealProbe(keyring: Keyring, service: string, paymentHash: string): string {
-  return `${paymentHash}.${base64urlnopad.encode(tag(keyring, service, paymentHash))}`;
+  return `${paymentHash}.${toBase64Url(tag(keyring, service, paymentHash))}`;
 }
 
 /** The payment hash a probe was sealed for (for this service, under the current key), or undefined. */
@@ -30,10 +29,4 @@ export function openProbe(keyring: Keyring, service: string, value: string): str
   return paymentHash;
 }
 
-function tag(keyring: Keyring, service: string, paymentHash: string): Uint8Array {
-  const text = new TextEncoder().encode(`${service}\u0000${paymentHash}`);
-  const input = new Uint8Array(LABEL.length + text.length);
-  input.set(LABEL);
-  input.set(text, LABEL.length);
-  return keyring.mac(keyring.current.secret, input);
-}
+const tag = (keyring: Keyring, service: string, paymentHash: string): Uint8Array => keyring.mac(keyring.current.secret, concatBytes(LABEL, utf8(`${service}\u0000${paymentHash}`)));

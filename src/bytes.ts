@@ -1,0 +1,98 @@
+import { sha256 as nobleSha256 } from "@noble/hashes/sha2.js";
+import { base64, base64nopad, base64urlnopad, hex } from "@scure/base";
+
+/**
+ * Bytes are `Uint8Array` inside the code; their text forms exist only at the
+ * edges, and only through this module: hex, base64 in the alphabets clients
+ * use, UTF-8. Written canonically, read strictly unless a function says
+ * otherwise. (The macaroon core keeps its own SHA-256, tuned for its HMAC
+ * chain: src/macaroon/fast-hmac.ts.)
+ */
+
+export const toHex = (bytes: Uint8Array): string => hex.encode(bytes);
+export const toBase64 = (bytes: Uint8Array): string => base64.encode(bytes);
+export const toBase64Url = (bytes: Uint8Array): string => base64urlnopad.encode(bytes);
+
+/** Hex known to be hex (checked by the caller's own pattern): the bytes, or a TypeError. */
+export const hexToBytes = (text: string): Uint8Array => hex.decode(text.toLowerCase());
+/** Standard base64, padded: the bytes, or a TypeError. */
+export const base64ToBytes = (text: string): Uint8Array => base64.decode(text);
+
+const HEX = /^(?:[0-9a-fA-F]{2})*$/;
+/** Hex in either case; undefined unless the whole string is hex of whole bytes. */
+export function fromHex(text: string): Uint8Array | undefined {
+  return HEX.test(text) ? hex.decode(text.toLowerCase()) : undefined;
+}
+
+const BASE64_STD = /^[A-Za-z0-9+/]*$/;
+const BASE64_URL = /^[A-Za-z0-9_-]*$/;
+/**
+ * Base64 in the standard or the URL-safe alphabet (not mixed), padded or not:
+ * clients in the field emit all four. Undefined for anything else.
+ */
+export function fromBase64Lenient(text: string): Uint8Array | undefined {
+  const body = text.replace(/={1,2}$/, "");
+  if (body.length !== text.length && text.length % 4 !== 0) return undefined;
+  const coder = BASE64_STD.test(body) ? base64nopad : BASE64_URL.test(body) ? base64urlnopad : undefined;
+  if (coder === undefined || body.length % 4 === 1) return undefined;
+  try {
+    return coder.decode(body);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * base64url as the Payment scheme uses it: read with or without padding, and
+ * nothing else. Strict on purpose (as Aperture is): encoded forms are compared
+ * and hashed as text, so one payload must not have two spellings (no non-zero
+ * trailing bits, no line breaks, no standard alphabet, no padding but at the
+ * end of a whole quantum).
+ */
+export function fromBase64UrlStrict(text: string): Uint8Array | undefined {
+  const unpadded = text.replace(/={1,2}$/, "");
+  if (unpadded.length !== text.length && text.length % 4 !== 0) return undefined;
+  if (!BASE64_URL.test(unpadded)) return undefined;
+  try {
+    return base64urlnopad.decode(unpadded);
+  } catch {
+    return undefined;
+  }
+}
+
+const encoder = new TextEncoder();
+const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+export const utf8 = (text: string): Uint8Array => encoder.encode(text);
+
+/** The text UTF-8 bytes hold; undefined when they are not UTF-8. */
+export function fromUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return strictDecoder.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+export const sha256 = (bytes: Uint8Array): Uint8Array => nobleSha256(bytes);
+
+/** Equality in time independent of where the bytes differ: for secrets and tags. */
+export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= (a[i] ?? 0) ^ (b[i] ?? 0);
+  return difference === 0;
+}
+
+export const randomBytes = (length: number): Uint8Array => crypto.getRandomValues(new Uint8Array(length));
+
+/** Bytes joined, in order. */
+export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((length, part) => length + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}

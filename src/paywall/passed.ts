@@ -1,0 +1,69 @@
+import type { Pass } from "./decision.ts";
+import type { HeaderReader } from "./request.ts";
+import { setCookie } from "./respond.ts";
+
+/** A change to the answer's headers: set (or, `undefined`, delete), or append. */
+export interface HeaderChange {
+  readonly name: string;
+  readonly value: string | undefined;
+  readonly append?: true;
+}
+
+/**
+ * What the paywall adds to an answer it let through, once the app (or the
+ * origin) has answered: the decision's headers (uses left, free requests left;
+ * a scheme's receipt on success only), its cookies, and, on a paid or
+ * free-allowance answer, what keeps it out of shared caches. A WebSocket
+ * upgrade (101) is left as it is.
+ */
+export function passedChanges(decision: Pass, answered: { readonly status: number; readonly headers: HeaderReader }): HeaderChange[] {
+  if (answered.status === 101) return [];
+  const ok = answered.status >= 200 && answered.status < 300;
+  const changes: HeaderChange[] = decision.private === undefined ? [] : privateAnswer(answered.headers, decision.private.byCookie);
+  for (const [name, value] of Object.entries(decision.headers.always)) changes.push({ name, value });
+  if (ok) for (const [name, value] of Object.entries(decision.headers.onSuccess)) changes.push({ name, value });
+  for (const cookie of decision.cookies) changes.push({ name: "Set-Cookie", value: setCookie(cookie), append: true });
+  return changes;
+}
+
+/**
+ * A paid answer is for its payer alone: a shared cache (a CDN or proxy in
+ * front) that stored one would hand it to the next visitor unpaid. So every
+ * answer the paywall lets through for a credential or a free allowance leaves
+ * with `Cache-Control: private`, whatever the origin said:
+ * - `public` and `s-maxage` go: either lets a shared cache store an answer to
+ *   a request with `Authorization` (RFC 9111 §3.5), and `private` overrides
+ *   neither's meaning for every cache;
+ * - a `private="field"` form (private only for some fields) becomes plain `private`;
+ * - cache-control headers aimed at shared caches alone (`CDN-Cache-Control`,
+ *   RFC 9213, and its vendor forms, `Surrogate-Control`) go;
+ * - a credential sent in a cookie adds `Vary: Cookie`, so a browser's own
+ *   cache does not serve the paid answer once the cookie is gone.
+ * The origin's other directives (`max-age`, `no-store`, …) stay: the payer's
+ * own browser may cache what it paid for.
+ */
+const SHARED_ONLY = /^(?:public|s-maxage(?:=.*)?|private(?:=.*)?)$/i;
+const SHARED_CACHE_HEADERS = ["CDN-Cache-Control", "Cloudflare-CDN-Cache-Control", "Surrogate-Control"];
+
+function privateAnswer(headers: HeaderReader, byCookie: boolean): HeaderChange[] {
+  const directives = (headers.get("cache-control") ?? "")
+    .split(",")
+    .map((directive) => directive.trim())
+    .filter((directive) => directive !== "" && !SHARED_ONLY.test(directive));
+  const changes: HeaderChange[] = [{ name: "Cache-Control", value: ["private", ...directives].join(", ") }];
+  for (const name of SHARED_CACHE_HEADERS) if (headers.get(name) !== null) changes.push({ name, value: undefined });
+  if (byCookie && !/(?:^|,)\s*(?:cookie|\*)\s*(?:,|$)/i.test(headers.get("vary") ?? "")) changes.push({ name: "Vary", value: "Cookie", append: true });
+  return changes;
+}
+
+/** The changes applied to a Web Response (a copy: a fetched answer's headers cannot be changed). */
+export function applyChanges(response: Response, changes: readonly HeaderChange[]): Response {
+  if (changes.length === 0) return response;
+  const copy = new Response(response.body, response);
+  for (const { name, value, append } of changes) {
+    if (value === undefined) copy.headers.delete(name);
+    else if (append === true) copy.headers.append(name, value);
+    else copy.headers.set(name, value);
+  }
+  return copy;
+}

@@ -1,0 +1,32 @@
+import { createVerifier, type Verifier } from "../l402/index.ts";
+import { firstUseTracker } from "./first-use.ts";
+import { sharedChallenger, type Challenger, type ChallengeNeed, type IssueResult } from "./issue-challenge.ts";
+import { l402Scheme } from "./schemes/l402.ts";
+import { paymentScheme } from "./schemes/payment.ts";
+import type { PaymentScheme } from "./schemes/scheme.ts";
+import type { PaywallSettings } from "./settings.ts";
+
+/**
+ * One paywall: its settings, the schemes it takes, and the state it keeps in
+ * memory (credentials proven once, tokens already let through, challenges
+ * being issued). Two paywalls in one isolate share none of it.
+ */
+export interface Paywall {
+  readonly settings: PaywallSettings;
+  /** Every scheme this paywall reads, L402 first (the order challenges are written in); a service offers some of them. */
+  readonly schemes: readonly PaymentScheme[];
+  readonly verifier: Verifier;
+  /** True the first time a token id is let through. */
+  readonly firstUse: (tokenId: string) => boolean;
+  /** The challenges every client gets (issue-challenge.ts). */
+  readonly challenger: Challenger & { mintFresh(need: ChallengeNeed): Promise<IssueResult> };
+}
+
+/** The schemes every paywall takes; a service lists the ones it offers. */
+export const BUILT_IN_SCHEMES: readonly PaymentScheme[] = [l402Scheme, paymentScheme];
+
+export function createPaywall(settings: PaywallSettings): Paywall {
+  // Per paywall, per keyring: credentials proven once are not proven again (l402/verifier.ts).
+  const verifier = createVerifier(settings.keyring);
+  return { settings, schemes: settings.schemes, verifier, firstUse: firstUseTracker(), challenger: sharedChallenger(settings) };
+}

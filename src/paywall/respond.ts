@@ -1,0 +1,122 @@
+import { serialize } from "cookie";
+import { toBase64, toBase64Url, randomBytes } from "../bytes.ts";
+import type { FiatRate } from "../config/index.ts";
+import { formatSats } from "../l402/index.ts";
+import { refusal } from "../refusal.ts";
+import type { Answer, Challenge, CookieChange, Pass } from "./decision.ts";
+import { fiatEstimate } from "./fiat-estimate.ts";
+import { challengePage, pagePolicy } from "./page.ts";
+import { wantsPage, type PaywallRequest } from "./request.ts";
+import { termsOf } from "../config/index.ts";
+
+/** What rendering needs beyond the answer: the request it answers, and the paywall's settings the page shows. */
+export interface RenderContext {
+  readonly request: PaywallRequest;
+  readonly invoiceExpirySeconds: number;
+  readonly fiatRate: FiatRate | undefined;
+  /** The request's id (a Worker's ray id), for 5xx answers. */
+  readonly requestId?: string | undefined;
+}
+
+/**
+ * Every answer the paywall gives itself, rendered in one place: a challenge
+ * (402: JSON, RFC 9457 problem details where an offered scheme wants them, a
+ * page for a browser), a refusal (4xx), unavailability (503 with
+ * Retry-After), and the browser payments' replies; each with the cookies it
+ * sets. gRPC clients get the reference's form (src/refusal.ts).
+ */
+export function respond(answer: Exclude<Answer, Pass>, context: RenderContext): Response {
+  const { request } = context;
+  let response: Response;
+  switch (answer.kind) {
+    case "challenge":
+      response = wantsPage(request.headers) ? challengePageResponse(answer, context) : challengeResponse(answer, context);
+      break;
+    case "refuse":
+      response = refusal(answer.status, { reason: answer.reason, detail: answer.detail }, { headers: request.headers, requestId: context.requestId }, retryAfter(answer.retryAfterSeconds));
+      break;
+    case "unavailable":
+      response = refusal(503, { reason: answer.reason, detail: answer.detail }, { headers: request.headers, requestId: context.requestId }, retryAfter(answer.retryAfterSeconds));
+      break;
+    case "reply":
+      response = new Response(answer.body === undefined ? null : JSON.stringify(answer.body), {
+        status: answer.status,
+        headers: { ...answer.headers, "Cache-Control": "no-store", ...(answer.body === undefined ? {} : { "Content-Type": "application/json" }) },
+      });
+      break;
+  }
+  for (const cookie of answer.cookies) response.headers.append("Set-Cookie", setCookie(cookie));
+  return response;
+}
+
+const retryAfter = (seconds: number | undefined): Record<string, string> => (seconds === undefined ? {} : { "Retry-After": String(seconds) });
+
+/** A cookie change as a `Set-Cookie` value: HttpOnly, `Path=/`, no Domain (browser/cookies.ts says why). */
+export const setCookie = (cookie: CookieChange): string =>
+  serialize(cookie.name, cookie.value, { maxAge: cookie.maxAgeSeconds, path: "/", httpOnly: true, secure: cookie.secure, sameSite: cookie.sameSite === "Lax" ? "lax" : "strict" });
+
+/** The 402's challenge headers: every offered scheme's, in order (one value per challenge). */
+function challengeHeaders(answer: Challenge): Headers {
+  const headers = new Headers();
+  for (const written of answer.written) {
+    // One header value per challenge; workerd writes them as one line (l402/www-authenticate.ts says why that parses), Node as several.
+    for (const value of written.wwwAuthenticate) headers.append("WWW-Authenticate", value);
+    for (const [name, value] of Object.entries(written.headers ?? {})) headers.set(name, value);
+  }
+  return headers;
+}
+
+/** The 402 for programs: the invoice and its terms in JSON, as problem details when an offered scheme reads them. */
+function challengeResponse(answer: Challenge, context: RenderContext): Response {
+  const { service, failure, parts } = answer;
+  const members = {
+    reason: failure.reason,
+    detail: failure.reason === "missing" ? "payment required" : failure.detail,
+    service: service.name,
+    price_sats: Number(formatSats(service.priceMsat)),
+    price_msat: String(service.priceMsat),
+    invoice: parts.invoice,
+    ...Object.assign({}, ...answer.written.map((written) => written.members ?? {})),
+    payment_hash: parts.paymentHash,
+    expires_at: parts.expiresAt,
+  };
+  const headers = challengeHeaders(answer);
+  if (answer.problem === undefined) return refusal(402, members, { headers: context.request.headers }, headers);
+  headers.set("Content-Type", "application/problem+json");
+  return refusal(402, { type: answer.problem.type, title: answer.problem.title, status: 402, ...members }, { headers: context.request.headers }, headers);
+}
+
+/** The 402 for a person: the page (page.ts), interactive on a browser-payments service. */
+function challengePageResponse(answer: Challenge, context: RenderContext): Response {
+  const { service, failure, parts } = answer;
+  const nonce = toBase64Url(randomBytes(16));
+  const page = challengePage({
+    title: service.title ?? service.name,
+    description: service.description,
+    payee: context.request.url.host,
+    priceSats: formatSats(service.priceMsat),
+    fiat: context.fiatRate === undefined ? undefined : fiatEstimate(service.priceMsat, context.fiatRate),
+    terms: termsOf(service),
+    detail: failure.reason === "missing" ? undefined : failure.detail,
+    browserPayments: service.browser,
+    nonce,
+    offer:
+      answer.probe === undefined
+        ? {
+            kind: "invoice",
+            invoice: parts.invoice,
+            paymentHash: parts.paymentHash,
+            macaroon: toBase64(parts.macaroon),
+            // The node stamps the invoice a moment after `now`, maybe in the next second: never more than its expiry.
+            expiresInSeconds: Math.max(0, Math.min(parts.expiresAt - context.request.now, context.invoiceExpirySeconds)),
+          }
+        : { kind: "probe", returned: answer.probe.returned },
+  });
+  const headers = challengeHeaders(answer);
+  headers.set("Content-Type", "text/html; charset=UTF-8");
+  headers.set("Cache-Control", "no-store");
+  headers.set("Content-Security-Policy", pagePolicy(nonce));
+  headers.set("X-Content-Type-Options", "nosniff");
+  headers.set("Referrer-Policy", "no-referrer");
+  return new Response(page, { status: 402, headers });
+}

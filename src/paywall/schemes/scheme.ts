@@ -1,0 +1,88 @@
+import type { ServiceConfig } from "../../config/index.ts";
+import type { Keyring, VerifiedToken, Verifier } from "../../l402/index.ts";
+import type { Result } from "../../result.ts";
+import type { ChallengeParts } from "../challenge-parts.ts";
+import type { HeaderReader, PaywallRequest } from "../request.ts";
+
+/**
+ * A way to pay, as the paywall sees it (docs/schemes.md): how a request
+ * carries its credential, how that credential becomes a verified grant, and
+ * how the scheme writes its challenge over the one invoice a 402 issues. Like
+ * Aperture's `Authenticator`: `decide` asks the schemes; it knows none of
+ * them. Every scheme presents the same thing in the end, the paid token the
+ * invoice was minted for, so metering, revocation and the ledger treat all
+ * schemes alike.
+ */
+export interface PaymentScheme {
+  /** How services list it (`schemes = ["l402", "mpp"]`). */
+  readonly name: string;
+  /** How the app and the logs name it (`c.var.l402.scheme`). */
+  readonly label: string;
+  /** The request headers its credentials travel in: each is refused over 8 KiB, before anything is parsed (431). */
+  readonly credentialHeaders: readonly string[];
+  /** The `Authorization` schemes (case-insensitive) that carry its credentials: the one a request names picks the scheme that reads it. */
+  readonly authorizations: readonly string[];
+  /** Whether a request whose `Authorization` names no scheme's carries this scheme's credential in another header (L402's `Macaroon`). */
+  carriesElsewhere?(headers: HeaderReader): boolean;
+  /** The credential, verified for this request with no I/O: the token it proves paid, or why not. */
+  read(context: SchemeContext): Reading;
+  /** The scheme's challenge for one issued invoice. */
+  challenge(parts: ChallengeParts, context: ChallengeContext): WrittenChallenge;
+  /** The RFC 9457 problem type of a refusal, where the scheme's clients read problem details; absent: plain JSON. */
+  problem?(reason: string): Problem;
+}
+
+/** What every scheme may use: the paywall's keyring, and its verifier of L402 tokens (credentials proven once are not proven again). */
+export interface SchemeTools {
+  readonly keyring: Keyring;
+  readonly verifier: Verifier;
+}
+
+export interface SchemeContext extends SchemeTools {
+  readonly request: PaywallRequest;
+  readonly service: ServiceConfig;
+  /** What this request needs of the token (match.ts: the service's capability rules, every claimed method). */
+  readonly capabilities: readonly string[];
+}
+
+export interface ChallengeContext extends SchemeTools {
+  readonly request: PaywallRequest;
+  readonly service: ServiceConfig;
+}
+
+/** A verified credential: the token it names, and how it is used up. */
+export interface Presented {
+  readonly token: VerifiedToken;
+  /**
+   * A credential good for one request (a charge): spent through the
+   * spent-charges port, remembered until this time (unix s). Absent: reusable
+   * while its token is valid (and, on a metered service, has uses left).
+   */
+  readonly singleUseUntil?: number;
+  /** Headers for the answer when the app answered it successfully (Payment-Receipt). */
+  readonly receipt?: Readonly<Record<string, string>>;
+}
+
+/**
+ * A scheme's reading: the presented token, or why not. `paidHash`, when the
+ * credential held a preimage: sha256 of it, proof that its invoice was paid
+ * even when the credential is refused (the client's cached challenge for that
+ * invoice is then dropped, not offered again).
+ */
+export type Reading = Result<Presented> & { readonly paidHash?: Uint8Array | undefined };
+
+/** A challenge as its scheme writes it. */
+export interface WrittenChallenge {
+  /** `WWW-Authenticate` values, in order. */
+  readonly wwwAuthenticate: readonly string[];
+  /** Other headers the scheme's clients read. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Members of the 402's JSON body the scheme's clients read. */
+  readonly members?: Readonly<Record<string, unknown>>;
+}
+
+/** An RFC 9457 problem type. */
+export interface Problem {
+  readonly type: string;
+  readonly title: string;
+}
