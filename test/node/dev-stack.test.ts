@@ -64,7 +64,7 @@ afterAll(() => {
 });
 
 describe("npm run dev", () => {
-  it("two stacks started together in one checkout keep their own secrets and state: each pays with its own wallet, each admin token works on its own", { timeout: 120_000 }, async () => {
+  it("two stacks started together in one checkout keep their own secrets and state: each pays with its own wallet, each admin token works on its own", async () => {
     const dir = scratchDir("l402-two-");
     const stacks = await Promise.all(
       [0, 1].map(async () => {
