@@ -63,7 +63,7 @@ const caveatCheck = (condition: string): string | null => {
   return null;
 };
 
-/** A credential already proven: what the paywall's verifier does on a repeat request (l402/verifier.ts). */
+/** A credential already proven: what the paywall's verifier does on a repeat request (l402/cached-verifier.ts). */
 let warm: { verifier: ReturnType<typeof createVerifier>; headers: CredentialHeaders } | undefined;
 export function verifyWarm(): boolean {
   if (warm === undefined) {

@@ -47,4 +47,4 @@ export { formatSats } from "./price.ts";
 export type { FailureReason } from "./reasons.ts";
 export { fail, succeed, type Failure, type Result } from "./result.ts";
 export { authenticate, grantOf, verify, type Authenticated, type Credential, type VerifiedToken, type VerifyOptions } from "./verify.ts";
-export { createVerifier, type Verification, type Verifier, type VerifierLimits } from "./verifier.ts";
+export { createVerifier, type Verification, type Verifier, type VerifierLimits } from "./cached-verifier.ts";

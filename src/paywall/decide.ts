@@ -37,7 +37,7 @@ export async function decide(request: PaywallRequest, paywall: Paywall, later: L
     const detail = `credential headers are limited to ${MAX_CREDENTIAL_HEADER_CHARS} characters`;
     return { kind: "refuse", status: 431, reason: "header_too_large", detail, cookies: [], outcome: { outcome: "refused", service: service.name, reason: "header_too_large" } };
   }
-  const reading = present(request, service, paywall);
+  const reading = credentialOf(request, service, paywall);
   let failure: Failure = reading.ok ? fail("missing", "") : reading;
   if (reading.ok) {
     const admitted = await admitToken(request, service, reading.value, reading.scheme, paywall, later);
@@ -68,7 +68,7 @@ function oversizedCredential(request: PaywallRequest, schemes: readonly PaymentS
  * scheme the service does not offer is read all the same (what is wrong with
  * it is the better answer), and refused as `scheme_not_offered` if sound.
  */
-function present(request: PaywallRequest, service: ServiceConfig, paywall: Paywall): Reading & { readonly scheme: string } {
+function credentialOf(request: PaywallRequest, service: ServiceConfig, paywall: Paywall): Reading & { readonly scheme: string } {
   const scheme = claimingScheme(request.headers, paywall.schemes);
   if (scheme === undefined) return { ...fail("missing", `no credential in a scheme this paywall takes`), scheme: "" };
   const capabilities = requiredCapabilities(service, claimedMethods(request.method, request.headers, request.url), request.url);

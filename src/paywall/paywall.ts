@@ -26,7 +26,7 @@ export interface Paywall {
 export const BUILT_IN_SCHEMES: readonly PaymentScheme[] = [l402Scheme, paymentScheme];
 
 export function createPaywall(settings: PaywallSettings): Paywall {
-  // Per paywall, per keyring: credentials proven once are not proven again (l402/verifier.ts).
+  // Per paywall, per keyring: credentials proven once are not proven again (l402/cached-verifier.ts).
   const verifier = createVerifier(settings.keyring);
   return { settings, schemes: settings.schemes, verifier, firstUse: firstUseTracker(), challenger: sharedChallenger(settings) };
 }

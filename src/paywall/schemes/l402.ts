@@ -7,7 +7,7 @@ import type { PaymentScheme } from "./scheme.ts";
  * L402 (and its older name LSAT): `Authorization: L402 <macaroon>:<preimage>`,
  * or the reference proxy's hex `Macaroon` / `Grpc-Metadata-Macaroon` headers
  * with the preimage as a last caveat. Verified by the paywall's verifier
- * (l402/verifier.ts: HMAC and sha256 only, a credential proven once kept).
+ * (l402/cached-verifier.ts: HMAC and sha256 only, a credential proven once kept).
  * Its challenge is `L402 macaroon="…", invoice="…"`, then the same as `LSAT`
  * (l402/www-authenticate.ts), and the macaroon in the 402's body.
  */

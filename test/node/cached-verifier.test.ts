@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { attenuate, encodeMacaroon, fastHmacSha256, type HmacSha256 } from "../../src/macaroon/index.ts";
 import { createKeyring, createVerifier, formatAuthorization, mint, serviceCaveats, toBase64, toHex } from "../../src/l402/index.ts";
 
-/** The warm verifier (src/l402/verifier.ts): what a hit skips, what it still checks, and its bounds. */
+/** The warm verifier (src/l402/cached-verifier.ts): what a hit skips, what it still checks, and its bounds. */
 const NOW = 1_800_000_000;
 const preimage = new Uint8Array(32).fill(4);
 
