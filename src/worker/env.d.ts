@@ -1,6 +1,6 @@
 /**
  * The Worker's bindings. Vars live in wrangler.toml; secrets (marked) in
- * `wrangler secret put` or .dev.vars. src/config validates all of them; see the
+ * `wrangler secret put` or .dev.vars. load-config.ts validates all of them; see the
  * README's configuration reference.
  */
 declare namespace Cloudflare {
