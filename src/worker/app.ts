@@ -53,8 +53,10 @@ function appFor(env: Env): Hono<WorkerEnv> {
  * The CORS the template answers with: any origin may read the paid API, with
  * credentials in headers. Never with cookies (no Allow-Credentials): a browser
  * payment's cookie serves its own origin only. The paywall applies it, not an
- * `app.use(cors())` before it: it alone knows which requests are a service's
- * (an unmatched one gets no CORS) and which OPTIONS are preflights.
+ * `app.use(cors())` before it: only the paywall knows which requests are a
+ * service's (one matching none gets no CORS, its OPTIONS passed on), and
+ * Hono's cors() answers every OPTIONS, where the paywall challenges one
+ * without Origin (worker-answers.test.ts holds both).
  */
 const CORS = { origin: (origin: string) => origin, allowMethods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"], maxAge: 86_400 };
 
