@@ -14,6 +14,6 @@ export {
   wholeNumber,
 } from "./paywall-settings.ts";
 export { problemsOf } from "./problems.ts";
-export { HEADER_NAME, httpUrl, literalPath, pathCovers, type ServiceDefinition } from "./schema.ts";
+export { HEADER_NAME, literalPath, pathCovers, type ServiceDefinition } from "./schema.ts";
 export { compileServices, servicesFailure, type ServicesFailure } from "./services.ts";
 export type { FiatRate, OriginConfig, ServiceConfig, UrlPattern } from "./types.ts";
