@@ -1,8 +1,8 @@
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
-import { parseConfig } from "../src/config/index.ts";
+import { parseConfig } from "../src/worker/load-config.ts";
 import { formatSats } from "../src/l402/index.ts";
-import { configWarnings } from "../src/paywall/config-warnings.ts";
+import { configWarnings } from "../src/worker/config-warnings.ts";
 import { readWranglerEnv, WranglerConfigError } from "./wrangler-env.ts";
 
 /**

@@ -1,7 +1,9 @@
 import { Hono, type Context } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { HTTPException } from "hono/http-exception";
-import type { ServiceConfig } from "../config/index.ts";
+import { validator } from "hono/validator";
+import * as v from "valibot";
+import { problemsOf, wholeNumber, type ServiceConfig } from "../config/index.ts";
 import { formatSats } from "../l402/index.ts";
 import type { Ledger, Revocations } from "../paywall/index.ts";
 
@@ -15,8 +17,38 @@ export interface AdminOptions {
   readonly revocationStalenessSeconds: number;
 }
 
-const TOKEN_ID = /^[0-9a-f]{64}$/;
 const NO_STORE = { "Cache-Control": "no-store" };
+
+/** The parameters the endpoints take, checked before any is read; a bad one is a 400 naming it. */
+const revenueQuery = v.object({ days: v.optional(wholeNumber(1, 366), 30) });
+const tokenParam = v.object({ id: v.pipe(v.string(), v.regex(/^[0-9a-fA-F]{64}$/, "a token id is 64 hex characters"), v.toLowerCase()) });
+const BODY_SHAPE = 'the body must be JSON: {"reason": "why"} (reason optional), or empty';
+const revokeBody = v.strictObject({ reason: v.optional(v.pipe(v.string("must be text of at most 200 characters"), v.maxLength(200, "must be text of at most 200 characters")), "") }, BODY_SHAPE);
+
+const badRequest = (c: Context, detail: string) => c.json({ reason: "bad_request", detail }, 400, NO_STORE);
+/** Every problem, by field; one with the whole value names none. */
+const detailOf = (issues: readonly v.BaseIssue<unknown>[]) => problemsOf(issues, "").map((problem) => problem.replace(/^: /, "")).join("; ");
+
+/** Hono's validator for a request's query or path parameters, with a valibot schema. */
+const checked = <Target extends "query" | "param", Schema extends v.GenericSchema>(target: Target, schema: Schema) =>
+  validator(target, (value, c) => {
+    const parsed = v.safeParse(schema, value, { abortPipeEarly: true });
+    return parsed.success ? (parsed.output as v.InferOutput<Schema>) : badRequest(c, detailOf(parsed.issues));
+  });
+
+/** The revocation's body: empty, or JSON naming a reason. */
+function readRevokeBody(text: string): { ok: true; reason: string } | { ok: false; detail: string } {
+  let body: unknown = {};
+  if (text.trim() !== "") {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return { ok: false, detail: BODY_SHAPE };
+    }
+  }
+  const parsed = v.safeParse(revokeBody, body);
+  return parsed.success ? { ok: true, reason: parsed.output.reason } : { ok: false, detail: detailOf(parsed.issues) };
+}
 
 /**
  * The operator's API, JSON only, behind a bearer token:
@@ -26,7 +58,9 @@ const NO_STORE = { "Cache-Control": "no-store" };
  *   GET  /tokens/{id}              one token: its challenge, settlement, revocation
  *   POST /tokens/{id}/revoke       revoke it ({"reason": "..."} optional)
  *
- * Mount it where it belongs: `app.route(adminPath, adminApp(options))`.
+ * Mount it where it belongs: `app.route(adminPath, adminApp(options))`. Every
+ * request under that path is the admin API's: one it has no endpoint for is
+ * its 404, never passed on to the routes after it (a paywall, an origin).
  */
 export function adminApp(options: AdminOptions): Hono {
   const app = new Hono();
@@ -41,7 +75,6 @@ export function adminApp(options: AdminOptions): Hono {
     }),
   );
   app.onError((error, c) => (error instanceof HTTPException ? error.getResponse() : c.json({ reason: "internal_error", detail: "unexpected error" }, 500, NO_STORE)));
-  app.notFound((c) => c.json({ reason: "not_found", detail: "no such admin endpoint" }, 404, NO_STORE));
 
   app.get("/services", (c) =>
     c.json(
@@ -64,30 +97,28 @@ export function adminApp(options: AdminOptions): Hono {
   );
 
   const { ledger, revocations } = options;
-  const badId = (c: Context) => c.json({ reason: "bad_request", detail: "a token id is 64 hex characters" }, 400, NO_STORE);
   if (ledger === undefined) {
     app.on(["GET", "POST"], ["/revenue", "/tokens/*"], (c) => c.json({ reason: "ledger_not_configured", detail: "the payment ledger is not configured (the L402_LEDGER D1 binding)" }, 503, NO_STORE));
-    return app;
+    return withNotFound(app);
   }
-  app.get("/revenue", async (c) => {
-    const days = Number(c.req.query("days") ?? "30");
-    if (!Number.isInteger(days) || days < 1 || days > 366) return c.json({ reason: "bad_request", detail: "days must be 1 to 366" }, 400, NO_STORE);
+  app.get("/revenue", checked("query", revenueQuery), async (c) => {
+    const { days } = c.req.valid("query");
     const since = Math.floor(Date.now() / 1000) - days * 86_400;
     return c.json({ since, days: await ledger.revenueByDay(since) }, 200, NO_STORE);
   });
-  app.get("/tokens/:id", async (c) => {
-    const tokenId = c.req.param("id").toLowerCase();
-    return TOKEN_ID.test(tokenId) ? c.json(await ledger.lookupToken(tokenId), 200, NO_STORE) : badId(c);
-  });
+  app.get("/tokens/:id", checked("param", tokenParam), async (c) => c.json(await ledger.lookupToken(c.req.valid("param").id), 200, NO_STORE));
   if (revocations !== undefined) {
-    app.post("/tokens/:id/revoke", async (c) => {
-      const tokenId = c.req.param("id").toLowerCase();
-      if (!TOKEN_ID.test(tokenId)) return badId(c);
-      const body = (await c.req.json().catch(() => ({}))) as { reason?: unknown };
-      const reason = typeof body.reason === "string" ? body.reason.slice(0, 200) : "";
+    app.post("/tokens/:id/revoke", checked("param", tokenParam), async (c) => {
+      const tokenId = c.req.valid("param").id;
+      const body = readRevokeBody(await c.req.text());
+      if (!body.ok) return badRequest(c, body.detail);
+      const { reason } = body;
       await revocations.revoke(tokenId, reason, Math.floor(Date.now() / 1000));
       return c.json({ tokenId, revoked: true, reason, staleForAtMostSeconds: options.revocationStalenessSeconds }, 200, NO_STORE);
     });
   }
-  return app;
+  return withNotFound(app);
 }
+
+/** A route, not `notFound()`: an app mounted with `app.route()` brings its routes along, not its not-found handler. */
+const withNotFound = (app: Hono): Hono => app.all("*", (c) => c.json({ reason: "not_found", detail: "no such admin endpoint" }, 404, NO_STORE));

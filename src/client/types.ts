@@ -1,4 +1,4 @@
-/** A way to pay BOLT 11 invoices. LND REST first; others (NWC, LNbits, …) fit the same shape. */
+/** A way to pay BOLT 11 invoices: `lndWallet` (LND REST) and `nwcWallet` (Nostr Wallet Connect) are two; any wallet that can pay one fits. */
 export interface Wallet {
   /**
    * Pays the invoice, spending at most `maxFeeMsat` on routing, and returns its

@@ -1,7 +1,20 @@
-export { configFor, parseConfig } from "./load.ts";
-export type { Backend, NodeConfig } from "./node.ts";
+export { BACKENDS, readNodeSettings, namedBackend, backendSetting, networkSetting, WHOLE_SAT_BACKENDS, type Backend, type NodeConfig } from "./node-settings.ts";
 export { holdsPaywallSettings, readPaywallEnv, type EnvNode } from "./paywall-env.ts";
-export { BACKENDS, fiatRateProblem, literalPath, pathCovers, WHOLE_SAT_BACKENDS, type ServiceDefinition } from "./schema.ts";
-export { compileServices, type ServicesFailure } from "./services.ts";
-export type { Config, FiatRate, OriginConfig, ServiceConfig, UrlPattern } from "./types.ts";
+export {
+  breakerCooldownSeconds,
+  breakerThreshold,
+  challengeCacheSeconds,
+  fiatRate,
+  fiatRateProblem,
+  invoiceExpirySeconds,
+  invoiceMemo,
+  macaroonLocation,
+  mintRetryAfterSeconds,
+  nodeTimeoutMs,
+  wholeNumber,
+} from "./paywall-settings.ts";
+export { problemsOf } from "./problems.ts";
+export { HEADER_NAME, literalPath, pathCovers, type ServiceDefinition } from "./schema.ts";
+export { compileServices, servicesFailure, type ServicesFailure } from "./services.ts";
+export type { FiatRate, OriginConfig, ServiceConfig, UrlPattern } from "./types.ts";
 export { termsOf } from "./terms.ts";

@@ -1,9 +1,9 @@
 import * as v from "valibot";
 import { parseMasterKeys, type Keyring } from "../l402/index.ts";
 import type { Network, NodeSettings } from "../lightning/index.ts";
-import { NODE_SETTING_NAMES, readNode, type Backend } from "./node.ts";
+import { backendSetting, namedBackend, networkSetting, NODE_SETTING_NAMES, readNodeSettings } from "./node-settings.ts";
+import { breakerCooldownSeconds, breakerThreshold, nodeTimeoutMs } from "./paywall-settings.ts";
 import { problemsOf } from "./problems.ts";
-import { BACKENDS, NODE_SETTINGS } from "./schema.ts";
 
 /** The node as an env describes it: how to reach it, its chain if pinned, its circuit breaker. */
 export interface EnvNode {
@@ -19,11 +19,11 @@ const NAMES = ["L402_MASTER_KEYS", "L402_BACKEND", "L402_NETWORK", "L402_NODE_TI
 export const holdsPaywallSettings = (env: Readonly<Record<string, unknown>>): boolean => NAMES.some((name) => env[name] !== undefined && env[name] !== "");
 
 const nodeSchema = v.object({
-  L402_BACKEND: NODE_SETTINGS.backend,
-  L402_NETWORK: v.optional(NODE_SETTINGS.network),
-  L402_NODE_TIMEOUT_MS: NODE_SETTINGS.timeoutMs,
-  L402_BREAKER_THRESHOLD: NODE_SETTINGS.breakerThreshold,
-  L402_BREAKER_COOLDOWN: NODE_SETTINGS.breakerCooldownSeconds,
+  L402_BACKEND: backendSetting,
+  L402_NETWORK: v.optional(networkSetting),
+  L402_NODE_TIMEOUT_MS: nodeTimeoutMs,
+  L402_BREAKER_THRESHOLD: breakerThreshold,
+  L402_BREAKER_COOLDOWN: breakerCooldownSeconds,
 });
 
 /**
@@ -51,10 +51,12 @@ export function readPaywallEnv(
     const parsed = v.safeParse(nodeSchema, given, { abortEarly: false, abortPipeEarly: true });
     if (!parsed.success) problems.push(...problemsOf(parsed.issues, ""));
     // The backend's own settings are checked even when others are bad, so that every problem is named at once.
-    const named = given["L402_BACKEND"] ?? "lnd";
-    const backend = (BACKENDS as readonly unknown[]).includes(named) ? (named as Backend) : undefined;
-    const settings = backend === undefined ? undefined : readNode(backend, given, parsed.success ? parsed.output.L402_NODE_TIMEOUT_MS : undefined, "none");
+    const backend = namedBackend(given);
+    const settings = backend === undefined ? undefined : readNodeSettings(backend, given, parsed.success ? parsed.output.L402_NODE_TIMEOUT_MS : undefined);
     if (settings !== undefined && !settings.ok) problems.push(...settings.problems);
+    if (settings?.ok && settings.value.backend === "nwc" && settings.value.relayConnection === "held") {
+      problems.push('L402_NWC_CONNECTION: "held" is the template Worker\'s (a Durable Object holds the socket); l402Paywall() opens one per call');
+    }
     if (backend === "lnbits" && given["L402_NETWORK"] === undefined) problems.push("L402_NETWORK: is required with lnbits (LNbits does not say which chain it is on)");
     if (parsed.success && settings?.ok && problems.length === 0) {
       const out = parsed.output;

@@ -1,37 +1,24 @@
 import { URLPattern } from "#url-pattern";
 import * as v from "valibot";
 import { isValidServiceName } from "../l402/index.ts";
-import { INVOICE_PREFIXES, type Network } from "../lightning/index.ts";
+import { wholeNumber } from "./paywall-settings.ts";
 
 /**
- * The settings schema, in valibot: what a service definition and the Worker's
- * env vars may hold. Every message names what is wrong without quoting the value
- * (it may be a secret); `load.ts` prefixes the field's path.
+ * The service schema, in valibot: what a service definition may hold, as
+ * `l402Paywall()` takes it and the template Worker's `L402_SERVICES` lists it.
+ * Every message names what is wrong without quoting the value (it may be a
+ * secret); problems.ts prefixes the field's path.
  */
-
-const NETWORKS = Object.keys(INVOICE_PREFIXES) as [Network, ...Network[]];
-/** The node (or wallet) the paywall makes invoices with; each has its own settings (node.ts). */
-export const BACKENDS = ["lnd", "nwc", "lnbits", "phoenixd", "cln"] as const;
-/** Backends whose invoices name whole sats: LNbits and phoenixd have no msat amount. */
-export const WHOLE_SAT_BACKENDS: Partial<Record<(typeof BACKENDS)[number], string>> = { lnbits: "LNbits", phoenixd: "phoenixd" };
 
 /** L402, and the Payment HTTP authentication scheme's lightning charge ("mpp", as the reference proxy names it): what every paywall takes. */
 export const BUILT_IN_SCHEME_NAMES: readonly string[] = ["l402", "mpp"];
 const MAX_PRICE_MSAT = 10n ** 11n * 21_000_000n;
 const CAPABILITY = /^[A-Za-z0-9_.-]{1,64}$/;
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
+/** A header name (RFC 9110 token), at most 128 characters. */
+export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
 const METHOD = /^[A-Z]{1,16}$/;
 /** Headers the paywall itself sets toward the origin; a service may not override them. */
 const RESERVED_HEADERS = new Set(["x-l402-token-id", "authorization", "host", "content-length"]);
-
-/** A whole number, as a number or as its text (env vars are text; JSON and TOML give numbers). */
-export const wholeNumber = (min: number, max: number) => {
-  const message = `must be an integer from ${min} to ${max}`;
-  return v.pipe(
-    v.union([v.number(message), v.pipe(v.string(message), v.regex(/^\d{1,16}$/, message), v.transform(Number))], message),
-    v.check((n) => Number.isSafeInteger(n) && n >= min && n <= max, message),
-  );
-};
 
 /** true/false, or their text. */
 const flag = v.pipe(
@@ -277,76 +264,3 @@ export const servicesSchema = (context: SchemaContext) => v.pipe(
     if (duplicate !== undefined) addIssue({ message: `service name "${duplicate}" is used twice` });
   }),
 );
-
-/** An OpenAPI 3 document (an object, or its JSON text) for discovery to annotate. */
-const openApiBase = v.pipe(
-  v.union([v.string(), v.record(v.string(), v.unknown())], "must be an OpenAPI document (an object, or its JSON text)"),
-  v.rawTransform(({ dataset, addIssue, NEVER }) => {
-    let document: unknown = dataset.value;
-    if (typeof document === "string") {
-      try {
-        document = JSON.parse(document);
-      } catch {
-        addIssue({ message: "is not valid JSON" });
-        return NEVER;
-      }
-    }
-    const shape = document as { openapi?: unknown; info?: unknown; paths?: unknown };
-    const isObject = (value: unknown) => typeof value === "object" && value !== null && !Array.isArray(value);
-    if (!isObject(shape) || typeof shape.openapi !== "string" || !/^3\./.test(shape.openapi) || !isObject(shape.info) || (shape.paths !== undefined && !isObject(shape.paths))) {
-      addIssue({ message: "must be an OpenAPI 3 document (openapi, info, paths)" });
-      return NEVER;
-    }
-    return document as { openapi: string; info: Record<string, unknown>; paths?: Record<string, Record<string, unknown>> };
-  }),
-);
-
-const FIAT_RATE_MESSAGE = 'must be a currency code and what one bitcoin costs in it, e.g. "USD:95000"';
-
-/** What 1 BTC costs in a currency, for the 402 page's estimate of a price: `"USD:95000"`. */
-const fiatRate = v.pipe(
-  v.string(FIAT_RATE_MESSAGE),
-  v.regex(/^[A-Z]{3}:\d{1,12}(?:\.\d{1,8})?$/, FIAT_RATE_MESSAGE),
-  v.transform((text) => ({ currency: text.slice(0, 3), perBitcoin: Number(text.slice(4)) })),
-  v.check((rate) => rate.perBitcoin > 0, FIAT_RATE_MESSAGE),
-);
-
-/** The same rule for the middleware's `fiatRate` option, given as an object: what is wrong, or undefined. */
-export function fiatRateProblem(rate: { readonly currency: unknown; readonly perBitcoin: unknown }): string | undefined {
-  const valid = typeof rate.currency === "string" && /^[A-Z]{3}$/.test(rate.currency) && typeof rate.perBitcoin === "number" && Number.isFinite(rate.perBitcoin) && rate.perBitcoin > 0 && rate.perBitcoin < 1e12;
-  return valid ? undefined : 'must be { currency: an ISO 4217 code such as "USD", perBitcoin: what one bitcoin costs in it, a positive number }';
-}
-
-/** Which node, on which chain, how long to wait for it, and when to stop asking it: the template Worker's settings, and what l402Paywall() reads from an env. */
-export const NODE_SETTINGS = {
-  network: v.picklist(NETWORKS, "must be mainnet, testnet, signet or regtest"),
-  backend: v.optional(v.picklist(BACKENDS, `must be one of ${BACKENDS.join(", ")}`), "lnd"),
-  timeoutMs: v.optional(wholeNumber(100, 30_000)),
-  breakerThreshold: v.optional(wholeNumber(1, 1000), 5),
-  breakerCooldownSeconds: v.optional(wholeNumber(1, 3600), 30),
-} as const;
-
-/** The Worker's own settings (vars and secrets), beside `L402_SERVICES` and `L402_MASTER_KEYS`. */
-export const settingsSchema = v.object({
-  L402_NETWORK: v.optional(NODE_SETTINGS.network, "mainnet"),
-  L402_UNMATCHED: v.optional(v.picklist(["pass", "404"], 'must be "pass" or "404"'), "404"),
-  L402_BACKEND: NODE_SETTINGS.backend,
-  L402_NODE_TIMEOUT_MS: NODE_SETTINGS.timeoutMs,
-  L402_LOCATION: v.optional(v.pipe(v.string(), v.regex(/^[\x21-\x7e]{1,64}$/, "has an invalid format")), "l402"),
-  L402_INVOICE_EXPIRY: v.optional(wholeNumber(60, 86_400), 600),
-  L402_MEMO: v.optional(v.pipe(v.string(), v.regex(/^[^\x00-\x1f]{0,512}$/, "has an invalid format")), "{service} API access"),
-  L402_FIAT_RATE: v.optional(fiatRate),
-  L402_ORIGIN_AUTH_HEADER: v.optional(v.pipe(v.string(), v.regex(HEADER_NAME, "has an invalid format")), "X-L402-Origin-Auth"),
-  L402_ORIGIN_SECRET: v.optional(v.string("must be a string")),
-  L402_CHALLENGE_CACHE_SECONDS: v.optional(wholeNumber(0, 300), 30),
-  L402_MINT_RETRY_AFTER: v.optional(wholeNumber(1, 3600), 60),
-  L402_BREAKER_THRESHOLD: NODE_SETTINGS.breakerThreshold,
-  L402_BREAKER_COOLDOWN: NODE_SETTINGS.breakerCooldownSeconds,
-  L402_ADMIN_PATH: v.optional(v.pipe(v.string(), v.regex(/^\/[\w./-]{1,100}$/, "must be a path starting with /"), v.transform((path) => path.replace(/\/$/, ""))), "/.well-known/l402/admin"),
-  L402_ADMIN_TOKEN: v.optional(v.pipe(v.string(), v.regex(/^\S{32,}$/, "must be at least 32 characters (e.g. npx l402-edge keygen)"))),
-  L402_REVOCATION_TTL: v.optional(wholeNumber(5, 3600), 30),
-  L402_DISCOVERY: v.optional(v.picklist(["on", "off"], 'must be "on" or "off"'), "on"),
-  L402_SERVICE_NAME: v.optional(v.pipe(v.string("must be a string"), v.regex(/^[^\x00-\x1f\x7f]{1,100}$/, "must be 1 to 100 characters, without control characters"))),
-  L402_SERVICE_DESCRIPTION: v.optional(v.pipe(v.string("must be a string"), v.regex(/^[^\x00-\x1f\x7f]{1,500}$/, "must be 1 to 500 characters, without control characters"))),
-  L402_OPENAPI: v.optional(openApiBase),
-});

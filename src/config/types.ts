@@ -1,7 +1,3 @@
-import type { Keyring } from "../l402/index.ts";
-import type { Network } from "../lightning/index.ts";
-import type { NodeConfig } from "./node.ts";
-
 /**
  * A compiled URL pattern (WHATWG URLPattern), as far as the paywall uses one.
  * Declared here so that the package's types name no global (TypeScript's DOM
@@ -68,44 +64,4 @@ export interface FiatRate {
   /** ISO 4217, e.g. "USD", "EUR". */
   readonly currency: string;
   readonly perBitcoin: number;
-}
-
-export interface Config {
-  readonly services: readonly ServiceConfig[];
-  /** What a request matching no service gets: forwarded free, or 404. */
-  readonly unmatched: "pass" | "404";
-  readonly keyring: Keyring;
-  readonly location: string;
-  readonly network: Network;
-  /** The node or wallet that makes the invoices (L402_BACKEND and its settings). */
-  readonly node: NodeConfig;
-  readonly invoiceExpirySeconds: number;
-  /** `{service}` is replaced by the service name. */
-  readonly memo: string;
-  /** The 402 page's price estimate in a currency (L402_FIAT_RATE); undefined: sats only. */
-  readonly fiatRate: FiatRate | undefined;
-  /** Header carrying `originSecret` to the origin, so it can refuse traffic that skipped the paywall. */
-  readonly originAuthHeader: string;
-  readonly originSecret: string | undefined;
-  /** Seconds a client's unpaid challenge is handed back instead of a new invoice; 0 disables. */
-  readonly challengeCacheSeconds: number;
-  /** Retry-After of a 429, matching the rate limit binding's period. */
-  readonly mintRetryAfterSeconds: number;
-  /** Node failures in a row that open the circuit breaker, and how long it stays open. */
-  readonly breakerThreshold: number;
-  readonly breakerCooldownSeconds: number;
-  /** The admin API's path prefix, and its bearer token (undefined: the admin API is off). */
-  readonly adminPath: string;
-  readonly adminToken: string | undefined;
-  /** Seconds a colo may keep a token's revocation answer. */
-  readonly revocationTtlSeconds: number;
-  /** `/.well-known/l402-services` and `/openapi.json`; undefined: off. */
-  readonly discovery: DiscoveryConfig | undefined;
-}
-
-export interface DiscoveryConfig {
-  readonly sellerName: string | undefined;
-  readonly sellerDescription: string | undefined;
-  /** The operator's OpenAPI document, to annotate. */
-  readonly openapi: { readonly openapi: string; readonly info: Record<string, unknown>; readonly paths?: Record<string, Record<string, unknown>> } | undefined;
 }

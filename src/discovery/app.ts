@@ -30,7 +30,8 @@ export function discoveryApp(options: DiscoveryOptions): Hono {
     "/openapi.json": JSON.stringify(openApiDocument(routes, seller, options.openapi)),
   };
   const app = new Hono();
-  app.use("*", cors({ origin: "*", allowMethods: ["GET", "HEAD"] }), etag());
+  // On the documents' own routes, not `use("*")`: mounted at "/" (app.route), a catch-all would reach the app's every route.
+  app.on(["GET", "OPTIONS"], Object.keys(documents), cors({ origin: "*", allowMethods: ["GET", "HEAD"] }), etag());
   for (const [path, body] of Object.entries(documents)) {
     app.get(path, (c) => c.body(body, 200, { "Content-Type": "application/json", "Cache-Control": CACHE_CONTROL }));
   }

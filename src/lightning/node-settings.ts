@@ -8,7 +8,7 @@ import { phoenixdBackend } from "./phoenixd.ts";
 
 /**
  * How to reach the node (or wallet) that makes the invoices, whichever it is:
- * what `L402_BACKEND` and its own settings say once read (config/node.ts reads
+ * what `L402_BACKEND` and its own settings say once read (config/node-settings.ts reads
  * and checks them, for the template Worker and for `l402Paywall()` alike).
  */
 export type NodeSettings = { readonly timeoutMs: number } & (

@@ -108,18 +108,17 @@ export function paywallMiddleware<E extends PaywallEnv = PaywallEnv>(settings: P
   return async (context, next) => {
     const c = context as unknown as Context<PaywallEnv>;
     const read = readRequest(c.req.raw, { address: clientAddress(c), userAgent: c.req.header("user-agent") ?? null }, Math.floor(Date.now() / 1000));
+    // CORS is a service's: a request matching none passes on without it (its OPTIONS too).
+    const service = read.ok && withCors !== undefined ? matchService(settings.services, read.value.url) : undefined;
     // A preflight is answered by the CORS middleware. Without one it is a request like
     // any other: passing it on unpaid would hand it to any handler that takes OPTIONS.
-    if (read.ok && withCors !== undefined && isPreflight(c)) {
-      const service = matchService(settings.services, read.value.url);
-      if (service !== undefined) {
-        c.set("l402Outcome", { outcome: "preflight", service: service.name });
-        return withCors(c, next);
-      }
+    if (service !== undefined && withCors !== undefined && isPreflight(c)) {
+      c.set("l402Outcome", { outcome: "preflight", service: service.name });
+      return withCors(c, next);
     }
     // Answers are set on the context, inside the CORS middleware for a browser's request (it sends
     // Origin; WebSocket upgrades are not subject to CORS), which then adds its headers to them.
-    const browser = withCors !== undefined && c.req.header("origin") !== undefined && c.req.header("upgrade") === undefined;
+    const browser = withCors !== undefined && (service !== undefined || !read.ok) && c.req.header("origin") !== undefined && c.req.header("upgrade") === undefined;
     const run = async () => {
       if (read.ok) return handle(c, next, paywall, edge, read.value);
       // The request as it came (its URL has no canonical form) is all a refusal needs.

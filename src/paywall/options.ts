@@ -1,4 +1,16 @@
-import { compileServices, fiatRateProblem, type FiatRate, type ServiceDefinition } from "../config/index.ts";
+import * as v from "valibot";
+import {
+  challengeCacheSeconds,
+  compileServices,
+  fiatRate,
+  invoiceExpirySeconds,
+  invoiceMemo,
+  macaroonLocation,
+  mintRetryAfterSeconds,
+  problemsOf,
+  type FiatRate,
+  type ServiceDefinition,
+} from "../config/index.ts";
 import type { Keyring } from "../l402/index.ts";
 import type { InvoiceBackend } from "../lightning/index.ts";
 import { fromEnv } from "./env-settings.ts";
@@ -56,6 +68,16 @@ export class PaywallConfigError extends Error {
   }
 }
 
+/** The paywall's own settings among the options: the same valibot pieces as the template Worker's env (config/paywall-settings.ts). */
+const OWN_SETTINGS = v.object({
+  invoiceExpirySeconds,
+  memo: invoiceMemo,
+  challengeCacheSeconds,
+  mintRetryAfterSeconds,
+  location: macaroonLocation,
+  fiatRate: v.optional(fiatRate),
+});
+
 const PORT_NAMES = { meter: "meter", freebies: "freebies", ledger: "ledger", revocations: "revocations", lookups: "lookupLimiter", spent: "spentCharges" } as const;
 
 /**
@@ -102,23 +124,21 @@ function settle(options: PaywallOptionsBase): { settled: Omit<PaywallSettings, "
   });
   // One service needs no index or name to be found.
   if (!compiled.ok) problems.push(...compiled.problems.map((problem) => problem.replace(/^service(?:\[0\]| "[^"]*")/, "service")));
-  const whole = (name: string, value: number | undefined, min: number, max: number, fallback: number) => {
-    if (value === undefined) return fallback;
-    if (!Number.isSafeInteger(value) || value < min || value > max) problems.push(`${name}: must be an integer from ${min} to ${max}`);
-    return value;
-  };
-  const fiatProblem = options.fiatRate === undefined ? undefined : fiatRateProblem(options.fiatRate);
-  if (fiatProblem !== undefined) problems.push(`fiatRate: ${fiatProblem}`);
+  const own = v.safeParse(OWN_SETTINGS, { invoiceExpirySeconds: options.invoice?.expirySeconds, memo: options.invoice?.memo, challengeCacheSeconds: options.challengeCacheSeconds, mintRetryAfterSeconds: options.mintRetryAfterSeconds, location: options.location, fiatRate: options.fiatRate }, { abortEarly: false });
+  // Named as the options name them; the fiat rate's message says what the whole object must be, so once.
+  const named = own.success ? [] : problemsOf(own.issues, "").map((problem) => problem.replace(/^invoiceExpirySeconds\b/, "invoice.expirySeconds").replace(/^memo\b/, "invoice.memo").replace(/^fiatRate\.\w+/, "fiatRate"));
+  problems.push(...new Set(named));
+  const read = own.success ? own.output : v.getDefaults(OWN_SETTINGS);
   const settled = {
     services: compiled.ok ? compiled.value : [],
     schemes,
     ports,
-    invoiceExpirySeconds: whole("invoice.expirySeconds", options.invoice?.expirySeconds, 60, 86_400, 600),
-    memo: options.invoice?.memo ?? "{service} API access",
-    challengeCacheSeconds: whole("challengeCacheSeconds", options.challengeCacheSeconds, 0, 300, 30),
-    mintRetryAfterSeconds: whole("mintRetryAfterSeconds", options.mintRetryAfterSeconds, 1, 3600, 60),
-    location: options.location ?? "l402",
-    fiatRate: options.fiatRate,
+    invoiceExpirySeconds: read.invoiceExpirySeconds,
+    memo: read.memo,
+    challengeCacheSeconds: read.challengeCacheSeconds,
+    mintRetryAfterSeconds: read.mintRetryAfterSeconds,
+    location: read.location,
+    fiatRate: read.fiatRate,
   };
   return { settled, problems };
 }

@@ -1,57 +1,162 @@
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
-import { HEALTH_PATH, healthResponse } from "./health.ts";
+import { adminApp } from "../admin/app.ts";
+import { discoveryApp } from "../discovery/index.ts";
+import { withBreaker } from "../lightning/index.ts";
+import { BUILT_IN_SCHEMES, isPaywallCookieName, paywallMiddleware } from "../paywall/index.ts";
+import { forwardToOrigin } from "../proxy/forward-to-origin.ts";
+import { HEALTH_PATH, healthResponse, misconfiguredHealth } from "./health.ts";
+import { recordingIssuance } from "./issuance.ts";
+import { parseConfig } from "./load-config.ts";
+import { nodeBackend } from "./node-backend.ts";
+import { cloudflarePorts } from "./ports.ts";
 import { requestLog } from "./request-log.ts";
-import { runtimeFor } from "./runtime.ts";
-import type { WorkerEnv } from "./worker-env.ts";
+import type { WorkerConfig } from "./worker-config.ts";
+import type { Endpoint, WorkerEnv } from "./worker-env.ts";
 
 /**
  * The template Worker: a paywall in front of any origin. The composition root,
- * and the only place that knows the env and its bindings:
+ * and the only place that knows the env and its bindings. The settings are in
+ * the env, which a Worker first sees with a request, so the whole app is built
+ * then, once per isolate per env object:
  *
- *   requestId → requestLog → health → (config, built once per isolate) → admin API, discovery → l402Paywall → forwardToOrigin
+ *   requestId → requestLog → health → admin API, discovery → l402Paywall → forwardToOrigin
  */
-const DISCOVERY_PATHS = new Set(["/.well-known/l402-services", "/openapi.json"]);
 export function createWorkerApp(): Hono<WorkerEnv> {
+  const app = new Hono<WorkerEnv>();
+  app.all("*", (c) => appFor(c.env).fetch(c.req.raw, c.env, c.executionCtx));
+  return app;
+}
+
+const apps = new WeakMap<object, Hono<WorkerEnv>>();
+
+function appFor(env: Env): Hono<WorkerEnv> {
+  const cached = apps.get(env);
+  if (cached !== undefined) return cached;
+  let app: Hono<WorkerEnv>;
+  try {
+    const loaded = parseConfig(env);
+    app = loaded.ok ? paywalledApp(env, loaded.value) : misconfiguredApp(loaded.problems);
+  } catch (error) {
+    // Not kept: the next request tries again. Thrown inside an app, it is answered and logged as any unexpected error.
+    const failing = withRequestLog();
+    failing.all("*", () => {
+      throw error;
+    });
+    return failing;
+  }
+  apps.set(env, app);
+  return app;
+}
+
+/**
+ * The CORS the template answers with: any origin may read the paid API, with
+ * credentials in headers. Never with cookies (no Allow-Credentials): a browser
+ * payment's cookie serves its own origin only. The paywall applies it, not an
+ * `app.use(cors())` before it: only the paywall knows which requests are a
+ * service's (one matching none gets no CORS, its OPTIONS passed on), and
+ * Hono's cors() answers every OPTIONS, where the paywall challenges one
+ * without Origin (worker-answers.test.ts holds both).
+ */
+const CORS = { origin: (origin: string) => origin, allowMethods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"], maxAge: 86_400 };
+
+function paywalledApp(env: Env, config: WorkerConfig): Hono<WorkerEnv> {
+  // Per isolate: the breaker guards the node from this isolate's traffic. Issuance is recorded inside it: health names the node's last failure, not the breaker's.
+  const issuance = recordingIssuance(nodeBackend(config.node, config.network, env));
+  const backend = withBreaker(issuance.backend, { threshold: config.breakerThreshold, cooldownMs: config.breakerCooldownSeconds * 1000 });
+  const ports = cloudflarePorts(env, config.revocationTtlSeconds);
+  const app = withRequestLog();
+  app.get(HEALTH_PATH, (c) => {
+    c.set("endpoint", "health");
+    return healthResponse({ config, backend, issuance: issuance.record });
+  });
+
+  const { adminPath, adminToken } = config;
+  if (adminToken === undefined) {
+    app.all(`${adminPath}/*`, (c) => {
+      c.set("endpoint", "admin");
+      return c.json({ reason: "not_found", detail: "the admin API is not enabled" }, 404, { "Cache-Control": "no-store" });
+    });
+  } else {
+    const admin = adminApp({ token: adminToken, services: config.services, ledger: ports.ledger, revocations: ports.revocations, revocationStalenessSeconds: config.revocationTtlSeconds });
+    mount(app, adminPath, admin, "admin");
+  }
+  if (config.discovery !== undefined) {
+    const { sellerName, sellerDescription, openapi } = config.discovery;
+    mount(app, "/", discoveryApp({ services: config.services, seller: { name: sellerName, description: sellerDescription }, ...(openapi === undefined ? {} : { openapi }) }), "discovery");
+  }
+
+  app.use(
+    paywallMiddleware<WorkerEnv>(
+      {
+        services: config.services,
+        schemes: BUILT_IN_SCHEMES,
+        keyring: config.keyring,
+        backend,
+        ports,
+        invoiceExpirySeconds: config.invoiceExpirySeconds,
+        memo: config.memo,
+        challengeCacheSeconds: config.challengeCacheSeconds,
+        mintRetryAfterSeconds: config.mintRetryAfterSeconds,
+        location: config.location,
+        fiatRate: config.fiatRate,
+      },
+      { cors: CORS, clientAddress: (c) => c.req.header("cf-connecting-ip") ?? null },
+    ),
+  );
+  app.all(
+    "*",
+    forwardToOrigin<WorkerEnv>({
+      unmatched: config.unmatched,
+      withholdCookie: isPaywallCookieName,
+      ...(config.originSecret === undefined ? {} : { originAuth: [config.originAuthHeader, config.originSecret] as const }),
+    }),
+  );
+  return app;
+}
+
+/** An env that does not hold together: health names its problems, every other request is a 500 that names none. */
+function misconfiguredApp(problems: readonly string[]): Hono<WorkerEnv> {
+  const app = withRequestLog();
+  app.get(HEALTH_PATH, (c) => {
+    c.set("endpoint", "health");
+    return misconfiguredHealth(problems);
+  });
+  app.all("*", (c) => {
+    c.set("endpoint", "misconfigured");
+    console.error(JSON.stringify({ requestId: c.get("requestId"), misconfigured: problems }));
+    return c.json({ reason: "misconfigured", detail: "the paywall is not configured correctly", request_id: c.get("requestId") }, 500, { "Cache-Control": "no-store" });
+  });
+  return app;
+}
+
+/** An app whose every request has an id and one log line, and whose unexpected errors are a 500 that names none. */
+function withRequestLog(): Hono<WorkerEnv> {
   const app = new Hono<WorkerEnv>();
   // Cloudflare's ray id, when there is one; never an id the client chose.
   app.use(requestId({ headerName: "", generator: (c) => c.req.header("cf-ray") ?? crypto.randomUUID() }));
   app.use(requestLog);
-
   app.onError((error, c) => {
-    const requestId = c.get("requestId");
+    const id = c.get("requestId");
     c.set("endpoint", "internal_error");
-    console.error(JSON.stringify({ requestId, error: String(error) }));
-    return c.json({ reason: "internal_error", detail: "unexpected error", request_id: requestId }, 500, { "Cache-Control": "no-store" });
+    console.error(JSON.stringify({ requestId: id, error: String(error) }));
+    return c.json({ reason: "internal_error", detail: "unexpected error", request_id: id }, 500, { "Cache-Control": "no-store" });
   });
-
-  app.get(HEALTH_PATH, (c) => {
-    c.set("endpoint", "health");
-    return healthResponse(runtimeFor(c.env));
-  });
-
-  app.use(async (c, next) => {
-    const loaded = runtimeFor(c.env);
-    if (!loaded.ok) {
-      c.set("endpoint", "misconfigured");
-      console.error(JSON.stringify({ requestId: c.get("requestId"), misconfigured: loaded.problems }));
-      return c.json({ reason: "misconfigured", detail: "the paywall is not configured correctly", request_id: c.get("requestId") }, 500, { "Cache-Control": "no-store" });
-    }
-    const runtime = loaded.value;
-    const { adminPath } = runtime.config;
-    if (c.req.path === adminPath || c.req.path.startsWith(`${adminPath}/`)) {
-      c.set("endpoint", "admin");
-      if (runtime.admin === undefined) return c.json({ reason: "not_found", detail: "the admin API is not enabled" }, 404, { "Cache-Control": "no-store" });
-      return runtime.admin.fetch(c.req.raw, c.env, c.executionCtx);
-    }
-    if (runtime.discovery !== undefined && DISCOVERY_PATHS.has(c.req.path) && (c.req.method === "GET" || c.req.method === "HEAD" || c.req.method === "OPTIONS")) {
-      c.set("endpoint", "discovery");
-      return runtime.discovery.fetch(c.req.raw, c.env, c.executionCtx);
-    }
-    c.set("runtime", runtime);
-    await next();
-  });
-  app.use((c, next) => c.get("runtime").paywall(c, next));
-  app.all("*", (c, next) => c.get("runtime").forwarder(c, next));
   return app;
+}
+
+/** `app.route(path, sub)`, with each request one of sub's routes takes named `endpoint` in the request log. */
+function mount(app: Hono<WorkerEnv>, path: string, sub: Hono, endpoint: Endpoint): void {
+  const labels = new Hono<WorkerEnv>();
+  const seen = new Set<string>();
+  for (const { method, path: routePath } of sub.routes) {
+    if (seen.has(`${method} ${routePath}`)) continue;
+    seen.add(`${method} ${routePath}`);
+    labels.on(method, routePath, async (c, next) => {
+      c.set("endpoint", endpoint);
+      await next();
+    });
+  }
+  app.route(path, labels);
+  app.route(path, sub);
 }

@@ -1,6 +1,6 @@
 /**
  * The Worker's bindings. Vars live in wrangler.toml; secrets (marked) in
- * `wrangler secret put` or .dev.vars. src/config validates all of them; see the
+ * `wrangler secret put` or .dev.vars. load-config.ts validates all of them; see the
  * README's configuration reference.
  */
 declare namespace Cloudflare {
@@ -45,9 +45,9 @@ declare namespace Cloudflare {
     L402_METER?: DurableObjectNamespace<import("./token-meter.ts").TokenMeter>;
     L402_FREEBIES?: DurableObjectNamespace<import("./freebie-counter.ts").FreebieCounter>;
     /** Durable Object limiting node lookups per invoice: browser payments (`browser: true`) poll through it. */
-    L402_LOOKUPS?: DurableObjectNamespace<import("./lookup-limiter.ts").LookupLimiter>;
+    L402_LOOKUPS?: DurableObjectNamespace<import("./invoice-lookup-gate.ts").InvoiceLookupGate>;
     /** Durable Object remembering spent Payment-scheme charges: services with the "mpp" scheme. */
-    L402_SPENT?: DurableObjectNamespace<import("./spent-charges.ts").SpentCharges>;
+    L402_SPENT?: DurableObjectNamespace<import("./spent-charge-shard.ts").SpentChargeShard>;
     /** Durable Object holding the NWC relay connection (L402_NWC_CONNECTION = "held"). */
     L402_NWC?: DurableObjectNamespace<import("./nwc-relay.ts").NwcRelay>;
     /** D1: the payment ledger and the revocation list (schema in migrations/). */

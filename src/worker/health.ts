@@ -1,6 +1,6 @@
 import { LightningError, type InvoiceBackend } from "../lightning/index.ts";
-import type { Config } from "../config/index.ts";
-import type { RuntimeResult } from "./runtime.ts";
+import type { IssuanceRecord } from "./issuance.ts";
+import type { WorkerConfig } from "./worker-config.ts";
 
 export const HEALTH_PATH = "/.well-known/l402/health";
 
@@ -14,15 +14,24 @@ const NODE_STATUS_SECONDS = 5;
 type NodeStatus = Record<string, unknown> & { readonly ok: boolean };
 const recent = new WeakMap<InvoiceBackend, { readonly at: number; readonly status: Promise<NodeStatus> }>();
 
+/** What health reports on: the configuration, the node as this isolate reaches it, and its last issuance. */
+export interface HealthSubject {
+  readonly config: WorkerConfig;
+  readonly backend: InvoiceBackend;
+  readonly issuance: () => IssuanceRecord;
+}
+
+/** An env that does not hold together: every bad field by name, never by value. */
+export const misconfiguredHealth = (problems: readonly string[]): Response =>
+  Response.json({ ok: false, config: { valid: false, errors: problems } }, { status: 503, headers: { "Cache-Control": "no-store" } });
+
 /**
  * Config validity and node reachability (getinfo), for monitors, and what this
  * isolate last saw of invoice issuance (issuance.ts), for the operator asking
- * why challenges fail while the node answers. Names bad fields, never values;
- * the node's error kind, never its raw answer.
+ * why challenges fail while the node answers. The node's error kind, never its
+ * raw answer.
  */
-export async function healthResponse(loaded: RuntimeResult): Promise<Response> {
-  if (!loaded.ok) return Response.json({ ok: false, config: { valid: false, errors: loaded.problems } }, { status: 503, headers: { "Cache-Control": "no-store" } });
-  const { config, backend, issuance } = loaded.value;
+export async function healthResponse({ config, backend, issuance }: HealthSubject): Promise<Response> {
   const node = await nodeStatus(backend, config);
   return Response.json(
     { ok: node.ok, config: { valid: true, services: config.services.map((s) => s.name), network: config.network }, node, issuance: issuance() },
@@ -30,7 +39,7 @@ export async function healthResponse(loaded: RuntimeResult): Promise<Response> {
   );
 }
 
-function nodeStatus(backend: InvoiceBackend, config: Config): Promise<NodeStatus> {
+function nodeStatus(backend: InvoiceBackend, config: WorkerConfig): Promise<NodeStatus> {
   const now = Date.now();
   const cached = recent.get(backend);
   if (cached !== undefined && now - cached.at < NODE_STATUS_SECONDS * 1000) return cached.status;
@@ -41,7 +50,7 @@ function nodeStatus(backend: InvoiceBackend, config: Config): Promise<NodeStatus
   return status;
 }
 
-async function askNode(backend: InvoiceBackend, config: Config): Promise<NodeStatus> {
+async function askNode(backend: InvoiceBackend, config: WorkerConfig): Promise<NodeStatus> {
   try {
     const info = await backend.getInfo();
     const networkMatches = info.network === config.network;

@@ -1,9 +1,9 @@
 import { createWorkerApp } from "./app.ts";
 
 export { FreebieCounter } from "./freebie-counter.ts";
-export { LookupLimiter } from "./lookup-limiter.ts";
+export { InvoiceLookupGate } from "./invoice-lookup-gate.ts";
 export { NwcRelay } from "./nwc-relay.ts";
-export { SpentCharges } from "./spent-charges.ts";
+export { SpentChargeShard } from "./spent-charge-shard.ts";
 export { TokenMeter } from "./token-meter.ts";
 export { createWorkerApp } from "./app.ts";
 export { cloudflarePorts } from "./ports.ts";

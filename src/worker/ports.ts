@@ -14,9 +14,11 @@ import { d1Revocations } from "./d1-revocations.ts";
  * - mint limiter → the Rate Limiting binding `L402_MINT_LIMITER`;
  * - meter, freebies → the Durable Objects `L402_METER` (TokenMeter) and `L402_FREEBIES` (FreebieCounter);
  * - ledger, revocations → D1 `L402_LEDGER` (revocations read through the Cache API);
- * - lookup limiter → the Durable Object `L402_LOOKUPS` (LookupLimiter), one per
+ * - lookup limiter → the Durable Object `L402_LOOKUPS` (InvoiceLookupGate), one per
  *   invoice: a global limit needs one place to count, and only browsers waiting
- *   for a payment call it, about once a second each.
+ *   for a payment call it, about once a second each;
+ * - spent charges → the Durable Object `L402_SPENT` (SpentChargeShard), one per
+ *   shard of payment hashes.
  *
  * A missing binding leaves its port out; the config check names the binding a
  * service needs.

@@ -1,3 +1,4 @@
+import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { adminApp } from "../../src/admin/app.ts";
 import { memoryPorts } from "../../src/paywall/memory-ports.ts";
@@ -62,5 +63,52 @@ describe("adminApp", () => {
     const unknown = await call("/nope");
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toEqual({ reason: "not_found", detail: "no such admin endpoint" });
+  });
+
+  it.each([
+    ["days that are not a number", "/revenue?days=week", "days: must be an integer from 1 to 366"],
+    ["days in exponent notation", "/revenue?days=1e2", "days: must be an integer from 1 to 366"],
+    ["days out of range", "/revenue?days=367", "days: must be an integer from 1 to 366"],
+    ["a token id that is not hex", "/tokens/not-hex", "id: a token id is 64 hex characters"],
+    ["a token id one character short", `/tokens/${ID.slice(1)}`, "id: a token id is 64 hex characters"],
+  ])("refuses %s with a 400 naming the parameter", async (_name, path, detail) => {
+    const response = await admin().call(path);
+    expect(response.status).toBe(400);
+    expect(response.headers.get("cache-control")).toBe("no-store");
+    expect(await response.json()).toEqual({ reason: "bad_request", detail });
+  });
+
+  it.each([
+    ["a body that is not JSON", "reason=leaked", "the body must be JSON: {\"reason\": \"why\"} (reason optional), or empty"],
+    ["a reason that is not text", JSON.stringify({ reason: 5 }), "reason: must be text of at most 200 characters"],
+    ["a reason over 200 characters", JSON.stringify({ reason: "x".repeat(201) }), "reason: must be text of at most 200 characters"],
+    ["a misspelt field", JSON.stringify({ reasn: "leaked" }), "the body must be JSON: {\"reason\": \"why\"} (reason optional), or empty"],
+  ])("refuses a revocation with %s, revoking nothing", async (_name, body, detail) => {
+    const { ports, call } = admin();
+    const response = await call(`/tokens/${ID}/revoke`, { method: "POST", body });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ reason: "bad_request", detail });
+    expect(await ports.revocations.isRevoked(ID, () => undefined)).toBe(false);
+  });
+
+  it("revokes with an empty body, giving no reason", async () => {
+    const { ports, call } = admin();
+    expect(await (await call(`/tokens/${ID}/revoke`, { method: "POST" })).json()).toEqual({ tokenId: ID, revoked: true, reason: "", staleForAtMostSeconds: 30 });
+    expect(await ports.revocations.isRevoked(ID, () => undefined)).toBe(true);
+  });
+
+  it("mounted with app.route, owns every path below its own: what it does not know is its 404, never the app's next route", async () => {
+    const ports = memoryPorts();
+    const app = new Hono();
+    app.route("/admin", adminApp({ token: TOKEN, services: [], ledger: ports.ledger, revocations: ports.revocations, revocationStalenessSeconds: 30 }));
+    app.all("*", (c) => c.text("the origin", 200));
+    const headers = { Authorization: `Bearer ${TOKEN}` };
+    for (const path of ["/admin", "/admin/", "/admin/nope", "/admin/services/x"]) {
+      const response = await app.request(path, { headers });
+      expect(response.status, path).toBe(404);
+      expect(await response.json(), path).toEqual({ reason: "not_found", detail: "no such admin endpoint" });
+    }
+    expect((await app.request("/admin/nope")).status).toBe(401);
+    expect(await (await app.request("/administrator", { headers })).text()).toBe("the origin");
   });
 });

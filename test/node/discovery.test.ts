@@ -1,4 +1,5 @@
 import { Validator } from "@seriousme/openapi-schema-validator";
+import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { l402Discovery } from "../../src/index.ts";
 import { openApiPath } from "../../src/discovery/index.ts";
@@ -61,5 +62,27 @@ describe("discovery documents", () => {
     const text = `${await (await app.request("/openapi.json")).text()}${await (await app.request("/.well-known/l402-services")).text()}`;
     expect(text).not.toContain("internal.example");
     expect(text).not.toContain("X-Key");
+  });
+
+  it("mounted at / with app.route, as the README says, its CORS and ETag stay on its own documents", async () => {
+    const app = new Hono();
+    app.route("/", l402Discovery({ services: services() }));
+    app.all("/mine/*", (c) => c.text(`the app's own ${c.req.method}`));
+    const origin = { Origin: "https://elsewhere.example" };
+    const own = await app.request("/mine/data", { headers: origin });
+    expect(await own.text()).toBe("the app's own GET");
+    expect(own.headers.get("access-control-allow-origin")).toBeNull();
+    expect(own.headers.get("etag")).toBeNull();
+    const preflight = await app.request("/mine/data", { method: "OPTIONS", headers: { ...origin, "Access-Control-Request-Method": "DELETE" } });
+    expect(await preflight.text()).toBe("the app's own OPTIONS");
+    const posted = await app.request("/openapi.json", { method: "POST", headers: origin });
+    expect(posted.status).toBe(404);
+    expect(posted.headers.get("access-control-allow-origin")).toBeNull();
+    const document = await app.request("/.well-known/l402-services", { headers: origin });
+    expect(document.headers.get("access-control-allow-origin")).toBe("*");
+    expect(document.headers.get("etag")).toMatch(/^"/);
+    const documentPreflight = await app.request("/openapi.json", { method: "OPTIONS", headers: { ...origin, "Access-Control-Request-Method": "GET" } });
+    expect(documentPreflight.status).toBe(204);
+    expect(documentPreflight.headers.get("access-control-allow-methods")).toBe("GET,HEAD");
   });
 });

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config/index.ts";
+import { parseConfig } from "../../src/worker/load-config.ts";
 import { decodeMacaroon, MacaroonFormatError } from "../../src/macaroon/index.ts";
 import { formatChallenge, parseAuthorization, parseChallenge, parseMacaroonHeader, toHex, verify } from "../../src/l402/index.ts";
 import { formatPaymentCredential, parsePaymentChallenges, parsePaymentCredential, readChargeRequest, readReceipt, type PaymentChallenge } from "../../src/payment/index.ts";

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig, type Config } from "../../src/config/index.ts";
+import { parseConfig } from "../../src/worker/load-config.ts";
+import type { WorkerConfig } from "../../src/worker/worker-config.ts";
 import { onlyMethod } from "../../src/paywall/claimed-methods.ts";
 import { isFreePath, matchService, requiredCapabilities } from "../../src/paywall/match.ts";
 
 const base = { L402_MASTER_KEYS: "44".repeat(32), LND_REST_URL: "https://node.example:8080/", LND_MACAROON: "0201ab" };
-const configOf = (services: unknown[], extra: Record<string, unknown> = {}): Config => {
+const configOf = (services: unknown[], extra: Record<string, unknown> = {}): WorkerConfig => {
   const result = parseConfig({ ...base, L402_SERVICES: services, ...extra });
   if (!result.ok) throw new Error(result.problems.join("; "));
   return result.value;

@@ -121,6 +121,37 @@ describe("the 402 challenge", () => {
     }
   });
 
+  it("CORS is a service's: a request matching none gets no CORS header, forwarded or refused, and its OPTIONS is no preflight answered at the edge", async () => {
+    const origin = { Origin: "https://app.example" };
+    const path = uniquePath("/unsold");
+    const answers = {
+      forwarded: await callWith({ L402_UNMATCHED: "pass" }, `${originUrl()}${path}`, { headers: origin }),
+      refused: await call(path, { headers: origin }),
+      options: await callWith({ L402_UNMATCHED: "pass" }, `${originUrl()}${path}`, { method: "OPTIONS", headers: { ...origin, "Access-Control-Request-Method": "GET" } }),
+    };
+    expect(answers.forwarded.status).toBe(200);
+    expect(answers.refused.status).toBe(404);
+    expect(answers.options.status).toBe(200);
+    for (const [name, response] of Object.entries(answers)) {
+      expect(response.headers.get("access-control-allow-origin"), name).toBeNull();
+      await response.body?.cancel();
+    }
+    expect(await originHits(path)).toBe(2);
+  });
+
+  it("an OPTIONS without Origin is no browser's: a request like any other, 402; with Origin, answered at the edge; neither reaches the origin", async () => {
+    const path = uniquePath("/api/options");
+    for (const headers of [{ "Access-Control-Request-Method": "GET" }, {}]) {
+      const response = await call(path, { method: "OPTIONS", headers });
+      expect(response.status, JSON.stringify(headers)).toBe(402);
+      await response.body?.cancel();
+    }
+    const browser = await call(path, { method: "OPTIONS", headers: { Origin: "https://app.example" } });
+    expect(browser.status).toBe(204);
+    expect(browser.headers.get("access-control-allow-origin")).toBe("https://app.example");
+    expect(await originHits(path.slice(4))).toBe(0);
+  });
+
   it("a paid answer is readable by the browser that asked", async () => {
     const token = await buyToken(uniquePath("/api/cors-paid"));
     const response = await call("/api/cors-read", { headers: { Authorization: token.authorization, Origin: "https://app.example" } });

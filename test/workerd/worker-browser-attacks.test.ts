@@ -5,7 +5,7 @@ import { call, callWith, originHits, originUrl, uniquePath } from "./support/pay
 
 /**
  * Browser payments under attack, through the template Worker in workerd (the
- * LookupLimiter Durable Object, the meter, the simulator as the node, the test
+ * InvoiceLookupGate Durable Object, the meter, the simulator as the node, the test
  * origin echoing what it receives): cookies planted by a sibling host, another
  * site spending a visitor's metered cookie, and the paywall's cookies kept from
  * the origin in every spelling a client could send.

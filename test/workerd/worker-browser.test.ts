@@ -75,7 +75,7 @@ describe("browser payments in the template Worker", () => {
     await cacheable.body?.cancel();
   });
 
-  it("however many poll at once, the node is asked about the invoice once a second (the LookupLimiter Durable Object)", async () => {
+  it("however many poll at once, the node is asked about the invoice once a second (the InvoiceLookupGate Durable Object)", async () => {
     const path = uniquePath("/members/busy");
     const { pending, invoice } = await openPage(path);
     const hash = await hashOf(invoice);

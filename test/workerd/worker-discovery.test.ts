@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ORIGIN_API_KEY, ORIGIN_SECRET } from "../fixtures/worker-env.ts";
 import { call, callWith, originUrl } from "./support/paywall-client.ts";
 
@@ -64,5 +64,16 @@ describe("discovery through the template Worker", () => {
     expect(off.status).toBe(404);
     const bad = await callWith({ L402_OPENAPI: "{\"swagger\": \"2.0\"}" }, "/openapi.json");
     expect(bad.status).toBe(500);
+  });
+
+  it("its documents are answered at the edge, never paywalled or forwarded, and their log line says discovery", async () => {
+    const logs = vi.spyOn(console, "log");
+    for (const [method, status] of [["GET", 200], ["HEAD", 200], ["OPTIONS", 204]] as const) {
+      const response = await callWith({ L402_UNMATCHED: "pass" }, `${originUrl()}/openapi.json`, { method, headers: { Origin: "https://reader.example", "Access-Control-Request-Method": "GET" } });
+      expect(response.status, method).toBe(status);
+      expect(response.headers.get("access-control-allow-origin"), method).toBe("*");
+      expect(JSON.parse(String(logs.mock.calls.at(-1)?.[0])), method).toMatchObject({ method, path: "/openapi.json", outcome: "discovery", status });
+    }
+    logs.mockRestore();
   });
 });

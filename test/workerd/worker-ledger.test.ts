@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 import { decodeMacaroon } from "../../src/macaroon/index.ts";
 import { toHex } from "../../src/l402/index.ts";
 import { ADMIN_TOKEN } from "../fixtures/worker-env.ts";
-import { buyToken, callWith, callWithEnv, payChallenge, uniquePath } from "./support/paywall-client.ts";
+import { buyToken, callWith, callWithEnv, originHits, originUrl, payChallenge, uniquePath } from "./support/paywall-client.ts";
 
 const db = () => env.L402_LEDGER as D1Database;
 const tokenIdOf = (macaroon: Uint8Array) => toHex(decodeMacaroon(macaroon).identifier.slice(34));
@@ -131,5 +131,24 @@ describe("the admin API", () => {
     expect((await admin("/revenue?days=0")).status).toBe(400);
     expect((await admin("/nothing")).status).toBe(404);
     expect((await callWith({ L402_ADMIN_TOKEN: undefined } as never, "/.well-known/l402/admin/services")).status).toBe(404);
+  });
+
+  it("owns every path below its own, with or without a token: none reaches the paywall or the origin, and the log line says admin", async () => {
+    const logs = vi.spyOn(console, "log");
+    const unknown = `/.well-known/l402/admin/nothing-${crypto.randomUUID()}`;
+    const passing = { L402_UNMATCHED: "pass" };
+    const bearer = { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } };
+    for (const [name, overrides, path, init] of [
+      ["an unknown endpoint", passing, unknown, bearer],
+      ["the admin path itself", passing, "/.well-known/l402/admin", bearer],
+      ["the admin API turned off", { ...passing, L402_ADMIN_TOKEN: undefined }, unknown, {}],
+    ] as const) {
+      const response = await callWith(overrides as Record<string, string>, `${originUrl()}${path}`, init);
+      expect(response.status, name).toBe(404);
+      expect(await response.json(), name).toMatchObject({ reason: "not_found" });
+      expect(JSON.parse(String(logs.mock.calls.at(-1)?.[0])), name).toMatchObject({ outcome: "admin", status: 404 });
+    }
+    expect(await originHits(unknown)).toBe(0);
+    logs.mockRestore();
   });
 });

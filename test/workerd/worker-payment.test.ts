@@ -14,7 +14,7 @@ import { call, callWith, callWithEnv, originHits, originUrl, sim, uniquePath } f
 /**
  * The Payment HTTP authentication scheme (lightning charge) through the
  * template Worker in workerd: one invoice behind the L402 and Payment
- * challenges, single use through the SpentCharges Durable Object, problem
+ * challenges, single use through the SpentChargeShard Durable Objects, problem
  * details for refusals, the origin never reached unpaid.
  */
 interface Offered {
@@ -374,7 +374,7 @@ describe("Payment credentials: what the outside report found", () => {
   });
 });
 
-describe("SpentCharges (the spent set's Durable Object)", () => {
+describe("SpentChargeShard (the spent set's Durable Objects)", () => {
   it("spends a hash once, keeps it while its challenge may be presented, and sweeps it an hour after", async () => {
     const stub = env.L402_SPENT?.get(env.L402_SPENT.idFromName(`sweep-${crypto.randomUUID()}`));
     if (stub === undefined) throw new Error("L402_SPENT is not bound");

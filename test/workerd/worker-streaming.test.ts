@@ -91,4 +91,16 @@ describe("WebSocket upgrades", () => {
     expect(await reply).toBe("echo:hello");
     socket.close();
   });
+
+  it("a browser's upgrade, which carries Origin, passes once paid too", async () => {
+    const token = await buyToken("/ws");
+    const response = await call("/ws", { headers: { Upgrade: "websocket", Origin: "https://app.example", Authorization: token.authorization } });
+    expect(response.status).toBe(101);
+    const socket = response.webSocket as WebSocket;
+    socket.accept();
+    const reply = new Promise<string>((resolve) => socket.addEventListener("message", (event) => resolve(String(event.data))));
+    socket.send("from a page");
+    expect(await reply).toBe("echo:from a page");
+    socket.close();
+  });
 });

@@ -1,16 +1,32 @@
 import * as v from "valibot";
-import { parseNwcUri, type NodeSettings, type NwcConnection } from "../lightning/index.ts";
+import { INVOICE_PREFIXES, parseNwcUri, type Network, type NodeSettings, type NwcConnection } from "../lightning/index.ts";
+import { nodeTimeoutMs } from "./paywall-settings.ts";
 import { problemsOf } from "./problems.ts";
-import { BACKENDS, httpUrl, wholeNumber } from "./schema.ts";
+import { httpUrl } from "./schema.ts";
 
 /**
  * The settings of the node (or wallet) behind the paywall, by `L402_BACKEND`:
  * each backend's URL and credential (a secret), validated only for the backend
- * chosen. Messages name fields, never values.
+ * chosen. The template Worker and `l402Paywall()` (paywall-env.ts) read them
+ * alike. Messages name fields, never values.
  */
+
+/** The node (or wallet) the paywall makes invoices with; each has its own settings. */
+export const BACKENDS = ["lnd", "nwc", "lnbits", "phoenixd", "cln"] as const;
 export type Backend = (typeof BACKENDS)[number];
 
-/** The node's settings, and for NWC whether a socket is opened per call or held by the template Worker's Durable Object. */
+/** Backends whose invoices name whole sats: LNbits and phoenixd have no msat amount. */
+export const WHOLE_SAT_BACKENDS: Partial<Record<Backend, string>> = { lnbits: "LNbits", phoenixd: "phoenixd" };
+
+const NETWORKS = Object.keys(INVOICE_PREFIXES) as [Network, ...Network[]];
+
+/** `L402_NETWORK`: the chain invoices must be on. */
+export const networkSetting = v.picklist(NETWORKS, "must be mainnet, testnet, signet or regtest");
+
+/** `L402_BACKEND`: lnd when unset. */
+export const backendSetting = v.optional(v.picklist(BACKENDS, `must be one of ${BACKENDS.join(", ")}`), "lnd");
+
+/** The node's settings, and for NWC whether a socket is opened per call or held (by the template Worker's Durable Object). */
 export type NodeConfig = Exclude<NodeSettings, { readonly backend: "nwc" }> | (Extract<NodeSettings, { readonly backend: "nwc" }> & { readonly relayConnection: "per-call" | "held" });
 
 const required = () => v.pipe(v.optional(v.string("is required"), ""), v.minLength(1, "is required"));
@@ -18,7 +34,7 @@ const url = v.pipe(v.optional(v.string("is required"), ""), v.minLength(1, "is r
 const secret = (format: RegExp, message: string) => v.pipe(required(), v.regex(format, message));
 
 const SCHEMAS = {
-  lnd: v.object({ LND_REST_URL: url, LND_MACAROON: secret(/^(?:[0-9a-fA-F]{2}){1,4096}$/, "must be the hex of a macaroon"), LND_TIMEOUT_MS: v.optional(wholeNumber(100, 30_000)) }),
+  lnd: v.object({ LND_REST_URL: url, LND_MACAROON: secret(/^(?:[0-9a-fA-F]{2}){1,4096}$/, "must be the hex of a macaroon"), LND_TIMEOUT_MS: nodeTimeoutMs }),
   lnbits: v.object({ LNBITS_URL: url, LNBITS_INVOICE_KEY: secret(/^[0-9a-zA-Z]{16,128}$/, "must be the wallet's invoice/read key") }),
   phoenixd: v.object({ PHOENIXD_URL: url, PHOENIXD_PASSWORD: secret(/^\S{8,256}$/, "must be phoenixd's http password") }),
   cln: v.object({ CLN_REST_URL: url, CLN_RUNE: secret(/^[A-Za-z0-9_=+/-]{8,2048}$/, "must be a rune (lightning-cli createrune)") }),
@@ -40,21 +56,15 @@ const SCHEMAS = {
 export const NODE_SETTING_NAMES: readonly string[] = Object.values(SCHEMAS).flatMap((schema) => Object.keys(schema.entries));
 
 /**
- * The chosen backend's settings, or every problem with them. A held NWC
- * connection lives in the template Worker's Durable Object (`holder`: its
- * binding); the middleware has none to offer.
+ * The chosen backend's settings, or every problem with them: one per field,
+ * the first thing wrong with it. `timeoutMs` (`L402_NODE_TIMEOUT_MS`) wins
+ * over LND's own `LND_TIMEOUT_MS`; 5 s when neither is set. Who holds a
+ * "held" NWC connection is the caller's to check.
  */
-export function readNode(backend: Backend, env: Record<string, unknown>, timeoutMs: number | undefined, holder: "binding" | "none" = "binding"): { ok: true; value: NodeConfig } | { ok: false; problems: string[] } {
-  // One problem per field: the first thing wrong with it.
+export function readNodeSettings(backend: Backend, env: Record<string, unknown>, timeoutMs: number | undefined): { ok: true; value: NodeConfig } | { ok: false; problems: string[] } {
   const parsed = v.safeParse(SCHEMAS[backend], env, { abortEarly: false, abortPipeEarly: true });
   if (!parsed.success) return { ok: false, problems: problemsOf(parsed.issues, "") };
   const out = parsed.output as Record<string, unknown>;
-  if (out["L402_NWC_CONNECTION"] === "held" && holder === "none") {
-    return { ok: false, problems: ['L402_NWC_CONNECTION: "held" is the template Worker\'s (a Durable Object holds the socket); l402Paywall() opens one per call'] };
-  }
-  if (out["L402_NWC_CONNECTION"] === "held" && env["L402_NWC"] === undefined) {
-    return { ok: false, problems: ['L402_NWC_CONNECTION: "held" needs the L402_NWC Durable Object binding (see wrangler.toml)'] };
-  }
   const timeout = timeoutMs ?? (out["LND_TIMEOUT_MS"] as number | undefined) ?? 5000;
   switch (backend) {
     case "lnd":
@@ -68,4 +78,10 @@ export function readNode(backend: Backend, env: Record<string, unknown>, timeout
     case "nwc":
       return { ok: true, value: { backend, timeoutMs: timeout, connection: out["L402_NWC_URI"] as NwcConnection, relayConnection: out["L402_NWC_CONNECTION"] as "per-call" | "held" } };
   }
+}
+
+/** What `backend` names, read even when other settings are bad, so that the backend's own problems are named at once; undefined: not a backend. */
+export function namedBackend(env: Record<string, unknown>): Backend | undefined {
+  const named = env["L402_BACKEND"] ?? "lnd";
+  return (BACKENDS as readonly unknown[]).includes(named) ? (named as Backend) : undefined;
 }

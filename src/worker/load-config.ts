@@ -1,13 +1,10 @@
 import * as v from "valibot";
+import { compileServices, namedBackend, problemsOf, readNodeSettings, servicesFailure, WHOLE_SAT_BACKENDS, type Backend, type ServicesFailure } from "../config/index.ts";
 import { parseMasterKeys } from "../l402/index.ts";
-import type { HmacSha256 } from "../macaroon/index.ts";
-import { problemsOf } from "./problems.ts";
-import { readNode, type Backend } from "./node.ts";
-import { BACKENDS, settingsSchema, WHOLE_SAT_BACKENDS } from "./schema.ts";
-import { compileServices, servicesFailure, type ServicesFailure } from "./services.ts";
-import type { Config } from "./types.ts";
+import { workerSettingsSchema } from "./settings.ts";
+import type { WorkerConfig } from "./worker-config.ts";
 
-export type ConfigResult = { readonly ok: true; readonly value: Config } | ServicesFailure;
+export type ConfigResult = { readonly ok: true; readonly value: WorkerConfig } | ServicesFailure;
 
 /** What the template Worker's bindings provide, named as its operator declares them. */
 const BINDINGS = {
@@ -25,11 +22,11 @@ const BINDING_KIND = { meter: "Durable Object", freebies: "Durable Object", ledg
  * (vars, secrets and which bindings exist). Every bad field is reported, by
  * name, never by value.
  */
-export function parseConfig(env: Record<string, unknown>, mac?: HmacSha256): ConfigResult {
+export function parseConfig(env: object): ConfigResult {
   // An empty var is an unset one (`.dev.vars` lines left blank).
-  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== "" && value !== null && value !== undefined));
+  const given: Record<string, unknown> = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== "" && value !== null && value !== undefined));
   const problems: string[] = [];
-  const settings = v.safeParse(settingsSchema, given, { abortEarly: false });
+  const settings = v.safeParse(workerSettingsSchema, given, { abortEarly: false });
   if (!settings.success) problems.push(...problemsOf(settings.issues, ""));
   const bound = (feature: keyof typeof BINDINGS) => given[BINDINGS[feature]] !== undefined;
   const services = compileServices(given["L402_SERVICES"], {
@@ -47,12 +44,15 @@ export function parseConfig(env: Record<string, unknown>, mac?: HmacSha256): Con
     },
   });
   if (!services.ok) problems.push(...services.problems);
-  const keyring = parseMasterKeys(typeof given["L402_MASTER_KEYS"] === "string" ? given["L402_MASTER_KEYS"] : undefined, mac);
+  const keyring = parseMasterKeys(typeof given["L402_MASTER_KEYS"] === "string" ? given["L402_MASTER_KEYS"] : undefined);
   if (!keyring.ok) problems.push(`L402_MASTER_KEYS: ${keyring.detail}`);
   // The backend's own settings are checked even when others are bad, so that every problem is named at once.
-  const backend = settings.success ? settings.output.L402_BACKEND : ((BACKENDS as readonly unknown[]).includes(given["L402_BACKEND"] ?? "lnd") ? ((given["L402_BACKEND"] ?? "lnd") as Backend) : undefined);
-  const node = backend === undefined ? undefined : readNode(backend, given, settings.success ? settings.output.L402_NODE_TIMEOUT_MS : undefined);
+  const backend = settings.success ? settings.output.L402_BACKEND : namedBackend(given);
+  const node = backend === undefined ? undefined : readNodeSettings(backend, given, settings.success ? settings.output.L402_NODE_TIMEOUT_MS : undefined);
   if (node !== undefined && !node.ok) problems.push(...node.problems);
+  if (node?.ok && node.value.backend === "nwc" && node.value.relayConnection === "held" && given["L402_NWC"] === undefined) {
+    problems.push('L402_NWC_CONNECTION: "held" needs the L402_NWC Durable Object binding (see wrangler.toml)');
+  }
   if (node?.ok && services.ok) problems.push(...wholeSatProblems(node.value.backend, services.value));
   if (problems.length > 0 || !settings.success || !services.ok || !keyring.ok || node === undefined || !node.ok) return servicesFailure(problems);
 
@@ -88,16 +88,4 @@ function wholeSatProblems(backend: Backend, services: readonly { readonly name: 
   const label = WHOLE_SAT_BACKENDS[backend];
   if (label === undefined) return [];
   return services.flatMap((service) => (service.auth && service.priceMsat % 1000n !== 0n ? [`L402_SERVICES "${service.name}".price_msat: ${label} invoices are in whole sats (L402_BACKEND)`] : []));
-}
-
-const cache = new WeakMap<object, ConfigResult>();
-
-/** Parsed once per isolate (per env object), not per request. */
-export function configFor(env: object, mac?: HmacSha256): ConfigResult {
-  let result = cache.get(env);
-  if (result === undefined) {
-    result = parseConfig(env as Record<string, unknown>, mac);
-    cache.set(env, result);
-  }
-  return result;
 }

@@ -1,5 +1,6 @@
-import { literalPath, pathCovers, type Config, type NodeConfig, type ServiceConfig, type UrlPattern } from "../config/index.ts";
-import { matchService } from "./match.ts";
+import { literalPath, pathCovers, type NodeConfig, type ServiceConfig, type UrlPattern } from "../config/index.ts";
+import { matchService } from "../paywall/match.ts";
+import type { WorkerConfig } from "./worker-config.ts";
 
 /**
  * Settings that are valid but probably not what the operator meant, for
@@ -18,7 +19,7 @@ import { matchService } from "./match.ts";
  * - a node reached by plain http:// beyond this machine: its credential crosses
  *   the network in clear on every call.
  */
-export function configWarnings(config: Config, bindings: { readonly mintLimiter: boolean }): string[] {
+export function configWarnings(config: WorkerConfig, bindings: { readonly mintLimiter: boolean }): string[] {
   const warnings = config.services.flatMap((service) => service.patterns.flatMap((pattern) => uncoveredPrefix(service, pattern)));
   warnings.push(...config.services.flatMap((service, index) => [...deadEntries(service), ...shadowedPatterns(service, config.services.slice(0, index))]));
   for (const service of config.services) {

@@ -1,8 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
 
 /**
- * Payment-scheme charges already spent, one object per shard of payment
- * hashes (ports.ts picks the shard), so that no service, however busy, is one
+ * One shard of the Payment-scheme charges already spent (the paywall's
+ * `SpentCharges` port): one object per shard of payment hashes (ports.ts
+ * picks the shard), so that no service, however busy, is one
  * object. A spend is one SQL insert that succeeds once: atomic, since an
  * object runs one call at a time. Rows are kept until their challenge has
  * expired, plus an hour for clocks that disagree (a credential is refused as
@@ -12,7 +13,7 @@ import { DurableObject } from "cloudflare:workers";
 const RETENTION_MARGIN_SECONDS = 3600;
 const SWEEP_EVERY_MS = 3600 * 1000;
 
-export class SpentCharges extends DurableObject {
+export class SpentChargeShard extends DurableObject {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS spent (payment_hash TEXT PRIMARY KEY, until INTEGER NOT NULL)");

@@ -1,0 +1,85 @@
+import * as v from "valibot";
+import {
+  backendSetting,
+  breakerCooldownSeconds,
+  breakerThreshold,
+  challengeCacheSeconds,
+  fiatRate,
+  HEADER_NAME,
+  invoiceExpirySeconds,
+  invoiceMemo,
+  macaroonLocation,
+  mintRetryAfterSeconds,
+  networkSetting,
+  nodeTimeoutMs,
+  wholeNumber,
+} from "../config/index.ts";
+
+/**
+ * The template Worker's own settings (vars and secrets), beside
+ * `L402_SERVICES`, `L402_MASTER_KEYS` and the node's settings: the paywall's
+ * settings as config/ writes them (ranges and defaults shared with
+ * `l402Paywall()`'s options), and what only the Worker has (unmatched
+ * requests, the origin's secret, the admin API, discovery).
+ */
+
+/** An OpenAPI 3 document (an object, or its JSON text) for discovery to annotate. */
+const openApiBase = v.pipe(
+  v.union([v.string(), v.record(v.string(), v.unknown())], "must be an OpenAPI document (an object, or its JSON text)"),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    let document: unknown = dataset.value;
+    if (typeof document === "string") {
+      try {
+        document = JSON.parse(document);
+      } catch {
+        addIssue({ message: "is not valid JSON" });
+        return NEVER;
+      }
+    }
+    const shape = document as { openapi?: unknown; info?: unknown; paths?: unknown };
+    const isObject = (value: unknown) => typeof value === "object" && value !== null && !Array.isArray(value);
+    if (!isObject(shape) || typeof shape.openapi !== "string" || !/^3\./.test(shape.openapi) || !isObject(shape.info) || (shape.paths !== undefined && !isObject(shape.paths))) {
+      addIssue({ message: "must be an OpenAPI 3 document (openapi, info, paths)" });
+      return NEVER;
+    }
+    return document as { openapi: string; info: Record<string, unknown>; paths?: Record<string, Record<string, unknown>> };
+  }),
+);
+
+const FIAT_RATE_MESSAGE = 'must be a currency code and what one bitcoin costs in it, e.g. "USD:95000"';
+
+/** What 1 BTC costs in a currency, as text (`"USD:95000"`), read into the middleware's `fiatRate`. */
+const fiatRateText = v.pipe(
+  v.string(FIAT_RATE_MESSAGE),
+  v.regex(/^[A-Z]{3}:\d{1,12}(?:\.\d{1,8})?$/, FIAT_RATE_MESSAGE),
+  v.transform((text) => ({ currency: text.slice(0, 3), perBitcoin: Number(text.slice(4)) })),
+  v.check((rate) => v.is(fiatRate, rate), FIAT_RATE_MESSAGE),
+);
+
+/** Visible characters, `max` at most: names and sentences shown to people. */
+const displayText = (max: number) => v.pipe(v.string("must be a string"), v.regex(new RegExp(`^[^\\x00-\\x1f\\x7f]{1,${max}}$`), `must be 1 to ${max} characters, without control characters`));
+
+/** The Worker's settings; load-config.ts reads them with `L402_SERVICES`, the keys and the node's. */
+export const workerSettingsSchema = v.object({
+  L402_NETWORK: v.optional(networkSetting, "mainnet"),
+  L402_UNMATCHED: v.optional(v.picklist(["pass", "404"], 'must be "pass" or "404"'), "404"),
+  L402_BACKEND: backendSetting,
+  L402_NODE_TIMEOUT_MS: nodeTimeoutMs,
+  L402_LOCATION: macaroonLocation,
+  L402_INVOICE_EXPIRY: invoiceExpirySeconds,
+  L402_MEMO: invoiceMemo,
+  L402_FIAT_RATE: v.optional(fiatRateText),
+  L402_ORIGIN_AUTH_HEADER: v.optional(v.pipe(v.string("must be a string"), v.regex(HEADER_NAME, "has an invalid format")), "X-L402-Origin-Auth"),
+  L402_ORIGIN_SECRET: v.optional(v.string("must be a string")),
+  L402_CHALLENGE_CACHE_SECONDS: challengeCacheSeconds,
+  L402_MINT_RETRY_AFTER: mintRetryAfterSeconds,
+  L402_BREAKER_THRESHOLD: breakerThreshold,
+  L402_BREAKER_COOLDOWN: breakerCooldownSeconds,
+  L402_ADMIN_PATH: v.optional(v.pipe(v.string("must be a string"), v.regex(/^\/[\w./-]{1,100}$/, "must be a path starting with /"), v.transform((path) => path.replace(/\/$/, ""))), "/.well-known/l402/admin"),
+  L402_ADMIN_TOKEN: v.optional(v.pipe(v.string("must be a string"), v.regex(/^\S{32,}$/, "must be at least 32 characters (e.g. npx l402-edge keygen)"))),
+  L402_REVOCATION_TTL: v.optional(wholeNumber(5, 3600), 30),
+  L402_DISCOVERY: v.optional(v.picklist(["on", "off"], 'must be "on" or "off"'), "on"),
+  L402_SERVICE_NAME: v.optional(displayText(100)),
+  L402_SERVICE_DESCRIPTION: v.optional(displayText(500)),
+  L402_OPENAPI: v.optional(openApiBase),
+});
