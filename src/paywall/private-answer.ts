@@ -10,14 +10,15 @@ import type { Context } from "hono";
  *   neither's meaning for every cache;
  * - a `private="field"` form (private only for some fields) becomes plain `private`;
  * - cache-control headers aimed at shared caches alone (`CDN-Cache-Control`,
- *   RFC 9213, and its vendor forms, `Surrogate-Control`) go;
+ *   RFC 9213, and its vendor forms, `Surrogate-Control`, nginx's
+ *   `X-Accel-Expires`, which its cache obeys over `private`) go;
  * - a credential sent in a cookie adds `Vary: Cookie`, so a browser's own
  *   cache does not serve the paid answer once the cookie is gone.
  * The origin's other directives (`max-age`, `no-store`, …) stay: the payer's
  * own browser may cache what it paid for.
  */
 const SHARED_ONLY = /^(?:public|s-maxage(?:=.*)?|private(?:=.*)?)$/i;
-const SHARED_CACHE_HEADERS = ["CDN-Cache-Control", "Cloudflare-CDN-Cache-Control", "Surrogate-Control"];
+const SHARED_CACHE_HEADERS = ["CDN-Cache-Control", "Cloudflare-CDN-Cache-Control", "Surrogate-Control", "X-Accel-Expires"];
 
 export function keepPrivate(c: Context, paidByCookie: boolean): void {
   const directives = (c.res.headers.get("cache-control") ?? "")
