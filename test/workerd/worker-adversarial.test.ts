@@ -119,6 +119,20 @@ describe("method overrides are judged, not passed through unjudged", () => {
     expect(await originHits(path)).toBe(0);
   });
 
+  // Review of issue 18 (item 3): Express, Rails, Django, Flask, Spring and Hono answer a HEAD with the GET route's handler.
+  it("a HEAD is carried out as a GET: a rule for GET needs its capability for HEAD too", async () => {
+    const reports = { ...env, L402_SERVICES: JSON.stringify([{ name: "reports", match: ["/reports/*"], price_sats: 1, capabilities: ["read", "write"], capability_rules: [{ methods: ["GET"], path: "/reports/*", capability: "read" }], origin: { url: originUrl() } }]) };
+    const token = await payChallenge(await callWithEnv(reports, "/reports/x"));
+    const writeOnlyReports = auth(attenuate(decodeMacaroon(token.macaroon), utf8("reports_capabilities=write")), token.preimageHex);
+    const get = await callWithEnv(reports, uniquePath("/reports/get"), { headers: { Authorization: writeOnlyReports } });
+    expect(get.status).toBe(402);
+    await get.body?.cancel();
+    const path = uniquePath("/reports/head");
+    const head = await callWithEnv(reports, path, { method: "HEAD", headers: { Authorization: writeOnlyReports } });
+    expect(head.status).toBe(402);
+    expect(await originHits(path)).toBe(0);
+  });
+
   it("a token that may delete passes each claim; a plain POST needs write only", async () => {
     for (const [, claim] of CLAIMS) {
       const [target, init] = claim(uniquePath("/records/granted"));
