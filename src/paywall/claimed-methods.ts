@@ -7,11 +7,18 @@
  * acts on the claimed method, so a rule that needs a capability for DELETE
  * must see a POST claiming DELETE as a DELETE too. A form body is not read
  * (the paywall streams bodies): it may claim any method, so it is judged as
- * every method the rules name.
+ * every method the rules name. Names and types are read as the frameworks
+ * read them: PHP turns `.method` and ` _method` into `_method`, and Rack and
+ * PHP take a media type up to `;`, `,` or a space.
  */
 const OVERRIDE_HEADERS = ["x-http-method-override", "x-http-method", "x-method-override"] as const;
 const OVERRIDE_PARAMETER = "_method";
-const FORM_BODY = /^\s*(?:application\/x-www-form-urlencoded|multipart\/form-data)\s*(?:;|$)/i;
+const FORM_TYPES: ReadonlySet<string> = new Set(["application/x-www-form-urlencoded", "multipart/form-data"]);
+
+/** A query parameter's name as PHP registers it: leading spaces dropped, `.` and ` ` made `_`. */
+const asPhpNamesIt = (name: string): string => name.replace(/^ +/, "").replace(/[. ]/g, "_");
+/** The media type as Rack and PHP cut it from a Content-Type, lower case. */
+const mediaType = (contentType: string): string => contentType.trim().split(/[;,\s]/, 1)[0]?.toLowerCase() ?? "";
 
 export interface ClaimedMethods {
   /** The method sent and every method claimed by a header or a `_method` query parameter, upper case. */
@@ -29,8 +36,8 @@ export function claimedMethods(method: string, headers: { get(name: string): str
     const value = headers.get(name);
     if (value !== null) claim(value);
   }
-  for (const value of url.searchParams.getAll(OVERRIDE_PARAMETER)) claim(value);
-  return { methods: [...methods], anyMethod: FORM_BODY.test(headers.get("content-type") ?? "") };
+  for (const [name, value] of url.searchParams) if (asPhpNamesIt(name) === OVERRIDE_PARAMETER) claim(value);
+  return { methods: [...methods], anyMethod: FORM_TYPES.has(mediaType(headers.get("content-type") ?? "")) };
 }
 
 /** A plain request of one method, claiming nothing else (a browser's page load). */

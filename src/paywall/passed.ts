@@ -36,14 +36,15 @@ export function passedChanges(decision: Pass, answered: { readonly status: numbe
  *   neither's meaning for every cache;
  * - a `private="field"` form (private only for some fields) becomes plain `private`;
  * - cache-control headers aimed at shared caches alone (`CDN-Cache-Control`,
- *   RFC 9213, and its vendor forms, `Surrogate-Control`) go;
+ *   RFC 9213, and its vendor forms, `Surrogate-Control`; nginx's
+ *   `X-Accel-Expires`, which its proxy_cache obeys over `Cache-Control`) go;
  * - a credential sent in a cookie adds `Vary: Cookie`, so a browser's own
  *   cache does not serve the paid answer once the cookie is gone.
  * The origin's other directives (`max-age`, `no-store`, …) stay: the payer's
  * own browser may cache what it paid for.
  */
 const SHARED_ONLY = /^(?:public|s-maxage(?:=.*)?|private(?:=.*)?)$/i;
-const SHARED_CACHE_HEADERS = ["CDN-Cache-Control", "Cloudflare-CDN-Cache-Control", "Surrogate-Control"];
+const SHARED_CACHE_HEADERS = ["CDN-Cache-Control", "Cloudflare-CDN-Cache-Control", "Surrogate-Control", "X-Accel-Expires"];
 
 function privateAnswer(headers: HeaderReader, byCookie: boolean): HeaderChange[] {
   const directives = (headers.get("cache-control") ?? "")

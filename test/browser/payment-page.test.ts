@@ -20,6 +20,7 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("paying on the 402 
       (origin) => [
         { name: "articles", match: ["/articles/*"], price_sats: 3, timeout: 3600, browser: true, title: "Lightning articles", description: "Essays on paying for the web", origin: { url: origin } },
         { name: "brief", match: ["/brief/*"], price_sats: 1, timeout: BRIEF_TIMEOUT_SECONDS, browser: true, origin: { url: origin } },
+        { name: "comics", match: ["/comics/*"], price_sats: 2, uses: 3, timeout: 3600, browser: true, origin: { url: origin } },
       ],
       { L402_FIAT_RATE: "USD:95000" },
     );
@@ -317,6 +318,42 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("paying on the 402 
     expect(new URL(page.url()).pathname).toBe("/articles/Typed-Case");
     expect(hitsOn("/articles/Typed-Case")).toBe(1);
     expect(hitsOn("/Articles/Typed-Case")).toBe(0);
+    await context.close();
+  });
+
+  /**
+   * Review of issue 18 (item 4). The README: "no other site can spend a
+   * visitor's metered token". Another site (localhost is another site than
+   * 127.0.0.1) whose script sends its own tab to the paid URL from a click
+   * anywhere on its page (a cookie banner's button) gets `Sec-Fetch-User: ?1`
+   * from Chromium: the visitor followed no link to it.
+   */
+  it("another site's script navigating on any click of the visitor's spends no metered use", async () => {
+    const { context, page } = await visitor({ webln: true });
+    await page.goto(`${stack.url}/comics/first`);
+    await page.getByRole("button", { name: "Pay with browser wallet" }).click();
+    await page.locator("#article").waitFor({ timeout: 5000 });
+    const target = `${stack.url}/comics/spent-elsewhere`;
+    // Another site's pages, served as its own (a script runs on load, or on a click of its button; page.evaluate would lend a user gesture).
+    const site = "http://localhost:9/";
+    await context.route(`${site}**`, (route) => {
+      const onLoad = route.request().url().endsWith("/on-load");
+      const script = onLoad ? `location.href = ${JSON.stringify(target)};` : `document.getElementById("ok").onclick = () => { location.href = ${JSON.stringify(target)}; };`;
+      return route.fulfill({ contentType: "text/html", body: `<!doctype html><title>elsewhere</title><button id="ok">Accept cookies</button><script>${script}</script>` });
+    });
+
+    // Without a click (a guard): the script's navigation is answered as if there were no cookie.
+    const unclicked = page.waitForResponse((response) => response.url() === target);
+    await page.goto(`${site}on-load`);
+    expect((await unclicked).status()).toBe(402);
+    expect(hitsOn("/comics/spent-elsewhere")).toBe(0);
+
+    // A click on the other site's own button, not on any link to this one.
+    await page.goto(`${site}banner`);
+    const clicked = page.waitForResponse((response) => response.url() === target);
+    await page.click("#ok");
+    await clicked;
+    expect(hitsOn("/comics/spent-elsewhere")).toBe(0);
     await context.close();
   });
 

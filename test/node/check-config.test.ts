@@ -110,6 +110,16 @@ describe("npm run check-config", () => {
     expect(warningsOf(result.stderr)).toContain("LND_REST_URL is plain http:// to a host that is not this machine: the macaroon would cross the network in clear on every call; use https://");
   }, 30_000);
 
+  // Review of issue 18 (item 16): wrangler.toml is committed and [vars] are shown in the dashboard; a secret there is a leaked secret.
+  it("a secret put in wrangler.toml's [vars] is named (never its value), with where it belongs", () => {
+    const macaroon = "0201deadbeef";
+    const result = checkConfig(`[vars]\n${LND}L402_MASTER_KEYS = "${KEY}"\nLND_MACAROON = "${macaroon}"\n${SERVICE}`, "");
+    const said = result.stdout + result.stderr;
+    for (const name of ["L402_MASTER_KEYS", "LND_MACAROON"]) expect(result.stderr).toMatch(new RegExp(`${name}.*wrangler secret put ${name}`));
+    expect(said).not.toContain(KEY);
+    expect(said).not.toContain(macaroon);
+  }, 30_000);
+
   it.each([
     { toml: '[vars]\nL402_NETWORK = "regtest\nLND_REST_URL = "x"\n', at: "wrangler.toml:5:24" },
     { toml: "abc = = 1\n", at: "wrangler.toml:4:7" },

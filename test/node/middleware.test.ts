@@ -175,3 +175,27 @@ describe("l402Paywall mounted on routes of an app", () => {
     expect((await app.request("http://shop.example/api/data", { headers: { Authorization: credential } })).status).toBe(402);
   });
 });
+
+/**
+ * Review of issue 18 (item 13, the middleware on Node): `clientAddress`
+ * defaults to `CF-Connecting-IP`, which Cloudflare sets and overwrites, but
+ * which any client sets when nothing in front does (Node with
+ * @hono/node-server, as the README offers). Free allowances, the mint limit
+ * and the challenge cache then count what the client claims to be.
+ */
+describe("l402Paywall on Node, where no Cloudflare sets CF-Connecting-IP", () => {
+  it("a client naming a new CF-Connecting-IP on each request gets no more free requests than the allowance", async () => {
+    const app = new Hono<{ Variables: L402Variables }>();
+    app.use("/api/*", l402Paywall({ service: { name: "api", price_sats: 2, freebies: 1, freebies_period: 86_400 }, keyring, backend, ports: memoryPorts() }));
+    let served = 0;
+    app.get("/api/data", (c) => {
+      served++;
+      return c.text("free sample");
+    });
+    for (let i = 1; i <= 5; i++) {
+      const answer = await app.request("http://shop.example/api/data", { headers: { "CF-Connecting-IP": `198.51.${i}.7` } });
+      await answer.body?.cancel();
+    }
+    expect(served).toBe(1);
+  });
+});

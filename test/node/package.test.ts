@@ -185,6 +185,23 @@ describe("the published package in someone else's Worker", () => {
     expect(installLog).not.toMatch(/EBADENGINE/);
   });
 
+  // Review of issue 18 (item 20): the machine's Node 20 is a late one; npm warns EBADENGINE on any Node 20 that engines admits and a dependency refuses.
+  it("every Node 20 that package.json's engines admits is one its dependencies accept too", () => {
+    const lowest = (range: string): number[] => {
+      const found = /^>=\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?$/.exec(range.trim());
+      if (found === null) throw new Error(`a range this test does not read: ${range}`);
+      return [Number(found[1]), Number(found[2] ?? 0), Number(found[3] ?? 0)];
+    };
+    const below = (a: number[], b: number[]) => a[0] !== b[0] ? (a[0] ?? 0) < (b[0] ?? 0) : a[1] !== b[1] ? (a[1] ?? 0) < (b[1] ?? 0) : (a[2] ?? 0) < (b[2] ?? 0);
+    const manifest = (dir: string) => JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { engines?: { node?: string }; dependencies?: Record<string, string> };
+    const ours = lowest(manifest(ROOT).engines?.node ?? ">=0");
+    const refusing = Object.keys(manifest(ROOT).dependencies ?? {}).flatMap((name) => {
+      const range = manifest(join(ROOT, "node_modules", name)).engines?.node;
+      return range !== undefined && below(ours, lowest(range)) ? [`${name} (node ${range})`] : [];
+    });
+    expect(refusing).toEqual([]);
+  });
+
   it("its middleware runs on plain Node 20 with no URLPattern polyfill loaded by the user, the settings in process.env", async () => {
     const result = await underNode20(
       `

@@ -101,6 +101,13 @@ describe("method overrides are judged, not passed through unjudged", () => {
     ["?_method=delete among other parameters", (path) => [`${path}?a=1&_method=delete`, { method: "POST" }]],
     ["a form body (it may carry _method)", (path) => [path, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: "_method=DELETE" }]],
     ["a multipart form body", (path) => [path, { method: "POST", headers: { "Content-Type": "multipart/form-data; boundary=x" }, body: '--x\r\nContent-Disposition: form-data; name="_method"\r\n\r\nDELETE\r\n--x--\r\n' }]],
+    // Review of issue 18 (item 3): claims the frameworks read that the paywall did not see.
+    ["a POST with no Content-Type (Rack reads its body as a form)", (path) => [path, { method: "POST", body: new TextEncoder().encode("_method=DELETE") }]],
+    ["a form type cut at a comma (Rack and PHP read the type up to ',')", (path) => [path, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded, text/plain" }, body: "_method=DELETE" }]],
+    ["a form type cut at a space (PHP reads the type up to ' ')", (path) => [path, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded x" }, body: "_method=DELETE" }]],
+    ["a JSON body (Laravel reads _method from JSON input)", (path) => [path, { method: "POST", headers: { "Content-Type": "application/json" }, body: '{"_method":"DELETE"}' }]],
+    ["?.method=DELETE (PHP names the parameter _method)", (path) => [`${path}?.method=DELETE`, { method: "POST" }]],
+    ["?%20_method=DELETE (PHP drops a name's leading spaces)", (path) => [`${path}?%20_method=DELETE`, { method: "POST" }]],
   ];
 
   it.each(CLAIMS)("%s with a write-only token → 402 capability_denied, origin not reached", async (_name, claim) => {
@@ -109,6 +116,20 @@ describe("method overrides are judged, not passed through unjudged", () => {
     const response = await callWithEnv(overrides(), target, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), Authorization: writeOnly } });
     expect(response.status).toBe(402);
     expect(await response.json()).toMatchObject({ reason: "capability_denied" });
+    expect(await originHits(path)).toBe(0);
+  });
+
+  // Review of issue 18 (item 3): Express, Rails, Django, Flask, Spring and Hono answer a HEAD with the GET route's handler.
+  it("a HEAD is carried out as a GET: a rule for GET needs its capability for HEAD too", async () => {
+    const reports = { ...env, L402_SERVICES: JSON.stringify([{ name: "reports", match: ["/reports/*"], price_sats: 1, capabilities: ["read", "write"], capability_rules: [{ methods: ["GET"], path: "/reports/*", capability: "read" }], origin: { url: originUrl() } }]) };
+    const token = await payChallenge(await callWithEnv(reports, "/reports/x"));
+    const writeOnlyReports = auth(attenuate(decodeMacaroon(token.macaroon), utf8("reports_capabilities=write")), token.preimageHex);
+    const get = await callWithEnv(reports, uniquePath("/reports/get"), { headers: { Authorization: writeOnlyReports } });
+    expect(get.status).toBe(402);
+    await get.body?.cancel();
+    const path = uniquePath("/reports/head");
+    const head = await callWithEnv(reports, path, { method: "HEAD", headers: { Authorization: writeOnlyReports } });
+    expect(head.status).toBe(402);
     expect(await originHits(path)).toBe(0);
   });
 

@@ -215,6 +215,17 @@ describe("paid answers stay out of shared caches", () => {
     await response.body?.cancel();
   });
 
+  // Review of issue 18 (item 5): nginx's proxy_cache takes X-Accel-Expires before Cache-Control (private included), as a CDN takes CDN-Cache-Control.
+  it("an origin's X-Accel-Expires (nginx's shared-cache lifetime, over Cache-Control) is dropped from a paid answer", async () => {
+    const token = await buyToken(uniquePath("/api/cached"));
+    const path = `${uniquePath("/api/cached")}?${answerHeaders("Cache-Control:max-age=600", "X-Accel-Expires:600")}`;
+    const response = await call(path, { headers: { Authorization: token.authorization } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("cache-control")).toBe("private, max-age=600");
+    expect(response.headers.get("x-accel-expires")).toBeNull();
+    await response.body?.cancel();
+  });
+
   it("an answer without Cache-Control gets private; so does a free allowance's; a free path's is the origin's own", async () => {
     const token = await buyToken(uniquePath("/api/cached"));
     const paid = await call(uniquePath("/api/plain-cache"), { headers: { Authorization: token.authorization } });

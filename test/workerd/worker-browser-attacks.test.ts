@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { testServices } from "../fixtures/worker-env.ts";
 import { cookiesOf, invoiceIn, ownClient, PAGE, payFromPhone, POLL, valueOf } from "./support/browser-client.ts";
-import { call, callWith, originHits, originUrl, uniquePath } from "./support/paywall-client.ts";
+import { isPaywallCookieName } from "../../src/paywall/index.ts";
+import { call, callWith, originHits, originUrl, payChallenge, uniquePath } from "./support/paywall-client.ts";
 
 /**
  * Browser payments under attack, through the template Worker in workerd (the
@@ -113,6 +114,26 @@ describe("the paywall's cookies never reach the origin", () => {
     expect(response.status).toBe(200);
     const echoed = (await response.json()) as { headers: Record<string, string> };
     expect(echoed.headers["cookie"]).toBe("a=1; b=2");
+  });
+});
+
+/**
+ * Review of issue 18 (item 2): `__Host-` means only this host sets the cookie,
+ * and the origin's answers come from this host too. An origin that lets a
+ * visitor choose a response header (a redirect's Set-Cookie, a tenant's page
+ * on a shared origin) plants a pending cookie as the sibling host could.
+ */
+describe("the paywall's cookies are set by the paywall alone", () => {
+  it.each(["/public/planted", "/members/planted"])("an origin's Set-Cookie naming a paywall cookie does not reach the browser (%s)", async (prefix) => {
+    const planted = "__Host-l402-pending-members=attackers-sealed-challenge; Path=/; Secure; HttpOnly; SameSite=Strict";
+    const path = `${uniquePath(prefix)}?answer_header=${encodeURIComponent(`Set-Cookie:${planted}`)}&answer_header=${encodeURIComponent("Set-Cookie:theme=dark; Path=/")}`;
+    const headers = prefix.startsWith("/members") ? { Authorization: (await payChallenge(await call(uniquePath("/members/planted")))).authorization } : undefined;
+    const response = await call(path, headers === undefined ? {} : { headers });
+    expect(response.status).toBe(200);
+    await response.body?.cancel();
+    const names = response.headers.getSetCookie().map((cookie) => cookie.split("=")[0]);
+    expect(names).toContain("theme");
+    expect(names.filter((name) => isPaywallCookieName(name ?? ""))).toEqual([]);
   });
 });
 
