@@ -50,6 +50,12 @@ function withWhereToSet(problem: string, configFile: string, environment: string
   return `${problem} (a secret: for local runs put it in ${devVars} beside ${configFile}; for the deployed Worker, ${put})`;
 }
 
+/** A secret written in the config file's `[vars]`: committed with the file and shown in the dashboard. Named, never quoted. */
+function exposedSecret(name: string, configFile: string, environment: string | undefined): string {
+  const put = `npx wrangler secret put ${name}${environment === undefined ? "" : ` --env ${environment}`}`;
+  return `${name}: is a secret, but ${configFile}'s [vars] holds it (committed with the file, shown in the dashboard): remove it there, put it in .dev.vars for local runs, and ${put} for the deployed Worker`;
+}
+
 async function main(): Promise<void> {
   const args = readArguments();
   if (args === undefined) {
@@ -57,10 +63,11 @@ async function main(): Promise<void> {
     return;
   }
   const { environment } = args;
-  const { env, configPath } = readWranglerEnv(environment === undefined ? {} : { environment });
+  const { env, configPath, inConfigVars } = readWranglerEnv(environment === undefined ? {} : { environment });
   const result = parseConfig(env);
-  if (!result.ok) {
-    for (const problem of result.problems) process.stderr.write(`check-config: ${withWhereToSet(problem, basename(configPath), environment)}\n`);
+  const exposed = inConfigVars.filter((name) => SECRETS.has(name)).map((name) => exposedSecret(name, basename(configPath), environment));
+  if (!result.ok || exposed.length > 0) {
+    for (const problem of [...exposed, ...(result.ok ? [] : result.problems)]) process.stderr.write(`check-config: ${withWhereToSet(problem, basename(configPath), environment)}\n`);
     process.exitCode = 1;
     return;
   }

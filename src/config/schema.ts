@@ -170,6 +170,7 @@ const serviceSchema = (context: SchemaContext) => v.pipe(
       timeout: v.optional(wholeNumber(1, 10 * 365 * 86_400)),
       capabilities: v.optional(strings(v.pipe(v.string(), v.regex(CAPABILITY, "has an invalid format")))),
       capability_rules: v.optional(v.array(capabilityRule, "must be an array")),
+      method_override: v.optional(flag),
       auth: v.optional(flag),
       free_paths: v.optional(strings(pattern(true))),
       origin: v.optional(origin(context.secrets)),

@@ -58,6 +58,7 @@ function compile(service: ParsedService, context: CompileContext): ServiceConfig
     priceMsat: service.price_msat ?? (service.price_sats ?? 0n) * 1000n,
     timeoutSeconds: service.timeout,
     capabilities: service.capabilities,
+    methodOverride: service.method_override ?? true,
     capabilityRules: (service.capability_rules ?? []).map((rule) => ({ methods: rule.methods, path: toPattern(rule.path), capability: rule.capability })),
     auth: service.auth ?? true,
     freePaths: (service.free_paths ?? []).map(toPattern),

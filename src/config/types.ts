@@ -38,6 +38,12 @@ export interface ServiceConfig {
   /** Minted into `<name>_capabilities`; undefined: no caveat (everything allowed). */
   readonly capabilities: readonly string[] | undefined;
   readonly capabilityRules: readonly CapabilityRule[];
+  /**
+   * The origin may let a request claim another method (a header, `_method`),
+   * so capability rules judge every method one may claim (paywall/claimed-methods.ts);
+   * false: it never does, and the method sent is the one judged.
+   */
+  readonly methodOverride: boolean;
   readonly auth: boolean;
   readonly freePaths: readonly UrlPattern[];
   /** Metered: one payment buys this many requests (counted in a Durable Object); undefined: unlimited until expiry. */

@@ -3,32 +3,43 @@
  *
  * Frameworks let a request claim another method than the one it was sent
  * with: Express's method-override, Symfony and Laravel read these headers,
- * and a `_method` parameter of a POST's query or form body. The origin then
- * acts on the claimed method, so a rule that needs a capability for DELETE
- * must see a POST claiming DELETE as a DELETE too. A form body is not read
- * (the paywall streams bodies): it may claim any method, so it is judged as
- * every method the rules name. Names and types are read as the frameworks
- * read them: PHP turns `.method` and ` _method` into `_method`, and Rack and
- * PHP take a media type up to `;`, `,` or a space.
+ * and a `_method` parameter of a POST's query or body. The origin then acts on
+ * the claimed method, so a rule that needs a capability for DELETE must see a
+ * POST claiming DELETE as a DELETE too. A body is not read (the paywall streams
+ * bodies): one that a framework reads parameters from (a form; JSON, which
+ * Laravel reads as its input; none named, which Rack reads as a form) may
+ * claim any method, so it is judged as every method the rules name. Names and
+ * types are read as the frameworks read them: PHP turns `.method` and
+ * ` _method` into `_method`, and Rack and PHP take a media type up to `;`,
+ * `,` or a space. A HEAD is also a GET: every framework answers it with the
+ * GET route's handler.
+ *
+ * A service whose origin lets no request claim another method
+ * (`method_override = false`) is judged by the method sent alone (a HEAD
+ * still as a GET).
  */
 const OVERRIDE_HEADERS = ["x-http-method-override", "x-http-method", "x-method-override"] as const;
 const OVERRIDE_PARAMETER = "_method";
-const FORM_TYPES: ReadonlySet<string> = new Set(["application/x-www-form-urlencoded", "multipart/form-data"]);
+const PARAMETER_BODIES: ReadonlySet<string> = new Set(["", "application/x-www-form-urlencoded", "multipart/form-data", "application/json"]);
 
 /** A query parameter's name as PHP registers it: leading spaces dropped, `.` and ` ` made `_`. */
 const asPhpNamesIt = (name: string): string => name.replace(/^ +/, "").replace(/[. ]/g, "_");
 /** The media type as Rack and PHP cut it from a Content-Type, lower case. */
 const mediaType = (contentType: string): string => contentType.trim().split(/[;,\s]/, 1)[0]?.toLowerCase() ?? "";
+/** A body a framework reads parameters (and so `_method`) from: a form, JSON (`…/json`, `…+json`), or one of no declared type. */
+const readsParameters = (type: string): boolean => PARAMETER_BODIES.has(type) || type.endsWith("+json");
 
 export interface ClaimedMethods {
   /** The method sent and every method claimed by a header or a `_method` query parameter, upper case. */
   readonly methods: readonly string[];
-  /** A form body, which may claim any method. */
+  /** A body a framework reads `_method` from, which may claim any method. */
   readonly anyMethod: boolean;
 }
 
-export function claimedMethods(method: string, headers: { get(name: string): string | null }, url: URL): ClaimedMethods {
-  const methods = new Set([method.toUpperCase()]);
+export function claimedMethods(method: string, headers: { get(name: string): string | null }, url: URL, overridable = true): ClaimedMethods {
+  const sent = method.toUpperCase();
+  const methods = new Set(sent === "HEAD" ? [sent, "GET"] : [sent]);
+  if (!overridable) return { methods: [...methods], anyMethod: false };
   const claim = (value: string) => {
     for (const part of value.split(",")) if (part.trim() !== "") methods.add(part.trim().toUpperCase());
   };
@@ -37,7 +48,9 @@ export function claimedMethods(method: string, headers: { get(name: string): str
     if (value !== null) claim(value);
   }
   for (const [name, value] of url.searchParams) if (asPhpNamesIt(name) === OVERRIDE_PARAMETER) claim(value);
-  return { methods: [...methods], anyMethod: FORM_TYPES.has(mediaType(headers.get("content-type") ?? "")) };
+  // A body unless it is said to be empty: a chunked one names no length.
+  const hasBody = sent !== "GET" && sent !== "HEAD" && headers.get("content-length") !== "0";
+  return { methods: [...methods], anyMethod: hasBody && readsParameters(mediaType(headers.get("content-type") ?? "")) };
 }
 
 /** A plain request of one method, claiming nothing else (a browser's page load). */

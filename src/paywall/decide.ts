@@ -71,7 +71,7 @@ function oversizedCredential(request: PaywallRequest, schemes: readonly PaymentS
 function credentialOf(request: PaywallRequest, service: ServiceConfig, paywall: Paywall): Reading & { readonly scheme: string } {
   const scheme = claimingScheme(request.headers, paywall.schemes);
   if (scheme === undefined) return { ...fail("missing", `no credential in a scheme this paywall takes`), scheme: "" };
-  const capabilities = requiredCapabilities(service, claimedMethods(request.method, request.headers, request.url), request.url);
+  const capabilities = requiredCapabilities(service, claimedMethods(request.method, request.headers, request.url, service.methodOverride), request.url);
   const { keyring } = paywall.settings;
   const reading = scheme.read({ request, service, capabilities, keyring, verifier: paywall.verifier });
   if (reading.ok && !service.schemes.includes(scheme.name)) {

@@ -84,8 +84,8 @@ export interface CookieChange {
 export interface Reply {
   readonly kind: "reply";
   readonly status: 200 | 202 | 303 | 400 | 403 | 503;
-  /** JSON; undefined: no body (a redirect). */
-  readonly body: Readonly<Record<string, unknown>> | undefined;
+  /** JSON, or a page (its CSP nonce with it); undefined: no body (a redirect). */
+  readonly body: Readonly<Record<string, unknown>> | { readonly page: string; readonly nonce: string } | undefined;
   readonly headers: Readonly<Record<string, string>>;
   readonly cookies: readonly CookieChange[];
   readonly outcome: L402Outcome;

@@ -1,6 +1,7 @@
 import { holdsPaywallSettings, readPaywallEnv } from "../config/index.ts";
 import type { Keyring } from "../l402/index.ts";
 import { backendFromSettings, fetchUpgradeWebSocket, platformWebSocket, withBreaker, type InvoiceBackend, type WebSocketFactory } from "../lightning/index.ts";
+import { onWorkers } from "./platform.ts";
 
 /**
  * Where the paywall's settings are when its options leave them out: the app's
@@ -32,5 +33,5 @@ export function fromEnv(
 
 /** A Worker reaches an NWC relay by a fetch upgrade; other runtimes (Node 22+, Deno, Bun) by their WebSocket. */
 function relaySockets(): WebSocketFactory {
-  return (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent === "Cloudflare-Workers" ? fetchUpgradeWebSocket : platformWebSocket;
+  return onWorkers() ? fetchUpgradeWebSocket : platformWebSocket;
 }

@@ -11,6 +11,7 @@ import { consoleLog, logRefusal, type PaywallLog } from "./refusal-log.ts";
 import { readRequest, type PaywallRequest } from "./request.ts";
 import { respond } from "./respond.ts";
 import type { L402Access, L402Outcome, L402Route } from "./types.ts";
+import { onWorkers } from "./platform.ts";
 
 /** What `withPaywall()` takes: the paywall's options, and where the client's address is read. */
 export interface FetchPaywallOptions extends PaywallOptionsBase {
@@ -105,6 +106,3 @@ function atCanonicalUrl(request: Request, url: URL): Request {
   const hasBody = request.method !== "GET" && request.method !== "HEAD";
   return new Request(url.href, { method: request.method, headers: request.headers, redirect: request.redirect, signal: request.signal, ...(hasBody ? { body: request.body, duplex: "half" } : {}) } as RequestInit);
 }
-
-/** Only on Workers is `CF-Connecting-IP` set by Cloudflare, not by whoever sends the request. */
-const onWorkers = (): boolean => (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent === "Cloudflare-Workers";

@@ -15,6 +15,7 @@ import { readRequest, type PaywallRequest } from "./request.ts";
 import { respond } from "./respond.ts";
 import type { PaywallSettings } from "./settings.ts";
 import type { PaywallEnv } from "./types.ts";
+import { onWorkers } from "./platform.ts";
 
 export type CorsOptions = NonNullable<Parameters<typeof cors>[0]>;
 
@@ -22,7 +23,10 @@ export type CorsOptions = NonNullable<Parameters<typeof cors>[0]>;
 export interface PaywallOptions extends PaywallOptionsBase {
   /** CORS on every answer the paywall gives and every request it lets through to a service; off by default. */
   readonly cors?: CorsOptions;
-  /** The client's address, for free allowances, the mint limit and the challenge cache (default: CF-Connecting-IP). */
+  /**
+   * The client's address, for free allowances, the mint limit and the challenge cache (default: `CF-Connecting-IP` on
+   * Workers, where Cloudflare sets it; elsewhere the socket's address as @hono/node-server gives it, or none).
+   */
   readonly clientAddress?: (c: Context) => string | null;
 }
 
@@ -104,7 +108,7 @@ function misconfigured<E extends PaywallEnv>(problems: readonly string[], log: P
 export function paywallMiddleware<E extends PaywallEnv = PaywallEnv>(settings: PaywallSettings, edge: HonoEdge = {}): MiddlewareHandler<E> {
   const paywall = createPaywall(settings);
   const withCors = edge.cors === undefined ? undefined : cors({ ...edge.cors, exposeHeaders: [...EXPOSED_HEADERS, ...(edge.cors.exposeHeaders ?? [])] });
-  const clientAddress = edge.clientAddress ?? ((c: Context) => c.req.header("cf-connecting-ip") ?? null);
+  const clientAddress = edge.clientAddress ?? defaultClientAddress;
   return async (context, next) => {
     const c = context as unknown as Context<PaywallEnv>;
     const read = readRequest(c.req.raw, { address: clientAddress(c), userAgent: c.req.header("user-agent") ?? null }, Math.floor(Date.now() / 1000));
@@ -127,6 +131,18 @@ export function paywallMiddleware<E extends PaywallEnv = PaywallEnv>(settings: P
     };
     return browser ? withCors(c, async () => void (await run())) : run();
   };
+}
+
+/**
+ * Who is asking, by default: on Workers, `CF-Connecting-IP`, which Cloudflare
+ * sets; elsewhere that header is whatever the client wrote, so the socket's
+ * address (what @hono/node-server hands the app as `c.env.incoming`), or none.
+ */
+function defaultClientAddress(c: Context): string | null {
+  if (onWorkers()) return c.req.header("cf-connecting-ip") ?? null;
+  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: unknown } } } | undefined)?.incoming;
+  const address = incoming?.socket?.remoteAddress;
+  return typeof address === "string" ? address : null;
 }
 
 const isPreflight = (c: Context): boolean => c.req.method === "OPTIONS" && c.req.header("access-control-request-method") !== undefined && c.req.header("origin") !== undefined;

@@ -82,6 +82,8 @@ export const PAGE_SCRIPT = `(() => {
   let unknown = 0;
   const settle = (body) => {
     unknown = body.status === "no_challenge" ? unknown + 1 : 0;
+    // Paid earlier (another tab): a metered service's next request spends a use, which is the person's to spend, not this script's.
+    if (body.status === "paid" && body.elsewhere === true && root.dataset.metered === "1") return (finished = true), say("This browser has already paid here."), (document.getElementById("continue").hidden = false), true;
     if (body.status === "paid") return reload("Paid. Loading…"), true;
     if (body.status === "expired") return reload("This invoice expired. Getting a new one…"), true;
     if (unknown >= 3) return (finished = true), say("This browser did not keep the payment cookie; allow cookies for this site and reload."), true;

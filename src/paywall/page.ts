@@ -18,6 +18,8 @@ export interface PageDetails {
   readonly detail: string | undefined;
   /** The service takes browser payments: the page polls, offers WebLN and reloads into the content. */
   readonly browserPayments: boolean;
+  /** A metered service: the page never spends a use by itself (it offers to continue instead of reloading). */
+  readonly metered: boolean;
   /** This response's CSP nonce. */
   readonly nonce: string;
   readonly offer: InvoiceOffer | ProbeOffer;
@@ -88,7 +90,7 @@ export function challengePage(details: PageDetails): string {
 <title>Payment required: ${details.title} (${details.payee})</title>
 <style nonce="${details.nonce}">${raw(STYLE)}</style>
 </head><body>
-<main id="l402" data-mode="${offer.kind}" data-browser="${details.browserPayments ? "1" : "0"}"${offer.kind === "invoice" ? invoiceData(offer, details.browserPayments) : html` data-probe-returned="${offer.returned ? "1" : "0"}"`}>
+<main id="l402" data-mode="${offer.kind}" data-browser="${details.browserPayments ? "1" : "0"}" data-metered="${details.metered ? "1" : "0"}"${offer.kind === "invoice" ? invoiceData(offer, details.browserPayments) : html` data-probe-returned="${offer.returned ? "1" : "0"}"`}>
 <p class="kicker">Payment required</p>
 <h1>${details.title}</h1>
 ${details.description === undefined ? "" : html`<p class="description">${details.description}</p>`}
@@ -120,6 +122,7 @@ function invoiceSection(offer: InvoiceOffer, browserPayments: boolean) {
 <div class="actions">
 <button type="button" id="pay-webln" hidden>Pay with browser wallet</button>
 <a class="button primary" id="open-wallet" href="lightning:${offer.invoice}">Open in wallet</a>
+<a class="button primary" id="continue" href="" hidden>Continue</a>
 <button type="button" id="copy" hidden>Copy invoice</button>
 <button type="button" id="renew" hidden>New invoice</button>
 </div>
@@ -130,3 +133,25 @@ ${browserPayments ? html`<noscript><p>Paid from another device? <a href="">Reloa
 const probeSection = () =>
   html`<p class="status" id="status" role="status" aria-live="polite">Getting an invoice for this browser…</p>
 <noscript><p><a class="button primary" href="">Show the invoice</a></p><p class="detail">This page needs cookies for this site.</p></noscript>`;
+
+/**
+ * A metered service's page reached from another site by a browser that holds
+ * its cookie: the other site's navigation spends nothing (browser-step.ts), the
+ * person's click on Continue (a navigation of this site's own) spends one use.
+ */
+export function continuePage(details: { readonly title: string; readonly payee: string; readonly terms: string; readonly nonce: string }): string {
+  return html`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>${details.title} (${details.payee})</title>
+<style nonce="${details.nonce}">${raw(STYLE)}</style>
+</head><body>
+<main id="l402" data-mode="continue">
+<p class="kicker">Already paid</p>
+<h1>${details.title}</h1>
+<p class="terms">This browser has already paid ${details.payee} for this: ${details.terms} Continuing uses one of its requests.</p>
+<div class="actions"><a class="button primary" id="continue" href="">Continue</a></div>
+</main>
+</body></html>
+`.toString();
+}

@@ -1,3 +1,4 @@
+import { isPaywallCookieName } from "./browser/cookies.ts";
 import type { Pass } from "./decision.ts";
 import type { HeaderReader } from "./request.ts";
 import { setCookie } from "./respond.ts";
@@ -9,17 +10,26 @@ export interface HeaderChange {
   readonly append?: true;
 }
 
+/** An answer's headers, with every `Set-Cookie` one by one (a Web `Headers` is one). */
+export interface AnswerHeaders extends HeaderReader {
+  getSetCookie(): string[];
+}
+
 /**
  * What the paywall adds to an answer it let through, once the app (or the
  * origin) has answered: the decision's headers (uses left, free requests left;
  * a scheme's receipt on success only), its cookies, and, on a paid or
- * free-allowance answer, what keeps it out of shared caches. A WebSocket
- * upgrade (101) is left as it is.
+ * free-allowance answer, what keeps it out of shared caches. The paywall's
+ * cookies are the paywall's to set: an answer setting one (an origin that lets
+ * a visitor choose a header, a tenant's page on a shared origin) would plant
+ * what a sibling host cannot (browser/cookies.ts), so it is taken out. A
+ * WebSocket upgrade (101) is left as it is.
  */
-export function passedChanges(decision: Pass, answered: { readonly status: number; readonly headers: HeaderReader }): HeaderChange[] {
+export function passedChanges(decision: Pass, answered: { readonly status: number; readonly headers: AnswerHeaders }): HeaderChange[] {
   if (answered.status === 101) return [];
   const ok = answered.status >= 200 && answered.status < 300;
-  const changes: HeaderChange[] = decision.private === undefined ? [] : privateAnswer(answered.headers, decision.private.byCookie);
+  const changes: HeaderChange[] = withoutPaywallCookies(answered.headers);
+  if (decision.private !== undefined) changes.push(...privateAnswer(answered.headers, decision.private.byCookie));
   for (const [name, value] of Object.entries(decision.headers.always)) changes.push({ name, value });
   if (ok) for (const [name, value] of Object.entries(decision.headers.onSuccess)) changes.push({ name, value });
   for (const cookie of decision.cookies) changes.push({ name: "Set-Cookie", value: setCookie(cookie), append: true });
@@ -55,6 +65,13 @@ function privateAnswer(headers: HeaderReader, byCookie: boolean): HeaderChange[]
   for (const name of SHARED_CACHE_HEADERS) if (headers.get(name) !== null) changes.push({ name, value: undefined });
   if (byCookie && !/(?:^|,)\s*(?:cookie|\*)\s*(?:,|$)/i.test(headers.get("vary") ?? "")) changes.push({ name: "Vary", value: "Cookie", append: true });
   return changes;
+}
+
+function withoutPaywallCookies(headers: AnswerHeaders): HeaderChange[] {
+  const cookies = headers.getSetCookie();
+  const kept = cookies.filter((cookie) => !isPaywallCookieName(cookie.split("=", 1)[0] ?? ""));
+  if (kept.length === cookies.length) return [];
+  return [{ name: "Set-Cookie", value: undefined }, ...kept.map((cookie): HeaderChange => ({ name: "Set-Cookie", value: cookie, append: true }))];
 }
 
 /** The changes applied to a Web Response (a copy: a fetched answer's headers cannot be changed). */

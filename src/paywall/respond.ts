@@ -3,7 +3,7 @@ import { toBase64, toBase64Url, randomBytes } from "../bytes.ts";
 import type { FiatRate } from "../config/index.ts";
 import { formatSats } from "../l402/index.ts";
 import { refusal } from "../refusal.ts";
-import type { Answer, Challenge, CookieChange, Pass } from "./decision.ts";
+import type { Answer, Challenge, CookieChange, Pass, Reply } from "./decision.ts";
 import { fiatEstimate } from "./fiat-estimate.ts";
 import { challengePage, pagePolicy } from "./page.ts";
 import { wantsPage, type PaywallRequest } from "./request.ts";
@@ -39,15 +39,33 @@ export function respond(answer: Exclude<Answer, Pass>, context: RenderContext): 
       response = refusal(503, { reason: answer.reason, detail: answer.detail }, { headers: request.headers, requestId: context.requestId }, retryAfter(answer.retryAfterSeconds));
       break;
     case "reply":
-      response = new Response(answer.body === undefined ? null : JSON.stringify(answer.body), {
-        status: answer.status,
-        headers: { ...answer.headers, "Cache-Control": "no-store", ...(answer.body === undefined ? {} : { "Content-Type": "application/json" }) },
-      });
+      response = replyResponse(answer);
       break;
   }
   for (const cookie of answer.cookies) response.headers.append("Set-Cookie", setCookie(cookie));
   return response;
 }
+
+function replyResponse(answer: Reply): Response {
+  const { body } = answer;
+  const headers = new Headers({ ...answer.headers, "Cache-Control": "no-store" });
+  if (body === undefined) return new Response(null, { status: answer.status, headers });
+  if ("page" in body && typeof body.page === "string" && typeof body.nonce === "string") {
+    for (const [name, value] of Object.entries(pageHeaders(body.nonce))) headers.set(name, value);
+    return new Response(body.page, { status: answer.status, headers });
+  }
+  headers.set("Content-Type", "application/json");
+  return new Response(JSON.stringify(body), { status: answer.status, headers });
+}
+
+/** A page's headers: HTML, never stored, its own CSP (page.ts), no sniffing, no referrer. */
+const pageHeaders = (nonce: string): Record<string, string> => ({
+  "Content-Type": "text/html; charset=UTF-8",
+  "Cache-Control": "no-store",
+  "Content-Security-Policy": pagePolicy(nonce),
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "no-referrer",
+});
 
 const retryAfter = (seconds: number | undefined): Record<string, string> => (seconds === undefined ? {} : { "Retry-After": String(seconds) });
 
@@ -99,6 +117,7 @@ function challengePageResponse(answer: Challenge, context: RenderContext): Respo
     terms: termsOf(service),
     detail: failure.reason === "missing" ? undefined : failure.detail,
     browserPayments: service.browser,
+    metered: service.uses !== undefined,
     nonce,
     offer:
       answer.probe === undefined
@@ -113,10 +132,6 @@ function challengePageResponse(answer: Challenge, context: RenderContext): Respo
         : { kind: "probe", returned: answer.probe.returned },
   });
   const headers = challengeHeaders(answer);
-  headers.set("Content-Type", "text/html; charset=UTF-8");
-  headers.set("Cache-Control", "no-store");
-  headers.set("Content-Security-Policy", pagePolicy(nonce));
-  headers.set("X-Content-Type-Options", "nosniff");
-  headers.set("Referrer-Policy", "no-referrer");
+  for (const [name, value] of Object.entries(pageHeaders(nonce))) headers.set(name, value);
   return new Response(page, { status: 402, headers });
 }

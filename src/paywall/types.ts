@@ -35,6 +35,7 @@ export type Outcome =
   | "preflight" // a CORS preflight, answered by the paywall
   | "polled" // a browser asked whether its pending challenge is paid; not yet (reason: pending, expired, …)
   | "collected" // a browser's payment became its credential cookie (reason: poll, complete, reload)
+  | "already_paid" // a metered page reached from another site by a browser holding its cookie: offered to continue (200), nothing spent
   | "redirected" // a page typed in another case than the service's patterns, sent to their spelling (303)
   | "node_unavailable" // 503: no invoice could be made
   | "error" // 503: a port could not answer (meter, revocation list)

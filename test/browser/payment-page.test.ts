@@ -342,18 +342,27 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("paying on the 402 
       return route.fulfill({ contentType: "text/html", body: `<!doctype html><title>elsewhere</title><button id="ok">Accept cookies</button><script>${script}</script>` });
     });
 
-    // Without a click (a guard): the script's navigation is answered as if there were no cookie.
+    // Without a click: the other site's navigation gets a page offering to continue; nothing is spent.
     const unclicked = page.waitForResponse((response) => response.url() === target);
     await page.goto(`${site}on-load`);
-    expect((await unclicked).status()).toBe(402);
+    expect((await unclicked).status()).toBe(200);
+    await page.getByRole("link", { name: "Continue" }).waitFor();
     expect(hitsOn("/comics/spent-elsewhere")).toBe(0);
 
-    // A click on the other site's own button, not on any link to this one.
+    // A click on the other site's own button, not on any link to this one: the same page, nothing spent, however long it stays.
     await page.goto(`${site}banner`);
     const clicked = page.waitForResponse((response) => response.url() === target);
     await page.click("#ok");
-    await clicked;
+    expect((await clicked).status()).toBe(200);
+    const proceed = page.getByRole("link", { name: "Continue" });
+    await proceed.waitFor();
+    expect(await page.locator(".kicker").textContent()).toBe("Already paid");
+    await page.waitForTimeout(2000);
     expect(hitsOn("/comics/spent-elsewhere")).toBe(0);
+    // The person's click on this site's own Continue spends it.
+    await proceed.click();
+    await page.locator("#article").waitFor({ timeout: 5000 });
+    expect(hitsOn("/comics/spent-elsewhere")).toBe(1);
     await context.close();
   });
 

@@ -1,26 +1,45 @@
 import { describe, expect, it } from "vitest";
 import { claimedMethods } from "../../src/paywall/claimed-methods.ts";
 
-const claim = (method: string, headers: Record<string, string>, url = "https://x.test/a") => claimedMethods(method, new Headers(headers), new URL(url));
+const claim = (method: string, headers: Record<string, string>, url = "https://x.test/a", overridable = true) => claimedMethods(method, new Headers(headers), new URL(url), overridable);
 
 describe("claimedMethods", () => {
   it("is the method sent when nothing claims another", () => {
     expect(claim("GET", {})).toEqual({ methods: ["GET"], anyMethod: false });
-    expect(claim("POST", { "Content-Type": "application/json" })).toEqual({ methods: ["POST"], anyMethod: false });
+    expect(claim("POST", { "Content-Type": "text/plain" })).toEqual({ methods: ["POST"], anyMethod: false });
+    expect(claim("POST", { "Content-Type": "application/json", "Content-Length": "0" })).toEqual({ methods: ["POST"], anyMethod: false });
+  });
+
+  it("a HEAD is also a GET (every framework answers it with the GET handler), whether or not the origin takes overrides", () => {
+    expect(claim("HEAD", {}).methods).toEqual(["HEAD", "GET"]);
+    expect(claim("head", {}, "https://x.test/a", false).methods).toEqual(["HEAD", "GET"]);
   });
 
   it("adds every method claimed by the three override headers and _method parameters, upper-cased, each once", () => {
-    const claimed = claim("POST", { "X-HTTP-Method-Override": " delete , PATCH", "X-HTTP-Method": "PUT", "X-Method-Override": "DELETE" }, "https://x.test/a?_method=purge&_method=put");
+    const claimed = claim("POST", { "X-HTTP-Method-Override": " delete , PATCH", "X-HTTP-Method": "PUT", "X-Method-Override": "DELETE", "Content-Type": "text/plain" }, "https://x.test/a?_method=purge&_method=put");
     expect([...claimed.methods].sort()).toEqual(["DELETE", "PATCH", "POST", "PURGE", "PUT"]);
-    expect(claim("POST", { "X-HTTP-Method-Override": " , " }).methods).toEqual(["POST"]);
+    expect(claim("POST", { "X-HTTP-Method-Override": " , ", "Content-Type": "text/plain" }).methods).toEqual(["POST"]);
   });
 
-  it("a form body may claim any method, whatever the spelling of its media type", () => {
-    for (const type of ["application/x-www-form-urlencoded", "Application/X-WWW-Form-Urlencoded; charset=utf-8", "multipart/form-data; boundary=x", " multipart/form-data"]) {
-      expect(claim("POST", { "Content-Type": type }).anyMethod).toBe(true);
+  it("reads _method's name as PHP does", () => {
+    for (const query of ["?.method=DELETE", "?%20_method=DELETE", "?%20.method=DELETE", "?_method=DELETE"]) {
+      expect(claim("POST", { "Content-Type": "text/plain" }, `https://x.test/a${query}`).methods, query).toContain("DELETE");
     }
-    for (const type of ["application/json", "text/plain", "application/x-www-form-urlencodedx", "multipart/mixed"]) {
-      expect(claim("POST", { "Content-Type": type }).anyMethod).toBe(false);
+    expect(claim("POST", { "Content-Type": "text/plain" }, "https://x.test/a?x_method=DELETE").methods).toEqual(["POST"]);
+  });
+
+  it("a body a framework reads parameters from may claim any method: forms, JSON, none named, whatever the spelling", () => {
+    for (const type of ["application/x-www-form-urlencoded", "Application/X-WWW-Form-Urlencoded; charset=utf-8", "multipart/form-data; boundary=x", " multipart/form-data", "application/x-www-form-urlencoded, text/plain", "application/json", "application/vnd.api+json", "APPLICATION/JSON;charset=utf-8"]) {
+      expect(claim("POST", { "Content-Type": type }).anyMethod, type).toBe(true);
     }
+    expect(claim("POST", {}).anyMethod).toBe(true);
+    expect(claim("PUT", { "Content-Length": "12" }).anyMethod).toBe(true);
+    for (const type of ["text/plain", "application/x-www-form-urlencodedx", "multipart/mixed", "application/octet-stream", "application/jsonx"]) {
+      expect(claim("POST", { "Content-Type": type }).anyMethod, type).toBe(false);
+    }
+  });
+
+  it("an origin that takes no overrides: the method sent (and a HEAD's GET), nothing claimed", () => {
+    expect(claim("POST", { "X-HTTP-Method-Override": "DELETE", "Content-Type": "application/json" }, "https://x.test/a?_method=DELETE", false)).toEqual({ methods: ["POST"], anyMethod: false });
   });
 });

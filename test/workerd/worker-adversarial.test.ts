@@ -140,8 +140,23 @@ describe("method overrides are judged, not passed through unjudged", () => {
       expect(response.status).toBe(200);
       await response.body?.cancel();
     }
-    const plain = await callWithEnv(overrides(), uniquePath("/records/plain"), { method: "POST", headers: { "Content-Type": "application/json", Authorization: writeOnly }, body: "{}" });
-    expect(plain.status).toBe(200);
-    await plain.body?.cancel();
+    // A body no framework reads parameters from claims nothing (an empty one neither: claimed-methods.test.ts).
+    for (const [type, body] of [["text/plain", "_method=DELETE"], ["application/octet-stream", "x"]] as const) {
+      const plain = await callWithEnv(overrides(), uniquePath("/records/plain"), { method: "POST", headers: { "Content-Type": type, Authorization: writeOnly }, body });
+      expect(plain.status, type).toBe(200);
+      await plain.body?.cancel();
+    }
+  });
+
+  it("a service whose origin lets no request claim another method (method_override = false) judges the method sent: a JSON POST needs write only", async () => {
+    const strictOrigin = { ...env, L402_SERVICES: JSON.stringify([{ ...SERVICE, method_override: false, origin: { url: originUrl() } }]) };
+    const path = uniquePath("/records/json");
+    const post = await callWithEnv(strictOrigin, path, { method: "POST", headers: { "Content-Type": "application/json", Authorization: writeOnly }, body: '{"name":"x"}' });
+    expect(post.status).toBe(200);
+    await post.body?.cancel();
+    // Still judged as sent: a DELETE needs delete, and a HEAD is a GET.
+    const deleted = await callWithEnv(strictOrigin, uniquePath("/records/json"), { method: "DELETE", headers: { Authorization: writeOnly } });
+    expect(await deleted.json()).toMatchObject({ reason: "capability_denied" });
+    expect(await originHits(path)).toBe(1);
   });
 });

@@ -58,10 +58,10 @@ export async function answerBrowserRequest(bc: BrowserContext, kind: string): Pr
 }
 
 async function poll(bc: BrowserContext): Promise<Reply> {
+  // Paid in another tab, or arriving from another site with a metered token's cookie (browser-step.ts): this page goes on to the content too.
+  if (holdsCredential(bc)) return reply(bc, 200, { status: "paid", elsewhere: true }, { outcome: "polled", reason: "paid_elsewhere" });
   const { pending, cookies: opened } = pendingOf(bc);
   if (pending === undefined) {
-    // Paid in another tab: this one's page reloads into the content too.
-    if (holdsCredential(bc)) return reply(bc, 200, { status: "paid" }, { outcome: "polled", reason: "paid_elsewhere" }, { cookies: opened });
     const detail = "this browser holds no unpaid challenge for this service; reload the page";
     return reply(bc, 400, { status: "no_challenge", reason: "no_pending_challenge", detail }, { outcome: "polled", reason: "no_pending_challenge" }, { cookies: opened });
   }
@@ -105,8 +105,11 @@ export function pendingOf(bc: BrowserContext): { readonly pending: PendingChalle
 /** Whether the browser's credential cookie passes for a GET of this URL (the paywall's own check, but metering). */
 function holdsCredential(bc: BrowserContext): boolean {
   const text = readCookie(bc.request, "token", bc.service.name);
-  return text !== undefined && verifyForPage(bc, text).ok;
+  return text !== undefined && holdsValidCookie(bc, text);
 }
+
+/** Whether a credential cookie's text passes for a GET of this URL (metering and revocation are the request's). */
+export const holdsValidCookie = (bc: BrowserContext, text: string): boolean => verifyForPage(bc, text).ok;
 
 /**
  * Asks the node about a pending challenge's invoice (within the lookup limit)

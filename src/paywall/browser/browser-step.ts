@@ -1,12 +1,14 @@
-import type { ServiceConfig } from "../../config/index.ts";
+import { randomBytes, toBase64Url } from "../../bytes.ts";
+import { termsOf, type ServiceConfig } from "../../config/index.ts";
 import type { CookieChange, Decision, Refusal, Reply } from "../decision.ts";
 import type { Challenger } from "../issue-challenge.ts";
 import { isFreePath, matchService } from "../match.ts";
 import type { Paywall } from "../paywall.ts";
 import { wantsPage, type HeaderReader, type PaywallRequest } from "../request.ts";
+import { continuePage } from "../page.ts";
 import { claimingScheme } from "../schemes/claim.ts";
 import type { BrowserContext } from "./browser-context.ts";
-import { answerBrowserRequest, BROWSER_HEADER, collect, pendingOf } from "./browser-payments.ts";
+import { answerBrowserRequest, BROWSER_HEADER, collect, holdsValidCookie, pendingOf } from "./browser-payments.ts";
 import { configuredSpelling } from "./configured-spelling.ts";
 import { clearCookie, readCookie } from "./cookies.ts";
 import { pageChallenger } from "./page-challenge.ts";
@@ -59,7 +61,11 @@ export async function beforeDecide(request: PaywallRequest, paywall: Paywall): P
 async function withCookieCredential(bc: BrowserContext): Promise<BeforeDecide> {
   const { request, paywall, service } = bc;
   const text = claimingScheme(request.headers, paywall.schemes) === undefined ? readCookie(request, "token", service.name) : undefined;
-  const use = text === undefined ? "ignore" : cookieUse(request.method, request.headers, request.url.origin);
+  // A metered token's cookie is spent by its own site's requests only: a browser sends
+  // `Sec-Fetch-User` for any navigation a script makes inside a click, so another site's
+  // button could spend a use. Arriving from elsewhere, the page's own poll finds the
+  // cookie paid and reloads into the content (browser-payments.ts).
+  const use = text === undefined ? "ignore" : cookieUse(request.method, request.headers, request.url.origin, service.uses === undefined);
   if (use === "refuse") {
     const detail = "a request from another origin cannot change anything with the paywall's cookie; send the credential in the Authorization header";
     return { kind: "answered", answer: { kind: "refuse", status: 403, reason: "cross_origin_cookie", detail, cookies: [], outcome: { outcome: "refused", service: service.name, reason: "cross_origin_cookie" } } };
@@ -67,6 +73,7 @@ async function withCookieCredential(bc: BrowserContext): Promise<BeforeDecide> {
   const byCookie = use === "use";
   const seen = byCookie ? { ...request, headers: withAuthorization(request.headers, `L402 ${text}`) } : request;
   const isPage = (request.method === "GET" || request.method === "HEAD") && wantsPage(request.headers);
+  if (isPage && use === "ignore" && text !== undefined && service.uses !== undefined && holdsValidCookie(bc, text)) return { kind: "answered", answer: continueReply(bc) };
   if (!isPage) return { kind: "decide", step: { request: seen, challenger: undefined, cookies: [], byCookie } };
   return pageSteps({ ...bc, request: seen }, byCookie);
 }
@@ -83,6 +90,13 @@ async function pageSteps(bc: BrowserContext, byCookie: boolean): Promise<BeforeD
   // Pending, or the node cannot say right now: the same invoice is still the one to pay.
   const held = collected.state === "pending" || collected.state === "unavailable" ? pending : undefined;
   return { kind: "decide", step: { request, challenger: pageChallenger(bc, held), cookies: collected.cookies, byCookie } };
+}
+
+/** A page that offers to go on: this browser paid already, and a use is the person's to spend (page.ts). */
+function continueReply({ request, service }: BrowserContext): Reply {
+  const nonce = toBase64Url(randomBytes(16));
+  const page = continuePage({ title: service.title ?? service.name, payee: request.url.host, terms: termsOf(service), nonce });
+  return { kind: "reply", status: 200, body: { page, nonce }, headers: {}, cookies: [], outcome: { outcome: "already_paid", service: service.name } };
 }
 
 const redirect = (service: ServiceConfig, location: string, outcome: { outcome: "redirected" | "collected"; reason: string }, cookies: readonly CookieChange[]): Reply => ({

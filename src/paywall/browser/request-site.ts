@@ -33,14 +33,14 @@ const isLinkFollowed = (method: string, headers: HeaderReader): boolean =>
 
 /**
  * What a request may do with the credential cookie alone:
- * - `use`: same origin, or a link a person followed from elsewhere;
+ * - `use`: same origin, or (`links`) a link a person followed from elsewhere;
  * - `ignore`: anything else another origin makes a browser fetch by a safe
  *   method (a script's read, a frame, a script's navigation): answered as if
  *   the cookie were absent, so no other site spends a visitor's metered token;
  * - `refuse`: another origin's unsafe request (cross-site request forgery).
  */
-export function cookieUse(method: string, headers: HeaderReader, requestOrigin: string): "use" | "ignore" | "refuse" {
+export function cookieUse(method: string, headers: HeaderReader, requestOrigin: string, links = true): "use" | "ignore" | "refuse" {
   if (requestSite(headers, requestOrigin) !== "cross-origin") return "use";
   if (!SAFE_METHODS.has(method)) return "refuse";
-  return isLinkFollowed(method, headers) ? "use" : "ignore";
+  return links && isLinkFollowed(method, headers) ? "use" : "ignore";
 }

@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { payInvoice } from "../../../dev/lnd-sim/payer.ts";
 import type { Simulator } from "../../../dev/lnd-sim/server.ts";
 import { l402Paywall, memoryPorts, type L402Variables, type PaywallOptions } from "../../../src/index.ts";
@@ -40,7 +40,9 @@ export function shop(node: InvoiceBackend, service: Partial<ServiceDefinition> =
   const app = new Hono<{ Variables: L402Variables }>();
   // Most tests want every poll to reach the node; the lookup limit has its own tests.
   const ports = { ...memoryPorts(), lookupLimiter: { allow: async () => true } };
-  app.use(mount, l402Paywall({ service: { name: "articles", price_sats: 3, timeout: 3600, browser: true, ...service }, keyring, backend, ports, ...options }));
+  // The shop stands behind Cloudflare, as in production: the client's address is its CF-Connecting-IP (off Workers, the paywall trusts no such header by itself).
+  const clientAddress = (c: Context) => c.req.header("cf-connecting-ip") ?? null;
+  app.use(mount, l402Paywall({ service: { name: "articles", price_sats: 3, timeout: 3600, browser: true, ...service }, keyring, backend, ports, clientAddress, ...options }));
   app.all("/articles/*", (c) => {
     reached.push(`${c.req.method} ${new URL(c.req.url).pathname}`);
     return c.text(`paid content for ${c.var.l402.tokenId}`);

@@ -1,0 +1,6 @@
+/**
+ * Whether this code runs on Cloudflare Workers, as Workers say of themselves
+ * (`navigator.userAgent`): where `CF-Connecting-IP` is Cloudflare's word, not
+ * the client's, and an NWC relay is reached by a fetch upgrade.
+ */
+export const onWorkers = (): boolean => (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent === "Cloudflare-Workers";
