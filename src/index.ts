@@ -65,7 +65,7 @@ export {
   type InvoiceBackend,
   type InvoiceRequest,
   type InvoiceStatus,
-  type LightningErrorKind,
+  type LightningFailureReason,
   type LnbitsConfig,
   type LndRestConfig,
   type NodeInfo,

@@ -42,9 +42,9 @@ export function nwcWallet(config: NwcWalletConfig): Wallet {
         result = await call("pay_invoice", { invoice });
       } catch (error) {
         if (!(error instanceof LightningError)) throw error;
-        if (error.kind === "unavailable") throw new L402Error("network", `cannot reach the NWC relay or wallet: ${error.message}`);
+        if (error.reason === "unavailable") throw new L402Error("network", `cannot reach the NWC relay or wallet: ${error.message}`);
         // The request reached the relay: the wallet may still pay it, so say so rather than invite a second payment.
-        if (error.kind === "timeout") {
+        if (error.reason === "timeout") {
           throw new L402Error("payment_failed", `the wallet did not answer within ${timeoutSeconds} s (it may still pay; check it before retrying); some wallets never answer a connection secret they do not know`);
         }
         throw new L402Error("payment_failed", `the wallet refused the payment: ${error.message}`);

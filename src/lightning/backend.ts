@@ -65,7 +65,7 @@ export interface InvoiceBackend {
  * - `breaker_open`: the node was not asked (see breaker.ts); `retryAfterSeconds` says when to try.
  * `detail` is for operators' logs; it never carries secrets but may quote the node.
  */
-export type LightningErrorKind =
+export type LightningFailureReason =
   | "auth"
   | "unavailable"
   | "timeout"
@@ -77,11 +77,11 @@ export type LightningErrorKind =
 
 export class LightningError extends Error {
   override readonly name = "LightningError";
-  readonly kind: LightningErrorKind;
+  readonly reason: LightningFailureReason;
   readonly retryAfterSeconds: number | undefined;
-  constructor(kind: LightningErrorKind, detail: string, retryAfterSeconds?: number) {
+  constructor(reason: LightningFailureReason, detail: string, retryAfterSeconds?: number) {
     super(detail);
-    this.kind = kind;
+    this.reason = reason;
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }

@@ -34,7 +34,7 @@ export function withBreaker(backend: InvoiceBackend, options: BreakerOptions): I
       failures = 0;
       return result;
     } catch (error) {
-      if (error instanceof LightningError && error.kind === "not_found") {
+      if (error instanceof LightningError && error.reason === "not_found") {
         failures = 0;
       } else {
         failures++;

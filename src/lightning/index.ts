@@ -5,7 +5,7 @@ export {
   type InvoiceRequest,
   type InvoiceState,
   type InvoiceStatus,
-  type LightningErrorKind,
+  type LightningFailureReason,
   type NodeInfo,
 } from "./backend.ts";
 export { withBreaker, type BreakerOptions } from "./breaker.ts";

@@ -27,7 +27,7 @@ export interface ExpectedInvoice {
  * payment hash the node reported, the amount and expiry we asked for, on the
  * network we run on, stamped now (give or take the clock skew allowed) and not
  * yet expired. Anything else is an error, not an invoice; its detail is ours
- * (health shows it: see `LightningErrorKind`).
+ * (health shows it: see `LightningFailureReason`).
  */
 export function checkInvoice(paymentRequest: string, expected: ExpectedInvoice, now = Math.floor(Date.now() / 1000)): Invoice {
   const read = readInvoice(paymentRequest);

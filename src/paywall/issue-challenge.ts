@@ -101,7 +101,7 @@ async function stillOpen(settings: PaywallSettings, need: ChallengeNeed, cache: 
   } catch (error) {
     if (!(error instanceof LightningError)) throw error;
     // A sick node cannot say; the cached challenge is still a correct one to show.
-    if (error.kind !== "not_found") return true;
+    if (error.reason !== "not_found") return true;
     // A healthy node that no longer knows the invoice: the cached challenge can never be paid.
     state = "unknown";
   }
@@ -125,7 +125,7 @@ async function mintChallenge(settings: PaywallSettings, need: ChallengeNeed): Pr
     invoice = await settings.backend.createInvoice({ amountMsat: service.priceMsat, memo: settings.memo.replaceAll("{service}", service.name), expirySeconds: settings.invoiceExpirySeconds });
   } catch (error) {
     if (!(error instanceof LightningError)) throw error;
-    return { ...fail("node_unavailable", `${error.kind}: ${error.message}`), retryAfterSeconds: error.retryAfterSeconds ?? NODE_RETRY_AFTER_SECONDS };
+    return { ...fail("node_unavailable", `${error.reason}: ${error.message}`), retryAfterSeconds: error.retryAfterSeconds ?? NODE_RETRY_AFTER_SECONDS };
   }
   const validUntil = service.timeoutSeconds === undefined ? undefined : request.now + service.timeoutSeconds;
   const caveats = serviceCaveats({

@@ -57,6 +57,6 @@ async function askNode(backend: InvoiceBackend, config: WorkerConfig): Promise<N
     return { backend: config.node.backend, reachable: true, ok: networkMatches && info.syncedToChain, alias: info.alias, network: info.network, networkMatches, syncedToChain: info.syncedToChain, blockHeight: info.blockHeight };
   } catch (error) {
     if (!(error instanceof LightningError)) throw error;
-    return { backend: config.node.backend, reachable: error.kind === "auth" || error.kind === "node_error", ok: false, error: error.kind };
+    return { backend: config.node.backend, reachable: error.reason === "auth" || error.reason === "node_error", ok: false, error: error.reason };
   }
 }

@@ -1,4 +1,4 @@
-import { LightningError, type InvoiceBackend, type LightningErrorKind } from "../lightning/index.ts";
+import { LightningError, type InvoiceBackend, type LightningFailureReason } from "../lightning/index.ts";
 
 /**
  * What this isolate last saw of invoice issuance, for health: a node can answer
@@ -16,7 +16,7 @@ export interface IssuanceRecord {
 export interface IssuanceFailure {
   /** Unix seconds. */
   readonly at: number;
-  readonly kind: LightningErrorKind;
+  readonly kind: LightningFailureReason;
   /**
    * What was wrong with the node's answer, for `invalid_response` only: that
    * detail is the paywall's own words. Other kinds' details may quote the node
@@ -41,7 +41,7 @@ export function recordingIssuance(backend: InvoiceBackend): { readonly backend: 
           return invoice;
         } catch (error) {
           if (error instanceof LightningError) {
-            lastFailure = { at: now(), kind: error.kind, ...(error.kind === "invalid_response" ? { detail: error.message } : {}) };
+            lastFailure = { at: now(), kind: error.reason, ...(error.reason === "invalid_response" ? { detail: error.message } : {}) };
           }
           throw error;
         }

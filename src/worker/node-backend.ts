@@ -21,6 +21,6 @@ export function nodeBackend(node: NodeConfig, network: Network, env: Env): Invoi
       throw new LightningError("unavailable", `the NWC relay object failed: ${String(error instanceof Error ? error.message : error).slice(0, 200)}`);
     })) as RelayedCall;
     if (relayed.ok) return relayed.result;
-    throw new LightningError(relayed.kind, relayed.detail);
+    throw new LightningError(relayed.reason, relayed.detail);
   }, network);
 }

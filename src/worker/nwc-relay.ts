@@ -1,9 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
 import { toHex } from "../bytes.ts";
-import { fetchUpgradeWebSocket, heldSocket, LightningError, nwcClient, type LightningErrorKind, type NwcCall, type NwcConnection } from "../lightning/index.ts";
+import { fetchUpgradeWebSocket, heldSocket, LightningError, nwcClient, type LightningFailureReason, type NwcCall, type NwcConnection } from "../lightning/index.ts";
 
 /** A call's outcome across Durable Object RPC, which would carry a thrown error's message but not its class. */
-export type RelayedCall = { readonly ok: true; readonly result: Record<string, unknown> } | { readonly ok: false; readonly kind: LightningErrorKind; readonly detail: string };
+export type RelayedCall = { readonly ok: true; readonly result: Record<string, unknown> } | { readonly ok: false; readonly reason: LightningFailureReason; readonly detail: string };
 
 /**
  * One relay connection for the NWC backend, held open between calls
@@ -35,7 +35,7 @@ export class NwcRelay extends DurableObject<Env> {
     try {
       return { ok: true, result: await this.#client.call(method, params) };
     } catch (error) {
-      if (error instanceof LightningError) return { ok: false, kind: error.kind, detail: error.message };
+      if (error instanceof LightningError) return { ok: false, reason: error.reason, detail: error.message };
       throw error;
     }
   }

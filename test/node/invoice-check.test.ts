@@ -34,7 +34,7 @@ function refusal(run: () => unknown): string {
     run();
   } catch (error) {
     expect(error).toBeInstanceOf(LightningError);
-    expect((error as LightningError).kind).toBe("invalid_response");
+    expect((error as LightningError).reason).toBe("invalid_response");
     return (error as Error).message;
   }
   throw new Error("expected the invoice to be refused");
@@ -83,7 +83,7 @@ describe("checkInvoice: when the invoice was stamped, and when it expires", () =
           expect(checkInvoice(invoice(NOW + offset, expirySeconds), expected(request), NOW).expiresAt).toBe(NOW + offset + expirySeconds);
           accepted = true;
         } catch (error) {
-          if (!(error instanceof LightningError) || error.kind !== "invalid_response") throw error;
+          if (!(error instanceof LightningError) || error.reason !== "invalid_response") throw error;
           expect(error.message).toMatch(/^the node's invoice (expired \d+ s ago|is stamped \d+ s (ago|in the future))/);
           accepted = false;
         }

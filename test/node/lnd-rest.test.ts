@@ -15,7 +15,7 @@ describe("lnd-rest: an invoice that does not match the node's own answer is refu
     try {
       const backend = lndRestBackend({ url: sim.url, macaroonHex: sim.invoiceMacaroonHex, network: "regtest", timeoutMs: 1000 });
       const failure = await backend.createInvoice({ amountMsat: 10_000n, memo: "x", expirySeconds: 300 }).catch((error: unknown) => error);
-      expect(failure).toMatchObject({ kind: "invalid_response" });
+      expect(failure).toMatchObject({ reason: "invalid_response" });
     } finally {
       sim.setFaults({ mismatch: null });
     }
@@ -43,7 +43,7 @@ describe("lnd-rest lookups (Node only: they move the simulator's clock or stand 
       const backend = lndRestBackend({ url: `http://127.0.0.1:${port}`, macaroonHex: "00", network: "regtest", timeoutMs: 1000 });
       const error = await backend.lookupInvoice(paymentHash).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(LightningError);
-      expect(error).toMatchObject({ kind: "invalid_response" });
+      expect(error).toMatchObject({ reason: "invalid_response" });
     } finally {
       server.close();
     }

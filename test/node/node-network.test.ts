@@ -52,7 +52,7 @@ describe("the network a backend checks invoices against", () => {
     const backend = lnd();
     await simControl("/_sim/faults", { failure: "unavailable", paths: ["/v1/getinfo"] });
     try {
-      expect((await failure(backend.createInvoice(request))).kind).toBe("unavailable");
+      expect((await failure(backend.createInvoice(request))).reason).toBe("unavailable");
     } finally {
       await simControl("/_sim/faults");
     }
@@ -65,7 +65,7 @@ describe("the network a backend checks invoices against", () => {
     await simControl("/_sim/faults", { mismatch: "network", paths: ["/v1/invoices"] });
     try {
       const error = await failure(backend.createInvoice(request));
-      expect(error.kind).toBe("invalid_response");
+      expect(error.reason).toBe("invalid_response");
       expect(error.message).toMatch(/network \w+, expected testnet/);
     } finally {
       await simControl("/_sim/faults");
@@ -76,7 +76,7 @@ describe("the network a backend checks invoices against", () => {
     const backend = lnd("mainnet");
     const before = (await stats()).requests;
     const error = await failure(backend.createInvoice(request));
-    expect(error.kind).toBe("invalid_response");
+    expect(error.reason).toBe("invalid_response");
     expect(error.message).toContain("network testnet, expected mainnet");
     expect((await stats()).requests - before).toBe(1);
   });

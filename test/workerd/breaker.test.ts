@@ -18,7 +18,7 @@ function scripted() {
 }
 
 const REQUEST = { amountMsat: 1000n, memo: "m", expirySeconds: 600 };
-const kindOf = (promise: Promise<unknown>) => promise.then(() => "ok", (error: LightningError) => error.kind);
+const kindOf = (promise: Promise<unknown>) => promise.then(() => "ok", (error: LightningError) => error.reason);
 
 describe("withBreaker", () => {
   it("opens after `threshold` failures in a row: later calls fail at once with a retry-after, the node is not asked", async () => {
@@ -29,7 +29,7 @@ describe("withBreaker", () => {
     for (let i = 0; i < 3; i++) expect(await kindOf(guarded.createInvoice(REQUEST))).toBe("unavailable");
     expect(state.calls).toBe(3);
     const refused = await guarded.lookupInvoice(new Uint8Array(32)).catch((error: LightningError) => error);
-    expect(refused).toMatchObject({ kind: "breaker_open", retryAfterSeconds: 10 });
+    expect(refused).toMatchObject({ reason: "breaker_open", retryAfterSeconds: 10 });
     now = 7_500;
     expect(await guarded.getInfo().catch((error: LightningError) => error.retryAfterSeconds)).toBe(3);
     expect(state.calls).toBe(3);

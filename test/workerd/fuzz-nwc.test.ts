@@ -117,7 +117,7 @@ describe(`NWC, ${RUNS} generated of each: read as something well-formed, ignored
         if (seen.length > 0) reach("event");
         if (published !== "pending") reach("answered");
         // The relay's refusal is the one way a publish fails here.
-        return seen.every(wellFormed) && (published === "pending" || published === "accepted" || (published instanceof LightningError && published.kind === "unavailable"));
+        return seen.every(wellFormed) && (published === "pending" || published === "accepted" || (published instanceof LightningError && published.reason === "unavailable"));
       }),
       { numRuns: RUNS },
     );
@@ -150,7 +150,7 @@ describe(`NWC, ${RUNS} generated of each: read as something well-formed, ignored
           return text;
         }),
       );
-      reach(read.ok ? "result" : read.error.kind);
+      reach(read.ok ? "result" : read.error.reason);
       return !read.ok || (typeof read.value === "object" && read.value !== null && !Array.isArray(read.value));
     });
     for (const what of ["result", "invalid_response", "auth", "node_error"]) expect(reached[what], what).toBeGreaterThan(RUNS / 1000);
@@ -167,10 +167,10 @@ describe(`NWC, ${RUNS} generated of each: read as something well-formed, ignored
     const invoice = fc.oneof(fc.constantFrom(...INVOICES), mutated(INVOICES[0] as string), anyValue);
     check(results({ invoice, payment_hash: field(HASH_HEX, "ab".repeat(32)), expires_at: field(NOW + 600) }), (result) => {
       const read = outcome(() => readNwcCreated(result));
-      if (!read.ok) return read.error.kind === "invalid_response";
+      if (!read.ok) return read.error.reason === "invalid_response";
       const checked = outcome(() => checkInvoice(read.value.paymentRequest, { paymentHashHex: read.value.paymentHashHex, request: REQUEST, network: "regtest", acceptLongerExpiry: true }, NOW));
       reach(checked.ok ? "accepted" : "refused");
-      return !checked.ok ? checked.error.kind === "invalid_response" : checked.value.amountMsat === REQUEST.amountMsat && checked.value.expiresAt >= NOW + REQUEST.expirySeconds;
+      return !checked.ok ? checked.error.reason === "invalid_response" : checked.value.amountMsat === REQUEST.amountMsat && checked.value.expiresAt >= NOW + REQUEST.expirySeconds;
     });
     for (const what of ["accepted", "refused"]) expect(reached[what], what).toBeGreaterThan(RUNS / 1000);
   });
@@ -180,7 +180,7 @@ describe(`NWC, ${RUNS} generated of each: read as something well-formed, ignored
     const fieldsOf = { state: field("pending", "settled", "expired", "failed", "toString"), expires_at: field(NOW + 600), settled_at: field(NOW, 0), amount: field(10_000), preimage: field(hex.encode(PREIMAGE), "ab".repeat(32)) };
     check(results(fieldsOf), (result) => {
       const read = outcome(() => readNwcStatus(result, HASH));
-      if (!read.ok) return read.error.kind === "invalid_response";
+      if (!read.ok) return read.error.reason === "invalid_response";
       const status: InvoiceStatus = read.value;
       reach(status.state);
       return (

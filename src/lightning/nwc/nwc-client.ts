@@ -1,6 +1,6 @@
 import { randomBytes } from "@noble/hashes/utils.js";
 import { toHex } from "../../bytes.ts";
-import { LightningError, type LightningErrorKind } from "../backend.ts";
+import { LightningError, type LightningFailureReason } from "../backend.ts";
 import { publicKeyOf, signEvent, verifyEvent, type NostrEvent } from "./event.ts";
 import { entryOf, objectOf, textOf } from "../answer-fields.ts";
 import { cipher, encryptionOf, NWC_INFO, NWC_REQUEST, NWC_RESPONSE, type Cipher, type Encryption } from "./messages.ts";
@@ -49,7 +49,7 @@ export function heldSocket(url: string, factory: WebSocketFactory, timeoutMs: nu
 }
 
 /** NIP-47 error codes, as the paywall acts on them. */
-const ERROR_KINDS: Record<string, LightningErrorKind> = {
+const ERROR_KINDS: Record<string, LightningFailureReason> = {
   UNAUTHORIZED: "auth",
   RESTRICTED: "auth",
   RATE_LIMITED: "unavailable",

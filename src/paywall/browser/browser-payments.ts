@@ -139,7 +139,7 @@ async function ask(bc: BrowserContext, pending: PendingChallenge): Promise<Colle
   } catch (error) {
     if (!(error instanceof LightningError)) throw error;
     // A healthy node that no longer knows the invoice: it can never be paid.
-    if (error.kind === "not_found") return { state: "expired", cookies: [] };
+    if (error.reason === "not_found") return { state: "expired", cookies: [] };
     return { state: "unavailable", retryAfterSeconds: error.retryAfterSeconds ?? 2, cookies: [] };
   }
   if (status.state === "settled" && status.preimage !== undefined) {
