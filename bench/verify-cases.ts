@@ -70,7 +70,7 @@ export function verifyWarm(): boolean {
     const authorization = formatAuthorization(toBase64(token().tokenBytes), toHex(preimage));
     warm = { verifier: createVerifier(keyring), headers: { authorization, macaroon: null, grpcMetadataMacaroon: null } };
   }
-  return warm.verifier.verify(warm.headers, { service: "svc", capabilities: ["read"], now: NOW }).result.ok;
+  return warm.verifier.verify(warm.headers, { service: "svc", capabilities: ["read"], now: NOW }).ok;
 }
 
 /** js-macaroon (macaroon@3.0.4), given the same derived root key. */

@@ -13,8 +13,8 @@ export {
   nodeTimeoutMs,
   wholeNumber,
 } from "./paywall-settings.ts";
-export { problemsOf } from "./problems.ts";
+export { problemsOf, settingsFailure, type SettingsFailure, type SettingsResult } from "./problems.ts";
 export { HEADER_NAME, literalPath, pathCovers, type ServiceDefinition } from "./schema.ts";
-export { compileServices, servicesFailure, type ServicesFailure } from "./services.ts";
+export { compileServices } from "./services.ts";
 export type { FiatRate, OriginConfig, ServiceConfig, UrlPattern } from "./types.ts";
 export { termsOf } from "./terms.ts";

@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { INVOICE_PREFIXES, parseNwcUri, type Network, type NodeSettings, type NwcConnection } from "../lightning/index.ts";
 import { nodeTimeoutMs } from "./paywall-settings.ts";
-import { problemsOf } from "./problems.ts";
+import { problemsOf, settingsFailure, type SettingsResult } from "./problems.ts";
 import { httpUrl } from "./schema.ts";
 
 /**
@@ -61,9 +61,9 @@ export const NODE_SETTING_NAMES: readonly string[] = Object.values(SCHEMAS).flat
  * over LND's own `LND_TIMEOUT_MS`; 5 s when neither is set. Who holds a
  * "held" NWC connection is the caller's to check.
  */
-export function readNodeSettings(backend: Backend, env: Record<string, unknown>, timeoutMs: number | undefined): { ok: true; value: NodeConfig } | { ok: false; problems: string[] } {
+export function readNodeSettings(backend: Backend, env: Record<string, unknown>, timeoutMs: number | undefined): SettingsResult<NodeConfig> {
   const parsed = v.safeParse(SCHEMAS[backend], env, { abortEarly: false, abortPipeEarly: true });
-  if (!parsed.success) return { ok: false, problems: problemsOf(parsed.issues, "") };
+  if (!parsed.success) return settingsFailure(problemsOf(parsed.issues, ""));
   const out = parsed.output as Record<string, unknown>;
   const timeout = timeoutMs ?? (out["LND_TIMEOUT_MS"] as number | undefined) ?? 5000;
   switch (backend) {

@@ -3,7 +3,8 @@ import { parseMasterKeys, type Keyring } from "../l402/index.ts";
 import type { Network, NodeSettings } from "../lightning/index.ts";
 import { backendSetting, namedBackend, networkSetting, NODE_SETTING_NAMES, readNodeSettings } from "./node-settings.ts";
 import { breakerCooldownSeconds, breakerThreshold, nodeTimeoutMs } from "./paywall-settings.ts";
-import { problemsOf } from "./problems.ts";
+import { succeed } from "../result.ts";
+import { problemsOf, settingsFailure, type SettingsResult } from "./problems.ts";
 
 /** The node as an env describes it: how to reach it, its chain if pinned, its circuit breaker. */
 export interface EnvNode {
@@ -36,7 +37,7 @@ const nodeSchema = v.object({
 export function readPaywallEnv(
   env: Readonly<Record<string, unknown>>,
   wanted: { readonly keyring: boolean; readonly node: boolean },
-): { ok: true; value: { keyring: Keyring | undefined; node: EnvNode | undefined } } | { ok: false; problems: string[] } {
+): SettingsResult<{ keyring: Keyring | undefined; node: EnvNode | undefined }> {
   // An empty variable is an unset one, as in the template Worker.
   const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== "" && value !== null && value !== undefined));
   const problems: string[] = [];
@@ -63,5 +64,5 @@ export function readPaywallEnv(
       node = { settings: settings.value, network: out.L402_NETWORK, breaker: { threshold: out.L402_BREAKER_THRESHOLD, cooldownMs: out.L402_BREAKER_COOLDOWN * 1000 } };
     }
   }
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, value: { keyring, node } };
+  return problems.length > 0 ? settingsFailure(problems) : succeed({ keyring, node });
 }

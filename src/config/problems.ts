@@ -1,4 +1,5 @@
 import type * as v from "valibot";
+import { fail, type Failure, type Success } from "../result.ts";
 
 /**
  * Valibot's issues as the project reports them: `FIELD[0].child: what is wrong`,
@@ -23,3 +24,12 @@ function fieldOf(issue: v.BaseIssue<unknown>, root: string, itemName: ((index: n
   }
   return field;
 }
+
+/** Settings that do not hold together: every problem, by field (never quoting a value). */
+export interface SettingsFailure extends Failure<"invalid_config"> {
+  readonly problems: readonly string[];
+}
+
+export type SettingsResult<T> = Success<T> | SettingsFailure;
+
+export const settingsFailure = (problems: readonly string[]): SettingsFailure => ({ ...fail("invalid_config", problems.join("; ")), problems });

@@ -1,7 +1,7 @@
 import { URLPattern } from "#url-pattern";
 import * as v from "valibot";
-import { fail, isValidServiceName, type Failure } from "../l402/index.ts";
-import { problemsOf } from "./problems.ts";
+import { isValidServiceName } from "../l402/index.ts";
+import { problemsOf, settingsFailure, type SettingsResult } from "./problems.ts";
 import { servicesSchema, type ParsedService, type SchemaContext } from "./schema.ts";
 import type { ServiceConfig, UrlPattern } from "./types.ts";
 
@@ -10,26 +10,22 @@ export interface CompileContext extends SchemaContext {
   readonly field: string;
 }
 
-export interface ServicesFailure extends Failure<"invalid_config"> {
-  readonly problems: readonly string[];
-}
-
 /**
  * Validates service definitions (the schema in schema.ts) and compiles them into
  * what the paywall runs on: URL patterns, prices in msat, origin headers with
  * their secrets. Every problem is reported, by field, never quoting a value.
  */
-export function compileServices(definitions: unknown, context: CompileContext): { readonly ok: true; readonly value: ServiceConfig[] } | ServicesFailure {
+export function compileServices(definitions: unknown, context: CompileContext): SettingsResult<ServiceConfig[]> {
   let list = definitions;
   if (typeof definitions === "string") {
     try {
       list = JSON.parse(definitions);
     } catch {
-      return servicesFailure([`${context.field}: is not valid JSON`]);
+      return settingsFailure([`${context.field}: is not valid JSON`]);
     }
   }
   const parsed = v.safeParse(servicesSchema(context), list, { abortEarly: false });
-  if (!parsed.success) return servicesFailure(problemsOf(parsed.issues, context.field, serviceNames(list)));
+  if (!parsed.success) return settingsFailure(problemsOf(parsed.issues, context.field, serviceNames(list)));
   return { ok: true, value: parsed.output.map((service) => compile(service, context)) };
 }
 
@@ -45,7 +41,6 @@ function serviceNames(list: unknown): (index: number) => string | undefined {
   };
 }
 
-export const servicesFailure = (problems: readonly string[]): ServicesFailure => ({ ...fail("invalid_config", problems.join("; ")), problems });
 
 function compile(service: ParsedService, context: CompileContext): ServiceConfig {
   // Case-insensitive unless asked: Express and IIS ignore case, and a match missed gives content away.

@@ -4,14 +4,12 @@ import type { Keyring } from "./keyring.ts";
 import { fail, type Result } from "./result.ts";
 import { authenticate, grantOf, type Authenticated, type VerifiedToken, type VerifyOptions } from "./verify.ts";
 
-export interface Verification {
-  readonly result: Result<VerifiedToken>;
-  /**
-   * sha256 of the preimage the request presented, when it presented one: proof
-   * that its invoice was paid, even when the credential is refused.
-   */
-  readonly paidHash: Uint8Array | undefined;
-}
+/**
+ * A verification's result and, when the request presented a preimage, its
+ * sha256 (`paidHash`): proof that its invoice was paid, even when the
+ * credential is refused.
+ */
+export type Verification = Result<VerifiedToken> & { readonly paidHash: Uint8Array | undefined };
 
 export interface VerifierLimits {
   /** Credentials kept (default 4096). */
@@ -64,16 +62,16 @@ export function createVerifier(keyring: Keyring, limits: VerifierLimits = {}) {
   return {
     verify(headers: CredentialHeaders, options: Omit<VerifyOptions, "keyring">): Verification {
       const source = credentialSource(headers);
-      if (source === undefined) return { result: fail("missing", "no L402 credential in the request"), paidHash: undefined };
+      if (source === undefined) return { ...fail("missing", "no L402 credential in the request"), paidHash: undefined };
       const known = proven[source.form].get(source.text);
-      if (known !== undefined) return { result: grantOf(known, options), paidHash: known.paymentHash };
+      if (known !== undefined) return { ...grantOf(known, options), paidHash: known.paymentHash };
       const parsed = source.form === "authorization" ? parseAuthorization(source.text) : parseMacaroonHeader(source.text);
-      if (!parsed.ok) return { result: parsed, paidHash: undefined };
+      if (!parsed.ok) return { ...parsed, paidHash: undefined };
       const authenticated = authenticate(parsed.value, keyring);
       const paidHash = sha256(parsed.value.preimage);
-      if (!authenticated.ok) return { result: authenticated, paidHash };
+      if (!authenticated.ok) return { ...authenticated, paidHash };
       keep(source.form, source.text, authenticated.value);
-      return { result: grantOf(authenticated.value, options), paidHash };
+      return { ...grantOf(authenticated.value, options), paidHash };
     },
     /** Credentials kept, and their characters: for tests of the bounds. */
     get size() {

@@ -2,7 +2,7 @@ import { decodeMacaroon, MacaroonFormatError, type Macaroon } from "../macaroon/
 import { decodeCaveat } from "./caveats.ts";
 import { fromBase64Lenient, fromHex } from "./encoding.ts";
 import { MAX_CREDENTIAL_HEADER_CHARS } from "./limits.ts";
-import { fail, succeed, type Failure, type Result } from "./result.ts";
+import { fail, succeed, type Result } from "./result.ts";
 import type { Credential } from "./verify.ts";
 
 /** The request headers that can carry an L402 credential (null when absent). */
@@ -51,20 +51,19 @@ export function parseAuthorization(header: string): ParsedCredential {
     return fail("malformed", `Authorization header longer than ${MAX_CREDENTIAL_HEADER_CHARS} characters`);
   }
   const values = header.split(NEXT_VALUE).map(parseValue);
-  const first = values[0] as ParsedValue;
+  const first = values[0] as ReturnType<typeof parseValue>;
   if (!first.ok) return first;
   for (const other of values.slice(1)) {
     if (!other.ok) return other;
-    if (!equalBytes(other.bytes, first.bytes) || !equalBytes(other.credential.preimage, first.credential.preimage)) {
+    if (!equalBytes(other.value.bytes, first.value.bytes) || !equalBytes(other.value.credential.preimage, first.value.credential.preimage)) {
       return fail("malformed", "several Authorization values carry different credentials; send one");
     }
   }
-  return succeed(first.credential);
+  return succeed(first.value.credential);
 }
 
-type ParsedValue = { readonly ok: true; readonly credential: Credential; readonly bytes: Uint8Array } | Failure;
-
-function parseValue(value: string): ParsedValue {
+/** One Authorization value: the credential, and the macaroon's bytes as sent (to compare with another value's). */
+function parseValue(value: string): Result<{ readonly credential: Credential; readonly bytes: Uint8Array }> {
   const match = SCHEME.exec(value.trim());
   if (match === null) return fail("missing", "Authorization scheme is not L402 or LSAT");
   const token = (match[2] as string).trim();
@@ -77,7 +76,7 @@ function parseValue(value: string): ParsedValue {
   if (bytes === undefined) return fail("malformed", "the macaroon is not valid base64");
   const macaroon = decode(bytes);
   if (!macaroon.ok) return macaroon;
-  return { ok: true, credential: { macaroon: macaroon.value, preimage: fromHex(preimageHex) as Uint8Array }, bytes };
+  return succeed({ credential: { macaroon: macaroon.value, preimage: fromHex(preimageHex) as Uint8Array }, bytes });
 }
 
 const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((byte, i) => byte === b[i]);

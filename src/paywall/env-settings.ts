@@ -1,7 +1,8 @@
-import { holdsPaywallSettings, readPaywallEnv } from "../config/index.ts";
+import { holdsPaywallSettings, readPaywallEnv, type SettingsResult } from "../config/index.ts";
 import type { Keyring } from "../l402/index.ts";
 import { backendFromSettings, fetchUpgradeWebSocket, platformWebSocket, withBreaker, type InvoiceBackend, type WebSocketFactory } from "../lightning/index.ts";
 import { onWorkers } from "./platform.ts";
+import { succeed } from "../result.ts";
 
 /**
  * Where the paywall's settings are when its options leave them out: the app's
@@ -23,12 +24,12 @@ const NO_SETTINGS: Readonly<Record<string, unknown>> = Object.freeze({});
 export function fromEnv(
   env: Readonly<Record<string, unknown>>,
   wanted: { readonly keyring: boolean; readonly backend: boolean },
-): { ok: true; keyring: Keyring | undefined; backend: InvoiceBackend | undefined } | { ok: false; problems: string[] } {
+): SettingsResult<{ readonly keyring: Keyring | undefined; readonly backend: InvoiceBackend | undefined }> {
   const read = readPaywallEnv(env, { keyring: wanted.keyring, node: wanted.backend });
   if (!read.ok) return read;
   const { keyring, node } = read.value;
   const backend = node === undefined ? undefined : withBreaker(backendFromSettings(node.settings, node.network, relaySockets()), node.breaker);
-  return { ok: true, keyring, backend };
+  return succeed({ keyring, backend });
 }
 
 /** A Worker reaches an NWC relay by a fetch upgrade; other runtimes (Node 22+, Deno, Bun) by their WebSocket. */

@@ -88,8 +88,8 @@ export function resolvePaywall(options: PaywallOptionsBase, env: Readonly<Record
   const { settled, problems } = settle(options);
   const read = options.keyring !== undefined && options.backend !== undefined ? undefined : fromEnv(env, { keyring: options.keyring === undefined, backend: options.backend === undefined });
   if (read !== undefined && !read.ok) problems.push(...read.problems);
-  const keyring = options.keyring ?? (read?.ok ? read.keyring : undefined);
-  const backend = options.backend ?? (read?.ok ? read.backend : undefined);
+  const keyring = options.keyring ?? (read?.ok ? read.value.keyring : undefined);
+  const backend = options.backend ?? (read?.ok ? read.value.backend : undefined);
   if (problems.length > 0 || keyring === undefined || backend === undefined) throw new PaywallConfigError(problems);
   return { ...settled, keyring, backend };
 }

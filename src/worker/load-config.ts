@@ -1,10 +1,10 @@
 import * as v from "valibot";
-import { compileServices, namedBackend, problemsOf, readNodeSettings, servicesFailure, WHOLE_SAT_BACKENDS, type Backend, type ServicesFailure } from "../config/index.ts";
+import { compileServices, namedBackend, problemsOf, readNodeSettings, settingsFailure, WHOLE_SAT_BACKENDS, type Backend, type SettingsFailure } from "../config/index.ts";
 import { parseMasterKeys } from "../l402/index.ts";
 import { workerSettingsSchema } from "./settings.ts";
 import type { WorkerConfig } from "./worker-config.ts";
 
-export type ConfigResult = { readonly ok: true; readonly value: WorkerConfig } | ServicesFailure;
+export type ConfigResult = { readonly ok: true; readonly value: WorkerConfig } | SettingsFailure;
 
 /** What the template Worker's bindings provide, named as its operator declares them. */
 const BINDINGS = {
@@ -54,7 +54,7 @@ export function parseConfig(env: object): ConfigResult {
     problems.push('L402_NWC_CONNECTION: "held" needs the L402_NWC Durable Object binding (see wrangler.toml)');
   }
   if (node?.ok && services.ok) problems.push(...wholeSatProblems(node.value.backend, services.value));
-  if (problems.length > 0 || !settings.success || !services.ok || !keyring.ok || node === undefined || !node.ok) return servicesFailure(problems);
+  if (problems.length > 0 || !settings.success || !services.ok || !keyring.ok || node === undefined || !node.ok) return settingsFailure(problems);
 
   const s = settings.output;
   return {

@@ -87,7 +87,7 @@ describe("reading a cookie as the paywall does", () => {
         if (text === undefined) return true;
         // Only the exact name, as a whole cookie name, is ever read.
         if (!cookie.split(";").some((pair) => pair.slice(0, pair.indexOf("=")).trim() === name)) return false;
-        const verified = verifier.verify({ authorization: `L402 ${text}`, macaroon: null, grpcMetadataMacaroon: null }, { service: "articles", now: NOW, capabilities: [] }).result;
+        const verified = verifier.verify({ authorization: `L402 ${text}`, macaroon: null, grpcMetadataMacaroon: null }, { service: "articles", now: NOW, capabilities: [] });
         // Only the paid token can pass (its credential in any spelling the parser accepts, e.g. the preimage's hex in capitals).
         return verified.ok ? hex.encode(verified.value.tokenId) === hex.encode(token.tokenId) : REASONS.has(verified.reason) && verified.detail.length > 0;
       }),

@@ -167,9 +167,9 @@ function grant(bc: BrowserContext, text: string): Result<{ readonly token: Verif
 /** `<macaroon>:<preimage>` checked as a GET of the page's URL would check it (metering and revocation are the request's). */
 function verifyForPage(bc: BrowserContext, text: string): Result<VerifiedToken> {
   const { service, request } = bc;
-  const { result } = bc.paywall.verifier.verify(
+  const verified = bc.paywall.verifier.verify(
     { authorization: `L402 ${text}`, macaroon: null, grpcMetadataMacaroon: null },
     { service: service.name, now: request.now, capabilities: requiredCapabilities(service, onlyMethod("GET"), request.url) },
   );
-  return result.ok ? succeed(result.value) : fail(result.reason, result.detail);
+  return verified.ok ? succeed(verified.value) : fail(verified.reason, verified.detail);
 }

@@ -18,8 +18,8 @@ export const l402Scheme: PaymentScheme = {
   authorizations: ["L402", "LSAT"],
   carriesElsewhere: (headers) => headers.get("macaroon") !== null || headers.get("grpc-metadata-macaroon") !== null,
   read({ request, service, capabilities, verifier }) {
-    const { result, paidHash } = verifier.verify(credentialHeaders(request.headers), { service: service.name, now: request.now, capabilities });
-    return result.ok ? { ok: true, value: { token: result.value }, paidHash } : { ...result, paidHash };
+    const verified = verifier.verify(credentialHeaders(request.headers), { service: service.name, now: request.now, capabilities });
+    return verified.ok ? { ok: true, value: { token: verified.value }, paidHash: verified.paidHash } : verified;
   },
   challenge: (parts) => ({ wwwAuthenticate: formatChallenge(parts.macaroon, parts.invoice), members: { macaroon: toBase64(parts.macaroon) } }),
 };
