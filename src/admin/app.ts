@@ -6,6 +6,7 @@ import * as v from "valibot";
 import { problemsOf, wholeNumber, type ServiceConfig } from "../config/index.ts";
 import { formatSats } from "../l402/index.ts";
 import type { Ledger, Revocations } from "../paywall/index.ts";
+import { fail, succeed, type Result } from "../result.ts";
 
 export interface AdminOptions {
   /** The bearer token; compared in constant time (hono/bearer-auth). */
@@ -37,17 +38,17 @@ const checked = <Target extends "query" | "param", Schema extends v.GenericSchem
   });
 
 /** The revocation's body: empty, or JSON naming a reason. */
-function readRevokeBody(text: string): { ok: true; reason: string } | { ok: false; detail: string } {
+function readRevokeBody(text: string): Result<string, "bad_body"> {
   let body: unknown = {};
   if (text.trim() !== "") {
     try {
       body = JSON.parse(text);
     } catch {
-      return { ok: false, detail: BODY_SHAPE };
+      return fail("bad_body", BODY_SHAPE);
     }
   }
   const parsed = v.safeParse(revokeBody, body);
-  return parsed.success ? { ok: true, reason: parsed.output.reason } : { ok: false, detail: detailOf(parsed.issues) };
+  return parsed.success ? succeed(parsed.output.reason) : fail("bad_body", detailOf(parsed.issues));
 }
 
 /**
@@ -112,7 +113,7 @@ export function adminApp(options: AdminOptions): Hono {
       const tokenId = c.req.valid("param").id;
       const body = readRevokeBody(await c.req.text());
       if (!body.ok) return badRequest(c, body.detail);
-      const { reason } = body;
+      const reason = body.value;
       await revocations.revoke(tokenId, reason, Math.floor(Date.now() / 1000));
       return c.json({ tokenId, revoked: true, reason, staleForAtMostSeconds: options.revocationStalenessSeconds }, 200, NO_STORE);
     });

@@ -1,10 +1,10 @@
 import * as v from "valibot";
-import { compileServices, namedBackend, problemsOf, readNodeSettings, settingsFailure, WHOLE_SAT_BACKENDS, type Backend, type SettingsFailure } from "../config/index.ts";
+import { compileServices, namedBackend, problemsOf, readNodeSettings, settingsFailure, WHOLE_SAT_BACKENDS, type Backend, type SettingsResult } from "../config/index.ts";
 import { parseMasterKeys } from "../l402/index.ts";
 import { workerSettingsSchema } from "./settings.ts";
 import type { WorkerConfig } from "./worker-config.ts";
 
-export type ConfigResult = { readonly ok: true; readonly value: WorkerConfig } | SettingsFailure;
+export type ConfigResult = SettingsResult<WorkerConfig>;
 
 /** What the template Worker's bindings provide, named as its operator declares them. */
 const BINDINGS = {

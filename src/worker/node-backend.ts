@@ -20,7 +20,7 @@ export function nodeBackend(node: NodeConfig, network: Network, env: Env): Invoi
     const relayed = (await relays.get(id).call(connection, timeoutMs, method, params).catch((error: unknown) => {
       throw new LightningError("unavailable", `the NWC relay object failed: ${String(error instanceof Error ? error.message : error).slice(0, 200)}`);
     })) as RelayedCall;
-    if (relayed.ok) return relayed.result;
+    if (relayed.ok) return relayed.value;
     throw new LightningError(relayed.reason, relayed.detail);
   }, network);
 }

@@ -1,9 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
 import { toHex } from "../bytes.ts";
 import { fetchUpgradeWebSocket, heldSocket, LightningError, nwcClient, type LightningFailureReason, type NwcCall, type NwcConnection } from "../lightning/index.ts";
+import { fail, succeed, type Result } from "../result.ts";
 
 /** A call's outcome across Durable Object RPC, which would carry a thrown error's message but not its class. */
-export type RelayedCall = { readonly ok: true; readonly result: Record<string, unknown> } | { readonly ok: false; readonly reason: LightningFailureReason; readonly detail: string };
+export type RelayedCall = Result<Record<string, unknown>, LightningFailureReason>;
 
 /**
  * One relay connection for the NWC backend, held open between calls
@@ -33,9 +34,9 @@ export class NwcRelay extends DurableObject<Env> {
     const key = `${relay} ${connection.walletPubkey} ${toHex(connection.secret)} ${timeoutMs}`;
     if (this.#client?.key !== key) this.#client = { key, call: nwcClient(connection, heldSocket(relay, fetchUpgradeWebSocket, timeoutMs), timeoutMs) };
     try {
-      return { ok: true, result: await this.#client.call(method, params) };
+      return succeed(await this.#client.call(method, params));
     } catch (error) {
-      if (error instanceof LightningError) return { ok: false, reason: error.reason, detail: error.message };
+      if (error instanceof LightningError) return fail(error.reason, error.message);
       throw error;
     }
   }
