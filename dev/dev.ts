@@ -9,7 +9,7 @@ import { startDemoOrigin } from "./demo-origin.ts";
 import { isBackend, startDevBackend } from "./dev-backend.ts";
 import { UnhealthyError, waitForHealth } from "./health-wait.ts";
 import { startSimulator } from "./lnd-sim/server.ts";
-import { isPortFree } from "./ports.ts";
+import { freePort, isPortFree } from "./ports.ts";
 import { claimStackFiles, DevVarsError, ensureDevVars } from "./stack-files.ts";
 import { demoPlan, operatorPlan, PlanError, type StackPlan } from "./stack-plan.ts";
 import { readWranglerEnv, WranglerConfigError } from "./wrangler-env.ts";
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   if (values.backend !== undefined && !isBackend(values.backend)) throw new StartError(`--backend must be one of ${BACKENDS.join(", ")}`);
   const ports = { worker: port(values.port, "--port"), lnd: port(values["lnd-port"], "--lnd-port"), origin: port(values["origin-port"], "--origin-port") };
   const optional = (flag: "inspector-port" | "relay-port" | "lnbits-port" | "phoenixd-port" | "cln-port") => (values[flag] === undefined ? undefined : port(values[flag], `--${flag}`));
-  const inspector = optional("inspector-port");
+  let inspector = optional("inspector-port");
   const simPorts = { relay: optional("relay-port"), lnbits: optional("lnbits-port"), phoenixd: optional("phoenixd-port"), cln: optional("cln-port") };
   const originUrl = `http://${HOST}:${ports.origin}`;
   const plan = planFor(values.config, originUrl, values["dev-vars"], values.backend);
@@ -75,6 +75,8 @@ async function main(): Promise<void> {
     process.stdout.write(`dev: another npm run dev${files.beside.pid === undefined ? "" : ` (pid ${files.beside.pid})`} holds .wrangler/state; this stack keeps its state and secrets in ${files.beside.directory} until it stops\n`);
   }
   process.once("exit", () => files.release());
+  // wrangler's default inspector port (9229, or another if taken) races when two stacks start together: the second takes its own.
+  if (files.beside !== undefined && inspector === undefined) inspector = await freePort(HOST);
   if (plan.hasLedger) await applyMigrations(plan.configPath, files.stateDirectory);
 
   const originSecret = plan.originSecret ?? randomBytes(16).toString("hex");
