@@ -1,10 +1,12 @@
 /** `npm run bench`: every benchmark, printed as a table. Nothing here is asserted. */
 import { benchBundle } from "./bundle.ts";
 import { benchChallengeIssuance } from "./challenge-issuance.ts";
+import { benchMetering } from "./metering.ts";
 import { benchThroughput } from "./throughput.ts";
 import { benchVerification } from "./verification.ts";
 
 await benchVerification();
 await benchThroughput();
 await benchChallengeIssuance();
+await benchMetering();
 benchBundle();

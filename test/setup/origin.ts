@@ -18,7 +18,9 @@ const { WebSocketServer } = createRequire(import.meta.url)("ws") as { WebSocketS
  *   GET  /_origin/progress?id=X     bytes of upload X received so far
  *   POST /_origin/release?id=X      let download X send its remaining chunks
  *   *    /stream/upload?id=X        consumes the body, reporting progress as it goes
- *   GET  /stream/download?id=X&chunks=N&size=S   first chunk now, the rest after release
+ *   GET  /stream/download?id=X&chunks=N&size=S   first chunk now, the rest after release (with then=reset: the
+ *                                  connection reset instead)
+ *   GET  /_origin/download?id=X     whether download X's client closed the connection before the body ended
  *   WS   /ws                        echoes text messages
  *   *    anything else              echoes method, path (parsed, and raw as received), query, headers, body size and hash;
  *                                   each `answer_header=Name:Value` in the query is set on the answer
@@ -33,6 +35,7 @@ export async function startTestOrigin(): Promise<TestOrigin> {
   const progress = new Map<string, number>();
   const releases = new Map<string, () => void>();
   const released = new Set<string>();
+  const closedEarly = new Set<string>();
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = new URL(request.url ?? "/", "http://origin");
@@ -43,6 +46,7 @@ export async function startTestOrigin(): Promise<TestOrigin> {
       return json(response, { count: hits.filter((hit) => hit.path.startsWith(prefix) && (marker === null || hit.query.includes(marker))).length });
     }
     if (url.pathname === "/_origin/progress") return json(response, { bytes: progress.get(id) ?? 0 });
+    if (url.pathname === "/_origin/download") return json(response, { closedEarly: closedEarly.has(id) });
     if (url.pathname === "/_origin/release") {
       released.add(id);
       releases.get(id)?.();
@@ -63,9 +67,13 @@ export async function startTestOrigin(): Promise<TestOrigin> {
     if (url.pathname.startsWith("/stream/download")) {
       const chunks = Number(url.searchParams.get("chunks") ?? "4");
       const size = Number(url.searchParams.get("size") ?? "65536");
+      response.on("close", () => {
+        if (!response.writableFinished) closedEarly.add(id);
+      });
       response.writeHead(200, { "content-type": "application/octet-stream" });
       response.write(Buffer.alloc(size, 1));
       if (!released.has(id)) await new Promise<void>((resolve) => releases.set(id, resolve));
+      if (url.searchParams.get("then") === "reset") return void response.socket?.resetAndDestroy();
       for (let i = 1; i < chunks; i++) {
         if (!response.write(Buffer.alloc(size, (i % 250) + 1))) await new Promise((resolve) => response.once("drain", resolve));
       }

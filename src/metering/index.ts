@@ -1,0 +1,10 @@
+/**
+ * Metered streams: a response body counted as it passes (bytes, and the token
+ * usage an LLM's event stream reports), priced, leased from a balance, and
+ * settled once when it ends. Pure: web streams and bytes only, so it runs in a
+ * Worker, in Node, anywhere.
+ */
+export { createSseDecoder, MAX_EVENT_BYTES, type SseDecoder, type SseEvent, type SsePosition } from "./sse-decoder.ts";
+export { createUsageReader, type LlmUsage, type UsageReader } from "./llm-usage.ts";
+export { bytesCovered, streamCost, tokensCost, type StreamPrices } from "./stream-prices.ts";
+export { BalanceExhaustedError, isEventStream, meterStream, type MeterHooks, type MeterOutcome, type StreamEnd } from "./meter-stream.ts";

@@ -1,0 +1,107 @@
+import type { SseEvent } from "./sse-decoder.ts";
+
+/** Tokens an LLM API reports for one response: input (prompt, cache reads and writes included) and output. */
+export interface LlmUsage {
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+}
+
+export interface UsageReader {
+  /** Reads one event; true when it reported usage (which then replaces what came before). */
+  read(event: SseEvent): boolean;
+  /** The last usage the stream reported, or undefined if none so far. */
+  readonly usage: LlmUsage | undefined;
+}
+
+/** Anthropic's input, counted in three parts that a `message_delta` may each restate. */
+interface AnthropicCounts {
+  readonly input: number;
+  readonly cacheCreation: number;
+  readonly cacheRead: number;
+  readonly output: number;
+}
+
+// Only events that may carry usage are parsed as JSON: every OpenAI chunk has
+// `"usage": null` but the last, and Anthropic's text deltas have none. An API
+// writes keys unescaped, and text an LLM writes sits inside JSON strings (its
+// quotes escaped), so this test passes every frame that has usage and only
+// costs a parse for the rest.
+const MAY_CARRY_USAGE = /"usage"\s*:\s*\{/;
+
+type Fields = Readonly<Record<string, unknown>>;
+const isFields = (value: unknown): value is Fields => typeof value === "object" && value !== null && !Array.isArray(value);
+const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+/** A count that may be absent or null (then `fallback`); undefined when present but not a count. */
+const optionalCount = (value: unknown, fallback: number): number | undefined => (value === undefined || value === null ? fallback : isCount(value) ? value : undefined);
+
+/** OpenAI chat completions (stream_options.include_usage): the chunk whose `usage` is not null. */
+function openAiUsage(frame: Fields): LlmUsage | undefined {
+  const usage = frame["usage"];
+  if (!isFields(usage)) return undefined;
+  const input = usage["prompt_tokens"];
+  const output = usage["completion_tokens"];
+  return isCount(input) && isCount(output) ? { inputTokens: input, outputTokens: output } : undefined;
+}
+
+/** Anthropic's `message_start` (`message.usage`) or `message_delta` (`usage`, cumulative), over what came before. */
+function anthropicCounts(frame: Fields, before: AnthropicCounts): AnthropicCounts | undefined {
+  const usage = frame["type"] === "message_start" ? (isFields(frame["message"]) ? frame["message"]["usage"] : undefined) : frame["usage"];
+  if (!isFields(usage) || !isCount(usage["output_tokens"])) return undefined;
+  // message_start states every part (the cache ones may be absent: none); message_delta restates those that changed.
+  const base = frame["type"] === "message_start" ? undefined : before;
+  if (base === undefined && !isCount(usage["input_tokens"])) return undefined;
+  const input = optionalCount(usage["input_tokens"], base?.input ?? 0);
+  const cacheCreation = optionalCount(usage["cache_creation_input_tokens"], base?.cacheCreation ?? 0);
+  const cacheRead = optionalCount(usage["cache_read_input_tokens"], base?.cacheRead ?? 0);
+  if (input === undefined || cacheCreation === undefined || cacheRead === undefined) return undefined;
+  return { input, cacheCreation, cacheRead, output: usage["output_tokens"] };
+}
+
+const NO_ANTHROPIC_COUNTS: AnthropicCounts = { input: 0, cacheCreation: 0, cacheRead: 0, output: 0 };
+
+/**
+ * The usage an LLM stream reports, from its events as they are decoded: the
+ * OpenAI shape (a chunk with `usage: {prompt_tokens, completion_tokens}`) and
+ * the Anthropic one (`message_start`'s `message.usage`, then `message_delta`'s
+ * cumulative `usage`; input is input + cache creation + cache read tokens). The
+ * last report wins. A frame that is not JSON, or whose counts are not whole
+ * non-negative numbers, reports nothing. An Anthropic frame is read from an
+ * event of its own name (or an unnamed one), an OpenAI chunk from an unnamed one.
+ */
+export function createUsageReader(): UsageReader {
+  let usage: LlmUsage | undefined;
+  let anthropic = NO_ANTHROPIC_COUNTS;
+
+  const readFrame = (event: SseEvent, frame: Fields): LlmUsage | undefined => {
+    const type = frame["type"];
+    if (type === "message_start" || type === "message_delta") {
+      if (event.type !== type && event.type !== "message") return undefined;
+      const counts = anthropicCounts(frame, anthropic);
+      if (counts === undefined) return undefined;
+      const inputTokens = counts.input + counts.cacheCreation + counts.cacheRead;
+      if (!Number.isSafeInteger(inputTokens)) return undefined;
+      anthropic = counts;
+      return { inputTokens, outputTokens: counts.output };
+    }
+    return event.type === "message" ? openAiUsage(frame) : undefined;
+  };
+
+  return {
+    get usage() {
+      return usage;
+    },
+    read(event) {
+      if (!MAY_CARRY_USAGE.test(event.data)) return false;
+      let frame: unknown;
+      try {
+        frame = JSON.parse(event.data);
+      } catch {
+        return false;
+      }
+      const reported = isFields(frame) ? readFrame(event, frame) : undefined;
+      if (reported === undefined) return false;
+      usage = reported;
+      return true;
+    },
+  };
+}

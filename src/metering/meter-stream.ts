@@ -1,0 +1,182 @@
+import { utf8 } from "../bytes.ts";
+import { createUsageReader, type LlmUsage } from "./llm-usage.ts";
+import { bytesCovered, checkPrices, streamCost, tokensCost, type StreamPrices } from "./stream-prices.ts";
+import { createSseDecoder, type SseEvent, type SsePosition } from "./sse-decoder.ts";
+
+/** Why a metered body ended: its origin finished, the client left, the balance ran out, or the origin (or a hook) failed. */
+export type StreamEnd = "complete" | "cancelled" | "exhausted" | "errored";
+
+export interface MeterOutcome {
+  /** What the body cost: the bytes passed to the client, and the last usage the origin reported. */
+  readonly costMsat: bigint;
+  readonly bytes: number;
+  readonly usage: LlmUsage | undefined;
+  readonly ended: StreamEnd;
+}
+
+export interface MeterHooks {
+  /**
+   * More of the balance is needed: the cost so far would pass the lease.
+   * Resolves with the new lease (what the body may cost in all), or undefined
+   * when the balance cannot cover it. A lease short of the cost is used as far
+   * as it goes. A rejection errors the body.
+   */
+  lease(costSoFarMsat: bigint): Promise<bigint | undefined>;
+  /**
+   * Once, when the body ends for any reason, after the client's stream has
+   * ended. It must not throw (nothing downstream would see it): what it starts
+   * (a debit) it hands to the platform (`waitUntil`).
+   */
+  settle(outcome: MeterOutcome): void;
+  /** For text/event-stream: the last event written when the balance runs out (why, and the top-up offer). */
+  readonly exhaustedEvent: () => string;
+}
+
+/** What a body other than an event stream errors with when the balance runs out: a client sees a broken body, never one that looks complete. */
+export class BalanceExhaustedError extends Error {
+  readonly reason = "balance_exhausted";
+  constructor() {
+    super("the balance ran out before the body ended");
+    this.name = "BalanceExhaustedError";
+  }
+}
+
+/** Whether a Content-Type is text/event-stream (parameters and case aside). */
+export const isEventStream = (contentType: string | null): boolean =>
+  contentType !== null && (contentType.split(";", 1)[0] ?? "").trim().toLowerCase() === "text/event-stream";
+
+/** What ends the event the client was reading when the balance runs out, so that the exhausted event stands alone. CRLF, since the body may have ended in a CR. */
+const CLOSE_FROM: Record<SsePosition, string> = { "between-events": "", "in-event": "\r\n", "in-line": "\r\n\r\n" };
+
+const ignore = (): void => {};
+
+/**
+ * The body, metered as it passes: each chunk the origin sends is counted
+ * (bytes at the price per KiB; for text/event-stream, the usage its events
+ * report, priced per 1,000 tokens) and handed on unchanged before the next is
+ * read. A chunk that would take the cost past the lease waits for `lease`;
+ * when the balance cannot cover it, an event stream gets as many whole events
+ * as the lease covers, then `exhaustedEvent()`, and ends; any other body
+ * errors (BalanceExhaustedError). The origin's body is cancelled when the
+ * client leaves or the balance runs out. `settle` is told the outcome once.
+ */
+export function meterStream(
+  body: ReadableStream<Uint8Array>,
+  contentType: string | null,
+  prices: StreamPrices,
+  initialLeaseMsat: bigint,
+  hooks: MeterHooks,
+): ReadableStream<Uint8Array> {
+  checkPrices(prices);
+  if (initialLeaseMsat < 0n) throw new RangeError("initialLeaseMsat must be at least 0");
+  const source = body.getReader();
+  const sse = isEventStream(contentType) ? createSseDecoder() : undefined;
+  const usage = createUsageReader();
+  let leased = initialLeaseMsat;
+  let bytes = 0;
+  let ended: StreamEnd | undefined;
+  // The byte count the lease covers at the usage reported so far: the per-chunk check is one comparison.
+  let covered = bytesCovered(prices, leased);
+  const recomputeCovered = (): void => {
+    covered = bytesCovered(prices, leased - tokensCost(prices, usage.usage));
+  };
+
+  // The events the current chunk completes: where each ends in it, and the usage as of then.
+  const eventEnds: number[] = [];
+  const usageAtEnds: (LlmUsage | undefined)[] = [];
+  let usageChanged = false;
+  const onEvent = (event: SseEvent, end: number): void => {
+    if (usage.read(event)) usageChanged = true;
+    eventEnds.push(end);
+    usageAtEnds.push(usage.usage);
+  };
+
+  /** Settles, once: called right after the client's stream has closed or failed (or been cancelled). */
+  const end = (how: StreamEnd): void => {
+    ended = how;
+    hooks.settle({ costMsat: streamCost(prices, bytes, usage.usage), bytes, usage: usage.usage, ended: how });
+  };
+
+  /** The balance is spent: an event stream closes after the whole events the lease covers and the exhausted event. */
+  const exhaust = (controller: ReadableStreamDefaultController<Uint8Array>, chunk: Uint8Array, before: SsePosition): void => {
+    if (sse === undefined) {
+      const error = new BalanceExhaustedError();
+      controller.error(error);
+      source.cancel(error).catch(ignore);
+      return end("exhausted");
+    }
+    let cut = 0;
+    let position = before;
+    for (let i = eventEnds.length - 1; i >= 0; i--) {
+      const at = eventEnds[i] as number;
+      if (bytes + at <= bytesCovered(prices, leased - tokensCost(prices, usageAtEnds[i]))) {
+        cut = at;
+        position = "between-events";
+        break;
+      }
+    }
+    const last = utf8(CLOSE_FROM[position] + hooks.exhaustedEvent());
+    if (cut > 0) {
+      bytes += cut;
+      controller.enqueue(chunk.subarray(0, cut));
+    }
+    controller.enqueue(last);
+    controller.close();
+    source.cancel("the balance ran out").catch(ignore);
+    end("exhausted");
+  };
+
+  const step = async (controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> => {
+    const next = await source.read();
+    if (ended !== undefined) return;
+    if (next.done) {
+      controller.close();
+      return end("complete");
+    }
+    const chunk: unknown = next.value;
+    if (!(chunk instanceof Uint8Array)) throw new TypeError("a metered body's chunks must be Uint8Array");
+    const before = sse?.position ?? "between-events";
+    if (sse !== undefined) {
+      eventEnds.length = 0;
+      usageAtEnds.length = 0;
+      usageChanged = false;
+      sse.push(chunk, onEvent);
+      if (usageChanged) recomputeCovered();
+    }
+    const total = bytes + chunk.length;
+    if (total > covered) {
+      const granted = await hooks.lease(streamCost(prices, total, usage.usage));
+      if (ended !== undefined) return;
+      if (granted !== undefined && granted > leased) {
+        leased = granted;
+        recomputeCovered();
+      }
+      if (total > covered) return exhaust(controller, chunk, before);
+    }
+    bytes = total;
+    controller.enqueue(chunk);
+  };
+
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          await step(controller);
+        } catch (error) {
+          // The origin's body failed, or a hook did: the client's body fails too, never looking complete.
+          if (ended !== undefined) return;
+          controller.error(error);
+          source.cancel(error).catch(ignore);
+          end("errored");
+        }
+      },
+      cancel(reason) {
+        const cancelled = source.cancel(reason);
+        if (ended === undefined) end("cancelled");
+        return cancelled;
+      },
+    },
+    // Nothing read ahead: a chunk is read from the origin only when the client asks for one.
+    { highWaterMark: 0 },
+  );
+}

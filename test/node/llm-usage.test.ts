@@ -1,0 +1,122 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { ANTHROPIC_OVERLOADED, anthropicFrames, cutAt, llmStreams, openAiFrames, readChunks, streamNamed, utf8, type LlmStream } from "../fixtures/llm-streams.ts";
+
+const usageOf = (text: string) => readChunks([utf8(text)]).usage;
+
+/**
+ * The same events written as other servers may write them: any line ending,
+ * each payload's JSON spread over several data lines (joined with LF, still
+ * the same JSON), comments between lines and between events.
+ */
+function reframed(stream: LlmStream, lineEnd: string, spread: boolean, comments: boolean): string {
+  const events = stream.payloads.map((payload) => ({ type: stream.api === "anthropic" ? (JSON.parse(payload) as { type: string }).type : undefined, payload }));
+  if (stream.api === "openai") events.push({ type: undefined, payload: "[DONE]" });
+  return events
+    .map(({ type, payload }) => {
+      const data = spread && payload !== "[DONE]" ? JSON.stringify(JSON.parse(payload), null, 1).split("\n") : [payload];
+      const lines = [...(type === undefined ? [] : [`event: ${type}`]), ...data.map((line) => `data: ${line}`)];
+      return (comments ? [": ping", ...lines.flatMap((line) => [line, ":"])] : lines).join(lineEnd) + lineEnd + lineEnd;
+    })
+    .join("");
+}
+
+describe("the usage reader, on recorded streams", () => {
+  it.each(llmStreams.map((stream) => [stream.name, stream] as const))("%s", (_name, stream) => {
+    expect(usageOf(stream.text)).toEqual(stream.usage);
+  });
+
+  it("the same usage split at every byte boundary (streams under 20 kB; inside UTF-8 sequences and CRLF in the CRLF forms)", () => {
+    for (const stream of llmStreams.filter((s) => s.text.length < 20_000)) {
+      for (const text of [stream.text, reframed(stream, "\r\n", true, true)]) {
+        const bytes = utf8(text);
+        for (let cut = 0; cut <= bytes.length; cut++) expect(readChunks(cutAt(bytes, [cut])).usage, `${stream.name} cut at ${cut}`).toEqual(stream.usage);
+      }
+    }
+  });
+
+  it("the same usage whatever the framing and however the bytes are cut (fast-check)", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...llmStreams),
+        fc.constantFrom("\n", "\r", "\r\n"),
+        fc.boolean(),
+        fc.boolean(),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 60 }),
+        (stream, lineEnd, spread, comments, fractions) => {
+          const bytes = utf8(reframed(stream, lineEnd, spread, comments));
+          expect(readChunks(cutAt(bytes, fractions.map((f) => Math.floor(f * bytes.length)))).usage).toEqual(stream.usage);
+        },
+      ),
+      { numRuns: 1500 },
+    );
+  });
+
+  it("an Anthropic stream the API ends with an error event (after ping) has the usage message_start reported", () => {
+    const start = streamNamed("Anthropic message, claude");
+    expect(usageOf(anthropicFrames(start.payloads.slice(0, 5)) + ANTHROPIC_OVERLOADED)).toEqual({ inputTokens: 12, outputTokens: 1 });
+  });
+
+  it("an OpenAI stream cut off before its usage chunk has none", () => {
+    const stream = streamNamed("OpenAI chat completion through Azure");
+    expect(usageOf(openAiFrames(stream.payloads.slice(0, -1)))).toBeUndefined();
+    expect(usageOf(openAiFrames(stream.payloads).slice(0, -"data: [DONE]\n\n".length - 2))).toBeUndefined();
+  });
+});
+
+const openAi = (usage: string, event = "") => `${event === "" ? "" : `event: ${event}\n`}data: {"choices":[],"usage":${usage}}\n\n`;
+const start = (usage: string, event = "message_start") => `event: ${event}\ndata: {"type":"message_start","message":{"id":"msg_1","usage":${usage}}}\n\n`;
+const delta = (usage: string, event = "message_delta") => `event: ${event}\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":${usage}}\n\n`;
+
+describe("the usage reader reads usage from well-formed frames only", () => {
+  const valid = openAi(`{"prompt_tokens":7,"completion_tokens":9,"total_tokens":16}`);
+  const validUsage = { inputTokens: 7, outputTokens: 9 };
+
+  it.each([
+    ["a negative count", openAi(`{"prompt_tokens":-1,"completion_tokens":5}`)],
+    ["a fraction", openAi(`{"prompt_tokens":1.5,"completion_tokens":5}`)],
+    ["a count in a string", openAi(`{"prompt_tokens":"5","completion_tokens":5}`)],
+    ["a count past 2^53", openAi(`{"prompt_tokens":9007199254740993,"completion_tokens":5}`)],
+    ["no completion_tokens", openAi(`{"prompt_tokens":5,"total_tokens":5}`)],
+    ["usage: null (every OpenAI chunk but the last)", openAi("null")],
+    ["usage as an array", openAi(`[{"prompt_tokens":1,"completion_tokens":1}]`)],
+    ["an OpenAI chunk under an event name", openAi(`{"prompt_tokens":1,"completion_tokens":1}`, "usage")],
+    ["JSON cut short", `data: {"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2}\n\n`],
+    ["usage written by the model, inside a string", `data: {"choices":[{"delta":{"content":"\\"usage\\": {\\"prompt_tokens\\": 0, \\"completion_tokens\\": 0}"}}],"usage":null}\n\n`],
+    ["usage nested below the top level", `data: {"choices":[{"delta":{"usage":{"prompt_tokens":1,"completion_tokens":1}}}],"usage":null}\n\n`],
+    ["a frame the stream leaves unfinished", `data: {"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":1}}\n`],
+    ["message_start with no input_tokens", start(`{"output_tokens":1}`)],
+    ["message_start with a cache count in a string", start(`{"input_tokens":1,"cache_read_input_tokens":"3","output_tokens":1}`)],
+    ["message_delta with no output_tokens", delta(`{"input_tokens":1}`)],
+    ["message_delta with a negative input count", delta(`{"input_tokens":-4,"output_tokens":1}`)],
+    ["message_delta under event: error", delta(`{"output_tokens":1000}`, "error")],
+    ["message_start under event: ping", start(`{"input_tokens":1,"output_tokens":1}`, "ping")],
+    ["an error event", ANTHROPIC_OVERLOADED],
+    ["input parts adding up past 2^53", start(`{"input_tokens":9007199254740991,"cache_read_input_tokens":1,"output_tokens":1}`)],
+  ])("not: %s", (_name, frame) => {
+    expect(usageOf(frame)).toBeUndefined();
+    expect(usageOf(valid + frame)).toEqual(validUsage);
+  });
+});
+
+describe("the usage reader: the last report wins", () => {
+  it("a later OpenAI usage chunk replaces an earlier one", () => {
+    expect(usageOf(openAi(`{"prompt_tokens":1,"completion_tokens":2}`) + openAi(`{"prompt_tokens":3,"completion_tokens":4}`))).toEqual({ inputTokens: 3, outputTokens: 4 });
+  });
+
+  it("Anthropic: input is input + cache creation + cache read; message_delta's output is cumulative and its null or absent parts keep message_start's", () => {
+    const begun = start(`{"input_tokens":10,"cache_creation_input_tokens":100,"cache_read_input_tokens":1000,"output_tokens":1}`);
+    expect(usageOf(begun)).toEqual({ inputTokens: 1110, outputTokens: 1 });
+    expect(usageOf(begun + delta(`{"output_tokens":15}`) + delta(`{"output_tokens":40,"input_tokens":null,"cache_read_input_tokens":null}`))).toEqual({ inputTokens: 1110, outputTokens: 40 });
+    expect(usageOf(begun + delta(`{"output_tokens":15,"input_tokens":12,"cache_read_input_tokens":0}`))).toEqual({ inputTokens: 112, outputTokens: 15 });
+  });
+
+  it("Anthropic frames in unnamed events (a proxy that drops event names) are read too", () => {
+    const unnamed = (text: string) => text.replace(/^event: .*\n/gm, "");
+    expect(usageOf(unnamed(streamNamed("Anthropic message, claude").text))).toEqual({ inputTokens: 12, outputTokens: 30 });
+  });
+
+  it("a second message_start starts over", () => {
+    expect(usageOf(start(`{"input_tokens":10,"cache_read_input_tokens":5,"output_tokens":1}`) + start(`{"input_tokens":3,"output_tokens":1}`))).toEqual({ inputTokens: 3, outputTokens: 1 });
+  });
+});
