@@ -1,10 +1,16 @@
 import { meterStream, type MeterHooks } from "../src/metering/index.ts";
-import { llmStreams } from "../test/fixtures/llm-streams.ts";
 import { median } from "./measure.ts";
 
 const ROUNDS = 7;
 const CHUNK = 16 * 1024;
 const BYTES = 32 * 1024 * 1024;
+
+/** A streamed OpenAI chat completion of `tokens` chunks, a token each, with its usage chunk last (stream_options.include_usage). */
+const openAiCompletion = (tokens: number): string => {
+  const chunk = (delta: string, usage: string) => `data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1764633600,"model":"gpt-4o-mini","choices":[${delta}],"usage":${usage}}\n\n`;
+  const words = Array.from({ length: tokens }, (_, i) => chunk(`{"index":0,"delta":{"content":" word${i % 97}"},"finish_reason":null}`, "null"));
+  return words.join("") + chunk("", `{"prompt_tokens":120,"completion_tokens":${tokens},"total_tokens":${tokens + 120}}`) + "data: [DONE]\n\n";
+};
 
 /** A body of `chunks`, handed out one per pull, as an origin's socket would. */
 const bodyOf = (chunks: readonly Uint8Array[]): ReadableStream<Uint8Array> => {
@@ -53,11 +59,11 @@ async function compare(chunks: readonly Uint8Array[], contentType: string, price
 /**
  * Throughput of a metered body against the same body read straight (both in
  * Node's web streams, no sockets): 32 MiB of bytes priced per KiB, and the
- * recorded LLM event streams repeated to 32 MiB, decoded and priced per token.
+ * a streamed OpenAI completion repeated to 32 MiB, decoded and priced per token.
  */
 export async function benchMetering(): Promise<void> {
   const bytes = Array.from({ length: BYTES / CHUNK }, (_, i) => new Uint8Array(CHUNK).fill(i % 251));
-  const text = new TextEncoder().encode(llmStreams.map((stream) => stream.text).join(""));
+  const text = new TextEncoder().encode(openAiCompletion(2000));
   const events: Uint8Array[] = [];
   for (let at = 0; events.length * CHUNK < BYTES; at = (at + CHUNK) % text.length) events.push(text.subarray(at, Math.min(at + CHUNK, text.length)));
   const rows = [

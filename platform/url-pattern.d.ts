@@ -11,4 +11,5 @@ export declare const URLPattern: new (init: UrlPatternInit, options?: { readonly
   readonly hostname: string;
   readonly pathname: string;
   test(input: UrlPatternInit): boolean;
+  exec(input: UrlPatternInit): { readonly pathname: { readonly groups: Readonly<Record<string, string | undefined>> } } | null;
 };

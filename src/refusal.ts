@@ -5,9 +5,9 @@
  * log line). gRPC clients get HTTP 200 with `grpc-status` / `grpc-message`, as
  * the reference does (Loop's interceptor looks for status 13 "payment required").
  */
-const GRPC_STATUS: Record<number, number> = { 400: 3, 402: 13, 403: 7, 404: 12, 429: 8, 431: 3, 500: 13, 502: 14, 503: 14, 504: 4 };
+const GRPC_STATUS: Record<number, number> = { 400: 3, 402: 13, 403: 7, 404: 12, 413: 8, 429: 8, 431: 3, 500: 13, 502: 14, 503: 14, 504: 4 };
 
-export type RefusalStatus = 400 | 402 | 403 | 404 | 429 | 431 | 500 | 502 | 503 | 504;
+export type RefusalStatus = 400 | 402 | 403 | 404 | 413 | 429 | 431 | 500 | 502 | 503 | 504;
 
 export interface RefusalContext {
   /** The request's headers: a gRPC call is answered gRPC's way. */

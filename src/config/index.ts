@@ -16,5 +16,19 @@ export {
 export { problemsOf, settingsFailure, type SettingsFailure, type SettingsResult } from "./problems.ts";
 export { HEADER_NAME, literalPath, pathCovers, type ServiceDefinition } from "./schema.ts";
 export { compileServices } from "./services.ts";
-export type { FiatRate, OriginConfig, ServiceConfig, UrlPattern } from "./types.ts";
+export type {
+  BalanceConfig,
+  ChargeOn,
+  CreditOffer,
+  FiatRate,
+  OriginConfig,
+  PriceFunction,
+  PriceRequest,
+  PriceRule,
+  PricerConfig,
+  Pricing,
+  ServiceConfig,
+  StreamMeterConfig,
+  UrlPattern,
+} from "./types.ts";
 export { termsOf } from "./terms.ts";

@@ -1,7 +1,10 @@
-import { URLPattern } from "#url-pattern";
 import * as v from "valibot";
 import { isValidServiceName } from "../l402/index.ts";
 import { wholeNumber } from "./paywall-settings.ts";
+import { balance, chargeOn, costHeader, priceFunction, priceRule, pricer, streamMeter } from "./pricing-schema.ts";
+import { amount, CAPABILITY, flag, HEADER_NAME, httpUrl, MAX_PRICE_MSAT, METHOD, objectMessage, pathTo, pattern, RESERVED_HEADERS, strings } from "./schema-pieces.ts";
+
+export { HEADER_NAME, httpUrl };
 
 /**
  * The service schema, in valibot: what a service definition may hold, as
@@ -12,68 +15,14 @@ import { wholeNumber } from "./paywall-settings.ts";
 
 /** L402, and the Payment HTTP authentication scheme's lightning charge ("mpp", as the reference proxy names it): what every paywall takes. */
 export const BUILT_IN_SCHEME_NAMES: readonly string[] = ["l402", "mpp"];
-const MAX_PRICE_MSAT = 10n ** 11n * 21_000_000n;
-const CAPABILITY = /^[A-Za-z0-9_.-]{1,64}$/;
-/** A header name (RFC 9110 token), at most 128 characters. */
-export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
-const METHOD = /^[A-Z]{1,16}$/;
-/** Headers the paywall itself sets toward the origin; a service may not override them. */
-const RESERVED_HEADERS = new Set(["x-l402-token-id", "authorization", "host", "content-length"]);
-
-/** true/false, or their text. */
-const flag = v.pipe(
-  v.union([v.boolean(), v.picklist(["true", "false"])], "must be true or false"),
-  v.transform((value) => value === true || value === "true"),
-);
-
-/** A price in sats or msat: a positive whole number, or its text. */
-const amount = v.pipe(
-  v.union([v.number(), v.string()], "must be a positive integer (use auth: false for free services)"),
-  v.transform((value) => String(value)),
-  v.regex(/^[1-9]\d{0,17}$/, "must be a positive integer (use auth: false for free services)"),
-  v.transform((text) => BigInt(text)),
-);
-
-const isPattern = (text: string): boolean => {
-  const slash = text.indexOf("/");
-  try {
-    new URLPattern({ hostname: slash === 0 ? "*" : text.slice(0, slash), pathname: text.slice(slash) });
-    return true;
-  } catch {
-    return false;
-  }
-};
-/** `"/path/*"` or, where hosts are allowed, `"host/path/*"`, in URLPattern syntax. */
-const pattern = (pathOnly: boolean) =>
-  v.pipe(
-    v.string("must be a string"),
-    v.check((text) => (pathOnly ? text.startsWith("/") : text.includes("/")), pathOnly ? "must be a path starting with /" : "must be /path or host/path"),
-    v.check(isPattern, "is not a valid URL pattern"),
-  );
-
-/** An http(s) URL without credentials. */
-export const httpUrl = v.pipe(
-  v.string("must be a string"),
-  v.check((text) => URL.canParse(text), "is not a URL"),
-  v.transform((text) => new URL(text)),
-  v.check((url) => url.protocol === "https:" || url.protocol === "http:", "must be an http or https URL"),
-  v.check((url) => url.username === "" && url.password === "", "must not carry credentials (use a secret header)"),
-);
-
-const strings = (item: v.GenericSchema<string, string>) => v.array(item, "must be an array of strings");
-
-/** An unknown key: reported at the object (problems.ts), naming the key; a missing one at the key. */
-const objectMessage = (issue: v.BaseIssue<unknown>) => {
-  if (issue.expected === "never") return `has an unknown setting ${JSON.stringify(String(issue.path?.at(-1)?.key ?? "").slice(0, 40))}`;
-  return issue.path?.at(-1)?.origin === "key" ? "is required" : "must be an object";
-};
-
 /** Where a service's secret origin headers are read, and which stateful features the host offers. */
 export interface SchemaContext {
   readonly secrets: Readonly<Record<string, unknown>>;
   readonly features: FeatureSupport;
   /** Without `match`, a service covers every path (a middleware mounted on its own routes); the template Worker requires it. */
   readonly matchRequired: boolean;
+  /** Compiled to be described (discovery), never run: the bindings a service names are not looked up. */
+  readonly describing?: boolean;
   /** The schemes the paywall takes (paywall/schemes/), that a service may list; default the built-in ones. */
   readonly schemes?: readonly string[];
 }
@@ -88,10 +37,12 @@ export interface FeatureSupport {
   readonly lookups: boolean;
   /** Remembers spent Payment-scheme charges until they expire: what makes them single use. */
   readonly spent: boolean;
+  /** Keeps prepaid balances, debited exactly under concurrency. */
+  readonly balances: boolean;
   /** e.g. "the L402_METER Durable Object binding (see wrangler.toml)" or "a meter port (ports.meter)". */
   readonly describe: (feature: Feature) => string;
 }
-export type Feature = "meter" | "freebies" | "ledger" | "revocations" | "lookups" | "spent";
+export type Feature = "meter" | "freebies" | "ledger" | "revocations" | "lookups" | "spent" | "balances";
 
 /** Origin headers: names the paywall lets a service set; values literal or `{ "secret": "NAME" }`, read from the secrets. */
 const originHeaders = (secrets: Readonly<Record<string, unknown>>) =>
@@ -158,8 +109,8 @@ const match = v.pipe(strings(pattern(false)), v.minLength(1, "must list at least
 
 const COOKIE_PATH_GONE = "is no longer a setting: the cookies are host-wide __Host- cookies named per service (__Host-l402-token-<name>, Path=/); remove it";
 
-/** One service, as `L402_SERVICES` holds it and as `l402Paywall()` takes it. */
-const serviceSchema = (context: SchemaContext) => v.pipe(
+/** A service's settings, each on its own (serviceSchema checks them together). */
+const serviceFields = (context: SchemaContext) =>
   v.strictObject(
     {
       name: v.pipe(v.string("is required"), v.check(isValidServiceName, "must be letters, digits, '.', '_' or '-' (at most 64)")),
@@ -183,13 +134,26 @@ const serviceSchema = (context: SchemaContext) => v.pipe(
       schemes: v.optional(schemeList(context.schemes ?? BUILT_IN_SCHEME_NAMES)),
       title: v.optional(v.pipe(v.string("must be a string"), v.regex(/^[^\x00-\x1f\x7f]{1,80}$/, "must be 1 to 80 characters, without control characters"))),
       description: v.optional(v.pipe(v.string("must be a string"), v.regex(/^[^\x00-\x1f\x7f]{1,300}$/, "must be 1 to 300 characters, without control characters"))),
+      price_rules: v.optional(v.pipe(v.array(priceRule, "must be an array"), v.maxLength(64, "lists more than 64 rules"))),
+      pricer: v.optional(pricer),
+      price: v.optional(priceFunction),
+      bind_request: v.optional(flag),
+      balance: v.optional(balance),
+      cost_header: v.optional(costHeader),
+      max_cost_sats: v.optional(amount),
+      charge_on: v.optional(chargeOn),
+      meter: v.optional(streamMeter),
       // Gone since the cookies became __Host- cookies (Path=/ by definition): a config still naming it is told why.
       cookie_path: v.optional(v.custom<never>(() => false, COOKIE_PATH_GONE)),
     },
     objectMessage,
-  ),
-  // A free service (auth: false) charges nothing, so it may go without a price.
-  v.check((s) => (s.price_sats === undefined && s.price_msat === undefined ? s.auth === false : s.price_sats === undefined || s.price_msat === undefined), "needs exactly one of price_sats or price_msat"),
+  );
+
+/** One service, as `L402_SERVICES` holds it and as `l402Paywall()` takes it. */
+const serviceSchema = (context: SchemaContext) => v.pipe(
+  serviceFields(context),
+  // A free service (auth: false) charges nothing, so it may go without a price; a pricer or the app's function prices every request.
+  v.check((s) => (s.price_sats === undefined && s.price_msat === undefined ? s.auth === false || s.pricer !== undefined || s.price !== undefined : s.price_sats === undefined || s.price_msat === undefined), "needs exactly one of price_sats or price_msat"),
   v.forward(
     v.check((s) => ((s.price_sats ?? 0n) * 1000n + (s.price_msat ?? 0n)) <= MAX_PRICE_MSAT, "is more than 21 million bitcoin"),
     ["price_sats"],
@@ -216,10 +180,34 @@ const serviceSchema = (context: SchemaContext) => v.pipe(
     if (schemes.includes("mpp")) {
       // The lightning charge request names whole sats; a metered service's uses bound its credentials, others need the spent set.
       if (service.price_msat !== undefined && service.price_msat % 1000n !== 0n) at('must be whole sats for the "mpp" scheme (its lightning charge prices in sats)', "price_msat");
+      for (const [index, rule] of (service.price_rules ?? []).entries()) {
+        if (rule.price_msat !== undefined && rule.price_msat % 1000n !== 0n) at('must be whole sats for the "mpp" scheme (its lightning charge prices in sats)', "price_rules", index, "price_msat");
+      }
       if (service.uses === undefined && !features.spent) at(`needs ${features.describe("spent")} (each Payment credential is single use)`, "schemes");
     }
+    usageProblems(service, context, at);
   }),
 );
+
+type Service = v.InferOutput<ReturnType<typeof serviceFields>>;
+
+/** What selling by usage needs of the rest of a service (README, "Selling by usage"). */
+function usageProblems(service: Service, context: SchemaContext, at: (message: string, ...keys: (string | number)[]) => void): void {
+  if (service.pricer !== undefined && service.price !== undefined) at("cannot be given with a price function: which one prices a request?", "pricer");
+  const binding = service.pricer?.binding;
+  if (binding !== undefined && context.describing !== true && typeof (context.secrets[binding] as { fetch?: unknown } | undefined)?.fetch !== "function") at("is not a Service Binding of this Worker", "pricer", "binding");
+  const afterwards = (["cost_header", "max_cost_sats", "charge_on", "meter"] as const).filter((key) => service[key] !== undefined);
+  if (service.balance === undefined) {
+    for (const key of afterwards) at("needs balance (a cost is debited from a prepaid balance)", key);
+    return;
+  }
+  if (!context.features.balances) at(`needs ${context.features.describe("balances")}`, "balance");
+  // A balance is debited request by request: a Payment charge buys one request, uses count requests, a bound token makes one.
+  if ((service.schemes ?? ["l402"]).includes("mpp")) at('needs the schemes to be ["l402"] (a Payment charge buys one request, not a balance)', "balance");
+  if (service.uses !== undefined) at("cannot be given with uses: a balance is debited by cost, not counted", "balance");
+  if (service.bind_request === true) at("cannot be given with bind_request: a balance token makes many requests", "balance");
+  if (service.cost_header !== undefined && service.meter !== undefined) at("cannot be given with meter: the stream's cost is counted as it passes", "cost_header");
+}
 
 /**
  * The literal start of a pattern's path, up to its last "/" before anything
@@ -237,18 +225,6 @@ export function literalPath(pattern: string): string {
 export function pathCovers(base: string, path: string): boolean {
   const trimmed = base.replace(/(.)\/$/, "$1");
   return trimmed === "/" || path === trimmed || path.startsWith(`${trimmed}/`);
-}
-
-/** A valibot issue path to a value inside `root`, for issues a check raises below the object it checks. */
-function pathTo(root: unknown, keys: readonly (string | number)[]): [v.IssuePathItem, ...v.IssuePathItem[]] {
-  const items: v.IssuePathItem[] = [];
-  let input = root as Record<string | number, unknown>;
-  for (const key of keys) {
-    const value = input?.[key];
-    items.push(typeof key === "number" ? { type: "array", origin: "value", input: input as unknown as unknown[], key, value } : { type: "object", origin: "value", input, key, value });
-    input = value as Record<string | number, unknown>;
-  }
-  return items as [v.IssuePathItem, ...v.IssuePathItem[]];
 }
 
 type ServiceSchema = ReturnType<typeof serviceSchema>;

@@ -4,6 +4,7 @@ import { isValidServiceName } from "../l402/index.ts";
 import { problemsOf, settingsFailure, type SettingsResult } from "./problems.ts";
 import { servicesSchema, type ParsedService, type SchemaContext } from "./schema.ts";
 import type { ServiceConfig, UrlPattern } from "./types.ts";
+import { compileBalance, compilePricing } from "./usage-config.ts";
 
 export interface CompileContext extends SchemaContext {
   /** The name the services go by in messages (`L402_SERVICES`, `services`). */
@@ -71,6 +72,8 @@ function compile(service: ParsedService, context: CompileContext): ServiceConfig
     title: service.title,
     description: service.description,
     browser: service.browser ?? false,
+    pricing: compilePricing(service, toPattern, context.secrets, ignoreCase),
+    balance: compileBalance(service),
   };
 }
 

@@ -1,6 +1,7 @@
 /** What one payment buys, in words: the 402 page and the discovery documents say it alike. */
-export function termsOf(service: { readonly uses: number | undefined; readonly timeoutSeconds: number | undefined }): string {
+export function termsOf(service: { readonly uses: number | undefined; readonly timeoutSeconds: number | undefined; readonly balance?: unknown }): string {
   const within = service.timeoutSeconds === undefined ? undefined : duration(service.timeoutSeconds);
+  if (service.balance !== undefined) return `Prepaid credit, spent request by request${within === undefined ? "" : `, within ${within}`}; top it up when it runs low.`;
   if (service.uses !== undefined) return `${service.uses} ${service.uses === 1 ? "request" : "requests"}${within === undefined ? "." : `, within ${within}.`}`;
   return within === undefined ? "Access without expiry." : `Access for ${within}.`;
 }

@@ -7,6 +7,8 @@ export interface UrlPattern {
   readonly hostname: string;
   readonly pathname: string;
   test(input: { readonly hostname?: string; readonly pathname?: string }): boolean;
+  /** The path's named groups when it matches (a price rule's `params`). */
+  exec(input: { readonly hostname?: string; readonly pathname?: string }): { readonly pathname: { readonly groups: Readonly<Record<string, string | undefined>> } } | null;
 }
 
 /** A rule mapping requests to the capability they need. First match wins. */
@@ -63,6 +65,83 @@ export interface ServiceConfig {
   /** What the service sells, in a sentence, for the 402 page and discovery documents. */
   readonly description: string | undefined;
   readonly origin: OriginConfig;
+  /** What a request costs, when it depends on the request (rules, a pricer, the app's function); else `priceMsat`. */
+  readonly pricing: Pricing;
+  /** Prepaid balances: the 402 sells credit, each request debits it (a `balances` port); undefined: each token buys access. */
+  readonly balance: BalanceConfig | undefined;
+}
+
+/** A request as a price rule, a pricer or a price function reads it: the canonical URL. */
+export interface PriceRequest {
+  readonly method: string;
+  readonly url: URL;
+  readonly headers: { get(name: string): string | null };
+}
+
+/** The app's own price (the middleware's `price` option): millisatoshis, a positive integer. */
+export type PriceFunction = (request: PriceRequest) => bigint | number | Promise<bigint | number>;
+
+/** A rule pricing the requests it matches; every condition it names must hold. */
+export interface PriceRule {
+  readonly methods: readonly string[] | undefined;
+  readonly path: UrlPattern | undefined;
+  /** The path pattern's named groups, and the values they must have. */
+  readonly params: ReadonlyMap<string, string>;
+  readonly query: ReadonlyMap<string, string>;
+  /** Lowercase names. */
+  readonly headers: ReadonlyMap<string, string>;
+  /** Bytes, from the request's `Content-Length` (a body without one counts as endless). */
+  readonly contentLength: { readonly min: number; readonly max: number } | undefined;
+  readonly priceMsat: bigint;
+}
+
+/** An external pricer (a pricesrpc-like JSON contract): asked what a request costs, over HTTPS or a Service Binding. */
+export interface PricerConfig {
+  /** Where it is, for messages: its URL's origin, or the binding's name. */
+  readonly where: string;
+  readonly fetch: (request: Request) => Promise<Response>;
+  readonly url: URL;
+  /** Request headers it is told (lowercase); no others, so no credential reaches it. */
+  readonly headers: readonly string[];
+  /** Seconds an answer is kept per isolate (0: asked each time). */
+  readonly cacheSeconds: number;
+}
+
+export interface Pricing {
+  /** First match wins; then the pricer or the function; then the service's price. */
+  readonly rules: readonly PriceRule[];
+  readonly pricer: PricerConfig | undefined;
+  readonly price: PriceFunction | undefined;
+  /** Each token is bound to the one request it was priced for (method, path, query, body). */
+  readonly bindRequest: boolean;
+}
+
+/** What a balance's 402 sells: `amountMsat` paid buys `creditMsat` of balance (the amount, plus any bonus). */
+export interface CreditOffer {
+  readonly amountMsat: bigint;
+  readonly creditMsat: bigint;
+}
+
+/** Prices of a streamed answer (metering/), in millisatoshis. */
+export interface StreamMeterConfig {
+  readonly perKibMsat?: bigint;
+  readonly perThousandInputTokensMsat?: bigint;
+  readonly perThousandOutputTokensMsat?: bigint;
+}
+
+/** When a request's cost is debited: below 500, on success (2xx, 3xx), or whatever the answer. */
+export type ChargeOn = "below_500" | "success" | "always";
+
+export interface BalanceConfig {
+  /** The first is the default; `X-L402-Credit` names another. */
+  readonly offers: readonly CreditOffer[];
+  /** The origin's response header reporting a request's cost in msat (taken off the answer). */
+  readonly costHeader: string | undefined;
+  /** Reserved before the request when its cost comes after (a cost header, the app's `charge`, a metered stream); default: its price. */
+  readonly maxCostMsat: bigint | undefined;
+  readonly chargeOn: ChargeOn;
+  /** A streamed answer's cost, counted as it passes. */
+  readonly meter: StreamMeterConfig | undefined;
 }
 
 /** What 1 BTC costs in a currency, for the 402 page's estimate of a price: `{ currency: "USD", perBitcoin: 95000 }`. */

@@ -8,6 +8,10 @@ import { fail, succeed, type Result } from "./result.ts";
  *   <service>_capabilities=a,b       what it may do there (absent: everything)
  *   <service>_valid_until=<unix s>   valid while now < value
  *   <service>_uses=<n>               requests the payment bought (metered services)
+ *   <service>_price_msat=<n>         what each request may cost (request-priced services)
+ *   <service>_request=<64 hex>       the one request it was priced for (its digest)
+ *   <service>_credit_msat=<n>        the balance the payment bought (balance services)
+ *   <service>_topup=<token id hex>   a top-up: its payment credits that token's balance
  *
  * Monotonic rule: a later caveat of the same condition may only narrow the one
  * before it, so a holder can attenuate a token but never widen it. Unknown
@@ -17,10 +21,16 @@ export const SERVICES = "services";
 export const capabilitiesCondition = (service: string): string => `${service}_capabilities`;
 export const validUntilCondition = (service: string): string => `${service}_valid_until`;
 export const usesCondition = (service: string): string => `${service}_uses`;
+export const priceCondition = (service: string): string => `${service}_price_msat`;
+export const requestCondition = (service: string): string => `${service}_request`;
+export const creditCondition = (service: string): string => `${service}_credit_msat`;
+export const topupCondition = (service: string): string => `${service}_topup`;
 
 const CAPABILITIES_SUFFIX = "_capabilities";
 const VALID_UNTIL_SUFFIX = "_valid_until";
 const USES_SUFFIX = "_uses";
+const AMOUNT_SUFFIXES = ["_price_msat", "_credit_msat"];
+const DIGEST_SUFFIXES = ["_request", "_topup"];
 const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export interface Predicate {
@@ -55,6 +65,10 @@ export function serviceCaveats(grant: {
   capabilities?: readonly string[];
   validUntil?: number;
   uses?: number;
+  priceMsat?: bigint;
+  request?: string;
+  creditMsat?: bigint;
+  topupFor?: string;
 }): Uint8Array[] {
   if (!isValidServiceName(grant.service)) throw new TypeError(`invalid service name "${grant.service}"`);
   const caveats = [encodeCaveat(SERVICES, `${grant.service}:${grant.tier ?? 0}`)];
@@ -65,6 +79,10 @@ export function serviceCaveats(grant: {
     caveats.push(encodeCaveat(validUntilCondition(grant.service), String(Math.floor(grant.validUntil))));
   }
   if (grant.uses !== undefined) caveats.push(encodeCaveat(usesCondition(grant.service), String(grant.uses)));
+  if (grant.priceMsat !== undefined) caveats.push(encodeCaveat(priceCondition(grant.service), String(grant.priceMsat)));
+  if (grant.request !== undefined) caveats.push(encodeCaveat(requestCondition(grant.service), grant.request));
+  if (grant.creditMsat !== undefined) caveats.push(encodeCaveat(creditCondition(grant.service), String(grant.creditMsat)));
+  if (grant.topupFor !== undefined) caveats.push(encodeCaveat(topupCondition(grant.service), grant.topupFor));
   return caveats;
 }
 
@@ -83,17 +101,27 @@ export interface Grant {
   readonly validUntil?: number;
   /** Requests the token may make, for metered services; counted outside the token. */
   readonly uses?: number;
+  /** The most each request may cost: what the token was bought at, on a request-priced service. */
+  readonly priceMsat?: bigint;
+  /** Hex digest of the one request the token was priced for. */
+  readonly request?: string;
+  /** The balance the token's payment bought (a top-up's: what it adds). */
+  readonly creditMsat?: bigint;
+  /** A top-up token: the hex id of the token whose balance its payment credits. */
+  readonly topupFor?: string;
   /**
-   * The expiry minted together with the token's metered count: the
-   * `<service>_valid_until` directly before its first `<service>_uses` caveat.
-   * Holders can only append caveats, so no holder can move it; the count of uses
-   * may be forgotten after it, never after a narrower one a holder added.
-   * Absent when the token was minted without an expiry (or without a count).
+   * The expiry minted together with the token's count or balance: the
+   * `<service>_valid_until` directly before its first `<service>_uses` (or
+   * `<service>_credit_msat`) caveat. Holders can only append caveats, so no
+   * holder can move it; the count or balance may be forgotten after it, never
+   * after a narrower one a holder added. Absent when the token was minted
+   * without an expiry (or without a count or balance).
    */
   readonly mintedValidUntil?: number;
 }
 
-type Condition = (value: string) => ReadonlySet<string> | number | undefined;
+type Value = ReadonlySet<string> | number | bigint | string;
+type Condition = (value: string) => Value | undefined;
 
 /**
  * What a token's caveats say, once read: each known condition's narrowest value
@@ -101,7 +129,7 @@ type Condition = (value: string) => ReadonlySet<string> | number | undefined;
  * order. It holds for every request; `grantFor` applies it to one.
  */
 export interface CaveatReading {
-  readonly latest: ReadonlyMap<string, ReadonlySet<string> | number>;
+  readonly latest: ReadonlyMap<string, Value>;
   readonly conditions: readonly Predicate[];
 }
 
@@ -113,7 +141,7 @@ export function checkCaveats(caveats: readonly Uint8Array[], context: CaveatCont
 
 /** Reads the caveats: every one `condition=value`, known values readable, none widening an earlier one. */
 export function readCaveats(caveats: readonly Uint8Array[]): Result<CaveatReading> {
-  const latest = new Map<string, ReadonlySet<string> | number>();
+  const latest = new Map<string, Value>();
   const conditions: Predicate[] = [];
   for (const bytes of caveats) {
     const predicate = decodeCaveat(bytes);
@@ -149,20 +177,30 @@ export function grantFor(reading: CaveatReading, context: CaveatContext): Result
   const capabilities = latest.get(capabilitiesCondition(context.service));
   const missing = capabilities instanceof Set ? context.capabilities?.find((needed) => !capabilities.has(needed)) : undefined;
   if (missing !== undefined) return fail("capability_denied", `the token does not grant "${missing}" on ${context.service}`);
-  const uses = latest.get(usesCondition(context.service));
-  const mintedValidUntil = typeof uses === "number" ? validUntilMintedWithUses(reading.conditions, context.service) : undefined;
+  const { service } = context;
+  const uses = latest.get(usesCondition(service));
+  const priceMsat = latest.get(priceCondition(service));
+  const request = latest.get(requestCondition(service));
+  const creditMsat = latest.get(creditCondition(service));
+  const topupFor = latest.get(topupCondition(service));
+  const counted = typeof uses === "number" ? usesCondition(service) : typeof creditMsat === "bigint" ? creditCondition(service) : undefined;
+  const mintedValidUntil = counted === undefined ? undefined : validUntilMintedWith(reading.conditions, service, counted);
   return succeed({
     services: [...services],
     ...(capabilities instanceof Set ? { capabilities: [...capabilities] } : {}),
     ...(typeof validUntil === "number" ? { validUntil } : {}),
     ...(typeof uses === "number" ? { uses } : {}),
+    ...(typeof priceMsat === "bigint" ? { priceMsat } : {}),
+    ...(typeof request === "string" ? { request } : {}),
+    ...(typeof creditMsat === "bigint" ? { creditMsat } : {}),
+    ...(typeof topupFor === "string" ? { topupFor } : {}),
     ...(mintedValidUntil === undefined ? {} : { mintedValidUntil }),
   });
 }
 
 /** See Grant.mintedValidUntil. The caveats have been read, so the values parse. */
-function validUntilMintedWithUses(conditions: readonly Predicate[], service: string): number | undefined {
-  const first = conditions.findIndex((predicate) => predicate.condition === usesCondition(service));
+function validUntilMintedWith(conditions: readonly Predicate[], service: string, counted: string): number | undefined {
+  const first = conditions.findIndex((predicate) => predicate.condition === counted);
   const before = first > 0 ? conditions[first - 1] : undefined;
   return before?.condition === validUntilCondition(service) ? parseUnixTime(before.value) : undefined;
 }
@@ -182,6 +220,8 @@ function parserFor(condition: string): Condition | undefined {
   if (condition.endsWith(CAPABILITIES_SUFFIX)) return parseCapabilities;
   if (condition.endsWith(VALID_UNTIL_SUFFIX)) return parseUnixTime;
   if (condition.endsWith(USES_SUFFIX)) return parseCount;
+  if (AMOUNT_SUFFIXES.some((suffix) => condition.endsWith(suffix))) return parseAmount;
+  if (DIGEST_SUFFIXES.some((suffix) => condition.endsWith(suffix))) return parseDigest;
   return undefined;
 }
 
@@ -201,8 +241,15 @@ const parseCapabilities = (value: string): ReadonlySet<string> =>
 
 const parseUnixTime = (value: string): number | undefined => (/^\d{1,12}$/.test(value) ? Number(value) : undefined);
 const parseCount = (value: string): number | undefined => (/^[1-9]\d{0,8}$/.test(value) ? Number(value) : undefined);
+/** Millisatoshis: whole, positive, at most 21 million bitcoin's worth of digits. */
+const parseAmount = (value: string): bigint | undefined => (/^[1-9]\d{0,18}$/.test(value) ? BigInt(value) : undefined);
+/** A sha256 or token id, in lowercase hex. */
+const parseDigest = (value: string): string | undefined => (/^[0-9a-f]{64}$/.test(value) ? value : undefined);
 
-function narrows(later: ReadonlySet<string> | number, earlier: ReadonlySet<string> | number): boolean {
+/** A later value narrows an earlier one: a subset, a number or amount no greater, the same digest (another binds to nothing). */
+function narrows(later: Value, earlier: Value): boolean {
+  if (typeof later === "string" || typeof earlier === "string") return later === earlier;
+  if (typeof later === "bigint" || typeof earlier === "bigint") return typeof later === "bigint" && typeof earlier === "bigint" && later <= earlier;
   if (typeof later === "number" || typeof earlier === "number") {
     return typeof later === "number" && typeof earlier === "number" && later <= earlier;
   }

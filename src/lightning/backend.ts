@@ -49,6 +49,8 @@ export interface InvoiceBackend {
   lookupInvoice(paymentHash: Uint8Array): Promise<InvoiceStatus>;
   /** Reachability and identity, for health checks. */
   getInfo(): Promise<NodeInfo>;
+  /** Its invoices name whole sats (LNbits, phoenixd): a price from a pricer is rounded up to one. */
+  readonly wholeSats?: boolean;
 }
 
 /**

@@ -50,5 +50,6 @@ export function withBreaker(backend: InvoiceBackend, options: BreakerOptions): I
     createInvoice: (request) => guarded(() => backend.createInvoice(request)),
     lookupInvoice: (paymentHash) => guarded(() => backend.lookupInvoice(paymentHash)),
     getInfo: () => guarded(() => backend.getInfo()),
+    ...(backend.wholeSats === true ? { wholeSats: true } : {}),
   };
 }

@@ -32,6 +32,7 @@ export function lnbitsBackend(config: LnbitsConfig): InvoiceBackend {
   const network = nodeNetwork(config.network, getInfo);
 
   return {
+    wholeSats: true,
     async createInvoice(request: InvoiceRequest): Promise<Invoice> {
       if (request.amountMsat % 1000n !== 0n) throw new LightningError("bad_request", "LNbits invoices are in whole sats");
       const answer = await call("POST", "/api/v1/payments", {

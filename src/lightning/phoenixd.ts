@@ -34,6 +34,7 @@ export function phoenixdBackend(config: PhoenixdConfig): InvoiceBackend {
   const getInfo = async (): Promise<NodeInfo> => readPhoenixdInfo(await call("GET", "/getinfo"));
   const network = nodeNetwork(config.network, getInfo);
   return {
+    wholeSats: true,
     async createInvoice(request: InvoiceRequest): Promise<Invoice> {
       if (request.amountMsat % 1000n !== 0n) throw new LightningError("bad_request", "phoenixd invoices are in whole sats");
       const form = new URLSearchParams({ amountSat: String(request.amountMsat / 1000n), expirySeconds: String(request.expirySeconds) });

@@ -10,11 +10,8 @@ export interface Admission {
   readonly remaining: number | undefined;
 }
 
-/** Refusals: the first three get a fresh 402; the `_unavailable` ones mean a port could not answer (503: fail closed). */
+/** Refusals: the first three get a fresh 402; the `_unavailable` ones mean a port could not answer (503: fail closed, unpayable.ts). */
 export type AdmitFailure = "revoked" | "exhausted" | "spent" | "revocation_unavailable" | "meter_unavailable" | "spent_unavailable";
-
-const UNAVAILABLE: ReadonlySet<AdmitFailure> = new Set<AdmitFailure>(["revocation_unavailable", "meter_unavailable", "spent_unavailable"]);
-export const isUnavailable = (reason: AdmitFailure): boolean => UNAVAILABLE.has(reason);
 
 /**
  * What a verified token may still be refused for, by the services that ask:

@@ -23,12 +23,12 @@ export const RECHECK_SECONDS = 1;
 /**
  * The client: its network (the address; an IPv6 /64, which one customer holds
  * whole) and its user agent (so different programs behind one address differ),
- * for one service at one price.
+ * for one service and one offer (offer.ts: its price, or what its token says).
  */
-export function clientKey(client: { readonly address: string | null; readonly userAgent: string | null }, service: string, priceMsat: bigint): string {
+export function clientKey(client: { readonly address: string | null; readonly userAgent: string | null }, service: string, offer: string): string {
   const network = addressPrefix(client.address, CLIENT_NETWORK);
   const who = `${network}\u0000${client.userAgent ?? ""}`;
-  return toHex(sha256(utf8(`${who}\u0000${service}\u0000${priceMsat}`)));
+  return toHex(sha256(utf8(`${who}\u0000${service}\u0000${offer}`)));
 }
 
 /** Stored for the window, never past the invoice's own expiry. */
@@ -43,6 +43,7 @@ export const cachedFrom = (parts: ChallengeParts, checkedAt: number): CachedChal
   macaroon: toBase64(parts.macaroon),
   tokenId: parts.tokenId,
   ...(parts.tokenValidUntil === undefined ? {} : { tokenValidUntil: parts.tokenValidUntil }),
+  amountMsat: String(parts.amountMsat),
   paymentHash: parts.paymentHash,
   expiresAt: parts.expiresAt,
   checkedAt,
@@ -54,5 +55,6 @@ export function partsFrom(entry: CachedChallenge): ChallengeParts | undefined {
   const validUntil = entry.tokenValidUntil;
   if (macaroon === undefined || typeof entry.invoice !== "string" || typeof entry.paymentHash !== "string" || typeof entry.expiresAt !== "number") return undefined;
   if (typeof entry.tokenId !== "string" || !/^[0-9a-f]{64}$/.test(entry.tokenId) || (validUntil !== undefined && typeof validUntil !== "number")) return undefined;
-  return { macaroon, tokenId: entry.tokenId, tokenValidUntil: validUntil, invoice: entry.invoice, paymentHash: entry.paymentHash, expiresAt: entry.expiresAt };
+  if (typeof entry.amountMsat !== "string" || !/^[1-9]\d{0,18}$/.test(entry.amountMsat)) return undefined;
+  return { macaroon, tokenId: entry.tokenId, tokenValidUntil: validUntil, amountMsat: BigInt(entry.amountMsat), invoice: entry.invoice, paymentHash: entry.paymentHash, expiresAt: entry.expiresAt };
 }

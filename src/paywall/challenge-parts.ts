@@ -10,6 +10,8 @@ export interface ChallengeParts {
   readonly tokenId: string;
   /** Unix seconds: the expiry minted into the token; undefined: it never expires. */
   readonly tokenValidUntil: number | undefined;
+  /** What the invoice asks, in msat. */
+  readonly amountMsat: bigint;
   readonly invoice: string;
   /** Hex. */
   readonly paymentHash: string;

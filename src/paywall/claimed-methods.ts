@@ -23,7 +23,7 @@ const OVERRIDE_PARAMETER = "_method";
 const PARAMETER_BODIES: ReadonlySet<string> = new Set(["", "application/x-www-form-urlencoded", "multipart/form-data", "application/json"]);
 
 /** A query parameter's name as PHP registers it: leading spaces dropped, `.` and ` ` made `_`. */
-const asPhpNamesIt = (name: string): string => name.replace(/^ +/, "").replace(/[. ]/g, "_");
+export const asPhpNamesIt = (name: string): string => name.replace(/^ +/, "").replace(/[. ]/g, "_");
 /** The media type as Rack and PHP cut it from a Content-Type, lower case. */
 const mediaType = (contentType: string): string => contentType.trim().split(/[;,\s]/, 1)[0]?.toLowerCase() ?? "";
 /** A body a framework reads parameters (and so `_method`) from: a form, JSON (`…/json`, `…+json`), or one of no declared type. */

@@ -1,18 +1,23 @@
 import { toHex } from "../bytes.ts";
 import type { ServiceConfig } from "../config/index.ts";
 import { MAX_CREDENTIAL_HEADER_CHARS } from "../l402/index.ts";
-import { fail, type Failure } from "../result.ts";
-import { admit, isUnavailable } from "./admit.ts";
+import { fail, type Result } from "../result.ts";
+import { admit } from "./admit.ts";
 import { clientKey } from "./challenge-cache.ts";
-import { claimedMethods } from "./claimed-methods.ts";
-import type { Challenge, Decision, Pass } from "./decision.ts";
+import { claimedMethods, type ClaimedMethods } from "./claimed-methods.ts";
+import type { Challenge, Charge, Decision, Pass, Refused } from "./decision.ts";
 import { takeFreebie } from "./free-allowance.ts";
 import type { Challenger, Later } from "./issue-challenge.ts";
 import { isFreePath, matchService, requiredCapabilities } from "./match.ts";
+import { offerFor, offerKey } from "./offer.ts";
 import type { Paywall } from "./paywall.ts";
+import { pricedByRequest, type Price } from "./pricing.ts";
 import type { PaywallRequest } from "./request.ts";
+import { reserveBalance } from "./reserve-balance.ts";
 import { claimingScheme } from "./schemes/claim.ts";
 import type { PaymentScheme, Presented, Reading } from "./schemes/scheme.ts";
+import { digestOnce, tokenCovers } from "./token-price.ts";
+import { isUnpayable, unpayable } from "./unpayable.ts";
 
 /**
  * The paywall's decision about one request, from plain data and the ports:
@@ -37,10 +42,12 @@ export async function decide(request: PaywallRequest, paywall: Paywall, later: L
     const detail = `credential headers are limited to ${MAX_CREDENTIAL_HEADER_CHARS} characters`;
     return { kind: "refuse", status: 431, reason: "header_too_large", detail, cookies: [], outcome: { outcome: "refused", service: service.name, reason: "header_too_large" } };
   }
-  const reading = credentialOf(request, service, paywall);
-  let failure: Failure = reading.ok ? fail("missing", "") : reading;
+  const claimed = claimedMethods(request.method, request.headers, request.url, service.methodOverride);
+  const asked = askedOnce(service, request, paywall, claimed);
+  const reading = credentialOf(request, service, paywall, claimed);
+  let failure: Refused = reading.ok ? fail("missing", "") : reading;
   if (reading.ok) {
-    const admitted = await admitToken(request, service, reading.value, reading.scheme, paywall, later);
+    const admitted = await admitToken(request, service, reading.value, reading.scheme, paywall, later, asked);
     if (admitted.kind !== "refused") return admitted.decision;
     failure = admitted.failure;
   }
@@ -51,7 +58,18 @@ export async function decide(request: PaywallRequest, paywall: Paywall, later: L
     }
   }
   const paidHash = reading.paidHash === undefined ? undefined : toHex(reading.paidHash);
-  return challenge(request, service, failure, paidHash, paywall, later, challenger);
+  return challenge(request, service, failure, paidHash, paywall, later, asked, challenger);
+}
+
+/** What a decision may need to know of the request, each worked out at most once: its price (pricing.ts), its digest (request-binding.ts). */
+interface Asked {
+  readonly price: () => Promise<Price>;
+  readonly digest: () => Promise<Result<string, "body_too_large">>;
+}
+
+function askedOnce(service: ServiceConfig, request: PaywallRequest, paywall: Paywall, claimed: ClaimedMethods): Asked {
+  let price: Promise<Price> | undefined;
+  return { price: () => (price ??= paywall.pricer.priceOf(service, request, claimed)), digest: digestOnce(request) };
 }
 
 /** A credential refused over 8 KiB in any header a scheme reads, before anything is parsed (and without an invoice). */
@@ -68,10 +86,10 @@ function oversizedCredential(request: PaywallRequest, schemes: readonly PaymentS
  * scheme the service does not offer is read all the same (what is wrong with
  * it is the better answer), and refused as `scheme_not_offered` if sound.
  */
-function credentialOf(request: PaywallRequest, service: ServiceConfig, paywall: Paywall): Reading & { readonly scheme: string } {
+function credentialOf(request: PaywallRequest, service: ServiceConfig, paywall: Paywall, claimed: ClaimedMethods): Reading & { readonly scheme: string } {
   const scheme = claimingScheme(request.headers, paywall.schemes);
   if (scheme === undefined) return { ...fail("missing", `no credential in a scheme this paywall takes`), scheme: "" };
-  const capabilities = requiredCapabilities(service, claimedMethods(request.method, request.headers, request.url, service.methodOverride), request.url);
+  const capabilities = requiredCapabilities(service, claimed, request.url);
   const { keyring } = paywall.settings;
   const reading = scheme.read({ request, service, capabilities, keyring, verifier: paywall.verifier });
   if (reading.ok && !service.schemes.includes(scheme.name)) {
@@ -80,24 +98,45 @@ function credentialOf(request: PaywallRequest, service: ServiceConfig, paywall: 
   return { ...reading, scheme: scheme.label };
 }
 
-type AdmittedOrNot = { readonly kind: "decided"; readonly decision: Decision } | { readonly kind: "refused"; readonly failure: Failure };
+type AdmittedOrNot = { readonly kind: "decided"; readonly decision: Decision } | { readonly kind: "refused"; readonly failure: Refused };
 
-/** A presented token through revocation, uses and single use: a pass, a 503, or why it is refused (then challenged). */
-async function admitToken(request: PaywallRequest, service: ServiceConfig, presented: Presented, scheme: string, paywall: Paywall, later: Later): Promise<AdmittedOrNot> {
+/**
+ * A presented token, in turn: does it cover this request (its price, its
+ * binding: token-price.ts), is it admitted (revocation, uses, single use:
+ * admit.ts), and, on a balance service, is the request's cost reserved out of
+ * its balance (reserve-balance.ts)? A pass, a 4xx/503, or why it is refused (then challenged).
+ */
+async function admitToken(request: PaywallRequest, service: ServiceConfig, presented: Presented, scheme: string, paywall: Paywall, later: Later, asked: Asked): Promise<AdmittedOrNot> {
   const tokenId = toHex(presented.token.tokenId);
-  const admission = await admit(paywall.settings, service, presented, later);
-  if (!admission.ok && isUnavailable(admission.reason)) {
-    const outcome = { outcome: "error" as const, service: service.name, reason: admission.reason, tokenId };
-    return { kind: "decided", decision: { kind: "unavailable", reason: admission.reason, detail: admission.detail, retryAfterSeconds: 1, cookies: [], outcome } };
+  const { grant } = presented.token;
+  if (service.balance === undefined && pricedByRequest(service)) {
+    const covered = await tokenCovers(service, grant, asked.price, asked.digest);
+    if (!covered.ok) return refusedOrDecided(service, covered, tokenId);
   }
-  if (!admission.ok) return { kind: "refused", failure: admission };
+  const admission = await admit(paywall.settings, service, presented, later);
+  if (!admission.ok) return refusedOrDecided(service, admission, tokenId);
+  let charge: Charge | undefined;
+  const { balances } = paywall.settings.ports;
+  if (service.balance !== undefined && balances !== undefined) {
+    const priced = await asked.price();
+    if (!priced.ok) return refusedOrDecided(service, priced, tokenId);
+    const reserved = await reserveBalance(balances, service.balance, presented.token, priced.value);
+    if (!reserved.ok) return refusedOrDecided(service, reserved, tokenId);
+    charge = reserved.value;
+  }
   firstUseWork(request, service, presented, paywall, later);
   const { remaining } = admission.value;
-  const access = { tokenId, service: service.name, grant: presented.token.grant, scheme, ...(remaining === undefined ? {} : { remaining }) };
+  const payer = charge?.tokenId ?? tokenId;
+  const access = { tokenId: payer, service: service.name, grant, scheme, ...(remaining === undefined ? {} : { remaining }) };
+  const always = { ...(remaining === undefined ? {} : { "X-L402-Remaining": String(remaining) }), ...(charge === undefined ? {} : { "X-L402-Balance": String(charge.balanceMsat) }) };
   const route = { url: request.url, service, access: "paid" as const };
-  const headers = { private: { byCookie: false }, always: remaining === undefined ? {} : { "X-L402-Remaining": String(remaining) }, onSuccess: presented.receipt ?? {} };
-  return { kind: "decided", decision: { ...pass(route, { outcome: "paid", service: service.name, tokenId, scheme }, headers), access } };
+  const decision = pass(route, { outcome: "paid", service: service.name, tokenId: payer, scheme }, { private: { byCookie: false }, always, onSuccess: presented.receipt ?? {} });
+  return { kind: "decided", decision: { ...decision, access, ...(charge === undefined ? {} : { charge }) } };
 }
+
+/** A refusal answered without a challenge (unpayable.ts), or one a challenge answers. */
+const refusedOrDecided = (service: ServiceConfig, failure: Refused, tokenId: string): AdmittedOrNot =>
+  isUnpayable(failure) ? { kind: "decided", decision: unpayable(service, failure, tokenId) } : { kind: "refused", failure };
 
 /**
  * A token's first paid use in this paywall (per isolate), after the answer:
@@ -109,14 +148,20 @@ function firstUseWork(request: PaywallRequest, service: ServiceConfig, presented
   if (!paywall.firstUse(tokenId)) return;
   const { ledger, challengeCache } = paywall.settings.ports;
   if (service.ledger && ledger !== undefined) {
-    later(ledger.recordSettlement({ tokenId, paymentHash: toHex(presented.token.paymentHash), service: service.name, priceMsat: service.priceMsat, usedAt: request.now }));
+    later(ledger.recordSettlement({ tokenId, paymentHash: toHex(presented.token.paymentHash), service: service.name, priceMsat: presented.token.grant.priceMsat ?? service.priceMsat, usedAt: request.now }));
   }
-  if (challengeCache !== undefined && paywall.settings.challengeCacheSeconds > 0) later(challengeCache.drop(clientKey(request.client, service.name, service.priceMsat)));
+  if (challengeCache !== undefined && paywall.settings.challengeCacheSeconds > 0) later(challengeCache.drop(clientKey(request.client, service.name, offerKey(service, presented.token.grant))));
 }
 
-/** A 402 for the failure, over one invoice every offered scheme writes its challenge for; or why none could be issued. */
-async function challenge(request: PaywallRequest, service: ServiceConfig, failure: Failure, paidHash: string | undefined, paywall: Paywall, later: Later, challenger?: Challenger): Promise<Decision> {
-  const issued = await (challenger ?? paywall.challenger).issue({ service, request, paidHash, later });
+/** A 402 for the failure, over one invoice every offered scheme writes its challenge for (at the request's price: offer.ts); or why none could be issued. */
+async function challenge(request: PaywallRequest, service: ServiceConfig, failure: Refused, paidHash: string | undefined, paywall: Paywall, later: Later, asked: Asked, challenger?: Challenger): Promise<Decision> {
+  const priced = await asked.price();
+  if (!priced.ok) return unpayable(service, priced);
+  const digest = service.pricing.bindRequest ? await asked.digest() : undefined;
+  if (digest?.ok === false) return unpayable(service, digest);
+  const sold = offerFor(service, priced.value, request, paywall.settings.backend.wholeSats === true, { digest: digest?.value, topup: failure.topup });
+  if (!sold.ok) return unpayable(service, sold);
+  const issued = await (challenger ?? paywall.challenger).issue({ service, request, paidHash, later, offer: sold.value });
   if (!issued.ok) {
     const outcome = { outcome: issued.reason === "rate_limited" ? ("rate_limited" as const) : ("node_unavailable" as const), service: service.name, reason: failure.reason, ...(issued.reason === "node_unavailable" ? { detail: issued.detail } : {}) };
     if (issued.reason === "rate_limited") return { kind: "refuse", status: 429, reason: issued.reason, detail: issued.detail, retryAfterSeconds: issued.retryAfterSeconds, cookies: [], outcome };
@@ -129,6 +174,8 @@ async function challenge(request: PaywallRequest, service: ServiceConfig, failur
     kind: "challenge",
     service,
     failure,
+    priceMsat: priced.value,
+    offer: sold.value,
     parts,
     written: offered.map((scheme) => scheme.challenge(parts, { request, service, keyring: paywall.settings.keyring, verifier: paywall.verifier })),
     problem,

@@ -1,6 +1,7 @@
-import type { ServiceConfig } from "../config/index.ts";
+import type { BalanceConfig, ServiceConfig } from "../config/index.ts";
 import type { Failure } from "../result.ts";
 import type { ChallengeParts } from "./challenge-parts.ts";
+import type { Offer, TopUpTarget } from "./offer.ts";
 import type { WrittenChallenge } from "./schemes/scheme.ts";
 import type { L402Access, L402Outcome, L402Route } from "./types.ts";
 
@@ -26,14 +27,47 @@ export interface Pass {
   readonly headers: { readonly always: Readonly<Record<string, string>>; readonly onSuccess: Readonly<Record<string, string>> };
   readonly cookies: readonly CookieChange[];
   readonly outcome: L402Outcome;
+  /** A balance service's request: what it reserved, settled once it is answered (settle.ts). */
+  readonly charge?: Charge;
 }
+
+/**
+ * A request let through on a balance: its cost is reserved (taken out of the
+ * balance); once answered, its actual cost is known and the rest released.
+ */
+export interface Charge {
+  /** Hex id of the token whose balance pays (a top-up's target, when a top-up token was sent). */
+  readonly tokenId: string;
+  readonly reservedMsat: bigint;
+  /** What the request costs when nothing reports its cost (a cost header, the app, a metered stream). */
+  readonly priceMsat: bigint;
+  /** The balance once the reservation was taken. */
+  readonly balanceMsat: bigint;
+  readonly balance: BalanceConfig;
+  /** The token's expiry and capabilities, which a top-up offered when a stream runs dry keeps. */
+  readonly validUntil: number | undefined;
+  readonly capabilities: readonly string[] | undefined;
+}
+
+/**
+ * Why a credential was refused, and what a 402 for it says beyond the reason:
+ * members of its body (`facts`), the balance it found, the top-up it offers.
+ */
+export type Refused = Failure & {
+  readonly facts?: Readonly<Record<string, string>>;
+  readonly balanceMsat?: bigint;
+  readonly topup?: TopUpTarget;
+};
 
 /** 402: pay this. Every scheme the service offers has written its challenge over the one invoice. */
 export interface Challenge {
   readonly kind: "challenge";
   readonly service: ServiceConfig;
   /** Why: `missing`, or why the credential presented was refused. */
-  readonly failure: Failure;
+  readonly failure: Refused;
+  /** What the request costs, and what the invoice sells (offer.ts). */
+  readonly priceMsat: bigint;
+  readonly offer: Offer;
   readonly parts: ChallengeParts;
   readonly written: readonly WrittenChallenge[];
   /** The schemes' problem type for this refusal, where one wants RFC 9457 problem details. */
@@ -50,7 +84,7 @@ export interface Challenge {
 /** A 4xx (or 500) without a challenge: the request cannot be paid for as it is. */
 export interface Refusal {
   readonly kind: "refuse";
-  readonly status: 400 | 403 | 404 | 429 | 431 | 500;
+  readonly status: 400 | 403 | 404 | 413 | 429 | 431 | 500;
   readonly reason: string;
   readonly detail: string;
   readonly retryAfterSeconds?: number;

@@ -10,6 +10,8 @@ export type {
   CachedChallenge,
   ChallengeCache,
   DailyRevenue,
+  BalanceOpening,
+  Balances,
   Freebies,
   Ledger,
   LookupLimiter,
@@ -17,8 +19,10 @@ export type {
   MintLimiter,
   MintRecord,
   PaywallPorts,
+  Reservation,
   Revocations,
   SettlementRecord,
   TokenRecord,
+  TopUp,
 } from "./ports.ts";
 export type { L402Access, L402Outcome, L402Route, L402Variables, Outcome, PaywallEnv, PaywallLogEntry } from "./types.ts";

@@ -3,6 +3,7 @@ import type { ServiceConfig } from "../config/index.ts";
 import { mint, serviceCaveats } from "../l402/index.ts";
 import { LightningError } from "../lightning/index.ts";
 import { fail, succeed, type Failure, type Success } from "../result.ts";
+import { offerKey, type Offer } from "./offer.ts";
 import { cachedFrom, clientKey, partsFrom, RECHECK_SECONDS, storeChallenge } from "./challenge-cache.ts";
 import type { ChallengeParts } from "./challenge-parts.ts";
 import { addressPrefix, CLIENT_NETWORK } from "./client-network.ts";
@@ -24,6 +25,8 @@ export interface ChallengeNeed {
   /** Hex sha256 of the preimage a refused credential carried: proof that its invoice was paid. */
   readonly paidHash: string | undefined;
   readonly later: Later;
+  /** What the invoice sells (offer.ts). */
+  readonly offer: Offer;
 }
 
 export interface Issued {
@@ -60,7 +63,7 @@ export function sharedChallenger(settings: PaywallSettings): Challenger & { mint
     async issue(need) {
       const cache = settings.ports.challengeCache;
       if (cache === undefined || settings.challengeCacheSeconds === 0) return mintFresh(need);
-      const key = clientKey(need.request.client, need.service.name, need.service.priceMsat);
+      const key = clientKey(need.request.client, need.service.name, offerKey(need.service, need.offer.caveats));
       if (need.paidHash !== undefined && (await cache.read(key))?.paymentHash === need.paidHash) await cache.drop(key);
       let flight = inFlight.get(key);
       if (flight === undefined) {
@@ -115,30 +118,33 @@ async function stillOpen(settings: PaywallSettings, need: ChallengeNeed, cache: 
 
 /** A fresh invoice from the node, within the mint limit, and a token minted over its payment hash. */
 async function mintChallenge(settings: PaywallSettings, need: ChallengeNeed): Promise<IssueResult> {
-  const { service, request } = need;
+  const { service, request, offer } = need;
   const limiter = settings.ports.mintLimiter;
   if (limiter !== undefined && !(await limiter.allow(addressPrefix(request.client.address, CLIENT_NETWORK)))) {
     return { ...fail("rate_limited", "too many unpaid requests from this address; pay a challenge you already have, or retry later"), retryAfterSeconds: settings.mintRetryAfterSeconds };
   }
   let invoice;
   try {
-    invoice = await settings.backend.createInvoice({ amountMsat: service.priceMsat, memo: settings.memo.replaceAll("{service}", service.name), expirySeconds: settings.invoiceExpirySeconds });
+    invoice = await settings.backend.createInvoice({ amountMsat: offer.amountMsat, memo: settings.memo.replaceAll("{service}", service.name), expirySeconds: settings.invoiceExpirySeconds });
   } catch (error) {
     if (!(error instanceof LightningError)) throw error;
     return { ...fail("node_unavailable", `${error.reason}: ${error.message}`), retryAfterSeconds: error.retryAfterSeconds ?? NODE_RETRY_AFTER_SECONDS };
   }
-  const validUntil = service.timeoutSeconds === undefined ? undefined : request.now + service.timeoutSeconds;
+  // A top-up keeps its target's expiry and capabilities (offer.ts); every other token gets the service's.
+  const validUntil = "validUntil" in offer ? offer.validUntil : service.timeoutSeconds === undefined ? undefined : request.now + service.timeoutSeconds;
+  const capabilities = "capabilities" in offer ? offer.capabilities : service.capabilities;
   const caveats = serviceCaveats({
     service: service.name,
-    ...(service.capabilities === undefined ? {} : { capabilities: service.capabilities }),
+    ...(capabilities === undefined ? {} : { capabilities }),
     ...(validUntil === undefined ? {} : { validUntil }),
     ...(service.uses === undefined ? {} : { uses: service.uses }),
+    ...offer.caveats,
   });
   const minted = mint({ keyring: settings.keyring, paymentHash: invoice.paymentHash, location: settings.location, caveats });
-  const parts = { macaroon: minted.bytes, tokenId: toHex(minted.tokenId), tokenValidUntil: validUntil, invoice: invoice.paymentRequest, paymentHash: toHex(invoice.paymentHash), expiresAt: invoice.expiresAt };
+  const parts = { macaroon: minted.bytes, tokenId: toHex(minted.tokenId), tokenValidUntil: validUntil, amountMsat: offer.amountMsat, invoice: invoice.paymentRequest, paymentHash: toHex(invoice.paymentHash), expiresAt: invoice.expiresAt };
   const { ledger } = settings.ports;
   if (ledger !== undefined && service.ledger) {
-    need.later(ledger.recordMint({ paymentHash: parts.paymentHash, tokenId: parts.tokenId, service: service.name, priceMsat: service.priceMsat, createdAt: request.now }));
+    need.later(ledger.recordMint({ paymentHash: parts.paymentHash, tokenId: parts.tokenId, service: service.name, priceMsat: offer.amountMsat, createdAt: request.now }));
   }
   return succeed({ reused: false, parts });
 }

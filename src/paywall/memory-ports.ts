@@ -5,6 +5,7 @@ import {
   type ChallengeCache,
   type DailyRevenue,
   type Freebies,
+  type Balances,
   type Ledger,
   type LookupLimiter,
   type Meter,
@@ -35,6 +36,7 @@ export function memoryPorts(options: { readonly now?: () => number; readonly min
     },
     spentCharges: memorySpentCharges(now),
     lookupLimiter: memoryLookupLimiter(),
+    balances: memoryBalances(now),
   };
 }
 
@@ -154,6 +156,40 @@ function memoryLookupLimiter(): LookupLimiter {
       if (lookups.size >= 10_000) for (const [hash, last] of lookups) if (at - last >= LOOKUP_INTERVAL_MS) lookups.delete(hash);
       lookups.set(paymentHash, at);
       return true;
+    },
+  };
+}
+
+/** Balances kept as the Durable Object keeps them (worker/token-balance.ts): forgotten a margin after their token's minted expiry. */
+function memoryBalances(now: () => number): Balances {
+  const balances = new Map<string, { opened: boolean; balanceMsat: bigint; forgetAt: number | undefined; topups: Set<string> }>();
+  const stateOf = (tokenId: string, forgetAt: number | undefined) => {
+    const current = balances.get(tokenId);
+    if (current !== undefined && (current.forgetAt === undefined || now() < current.forgetAt + METER_FORGET_MARGIN_SECONDS)) return current;
+    const fresh = { opened: false, balanceMsat: 0n, forgetAt, topups: new Set<string>() };
+    balances.set(tokenId, fresh);
+    return fresh;
+  };
+  return {
+    reserve: async (tokenId, amountMsat, opening, topup) => {
+      const state = stateOf(tokenId, opening?.forgetAt ?? topup?.forgetAt);
+      if (opening !== undefined && !state.opened) {
+        state.opened = true;
+        state.balanceMsat += opening.creditMsat;
+      }
+      if (topup !== undefined) {
+        if (state.topups.has(topup.tokenId)) return { status: "topup_spent", balanceMsat: state.balanceMsat };
+        state.topups.add(topup.tokenId);
+        state.balanceMsat += topup.creditMsat;
+      }
+      if (state.balanceMsat < amountMsat) return { status: "short", balanceMsat: state.balanceMsat };
+      state.balanceMsat -= amountMsat;
+      return { status: "reserved", balanceMsat: state.balanceMsat };
+    },
+    release: async (tokenId, amountMsat) => {
+      const state = stateOf(tokenId, undefined);
+      state.balanceMsat += amountMsat;
+      return { balanceMsat: state.balanceMsat };
     },
   };
 }

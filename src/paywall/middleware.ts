@@ -8,7 +8,9 @@ import { settingsEnv } from "./env-settings.ts";
 import type { Later } from "./issue-challenge.ts";
 import { matchService } from "./match.ts";
 import { checkOptions, PaywallConfigError, resolvePaywall, type PaywallOptionsBase } from "./options.ts";
+import { exhaustedEvent } from "./exhausted-event.ts";
 import { passedChanges } from "./passed.ts";
+import { chargeTally, settleCharge } from "./settle.ts";
 import { createPaywall, type Paywall } from "./paywall.ts";
 import { consoleLog, logRefusal, type PaywallLog } from "./refusal-log.ts";
 import { readRequest, type PaywallRequest } from "./request.ts";
@@ -31,7 +33,7 @@ export interface PaywallOptions extends PaywallOptionsBase {
 }
 
 /** Headers of the paywall's answers a browser script may read, whatever else the CORS options expose. */
-const EXPOSED_HEADERS = ["WWW-Authenticate", "Retry-After", "X-L402-Remaining", "X-L402-Freebies-Remaining", "Payment-Receipt"];
+const EXPOSED_HEADERS = ["WWW-Authenticate", "Retry-After", "X-L402-Remaining", "X-L402-Balance", "X-L402-Freebies-Remaining", "Payment-Receipt"];
 
 /**
  * The paywall as Hono middleware: `app.use("/api/*", l402Paywall({ service }))`.
@@ -154,16 +156,24 @@ async function handle(c: Context<PaywallEnv>, next: Next, paywall: Paywall, edge
   if (before.kind === "answered") return answer(c, paywall, edge, request, before.answer);
   const decision = afterDecide(await decide(before.step?.request ?? request, paywall, later, before.step?.challenger), before.step);
   if (decision.kind !== "pass") return answer(c, paywall, edge, request, decision);
-  await letThrough(c, next, decision);
+  await letThrough(c, next, decision, paywall, request, later);
 }
 
-/** The app's turn, then the decision's headers and cookies on its answer (passed.ts). */
-async function letThrough(c: Context<PaywallEnv>, next: Next, decision: Pass): Promise<void> {
+/** The app's turn, then the decision's headers and cookies on its answer (passed.ts), and its charge settled (settle.ts). */
+async function letThrough(c: Context<PaywallEnv>, next: Next, decision: Pass, paywall: Paywall, request: PaywallRequest, later: Later): Promise<void> {
   c.set("l402Outcome", decision.outcome);
   c.set("l402Route", decision.route);
-  if (decision.access !== undefined) c.set("l402", decision.access);
+  const { charge } = decision;
+  const tally = charge === undefined ? undefined : chargeTally();
+  if (decision.access !== undefined) c.set("l402", charge === undefined || tally === undefined ? decision.access : { ...decision.access, balanceMsat: charge.balanceMsat, reservedMsat: charge.reservedMsat, charge: tally.add });
   await next();
-  for (const { name, value, append } of passedChanges(decision, { status: c.res.status, headers: c.res.headers })) c.header(name, value, append === true ? { append: true } : undefined);
+  const changes = passedChanges(decision, { status: c.res.status, headers: c.res.headers });
+  const { balances } = paywall.settings.ports;
+  const service = decision.route.service;
+  const settled = charge === undefined || balances === undefined || service === undefined ? undefined : settleCharge(charge, c.res, tally?.totalMsat(), balances, later, exhaustedEvent(paywall, service, charge, request, later));
+  // Headers first: a response set on the context takes the previous one's headers with it (Hono's Context).
+  for (const { name, value, append } of [...changes, ...(settled?.changes ?? [])]) c.header(name, value, append === true ? { append: true } : undefined);
+  if (settled?.body !== undefined) c.res = new Response(settled.body, c.res);
 }
 
 /** An answer of the paywall's own: rendered (respond.ts), recorded for the app's log line, and logged when a refusal. */

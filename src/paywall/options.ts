@@ -78,7 +78,7 @@ const OWN_SETTINGS = v.object({
   fiatRate: v.optional(fiatRate),
 });
 
-const PORT_NAMES = { meter: "meter", freebies: "freebies", ledger: "ledger", revocations: "revocations", lookups: "lookupLimiter", spent: "spentCharges" } as const;
+const PORT_NAMES = { meter: "meter", freebies: "freebies", ledger: "ledger", revocations: "revocations", lookups: "lookupLimiter", spent: "spentCharges", balances: "balances" } as const;
 
 /**
  * Validates the options with the same schema as the template Worker's
@@ -119,6 +119,7 @@ function settle(options: PaywallOptionsBase): { settled: Omit<PaywallSettings, "
       revocations: ports.revocations !== undefined,
       lookups: ports.lookupLimiter !== undefined,
       spent: ports.spentCharges !== undefined,
+      balances: ports.balances !== undefined,
       describe: (feature) => `a ${PORT_NAMES[feature]} port (ports.${PORT_NAMES[feature]})`,
     },
   });

@@ -1,5 +1,6 @@
 import { createVerifier, type Verifier } from "../l402/index.ts";
 import { firstUseTracker } from "./first-use.ts";
+import { requestPricer, type RequestPricer } from "./pricing.ts";
 import { sharedChallenger, type Challenger, type ChallengeNeed, type IssueResult } from "./issue-challenge.ts";
 import { l402Scheme } from "./schemes/l402.ts";
 import { paymentScheme } from "./schemes/payment.ts";
@@ -18,6 +19,8 @@ export interface Paywall {
   readonly verifier: Verifier;
   /** True the first time a token id is let through. */
   readonly firstUse: (tokenId: string) => boolean;
+  /** What requests cost (pricing.ts): a pricer's answers are kept per paywall. */
+  readonly pricer: RequestPricer;
   /** The challenges every client gets (issue-challenge.ts). */
   readonly challenger: Challenger & { mintFresh(need: ChallengeNeed): Promise<IssueResult> };
 }
@@ -28,5 +31,5 @@ export const BUILT_IN_SCHEMES: readonly PaymentScheme[] = [l402Scheme, paymentSc
 export function createPaywall(settings: PaywallSettings): Paywall {
   // Per paywall, per keyring: credentials proven once are not proven again (l402/cached-verifier.ts).
   const verifier = createVerifier(settings.keyring);
-  return { settings, schemes: settings.schemes, verifier, firstUse: firstUseTracker(), challenger: sharedChallenger(settings) };
+  return { settings, schemes: settings.schemes, verifier, firstUse: firstUseTracker(), pricer: requestPricer(), challenger: sharedChallenger(settings) };
 }

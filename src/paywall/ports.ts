@@ -16,6 +16,8 @@ export interface CachedChallenge {
   /** Hex, and the expiry minted into the token (unix s; absent: none). */
   readonly tokenId: string;
   readonly tokenValidUntil?: number;
+  /** What the invoice asks, in msat (decimal text). */
+  readonly amountMsat: string;
   readonly paymentHash: string;
   /** Unix seconds. */
   readonly expiresAt: number;
@@ -137,6 +139,46 @@ export interface SpentCharges {
   spend(paymentHash: string, until: number): Promise<boolean>;
 }
 
+/** How a token's balance is opened the first time it is used: the credit its payment bought, and when it may be forgotten (unix s). */
+export interface BalanceOpening {
+  readonly creditMsat: bigint;
+  readonly forgetAt: number | undefined;
+}
+
+/** A top-up to apply before reserving: its token id (applied once, ever), the credit it adds, and its target's `forgetAt`. */
+export interface TopUp {
+  readonly tokenId: string;
+  readonly creditMsat: bigint;
+  readonly forgetAt: number | undefined;
+}
+
+/** `balanceMsat`: what is left once this call is done (after the reservation, when one was made). */
+export type Reservation =
+  | { readonly status: "reserved"; readonly balanceMsat: bigint }
+  | { readonly status: "short"; readonly balanceMsat: bigint }
+  | { readonly status: "topup_spent"; readonly balanceMsat: bigint };
+
+/**
+ * Prepaid balances, one per token id, in millisatoshis. Each call is atomic:
+ * concurrent requests on one token never take more than its balance. A
+ * request's cost is reserved, taken out of the balance at once, before it is
+ * let through; once its actual cost is known, the paywall releases the rest
+ * (settle.ts, once per request). A reservation never released (the request's
+ * Worker stopped) stays charged as reserved: the origin did the work. Every
+ * method throws when the balance cannot be reached (the request is then
+ * refused, 503).
+ */
+export interface Balances {
+  /**
+   * Applies `topup` (each top-up token once, ever), then takes `amountMsat`
+   * if the balance holds it. `opening`: the token's own credit, added the first
+   * time the token is seen (a top-up token's target may be opened by its top-up).
+   */
+  reserve(tokenId: string, amountMsat: bigint, opening: BalanceOpening | undefined, topup?: TopUp): Promise<Reservation>;
+  /** Gives back what a reservation took beyond its request's cost. */
+  release(tokenId: string, amountMsat: bigint): Promise<{ readonly balanceMsat: bigint }>;
+}
+
 export interface PaywallPorts {
   readonly challengeCache?: ChallengeCache;
   readonly mintLimiter?: MintLimiter;
@@ -146,4 +188,5 @@ export interface PaywallPorts {
   readonly revocations?: Revocations;
   readonly lookupLimiter?: LookupLimiter;
   readonly spentCharges?: SpentCharges;
+  readonly balances?: Balances;
 }

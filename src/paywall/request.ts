@@ -1,4 +1,5 @@
 import Negotiator from "negotiator";
+import { concatBytes } from "../bytes.ts";
 import { fail, succeed, type Result } from "../result.ts";
 import { canonicalUrl } from "./canonical-url.ts";
 
@@ -21,6 +22,8 @@ export interface PaywallRequest {
   readonly client: { readonly address: string | null; readonly userAgent: string | null };
   /** Unix seconds. */
   readonly now: number;
+  /** The body's bytes, up to `limit` (undefined beyond it), read from a copy: what a request bound to its payment is hashed over. */
+  readonly readBody?: (limit: number) => Promise<Uint8Array | undefined>;
 }
 
 /**
@@ -35,7 +38,31 @@ export function readRequest(request: Request, client: PaywallRequest["client"], 
   if ((method === "GET" || method === "HEAD") && request.body !== null && headers.get("content-length") !== "0") {
     return fail("body_not_allowed", `a ${method} request cannot carry a body`);
   }
-  return succeed({ method, url: canonical.value, headers, client, now });
+  return succeed({ method, url: canonical.value, headers, client, now, readBody: bodyReader(request) });
+}
+
+/** Reads a copy of the body once, however often asked, up to the first limit asked for; the request keeps its own. */
+function bodyReader(request: Request): (limit: number) => Promise<Uint8Array | undefined> {
+  let read: Promise<Uint8Array | undefined> | undefined;
+  return (limit) => (read ??= readUpTo(request.clone().body, limit));
+}
+
+async function readUpTo(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array | undefined> {
+  if (body === null) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    length += value.byteLength;
+    if (length > limit) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return concatBytes(...chunks);
 }
 
 /** A browser asking for a page: HTML preferred to JSON in Accept, and no request body. */

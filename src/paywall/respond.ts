@@ -73,9 +73,10 @@ const retryAfter = (seconds: number | undefined): Record<string, string> => (sec
 export const setCookie = (cookie: CookieChange): string =>
   serialize(cookie.name, cookie.value, { maxAge: cookie.maxAgeSeconds, path: "/", httpOnly: true, secure: cookie.secure, sameSite: cookie.sameSite === "Lax" ? "lax" : "strict" });
 
-/** The 402's challenge headers: every offered scheme's, in order (one value per challenge). */
+/** The 402's challenge headers: every offered scheme's, in order (one value per challenge); the balance it found, if any. */
 function challengeHeaders(answer: Challenge): Headers {
   const headers = new Headers();
+  if (answer.failure.balanceMsat !== undefined) headers.set("X-L402-Balance", String(answer.failure.balanceMsat));
   for (const written of answer.written) {
     // One header value per challenge; workerd writes them as one line (l402/www-authenticate.ts says why that parses), Node as several.
     for (const value of written.wwwAuthenticate) headers.append("WWW-Authenticate", value);
@@ -91,8 +92,8 @@ function challengeResponse(answer: Challenge, context: RenderContext): Response 
     reason: failure.reason,
     detail: failure.reason === "missing" ? "payment required" : failure.detail,
     service: service.name,
-    price_sats: Number(formatSats(service.priceMsat)),
-    price_msat: String(service.priceMsat),
+    ...priceMembers(answer),
+    ...failure.facts,
     invoice: parts.invoice,
     ...Object.assign({}, ...answer.written.map((written) => written.members ?? {})),
     payment_hash: parts.paymentHash,
@@ -104,6 +105,18 @@ function challengeResponse(answer: Challenge, context: RenderContext): Response 
   return refusal(402, { type: answer.problem.type, title: answer.problem.title, status: 402, ...members }, { headers: context.request.headers }, headers);
 }
 
+/**
+ * What the request costs, in sats (rounded up) and msat: the price the token
+ * is minted for; on a balance service, what the request debits, beside the
+ * credit the invoice sells and every credit on offer.
+ */
+function priceMembers({ service, offer, priceMsat }: Challenge): Record<string, unknown> {
+  const { credit } = offer;
+  if (service.balance === undefined || credit === undefined) return { price_sats: Number(formatSats(offer.amountMsat)), price_msat: String(offer.amountMsat) };
+  const asSats = (offered: { readonly amountMsat: bigint; readonly creditMsat: bigint }) => ({ amount_sats: Number(offered.amountMsat / 1000n), credit_sats: Number(offered.creditMsat / 1000n) });
+  return { price_sats: Number(formatSats(priceMsat)), price_msat: String(priceMsat), credit: asSats(credit), credit_offers: service.balance.offers.map(asSats) };
+}
+
 /** The 402 for a person: the page (page.ts), interactive on a browser-payments service. */
 function challengePageResponse(answer: Challenge, context: RenderContext): Response {
   const { service, failure, parts } = answer;
@@ -112,8 +125,8 @@ function challengePageResponse(answer: Challenge, context: RenderContext): Respo
     title: service.title ?? service.name,
     description: service.description,
     payee: context.request.url.host,
-    priceSats: formatSats(service.priceMsat),
-    fiat: context.fiatRate === undefined ? undefined : fiatEstimate(service.priceMsat, context.fiatRate),
+    priceSats: formatSats(answer.offer.amountMsat),
+    fiat: context.fiatRate === undefined ? undefined : fiatEstimate(answer.offer.amountMsat, context.fiatRate),
     terms: termsOf(service),
     detail: failure.reason === "missing" ? undefined : failure.detail,
     browserPayments: service.browser,

@@ -11,6 +11,12 @@ export interface L402Access {
   readonly scheme: string;
   /** Requests left on a metered token after this one. */
   readonly remaining?: number;
+  /** A balance service's request: its balance after this request's reservation, in msat. */
+  readonly balanceMsat?: bigint;
+  /** …what was reserved for it: the most it can cost. */
+  readonly reservedMsat?: bigint;
+  /** …and what it cost, told by the app (msat, added up, at most what was reserved); uncharged, it costs its price. */
+  readonly charge?: (msat: bigint | number) => void;
 }
 
 /** How a request the paywall let through was matched: `c.var.l402Route`, for the forwarder and logs. */

@@ -48,6 +48,8 @@ declare namespace Cloudflare {
     L402_LOOKUPS?: DurableObjectNamespace<import("./invoice-lookup-gate.ts").InvoiceLookupGate>;
     /** Durable Object remembering spent Payment-scheme charges: services with the "mpp" scheme. */
     L402_SPENT?: DurableObjectNamespace<import("./spent-charge-shard.ts").SpentChargeShard>;
+    /** Durable Object keeping prepaid balances: services with `balance`. */
+    L402_BALANCES?: DurableObjectNamespace<import("./token-balance.ts").TokenBalance>;
     /** Durable Object holding the NWC relay connection (L402_NWC_CONNECTION = "held"). */
     L402_NWC?: DurableObjectNamespace<import("./nwc-relay.ts").NwcRelay>;
     /** D1: the payment ledger and the revocation list (schema in migrations/). */

@@ -5,6 +5,7 @@ export { InvoiceLookupGate } from "./invoice-lookup-gate.ts";
 export { NwcRelay } from "./nwc-relay.ts";
 export { SpentChargeShard } from "./spent-charge-shard.ts";
 export { TokenMeter } from "./token-meter.ts";
+export { TokenBalance } from "./token-balance.ts";
 export { createWorkerApp } from "./app.ts";
 export { cloudflarePorts } from "./ports.ts";
 export type { WorkerEnv } from "./worker-env.ts";

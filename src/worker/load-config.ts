@@ -14,8 +14,9 @@ const BINDINGS = {
   revocations: "L402_LEDGER",
   lookups: "L402_LOOKUPS",
   spent: "L402_SPENT",
+  balances: "L402_BALANCES",
 } as const;
-const BINDING_KIND = { meter: "Durable Object", freebies: "Durable Object", ledger: "D1", revocations: "D1", lookups: "Durable Object", spent: "Durable Object" } as const;
+const BINDING_KIND = { meter: "Durable Object", freebies: "Durable Object", ledger: "D1", revocations: "D1", lookups: "Durable Object", spent: "Durable Object", balances: "Durable Object" } as const;
 
 /**
  * Reads and validates the template Worker's whole configuration from its env
@@ -40,6 +41,7 @@ export function parseConfig(env: object): ConfigResult {
       revocations: bound("revocations"),
       lookups: bound("lookups"),
       spent: bound("spent"),
+      balances: bound("balances"),
       describe: (feature) => `the ${BINDINGS[feature]} ${BINDING_KIND[feature]} binding (see wrangler.toml)`,
     },
   });

@@ -1,4 +1,4 @@
-import type { CachedChallenge, PaywallPorts } from "../paywall/index.ts";
+import type { BalanceOpening, CachedChallenge, PaywallPorts, TopUp } from "../paywall/index.ts";
 import { d1Ledger } from "./d1-ledger.ts";
 import { d1Revocations } from "./d1-revocations.ts";
 
@@ -18,14 +18,17 @@ import { d1Revocations } from "./d1-revocations.ts";
  *   invoice: a global limit needs one place to count, and only browsers waiting
  *   for a payment call it, about once a second each;
  * - spent charges → the Durable Object `L402_SPENT` (SpentChargeShard), one per
- *   shard of payment hashes.
+ *   shard of payment hashes;
+ * - balances → the Durable Object `L402_BALANCES` (TokenBalance), one per token:
+ *   one call on each paid request (the reservation), a second only when the
+ *   request cost less than it reserved.
  *
  * A missing binding leaves its port out; the config check names the binding a
  * service needs.
  */
 export function cloudflarePorts(env: Env, revocationTtlSeconds: number): PaywallPorts {
   const cache = caches.default;
-  const { L402_MINT_LIMITER: limiter, L402_METER: meters, L402_FREEBIES: freebies, L402_LEDGER: ledger, L402_LOOKUPS: lookups, L402_SPENT: spent } = env;
+  const { L402_MINT_LIMITER: limiter, L402_METER: meters, L402_FREEBIES: freebies, L402_LEDGER: ledger, L402_LOOKUPS: lookups, L402_SPENT: spent, L402_BALANCES: balances } = env;
   return {
     challengeCache: {
       read: async (key) => {
@@ -42,6 +45,14 @@ export function cloudflarePorts(env: Env, revocationTtlSeconds: number): Paywall
       : { freebies: { take: (key: string, allowance: { count: number; periodSeconds: number }, now: number) => freebies.get(freebies.idFromName(key)).take(allowance.count, allowance.periodSeconds, now) } }),
     ...(ledger === undefined ? {} : { ledger: d1Ledger(ledger), revocations: d1Revocations(ledger, cache, revocationTtlSeconds) }),
     ...(lookups === undefined ? {} : { lookupLimiter: { allow: (paymentHash: string) => lookups.get(lookups.idFromName(paymentHash)).allow() } }),
+    ...(balances === undefined
+      ? {}
+      : {
+          balances: {
+            reserve: (tokenId: string, amountMsat: bigint, opening: BalanceOpening | undefined, topup?: TopUp) => balances.get(balances.idFromName(tokenId)).reserve(amountMsat, opening, topup),
+            release: (tokenId: string, amountMsat: bigint) => balances.get(balances.idFromName(tokenId)).release(amountMsat),
+          },
+        }),
     ...(spent === undefined ? {} : { spentCharges: { spend: (paymentHash: string, until: number) => spent.get(spent.idFromName(`shard-${paymentHash.slice(0, 2)}`)).spend(paymentHash, until) } }),
   };
 }

@@ -51,7 +51,7 @@ function setup(challengeCacheSeconds = 30, mintsPerClient?: number) {
     field: "services",
     secrets: {},
     matchRequired: false,
-    features: { meter: false, freebies: false, ledger: false, revocations: false, lookups: false, spent: false, describe: () => "" },
+    features: { meter: false, freebies: false, ledger: false, revocations: false, lookups: false, spent: false, balances: false, describe: () => "" },
   });
   if (!compiled.ok) throw new Error(compiled.detail);
   const settings: PaywallSettings = {
@@ -72,6 +72,7 @@ function setup(challengeCacheSeconds = 30, mintsPerClient?: number) {
     service: compiled.value[0] as ChallengeNeed["service"],
     request: { method: "GET", url: new URL("https://api.test/x"), headers: new Headers(), client: { address: "203.0.113.7", userAgent: overrides.client ?? "client-a" }, now: overrides.now ?? clock.now },
     paidHash: overrides.paidHash,
+    offer: { amountMsat: 1000n, caveats: {} },
     later: () => undefined,
   });
   const issue = (overrides: Overrides = {}) => challenger.issue(need(overrides));

@@ -1,17 +1,19 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createKeyring, mint, serviceCaveats, toHex } from "../../src/l402/index.ts";
+import bolt11Examples from "../fixtures/bolt11-spec-examples.json" with { type: "json" };
 import { openPending, sealPending, type PendingChallenge } from "../../src/paywall/browser/pending-challenge.ts";
 
 const current = new Uint8Array(32).fill(1);
 const retired = new Uint8Array(32).fill(2);
 const keyring = createKeyring(current, [retired]);
-const INVOICE = "lnbcrt30n1pjexample0000000000000000000000000000qqqq";
+// BOLT 11's own example for 2500u (250,000,000 msat): the cookie reads the amount from the invoice.
+const INVOICE = (bolt11Examples.examples.find((example) => example.invoice.startsWith("lnbc2500u")) as { invoice: string }).invoice;
 
 function challenge(ring = keyring, service = "articles"): PendingChallenge {
   const paymentHash = new Uint8Array(32).fill(7);
   const minted = mint({ keyring: ring, paymentHash, caveats: serviceCaveats({ service, validUntil: 1_900_003_600 }) });
-  return { service, macaroon: minted.bytes, tokenId: toHex(minted.tokenId), tokenValidUntil: 1_900_003_600, invoice: INVOICE, paymentHash: "07".repeat(32), expiresAt: 1_900_000_000 };
+  return { service, macaroon: minted.bytes, tokenId: toHex(minted.tokenId), tokenValidUntil: 1_900_003_600, amountMsat: 250_000_000n, invoice: INVOICE, paymentHash: "07".repeat(32), expiresAt: 1_900_000_000 };
 }
 
 describe("pending-challenge cookies", () => {
@@ -34,7 +36,7 @@ describe("pending-challenge cookies", () => {
     const altered = [
       [String(Number(parts[0]) + 3600), parts[1], parts[2], parts[3]],
       [parts[0], sealPending(keyring, challenge(keyring, "other")).split(".")[1], parts[2], parts[3]],
-      [parts[0], parts[1], parts[2]?.replace(/q$/, "p"), parts[3]],
+      [parts[0], parts[1], `${parts[2]?.slice(0, -1)}${parts[2]?.endsWith("q") ? "p" : "q"}`, parts[3]],
       [parts[0], parts[1], parts[2], `${parts[3]?.slice(0, -1)}${parts[3]?.endsWith("A") ? "B" : "A"}`],
     ];
     for (const change of altered) expect(openPending(keyring, "articles", change.join("."))).toBeUndefined();

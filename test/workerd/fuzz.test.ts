@@ -108,7 +108,7 @@ describe(`fuzzing, ${RUNS} generated inputs each: no uncaught exception, every o
     const PAYMENT_REFUSALS = new Set(["malformed", "method_unsupported", "unknown_challenge", "service_mismatch", "realm_mismatch", "expired", "wrong_preimage"]);
     const service = { name: "svc", priceMsat: 2000n, uses: undefined, capabilities: undefined, patterns: [new URLPattern({ hostname: "api.test", pathname: "/*" })] } as unknown as ServiceConfig;
     const paid = paidToken({ uses: 3 });
-    const challengeHeader = paymentChallenge(keyring, service, { macaroon: paid.bytes, tokenId: toHex(paid.tokenId), tokenValidUntil: NOW + 3600, invoice: "lnbcrt20n1pexample", paymentHash: toHex(paid.paymentHash), expiresAt: NOW + 600 }, "api.test");
+    const challengeHeader = paymentChallenge(keyring, service, { macaroon: paid.bytes, tokenId: toHex(paid.tokenId), tokenValidUntil: NOW + 3600, amountMsat: 2000n, invoice: "lnbcrt20n1pexample", paymentHash: toHex(paid.paymentHash), expiresAt: NOW + 600 }, "api.test");
     const challenge = parsePaymentChallenges(challengeHeader)[0] as PaymentChallenge;
     const credential = formatPaymentCredential({ challenge, payload: { preimage: toHex(paid.preimage) } });
     const credentialJson = JSON.stringify({ challenge, payload: { preimage: toHex(paid.preimage) } });

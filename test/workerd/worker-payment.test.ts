@@ -139,7 +139,7 @@ describe("the Payment scheme beside L402", () => {
     const minted = mint({ keyring, paymentHash, caveats: serviceCaveats({ service: "dual" }) });
     const service = { name: "dual", priceMsat: 4000n } as Parameters<typeof paymentChallenge>[1];
     const expired = parsePaymentChallenges(
-      paymentChallenge(keyring, service, { macaroon: minted.bytes, tokenId: hex.encode(minted.tokenId), tokenValidUntil: undefined, invoice: "lnbcrt40n1expired", paymentHash: hex.encode(paymentHash), expiresAt: Math.floor(Date.now() / 1000) - 5 }, "paywall.test"),
+      paymentChallenge(keyring, service, { macaroon: minted.bytes, tokenId: hex.encode(minted.tokenId), tokenValidUntil: undefined, amountMsat: 4000n, invoice: "lnbcrt40n1expired", paymentHash: hex.encode(paymentHash), expiresAt: Math.floor(Date.now() / 1000) - 5 }, "paywall.test"),
     )[0] as PaymentChallenge;
     expect(await refusal(credentialFor(expired, hex.encode(expiredPreimage)))).toMatchObject({ reason: "expired", type: expect.stringMatching(/expired-invoice$/) });
 

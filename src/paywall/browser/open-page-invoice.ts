@@ -21,7 +21,7 @@ const LABEL = "l402-edge/page-invoice\u0000";
 export const isBounded = ({ paywall }: BrowserContext): boolean => paywall.settings.ports.challengeCache !== undefined && paywall.settings.challengeCacheSeconds > 0;
 
 export function pageInvoiceKey({ request, service }: BrowserContext): string {
-  return toHex(sha256(utf8(`${LABEL}${clientKey(request.client, service.name, service.priceMsat)}`)));
+  return toHex(sha256(utf8(`${LABEL}${clientKey(request.client, service.name, String(service.priceMsat))}`)));
 }
 
 /** The payment hash of the client's open page invoice, if it has one. */

@@ -1,5 +1,6 @@
 import { constantTimeEqual, fromBase64Lenient, toBase64Url, toHex, utf8, concatBytes } from "../../bytes.ts";
 import { keyForToken, tokenFacts, type Keyring } from "../../l402/index.ts";
+import { readInvoice } from "../../lightning/index.ts";
 import type { ChallengeParts } from "../challenge-parts.ts";
 
 /**
@@ -38,8 +39,11 @@ export function openPending(keyring: Keyring, service: string, value: string): P
   const master = keyForToken(keyring, facts.value.tokenId);
   if (master === undefined) return undefined;
   if (!constantTimeEqual(presented, tag(master.secret, keyring, service, `${expires}.${encodedMacaroon}.${invoice}`))) return undefined;
+  // The amount is the invoice's own (sealed with it): no need to seal it twice.
+  const amountMsat = readInvoice(invoice);
+  if (!amountMsat.ok || amountMsat.value.amountMsat === undefined) return undefined;
   const { tokenId, paymentHash, validUntil } = facts.value;
-  return { service, macaroon, tokenId: toHex(tokenId), tokenValidUntil: validUntil, invoice, paymentHash: toHex(paymentHash), expiresAt: Number(expires) };
+  return { service, macaroon, tokenId: toHex(tokenId), tokenValidUntil: validUntil, amountMsat: amountMsat.value.amountMsat, invoice, paymentHash: toHex(paymentHash), expiresAt: Number(expires) };
 }
 
 function tag(secret: Uint8Array, keyring: Keyring, service: string, content: string): Uint8Array {

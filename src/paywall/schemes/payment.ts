@@ -67,7 +67,7 @@ const rfc3339 = (unixSeconds: number): string => new Date(unixSeconds * 1000).to
 export function paymentChallenge(keyring: Keyring, service: ServiceConfig, parts: ChallengeParts, realm: string): string {
   const network = invoiceNetwork(parts.invoice) ?? "mainnet";
   const externalId = [service.name, parts.tokenId, ...(parts.tokenValidUntil === undefined ? [] : [String(parts.tokenValidUntil)])].join("/");
-  const request = formatChargeRequest({ amount: String(service.priceMsat / 1000n), currency: "sat", externalId, methodDetails: { invoice: parts.invoice, paymentHash: parts.paymentHash, network } });
+  const request = formatChargeRequest({ amount: String(parts.amountMsat / 1000n), currency: "sat", externalId, methodDetails: { invoice: parts.invoice, paymentHash: parts.paymentHash, network } });
   // The challenge expires with its invoice (the draft forbids later).
   const bound = { realm, method: LIGHTNING, intent: CHARGE, request, expires: rfc3339(parts.expiresAt) };
   return formatPaymentChallenge({ id: challengeId(challengeIdKeys(keyring)[0] as Uint8Array, bound, keyring.mac), ...bound });

@@ -1,0 +1,76 @@
+import { URLPattern } from "#url-pattern";
+import * as v from "valibot";
+
+/**
+ * The valibot pieces service definitions are made of (schema.ts,
+ * pricing-schema.ts). Every message names what is wrong without quoting the
+ * value (it may be a secret).
+ */
+
+export const MAX_PRICE_MSAT = 10n ** 11n * 21_000_000n;
+export const CAPABILITY = /^[A-Za-z0-9_.-]{1,64}$/;
+/** A header name (RFC 9110 token), at most 128 characters. */
+export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
+export const METHOD = /^[A-Z]{1,16}$/;
+/** Headers the paywall itself sets toward the origin; a service may not override them. */
+export const RESERVED_HEADERS = new Set(["x-l402-token-id", "authorization", "host", "content-length"]);
+
+/** true/false, or their text. */
+export const flag = v.pipe(
+  v.union([v.boolean(), v.picklist(["true", "false"])], "must be true or false"),
+  v.transform((value) => value === true || value === "true"),
+);
+
+/** A price in sats or msat: a positive whole number, or its text. */
+export const amount = v.pipe(
+  v.union([v.number(), v.string()], "must be a positive integer (use auth: false for free services)"),
+  v.transform((value) => String(value)),
+  v.regex(/^[1-9]\d{0,17}$/, "must be a positive integer (use auth: false for free services)"),
+  v.transform((text) => BigInt(text)),
+);
+
+const isPattern = (text: string): boolean => {
+  const slash = text.indexOf("/");
+  try {
+    new URLPattern({ hostname: slash === 0 ? "*" : text.slice(0, slash), pathname: text.slice(slash) });
+    return true;
+  } catch {
+    return false;
+  }
+};
+/** `"/path/*"` or, where hosts are allowed, `"host/path/*"`, in URLPattern syntax. */
+export const pattern = (pathOnly: boolean) =>
+  v.pipe(
+    v.string("must be a string"),
+    v.check((text) => (pathOnly ? text.startsWith("/") : text.includes("/")), pathOnly ? "must be a path starting with /" : "must be /path or host/path"),
+    v.check(isPattern, "is not a valid URL pattern"),
+  );
+
+/** An http(s) URL without credentials. */
+export const httpUrl = v.pipe(
+  v.string("must be a string"),
+  v.check((text) => URL.canParse(text), "is not a URL"),
+  v.transform((text) => new URL(text)),
+  v.check((url) => url.protocol === "https:" || url.protocol === "http:", "must be an http or https URL"),
+  v.check((url) => url.username === "" && url.password === "", "must not carry credentials (use a secret header)"),
+);
+
+export const strings = (item: v.GenericSchema<string, string>) => v.array(item, "must be an array of strings");
+
+/** An unknown key: reported at the object (problems.ts), naming the key; a missing one at the key. */
+export const objectMessage = (issue: v.BaseIssue<unknown>) => {
+  if (issue.expected === "never") return `has an unknown setting ${JSON.stringify(String(issue.path?.at(-1)?.key ?? "").slice(0, 40))}`;
+  return issue.path?.at(-1)?.origin === "key" ? "is required" : "must be an object";
+};
+
+/** A valibot issue path to a value inside `root`, for issues a check raises below the object it checks. */
+export function pathTo(root: unknown, keys: readonly (string | number)[]): [v.IssuePathItem, ...v.IssuePathItem[]] {
+  const items: v.IssuePathItem[] = [];
+  let input = root as Record<string | number, unknown>;
+  for (const key of keys) {
+    const value = input?.[key];
+    items.push(typeof key === "number" ? { type: "array", origin: "value", input: input as unknown as unknown[], key, value } : { type: "object", origin: "value", input, key, value });
+    input = value as Record<string | number, unknown>;
+  }
+  return items as [v.IssuePathItem, ...v.IssuePathItem[]];
+}

@@ -1,0 +1,33 @@
+import { toBase64 } from "../bytes.ts";
+import type { ServiceConfig } from "../config/index.ts";
+import { formatChallenge } from "../l402/index.ts";
+import type { Charge } from "./decision.ts";
+import type { Later } from "./issue-challenge.ts";
+import { offerFor } from "./offer.ts";
+import type { Paywall } from "./paywall.ts";
+import type { PaywallRequest } from "./request.ts";
+import type { ExhaustedEvent } from "./settle.ts";
+
+/**
+ * The last event of a metered event stream whose balance ran out: why, and a
+ * top-up for the token (an invoice, and the top-up token minted over it), so
+ * a client pays and goes on without another round trip. Written as an SSE
+ * `error` event with an `error` member, which OpenAI's and Anthropic's SDKs
+ * raise as an error (a stream that stops short without saying why would read
+ * as a complete answer). Without an invoice (the node cannot make one now),
+ * the event says to send the token again for a top-up offer.
+ */
+export function exhaustedEvent(paywall: Paywall, service: ServiceConfig, charge: Charge, request: PaywallRequest, later: Later): ExhaustedEvent {
+  return async (balanceMsat) => {
+    const l402: Record<string, unknown> = { reason: "balance_exhausted", balance_msat: String(balanceMsat), topup_for: charge.tokenId };
+    const topup = { tokenId: charge.tokenId, validUntil: charge.validUntil, capabilities: charge.capabilities, shortMsat: charge.reservedMsat };
+    const offer = offerFor(service, charge.priceMsat, { headers: new Headers() }, paywall.settings.backend.wholeSats === true, { topup });
+    const issued = !offer.ok ? undefined : await paywall.challenger.mintFresh({ service, request, paidHash: undefined, later, offer: offer.value });
+    if (issued?.ok === true) {
+      const { parts } = issued.value;
+      Object.assign(l402, { invoice: parts.invoice, macaroon: toBase64(parts.macaroon), payment_hash: parts.paymentHash, expires_at: parts.expiresAt, www_authenticate: formatChallenge(parts.macaroon, parts.invoice)[0] });
+    }
+    const message = issued?.ok === true ? "the balance ran out: pay the top-up invoice, send the top-up token once, then go on with your token" : "the balance ran out: send your token again for a top-up offer";
+    return `event: error\ndata: ${JSON.stringify({ type: "error", error: { type: "balance_exhausted", code: "balance_exhausted", message }, l402 })}\n\n`;
+  };
+}

@@ -1,0 +1,89 @@
+import type { PriceRule, ServiceConfig } from "../config/index.ts";
+import { fail, succeed, type Result } from "../result.ts";
+import { asPhpNamesIt, type ClaimedMethods } from "./claimed-methods.ts";
+import type { HeaderReader } from "./request.ts";
+
+/**
+ * The price a service's rules give a request, read as its origin may read it:
+ * - every method it sends or claims (claimed-methods.ts) is priced, and the
+ *   dearest wins, as capability rules need every claimed method's capability;
+ * - a path matches with or without its trailing slash (match.ts says why),
+ *   and a service that ignores case in paths ignores it in parameter values;
+ * - a query parameter or header a rule prices by, given more than once (or,
+ *   for a query parameter, under names an origin reads as one: other case
+ *   where the service ignores case, PHP's `.` for `_`), is refused: which of
+ *   its values would the origin read?
+ * - a body without a `Content-Length` counts as endless.
+ * `matchedMsat`: the dearest price a rule gave (undefined: none matched);
+ * `unpriced`: some method no rule prices, which the service's pricer,
+ * function or price prices (the dearer of the two is the request's).
+ */
+export type RulePrice = Result<{ readonly matchedMsat: bigint | undefined; readonly unpriced: boolean }, "ambiguous_price">;
+
+export function rulePrice(service: ServiceConfig, request: { readonly url: URL; readonly headers: HeaderReader }, claimed: ClaimedMethods): RulePrice {
+  const { rules } = service.pricing;
+  if (rules.length === 0) return succeed({ matchedMsat: undefined, unpriced: true });
+  const read = readPricedValues(rules, request, !service.matchCase);
+  if (!read.ok) return read;
+  const methods = new Set(claimed.methods);
+  if (claimed.anyMethod) for (const rule of rules) for (const method of rule.methods ?? []) methods.add(method);
+  let dearest: bigint | undefined;
+  let unpriced = false;
+  for (const method of methods) {
+    const rule = rules.find((candidate) => matches(candidate, method, request.url, read.value, !service.matchCase));
+    if (rule === undefined) unpriced = true;
+    else if (dearest === undefined || rule.priceMsat > dearest) dearest = rule.priceMsat;
+  }
+  return succeed({ matchedMsat: dearest, unpriced });
+}
+
+/** The query parameters and headers some rule prices by, each with its one value (absent: not sent), and the body's length. */
+interface PricedValues {
+  readonly query: ReadonlyMap<string, string>;
+  readonly headers: ReadonlyMap<string, string>;
+  readonly contentLength: number;
+}
+
+function readPricedValues(rules: readonly PriceRule[], request: { readonly url: URL; readonly headers: HeaderReader }, ignoreCase: boolean): Result<PricedValues, "ambiguous_price"> {
+  const query = new Map<string, string>();
+  const sameName = (name: string) => asPhpNamesIt(ignoreCase ? name.toLowerCase() : name);
+  for (const name of new Set(rules.flatMap((rule) => [...rule.query.keys()]))) {
+    const values = [...request.url.searchParams].filter(([given]) => sameName(given) === sameName(name));
+    if (values.length > 1) return fail("ambiguous_price", `the query parameter "${name.slice(0, 40)}" decides the price and is given more than once`);
+    if (values[0] !== undefined) query.set(name, values[0][1]);
+  }
+  const headers = new Map<string, string>();
+  for (const name of new Set(rules.flatMap((rule) => [...rule.headers.keys()]))) {
+    const value = request.headers.get(name);
+    // Headers sent twice arrive joined with ", ": a value no rule can name (rules' values have no commas).
+    if (value?.includes(",") === true) return fail("ambiguous_price", `the header "${name}" decides the price and is given more than once`);
+    if (value !== null) headers.set(name, value);
+  }
+  const length = request.headers.get("content-length");
+  const contentLength = length !== null && /^\d{1,15}$/.test(length) ? Number(length) : Number.POSITIVE_INFINITY;
+  return succeed({ query, headers, contentLength });
+}
+
+function matches(rule: PriceRule, method: string, url: URL, values: PricedValues, ignoreCase: boolean): boolean {
+  if (rule.methods !== undefined && !rule.methods.includes(method)) return false;
+  if (rule.path !== undefined && !pathMatches(rule, url, ignoreCase)) return false;
+  for (const [name, value] of rule.query) if (values.query.get(name) !== value) return false;
+  for (const [name, value] of rule.headers) if (values.headers.get(name) !== value) return false;
+  if (rule.contentLength !== undefined) {
+    const length = method === "GET" || method === "HEAD" ? 0 : values.contentLength;
+    if (length < rule.contentLength.min || length > rule.contentLength.max) return false;
+  }
+  return true;
+}
+
+function pathMatches(rule: PriceRule, url: URL, ignoreCase: boolean): boolean {
+  const { hostname, pathname } = url;
+  const toggled = pathname === "/" ? pathname : pathname.endsWith("/") ? pathname.slice(0, -1) : `${pathname}/`;
+  for (const input of new Set([pathname, toggled])) {
+    const found = rule.path?.exec({ hostname, pathname: input });
+    if (found === null || found === undefined) continue;
+    const groups = found.pathname.groups;
+    if ([...rule.params].every(([name, value]) => (ignoreCase ? groups[name]?.toLowerCase() : groups[name]) === value)) return true;
+  }
+  return false;
+}

@@ -1,0 +1,112 @@
+import * as v from "valibot";
+import type { PricerConfig, ServiceConfig } from "../config/index.ts";
+import { fail, succeed, type Result } from "../result.ts";
+import type { ClaimedMethods } from "./claimed-methods.ts";
+import { rulePrice } from "./price-rules.ts";
+import type { PaywallRequest } from "./request.ts";
+
+/**
+ * What a request costs: its service's rules (price-rules.ts), then its
+ * pricer or the app's price function, then the service's price. A pricer
+ * that cannot answer makes the request unpayable for now (503), never free;
+ * one that answers a price that is not a positive whole number of msat is a
+ * configuration error (500).
+ */
+export type PriceFailure = "ambiguous_price" | "pricer_unavailable" | "pricer_invalid";
+export type Price = Result<bigint, PriceFailure>;
+
+export interface RequestPricer {
+  priceOf(service: ServiceConfig, request: PaywallRequest, claimed: ClaimedMethods): Promise<Price>;
+}
+
+/** Whether a service's price depends on the request: tokens then carry the price they paid. */
+export const pricedByRequest = (service: ServiceConfig): boolean => service.pricing.rules.length > 0 || service.pricing.pricer !== undefined || service.pricing.price !== undefined;
+
+const PRICER_TIMEOUT_MS = 2000;
+const MAX_CACHED_ANSWERS = 1000;
+const MAX_PRICE_MSAT = 21_000_000n * 10n ** 11n;
+
+/** A pricer per paywall: its answers cached per isolate (`cache_seconds`), the same question asked once at a time. */
+export function requestPricer(): RequestPricer {
+  const answers = new Map<string, { readonly priceMsat: bigint; readonly until: number }>();
+  const inFlight = new Map<string, Promise<Price>>();
+  const ask = async (pricer: PricerConfig, question: string, now: number): Promise<Price> => {
+    const cached = answers.get(question);
+    if (cached !== undefined && now < cached.until) return succeed(cached.priceMsat);
+    let flight = inFlight.get(question);
+    if (flight === undefined) {
+      flight = askPricer(pricer, question).finally(() => inFlight.delete(question));
+      inFlight.set(question, flight);
+    }
+    const answer = await flight;
+    if (answer.ok && pricer.cacheSeconds > 0) {
+      // The oldest answer goes first: a Map keeps insertion order.
+      if (answers.size >= MAX_CACHED_ANSWERS) answers.delete(answers.keys().next().value as string);
+      answers.set(question, { priceMsat: answer.value, until: now + pricer.cacheSeconds });
+    }
+    return answer;
+  };
+  return {
+    async priceOf(service, request, claimed) {
+      if (!pricedByRequest(service)) return succeed(service.priceMsat);
+      const ruled = rulePrice(service, request, claimed);
+      if (!ruled.ok) return ruled;
+      const { matchedMsat, unpriced } = ruled.value;
+      if (!unpriced && matchedMsat !== undefined) return succeed(matchedMsat);
+      const { pricer, price } = service.pricing;
+      const fallback = pricer !== undefined ? await ask(pricer, question(service, request, pricer), request.now) : price !== undefined ? await fromFunction(price, request) : succeed(service.priceMsat);
+      if (!fallback.ok || matchedMsat === undefined) return fallback;
+      return succeed(matchedMsat > fallback.value ? matchedMsat : fallback.value);
+    },
+  };
+}
+
+/** The pricer's question (its JSON request body, and the cache's key): the request as the origin will get it, with the headers the pricer asked for. */
+function question(service: ServiceConfig, request: PaywallRequest, pricer: PricerConfig): string {
+  const query: Record<string, string[]> = {};
+  for (const [name, value] of request.url.searchParams) (query[name] ??= []).push(value);
+  const headers: Record<string, string> = {};
+  for (const name of pricer.headers) {
+    const value = request.headers.get(name);
+    if (value !== null) headers[name] = value;
+  }
+  const length = request.headers.get("content-length");
+  return JSON.stringify({ service: service.name, method: request.method, path: request.url.pathname, query, content_length: length === null ? null : Number(length), headers });
+}
+
+const amount = v.union([v.pipe(v.number(), v.safeInteger(), v.transform(String)), v.string()]);
+const PricerAnswer = v.object({ price_msat: v.optional(amount), price_sats: v.optional(amount) });
+
+async function askPricer(pricer: PricerConfig, body: string): Promise<Price> {
+  const unavailable = (detail: string) => fail("pricer_unavailable", `the pricer (${pricer.where}) ${detail}; retry shortly`);
+  let answer: unknown;
+  try {
+    const response = await pricer.fetch(new Request(pricer.url, { method: "POST", body, headers: { "Content-Type": "application/json", Accept: "application/json" }, signal: AbortSignal.timeout(PRICER_TIMEOUT_MS) }));
+    if (!response.ok) return unavailable(`answered ${response.status}`);
+    answer = await response.json();
+  } catch {
+    return unavailable("did not answer with JSON in time");
+  }
+  const read = v.safeParse(PricerAnswer, answer);
+  if (!read.success || (read.output.price_msat === undefined) === (read.output.price_sats === undefined)) {
+    return fail("pricer_invalid", `the pricer (${pricer.where}) answered without exactly one of price_msat or price_sats`);
+  }
+  const { price_msat, price_sats } = read.output;
+  return checked(price_msat ?? price_sats ?? "", price_sats === undefined ? 1n : 1000n, `the pricer (${pricer.where})`);
+}
+
+async function fromFunction(price: NonNullable<ServiceConfig["pricing"]["price"]>, request: PaywallRequest): Promise<Price> {
+  let given: unknown;
+  try {
+    given = await price({ method: request.method, url: request.url, headers: request.headers });
+  } catch {
+    return fail("pricer_unavailable", "the service's price function failed; retry shortly");
+  }
+  return typeof given === "bigint" || typeof given === "number" ? checked(String(given), 1n, "the service's price function") : fail("pricer_invalid", "the service's price function answered something other than a number of msat");
+}
+
+/** A positive whole number of msat, at most 21 million bitcoin: anything else is the pricer's error, never a free request. */
+function checked(text: string, unitMsat: bigint, who: string): Price {
+  if (!/^[1-9]\d{0,18}$/.test(text) || BigInt(text) * unitMsat > MAX_PRICE_MSAT) return fail("pricer_invalid", `${who} answered a price that is not a positive whole number (zero, negative or malformed)`);
+  return succeed(BigInt(text) * unitMsat);
+}

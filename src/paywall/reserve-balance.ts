@@ -1,0 +1,42 @@
+import { toHex } from "../bytes.ts";
+import type { BalanceConfig } from "../config/index.ts";
+import type { VerifiedToken } from "../l402/index.ts";
+import { fail, succeed, type Result } from "../result.ts";
+import type { Charge, Refused } from "./decision.ts";
+import type { Balances } from "./ports.ts";
+
+/**
+ * A balance service's request, before it is let through: its cost reserved
+ * out of its token's balance, in one atomic call (a top-up token's credit
+ * applied to its target first, once ever). The reservation is the
+ * service's `max_cost_sats` when a cost comes after the answer, else the
+ * request's price. Short: refused with a top-up offer for the token (whose
+ * expiry and capabilities the top-up keeps: it never buys more than the token
+ * it tops up).
+ */
+export type Reserved = Result<Charge, "balance_short" | "topup_spent" | "balance_unavailable"> & Omit<Refused, "ok" | "reason" | "detail">;
+
+export async function reserveBalance(balances: Balances, balance: BalanceConfig, token: VerifiedToken, priceMsat: bigint): Promise<Reserved> {
+  const { grant } = token;
+  const presented = toHex(token.tokenId);
+  const tokenId = grant.topupFor ?? presented;
+  const reservedMsat = balance.maxCostMsat ?? priceMsat;
+  const credit = { creditMsat: grant.creditMsat ?? 0n, forgetAt: grant.mintedValidUntil };
+  let reserved;
+  try {
+    reserved = grant.topupFor === undefined ? await balances.reserve(tokenId, reservedMsat, credit) : await balances.reserve(tokenId, reservedMsat, undefined, { tokenId: presented, ...credit });
+  } catch {
+    return fail("balance_unavailable", "cannot reach this token's balance right now; retry shortly");
+  }
+  const { balanceMsat } = reserved;
+  if (reserved.status === "reserved") return succeed({ tokenId, reservedMsat, priceMsat, balanceMsat, balance, validUntil: grant.validUntil, capabilities: grant.capabilities });
+  if (reserved.status === "topup_spent") {
+    return { ...fail("topup_spent", `this top-up was already credited to token ${tokenId}: send that token`), facts: { topup_for: tokenId, balance_msat: String(balanceMsat) }, balanceMsat };
+  }
+  return {
+    ...fail("balance_short", `the balance (${balanceMsat} msat) is short of this request's ${reservedMsat} msat: pay the top-up, then send it once`),
+    facts: { balance_msat: String(balanceMsat), required_msat: String(reservedMsat), topup_for: tokenId },
+    balanceMsat,
+    topup: { tokenId, validUntil: grant.validUntil, capabilities: grant.capabilities, shortMsat: reservedMsat - balanceMsat },
+  };
+}

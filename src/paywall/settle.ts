@@ -1,0 +1,108 @@
+import type { ChargeOn } from "../config/index.ts";
+import { meterStream, type MeterOutcome } from "../metering/index.ts";
+import type { Charge } from "./decision.ts";
+import type { Later } from "./issue-challenge.ts";
+import type { HeaderChange } from "./passed.ts";
+import type { Balances } from "./ports.ts";
+import type { HeaderReader } from "./request.ts";
+
+/**
+ * A balance service's request, once answered: what it cost, debited, and the
+ * rest of its reservation released (reserve-balance.ts took it before the
+ * request went on).
+ *
+ * The cost is, first found: a metered stream's (counted as it passes, the
+ * reservation leased further as it grows); what the app charged
+ * (`c.var.l402.charge`); what the origin reported in the cost header (msat,
+ * taken off the answer); else the request's price. Never more than was
+ * reserved (the reservation is what the buyer agreed to at most). An answer
+ * the service does not charge for (`charge_on`: by default a 5xx, or no
+ * answer at all) costs nothing. The answer says the balance left
+ * (`X-L402-Balance`): after this request's cost, or, for a metered stream,
+ * after its first lease.
+ */
+export interface Answered {
+  readonly status: number;
+  readonly headers: HeaderReader;
+  readonly body: ReadableStream<Uint8Array> | null;
+}
+
+/** How a metered stream ends when its balance runs out: the event that says so (exhausted-event.ts), given the balance left. */
+export type ExhaustedEvent = (balanceMsat: bigint) => Promise<string>;
+
+export interface Settled {
+  readonly changes: readonly HeaderChange[];
+  /** The answer's body metered, to send instead of its own. */
+  readonly body?: ReadableStream<Uint8Array>;
+}
+
+export function settleCharge(charge: Charge, answered: Answered | undefined, appChargedMsat: bigint | undefined, balances: Balances, later: Later, exhausted: ExhaustedEvent): Settled {
+  const { balance } = charge;
+  const changes: HeaderChange[] = balance.costHeader === undefined ? [] : [{ name: balance.costHeader, value: undefined }];
+  const release = (costMsat: bigint): bigint => {
+    const back = charge.reservedMsat - (costMsat < charge.reservedMsat ? costMsat : charge.reservedMsat);
+    if (back > 0n) later(balances.release(charge.tokenId, back));
+    return charge.balanceMsat + back;
+  };
+  if (answered === undefined || !charged(answered.status, balance.chargeOn)) {
+    return { changes: [...changes, { name: "X-L402-Balance", value: String(release(0n)) }] };
+  }
+  if (balance.meter !== undefined && answered.body !== null && appChargedMsat === undefined) {
+    return { changes: [...changes, { name: "X-L402-Balance", value: String(charge.balanceMsat) }], body: metered(charge, answered, balances, later, exhausted) };
+  }
+  const reported = balance.costHeader === undefined ? null : answered.headers.get(balance.costHeader);
+  const cost = appChargedMsat ?? (reported !== null && /^\d{1,19}$/.test(reported.trim()) ? BigInt(reported.trim()) : charge.priceMsat);
+  return { changes: [...changes, { name: "X-L402-Balance", value: String(release(cost)) }] };
+}
+
+/** What the app charges a request (`c.var.l402.charge(msat)`), added up; undefined until it charges. */
+export function chargeTally(): { readonly add: (msat: bigint | number) => void; readonly totalMsat: () => bigint | undefined } {
+  let total: bigint | undefined;
+  return {
+    add(msat) {
+      if (typeof msat === "number" ? !Number.isSafeInteger(msat) || msat < 0 : msat < 0n) throw new RangeError("charge(msat) takes a whole number of millisatoshis, at least 0");
+      total = (total ?? 0n) + BigInt(msat);
+    },
+    totalMsat: () => total,
+  };
+}
+
+/** Whether an answer of this status is charged for. A WebSocket's 101 is a success. */
+function charged(status: number, on: ChargeOn): boolean {
+  if (on === "always") return true;
+  if (on === "success") return status === 101 || (status >= 200 && status < 400);
+  return status < 500;
+}
+
+/**
+ * The body, metered (metering/): leased from the balance as it goes (each
+ * lease as large as the first reservation, or what the next chunk needs), the
+ * unused lease released when it ends. A stream priced by tokens that ends
+ * without saying how many it used, having sent something, costs its first
+ * reservation: the estimate stands, as the reference's metering has it.
+ */
+function metered(charge: Charge, answered: Answered, balances: Balances, later: Later, exhausted: ExhaustedEvent): ReadableStream<Uint8Array> {
+  const prices = charge.balance.meter ?? {};
+  let leased = charge.reservedMsat;
+  let lastEvent = "";
+  let done: () => void = () => undefined;
+  later(new Promise<void>((resolve) => (done = resolve)));
+  const hooks = {
+    async lease(costSoFarMsat: bigint): Promise<bigint | undefined> {
+      const more = costSoFarMsat - leased > charge.reservedMsat ? costSoFarMsat - leased : charge.reservedMsat;
+      const taken = await balances.reserve(charge.tokenId, more, undefined);
+      if (taken.status === "reserved") return (leased += more);
+      lastEvent = await exhausted(taken.balanceMsat);
+      return undefined;
+    },
+    settle(outcome: MeterOutcome): void {
+      const byTokens = prices.perThousandInputTokensMsat !== undefined || prices.perThousandOutputTokensMsat !== undefined;
+      const estimate = byTokens && outcome.usage === undefined && outcome.bytes > 0 && outcome.costMsat < charge.reservedMsat ? charge.reservedMsat : outcome.costMsat;
+      const back = leased - (estimate < leased ? estimate : leased);
+      const released = back > 0n ? balances.release(charge.tokenId, back).then(() => undefined) : Promise.resolve();
+      released.catch(() => undefined).finally(done);
+    },
+    exhaustedEvent: () => lastEvent,
+  };
+  return meterStream(answered.body as ReadableStream<Uint8Array>, answered.headers.get("content-type"), prices, leased, hooks);
+}
