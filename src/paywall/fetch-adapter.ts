@@ -1,5 +1,6 @@
 import { refusal } from "../refusal.ts";
 import { afterDecide, beforeDecide } from "./browser/browser-step.ts";
+import { chargedAccess } from "./charged-access.ts";
 import { decide } from "./decide.ts";
 import type { Answer, Pass } from "./decision.ts";
 import { settingsEnv } from "./env-settings.ts";
@@ -89,8 +90,18 @@ async function handle<E>(paywall: Paywall, options: FetchPaywallOptions, log: Pa
   if (before.kind === "answered") return answer(paywall, log, request, before.answer);
   const decision = afterDecide(await decide(before.step?.request ?? request, paywall, later, before.step?.challenger), before.step);
   if (decision.kind !== "pass") return answer(paywall, log, request, decision);
-  const handled = await handler(atCanonicalUrl(raw, request.url), { route: decision.route, outcome: decision.outcome, ...(decision.access === undefined ? {} : { access: decision.access }) }, env, context);
-  return applyChanges(handled, passedChanges(decision, handled));
+  const { access, settle } = chargedAccess(decision, paywall, request, later);
+  let handled: Response;
+  try {
+    handled = await handler(atCanonicalUrl(raw, request.url), { route: decision.route, outcome: decision.outcome, ...(access === undefined ? {} : { access }) }, env, context);
+  } catch (error) {
+    // No answer: nothing is charged, and what was reserved goes back.
+    settle(undefined);
+    throw error;
+  }
+  const settled = settle(handled);
+  const answered = settled?.body === undefined ? handled : new Response(settled.body, handled);
+  return applyChanges(answered, [...passedChanges(decision, handled), ...(settled?.changes ?? [])]);
 }
 
 function answer(paywall: Paywall, log: PaywallLog | undefined, request: PaywallRequest, given: Exclude<Answer, Pass>): Response {

@@ -2,15 +2,14 @@ import type { Context, ExecutionContext, MiddlewareHandler, Next } from "hono";
 import { cors } from "hono/cors";
 import { refusal } from "../refusal.ts";
 import { afterDecide, beforeDecide } from "./browser/browser-step.ts";
+import { chargedAccess } from "./charged-access.ts";
 import { decide } from "./decide.ts";
 import type { Answer, Pass } from "./decision.ts";
 import { settingsEnv } from "./env-settings.ts";
 import type { Later } from "./issue-challenge.ts";
 import { matchService } from "./match.ts";
 import { checkOptions, PaywallConfigError, resolvePaywall, type PaywallOptionsBase } from "./options.ts";
-import { exhaustedEvent } from "./exhausted-event.ts";
 import { passedChanges } from "./passed.ts";
-import { chargeTally, settleCharge } from "./settle.ts";
 import { createPaywall, type Paywall } from "./paywall.ts";
 import { consoleLog, logRefusal, type PaywallLog } from "./refusal-log.ts";
 import { readRequest, type PaywallRequest } from "./request.ts";
@@ -163,14 +162,12 @@ async function handle(c: Context<PaywallEnv>, next: Next, paywall: Paywall, edge
 async function letThrough(c: Context<PaywallEnv>, next: Next, decision: Pass, paywall: Paywall, request: PaywallRequest, later: Later): Promise<void> {
   c.set("l402Outcome", decision.outcome);
   c.set("l402Route", decision.route);
-  const { charge } = decision;
-  const tally = charge === undefined ? undefined : chargeTally();
-  if (decision.access !== undefined) c.set("l402", charge === undefined || tally === undefined ? decision.access : { ...decision.access, balanceMsat: charge.balanceMsat, reservedMsat: charge.reservedMsat, charge: tally.add });
+  const { access, settle } = chargedAccess(decision, paywall, request, later);
+  if (access !== undefined) c.set("l402", access);
+  // A handler's error reaches here as Hono's error answer (a 500), which settles as one.
   await next();
   const changes = passedChanges(decision, { status: c.res.status, headers: c.res.headers });
-  const { balances } = paywall.settings.ports;
-  const service = decision.route.service;
-  const settled = charge === undefined || balances === undefined || service === undefined ? undefined : settleCharge(charge, c.res, tally?.totalMsat(), balances, later, exhaustedEvent(paywall, service, charge, request, later));
+  const settled = settle(c.res);
   // Headers first: a response set on the context takes the previous one's headers with it (Hono's Context).
   for (const { name, value, append } of [...changes, ...(settled?.changes ?? [])]) c.header(name, value, append === true ? { append: true } : undefined);
   if (settled?.body !== undefined) c.res = new Response(settled.body, c.res);

@@ -1,0 +1,27 @@
+import type { Pass } from "./decision.ts";
+import { exhaustedEvent } from "./exhausted-event.ts";
+import type { Later } from "./issue-challenge.ts";
+import type { Paywall } from "./paywall.ts";
+import type { PaywallRequest } from "./request.ts";
+import { chargeTally, settleCharge, type Answered, type Settled } from "./settle.ts";
+import type { L402Access } from "./types.ts";
+
+export interface ChargedAccess {
+  /** What the app is told of a paid request: on a balance service, its balance, its reservation and `charge(msat)`. */
+  readonly access: L402Access | undefined;
+  /** Once the app has answered (undefined: it failed to): the charge settled (settle.ts); undefined when nothing was reserved. */
+  readonly settle: (answered: Answered | undefined) => Settled | undefined;
+}
+
+/** A passed request, as each adapter (middleware.ts, fetch-adapter.ts) lets it through and settles it. */
+export function chargedAccess(decision: Pass, paywall: Paywall, request: PaywallRequest, later: Later): ChargedAccess {
+  const { charge, access } = decision;
+  const { balances } = paywall.settings.ports;
+  const service = decision.route.service;
+  if (charge === undefined || balances === undefined || service === undefined) return { access, settle: () => undefined };
+  const tally = chargeTally();
+  return {
+    access: access === undefined ? undefined : { ...access, balanceMsat: charge.balanceMsat, reservedMsat: charge.reservedMsat, charge: tally.add },
+    settle: (answered) => settleCharge(charge, answered, tally.totalMsat(), balances, later, exhaustedEvent(paywall, service, charge, request, later)),
+  };
+}
