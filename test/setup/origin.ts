@@ -21,9 +21,14 @@ const { WebSocketServer } = createRequire(import.meta.url)("ws") as { WebSocketS
  *   GET  /stream/download?id=X&chunks=N&size=S   first chunk now, the rest after release (with then=reset: the
  *                                  connection reset instead)
  *   GET  /_origin/download?id=X     whether download X's client closed the connection before the body ended
+ *   GET  /stream/chat?tokens=N&prompt=P&id=X   an OpenAI-style streamed completion (text/event-stream): N chunks of one
+ *                                  token, then the usage chunk ({prompt_tokens: P, completion_tokens: N}) and [DONE];
+ *                                  with id, the first chunk now and the rest after release
+ *   POST /pricer?answer=J           answers J (a pricer's JSON answer, as the test wants it)
  *   WS   /ws                        echoes text messages
  *   *    anything else              echoes method, path (parsed, and raw as received), query, headers, body size and hash;
- *                                   each `answer_header=Name:Value` in the query is set on the answer
+ *                                   each `answer_header=Name:Value` in the query is set on the answer, and
+ *                                   `answer_status=N` is its status
  */
 export interface TestOrigin {
   readonly url: string;
@@ -80,6 +85,12 @@ export async function startTestOrigin(): Promise<TestOrigin> {
       return void response.end();
     }
 
+    if (url.pathname === "/pricer") {
+      response.writeHead(200, { "content-type": "application/json" });
+      return void response.end(url.searchParams.get("answer") ?? "");
+    }
+    if (url.pathname.startsWith("/stream/chat")) return streamChat(response, url, id === "" ? undefined : new Promise<void>((resolve) => (released.has(id) ? resolve() : releases.set(id, resolve))));
+
     const hash = sha256.create();
     let bytes = 0;
     for await (const chunk of request) {
@@ -95,7 +106,7 @@ export async function startTestOrigin(): Promise<TestOrigin> {
       headers: request.headers,
       bodyBytes: bytes,
       bodySha256: hex.encode(hash.digest()),
-    }, answerHeaders);
+    }, answerHeaders, Number(url.searchParams.get("answer_status") ?? "200"));
   };
 
   const server = createServer((request, response) => {
@@ -117,7 +128,20 @@ export async function startTestOrigin(): Promise<TestOrigin> {
   };
 }
 
-function json(response: ServerResponse, body: unknown, headers: [string, string][] = []): void {
-  response.writeHead(200, [["content-type", "application/json"], ...headers].flat());
+function json(response: ServerResponse, body: unknown, headers: [string, string][] = [], status = 200): void {
+  response.writeHead(status, [["content-type", "application/json"], ...headers].flat());
   response.end(JSON.stringify(body));
+}
+
+/** A chat completion streamed as OpenAI streams one with stream_options.include_usage; the rest waits for `release` when given. */
+async function streamChat(response: ServerResponse, url: URL, release: Promise<void> | undefined): Promise<void> {
+  const tokens = Number(url.searchParams.get("tokens") ?? "8");
+  const prompt = Number(url.searchParams.get("prompt") ?? "10");
+  const chunk = (choices: string, usage: string) => `data: {"id":"chatcmpl-test","object":"chat.completion.chunk","created":1764633600,"model":"test","choices":[${choices}],"usage":${usage}}\n\n`;
+  response.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
+  for (let i = 0; i < tokens; i++) {
+    response.write(chunk(`{"index":0,"delta":{"content":" token${i}"},"finish_reason":null}`, "null"));
+    if (i === 0 && release !== undefined) await release;
+  }
+  response.end(chunk("", `{"prompt_tokens":${prompt},"completion_tokens":${tokens},"total_tokens":${prompt + tokens}}`) + "data: [DONE]\n\n");
 }
