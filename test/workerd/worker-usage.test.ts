@@ -53,7 +53,7 @@ const amountOf = (response: Response): bigint | undefined => {
 
 /** A token's balance as its Durable Object keeps it (msat). */
 async function storedBalance(tokenId: string): Promise<bigint> {
-  const namespace = env.L402_BALANCES as DurableObjectNamespace;
+  const namespace = env.L402_BALANCES as NonNullable<typeof env.L402_BALANCES>;
   return runInDurableObject(namespace.get(namespace.idFromName(tokenId)), async (_instance, state) => (await state.storage.get<bigint>("balance")) ?? 0n);
 }
 
