@@ -16,6 +16,12 @@ import { fail, succeed, type Result } from "./result.ts";
  * Monotonic rule: a later caveat of the same condition may only narrow the one
  * before it, so a holder can attenuate a token but never widen it. Unknown
  * conditions are ignored, leaving room for caveats meant for other verifiers.
+ *
+ * Price, request, credit and top-up caveats grant as much as they restrict (a
+ * credit, a dearer price, another token's balance), so only the minter may
+ * write them: it puts them before the services caveat, which it then writes
+ * last; holders can only append, after it. One found after the first
+ * services caveat makes the token invalid.
  */
 export const SERVICES = "services";
 export const capabilitiesCondition = (service: string): string => `${service}_capabilities`;
@@ -31,6 +37,7 @@ const VALID_UNTIL_SUFFIX = "_valid_until";
 const USES_SUFFIX = "_uses";
 const AMOUNT_SUFFIXES = ["_price_msat", "_credit_msat"];
 const DIGEST_SUFFIXES = ["_request", "_topup"];
+const MINTER_ONLY_SUFFIXES = [...AMOUNT_SUFFIXES, ...DIGEST_SUFFIXES];
 const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export interface Predicate {
@@ -58,7 +65,7 @@ export function decodeCaveat(bytes: Uint8Array): Predicate | undefined {
 
 export const isValidServiceName = (name: string): boolean => SERVICE_NAME.test(name) && name.length <= 64;
 
-/** The caveats a paywall mints for one service, in the reference's order. */
+/** The caveats a paywall mints for one service, in the reference's order (services last when a minter-only caveat comes too). */
 export function serviceCaveats(grant: {
   service: string;
   tier?: number;
@@ -71,7 +78,9 @@ export function serviceCaveats(grant: {
   topupFor?: string;
 }): Uint8Array[] {
   if (!isValidServiceName(grant.service)) throw new TypeError(`invalid service name "${grant.service}"`);
-  const caveats = [encodeCaveat(SERVICES, `${grant.service}:${grant.tier ?? 0}`)];
+  const services = encodeCaveat(SERVICES, `${grant.service}:${grant.tier ?? 0}`);
+  const minterOnly = grant.priceMsat !== undefined || grant.request !== undefined || grant.creditMsat !== undefined || grant.topupFor !== undefined;
+  const caveats = minterOnly ? [] : [services];
   if (grant.capabilities !== undefined) {
     caveats.push(encodeCaveat(capabilitiesCondition(grant.service), grant.capabilities.join(",")));
   }
@@ -83,6 +92,7 @@ export function serviceCaveats(grant: {
   if (grant.request !== undefined) caveats.push(encodeCaveat(requestCondition(grant.service), grant.request));
   if (grant.creditMsat !== undefined) caveats.push(encodeCaveat(creditCondition(grant.service), String(grant.creditMsat)));
   if (grant.topupFor !== undefined) caveats.push(encodeCaveat(topupCondition(grant.service), grant.topupFor));
+  if (minterOnly) caveats.push(services);
   return caveats;
 }
 
@@ -143,10 +153,15 @@ export function checkCaveats(caveats: readonly Uint8Array[], context: CaveatCont
 export function readCaveats(caveats: readonly Uint8Array[]): Result<CaveatReading> {
   const latest = new Map<string, Value>();
   const conditions: Predicate[] = [];
+  let afterServices = false;
   for (const bytes of caveats) {
     const predicate = decodeCaveat(bytes);
     if (predicate === undefined) return fail("invalid_caveat", "a caveat is not UTF-8 condition=value");
     conditions.push(predicate);
+    if (afterServices && !latest.has(predicate.condition) && MINTER_ONLY_SUFFIXES.some((suffix) => predicate.condition.endsWith(suffix))) {
+      return fail("invalid_caveat", `a ${predicate.condition} caveat after the services caveat: only the minter grants it`);
+    }
+    if (predicate.condition === SERVICES) afterServices = true;
     const parse = parserFor(predicate.condition);
     if (parse === undefined) continue;
     const value = parse(predicate.value);

@@ -127,6 +127,35 @@ describe("attenuation cannot widen", () => {
   });
 });
 
+describe("what only the minter grants (price, request, credit, top-up)", () => {
+  const plain = paidToken({ service: "svc" });
+  const credit = paidToken({ service: "svc", creditMsat: 5000n, validUntil: NOW + 100 });
+  const priced = paidToken({ service: "svc", priceMsat: 2000n, request: "ab".repeat(32) });
+  const target = "cd".repeat(32);
+
+  it("is minted before the services caveat, which comes last", () => {
+    const caveats = decodeMacaroon(credit.bytes).caveats.map((caveat) => new TextDecoder().decode(caveat.id));
+    expect(caveats).toEqual([`svc_valid_until=${NOW + 100}`, "svc_credit_msat=5000", "services=svc:0"]);
+    expect(reasonOf(credit)).toBe("ok");
+  });
+
+  it.each([
+    ["a credit added to a token minted without one", plain, ["svc_credit_msat=100000000"], "invalid_caveat"],
+    ["a top-up target added to a plain token", plain, [`svc_topup=${target}`], "invalid_caveat"],
+    ["a top-up target added to a credit token", credit, [`svc_topup=${target}`], "invalid_caveat"],
+    ["a price added to a token minted without one", plain, ["svc_price_msat=99999999"], "invalid_caveat"],
+    ["a request binding added", plain, [`svc_request=${target}`], "invalid_caveat"],
+    ["a credit raised", credit, ["svc_credit_msat=5001"], "caveat_widened"],
+    ["a price raised", priced, ["svc_price_msat=2001"], "caveat_widened"],
+    ["another request", priced, [`svc_request=${target}`], "caveat_widened"],
+    ["a credit lowered", credit, ["svc_credit_msat=4000"], "ok"],
+    ["a price lowered", priced, ["svc_price_msat=1000"], "ok"],
+    ["the same request", priced, [`svc_request=${"ab".repeat(32)}`], "ok"],
+  ] as const)("%s → %s", (_name, base, caveats, expected) => {
+    expect(reasonOf(narrowed(base, ...caveats))).toBe(expected);
+  });
+});
+
 describe("tampering", () => {
   it("flipping any single byte of the serialization never yields a verified token", () => {
     const token = paidToken({ capabilities: ["read"] });
