@@ -32,6 +32,7 @@ export async function getCommand(args: string[]): Promise<number> {
       header: { type: "string", short: "H", multiple: true },
       data: { type: "string", short: "d" },
       "max-cost": { type: "string" },
+      credit: { type: "string" },
       "no-pay": { type: "boolean" },
       json: { type: "boolean" },
       include: { type: "boolean", short: "i" },
@@ -49,6 +50,7 @@ export async function getCommand(args: string[]): Promise<number> {
   const url = parseUrl(positionals[0] as string);
   if (values.discover) return discover(url, values.json === true);
   const maxCost = whole(values["max-cost"] ?? "100", "--max-cost");
+  const creditSats = values.credit === undefined ? undefined : whole(values.credit, "--credit");
   const headers = new Headers();
   for (const header of values.header ?? []) {
     const at = header.indexOf(":");
@@ -75,19 +77,25 @@ export async function getCommand(args: string[]): Promise<number> {
       wallet: chosenWallet(values),
       maxCostSats: maxCost,
       store,
+      ...(creditSats === undefined ? {} : { creditSats }),
       onPayment: (event) => {
         const { offer } = event;
+        const topUp = offer.scheme === "l402" && offer.terms.topupFor !== undefined;
         if (event.phase === "paying") {
           // The limit the wallet sends, not the budget's remainder: LND is told the lower of the two.
           const fee = event.feeLimitMsat === undefined ? "routing fee: no limit can be sent over NWC; the wallet's own budget caps it" : `routing fee at most ${formatSats(event.feeLimitMsat)} sats`;
-          say(`paying ${formatSats(offer.priceMsat)} sats (${fee}) for ${offer.services.join(", ") || "access"}…`);
+          const what = topUp ? `to top up the balance of the ${offer.services.join(", ")} token` : `for ${offer.services.join(", ") || "access"}`;
+          say(`paying ${formatSats(offer.priceMsat)} sats (${fee}) ${what}…`);
         } else {
-          paid = { sats: Number(formatSats(offer.priceMsat)), feeSats: Number(formatSats(event.feeMsat)), services: offer.services, scheme: offer.scheme };
-          say(`paid (routing fee ${formatSats(event.feeMsat)} sats); ${offer.scheme === "l402" ? `token saved for ${url.origin}` : "a Payment charge buys this request only"}`);
+          paid = { sats: Number(formatSats(offer.priceMsat)), feeSats: Number(formatSats(event.feeMsat)), services: offer.services, scheme: offer.scheme, ...(topUp ? { topUp } : {}) };
+          const kept = topUp ? `the top-up is sent once; the token is kept for ${url.origin}` : offer.scheme === "l402" ? `token saved for ${url.origin}` : "a Payment charge buys this request only";
+          say(`paid (routing fee ${formatSats(event.feeMsat)} sats); ${kept}`);
         }
       },
     });
     const response = await l402Fetch(url, init);
+    const balance = response.headers.get("x-l402-balance");
+    if (balance !== null && /^\d{1,19}$/.test(balance)) say(`balance: ${formatSats(BigInt(balance))} sats left`);
     const code = await deliver(response, paid, values);
     if (isChallenge(response)) {
       say("the server still asks for payment");
@@ -109,7 +117,7 @@ export async function getCommand(args: string[]): Promise<number> {
   }
 }
 
-type Paid = { readonly sats: number; readonly feeSats: number; readonly services: readonly string[]; readonly scheme: "l402" | "payment" };
+type Paid = { readonly sats: number; readonly feeSats: number; readonly services: readonly string[]; readonly scheme: "l402" | "payment"; readonly topUp?: boolean };
 
 async function deliver(
   response: Response,

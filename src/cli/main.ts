@@ -13,7 +13,7 @@ const USAGE = `usage: l402-edge <command>
   token attenuate <token> --caveat C [--caveat C]...
   token verify "<L402 mac:preimage>" --master-key K [--service S] [--capability C] [--now UNIX]
 
-  get URL [-X METHOD] [-H "Name: value"]... [-d DATA] [--max-cost SATS] [--no-pay] [--json] [-i] [-o FILE]
+  get URL [-X METHOD] [-H "Name: value"]... [-d DATA] [--max-cost SATS] [--credit SATS] [--no-pay] [--json] [-i] [-o FILE]
           [--nwc URI | --lnd-url URL --lnd-macaroon HEX [--fee-limit SATS]] [--pay-timeout SECONDS] [--token-dir DIR]
       fetch a URL, paying its L402 challenge (or, where it is the only offer, its
       Payment-scheme lightning charge, which buys that one request) through a wallet:
@@ -27,10 +27,15 @@ const USAGE = `usage: l402-edge <command>
       ~/.l402-edge/tokens) and reused. Exit: 0 answered, 2 usage, 3 over budget,
       4 payment failed, 5 network failure, 6 bad challenge (or one from another origin
       after a redirect), 7 still refused after paying. -i prints the status and headers first.
+      On a balance service: the balance left is said, a top-up of the same token is paid
+      within --max-cost (it is a payment like any other), and --credit buys that amount
+      among the service's credit offers.
   get --discover URL [--json]
       what the URL's host sells, from its /.well-known/l402-services: service, path,
       price, schemes, terms. Exit 8: the host publishes none.
   tokens list | show ORIGIN | rm ORIGIN | rm --all   [--token-dir DIR]
+      list: each token's services, what it cost (top-ups included) and, on a balance,
+      the credit bought, the balance last reported and the top-ups paid.
 `;
 
 async function run(args: string[]): Promise<number> {

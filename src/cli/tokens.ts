@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import type { StoredToken } from "../client/index.ts";
 import { fileStore } from "./file-store.ts";
 import { tokenDirectory } from "./get.ts";
 import { EXIT, printJson, UsageError } from "./io.ts";
@@ -24,7 +25,7 @@ export async function tokensCommand(args: string[]): Promise<number> {
   switch (sub) {
     case "list": {
       const rows = await Promise.all(
-        (await store.keys()).map(async (key) => ({ origin: key, tokens: (await store.get(key)).map(({ services, paidMsat, createdAt }) => ({ services, paidMsat, createdAt: new Date(createdAt * 1000).toISOString() })) })),
+        (await store.keys()).map(async (key) => ({ origin: key, tokens: (await store.get(key)).map(listed) })),
       );
       printJson(rows);
       return EXIT.ok;
@@ -45,4 +46,16 @@ export async function tokensCommand(args: string[]): Promise<number> {
     default:
       throw new UsageError(`unknown tokens command "${sub ?? ""}" (list, show, rm)`);
   }
+}
+
+/** A token as `tokens list` shows it: no secrets; what it cost (top-ups included) and, on a balance, what it bought and has left. */
+function listed({ services, paidMsat, createdAt, creditMsat, balanceMsat, topUps }: StoredToken) {
+  return {
+    services,
+    paidMsat,
+    createdAt: new Date(createdAt * 1000).toISOString(),
+    ...(creditMsat === undefined ? {} : { creditMsat }),
+    ...(balanceMsat === undefined ? {} : { balanceMsat }),
+    ...(topUps === undefined ? {} : { topUps }),
+  };
 }

@@ -1,7 +1,8 @@
-import { decodeMacaroon } from "../macaroon/index.ts";
-import { decodeIdentifier, namedServices, parseChallenge, toHex } from "../l402/index.ts";
+import { concatBytes } from "../bytes.ts";
+import { parseChallenge } from "../l402/index.ts";
 import { readInvoice } from "../lightning/index.ts";
 import { CHARGE, LIGHTNING, parsePaymentChallenges, readChargeRequest, type PaymentChallenge } from "../payment/index.ts";
+import { tokenTerms, type TokenTerms } from "./token-terms.ts";
 import { L402Error } from "./types.ts";
 
 /** The schemes a client can pay: L402 (a reusable token) and the Payment scheme's lightning charge (one request). */
@@ -15,7 +16,8 @@ interface OfferBase {
   readonly services: readonly string[];
   readonly paymentHash: string;
 }
-export type Offer = (OfferBase & { readonly scheme: "l402"; readonly macaroon: Uint8Array }) | (OfferBase & { readonly scheme: "payment"; readonly challenge: PaymentChallenge });
+/** An L402 offer's `terms`: what its token says (a price per request, a request, a credit, the token it tops up). */
+export type Offer = (OfferBase & { readonly scheme: "l402"; readonly macaroon: Uint8Array; readonly terms: TokenTerms }) | (OfferBase & { readonly scheme: "payment"; readonly challenge: PaymentChallenge });
 
 /** A 402, or the gRPC form of one (HTTP 200, grpc-status 13, with the challenge headers). */
 export const isChallenge = (response: Response): boolean =>
@@ -50,12 +52,9 @@ function amountOf(invoice: string): { readonly amountMsat: bigint; readonly paym
 
 function l402Offer(macaroon: Uint8Array, invoice: string): Offer {
   const { amountMsat, paymentHash } = amountOf(invoice);
-  const decoded = decodeMacaroon(macaroon);
-  const identifier = decodeIdentifier(decoded.identifier);
-  if (!identifier.ok || toHex(identifier.value.paymentHash) !== paymentHash) {
-    throw new L402Error("bad_challenge", "the challenge's macaroon is not bound to its invoice");
-  }
-  return { scheme: "l402", macaroon, invoice, priceMsat: amountMsat, services: namedServices(decoded.caveats.map((c) => c.id)), paymentHash };
+  const terms = tokenTerms(macaroon);
+  if (terms?.paymentHash !== paymentHash) throw new L402Error("bad_challenge", "the challenge's macaroon is not bound to its invoice");
+  return { scheme: "l402", macaroon, invoice, priceMsat: amountMsat, services: terms.services, paymentHash, terms };
 }
 
 function paymentOffer(challenge: PaymentChallenge): Offer {
@@ -70,4 +69,32 @@ function paymentOffer(challenge: PaymentChallenge): Offer {
   }
   if (challenge.expires !== undefined && !(Date.parse(challenge.expires) > Date.now())) throw new L402Error("bad_challenge", "the Payment challenge has expired");
   return { scheme: "payment", challenge, invoice, priceMsat: decoded.amountMsat, services: [], paymentHash };
+}
+
+/** The most of a 402's body read for its reason: a paywall's JSON is a few hundred bytes. */
+const MAX_REFUSAL_BYTES = 64 * 1024;
+
+/**
+ * Why a 402 refused the credential sent, as its JSON body says (`reason`, e.g.
+ * `price_exceeds_token`); undefined where it says nothing readable (a gRPC
+ * 402 has no body). Read from a copy, so the answer stays whole for the caller.
+ */
+export async function refusalReason(response: Response): Promise<string | undefined> {
+  if (!/\bjson\b/i.test(response.headers.get("content-type") ?? "") || response.body === null) return undefined;
+  const reader = (response.clone().body as ReadableStream<Uint8Array>).getReader();
+  const chunks: Uint8Array[] = [];
+  for (let size = 0; size <= MAX_REFUSAL_BYTES; ) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.length;
+  }
+  await reader.cancel();
+  try {
+    const body: unknown = JSON.parse(new TextDecoder().decode(concatBytes(...chunks)));
+    const reason = typeof body === "object" && body !== null ? (body as { reason?: unknown }).reason : undefined;
+    return typeof reason === "string" ? reason : undefined;
+  } catch {
+    return undefined;
+  }
 }

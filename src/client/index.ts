@@ -1,4 +1,5 @@
 export { isChallenge, readOffer, type Offer, type Scheme } from "./challenge-offer.ts";
+export type { TokenTerms } from "./token-terms.ts";
 export { createL402Fetch, type L402FetchOptions } from "./l402-fetch.ts";
 export { lndWallet, type LndWalletConfig } from "./lnd-wallet.ts";
 export { memoryStore } from "./memory-store.ts";

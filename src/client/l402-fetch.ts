@@ -1,15 +1,17 @@
 import { formatSats, toBase64, toHex } from "../l402/index.ts";
 import { memoryStore } from "./memory-store.ts";
 import { formatPaymentCredential } from "../payment/index.ts";
-import { isChallenge, readOffer, type Offer, type Scheme } from "./challenge-offer.ts";
+import { isChallenge, readOffer, refusalReason, type Offer, type Scheme } from "./challenge-offer.ts";
+import { sendToOrigin, type Sent } from "./send-to-origin.ts";
+import { storedTokenTerms } from "./token-terms.ts";
 import { L402Error, type StoredToken, type TokenStore, type Wallet } from "./types.ts";
 
 export interface L402FetchOptions {
   readonly wallet: Wallet;
   /**
-   * The most one token may cost, routing fee included: a challenge priced above it
-   * is refused unpaid (`over_budget`), and the wallet may spend at most the rest
-   * on routing.
+   * The most one payment may cost (a token, a top-up of a token's balance, a
+   * charge), routing fee included: a challenge priced above it is refused
+   * unpaid (`over_budget`), and the wallet may spend at most the rest on routing.
    */
   readonly maxCostSats: number;
   readonly store?: TokenStore;
@@ -18,6 +20,12 @@ export interface L402FetchOptions {
   readonly fetch?: typeof fetch;
   /** Progress, e.g. for a command line: called before and after each payment. */
   readonly onPayment?: (event: PaymentEvent) => void;
+  /**
+   * On a service selling prepaid credit: the amount to buy, in sats (one of its
+   * 402's `credit_offers`), sent as `X-L402-Credit` unless the request names one.
+   * Absent: the service's first offer (for a top-up, the smallest that covers the request).
+   */
+  readonly creditSats?: number;
 }
 
 /**
@@ -29,9 +37,6 @@ export type PaymentEvent =
   | { readonly phase: "paying"; readonly offer: Offer; readonly url: string; readonly maxFeeMsat: bigint; readonly feeLimitMsat: bigint | undefined }
   | { readonly phase: "paid"; readonly offer: Offer; readonly url: string; readonly feeMsat: bigint };
 
-const MAX_REDIRECTS = 20;
-const isRedirect = (status: number) => status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
-
 /**
  * A fetch that pays L402 challenges, and the Payment scheme's lightning charge
  * where a server offers only that. On a 402 it reads the challenge, checks the
@@ -39,7 +44,16 @@ const isRedirect = (status: number) => status === 301 || status === 302 || statu
  * tokens are kept per origin and reused; a token the server rejects is dropped
  * and replaced by at most one payment; requests racing to the same service
  * share one payment. A Payment charge buys one request: it is sent once and not
- * kept. Request bodies are buffered so they can be re-sent.
+ * kept, and so is a token bound to one request. Request bodies are buffered so
+ * they can be re-sent.
+ *
+ * Selling by usage: a token refused because this request costs more than it
+ * paid for (`price_exceeds_token`) is kept for cheaper ones, and a token held
+ * that covers the price is sent, else one bought at it. A 402 offering a
+ * top-up of the token just sent (its balance is short) is paid within the
+ * budget, the top-up token sent once, and the token kept (requests racing on
+ * one short balance wait for one top-up); the balance each answer reports
+ * (`X-L402-Balance`) is kept with the token.
  *
  * Redirects are followed here, not by the platform's fetch, so that a token is
  * only ever sent to, and a challenge only ever paid to, the origin that was asked:
@@ -50,6 +64,8 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
   const store = options.store ?? memoryStore();
   const fetcher = options.fetch ?? fetch;
   const purchases = new Map<string, Promise<StoredToken>>();
+  /** Top-ups under way, by the macaroon of the token topped up: settled once the top-up token has been answered. */
+  const topUps = new Map<string, Promise<void>>();
   /** First path segment → service, learned from challenges, to pick the right token on a host with several. */
   const serviceByPath = new Map<string, string>();
   const budgetMsat = BigInt(options.maxCostSats) * 1000n;
@@ -58,7 +74,8 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
   /** Pays an offer within the budget, routing fee included; the preimage. */
   const pay = async (offer: Offer, url: string): Promise<Uint8Array> => {
     if (offer.priceMsat > budgetMsat) {
-      throw new L402Error("over_budget", `the price is ${formatSats(offer.priceMsat)} sats, above the limit of ${options.maxCostSats}`);
+      const what = offer.scheme === "l402" && offer.terms.topupFor !== undefined ? "the top-up for this token's balance" : "the price";
+      throw new L402Error("over_budget", `${what} is ${formatSats(offer.priceMsat)} sats, above the limit of ${options.maxCostSats}`);
     }
     const maxFeeMsat = budgetMsat - offer.priceMsat;
     options.onPayment?.({ phase: "paying", offer, url, maxFeeMsat, feeLimitMsat: options.wallet.feeLimitMsat?.({ maxFeeMsat }) });
@@ -67,20 +84,38 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
     return preimage;
   };
 
+  /** Changes to the store, one at a time: each reads what the one before wrote (a store's put may itself read, then write). */
+  let writing = Promise.resolve();
+  const serially = (write: () => Promise<void>): Promise<void> => {
+    const done = writing.then(write);
+    writing = done.catch(() => undefined);
+    return done;
+  };
+  /** A kept token, changed (nothing, if it is no longer kept). */
+  const amend = (key: string, macaroon: string, change: (token: StoredToken) => StoredToken): Promise<void> =>
+    serially(async () => {
+      const kept = (await store.get(key)).find((token) => token.macaroon === macaroon);
+      if (kept !== undefined) await store.put(key, change(kept));
+    });
+
+  /** The token an offer sells, paid. Kept, and shared by requests racing for the same offer; one bound to its request is neither. */
   const buy = (key: string, offer: Offer & { scheme: "l402" }, url: string): Promise<StoredToken> => {
-    const purchaseKey = `${key} ${offer.services.join(",")}`;
+    const { priceMsat, request, creditMsat } = offer.terms;
+    const bought = async (): Promise<StoredToken> => ({
+      macaroon: toBase64(offer.macaroon),
+      preimage: toHex(await pay(offer, url)),
+      services: offer.services,
+      paidMsat: String(offer.priceMsat),
+      createdAt: Math.floor(Date.now() / 1000),
+      ...(creditMsat === undefined ? {} : { creditMsat: String(creditMsat) }),
+    });
+    if (request !== undefined) return bought();
+    const purchaseKey = `${key} ${offer.services.join(",")} ${priceMsat ?? ""} ${creditMsat ?? ""}`;
     let purchase = purchases.get(purchaseKey);
     if (purchase === undefined) {
       purchase = (async () => {
-        const preimage = await pay(offer, url);
-        const token: StoredToken = {
-          macaroon: toBase64(offer.macaroon),
-          preimage: toHex(preimage),
-          services: offer.services,
-          paidMsat: String(offer.priceMsat),
-          createdAt: Math.floor(Date.now() / 1000),
-        };
-        await store.put(key, token);
+        const token = await bought();
+        await serially(() => store.put(key, token));
         return token;
       })().finally(() => purchases.delete(purchaseKey));
       purchases.set(purchaseKey, purchase);
@@ -88,41 +123,41 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
     return purchase;
   };
 
+  /** Pays a top-up of `token` and sends the top-up token, once; the answer. Requests racing on the same balance wait for it meanwhile. */
+  const topUp = async (key: string, token: StoredToken, offer: Offer & { scheme: "l402" }, url: string, send: (authorization: string) => Promise<Sent>): Promise<Sent> => {
+    let answered = () => {};
+    topUps.set(token.macaroon, new Promise<void>((resolve) => (answered = resolve)));
+    try {
+      const preimage = await pay(offer, url);
+      const { creditMsat } = offer.terms;
+      await amend(key, token.macaroon, (kept) => ({
+        ...kept,
+        paidMsat: String(msat(kept.paidMsat) + offer.priceMsat),
+        topUps: (kept.topUps ?? 0) + 1,
+        ...(creditMsat === undefined ? {} : { creditMsat: String(msat(kept.creditMsat) + creditMsat) }),
+      }));
+      return await send(`L402 ${toBase64(offer.macaroon)}:${toHex(preimage)}`);
+    } finally {
+      topUps.delete(token.macaroon);
+      answered();
+    }
+  };
+
+  /** The balance an answer from the origin reports, kept with the token it is for. */
+  const noteBalance = async (key: string, token: StoredToken | undefined, { response, from }: Sent): Promise<void> => {
+    const balance = response.headers.get("x-l402-balance")?.trim();
+    if (token === undefined || from !== key || balance === undefined || !/^\d{1,19}$/.test(balance) || balance === token.balanceMsat) return;
+    await amend(key, token.macaroon, (kept) => ({ ...kept, balanceMsat: balance }));
+  };
+
   return async (input, init) => {
-    const request = new Request(input, init);
+    const given = new Request(input, init);
+    const request = options.creditSats === undefined || given.headers.has("x-l402-credit") ? given : withHeader(given, "X-L402-Credit", String(options.creditSats));
     const body = request.body === null ? null : await request.arrayBuffer();
     const asked = new URL(request.url);
     const key = asked.origin;
     const pathKey = asked.pathname.split("/")[1] ?? "";
-
-    /** Sends the request with `authorization` (to the asked origin only), following redirects as the request asks. */
-    const send = async (authorization: string | undefined): Promise<{ response: Response; from: string }> => {
-      let url = asked;
-      let method = request.method;
-      let payload = body;
-      for (let hops = 0; ; hops++) {
-        const headers = new Headers(request.headers);
-        if (url.origin !== key) headers.delete("authorization");
-        else if (authorization !== undefined) headers.set("Authorization", authorization);
-        const response = await fetcher(url.href, { method, headers, body: payload, redirect: "manual", signal: request.signal });
-        // (Workers' Response types lack "opaqueredirect": only browsers produce it.)
-        if ((response.type as string) === "opaqueredirect") {
-          // A browser hides where a redirect leads: let it follow (it drops Authorization across origins) and see where it ended.
-          const followed = await fetcher(url.href, { method, headers, body: payload, redirect: request.redirect, signal: request.signal });
-          return { response: followed, from: new URL(followed.url || url.href).origin };
-        }
-        const location = response.headers.get("location");
-        if (request.redirect === "manual" || !isRedirect(response.status) || location === null) return { response, from: url.origin };
-        await response.body?.cancel();
-        if (request.redirect === "error") throw new TypeError(`redirect from ${url.href} refused (redirect: "error")`);
-        if (hops >= MAX_REDIRECTS) throw new TypeError(`more than ${MAX_REDIRECTS} redirects from ${asked.href}`);
-        url = new URL(location, url);
-        if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === "POST")) {
-          method = method === "HEAD" ? "HEAD" : "GET";
-          payload = null;
-        }
-      }
-    };
+    const send = (authorization: string | undefined) => sendToOrigin(fetcher, request, body, authorization);
     const pick = (tokens: readonly StoredToken[]) => {
       const service = serviceByPath.get(pathKey);
       return tokens.find((t) => service !== undefined && t.services.includes(service)) ?? (service === undefined ? tokens[0] : undefined);
@@ -131,8 +166,9 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
     const l402 = (token: StoredToken | undefined) => (token === undefined ? undefined : `L402 ${token.macaroon}:${token.preimage}`);
     const tried = new Set<string>();
     let token = schemes.has("l402") ? pick(await store.get(key)) : undefined;
-    let { response, from } = await send(l402(token));
-    for (let paid = false; isChallenge(response); ) {
+    let sent = await send(l402(token));
+    for (let paid = false, waited = false; isChallenge(sent.response); ) {
+      const { response, from } = sent;
       if (from !== key) {
         await response.body?.cancel();
         throw new L402Error("foreign_challenge", `${key} redirected to ${from}, which asks for payment; only the origin asked is paid`);
@@ -147,13 +183,40 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
       }
       const service = offer.services[0];
       if (service !== undefined) serviceByPath.set(pathKey, service);
-      // A token refused for the very service it names is spent or broken: drop it.
-      // One for another service stays, for the requests that need it.
-      if (token !== undefined) {
-        tried.add(token.macaroon);
-        if (token.services.some((s) => offer.services.includes(s))) await store.remove(key, token.macaroon);
+      await noteBalance(key, token, sent);
+      if (offer.terms.topupFor !== undefined) {
+        // The balance of the token sent is short. Its top-up, and only its: paying another's would credit a balance not ours.
+        if (token === undefined || offer.terms.topupFor !== storedTokenTerms(token.macaroon)?.tokenId) {
+          await response.body?.cancel();
+          throw new L402Error("bad_challenge", "the 402 offers a top-up of a token this request did not send; nothing was paid");
+        }
+        const underway = topUps.get(token.macaroon);
+        if (underway === undefined || waited) {
+          if (paid) break;
+          paid = true;
+          await response.body?.cancel();
+          sent = await topUp(key, token, offer, request.url, send);
+        } else {
+          waited = true;
+          await response.body?.cancel();
+          await underway;
+          sent = await send(l402(token));
+        }
+        continue;
       }
-      const other = (await store.get(key)).find((t) => !tried.has(t.macaroon) && t.services.some((s) => offer.services.includes(s)));
+      const reason = await refusalReason(response);
+      // A token refused for the very service it names is spent or broken (or bound to another request): drop it.
+      // One for another service stays, for the requests that need it; so does one refused only because this request costs more than it paid for.
+      if (token !== undefined) {
+        const { macaroon } = token;
+        tried.add(macaroon);
+        if (reason !== "price_exceeds_token" && token.services.some((s) => offer.services.includes(s))) await serially(() => store.remove(key, macaroon));
+      }
+      // A token bound to one request fits no other: none held is tried.
+      const other =
+        offer.terms.request === undefined
+          ? (await store.get(key)).find((t) => !tried.has(t.macaroon) && t.services.some((s) => offer.services.includes(s)) && mayCover(t, offer.terms.priceMsat))
+          : undefined;
       if (other !== undefined) {
         token = other;
       } else {
@@ -164,8 +227,24 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
         if (tried.has(token.macaroon)) break;
       }
       await response.body?.cancel();
-      ({ response, from } = await send(l402(token)));
+      sent = await send(l402(token));
     }
-    return response;
+    await noteBalance(key, token, sent);
+    return sent.response;
   };
+}
+
+/** Whether a token held may pay for a request priced `priceMsat`: one that says what it paid per request must have paid at least that. */
+function mayCover(token: StoredToken, priceMsat: bigint | undefined): boolean {
+  const paidFor = priceMsat === undefined ? undefined : storedTokenTerms(token.macaroon)?.priceMsat;
+  return paidFor === undefined || priceMsat === undefined || paidFor >= priceMsat;
+}
+
+/** An amount a store kept (a file anyone may have edited): unreadable counts as none. */
+const msat = (text: string | undefined): bigint => (text !== undefined && /^\d{1,19}$/.test(text) ? BigInt(text) : 0n);
+
+function withHeader(request: Request, name: string, value: string): Request {
+  const headers = new Headers(request.headers);
+  headers.set(name, value);
+  return new Request(request, { headers });
 }

@@ -19,9 +19,16 @@ export interface StoredToken {
   readonly preimage: string;
   /** Services named by the token's `services` caveat. */
   readonly services: readonly string[];
+  /** What was paid for it: its invoice and every top-up of its balance (routing fees not counted). */
   readonly paidMsat: string;
   /** Unix seconds. */
   readonly createdAt: number;
+  /** A balance token's: the credit bought, its own and its top-ups' (bonuses included). */
+  readonly creditMsat?: string;
+  /** A balance token's: the balance its service last reported (`X-L402-Balance`). */
+  readonly balanceMsat?: string;
+  /** A balance token's: the top-ups paid for it. */
+  readonly topUps?: number;
 }
 
 /** Tokens by key (the client keys them by origin: scheme, host and port). */
@@ -36,9 +43,9 @@ export interface TokenStore {
 /**
  * Why the client gave up, as a machine-readable code (the CLI maps each to its
  * own exit code):
- * - `over_budget`: the price is above the caller's limit; nothing was paid;
+ * - `over_budget`: the price (of a token, a top-up or a charge) is above the caller's limit; nothing was paid;
  * - `payment_failed`: the wallet could not pay;
- * - `bad_challenge`: a 402 without a usable L402 challenge;
+ * - `bad_challenge`: a 402 without a usable L402 challenge, or offering a top-up of a token not sent;
  * - `foreign_challenge`: a redirect led to another origin asking for payment; nothing was paid;
  * - `network`: the wallet's node could not be reached.
  */

@@ -19,8 +19,13 @@ export interface RequestPricer {
   priceOf(service: ServiceConfig, request: PaywallRequest, claimed: ClaimedMethods): Promise<Price>;
 }
 
-/** Whether a service's price depends on the request: tokens then carry the price they paid. */
-export const pricedByRequest = (service: ServiceConfig): boolean => service.pricing.rules.length > 0 || service.pricing.pricer !== undefined || service.pricing.price !== undefined;
+/**
+ * Whether a service's tokens are sold for the request: its price depends on
+ * the request, or each token is bound to one (`bind_request`, at one price as
+ * well). Tokens then carry the price they paid (and the request).
+ */
+export const pricedByRequest = (service: ServiceConfig): boolean =>
+  service.pricing.rules.length > 0 || service.pricing.pricer !== undefined || service.pricing.price !== undefined || service.pricing.bindRequest;
 
 const PRICER_TIMEOUT_MS = 2000;
 const MAX_CACHED_ANSWERS = 1000;

@@ -1,0 +1,42 @@
+const MAX_REDIRECTS = 20;
+const isRedirect = (status: number) => status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
+
+/** An answer, and the origin that gave it (another than the one asked, at the end of a redirect). */
+export interface Sent {
+  readonly response: Response;
+  readonly from: string;
+}
+
+/**
+ * Sends the request with `authorization` (to the origin asked only), following
+ * redirects here, not by the platform's fetch, as the request asks: so that a
+ * credential is only ever sent to, and the answer read from, the origin that was asked.
+ */
+export async function sendToOrigin(fetcher: typeof fetch, request: Request, body: ArrayBuffer | null, authorization: string | undefined): Promise<Sent> {
+  const asked = new URL(request.url);
+  let url = asked;
+  let method = request.method;
+  let payload = body;
+  for (let hops = 0; ; hops++) {
+    const headers = new Headers(request.headers);
+    if (url.origin !== asked.origin) headers.delete("authorization");
+    else if (authorization !== undefined) headers.set("Authorization", authorization);
+    const response = await fetcher(url.href, { method, headers, body: payload, redirect: "manual", signal: request.signal });
+    // (Workers' Response types lack "opaqueredirect": only browsers produce it.)
+    if ((response.type as string) === "opaqueredirect") {
+      // A browser hides where a redirect leads: let it follow (it drops Authorization across origins) and see where it ended.
+      const followed = await fetcher(url.href, { method, headers, body: payload, redirect: request.redirect, signal: request.signal });
+      return { response: followed, from: new URL(followed.url || url.href).origin };
+    }
+    const location = response.headers.get("location");
+    if (request.redirect === "manual" || !isRedirect(response.status) || location === null) return { response, from: url.origin };
+    await response.body?.cancel();
+    if (request.redirect === "error") throw new TypeError(`redirect from ${url.href} refused (redirect: "error")`);
+    if (hops >= MAX_REDIRECTS) throw new TypeError(`more than ${MAX_REDIRECTS} redirects from ${asked.href}`);
+    url = new URL(location, url);
+    if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === "POST")) {
+      method = method === "HEAD" ? "HEAD" : "GET";
+      payload = null;
+    }
+  }
+}
