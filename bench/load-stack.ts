@@ -27,8 +27,8 @@ async function main(): Promise<void> {
     LND_MACAROON: sim.paywallMacaroonHex,
     L402_NETWORK: "regtest",
     // The services the load uses need no binding but the rate limit, which is given; the demo's
-    // metered, free-allowance and browser services need Durable Objects this bare workerd lacks.
-    L402_SERVICES: JSON.stringify(demoServices(origin.url).filter((service) => !("uses" in service || "freebies" in service || "browser" in service))),
+    // metered, free-allowance, browser and balance services need Durable Objects this bare workerd lacks.
+    L402_SERVICES: JSON.stringify(demoServices(origin.url).filter((service) => !("uses" in service || "freebies" in service || "browser" in service || "balance" in service))),
     L402_ORIGIN_SECRET: secret,
   }, { ratelimits: { L402_MINT_LIMITER: { namespace_id: "4021", simple: { limit: 30, period: 60 } } } });
   try {

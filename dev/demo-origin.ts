@@ -1,9 +1,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { usageEndpoint, usageServices } from "./demo-usage.ts";
 import { listen } from "./listen.ts";
 
 /**
- * The API behind the paywall in `npm run dev`: a few JSON endpoints. It refuses
- * requests without the paywall's origin secret, as a real origin should.
+ * The API behind the paywall in `npm run dev`: a few JSON endpoints, and those
+ * sold by usage (demo-usage.ts). It refuses requests without the paywall's
+ * origin secret, as a real origin should.
  */
 const QUOTES = [
   "Running bitcoin. — Hal Finney",
@@ -34,6 +36,8 @@ export function demoServices(originUrl: string, { wholeSats = false } = {}) {
     { name: "free", match: ["/api/free/*"], price_sats: 1, auth: false, origin },
     // People in browsers: pay on the 402 page, land on the article (a cookie holds the credential).
     { name: "articles", match: ["/articles/*"], price_sats: 3, timeout: 86_400, browser: true, title: "Lightning articles", description: "Essays on paying for the web, a day's reading for 3 sats", origin },
+    // Selling by usage: a chat completion paid per token from prepaid credit, an image priced by its size, a download per KiB.
+    ...usageServices(origin),
   ];
 }
 
@@ -80,6 +84,7 @@ export async function startDemoOrigin(port: number, secret: string, host = "127.
     if (url.pathname === DEMO_ROUTES.calls) return json(200, { result: "one metered call", paidBy: payer });
     if (url.pathname === DEMO_ROUTES.joke) return json(200, { joke: JOKES[Math.floor(Math.random() * JOKES.length)], paidBy: payer ?? "free allowance" });
     if (url.pathname === DEMO_ROUTES.free) return json(200, { hello: "this one is free" });
+    if (await usageEndpoint(url, request, response)) return;
     if (url.pathname.startsWith("/articles/")) {
       response.writeHead(200, { "content-type": "text/html; charset=utf-8" });
       return void response.end(ARTICLE);

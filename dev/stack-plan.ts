@@ -3,6 +3,7 @@ import { WHOLE_SAT_BACKENDS, type Backend } from "../src/config/index.ts";
 import { isNetwork, type Network } from "../src/lightning/index.ts";
 import { isBackend } from "./dev-backend.ts";
 import { DEMO_ROUTES, demoServices } from "./demo-origin.ts";
+import { usageWalkthrough } from "./demo-usage.ts";
 import type { WranglerEnv } from "./wrangler-env.ts";
 
 /**
@@ -56,7 +57,9 @@ export function demoPlan(originUrl: string, devVarsPath: string, backend: Backen
 
 In a browser: open ${workerUrl}${DEMO_ROUTES.article} (3 sats), then pay its
 invoice as a phone would, in the simulator's wallet: ${walletUrl}
-The page moves on to the article by itself.`,
+The page moves on to the article by itself.
+
+${usageWalkthrough(workerUrl)}`,
   };
 }
 

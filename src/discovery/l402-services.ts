@@ -1,6 +1,6 @@
-import { formatSats } from "../l402/index.ts";
 import { termsOf } from "../config/index.ts";
-import { msatJson, type SoldRoute } from "./route-info.ts";
+import type { SoldRoute } from "./route-info.ts";
+import { publishedBalance, publishedPrice, usageCaveats, usageTerms } from "./usage-terms.ts";
 
 /** Who sells, for the documents' service block (ngx_l402's L402_SERVICE_NAME and L402_SERVICE_DESCRIPTION). */
 export interface Seller {
@@ -12,7 +12,9 @@ export interface Seller {
  * `/.well-known/l402-services`, in the shape ngx_l402 publishes (version "1":
  * service, payment_methods, routes with price.amount_msat, caveats_required,
  * macaroon_timeout_secs), with this paywall's own facts added per route:
- * service name, schemes, uses, capabilities, terms and a price in sats.
+ * service name, schemes, uses, capabilities, terms and a price in sats; a
+ * price that depends on the request (`type: "dynamic"`: its rules, or a
+ * pricer), and a balance service's credit and debits (usage-terms.ts).
  */
 export function l402ServicesDocument(routes: readonly SoldRoute[], seller: Seller): object {
   const service = { ...(seller.name === undefined ? {} : { name: seller.name }), ...(seller.description === undefined ? {} : { description: seller.description }) };
@@ -26,15 +28,18 @@ export function l402ServicesDocument(routes: readonly SoldRoute[], seller: Selle
       ...(route.host === undefined ? {} : { host: route.host }),
       service: route.service,
       ...(route.description === undefined ? {} : { description: route.description }),
-      price: { type: "static", amount_msat: msatJson(route.priceMsat), amount_sats: formatSats(route.priceMsat) },
+      price: publishedPrice(route),
+      ...optional("balance", publishedBalance(route)),
       schemes: route.schemes,
       terms: termsOf(route),
+      ...optional("usage", usageTerms(route)),
       // The caveats every token for this route is minted with (valid_until's value is the mint time plus the timeout).
       caveats_required: [
         `services=${route.service}:0`,
         ...(route.capabilities === undefined ? [] : [`${route.service}_capabilities=${route.capabilities.join(",")}`]),
         ...(route.timeoutSeconds === undefined ? [] : [`${route.service}_valid_until`]),
         ...(route.uses === undefined ? [] : [`${route.service}_uses=${route.uses}`]),
+        ...usageCaveats(route.service, route),
       ],
       ...(route.timeoutSeconds === undefined ? {} : { macaroon_timeout_secs: route.timeoutSeconds }),
       ...(route.uses === undefined ? {} : { uses: route.uses }),
@@ -42,3 +47,5 @@ export function l402ServicesDocument(routes: readonly SoldRoute[], seller: Selle
     })),
   };
 }
+
+const optional = (name: string, value: unknown): Record<string, unknown> => (value === undefined ? {} : { [name]: value });

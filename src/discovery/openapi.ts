@@ -3,12 +3,15 @@ import { formatSats } from "../l402/index.ts";
 import { termsOf } from "../config/index.ts";
 import { msatJson, type SoldRoute } from "./route-info.ts";
 import type { Seller } from "./l402-services.ts";
+import { pricedByRequest, publishedBalance, publishedPrice, usageTerms } from "./usage-terms.ts";
 
 /**
  * `/openapi.json` as draft-payment-discovery describes it: every paid
  * operation carries `x-payment-info` (an offer per Payment-scheme charge it
  * takes), a `402` response, the security schemes it accepts, and `x-l402`
- * (this paywall's terms: price, schemes, validity, uses, capabilities).
+ * (this paywall's terms: price, schemes, validity, uses, capabilities; a
+ * price that depends on the request, a balance service's credit and debits:
+ * usage-terms.ts).
  *
  * With a base document (the operator's own description of the API), its
  * operations are annotated where a paid service matches their path; without
@@ -62,7 +65,12 @@ function generated(routes: readonly SoldRoute[], seller: Seller): OpenApiDocumen
 }
 
 function annotate(operation: Operation, route: SoldRoute): Operation {
-  const offers = route.schemes.includes("mpp") ? [{ intent: "charge", method: "lightning", amount: formatSats(route.priceMsat), currency: "sat", description: termsOf(route) }] : [];
+  const price = publishedPrice(route);
+  const usage = usageTerms(route);
+  // A price a pricer decides is known only from the 402; one the rules decide is the service's for requests no rule matches.
+  const amount = price["priced_by"] === undefined ? { amount: formatSats(route.priceMsat) } : {};
+  const offers = route.schemes.includes("mpp") ? [{ intent: "charge", method: "lightning", ...amount, currency: "sat", description: usage === undefined ? termsOf(route) : `${termsOf(route)} ${usage}` }] : [];
+  const balance = publishedBalance(route);
   return {
     ...operation,
     security: [...(route.schemes.includes("l402") ? [{ L402: [] }] : []), ...(route.schemes.includes("mpp") ? [{ Payment: [] }] : [])],
@@ -70,9 +78,12 @@ function annotate(operation: Operation, route: SoldRoute): Operation {
     ...(offers.length === 0 ? {} : { "x-payment-info": { offers } }),
     "x-l402": {
       service: route.service,
-      price_msat: msatJson(route.priceMsat),
+      ...(price["priced_by"] === undefined ? { price_msat: msatJson(route.priceMsat) } : {}),
+      ...(pricedByRequest(route) ? { price } : {}),
+      ...(balance === undefined ? {} : { balance }),
       schemes: route.schemes,
       terms: termsOf(route),
+      ...(usage === undefined ? {} : { usage }),
       ...(route.timeoutSeconds === undefined ? {} : { timeout_secs: route.timeoutSeconds }),
       ...(route.uses === undefined ? {} : { uses: route.uses }),
       ...(route.capabilities === undefined ? {} : { capabilities: route.capabilities }),

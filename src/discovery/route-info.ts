@@ -1,4 +1,4 @@
-import type { ServiceConfig, UrlPattern } from "../config/index.ts";
+import type { BalanceConfig, Pricing, ServiceConfig, UrlPattern } from "../config/index.ts";
 
 /**
  * What a paid service sells, as discovery documents publish it: only what a
@@ -15,6 +15,9 @@ export interface SoldRoute {
   /** The compiled pattern, for matching (not published). */
   readonly matcher: UrlPattern;
   readonly priceMsat: bigint;
+  /** How a request's price is decided, and a balance service's credit (usage-terms.ts publishes what a buyer needs of them). */
+  readonly pricing: Pricing;
+  readonly balance: BalanceConfig | undefined;
   /** The schemes it takes, as services list them ("l402", "mpp", …). */
   readonly schemes: readonly string[];
   readonly timeoutSeconds: number | undefined;
@@ -36,6 +39,8 @@ export function soldRoutes(services: readonly ServiceConfig[]): SoldRoute[] {
         pattern: pattern.pathname,
         matcher: pattern,
         priceMsat: service.priceMsat,
+        pricing: service.pricing,
+        balance: service.balance,
         schemes: service.schemes,
         timeoutSeconds: service.timeoutSeconds,
         uses: service.uses,

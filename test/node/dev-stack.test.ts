@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { UnhealthyError, waitForHealth } from "../../dev/health-wait.ts";
 import { listen } from "../../dev/listen.ts";
+import { payInvoice } from "../../dev/lnd-sim/payer.ts";
 import { freePort, isPortFree } from "../../dev/ports.ts";
 import { useScratchDirs } from "../setup/scratch-dirs.ts";
 
@@ -146,6 +147,10 @@ describe("npm run dev", () => {
     // The demo's metered service: one payment, three calls.
     const calls = spawnSync(process.execPath, [BIN, "get", `http://127.0.0.1:${ports.worker}/api/calls`, "--json", "--token-dir", join(dir, "tokens")], { encoding: "utf8", env: { ...process.env, LND_REST_URL: lndUrl, LND_MACAROON: macaroon } });
     expect(JSON.parse(calls.stdout)).toMatchObject({ status: 200, paid: { sats: 10 }, headers: { "x-l402-remaining": "2" } });
+
+    // Selling by usage, as the walkthrough shows it (README, "Selling by usage").
+    expect(stack.output()).toContain("Selling by usage");
+    await sellingByUsage(`http://127.0.0.1:${ports.worker}`, { url: lndUrl as string, macaroonHex: macaroon as string }, join(dir, "tokens"));
 
     // The demo's browser page, as the walkthrough says: open it, pay in the simulator's wallet, reload.
     const article = `http://127.0.0.1:${ports.worker}/articles/lightning`;
@@ -300,6 +305,73 @@ describe("npm run dev", () => {
     }
   }, 60_000);
 });
+
+/**
+ * The demo's services sold by usage, through the stack: an image priced by its
+ * query, a chat completion paid per token from a balance that runs short and
+ * is topped up (the same token, credited once), a download metered per KiB
+ * that breaks off when its balance runs out. Paid with the banner's wallet.
+ */
+async function sellingByUsage(worker: string, wallet: { url: string; macaroonHex: string }, tokenDir: string): Promise<void> {
+  const get = (...args: string[]) => {
+    const run = spawnSync(process.execPath, [BIN, "get", ...args, "--json", "--token-dir", tokenDir], { encoding: "utf8", env: { ...process.env, LND_REST_URL: wallet.url, LND_MACAROON: wallet.macaroonHex } });
+    expect(run.status, run.stderr).toBe(0);
+    return JSON.parse(run.stdout) as { status: number; body: string; headers: Record<string, string>; paid: { sats: number } | null; bytes?: number };
+  };
+  const tokenOf = (service: string) => {
+    const shown = JSON.parse(spawnSync(process.execPath, [BIN, "tokens", "show", worker, "--token-dir", tokenDir], { encoding: "utf8" }).stdout) as { tokens: { services: string[]; macaroon: string; preimage: string }[] };
+    const token = shown.tokens.find((t) => t.services.join() === service);
+    return `L402 ${token?.macaroon}:${token?.preimage}`;
+  };
+  // A price by query: 10 sats for a large image, 2 otherwise; a 2-sat token never buys a large one.
+  expect(JSON.parse(spawnSync(process.execPath, [BIN, "get", "--no-pay", "--json", `${worker}/api/images?size=large`], { encoding: "utf8" }).stdout)).toMatchObject({ price_sats: 10, services: ["images"] });
+  expect(get(`${worker}/api/images?size=small`)).toMatchObject({ status: 200, paid: { sats: 2 } });
+  const large = await fetch(`${worker}/api/images?size=large`, { headers: { Authorization: tokenOf("images") } });
+  expect(large.status).toBe(402);
+  expect(await large.json()).toMatchObject({ reason: "price_exceeds_token", price_msat: "10000", paid_msat: "2000", price_sats: 10 });
+
+  // 10 sats of credit; each completion streams, and is debited its tokens (6 × 30 + 50 × 60 msat for this one).
+  const ask = (content: string) => JSON.stringify({ messages: [{ role: "user", content }] });
+  const chat = `${worker}/api/chat/completions`;
+  const first = get("-d", ask("What is Lightning?"), chat);
+  expect(first).toMatchObject({ status: 200, paid: { sats: 10 }, headers: { "content-type": "text/event-stream; charset=utf-8", "x-l402-balance": "5000" } });
+  expect(first.body).toContain('"usage":{"prompt_tokens":6,"completion_tokens":50,"total_tokens":56}');
+  expect(first.body.endsWith("data: [DONE]\n\n")).toBe(true);
+  const token = tokenOf("chat");
+  const second = await fetch(chat, { method: "POST", headers: { Authorization: token }, body: ask("And again?") });
+  expect(second.status).toBe(200);
+  expect(Number(second.headers.get("x-l402-balance"))).toBeLessThan(5000);
+  expect(await second.text()).toContain('"completion_tokens":50');
+  // Short: 10,000 − 3,180 − 3,150 msat left, less than a completion's 5,000 reservation. (Each debit settles just after its
+  // stream ends: asked again until it has, a short balance being kept as it is.)
+  let short: Record<string, string> = {};
+  for (let tries = 0; tries < 50 && short["balance_msat"] !== "3670"; tries++) {
+    const response = await fetch(chat, { method: "POST", headers: { Authorization: token }, body: "{}" });
+    expect(response.status).toBe(402);
+    short = (await response.json()) as Record<string, string>;
+  }
+  expect(short).toMatchObject({ reason: "balance_short", balance_msat: "3670", required_msat: "5000", topup_for: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  // The top-up: its invoice paid, its macaroon sent once, credits the same token's balance and serves that request.
+  const paid = await payInvoice(wallet, short["invoice"] as string);
+  const topup = `L402 ${short["macaroon"]}:${paid.preimageHex}`;
+  const toppedUp = await fetch(chat, { method: "POST", headers: { Authorization: topup }, body: ask("Topped up?") });
+  expect(toppedUp.status).toBe(200);
+  expect(toppedUp.headers.get("x-l402-balance")).toBe("8670");
+  await toppedUp.text();
+  const again = await fetch(chat, { method: "POST", headers: { Authorization: topup }, body: "{}" });
+  expect(again.status).toBe(402);
+  expect(await again.json()).toMatchObject({ reason: "topup_spent", topup_for: short["topup_for"] });
+  const after = await fetch(chat, { method: "POST", headers: { Authorization: token }, body: ask("Still there?") });
+  expect(after.status).toBe(200);
+  await after.text();
+
+  // Per KiB: 20 sats of credit buy 64 KiB at 0.2 sats; the next 64 KiB break off where the balance runs out.
+  const file = get("-o", join(tokenDir, "..", "64k.bin"), `${worker}/api/files/64`);
+  expect(file).toMatchObject({ status: 200, paid: { sats: 20 }, bytes: 65_536, headers: { "x-l402-balance": "15000" } });
+  const cut = await fetch(`${worker}/api/files/64`, { headers: { Authorization: tokenOf("files") } });
+  expect(cut.status).toBe(200);
+  await expect(cut.arrayBuffer()).rejects.toThrow();
+}
 
 describe("waiting for the Worker's health", () => {
   /** A stand-in Worker whose health endpoint answers `body` with `status`. */

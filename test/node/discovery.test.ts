@@ -45,6 +45,92 @@ describe("discovery documents", () => {
     expect(base.paths["/dual/items/{id}"].get).not.toHaveProperty("x-l402");
   });
 
+  it("describes selling by usage: price rules and what each costs, a pricer's price as the 402's, balances with their credit offers, debits, meters and reservations", async () => {
+    const usage: ServiceDefinition[] = [
+      {
+        name: "images",
+        match: ["/images/*"],
+        price_sats: 2,
+        price_rules: [
+          { query: { size: "large" }, price_sats: 10 },
+          { methods: ["POST"], path: "/images/:size", params: { size: "huge" }, headers: { "x-model": "big" }, content_length: { min: 1024, max: 1048576 }, price_sats: 25 },
+        ],
+        schemes: ["l402", "mpp"],
+      },
+      { name: "quote", match: ["/quote/*"], pricer: { url: "https://pricer.internal.example/price", headers: ["x-model"], cache_seconds: 60 } },
+      { name: "own", match: ["/own/*"], price: () => 4000n },
+      { name: "transfer", match: ["/transfer/*"], price_sats: 100, price_rules: [{ query: { fast: "1" }, price_msat: 150_500 }], bind_request: true },
+      { name: "chat", match: ["/v1/*"], price_sats: 5, balance: { amounts_sats: [1000, 5000], bonus_sats: { "5000": 250 } }, meter: { per_1k_input_tokens_msat: 3000, per_1k_output_tokens_msat: 15_000 } },
+      { name: "reports", match: ["/reports/*"], price_sats: 1, balance: { amounts_sats: [100] }, cost_header: "X-Origin-Cost", max_cost_sats: 20, charge_on: "success" },
+      { name: "files", match: ["/files/*"], price_sats: 1, balance: { amounts_sats: [50] }, meter: { per_kib_msat: 50 }, max_cost_sats: 10 },
+      { name: "flat", match: ["/flat/*"], price_sats: 3, balance: { amounts_sats: [30] } },
+    ];
+    const app = l402Discovery({ services: usage });
+    const text = await (await app.request("/.well-known/l402-services")).text();
+    const routes = (JSON.parse(text) as { routes: Record<string, unknown>[] }).routes;
+    const route = (name: string) => routes.find((r) => r["service"] === name);
+    expect(route("images")).toMatchObject({
+      price: {
+        type: "dynamic",
+        amount_msat: 2000,
+        amount_sats: "2",
+        rules: [
+          { query: { size: "large" }, amount_msat: 10_000, amount_sats: "10" },
+          { methods: ["POST"], path: "/images/:size", params: { size: "huge" }, headers: { "x-model": "big" }, content_length: { min: 1024, max: 1048576 }, amount_msat: 25_000, amount_sats: "25" },
+        ],
+      },
+      usage: "Priced per request by its rules; a token pays for requests up to the price it was bought at.",
+      caveats_required: ["services=images:0", "images_price_msat"],
+    });
+    expect(route("images")).not.toHaveProperty("balance");
+    // A pricer, or the app's own price function: the price is the 402's, never a published amount.
+    expect(route("quote")).toMatchObject({ price: { type: "dynamic", priced_by: "pricer" }, usage: "Priced per request by a pricer; a token pays for requests up to the price it was bought at." });
+    expect(route("quote")?.["price"]).not.toHaveProperty("amount_msat");
+    expect(route("own")).toMatchObject({ price: { type: "dynamic", priced_by: "pricer" }, caveats_required: ["services=own:0", "own_price_msat"] });
+    expect(route("transfer")).toMatchObject({ price: { type: "dynamic", amount_msat: 100_000, rules: [{ query: { fast: "1" }, amount_msat: 150_500, amount_sats: "150.5" }], bound_to_request: true }, usage: expect.stringContaining("a token buys the one request it was priced for"), caveats_required: ["services=transfer:0", "transfer_price_msat", "transfer_request"] });
+    expect(route("chat")).toMatchObject({
+      price: { type: "static", amount_msat: 5000 },
+      balance: {
+        credit_offers: [{ amount_sats: 1000, credit_sats: 1000 }, { amount_sats: 5000, credit_sats: 5250 }],
+        credit_header: "X-L402-Credit",
+        balance_header: "X-L402-Balance",
+        debited: "metered",
+        meter: { per_1k_input_tokens_msat: 3000, per_1k_output_tokens_msat: 15_000 },
+        charge_on: "below_500",
+        top_up: expect.stringContaining("balance_short"),
+      },
+      terms: expect.stringMatching(/^Prepaid credit, spent request by request/),
+      usage: "Each request is debited from the balance: its body is metered (3000 msat per 1,000 input tokens, 15000 msat per 1,000 output tokens), starting from a reservation of its price.",
+      caveats_required: ["services=chat:0", "chat_credit_msat"],
+    });
+    expect(route("chat")?.["balance"]).not.toHaveProperty("reserved_msat");
+    expect(route("reports")).toMatchObject({ balance: { debited: "reported", reserved_msat: 20_000, charge_on: "success" }, usage: "Each request is debited from the balance: its cost is reported after the answer, at most 20 sats reserved before it." });
+    expect(route("files")).toMatchObject({ balance: { debited: "metered", reserved_msat: 10_000, meter: { per_kib_msat: 50 } }, usage: expect.stringContaining("(50 msat per KiB), starting from a reservation of 10 sats") });
+    expect(route("flat")).toMatchObject({ price: { type: "static", amount_msat: 3000 }, balance: { credit_offers: [{ amount_sats: 30, credit_sats: 30 }], debited: "price" }, usage: "Each request is debited from the balance: it debits its price." });
+    // What the client never sees, and where the pricer is, stay unpublished.
+    const openapiText = await (await app.request("/openapi.json")).text();
+    for (const unpublished of ["pricer.internal.example", "X-Origin-Cost", "cache_seconds"]) {
+      expect(text).not.toContain(unpublished);
+      expect(openapiText).not.toContain(unpublished);
+    }
+
+    const document = JSON.parse(openapiText) as { paths: Record<string, Record<string, Record<string, unknown>>> };
+    expect(await validate(document)).toMatchObject({ valid: true });
+    const images = document.paths["/images/{rest}"]?.["get"];
+    expect(images?.["x-l402"]).toMatchObject({ price_msat: 2000, price: { type: "dynamic", rules: [{ query: { size: "large" }, amount_msat: 10_000 }, { params: { size: "huge" } }] }, usage: expect.stringContaining("by its rules") });
+    // The Payment offer names the price of requests no rule matches, and says the rules decide the rest.
+    expect(images?.["x-payment-info"]).toEqual({ offers: [{ intent: "charge", method: "lightning", amount: "2", currency: "sat", description: "Access without expiry. Priced per request by its rules; a token pays for requests up to the price it was bought at." }] });
+    const quote = document.paths["/quote/{rest}"]?.["get"]?.["x-l402"];
+    expect(quote).toMatchObject({ price: { type: "dynamic", priced_by: "pricer" } });
+    expect(quote).not.toHaveProperty("price_msat");
+    expect(document.paths["/v1/{rest}"]?.["get"]?.["x-l402"]).toMatchObject({ price_msat: 5000, balance: { credit_offers: [{ amount_sats: 1000 }, { amount_sats: 5000, credit_sats: 5250 }], debited: "metered" } });
+    expect(document.paths["/v1/{rest}"]?.["get"]?.["x-l402"]).not.toHaveProperty("price");
+    expect(document.paths["/files/{rest}"]?.["get"]?.["x-l402"]).toMatchObject({ balance: { reserved_msat: 10_000, meter: { per_kib_msat: 50 } } });
+    // A balance at one price: its price, what it debits, and no price object (the price does not depend on the request).
+    expect(document.paths["/flat/{rest}"]?.["get"]?.["x-l402"]).toMatchObject({ price_msat: 3000, balance: { debited: "price" } });
+    expect(document.paths["/flat/{rest}"]?.["get"]?.["x-l402"]).not.toHaveProperty("price");
+  });
+
   it("turns URL patterns into OpenAPI path templates, keeping the literal start of fancier ones", async () => {
     expect(openApiPath("/api/*")).toBe("/api/{rest}");
     expect(openApiPath("/items/:id")).toBe("/items/{id}");

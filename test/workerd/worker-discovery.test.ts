@@ -44,6 +44,24 @@ describe("discovery through the template Worker", () => {
     expect(text).not.toContain(originUrl());
   });
 
+  it("describes selling by usage as the Worker is configured: price rules, a balance's credit offers, its meter and its reservation", async () => {
+    const services = [
+      { name: "images", match: ["/images/*"], price_sats: 2, price_rules: [{ query: { size: "large" }, price_sats: 10 }], origin: { url: originUrl() } },
+      { name: "chat", match: ["/v1/*"], price_sats: 5, max_cost_sats: 20, balance: { amounts_sats: [1000, 5000], bonus_sats: { "5000": 250 } }, meter: { per_1k_input_tokens_msat: 3000, per_1k_output_tokens_msat: 15_000 }, origin: { url: originUrl() } },
+    ];
+    const response = await callWith({ L402_SERVICES: JSON.stringify(services) }, "/.well-known/l402-services");
+    expect(response.status).toBe(200);
+    const { routes } = (await response.json()) as { routes: Record<string, unknown>[] };
+    expect(routes.find((r) => r["service"] === "images")).toMatchObject({ price: { type: "dynamic", amount_sats: "2", rules: [{ query: { size: "large" }, amount_sats: "10" }] }, caveats_required: ["services=images:0", "images_price_msat"] });
+    expect(routes.find((r) => r["service"] === "chat")).toMatchObject({
+      price: { type: "static", amount_msat: 5000 },
+      balance: { credit_offers: [{ amount_sats: 1000, credit_sats: 1000 }, { amount_sats: 5000, credit_sats: 5250 }], debited: "metered", reserved_msat: 20_000, meter: { per_1k_input_tokens_msat: 3000, per_1k_output_tokens_msat: 15_000 } },
+      terms: expect.stringMatching(/^Prepaid credit/),
+    });
+    const openapi = (await (await callWith({ L402_SERVICES: JSON.stringify(services) }, "/openapi.json")).json()) as { paths: Record<string, Record<string, Record<string, unknown>>> };
+    expect(openapi.paths["/v1/{rest}"]?.["get"]?.["x-l402"]).toMatchObject({ service: "chat", balance: { credit_header: "X-L402-Credit", balance_header: "X-L402-Balance" } });
+  });
+
   it("is cacheable: an ETag, and 304 for a client that has it", async () => {
     const first = await call("/openapi.json");
     const tag = first.headers.get("etag");
