@@ -76,8 +76,8 @@ function charged(status: number, on: ChargeOn): boolean {
 
 /**
  * The body, metered (metering/): leased from the balance as it goes (each
- * lease as large as the first reservation, or what the next chunk needs), the
- * unused lease released when it ends. A stream priced by tokens that ends
+ * lease as large as the first reservation, or what the next chunk needs, or
+ * at the last what the balance has left), the unused lease released when it ends. A stream priced by tokens that ends
  * without saying how many it used, having sent something, costs its first
  * reservation: the estimate stands, as the reference's metering has it.
  */
@@ -92,8 +92,13 @@ function metered(charge: Charge, answered: Answered, balances: Balances, later: 
       const more = costSoFarMsat - leased > charge.reservedMsat ? costSoFarMsat - leased : charge.reservedMsat;
       const taken = await balances.reserve(charge.tokenId, more, undefined);
       if (taken.status === "reserved") return (leased += more);
-      lastEvent = await exhausted(taken.balanceMsat);
-      return undefined;
+      // Short of a whole lease: what is left, so the body goes on as far as the balance pays.
+      const rest = taken.balanceMsat > 0n ? await balances.reserve(charge.tokenId, taken.balanceMsat, undefined) : taken;
+      if (rest.status === "reserved") leased += taken.balanceMsat;
+      if (leased >= costSoFarMsat) return leased;
+      // Not enough: the body ends where its leases do, with this event (for an event stream) saying why.
+      lastEvent = await exhausted(rest.balanceMsat);
+      return rest.status === "reserved" ? leased : undefined;
     },
     settle(outcome: MeterOutcome): void {
       const byTokens = prices.perThousandInputTokensMsat !== undefined || prices.perThousandOutputTokensMsat !== undefined;

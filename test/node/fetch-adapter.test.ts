@@ -82,4 +82,23 @@ describe("the fetch adapter in workerd, without Hono", () => {
     const post = await at("/premium/report", { method: "POST", body: "x".repeat(10) });
     expect(post.status).toBe(402);
   });
+
+  it("settles a balance as the middleware does: the reported cost, the handler's charge, nothing for a handler that throws", async () => {
+    const unpaid = await at("/credit/a");
+    const l402 = parseChallenge(unpaid.headers.get("www-authenticate") ?? "");
+    if (!l402.ok) throw new Error("no challenge");
+    await unpaid.body?.cancel();
+    const paid = await payInvoice({ url: sim.url, macaroonHex: sim.adminMacaroonHex }, l402.value.invoice);
+    const headers = { Authorization: `L402 ${toBase64(l402.value.macaroon)}:${paid.preimageHex}` };
+    const reported = await at("/credit/a?cost=1000", { headers });
+    expect(await reported.text()).toBe("reserved 5000");
+    expect(reported.headers.get("x-l402-balance")).toBe("9000");
+    expect(reported.headers.get("x-cost")).toBeNull();
+    expect((await at("/credit/a?charge=2000", { headers })).headers.get("x-l402-balance")).toBe("7000");
+    const failed = await at("/credit/a?throw", { headers });
+    expect(failed.status).toBe(500);
+    await failed.body?.cancel();
+    // What the failed request reserved came back: 7,000 − 500.
+    expect((await at("/credit/a?cost=500", { headers })).headers.get("x-l402-balance")).toBe("6500");
+  });
 });

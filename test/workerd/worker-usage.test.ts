@@ -17,6 +17,7 @@ const services = () => [
   { name: "sized", match: ["/sized/*"], price_sats: 1, price_rules: [{ query: { size: "large" }, price_sats: 5 }], origin: { url: originUrl() } },
   { name: "credit", match: ["/credit/*"], price_msat: 1000, balance: { amounts_sats: [100, 20] }, cost_header: "X-L402-Cost", max_cost_sats: 5, origin: { url: originUrl() } },
   { name: "chat", match: ["/stream/chat/*"], price_msat: 500, balance: { amounts_sats: [50, 1] }, meter: { per_1k_input_tokens_msat: 1000, per_1k_output_tokens_msat: 4000 }, origin: { url: originUrl() } },
+  { name: "trickle", match: ["/stream/download-t/*"], price_msat: 40_000, balance: { amounts_sats: [100] }, meter: { per_kib_msat: 1024 }, origin: { url: originUrl() } },
   { name: "download", match: ["/stream/download/*"], price_msat: 100_000, balance: { amounts_sats: [1000] }, meter: { per_kib_msat: 1024 }, origin: { url: originUrl() } },
   { name: "quoted", match: ["/quoted/*"], price_sats: 1, pricer: { url: `${originUrl()}/pricer?answer=${encodeURIComponent('{"price_msat":"7000"}')}` }, origin: { url: originUrl() } },
   { name: "pricer_down", match: ["/pricer-down/*"], price_sats: 1, pricer: { url: "http://127.0.0.1:9/price" }, origin: { url: originUrl() } },
@@ -221,6 +222,26 @@ describe("metered streams", () => {
     expect(received).toBe(65536);
     expect(await storedBalance(tokenIdOf(token))).toBe(1_000_000n - 65_536n);
     await fetch(`${originUrl()}/_origin/release?id=${id}`, { method: "POST" });
+  });
+
+  it("a body outrunning its balance goes on as far as the balance pays, then breaks off", async () => {
+    const token = await buy(uniquePath("/stream/download-t/a"));
+    const id = crypto.randomUUID();
+    await fetch(`${originUrl()}/_origin/release?id=${id}`, { method: "POST" });
+    const { response, settled } = await open(`${uniquePath("/stream/download-t/b")}?id=${id}&chunks=20&size=8192`, withToken(token));
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    let received = 0;
+    let failed: unknown;
+    for (;;) {
+      const next = await reader.read().catch((error: unknown) => ((failed = error), { done: true as const, value: undefined }));
+      if (next.done) break;
+      received += next.value.length;
+    }
+    await settled();
+    // 100,000 msat at a msat a byte: leases of 40,000, 40,000, then the 20,000 left: twelve 8 KiB chunks, not a thirteenth.
+    expect(failed).toBeDefined();
+    expect(received).toBe(12 * 8192);
+    expect(await storedBalance(tokenIdOf(token))).toBe(100_000n - BigInt(12 * 8192));
   });
 
   it("a stream that runs out of balance ends with an event that says so, with the top-up offer", async () => {
