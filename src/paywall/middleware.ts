@@ -33,7 +33,7 @@ export interface PaywallOptions extends PaywallOptionsBase {
 }
 
 /** Headers of the paywall's answers a browser script may read, whatever else the CORS options expose. */
-const EXPOSED_HEADERS = ["WWW-Authenticate", "Retry-After", "X-L402-Remaining", "X-L402-Balance", "X-L402-Freebies-Remaining", "Payment-Receipt"];
+const EXPOSED_HEADERS = ["WWW-Authenticate", "Retry-After", "X-L402-Remaining", "X-L402-Balance", "X-L402-Freebies-Remaining", "Payment-Receipt", "PAYMENT-REQUIRED", "PAYMENT-RESPONSE"];
 
 /**
  * The paywall as Hono middleware: `app.use("/api/*", l402Paywall({ service }))`.

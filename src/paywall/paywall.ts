@@ -5,6 +5,7 @@ import { sharedChallenger, type Challenger, type ChallengeNeed, type IssueResult
 import { l402Scheme } from "./schemes/l402.ts";
 import { paymentScheme } from "./schemes/payment.ts";
 import type { PaymentScheme, SettledInvoices } from "./schemes/scheme.ts";
+import { x402Scheme } from "./schemes/x402.ts";
 import { settledInvoices } from "./settled-invoices.ts";
 import type { PaywallSettings } from "./settings.ts";
 
@@ -29,7 +30,7 @@ export interface Paywall {
 }
 
 /** The schemes every paywall takes; a service lists the ones it offers. */
-export const BUILT_IN_SCHEMES: readonly PaymentScheme[] = [l402Scheme, paymentScheme];
+export const BUILT_IN_SCHEMES: readonly PaymentScheme[] = [l402Scheme, paymentScheme, x402Scheme];
 
 export function createPaywall(settings: PaywallSettings): Paywall {
   // Per paywall, per keyring: credentials proven once are not proven again (l402/cached-verifier.ts).
