@@ -102,9 +102,11 @@ describe("independent clients against one paywall", () => {
     expect(await originHits(path)).toBe(1);
   });
 
-  it("Alby's x402 client (fetchWithX402) pays the x402 entry of a service that offers L402 too", async () => {
-    const path = `/xdual/${crypto.randomUUID()}`;
-    const response = await fetchWithX402(`${worker.url}${path}`, {}, { wallet });
+  it("on a service that offers L402 too, Alby's fetch402 pays L402 (its first choice) and fetchWithX402 the x402 entry", async () => {
+    const viaL402 = await fetch402(`${worker.url}/xdual/${crypto.randomUUID()}`, {}, { wallet });
+    expect(viaL402.status).toBe(200);
+    expect(viaL402.payment?.credentials.value).toMatch(/^L402 /);
+    const response = await fetchWithX402(`${worker.url}/xdual/${crypto.randomUUID()}`, {}, { wallet });
     expect(response.status).toBe(200);
     expect(response.headers.get("payment-response")).not.toBeNull();
     expect(response.payment?.credentials.header).toBe("payment-signature");
