@@ -6,7 +6,7 @@ import { readPaymentPayload } from "../../src/x402/index.ts";
 /** The x402 header codec (src/x402/headers.ts): what `@x402/core` writes is read back; anything else is a reason, never a throw. */
 const requirements = fc.record({
   scheme: fc.string(),
-  network: fc.string(),
+  network: fc.tuple(fc.string(), fc.string()).map(([namespace, reference]): `${string}:${string}` => `${namespace}:${reference}`),
   asset: fc.string(),
   amount: fc.string(),
   payTo: fc.string(),
