@@ -1,8 +1,8 @@
 /**
  * Which folder may import which (run by test/node/architecture.test.ts). Arrows
  * point inward: worker → {paywall, admin, proxy, config, lightning}; paywall →
- * {payment, l402, lightning, config}; payment → l402 → macaroon; client, cli →
- * {payment, l402, lightning}.
+ * {payment, x402, l402, lightning, config}; payment → l402 → macaroon; client,
+ * cli → {payment, l402, lightning}.
  */
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -11,15 +11,15 @@ module.exports = {
       name: "core-is-pure",
       comment: "The protocol core runs anywhere: it imports itself, its inner layer and pure libraries only.",
       severity: "error",
-      from: { path: "^src/(macaroon|l402|payment)/" },
-      to: { pathNot: ["^src/(macaroon|l402|payment)/", "^src/(bytes|result)[.]ts$", "^node_modules/@noble/hashes/", "^node_modules/@scure/base/", "^node_modules/canonicalize/"] },
+      from: { path: "^src/(macaroon|l402|payment|x402)/" },
+      to: { pathNot: ["^src/(macaroon|l402|payment|x402)/", "^src/(bytes|result)[.]ts$", "^node_modules/@noble/hashes/", "^node_modules/@scure/base/", "^node_modules/canonicalize/"] },
     },
     {
       name: "l402-knows-no-payment-scheme",
-      comment: "The Payment scheme builds on L402's parts (auth-params, results), not the other way round.",
+      comment: "The Payment scheme and x402 build on L402's parts (auth-params, results), not the other way round.",
       severity: "error",
       from: { path: "^src/(macaroon|l402)/" },
-      to: { path: "^src/payment/" },
+      to: { path: "^src/(payment|x402)/" },
     },
     {
       name: "macaroon-knows-no-l402",

@@ -13,8 +13,8 @@ export { HEADER_NAME, httpUrl };
  * secret); problems.ts prefixes the field's path.
  */
 
-/** L402, and the Payment HTTP authentication scheme's lightning charge ("mpp", as the reference proxy names it): what every paywall takes. */
-export const BUILT_IN_SCHEME_NAMES: readonly string[] = ["l402", "mpp"];
+/** L402, the Payment HTTP authentication scheme's lightning charge ("mpp", as the reference proxy names it), and x402's Lightning entry: what every paywall takes. */
+export const BUILT_IN_SCHEME_NAMES: readonly string[] = ["l402", "mpp", "x402"];
 /** Where a service's secret origin headers are read, and which stateful features the host offers. */
 export interface SchemaContext {
   readonly secrets: Readonly<Record<string, unknown>>;
@@ -185,6 +185,11 @@ const serviceSchema = (context: SchemaContext) => v.pipe(
       }
       if (service.uses === undefined && !features.spent) at(`needs ${features.describe("spent")} (each Payment credential is single use)`, "schemes");
     }
+    if (schemes.includes("x402")) {
+      // An x402 payment may name its invoice only: the node is asked whether it was paid, within the lookup limit.
+      if (!features.lookups) at(`needs ${features.describe("lookups")} (an x402 payment may name its invoice only, and the node is asked)`, "schemes");
+      if (service.uses === undefined && !features.spent) at(`needs ${features.describe("spent")} (each x402 payment is single use)`, "schemes");
+    }
     usageProblems(service, context, at);
   }),
 );
@@ -202,8 +207,8 @@ function usageProblems(service: Service, context: SchemaContext, at: (message: s
     return;
   }
   if (!context.features.balances) at(`needs ${context.features.describe("balances")}`, "balance");
-  // A balance is debited request by request: a Payment charge buys one request, uses count requests, a bound token makes one.
-  if ((service.schemes ?? ["l402"]).includes("mpp")) at('needs the schemes to be ["l402"] (a Payment charge buys one request, not a balance)', "balance");
+  // A balance is debited request by request: a Payment charge or an x402 payment buys one request, uses count requests, a bound token makes one.
+  if ((service.schemes ?? ["l402"]).some((scheme) => scheme === "mpp" || scheme === "x402")) at('needs the schemes to be ["l402"] (a Payment charge or an x402 payment buys one request, not a balance)', "balance");
   if (service.uses !== undefined) at("cannot be given with uses: a balance is debited by cost, not counted", "balance");
   if (service.bind_request === true) at("cannot be given with bind_request: a balance token makes many requests", "balance");
   if (service.cost_header !== undefined && service.meter !== undefined) at("cannot be given with meter: the stream's cost is counted as it passes", "cost_header");

@@ -58,7 +58,7 @@ export interface ServiceConfig {
   readonly ledger: boolean;
   /** People in browsers may pay on the 402 page and hold the credential in a cookie (paywall/browser/); false: header credentials only. */
   readonly browser: boolean;
-  /** The 402 offers L402 (and LSAT), the Payment scheme's lightning charge, or both; one invoice serves them all. */
+  /** The 402 offers L402 (and LSAT), the Payment scheme's lightning charge, x402's Lightning entry, or several; one invoice serves them all. */
   readonly schemes: readonly string[];
   /** What the service is, in a few words: the 402 page's heading (default: its name). */
   readonly title: string | undefined;

@@ -31,7 +31,10 @@ export interface OpenApiDocument {
 const SECURITY_SCHEMES = {
   L402: { type: "http", scheme: "L402", description: "Authorization: L402 <macaroon>:<preimage>, from the 402's WWW-Authenticate: L402 challenge (LSAT is read too)." },
   Payment: { type: "http", scheme: "Payment", description: "Authorization: Payment <credential>, the HTTP Payment authentication scheme's lightning charge." },
+  x402: { type: "apiKey", in: "header", name: "PAYMENT-SIGNATURE", description: "x402 v2: the Lightning entry of the 402's PAYMENT-REQUIRED, paid, with its preimage (or its invoice); one request per payment." },
 };
+/** A service's schemes as the security schemes above name them. */
+const SECURITY_NAMES: Readonly<Record<string, string>> = { l402: "L402", mpp: "Payment", x402: "x402" };
 
 export function openApiDocument(routes: readonly SoldRoute[], seller: Seller, base?: OpenApiDocument): OpenApiDocument {
   const document = base === undefined ? generated(routes, seller) : (structuredClone(base) as OpenApiDocument);
@@ -73,8 +76,11 @@ function annotate(operation: Operation, route: SoldRoute): Operation {
   const balance = publishedBalance(route);
   return {
     ...operation,
-    security: [...(route.schemes.includes("l402") ? [{ L402: [] }] : []), ...(route.schemes.includes("mpp") ? [{ Payment: [] }] : [])],
-    responses: { ...(operation.responses ?? {}), "402": { description: "Payment Required: pay the invoice of the WWW-Authenticate challenge, then retry with its credential" } },
+    security: route.schemes.flatMap((scheme) => {
+      const name = SECURITY_NAMES[scheme];
+      return name === undefined ? [] : [{ [name]: [] }];
+    }),
+    responses: { ...(operation.responses ?? {}), "402": { description: "Payment Required: pay the invoice of the WWW-Authenticate challenge (or PAYMENT-REQUIRED's Lightning entry), then retry with its credential" } },
     ...(offers.length === 0 ? {} : { "x-payment-info": { offers } }),
     "x-l402": {
       service: route.service,

@@ -1,6 +1,7 @@
 import { refusal } from "../refusal.ts";
 import { afterDecide, beforeDecide } from "./browser/browser-step.ts";
 import { chargedAccess } from "./charged-access.ts";
+import { completeCredential } from "./complete-credential.ts";
 import { decide } from "./decide.ts";
 import type { Answer, Pass } from "./decision.ts";
 import { settingsEnv } from "./env-settings.ts";
@@ -86,9 +87,11 @@ async function handle<E>(paywall: Paywall, options: FetchPaywallOptions, log: Pa
   }
   const request = read.value;
   const later: Later = (work) => (context === undefined ? void work.catch(() => undefined) : context.waitUntil(work));
-  const before = await beforeDecide(request, paywall);
+  const completed = await completeCredential(request, paywall);
+  if (completed.kind !== "decide") return answer(paywall, log, request, completed);
+  const before = await beforeDecide(completed.request, paywall);
   if (before.kind === "answered") return answer(paywall, log, request, before.answer);
-  const decision = afterDecide(await decide(before.step?.request ?? request, paywall, later, before.step?.challenger), before.step);
+  const decision = afterDecide(await decide(before.step?.request ?? completed.request, paywall, later, before.step?.challenger), before.step);
   if (decision.kind !== "pass") return answer(paywall, log, request, decision);
   const { access, settle } = chargedAccess(decision, paywall, request, later);
   let handled: Response;

@@ -2,7 +2,7 @@ export { l402Paywall, paywallMiddleware, type CorsOptions, type HonoEdge, type P
 export { PaywallConfigError, resolvePaywall, type PaywallOptionsBase } from "./options.ts";
 export { BUILT_IN_SCHEMES } from "./paywall.ts";
 export type { PaywallSettings } from "./settings.ts";
-export type { ChallengeContext, PaymentScheme, Presented, Problem, Reading, SchemeContext, SchemeTools, WrittenChallenge } from "./schemes/scheme.ts";
+export type { ChallengeContext, Completion, CompletionContext, InvoiceAnswer, PaymentScheme, Presented, Problem, Reading, SchemeContext, SchemeTools, SettledInvoices, WrittenChallenge } from "./schemes/scheme.ts";
 export type { ChallengeParts } from "./challenge-parts.ts";
 export { isPaywallCookieName } from "./browser/cookies.ts";
 export { LOOKUP_INTERVAL_MS, METER_FORGET_MARGIN_SECONDS } from "./ports.ts";

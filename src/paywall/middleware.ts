@@ -3,6 +3,7 @@ import { cors } from "hono/cors";
 import { refusal } from "../refusal.ts";
 import { afterDecide, beforeDecide } from "./browser/browser-step.ts";
 import { chargedAccess } from "./charged-access.ts";
+import { completeCredential } from "./complete-credential.ts";
 import { decide } from "./decide.ts";
 import type { Answer, Pass } from "./decision.ts";
 import { settingsEnv } from "./env-settings.ts";
@@ -32,7 +33,7 @@ export interface PaywallOptions extends PaywallOptionsBase {
 }
 
 /** Headers of the paywall's answers a browser script may read, whatever else the CORS options expose. */
-const EXPOSED_HEADERS = ["WWW-Authenticate", "Retry-After", "X-L402-Remaining", "X-L402-Balance", "X-L402-Freebies-Remaining", "Payment-Receipt"];
+const EXPOSED_HEADERS = ["WWW-Authenticate", "Retry-After", "X-L402-Remaining", "X-L402-Balance", "X-L402-Freebies-Remaining", "Payment-Receipt", "PAYMENT-REQUIRED", "PAYMENT-RESPONSE"];
 
 /**
  * The paywall as Hono middleware: `app.use("/api/*", l402Paywall({ service }))`.
@@ -148,12 +149,14 @@ function defaultClientAddress(c: Context): string | null {
 
 const isPreflight = (c: Context): boolean => c.req.method === "OPTIONS" && c.req.header("access-control-request-method") !== undefined && c.req.header("origin") !== undefined;
 
-/** Read, decide (with the browser steps around it), then let through or answer. */
+/** Read, complete the credential (complete-credential.ts), decide (with the browser steps around it), then let through or answer. */
 async function handle(c: Context<PaywallEnv>, next: Next, paywall: Paywall, edge: HonoEdge, request: PaywallRequest): Promise<void> {
   const later = deferrer(c);
-  const before = await beforeDecide(request, paywall);
+  const completed = await completeCredential(request, paywall);
+  if (completed.kind !== "decide") return answer(c, paywall, edge, request, completed);
+  const before = await beforeDecide(completed.request, paywall);
   if (before.kind === "answered") return answer(c, paywall, edge, request, before.answer);
-  const decision = afterDecide(await decide(before.step?.request ?? request, paywall, later, before.step?.challenger), before.step);
+  const decision = afterDecide(await decide(before.step?.request ?? completed.request, paywall, later, before.step?.challenger), before.step);
   if (decision.kind !== "pass") return answer(c, paywall, edge, request, decision);
   await letThrough(c, next, decision, paywall, request, later);
 }

@@ -4,7 +4,9 @@ import { requestPricer, type RequestPricer } from "./pricing.ts";
 import { sharedChallenger, type Challenger, type ChallengeNeed, type IssueResult } from "./issue-challenge.ts";
 import { l402Scheme } from "./schemes/l402.ts";
 import { paymentScheme } from "./schemes/payment.ts";
-import type { PaymentScheme } from "./schemes/scheme.ts";
+import type { PaymentScheme, SettledInvoices } from "./schemes/scheme.ts";
+import { x402Scheme } from "./schemes/x402.ts";
+import { settledInvoices } from "./settled-invoices.ts";
 import type { PaywallSettings } from "./settings.ts";
 
 /**
@@ -23,13 +25,15 @@ export interface Paywall {
   readonly pricer: RequestPricer;
   /** The challenges every client gets (issue-challenge.ts). */
   readonly challenger: Challenger & { mintFresh(need: ChallengeNeed): Promise<IssueResult> };
+  /** The node, asked whether invoices this paywall issued were paid (settled-invoices.ts). */
+  readonly invoices: SettledInvoices;
 }
 
 /** The schemes every paywall takes; a service lists the ones it offers. */
-export const BUILT_IN_SCHEMES: readonly PaymentScheme[] = [l402Scheme, paymentScheme];
+export const BUILT_IN_SCHEMES: readonly PaymentScheme[] = [l402Scheme, paymentScheme, x402Scheme];
 
 export function createPaywall(settings: PaywallSettings): Paywall {
   // Per paywall, per keyring: credentials proven once are not proven again (l402/cached-verifier.ts).
   const verifier = createVerifier(settings.keyring);
-  return { settings, schemes: settings.schemes, verifier, firstUse: firstUseTracker(), pricer: requestPricer(), challenger: sharedChallenger(settings) };
+  return { settings, schemes: settings.schemes, verifier, firstUse: firstUseTracker(), pricer: requestPricer(), challenger: sharedChallenger(settings), invoices: settledInvoices(settings.backend, settings.ports.lookupLimiter) };
 }

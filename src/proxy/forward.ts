@@ -1,8 +1,8 @@
 import type { OriginConfig } from "../config/index.ts";
 import { fail, succeed, type Result } from "../l402/index.ts";
 
-/** Headers that carry an L402 credential; none reach the origin unless the service says so. */
-const CREDENTIAL_HEADERS = ["authorization", "macaroon", "grpc-metadata-macaroon"];
+/** Headers that carry a credential (L402, Payment, x402); none reach the origin unless the service says so. */
+const CREDENTIAL_HEADERS = ["authorization", "macaroon", "grpc-metadata-macaroon", "payment-signature"];
 export const TOKEN_ID_HEADER = "X-L402-Token-Id";
 
 export interface ForwardOptions {

@@ -44,9 +44,9 @@ declare namespace Cloudflare {
     /** Durable Objects counting metered tokens' uses and free allowances. */
     L402_METER?: DurableObjectNamespace<import("./token-meter.ts").TokenMeter>;
     L402_FREEBIES?: DurableObjectNamespace<import("./freebie-counter.ts").FreebieCounter>;
-    /** Durable Object limiting node lookups per invoice: browser payments (`browser: true`) poll through it. */
+    /** Durable Object limiting node lookups per invoice: browser payments (`browser: true`) poll through it, x402 payments naming their invoice only are checked through it. */
     L402_LOOKUPS?: DurableObjectNamespace<import("./invoice-lookup-gate.ts").InvoiceLookupGate>;
-    /** Durable Object remembering spent Payment-scheme charges: services with the "mpp" scheme. */
+    /** Durable Object remembering spent Payment-scheme charges and x402 payments: services with the "mpp" or "x402" scheme. */
     L402_SPENT?: DurableObjectNamespace<import("./spent-charge-shard.ts").SpentChargeShard>;
     /** Durable Object keeping prepaid balances: services with `balance`. */
     L402_BALANCES?: DurableObjectNamespace<import("./token-balance.ts").TokenBalance>;

@@ -6,6 +6,7 @@ import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
 import { startWorkerd } from "../../dev/workerd.ts";
 import { parseChallenge, toBase64 } from "../../src/l402/index.ts";
 import { formatPaymentCredential, parsePaymentChallenges, readReceipt } from "../../src/payment/index.ts";
+import { decodePaymentRequiredHeader, decodePaymentResponseHeader } from "@x402/core/http";
 
 /**
  * The fetch adapter (src/paywall/fetch-adapter.ts, `l402-edge/fetch`) in
@@ -68,6 +69,18 @@ describe("the fetch adapter in workerd, without Hono", () => {
     const exhausted = await at("/premium/report", { headers: { Authorization: authorization } });
     expect(exhausted.status).toBe(402);
     expect(await exhausted.json()).toMatchObject({ reason: "exhausted" });
+  });
+
+  it("an x402 payment naming its invoice only is completed by the node before the decision, and draws the token's uses", async () => {
+    const unpaid = await at("/premium/x402");
+    const [entry] = decodePaymentRequiredHeader(unpaid.headers.get("payment-required") ?? "").accepts;
+    if (entry === undefined) throw new Error("no x402 entry");
+    await payInvoice({ url: sim.url, macaroonHex: sim.adminMacaroonHex }, String(entry.extra["invoice"]));
+    const signature = btoa(JSON.stringify({ x402Version: 2, payload: { invoice: entry.extra["invoice"] }, accepted: entry }));
+    const paid = await at("/premium/x402", { headers: { "PAYMENT-SIGNATURE": signature } });
+    expect(paid.status).toBe(200);
+    expect(await paid.json()).toMatchObject({ scheme: "x402", remaining: 1 });
+    expect(decodePaymentResponseHeader(paid.headers.get("payment-response") ?? "")).toMatchObject({ success: true, transaction: entry.extra["paymentHash"] });
   });
 
   it("refuses what cannot be decided, answers a browser with the page, and takes a body through on POST", async () => {

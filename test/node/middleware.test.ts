@@ -153,8 +153,29 @@ describe("l402Paywall mounted on routes of an app", () => {
     expect(problems({ name: "p", price_sats: 1, schemes: ["mpp"] })).toEqual(["service.schemes: needs a spentCharges port (ports.spentCharges) (each Payment credential is single use)"]);
     expect(problems({ name: "p", price_sats: 1, uses: 3, schemes: ["mpp"] }, { meter: memoryPorts().meter })).toEqual([]);
     expect(problems({ name: "p", price_sats: 1, browser: true, schemes: ["mpp"] }, memoryPorts())).toEqual(['service.browser: needs the "l402" scheme (the browser\'s cookie holds an L402 credential)']);
-    expect(problems({ name: "p", price_sats: 1, schemes: [] }, memoryPorts())).toEqual(['service.schemes: must list "l402", "mpp" or both']);
+    expect(problems({ name: "p", price_sats: 1, schemes: [] }, memoryPorts())).toEqual(['service.schemes: must list "l402", "mpp", "x402" or several of them']);
     expect(problems({ name: "p", price_sats: 1, schemes: ["mpp", "mpp"] }, memoryPorts())).toEqual(["service.schemes: lists a scheme twice"]);
+  });
+
+  it("x402: a lookup-limiter port (the node is asked about invoice-only payments), a spent-charges port unless metered, no balance", () => {
+    const problems = (service: NonNullable<PaywallOptions["service"]>, ports: NonNullable<PaywallOptions["ports"]> = {}) => {
+      try {
+        l402Paywall({ service, keyring, backend, ports });
+        return [];
+      } catch (error) {
+        return (error as PaywallConfigError).problems;
+      }
+    };
+    const { lookupLimiter, spentCharges, meter, balances } = memoryPorts();
+    expect(problems({ name: "x", price_msat: 1500, schemes: ["l402", "x402"] }, { lookupLimiter, spentCharges })).toEqual([]);
+    expect(problems({ name: "x", price_sats: 1, schemes: ["x402"] }, { spentCharges })).toEqual([
+      "service.schemes: needs a lookupLimiter port (ports.lookupLimiter) (an x402 payment may name its invoice only, and the node is asked)",
+    ]);
+    expect(problems({ name: "x", price_sats: 1, schemes: ["x402"] }, { lookupLimiter })).toEqual(["service.schemes: needs a spentCharges port (ports.spentCharges) (each x402 payment is single use)"]);
+    expect(problems({ name: "x", price_sats: 1, uses: 3, schemes: ["x402"] }, { lookupLimiter, meter })).toEqual([]);
+    expect(problems({ name: "x", price_sats: 1, balance: { amounts_sats: [100] }, schemes: ["x402"] }, { lookupLimiter, spentCharges, balances })).toEqual([
+      'service.balance: needs the schemes to be ["l402"] (a Payment charge or an x402 payment buys one request, not a balance)',
+    ]);
   });
 
   it("takes a Payment credential, tells the app which scheme paid, and answers with a receipt", async () => {

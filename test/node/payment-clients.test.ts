@@ -1,4 +1,6 @@
-import { fetchWithL402, fetchWithMpp } from "@getalby/lightning-tools/402";
+import { fetch402, fetchWithL402, fetchWithMpp } from "@getalby/lightning-tools/402";
+import { fetchWithX402 } from "@getalby/lightning-tools/402/x402";
+import { decodePaymentResponseHeader, decodePaymentSignatureHeader } from "@x402/core/http";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,7 +15,8 @@ const scratchDir = useScratchDirs();
 /**
  * Clients that are not this project's, and its command line, against the
  * template Worker in workerd (its real Durable Objects) over sockets: Alby's
- * L402 client and its Payment-scheme client each pay the same paywall.
+ * L402 client, its Payment-scheme client and its x402 client each pay the
+ * same paywall.
  */
 const BIN = fileURLToPath(new URL("../../bin/l402-edge.js", import.meta.url));
 let sim: Simulator;
@@ -31,6 +34,8 @@ beforeAll(async () => {
       L402_SERVICES: JSON.stringify([
         { name: "dual", match: ["/dual/*"], price_sats: 4, timeout: 3600, schemes: ["l402", "mpp"], origin: { url: origin.url } },
         { name: "charge", match: ["/charge/*"], price_sats: 2, schemes: ["mpp"], origin: { url: origin.url } },
+        { name: "xdual", match: ["/xdual/*"], price_sats: 3, schemes: ["l402", "x402"], origin: { url: origin.url } },
+        { name: "xonly", match: ["/xonly/*"], price_msat: 2500, schemes: ["x402"], origin: { url: origin.url } },
       ]),
     },
     secrets: { L402_MASTER_KEYS: "5a".repeat(32), LND_MACAROON: sim.paywallMacaroonHex },
@@ -49,6 +54,8 @@ const wallet = {
     return { preimage: paid.preimageHex as string };
   },
 };
+
+const originHits = async (prefix: string): Promise<number> => ((await (await fetch(`${origin.url}/_origin/hits?prefix=${encodeURIComponent(prefix)}`)).json()) as { count: number }).count;
 
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -74,6 +81,36 @@ describe("independent clients against one paywall", () => {
     expect(response.headers.get("payment-receipt")).toMatch(/^[\w-]+$/);
     expect(((await response.json()) as { path: string }).path).toBe("/charge/mpp");
   });
+
+  it("Alby's fetch402 pays an x402-only service's Lightning entry (the invoice, no preimage: the node is asked); the payment buys one request", async () => {
+    const path = `/xonly/${crypto.randomUUID()}`;
+    const response = await fetch402(`${worker.url}${path}`, {}, { wallet });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { path: string }).path).toBe(path);
+    const credentials = response.payment?.credentials;
+    expect(credentials?.header).toBe("payment-signature");
+    // What Alby sent: the entry it accepted and the invoice, not the preimage.
+    const sent = decodePaymentSignatureHeader(credentials?.value ?? "");
+    expect(sent.payload).toEqual({ invoice: sent.accepted.extra["invoice"] });
+    expect(decodePaymentResponseHeader(response.headers.get("payment-response") ?? "")).toEqual({ success: true, transaction: sent.accepted.extra["paymentHash"], network: "bip122:0f9188f13cb7b2c71f2a335e3a4fc328" });
+    // 2500 msat: the entry's amount and the invoice's, which Alby checks before paying.
+    expect(response.payment).toMatchObject({ paid: true, amountSat: 2.5 });
+    // Presented again (Alby's `credentials` option never pays twice): refused, with the reason.
+    const again = await fetch402(`${worker.url}${path}`, {}, { wallet, ...(credentials === undefined ? {} : { credentials }) });
+    expect(again.status).toBe(402);
+    expect(await again.json()).toMatchObject({ reason: "spent" });
+    expect(await originHits(path)).toBe(1);
+  });
+
+  it("on a service that offers L402 too, Alby's fetch402 pays L402 (its first choice) and fetchWithX402 the x402 entry", async () => {
+    const viaL402 = await fetch402(`${worker.url}/xdual/${crypto.randomUUID()}`, {}, { wallet });
+    expect(viaL402.status).toBe(200);
+    expect(viaL402.payment?.credentials.value).toMatch(/^L402 /);
+    const response = await fetchWithX402(`${worker.url}/xdual/${crypto.randomUUID()}`, {}, { wallet });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("payment-response")).not.toBeNull();
+    expect(response.payment?.credentials.header).toBe("payment-signature");
+  });
 });
 
 describe("the command line and the Payment scheme", () => {
@@ -91,7 +128,13 @@ describe("the command line and the Payment scheme", () => {
   it("get --discover lists what the host sells; a host without the document exits 8", async () => {
     const listed = await cli(["get", "--discover", `${worker.url}/anything`]);
     expect(listed.code, listed.stderr).toBe(0);
-    expect(listed.stdout.split("\n")).toEqual(["dual\t/dual/*\t4 sats\tl402+mpp\tAccess for 1 hour.", "charge\t/charge/*\t2 sats\tmpp\tAccess without expiry.", ""]);
+    expect(listed.stdout.split("\n")).toEqual([
+      "dual\t/dual/*\t4 sats\tl402+mpp\tAccess for 1 hour.",
+      "charge\t/charge/*\t2 sats\tmpp\tAccess without expiry.",
+      "xdual\t/xdual/*\t3 sats\tl402+x402\tAccess without expiry.",
+      "xonly\t/xonly/*\t2.5 sats\tx402\tAccess without expiry.",
+      "",
+    ]);
     const json = await cli(["get", "--discover", worker.url, "--json"]);
     expect(JSON.parse(json.stdout)).toMatchObject({ version: "1", service: { name: "Interop" } });
     const none = await cli(["get", "--discover", origin.url]);

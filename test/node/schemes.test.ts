@@ -94,7 +94,7 @@ describe("a scheme added by the app alone", () => {
   it("a service may list only schemes the paywall takes, and a scheme's name only once", () => {
     const make = (options: Partial<Parameters<typeof l402Paywall>[0]>) => () => l402Paywall({ service: { name: "api", price_sats: 1, uses: 2, schemes: ["l402", "toy"] }, keyring, backend, ports: memoryPorts(), ...options });
     expect(make({})).toThrow(PaywallConfigError);
-    expect(make({})).toThrow(/service\.schemes\[1\]: must list "l402", "mpp" or both/);
+    expect(make({})).toThrow(/service\.schemes\[1\]: must list "l402", "mpp", "x402" or several of them/);
     expect(make({ schemes: [toyScheme, { ...toyScheme }] })).toThrow(/two schemes are named "toy"/);
     expect(make({ schemes: [toyScheme] })).not.toThrow();
   });

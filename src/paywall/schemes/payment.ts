@@ -18,6 +18,7 @@ import {
 } from "../../payment/index.ts";
 import { fail, succeed } from "../../result.ts";
 import type { ChallengeParts } from "../challenge-parts.ts";
+import { derivedKeys } from "./derived-keys.ts";
 import type { PaymentScheme, Problem, Reading } from "./scheme.ts";
 
 /**
@@ -47,18 +48,8 @@ export const paymentScheme: PaymentScheme = {
   problem: problemFor,
 };
 
-const ID_KEY_LABEL = utf8("l402-edge/payment-challenge-id/v1");
-const idKeys = new WeakMap<Keyring, readonly Uint8Array[]>();
-
-/** The challenge-id keys, the current master key's first: a challenge minted before a rotation still verifies. */
-function challengeIdKeys(keyring: Keyring): readonly Uint8Array[] {
-  let keys = idKeys.get(keyring);
-  if (keys === undefined) {
-    keys = [keyring.current, ...[...keyring.byId.values()].filter((key) => key !== keyring.current)].map((key) => keyring.mac(key.secret, ID_KEY_LABEL));
-    idKeys.set(keyring, keys);
-  }
-  return keys;
-}
+/** The challenge-id keys (derived-keys.ts). */
+const challengeIdKeys = (keyring: Keyring): readonly Uint8Array[] => derivedKeys(keyring, "l402-edge/payment-challenge-id/v1");
 
 /** RFC 3339 in whole seconds, as the drafts' examples write it. */
 const rfc3339 = (unixSeconds: number): string => new Date(unixSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
@@ -119,7 +110,7 @@ export function verifyCharge(keyring: Keyring, service: ServiceConfig, header: s
 }
 
 /** Every pattern names its host: the service is reached on those hosts only, and each issues its own charges. */
-const namesHosts = (service: ServiceConfig): boolean => service.patterns.every((pattern) => pattern.hostname !== "*");
+export const namesHosts = (service: ServiceConfig): boolean => service.patterns.every((pattern) => pattern.hostname !== "*");
 
 function issuedHere(keyring: Keyring, challenge: PaymentChallenge): boolean {
   const presented = utf8(challenge.id);

@@ -1,6 +1,6 @@
 import type { ServiceConfig } from "../../config/index.ts";
 import type { Keyring, VerifiedToken, Verifier } from "../../l402/index.ts";
-import type { Result } from "../../result.ts";
+import type { Failure, Result, Success } from "../../result.ts";
 import type { ChallengeParts } from "../challenge-parts.ts";
 import type { HeaderReader, PaywallRequest } from "../request.ts";
 
@@ -24,6 +24,14 @@ export interface PaymentScheme {
   readonly authorizations: readonly string[];
   /** Whether a request whose `Authorization` names no scheme's carries this scheme's credential in another header (L402's `Macaroon`). */
   carriesElsewhere?(headers: HeaderReader): boolean;
+  /**
+   * Optional: what a credential needs from outside before `read` can verify it
+   * with no I/O, fetched once before the decision (complete-credential.ts). An
+   * x402 payment may name its invoice and not its preimage (Alby's fetch402):
+   * the node, asked whether that invoice was paid, supplies the preimage. The
+   * headers `read` is then given, or why the request cannot be decided now (503).
+   */
+  complete?(context: CompletionContext): Promise<Completion>;
   /** The credential, verified for this request with no I/O: the token it proves paid, or why not. */
   read(context: SchemeContext): Reading;
   /** The scheme's challenge for one issued invoice. */
@@ -44,6 +52,28 @@ export interface SchemeContext extends SchemeTools {
   /** What this request needs of the token (match.ts: the service's capability rules, every claimed method). */
   readonly capabilities: readonly string[];
 }
+
+export interface CompletionContext {
+  readonly request: PaywallRequest;
+  /** A service that offers the scheme. */
+  readonly service: ServiceConfig;
+  readonly keyring: Keyring;
+  readonly invoices: SettledInvoices;
+}
+
+/** The node, asked about invoices this paywall issued (settled-invoices.ts). */
+export interface SettledInvoices {
+  /** Whether the invoice of this payment hash (hex) is settled, and its preimage if so; or why the node cannot be asked now. */
+  preimageOf(paymentHash: string): Promise<InvoiceAnswer>;
+}
+
+export type InvoiceAnswer =
+  | { readonly state: "settled"; readonly preimage: Uint8Array }
+  | { readonly state: "unsettled" }
+  | { readonly state: "unavailable"; readonly reason: string; readonly detail: string; readonly retryAfterSeconds: number };
+
+/** The request's headers as `read` is to see them, or why nothing can be decided now. */
+export type Completion = Success<HeaderReader> | (Failure & { readonly retryAfterSeconds: number });
 
 export interface ChallengeContext extends SchemeTools {
   readonly request: PaywallRequest;

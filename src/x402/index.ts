@@ -1,0 +1,14 @@
+export {
+  encodeHeaderJson,
+  PAYMENT_REQUIRED_HEADER,
+  PAYMENT_RESPONSE_HEADER,
+  PAYMENT_SIGNATURE_HEADER,
+  readPaymentPayload,
+  X402_VERSION,
+  type PaymentPayload,
+  type PaymentRequired,
+  type PaymentRequirements,
+  type ResourceInfo,
+  type SettleResponse,
+} from "./headers.ts";
+export { ANONYMOUS_PAYEE, BIP122_NETWORKS, BTC, EXACT, LIGHTNING_METHOD, lightningPreimage, UPFRONT } from "./lightning.ts";
