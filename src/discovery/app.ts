@@ -46,7 +46,7 @@ export function l402Discovery(options: { readonly services: readonly ServiceDefi
   const all = { meter: true, freebies: true, ledger: true, revocations: true, lookups: true, spent: true, balances: true, describe: () => "" };
   // Origins (and their secret headers) are never published: not even compiled here.
   const withoutOrigins = options.services.map(({ origin: _origin, ...service }) => service);
-  const compiled = compileServices(withoutOrigins, { field: "services", secrets: {}, matchRequired: true, features: all, describing: true });
+  const compiled = compileServices(withoutOrigins, { field: "services", secrets: {}, matchRequired: true, servesMcp: true, features: all, describing: true });
   if (!compiled.ok) throw new Error(`l402Discovery: ${compiled.problems.join("; ")}`);
   return discoveryApp({ ...options, services: compiled.value });
 }
