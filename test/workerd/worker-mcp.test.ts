@@ -26,9 +26,11 @@ const services = () => [
   { name: "charge", match: ["/mcp-charge/*"], price_sats: 3, schemes: ["mpp"], mcp: { tool: "charged", input_schema: symbol, path: "/mcp-charge/once" }, origin: { url: originUrl() } },
   { name: "trial", match: ["/mcp-trial/*"], price_sats: 1, freebies: 1, mcp: { tool: "trial", input_schema: symbol, path: "/mcp-trial/try" }, origin: { url: originUrl() } },
   { name: "elsewhere", match: ["other.example/mcp-elsewhere/*"], price_sats: 1, mcp: { tool: "elsewhere", path: "/mcp-elsewhere/x" }, origin: { url: originUrl() } },
+  { name: "sized", match: ["/mcp-sized/*"], price_sats: 1, price_rules: [{ query: { size: "large" }, price_sats: 5 }], mcp: { tool: "sized", input_schema: { type: "object", properties: { size: { enum: ["small", "large"] }, marker: { type: "string" } } }, path: "/mcp-sized/x" }, origin: { url: originUrl() } },
   { name: "big", match: ["/stream/download/*"], price_sats: 1, timeout: 3600, mcp: { tool: "download", input_schema: { type: "object", properties: { size: { type: "integer" }, chunks: { type: "integer" }, id: { type: "string" } } }, path: "/stream/download/mcp" }, origin: { url: originUrl() } },
 ];
 
+const TOOL_NAMES = ["get_quote", "place_order", "lookup", "charged", "trial", "elsewhere", "sized", "download"];
 const app = createWorkerApp();
 const mcpEnv = (extra: Record<string, string> = {}) => ({ ...env, L402_SERVICES: JSON.stringify(services()), L402_MEMO: `${MEMO} {service}`, ...extra });
 
@@ -78,7 +80,7 @@ describe("paid MCP tools", () => {
   it("lists the tools: name, description, input schema, and the price in _meta", async () => {
     const client = await connect();
     const { tools } = await client.listTools();
-    expect(tools.map((tool) => tool.name)).toEqual(["get_quote", "place_order", "lookup", "charged", "trial", "elsewhere", "download"]);
+    expect(tools.map((tool) => tool.name)).toEqual(TOOL_NAMES);
     expect(tools[0]).toEqual({ name: "get_quote", description: "Stock quotes", inputSchema: symbol, _meta: { "l402/service": "quotes", "l402/price_msat": "2000" } });
     expect(tools[1]).toMatchObject({ name: "place_order", description: "Places an order", inputSchema: { type: "object", properties: { quantity: { type: "integer" } } } });
     expect(tools[2]?.inputSchema).toEqual(symbol);
@@ -156,6 +158,20 @@ describe("paid MCP tools", () => {
     const namespace = env.L402_BALANCES as NonNullable<typeof env.L402_BALANCES>;
     const stored = await runInDurableObject(namespace.get(namespace.idFromName(tokenId)), async (_instance, state) => (await state.storage.get<bigint>("balance")) ?? 0n);
     expect(stored).toBe(18_500n);
+    await client.close();
+  });
+
+  it("a request-aware price follows the call's arguments: the offer is the request's price, and a token bought cheap is refused on a dear call", async () => {
+    const client = await connect();
+    const mark = marker();
+    const small = await callTool(client, "sized", { size: "small", marker: mark });
+    expect(small.structuredContent).toMatchObject({ reason: "missing", price_sats: 1 });
+    const large = await callTool(client, "sized", { size: "large", marker: mark });
+    expect(large.structuredContent).toMatchObject({ reason: "missing", price_sats: 5, invoice: expect.stringMatching(/^lnbcrt50n1/) });
+    const cheap = await payL402(small);
+    expect((await callTool(client, "sized", { size: "small", marker: mark }, { "l402/credential": cheap })).structuredContent).toMatchObject({ query: `?size=small&marker=${mark}` });
+    expect((await callTool(client, "sized", { size: "large", marker: mark }, { "l402/credential": cheap })).structuredContent).toMatchObject({ reason: "price_exceeds_token", price_sats: 5 });
+    expect(await originHits("/mcp-sized/x", mark)).toBe(1);
     await client.close();
   });
 
@@ -253,7 +269,7 @@ describe("the MCP endpoint", () => {
   it("moves with L402_MCP_PATH; without a tool, there is none", async () => {
     const moved = mcpEnv({ L402_MCP_PATH: "/tools/mcp" });
     const client = await connect({ env: moved, path: "/tools/mcp" });
-    expect((await client.listTools()).tools).toHaveLength(7);
+    expect((await client.listTools()).tools).toHaveLength(TOOL_NAMES.length);
     await client.close();
     expect((await workerFetch(moved)("https://paywall.test/mcp", { method: "POST" })).status).toBe(404);
     const without = { ...env, L402_SERVICES: JSON.stringify([{ name: "q", match: ["/q/*"], price_sats: 1, origin: { url: originUrl() } }]) };
@@ -262,6 +278,6 @@ describe("the MCP endpoint", () => {
 
   it("discovery names the endpoint and its tools", async () => {
     const document = (await (await workerFetch(mcpEnv())("https://paywall.test/.well-known/l402-services")).json()) as { mcp?: unknown };
-    expect(document.mcp).toEqual({ endpoint: "/mcp", transport: "streamable-http", tools: ["get_quote", "place_order", "lookup", "charged", "trial", "elsewhere", "download"] });
+    expect(document.mcp).toEqual({ endpoint: "/mcp", transport: "streamable-http", tools: TOOL_NAMES });
   });
 });
