@@ -82,6 +82,21 @@ module.exports = {
       to: { path: "^src/(config|paywall|admin|proxy|cli)/" },
     },
     {
+      name: "only-mcp-knows-the-mcp-sdk",
+      comment: "The MCP SDK (with zod) is most of the Worker's bundle: one folder imports it.",
+      severity: "error",
+      from: { path: "^src/", pathNot: "^src/mcp/" },
+      // Unresolved by the cruiser (the SDK maps its paths with exports patterns): matched by name too.
+      to: { path: "^(node_modules/)?@modelcontextprotocol/" },
+    },
+    {
+      name: "mcp-loaded-on-first-call",
+      comment: "Its folder is imported for types or with import(): a Worker that only forwards never evaluates the SDK.",
+      severity: "error",
+      from: { path: "^src/", pathNot: "^src/mcp/" },
+      to: { path: "^src/mcp/", dependencyTypesNot: ["dynamic-import", "type-only"] },
+    },
+    {
       name: "src-knows-no-dev-or-tests",
       severity: "error",
       from: { path: "^src/" },

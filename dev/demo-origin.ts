@@ -29,7 +29,15 @@ export function demoServices(originUrl: string, { wholeSats = false } = {}) {
   const echoPrice = wholeSats ? { price_sats: 2 } : { price_msat: 1500 };
   return [
     { name: "quotes", match: [DEMO_ROUTES.quote], price_sats: 5, timeout: 3600, origin },
-    { name: "weather", match: [`${DEMO_ROUTES.weather}*`], price_sats: 21, timeout: 1800, origin },
+    {
+      name: "weather",
+      match: [`${DEMO_ROUTES.weather}*`],
+      price_sats: 21,
+      timeout: 1800,
+      // Sold to agents too, on the MCP endpoint (/mcp): a call's city is the request's query.
+      mcp: { tool: "get_weather", description: "Today's forecast for a city", input_schema: { type: "object", properties: { city: { type: "string" } } }, path: DEMO_ROUTES.weather },
+      origin,
+    },
     { name: "echo", match: [DEMO_ROUTES.echo], ...echoPrice, origin },
     { name: "calls", match: [DEMO_ROUTES.calls], price_sats: 10, uses: 3, timeout: 3600, origin },
     { name: "jokes", match: [DEMO_ROUTES.joke], price_sats: 2, freebies: 2, freebies_period: 3600, origin },

@@ -21,6 +21,7 @@ export type {
   ChargeOn,
   CreditOffer,
   FiatRate,
+  McpToolConfig,
   OriginConfig,
   PriceFunction,
   PriceRequest,

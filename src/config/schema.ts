@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { isValidServiceName } from "../l402/index.ts";
+import { mcpTool, patternTakesPath } from "./mcp-tool-schema.ts";
 import { wholeNumber } from "./paywall-settings.ts";
 import { balance, chargeOn, costHeader, priceFunction, priceRule, pricer, streamMeter } from "./pricing-schema.ts";
 import { amount, CAPABILITY, flag, HEADER_NAME, httpUrl, MAX_PRICE_MSAT, METHOD, objectMessage, pathTo, pattern, RESERVED_HEADERS, strings } from "./schema-pieces.ts";
@@ -25,6 +26,8 @@ export interface SchemaContext {
   readonly describing?: boolean;
   /** The schemes the paywall takes (paywall/schemes/), that a service may list; default the built-in ones. */
   readonly schemes?: readonly string[];
+  /** The host serves a service's `mcp` tool (the template Worker's MCP endpoint); elsewhere one is refused, not ignored. */
+  readonly servesMcp?: boolean;
 }
 
 /** The stateful features a host offers, and how to name what is missing when a service needs one. */
@@ -143,6 +146,7 @@ const serviceFields = (context: SchemaContext) =>
       max_cost_sats: v.optional(amount),
       charge_on: v.optional(chargeOn),
       meter: v.optional(streamMeter),
+      mcp: v.optional(mcpTool),
       // Gone since the cookies became __Host- cookies (Path=/ by definition): a config still naming it is told why.
       cookie_path: v.optional(v.custom<never>(() => false, COOKIE_PATH_GONE)),
     },
@@ -191,6 +195,10 @@ const serviceSchema = (context: SchemaContext) => v.pipe(
       if (service.uses === undefined && !features.spent) at(`needs ${features.describe("spent")} (each x402 payment is single use)`, "schemes");
     }
     usageProblems(service, context, at);
+    if (service.mcp !== undefined) {
+      if (context.servesMcp !== true) at("is served by the template Worker's MCP endpoint, not here", "mcp");
+      else if (!(service.match ?? ["/*"]).some((text) => patternTakesPath(text, service.mcp?.path ?? "", !(service.match_case ?? false)))) at("is not a path this service matches", "mcp", "path");
+    }
   }),
 );
 
@@ -244,5 +252,24 @@ export const servicesSchema = (context: SchemaContext) => v.pipe(
     const names = dataset.value.map((service) => service.name);
     const duplicate = names.find((name, index) => names.indexOf(name) !== index);
     if (duplicate !== undefined) addIssue({ message: `service name "${duplicate}" is used twice` });
+    mcpToolProblems(dataset.value, addIssue);
   }),
 );
+
+/**
+ * Tools across services: each name once, each path the paywall gives to the
+ * tool's own service (the first match wins) on any host. An earlier service
+ * naming a host takes the path on that host only: the endpoint checks it call
+ * by call.
+ */
+function mcpToolProblems(services: readonly ParsedService[], addIssue: (issue: { message: string; path?: [v.IssuePathItem, ...v.IssuePathItem[]] }) => void): void {
+  const toolNames: string[] = [];
+  for (const [index, service] of services.entries()) {
+    const tool = service.mcp;
+    if (tool === undefined) continue;
+    if (toolNames.includes(tool.tool)) addIssue({ message: `MCP tool name "${tool.tool}" is used twice` });
+    toolNames.push(tool.tool);
+    const earlier = services.slice(0, index).find((other) => (other.match ?? ["/*"]).some((text) => text.startsWith("/") && patternTakesPath(text, tool.path, !(other.match_case ?? false))));
+    if (earlier !== undefined) addIssue({ message: `is matched first by service "${earlier.name}", so a call would be sold as that service`, path: pathTo(services, [index, "mcp", "path"]) });
+  }
+}

@@ -74,6 +74,10 @@ function compile(service: ParsedService, context: CompileContext): ServiceConfig
     browser: service.browser ?? false,
     pricing: compilePricing(service, toPattern, context.secrets, ignoreCase),
     balance: compileBalance(service),
+    mcp:
+      service.mcp === undefined
+        ? undefined
+        : { name: service.mcp.tool, description: service.mcp.description ?? service.description, inputSchema: service.mcp.input_schema ?? { type: "object" }, method: service.mcp.method ?? "GET", path: service.mcp.path },
   };
 }
 

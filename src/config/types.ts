@@ -69,6 +69,19 @@ export interface ServiceConfig {
   readonly pricing: Pricing;
   /** Prepaid balances: the 402 sells credit, each request debits it (a `balances` port); undefined: each token buys access. */
   readonly balance: BalanceConfig | undefined;
+  /** The service sold as an MCP tool too (the template Worker's MCP endpoint); undefined: over HTTP only. */
+  readonly mcp: McpToolConfig | undefined;
+}
+
+/** An MCP tool: a call is a request to `path` with `method`, its arguments in the query (GET, DELETE) or a JSON body. */
+export interface McpToolConfig {
+  readonly name: string;
+  /** As listed; default the service's description. */
+  readonly description: string | undefined;
+  /** A JSON Schema with `type: "object"`; default any object. */
+  readonly inputSchema: Readonly<Record<string, unknown>>;
+  readonly method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  readonly path: string;
 }
 
 /** A request as a price rule, a pricer or a price function reads it: the canonical URL. */

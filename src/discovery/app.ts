@@ -11,6 +11,8 @@ export interface DiscoveryOptions {
   readonly seller?: Seller;
   /** The operator's own OpenAPI document, annotated rather than replaced. */
   readonly openapi?: OpenApiDocument;
+  /** The path of the MCP endpoint selling the services' tools (the template Worker's). */
+  readonly mcpPath?: string;
 }
 
 /** Five minutes, as draft-payment-discovery recommends: prices change rarely, and the 402 stays authoritative. */
@@ -25,8 +27,10 @@ const CACHE_CONTROL = "public, max-age=300";
 export function discoveryApp(options: DiscoveryOptions): Hono {
   const routes = soldRoutes(options.services);
   const seller = options.seller ?? {};
+  const tools = options.services.flatMap((service) => (service.mcp === undefined ? [] : [service.mcp.name]));
+  const mcp = options.mcpPath === undefined || tools.length === 0 ? undefined : { endpoint: options.mcpPath, tools };
   const documents = {
-    "/.well-known/l402-services": JSON.stringify(l402ServicesDocument(routes, seller)),
+    "/.well-known/l402-services": JSON.stringify(l402ServicesDocument(routes, seller, mcp)),
     "/openapi.json": JSON.stringify(openApiDocument(routes, seller, options.openapi)),
   };
   const app = new Hono();
@@ -46,7 +50,7 @@ export function l402Discovery(options: { readonly services: readonly ServiceDefi
   const all = { meter: true, freebies: true, ledger: true, revocations: true, lookups: true, spent: true, balances: true, describe: () => "" };
   // Origins (and their secret headers) are never published: not even compiled here.
   const withoutOrigins = options.services.map(({ origin: _origin, ...service }) => service);
-  const compiled = compileServices(withoutOrigins, { field: "services", secrets: {}, matchRequired: true, features: all, describing: true });
+  const compiled = compileServices(withoutOrigins, { field: "services", secrets: {}, matchRequired: true, servesMcp: true, features: all, describing: true });
   if (!compiled.ok) throw new Error(`l402Discovery: ${compiled.problems.join("; ")}`);
   return discoveryApp({ ...options, services: compiled.value });
 }

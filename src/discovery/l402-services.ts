@@ -8,15 +8,22 @@ export interface Seller {
   readonly description?: string | undefined;
 }
 
+/** Where the MCP endpoint is, and the tools it sells (README, "Paid MCP tools"). */
+export interface McpListing {
+  readonly endpoint: string;
+  readonly tools: readonly string[];
+}
+
 /**
  * `/.well-known/l402-services`, in the shape ngx_l402 publishes (version "1":
  * service, payment_methods, routes with price.amount_msat, caveats_required,
  * macaroon_timeout_secs), with this paywall's own facts added per route:
  * service name, schemes, uses, capabilities, terms and a price in sats; a
  * price that depends on the request (`type: "dynamic"`: its rules, or a
- * pricer), and a balance service's credit and debits (usage-terms.ts).
+ * pricer), and a balance service's credit and debits (usage-terms.ts); and
+ * the MCP endpoint selling services as tools, if any.
  */
-export function l402ServicesDocument(routes: readonly SoldRoute[], seller: Seller): object {
+export function l402ServicesDocument(routes: readonly SoldRoute[], seller: Seller, mcp?: McpListing): object {
   const service = { ...(seller.name === undefined ? {} : { name: seller.name }), ...(seller.description === undefined ? {} : { description: seller.description }) };
   const schemes = [...new Set(routes.flatMap((route) => route.schemes))];
   return {
@@ -45,6 +52,7 @@ export function l402ServicesDocument(routes: readonly SoldRoute[], seller: Selle
       ...(route.uses === undefined ? {} : { uses: route.uses }),
       ...(route.capabilities === undefined ? {} : { capabilities: route.capabilities }),
     })),
+    ...(mcp === undefined ? {} : { mcp: { endpoint: mcp.endpoint, transport: "streamable-http", tools: mcp.tools } }),
   };
 }
 

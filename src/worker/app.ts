@@ -1,7 +1,9 @@
 import { Hono } from "hono";
+import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import { adminApp } from "../admin/app.ts";
 import { discoveryApp } from "../discovery/index.ts";
+import type { McpEndpoint } from "../mcp/index.ts";
 import { withBreaker } from "../lightning/index.ts";
 import { BUILT_IN_SCHEMES, isPaywallCookieName, paywallMiddleware } from "../paywall/index.ts";
 import { forwardToOrigin } from "../proxy/forward-to-origin.ts";
@@ -20,7 +22,12 @@ import type { Endpoint, WorkerEnv } from "./worker-env.ts";
  * the env, which a Worker first sees with a request, so the whole app is built
  * then, once per isolate per env object:
  *
- *   requestId → requestLog → health → admin API, discovery → l402Paywall → forwardToOrigin
+ *   requestId → requestLog → health → admin API, discovery, MCP → l402Paywall → forwardToOrigin
+ *
+ * An MCP tool call is run as the request it stands for through an app of the
+ * last two alone (its own id and log line), so it is judged, metered and
+ * forwarded as that request would be, and never reaches the Worker's own
+ * endpoints.
  */
 export function createWorkerApp(): Hono<WorkerEnv> {
   const app = new Hono<WorkerEnv>();
@@ -83,35 +90,46 @@ function paywalledApp(env: Env, config: WorkerConfig): Hono<WorkerEnv> {
   }
   if (config.discovery !== undefined) {
     const { sellerName, sellerDescription, openapi } = config.discovery;
-    mount(app, "/", discoveryApp({ services: config.services, seller: { name: sellerName, description: sellerDescription }, ...(openapi === undefined ? {} : { openapi }) }), "discovery");
+    mount(app, "/", discoveryApp({ services: config.services, seller: { name: sellerName, description: sellerDescription }, mcpPath: config.mcpPath, ...(openapi === undefined ? {} : { openapi }) }), "discovery");
   }
 
-  app.use(
-    paywallMiddleware<WorkerEnv>(
-      {
-        services: config.services,
-        schemes: BUILT_IN_SCHEMES,
-        keyring: config.keyring,
-        backend,
-        ports,
-        invoiceExpirySeconds: config.invoiceExpirySeconds,
-        memo: config.memo,
-        challengeCacheSeconds: config.challengeCacheSeconds,
-        mintRetryAfterSeconds: config.mintRetryAfterSeconds,
-        location: config.location,
-        fiatRate: config.fiatRate,
-      },
-      { cors: CORS, clientAddress: (c) => c.req.header("cf-connecting-ip") ?? null },
-    ),
+  const paywall = paywallMiddleware<WorkerEnv>(
+    {
+      services: config.services,
+      schemes: BUILT_IN_SCHEMES,
+      keyring: config.keyring,
+      backend,
+      ports,
+      invoiceExpirySeconds: config.invoiceExpirySeconds,
+      memo: config.memo,
+      challengeCacheSeconds: config.challengeCacheSeconds,
+      mintRetryAfterSeconds: config.mintRetryAfterSeconds,
+      location: config.location,
+      fiatRate: config.fiatRate,
+    },
+    { cors: CORS, clientAddress: (c) => c.req.header("cf-connecting-ip") ?? null },
   );
-  app.all(
-    "*",
-    forwardToOrigin<WorkerEnv>({
-      unmatched: config.unmatched,
-      withholdCookie: isPaywallCookieName,
-      ...(config.originSecret === undefined ? {} : { originAuth: [config.originAuthHeader, config.originSecret] as const }),
-    }),
-  );
+  const forward = forwardToOrigin<WorkerEnv>({
+    unmatched: config.unmatched,
+    withholdCookie: isPaywallCookieName,
+    ...(config.originSecret === undefined ? {} : { originAuth: [config.originAuthHeader, config.originSecret] as const }),
+  });
+  if (config.services.some((service) => service.mcp !== undefined)) {
+    const sold = withRequestLog();
+    sold.use(paywall);
+    sold.all("*", forward);
+    const name = config.discovery?.sellerName ?? "l402-edge";
+    let endpoint: McpEndpoint | undefined;
+    // Any origin may call it: a call's credential travels in its body, never in a cookie.
+    app.all(config.mcpPath, cors({ origin: "*", allowMethods: ["POST", "OPTIONS"], allowHeaders: ["Content-Type", "Accept", "MCP-Protocol-Version"] }), async (c) => {
+      c.set("endpoint", "mcp");
+      // Loaded on the first call: the MCP SDK and zod, some 200 KiB of the bundle, are never evaluated by an isolate that only forwards.
+      endpoint ??= (await import("../mcp/index.ts")).mcpEndpoint({ services: config.services, name, passOn: ["cf-connecting-ip"] });
+      return endpoint(c.req.raw, async (request) => sold.fetch(request, c.env, c.executionCtx));
+    });
+  }
+  app.use(paywall);
+  app.all("*", forward);
   return app;
 }
 

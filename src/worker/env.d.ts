@@ -58,6 +58,8 @@ declare namespace Cloudflare {
     L402_ADMIN_TOKEN?: string;
     L402_ADMIN_PATH?: string;
     L402_REVOCATION_TTL?: string;
+    /** Where the MCP endpoint answers (default /mcp), when a service is sold as a tool. */
+    L402_MCP_PATH?: string;
   }
 }
 type Env = Cloudflare.Env;

@@ -34,6 +34,7 @@ export function parseConfig(env: object): ConfigResult {
     field: "L402_SERVICES",
     secrets: given,
     matchRequired: true,
+    servesMcp: true,
     features: {
       meter: bound("meter"),
       freebies: bound("freebies"),
@@ -81,6 +82,7 @@ export function parseConfig(env: object): ConfigResult {
       adminToken: s.L402_ADMIN_TOKEN,
       revocationTtlSeconds: s.L402_REVOCATION_TTL,
       discovery: s.L402_DISCOVERY === "off" ? undefined : { sellerName: s.L402_SERVICE_NAME, sellerDescription: s.L402_SERVICE_DESCRIPTION, openapi: s.L402_OPENAPI },
+      mcpPath: s.L402_MCP_PATH,
     },
   };
 }

@@ -82,4 +82,5 @@ export const workerSettingsSchema = v.object({
   L402_SERVICE_NAME: v.optional(displayText(100)),
   L402_SERVICE_DESCRIPTION: v.optional(displayText(500)),
   L402_OPENAPI: v.optional(openApiBase),
+  L402_MCP_PATH: v.optional(v.pipe(v.string("must be a string"), v.regex(/^\/[\w./-]{1,100}$/, "must be a path starting with /")), "/mcp"),
 });

@@ -34,6 +34,8 @@ export interface WorkerConfig {
   readonly revocationTtlSeconds: number;
   /** `/.well-known/l402-services` and `/openapi.json`; undefined: off. */
   readonly discovery: DiscoveryConfig | undefined;
+  /** Where the MCP endpoint answers, when a service is sold as a tool (L402_MCP_PATH). */
+  readonly mcpPath: string;
 }
 
 export interface DiscoveryConfig {

@@ -1,7 +1,7 @@
 import type { L402Variables } from "../paywall/index.ts";
 
 /** The template Worker's own endpoints, for its log line (the paywall records its outcomes itself). */
-export type Endpoint = "health" | "admin" | "discovery" | "misconfigured" | "internal_error";
+export type Endpoint = "health" | "admin" | "discovery" | "mcp" | "misconfigured" | "internal_error";
 
 /** The template Worker's Hono env: its bindings and the variables its middleware share. */
 export type WorkerEnv = {

@@ -4,6 +4,8 @@ import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, describe, expect, it } from "vitest";
 import { UnhealthyError, waitForHealth } from "../../dev/health-wait.ts";
 import { listen } from "../../dev/listen.ts";
@@ -151,6 +153,18 @@ describe("npm run dev", () => {
     // Selling by usage, as the walkthrough shows it (README, "Selling by usage").
     expect(stack.output()).toContain("Selling by usage");
     await sellingByUsage(`http://127.0.0.1:${ports.worker}`, { url: lndUrl as string, macaroonHex: macaroon as string }, join(dir, "tokens"));
+
+    // The demo's weather as an MCP tool, through the bundle wrangler builds (Ajv aliased out): the SDK's client lists it, pays its offer, gets the forecast.
+    const mcp = new Client({ name: "dev-stack-test", version: "1.0.0" });
+    await mcp.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${ports.worker}/mcp`)));
+    expect((await mcp.listTools()).tools.map((tool) => tool.name)).toEqual(["get_weather"]);
+    const unpaid = await mcp.callTool({ name: "get_weather", arguments: { city: "Porto" } });
+    const offer = unpaid.structuredContent as { reason: string; invoice: string; macaroon: string };
+    expect(unpaid.isError && offer.reason).toBe("missing");
+    const paidWeather = await payInvoice({ url: lndUrl ?? "", macaroonHex: macaroon ?? "" }, offer.invoice);
+    const weather = await mcp.callTool({ name: "get_weather", arguments: { city: "Porto" }, _meta: { "l402/credential": `L402 ${offer.macaroon}:${String(paidWeather.preimageHex)}` } });
+    expect(weather.structuredContent).toMatchObject({ city: "Porto", forecast: "sunny" });
+    await mcp.close();
 
     // The demo's browser page, as the walkthrough says: open it, pay in the simulator's wallet, reload.
     const article = `http://127.0.0.1:${ports.worker}/articles/lightning`;

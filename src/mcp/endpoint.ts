@@ -1,0 +1,84 @@
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
+import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
+import type { JsonSchemaType, JsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js";
+import type { McpToolConfig, ServiceConfig } from "../config/index.ts";
+import { matchService } from "../paywall/index.ts";
+import { fail } from "../result.ts";
+import { credentialOf, toolRequest } from "./tool-request.ts";
+import { failureResult, toolResult } from "./tool-result.ts";
+
+/**
+ * The MCP endpoint (Streamable HTTP, the MCP SDK's server): the services sold
+ * as tools, listed with their input schemas; a call is checked against its
+ * schema, made into the HTTP request it stands for (tool-request.ts) and run
+ * through `run`, the paywall in front of the origin, so that a call pays,
+ * counts and debits exactly as that request would; its answer is the result
+ * (tool-result.ts). Stateless: a server and a transport per request (the
+ * SDK's stateless transport serves one), JSON answers rather than a stream.
+ */
+export interface McpEndpointOptions {
+  readonly services: readonly ServiceConfig[];
+  /** The server's name, as clients show it. */
+  readonly name: string;
+  /** Headers of the MCP request a tool's request carries too (the client's address, as the host reports it). */
+  readonly passOn?: readonly string[];
+}
+
+/** The paywall and the origin behind it, as a tool's request goes through them. */
+export type RunRequest = (request: Request) => Promise<Response>;
+export type McpEndpoint = (request: Request, run: RunRequest) => Promise<Response>;
+
+interface SoldTool {
+  readonly service: ServiceConfig;
+  readonly tool: McpToolConfig;
+  readonly listed: Tool;
+  readonly check: JsonSchemaValidator<unknown>;
+}
+
+export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
+  // @cfworker/json-schema: no code generation (Workers forbid it), unlike the SDK's default Ajv.
+  const validator = new CfWorkerJsonSchemaValidator();
+  const tools = new Map<string, SoldTool>();
+  for (const service of options.services) {
+    const tool = service.mcp;
+    if (tool === undefined) continue;
+    const listed: Tool = {
+      name: tool.name,
+      ...(tool.description === undefined ? {} : { description: tool.description }),
+      inputSchema: tool.inputSchema as Tool["inputSchema"],
+      _meta: { "l402/service": service.name, "l402/price_msat": String(service.priceMsat) },
+    };
+    tools.set(tool.name, { service, tool, listed, check: validator.getValidator(tool.inputSchema as JsonSchemaType) });
+  }
+  const listing = { tools: [...tools.values()].map((tool) => tool.listed) };
+
+  return async (request, run) => {
+    if (request.method !== "POST") {
+      return Response.json({ reason: "method_not_allowed", detail: "the MCP endpoint is stateless: POST JSON-RPC messages to it" }, { status: 405, headers: { Allow: "POST, OPTIONS", "Cache-Control": "no-store" } });
+    }
+    const server = new Server({ name: options.name, version: "1" }, { capabilities: { tools: {} }, jsonSchemaValidator: validator });
+    server.setRequestHandler(ListToolsRequestSchema, () => listing);
+    server.setRequestHandler(CallToolRequestSchema, async ({ params }): Promise<CallToolResult> => {
+      const sold = tools.get(params.name);
+      if (sold === undefined) throw new McpError(ErrorCode.InvalidParams, `no tool named ${JSON.stringify(params.name.slice(0, 64))}`);
+      const args = params.arguments ?? {};
+      const checked = sold.check(args);
+      if (!checked.valid) return failureResult(fail("invalid_arguments", `the arguments do not match the tool's input schema: ${checked.errorMessage}`));
+      const credential = credentialOf(params._meta);
+      if (!credential.ok) return failureResult(credential);
+      const paid = toolRequest({ tool: sold.tool, arguments: args, credential: credential.value }, request, options.passOn ?? []);
+      // A service naming its hosts is sold on those alone; on another, the request would be another service's (or none's).
+      if (matchService(options.services, new URL(paid.url)) !== sold.service) return failureResult(fail("tool_unavailable", "this tool's service is not sold on the host this endpoint was reached on"));
+      return toolResult(await run(paid), paid.url);
+    });
+    const transport = new WebStandardStreamableHTTPServerTransport({ enableJsonResponse: true });
+    await server.connect(transport);
+    try {
+      return await transport.handleRequest(request);
+    } finally {
+      await server.close();
+    }
+  };
+}

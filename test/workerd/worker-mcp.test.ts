@@ -1,0 +1,283 @@
+import { createExecutionContext, env, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { describe, expect, it } from "vitest";
+import { payInvoice } from "../../dev/lnd-sim/payer.ts";
+import { fromBase64Lenient, parseChallenge, toHex } from "../../src/l402/index.ts";
+import { decodeMacaroon } from "../../src/macaroon/index.ts";
+import { formatPaymentCredential, parsePaymentChallenges } from "../../src/payment/index.ts";
+import { createWorkerApp } from "../../src/worker/app.ts";
+import { invoicesWithMemo, originHits, originUrl, sim } from "./support/paywall-client.ts";
+
+/**
+ * Paid MCP tools through the template Worker in workerd, driven by the MCP
+ * SDK's own client over Streamable HTTP: a call without a credential is a
+ * payment-required result carrying the 402's offers and never reaches the
+ * origin; paid through the simulator, the credential in the call's `_meta`
+ * runs the tool as a paid request (uses counted, balances debited). The
+ * services are this file's own; the origin is the test origin, which echoes.
+ */
+const MEMO = `mcp-${crypto.randomUUID()}`;
+const symbol = { type: "object", properties: { symbol: { type: "string" }, answer_header: { type: "string" } }, required: ["symbol"], additionalProperties: false };
+const services = () => [
+  { name: "quotes", match: ["/mcp-quotes/*"], price_sats: 2, timeout: 3600, description: "Stock quotes", mcp: { tool: "get_quote", input_schema: symbol, method: "GET", path: "/mcp-quotes/quote" }, origin: { url: originUrl() } },
+  { name: "orders", match: ["/mcp-orders/*"], price_sats: 1, uses: 2, mcp: { tool: "place_order", description: "Places an order", input_schema: { type: "object", properties: { item: { type: "string" }, quantity: { type: "integer" } } }, method: "POST", path: "/mcp-orders/order" }, origin: { url: originUrl() } },
+  { name: "credit", match: ["/mcp-credit/*"], price_msat: 1000, balance: { amounts_sats: [20] }, cost_header: "X-L402-Cost", max_cost_sats: 5, mcp: { tool: "lookup", input_schema: symbol, path: "/mcp-credit/lookup" }, origin: { url: originUrl() } },
+  { name: "charge", match: ["/mcp-charge/*"], price_sats: 3, schemes: ["mpp"], mcp: { tool: "charged", input_schema: symbol, path: "/mcp-charge/once" }, origin: { url: originUrl() } },
+  { name: "trial", match: ["/mcp-trial/*"], price_sats: 1, freebies: 1, mcp: { tool: "trial", input_schema: symbol, path: "/mcp-trial/try" }, origin: { url: originUrl() } },
+  { name: "elsewhere", match: ["other.example/mcp-elsewhere/*"], price_sats: 1, mcp: { tool: "elsewhere", path: "/mcp-elsewhere/x" }, origin: { url: originUrl() } },
+  { name: "sized", match: ["/mcp-sized/*"], price_sats: 1, price_rules: [{ query: { size: "large" }, price_sats: 5 }], mcp: { tool: "sized", input_schema: { type: "object", properties: { size: { enum: ["small", "large"] }, marker: { type: "string" } } }, path: "/mcp-sized/x" }, origin: { url: originUrl() } },
+  { name: "big", match: ["/stream/download/*"], price_sats: 1, timeout: 3600, mcp: { tool: "download", input_schema: { type: "object", properties: { size: { type: "integer" }, chunks: { type: "integer" }, id: { type: "string" } } }, path: "/stream/download/mcp" }, origin: { url: originUrl() } },
+];
+
+const TOOL_NAMES = ["get_quote", "place_order", "lookup", "charged", "trial", "elsewhere", "sized", "download"];
+const app = createWorkerApp();
+const mcpEnv = (extra: Record<string, string> = {}) => ({ ...env, L402_SERVICES: JSON.stringify(services()), L402_MEMO: `${MEMO} {service}`, ...extra });
+
+/** The Worker's fetch, as the client's transport calls it: each request run to its end (debits, releases) before the answer is read. */
+function workerFetch(workerEnv: object, headers: Record<string, string> = {}) {
+  return async (url: string | URL, init?: RequestInit): Promise<Response> => {
+    const request = new Request(url, init);
+    for (const [name, value] of Object.entries(headers)) request.headers.set(name, value);
+    const ctx = createExecutionContext();
+    const response = await app.fetch(request, workerEnv, ctx);
+    const body = await response.arrayBuffer();
+    await waitOnExecutionContext(ctx);
+    return new Response(body.byteLength === 0 && response.status !== 200 ? null : body, response);
+  };
+}
+
+async function connect(options: { env?: object; path?: string; headers?: Record<string, string> } = {}): Promise<Client> {
+  const client = new Client({ name: "worker-mcp-test", version: "1.0.0" });
+  const transport = new StreamableHTTPClientTransport(new URL(`https://paywall.test${options.path ?? "/mcp"}`), { fetch: workerFetch(options.env ?? mcpEnv(), options.headers) });
+  await client.connect(transport);
+  return client;
+}
+
+type ToolResult = Awaited<ReturnType<Client["callTool"]>> & { structuredContent?: Record<string, unknown>; _meta?: Record<string, unknown> };
+const callTool = async (client: Client, name: string, args: Record<string, unknown>, meta?: Record<string, unknown>): Promise<ToolResult> =>
+  (await client.callTool({ name, arguments: args, ...(meta === undefined ? {} : { _meta: meta }) })) as ToolResult;
+
+const textOf = (result: ToolResult): string => {
+  const [first] = result.content as { type: string; text?: string }[];
+  if (first?.type !== "text" || first.text === undefined) throw new Error("no text content");
+  return first.text;
+};
+
+/** A payment-required result's L402 offer, paid through the simulator: the credential for `_meta`. */
+async function payL402(result: ToolResult): Promise<string> {
+  const required = result.structuredContent as { www_authenticate: string };
+  const challenge = parseChallenge(required.www_authenticate);
+  if (!challenge.ok) throw new Error(challenge.detail);
+  const paid = await payInvoice({ url: sim().url, macaroonHex: sim().adminMacaroonHex }, challenge.value.invoice);
+  expect(paid.status).toBe("SUCCEEDED");
+  return `L402 ${String((result.structuredContent as { macaroon: string }).macaroon)}:${String(paid.preimageHex)}`;
+}
+
+const marker = () => crypto.randomUUID();
+
+describe("paid MCP tools", () => {
+  it("lists the tools: name, description, input schema, and the price in _meta", async () => {
+    const client = await connect();
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name)).toEqual(TOOL_NAMES);
+    expect(tools[0]).toEqual({ name: "get_quote", description: "Stock quotes", inputSchema: symbol, _meta: { "l402/service": "quotes", "l402/price_msat": "2000" } });
+    expect(tools[1]).toMatchObject({ name: "place_order", description: "Places an order", inputSchema: { type: "object", properties: { quantity: { type: "integer" } } } });
+    expect(tools[2]?.inputSchema).toEqual(symbol);
+    expect(client.getServerVersion()).toMatchObject({ name: "l402-edge" });
+    await client.close();
+  });
+
+  it("an unpaid call: a payment-required result with the 402's offers (L402 and Payment), the origin never reached", async () => {
+    const client = await connect();
+    const mark = marker();
+    const result = await callTool(client, "get_quote", { symbol: mark });
+    expect(result.isError).toBe(true);
+    const required = result.structuredContent as Record<string, unknown>;
+    expect(required).toMatchObject({ reason: "missing", service: "quotes", price_sats: 2, invoice: expect.stringMatching(/^lnbcrt20n1/), macaroon: expect.any(String), payment_hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const challenge = parseChallenge(String(required["www_authenticate"]));
+    expect(challenge.ok && challenge.value.invoice).toBe(required["invoice"]);
+    // The same offer in the text content and in _meta, where the x402 MCP clients and Cloudflare's look.
+    expect(JSON.parse(textOf(result))).toEqual(required);
+    expect(result._meta?.["l402/payment-required"]).toEqual(required);
+    expect(await originHits("/mcp-quotes/quote", mark)).toBe(0);
+
+    const charged = await callTool(client, "charged", { symbol: mark });
+    expect(charged.isError).toBe(true);
+    const [payment] = parsePaymentChallenges(String((charged.structuredContent as Record<string, unknown>)["www_authenticate"]));
+    expect(payment).toMatchObject({ method: "lightning", intent: "charge" });
+    expect(await originHits("/mcp-charge/once", mark)).toBe(0);
+    await client.close();
+  });
+
+  it("paid through the simulator, the credential in _meta runs the tool: the origin's answer, once per call", async () => {
+    const client = await connect();
+    const mark = marker();
+    const credential = await payL402(await callTool(client, "get_quote", { symbol: mark }));
+    const result = await callTool(client, "get_quote", { symbol: mark }, { "l402/credential": credential });
+    expect(result.isError).toBeFalsy();
+    const answer = result.structuredContent as { method: string; path: string; query: string; headers: Record<string, string> };
+    expect(answer).toMatchObject({ method: "GET", path: "/mcp-quotes/quote", query: `?symbol=${mark}` });
+    // The origin's answer is the tool's: the paywall passed it as a paid request (its token named toward the origin, the credential not).
+    expect(answer.headers["x-l402-token-id"]).toMatch(/^[0-9a-f]{64}$/);
+    expect(answer.headers["authorization"]).toBeUndefined();
+    expect(JSON.parse(textOf(result))).toEqual(answer);
+    expect(result._meta?.["l402/payment-response"]).toMatchObject({ status: 200 });
+    expect(await originHits("/mcp-quotes/quote", mark)).toBe(1);
+    // The token is good until it expires: a second call with it runs too.
+    expect((await callTool(client, "get_quote", { symbol: mark }, { "l402/credential": credential })).isError).toBeFalsy();
+    expect(await originHits("/mcp-quotes/quote", mark)).toBe(2);
+    await client.close();
+  });
+
+  it("a uses service counts: a POST tool's two paid calls reach the origin with the arguments as JSON, the third is payment-required (exhausted)", async () => {
+    const client = await connect();
+    const before = await originHits("/mcp-orders/order");
+    const credential = await payL402(await callTool(client, "place_order", { item: "apple", quantity: 3 }));
+    const first = await callTool(client, "place_order", { item: "apple", quantity: 3 }, { "l402/credential": credential });
+    expect(first.structuredContent).toMatchObject({ method: "POST", path: "/mcp-orders/order", bodyBytes: JSON.stringify({ item: "apple", quantity: 3 }).length, headers: { "content-type": "application/json" } });
+    expect(first._meta?.["l402/payment-response"]).toMatchObject({ status: 200, headers: { "x-l402-remaining": "1" } });
+    expect((await callTool(client, "place_order", { item: "pear" }, { "l402/credential": credential })).isError).toBeFalsy();
+    const third = await callTool(client, "place_order", { item: "plum" }, { "l402/credential": credential });
+    expect(third.isError).toBe(true);
+    expect(third.structuredContent).toMatchObject({ reason: "exhausted", invoice: expect.any(String) });
+    expect(await originHits("/mcp-orders/order")).toBe(before + 2);
+    await client.close();
+  });
+
+  it("a balance tool debits the balance by the cost the origin reports (X-L402-Balance, and its Durable Object)", async () => {
+    const client = await connect();
+    const mark = marker();
+    const unpaid = await callTool(client, "lookup", { symbol: mark });
+    expect(unpaid.structuredContent).toMatchObject({ reason: "missing", credit: { amount_sats: 20, credit_sats: 20 } });
+    const credential = await payL402(unpaid);
+    const result = await callTool(client, "lookup", { symbol: mark, answer_header: "X-L402-Cost:1500" }, { "l402/credential": credential });
+    expect(result.isError).toBeFalsy();
+    expect(result._meta?.["l402/payment-response"]).toMatchObject({ status: 200, headers: { "x-l402-balance": "18500" } });
+    const tokenId = toHex(decodeMacaroon(fromBase64Lenient((unpaid.structuredContent as { macaroon: string }).macaroon) as Uint8Array).identifier.subarray(34, 66));
+    const namespace = env.L402_BALANCES as NonNullable<typeof env.L402_BALANCES>;
+    const stored = await runInDurableObject(namespace.get(namespace.idFromName(tokenId)), async (_instance, state) => (await state.storage.get<bigint>("balance")) ?? 0n);
+    expect(stored).toBe(18_500n);
+    await client.close();
+  });
+
+  it("a request-aware price follows the call's arguments: the offer is the request's price, and a token bought cheap is refused on a dear call", async () => {
+    const client = await connect();
+    const mark = marker();
+    const small = await callTool(client, "sized", { size: "small", marker: mark });
+    expect(small.structuredContent).toMatchObject({ reason: "missing", price_sats: 1 });
+    const large = await callTool(client, "sized", { size: "large", marker: mark });
+    expect(large.structuredContent).toMatchObject({ reason: "missing", price_sats: 5, invoice: expect.stringMatching(/^lnbcrt50n1/) });
+    const cheap = await payL402(small);
+    expect((await callTool(client, "sized", { size: "small", marker: mark }, { "l402/credential": cheap })).structuredContent).toMatchObject({ query: `?size=small&marker=${mark}` });
+    expect((await callTool(client, "sized", { size: "large", marker: mark }, { "l402/credential": cheap })).structuredContent).toMatchObject({ reason: "price_exceeds_token", price_sats: 5 });
+    expect(await originHits("/mcp-sized/x", mark)).toBe(1);
+    await client.close();
+  });
+
+  it("the Payment scheme's credential in _meta is taken once; its replay is payment-required (spent)", async () => {
+    const client = await connect();
+    const mark = marker();
+    const unpaid = await callTool(client, "charged", { symbol: mark });
+    const [challenge] = parsePaymentChallenges(String((unpaid.structuredContent as Record<string, unknown>)["www_authenticate"]));
+    if (challenge === undefined) throw new Error("no Payment challenge");
+    const paid = await payInvoice({ url: sim().url, macaroonHex: sim().adminMacaroonHex }, String((unpaid.structuredContent as Record<string, unknown>)["invoice"]));
+    const credential = formatPaymentCredential({ challenge, payload: { preimage: String(paid.preimageHex) } });
+    const result = await callTool(client, "charged", { symbol: mark }, { "l402/credential": credential });
+    expect(result.structuredContent).toMatchObject({ method: "GET", query: `?symbol=${mark}` });
+    expect(result._meta?.["l402/payment-response"]).toMatchObject({ status: 200, headers: { "payment-receipt": expect.any(String) } });
+    const replayed = await callTool(client, "charged", { symbol: mark }, { "l402/credential": credential });
+    expect(replayed.isError).toBe(true);
+    expect(replayed.structuredContent).toMatchObject({ reason: "spent" });
+    expect(await originHits("/mcp-charge/once", mark)).toBe(1);
+    await client.close();
+  });
+
+  it("a bad credential is payment-required with the reason the 402 gives; a credential that is not text, an error; neither reaches the origin", async () => {
+    const client = await connect();
+    const mark = marker();
+    const unpaid = await callTool(client, "get_quote", { symbol: mark });
+    const wrong = `L402 ${String((unpaid.structuredContent as { macaroon: string }).macaroon)}:${"00".repeat(32)}`;
+    const refused = await callTool(client, "get_quote", { symbol: mark }, { "l402/credential": wrong });
+    expect(refused.isError).toBe(true);
+    expect(refused.structuredContent).toMatchObject({ reason: "wrong_preimage", detail: "the preimage does not match the token's payment hash", invoice: expect.any(String) });
+    const garbled = await callTool(client, "get_quote", { symbol: mark }, { "l402/credential": "L402 not-a-token" });
+    expect(garbled.structuredContent).toMatchObject({ reason: "malformed", invoice: expect.any(String) });
+    for (const bad of [42, "L402 a\nb"]) {
+      const result = await callTool(client, "get_quote", { symbol: mark }, { "l402/credential": bad });
+      expect(result.isError).toBe(true);
+      expect(result.structuredContent).toMatchObject({ reason: "invalid_credential" });
+    }
+    expect(await originHits("/mcp-quotes/quote", mark)).toBe(0);
+    await client.close();
+  });
+
+  it("arguments the input schema refuses: an error result naming them, no invoice made, nothing sent on", async () => {
+    const client = await connect();
+    const before = await invoicesWithMemo(MEMO);
+    const result = await callTool(client, "get_quote", { ticker: "X" });
+    expect(result.isError).toBe(true);
+    expect(result.structuredContent).toMatchObject({ reason: "invalid_arguments", detail: expect.stringContaining("symbol") });
+    expect(await invoicesWithMemo(MEMO)).toBe(before);
+    await expect(client.callTool({ name: "no_such_tool", arguments: {} })).rejects.toThrow(/no_such_tool/);
+    await client.close();
+  });
+
+  it("free calls are counted per caller's address, as over HTTP", async () => {
+    const mark = marker();
+    const first = await connect({ headers: { "cf-connecting-ip": "203.0.113.7" } });
+    expect((await callTool(first, "trial", { symbol: mark })).structuredContent).toMatchObject({ path: "/mcp-trial/try" });
+    expect((await callTool(first, "trial", { symbol: mark })).structuredContent).toMatchObject({ reason: "missing" });
+    const other = await connect({ headers: { "cf-connecting-ip": "198.51.100.9" } });
+    expect((await callTool(other, "trial", { symbol: mark })).structuredContent).toMatchObject({ path: "/mcp-trial/try" });
+    expect(await originHits("/mcp-trial/try", mark)).toBe(2);
+    await Promise.all([first.close(), other.close()]);
+  });
+
+  it("a tool whose service is sold on another host is not sold here", async () => {
+    const client = await connect();
+    const result = await callTool(client, "elsewhere", {});
+    expect(result.isError).toBe(true);
+    expect(result.structuredContent).toMatchObject({ reason: "tool_unavailable" });
+    expect(await originHits("/mcp-elsewhere/x")).toBe(0);
+    await client.close();
+  });
+
+  it("an answer too large for a tool result is an error, read no further", async () => {
+    const client = await connect();
+    const credential = await payL402(await callTool(client, "download", {}));
+    const id = marker();
+    const result = await callTool(client, "download", { id, chunks: 1, size: 5 * 1024 * 1024 }, { "l402/credential": credential });
+    expect(result.isError).toBe(true);
+    expect(result.structuredContent).toMatchObject({ reason: "answer_too_large" });
+    await fetch(`${originUrl()}/_origin/release?id=${id}`, { method: "POST" });
+    await client.close();
+  });
+});
+
+describe("the MCP endpoint", () => {
+  it("answers POST only (no session, no stream to hold open); any origin may call it", async () => {
+    const call = workerFetch(mcpEnv());
+    const get = await call("https://paywall.test/mcp", { headers: { Accept: "text/event-stream" } });
+    expect(get.status).toBe(405);
+    expect(get.headers.get("allow")).toBe("POST, OPTIONS");
+    const preflight = await call("https://paywall.test/mcp", { method: "OPTIONS", headers: { Origin: "https://agent.example", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type, mcp-protocol-version" } });
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
+    expect(preflight.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("mcp-protocol-version");
+  });
+
+  it("moves with L402_MCP_PATH; without a tool, there is none", async () => {
+    const moved = mcpEnv({ L402_MCP_PATH: "/tools/mcp" });
+    const client = await connect({ env: moved, path: "/tools/mcp" });
+    expect((await client.listTools()).tools).toHaveLength(TOOL_NAMES.length);
+    await client.close();
+    expect((await workerFetch(moved)("https://paywall.test/mcp", { method: "POST" })).status).toBe(404);
+    const without = { ...env, L402_SERVICES: JSON.stringify([{ name: "q", match: ["/q/*"], price_sats: 1, origin: { url: originUrl() } }]) };
+    expect((await workerFetch(without)("https://paywall.test/mcp", { method: "POST" })).status).toBe(404);
+  });
+
+  it("discovery names the endpoint and its tools", async () => {
+    const document = (await (await workerFetch(mcpEnv())("https://paywall.test/.well-known/l402-services")).json()) as { mcp?: unknown };
+    expect(document.mcp).toEqual({ endpoint: "/mcp", transport: "streamable-http", tools: TOOL_NAMES });
+  });
+});
