@@ -164,6 +164,24 @@ describe("the L402 manifest, its quotes, the 402's Link and llms.txt, through th
     }
   });
 
+  it("each quote mints an invoice, so the mint limiter counts it: 429 rate_limited with Retry-After beyond it", { timeout: 30_000 }, async () => {
+    const tight = { ...env, L402_MINT_LIMITER: env.TIGHT_MINT_LIMITER, L402_SERVICES: JSON.stringify(services()) };
+    const address = `2001:db8:${crypto.randomUUID().slice(0, 4)}:${crypto.randomUUID().slice(0, 4)}::1`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const response = await callWithEnv(tight, "/l402/quote", { method: "POST", headers: { "CF-Connecting-IP": address }, body: JSON.stringify({ service: "fixed" }) });
+      statuses.push(response.status);
+      if (response.status === 429) {
+        expect(response.headers.get("retry-after")).toBe("60");
+        expect(((await response.json()) as { error: { code: string } }).error.code).toBe("rate_limited");
+      } else await response.body?.cancel();
+    }
+    // The limit is 5 a minute; twelve quotes may straddle two windows, never more.
+    expect(statuses.filter((status) => status === 200).length).toBeLessThanOrEqual(10);
+    expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(2);
+    expect(statuses.every((status) => status === 200 || status === 429)).toBe(true);
+  });
+
   it("a pricer's service is quoted by nobody: 503 unpriceable; with discovery off, no manifest, no quote and no Link", async () => {
     const priced = { ...env, L402_SERVICES: JSON.stringify([{ name: "priced", match: ["/priced/*"], price_sats: 1, pricer: { url: `${originUrl()}/_origin/price` }, origin: { url: originUrl() } }]) };
     const unpriceable = await callWithEnv(priced, "/l402/quote", { method: "POST", body: JSON.stringify({ service: "priced" }) });
