@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import { createL402Fetch, isChallenge, L402Error, lndWallet, nwcWallet, readOffer, type Wallet } from "../client/index.ts";
 import { formatSats } from "../l402/index.ts";
 import { parseNwcUri, type WebSocketFactory, type WebSocketLike } from "../lightning/index.ts";
+import { discovered, printDiscovered } from "./discover.ts";
 import { fileStore } from "./file-store.ts";
 import { EXIT, printJson, UsageError } from "./io.ts";
 
@@ -141,40 +142,20 @@ async function deliver(
   return EXIT.ok;
 }
 
-interface DiscoveredRoute {
-  readonly path?: unknown;
-  readonly host?: unknown;
-  readonly service?: unknown;
-  readonly price?: { readonly amount_sats?: unknown; readonly amount_msat?: unknown };
-  readonly schemes?: unknown;
-  readonly terms?: unknown;
-}
-
-/** `get --discover URL`: what the host sells, from its /.well-known/l402-services. */
+/** `get --discover URL`: what the host sells, from the discovery document it publishes (discover.ts). */
 async function discover(url: URL, json: boolean): Promise<number> {
-  const where = new URL("/.well-known/l402-services", url.origin);
-  let response: Response;
+  let found;
   try {
-    response = await fetch(where, { headers: { Accept: "application/json" } });
+    found = await discovered(url);
   } catch (error) {
     process.stderr.write(`l402-edge: cannot reach ${url.origin}: ${((error as Error).cause as Error | undefined)?.message ?? (error as Error).message}\n`);
     return GET_EXIT.network;
   }
-  const document = response.ok ? ((await response.json().catch(() => undefined)) as { routes?: unknown } | undefined) : undefined;
-  if (document === undefined || !Array.isArray(document.routes)) {
-    process.stderr.write(`l402-edge: ${url.origin} publishes no /.well-known/l402-services (HTTP ${response.status})\n`);
+  if (found === undefined) {
+    process.stderr.write(`l402-edge: ${url.origin} publishes no /.well-known/l402-services, /.well-known/l402.json or /openapi.json, and its answer links no L402 manifest\n`);
     return GET_EXIT.nothingDiscovered;
   }
-  if (json) {
-    printJson(document);
-    return EXIT.ok;
-  }
-  const text = (value: unknown) => (typeof value === "string" || typeof value === "number" ? String(value) : "");
-  for (const route of document.routes as DiscoveredRoute[]) {
-    const price = route.price?.amount_sats !== undefined ? `${text(route.price.amount_sats)} sats` : `${text(route.price?.amount_msat)} msat`;
-    const schemes = Array.isArray(route.schemes) ? route.schemes.map(text).join("+") : "l402";
-    process.stdout.write(`${text(route.service) || "-"}\t${text(route.host)}${text(route.path)}\t${price}\t${schemes}\t${text(route.terms)}\n`);
-  }
+  printDiscovered(found, json);
   return EXIT.ok;
 }
 

@@ -31,8 +31,9 @@ const USAGE = `usage: l402-edge <command>
       within --max-cost (it is a payment like any other), and --credit buys that amount
       among the service's credit offers.
   get --discover URL [--json]
-      what the URL's host sells, from its /.well-known/l402-services: service, path,
-      price, schemes, terms. Exit 8: the host publishes none.
+      what the URL's host sells: service, path, price, schemes, terms; read from its
+      /.well-known/l402-services, else its L402 manifest (/.well-known/l402.json),
+      else /openapi.json, else the manifest a 402 links. Exit 8: none of them.
   tokens list | show ORIGIN | rm ORIGIN | rm --all   [--token-dir DIR]
       list: each token's services, what it cost (top-ups included) and, on a balance,
       the credit bought, the balance last reported and the top-ups paid.

@@ -2,7 +2,9 @@ import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { etag } from "hono/etag";
 import { compileServices, type ServiceConfig, type ServiceDefinition } from "../config/index.ts";
+import { l402Manifest, MANIFEST_PATH } from "./l402-manifest.ts";
 import { l402ServicesDocument, type Seller } from "./l402-services.ts";
+import { llmsTxt } from "./llms-txt.ts";
 import { openApiDocument, type OpenApiDocument } from "./openapi.ts";
 import { soldRoutes } from "./route-info.ts";
 
@@ -13,34 +15,46 @@ export interface DiscoveryOptions {
   readonly openapi?: OpenApiDocument;
   /** The path of the MCP endpoint selling the services' tools (the template Worker's). */
   readonly mcpPath?: string;
+  /** The quote endpoint's path, when the app serves one (the template Worker's): the manifest and llms.txt name it. */
+  readonly quotePath?: string;
 }
 
 /** Five minutes, as draft-payment-discovery recommends: prices change rarely, and the 402 stays authoritative. */
 const CACHE_CONTROL = "public, max-age=300";
 
 /**
- * `GET /.well-known/l402-services` and `GET /openapi.json`: what is for sale,
- * generated from the configuration, free, cacheable at the edge (ETag,
- * max-age), readable from any origin. Built once: the documents change only
- * with the configuration.
+ * `GET /.well-known/l402-services`, `/openapi.json`, `/.well-known/l402.json`
+ * (the L402 manifest) and `/llms.txt`: what is for sale, generated from the
+ * configuration's one list of sold routes (route-info.ts), so the four cannot
+ * disagree; free, cacheable at the edge (ETag, max-age), readable from any
+ * origin. The first two are built once; the manifest and llms.txt name
+ * absolute URLs, so are built per request from its origin.
  */
 export function discoveryApp(options: DiscoveryOptions): Hono {
   const routes = soldRoutes(options.services);
   const seller = options.seller ?? {};
   const tools = options.services.flatMap((service) => (service.mcp === undefined ? [] : [service.mcp.name]));
   const mcp = options.mcpPath === undefined || tools.length === 0 ? undefined : { endpoint: options.mcpPath, tools };
-  const documents = {
+  const fixed = {
     "/.well-known/l402-services": JSON.stringify(l402ServicesDocument(routes, seller, mcp)),
     "/openapi.json": JSON.stringify(openApiDocument(routes, seller, options.openapi)),
   };
+  const places = (url: string) => ({ origin: new URL(url).origin, openapiPath: "/openapi.json", quotePath: options.quotePath });
   const app = new Hono();
+  const paths = [...Object.keys(fixed), MANIFEST_PATH, LLMS_TXT_PATH];
   // On the documents' own routes, not `use("*")`: mounted at "/" (app.route), a catch-all would reach the app's every route.
-  app.on(["GET", "OPTIONS"], Object.keys(documents), cors({ origin: "*", allowMethods: ["GET", "HEAD"] }), etag());
-  for (const [path, body] of Object.entries(documents)) {
+  app.on(["GET", "OPTIONS"], paths, cors({ origin: "*", allowMethods: ["GET", "HEAD"] }), etag());
+  for (const [path, body] of Object.entries(fixed)) {
     app.get(path, (c) => c.body(body, 200, { "Content-Type": "application/json", "Cache-Control": CACHE_CONTROL }));
   }
+  app.get(MANIFEST_PATH, (c) => c.body(JSON.stringify(l402Manifest(routes, seller, places(c.req.url))), 200, { "Content-Type": "application/json", "Cache-Control": CACHE_CONTROL }));
+  app.get(LLMS_TXT_PATH, (c) =>
+    c.body(llmsTxt(routes, seller, { ...places(c.req.url), manifestPath: MANIFEST_PATH, servicesPath: "/.well-known/l402-services" }), 200, { "Content-Type": "text/markdown; charset=UTF-8", "Cache-Control": CACHE_CONTROL }),
+  );
   return app;
 }
+
+const LLMS_TXT_PATH = "/llms.txt";
 
 /**
  * The discovery app for a Worker of one's own: the same services the paywall

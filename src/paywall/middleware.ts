@@ -33,7 +33,7 @@ export interface PaywallOptions extends PaywallOptionsBase {
 }
 
 /** Headers of the paywall's answers a browser script may read, whatever else the CORS options expose. */
-const EXPOSED_HEADERS = ["WWW-Authenticate", "Retry-After", "X-L402-Remaining", "X-L402-Balance", "X-L402-Freebies-Remaining", "Payment-Receipt", "PAYMENT-REQUIRED", "PAYMENT-RESPONSE"];
+const EXPOSED_HEADERS = ["WWW-Authenticate", "Retry-After", "X-L402-Remaining", "X-L402-Balance", "X-L402-Freebies-Remaining", "Payment-Receipt", "PAYMENT-REQUIRED", "PAYMENT-RESPONSE", "Link"];
 
 /**
  * The paywall as Hono middleware: `app.use("/api/*", l402Paywall({ service }))`.
@@ -76,6 +76,8 @@ export interface HonoEdge {
   readonly cors?: CorsOptions | undefined;
   readonly clientAddress?: ((c: Context) => string | null) | undefined;
   readonly log?: PaywallLog | undefined;
+  /** The L402 manifest's path on the request's origin, when the app serves one: each 402 links it. */
+  readonly manifestPath?: string | undefined;
 }
 
 const edgeOf = (options: PaywallOptions): HonoEdge => ({ cors: options.cors, clientAddress: options.clientAddress, log: options.log === false ? undefined : (options.log ?? consoleLog) });
@@ -180,7 +182,8 @@ async function letThrough(c: Context<PaywallEnv>, next: Next, decision: Pass, pa
 function answer(c: Context<PaywallEnv>, paywall: Paywall, edge: HonoEdge, request: PaywallRequest, given: Exclude<Answer, Pass>): void {
   const requestId = requestIdOf(c);
   const { settings } = paywall;
-  const rendered = respond(given, { request, invoiceExpirySeconds: settings.invoiceExpirySeconds, fiatRate: settings.fiatRate, requestId });
+  const manifestUrl = edge.manifestPath === undefined ? undefined : new URL(edge.manifestPath, request.url).href;
+  const rendered = respond(given, { request, invoiceExpirySeconds: settings.invoiceExpirySeconds, fiatRate: settings.fiatRate, requestId, manifestUrl });
   c.set("l402Outcome", given.outcome);
   c.res = rendered;
   if (edge.log !== undefined) logRefusal(edge.log, given.outcome, { status: rendered.status, method: c.req.method, url: new URL(c.req.url), requestId });

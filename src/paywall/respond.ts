@@ -16,6 +16,8 @@ export interface RenderContext {
   readonly fiatRate: FiatRate | undefined;
   /** The request's id (a Worker's ray id), for 5xx answers. */
   readonly requestId?: string | undefined;
+  /** The L402 manifest's absolute URL, when one is served: a 402 links it (`rel="l402-manifest"`, L402 PR #27). */
+  readonly manifestUrl?: string | undefined;
 }
 
 /**
@@ -73,9 +75,10 @@ const retryAfter = (seconds: number | undefined): Record<string, string> => (sec
 export const setCookie = (cookie: CookieChange): string =>
   serialize(cookie.name, cookie.value, { maxAge: cookie.maxAgeSeconds, path: "/", httpOnly: true, secure: cookie.secure, sameSite: cookie.sameSite === "Lax" ? "lax" : "strict" });
 
-/** The 402's challenge headers: every offered scheme's, in order (one value per challenge); the balance it found, if any. */
-function challengeHeaders(answer: Challenge): Headers {
+/** The 402's challenge headers: every offered scheme's, in order (one value per challenge); the balance it found, if any; the manifest's Link. */
+function challengeHeaders(answer: Challenge, context: RenderContext): Headers {
   const headers = new Headers();
+  if (context.manifestUrl !== undefined) headers.set("Link", `<${context.manifestUrl}>; rel="l402-manifest"`);
   if (answer.failure.balanceMsat !== undefined) headers.set("X-L402-Balance", String(answer.failure.balanceMsat));
   for (const written of answer.written) {
     // One header value per challenge; workerd writes them as one line (l402/www-authenticate.ts says why that parses), Node as several.
@@ -99,7 +102,7 @@ function challengeResponse(answer: Challenge, context: RenderContext): Response 
     payment_hash: parts.paymentHash,
     expires_at: parts.expiresAt,
   };
-  const headers = challengeHeaders(answer);
+  const headers = challengeHeaders(answer, context);
   if (answer.problem === undefined) return refusal(402, members, { headers: context.request.headers }, headers);
   headers.set("Content-Type", "application/problem+json");
   return refusal(402, { type: answer.problem.type, title: answer.problem.title, status: 402, ...members }, { headers: context.request.headers }, headers);
@@ -144,7 +147,7 @@ function challengePageResponse(answer: Challenge, context: RenderContext): Respo
           }
         : { kind: "probe", returned: answer.probe.returned },
   });
-  const headers = challengeHeaders(answer);
+  const headers = challengeHeaders(answer, context);
   for (const [name, value] of Object.entries(pageHeaders(nonce))) headers.set(name, value);
   return new Response(page, { status: 402, headers });
 }

@@ -1,11 +1,11 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import { adminApp } from "../admin/app.ts";
-import { discoveryApp } from "../discovery/index.ts";
+import { discoveryApp, MANIFEST_PATH, QUOTE_PATH } from "../discovery/index.ts";
 import type { McpEndpoint } from "../mcp/index.ts";
 import { withBreaker } from "../lightning/index.ts";
-import { BUILT_IN_SCHEMES, isPaywallCookieName, paywallMiddleware } from "../paywall/index.ts";
+import { BUILT_IN_SCHEMES, isPaywallCookieName, paywallMiddleware, quoteEndpoint, type PaywallSettings } from "../paywall/index.ts";
 import { forwardToOrigin } from "../proxy/forward-to-origin.ts";
 import { HEALTH_PATH, healthResponse, misconfiguredHealth } from "./health.ts";
 import { recordingIssuance } from "./issuance.ts";
@@ -88,27 +88,27 @@ function paywalledApp(env: Env, config: WorkerConfig): Hono<WorkerEnv> {
     const admin = adminApp({ token: adminToken, services: config.services, ledger: ports.ledger, revocations: ports.revocations, revocationStalenessSeconds: config.revocationTtlSeconds });
     mount(app, adminPath, admin, "admin");
   }
+  const settings: PaywallSettings = {
+    services: config.services,
+    schemes: BUILT_IN_SCHEMES,
+    keyring: config.keyring,
+    backend,
+    ports,
+    invoiceExpirySeconds: config.invoiceExpirySeconds,
+    memo: config.memo,
+    challengeCacheSeconds: config.challengeCacheSeconds,
+    mintRetryAfterSeconds: config.mintRetryAfterSeconds,
+    location: config.location,
+    fiatRate: config.fiatRate,
+  };
+  const clientAddress = (c: Context) => c.req.header("cf-connecting-ip") ?? null;
   if (config.discovery !== undefined) {
     const { sellerName, sellerDescription, openapi } = config.discovery;
-    mount(app, "/", discoveryApp({ services: config.services, seller: { name: sellerName, description: sellerDescription }, mcpPath: config.mcpPath, ...(openapi === undefined ? {} : { openapi }) }), "discovery");
+    mount(app, "/", discoveryApp({ services: config.services, seller: { name: sellerName, description: sellerDescription }, mcpPath: config.mcpPath, quotePath: QUOTE_PATH, ...(openapi === undefined ? {} : { openapi }) }), "discovery");
+    mount(app, "/", quoteApp(settings, clientAddress), "discovery");
   }
 
-  const paywall = paywallMiddleware<WorkerEnv>(
-    {
-      services: config.services,
-      schemes: BUILT_IN_SCHEMES,
-      keyring: config.keyring,
-      backend,
-      ports,
-      invoiceExpirySeconds: config.invoiceExpirySeconds,
-      memo: config.memo,
-      challengeCacheSeconds: config.challengeCacheSeconds,
-      mintRetryAfterSeconds: config.mintRetryAfterSeconds,
-      location: config.location,
-      fiatRate: config.fiatRate,
-    },
-    { cors: CORS, clientAddress: (c) => c.req.header("cf-connecting-ip") ?? null },
-  );
+  const paywall = paywallMiddleware<WorkerEnv>(settings, { cors: CORS, clientAddress, ...(config.discovery === undefined ? {} : { manifestPath: MANIFEST_PATH }) });
   const forward = forwardToOrigin<WorkerEnv>({
     unmatched: config.unmatched,
     withholdCookie: isPaywallCookieName,
@@ -130,6 +130,19 @@ function paywalledApp(env: Env, config: WorkerConfig): Hono<WorkerEnv> {
   }
   app.use(paywall);
   app.all("*", forward);
+  return app;
+}
+
+/**
+ * `POST /l402/quote` (paywall/quote.ts), answered ahead of the paywall as the
+ * discovery documents are, so no service's pattern can charge for it; open to
+ * any origin, as the proposal asks.
+ */
+function quoteApp(settings: PaywallSettings, clientAddress: (c: Context) => string | null): Hono {
+  const quote = quoteEndpoint(settings);
+  const app = new Hono();
+  app.use(QUOTE_PATH, cors({ origin: "*", allowMethods: ["POST"] }));
+  app.all(QUOTE_PATH, (c) => quote(c.req.raw, { address: clientAddress(c), userAgent: c.req.header("user-agent") ?? null }, (work) => c.executionCtx.waitUntil(work)));
   return app;
 }
 

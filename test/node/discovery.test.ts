@@ -143,6 +143,50 @@ describe("discovery documents", () => {
     expect(await validate(await openapiOf(app))).toMatchObject({ valid: true });
   });
 
+  it("the L402 manifest prices each resource as the request decides it: fixed, dynamic with its rules or a pricer, a balance's credit; only L402 services", async () => {
+    const usage: ServiceDefinition[] = [
+      { name: "flat", match: ["/flat/*"], price_msat: 1500, timeout: 60, uses: 4, description: "One price" },
+      { name: "images", match: ["/images/*"], price_sats: 2, price_rules: [{ query: { size: "large" }, price_sats: 10 }] },
+      { name: "quote", match: ["/quote/*"], pricer: { url: "https://pricer.internal.example/price" } },
+      { name: "transfer", match: ["/transfer/*"], price_sats: 100, price_rules: [{ query: { fast: "1" }, price_sats: 150 }], bind_request: true },
+      { name: "chat", match: ["/v1/*"], price_sats: 5, balance: { amounts_sats: [1000] } },
+      { name: "charge", match: ["/charge/*"], price_sats: 2, schemes: ["mpp"] },
+    ];
+    const app = l402Discovery({ services: usage, seller: { name: "Shop" } });
+    const response = await app.request("https://shop.example/.well-known/l402.json");
+    expect(response.headers.get("access-control-allow-origin")).toBe("*");
+    const text = await response.text();
+    const manifest = JSON.parse(text) as { provider: unknown; quote_endpoint?: string; openapi: string; services: { name: string; description?: string; resources: { path: string; method: string; pricing: Record<string, unknown> }[] }[]; caveats: Record<string, unknown> };
+    expect(manifest.provider).toEqual({ name: "Shop", uri: "https://shop.example" });
+    expect(manifest.openapi).toBe("https://shop.example/openapi.json");
+    // A middleware's own app serves no quote endpoint, so the manifest names none.
+    expect(manifest.quote_endpoint).toBeUndefined();
+    expect(manifest.services.map((service) => service.name)).toEqual(["flat", "images", "quote", "transfer", "chat"]);
+    const pricing = (name: string) => manifest.services.find((service) => service.name === name)?.resources[0]?.pricing;
+    expect(manifest.services[0]).toMatchObject({ description: "One price", resources: [{ path: "/flat/{rest}", method: "GET", pricing: { model: "fixed", price_msat: 1500 } }] });
+    expect(pricing("images")).toEqual({ model: "dynamic", "x-price": { type: "dynamic", amount_msat: 2000, amount_sats: "2", rules: [{ query: { size: "large" }, amount_msat: 10_000, amount_sats: "10" }] } });
+    expect(pricing("quote")).toEqual({ model: "dynamic", "x-price": { type: "dynamic", priced_by: "pricer" } });
+    expect(pricing("transfer")).toMatchObject({ model: "dynamic", "x-price": { bound_to_request: true } });
+    expect(pricing("chat")).toMatchObject({ model: "dynamic", "x-price": { type: "static", amount_msat: 5000 }, "x-balance": { credit_offers: [{ amount_sats: 1000, credit_sats: 1000 }] } });
+    expect(manifest.caveats).toMatchObject({ services: { type: "service_list" }, flat_valid_until: { type: "timestamp", attenuation: "earlier" }, flat_uses: { type: "integer" }, images_price_msat: { type: "integer" }, transfer_request: { type: "string" }, chat_credit_msat: { type: "integer" } });
+    expect(text).not.toContain("pricer.internal.example");
+  });
+
+  it("llms.txt is Markdown as llmstxt.org describes: an H1, a summary, how to pay, each paid endpoint; operator text cannot start a heading", async () => {
+    const app = l402Discovery({ services: services(), seller: { name: "Test\nAPIs", description: "Everything\n\n## the tests sell" } });
+    const response = await app.request("https://apis.example/llms.txt");
+    expect(response.headers.get("content-type")).toBe("text/markdown; charset=UTF-8");
+    const text = await response.text();
+    const lines = text.split("\n");
+    expect(lines.slice(0, 3)).toEqual(["# Test APIs", "", "> Everything ## the tests sell"]);
+    expect(lines.filter((line) => line.startsWith("#"))).toEqual(["# Test APIs", "## Paid endpoints", "## Discovery"]);
+    expect(text).toContain("- [api: POST /api/{rest}](https://apis.example/api/{rest}): 10 sats; pay with L402. Access for 1 hour.");
+    expect(text).toContain("- [dual: GET /dual/{rest}](https://apis.example/dual/{rest}): 4 sats; pay with L402 or Payment. Access for 1 hour. Both schemes, one invoice");
+    expect(text).toContain("Authorization: L402 <macaroon>:<preimage>");
+    expect(text).not.toContain("/l402/quote");
+    expect(text).not.toContain("origin.example");
+  });
+
   it("never publishes origins or their secret headers, even when the definitions carry them", async () => {
     const app = l402Discovery({ services: [{ name: "a", match: ["/a/*"], price_sats: 1, origin: { url: "https://internal.example", headers: { "X-Key": { secret: "KEY" } } } }] });
     const text = `${await (await app.request("/openapi.json")).text()}${await (await app.request("/.well-known/l402-services")).text()}`;

@@ -2,6 +2,8 @@ import { fetch402, fetchWithL402, fetchWithMpp } from "@getalby/lightning-tools/
 import { fetchWithX402 } from "@getalby/lightning-tools/402/x402";
 import { decodePaymentResponseHeader, decodePaymentSignatureHeader } from "@x402/core/http";
 import { spawn } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalWorker, type LocalWorker } from "../../dev/local-worker.ts";
@@ -45,6 +47,17 @@ afterAll(async () => {
   await worker?.close();
   await Promise.all([sim?.close(), origin?.close()]);
 });
+
+/** A host on a local socket answering each path as `answer` says. */
+async function oneDocumentHost(answer: (path: string) => [number, Record<string, string>, string]): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((request, response) => {
+    const [status, headers, body] = answer(new URL(request.url ?? "/", "http://host").pathname);
+    response.writeHead(status, { "Content-Type": "application/json", ...headers }).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
 
 /** Alby's wallet interface, paying through the simulator. */
 const wallet = {
@@ -139,6 +152,32 @@ describe("the command line and the Payment scheme", () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ version: "1", service: { name: "Interop" } });
     const none = await cli(["get", "--discover", origin.url]);
     expect(none.code).toBe(8);
-    expect(none.stderr).toMatch(/publishes no \/\.well-known\/l402-services/);
+    expect(none.stderr).toMatch(/publishes no \/\.well-known\/l402-services, \/\.well-known\/l402\.json or \/openapi\.json/);
+  });
+
+  it("get --discover reads the L402 manifest, OpenAPI, and the manifest a 402 links, where a host publishes only one", async () => {
+    const manifest = await (await fetch(`${worker.url}/.well-known/l402.json`)).text();
+    const openapi = await (await fetch(`${worker.url}/openapi.json`)).text();
+    const challenge = await fetch(`${worker.url}/dual/x`);
+    const link = challenge.headers.get("link") ?? "";
+    await challenge.body?.cancel();
+    expect(link).toBe(`<${worker.url}/.well-known/l402.json>; rel="l402-manifest"`);
+    // Three hosts, each with one of the shapes: the manifest, OpenAPI, or only a 402 linking the Worker's manifest.
+    const hosts = await Promise.all([
+      oneDocumentHost((path) => (path === "/.well-known/l402.json" ? [200, {}, manifest] : [404, {}, ""])),
+      oneDocumentHost((path) => (path === "/openapi.json" ? [200, {}, openapi] : [404, {}, ""])),
+      oneDocumentHost((path) => (path === "/paid" ? [402, { Link: `<${worker.url}/.well-known/l402.json>; rel="l402-manifest"` }, "{}"] : [404, {}, ""])),
+    ]);
+    try {
+      const rows = ["dual\tGET /dual/{rest}\t4 sats\tl402+mpp\t", ""];
+      const [fromManifest, fromOpenApi, fromLink] = await Promise.all(hosts.map((host, i) => cli(["get", "--discover", `${host.url}${i === 2 ? "/paid" : "/"}`])));
+      expect(fromManifest?.stdout.split("\n")).toEqual(rows);
+      expect(fromLink?.stdout.split("\n")).toEqual(rows);
+      expect(fromOpenApi?.stdout.split("\n")).toEqual(["dual\tGET /dual/{rest}\t4 sats\tl402+mpp\tAccess for 1 hour.", "charge\tGET /charge/{rest}\t2 sats\tmpp\tAccess without expiry.", ""]);
+      const json = await cli(["get", "--discover", `${hosts[2]?.url}/paid`, "--json"]);
+      expect(JSON.parse(json.stdout)).toMatchObject({ version: "1.0", provider: { name: "Interop" } });
+    } finally {
+      await Promise.all(hosts.map((host) => host.close()));
+    }
   });
 });
