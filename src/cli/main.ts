@@ -45,6 +45,11 @@ const USAGE = `usage: l402-edge <command>
       the credit bought, the balance last reported and the top-ups paid.
       spent [--max-per-hour SATS] [--max-per-day SATS] [--max-per-host SATS]: each
       spend window, what was spent in it and its limit (flags or environment, as get).
+  mcp [--max-cost SATS] [--max-per-hour SATS] [--max-per-day SATS] [--max-per-host SATS]
+      [--nwc URI | --lnd-url URL --lnd-macaroon HEX [--fee-limit SATS]] [--pay-timeout SECONDS] [--token-dir DIR]
+      an MCP server on stdin/stdout for an agent host: tools fetch_paid (pays as get does,
+      with the same wallet, tokens and spend windows; --max-cost or L402_MAX_COST caps each
+      call's max_sats), discover, balance and spent.
 `;
 
 async function run(args: string[]): Promise<number> {
@@ -60,6 +65,9 @@ async function run(args: string[]): Promise<number> {
       return getCommand(rest);
     case "tokens":
       return tokensCommand(rest);
+    case "mcp":
+      // The MCP SDK is loaded only for this command: the others start without it.
+      return (await import("./mcp.ts")).mcpCommand(rest);
     case undefined:
     case "help":
     case "--help":

@@ -58,7 +58,7 @@ export async function tokensCommand(args: string[]): Promise<number> {
 }
 
 /** A token as `tokens list` shows it: no secrets; what it cost (top-ups included) and, on a balance, what it bought and has left. */
-function listed({ services, paidMsat, createdAt, creditMsat, balanceMsat, topUps }: StoredToken) {
+export function listed({ services, paidMsat, createdAt, creditMsat, balanceMsat, topUps }: StoredToken) {
   return {
     services,
     paidMsat,
