@@ -6,17 +6,20 @@ import { createL402Fetch, isChallenge, L402Error, lndWallet, nwcWallet, readOffe
 import { formatSats } from "../l402/index.ts";
 import { parseNwcUri, type WebSocketFactory, type WebSocketLike } from "../lightning/index.ts";
 import { discovered, printDiscovered } from "./discover.ts";
+import { fileLedger } from "./file-ledger.ts";
 import { fileStore } from "./file-store.ts";
 import { EXIT, printJson, UsageError } from "./io.ts";
+import { SPEND_FLAGS, spendLimits } from "./spend-flags.ts";
 
 export const tokenDirectory = (flag: string | undefined): string =>
   flag ?? process.env["L402_TOKEN_DIR"] ?? join(homedir(), ".l402-edge", "tokens");
 
 /** Exit codes of `get`, one per way it can fail, so scripts can tell them apart. */
-const GET_EXIT = { overBudget: 3, paymentFailed: 4, network: 5, badChallenge: 6, stillRefused: 7, nothingDiscovered: 8 } as const;
+const GET_EXIT = { overBudget: 3, paymentFailed: 4, network: 5, badChallenge: 6, stillRefused: 7, nothingDiscovered: 8, overWindow: 9 } as const;
 
 const CODE_EXIT = {
   over_budget: GET_EXIT.overBudget,
+  over_window: GET_EXIT.overWindow,
   payment_failed: GET_EXIT.paymentFailed,
   network: GET_EXIT.network,
   bad_challenge: GET_EXIT.badChallenge,
@@ -45,6 +48,7 @@ export async function getCommand(args: string[]): Promise<number> {
       "pay-timeout": { type: "string" },
       "token-dir": { type: "string" },
       discover: { type: "boolean" },
+      ...SPEND_FLAGS,
     },
   });
   if (positionals.length !== 1) throw new UsageError("give exactly one URL");
@@ -52,6 +56,7 @@ export async function getCommand(args: string[]): Promise<number> {
   if (values.discover) return discover(url, values.json === true);
   const maxCost = whole(values["max-cost"] ?? "100", "--max-cost");
   const creditSats = values.credit === undefined ? undefined : whole(values.credit, "--credit");
+  const limits = spendLimits(values);
   const headers = new Headers();
   for (const header of values.header ?? []) {
     const at = header.indexOf(":");
@@ -60,7 +65,8 @@ export async function getCommand(args: string[]): Promise<number> {
   }
   const method = (values.request ?? (values.data === undefined ? "GET" : "POST")).toUpperCase();
   const init: RequestInit = { method, headers, ...(values.data === undefined ? {} : { body: values.data }) };
-  const store = fileStore(tokenDirectory(values["token-dir"]));
+  const directory = tokenDirectory(values["token-dir"]);
+  const store = fileStore(directory);
   const say = (line: string) => values.json || process.stderr.write(`l402-edge: ${line}\n`);
 
   try {
@@ -78,6 +84,8 @@ export async function getCommand(args: string[]): Promise<number> {
       wallet: chosenWallet(values),
       maxCostSats: maxCost,
       store,
+      limits,
+      ledger: fileLedger(directory),
       ...(creditSats === undefined ? {} : { creditSats }),
       onPayment: (event) => {
         const { offer } = event;
@@ -159,7 +167,7 @@ async function discover(url: URL, json: boolean): Promise<number> {
   return EXIT.ok;
 }
 
-type WalletFlags = { "lnd-url"?: string | undefined; "lnd-macaroon"?: string | undefined; "fee-limit"?: string | undefined; nwc?: string | undefined; "pay-timeout"?: string | undefined };
+export type WalletFlags = { "lnd-url"?: string | undefined; "lnd-macaroon"?: string | undefined; "fee-limit"?: string | undefined; nwc?: string | undefined; "pay-timeout"?: string | undefined };
 
 /** How long a payment may take by default: routing through a busy network, or a wallet that asks its owner. */
 const PAY_TIMEOUT_SECONDS = 60;
@@ -169,7 +177,7 @@ const PAY_TIMEOUT_SECONDS = 60;
  * checked now; only a missing one waits until a payment is needed. LND and
  * NWC named at the same level are ambiguous.
  */
-function chosenWallet(values: WalletFlags): Wallet {
+export function chosenWallet(values: WalletFlags): Wallet {
   if (values.nwc !== undefined && values["lnd-url"] !== undefined) throw new UsageError("give --nwc or --lnd-url, not both");
   const env = process.env;
   const flagged = values.nwc !== undefined || values["lnd-url"] !== undefined;

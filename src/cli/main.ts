@@ -15,6 +15,7 @@ const USAGE = `usage: l402-edge <command>
 
   get URL [-X METHOD] [-H "Name: value"]... [-d DATA] [--max-cost SATS] [--credit SATS] [--no-pay] [--json] [-i] [-o FILE]
           [--nwc URI | --lnd-url URL --lnd-macaroon HEX [--fee-limit SATS]] [--pay-timeout SECONDS] [--token-dir DIR]
+          [--max-per-hour SATS] [--max-per-day SATS] [--max-per-host SATS]
       fetch a URL, paying its L402 challenge (or, where it is the only offer, its
       Payment-scheme lightning charge, which buys that one request) through a wallet:
       NWC (--nwc or L402_NWC_URI, nostr+walletconnect://…) or LND (LND_REST_URL, LND_MACAROON).
@@ -26,7 +27,13 @@ const USAGE = `usage: l402-edge <command>
       origin asked is ever paid. Tokens are kept per origin (L402_TOKEN_DIR, default
       ~/.l402-edge/tokens) and reused. Exit: 0 answered, 2 usage, 3 over budget,
       4 payment failed, 5 network failure, 6 bad challenge (or one from another origin
-      after a redirect), 7 still refused after paying. -i prints the status and headers first.
+      after a redirect), 7 still refused after paying, 9 over a spend window. -i prints
+      the status and headers first.
+      Spend windows (or L402_MAX_PER_HOUR, L402_MAX_PER_DAY, L402_MAX_PER_HOST): the most
+      paid, routing fees included, in any 60 minutes, in any 24 hours, and at one host in
+      any 24 hours. Every payment is counted in the token directory before it is made,
+      under a lock, so separate and concurrent runs share the windows; a payment that
+      would exceed one is refused unpaid.
       On a balance service: the balance left is said, a top-up of the same token is paid
       within --max-cost (it is a payment like any other), and --credit buys that amount
       among the service's credit offers.
@@ -34,9 +41,16 @@ const USAGE = `usage: l402-edge <command>
       what the URL's host sells: service, path, price, schemes, terms; read from its
       /.well-known/l402-services, else its L402 manifest (/.well-known/l402.json),
       else /openapi.json, else the manifest a 402 links. Exit 8: none of them.
-  tokens list | show ORIGIN | rm ORIGIN | rm --all   [--token-dir DIR]
+  tokens list | show ORIGIN | rm ORIGIN | rm --all | spent   [--token-dir DIR]
       list: each token's services, what it cost (top-ups included) and, on a balance,
       the credit bought, the balance last reported and the top-ups paid.
+      spent [--max-per-hour SATS] [--max-per-day SATS] [--max-per-host SATS]: each
+      spend window, what was spent in it and its limit (flags or environment, as get).
+  mcp [--max-cost SATS] [--max-per-hour SATS] [--max-per-day SATS] [--max-per-host SATS]
+      [--nwc URI | --lnd-url URL --lnd-macaroon HEX [--fee-limit SATS]] [--pay-timeout SECONDS] [--token-dir DIR]
+      an MCP server on stdin/stdout for an agent host: tools fetch_paid (pays as get does,
+      with the same wallet, tokens and spend windows; --max-cost or L402_MAX_COST caps each
+      call's max_sats), discover, balance and spent.
 `;
 
 async function run(args: string[]): Promise<number> {
@@ -52,6 +66,9 @@ async function run(args: string[]): Promise<number> {
       return getCommand(rest);
     case "tokens":
       return tokensCommand(rest);
+    case "mcp":
+      // The MCP SDK is loaded only for this command: the others start without it.
+      return (await import("./mcp.ts")).mcpCommand(rest);
     case undefined:
     case "help":
     case "--help":

@@ -1,17 +1,21 @@
 import { parseArgs } from "node:util";
-import type { StoredToken } from "../client/index.ts";
+import { windowsSpent, type SpendLimits, type StoredToken } from "../client/index.ts";
+import { formatSats } from "../l402/index.ts";
+import { fileLedger } from "./file-ledger.ts";
 import { fileStore } from "./file-store.ts";
 import { tokenDirectory } from "./get.ts";
 import { EXIT, printJson, UsageError } from "./io.ts";
+import { SPEND_FLAGS, spendLimits } from "./spend-flags.ts";
 
-/** `l402-edge tokens list | show ORIGIN | rm ORIGIN | rm --all`: the tokens `get` keeps. */
+/** `l402-edge tokens list | show ORIGIN | rm ORIGIN | rm --all | spent`: the tokens `get` keeps, and what it spent. */
 export async function tokensCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { "token-dir": { type: "string" }, all: { type: "boolean" } },
+    options: { "token-dir": { type: "string" }, all: { type: "boolean" }, ...SPEND_FLAGS },
   });
-  const store = fileStore(tokenDirectory(values["token-dir"]));
+  const directory = tokenDirectory(values["token-dir"]);
+  const store = fileStore(directory);
   const [sub, origin, ...extra] = positionals;
   if (extra.length > 0) throw new UsageError("too many arguments");
   const normalise = (text: string | undefined) => {
@@ -43,13 +47,18 @@ export async function tokensCommand(args: string[]): Promise<number> {
       process.stderr.write(`l402-edge: removed the tokens of ${keys.length} origin(s)\n`);
       return EXIT.ok;
     }
+    case "spent": {
+      if (origin !== undefined) throw new UsageError("tokens spent takes no origin");
+      printJson(await spentWindows(directory, spendLimits(values)));
+      return EXIT.ok;
+    }
     default:
-      throw new UsageError(`unknown tokens command "${sub ?? ""}" (list, show, rm)`);
+      throw new UsageError(`unknown tokens command "${sub ?? ""}" (list, show, rm, spent)`);
   }
 }
 
 /** A token as `tokens list` shows it: no secrets; what it cost (top-ups included) and, on a balance, what it bought and has left. */
-function listed({ services, paidMsat, createdAt, creditMsat, balanceMsat, topUps }: StoredToken) {
+export function listed({ services, paidMsat, createdAt, creditMsat, balanceMsat, topUps }: StoredToken) {
   return {
     services,
     paidMsat,
@@ -58,4 +67,15 @@ function listed({ services, paidMsat, createdAt, creditMsat, balanceMsat, topUps
     ...(balanceMsat === undefined ? {} : { balanceMsat }),
     ...(topUps === undefined ? {} : { topUps }),
   };
+}
+
+/** The spend windows as `tokens spent` and the MCP wallet show them: sats spent and the limit (null: none) of each. */
+export async function spentWindows(directory: string, limits: SpendLimits) {
+  const records = await fileLedger(directory).change((kept) => ({ records: kept, result: kept }));
+  return windowsSpent(records, limits, Math.floor(Date.now() / 1000)).map(({ window, host, spentMsat, limitMsat }) => ({
+    window,
+    ...(host === undefined ? {} : { host }),
+    spent_sats: Number(formatSats(spentMsat)),
+    limit_sats: limitMsat === undefined ? null : Number(formatSats(limitMsat)),
+  }));
 }

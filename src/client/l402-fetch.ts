@@ -3,6 +3,7 @@ import { memoryStore } from "./memory-store.ts";
 import { formatPaymentCredential } from "../payment/index.ts";
 import { isChallenge, readOffer, refusalReason, type Offer, type Scheme } from "./challenge-offer.ts";
 import { sendToOrigin, type Sent } from "./send-to-origin.ts";
+import { memoryLedger, reserve, type SpendLedger, type SpendLimits } from "./spend-windows.ts";
 import { storedTokenTerms } from "./token-terms.ts";
 import { L402Error, type StoredToken, type TokenStore, type Wallet } from "./types.ts";
 
@@ -26,6 +27,13 @@ export interface L402FetchOptions {
    * Absent: the service's first offer (for a top-up, the smallest that covers the request).
    */
   readonly creditSats?: number;
+  /** Spend windows (per hour, per day, per host): a payment that would exceed one is refused unpaid (`over_window`). */
+  readonly limits?: SpendLimits;
+  /**
+   * Where payments are counted for the windows (default: this client's memory).
+   * Clients sharing one (the command line's file ledger) share the windows.
+   */
+  readonly ledger?: SpendLedger;
 }
 
 /**
@@ -70,18 +78,34 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
   const serviceByPath = new Map<string, string>();
   const budgetMsat = BigInt(options.maxCostSats) * 1000n;
   const schemes = new Set<Scheme>(options.schemes ?? ["l402", "payment"]);
+  const ledger = options.ledger ?? memoryLedger();
 
-  /** Pays an offer within the budget, routing fee included; the preimage. */
+  /**
+   * Pays an offer within the budget and the spend windows, routing fee included;
+   * the preimage. The payment is counted in the windows before the wallet is
+   * asked, and uncounted only where the wallet certainly paid nothing.
+   */
   const pay = async (offer: Offer, url: string): Promise<Uint8Array> => {
     if (offer.priceMsat > budgetMsat) {
       const what = offer.scheme === "l402" && offer.terms.topupFor !== undefined ? "the top-up for this token's balance" : "the price";
       throw new L402Error("over_budget", `${what} is ${formatSats(offer.priceMsat)} sats, above the limit of ${options.maxCostSats}`);
     }
-    const maxFeeMsat = budgetMsat - offer.priceMsat;
-    options.onPayment?.({ phase: "paying", offer, url, maxFeeMsat, feeLimitMsat: options.wallet.feeLimitMsat?.({ maxFeeMsat }) });
-    const { preimage, feeMsat } = await options.wallet.pay(offer.invoice, { maxFeeMsat });
-    options.onPayment?.({ phase: "paid", offer, url, feeMsat });
-    return preimage;
+    const reservation = await reserve(ledger, options.limits ?? {}, { host: new URL(url).host, priceMsat: offer.priceMsat, maxFeeMsat: budgetMsat - offer.priceMsat });
+    const { maxFeeMsat } = reservation;
+    let asked = false;
+    let paid: { readonly preimage: Uint8Array; readonly feeMsat: bigint };
+    try {
+      options.onPayment?.({ phase: "paying", offer, url, maxFeeMsat, feeLimitMsat: options.wallet.feeLimitMsat?.({ maxFeeMsat }) });
+      asked = true;
+      paid = await options.wallet.pay(offer.invoice, { maxFeeMsat });
+    } catch (error) {
+      if (!asked || (error instanceof L402Error && error.unpaid)) await reservation.release();
+      throw error;
+    }
+    // Paid: a ledger that cannot be written now keeps the most the payment could have cost, which overcounts, never under.
+    await reservation.settle(paid.feeMsat).catch(() => undefined);
+    options.onPayment?.({ phase: "paid", offer, url, feeMsat: paid.feeMsat });
+    return paid.preimage;
   };
 
   /** Changes to the store, one at a time: each reads what the one before wrote (a store's put may itself read, then write). */

@@ -51,11 +51,12 @@ export function lndWallet(config: LndWalletConfig): Wallet {
         throw new L402Error("payment_failed", `the node answered HTTP ${response.status} with something that is not JSON`);
       }
       if (last.error !== undefined || !response.ok) {
-        throw new L402Error("payment_failed", `the node refused the payment: ${last.error?.message ?? last.message ?? `HTTP ${response.status}`}`);
+        throw new L402Error("payment_failed", `the node refused the payment: ${last.error?.message ?? last.message ?? `HTTP ${response.status}`}`, { unpaid: true });
       }
       const result = last.result ?? {};
       if (result["status"] !== "SUCCEEDED") {
-        throw new L402Error("payment_failed", `payment ${String(result["status"] ?? "unknown")}: ${String(result["failure_reason"] ?? "")}`);
+        // FAILED is final (LND gave up on every route); any other status may yet pay.
+        throw new L402Error("payment_failed", `payment ${String(result["status"] ?? "unknown")}: ${String(result["failure_reason"] ?? "")}`, { unpaid: result["status"] === "FAILED" });
       }
       const preimage = String(result["payment_preimage"] ?? "");
       if (!/^[0-9a-f]{64}$/i.test(preimage)) throw new L402Error("payment_failed", "the node reported success without a preimage");

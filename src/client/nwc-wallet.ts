@@ -29,14 +29,14 @@ const DEFAULT_TIMEOUT_SECONDS = 60;
  */
 export function nwcWallet(config: NwcWalletConfig): Wallet {
   const connection = parseNwcUri(config.uri);
-  if (!connection.ok) throw new L402Error("payment_failed", `the NWC connection URI ${connection.detail}`);
+  if (!connection.ok) throw new L402Error("payment_failed", `the NWC connection URI ${connection.detail}`, { unpaid: true });
   const timeoutSeconds = config.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
   const timeoutMs = timeoutSeconds * 1000;
   const call = nwcClient(connection.value, perCallSockets(connection.value.relay, config.webSocket ?? platformWebSocket, timeoutMs), timeoutMs);
   return {
     async pay(invoice) {
       const fields = readInvoice(invoice);
-      if (!fields.ok) throw new L402Error("payment_failed", fields.detail);
+      if (!fields.ok) throw new L402Error("payment_failed", fields.detail, { unpaid: true });
       let result: Record<string, unknown>;
       try {
         result = await call("pay_invoice", { invoice });
@@ -47,7 +47,7 @@ export function nwcWallet(config: NwcWalletConfig): Wallet {
         if (error.reason === "timeout") {
           throw new L402Error("payment_failed", `the wallet did not answer within ${timeoutSeconds} s (it may still pay; check it before retrying); some wallets never answer a connection secret they do not know`);
         }
-        throw new L402Error("payment_failed", `the wallet refused the payment: ${error.message}`);
+        throw new L402Error("payment_failed", `the wallet refused the payment: ${error.message}`, { unpaid: true });
       }
       const preimageHex = result["preimage"];
       if (typeof preimageHex !== "string" || !/^[0-9a-fA-F]{64}$/.test(preimageHex)) throw new L402Error("payment_failed", "the wallet reported success without a preimage");

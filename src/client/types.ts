@@ -44,18 +44,22 @@ export interface TokenStore {
  * Why the client gave up, as a machine-readable code (the CLI maps each to its
  * own exit code):
  * - `over_budget`: the price (of a token, a top-up or a charge) is above the caller's limit; nothing was paid;
+ * - `over_window`: the payment would exceed a spend window (per hour, per day, per host); nothing was paid;
  * - `payment_failed`: the wallet could not pay;
  * - `bad_challenge`: a 402 without a usable L402 challenge, or offering a top-up of a token not sent;
  * - `foreign_challenge`: a redirect led to another origin asking for payment; nothing was paid;
  * - `network`: the wallet's node could not be reached.
  */
-export type L402ErrorCode = "over_budget" | "payment_failed" | "bad_challenge" | "foreign_challenge" | "network";
+export type L402ErrorCode = "over_budget" | "over_window" | "payment_failed" | "bad_challenge" | "foreign_challenge" | "network";
 
 export class L402Error extends Error {
   override readonly name = "L402Error";
   readonly code: L402ErrorCode;
-  constructor(code: L402ErrorCode, message: string) {
+  /** A wallet's failure that certainly paid nothing (refused, no route): its payment leaves the spend windows. */
+  readonly unpaid: boolean;
+  constructor(code: L402ErrorCode, message: string, options: { readonly unpaid?: boolean } = {}) {
     super(message);
     this.code = code;
+    this.unpaid = options.unpaid ?? false;
   }
 }

@@ -1,0 +1,182 @@
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { parseArgs } from "node:util";
+import * as v from "valibot";
+import { createL402Fetch, L402Error, type SpendLimits } from "../client/index.ts";
+import { formatSats } from "../l402/index.ts";
+import { fileLedger } from "./file-ledger.ts";
+import { fileStore } from "./file-store.ts";
+import { chosenWallet, tokenDirectory } from "./get.ts";
+import { EXIT, UsageError } from "./io.ts";
+import { SPEND_FLAGS, spendLimits } from "./spend-flags.ts";
+import { listed, spentWindows } from "./tokens.ts";
+
+/** The most of an answer's body a tool result carries: an agent's context is not a download. */
+const BODY_LIMIT = 256 * 1024;
+
+const httpUrl = v.pipe(v.string(), v.url(), v.check((text) => /^https?:/i.test(text), "must be an http(s) URL"));
+const FetchPaidInput = v.strictObject({
+  url: httpUrl,
+  method: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z]{1,16}$/, "must be an HTTP method"))),
+  headers: v.optional(v.record(v.string(), v.string())),
+  body: v.optional(v.string()),
+  max_sats: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+});
+const DiscoverInput = v.strictObject({ url: httpUrl });
+const NoInput = v.strictObject({});
+
+const TOOLS = [
+  {
+    name: "fetch_paid",
+    description:
+      "Fetch an HTTP(S) URL, paying its Lightning paywall if it answers 402 (an L402 token, kept and reused for later calls, or a Payment-scheme charge for this one request) from the user's wallet. " +
+      "A payment is refused unpaid if it costs more than max_sats (never more than the wallet's own per-request limit) or would exceed the user's spend windows (per hour, per day, per host). Returns the status, headers, body and what was paid.",
+    inputSchema: {
+      type: "object",
+      properties: {
+        url: { type: "string", description: "http(s) URL" },
+        method: { type: "string", description: "HTTP method (default GET, or POST with a body)" },
+        headers: { type: "object", additionalProperties: { type: "string" } },
+        body: { type: "string", description: "request body (text)" },
+        max_sats: { type: "integer", minimum: 0, description: "the most this call may pay, routing fee included" },
+      },
+      required: ["url"],
+      additionalProperties: false,
+    },
+  },
+  {
+    name: "discover",
+    description: "What a host sells and at what price (its /.well-known/l402-services): services, paths, prices in sats, schemes and terms. Pays nothing.",
+    inputSchema: { type: "object", properties: { url: { type: "string", description: "any URL on the host" } }, required: ["url"], additionalProperties: false },
+  },
+  {
+    name: "balance",
+    description: "The paid tokens the wallet holds, by origin: services, what each cost and, on a prepaid balance, what is left. No secrets.",
+    inputSchema: { type: "object", properties: {}, additionalProperties: false },
+  },
+  {
+    name: "spent",
+    description: "The spend windows: sats spent in the last hour, the last day and at each host in the last day, and each limit (null: none).",
+    inputSchema: { type: "object", properties: {}, additionalProperties: false },
+  },
+] as const;
+
+/**
+ * `l402-edge mcp`: an MCP server on stdin/stdout (the official SDK's), the
+ * wallet of an agent host. It pays as `get` does, with the same wallet, token
+ * directory and spend windows, so the windows hold across the agent and any
+ * command line run; the per-request limit (--max-cost) caps what a tool call
+ * may ask for.
+ */
+export async function mcpCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      "max-cost": { type: "string" },
+      "lnd-url": { type: "string" },
+      "lnd-macaroon": { type: "string" },
+      "fee-limit": { type: "string" },
+      nwc: { type: "string" },
+      "pay-timeout": { type: "string" },
+      "token-dir": { type: "string" },
+      ...SPEND_FLAGS,
+    },
+  });
+  if (positionals.length > 0) throw new UsageError("mcp takes no arguments");
+  const maxCostText = values["max-cost"] ?? (process.env["L402_MAX_COST"] || "100");
+  if (!/^\d{1,9}$/.test(maxCostText)) throw new UsageError("--max-cost (or L402_MAX_COST) must be a whole number of sats");
+  const wallet = { directory: tokenDirectory(values["token-dir"]), maxCostSats: Number(maxCostText), limits: spendLimits(values), wallet: chosenWallet(values) };
+
+  const server = new Server({ name: "l402-edge", version: "0.2.0" }, { capabilities: { tools: {} } });
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: TOOLS.map((tool) => ({ ...tool })) }));
+  server.setRequestHandler(CallToolRequestSchema, (request) => callTool(wallet, request.params.name, request.params.arguments ?? {}));
+  const closed = new Promise<void>((resolve) => (server.onclose = resolve));
+  await server.connect(new StdioServerTransport());
+  await closed;
+  return EXIT.ok;
+}
+
+interface WalletSettings {
+  readonly directory: string;
+  readonly maxCostSats: number;
+  readonly limits: SpendLimits;
+  readonly wallet: ReturnType<typeof chosenWallet>;
+}
+
+async function callTool(settings: WalletSettings, name: string, input: Record<string, unknown>): Promise<CallToolResult> {
+  const parse = <S extends v.GenericSchema>(schema: S): v.InferOutput<S> => {
+    const parsed = v.safeParse(schema, input);
+    if (!parsed.success) throw new ToolRefusal(`invalid arguments: ${parsed.issues.map((i) => `${v.getDotPath(i) ?? "input"} ${i.message}`).join("; ")}`);
+    return parsed.output;
+  };
+  try {
+    switch (name) {
+      case "fetch_paid":
+        return answer(await fetchPaid(settings, parse(FetchPaidInput)));
+      case "discover":
+        return answer(await discover(parse(DiscoverInput).url));
+      case "balance": {
+        parse(NoInput);
+        const store = fileStore(settings.directory);
+        return answer(await Promise.all((await store.keys()).map(async (key) => ({ origin: key, tokens: (await store.get(key)).map(listed) }))));
+      }
+      case "spent":
+        parse(NoInput);
+        return answer(await spentWindows(settings.directory, settings.limits));
+      default:
+        throw new ToolRefusal(`unknown tool "${name}"`);
+    }
+  } catch (error) {
+    // What the agent is told: why nothing (more) was done, never a stack trace.
+    if (error instanceof ToolRefusal) return refusal(error.message);
+    if (error instanceof L402Error) return refusal(`${error.code}: ${error.message}`, { error: error.code });
+    if (error instanceof TypeError) return refusal(`network: ${(error.cause as Error | undefined)?.message ?? error.message}`, { error: "network" });
+    return refusal(`failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+async function fetchPaid(settings: WalletSettings, input: v.InferOutput<typeof FetchPaidInput>) {
+  const paid: { sats: number; fee_sats: number; scheme: string; services: readonly string[] }[] = [];
+  const maxCostSats = input.max_sats === undefined ? settings.maxCostSats : Math.min(input.max_sats, settings.maxCostSats);
+  const l402Fetch = createL402Fetch({
+    wallet: settings.wallet,
+    maxCostSats,
+    store: fileStore(settings.directory),
+    limits: settings.limits,
+    ledger: fileLedger(settings.directory),
+    onPayment: (event) => {
+      if (event.phase === "paid") paid.push({ sats: Number(formatSats(event.offer.priceMsat)), fee_sats: Number(formatSats(event.feeMsat)), scheme: event.offer.scheme, services: event.offer.services });
+    },
+  });
+  const method = (input.method ?? (input.body === undefined ? "GET" : "POST")).toUpperCase();
+  const response = await l402Fetch(input.url, { method, headers: input.headers ?? {}, ...(input.body === undefined ? {} : { body: input.body }) });
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  return {
+    status: response.status,
+    headers: Object.fromEntries(response.headers),
+    body: new TextDecoder().decode(bytes.subarray(0, BODY_LIMIT)),
+    ...(bytes.length > BODY_LIMIT ? { truncated: true, bytes: bytes.length } : {}),
+    paid,
+  };
+}
+
+async function discover(url: string): Promise<unknown> {
+  const where = new URL("/.well-known/l402-services", url);
+  const response = await fetch(where, { headers: { Accept: "application/json" } });
+  const document = response.ok ? ((await response.json().catch(() => undefined)) as { routes?: unknown } | undefined) : undefined;
+  if (document === undefined || !Array.isArray(document.routes)) throw new ToolRefusal(`${where.origin} publishes no /.well-known/l402-services (HTTP ${response.status})`);
+  return document;
+}
+
+class ToolRefusal extends Error {}
+
+function answer(value: unknown): CallToolResult {
+  const structured = Array.isArray(value) ? { items: value } : (value as Record<string, unknown>);
+  return { content: [{ type: "text", text: JSON.stringify(value, null, 2) }], structuredContent: structured };
+}
+
+function refusal(message: string, structured?: Record<string, unknown>): CallToolResult {
+  return { isError: true, content: [{ type: "text", text: message }], ...(structured === undefined ? {} : { structuredContent: { ...structured, message } }) };
+}

@@ -1,0 +1,138 @@
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import type { Miniflare } from "miniflare";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
+import { bundleWorker, startWorkerd } from "../../dev/workerd.ts";
+import { startTestOrigin, type TestOrigin } from "../setup/origin.ts";
+import { useScratchDirs } from "../setup/scratch-dirs.ts";
+
+/**
+ * `l402-edge mcp` driven by the MCP SDK's own client over stdio, as an agent
+ * host starts it: the bundled Worker in workerd in front of a test origin, the
+ * LND simulator as both the paywall's node and the wallet.
+ */
+const scratchDir = useScratchDirs();
+const BIN = fileURLToPath(new URL("../../bin/l402-edge.js", import.meta.url));
+const MEMO = "cli-mcp";
+
+let sim: Simulator;
+let origin: TestOrigin;
+let worker: { mf: Miniflare; url: URL };
+const clients: Client[] = [];
+
+beforeAll(async () => {
+  [sim, origin] = await Promise.all([startSimulator(), startTestOrigin()]);
+  worker = await startWorkerd(await bundleWorker(new URL("../../src/worker/index.ts", import.meta.url)), {
+    L402_MASTER_KEYS: "7a".repeat(32),
+    LND_REST_URL: sim.url,
+    LND_MACAROON: sim.paywallMacaroonHex,
+    L402_NETWORK: "regtest",
+    L402_CHALLENGE_CACHE_SECONDS: "0",
+    L402_MEMO: `${MEMO} {service}`,
+    L402_SERVICES: JSON.stringify([
+      { name: "alpha", match: ["/alpha/*"], price_sats: 10, origin: { url: origin.url } },
+      { name: "beta", match: ["/beta/*"], price_sats: 10, origin: { url: origin.url } },
+      // The Payment scheme only: each charge buys one request (its use counted by the meter).
+      { name: "charge", match: ["/charge/*"], price_sats: 3, uses: 1, schemes: ["mpp"], origin: { url: origin.url } },
+    ]),
+  }, { durableObjects: { L402_METER: "TokenMeter" } });
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(clients.splice(0).map((client) => client.close()));
+  await worker?.mf.dispose();
+  await Promise.all([sim?.close(), origin?.close()]);
+});
+
+/** The wallet as a host would start it: `node bin/l402-edge.js mcp`, its settings in the environment. */
+async function wallet(dir: string, env: Record<string, string>): Promise<Client> {
+  const client = new Client({ name: "test-host", version: "1.0.0" });
+  await client.connect(
+    new StdioClientTransport({
+      command: process.execPath,
+      args: [BIN, "mcp"],
+      env: { PATH: process.env["PATH"] ?? "", LND_REST_URL: sim.url, LND_MACAROON: sim.adminMacaroonHex, L402_TOKEN_DIR: dir, ...env },
+      stderr: "pipe",
+    }),
+  );
+  clients.push(client);
+  return client;
+}
+
+type ToolResult = { isError?: boolean; content: { type: string; text: string }[] };
+const call = async (client: Client, name: string, args: Record<string, unknown> = {}) => (await client.callTool({ name, arguments: args })) as ToolResult;
+const json = (result: ToolResult) => JSON.parse(result.content[0]?.text ?? "null") as Record<string, unknown>;
+
+/** The invoices the Worker issued, in order, as the node sees them. */
+async function invoices(): Promise<{ memo: string; state: string }[]> {
+  const response = await fetch(`${sim.url}/v1/invoices?num_max_invoices=100000`, { headers: { "Grpc-Metadata-macaroon": sim.adminMacaroonHex } });
+  const { invoices: all } = (await response.json()) as { invoices: { memo: string; state: string }[] };
+  return all.filter((invoice) => invoice.memo.startsWith(MEMO)).map(({ memo, state }) => ({ memo, state }));
+}
+
+describe("l402-edge mcp", () => {
+  it("lists its tools; fetch_paid pays an L402 service within budget and reuses the token; refuses beyond a window, naming it; balance and spent", async () => {
+    const dir = scratchDir("l402-mcp-");
+    const client = await wallet(dir, { L402_MAX_PER_HOUR: "15" });
+    expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual(["fetch_paid", "discover", "balance", "spent"]);
+
+    const first = await call(client, "fetch_paid", { url: `${worker.url.origin}/alpha/1`, max_sats: 12 });
+    expect(first.isError).toBeFalsy();
+    expect(json(first)).toMatchObject({ status: 200, paid: [{ sats: 10, fee_sats: 0, scheme: "l402", services: ["alpha"] }] });
+    expect(JSON.parse(json(first)["body"] as string)).toMatchObject({ path: "/alpha/1" });
+    const again = await call(client, "fetch_paid", { url: `${worker.url.origin}/alpha/2` });
+    expect(json(again)).toMatchObject({ status: 200, paid: [] });
+
+    const before = (await invoices()).length;
+    const refused = await call(client, "fetch_paid", { url: `${worker.url.origin}/beta/1` });
+    expect(refused).toMatchObject({ isError: true, content: [{ type: "text", text: "over_window: paying 10 sats would exceed the per-hour window (the last 60 minutes) limit of 15 sats (10 spent); nothing was paid" }] });
+    expect((await invoices()).slice(before)).toEqual([{ memo: `${MEMO} beta`, state: "OPEN" }]);
+    // max_sats below the price: refused by the per-call budget before any window.
+    expect((await call(client, "fetch_paid", { url: `${worker.url.origin}/beta/1`, max_sats: 5 })).content[0]?.text).toBe("over_budget: the price is 10 sats, above the limit of 5");
+
+    const [held] = json(await call(client, "balance")) as unknown as { origin: string; tokens: Record<string, unknown>[] }[];
+    expect(held).toEqual({ origin: worker.url.origin, tokens: [{ services: ["alpha"], paidMsat: "10000", createdAt: expect.any(String) }] });
+    expect(JSON.stringify(held)).not.toMatch(/preimage|macaroon/);
+    expect(json(await call(client, "spent"))).toEqual([
+      { window: "per-hour", spent_sats: 10, limit_sats: 15 },
+      { window: "per-day", spent_sats: 10, limit_sats: null },
+      { window: "per-host", host: worker.url.host, spent_sats: 10, limit_sats: null },
+    ]);
+  });
+
+  it("pays a Payment-scheme-only service, one charge per call; max_sats cannot raise the wallet's --max-cost", async () => {
+    const dir = scratchDir("l402-mcp-");
+    const client = await wallet(dir, { L402_MAX_COST: "4" });
+    const url = `${worker.url.origin}/charge/x`;
+    for (let i = 0; i < 2; i++) {
+      const result = await call(client, "fetch_paid", { url, method: "POST", body: "hello", max_sats: 1000 });
+      expect(json(result)).toMatchObject({ status: 200, paid: [{ sats: 3, scheme: "payment", services: [] }] });
+      expect(JSON.parse(json(result)["body"] as string)).toMatchObject({ method: "POST", path: "/charge/x" });
+    }
+    expect((await invoices()).filter((invoice) => invoice.memo === `${MEMO} charge` && invoice.state === "SETTLED")).toHaveLength(2);
+    expect(json(await call(client, "spent"))).toMatchObject([{ window: "per-hour", spent_sats: 6 }, { window: "per-day", spent_sats: 6 }, { window: "per-host", spent_sats: 6 }]);
+    expect((await call(client, "fetch_paid", { url: `${worker.url.origin}/alpha/1`, max_sats: 1000 })).content[0]?.text).toBe("over_budget: the price is 10 sats, above the limit of 4");
+  });
+
+  it("discover says what the host sells; bad arguments are a tool error, not a crash", async () => {
+    const client = await wallet(scratchDir("l402-mcp-"), {});
+    const found = json(await call(client, "discover", { url: `${worker.url.origin}/anything` }));
+    expect((found["routes"] as { service: string }[]).map((route) => route.service)).toEqual(["alpha", "beta", "charge"]);
+    const bad = await call(client, "fetch_paid", { url: "file:///etc/passwd" });
+    expect(bad).toMatchObject({ isError: true });
+    expect(bad.content[0]?.text).toMatch(/^invalid arguments: url /);
+    expect(await call(client, "fetch_paid", { url: `${worker.url.origin}/alpha/1`, max_sats: -1 })).toMatchObject({ isError: true });
+  });
+
+  it("two wallets at once share the windows: against one that fits one payment, exactly one pays", async () => {
+    const dir = scratchDir("l402-mcp-");
+    const [a, b] = await Promise.all([wallet(dir, { L402_MAX_PER_DAY: "15" }), wallet(dir, { L402_MAX_PER_DAY: "15" })]);
+    const before = (await invoices()).length;
+    const results = await Promise.all([call(a as Client, "fetch_paid", { url: `${worker.url.origin}/alpha/1` }), call(b as Client, "fetch_paid", { url: `${worker.url.origin}/beta/1` })]);
+    expect(results.map((result) => result.isError === true).sort()).toEqual([false, true]);
+    expect(results.find((result) => result.isError)?.content[0]?.text).toMatch(/^over_window: .* per-day window/);
+    expect((await invoices()).slice(before).filter((invoice) => invoice.state === "SETTLED")).toHaveLength(1);
+  });
+});
