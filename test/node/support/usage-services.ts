@@ -1,5 +1,7 @@
 import { compileServices, type ServiceConfig } from "../../../src/config/index.ts";
 import type { FeatureSupport } from "../../../src/config/schema.ts";
+import { claimedMethods, type ClaimedMethods } from "../../../src/paywall/claimed-methods.ts";
+import { readRequest, type PaywallRequest } from "../../../src/paywall/request.ts";
 
 /** Every stateful feature on offer, as a host with every port would have them. */
 export const ALL_FEATURES: FeatureSupport = {
@@ -25,3 +27,11 @@ export function serviceOf(definition: Record<string, unknown>, secrets: Record<s
   if (!compiled.ok) throw new Error(compiled.problems.join("; "));
   return compiled.value[0] as ServiceConfig;
 }
+
+/** A request as the paywall reads it (its URL canonical), and the methods it may be carried out as. */
+export function requestOf(url: string, init: RequestInit = {}, now = 1_800_000_000) {
+  const read = readRequest(new Request(url, init), { address: "192.0.2.1", userAgent: null }, now);
+  if (!read.ok) throw new Error(read.detail);
+  return read.value;
+}
+export const claimedOf = (request: PaywallRequest, service: ServiceConfig): ClaimedMethods => claimedMethods(request.method, request.headers, request.url, service.methodOverride);
