@@ -6,6 +6,7 @@ import { l402Paywall, memoryPorts, METER_FORGET_MARGIN_SECONDS, type L402Variabl
 import { attenuate, decodeMacaroon, encodeMacaroon, type Macaroon } from "../../src/macaroon/index.ts";
 import { createKeyring, parseChallenge, toBase64, toHex } from "../../src/l402/index.ts";
 import { lndRestBackend, type InvoiceBackend } from "../../src/lightning/index.ts";
+import { paidToken } from "../fixtures/tokens.ts";
 
 /**
  * Selling by usage through l402Paywall() in a Hono app: in-memory ports, the
@@ -81,6 +82,29 @@ describe("request-aware prices", () => {
     expect(served()).toBe(1);
     const dear = await buy(app, "/img/large");
     expect((await app.request("/img/small", auth(dear.authorization))).status).toBe(200);
+  });
+
+  it("a client's recent challenge is handed back for a request of the same price only", async () => {
+    const { app } = imagesApp();
+    const invoiceOf = async (path: string) => ((await (await app.request(path)).json()) as Body)["invoice"];
+    const small = await invoiceOf("/img/small");
+    expect(await invoiceOf("/img/tiny")).toBe(small);
+    const large = await invoiceOf("/img/large");
+    expect(large).not.toBe(small);
+    expect(large).toMatch(/^lnbcrt50n1/);
+  });
+
+  it("a price function's price is sold and minted", async () => {
+    const app: App = new Hono();
+    const price = (request: { url: URL }) => BigInt(request.url.searchParams.get("n") ?? "1") * 1500n;
+    app.use("/fn/*", l402Paywall({ service: { name: "fn", price }, keyring, backend, ports: memoryPorts(), log: false }));
+    app.get("/fn/x", (c) => c.text("ok"));
+    const unpaid = await app.request("/fn/x?n=3");
+    expect(await unpaid.clone().json()).toMatchObject({ price_msat: "4500" });
+    const token = await pay(unpaid);
+    expect(caveatsOf(token.macaroon)).toContain("fn_price_msat=4500");
+    expect((await app.request("/fn/x?n=2", auth(token.authorization))).status).toBe(200);
+    expect(await (await app.request("/fn/x?n=4", auth(token.authorization))).json()).toMatchObject({ reason: "price_exceeds_token", price_msat: "6000", paid_msat: "4500" });
   });
 
   it("a holder's lower price caveat is what its token pays for", async () => {
@@ -256,6 +280,17 @@ describe("prepaid balances", () => {
       const forged = await reply(app, "?cost=3000", withCaveats(token, `chat_topup=${toHex(crypto.getRandomValues(new Uint8Array(32)))}`));
       expect(forged.status).toBe(402);
     }
+    expect(served()).toBe(0);
+  });
+
+  // A token minted for the service before it sold balances carries no credit caveat, and a holder
+  // may append one: nothing in the token tells a credit the paywall minted from one appended.
+  it("a token minted before the service sold balances gets no credit its holder writes into it", async () => {
+    const { app, served } = chatApp();
+    const legacy = paidToken({ keyring, service: "chat", validUntil: Math.floor(Date.now() / 1000) + 3600 });
+    const bought: Bought = { authorization: legacy.authorization, tokenId: toHex(legacy.tokenId), macaroon: legacy.macaroon, preimageHex: toHex(legacy.preimage) };
+    const written = await reply(app, "?cost=3000", withCaveats(bought, "chat_credit_msat=1000000000000000000"));
+    expect([written.status, written.headers.get("x-l402-balance")]).toEqual([402, "0"]);
     expect(served()).toBe(0);
   });
 
