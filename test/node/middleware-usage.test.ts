@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { payInvoice } from "../../dev/lnd-sim/payer.ts";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
-import { l402Paywall, memoryPorts, METER_FORGET_MARGIN_SECONDS, type L402Variables, type PaywallOptions } from "../../src/index.ts";
+import { l402Paywall, memoryPorts, METER_FORGET_MARGIN_SECONDS, type L402Variables } from "../../src/index.ts";
 import { attenuate, decodeMacaroon, encodeMacaroon, type Macaroon } from "../../src/macaroon/index.ts";
 import { createKeyring, parseChallenge, toBase64, toHex } from "../../src/l402/index.ts";
 import { lndRestBackend, type InvoiceBackend } from "../../src/lightning/index.ts";
@@ -175,12 +175,12 @@ describe("tokens bound to their request", () => {
 
 describe("prepaid balances", () => {
   /** 1 sat a request, 3 sats reserved while the origin says what it cost (X-L402-Cost), or the app charges. */
-  function chatApp(extra: Partial<PaywallOptions> = {}) {
+  function chatApp(extra: Record<string, unknown> = {}) {
     const ports = memoryPorts();
     const app: App = new Hono();
     let served = 0;
-    const service = { name: "chat", price_sats: 1, timeout: 3600, balance: { amounts_sats: [10, 50], bonus_sats: { "50": 5 } }, cost_header: "X-L402-Cost", max_cost_sats: 3 };
-    app.use("/chat/*", l402Paywall({ service, keyring, backend, ports, log: false, ...extra }));
+    const service = { name: "chat", price_sats: 1, timeout: 3600, balance: { amounts_sats: [10, 50], bonus_sats: { "50": 5 } }, cost_header: "X-L402-Cost", max_cost_sats: 3, ...extra };
+    app.use("/chat/*", l402Paywall({ service, keyring, backend, ports, log: false }));
     app.get("/chat/reply", (c) => {
       served++;
       const { cost, status, charge } = c.req.query();
@@ -193,7 +193,7 @@ describe("prepaid balances", () => {
       await new Promise((resolve) => setImmediate(resolve));
       return (await ports.balances.reserve(tokenId, 0n, undefined)).balanceMsat;
     };
-    return { app, served: () => served, balanceOf };
+    return { app, ports, served: () => served, balanceOf };
   }
   const reply = async (app: App, query: string, authorization: string) => app.request(`/chat/reply${query}`, auth(authorization));
 
@@ -256,6 +256,18 @@ describe("prepaid balances", () => {
     expect(await again.json()).toMatchObject({ reason: "topup_spent", topup_for: token.tokenId });
     expect((await reply(app, "?cost=500", token.authorization)).headers.get("x-l402-balance")).toBe("10000");
     expect(await balanceOf(token.tokenId)).toBe(10000n);
+  });
+
+  it("a revoked token's balance is not spent through a top-up bought for it before", async () => {
+    const { app, ports, served } = chatApp({ revocable: true });
+    const token = await buy(app, "/chat/reply");
+    for (let i = 0; i < 3; i++) await reply(app, "?cost=3000", token.authorization);
+    const topup = await pay(await reply(app, "", token.authorization));
+    await ports.revocations.revoke(token.tokenId, "abuse", 0);
+    const answered = await reply(app, "", topup.authorization);
+    expect(answered.status).toBe(402);
+    expect(await answered.json()).toMatchObject({ reason: "revoked" });
+    expect(served()).toBe(3);
   });
 
   it("concurrent requests on one token never take more than its balance; what is debited is what was reported", async () => {
