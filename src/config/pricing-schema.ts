@@ -73,7 +73,21 @@ export const balance = v.pipe(
     v.check((given) => Object.keys(given.bonus_sats ?? {}).every((key) => given.amounts_sats.includes(BigInt(key))), "names an amount amounts_sats does not list"),
     ["bonus_sats"],
   ),
+  // Minted into the token (`<service>_credit_msat`), which no verifier reads beyond 21 million bitcoin.
+  v.forward(
+    v.check((given) => creditsSats(given).every((credit) => credit * 1000n <= MAX_PRICE_MSAT), "is more than 21 million bitcoin"),
+    ["amounts_sats"],
+  ),
+  // Offers are told apart by their credit (a top-up's choice, the challenge cache's key).
+  v.forward(
+    v.check((given) => new Set(creditsSats(given)).size === given.amounts_sats.length, "gives two amounts the same credit"),
+    ["bonus_sats"],
+  ),
 );
+
+/** What each amount on offer credits, in sats: the amount and its bonus. */
+const creditsSats = (given: { readonly amounts_sats: readonly bigint[]; readonly bonus_sats?: Readonly<Record<string, bigint>> | undefined }): bigint[] =>
+  given.amounts_sats.map((sats) => sats + (given.bonus_sats?.[String(sats)] ?? 0n));
 
 const ratePerUnit = v.optional(amount);
 /** `{ "per_kib_msat", "per_1k_input_tokens_msat", "per_1k_output_tokens_msat" }`: a streamed answer's prices. */
@@ -82,11 +96,11 @@ export const streamMeter = v.pipe(
   v.check((given) => Object.values(given).some((rate) => rate !== undefined), "needs at least one price"),
 );
 
-/** The response header carrying a request's cost: not one the paywall or HTTP itself gives meaning to. */
+/** The response header carrying a request's cost: not one the paywall or HTTP itself gives meaning to (it is taken off the answer after the paywall's own headers, `Cache-Control: private` among them). */
 export const costHeader = v.pipe(
   v.string("must be a string"),
   v.regex(HEADER_NAME, "is not a header name"),
-  v.check((name) => name.toLowerCase() === "x-l402-cost" || (!RESERVED_HEADERS.has(name.toLowerCase()) && !/^(?:set-cookie|content-type|content-encoding|content-length|transfer-encoding|x-l402-.*)$/i.test(name)), "is a header the answer needs"),
+  v.check((name) => name.toLowerCase() === "x-l402-cost" || (!RESERVED_HEADERS.has(name.toLowerCase()) && !/^(?:set-cookie|content-type|content-encoding|content-length|transfer-encoding|cache-control|vary|x-l402-.*)$/i.test(name)), "is a header the answer needs"),
 );
 
 export const chargeOn = v.picklist(["below_500", "success", "always"], 'must be "below_500", "success" or "always"');

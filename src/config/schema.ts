@@ -220,6 +220,8 @@ function usageProblems(service: Service, context: SchemaContext, at: (message: s
   if (service.uses !== undefined) at("cannot be given with uses: a balance is debited by cost, not counted", "balance");
   if (service.bind_request === true) at("cannot be given with bind_request: a balance token makes many requests", "balance");
   if (service.cost_header !== undefined && service.meter !== undefined) at("cannot be given with meter: the stream's cost is counted as it passes", "cost_header");
+  if (service.browser === true) at("cannot be given with balance: the 402 page sells access, not credit or its top-ups", "browser");
+  if (service.max_cost_sats !== undefined && service.max_cost_sats * 1000n > MAX_PRICE_MSAT) at("is more than 21 million bitcoin", "max_cost_sats");
 }
 
 /**

@@ -10,8 +10,8 @@ import { fail, succeed, type Result } from "./result.ts";
  *   <service>_uses=<n>               requests the payment bought (metered services)
  *   <service>_price_msat=<n>         what each request may cost (request-priced services)
  *   <service>_request=<64 hex>       the one request it was priced for (its digest)
- *   <service>_credit_msat=<n>        the balance the payment bought (balance services)
  *   <service>_topup=<token id hex>   a top-up: its payment credits that token's balance
+ *   <service>_credit_msat=<n>        the balance the payment bought (balance services)
  *
  * Monotonic rule: a later caveat of the same condition may only narrow the one
  * before it, so a holder can attenuate a token but never widen it. Unknown
@@ -90,8 +90,9 @@ export function serviceCaveats(grant: {
   if (grant.uses !== undefined) caveats.push(encodeCaveat(usesCondition(grant.service), String(grant.uses)));
   if (grant.priceMsat !== undefined) caveats.push(encodeCaveat(priceCondition(grant.service), String(grant.priceMsat)));
   if (grant.request !== undefined) caveats.push(encodeCaveat(requestCondition(grant.service), grant.request));
-  if (grant.creditMsat !== undefined) caveats.push(encodeCaveat(creditCondition(grant.service), String(grant.creditMsat)));
+  // A top-up's target before its credit: the expiry minted with a balance is the one before the first of them (grantFor).
   if (grant.topupFor !== undefined) caveats.push(encodeCaveat(topupCondition(grant.service), grant.topupFor));
+  if (grant.creditMsat !== undefined) caveats.push(encodeCaveat(creditCondition(grant.service), String(grant.creditMsat)));
   if (minterOnly) caveats.push(services);
   return caveats;
 }
@@ -117,15 +118,17 @@ export interface Grant {
   readonly request?: string;
   /** The balance the token's payment bought (a top-up's: what it adds). */
   readonly creditMsat?: bigint;
-  /** A top-up token: the hex id of the token whose balance its payment credits. */
+  /** A top-up token: the hex id of the token whose balance its payment credits (minted before its credit; a holder's is refused). */
   readonly topupFor?: string;
   /**
    * The expiry minted together with the token's count or balance: the
-   * `<service>_valid_until` directly before its first `<service>_uses` (or
-   * `<service>_credit_msat`) caveat. Holders can only append caveats, so no
-   * holder can move it; the count or balance may be forgotten after it, never
-   * after a narrower one a holder added. Absent when the token was minted
-   * without an expiry (or without a count or balance).
+   * `<service>_valid_until` directly before the first of its
+   * `<service>_uses`, `<service>_topup` and `<service>_credit_msat` caveats
+   * (the first of them is the minted one: a holder may append the others).
+   * Holders can only append caveats, so no holder can move it; the count or
+   * balance may be forgotten after it, never after a narrower one a holder
+   * added. Absent when the token was minted without an expiry (or without a
+   * count or balance).
    */
   readonly mintedValidUntil?: number;
 }
@@ -198,8 +201,8 @@ export function grantFor(reading: CaveatReading, context: CaveatContext): Result
   const request = latest.get(requestCondition(service));
   const creditMsat = latest.get(creditCondition(service));
   const topupFor = latest.get(topupCondition(service));
-  const counted = typeof uses === "number" ? usesCondition(service) : typeof creditMsat === "bigint" ? creditCondition(service) : undefined;
-  const mintedValidUntil = counted === undefined ? undefined : validUntilMintedWith(reading.conditions, service, counted);
+  const counted = [usesCondition(service), topupCondition(service), creditCondition(service)];
+  const mintedValidUntil = typeof uses === "number" || typeof creditMsat === "bigint" ? validUntilMintedWith(reading.conditions, service, counted) : undefined;
   return succeed({
     services: [...services],
     ...(capabilities instanceof Set ? { capabilities: [...capabilities] } : {}),
@@ -214,8 +217,8 @@ export function grantFor(reading: CaveatReading, context: CaveatContext): Result
 }
 
 /** See Grant.mintedValidUntil. The caveats have been read, so the values parse. */
-function validUntilMintedWith(conditions: readonly Predicate[], service: string, counted: string): number | undefined {
-  const first = conditions.findIndex((predicate) => predicate.condition === counted);
+function validUntilMintedWith(conditions: readonly Predicate[], service: string, counted: readonly string[]): number | undefined {
+  const first = conditions.findIndex((predicate) => counted.includes(predicate.condition));
   const before = first > 0 ? conditions[first - 1] : undefined;
   return before?.condition === validUntilCondition(service) ? parseUnixTime(before.value) : undefined;
 }

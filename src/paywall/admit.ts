@@ -25,8 +25,10 @@ export async function admit(settings: PaywallSettings, service: ServiceConfig, p
   const tokenId = toHex(token.tokenId);
   const { revocations, meter, spentCharges } = settings.ports;
   if (service.revocable && revocations !== undefined) {
+    // A top-up spends its target's balance: revoking the target revokes its top-ups too.
+    const ids = token.grant.topupFor === undefined ? [tokenId] : [tokenId, token.grant.topupFor];
     try {
-      if (await revocations.isRevoked(tokenId, later)) return fail("revoked", "this token was revoked by the operator");
+      for (const id of ids) if (await revocations.isRevoked(id, later)) return fail("revoked", "this token was revoked by the operator");
     } catch {
       return fail("revocation_unavailable", "cannot check this token's revocation right now; retry shortly");
     }

@@ -7,8 +7,9 @@ import type { HeaderReader } from "./request.ts";
  * The price a service's rules give a request, read as its origin may read it:
  * - every method it sends or claims (claimed-methods.ts) is priced, and the
  *   dearest wins, as capability rules need every claimed method's capability;
- * - a path matches with or without its trailing slash (match.ts says why),
- *   and a service that ignores case in paths ignores it in parameter values;
+ * - a path matches with or without its trailing slash (match.ts says why);
+ *   its parameters are read decoded, and a service that ignores case in
+ *   paths ignores it in their values;
  * - a query parameter or header a rule prices by, given more than once (or,
  *   for a query parameter, under names an origin reads as one: other case
  *   where the service ignores case, PHP's `.` for `_`), is refused: which of
@@ -83,7 +84,19 @@ function pathMatches(rule: PriceRule, url: URL, ignoreCase: boolean): boolean {
     const found = rule.path?.exec({ hostname, pathname: input });
     if (found === null || found === undefined) continue;
     const groups = found.pathname.groups;
-    if ([...rule.params].every(([name, value]) => (ignoreCase ? groups[name]?.toLowerCase() : groups[name]) === value)) return true;
+    if ([...rule.params].every(([name, value]) => paramValue(groups[name], ignoreCase) === value)) return true;
   }
   return false;
+}
+
+/** A path parameter as its origin reads it: decoded (the canonical path keeps escapes of what is not safe in a path: canonical-url.ts). */
+function paramValue(raw: string | undefined, ignoreCase: boolean): string | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    const value = decodeURIComponent(raw);
+    return ignoreCase ? value.toLowerCase() : value;
+  } catch {
+    // Not UTF-8 once decoded: no rule names it.
+    return undefined;
+  }
 }

@@ -86,7 +86,9 @@ async function askPricer(pricer: PricerConfig, body: string): Promise<Price> {
   const unavailable = (detail: string) => fail("pricer_unavailable", `the pricer (${pricer.where}) ${detail}; retry shortly`);
   let answer: unknown;
   try {
-    const response = await pricer.fetch(new Request(pricer.url, { method: "POST", body, headers: { "Content-Type": "application/json", Accept: "application/json" }, signal: AbortSignal.timeout(PRICER_TIMEOUT_MS) }));
+    // Not redirected: the question (the request's path, query and headers) goes to the pricer configured, nowhere else.
+    const init = { method: "POST", body, redirect: "manual", headers: { "Content-Type": "application/json", Accept: "application/json" }, signal: AbortSignal.timeout(PRICER_TIMEOUT_MS) } as const;
+    const response = await pricer.fetch(new Request(pricer.url, init));
     if (!response.ok) return unavailable(`answered ${response.status}`);
     answer = await response.json();
   } catch {

@@ -57,7 +57,8 @@ async function readUpTo(body: ReadableStream<Uint8Array> | null, limit: number):
     if (done) break;
     length += value.byteLength;
     if (length > limit) {
-      await reader.cancel();
+      // Not awaited: cancelling one branch of a tee settles only once the other is cancelled or read to its end.
+      void reader.cancel().catch(() => undefined);
       return undefined;
     }
     chunks.push(value);

@@ -10,10 +10,11 @@ import type { PaywallRequest } from "./request.ts";
  * Whether a token bought for one price may make this request, on a service
  * whose prices depend on the request: a cheap token never buys a dear
  * request. A token bound to its request (`bind_request`) makes that request
- * only, at the price minted into it (its pricer is not asked again); any
- * other is priced now and must cost no more than the token paid
+ * only. Every request is priced now and must cost no more than the token paid
  * (`<service>_price_msat`; a token minted before the service priced by
- * request paid the service's price).
+ * request paid the service's price): a bound one too, as its digest covers
+ * neither the headers a rule or the pricer prices by nor a method a header
+ * claims, which make the same request dearer.
  */
 export type Covered = Result<void, "price_exceeds_token" | "request_mismatch" | "body_too_large" | PriceFailure> & Pick<Refused, "facts">;
 
@@ -22,7 +23,6 @@ export async function tokenCovers(service: ServiceConfig, grant: Grant, price: (
     const bound = await digest();
     if (!bound.ok) return bound;
     if (bound.value !== grant.request) return fail("request_mismatch", "the token was bought for another request (method, path, query or body): pay for this one");
-    return succeed(undefined);
   }
   const priced = await price();
   if (!priced.ok) return priced;

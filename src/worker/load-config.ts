@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { compileServices, namedBackend, problemsOf, readNodeSettings, settingsFailure, WHOLE_SAT_BACKENDS, type Backend, type SettingsResult } from "../config/index.ts";
+import { compileServices, namedBackend, problemsOf, readNodeSettings, settingsFailure, WHOLE_SAT_BACKENDS, type Backend, type ServiceConfig, type SettingsResult } from "../config/index.ts";
 import { parseMasterKeys } from "../l402/index.ts";
 import { workerSettingsSchema } from "./settings.ts";
 import type { WorkerConfig } from "./worker-config.ts";
@@ -87,9 +87,13 @@ export function parseConfig(env: object): ConfigResult {
   };
 }
 
-/** LNbits and phoenixd take whole sats: a price in msat there would fail at every challenge, so it fails here. */
-function wholeSatProblems(backend: Backend, services: readonly { readonly name: string; readonly auth: boolean; readonly priceMsat: bigint }[]): string[] {
+/** LNbits and phoenixd take whole sats: a price in msat there would fail at every challenge (a rule's would be rounded up), so it fails here. */
+function wholeSatProblems(backend: Backend, services: readonly ServiceConfig[]): string[] {
   const label = WHOLE_SAT_BACKENDS[backend];
   if (label === undefined) return [];
-  return services.flatMap((service) => (service.auth && service.priceMsat % 1000n !== 0n ? [`L402_SERVICES "${service.name}".price_msat: ${label} invoices are in whole sats (L402_BACKEND)`] : []));
+  const problem = (field: string) => `L402_SERVICES ${field}: ${label} invoices are in whole sats (L402_BACKEND)`;
+  return services.filter((service) => service.auth).flatMap((service) => [
+    ...(service.priceMsat % 1000n !== 0n ? [problem(`"${service.name}".price_msat`)] : []),
+    ...service.pricing.rules.flatMap((rule, index) => (rule.priceMsat % 1000n !== 0n ? [problem(`"${service.name}".price_rules[${index}].price_msat`)] : [])),
+  ]);
 }

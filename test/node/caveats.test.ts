@@ -1,0 +1,159 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { checkCaveats, encodeCaveat, serviceCaveats, type Grant } from "../../src/l402/index.ts";
+
+/**
+ * The caveats selling by usage adds (l402/caveats.ts): `<svc>_price_msat`,
+ * `<svc>_request`, `<svc>_credit_msat`, `<svc>_topup`, read as a verifier
+ * reads them, with a holder appending whatever it likes after what was minted.
+ */
+const NOW = 1_800_000_000;
+const DIGEST = "ab".repeat(32);
+const OTHER_DIGEST = "cd".repeat(32);
+const caveat = (text: string): Uint8Array => encodeCaveat(text.slice(0, text.indexOf("=")), text.slice(text.indexOf("=") + 1));
+
+function read(caveats: readonly Uint8Array[], now = NOW) {
+  return checkCaveats(caveats, { service: "svc", now });
+}
+function grantOf(caveats: readonly Uint8Array[]): Grant {
+  const result = read(caveats);
+  if (!result.ok) throw new Error(`${result.reason}: ${result.detail}`);
+  return result.value;
+}
+const reasonOf = (caveats: readonly Uint8Array[]): string => {
+  const result = read(caveats);
+  return result.ok ? "ok" : result.reason;
+};
+
+describe("the usage caveats as minted", () => {
+  it("read back as what was minted", () => {
+    const minted = serviceCaveats({ service: "svc", validUntil: NOW + 60, priceMsat: 1500n, request: DIGEST });
+    expect(grantOf(minted)).toEqual({ services: ["svc"], validUntil: NOW + 60, priceMsat: 1500n, request: DIGEST });
+    const balance = serviceCaveats({ service: "svc", validUntil: NOW + 60, creditMsat: 5_250_000n });
+    expect(grantOf(balance)).toEqual({ services: ["svc"], validUntil: NOW + 60, creditMsat: 5_250_000n, mintedValidUntil: NOW + 60 });
+    const topup = serviceCaveats({ service: "svc", validUntil: NOW + 60, creditMsat: 1_000_000n, topupFor: DIGEST });
+    expect(grantOf(topup)).toEqual({ services: ["svc"], validUntil: NOW + 60, creditMsat: 1_000_000n, topupFor: DIGEST, mintedValidUntil: NOW + 60 });
+  });
+
+  it("amounts round-trip exactly, up to 19 digits (beyond a double's precision)", () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 1n, max: 10n ** 19n - 1n }), (msat) => {
+        const grant = grantOf(serviceCaveats({ service: "svc", priceMsat: msat, creditMsat: msat }));
+        expect(grant.priceMsat).toBe(msat);
+        expect(grant.creditMsat).toBe(msat);
+      }),
+    );
+  });
+
+  it("are per service, and only the minter writes them: one a holder appends, for any service, makes the token invalid", () => {
+    const base = serviceCaveats({ service: "svc", validUntil: NOW + 60 });
+    for (const text of ["other_price_msat=5", `other_topup=${DIGEST}`, "other_credit_msat=9", `other_request=${DIGEST}`]) expect(reasonOf([...base, caveat(text)])).toBe("invalid_caveat");
+    expect(read(serviceCaveats({ service: "other", priceMsat: 5n }))).toMatchObject({ ok: false, reason: "service_mismatch" });
+  });
+});
+
+describe("malformed values are refused, never read as something else", () => {
+  const base = serviceCaveats({ service: "svc" });
+  const amounts = ["0", "-1", "01", "1.5", " 1", "1 ", "+1", "1e3", "0x10", "", "1".repeat(20), "１"];
+  const digests = [DIGEST.toUpperCase(), DIGEST.slice(1), `${DIGEST}0`, `${DIGEST.slice(2)}zz`, "", ` ${DIGEST.slice(1)}`];
+  it.each([
+    ...amounts.map((value) => [`svc_price_msat=${value}`] as const),
+    ...amounts.map((value) => [`svc_credit_msat=${value}`] as const),
+    ...digests.map((value) => [`svc_request=${value}`] as const),
+    ...digests.map((value) => [`svc_topup=${value}`] as const),
+  ])("%s", (text) => {
+    expect(read([...base, caveat(text)])).toMatchObject({ ok: false, reason: "invalid_caveat" });
+  });
+});
+
+describe("a holder may narrow, never widen", () => {
+  const priced = serviceCaveats({ service: "svc", priceMsat: 1000n, request: DIGEST });
+  const balance = serviceCaveats({ service: "svc", validUntil: NOW + 60, creditMsat: 1000n });
+  it.each([
+    ["a lower price", priced, "svc_price_msat=999", "ok"],
+    ["the same price", priced, "svc_price_msat=1000", "ok"],
+    ["a higher price", priced, "svc_price_msat=1001", "caveat_widened"],
+    ["the same request", priced, `svc_request=${DIGEST}`, "ok"],
+    ["another request", priced, `svc_request=${OTHER_DIGEST}`, "caveat_widened"],
+    ["a lower credit", balance, "svc_credit_msat=1", "ok"],
+    ["the same credit", balance, "svc_credit_msat=1000", "ok"],
+    ["a higher credit", balance, "svc_credit_msat=1001", "caveat_widened"],
+  ] as const)("%s → %s", (_name, minted, added, expected) => {
+    expect(reasonOf([...minted, caveat(added)])).toBe(expected);
+  });
+
+  it("the narrowest value is the one granted, and it only ever goes down", () => {
+    fc.assert(
+      fc.property(fc.array(fc.bigInt({ min: 1n, max: 5000n }), { minLength: 1, maxLength: 6 }), (added) => {
+        const caveats = [...priced, ...added.map((msat) => caveat(`svc_price_msat=${msat}`))];
+        const result = read(caveats);
+        let narrowest = 1000n;
+        let widened = false;
+        for (const msat of added) {
+          if (msat > narrowest) widened = true;
+          else narrowest = msat;
+        }
+        if (widened) expect(result).toMatchObject({ ok: false, reason: "caveat_widened" });
+        else expect(result).toMatchObject({ ok: true, value: { priceMsat: narrowest } });
+      }),
+    );
+  });
+
+  it("a price or a request added to a token minted without one is refused: only the minter grants them", () => {
+    const plain = serviceCaveats({ service: "svc" });
+    expect(reasonOf([...plain, caveat("svc_price_msat=5")])).toBe("invalid_caveat");
+    expect(reasonOf([...plain, caveat(`svc_request=${DIGEST}`)])).toBe("invalid_caveat");
+  });
+
+  it("a top-up token's target cannot be changed", () => {
+    const topup = serviceCaveats({ service: "svc", creditMsat: 1000n, topupFor: DIGEST });
+    expect(reasonOf([...topup, caveat(`svc_topup=${DIGEST}`)])).toBe("ok");
+    expect(reasonOf([...topup, caveat(`svc_topup=${OTHER_DIGEST}`)])).toBe("caveat_widened");
+  });
+});
+
+describe("mintedValidUntil: the expiry minted with a balance, which no holder caveat moves", () => {
+  it("is the valid_until minted just before the credit, whatever a holder narrows afterwards", () => {
+    const balance = serviceCaveats({ service: "svc", validUntil: NOW + 3600, creditMsat: 1000n });
+    expect(grantOf(balance).mintedValidUntil).toBe(NOW + 3600);
+    expect(grantOf([...balance, caveat(`svc_valid_until=${NOW + 10}`), caveat("svc_credit_msat=5")])).toMatchObject({ validUntil: NOW + 10, mintedValidUntil: NOW + 3600, creditMsat: 5n });
+  });
+
+  it("is absent for a balance minted without an expiry, however a holder narrows it", () => {
+    const forever = serviceCaveats({ service: "svc", creditMsat: 1000n });
+    expect(grantOf(forever).mintedValidUntil).toBeUndefined();
+    expect(grantOf([...forever, caveat(`svc_valid_until=${NOW + 10}`), caveat("svc_credit_msat=5")]).mintedValidUntil).toBeUndefined();
+  });
+
+  // A holder's `uses` (which a balance service never counts) must not move the expiry its balance is
+  // forgotten after: forgotten early, the balance opens again at the token's full credit.
+  it("a holder's own expiry and uses caveat appended to a balance token leave it where it was minted", () => {
+    const balance = serviceCaveats({ service: "svc", validUntil: NOW + 3600, creditMsat: 1000n });
+    expect(grantOf([...balance, caveat(`svc_valid_until=${NOW + 10}`), caveat("svc_uses=1")]).mintedValidUntil).toBe(NOW + 3600);
+    const forever = serviceCaveats({ service: "svc", creditMsat: 1000n });
+    expect(grantOf([...forever, caveat(`svc_valid_until=${NOW + 10}`), caveat("svc_uses=1")]).mintedValidUntil).toBeUndefined();
+  });
+
+  it("a holder's credit caveat on a metered token is refused, and its uses keep the expiry minted with them", () => {
+    const metered = serviceCaveats({ service: "svc", validUntil: NOW + 3600, uses: 5 });
+    expect(reasonOf([...metered, caveat(`svc_valid_until=${NOW + 10}`), caveat("svc_credit_msat=1")])).toBe("invalid_caveat");
+    expect(grantOf([...metered, caveat(`svc_valid_until=${NOW + 10}`), caveat("svc_uses=2")]).mintedValidUntil).toBe(NOW + 3600);
+  });
+});
+
+describe("a top-up is minted, never made by a holder", () => {
+  // A holder appending `<svc>_topup=<any id>` to its balance token would turn one payment's credit
+  // into a credit for any balance it names, once per name: unlimited credit from one payment.
+  it("a top-up caveat appended to a balance token is refused", () => {
+    const balance = serviceCaveats({ service: "svc", validUntil: NOW + 3600, creditMsat: 1000n });
+    const forged = read([...balance, caveat(`svc_topup=${DIGEST}`)]);
+    expect(forged.ok && forged.value.topupFor !== undefined).toBe(false);
+    expect(forged).toMatchObject({ ok: false, reason: "invalid_caveat" });
+  });
+
+  it("one minted as a top-up reads as one, with its credit narrowed or not", () => {
+    const topup = serviceCaveats({ service: "svc", validUntil: NOW + 3600, creditMsat: 1000n, topupFor: DIGEST });
+    expect(grantOf(topup)).toMatchObject({ topupFor: DIGEST, creditMsat: 1000n });
+    expect(grantOf([...topup, caveat("svc_credit_msat=10"), caveat(`svc_topup=${DIGEST}`)])).toMatchObject({ topupFor: DIGEST, creditMsat: 10n });
+  });
+});

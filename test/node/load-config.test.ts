@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../../src/worker/load-config.ts";
+
+/**
+ * The template Worker's whole-sat check (worker/load-config.ts) over the
+ * prices selling by usage adds: a backend that invoices whole sats cannot
+ * sell a rule's msat price, so the config says so at once rather than at
+ * the first challenge (or by rounding the price up unannounced).
+ */
+const phoenixd = { L402_MASTER_KEYS: "44".repeat(32), L402_BACKEND: "phoenixd", PHOENIXD_URL: "https://x.example", PHOENIXD_PASSWORD: "correct-horse" };
+const problemsOf = (services: unknown[], env: Record<string, unknown> = phoenixd): readonly string[] => {
+  const result = parseConfig({ ...env, L402_SERVICES: services });
+  return result.ok ? [] : result.problems;
+};
+
+describe("prices on a whole-sat backend", () => {
+  it("a price rule's msat price that is not whole sats is refused, naming the rule", () => {
+    const rules = [{ path: "/a/big", price_msat: 2000 }, { path: "/a/odd", price_msat: 1500 }, { path: "/a/sats", price_sats: 3 }];
+    expect(problemsOf([{ name: "a", match: ["/a/*"], price_sats: 1, price_rules: rules }])).toEqual(['L402_SERVICES "a".price_rules[1].price_msat: phoenixd invoices are in whole sats (L402_BACKEND)']);
+  });
+
+  it("a free service's rules are not invoiced; LND takes msat", () => {
+    const rules = [{ path: "/a/odd", price_msat: 1500 }];
+    expect(problemsOf([{ name: "a", match: ["/a/*"], auth: false, price_rules: rules }])).toEqual([]);
+    const lnd = { L402_MASTER_KEYS: "44".repeat(32), LND_REST_URL: "https://node.example:8080/", LND_MACAROON: "0201ab" };
+    expect(problemsOf([{ name: "a", match: ["/a/*"], price_sats: 1, price_rules: rules }], lnd)).toEqual([]);
+  });
+});

@@ -1,0 +1,323 @@
+import { Hono } from "hono";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { payInvoice } from "../../dev/lnd-sim/payer.ts";
+import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
+import { l402Paywall, memoryPorts, METER_FORGET_MARGIN_SECONDS, type L402Variables } from "../../src/index.ts";
+import { attenuate, decodeMacaroon, encodeMacaroon, type Macaroon } from "../../src/macaroon/index.ts";
+import { createKeyring, parseChallenge, toBase64, toHex } from "../../src/l402/index.ts";
+import { lndRestBackend, type InvoiceBackend } from "../../src/lightning/index.ts";
+import { paidToken } from "../fixtures/tokens.ts";
+
+/**
+ * Selling by usage through l402Paywall() in a Hono app: in-memory ports, the
+ * LND simulator paying the invoices. The decide table's usage rows, read by a
+ * client that pays and by one that tampers (what the Worker does with them
+ * inside workerd is test/workerd/worker-usage.test.ts's).
+ */
+let sim: Simulator;
+let backend: InvoiceBackend;
+const keyring = createKeyring(new Uint8Array(32).fill(11));
+
+beforeAll(async () => {
+  sim = await startSimulator();
+  backend = lndRestBackend({ url: sim.url, macaroonHex: sim.paywallMacaroonHex, network: "regtest", timeoutMs: 2000 });
+});
+afterAll(() => sim.close());
+afterEach(() => vi.useRealTimers());
+
+type App = Hono<{ Variables: L402Variables }>;
+interface Bought {
+  readonly authorization: string;
+  readonly tokenId: string;
+  readonly macaroon: Macaroon;
+  readonly preimageHex: string;
+}
+type Body = Record<string, unknown>;
+
+/** The 402's L402 challenge paid through the simulator. */
+async function pay(unpaid: Response): Promise<Bought> {
+  expect(unpaid.status).toBe(402);
+  const challenge = parseChallenge(unpaid.headers.get("www-authenticate") ?? "");
+  if (!challenge.ok) throw new Error(challenge.detail);
+  const paid = await payInvoice({ url: sim.url, macaroonHex: sim.adminMacaroonHex }, challenge.value.invoice);
+  const preimageHex = paid.preimageHex as string;
+  const macaroon = decodeMacaroon(challenge.value.macaroon);
+  return { authorization: `L402 ${toBase64(challenge.value.macaroon)}:${preimageHex}`, tokenId: toHex(macaroon.identifier.slice(34)), macaroon, preimageHex };
+}
+const buy = async (app: App, path: string, init: RequestInit = {}): Promise<Bought> => pay(await app.request(path, init));
+const caveatsOf = (macaroon: Macaroon): string[] => macaroon.caveats.map((caveat) => new TextDecoder().decode(caveat.id));
+/** What a holder can do with its token: append caveats (and keep its preimage). */
+const withCaveats = (token: Bought, ...caveats: string[]): string =>
+  `L402 ${toBase64(encodeMacaroon(caveats.reduce((macaroon, text) => attenuate(macaroon, new TextEncoder().encode(text)), token.macaroon)))}:${token.preimageHex}`;
+const auth = (authorization: string, headers: Record<string, string> = {}): RequestInit => ({ headers: { Authorization: authorization, ...headers } });
+
+describe("request-aware prices", () => {
+  function imagesApp() {
+    const app: App = new Hono();
+    let served = 0;
+    app.use("/img/*", l402Paywall({ service: { name: "img", price_sats: 1, price_rules: [{ path: "/img/:size", params: { size: "large" }, price_sats: 5 }] }, keyring, backend, ports: memoryPorts(), log: false }));
+    app.get("/img/:size", (c) => {
+      served++;
+      return c.json({ size: c.req.param("size"), paid: String(c.var.l402.grant.priceMsat) });
+    });
+    return { app, served: () => served };
+  }
+
+  it("a 402 sells the request's price, minted into the token", async () => {
+    const { app } = imagesApp();
+    const large = await app.request("/img/large");
+    expect(await large.clone().json()).toMatchObject({ price_sats: 5, price_msat: "5000" });
+    const token = await pay(large);
+    expect(caveatsOf(token.macaroon)).toContain("img_price_msat=5000");
+    expect(await (await app.request("/img/large", auth(token.authorization))).json()).toEqual({ size: "large", paid: "5000" });
+  });
+
+  it("a cheap token never buys a dear request: 402 price_exceeds_token, invoiced at the request's price; the dear token buys the cheap one", async () => {
+    const { app, served } = imagesApp();
+    const cheap = await buy(app, "/img/small");
+    expect((await app.request("/img/small", auth(cheap.authorization))).status).toBe(200);
+    const refused = await app.request("/img/large", auth(cheap.authorization));
+    expect(refused.status).toBe(402);
+    expect(await refused.json()).toMatchObject({ reason: "price_exceeds_token", price_msat: "5000", paid_msat: "1000", invoice: expect.stringMatching(/^lnbcrt50n1/) });
+    expect(served()).toBe(1);
+    const dear = await buy(app, "/img/large");
+    expect((await app.request("/img/small", auth(dear.authorization))).status).toBe(200);
+  });
+
+  it("a client's recent challenge is handed back for a request of the same price only", async () => {
+    const { app } = imagesApp();
+    const invoiceOf = async (path: string) => ((await (await app.request(path)).json()) as Body)["invoice"];
+    const small = await invoiceOf("/img/small");
+    expect(await invoiceOf("/img/tiny")).toBe(small);
+    const large = await invoiceOf("/img/large");
+    expect(large).not.toBe(small);
+    expect(large).toMatch(/^lnbcrt50n1/);
+  });
+
+  it("a price function's price is sold and minted", async () => {
+    const app: App = new Hono();
+    const price = (request: { url: URL }) => BigInt(request.url.searchParams.get("n") ?? "1") * 1500n;
+    app.use("/fn/*", l402Paywall({ service: { name: "fn", price }, keyring, backend, ports: memoryPorts(), log: false }));
+    app.get("/fn/x", (c) => c.text("ok"));
+    const unpaid = await app.request("/fn/x?n=3");
+    expect(await unpaid.clone().json()).toMatchObject({ price_msat: "4500" });
+    const token = await pay(unpaid);
+    expect(caveatsOf(token.macaroon)).toContain("fn_price_msat=4500");
+    expect((await app.request("/fn/x?n=2", auth(token.authorization))).status).toBe(200);
+    expect(await (await app.request("/fn/x?n=4", auth(token.authorization))).json()).toMatchObject({ reason: "price_exceeds_token", price_msat: "6000", paid_msat: "4500" });
+  });
+
+  it("a holder's lower price caveat is what its token pays for", async () => {
+    const { app } = imagesApp();
+    const dear = await buy(app, "/img/large");
+    const lowered = withCaveats(dear, "img_price_msat=1000");
+    expect(await (await app.request("/img/large", auth(lowered))).json()).toMatchObject({ reason: "price_exceeds_token", paid_msat: "1000" });
+    expect(await (await app.request("/img/large", auth(withCaveats(dear, "img_price_msat=5001")))).json()).toMatchObject({ reason: "caveat_widened" });
+  });
+});
+
+describe("tokens bound to their request", () => {
+  function actionsApp() {
+    const app: App = new Hono();
+    let done = 0;
+    const service = { name: "act", price_sats: 1, bind_request: true, price_rules: [{ headers: { "x-model": "big" }, price_sats: 50 }, { methods: ["DELETE"], price_sats: 40 }] };
+    app.use("/act/*", l402Paywall({ service, keyring, backend, ports: memoryPorts(), log: false }));
+    app.all("/act/*", (c) => {
+      done++;
+      return c.text(`done ${c.req.method}`);
+    });
+    return { app, done: () => done };
+  }
+  const post = (body: string, headers: Record<string, string> = {}): RequestInit => ({ method: "POST", body, headers: { "Content-Type": "text/plain", ...headers } });
+  const withAuth = (init: RequestInit, authorization: string): RequestInit => ({ ...init, headers: { ...(init.headers as Record<string, string>), Authorization: authorization } });
+
+  it("makes the request it was bought for; another body, path or query is refused request_mismatch", async () => {
+    const { app, done } = actionsApp();
+    const token = await buy(app, "/act/transfer?to=alice", post("amount=1"));
+    expect(caveatsOf(token.macaroon).some((caveat) => /^act_request=[0-9a-f]{64}$/.test(caveat))).toBe(true);
+    expect((await app.request("/act/transfer?to=alice", withAuth(post("amount=1"), token.authorization))).status).toBe(200);
+    for (const [path, body] of [["/act/transfer?to=alice", "amount=1000"], ["/act/transfer?to=mallory", "amount=1"], ["/act/other?to=alice", "amount=1"]] as const) {
+      const refused = await app.request(path, withAuth(post(body), token.authorization));
+      expect(await refused.json()).toMatchObject({ reason: "request_mismatch" });
+    }
+    expect(done()).toBe(1);
+  });
+
+  it("a body beyond 1 MiB cannot be bound: 413, no invoice", async () => {
+    const { app } = actionsApp();
+    const refused = await app.request("/act/upload", post("x".repeat(1024 * 1024 + 1)));
+    expect(refused.status).toBe(413);
+    expect(await refused.json()).toMatchObject({ reason: "body_too_large" });
+    expect(refused.headers.get("www-authenticate")).toBeNull();
+    expect((await app.request("/act/upload", post("x".repeat(1024 * 1024)))).status).toBe(402);
+  });
+
+  // The digest covers method, path, query and body, not the headers a rule prices by, nor a method
+  // claimed by header: the same request made dearer that way must not pass at the cheap price.
+  it("a bound token bought cheap does not buy its request made dear by a priced header", async () => {
+    const { app, done } = actionsApp();
+    const cheap = await buy(app, "/act/run", post("job"));
+    const dear = await app.request("/act/run", withAuth(post("job", { "X-Model": "big" }), cheap.authorization));
+    expect(dear.status).toBe(402);
+    expect(await dear.json()).toMatchObject({ reason: "price_exceeds_token", price_msat: "50000" });
+    expect(done()).toBe(0);
+  });
+
+  it("a bound token bought for a POST does not buy the DELETE a header makes of it", async () => {
+    const { app, done } = actionsApp();
+    const cheap = await buy(app, "/act/item", post("id=1"));
+    const claimed = await app.request("/act/item", withAuth(post("id=1", { "X-HTTP-Method-Override": "DELETE" }), cheap.authorization));
+    expect(claimed.status).toBe(402);
+    expect(await claimed.json()).toMatchObject({ reason: "price_exceeds_token", price_msat: "40000" });
+    expect(done()).toBe(0);
+  });
+});
+
+describe("prepaid balances", () => {
+  /** 1 sat a request, 3 sats reserved while the origin says what it cost (X-L402-Cost), or the app charges. */
+  function chatApp(extra: Record<string, unknown> = {}) {
+    const ports = memoryPorts();
+    const app: App = new Hono();
+    let served = 0;
+    const service = { name: "chat", price_sats: 1, timeout: 3600, balance: { amounts_sats: [10, 50], bonus_sats: { "50": 5 } }, cost_header: "X-L402-Cost", max_cost_sats: 3, ...extra };
+    app.use("/chat/*", l402Paywall({ service, keyring, backend, ports, log: false }));
+    app.get("/chat/reply", (c) => {
+      served++;
+      const { cost, status, charge } = c.req.query();
+      if (charge !== undefined) c.var.l402.charge?.(BigInt(charge));
+      if (status === "throw") throw new Error("the handler failed");
+      return c.text("reply", (status === undefined ? 200 : Number(status)) as 200, cost === undefined ? {} : { "X-L402-Cost": cost });
+    });
+    /** The balance as the port holds it, once the releases run after the answers are done. */
+    const balanceOf = async (tokenId: string): Promise<bigint> => {
+      await new Promise((resolve) => setImmediate(resolve));
+      return (await ports.balances.reserve(tokenId, 0n, undefined)).balanceMsat;
+    };
+    return { app, ports, served: () => served, balanceOf };
+  }
+  const reply = async (app: App, query: string, authorization: string) => app.request(`/chat/reply${query}`, auth(authorization));
+
+  it("a 402 sells the credit offers, the first by default or the one X-L402-Credit names; another is a 400", async () => {
+    const { app } = chatApp();
+    const first = await app.request("/chat/reply");
+    expect(await first.json()).toMatchObject({ price_msat: "1000", credit: { amount_sats: 10, credit_sats: 10 }, credit_offers: [{ amount_sats: 10, credit_sats: 10 }, { amount_sats: 50, credit_sats: 55 }], invoice: expect.stringMatching(/^lnbcrt100n1/) });
+    const named = await app.request("/chat/reply", { headers: { "X-L402-Credit": "50" } });
+    expect(await named.clone().json()).toMatchObject({ credit: { amount_sats: 50, credit_sats: 55 }, invoice: expect.stringMatching(/^lnbcrt500n1/) });
+    expect(caveatsOf((await pay(named)).macaroon)).toContain("chat_credit_msat=55000");
+    for (const asked of ["7", "0", "-10", "10.0", "abc", "50000000000000000000"]) {
+      const refused = await app.request("/chat/reply", { headers: { "X-L402-Credit": asked } });
+      expect([refused.status, ((await refused.json()) as Body)["reason"]]).toEqual([400, "unknown_credit_offer"]);
+    }
+  });
+
+  it("debits what the origin reports (its header taken off), at most what was reserved; garbage costs the price; a 5xx or a thrown handler nothing", async () => {
+    const { app, balanceOf } = chatApp();
+    const token = await buy(app, "/chat/reply");
+    const steps: [string, number, string][] = [
+      ["?cost=1500", 200, "8500"],
+      ["?cost=999999", 200, "5500"],
+      ["?cost=1000&status=500", 500, "5500"],
+      ["?cost=1000&status=503", 503, "5500"],
+      ["?cost=garbage", 200, "4500"],
+      ["?cost=-5", 200, "3500"],
+      ["?cost=0", 200, "3500"],
+      ["?status=throw&charge=1", 500, "3500"],
+    ];
+    for (const [query, status, balance] of steps) {
+      const answer = await reply(app, query, token.authorization);
+      expect([query, answer.status, answer.headers.get("x-l402-balance"), answer.headers.get("x-l402-cost")]).toEqual([query, status, balance, null]);
+    }
+    expect(await balanceOf(token.tokenId)).toBe(3500n);
+  });
+
+  it("c.var.l402.charge(msat) debits what the app charges, added up, before any cost header", async () => {
+    const { app, balanceOf } = chatApp();
+    const token = await buy(app, "/chat/reply");
+    const charged = await reply(app, "?charge=250&cost=2000", token.authorization);
+    expect(charged.headers.get("x-l402-balance")).toBe("9750");
+    expect(await balanceOf(token.tokenId)).toBe(9750n);
+  });
+
+  it("short: 402 balance_short with the balance, what is required and a top-up for the same token, credited once", async () => {
+    const { app, served, balanceOf } = chatApp();
+    const token = await buy(app, "/chat/reply");
+    expect((await reply(app, "?cost=3000", token.authorization)).headers.get("x-l402-balance")).toBe("7000");
+    expect((await reply(app, "?cost=3000", token.authorization)).headers.get("x-l402-balance")).toBe("4000");
+    expect((await reply(app, "?cost=3000", token.authorization)).headers.get("x-l402-balance")).toBe("1000");
+    const short = await reply(app, "", token.authorization);
+    expect(short.headers.get("x-l402-balance")).toBe("1000");
+    expect(await short.clone().json()).toMatchObject({ reason: "balance_short", balance_msat: "1000", required_msat: "3000", topup_for: token.tokenId, invoice: expect.stringMatching(/^lnbcrt100n1/) });
+    expect(served()).toBe(3);
+    const topup = await pay(short);
+    expect(caveatsOf(topup.macaroon)).toEqual(expect.arrayContaining(["chat_credit_msat=10000", `chat_topup=${token.tokenId}`]));
+    const credited = await reply(app, "?cost=500", topup.authorization);
+    expect([credited.status, credited.headers.get("x-l402-balance")]).toEqual([200, "10500"]);
+    const again = await reply(app, "?cost=500", topup.authorization);
+    expect(await again.json()).toMatchObject({ reason: "topup_spent", topup_for: token.tokenId });
+    expect((await reply(app, "?cost=500", token.authorization)).headers.get("x-l402-balance")).toBe("10000");
+    expect(await balanceOf(token.tokenId)).toBe(10000n);
+  });
+
+  it("a revoked token's balance is not spent through a top-up bought for it before", async () => {
+    const { app, ports, served } = chatApp({ revocable: true });
+    const token = await buy(app, "/chat/reply");
+    for (let i = 0; i < 3; i++) await reply(app, "?cost=3000", token.authorization);
+    const topup = await pay(await reply(app, "", token.authorization));
+    await ports.revocations.revoke(token.tokenId, "abuse", 0);
+    const answered = await reply(app, "", topup.authorization);
+    expect(answered.status).toBe(402);
+    expect(await answered.json()).toMatchObject({ reason: "revoked" });
+    expect(served()).toBe(3);
+  });
+
+  it("concurrent requests on one token never take more than its balance; what is debited is what was reported", async () => {
+    const { app, balanceOf } = chatApp();
+    const token = await buy(app, "/chat/reply", { headers: { "X-L402-Credit": "50" } });
+    const costs = Array.from({ length: 40 }, (_, index) => 500 + ((index * 397) % 2500));
+    const answers = await Promise.all(costs.map((cost) => reply(app, `?cost=${cost}`, token.authorization)));
+    const debited = answers.reduce((sum, answer, index) => sum + (answer.status === 200 ? BigInt(costs[index] as number) : 0n), 0n);
+    expect(answers.every((answer) => answer.status === 200 || answer.status === 402)).toBe(true);
+    expect(answers.filter((answer) => answer.status === 402).length).toBeGreaterThan(0);
+    const left = await balanceOf(token.tokenId);
+    expect(left).toBeGreaterThanOrEqual(0n);
+    expect(left).toBe(55000n - debited);
+  });
+
+  // A holder can append any caveat. `chat_topup=<id>` on its own token would credit the balance of
+  // any id it names with the token's credit, once per id: one payment, unlimited requests.
+  it("a top-up caveat a holder appends to its balance token buys nothing", async () => {
+    const { app, served } = chatApp();
+    const token = await buy(app, "/chat/reply");
+    for (let i = 0; i < 3; i++) {
+      const forged = await reply(app, "?cost=3000", withCaveats(token, `chat_topup=${toHex(crypto.getRandomValues(new Uint8Array(32)))}`));
+      expect(forged.status).toBe(402);
+    }
+    expect(served()).toBe(0);
+  });
+
+  // A token minted for the service before it sold balances carries no credit caveat, and a holder
+  // may append one: nothing in the token tells a credit the paywall minted from one appended.
+  it("a token minted before the service sold balances gets no credit its holder writes into it", async () => {
+    const { app, served } = chatApp();
+    const legacy = paidToken({ keyring, service: "chat", validUntil: Math.floor(Date.now() / 1000) + 3600 });
+    const bought: Bought = { authorization: legacy.authorization, tokenId: toHex(legacy.tokenId), macaroon: legacy.macaroon, preimageHex: toHex(legacy.preimage) };
+    const written = await reply(app, "?cost=3000", withCaveats(bought, "chat_credit_msat=1000000000000000000"));
+    expect([written.status, written.headers.get("x-l402-balance")]).toEqual([402, "0"]);
+    expect(served()).toBe(0);
+  });
+
+  // The balance is forgotten a margin after the expiry minted with its credit. A holder's own
+  // expiry and a `uses` caveat (counted nowhere on a balance service) must not move that, or the
+  // balance is forgotten early and opens again at the token's full credit.
+  it("a holder's expiry and uses caveats do not make its balance forgotten early and credited again", async () => {
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() });
+    const { app } = chatApp();
+    const token = await buy(app, "/chat/reply");
+    const soon = Math.floor(Date.now() / 1000) + 10;
+    const shortLived = withCaveats(token, `chat_valid_until=${soon}`, "chat_uses=1");
+    for (let i = 0; i < 3; i++) expect((await reply(app, "?cost=3000", shortLived)).status).toBe(200);
+    vi.setSystemTime((soon + METER_FORGET_MARGIN_SECONDS + 1) * 1000);
+    const after = await reply(app, "?cost=3000", token.authorization);
+    expect([after.status, after.headers.get("x-l402-balance")]).toEqual([402, "1000"]);
+  });
+});

@@ -1,0 +1,113 @@
+import { describe, expect, it } from "vitest";
+import { rulePrice } from "../../src/paywall/price-rules.ts";
+import { claimedOf, requestOf, serviceOf } from "./support/usage-services.ts";
+
+/**
+ * A service's price rules (paywall/price-rules.ts), applied to requests read
+ * as the paywall reads them: the request as its origin may read it, every
+ * way of making it dearer priced, an ambiguous one refused.
+ */
+const IMAGES = [
+  { methods: ["POST"], path: "/v1/images/:size", params: { size: "large" }, query: { quality: "hd" }, headers: { "x-model": "big" }, price_sats: 50 },
+  { path: "/v1/images/:size", params: { size: "large" }, price_sats: 20 },
+  { methods: ["DELETE"], path: "/v1/*", price_sats: 30 },
+  { path: "/v1/upload", content_length: { min: 1000, max: 2000 }, price_sats: 7 },
+  { path: "/v1/upload", content_length: { min: 2001 }, price_sats: 9 },
+];
+const images = serviceOf({ name: "img", price_sats: 1, price_rules: IMAGES });
+
+function priceOf(url: string, init: RequestInit = {}, service = images) {
+  const request = requestOf(`https://api.example${url}`, init);
+  return rulePrice(service, request, claimedOf(request, service));
+}
+const matched = (url: string, init: RequestInit = {}, service = images) => {
+  const priced = priceOf(url, init, service);
+  if (!priced.ok) throw new Error(priced.detail);
+  return priced.value;
+};
+
+describe("which rule prices a request", () => {
+  it("none: the service's own price applies (unpriced)", () => {
+    expect(rulePrice(serviceOf({ name: "s", price_sats: 1 }), requestOf("https://x.example/a"), { methods: ["GET"], anyMethod: false })).toEqual({ ok: true, value: { matchedMsat: undefined, unpriced: true } });
+    expect(matched("/v1/images/small")).toEqual({ matchedMsat: undefined, unpriced: true });
+  });
+
+  it("the first rule whose every condition holds", () => {
+    const dearest = { method: "POST", headers: { "X-Model": "big", "Content-Type": "text/plain" }, body: "x" };
+    expect(matched("/v1/images/large?quality=hd", dearest)).toEqual({ matchedMsat: 50_000n, unpriced: false });
+    expect(matched("/v1/images/large?quality=sd", dearest).matchedMsat).toBe(20_000n);
+    expect(matched("/v1/images/large?quality=hd", { ...dearest, headers: { "X-Model": "small", "Content-Type": "text/plain" } }).matchedMsat).toBe(20_000n);
+    expect(matched("/v1/images/large").matchedMsat).toBe(20_000n);
+  });
+
+  it("a path with or without its trailing slash, a parameter decoded from its escapes", () => {
+    expect(matched("/v1/images/large/").matchedMsat).toBe(20_000n);
+    expect(matched("/v1/images/%6Carge").matchedMsat).toBe(20_000n);
+  });
+
+  it("a service that ignores case ignores it in parameter values; one that does not, does not", () => {
+    expect(matched("/v1/images/LARGE").matchedMsat).toBe(20_000n);
+    const exact = serviceOf({ name: "img", price_sats: 1, match_case: true, price_rules: IMAGES });
+    expect(matched("/v1/images/LARGE", {}, exact).matchedMsat).toBeUndefined();
+    expect(matched("/v1/images/large", {}, exact).matchedMsat).toBe(20_000n);
+  });
+
+  // The origin reads a path parameter decoded; the rule names it decoded too.
+  it("a parameter value that stays escaped in the path (a space, a letter beyond ASCII) matches its rule", () => {
+    const service = serviceOf({ name: "s", price_sats: 1, price_rules: [{ path: "/t/:size", params: { size: "très grand" }, price_sats: 9 }] });
+    expect(matched("/t/tr%C3%A8s%20grand", {}, service).matchedMsat).toBe(9_000n);
+    expect(matched("/t/très grand", {}, service).matchedMsat).toBe(9_000n);
+  });
+
+  it("content_length bounds are inclusive; a body without a length counts as endless; a GET has none", () => {
+    const upload = (length: number | undefined) => {
+      const body = new ReadableStream({ start: (controller) => controller.close() });
+      const headers: Record<string, string> = { "Content-Type": "application/octet-stream", ...(length === undefined ? {} : { "Content-Length": String(length) }) };
+      return matched("/v1/upload", { method: "PUT", body, headers, duplex: "half" } as RequestInit).matchedMsat;
+    };
+    expect([upload(999), upload(1000), upload(2000), upload(2001), upload(undefined)]).toEqual([undefined, 7_000n, 7_000n, 9_000n, 9_000n]);
+    expect(matched("/v1/upload").matchedMsat).toBeUndefined();
+  });
+});
+
+describe("every method a request may be carried out as is priced, the dearest wins", () => {
+  it("a method claimed by a header or _method costs what that method costs", () => {
+    expect(matched("/v1/images/small", { method: "POST", headers: { "X-HTTP-Method-Override": "DELETE", "Content-Type": "text/plain" }, body: "x" })).toEqual({ matchedMsat: 30_000n, unpriced: true });
+    expect(matched("/v1/images/small?_method=DELETE", { method: "POST", headers: { "Content-Type": "text/plain" }, body: "x" }).matchedMsat).toBe(30_000n);
+  });
+
+  it("a body a framework reads _method from may claim any method a rule names", () => {
+    expect(matched("/v1/images/small", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" }).matchedMsat).toBe(30_000n);
+  });
+
+  it("a service whose origin takes no override is priced by the method sent", () => {
+    const plain = serviceOf({ name: "img", price_sats: 1, method_override: false, price_rules: IMAGES });
+    expect(matched("/v1/images/small", { method: "POST", headers: { "X-HTTP-Method-Override": "DELETE", "Content-Type": "application/json" }, body: "{}" }, plain)).toEqual({ matchedMsat: undefined, unpriced: true });
+  });
+
+  it("a HEAD costs what a GET costs", () => {
+    const service = serviceOf({ name: "s", price_sats: 1, price_rules: [{ methods: ["GET"], price_sats: 4 }] });
+    expect(matched("/x", { method: "HEAD" }, service)).toEqual({ matchedMsat: 4_000n, unpriced: true });
+  });
+});
+
+describe("a request whose price its origin could read two ways is refused", () => {
+  it.each([
+    ["/v1/images/large?quality=hd&quality=sd", {}],
+    ["/v1/images/large?quality=hd&QUALITY=sd", {}],
+    ["/v1/images/large?quality=hd&quality=hd", {}],
+    ["/v1/images/large", { headers: [["X-Model", "big"], ["X-Model", "small"]] as [string, string][] }],
+  ])("%s %j", (url, init) => {
+    expect(priceOf(url, init)).toMatchObject({ ok: false, reason: "ambiguous_price" });
+  });
+
+  it("a parameter PHP reads under another name (. for _) is the same parameter", () => {
+    const service = serviceOf({ name: "s", price_sats: 1, price_rules: [{ query: { image_size: "large" }, price_sats: 5 }] });
+    expect(priceOf("/x?image_size=small&image.size=large", {}, service)).toMatchObject({ ok: false, reason: "ambiguous_price" });
+    expect(priceOf("/x?image.size=large", {}, service)).toMatchObject({ ok: true, value: { matchedMsat: 5_000n } });
+  });
+
+  it("a parameter or header no rule prices by may be given as often as the client likes", () => {
+    expect(matched("/v1/images/large?tag=a&tag=b", { headers: [["X-Other", "1"], ["X-Other", "2"]] }).matchedMsat).toBe(20_000n);
+  });
+});

@@ -1,0 +1,231 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { requestPricer } from "../../src/paywall/pricing.ts";
+import { claimedOf, requestOf, serviceOf } from "./support/usage-services.ts";
+
+/**
+ * What a request costs (paywall/pricing.ts): rules, then the pricer or the
+ * app's price function, then the service's price. The pricer is a real HTTP
+ * server on loopback answering as each test tells it to.
+ */
+interface Asked {
+  readonly method: string;
+  readonly headers: IncomingMessage["headers"];
+  readonly body: unknown;
+}
+let server: Server;
+let url: string;
+let asked: Asked[] = [];
+let answer: (response: ServerResponse) => void = () => undefined;
+
+beforeAll(async () => {
+  server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      asked.push({ method: request.method ?? "", headers: request.headers, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) });
+      answer(response);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/price?secret=in-the-url`;
+});
+afterAll(() => {
+  server.closeAllConnections();
+  server.close();
+});
+beforeEach(() => {
+  asked = [];
+  answer = json({ price_msat: "1234" });
+});
+
+const json = (body: unknown, status = 200) => (response: ServerResponse) => {
+  response.writeHead(status, { "Content-Type": "application/json" });
+  response.end(JSON.stringify(body));
+};
+const pricerService = (extra: Record<string, unknown> = {}) => serviceOf({ name: "chat", price_sats: 1, pricer: { url, headers: ["X-Model"], ...extra } });
+
+async function priceOf(pricer: ReturnType<typeof requestPricer>, service: ReturnType<typeof serviceOf>, target = "https://api.example/v1/chat?b=2&a=1", init: RequestInit = {}, now = 1_800_000_000) {
+  const request = requestOf(target, init, now);
+  return pricer.priceOf(service, request, claimedOf(request, service));
+}
+
+describe("the pricer's question", () => {
+  it("is the request as the origin gets it, as JSON, with the headers it asked for and no credential", async () => {
+    const priced = await priceOf(requestPricer(), pricerService(), "https://api.example/v1//chat/./x?b=2&a=1&a=0", {
+      method: "POST",
+      body: "hello",
+      headers: { "Content-Type": "text/plain", "Content-Length": "5", "X-Model": "big", Authorization: "L402 secret:secret", Cookie: "a=b" },
+    });
+    expect(priced).toEqual({ ok: true, value: 1234n });
+    expect(asked).toHaveLength(1);
+    expect(asked[0]?.method).toBe("POST");
+    expect(asked[0]?.headers).toMatchObject({ "content-type": "application/json", accept: "application/json" });
+    expect(asked[0]?.body).toEqual({ service: "chat", method: "POST", path: "/v1/chat/x", query: { b: ["2"], a: ["1", "0"] }, content_length: 5, headers: { "x-model": "big" } });
+    expect(JSON.stringify(asked[0])).not.toContain("secret:secret");
+  });
+});
+
+describe("the pricer's answer", () => {
+  it.each([
+    [{ price_msat: "1234" }, 1234n],
+    [{ price_msat: 1234 }, 1234n],
+    [{ price_sats: 12 }, 12_000n],
+    [{ price_sats: "12" }, 12_000n],
+    [{ price_msat: "2100000000000000000" }, 2_100_000_000_000_000_000n],
+  ])("%j → %s msat", async (body, msat) => {
+    answer = json(body);
+    expect(await priceOf(requestPricer(), pricerService())).toEqual({ ok: true, value: msat });
+  });
+
+  it.each([
+    [{ price_msat: "0" }],
+    [{ price_msat: 0 }],
+    [{ price_msat: -5 }],
+    [{ price_msat: "-5" }],
+    [{ price_sats: 1.5 }],
+    [{ price_msat: "12abc" }],
+    [{ price_msat: " 12" }],
+    [{ price_msat: "2100000000000000001" }],
+    [{ price_sats: "2100000000000001" }],
+    [{ price_msat: 1e21 }],
+    [{ price_msat: "1", price_sats: 1 }],
+    [{}],
+    [{ price: 5 }],
+    [null],
+    [[1]],
+    ["1234"],
+    [1234],
+  ])("%j → 500 pricer_invalid, never free", async (body) => {
+    answer = json(body);
+    expect(await priceOf(requestPricer(), pricerService())).toMatchObject({ ok: false, reason: "pricer_invalid" });
+  });
+
+  it.each([
+    ["a 500", json({ price_msat: "1" }, 500)],
+    ["a 404", json({ price_msat: "1" }, 404)],
+    ["HTML", (response: ServerResponse) => response.writeHead(200, { "Content-Type": "text/html" }).end("<p>hi</p>")],
+    ["an empty body", (response: ServerResponse) => response.writeHead(200).end()],
+    ["a cut connection", (response: ServerResponse) => response.socket?.destroy()],
+  ])("%s → 503 pricer_unavailable", async (_name, given) => {
+    answer = given;
+    const priced = await priceOf(requestPricer(), pricerService());
+    expect(priced).toMatchObject({ ok: false, reason: "pricer_unavailable" });
+    // The URL's query (it may hold a key) is not in what the paywall says.
+    expect(priced.ok ? "" : priced.detail).not.toContain("secret");
+  });
+
+  // A pricer is asked at its own address only: a redirect would take the question (the request's
+  // path, query and headers) to wherever it points.
+  it("a redirect is not followed → 503 pricer_unavailable", async () => {
+    answer = (response) => {
+      answer = json({ price_msat: "1" });
+      response.writeHead(307, { Location: "/elsewhere" }).end();
+    };
+    expect(await priceOf(requestPricer(), pricerService())).toMatchObject({ ok: false, reason: "pricer_unavailable" });
+    expect(asked).toHaveLength(1);
+  });
+
+  it("no answer within 2 s, or an answer whose body stalls → 503 pricer_unavailable", async () => {
+    answer = () => undefined;
+    expect(await priceOf(requestPricer(), pricerService())).toMatchObject({ ok: false, reason: "pricer_unavailable" });
+    answer = (response) => {
+      response.writeHead(200, { "Content-Type": "application/json" });
+      response.write('{"price_msat":');
+    };
+    expect(await priceOf(requestPricer(), pricerService())).toMatchObject({ ok: false, reason: "pricer_unavailable" });
+  });
+
+  it("a pricer that is not there → 503 pricer_unavailable", async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const service = serviceOf({ name: "chat", price_sats: 1, pricer: { url: `http://127.0.0.1:${port}/` } });
+    expect(await priceOf(requestPricer(), service)).toMatchObject({ ok: false, reason: "pricer_unavailable" });
+  });
+});
+
+describe("answers kept per isolate", () => {
+  it("for cache_seconds, keyed by the whole question", async () => {
+    const pricer = requestPricer();
+    const service = pricerService({ cache_seconds: 60 });
+    const now = 1_800_000_000;
+    expect(await priceOf(pricer, service, "https://api.example/v1/chat?a=1", {}, now)).toEqual({ ok: true, value: 1234n });
+    answer = json({ price_msat: "999" });
+    expect(await priceOf(pricer, service, "https://api.example/v1/chat?a=1", {}, now + 59)).toEqual({ ok: true, value: 1234n });
+    expect(asked).toHaveLength(1);
+    expect(await priceOf(pricer, service, "https://api.example/v1/chat?a=2", {}, now)).toEqual({ ok: true, value: 999n });
+    expect(await priceOf(pricer, service, "https://api.example/v1/chat?a=1", { headers: { "X-Model": "big" } }, now)).toEqual({ ok: true, value: 999n });
+    expect(await priceOf(pricer, service, "https://api.example/v1/chat?a=1", { headers: { "X-Other": "ignored" } }, now)).toEqual({ ok: true, value: 1234n });
+    expect(await priceOf(pricer, service, "https://api.example/v1/chat?a=1", {}, now + 60)).toEqual({ ok: true, value: 999n });
+    expect(asked).toHaveLength(4);
+  });
+
+  it("not at all without cache_seconds; a failure never", async () => {
+    const pricer = requestPricer();
+    await priceOf(pricer, pricerService());
+    await priceOf(pricer, pricerService());
+    expect(asked).toHaveLength(2);
+    answer = json({}, 500);
+    const cached = pricerService({ cache_seconds: 60 });
+    expect(await priceOf(pricer, cached)).toMatchObject({ ok: false });
+    answer = json({ price_msat: "7" });
+    expect(await priceOf(pricer, cached)).toEqual({ ok: true, value: 7n });
+    expect(asked).toHaveLength(4);
+  });
+
+  it("the same question asked at once is asked of the pricer once", async () => {
+    const pending: ServerResponse[] = [];
+    answer = (response) => {
+      pending.push(response);
+      if (pending.length === 1) setTimeout(() => pending.forEach(json({ price_msat: "55" })), 100);
+    };
+    const pricer = requestPricer();
+    const prices = await Promise.all(Array.from({ length: 10 }, () => priceOf(pricer, pricerService())));
+    expect(prices.every((price) => price.ok && price.value === 55n)).toBe(true);
+    expect(asked).toHaveLength(1);
+  });
+});
+
+describe("rules, then the pricer or the price function, then the service's price", () => {
+  it("a rule that prices every method the request may be carried out as: the pricer is not asked", async () => {
+    const service = serviceOf({ name: "chat", price_sats: 1, pricer: { url }, price_rules: [{ path: "/v1/free-form", price_sats: 3 }] });
+    expect(await priceOf(requestPricer(), service, "https://api.example/v1/free-form")).toEqual({ ok: true, value: 3000n });
+    expect(asked).toHaveLength(0);
+    expect(await priceOf(requestPricer(), service, "https://api.example/v1/other")).toEqual({ ok: true, value: 1234n });
+  });
+
+  it("a method no rule prices is asked of the pricer, and the dearer of the two is the price", async () => {
+    const service = serviceOf({ name: "chat", price_sats: 1, pricer: { url }, price_rules: [{ methods: ["GET"], price_sats: 3 }] });
+    const claimingPost = { method: "GET", headers: { "X-HTTP-Method-Override": "POST" } };
+    expect(await priceOf(requestPricer(), service, "https://api.example/v1/x", claimingPost)).toEqual({ ok: true, value: 3000n });
+    answer = json({ price_sats: 8 });
+    expect(await priceOf(requestPricer(), service, "https://api.example/v1/x", claimingPost)).toEqual({ ok: true, value: 8000n });
+  });
+
+  it("a service not priced by request costs its price, and asks no one", async () => {
+    expect(await priceOf(requestPricer(), serviceOf({ name: "s", price_msat: 1500 }))).toEqual({ ok: true, value: 1500n });
+    expect(asked).toHaveLength(0);
+  });
+
+  it("the app's price function is given the canonical request; what it answers is checked like a pricer's", async () => {
+    const seen: string[] = [];
+    const answering = (given: unknown) => serviceOf({ name: "s", price: (request: { method: string; url: URL; headers: Headers }) => {
+      seen.push(`${request.method} ${request.url.pathname} ${request.headers.get("x-model")}`);
+      return given as number;
+    } });
+    expect(await priceOf(requestPricer(), answering(2500), "https://api.example/a/../b", { headers: { "X-Model": "m" } })).toEqual({ ok: true, value: 2500n });
+    expect(seen).toEqual(["GET /b m"]);
+    expect(await priceOf(requestPricer(), answering(7n))).toEqual({ ok: true, value: 7n });
+    expect(await priceOf(requestPricer(), answering(Promise.resolve(9)))).toEqual({ ok: true, value: 9n });
+    for (const wrong of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 1e21, "100", null, 0n, -1n, 2_100_000_000_000_000_001n]) {
+      expect(await priceOf(requestPricer(), answering(wrong))).toMatchObject({ ok: false, reason: "pricer_invalid" });
+    }
+    const throwing = serviceOf({ name: "s", price: () => { throw new Error("db down"); } });
+    expect(await priceOf(requestPricer(), throwing)).toMatchObject({ ok: false, reason: "pricer_unavailable" });
+    const rejecting = serviceOf({ name: "s", price: () => Promise.reject(new Error("db down")) });
+    expect(await priceOf(requestPricer(), rejecting)).toMatchObject({ ok: false, reason: "pricer_unavailable" });
+  });
+});

@@ -1,0 +1,81 @@
+import { createHash } from "node:crypto";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { MAX_BOUND_BODY_BYTES, requestDigest } from "../../src/paywall/request-binding.ts";
+import { readRequest } from "../../src/paywall/request.ts";
+import { requestOf } from "./support/usage-services.ts";
+
+/**
+ * The digest a bound token carries (paywall/request-binding.ts): sha256 of
+ * `METHOD \n canonical path \n canonical query \n hex sha256(body)`, checked
+ * here against node:crypto over the documented text.
+ */
+const sha256Hex = (data: string | Uint8Array): string => createHash("sha256").update(data).digest("hex");
+const documented = (method: string, path: string, query: string, body: string | Uint8Array) => sha256Hex(`${method}\n${path}\n${query}\n${sha256Hex(body)}`);
+
+async function digestOf(url: string, init: RequestInit = {}): Promise<string> {
+  const digest = await requestDigest(requestOf(url, init));
+  if (!digest.ok) throw new Error(digest.detail);
+  return digest.value;
+}
+
+describe("the request digest", () => {
+  it("is the documented text's sha256, over the canonical path and the sorted, form-encoded query", async () => {
+    expect(await digestOf("https://api.example/pay/./to//alice?z=1&a=b%20c&a=a", { method: "POST", body: "amount=5", headers: { "Content-Type": "text/plain" } })).toBe(
+      documented("POST", "/pay/to/alice", "a=a&a=b+c&z=1", "amount=5"),
+    );
+    expect(await digestOf("https://api.example/x")).toBe(documented("GET", "/x", "", ""));
+  });
+
+  it("the query's order does not matter; its names, values and their pairing do", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.string({ maxLength: 4 }), fc.string({ maxLength: 4 })), { maxLength: 5 }), async (pairs) => {
+        const shuffled = [...pairs].reverse();
+        const url = (list: [string, string][]) => `https://api.example/q?${new URLSearchParams(list).toString()}`;
+        expect(await digestOf(url(pairs))).toBe(await digestOf(url(shuffled)));
+      }),
+    );
+    expect(await digestOf("https://api.example/q?a=1&b=2")).not.toBe(await digestOf("https://api.example/q?a=2&b=1"));
+    expect(await digestOf("https://api.example/q?a=1")).not.toBe(await digestOf("https://api.example/q?a=1&a=1"));
+  });
+
+  it("another method, path or body is another digest", async () => {
+    const post = { method: "POST", body: "x", headers: { "Content-Type": "text/plain" } };
+    const base = await digestOf("https://api.example/a", post);
+    expect(await digestOf("https://api.example/a", { ...post, method: "PUT" })).not.toBe(base);
+    expect(await digestOf("https://api.example/b", post)).not.toBe(base);
+    expect(await digestOf("https://api.example/a", { ...post, body: "y" })).not.toBe(base);
+    expect(await digestOf("https://api.example/a/", post)).not.toBe(base);
+  });
+
+  it("reads the body from a copy: the request keeps its own for the origin", async () => {
+    const original = new Request("https://api.example/a", { method: "POST", body: "the body" });
+    const read = readRequest(original, { address: null, userAgent: null }, 0);
+    if (!read.ok) throw new Error(read.detail);
+    expect(await requestDigest(read.value)).toEqual({ ok: true, value: documented("POST", "/a", "", "the body") });
+    expect(await original.text()).toBe("the body");
+  });
+});
+
+describe("bodies are bound up to 1 MiB", () => {
+  it("exactly 1 MiB is bound; a byte more is body_too_large", async () => {
+    const limit = new Uint8Array(MAX_BOUND_BODY_BYTES).fill(97);
+    expect(await digestOf("https://api.example/up", { method: "POST", body: limit })).toBe(documented("POST", "/up", "", limit));
+    const over = await requestDigest(requestOf("https://api.example/up", { method: "POST", body: new Uint8Array(MAX_BOUND_BODY_BYTES + 1) }));
+    expect(over).toMatchObject({ ok: false, reason: "body_too_large" });
+  });
+
+  it("a streamed body without a length, over the limit in small chunks, is refused without reading it all", async () => {
+    let pulled = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++;
+        controller.enqueue(new Uint8Array(64 * 1024));
+        if (pulled === 1000) controller.close();
+      },
+    });
+    const over = await requestDigest(requestOf("https://api.example/up", { method: "POST", body, duplex: "half" } as RequestInit));
+    expect(over).toMatchObject({ ok: false, reason: "body_too_large" });
+    expect(pulled).toBeLessThan(1000);
+  });
+});

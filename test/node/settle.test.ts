@@ -1,0 +1,123 @@
+import { describe, expect, it } from "vitest";
+import type { BalanceConfig, ChargeOn } from "../../src/config/index.ts";
+import type { Charge } from "../../src/paywall/decision.ts";
+import type { Balances } from "../../src/paywall/ports.ts";
+import { chargeTally, settleCharge, type Answered } from "../../src/paywall/settle.ts";
+
+/**
+ * A balance service's request once answered (paywall/settle.ts): the cost
+ * found, the cost header taken off, the rest of the reservation released.
+ */
+const ID = "11".repeat(32);
+const config = (extra: Partial<BalanceConfig> = {}): BalanceConfig => ({ offers: [], costHeader: "X-L402-Cost", maxCostMsat: 5000n, chargeOn: "below_500", meter: undefined, ...extra });
+const charge = (balance: BalanceConfig = config()): Charge => ({ tokenId: ID, reservedMsat: 5000n, priceMsat: 1000n, balanceMsat: 20_000n, balance, validUntil: undefined, capabilities: undefined });
+
+/**
+ * Settles a charge, returning what was released (once the work left for after the answer is
+ * done, a metered body read to its end first), the header changes and the body.
+ */
+async function settle(answered: Answered | undefined, options: { appCharged?: bigint; charge?: Charge } = {}) {
+  const released: bigint[] = [];
+  const balances: Balances = {
+    reserve: async () => ({ status: "reserved", balanceMsat: 0n }),
+    release: async (tokenId, amountMsat) => {
+      released.push(tokenId === ID ? amountMsat : -1n);
+      return { balanceMsat: 0n };
+    },
+  };
+  const pending: Promise<unknown>[] = [];
+  const settled = settleCharge(options.charge ?? charge(), answered, options.appCharged, balances, (work) => pending.push(work), async () => "");
+  if (settled.body !== undefined) await new Response(settled.body).arrayBuffer();
+  await Promise.all(pending);
+  return { released: released.reduce((sum, msat) => sum + msat, 0n), changes: settled.changes, body: settled.body };
+}
+const answer = (status: number, cost?: string, body: ReadableStream<Uint8Array> | null = null): Answered => ({ status, headers: new Headers(cost === undefined ? {} : { "X-L402-Cost": cost }), body });
+
+describe("what an answer is charged", () => {
+  it.each([
+    ["below_500", [101, 200, 302, 404, 499], [500, 503]],
+    ["success", [101, 200, 204, 302, 399], [400, 404, 499, 500]],
+    ["always", [200, 404, 500, 599], []],
+  ] as const)("charge_on %s", async (chargeOn: ChargeOn, charged: readonly number[], free: readonly number[]) => {
+    const on = charge(config({ chargeOn }));
+    for (const status of charged) expect([status, (await settle(answer(status, "1500"), { charge: on })).released]).toEqual([status, 3500n]);
+    for (const status of free) expect([status, (await settle(answer(status, "1500"), { charge: on })).released]).toEqual([status, 5000n]);
+  });
+
+  it("a request that got no answer (failed before the origin) costs nothing, whatever charge_on says", async () => {
+    expect((await settle(undefined, { charge: charge(config({ chargeOn: "always" })) })).released).toBe(5000n);
+  });
+});
+
+describe("the cost reported in the header", () => {
+  it.each([
+    ["1500", 3500n],
+    [" 1500 ", 3500n],
+    ["0", 5000n],
+    ["5000", 0n],
+    ["5001", 0n],
+    ["9999999999999999999", 0n],
+    ["-5", 4000n],
+    ["1.5", 4000n],
+    ["1e3", 4000n],
+    ["0x10", 4000n],
+    ["", 4000n],
+    ["1500, 1500", 4000n],
+    ["99999999999999999999", 4000n],
+  ])("%j: releases %s (garbage costs the price; never more than was reserved)", async (reported, released) => {
+    expect((await settle(answer(200, reported))).released).toBe(released);
+  });
+
+  it("no header: the request's price", async () => {
+    expect((await settle(answer(200))).released).toBe(4000n);
+  });
+
+  it("is taken off the answer, charged or not, and the balance after is told", async () => {
+    const charged = await settle(answer(200, "1500"));
+    expect(charged.changes).toEqual([{ name: "X-L402-Cost", value: undefined }, { name: "X-L402-Balance", value: "23500" }]);
+    const failed = await settle(answer(500, "1500"));
+    expect(failed.changes).toEqual([{ name: "X-L402-Cost", value: undefined }, { name: "X-L402-Balance", value: "25000" }]);
+  });
+
+  it("a service without a cost header leaves the origin's headers alone", async () => {
+    const settled = await settle(answer(200, "1500"), { charge: charge(config({ costHeader: undefined })) });
+    expect(settled.changes).toEqual([{ name: "X-L402-Balance", value: "24000" }]);
+  });
+});
+
+describe("what the app charges", () => {
+  it("comes before the cost header, and is capped at the reservation", async () => {
+    expect((await settle(answer(200, "1500"), { appCharged: 250n })).released).toBe(4750n);
+    expect((await settle(answer(200), { appCharged: 0n })).released).toBe(5000n);
+    expect((await settle(answer(200), { appCharged: 10_000n })).released).toBe(0n);
+  });
+
+  it("is added up; anything but a whole number of msat, at least 0, is refused where the app calls it", () => {
+    const tally = chargeTally();
+    expect(tally.totalMsat()).toBeUndefined();
+    tally.add(100);
+    tally.add(50n);
+    tally.add(0);
+    expect(tally.totalMsat()).toBe(150n);
+    for (const wrong of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53, -1n]) expect(() => tally.add(wrong)).toThrow(RangeError);
+    expect(tally.totalMsat()).toBe(150n);
+  });
+});
+
+describe("a metered stream", () => {
+  it("has its body metered instead, the balance after its first lease told, the cost header taken off", async () => {
+    const body = new ReadableStream<Uint8Array>({ start: (controller) => controller.close() });
+    const settled = await settle(answer(200, "1500", body), { charge: charge(config({ meter: { perKibMsat: 1n } })) });
+    expect(settled.body).toBeInstanceOf(ReadableStream);
+    expect(settled.changes).toEqual([{ name: "X-L402-Cost", value: undefined }, { name: "X-L402-Balance", value: "20000" }]);
+    // Nothing streamed, nothing owed: the reservation goes back, whatever the header said.
+    expect(settled.released).toBe(5000n);
+  });
+
+  it("not when the app charged, nor without a body", async () => {
+    const metered = charge(config({ meter: { perKibMsat: 1n } }));
+    const body = new ReadableStream<Uint8Array>({ start: (controller) => controller.close() });
+    expect(await settle(answer(200, undefined, body), { charge: metered, appCharged: 10n })).toMatchObject({ released: 4990n, body: undefined });
+    expect(await settle(answer(200), { charge: metered })).toMatchObject({ released: 4000n, body: undefined });
+  });
+});
