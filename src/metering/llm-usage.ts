@@ -10,8 +10,8 @@ export interface LlmUsage {
 export interface UsageReader {
   /** Reads one event; true when it reported usage (which then replaces what came before). */
   read(event: SseEvent): boolean;
-  /** The same, from an event's data as bytes (an SseFramer's): decoded only when it may carry usage, so most events never are. */
-  readBytes(type: string, data: Uint8Array): boolean;
+  /** The same, from an event's data as bytes (`bytes` from `from` to `to`, as an SseFramer hands them on): decoded only when it may carry usage, so most events never are. */
+  readBytes(type: string, bytes: Uint8Array, from: number, to: number): boolean;
   /** The last usage the stream reported, or undefined if none so far. */
   readonly usage: LlmUsage | undefined;
 }
@@ -39,20 +39,22 @@ const USAGE_KEY = Uint8Array.of(QUOTE, 0x75, 0x73, 0x61, 0x67, 0x65, QUOTE);
 const KEY_SHIFT = new Uint8Array(256).fill(USAGE_KEY.length);
 for (let i = 0; i < USAGE_KEY.length - 1; i++) KEY_SHIFT[USAGE_KEY[i] as number] = USAGE_KEY.length - 1 - i;
 
-/** Where `"usage"` is in `data` from `from`, or -1: a byte in about six read (as the pattern's search does on text). */
-function indexOfUsageKey(data: Uint8Array, from: number): number {
+/** Where `"usage"` is in `data` from `from` (before `to`), or -1: about one byte in six read (as the pattern's search does on text). */
+function indexOfUsageKey(data: Uint8Array, from: number, to: number): number {
   const last = USAGE_KEY.length - 1;
-  for (let at = from; at + last < data.length; at += KEY_SHIFT[data[at + last] as number] as number) {
-    let i = last;
-    while (i >= 0 && data[at + i] === USAGE_KEY[i]) i--;
-    if (i < 0) return at;
+  for (let end = from + last; end < to; end += KEY_SHIFT[data[end] as number] as number) {
+    // The key ends in a quote: only there is the rest compared, back from it.
+    if (data[end] !== QUOTE) continue;
+    let i = 1;
+    while (i <= last && data[end - i] === USAGE_KEY[last - i]) i++;
+    if (i > last) return end - last;
   }
   return -1;
 }
 
-/** Past the whitespace from `at`; -1 at a byte that may begin whitespace beyond ASCII (`\s` has some). */
-function skipSpace(data: Uint8Array, at: number): number {
-  for (; at < data.length; at++) {
+/** Past the whitespace from `at` (before `to`); -1 at a byte that may begin whitespace beyond ASCII (`\s` has some). */
+function skipSpace(data: Uint8Array, at: number, to: number): number {
+  for (; at < to; at++) {
     const byte = data[at] as number;
     if (byte >= 0x80) return -1;
     if (byte !== 0x20 && (byte < 0x09 || byte > 0x0d)) return at;
@@ -65,13 +67,13 @@ function skipSpace(data: Uint8Array, at: number): number {
  * event the pattern would pass (and a few more: a byte beyond ASCII where it
  * allows whitespace), so that deciding on bytes changes nothing.
  */
-function mayCarryUsage(data: Uint8Array): boolean {
-  for (let at = indexOfUsageKey(data, 0); at !== -1; at = indexOfUsageKey(data, at + 1)) {
-    let next = skipSpace(data, at + USAGE_KEY.length);
+function mayCarryUsage(data: Uint8Array, from: number, to: number): boolean {
+  for (let at = indexOfUsageKey(data, from, to); at !== -1; at = indexOfUsageKey(data, at + 1, to)) {
+    let next = skipSpace(data, at + USAGE_KEY.length, to);
     if (next === -1) return true;
-    if (data[next] !== COLON) continue;
-    next = skipSpace(data, next + 1);
-    if (next === -1 || data[next] === BRACE) return true;
+    if (next === to || data[next] !== COLON) continue;
+    next = skipSpace(data, next + 1, to);
+    if (next === -1 || (next < to && data[next] === BRACE)) return true;
   }
   return false;
 }
@@ -153,9 +155,9 @@ export function createUsageReader(): UsageReader {
       return usage;
     },
     read,
-    readBytes(type, data) {
-      if (!mayCarryUsage(data)) return false;
-      const text = fromUtf8(data);
+    readBytes(type, bytes, from, to) {
+      if (!mayCarryUsage(bytes, from, to)) return false;
+      const text = fromUtf8(bytes.subarray(from, to));
       return text !== undefined && read({ type, data: text });
     },
   };

@@ -87,8 +87,8 @@ export function meterStream(
   const eventEnds: number[] = [];
   const usageAtEnds: (LlmUsage | undefined)[] = [];
   let usageChanged = false;
-  const onEvent = (type: string, data: Uint8Array, end: number): void => {
-    if (usage.readBytes(type, data)) usageChanged = true;
+  const onEvent = (type: string, bytes: Uint8Array, from: number, to: number, end: number): void => {
+    if (usage.readBytes(type, bytes, from, to)) usageChanged = true;
     eventEnds.push(end);
     usageAtEnds.push(usage.usage);
   };

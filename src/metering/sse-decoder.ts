@@ -26,12 +26,14 @@ export interface SseDecoder {
 }
 
 /**
- * An event the framer completes: its type, its data lines joined with LF as
- * bytes (not yet decoded: they may not be UTF-8), and the offset in the chunk
- * just past its blank line. `data` is the framer's to reuse once the call
- * returns: read it (or copy it) during the call.
+ * An event the framer completes: its type; its data lines joined with LF, as
+ * bytes (not yet decoded: they may not be UTF-8), `bytes` from `from` to `to`;
+ * and the offset in the chunk just past its blank line. The bytes are the
+ * chunk's or the framer's own, which it reuses once the call returns: read
+ * them (or copy them) during the call. A range, not a view, since a view per
+ * event costs more than reading most events does.
  */
-export type OnFrame = (type: string, data: Uint8Array, end: number) => void;
+export type OnFrame = (type: string, bytes: Uint8Array, from: number, to: number, end: number) => void;
 
 /** The decoder's framing, with data left as bytes: for a reader that decodes only the events it needs. */
 export interface SseFramer {
@@ -179,7 +181,11 @@ export function createSseFramer(): SseFramer {
       if (startsWith(line, start, end, BOM)) start += BOM.length;
     }
     if (start === end) {
-      if (!spoiled && dataLines > 0) onFrame(type === "" ? "message" : type, heldInUse ? held.subarray(0, heldBytes) : lineIn.subarray(lineFrom, lineTo), next);
+      if (!spoiled && dataLines > 0) {
+        const eventType = type === "" ? "message" : type;
+        if (heldInUse) onFrame(eventType, held, 0, heldBytes, next);
+        else onFrame(eventType, lineIn, lineFrom, lineTo, next);
+      }
       return reset();
     }
     if (spoiled) return;
@@ -265,8 +271,8 @@ export function createSseDecoder(): SseDecoder {
       return framer.position;
     },
     push(chunk, onEvent) {
-      framer.push(chunk, (type, data, end) => {
-        const text = fromUtf8(data);
+      framer.push(chunk, (type, bytes, from, to, end) => {
+        const text = fromUtf8(bytes.subarray(from, to));
         if (text !== undefined) onEvent({ type, data: text }, end);
       });
     },

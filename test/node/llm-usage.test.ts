@@ -150,7 +150,12 @@ describe("the usage reader, reading an event's data as bytes (meterStream's way)
       fc.property(fc.array(fc.tuple(fc.constantFrom("message", "message_delta", "usage"), chunk), { minLength: 1, maxLength: 5 }), (events) => {
         const text = createUsageReader();
         const bytes = createUsageReader();
-        for (const [type, data] of events) expect(bytes.readBytes(type, utf8(data))).toBe(text.read({ type, data }));
+        // Each event's bytes lie amid others, as they do in a chunk.
+        for (const [type, data] of events) {
+          const encoded = utf8(data);
+          const amid = Uint8Array.from([...utf8('{"usage":{'), ...encoded, ...utf8('"usage":{')]);
+          expect(bytes.readBytes(type, amid, 10, 10 + encoded.length)).toBe(text.read({ type, data }));
+        }
         expect(bytes.usage).toEqual(text.usage);
       }),
       { numRuns: 3000 },
@@ -160,9 +165,10 @@ describe("the usage reader, reading an event's data as bytes (meterStream's way)
   it("data that is not UTF-8 reports nothing", () => {
     const reader = createUsageReader();
     const frame = utf8(`{"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2},"note":"x"}`);
-    expect(reader.readBytes("message", Uint8Array.from([...frame.subarray(0, -3), 0xc3, 0x28, ...frame.subarray(-3)]))).toBe(false);
+    const spoiled = Uint8Array.from([...frame.subarray(0, -3), 0xc3, 0x28, ...frame.subarray(-3)]);
+    expect(reader.readBytes("message", spoiled, 0, spoiled.length)).toBe(false);
     expect(reader.usage).toBeUndefined();
-    expect(reader.readBytes("message", frame)).toBe(true);
+    expect(reader.readBytes("message", frame, 0, frame.length)).toBe(true);
     expect(reader.usage).toEqual({ inputTokens: 1, outputTokens: 2 });
   });
 });
