@@ -1,16 +1,10 @@
-import { meterStream, type MeterHooks } from "../src/metering/index.ts";
+import { READ_BYTES } from "../src/metering/body-reader.ts";
+import { meterStream, type MeterHooks, type StreamPrices } from "../src/metering/index.ts";
 import { median } from "./measure.ts";
+import { openAiCompletion } from "./completion.ts";
 
 const ROUNDS = 7;
-const CHUNK = 16 * 1024;
 const BYTES = 32 * 1024 * 1024;
-
-/** A streamed OpenAI chat completion of `tokens` chunks, a token each, with its usage chunk last (stream_options.include_usage). */
-const openAiCompletion = (tokens: number): string => {
-  const chunk = (delta: string, usage: string) => `data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1764633600,"model":"gpt-4o-mini","choices":[${delta}],"usage":${usage}}\n\n`;
-  const words = Array.from({ length: tokens }, (_, i) => chunk(`{"index":0,"delta":{"content":" word${i % 97}"},"finish_reason":null}`, "null"));
-  return words.join("") + chunk("", `{"prompt_tokens":120,"completion_tokens":${tokens},"total_tokens":${tokens + 120}}`) + "data: [DONE]\n\n";
-};
 
 /** A body of `chunks`, handed out one per pull, as an origin's socket would. */
 const bodyOf = (chunks: readonly Uint8Array[]): ReadableStream<Uint8Array> => {
@@ -24,12 +18,6 @@ const bodyOf = (chunks: readonly Uint8Array[]): ReadableStream<Uint8Array> => {
   });
 };
 
-async function drain(stream: ReadableStream<Uint8Array>): Promise<number> {
-  let bytes = 0;
-  for await (const chunk of stream) bytes += chunk.length;
-  return bytes;
-}
-
 /** A lease granted in steps of 1,000 sats, as the balance object would: a lease call every so often, not never. */
 const hooks: MeterHooks = {
   lease: async (costSoFar) => costSoFar + 1_000_000n,
@@ -37,41 +25,35 @@ const hooks: MeterHooks = {
   exhaustedEvent: () => "",
 };
 
-/** MB/s reading the chunks straight, and through meterStream, alternating rounds. */
-async function compare(chunks: readonly Uint8Array[], contentType: string, prices: Parameters<typeof meterStream>[2]): Promise<{ plain: number; metered: number }> {
-  const total = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
-  const plain: number[] = [];
-  const metered: number[] = [];
+/** Milliseconds of CPU (this process's, user and system) to read `chunks` through meterStream: the median of the rounds after a warm-up. */
+async function cpuMs(chunks: readonly Uint8Array[], contentType: string, prices: StreamPrices): Promise<number> {
+  const samples: number[] = [];
   for (let round = 0; round <= ROUNDS; round++) {
-    let start = performance.now();
-    await drain(bodyOf(chunks));
-    const plainMs = performance.now() - start;
-    start = performance.now();
-    await drain(meterStream(bodyOf(chunks), contentType, prices, 1_000_000n, hooks));
-    const meteredMs = performance.now() - start;
-    if (round === 0) continue; // warm-up
-    plain.push(total / 1e3 / plainMs);
-    metered.push(total / 1e3 / meteredMs);
+    const start = process.cpuUsage();
+    for await (const _chunk of meterStream(bodyOf(chunks), contentType, prices, 1_000_000n, hooks));
+    const used = process.cpuUsage(start);
+    if (round > 0) samples.push((used.user + used.system) / 1000);
   }
-  return { plain: median(plain), metered: median(metered) };
+  return median(samples);
 }
 
 /**
- * Throughput of a metered body against the same body read straight (both in
- * Node's web streams, no sockets): 32 MiB of bytes priced per KiB, and the
- * a streamed OpenAI completion repeated to 32 MiB, decoded and priced per token.
+ * What metering costs on its own, in Node's web streams with no sockets: 32
+ * MiB in chunks of READ_BYTES (as meterStream reads a fetched body), bytes
+ * priced per KiB, and a streamed OpenAI completion (about 180,000 events)
+ * decoded and priced per token. CPU time, so that other work on the machine
+ * does not count; the figure to weigh is per chunk and per event (a Worker's
+ * CPU time is what Cloudflare bills). No ratio: a stream that does nothing in
+ * memory is no baseline (bench/metered-streams.ts compares bodies through workerd).
  */
 export async function benchMetering(): Promise<void> {
-  const bytes = Array.from({ length: BYTES / CHUNK }, (_, i) => new Uint8Array(CHUNK).fill(i % 251));
-  const text = new TextEncoder().encode(openAiCompletion(2000));
-  const events: Uint8Array[] = [];
-  for (let at = 0; events.length * CHUNK < BYTES; at = (at + CHUNK) % text.length) events.push(text.subarray(at, Math.min(at + CHUNK, text.length)));
-  const rows = [
-    ["bytes, per KiB", await compare(bytes, "application/octet-stream", { perKibMsat: 10n })],
-    ["LLM event stream, per token", await compare(events, "text/event-stream", { perThousandInputTokensMsat: 100n, perThousandOutputTokensMsat: 300n })],
-  ] as const;
-  console.log("\nmetered bodies (Node web streams, 32 MiB in 16 KiB chunks; median of 7 rounds)");
-  for (const [name, { plain, metered }] of rows) {
-    console.log(`  ${name.padEnd(30)} plain ${plain.toFixed(0).padStart(6)} MB/s   metered ${metered.toFixed(0).padStart(6)} MB/s   ratio ${(metered / plain).toFixed(2)}`);
-  }
+  const bytes = Array.from({ length: BYTES / READ_BYTES }, (_, i) => new Uint8Array(READ_BYTES).fill(i % 251));
+  const text = new TextEncoder().encode(openAiCompletion(Math.floor(BYTES / 186)));
+  const events = text.reduce((count, byte, i) => (byte === 0x0a && text[i - 1] === 0x0a ? count + 1 : count), 0);
+  const completion = Array.from({ length: Math.ceil(text.length / READ_BYTES) }, (_, i) => text.subarray(i * READ_BYTES, (i + 1) * READ_BYTES));
+  const bytesMs = await cpuMs(bytes, "application/octet-stream", { perKibMsat: 50n });
+  const completionMs = await cpuMs(completion, "text/event-stream", { perThousandInputTokensMsat: 3000n, perThousandOutputTokensMsat: 15000n });
+  console.log(`\nMetering on its own (Node web streams in memory, no sockets; CPU time, median of ${ROUNDS} rounds)`);
+  console.log(`  download, per KiB         ${((BYTES / 1e3 / bytesMs) | 0).toString().padStart(6)} MB/s   ${((bytesMs * 1000) / bytes.length).toFixed(1).padStart(6)} µs per ${READ_BYTES / 1024} KiB chunk`);
+  console.log(`  completion, per token     ${((text.length / 1e3 / completionMs) | 0).toString().padStart(6)} MB/s   ${((completionMs * 1e6) / events).toFixed(0).padStart(6)} ns per event (${events} events)`);
 }

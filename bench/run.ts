@@ -1,6 +1,7 @@
 /** `npm run bench`: every benchmark, printed as a table. Nothing here is asserted. */
 import { benchBundle } from "./bundle.ts";
 import { benchChallengeIssuance } from "./challenge-issuance.ts";
+import { benchMeteredStreams } from "./metered-streams.ts";
 import { benchMetering } from "./metering.ts";
 import { benchThroughput } from "./throughput.ts";
 import { benchVerification } from "./verification.ts";
@@ -8,5 +9,6 @@ import { benchVerification } from "./verification.ts";
 await benchVerification();
 await benchThroughput();
 await benchChallengeIssuance();
+await benchMeteredStreams();
 await benchMetering();
 benchBundle();

@@ -1,14 +1,17 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { startSimulator } from "../dev/lnd-sim/server.ts";
-import { parseChallenge, toBase64 } from "../src/l402/index.ts";
-import { payInvoice } from "../dev/lnd-sim/payer.ts";
 import { runLoad, type LoadResult } from "./load.ts";
 import { bundleWorker, startWorkerd } from "../dev/workerd.ts";
+import { paidAuthorization } from "./paid-token.ts";
+import { cpuNanoseconds, withPid } from "./workerd-cpu.ts";
 
 const CONCURRENCY = 32;
 const ROUND_MS = 4000;
 const ROUNDS = 3;
+/** What a balance token buys (sats), and what each request on it costs (msat): enough for every round. */
+const CREDIT_SATS = 100_000;
+const PRICE_MSAT = 1;
 
 /**
  * A Worker that only forwards, to the same origin: the floor any Worker in front
@@ -24,9 +27,12 @@ const BARE_WORKER = `export default {
 /**
  * Requests/s and latency on loopback: through the paywall Worker in workerd with
  * a valid token (warm: the same credential again and again, as a client
- * reusing its token sends), through the same Worker with auth off for that
- * route, and through a bare Worker that only forwards. Rounds alternate so drift
- * on the machine affects every case alike.
+ * reusing its token sends) on each kind of paid service — one price (the
+ * token alone: HMAC, no storage), `uses` (a TokenMeter Durable Object counts
+ * each request) and `balance` (a TokenBalance Durable Object debits each
+ * request's price) — through the same Worker with auth off for that route,
+ * and through a bare Worker that only forwards. Rounds alternate so drift on
+ * the machine affects every case alike.
  */
 export async function benchThroughput(): Promise<void> {
   const origin = createServer((_request, response) => {
@@ -37,37 +43,50 @@ export async function benchThroughput(): Promise<void> {
   const originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
   const sim = await startSimulator();
   const script = await bundleWorker(new URL("../src/worker/index.ts", import.meta.url));
-  const { mf, url } = await startWorkerd(script, {
-    L402_MASTER_KEYS: "55".repeat(32),
-    LND_REST_URL: sim.url,
-    LND_MACAROON: sim.paywallMacaroonHex,
-    L402_NETWORK: "regtest",
-    L402_SERVICES: JSON.stringify([
-      { name: "paid", match: ["/paid/*"], price_sats: 1, timeout: 3600, origin: { url: originUrl } },
-      { name: "free", match: ["/free/*"], price_sats: 1, auth: false, origin: { url: originUrl } },
-    ]),
-  });
-  const bare = await startWorkerd(BARE_WORKER, { ORIGIN: originUrl });
+  const paywall = await withPid(() => startWorkerd(
+    script,
+    {
+      L402_MASTER_KEYS: "55".repeat(32),
+      LND_REST_URL: sim.url,
+      LND_MACAROON: sim.paywallMacaroonHex,
+      L402_NETWORK: "regtest",
+      L402_SERVICES: JSON.stringify([
+        { name: "paid", match: ["/paid/*"], price_sats: 1, timeout: 3600, origin: { url: originUrl } },
+        { name: "counted", match: ["/counted/*"], price_sats: 1, uses: 1_000_000, origin: { url: originUrl } },
+        // The price is what each request debits (no cost header, no meter): one call to the balance, never a release.
+        { name: "credit", match: ["/credit/*"], price_msat: PRICE_MSAT, balance: { amounts_sats: [CREDIT_SATS] }, origin: { url: originUrl } },
+        { name: "free", match: ["/free/*"], price_sats: 1, auth: false, origin: { url: originUrl } },
+      ]),
+    },
+    { durableObjects: { L402_METER: "TokenMeter", L402_BALANCES: "TokenBalance" } },
+  ));
+  const { url } = paywall;
+  const bare = await withPid(() => startWorkerd(BARE_WORKER, { ORIGIN: originUrl }));
   const quiet = console.log;
   try {
-    const challenge = await fetch(new URL("/paid/x", url));
-    const parsed = parseChallenge(challenge.headers.get("www-authenticate") ?? "");
-    if (!parsed.ok) throw new Error("no challenge from the Worker");
-    const paid = await payInvoice({ url: sim.url, macaroonHex: sim.adminMacaroonHex }, parsed.value.invoice);
-    const authorization = `L402 ${toBase64(parsed.value.macaroon)}:${paid.preimageHex}`;
+    const buy = async (path: string) => ({ authorization: await paidAuthorization(new URL(path, url), sim) });
+    const [paid, counted, credit] = await Promise.all([buy("/paid/x"), buy("/counted/x"), buy("/credit/x")]);
 
     // "auth off, same header" sends the credential to the free route: it separates the
     // cost of carrying the header from the cost of checking it.
     const cases = {
-      "valid L402 token": { base: url, path: "/paid/item", headers: { authorization } },
-      "auth off, same Worker": { base: url, path: "/free/item", headers: {} },
-      "auth off, same header": { base: url, path: "/free/item", headers: { authorization } },
-      "bare Worker, forwards": { base: bare.url, path: "/item", headers: {} },
+      "one price (token only)": { worker: paywall, path: "/paid/item", headers: paid, objectCalls: 0 },
+      "uses (TokenMeter)": { worker: paywall, path: "/counted/item", headers: counted, objectCalls: 1 },
+      "balance (TokenBalance)": { worker: paywall, path: "/credit/item", headers: credit, objectCalls: 1 },
+      "auth off, same Worker": { worker: paywall, path: "/free/item", headers: {}, objectCalls: 0 },
+      "auth off, same header": { worker: paywall, path: "/free/item", headers: paid, objectCalls: 0 },
+      "bare Worker, forwards": { worker: bare, path: "/item", headers: {}, objectCalls: 0 },
     } as const;
-    const results = Object.fromEntries(Object.keys(cases).map((name) => [name, [] as LoadResult[]])) as Record<keyof typeof cases, LoadResult[]>;
+    type Case = keyof typeof cases;
+    const results = Object.fromEntries(Object.keys(cases).map((name) => [name, [] as LoadResult[]])) as Record<Case, LoadResult[]>;
+    // workerd's CPU (the Worker's and its Durable Objects', one process here) over each case's rounds.
+    const cpuNs = Object.fromEntries(Object.keys(cases).map((name) => [name, 0])) as Record<Case, number>;
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [name, { base, path, headers }] of Object.entries(cases) as [keyof typeof cases, (typeof cases)[keyof typeof cases]][]) {
-        results[name].push(await runLoad({ url: new URL(path, base).href, headers, concurrency: CONCURRENCY, durationMs: ROUND_MS, expectStatus: 200 }));
+      for (const [name, { worker, path, headers }] of Object.entries(cases) as [Case, (typeof cases)[Case]][]) {
+        const before = cpuNanoseconds(worker.pid);
+        results[name].push(await runLoad({ url: new URL(path, worker.url).href, headers, concurrency: CONCURRENCY, durationMs: ROUND_MS, expectStatus: 200 }));
+        const after = cpuNanoseconds(worker.pid);
+        cpuNs[name] = before === undefined || after === undefined ? NaN : cpuNs[name] + after - before;
       }
     }
     const summary = (runs: LoadResult[]) => ({
@@ -77,17 +96,27 @@ export async function benchThroughput(): Promise<void> {
       errors: runs.reduce((sum, r) => sum + r.errors, 0),
       requests: runs.reduce((sum, r) => sum + r.requests, 0),
     });
-    quiet(`\nThrough workerd on loopback, concurrency ${CONCURRENCY}, ${ROUNDS} alternating rounds × ${ROUND_MS / 1000} s`);
-    quiet(`${"route".padEnd(26)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"errors".padStart(8)}${"requests".padStart(10)}`);
-    const summaries = Object.fromEntries(Object.entries(results).map(([name, runs]) => [name, summary(runs)])) as Record<keyof typeof cases, ReturnType<typeof summary>>;
-    for (const [name, s] of Object.entries(summaries)) {
-      quiet(`${name.padEnd(26)}${s.rps.toFixed(0).padStart(9)}${s.p50.toFixed(2).padStart(9)}${s.p99.toFixed(2).padStart(9)}${String(s.errors).padStart(8)}${String(s.requests).padStart(10)}`);
+    quiet(`\nThrough workerd on loopback, concurrency ${CONCURRENCY}, ${ROUNDS} alternating rounds × ${ROUND_MS / 1000} s (a valid token on each paid route)`);
+    quiet(`${"route".padEnd(26)}${"DO calls".padStart(9)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"CPU µs".padStart(9)}${"errors".padStart(8)}${"requests".padStart(10)}`);
+    const summaries = Object.fromEntries(Object.entries(results).map(([name, runs]) => [name, summary(runs)])) as Record<Case, ReturnType<typeof summary>>;
+    for (const [name, s] of Object.entries(summaries) as [Case, ReturnType<typeof summary>][]) {
+      const cpuMicros = cpuNs[name] / 1000 / s.requests;
+      quiet(`${name.padEnd(26)}${String(cases[name].objectCalls).padStart(9)}${s.rps.toFixed(0).padStart(9)}${s.p50.toFixed(2).padStart(9)}${s.p99.toFixed(2).padStart(9)}${(Number.isNaN(cpuMicros) ? "n/a" : cpuMicros.toFixed(0)).padStart(9)}${String(s.errors).padStart(8)}${String(s.requests).padStart(10)}`);
     }
-    const paidRps = summaries["valid L402 token"].rps;
-    quiet(`paid / auth off: ${(paidRps / summaries["auth off, same Worker"].rps).toFixed(3)}; paid / bare Worker: ${(paidRps / summaries["bare Worker, forwards"].rps).toFixed(3)}`);
-    quiet("(CPU time per request: workerd run locally does not report it; Cloudflare's dashboard does.)");
+    const ratio = (of: Case, to: Case) => (summaries[of].rps / summaries[to].rps).toFixed(3);
+    quiet(`one price / auth off: ${ratio("one price (token only)", "auth off, same Worker")}; one price / bare Worker: ${ratio("one price (token only)", "bare Worker, forwards")}`);
+    quiet(`uses / one price: ${ratio("uses (TokenMeter)", "one price (token only)")}; balance / one price: ${ratio("balance (TokenBalance)", "one price (token only)")}`);
+    quiet("DO calls: Durable Object calls per request on the paid path. One price: none (the token's HMAC alone). uses: one (TokenMeter counts the request). balance: one (TokenBalance reserves the price, which is the cost: nothing to release).");
+    // The balance must have gone down by exactly the requests served: a path that skipped debits would show here.
+    const check = await fetch(new URL("/credit/item", url), { headers: credit });
+    await check.body?.cancel();
+    const served = results["balance (TokenBalance)"].reduce((sum, r) => sum + (r.statuses[200] ?? 0), 0) + 1;
+    const expected = BigInt(CREDIT_SATS) * 1000n - BigInt(PRICE_MSAT) * BigInt(served);
+    const left = check.headers.get("x-l402-balance");
+    quiet(`the balance token after ${served} paid requests: ${left} msat left, ${left === String(expected) ? "debited exactly" : `NOT debited exactly (expected ${expected})`}`);
+    quiet("CPU µs: workerd's CPU time per request (Linux /proc), the Worker's and, here where they share its process, the Durable Objects'; on Cloudflare an object's time is its own.");
   } finally {
-    await Promise.all([mf.dispose(), bare.mf.dispose()]);
+    await Promise.all([paywall.mf.dispose(), bare.mf.dispose()]);
     await sim.close();
     origin.close();
   }

@@ -4,7 +4,7 @@
  * settled once when it ends. Pure: web streams and bytes only, so it runs in a
  * Worker, in Node, anywhere.
  */
-export { createSseDecoder, MAX_EVENT_BYTES, type SseDecoder, type SseEvent, type SsePosition } from "./sse-decoder.ts";
+export { createSseDecoder, createSseFramer, MAX_EVENT_BYTES, type OnFrame, type SseDecoder, type SseEvent, type SseFramer, type SsePosition } from "./sse-decoder.ts";
 export { createUsageReader, type LlmUsage, type UsageReader } from "./llm-usage.ts";
 export { bytesCovered, streamCost, tokensCost, type StreamPrices } from "./stream-prices.ts";
 export { BalanceExhaustedError, isEventStream, meterStream, type MeterHooks, type MeterOutcome, type StreamEnd } from "./meter-stream.ts";

@@ -1,3 +1,4 @@
+import { fromUtf8 } from "../bytes.ts";
 import type { SseEvent } from "./sse-decoder.ts";
 
 /** Tokens an LLM API reports for one response: input (prompt, cache reads and writes included) and output. */
@@ -9,6 +10,8 @@ export interface LlmUsage {
 export interface UsageReader {
   /** Reads one event; true when it reported usage (which then replaces what came before). */
   read(event: SseEvent): boolean;
+  /** The same, from an event's data as bytes (`bytes` from `from` to `to`, as an SseFramer hands them on): decoded only when it may carry usage, so most events never are. */
+  readBytes(type: string, bytes: Uint8Array, from: number, to: number): boolean;
   /** The last usage the stream reported, or undefined if none so far. */
   readonly usage: LlmUsage | undefined;
 }
@@ -27,6 +30,53 @@ interface AnthropicCounts {
 // quotes escaped), so this test passes every frame that has usage and only
 // costs a parse for the rest.
 const MAY_CARRY_USAGE = /"usage"\s*:\s*\{/;
+
+const QUOTE = 0x22;
+const COLON = 0x3a;
+const BRACE = 0x7b;
+const USAGE_KEY = Uint8Array.of(QUOTE, 0x75, 0x73, 0x61, 0x67, 0x65, QUOTE);
+/** Boyer–Moore–Horspool: how far the key may move when the byte under its last one is this one (most bytes: its whole length). */
+const KEY_SHIFT = new Uint8Array(256).fill(USAGE_KEY.length);
+for (let i = 0; i < USAGE_KEY.length - 1; i++) KEY_SHIFT[USAGE_KEY[i] as number] = USAGE_KEY.length - 1 - i;
+
+/** Where `"usage"` is in `data` from `from` (before `to`), or -1: about one byte in six read (as the pattern's search does on text). */
+function indexOfUsageKey(data: Uint8Array, from: number, to: number): number {
+  const last = USAGE_KEY.length - 1;
+  for (let end = from + last; end < to; end += KEY_SHIFT[data[end] as number] as number) {
+    // The key ends in a quote: only there is the rest compared, back from it.
+    if (data[end] !== QUOTE) continue;
+    let i = 1;
+    while (i <= last && data[end - i] === USAGE_KEY[last - i]) i++;
+    if (i > last) return end - last;
+  }
+  return -1;
+}
+
+/** Past the whitespace from `at` (before `to`); -1 at a byte that may begin whitespace beyond ASCII (`\s` has some). */
+function skipSpace(data: Uint8Array, at: number, to: number): number {
+  for (; at < to; at++) {
+    const byte = data[at] as number;
+    if (byte >= 0x80) return -1;
+    if (byte !== 0x20 && (byte < 0x09 || byte > 0x0d)) return at;
+  }
+  return at;
+}
+
+/**
+ * MAY_CARRY_USAGE, asked of bytes before they are decoded: true for every
+ * event the pattern would pass (and a few more: a byte beyond ASCII where it
+ * allows whitespace), so that deciding on bytes changes nothing.
+ */
+function mayCarryUsage(data: Uint8Array, from: number, to: number): boolean {
+  for (let at = indexOfUsageKey(data, from, to); at !== -1; at = indexOfUsageKey(data, at + 1, to)) {
+    let next = skipSpace(data, at + USAGE_KEY.length, to);
+    if (next === -1) return true;
+    if (next === to || data[next] !== COLON) continue;
+    next = skipSpace(data, next + 1, to);
+    if (next === -1 || (next < to && data[next] === BRACE)) return true;
+  }
+  return false;
+}
 
 type Fields = Readonly<Record<string, unknown>>;
 const isFields = (value: unknown): value is Fields => typeof value === "object" && value !== null && !Array.isArray(value);
@@ -86,22 +136,29 @@ export function createUsageReader(): UsageReader {
     return event.type === "message" ? openAiUsage(frame) : undefined;
   };
 
+  const read = (event: SseEvent): boolean => {
+    if (!MAY_CARRY_USAGE.test(event.data)) return false;
+    let frame: unknown;
+    try {
+      frame = JSON.parse(event.data);
+    } catch {
+      return false;
+    }
+    const reported = isFields(frame) ? readFrame(event, frame) : undefined;
+    if (reported === undefined) return false;
+    usage = reported;
+    return true;
+  };
+
   return {
     get usage() {
       return usage;
     },
-    read(event) {
-      if (!MAY_CARRY_USAGE.test(event.data)) return false;
-      let frame: unknown;
-      try {
-        frame = JSON.parse(event.data);
-      } catch {
-        return false;
-      }
-      const reported = isFields(frame) ? readFrame(event, frame) : undefined;
-      if (reported === undefined) return false;
-      usage = reported;
-      return true;
+    read,
+    readBytes(type, bytes, from, to) {
+      if (!mayCarryUsage(bytes, from, to)) return false;
+      const text = fromUtf8(bytes.subarray(from, to));
+      return text !== undefined && read({ type, data: text });
     },
   };
 }

@@ -1,7 +1,8 @@
 import { utf8 } from "../bytes.ts";
+import { readBody } from "./body-reader.ts";
 import { createUsageReader, type LlmUsage } from "./llm-usage.ts";
 import { bytesCovered, checkPrices, streamCost, tokensCost, type StreamPrices } from "./stream-prices.ts";
-import { createSseDecoder, type SseEvent, type SsePosition } from "./sse-decoder.ts";
+import { createSseFramer, type SsePosition } from "./sse-decoder.ts";
 
 /** Why a metered body ended: its origin finished, the client left, the balance ran out, or the origin (or a hook) failed. */
 export type StreamEnd = "complete" | "cancelled" | "exhausted" | "errored";
@@ -51,10 +52,11 @@ const CLOSE_FROM: Record<SsePosition, string> = { "between-events": "", "in-even
 const ignore = (): void => {};
 
 /**
- * The body, metered as it passes: each chunk the origin sends is counted
- * (bytes at the price per KiB; for text/event-stream, the usage its events
- * report, priced per 1,000 tokens) and handed on unchanged before the next is
- * read. A chunk that would take the cost past the lease waits for `lease`;
+ * The body, metered as it passes: each chunk read from the origin's body (a
+ * byte stream, as a fetched body is, in chunks of what has arrived: see
+ * body-reader.ts) is counted (bytes at the price per KiB; for
+ * text/event-stream, the usage its events report, priced per 1,000 tokens)
+ * and handed on unchanged before the next is read. A chunk that would take the cost past the lease waits for `lease`;
  * when the balance cannot cover it, an event stream gets as many whole events
  * as the lease covers, then `exhaustedEvent()`, and ends; any other body
  * errors (BalanceExhaustedError). The origin's body is cancelled when the
@@ -69,8 +71,8 @@ export function meterStream(
 ): ReadableStream<Uint8Array> {
   checkPrices(prices);
   if (initialLeaseMsat < 0n) throw new RangeError("initialLeaseMsat must be at least 0");
-  const source = body.getReader();
-  const sse = isEventStream(contentType) ? createSseDecoder() : undefined;
+  const source = readBody(body);
+  const sse = isEventStream(contentType) ? createSseFramer() : undefined;
   const usage = createUsageReader();
   let leased = initialLeaseMsat;
   let bytes = 0;
@@ -85,8 +87,8 @@ export function meterStream(
   const eventEnds: number[] = [];
   const usageAtEnds: (LlmUsage | undefined)[] = [];
   let usageChanged = false;
-  const onEvent = (event: SseEvent, end: number): void => {
-    if (usage.read(event)) usageChanged = true;
+  const onEvent = (type: string, bytes: Uint8Array, from: number, to: number, end: number): void => {
+    if (usage.readBytes(type, bytes, from, to)) usageChanged = true;
     eventEnds.push(end);
     usageAtEnds.push(usage.usage);
   };

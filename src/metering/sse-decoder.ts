@@ -1,4 +1,5 @@
 import { fromUtf8 } from "../bytes.ts";
+import { indexOfLineEnd } from "./byte-search.ts";
 
 /** One server-sent event as a browser's EventSource would dispatch it. */
 export interface SseEvent {
@@ -25,6 +26,22 @@ export interface SseDecoder {
 }
 
 /**
+ * An event the framer completes: its type; its data lines joined with LF, as
+ * bytes (not yet decoded: they may not be UTF-8), `bytes` from `from` to `to`;
+ * and the offset in the chunk just past its blank line. The bytes are the
+ * chunk's or the framer's own, which it reuses once the call returns: read
+ * them (or copy them) during the call. A range, not a view, since a view per
+ * event costs more than reading most events does.
+ */
+export type OnFrame = (type: string, bytes: Uint8Array, from: number, to: number, end: number) => void;
+
+/** The decoder's framing, with data left as bytes: for a reader that decodes only the events it needs. */
+export interface SseFramer {
+  push(chunk: Uint8Array, onFrame: OnFrame): void;
+  readonly position: SsePosition;
+}
+
+/**
  * The most an event may hold (a line, or its data lines together) for the
  * decoder to read it: usage events are a few hundred bytes, and a body larger
  * than this is passed on, never held. A larger event is skipped (not dispatched).
@@ -35,137 +52,229 @@ const LF = 0x0a;
 const CR = 0x0d;
 const COLON = 0x3a;
 const SPACE = 0x20;
-const DATA = [0x64, 0x61, 0x74, 0x61];
-const EVENT = [0x65, 0x76, 0x65, 0x6e, 0x74];
-const BOM = [0xef, 0xbb, 0xbf];
+const DATA = Uint8Array.of(0x64, 0x61, 0x74, 0x61);
+const EVENT = Uint8Array.of(0x65, 0x76, 0x65, 0x6e, 0x74);
+const BOM = Uint8Array.of(0xef, 0xbb, 0xbf);
+const LF_BYTE = Uint8Array.of(LF);
+const NOTHING = new Uint8Array(0);
+/** Data held for an event spread over lines or chunks grows as needed; past this, it is let go with the event. */
+const KEEP_DATA_BUFFER = 64 * 1024;
 
-const startsWith = (bytes: Uint8Array, prefix: readonly number[], at = 0): boolean => prefix.every((byte, i) => bytes[at + i] === byte);
-const isField = (line: Uint8Array, end: number, name: readonly number[]): boolean => end === name.length && startsWith(line, name);
+/** Whether `bytes` from `at` (before `end`) start with `prefix`. */
+function startsWith(bytes: Uint8Array, at: number, end: number, prefix: Uint8Array): boolean {
+  if (end - at < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (bytes[at + i] !== prefix[i]) return false;
+  return true;
+}
+
+/** Where the value of field `name` starts in the line `start`..`end`, or -1 when the line is another field. */
+function valueStart(line: Uint8Array, start: number, end: number, name: Uint8Array): number {
+  if (!startsWith(line, start, end, name)) return -1;
+  const colon = start + name.length;
+  if (colon === end) return end;
+  if (line[colon] !== COLON) return -1;
+  return colon + 1 < end && line[colon + 1] === SPACE ? colon + 2 : colon + 1;
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && startsWith(a, 0, a.length, b);
 
 /**
  * The event stream format of the HTML standard (§9.2.6), read as bytes
  * arrive: lines end in CRLF, LF or CR, split anywhere (inside a UTF-8 sequence
  * or between CR and LF); comments and fields other than `event` and `data` are
  * skipped; an event is dispatched at a blank line, and one the stream leaves
- * unfinished never is. Lines are found by searching bytes and each is decoded
- * once, whole, so no text is decoded twice. An event with bytes that are not
- * UTF-8 is skipped rather than read with replacement characters.
+ * unfinished never is. Lines are found by searching bytes; a line within one
+ * chunk is read where it lies, and a data line is not copied unless its event
+ * spans lines or chunks. Data is handed on as bytes, so that a reader decodes
+ * only what it reads (createSseDecoder decodes every event).
  */
-export function createSseDecoder(): SseDecoder {
+export function createSseFramer(): SseFramer {
+  // The line earlier chunks left unfinished.
   let partial: Uint8Array[] = [];
   let partialBytes = 0;
   let overlong = false;
   let afterCr = false;
   let firstLine = true;
-  let dataLines: string[] = [];
+  // The event being read. Its data is a single line still in the chunk being pushed (lineIn), or copied into `held` (heldInUse).
+  let type = "";
+  let dataLines = 0;
   let dataBytes = 0;
-  let eventType = "";
   let spoiled = false;
+  let lineIn: Uint8Array = NOTHING;
+  let lineFrom = 0;
+  let lineTo = 0;
+  let held = NOTHING;
+  let heldBytes = 0;
+  let heldInUse = false;
+  // The last type decoded, for the next event of the same name.
+  let lastTypeBytes = NOTHING;
+  let lastType = "";
+
+  const hold = (bytes: Uint8Array, from: number, to: number): void => {
+    const length = heldBytes + to - from;
+    if (length > held.length) {
+      const grown = new Uint8Array(Math.max(length, held.length * 2, 1024));
+      grown.set(held.subarray(0, heldBytes));
+      held = grown;
+    }
+    held.set(bytes.subarray(from, to), heldBytes);
+    heldBytes = length;
+  };
+  /** The single data line still in the chunk, copied: a second line joins it, or the chunk ends before the event does. */
+  const holdLine = (): void => {
+    if (heldInUse || dataLines === 0) return;
+    heldBytes = 0;
+    hold(lineIn, lineFrom, lineTo);
+    heldInUse = true;
+    lineIn = NOTHING;
+  };
 
   const reset = (): void => {
-    dataLines = [];
+    type = "";
+    dataLines = 0;
     dataBytes = 0;
-    eventType = "";
     spoiled = false;
+    lineIn = NOTHING;
+    heldBytes = 0;
+    heldInUse = false;
+    if (held.length > KEEP_DATA_BUFFER) held = NOTHING;
   };
   const spoil = (): void => {
     spoiled = true;
-    dataLines = [];
+    dataLines = 0;
+    lineIn = NOTHING;
+    heldBytes = 0;
+    heldInUse = false;
   };
 
-  const readField = (line: Uint8Array): void => {
-    const colon = line.indexOf(COLON);
-    const nameEnd = colon === -1 ? line.length : colon;
-    const isData = isField(line, nameEnd, DATA);
-    if (spoiled || (!isData && !isField(line, nameEnd, EVENT))) return;
-    const valueStart = colon === -1 ? line.length : line[colon + 1] === SPACE ? colon + 2 : colon + 1;
-    dataBytes += isData ? line.length - valueStart : 0;
-    const value = dataBytes > MAX_EVENT_BYTES ? undefined : fromUtf8(line.subarray(valueStart));
-    if (value === undefined) spoil();
-    else if (isData) dataLines.push(value);
-    else eventType = value;
+  const readData = (line: Uint8Array, from: number, to: number, inChunk: boolean): void => {
+    dataBytes += to - from;
+    if (dataBytes > MAX_EVENT_BYTES) return spoil();
+    if (dataLines === 0 && inChunk) {
+      lineIn = line;
+      lineFrom = from;
+      lineTo = to;
+    } else {
+      holdLine();
+      if (dataLines > 0) hold(LF_BYTE, 0, 1);
+      hold(line, from, to);
+      heldInUse = true;
+    }
+    dataLines++;
   };
 
-  /** One line, without its end; returns the event it completes, if any. */
-  const readLine = (line: Uint8Array): SseEvent | undefined => {
+  const readType = (line: Uint8Array, from: number, to: number): void => {
+    const value = line.subarray(from, to);
+    if (!sameBytes(value, lastTypeBytes)) {
+      const decoded = fromUtf8(value);
+      if (decoded === undefined) return spoil();
+      lastTypeBytes = value.slice();
+      lastType = decoded;
+    }
+    type = lastType;
+  };
+
+  /** One line, `start`..`end` of `line` (the chunk itself when `inChunk`); `next` is where the chunk goes on after it. */
+  const readLine = (line: Uint8Array, start: number, end: number, inChunk: boolean, next: number, onFrame: OnFrame): void => {
     if (firstLine) {
       firstLine = false;
-      if (startsWith(line, BOM)) line = line.subarray(BOM.length);
+      if (startsWith(line, start, end, BOM)) start += BOM.length;
     }
-    if (line.length === 0) {
-      const event = spoiled || dataLines.length === 0 ? undefined : { type: eventType === "" ? "message" : eventType, data: dataLines.join("\n") };
-      reset();
-      return event;
+    if (start === end) {
+      if (!spoiled && dataLines > 0) {
+        const eventType = type === "" ? "message" : type;
+        if (heldInUse) onFrame(eventType, held, 0, heldBytes, next);
+        else onFrame(eventType, lineIn, lineFrom, lineTo, next);
+      }
+      return reset();
     }
-    if (line[0] !== COLON) readField(line);
-    return undefined;
+    if (spoiled) return;
+    let from = valueStart(line, start, end, DATA);
+    if (from !== -1) return readData(line, from, end, inChunk);
+    from = valueStart(line, start, end, EVENT);
+    if (from !== -1) readType(line, from, end);
   };
 
-  const keepPartial = (bytes: Uint8Array): void => {
-    if (bytes.length === 0) return;
-    partialBytes += bytes.length;
+  const keepPartial = (chunk: Uint8Array, from: number): void => {
+    if (from === chunk.length) return;
+    partialBytes += chunk.length - from;
     if (partialBytes > MAX_EVENT_BYTES) {
       overlong = true;
       partial = [];
-    } else if (!overlong) partial.push(bytes.slice());
+    } else if (!overlong) partial.push(chunk.slice(from));
   };
 
-  /** The line ending at `end` in `chunk`, with what earlier chunks held of it. */
-  const takeLine = (chunk: Uint8Array, start: number, end: number): Uint8Array | undefined => {
+  /** The line ending at `end` in `chunk`, with what earlier chunks held of it; undefined when too long to read. */
+  const joinPartial = (chunk: Uint8Array, start: number, end: number): Uint8Array | undefined => {
     if (overlong || partialBytes + end - start > MAX_EVENT_BYTES) return undefined;
-    const tail = chunk.subarray(start, end);
-    if (partial.length === 0) return tail;
-    const line = new Uint8Array(partialBytes + tail.length);
+    const line = new Uint8Array(partialBytes + end - start);
     let at = 0;
     for (const part of partial) {
       line.set(part, at);
       at += part.length;
     }
-    line.set(tail, at);
+    line.set(chunk.subarray(start, end), at);
     return line;
   };
 
   return {
     get position(): SsePosition {
       if (partialBytes > 0) return "in-line";
-      return dataLines.length > 0 || eventType !== "" || spoiled ? "in-event" : "between-events";
+      return dataLines > 0 || type !== "" || spoiled ? "in-event" : "between-events";
     },
-    push(chunk, onEvent) {
+    push(chunk, onFrame) {
       let at = 0;
       if (afterCr && chunk.length > 0) {
         afterCr = false;
         if (chunk[0] === LF) at = 1;
       }
-      // Where the next LF and CR are, searched once each per chunk rather than once per line.
-      let lf = -2;
-      let cr = -2;
+      const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       while (at < chunk.length) {
-        if (lf !== -1 && lf < at) lf = chunk.indexOf(LF, at);
-        if (cr !== -1 && cr < at) cr = chunk.indexOf(CR, at);
-        const end = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr);
+        // A blank line (an event's end) is common enough to look at before searching.
+        const first = chunk[at];
+        const end = first === LF || first === CR ? at : indexOfLineEnd(view, at, chunk.length);
         if (end === -1) {
-          keepPartial(chunk.subarray(at));
-          return;
+          keepPartial(chunk, at);
+          break;
         }
         let next = end + 1;
         if (chunk[end] === CR) {
           if (next === chunk.length) afterCr = true;
           else if (chunk[next] === LF) next++;
         }
-        const line = takeLine(chunk, at, end);
-        partial = [];
-        partialBytes = 0;
-        overlong = false;
-        if (line !== undefined) {
-          const event = readLine(line);
-          if (event !== undefined) onEvent(event, next);
-        } else {
-          // A line too long to read spoils its event; a blank line still ends it.
-          firstLine = false;
-          spoil();
+        if (partialBytes === 0 && end - at <= MAX_EVENT_BYTES) readLine(chunk, at, end, true, next, onFrame);
+        else {
+          const line = partialBytes === 0 ? undefined : joinPartial(chunk, at, end);
+          partial = [];
+          partialBytes = 0;
+          overlong = false;
+          if (line !== undefined) readLine(line, 0, line.length, false, next, onFrame);
+          else {
+            // A line too long to read spoils its event; a blank line still ends it.
+            firstLine = false;
+            spoil();
+          }
         }
         at = next;
       }
+      // The chunk is the caller's once this returns: an event still open keeps its data.
+      holdLine();
+    },
+  };
+}
+
+/** The event stream, decoded: each event's data as text; an event whose bytes are not UTF-8 is skipped rather than read with replacement characters. */
+export function createSseDecoder(): SseDecoder {
+  const framer = createSseFramer();
+  return {
+    get position() {
+      return framer.position;
+    },
+    push(chunk, onEvent) {
+      framer.push(chunk, (type, bytes, from, to, end) => {
+        const text = fromUtf8(bytes.subarray(from, to));
+        if (text !== undefined) onEvent({ type, data: text }, end);
+      });
     },
   };
 }

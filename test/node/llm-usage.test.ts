@@ -1,8 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { createUsageReader } from "../../src/metering/index.ts";
 import { ANTHROPIC_OVERLOADED, anthropicFrames, cutAt, llmStreams, openAiFrames, readChunks, streamNamed, utf8, type LlmStream } from "../fixtures/llm-streams.ts";
 
-const usageOf = (text: string) => readChunks([utf8(text)]).usage;
+/** The usage read from decoded events, once it is checked that reading the framer's bytes (meterStream's way) gives the same. */
+function usageOf(text: string) {
+  const { usage, usageFromBytes } = readChunks([utf8(text)]);
+  expect(usageFromBytes).toEqual(usage);
+  return usage;
+}
 
 /**
  * The same events written as other servers may write them: any line ending,
@@ -30,7 +36,11 @@ describe("the usage reader, on recorded streams", () => {
     for (const stream of llmStreams.filter((s) => s.text.length < 20_000)) {
       for (const text of [stream.text, reframed(stream, "\r\n", true, true)]) {
         const bytes = utf8(text);
-        for (let cut = 0; cut <= bytes.length; cut++) expect(readChunks(cutAt(bytes, [cut])).usage, `${stream.name} cut at ${cut}`).toEqual(stream.usage);
+        for (let cut = 0; cut <= bytes.length; cut++) {
+          const read = readChunks(cutAt(bytes, [cut]));
+          expect(read.usage, `${stream.name} cut at ${cut}`).toEqual(stream.usage);
+          expect(read.usageFromBytes, `${stream.name} cut at ${cut}, read as bytes`).toEqual(stream.usage);
+        }
       }
     }
   });
@@ -45,7 +55,9 @@ describe("the usage reader, on recorded streams", () => {
         fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 60 }),
         (stream, lineEnd, spread, comments, fractions) => {
           const bytes = utf8(reframed(stream, lineEnd, spread, comments));
-          expect(readChunks(cutAt(bytes, fractions.map((f) => Math.floor(f * bytes.length)))).usage).toEqual(stream.usage);
+          const read = readChunks(cutAt(bytes, fractions.map((f) => Math.floor(f * bytes.length))));
+          expect(read.usage).toEqual(stream.usage);
+          expect(read.usageFromBytes).toEqual(stream.usage);
         },
       ),
       { numRuns: 1500 },
@@ -118,5 +130,45 @@ describe("the usage reader: the last report wins", () => {
 
   it("a second message_start starts over", () => {
     expect(usageOf(start(`{"input_tokens":10,"cache_read_input_tokens":5,"output_tokens":1}`) + start(`{"input_tokens":3,"output_tokens":1}`))).toEqual({ inputTokens: 3, outputTokens: 1 });
+  });
+});
+
+describe("the usage reader, reading an event's data as bytes (meterStream's way)", () => {
+  const whitespace = fc.constantFrom("", " ", "\t", "\n", "\r\n", "  \n ");
+  const count = fc.integer({ min: 0, max: 2 ** 40 });
+  /** An OpenAI chunk whose keys and values are spaced any way JSON allows, with text the model wrote (which may quote usage itself). */
+  const chunk = fc
+    .record({
+      written: fc.oneof(fc.string({ unit: "grapheme" }), fc.constantFrom(`"usage": {"prompt_tokens": 1, "completion_tokens": 2}`, `"usage"`, "usage {", "\u00a0\u2028\ufeff")),
+      usage: fc.oneof(fc.constant("null"), fc.tuple(count, count).map(([input, output]) => `{"prompt_tokens":${input},"completion_tokens":${output}}`)),
+      spaces: fc.tuple(whitespace, whitespace, whitespace, whitespace),
+    })
+    .map(({ written, usage, spaces: [a, b, c, d] }) => `{"choices":[{"delta":{"content":${JSON.stringify(written)}}}]${a},${b}"usage"${c}:${d}${usage}}`);
+
+  it("reports what reading the decoded text reports, for any chunk under any event type (fast-check)", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom("message", "message_delta", "usage"), chunk), { minLength: 1, maxLength: 5 }), (events) => {
+        const text = createUsageReader();
+        const bytes = createUsageReader();
+        // Each event's bytes lie amid others, as they do in a chunk.
+        for (const [type, data] of events) {
+          const encoded = utf8(data);
+          const amid = Uint8Array.from([...utf8('{"usage":{'), ...encoded, ...utf8('"usage":{')]);
+          expect(bytes.readBytes(type, amid, 10, 10 + encoded.length)).toBe(text.read({ type, data }));
+        }
+        expect(bytes.usage).toEqual(text.usage);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("data that is not UTF-8 reports nothing", () => {
+    const reader = createUsageReader();
+    const frame = utf8(`{"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2},"note":"x"}`);
+    const spoiled = Uint8Array.from([...frame.subarray(0, -3), 0xc3, 0x28, ...frame.subarray(-3)]);
+    expect(reader.readBytes("message", spoiled, 0, spoiled.length)).toBe(false);
+    expect(reader.usage).toBeUndefined();
+    expect(reader.readBytes("message", frame, 0, frame.length)).toBe(true);
+    expect(reader.usage).toEqual({ inputTokens: 1, outputTokens: 2 });
   });
 });

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { createSseDecoder, MAX_EVENT_BYTES, type SseEvent } from "../../src/metering/index.ts";
+import { createSseDecoder, createSseFramer, MAX_EVENT_BYTES, type SseEvent } from "../../src/metering/index.ts";
+import { indexOfLineEnd } from "../../src/metering/byte-search.ts";
 import { cutAt, llmStreams, readChunks, utf8 } from "../fixtures/llm-streams.ts";
 
 const eventsOf = (text: string | Uint8Array): SseEvent[] => readChunks([typeof text === "string" ? utf8(text) : text]).events;
@@ -115,5 +116,33 @@ describe("the SSE decoder holds little and trusts nothing", () => {
     const events: SseEvent[] = [];
     decoder.push(utf8("\n\ndata: next\n\n"), (event) => events.push(event));
     expect(events).toEqual([message("next")]);
+  });
+});
+
+describe("the SSE framer: the decoder's framing, data left as bytes", () => {
+  it("an event whose bytes are not UTF-8 is framed as sent; only the decoder skips it", () => {
+    const bytes = Uint8Array.from([...utf8("data: bad "), 0xc3, 0x28, ...utf8("\n\ndata: good\n\n")]);
+    const framer = createSseFramer();
+    const frames: number[][] = [];
+    framer.push(bytes, (_type, data, from, to) => frames.push([...data.subarray(from, to)]));
+    expect(frames).toEqual([[...utf8("bad "), 0xc3, 0x28], [...utf8("good")]]);
+    expect(eventsOf(bytes)).toEqual([message("good")]);
+  });
+});
+
+describe("finding line ends four bytes at a time", () => {
+  it("finds the first LF or CR from any offset, in a view at any alignment, as a byte-by-byte search does (fast-check)", () => {
+    const bytes = fc.array(fc.oneof(fc.constantFrom(0x0a, 0x0d, 0x00, 0x80, 0xff, 0x0b, 0x8a), fc.integer({ min: 0, max: 255 })), { maxLength: 64 });
+    fc.assert(
+      fc.property(bytes, fc.nat(3), fc.nat(70), fc.nat(70), (values, offset, from, to) => {
+        const backing = new Uint8Array(offset + values.length);
+        backing.set(values, offset);
+        const view = new DataView(backing.buffer, offset, values.length);
+        const end = Math.min(to, values.length);
+        const expected = values.findIndex((byte, i) => i >= from && i < end && (byte === 0x0a || byte === 0x0d));
+        expect(indexOfLineEnd(view, from, end)).toBe(expected);
+      }),
+      { numRuns: 5000 },
+    );
   });
 });

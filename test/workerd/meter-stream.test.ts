@@ -23,6 +23,18 @@ async function closedEarly(id: string): Promise<boolean> {
  * the client.
  */
 describe("a metered origin body inside workerd, over a real socket", { timeout: 30_000 }, () => {
+  it("the origin's body is read in the chunks that have arrived, not workerd's 4 KiB at a time", async () => {
+    const id = crypto.randomUUID();
+    await fetch(`${originUrl()}/_origin/release?id=${id}`, { method: "POST" });
+    const upstream = await fetch(`${originUrl()}/stream/download?id=${id}&chunks=16&size=${KiB64}`);
+    const { hooks, settled } = recordingHooks();
+    const { chunks } = await readAll(new Response(meterStream(upstream.body as ReadableStream<Uint8Array>, null, { perKibMsat: 1n }, 10n ** 9n, hooks)).body as ReadableStream<Uint8Array>);
+    expect(chunks.reduce((sum, chunk) => sum + chunk.length, 0)).toBe(16 * KiB64);
+    // The origin writes 64 KiB at a time: a reader that takes what has arrived gets more than 4 KiB in a read.
+    expect(Math.max(...chunks.map((chunk) => chunk.length))).toBeGreaterThan(4096);
+    expect(settled).toMatchObject([{ bytes: 16 * KiB64, ended: "complete" }]);
+  });
+
   it("a client that leaves tears down the origin's fetch, and is settled as cancelled for what it received", async () => {
     const id = crypto.randomUUID();
     const upstream = await fetch(`${originUrl()}/stream/download?id=${id}&chunks=16&size=${KiB64}`);
