@@ -22,8 +22,8 @@ export interface WorkerdExtras {
   readonly ratelimits?: Record<string, { namespace_id: string; simple: { limit: number; period: 10 | 60 } }>;
   /** WebAssembly modules the script imports by these paths, as wrangler bundles a .wasm. */
   readonly wasmModules?: Record<string, Uint8Array<ArrayBuffer>>;
-  /** Durable Object bindings → the classes the script exports. */
-  readonly durableObjects?: Record<string, string>;
+  /** Durable Object bindings → the classes the script exports (with useSQLite for a class on SQL storage, as wrangler.toml's new_sqlite_classes). */
+  readonly durableObjects?: Record<string, string | { readonly className: string; readonly useSQLite: boolean }>;
   /** A Worker's own wrangler.toml settings (default: the template Worker's). */
   readonly compatibilityDate?: string;
   readonly compatibilityFlags?: readonly string[];

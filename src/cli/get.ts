@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { createL402Fetch, isChallenge, L402Error, lndWallet, nwcWallet, readOffer, type Wallet } from "../client/index.ts";
+import { createL402Fetch, isChallenge, L402Error, lndWallet, nwcWallet, readOffer, type Scheme, type Wallet } from "../client/index.ts";
 import { formatSats } from "../l402/index.ts";
 import { parseNwcUri, type WebSocketFactory, type WebSocketLike } from "../lightning/index.ts";
 import { discovered, printDiscovered } from "./discover.ts";
@@ -76,7 +76,7 @@ export async function getCommand(args: string[]): Promise<number> {
       const offer = readOffer(response);
       const shown = { url: url.href, status: response.status, scheme: offer.scheme, price_sats: Number(formatSats(offer.priceMsat)), services: offer.services, invoice: offer.invoice, payment_hash: offer.paymentHash };
       if (values.json) printJson(shown);
-      else process.stdout.write(`price: ${formatSats(offer.priceMsat)} sats (${offer.scheme === "l402" ? offer.services.join(", ") : "one request, Payment scheme"})\ninvoice: ${offer.invoice}\n`);
+      else process.stdout.write(`price: ${formatSats(offer.priceMsat)} sats (${offer.scheme === "l402" ? offer.services.join(", ") : `one request, ${offer.scheme === "payment" ? "Payment scheme" : "x402"}`})\ninvoice: ${offer.invoice}\n`);
       return EXIT.ok;
     }
     let paid: Paid | null = null;
@@ -97,7 +97,7 @@ export async function getCommand(args: string[]): Promise<number> {
           say(`paying ${formatSats(offer.priceMsat)} sats (${fee}) ${what}…`);
         } else {
           paid = { sats: Number(formatSats(offer.priceMsat)), feeSats: Number(formatSats(event.feeMsat)), services: offer.services, scheme: offer.scheme, ...(topUp ? { topUp } : {}) };
-          const kept = topUp ? `the top-up is sent once; the token is kept for ${url.origin}` : offer.scheme === "l402" ? `token saved for ${url.origin}` : "a Payment charge buys this request only";
+          const kept = topUp ? `the top-up is sent once; the token is kept for ${url.origin}` : offer.scheme === "l402" ? `token saved for ${url.origin}` : `${ONE_REQUEST[offer.scheme]} buys this request only`;
           say(`paid (routing fee ${formatSats(event.feeMsat)} sats); ${kept}`);
         }
       },
@@ -126,7 +126,10 @@ export async function getCommand(args: string[]): Promise<number> {
   }
 }
 
-type Paid = { readonly sats: number; readonly feeSats: number; readonly services: readonly string[]; readonly scheme: "l402" | "payment"; readonly topUp?: boolean };
+type Paid = { readonly sats: number; readonly feeSats: number; readonly services: readonly string[]; readonly scheme: Scheme; readonly topUp?: boolean };
+
+/** What buys one request, by scheme. */
+const ONE_REQUEST = { payment: "a Payment charge", x402: "an x402 payment" } as const;
 
 async function deliver(
   response: Response,

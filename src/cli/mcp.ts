@@ -30,7 +30,7 @@ const TOOLS = [
   {
     name: "fetch_paid",
     description:
-      "Fetch an HTTP(S) URL, paying its Lightning paywall if it answers 402 (an L402 token, kept and reused for later calls, or a Payment-scheme charge for this one request) from the user's wallet. " +
+      "Fetch an HTTP(S) URL, paying its Lightning paywall if it answers 402 (an L402 token, kept and reused for later calls; else a Payment-scheme charge or an x402 payment over Lightning, each for this one request) from the user's wallet. " +
       "A payment is refused unpaid if it costs more than max_sats (never more than the wallet's own per-request limit) or would exceed the user's spend windows (per hour, per day, per host). Returns the status, headers, body and what was paid.",
     inputSchema: {
       type: "object",
@@ -47,7 +47,7 @@ const TOOLS = [
   },
   {
     name: "discover",
-    description: "What a host sells and at what price (its /.well-known/l402-services): services, paths, prices in sats, schemes and terms. Pays nothing.",
+    description: "What a host sells and at what price (its /.well-known/l402-services): services, paths, prices in sats, schemes (l402, mpp: the Payment scheme, x402) and terms. Pays nothing.",
     inputSchema: { type: "object", properties: { url: { type: "string", description: "any URL on the host" } }, required: ["url"], additionalProperties: false },
   },
   {
@@ -64,7 +64,7 @@ const TOOLS = [
 
 /**
  * `l402-edge mcp`: an MCP server on stdin/stdout (the official SDK's), the
- * wallet of an agent host. It pays as `get` does, with the same wallet, token
+ * wallet of an agent host. It pays L402, Payment and x402 (Lightning) as `get` does, with the same wallet, token
  * directory and spend windows, so the windows hold across the agent and any
  * command line run; the per-request limit (--max-cost) caps what a tool call
  * may ask for.

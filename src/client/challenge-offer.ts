@@ -2,43 +2,58 @@ import { concatBytes } from "../bytes.ts";
 import { parseChallenge } from "../l402/index.ts";
 import { readInvoice } from "../lightning/index.ts";
 import { CHARGE, LIGHTNING, parsePaymentChallenges, readChargeRequest, type PaymentChallenge } from "../payment/index.ts";
+import { BTC, lightningEntry, PAYMENT_REQUIRED_HEADER, readPaymentRequired, X402_VERSION, type PaymentRequirements } from "../x402/index.ts";
 import { tokenTerms, type TokenTerms } from "./token-terms.ts";
 import { L402Error } from "./types.ts";
 
-/** The schemes a client can pay: L402 (a reusable token) and the Payment scheme's lightning charge (one request). */
-export type Scheme = "l402" | "payment";
+/** The schemes a client can pay: L402 (a reusable token), the Payment scheme's lightning charge and x402's Lightning entry (one request each). */
+export type Scheme = "l402" | "payment" | "x402";
 
 /** A 402 challenge read and checked: what paying it would buy, and for how much. */
 interface OfferBase {
   readonly invoice: string;
   readonly priceMsat: bigint;
-  /** Services named by the L402 token; a Payment charge names none. */
+  /** Services named by the L402 token; a Payment charge or an x402 entry names none. */
   readonly services: readonly string[];
   readonly paymentHash: string;
 }
-/** An L402 offer's `terms`: what its token says (a price per request, a request, a credit, the token it tops up). */
-export type Offer = (OfferBase & { readonly scheme: "l402"; readonly macaroon: Uint8Array; readonly terms: TokenTerms }) | (OfferBase & { readonly scheme: "payment"; readonly challenge: PaymentChallenge });
+/**
+ * An L402 offer's `terms`: what its token says (a price per request, a request, a credit, the token it tops up).
+ * An x402 offer's `accepted`: the entry chosen, echoed as it came when paid.
+ */
+export type Offer =
+  | (OfferBase & { readonly scheme: "l402"; readonly macaroon: Uint8Array; readonly terms: TokenTerms })
+  | (OfferBase & { readonly scheme: "payment"; readonly challenge: PaymentChallenge })
+  | (OfferBase & { readonly scheme: "x402"; readonly accepted: PaymentRequirements });
 
 /** A 402, or the gRPC form of one (HTTP 200, grpc-status 13, with the challenge headers). */
 export const isChallenge = (response: Response): boolean =>
   response.status === 402 || (response.headers.get("grpc-status") === "13" && response.headers.has("www-authenticate"));
 
-const BOTH: ReadonlySet<Scheme> = new Set(["l402", "payment"]);
+const ALL: ReadonlySet<Scheme> = new Set(["l402", "payment", "x402"]);
+const NAMES: Readonly<Record<Scheme, string>> = { l402: "L402", payment: "Payment (lightning charge)", x402: "x402 (Lightning entry)" };
 
 /**
  * Reads the challenge the client would pay, L402 first when it may (a token is
- * reused; a charge buys one request), and refuses one that cannot be paid
- * safely: an invoice without an amount, a macaroon not bound to the invoice's
- * payment hash, a Payment request whose amount or hash is not the invoice's
- * (paying either would buy nothing).
+ * reused; a charge or an x402 payment buys one request), then the Payment
+ * scheme's charge, then x402's Lightning entry (`PAYMENT-REQUIRED`), and
+ * refuses one that cannot be paid safely: an invoice without an amount, a
+ * macaroon not bound to the invoice's payment hash, a Payment request or an
+ * x402 entry whose amount or hash is not the invoice's (paying would buy nothing).
  */
-export function readOffer(response: Response, schemes: ReadonlySet<Scheme> = BOTH): Offer {
+export function readOffer(response: Response, schemes: ReadonlySet<Scheme> = ALL): Offer {
   const header = response.headers.get("www-authenticate") ?? "";
   const parsed = parseChallenge(header);
   if (schemes.has("l402") && parsed.ok) return l402Offer(parsed.value.macaroon, parsed.value.invoice);
   const charge = schemes.has("payment") ? parsePaymentChallenges(header).find((c) => c.method === LIGHTNING && c.intent === CHARGE) : undefined;
   if (charge !== undefined) return paymentOffer(charge);
-  const wanted = [...schemes].map((scheme) => (scheme === "l402" ? "L402" : "Payment (lightning charge)")).join(" or ");
+  const required = schemes.has("x402") ? response.headers.get(PAYMENT_REQUIRED_HEADER) : null;
+  if (required !== null) {
+    const offer = x402Offer(required);
+    if (offer !== undefined) return offer;
+  }
+  const names = [...schemes].map((scheme) => NAMES[scheme]);
+  const wanted = names.length > 1 ? `${names.slice(0, -1).join(", ")} or ${names.at(-1) ?? ""}` : names.join("");
   throw new L402Error("bad_challenge", `the server's 402 has no usable ${wanted} challenge${parsed.ok ? "" : `: ${parsed.detail}`}`);
 }
 
@@ -69,6 +84,22 @@ function paymentOffer(challenge: PaymentChallenge): Offer {
   }
   if (challenge.expires !== undefined && !(Date.parse(challenge.expires) > Date.now())) throw new L402Error("bad_challenge", "the Payment challenge has expired");
   return { scheme: "payment", challenge, invoice, priceMsat: decoded.amountMsat, services: [], paymentHash };
+}
+
+/** x402's Lightning entry, checked against its invoice; undefined where `accepts` has none (another network's entries only). */
+function x402Offer(header: string): Offer | undefined {
+  const required = readPaymentRequired(header);
+  if (!required.ok) throw new L402Error("bad_challenge", `the server's ${required.detail}`);
+  if (required.value.x402Version !== X402_VERSION) throw new L402Error("bad_challenge", `the server's ${PAYMENT_REQUIRED_HEADER} is x402 version ${required.value.x402Version}; this client pays version ${X402_VERSION}`);
+  const accepted = lightningEntry(required.value.accepts);
+  if (accepted === undefined) return undefined;
+  const decoded = amountOf(accepted.extra.invoice);
+  // The invoice is what is paid; the entry's amount (msat of BTC) and hash must agree with it, or the payment buys something else.
+  const hash = accepted.extra["paymentHash"];
+  if (accepted.asset !== BTC || accepted.amount !== String(decoded.amountMsat) || (hash !== undefined && hash !== decoded.paymentHash)) {
+    throw new L402Error("bad_challenge", "the x402 entry's amount is not its invoice's (or its asset is not BTC, or its payment hash another invoice's)");
+  }
+  return { scheme: "x402", accepted, invoice: accepted.extra.invoice, priceMsat: decoded.amountMsat, services: [], paymentHash: decoded.paymentHash };
 }
 
 /** The most of a 402's body read for its reason: a paywall's JSON is a few hundred bytes. */

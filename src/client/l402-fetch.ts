@@ -2,10 +2,11 @@ import { formatSats, toBase64, toHex } from "../l402/index.ts";
 import { memoryStore } from "./memory-store.ts";
 import { formatPaymentCredential } from "../payment/index.ts";
 import { isChallenge, readOffer, refusalReason, type Offer, type Scheme } from "./challenge-offer.ts";
-import { sendToOrigin, type Sent } from "./send-to-origin.ts";
+import { sendToOrigin, type Credential, type Sent } from "./send-to-origin.ts";
 import { memoryLedger, reserve, type SpendLedger, type SpendLimits } from "./spend-windows.ts";
 import { storedTokenTerms } from "./token-terms.ts";
 import { L402Error, type StoredToken, type TokenStore, type Wallet } from "./types.ts";
+import { encodeHeaderJson, PAYMENT_SIGNATURE_HEADER, X402_VERSION } from "../x402/index.ts";
 
 export interface L402FetchOptions {
   readonly wallet: Wallet;
@@ -16,7 +17,7 @@ export interface L402FetchOptions {
    */
   readonly maxCostSats: number;
   readonly store?: TokenStore;
-  /** The schemes to pay (default both; L402 preferred where a server offers both, since its token is reused). */
+  /** The schemes to pay (default all three; L402 preferred where a server offers it beside another, since its token is reused). */
   readonly schemes?: readonly Scheme[];
   readonly fetch?: typeof fetch;
   /** Progress, e.g. for a command line: called before and after each payment. */
@@ -47,12 +48,12 @@ export type PaymentEvent =
 
 /**
  * A fetch that pays L402 challenges, and the Payment scheme's lightning charge
- * where a server offers only that. On a 402 it reads the challenge, checks the
+ * or x402's Lightning entry where a server offers no L402. On a 402 it reads the challenge, checks the
  * price against the budget, pays through the wallet and retries once. L402
  * tokens are kept per origin and reused; a token the server rejects is dropped
  * and replaced by at most one payment; requests racing to the same service
- * share one payment. A Payment charge buys one request: it is sent once and not
- * kept, and so is a token bound to one request. Request bodies are buffered so
+ * share one payment. A Payment charge or an x402 payment buys one request: it
+ * is sent once and not kept, and so is a token bound to one request. Request bodies are buffered so
  * they can be re-sent.
  *
  * Selling by usage: a token refused because this request costs more than it
@@ -77,7 +78,7 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
   /** First path segment → service, learned from challenges, to pick the right token on a host with several. */
   const serviceByPath = new Map<string, string>();
   const budgetMsat = BigInt(options.maxCostSats) * 1000n;
-  const schemes = new Set<Scheme>(options.schemes ?? ["l402", "payment"]);
+  const schemes = new Set<Scheme>(options.schemes ?? ["l402", "payment", "x402"]);
   const ledger = options.ledger ?? memoryLedger();
 
   /**
@@ -148,7 +149,7 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
   };
 
   /** Pays a top-up of `token` and sends the top-up token, once; the answer. Requests racing on the same balance wait for it meanwhile. */
-  const topUp = async (key: string, token: StoredToken, offer: Offer & { scheme: "l402" }, url: string, send: (authorization: string) => Promise<Sent>): Promise<Sent> => {
+  const topUp = async (key: string, token: StoredToken, offer: Offer & { scheme: "l402" }, url: string, send: (credential: Credential) => Promise<Sent>): Promise<Sent> => {
     let answered = () => {};
     topUps.set(token.macaroon, new Promise<void>((resolve) => (answered = resolve)));
     try {
@@ -160,7 +161,7 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
         topUps: (kept.topUps ?? 0) + 1,
         ...(creditMsat === undefined ? {} : { creditMsat: String(msat(kept.creditMsat) + creditMsat) }),
       }));
-      return await send(`L402 ${toBase64(offer.macaroon)}:${toHex(preimage)}`);
+      return await send(authorization(`L402 ${toBase64(offer.macaroon)}:${toHex(preimage)}`));
     } finally {
       topUps.delete(token.macaroon);
       answered();
@@ -181,13 +182,13 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
     const asked = new URL(request.url);
     const key = asked.origin;
     const pathKey = asked.pathname.split("/")[1] ?? "";
-    const send = (authorization: string | undefined) => sendToOrigin(fetcher, request, body, authorization);
+    const send = (credential: Credential | undefined) => sendToOrigin(fetcher, request, body, credential);
     const pick = (tokens: readonly StoredToken[]) => {
       const service = serviceByPath.get(pathKey);
       return tokens.find((t) => service !== undefined && t.services.includes(service)) ?? (service === undefined ? tokens[0] : undefined);
     };
 
-    const l402 = (token: StoredToken | undefined) => (token === undefined ? undefined : `L402 ${token.macaroon}:${token.preimage}`);
+    const l402 = (token: StoredToken | undefined) => (token === undefined ? undefined : authorization(`L402 ${token.macaroon}:${token.preimage}`));
     const tried = new Set<string>();
     let token = schemes.has("l402") ? pick(await store.get(key)) : undefined;
     let sent = await send(l402(token));
@@ -198,12 +199,12 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
         throw new L402Error("foreign_challenge", `${key} redirected to ${from}, which asks for payment; only the origin asked is paid`);
       }
       const offer = readOffer(response, schemes);
-      if (offer.scheme === "payment") {
-        // A charge buys this one request; what the server answers to it is the caller's answer.
+      if (offer.scheme !== "l402") {
+        // A charge or an x402 payment buys this one request; what the server answers to it (its receipt too) is the caller's answer.
         if (paid) break;
-        const preimage = await pay(offer, request.url);
+        const preimage = toHex(await pay(offer, request.url));
         await response.body?.cancel();
-        return (await send(formatPaymentCredential({ challenge: offer.challenge, payload: { preimage: toHex(preimage) } }))).response;
+        return (await send(oneRequestCredential(offer, preimage))).response;
       }
       const service = offer.services[0];
       if (service !== undefined) serviceByPath.set(pathKey, service);
@@ -262,6 +263,18 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
 function mayCover(token: StoredToken, priceMsat: bigint | undefined): boolean {
   const paidFor = priceMsat === undefined ? undefined : storedTokenTerms(token.macaroon)?.priceMsat;
   return paidFor === undefined || priceMsat === undefined || paidFor >= priceMsat;
+}
+
+const authorization = (value: string): Credential => ({ header: "Authorization", value });
+
+/**
+ * What a paid offer of one request sends: the Payment credential, or x402's
+ * `PAYMENT-SIGNATURE` echoing the entry as it came with the preimage (#2861's
+ * payload, which the paywall verifies without asking its node).
+ */
+function oneRequestCredential(offer: Offer & { scheme: "payment" | "x402" }, preimage: string): Credential {
+  if (offer.scheme === "payment") return authorization(formatPaymentCredential({ challenge: offer.challenge, payload: { preimage } }));
+  return { header: PAYMENT_SIGNATURE_HEADER, value: encodeHeaderJson({ x402Version: X402_VERSION, accepted: offer.accepted, payload: { preimage } }) };
 }
 
 /** An amount a store kept (a file anyone may have edited): unreadable counts as none. */

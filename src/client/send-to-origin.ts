@@ -1,6 +1,12 @@
 const MAX_REDIRECTS = 20;
 const isRedirect = (status: number) => status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 
+/** A credential: the header that carries it (`Authorization`, or x402's `PAYMENT-SIGNATURE`) and its value. */
+export interface Credential {
+  readonly header: string;
+  readonly value: string;
+}
+
 /** An answer, and the origin that gave it (another than the one asked, at the end of a redirect). */
 export interface Sent {
   readonly response: Response;
@@ -8,11 +14,11 @@ export interface Sent {
 }
 
 /**
- * Sends the request with `authorization` (to the origin asked only), following
+ * Sends the request with `credential` (to the origin asked only), following
  * redirects here, not by the platform's fetch, as the request asks: so that a
  * credential is only ever sent to, and the answer read from, the origin that was asked.
  */
-export async function sendToOrigin(fetcher: typeof fetch, request: Request, body: ArrayBuffer | null, authorization: string | undefined): Promise<Sent> {
+export async function sendToOrigin(fetcher: typeof fetch, request: Request, body: ArrayBuffer | null, credential: Credential | undefined): Promise<Sent> {
   const asked = new URL(request.url);
   let url = asked;
   let method = request.method;
@@ -20,7 +26,7 @@ export async function sendToOrigin(fetcher: typeof fetch, request: Request, body
   for (let hops = 0; ; hops++) {
     const headers = new Headers(request.headers);
     if (url.origin !== asked.origin) headers.delete("authorization");
-    else if (authorization !== undefined) headers.set("Authorization", authorization);
+    else if (credential !== undefined) headers.set(credential.header, credential.value);
     const response = await fetcher(url.href, { method, headers, body: payload, redirect: "manual", signal: request.signal });
     // (Workers' Response types lack "opaqueredirect": only browsers produce it.)
     if ((response.type as string) === "opaqueredirect") {

@@ -66,21 +66,45 @@ export const encodeHeaderJson = (value: PaymentRequired | PaymentPayload | Settl
 export function readPaymentPayload(header: string): Result<PaymentPayload, "malformed"> {
   const [first = "", ...others] = header.split(",").map((value) => value.trim());
   if (others.some((other) => other !== first)) return fail("malformed", `several ${PAYMENT_SIGNATURE_HEADER} values carry different payments; send one`);
-  if (first === "" || first.length > MAX_ENCODED_CHARS) return fail("malformed", `${PAYMENT_SIGNATURE_HEADER} must be base64 JSON of at most 64 KiB`);
-  const bytes = fromBase64Lenient(first);
-  const text = bytes === undefined ? undefined : fromUtf8(bytes);
-  if (text === undefined) return fail("malformed", `${PAYMENT_SIGNATURE_HEADER} is not base64 of UTF-8 text`);
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return fail("malformed", `${PAYMENT_SIGNATURE_HEADER} is not base64 JSON`);
-  }
-  if (!isObject(json) || typeof json["x402Version"] !== "number" || !isObject(json["payload"]) || !isRequirements(json["accepted"])) {
+  const json = readHeaderJson(PAYMENT_SIGNATURE_HEADER, first);
+  if (!json.ok) return json;
+  const value = json.value;
+  if (!isObject(value) || typeof value["x402Version"] !== "number" || !isObject(value["payload"]) || !isRequirements(value["accepted"])) {
     return fail("malformed", `${PAYMENT_SIGNATURE_HEADER} needs x402Version, the accepted requirements and a payload object`);
   }
-  return succeed({ x402Version: json["x402Version"], accepted: json["accepted"], payload: json["payload"] });
+  return succeed({ x402Version: value["x402Version"], accepted: value["accepted"], payload: value["payload"] });
 }
+
+/**
+ * A `PAYMENT-REQUIRED` value (a client reading a 402), its shape checked:
+ * the version, and each entry of `accepts` with the fields every scheme has
+ * (which entry to pay, and whether its fields agree, is the client's to judge).
+ */
+export function readPaymentRequired(header: string): Result<PaymentRequired, "malformed"> {
+  const json = readHeaderJson(PAYMENT_REQUIRED_HEADER, header.trim());
+  if (!json.ok) return json;
+  const value = json.value;
+  if (!isObject(value) || typeof value["x402Version"] !== "number" || !Array.isArray(value["accepts"]) || !value["accepts"].every(isRequirements) || !isResource(value["resource"])) {
+    return fail("malformed", `${PAYMENT_REQUIRED_HEADER} needs x402Version, the resource and its accepts entries`);
+  }
+  const error = typeof value["error"] === "string" ? { error: value["error"] } : {};
+  return succeed({ x402Version: value["x402Version"], resource: value["resource"], accepts: value["accepts"], ...error });
+}
+
+/** A header's base64 of UTF-8 JSON, parsed (not yet checked). */
+function readHeaderJson(name: string, text: string): Result<unknown, "malformed"> {
+  if (text === "" || text.length > MAX_ENCODED_CHARS) return fail("malformed", `${name} must be base64 JSON of at most 64 KiB`);
+  const bytes = fromBase64Lenient(text);
+  const decoded = bytes === undefined ? undefined : fromUtf8(bytes);
+  if (decoded === undefined) return fail("malformed", `${name} is not base64 of UTF-8 text`);
+  try {
+    return succeed(JSON.parse(decoded) as unknown);
+  } catch {
+    return fail("malformed", `${name} is not base64 JSON`);
+  }
+}
+
+const isResource = (value: unknown): value is ResourceInfo => isObject(value) && typeof value["url"] === "string";
 
 function isRequirements(value: unknown): value is PaymentRequirements {
   if (!isObject(value)) return false;

@@ -4,6 +4,7 @@ export {
   PAYMENT_RESPONSE_HEADER,
   PAYMENT_SIGNATURE_HEADER,
   readPaymentPayload,
+  readPaymentRequired,
   X402_VERSION,
   type PaymentPayload,
   type PaymentRequired,
@@ -11,4 +12,4 @@ export {
   type ResourceInfo,
   type SettleResponse,
 } from "./headers.ts";
-export { ANONYMOUS_PAYEE, BIP122_NETWORKS, BTC, EXACT, LIGHTNING_METHOD, lightningPreimage, UPFRONT } from "./lightning.ts";
+export { ANONYMOUS_PAYEE, BIP122_NETWORKS, BTC, EXACT, LIGHTNING_METHOD, lightningEntry, lightningPreimage, UPFRONT } from "./lightning.ts";

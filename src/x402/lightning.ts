@@ -1,3 +1,5 @@
+import type { PaymentRequirements } from "./headers.ts";
+
 /**
  * x402's "exact" scheme over Lightning, as the open proposals write it
  * (x402 #1311, #2861) and Alby's `fetch402` reads it: none is merged, so all
@@ -30,4 +32,10 @@ export const BIP122_NETWORKS = {
 export function lightningPreimage(payload: Readonly<Record<string, unknown>>): string | undefined {
   const preimage = payload["preimage"];
   return typeof preimage === "string" && /^[0-9a-fA-F]{64}$/.test(preimage) ? preimage.toLowerCase() : undefined;
+}
+
+/** The entry of `accepts` a Lightning wallet pays: `exact`, Lightning, with an invoice (Alby's fetch402 keys on the same). */
+export function lightningEntry(accepts: readonly PaymentRequirements[]): (PaymentRequirements & { readonly extra: { readonly invoice: string } }) | undefined {
+  return accepts.find((entry): entry is PaymentRequirements & { readonly extra: { readonly invoice: string } } =>
+    entry.scheme === EXACT && entry.extra["paymentMethod"] === LIGHTNING_METHOD && typeof entry.extra["invoice"] === "string");
 }

@@ -36,8 +36,10 @@ beforeAll(async () => {
       { name: "beta", match: ["/beta/*"], price_sats: 10, origin: { url: origin.url } },
       // The Payment scheme only: each charge buys one request (its use counted by the meter).
       { name: "charge", match: ["/charge/*"], price_sats: 3, uses: 1, schemes: ["mpp"], origin: { url: origin.url } },
+      // x402's Lightning entry only: each payment buys one request (single use through L402_SPENT; a payment naming its invoice only is checked through L402_LOOKUPS).
+      { name: "xpay", match: ["/xpay/*"], price_sats: 4, schemes: ["x402"], origin: { url: origin.url } },
     ]),
-  }, { durableObjects: { L402_METER: "TokenMeter" } });
+  }, { durableObjects: { L402_METER: "TokenMeter", L402_LOOKUPS: { className: "InvoiceLookupGate", useSQLite: true }, L402_SPENT: { className: "SpentChargeShard", useSQLite: true } } });
 }, 60_000);
 
 afterAll(async () => {
@@ -76,7 +78,10 @@ describe("l402-edge mcp", () => {
   it("lists its tools; fetch_paid pays an L402 service within budget and reuses the token; refuses beyond a window, naming it; balance and spent", async () => {
     const dir = scratchDir("l402-mcp-");
     const client = await wallet(dir, { L402_MAX_PER_HOUR: "15" });
-    expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual(["fetch_paid", "discover", "balance", "spent"]);
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name)).toEqual(["fetch_paid", "discover", "balance", "spent"]);
+    // An agent picks the tool by its description: it names every scheme paid.
+    expect(tools[0]?.description).toMatch(/L402 token.*Payment-scheme charge.*x402 payment over Lightning/);
 
     const first = await call(client, "fetch_paid", { url: `${worker.url.origin}/alpha/1`, max_sats: 12 });
     expect(first.isError).toBeFalsy();
@@ -116,10 +121,32 @@ describe("l402-edge mcp", () => {
     expect((await call(client, "fetch_paid", { url: `${worker.url.origin}/alpha/1`, max_sats: 1000 })).content[0]?.text).toBe("over_budget: the price is 10 sats, above the limit of 4");
   });
 
+  it("pays an x402-only service within budget, one payment per call, and refuses beyond a window, naming it", async () => {
+    const dir = scratchDir("l402-mcp-");
+    const client = await wallet(dir, { L402_MAX_PER_HOUR: "10" });
+    const settledX402 = async () => (await invoices()).filter((invoice) => invoice.memo === `${MEMO} xpay` && invoice.state === "SETTLED").length;
+    const before = await settledX402();
+    for (const n of [1, 2]) {
+      const result = await call(client, "fetch_paid", { url: `${worker.url.origin}/xpay/${n}`, max_sats: 5 });
+      expect(json(result)).toMatchObject({ status: 200, paid: [{ sats: 4, fee_sats: 0, scheme: "x402", services: [] }] });
+      expect(JSON.parse(json(result)["body"] as string)).toMatchObject({ path: `/xpay/${n}` });
+      const receipt = JSON.parse(atob((json(result)["headers"] as Record<string, string>)["payment-response"] ?? "")) as Record<string, unknown>;
+      expect(receipt).toMatchObject({ success: true, transaction: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    }
+    expect(await settledX402()).toBe(before + 2);
+    // 8 sats spent in the hour: a third payment of 4 would exceed 10.
+    const refused = await call(client, "fetch_paid", { url: `${worker.url.origin}/xpay/3` });
+    expect(refused).toMatchObject({ isError: true, content: [{ type: "text", text: "over_window: paying 4 sats would exceed the per-hour window (the last 60 minutes) limit of 10 sats (8 spent); nothing was paid" }] });
+    expect(await settledX402()).toBe(before + 2);
+    expect(await (await fetch(`${origin.url}/_origin/hits?prefix=/xpay/3`)).json()).toEqual({ count: 0 });
+    // max_sats below the price: refused by the per-call budget.
+    expect((await call(client, "fetch_paid", { url: `${worker.url.origin}/xpay/4`, max_sats: 3 })).content[0]?.text).toBe("over_budget: the price is 4 sats, above the limit of 3");
+  });
+
   it("discover says what the host sells; bad arguments are a tool error, not a crash", async () => {
     const client = await wallet(scratchDir("l402-mcp-"), {});
     const found = json(await call(client, "discover", { url: `${worker.url.origin}/anything` }));
-    expect((found["routes"] as { service: string }[]).map((route) => route.service)).toEqual(["alpha", "beta", "charge"]);
+    expect((found["routes"] as { service: string }[]).map((route) => route.service)).toEqual(["alpha", "beta", "charge", "xpay"]);
     const bad = await call(client, "fetch_paid", { url: "file:///etc/passwd" });
     expect(bad).toMatchObject({ isError: true });
     expect(bad.content[0]?.text).toMatch(/^invalid arguments: url /);

@@ -97,7 +97,7 @@ describe("reading a challenge before paying it", () => {
     expect(() => readOffer(forged)).toThrow(L402Error);
     expect(() => readOffer(forged)).toThrow(/not bound to its invoice/);
     expect(() => readOffer(new Response(null, { status: 402, headers: { "WWW-Authenticate": `L402 macaroon="${toBase64(encodeMacaroon(unrelated.macaroon))}", invoice="lnbcrt1nope"` } }))).toThrow(/does not decode/);
-    expect(() => readOffer(new Response(null, { status: 402 }))).toThrow(/no usable L402 or Payment \(lightning charge\) challenge/);
+    expect(() => readOffer(new Response(null, { status: 402 }))).toThrow(/no usable L402, Payment \(lightning charge\) or x402 \(Lightning entry\) challenge/);
   });
 });
 

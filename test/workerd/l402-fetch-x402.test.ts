@@ -1,0 +1,117 @@
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { decodePaymentResponseHeader } from "@x402/core/http";
+import { describe, expect, it } from "vitest";
+import { createL402Fetch, lndWallet, memoryStore, readOffer, type Wallet } from "../../src/client/index.ts";
+import { createWorkerApp } from "../../src/worker/app.ts";
+import { encodeHeaderJson, type PaymentRequired } from "../../src/x402/index.ts";
+import { originHits, originUrl, sim, uniquePath } from "./support/paywall-client.ts";
+
+/**
+ * l402Fetch paying x402's Lightning entry through the template Worker in
+ * workerd, the LND simulator as the paywall's node and the wallet. The
+ * services are this file's own (L402_SERVICES), and so is the invoices' memo,
+ * so the node's invoices can be counted.
+ */
+const MEMO = `l402-fetch-x402-${crypto.randomUUID()}`;
+const services = () => [
+  { name: "xonly", match: ["/xonly/*"], price_sats: 3, schemes: ["x402"], origin: { url: originUrl() } },
+  { name: "xdear", match: ["/xdear/*"], price_sats: 50, schemes: ["x402"], origin: { url: originUrl() } },
+  { name: "xboth", match: ["/xboth/*"], price_sats: 2, timeout: 3600, schemes: ["l402", "x402"], origin: { url: originUrl() } },
+];
+
+const app = createWorkerApp();
+let x402Env: object | undefined;
+
+/** The Worker with this file's services, as the client's fetch. */
+async function worker(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+  x402Env ??= { ...env, L402_SERVICES: JSON.stringify(services()), L402_MEMO: `${MEMO} {service}` };
+  const ctx = createExecutionContext();
+  const response = await app.fetch(new Request(input, init), x402Env, ctx);
+  const body = await response.arrayBuffer();
+  await waitOnExecutionContext(ctx);
+  return new Response(body, response);
+}
+
+/** The real LND wallet (paying through the simulator), counting its payments. */
+function countingWallet(): Wallet & { payments: number } {
+  const wallet = lndWallet({ url: sim().url, macaroonHex: sim().adminMacaroonHex, feeLimitSats: 10, timeoutSeconds: 30 });
+  const counted = {
+    payments: 0,
+    pay: (invoice: string, limits: { maxFeeMsat: bigint }) => {
+      counted.payments++;
+      return wallet.pay(invoice, limits);
+    },
+  };
+  return counted;
+}
+
+/** This file's invoices the node settled, by service. */
+async function settled(service: string): Promise<number> {
+  const response = await fetch(`${sim().url}/v1/invoices?num_max_invoices=100000`, { headers: { "Grpc-Metadata-macaroon": sim().adminMacaroonHex } });
+  const { invoices } = (await response.json()) as { invoices: { memo: string; state: string }[] };
+  return invoices.filter((invoice) => invoice.memo === `${MEMO} ${service}` && invoice.state === "SETTLED").length;
+}
+
+describe("l402Fetch and x402's Lightning entry", () => {
+  it("pays an x402-only service: one request bought (origin reached once, one invoice settled), the receipt read, nothing kept", async () => {
+    const wallet = countingWallet();
+    const store = memoryStore();
+    const fetch = createL402Fetch({ wallet, maxCostSats: 10, store, fetch: worker });
+    const path = uniquePath("/xonly/pay");
+    const answer = await fetch(`https://paywall.test${path}`, { method: "POST", body: "hello" });
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toMatchObject({ method: "POST", path: path, bodyBytes: 5 });
+    const receipt = decodePaymentResponseHeader(answer.headers.get("payment-response") ?? "");
+    expect(receipt).toMatchObject({ success: true, transaction: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(wallet.payments).toBe(1);
+    expect(await originHits(path)).toBe(1);
+    expect(await settled("xonly")).toBe(1);
+    expect(await store.keys()).toEqual([]);
+    // A payment buys one request: the next is paid again.
+    expect((await fetch(`https://paywall.test${uniquePath("/xonly/again")}`)).status).toBe(200);
+    expect(wallet.payments).toBe(2);
+    expect(await settled("xonly")).toBe(2);
+  });
+
+  it("refuses an entry priced above the budget, and one beyond a spend window: nothing paid, the origin never reached", async () => {
+    const wallet = countingWallet();
+    const path = uniquePath("/xdear/refused");
+    await expect(createL402Fetch({ wallet, maxCostSats: 10, fetch: worker })(`https://paywall.test${path}`)).rejects.toMatchObject({ code: "over_budget", message: "the price is 50 sats, above the limit of 10" });
+    const windowed = createL402Fetch({ wallet, maxCostSats: 100, limits: { perHourSats: 4 }, fetch: worker });
+    expect((await windowed(`https://paywall.test${uniquePath("/xonly/window")}`)).status).toBe(200);
+    await expect(windowed(`https://paywall.test${path}`)).rejects.toMatchObject({ code: "over_window", message: expect.stringMatching(/per-hour window/) });
+    expect(wallet.payments).toBe(1);
+    expect(await originHits(path)).toBe(0);
+    expect(await settled("xdear")).toBe(0);
+  });
+
+  it("prefers L402 where both are offered over one invoice (its token is reused); a client limited to x402 pays each request", async () => {
+    const wallet = countingWallet();
+    const store = memoryStore();
+    const fetch = createL402Fetch({ wallet, maxCostSats: 10, store, fetch: worker });
+    expect((await fetch(`https://paywall.test${uniquePath("/xboth/a")}`)).status).toBe(200);
+    expect((await fetch(`https://paywall.test${uniquePath("/xboth/b")}`)).status).toBe(200);
+    expect(wallet.payments).toBe(1);
+    expect((await store.get("https://paywall.test")).map((t) => t.services)).toEqual([["xboth"]]);
+
+    const x402Only = countingWallet();
+    const x402Fetch = createL402Fetch({ wallet: x402Only, maxCostSats: 10, schemes: ["x402"], fetch: worker });
+    const answers = [await x402Fetch(`https://paywall.test${uniquePath("/xboth/c")}`), await x402Fetch(`https://paywall.test${uniquePath("/xboth/d")}`)];
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    expect(answers.every((a) => a.headers.has("payment-response"))).toBe(true);
+    expect(x402Only.payments).toBe(2);
+  });
+
+  it("refuses an entry whose amount is not its invoice's, or that is not Lightning: paying would buy nothing", async () => {
+    const genuine = await worker(`https://paywall.test${uniquePath("/xonly/offer")}`);
+    const offer = readOffer(genuine);
+    expect(offer).toMatchObject({ scheme: "x402", priceMsat: 3000n, services: [] });
+    const required = JSON.parse(atob(genuine.headers.get("payment-required") ?? "")) as PaymentRequired;
+    const entry = required.accepts[0];
+    if (entry === undefined) throw new Error("no entry");
+    const forged = (changed: object) => new Response(null, { status: 402, headers: { "PAYMENT-REQUIRED": encodeHeaderJson({ ...required, accepts: [{ ...entry, ...changed }] }) } });
+    expect(() => readOffer(forged({ amount: "1" }))).toThrow(/x402 entry's amount is not its invoice's/);
+    expect(() => readOffer(forged({ extra: { ...entry.extra, paymentMethod: "evm" } }))).toThrow(/no usable .*x402/);
+    expect(() => readOffer(new Response(null, { status: 402, headers: { "PAYMENT-REQUIRED": "not base64 json" } }))).toThrow(/PAYMENT-REQUIRED/);
+  });
+});
