@@ -169,11 +169,12 @@ describe("the command line and the Payment scheme", () => {
       oneDocumentHost((path) => (path === "/paid" ? [402, { Link: `<${worker.url}/.well-known/l402.json>; rel="l402-manifest"` }, "{}"] : [404, {}, ""])),
     ]);
     try {
-      const rows = ["dual\tGET /dual/{rest}\t4 sats\tl402+mpp\t", ""];
+      // The manifest lists what L402 pays for; OpenAPI, every service.
+      const rows = ["dual\tGET /dual/{rest}\t4 sats\tl402+mpp\t", "xdual\tGET /xdual/{rest}\t3 sats\tl402+x402\t", ""];
       const [fromManifest, fromOpenApi, fromLink] = await Promise.all(hosts.map((host, i) => cli(["get", "--discover", `${host.url}${i === 2 ? "/paid" : "/"}`])));
       expect(fromManifest?.stdout.split("\n")).toEqual(rows);
       expect(fromLink?.stdout.split("\n")).toEqual(rows);
-      expect(fromOpenApi?.stdout.split("\n")).toEqual(["dual\tGET /dual/{rest}\t4 sats\tl402+mpp\tAccess for 1 hour.", "charge\tGET /charge/{rest}\t2 sats\tmpp\tAccess without expiry.", ""]);
+      expect(fromOpenApi?.stdout.split("\n")).toEqual(["dual\tGET /dual/{rest}\t4 sats\tl402+mpp\tAccess for 1 hour.", "charge\tGET /charge/{rest}\t2 sats\tmpp\tAccess without expiry.", "xdual\tGET /xdual/{rest}\t3 sats\tl402+x402\tAccess without expiry.", "xonly\tGET /xonly/{rest}\t2.5 sats\tx402\tAccess without expiry.", ""]);
       const json = await cli(["get", "--discover", `${hosts[2]?.url}/paid`, "--json"]);
       expect(JSON.parse(json.stdout)).toMatchObject({ version: "1.0", provider: { name: "Interop" } });
     } finally {
