@@ -117,7 +117,9 @@ async function admitToken(request: PaywallRequest, service: ServiceConfig, prese
   if (!admission.ok) return refusedOrDecided(service, admission, tokenId);
   let charge: Charge | undefined;
   const { balances } = paywall.settings.ports;
-  if (service.balance !== undefined && balances !== undefined) {
+  if (service.balance !== undefined) {
+    // The settings check refuses a balance without the port; were it missing all the same, nothing passes unpaid.
+    if (balances === undefined) return refusedOrDecided(service, fail("balance_unavailable", "this service's balances cannot be reached; retry shortly"), tokenId);
     const priced = await asked.price();
     if (!priced.ok) return refusedOrDecided(service, priced, tokenId);
     const reserved = await reserveBalance(balances, service.balance, presented.token, priced.value);
