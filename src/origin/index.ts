@@ -34,9 +34,10 @@ export interface VerifyPaymentContextOptions {
 
 /** A request as Web APIs (`Request`) and Node's http/Express (`req`) give it. */
 export interface RequestLike {
-  readonly method: string;
+  /** Optional as Node types it (always there on a server's request). */
+  readonly method?: string | undefined;
   /** Absolute, or a path with its query (Node's `req.url`). */
-  readonly url: string;
+  readonly url?: string | undefined;
   readonly headers: Headers | Readonly<Record<string, string | readonly string[] | undefined>>;
 }
 
@@ -82,8 +83,8 @@ export async function verifyPaymentContext(given: string | null | undefined | Re
   }
   if (!isContextClaims(payload)) return refuse("invalid_claims", "the payment context's claims are not all there, or not of their types");
   if (request !== undefined && options.matchRequest !== false) {
-    const path = new URL(request.url, "http://origin.invalid").pathname;
-    if (payload.method !== request.method.toUpperCase() || payload.path !== path) return refuse("request_mismatch", `the payment context was signed for ${payload.method} ${payload.path}`);
+    const path = new URL(request.url ?? "", "http://origin.invalid").pathname;
+    if (payload.method !== request.method?.toUpperCase() || payload.path !== path) return refuse("request_mismatch", `the payment context was signed for ${payload.method} ${payload.path}`);
   }
   return { ok: true, claims: payload };
 }
