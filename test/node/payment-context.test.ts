@@ -1,5 +1,8 @@
 import type { Miniflare } from "miniflare";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type { AddressInfo } from "node:net";
 import { createRemoteJWKSet, errors, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -141,5 +144,53 @@ describe("the payment context between a Worker in workerd and a Node origin", ()
     expect(await verifyPaymentContext(signedBefore, { jwksUrl: "http://127.0.0.1:9/.well-known/jwks.json" })).toMatchObject({ ok: false, reason: "jwks_unavailable" });
     expect(await verifyPaymentContext("not.a.jws", { jwksUrl: jwksOf(paywallBefore) })).toMatchObject({ ok: false, reason: "malformed" });
     expect(await verifyPaymentContext(undefined, { jwksUrl: jwksOf(paywallBefore) })).toMatchObject({ ok: false, reason: "missing" });
+  });
+});
+
+/** The README's Express origin (*Operating it*), its placeholders filled: the paywall's URLs, the port it listens on. */
+function readmeExpressOrigin(values: { paywall: URL; port: number }): string {
+  const readme = readFileSync(fileURLToPath(new URL("../../README.md", import.meta.url)), "utf8");
+  const start = readme.indexOf("### The origin's side: the payment context");
+  const block = /```js\n([\s\S]*?)```/.exec(readme.slice(start))?.[1];
+  if (start < 0 || block === undefined) throw new Error("the README has no Express origin in its payment context section");
+  return block
+    .replace('"l402-edge/origin"', JSON.stringify(pathToFileURL(fileURLToPath(new URL("../../src/origin/index.ts", import.meta.url))).href))
+    .replaceAll("https://paywall.example.com", values.paywall.origin)
+    .replace("https://api.internal.example.com", `http://127.0.0.1:${values.port}`)
+    .replace("app.listen(8080);", `export const server = app.listen(${values.port});`);
+}
+
+describe("the README's Express origin, as written", () => {
+  it("answers a request paid through the Worker from the verified context; one sent straight to it is refused", async () => {
+    // A free port for the origin, known before the Worker that forwards to it starts.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const worker = await startWorkerd(script, {
+      L402_MASTER_KEYS: MASTER_KEY,
+      LND_REST_URL: sim.url,
+      LND_MACAROON: sim.paywallMacaroonHex,
+      L402_NETWORK: "regtest",
+      L402_CONTEXT_KEYS: JSON.stringify([newKey]),
+      L402_SERVICES: JSON.stringify([{ name: "reports", match: ["/report/*"], price_sats: 3, origin: { url: `http://127.0.0.1:${port}` } }]),
+    });
+    workers.push(worker);
+    // Beside the repository's node_modules, so the example's own import of express resolves.
+    const dir = join(fileURLToPath(new URL("../../node_modules/.cache/", import.meta.url)), `readme-origin-${crypto.randomUUID()}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "origin.mjs"), readmeExpressOrigin({ paywall: worker.url, port }));
+    const { server } = (await import(pathToFileURL(join(dir, "origin.mjs")).href)) as { server: Server };
+    try {
+      await new Promise((resolve) => (server.listening ? resolve(undefined) : server.once("listening", resolve)));
+      const authorization = await paidAuthorization(new URL("/report/q3", worker.url), sim);
+      const paid = await fetch(new URL("/report/q3", worker.url), { headers: { Authorization: authorization } });
+      expect([paid.status, await paid.json()]).toEqual([200, { quarter: "q3", paidBy: expect.stringMatching(/^[0-9a-f]{64}$/), paidMsat: "3000", usesLeft: null }]);
+      const straight = await fetch(`http://127.0.0.1:${port}/report/q3`);
+      expect([straight.status, await straight.json()]).toEqual([403, { refused: "missing" }]);
+    } finally {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
