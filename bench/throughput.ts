@@ -65,12 +65,13 @@ export async function benchThroughput(): Promise<void> {
   const { url } = paywall;
   // The same Worker with the operator's features on (the signed payment context): its one-price round beside the one above.
   const contextKey = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as { privateKey: Parameters<typeof crypto.subtle.exportKey>[1] };
+  const contextJwk = await crypto.subtle.exportKey("jwk", contextKey.privateKey);
   const featuresOn = await withPid(() => startWorkerd(script, {
     L402_MASTER_KEYS: "55".repeat(32),
     LND_REST_URL: sim.url,
     LND_MACAROON: sim.paywallMacaroonHex,
     L402_NETWORK: "regtest",
-    L402_CONTEXT_KEYS: JSON.stringify([{ ...(await crypto.subtle.exportKey("jwk", contextKey.privateKey)), kid: "bench" }]),
+    L402_CONTEXT_KEYS: JSON.stringify([{ ...contextJwk, kid: "bench" }]),
     L402_SERVICES: JSON.stringify([{ name: "paid", match: ["/paid/*"], price_sats: 1, timeout: 3600, origin: { url: originUrl } }]),
   }));
   const bare = await withPid(() => startWorkerd(BARE_WORKER, { ORIGIN: originUrl }));
