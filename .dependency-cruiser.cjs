@@ -15,6 +15,20 @@ module.exports = {
       to: { pathNot: ["^src/(macaroon|l402|payment|x402)/", "^src/(bytes|result)[.]ts$", "^node_modules/@noble/hashes/", "^node_modules/@scure/base/", "^node_modules/canonicalize/"] },
     },
     {
+      name: "context-is-pure",
+      comment: "The payment context's keys and signer run on WebCrypto alone: the Worker signs with them, the origin's helper shares their claims.",
+      severity: "error",
+      from: { path: "^src/context/" },
+      to: { pathNot: ["^src/context/", "^src/(bytes|result)[.]ts$", "^node_modules/valibot/"] },
+    },
+    {
+      name: "origin-helper-is-jose-alone",
+      comment: "l402-edge/origin runs in any origin (Node, Workers, Deno, Bun): jose and the claims' shape, nothing of the paywall.",
+      severity: "error",
+      from: { path: "^src/origin/" },
+      to: { pathNot: ["^src/origin/", "^src/context/claims[.]ts$", "^node_modules/jose/"] },
+    },
+    {
       name: "l402-knows-no-payment-scheme",
       comment: "The Payment scheme and x402 build on L402's parts (auth-params, results), not the other way round.",
       severity: "error",

@@ -45,7 +45,7 @@ export { memoryPorts } from "./paywall/memory-ports.ts";
 export type ForwardToOriginOptions = Omit<ProxyOptions, "withholdCookie"> & Partial<Pick<ProxyOptions, "withholdCookie">>;
 /** `forwardToOrigin()` after `l402Paywall()` (proxy/ knows nothing of the paywall: the package composes them here). */
 export const forwardToOrigin = <E extends PaywallEnv = PaywallEnv>(options: ForwardToOriginOptions): Handler<E> =>
-  proxyForward<E>({ withholdCookie: isPaywallCookieName, ...options }) as unknown as Handler<E>;
+  proxyForward({ withholdCookie: isPaywallCookieName, ...options }) as unknown as Handler<E>;
 export { adminApp, type AdminOptions } from "./admin/app.ts";
 export { l402Discovery, type OpenApiDocument, type Seller } from "./discovery/index.ts";
 export type { ServiceConfig, ServiceDefinition, UrlPattern } from "./config/index.ts";

@@ -3,7 +3,7 @@ import type { OriginConfig } from "../config/index.ts";
 import { refusal } from "../refusal.ts";
 import { forward, TOKEN_ID_HEADER } from "./forward.ts";
 
-export interface ForwardToOriginOptions {
+export interface ForwardToOriginOptions<E extends Routed = Routed> {
   /** What a request that matched no service gets: forwarded free to its own URL, or 404. */
   readonly unmatched: "pass" | "404";
   /** `[header, secret]` proving to the origin that the request came through the paywall. */
@@ -12,6 +12,11 @@ export interface ForwardToOriginOptions {
   readonly headersTimeoutMs?: number;
   /** The client's cookies that are not the origin's business, by name: the paywall's own (`isPaywallCookieName`). */
   readonly withholdCookie: (name: string) => boolean;
+  /**
+   * The signed payment context: its header, never taken from the client, and
+   * (when contexts are signed) the context of a paid request, for the URL it is forwarded to.
+   */
+  readonly paymentContext?: { readonly header: string; readonly sign?: ((c: Context<E>, upstream: URL) => Promise<string>) | undefined };
 }
 
 /**
@@ -31,11 +36,12 @@ type Routed = {
 /**
  * The handler after `l402Paywall()` in a Worker that sits in front of an origin:
  * sends what the paywall let through to the matched service's origin (or the
- * request's own URL), with the token id of a paid credential and the origin
- * secret, at the canonical URL the paywall matched.
+ * request's own URL), with the token id of a paid credential, its signed
+ * payment context and the origin secret, at the canonical URL the paywall matched.
  */
-export function forwardToOrigin<E extends Routed = Routed>(options: ForwardToOriginOptions): Handler<E> {
-  const reservedHeaders = [TOKEN_ID_HEADER, ...(options.originAuth === undefined ? [] : [options.originAuth[0]])];
+export function forwardToOrigin<E extends Routed = Routed>(options: ForwardToOriginOptions<E>): Handler<E> {
+  const reservedHeaders = [TOKEN_ID_HEADER, ...(options.originAuth === undefined ? [] : [options.originAuth[0]]), ...(options.paymentContext === undefined ? [] : [options.paymentContext.header])];
+  const { header: contextHeader, sign } = options.paymentContext ?? {};
   // Hono's Context is invariant in its env; any env with the paywall's variables fits.
   return async (context) => {
     const c = context as unknown as Context<Routed>;
@@ -54,6 +60,7 @@ export function forwardToOrigin<E extends Routed = Routed>(options: ForwardToOri
       headersTimeoutMs: options.headersTimeoutMs ?? 30_000,
       ignoreCase: route.service?.matchCase === false,
       withholdCookie: options.withholdCookie,
+      signed: route.access === "paid" && contextHeader !== undefined && sign !== undefined ? { header: contextHeader, value: (upstream) => sign(context, upstream) } : undefined,
     });
     if (!forwarded.ok) {
       c.set("l402Outcome", { ...c.get("l402Outcome"), outcome: "origin_error", reason: forwarded.reason });

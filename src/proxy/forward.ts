@@ -18,6 +18,8 @@ export interface ForwardOptions {
   readonly ignoreCase: boolean;
   /** Cookies of the client's that are not the origin's business (the paywall's own), by name. */
   readonly withholdCookie: (name: string) => boolean;
+  /** A header whose value is made for the upstream URL (the signed payment context), when this request has one. */
+  readonly signed?: { readonly header: string; readonly value: (upstream: URL) => Promise<string> } | undefined;
 }
 
 /**
@@ -37,12 +39,14 @@ export async function forward(request: Request, url: URL, options: ForwardOption
   for (const [name, value] of options.origin?.headers ?? []) headers.set(name, value);
   if (options.tokenId !== undefined) headers.set(TOKEN_ID_HEADER, options.tokenId);
   if (options.originAuth !== undefined) headers.set(options.originAuth[0], options.originAuth[1]);
+  const upstream = new URL(upstreamUrl(url, options.origin, options.ignoreCase));
+  if (options.signed !== undefined) headers.set(options.signed.header, await options.signed.value(upstream));
 
   // The timeout covers the origin's headers only: a long download must not be cut.
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), options.headersTimeoutMs);
   try {
-    const response = await fetch(upstreamUrl(url, options.origin, options.ignoreCase), {
+    const response = await fetch(upstream, {
       method: request.method,
       headers,
       // An empty body on a GET (`Content-Length: 0`) is no body: fetch() refuses one.

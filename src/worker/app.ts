@@ -11,6 +11,7 @@ import { HEALTH_PATH, healthResponse, misconfiguredHealth } from "./health.ts";
 import { recordingIssuance } from "./issuance.ts";
 import { parseConfig } from "./load-config.ts";
 import { nodeBackend } from "./node-backend.ts";
+import { JWKS_PATH, paymentContextSigner } from "./payment-context.ts";
 import { cloudflarePorts } from "./ports.ts";
 import { requestLog } from "./request-log.ts";
 import type { WorkerConfig } from "./worker-config.ts";
@@ -108,11 +109,21 @@ function paywalledApp(env: Env, config: WorkerConfig): Hono<WorkerEnv> {
     mount(app, "/", quoteApp(settings, clientAddress), "discovery");
   }
 
+  const context = config.paymentContext === undefined ? undefined : paymentContextSigner(config.paymentContext);
+  if (context !== undefined) {
+    // Ahead of the paywall, as discovery is: no service's pattern can charge for the keys.
+    app.get(JWKS_PATH, (c) => {
+      c.set("endpoint", "discovery");
+      return context.jwks();
+    });
+  }
+
   const paywall = paywallMiddleware<WorkerEnv>(settings, { cors: CORS, clientAddress, ...(config.discovery === undefined ? {} : { manifestPath: MANIFEST_PATH }) });
   const forward = forwardToOrigin<WorkerEnv>({
     unmatched: config.unmatched,
     withholdCookie: isPaywallCookieName,
     ...(config.originSecret === undefined ? {} : { originAuth: [config.originAuthHeader, config.originSecret] as const }),
+    paymentContext: { header: config.contextHeader, sign: context?.sign },
   });
   if (config.services.some((service) => service.mcp !== undefined)) {
     const sold = withRequestLog();

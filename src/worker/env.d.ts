@@ -60,6 +60,12 @@ declare namespace Cloudflare {
     L402_REVOCATION_TTL?: string;
     /** Where the MCP endpoint answers (default /mcp), when a service is sold as a tool. */
     L402_MCP_PATH?: string;
+    /** Secret. JSON of Ed25519 private JWKs signing the payment context; the first signs, the others are only published. */
+    L402_CONTEXT_KEYS?: string;
+    /** The payment context's header toward the origin (default Payment-Context). */
+    L402_CONTEXT_HEADER?: string;
+    /** Seconds a payment context is valid (default 120). */
+    L402_CONTEXT_TTL?: string;
   }
 }
 type Env = Cloudflare.Env;

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { contextKeysSetting } from "../context/index.ts";
 import {
   backendSetting,
   breakerCooldownSeconds,
@@ -83,4 +84,7 @@ export const workerSettingsSchema = v.object({
   L402_SERVICE_DESCRIPTION: v.optional(displayText(500)),
   L402_OPENAPI: v.optional(openApiBase),
   L402_MCP_PATH: v.optional(v.pipe(v.string("must be a string"), v.regex(/^\/[\w./-]{1,100}$/, "must be a path starting with /")), "/mcp"),
+  L402_CONTEXT_KEYS: v.optional(contextKeysSetting),
+  L402_CONTEXT_HEADER: v.optional(v.pipe(v.string("must be a string"), v.regex(HEADER_NAME, "has an invalid format")), "Payment-Context"),
+  L402_CONTEXT_TTL: v.optional(wholeNumber(10, 300), 120),
 });

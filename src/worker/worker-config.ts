@@ -1,3 +1,4 @@
+import type { ContextKeySpec } from "../context/index.ts";
 import type { FiatRate, NodeConfig, ServiceConfig } from "../config/index.ts";
 import type { Keyring } from "../l402/index.ts";
 import type { Network } from "../lightning/index.ts";
@@ -36,6 +37,10 @@ export interface WorkerConfig {
   readonly discovery: DiscoveryConfig | undefined;
   /** Where the MCP endpoint answers, when a service is sold as a tool (L402_MCP_PATH). */
   readonly mcpPath: string;
+  /** The header carrying the payment context to the origin; a client's own is always removed. */
+  readonly contextHeader: string;
+  /** The signed payment context (L402_CONTEXT_KEYS: the first key signs); undefined: none is sent. */
+  readonly paymentContext: { readonly keys: readonly ContextKeySpec[]; readonly ttlSeconds: number } | undefined;
 }
 
 export interface DiscoveryConfig {

@@ -18,7 +18,7 @@ describe("architecture", () => {
     expect(summary.violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`)).toEqual([]);
   });
 
-  it.each(["macaroon", "l402", "x402"])("src/%s mentions no Workers or Node global", (folder) => {
+  it.each(["macaroon", "l402", "x402", "context"])("src/%s mentions no Workers or Node global", (folder) => {
     for (const file of readdirSync(join(SRC, folder))) {
       const source = readFileSync(join(SRC, folder, file), "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
       expect(source, file).not.toMatch(/\b(Buffer|process|require|caches|Request|Response|Headers|ExecutionContext)\b/);

@@ -197,4 +197,17 @@ describe("npm run check-config", () => {
       "shopx: the pattern shop.example/x/* is covered by shop's shop.example/*, listed earlier: the first service that matches wins, so it never applies",
     ]);
   }, 30_000);
+
+  it("refuses payment context settings that do not hold together, naming each field and never a key", () => {
+    const key = { kty: "OKP", crv: "Ed25519", kid: "k1", d: "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A" };
+    const result = checkConfig(`[vars]\n${LND}L402_CONTEXT_TTL = "3600"\nL402_CONTEXT_HEADER = "Bad Header"\n${SERVICE}`, `L402_MASTER_KEYS=${KEY}\nLND_MACAROON=0201abcd\nL402_CONTEXT_KEYS=${JSON.stringify([key, key])}\n`);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("L402_CONTEXT_KEYS: must not use a kid twice");
+    expect(result.stderr).toContain("L402_CONTEXT_TTL: must be an integer from 10 to 300");
+    expect(result.stderr).toContain("L402_CONTEXT_HEADER: has an invalid format");
+    expect(result.stderr + result.stdout).not.toContain(key.d);
+    const good = checkConfig(`[vars]\n${LND}${SERVICE}`, `L402_MASTER_KEYS=${KEY}\nLND_MACAROON=0201abcd\nL402_CONTEXT_KEYS=${JSON.stringify([key])}\n`);
+    expect(good.status, good.stderr).toBe(0);
+    // Two runs of the script: twice the others' time.
+  }, 60_000);
 });

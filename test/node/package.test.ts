@@ -11,6 +11,11 @@ import { startBackendSims, type BackendSims } from "../../dev/backend-sims/index
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
 import { startWorkerd } from "../../dev/workerd.ts";
 import { readWranglerEnv } from "../../dev/wrangler-env.ts";
+import * as v from "valibot";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { contextKeysSetting, importContextKeys, signPaymentContext } from "../../src/context/index.ts";
+import { contextKey, withPayload } from "../fixtures/context-keys.ts";
 import { useScratchDirs } from "../setup/scratch-dirs.ts";
 
 const scratchDir = useScratchDirs();
@@ -264,6 +269,31 @@ console.log(JSON.stringify({ node: process.version, unpaid: [unpaid.status, unpa
     });
   });
 
+  it("l402-edge/origin verifies a payment context on plain Node 20, against a JWKS it fetches over a socket; a tampered one is refused", async () => {
+    const keys = await importContextKeys(v.parse(contextKeysSetting, JSON.stringify([await contextKey("k1")])));
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { iss: "https://paywall.example", aud: "https://api.example", sub: "ab".repeat(32), iat: now, exp: now + 120, jti: crypto.randomUUID(), svc: "premium", scheme: "l402", amount_msat: "3000", method: "GET", path: "/premium/report" };
+    const context = await signPaymentContext(keys.signer, claims);
+    const jwks = createServer((_request, response) => response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(keys.jwks)));
+    await new Promise<void>((resolve) => jwks.listen(0, "127.0.0.1", resolve));
+    try {
+      const jwksUrl = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/.well-known/jwks.json`;
+      const result = await underNode20(`
+import { verifyPaymentContext } from "l402-edge/origin";
+const options = { jwksUrl: ${JSON.stringify(jwksUrl)}, audience: "https://api.example", issuer: "https://paywall.example" };
+const request = new Request("https://api.example/premium/report", { headers: { "Payment-Context": ${JSON.stringify(context)} } });
+const good = await verifyPaymentContext(request, options);
+const tampered = await verifyPaymentContext(${JSON.stringify(withPayload(context, (payload) => ({ ...payload, amount_msat: "1" })))}, options);
+const elsewhere = await verifyPaymentContext(${JSON.stringify(context)}, { ...options, audience: "https://other.example" });
+console.log(JSON.stringify({ node: process.version, good, tampered: tampered.reason, elsewhere: elsewhere.reason }));
+`);
+      expect(result.status, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout)).toEqual({ node: expect.stringMatching(/^v20\./), good: { ok: true, claims }, tampered: "bad_signature", elsewhere: "wrong_audience" });
+    } finally {
+      jwks.close();
+    }
+  });
+
   it("its types compile in a TypeScript project without skipLibCheck (DOM's lib, which has no URLPattern)", () => {
     const consumer = join(scratch, "consumer");
     mkdirSync(consumer);
@@ -279,11 +309,16 @@ import { l402Paywall, memoryPorts, type L402Variables, type PaywallOptions } fro
 import { createL402Fetch, memoryStore } from "l402-edge/client";
 import { parseChallenge } from "l402-edge/l402";
 import { decodeMacaroon } from "l402-edge/macaroon";
+import { verifyPaymentContext, type PaymentContextClaims } from "l402-edge/origin";
 const app = new Hono<{ Variables: L402Variables }>();
 const options: PaywallOptions = { service: { name: "premium", price_sats: 3 }, ports: memoryPorts(), log: false };
 app.use("/premium/*", l402Paywall(options));
 app.get("/premium/report", (c) => c.json({ paidBy: c.var.l402.tokenId, matched: c.var.l402Route.service?.patterns[0]?.pathname ?? null }));
-export { app, createL402Fetch, memoryStore, parseChallenge, decodeMacaroon };
+const checked = async (header: string): Promise<PaymentContextClaims | string> => {
+  const verified = await verifyPaymentContext(header, { jwksUrl: "https://paywall.example/.well-known/jwks.json", audience: "https://api.example" });
+  return verified.ok ? verified.claims : verified.reason;
+};
+export { app, checked, createL402Fetch, memoryStore, parseChallenge, decodeMacaroon };
 `,
     );
     const compiled = spawnSync(TSC, ["-p", consumer], { cwd: scratch, encoding: "utf8" });

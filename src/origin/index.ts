@@ -1,0 +1,155 @@
+import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
+import { PAYMENT_CONTEXT_TYPE, type PaymentContextClaims } from "../context/claims.ts";
+
+/**
+ * `l402-edge/origin`: the origin's side of the payment context. The paywall
+ * sends each paid request on with a JWT (header `Payment-Context` by
+ * default) saying what was paid and for which request, signed with an
+ * Ed25519 key whose public half it serves at `/.well-known/jwks.json`. This
+ * checks one: its signature (EdDSA only), its type, its expiry, and (given)
+ * its issuer and audience; given the request, that it was signed for this
+ * method and path. Built on jose and web APIs alone: Node 20+, Workers,
+ * Deno, Bun.
+ */
+export type { PaymentContextClaims } from "../context/claims.ts";
+
+export const PAYMENT_CONTEXT_HEADER = "Payment-Context";
+
+export interface VerifyPaymentContextOptions {
+  /** The paywall's JWKS (`https://<paywall>/.well-known/jwks.json`): fetched, cached and refetched for an unknown `kid` by jose. */
+  readonly jwksUrl?: string | URL;
+  /** …or the keys themselves: a JWKS document, or jose's key resolver (`createRemoteJWKSet` with options of your own). */
+  readonly jwks?: JSONWebKeySet | JWTVerifyGetKey;
+  /** The `aud` it must name: the origin's URL as the paywall forwards to it (its `origin.url`, scheme and host). */
+  readonly audience?: string;
+  /** The `iss` it must name: the paywall's own origin (`https://paywall.example`). */
+  readonly issuer?: string;
+  /** Seconds of clock skew allowed on `exp` and `iat` (default 5). */
+  readonly clockTolerance?: number;
+  /** The header carrying it, when a request is given (default `Payment-Context`, the paywall's L402_CONTEXT_HEADER). */
+  readonly header?: string;
+  /** With a request given: refuse a context signed for another method or path (default true). */
+  readonly matchRequest?: boolean;
+}
+
+/** A request as Web APIs (`Request`) and Node's http/Express (`req`) give it. */
+export interface RequestLike {
+  /** Optional as Node types it (always there on a server's request). */
+  readonly method?: string | undefined;
+  /** Absolute, or a path with its query (Node's `req.url`). */
+  readonly url?: string | undefined;
+  readonly headers: Headers | Readonly<Record<string, string | readonly string[] | undefined>>;
+}
+
+export type PaymentContextRefusal =
+  | "missing" // no header
+  | "malformed" // not a compact JWS, or not EdDSA
+  | "bad_signature" // tampered with, or signed by another key under a published kid
+  | "unknown_key" // signed by a key the JWKS does not (or no longer) publish
+  | "expired"
+  | "wrong_type" // a JWT of another kind
+  | "wrong_audience"
+  | "wrong_issuer"
+  | "invalid_claims" // claims missing or of the wrong type
+  | "request_mismatch" // signed for another method or path
+  | "jwks_unavailable"; // the JWKS could not be fetched
+
+export type VerifiedPaymentContext = { readonly ok: true; readonly claims: PaymentContextClaims } | { readonly ok: false; readonly reason: PaymentContextRefusal; readonly detail: string };
+
+/** One resolver per JWKS URL, so its cache lives as long as the process (or isolate). */
+const remoteSets = new Map<string, JWTVerifyGetKey>();
+
+/**
+ * Verifies a payment context: the header's value, or the request carrying it.
+ * Never throws for a bad context: `{ ok: false, reason, detail }`.
+ */
+export async function verifyPaymentContext(given: string | null | undefined | RequestLike, options: VerifyPaymentContextOptions): Promise<VerifiedPaymentContext> {
+  const request = typeof given === "object" && given !== null ? given : undefined;
+  const token = request === undefined ? given : headerOf(request, options.header ?? PAYMENT_CONTEXT_HEADER);
+  if (typeof token !== "string" || token === "") return refuse("missing", "no payment context");
+  const keys = keysOf(options);
+  let payload: unknown;
+  try {
+    ({ payload } = await jwtVerify(token, keys, {
+      algorithms: ["EdDSA"],
+      typ: PAYMENT_CONTEXT_TYPE,
+      requiredClaims: ["iss", "aud", "sub", "iat", "exp", "jti"],
+      clockTolerance: options.clockTolerance ?? 5,
+      ...(options.audience === undefined ? {} : { audience: options.audience }),
+      ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
+    }));
+  } catch (error) {
+    return refusalOf(error);
+  }
+  if (!isContextClaims(payload)) return refuse("invalid_claims", "the payment context's claims are not all there, or not of their types");
+  if (request !== undefined && options.matchRequest !== false) {
+    const path = new URL(request.url ?? "", "http://origin.invalid").pathname;
+    if (payload.method !== request.method?.toUpperCase() || payload.path !== path) return refuse("request_mismatch", `the payment context was signed for ${payload.method} ${payload.path}`);
+  }
+  return { ok: true, claims: payload };
+}
+
+function keysOf(options: VerifyPaymentContextOptions): JWTVerifyGetKey {
+  if (typeof options.jwks === "function") return unavailableApart(options.jwks);
+  if (options.jwks !== undefined) return unavailableApart(createLocalJWKSet(options.jwks));
+  if (options.jwksUrl === undefined) throw new TypeError("verifyPaymentContext needs jwksUrl or jwks");
+  const url = new URL(options.jwksUrl);
+  let set = remoteSets.get(url.href);
+  if (set === undefined) {
+    set = unavailableApart(createRemoteJWKSet(url));
+    remoteSets.set(url.href, set);
+  }
+  return set;
+}
+
+/** The keys could not be had (a fetch failed, a non-200, not a JWKS): told apart from a context that names no published key. */
+class JwksUnavailable extends Error {}
+
+function unavailableApart(keys: JWTVerifyGetKey): JWTVerifyGetKey {
+  return async (header, token) => {
+    try {
+      return await keys(header, token);
+    } catch (error) {
+      if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) throw error;
+      throw new JwksUnavailable("the JWKS could not be read", { cause: error });
+    }
+  };
+}
+
+function headerOf(request: RequestLike, name: string): string | undefined {
+  const { headers } = request;
+  if (headers instanceof Headers) return headers.get(name) ?? undefined;
+  const value = headers[name.toLowerCase()];
+  return typeof value === "string" ? value : undefined;
+}
+
+const refuse = (reason: PaymentContextRefusal, detail: string): VerifiedPaymentContext => ({ ok: false, reason, detail });
+
+function refusalOf(error: unknown): VerifiedPaymentContext {
+  if (error instanceof errors.JWTExpired) return refuse("expired", "the payment context has expired");
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    const byClaim: Record<string, PaymentContextRefusal> = { typ: "wrong_type", aud: "wrong_audience", iss: "wrong_issuer" };
+    return refuse(byClaim[error.claim] ?? "invalid_claims", error.message);
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) return refuse("bad_signature", "the payment context's signature does not verify");
+  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) return refuse("unknown_key", "the payment context names no key the JWKS publishes");
+  if (error instanceof JwksUnavailable) return refuse("jwks_unavailable", "the paywall's JWKS could not be fetched or read");
+  if (error instanceof errors.JOSEError) return refuse("malformed", error.message);
+  throw error;
+}
+
+function isContextClaims(payload: unknown): payload is PaymentContextClaims {
+  const claims = payload as Record<string, unknown>;
+  const text = (name: string) => typeof claims[name] === "string";
+  const whole = (name: string) => Number.isSafeInteger(claims[name]);
+  const optional = (name: string, check: (name: string) => boolean) => claims[name] === undefined || check(name);
+  const msat = (name: string) => typeof claims[name] === "string" && /^\d{1,20}$/.test(claims[name]);
+  return (
+    ["iss", "aud", "sub", "jti", "svc", "scheme", "method", "path"].every(text) &&
+    ["iat", "exp"].every(whole) &&
+    msat("amount_msat") &&
+    optional("remaining", whole) &&
+    optional("balance_msat", msat) &&
+    optional("token_exp", whole)
+  );
+}
