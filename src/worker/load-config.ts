@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { compileServices, namedBackend, problemsOf, readNodeSettings, settingsFailure, WHOLE_SAT_BACKENDS, type Backend, type ServiceConfig, type SettingsResult } from "../config/index.ts";
+import { compileServices, inMode, namedBackend, problemsOf, readNodeSettings, settingsFailure, WHOLE_SAT_BACKENDS, type Backend, type ServiceConfig, type SettingsResult } from "../config/index.ts";
 import { parseMasterKeys } from "../l402/index.ts";
 import { workerSettingsSchema } from "./settings.ts";
 import type { WorkerConfig } from "./worker-config.ts";
@@ -63,7 +63,7 @@ export function parseConfig(env: object): ConfigResult {
   return {
     ok: true,
     value: {
-      services: services.value,
+      services: inMode(services.value, s.L402_MODE),
       unmatched: s.L402_UNMATCHED,
       keyring: keyring.value,
       location: s.L402_LOCATION,
@@ -83,6 +83,7 @@ export function parseConfig(env: object): ConfigResult {
       revocationTtlSeconds: s.L402_REVOCATION_TTL,
       discovery: s.L402_DISCOVERY === "off" ? undefined : { sellerName: s.L402_SERVICE_NAME, sellerDescription: s.L402_SERVICE_DESCRIPTION, openapi: s.L402_OPENAPI },
       mcpPath: s.L402_MCP_PATH,
+      shadowNotice: s.L402_SHADOW_NOTICE,
     },
   };
 }

@@ -12,6 +12,8 @@ import {
   mintRetryAfterSeconds,
   networkSetting,
   nodeTimeoutMs,
+  serviceMode,
+  shadowNotice,
   wholeNumber,
 } from "../config/index.ts";
 
@@ -82,5 +84,7 @@ export const workerSettingsSchema = v.object({
   L402_SERVICE_NAME: v.optional(displayText(100)),
   L402_SERVICE_DESCRIPTION: v.optional(displayText(500)),
   L402_OPENAPI: v.optional(openApiBase),
+  L402_MODE: v.optional(serviceMode, "enforce"),
+  L402_SHADOW_NOTICE: v.optional(shadowNotice),
   L402_MCP_PATH: v.optional(v.pipe(v.string("must be a string"), v.regex(/^\/[\w./-]{1,100}$/, "must be a path starting with /")), "/mcp"),
 });

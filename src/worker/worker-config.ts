@@ -36,6 +36,8 @@ export interface WorkerConfig {
   readonly discovery: DiscoveryConfig | undefined;
   /** Where the MCP endpoint answers, when a service is sold as a tool (L402_MCP_PATH). */
   readonly mcpPath: string;
+  /** What services in shadow mode tell clients (`X-L402-Notice`, L402_SHADOW_NOTICE); undefined: nothing. Every service is in shadow with L402_MODE=shadow. */
+  readonly shadowNotice: string | undefined;
 }
 
 export interface DiscoveryConfig {
