@@ -95,6 +95,7 @@ export function adminApp(options: AdminOptions): Hono {
           freebies: s.freebies ?? null,
           revocable: s.revocable,
           ledger: s.ledger,
+          mode: s.mode,
         })),
       },
       200,

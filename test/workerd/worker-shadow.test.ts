@@ -144,6 +144,8 @@ describe("shadow mode through the Worker", () => {
     expect(shadowed.headers.get("x-l402-notice")).toBeNull();
     await shadowed.body?.cancel();
     expect((await callWithEnv(own, path("other", "own"))).status).toBe(402);
+    const listed = (await (await callWithEnv(own, "/.well-known/l402/admin/services", { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as { services: { name: string; mode: string }[] };
+    expect(listed.services.map((service) => [service.name, service.mode])).toEqual([[svc("api"), "shadow"], [svc("other"), "enforce"]]);
   });
 
   it("a bad mode or notice is a configuration error (500), never a silent default", async () => {
