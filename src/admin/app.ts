@@ -7,6 +7,8 @@ import { problemsOf, wholeNumber, type ServiceConfig } from "../config/index.ts"
 import { formatSats } from "../l402/index.ts";
 import type { Ledger, Revocations } from "../paywall/index.ts";
 import { fail, succeed, type Result } from "../result.ts";
+import type { DecisionStats } from "./decision-stats.ts";
+import { CONTENT_TYPES, counterFamilies, formatFor, renderMetrics } from "./metrics.ts";
 
 export interface AdminOptions {
   /** The bearer token; compared in constant time (hono/bearer-auth). */
@@ -16,6 +18,8 @@ export interface AdminOptions {
   readonly revocations: Revocations | undefined;
   /** Seconds another colo may keep accepting a revoked token (the revocation list's cache). */
   readonly revocationStalenessSeconds: number;
+  /** The decision counters (`/metrics`); undefined: `/metrics` serves the ledger's counters alone. */
+  readonly decisions?: DecisionStats | undefined;
 }
 
 const NO_STORE = { "Cache-Control": "no-store" };
@@ -58,6 +62,7 @@ function readRevokeBody(text: string): Result<string, "bad_body"> {
  *   GET  /revenue?days=N           per service and day: challenges, paid tokens, revenue
  *   GET  /tokens/{id}              one token: its challenge, settlement, revocation
  *   POST /tokens/{id}/revoke       revoke it ({"reason": "..."} optional)
+ *   GET  /metrics                  counters in Prometheus' text format (OpenMetrics when asked: metrics.ts)
  *
  * Mount it where it belongs: `app.route(adminPath, adminApp(options))`. Every
  * request under that path is the admin API's: one it has no endpoint for is
@@ -90,6 +95,7 @@ export function adminApp(options: AdminOptions): Hono {
           freebies: s.freebies ?? null,
           revocable: s.revocable,
           ledger: s.ledger,
+          mode: s.mode,
         })),
       },
       200,
@@ -97,7 +103,12 @@ export function adminApp(options: AdminOptions): Hono {
     ),
   );
 
-  const { ledger, revocations } = options;
+  const { ledger, revocations, decisions } = options;
+  app.get("/metrics", async (c) => {
+    const format = formatFor(c.req.header("accept"));
+    const families = counterFamilies(await decisions?.read(), await ledger?.revenueByDay(0));
+    return c.body(renderMetrics(families, format), 200, { "Content-Type": CONTENT_TYPES[format], ...NO_STORE });
+  });
   if (ledger === undefined) {
     app.on(["GET", "POST"], ["/revenue", "/tokens/*"], (c) => c.json({ reason: "ledger_not_configured", detail: "the payment ledger is not configured (the L402_LEDGER D1 binding)" }, 503, NO_STORE));
     return withNotFound(app);

@@ -11,11 +11,13 @@ export {
   macaroonLocation,
   mintRetryAfterSeconds,
   nodeTimeoutMs,
+  shadowNotice,
   wholeNumber,
 } from "./paywall-settings.ts";
 export { problemsOf, settingsFailure, type SettingsFailure, type SettingsResult } from "./problems.ts";
+export { serviceMode } from "./schema-pieces.ts";
 export { HEADER_NAME, literalPath, pathCovers, type ServiceDefinition } from "./schema.ts";
-export { compileServices } from "./services.ts";
+export { compileServices, inMode } from "./services.ts";
 export type {
   BalanceConfig,
   ChargeOn,
@@ -29,6 +31,7 @@ export type {
   PricerConfig,
   Pricing,
   ServiceConfig,
+  ServiceMode,
   StreamMeterConfig,
   UrlPattern,
 } from "./types.ts";

@@ -39,6 +39,9 @@ export const macaroonLocation = v.optional(v.pipe(v.string("must be a string"), 
 /** The invoice's description, `{service}` replaced by the service's name: at most 512 characters, no control characters. */
 export const invoiceMemo = v.optional(v.pipe(v.string("must be a string"), v.regex(/^[^\x00-\x1f]{0,512}$/, "has an invalid format")), "{service} API access");
 
+/** What services in shadow mode tell clients in a header (`X-L402-Notice`): 1 to 300 printable ASCII characters (a header value). */
+export const shadowNotice = v.pipe(v.string("must be a string"), v.regex(/^[\x20-\x7e]{1,300}$/, "must be 1 to 300 printable ASCII characters (it is sent as a header)"));
+
 const FIAT_RATE_MESSAGE = 'must be { currency: an ISO 4217 code such as "USD", perBitcoin: what one bitcoin costs in it, a positive number }';
 
 /** What 1 BTC costs in a currency, for the 402 page's estimate of a price: `{ currency: "USD", perBitcoin: 95000 }`. */

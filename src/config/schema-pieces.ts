@@ -21,6 +21,9 @@ export const flag = v.pipe(
   v.transform((value) => value === true || value === "true"),
 );
 
+/** How a service's decisions are acted on (types.ts ServiceMode): a service's `mode`, and the Worker's `L402_MODE`. */
+export const serviceMode = v.picklist(["enforce", "shadow"], 'must be "enforce" or "shadow"');
+
 /** A price in sats or msat: a positive whole number, or its text. */
 export const amount = v.pipe(
   v.union([v.number(), v.string()], "must be a positive integer (use auth: false for free services)"),

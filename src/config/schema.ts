@@ -3,7 +3,7 @@ import { isValidServiceName } from "../l402/index.ts";
 import { mcpTool, patternTakesPath } from "./mcp-tool-schema.ts";
 import { wholeNumber } from "./paywall-settings.ts";
 import { balance, chargeOn, costHeader, priceFunction, priceRule, pricer, streamMeter } from "./pricing-schema.ts";
-import { amount, CAPABILITY, flag, HEADER_NAME, httpUrl, MAX_PRICE_MSAT, METHOD, objectMessage, pathTo, pattern, RESERVED_HEADERS, strings } from "./schema-pieces.ts";
+import { amount, CAPABILITY, flag, HEADER_NAME, httpUrl, MAX_PRICE_MSAT, METHOD, objectMessage, pathTo, pattern, RESERVED_HEADERS, serviceMode, strings } from "./schema-pieces.ts";
 
 export { HEADER_NAME, httpUrl };
 
@@ -147,6 +147,7 @@ const serviceFields = (context: SchemaContext) =>
       charge_on: v.optional(chargeOn),
       meter: v.optional(streamMeter),
       mcp: v.optional(mcpTool),
+      mode: v.optional(serviceMode),
       // Gone since the cookies became __Host- cookies (Path=/ by definition): a config still naming it is told why.
       cookie_path: v.optional(v.custom<never>(() => false, COOKIE_PATH_GONE)),
     },

@@ -3,7 +3,7 @@ import * as v from "valibot";
 import { isValidServiceName } from "../l402/index.ts";
 import { problemsOf, settingsFailure, type SettingsResult } from "./problems.ts";
 import { servicesSchema, type ParsedService, type SchemaContext } from "./schema.ts";
-import type { ServiceConfig, UrlPattern } from "./types.ts";
+import type { ServiceConfig, ServiceMode, UrlPattern } from "./types.ts";
 import { compileBalance, compilePricing } from "./usage-config.ts";
 
 export interface CompileContext extends SchemaContext {
@@ -43,6 +43,10 @@ function serviceNames(list: unknown): (index: number) => string | undefined {
 }
 
 
+/** The services, every one in shadow when a paywall-wide mode says so (`L402_MODE`, the middleware's `mode`); otherwise each in its own mode. */
+export const inMode = (services: readonly ServiceConfig[], mode: ServiceMode | undefined): readonly ServiceConfig[] =>
+  mode === "shadow" ? services.map((service) => ({ ...service, mode: "shadow" })) : services;
+
 function compile(service: ParsedService, context: CompileContext): ServiceConfig {
   // Case-insensitive unless asked: Express and IIS ignore case, and a match missed gives content away.
   const ignoreCase = !(service.match_case ?? false);
@@ -73,6 +77,7 @@ function compile(service: ParsedService, context: CompileContext): ServiceConfig
     description: service.description,
     browser: service.browser ?? false,
     pricing: compilePricing(service, toPattern, context.secrets, ignoreCase),
+    mode: service.mode ?? "enforce",
     balance: compileBalance(service),
     mcp:
       service.mcp === undefined

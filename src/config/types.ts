@@ -71,7 +71,16 @@ export interface ServiceConfig {
   readonly balance: BalanceConfig | undefined;
   /** The service sold as an MCP tool too (the template Worker's MCP endpoint); undefined: over HTTP only. */
   readonly mcp: McpToolConfig | undefined;
+  /**
+   * `enforce` (default): the paywall blocks what is unpaid. `shadow`: nothing is
+   * blocked, every request goes on as if auth were off, and the decision the
+   * paywall would have made is logged and counted (paywall/shadow.ts).
+   */
+  readonly mode: ServiceMode;
 }
+
+/** How a service's decisions are acted on (ServiceConfig.mode). */
+export type ServiceMode = "enforce" | "shadow";
 
 /** An MCP tool: a call is a request to `path` with `method`, its arguments in the query (GET, DELETE) or a JSON body. */
 export interface McpToolConfig {

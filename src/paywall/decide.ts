@@ -5,7 +5,7 @@ import { fail, type Result } from "../result.ts";
 import { admit } from "./admit.ts";
 import { clientKey } from "./challenge-cache.ts";
 import { claimedMethods, type ClaimedMethods } from "./claimed-methods.ts";
-import type { Challenge, Charge, Decision, Pass, Refused } from "./decision.ts";
+import type { Challenge, Charge, Decision, Pass, Refused, Withheld } from "./decision.ts";
 import { takeFreebie } from "./free-allowance.ts";
 import type { Challenger, Later } from "./issue-challenge.ts";
 import { isFreePath, matchService, requiredCapabilities } from "./match.ts";
@@ -30,9 +30,12 @@ import { isUnpayable, unpayable } from "./unpayable.ts";
  * No framework in here (the adapters read the request and render the
  * decision), and no scheme: each is asked through its interface
  * (schemes/scheme.ts). `challenger`: how this request's challenge is issued,
- * when not the paywall's own way (a browser's page: browser/page-challenge.ts).
+ * when not the paywall's own way (a browser's page: browser/page-challenge.ts);
+ * `"withhold"`: not at all, the 402 it would be is the answer (shadow.ts).
  */
-export async function decide(request: PaywallRequest, paywall: Paywall, later: Later, challenger?: Challenger): Promise<Decision> {
+export function decide(request: PaywallRequest, paywall: Paywall, later: Later, challenger?: Challenger): Promise<Decision>;
+export function decide(request: PaywallRequest, paywall: Paywall, later: Later, challenger: "withhold"): Promise<Decision | Withheld>;
+export async function decide(request: PaywallRequest, paywall: Paywall, later: Later, challenger?: Challenger | "withhold"): Promise<Decision | Withheld> {
   const { url } = request;
   const service = matchService(paywall.settings.services, url);
   if (service === undefined) return pass({ url, service: undefined, access: "unmatched" }, { outcome: "unmatched" });
@@ -156,13 +159,15 @@ function firstUseWork(request: PaywallRequest, service: ServiceConfig, presented
 }
 
 /** A 402 for the failure, over one invoice every offered scheme writes its challenge for (at the request's price: offer.ts); or why none could be issued. */
-async function challenge(request: PaywallRequest, service: ServiceConfig, failure: Refused, paidHash: string | undefined, paywall: Paywall, later: Later, asked: Asked, challenger?: Challenger): Promise<Decision> {
+async function challenge(request: PaywallRequest, service: ServiceConfig, failure: Refused, paidHash: string | undefined, paywall: Paywall, later: Later, asked: Asked, challenger?: Challenger | "withhold"): Promise<Decision | Withheld> {
   const priced = await asked.price();
   if (!priced.ok) return unpayable(service, priced);
   const digest = service.pricing.bindRequest ? await asked.digest() : undefined;
   if (digest?.ok === false) return unpayable(service, digest);
   const sold = offerFor(service, priced.value, request, paywall.settings.backend.wholeSats === true, { digest: digest?.value, topup: failure.topup });
   if (!sold.ok) return unpayable(service, sold);
+  const priceMsat = String(sold.value.amountMsat);
+  if (challenger === "withhold") return { kind: "withheld", service, failure, amountMsat: sold.value.amountMsat, cookies: [], outcome: { outcome: "challenged", service: service.name, reason: failure.reason, priceMsat } };
   const issued = await (challenger ?? paywall.challenger).issue({ service, request, paidHash, later, offer: sold.value });
   if (!issued.ok) {
     const outcome = { outcome: issued.reason === "rate_limited" ? ("rate_limited" as const) : ("node_unavailable" as const), service: service.name, reason: failure.reason, ...(issued.reason === "node_unavailable" ? { detail: issued.detail } : {}) };
@@ -182,7 +187,7 @@ async function challenge(request: PaywallRequest, service: ServiceConfig, failur
     written: offered.map((scheme) => scheme.challenge(parts, { request, service, keyring: paywall.settings.keyring, verifier: paywall.verifier })),
     problem,
     cookies,
-    outcome: { outcome: reused ? "challenged_again" : "challenged", service: service.name, reason: failure.reason },
+    outcome: { outcome: reused ? "challenged_again" : "challenged", service: service.name, reason: failure.reason, priceMsat },
     ...(probe === undefined ? {} : { probe }),
   };
   return decision;

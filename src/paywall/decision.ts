@@ -81,6 +81,22 @@ export interface Challenge {
   readonly outcome: L402Outcome;
 }
 
+/**
+ * The 402 a request would get, not issued: what a service in shadow mode
+ * (shadow.ts) learns of an unpaid request. The price is worked out as for a
+ * challenge; no invoice is made, no token minted, the node is not called.
+ */
+export interface Withheld {
+  readonly kind: "withheld";
+  readonly service: ServiceConfig;
+  /** Why: `missing`, or why the credential presented was refused. */
+  readonly failure: Refused;
+  /** What the invoice would ask (offer.ts): the request's price, or on a balance service the credit sold. */
+  readonly amountMsat: bigint;
+  readonly cookies: readonly CookieChange[];
+  readonly outcome: L402Outcome;
+}
+
 /** A 4xx (or 500) without a challenge: the request cannot be paid for as it is. */
 export interface Refusal {
   readonly kind: "refuse";

@@ -12,6 +12,7 @@ import { createPaywall, type Paywall } from "./paywall.ts";
 import { consoleLog, logRefusal, type PaywallLog } from "./refusal-log.ts";
 import { readRequest, type PaywallRequest } from "./request.ts";
 import { respond } from "./respond.ts";
+import { shadowed } from "./shadow.ts";
 import type { L402Access, L402Outcome, L402Route } from "./types.ts";
 import { onWorkers } from "./platform.ts";
 
@@ -87,11 +88,7 @@ async function handle<E>(paywall: Paywall, options: FetchPaywallOptions, log: Pa
   }
   const request = read.value;
   const later: Later = (work) => (context === undefined ? void work.catch(() => undefined) : context.waitUntil(work));
-  const completed = await completeCredential(request, paywall);
-  if (completed.kind !== "decide") return answer(paywall, log, request, completed);
-  const before = await beforeDecide(completed.request, paywall);
-  if (before.kind === "answered") return answer(paywall, log, request, before.answer);
-  const decision = afterDecide(await decide(before.step?.request ?? completed.request, paywall, later, before.step?.challenger), before.step);
+  const decision = (await shadowed(request, paywall, later)) ?? (await enforced(paywall, request, later));
   if (decision.kind !== "pass") return answer(paywall, log, request, decision);
   const { access, settle } = chargedAccess(decision, paywall, request, later);
   let handled: Response;
@@ -105,6 +102,15 @@ async function handle<E>(paywall: Paywall, options: FetchPaywallOptions, log: Pa
   const settled = settle(handled);
   const answered = settled?.body === undefined ? handled : new Response(settled.body, handled);
   return applyChanges(answered, [...passedChanges(decision, handled), ...(settled?.changes ?? [])]);
+}
+
+/** The credential completed (complete-credential.ts), then decided with the browser steps around it. */
+async function enforced(paywall: Paywall, request: PaywallRequest, later: Later): Promise<Exclude<Answer, Pass> | Pass> {
+  const completed = await completeCredential(request, paywall);
+  if (completed.kind !== "decide") return completed;
+  const before = await beforeDecide(completed.request, paywall);
+  if (before.kind === "answered") return before.answer;
+  return afterDecide(await decide(before.step?.request ?? completed.request, paywall, later, before.step?.challenger), before.step);
 }
 
 function answer(paywall: Paywall, log: PaywallLog | undefined, request: PaywallRequest, given: Exclude<Answer, Pass>): Response {

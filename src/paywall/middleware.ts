@@ -15,6 +15,7 @@ import { createPaywall, type Paywall } from "./paywall.ts";
 import { consoleLog, logRefusal, type PaywallLog } from "./refusal-log.ts";
 import { readRequest, type PaywallRequest } from "./request.ts";
 import { respond } from "./respond.ts";
+import { shadowed } from "./shadow.ts";
 import type { PaywallSettings } from "./settings.ts";
 import type { PaywallEnv } from "./types.ts";
 import { onWorkers } from "./platform.ts";
@@ -33,7 +34,7 @@ export interface PaywallOptions extends PaywallOptionsBase {
 }
 
 /** Headers of the paywall's answers a browser script may read, whatever else the CORS options expose. */
-const EXPOSED_HEADERS = ["WWW-Authenticate", "Retry-After", "X-L402-Remaining", "X-L402-Balance", "X-L402-Freebies-Remaining", "Payment-Receipt", "PAYMENT-REQUIRED", "PAYMENT-RESPONSE", "Link"];
+const EXPOSED_HEADERS = ["WWW-Authenticate", "Retry-After", "X-L402-Remaining", "X-L402-Balance", "X-L402-Freebies-Remaining", "Payment-Receipt", "PAYMENT-REQUIRED", "PAYMENT-RESPONSE", "Link", "X-L402-Notice"];
 
 /**
  * The paywall as Hono middleware: `app.use("/api/*", l402Paywall({ service }))`.
@@ -151,9 +152,11 @@ function defaultClientAddress(c: Context): string | null {
 
 const isPreflight = (c: Context): boolean => c.req.method === "OPTIONS" && c.req.header("access-control-request-method") !== undefined && c.req.header("origin") !== undefined;
 
-/** Read, complete the credential (complete-credential.ts), decide (with the browser steps around it), then let through or answer. */
+/** Read, complete the credential (complete-credential.ts), decide (with the browser steps around it), then let through or answer; a service in shadow, let through (shadow.ts). */
 async function handle(c: Context<PaywallEnv>, next: Next, paywall: Paywall, edge: HonoEdge, request: PaywallRequest): Promise<void> {
   const later = deferrer(c);
+  const inShadow = await shadowed(request, paywall, later);
+  if (inShadow !== undefined) return letThrough(c, next, inShadow, paywall, request, later);
   const completed = await completeCredential(request, paywall);
   if (completed.kind !== "decide") return answer(c, paywall, edge, request, completed);
   const before = await beforeDecide(completed.request, paywall);

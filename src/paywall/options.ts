@@ -2,14 +2,18 @@ import * as v from "valibot";
 import {
   challengeCacheSeconds,
   compileServices,
+  inMode,
   fiatRate,
   invoiceExpirySeconds,
   invoiceMemo,
   macaroonLocation,
   mintRetryAfterSeconds,
   problemsOf,
+  serviceMode,
+  shadowNotice,
   type FiatRate,
   type ServiceDefinition,
+  type ServiceMode,
 } from "../config/index.ts";
 import type { Keyring } from "../l402/index.ts";
 import type { InvoiceBackend } from "../lightning/index.ts";
@@ -56,6 +60,10 @@ export interface PaywallOptionsBase {
   readonly secrets?: Readonly<Record<string, unknown>>;
   /** Where the line for each refusal goes (default: one JSON line on the console); false: nowhere. */
   readonly log?: false | PaywallLog;
+  /** `"shadow"`: every service in shadow mode (nothing blocked, would-be decisions logged: shadow.ts); `"enforce"` (default): each service's own `mode`. */
+  readonly mode?: ServiceMode;
+  /** What services in shadow mode tell clients, in an `X-L402-Notice` header on every answer (e.g. that the API will require payment); off by default. */
+  readonly shadowNotice?: string;
 }
 
 /** Options that do not hold together: every problem, by field. */
@@ -76,6 +84,8 @@ const OWN_SETTINGS = v.object({
   mintRetryAfterSeconds,
   location: macaroonLocation,
   fiatRate: v.optional(fiatRate),
+  mode: v.optional(serviceMode),
+  shadowNotice: v.optional(shadowNotice),
 });
 
 const PORT_NAMES = { meter: "meter", freebies: "freebies", ledger: "ledger", revocations: "revocations", lookups: "lookupLimiter", spent: "spentCharges", balances: "balances" } as const;
@@ -125,13 +135,13 @@ function settle(options: PaywallOptionsBase): { settled: Omit<PaywallSettings, "
   });
   // One service needs no index or name to be found.
   if (!compiled.ok) problems.push(...compiled.problems.map((problem) => problem.replace(/^service(?:\[0\]| "[^"]*")/, "service")));
-  const own = v.safeParse(OWN_SETTINGS, { invoiceExpirySeconds: options.invoice?.expirySeconds, memo: options.invoice?.memo, challengeCacheSeconds: options.challengeCacheSeconds, mintRetryAfterSeconds: options.mintRetryAfterSeconds, location: options.location, fiatRate: options.fiatRate }, { abortEarly: false });
+  const own = v.safeParse(OWN_SETTINGS, { invoiceExpirySeconds: options.invoice?.expirySeconds, memo: options.invoice?.memo, challengeCacheSeconds: options.challengeCacheSeconds, mintRetryAfterSeconds: options.mintRetryAfterSeconds, location: options.location, fiatRate: options.fiatRate, mode: options.mode, shadowNotice: options.shadowNotice }, { abortEarly: false });
   // Named as the options name them; the fiat rate's message says what the whole object must be, so once.
   const named = own.success ? [] : problemsOf(own.issues, "").map((problem) => problem.replace(/^invoiceExpirySeconds\b/, "invoice.expirySeconds").replace(/^memo\b/, "invoice.memo").replace(/^fiatRate\.\w+/, "fiatRate"));
   problems.push(...new Set(named));
   const read = own.success ? own.output : v.getDefaults(OWN_SETTINGS);
   const settled = {
-    services: compiled.ok ? compiled.value : [],
+    services: compiled.ok ? inMode(compiled.value, read.mode) : [],
     schemes,
     ports,
     invoiceExpirySeconds: read.invoiceExpirySeconds,
@@ -140,6 +150,7 @@ function settle(options: PaywallOptionsBase): { settled: Omit<PaywallSettings, "
     mintRetryAfterSeconds: read.mintRetryAfterSeconds,
     location: read.location,
     fiatRate: read.fiatRate,
+    shadowNotice: read.shadowNotice,
   };
   return { settled, problems };
 }

@@ -18,4 +18,6 @@ export interface PaywallSettings {
   readonly mintRetryAfterSeconds: number;
   readonly location: string;
   readonly fiatRate: FiatRate | undefined;
+  /** Services in shadow mode add it to every answer (shadow.ts: `X-L402-Notice`), e.g. that the API will become paid; undefined: no header. */
+  readonly shadowNotice?: string | undefined;
 }

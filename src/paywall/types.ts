@@ -47,7 +47,8 @@ export type Outcome =
   | "error" // 503: a port could not answer (meter, revocation list)
   | "misconfigured" // 500: the options or the env's settings do not hold together (detail names the fields)
   | "not_found" // forwardToOrigin: matched no service, 404
-  | "origin_error"; // forwardToOrigin: 502/504 from the origin
+  | "origin_error" // forwardToOrigin: 502/504 from the origin
+  | "shadow"; // a service in shadow mode: let through as if auth were off (`would`: what enforcing would have done)
 
 /** `c.var.l402Outcome`: set on every request the paywall sees. Carries no secret. */
 export interface L402Outcome {
@@ -59,6 +60,10 @@ export interface L402Outcome {
   readonly tokenId?: string;
   /** How a paid request presented its credential (its scheme's label). */
   readonly scheme?: string;
+  /** A 402's price: what its invoice asks (or would ask, in shadow), msat as decimal text. */
+  readonly priceMsat?: string;
+  /** Shadow mode: the outcome enforcing would have had (`challenged`, `paid`, `refused`, …); `reason`, `tokenId`, `scheme`, `priceMsat` are its. */
+  readonly would?: Outcome;
 }
 
 /**

@@ -2,6 +2,7 @@ import { Hono, type Context } from "hono";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import { adminApp } from "../admin/app.ts";
+import { isolateDecisionCounts } from "../admin/decision-stats.ts";
 import { discoveryApp, MANIFEST_PATH, QUOTE_PATH } from "../discovery/index.ts";
 import type { McpEndpoint } from "../mcp/index.ts";
 import { withBreaker } from "../lightning/index.ts";
@@ -13,7 +14,8 @@ import { parseConfig } from "./load-config.ts";
 import { nodeBackend } from "./node-backend.ts";
 import { JWKS_PATH, paymentContextSigner } from "./payment-context.ts";
 import { cloudflarePorts } from "./ports.ts";
-import { requestLog } from "./request-log.ts";
+import { decisionRecorder } from "./decision-metrics.ts";
+import { requestLog, type DecisionObserver } from "./request-log.ts";
 import type { WorkerConfig } from "./worker-config.ts";
 import type { Endpoint, WorkerEnv } from "./worker-env.ts";
 
@@ -73,7 +75,10 @@ function paywalledApp(env: Env, config: WorkerConfig): Hono<WorkerEnv> {
   const issuance = recordingIssuance(nodeBackend(config.node, config.network, env));
   const backend = withBreaker(issuance.backend, { threshold: config.breakerThreshold, cooldownMs: config.breakerCooldownSeconds * 1000 });
   const ports = cloudflarePorts(env, config.revocationTtlSeconds);
-  const app = withRequestLog();
+  // Per isolate (one env object each): what /metrics reads; a data point per decision when the dataset is bound.
+  const decisions = isolateDecisionCounts();
+  const observe = decisionRecorder(decisions, env.L402_ANALYTICS);
+  const app = withRequestLog(observe);
   app.get(HEALTH_PATH, (c) => {
     c.set("endpoint", "health");
     return healthResponse({ config, backend, issuance: issuance.record });
@@ -86,7 +91,7 @@ function paywalledApp(env: Env, config: WorkerConfig): Hono<WorkerEnv> {
       return c.json({ reason: "not_found", detail: "the admin API is not enabled" }, 404, { "Cache-Control": "no-store" });
     });
   } else {
-    const admin = adminApp({ token: adminToken, services: config.services, ledger: ports.ledger, revocations: ports.revocations, revocationStalenessSeconds: config.revocationTtlSeconds });
+    const admin = adminApp({ token: adminToken, services: config.services, ledger: ports.ledger, revocations: ports.revocations, revocationStalenessSeconds: config.revocationTtlSeconds, decisions });
     mount(app, adminPath, admin, "admin");
   }
   const settings: PaywallSettings = {
@@ -101,6 +106,7 @@ function paywalledApp(env: Env, config: WorkerConfig): Hono<WorkerEnv> {
     mintRetryAfterSeconds: config.mintRetryAfterSeconds,
     location: config.location,
     fiatRate: config.fiatRate,
+    shadowNotice: config.shadowNotice,
   };
   const clientAddress = (c: Context) => c.req.header("cf-connecting-ip") ?? null;
   if (config.discovery !== undefined) {
@@ -126,7 +132,7 @@ function paywalledApp(env: Env, config: WorkerConfig): Hono<WorkerEnv> {
     paymentContext: { header: config.contextHeader, sign: context?.sign },
   });
   if (config.services.some((service) => service.mcp !== undefined)) {
-    const sold = withRequestLog();
+    const sold = withRequestLog(observe);
     sold.use(paywall);
     sold.all("*", forward);
     const name = config.discovery?.sellerName ?? "l402-edge";
@@ -172,12 +178,12 @@ function misconfiguredApp(problems: readonly string[]): Hono<WorkerEnv> {
   return app;
 }
 
-/** An app whose every request has an id and one log line, and whose unexpected errors are a 500 that names none. */
-function withRequestLog(): Hono<WorkerEnv> {
+/** An app whose every request has an id and one log line (and its decision observed: metrics), and whose unexpected errors are a 500 that names none. */
+function withRequestLog(observe?: DecisionObserver): Hono<WorkerEnv> {
   const app = new Hono<WorkerEnv>();
   // Cloudflare's ray id, when there is one; never an id the client chose.
   app.use(requestId({ headerName: "", generator: (c) => c.req.header("cf-ray") ?? crypto.randomUUID() }));
-  app.use(requestLog);
+  app.use(requestLog(observe));
   app.onError((error, c) => {
     const id = c.get("requestId");
     c.set("endpoint", "internal_error");

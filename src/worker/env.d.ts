@@ -58,6 +58,12 @@ declare namespace Cloudflare {
     L402_ADMIN_TOKEN?: string;
     L402_ADMIN_PATH?: string;
     L402_REVOCATION_TTL?: string;
+    /** "shadow": every service in shadow mode (nothing blocked, would-be decisions logged and counted); "enforce" (default): each service's own mode. */
+    L402_MODE?: string;
+    /** What services in shadow mode tell clients, in an X-L402-Notice header. */
+    L402_SHADOW_NOTICE?: string;
+    /** Analytics Engine dataset: a data point per decision (service, outcome, scheme, reason, country, colo, price). Optional. */
+    L402_ANALYTICS?: AnalyticsEngineDataset;
     /** Where the MCP endpoint answers (default /mcp), when a service is sold as a tool. */
     L402_MCP_PATH?: string;
     /** Secret. JSON of Ed25519 private JWKs signing the payment context; the first signs, the others are only published. */

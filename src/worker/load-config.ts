@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { compileServices, namedBackend, problemsOf, readNodeSettings, settingsFailure, WHOLE_SAT_BACKENDS, type Backend, type ServiceConfig, type SettingsResult } from "../config/index.ts";
+import { compileServices, inMode, namedBackend, problemsOf, readNodeSettings, settingsFailure, WHOLE_SAT_BACKENDS, type Backend, type ServiceConfig, type SettingsResult } from "../config/index.ts";
 import { parseMasterKeys } from "../l402/index.ts";
 import { workerSettingsSchema } from "./settings.ts";
 import type { WorkerConfig } from "./worker-config.ts";
@@ -63,7 +63,7 @@ export function parseConfig(env: object): ConfigResult {
   return {
     ok: true,
     value: {
-      services: services.value,
+      services: inMode(services.value, s.L402_MODE),
       unmatched: s.L402_UNMATCHED,
       keyring: keyring.value,
       location: s.L402_LOCATION,
@@ -85,6 +85,7 @@ export function parseConfig(env: object): ConfigResult {
       mcpPath: s.L402_MCP_PATH,
       contextHeader: s.L402_CONTEXT_HEADER,
       paymentContext: s.L402_CONTEXT_KEYS === undefined ? undefined : { keys: s.L402_CONTEXT_KEYS, ttlSeconds: s.L402_CONTEXT_TTL },
+      shadowNotice: s.L402_SHADOW_NOTICE,
     },
   };
 }

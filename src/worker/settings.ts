@@ -13,6 +13,8 @@ import {
   mintRetryAfterSeconds,
   networkSetting,
   nodeTimeoutMs,
+  serviceMode,
+  shadowNotice,
   wholeNumber,
 } from "../config/index.ts";
 
@@ -83,6 +85,8 @@ export const workerSettingsSchema = v.object({
   L402_SERVICE_NAME: v.optional(displayText(100)),
   L402_SERVICE_DESCRIPTION: v.optional(displayText(500)),
   L402_OPENAPI: v.optional(openApiBase),
+  L402_MODE: v.optional(serviceMode, "enforce"),
+  L402_SHADOW_NOTICE: v.optional(shadowNotice),
   L402_MCP_PATH: v.optional(v.pipe(v.string("must be a string"), v.regex(/^\/[\w./-]{1,100}$/, "must be a path starting with /")), "/mcp"),
   L402_CONTEXT_KEYS: v.optional(contextKeysSetting),
   L402_CONTEXT_HEADER: v.optional(v.pipe(v.string("must be a string"), v.regex(HEADER_NAME, "has an invalid format")), "Payment-Context"),

@@ -41,6 +41,8 @@ export interface WorkerConfig {
   readonly contextHeader: string;
   /** The signed payment context (L402_CONTEXT_KEYS: the first key signs); undefined: none is sent. */
   readonly paymentContext: { readonly keys: readonly ContextKeySpec[]; readonly ttlSeconds: number } | undefined;
+  /** What services in shadow mode tell clients (`X-L402-Notice`, L402_SHADOW_NOTICE); undefined: nothing. Every service is in shadow with L402_MODE=shadow. */
+  readonly shadowNotice: string | undefined;
 }
 
 export interface DiscoveryConfig {

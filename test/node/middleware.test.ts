@@ -106,7 +106,7 @@ describe("l402Paywall mounted on routes of an app", () => {
     const token = await buy(app, "/api/data");
     await app.request("/api/data", { headers: { Authorization: token.authorization } });
     expect(outcomes).toEqual([
-      { service: "api", outcome: "challenged", reason: "missing" },
+      { service: "api", outcome: "challenged", reason: "missing", priceMsat: "5000" },
       { service: "api", outcome: "paid", tokenId: token.tokenId, scheme: "l402" },
     ]);
     expect(JSON.stringify(outcomes)).not.toContain(token.authorization.split(":")[1]);

@@ -1,0 +1,61 @@
+import { Hono } from "hono";
+import { describe, expect, it } from "vitest";
+import type { InvoiceBackend, InvoiceRequest } from "../../src/lightning/index.ts";
+import { withPaywall } from "../../src/paywall/fetch-adapter.ts";
+import { l402Paywall, memoryPorts, type L402Outcome, type L402Variables } from "../../src/index.ts";
+import { keyring, paidToken } from "../fixtures/tokens.ts";
+
+/** A node that must never be asked: shadow mode withholds every 402. */
+function untouchedNode(): InvoiceBackend & { calls: number } {
+  const node = {
+    calls: 0,
+    createInvoice(_request: InvoiceRequest): never {
+      node.calls++;
+      throw new Error("shadow mode asked the node for an invoice");
+    },
+    lookupInvoice(): never {
+      node.calls++;
+      throw new Error("shadow mode asked the node about an invoice");
+    },
+  };
+  return node as unknown as InvoiceBackend & { calls: number };
+}
+
+describe("shadow mode in the adapters (mode: \"shadow\")", () => {
+  it("l402Paywall lets every request through to the handler, its would-be decision in c.var.l402Outcome, the notice on the answer", async () => {
+    const backend = untouchedNode();
+    const outcomes: L402Outcome[] = [];
+    const app = new Hono<{ Variables: L402Variables }>();
+    app.use("/api/*", l402Paywall({ service: { name: "api", price_sats: 5, uses: 1 }, keyring, backend, ports: memoryPorts(), mode: "shadow", shadowNotice: "paid from March", log: false }));
+    app.get("/api/data", (c) => {
+      outcomes.push(c.var.l402Outcome);
+      return c.json({ paid: c.var.l402 !== undefined });
+    });
+    const token = paidToken({ service: "api", validUntil: Math.floor(Date.now() / 1000) + 60, uses: 1 });
+    const answers = [await app.request("/api/data"), await app.request("/api/data", { headers: { Authorization: token.authorization } }), await app.request("/api/data", { headers: { Authorization: token.authorization } })];
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200]);
+    expect(await Promise.all(answers.map((answer) => answer.json()))).toEqual([{ paid: false }, { paid: false }, { paid: false }]);
+    expect(answers.map((answer) => answer.headers.get("x-l402-notice"))).toEqual(["paid from March", "paid from March", "paid from March"]);
+    expect(outcomes.map((outcome) => [outcome.outcome, outcome.would, outcome.reason, outcome.priceMsat])).toEqual([
+      ["shadow", "challenged", "missing", "5000"],
+      ["shadow", "paid", undefined, undefined],
+      ["shadow", "challenged", "exhausted", "5000"],
+    ]);
+    expect(backend.calls).toBe(0);
+  });
+
+  it("withPaywall: the handler gets every request, told it is shadow's", async () => {
+    const backend = untouchedNode();
+    const handle = withPaywall({ service: { name: "api", price_sats: 2 }, keyring, backend, mode: "shadow", log: false }, (_request, paid) => Response.json(paid.outcome));
+    const answer = await handle(new Request("https://api.example/x"));
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual({ outcome: "shadow", service: "api", would: "challenged", reason: "missing", priceMsat: "2000" });
+    expect(answer.headers.get("x-l402-notice")).toBeNull();
+    expect(backend.calls).toBe(0);
+  });
+
+  it("a bad mode or notice is a configuration error", () => {
+    expect(() => l402Paywall({ service: { name: "api", price_sats: 1 }, keyring, backend: untouchedNode(), mode: "dry" as never })).toThrow(/mode/);
+    expect(() => l402Paywall({ service: { name: "api", price_sats: 1 }, keyring, backend: untouchedNode(), shadowNotice: "é" })).toThrow(/shadowNotice/);
+  });
+});
