@@ -29,7 +29,9 @@ export type {
   PricerConfig,
   Pricing,
   ServiceConfig,
+  ServiceMode,
   StreamMeterConfig,
   UrlPattern,
 } from "./types.ts";
 export { termsOf } from "./terms.ts";
+export { allPaused, effectiveServices, overridden, overrideFields, patched, OVERRIDABLE, type Effective, type OverrideChange, type OverridesSnapshot, type OverridesStore, type ServiceOverride } from "./service-overrides.ts";

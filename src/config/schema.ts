@@ -16,6 +16,8 @@ export { HEADER_NAME, httpUrl };
 
 /** L402, the Payment HTTP authentication scheme's lightning charge ("mpp", as the reference proxy names it), and x402's Lightning entry: what every paywall takes. */
 export const BUILT_IN_SCHEME_NAMES: readonly string[] = ["l402", "mpp", "x402"];
+/** A service's modes (types.ts `ServiceMode`): enforcing payment, shadow (never blocks), paused (sells nothing new). */
+export const SERVICE_MODES = ["enforce", "shadow", "paused"] as const;
 /** Where a service's secret origin headers are read, and which stateful features the host offers. */
 export interface SchemaContext {
   readonly secrets: Readonly<Record<string, unknown>>;
@@ -127,6 +129,7 @@ const serviceFields = (context: SchemaContext) =>
       method_override: v.optional(flag),
       auth: v.optional(flag),
       free_paths: v.optional(strings(pattern(true))),
+      mode: v.optional(v.picklist(SERVICE_MODES, 'must be "enforce", "shadow" or "paused"')),
       origin: v.optional(origin(context.secrets)),
       uses: v.optional(wholeNumber(1, 1_000_000)),
       freebies: v.optional(wholeNumber(1, 1_000_000)),

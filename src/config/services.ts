@@ -58,6 +58,7 @@ function compile(service: ParsedService, context: CompileContext): ServiceConfig
     capabilityRules: (service.capability_rules ?? []).map((rule) => ({ methods: rule.methods, path: toPattern(rule.path), capability: rule.capability })),
     auth: service.auth ?? true,
     freePaths: (service.free_paths ?? []).map(toPattern),
+    mode: service.mode ?? "enforce",
     origin: {
       url: service.origin?.url,
       stripPrefix: service.origin?.strip_prefix ?? "",

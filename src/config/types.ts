@@ -29,6 +29,9 @@ export interface OriginConfig {
   readonly forwardAuthorization: boolean;
 }
 
+/** A service's mode (`mode` in its definition; the admin API may override it at run time). */
+export type ServiceMode = "enforce" | "shadow" | "paused";
+
 export interface ServiceConfig {
   readonly name: string;
   readonly patterns: readonly UrlPattern[];
@@ -48,6 +51,8 @@ export interface ServiceConfig {
   readonly methodOverride: boolean;
   readonly auth: boolean;
   readonly freePaths: readonly UrlPattern[];
+  /** `enforce` (default); `shadow`; `paused`: sells nothing new (no challenge, no free allowance: 503 `service_paused`), tokens already sold still pass. */
+  readonly mode: ServiceMode;
   /** Metered: one payment buys this many requests (counted in a Durable Object); undefined: unlimited until expiry. */
   readonly uses: number | undefined;
   /** Free requests per client address prefix (/24, /48) per period before a challenge; undefined: none. */

@@ -58,6 +58,9 @@ declare namespace Cloudflare {
     L402_ADMIN_TOKEN?: string;
     L402_ADMIN_PATH?: string;
     L402_REVOCATION_TTL?: string;
+    /** "on": services' prices, modes and free paths may be changed at run time through the admin API (kept in L402_LEDGER). */
+    L402_OVERRIDES?: string;
+    L402_OVERRIDES_TTL?: string;
     /** Where the MCP endpoint answers (default /mcp), when a service is sold as a tool. */
     L402_MCP_PATH?: string;
   }

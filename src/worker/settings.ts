@@ -82,5 +82,7 @@ export const workerSettingsSchema = v.object({
   L402_SERVICE_NAME: v.optional(displayText(100)),
   L402_SERVICE_DESCRIPTION: v.optional(displayText(500)),
   L402_OPENAPI: v.optional(openApiBase),
+  L402_OVERRIDES: v.optional(v.picklist(["on", "off"], 'must be "on" or "off"'), "off"),
+  L402_OVERRIDES_TTL: v.optional(wholeNumber(1, 3600), 10),
   L402_MCP_PATH: v.optional(v.pipe(v.string("must be a string"), v.regex(/^\/[\w./-]{1,100}$/, "must be a path starting with /")), "/mcp"),
 });

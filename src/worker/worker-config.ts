@@ -1,4 +1,4 @@
-import type { FiatRate, NodeConfig, ServiceConfig } from "../config/index.ts";
+import type { FiatRate, NodeConfig, ServiceConfig, SettingsResult } from "../config/index.ts";
 import type { Keyring } from "../l402/index.ts";
 import type { Network } from "../lightning/index.ts";
 
@@ -36,6 +36,12 @@ export interface WorkerConfig {
   readonly discovery: DiscoveryConfig | undefined;
   /** Where the MCP endpoint answers, when a service is sold as a tool (L402_MCP_PATH). */
   readonly mcpPath: string;
+  /** `L402_SERVICES` as given: what run-time overrides are laid over. */
+  readonly serviceDefinitions: readonly Readonly<Record<string, unknown>>[];
+  /** Checks and compiles service definitions as `L402_SERVICES` is (its bindings, secrets and node): the effective ones, with overrides. */
+  readonly compileServices: (definitions: unknown) => SettingsResult<ServiceConfig[]>;
+  /** Run-time overrides (L402_OVERRIDES = "on"): seconds within which every isolate picks a change up; undefined: off. */
+  readonly overridesTtlSeconds: number | undefined;
 }
 
 export interface DiscoveryConfig {

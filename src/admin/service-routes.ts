@@ -1,0 +1,139 @@
+import type { Context, Hono } from "hono";
+import * as v from "valibot";
+import { sha256, toHex, utf8 } from "../bytes.ts";
+import { effectiveServices, overridden, OVERRIDABLE, overrideFields, patched, wholeNumber, type OverridesStore, type ServiceConfig, type ServiceOverride, type SettingsResult } from "../config/index.ts";
+import { formatSats, isValidServiceName } from "../l402/index.ts";
+import { badRequest, checked, detailOf, NO_STORE } from "./checks.ts";
+
+/** What the admin API needs to change services at run time (README, "Changing prices at run time"). */
+export interface ServicesAdmin {
+  /** The services as the config defines them (`L402_SERVICES`): what overrides are laid over. */
+  readonly base: readonly Readonly<Record<string, unknown>>[];
+  /** Checks and compiles definitions as the config's are (same schema, bindings, secrets, node). */
+  readonly compile: (definitions: unknown) => SettingsResult<ServiceConfig[]>;
+  readonly store: OverridesStore;
+  /** Called after a change: the isolate that made it reads the overrides again. */
+  readonly changed: () => Promise<void>;
+  /** Every isolate serves a change within this many seconds (L402_OVERRIDES_TTL). */
+  readonly visibleWithinSeconds: number;
+}
+
+const nameParam = v.object({ name: v.pipe(v.string(), v.check(isValidServiceName, "a service name is letters, digits, '.', '_' or '-' (at most 64)")) });
+const auditQuery = v.object({ limit: v.optional(wholeNumber(1, 500), 50) });
+
+/** The admin credential as the audit trail names it: the first 8 hex digits of its SHA-256, which tell tokens apart and reveal nothing. */
+export const credentialId = (token: string): string => toHex(sha256(utf8(token))).slice(0, 8);
+
+/** A service's overridable fields as a definition gives them. */
+const overridable = (definition: Readonly<Record<string, unknown>>): Record<string, unknown> => Object.fromEntries(OVERRIDABLE.filter((field) => definition[field] !== undefined).map((field) => [field, definition[field]]));
+
+/** A problem as the override's fields name it: `price_sats: …`, or `service: …` for the service as a whole (the config's field and the service's name dropped). */
+const asField = (problem: string): string => problem.replace(/^L402_SERVICES(?:\[0\]| "[^"]*")?/, "").replace(/^\./, "").replace(/^: /, "service: ");
+
+/** The price comparison a token makes is the request's price against the one it paid: a service priced per request keeps its prices in the config. */
+const pricedByRequest = (service: ServiceConfig): boolean => service.pricing.rules.length > 0 || service.pricing.pricer !== undefined || service.pricing.price !== undefined || service.pricing.bindRequest;
+
+/**
+ * The run-time service endpoints, added to the admin app:
+ *
+ *   GET    /services                   each service: its config, its override, what is in effect
+ *   PUT    /services/{name}            sets its override (the fields given, the config's for the rest)
+ *   PATCH  /services/{name}            changes some of its override's fields (null: the config's again)
+ *   DELETE /services/{name}/override   gives it back its config
+ *   GET    /audit?limit=N              the latest changes, newest first
+ */
+export function serviceRoutes(app: Hono, admin: ServicesAdmin, token: string, current: () => readonly ServiceConfig[]): void {
+  const by = credentialId(token);
+  const baseOf = (name: string) => admin.base.find((service) => service["name"] === name);
+  const unknown = (c: Context) => c.json({ reason: "unknown_service", detail: "no service of that name is configured (L402_SERVICES)" }, 404, NO_STORE);
+
+  app.get("/services", async (c) => {
+    const snapshot = await admin.store.read();
+    const effective = effectiveServices(admin.base, snapshot, admin.compile);
+    const compiled = effective.ok ? effective.value.services : current();
+    const services = admin.base.map((base) => {
+      const name = String(base["name"]);
+      const override = snapshot.overrides.get(name);
+      const problems = effective.ok ? effective.value.problems.get(name) : undefined;
+      const service = compiled.find((candidate) => candidate.name === name);
+      return {
+        ...(service === undefined ? { name } : summary(service)),
+        base: overridable(base),
+        override: override ?? null,
+        effective: overridable(problems === undefined ? overridden(base, override) : { ...base, ...(override?.mode === "paused" ? { mode: "paused" } : {}) }),
+        ...(problems === undefined ? {} : { override_problems: problems }),
+      };
+    });
+    return c.json({ version: snapshot.version, visible_within_seconds: admin.visibleWithinSeconds, services }, 200, NO_STORE);
+  });
+
+  const change = async (c: Context, name: string, next: ServiceOverride | null, priceGiven: boolean) => {
+    const base = baseOf(name);
+    if (base === undefined) return unknown(c);
+    if (next !== null) {
+      const compiled = admin.compile([overridden(base, next)]);
+      if (!compiled.ok) return c.json({ reason: "invalid_override", detail: "the service this override makes is not valid; the one in effect is kept", problems: compiled.problems.map(asField) }, 400, NO_STORE);
+      const service = compiled.value[0];
+      if (priceGiven && service !== undefined && pricedByRequest(service)) {
+        return badRequest(c, "this service's price depends on the request (price_rules, pricer, price, bind_request): its tokens carry the price they paid, so its prices change in the config");
+      }
+    }
+    const version = await admin.store.write({ service: name, override: next, admin: by, at: Math.floor(Date.now() / 1000) });
+    await admin.changed();
+    return c.json({ service: name, override: next, version, visible_within_seconds: admin.visibleWithinSeconds }, 200, NO_STORE);
+  };
+
+  const bodyOf = async (c: Context): Promise<Record<string, unknown> | string> => {
+    let body: unknown;
+    try {
+      body = JSON.parse(await c.req.text());
+    } catch {
+      return `the body must be a JSON object naming some of ${OVERRIDABLE.join(", ")}`;
+    }
+    if (Array.isArray(body)) return `the body must be a JSON object naming some of ${OVERRIDABLE.join(", ")}`;
+    const parsed = v.safeParse(overrideFields, body);
+    return parsed.success ? (parsed.output as Record<string, unknown>) : detailOf(parsed.issues);
+  };
+  const priceIn = (body: Record<string, unknown>) => (body["price_sats"] ?? null) !== null || (body["price_msat"] ?? null) !== null;
+
+  app.put("/services/:name", checked("param", nameParam), async (c) => {
+    const { name } = c.req.param();
+    const body = await bodyOf(c);
+    if (typeof body === "string") return badRequest(c, body);
+    const next = patched(undefined, body);
+    if (next === undefined) return badRequest(c, `the override names none of ${OVERRIDABLE.join(", ")}; DELETE /services/${name}/override gives the service back its config`);
+    return change(c, name, next, priceIn(body));
+  });
+  app.patch("/services/:name", checked("param", nameParam), async (c) => {
+    const { name } = c.req.param();
+    const body = await bodyOf(c);
+    if (typeof body === "string") return badRequest(c, body);
+    const snapshot = await admin.store.read();
+    return change(c, name, patched(snapshot.overrides.get(name), body) ?? null, priceIn(body));
+  });
+  app.delete("/services/:name/override", checked("param", nameParam), async (c) => {
+    const { name } = c.req.param();
+    if (baseOf(name) === undefined) return unknown(c);
+    const snapshot = await admin.store.read();
+    if (!snapshot.overrides.has(name)) return c.json({ service: name, override: null, version: snapshot.version, visible_within_seconds: admin.visibleWithinSeconds }, 200, NO_STORE);
+    return change(c, name, null, false);
+  });
+  app.get("/audit", checked("query", auditQuery), async (c) => {
+    const { limit } = c.req.valid("query");
+    return c.json({ changes: await admin.store.changes(limit) }, 200, NO_STORE);
+  });
+}
+
+/** A service as the admin API lists it. */
+export const summary = (s: ServiceConfig) => ({
+  name: s.name,
+  price_sats: Number(formatSats(s.priceMsat)),
+  price_msat: String(s.priceMsat),
+  mode: s.mode,
+  auth: s.auth,
+  timeout: s.timeoutSeconds ?? null,
+  uses: s.uses ?? null,
+  freebies: s.freebies ?? null,
+  revocable: s.revocable,
+  ledger: s.ledger,
+});
