@@ -44,8 +44,6 @@ const pricedByRequest = (service: ServiceConfig): boolean => service.pricing.rul
  */
 export function serviceRoutes(app: Hono, admin: ServicesAdmin, token: string, current: () => readonly ServiceConfig[]): void {
   const by = credentialId(token);
-  const baseOf = (name: string) => admin.base.find((service) => service["name"] === name);
-  const unknown = (c: Context) => c.json({ reason: "unknown_service", detail: "no service of that name is configured (L402_SERVICES)" }, 404, NO_STORE);
 
   app.get("/services", async (c) => {
     const snapshot = await admin.store.read();
@@ -67,61 +65,78 @@ export function serviceRoutes(app: Hono, admin: ServicesAdmin, token: string, cu
     return c.json({ version: snapshot.version, visible_within_seconds: admin.visibleWithinSeconds, services }, 200, NO_STORE);
   });
 
-  const change = async (c: Context, name: string, next: ServiceOverride | null, priceGiven: boolean) => {
-    const base = baseOf(name);
-    if (base === undefined) return unknown(c);
-    if (next !== null) {
-      const compiled = admin.compile([overridden(base, next)]);
-      if (!compiled.ok) return c.json({ reason: "invalid_override", detail: "the service this override makes is not valid; the one in effect is kept", problems: compiled.problems.map(asField) }, 400, NO_STORE);
-      const service = compiled.value[0];
-      if (priceGiven && service !== undefined && pricedByRequest(service)) {
-        return badRequest(c, "this service's price depends on the request (price_rules, pricer, price, bind_request): its tokens carry the price they paid, so its prices change in the config");
-      }
-    }
-    const version = await admin.store.write({ service: name, override: next, admin: by, at: Math.floor(Date.now() / 1000) });
-    await admin.changed();
-    return c.json({ service: name, override: next, version, visible_within_seconds: admin.visibleWithinSeconds }, 200, NO_STORE);
-  };
-
-  const bodyOf = async (c: Context): Promise<Record<string, unknown> | string> => {
-    let body: unknown;
+  const answer = (c: Context, outcome: ChangeOutcome) =>
+    outcome.ok
+      ? c.json({ service: outcome.service, override: outcome.override, version: outcome.version, visible_within_seconds: admin.visibleWithinSeconds }, 200, NO_STORE)
+      : c.json({ reason: outcome.reason, detail: outcome.detail, ...(outcome.problems === undefined ? {} : { problems: outcome.problems }) }, outcome.status, NO_STORE);
+  const bodyOf = async (c: Context): Promise<Record<string, unknown> | undefined> => {
     try {
-      body = JSON.parse(await c.req.text());
+      const body: unknown = JSON.parse(await c.req.text());
+      return typeof body === "object" && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
     } catch {
-      return `the body must be a JSON object naming some of ${OVERRIDABLE.join(", ")}`;
+      return undefined;
     }
-    if (Array.isArray(body)) return `the body must be a JSON object naming some of ${OVERRIDABLE.join(", ")}`;
-    const parsed = v.safeParse(overrideFields, body);
-    return parsed.success ? (parsed.output as Record<string, unknown>) : detailOf(parsed.issues);
   };
-  const priceIn = (body: Record<string, unknown>) => (body["price_sats"] ?? null) !== null || (body["price_msat"] ?? null) !== null;
+  const notAnObject = `the body must be a JSON object naming some of ${OVERRIDABLE.join(", ")}`;
 
-  app.put("/services/:name", checked("param", nameParam), async (c) => {
-    const { name } = c.req.param();
-    const body = await bodyOf(c);
-    if (typeof body === "string") return badRequest(c, body);
-    const next = patched(undefined, body);
-    if (next === undefined) return badRequest(c, `the override names none of ${OVERRIDABLE.join(", ")}; DELETE /services/${name}/override gives the service back its config`);
-    return change(c, name, next, priceIn(body));
-  });
-  app.patch("/services/:name", checked("param", nameParam), async (c) => {
-    const { name } = c.req.param();
-    const body = await bodyOf(c);
-    if (typeof body === "string") return badRequest(c, body);
-    const snapshot = await admin.store.read();
-    return change(c, name, patched(snapshot.overrides.get(name), body) ?? null, priceIn(body));
-  });
-  app.delete("/services/:name/override", checked("param", nameParam), async (c) => {
-    const { name } = c.req.param();
-    if (baseOf(name) === undefined) return unknown(c);
-    const snapshot = await admin.store.read();
-    if (!snapshot.overrides.has(name)) return c.json({ service: name, override: null, version: snapshot.version, visible_within_seconds: admin.visibleWithinSeconds }, 200, NO_STORE);
-    return change(c, name, null, false);
-  });
+  for (const kind of ["put", "patch"] as const) {
+    app.on(kind.toUpperCase(), "/services/:name", checked("param", nameParam), async (c) => {
+      const fields = await bodyOf(c);
+      if (fields === undefined) return badRequest(c, notAnObject);
+      return answer(c, await changeService(admin, c.req.param("name"), { kind, fields }, by));
+    });
+  }
+  app.delete("/services/:name/override", checked("param", nameParam), async (c) => answer(c, await changeService(admin, c.req.param("name"), { kind: "delete" }, by)));
   app.get("/audit", checked("query", auditQuery), async (c) => {
     const { limit } = c.req.valid("query");
     return c.json({ changes: await admin.store.changes(limit) }, 200, NO_STORE);
   });
+}
+
+/** What a change came to: the override now in effect (null: the config's service), or why it was refused (the one in effect is kept). */
+export type ChangeOutcome =
+  | { readonly ok: true; readonly service: string; readonly override: ServiceOverride | null; readonly version: number }
+  | { readonly ok: false; readonly status: 400 | 404; readonly reason: "bad_request" | "invalid_override" | "unknown_service"; readonly detail: string; readonly problems?: readonly string[] };
+
+/** A PUT (the override becomes the fields given), a PATCH (the fields given change; null: the config's again), or a DELETE (no override). */
+export type ServiceChange = { readonly kind: "put" | "patch"; readonly fields: Readonly<Record<string, unknown>> } | { readonly kind: "delete" };
+
+/**
+ * Changes a service's override as the admin API's PUT, PATCH and DELETE do:
+ * the fields checked, the service they make parsed by the config's schema,
+ * the change recorded in the audit trail under `by` (credentialId()), and
+ * read again by this isolate. Anything that switches a service calls this
+ * (the dashboard: `{ kind: "patch", fields: { mode: "shadow" } }`).
+ */
+export async function changeService(admin: ServicesAdmin, name: string, change: ServiceChange, by: string): Promise<ChangeOutcome> {
+  const refuse = (status: 400 | 404, reason: "bad_request" | "invalid_override" | "unknown_service", detail: string, problems?: readonly string[]): ChangeOutcome => ({ ok: false, status, reason, detail, ...(problems === undefined ? {} : { problems }) });
+  const base = admin.base.find((service) => service["name"] === name);
+  if (base === undefined) return refuse(404, "unknown_service", "no service of that name is configured (L402_SERVICES)");
+  const snapshot = await admin.store.read();
+  const current = snapshot.overrides.get(name);
+  let next: ServiceOverride | null = null;
+  let priceGiven = false;
+  if (change.kind !== "delete") {
+    const parsed = v.safeParse(overrideFields, change.fields);
+    if (!parsed.success) return refuse(400, "bad_request", detailOf(parsed.issues));
+    const fields = parsed.output as Record<string, unknown>;
+    next = patched(change.kind === "put" ? undefined : current, fields) ?? null;
+    if (next === null && change.kind === "put") return refuse(400, "bad_request", `the override names none of ${OVERRIDABLE.join(", ")}; DELETE /services/${name}/override gives the service back its config`);
+    priceGiven = (fields["price_sats"] ?? null) !== null || (fields["price_msat"] ?? null) !== null;
+  }
+  // Nothing to undo: no change, no entry in the trail.
+  if (next === null && current === undefined) return { ok: true, service: name, override: null, version: snapshot.version };
+  if (next !== null) {
+    const compiled = admin.compile([overridden(base, next)]);
+    if (!compiled.ok) return refuse(400, "invalid_override", "the service this override makes is not valid; the one in effect is kept", compiled.problems.map(asField));
+    const service = compiled.value[0];
+    if (priceGiven && service !== undefined && pricedByRequest(service)) {
+      return refuse(400, "bad_request", "this service's price depends on the request (price_rules, pricer, price, bind_request): its tokens carry the price they paid, so its prices change in the config");
+    }
+  }
+  const version = await admin.store.write({ service: name, override: next, admin: by, at: Math.floor(Date.now() / 1000) });
+  await admin.changed();
+  return { ok: true, service: name, override: next, version };
 }
 
 /** A service as the admin API lists it. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { adminApp } from "../../src/admin/app.ts";
+import { changeService, credentialId } from "../../src/admin/service-routes.ts";
 import { compileServices, type OverrideChange, type OverridesStore, type ServiceOverride } from "../../src/config/index.ts";
 
 /** The admin API's run-time service endpoints (src/admin/service-routes.ts) over an in-memory store; over D1 through the Worker: test/workerd/worker-overrides.test.ts. */
@@ -34,7 +35,8 @@ function admin(base: readonly Record<string, unknown>[] = BASE) {
   if (!compiled.ok) throw new Error(compiled.detail);
   const app = adminApp({ token: TOKEN, services: compiled.value, ledger: undefined, revocations: undefined, revocationStalenessSeconds: 30, overrides: { base, compile, store, changed: async () => void changed++, visibleWithinSeconds: 10 } });
   const call = (method: string, path: string, body?: unknown) => app.request(path, { method, headers: { Authorization: `Bearer ${TOKEN}` }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-  return { store, call, changes: () => changed };
+  const overrides = { base, compile, store, changed: async () => void changed++, visibleWithinSeconds: 10 };
+  return { store, call, changes: () => changed, overrides };
 }
 
 describe("run-time service overrides in the admin API", () => {
@@ -68,5 +70,17 @@ describe("run-time service overrides in the admin API", () => {
     const listed = (await (await call("GET", "/services")).json()) as { services: Record<string, unknown>[] };
     expect(listed.services[0]).toMatchObject({ name: "flat", mode: "paused", price_msat: "5000", override: { price_msat: 5500, mode: "paused" }, effective: { price_sats: 5, mode: "paused" } });
     expect(String(listed.services[0]?.["override_problems"])).toMatch(/price_msat: must be whole sats/);
+  });
+
+  it("changeService(), the port a dashboard switches a service with: checked, recorded under the credential's id, nothing recorded for a change of nothing", async () => {
+    const { store, overrides } = admin();
+    const by = credentialId(TOKEN);
+    expect(await changeService(overrides, "flat", { kind: "patch", fields: { mode: "shadow" } }, by)).toMatchObject({ ok: true, override: { mode: "shadow" } });
+    expect(await changeService(overrides, "flat", { kind: "patch", fields: { mode: "enforce" } }, by)).toMatchObject({ ok: true, override: { mode: "enforce" } });
+    expect(await changeService(overrides, "flat", { kind: "patch", fields: { mode: "off" } }, by)).toMatchObject({ ok: false, status: 400, reason: "invalid_override" });
+    expect(await changeService(overrides, "gone", { kind: "patch", fields: { mode: "shadow" } }, by)).toMatchObject({ ok: false, status: 404 });
+    expect(await changeService(overrides, "ruled", { kind: "delete" }, by)).toMatchObject({ ok: true, override: null, version: 2 });
+    expect((await store.changes(10)).map((change) => [change.admin, change.new])).toEqual([[by, { mode: "enforce" }], [by, { mode: "shadow" }]]);
+    expect(by).toMatch(/^[0-9a-f]{8}$/);
   });
 });
