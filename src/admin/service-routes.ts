@@ -49,7 +49,7 @@ export function serviceRoutes(app: Hono, admin: ServicesAdmin, token: string, cu
     const snapshot = await admin.store.read();
     const effective = effectiveServices(admin.base, snapshot, admin.compile);
     const compiled = effective.ok ? effective.value.services : current();
-    const services = admin.base.map((base) => {
+    const services = admin.base.map((base, index) => {
       const name = String(base["name"]);
       const override = snapshot.overrides.get(name);
       const problems = effective.ok ? effective.value.problems.get(name) : undefined;
@@ -58,7 +58,7 @@ export function serviceRoutes(app: Hono, admin: ServicesAdmin, token: string, cu
         ...(service === undefined ? { name } : summary(service)),
         base: overridable(base),
         override: override ?? null,
-        effective: overridable(problems === undefined ? overridden(base, override) : { ...base, ...(override?.mode === "paused" ? { mode: "paused" } : {}) }),
+        effective: overridable((effective.ok ? effective.value.definitions[index] : undefined) ?? base),
         ...(problems === undefined ? {} : { override_problems: problems }),
       };
     });

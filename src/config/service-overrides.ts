@@ -80,6 +80,8 @@ export interface OverridesStore {
 /** The effective services for a set of overrides, and the overrides that no longer make a valid service (the config changed under them). */
 export interface Effective {
   readonly services: readonly ServiceConfig[];
+  /** Each service's definition as in effect, in the config's order. */
+  readonly definitions: readonly Readonly<Record<string, unknown>>[];
   readonly problems: ReadonlyMap<string, readonly string[]>;
 }
 
@@ -102,7 +104,7 @@ export function effectiveServices(base: readonly Readonly<Record<string, unknown
     return override.mode === "paused" ? { ...service, mode: "paused" } : service;
   });
   const compiled = compile(definitions);
-  return compiled.ok ? { ok: true, value: { services: compiled.value, problems } } : compiled;
+  return compiled.ok ? { ok: true, value: { services: compiled.value, definitions, problems } } : compiled;
 }
 
 /** Every service paused, and no free path: what an isolate serves before it has read the overrides (README says why). */
