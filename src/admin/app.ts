@@ -1,10 +1,10 @@
-import { Hono, type Context } from "hono";
+import { Hono } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { HTTPException } from "hono/http-exception";
-import { validator } from "hono/validator";
 import * as v from "valibot";
-import { problemsOf, wholeNumber, type ServiceConfig } from "../config/index.ts";
-import { formatSats } from "../l402/index.ts";
+import { wholeNumber, type ServiceConfig } from "../config/index.ts";
+import { badRequest, checked, detailOf, NO_STORE } from "./checks.ts";
+import { serviceRoutes, summary, type ServicesAdmin } from "./service-routes.ts";
 import type { Ledger, Revocations } from "../paywall/index.ts";
 import { fail, succeed, type Result } from "../result.ts";
 import type { DecisionStats } from "./decision-stats.ts";
@@ -20,26 +20,15 @@ export interface AdminOptions {
   readonly revocationStalenessSeconds: number;
   /** The decision counters (`/metrics`); undefined: `/metrics` serves the ledger's counters alone. */
   readonly decisions?: DecisionStats | undefined;
+  /** Services changed at run time (service-routes.ts); undefined: the config's, as they are. */
+  readonly overrides?: ServicesAdmin | undefined;
 }
-
-const NO_STORE = { "Cache-Control": "no-store" };
 
 /** The parameters the endpoints take, checked before any is read; a bad one is a 400 naming it. */
 const revenueQuery = v.object({ days: v.optional(wholeNumber(1, 366), 30) });
 const tokenParam = v.object({ id: v.pipe(v.string(), v.regex(/^[0-9a-fA-F]{64}$/, "a token id is 64 hex characters"), v.toLowerCase()) });
 const BODY_SHAPE = 'the body must be JSON: {"reason": "why"} (reason optional), or empty';
 const revokeBody = v.strictObject({ reason: v.optional(v.pipe(v.string("must be text of at most 200 characters"), v.maxLength(200, "must be text of at most 200 characters")), "") }, BODY_SHAPE);
-
-const badRequest = (c: Context, detail: string) => c.json({ reason: "bad_request", detail }, 400, NO_STORE);
-/** Every problem, by field; one with the whole value names none. */
-const detailOf = (issues: readonly v.BaseIssue<unknown>[]) => problemsOf(issues, "").map((problem) => problem.replace(/^: /, "")).join("; ");
-
-/** Hono's validator for a request's query or path parameters, with a valibot schema. */
-const checked = <Target extends "query" | "param", Schema extends v.GenericSchema>(target: Target, schema: Schema) =>
-  validator(target, (value, c) => {
-    const parsed = v.safeParse(schema, value, { abortPipeEarly: true });
-    return parsed.success ? (parsed.output as v.InferOutput<Schema>) : badRequest(c, detailOf(parsed.issues));
-  });
 
 /** The revocation's body: empty, or JSON naming a reason. */
 function readRevokeBody(text: string): Result<string, "bad_body"> {
@@ -58,7 +47,8 @@ function readRevokeBody(text: string): Result<string, "bad_body"> {
 /**
  * The operator's API, JSON only, behind a bearer token:
  *
- *   GET  /services                 services and prices
+ *   GET  /services                 services and prices (with run-time overrides: service-routes.ts)
+ *   PUT, PATCH /services/{name}, DELETE /services/{name}/override, GET /audit: the overrides and their trail
  *   GET  /revenue?days=N           per service and day: challenges, paid tokens, revenue
  *   GET  /tokens/{id}              one token: its challenge, settlement, revocation
  *   POST /tokens/{id}/revoke       revoke it ({"reason": "..."} optional)
@@ -82,26 +72,13 @@ export function adminApp(options: AdminOptions): Hono {
   );
   app.onError((error, c) => (error instanceof HTTPException ? error.getResponse() : c.json({ reason: "internal_error", detail: "unexpected error" }, 500, NO_STORE)));
 
-  app.get("/services", (c) =>
-    c.json(
-      {
-        services: options.services.map((s) => ({
-          name: s.name,
-          price_sats: Number(formatSats(s.priceMsat)),
-          price_msat: String(s.priceMsat),
-          auth: s.auth,
-          timeout: s.timeoutSeconds ?? null,
-          uses: s.uses ?? null,
-          freebies: s.freebies ?? null,
-          revocable: s.revocable,
-          ledger: s.ledger,
-          mode: s.mode,
-        })),
-      },
-      200,
-      NO_STORE,
-    ),
-  );
+  if (options.overrides === undefined) {
+    app.get("/services", (c) => c.json({ services: options.services.map(summary) }, 200, NO_STORE));
+    app.on(["PUT", "PATCH", "DELETE"], "/services/*", (c) => c.json({ reason: "overrides_not_enabled", detail: 'run-time overrides are off (L402_OVERRIDES = "on" turns them on)' }, 503, NO_STORE));
+    app.get("/audit", (c) => c.json({ reason: "overrides_not_enabled", detail: 'run-time overrides are off (L402_OVERRIDES = "on" turns them on)' }, 503, NO_STORE));
+  } else {
+    serviceRoutes(app, options.overrides, options.token, () => options.services);
+  }
 
   const { ledger, revocations, decisions } = options;
   app.get("/metrics", async (c) => {

@@ -36,3 +36,4 @@ export type {
   UrlPattern,
 } from "./types.ts";
 export { termsOf } from "./terms.ts";
+export { allPaused, effectiveServices, overridden, overrideFields, patched, OVERRIDABLE, type Effective, type OverrideChange, type OverridesSnapshot, type OverridesStore, type ServiceOverride } from "./service-overrides.ts";

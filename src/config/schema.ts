@@ -3,7 +3,7 @@ import { isValidServiceName } from "../l402/index.ts";
 import { mcpTool, patternTakesPath } from "./mcp-tool-schema.ts";
 import { wholeNumber } from "./paywall-settings.ts";
 import { balance, chargeOn, costHeader, priceFunction, priceRule, pricer, streamMeter } from "./pricing-schema.ts";
-import { amount, CAPABILITY, flag, HEADER_NAME, httpUrl, MAX_PRICE_MSAT, METHOD, objectMessage, pathTo, pattern, RESERVED_HEADERS, serviceMode, strings } from "./schema-pieces.ts";
+import { amount, CAPABILITY, flag, HEADER_NAME, httpUrl, MAX_PRICE_MSAT, METHOD, objectMessage, pathTo, pattern, RESERVED_HEADERS, strings } from "./schema-pieces.ts";
 
 export { HEADER_NAME, httpUrl };
 
@@ -16,6 +16,8 @@ export { HEADER_NAME, httpUrl };
 
 /** L402, the Payment HTTP authentication scheme's lightning charge ("mpp", as the reference proxy names it), and x402's Lightning entry: what every paywall takes. */
 export const BUILT_IN_SCHEME_NAMES: readonly string[] = ["l402", "mpp", "x402"];
+/** A service's modes (types.ts `ServiceMode`): enforcing payment, shadow (never blocks), paused (sells nothing new). */
+export const SERVICE_MODES = ["enforce", "shadow", "paused"] as const;
 /** Where a service's secret origin headers are read, and which stateful features the host offers. */
 export interface SchemaContext {
   readonly secrets: Readonly<Record<string, unknown>>;
@@ -127,6 +129,7 @@ const serviceFields = (context: SchemaContext) =>
       method_override: v.optional(flag),
       auth: v.optional(flag),
       free_paths: v.optional(strings(pattern(true))),
+      mode: v.optional(v.picklist(SERVICE_MODES, 'must be "enforce", "shadow" or "paused"')),
       origin: v.optional(origin(context.secrets)),
       uses: v.optional(wholeNumber(1, 1_000_000)),
       freebies: v.optional(wholeNumber(1, 1_000_000)),
@@ -147,7 +150,6 @@ const serviceFields = (context: SchemaContext) =>
       charge_on: v.optional(chargeOn),
       meter: v.optional(streamMeter),
       mcp: v.optional(mcpTool),
-      mode: v.optional(serviceMode),
       // Gone since the cookies became __Host- cookies (Path=/ by definition): a config still naming it is told why.
       cookie_path: v.optional(v.custom<never>(() => false, COOKIE_PATH_GONE)),
     },

@@ -62,6 +62,7 @@ function compile(service: ParsedService, context: CompileContext): ServiceConfig
     capabilityRules: (service.capability_rules ?? []).map((rule) => ({ methods: rule.methods, path: toPattern(rule.path), capability: rule.capability })),
     auth: service.auth ?? true,
     freePaths: (service.free_paths ?? []).map(toPattern),
+    mode: service.mode ?? "enforce",
     origin: {
       url: service.origin?.url,
       stripPrefix: service.origin?.strip_prefix ?? "",
@@ -77,7 +78,6 @@ function compile(service: ParsedService, context: CompileContext): ServiceConfig
     description: service.description,
     browser: service.browser ?? false,
     pricing: compilePricing(service, toPattern, context.secrets, ignoreCase),
-    mode: service.mode ?? "enforce",
     balance: compileBalance(service),
     mcp:
       service.mcp === undefined

@@ -29,6 +29,9 @@ export interface OriginConfig {
   readonly forwardAuthorization: boolean;
 }
 
+/** A service's mode (`mode` in its definition; the admin API may override it at run time). */
+export type ServiceMode = "enforce" | "shadow" | "paused";
+
 export interface ServiceConfig {
   readonly name: string;
   readonly patterns: readonly UrlPattern[];
@@ -48,6 +51,14 @@ export interface ServiceConfig {
   readonly methodOverride: boolean;
   readonly auth: boolean;
   readonly freePaths: readonly UrlPattern[];
+  /**
+   * `enforce` (default): the paywall blocks what is unpaid. `shadow`: nothing is
+   * blocked, every request goes on as if auth were off, and the decision the
+   * paywall would have made is logged and counted (paywall/shadow.ts). `paused`:
+   * sells nothing new (no challenge, no free allowance: 503 `service_paused`),
+   * tokens already sold still pass.
+   */
+  readonly mode: ServiceMode;
   /** Metered: one payment buys this many requests (counted in a Durable Object); undefined: unlimited until expiry. */
   readonly uses: number | undefined;
   /** Free requests per client address prefix (/24, /48) per period before a challenge; undefined: none. */
@@ -71,16 +82,7 @@ export interface ServiceConfig {
   readonly balance: BalanceConfig | undefined;
   /** The service sold as an MCP tool too (the template Worker's MCP endpoint); undefined: over HTTP only. */
   readonly mcp: McpToolConfig | undefined;
-  /**
-   * `enforce` (default): the paywall blocks what is unpaid. `shadow`: nothing is
-   * blocked, every request goes on as if auth were off, and the decision the
-   * paywall would have made is logged and counted (paywall/shadow.ts).
-   */
-  readonly mode: ServiceMode;
 }
-
-/** How a service's decisions are acted on (ServiceConfig.mode). */
-export type ServiceMode = "enforce" | "shadow";
 
 /** An MCP tool: a call is a request to `path` with `method`, its arguments in the query (GET, DELETE) or a JSON body. */
 export interface McpToolConfig {

@@ -17,10 +17,12 @@ export interface DiscoveryOptions {
   readonly mcpPath?: string;
   /** The quote endpoint's path, when the app serves one (the template Worker's): the manifest and llms.txt name it. */
   readonly quotePath?: string;
+  /** How long the documents may be cached (default 300): shorter where prices change at run time (the template Worker's overrides). */
+  readonly maxAgeSeconds?: number;
 }
 
 /** Five minutes, as draft-payment-discovery recommends: prices change rarely, and the 402 stays authoritative. */
-const CACHE_CONTROL = "public, max-age=300";
+const MAX_AGE_SECONDS = 300;
 
 /**
  * `GET /.well-known/l402-services`, `/openapi.json`, `/.well-known/l402.json`
@@ -40,16 +42,17 @@ export function discoveryApp(options: DiscoveryOptions): Hono {
     "/openapi.json": JSON.stringify(openApiDocument(routes, seller, options.openapi)),
   };
   const places = (url: string) => ({ origin: new URL(url).origin, openapiPath: "/openapi.json", quotePath: options.quotePath });
+  const cacheControl = `public, max-age=${options.maxAgeSeconds ?? MAX_AGE_SECONDS}`;
   const app = new Hono();
   const paths = [...Object.keys(fixed), MANIFEST_PATH, LLMS_TXT_PATH];
   // On the documents' own routes, not `use("*")`: mounted at "/" (app.route), a catch-all would reach the app's every route.
   app.on(["GET", "OPTIONS"], paths, cors({ origin: "*", allowMethods: ["GET", "HEAD"] }), etag());
   for (const [path, body] of Object.entries(fixed)) {
-    app.get(path, (c) => c.body(body, 200, { "Content-Type": "application/json", "Cache-Control": CACHE_CONTROL }));
+    app.get(path, (c) => c.body(body, 200, { "Content-Type": "application/json", "Cache-Control": cacheControl }));
   }
-  app.get(MANIFEST_PATH, (c) => c.body(JSON.stringify(l402Manifest(routes, seller, places(c.req.url))), 200, { "Content-Type": "application/json", "Cache-Control": CACHE_CONTROL }));
+  app.get(MANIFEST_PATH, (c) => c.body(JSON.stringify(l402Manifest(routes, seller, places(c.req.url))), 200, { "Content-Type": "application/json", "Cache-Control": cacheControl }));
   app.get(LLMS_TXT_PATH, (c) =>
-    c.body(llmsTxt(routes, seller, { ...places(c.req.url), manifestPath: MANIFEST_PATH, servicesPath: "/.well-known/l402-services" }), 200, { "Content-Type": "text/markdown; charset=UTF-8", "Cache-Control": CACHE_CONTROL }),
+    c.body(llmsTxt(routes, seller, { ...places(c.req.url), manifestPath: MANIFEST_PATH, servicesPath: "/.well-known/l402-services" }), 200, { "Content-Type": "text/markdown; charset=UTF-8", "Cache-Control": cacheControl }),
   );
   return app;
 }

@@ -50,6 +50,7 @@ export function l402Manifest(routes: readonly SoldRoute[], seller: Seller, place
         ...(first.capabilities === undefined ? {} : { capabilities: first.capabilities }),
         resources: own.flatMap((route) => resourceMethods(route).map((method) => ({ path: openApiPath(route.pattern), method, ...(route.host === undefined ? {} : { "x-host": route.host }), pricing: pricingOf(route) }))),
         "x-schemes": first.schemes,
+        ...(first.mode === "enforce" ? {} : { "x-mode": first.mode }),
         ...(usage === undefined ? {} : { "x-usage": usage }),
       };
     }),

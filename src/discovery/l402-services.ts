@@ -34,6 +34,7 @@ export function l402ServicesDocument(routes: readonly SoldRoute[], seller: Selle
       path: route.pattern,
       ...(route.host === undefined ? {} : { host: route.host }),
       service: route.service,
+      ...(route.mode === "enforce" ? {} : { mode: route.mode }),
       ...(route.description === undefined ? {} : { description: route.description }),
       price: publishedPrice(route),
       ...optional("balance", publishedBalance(route)),

@@ -84,6 +84,7 @@ function annotate(operation: Operation, route: SoldRoute): Operation {
     ...(offers.length === 0 ? {} : { "x-payment-info": { offers } }),
     "x-l402": {
       service: route.service,
+      ...(route.mode === "enforce" ? {} : { mode: route.mode }),
       ...(price["priced_by"] === undefined ? { price_msat: msatJson(route.priceMsat) } : {}),
       ...(pricedByRequest(route) ? { price } : {}),
       ...(balance === undefined ? {} : { balance }),

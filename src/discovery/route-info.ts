@@ -1,4 +1,4 @@
-import type { BalanceConfig, Pricing, ServiceConfig, UrlPattern } from "../config/index.ts";
+import type { BalanceConfig, Pricing, ServiceConfig, ServiceMode, UrlPattern } from "../config/index.ts";
 
 /**
  * What a paid service sells, as discovery documents publish it: only what a
@@ -25,6 +25,8 @@ export interface SoldRoute {
   readonly capabilities: readonly string[] | undefined;
   /** Methods the service's capability rules name (the only methods it names at all). */
   readonly methods: readonly string[];
+  /** Its mode (published when not "enforce": a paused service sells nothing new). */
+  readonly mode: ServiceMode;
 }
 
 /** One entry per pattern of every paid service, in matching order. */
@@ -46,6 +48,7 @@ export function soldRoutes(services: readonly ServiceConfig[]): SoldRoute[] {
         uses: service.uses,
         capabilities: service.capabilities,
         methods: [...new Set(service.capabilityRules.flatMap((rule) => rule.methods ?? []))],
+        mode: service.mode,
       })),
     );
 }

@@ -17,7 +17,7 @@ import { reserveBalance } from "./reserve-balance.ts";
 import { claimingScheme } from "./schemes/claim.ts";
 import type { PaymentScheme, Presented, Reading } from "./schemes/scheme.ts";
 import { digestOnce, tokenCovers } from "./token-price.ts";
-import { isUnpayable, unpayable } from "./unpayable.ts";
+import { isUnpayable, paused, unpayable } from "./unpayable.ts";
 
 /**
  * The paywall's decision about one request, from plain data and the ports:
@@ -54,6 +54,8 @@ export async function decide(request: PaywallRequest, paywall: Paywall, later: L
     if (admitted.kind !== "refused") return admitted.decision;
     failure = admitted.failure;
   }
+  // Paused: nothing new is sold or given (no invoice, no free request); what was bought has passed above.
+  if (service.mode === "paused") return paused(service, failure);
   if (failure.reason === "missing") {
     const remaining = await takeFreebie(paywall.settings.ports.freebies, service, request.client.address, request.now);
     if (remaining !== undefined) {

@@ -5,6 +5,7 @@ import { createPaywall, type Paywall } from "./paywall.ts";
 import type { Later } from "./issue-challenge.ts";
 import { offerFor } from "./offer.ts";
 import type { PaywallRequest } from "./request.ts";
+import { PAUSED_RETRY_AFTER_SECONDS } from "./unpayable.ts";
 import type { PaywallSettings } from "./settings.ts";
 
 /**
@@ -76,6 +77,7 @@ async function quoted(paywall: Paywall, asked: QuoteRequest, request: PaywallReq
   const { settings } = paywall;
   const service = settings.services.find((candidate) => candidate.name === asked.service && candidate.auth && candidate.schemes.includes("l402"));
   if (service === undefined) return quoteError(400, "unknown_service", "no paid service of that name takes L402", "service");
+  if (service.mode === "paused") return quoteError(503, "service_paused", "this service sells no new access for now", undefined, { "Retry-After": String(PAUSED_RETRY_AFTER_SECONDS) });
   if ((asked.tier ?? 0) !== 0) return quoteError(400, "unknown_tier", "only tier 0 exists", "tier");
   if (asked.payment_method !== undefined && asked.payment_method !== "bolt11") return quoteError(400, "unsupported_payment_method", "invoices are BOLT 11 only", "payment_method");
   const unknown = asked.capabilities?.find((capability) => !(service.capabilities ?? []).includes(capability));

@@ -44,6 +44,7 @@ export type Outcome =
   | "already_paid" // a metered page reached from another site by a browser holding its cookie: offered to continue (200), nothing spent
   | "redirected" // a page typed in another case than the service's patterns, sent to their spelling (303)
   | "node_unavailable" // 503: no invoice could be made
+  | "paused" // 503: the service is paused, sells nothing new (reason: why the credential, if any, was refused)
   | "error" // 503: a port could not answer (meter, revocation list)
   | "misconfigured" // 500: the options or the env's settings do not hold together (detail names the fields)
   | "not_found" // forwardToOrigin: matched no service, 404

@@ -1,6 +1,6 @@
 import type { ServiceConfig } from "../config/index.ts";
 import type { Failure } from "../result.ts";
-import type { Refusal, Unavailable } from "./decision.ts";
+import type { Refusal, Refused, Unavailable } from "./decision.ts";
 
 /**
  * Requests that cannot be paid for as they are, answered without a
@@ -33,3 +33,16 @@ export function unpayable(service: ServiceConfig, failure: Failure<UnpayableReas
   if (status === 503) return { kind: "unavailable", reason, detail, retryAfterSeconds: 1, cookies: [], outcome: { outcome: "error", ...about } };
   return { kind: "refuse", status, reason, detail, cookies: [], outcome: { outcome: status === 500 ? "misconfigured" : "refused", ...about, ...(status === 500 ? { detail } : {}) } };
 }
+
+/** How long a client is asked to wait before trying a paused service again: an operator's pause is not a blip. */
+export const PAUSED_RETRY_AFTER_SECONDS = 60;
+
+/** 503 `service_paused`: the service sells nothing new for now (its mode); a credential already bought passes before this is reached. */
+export const paused = (service: ServiceConfig, failure: Refused): Unavailable => ({
+  kind: "unavailable",
+  reason: "service_paused",
+  detail: "this service sells no new access for now; credentials already bought still work",
+  retryAfterSeconds: PAUSED_RETRY_AFTER_SECONDS,
+  cookies: [],
+  outcome: { outcome: "paused", service: service.name, reason: failure.reason },
+});

@@ -8,6 +8,11 @@ import type { McpEndpoint } from "../mcp/index.ts";
 import { withBreaker } from "../lightning/index.ts";
 import { BUILT_IN_SCHEMES, isPaywallCookieName, paywallMiddleware, quoteEndpoint, type PaywallSettings } from "../paywall/index.ts";
 import { forwardToOrigin } from "../proxy/forward-to-origin.ts";
+import type { ServicesAdmin } from "../admin/service-routes.ts";
+import type { ServiceConfig } from "../config/index.ts";
+import type { InvoiceBackend } from "../lightning/index.ts";
+import { d1Overrides } from "./d1-overrides.ts";
+import { liveServices, type Served } from "./live-services.ts";
 import { HEALTH_PATH, healthResponse, misconfiguredHealth } from "./health.ts";
 import { recordingIssuance } from "./issuance.ts";
 import { parseConfig } from "./load-config.ts";
@@ -34,29 +39,34 @@ import type { Endpoint, WorkerEnv } from "./worker-env.ts";
  */
 export function createWorkerApp(): Hono<WorkerEnv> {
   const app = new Hono<WorkerEnv>();
-  app.all("*", (c) => appFor(c.env).fetch(c.req.raw, c.env, c.executionCtx));
+  app.all("*", async (c) => (await servedFor(c.env)((work) => c.executionCtx.waitUntil(work))).fetch(c.req.raw, c.env, c.executionCtx));
   return app;
 }
 
-const apps = new WeakMap<object, Hono<WorkerEnv>>();
+const apps = new WeakMap<object, Served>();
 
-function appFor(env: Env): Hono<WorkerEnv> {
+function servedFor(env: Env): Served {
   const cached = apps.get(env);
   if (cached !== undefined) return cached;
-  let app: Hono<WorkerEnv>;
+  let served: Served;
   try {
     const loaded = parseConfig(env);
-    app = loaded.ok ? paywalledApp(env, loaded.value) : misconfiguredApp(loaded.problems);
+    if (loaded.ok) {
+      served = paywalledApp(env, loaded.value);
+    } else {
+      const app = misconfiguredApp(loaded.problems);
+      served = () => app;
+    }
   } catch (error) {
     // Not kept: the next request tries again. Thrown inside an app, it is answered and logged as any unexpected error.
     const failing = withRequestLog();
     failing.all("*", () => {
       throw error;
     });
-    return failing;
+    return () => failing;
   }
-  apps.set(env, app);
-  return app;
+  apps.set(env, served);
+  return served;
 }
 
 /**
@@ -70,7 +80,13 @@ function appFor(env: Env): Hono<WorkerEnv> {
  */
 const CORS = { origin: (origin: string) => origin, allowMethods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"], maxAge: 86_400 };
 
-function paywalledApp(env: Env, config: WorkerConfig): Hono<WorkerEnv> {
+/**
+ * The paywalled app, as the services in effect make it: the config's, or,
+ * with run-time overrides, the app rebuilt each time they change
+ * (live-services.ts). The node, its breaker and the ports are the isolate's,
+ * whichever services are in effect.
+ */
+function paywalledApp(env: Env, config: WorkerConfig): Served {
   // Per isolate: the breaker guards the node from this isolate's traffic. Issuance is recorded inside it: health names the node's last failure, not the breaker's.
   const issuance = recordingIssuance(nodeBackend(config.node, config.network, env));
   const backend = withBreaker(issuance.backend, { threshold: config.breakerThreshold, cooldownMs: config.breakerCooldownSeconds * 1000 });
@@ -78,6 +94,24 @@ function paywalledApp(env: Env, config: WorkerConfig): Hono<WorkerEnv> {
   // Per isolate (one env object each): what /metrics reads; a data point per decision when the dataset is bound.
   const decisions = isolateDecisionCounts();
   const observe = decisionRecorder(decisions, env.L402_ANALYTICS);
+  const parts = { issuance, backend, ports, decisions, observe };
+  const db = env.L402_LEDGER;
+  if (config.overridesTtlSeconds === undefined || db === undefined) {
+    const app = servingApp(config, config.services, parts, undefined);
+    return () => app;
+  }
+  return liveServices(config, d1Overrides(db), config.overridesTtlSeconds, (services, overrides) => servingApp(config, services, parts, overrides));
+}
+
+interface IsolateParts {
+  readonly issuance: ReturnType<typeof recordingIssuance>;
+  readonly backend: InvoiceBackend;
+  readonly ports: ReturnType<typeof cloudflarePorts>;
+  readonly decisions: ReturnType<typeof isolateDecisionCounts>;
+  readonly observe: DecisionObserver;
+}
+
+function servingApp(config: WorkerConfig, services: readonly ServiceConfig[], { issuance, backend, ports, decisions, observe }: IsolateParts, overrides: ServicesAdmin | undefined): Hono<WorkerEnv> {
   const app = withRequestLog(observe);
   app.get(HEALTH_PATH, (c) => {
     c.set("endpoint", "health");
@@ -91,11 +125,11 @@ function paywalledApp(env: Env, config: WorkerConfig): Hono<WorkerEnv> {
       return c.json({ reason: "not_found", detail: "the admin API is not enabled" }, 404, { "Cache-Control": "no-store" });
     });
   } else {
-    const admin = adminApp({ token: adminToken, services: config.services, ledger: ports.ledger, revocations: ports.revocations, revocationStalenessSeconds: config.revocationTtlSeconds, decisions });
+    const admin = adminApp({ token: adminToken, services, ledger: ports.ledger, revocations: ports.revocations, revocationStalenessSeconds: config.revocationTtlSeconds, overrides, decisions });
     mount(app, adminPath, admin, "admin");
   }
   const settings: PaywallSettings = {
-    services: config.services,
+    services,
     schemes: BUILT_IN_SCHEMES,
     keyring: config.keyring,
     backend,
@@ -111,7 +145,7 @@ function paywalledApp(env: Env, config: WorkerConfig): Hono<WorkerEnv> {
   const clientAddress = (c: Context) => c.req.header("cf-connecting-ip") ?? null;
   if (config.discovery !== undefined) {
     const { sellerName, sellerDescription, openapi } = config.discovery;
-    mount(app, "/", discoveryApp({ services: config.services, seller: { name: sellerName, description: sellerDescription }, mcpPath: config.mcpPath, quotePath: QUOTE_PATH, ...(openapi === undefined ? {} : { openapi }) }), "discovery");
+    mount(app, "/", discoveryApp({ services, seller: { name: sellerName, description: sellerDescription }, mcpPath: config.mcpPath, quotePath: QUOTE_PATH, ...(config.overridesTtlSeconds === undefined ? {} : { maxAgeSeconds: Math.min(300, config.overridesTtlSeconds) }), ...(openapi === undefined ? {} : { openapi }) }), "discovery");
     mount(app, "/", quoteApp(settings, clientAddress), "discovery");
   }
 
@@ -131,7 +165,7 @@ function paywalledApp(env: Env, config: WorkerConfig): Hono<WorkerEnv> {
     ...(config.originSecret === undefined ? {} : { originAuth: [config.originAuthHeader, config.originSecret] as const }),
     paymentContext: { header: config.contextHeader, sign: context?.sign },
   });
-  if (config.services.some((service) => service.mcp !== undefined)) {
+  if (services.some((service) => service.mcp !== undefined)) {
     const sold = withRequestLog(observe);
     sold.use(paywall);
     sold.all("*", forward);
@@ -141,7 +175,7 @@ function paywalledApp(env: Env, config: WorkerConfig): Hono<WorkerEnv> {
     app.all(config.mcpPath, cors({ origin: "*", allowMethods: ["POST", "OPTIONS"], allowHeaders: ["Content-Type", "Accept", "MCP-Protocol-Version"] }), async (c) => {
       c.set("endpoint", "mcp");
       // Loaded on the first call: the MCP SDK and zod, some 200 KiB of the bundle, are never evaluated by an isolate that only forwards.
-      endpoint ??= (await import("../mcp/index.ts")).mcpEndpoint({ services: config.services, name, passOn: ["cf-connecting-ip"] });
+      endpoint ??= (await import("../mcp/index.ts")).mcpEndpoint({ services, name, passOn: ["cf-connecting-ip"] });
       return endpoint(c.req.raw, async (request) => sold.fetch(request, c.env, c.executionCtx));
     });
   }

@@ -64,6 +64,9 @@ declare namespace Cloudflare {
     L402_SHADOW_NOTICE?: string;
     /** Analytics Engine dataset: a data point per decision (service, outcome, scheme, reason, country, colo, price). Optional. */
     L402_ANALYTICS?: AnalyticsEngineDataset;
+    /** "on": services' prices, modes and free paths may be changed at run time through the admin API (kept in L402_LEDGER). */
+    L402_OVERRIDES?: string;
+    L402_OVERRIDES_TTL?: string;
     /** Where the MCP endpoint answers (default /mcp), when a service is sold as a tool. */
     L402_MCP_PATH?: string;
     /** Secret. JSON of Ed25519 private JWKs signing the payment context; the first signs, the others are only published. */

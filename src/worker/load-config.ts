@@ -30,7 +30,7 @@ export function parseConfig(env: object): ConfigResult {
   const settings = v.safeParse(workerSettingsSchema, given, { abortEarly: false });
   if (!settings.success) problems.push(...problemsOf(settings.issues, ""));
   const bound = (feature: keyof typeof BINDINGS) => given[BINDINGS[feature]] !== undefined;
-  const services = compileServices(given["L402_SERVICES"], {
+  const context = {
     field: "L402_SERVICES",
     secrets: given,
     matchRequired: true,
@@ -43,9 +43,10 @@ export function parseConfig(env: object): ConfigResult {
       lookups: bound("lookups"),
       spent: bound("spent"),
       balances: bound("balances"),
-      describe: (feature) => `the ${BINDINGS[feature]} ${BINDING_KIND[feature]} binding (see wrangler.toml)`,
+      describe: (feature: keyof typeof BINDINGS) => `the ${BINDINGS[feature]} ${BINDING_KIND[feature]} binding (see wrangler.toml)`,
     },
-  });
+  };
+  const services = compileServices(given["L402_SERVICES"], context);
   if (!services.ok) problems.push(...services.problems);
   const keyring = parseMasterKeys(typeof given["L402_MASTER_KEYS"] === "string" ? given["L402_MASTER_KEYS"] : undefined);
   if (!keyring.ok) problems.push(`L402_MASTER_KEYS: ${keyring.detail}`);
@@ -57,9 +58,19 @@ export function parseConfig(env: object): ConfigResult {
     problems.push('L402_NWC_CONNECTION: "held" needs the L402_NWC Durable Object binding (see wrangler.toml)');
   }
   if (node?.ok && services.ok) problems.push(...wholeSatProblems(node.value.backend, services.value));
+  if (settings.success && settings.output.L402_OVERRIDES === "on" && !bound("ledger")) problems.push('L402_OVERRIDES: "on" needs the L402_LEDGER D1 binding (see wrangler.toml)');
   if (problems.length > 0 || !settings.success || !services.ok || !keyring.ok || node === undefined || !node.ok) return settingsFailure(problems);
 
   const s = settings.output;
+  const { backend: nodeBackend } = node.value;
+  // What the admin API's overrides are laid over, and how the services they make are checked: as the config's are.
+  const raw = given["L402_SERVICES"];
+  const serviceDefinitions = (typeof raw === "string" ? JSON.parse(raw) : raw) as Record<string, unknown>[];
+  const compile = (definitions: unknown): SettingsResult<ServiceConfig[]> => {
+    const compiled = compileServices(definitions, context);
+    const wholeSats = compiled.ok ? wholeSatProblems(nodeBackend, compiled.value) : [];
+    return wholeSats.length > 0 ? settingsFailure(wholeSats) : compiled;
+  };
   return {
     ok: true,
     value: {
@@ -86,6 +97,9 @@ export function parseConfig(env: object): ConfigResult {
       contextHeader: s.L402_CONTEXT_HEADER,
       paymentContext: s.L402_CONTEXT_KEYS === undefined ? undefined : { keys: s.L402_CONTEXT_KEYS, ttlSeconds: s.L402_CONTEXT_TTL },
       shadowNotice: s.L402_SHADOW_NOTICE,
+      serviceDefinitions,
+      compileServices: compile,
+      overridesTtlSeconds: s.L402_OVERRIDES === "on" ? s.L402_OVERRIDES_TTL : undefined,
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { ContextKeySpec } from "../context/index.ts";
-import type { FiatRate, NodeConfig, ServiceConfig } from "../config/index.ts";
+import type { FiatRate, NodeConfig, ServiceConfig, SettingsResult } from "../config/index.ts";
 import type { Keyring } from "../l402/index.ts";
 import type { Network } from "../lightning/index.ts";
 
@@ -43,6 +43,12 @@ export interface WorkerConfig {
   readonly paymentContext: { readonly keys: readonly ContextKeySpec[]; readonly ttlSeconds: number } | undefined;
   /** What services in shadow mode tell clients (`X-L402-Notice`, L402_SHADOW_NOTICE); undefined: nothing. Every service is in shadow with L402_MODE=shadow. */
   readonly shadowNotice: string | undefined;
+  /** `L402_SERVICES` as given: what run-time overrides are laid over. */
+  readonly serviceDefinitions: readonly Readonly<Record<string, unknown>>[];
+  /** Checks and compiles service definitions as `L402_SERVICES` is (its bindings, secrets and node): the effective ones, with overrides. */
+  readonly compileServices: (definitions: unknown) => SettingsResult<ServiceConfig[]>;
+  /** Run-time overrides (L402_OVERRIDES = "on"): seconds within which every isolate picks a change up; undefined: off. */
+  readonly overridesTtlSeconds: number | undefined;
 }
 
 export interface DiscoveryConfig {

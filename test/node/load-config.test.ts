@@ -26,3 +26,19 @@ describe("prices on a whole-sat backend", () => {
     expect(problemsOf([{ name: "a", match: ["/a/*"], price_sats: 1, price_rules: rules }], lnd)).toEqual([]);
   });
 });
+
+describe("run-time overrides' settings", () => {
+  const service = [{ name: "a", match: ["/a/*"], price_sats: 1 }];
+  it("are checked as every setting is: a bad value, or overrides without their D1 binding, is named", () => {
+    expect(problemsOf(service, { ...phoenixd, L402_OVERRIDES: "yes", L402_OVERRIDES_TTL: "0" })).toEqual(['L402_OVERRIDES: must be "on" or "off"', "L402_OVERRIDES_TTL: must be an integer from 1 to 3600"]);
+    expect(problemsOf(service, { ...phoenixd, L402_OVERRIDES: "on" })).toEqual(['L402_OVERRIDES: "on" needs the L402_LEDGER D1 binding (see wrangler.toml)']);
+    const on = parseConfig({ ...phoenixd, L402_OVERRIDES: "on", L402_LEDGER: {}, L402_SERVICES: service });
+    expect(on.ok && on.value.overridesTtlSeconds).toBe(10);
+  });
+
+  it("the effective services are compiled as the config's: an msat price on a whole-sat backend is refused there too", () => {
+    const loaded = parseConfig({ ...phoenixd, L402_SERVICES: service });
+    if (!loaded.ok) throw new Error(loaded.detail);
+    expect(loaded.value.compileServices([{ ...service[0], price_sats: undefined, price_msat: 1500 }])).toMatchObject({ ok: false, problems: ['L402_SERVICES "a".price_msat: phoenixd invoices are in whole sats (L402_BACKEND)'] });
+  });
+});

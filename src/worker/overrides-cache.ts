@@ -1,0 +1,87 @@
+import type { OverridesSnapshot, OverridesStore } from "../config/index.ts";
+
+/**
+ * The services' overrides as this isolate knows them, read from the store at
+ * most once at a time, so that every request is served with overrides read
+ * (the read started) within the last `ttlMs`:
+ *
+ *   younger than ttl/2   served as they are, no I/O
+ *   ttl/2 to ttl         served as they are; one read after the answer (waitUntil)
+ *   older, or never read the request waits for one read, up to READ_WAIT_MS
+ *
+ * Only an isolate's first request, or the first after a TTL without any,
+ * waits: under traffic the background read keeps them young. A read that
+ * fails or is slow leaves the last overrides read in place (undefined before
+ * the first: the caller decides what that means, app.ts), and is retried a
+ * while later, not by every request.
+ */
+export interface OverridesCache {
+  /** The overrides to serve this request with; `later` keeps a background read alive after the answer. */
+  current(later: (work: Promise<unknown>) => void): OverridesSnapshot | undefined | Promise<OverridesSnapshot | undefined>;
+  /** Reads them again, after a change made through this isolate: its own next request sees it. */
+  reread(): Promise<void>;
+}
+
+/** How long a request waits for a read before it is served with what the isolate has. */
+export const READ_WAIT_MS = 1500;
+
+export function overridesCache(store: Pick<OverridesStore, "read">, ttlMs: number, now: () => number = Date.now): OverridesCache {
+  let known: OverridesSnapshot | undefined;
+  let readAt = Number.NEGATIVE_INFINITY;
+  let triedAt = Number.NEGATIVE_INFINITY;
+  let flight: Promise<void> | undefined;
+  // A failed read is retried after this long: soon enough to recover, never a read per request.
+  const retryMs = Math.min(ttlMs / 2, 1000);
+
+  const read = (): Promise<void> => {
+    if (flight !== undefined) return flight;
+    const started = now();
+    triedAt = started;
+    let reading: Promise<OverridesSnapshot>;
+    try {
+      reading = store.read();
+    } catch (error) {
+      reading = Promise.reject(error as Error);
+    }
+    // Settled after `flight` is set (then and finally run later), so a read that fails at once cannot leave a read "under way" forever.
+    flight = reading
+      .then(
+        (snapshot) => {
+          known = snapshot;
+          readAt = started;
+        },
+        (error: unknown) => console.error(JSON.stringify({ overrides: "the service overrides could not be read", error: String(error) })),
+      )
+      .finally(() => {
+        flight = undefined;
+      });
+    return flight;
+  };
+
+  return {
+    current(later) {
+      const at = now();
+      const age = at - readAt;
+      if (age < ttlMs / 2) return known;
+      if (age < ttlMs) {
+        if (flight === undefined) later(read());
+        return known;
+      }
+      // Too old to serve: wait for a read, unless one just failed (the last known is all there is, for now).
+      if (flight === undefined && at - triedAt < retryMs) return known;
+      const reading = read();
+      later(reading);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, READ_WAIT_MS)));
+      return Promise.race([reading, timeout]).then(() => {
+        if (timer !== undefined) clearTimeout(timer);
+        return known;
+      });
+    },
+    async reread() {
+      // A read already under way may have started before the change.
+      await flight;
+      await read();
+    },
+  };
+}
