@@ -2,6 +2,7 @@ import { Hono, type Context } from "hono";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import { adminApp } from "../admin/app.ts";
+import { dashboardApp } from "../admin/dashboard/app.ts";
 import { discoveryApp, MANIFEST_PATH, QUOTE_PATH } from "../discovery/index.ts";
 import type { McpEndpoint } from "../mcp/index.ts";
 import { withBreaker } from "../lightning/index.ts";
@@ -11,6 +12,7 @@ import { HEALTH_PATH, healthResponse, misconfiguredHealth } from "./health.ts";
 import { recordingIssuance } from "./issuance.ts";
 import { parseConfig } from "./load-config.ts";
 import { nodeBackend } from "./node-backend.ts";
+import { cloudflareDashboardPorts } from "./dashboard-ports.ts";
 import { cloudflarePorts } from "./ports.ts";
 import { requestLog } from "./request-log.ts";
 import type { WorkerConfig } from "./worker-config.ts";
@@ -85,6 +87,13 @@ function paywalledApp(env: Env, config: WorkerConfig): Hono<WorkerEnv> {
       return c.json({ reason: "not_found", detail: "the admin API is not enabled" }, 404, { "Cache-Control": "no-store" });
     });
   } else {
+    // Before the admin API, whose bearer token it does not take: a browser signs in with a form, for a session cookie.
+    const dashboardPorts = cloudflareDashboardPorts(env, ports);
+    if (dashboardPorts !== undefined) {
+      const basePath = `${adminPath}/dashboard`;
+      const dashboard = dashboardApp({ adminToken, basePath, services: config.services, ports: dashboardPorts, clientAddress: (request) => request.headers.get("cf-connecting-ip"), revocationStalenessSeconds: config.revocationTtlSeconds });
+      mount(app, basePath, dashboard, "admin");
+    }
     const admin = adminApp({ token: adminToken, services: config.services, ledger: ports.ledger, revocations: ports.revocations, revocationStalenessSeconds: config.revocationTtlSeconds });
     mount(app, adminPath, admin, "admin");
   }
