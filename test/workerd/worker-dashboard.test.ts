@@ -190,6 +190,17 @@ describe("cross-site requests to the dashboard", () => {
   });
 });
 
+describe("markup in a service's name", () => {
+  it("cannot reach the page: the settings refuse such a name, and the Worker serves nothing, the dashboard included", async () => {
+    const hostile = { L402_SERVICES: JSON.stringify([{ name: `<img src=x onerror="alert(1)">`, match: ["/x/*"], price_sats: 1, origin: { url: "http://127.0.0.1:9" } }]) };
+    const response = await dashboard("/sign-in", {}, hostile);
+    expect(response.status).toBe(500);
+    expect(await response.json()).toMatchObject({ reason: "misconfigured" });
+    const health = (await (await callWith(hostile, "/.well-known/l402/health")).json()) as { config: { errors: string[] } };
+    expect(health.config.errors).toContain("L402_SERVICES[0].name: must be letters, digits, '.', '_' or '-' (at most 64)");
+  });
+});
+
 describe("no secret in any dashboard answer", () => {
   it("neither the admin token, the master key, the node's macaroon nor the origin's secrets appear in a page or a header", async () => {
     await session();
