@@ -49,7 +49,7 @@ describe("the dashboard's sign-in", () => {
     expect(signInPage.status).toBe(200);
     const text = await signInPage.text();
     expect(text).toContain('<input id="token" name="token" type="password"');
-    expect(text).not.toContain(tokenIdOf(token.macaroon).slice(0, 12));
+    expect(text).not.toContain(tokenIdOf(token.macaroon).slice(8, 24));
     expect(text).not.toContain("vault");
   });
 
@@ -123,11 +123,20 @@ describe("the dashboard, signed in", () => {
     const { cookie } = await session();
     const response = await dashboard("", { headers: { Cookie: cookie } });
     const page = await response.text();
-    expect(page).toMatch(new RegExp(`<tr data-token="${id}"><td><code>${id.slice(0, 12)}…</code></td><td>metered</td><td class="n">3 sats</td><td>[^<]+</td><td>1 of 3 uses</td>`));
+    expect(page).toMatch(new RegExp(`<tr data-token="${id}"><td><code title="${id}">${id.slice(0, 16)}…</code></td><td>metered</td><td class="n">3 sats</td><td>[^<]+</td><td>\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d</td><td>1 of 3 uses</td>`));
     expect(response.headers.get("content-security-policy")).toBe("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
     expect(response.headers.get("cache-control")).toBe("no-store");
     expect(response.headers.get("x-frame-options")).toBe("DENY");
     expect(page).not.toMatch(/<script|\sstyle=|\son\w+=/i);
+  });
+
+  it("a token's expiry: its mint plus its service's timeout, 'never' without one, 'expired' once past", async () => {
+    const [lasting, brief] = [await buyToken(uniquePath("/vault/lasting")), await buyToken(uniquePath("/short/brief"))];
+    for (const [path, token] of [["/vault/lasting", lasting], ["/short/brief", brief]] as const) expect((await callWith({}, path, { headers: { Authorization: token.authorization } })).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const { page } = await session();
+    const expiresOf = (token: { macaroon: Uint8Array }) => new RegExp(`<tr data-token="${tokenIdOf(token.macaroon)}">(?:<td[^>]*>.*?</td>){4}<td>([^<]*)</td>`, "s").exec(page)?.[1];
+    expect([expiresOf(lasting), expiresOf(brief)]).toEqual(["never", "expired"]);
   });
 
   it("revoking from the dashboard refuses the token's next request, and lists the revocation", async () => {
@@ -142,8 +151,8 @@ describe("the dashboard, signed in", () => {
     expect(refused.status).toBe(402);
     expect(await refused.json()).toMatchObject({ reason: "revoked" });
     const page = await (await dashboard(`?revoked=${id}`, { headers: { Cookie: cookie } })).text();
-    expect(page).toContain(`Token ${id.slice(0, 12)}… revoked`);
-    expect(page).toContain(`<tr data-token="${id}"><td><code>${id.slice(0, 12)}…</code></td>`);
+    expect(page).toContain(`Token ${id.slice(0, 16)}… revoked`);
+    expect(page).toContain(`<tr data-token="${id}"><td><code title="${id}">${id.slice(0, 16)}…</code></td>`);
     expect(page).toContain('<td class="reason">leaked in a log</td>');
   });
 

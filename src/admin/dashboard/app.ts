@@ -6,7 +6,7 @@ import * as v from "valibot";
 import type { ServiceConfig } from "../../config/index.ts";
 import { addressPrefix, CLIENT_NETWORK } from "../../paywall/index.ts";
 import { dashboardPage, signInPage, STYLE, STYLE_PATH } from "./page.ts";
-import type { DashboardPorts, PaidToken } from "./ports.ts";
+import type { DashboardPorts, PaidToken, TokenState } from "./ports.ts";
 import { activeTokensSection, conversionSection, revenueSection, revocationsSection, tokenLeft, topBuyersSection, type ActiveToken, type FormContext, type Markup } from "./sections.ts";
 import { SESSION_SECONDS, sessionCookie, sessions } from "./session.ts";
 
@@ -133,34 +133,39 @@ export function dashboardApp(options: DashboardOptions): Hono {
 
 /** After a revocation (the redirect names the token): what it means. Anything but a token id in the query shows nothing. */
 const revokedNotice = (revoked: string | undefined, stalenessSeconds: number): string | undefined =>
-  revoked !== undefined && /^[0-9a-f]{64}$/.test(revoked) ? `Token ${revoked.slice(0, 12)}… revoked: refused from its next request here, elsewhere within ${stalenessSeconds} s.` : undefined;
+  revoked !== undefined && /^[0-9a-f]{64}$/.test(revoked) ? `Token ${revoked.slice(0, 16)}… revoked: refused from its next request here, elsewhere within ${stalenessSeconds} s.` : undefined;
 
 /** Each section's data, read at once, then each section drawn from it. */
 async function loadSections(options: DashboardOptions, form: FormContext, now: number): Promise<Markup[]> {
   const { ledger } = options.ports;
   const since = Math.floor(now / 86_400) * 86_400 - (WINDOW_DAYS - 1) * 86_400;
   const [revenue, paid, top, revoked] = await Promise.all([ledger.revenueByDay(since), ledger.paidTokens(TOKENS_SHOWN), ledger.topTokens(since, TOP_SHOWN), ledger.recentRevocations(REVOCATIONS_SHOWN)]);
-  const active = await Promise.all(paid.map((token) => withLeft(options, token)));
+  const active = await Promise.all(paid.map((token) => asActive(options, token)));
   return [
     revenueSection(revenue, { since, now, days: WINDOW_DAYS }),
     conversionSection(revenue),
-    activeTokensSection(active, TOKENS_SHOWN, form),
+    activeTokensSection(active, TOKENS_SHOWN, now, form),
     topBuyersSection(top, WINDOW_DAYS),
     revocationsSection(revoked),
   ];
 }
 
-/** A token with what it has left, where its service counts anything; a failed read shows as unknown, never fails the page. */
-async function withLeft(options: DashboardOptions, token: PaidToken): Promise<ActiveToken> {
+/** A token with its expiry and what it has left, where its service counts anything; a failed read shows as unknown, never fails the page. */
+async function asActive(options: DashboardOptions, token: PaidToken): Promise<ActiveToken> {
   const service = options.services.find((candidate) => candidate.name === token.service);
-  const state = options.ports.tokenState;
-  if (service === undefined || state === undefined) return { ...token, left: undefined };
+  if (service === undefined) return { ...token, expiresAt: undefined, left: undefined };
+  const expiresAt = service.timeoutSeconds === undefined ? null : token.mintedAt === null ? undefined : token.mintedAt + service.timeoutSeconds;
+  return { ...token, expiresAt, left: await leftOf(options.ports.tokenState, service, token.tokenId) };
+}
+
+async function leftOf(state: TokenState | undefined, service: ServiceConfig, tokenId: string): Promise<string | undefined> {
   const terms = { uses: service.uses, balance: service.balance !== undefined };
+  if (state === undefined) return undefined;
   try {
-    if (terms.uses !== undefined) return { ...token, left: tokenLeft(terms, { usesTaken: await state.usesTaken(token.tokenId) }) };
-    if (terms.balance) return { ...token, left: tokenLeft(terms, { balanceMsat: await state.balanceMsat(token.tokenId) }) };
+    if (terms.uses !== undefined) return tokenLeft(terms, { usesTaken: await state.usesTaken(tokenId) });
+    if (terms.balance) return tokenLeft(terms, { balanceMsat: await state.balanceMsat(tokenId) });
   } catch {
-    // Shown as unknown: the page is for reading, a Durable Object's hiccup should not take it down.
+    // Shown as unknown: the page is for reading, and a Durable Object's hiccup should not take it down.
   }
-  return { ...token, left: undefined };
+  return undefined;
 }

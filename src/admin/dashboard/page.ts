@@ -56,8 +56,8 @@ section{background:var(--card);border:1px solid var(--line);border-radius:.6rem;
 table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid var(--line);vertical-align:middle}
 th{color:var(--muted);font-weight:600}.n{text-align:right;font-variant-numeric:tabular-nums}
 code{font-size:.85rem}.note,.empty,figcaption{color:var(--muted);font-size:.85rem}.summary{margin:.25rem 0}
-.chart{margin:0}.chart svg{width:100%;height:auto;display:block}.axis{font-size:11px;fill:var(--muted)}
-.legend{list-style:none;display:flex;flex-wrap:wrap;gap:1rem;padding:0;margin:.5rem 0 0}
+.chart{margin:0}.chart>svg{width:100%;height:auto;display:block}.axis{font-size:11px;fill:var(--muted)}
+.legend{list-style:none;display:flex;flex-wrap:wrap;gap:1rem;padding:0;margin:.5rem 0 0}.legend li{display:flex;align-items:center;gap:.35rem}
 meter{width:8rem}.reason{word-break:break-word}
 form.revoke{display:flex;gap:.4rem}form.revoke input{width:9rem}
 input,button{font:inherit;padding:.35rem .6rem;border-radius:.4rem;border:1px solid var(--line);background:var(--bg);color:var(--fg)}

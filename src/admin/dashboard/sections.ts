@@ -49,16 +49,18 @@ ${services.map(([service, sum]) => {
 /** A paid token as shown: what it has left (`"2 of 5 uses"`, `"1,200 sats"`), or undefined when nothing is counted for it. */
 export interface ActiveToken extends PaidToken {
   readonly left: string | undefined;
+  /** Unix s; null: it never expires; undefined: not known (its service or its mint row gone). */
+  readonly expiresAt: number | null | undefined;
 }
 
-export function activeTokensSection(tokens: readonly ActiveToken[], limit: number, form: FormContext): Markup {
+export function activeTokensSection(tokens: readonly ActiveToken[], limit: number, now: number, form: FormContext): Markup {
   return html`<section id="tokens"><h2>Active tokens</h2>
-<p class="note">The ${limit} most recently paid tokens not revoked. Revoking one refuses its next request (other colos within the revocation list's cache time).</p>
+<p class="note">The ${limit} most recently paid tokens not revoked. An expiry is read from the service's timeout now (a token keeps the one it was sold with). Revoking one refuses its next request (other colos within the revocation list's cache time).</p>
 ${tokens.length === 0
   ? html`<p class="empty">No paid tokens yet.</p>`
-  : html`<table><thead><tr><th>Token</th><th>Service</th><th class="n">Paid</th><th>First used</th><th>Left</th><th>Revoke</th></tr></thead><tbody>
+  : html`<table><thead><tr><th>Token</th><th>Service</th><th class="n">Paid</th><th>First used (UTC)</th><th>Expires (UTC)</th><th>Left</th><th>Revoke</th></tr></thead><tbody>
 ${tokens.map(
-  (token) => html`<tr data-token="${token.tokenId}"><td><code>${short(token.tokenId)}</code></td><td>${token.service}</td><td class="n">${sats(token.amountMsat)}</td><td>${time(token.paidAt)}</td><td>${token.left ?? "–"}</td>
+  (token) => html`<tr data-token="${token.tokenId}"><td><code title="${token.tokenId}">${short(token.tokenId)}</code></td><td>${token.service}</td><td class="n">${sats(token.amountMsat)}</td><td>${time(token.paidAt)}</td><td>${expiry(token.expiresAt, now)}</td><td>${token.left ?? "–"}</td>
 <td><form method="post" action="${form.basePath}/tokens/${token.tokenId}/revoke" class="revoke"><input type="hidden" name="csrf" value="${form.csrfToken}">
 <input name="reason" maxlength="200" placeholder="reason" aria-label="Reason for revoking ${short(token.tokenId)}"><button type="submit">Revoke</button></form></td></tr>`,
 )}
@@ -71,8 +73,8 @@ export function topBuyersSection(tokens: readonly PaidToken[], days: number): Ma
 <p class="note">The tokens paid in the last ${days} days, the largest payment first. A buyer is known by their token only; a balance's top-up is a token of its own.</p>
 ${tokens.length === 0
   ? html`<p class="empty">No payments in this window.</p>`
-  : html`<table><thead><tr><th>Token</th><th>Service</th><th class="n">Paid</th><th>First used</th></tr></thead><tbody>
-${tokens.map((token) => html`<tr data-token="${token.tokenId}"><td><code>${short(token.tokenId)}</code></td><td>${token.service}</td><td class="n">${sats(token.amountMsat)}</td><td>${time(token.paidAt)}</td></tr>`)}
+  : html`<table><thead><tr><th>Token</th><th>Service</th><th class="n">Paid</th><th>First used (UTC)</th></tr></thead><tbody>
+${tokens.map((token) => html`<tr data-token="${token.tokenId}"><td><code title="${token.tokenId}">${short(token.tokenId)}</code></td><td>${token.service}</td><td class="n">${sats(token.amountMsat)}</td><td>${time(token.paidAt)}</td></tr>`)}
 </tbody></table>`}
 </section>`;
 }
@@ -81,8 +83,8 @@ export function revocationsSection(revoked: readonly RevokedToken[]): Markup {
   return html`<section id="revocations"><h2>Recent revocations</h2>
 ${revoked.length === 0
   ? html`<p class="empty">No token has been revoked.</p>`
-  : html`<table><thead><tr><th>Token</th><th>Revoked</th><th>Reason</th></tr></thead><tbody>
-${revoked.map((row) => html`<tr data-token="${row.tokenId}"><td><code>${short(row.tokenId)}</code></td><td>${time(row.revokedAt)}</td><td class="reason">${row.reason === "" ? "–" : row.reason}</td></tr>`)}
+  : html`<table><thead><tr><th>Token</th><th>Revoked (UTC)</th><th>Reason</th></tr></thead><tbody>
+${revoked.map((row) => html`<tr data-token="${row.tokenId}"><td><code title="${row.tokenId}">${short(row.tokenId)}</code></td><td>${time(row.revokedAt)}</td><td class="reason">${row.reason === "" ? "–" : row.reason}</td></tr>`)}
 </tbody></table>`}
 </section>`;
 }
@@ -96,6 +98,7 @@ export function tokenLeft(terms: { readonly uses: number | undefined; readonly b
 
 const SATS = new Intl.NumberFormat("en-US", { maximumFractionDigits: 3 });
 const sats = (msat: number): string => `${SATS.format(msat / 1000)} sats`;
-/** The first 12 hex characters: enough to tell tokens apart on a page; the full id is in the row's data-token. */
-const short = (tokenId: string): string => `${tokenId.slice(0, 12)}…`;
+/** The first 16 hex characters (the first 8 name the master key, so are shared): enough to tell tokens apart on a page; the full id is the row's data-token and the cell's title. */
+const short = (tokenId: string): string => `${tokenId.slice(0, 16)}…`;
+const expiry = (at: number | null | undefined, now: number): string => (at === undefined ? "–" : at === null ? "never" : at <= now ? "expired" : time(at));
 const time = (unix: number): string => new Date(unix * 1000).toISOString().replace("T", " ").slice(0, 16);
