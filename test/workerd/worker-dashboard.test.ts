@@ -161,6 +161,10 @@ describe("the dashboard, signed in", () => {
     expect(await (await revoke("xyz", { Cookie: cookie }, { csrf })).text()).toBe("bad request: a token id is 64 hex characters");
     const response = await revoke("ab".repeat(32), { Cookie: cookie }, { csrf, reason: "x".repeat(201) });
     expect(response.status).toBe(400);
+    expect(await response.text()).toBe("bad request: a reason is text of at most 200 characters");
+    // A body that is no form: no CSRF token in it.
+    const garbled = await dashboard(`/tokens/${"ab".repeat(32)}/revoke`, { method: "POST", headers: { Origin: BASE, Cookie: cookie, "Content-Type": "multipart/form-data; boundary=x" }, body: "not multipart" });
+    expect(garbled.status).toBe(403);
     expect(await (env.L402_LEDGER as D1Database).prepare("SELECT 1 FROM revocations WHERE token_id = ?").bind("ab".repeat(32)).first()).toBeNull();
   });
 });

@@ -38,7 +38,17 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 };
 
 const tokenId = v.pipe(v.string(), v.regex(/^[0-9a-fA-F]{64}$/), v.toLowerCase());
-const revokeForm = v.object({ reason: v.optional(v.pipe(v.string(), v.maxLength(200, "a reason is at most 200 characters")), "") });
+const REASON = "a reason is text of at most 200 characters";
+const revokeForm = v.object({ reason: v.optional(v.pipe(v.string(REASON), v.maxLength(200, REASON)), "") });
+
+/** A form's fields; a body that is no form has none (so no token, no CSRF token: refused as such, never a 500). */
+async function fieldsOf(c: Context): Promise<Record<string, unknown>> {
+  try {
+    return await c.req.parseBody();
+  } catch {
+    return {};
+  }
+}
 
 /**
  * The operator's dashboard, server-rendered, no script:
@@ -63,7 +73,7 @@ export function dashboardApp(options: DashboardOptions): Hono {
     const value = getCookie(c, sessionCookie(new URL(c.req.url)).name);
     return keys.isValid(value, now()) ? value : undefined;
   };
-  const page = (c: Context, markup: Markup, status: 200 | 400 | 401 | 429 = 200) => c.html(markup, status);
+  const page = (c: Context, markup: Markup, status: 200 | 401 | 429 = 200) => c.html(markup, status);
   const toDashboard = (c: Context) => c.redirect(basePath, 303);
 
   app.use(async (c, next) => {
@@ -84,7 +94,7 @@ export function dashboardApp(options: DashboardOptions): Hono {
     if (limiter !== undefined && !(await limiter.allow(`dashboard-sign-in:${addressPrefix(options.clientAddress(c.req.raw), CLIENT_NETWORK)}`))) {
       return page(c, signInPage(basePath, "Too many sign-in attempts from this address: wait a minute."), 429);
     }
-    const token = (await c.req.parseBody())["token"];
+    const token = (await fieldsOf(c))["token"];
     if (typeof token !== "string" || !keys.isAdminToken(token)) return page(c, signInPage(basePath, "That is not the admin token."), 401);
     const cookie = sessionCookie(new URL(c.req.url));
     setCookie(c, cookie.name, keys.open(now()), { path: "/", httpOnly: true, secure: cookie.secure, sameSite: "Strict", maxAge: SESSION_SECONDS });
@@ -98,7 +108,7 @@ export function dashboardApp(options: DashboardOptions): Hono {
       const session = sessionOf(c);
       if (session === undefined) return c.req.method === "GET" ? c.redirect(`${basePath}/sign-in`, 303) : c.text("refused: sign in first", 401);
       if (c.req.method === "POST") {
-        const presented = (await c.req.parseBody())["csrf"];
+        const presented = (await fieldsOf(c))["csrf"];
         if (typeof presented !== "string" || !keys.isCsrfToken(session, presented)) return c.text("refused: the form's CSRF token is missing or not this session's", 403);
       }
       return handler(c, { basePath, csrfToken: keys.csrfToken(session) });
@@ -120,7 +130,7 @@ export function dashboardApp(options: DashboardOptions): Hono {
     "/tokens/:id/revoke",
     signedIn(async (c) => {
       const id = v.safeParse(tokenId, c.req.param("id"));
-      const form = v.safeParse(revokeForm, await c.req.parseBody());
+      const form = v.safeParse(revokeForm, await fieldsOf(c));
       if (!id.success) return c.text("bad request: a token id is 64 hex characters", 400);
       if (!form.success) return c.text(`bad request: ${form.issues[0].message}`, 400);
       await ports.revocations.revoke(id.output, form.output.reason, now());
