@@ -4,7 +4,7 @@ import { SESSION_SECONDS, sessions } from "../../src/admin/dashboard/session.ts"
 import { toHex } from "../../src/l402/index.ts";
 import { decodeMacaroon } from "../../src/macaroon/index.ts";
 import { ADMIN_TOKEN, ORIGIN_API_KEY, ORIGIN_SECRET, TEST_MASTER_KEY } from "../fixtures/worker-env.ts";
-import { BASE, buyToken, callWith, callWithEnv, sim, uniquePath } from "./support/paywall-client.ts";
+import { BASE, buyToken, callWith, callWithEnv, originUrl, payChallenge, sim, uniquePath } from "./support/paywall-client.ts";
 
 /**
  * The operator's dashboard through the Worker in workerd: sign-in for a
@@ -128,6 +128,17 @@ describe("the dashboard, signed in", () => {
     expect(response.headers.get("cache-control")).toBe("no-store");
     expect(response.headers.get("x-frame-options")).toBe("DENY");
     expect(page).not.toMatch(/<script|\sstyle=|\son\w+=/i);
+  });
+
+  it("a balance token: what is left of its credit, read from its Durable Object", async () => {
+    const balanceService = { L402_SERVICES: JSON.stringify([{ name: "credit", match: ["/credit/*"], price_sats: 2, balance: { amounts_sats: [10] }, timeout: 3600, origin: { url: originUrl() } }]) };
+    const path = uniquePath("/credit/dash");
+    const token = await payChallenge(await callWith(balanceService, path));
+    expect((await callWith(balanceService, path, { headers: { Authorization: token.authorization } })).status).toBe(200);
+    const signedIn = await dashboard("/sign-in", { method: "POST", headers: SAME_ORIGIN, body: form({ token: ADMIN_TOKEN }) }, balanceService);
+    const cookie = (signedIn.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    const page = await (await dashboard("", { headers: { Cookie: cookie } }, balanceService)).text();
+    expect(page).toMatch(new RegExp(`<tr data-token="${tokenIdOf(token.macaroon)}"><td>[^\\n]*?<td>credit</td><td class="n">10 sats</td>[^\\n]*<td>8 sats</td>\\n`));
   });
 
   it("a token's expiry: its mint plus its service's timeout, 'never' without one, 'expired' once past", async () => {
