@@ -28,3 +28,4 @@ export type {
   TopUp,
 } from "./ports.ts";
 export type { L402Access, L402Outcome, L402Route, L402Variables, Outcome, PaywallEnv, PaywallLogEntry } from "./types.ts";
+export { addressPrefix, CLIENT_NETWORK } from "./client-network.ts";

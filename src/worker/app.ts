@@ -3,6 +3,7 @@ import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import { adminApp } from "../admin/app.ts";
 import { isolateDecisionCounts } from "../admin/decision-stats.ts";
+import { dashboardApp } from "../admin/dashboard/app.ts";
 import { discoveryApp, MANIFEST_PATH, QUOTE_PATH } from "../discovery/index.ts";
 import type { McpEndpoint } from "../mcp/index.ts";
 import { withBreaker } from "../lightning/index.ts";
@@ -18,6 +19,7 @@ import { recordingIssuance } from "./issuance.ts";
 import { parseConfig } from "./load-config.ts";
 import { nodeBackend } from "./node-backend.ts";
 import { JWKS_PATH, paymentContextSigner } from "./payment-context.ts";
+import { cloudflareDashboardPorts } from "./dashboard-ports.ts";
 import { cloudflarePorts } from "./ports.ts";
 import { decisionRecorder } from "./decision-metrics.ts";
 import { requestLog, type DecisionObserver } from "./request-log.ts";
@@ -94,7 +96,7 @@ function paywalledApp(env: Env, config: WorkerConfig): Served {
   // Per isolate (one env object each): what /metrics reads; a data point per decision when the dataset is bound.
   const decisions = isolateDecisionCounts();
   const observe = decisionRecorder(decisions, env.L402_ANALYTICS);
-  const parts = { issuance, backend, ports, decisions, observe };
+  const parts = { issuance, backend, ports, decisions, observe, dashboardPorts: cloudflareDashboardPorts(env, ports) };
   const db = env.L402_LEDGER;
   if (config.overridesTtlSeconds === undefined || db === undefined) {
     const app = servingApp(config, config.services, parts, undefined);
@@ -109,9 +111,10 @@ interface IsolateParts {
   readonly ports: ReturnType<typeof cloudflarePorts>;
   readonly decisions: ReturnType<typeof isolateDecisionCounts>;
   readonly observe: DecisionObserver;
+  readonly dashboardPorts: ReturnType<typeof cloudflareDashboardPorts>;
 }
 
-function servingApp(config: WorkerConfig, services: readonly ServiceConfig[], { issuance, backend, ports, decisions, observe }: IsolateParts, overrides: ServicesAdmin | undefined): Hono<WorkerEnv> {
+function servingApp(config: WorkerConfig, services: readonly ServiceConfig[], { issuance, backend, ports, decisions, observe, dashboardPorts }: IsolateParts, overrides: ServicesAdmin | undefined): Hono<WorkerEnv> {
   const app = withRequestLog(observe);
   app.get(HEALTH_PATH, (c) => {
     c.set("endpoint", "health");
@@ -125,6 +128,12 @@ function servingApp(config: WorkerConfig, services: readonly ServiceConfig[], { 
       return c.json({ reason: "not_found", detail: "the admin API is not enabled" }, 404, { "Cache-Control": "no-store" });
     });
   } else {
+    // Before the admin API, whose bearer token it does not take: a browser signs in with a form, for a session cookie.
+    if (dashboardPorts !== undefined) {
+      const basePath = `${adminPath}/dashboard`;
+      const dashboard = dashboardApp({ adminToken, basePath, services, ports: dashboardPorts, clientAddress: (request) => request.headers.get("cf-connecting-ip"), revocationStalenessSeconds: config.revocationTtlSeconds });
+      mount(app, basePath, dashboard, "admin");
+    }
     const admin = adminApp({ token: adminToken, services, ledger: ports.ledger, revocations: ports.revocations, revocationStalenessSeconds: config.revocationTtlSeconds, overrides, decisions });
     mount(app, adminPath, admin, "admin");
   }

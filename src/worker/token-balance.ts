@@ -46,6 +46,11 @@ export class TokenBalance extends DurableObject {
     return { balanceMsat: balance };
   }
 
+  /** The balance as it stands (the dashboard's read); undefined before the token's first use. */
+  async balanceMsat(): Promise<bigint | undefined> {
+    return this.ctx.storage.get<bigint>("balance");
+  }
+
   /** The token has expired (and the margin passed): nothing to keep. An alarm run early (it can be triggered by hand) changes nothing. */
   override async alarm(): Promise<void> {
     const forgetAt = await this.ctx.storage.get<number>("forgetAt");

@@ -30,6 +30,11 @@ export class TokenMeter extends DurableObject {
     return { allowed: true, remaining: limit - used - 1 };
   }
 
+  /** Uses taken so far (the dashboard's read); undefined before the first. */
+  async usesTaken(): Promise<number | undefined> {
+    return this.ctx.storage.get<number>("used");
+  }
+
   /** The token has expired (and the margin passed): nothing to keep. An alarm run early (it can be triggered by hand) changes nothing. */
   override async alarm(): Promise<void> {
     const forgetAt = await this.ctx.storage.get<number>("forgetAt");

@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { dashboardPage, signInPage } from "../../src/admin/dashboard/page.ts";
+import { activeTokensSection, conversionSection, revenueSection, revocationsSection, topBuyersSection, type Markup } from "../../src/admin/dashboard/sections.ts";
+
+/**
+ * Every string a dashboard section or page writes, hostile: each must come out
+ * as text. The ledger's strings are checked where they enter (service names by
+ * the settings, token ids as hex), but a page must not rely on that: a row
+ * from an older configuration, or a column a later section adds, is written
+ * the same way.
+ */
+const HOSTILE = `"><img src=x onerror=alert(1)><script>alert(2)</script>'`;
+const ESCAPED = "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;&lt;script&gt;alert(2)&lt;/script&gt;&#39;";
+const now = Date.UTC(2026, 11, 2, 12) / 1000;
+const since = now - 29 * 86_400;
+const form = { basePath: `/admin${HOSTILE}`, csrfToken: HOSTILE };
+const day = new Date(now * 1000).toISOString().slice(0, 10);
+const token = { tokenId: HOSTILE, service: HOSTILE, amountMsat: 2000, paidAt: now, mintedAt: now };
+
+const rendered: [string, Markup][] = [
+  ["revenue", revenueSection([{ service: HOSTILE, day, challenges: 2, settlements: 1, revenueMsat: 2000 }], { since, now, days: 30 })],
+  ["conversion", conversionSection([{ service: HOSTILE, day, challenges: 2, settlements: 1, revenueMsat: 2000 }])],
+  ["active tokens", activeTokensSection([{ ...token, left: HOSTILE, expiresAt: null }], 25, now, form)],
+  ["top buyers", topBuyersSection([token], 30)],
+  ["revocations", revocationsSection([{ tokenId: HOSTILE, revokedAt: now, reason: HOSTILE }])],
+  ["sign-in page", signInPage(form.basePath, HOSTILE)],
+  ["dashboard page", dashboardPage(form, HOSTILE, [])],
+];
+
+describe("dashboard sections write every value as text", () => {
+  it.each(rendered)("%s", async (_name, markup) => {
+    const text = (await markup).toString();
+    expect(text).toContain(ESCAPED);
+    expect(text).not.toContain("<img");
+    expect(text).not.toContain("<script");
+    expect(text).not.toContain("onerror=alert(1)>");
+  });
+
+  it("the revenue chart draws a bar per service and day with revenue, stacked, on an axis rounded up", async () => {
+    const rows = [
+      { service: "a", day, challenges: 3, settlements: 2, revenueMsat: 40_000 },
+      { service: "b", day, challenges: 1, settlements: 1, revenueMsat: 30_000 },
+      { service: "c", day, challenges: 5, settlements: 0, revenueMsat: 0 },
+    ];
+    const text = (await revenueSection(rows, { since, now, days: 30 })).toString();
+    expect([...text.matchAll(/<title>([^<]+)<\/title><\/rect>/g)].map((match) => match[1])).toEqual([`${day} a: 40 sats`, `${day} b: 30 sats`]);
+    expect(text).toContain('class="axis">100</text>');
+    expect(text).toContain("Last 30 days: <strong>70 sats</strong>");
+  });
+});
