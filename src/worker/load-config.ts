@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import { compileServices, namedBackend, problemsOf, readNodeSettings, settingsFailure, WHOLE_SAT_BACKENDS, type Backend, type ServiceConfig, type SettingsResult } from "../config/index.ts";
 import { parseMasterKeys } from "../l402/index.ts";
+import { buildProblems, thisBuild, type WorkerBuild } from "./build.ts";
 import { workerSettingsSchema } from "./settings.ts";
 import type { WorkerConfig } from "./worker-config.ts";
 
@@ -21,9 +22,9 @@ const BINDING_KIND = { meter: "Durable Object", freebies: "Durable Object", ledg
 /**
  * Reads and validates the template Worker's whole configuration from its env
  * (vars, secrets and which bindings exist). Every bad field is reported, by
- * name, never by value.
+ * name, never by value; and whatever they use that `build` left out.
  */
-export function parseConfig(env: object): ConfigResult {
+export function parseConfig(env: object, build: WorkerBuild = thisBuild()): ConfigResult {
   // An empty var is an unset one (`.dev.vars` lines left blank).
   const given: Record<string, unknown> = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== "" && value !== null && value !== undefined));
   const problems: string[] = [];
@@ -57,6 +58,7 @@ export function parseConfig(env: object): ConfigResult {
     problems.push('L402_NWC_CONNECTION: "held" needs the L402_NWC Durable Object binding (see wrangler.toml)');
   }
   if (node?.ok && services.ok) problems.push(...wholeSatProblems(node.value.backend, services.value));
+  if (node?.ok) problems.push(...buildProblems(build, node.value.backend, services.ok ? services.value : []));
   if (problems.length > 0 || !settings.success || !services.ok || !keyring.ok || node === undefined || !node.ok) return settingsFailure(problems);
 
   const s = settings.output;
