@@ -1,4 +1,5 @@
-import { BACKENDS, type Backend, type ServiceConfig } from "../config/index.ts";
+import { BACKENDS, type Backend } from "../config/index.ts";
+import type { WorkerConfig } from "./worker-config.ts";
 
 /**
  * What this build of the template Worker carries, chosen when it is bundled:
@@ -11,8 +12,8 @@ import { BACKENDS, type Backend, type ServiceConfig } from "../config/index.ts";
  * The code a flag guards must test `globalThis.L402_BUILD_…` itself, in the
  * condition of the branch that reaches it (an `import()` included): esbuild
  * folds a replaced literal there, not a copy of it kept in a variable or in
- * another module. A new flag is a line in `BuildFlags`, in `FEATURE_DEFINES`
- * and in `thisBuild()`; its guard; and its line in wrangler.toml.
+ * another module. A new feature is its global below, its entry in FEATURES,
+ * its guard, and its line in wrangler.toml.
  */
 declare global {
   /** The one backend this build carries (`'"lnd"'`); unset: every backend. */
@@ -21,29 +22,37 @@ declare global {
   var L402_BUILD_MCP: boolean | undefined;
 }
 
+/**
+ * The optional features, each one entry: what it is, its define, whether this build
+ * carries it (read here, where esbuild has replaced the define), and what in
+ * the config uses it (named in the refusal when the build left it out).
+ */
+const FEATURES = {
+  mcp: {
+    what: "the MCP endpoint",
+    define: "globalThis.L402_BUILD_MCP",
+    carried: () => globalThis.L402_BUILD_MCP !== false,
+    usedBy: (config: WorkerConfig) => config.services.filter((service) => service.mcp !== undefined).map((service) => `L402_SERVICES "${service.name}".mcp`),
+  },
+} as const satisfies Record<string, { readonly what: string; readonly define: string; readonly carried: () => boolean; readonly usedBy: (config: WorkerConfig) => string[] }>;
+
+export type Feature = keyof typeof FEATURES;
+
 export interface WorkerBuild {
   /** Undefined: every backend. A name outside BACKENDS is a build no config can run (check-config says so). */
   readonly backend: string | undefined;
-  readonly features: BuildFlags;
+  readonly features: Readonly<Record<Feature, boolean>>;
 }
 
-/** The optional features, each carried unless its define is `false`. */
-export interface BuildFlags {
-  readonly mcp: boolean;
-}
-
-/** Each feature's define, as wrangler.toml's `[define]` names it. */
-export const FEATURE_DEFINES: { readonly [F in keyof BuildFlags]: string } = {
-  mcp: "globalThis.L402_BUILD_MCP",
-};
 export const BACKEND_DEFINE = "globalThis.L402_BUILD_BACKEND";
+const featureNames = Object.keys(FEATURES) as Feature[];
 
 /** The defines of the build that carries everything (`npm run dev`, whatever the config file leaves out), as wrangler's `--define NAME:VALUE`. */
-export const FULL_BUILD_DEFINES: readonly string[] = [`${BACKEND_DEFINE}:undefined`, ...Object.values(FEATURE_DEFINES).map((name) => `${name}:true`)];
+export const FULL_BUILD_DEFINES: readonly string[] = [`${BACKEND_DEFINE}:undefined`, ...featureNames.map((feature) => `${FEATURES[feature].define}:true`)];
 
 /** The build this code was bundled as. */
 export function thisBuild(): WorkerBuild {
-  return { backend: globalThis.L402_BUILD_BACKEND, features: { mcp: globalThis.L402_BUILD_MCP !== false } };
+  return { backend: globalThis.L402_BUILD_BACKEND, features: Object.fromEntries(featureNames.map((feature) => [feature, FEATURES[feature].carried()])) as Record<Feature, boolean> };
 }
 
 /** The build a wrangler config's `define` table selects (values are JavaScript source, as esbuild reads them), for `npm run check-config`. */
@@ -60,7 +69,7 @@ export function buildOfDefines(define: Readonly<Record<string, string>>): Worker
   const backend = literal(BACKEND_DEFINE);
   return {
     backend: backend === undefined ? undefined : String(backend),
-    features: { mcp: literal(FEATURE_DEFINES.mcp) !== false },
+    features: Object.fromEntries(featureNames.map((feature) => [feature, literal(FEATURES[feature].define) !== false])) as Record<Feature, boolean>,
   };
 }
 
@@ -69,18 +78,21 @@ const HOW = 'README, "Deploying": choose the build with wrangler\'s [define]';
 /**
  * What the settings use that this build left out: each a settings problem,
  * so the Worker answers 500 `misconfigured` (health names it) rather than
- * run without it, and `npm run check-config` names the build to deploy.
+ * run without it, and `npm run check-config` names the define to change.
  */
-export function buildProblems(build: WorkerBuild, backend: Backend, services: readonly ServiceConfig[]): string[] {
-  const problems: string[] = [];
+export function backendProblems(build: WorkerBuild, backend: Backend): string[] {
   if (build.backend !== undefined && !(BACKENDS as readonly string[]).includes(build.backend)) {
-    problems.push(`${BACKEND_DEFINE}: ${JSON.stringify(build.backend)} is not a backend (${BACKENDS.join(", ")}); ${HOW}`);
-  } else if (build.backend !== undefined && build.backend !== backend) {
-    problems.push(`L402_BACKEND: ${JSON.stringify(backend)} is not in this build of the Worker, which carries ${build.backend} only: build it with ${BACKEND_DEFINE} = '"${backend}"' (${HOW})`);
+    return [`${BACKEND_DEFINE}: ${JSON.stringify(build.backend)} is not a backend (${BACKENDS.join(", ")}); ${HOW}`];
   }
-  const tools = services.filter((service) => service.mcp !== undefined).map((service) => `"${service.name}"`);
-  if (!build.features.mcp && tools.length > 0) {
-    problems.push(`L402_SERVICES ${tools.join(", ")}: sold as MCP tools, but this build of the Worker leaves the MCP endpoint out (${FEATURE_DEFINES.mcp} = false): remove that define (${HOW})`);
+  if (build.backend !== undefined && build.backend !== backend) {
+    return [`L402_BACKEND: ${JSON.stringify(backend)} is not in this build of the Worker, which carries ${build.backend} only: build it with ${BACKEND_DEFINE} = '"${backend}"' (${HOW})`];
   }
-  return problems;
+  return [];
+}
+
+export function featureProblems(build: WorkerBuild, config: WorkerConfig): string[] {
+  return featureNames.flatMap((feature) => {
+    const users = build.features[feature] ? [] : FEATURES[feature].usedBy(config);
+    return users.length === 0 ? [] : [`${users.join(", ")}: this build of the Worker leaves ${FEATURES[feature].what} out (${FEATURES[feature].define} = false): remove that define (${HOW})`];
+  });
 }

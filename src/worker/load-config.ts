@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { compileServices, namedBackend, problemsOf, readNodeSettings, settingsFailure, WHOLE_SAT_BACKENDS, type Backend, type ServiceConfig, type SettingsResult } from "../config/index.ts";
 import { parseMasterKeys } from "../l402/index.ts";
-import { buildProblems, thisBuild, type WorkerBuild } from "./build.ts";
+import { backendProblems, featureProblems, thisBuild, type WorkerBuild } from "./build.ts";
 import { workerSettingsSchema } from "./settings.ts";
 import type { WorkerConfig } from "./worker-config.ts";
 
@@ -25,6 +25,13 @@ const BINDING_KIND = { meter: "Durable Object", freebies: "Durable Object", ledg
  * name, never by value; and whatever they use that `build` left out.
  */
 export function parseConfig(env: object, build: WorkerBuild = thisBuild()): ConfigResult {
+  const read = readConfig(env, build);
+  if (!read.ok) return read;
+  const left = featureProblems(build, read.value);
+  return left.length > 0 ? settingsFailure(left) : read;
+}
+
+function readConfig(env: object, build: WorkerBuild): ConfigResult {
   // An empty var is an unset one (`.dev.vars` lines left blank).
   const given: Record<string, unknown> = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== "" && value !== null && value !== undefined));
   const problems: string[] = [];
@@ -58,7 +65,7 @@ export function parseConfig(env: object, build: WorkerBuild = thisBuild()): Conf
     problems.push('L402_NWC_CONNECTION: "held" needs the L402_NWC Durable Object binding (see wrangler.toml)');
   }
   if (node?.ok && services.ok) problems.push(...wholeSatProblems(node.value.backend, services.value));
-  if (node?.ok) problems.push(...buildProblems(build, node.value.backend, services.ok ? services.value : []));
+  if (node?.ok) problems.push(...backendProblems(build, node.value.backend));
   if (problems.length > 0 || !settings.success || !services.ok || !keyring.ok || node === undefined || !node.ok) return settingsFailure(problems);
 
   const s = settings.output;

@@ -61,7 +61,7 @@ describe("npm run check-config", () => {
     expect(wrongBackend.stderr).toContain(`check-config: L402_BACKEND: "nwc" is not in this build of the Worker, which carries lnd only: build it with globalThis.L402_BUILD_BACKEND = '"nwc"'`);
     const withoutMcp = checkConfig(`${LND_BUILD}[vars]\n${LND}${TOOL}`, `L402_MASTER_KEYS=${KEY}\nLND_MACAROON=0201abcd\n`);
     expect(withoutMcp.status).toBe(1);
-    expect(withoutMcp.stderr).toContain('check-config: L402_SERVICES "api": sold as MCP tools, but this build of the Worker leaves the MCP endpoint out (globalThis.L402_BUILD_MCP = false)');
+    expect(withoutMcp.stderr).toContain('check-config: L402_SERVICES "api".mcp: this build of the Worker leaves the MCP endpoint out (globalThis.L402_BUILD_MCP = false)');
   }, 90_000);
 
   it("a [define] naming no backend fails; without [define], every backend and MCP are built", () => {

@@ -102,6 +102,6 @@ describe("a setting that needs what the build left out", () => {
     const unpaid = await fetch(new URL("/api/x", base));
     expect(unpaid.status).toBe(500);
     await unpaid.body?.cancel();
-    expect(await healthErrors(base)).toEqual([expect.stringContaining('L402_SERVICES "api": sold as MCP tools, but this build of the Worker leaves the MCP endpoint out (globalThis.L402_BUILD_MCP = false)')]);
+    expect(await healthErrors(base)).toEqual([expect.stringContaining('L402_SERVICES "api".mcp: this build of the Worker leaves the MCP endpoint out (globalThis.L402_BUILD_MCP = false)')]);
   }, 60_000);
 });
