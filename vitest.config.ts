@@ -29,7 +29,7 @@ export default defineConfig({
           include: ["test/workerd/**/*.test.ts"],
           testTimeout: 30_000,
           globalSetup: ["test/setup/servers.ts"],
-          setupFiles: ["test/workerd/support/apply-migrations.ts"],
+          setupFiles: ["test/workerd/support/apply-migrations.ts", "test/workerd/support/full-build.ts"],
         },
       },
       {

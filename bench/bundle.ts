@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import { deployBundle, NAMED_BUILDS } from "../dev/deploy-bundle.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -15,4 +16,19 @@ export function benchBundle(): void {
   rmSync(out, { recursive: true, force: true });
   const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
   console.log(`\nThe template Worker, minified by wrangler deploy --dry-run --minify: ${kib(bundle.length)}, gzip ${kib(gzipSync(bundle, { level: 9 }).length)}`);
+}
+
+/** Each build of the template Worker (src/worker/build.ts: a backend, and MCP or not), as `wrangler deploy` would upload it. */
+export function benchBuilds(): void {
+  const out = mkdtempSync(join(tmpdir(), "l402-builds-"));
+  const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`.padStart(10);
+  console.log("\nEach build of the template Worker (wrangler deploy --dry-run, minified; --define on top of wrangler.toml's)");
+  try {
+    for (const [name, defines] of Object.entries(NAMED_BUILDS)) {
+      const code = Buffer.from(deployBundle(join(out, name.split(" ")[0] ?? name), defines));
+      console.log(`  ${name.padEnd(28)} ${kib(code.length)}, gzip ${kib(gzipSync(code, { level: 9 }).length)}`);
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 }

@@ -1,8 +1,9 @@
 /** `npm run bench`: every benchmark, printed as a table. Nothing here is asserted. */
-import { benchBundle } from "./bundle.ts";
+import { benchBuilds, benchBundle } from "./bundle.ts";
 import { benchChallengeIssuance } from "./challenge-issuance.ts";
 import { benchMeteredStreams } from "./metered-streams.ts";
 import { benchMetering } from "./metering.ts";
+import { benchStartup } from "./startup.ts";
 import { benchThroughput } from "./throughput.ts";
 import { benchVerification } from "./verification.ts";
 
@@ -12,3 +13,5 @@ await benchChallengeIssuance();
 await benchMeteredStreams();
 await benchMetering();
 benchBundle();
+benchBuilds();
+await benchStartup();

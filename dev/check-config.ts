@@ -2,6 +2,7 @@ import { basename } from "node:path";
 import { parseArgs } from "node:util";
 import { parseConfig } from "../src/worker/load-config.ts";
 import { formatSats } from "../src/l402/index.ts";
+import { buildOfDefines } from "../src/worker/build.ts";
 import { configWarnings } from "../src/worker/config-warnings.ts";
 import { readWranglerEnv, WranglerConfigError } from "./wrangler-env.ts";
 
@@ -63,8 +64,9 @@ async function main(): Promise<void> {
     return;
   }
   const { environment } = args;
-  const { env, configPath, inConfigVars } = readWranglerEnv(environment === undefined ? {} : { environment });
-  const result = parseConfig(env);
+  const { env, configPath, inConfigVars, define } = readWranglerEnv(environment === undefined ? {} : { environment });
+  // The build the config's [define] makes, not the full one this script is: what it leaves out, the Worker refuses.
+  const result = parseConfig(env, buildOfDefines(define));
   const exposed = inConfigVars.filter((name) => SECRETS.has(name)).map((name) => exposedSecret(name, basename(configPath), environment));
   if (!result.ok || exposed.length > 0) {
     for (const problem of [...exposed, ...(result.ok ? [] : result.problems)]) process.stderr.write(`check-config: ${withWhereToSet(problem, basename(configPath), environment)}\n`);

@@ -5,6 +5,7 @@ import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { BACKENDS, type Backend } from "../src/config/index.ts";
+import { FULL_BUILD_DEFINES } from "../src/worker/build.ts";
 import { startDemoOrigin } from "./demo-origin.ts";
 import { isBackend, startDevBackend } from "./dev-backend.ts";
 import { UnhealthyError, waitForHealth } from "./health-wait.ts";
@@ -95,6 +96,8 @@ async function main(): Promise<void> {
       ...(plan.configPath === undefined ? [] : ["--config", plan.configPath]),
       ...(inspector === undefined ? [] : ["--inspector-port", String(inspector)]),
       ...(plan.demoOriginIsUpstream ? ["--local-upstream", `${HOST}:${ports.origin}`] : []),
+      // Every backend's simulator and the demo's MCP tool: the full build, whatever the config file's [define] leaves out (check-config says what that build refuses).
+      ...FULL_BUILD_DEFINES.flatMap((define) => ["--define", define]),
       "--persist-to", files.stateDirectory,
       "--env-file", plan.devVarsPath, "--env-file", secretsFile,
       ...Object.entries({ ...node.vars, ...plan.vars }).flatMap(([name, value]) => ["--var", `${name}:${value}`]),

@@ -14,6 +14,8 @@ export interface WranglerEnv {
   readonly hasRoutes: boolean;
   /** The names the config file's own `[vars]` set (committed with it, shown in the dashboard), as against `.dev.vars`. */
   readonly inConfigVars: readonly string[];
+  /** The config's `[define]`: what the bundle is built with (src/worker/build.ts reads the Worker's build from it). */
+  readonly define: Readonly<Record<string, string>>;
 }
 
 /** The configuration file could not be read: a TOML syntax error (at `file:line:column`), an unknown environment, … */
@@ -30,7 +32,7 @@ export function readWranglerEnv(options: { config?: string; environment?: string
   const env: Record<string, unknown> = Object.fromEntries(Object.entries(vars).map(([name, binding]) => [name, binding.value]));
   for (const { name } of [...config.durable_objects.bindings, ...config.ratelimits]) env[name] = { binding: name };
   for (const { binding } of config.d1_databases) env[binding] = { binding };
-  return { configPath: config.configPath ?? "wrangler.toml", env, hasRoutes: (config.routes?.length ?? 0) > 0 || config.route !== undefined, inConfigVars: Object.keys(config.vars ?? {}) };
+  return { configPath: config.configPath ?? "wrangler.toml", env, hasRoutes: (config.routes?.length ?? 0) > 0 || config.route !== undefined, inConfigVars: Object.keys(config.vars ?? {}), define: config.define };
 }
 
 /** Where wrangler's TOML parser stopped (its line is 1-based, its column 0-based). */

@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import { compileServices, inMode, namedBackend, problemsOf, readNodeSettings, settingsFailure, WHOLE_SAT_BACKENDS, type Backend, type ServiceConfig, type SettingsResult } from "../config/index.ts";
 import { parseMasterKeys } from "../l402/index.ts";
+import { backendProblems, featureProblems, thisBuild, type WorkerBuild } from "./build.ts";
 import { workerSettingsSchema } from "./settings.ts";
 import type { WorkerConfig } from "./worker-config.ts";
 
@@ -21,9 +22,16 @@ const BINDING_KIND = { meter: "Durable Object", freebies: "Durable Object", ledg
 /**
  * Reads and validates the template Worker's whole configuration from its env
  * (vars, secrets and which bindings exist). Every bad field is reported, by
- * name, never by value.
+ * name, never by value; and whatever they use that `build` left out.
  */
-export function parseConfig(env: object): ConfigResult {
+export function parseConfig(env: object, build: WorkerBuild = thisBuild()): ConfigResult {
+  const read = readConfig(env, build);
+  if (!read.ok) return read;
+  const left = featureProblems(build, read.value);
+  return left.length > 0 ? settingsFailure(left) : read;
+}
+
+function readConfig(env: object, build: WorkerBuild): ConfigResult {
   // An empty var is an unset one (`.dev.vars` lines left blank).
   const given: Record<string, unknown> = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== "" && value !== null && value !== undefined));
   const problems: string[] = [];
@@ -59,6 +67,7 @@ export function parseConfig(env: object): ConfigResult {
   }
   if (node?.ok && services.ok) problems.push(...wholeSatProblems(node.value.backend, services.value));
   if (settings.success && settings.output.L402_OVERRIDES === "on" && !bound("ledger")) problems.push('L402_OVERRIDES: "on" needs the L402_LEDGER D1 binding (see wrangler.toml)');
+  if (node?.ok) problems.push(...backendProblems(build, node.value.backend));
   if (problems.length > 0 || !settings.success || !services.ok || !keyring.ok || node === undefined || !node.ok) return settingsFailure(problems);
 
   const s = settings.output;

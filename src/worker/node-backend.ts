@@ -1,5 +1,18 @@
 import type { NodeConfig } from "../config/index.ts";
-import { backendFromSettings, fetchUpgradeWebSocket, LightningError, nwcCallBackend, publicKeyOf, type InvoiceBackend, type Network } from "../lightning/index.ts";
+import {
+  clnRestBackend,
+  fetchUpgradeWebSocket,
+  LightningError,
+  lnbitsBackend,
+  lndRestBackend,
+  nwcCallBackend,
+  nwcClient,
+  perCallSockets,
+  phoenixdBackend,
+  publicKeyOf,
+  type InvoiceBackend,
+  type Network,
+} from "../lightning/index.ts";
 import type { RelayedCall } from "./nwc-relay.ts";
 
 /**
@@ -7,9 +20,37 @@ import type { RelayedCall } from "./nwc-relay.ts";
  * reaches its relay by a fetch upgrade (workerd's way), either per call or
  * through the `NwcRelay` Durable Object that holds one connection
  * (`L402_NWC_CONNECTION`, per call by default: nwc-relay.ts says why).
+ *
+ * Each backend's code is behind its build's test (build.ts), so a build for
+ * one backend bundles that one alone; the config check has refused any other
+ * before this runs.
  */
 export function nodeBackend(node: NodeConfig, network: Network, env: Env): InvoiceBackend {
-  if (node.backend !== "nwc" || node.relayConnection === "per-call") return backendFromSettings(node, network, fetchUpgradeWebSocket);
+  const { timeoutMs } = node;
+  switch (node.backend) {
+    case "lnd":
+      if ((globalThis.L402_BUILD_BACKEND ?? "lnd") === "lnd") return lndRestBackend({ url: node.url, macaroonHex: node.macaroonHex, timeoutMs, network });
+      break;
+    case "cln":
+      if ((globalThis.L402_BUILD_BACKEND ?? "cln") === "cln") return clnRestBackend({ url: node.url, rune: node.rune, timeoutMs, network });
+      break;
+    case "lnbits":
+      if ((globalThis.L402_BUILD_BACKEND ?? "lnbits") === "lnbits") return lnbitsBackend({ url: node.url, invoiceKey: node.invoiceKey, timeoutMs, network });
+      break;
+    case "phoenixd":
+      if ((globalThis.L402_BUILD_BACKEND ?? "phoenixd") === "phoenixd") return phoenixdBackend({ url: node.url, password: node.password, timeoutMs, network });
+      break;
+    case "nwc":
+      if ((globalThis.L402_BUILD_BACKEND ?? "nwc") === "nwc") {
+        if (node.relayConnection === "per-call") return nwcCallBackend(nwcClient(node.connection, perCallSockets(node.connection.relay, fetchUpgradeWebSocket, timeoutMs), timeoutMs), network);
+        return heldNwcBackend(node, network, env);
+      }
+      break;
+  }
+  throw new Error(`unreachable: the config check refuses L402_BACKEND ${node.backend}, which this build leaves out`);
+}
+
+function heldNwcBackend(node: NodeConfig & { readonly backend: "nwc" }, network: Network, env: Env): InvoiceBackend {
   const relays = env.L402_NWC;
   if (relays === undefined) throw new Error("unreachable: the config check refuses a held NWC connection without L402_NWC");
   const { connection, timeoutMs } = node;

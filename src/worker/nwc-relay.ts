@@ -30,14 +30,18 @@ export class NwcRelay extends DurableObject<Env> {
   #client: { readonly key: string; readonly call: NwcCall } | undefined;
 
   async call(connection: NwcConnection, timeoutMs: number, method: string, params: Record<string, unknown>): Promise<RelayedCall> {
-    const { relay } = connection;
-    const key = `${relay} ${connection.walletPubkey} ${toHex(connection.secret)} ${timeoutMs}`;
-    if (this.#client?.key !== key) this.#client = { key, call: nwcClient(connection, heldSocket(relay, fetchUpgradeWebSocket, timeoutMs), timeoutMs) };
-    try {
-      return succeed(await this.#client.call(method, params));
-    } catch (error) {
-      if (error instanceof LightningError) return fail(error.reason, error.message);
-      throw error;
+    // Bound in every build (wrangler.toml), used by the NWC build's backend only: another build carries no relay code (build.ts).
+    if ((globalThis.L402_BUILD_BACKEND ?? "nwc") === "nwc") {
+      const { relay } = connection;
+      const key = `${relay} ${connection.walletPubkey} ${toHex(connection.secret)} ${timeoutMs}`;
+      if (this.#client?.key !== key) this.#client = { key, call: nwcClient(connection, heldSocket(relay, fetchUpgradeWebSocket, timeoutMs), timeoutMs) };
+      try {
+        return succeed(await this.#client.call(method, params));
+      } catch (error) {
+        if (error instanceof LightningError) return fail(error.reason, error.message);
+        throw error;
+      }
     }
+    return fail("unavailable", "this build of the Worker leaves the NWC backend out");
   }
 }

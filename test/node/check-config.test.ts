@@ -50,6 +50,29 @@ describe("npm run check-config", () => {
     expect(result.stderr).not.toContain("L402_MINT_LIMITER");
   }, 30_000);
 
+  const NWC = `L402_NETWORK = "regtest"\nL402_BACKEND = "nwc"\n`;
+  const NWC_SECRETS = `L402_MASTER_KEYS=${KEY}\nL402_NWC_URI=nostr+walletconnect://${"b".repeat(64)}?relay=wss%3A%2F%2Frelay.example.com&secret=${"c".repeat(64)}\n`;
+  const LND_BUILD = `[define]\n"globalThis.L402_BUILD_BACKEND" = '"lnd"'\n"globalThis.L402_BUILD_MCP" = "false"\n`;
+  const TOOL = `${SERVICE}mcp = { tool = "get_api", path = "/api/x" }\n`;
+
+  it("checks the build the [define] makes: another backend, or an MCP tool, fails and names the define", () => {
+    const wrongBackend = checkConfig(`${LND_BUILD}[vars]\n${NWC}${SERVICE}`, NWC_SECRETS);
+    expect(wrongBackend.status).toBe(1);
+    expect(wrongBackend.stderr).toContain(`check-config: L402_BACKEND: "nwc" is not in this build of the Worker, which carries lnd only: build it with globalThis.L402_BUILD_BACKEND = '"nwc"'`);
+    const withoutMcp = checkConfig(`${LND_BUILD}[vars]\n${LND}${TOOL}`, `L402_MASTER_KEYS=${KEY}\nLND_MACAROON=0201abcd\n`);
+    expect(withoutMcp.status).toBe(1);
+    expect(withoutMcp.stderr).toContain('check-config: L402_SERVICES "api".mcp: this build of the Worker leaves the MCP endpoint out (globalThis.L402_BUILD_MCP = false)');
+  }, 90_000);
+
+  it("a [define] naming no backend fails; without [define], every backend and MCP are built", () => {
+    const unknownBackend = checkConfig(`[define]\n"globalThis.L402_BUILD_BACKEND" = '"lnx"'\n[vars]\n${LND}${SERVICE}`, `L402_MASTER_KEYS=${KEY}\nLND_MACAROON=0201abcd\n`);
+    expect(unknownBackend.status).toBe(1);
+    expect(unknownBackend.stderr).toContain('check-config: globalThis.L402_BUILD_BACKEND: "lnx" is not a backend (lnd, nwc, lnbits, phoenixd, cln)');
+    const full = checkConfig(`[vars]\n${NWC}${TOOL}`, NWC_SECRETS);
+    expect(full.status).toBe(0);
+    expect(full.stderr).not.toContain("build");
+  }, 90_000);
+
   it("names every bad field, shows no secret, and exits 1", () => {
     const result = checkConfig(
       `[vars]\nL402_NETWORK = "moon"\nLND_REST_URL = "ftp://node"\n[[vars.L402_SERVICES]]\nname = "api"\nmatch = ["/api/*"]\nprice_sats = 0\norigin = { headers = { "X-Key" = { secret = "MISSING" } } }\n`,
