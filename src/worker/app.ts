@@ -31,19 +31,20 @@ import type { Endpoint, WorkerEnv } from "./worker-env.ts";
  */
 export function createWorkerApp(): Hono<WorkerEnv> {
   const app = new Hono<WorkerEnv>();
-  app.all("*", (c) => appFor(c.env).fetch(c.req.raw, c.env, c.executionCtx));
+  app.all("*", (c) => appFor(c.env, c.req.raw.cf?.colo).fetch(c.req.raw, c.env, c.executionCtx));
   return app;
 }
 
 const apps = new WeakMap<object, Hono<WorkerEnv>>();
 
-function appFor(env: Env): Hono<WorkerEnv> {
+/** `colo`: where this isolate runs (every request it gets arrives there), the invoice pool's shard. */
+function appFor(env: Env, colo: unknown): Hono<WorkerEnv> {
   const cached = apps.get(env);
   if (cached !== undefined) return cached;
   let app: Hono<WorkerEnv>;
   try {
     const loaded = parseConfig(env);
-    app = loaded.ok ? paywalledApp(env, loaded.value) : misconfiguredApp(loaded.problems);
+    app = loaded.ok ? paywalledApp(env, loaded.value, typeof colo === "string" ? colo : "") : misconfiguredApp(loaded.problems);
   } catch (error) {
     // Not kept: the next request tries again. Thrown inside an app, it is answered and logged as any unexpected error.
     const failing = withRequestLog();
@@ -67,11 +68,11 @@ function appFor(env: Env): Hono<WorkerEnv> {
  */
 const CORS = { origin: (origin: string) => origin, allowMethods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"], maxAge: 86_400 };
 
-function paywalledApp(env: Env, config: WorkerConfig): Hono<WorkerEnv> {
+function paywalledApp(env: Env, config: WorkerConfig, colo: string): Hono<WorkerEnv> {
   // Per isolate: the breaker guards the node from this isolate's traffic. Issuance is recorded inside it: health names the node's last failure, not the breaker's.
   const issuance = recordingIssuance(nodeBackend(config.node, config.network, env));
   const backend = withBreaker(issuance.backend, { threshold: config.breakerThreshold, cooldownMs: config.breakerCooldownSeconds * 1000 });
-  const ports = cloudflarePorts(env, config.revocationTtlSeconds);
+  const ports = cloudflarePorts(env, config.revocationTtlSeconds, { bounds: config.invoicePool, colo });
   const app = withRequestLog();
   app.get(HEALTH_PATH, (c) => {
     c.set("endpoint", "health");
