@@ -1,7 +1,6 @@
 import { fromHex, toHex } from "../bytes.ts";
 import type { ServiceConfig } from "../config/index.ts";
 import type { Invoice, InvoiceBackend, InvoiceRequest } from "../lightning/index.ts";
-import type { Later } from "./issue-challenge.ts";
 import type { InvoicePool, PooledInvoice } from "./ports.ts";
 
 /**
@@ -18,7 +17,7 @@ import type { InvoicePool, PooledInvoice } from "./ports.ts";
  * handed out while at least half its asked expiry is left, so a buyer always
  * has that long to pay.
  */
-export async function invoiceFor(backend: InvoiceBackend, pool: InvoicePool | undefined, request: InvoiceRequest, pooled: boolean, later: Later, now: number): Promise<Invoice> {
+export async function invoiceFor(backend: InvoiceBackend, pool: InvoicePool | undefined, request: InvoiceRequest, pooled: boolean, later: (work: Promise<unknown>) => void, now: number): Promise<Invoice> {
   if (pool === undefined || !pooled) return backend.createInvoice(request);
   const name = poolName(request);
   const taken = await pool.take(name, now).catch(() => undefined);
