@@ -1,4 +1,6 @@
-import { startSimulator, type Simulator } from "../dev/lnd-sim/server.ts";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
 import { bundleWorker, startWorkerd } from "../dev/workerd.ts";
 import { runLoad, type LoadResult } from "./load.ts";
 import { median } from "./measure.ts";
@@ -29,11 +31,11 @@ type Stack = Awaited<ReturnType<typeof startWorkerd>> & { readonly name: string 
  * also limited to 50 invoices/s, and 16 clients ask as fast as they are
  * answered for 8 s: how many 402s a second the whole stack gives with and
  * without the pool (fresh clients each request), and with the cache (clients
- * asking again).
+ * asking again). The simulator runs in a process of its own: its invoices'
+ * signatures would otherwise run in the event loop that times the requests.
  */
 export async function benchInvoicePool(): Promise<void> {
-  const sim = await startSimulator();
-  sim.setFaults({ latencyMs: LATENCY_MS, jitterMs: JITTER_MS });
+  const sim = await startSimulatorProcess(["--latency-ms", String(LATENCY_MS), "--jitter-ms", String(JITTER_MS)]);
   const script = await bundleWorker(new URL("../src/worker/index.ts", import.meta.url));
   const base = {
     L402_MASTER_KEYS: "5a".repeat(32),
@@ -56,7 +58,7 @@ export async function benchInvoicePool(): Promise<void> {
     console.log(`${"402 from".padEnd(24)}${"p50 ms".padStart(9)}${"p90 ms".padStart(9)}${"p99 ms".padStart(9)}`);
     for (const [name, values] of samples) console.log(`${name.padEnd(24)}${median(values).toFixed(2).padStart(9)}${quantile(values, 0.9).toFixed(2).padStart(9)}${quantile(values, 0.99).toFixed(2).padStart(9)}`);
 
-    sim.setFaults({ invoicesPerSecond: NODE_INVOICES_PER_SECOND });
+    await fetch(`${sim.url}/_sim/faults`, { method: "POST", body: JSON.stringify({ invoicesPerSecond: NODE_INVOICES_PER_SECOND }) });
     console.log(`\nSustained: ${LOAD_CLIENTS} clients for ${LOAD_SECONDS} s against the same node limited to ${NODE_INVOICES_PER_SECOND} invoices/s (the rest queue); pool of ${POOL_SIZE} filled first`);
     console.log(`${"402 from".padEnd(24)}${"402/s".padStart(8)}${"other/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"node invoices/s".padStart(17)}`);
     for (const stack of stacks) {
@@ -68,8 +70,22 @@ export async function benchInvoicePool(): Promise<void> {
     }
   } finally {
     await Promise.all(stacks.map((stack) => stack.mf.dispose()));
-    await sim.close();
+    sim.stop();
   }
+}
+
+interface SimulatorProcess {
+  readonly url: string;
+  readonly paywallMacaroonHex: string;
+  stop(): void;
+}
+
+/** `npm run lnd-sim` with these flags, in a child process: its first line says where it is. */
+async function startSimulatorProcess(flags: readonly string[]): Promise<SimulatorProcess> {
+  const child = spawn(process.execPath, [new URL("../dev/lnd-sim/main.ts", import.meta.url).pathname, "--port", "0", ...flags], { stdio: ["ignore", "pipe", "inherit"] });
+  const [line] = (await once(createInterface({ input: child.stdout }), "line")) as [string];
+  const { url, paywallMacaroon } = JSON.parse(line) as { url: string; paywallMacaroon: string };
+  return { url, paywallMacaroonHex: paywallMacaroon, stop: () => void child.kill() };
 }
 
 /** Milliseconds per 402, per stack, in alternating rounds. The pool and the cache are warmed first. */
@@ -102,7 +118,7 @@ function report(name: string, result: LoadResult, nodeInvoicesPerSecond: number)
   console.log(`${name.padEnd(24)}${answered.toFixed(0).padStart(8)}${other.toFixed(0).padStart(9)}${result.p50Ms.toFixed(1).padStart(9)}${result.p99Ms.toFixed(1).padStart(9)}${nodeInvoicesPerSecond.toFixed(0).padStart(17)}`);
 }
 
-async function invoiceCount(sim: Simulator): Promise<number> {
+async function invoiceCount(sim: SimulatorProcess): Promise<number> {
   const response = await fetch(`${sim.url}/_sim/stats`);
   return ((await response.json()) as { invoices: number }).invoices;
 }
