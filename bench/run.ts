@@ -1,6 +1,7 @@
 /** `npm run bench`: every benchmark, printed as a table. Nothing here is asserted. */
 import { benchBuilds, benchBundle } from "./bundle.ts";
 import { benchChallengeIssuance } from "./challenge-issuance.ts";
+import { benchInvoicePool } from "./invoice-pool.ts";
 import { benchMeteredStreams } from "./metered-streams.ts";
 import { benchMetering } from "./metering.ts";
 import { benchStartup } from "./startup.ts";
@@ -10,6 +11,7 @@ import { benchVerification } from "./verification.ts";
 await benchVerification();
 await benchThroughput();
 await benchChallengeIssuance();
+await benchInvoicePool();
 await benchMeteredStreams();
 await benchMetering();
 benchBundle();

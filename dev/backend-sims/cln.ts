@@ -77,6 +77,7 @@ export async function startClnSim(node: SimNode, host = "127.0.0.1", port = 0): 
     host,
     port,
     failures: { unavailable: { status: 502, body: "Bad Gateway" }, internal: rpcError(500, -1, "sim: injected lightningd error") },
+    invoicePath: "/v1/invoice",
     handle: ({ method, path, headers, body, stampOffsetSeconds }) => {
       const name = /^\/v1\/([a-z_-]+)$/.exec(path)?.[1];
       if (method !== "POST" || name === undefined) return rpcError(404, -32601, "Path not registered");

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { stampOffset } from "../lnd-sim/faults.ts";
+import { invoiceQueue, paceSetting, pause } from "../lnd-sim/pace.ts";
 import { listen } from "../listen.ts";
 
 /**
@@ -16,14 +17,18 @@ export interface Answer {
 }
 
 export interface HttpFaults {
+  /** Delay before answering, in ms, plus or minus up to `jitterMs` (lnd-sim/pace.ts). */
   latencyMs: number;
+  jitterMs: number;
+  /** Calls that make invoices are served at most this many a second, the rest queue (lnd-sim/pace.ts); 0: no limit. */
+  invoicesPerSecond: number;
   /** `unavailable`: what a proxy says of a dead node; `internal`: the node's own error; `malformed`: 200 with broken JSON; `drop`: the socket closes. */
   failure: "unavailable" | "internal" | "malformed" | "drop" | null;
   /** Invoices made are stamped this many seconds off the node's clock (negative: in the past), as by a node whose clock is wrong. */
   stampOffsetSeconds: number;
 }
 
-const NO_FAULTS: HttpFaults = { latencyMs: 0, failure: null, stampOffsetSeconds: 0 };
+const NO_FAULTS: HttpFaults = { latencyMs: 0, jitterMs: 0, invoicesPerSecond: 0, failure: null, stampOffsetSeconds: 0 };
 const MAX_BODY_BYTES = 1 << 20;
 
 export interface HttpSim {
@@ -41,15 +46,20 @@ export interface HttpSimOptions {
   /** `stampOffsetSeconds`: the fault's, for the invoices this request makes. */
   handle(request: { method: string; path: string; query: URLSearchParams; headers: IncomingMessage["headers"]; body: string; stampOffsetSeconds: number }): Answer | Promise<Answer>;
   readonly failures: { readonly unavailable: Answer; readonly internal: Answer };
+  /** The path whose POSTs make invoices (paced by `invoicesPerSecond`). */
+  readonly invoicePath: string;
 }
 
 export async function startHttpSim(options: HttpSimOptions): Promise<HttpSim> {
   let faults = { ...NO_FAULTS };
   let served = 0;
+  const invoiceTurn = invoiceQueue(() => faults.invoicesPerSecond);
   const setFaults = (partial: Partial<HttpFaults>) => {
     if (partial.latencyMs !== undefined && !(partial.latencyMs >= 0 && partial.latencyMs <= 600_000)) throw new Error("latencyMs must be 0..600000");
     if (partial.failure !== undefined && partial.failure !== null && !["unavailable", "internal", "malformed", "drop"].includes(partial.failure)) throw new Error("failure must be unavailable, internal, malformed, drop or null");
     if (partial.stampOffsetSeconds !== undefined) stampOffset(partial.stampOffsetSeconds);
+    if (partial.jitterMs !== undefined) paceSetting("jitterMs", partial.jitterMs, 600_000);
+    if (partial.invoicesPerSecond !== undefined) paceSetting("invoicesPerSecond", partial.invoicesPerSecond, 1_000_000);
     faults = { ...faults, ...partial };
   };
   const write = (response: ServerResponse, answer: Answer) => {
@@ -67,7 +77,8 @@ export async function startHttpSim(options: HttpSimOptions): Promise<HttpSim> {
     }
     if (url.pathname === "/_sim/stats") return write(response, { status: 200, body: { requests: served } });
     served++;
-    if (faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, faults.latencyMs));
+    await pause(faults.latencyMs, faults.jitterMs);
+    if (request.method === "POST" && url.pathname === options.invoicePath) await invoiceTurn();
     if (faults.failure === "drop") return void request.socket.destroy();
     if (faults.failure === "unavailable") return write(response, options.failures.unavailable);
     if (faults.failure === "internal") return write(response, options.failures.internal);

@@ -47,6 +47,7 @@ export async function startLnbitsSim(node: SimNode, host = "127.0.0.1", port = 0
     host,
     port,
     failures: { unavailable: { status: 502, body: "Bad Gateway" }, internal: detail(520, "sim: injected funding source error") },
+    invoicePath: "/api/v1/payments",
     handle: ({ method, path, headers, query, body, stampOffsetSeconds }) => {
       const key = (headers["x-api-key"] as string | undefined) ?? query.get("api-key") ?? undefined;
       if (key === undefined) return detail(401, "No Api Key provided.");

@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import type { WebSocket as WsSocket, WebSocketServer as WebSocketServerType } from "ws";
 import { verifyEvent, type NostrEvent } from "../../src/lightning/nwc/event.ts";
 import { stampOffset } from "../lnd-sim/faults.ts";
+import { callDelayMs, paceSetting } from "../lnd-sim/pace.ts";
 import { listen } from "../listen.ts";
 
 // Node's own require: a bundler resolving browser conditions would pick ws's stub.
@@ -25,7 +26,9 @@ const { WebSocketServer } = createRequire(import.meta.url)("ws") as { WebSocketS
  * nwc-wallet.ts).
  */
 export interface NwcFaults {
+  /** Delay before relaying each event, in ms, plus or minus up to `jitterMs` (lnd-sim/pace.ts). */
   latencyMs: number;
+  jitterMs: number;
   failure: "unavailable" | "internal" | "malformed" | "drop" | "silent" | null;
   /** Each event sent to a subscription (stored or live) comes after malformed frames for the same subscription (junkFrames below). */
   junkFrames: boolean;
@@ -35,7 +38,7 @@ export interface NwcFaults {
   invoiceExpirySeconds: number | null;
 }
 
-const NO_FAULTS: NwcFaults = { latencyMs: 0, failure: null, junkFrames: false, stampOffsetSeconds: 0, invoiceExpirySeconds: null };
+const NO_FAULTS: NwcFaults = { latencyMs: 0, jitterMs: 0, failure: null, junkFrames: false, stampOffsetSeconds: 0, invoiceExpirySeconds: null };
 
 /**
  * What a broken (or hostile) relay might send a subscription: frames that are
@@ -103,6 +106,7 @@ export async function startRelay(host = "127.0.0.1", port = 0): Promise<Relay> {
   const setFaults = (partial: Partial<NwcFaults>) => {
     if (partial.failure !== undefined && partial.failure !== null && !FAILURES.includes(partial.failure)) throw new Error(`failure must be one of ${FAILURES.join(", ")} or null`);
     if (partial.latencyMs !== undefined && !(partial.latencyMs >= 0 && partial.latencyMs <= 600_000)) throw new Error("latencyMs must be 0..600000");
+    if (partial.jitterMs !== undefined) paceSetting("jitterMs", partial.jitterMs, 600_000);
     if (partial.junkFrames !== undefined && typeof partial.junkFrames !== "boolean") throw new Error("junkFrames must be true or false");
     if (partial.stampOffsetSeconds !== undefined) stampOffset(partial.stampOffsetSeconds);
     const expiry = partial.invoiceExpirySeconds;
@@ -142,7 +146,8 @@ export async function startRelay(host = "127.0.0.1", port = 0): Promise<Relay> {
       deliver(event);
       for (const listener of listeners) listener(event);
     };
-    if (faults.latencyMs > 0) setTimeout(relay, faults.latencyMs);
+    const delay = callDelayMs(faults.latencyMs, faults.jitterMs);
+    if (delay > 0) setTimeout(relay, delay);
     else relay();
   };
 

@@ -27,6 +27,7 @@ export async function startPhoenixdSim(node: SimNode, host = "127.0.0.1", port =
     host,
     port,
     failures: { unavailable: { status: 503, body: "Service Unavailable" }, internal: { status: 500, body: "sim: injected error" } },
+    invoicePath: "/createinvoice",
     handle: ({ method, path, headers, body, stampOffsetSeconds }) => {
       const auth = /^Basic (.+)$/.exec(String(headers["authorization"] ?? ""))?.[1];
       const given = auth === undefined ? undefined : Buffer.from(auth, "base64").toString("utf8").split(":").slice(1).join(":");

@@ -1,12 +1,16 @@
 import type { Mismatch } from "./invoices.ts";
+import { paceSetting } from "./pace.ts";
 
 /**
  * Faults the simulator injects, for tests of everything that talks to a node.
- * Set at start (`--fault`, `--latency-ms`) or through `POST /_sim/faults`.
+ * Set at start (`--failure`, `--latency-ms`, `--jitter-ms`, `--invoices-per-second`) or through `POST /_sim/faults`.
  */
 export interface Faults {
-  /** Delay before answering, in ms. */
+  /** Delay before answering, in ms, plus or minus up to `jitterMs` (pace.ts). */
   latencyMs: number;
+  jitterMs: number;
+  /** AddInvoice makes at most this many invoices a second, the rest queue (pace.ts); 0: no limit. */
+  invoicesPerSecond: number;
   /** `unavailable`: 503 code 14; `internal`: 500 code 2; `malformed`: 200 with broken JSON; `drop`: close the socket. */
   failure: "unavailable" | "internal" | "malformed" | "drop" | null;
   /** AddInvoice returns an invoice that does not match the request or its own r_hash. */
@@ -22,7 +26,7 @@ export interface Faults {
   stampOffsetSeconds: number;
 }
 
-export const NO_FAULTS: Faults = { latencyMs: 0, failure: null, mismatch: null, paths: [], routeFeeMsat: 0, stampOffsetSeconds: 0 };
+export const NO_FAULTS: Faults = { latencyMs: 0, jitterMs: 0, invoicesPerSecond: 0, failure: null, mismatch: null, paths: [], routeFeeMsat: 0, stampOffsetSeconds: 0 };
 
 const FAILURES = ["unavailable", "internal", "malformed", "drop"] as const;
 const MISMATCHES = ["amount", "hash", "network", "expiry"] as const;
@@ -36,6 +40,10 @@ export function parseFaults(input: unknown, base: Faults = NO_FAULTS): Faults {
     if (key === "latencyMs") {
       if (typeof value !== "number" || !(value >= 0) || value > 600_000) throw new Error("latencyMs must be 0..600000");
       faults.latencyMs = value;
+    } else if (key === "jitterMs") {
+      faults.jitterMs = paceSetting("jitterMs", value, 600_000);
+    } else if (key === "invoicesPerSecond") {
+      faults.invoicesPerSecond = paceSetting("invoicesPerSecond", value, 1_000_000);
     } else if (key === "failure") {
       if (value !== null && !FAILURES.includes(value as (typeof FAILURES)[number])) throw new Error(`failure must be one of ${FAILURES.join(", ")} or null`);
       faults.failure = (value ?? null) as Faults["failure"];

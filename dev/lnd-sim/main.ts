@@ -5,7 +5,7 @@ import { NETWORKS, startSimulator } from "./server.ts";
 /** `npm run lnd-sim`: an LND REST simulator on loopback, until Ctrl-C. */
 const USAGE = `usage: npm run lnd-sim -- [--port N] [--host H] [--network regtest|testnet|signet|mainnet]
                          [--admin-macaroon HEX] [--invoice-macaroon HEX]
-                         [--latency-ms N] [--failure unavailable|internal|malformed|drop]
+                         [--latency-ms N] [--jitter-ms N] [--invoices-per-second N] [--failure unavailable|internal|malformed|drop]
                          [--mismatch amount|hash|network|expiry]`;
 
 function fromHex(value: string | undefined, flag: string): Uint8Array | undefined {
@@ -23,6 +23,8 @@ async function main(): Promise<void> {
       "admin-macaroon": { type: "string" },
       "invoice-macaroon": { type: "string" },
       "latency-ms": { type: "string" },
+      "jitter-ms": { type: "string" },
+      "invoices-per-second": { type: "string" },
       failure: { type: "string" },
       mismatch: { type: "string" },
       help: { type: "boolean" },
@@ -34,6 +36,8 @@ async function main(): Promise<void> {
   if (!(values.network in NETWORKS)) throw new Error(`--network must be one of ${Object.keys(NETWORKS).join(", ")}`);
   const faults = parseFaults({
     ...(values["latency-ms"] === undefined ? {} : { latencyMs: Number(values["latency-ms"]) }),
+    ...(values["jitter-ms"] === undefined ? {} : { jitterMs: Number(values["jitter-ms"]) }),
+    ...(values["invoices-per-second"] === undefined ? {} : { invoicesPerSecond: Number(values["invoices-per-second"]) }),
     ...(values.failure === undefined ? {} : { failure: values.failure }),
     ...(values.mismatch === undefined ? {} : { mismatch: values.mismatch }),
   });

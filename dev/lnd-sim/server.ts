@@ -6,6 +6,7 @@ import { affects, NO_FAULTS, parseFaults, type Faults } from "./faults.ts";
 import { payInvoice } from "./payer.ts";
 import { GRPC, LndError } from "./lnd-json.ts";
 import { createSimNode, type NETWORKS, type SimNode } from "./node.ts";
+import { invoiceQueue, pause } from "./pace.ts";
 import { routes, type Permission, type RouteContext } from "./routes.ts";
 import { walletPage } from "./wallet-page.ts";
 import { listen } from "../listen.ts";
@@ -57,6 +58,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   };
   let requestCount = 0;
   let faults = options.faults ?? NO_FAULTS;
+  const invoiceTurn = invoiceQueue(() => faults.invoicesPerSecond);
   const context: RouteContext = {
     node,
     store: node.store,
@@ -109,7 +111,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
     requestCount++;
     if (affects(faults, url.pathname)) {
-      if (faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, faults.latencyMs));
+      await pause(faults.latencyMs, faults.jitterMs);
       if (faults.failure === "drop") {
         // Read the request first, as a node that dies mid-call would have.
         for await (const _chunk of request);
@@ -123,6 +125,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       }
     }
     const route = routes.find((r) => r.method === request.method && r.pattern.test(url.pathname));
+    // AddInvoice waits its turn (pace.ts), after the latency: the node is far, then busy.
+    if (request.method === "POST" && url.pathname === "/v1/invoices") await invoiceTurn();
     try {
       if (route === undefined) throw new LndError(GRPC.unknown, "Not Implemented");
       const granted = grants[(request.headers["grpc-metadata-macaroon"] as string | undefined)?.toLowerCase() ?? ""];

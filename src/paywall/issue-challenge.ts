@@ -3,6 +3,7 @@ import type { ServiceConfig } from "../config/index.ts";
 import { mint, serviceCaveats } from "../l402/index.ts";
 import { LightningError } from "../lightning/index.ts";
 import { fail, succeed, type Failure, type Success } from "../result.ts";
+import { invoiceFor, pooledAmounts } from "./invoice-pool.ts";
 import { offerKey, type Offer } from "./offer.ts";
 import { cachedFrom, clientKey, partsFrom, RECHECK_SECONDS, storeChallenge } from "./challenge-cache.ts";
 import type { ChallengeParts } from "./challenge-parts.ts";
@@ -116,7 +117,7 @@ async function stillOpen(settings: PaywallSettings, need: ChallengeNeed, cache: 
   return false;
 }
 
-/** A fresh invoice from the node, within the mint limit, and a token minted over its payment hash. */
+/** A fresh invoice (from the pool, else the node: invoice-pool.ts), within the mint limit, and a token minted over its payment hash. */
 async function mintChallenge(settings: PaywallSettings, need: ChallengeNeed): Promise<IssueResult> {
   const { service, request, offer } = need;
   const limiter = settings.ports.mintLimiter;
@@ -125,7 +126,8 @@ async function mintChallenge(settings: PaywallSettings, need: ChallengeNeed): Pr
   }
   let invoice;
   try {
-    invoice = await settings.backend.createInvoice({ amountMsat: offer.amountMsat, memo: settings.memo.replaceAll("{service}", service.name), expirySeconds: settings.invoiceExpirySeconds });
+    const asked = { amountMsat: offer.amountMsat, memo: settings.memo.replaceAll("{service}", service.name), expirySeconds: settings.invoiceExpirySeconds };
+    invoice = await invoiceFor(settings.backend, settings.ports.invoicePool, asked, pooledAmounts(service).includes(offer.amountMsat), need.later, request.now);
   } catch (error) {
     if (!(error instanceof LightningError)) throw error;
     return { ...fail("node_unavailable", `${error.reason}: ${error.message}`), retryAfterSeconds: error.retryAfterSeconds ?? NODE_RETRY_AFTER_SECONDS };

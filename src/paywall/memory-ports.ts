@@ -20,8 +20,10 @@ import {
  * The paywall's ports in memory: for tests, and for a single-process host where
  * state need not outlive the process. Counts are exact (one process, one event
  * loop); nothing is shared between processes. `now` is injectable for tests.
+ * Every port but the invoice pool, which is opt-in (the template Worker's is a
+ * Durable Object: src/worker/invoice-pool-shard.ts).
  */
-export function memoryPorts(options: { readonly now?: () => number; readonly mintsPerClient?: number } = {}): Required<PaywallPorts> {
+export function memoryPorts(options: { readonly now?: () => number; readonly mintsPerClient?: number } = {}): Required<Omit<PaywallPorts, "invoicePool">> {
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
   const revoked = new Map<string, { revokedAt: number; reason: string }>();
   return {

@@ -179,8 +179,45 @@ export interface Balances {
   release(tokenId: string, amountMsat: bigint): Promise<{ readonly balanceMsat: bigint }>;
 }
 
+/**
+ * An open invoice made ahead of demand (invoice-pool.ts), as a pool keeps it:
+ * text, so that any store (SQL, JSON) holds it as it is.
+ */
+export interface PooledInvoice {
+  readonly paymentRequest: string;
+  /** Hex. */
+  readonly paymentHash: string;
+  /** What the invoice asks, in msat (decimal text). */
+  readonly amountMsat: string;
+  /** Unix seconds. */
+  readonly expiresAt: number;
+  /** Unix seconds after which it is no longer handed out, so a buyer always has time to pay it. */
+  readonly handOutBy: number;
+}
+
+/** What a take gives: an invoice (none when the pool is empty), and how many the taker may make and put back. */
+export interface PoolTake {
+  readonly invoice: PooledInvoice | undefined;
+  readonly refill: number;
+}
+
+/**
+ * Pools of open invoices, one per invoice request (amount, memo, expiry), kept
+ * filled ahead of demand so a challenge need not wait for the node. Each take
+ * is atomic: an invoice leaves the pool for good when taken, and an invoice
+ * once taken is never put back. The pool bounds itself: its size, and the
+ * refills it grants per second.
+ */
+export interface InvoicePool {
+  /** Takes the oldest invoice still to be handed out (`now`: unix s), and grants refills (a take is demand). */
+  take(pool: string, now: number): Promise<PoolTake>;
+  /** Adds invoices made on a take's grant (`granted`: how many were granted, made or not); what is over the bound, or was ever taken, is dropped. */
+  put(pool: string, invoices: readonly PooledInvoice[], granted: number, now: number): Promise<void>;
+}
+
 export interface PaywallPorts {
   readonly challengeCache?: ChallengeCache;
+  readonly invoicePool?: InvoicePool;
   readonly mintLimiter?: MintLimiter;
   readonly meter?: Meter;
   readonly freebies?: Freebies;

@@ -41,20 +41,21 @@ import type { Endpoint, WorkerEnv } from "./worker-env.ts";
  */
 export function createWorkerApp(): Hono<WorkerEnv> {
   const app = new Hono<WorkerEnv>();
-  app.all("*", async (c) => (await servedFor(c.env)((work) => c.executionCtx.waitUntil(work))).fetch(c.req.raw, c.env, c.executionCtx));
+  app.all("*", async (c) => (await servedFor(c.env, c.req.raw.cf?.colo)((work) => c.executionCtx.waitUntil(work))).fetch(c.req.raw, c.env, c.executionCtx));
   return app;
 }
 
 const apps = new WeakMap<object, Served>();
 
-function servedFor(env: Env): Served {
+/** `colo`: where this isolate runs (every request it gets arrives there), the invoice pool's shard. */
+function servedFor(env: Env, colo: unknown): Served {
   const cached = apps.get(env);
   if (cached !== undefined) return cached;
   let served: Served;
   try {
     const loaded = parseConfig(env);
     if (loaded.ok) {
-      served = paywalledApp(env, loaded.value);
+      served = paywalledApp(env, loaded.value, typeof colo === "string" ? colo : "");
     } else {
       const app = misconfiguredApp(loaded.problems);
       served = () => app;
@@ -88,11 +89,11 @@ const CORS = { origin: (origin: string) => origin, allowMethods: ["GET", "HEAD",
  * (live-services.ts). The node, its breaker and the ports are the isolate's,
  * whichever services are in effect.
  */
-function paywalledApp(env: Env, config: WorkerConfig): Served {
+function paywalledApp(env: Env, config: WorkerConfig, colo: string): Served {
   // Per isolate: the breaker guards the node from this isolate's traffic. Issuance is recorded inside it: health names the node's last failure, not the breaker's.
   const issuance = recordingIssuance(nodeBackend(config.node, config.network, env));
   const backend = withBreaker(issuance.backend, { threshold: config.breakerThreshold, cooldownMs: config.breakerCooldownSeconds * 1000 });
-  const ports = cloudflarePorts(env, config.revocationTtlSeconds);
+  const ports = cloudflarePorts(env, config.revocationTtlSeconds, { bounds: config.invoicePool, colo });
   // Per isolate (one env object each): what /metrics reads; a data point per decision when the dataset is bound.
   const decisions = isolateDecisionCounts();
   const observe = decisionRecorder(decisions, env.L402_ANALYTICS);

@@ -50,6 +50,10 @@ declare namespace Cloudflare {
     L402_SPENT?: DurableObjectNamespace<import("./spent-charge-shard.ts").SpentChargeShard>;
     /** Durable Object keeping prepaid balances: services with `balance`. */
     L402_BALANCES?: DurableObjectNamespace<import("./token-balance.ts").TokenBalance>;
+    /** Durable Object pools of invoices made ahead of demand (L402_INVOICE_POOL_SIZE > 0). */
+    L402_INVOICE_POOL?: DurableObjectNamespace<import("./invoice-pool-shard.ts").InvoicePoolShard>;
+    L402_INVOICE_POOL_SIZE?: string;
+    L402_INVOICE_POOL_RATE?: string;
     /** Durable Object holding the NWC relay connection (L402_NWC_CONNECTION = "held"). */
     L402_NWC?: DurableObjectNamespace<import("./nwc-relay.ts").NwcRelay>;
     /** D1: the payment ledger and the revocation list (schema in migrations/). */

@@ -2,6 +2,7 @@ import { createWorkerApp } from "./app.ts";
 
 export { FreebieCounter } from "./freebie-counter.ts";
 export { InvoiceLookupGate } from "./invoice-lookup-gate.ts";
+export { InvoicePoolShard } from "./invoice-pool-shard.ts";
 export { NwcRelay } from "./nwc-relay.ts";
 export { SpentChargeShard } from "./spent-charge-shard.ts";
 export { TokenMeter } from "./token-meter.ts";

@@ -65,6 +65,9 @@ function readConfig(env: object, build: WorkerBuild): ConfigResult {
   if (node?.ok && node.value.backend === "nwc" && node.value.relayConnection === "held" && given["L402_NWC"] === undefined) {
     problems.push('L402_NWC_CONNECTION: "held" needs the L402_NWC Durable Object binding (see wrangler.toml)');
   }
+  if (settings.success && settings.output.L402_INVOICE_POOL_SIZE > 0 && given["L402_INVOICE_POOL"] === undefined) {
+    problems.push("L402_INVOICE_POOL_SIZE: a pool needs the L402_INVOICE_POOL Durable Object binding (see wrangler.toml)");
+  }
   if (node?.ok && services.ok) problems.push(...wholeSatProblems(node.value.backend, services.value));
   if (settings.success && settings.output.L402_OVERRIDES === "on" && !bound("ledger")) problems.push('L402_OVERRIDES: "on" needs the L402_LEDGER D1 binding (see wrangler.toml)');
   if (node?.ok) problems.push(...backendProblems(build, node.value.backend));
@@ -98,6 +101,7 @@ function readConfig(env: object, build: WorkerBuild): ConfigResult {
       mintRetryAfterSeconds: s.L402_MINT_RETRY_AFTER,
       breakerThreshold: s.L402_BREAKER_THRESHOLD,
       breakerCooldownSeconds: s.L402_BREAKER_COOLDOWN,
+      invoicePool: { size: s.L402_INVOICE_POOL_SIZE, refillPerSecond: s.L402_INVOICE_POOL_RATE },
       adminPath: s.L402_ADMIN_PATH,
       adminToken: s.L402_ADMIN_TOKEN,
       revocationTtlSeconds: s.L402_REVOCATION_TTL,

@@ -1,4 +1,5 @@
-import type { BalanceOpening, CachedChallenge, PaywallPorts, TopUp } from "../paywall/index.ts";
+import type { BalanceOpening, CachedChallenge, InvoicePool, PaywallPorts, TopUp } from "../paywall/index.ts";
+import type { PoolBounds } from "./invoice-pool-shard.ts";
 import { d1Ledger } from "./d1-ledger.ts";
 import { d1Revocations } from "./d1-revocations.ts";
 
@@ -23,12 +24,18 @@ import { d1Revocations } from "./d1-revocations.ts";
  *   one call on each paid request (the reservation), a second only when the
  *   request cost less than it reserved.
  *
+ * - invoice pool → the Durable Object `L402_INVOICE_POOL` (InvoicePoolShard), one
+ *   per invoice request and colo (`L402_INVOICE_POOL_SIZE` > 0 only): an object
+ *   is created near the Worker that first asks for it, so each colo's pool is
+ *   one short call away, where one pool for the world would be a continent away
+ *   for most of it; a colo's pool fills only after that colo's demand.
+ *
  * A missing binding leaves its port out; the config check names the binding a
  * service needs.
  */
-export function cloudflarePorts(env: Env, revocationTtlSeconds: number): PaywallPorts {
+export function cloudflarePorts(env: Env, revocationTtlSeconds: number, pool?: PoolSettings): PaywallPorts {
   const cache = caches.default;
-  const { L402_MINT_LIMITER: limiter, L402_METER: meters, L402_FREEBIES: freebies, L402_LEDGER: ledger, L402_LOOKUPS: lookups, L402_SPENT: spent, L402_BALANCES: balances } = env;
+  const { L402_INVOICE_POOL: pools, L402_MINT_LIMITER: limiter, L402_METER: meters, L402_FREEBIES: freebies, L402_LEDGER: ledger, L402_LOOKUPS: lookups, L402_SPENT: spent, L402_BALANCES: balances } = env;
   return {
     challengeCache: {
       read: async (key) => {
@@ -38,6 +45,7 @@ export function cloudflarePorts(env: Env, revocationTtlSeconds: number): Paywall
       store: (key, entry, ttlSeconds) => cache.put(challengeUrl(key), Response.json(entry, { headers: { "Cache-Control": `max-age=${ttlSeconds}` } })),
       drop: async (key) => void (await cache.delete(challengeUrl(key))),
     },
+    ...(pools === undefined || pool === undefined || pool.bounds.size === 0 ? {} : { invoicePool: invoicePool(pools, pool) }),
     ...(limiter === undefined ? {} : { mintLimiter: { allow: async (client: string) => (await limiter.limit({ key: client })).success } }),
     ...(meters === undefined ? {} : { meter: { consume: (tokenId: string, limit: number, forgetAt: number | undefined) => meters.get(meters.idFromName(tokenId)).consume(limit, forgetAt) } }),
     ...(freebies === undefined
@@ -58,3 +66,17 @@ export function cloudflarePorts(env: Env, revocationTtlSeconds: number): Paywall
 }
 
 const challengeUrl = (key: string) => new Request(`https://challenge-cache.l402-edge.invalid/${key}`);
+
+/** The invoice pool's bounds, and the colo this isolate serves (`request.cf.colo`; an isolate runs in one): its shard. */
+export interface PoolSettings {
+  readonly bounds: PoolBounds;
+  readonly colo: string;
+}
+
+function invoicePool(pools: NonNullable<Env["L402_INVOICE_POOL"]>, { bounds, colo }: PoolSettings): InvoicePool {
+  const shard = (pool: string) => pools.get(pools.idFromName(`${colo}\u0000${pool}`));
+  return {
+    take: (pool, now) => shard(pool).take(bounds, now),
+    put: async (pool, invoices, granted, now) => void (await shard(pool).put(bounds, invoices, granted, now)),
+  };
+}

@@ -78,6 +78,8 @@ export const workerSettingsSchema = v.object({
   L402_MINT_RETRY_AFTER: mintRetryAfterSeconds,
   L402_BREAKER_THRESHOLD: breakerThreshold,
   L402_BREAKER_COOLDOWN: breakerCooldownSeconds,
+  L402_INVOICE_POOL_SIZE: v.optional(wholeNumber(0, 1000), 0),
+  L402_INVOICE_POOL_RATE: v.optional(wholeNumber(1, 1000), 10),
   L402_ADMIN_PATH: v.optional(v.pipe(v.string("must be a string"), v.regex(/^\/[\w./-]{1,100}$/, "must be a path starting with /"), v.transform((path) => path.replace(/\/$/, ""))), "/.well-known/l402/admin"),
   L402_ADMIN_TOKEN: v.optional(v.pipe(v.string("must be a string"), v.regex(/^\S{32,}$/, "must be at least 32 characters (e.g. npx l402-edge keygen)"))),
   L402_REVOCATION_TTL: v.optional(wholeNumber(5, 3600), 30),

@@ -28,6 +28,8 @@ export interface WorkerConfig {
   /** Node failures in a row that open the circuit breaker, and how long it stays open. */
   readonly breakerThreshold: number;
   readonly breakerCooldownSeconds: number;
+  /** Invoices made ahead of demand per pool (0: no pool), and the refills a pool grants per second. */
+  readonly invoicePool: { readonly size: number; readonly refillPerSecond: number };
   /** The admin API's path prefix, and its bearer token (undefined: the admin API is off). */
   readonly adminPath: string;
   readonly adminToken: string | undefined;

@@ -27,3 +27,28 @@ describe("nwcBackend, as a package user builds it from the wallet's URI", () => 
     expect(() => nwcBackend({ uri, network: "regtest", timeoutMs: 2000 })).toThrow("the NWC connection URI needs a secret=<64 hex characters> parameter");
   });
 });
+
+describe.each(["lnbits", "phoenixd", "cln"])("the %s simulator far away and busy (dev/lnd-sim/pace.ts)", (name) => {
+  const subject = () => subjects.find((s) => s.name === name) as ContractSubject;
+  const control = (faults: object) => subject().setFaults(faults as { latencyMs?: number });
+
+  it("invoice calls wait their turn at invoicesPerSecond while other calls answer; nonsense is refused", async () => {
+    const backend = subject().backend(10_000);
+    await control({ invoicesPerSecond: 0.5 });
+    try {
+      const start = performance.now();
+      let secondMade = false;
+      const first = backend.createInvoice({ amountMsat: 1000n, memo: "paced", expirySeconds: 600 });
+      const second = backend.createInvoice({ amountMsat: 2000n, memo: "paced", expirySeconds: 600 }).then((invoice) => ((secondMade = true), invoice));
+      await first;
+      await backend.getInfo();
+      expect(secondMade).toBe(false);
+      expect((await second).amountMsat).toBe(2000n);
+      expect(performance.now() - start).toBeGreaterThanOrEqual(1900);
+      const nonsense = await fetch(`${running.sims[name as "lnbits" | "phoenixd" | "cln"].url}/_sim/faults`, { method: "POST", body: JSON.stringify({ jitterMs: -1 }) });
+      expect(nonsense.status).toBe(400);
+    } finally {
+      await subject().clearFaults();
+    }
+  });
+});

@@ -4,12 +4,13 @@ import { decode } from "light-bolt11-decoder";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { encodeInvoice, fields } from "../../dev/lnd-sim/bolt11.ts";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
+import { callDelayMs } from "../../dev/lnd-sim/pace.ts";
 import { payInvoice } from "../../dev/lnd-sim/payer.ts";
 
 let sim: Simulator;
 beforeAll(async () => void (sim = await startSimulator()));
 afterAll(() => sim.close());
-beforeEach(() => sim.setFaults({ latencyMs: 0, failure: null, mismatch: null, paths: [] }));
+beforeEach(() => sim.setFaults({ latencyMs: 0, failure: null, mismatch: null, paths: [], invoicesPerSecond: 0, jitterMs: 0 }));
 
 async function lnd(path: string, init: { method?: string; body?: unknown; macaroon?: string | null } = {}) {
   const macaroon = init.macaroon === undefined ? sim.adminMacaroonHex : init.macaroon;
@@ -212,14 +213,34 @@ describe("fault injection", () => {
     expect((await addInvoice({ value: 1 })).status).toBe(503);
   });
 
+  it("invoicesPerSecond: AddInvoice calls wait their turn while other calls answer; jitter stays within its bound", async () => {
+    sim.setFaults({ invoicesPerSecond: 0.5 });
+    const start = performance.now();
+    let secondAnswered = false;
+    const first = addInvoice({ value: 1 });
+    const second = addInvoice({ value: 2 }).then((answer) => ((secondAnswered = true), answer));
+    expect((await first).status).toBe(200);
+    expect((await lnd("/v1/getinfo")).status).toBe(200);
+    expect(secondAnswered).toBe(false);
+    expect((await second).status).toBe(200);
+    expect(performance.now() - start).toBeGreaterThanOrEqual(1900);
+
+    const delays = Array.from({ length: 1000 }, () => callDelayMs(150, 20));
+    expect(Math.min(...delays)).toBeGreaterThanOrEqual(130);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(170);
+    expect(new Set(delays).size).toBeGreaterThan(1);
+    expect(Math.min(...Array.from({ length: 1000 }, () => callDelayMs(5, 20)))).toBeGreaterThanOrEqual(0);
+  });
+
   it("the control endpoint sets and clears faults, and refuses nonsense", async () => {
     const set = await fetch(`${sim.url}/_sim/faults`, { method: "POST", body: JSON.stringify({ mismatch: "amount" }) });
     expect(await set.json()).toMatchObject({ mismatch: "amount" });
     const { json } = await addInvoice({ value: 10 });
     expect(decode(json["payment_request"]).sections.find((s: { name: string }) => s.name === "amount")).toMatchObject({ value: "11000" });
     await fetch(`${sim.url}/_sim/faults`, { method: "DELETE" });
-    expect(await (await fetch(`${sim.url}/_sim/faults`)).json()).toEqual({ latencyMs: 0, failure: null, mismatch: null, paths: [], routeFeeMsat: 0, stampOffsetSeconds: 0 });
-    for (const nonsense of [{ failure: "meteor" }, { stampOffsetSeconds: 1.5 }, { stampOffsetSeconds: "60" }, { stampOffsetSeconds: 400 * 86_400 }]) {
+    expect(await (await fetch(`${sim.url}/_sim/faults`)).json()).toEqual({ latencyMs: 0, jitterMs: 0, invoicesPerSecond: 0, failure: null, mismatch: null, paths: [], routeFeeMsat: 0, stampOffsetSeconds: 0 });
+    const nonsenses = [{ failure: "meteor" }, { stampOffsetSeconds: 1.5 }, { stampOffsetSeconds: "60" }, { stampOffsetSeconds: 400 * 86_400 }, { jitterMs: -1 }, { jitterMs: "20" }, { invoicesPerSecond: -5 }, { invoicesPerSecond: null }];
+    for (const nonsense of nonsenses) {
       const bad = await fetch(`${sim.url}/_sim/faults`, { method: "POST", body: JSON.stringify(nonsense) });
       expect(bad.status, JSON.stringify(nonsense)).toBe(400);
     }

@@ -11,7 +11,7 @@ import "../fixtures/provided-context.ts";
  * origin. The Worker reaches both over HTTP, as it would reach a node and an API.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const [sim, faultSim, quietSim, backendSim, origin] = await Promise.all([startSimulator(), startSimulator(), startSimulator(), startSimulator(), startTestOrigin()]);
+  const [sim, faultSim, quietSim, backendSim, poolSim, origin] = await Promise.all([startSimulator(), startSimulator(), startSimulator(), startSimulator(), startSimulator(), startTestOrigin()]);
   const handle = (s: Simulator) => ({
     url: s.url,
     adminMacaroonHex: s.adminMacaroonHex,
@@ -26,12 +26,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("testOrigin", { url: origin.url });
   // The other backends' simulators, over LND simulators' nodes (whose admin macaroon pays what they issue):
   // one set for the backend contract's faults, one for the Worker's tests on each backend (faults included).
-  const [faultBackends, workerBackends] = await Promise.all([startBackendSims(faultSim.node), startBackendSims(backendSim.node)]);
+  const [faultBackends, workerBackends, poolBackends] = await Promise.all([startBackendSims(faultSim.node), startBackendSims(backendSim.node), startBackendSims(poolSim.node)]);
+  project.provide("poolSim", handle(poolSim));
+  project.provide("poolBackends", simHandles(poolBackends));
   project.provide("faultBackends", simHandles(faultBackends));
   project.provide("backendSim", handle(backendSim));
   project.provide("workerBackends", simHandles(workerBackends));
   project.provide("strangerSilentWallet", { uri: startNwcWallet(backendSim.node, workerBackends.relay, { ignoresStrangers: true }).uri });
   return async () => {
-    await Promise.all([sim.close(), faultSim.close(), quietSim.close(), backendSim.close(), origin.close(), faultBackends.close(), workerBackends.close()]);
+    await Promise.all([sim.close(), faultSim.close(), quietSim.close(), backendSim.close(), poolSim.close(), origin.close(), faultBackends.close(), workerBackends.close(), poolBackends.close()]);
   };
 }

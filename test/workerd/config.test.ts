@@ -196,6 +196,32 @@ describe("the backend's settings", () => {
   });
 });
 
+describe("the invoice pool's settings", () => {
+  const lnd = { L402_MASTER_KEYS: "44".repeat(32), LND_REST_URL: "https://node.example:8080", LND_MACAROON: "0201ab", L402_SERVICES: [{ name: "a", match: ["/a"], price_sats: 1 }] };
+  const read = (extra: Record<string, unknown>) => parseConfig({ ...lnd, ...extra });
+
+  it("is off unless sized, and reads its size and rate", () => {
+    const off = read({});
+    const on = read({ L402_INVOICE_POOL_SIZE: "20", L402_INVOICE_POOL_RATE: "5", L402_INVOICE_POOL: {} });
+    expect([off.ok && off.value.invoicePool, on.ok && on.value.invoicePool]).toEqual([
+      { size: 0, refillPerSecond: 10 },
+      { size: 20, refillPerSecond: 5 },
+    ]);
+  });
+
+  it.each([
+    [{ L402_INVOICE_POOL_SIZE: "20" }, "L402_INVOICE_POOL_SIZE: a pool needs the L402_INVOICE_POOL Durable Object binding"],
+    [{ L402_INVOICE_POOL_SIZE: "1001", L402_INVOICE_POOL: {} }, "L402_INVOICE_POOL_SIZE: must be an integer from 0 to 1000"],
+    [{ L402_INVOICE_POOL_SIZE: "-1", L402_INVOICE_POOL: {} }, "L402_INVOICE_POOL_SIZE: must be an integer from 0 to 1000"],
+    [{ L402_INVOICE_POOL_RATE: "0" }, "L402_INVOICE_POOL_RATE: must be an integer from 1 to 1000"],
+    [{ L402_INVOICE_POOL_RATE: "fast" }, "L402_INVOICE_POOL_RATE: must be an integer from 1 to 1000"],
+  ])("%j → %s", (extra, message) => {
+    const result = read(extra);
+    expect(result.ok).toBe(false);
+    expect(result.ok ? "" : result.problems.join("\n")).toContain(message);
+  });
+});
+
 describe("a node reached in clear", () => {
   const warningsFor = (extra: Record<string, unknown>) => {
     const config = configOf([{ name: "a", match: ["/a"], price_sats: 1 }], extra);

@@ -1,0 +1,117 @@
+import { DurableObject } from "cloudflare:workers";
+import type { PooledInvoice, PoolTake } from "../paywall/index.ts";
+
+/**
+ * One shard of one invoice pool (the paywall's `InvoicePool` port;
+ * paywall/invoice-pool.ts): the open invoices of one invoice request, made
+ * ahead of demand, for the Workers of one colo (ports.ts picks the shard).
+ *
+ * A take is one SQL delete that returns its row: atomic, since an object runs
+ * one call at a time and no call here awaits between reading and writing. A
+ * taken invoice's hash is remembered until it expires, and a put never adds a
+ * hash it holds or has handed out: no invoice is handed out twice, whatever a
+ * node answers. The pool never holds more than its size: a put keeps what
+ * fits. Refills are granted on takes only (a take is demand), two at most
+ * (one to replace it, one to grow), within the room left and the refill rate;
+ * so a quiet pool is never refilled and empties as its invoices pass their
+ * hand-out time, which an alarm sweeps. The rate's bucket and the grants
+ * still being made live in memory: an object evicted (idle for seconds)
+ * starts them afresh, and a put still keeps only what fits.
+ */
+
+/** What a Worker configured: the pool's size and its refills per second. */
+export interface PoolBounds {
+  readonly size: number;
+  readonly refillPerSecond: number;
+}
+
+/** A grant not put back within this long (its Worker stopped) is no longer counted. */
+const GRANT_LEASE_MS = 30_000;
+/** Grants per take: one to replace the invoice taken, one to grow. */
+const GRANTS_PER_TAKE = 2;
+
+type Row = { payment_request: string; payment_hash: string; amount_msat: string; expires_at: number; hand_out_by: number };
+
+export class InvoicePoolShard extends DurableObject {
+  private granted = 0;
+  private grantedAt = 0;
+  private tokens = 0;
+  private tokensAt = 0;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.sql.exec(
+      "CREATE TABLE IF NOT EXISTS pooled (payment_hash TEXT PRIMARY KEY, payment_request TEXT NOT NULL, amount_msat TEXT NOT NULL, expires_at INTEGER NOT NULL, hand_out_by INTEGER NOT NULL)",
+    );
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS handed (payment_hash TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)");
+  }
+
+  /** The oldest invoice still to be handed out (gone from the pool for good), and the refills granted. Awaits nothing. */
+  async take(bounds: PoolBounds, now: number): Promise<PoolTake> {
+    const sql = this.ctx.storage.sql;
+    sql.exec("DELETE FROM pooled WHERE hand_out_by < ?", now);
+    const row = sql.exec<Row>("DELETE FROM pooled WHERE payment_hash = (SELECT payment_hash FROM pooled ORDER BY hand_out_by LIMIT 1) RETURNING *").toArray()[0];
+    if (row !== undefined) sql.exec("INSERT INTO handed (payment_hash, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING", row.payment_hash, row.expires_at);
+    const refill = this.grant(bounds, this.held());
+    // No alarm to set: the put that added this row set one no later than its hand-out time, and the sweep then keeps waking for the hashes handed out.
+    const invoice = row === undefined ? undefined : { paymentRequest: row.payment_request, paymentHash: row.payment_hash, amountMsat: row.amount_msat, expiresAt: row.expires_at, handOutBy: row.hand_out_by };
+    return { invoice, refill };
+  }
+
+  /** Adds what fits of `invoices` (never a hash held or handed out before); `granted`: the grant they were made on, now settled. */
+  async put(bounds: PoolBounds, invoices: readonly PooledInvoice[], granted: number, now: number): Promise<number> {
+    this.granted = Math.max(0, this.granted - granted);
+    const sql = this.ctx.storage.sql;
+    let added = 0;
+    for (const invoice of invoices) {
+      if (this.held() >= bounds.size || invoice.handOutBy < now) continue;
+      if (sql.exec("SELECT 1 FROM handed WHERE payment_hash = ?", invoice.paymentHash).toArray().length > 0) continue;
+      const inserted = sql
+        .exec("INSERT INTO pooled (payment_hash, payment_request, amount_msat, expires_at, hand_out_by) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING payment_hash", invoice.paymentHash, invoice.paymentRequest, invoice.amountMsat, invoice.expiresAt, invoice.handOutBy)
+        .toArray();
+      added += inserted.length;
+    }
+    const first = sql.exec<{ at: number | null }>("SELECT min(hand_out_by) AS at FROM pooled").one().at;
+    if (first !== null) await this.sweepBy(first);
+    return added;
+  }
+
+  /** How many invoices the pool holds now (for tests and health). */
+  async size(): Promise<number> {
+    return this.held();
+  }
+
+  /** Drops what may no longer be handed out, and hashes handed out that have expired; wakes again for the next. */
+  override async alarm(): Promise<void> {
+    const sql = this.ctx.storage.sql;
+    const now = Math.floor(Date.now() / 1000);
+    sql.exec("DELETE FROM pooled WHERE hand_out_by < ?", now);
+    sql.exec("DELETE FROM handed WHERE expires_at < ?", now);
+    const next = sql.exec<{ at: number | null }>("SELECT min(at) AS at FROM (SELECT min(hand_out_by) AS at FROM pooled UNION ALL SELECT min(expires_at) FROM handed)").one().at;
+    if (next !== null) await this.ctx.storage.setAlarm((next + 1) * 1000);
+  }
+
+  private held(): number {
+    return this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM pooled").one().n;
+  }
+
+  /** Refills for one take: within the room left (grants being made count as held), the rate's bucket, and two. */
+  private grant(bounds: PoolBounds, held: number): number {
+    const nowMs = Date.now();
+    if (nowMs - this.grantedAt > GRANT_LEASE_MS) this.granted = 0;
+    const burst = Math.max(1, bounds.refillPerSecond);
+    this.tokens = Math.min(burst, this.tokens + ((nowMs - this.tokensAt) / 1000) * bounds.refillPerSecond);
+    this.tokensAt = nowMs;
+    const refill = Math.max(0, Math.min(GRANTS_PER_TAKE, bounds.size - held - this.granted, Math.floor(this.tokens)));
+    this.tokens -= refill;
+    this.granted += refill;
+    if (refill > 0) this.grantedAt = nowMs;
+    return refill;
+  }
+
+  /** An alarm no later than `at` (unix s). */
+  private async sweepBy(at: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > (at + 1) * 1000) await this.ctx.storage.setAlarm((at + 1) * 1000);
+  }
+}
