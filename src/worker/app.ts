@@ -72,7 +72,7 @@ function paywalledApp(env: Env, config: WorkerConfig): Hono<WorkerEnv> {
   const issuance = recordingIssuance(nodeBackend(config.node, config.network, env));
   const backend = withBreaker(issuance.backend, { threshold: config.breakerThreshold, cooldownMs: config.breakerCooldownSeconds * 1000 });
   const ports = cloudflarePorts(env, config.revocationTtlSeconds);
-  const app = withRequestLog();
+  const app = withRequestLog(config.logPasses);
   app.get(HEALTH_PATH, (c) => {
     c.set("endpoint", "health");
     return healthResponse({ config, backend, issuance: issuance.record });
@@ -115,7 +115,7 @@ function paywalledApp(env: Env, config: WorkerConfig): Hono<WorkerEnv> {
     ...(config.originSecret === undefined ? {} : { originAuth: [config.originAuthHeader, config.originSecret] as const }),
   });
   if (config.services.some((service) => service.mcp !== undefined)) {
-    const sold = withRequestLog();
+    const sold = withRequestLog(config.logPasses);
     sold.use(paywall);
     sold.all("*", forward);
     const name = config.discovery?.sellerName ?? "l402-edge";
@@ -161,12 +161,12 @@ function misconfiguredApp(problems: readonly string[]): Hono<WorkerEnv> {
   return app;
 }
 
-/** An app whose every request has an id and one log line, and whose unexpected errors are a 500 that names none. */
-function withRequestLog(): Hono<WorkerEnv> {
+/** An app whose every request has an id and a log line (a share of passes: `L402_LOG_PASSES`), and whose unexpected errors are a 500 that names none. */
+function withRequestLog(passShare?: number): Hono<WorkerEnv> {
   const app = new Hono<WorkerEnv>();
   // Cloudflare's ray id, when there is one; never an id the client chose.
   app.use(requestId({ headerName: "", generator: (c) => c.req.header("cf-ray") ?? crypto.randomUUID() }));
-  app.use(requestLog);
+  app.use(requestLog(passShare));
   app.onError((error, c) => {
     const id = c.get("requestId");
     c.set("endpoint", "internal_error");

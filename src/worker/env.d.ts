@@ -60,6 +60,8 @@ declare namespace Cloudflare {
     L402_REVOCATION_TTL?: string;
     /** Where the MCP endpoint answers (default /mcp), when a service is sold as a tool. */
     L402_MCP_PATH?: string;
+    /** Which requests let through get a log line: all (default), none, or sample:<share>. */
+    L402_LOG_PASSES?: string;
   }
 }
 type Env = Cloudflare.Env;

@@ -83,6 +83,7 @@ export function parseConfig(env: object): ConfigResult {
       revocationTtlSeconds: s.L402_REVOCATION_TTL,
       discovery: s.L402_DISCOVERY === "off" ? undefined : { sellerName: s.L402_SERVICE_NAME, sellerDescription: s.L402_SERVICE_DESCRIPTION, openapi: s.L402_OPENAPI },
       mcpPath: s.L402_MCP_PATH,
+      logPasses: s.L402_LOG_PASSES,
     },
   };
 }

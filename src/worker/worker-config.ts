@@ -36,6 +36,8 @@ export interface WorkerConfig {
   readonly discovery: DiscoveryConfig | undefined;
   /** Where the MCP endpoint answers, when a service is sold as a tool (L402_MCP_PATH). */
   readonly mcpPath: string;
+  /** The share of requests let through that get a log line (L402_LOG_PASSES): 1 all, 0 none. */
+  readonly logPasses: number;
 }
 
 export interface DiscoveryConfig {
