@@ -1,7 +1,7 @@
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { importMacaroon } from "macaroon";
-import { decodeMacaroon, encodeMacaroon } from "../src/macaroon/index.ts";
+import { decodeMacaroon, encodeMacaroon, sha256 as fastSha256 } from "../src/macaroon/index.ts";
 import {
   createKeyring,
   createVerifier,
@@ -110,3 +110,40 @@ export async function chainWebCrypto(subtle: typeof crypto.subtle): Promise<Uint
   for (const caveat of caveats) sig = await step(sig, caveat);
   return sig;
 }
+
+/*
+ * The floor of a cold verification: the SHA-256 compressions it cannot avoid,
+ * each at the cost of one compression of fast-hmac.ts (the hash the
+ * verification runs).
+ */
+
+/** Compressions to hash `bytes` bytes (the message, the 0x80 byte and the 8-byte length, in 64-byte blocks). */
+const blocks = (bytes: number) => Math.ceil((bytes + 9) / 64);
+/** One HMAC of a message: the key's two pad blocks (none when its pads are kept), the inner hash's message blocks, the outer hash's digest block. */
+const hmacCompressions = (padsKept: boolean, messageBytes: number) => (padsKept ? 0 : 2) + blocks(64 + messageBytes) - 1 + blocks(64 + 32) - 1;
+/** keyring.ts's label before the identifier in a root key's derivation. */
+const ROOT_KEY_LABEL_BYTES = "l402-edge/root-key/v1".length;
+
+/**
+ * What a cold `verifyOurs` hashes, counted from the token's own lengths: the
+ * preimage; the root key (master key's pads kept: label and identifier); the
+ * macaroon key (the key generator's pads kept: the root key); the identifier
+ * under that fresh key; each caveat under the signature before it.
+ */
+export function coldVerifyCompressions(): number {
+  const { identifier, caveats } = token();
+  return (
+    blocks(preimage.length) +
+    hmacCompressions(true, ROOT_KEY_LABEL_BYTES + identifier.length) +
+    hmacCompressions(true, 32) +
+    hmacCompressions(false, identifier.length) +
+    caveats.reduce((sum, caveat) => sum + hmacCompressions(false, caveat.length), 0)
+  );
+}
+
+/** One compression's cost is the slope between these: 65 blocks and 1 block through the same `sha256`. */
+export const SHA256_BLOCKS_APART = 64;
+const oneBlock = new Uint8Array(64 - 9);
+const manyBlocks = new Uint8Array(64 * (SHA256_BLOCKS_APART + 1) - 9);
+export const sha256OneBlock = (): Uint8Array => fastSha256(oneBlock);
+export const sha256ManyBlocks = (): Uint8Array => fastSha256(manyBlocks);

@@ -1,6 +1,6 @@
 import { fastHmacSha256 } from "../../src/macaroon/index.ts";
 import { createHmac } from "node:crypto";
-import { chainNoble, chainWebCrypto, chainWith, verifyJsMacaroon, verifyOurs, verifyWarm } from "../verify-cases.ts";
+import { chainNoble, chainWebCrypto, chainWith, sha256ManyBlocks, sha256OneBlock, verifyJsMacaroon, verifyOurs, verifyWarm } from "../verify-cases.ts";
 import sha256Module from "./sha256.wasm";
 import { wasmHmac } from "./wasm-hmac.ts";
 
@@ -27,6 +27,8 @@ const CASES: Record<string, () => unknown> = {
   "chain/web-crypto": () => chainWebCrypto(crypto.subtle),
   "chain/wasm": () => chainWith(wasm),
   "verify/ours+wasm": () => verifyOurs(wasm),
+  "sha256/1 block": sha256OneBlock,
+  "sha256/65 blocks": sha256ManyBlocks,
   // The WebAssembly chain must agree with ours before it is timed.
   "check/wasm": () => sameBytes(chainWith(wasm), chainWith(fastHmacSha256)),
 };

@@ -3,6 +3,7 @@ import * as v from "valibot";
 import { isValidServiceName } from "../l402/index.ts";
 import { problemsOf, settingsFailure, type SettingsResult } from "./problems.ts";
 import { servicesSchema, type ParsedService, type SchemaContext } from "./schema.ts";
+import { withLiteralTest } from "./literal-pattern.ts";
 import type { ServiceConfig, ServiceMode, UrlPattern } from "./types.ts";
 import { compileBalance, compilePricing } from "./usage-config.ts";
 
@@ -90,5 +91,5 @@ function compile(service: ParsedService, context: CompileContext): ServiceConfig
 function newPattern(text: string, ignoreCase: boolean): UrlPattern {
   const slash = text.indexOf("/");
   const hostname = slash === 0 ? "*" : text.slice(0, slash).toLowerCase().replace(/\.$/, "");
-  return new URLPattern({ hostname, pathname: text.slice(slash) }, { ignoreCase });
+  return withLiteralTest(new URLPattern({ hostname, pathname: text.slice(slash) }, { ignoreCase }), ignoreCase);
 }

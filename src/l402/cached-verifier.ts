@@ -68,10 +68,10 @@ export function createVerifier(keyring: Keyring, limits: VerifierLimits = {}) {
       const parsed = source.form === "authorization" ? parseAuthorization(source.text) : parseMacaroonHeader(source.text);
       if (!parsed.ok) return { ...parsed, paidHash: undefined };
       const authenticated = authenticate(parsed.value, keyring);
-      const paidHash = sha256(parsed.value.preimage);
-      if (!authenticated.ok) return { ...authenticated, paidHash };
+      // Authenticated, the token's payment hash is the preimage's sha256: no second hash.
+      if (!authenticated.ok) return { ...authenticated, paidHash: sha256(parsed.value.preimage) };
       keep(source.form, source.text, authenticated.value);
-      return { ...grantOf(authenticated.value, options), paidHash };
+      return { ...grantOf(authenticated.value, options), paidHash: authenticated.value.paymentHash };
     },
     /** Credentials kept, and their characters: for tests of the bounds. */
     get size() {

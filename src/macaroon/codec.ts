@@ -60,7 +60,8 @@ export function decodeMacaroon(bytes: Uint8Array, limits: DecodeLimits = DEFAULT
     caveats.push(toCaveat(section));
   }
 
-  const [type, signature] = reader.field();
+  const type = reader.varint("field type");
+  const signature = reader.value(type);
   if (type !== SIGNATURE) throw new MacaroonFormatError(`expected the signature field, found type ${type}`);
   if (signature.length !== SIGNATURE_LENGTH) {
     throw new MacaroonFormatError(`signature is ${signature.length} bytes, expected ${SIGNATURE_LENGTH}`);
@@ -111,10 +112,10 @@ function readSection(reader: Reader, what: string): Map<number, Uint8Array> {
   const fields = new Map<number, Uint8Array>();
   let last = EOS;
   for (;;) {
-    const [type, value] = reader.fieldOrEnd();
+    const type = reader.varint("field type");
     if (type === EOS) return fields;
     if (type <= last) throw new MacaroonFormatError(`${what} field types out of order (${type} after ${last})`);
-    fields.set(type, value);
+    fields.set(type, reader.value(type));
     last = type;
   }
 }
@@ -166,18 +167,8 @@ class Reader {
     throw new MacaroonFormatError(`${what} varint too long`);
   }
 
-  fieldOrEnd(): [number, Uint8Array] {
-    const type = this.varint("field type");
-    if (type === EOS) return [EOS, new Uint8Array(0)];
-    return [type, this.value(type)];
-  }
-
-  field(): [number, Uint8Array] {
-    const type = this.varint("field type");
-    return [type, this.value(type)];
-  }
-
-  private value(type: number): Uint8Array {
+  /** A field's value, after its type (read with `varint`): its length, then that many bytes. */
+  value(type: number): Uint8Array {
     const length = this.varint("field length");
     if (length > this.remaining) {
       throw new MacaroonFormatError(`truncated: field type ${type} claims ${length} bytes, ${this.remaining} left`);

@@ -116,7 +116,7 @@ interface IsolateParts {
 }
 
 function servingApp(config: WorkerConfig, services: readonly ServiceConfig[], { issuance, backend, ports, decisions, observe, dashboardPorts }: IsolateParts, overrides: ServicesAdmin | undefined): Hono<WorkerEnv> {
-  const app = withRequestLog(observe);
+  const app = withRequestLog(observe, config.logPasses);
   app.get(HEALTH_PATH, (c) => {
     c.set("endpoint", "health");
     return healthResponse({ config, backend, issuance: issuance.record });
@@ -176,7 +176,7 @@ function servingApp(config: WorkerConfig, services: readonly ServiceConfig[], { 
     paymentContext: { header: config.contextHeader, sign: context?.sign },
   });
   if (services.some((service) => service.mcp !== undefined)) {
-    const sold = withRequestLog(observe);
+    const sold = withRequestLog(observe, config.logPasses);
     sold.use(paywall);
     sold.all("*", forward);
     const name = config.discovery?.sellerName ?? "l402-edge";
@@ -226,12 +226,12 @@ function misconfiguredApp(problems: readonly string[]): Hono<WorkerEnv> {
   return app;
 }
 
-/** An app whose every request has an id and one log line (and its decision observed: metrics), and whose unexpected errors are a 500 that names none. */
-function withRequestLog(observe?: DecisionObserver): Hono<WorkerEnv> {
+/** An app whose every request has an id and a log line (a share of passes: `L402_LOG_PASSES`; its decision observed: metrics), and whose unexpected errors are a 500 that names none. */
+function withRequestLog(observe?: DecisionObserver, passShare?: number): Hono<WorkerEnv> {
   const app = new Hono<WorkerEnv>();
   // Cloudflare's ray id, when there is one; never an id the client chose.
   app.use(requestId({ headerName: "", generator: (c) => c.req.header("cf-ray") ?? crypto.randomUUID() }));
-  app.use(requestLog(observe));
+  app.use(requestLog(observe, passShare));
   app.onError((error, c) => {
     const id = c.get("requestId");
     c.set("endpoint", "internal_error");

@@ -79,6 +79,8 @@ declare namespace Cloudflare {
     L402_CONTEXT_HEADER?: string;
     /** Seconds a payment context is valid (default 120). */
     L402_CONTEXT_TTL?: string;
+    /** Which requests let through get a log line: all (default), none, or sample:<share>. */
+    L402_LOG_PASSES?: string;
   }
 }
 type Env = Cloudflare.Env;

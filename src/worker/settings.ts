@@ -51,6 +51,16 @@ const openApiBase = v.pipe(
 
 const FIAT_RATE_MESSAGE = 'must be a currency code and what one bitcoin costs in it, e.g. "USD:95000"';
 
+const LOG_PASSES_MESSAGE = 'must be "all", "none" or "sample:<share>" with a share above 0 and at most 1, e.g. "sample:0.01"';
+
+/** `L402_LOG_PASSES`: the share of requests let through that get a log line (1: all; 0: none). */
+const logPasses = v.pipe(
+  v.string(LOG_PASSES_MESSAGE),
+  v.regex(/^(?:all|none|sample:(?:0\.\d+|1(?:\.0+)?))$/, LOG_PASSES_MESSAGE),
+  v.check((text) => !text.startsWith("sample:") || Number(text.slice("sample:".length)) > 0, LOG_PASSES_MESSAGE),
+  v.transform((text) => (text === "all" ? 1 : text === "none" ? 0 : Number(text.slice("sample:".length)))),
+);
+
 /** What 1 BTC costs in a currency, as text (`"USD:95000"`), read into the middleware's `fiatRate`. */
 const fiatRateText = v.pipe(
   v.string(FIAT_RATE_MESSAGE),
@@ -95,4 +105,5 @@ export const workerSettingsSchema = v.object({
   L402_CONTEXT_KEYS: v.optional(contextKeysSetting),
   L402_CONTEXT_HEADER: v.optional(v.pipe(v.string("must be a string"), v.regex(HEADER_NAME, "has an invalid format")), "Payment-Context"),
   L402_CONTEXT_TTL: v.optional(wholeNumber(10, 300), 120),
+  L402_LOG_PASSES: v.optional(logPasses, "all"),
 });

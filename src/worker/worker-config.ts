@@ -51,6 +51,8 @@ export interface WorkerConfig {
   readonly compileServices: (definitions: unknown) => SettingsResult<ServiceConfig[]>;
   /** Run-time overrides (L402_OVERRIDES = "on"): seconds within which every isolate picks a change up; undefined: off. */
   readonly overridesTtlSeconds: number | undefined;
+  /** The share of requests let through that get a log line (L402_LOG_PASSES): 1 all, 0 none. */
+  readonly logPasses: number;
 }
 
 export interface DiscoveryConfig {
