@@ -149,7 +149,7 @@ describe("shadow mode through the Worker", () => {
   });
 
   it("a bad mode or notice is a configuration error (500), never a silent default", async () => {
-    for (const bad of [{ L402_MODE: "dry-run" }, { L402_SHADOW_NOTICE: "two\nlines" }, { L402_SERVICES: JSON.stringify([{ ...services()[0], mode: "paused" }]) }]) {
+    for (const bad of [{ L402_MODE: "dry-run" }, { L402_SHADOW_NOTICE: "two\nlines" }, { L402_SERVICES: JSON.stringify([{ ...services()[0], mode: "dry-run" }]) }]) {
       const answer = await callWithEnv({ ...env, ...bad }, path("api", "bad"));
       expect(answer.status).toBe(500);
       expect(await answer.json()).toMatchObject({ reason: "misconfigured" });
