@@ -116,7 +116,7 @@ describe("the 402 challenge", () => {
     for (const [status, response] of Object.entries(answers)) {
       expect(response.status, status).toBe(Number(status));
       expect(response.headers.get("access-control-allow-origin"), status).toBe("https://app.example");
-      expect(response.headers.get("access-control-expose-headers"), status).toBe("WWW-Authenticate,Retry-After,X-L402-Remaining,X-L402-Balance,X-L402-Freebies-Remaining,Payment-Receipt,PAYMENT-REQUIRED,PAYMENT-RESPONSE,Link");
+      expect(response.headers.get("access-control-expose-headers"), status).toBe("WWW-Authenticate,Retry-After,X-L402-Remaining,X-L402-Balance,X-L402-Freebies-Remaining,Payment-Receipt,PAYMENT-REQUIRED,PAYMENT-RESPONSE,Link,X-L402-Notice");
       await response.body?.cancel();
     }
   });
