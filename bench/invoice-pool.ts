@@ -25,8 +25,8 @@ type Stack = Awaited<ReturnType<typeof startWorkerd>> & { readonly name: string 
  * Challenge issuance with the node far away: the LND simulator answering each
  * call after 150 ± 20 ms, the template Worker in workerd. Three ways a 402 is
  * answered: a fresh invoice from the node (no pool, no cache), an invoice
- * from the pool (its Durable Object in the same workerd: at the edge it is in
- * or near the colo, a few ms more), and a client's own recent challenge (the
+ * from the pool (from the isolate's buffer, topped up after the answer from
+ * the pool's Durable Object in the same workerd), and a client's own recent challenge (the
  * challenge cache, a hit). Rounds alternate between them. Then the node is
  * also limited to 50 invoices/s, and 16 clients ask as fast as they are
  * answered for 8 s: how many 402s a second the whole stack gives with and
@@ -101,8 +101,8 @@ async function issuanceLatency(stacks: readonly Stack[]): Promise<Map<string, nu
     into?.push(performance.now() - startedAt);
     await new Promise((resolve) => setTimeout(resolve, GAP_MS));
   };
-  // The pool grows by one a take (invoice-pool-shard.ts): as many takes as it holds fill it.
-  for (const stack of stacks) for (let i = 0; i < (stack.name === "pool" ? POOL_SIZE : 5); i++) await issue(stack);
+  // The pool grows by one a take (invoice-pool-shard.ts), and the isolate's buffer takes from it every other challenge (paywall/pool-buffer.ts): twice as many challenges as it holds fill it.
+  for (const stack of stacks) for (let i = 0; i < (stack.name === "pool" ? 2 * POOL_SIZE : 5); i++) await issue(stack);
   for (let round = 0; round < ROUNDS; round++) {
     for (const stack of stacks) for (let i = 0; i < REQUESTS_PER_ROUND; i++) await issue(stack, samples.get(stack.name));
   }

@@ -195,9 +195,9 @@ export interface PooledInvoice {
   readonly handOutBy: number;
 }
 
-/** What a take gives: an invoice (none when the pool is empty), and how many the taker may make and put back. */
+/** What a take gives: the invoices (as many as asked, fewer or none as the pool holds), and how many the taker may make and put back. */
 export interface PoolTake {
-  readonly invoice: PooledInvoice | undefined;
+  readonly invoices: readonly PooledInvoice[];
   readonly refill: number;
 }
 
@@ -209,8 +209,8 @@ export interface PoolTake {
  * refills it grants per second.
  */
 export interface InvoicePool {
-  /** Takes the oldest invoice still to be handed out (`now`: unix s), and grants refills (a take is demand). */
-  take(pool: string, now: number): Promise<PoolTake>;
+  /** Takes the `count` oldest invoices still to be handed out (`now`: unix s), and grants refills (a take is demand). */
+  take(pool: string, count: number, now: number): Promise<PoolTake>;
   /** Adds invoices made on a take's grant (`granted`: how many were granted, made or not); what is over the bound, or was ever taken, is dropped. */
   put(pool: string, invoices: readonly PooledInvoice[], granted: number, now: number): Promise<void>;
 }

@@ -11,8 +11,10 @@ import type { PooledInvoice, PoolTake } from "../paywall/index.ts";
  * taken invoice's hash is remembered until it expires, and a put never adds a
  * hash it holds or has handed out: no invoice is handed out twice, whatever a
  * node answers. The pool never holds more than its size: a put keeps what
- * fits. Refills are granted on takes only (a take is demand), two at most
- * (one to replace it, one to grow), within the room left and the refill rate;
+ * fits. Refills are granted on takes only (a take is demand): one to replace
+ * each invoice taken and one to grow, within the room left and the refill
+ * rate (so one per invoice once the pool is full, and one on a take that
+ * found it empty, beside the caller's own invoice made on demand);
  * so a quiet pool is never refilled and empties as its invoices pass their
  * hand-out time, which an alarm sweeps. The rate's bucket and the grants
  * still being made live in memory: an object evicted (idle for seconds)
@@ -27,8 +29,8 @@ export interface PoolBounds {
 
 /** A grant not put back within this long (its Worker stopped) is no longer counted. */
 const GRANT_LEASE_MS = 30_000;
-/** Grants per take: one to replace the invoice taken, one to grow. */
-const GRANTS_PER_TAKE = 2;
+/** Invoices one take hands out, at most: a challenge's and an isolate's small buffer (paywall/pool-buffer.ts). */
+const MAX_TAKE = 8;
 
 type Row = { payment_request: string; payment_hash: string; amount_msat: string; expires_at: number; hand_out_by: number };
 
@@ -46,16 +48,18 @@ export class InvoicePoolShard extends DurableObject {
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS handed (payment_hash TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)");
   }
 
-  /** The oldest invoice still to be handed out (gone from the pool for good), and the refills granted. Awaits nothing. */
-  async take(bounds: PoolBounds, now: number): Promise<PoolTake> {
+  /** The `count` oldest invoices still to be handed out (gone from the pool for good), and the refills granted. Awaits nothing. */
+  async take(bounds: PoolBounds, count: number, now: number): Promise<PoolTake> {
     const sql = this.ctx.storage.sql;
     sql.exec("DELETE FROM pooled WHERE hand_out_by < ?", now);
-    const row = sql.exec<Row>("DELETE FROM pooled WHERE payment_hash = (SELECT payment_hash FROM pooled ORDER BY hand_out_by LIMIT 1) RETURNING *").toArray()[0];
-    if (row !== undefined) sql.exec("INSERT INTO handed (payment_hash, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING", row.payment_hash, row.expires_at);
-    const refill = this.grant(bounds, this.held());
-    // No alarm to set: the put that added this row set one no later than its hand-out time, and the sweep then keeps waking for the hashes handed out.
-    const invoice = row === undefined ? undefined : { paymentRequest: row.payment_request, paymentHash: row.payment_hash, amountMsat: row.amount_msat, expiresAt: row.expires_at, handOutBy: row.hand_out_by };
-    return { invoice, refill };
+    const rows = sql.exec<Row>("DELETE FROM pooled WHERE payment_hash IN (SELECT payment_hash FROM pooled ORDER BY hand_out_by LIMIT ?) RETURNING *", Math.max(0, Math.min(MAX_TAKE, Math.floor(count)))).toArray();
+    for (const row of rows) sql.exec("INSERT INTO handed (payment_hash, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING", row.payment_hash, row.expires_at);
+    const refill = this.grant(bounds, this.held(), rows.length);
+    // No alarm to set: the put that added these rows set one no later than their hand-out time, and the sweep then keeps waking for the hashes handed out.
+    const invoices = rows
+      .sort((a, b) => a.hand_out_by - b.hand_out_by)
+      .map((row) => ({ paymentRequest: row.payment_request, paymentHash: row.payment_hash, amountMsat: row.amount_msat, expiresAt: row.expires_at, handOutBy: row.hand_out_by }));
+    return { invoices, refill };
   }
 
   /** Adds what fits of `invoices` (never a hash held or handed out before); `granted`: the grant they were made on, now settled. */
@@ -95,14 +99,14 @@ export class InvoicePoolShard extends DurableObject {
     return this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM pooled").one().n;
   }
 
-  /** Refills for one take: within the room left (grants being made count as held), the rate's bucket, and two. */
-  private grant(bounds: PoolBounds, held: number): number {
+  /** Refills for one take of `taken`: one for each, and one to grow; within the room left (grants being made count as held) and the rate's bucket. */
+  private grant(bounds: PoolBounds, held: number, taken: number): number {
     const nowMs = Date.now();
     if (nowMs - this.grantedAt > GRANT_LEASE_MS) this.granted = 0;
     const burst = Math.max(1, bounds.refillPerSecond);
     this.tokens = Math.min(burst, this.tokens + ((nowMs - this.tokensAt) / 1000) * bounds.refillPerSecond);
     this.tokensAt = nowMs;
-    const refill = Math.max(0, Math.min(GRANTS_PER_TAKE, bounds.size - held - this.granted, Math.floor(this.tokens)));
+    const refill = Math.max(0, Math.min(taken + 1, bounds.size - held - this.granted, Math.floor(this.tokens)));
     this.tokens -= refill;
     this.granted += refill;
     if (refill > 0) this.grantedAt = nowMs;

@@ -76,7 +76,7 @@ export interface PoolSettings {
 function invoicePool(pools: NonNullable<Env["L402_INVOICE_POOL"]>, { bounds, colo }: PoolSettings): InvoicePool {
   const shard = (pool: string) => pools.get(pools.idFromName(`${colo}\u0000${pool}`));
   return {
-    take: (pool, now) => shard(pool).take(bounds, now),
+    take: (pool, count, now) => shard(pool).take(bounds, count, now),
     put: async (pool, invoices, granted, now) => void (await shard(pool).put(bounds, invoices, granted, now)),
   };
 }

@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { afterEach, describe, expect, inject, it, vi } from "vitest";
 import { parseChallenge, toBase64 } from "../../src/l402/index.ts";
 import { poolName } from "../../src/paywall/invoice-pool.ts";
+import { BUFFERED_PER_POOL } from "../../src/paywall/pool-buffer.ts";
 import type { PooledInvoice } from "../../src/paywall/index.ts";
 import type { InvoicePoolShard } from "../../src/worker/invoice-pool-shard.ts";
 import { payInvoice } from "../../dev/lnd-sim/payer.ts";
@@ -29,7 +30,7 @@ const pooledHashes = (stub: DurableObjectStub<InvoicePoolShard>) =>
 
 describe("an invoice pool's object", () => {
   it("under concurrent takes and puts in any order, hands each invoice out at most once, only invoices put, and never holds more than its size", async () => {
-    const operation = fc.oneof(fc.constant({ kind: "take" as const }), fc.record({ kind: fc.constant("put" as const), count: fc.integer({ min: 1, max: 4 }), repeat: fc.boolean() }));
+    const operation = fc.oneof(fc.record({ kind: fc.constant("take" as const), count: fc.integer({ min: 1, max: 4 }) }), fc.record({ kind: fc.constant("put" as const), count: fc.integer({ min: 1, max: 4 }), repeat: fc.boolean() }));
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 12 }), fc.array(operation, { minLength: 1, maxLength: 50 }), async (size, operations) => {
         const stub = pools().get(pools().newUniqueId());
@@ -37,7 +38,7 @@ describe("an invoice pool's object", () => {
         const put: string[] = [];
         // A put may repeat invoices put before (a node answering with an invoice it made already).
         const calls = operations.map((op) => {
-          if (op.kind === "take") return stub.take(bounds, now());
+          if (op.kind === "take") return stub.take(bounds, op.count, now());
           const invoices = Array.from({ length: op.count }, (_, i) => (op.repeat && put[i] !== undefined ? fakeInvoice(put[i]) : fakeInvoice()));
           put.push(...invoices.map((invoice) => invoice.paymentHash));
           return stub.put(bounds, invoices, op.count, now()).then(async () => {
@@ -46,16 +47,16 @@ describe("an invoice pool's object", () => {
           });
         });
         const outcomes = await Promise.all(calls);
-        const taken = outcomes.flatMap((outcome) => (outcome !== undefined && outcome.invoice !== undefined ? [outcome.invoice.paymentHash] : []));
+        const taken = outcomes.flatMap((outcome) => (outcome === undefined ? [] : outcome.invoices.map((invoice) => invoice.paymentHash)));
         expect(new Set(taken).size).toBe(taken.length);
         for (const hash of taken) expect(put).toContain(hash);
         const left = await pooledHashes(stub);
         expect(left.length).toBeLessThanOrEqual(size);
         expect(left.filter((hash) => taken.includes(hash))).toEqual([]);
         // What is left is handed out once more each, then nothing.
-        const drained = await Promise.all(left.map(() => stub.take(bounds, now())));
-        expect(drained.map((outcome) => outcome.invoice?.paymentHash).sort()).toEqual([...left].sort());
-        expect((await stub.take(bounds, now())).invoice).toBeUndefined();
+        const drained = await Promise.all(left.map(() => stub.take(bounds, 1, now())));
+        expect(drained.flatMap((outcome) => outcome.invoices.map((invoice) => invoice.paymentHash)).sort()).toEqual([...left].sort());
+        expect((await stub.take(bounds, 1, now())).invoices).toEqual([]);
       }),
       { numRuns: 40 },
     );
@@ -66,12 +67,12 @@ describe("an invoice pool's object", () => {
     const bounds = { size: 5, refillPerSecond: 1000 };
     const handed = fakeInvoice();
     await stub.put(bounds, [handed], 1, now());
-    expect((await stub.take(bounds, now())).invoice?.paymentHash).toBe(handed.paymentHash);
+    expect((await stub.take(bounds, 1, now())).invoices.map((invoice) => invoice.paymentHash)).toEqual([handed.paymentHash]);
     await stub.put(bounds, [handed, { ...fakeInvoice(), handOutBy: now() - 1 }], 2, now());
     expect(await stub.size()).toBe(0);
     const late = fakeInvoice();
     await stub.put(bounds, [late], 1, now());
-    expect((await stub.take(bounds, late.handOutBy + 1)).invoice).toBeUndefined();
+    expect((await stub.take(bounds, 1, late.handOutBy + 1)).invoices).toEqual([]);
   });
 
   it("a quiet pool empties: its alarm drops what may no longer be handed out, and forgets handed-out hashes once expired", async () => {
@@ -80,7 +81,7 @@ describe("an invoice pool's object", () => {
     const at = now();
     const expiring = { ...fakeInvoice(), expiresAt: at, handOutBy: at };
     await stub.put(bounds, [expiring, { ...fakeInvoice(), handOutBy: at + 1 }], 2, at);
-    expect((await stub.take(bounds, at)).invoice?.paymentHash).toBe(expiring.paymentHash);
+    expect((await stub.take(bounds, 1, at)).invoices.map((invoice) => invoice.paymentHash)).toEqual([expiring.paymentHash]);
     expect(await stub.size()).toBe(1);
     // The object's own alarm, as it runs in production: at each hand-out time.
     await vi.waitFor(async () => expect(await stub.size()).toBe(0), { timeout: 10_000, interval: 200 });
@@ -89,14 +90,19 @@ describe("an invoice pool's object", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(false);
   });
 
-  it("grants refills on takes only: two at most, within its room and its rate", async () => {
+  it("grants refills on takes only: one per invoice taken and one to grow, within its room and its rate", async () => {
     const stub = pools().get(pools().newUniqueId());
-    expect((await stub.take({ size: 10, refillPerSecond: 1000 }, now())).refill).toBe(2);
-    expect((await stub.take({ size: 3, refillPerSecond: 1000 }, now())).refill).toBe(1);
-    expect((await stub.take({ size: 3, refillPerSecond: 1000 }, now())).refill).toBe(0);
+    // Empty: one to grow (the taker's own invoice is made on demand).
+    expect((await stub.take({ size: 10, refillPerSecond: 1000 }, 1, now())).refill).toBe(1);
+    await stub.put({ size: 10, refillPerSecond: 1000 }, [fakeInvoice(), fakeInvoice(), fakeInvoice(), fakeInvoice()], 1, now());
+    const three = await stub.take({ size: 10, refillPerSecond: 1000 }, 3, now());
+    expect([three.invoices.length, three.refill]).toEqual([3, 4]);
+    // Full (1 held + 4 granted of 5): one per invoice taken, none to grow.
+    expect((await stub.take({ size: 5, refillPerSecond: 1000 }, 1, now())).refill).toBe(1);
+    expect((await stub.take({ size: 5, refillPerSecond: 1000 }, 1, now())).refill).toBe(0);
     const slow = pools().get(pools().newUniqueId());
-    expect((await slow.take({ size: 10, refillPerSecond: 1 }, now())).refill).toBe(1);
-    expect((await slow.take({ size: 10, refillPerSecond: 1 }, now())).refill).toBe(0);
+    expect((await slow.take({ size: 10, refillPerSecond: 1 }, 1, now())).refill).toBe(1);
+    expect((await slow.take({ size: 10, refillPerSecond: 1 }, 1, now())).refill).toBe(0);
   });
 });
 
@@ -121,10 +127,11 @@ const subjects = (): Subject[] => [
 
 /** A Worker with a pool of `size` for the "api" service (10 sats), its memo its own so its pool is too; and that pool's shard (requests here carry no colo). */
 function pooledWorker(subject: Subject, size: number) {
-  const memo = `pool-${crypto.randomUUID()} {service}`;
+  const marker = `pool-${crypto.randomUUID()}`;
+  const memo = `${marker} {service}`;
   const workerEnv = { ...env, ...subject.vars, L402_MEMO: memo, L402_INVOICE_POOL_SIZE: String(size), L402_INVOICE_POOL_RATE: "1000", L402_NODE_TIMEOUT_MS: "1000", L402_BREAKER_THRESHOLD: "2" };
   const shard = pools().get(pools().idFromName(`\u0000${poolName({ amountMsat: 10_000n, expirySeconds: 600, memo: memo.replace("{service}", "api") })}`));
-  return { workerEnv, shard };
+  return { workerEnv, shard, marker };
 }
 
 async function challenge(workerEnv: object, status = 402): Promise<{ invoice: string; macaroon: Uint8Array; hash: string; path: string }> {
@@ -137,10 +144,20 @@ async function challenge(workerEnv: object, status = 402): Promise<{ invoice: st
   return { invoice: parsed.value.invoice, macaroon: parsed.value.macaroon, hash, path };
 }
 
-/** Challenges until the pool holds `size` (each take grants refills, made after its answer). */
-async function fill(workerEnv: object, shard: DurableObjectStub<InvoicePoolShard>, size: number): Promise<void> {
-  for (let i = 0; i < size * 2 && (await shard.size()) < size; i++) await challenge(workerEnv);
+/** Challenges until the pool holds `size` (each take grants refills, made after its answer, and tops up the isolate's buffer); the hashes handed out. */
+async function fill(workerEnv: object, shard: DurableObjectStub<InvoicePoolShard>, size: number): Promise<Set<string>> {
+  const handed = new Set<string>();
+  for (let i = 0; i < size * 2 && (await shard.size()) < size; i++) handed.add((await challenge(workerEnv)).hash);
   expect(await shard.size()).toBe(size);
+  return handed;
+}
+
+/** Invoices the LND simulator made for this Worker (its memo marker) that no challenge has handed out: what the pool and the buffer hold (or lost, which they must not). */
+async function madeAhead(marker: string, handed: ReadonlySet<string>): Promise<string[]> {
+  const response = await fetch(`${lnd().url}/v1/invoices?num_max_invoices=100000`, { headers: { "Grpc-Metadata-macaroon": lnd().adminMacaroonHex } });
+  const { invoices } = (await response.json()) as { invoices: { memo: string; r_hash: string }[] };
+  const hex = (b64: string) => [...atob(b64)].map((c) => c.charCodeAt(0).toString(16).padStart(2, "0")).join("");
+  return invoices.filter((invoice) => invoice.memo.includes(marker)).map((invoice) => hex(invoice.r_hash)).filter((hash) => !handed.has(hash));
 }
 
 const setFaults = (subject: Subject, faults: object) => fetch(`${subject.control}/_sim/faults`, { method: "POST", body: JSON.stringify(faults) }).then((r) => r.text());
@@ -150,27 +167,31 @@ describe("the Worker with an invoice pool (LND)", () => {
   const subject = () => subjects()[0] as Subject;
   afterEach(() => clearFaults(subject()));
 
-  it("50 concurrent challenges: every pooled invoice handed out once, the rest made on demand, the pool never over its size", async () => {
+  it("50 concurrent challenges: every invoice made ahead (pool and the isolate's buffer) handed out once, the rest made on demand, never more held than the pool's size and the buffer's", async () => {
     const size = 20;
-    const { workerEnv, shard } = pooledWorker(subject(), size);
-    await fill(workerEnv, shard, size);
-    const pooled = await pooledHashes(shard);
+    const { workerEnv, shard, marker } = pooledWorker(subject(), size);
+    const handed = await fill(workerEnv, shard, size);
+    const ahead = await madeAhead(marker, handed);
+    // The pool's 20, and beside them the few the isolate took ahead of its next challenges.
+    expect(ahead.length).toBeGreaterThan(size);
+    expect(ahead.length).toBeLessThanOrEqual(size + BUFFERED_PER_POOL);
     const challenges = await Promise.all(Array.from({ length: 50 }, () => challenge(workerEnv)));
     const hashes = challenges.map((c) => c.hash);
-    expect(new Set(hashes).size).toBe(50);
-    // Each of the 20 pooled invoices went to one challenge; refills made during the burst may have served more.
-    expect(pooled.filter((hash) => hashes.includes(hash))).toHaveLength(size);
+    expect(new Set([...hashes, ...handed]).size).toBe(50 + handed.size);
+    // The buffer's went first, and the pool's oldest first: at most a buffer's worth of them is in the buffer again.
+    expect(ahead.filter((hash) => hashes.includes(hash)).length).toBeGreaterThanOrEqual(ahead.length - BUFFERED_PER_POOL);
+    for (const hash of hashes) handed.add(hash);
     expect(await shard.size()).toBeLessThanOrEqual(size);
-    for (const hash of await pooledHashes(shard)) expect(hashes).not.toContain(hash);
+    expect((await madeAhead(marker, handed)).length).toBeLessThanOrEqual(size + BUFFERED_PER_POOL);
   });
 
   it("a paid pooled invoice buys access once and is never handed out again, even were the node to give it back", async () => {
     const size = 3;
-    const { workerEnv, shard } = pooledWorker(subject(), size);
-    await fill(workerEnv, shard, size);
-    const pooled = await pooledHashes(shard);
+    const { workerEnv, shard, marker } = pooledWorker(subject(), size);
+    const handed = await fill(workerEnv, shard, size);
+    const ahead = await madeAhead(marker, handed);
     const taken = await challenge(workerEnv);
-    expect(pooled).toContain(taken.hash);
+    expect(ahead).toContain(taken.hash);
     const paid = await payInvoice({ url: lnd().url, macaroonHex: lnd().adminMacaroonHex }, taken.invoice);
     expect(paid.status).toBe("SUCCEEDED");
     const response = await callWithEnv(workerEnv, taken.path, { headers: { Authorization: `L402 ${toBase64(taken.macaroon)}:${paid.preimageHex as string}` } });
@@ -189,10 +210,12 @@ describe.each(["lnd", "lnbits", "phoenixd", "cln", "nwc"])("the Worker with an i
 
   it("a challenge served from the pool is paid and let through", async () => {
     const { workerEnv, shard } = pooledWorker(subject(), 2);
-    await fill(workerEnv, shard, 2);
-    const pooled = await pooledHashes(shard);
+    const handed = await fill(workerEnv, shard, 2);
+    // The node down: this challenge's invoice can only have been made ahead.
+    await setFaults(subject(), { failure: "unavailable" });
     const taken = await challenge(workerEnv);
-    expect(pooled).toContain(taken.hash);
+    await clearFaults(subject());
+    expect(handed).not.toContain(taken.hash);
     expect(taken.invoice).toMatch(/^lnbcrt100n1/);
     const paid = await payInvoice({ url: lnd().url, macaroonHex: lnd().adminMacaroonHex }, taken.invoice);
     expect(paid.status).toBe("SUCCEEDED");
@@ -200,13 +223,23 @@ describe.each(["lnd", "lnbits", "phoenixd", "cln", "nwc"])("the Worker with an i
     expect(response.status).toBe(200);
   });
 
-  it("with the node down, the pool drains, then challenges are 503 with Retry-After, and nothing reaches the origin", async () => {
+  it("with the node down, the pool and the isolate's buffer drain, then challenges are 503 with Retry-After, and nothing reaches the origin", async () => {
     const size = 3;
     const { workerEnv, shard } = pooledWorker(subject(), size);
-    await fill(workerEnv, shard, size);
+    const handed = await fill(workerEnv, shard, size);
     const pooled = await pooledHashes(shard);
     await setFaults(subject(), { failure: "unavailable" });
-    for (let i = 0; i < size; i++) expect(pooled).toContain((await challenge(workerEnv)).hash);
+    const served: string[] = [];
+    for (let i = 0; i <= size + BUFFERED_PER_POOL; i++) {
+      const response = await callWithEnv(workerEnv, uniquePath("/api/pooled"));
+      if (response.status !== 402) break;
+      served.push(((await response.json()) as { payment_hash: string }).payment_hash);
+    }
+    // Each handed out once: the pool's all, and what the buffer held (the last fill's take left some there), no more.
+    expect(new Set([...served, ...handed]).size).toBe(served.length + handed.size);
+    for (const hash of pooled) expect(served).toContain(hash);
+    expect(served.length).toBeGreaterThan(size);
+    expect(served.length).toBeLessThanOrEqual(size + BUFFERED_PER_POOL);
     expect(await shard.size()).toBe(0);
     const down = await challenge(workerEnv, 503);
     expect(await originHits(down.path.slice(4))).toBe(0);
