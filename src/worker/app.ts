@@ -97,7 +97,7 @@ function paywalledApp(env: Env, config: WorkerConfig, colo: string): Served {
   // Per isolate (one env object each): what /metrics reads; a data point per decision when the dataset is bound.
   const decisions = isolateDecisionCounts();
   const observe = decisionRecorder(decisions, env.L402_ANALYTICS);
-  const parts = { issuance, backend, ports, decisions, observe, dashboardPorts: cloudflareDashboardPorts(env, ports) };
+  const parts = { issuance, backend, ports, decisions, observe, dashboardPorts: cloudflareDashboardPorts(env, ports, decisions) };
   const db = env.L402_LEDGER;
   if (config.overridesTtlSeconds === undefined || db === undefined) {
     const app = servingApp(config, config.services, parts, undefined);
@@ -132,7 +132,7 @@ function servingApp(config: WorkerConfig, services: readonly ServiceConfig[], { 
     // Before the admin API, whose bearer token it does not take: a browser signs in with a form, for a session cookie.
     if (dashboardPorts !== undefined) {
       const basePath = `${adminPath}/dashboard`;
-      const dashboard = dashboardApp({ adminToken, basePath, services, ports: dashboardPorts, clientAddress: (request) => request.headers.get("cf-connecting-ip"), revocationStalenessSeconds: config.revocationTtlSeconds });
+      const dashboard = dashboardApp({ adminToken, basePath, services, ports: dashboardPorts, clientAddress: (request) => request.headers.get("cf-connecting-ip"), revocationStalenessSeconds: config.revocationTtlSeconds, overrides });
       mount(app, basePath, dashboard, "admin");
     }
     const admin = adminApp({ token: adminToken, services, ledger: ports.ledger, revocations: ports.revocations, revocationStalenessSeconds: config.revocationTtlSeconds, overrides, decisions });
