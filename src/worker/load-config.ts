@@ -113,6 +113,7 @@ function readConfig(env: object, build: WorkerBuild): ConfigResult {
       serviceDefinitions,
       compileServices: compile,
       overridesTtlSeconds: s.L402_OVERRIDES === "on" ? s.L402_OVERRIDES_TTL : undefined,
+      decisionFlushSeconds: s.L402_DECISION_FLUSH_SECONDS,
     },
   };
 }

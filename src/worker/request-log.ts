@@ -4,7 +4,7 @@ import { answeredAt, type AnsweredAt } from "./decision-metrics.ts";
 import type { WorkerEnv } from "./worker-env.ts";
 
 /** Told of every request the paywall decided (not the Worker's own endpoints), once it is answered. */
-export type DecisionObserver = (outcome: L402Outcome, at: AnsweredAt) => void;
+export type DecisionObserver = (outcome: L402Outcome, at: AnsweredAt, later: (work: Promise<unknown>) => void) => void;
 
 /**
  * One structured JSON line per request. Built from chosen fields only (the
@@ -34,6 +34,6 @@ export const requestLog =
           latencyMs: Date.now() - startedAt,
         }),
       );
-      if (observe !== undefined && paywall !== undefined && endpoint === undefined) observe(paywall, answeredAt(c.req.raw));
+      if (observe !== undefined && paywall !== undefined && endpoint === undefined) observe(paywall, answeredAt(c.req.raw), (work) => c.executionCtx.waitUntil(work));
     }
   };

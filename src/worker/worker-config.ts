@@ -51,6 +51,8 @@ export interface WorkerConfig {
   readonly compileServices: (definitions: unknown) => SettingsResult<ServiceConfig[]>;
   /** Run-time overrides (L402_OVERRIDES = "on"): seconds within which every isolate picks a change up; undefined: off. */
   readonly overridesTtlSeconds: number | undefined;
+  /** L402_DECISION_FLUSH_SECONDS: each isolate adds its decision counts to D1 at most this often; undefined: the counts stay the isolate's. */
+  readonly decisionFlushSeconds: number | undefined;
 }
 
 export interface DiscoveryConfig {

@@ -10,8 +10,11 @@ import { sats, time, type FormContext, type Markup } from "./sections.ts";
  * hono/html, as in sections.ts.
  */
 
-/** Whose counts these are, in words: the counters are this isolate's, from when it started. */
-const scopeNote = (stats: DecisionCounts): string => `Counted by the isolate that drew this page since ${time(stats.since)} UTC; other isolates (other colos, or this one's restarts) count apart.`;
+/** Whose counts these are, in words: this isolate's since it started, or every isolate's as flushed to D1. */
+const scopeNote = (stats: DecisionCounts): string =>
+  stats.scope === "all"
+    ? `Counted by every isolate since ${time(stats.since)} UTC, each as of its last flush to D1 (L402_DECISION_FLUSH_SECONDS).`
+    : `Counted by the isolate that drew this page since ${time(stats.since)} UTC; other isolates (other colos, or this one's restarts) count apart.`;
 
 /** Shadow's withheld challenges per service: how many, and what they would have asked. */
 export function shadowEarningsSection(stats: DecisionCounts): Markup {
