@@ -86,8 +86,8 @@ export async function benchThroughput(): Promise<void> {
     // cost of carrying the header from the cost of checking it.
     const cases = {
       "one price (token only)": { worker: paywall, path: "/paid/item", headers: paid, objectCalls: 0 },
-      // The same token (same master key), through the Worker that writes a data point and signs a payment context per paid request.
-      "one price, metrics + context on": { worker: featuresOn, path: "/paid/item", headers: paid, objectCalls: 0 },
+      // The same token (same master key), through the Worker with metrics and the payment context on: a data point written and a context signed per paid request.
+      "one price, features on": { worker: featuresOn, path: "/paid/item", headers: paid, objectCalls: 0 },
       "uses (TokenMeter)": { worker: paywall, path: "/counted/item", headers: counted, objectCalls: 1 },
       "balance (TokenBalance)": { worker: paywall, path: "/credit/item", headers: credit, objectCalls: 1 },
       "auth off, same Worker": { worker: paywall, path: "/free/item", headers: {}, objectCalls: 0 },
@@ -122,7 +122,7 @@ export async function benchThroughput(): Promise<void> {
     }
     const ratio = (of: Case, to: Case) => (summaries[of].rps / summaries[to].rps).toFixed(3);
     quiet(`one price / auth off: ${ratio("one price (token only)", "auth off, same Worker")}; one price / bare Worker: ${ratio("one price (token only)", "bare Worker, forwards")}`);
-    quiet(`one price with metrics (Analytics Engine) + the payment context on / off: ${ratio("one price, metrics + context on", "one price (token only)")}`);
+    quiet(`one price with metrics (Analytics Engine) + the payment context on / off: ${ratio("one price, features on", "one price (token only)")}`);
     quiet(`uses / one price: ${ratio("uses (TokenMeter)", "one price (token only)")}; balance / one price: ${ratio("balance (TokenBalance)", "one price (token only)")}`);
     quiet("DO calls: Durable Object calls per request on the paid path. One price: none (the token's HMAC alone). uses: one (TokenMeter counts the request). balance: one (TokenBalance reserves the price, which is the cost: nothing to release).");
     // The balance must have gone down by exactly the requests served: a path that skipped debits would show here.
