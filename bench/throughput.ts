@@ -31,7 +31,9 @@ const BARE_WORKER = `export default {
  * token alone: HMAC, no storage), `uses` (a TokenMeter Durable Object counts
  * each request) and `balance` (a TokenBalance Durable Object debits each
  * request's price) — the one-price route again through the Worker with the
- * payment context on (an Ed25519 signature per paid request), through the
+ * operator's features on (metrics: a counter and an Analytics Engine data
+ * point per decision; the payment context: an Ed25519 signature per paid
+ * request), through the
  * same Worker with auth off for that route, and through a bare Worker that
  * only forwards. Rounds alternate so drift on
  * the machine affects every case alike.
@@ -63,7 +65,7 @@ export async function benchThroughput(): Promise<void> {
     { durableObjects: { L402_METER: "TokenMeter", L402_BALANCES: "TokenBalance" } },
   ));
   const { url } = paywall;
-  // The same Worker with the operator's features on (the signed payment context): its one-price round beside the one above.
+  // The same Worker with the operator's features on (metrics to an Analytics Engine dataset, and the signed payment context): its one-price round beside the one above.
   const contextKey = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as { privateKey: Parameters<typeof crypto.subtle.exportKey>[1] };
   const contextJwk = await crypto.subtle.exportKey("jwk", contextKey.privateKey);
   const featuresOn = await withPid(() => startWorkerd(script, {
@@ -73,7 +75,7 @@ export async function benchThroughput(): Promise<void> {
     L402_NETWORK: "regtest",
     L402_CONTEXT_KEYS: JSON.stringify([{ ...contextJwk, kid: "bench" }]),
     L402_SERVICES: JSON.stringify([{ name: "paid", match: ["/paid/*"], price_sats: 1, timeout: 3600, origin: { url: originUrl } }]),
-  }));
+  }, { analyticsEngineDatasets: { L402_ANALYTICS: { dataset: "l402_bench" } } }));
   const bare = await withPid(() => startWorkerd(BARE_WORKER, { ORIGIN: originUrl }));
   const quiet = console.log;
   try {
@@ -84,8 +86,8 @@ export async function benchThroughput(): Promise<void> {
     // cost of carrying the header from the cost of checking it.
     const cases = {
       "one price (token only)": { worker: paywall, path: "/paid/item", headers: paid, objectCalls: 0 },
-      // The same token (same master key), through the Worker that signs a payment context per paid request.
-      "one price, context on": { worker: featuresOn, path: "/paid/item", headers: paid, objectCalls: 0 },
+      // The same token (same master key), through the Worker with metrics and the payment context on: a data point written and a context signed per paid request.
+      "one price, features on": { worker: featuresOn, path: "/paid/item", headers: paid, objectCalls: 0 },
       "uses (TokenMeter)": { worker: paywall, path: "/counted/item", headers: counted, objectCalls: 1 },
       "balance (TokenBalance)": { worker: paywall, path: "/credit/item", headers: credit, objectCalls: 1 },
       "auth off, same Worker": { worker: paywall, path: "/free/item", headers: {}, objectCalls: 0 },
@@ -120,7 +122,7 @@ export async function benchThroughput(): Promise<void> {
     }
     const ratio = (of: Case, to: Case) => (summaries[of].rps / summaries[to].rps).toFixed(3);
     quiet(`one price / auth off: ${ratio("one price (token only)", "auth off, same Worker")}; one price / bare Worker: ${ratio("one price (token only)", "bare Worker, forwards")}`);
-    quiet(`one price with the payment context on / off: ${ratio("one price, context on", "one price (token only)")}`);
+    quiet(`one price with metrics (Analytics Engine) + the payment context on / off: ${ratio("one price, features on", "one price (token only)")}`);
     quiet(`uses / one price: ${ratio("uses (TokenMeter)", "one price (token only)")}; balance / one price: ${ratio("balance (TokenBalance)", "one price (token only)")}`);
     quiet("DO calls: Durable Object calls per request on the paid path. One price: none (the token's HMAC alone). uses: one (TokenMeter counts the request). balance: one (TokenBalance reserves the price, which is the cost: nothing to release).");
     // The balance must have gone down by exactly the requests served: a path that skipped debits would show here.

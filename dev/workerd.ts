@@ -24,6 +24,8 @@ export interface WorkerdExtras {
   readonly wasmModules?: Record<string, Uint8Array<ArrayBuffer>>;
   /** Durable Object bindings → the classes the script exports (with useSQLite for a class on SQL storage, as wrangler.toml's new_sqlite_classes). */
   readonly durableObjects?: Record<string, string | { readonly className: string; readonly useSQLite: boolean }>;
+  /** Analytics Engine bindings → their datasets (miniflare keeps the points locally). */
+  readonly analyticsEngineDatasets?: Record<string, { readonly dataset: string }>;
   /** A Worker's own wrangler.toml settings (default: the template Worker's). */
   readonly compatibilityDate?: string;
   readonly compatibilityFlags?: readonly string[];
@@ -42,6 +44,7 @@ export async function startWorkerd(script: string, bindings: Record<string, stri
       bindings,
       ratelimits: extras.ratelimits ?? {},
       durableObjects: extras.durableObjects ?? {},
+      ...(extras.analyticsEngineDatasets === undefined ? {} : { analyticsEngineDatasets: extras.analyticsEngineDatasets }),
       host: "127.0.0.1",
       port: 0,
       // The Worker logs a line per request; a benchmark's tens of thousands would drown its table.

@@ -21,8 +21,12 @@ export interface DecisionCount {
 export interface DecisionCounts {
   /** Unix seconds since when these were counted. */
   readonly since: number;
-  /** Whose counts they are: `isolate`, this isolate's alone (live; other isolates' are not in them). */
-  readonly scope: "isolate";
+  /**
+   * Whose counts they are: `isolate`, this isolate's alone (live; other
+   * isolates' are not in them); `all`, every isolate's as of its last flush
+   * to D1 (worker/d1-decision-counts.ts).
+   */
+  readonly scope: "isolate" | "all";
   readonly counts: readonly DecisionCount[];
 }
 
@@ -55,6 +59,6 @@ export function isolateDecisionCounts(now: () => number = () => Math.floor(Date.
       entry.count++;
       if (outcome.priceMsat !== undefined) entry.askedMsat += BigInt(outcome.priceMsat);
     },
-    read: async () => ({ since, scope: "isolate", counts: [...counts.values()].map((entry) => ({ ...entry })) }),
+    read: async () => ({ since, scope: "isolate" as const, counts: [...counts.values()].map((entry) => ({ ...entry })) }),
   };
 }

@@ -21,7 +21,8 @@ export const formatFor = (accept: string | undefined): MetricsFormat => (/applic
 
 /**
  * The counters `/metrics` serves:
- * - from the decisions this isolate made (its own counters, live):
+ * - from the decisions this isolate made (its own counters, live), or with
+ *   L402_DECISION_FLUSH_SECONDS every isolate's as D1 adds them up:
  *   `l402_decisions_total{service,outcome,reason}` and
  *   `l402_asked_msat_total{service,outcome,reason}` (what 402s asked, or in
  *   shadow would have asked);
@@ -29,15 +30,18 @@ export const formatFor = (accept: string | undefined): MetricsFormat => (/applic
  *   `l402_invoices_issued_total`, `l402_invoices_paid_total`,
  *   `l402_revenue_msat_total`, each `{service}`.
  */
+/** Whose decisions the counters hold, as their help text says it. */
+const whose = (decisions: DecisionCounts): string => (decisions.scope === "all" ? "every isolate's, as of its last flush to D1" : "this isolate's, since it started");
+
 export function counterFamilies(decisions: DecisionCounts | undefined, ledger: readonly DailyRevenue[] | undefined): CounterFamily[] {
   const families: CounterFamily[] = [];
   if (decisions !== undefined) {
     const labels = (entry: DecisionCounts["counts"][number]) => ({ service: entry.service, outcome: entry.outcome, reason: entry.reason });
     families.push(
-      { name: "l402_decisions", help: "Requests the paywall decided, by service, outcome and reason (this isolate's, since it started).", samples: decisions.counts.map((entry) => ({ labels: labels(entry), value: entry.count })) },
+      { name: "l402_decisions", help: `Requests the paywall decided, by service, outcome and reason (${whose(decisions)}).`, samples: decisions.counts.map((entry) => ({ labels: labels(entry), value: entry.count })) },
       {
         name: "l402_asked_msat",
-        help: "What the 402s answered (or, in shadow mode, withheld) asked, in millisatoshis (this isolate's).",
+        help: `What the 402s answered (or, in shadow mode, withheld) asked, in millisatoshis (${whose(decisions)}).`,
         samples: decisions.counts.filter((entry) => entry.askedMsat > 0n).map((entry) => ({ labels: labels(entry), value: entry.askedMsat })),
       },
     );

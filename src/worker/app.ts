@@ -2,7 +2,7 @@ import { Hono, type Context } from "hono";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import { adminApp } from "../admin/app.ts";
-import { isolateDecisionCounts } from "../admin/decision-stats.ts";
+import { isolateDecisionCounts, type DecisionStats } from "../admin/decision-stats.ts";
 import { dashboardApp } from "../admin/dashboard/app.ts";
 import { discoveryApp, MANIFEST_PATH, QUOTE_PATH } from "../discovery/index.ts";
 import type { McpEndpoint } from "../mcp/index.ts";
@@ -12,6 +12,7 @@ import { forwardToOrigin } from "../proxy/forward-to-origin.ts";
 import type { ServicesAdmin } from "../admin/service-routes.ts";
 import type { ServiceConfig } from "../config/index.ts";
 import type { InvoiceBackend } from "../lightning/index.ts";
+import { d1DecisionCounts } from "./d1-decision-counts.ts";
 import { d1Overrides } from "./d1-overrides.ts";
 import { liveServices, type Served } from "./live-services.ts";
 import { HEALTH_PATH, healthResponse, misconfiguredHealth } from "./health.ts";
@@ -94,11 +95,11 @@ function paywalledApp(env: Env, config: WorkerConfig, colo: string): Served {
   const issuance = recordingIssuance(nodeBackend(config.node, config.network, env));
   const backend = withBreaker(issuance.backend, { threshold: config.breakerThreshold, cooldownMs: config.breakerCooldownSeconds * 1000 });
   const ports = cloudflarePorts(env, config.revocationTtlSeconds, { bounds: config.invoicePool, colo });
-  // Per isolate (one env object each): what /metrics reads; a data point per decision when the dataset is bound.
-  const decisions = isolateDecisionCounts();
-  const observe = decisionRecorder(decisions, env.L402_ANALYTICS);
-  const parts = { issuance, backend, ports, decisions, observe, dashboardPorts: cloudflareDashboardPorts(env, ports) };
+  // Per isolate (one env object each), whichever services are in effect: what /metrics reads (every isolate's through D1 with L402_DECISION_FLUSH_SECONDS); a data point per decision when the dataset is bound.
   const db = env.L402_LEDGER;
+  const decisions = config.decisionFlushSeconds !== undefined && db !== undefined ? d1DecisionCounts(db, config.decisionFlushSeconds) : isolateDecisionCounts();
+  const observe = decisionRecorder(decisions, env.L402_ANALYTICS);
+  const parts = { issuance, backend, ports, decisions, observe, dashboardPorts: cloudflareDashboardPorts(env, ports, decisions) };
   if (config.overridesTtlSeconds === undefined || db === undefined) {
     const app = servingApp(config, config.services, parts, undefined);
     return () => app;
@@ -110,7 +111,7 @@ interface IsolateParts {
   readonly issuance: ReturnType<typeof recordingIssuance>;
   readonly backend: InvoiceBackend;
   readonly ports: ReturnType<typeof cloudflarePorts>;
-  readonly decisions: ReturnType<typeof isolateDecisionCounts>;
+  readonly decisions: DecisionStats;
   readonly observe: DecisionObserver;
   readonly dashboardPorts: ReturnType<typeof cloudflareDashboardPorts>;
 }
@@ -132,7 +133,7 @@ function servingApp(config: WorkerConfig, services: readonly ServiceConfig[], { 
     // Before the admin API, whose bearer token it does not take: a browser signs in with a form, for a session cookie.
     if (dashboardPorts !== undefined) {
       const basePath = `${adminPath}/dashboard`;
-      const dashboard = dashboardApp({ adminToken, basePath, services, ports: dashboardPorts, clientAddress: (request) => request.headers.get("cf-connecting-ip"), revocationStalenessSeconds: config.revocationTtlSeconds });
+      const dashboard = dashboardApp({ adminToken, basePath, services, ports: dashboardPorts, clientAddress: (request) => request.headers.get("cf-connecting-ip"), revocationStalenessSeconds: config.revocationTtlSeconds, overrides });
       mount(app, basePath, dashboard, "admin");
     }
     const admin = adminApp({ token: adminToken, services, ledger: ports.ledger, revocations: ports.revocations, revocationStalenessSeconds: config.revocationTtlSeconds, overrides, decisions });

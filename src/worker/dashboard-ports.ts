@@ -1,4 +1,5 @@
 import type { DashboardPorts } from "../admin/dashboard/ports.ts";
+import type { DecisionStats } from "../admin/decision-stats.ts";
 import type { PaywallPorts } from "../paywall/index.ts";
 import { d1DashboardLedger } from "./d1-dashboard.ts";
 
@@ -7,9 +8,10 @@ import { d1DashboardLedger } from "./d1-dashboard.ts";
  * revocation list in D1 (undefined without L402_LEDGER: no dashboard), what
  * a token has left from its Durable Object (TokenMeter, TokenBalance; one
  * call per token shown), and sign-in attempts counted by the mint limiter's
- * binding under keys of their own (so its limit per client and period).
+ * binding under keys of their own (so its limit per client and period), and
+ * the isolate's decision counters.
  */
-export function cloudflareDashboardPorts(env: Env, ports: PaywallPorts): DashboardPorts | undefined {
+export function cloudflareDashboardPorts(env: Env, ports: PaywallPorts, decisions: DecisionStats): DashboardPorts | undefined {
   const { L402_LEDGER: db, L402_METER: meters, L402_BALANCES: balances, L402_MINT_LIMITER: limiter } = env;
   const { ledger, revocations } = ports;
   if (db === undefined || ledger === undefined || revocations === undefined) return undefined;
@@ -21,5 +23,6 @@ export function cloudflareDashboardPorts(env: Env, ports: PaywallPorts): Dashboa
       balanceMsat: async (tokenId) => (balances === undefined ? undefined : balances.get(balances.idFromName(tokenId)).balanceMsat()),
     },
     signInLimiter: limiter === undefined ? undefined : { allow: async (key) => (await limiter.limit({ key })).success },
+    decisions,
   };
 }

@@ -37,14 +37,15 @@ export function decisionPoint(outcome: L402Outcome, at: AnsweredAt): AnalyticsEn
 }
 
 /**
- * Records a decision: the isolate's counter (in memory), and a data point
+ * Records a decision: the counters (in memory; flushed to D1 after the answer
+ * with L402_DECISION_FLUSH_SECONDS), and a data point
  * to Analytics Engine when bound, written and not awaited (the binding
  * buffers it; no I/O on the request's path). A sink that throws is ignored:
  * metrics never fail a request.
  */
-export function decisionRecorder(counts: { record(outcome: L402Outcome): void }, analytics: DataPointSink | undefined): (outcome: L402Outcome, at: AnsweredAt) => void {
-  return (outcome, at) => {
-    counts.record(outcome);
+export function decisionRecorder(counts: { record(outcome: L402Outcome, later: (work: Promise<unknown>) => void): void }, analytics: DataPointSink | undefined): (outcome: L402Outcome, at: AnsweredAt, later: (work: Promise<unknown>) => void) => void {
+  return (outcome, at, later) => {
+    counts.record(outcome, later);
     if (analytics === undefined) return;
     try {
       analytics.writeDataPoint(decisionPoint(outcome, at));

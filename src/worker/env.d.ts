@@ -71,6 +71,8 @@ declare namespace Cloudflare {
     /** "on": services' prices, modes and free paths may be changed at run time through the admin API (kept in L402_LEDGER). */
     L402_OVERRIDES?: string;
     L402_OVERRIDES_TTL?: string;
+    /** Seconds (1–25): each isolate adds its decision counts to D1 (L402_LEDGER) at most this often; /metrics and the dashboard read every isolate's. */
+    L402_DECISION_FLUSH_SECONDS?: string;
     /** Where the MCP endpoint answers (default /mcp), when a service is sold as a tool. */
     L402_MCP_PATH?: string;
     /** Secret. JSON of Ed25519 private JWKs signing the payment context; the first signs, the others are only published. */

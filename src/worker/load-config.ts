@@ -114,6 +114,7 @@ function readConfig(env: object, build: WorkerBuild): ConfigResult {
       compileServices: compile,
       overridesTtlSeconds: s.L402_OVERRIDES === "on" ? s.L402_OVERRIDES_TTL : undefined,
       logPasses: s.L402_LOG_PASSES,
+      decisionFlushSeconds: s.L402_DECISION_FLUSH_SECONDS,
     },
   };
 }

@@ -101,6 +101,8 @@ export const workerSettingsSchema = v.object({
   L402_SHADOW_NOTICE: v.optional(shadowNotice),
   L402_OVERRIDES: v.optional(v.picklist(["on", "off"], 'must be "on" or "off"'), "off"),
   L402_OVERRIDES_TTL: v.optional(wholeNumber(1, 3600), 10),
+  // At most 25: the flush runs in waitUntil, which Workers keeps alive up to 30 s after the answer.
+  L402_DECISION_FLUSH_SECONDS: v.optional(wholeNumber(1, 25)),
   L402_MCP_PATH: v.optional(v.pipe(v.string("must be a string"), v.regex(/^\/[\w./-]{1,100}$/, "must be a path starting with /")), "/mcp"),
   L402_CONTEXT_KEYS: v.optional(contextKeysSetting),
   L402_CONTEXT_HEADER: v.optional(v.pipe(v.string("must be a string"), v.regex(HEADER_NAME, "has an invalid format")), "Payment-Context"),

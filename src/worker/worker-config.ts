@@ -53,6 +53,8 @@ export interface WorkerConfig {
   readonly overridesTtlSeconds: number | undefined;
   /** The share of requests let through that get a log line (L402_LOG_PASSES): 1 all, 0 none. */
   readonly logPasses: number;
+  /** L402_DECISION_FLUSH_SECONDS: each isolate adds its decision counts to D1 at most this often; undefined: the counts stay the isolate's. */
+  readonly decisionFlushSeconds: number | undefined;
 }
 
 export interface DiscoveryConfig {

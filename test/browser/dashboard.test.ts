@@ -10,7 +10,8 @@ import { startStack, type Stack } from "./support/stack.ts";
  * The operator's dashboard in a real Chromium, against the template Worker in
  * workerd with the LND simulator and an origin: sign in, see a payment made
  * through the Worker, revoke it and see it refused; a wrong token sees no
- * data; hostile text reaching the page stays text.
+ * data; hostile text reaching the page stays text; a service switched to
+ * shadow and back from the page.
  */
 const ADMIN_TOKEN = randomBytes(24).toString("hex");
 const DASHBOARD = "/.well-known/l402/admin/dashboard";
@@ -26,7 +27,8 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("the operator dashb
         { name: "vault", match: ["/vault/*"], price_sats: 2, revocable: true, timeout: 3600, origin: { url: origin } },
         { name: "metered", match: ["/metered/*"], price_sats: 3, uses: 5, timeout: 3600, origin: { url: origin } },
       ],
-      { L402_ADMIN_TOKEN: ADMIN_TOKEN },
+      // Run-time overrides on, for the mode switch: a change is served everywhere within a second.
+      { L402_ADMIN_TOKEN: ADMIN_TOKEN, L402_OVERRIDES: "on", L402_OVERRIDES_TTL: "1" },
     );
     if (CHROMIUM === undefined) throw new Error(`no Chromium found (looked at ${WHERE_LOOKED}), and L402_REQUIRE_BROWSER=1 requires one`);
     browser = await chromium.launch({ executablePath: CHROMIUM });
@@ -144,4 +146,34 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("the operator dashb
     expect(await page.locator("#revocations").count()).toBe(0);
     await context.close();
   });
+
+  it("switching a service to shadow in the browser lets an unpaid request through; switching it back challenges it again", async () => {
+    const path = "/metered/switched";
+    expect((await fetch(`${stack.url}${path}`)).status).toBe(402);
+    const { context, page, dialogs, complaints } = await operator();
+    await signIn(page, ADMIN_TOKEN);
+    const row = page.locator('#modes tr[data-service="metered"]');
+    expect(await row.locator(".mode").first().textContent()).toBe("enforce");
+    await row.getByRole("button", { name: "Switch to shadow" }).click();
+    expect(await page.getByRole("status").textContent()).toBe("Service metered switched to shadow: every isolate serves it so within 1 s.");
+    expect(await row.locator("td.mode").textContent()).toBe("shadow");
+    // Within the bound (one TTL): the same unpaid request reaches the origin.
+    await eventually(async () => (await fetch(`${stack.url}${path}`)).status === 200, 3000);
+    expect(stack.hits.some((hit) => hit.path === path)).toBe(true);
+    await row.getByRole("button", { name: "Switch to enforce" }).click();
+    expect(await row.locator("td.mode").textContent()).toBe("enforce");
+    await eventually(async () => (await fetch(`${stack.url}${path}`)).status === 402, 3000);
+    expect(dialogs).toEqual([]);
+    expect(complaints).toEqual([]);
+    await context.close();
+  });
 });
+
+/** Polls until `check` holds; fails past `withinMs`. */
+async function eventually(check: () => Promise<boolean>, withinMs: number): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not within ${withinMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

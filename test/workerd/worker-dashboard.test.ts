@@ -1,5 +1,5 @@
 import { env } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { SESSION_SECONDS, sessions } from "../../src/admin/dashboard/session.ts";
 import { toHex } from "../../src/l402/index.ts";
 import { decodeMacaroon } from "../../src/macaroon/index.ts";
@@ -221,6 +221,119 @@ describe("cross-site requests to the dashboard", () => {
     const response = await signIn(ADMIN_TOKEN, { Origin: "https://evil.example" });
     expect(response.status).toBe(403);
     expect(response.headers.get("set-cookie")).toBeNull();
+  });
+});
+
+/** Run-time overrides on, read again at once by each fresh env (callWith builds one per call). */
+const LIVE = { L402_OVERRIDES: "on", L402_OVERRIDES_TTL: "1" };
+const switchMode = (service: string, headers: Record<string, string>, fields: Record<string, string>, overrides: Record<string, string> = LIVE) =>
+  dashboard(`/services/${service}/mode`, { method: "POST", headers: { ...SAME_ORIGIN, ...headers }, body: form(fields) }, overrides);
+const modeOf = async (service: string): Promise<string | undefined> => {
+  const listed = (await (await callWith(LIVE, "/.well-known/l402/admin/services", { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as { services: { name: string; mode: string }[] };
+  return listed.services.find((candidate) => candidate.name === service)?.mode;
+};
+
+describe("a service's mode, switched from the dashboard", () => {
+  afterEach(async () => {
+    await (env.L402_LEDGER as D1Database).prepare("DELETE FROM service_overrides").run();
+  });
+
+  it("enforce → shadow: an unpaid request then passes; shadow → enforce: it is challenged again; the audit trail names the change", async () => {
+    const { cookie, csrf } = await session();
+    const page = await (await dashboard("", { headers: { Cookie: cookie } }, LIVE)).text();
+    expect(page).toContain(`<tr data-service="plain"><td>plain</td><td class="mode">enforce</td><td><form method="post" action="${DASHBOARD}/services/plain/mode" class="mode"><input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="mode" value="shadow"><button type="submit">Switch to shadow</button></form></td></tr>`);
+    expect((await callWith(LIVE, uniquePath("/plain"))).status).toBe(402);
+
+    const toShadow = await switchMode("plain", { Cookie: cookie }, { csrf, mode: "shadow" });
+    expect(toShadow.status).toBe(303);
+    expect(toShadow.headers.get("location")).toBe(`${DASHBOARD}?switched=plain&to=shadow`);
+    expect(await modeOf("plain")).toBe("shadow");
+    const unpaid = await callWith(LIVE, uniquePath("/plain"));
+    expect(unpaid.status).toBe(200);
+    await unpaid.body?.cancel();
+    const after = await (await dashboard("?switched=plain&to=shadow", { headers: { Cookie: cookie } }, LIVE)).text();
+    expect(after).toContain("Service plain switched to shadow: every isolate serves it so within 1 s.");
+    expect(after).toContain('<tr data-service="plain"><td>plain</td><td class="mode">shadow</td>');
+    expect(after).toContain('<input type="hidden" name="mode" value="enforce"><button type="submit">Switch to enforce</button>');
+
+    expect((await switchMode("plain", { Cookie: cookie }, { csrf, mode: "enforce" })).status).toBe(303);
+    expect(await modeOf("plain")).toBe("enforce");
+    expect((await callWith(LIVE, uniquePath("/plain"))).status).toBe(402);
+    const audit = (await (await callWith(LIVE, "/.well-known/l402/admin/audit?limit=2", { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as { changes: { service: string; new: unknown }[] };
+    expect(audit.changes.map((change) => [change.service, change.new])).toEqual([["plain", { mode: "enforce" }], ["plain", { mode: "shadow" }]]);
+  });
+
+  it("a switch without the session's CSRF token, from another site, or without a session is refused and changes nothing", async () => {
+    const mine = await session();
+    const other = await session();
+    const plainForm = { "Content-Type": "application/x-www-form-urlencoded" };
+    const cases = [
+      ["no Origin, no Sec-Fetch-Site", { ...plainForm, Origin: "", Cookie: mine.cookie }, { csrf: mine.csrf, mode: "shadow" }, 403],
+      ["another site's Origin", { Origin: "https://evil.example", Cookie: mine.cookie }, { csrf: mine.csrf, mode: "shadow" }, 403],
+      ["Sec-Fetch-Site cross-site", { Origin: "", "Sec-Fetch-Site": "cross-site", Cookie: mine.cookie }, { csrf: mine.csrf, mode: "shadow" }, 403],
+      ["no CSRF token", { Cookie: mine.cookie }, { mode: "shadow" }, 403],
+      ["another session's CSRF token", { Cookie: mine.cookie }, { csrf: other.csrf, mode: "shadow" }, 403],
+      ["no session", {}, { csrf: mine.csrf, mode: "shadow" }, 401],
+    ] as const;
+    for (const [name, headers, fields, status] of cases) {
+      const withoutEmpty = Object.fromEntries(Object.entries({ ...SAME_ORIGIN, ...headers }).filter(([, value]) => value !== ""));
+      const response = await dashboard("/services/plain/mode", { method: "POST", headers: withoutEmpty, body: form(fields) }, LIVE);
+      expect(response.status, name).toBe(status);
+      expect(await response.text(), name).toMatch(/^refused: /);
+    }
+    expect(await modeOf("plain")).toBe("enforce");
+    expect((await (env.L402_LEDGER as D1Database).prepare("SELECT COUNT(*) AS n FROM service_overrides").first<{ n: number }>())?.n).toBe(0);
+  });
+
+  it("a bad switch: 400 or 404 naming the problem, nothing changed", async () => {
+    const { cookie, csrf } = await session();
+    const bad: [string, Record<string, string>, number, string][] = [
+      ["plain", { csrf, mode: "paused" }, 400, 'bad request: the mode a switch sets is "enforce" or "shadow"'],
+      ["plain", { csrf }, 400, 'bad request: the mode a switch sets is "enforce" or "shadow"'],
+      ["nope", { csrf, mode: "shadow" }, 404, "not found: no service of that name is configured (L402_SERVICES)"],
+      ["bad%20name", { csrf, mode: "shadow" }, 400, "bad request: a service name is letters, digits, '.', '_' or '-' (at most 64)"],
+    ];
+    for (const [service, fields, status, text] of bad) {
+      const response = await switchMode(service, { Cookie: cookie }, fields);
+      expect([service, response.status, await response.text()]).toEqual([service, status, text]);
+    }
+    expect(await modeOf("plain")).toBe("enforce");
+  });
+
+  it("with run-time overrides off, the page says why there is no switch, and a switch posted anyway changes nothing (503)", async () => {
+    const { cookie, csrf } = await session();
+    const page = await (await dashboard("", { headers: { Cookie: cookie } })).text();
+    expect(page).toContain('<tr data-service="plain"><td>plain</td><td class="mode">enforce</td></tr>');
+    expect(page).toContain("L402_OVERRIDES");
+    expect(page).not.toContain("/mode\"");
+    const response = await switchMode("plain", { Cookie: cookie }, { csrf, mode: "shadow" }, {});
+    expect(response.status).toBe(503);
+    expect(await response.text()).toMatch(/^unavailable: .*L402_OVERRIDES/);
+    expect((await callWith({}, uniquePath("/plain"))).status).toBe(402);
+  });
+});
+
+describe("what this isolate decided, on the dashboard", () => {
+  it("shadow's 'would have earned' per service, and refusals per service and reason, from the isolate's counters", async () => {
+    // One env object each: one isolate's app and counters, as the dashboard of that isolate reads them.
+    const shadowed = { ...env, L402_MODE: "shadow" };
+    const enforcing = { ...env };
+    for (const path of ["/plain/a", "/plain/b", "/api/c"]) await (await callWithEnv(shadowed, uniquePath(path))).body?.cancel();
+    await (await callWithEnv(enforcing, uniquePath("/plain"), { headers: { Authorization: "L402 bm90IGEgbWFjYXJvb24=:00" } })).body?.cancel();
+    await (await callWithEnv(enforcing, uniquePath("/plain"))).body?.cancel();
+    const pageOf = async (isolate: object) => {
+      const signedIn = await callWithEnv(isolate, `${DASHBOARD}/sign-in`, { method: "POST", redirect: "manual", headers: SAME_ORIGIN, body: form({ token: ADMIN_TOKEN }) });
+      const cookie = (signedIn.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+      return (await callWithEnv(isolate, DASHBOARD, { headers: { Cookie: cookie } })).text();
+    };
+    const shadowPage = await pageOf(shadowed);
+    expect(shadowPage).toContain('<tr data-service="plain"><td>plain</td><td class="n">2</td><td class="n">2 sats</td>');
+    expect(shadowPage).toContain('<tr data-service="api"><td>api</td><td class="n">1</td><td class="n">10 sats</td>');
+    expect(shadowPage).toContain("upper bound");
+    const enforcePage = await pageOf(enforcing);
+    expect(enforcePage).toMatch(/<tr data-service="plain" data-reason="malformed"><td>plain<\/td><td>malformed<\/td><td>challenged<\/td><td class="n">1<\/td><\/tr>/);
+    expect(enforcePage).not.toContain('data-reason="missing"');
+    expect(enforcePage).toContain("No service is in shadow mode here");
   });
 });
 

@@ -2,6 +2,7 @@ import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { parseMasterKeys, toHex } from "../../src/l402/index.ts";
 import { paidToken } from "../fixtures/tokens.ts";
+import { READ_WAIT_MS } from "../../src/worker/overrides-cache.ts";
 import { ADMIN_TOKEN, TEST_MASTER_KEY } from "../fixtures/worker-env.ts";
 import { callWithEnv, invoicesWithMemo, originHits, originUrl } from "./support/paywall-client.ts";
 
@@ -155,5 +156,60 @@ describe("shadow mode through the Worker", () => {
       expect(await answer.json()).toMatchObject({ reason: "misconfigured" });
     }
     expect(await originHits(path("api", "bad"))).toBe(0);
+  });
+});
+
+describe("shadow switched to enforcing at run time from the admin API", () => {
+  it("a service in shadow through the override store lets every request through; PATCH mode enforce, and within the bound the same requests get 402 or 200 as enforcing does, the same tokens valid; and back", async () => {
+    const TTL_SECONDS = 1;
+    const bound = () => Date.now() + TTL_SECONDS * 1000 + READ_WAIT_MS + 1000;
+    // Two isolates: the change is made through one, seen by the other through the store within the TTL.
+    const isolate = (): object => ({ ...env, L402_SERVICES: JSON.stringify(services()), L402_MEMO: MEMO, L402_UNMATCHED: "pass", L402_OVERRIDES: "on", L402_OVERRIDES_TTL: String(TTL_SECONDS) });
+    const [writer, reader] = [isolate(), isolate()];
+    const admin = (body: unknown) => callWithEnv(writer, `/.well-known/l402/admin/services/${svc("api")}`, { method: "PATCH", headers: { Authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify(body) });
+    const table = CASES.filter((test) => !test.path.includes("/vault/") && !test.path.includes("/rules/"));
+    const statuses = async (marker: string) => {
+      const seen: [string, number][] = [];
+      for (const test of table) {
+        const answer = await callWithEnv(reader, `${test.path}-${marker}`, { headers: { ...test.headers } });
+        await answer.body?.cancel();
+        seen.push([test.name, answer.status]);
+      }
+      return seen;
+    };
+    const allPass = table.map((test): [string, number] => [test.name, 200]);
+    const enforced = table.map((test): [string, number] => [test.name, test.enforced]);
+    const eventually = async (want: [string, number][], marker: string) => {
+      const deadline = bound();
+      for (let round = 0; ; round++) {
+        const seen = await statuses(`${marker}${round}`);
+        if (JSON.stringify(seen) === JSON.stringify(want)) return;
+        if (Date.now() > deadline) expect(seen).toEqual(want);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+
+    expect((await admin({ mode: "shadow" })).status).toBe(200);
+    await eventually(allPass, "shadow");
+    expect(await statuses("shadow-again")).toEqual(allPass);
+    expect(await originHits(path("api", "a-shadow-again"))).toBe(1);
+
+    const enforce = await admin({ mode: "enforce" });
+    expect([enforce.status, await enforce.json()]).toEqual([200, expect.objectContaining({ service: svc("api"), visible_within_seconds: TTL_SECONDS })]);
+    await eventually(enforced, "enforce");
+    expect(await statuses("enforce-again")).toEqual(enforced);
+    expect(await originHits(path("api", "a-enforce-again"))).toBe(0);
+    // Only sh-api was switched: the other services enforce as the config says, throughout.
+    expect((await callWithEnv(reader, path("other", "x"))).status).toBe(402);
+
+    expect((await admin({ mode: "shadow" })).status).toBe(200);
+    await eventually(allPass, "back");
+
+    // The reader's counters kept through each rebuild of its app: shadow's would-be decisions and enforcing's are both there.
+    const text = await (await callWithEnv(reader, "/.well-known/l402/admin/metrics", { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } })).text();
+    const count = (outcome: string, reason: string) => Number(new RegExp(`^l402_decisions_total\\{service="${svc("api")}",outcome="${outcome}",reason="${reason}"\\} (\\d+)$`, "m").exec(text)?.[1] ?? 0);
+    expect(count("shadow_would_challenged", "missing")).toBeGreaterThanOrEqual(3);
+    expect(count("challenged", "missing")).toBeGreaterThanOrEqual(2);
+    expect(count("paid", "")).toBeGreaterThanOrEqual(2);
   });
 });

@@ -4,7 +4,10 @@ import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import * as v from "valibot";
 import type { ServiceConfig } from "../../config/index.ts";
+import { isValidServiceName } from "../../l402/index.ts";
 import { addressPrefix, CLIENT_NETWORK } from "../../paywall/index.ts";
+import { changeService, credentialId, type ServicesAdmin } from "../service-routes.ts";
+import { refusalsSection, serviceModesSection, shadowEarningsSection } from "./decision-sections.ts";
 import { dashboardPage, signInPage, STYLE, STYLE_PATH } from "./page.ts";
 import type { DashboardPorts, PaidToken, TokenState } from "./ports.ts";
 import { activeTokensSection, conversionSection, revenueSection, revocationsSection, tokenLeft, topBuyersSection, type ActiveToken, type FormContext, type Markup } from "./sections.ts";
@@ -19,6 +22,8 @@ export interface DashboardOptions {
   /** The client's address, for the sign-in limit; null when unknown. */
   readonly clientAddress: (request: Request) => string | null;
   readonly revocationStalenessSeconds: number;
+  /** Run-time overrides (the admin API's): the mode switch changes a service through them; undefined: off, no switch. */
+  readonly overrides: ServicesAdmin | undefined;
 }
 
 const WINDOW_DAYS = 30;
@@ -40,6 +45,10 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 const tokenId = v.pipe(v.string(), v.regex(/^[0-9a-fA-F]{64}$/), v.toLowerCase());
 const REASON = "a reason is text of at most 200 characters";
 const revokeForm = v.object({ reason: v.optional(v.pipe(v.string(REASON), v.maxLength(200, REASON)), "") });
+/** A switch is between these two: a pause is the admin API's, with its own consequences (README, "A paused service"). */
+const SWITCHED_MODES = ["enforce", "shadow"] as const;
+const switchedMode = v.picklist(SWITCHED_MODES, 'the mode a switch sets is "enforce" or "shadow"');
+const serviceName = v.pipe(v.string(), v.check(isValidServiceName, "a service name is letters, digits, '.', '_' or '-' (at most 64)"));
 
 /** A form's fields; a body that is no form has none (so no token, no CSRF token: refused as such, never a 500). */
 async function fieldsOf(c: Context): Promise<Record<string, unknown>> {
@@ -58,6 +67,7 @@ async function fieldsOf(c: Context): Promise<Record<string, unknown>> {
  *   POST /sign-in                  admin token → session cookie
  *   POST /sign-out                 clears it
  *   POST /tokens/{id}/revoke       revokes a token, as the admin API does
+ *   POST /services/{name}/mode     switches a service between enforce and shadow, as the admin API's PATCH does
  *
  * A session is a signed cookie (session.ts): `__Host-`, HttpOnly, Secure,
  * SameSite=Strict, 12 hours. Every POST must come from this origin (hono/csrf:
@@ -116,7 +126,7 @@ export function dashboardApp(options: DashboardOptions): Hono {
 
   app.get(
     "/",
-    signedIn(async (c, form) => page(c, dashboardPage(form, revokedNotice(c.req.query("revoked"), options.revocationStalenessSeconds), await loadSections(options, form, now())))),
+    signedIn(async (c, form) => page(c, dashboardPage(form, noticeOf(c.req.query(), options), await loadSections(options, form, now())))),
   );
   app.post(
     "/sign-out",
@@ -137,19 +147,40 @@ export function dashboardApp(options: DashboardOptions): Hono {
       return c.redirect(`${basePath}?${new URLSearchParams({ revoked: id.output })}`, 303);
     }),
   );
+  app.post(
+    "/services/:name/mode",
+    signedIn(async (c) => {
+      const overrides = options.overrides;
+      if (overrides === undefined) return c.text("unavailable: run-time overrides are off (L402_OVERRIDES); a service's mode changes in L402_SERVICES", 503);
+      const name = v.safeParse(serviceName, c.req.param("name"));
+      const mode = v.safeParse(switchedMode, (await fieldsOf(c))["mode"]);
+      if (!name.success) return c.text(`bad request: ${name.issues[0].message}`, 400);
+      if (!mode.success) return c.text(`bad request: ${mode.issues[0].message}`, 400);
+      const changed = await changeService(overrides, name.output, { kind: "patch", fields: { mode: mode.output } }, credentialId(options.adminToken));
+      if (!changed.ok) return c.text(`${changed.status === 404 ? "not found" : "bad request"}: ${[changed.detail, ...(changed.problems ?? [])].join("; ")}`, changed.status);
+      return c.redirect(`${basePath}?${new URLSearchParams({ switched: name.output, to: mode.output })}`, 303);
+    }),
+  );
   app.all("*", (c) => c.text("no such dashboard page", 404));
   return app;
 }
 
-/** After a revocation (the redirect names the token): what it means. Anything but a token id in the query shows nothing. */
-const revokedNotice = (revoked: string | undefined, stalenessSeconds: number): string | undefined =>
-  revoked !== undefined && /^[0-9a-f]{64}$/.test(revoked) ? `Token ${revoked.slice(0, 16)}… revoked: refused from its next request here, elsewhere within ${stalenessSeconds} s.` : undefined;
+/** After a revocation or a switch (the redirect names what changed): what it means. Anything else in the query shows nothing. */
+function noticeOf(query: Record<string, string>, options: DashboardOptions): string | undefined {
+  const { revoked, switched, to } = query;
+  if (revoked !== undefined && /^[0-9a-f]{64}$/.test(revoked)) return `Token ${revoked.slice(0, 16)}… revoked: refused from its next request here, elsewhere within ${options.revocationStalenessSeconds} s.`;
+  const mode = v.safeParse(switchedMode, to);
+  if (switched !== undefined && isValidServiceName(switched) && mode.success && options.overrides !== undefined) {
+    return `Service ${switched} switched to ${mode.output}: every isolate serves it so within ${options.overrides.visibleWithinSeconds} s.`;
+  }
+  return undefined;
+}
 
 /** Each section's data, read at once, then each section drawn from it. */
 async function loadSections(options: DashboardOptions, form: FormContext, now: number): Promise<Markup[]> {
-  const { ledger } = options.ports;
+  const { ledger, decisions } = options.ports;
   const since = Math.floor(now / 86_400) * 86_400 - (WINDOW_DAYS - 1) * 86_400;
-  const [revenue, paid, top, revoked] = await Promise.all([ledger.revenueByDay(since), ledger.paidTokens(TOKENS_SHOWN), ledger.topTokens(since, TOP_SHOWN), ledger.recentRevocations(REVOCATIONS_SHOWN)]);
+  const [revenue, paid, top, revoked, counted] = await Promise.all([ledger.revenueByDay(since), ledger.paidTokens(TOKENS_SHOWN), ledger.topTokens(since, TOP_SHOWN), ledger.recentRevocations(REVOCATIONS_SHOWN), decisions.read()]);
   const active = await Promise.all(paid.map((token) => asActive(options, token)));
   return [
     revenueSection(revenue, { since, now, days: WINDOW_DAYS }),
@@ -157,6 +188,9 @@ async function loadSections(options: DashboardOptions, form: FormContext, now: n
     activeTokensSection(active, TOKENS_SHOWN, now, form),
     topBuyersSection(top, WINDOW_DAYS),
     revocationsSection(revoked),
+    shadowEarningsSection(counted),
+    refusalsSection(counted),
+    serviceModesSection(options.services, form, options.overrides),
   ];
 }
 

@@ -1,4 +1,5 @@
 import type { DailyRevenue, Revocations } from "../../paywall/index.ts";
+import type { DecisionStats } from "../decision-stats.ts";
 
 /** A token seen paid (its first use), not revoked. */
 export interface PaidToken {
@@ -41,4 +42,6 @@ export interface DashboardPorts {
   readonly tokenState: TokenState | undefined;
   /** Sign-in attempts per client; undefined: not limited. */
   readonly signInLimiter: { allow(client: string): Promise<boolean> } | undefined;
+  /** The decision counters (what /metrics reads): shadow's "would have earned", the refusals by reason. */
+  readonly decisions: DecisionStats;
 }

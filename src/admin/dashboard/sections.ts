@@ -97,8 +97,8 @@ export function tokenLeft(terms: { readonly uses: number | undefined; readonly b
 }
 
 const SATS = new Intl.NumberFormat("en-US", { maximumFractionDigits: 3 });
-const sats = (msat: number): string => `${SATS.format(msat / 1000)} sats`;
+export const sats = (msat: number): string => `${SATS.format(msat / 1000)} sats`;
 /** The first 16 hex characters (the first 8 name the master key, so are shared): enough to tell tokens apart on a page; the full id is the row's data-token and the cell's title. */
 const short = (tokenId: string): string => `${tokenId.slice(0, 16)}…`;
 const expiry = (at: number | null | undefined, now: number): string => (at === undefined ? "–" : at === null ? "never" : at <= now ? "expired" : time(at));
-const time = (unix: number): string => new Date(unix * 1000).toISOString().replace("T", " ").slice(0, 16);
+export const time = (unix: number): string => new Date(unix * 1000).toISOString().replace("T", " ").slice(0, 16);
