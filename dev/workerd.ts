@@ -24,6 +24,8 @@ export interface WorkerdExtras {
   readonly wasmModules?: Record<string, Uint8Array<ArrayBuffer>>;
   /** Durable Object bindings → the classes the script exports (with useSQLite for a class on SQL storage, as wrangler.toml's new_sqlite_classes). */
   readonly durableObjects?: Record<string, string | { readonly className: string; readonly useSQLite: boolean }>;
+  /** D1 bindings, each an empty database of its own. */
+  readonly d1Databases?: readonly string[];
   /** A Worker's own wrangler.toml settings (default: the template Worker's). */
   readonly compatibilityDate?: string;
   readonly compatibilityFlags?: readonly string[];
@@ -42,6 +44,7 @@ export async function startWorkerd(script: string, bindings: Record<string, stri
       bindings,
       ratelimits: extras.ratelimits ?? {},
       durableObjects: extras.durableObjects ?? {},
+      d1Databases: [...(extras.d1Databases ?? [])],
       host: "127.0.0.1",
       port: 0,
       // The Worker logs a line per request; a benchmark's tens of thousands would drown its table.

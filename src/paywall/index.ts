@@ -1,6 +1,9 @@
 export { l402Paywall, paywallMiddleware, type CorsOptions, type HonoEdge, type PaywallOptions } from "./middleware.ts";
 export { PaywallConfigError, resolvePaywall, type PaywallOptionsBase } from "./options.ts";
 export { BUILT_IN_SCHEMES } from "./paywall.ts";
+export { l402Scheme } from "./schemes/l402.ts";
+export { paymentScheme } from "./schemes/payment.ts";
+export { x402Scheme } from "./schemes/x402.ts";
 export { quoteEndpoint, type QuoteHandler } from "./quote.ts";
 export type { PaywallSettings } from "./settings.ts";
 export type { ChallengeContext, Completion, CompletionContext, InvoiceAnswer, PaymentScheme, Presented, Problem, Reading, SchemeContext, SchemeTools, SettledInvoices, WrittenChallenge } from "./schemes/scheme.ts";

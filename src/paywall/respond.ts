@@ -32,7 +32,8 @@ export function respond(answer: Exclude<Answer, Pass>, context: RenderContext): 
   let response: Response;
   switch (answer.kind) {
     case "challenge":
-      response = wantsPage(request.headers) ? challengePageResponse(answer, context) : challengeResponse(answer, context);
+      // The template Worker's build may leave the page out (src/worker/build.ts): a browser then gets the JSON a program does. The define is read here, where the bundler folds it.
+      response = globalThis.L402_BUILD_PAGE !== false && wantsPage(request.headers) ? challengePageResponse(answer, context) : challengeResponse(answer, context);
       break;
     case "refuse":
       response = refusal(answer.status, { reason: answer.reason, detail: answer.detail }, { headers: request.headers, requestId: context.requestId }, retryAfter(answer.retryAfterSeconds));
@@ -52,7 +53,8 @@ function replyResponse(answer: Reply): Response {
   const { body } = answer;
   const headers = new Headers({ ...answer.headers, "Cache-Control": "no-store" });
   if (body === undefined) return new Response(null, { status: answer.status, headers });
-  if ("page" in body && typeof body.page === "string" && typeof body.nonce === "string") {
+  // Only browser payments' steps reply with a page: a build without the page has none of them (build.ts).
+  if (globalThis.L402_BUILD_PAGE !== false && "page" in body && typeof body.page === "string" && typeof body.nonce === "string") {
     for (const [name, value] of Object.entries(pageHeaders(body.nonce))) headers.set(name, value);
     return new Response(body.page, { status: answer.status, headers });
   }
