@@ -24,8 +24,8 @@ export function benchBuilds(): void {
   const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`.padStart(10);
   console.log("\nEach build of the template Worker (wrangler deploy --dry-run, minified; --define on top of wrangler.toml's)");
   try {
-    for (const [name, defines] of Object.entries(NAMED_BUILDS)) {
-      const code = Buffer.from(deployBundle(join(out, name.split(" ")[0] ?? name), defines));
+    for (const [index, [name, defines]] of Object.entries(NAMED_BUILDS).entries()) {
+      const code = Buffer.from(deployBundle(join(out, String(index)), defines));
       console.log(`  ${name.padEnd(34)} ${kib(code.length)}, gzip ${kib(gzipSync(code, { level: 9 }).length)}`);
     }
   } finally {
