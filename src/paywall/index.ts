@@ -8,7 +8,7 @@ export { quoteEndpoint, type QuoteHandler } from "./quote.ts";
 export type { PaywallSettings } from "./settings.ts";
 export type { ChallengeContext, Completion, CompletionContext, InvoiceAnswer, PaymentScheme, Presented, Problem, Reading, SchemeContext, SchemeTools, SettledInvoices, WrittenChallenge } from "./schemes/scheme.ts";
 export type { ChallengeParts } from "./challenge-parts.ts";
-export { isPaywallCookieName } from "./browser/cookies.ts";
+export { isPaywallCookieName } from "./browser/cookie-names.ts";
 export { matchService } from "./match.ts";
 export { LOOKUP_INTERVAL_MS, METER_FORGET_MARGIN_SECONDS } from "./ports.ts";
 export type {

@@ -1,12 +1,13 @@
-import { serialize } from "cookie";
 import { toBase64, toBase64Url, randomBytes } from "../bytes.ts";
 import type { FiatRate } from "../config/index.ts";
 import { formatSats } from "../l402/index.ts";
 import { refusal } from "../refusal.ts";
-import type { Answer, Challenge, CookieChange, Pass, Reply } from "./decision.ts";
+import type { Answer, Challenge, Pass, Reply } from "./decision.ts";
+import { setCookie } from "./browser/cookies.ts";
 import { fiatEstimate } from "./fiat-estimate.ts";
 import { challengePage, pagePolicy } from "./page.ts";
-import { wantsPage, type PaywallRequest } from "./request.ts";
+import type { PaywallRequest } from "./request.ts";
+import { wantsPage } from "./wants-page.ts";
 import { termsOf } from "../config/index.ts";
 
 /** What rendering needs beyond the answer: the request it answers, and the paywall's settings the page shows. */
@@ -45,7 +46,8 @@ export function respond(answer: Exclude<Answer, Pass>, context: RenderContext): 
       response = replyResponse(answer);
       break;
   }
-  for (const cookie of answer.cookies) response.headers.append("Set-Cookie", setCookie(cookie));
+  // Only browser payments set cookies: a template Worker built without them (src/worker/build.ts) has none to write.
+  if (globalThis.L402_BUILD_BROWSER !== false) for (const cookie of answer.cookies) response.headers.append("Set-Cookie", setCookie(cookie));
   return response;
 }
 
@@ -73,9 +75,6 @@ const pageHeaders = (nonce: string): Record<string, string> => ({
 
 const retryAfter = (seconds: number | undefined): Record<string, string> => (seconds === undefined ? {} : { "Retry-After": String(seconds) });
 
-/** A cookie change as a `Set-Cookie` value: HttpOnly, `Path=/`, no Domain (browser/cookies.ts says why). */
-export const setCookie = (cookie: CookieChange): string =>
-  serialize(cookie.name, cookie.value, { maxAge: cookie.maxAgeSeconds, path: "/", httpOnly: true, secure: cookie.secure, sameSite: cookie.sameSite === "Lax" ? "lax" : "strict" });
 
 /** The 402's challenge headers: every offered scheme's, in order (one value per challenge); the balance it found, if any; the manifest's Link. */
 function challengeHeaders(answer: Challenge, context: RenderContext): Headers {
