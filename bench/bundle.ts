@@ -18,15 +18,15 @@ export function benchBundle(): void {
   console.log(`\nThe template Worker, minified by wrangler deploy --dry-run --minify: ${kib(bundle.length)}, gzip ${kib(gzipSync(bundle, { level: 9 }).length)}`);
 }
 
-/** Each build of the template Worker (src/worker/build.ts: a backend, and MCP or not), as `wrangler deploy` would upload it. */
+/** Each build of the template Worker (src/worker/build.ts: a backend, and the optional features it carries), as `wrangler deploy` would upload it. */
 export function benchBuilds(): void {
   const out = mkdtempSync(join(tmpdir(), "l402-builds-"));
   const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`.padStart(10);
   console.log("\nEach build of the template Worker (wrangler deploy --dry-run, minified; --define on top of wrangler.toml's)");
   try {
-    for (const [name, defines] of Object.entries(NAMED_BUILDS)) {
-      const code = Buffer.from(deployBundle(join(out, name.split(" ")[0] ?? name), defines));
-      console.log(`  ${name.padEnd(28)} ${kib(code.length)}, gzip ${kib(gzipSync(code, { level: 9 }).length)}`);
+    for (const [index, [name, defines]] of Object.entries(NAMED_BUILDS).entries()) {
+      const code = Buffer.from(deployBundle(join(out, String(index)), defines));
+      console.log(`  ${name.padEnd(34)} ${kib(code.length)}, gzip ${kib(gzipSync(code, { level: 9 }).length)}`);
     }
   } finally {
     rmSync(out, { recursive: true, force: true });

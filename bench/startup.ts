@@ -44,7 +44,7 @@ export async function benchStartup(): Promise<void> {
   const scripts: Record<string, { script: string; bindings: Record<string, string> }> = {
     "bare forwarding Worker": { script: BARE_WORKER, bindings: { ORIGIN: originUrl } },
     "template, LND build (wrangler.toml)": { script: deployBundle(join(out, "lnd")), bindings: template },
-    "template, full build": { script: deployBundle(join(out, "full"), NAMED_BUILDS["full (every backend, MCP)"]), bindings: template },
+    "template, full build": { script: deployBundle(join(out, "full"), NAMED_BUILDS["full (every backend and feature)"]), bindings: template },
   };
   rmSync(out, { recursive: true, force: true });
   const samples: Record<string, number[]> = Object.fromEntries(Object.keys(scripts).map((name) => [name, []]));

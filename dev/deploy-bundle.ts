@@ -2,21 +2,23 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BACKEND_DEFINE, FULL_BUILD_DEFINES } from "../src/worker/build.ts";
+import { BACKEND_DEFINE, FEATURE_DEFINES, FULL_BUILD_DEFINES } from "../src/worker/build.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 /** A build of the template Worker: wrangler.toml's own (`[]`), or with these `--define NAME:VALUE` on top (src/worker/build.ts). */
 export type BuildDefines = readonly string[];
 
-/** The builds `npm run bench` and the deploy-bundle test measure: wrangler.toml's (LND), each other backend's, and the full one. */
+/** The builds `npm run bench` and the deploy-bundle test measure: wrangler.toml's (LND), each other backend's, LND with the page, LND with every feature but MCP, and the full one. */
 export const NAMED_BUILDS: Readonly<Record<string, BuildDefines>> = {
   "lnd (wrangler.toml)": [],
   cln: [`${BACKEND_DEFINE}:"cln"`],
   lnbits: [`${BACKEND_DEFINE}:"lnbits"`],
   phoenixd: [`${BACKEND_DEFINE}:"phoenixd"`],
   nwc: [`${BACKEND_DEFINE}:"nwc"`],
-  "full (every backend, MCP)": FULL_BUILD_DEFINES,
+  "lnd, with the page": [`${FEATURE_DEFINES.page}:true`],
+  "lnd, every feature but MCP": Object.entries(FEATURE_DEFINES).flatMap(([feature, define]) => (feature === "mcp" ? [] : [`${define}:true`])),
+  "full (every backend and feature)": FULL_BUILD_DEFINES,
 };
 
 /**

@@ -15,9 +15,6 @@ import { startSimulator, type Simulator } from "./lnd-sim/server.ts";
  * docs/ (the README shows them). Runs the demo stack in workerd as the tests
  * do; needs a Chromium (CHROMIUM_PATH, or Debian's).
  */
-/** The demo's services as sold over HTTP: wrangler.toml's build leaves the MCP endpoint out (src/worker/build.ts), and the pages shown need none. */
-const servicesOverHttp = (originUrl: string) => demoServices(originUrl).map(({ mcp: _mcp, ...service }) => service);
-
 const ROOT = resolve(dirname(new URL(import.meta.url).pathname), "..");
 const CHROMIUM = process.env["CHROMIUM_PATH"] ?? ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].find((path) => existsSync(path));
 
@@ -28,7 +25,7 @@ async function main(): Promise<void> {
   const sim = await startSimulator();
   const origin = await startDemoOrigin(await freePort(), secret);
   const worker = await startLocalWorker({
-    vars: { LND_REST_URL: sim.url, L402_NETWORK: "regtest", L402_SERVICES: JSON.stringify(servicesOverHttp(origin.url)), L402_FIAT_RATE: "USD:95000" },
+    vars: { LND_REST_URL: sim.url, L402_NETWORK: "regtest", L402_SERVICES: JSON.stringify(demoServices(origin.url)), L402_FIAT_RATE: "USD:95000" },
     secrets: { L402_MASTER_KEYS: randomBytes(32).toString("hex"), LND_MACAROON: sim.paywallMacaroonHex, L402_ORIGIN_SECRET: secret, L402_ADMIN_TOKEN: adminToken },
   });
   const browser = await chromium.launch({ executablePath: CHROMIUM });

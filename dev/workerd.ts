@@ -26,6 +26,8 @@ export interface WorkerdExtras {
   readonly durableObjects?: Record<string, string | { readonly className: string; readonly useSQLite: boolean }>;
   /** Analytics Engine bindings → their datasets (miniflare keeps the points locally). */
   readonly analyticsEngineDatasets?: Record<string, { readonly dataset: string }>;
+  /** D1 bindings, each an empty database of its own. */
+  readonly d1Databases?: readonly string[];
   /** A Worker's own wrangler.toml settings (default: the template Worker's). */
   readonly compatibilityDate?: string;
   readonly compatibilityFlags?: readonly string[];
@@ -45,6 +47,7 @@ export async function startWorkerd(script: string, bindings: Record<string, stri
       ratelimits: extras.ratelimits ?? {},
       durableObjects: extras.durableObjects ?? {},
       ...(extras.analyticsEngineDatasets === undefined ? {} : { analyticsEngineDatasets: extras.analyticsEngineDatasets }),
+      d1Databases: [...(extras.d1Databases ?? [])],
       host: "127.0.0.1",
       port: 0,
       // The Worker logs a line per request; a benchmark's tens of thousands would drown its table.

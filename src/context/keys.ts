@@ -75,6 +75,9 @@ export const contextKeysSetting = v.pipe(
 /** PKCS #8's fixed prefix for an Ed25519 private key (RFC 8410): WebCrypto imports a bare seed this way on every runtime. */
 const PKCS8_ED25519 = Uint8Array.of(0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20);
 
+/** The seed as WebCrypto imports an Ed25519 key: PKCS #8, in a buffer of its own (BufferSource takes no view of a shared one). */
+const pkcs8 = (seed: Uint8Array): Uint8Array<ArrayBuffer> => new Uint8Array(concatBytes(PKCS8_ED25519, seed));
+
 /**
  * The keys imported into WebCrypto (once per isolate: the caller keeps the
  * promise). The signer is not extractable; each public key is derived from
@@ -83,7 +86,7 @@ const PKCS8_ED25519 = Uint8Array.of(0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x
 export async function importContextKeys(specs: readonly ContextKeySpec[]): Promise<ContextKeys> {
   const published: PublicContextJwk[] = [];
   for (const spec of specs) {
-    const extractable = await crypto.subtle.importKey("pkcs8", concatBytes(PKCS8_ED25519, spec.seed), { name: "Ed25519" }, true, ["sign"]);
+    const extractable = await crypto.subtle.importKey("pkcs8", pkcs8(spec.seed), { name: "Ed25519" }, true, ["sign"]);
     const { x } = (await crypto.subtle.exportKey("jwk", extractable)) as { readonly x?: string };
     if (x === undefined) throw new Error("L402_CONTEXT_KEYS: WebCrypto derived no public key");
     if (spec.x !== undefined && spec.x !== x) throw new Error(`L402_CONTEXT_KEYS: the key "${spec.kid}" states an x that is not its d's public key`);
@@ -91,6 +94,6 @@ export async function importContextKeys(specs: readonly ContextKeySpec[]): Promi
   }
   const [first] = specs;
   if (first === undefined) throw new Error("L402_CONTEXT_KEYS: no key");
-  const key = await crypto.subtle.importKey("pkcs8", concatBytes(PKCS8_ED25519, first.seed), { name: "Ed25519" }, false, ["sign"]);
+  const key = await crypto.subtle.importKey("pkcs8", pkcs8(first.seed), { name: "Ed25519" }, false, ["sign"]);
   return { signer: { kid: first.kid, key }, jwks: { keys: published } };
 }

@@ -12,7 +12,7 @@ import type { ContextKeys } from "./keys.ts";
 export async function signPaymentContext(signer: ContextKeys["signer"], claims: PaymentContextClaims): Promise<string> {
   const header = encodePart({ alg: "EdDSA", kid: signer.kid, typ: PAYMENT_CONTEXT_TYPE });
   const signingInput = `${header}.${encodePart(claims)}`;
-  const signature = await crypto.subtle.sign({ name: "Ed25519" }, signer.key, utf8(signingInput));
+  const signature = await crypto.subtle.sign({ name: "Ed25519" }, signer.key, new TextEncoder().encode(signingInput));
   return `${signingInput}.${toBase64Url(new Uint8Array(signature))}`;
 }
 

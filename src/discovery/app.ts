@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import { cors } from "hono/cors";
 import { etag } from "hono/etag";
 import { compileServices, type ServiceConfig, type ServiceDefinition } from "../config/index.ts";

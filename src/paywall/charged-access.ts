@@ -18,10 +18,13 @@ export function chargedAccess(decision: Pass, paywall: Paywall, request: Paywall
   const { charge, access } = decision;
   const { balances } = paywall.settings.ports;
   const service = decision.route.service;
-  if (charge === undefined || balances === undefined || service === undefined) return { access, settle: () => undefined };
-  const tally = chargeTally();
-  return {
-    access: access === undefined ? undefined : { ...access, balanceMsat: charge.balanceMsat, reservedMsat: charge.reservedMsat, charge: tally.add },
-    settle: (answered) => settleCharge(charge, answered, tally.totalMsat(), balances, later, exhaustedEvent(paywall, service, charge, request, later)),
-  };
+  // A template Worker built without balances (src/worker/build.ts) never has a charge; the define is read here, where the bundler folds it.
+  if (globalThis.L402_BUILD_BALANCE !== false && charge !== undefined && balances !== undefined && service !== undefined) {
+    const tally = chargeTally();
+    return {
+      access: access === undefined ? undefined : { ...access, balanceMsat: charge.balanceMsat, reservedMsat: charge.reservedMsat, charge: tally.add },
+      settle: (answered) => settleCharge(charge, answered, tally.totalMsat(), balances, later, exhaustedEvent(paywall, service, charge, request, later)),
+    };
+  }
+  return { access, settle: () => undefined };
 }

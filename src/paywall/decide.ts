@@ -123,13 +123,17 @@ async function admitToken(request: PaywallRequest, service: ServiceConfig, prese
   let charge: Charge | undefined;
   const { balances } = paywall.settings.ports;
   if (service.balance !== undefined) {
-    // The settings check refuses a balance without the port; were it missing all the same, nothing passes unpaid.
-    if (balances === undefined) return refusedOrDecided(service, fail("balance_unavailable", "this service's balances cannot be reached; retry shortly"), tokenId);
-    const priced = await asked.price();
-    if (!priced.ok) return refusedOrDecided(service, priced, tokenId);
-    const reserved = await reserveBalance(balances, service.balance, presented.token, priced.value);
-    if (!reserved.ok) return refusedOrDecided(service, reserved, tokenId);
-    charge = reserved.value;
+    // The settings check refuses a balance without the port, or in a template Worker built without balances
+    // (src/worker/build.ts; the define is read here, where the bundler folds it); were either missing all the same, nothing passes unpaid.
+    if (globalThis.L402_BUILD_BALANCE !== false && balances !== undefined) {
+      const priced = await asked.price();
+      if (!priced.ok) return refusedOrDecided(service, priced, tokenId);
+      const reserved = await reserveBalance(balances, service.balance, presented.token, priced.value);
+      if (!reserved.ok) return refusedOrDecided(service, reserved, tokenId);
+      charge = reserved.value;
+    } else {
+      return refusedOrDecided(service, fail("balance_unavailable", "this service's balances cannot be reached; retry shortly"), tokenId);
+    }
   }
   firstUseWork(request, service, presented, paywall, later);
   const { remaining } = admission.value;

@@ -127,7 +127,11 @@ async function mintChallenge(settings: PaywallSettings, need: ChallengeNeed): Pr
   let invoice;
   try {
     const asked = { amountMsat: offer.amountMsat, memo: settings.memo.replaceAll("{service}", service.name), expirySeconds: settings.invoiceExpirySeconds };
-    invoice = await invoiceFor(settings.backend, settings.ports.invoicePool, asked, pooledAmounts(service).includes(offer.amountMsat), need.later, request.now);
+    // A template Worker built without the pool (src/worker/build.ts) asks the node every time; the define is read here, where the bundler folds it.
+    invoice =
+      globalThis.L402_BUILD_POOL !== false
+        ? await invoiceFor(settings.backend, settings.ports.invoicePool, asked, pooledAmounts(service).includes(offer.amountMsat), need.later, request.now)
+        : await settings.backend.createInvoice(asked);
   } catch (error) {
     if (!(error instanceof LightningError)) throw error;
     return { ...fail("node_unavailable", `${error.reason}: ${error.message}`), retryAfterSeconds: error.retryAfterSeconds ?? NODE_RETRY_AFTER_SECONDS };

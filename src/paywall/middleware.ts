@@ -5,7 +5,7 @@ import { afterDecide, beforeDecide } from "./browser/browser-step.ts";
 import { chargedAccess } from "./charged-access.ts";
 import { completeCredential } from "./complete-credential.ts";
 import { decide } from "./decide.ts";
-import type { Answer, Pass } from "./decision.ts";
+import type { Answer, Decision, Pass, Refusal, Reply } from "./decision.ts";
 import { settingsEnv } from "./env-settings.ts";
 import type { Later } from "./issue-challenge.ts";
 import { matchService } from "./match.ts";
@@ -159,11 +159,25 @@ async function handle(c: Context<PaywallEnv>, next: Next, paywall: Paywall, edge
   if (inShadow !== undefined) return letThrough(c, next, inShadow, paywall, request, later);
   const completed = await completeCredential(request, paywall);
   if (completed.kind !== "decide") return answer(c, paywall, edge, request, completed);
-  const before = await beforeDecide(completed.request, paywall);
-  if (before.kind === "answered") return answer(c, paywall, edge, request, before.answer);
-  const decision = afterDecide(await decide(before.step?.request ?? completed.request, paywall, later, before.step?.challenger), before.step);
+  const decision = await browserStepsAround(completed.request, paywall, later);
+  if (decision.kind === "answered") return answer(c, paywall, edge, request, decision.answer);
   if (decision.kind !== "pass") return answer(c, paywall, edge, request, decision);
   await letThrough(c, next, decision, paywall, request, later);
+}
+
+/**
+ * The decision, with the browser steps around it (browser/browser-step.ts).
+ * The template Worker's build may leave them out (src/worker/build.ts reads
+ * the define's name and refuses a service with `browser` then): the define
+ * is read here, in the condition, where the bundler folds it and drops them.
+ */
+async function browserStepsAround(request: PaywallRequest, paywall: Paywall, later: Later): Promise<Decision | { readonly kind: "answered"; readonly answer: Reply | Refusal }> {
+  if (globalThis.L402_BUILD_BROWSER !== false) {
+    const before = await beforeDecide(request, paywall);
+    if (before.kind === "answered") return before;
+    return afterDecide(await decide(before.step?.request ?? request, paywall, later, before.step?.challenger), before.step);
+  }
+  return decide(request, paywall, later, undefined);
 }
 
 /** The app's turn, then the decision's headers and cookies on its answer (passed.ts), and its charge settled (settle.ts). */

@@ -1,7 +1,7 @@
-import { isPaywallCookieName } from "./browser/cookies.ts";
+import { isPaywallCookieName } from "./browser/cookie-names.ts";
+import { setCookie } from "./browser/cookies.ts";
 import type { Pass } from "./decision.ts";
 import type { HeaderReader } from "./request.ts";
-import { setCookie } from "./respond.ts";
 
 /** A change to the answer's headers: set (or, `undefined`, delete), or append. */
 export interface HeaderChange {
@@ -32,7 +32,8 @@ export function passedChanges(decision: Pass, answered: { readonly status: numbe
   if (decision.private !== undefined) changes.push(...privateAnswer(answered.headers, decision.private.byCookie));
   for (const [name, value] of Object.entries(decision.headers.always)) changes.push({ name, value });
   if (ok) for (const [name, value] of Object.entries(decision.headers.onSuccess)) changes.push({ name, value });
-  for (const cookie of decision.cookies) changes.push({ name: "Set-Cookie", value: setCookie(cookie), append: true });
+  // Only browser payments set cookies (a template Worker built without them has none: src/worker/build.ts).
+  if (globalThis.L402_BUILD_BROWSER !== false) for (const cookie of decision.cookies) changes.push({ name: "Set-Cookie", value: setCookie(cookie), append: true });
   return changes;
 }
 

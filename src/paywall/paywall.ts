@@ -7,6 +7,7 @@ import { paymentScheme } from "./schemes/payment.ts";
 import type { PaymentScheme, SettledInvoices } from "./schemes/scheme.ts";
 import { x402Scheme } from "./schemes/x402.ts";
 import { settledInvoices } from "./settled-invoices.ts";
+import { succeed } from "../result.ts";
 import type { PaywallSettings } from "./settings.ts";
 
 /**
@@ -32,8 +33,14 @@ export interface Paywall {
 /** The schemes every paywall takes; a service lists the ones it offers. */
 export const BUILT_IN_SCHEMES: readonly PaymentScheme[] = [l402Scheme, paymentScheme, x402Scheme];
 
+/** Every request at its service's price. */
+const servicePrice: RequestPricer = { priceOf: async (service) => succeed(service.priceMsat) };
+
 export function createPaywall(settings: PaywallSettings): Paywall {
   // Per paywall, per keyring: credentials proven once are not proven again (l402/cached-verifier.ts).
   const verifier = createVerifier(settings.keyring);
-  return { settings, schemes: settings.schemes, verifier, firstUse: firstUseTracker(), pricer: requestPricer(), challenger: sharedChallenger(settings), invoices: settledInvoices(settings.backend, settings.ports.lookupLimiter) };
+  // The template Worker's build may leave request pricing out (src/worker/build.ts: it refuses price rules and pricers then),
+  // and every service costs its price; the define is read here, where the bundler folds it.
+  const pricer = globalThis.L402_BUILD_PRICES === false ? servicePrice : requestPricer();
+  return { settings, schemes: settings.schemes, verifier, firstUse: firstUseTracker(), pricer, challenger: sharedChallenger(settings), invoices: settledInvoices(settings.backend, settings.ports.lookupLimiter) };
 }

@@ -1,4 +1,3 @@
-import Negotiator from "negotiator";
 import { concatBytes } from "../bytes.ts";
 import { fail, succeed, type Result } from "../result.ts";
 import { canonicalUrl } from "./canonical-url.ts";
@@ -64,14 +63,6 @@ async function readUpTo(body: ReadableStream<Uint8Array> | null, limit: number):
     chunks.push(value);
   }
   return concatBytes(...chunks);
-}
-
-/** A browser asking for a page: HTML preferred to JSON in Accept, and no request body. */
-export function wantsPage(headers: HeaderReader): boolean {
-  if (headers.get("content-type") !== null) return false;
-  const accept = headers.get("accept");
-  if (accept === null) return false;
-  return new Negotiator({ headers: { accept } }).mediaType(["application/json", "text/html"]) === "text/html";
 }
 
 /** A gRPC call, answered the reference's way (respond.ts). */

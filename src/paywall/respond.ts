@@ -1,12 +1,13 @@
-import { serialize } from "cookie";
 import { toBase64, toBase64Url, randomBytes } from "../bytes.ts";
 import type { FiatRate } from "../config/index.ts";
 import { formatSats } from "../l402/index.ts";
 import { refusal } from "../refusal.ts";
-import type { Answer, Challenge, CookieChange, Pass, Reply } from "./decision.ts";
+import type { Answer, Challenge, Pass, Reply } from "./decision.ts";
+import { setCookie } from "./browser/cookies.ts";
 import { fiatEstimate } from "./fiat-estimate.ts";
 import { challengePage, pagePolicy } from "./page.ts";
-import { wantsPage, type PaywallRequest } from "./request.ts";
+import type { PaywallRequest } from "./request.ts";
+import { wantsPage } from "./wants-page.ts";
 import { termsOf } from "../config/index.ts";
 
 /** What rendering needs beyond the answer: the request it answers, and the paywall's settings the page shows. */
@@ -32,7 +33,8 @@ export function respond(answer: Exclude<Answer, Pass>, context: RenderContext): 
   let response: Response;
   switch (answer.kind) {
     case "challenge":
-      response = wantsPage(request.headers) ? challengePageResponse(answer, context) : challengeResponse(answer, context);
+      // The template Worker's build may leave the page out (src/worker/build.ts): a browser then gets the JSON a program does. The define is read here, where the bundler folds it.
+      response = globalThis.L402_BUILD_PAGE !== false && wantsPage(request.headers) ? challengePageResponse(answer, context) : challengeResponse(answer, context);
       break;
     case "refuse":
       response = refusal(answer.status, { reason: answer.reason, detail: answer.detail }, { headers: request.headers, requestId: context.requestId }, retryAfter(answer.retryAfterSeconds));
@@ -44,7 +46,8 @@ export function respond(answer: Exclude<Answer, Pass>, context: RenderContext): 
       response = replyResponse(answer);
       break;
   }
-  for (const cookie of answer.cookies) response.headers.append("Set-Cookie", setCookie(cookie));
+  // Only browser payments set cookies: a template Worker built without them (src/worker/build.ts) has none to write.
+  if (globalThis.L402_BUILD_BROWSER !== false) for (const cookie of answer.cookies) response.headers.append("Set-Cookie", setCookie(cookie));
   return response;
 }
 
@@ -52,7 +55,8 @@ function replyResponse(answer: Reply): Response {
   const { body } = answer;
   const headers = new Headers({ ...answer.headers, "Cache-Control": "no-store" });
   if (body === undefined) return new Response(null, { status: answer.status, headers });
-  if ("page" in body && typeof body.page === "string" && typeof body.nonce === "string") {
+  // Only browser payments' steps reply with a page: a build without the page has none of them (build.ts).
+  if (globalThis.L402_BUILD_PAGE !== false && "page" in body && typeof body.page === "string" && typeof body.nonce === "string") {
     for (const [name, value] of Object.entries(pageHeaders(body.nonce))) headers.set(name, value);
     return new Response(body.page, { status: answer.status, headers });
   }
@@ -71,9 +75,6 @@ const pageHeaders = (nonce: string): Record<string, string> => ({
 
 const retryAfter = (seconds: number | undefined): Record<string, string> => (seconds === undefined ? {} : { "Retry-After": String(seconds) });
 
-/** A cookie change as a `Set-Cookie` value: HttpOnly, `Path=/`, no Domain (browser/cookies.ts says why). */
-export const setCookie = (cookie: CookieChange): string =>
-  serialize(cookie.name, cookie.value, { maxAge: cookie.maxAgeSeconds, path: "/", httpOnly: true, secure: cookie.secure, sameSite: cookie.sameSite === "Lax" ? "lax" : "strict" });
 
 /** The 402's challenge headers: every offered scheme's, in order (one value per challenge); the balance it found, if any; the manifest's Link. */
 function challengeHeaders(answer: Challenge, context: RenderContext): Headers {

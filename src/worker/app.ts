@@ -1,4 +1,5 @@
-import { Hono, type Context } from "hono";
+import type { Context } from "hono";
+import { Hono } from "hono/tiny";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import { adminApp } from "../admin/app.ts";
@@ -7,7 +8,7 @@ import { dashboardApp } from "../admin/dashboard/app.ts";
 import { discoveryApp, MANIFEST_PATH, QUOTE_PATH } from "../discovery/index.ts";
 import type { McpEndpoint } from "../mcp/index.ts";
 import { withBreaker } from "../lightning/index.ts";
-import { BUILT_IN_SCHEMES, isPaywallCookieName, paywallMiddleware, quoteEndpoint, type PaywallSettings } from "../paywall/index.ts";
+import { isPaywallCookieName, l402Scheme, paymentScheme, x402Scheme, paywallMiddleware, quoteEndpoint, type PaywallSettings } from "../paywall/index.ts";
 import { forwardToOrigin } from "../proxy/forward-to-origin.ts";
 import type { ServicesAdmin } from "../admin/service-routes.ts";
 import type { ServiceConfig } from "../config/index.ts";
@@ -99,12 +100,14 @@ function paywalledApp(env: Env, config: WorkerConfig, colo: string): Served {
   const db = env.L402_LEDGER;
   const decisions = config.decisionFlushSeconds !== undefined && db !== undefined ? d1DecisionCounts(db, config.decisionFlushSeconds) : isolateDecisionCounts();
   const observe = decisionRecorder(decisions, env.L402_ANALYTICS);
-  const parts = { issuance, backend, ports, decisions, observe, dashboardPorts: cloudflareDashboardPorts(env, ports, decisions) };
-  if (config.overridesTtlSeconds === undefined || db === undefined) {
-    const app = servingApp(config, config.services, parts, undefined);
-    return () => app;
+  const parts = { issuance, backend, ports, decisions, observe, dashboardPorts: globalThis.L402_BUILD_ADMIN === false ? undefined : cloudflareDashboardPorts(env, ports, decisions) };
+  const ttlSeconds = config.overridesTtlSeconds;
+  // A build without overrides (build.ts) never has a TTL (the config check refuses L402_OVERRIDES); the define is read in the condition, where the bundler folds it.
+  if (globalThis.L402_BUILD_OVERRIDES !== false && ttlSeconds !== undefined && db !== undefined) {
+    return liveServices(config, d1Overrides(db), ttlSeconds, (services, overrides) => servingApp(config, services, parts, overrides));
   }
-  return liveServices(config, d1Overrides(db), config.overridesTtlSeconds, (services, overrides) => servingApp(config, services, parts, overrides));
+  const app = servingApp(config, config.services, parts, undefined);
+  return () => app;
 }
 
 interface IsolateParts {
@@ -124,7 +127,8 @@ function servingApp(config: WorkerConfig, services: readonly ServiceConfig[], { 
   });
 
   const { adminPath, adminToken } = config;
-  if (adminToken === undefined) {
+  // A build without them (build.ts) never has a token: the config check refuses L402_ADMIN_TOKEN.
+  if (globalThis.L402_BUILD_ADMIN === false || adminToken === undefined) {
     app.all(`${adminPath}/*`, (c) => {
       c.set("endpoint", "admin");
       return c.json({ reason: "not_found", detail: "the admin API is not enabled" }, 404, { "Cache-Control": "no-store" });
@@ -141,7 +145,8 @@ function servingApp(config: WorkerConfig, services: readonly ServiceConfig[], { 
   }
   const settings: PaywallSettings = {
     services,
-    schemes: BUILT_IN_SCHEMES,
+    // In the order challenges are written; a scheme the build left out (build.ts) no service offers: the config check refuses it.
+    schemes: [l402Scheme, ...(globalThis.L402_BUILD_MPP === false ? [] : [paymentScheme]), ...(globalThis.L402_BUILD_X402 === false ? [] : [x402Scheme])],
     keyring: config.keyring,
     backend,
     ports,
@@ -160,7 +165,7 @@ function servingApp(config: WorkerConfig, services: readonly ServiceConfig[], { 
     mount(app, "/", quoteApp(settings, clientAddress), "discovery");
   }
 
-  const context = config.paymentContext === undefined ? undefined : paymentContextSigner(config.paymentContext);
+  const context = globalThis.L402_BUILD_CONTEXT === false || config.paymentContext === undefined ? undefined : paymentContextSigner(config.paymentContext);
   if (context !== undefined) {
     // Ahead of the paywall, as discovery is: no service's pattern can charge for the keys.
     app.get(JWKS_PATH, (c) => {

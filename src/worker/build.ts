@@ -20,6 +20,26 @@ declare global {
   var L402_BUILD_BACKEND: string | undefined;
   /** `false`: no MCP endpoint (the MCP SDK and its validator, most of the full bundle). */
   var L402_BUILD_MCP: boolean | undefined;
+  /** `false`: no x402 scheme (a service's `schemes` "x402"). */
+  var L402_BUILD_X402: boolean | undefined;
+  /** `false`: no Payment scheme (a service's `schemes` "mpp"). */
+  var L402_BUILD_MPP: boolean | undefined;
+  /** `false`: no 402 page for browsers (its QR code, its script): a browser gets the JSON 402 a program does. */
+  var L402_BUILD_PAGE: boolean | undefined;
+  /** `false`: no browser payments (a service's `browser`): the page's script, its cookie and poll steps. */
+  var L402_BUILD_BROWSER: boolean | undefined;
+  /** `false`: no prepaid balances (a service's `balance`: its cost header, its metered streams). */
+  var L402_BUILD_BALANCE: boolean | undefined;
+  /** `false`: no request pricing (a service's `price_rules`, `pricer`): every request at its service's price. */
+  var L402_BUILD_PRICES: boolean | undefined;
+  /** `false`: no admin API and no operator dashboard (L402_ADMIN_TOKEN). */
+  var L402_BUILD_ADMIN: boolean | undefined;
+  /** `false`: no run-time overrides (L402_OVERRIDES). */
+  var L402_BUILD_OVERRIDES: boolean | undefined;
+  /** `false`: no invoice pool (L402_INVOICE_POOL_SIZE above 0). */
+  var L402_BUILD_POOL: boolean | undefined;
+  /** `false`: no signed payment context (L402_CONTEXT_KEYS). */
+  var L402_BUILD_CONTEXT: boolean | undefined;
 }
 
 /**
@@ -32,11 +52,80 @@ const FEATURES = {
     what: "the MCP endpoint",
     define: "globalThis.L402_BUILD_MCP",
     carried: () => globalThis.L402_BUILD_MCP !== false,
-    usedBy: (config: WorkerConfig) => config.services.filter((service) => service.mcp !== undefined).map((service) => `L402_SERVICES "${service.name}".mcp`),
+    usedBy: (config: WorkerConfig) => servicesWith(config, "mcp", (service) => service.mcp !== undefined),
+  },
+  x402: {
+    what: "the x402 scheme",
+    define: "globalThis.L402_BUILD_X402",
+    carried: () => globalThis.L402_BUILD_X402 !== false,
+    usedBy: (config: WorkerConfig) => servicesWith(config, 'schemes "x402"', (service) => service.schemes.includes("x402")),
+  },
+  mpp: {
+    what: "the Payment scheme",
+    define: "globalThis.L402_BUILD_MPP",
+    carried: () => globalThis.L402_BUILD_MPP !== false,
+    usedBy: (config: WorkerConfig) => servicesWith(config, 'schemes "mpp"', (service) => service.schemes.includes("mpp")),
+  },
+  page: {
+    what: "the 402 page for browsers",
+    define: "globalThis.L402_BUILD_PAGE",
+    carried: () => globalThis.L402_BUILD_PAGE !== false,
+    // What only the page shows: a browser-payments service is paid on it, the fiat estimate is written on it.
+    usedBy: (config: WorkerConfig) => [...servicesWith(config, "browser", (service) => service.browser), ...(config.fiatRate === undefined ? [] : ["L402_FIAT_RATE"])],
+  },
+  browser: {
+    what: "browser payments",
+    define: "globalThis.L402_BUILD_BROWSER",
+    carried: () => globalThis.L402_BUILD_BROWSER !== false,
+    usedBy: (config: WorkerConfig) => servicesWith(config, "browser", (service) => service.browser),
+  },
+  balance: {
+    what: "prepaid balances",
+    define: "globalThis.L402_BUILD_BALANCE",
+    carried: () => globalThis.L402_BUILD_BALANCE !== false,
+    usedBy: (config: WorkerConfig) => servicesWith(config, "balance", (service) => service.balance !== undefined),
+  },
+  prices: {
+    what: "request pricing",
+    define: "globalThis.L402_BUILD_PRICES",
+    carried: () => globalThis.L402_BUILD_PRICES !== false,
+    usedBy: (config: WorkerConfig) => [
+      ...servicesWith(config, "price_rules", (service) => service.pricing.rules.length > 0),
+      ...servicesWith(config, "pricer", (service) => service.pricing.pricer !== undefined),
+    ],
+  },
+  admin: {
+    what: "the admin API and the operator dashboard",
+    define: "globalThis.L402_BUILD_ADMIN",
+    carried: () => globalThis.L402_BUILD_ADMIN !== false,
+    usedBy: (config: WorkerConfig) => (config.adminToken === undefined ? [] : ["L402_ADMIN_TOKEN"]),
+  },
+  overrides: {
+    what: "run-time overrides",
+    define: "globalThis.L402_BUILD_OVERRIDES",
+    carried: () => globalThis.L402_BUILD_OVERRIDES !== false,
+    usedBy: (config: WorkerConfig) => (config.overridesTtlSeconds === undefined ? [] : ["L402_OVERRIDES"]),
+  },
+  pool: {
+    what: "the invoice pool",
+    define: "globalThis.L402_BUILD_POOL",
+    carried: () => globalThis.L402_BUILD_POOL !== false,
+    usedBy: (config: WorkerConfig) => (config.invoicePool.size === 0 ? [] : ["L402_INVOICE_POOL_SIZE"]),
+  },
+  context: {
+    what: "the signed payment context",
+    define: "globalThis.L402_BUILD_CONTEXT",
+    carried: () => globalThis.L402_BUILD_CONTEXT !== false,
+    usedBy: (config: WorkerConfig) => (config.paymentContext === undefined ? [] : ["L402_CONTEXT_KEYS"]),
   },
 } as const satisfies Record<string, { readonly what: string; readonly define: string; readonly carried: () => boolean; readonly usedBy: (config: WorkerConfig) => string[] }>;
 
 export type Feature = keyof typeof FEATURES;
+
+/** The services whose `field` uses a feature, named as the config names them. */
+function servicesWith(config: WorkerConfig, field: string, uses: (service: WorkerConfig["services"][number]) => boolean): string[] {
+  return config.services.filter(uses).map((service) => `L402_SERVICES "${service.name}".${field}`);
+}
 
 export interface WorkerBuild {
   /** Undefined: every backend. A name outside BACKENDS is a build no config can run (check-config says so). */
@@ -46,6 +135,9 @@ export interface WorkerBuild {
 
 export const BACKEND_DEFINE = "globalThis.L402_BUILD_BACKEND";
 const featureNames = Object.keys(FEATURES) as Feature[];
+
+/** Each optional feature's define (what `--define NAME:true` puts back). */
+export const FEATURE_DEFINES: Readonly<Record<Feature, string>> = Object.fromEntries(featureNames.map((feature) => [feature, FEATURES[feature].define])) as Record<Feature, string>;
 
 /** The defines of the build that carries everything (`npm run dev`, whatever the config file leaves out), as wrangler's `--define NAME:VALUE`. */
 export const FULL_BUILD_DEFINES: readonly string[] = [`${BACKEND_DEFINE}:undefined`, ...featureNames.map((feature) => `${FEATURES[feature].define}:true`)];

@@ -45,7 +45,8 @@ export function cloudflarePorts(env: Env, revocationTtlSeconds: number, pool?: P
       store: (key, entry, ttlSeconds) => cache.put(challengeUrl(key), Response.json(entry, { headers: { "Cache-Control": `max-age=${ttlSeconds}` } })),
       drop: async (key) => void (await cache.delete(challengeUrl(key))),
     },
-    ...(pools === undefined || pool === undefined || pool.bounds.size === 0 ? {} : { invoicePool: invoicePool(pools, pool) }),
+    // A build without the pool (build.ts) refuses L402_INVOICE_POOL_SIZE; the define is read here, where the bundler folds it.
+    ...(globalThis.L402_BUILD_POOL === false || pools === undefined || pool === undefined || pool.bounds.size === 0 ? {} : { invoicePool: invoicePool(pools, pool) }),
     ...(limiter === undefined ? {} : { mintLimiter: { allow: async (client: string) => (await limiter.limit({ key: client })).success } }),
     ...(meters === undefined ? {} : { meter: { consume: (tokenId: string, limit: number, forgetAt: number | undefined) => meters.get(meters.idFromName(tokenId)).consume(limit, forgetAt) } }),
     ...(freebies === undefined

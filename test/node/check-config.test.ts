@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -62,6 +62,27 @@ describe("npm run check-config", () => {
     const withoutMcp = checkConfig(`${LND_BUILD}[vars]\n${LND}${TOOL}`, `L402_MASTER_KEYS=${KEY}\nLND_MACAROON=0201abcd\n`);
     expect(withoutMcp.status).toBe(1);
     expect(withoutMcp.stderr).toContain('check-config: L402_SERVICES "api".mcp: this build of the Worker leaves the MCP endpoint out (globalThis.L402_BUILD_MCP = false)');
+  }, 90_000);
+
+  it("the template's own [define] (wrangler.toml): what it leaves out fails, naming the setting and the define; its config passes", () => {
+    const template = readFileSync(new URL("../../wrangler.toml", import.meta.url), "utf8");
+    const define = template.slice(template.indexOf("[define]"), template.indexOf("[vars]"));
+    const secrets = `L402_MASTER_KEYS=${KEY}\nLND_MACAROON=0201abcd\n`;
+    const plain = checkConfig(`${define}[vars]\n${LND}${SERVICE}`, secrets);
+    expect(plain.status).toBe(0);
+    expect(plain.stderr).not.toContain("this build");
+    const pool = `[[durable_objects.bindings]]\nname = "L402_INVOICE_POOL"\nclass_name = "InvoicePoolShard"\n`;
+    const used = checkConfig(`${define}${pool}[vars]\n${LND}L402_FIAT_RATE = "USD:95000"\nL402_INVOICE_POOL_SIZE = "5"\n${SERVICE}price_rules = [{ query = { size = "large" }, price_sats = 5 }]\n`, `${secrets}L402_ADMIN_TOKEN=a-rotated-admin-token-0123456789abcdef\n`);
+    expect(used.status).toBe(1);
+    for (const [users, what, define] of [
+      ["L402_FIAT_RATE", "the 402 page for browsers", "L402_BUILD_PAGE"],
+      ['L402_SERVICES "api".price_rules', "request pricing", "L402_BUILD_PRICES"],
+      ["L402_ADMIN_TOKEN", "the admin API and the operator dashboard", "L402_BUILD_ADMIN"],
+      ["L402_INVOICE_POOL_SIZE", "the invoice pool", "L402_BUILD_POOL"],
+    ]) {
+      expect(used.stderr).toContain(`check-config: ${users}: this build of the Worker leaves ${what} out (globalThis.${define} = false): remove that define`);
+    }
+    expect(used.stderr).not.toContain("0123456789abcdef");
   }, 90_000);
 
   it("a [define] naming no backend fails; without [define], every backend and MCP are built", () => {

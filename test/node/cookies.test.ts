@@ -2,7 +2,8 @@ import { base64urlnopad, hex } from "@scure/base";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createVerifier } from "../../src/l402/index.ts";
-import { cookieFrom, cookieName, isPaywallCookieName } from "../../src/paywall/browser/cookies.ts";
+import { isPaywallCookieName } from "../../src/paywall/browser/cookie-names.ts";
+import { cookieFrom, cookieName } from "../../src/paywall/browser/cookies.ts";
 import { keyring, NOW, paidToken } from "../fixtures/tokens.ts";
 
 const SECURE = new URL("https://shop.example/articles/a");

@@ -3,22 +3,37 @@ import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deployBundle, NAMED_BUILDS } from "../../dev/deploy-bundle.ts";
 import { startWorkerd } from "../../dev/workerd.ts";
+import { contextKey } from "../fixtures/context-keys.ts";
 import { useScratchDirs } from "../setup/scratch-dirs.ts";
 
 const scratchDir = useScratchDirs();
 const KiB = 1024;
 const gzipped = (code: string) => gzipSync(code, { level: 9 }).length;
 
-/** Code only each backend's client has, and only the MCP endpoint (the SDK's method name). */
-const MARKERS = { lnd: "Grpc-Metadata-macaroon", cln: "listinvoices", lnbits: "/api/v1/payments", phoenixd: "createinvoice", nwc: "schnorr", mcp: "tools/call" } as const;
+/** Code only each backend's client has, and only each optional feature (src/worker/build.ts): a string of its own. */
+const BACKEND_MARKERS = { lnd: "Grpc-Metadata-macaroon", cln: "listinvoices", lnbits: "/api/v1/payments", phoenixd: "createinvoice", nwc: "schnorr" } as const;
+const FEATURE_MARKERS = {
+  mcp: "tools/call",
+  x402: "l402-edge/x402-requirements/v1",
+  mpp: "l402-edge/payment-challenge-id/v1",
+  page: "Scan with any Lightning wallet",
+  browser: "bad_browser_request",
+  balance: "balance_exhausted",
+  prices: "did not answer with JSON in time",
+  admin: "a valid admin bearer token is required",
+  overrides: "FROM service_overrides",
+  context: "payment-context+jwt",
+} as const;
+const MARKERS = { ...BACKEND_MARKERS, ...FEATURE_MARKERS };
+const EVERY_FEATURE = Object.keys(FEATURE_MARKERS);
 const carried = (code: string) => Object.entries(MARKERS).filter(([, marker]) => code.includes(marker)).map(([name]) => name);
 
 describe("the Worker as it would be deployed", () => {
   it("bundles with wrangler's production bundler (deploy --dry-run, minified), small, with its Durable Objects and no dev code", () => {
     const code = deployBundle(scratchDir("l402-bundle-"));
-    // wrangler.toml's build: LND alone, no MCP endpoint (src/worker/build.ts). npm run bench reports the sizes.
+    // wrangler.toml's build: LND alone, none of the optional features (src/worker/build.ts). npm run bench reports the sizes.
     expect(carried(code)).toEqual(["lnd"]);
-    expect(gzipped(code)).toBeLessThan(96 * KiB);
+    expect(gzipped(code)).toBeLessThanOrEqual(64 * KiB);
     // The SDK's default validator, Ajv, is aliased out (wrangler.toml, platform/no-ajv.js): the endpoint never uses it.
     expect(code).not.toContain("ajv.addFormat");
     // Minified: one line per thousands of characters.
@@ -46,12 +61,16 @@ describe("the Worker as it would be deployed", () => {
       lnbits: ["lnbits"],
       phoenixd: ["phoenixd"],
       nwc: ["nwc"],
-      "full (every backend, MCP)": ["lnd", "cln", "lnbits", "phoenixd", "nwc", "mcp"],
+      "lnd, with the page": ["lnd", "page"],
+      "lnd, every feature but MCP": ["lnd", ...EVERY_FEATURE.filter((feature) => feature !== "mcp")],
+      "full (every backend and feature)": ["lnd", "cln", "lnbits", "phoenixd", "nwc", ...EVERY_FEATURE],
     });
-    for (const rest of ["lnd (wrangler.toml)", "cln", "lnbits", "phoenixd"]) expect(sizes[rest]?.gzip).toBeLessThan(96 * KiB);
-    expect(sizes["nwc"]?.gzip).toBeLessThan(120 * KiB);
+    for (const rest of ["lnd (wrangler.toml)", "cln", "lnbits", "phoenixd"]) expect(sizes[rest]?.gzip).toBeLessThanOrEqual(64 * KiB);
+    expect(sizes["lnd, with the page"]?.gzip).toBeLessThan(76 * KiB);
+    expect(sizes["lnd, every feature but MCP"]?.gzip).toBeLessThan(112 * KiB);
+    expect(sizes["nwc"]?.gzip).toBeLessThan(88 * KiB);
     // The MCP SDK with zod and @cfworker/json-schema (~200 KiB, evaluated on the first MCP call only): a bound that catches a library pulled in by mistake.
-    expect(sizes["full (every backend, MCP)"]?.bytes).toBeLessThan(540 * KiB);
+    expect(sizes["full (every backend and feature)"]?.bytes).toBeLessThan(600 * KiB);
   }, 180_000);
 });
 
@@ -69,9 +88,17 @@ describe("a setting that needs what the build left out", () => {
     await Promise.all(workers.splice(0).map((mf) => mf.dispose()));
   });
 
-  /** wrangler.toml's build (LND, no MCP), as deployed, in workerd with these settings. */
+  /** wrangler.toml's bindings, bar the NWC relay: a feature's refusal is then the build's, never a missing binding's. */
+  const bound = {
+    durableObjects: Object.fromEntries(
+      Object.entries({ L402_METER: "TokenMeter", L402_FREEBIES: "FreebieCounter", L402_LOOKUPS: "InvoiceLookupGate", L402_SPENT: "SpentChargeShard", L402_BALANCES: "TokenBalance", L402_INVOICE_POOL: "InvoicePoolShard" }).map(([binding, className]) => [binding, { className, useSQLite: true }]),
+    ),
+    d1Databases: ["L402_LEDGER"],
+  };
+
+  /** wrangler.toml's build (LND, no optional feature), as deployed, in workerd with these settings. */
   async function workerWith(env: Record<string, string>): Promise<URL> {
-    const { mf, url } = await startWorkerd(script, env);
+    const { mf, url } = await startWorkerd(script, env, bound);
     workers.push(mf);
     return url;
   }
@@ -103,5 +130,39 @@ describe("a setting that needs what the build left out", () => {
     expect(unpaid.status).toBe(500);
     await unpaid.body?.cancel();
     expect(await healthErrors(base)).toEqual([expect.stringContaining('L402_SERVICES "api".mcp: this build of the Worker leaves the MCP endpoint out (globalThis.L402_BUILD_MCP = false)')]);
+  }, 60_000);
+
+  const lnd = { ...secrets, LND_REST_URL: "http://127.0.0.1:9", LND_MACAROON: "ab".repeat(32) };
+  const left = (users: string, what: string, define: string) => `${users}: this build of the Worker leaves ${what} out (globalThis.${define} = false): remove that define`;
+  const withService = (fields: Record<string, unknown>) => ({ L402_SERVICES: JSON.stringify([{ ...service, ...fields }]) });
+  const cases: readonly { readonly feature: string; readonly settings: () => Promise<Record<string, string>>; readonly errors: readonly string[] }[] = [
+    { feature: "x402", settings: async () => withService({ schemes: ["l402", "x402"] }), errors: [left('L402_SERVICES "api".schemes "x402"', "the x402 scheme", "L402_BUILD_X402")] },
+    { feature: "mpp", settings: async () => withService({ schemes: ["l402", "mpp"] }), errors: [left('L402_SERVICES "api".schemes "mpp"', "the Payment scheme", "L402_BUILD_MPP")] },
+    {
+      feature: "browser payments (and the page they are paid on)",
+      settings: async () => withService({ browser: true }),
+      errors: [left('L402_SERVICES "api".browser', "the 402 page for browsers", "L402_BUILD_PAGE"), left('L402_SERVICES "api".browser', "browser payments", "L402_BUILD_BROWSER")],
+    },
+    { feature: "the page's fiat estimate", settings: async () => ({ ...withService({}), L402_FIAT_RATE: "USD:95000" }), errors: [left("L402_FIAT_RATE", "the 402 page for browsers", "L402_BUILD_PAGE")] },
+    { feature: "a prepaid balance", settings: async () => withService({ balance: { amounts_sats: [100] } }), errors: [left('L402_SERVICES "api".balance', "prepaid balances", "L402_BUILD_BALANCE")] },
+    { feature: "price rules", settings: async () => withService({ price_rules: [{ query: { size: "large" }, price_sats: 5 }] }), errors: [left('L402_SERVICES "api".price_rules', "request pricing", "L402_BUILD_PRICES")] },
+    {
+      feature: "the admin API and run-time overrides",
+      settings: async () => ({ ...withService({}), L402_ADMIN_TOKEN: "a-rotated-admin-token-0123456789abcdef", L402_OVERRIDES: "on" }),
+      errors: [left("L402_ADMIN_TOKEN", "the admin API and the operator dashboard", "L402_BUILD_ADMIN"), left("L402_OVERRIDES", "run-time overrides", "L402_BUILD_OVERRIDES")],
+    },
+    { feature: "the invoice pool", settings: async () => ({ ...withService({}), L402_INVOICE_POOL_SIZE: "5" }), errors: [left("L402_INVOICE_POOL_SIZE", "the invoice pool", "L402_BUILD_POOL")] },
+    { feature: "the payment context", settings: async () => ({ ...withService({}), L402_CONTEXT_KEYS: JSON.stringify([await contextKey("k1")]) }), errors: [left("L402_CONTEXT_KEYS", "the signed payment context", "L402_BUILD_CONTEXT")] },
+  ];
+
+  it.each(cases)("$feature: every request a 500 naming no setting, health the setting and the define", async ({ settings, errors }) => {
+    const base = await workerWith({ ...lnd, ...(await settings()) });
+    // A credential of any kind changes nothing: the Worker answers nothing but health.
+    for (const headers of [{}, { Authorization: "L402 AGIAJEemVQUTEyNCR0exk7ek90Cg==:1234abcd", Accept: "text/html" }]) {
+      const refused = await fetch(new URL("/api/x", base), { headers });
+      expect(refused.status).toBe(500);
+      expect(await refused.json()).toMatchObject({ reason: "misconfigured", detail: "the paywall is not configured correctly" });
+    }
+    expect(await healthErrors(base)).toEqual(errors.map((error) => expect.stringContaining(error)));
   }, 60_000);
 });

@@ -1,4 +1,4 @@
-import { parse } from "cookie";
+import { parse, serialize } from "cookie";
 import type { CookieChange } from "../decision.ts";
 import type { PaywallRequest } from "../request.ts";
 
@@ -33,22 +33,6 @@ export function cookieName(kind: CookieKind, service: string, url: URL): string 
   return `${isDevelopment(url) ? "" : "__Host-"}l402-${kind}-${service}`;
 }
 
-/**
- * Whether a name a client sent is (a spelling of) one of the paywall's cookies,
- * for keeping them from an origin: any case, with or without a `__Host-` or
- * `__Secure-` prefix, percent-encoded or padded, since an origin's cookie
- * parser might read any of those as the name the paywall set.
- */
-export function isPaywallCookieName(name: string): boolean {
-  let decoded = name;
-  try {
-    decoded = decodeURIComponent(name);
-  } catch {
-    // Not percent-encoding: the name as sent.
-  }
-  return /^(?:__host-|__secure-)?l402-(?:token|pending|probe)-/.test(decoded.trim().toLowerCase());
-}
-
 /** A cookie's value from a Cookie header, as the paywall reads its own: the exact name, its first occurrence. */
 export function cookieFrom(header: string | null | undefined, name: string): string | undefined {
   if (header === null || header === undefined || header === "") return undefined;
@@ -71,3 +55,7 @@ export const clearCookie = (request: PaywallRequest, kind: CookieKind, service: 
 
 /** Browsers keep a cookie at most this long: a token without expiry gets it. */
 export const LONGEST_COOKIE_SECONDS = MAX_AGE_LIMIT;
+
+/** A cookie change as a `Set-Cookie` value: HttpOnly, `Path=/`, no Domain (the top of this module says why). */
+export const setCookie = (cookie: CookieChange): string =>
+  serialize(cookie.name, cookie.value, { maxAge: cookie.maxAgeSeconds, path: "/", httpOnly: true, secure: cookie.secure, sameSite: cookie.sameSite === "Lax" ? "lax" : "strict" });
