@@ -98,7 +98,8 @@ function paywalledApp(env: Env, config: WorkerConfig, colo: string): Served {
   const ports = cloudflarePorts(env, config.revocationTtlSeconds, { bounds: config.invoicePool, colo });
   // Per isolate (one env object each), whichever services are in effect: what /metrics reads (every isolate's through D1 with L402_DECISION_FLUSH_SECONDS); a data point per decision when the dataset is bound.
   const db = env.L402_LEDGER;
-  const decisions = config.decisionFlushSeconds !== undefined && db !== undefined ? d1DecisionCounts(db, config.decisionFlushSeconds) : isolateDecisionCounts();
+  // A build without the admin API (build.ts) never has a flush period (the config check refuses L402_DECISION_FLUSH_SECONDS); the define is read in the condition, where the bundler folds it.
+  const decisions = globalThis.L402_BUILD_ADMIN !== false && config.decisionFlushSeconds !== undefined && db !== undefined ? d1DecisionCounts(db, config.decisionFlushSeconds) : isolateDecisionCounts();
   const observe = decisionRecorder(decisions, env.L402_ANALYTICS);
   const parts = { issuance, backend, ports, decisions, observe, dashboardPorts: globalThis.L402_BUILD_ADMIN === false ? undefined : cloudflareDashboardPorts(env, ports, decisions) };
   const ttlSeconds = config.overridesTtlSeconds;

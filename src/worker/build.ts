@@ -32,7 +32,7 @@ declare global {
   var L402_BUILD_BALANCE: boolean | undefined;
   /** `false`: no request pricing (a service's `price_rules`, `pricer`): every request at its service's price. */
   var L402_BUILD_PRICES: boolean | undefined;
-  /** `false`: no admin API and no operator dashboard (L402_ADMIN_TOKEN). */
+  /** `false`: no admin API and no operator dashboard (L402_ADMIN_TOKEN), nor the decision counts kept in D1 for them (L402_DECISION_FLUSH_SECONDS). */
   var L402_BUILD_ADMIN: boolean | undefined;
   /** `false`: no run-time overrides (L402_OVERRIDES). */
   var L402_BUILD_OVERRIDES: boolean | undefined;
@@ -95,10 +95,10 @@ const FEATURES = {
     ],
   },
   admin: {
-    what: "the admin API and the operator dashboard",
+    what: "the admin API, the operator dashboard and the decision counts they read from D1",
     define: "globalThis.L402_BUILD_ADMIN",
     carried: () => globalThis.L402_BUILD_ADMIN !== false,
-    usedBy: (config: WorkerConfig) => (config.adminToken === undefined ? [] : ["L402_ADMIN_TOKEN"]),
+    usedBy: (config: WorkerConfig) => [...(config.adminToken === undefined ? [] : ["L402_ADMIN_TOKEN"]), ...(config.decisionFlushSeconds === undefined ? [] : ["L402_DECISION_FLUSH_SECONDS"])],
   },
   overrides: {
     what: "run-time overrides",

@@ -77,7 +77,7 @@ describe("npm run check-config", () => {
     for (const [users, what, define] of [
       ["L402_FIAT_RATE", "the 402 page for browsers", "L402_BUILD_PAGE"],
       ['L402_SERVICES "api".price_rules', "request pricing", "L402_BUILD_PRICES"],
-      ["L402_ADMIN_TOKEN", "the admin API and the operator dashboard", "L402_BUILD_ADMIN"],
+      ["L402_ADMIN_TOKEN", "the admin API, the operator dashboard and the decision counts they read from D1", "L402_BUILD_ADMIN"],
       ["L402_INVOICE_POOL_SIZE", "the invoice pool", "L402_BUILD_POOL"],
     ]) {
       expect(used.stderr).toContain(`check-config: ${users}: this build of the Worker leaves ${what} out (globalThis.${define} = false): remove that define`);

@@ -149,7 +149,7 @@ describe("a setting that needs what the build left out", () => {
     {
       feature: "the admin API and run-time overrides",
       settings: async () => ({ ...withService({}), L402_ADMIN_TOKEN: "a-rotated-admin-token-0123456789abcdef", L402_OVERRIDES: "on" }),
-      errors: [left("L402_ADMIN_TOKEN", "the admin API and the operator dashboard", "L402_BUILD_ADMIN"), left("L402_OVERRIDES", "run-time overrides", "L402_BUILD_OVERRIDES")],
+      errors: [left("L402_ADMIN_TOKEN", "the admin API, the operator dashboard and the decision counts they read from D1", "L402_BUILD_ADMIN"), left("L402_OVERRIDES", "run-time overrides", "L402_BUILD_OVERRIDES")],
     },
     { feature: "the invoice pool", settings: async () => ({ ...withService({}), L402_INVOICE_POOL_SIZE: "5" }), errors: [left("L402_INVOICE_POOL_SIZE", "the invoice pool", "L402_BUILD_POOL")] },
     { feature: "the payment context", settings: async () => ({ ...withService({}), L402_CONTEXT_KEYS: JSON.stringify([await contextKey("k1")]) }), errors: [left("L402_CONTEXT_KEYS", "the signed payment context", "L402_BUILD_CONTEXT")] },
