@@ -37,8 +37,8 @@ export default defineConfig({
         test: { name: "node", include: ["test/node/**/*.test.ts"], environment: "node", testTimeout: 30_000 },
       },
       {
-        // Chromium against the local stack; skipped (and reported) without a Chromium.
-        test: { name: "browser", include: ["test/browser/**/*.test.ts"], environment: "node", testTimeout: 30_000 },
+        // Chromium against the local stack; skipped (and reported) without a Chromium. A page under a loaded CI machine is slow: 60 s.
+        test: { name: "browser", include: ["test/browser/**/*.test.ts"], environment: "node", testTimeout: 60_000 },
       },
     ],
   },

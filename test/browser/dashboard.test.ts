@@ -32,7 +32,11 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("the operator dashb
     );
     if (CHROMIUM === undefined) throw new Error(`no Chromium found (looked at ${WHERE_LOOKED}), and L402_REQUIRE_BROWSER=1 requires one`);
     browser = await chromium.launch({ executablePath: CHROMIUM });
-  }, 60_000);
+    // The first page a fresh Chromium opens, and the Worker's first dashboard answer, are the slow ones on a loaded machine: paid here, not by the first test.
+    const warm = await browser.newPage();
+    await warm.goto(`${stack.url}${DASHBOARD}`);
+    await warm.close();
+  }, 90_000);
   afterAll(async () => {
     await browser?.close();
     await stack?.close();
@@ -53,6 +57,8 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("the operator dashb
   /** A browser of its own, recording every dialog, script run and CSP complaint the dashboard causes. */
   async function operator(): Promise<{ context: BrowserContext; page: Page; dialogs: string[]; complaints: string[] }> {
     const context = await browser.newContext();
+    // A step that hangs fails with its own name, well within the test's time.
+    context.setDefaultTimeout(15_000);
     const page = await context.newPage();
     const dialogs: string[] = [];
     const complaints: string[] = [];
