@@ -39,8 +39,9 @@ export async function forward(request: Request, url: URL, options: ForwardOption
   for (const [name, value] of options.origin?.headers ?? []) headers.set(name, value);
   if (options.tokenId !== undefined) headers.set(TOKEN_ID_HEADER, options.tokenId);
   if (options.originAuth !== undefined) headers.set(options.originAuth[0], options.originAuth[1]);
-  const upstream = new URL(upstreamUrl(url, options.origin, options.ignoreCase));
-  if (options.signed !== undefined) headers.set(options.signed.header, await options.signed.value(upstream));
+  const upstream = upstreamUrl(url, options.origin, options.ignoreCase);
+  // Parsed again only for a signature over it: fetch() takes the string.
+  if (options.signed !== undefined) headers.set(options.signed.header, await options.signed.value(new URL(upstream)));
 
   // The timeout covers the origin's headers only: a long download must not be cut.
   const abort = new AbortController();

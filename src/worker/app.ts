@@ -24,6 +24,7 @@ import { JWKS_PATH, paymentContextSigner } from "./payment-context.ts";
 import { cloudflareDashboardPorts } from "./dashboard-ports.ts";
 import { cloudflarePorts } from "./ports.ts";
 import { decisionRecorder } from "./decision-metrics.ts";
+import { requestIdFor } from "./request-ids.ts";
 import { requestLog, type DecisionObserver } from "./request-log.ts";
 import type { WorkerConfig } from "./worker-config.ts";
 import type { Endpoint, WorkerEnv } from "./worker-env.ts";
@@ -41,34 +42,41 @@ import type { Endpoint, WorkerEnv } from "./worker-env.ts";
  * forwarded as that request would be, and never reaches the Worker's own
  * endpoints.
  */
-export function createWorkerApp(): Hono<WorkerEnv> {
-  const app = new Hono<WorkerEnv>();
-  app.all("*", async (c) => (await servedFor(c.env, c.req.raw.cf?.colo)((work) => c.executionCtx.waitUntil(work))).fetch(c.req.raw, c.env, c.executionCtx));
-  return app;
+export function createWorkerApp(): { fetch(request: Request, env: object, ctx: ExecutionContext): Promise<Response> } {
+  // A plain handler, not an app of one route: every request would pay a second router and context for nothing.
+  return {
+    async fetch(request, env, ctx) {
+      // The runtime's env (a test's variation of it), as a Hono app takes it.
+      let app: Hono<WorkerEnv>;
+      try {
+        app = await servedFor(env as Env, () => request.cf?.colo)((work) => ctx.waitUntil(work));
+      } catch (error) {
+        app = failingApp(error);
+      }
+      return app.fetch(request, env, ctx);
+    },
+  };
 }
 
 const apps = new WeakMap<object, Served>();
 
-/** `colo`: where this isolate runs (every request it gets arrives there), the invoice pool's shard. */
-function servedFor(env: Env, colo: unknown): Served {
+/** `colo`: where this isolate runs (every request it gets arrives there), the invoice pool's shard; read once, when the app is built (`request.cf` is parsed on its first read). */
+function servedFor(env: Env, colo: () => unknown): Served {
   const cached = apps.get(env);
   if (cached !== undefined) return cached;
   let served: Served;
   try {
     const loaded = parseConfig(env);
     if (loaded.ok) {
-      served = paywalledApp(env, loaded.value, typeof colo === "string" ? colo : "");
+      const where = colo();
+      served = paywalledApp(env, loaded.value, typeof where === "string" ? where : "");
     } else {
       const app = misconfiguredApp(loaded.problems);
       served = () => app;
     }
   } catch (error) {
-    // Not kept: the next request tries again. Thrown inside an app, it is answered and logged as any unexpected error.
-    const failing = withRequestLog();
-    failing.all("*", () => {
-      throw error;
-    });
-    return () => failing;
+    // Not kept: the next request tries again.
+    return () => failingApp(error);
   }
   apps.set(env, served);
   return served;
@@ -218,6 +226,15 @@ function quoteApp(settings: PaywallSettings, clientAddress: (c: Context) => stri
   return app;
 }
 
+/** An app that answers with `error`, thrown inside it: a 500 naming nothing, and a log line, as any unexpected error. */
+function failingApp(error: unknown): Hono<WorkerEnv> {
+  const app = withRequestLog();
+  app.all("*", () => {
+    throw error;
+  });
+  return app;
+}
+
 /** An env that does not hold together: health names its problems, every other request is a 500 that names none. */
 function misconfiguredApp(problems: readonly string[]): Hono<WorkerEnv> {
   const app = withRequestLog();
@@ -237,7 +254,7 @@ function misconfiguredApp(problems: readonly string[]): Hono<WorkerEnv> {
 function withRequestLog(observe?: DecisionObserver, passShare?: number): Hono<WorkerEnv> {
   const app = new Hono<WorkerEnv>();
   // Cloudflare's ray id, when there is one; never an id the client chose.
-  app.use(requestId({ headerName: "", generator: (c) => c.req.header("cf-ray") ?? crypto.randomUUID() }));
+  app.use(requestId({ headerName: "", generator: (c) => requestIdFor(c.req.header("cf-ray")) }));
   app.use(requestLog(observe, passShare));
   app.onError((error, c) => {
     const id = c.get("requestId");

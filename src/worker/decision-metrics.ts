@@ -43,12 +43,12 @@ export function decisionPoint(outcome: L402Outcome, at: AnsweredAt): AnalyticsEn
  * buffers it; no I/O on the request's path). A sink that throws is ignored:
  * metrics never fail a request.
  */
-export function decisionRecorder(counts: { record(outcome: L402Outcome, later: (work: Promise<unknown>) => void): void }, analytics: DataPointSink | undefined): (outcome: L402Outcome, at: AnsweredAt, later: (work: Promise<unknown>) => void) => void {
+export function decisionRecorder(counts: { record(outcome: L402Outcome, later: (work: Promise<unknown>) => void): void }, analytics: DataPointSink | undefined): (outcome: L402Outcome, at: () => AnsweredAt, later: (work: Promise<unknown>) => void) => void {
   return (outcome, at, later) => {
     counts.record(outcome, later);
     if (analytics === undefined) return;
     try {
-      analytics.writeDataPoint(decisionPoint(outcome, at));
+      analytics.writeDataPoint(decisionPoint(outcome, at()));
     } catch {
       // A dataset refusing a point loses that point, never the request.
     }

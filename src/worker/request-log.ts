@@ -4,7 +4,8 @@ import { answeredAt, type AnsweredAt } from "./decision-metrics.ts";
 import type { WorkerEnv } from "./worker-env.ts";
 
 /** Told of every request the paywall decided (not the Worker's own endpoints), once it is answered. */
-export type DecisionObserver = (outcome: L402Outcome, at: AnsweredAt, later: (work: Promise<unknown>) => void) => void;
+/** `at` is read only when wanted: `request.cf` is parsed on its first read, a cost every paid request would pay. */
+export type DecisionObserver = (outcome: L402Outcome, at: () => AnsweredAt, later: (work: Promise<unknown>) => void) => void;
 
 /** The paywall's outcomes for a request it let through: the bulk of a busy Worker's traffic, and the lines `L402_LOG_PASSES` may thin out. */
 const PASSES: ReadonlySet<Outcome> = new Set<Outcome>(["paid", "free", "freebie", "unmatched"]);
@@ -42,7 +43,7 @@ export function requestLog(observe?: DecisionObserver, passShare = 1): Middlewar
           }),
         );
       }
-      if (observe !== undefined && paywall !== undefined && endpoint === undefined) observe(paywall, answeredAt(c.req.raw), (work) => c.executionCtx.waitUntil(work));
+      if (observe !== undefined && paywall !== undefined && endpoint === undefined) observe(paywall, () => answeredAt(c.req.raw), (work) => c.executionCtx.waitUntil(work));
     }
   };
 }
