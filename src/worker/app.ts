@@ -46,9 +46,9 @@ export function createWorkerApp(): { fetch(request: Request, env: object, ctx: E
   // A plain handler, not an app of one route: every request would pay a second router and context for nothing.
   return {
     async fetch(request, env, ctx) {
-      // The runtime's env (a test's variation of it), as a Hono app takes it.
       let app: Hono<WorkerEnv>;
       try {
+        // The runtime's env (or a test's variation of it), taken as a Hono app takes it.
         app = await servedFor(env as Env, () => request.cf?.colo)((work) => ctx.waitUntil(work));
       } catch (error) {
         app = failingApp(error);
