@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { checkCaveats, encodeCaveat, serviceCaveats, type Grant } from "../../src/l402/index.ts";
+import { checkCaveats, decodeCaveat, encodeCaveat, serviceCaveats, type Grant } from "../../src/l402/index.ts";
 
 /**
  * The caveats selling by usage adds (l402/caveats.ts): `<svc>_price_msat`,
@@ -155,5 +155,22 @@ describe("a top-up is minted, never made by a holder", () => {
     const topup = serviceCaveats({ service: "svc", validUntil: NOW + 3600, creditMsat: 1000n, topupFor: DIGEST });
     expect(grantOf(topup)).toMatchObject({ topupFor: DIGEST, creditMsat: 1000n });
     expect(grantOf([...topup, caveat("svc_credit_msat=10"), caveat(`svc_topup=${DIGEST}`)])).toMatchObject({ topupFor: DIGEST, creditMsat: 10n });
+  });
+
+  it("a caveat's bytes read as UTF-8 `condition=value` would read them, whatever their bytes and length (ASCII taken a faster way)", () => {
+    const reference = (bytes: Uint8Array) => {
+      let text: string;
+      try {
+        text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+      } catch {
+        return undefined;
+      }
+      const at = text.indexOf("=");
+      return at <= 0 ? undefined : { condition: text.slice(0, at), value: text.slice(at + 1) };
+    };
+    const ascii = fc.uint8Array({ max: 0x7f, maxLength: 1200 });
+    const anyBytes = fc.uint8Array({ maxLength: 1200 });
+    const utf8 = fc.string({ unit: "binary", maxLength: 600 }).map((text) => new TextEncoder().encode(text));
+    fc.assert(fc.property(fc.oneof(ascii, anyBytes, utf8), (bytes) => void expect(decodeCaveat(bytes)).toEqual(reference(bytes))), { numRuns: 5000 });
   });
 });
