@@ -95,8 +95,10 @@ export async function benchThroughput(): Promise<void> {
     L402_LOG_PASSES: logPasses,
     L402_SERVICES: JSON.stringify([{ name: "paid", match: ["/paid/*"], price_sats: 1, timeout: 3600, origin: { url: originUrl } }]),
   });
-  const template = await withPid(() => startWorkerd(templateScript, templateEnv("all")));
-  const templateSampled = await withPid(() => startWorkerd(templateScript, templateEnv("sample:0.01")));
+  // wrangler.toml's compatibility flags (none); the other Workers here run with startWorkerd's default, nodejs_compat.
+  const asDeployed = { compatibilityFlags: [] };
+  const template = await withPid(() => startWorkerd(templateScript, templateEnv("all"), asDeployed));
+  const templateSampled = await withPid(() => startWorkerd(templateScript, templateEnv("sample:0.01"), asDeployed));
   const bare = await withPid(() => startWorkerd(BARE_WORKER, { ORIGIN: originUrl }));
   const quiet = console.log;
   try {

@@ -24,7 +24,6 @@ import { JWKS_PATH, paymentContextSigner } from "./payment-context.ts";
 import { cloudflareDashboardPorts } from "./dashboard-ports.ts";
 import { cloudflarePorts } from "./ports.ts";
 import { decisionRecorder } from "./decision-metrics.ts";
-import { requestIdFor } from "./request-ids.ts";
 import { requestLog, type DecisionObserver } from "./request-log.ts";
 import type { WorkerConfig } from "./worker-config.ts";
 import type { Endpoint, WorkerEnv } from "./worker-env.ts";
@@ -42,20 +41,25 @@ import type { Endpoint, WorkerEnv } from "./worker-env.ts";
  * forwarded as that request would be, and never reaches the Worker's own
  * endpoints.
  */
-export function createWorkerApp(): { fetch(request: Request, env: object, ctx: ExecutionContext): Promise<Response> } {
+export function createWorkerApp(): WorkerHandler {
   // A plain handler, not an app of one route: every request would pay a second router and context for nothing.
   return {
     async fetch(request, env, ctx) {
-      let app: Hono<WorkerEnv>;
       try {
         // The runtime's env (or a test's variation of it), taken as a Hono app takes it.
-        app = await servedFor(env as Env, () => request.cf?.colo)((work) => ctx.waitUntil(work));
+        const app = await servedFor(env as Env, () => request.cf?.colo)((work) => ctx.waitUntil(work));
+        return await app.fetch(request, env, ctx);
       } catch (error) {
-        app = failingApp(error);
+        // The app could not be built (not kept: the next request tries again), or its own error answer failed: a 500 naming nothing, and a log line.
+        return failingApp(error).fetch(request, env, ctx);
       }
-      return app.fetch(request, env, ctx);
     },
   };
+}
+
+/** The template Worker's entry, as a module Worker's default export takes it. */
+export interface WorkerHandler {
+  fetch(request: Request, env: object, ctx: ExecutionContext): Promise<Response>;
 }
 
 const apps = new WeakMap<object, Served>();
@@ -64,19 +68,14 @@ const apps = new WeakMap<object, Served>();
 function servedFor(env: Env, colo: () => unknown): Served {
   const cached = apps.get(env);
   if (cached !== undefined) return cached;
+  const loaded = parseConfig(env);
   let served: Served;
-  try {
-    const loaded = parseConfig(env);
-    if (loaded.ok) {
-      const where = colo();
-      served = paywalledApp(env, loaded.value, typeof where === "string" ? where : "");
-    } else {
-      const app = misconfiguredApp(loaded.problems);
-      served = () => app;
-    }
-  } catch (error) {
-    // Not kept: the next request tries again.
-    return () => failingApp(error);
+  if (loaded.ok) {
+    const where = colo();
+    served = paywalledApp(env, loaded.value, typeof where === "string" ? where : "");
+  } else {
+    const app = misconfiguredApp(loaded.problems);
+    served = () => app;
   }
   apps.set(env, served);
   return served;
@@ -254,7 +253,7 @@ function misconfiguredApp(problems: readonly string[]): Hono<WorkerEnv> {
 function withRequestLog(observe?: DecisionObserver, passShare?: number): Hono<WorkerEnv> {
   const app = new Hono<WorkerEnv>();
   // Cloudflare's ray id, when there is one; never an id the client chose.
-  app.use(requestId({ headerName: "", generator: (c) => requestIdFor(c.req.header("cf-ray")) }));
+  app.use(requestId({ headerName: "", generator: (c) => c.req.header("cf-ray") ?? crypto.randomUUID() }));
   app.use(requestLog(observe, passShare));
   app.onError((error, c) => {
     const id = c.get("requestId");

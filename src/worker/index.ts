@@ -7,7 +7,7 @@ export { NwcRelay } from "./nwc-relay.ts";
 export { SpentChargeShard } from "./spent-charge-shard.ts";
 export { TokenMeter } from "./token-meter.ts";
 export { TokenBalance } from "./token-balance.ts";
-export { createWorkerApp } from "./app.ts";
+export { createWorkerApp, type WorkerHandler } from "./app.ts";
 export { cloudflarePorts } from "./ports.ts";
 export type { WorkerEnv } from "./worker-env.ts";
 

@@ -3,8 +3,11 @@ import type { L402Outcome, Outcome } from "../paywall/index.ts";
 import { answeredAt, type AnsweredAt } from "./decision-metrics.ts";
 import type { WorkerEnv } from "./worker-env.ts";
 
-/** Told of every request the paywall decided (not the Worker's own endpoints), once it is answered. */
-/** `at` is read only when wanted: `request.cf` is parsed on its first read, a cost every paid request would pay. */
+/**
+ * Told of every request the paywall decided (not the Worker's own endpoints),
+ * once it is answered. `at` is read only when wanted: `request.cf` is parsed
+ * on its first read, a cost every paid request would otherwise pay.
+ */
 export type DecisionObserver = (outcome: L402Outcome, at: () => AnsweredAt, later: (work: Promise<unknown>) => void) => void;
 
 /** The paywall's outcomes for a request it let through: the bulk of a busy Worker's traffic, and the lines `L402_LOG_PASSES` may thin out. */

@@ -156,7 +156,9 @@ describe("a top-up is minted, never made by a holder", () => {
     expect(grantOf(topup)).toMatchObject({ topupFor: DIGEST, creditMsat: 1000n });
     expect(grantOf([...topup, caveat("svc_credit_msat=10"), caveat(`svc_topup=${DIGEST}`)])).toMatchObject({ topupFor: DIGEST, creditMsat: 10n });
   });
+});
 
+describe("a caveat read as text", () => {
   it("a caveat's bytes read as UTF-8 `condition=value` would read them, whatever their bytes and length (ASCII taken a faster way)", () => {
     const reference = (bytes: Uint8Array) => {
       let text: string;
