@@ -5,17 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deployBundle, NAMED_BUILDS } from "../dev/deploy-bundle.ts";
 import { startWorkerd } from "../dev/workerd.ts";
+import { BARE_WORKER } from "./bare-worker.ts";
 import { median } from "./measure.ts";
 
 const ROUNDS = 9;
-
-/** The floor: a Worker that only forwards (as bench/throughput.ts's). */
-const BARE_WORKER = `export default {
-  fetch(request, env) {
-    const url = new URL(request.url);
-    return fetch(env.ORIGIN + url.pathname + url.search, { method: request.method, headers: request.headers, body: request.body });
-  },
-};`;
 
 /**
  * The isolate's start-up cost: milliseconds from starting a fresh workerd

@@ -8,6 +8,7 @@ import { startSimulator } from "../dev/lnd-sim/server.ts";
 import { runLoad, type LoadResult } from "./load.ts";
 import { bundleWorker, startWorkerd } from "../dev/workerd.ts";
 import { paidAuthorization } from "./paid-token.ts";
+import { BARE_WORKER } from "./bare-worker.ts";
 import { median } from "./measure.ts";
 import { cpuNanoseconds, withPid } from "./workerd-cpu.ts";
 
@@ -18,17 +19,6 @@ const ROUNDS = 7;
 /** What a balance token buys (sats), and what each request on it costs (msat): enough for every round. */
 const CREDIT_SATS = 100_000;
 const PRICE_MSAT = 1;
-
-/**
- * A Worker that only forwards, to the same origin: the floor any Worker in front
- * of an origin pays, against which the paywall's own cost shows.
- */
-const BARE_WORKER = `export default {
-  fetch(request, env) {
-    const url = new URL(request.url);
-    return fetch(env.ORIGIN + url.pathname + url.search, { method: request.method, headers: request.headers, body: request.body });
-  },
-};`;
 
 /**
  * Requests/s and latency on loopback: through the paywall Worker in workerd with
