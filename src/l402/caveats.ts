@@ -191,6 +191,49 @@ export function readCaveats(caveats: readonly Uint8Array[]): Result<CaveatReadin
   return succeed({ latest, conditions });
 }
 
+/** One service's condition names. */
+interface ServiceConditions {
+  readonly capabilities: string;
+  readonly validUntil: string;
+  readonly uses: string;
+  readonly price: string;
+  readonly request: string;
+  readonly credit: string;
+  readonly topup: string;
+  /** The conditions whose first one was minted with the token's expiry (Grant.mintedValidUntil). */
+  readonly counted: readonly string[];
+}
+
+/**
+ * Condition names by service, built once: a name joined anew for each lookup
+ * must be hashed anew, and that cost more than the rest of `grantFor`. Bounded,
+ * as the services come from the caller.
+ */
+const conditionsByService = new Map<string, ServiceConditions>();
+const MAX_SERVICES_KEPT = 256;
+
+function conditionsOf(service: string): ServiceConditions {
+  let conditions = conditionsByService.get(service);
+  if (conditions === undefined) {
+    const uses = usesCondition(service);
+    const topup = topupCondition(service);
+    const credit = creditCondition(service);
+    conditions = {
+      capabilities: capabilitiesCondition(service),
+      validUntil: validUntilCondition(service),
+      uses,
+      price: priceCondition(service),
+      request: requestCondition(service),
+      credit,
+      topup,
+      counted: [uses, topup, credit],
+    };
+    if (conditionsByService.size === MAX_SERVICES_KEPT) conditionsByService.clear();
+    conditionsByService.set(service, conditions);
+  }
+  return conditions;
+}
+
 /** What the caveats grant for one request: its service, the capabilities it needs, now. */
 export function grantFor(reading: CaveatReading, context: CaveatContext): Result<Grant> {
   const { latest } = reading;
@@ -199,39 +242,40 @@ export function grantFor(reading: CaveatReading, context: CaveatContext): Result
   if (!services.has(context.service)) {
     return fail("service_mismatch", `the token is for ${[...services].join(", ")}, not ${context.service}`);
   }
-  const validUntil = latest.get(validUntilCondition(context.service));
+  const names = conditionsOf(context.service);
+  const validUntil = latest.get(names.validUntil);
   if (typeof validUntil === "number" && !(context.now < validUntil)) {
     return fail("expired", `the token expired at ${validUntil}`);
   }
-  const capabilities = latest.get(capabilitiesCondition(context.service));
+  const capabilities = latest.get(names.capabilities);
   const missing = capabilities instanceof Set ? context.capabilities?.find((needed) => !capabilities.has(needed)) : undefined;
   if (missing !== undefined) return fail("capability_denied", `the token does not grant "${missing}" on ${context.service}`);
-  const { service } = context;
-  const uses = latest.get(usesCondition(service));
-  const priceMsat = latest.get(priceCondition(service));
-  const request = latest.get(requestCondition(service));
-  const creditMsat = latest.get(creditCondition(service));
-  const topupFor = latest.get(topupCondition(service));
-  const counted = [usesCondition(service), topupCondition(service), creditCondition(service)];
-  const mintedValidUntil = typeof uses === "number" || typeof creditMsat === "bigint" ? validUntilMintedWith(reading.conditions, service, counted) : undefined;
-  return succeed({
-    services: [...services],
-    ...(capabilities instanceof Set ? { capabilities: [...capabilities] } : {}),
-    ...(typeof validUntil === "number" ? { validUntil } : {}),
-    ...(typeof uses === "number" ? { uses } : {}),
-    ...(typeof priceMsat === "bigint" ? { priceMsat } : {}),
-    ...(typeof request === "string" ? { request } : {}),
-    ...(typeof creditMsat === "bigint" ? { creditMsat } : {}),
-    ...(typeof topupFor === "string" ? { topupFor } : {}),
-    ...(mintedValidUntil === undefined ? {} : { mintedValidUntil }),
-  });
+  const uses = latest.get(names.uses);
+  const priceMsat = latest.get(names.price);
+  const request = latest.get(names.request);
+  const creditMsat = latest.get(names.credit);
+  const topupFor = latest.get(names.topup);
+  // Only what the caveats say is set: a grant's absent fields are absent, not undefined.
+  const grant: { -readonly [K in keyof Grant]: Grant[K] } = { services: [...services] };
+  if (capabilities instanceof Set) grant.capabilities = [...capabilities];
+  if (typeof validUntil === "number") grant.validUntil = validUntil;
+  if (typeof uses === "number") grant.uses = uses;
+  if (typeof priceMsat === "bigint") grant.priceMsat = priceMsat;
+  if (typeof request === "string") grant.request = request;
+  if (typeof creditMsat === "bigint") grant.creditMsat = creditMsat;
+  if (typeof topupFor === "string") grant.topupFor = topupFor;
+  if (typeof uses === "number" || typeof creditMsat === "bigint") {
+    const mintedValidUntil = validUntilMintedWith(reading.conditions, names);
+    if (mintedValidUntil !== undefined) grant.mintedValidUntil = mintedValidUntil;
+  }
+  return succeed(grant);
 }
 
 /** See Grant.mintedValidUntil. The caveats have been read, so the values parse. */
-function validUntilMintedWith(conditions: readonly Predicate[], service: string, counted: readonly string[]): number | undefined {
-  const first = conditions.findIndex((predicate) => counted.includes(predicate.condition));
+function validUntilMintedWith(conditions: readonly Predicate[], names: ServiceConditions): number | undefined {
+  const first = conditions.findIndex((predicate) => names.counted.includes(predicate.condition));
   const before = first > 0 ? conditions[first - 1] : undefined;
-  return before?.condition === validUntilCondition(service) ? parseUnixTime(before.value) : undefined;
+  return before?.condition === names.validUntil ? parseUnixTime(before.value) : undefined;
 }
 
 /** The services named by the first readable `services` caveat (what the minter granted). */

@@ -176,3 +176,22 @@ describe("a caveat read as text", () => {
     fc.assert(fc.property(fc.oneof(ascii, anyBytes, utf8), (bytes) => void expect(decodeCaveat(bytes)).toEqual(reference(bytes))), { numRuns: 5000 });
   });
 });
+
+describe("a grant read for one service", () => {
+  it("reads that service's own conditions, whichever and however many services were asked for before", () => {
+    // Two services in one token, each with its own expiry and capabilities.
+    const both = [caveat("services=a:0,b:0"), caveat("a_valid_until=1800000100"), caveat("b_valid_until=1800000200"), caveat("a_capabilities=x"), caveat("b_capabilities=y")];
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 300; i++) {
+        const service = `s${i}`;
+        const grant = checkCaveats(serviceCaveats({ service, capabilities: [`c${i}`], validUntil: NOW + i + 1, uses: i + 1 }), { service, now: NOW });
+        expect(grant).toEqual({ ok: true, value: { services: [service], capabilities: [`c${i}`], validUntil: NOW + i + 1, uses: i + 1, mintedValidUntil: NOW + i + 1 } });
+        const name = i % 2 === 0 ? "a" : "b";
+        expect(checkCaveats(both, { service: name, now: NOW })).toEqual({
+          ok: true,
+          value: { services: ["a", "b"], validUntil: name === "a" ? 1800000100 : 1800000200, capabilities: [name === "a" ? "x" : "y"] },
+        });
+      }
+    }
+  });
+});
