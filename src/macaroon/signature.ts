@@ -32,8 +32,12 @@ export function computeSignature(
   mac: HmacSha256 = fastHmacSha256,
 ): Uint8Array {
   if (caveats.some(isThirdParty)) throw new TypeError("third-party caveats cannot be signed here");
-  // fast-hmac.ts runs the whole chain in one call, each MAC keying the next without becoming bytes.
-  if (mac === fastHmacSha256) return hmacChain(KEY_GENERATOR, [rootKey, identifier, ...caveats.map((caveat) => caveat.id)]);
+  if (mac === fastHmacSha256) {
+    // fast-hmac.ts runs the whole chain in one call, each MAC keying the next without becoming bytes.
+    const messages: [Uint8Array, ...Uint8Array[]] = [rootKey, identifier];
+    for (const caveat of caveats) messages.push(caveat.id);
+    return hmacChain(KEY_GENERATOR, messages);
+  }
   let signature = mac(deriveMacaroonKey(rootKey, mac), identifier);
   for (const caveat of caveats) signature = mac(signature, caveat.id);
   return signature;
