@@ -38,7 +38,11 @@ const USES_SUFFIX = "_uses";
 const AMOUNT_SUFFIXES = ["_price_msat", "_credit_msat"];
 const DIGEST_SUFFIXES = ["_request", "_topup"];
 const MINTER_ONLY_SUFFIXES = [...AMOUNT_SUFFIXES, ...DIGEST_SUFFIXES];
-const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const SERVICE_NAME_PATTERN = "[A-Za-z0-9][A-Za-z0-9._-]*";
+const SERVICE_NAME = new RegExp(`^${SERVICE_NAME_PATTERN}$`);
+const MAX_SERVICE_NAME = 64;
+/** A services caveat's entry, `name:tier`: one match checks both. */
+const SERVICE_ENTRY = new RegExp(`^(${SERVICE_NAME_PATTERN}):\\d{1,3}$`);
 
 export interface Predicate {
   readonly condition: string;
@@ -74,7 +78,7 @@ function asciiText(bytes: Uint8Array): string | undefined {
   return String.fromCharCode.apply(null, bytes as unknown as number[]);
 }
 
-export const isValidServiceName = (name: string): boolean => SERVICE_NAME.test(name) && name.length <= 64;
+export const isValidServiceName = (name: string): boolean => SERVICE_NAME.test(name) && name.length <= MAX_SERVICE_NAME;
 
 /** The caveats a paywall mints for one service, in the reference's order (services last when a minter-only caveat comes too). */
 export function serviceCaveats(grant: {
@@ -302,15 +306,18 @@ function parserFor(condition: string): Condition | undefined {
 function parseServices(value: string): ReadonlySet<string> | undefined {
   const names = new Set<string>();
   for (const entry of value.split(",")) {
-    const match = /^([^:]+):(\d{1,3})$/.exec(entry);
-    if (match === null || !isValidServiceName(match[1] as string)) return undefined;
-    names.add(match[1] as string);
+    const name = SERVICE_ENTRY.exec(entry)?.[1];
+    if (name === undefined || name.length > MAX_SERVICE_NAME) return undefined;
+    names.add(name);
   }
   return names;
 }
 
-const parseCapabilities = (value: string): ReadonlySet<string> =>
-  new Set(value === "" ? [] : value.split(",").map((capability) => capability.trim()));
+function parseCapabilities(value: string): ReadonlySet<string> {
+  const capabilities = new Set<string>();
+  if (value !== "") for (const capability of value.split(",")) capabilities.add(capability.trim());
+  return capabilities;
+}
 
 const parseUnixTime = (value: string): number | undefined => (/^\d{1,12}$/.test(value) ? Number(value) : undefined);
 const parseCount = (value: string): number | undefined => (/^[1-9]\d{0,8}$/.test(value) ? Number(value) : undefined);

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { checkCaveats, decodeCaveat, encodeCaveat, serviceCaveats, type Grant } from "../../src/l402/index.ts";
+import { checkCaveats, decodeCaveat, encodeCaveat, readCaveats, serviceCaveats, type Grant } from "../../src/l402/index.ts";
 
 /**
  * The caveats selling by usage adds (l402/caveats.ts): `<svc>_price_msat`,
@@ -193,5 +193,46 @@ describe("a grant read for one service", () => {
         });
       }
     }
+  });
+});
+
+describe("a caveat's value read", () => {
+  // The readings as first written, one step at a time: the faster ones must agree with them on any text.
+  const servicesAsFirstRead = (value: string) => {
+    const names = new Set<string>();
+    for (const entry of value.split(",")) {
+      const match = /^([^:]+):(\d{1,3})$/.exec(entry);
+      if (match === null || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(match[1] as string) || (match[1] as string).length > 64) return undefined;
+      names.add(match[1] as string);
+    }
+    return names;
+  };
+  const capabilitiesAsFirstRead = (value: string) => new Set(value === "" ? [] : value.split(",").map((capability) => capability.trim()));
+  const reading = (text: string) => {
+    const result = readCaveats([caveat(text)]);
+    return result.ok ? result.value.latest : undefined;
+  };
+  // Names of every length up to past the limit of 64 (a plain generator seldom makes long ones).
+  const serviceLike = fc
+    .integer({ min: 1, max: 70 })
+    .chain((length) => fc.string({ unit: fc.constantFrom(..."aZ9._-"), minLength: length, maxLength: length }));
+  // Mostly the characters that matter to the grammar, so that valid and nearly valid values both come up.
+  const value = fc.oneof(
+    fc.string({ unit: fc.constantFrom(..."ab9Z._-:, ,1234567890x:", "é"), maxLength: 30 }),
+    fc.array(fc.tuple(serviceLike, fc.integer({ min: 0, max: 1200 })), { minLength: 1, maxLength: 4 }).map((entries) => entries.map(([name, tier]) => `${name}:${tier}`).join(",")),
+  );
+
+  it("services: name:tier entries, each name a valid service name, or nothing at all", () => {
+    fc.assert(
+      fc.property(value, (text) => {
+        const expected = servicesAsFirstRead(text);
+        expect(reading(`services=${text}`)?.get("services")).toEqual(expected);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it("capabilities: the comma-separated names, trimmed", () => {
+    fc.assert(fc.property(value, (text) => void expect(reading(`svc_capabilities=${text}`)?.get("svc_capabilities")).toEqual(capabilitiesAsFirstRead(text))), { numRuns: 5000 });
   });
 });
