@@ -1,3 +1,4 @@
+import { fromUtf8 } from "../bytes.ts";
 import { fail, succeed, type Result } from "./result.ts";
 
 /**
@@ -50,32 +51,16 @@ export interface Predicate {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 export const encodeCaveat = (condition: string, value: string): Uint8Array => encoder.encode(`${condition}=${value}`);
 
 /** Undefined when the bytes are not UTF-8 `condition=value`. */
 export function decodeCaveat(bytes: Uint8Array): Predicate | undefined {
-  let text = asciiText(bytes);
-  if (text === undefined) {
-    try {
-      text = decoder.decode(bytes);
-    } catch {
-      return undefined;
-    }
-  }
+  const text = fromUtf8(bytes);
+  if (text === undefined) return undefined;
   const at = text.indexOf("=");
   if (at <= 0) return undefined;
   return { condition: text.slice(0, at), value: text.slice(at + 1) };
-}
-
-/** ASCII bytes as text, the caveats' rule; undefined for any other byte or a long caveat (then TextDecoder decides). Cheaper than TextDecoder on a few dozen bytes. */
-function asciiText(bytes: Uint8Array): string | undefined {
-  // A long caveat goes to TextDecoder: one call per byte as arguments is bounded by the engine's stack.
-  if (bytes.length > 512) return undefined;
-  for (let i = 0; i < bytes.length; i++) if ((bytes[i] as number) >= 0x80) return undefined;
-  // One call for the whole caveat: a string built a character at a time costs several times more.
-  return String.fromCharCode.apply(null, bytes as unknown as number[]);
 }
 
 export const isValidServiceName = (name: string): boolean => SERVICE_NAME.test(name) && name.length <= MAX_SERVICE_NAME;

@@ -1,3 +1,4 @@
+import { fromUtf8 } from "../bytes.ts";
 import { MacaroonFormatError } from "./errors.ts";
 import type { Caveat, Macaroon } from "./types.ts";
 
@@ -30,7 +31,6 @@ export interface DecodeLimits {
 /** Generous for L402 tokens (a fresh one is ~200 bytes) but bounded. */
 export const DEFAULT_LIMITS: DecodeLimits = { maxBytes: 4096, maxCaveats: 64 };
 
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
 
 /** Decodes a V2 binary macaroon; throws MacaroonFormatError saying what is wrong. */
@@ -134,11 +134,9 @@ function readSection(reader: Reader, allowed: readonly number[], what: string): 
 
 function optionalText(bytes: Uint8Array | undefined, what: string): string | undefined {
   if (bytes === undefined) return undefined;
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    throw new MacaroonFormatError(`${what} is not valid UTF-8`);
-  }
+  const text = fromUtf8(bytes);
+  if (text === undefined) throw new MacaroonFormatError(`${what} is not valid UTF-8`);
+  return text;
 }
 
 class Reader {
