@@ -158,7 +158,7 @@ function digestBytes(h: Int32Array): Uint8Array {
 
 /** SHA-256 of `message`. */
 export function sha256(message: Uint8Array): Uint8Array {
-  state.set(IV);
+  copyState(IV, state);
   hashInto(state, 0, message);
   return digestBytes(state);
 }
@@ -185,7 +185,7 @@ function padsOfBlock(inner: Int32Array, outer: Int32Array): void {
 
 function padsInto(key: Uint8Array, inner: Int32Array, outer: Int32Array): void {
   if (key.length > 64) {
-    state.set(IV);
+    copyState(IV, state);
     hashInto(state, 0, key);
     loadWords(state);
   } else {
