@@ -39,11 +39,7 @@ const USES_SUFFIX = "_uses";
 const AMOUNT_SUFFIXES = ["_price_msat", "_credit_msat"];
 const DIGEST_SUFFIXES = ["_request", "_topup"];
 const MINTER_ONLY_SUFFIXES = [...AMOUNT_SUFFIXES, ...DIGEST_SUFFIXES];
-const SERVICE_NAME_PATTERN = "[A-Za-z0-9][A-Za-z0-9._-]*";
-const SERVICE_NAME = new RegExp(`^${SERVICE_NAME_PATTERN}$`);
-const MAX_SERVICE_NAME = 64;
-/** A services caveat's entry, `name:tier`: one match checks both. */
-const SERVICE_ENTRY = new RegExp(`^(${SERVICE_NAME_PATTERN}):\\d{1,3}$`);
+const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export interface Predicate {
   readonly condition: string;
@@ -63,7 +59,7 @@ export function decodeCaveat(bytes: Uint8Array): Predicate | undefined {
   return { condition: text.slice(0, at), value: text.slice(at + 1) };
 }
 
-export const isValidServiceName = (name: string): boolean => SERVICE_NAME.test(name) && name.length <= MAX_SERVICE_NAME;
+export const isValidServiceName = (name: string): boolean => SERVICE_NAME.test(name) && name.length <= 64;
 
 /** The caveats a paywall mints for one service, in the reference's order (services last when a minter-only caveat comes too). */
 export function serviceCaveats(grant: {
@@ -291,8 +287,9 @@ function parserFor(condition: string): Condition | undefined {
 function parseServices(value: string): ReadonlySet<string> | undefined {
   const names = new Set<string>();
   for (const entry of value.split(",")) {
-    const name = SERVICE_ENTRY.exec(entry)?.[1];
-    if (name === undefined || name.length > MAX_SERVICE_NAME) return undefined;
+    const colon = entry.lastIndexOf(":");
+    const name = entry.slice(0, colon);
+    if (colon < 0 || !isDigits(entry.slice(colon + 1), 3) || !isValidServiceName(name)) return undefined;
     names.add(name);
   }
   return names;
@@ -304,10 +301,22 @@ function parseCapabilities(value: string): ReadonlySet<string> {
   return capabilities;
 }
 
-const parseUnixTime = (value: string): number | undefined => (/^\d{1,12}$/.test(value) ? Number(value) : undefined);
-const parseCount = (value: string): number | undefined => (/^[1-9]\d{0,8}$/.test(value) ? Number(value) : undefined);
+/** 1 to `most` ASCII digits. A loop, not a pattern: measured cheaper on a caveat's fresh, short strings. */
+function isDigits(value: string, most: number): boolean {
+  if (value.length === 0 || value.length > most) return false;
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x30 || code > 0x39) return false;
+  }
+  return true;
+}
+
+const parseUnixTime = (value: string): number | undefined => (isDigits(value, 12) ? Number(value) : undefined);
+/** Whole and positive, written without a leading zero. */
+const isCount = (value: string, most: number): boolean => isDigits(value, most) && value[0] !== "0";
+const parseCount = (value: string): number | undefined => (isCount(value, 9) ? Number(value) : undefined);
 /** Millisatoshis: whole, positive, at most 21 million bitcoin's worth of digits. */
-const parseAmount = (value: string): bigint | undefined => (/^[1-9]\d{0,18}$/.test(value) ? BigInt(value) : undefined);
+const parseAmount = (value: string): bigint | undefined => (isCount(value, 19) ? BigInt(value) : undefined);
 /** A sha256 or token id, in lowercase hex. */
 const parseDigest = (value: string): string | undefined => (/^[0-9a-f]{64}$/.test(value) ? value : undefined);
 

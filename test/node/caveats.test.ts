@@ -232,6 +232,18 @@ describe("a caveat's value read", () => {
     );
   });
 
+  it("numbers: an expiry's 1 to 12 digits, a count's and an amount's without a leading zero", () => {
+    const numbers = fc.oneof(value, fc.string({ unit: fc.constantFrom(..."0123456789"), maxLength: 22 }), fc.string({ unit: fc.constantFrom(..."0123456789+-. e\n١"), maxLength: 22 }));
+    fc.assert(
+      fc.property(numbers, (text) => {
+        expect(reading(`svc_valid_until=${text}`)?.get("svc_valid_until")).toEqual(/^\d{1,12}$/.test(text) ? Number(text) : undefined);
+        expect(reading(`svc_uses=${text}`)?.get("svc_uses")).toEqual(/^[1-9]\d{0,8}$/.test(text) ? Number(text) : undefined);
+        expect(reading(`svc_price_msat=${text}`)?.get("svc_price_msat")).toEqual(/^[1-9]\d{0,18}$/.test(text) ? BigInt(text) : undefined);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
   it("capabilities: the comma-separated names, trimmed", () => {
     fc.assert(fc.property(value, (text) => void expect(reading(`svc_capabilities=${text}`)?.get("svc_capabilities")).toEqual(capabilitiesAsFirstRead(text))), { numRuns: 5000 });
   });
