@@ -80,7 +80,7 @@ export function fromUtf8(bytes: Uint8Array): string | undefined {
  * Short ASCII bytes as text (ASCII is UTF-8 read a byte at a time); undefined
  * for any other byte or a long input, left to TextDecoder. Measured faster
  * than TextDecoder in workerd on a few dozen bytes (a caveat, a location),
- * where its every call crosses into the runtime.
+ * where each of its calls crosses into the runtime (in Node it is the slower).
  */
 function asciiText(bytes: Uint8Array): string | undefined {
   // One call's arguments are bounded by the engine's stack: a long input goes to TextDecoder.
