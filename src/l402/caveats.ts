@@ -1,3 +1,4 @@
+import { fromUtf8 } from "../bytes.ts";
 import { fail, succeed, type Result } from "./result.ts";
 
 /**
@@ -46,32 +47,16 @@ export interface Predicate {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 export const encodeCaveat = (condition: string, value: string): Uint8Array => encoder.encode(`${condition}=${value}`);
 
 /** Undefined when the bytes are not UTF-8 `condition=value`. */
 export function decodeCaveat(bytes: Uint8Array): Predicate | undefined {
-  let text = asciiText(bytes);
-  if (text === undefined) {
-    try {
-      text = decoder.decode(bytes);
-    } catch {
-      return undefined;
-    }
-  }
+  const text = fromUtf8(bytes);
+  if (text === undefined) return undefined;
   const at = text.indexOf("=");
   if (at <= 0) return undefined;
   return { condition: text.slice(0, at), value: text.slice(at + 1) };
-}
-
-/** ASCII bytes as text, the caveats' rule; undefined for any other byte or a long caveat (then TextDecoder decides). Cheaper than TextDecoder on a few dozen bytes. */
-function asciiText(bytes: Uint8Array): string | undefined {
-  // A long caveat goes to TextDecoder: one call per byte as arguments is bounded by the engine's stack.
-  if (bytes.length > 512) return undefined;
-  for (let i = 0; i < bytes.length; i++) if ((bytes[i] as number) >= 0x80) return undefined;
-  // One call for the whole caveat: a string built a character at a time costs several times more.
-  return String.fromCharCode.apply(null, bytes as unknown as number[]);
 }
 
 export const isValidServiceName = (name: string): boolean => SERVICE_NAME.test(name) && name.length <= 64;
@@ -191,6 +176,49 @@ export function readCaveats(caveats: readonly Uint8Array[]): Result<CaveatReadin
   return succeed({ latest, conditions });
 }
 
+/** One service's condition names. */
+interface ServiceConditions {
+  readonly capabilities: string;
+  readonly validUntil: string;
+  readonly uses: string;
+  readonly price: string;
+  readonly request: string;
+  readonly credit: string;
+  readonly topup: string;
+  /** The conditions whose first one was minted with the token's expiry (Grant.mintedValidUntil). */
+  readonly counted: readonly string[];
+}
+
+/**
+ * Condition names by service, built once: a name joined anew for each lookup
+ * must be hashed anew, and that cost more than the rest of `grantFor`. Bounded,
+ * as the services come from the caller.
+ */
+const conditionsByService = new Map<string, ServiceConditions>();
+const MAX_SERVICES_KEPT = 256;
+
+function conditionsOf(service: string): ServiceConditions {
+  let conditions = conditionsByService.get(service);
+  if (conditions === undefined) {
+    const uses = usesCondition(service);
+    const topup = topupCondition(service);
+    const credit = creditCondition(service);
+    conditions = {
+      capabilities: capabilitiesCondition(service),
+      validUntil: validUntilCondition(service),
+      uses,
+      price: priceCondition(service),
+      request: requestCondition(service),
+      credit,
+      topup,
+      counted: [uses, topup, credit],
+    };
+    if (conditionsByService.size === MAX_SERVICES_KEPT) conditionsByService.clear();
+    conditionsByService.set(service, conditions);
+  }
+  return conditions;
+}
+
 /** What the caveats grant for one request: its service, the capabilities it needs, now. */
 export function grantFor(reading: CaveatReading, context: CaveatContext): Result<Grant> {
   const { latest } = reading;
@@ -199,39 +227,40 @@ export function grantFor(reading: CaveatReading, context: CaveatContext): Result
   if (!services.has(context.service)) {
     return fail("service_mismatch", `the token is for ${[...services].join(", ")}, not ${context.service}`);
   }
-  const validUntil = latest.get(validUntilCondition(context.service));
+  const names = conditionsOf(context.service);
+  const validUntil = latest.get(names.validUntil);
   if (typeof validUntil === "number" && !(context.now < validUntil)) {
     return fail("expired", `the token expired at ${validUntil}`);
   }
-  const capabilities = latest.get(capabilitiesCondition(context.service));
+  const capabilities = latest.get(names.capabilities);
   const missing = capabilities instanceof Set ? context.capabilities?.find((needed) => !capabilities.has(needed)) : undefined;
   if (missing !== undefined) return fail("capability_denied", `the token does not grant "${missing}" on ${context.service}`);
-  const { service } = context;
-  const uses = latest.get(usesCondition(service));
-  const priceMsat = latest.get(priceCondition(service));
-  const request = latest.get(requestCondition(service));
-  const creditMsat = latest.get(creditCondition(service));
-  const topupFor = latest.get(topupCondition(service));
-  const counted = [usesCondition(service), topupCondition(service), creditCondition(service)];
-  const mintedValidUntil = typeof uses === "number" || typeof creditMsat === "bigint" ? validUntilMintedWith(reading.conditions, service, counted) : undefined;
-  return succeed({
-    services: [...services],
-    ...(capabilities instanceof Set ? { capabilities: [...capabilities] } : {}),
-    ...(typeof validUntil === "number" ? { validUntil } : {}),
-    ...(typeof uses === "number" ? { uses } : {}),
-    ...(typeof priceMsat === "bigint" ? { priceMsat } : {}),
-    ...(typeof request === "string" ? { request } : {}),
-    ...(typeof creditMsat === "bigint" ? { creditMsat } : {}),
-    ...(typeof topupFor === "string" ? { topupFor } : {}),
-    ...(mintedValidUntil === undefined ? {} : { mintedValidUntil }),
-  });
+  const uses = latest.get(names.uses);
+  const priceMsat = latest.get(names.price);
+  const request = latest.get(names.request);
+  const creditMsat = latest.get(names.credit);
+  const topupFor = latest.get(names.topup);
+  // Only what the caveats say is set: a grant's absent fields are absent, not undefined.
+  const grant: { -readonly [K in keyof Grant]: Grant[K] } = { services: [...services] };
+  if (capabilities instanceof Set) grant.capabilities = [...capabilities];
+  if (typeof validUntil === "number") grant.validUntil = validUntil;
+  if (typeof uses === "number") grant.uses = uses;
+  if (typeof priceMsat === "bigint") grant.priceMsat = priceMsat;
+  if (typeof request === "string") grant.request = request;
+  if (typeof creditMsat === "bigint") grant.creditMsat = creditMsat;
+  if (typeof topupFor === "string") grant.topupFor = topupFor;
+  if (typeof uses === "number" || typeof creditMsat === "bigint") {
+    const mintedValidUntil = validUntilMintedWith(reading.conditions, names);
+    if (mintedValidUntil !== undefined) grant.mintedValidUntil = mintedValidUntil;
+  }
+  return succeed(grant);
 }
 
 /** See Grant.mintedValidUntil. The caveats have been read, so the values parse. */
-function validUntilMintedWith(conditions: readonly Predicate[], service: string, counted: readonly string[]): number | undefined {
-  const first = conditions.findIndex((predicate) => counted.includes(predicate.condition));
+function validUntilMintedWith(conditions: readonly Predicate[], names: ServiceConditions): number | undefined {
+  const first = conditions.findIndex((predicate) => names.counted.includes(predicate.condition));
   const before = first > 0 ? conditions[first - 1] : undefined;
-  return before?.condition === validUntilCondition(service) ? parseUnixTime(before.value) : undefined;
+  return before?.condition === names.validUntil ? parseUnixTime(before.value) : undefined;
 }
 
 /** The services named by the first readable `services` caveat (what the minter granted). */
@@ -258,20 +287,36 @@ function parserFor(condition: string): Condition | undefined {
 function parseServices(value: string): ReadonlySet<string> | undefined {
   const names = new Set<string>();
   for (const entry of value.split(",")) {
-    const match = /^([^:]+):(\d{1,3})$/.exec(entry);
-    if (match === null || !isValidServiceName(match[1] as string)) return undefined;
-    names.add(match[1] as string);
+    const colon = entry.lastIndexOf(":");
+    const name = entry.slice(0, colon);
+    if (colon < 0 || !isDigits(entry.slice(colon + 1), 3) || !isValidServiceName(name)) return undefined;
+    names.add(name);
   }
   return names;
 }
 
-const parseCapabilities = (value: string): ReadonlySet<string> =>
-  new Set(value === "" ? [] : value.split(",").map((capability) => capability.trim()));
+function parseCapabilities(value: string): ReadonlySet<string> {
+  const capabilities = new Set<string>();
+  if (value !== "") for (const capability of value.split(",")) capabilities.add(capability.trim());
+  return capabilities;
+}
 
-const parseUnixTime = (value: string): number | undefined => (/^\d{1,12}$/.test(value) ? Number(value) : undefined);
-const parseCount = (value: string): number | undefined => (/^[1-9]\d{0,8}$/.test(value) ? Number(value) : undefined);
+/** 1 to `most` ASCII digits. A loop, not a pattern: measured cheaper on a caveat's fresh, short strings. */
+function isDigits(value: string, most: number): boolean {
+  if (value.length === 0 || value.length > most) return false;
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x30 || code > 0x39) return false;
+  }
+  return true;
+}
+
+const parseUnixTime = (value: string): number | undefined => (isDigits(value, 12) ? Number(value) : undefined);
+/** Whole and positive, written without a leading zero. */
+const isCount = (value: string, most: number): boolean => isDigits(value, most) && value[0] !== "0";
+const parseCount = (value: string): number | undefined => (isCount(value, 9) ? Number(value) : undefined);
 /** Millisatoshis: whole, positive, at most 21 million bitcoin's worth of digits. */
-const parseAmount = (value: string): bigint | undefined => (/^[1-9]\d{0,18}$/.test(value) ? BigInt(value) : undefined);
+const parseAmount = (value: string): bigint | undefined => (isCount(value, 19) ? BigInt(value) : undefined);
 /** A sha256 or token id, in lowercase hex. */
 const parseDigest = (value: string): string | undefined => (/^[0-9a-f]{64}$/.test(value) ? value : undefined);
 

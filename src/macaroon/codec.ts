@@ -1,3 +1,4 @@
+import { fromUtf8 } from "../bytes.ts";
 import { MacaroonFormatError } from "./errors.ts";
 import type { Caveat, Macaroon } from "./types.ts";
 
@@ -30,7 +31,6 @@ export interface DecodeLimits {
 /** Generous for L402 tokens (a fresh one is ~200 bytes) but bounded. */
 export const DEFAULT_LIMITS: DecodeLimits = { maxBytes: 4096, maxCaveats: 64 };
 
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
 
 /** Decodes a V2 binary macaroon; throws MacaroonFormatError saying what is wrong. */
@@ -44,16 +44,15 @@ export function decodeMacaroon(bytes: Uint8Array, limits: DecodeLimits = DEFAULT
     throw new MacaroonFormatError(`unsupported macaroon version ${version} (only V2 binary is accepted)`);
   }
 
-  const header = readSection(reader, "header");
-  const identifier = header.get(IDENTIFIER);
+  const header = readSection(reader, HEADER_TYPES, "header");
+  const identifier = header?.identifier;
   if (identifier === undefined) throw new MacaroonFormatError("macaroon has no identifier");
-  onlyTypes(header, [LOCATION, IDENTIFIER], "header");
-  const location = optionalText(header.get(LOCATION), "location");
+  const location = optionalText(header?.location, "location");
 
   const caveats: Caveat[] = [];
   for (;;) {
-    const section = readSection(reader, "caveat");
-    if (section.size === 0) break;
+    const section = readSection(reader, CAVEAT_TYPES, "caveat");
+    if (section === undefined) break;
     if (caveats.length === limits.maxCaveats) {
       throw new MacaroonFormatError(`more than ${limits.maxCaveats} caveats`);
     }
@@ -67,7 +66,7 @@ export function decodeMacaroon(bytes: Uint8Array, limits: DecodeLimits = DEFAULT
     throw new MacaroonFormatError(`signature is ${signature.length} bytes, expected ${SIGNATURE_LENGTH}`);
   }
   if (!reader.done) throw new MacaroonFormatError(`${reader.remaining} unexpected bytes after the signature`);
-  return { ...(location === undefined ? {} : { location }), identifier, caveats, signature };
+  return location === undefined ? { identifier, caveats, signature } : { location, identifier, caveats, signature };
 }
 
 /** Encodes a macaroon in V2 binary form. */
@@ -91,48 +90,53 @@ export function encodeMacaroon(macaroon: Macaroon): Uint8Array {
   return out.finish();
 }
 
-function toCaveat(section: Map<number, Uint8Array>): Caveat {
-  onlyTypes(section, [LOCATION, IDENTIFIER, VERIFICATION_ID], "caveat");
-  const id = section.get(IDENTIFIER);
+function toCaveat(section: Section): Caveat {
+  const id = section.identifier;
   if (id === undefined) throw new MacaroonFormatError("caveat has no identifier");
-  const location = optionalText(section.get(LOCATION), "caveat location");
-  const verificationId = section.get(VERIFICATION_ID);
-  if (verificationId === undefined && location !== undefined) {
-    throw new MacaroonFormatError("first-party caveat must not have a location");
+  const location = optionalText(section.location, "caveat location");
+  const { verificationId } = section;
+  if (verificationId === undefined) {
+    if (location !== undefined) throw new MacaroonFormatError("first-party caveat must not have a location");
+    return { id };
   }
-  return {
-    id,
-    ...(location === undefined ? {} : { location }),
-    ...(verificationId === undefined ? {} : { verificationId }),
-  };
+  return location === undefined ? { id, verificationId } : { id, location, verificationId };
 }
 
-/** Reads fields up to an EOS byte; types must strictly increase. An empty map means a bare EOS. */
-function readSection(reader: Reader, what: string): Map<number, Uint8Array> {
-  const fields = new Map<number, Uint8Array>();
+/** A section's fields, by type (no Map: one per section cost more than the rest of decoding). */
+interface Section {
+  readonly location: Uint8Array | undefined;
+  readonly identifier: Uint8Array | undefined;
+  readonly verificationId: Uint8Array | undefined;
+}
+
+const HEADER_TYPES = [LOCATION, IDENTIFIER];
+const CAVEAT_TYPES = [LOCATION, IDENTIFIER, VERIFICATION_ID];
+
+/** Reads fields up to an EOS byte; types must strictly increase and be `allowed`. Undefined for a bare EOS. */
+function readSection(reader: Reader, allowed: readonly number[], what: string): Section | undefined {
+  let location: Uint8Array | undefined;
+  let identifier: Uint8Array | undefined;
+  let verificationId: Uint8Array | undefined;
   let last = EOS;
   for (;;) {
     const type = reader.varint("field type");
-    if (type === EOS) return fields;
+    if (type === EOS) break;
     if (type <= last) throw new MacaroonFormatError(`${what} field types out of order (${type} after ${last})`);
-    fields.set(type, reader.value(type));
+    const value = reader.value(type);
+    if (!allowed.includes(type)) throw new MacaroonFormatError(`unexpected field type ${type} in ${what}`);
+    if (type === LOCATION) location = value;
+    else if (type === IDENTIFIER) identifier = value;
+    else verificationId = value;
     last = type;
   }
-}
-
-function onlyTypes(fields: Map<number, Uint8Array>, allowed: readonly number[], what: string): void {
-  for (const type of fields.keys()) {
-    if (!allowed.includes(type)) throw new MacaroonFormatError(`unexpected field type ${type} in ${what}`);
-  }
+  return last === EOS ? undefined : { location, identifier, verificationId };
 }
 
 function optionalText(bytes: Uint8Array | undefined, what: string): string | undefined {
   if (bytes === undefined) return undefined;
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    throw new MacaroonFormatError(`${what} is not valid UTF-8`);
-  }
+  const text = fromUtf8(bytes);
+  if (text === undefined) throw new MacaroonFormatError(`${what} is not valid UTF-8`);
+  return text;
 }
 
 class Reader {

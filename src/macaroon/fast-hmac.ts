@@ -3,8 +3,10 @@ export type HmacSha256 = (key: Uint8Array, message: Uint8Array) => Uint8Array;
 
 /**
  * HMAC-SHA256 for the short messages of a macaroon chain, without allocation
- * on the way but for the 32-byte result, and with a key's pads hashed once when
- * the key is used again and again (the master keys, the key generator's constant).
+ * on the way but for the 32-byte result, in 32-bit words from the message's
+ * bytes to the digest (a chain's MACs key the next step as words), and with a
+ * key's pads hashed once when the key is used again and again (the master keys,
+ * the key generator's constant).
  *
  * Why our own: a token's verification is ~21 SHA-256 compressions, and what a
  * general library adds around them (objects per call, pads rehashed per call,
@@ -27,17 +29,27 @@ const K = Int32Array.from([
 const IV = Int32Array.from([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
 
 // Scratch, reused by every call (JavaScript runs one call at a time here).
+// W's first 16 words are the block being compressed; `compress` leaves them as they were.
 const W = new Int32Array(64);
 const state = new Int32Array(8);
-const block = new Uint8Array(64);
-const innerDigest = new Uint8Array(32);
-const keyBlock = new Uint8Array(64);
+/** A MAC's words, before they become bytes or key the next step of a chain. */
+const macWords = new Int32Array(8);
 
-/** One compression of the 64 bytes of `bytes` at `offset` into `h`. */
-function compress(h: Int32Array, bytes: Uint8Array, offset: number): void {
-  for (let i = 0, j = offset; i < 16; i++, j += 4) {
-    W[i] = ((bytes[j] as number) << 24) | ((bytes[j + 1] as number) << 16) | ((bytes[j + 2] as number) << 8) | (bytes[j + 3] as number);
-  }
+const wordAt = (bytes: Uint8Array, j: number): number =>
+  ((bytes[j] as number) << 24) | ((bytes[j + 1] as number) << 16) | ((bytes[j + 2] as number) << 8) | (bytes[j + 3] as number);
+
+/** `bytes[from..to)` (at most 64) into W's block, big-endian, zeros after. */
+function loadBlock(bytes: Uint8Array, from: number, to: number): void {
+  let i = 0;
+  let j = from;
+  for (; j + 4 <= to; i++, j += 4) W[i] = wordAt(bytes, j);
+  let word = 0;
+  for (let shift = 24; j < to; j++, shift -= 8) word |= (bytes[j] as number) << shift;
+  for (; i < 16; i++, word = 0) W[i] = word;
+}
+
+/** One compression of W's block into `h`. */
+function compress(h: Int32Array): void {
   for (let i = 16; i < 64; i++) {
     const w15 = W[i - 15] as number;
     const w2 = W[i - 2] as number;
@@ -102,34 +114,38 @@ function compress(h: Int32Array, bytes: Uint8Array, offset: number): void {
 
 /**
  * Hashes `message` into `h`, which already holds `prefixLength` bytes' worth of
- * state (0 for a plain hash, 64 after an HMAC pad), and writes the digest to `out`.
+ * state (0 for a plain hash, 64 after an HMAC pad), leaving the digest's words in `h`.
  */
-function finish(h: Int32Array, prefixLength: number, message: Uint8Array, out: Uint8Array): void {
+function hashInto(h: Int32Array, prefixLength: number, message: Uint8Array): void {
   const length = message.length;
   let offset = 0;
-  for (; offset + 64 <= length; offset += 64) compress(h, message, offset);
-  let k = 0;
-  while (offset < length) block[k++] = message[offset++] as number;
-  block[k++] = 0x80;
-  if (k > 56) {
-    while (k < 64) block[k++] = 0;
-    compress(h, block, 0);
-    k = 0;
+  for (; offset + 64 <= length; offset += 64) {
+    loadBlock(message, offset, offset + 64);
+    compress(h);
   }
-  while (k < 56) block[k++] = 0;
-  // The message length in bits, big-endian, in the last 8 bytes.
+  // The last block, built as words: the message's rest, a 0x80 byte, zeros, the length in bits.
+  const rest = length - offset;
+  loadBlock(message, offset, length);
+  W[rest >> 2] = (W[rest >> 2] as number) | (0x80 << (24 - 8 * (rest & 3)));
+  if (rest >= 56) {
+    // No room left for the length: it goes in a block of its own.
+    compress(h);
+    W.fill(0, 0, 14);
+  }
   const bits = (prefixLength + length) * 8;
-  const high = Math.floor(bits / 2 ** 32);
-  const low = bits >>> 0;
-  block[56] = high >>> 24;
-  block[57] = high >>> 16;
-  block[58] = high >>> 8;
-  block[59] = high;
-  block[60] = low >>> 24;
-  block[61] = low >>> 16;
-  block[62] = low >>> 8;
-  block[63] = low;
-  compress(h, block, 0);
+  W[14] = Math.floor(bits / 2 ** 32);
+  W[15] = bits | 0;
+  compress(h);
+}
+
+/** 8 words from one state to another: a loop, cheaper than `set`'s call on so few. */
+function copyState(from: Int32Array, to: Int32Array): void {
+  for (let i = 0; i < 8; i++) to[i] = from[i] as number;
+}
+
+/** A digest's words as its 32 bytes. */
+function digestBytes(h: Int32Array): Uint8Array {
+  const out = new Uint8Array(32);
   for (let i = 0; i < 8; i++) {
     const word = h[i] as number;
     out[i * 4] = word >>> 24;
@@ -137,14 +153,14 @@ function finish(h: Int32Array, prefixLength: number, message: Uint8Array, out: U
     out[i * 4 + 2] = word >>> 8;
     out[i * 4 + 3] = word;
   }
+  return out;
 }
 
 /** SHA-256 of `message`. */
 export function sha256(message: Uint8Array): Uint8Array {
-  const out = new Uint8Array(32);
-  state.set(IV);
-  finish(state, 0, message, out);
-  return out;
+  copyState(IV, state);
+  hashInto(state, 0, message);
+  return digestBytes(state);
 }
 
 /** A key's HMAC pads, hashed: the states after the first block of the inner and outer hash. */
@@ -153,32 +169,49 @@ interface Pads {
   readonly outer: Int32Array;
 }
 
+const IPAD = 0x36363636;
+/** The outer pad's bytes over the inner's: 0x36 ^ 0x5c in each byte. */
+const IPAD_TO_OPAD = 0x6a6a6a6a;
+
+/** The pads of the key in W's block (its words, zeros after). */
+function padsOfBlock(inner: Int32Array, outer: Int32Array): void {
+  for (let i = 0; i < 16; i++) W[i] = (W[i] as number) ^ IPAD;
+  copyState(IV, inner);
+  compress(inner);
+  for (let i = 0; i < 16; i++) W[i] = (W[i] as number) ^ IPAD_TO_OPAD;
+  copyState(IV, outer);
+  compress(outer);
+}
+
 function padsInto(key: Uint8Array, inner: Int32Array, outer: Int32Array): void {
-  keyBlock.fill(0);
   if (key.length > 64) {
-    state.set(IV);
-    finish(state, 0, key, innerDigest);
-    keyBlock.set(innerDigest);
+    copyState(IV, state);
+    hashInto(state, 0, key);
+    loadWords(state);
   } else {
-    keyBlock.set(key);
+    loadBlock(key, 0, key.length);
   }
-  for (let i = 0; i < 64; i++) keyBlock[i] = (keyBlock[i] as number) ^ 0x36;
-  inner.set(IV);
-  compress(inner, keyBlock, 0);
-  for (let i = 0; i < 64; i++) keyBlock[i] = (keyBlock[i] as number) ^ 0x36 ^ 0x5c;
-  outer.set(IV);
-  compress(outer, keyBlock, 0);
+  padsOfBlock(inner, outer);
+}
+
+/** 8 words (a 32-byte key, a digest) into W's block, zeros after. */
+function loadWords(words: Int32Array): void {
+  for (let i = 0; i < 8; i++) W[i] = words[i] as number;
+  for (let i = 8; i < 16; i++) W[i] = 0;
 }
 
 const scratchPads: Pads = { inner: new Int32Array(8), outer: new Int32Array(8) };
 
-function macWith(pads: Pads, message: Uint8Array): Uint8Array {
-  state.set(pads.inner);
-  finish(state, 64, message, innerDigest);
-  const out = new Uint8Array(32);
-  state.set(pads.outer);
-  finish(state, 64, innerDigest, out);
-  return out;
+/** HMAC of `message` under a key's pads, its words left in `out`. */
+function macInto(pads: Pads, message: Uint8Array, out: Int32Array): void {
+  copyState(pads.inner, state);
+  hashInto(state, 64, message);
+  copyState(pads.outer, out);
+  // The inner digest, padded, is the outer hash's last block: 32 bytes, 0x80, the length of pad and digest.
+  loadWords(state);
+  W[8] = 0x80000000 | 0;
+  W[15] = (64 + 32) * 8;
+  compress(out);
 }
 
 /**
@@ -195,12 +228,31 @@ export function keepPads(key: Uint8Array): void {
   kept.set(key, pads);
 }
 
+/** The pads of `key`: its kept ones, or hashed now into scratch. */
+function padsOf(key: Uint8Array): Pads {
+  const pads = kept.get(key);
+  if (pads !== undefined) return pads;
+  padsInto(key, scratchPads.inner, scratchPads.outer);
+  return scratchPads;
+}
+
 /** HMAC-SHA256, the `HmacSha256` the macaroon chain takes. */
 export const fastHmacSha256: HmacSha256 = (key, message) => {
-  let pads = kept.get(key);
-  if (pads === undefined) {
-    padsInto(key, scratchPads.inner, scratchPads.outer);
-    pads = scratchPads;
-  }
-  return macWith(pads, message);
+  macInto(padsOf(key), message, macWords);
+  return digestBytes(macWords);
 };
+
+/**
+ * HMAC of each message under the MAC of the one before it, the first under
+ * `key`: the shape of a macaroon's signature chain. Each MAC stays in words to
+ * key the next step (no bytes written and read back); only the last becomes bytes.
+ */
+export function hmacChain(key: Uint8Array, messages: readonly [Uint8Array, ...Uint8Array[]]): Uint8Array {
+  macInto(padsOf(key), messages[0], macWords);
+  for (let i = 1; i < messages.length; i++) {
+    loadWords(macWords);
+    padsOfBlock(scratchPads.inner, scratchPads.outer);
+    macInto(scratchPads, messages[i] as Uint8Array, macWords);
+  }
+  return digestBytes(macWords);
+}

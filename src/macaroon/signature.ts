@@ -1,5 +1,5 @@
 import { constantTimeEqual } from "../bytes.ts";
-import { fastHmacSha256, keepPads, type HmacSha256 } from "./fast-hmac.ts";
+import { fastHmacSha256, hmacChain, keepPads, type HmacSha256 } from "./fast-hmac.ts";
 import { isThirdParty, type Caveat, type Macaroon } from "./types.ts";
 
 /**
@@ -31,11 +31,15 @@ export function computeSignature(
   caveats: readonly Caveat[],
   mac: HmacSha256 = fastHmacSha256,
 ): Uint8Array {
-  let signature = mac(deriveMacaroonKey(rootKey, mac), identifier);
-  for (const caveat of caveats) {
-    if (isThirdParty(caveat)) throw new TypeError("third-party caveats cannot be signed here");
-    signature = mac(signature, caveat.id);
+  if (caveats.some(isThirdParty)) throw new TypeError("third-party caveats cannot be signed here");
+  if (mac === fastHmacSha256) {
+    // fast-hmac.ts runs the whole chain in one call, each MAC keying the next without becoming bytes.
+    const messages: [Uint8Array, ...Uint8Array[]] = [rootKey, identifier];
+    for (const caveat of caveats) messages.push(caveat.id);
+    return hmacChain(KEY_GENERATOR, messages);
   }
+  let signature = mac(deriveMacaroonKey(rootKey, mac), identifier);
+  for (const caveat of caveats) signature = mac(signature, caveat.id);
   return signature;
 }
 

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { checkCaveats, decodeCaveat, encodeCaveat, serviceCaveats, type Grant } from "../../src/l402/index.ts";
+import { checkCaveats, decodeCaveat, encodeCaveat, readCaveats, serviceCaveats, type Grant } from "../../src/l402/index.ts";
 
 /**
  * The caveats selling by usage adds (l402/caveats.ts): `<svc>_price_msat`,
@@ -174,5 +174,77 @@ describe("a caveat read as text", () => {
     const anyBytes = fc.uint8Array({ maxLength: 1200 });
     const utf8 = fc.string({ unit: "binary", maxLength: 600 }).map((text) => new TextEncoder().encode(text));
     fc.assert(fc.property(fc.oneof(ascii, anyBytes, utf8), (bytes) => void expect(decodeCaveat(bytes)).toEqual(reference(bytes))), { numRuns: 5000 });
+  });
+});
+
+describe("a grant read for one service", () => {
+  it("reads that service's own conditions, whichever and however many services were asked for before", () => {
+    // Two services in one token, each with its own expiry and capabilities.
+    const both = [caveat("services=a:0,b:0"), caveat("a_valid_until=1800000100"), caveat("b_valid_until=1800000200"), caveat("a_capabilities=x"), caveat("b_capabilities=y")];
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 300; i++) {
+        const service = `s${i}`;
+        const grant = checkCaveats(serviceCaveats({ service, capabilities: [`c${i}`], validUntil: NOW + i + 1, uses: i + 1 }), { service, now: NOW });
+        expect(grant).toEqual({ ok: true, value: { services: [service], capabilities: [`c${i}`], validUntil: NOW + i + 1, uses: i + 1, mintedValidUntil: NOW + i + 1 } });
+        const name = i % 2 === 0 ? "a" : "b";
+        expect(checkCaveats(both, { service: name, now: NOW })).toEqual({
+          ok: true,
+          value: { services: ["a", "b"], validUntil: name === "a" ? 1800000100 : 1800000200, capabilities: [name === "a" ? "x" : "y"] },
+        });
+      }
+    }
+  });
+});
+
+describe("a caveat's value read", () => {
+  // The readings as first written, one step at a time: the faster ones must agree with them on any text.
+  const servicesAsFirstRead = (value: string) => {
+    const names = new Set<string>();
+    for (const entry of value.split(",")) {
+      const match = /^([^:]+):(\d{1,3})$/.exec(entry);
+      if (match === null || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(match[1] as string) || (match[1] as string).length > 64) return undefined;
+      names.add(match[1] as string);
+    }
+    return names;
+  };
+  const capabilitiesAsFirstRead = (value: string) => new Set(value === "" ? [] : value.split(",").map((capability) => capability.trim()));
+  const reading = (text: string) => {
+    const result = readCaveats([caveat(text)]);
+    return result.ok ? result.value.latest : undefined;
+  };
+  // Names of every length up to past the limit of 64 (a plain generator seldom makes long ones).
+  const serviceLike = fc
+    .integer({ min: 1, max: 70 })
+    .chain((length) => fc.string({ unit: fc.constantFrom(..."aZ9._-"), minLength: length, maxLength: length }));
+  // Mostly the characters that matter to the grammar, so that valid and nearly valid values both come up.
+  const value = fc.oneof(
+    fc.string({ unit: fc.constantFrom(..."ab9Z._-:, ,1234567890x:", "é"), maxLength: 30 }),
+    fc.array(fc.tuple(serviceLike, fc.integer({ min: 0, max: 1200 })), { minLength: 1, maxLength: 4 }).map((entries) => entries.map(([name, tier]) => `${name}:${tier}`).join(",")),
+  );
+
+  it("services: name:tier entries, each name a valid service name, or nothing at all", () => {
+    fc.assert(
+      fc.property(value, (text) => {
+        const expected = servicesAsFirstRead(text);
+        expect(reading(`services=${text}`)?.get("services")).toEqual(expected);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it("numbers: an expiry's 1 to 12 digits, a count's and an amount's without a leading zero", () => {
+    const numbers = fc.oneof(value, fc.string({ unit: fc.constantFrom(..."0123456789"), maxLength: 22 }), fc.string({ unit: fc.constantFrom(..."0123456789+-. e\n١"), maxLength: 22 }));
+    fc.assert(
+      fc.property(numbers, (text) => {
+        expect(reading(`svc_valid_until=${text}`)?.get("svc_valid_until")).toEqual(/^\d{1,12}$/.test(text) ? Number(text) : undefined);
+        expect(reading(`svc_uses=${text}`)?.get("svc_uses")).toEqual(/^[1-9]\d{0,8}$/.test(text) ? Number(text) : undefined);
+        expect(reading(`svc_price_msat=${text}`)?.get("svc_price_msat")).toEqual(/^[1-9]\d{0,18}$/.test(text) ? BigInt(text) : undefined);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it("capabilities: the comma-separated names, trimmed", () => {
+    fc.assert(fc.property(value, (text) => void expect(reading(`svc_capabilities=${text}`)?.get("svc_capabilities")).toEqual(capabilitiesAsFirstRead(text))), { numRuns: 5000 });
   });
 });

@@ -4,7 +4,7 @@ import { hex } from "@scure/base";
 import fc from "fast-check";
 import { createHash, createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { fastHmacSha256, keepPads, sha256 } from "../../src/macaroon/fast-hmac.ts";
+import { fastHmacSha256, hmacChain, keepPads, sha256 } from "../../src/macaroon/fast-hmac.ts";
 
 /**
  * Our SHA-256 and HMAC-SHA256 (src/macaroon/fast-hmac.ts) against two
@@ -88,5 +88,27 @@ describe("fastHmacSha256", () => {
       expect(hex.encode(fastHmacSha256(kept, message))).toBe(before[length]);
       expect(hex.encode(fastHmacSha256(other, message))).toBe(before[length]);
     }
+  });
+});
+
+describe("hmacChain", () => {
+  it("is each message's HMAC under the one before it, as node:crypto computes step by step, for any key and messages", () => {
+    const message = fc.integer({ min: 0, max: 200 }).chain((length) => fc.uint8Array({ minLength: length, maxLength: length }));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 140 }), fc.array(message, { minLength: 1, maxLength: 6 }), (key, messages) => {
+        const expected = messages.reduce((mac, next) => nodeHmac(mac, next), key);
+        expect(hex.encode(hmacChain(key, messages as [Uint8Array, ...Uint8Array[]]))).toBe(hex.encode(expected));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it("starts from a kept key's pads as from the key itself", () => {
+    const key = Uint8Array.from({ length: 23 }, (_, i) => i * 7);
+    const messages: [Uint8Array, ...Uint8Array[]] = [new Uint8Array(32).fill(1), new Uint8Array(66).fill(2), utf8("services=svc:0")];
+    const before = hex.encode(hmacChain(key, messages));
+    keepPads(key);
+    expect(hex.encode(hmacChain(key, messages))).toBe(before);
+    expect(before).toBe(hex.encode(messages.reduce((mac, next) => nodeHmac(mac, next), key)));
   });
 });
