@@ -288,8 +288,9 @@ function parseServices(value: string): ReadonlySet<string> | undefined {
   const names = new Set<string>();
   for (const entry of value.split(",")) {
     const colon = entry.lastIndexOf(":");
+    if (colon < 0) return undefined;
     const name = entry.slice(0, colon);
-    if (colon < 0 || !isDigits(entry.slice(colon + 1), 3) || !isValidServiceName(name)) return undefined;
+    if (!isDigits(entry.slice(colon + 1), 3) || !isValidServiceName(name)) return undefined;
     names.add(name);
   }
   return names;

@@ -126,7 +126,8 @@ function readSection(reader: Reader, allowed: readonly number[], what: string): 
     if (!allowed.includes(type)) throw new MacaroonFormatError(`unexpected field type ${type} in ${what}`);
     if (type === LOCATION) location = value;
     else if (type === IDENTIFIER) identifier = value;
-    else verificationId = value;
+    else if (type === VERIFICATION_ID) verificationId = value;
+    else throw new MacaroonFormatError(`unexpected field type ${type} in ${what}`);
     last = type;
   }
   return last === EOS ? undefined : { location, identifier, verificationId };

@@ -13,7 +13,7 @@ export type HmacSha256 = (key: Uint8Array, message: Uint8Array) => Uint8Array;
  * a native call's crossing) costs more than the compressions themselves;
  * `npm run bench` measures this against node:crypto and @noble/hashes. It is
  * checked against both on 100,000 generated inputs of every length from 0 to 300
- * bytes and on the NIST and RFC 4231 vectors (test/workerd/fast-hmac.test.ts).
+ * bytes and on the NIST and RFC 4231 vectors (test/node/fast-hmac.test.ts).
  */
 
 // Int32Array throughout: V8 keeps the words as 32-bit integers (a Uint32Array's
