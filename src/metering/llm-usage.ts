@@ -25,7 +25,8 @@ interface AnthropicCounts {
 }
 
 // Only events that may carry usage are parsed as JSON: every OpenAI chunk has
-// `"usage": null` but the last, and Anthropic's text deltas have none. An API
+// `"usage": null` but the last (a Responses stream's response has it null until
+// the event that ends it), and Anthropic's text deltas have none. An API
 // writes keys unescaped, and text an LLM writes sits inside JSON strings (its
 // quotes escaped), so this test passes every frame that has usage and only
 // costs a parse for the rest.
@@ -93,6 +94,19 @@ function openAiUsage(frame: Fields): LlmUsage | undefined {
   return isCount(input) && isCount(output) ? { inputTokens: input, outputTokens: output } : undefined;
 }
 
+/** The events that end an OpenAI Responses stream: each carries the whole response, with its `usage` (null on a failure before any token). */
+const RESPONSE_ENDS = new Set(["response.completed", "response.incomplete", "response.failed"]);
+
+/** OpenAI's Responses API: `response.usage` of the event that ends the stream (input counts cached tokens, output reasoning tokens, as billed). */
+function responsesUsage(frame: Fields): LlmUsage | undefined {
+  const response = frame["response"];
+  const usage = isFields(response) ? response["usage"] : undefined;
+  if (!isFields(usage)) return undefined;
+  const input = usage["input_tokens"];
+  const output = usage["output_tokens"];
+  return isCount(input) && isCount(output) ? { inputTokens: input, outputTokens: output } : undefined;
+}
+
 /** Anthropic's `message_start` (`message.usage`) or `message_delta` (`usage`, cumulative), over what came before. */
 function anthropicCounts(frame: Fields, before: AnthropicCounts): AnthropicCounts | undefined {
   const usage = frame["type"] === "message_start" ? (isFields(frame["message"]) ? frame["message"]["usage"] : undefined) : frame["usage"];
@@ -111,12 +125,15 @@ const NO_ANTHROPIC_COUNTS: AnthropicCounts = { input: 0, cacheCreation: 0, cache
 
 /**
  * The usage an LLM stream reports, from its events as they are decoded: the
- * OpenAI shape (a chunk with `usage: {prompt_tokens, completion_tokens}`) and
- * the Anthropic one (`message_start`'s `message.usage`, then `message_delta`'s
- * cumulative `usage`; input is input + cache creation + cache read tokens). The
- * last report wins. A frame that is not JSON, or whose counts are not whole
- * non-negative numbers, reports nothing. An Anthropic frame is read from an
- * event of its own name (or an unnamed one), an OpenAI chunk from an unnamed one.
+ * OpenAI chat completions shape (a chunk with `usage: {prompt_tokens,
+ * completion_tokens}`), OpenAI's Responses API (the `response.completed`,
+ * `.incomplete` or `.failed` event's `response.usage: {input_tokens,
+ * output_tokens}`) and the Anthropic one (`message_start`'s `message.usage`,
+ * then `message_delta`'s cumulative `usage`; input is input + cache creation +
+ * cache read tokens). The last report wins. A frame that is not JSON, or whose
+ * counts are not whole non-negative numbers, reports nothing. An Anthropic or
+ * Responses frame is read from an event of its own name (or an unnamed one), a
+ * chat completions chunk from an unnamed one.
  */
 export function createUsageReader(): UsageReader {
   let usage: LlmUsage | undefined;
@@ -133,6 +150,7 @@ export function createUsageReader(): UsageReader {
       anthropic = counts;
       return { inputTokens, outputTokens: counts.output };
     }
+    if (typeof type === "string" && RESPONSE_ENDS.has(type)) return event.type === type || event.type === "message" ? responsesUsage(frame) : undefined;
     return event.type === "message" ? openAiUsage(frame) : undefined;
   };
 

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createUsageReader } from "../../src/metering/index.ts";
-import { ANTHROPIC_OVERLOADED, anthropicFrames, cutAt, llmStreams, openAiFrames, readChunks, streamNamed, utf8, type LlmStream } from "../fixtures/llm-streams.ts";
+import { ANTHROPIC_OVERLOADED, cutAt, llmStreams, namedFrames, namesEvents, openAiFrames, readChunks, streamNamed, utf8, type LlmStream } from "../fixtures/llm-streams.ts";
 
 /** The usage read from decoded events, once it is checked that reading the framer's bytes (meterStream's way) gives the same. */
 function usageOf(text: string) {
@@ -16,7 +16,7 @@ function usageOf(text: string) {
  * the same JSON), comments between lines and between events.
  */
 function reframed(stream: LlmStream, lineEnd: string, spread: boolean, comments: boolean): string {
-  const events = stream.payloads.map((payload) => ({ type: stream.api === "anthropic" ? (JSON.parse(payload) as { type: string }).type : undefined, payload }));
+  const events = stream.payloads.map((payload) => ({ type: namesEvents(stream.api) ? (JSON.parse(payload) as { type: string }).type : undefined, payload }));
   if (stream.api === "openai") events.push({ type: undefined, payload: "[DONE]" });
   return events
     .map(({ type, payload }) => {
@@ -66,7 +66,7 @@ describe("the usage reader, on recorded streams", () => {
 
   it("an Anthropic stream the API ends with an error event (after ping) has the usage message_start reported", () => {
     const start = streamNamed("Anthropic message, claude");
-    expect(usageOf(anthropicFrames(start.payloads.slice(0, 5)) + ANTHROPIC_OVERLOADED)).toEqual({ inputTokens: 12, outputTokens: 1 });
+    expect(usageOf(namedFrames(start.payloads.slice(0, 5)) + ANTHROPIC_OVERLOADED)).toEqual({ inputTokens: 12, outputTokens: 1 });
   });
 
   it("an OpenAI stream cut off before its usage chunk has none", () => {
@@ -78,6 +78,8 @@ describe("the usage reader, on recorded streams", () => {
 
 const openAi = (usage: string, event = "") => `${event === "" ? "" : `event: ${event}\n`}data: {"choices":[],"usage":${usage}}\n\n`;
 const start = (usage: string, event = "message_start") => `event: ${event}\ndata: {"type":"message_start","message":{"id":"msg_1","usage":${usage}}}\n\n`;
+const ended = (usage: string, type = "response.completed", event: string = type) =>
+  `${event === "" ? "" : `event: ${event}\n`}data: {"type":"${type}","sequence_number":9,"response":{"id":"resp_1","status":"completed","output":[],"usage":${usage}}}\n\n`;
 const delta = (usage: string, event = "message_delta") => `event: ${event}\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":${usage}}\n\n`;
 
 describe("the usage reader reads usage from well-formed frames only", () => {
@@ -104,6 +106,11 @@ describe("the usage reader reads usage from well-formed frames only", () => {
     ["message_delta under event: error", delta(`{"output_tokens":1000}`, "error")],
     ["message_start under event: ping", start(`{"input_tokens":1,"output_tokens":1}`, "ping")],
     ["an error event", ANTHROPIC_OVERLOADED],
+    ["a Responses event that does not end the stream", ended(`{"input_tokens":1,"output_tokens":1}`, "response.in_progress")],
+    ["response.completed under another event name", ended(`{"input_tokens":1,"output_tokens":1}`, "response.completed", "response.output_text.delta")],
+    ["response.completed with usage: null", ended("null")],
+    ["response.completed with no output_tokens", ended(`{"input_tokens":1,"total_tokens":1}`)],
+    ["response.completed with usage beside its response, not in it", `event: response.completed\ndata: {"type":"response.completed","response":{"usage":null},"usage":{"input_tokens":1,"output_tokens":1}}\n\n`],
     ["input parts adding up past 2^53", start(`{"input_tokens":9007199254740991,"cache_read_input_tokens":1,"output_tokens":1}`)],
   ])("not: %s", (_name, frame) => {
     expect(usageOf(frame)).toBeUndefined();
@@ -126,6 +133,20 @@ describe("the usage reader: the last report wins", () => {
   it("Anthropic frames in unnamed events (a proxy that drops event names) are read too", () => {
     const unnamed = (text: string) => text.replace(/^event: .*\n/gm, "");
     expect(usageOf(unnamed(streamNamed("Anthropic message, claude").text))).toEqual({ inputTokens: 12, outputTokens: 30 });
+  });
+
+  it("Responses API: the response's usage from the event that ends the stream, completed, incomplete or failed, named or not", () => {
+    const usage = `{"input_tokens":5000,"input_tokens_details":{"cached_tokens":4000},"output_tokens":300,"output_tokens_details":{"reasoning_tokens":256},"total_tokens":5300}`;
+    for (const type of ["response.completed", "response.incomplete", "response.failed"]) {
+      expect(usageOf(ended(usage, type)), type).toEqual({ inputTokens: 5000, outputTokens: 300 });
+      expect(usageOf(ended(usage, type, "")), `${type}, unnamed`).toEqual({ inputTokens: 5000, outputTokens: 300 });
+    }
+  });
+
+  it("a Responses stream cut off before the event that ends it has none; one that fails before any token (usage null) has none", () => {
+    const stream = streamNamed("OpenAI response through the Responses API");
+    expect(usageOf(namedFrames(stream.payloads.slice(0, -1)))).toBeUndefined();
+    expect(usageOf(streamNamed("OpenAI response that fails before any output").text)).toBeUndefined();
   });
 
   it("a second message_start starts over", () => {

@@ -23,7 +23,8 @@ const { WebSocketServer } = createRequire(import.meta.url)("ws") as { WebSocketS
  *   GET  /_origin/download?id=X     whether download X's client closed the connection before the body ended
  *   GET  /stream/chat?tokens=N&prompt=P&id=X   an OpenAI-style streamed completion (text/event-stream): N chunks of one
  *                                  token, then the usage chunk ({prompt_tokens: P, completion_tokens: N}) and [DONE];
- *                                  with id, the first chunk now and the rest after release
+ *                                  with id, the first chunk now and the rest after release; with format=responses, the
+ *                                  same as OpenAI's Responses API streams it (usage in response.completed)
  *   POST /pricer?answer=J           answers J (a pricer's JSON answer, as the test wants it)
  *   WS   /ws                        echoes text messages
  *   *    anything else              echoes method, path (parsed, and raw as received), query, headers, body size and hash;
@@ -133,15 +134,28 @@ function json(response: ServerResponse, body: unknown, headers: [string, string]
   response.end(JSON.stringify(body));
 }
 
-/** A chat completion streamed as OpenAI streams one with stream_options.include_usage; the rest waits for `release` when given. */
+/**
+ * A completion streamed as OpenAI streams one: chat completions with
+ * stream_options.include_usage, or (format=responses) the Responses API's
+ * events; the rest waits for `release` when given.
+ */
 async function streamChat(response: ServerResponse, url: URL, release: Promise<void> | undefined): Promise<void> {
   const tokens = Number(url.searchParams.get("tokens") ?? "8");
   const prompt = Number(url.searchParams.get("prompt") ?? "10");
+  const responses = url.searchParams.get("format") === "responses";
   const chunk = (choices: string, usage: string) => `data: {"id":"chatcmpl-test","object":"chat.completion.chunk","created":1764633600,"model":"test","choices":[${choices}],"usage":${usage}}\n\n`;
+  const event = (type: string, fields: string) => `event: ${type}\ndata: {"type":"${type}",${fields}}\n\n`;
+  const answer = (status: string, usage: string) => `"response":{"id":"resp_test","object":"response","created_at":1764633600,"status":"${status}","model":"test","output":[],"usage":${usage}}`;
   response.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
+  if (responses) response.write(event("response.created", `"sequence_number":0,${answer("in_progress", "null")}`));
   for (let i = 0; i < tokens; i++) {
-    response.write(chunk(`{"index":0,"delta":{"content":" token${i}"},"finish_reason":null}`, "null"));
+    const text = ` token${i}`;
+    response.write(responses ? event("response.output_text.delta", `"sequence_number":${i + 1},"item_id":"msg_test","output_index":0,"content_index":0,"delta":"${text}"`) : chunk(`{"index":0,"delta":{"content":"${text}"},"finish_reason":null}`, "null"));
     if (i === 0 && release !== undefined) await release;
+  }
+  if (responses) {
+    const usage = `{"input_tokens":${prompt},"input_tokens_details":{"cached_tokens":0},"output_tokens":${tokens},"output_tokens_details":{"reasoning_tokens":0},"total_tokens":${prompt + tokens}}`;
+    return void response.end(event("response.completed", `"sequence_number":${tokens + 1},${answer("completed", usage)}`));
   }
   response.end(chunk("", `{"prompt_tokens":${prompt},"completion_tokens":${tokens},"total_tokens":${prompt + tokens}}`) + "data: [DONE]\n\n");
 }

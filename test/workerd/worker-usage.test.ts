@@ -208,6 +208,18 @@ describe("metered streams", () => {
     expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 4000n);
   });
 
+  it("a completion streamed by OpenAI's Responses API is debited by the usage its response.completed reports", async () => {
+    const token = await buy(uniquePath("/stream/chat/a"));
+    const { response, settled } = await open(`${uniquePath("/stream/chat/b")}?format=responses&tokens=500&prompt=7000`, withToken(token));
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    await settled();
+    expect(text.trimEnd().endsWith("}")).toBe(true);
+    expect(text).toContain("event: response.completed");
+    // 7,000 input tokens at 1,000 msat per 1,000, 500 output at 4,000: 9,000 msat.
+    expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 9000n);
+  });
+
   it("a client that leaves midway is debited for what it received", async () => {
     const token = await buy(uniquePath("/stream/download/a"));
     const id = crypto.randomUUID();
