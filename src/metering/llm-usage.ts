@@ -26,29 +26,40 @@ interface AnthropicCounts {
 
 // Only events that may carry usage are parsed as JSON: every OpenAI chunk has
 // `"usage": null` but the last (a Responses stream's response has it null until
-// the event that ends it), and Anthropic's text deltas have none. An API
+// the event that ends it), and Anthropic's text deltas have none (Gemini's
+// chunks each carry `usageMetadata`, so each of those is parsed). An API
 // writes keys unescaped, and text an LLM writes sits inside JSON strings (its
 // quotes escaped), so this test passes every frame that has usage and only
 // costs a parse for the rest.
-const MAY_CARRY_USAGE = /"usage"\s*:\s*\{/;
+const MAY_CARRY_USAGE = /"usage(?:Metadata)?"\s*:\s*\{/;
 
 const QUOTE = 0x22;
 const COLON = 0x3a;
 const BRACE = 0x7b;
-const USAGE_KEY = Uint8Array.of(QUOTE, 0x75, 0x73, 0x61, 0x67, 0x65, QUOTE);
-/** Boyer–Moore–Horspool: how far the key may move when the byte under its last one is this one (most bytes: its whole length). */
-const KEY_SHIFT = new Uint8Array(256).fill(USAGE_KEY.length);
-for (let i = 0; i < USAGE_KEY.length - 1; i++) KEY_SHIFT[USAGE_KEY[i] as number] = USAGE_KEY.length - 1 - i;
+const bytesOf = (text: string): Uint8Array => Uint8Array.from(text, (char) => char.charCodeAt(0));
+/** What both keys begin with: `"usage"` (OpenAI's, Anthropic's) and `"usageMetadata"` (Gemini's) go on from it. */
+const KEY_START = bytesOf('"usage');
+const METADATA = bytesOf('Metadata"');
+/** Boyer–Moore–Horspool: how far the search may move when the byte under the prefix's last place is this one (most bytes: its whole length). */
+const KEY_SHIFT = new Uint8Array(256).fill(KEY_START.length);
+for (let i = 0; i < KEY_START.length - 1; i++) KEY_SHIFT[KEY_START[i] as number] = KEY_START.length - 1 - i;
+const LAST = KEY_START.length - 1;
+const E = KEY_START[LAST] as number;
 
-/** Where `"usage"` is in `data` from `from` (before `to`), or -1: about one byte in six read (as the pattern's search does on text). */
-function indexOfUsageKey(data: Uint8Array, from: number, to: number): number {
-  const last = USAGE_KEY.length - 1;
-  for (let end = from + last; end < to; end += KEY_SHIFT[data[end] as number] as number) {
-    // The key ends in a quote: only there is the rest compared, back from it.
-    if (data[end] !== QUOTE) continue;
+/** Where a usage key (`"usage"` or `"usageMetadata"`) found at `from` or later (and ending before `to`) ends, just past its closing quote; or -1. */
+function indexPastUsageKey(data: Uint8Array, from: number, to: number): number {
+  for (let end = from + LAST; end < to; end += KEY_SHIFT[data[end] as number] as number) {
+    // Only where the prefix's last byte lies is the rest compared, back from it; then what follows it.
+    if (data[end] !== E) continue;
     let i = 1;
-    while (i <= last && data[end - i] === USAGE_KEY[last - i]) i++;
-    if (i > last) return end - last;
+    while (i <= LAST && data[end - i] === KEY_START[LAST - i]) i++;
+    if (i <= LAST) continue;
+    if (end + 1 < to && data[end + 1] === QUOTE) return end + 2;
+    if (end + METADATA.length < to) {
+      let j = 0;
+      while (j < METADATA.length && data[end + 1 + j] === METADATA[j]) j++;
+      if (j === METADATA.length) return end + 1 + METADATA.length;
+    }
   }
   return -1;
 }
@@ -69,8 +80,9 @@ function skipSpace(data: Uint8Array, at: number, to: number): number {
  * allows whitespace), so that deciding on bytes changes nothing.
  */
 function mayCarryUsage(data: Uint8Array, from: number, to: number): boolean {
-  for (let at = indexOfUsageKey(data, from, to); at !== -1; at = indexOfUsageKey(data, at + 1, to)) {
-    let next = skipSpace(data, at + USAGE_KEY.length, to);
+  // A key found, the next search starts at its closing quote, which may open another (as the pattern's search would find it).
+  for (let past = indexPastUsageKey(data, from, to); past !== -1; past = indexPastUsageKey(data, past - 1, to)) {
+    let next = skipSpace(data, past, to);
     if (next === -1) return true;
     if (next === to || data[next] !== COLON) continue;
     next = skipSpace(data, next + 1, to);
@@ -92,6 +104,24 @@ function openAiUsage(frame: Fields): LlmUsage | undefined {
   const input = usage["prompt_tokens"];
   const output = usage["completion_tokens"];
   return isCount(input) && isCount(output) ? { inputTokens: input, outputTokens: output } : undefined;
+}
+
+/**
+ * Gemini (`streamGenerateContent?alt=sse`): every chunk's `usageMetadata`, the
+ * counts so far. Input is the prompt's tokens (cached ones among them) and the
+ * tool-use prompt's; output is the candidates' and the thoughts', as Google
+ * bills them.
+ */
+function geminiUsage(frame: Fields): LlmUsage | undefined {
+  const usage = frame["usageMetadata"];
+  if (!isFields(usage) || !isCount(usage["promptTokenCount"])) return undefined;
+  const toolPrompt = optionalCount(usage["toolUsePromptTokenCount"], 0);
+  const candidates = optionalCount(usage["candidatesTokenCount"], 0);
+  const thoughts = optionalCount(usage["thoughtsTokenCount"], 0);
+  if (toolPrompt === undefined || candidates === undefined || thoughts === undefined) return undefined;
+  const inputTokens = usage["promptTokenCount"] + toolPrompt;
+  const outputTokens = candidates + thoughts;
+  return Number.isSafeInteger(inputTokens) && Number.isSafeInteger(outputTokens) ? { inputTokens, outputTokens } : undefined;
 }
 
 /** The events that end an OpenAI Responses stream: each carries the whole response, with its `usage` (null on a failure before any token). */
@@ -128,12 +158,13 @@ const NO_ANTHROPIC_COUNTS: AnthropicCounts = { input: 0, cacheCreation: 0, cache
  * OpenAI chat completions shape (a chunk with `usage: {prompt_tokens,
  * completion_tokens}`), OpenAI's Responses API (the `response.completed`,
  * `.incomplete` or `.failed` event's `response.usage: {input_tokens,
- * output_tokens}`) and the Anthropic one (`message_start`'s `message.usage`,
+ * output_tokens}`), the Anthropic one (`message_start`'s `message.usage`,
  * then `message_delta`'s cumulative `usage`; input is input + cache creation +
- * cache read tokens). The last report wins. A frame that is not JSON, or whose
- * counts are not whole non-negative numbers, reports nothing. An Anthropic or
- * Responses frame is read from an event of its own name (or an unnamed one), a
- * chat completions chunk from an unnamed one.
+ * cache read tokens) and Gemini's (each chunk's `usageMetadata`). The last
+ * report wins. A frame that is not JSON, or whose counts are not whole
+ * non-negative numbers, reports nothing. An Anthropic or Responses frame is
+ * read from an event of its own name (or an unnamed one), a chat completions
+ * or Gemini chunk from an unnamed one.
  */
 export function createUsageReader(): UsageReader {
   let usage: LlmUsage | undefined;
@@ -151,7 +182,7 @@ export function createUsageReader(): UsageReader {
       return { inputTokens, outputTokens: counts.output };
     }
     if (typeof type === "string" && RESPONSE_ENDS.has(type)) return event.type === type || event.type === "message" ? responsesUsage(frame) : undefined;
-    return event.type === "message" ? openAiUsage(frame) : undefined;
+    return event.type === "message" ? (openAiUsage(frame) ?? geminiUsage(frame)) : undefined;
   };
 
   const read = (event: SseEvent): boolean => {

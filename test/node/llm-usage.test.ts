@@ -80,6 +80,7 @@ const openAi = (usage: string, event = "") => `${event === "" ? "" : `event: ${e
 const start = (usage: string, event = "message_start") => `event: ${event}\ndata: {"type":"message_start","message":{"id":"msg_1","usage":${usage}}}\n\n`;
 const ended = (usage: string, type = "response.completed", event: string = type) =>
   `${event === "" ? "" : `event: ${event}\n`}data: {"type":"${type}","sequence_number":9,"response":{"id":"resp_1","status":"completed","output":[],"usage":${usage}}}\n\n`;
+const gemini = (usage: string, event = "") => `${event === "" ? "" : `event: ${event}\n`}data: {"candidates":[{"content":{"parts":[{"text":"Hi"}],"role":"model"},"index":0}],"usageMetadata":${usage},"modelVersion":"gemini-3-pro-preview"}\n\n`;
 const delta = (usage: string, event = "message_delta") => `event: ${event}\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":${usage}}\n\n`;
 
 describe("the usage reader reads usage from well-formed frames only", () => {
@@ -111,6 +112,11 @@ describe("the usage reader reads usage from well-formed frames only", () => {
     ["response.completed with usage: null", ended("null")],
     ["response.completed with no output_tokens", ended(`{"input_tokens":1,"total_tokens":1}`)],
     ["response.completed with usage beside its response, not in it", `event: response.completed\ndata: {"type":"response.completed","response":{"usage":null},"usage":{"input_tokens":1,"output_tokens":1}}\n\n`],
+    ["Gemini's usageMetadata with no promptTokenCount", gemini(`{"candidatesTokenCount":3,"totalTokenCount":3}`)],
+    ["Gemini's usageMetadata with a thoughts count in a string", gemini(`{"promptTokenCount":1,"candidatesTokenCount":3,"thoughtsTokenCount":"9"}`)],
+    ["Gemini's usageMetadata with a negative candidates count", gemini(`{"promptTokenCount":1,"candidatesTokenCount":-3}`)],
+    ["a Gemini chunk under an event name", gemini(`{"promptTokenCount":1,"candidatesTokenCount":1}`, "usage")],
+    ["usageMetadata nested below the top level", `data: {"candidates":[{"usageMetadata":{"promptTokenCount":1,"candidatesTokenCount":1}}]}\n\n`],
     ["input parts adding up past 2^53", start(`{"input_tokens":9007199254740991,"cache_read_input_tokens":1,"output_tokens":1}`)],
   ])("not: %s", (_name, frame) => {
     expect(usageOf(frame)).toBeUndefined();
@@ -149,6 +155,12 @@ describe("the usage reader: the last report wins", () => {
     expect(usageOf(streamNamed("OpenAI response that fails before any output").text)).toBeUndefined();
   });
 
+  it("Gemini: input is the prompt's and the tool-use prompt's tokens, output the candidates' and the thoughts'; absent counts are none; each chunk's counts replace the last", () => {
+    expect(usageOf(gemini(`{"promptTokenCount":9,"candidatesTokenCount":5,"totalTokenCount":199,"thoughtsTokenCount":185}`))).toEqual({ inputTokens: 9, outputTokens: 190 });
+    expect(usageOf(gemini(`{"promptTokenCount":40,"cachedContentTokenCount":30,"toolUsePromptTokenCount":7,"candidatesTokenCount":2}`))).toEqual({ inputTokens: 47, outputTokens: 2 });
+    expect(usageOf(gemini(`{"promptTokenCount":9}`) + gemini(`{"promptTokenCount":9,"candidatesTokenCount":12}`))).toEqual({ inputTokens: 9, outputTokens: 12 });
+  });
+
   it("a second message_start starts over", () => {
     expect(usageOf(start(`{"input_tokens":10,"cache_read_input_tokens":5,"output_tokens":1}`) + start(`{"input_tokens":3,"output_tokens":1}`))).toEqual({ inputTokens: 3, outputTokens: 1 });
   });
@@ -157,14 +169,19 @@ describe("the usage reader: the last report wins", () => {
 describe("the usage reader, reading an event's data as bytes (meterStream's way)", () => {
   const whitespace = fc.constantFrom("", " ", "\t", "\n", "\r\n", "  \n ");
   const count = fc.integer({ min: 0, max: 2 ** 40 });
-  /** An OpenAI chunk whose keys and values are spaced any way JSON allows, with text the model wrote (which may quote usage itself). */
+  /** An OpenAI or Gemini chunk whose keys and values are spaced any way JSON allows, with text the model wrote (which may quote usage itself). */
   const chunk = fc
     .record({
-      written: fc.oneof(fc.string({ unit: "grapheme" }), fc.constantFrom(`"usage": {"prompt_tokens": 1, "completion_tokens": 2}`, `"usage"`, "usage {", "\u00a0\u2028\ufeff")),
-      usage: fc.oneof(fc.constant("null"), fc.tuple(count, count).map(([input, output]) => `{"prompt_tokens":${input},"completion_tokens":${output}}`)),
+      written: fc.oneof(fc.string({ unit: "grapheme" }), fc.constantFrom(`"usage": {"prompt_tokens": 1, "completion_tokens": 2}`, `"usage"`, "usage {", `"usageMetadata": {"promptTokenCount": 1}`, `"usage"usage"`, "\u00a0\u2028\ufeff")),
+      key: fc.constantFrom("usage", "usageMetadata"),
+      usage: fc.oneof(
+        fc.constant("null"),
+        fc.tuple(count, count).map(([input, output]) => `{"prompt_tokens":${input},"completion_tokens":${output}}`),
+        fc.tuple(count, count, count).map(([prompt, candidates, thoughts]) => `{"promptTokenCount":${prompt},"candidatesTokenCount":${candidates},"thoughtsTokenCount":${thoughts}}`),
+      ),
       spaces: fc.tuple(whitespace, whitespace, whitespace, whitespace),
     })
-    .map(({ written, usage, spaces: [a, b, c, d] }) => `{"choices":[{"delta":{"content":${JSON.stringify(written)}}}]${a},${b}"usage"${c}:${d}${usage}}`);
+    .map(({ written, key, usage, spaces: [a, b, c, d] }) => `{"choices":[{"delta":{"content":${JSON.stringify(written)}}}]${a},${b}"${key}"${c}:${d}${usage}}`);
 
   it("reports what reading the decoded text reports, for any chunk under any event type (fast-check)", () => {
     fc.assert(

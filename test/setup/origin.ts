@@ -24,7 +24,8 @@ const { WebSocketServer } = createRequire(import.meta.url)("ws") as { WebSocketS
  *   GET  /stream/chat?tokens=N&prompt=P&id=X   an OpenAI-style streamed completion (text/event-stream): N chunks of one
  *                                  token, then the usage chunk ({prompt_tokens: P, completion_tokens: N}) and [DONE];
  *                                  with id, the first chunk now and the rest after release; with format=responses, the
- *                                  same as OpenAI's Responses API streams it (usage in response.completed)
+ *                                  same as OpenAI's Responses API streams it (usage in response.completed); with
+ *                                  format=gemini, as Gemini does (each chunk's usageMetadata, the counts so far)
  *   POST /pricer?answer=J           answers J (a pricer's JSON answer, as the test wants it)
  *   WS   /ws                        echoes text messages
  *   *    anything else              echoes method, path (parsed, and raw as received), query, headers, body size and hash;
@@ -137,12 +138,17 @@ function json(response: ServerResponse, body: unknown, headers: [string, string]
 /**
  * A completion streamed as OpenAI streams one: chat completions with
  * stream_options.include_usage, or (format=responses) the Responses API's
- * events; the rest waits for `release` when given.
+ * events, or (format=gemini) as Gemini streams one; the rest waits for
+ * `release` when given.
  */
 async function streamChat(response: ServerResponse, url: URL, release: Promise<void> | undefined): Promise<void> {
   const tokens = Number(url.searchParams.get("tokens") ?? "8");
   const prompt = Number(url.searchParams.get("prompt") ?? "10");
-  const responses = url.searchParams.get("format") === "responses";
+  const format = url.searchParams.get("format");
+  const responses = format === "responses";
+  // Gemini's chunks each carry the counts so far: the prompt's from the first, the candidates' growing.
+  const gemini = (text: string, candidates: number) =>
+    `data: {"candidates":[{"content":{"parts":[{"text":"${text}"}],"role":"model"},"index":0}],"usageMetadata":{"promptTokenCount":${prompt},"candidatesTokenCount":${candidates},"totalTokenCount":${prompt + candidates}},"modelVersion":"test"}\n\n`;
   const chunk = (choices: string, usage: string) => `data: {"id":"chatcmpl-test","object":"chat.completion.chunk","created":1764633600,"model":"test","choices":[${choices}],"usage":${usage}}\n\n`;
   const event = (type: string, fields: string) => `event: ${type}\ndata: {"type":"${type}",${fields}}\n\n`;
   const answer = (status: string, usage: string) => `"response":{"id":"resp_test","object":"response","created_at":1764633600,"status":"${status}","model":"test","output":[],"usage":${usage}}`;
@@ -150,9 +156,11 @@ async function streamChat(response: ServerResponse, url: URL, release: Promise<v
   if (responses) response.write(event("response.created", `"sequence_number":0,${answer("in_progress", "null")}`));
   for (let i = 0; i < tokens; i++) {
     const text = ` token${i}`;
-    response.write(responses ? event("response.output_text.delta", `"sequence_number":${i + 1},"item_id":"msg_test","output_index":0,"content_index":0,"delta":"${text}"`) : chunk(`{"index":0,"delta":{"content":"${text}"},"finish_reason":null}`, "null"));
+    if (format === "gemini") response.write(gemini(text, i + 1));
+    else response.write(responses ? event("response.output_text.delta", `"sequence_number":${i + 1},"item_id":"msg_test","output_index":0,"content_index":0,"delta":"${text}"`) : chunk(`{"index":0,"delta":{"content":"${text}"},"finish_reason":null}`, "null"));
     if (i === 0 && release !== undefined) await release;
   }
+  if (format === "gemini") return void response.end();
   if (responses) {
     const usage = `{"input_tokens":${prompt},"input_tokens_details":{"cached_tokens":0},"output_tokens":${tokens},"output_tokens_details":{"reasoning_tokens":0},"total_tokens":${prompt + tokens}}`;
     return void response.end(event("response.completed", `"sequence_number":${tokens + 1},${answer("completed", usage)}`));

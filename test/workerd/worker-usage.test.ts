@@ -220,6 +220,16 @@ describe("metered streams", () => {
     expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 9000n);
   });
 
+  it("a Gemini stream is debited by the counts its last chunk reports", async () => {
+    const token = await buy(uniquePath("/stream/chat/a"));
+    const { response, settled } = await open(`${uniquePath("/stream/chat/b")}?format=gemini&tokens=300&prompt=2000`, withToken(token));
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('"candidatesTokenCount":300,');
+    await settled();
+    // 2,000 input tokens at 1,000 msat per 1,000, 300 output at 4,000: 3,200 msat.
+    expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 3200n);
+  });
+
   it("a client that leaves midway is debited for what it received", async () => {
     const token = await buy(uniquePath("/stream/download/a"));
     const id = crypto.randomUUID();
