@@ -43,19 +43,20 @@ const METADATA = bytesOf('Metadata"');
 /** Boyer–Moore–Horspool: how far the search may move when the byte under the prefix's last place is this one (most bytes: its whole length). */
 const KEY_SHIFT = new Uint8Array(256).fill(KEY_START.length);
 for (let i = 0; i < KEY_START.length - 1; i++) KEY_SHIFT[KEY_START[i] as number] = KEY_START.length - 1 - i;
-const LAST = KEY_START.length - 1;
-const E = KEY_START[LAST] as number;
+const KEY_START_LAST = KEY_START.length - 1;
+const KEY_START_LAST_BYTE = KEY_START[KEY_START_LAST] as number;
 
 /** Where a usage key (`"usage"` or `"usageMetadata"`) found at `from` or later (and ending before `to`) ends, just past its closing quote; or -1. */
 function indexPastUsageKey(data: Uint8Array, from: number, to: number): number {
-  for (let end = from + LAST; end < to; end += KEY_SHIFT[data[end] as number] as number) {
+  for (let end = from + KEY_START_LAST; end < to; end += KEY_SHIFT[data[end] as number] as number) {
     // Only where the prefix's last byte lies is the rest compared, back from it; then what follows it.
-    if (data[end] !== E) continue;
+    if (data[end] !== KEY_START_LAST_BYTE) continue;
     let i = 1;
-    while (i <= LAST && data[end - i] === KEY_START[LAST - i]) i++;
-    if (i <= LAST) continue;
+    while (i <= KEY_START_LAST && data[end - i] === KEY_START[KEY_START_LAST - i]) i++;
+    if (i <= KEY_START_LAST) continue;
     if (end + 1 < to && data[end + 1] === QUOTE) return end + 2;
-    if (end + METADATA.length < to) {
+    // `Metadata"` takes end + 1 to end + METADATA.length, which must lie before `to`.
+    if (end + 1 + METADATA.length <= to) {
       let j = 0;
       while (j < METADATA.length && data[end + 1 + j] === METADATA[j]) j++;
       if (j === METADATA.length) return end + 1 + METADATA.length;
@@ -109,8 +110,8 @@ function openAiUsage(frame: Fields): LlmUsage | undefined {
 /**
  * Gemini (`streamGenerateContent?alt=sse`): every chunk's `usageMetadata`, the
  * counts so far. Input is the prompt's tokens (cached ones among them) and the
- * tool-use prompt's; output is the candidates' and the thoughts', as Google
- * bills them.
+ * tool-use prompt's; output is the candidates' and the thoughts' (billed as
+ * output).
  */
 function geminiUsage(frame: Fields): LlmUsage | undefined {
   const usage = frame["usageMetadata"];
@@ -127,7 +128,7 @@ function geminiUsage(frame: Fields): LlmUsage | undefined {
 /** The events that end an OpenAI Responses stream: each carries the whole response, with its `usage` (null on a failure before any token). */
 const RESPONSE_ENDS = new Set(["response.completed", "response.incomplete", "response.failed"]);
 
-/** OpenAI's Responses API: `response.usage` of the event that ends the stream (input counts cached tokens, output reasoning tokens, as billed). */
+/** OpenAI's Responses API: `response.usage` of the event that ends the stream (its input counts cached tokens, its output reasoning tokens). */
 function responsesUsage(frame: Fields): LlmUsage | undefined {
   const response = frame["response"];
   const usage = isFields(response) ? response["usage"] : undefined;

@@ -21,11 +21,11 @@ const { WebSocketServer } = createRequire(import.meta.url)("ws") as { WebSocketS
  *   GET  /stream/download?id=X&chunks=N&size=S   first chunk now, the rest after release (with then=reset: the
  *                                  connection reset instead)
  *   GET  /_origin/download?id=X     whether download X's client closed the connection before the body ended
- *   GET  /stream/chat?tokens=N&prompt=P&id=X   an OpenAI-style streamed completion (text/event-stream): N chunks of one
- *                                  token, then the usage chunk ({prompt_tokens: P, completion_tokens: N}) and [DONE];
- *                                  with id, the first chunk now and the rest after release; with format=responses, the
- *                                  same as OpenAI's Responses API streams it (usage in response.completed); with
- *                                  format=gemini, as Gemini does (each chunk's usageMetadata, the counts so far)
+ *   GET  /stream/chat?tokens=N&prompt=P&id=X&format=F   a streamed completion (text/event-stream) of N one-token
+ *                                  chunks after a prompt of P tokens, as F streams one: chat (the default: OpenAI's chat
+ *                                  completions, then the usage chunk and [DONE]), responses (OpenAI's Responses API, the
+ *                                  usage in response.completed) or gemini (each chunk's usageMetadata, the counts so
+ *                                  far); with id, the first event now and the rest after release
  *   POST /pricer?answer=J           answers J (a pricer's JSON answer, as the test wants it)
  *   WS   /ws                        echoes text messages
  *   *    anything else              echoes method, path (parsed, and raw as received), query, headers, body size and hash;
@@ -135,35 +135,42 @@ function json(response: ServerResponse, body: unknown, headers: [string, string]
   response.end(JSON.stringify(body));
 }
 
-/**
- * A completion streamed as OpenAI streams one: chat completions with
- * stream_options.include_usage, or (format=responses) the Responses API's
- * events, or (format=gemini) as Gemini streams one; the rest waits for
- * `release` when given.
- */
-async function streamChat(response: ServerResponse, url: URL, release: Promise<void> | undefined): Promise<void> {
-  const tokens = Number(url.searchParams.get("tokens") ?? "8");
-  const prompt = Number(url.searchParams.get("prompt") ?? "10");
-  const format = url.searchParams.get("format");
-  const responses = format === "responses";
-  // Gemini's chunks each carry the counts so far: the prompt's from the first, the candidates' growing.
-  const gemini = (text: string, candidates: number) =>
-    `data: {"candidates":[{"content":{"parts":[{"text":"${text}"}],"role":"model"},"index":0}],"usageMetadata":{"promptTokenCount":${prompt},"candidatesTokenCount":${candidates},"totalTokenCount":${prompt + candidates}},"modelVersion":"test"}\n\n`;
-  const chunk = (choices: string, usage: string) => `data: {"id":"chatcmpl-test","object":"chat.completion.chunk","created":1764633600,"model":"test","choices":[${choices}],"usage":${usage}}\n\n`;
-  const event = (type: string, fields: string) => `event: ${type}\ndata: {"type":"${type}",${fields}}\n\n`;
-  const answer = (status: string, usage: string) => `"response":{"id":"resp_test","object":"response","created_at":1764633600,"status":"${status}","model":"test","output":[],"usage":${usage}}`;
-  response.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
-  if (responses) response.write(event("response.created", `"sequence_number":0,${answer("in_progress", "null")}`));
-  for (let i = 0; i < tokens; i++) {
-    const text = ` token${i}`;
-    if (format === "gemini") response.write(gemini(text, i + 1));
-    else response.write(responses ? event("response.output_text.delta", `"sequence_number":${i + 1},"item_id":"msg_test","output_index":0,"content_index":0,"delta":"${text}"`) : chunk(`{"index":0,"delta":{"content":"${text}"},"finish_reason":null}`, "null"));
-    if (i === 0 && release !== undefined) await release;
-  }
-  if (format === "gemini") return void response.end();
-  if (responses) {
+/** How each API streams a completion of `tokens` one-token chunks after a prompt of `prompt` tokens: its events, in order. */
+const completionEvents: Record<string, (tokens: number, prompt: number) => string[]> = {
+  // OpenAI's chat completions with stream_options.include_usage: the usage in a last chunk of its own, then [DONE].
+  chat(tokens, prompt) {
+    const chunk = (choices: string, usage: string) => `data: {"id":"chatcmpl-test","object":"chat.completion.chunk","created":1764633600,"model":"test","choices":[${choices}],"usage":${usage}}\n\n`;
+    const text = Array.from({ length: tokens }, (_, i) => chunk(`{"index":0,"delta":{"content":" token${i}"},"finish_reason":null}`, "null"));
+    return [...text, chunk("", `{"prompt_tokens":${prompt},"completion_tokens":${tokens},"total_tokens":${prompt + tokens}}`) + "data: [DONE]\n\n"];
+  },
+  // OpenAI's Responses API: named events, the usage in the response of response.completed.
+  responses(tokens, prompt) {
+    const event = (type: string, fields: string) => `event: ${type}\ndata: {"type":"${type}",${fields}}\n\n`;
+    const answer = (status: string, usage: string) => `"response":{"id":"resp_test","object":"response","created_at":1764633600,"status":"${status}","model":"test","output":[],"usage":${usage}}`;
     const usage = `{"input_tokens":${prompt},"input_tokens_details":{"cached_tokens":0},"output_tokens":${tokens},"output_tokens_details":{"reasoning_tokens":0},"total_tokens":${prompt + tokens}}`;
-    return void response.end(event("response.completed", `"sequence_number":${tokens + 1},${answer("completed", usage)}`));
+    const text = Array.from({ length: tokens }, (_, i) => event("response.output_text.delta", `"sequence_number":${i + 1},"item_id":"msg_test","output_index":0,"content_index":0,"delta":" token${i}"`));
+    return [event("response.created", `"sequence_number":0,${answer("in_progress", "null")}`), ...text, event("response.completed", `"sequence_number":${tokens + 1},${answer("completed", usage)}`)];
+  },
+  // Gemini (alt=sse): every chunk carries the counts so far; the last has the finish reason.
+  gemini(tokens, prompt) {
+    const chunk = (text: string, candidates: number, finish: string) =>
+      `data: {"candidates":[{"content":{"parts":[{"text":"${text}"}],"role":"model"},${finish}"index":0}],"usageMetadata":{"promptTokenCount":${prompt},"candidatesTokenCount":${candidates},"totalTokenCount":${prompt + candidates}},"modelVersion":"test"}\n\n`;
+    return [...Array.from({ length: tokens }, (_, i) => chunk(` token${i}`, i + 1, "")), chunk("", tokens, `"finishReason":"STOP",`)];
+  },
+};
+
+/** A completion streamed as `format` (chat, the default; responses; gemini) streams one; after its first event, the rest waits for `release` when given. */
+async function streamChat(response: ServerResponse, url: URL, release: Promise<void> | undefined): Promise<void> {
+  const format = url.searchParams.get("format") ?? "chat";
+  const events = Object.hasOwn(completionEvents, format) ? completionEvents[format] : undefined;
+  if (events === undefined) {
+    response.writeHead(400, { "content-type": "text/plain" });
+    return void response.end("format is chat, responses or gemini");
   }
-  response.end(chunk("", `{"prompt_tokens":${prompt},"completion_tokens":${tokens},"total_tokens":${prompt + tokens}}`) + "data: [DONE]\n\n");
+  const [first, ...rest] = events(Number(url.searchParams.get("tokens") ?? "8"), Number(url.searchParams.get("prompt") ?? "10"));
+  response.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
+  response.write(first ?? "");
+  if (release !== undefined) await release;
+  for (const event of rest) response.write(event);
+  response.end();
 }
