@@ -27,7 +27,7 @@ export interface ForwardToOriginOptions<E extends Routed = Routed> {
  */
 type Routed = {
   Variables: {
-    l402Route: { readonly url: URL; readonly service: { readonly origin: OriginConfig; readonly matchCase: boolean } | undefined; readonly access: string };
+    l402Route: { readonly url: URL; readonly service: { readonly origin: OriginConfig; readonly matchCase: boolean; readonly balance: { readonly meter: object | undefined } | undefined } | undefined; readonly access: string };
     l402: { readonly tokenId: string };
     l402Outcome: { readonly outcome: string; readonly reason?: string };
   };
@@ -59,6 +59,7 @@ export function forwardToOrigin<E extends Routed = Routed>(options: ForwardToOri
       reservedHeaders,
       headersTimeoutMs: options.headersTimeoutMs ?? 30_000,
       ignoreCase: route.service?.matchCase === false,
+      readsBody: route.access === "paid" && route.service?.balance?.meter !== undefined,
       withholdCookie: options.withholdCookie,
       signed: route.access === "paid" && contextHeader !== undefined && sign !== undefined ? { header: contextHeader, value: (upstream) => sign(context, upstream) } : undefined,
     });

@@ -18,6 +18,12 @@ export interface ForwardOptions {
   readonly ignoreCase: boolean;
   /** Cookies of the client's that are not the origin's business (the paywall's own), by name. */
   readonly withholdCookie: (name: string) => boolean;
+  /**
+   * The answer's body is read on its way (a metered stream): the origin is
+   * asked for it uncoded, whatever coding the client asked for. One the
+   * runtime does not decode (deflate, zstd) would pass unread.
+   */
+  readonly readsBody?: boolean;
   /** A header whose value is made for the upstream URL (the signed payment context), when this request has one. */
   readonly signed?: { readonly header: string; readonly value: (upstream: URL) => Promise<string> } | undefined;
 }
@@ -36,6 +42,7 @@ export async function forward(request: Request, url: URL, options: ForwardOption
   for (const name of options.reservedHeaders) headers.delete(name);
   if (!options.origin?.forwardAuthorization) for (const name of CREDENTIAL_HEADERS) headers.delete(name);
   withoutCookies(headers, options.withholdCookie);
+  if (options.readsBody === true) headers.set("accept-encoding", "identity");
   for (const [name, value] of options.origin?.headers ?? []) headers.set(name, value);
   if (options.tokenId !== undefined) headers.set(TOKEN_ID_HEADER, options.tokenId);
   if (options.originAuth !== undefined) headers.set(options.originAuth[0], options.originAuth[1]);

@@ -2,6 +2,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { hex } from "@scure/base";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createRequire } from "node:module";
+import { deflateSync, gzipSync } from "node:zlib";
 import type { WebSocketServer as WebSocketServerType } from "ws";
 import { listen } from "../../dev/listen.ts";
 
@@ -26,6 +27,8 @@ const { WebSocketServer } = createRequire(import.meta.url)("ws") as { WebSocketS
  *                                  completions, then the usage chunk and [DONE]), responses (OpenAI's Responses API, the
  *                                  usage in response.completed) or gemini (each chunk's usageMetadata, the counts so
  *                                  far); with id, the first event now and the rest after release
+ *   GET  /stream/chat-encoded?tokens=N&prompt=P   the chat completion, whole, in the first of deflate and gzip
+ *                                  the request's Accept-Encoding names (as an API behind a CDN answers)
  *   POST /pricer?answer=J           answers J (a pricer's JSON answer, as the test wants it)
  *   WS   /ws                        echoes text messages
  *   *    anything else              echoes method, path (parsed, and raw as received), query, headers, body size and hash;
@@ -91,6 +94,7 @@ export async function startTestOrigin(): Promise<TestOrigin> {
       response.writeHead(200, { "content-type": "application/json" });
       return void response.end(url.searchParams.get("answer") ?? "");
     }
+    if (url.pathname.startsWith("/stream/chat-encoded")) return streamEncoded(request, response, url);
     if (url.pathname.startsWith("/stream/chat")) return streamChat(response, url, id === "" ? undefined : new Promise<void>((resolve) => (released.has(id) ? resolve() : releases.set(id, resolve))));
 
     const hash = sha256.create();
@@ -173,4 +177,13 @@ async function streamChat(response: ServerResponse, url: URL, release: Promise<v
   if (release !== undefined) await release;
   for (const event of rest) response.write(event);
   response.end();
+}
+
+/** A chat completion as streamChat writes it, whole, in the first content coding of the request's Accept-Encoding the origin knows (deflate, gzip), as an API behind a CDN answers. */
+function streamEncoded(request: IncomingMessage, response: ServerResponse, url: URL): void {
+  const body = Buffer.from((completionEvents["chat"]?.(Number(url.searchParams.get("tokens") ?? "8"), Number(url.searchParams.get("prompt") ?? "10")) ?? []).join(""));
+  const accepted = String(request.headers["accept-encoding"] ?? "").split(",").map((coding) => coding.trim());
+  const coding = accepted.find((name) => name === "deflate" || name === "gzip");
+  response.writeHead(200, { "content-type": "text/event-stream", ...(coding === undefined ? {} : { "content-encoding": coding }) });
+  response.end(coding === "deflate" ? deflateSync(body) : coding === "gzip" ? gzipSync(body) : body);
 }

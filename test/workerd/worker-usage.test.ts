@@ -17,6 +17,7 @@ const services = () => [
   { name: "sized", match: ["/sized/*"], price_sats: 1, price_rules: [{ query: { size: "large" }, price_sats: 5 }], origin: { url: originUrl() } },
   { name: "credit", match: ["/credit/*"], price_msat: 1000, balance: { amounts_sats: [100, 20] }, cost_header: "X-L402-Cost", max_cost_sats: 5, origin: { url: originUrl() } },
   { name: "chat", match: ["/stream/chat/*"], price_msat: 500, balance: { amounts_sats: [50, 1] }, meter: { per_1k_input_tokens_msat: 1000, per_1k_output_tokens_msat: 4000 }, origin: { url: originUrl() } },
+  { name: "chat_encoded", match: ["/stream/chat-encoded/*"], price_msat: 500, balance: { amounts_sats: [50] }, meter: { per_1k_input_tokens_msat: 1000, per_1k_output_tokens_msat: 4000 }, origin: { url: originUrl() } },
   { name: "trickle", match: ["/stream/download-t/*"], price_msat: 40_000, balance: { amounts_sats: [100] }, meter: { per_kib_msat: 1024 }, origin: { url: originUrl() } },
   { name: "download", match: ["/stream/download/*"], price_msat: 100_000, balance: { amounts_sats: [1000] }, meter: { per_kib_msat: 1024 }, origin: { url: originUrl() } },
   { name: "quoted", match: ["/quoted/*"], price_sats: 1, pricer: { url: `${originUrl()}/pricer?answer=${encodeURIComponent('{"price_msat":"7000"}')}` }, origin: { url: originUrl() } },
@@ -228,6 +229,18 @@ describe("metered streams", () => {
     await settled();
     // 2,000 input tokens at 1,000 msat per 1,000, 300 output at 4,000: 3,200 msat.
     expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 3200n);
+  });
+
+  it.each(["deflate", "zstd, deflate", "gzip", "identity"])("a client asking for the content coding %s is debited by the usage all the same: the origin is asked for the answer uncoded", async (coding) => {
+    const token = await buy(uniquePath("/stream/chat-encoded/a"));
+    const { response, settled } = await open(`${uniquePath("/stream/chat-encoded/b")}?tokens=250&prompt=3000`, withToken(token, { "Accept-Encoding": coding }));
+    expect(response.status).toBe(200);
+    const body = await response.arrayBuffer();
+    await settled();
+    // 3,000 input tokens at 1,000 msat per 1,000, 250 output at 4,000: 4,000 msat (a deflated body, unread, would cost its first lease: 500).
+    expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 4000n);
+    expect(response.headers.get("content-encoding")).toBeNull();
+    expect(new TextDecoder().decode(body)).toContain('"completion_tokens":250');
   });
 
   it("a client that leaves midway is debited for what it received", async () => {
