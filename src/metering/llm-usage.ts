@@ -154,6 +154,40 @@ function anthropicCounts(frame: Fields, before: AnthropicCounts): AnthropicCount
 
 const NO_ANTHROPIC_COUNTS: AnthropicCounts = { input: 0, cacheCreation: 0, cacheRead: 0, output: 0 };
 
+/** Anthropic's counts as usage: input is input + cache creation + cache read tokens. */
+function anthropicUsage(counts: AnthropicCounts): LlmUsage | undefined {
+  const inputTokens = counts.input + counts.cacheCreation + counts.cacheRead;
+  return Number.isSafeInteger(inputTokens) ? { inputTokens, outputTokens: counts.output } : undefined;
+}
+
+/**
+ * The usage a whole (not streamed) answer reports: an OpenAI chat completion,
+ * completion or embedding (`usage.prompt_tokens`, and `completion_tokens` where
+ * there is output), its Responses API's response (`object: "response"`), an
+ * Anthropic message (`type: "message"`, its usage as message_start states it)
+ * and Gemini's (`usageMetadata`), each counted as its stream is. Undefined
+ * when the text is not JSON or reports no usage.
+ */
+export function usageOfAnswer(text: string): LlmUsage | undefined {
+  let answer: unknown;
+  try {
+    answer = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isFields(answer)) return undefined;
+  if (answer["object"] === "response") return responsesUsage({ response: answer });
+  if (answer["type"] === "message") {
+    const counts = anthropicCounts({ type: "message_start", message: answer }, NO_ANTHROPIC_COUNTS);
+    return counts === undefined ? undefined : anthropicUsage(counts);
+  }
+  if (answer["usageMetadata"] !== undefined) return geminiUsage(answer);
+  const usage = answer["usage"];
+  if (!isFields(usage) || !isCount(usage["prompt_tokens"])) return undefined;
+  const output = optionalCount(usage["completion_tokens"], 0);
+  return output === undefined ? undefined : { inputTokens: usage["prompt_tokens"], outputTokens: output };
+}
+
 /**
  * The usage an LLM stream reports, from its events as they are decoded: the
  * OpenAI chat completions shape (a chunk with `usage: {prompt_tokens,
@@ -176,11 +210,10 @@ export function createUsageReader(): UsageReader {
     if (type === "message_start" || type === "message_delta") {
       if (event.type !== type && event.type !== "message") return undefined;
       const counts = anthropicCounts(frame, anthropic);
-      if (counts === undefined) return undefined;
-      const inputTokens = counts.input + counts.cacheCreation + counts.cacheRead;
-      if (!Number.isSafeInteger(inputTokens)) return undefined;
+      const reported = counts === undefined ? undefined : anthropicUsage(counts);
+      if (counts === undefined || reported === undefined) return undefined;
       anthropic = counts;
-      return { inputTokens, outputTokens: counts.output };
+      return reported;
     }
     if (typeof type === "string" && RESPONSE_ENDS.has(type)) return event.type === type || event.type === "message" ? responsesUsage(frame) : undefined;
     return event.type === "message" ? (openAiUsage(frame) ?? geminiUsage(frame)) : undefined;

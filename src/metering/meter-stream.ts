@@ -3,6 +3,7 @@ import { readBody } from "./body-reader.ts";
 import { createUsageReader, type LlmUsage } from "./llm-usage.ts";
 import { bytesCovered, checkPrices, streamCost, tokensCost, type StreamPrices } from "./stream-prices.ts";
 import { createSseFramer, type SsePosition } from "./sse-decoder.ts";
+import { isJson, readWholeAnswer } from "./whole-answer.ts";
 
 /** Why a metered body ended: its origin finished, the client left, the balance ran out, or the origin (or a hook) failed. */
 export type StreamEnd = "complete" | "cancelled" | "exhausted" | "errored";
@@ -55,8 +56,10 @@ const ignore = (): void => {};
  * The body, metered as it passes: each chunk read from the origin's body (a
  * byte stream, as a fetched body is, in chunks of what has arrived: see
  * body-reader.ts) is counted (bytes at the price per KiB; for
- * text/event-stream, the usage its events report, priced per 1,000 tokens)
- * and handed on unchanged before the next is read. A chunk that would take the cost past the lease waits for `lease`;
+ * text/event-stream, the usage its events report, priced per 1,000 tokens;
+ * a JSON answer priced by tokens is one chunk, read whole with its usage:
+ * whole-answer.ts) and handed on unchanged before the next is read. A chunk
+ * that would take the cost past the lease waits for `lease`;
  * when the balance cannot cover it, an event stream gets as many whole events
  * as the lease covers, then `exhaustedEvent()`, and ends; any other body
  * errors (BalanceExhaustedError). The origin's body is cancelled when the
@@ -71,16 +74,21 @@ export function meterStream(
 ): ReadableStream<Uint8Array> {
   checkPrices(prices);
   if (initialLeaseMsat < 0n) throw new RangeError("initialLeaseMsat must be at least 0");
-  const source = readBody(body);
   const sse = isEventStream(contentType) ? createSseFramer() : undefined;
+  const byTokens = prices.perThousandInputTokensMsat !== undefined || prices.perThousandOutputTokensMsat !== undefined;
+  // A JSON answer on a token-priced body is read whole, its usage priced before any of it passes (whole-answer.ts).
+  const answer = sse === undefined && byTokens && isJson(contentType) ? readWholeAnswer(readBody(body)) : undefined;
+  const source = answer ?? readBody(body);
   const usage = createUsageReader();
+  /** The usage reported so far: by the event stream's events, or by the whole answer. */
+  const reported = (): LlmUsage | undefined => answer?.usage ?? usage.usage;
   let leased = initialLeaseMsat;
   let bytes = 0;
   let ended: StreamEnd | undefined;
   // The byte count the lease covers at the usage reported so far: the per-chunk check is one comparison.
   let covered = bytesCovered(prices, leased);
   const recomputeCovered = (): void => {
-    covered = bytesCovered(prices, leased - tokensCost(prices, usage.usage));
+    covered = bytesCovered(prices, leased - tokensCost(prices, reported()));
   };
 
   // The events the current chunk completes: where each ends in it, and the usage as of then.
@@ -96,7 +104,7 @@ export function meterStream(
   /** Settles, once: called right after the client's stream has closed or failed (or been cancelled). */
   const end = (how: StreamEnd): void => {
     ended = how;
-    hooks.settle({ costMsat: streamCost(prices, bytes, usage.usage), bytes, usage: usage.usage, ended: how });
+    hooks.settle({ costMsat: streamCost(prices, bytes, reported()), bytes, usage: reported(), ended: how });
   };
 
   /** The balance is spent: an event stream closes after the whole events the lease covers and the exhausted event. */
@@ -144,10 +152,10 @@ export function meterStream(
       usageChanged = false;
       sse.push(chunk, onEvent);
       if (usageChanged) recomputeCovered();
-    }
+    } else if (answer?.usage !== undefined) recomputeCovered();
     const total = bytes + chunk.length;
     if (total > covered) {
-      const granted = await hooks.lease(streamCost(prices, total, usage.usage));
+      const granted = await hooks.lease(streamCost(prices, total, reported()));
       if (ended !== undefined) return;
       if (granted !== undefined && granted > leased) {
         leased = granted;

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { createUsageReader } from "../../src/metering/index.ts";
+import { createUsageReader, usageOfAnswer } from "../../src/metering/index.ts";
+import { llmAnswers } from "../fixtures/llm-answers.ts";
 import { ANTHROPIC_OVERLOADED, cutAt, llmStreams, namedFrames, namesEvents, openAiFrames, readChunks, streamNamed, utf8, type LlmStream } from "../fixtures/llm-streams.ts";
 
 /** The usage read from decoded events, once it is checked that reading the framer's bytes (meterStream's way) gives the same. */
@@ -208,5 +209,30 @@ describe("the usage reader, reading an event's data as bytes (meterStream's way)
     expect(reader.usage).toBeUndefined();
     expect(reader.readBytes("message", frame, 0, frame.length)).toBe(true);
     expect(reader.usage).toEqual({ inputTokens: 1, outputTokens: 2 });
+  });
+});
+
+describe("the usage of a whole answer (not streamed)", () => {
+  it.each(llmAnswers.map((answer) => [answer.name, answer] as const))("%s", (_name, answer) => {
+    expect(usageOfAnswer(answer.body)).toEqual(answer.usage);
+  });
+
+  it.each([
+    ["not JSON", `{"usage":{"prompt_tokens":1,"completion_tokens":2}`],
+    ["JSON but not an object", `[{"usage":{"prompt_tokens":1,"completion_tokens":2}}]`],
+    ["no usage", `{"object":"chat.completion","choices":[]}`],
+    ["usage: null", `{"object":"chat.completion","usage":null}`],
+    ["no prompt_tokens", `{"object":"chat.completion","usage":{"completion_tokens":2}}`],
+    ["a negative completion count", `{"object":"chat.completion","usage":{"prompt_tokens":1,"completion_tokens":-2}}`],
+    ["a response whose usage is null", `{"object":"response","status":"failed","usage":null}`],
+    ["a response counted as chat (prompt_tokens)", `{"object":"response","usage":{"prompt_tokens":1,"completion_tokens":2}}`],
+    ["an Anthropic message without input_tokens", `{"type":"message","usage":{"output_tokens":2}}`],
+    ["Gemini's usageMetadata without promptTokenCount", `{"candidates":[],"usageMetadata":{"candidatesTokenCount":2}}`],
+  ])("none: %s", (_name, body) => {
+    expect(usageOfAnswer(body)).toBeUndefined();
+  });
+
+  it("an Anthropic message counts its cache tokens as input", () => {
+    expect(usageOfAnswer(`{"type":"message","usage":{"input_tokens":3,"cache_creation_input_tokens":100,"cache_read_input_tokens":1000,"output_tokens":7}}`)).toEqual({ inputTokens: 1103, outputTokens: 7 });
   });
 });

@@ -26,7 +26,8 @@ const { WebSocketServer } = createRequire(import.meta.url)("ws") as { WebSocketS
  *                                  chunks after a prompt of P tokens, as F streams one: chat (the default: OpenAI's chat
  *                                  completions, then the usage chunk and [DONE]), responses (OpenAI's Responses API, the
  *                                  usage in response.completed) or gemini (each chunk's usageMetadata, the counts so
- *                                  far); with id, the first event now and the rest after release
+ *                                  far), or whole (OpenAI's chat completion not streamed, application/json); with id, the
+ *                                  first event now and the rest after release
  *   GET  /stream/chat-encoded?tokens=N&prompt=P   the chat completion, whole, in the first of deflate and gzip
  *                                  the request's Accept-Encoding names (as an API behind a CDN answers)
  *   POST /pricer?answer=J           answers J (a pricer's JSON answer, as the test wants it)
@@ -163,15 +164,22 @@ const completionEvents: Record<string, (tokens: number, prompt: number) => strin
   },
 };
 
-/** A completion streamed as `format` (chat, the default; responses; gemini) streams one; after its first event, the rest waits for `release` when given. */
+/** A completion streamed as `format` (chat, the default; responses; gemini) streams one, or (whole) OpenAI's chat completion not streamed; after its first event, the rest waits for `release` when given. */
 async function streamChat(response: ServerResponse, url: URL, release: Promise<void> | undefined): Promise<void> {
   const format = url.searchParams.get("format") ?? "chat";
+  const tokens = Number(url.searchParams.get("tokens") ?? "8");
+  const prompt = Number(url.searchParams.get("prompt") ?? "10");
+  if (format === "whole") {
+    const content = Array.from({ length: tokens }, (_, i) => ` token${i}`).join("");
+    const choices = [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }];
+    return json(response, { id: "chatcmpl-test", object: "chat.completion", created: 1764633600, model: "test", choices, usage: { prompt_tokens: prompt, completion_tokens: tokens, total_tokens: prompt + tokens } });
+  }
   const events = Object.hasOwn(completionEvents, format) ? completionEvents[format] : undefined;
   if (events === undefined) {
     response.writeHead(400, { "content-type": "text/plain" });
-    return void response.end("format is chat, responses or gemini");
+    return void response.end("format is chat, responses, gemini or whole");
   }
-  const [first, ...rest] = events(Number(url.searchParams.get("tokens") ?? "8"), Number(url.searchParams.get("prompt") ?? "10"));
+  const [first, ...rest] = events(tokens, prompt);
   response.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
   response.write(first ?? "");
   if (release !== undefined) await release;

@@ -231,6 +231,16 @@ describe("metered streams", () => {
     expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 3200n);
   });
 
+  it("a completion not streamed (one JSON answer) is debited by the usage it reports, not let go at the first reservation", async () => {
+    const token = await buy(uniquePath("/stream/chat/a"));
+    const { response, settled } = await open(`${uniquePath("/stream/chat/b")}?format=whole&tokens=250&prompt=3000`, withToken(token));
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ object: "chat.completion", usage: { completion_tokens: 250 } });
+    await settled();
+    // 3,000 input tokens at 1,000 msat per 1,000, 250 output at 4,000: 4,000 msat (its first reservation: 500).
+    expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 4000n);
+  });
+
   it.each(["deflate", "zstd, deflate", "gzip", "identity"])("a client asking for the content coding %s is debited by the usage all the same: the origin is asked for the answer uncoded", async (coding) => {
     const token = await buy(uniquePath("/stream/chat-encoded/a"));
     const { response, settled } = await open(`${uniquePath("/stream/chat-encoded/b")}?tokens=250&prompt=3000`, withToken(token, { "Accept-Encoding": coding }));

@@ -1,0 +1,74 @@
+import { fromUtf8 } from "../bytes.ts";
+import type { BodyRead, BodyReader } from "./body-reader.ts";
+import { usageOfAnswer, type LlmUsage } from "./llm-usage.ts";
+
+/**
+ * The most of an answer held to read its usage: a completion's JSON is a few
+ * kB (an embedding's vectors some hundreds); past this, the answer passes on
+ * unread, as one that reports no usage.
+ */
+export const MAX_HELD_ANSWER_BYTES = 1 << 20;
+
+/** Whether a Content-Type is JSON (application/json, or any type ending in +json), parameters and case aside. */
+export function isJson(contentType: string | null): boolean {
+  const type = (contentType?.split(";", 1)[0] ?? "").trim().toLowerCase();
+  return type === "application/json" || (type.startsWith("application/") && type.endsWith("+json"));
+}
+
+export interface AnswerReader extends BodyReader {
+  /** The usage the whole answer reported, once its first read has returned; undefined before, or when it reports none. */
+  readonly usage: LlmUsage | undefined;
+}
+
+/**
+ * A JSON answer (an LLM's reply not streamed: `"stream": false`) read whole
+ * before any of it passes on, so that the tokens it reports are priced, and
+ * leased from the balance, before the client has them: its first read is the
+ * whole body. Without this, a client could buy a token-priced completion at
+ * the price of one that reports nothing by not asking for a stream. An answer
+ * over MAX_HELD_ANSWER_BYTES is handed on as far as it was read, then as it comes.
+ */
+export function readWholeAnswer(source: BodyReader): AnswerReader {
+  let usage: LlmUsage | undefined;
+  let first = true;
+  // The source's end, once the whole answer was read to it: a reader is not read again after it ended.
+  let ended = false;
+  const readWhole = async (): Promise<BodyRead> => {
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    for (let next = await source.read(); !next.done; next = await source.read()) {
+      parts.push(next.value);
+      size += next.value.length;
+      if (size > MAX_HELD_ANSWER_BYTES) return { done: false, value: joined(parts, size) };
+    }
+    ended = true;
+    if (size === 0) return { done: true, value: undefined };
+    const whole = joined(parts, size);
+    const text = fromUtf8(whole);
+    usage = text === undefined ? undefined : usageOfAnswer(text);
+    return { done: false, value: whole };
+  };
+  return {
+    get usage() {
+      return usage;
+    },
+    read() {
+      if (ended) return Promise.resolve({ done: true, value: undefined });
+      if (!first) return source.read();
+      first = false;
+      return readWhole();
+    },
+    cancel: (reason) => source.cancel(reason),
+  };
+}
+
+function joined(parts: readonly Uint8Array[], size: number): Uint8Array {
+  if (parts.length === 1) return parts[0] as Uint8Array;
+  const whole = new Uint8Array(size);
+  let at = 0;
+  for (const part of parts) {
+    whole.set(part, at);
+    at += part.length;
+  }
+  return whole;
+}

@@ -1,0 +1,81 @@
+import { describe, expect, it } from "vitest";
+import { readBody } from "../../src/metering/body-reader.ts";
+import { isJson, MAX_HELD_ANSWER_BYTES, readWholeAnswer } from "../../src/metering/whole-answer.ts";
+import { answerNamed } from "../fixtures/llm-answers.ts";
+import { utf8 } from "../fixtures/llm-streams.ts";
+
+/** A body of these chunks, one per read (nothing pulled ahead of a read). */
+const bodyOf = (chunks: readonly Uint8Array[]) => {
+  let reads = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const chunk = chunks[reads++];
+      if (chunk === undefined) controller.close();
+      else controller.enqueue(chunk);
+    },
+  }, { highWaterMark: 0 });
+  return { reader: readBody(stream), reads: () => reads };
+};
+
+describe("isJson", () => {
+  it.each([
+    ["application/json", true],
+    ["Application/JSON; charset=utf-8", true],
+    ["application/problem+json", true],
+    ["application/vnd.api+json", true],
+    ["text/json", false],
+    ["text/event-stream", false],
+    ["application/jsonl", false],
+    ["application/x-ndjson", false],
+    [null, false],
+  ] as const)("%s: %s", (type, json) => {
+    expect(isJson(type)).toBe(json);
+  });
+});
+
+describe("readWholeAnswer", () => {
+  it("the first read is the whole answer, its usage known then", async () => {
+    const answer = answerNamed("Gemini response with thoughts, not streamed");
+    const body = utf8(answer.body);
+    const { reader, reads } = bodyOf([body.slice(0, 7), body.slice(7, 300), body.slice(300)]);
+    const whole = readWholeAnswer(reader);
+    expect(whole.usage).toBeUndefined();
+    const first = await whole.read();
+    expect(first).toEqual({ done: false, value: body });
+    expect(reads()).toBe(4);
+    expect(whole.usage).toEqual(answer.usage);
+    expect((await whole.read()).done).toBe(true);
+  });
+
+  it("a fetched body (a byte stream, read into buffers of its own) read on after its end is done again", async () => {
+    const answer = answerNamed("OpenAI embedding");
+    const whole = readWholeAnswer(readBody(new Response(answer.body).body as ReadableStream<Uint8Array>));
+    expect(new TextDecoder().decode((await whole.read()).value)).toBe(answer.body);
+    expect((await whole.read()).done).toBe(true);
+    expect((await whole.read()).done).toBe(true);
+    expect(whole.usage).toEqual(answer.usage);
+  });
+
+  it("an empty answer is done at once, with no usage", async () => {
+    const whole = readWholeAnswer(bodyOf([]).reader);
+    expect((await whole.read()).done).toBe(true);
+    expect(whole.usage).toBeUndefined();
+  });
+
+  it("an answer that is not UTF-8 reports no usage, and passes unchanged", async () => {
+    const body = Uint8Array.from([...utf8('{"usage":{"prompt_tokens":1,"completion_tokens":2},"x":"'), 0xc3, 0x28, ...utf8('"}')]);
+    const whole = readWholeAnswer(bodyOf([body]).reader);
+    expect((await whole.read()).value).toEqual(body);
+    expect(whole.usage).toBeUndefined();
+  });
+
+  it("past MAX_HELD_ANSWER_BYTES: what was read is handed on, then the rest as it comes, with no usage read", async () => {
+    const { reader, reads } = bodyOf([new Uint8Array(MAX_HELD_ANSWER_BYTES), new Uint8Array(1).fill(1), new Uint8Array(5).fill(2)]);
+    const whole = readWholeAnswer(reader);
+    expect((await whole.read()).value?.length).toBe(MAX_HELD_ANSWER_BYTES + 1);
+    expect(reads()).toBe(2);
+    expect((await whole.read()).value).toEqual(new Uint8Array(5).fill(2));
+    expect((await whole.read()).done).toBe(true);
+    expect(whole.usage).toBeUndefined();
+  });
+});
