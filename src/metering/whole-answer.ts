@@ -1,4 +1,4 @@
-import { fromUtf8 } from "../bytes.ts";
+import { bodyText } from "../bytes.ts";
 import type { BodyRead, BodyReader } from "./body-reader.ts";
 import { usageOfAnswer, type LlmUsage } from "./llm-usage.ts";
 
@@ -44,8 +44,8 @@ export function readWholeAnswer(source: BodyReader): AnswerReader {
     ended = true;
     if (size === 0) return { done: true, value: undefined };
     const whole = joined(parts, size);
-    const text = fromUtf8(whole);
-    usage = text === undefined ? undefined : usageOfAnswer(text);
+    // Read as the client's json() will read it: a byte that is not UTF-8 (or a BOM) must not hide the usage it sees.
+    usage = usageOfAnswer(bodyText(whole));
     return { done: false, value: whole };
   };
   return {

@@ -62,11 +62,11 @@ describe("readWholeAnswer", () => {
     expect(whole.usage).toBeUndefined();
   });
 
-  it("an answer that is not UTF-8 reports no usage, and passes unchanged", async () => {
+  it("an answer that is not UTF-8 reports the usage a client's json() reads in it (U+FFFD for what is not), and passes unchanged", async () => {
     const body = Uint8Array.from([...utf8('{"usage":{"prompt_tokens":1,"completion_tokens":2},"x":"'), 0xc3, 0x28, ...utf8('"}')]);
     const whole = readWholeAnswer(bodyOf([body]).reader);
     expect((await whole.read()).value).toEqual(body);
-    expect(whole.usage).toBeUndefined();
+    expect(whole.usage).toEqual({ inputTokens: 1, outputTokens: 2 });
   });
 
   it("past MAX_HELD_ANSWER_BYTES: what was read is handed on, then the rest as it comes, with no usage read", async () => {
