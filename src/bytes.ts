@@ -62,6 +62,7 @@ export function fromBase64UrlStrict(text: string): Uint8Array | undefined {
 
 const encoder = new TextEncoder();
 const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const bodyDecoder = new TextDecoder();
 
 export const utf8 = (text: string): Uint8Array => encoder.encode(text);
 
@@ -75,6 +76,13 @@ export function fromUtf8(bytes: Uint8Array): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * A body's text as fetch()'s text() and json() read it (the Encoding
+ * standard's UTF-8 decode): a leading byte order mark dropped, bytes that are
+ * not UTF-8 read as U+FFFD. For reading what a client will read.
+ */
+export const bodyText = (bytes: Uint8Array): string => bodyDecoder.decode(bytes);
 
 /**
  * Short ASCII bytes as text (ASCII is UTF-8 read a byte at a time); undefined

@@ -188,6 +188,53 @@ export function usageOfAnswer(text: string): LlmUsage | undefined {
   return output === undefined ? undefined : { inputTokens: usage["prompt_tokens"], outputTokens: output };
 }
 
+/** A usage key and the object that opens after it: the same test as MAY_CARRY_USAGE's, anchored to find each. */
+const USAGE_KEY = /"(usage(?:Metadata)?)"\s*:\s*\{/g;
+
+/** Where the JSON object opening at `from` ends (just past its closing brace), strings and their escapes skipped; -1 when it does not end in `text`. */
+function objectEnd(text: string, from: number): number {
+  let depth = 0;
+  for (let at = from; at < text.length; at++) {
+    const char = text[at];
+    if (char === '"') {
+      for (at++; at < text.length && text[at] !== '"'; at++) if (text[at] === "\\") at++;
+    } else if (char === "{") depth++;
+    else if (char === "}" && --depth === 0) return at + 1;
+  }
+  return -1;
+}
+
+/**
+ * The usage the end of a whole answer reports (`tail`: its last bytes as
+ * text, which may begin anywhere), for an answer too large to hold: the last
+ * usage object whole in it, read as usageOfAnswer reads that API's. Every API
+ * here writes its usage after the content, and an LLM's text sits in strings
+ * (its quotes escaped), so the last key is the answer's own; a tool call's
+ * arguments written as an object (Anthropic's `input`, Gemini's `args`) come
+ * before it. An object with `input_tokens` is read as Anthropic's (a Responses
+ * API usage has no cache counts, which are all that differ).
+ */
+export function usageOfAnswerTail(tail: string): LlmUsage | undefined {
+  // From the last key back: the last object is the one wanted, and a tool call's nested ones are never each scanned to the end.
+  const keys = [...tail.matchAll(USAGE_KEY)];
+  for (let i = keys.length - 1; i >= 0; i--) {
+    const key = keys[i] as RegExpExecArray;
+    const open = key.index + key[0].length - 1;
+    const end = objectEnd(tail, open);
+    if (end === -1) continue;
+    let usage: unknown;
+    try {
+      usage = JSON.parse(tail.slice(open, end));
+    } catch {
+      continue;
+    }
+    if (!isFields(usage)) continue;
+    if (key[1] === "usageMetadata") return usageOfAnswer(JSON.stringify({ usageMetadata: usage }));
+    return usageOfAnswer(JSON.stringify(usage["input_tokens"] !== undefined ? { type: "message", usage } : { usage }));
+  }
+  return undefined;
+}
+
 /**
  * The usage an LLM stream reports, from its events as they are decoded: the
  * OpenAI chat completions shape (a chunk with `usage: {prompt_tokens,

@@ -62,19 +62,32 @@ describe("readWholeAnswer", () => {
     expect(whole.usage).toBeUndefined();
   });
 
-  it("an answer that is not UTF-8 reports no usage, and passes unchanged", async () => {
+  it("an answer that is not UTF-8 reports the usage a client's json() reads in it (U+FFFD for what is not), and passes unchanged", async () => {
     const body = Uint8Array.from([...utf8('{"usage":{"prompt_tokens":1,"completion_tokens":2},"x":"'), 0xc3, 0x28, ...utf8('"}')]);
     const whole = readWholeAnswer(bodyOf([body]).reader);
     expect((await whole.read()).value).toEqual(body);
-    expect(whole.usage).toBeUndefined();
+    expect(whole.usage).toEqual({ inputTokens: 1, outputTokens: 2 });
   });
 
-  it("past MAX_HELD_ANSWER_BYTES: what was read is handed on, then the rest as it comes, with no usage read", async () => {
-    const { reader, reads } = bodyOf([new Uint8Array(MAX_HELD_ANSWER_BYTES), new Uint8Array(1).fill(1), new Uint8Array(5).fill(2)]);
+  it("past MAX_HELD_ANSWER_BYTES: what was read is handed on, then the rest a chunk behind the origin, the usage its end reports known with its last", async () => {
+    const end = utf8(',"usage":{"prompt_tokens":7,"completion_tokens":0}}');
+    const { reader, reads } = bodyOf([new Uint8Array(MAX_HELD_ANSWER_BYTES), new Uint8Array(1).fill(1), new Uint8Array(5).fill(2), end]);
+    const whole = readWholeAnswer(reader);
+    expect((await whole.read()).value?.length).toBe(MAX_HELD_ANSWER_BYTES);
+    expect(reads()).toBe(2);
+    expect((await whole.read()).value).toEqual(new Uint8Array(1).fill(1));
+    expect((await whole.read()).value).toEqual(new Uint8Array(5).fill(2));
+    expect(whole.usage).toBeUndefined();
+    expect((await whole.read()).value).toEqual(end);
+    expect(reads()).toBe(5);
+    expect(whole.usage).toEqual({ inputTokens: 7, outputTokens: 0 });
+    expect((await whole.read()).done).toBe(true);
+  });
+
+  it("one chunk past MAX_HELD_ANSWER_BYTES is handed on whole, once the origin ends", async () => {
+    const { reader } = bodyOf([new Uint8Array(MAX_HELD_ANSWER_BYTES + 1)]);
     const whole = readWholeAnswer(reader);
     expect((await whole.read()).value?.length).toBe(MAX_HELD_ANSWER_BYTES + 1);
-    expect(reads()).toBe(2);
-    expect((await whole.read()).value).toEqual(new Uint8Array(5).fill(2));
     expect((await whole.read()).done).toBe(true);
     expect(whole.usage).toBeUndefined();
   });
