@@ -62,7 +62,8 @@ export function fromBase64UrlStrict(text: string): Uint8Array | undefined {
 
 const encoder = new TextEncoder();
 const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-const bodyDecoder = new TextDecoder();
+// Pure: a build that never reads a body as text (no usage metering) leaves it out.
+const bodyDecoder = /* @__PURE__ */ new TextDecoder();
 
 export const utf8 = (text: string): Uint8Array => encoder.encode(text);
 
