@@ -1,4 +1,4 @@
-import { fromUtf8 } from "../bytes.ts";
+import { bodyText } from "../bytes.ts";
 import type { SseEvent } from "./sse-decoder.ts";
 
 /** Tokens an LLM API reports for one response: input (prompt, cache reads and writes included) and output. */
@@ -287,8 +287,8 @@ export function createUsageReader(): UsageReader {
     read,
     readBytes(type, bytes, from, to) {
       if (!mayCarryUsage(bytes, from, to)) return false;
-      const text = fromUtf8(bytes.subarray(from, to));
-      return text !== undefined && read({ type, data: text });
+      // Decoded as a client's EventSource or SDK decodes it (a byte that is not UTF-8 read as U+FFFD): the usage it reads is the usage billed.
+      return read({ type, data: bodyText(bytes.subarray(from, to)) });
     },
   };
 }

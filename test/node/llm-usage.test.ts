@@ -202,13 +202,12 @@ describe("the usage reader, reading an event's data as bytes (meterStream's way)
     );
   });
 
-  it("data that is not UTF-8 reports nothing", () => {
+  it("data with a byte that is not UTF-8 reports the usage a client's decoder reads in it (U+FFFD for that byte)", () => {
     const reader = createUsageReader();
     const frame = utf8(`{"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2},"note":"x"}`);
     const spoiled = Uint8Array.from([...frame.subarray(0, -3), 0xc3, 0x28, ...frame.subarray(-3)]);
-    expect(reader.readBytes("message", spoiled, 0, spoiled.length)).toBe(false);
-    expect(reader.usage).toBeUndefined();
-    expect(reader.readBytes("message", frame, 0, frame.length)).toBe(true);
+    expect(JSON.parse(new TextDecoder().decode(spoiled))).toMatchObject({ usage: { completion_tokens: 2 } });
+    expect(reader.readBytes("message", spoiled, 0, spoiled.length)).toBe(true);
     expect(reader.usage).toEqual({ inputTokens: 1, outputTokens: 2 });
   });
 });
