@@ -10,7 +10,7 @@ import { usageOfAnswer, usageOfAnswerTail, type LlmUsage } from "./llm-usage.ts"
 export const MAX_HELD_ANSWER_BYTES = 1 << 20;
 
 /** The end of an answer too large to hold that its usage is read from: an API writes only short fields after it. */
-export const ANSWER_TAIL_BYTES = 16 * 1024;
+const ANSWER_TAIL_BYTES = 16 * 1024;
 
 /** Whether a Content-Type is JSON (application/json, or any type ending in +json), parameters and case aside. */
 export function isJson(contentType: string | null): boolean {
