@@ -5,7 +5,6 @@
  * Worker, in Node, anywhere.
  */
 export { createSseDecoder, createSseFramer, MAX_EVENT_BYTES, type OnFrame, type SseDecoder, type SseEvent, type SseFramer, type SsePosition } from "./sse-decoder.ts";
-export { createUsageReader, usageOfAnswer, type LlmUsage, type UsageReader } from "./llm-usage.ts";
-export { MAX_HELD_ANSWER_BYTES } from "./whole-answer.ts";
+export { createUsageReader, type LlmUsage, type UsageReader } from "./llm-usage.ts";
 export { bytesCovered, streamCost, tokensCost, type StreamPrices } from "./stream-prices.ts";
 export { BalanceExhaustedError, isEventStream, meterStream, type MeterHooks, type MeterOutcome, type StreamEnd } from "./meter-stream.ts";

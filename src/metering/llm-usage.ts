@@ -182,8 +182,12 @@ export function usageOfAnswer(text: string): LlmUsage | undefined {
     return counts === undefined ? undefined : anthropicUsage(counts);
   }
   if (answer["usageMetadata"] !== undefined) return geminiUsage(answer);
-  const usage = answer["usage"];
-  if (!isFields(usage) || !isCount(usage["prompt_tokens"])) return undefined;
+  return isFields(answer["usage"]) ? openAiAnswerUsage(answer["usage"]) : undefined;
+}
+
+/** An OpenAI answer's `usage`: `prompt_tokens`, and `completion_tokens` where there is output (an embedding has none). */
+function openAiAnswerUsage(usage: Fields): LlmUsage | undefined {
+  if (!isCount(usage["prompt_tokens"])) return undefined;
   const output = optionalCount(usage["completion_tokens"], 0);
   return output === undefined ? undefined : { inputTokens: usage["prompt_tokens"], outputTokens: output };
 }
@@ -207,32 +211,35 @@ function objectEnd(text: string, from: number): number {
 /**
  * The usage the end of a whole answer reports (`tail`: its last bytes as
  * text, which may begin anywhere), for an answer too large to hold: the last
- * usage object whole in it, read as usageOfAnswer reads that API's. Every API
- * here writes its usage after the content, and an LLM's text sits in strings
- * (its quotes escaped), so the last key is the answer's own; a tool call's
+ * usage object in it, read as usageOfAnswer reads that API's. Every API here
+ * writes its usage after the content, and an LLM's text sits in strings (its
+ * quotes escaped), so the last key is the answer's own; a tool call's
  * arguments written as an object (Anthropic's `input`, Gemini's `args`) come
- * before it. An object with `input_tokens` is read as Anthropic's (a Responses
- * API usage has no cache counts, which are all that differ).
+ * before it, and are never read instead: when the last object is cut short or
+ * unreadable, the answer reports none. An object with `input_tokens` is read
+ * as Anthropic's (a Responses API usage has no cache counts, which are all
+ * that differ).
  */
 export function usageOfAnswerTail(tail: string): LlmUsage | undefined {
-  // From the last key back: the last object is the one wanted, and a tool call's nested ones are never each scanned to the end.
   const keys = [...tail.matchAll(USAGE_KEY)];
-  for (let i = keys.length - 1; i >= 0; i--) {
-    const key = keys[i] as RegExpExecArray;
-    const open = key.index + key[0].length - 1;
-    const end = objectEnd(tail, open);
-    if (end === -1) continue;
-    let usage: unknown;
-    try {
-      usage = JSON.parse(tail.slice(open, end));
-    } catch {
-      continue;
-    }
-    if (!isFields(usage)) continue;
-    if (key[1] === "usageMetadata") return usageOfAnswer(JSON.stringify({ usageMetadata: usage }));
-    return usageOfAnswer(JSON.stringify(usage["input_tokens"] !== undefined ? { type: "message", usage } : { usage }));
+  const last = keys[keys.length - 1];
+  if (last === undefined) return undefined;
+  const open = last.index + last[0].length - 1;
+  const end = objectEnd(tail, open);
+  if (end === -1) return undefined;
+  let usage: unknown;
+  try {
+    usage = JSON.parse(tail.slice(open, end));
+  } catch {
+    return undefined;
   }
-  return undefined;
+  if (!isFields(usage)) return undefined;
+  if (last[1] === "usageMetadata") return geminiUsage({ usageMetadata: usage });
+  if (usage["input_tokens"] !== undefined) {
+    const counts = anthropicCounts({ type: "message_start", message: { usage } }, NO_ANTHROPIC_COUNTS);
+    return counts === undefined ? undefined : anthropicUsage(counts);
+  }
+  return openAiAnswerUsage(usage);
 }
 
 /**
@@ -287,7 +294,7 @@ export function createUsageReader(): UsageReader {
     read,
     readBytes(type, bytes, from, to) {
       if (!mayCarryUsage(bytes, from, to)) return false;
-      // Decoded as a client's EventSource or SDK decodes it (a byte that is not UTF-8 read as U+FFFD): the usage it reads is the usage billed.
+      // Decoded leniently, as a client's EventSource or SDK decodes an event (a byte that is not UTF-8 read as U+FFFD), so that usage a client reads is billed.
       return read({ type, data: bodyText(bytes.subarray(from, to)) });
     },
   };

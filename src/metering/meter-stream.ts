@@ -3,6 +3,7 @@ import { readBody } from "./body-reader.ts";
 import { createUsageReader, type LlmUsage } from "./llm-usage.ts";
 import { bytesCovered, checkPrices, streamCost, tokensCost, type StreamPrices } from "./stream-prices.ts";
 import { createSseFramer, type SsePosition } from "./sse-decoder.ts";
+import { mediaType } from "./media-type.ts";
 import { isJson, readWholeAnswer } from "./whole-answer.ts";
 
 /** Why a metered body ended: its origin finished, the client left, the balance ran out, or the origin (or a hook) failed. */
@@ -44,8 +45,7 @@ export class BalanceExhaustedError extends Error {
 }
 
 /** Whether a Content-Type is text/event-stream (parameters and case aside). */
-export const isEventStream = (contentType: string | null): boolean =>
-  contentType !== null && (contentType.split(";", 1)[0] ?? "").trim().toLowerCase() === "text/event-stream";
+export const isEventStream = (contentType: string | null): boolean => mediaType(contentType) === "text/event-stream";
 
 /** What ends the event the client was reading when the balance runs out, so that the exhausted event stands alone. CRLF, since the body may have ended in a CR. */
 const CLOSE_FROM: Record<SsePosition, string> = { "between-events": "", "in-event": "\r\n", "in-line": "\r\n\r\n" };
@@ -57,7 +57,8 @@ const ignore = (): void => {};
  * byte stream, as a fetched body is, in chunks of what has arrived: see
  * body-reader.ts) is counted (bytes at the price per KiB; for
  * text/event-stream, the usage its events report, priced per 1,000 tokens;
- * a JSON answer priced by tokens is one chunk, read whole with its usage:
+ * a JSON answer priced by tokens, the usage it reports, read whole before
+ * any of it passes, or past MAX_HELD_ANSWER_BYTES a chunk behind the origin:
  * whole-answer.ts) and handed on unchanged before the next is read. A chunk
  * that would take the cost past the lease waits for `lease`;
  * when the balance cannot cover it, an event stream gets as many whole events
@@ -76,7 +77,7 @@ export function meterStream(
   if (initialLeaseMsat < 0n) throw new RangeError("initialLeaseMsat must be at least 0");
   const sse = isEventStream(contentType) ? createSseFramer() : undefined;
   const byTokens = prices.perThousandInputTokensMsat !== undefined || prices.perThousandOutputTokensMsat !== undefined;
-  // A JSON answer on a token-priced body is read whole, its usage priced before any of it passes (whole-answer.ts).
+  // A JSON answer on a token-priced body is held, its usage priced before any of it (or, past the most held, its end) passes: whole-answer.ts.
   const answer = sse === undefined && byTokens && isJson(contentType) ? readWholeAnswer(readBody(body)) : undefined;
   const source = answer ?? readBody(body);
   const usage = createUsageReader();

@@ -1,20 +1,21 @@
-import { bodyText } from "../bytes.ts";
+import { bodyText, concatBytes } from "../bytes.ts";
 import type { BodyRead, BodyReader } from "./body-reader.ts";
+import { mediaType } from "./media-type.ts";
 import { usageOfAnswer, usageOfAnswerTail, type LlmUsage } from "./llm-usage.ts";
 
 /**
  * The most of an answer held to read its usage: a completion's JSON is a few
  * kB (an embedding's vectors some hundreds); past this, the answer passes on
- * as it comes, its usage read from its end (ANSWER_TAIL_BYTES).
+ * a chunk behind the origin, its usage read from its end (ANSWER_TAIL_BYTES).
  */
 export const MAX_HELD_ANSWER_BYTES = 1 << 20;
 
 /** The end of an answer too large to hold that its usage is read from: an API writes only short fields after it. */
 const ANSWER_TAIL_BYTES = 16 * 1024;
 
-/** Whether a Content-Type is JSON (application/json, or any type ending in +json), parameters and case aside. */
+/** Whether a Content-Type is JSON (application/json, or any application type ending in +json), parameters and case aside. */
 export function isJson(contentType: string | null): boolean {
-  const type = (contentType?.split(";", 1)[0] ?? "").trim().toLowerCase();
+  const type = mediaType(contentType);
   return type === "application/json" || (type.startsWith("application/") && type.endsWith("+json"));
 }
 
@@ -37,11 +38,11 @@ export interface AnswerReader extends BodyReader {
 export function readWholeAnswer(source: BodyReader): AnswerReader {
   let usage: LlmUsage | undefined;
   let first = true;
-  // The source's end, once read to it: a reader is not read again after it ended.
+  // The source's end (or the client's leaving): a reader is not read again after it ended.
   let ended = false;
-  // Past the most held: the chunk read but not yet handed on, and the last chunks (ANSWER_TAIL_BYTES of them or more) to read the usage from.
+  // Past the most held: the chunk read but not yet handed on, and the answer's last ANSWER_TAIL_BYTES (or more) to read the usage from.
   let held: Uint8Array | undefined;
-  const tail: Uint8Array[] = [];
+  let tail: Uint8Array[] = [];
   let tailSize = 0;
   const keepTail = (chunk: Uint8Array): void => {
     tail.push(chunk);
@@ -57,14 +58,16 @@ export function readWholeAnswer(source: BodyReader): AnswerReader {
       size += next.value.length;
       if (size > MAX_HELD_ANSWER_BYTES) {
         held = parts.pop() as Uint8Array;
+        const handedOn = joined(parts);
+        // The tail begins in what is handed on now: the usage may start there and end in a chunk still to come.
+        keepTail(handedOn.slice(Math.max(0, handedOn.length - ANSWER_TAIL_BYTES)));
         keepTail(held);
-        return parts.length === 0 ? readBehind() : { done: false, value: joined(parts, size - held.length) };
+        return handedOn.length === 0 ? readBehind() : { done: false, value: handedOn };
       }
     }
     ended = true;
     if (size === 0) return { done: true, value: undefined };
-    const whole = joined(parts, size);
-    // Read as the client's json() will read it: a byte that is not UTF-8 (or a BOM) must not hide the usage it sees.
+    const whole = joined(parts);
     usage = usageOfAnswer(bodyText(whole));
     return { done: false, value: whole };
   };
@@ -75,7 +78,7 @@ export function readWholeAnswer(source: BodyReader): AnswerReader {
     const out = held as Uint8Array;
     if (next.done) {
       ended = true;
-      usage = usageOfAnswerTail(bodyText(joined(tail, tailSize)));
+      usage = usageOfAnswerTail(bodyText(joined(tail)));
     } else {
       held = next.value;
       keepTail(next.value);
@@ -89,21 +92,21 @@ export function readWholeAnswer(source: BodyReader): AnswerReader {
     },
     read() {
       if (ended) return Promise.resolve({ done: true, value: undefined });
-      if (!first) return held === undefined ? source.read() : readBehind();
-      first = false;
-      return readWhole();
+      if (first) {
+        first = false;
+        return readWhole();
+      }
+      // Nothing held after the first read only when that read failed: the source answers for itself.
+      return held === undefined ? source.read() : readBehind();
     },
-    cancel: (reason) => source.cancel(reason),
+    cancel(reason) {
+      ended = true;
+      held = undefined;
+      tail = [];
+      return source.cancel(reason);
+    },
   };
 }
 
-function joined(parts: readonly Uint8Array[], size: number): Uint8Array {
-  if (parts.length === 1) return parts[0] as Uint8Array;
-  const whole = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    whole.set(part, at);
-    at += part.length;
-  }
-  return whole;
-}
+/** One part as it is; several joined. */
+const joined = (parts: readonly Uint8Array[]): Uint8Array => (parts.length === 1 ? (parts[0] as Uint8Array) : concatBytes(...parts));

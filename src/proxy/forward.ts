@@ -42,8 +42,9 @@ export async function forward(request: Request, url: URL, options: ForwardOption
   for (const name of options.reservedHeaders) headers.delete(name);
   if (!options.origin?.forwardAuthorization) for (const name of CREDENTIAL_HEADERS) headers.delete(name);
   withoutCookies(headers, options.withholdCookie);
-  if (options.readsBody === true) headers.set("accept-encoding", "identity");
   for (const [name, value] of options.origin?.headers ?? []) headers.set(name, value);
+  // After the operator's headers: a meter that cannot read the answer would bill it at its first reservation.
+  if (options.readsBody === true) headers.set("accept-encoding", "identity");
   if (options.tokenId !== undefined) headers.set(TOKEN_ID_HEADER, options.tokenId);
   if (options.originAuth !== undefined) headers.set(options.originAuth[0], options.originAuth[1]);
   const upstream = upstreamUrl(url, options.origin, options.ignoreCase);

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { createUsageReader, usageOfAnswer } from "../../src/metering/index.ts";
-import { usageOfAnswerTail } from "../../src/metering/llm-usage.ts";
+import { createUsageReader } from "../../src/metering/index.ts";
+import { usageOfAnswer, usageOfAnswerTail } from "../../src/metering/llm-usage.ts";
 import { llmAnswers } from "../fixtures/llm-answers.ts";
 import { ANTHROPIC_OVERLOADED, cutAt, llmStreams, namedFrames, namesEvents, openAiFrames, readChunks, streamNamed, utf8, type LlmStream } from "../fixtures/llm-streams.ts";
 
@@ -206,6 +206,7 @@ describe("the usage reader, reading an event's data as bytes (meterStream's way)
     const reader = createUsageReader();
     const frame = utf8(`{"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2},"note":"x"}`);
     const spoiled = Uint8Array.from([...frame.subarray(0, -3), 0xc3, 0x28, ...frame.subarray(-3)]);
+    // The precondition: a client's decoder and JSON.parse read the usage in it.
     expect(JSON.parse(new TextDecoder().decode(spoiled))).toMatchObject({ usage: { completion_tokens: 2 } });
     expect(reader.readBytes("message", spoiled, 0, spoiled.length)).toBe(true);
     expect(reader.usage).toEqual({ inputTokens: 1, outputTokens: 2 });
@@ -246,6 +247,8 @@ describe("the usage of a whole answer (not streamed)", () => {
     expect(JSON.parse(toolInput)).toMatchObject({ usage: { output_tokens: 900 } });
     for (let cut = 0; cut < toolInput.lastIndexOf('"usage"'); cut++) expect(usageOfAnswerTail(toolInput.slice(cut))).toEqual({ inputTokens: 3050, outputTokens: 900 });
     expect(usageOfAnswerTail(`{"object":"list","data":[]}`)).toBeUndefined();
+    // The answer's own usage cut short: none, never a usage object written before it.
+    expect(usageOfAnswerTail(toolInput.slice(0, -5))).toBeUndefined();
   });
 
   it("an Anthropic message counts its cache tokens as input", () => {

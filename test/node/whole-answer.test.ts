@@ -84,6 +84,28 @@ describe("readWholeAnswer", () => {
     expect((await whole.read()).done).toBe(true);
   });
 
+  it("past MAX_HELD_ANSWER_BYTES: a usage that begins in what was handed on and ends in the chunk held is read whole", async () => {
+    const end = utf8(',"usage":{"prompt_tokens":900000,"completion_tokens":0}}');
+    const head = utf8('{"data":"');
+    const length = MAX_HELD_ANSWER_BYTES + 24;
+    const body = Uint8Array.from([...head, ...new Uint8Array(length - head.length - 1 - end.length).fill(0x61), 0x22, ...end]);
+    // 4 KiB chunks: the limit is crossed by the last, 24 bytes, which holds only the usage's end.
+    const chunks = Array.from({ length: Math.ceil(body.length / 4096) }, (_, i) => body.slice(i * 4096, (i + 1) * 4096));
+    const whole = readWholeAnswer(bodyOf(chunks).reader);
+    const passed: number[] = [];
+    for (let next = await whole.read(); !next.done; next = await whole.read()) passed.push(next.value.length);
+    expect(passed.reduce((sum, length) => sum + length, 0)).toBe(body.length);
+    expect(whole.usage).toEqual({ inputTokens: 900000, outputTokens: 0 });
+  });
+
+  it("a cancel while past MAX_HELD_ANSWER_BYTES drops what was held: nothing more is handed on", async () => {
+    const { reader } = bodyOf([new Uint8Array(MAX_HELD_ANSWER_BYTES), new Uint8Array(10), new Uint8Array(10)]);
+    const whole = readWholeAnswer(reader);
+    await whole.read();
+    await whole.cancel("gone");
+    expect((await whole.read()).done).toBe(true);
+  });
+
   it("one chunk past MAX_HELD_ANSWER_BYTES is handed on whole, once the origin ends", async () => {
     const { reader } = bodyOf([new Uint8Array(MAX_HELD_ANSWER_BYTES + 1)]);
     const whole = readWholeAnswer(reader);

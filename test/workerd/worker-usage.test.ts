@@ -18,6 +18,8 @@ const services = () => [
   { name: "credit", match: ["/credit/*"], price_msat: 1000, balance: { amounts_sats: [100, 20] }, cost_header: "X-L402-Cost", max_cost_sats: 5, origin: { url: originUrl() } },
   { name: "chat", match: ["/stream/chat/*"], price_msat: 500, balance: { amounts_sats: [50, 1] }, meter: { per_1k_input_tokens_msat: 1000, per_1k_output_tokens_msat: 4000 }, origin: { url: originUrl() } },
   { name: "chat_encoded", match: ["/stream/chat-encoded/*"], price_msat: 500, balance: { amounts_sats: [50] }, meter: { per_1k_input_tokens_msat: 1000, per_1k_output_tokens_msat: 4000 }, origin: { url: originUrl() } },
+  // The operator's own Accept-Encoding toward the origin does not blind the meter either.
+  { name: "chat_encoded_set", match: ["/stream/chat-encoded-set/*"], price_msat: 500, balance: { amounts_sats: [50] }, meter: { per_1k_input_tokens_msat: 1000, per_1k_output_tokens_msat: 4000 }, origin: { url: originUrl(), headers: { "Accept-Encoding": "deflate" } } },
   { name: "trickle", match: ["/stream/download-t/*"], price_msat: 40_000, balance: { amounts_sats: [100] }, meter: { per_kib_msat: 1024 }, origin: { url: originUrl() } },
   { name: "download", match: ["/stream/download/*"], price_msat: 100_000, balance: { amounts_sats: [1000] }, meter: { per_kib_msat: 1024 }, origin: { url: originUrl() } },
   { name: "quoted", match: ["/quoted/*"], price_sats: 1, pricer: { url: `${originUrl()}/pricer?answer=${encodeURIComponent('{"price_msat":"7000"}')}` }, origin: { url: originUrl() } },
@@ -251,6 +253,15 @@ describe("metered streams", () => {
     expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 4000n);
     expect(response.headers.get("content-encoding")).toBeNull();
     expect(new TextDecoder().decode(body)).toContain('"completion_tokens":250');
+  });
+
+  it("a service whose origin.headers ask for a coding is still answered uncoded on a metered request", async () => {
+    const token = await buy(uniquePath("/stream/chat-encoded-set/a"));
+    const { response, settled } = await open(`${uniquePath("/stream/chat-encoded-set/b")}?tokens=250&prompt=3000`, withToken(token));
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('"completion_tokens":250');
+    await settled();
+    expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 4000n);
   });
 
   it("a client that leaves midway is debited for what it received", async () => {
