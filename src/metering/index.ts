@@ -6,5 +6,5 @@
  */
 export { createSseDecoder, createSseFramer, MAX_EVENT_BYTES, type OnFrame, type SseDecoder, type SseEvent, type SseFramer, type SsePosition } from "./sse-decoder.ts";
 export { createUsageReader, type LlmUsage, type UsageReader } from "./llm-usage.ts";
-export { bytesCovered, streamCost, tokensCost, type StreamPrices } from "./stream-prices.ts";
+export { bytesCovered, pricesTokens, streamCost, tokensCost, type StreamPrices } from "./stream-prices.ts";
 export { BalanceExhaustedError, isEventStream, meterStream, type MeterHooks, type MeterOutcome, type StreamEnd } from "./meter-stream.ts";

@@ -1,7 +1,7 @@
 import { utf8 } from "../bytes.ts";
 import { readBody } from "./body-reader.ts";
 import { createUsageReader, type LlmUsage } from "./llm-usage.ts";
-import { bytesCovered, checkPrices, streamCost, tokensCost, type StreamPrices } from "./stream-prices.ts";
+import { bytesCovered, checkPrices, pricesTokens, streamCost, tokensCost, type StreamPrices } from "./stream-prices.ts";
 import { createSseFramer, type SsePosition } from "./sse-decoder.ts";
 import { mediaType } from "./media-type.ts";
 import { isJson, readWholeAnswer } from "./whole-answer.ts";
@@ -76,9 +76,8 @@ export function meterStream(
   checkPrices(prices);
   if (initialLeaseMsat < 0n) throw new RangeError("initialLeaseMsat must be at least 0");
   const sse = isEventStream(contentType) ? createSseFramer() : undefined;
-  const byTokens = prices.perThousandInputTokensMsat !== undefined || prices.perThousandOutputTokensMsat !== undefined;
   // A JSON answer on a token-priced body is held, its usage priced before any of it (or, past the most held, its end) passes: whole-answer.ts.
-  const answer = sse === undefined && byTokens && isJson(contentType) ? readWholeAnswer(readBody(body)) : undefined;
+  const answer = sse === undefined && pricesTokens(prices) && isJson(contentType) ? readWholeAnswer(readBody(body)) : undefined;
   const source = answer ?? readBody(body);
   const usage = createUsageReader();
   /** The usage reported so far: by the event stream's events, or by the whole answer. */

@@ -10,6 +10,9 @@ export interface StreamPrices {
 const ceilDiv = (amount: bigint, by: bigint): bigint => (amount + by - 1n) / by;
 const priced = (units: number, price: bigint | undefined, per: bigint): bigint => (price === undefined || units === 0 ? 0n : ceilDiv(BigInt(units) * price, per));
 
+/** Whether the prices put a price on tokens (either direction): the body's reported usage then counts. */
+export const pricesTokens = (prices: StreamPrices): boolean => prices.perThousandInputTokensMsat !== undefined || prices.perThousandOutputTokensMsat !== undefined;
+
 /** The tokens' part of a cost: each direction priced per 1,000 and rounded up to a whole msat. */
 export const tokensCost = (prices: StreamPrices, usage: LlmUsage | undefined): bigint =>
   usage === undefined ? 0n : priced(usage.inputTokens, prices.perThousandInputTokensMsat, 1000n) + priced(usage.outputTokens, prices.perThousandOutputTokensMsat, 1000n);

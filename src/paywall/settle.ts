@@ -1,5 +1,5 @@
 import type { ChargeOn } from "../config/index.ts";
-import { meterStream, type MeterOutcome } from "../metering/index.ts";
+import { meterStream, pricesTokens, type MeterOutcome } from "../metering/index.ts";
 import type { Charge } from "./decision.ts";
 import type { Later } from "./issue-challenge.ts";
 import type { HeaderChange } from "./passed.ts";
@@ -101,8 +101,7 @@ function metered(charge: Charge, answered: Answered, balances: Balances, later: 
       return rest.status === "reserved" ? leased : undefined;
     },
     settle(outcome: MeterOutcome): void {
-      const byTokens = prices.perThousandInputTokensMsat !== undefined || prices.perThousandOutputTokensMsat !== undefined;
-      const estimate = byTokens && outcome.usage === undefined && outcome.bytes > 0 && outcome.costMsat < charge.reservedMsat ? charge.reservedMsat : outcome.costMsat;
+      const estimate = pricesTokens(prices) && outcome.usage === undefined && outcome.bytes > 0 && outcome.costMsat < charge.reservedMsat ? charge.reservedMsat : outcome.costMsat;
       const back = leased - (estimate < leased ? estimate : leased);
       const released = back > 0n ? balances.release(charge.tokenId, back).then(() => undefined) : Promise.resolve();
       released.catch(() => undefined).finally(done);
