@@ -1,15 +1,25 @@
+import { DurableObject } from "cloudflare:workers";
 import { createWorkerApp } from "./app.ts";
+import { InvoicePoolShard as PoolShard } from "./invoice-pool-shard.ts";
+import { SpentChargeShard as SpentShard } from "./spent-charge-shard.ts";
+import { TokenBalance as Balance } from "./token-balance.ts";
 
 export { FreebieCounter } from "./freebie-counter.ts";
 export { InvoiceLookupGate } from "./invoice-lookup-gate.ts";
-export { InvoicePoolShard } from "./invoice-pool-shard.ts";
 export { NwcRelay } from "./nwc-relay.ts";
-export { SpentChargeShard } from "./spent-charge-shard.ts";
 export { TokenMeter } from "./token-meter.ts";
-export { TokenBalance } from "./token-balance.ts";
 export { createWorkerApp, type WorkerHandler } from "./app.ts";
 export { cloudflarePorts } from "./ports.ts";
 export type { WorkerEnv } from "./worker-env.ts";
+
+// Every build exports each Durable Object class wrangler.toml binds; a build that leaves out the feature using one (build.ts) exports an empty class in its place, which nothing calls, and carries none of its code.
+export const InvoicePoolShard = globalThis.L402_BUILD_POOL === false ? class extends DurableObject {} : PoolShard;
+export const TokenBalance = globalThis.L402_BUILD_BALANCE === false ? class extends DurableObject {} : Balance;
+export const SpentChargeShard = globalThis.L402_BUILD_MPP === false && globalThis.L402_BUILD_X402 === false ? class extends DurableObject {} : SpentShard;
+// The classes' types, as the package exported them before (a binding's `DurableObjectNamespace<TokenBalance>`).
+export type InvoicePoolShard = PoolShard;
+export type TokenBalance = Balance;
+export type SpentChargeShard = SpentShard;
 
 /** The template Worker's entry: the app, built once per isolate. */
 const app = createWorkerApp();

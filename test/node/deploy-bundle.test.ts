@@ -23,6 +23,7 @@ const FEATURE_MARKERS = {
   admin: "a valid admin bearer token is required",
   overrides: "FROM service_overrides",
   context: "payment-context+jwt",
+  pool: "FROM pooled",
 } as const;
 const MARKERS = { ...BACKEND_MARKERS, ...FEATURE_MARKERS };
 const EVERY_FEATURE = Object.keys(FEATURE_MARKERS);
@@ -39,9 +40,11 @@ describe("the Worker as it would be deployed", () => {
     // Minified: one line per thousands of characters.
     expect(code.length / code.split("\n").length).toBeGreaterThan(1000);
     // Every Durable Object wrangler.toml binds, whichever build: NwcRelay too, which answers "not in this build" outside NWC's.
-    for (const name of ["FreebieCounter", "TokenMeter", "TokenBalance", "InvoiceLookupGate", "SpentChargeShard", "NwcRelay"]) {
+    for (const name of ["FreebieCounter", "TokenMeter", "TokenBalance", "InvoiceLookupGate", "SpentChargeShard", "InvoicePoolShard", "NwcRelay"]) {
       expect(code).toMatch(new RegExp(`export\\s*\\{[^}]*\\bas ${name}\\b[^}]*\\}`, "s"));
     }
+    // Those of the features this build leaves out are empty classes: their code (balances, the invoice pool, spent charges) stays out.
+    for (const leftOut of ['"opened"', "FROM pooled", "INSERT INTO spent"]) expect(code).not.toContain(leftOut);
     // The simulator, the tests' libraries and js-macaroon stay out of production.
     for (const devOnly of ["lnd-sim", "fast-check", "tweetnacl", "startSimulator"]) expect(code).not.toContain(devOnly);
     // workerd has URLPattern: #url-pattern's "workerd" condition keeps the polyfill out (its error message would show it).
