@@ -1,6 +1,7 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import "./test/fixtures/provided-context.ts";
+import { fullBuildConfig } from "./test/setup/full-build-config.ts";
 import { TEST_RATE_LIMITS, testBindings } from "./test/fixtures/worker-env.ts";
 
 /**
@@ -8,6 +9,8 @@ import { TEST_RATE_LIMITS, testBindings } from "./test/fixtures/worker-env.ts";
  * real Workers runtime) against real servers on loopback (test/setup/servers.ts);
  * the command line, the simulator and Node-only interop run in Node.
  */
+const WORKERD_CONFIG = fullBuildConfig();
+
 export default defineConfig({
   test: {
     // The Worker logs a line per request: shown for failing tests only.
@@ -17,7 +20,7 @@ export default defineConfig({
       {
         plugins: [
           cloudflareTest(async ({ inject }) => ({
-            wrangler: { configPath: "./wrangler.toml" },
+            wrangler: { configPath: WORKERD_CONFIG },
             miniflare: {
               bindings: { ...testBindings(inject("lndSim"), inject("testOrigin").url), TEST_MIGRATIONS: await readD1Migrations("./migrations") },
               ratelimits: TEST_RATE_LIMITS,
@@ -29,7 +32,7 @@ export default defineConfig({
           include: ["test/workerd/**/*.test.ts"],
           testTimeout: 30_000,
           globalSetup: ["test/setup/servers.ts"],
-          setupFiles: ["test/workerd/support/apply-migrations.ts", "test/workerd/support/full-build.ts"],
+          setupFiles: ["test/workerd/support/apply-migrations.ts"],
         },
       },
       {
