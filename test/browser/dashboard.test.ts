@@ -58,7 +58,7 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("the operator dashb
   async function operator(): Promise<{ context: BrowserContext; page: Page; dialogs: string[]; complaints: string[] }> {
     const context = await browser.newContext();
     // A step that hangs fails with its own name, well within the test's time.
-    context.setDefaultTimeout(15_000);
+    context.setDefaultTimeout(25_000);
     const page = await context.newPage();
     const dialogs: string[] = [];
     const complaints: string[] = [];
@@ -70,16 +70,21 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("the operator dashb
     return { context, page, dialogs, complaints };
   }
 
-  async function signIn(page: Page, token: string): Promise<void> {
+  /** The sign-in form filled and sent; the status of the Worker's answer to it (so that a step that then waits on the page has the answer's status to say). */
+  async function signIn(page: Page, token: string): Promise<number> {
     await page.goto(`${stack.url}${DASHBOARD}`);
     await page.getByLabel("Admin token").fill(token);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    const [answer] = await Promise.all([
+      page.waitForResponse((response) => response.request().method() === "POST" && new URL(response.url()).pathname === `${DASHBOARD}/sign-in`),
+      page.getByRole("button", { name: "Sign in" }).click(),
+    ]);
+    return answer.status();
   }
 
   it("a wrong admin token never sees data; the dashboard's URLs without a session lead to the sign-in form", async () => {
     const { tokenId } = await buy("/vault/unseen");
     const { context, page } = await operator();
-    await signIn(page, `${ADMIN_TOKEN.slice(0, -1)}0`);
+    expect(await signIn(page, `${ADMIN_TOKEN.slice(0, -1)}0`)).toBe(401);
     expect(await page.getByRole("alert").textContent()).toBe("That is not the admin token.");
     expect(page.url()).toBe(`${stack.url}${DASHBOARD}/sign-in`);
     const html = await page.content();
@@ -96,7 +101,7 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("the operator dashb
     const metered = await buy("/metered/seen");
     const vault = await buy("/vault/seen");
     const { context, page, dialogs, complaints } = await operator();
-    await signIn(page, ADMIN_TOKEN);
+    expect(await signIn(page, ADMIN_TOKEN)).toBe(303);
     expect(page.url()).toBe(`${stack.url}${DASHBOARD}`);
     const session = (await context.cookies()).find((cookie) => cookie.name === "l402-dashboard");
     // Plain http to 127.0.0.1 is development: unprefixed and not Secure (on https: __Host-, Secure; test/workerd/worker-dashboard.test.ts).
@@ -140,7 +145,7 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("the operator dashb
     const revoked = await fetch(`${stack.url}/.well-known/l402/admin/tokens/${tokenId}/revoke`, { method: "POST", headers: { Authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ reason }) });
     expect(revoked.status).toBe(200);
     const { context, page, dialogs } = await operator();
-    await signIn(page, ADMIN_TOKEN);
+    expect(await signIn(page, ADMIN_TOKEN)).toBe(303);
     const cell = page.locator(`#revocations tr[data-token="${tokenId}"] .reason`);
     expect(await cell.textContent()).toBe(reason);
     expect(await page.locator("main svg[onload], main img, main script").count()).toBe(0);
@@ -157,7 +162,7 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("the operator dashb
     const path = "/metered/switched";
     expect((await fetch(`${stack.url}${path}`)).status).toBe(402);
     const { context, page, dialogs, complaints } = await operator();
-    await signIn(page, ADMIN_TOKEN);
+    expect(await signIn(page, ADMIN_TOKEN)).toBe(303);
     const row = page.locator('#modes tr[data-service="metered"]');
     expect(await row.locator(".mode").first().textContent()).toBe("enforce");
     await row.getByRole("button", { name: "Switch to shadow" }).click();
