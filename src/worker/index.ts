@@ -12,10 +12,13 @@ export { createWorkerApp, type WorkerHandler } from "./app.ts";
 export { cloudflarePorts } from "./ports.ts";
 export type { WorkerEnv } from "./worker-env.ts";
 
-// Every build exports each Durable Object class wrangler.toml binds; a build that leaves out the feature using one (build.ts) exports an empty class in its place, which nothing calls, and carries none of its code.
-export const InvoicePoolShard = globalThis.L402_BUILD_POOL === false ? class extends DurableObject {} : PoolShard;
-export const TokenBalance = globalThis.L402_BUILD_BALANCE === false ? class extends DurableObject {} : Balance;
-export const SpentChargeShard = globalThis.L402_BUILD_MPP === false && globalThis.L402_BUILD_X402 === false ? class extends DurableObject {} : SpentShard;
+/** An empty Durable Object class in place of one a build leaves out: nothing calls it there, so it is typed as the class it stands for. */
+const leftOut = <Class>(): Class => class extends DurableObject {} as unknown as Class;
+
+// Every build exports each Durable Object class wrangler.toml binds; a build that leaves out the feature using one (build.ts) exports an empty class in its place, and carries none of its code.
+export const InvoicePoolShard = globalThis.L402_BUILD_POOL === false ? leftOut<typeof PoolShard>() : PoolShard;
+export const TokenBalance = globalThis.L402_BUILD_BALANCE === false ? leftOut<typeof Balance>() : Balance;
+export const SpentChargeShard = globalThis.L402_BUILD_MPP === false && globalThis.L402_BUILD_X402 === false ? leftOut<typeof SpentShard>() : SpentShard;
 // The classes' types, as the package exported them before (a binding's `DurableObjectNamespace<TokenBalance>`).
 export type InvoicePoolShard = PoolShard;
 export type TokenBalance = Balance;
