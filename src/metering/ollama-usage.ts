@@ -1,0 +1,69 @@
+import { bodyText } from "../bytes.ts";
+import { isFields, optionalCount, type Fields, type LlmUsage } from "./usage-fields.ts";
+
+/**
+ * Ollama's counts (api/types.go `Metrics`, on the last line of an /api/chat or
+ * /api/generate stream, on an answer not streamed, and prompt_eval_count on an
+ * /api/embed answer): prompt_eval_count is input (the whole prompt, the part
+ * read from its cache too, since Ollama 0.1.48 and again since 0.30 with
+ * llama-server), eval_count output. Ollama leaves a count of 0 out
+ * (omitempty), so one left out is none; an object with neither reports no
+ * usage, and a count that is not a whole non-negative number none either.
+ */
+export function ollamaUsage(fields: Fields): LlmUsage | undefined {
+  const input = fields["prompt_eval_count"];
+  const output = fields["eval_count"];
+  if (input === undefined && output === undefined) return undefined;
+  const inputTokens = optionalCount(input, 0);
+  const outputTokens = optionalCount(output, 0);
+  return inputTokens === undefined || outputTokens === undefined ? undefined : { inputTokens, outputTokens };
+}
+
+/** What both count keys end with: a line without it reports no usage, and is never decoded. */
+const KEY_END = Uint8Array.from('eval_count"', (char) => char.charCodeAt(0));
+const KEY_END_LAST = KEY_END.length - 1;
+/** Boyer–Moore–Horspool: how far the search may move when the byte under the key's last place is this one. */
+const KEY_SHIFT = new Uint8Array(256).fill(KEY_END.length);
+for (let i = 0; i < KEY_END_LAST; i++) KEY_SHIFT[KEY_END[i] as number] = KEY_END_LAST - i;
+
+function hasKeyEnd(data: Uint8Array, from: number, to: number): boolean {
+  for (let end = from + KEY_END_LAST; end < to; end += KEY_SHIFT[data[end] as number] as number) {
+    let i = 0;
+    while (i <= KEY_END_LAST && data[end - i] === KEY_END[KEY_END_LAST - i]) i++;
+    if (i > KEY_END_LAST) return true;
+  }
+  return false;
+}
+
+/**
+ * The usage one NDJSON line of an Ollama stream reports (`bytes` from `from`
+ * to `to`): its top-level counts, or undefined. Only a line with a count key
+ * is decoded (Ollama writes keys unescaped, and text the model writes sits in
+ * strings, its quotes escaped), leniently as a client decodes it (a byte that
+ * is not UTF-8 read as U+FFFD).
+ */
+export function usageOfOllamaLine(bytes: Uint8Array, from: number, to: number): LlmUsage | undefined {
+  if (!hasKeyEnd(bytes, from, to)) return undefined;
+  let line: unknown;
+  try {
+    line = JSON.parse(bodyText(bytes.subarray(from, to)));
+  } catch {
+    return undefined;
+  }
+  return isFields(line) ? ollamaUsage(line) : undefined;
+}
+
+/** A count key and the number after it. */
+const COUNT = /"(prompt_eval_count|eval_count)"\s*:\s*(-?[\d.eE+-]+)/g;
+
+/**
+ * Ollama's counts from the end of an answer too large to hold (`tail`, which
+ * may begin anywhere): the last value of each key in it, which is the
+ * answer's own when nothing the model wrote as an object (a tool call's
+ * arguments) follows its counts. Undefined when neither key is there.
+ */
+export function ollamaUsageOfTail(tail: string): LlmUsage | undefined {
+  const last: Record<string, unknown> = {};
+  for (const [, key, value] of tail.matchAll(COUNT)) last[key as string] = Number(value);
+  return ollamaUsage(last);
+}
