@@ -164,19 +164,17 @@ export function meterStream(
     const chunk: unknown = next.value;
     if (!(chunk instanceof Uint8Array)) throw new TypeError("a metered body's chunks must be Uint8Array");
     let closing = "";
-    if (sse !== undefined) {
-      closing = CLOSE_FROM[sse.position];
+    if (sse !== undefined || lines !== undefined) {
       eventEnds.length = 0;
       usageAtEnds.length = 0;
       usageChanged = false;
-      sse.push(chunk, onEvent);
-      if (usageChanged) recomputeCovered();
-    } else if (lines !== undefined) {
-      if (lines.position === "in-line") closing = CLOSE_LINE;
-      eventEnds.length = 0;
-      usageAtEnds.length = 0;
-      usageChanged = false;
-      lines.push(chunk, onLine);
+      if (sse !== undefined) {
+        closing = CLOSE_FROM[sse.position];
+        sse.push(chunk, onEvent);
+      } else if (lines !== undefined) {
+        if (lines.position === "in-line") closing = CLOSE_LINE;
+        lines.push(chunk, onLine);
+      }
       if (usageChanged) recomputeCovered();
     } else if (answer?.usage !== undefined) recomputeCovered();
     const total = bytes + chunk.length;

@@ -1,6 +1,6 @@
 import { indexOfLf } from "./byte-search.ts";
 import { mediaType } from "./media-type.ts";
-import { PartialLine } from "./partial-line.ts";
+import { createPartialLine } from "./partial-line.ts";
 import { MAX_EVENT_BYTES } from "./sse-decoder.ts";
 
 /** Whether a Content-Type is newline-delimited JSON: application/x-ndjson (what Ollama sends), or application/ndjson. */
@@ -33,7 +33,7 @@ export interface NdjsonFramer {
  * still passes to the client), as an event stream's oversized event is not.
  */
 export function createNdjsonFramer(): NdjsonFramer {
-  const partial = new PartialLine(MAX_EVENT_BYTES);
+  const partial = createPartialLine(MAX_EVENT_BYTES);
   return {
     get position(): NdjsonPosition {
       return partial.bytes > 0 ? "in-line" : "between-lines";

@@ -21,16 +21,14 @@ export function ollamaUsage(fields: Fields): LlmUsage | undefined {
 
 /** What both count keys end with: a line without it reports no usage, and is never decoded. */
 const KEY_END = Uint8Array.from('eval_count"', (char) => char.charCodeAt(0));
-const KEY_END_LAST = KEY_END.length - 1;
-/** Boyer–Moore–Horspool: how far the search may move when the byte under the key's last place is this one. */
-const KEY_SHIFT = new Uint8Array(256).fill(KEY_END.length);
-for (let i = 0; i < KEY_END_LAST; i++) KEY_SHIFT[KEY_END[i] as number] = KEY_END_LAST - i;
+const QUOTE = 0x22;
 
+/** Whether `data` from `from` to `to` holds KEY_END: each quote in it (a line has a few dozen) compared back to the key's start. */
 function hasKeyEnd(data: Uint8Array, from: number, to: number): boolean {
-  for (let end = from + KEY_END_LAST; end < to; end += KEY_SHIFT[data[end] as number] as number) {
-    let i = 0;
-    while (i <= KEY_END_LAST && data[end - i] === KEY_END[KEY_END_LAST - i]) i++;
-    if (i > KEY_END_LAST) return true;
+  for (let at = data.indexOf(QUOTE, from + KEY_END.length - 1); at !== -1 && at < to; at = data.indexOf(QUOTE, at + 1)) {
+    let i = 1;
+    while (i < KEY_END.length && data[at - i] === KEY_END[KEY_END.length - 1 - i]) i++;
+    if (i === KEY_END.length) return true;
   }
   return false;
 }

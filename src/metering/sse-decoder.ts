@@ -1,6 +1,6 @@
 import { fromUtf8 } from "../bytes.ts";
 import { indexOfLineEnd } from "./byte-search.ts";
-import { PartialLine } from "./partial-line.ts";
+import { createPartialLine } from "./partial-line.ts";
 
 /** One server-sent event as a browser's EventSource would dispatch it. */
 export interface SseEvent {
@@ -91,7 +91,7 @@ const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.leng
  */
 export function createSseFramer(): SseFramer {
   // The line earlier chunks left unfinished.
-  const partial = new PartialLine(MAX_EVENT_BYTES);
+  const partial = createPartialLine(MAX_EVENT_BYTES);
   let afterCr = false;
   let firstLine = true;
   // The event being read. Its data is a single line still in the chunk being pushed (lineIn), or copied into `held` (heldInUse).
