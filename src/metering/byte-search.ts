@@ -18,6 +18,14 @@ const CR_WORD = CR * ONES;
 
 const hasZeroByte = (word: number): boolean => ((word - ONES) & ~word & HIGHS) !== 0;
 
+/** Where the first LF is in `view` from `from` (before `to`), or -1: an NDJSON line's end. */
+export function indexOfLf(view: DataView, from: number, to: number): number {
+  let at = from;
+  for (const last = to - 4; at <= last; at += 4) if (hasZeroByte(view.getUint32(at, true) ^ LF_WORD)) break;
+  for (; at < to; at++) if (view.getUint8(at) === LF) return at;
+  return -1;
+}
+
 /** Where the first LF or CR is in `view` from `from` (before `to`), or -1. */
 export function indexOfLineEnd(view: DataView, from: number, to: number): number {
   let at = from;

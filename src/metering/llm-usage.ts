@@ -1,11 +1,9 @@
 import { bodyText } from "../bytes.ts";
+import { ollamaUsage, ollamaUsageOfTail } from "./ollama-usage.ts";
 import type { SseEvent } from "./sse-decoder.ts";
+import { isCount, isFields, optionalCount, type Fields, type LlmUsage } from "./usage-fields.ts";
 
-/** Tokens an LLM API reports for one response: input (prompt, cache reads and writes included) and output. */
-export interface LlmUsage {
-  readonly inputTokens: number;
-  readonly outputTokens: number;
-}
+export type { LlmUsage } from "./usage-fields.ts";
 
 export interface UsageReader {
   /** Reads one event; true when it reported usage (which then replaces what came before). */
@@ -92,12 +90,6 @@ function mayCarryUsage(data: Uint8Array, from: number, to: number): boolean {
   return false;
 }
 
-type Fields = Readonly<Record<string, unknown>>;
-const isFields = (value: unknown): value is Fields => typeof value === "object" && value !== null && !Array.isArray(value);
-const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
-/** A count that may be absent or null (then `fallback`); undefined when present but not a count. */
-const optionalCount = (value: unknown, fallback: number): number | undefined => (value === undefined || value === null ? fallback : isCount(value) ? value : undefined);
-
 /** OpenAI chat completions (stream_options.include_usage): the chunk whose `usage` is not null. */
 function openAiUsage(frame: Fields): LlmUsage | undefined {
   const usage = frame["usage"];
@@ -165,7 +157,8 @@ function anthropicUsage(counts: AnthropicCounts): LlmUsage | undefined {
  * completion or embedding (`usage.prompt_tokens`, and `completion_tokens` where
  * there is output), its Responses API's response (`object: "response"`), an
  * Anthropic message (`type: "message"`, its usage as message_start states it)
- * and Gemini's (`usageMetadata`), each counted as its stream is. Undefined
+ * Gemini's (`usageMetadata`) and Ollama's (`prompt_eval_count`, `eval_count`:
+ * ollama-usage.ts), each counted as its stream is. Undefined
  * when the text is not JSON or reports no usage.
  */
 export function usageOfAnswer(text: string): LlmUsage | undefined {
@@ -182,7 +175,7 @@ export function usageOfAnswer(text: string): LlmUsage | undefined {
     return counts === undefined ? undefined : anthropicUsage(counts);
   }
   if (answer["usageMetadata"] !== undefined) return geminiUsage(answer);
-  return isFields(answer["usage"]) ? openAiAnswerUsage(answer["usage"]) : undefined;
+  return isFields(answer["usage"]) ? openAiAnswerUsage(answer["usage"]) : ollamaUsage(answer);
 }
 
 /** An OpenAI answer's `usage`: `prompt_tokens`, and `completion_tokens` where there is output (an embedding has none). */
@@ -218,12 +211,12 @@ function objectEnd(text: string, from: number): number {
  * before it, and are never read instead: when the last object is cut short or
  * unreadable, the answer reports none. An object with `input_tokens` is read
  * as Anthropic's (a Responses API usage has no cache counts, which are all
- * that differ).
+ * that differ). A tail without a usage key is read for Ollama's counts.
  */
 export function usageOfAnswerTail(tail: string): LlmUsage | undefined {
   const keys = [...tail.matchAll(USAGE_KEY)];
   const last = keys[keys.length - 1];
-  if (last === undefined) return undefined;
+  if (last === undefined) return ollamaUsageOfTail(tail);
   const open = last.index + last[0].length - 1;
   const end = objectEnd(tail, open);
   if (end === -1) return undefined;

@@ -4,6 +4,8 @@ import { createUsageReader, type LlmUsage } from "./llm-usage.ts";
 import { bytesCovered, checkPrices, pricesTokens, streamCost, tokensCost, type StreamPrices } from "./stream-prices.ts";
 import { createSseFramer, type SsePosition } from "./sse-decoder.ts";
 import { mediaType } from "./media-type.ts";
+import { createNdjsonFramer, isNdjson } from "./ndjson-framer.ts";
+import { usageOfOllamaLine } from "./ollama-usage.ts";
 import { isJson, readWholeAnswer } from "./whole-answer.ts";
 
 /** Why a metered body ended: its origin finished, the client left, the balance ran out, or the origin (or a hook) failed. */
@@ -31,9 +33,12 @@ export interface MeterHooks {
    * (a debit) it hands to the platform (`waitUntil`).
    */
   settle(outcome: MeterOutcome): void;
-  /** For text/event-stream: the last event written when the balance runs out (why, and the top-up offer). */
-  readonly exhaustedEvent: () => string;
+  /** For a stream of events (text/event-stream) or of JSON lines (NDJSON): the last event, or line, written when the balance runs out (why, and the top-up offer). */
+  readonly exhaustedEvent: (framing: StreamFraming) => string;
 }
+
+/** How a metered body is framed, where it can end cleanly: events (text/event-stream) or JSON lines (application/x-ndjson). */
+export type StreamFraming = "event-stream" | "ndjson";
 
 /** What a body other than an event stream errors with when the balance runs out: a client sees a broken body, never one that looks complete. */
 export class BalanceExhaustedError extends Error {
@@ -49,6 +54,8 @@ export const isEventStream = (contentType: string | null): boolean => mediaType(
 
 /** What ends the event the client was reading when the balance runs out, so that the exhausted event stands alone. CRLF, since the body may have ended in a CR. */
 const CLOSE_FROM: Record<SsePosition, string> = { "between-events": "", "in-event": "\r\n", "in-line": "\r\n\r\n" };
+/** What ends the JSON line the client was reading: the exhausted line is a line of its own (the one cut short does not parse, and a client skips or fails on it). */
+const CLOSE_LINE = "\n";
 
 const ignore = (): void => {};
 
@@ -57,12 +64,14 @@ const ignore = (): void => {};
  * byte stream, as a fetched body is, in chunks of what has arrived: see
  * body-reader.ts) is counted (bytes at the price per KiB; for
  * text/event-stream, the usage its events report, priced per 1,000 tokens;
+ * for NDJSON (an Ollama stream), the counts its lines report: ollama-usage.ts;
  * a JSON answer priced by tokens, the usage it reports, read whole before
  * any of it passes, or past MAX_HELD_ANSWER_BYTES a chunk behind the origin:
  * whole-answer.ts) and handed on unchanged before the next is read. A chunk
  * that would take the cost past the lease waits for `lease`;
  * when the balance cannot cover it, an event stream gets as many whole events
- * as the lease covers, then `exhaustedEvent()`, and ends; any other body
+ * (an NDJSON stream whole lines) as the lease covers, then
+ * `exhaustedEvent(framing)`, and ends; any other body
  * errors (BalanceExhaustedError). The origin's body is cancelled when the
  * client leaves or the balance runs out. `settle` is told the outcome once.
  */
@@ -76,12 +85,14 @@ export function meterStream(
   checkPrices(prices);
   if (initialLeaseMsat < 0n) throw new RangeError("initialLeaseMsat must be at least 0");
   const sse = isEventStream(contentType) ? createSseFramer() : undefined;
+  const lines = sse === undefined && isNdjson(contentType) ? createNdjsonFramer() : undefined;
   // A JSON answer on a token-priced body is held, its usage priced before any of it (or, past the most held, its end) passes: whole-answer.ts.
-  const answer = sse === undefined && pricesTokens(prices) && isJson(contentType) ? readWholeAnswer(readBody(body)) : undefined;
+  const answer = sse === undefined && lines === undefined && pricesTokens(prices) && isJson(contentType) ? readWholeAnswer(readBody(body)) : undefined;
   const source = answer ?? readBody(body);
   const usage = createUsageReader();
-  /** The usage reported so far: by the event stream's events, or by the whole answer. */
-  const reported = (): LlmUsage | undefined => answer?.usage ?? usage.usage;
+  let lineUsage: LlmUsage | undefined;
+  /** The usage reported so far: by the event stream's events, the NDJSON stream's lines, or the whole answer. */
+  const reported = (): LlmUsage | undefined => answer?.usage ?? lineUsage ?? usage.usage;
   let leased = initialLeaseMsat;
   let bytes = 0;
   let ended: StreamEnd | undefined;
@@ -100,6 +111,15 @@ export function meterStream(
     eventEnds.push(end);
     usageAtEnds.push(usage.usage);
   };
+  const onLine = (bytes: Uint8Array, from: number, to: number, end: number): void => {
+    const counts = usageOfOllamaLine(bytes, from, to);
+    if (counts !== undefined) {
+      lineUsage = counts;
+      usageChanged = true;
+    }
+    eventEnds.push(end);
+    usageAtEnds.push(lineUsage);
+  };
 
   /** Settles, once: called right after the client's stream has closed or failed (or been cancelled). */
   const end = (how: StreamEnd): void => {
@@ -107,25 +127,23 @@ export function meterStream(
     hooks.settle({ costMsat: streamCost(prices, bytes, reported()), bytes, usage: reported(), ended: how });
   };
 
-  /** The balance is spent: an event stream closes after the whole events the lease covers and the exhausted event. */
-  const exhaust = (controller: ReadableStreamDefaultController<Uint8Array>, chunk: Uint8Array, before: SsePosition): void => {
-    if (sse === undefined) {
+  /** The balance is spent: an event (or NDJSON) stream closes after the whole events (lines) the lease covers and the exhausted event (line); `closing` ends what the client was reading before this chunk. */
+  const exhaust = (controller: ReadableStreamDefaultController<Uint8Array>, chunk: Uint8Array, closing: string): void => {
+    if (sse === undefined && lines === undefined) {
       const error = new BalanceExhaustedError();
       controller.error(error);
       source.cancel(error).catch(ignore);
       return end("exhausted");
     }
     let cut = 0;
-    let position = before;
     for (let i = eventEnds.length - 1; i >= 0; i--) {
       const at = eventEnds[i] as number;
       if (bytes + at <= bytesCovered(prices, leased - tokensCost(prices, usageAtEnds[i]))) {
         cut = at;
-        position = "between-events";
         break;
       }
     }
-    const last = utf8(CLOSE_FROM[position] + hooks.exhaustedEvent());
+    const last = utf8((cut > 0 ? "" : closing) + hooks.exhaustedEvent(sse === undefined ? "ndjson" : "event-stream"));
     if (cut > 0) {
       bytes += cut;
       controller.enqueue(chunk.subarray(0, cut));
@@ -145,12 +163,18 @@ export function meterStream(
     }
     const chunk: unknown = next.value;
     if (!(chunk instanceof Uint8Array)) throw new TypeError("a metered body's chunks must be Uint8Array");
-    const before = sse?.position ?? "between-events";
-    if (sse !== undefined) {
+    let closing = "";
+    if (sse !== undefined || lines !== undefined) {
       eventEnds.length = 0;
       usageAtEnds.length = 0;
       usageChanged = false;
-      sse.push(chunk, onEvent);
+      if (sse !== undefined) {
+        closing = CLOSE_FROM[sse.position];
+        sse.push(chunk, onEvent);
+      } else if (lines !== undefined) {
+        if (lines.position === "in-line") closing = CLOSE_LINE;
+        lines.push(chunk, onLine);
+      }
       if (usageChanged) recomputeCovered();
     } else if (answer?.usage !== undefined) recomputeCovered();
     const total = bytes + chunk.length;
@@ -161,7 +185,7 @@ export function meterStream(
         leased = granted;
         recomputeCovered();
       }
-      if (total > covered) return exhaust(controller, chunk, before);
+      if (total > covered) return exhaust(controller, chunk, closing);
     }
     bytes = total;
     controller.enqueue(chunk);

@@ -1,5 +1,6 @@
 import { fromUtf8 } from "../bytes.ts";
 import { indexOfLineEnd } from "./byte-search.ts";
+import { createPartialLine } from "./partial-line.ts";
 
 /** One server-sent event as a browser's EventSource would dispatch it. */
 export interface SseEvent {
@@ -90,9 +91,7 @@ const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.leng
  */
 export function createSseFramer(): SseFramer {
   // The line earlier chunks left unfinished.
-  let partial: Uint8Array[] = [];
-  let partialBytes = 0;
-  let overlong = false;
+  const partial = createPartialLine(MAX_EVENT_BYTES);
   let afterCr = false;
   let firstLine = true;
   // The event being read. Its data is a single line still in the chunk being pushed (lineIn), or copied into `held` (heldInUse).
@@ -195,31 +194,9 @@ export function createSseFramer(): SseFramer {
     if (from !== -1) readType(line, from, end);
   };
 
-  const keepPartial = (chunk: Uint8Array, from: number): void => {
-    if (from === chunk.length) return;
-    partialBytes += chunk.length - from;
-    if (partialBytes > MAX_EVENT_BYTES) {
-      overlong = true;
-      partial = [];
-    } else if (!overlong) partial.push(chunk.slice(from));
-  };
-
-  /** The line ending at `end` in `chunk`, with what earlier chunks held of it; undefined when too long to read. */
-  const joinPartial = (chunk: Uint8Array, start: number, end: number): Uint8Array | undefined => {
-    if (overlong || partialBytes + end - start > MAX_EVENT_BYTES) return undefined;
-    const line = new Uint8Array(partialBytes + end - start);
-    let at = 0;
-    for (const part of partial) {
-      line.set(part, at);
-      at += part.length;
-    }
-    line.set(chunk.subarray(start, end), at);
-    return line;
-  };
-
   return {
     get position(): SsePosition {
-      if (partialBytes > 0) return "in-line";
+      if (partial.bytes > 0) return "in-line";
       return dataLines > 0 || type !== "" || spoiled ? "in-event" : "between-events";
     },
     push(chunk, onFrame) {
@@ -234,7 +211,7 @@ export function createSseFramer(): SseFramer {
         const first = chunk[at];
         const end = first === LF || first === CR ? at : indexOfLineEnd(view, at, chunk.length);
         if (end === -1) {
-          keepPartial(chunk, at);
+          partial.keep(chunk, at);
           break;
         }
         let next = end + 1;
@@ -242,12 +219,9 @@ export function createSseFramer(): SseFramer {
           if (next === chunk.length) afterCr = true;
           else if (chunk[next] === LF) next++;
         }
-        if (partialBytes === 0 && end - at <= MAX_EVENT_BYTES) readLine(chunk, at, end, true, next, onFrame);
+        if (partial.bytes === 0 && end - at <= MAX_EVENT_BYTES) readLine(chunk, at, end, true, next, onFrame);
         else {
-          const line = partialBytes === 0 ? undefined : joinPartial(chunk, at, end);
-          partial = [];
-          partialBytes = 0;
-          overlong = false;
+          const line = partial.bytes === 0 ? undefined : partial.end(chunk, at, end);
           if (line !== undefined) readLine(line, 0, line.length, false, next, onFrame);
           else {
             // A line too long to read spoils its event; a blank line still ends it.

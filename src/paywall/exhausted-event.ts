@@ -9,13 +9,16 @@ import type { PaywallRequest } from "./request.ts";
 import type { ExhaustedEvent } from "./settle.ts";
 
 /**
- * The last event of a metered event stream whose balance ran out: why, and a
+ * The last event of a metered stream whose balance ran out: why, and a
  * top-up for the token (an invoice, and the top-up token minted over it), so
- * a client pays and goes on without another round trip. Written as an SSE
- * `error` event with an `error` member, which OpenAI's and Anthropic's SDKs
- * raise as an error (a stream that stops short without saying why would read
- * as a complete answer). Without an invoice (the node cannot make one now),
- * the event says to send the token again for a top-up offer.
+ * a client pays and goes on without another round trip. In an event stream,
+ * an SSE `error` event with an `error` member, which OpenAI's and Anthropic's
+ * SDKs raise as an error; in an NDJSON stream, a line with `error` (the
+ * message) as Ollama writes its own stream errors, which ollama-js and
+ * ollama-python raise; `l402` beside it either way (a stream that stops short
+ * without saying why would read as a complete answer). Without an invoice
+ * (the node cannot make one now), the event says to send the token again for
+ * a top-up offer.
  */
 export function exhaustedEvent(paywall: Paywall, service: ServiceConfig, charge: Charge, request: PaywallRequest, later: Later): ExhaustedEvent {
   return async (balanceMsat) => {
@@ -28,6 +31,8 @@ export function exhaustedEvent(paywall: Paywall, service: ServiceConfig, charge:
       Object.assign(l402, { invoice: parts.invoice, macaroon: toBase64(parts.macaroon), payment_hash: parts.paymentHash, expires_at: parts.expiresAt, www_authenticate: formatChallenge(parts.macaroon, parts.invoice)[0] });
     }
     const message = issued?.ok === true ? "the balance ran out: pay the top-up invoice, send the top-up token once, then go on with your token" : "the balance ran out: send your token again for a top-up offer";
-    return `event: error\ndata: ${JSON.stringify({ type: "error", error: { type: "balance_exhausted", code: "balance_exhausted", message }, l402 })}\n\n`;
+    const event = `event: error\ndata: ${JSON.stringify({ type: "error", error: { type: "balance_exhausted", code: "balance_exhausted", message }, l402 })}\n\n`;
+    const line = `${JSON.stringify({ error: message, l402 })}\n`;
+    return (framing) => (framing === "ndjson" ? line : event);
   };
 }

@@ -1,5 +1,5 @@
 import type { ChargeOn } from "../config/index.ts";
-import { meterStream, pricesTokens, type MeterOutcome } from "../metering/index.ts";
+import { meterStream, pricesTokens, type MeterOutcome, type StreamFraming } from "../metering/index.ts";
 import type { Charge } from "./decision.ts";
 import type { Later } from "./issue-challenge.ts";
 import type { HeaderChange } from "./passed.ts";
@@ -27,8 +27,8 @@ export interface Answered {
   readonly body: ReadableStream<Uint8Array> | null;
 }
 
-/** How a metered stream ends when its balance runs out: the event that says so (exhausted-event.ts), given the balance left. */
-export type ExhaustedEvent = (balanceMsat: bigint) => Promise<string>;
+/** How a metered stream ends when its balance runs out: the event (or JSON line) that says so, as its framing writes it (exhausted-event.ts), given the balance left. */
+export type ExhaustedEvent = (balanceMsat: bigint) => Promise<(framing: StreamFraming) => string>;
 
 export interface Settled {
   readonly changes: readonly HeaderChange[];
@@ -84,7 +84,7 @@ function charged(status: number, on: ChargeOn): boolean {
 function metered(charge: Charge, answered: Answered, balances: Balances, later: Later, exhausted: ExhaustedEvent): ReadableStream<Uint8Array> {
   const prices = charge.balance.meter ?? {};
   let leased = charge.reservedMsat;
-  let lastEvent = "";
+  let lastEvent: (framing: StreamFraming) => string = () => "";
   let done: () => void = () => undefined;
   later(new Promise<void>((resolve) => (done = resolve)));
   const hooks = {
@@ -96,7 +96,7 @@ function metered(charge: Charge, answered: Answered, balances: Balances, later: 
       const rest = taken.balanceMsat > 0n ? await balances.reserve(charge.tokenId, taken.balanceMsat, undefined) : taken;
       if (rest.status === "reserved") leased += taken.balanceMsat;
       if (leased >= costSoFarMsat) return leased;
-      // Not enough: the body ends where its leases do, with this event (for an event stream) saying why.
+      // Not enough: the body ends where its leases do, with this event (for an event or NDJSON stream) saying why.
       lastEvent = await exhausted(rest.balanceMsat);
       return rest.status === "reserved" ? leased : undefined;
     },
@@ -106,7 +106,7 @@ function metered(charge: Charge, answered: Answered, balances: Balances, later: 
       const released = back > 0n ? balances.release(charge.tokenId, back).then(() => undefined) : Promise.resolve();
       released.catch(() => undefined).finally(done);
     },
-    exhaustedEvent: () => lastEvent,
+    exhaustedEvent: (framing: StreamFraming) => lastEvent(framing),
   };
   return meterStream(answered.body as ReadableStream<Uint8Array>, answered.headers.get("content-type"), prices, leased, hooks);
 }

@@ -141,7 +141,7 @@ describe("under concurrency (properties)", () => {
             const reserved = await reserveBalance(watched, config, token(ID, { creditMsat: credit }), 1000n);
             if (!reserved.ok) return 0n;
             for (let i = 0; i < delay; i++) await Promise.resolve();
-            settleCharge(reserved.value, { status, headers: new Headers({ "X-L402-Cost": String(cost) }), body: null }, undefined, watched, (work) => pending.push(work), async () => "");
+            settleCharge(reserved.value, { status, headers: new Headers({ "X-L402-Cost": String(cost) }), body: null }, undefined, watched, (work) => pending.push(work), async () => () => "");
             return status >= 500 ? 0n : cost < reserve ? cost : reserve;
           }),
         );

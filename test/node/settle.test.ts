@@ -26,7 +26,7 @@ async function settle(answered: Answered | undefined, options: { appCharged?: bi
     },
   };
   const pending: Promise<unknown>[] = [];
-  const settled = settleCharge(options.charge ?? charge(), answered, options.appCharged, balances, (work) => pending.push(work), async () => "");
+  const settled = settleCharge(options.charge ?? charge(), answered, options.appCharged, balances, (work) => pending.push(work), async () => () => "");
   if (settled.body !== undefined) await new Response(settled.body).arrayBuffer();
   await Promise.all(pending);
   return { released: released.reduce((sum, msat) => sum + msat, 0n), changes: settled.changes, body: settled.body };

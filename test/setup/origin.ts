@@ -26,8 +26,9 @@ const { WebSocketServer } = createRequire(import.meta.url)("ws") as { WebSocketS
  *                                  chunks after a prompt of P tokens, as F streams one: chat (the default: OpenAI's chat
  *                                  completions, then the usage chunk and [DONE]), responses (OpenAI's Responses API, the
  *                                  usage in response.completed) or gemini (each chunk's usageMetadata, the counts so
- *                                  far), or whole (OpenAI's chat completion not streamed, application/json); with id, the
- *                                  first event now and the rest after release
+ *                                  far), ollama (Ollama's /api/chat, application/x-ndjson: a line a token, the counts on the
+ *                                  last), or whole or ollama-whole (OpenAI's or Ollama's chat completion not streamed,
+ *                                  application/json); with id, the first event now and the rest after release
  *   GET  /stream/chat-encoded?tokens=N&prompt=P   the chat completion, whole, in the first of deflate and gzip
  *                                  the request's Accept-Encoding names (as an API behind a CDN answers)
  *   POST /pricer?answer=J           answers J (a pricer's JSON answer, as the test wants it)
@@ -162,9 +163,21 @@ const completionEvents: Record<string, (tokens: number, prompt: number) => strin
       `data: {"candidates":[{"content":{"parts":[{"text":"${text}"}],"role":"model"},${finish}"index":0}],"usageMetadata":{"promptTokenCount":${prompt},"candidatesTokenCount":${candidates},"totalTokenCount":${prompt + candidates}},"modelVersion":"test"}\n\n`;
     return [...Array.from({ length: tokens }, (_, i) => chunk(` token${i}`, i + 1, "")), chunk("", tokens, `"finishReason":"STOP",`)];
   },
+  // Ollama's /api/chat (NDJSON): a line a token, then the line with done and the counts.
+  ollama(tokens, prompt) {
+    const line = (content: string, rest: string) => `{"model":"test","created_at":"2025-12-02T00:00:00Z","message":{"role":"assistant","content":"${content}"},${rest}}\n`;
+    return [...Array.from({ length: tokens }, (_, i) => line(` token${i}`, `"done":false`)), line("", ollamaDone(tokens, prompt))];
+  },
 };
 
-/** A completion streamed as `format` (chat, the default; responses; gemini) streams one, or (whole) OpenAI's chat completion not streamed; after its first event, the rest waits for `release` when given. */
+/** The end of Ollama's last line (or of its whole answer): done, and the counts (api/types.go Metrics). */
+const ollamaDone = (tokens: number, prompt: number): string =>
+  `"done_reason":"stop","done":true,"total_duration":1000,"load_duration":10,"prompt_eval_count":${prompt},"prompt_eval_duration":100,"eval_count":${tokens},"eval_duration":800`;
+
+/** The Content-Type each API streams in: an event stream, but Ollama's NDJSON. */
+const streamType = (format: string): string => (format === "ollama" ? "application/x-ndjson" : "text/event-stream; charset=utf-8");
+
+/** A completion streamed as `format` (chat, the default; responses; gemini; ollama) streams one, or (whole, ollama-whole) OpenAI's or Ollama's chat completion not streamed; after its first event, the rest waits for `release` when given. */
 async function streamChat(response: ServerResponse, url: URL, release: Promise<void> | undefined): Promise<void> {
   const format = url.searchParams.get("format") ?? "chat";
   const tokens = Number(url.searchParams.get("tokens") ?? "8");
@@ -174,13 +187,18 @@ async function streamChat(response: ServerResponse, url: URL, release: Promise<v
     const choices = [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }];
     return json(response, { id: "chatcmpl-test", object: "chat.completion", created: 1764633600, model: "test", choices, usage: { prompt_tokens: prompt, completion_tokens: tokens, total_tokens: prompt + tokens } });
   }
+  if (format === "ollama-whole") {
+    const content = Array.from({ length: tokens }, (_, i) => ` token${i}`).join("");
+    response.writeHead(200, { "content-type": "application/json; charset=utf-8" });
+    return void response.end(`{"model":"test","created_at":"2025-12-02T00:00:00Z","message":{"role":"assistant","content":"${content}"},${ollamaDone(tokens, prompt)}}`);
+  }
   const events = Object.hasOwn(completionEvents, format) ? completionEvents[format] : undefined;
   if (events === undefined) {
     response.writeHead(400, { "content-type": "text/plain" });
-    return void response.end("format is chat, responses, gemini or whole");
+    return void response.end("format is chat, responses, gemini, ollama, whole or ollama-whole");
   }
   const [first, ...rest] = events(tokens, prompt);
-  response.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
+  response.writeHead(200, { "content-type": streamType(format), "cache-control": "no-cache" });
   response.write(first ?? "");
   if (release !== undefined) await release;
   for (const event of rest) response.write(event);

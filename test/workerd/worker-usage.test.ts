@@ -243,6 +243,47 @@ describe("metered streams", () => {
     expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 4000n);
   });
 
+  it("an Ollama chat streamed as NDJSON is debited by the counts its last line reports", async () => {
+    const token = await buy(uniquePath("/stream/chat/a"));
+    const { response, settled } = await open(`${uniquePath("/stream/chat/b")}?format=ollama&tokens=250&prompt=3000`, withToken(token));
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("application/x-ndjson");
+    const lines = (await response.text()).trimEnd().split("\n");
+    await settled();
+    expect(lines).toHaveLength(251);
+    expect(JSON.parse(lines.at(-1) as string)).toMatchObject({ done: true, prompt_eval_count: 3000, eval_count: 250 });
+    // 3,000 input tokens at 1,000 msat per 1,000, 250 output at 4,000: 4,000 msat (unread, it would cost its first reservation: 500).
+    expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 4000n);
+  });
+
+  it("an Ollama chat that runs out of balance ends with a line that says so, as Ollama writes its errors, with the top-up offer", async () => {
+    const token = await buy(uniquePath("/stream/chat/a"), { "X-L402-Credit": "1" });
+    // 1,000 msat of credit, 500 leased at first; 2,000 output tokens would cost 8,000 (told in the last line).
+    const { response, settled } = await open(`${uniquePath("/stream/chat/b")}?format=ollama&tokens=2000&prompt=10`, withToken(token));
+    expect(response.status).toBe(200);
+    const lines = (await response.text()).split("\n");
+    await settled();
+    expect(lines.pop()).toBe("");
+    const last = JSON.parse(lines.pop() as string) as { error: string; l402: { reason: string; topup_for: string; invoice: string } };
+    expect(typeof last.error).toBe("string");
+    expect(last.error).toContain("the balance ran out");
+    expect(last.l402).toMatchObject({ reason: "balance_exhausted", topup_for: tokenIdOf(token) });
+    expect(last.l402.invoice).toMatch(/^lnbcrt/);
+    // Every line before it is a whole token line; none says done.
+    expect(lines).toHaveLength(2000);
+    for (const line of lines) expect(JSON.parse(line)).toMatchObject({ done: false });
+    expect(await storedBalance(tokenIdOf(token))).toBeGreaterThanOrEqual(0n);
+  });
+
+  it("an Ollama chat not streamed (one JSON answer) is debited by the counts it reports", async () => {
+    const token = await buy(uniquePath("/stream/chat/a"));
+    const { response, settled } = await open(`${uniquePath("/stream/chat/b")}?format=ollama-whole&tokens=250&prompt=3000`, withToken(token));
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ done: true, eval_count: 250 });
+    await settled();
+    expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 4000n);
+  });
+
   it.each(["deflate", "zstd, deflate", "gzip", "identity"])("a client asking for the content coding %s is debited by the usage all the same: the origin is asked for the answer uncoded", async (coding) => {
     const token = await buy(uniquePath("/stream/chat-encoded/a"));
     const { response, settled } = await open(`${uniquePath("/stream/chat-encoded/b")}?tokens=250&prompt=3000`, withToken(token, { "Accept-Encoding": coding }));

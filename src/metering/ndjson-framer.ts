@@ -1,0 +1,59 @@
+import { indexOfLf } from "./byte-search.ts";
+import { mediaType } from "./media-type.ts";
+import { createPartialLine } from "./partial-line.ts";
+import { MAX_EVENT_BYTES } from "./sse-decoder.ts";
+
+/** Whether a Content-Type is newline-delimited JSON: application/x-ndjson (what Ollama sends), or application/ndjson. */
+export function isNdjson(contentType: string | null): boolean {
+  const type = mediaType(contentType);
+  return type === "application/x-ndjson" || type === "application/ndjson";
+}
+
+/** Where the bytes fed so far leave a reader: between lines, or inside one. */
+export type NdjsonPosition = "between-lines" | "in-line";
+
+/**
+ * A line the framer completes: `bytes` from `from` to `to` (a CR before its
+ * LF included: JSON reads it as whitespace), and the offset in the chunk just
+ * past its LF. The bytes are the chunk's or the framer's own: read them (or
+ * copy them) during the call.
+ */
+export type OnLine = (bytes: Uint8Array, from: number, to: number, end: number) => void;
+
+export interface NdjsonFramer {
+  push(chunk: Uint8Array, onLine: OnLine): void;
+  readonly position: NdjsonPosition;
+}
+
+/**
+ * Newline-delimited JSON (an Ollama stream: one JSON object a line) read as
+ * bytes arrive: each line ends at LF, split anywhere (inside a UTF-8 sequence
+ * too). A line within one chunk is handed on where it lies; one spread over
+ * chunks is joined first. A line over MAX_EVENT_BYTES is not handed on (it
+ * still passes to the client), as an event stream's oversized event is not.
+ */
+export function createNdjsonFramer(): NdjsonFramer {
+  const partial = createPartialLine(MAX_EVENT_BYTES);
+  return {
+    get position(): NdjsonPosition {
+      return partial.bytes > 0 ? "in-line" : "between-lines";
+    },
+    push(chunk, onLine) {
+      const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      for (let at = 0; at < chunk.length; ) {
+        const end = indexOfLf(view, at, chunk.length);
+        if (end === -1) {
+          partial.keep(chunk, at);
+          return;
+        }
+        if (partial.bytes === 0) {
+          if (end - at <= MAX_EVENT_BYTES) onLine(chunk, at, end, end + 1);
+        } else {
+          const line = partial.end(chunk, at, end);
+          if (line !== undefined) onLine(line, 0, line.length, end + 1);
+        }
+        at = end + 1;
+      }
+    },
+  };
+}

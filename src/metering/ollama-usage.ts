@@ -1,0 +1,67 @@
+import { bodyText } from "../bytes.ts";
+import { isFields, optionalCount, type Fields, type LlmUsage } from "./usage-fields.ts";
+
+/**
+ * Ollama's counts (api/types.go `Metrics`, on the last line of an /api/chat or
+ * /api/generate stream, on an answer not streamed, and prompt_eval_count on an
+ * /api/embed answer): prompt_eval_count is input (the whole prompt, the part
+ * read from its cache too, since Ollama 0.1.48 and again since 0.30 with
+ * llama-server), eval_count output. Ollama leaves a count of 0 out
+ * (omitempty), so one left out is none; an object with neither reports no
+ * usage, and a count that is not a whole non-negative number none either.
+ */
+export function ollamaUsage(fields: Fields): LlmUsage | undefined {
+  const input = fields["prompt_eval_count"];
+  const output = fields["eval_count"];
+  if (input === undefined && output === undefined) return undefined;
+  const inputTokens = optionalCount(input, 0);
+  const outputTokens = optionalCount(output, 0);
+  return inputTokens === undefined || outputTokens === undefined ? undefined : { inputTokens, outputTokens };
+}
+
+/** What both count keys end with: a line without it reports no usage, and is never decoded. */
+const KEY_END = Uint8Array.from('eval_count"', (char) => char.charCodeAt(0));
+const QUOTE = 0x22;
+
+/** Whether `data` from `from` to `to` holds KEY_END: each quote in it (a line has a few dozen) compared back to the key's start. */
+function hasKeyEnd(data: Uint8Array, from: number, to: number): boolean {
+  for (let at = data.indexOf(QUOTE, from + KEY_END.length - 1); at !== -1 && at < to; at = data.indexOf(QUOTE, at + 1)) {
+    let i = 1;
+    while (i < KEY_END.length && data[at - i] === KEY_END[KEY_END.length - 1 - i]) i++;
+    if (i === KEY_END.length) return true;
+  }
+  return false;
+}
+
+/**
+ * The usage one NDJSON line of an Ollama stream reports (`bytes` from `from`
+ * to `to`): its top-level counts, or undefined. Only a line with a count key
+ * is decoded (Ollama writes keys unescaped, and text the model writes sits in
+ * strings, its quotes escaped), leniently as a client decodes it (a byte that
+ * is not UTF-8 read as U+FFFD).
+ */
+export function usageOfOllamaLine(bytes: Uint8Array, from: number, to: number): LlmUsage | undefined {
+  if (!hasKeyEnd(bytes, from, to)) return undefined;
+  let line: unknown;
+  try {
+    line = JSON.parse(bodyText(bytes.subarray(from, to)));
+  } catch {
+    return undefined;
+  }
+  return isFields(line) ? ollamaUsage(line) : undefined;
+}
+
+/** A count key and the number after it. */
+const COUNT = /"(prompt_eval_count|eval_count)"\s*:\s*(-?[\d.eE+-]+)/g;
+
+/**
+ * Ollama's counts from the end of an answer too large to hold (`tail`, which
+ * may begin anywhere): the last value of each key in it, which is the
+ * answer's own when nothing the model wrote as an object (a tool call's
+ * arguments) follows its counts. Undefined when neither key is there.
+ */
+export function ollamaUsageOfTail(tail: string): LlmUsage | undefined {
+  const last: Record<string, unknown> = {};
+  for (const [, key, value] of tail.matchAll(COUNT)) last[key as string] = Number(value);
+  return ollamaUsage(last);
+}
