@@ -1,5 +1,5 @@
 import { bodyText } from "../bytes.ts";
-import { ollamaUsage, ollamaUsageOfTail } from "./ollama-usage.ts";
+import { ollamaUsage } from "./ollama-usage.ts";
 import type { SseEvent } from "./sse-decoder.ts";
 import { isCount, isFields, optionalCount, type Fields, type LlmUsage } from "./usage-fields.ts";
 
@@ -183,56 +183,6 @@ function openAiAnswerUsage(usage: Fields): LlmUsage | undefined {
   if (!isCount(usage["prompt_tokens"])) return undefined;
   const output = optionalCount(usage["completion_tokens"], 0);
   return output === undefined ? undefined : { inputTokens: usage["prompt_tokens"], outputTokens: output };
-}
-
-/** A usage key and the object that opens after it: the same test as MAY_CARRY_USAGE's, anchored to find each. */
-const USAGE_KEY = /"(usage(?:Metadata)?)"\s*:\s*\{/g;
-
-/** Where the JSON object opening at `from` ends (just past its closing brace), strings and their escapes skipped; -1 when it does not end in `text`. */
-function objectEnd(text: string, from: number): number {
-  let depth = 0;
-  for (let at = from; at < text.length; at++) {
-    const char = text[at];
-    if (char === '"') {
-      for (at++; at < text.length && text[at] !== '"'; at++) if (text[at] === "\\") at++;
-    } else if (char === "{") depth++;
-    else if (char === "}" && --depth === 0) return at + 1;
-  }
-  return -1;
-}
-
-/**
- * The usage the end of a whole answer reports (`tail`: its last bytes as
- * text, which may begin anywhere), for an answer too large to hold: the last
- * usage object in it, read as usageOfAnswer reads that API's. Every API here
- * writes its usage after the content, and an LLM's text sits in strings (its
- * quotes escaped), so the last key is the answer's own; a tool call's
- * arguments written as an object (Anthropic's `input`, Gemini's `args`) come
- * before it, and are never read instead: when the last object is cut short or
- * unreadable, the answer reports none. An object with `input_tokens` is read
- * as Anthropic's (a Responses API usage has no cache counts, which are all
- * that differ). A tail without a usage key is read for Ollama's counts.
- */
-export function usageOfAnswerTail(tail: string): LlmUsage | undefined {
-  const keys = [...tail.matchAll(USAGE_KEY)];
-  const last = keys[keys.length - 1];
-  if (last === undefined) return ollamaUsageOfTail(tail);
-  const open = last.index + last[0].length - 1;
-  const end = objectEnd(tail, open);
-  if (end === -1) return undefined;
-  let usage: unknown;
-  try {
-    usage = JSON.parse(tail.slice(open, end));
-  } catch {
-    return undefined;
-  }
-  if (!isFields(usage)) return undefined;
-  if (last[1] === "usageMetadata") return geminiUsage({ usageMetadata: usage });
-  if (usage["input_tokens"] !== undefined) {
-    const counts = anthropicCounts({ type: "message_start", message: { usage } }, NO_ANTHROPIC_COUNTS);
-    return counts === undefined ? undefined : anthropicUsage(counts);
-  }
-  return openAiAnswerUsage(usage);
 }
 
 /**

@@ -50,18 +50,3 @@ export function usageOfOllamaLine(bytes: Uint8Array, from: number, to: number): 
   }
   return isFields(line) ? ollamaUsage(line) : undefined;
 }
-
-/** A count key and the number after it. */
-const COUNT = /"(prompt_eval_count|eval_count)"\s*:\s*(-?[\d.eE+-]+)/g;
-
-/**
- * Ollama's counts from the end of an answer too large to hold (`tail`, which
- * may begin anywhere): the last value of each key in it, which is the
- * answer's own when nothing the model wrote as an object (a tool call's
- * arguments) follows its counts. Undefined when neither key is there.
- */
-export function ollamaUsageOfTail(tail: string): LlmUsage | undefined {
-  const last: Record<string, unknown> = {};
-  for (const [, key, value] of tail.matchAll(COUNT)) last[key as string] = Number(value);
-  return ollamaUsage(last);
-}

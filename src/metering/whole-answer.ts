@@ -1,17 +1,19 @@
 import { bodyText, concatBytes } from "../bytes.ts";
 import type { BodyRead, BodyReader } from "./body-reader.ts";
 import { mediaType } from "./media-type.ts";
-import { usageOfAnswer, usageOfAnswerTail, type LlmUsage } from "./llm-usage.ts";
+import { usageOfAnswer, type LlmUsage } from "./llm-usage.ts";
+import { createTopLevelMembers } from "./top-level-members.ts";
 
 /**
  * The most of an answer held to read its usage: a completion's JSON is a few
  * kB (an embedding's vectors some hundreds); past this, the answer passes on
- * a chunk behind the origin, its usage read from its end (ANSWER_TAIL_BYTES).
+ * a chunk behind the origin, its usage read from its top-level members as
+ * they pass (USAGE_MEMBERS).
  */
 export const MAX_HELD_ANSWER_BYTES = 1 << 20;
 
-/** The end of an answer too large to hold that its usage is read from: an API writes only short fields after it. */
-const ANSWER_TAIL_BYTES = 16 * 1024;
+/** The top-level members usageOfAnswer reads an answer's usage from (and which API's it is). */
+const USAGE_MEMBERS: ReadonlySet<string> = new Set(["object", "type", "usage", "usageMetadata", "prompt_eval_count", "eval_count"]);
 
 /** Whether a Content-Type is JSON (application/json, or any application type ending in +json), parameters and case aside. */
 export function isJson(contentType: string | null): boolean {
@@ -33,22 +35,18 @@ export interface AnswerReader extends BodyReader {
  * over MAX_HELD_ANSWER_BYTES (an embedding of many inputs, top logprobs: a
  * client can ask for one) is handed on as far as it was read, then a chunk
  * behind the origin: its last chunk is held until the origin ends, and the
- * usage its last ANSWER_TAIL_BYTES report is known when that chunk is handed on.
+ * usage its top-level members report (read as each chunk passes, nested ones
+ * never taken for them: top-level-members.ts) is known when that chunk is
+ * handed on.
  */
 export function readWholeAnswer(source: BodyReader): AnswerReader {
   let usage: LlmUsage | undefined;
   let first = true;
   // The source's end (or the client's leaving): a reader is not read again after it ended.
   let ended = false;
-  // Past the most held: the chunk read but not yet handed on, and the answer's last ANSWER_TAIL_BYTES (or more) to read the usage from.
+  // Past the most held: the chunk read but not yet handed on, and the members the usage is read from.
   let held: Uint8Array | undefined;
-  let tail: Uint8Array[] = [];
-  let tailSize = 0;
-  const keepTail = (chunk: Uint8Array): void => {
-    tail.push(chunk);
-    tailSize += chunk.length;
-    while (tail.length > 1 && tailSize - (tail[0] as Uint8Array).length >= ANSWER_TAIL_BYTES) tailSize -= (tail.shift() as Uint8Array).length;
-  };
+  const members = createTopLevelMembers(USAGE_MEMBERS);
 
   const readWhole = async (): Promise<BodyRead> => {
     const parts: Uint8Array[] = [];
@@ -59,9 +57,8 @@ export function readWholeAnswer(source: BodyReader): AnswerReader {
       if (size > MAX_HELD_ANSWER_BYTES) {
         held = parts.pop() as Uint8Array;
         const handedOn = joined(parts);
-        // The tail begins in what is handed on now: the usage may start there and end in a chunk still to come.
-        keepTail(handedOn.slice(Math.max(0, handedOn.length - ANSWER_TAIL_BYTES)));
-        keepTail(held);
+        members.push(handedOn);
+        members.push(held);
         return handedOn.length === 0 ? readBehind() : { done: false, value: handedOn };
       }
     }
@@ -78,10 +75,10 @@ export function readWholeAnswer(source: BodyReader): AnswerReader {
     const out = held as Uint8Array;
     if (next.done) {
       ended = true;
-      usage = usageOfAnswerTail(bodyText(joined(tail)));
+      usage = usageOfAnswer(members.json());
     } else {
       held = next.value;
-      keepTail(next.value);
+      members.push(next.value);
     }
     return { done: false, value: out };
   };
@@ -102,7 +99,6 @@ export function readWholeAnswer(source: BodyReader): AnswerReader {
     cancel(reason) {
       ended = true;
       held = undefined;
-      tail = [];
       return source.cancel(reason);
     },
   };

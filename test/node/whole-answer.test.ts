@@ -70,13 +70,14 @@ describe("readWholeAnswer", () => {
   });
 
   it("past MAX_HELD_ANSWER_BYTES: what was read is handed on, then the rest a chunk behind the origin, the usage its end reports known with its last", async () => {
-    const end = utf8(',"usage":{"prompt_tokens":7,"completion_tokens":0}}');
-    const { reader, reads } = bodyOf([new Uint8Array(MAX_HELD_ANSWER_BYTES), new Uint8Array(1).fill(1), new Uint8Array(5).fill(2), end]);
+    const start = Uint8Array.from([...utf8('{"data":"'), ...new Uint8Array(MAX_HELD_ANSWER_BYTES - 9).fill(0x61)]);
+    const end = utf8('","usage":{"prompt_tokens":7,"completion_tokens":0}}');
+    const { reader, reads } = bodyOf([start, new Uint8Array(1).fill(0x62), new Uint8Array(5).fill(0x63), end]);
     const whole = readWholeAnswer(reader);
     expect((await whole.read()).value?.length).toBe(MAX_HELD_ANSWER_BYTES);
     expect(reads()).toBe(2);
-    expect((await whole.read()).value).toEqual(new Uint8Array(1).fill(1));
-    expect((await whole.read()).value).toEqual(new Uint8Array(5).fill(2));
+    expect((await whole.read()).value).toEqual(new Uint8Array(1).fill(0x62));
+    expect((await whole.read()).value).toEqual(new Uint8Array(5).fill(0x63));
     expect(whole.usage).toBeUndefined();
     expect((await whole.read()).value).toEqual(end);
     expect(reads()).toBe(5);
@@ -96,6 +97,18 @@ describe("readWholeAnswer", () => {
     for (let next = await whole.read(); !next.done; next = await whole.read()) passed.push(next.value.length);
     expect(passed.reduce((sum, length) => sum + length, 0)).toBe(body.length);
     expect(whole.usage).toEqual({ inputTokens: 900000, outputTokens: 0 });
+  });
+
+  it("past MAX_HELD_ANSWER_BYTES: usage written far from the end (Ollama's /api/generate counts, then its logprobs) is read, and never a tool call's arguments after it", async () => {
+    const logprobs = Array.from({ length: 20_000 }, (_, i) => `{"token":"w${i}","logprob":-0.5,"top_logprobs":[{"token":"x","logprob":-1.5}]}`).join(",");
+    const body = utf8(`{"model":"m","response":"…","done":true,"prompt_eval_count":12,"eval_count":20000,"tool_calls":[{"function":{"name":"t","arguments":{"prompt_eval_count":1,"eval_count":1}}}],"logprobs":[${logprobs}]}`);
+    expect(body.length).toBeGreaterThan(MAX_HELD_ANSWER_BYTES + 16 * 1024);
+    const chunks = Array.from({ length: Math.ceil(body.length / 65_536) }, (_, i) => body.slice(i * 65_536, (i + 1) * 65_536));
+    const whole = readWholeAnswer(bodyOf(chunks).reader);
+    let passed = 0;
+    for (let next = await whole.read(); !next.done; next = await whole.read()) passed += next.value.length;
+    expect(passed).toBe(body.length);
+    expect(whole.usage).toEqual({ inputTokens: 12, outputTokens: 20000 });
   });
 
   it("a cancel while past MAX_HELD_ANSWER_BYTES drops what was held: nothing more is handed on", async () => {

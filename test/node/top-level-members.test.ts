@@ -1,0 +1,54 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { usageOfAnswer } from "../../src/metering/llm-usage.ts";
+import { createTopLevelMembers } from "../../src/metering/top-level-members.ts";
+import { llmAnswers } from "../fixtures/llm-answers.ts";
+import { ollamaAnswers } from "../fixtures/ollama-recordings.ts";
+
+const USAGE_MEMBERS = new Set(["object", "type", "usage", "usageMetadata", "prompt_eval_count", "eval_count"]);
+const encoder = new TextEncoder();
+
+/** The usage read from a document's top-level members, its bytes pushed in these pieces (cut at `cuts`). */
+function usageOfPieces(text: string, cuts: readonly number[]) {
+  const bytes = encoder.encode(text);
+  const members = createTopLevelMembers(USAGE_MEMBERS);
+  const at = [0, ...[...cuts].sort((a, b) => a - b), bytes.length];
+  for (let i = 0; i + 1 < at.length; i++) members.push(bytes.slice(at[i], at[i + 1]));
+  return usageOfAnswer(members.json());
+}
+
+const answers = [...llmAnswers, ...ollamaAnswers];
+
+describe("createTopLevelMembers", () => {
+  it.each(answers.map((answer) => [answer.name, answer] as const))("%s: the usage usageOfAnswer reads whole, its bytes cut in two anywhere", (_name, answer) => {
+    expect(usageOfAnswer(answer.body)).toEqual(answer.usage);
+    const length = encoder.encode(answer.body).length;
+    for (let cut = 0; cut <= length; cut++) expect(usageOfPieces(answer.body, [cut])).toEqual(answer.usage);
+  });
+
+  it("the same, cut in many pieces at random", () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...answers), fc.array(fc.nat(), { maxLength: 40 }), (answer, cuts) => {
+        const length = encoder.encode(answer.body).length;
+        expect(usageOfPieces(answer.body, cuts.map((cut) => cut % (length + 1)))).toEqual(answer.usage);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("a member of the same name deeper down — a tool call's arguments, text the model wrote — is never taken for the answer's own, before or after it", () => {
+    const ollamaGenerate = `{"model":"m","response":"\\"eval_count\\":1,","done":true,"prompt_eval_count":26,"eval_count":290,"tool_calls":[{"function":{"name":"t","arguments":{"prompt_eval_count":1,"eval_count":1}}}],"logprobs":[{"token":"a","logprob":-0.1}]}`;
+    expect(usageOfPieces(ollamaGenerate, [])).toEqual({ inputTokens: 26, outputTokens: 290 });
+    const anthropic = `{"type":"message","content":[{"type":"tool_use","name":"t","input":{"usage":{"input_tokens":1,"output_tokens":1}}},{"type":"text","text":"\\"usage\\":{\\"input_tokens\\":2}"}],"usage":{"input_tokens":3000,"cache_read_input_tokens":50,"output_tokens":900}}`;
+    expect(usageOfPieces(anthropic, [40, 41, 200])).toEqual({ inputTokens: 3050, outputTokens: 900 });
+    expect(usageOfPieces(`{"message":{"tool_calls":[{"function":{"arguments":{"prompt_eval_count":1,"eval_count":1}}}]},"done":true}`, [])).toBeUndefined();
+  });
+
+  it("a document cut short inside its usage, or none at all, reports none; a name past its longest is not read", () => {
+    const answer = `{"object":"chat.completion","usage":{"prompt_tokens":5,"completion_tokens":7}}`;
+    expect(usageOfPieces(answer.slice(0, -2), [])).toBeUndefined();
+    expect(usageOfPieces(`[{"usage":{"prompt_tokens":5}}]`, [])).toBeUndefined();
+    expect(usageOfPieces("", [])).toBeUndefined();
+    expect(usageOfPieces(`{"${"u".repeat(100)}":1,"usage":{"prompt_tokens":5,"completion_tokens":1}}`, [3, 70])).toEqual({ inputTokens: 5, outputTokens: 1 });
+  });
+});
