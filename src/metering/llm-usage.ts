@@ -90,6 +90,36 @@ function mayCarryUsage(data: Uint8Array, from: number, to: number): boolean {
   return false;
 }
 
+/** Past the spaces and tabs (and VT, FF) from `at` (before `to`): what whitespace can be inside a line. */
+function skipLineSpace(data: Uint8Array, at: number, to: number): number {
+  for (; at < to; at++) {
+    const byte = data[at] as number;
+    if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0b && byte !== 0x0c) return at;
+  }
+  return at;
+}
+
+/** Whether the byte at `at` may begin what the pattern's `\s` allows beyond a line: a line end (the data may go on in the next data line), a byte beyond ASCII, or the range's end. */
+const mayGoOn = (data: Uint8Array, at: number, to: number): boolean => at === to || data[at] === 0x0a || data[at] === 0x0d || (data[at] as number) >= 0x80;
+
+/**
+ * Whether whole events, as raw bytes (their lines, `data:` prefixes and all),
+ * may hold one that mayCarryUsage passes: an event's data is its data lines'
+ * values joined with LF, so a key it holds is in the raw bytes as it is,
+ * and what follows it is the same up to the line's end. Where that is
+ * reached before the `{`, they may (so the events are read).
+ */
+export function eventsMayCarryUsage(raw: Uint8Array, from: number, to: number): boolean {
+  for (let past = indexPastUsageKey(raw, from, to); past !== -1; past = indexPastUsageKey(raw, past - 1, to)) {
+    let next = skipLineSpace(raw, past, to);
+    if (mayGoOn(raw, next, to)) return true;
+    if (raw[next] !== COLON) continue;
+    next = skipLineSpace(raw, next + 1, to);
+    if (mayGoOn(raw, next, to) || raw[next] === BRACE) return true;
+  }
+  return false;
+}
+
 /** OpenAI chat completions (stream_options.include_usage): the chunk whose `usage` is not null. */
 function openAiUsage(frame: Fields): LlmUsage | undefined {
   const usage = frame["usage"];

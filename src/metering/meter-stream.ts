@@ -1,8 +1,9 @@
 import { utf8 } from "../bytes.ts";
 import { readBody } from "./body-reader.ts";
-import { createUsageReader, type LlmUsage } from "./llm-usage.ts";
+import { createUsageReader, eventsMayCarryUsage, type LlmUsage } from "./llm-usage.ts";
 import { bytesCovered, checkPrices, pricesTokens, streamCost, tokensCost, type StreamPrices } from "./stream-prices.ts";
-import { createSseFramer, type SsePosition } from "./sse-decoder.ts";
+import { createSseFramer, type SsePosition, type SseSkip } from "./sse-decoder.ts";
+import { eventEndsIn } from "./sse-event-ends.ts";
 import { mediaType } from "./media-type.ts";
 import { createNdjsonFramer, isNdjson } from "./ndjson-framer.ts";
 import { usageOfOllamaLine } from "./ollama-usage.ts";
@@ -106,10 +107,24 @@ export function meterStream(
   const eventEnds: number[] = [];
   const usageAtEnds: (LlmUsage | undefined)[] = [];
   let usageChanged = false;
+  // The usage reported before the current chunk.
+  let usageBefore: LlmUsage | undefined;
   const onEvent = (type: string, bytes: Uint8Array, from: number, to: number, end: number): void => {
     if (usage.readBytes(type, bytes, from, to)) usageChanged = true;
     eventEnds.push(end);
     usageAtEnds.push(usage.usage);
+  };
+  // The whole events of the current chunk passed over unread (none may report usage): where they lie, and how many events ended before them.
+  let skippedFrom = 0;
+  let skippedTo = 0;
+  let endsBeforeSkipped = 0;
+  const skip: SseSkip = {
+    mayMatter: eventsMayCarryUsage,
+    onSkip(from, to) {
+      skippedFrom = from;
+      skippedTo = to;
+      endsBeforeSkipped = eventEnds.length;
+    },
   };
   const onLine = (bytes: Uint8Array, from: number, to: number, end: number): void => {
     const counts = usageOfOllamaLine(bytes, from, to);
@@ -135,10 +150,19 @@ export function meterStream(
       source.cancel(error).catch(ignore);
       return end("exhausted");
     }
+    let ends: readonly number[] = eventEnds;
+    let usages: readonly (LlmUsage | undefined)[] = usageAtEnds;
+    if (skippedTo > 0) {
+      // The events passed over are framed now, once, to cut among them: the usage is as it was before them.
+      const skipped = eventEndsIn(chunk, skippedFrom, skippedTo);
+      const usageThen = endsBeforeSkipped > 0 ? usageAtEnds[endsBeforeSkipped - 1] : usageBefore;
+      ends = eventEnds.slice(0, endsBeforeSkipped).concat(skipped, eventEnds.slice(endsBeforeSkipped));
+      usages = usageAtEnds.slice(0, endsBeforeSkipped).concat(skipped.map(() => usageThen), usageAtEnds.slice(endsBeforeSkipped));
+    }
     let cut = 0;
-    for (let i = eventEnds.length - 1; i >= 0; i--) {
-      const at = eventEnds[i] as number;
-      if (bytes + at <= bytesCovered(prices, leased - tokensCost(prices, usageAtEnds[i]))) {
+    for (let i = ends.length - 1; i >= 0; i--) {
+      const at = ends[i] as number;
+      if (bytes + at <= bytesCovered(prices, leased - tokensCost(prices, usages[i]))) {
         cut = at;
         break;
       }
@@ -168,9 +192,11 @@ export function meterStream(
       eventEnds.length = 0;
       usageAtEnds.length = 0;
       usageChanged = false;
+      skippedTo = 0;
+      usageBefore = reported();
       if (sse !== undefined) {
         closing = CLOSE_FROM[sse.position];
-        sse.push(chunk, onEvent);
+        sse.push(chunk, onEvent, skip);
       } else if (lines !== undefined) {
         if (lines.position === "in-line") closing = CLOSE_LINE;
         lines.push(chunk, onLine);

@@ -1,6 +1,7 @@
 import { fromUtf8 } from "../bytes.ts";
 import { indexOfLineEnd } from "./byte-search.ts";
 import { createPartialLine } from "./partial-line.ts";
+import { lastEventEnd } from "./sse-event-ends.ts";
 
 /** One server-sent event as a browser's EventSource would dispatch it. */
 export interface SseEvent {
@@ -36,9 +37,21 @@ export interface SseDecoder {
  */
 export type OnFrame = (type: string, bytes: Uint8Array, from: number, to: number, end: number) => void;
 
+/**
+ * What lets the framer pass over whole events without reading their lines:
+ * `mayMatter` is asked of their raw bytes (`chunk` from `from` to `to`, lines
+ * and all, as they came) and must be true whenever an event among them is
+ * one the reader needs (it may be true for more); when it is false they are
+ * not framed, and `onSkip` is told where they lie.
+ */
+export interface SseSkip {
+  mayMatter(chunk: Uint8Array, from: number, to: number): boolean;
+  onSkip(from: number, to: number): void;
+}
+
 /** The decoder's framing, with data left as bytes: for a reader that decodes only the events it needs. */
 export interface SseFramer {
-  push(chunk: Uint8Array, onFrame: OnFrame): void;
+  push(chunk: Uint8Array, onFrame: OnFrame, skip?: SseSkip): void;
   readonly position: SsePosition;
 }
 
@@ -199,14 +212,28 @@ export function createSseFramer(): SseFramer {
       if (partial.bytes > 0) return "in-line";
       return dataLines > 0 || type !== "" || spoiled ? "in-event" : "between-events";
     },
-    push(chunk, onFrame) {
+    push(chunk, onFrame, skip) {
       let at = 0;
       if (afterCr && chunk.length > 0) {
         afterCr = false;
         if (chunk[0] === LF) at = 1;
       }
       const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      // Once per chunk, at the first line start between events: the whole events up to the chunk's last blank line may be passed over.
+      let untried = skip;
       while (at < chunk.length) {
+        if (untried !== undefined && partial.bytes === 0 && dataLines === 0 && type === "" && !spoiled) {
+          const tried = untried;
+          untried = undefined;
+          const to = lastEventEnd(chunk, at);
+          if (to > at && !tried.mayMatter(chunk, at, to)) {
+            tried.onSkip(at, to);
+            firstLine = false;
+            if (to === chunk.length && chunk[to - 1] === CR) afterCr = true;
+            at = to;
+            continue;
+          }
+        }
         // A blank line (an event's end) is common enough to look at before searching.
         const first = chunk[at];
         const end = first === LF || first === CR ? at : indexOfLineEnd(view, at, chunk.length);

@@ -1,14 +1,15 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createUsageReader } from "../../src/metering/index.ts";
-import { usageOfAnswer } from "../../src/metering/llm-usage.ts";
+import { eventsMayCarryUsage, usageOfAnswer } from "../../src/metering/llm-usage.ts";
 import { llmAnswers } from "../fixtures/llm-answers.ts";
 import { ANTHROPIC_OVERLOADED, cutAt, llmStreams, namedFrames, namesEvents, openAiFrames, readChunks, streamNamed, utf8, type LlmStream } from "../fixtures/llm-streams.ts";
 
-/** The usage read from decoded events, once it is checked that reading the framer's bytes (meterStream's way) gives the same. */
+/** The usage read from decoded events, once it is checked that reading the framer's bytes, and passing over events unread as meterStream does, give the same. */
 function usageOf(text: string) {
-  const { usage, usageFromBytes } = readChunks([utf8(text)]);
+  const { usage, usageFromBytes, usageSkipping } = readChunks([utf8(text)]);
   expect(usageFromBytes).toEqual(usage);
+  expect(usageSkipping).toEqual(usage);
   return usage;
 }
 
@@ -42,6 +43,7 @@ describe("the usage reader, on recorded streams", () => {
           const read = readChunks(cutAt(bytes, [cut]));
           expect(read.usage, `${stream.name} cut at ${cut}`).toEqual(stream.usage);
           expect(read.usageFromBytes, `${stream.name} cut at ${cut}, read as bytes`).toEqual(stream.usage);
+          expect(read.usageSkipping, `${stream.name} cut at ${cut}, events passed over`).toEqual(stream.usage);
         }
       }
     }
@@ -60,6 +62,7 @@ describe("the usage reader, on recorded streams", () => {
           const read = readChunks(cutAt(bytes, fractions.map((f) => Math.floor(f * bytes.length))));
           expect(read.usage).toEqual(stream.usage);
           expect(read.usageFromBytes).toEqual(stream.usage);
+          expect(read.usageSkipping).toEqual(stream.usage);
         },
       ),
       { numRuns: 1500 },
@@ -235,5 +238,60 @@ describe("the usage of a whole answer (not streamed)", () => {
 
   it("an Anthropic message counts its cache tokens as input", () => {
     expect(usageOfAnswer(`{"type":"message","usage":{"input_tokens":3,"cache_creation_input_tokens":100,"cache_read_input_tokens":1000,"output_tokens":7}}`)).toEqual({ inputTokens: 1103, outputTokens: 7 });
+  });
+});
+
+describe("whole events passed over unread (meterStream's way)", () => {
+  const MAY_CARRY_USAGE = /"usage(?:Metadata)?"\s*:\s*\{/;
+  const lineEnd = fc.constantFrom("\n", "\r", "\r\n");
+  const spacing = fc.constantFrom("", " ", "\t", "\n", "\r\n", " \n\t", "\u00a0", "\u2028");
+  const count = fc.integer({ min: 0, max: 1000 });
+  /** A chunk with or without usage, its key and colon spaced any way (line ends among them), amid text that may quote a key. */
+  const payload = fc
+    .record({
+      written: fc.oneof(fc.string({ unit: "grapheme", maxLength: 8 }), fc.constantFrom(`"usage"`, `"usage":{`, `"usageMetadata"`, "usage")),
+      key: fc.constantFrom("usage", "usageMetadata", "usag", "Usage"),
+      usage: fc.oneof(fc.constant("null"), fc.tuple(count, count).map(([input, output]) => `{"prompt_tokens":${input},"completion_tokens":${output}}`)),
+      spaces: fc.tuple(spacing, spacing),
+    })
+    .map(({ written, key, usage, spaces: [a, b] }) => `{"choices":[{"delta":{"content":${JSON.stringify(written)}}}],"${key}"${a}:${b}${usage}}`);
+  /** An event: its data split into data lines at its line ends and at any other places (right after a key among them), with an event name or comments around. */
+  const event = fc
+    .record({ data: payload, cuts: fc.array(fc.nat(200), { maxLength: 3 }), name: fc.constantFrom("", "message", "message_delta"), comment: fc.boolean(), end: lineEnd })
+    .map(({ data, cuts, name, comment, end }) => {
+      let text = data;
+      for (const cut of [...new Set(cuts)].sort((a, b) => b - a)) if (cut < text.length) text = `${text.slice(0, cut)}\n${text.slice(cut)}`;
+      const lines = text.split(/\r\n|\n|\r/).map((line) => `data: ${line}`);
+      return [...(name === "" ? [] : [`event: ${name}`]), ...(comment ? [": ping"] : []), ...lines].join(end) + end + end;
+    });
+
+  it("are only those that cannot report usage: the same usage however the stream is cut, and whole events that may are never passed over (fast-check)", () => {
+    fc.assert(
+      fc.property(fc.array(event, { minLength: 1, maxLength: 6 }), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 6 }), (events, fractions) => {
+        const bytes = utf8(events.join(""));
+        const read = readChunks(cutAt(bytes, fractions.map((f) => Math.floor(f * bytes.length))));
+        expect(read.usageSkipping).toEqual(read.usage);
+        if (read.events.some((decoded) => MAY_CARRY_USAGE.test(decoded.data))) expect(eventsMayCarryUsage(bytes, 0, bytes.length)).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("a data line that ends right after the key, its colon or its brace in the next, is read", () => {
+    for (const split of [`"usage"\ndata: :{`, `"usage":\ndata: {`, `"usage" \r\ndata:  : {`]) {
+      const text = `data: {"choices":[],${split}"prompt_tokens":2,"completion_tokens":3}}\n\n`;
+      expect(eventsMayCarryUsage(utf8(text), 0, text.length), split).toBe(true);
+      expect(usageOf(text)).toEqual({ inputTokens: 2, outputTokens: 3 });
+    }
+  });
+
+  it("events with `\"usage\":null` are passed over, and the one with usage read: most of a recorded OpenAI stream in two chunks is never framed", () => {
+    const stream = streamNamed("OpenAI chat completion through Azure");
+    const bytes = utf8(stream.text);
+    const lastEvent = stream.text.lastIndexOf("data: {");
+    const read = readChunks(cutAt(bytes, [lastEvent]));
+    expect(read.usageSkipping).toEqual(stream.usage);
+    expect(read.skipped).toBe(lastEvent);
+    expect(eventsMayCarryUsage(bytes, 0, lastEvent)).toBe(false);
   });
 });
