@@ -23,7 +23,7 @@ if there is any; warnings about likely mistakes do not fail the check.
 `;
 
 /** Settings that are secrets: `wrangler secret put` for the deployed Worker, `.dev.vars` locally, never `[vars]`. */
-const SECRETS = new Set(["L402_MASTER_KEYS", "LND_MACAROON", "CLN_RUNE", "PHOENIXD_PASSWORD", "LNBITS_INVOICE_KEY", "L402_NWC_URI", "L402_ORIGIN_SECRET", "L402_ADMIN_TOKEN"]);
+const SECRETS = new Set(["L402_MASTER_KEYS", "LND_MACAROON", "CLN_RUNE", "PHOENIXD_PASSWORD", "LNBITS_INVOICE_KEY", "L402_NWC_URI", "L402_ORIGIN_SECRET", "L402_ADMIN_TOKEN", "L402_CONTEXT_KEYS"]);
 
 class UsageError extends Error {}
 

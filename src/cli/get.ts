@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createL402Fetch, isChallenge, L402Error, lndWallet, nwcWallet, readOffer, type Scheme, type Wallet } from "../client/index.ts";
 import { formatSats } from "../l402/index.ts";
-import { parseNwcUri, type WebSocketFactory, type WebSocketLike } from "../lightning/index.ts";
+import { parseNwcUri, type WebSocketFactory } from "../lightning/index.ts";
 import { discovered, printDiscovered } from "./discover.ts";
 import { fileLedger } from "./file-ledger.ts";
 import { fileStore } from "./file-store.ts";
@@ -218,7 +218,7 @@ function payTimeout(flag: string | undefined, env: string | undefined): number {
 async function nodeWebSocket(): Promise<{ webSocket?: WebSocketFactory }> {
   if ("WebSocket" in globalThis) return {};
   const { WebSocket } = await import("ws");
-  return { webSocket: (url) => new WebSocket(url) as unknown as WebSocketLike };
+  return { webSocket: (url) => new WebSocket(url) };
 }
 
 function parseUrl(text: string): URL {

@@ -40,7 +40,7 @@ export interface PaywallOptionsBase {
   readonly backend?: InvoiceBackend;
   /** State for the features services use; see ports.ts. */
   readonly ports?: PaywallPorts;
-  /** Ways to pay beyond the built-in L402 and Payment (`mpp`) schemes (schemes/scheme.ts); a service lists the ones it offers by name. */
+  /** Ways to pay beyond the built-in L402, Payment (`mpp`) and x402 schemes (schemes/scheme.ts); a service lists the ones it offers by name. */
   readonly schemes?: readonly PaymentScheme[];
   readonly invoice?: {
     /** Seconds an invoice stays payable (default 600). */

@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -162,6 +163,17 @@ describe("npm run check-config", () => {
     for (const name of ["L402_MASTER_KEYS", "LND_MACAROON"]) expect(result.stderr).toMatch(new RegExp(`${name}.*wrangler secret put ${name}`));
     expect(said).not.toContain(KEY);
     expect(said).not.toContain(macaroon);
+  }, 30_000);
+
+  it("so is the payment context's signing key, the origin secret and the admin token", () => {
+    const { privateKey } = generateKeyPairSync("ed25519");
+    const jwk = JSON.stringify([{ ...privateKey.export({ format: "jwk" }), kid: "k1" }]);
+    const origin = "an-origin-secret-0123456789";
+    const admin = "a-rotated-admin-token-0123456789abcdef";
+    const result = checkConfig(`[vars]\n${LND}L402_CONTEXT_KEYS = '${jwk}'\nL402_ORIGIN_SECRET = "${origin}"\nL402_ADMIN_TOKEN = "${admin}"\n${SERVICE}`, `L402_MASTER_KEYS=${KEY}\nLND_MACAROON=0201abcd\n`);
+    const said = result.stdout + result.stderr;
+    for (const name of ["L402_CONTEXT_KEYS", "L402_ORIGIN_SECRET", "L402_ADMIN_TOKEN"]) expect(result.stderr).toMatch(new RegExp(`${name}.*wrangler secret put ${name}`));
+    for (const value of [JSON.parse(jwk)[0].d as string, origin, admin]) expect(said).not.toContain(value);
   }, 30_000);
 
   it.each([

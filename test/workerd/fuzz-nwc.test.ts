@@ -70,14 +70,14 @@ function wellFormed(event: NostrEvent): boolean {
 
 /** A socket a test speaks for: what the client sends, and a way to make the relay say anything. */
 function fakeSocket() {
-  const listeners: ((event: { data?: unknown }) => void)[] = [];
+  const listeners: Parameters<WebSocketLike["addEventListener"]>[1][] = [];
   const socket: WebSocketLike = {
     readyState: 1,
     send: () => undefined,
     close: () => undefined,
     addEventListener: (type, listener) => void (type === "message" && listeners.push(listener)),
   };
-  return { socket, say: (data: string) => listeners.forEach((listener) => listener({ data })) };
+  return { socket, say: (data: string) => listeners.forEach((listener) => listener({ type: "message", data })) };
 }
 
 let reached: Record<string, number> = {};

@@ -11,7 +11,8 @@ export interface WebSocketLike {
   readonly readyState: number;
   send(data: string): void;
   close(code?: number): void;
-  addEventListener(type: "open" | "message" | "close" | "error", listener: (event: { data?: unknown }) => void): void;
+  // The event typed by `type` (which every platform's Event has): a type of `data` alone would have nothing in common with an open or error event, and `ws`'s socket would not fit.
+  addEventListener(type: "open" | "message" | "close" | "error", listener: (event: { readonly type: string; readonly data?: unknown }) => void): void;
 }
 
 /** A socket still connecting (the `WebSocket` constructor), or one already open (a fetch upgrade). */
