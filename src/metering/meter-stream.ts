@@ -2,8 +2,7 @@ import { utf8 } from "../bytes.ts";
 import { readBody } from "./body-reader.ts";
 import { createUsageReader, eventsMayCarryUsage, type LlmUsage } from "./llm-usage.ts";
 import { bytesCovered, checkPrices, pricesTokens, streamCost, tokensCost, type StreamPrices } from "./stream-prices.ts";
-import { createSseFramer, type SsePosition, type SseSkip } from "./sse-decoder.ts";
-import { eventEndsIn } from "./sse-event-ends.ts";
+import { createSseFramer, framedEventEnds, type SsePosition, type SseSkip } from "./sse-decoder.ts";
 import { mediaType } from "./media-type.ts";
 import { createNdjsonFramer, isNdjson } from "./ndjson-framer.ts";
 import { usageOfOllamaLine } from "./ollama-usage.ts";
@@ -153,8 +152,8 @@ export function meterStream(
     let ends: readonly number[] = eventEnds;
     let usages: readonly (LlmUsage | undefined)[] = usageAtEnds;
     if (skippedTo > 0) {
-      // The events passed over are framed now, once, to cut among them: the usage is as it was before them.
-      const skipped = eventEndsIn(chunk, skippedFrom, skippedTo);
+      // The events passed over are framed now, once, to cut among them as if they had been framed: the usage is as it was before them.
+      const skipped = framedEventEnds(chunk, skippedFrom, skippedTo);
       const usageThen = endsBeforeSkipped > 0 ? usageAtEnds[endsBeforeSkipped - 1] : usageBefore;
       ends = eventEnds.slice(0, endsBeforeSkipped).concat(skipped, eventEnds.slice(endsBeforeSkipped));
       usages = usageAtEnds.slice(0, endsBeforeSkipped).concat(skipped.map(() => usageThen), usageAtEnds.slice(endsBeforeSkipped));

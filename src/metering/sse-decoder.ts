@@ -102,11 +102,12 @@ const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.leng
  * spans lines or chunks. Data is handed on as bytes, so that a reader decodes
  * only what it reads (createSseDecoder decodes every event).
  */
-export function createSseFramer(): SseFramer {
+export function createSseFramer(atStreamStart = true): SseFramer {
   // The line earlier chunks left unfinished.
   const partial = createPartialLine(MAX_EVENT_BYTES);
   let afterCr = false;
-  let firstLine = true;
+  // The stream's first line, which may start with a byte order mark.
+  let firstLine = atStreamStart;
   // The event being read. Its data is a single line still in the chunk being pushed (lineIn), or copied into `held` (heldInUse).
   let type = "";
   let dataLines = 0;
@@ -219,16 +220,15 @@ export function createSseFramer(): SseFramer {
         if (chunk[0] === LF) at = 1;
       }
       const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      // Once per chunk, at the first line start between events: the whole events up to the chunk's last blank line may be passed over.
+      // Once per chunk, at the first line start between events past the stream's first line: the whole events up to the chunk's last blank line may be passed over.
       let untried = skip;
       while (at < chunk.length) {
-        if (untried !== undefined && partial.bytes === 0 && dataLines === 0 && type === "" && !spoiled) {
+        if (untried !== undefined && !firstLine && partial.bytes === 0 && dataLines === 0 && type === "" && !spoiled) {
           const tried = untried;
           untried = undefined;
           const to = lastEventEnd(chunk, at);
           if (to > at && !tried.mayMatter(chunk, at, to)) {
             tried.onSkip(at, to);
-            firstLine = false;
             if (to === chunk.length && chunk[to - 1] === CR) afterCr = true;
             at = to;
             continue;
@@ -262,6 +262,18 @@ export function createSseFramer(): SseFramer {
       holdLine();
     },
   };
+}
+
+/**
+ * Where the events the framer dispatches end in `chunk` from `from` (a line
+ * start between events, past the stream's first line) to `to`: whole events
+ * passed over unread, framed only to cut among them. A blank line that ends
+ * no dispatched event (a keepalive comment's, an extra one) is not among them.
+ */
+export function framedEventEnds(chunk: Uint8Array, from: number, to: number): number[] {
+  const ends: number[] = [];
+  createSseFramer(false).push(chunk.subarray(from, to), (_type, _bytes, _from, _to, end) => void ends.push(from + end));
+  return ends;
 }
 
 /** The event stream, decoded: each event's data as text; an event whose bytes are not UTF-8 is skipped rather than read with replacement characters. */

@@ -1,10 +1,8 @@
-import { indexOfLineEnd } from "./byte-search.ts";
-
 /**
- * Where events end in a stretch of an event stream that starts at a line
- * start between events: just past each blank line (a line end right after
- * another, or at the stretch's start; CRLF is one line end). What the framer
- * needs to pass over whole events without reading their lines.
+ * Where the last event ends in a stretch of an event stream that starts at a
+ * line start between events: just past its last blank line (a line end right
+ * after another, or at the stretch's start; CRLF is one line end). What the
+ * framer needs to pass over whole events without reading their lines.
  */
 
 const LF = 0x0a;
@@ -31,20 +29,4 @@ export function lastEventEnd(chunk: Uint8Array, from: number): number {
     at = start - 1;
   }
   return -1;
-}
-
-/** Just past each blank line from `from` (a line start between events) to `to` (just past a blank line), in order. */
-export function eventEndsIn(chunk: Uint8Array, from: number, to: number): number[] {
-  const ends: number[] = [];
-  const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  let at = from;
-  while (at < to) {
-    const end = indexOfLineEnd(view, at, to);
-    if (end === -1) break;
-    let next = end + 1;
-    if (chunk[end] === CR && next < to && chunk[next] === LF) next++;
-    if (end === at) ends.push(next);
-    at = next;
-  }
-  return ends;
 }

@@ -285,13 +285,14 @@ describe("whole events passed over unread (meterStream's way)", () => {
     }
   });
 
-  it("events with `\"usage\":null` are passed over, and the one with usage read: most of a recorded OpenAI stream in two chunks is never framed", () => {
+  it("events with `\"usage\":null` are passed over, and the one with usage read: most of a recorded OpenAI stream in two chunks is never framed (all but its first event, which may start with a byte order mark)", () => {
     const stream = streamNamed("OpenAI chat completion through Azure");
     const bytes = utf8(stream.text);
+    const firstEventEnd = stream.text.indexOf("\n\n") + 2;
     const lastEvent = stream.text.lastIndexOf("data: {");
     const read = readChunks(cutAt(bytes, [lastEvent]));
     expect(read.usageSkipping).toEqual(stream.usage);
-    expect(read.skipped).toBe(lastEvent);
+    expect(read.skipped).toBe(lastEvent - firstEventEnd);
     expect(eventsMayCarryUsage(bytes, 0, lastEvent)).toBe(false);
   });
 });
