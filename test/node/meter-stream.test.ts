@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createUsageReader, meterStream, type LlmUsage, type StreamPrices } from "../../src/metering/index.ts";
-import { createSseFramer, type SsePosition } from "../../src/metering/sse-decoder.ts";
+import { createSseFramer, MAX_EVENT_BYTES, type SsePosition } from "../../src/metering/sse-decoder.ts";
 import { bytesCovered, streamCost, tokensCost } from "../../src/metering/stream-prices.ts";
 import { cutAt, llmStreams, utf8 } from "../fixtures/llm-streams.ts";
 import { EXHAUSTED_EVENT, meterStreamContract, originBody, readAll, recordingHooks } from "../fixtures/meter-stream-contract.ts";
@@ -154,6 +154,29 @@ describe("meterStream passing whole events over unread", () => {
       ),
       { numRuns: 1000 },
     );
+  });
+
+  it("the same with events past MAX_EVENT_BYTES among those passed over (one line, or many), read or not: never dispatched, so never a place to cut", async () => {
+    const half = "x".repeat(MAX_EVENT_BYTES / 2 + 1);
+    const usage = `{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":7}}`;
+    const streams = [
+      `data: a\n\n: ${half}${half}\n\ndata: ${half}${half}\n\ndata: c\n\ndata: b\n\n`,
+      `data: a\r\rdata: ${half}\rdata: ${half}\r\rdata: c\r\rdata: b\r\r`,
+      `data: a\n\ndata: ${half}\ndata: ${half}\ndata: ${usage}\n\ndata: ${usage}\n\ndata: c\n\ndata: b\n\n`,
+    ];
+    const prices = { perKibMsat: 1024n, perThousandInputTokensMsat: 1000n, perThousandOutputTokensMsat: 1000n };
+    for (const stream of streams) {
+      const bytes = utf8(stream);
+      for (const chunks of [[bytes], cutAt(bytes, [9]), cutAt(bytes, [9, MAX_EVENT_BYTES / 2])]) {
+        for (const lease of [20n, 1000n, BigInt(MAX_EVENT_BYTES), BigInt(bytes.length - 40), BigInt(bytes.length - 12), BigInt(bytes.length - 5)]) {
+          const expected = framingEvery(chunks, prices, lease, []);
+          const { hooks, settled } = recordingHooks();
+          const { chunks: passed } = await readAll(meterStream(originBody(chunks).stream, "text/event-stream", prices, lease, hooks));
+          expect(latin1(join(passed)) === latin1(expected.passed)).toBe(true);
+          expect(settled).toEqual(expected.settled);
+        }
+      }
+    }
   });
 
   it("a keepalive among the events passed over is not a place to cut, as it is not among events framed", async () => {
