@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createUsageReader, meterStream, type LlmUsage, type StreamPrices } from "../../src/metering/index.ts";
-import { createSseFramer, type SsePosition } from "../../src/metering/sse-decoder.ts";
+import { createSseFramer, MAX_EVENT_BYTES, type SsePosition } from "../../src/metering/sse-decoder.ts";
 import { bytesCovered, streamCost, tokensCost } from "../../src/metering/stream-prices.ts";
-import { cutAt, utf8 } from "../fixtures/llm-streams.ts";
+import { cutAt, llmStreams, utf8 } from "../fixtures/llm-streams.ts";
 import { EXHAUSTED_EVENT, meterStreamContract, originBody, readAll, recordingHooks } from "../fixtures/meter-stream-contract.ts";
 
 /** The metered body in Node's web streams (test/workerd/meter-stream.test.ts runs the same contract inside workerd). */
@@ -55,52 +55,68 @@ function framingEvery(chunks: readonly Uint8Array[], prices: StreamPrices, initi
 
 describe("meterStream passing whole events over unread", () => {
   const count = fc.integer({ min: 0, max: 5000 });
-  /** OpenAI, Gemini, Anthropic and Responses chunks with and without usage, and data that only looks like it may carry some (a byte 0x01 becomes 0xFF, not UTF-8). */
+  /** Chunks without usage (most of them, so that whole events are passed over), OpenAI, Gemini, Anthropic and Responses chunks with usage (its key spaced any way), and data that only looks like it may carry some (a byte 0x01 becomes 0xFF, not UTF-8). */
   const payload = fc.oneof(
-    fc.string({ maxLength: 6 }).map((content) => `{"choices":[{"delta":{"content":${JSON.stringify(content)}}}],"usage":null}`),
+    {
+      weight: 10,
+      arbitrary: fc.oneof(
+        fc.string({ maxLength: 6 }).map((content) => `{"choices":[{"delta":{"content":${JSON.stringify(content)}}}],"usage":null}`),
+        fc.string({ maxLength: 6 }).map((text) => `{"type":"content_block_delta","delta":{"text":${JSON.stringify(text)}}}`),
+        fc.constantFrom(`{"response":{"usage":null}}`, "[DONE]", "", "\ufeff"),
+      ),
+    },
     fc.tuple(count, count).map(([input, output]) => `{"choices":[],"usage":{"prompt_tokens":${input},"completion_tokens":${output}}}`),
-    fc.tuple(count, count).map(([input, output]) => `{"candidates":[],"usageMetadata":{"promptTokenCount":${input},"candidatesTokenCount":${output}}}`),
+    fc.tuple(count, count, fc.constantFrom("\n", "\r\n", "\t", "\u00a0", "\u2028", "\u0001")).map(
+      ([input, output, space]) => `{"choices":[],"usage"${space}:${space}{"prompt_tokens":${input},"completion_tokens":${output}}}`,
+    ),
+    fc.tuple(count, count).map(([input, output]) => `\ufeff{"candidates":[],"usageMetadata":{"promptTokenCount":${input},"candidatesTokenCount":${output}}}`),
     fc.tuple(count, count).map(([input, output]) => `{"type":"message_start","message":{"usage":{"input_tokens":${input},"output_tokens":${output}}}}`),
     count.map((output) => `{"type":"message_delta","usage":{"output_tokens":${output}}}`),
     fc.tuple(count, count).map(([input, output]) => `{"type":"response.completed","response":{"usage":{"input_tokens":${input},"output_tokens":${output}}}}`),
-    fc.constantFrom("[DONE]", `{"x":"\\"usage\\": {"}`, "\u0001", `"usage":`, `"usageMetadata" \u0001{`),
+    fc.constantFrom(`{"x":"\\"usage\\": {"}`, "\u0001", `"usage":`, `"usageMetadata" \u0001{`),
   );
-  /** An event: its data split over data lines anywhere, or none at all (a keepalive); a name, a comment or another field; blank lines after it. */
+  /** Lines other than data: comments (one quoting a usage key), other fields, an empty or non-UTF-8 event name, near misses of `data`. */
+  const field = fc.constantFrom(": ping", "id: 7", "retry: 10", ":", `: "usage":{`, "event:", "event: \u0001", "Data: x", "data :x", "\ufeffdata: x");
+  /** An event: its data split over data lines anywhere, or none at all (a keepalive); a name and other lines; blank lines after it; each line ended its own way. */
   const event = fc
     .record({
       data: payload,
-      cuts: fc.array(fc.nat(80), { maxLength: 2 }),
+      cuts: fc.array(fc.nat(80), { maxLength: 3 }),
       dataless: fc.boolean(),
       name: fc.constantFrom("", "", "message", "message_start", "message_delta", "response.completed", "ping"),
-      other: fc.constantFrom("", ": ping", "id: 7", "retry: 10", ":"),
+      others: fc.array(field, { maxLength: 2 }),
       blanks: fc.nat(2),
-      end: fc.constantFrom("\n", "\r", "\r\n"),
+      ends: fc.array(fc.constantFrom("\n", "\r", "\r\n"), { minLength: 1, maxLength: 8 }),
       bare: fc.boolean(),
     })
-    .map(({ data, cuts, dataless, name, other, blanks, end, bare }) => {
+    .map(({ data, cuts, dataless, name, others, blanks, ends, bare }) => {
       let text = data;
       for (const cut of [...new Set(cuts)].sort((a, b) => b - a)) if (cut < text.length) text = `${text.slice(0, cut)}\n${text.slice(cut)}`;
-      const lines = dataless ? [] : text.split("\n").map((line) => (bare && line === "" ? "data" : `data:${bare ? "" : " "}${line}`));
-      return [...(name === "" ? [] : [`event: ${name}`]), ...(other === "" ? [] : [other]), ...lines].join(end) + end.repeat(2 + blanks);
+      const lines = dataless ? [] : text.split(/\r\n|\n|\r/).map((line) => (bare && line === "" ? "data" : `data:${bare ? "" : " "}${line}`));
+      const all = [...(name === "" ? [] : [`event: ${name}`]), ...others, ...lines, ...Array<string>(1 + blanks).fill("")];
+      return all.map((line, i) => line + ends[i % ends.length]).join("");
     });
   const prices = fc.record(
-    { perKibMsat: fc.constantFrom(1024n, 100n), perThousandInputTokensMsat: fc.constant(1000n), perThousandOutputTokensMsat: fc.constant(3000n) },
+    { perKibMsat: fc.constantFrom(1024n, 100n, 10000n), perThousandInputTokensMsat: fc.constant(1000n), perThousandOutputTokensMsat: fc.constant(3000n) },
     { requiredKeys: [] },
   );
+  /** An initial lease that runs out near a byte of the stream (anywhere in a chunk: before, among or after the events passed over), or covers some tokens too. */
+  const leaseFor = (target: number, length: number, prices: StreamPrices): bigint =>
+    (BigInt(target % (length + 40)) * (prices.perKibMsat ?? 1024n)) / 1024n + (target % 3 === 0 ? BigInt(target % 20000) : 0n);
 
   it("passes, cuts and bills as framing every event would, for any stream in any chunks, whatever the lease (fast-check)", async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(event, { minLength: 1, maxLength: 8 }),
-        fc.boolean(),
-        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 6 }),
+        fc.array(event, { minLength: 1, maxLength: 12 }),
+        fc.constantFrom("", "", "\ufeff", "\n", "\r", ": hi\n"),
+        fc.oneof(fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 4 }), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 30 })),
         prices,
-        fc.bigInt({ min: 0n, max: 3000n }),
-        fc.array(fc.option(fc.bigInt({ min: 0n, max: 40000n }), { nil: undefined }), { maxLength: 4 }),
-        async (events, bom, fractions, prices, initialLease, leases) => {
-          const text = utf8(events.join("")).map((byte) => (byte === 1 ? 0xff : byte));
-          const bytes = bom ? join([Uint8Array.of(0xef, 0xbb, 0xbf), text]) : text;
+        fc.nat(1 << 20),
+        fc.array(fc.option(fc.bigInt({ min: 0n, max: 60000n }), { nil: undefined }), { maxLength: 6 }),
+        async (events, lead, fractions, prices, target, leases) => {
+          const bytes = utf8(lead + events.join("")).map((byte) => (byte === 1 ? 0xff : byte));
           const chunks = cutAt(bytes, fractions.map((fraction) => Math.floor(fraction * bytes.length)));
+          const initialLease = leaseFor(target, bytes.length, prices);
           const expected = framingEvery(chunks, prices, initialLease, leases);
           const { hooks, settled } = recordingHooks(leases);
           const { chunks: passed } = await readAll(meterStream(originBody(chunks).stream, "text/event-stream", prices, initialLease, hooks));
@@ -110,6 +126,57 @@ describe("meterStream passing whole events over unread", () => {
       ),
       { numRuns: 3000 },
     );
+  });
+
+  it("the same for each recorded stream, its lines ended in LF, CR or CRLF, keepalives among its events (fast-check)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...llmStreams),
+        fc.constantFrom("\n", "\r", "\r\n"),
+        fc.array(fc.nat(100), { maxLength: 5 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 12 }),
+        fc.constantFrom(1024n, 100n, 5000n),
+        fc.nat(1 << 20),
+        fc.array(fc.option(fc.bigInt({ min: 0n, max: 200000n }), { nil: undefined }), { maxLength: 6 }),
+        async (stream, end, keepalives, fractions, perKibMsat, target, leases) => {
+          const events = stream.text.split(/(?<=\n\n)/).map((event) => event.replaceAll("\n", end));
+          for (const at of keepalives) events.splice(at % (events.length + 1), 0, `: keepalive${end}${end}`);
+          const bytes = utf8(events.join(""));
+          const chunks = cutAt(bytes, fractions.map((fraction) => Math.floor(fraction * bytes.length)));
+          const prices = { perKibMsat, perThousandInputTokensMsat: 1000n, perThousandOutputTokensMsat: 3000n };
+          const initialLease = leaseFor(target, bytes.length, prices);
+          const expected = framingEvery(chunks, prices, initialLease, leases);
+          const { hooks, settled } = recordingHooks(leases);
+          const { chunks: passed } = await readAll(meterStream(originBody(chunks).stream, "text/event-stream", prices, initialLease, hooks));
+          expect(latin1(join(passed))).toBe(latin1(expected.passed));
+          expect(settled).toEqual(expected.settled);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("the same with events past MAX_EVENT_BYTES among those passed over (one line, or many), read or not: never dispatched, so never a place to cut", async () => {
+    const half = "x".repeat(MAX_EVENT_BYTES / 2 + 1);
+    const usage = `{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":7}}`;
+    const streams = [
+      `data: a\n\n: ${half}${half}\n\ndata: ${half}${half}\n\ndata: c\n\ndata: b\n\n`,
+      `data: a\r\rdata: ${half}\rdata: ${half}\r\rdata: c\r\rdata: b\r\r`,
+      `data: a\n\ndata: ${half}\ndata: ${half}\ndata: ${usage}\n\ndata: ${usage}\n\ndata: c\n\ndata: b\n\n`,
+    ];
+    const prices = { perKibMsat: 1024n, perThousandInputTokensMsat: 1000n, perThousandOutputTokensMsat: 1000n };
+    for (const stream of streams) {
+      const bytes = utf8(stream);
+      for (const chunks of [[bytes], cutAt(bytes, [9]), cutAt(bytes, [9, MAX_EVENT_BYTES / 2])]) {
+        for (const lease of [20n, 1000n, BigInt(MAX_EVENT_BYTES), BigInt(bytes.length - 40), BigInt(bytes.length - 12), BigInt(bytes.length - 5)]) {
+          const expected = framingEvery(chunks, prices, lease, []);
+          const { hooks, settled } = recordingHooks();
+          const { chunks: passed } = await readAll(meterStream(originBody(chunks).stream, "text/event-stream", prices, lease, hooks));
+          expect(latin1(join(passed)) === latin1(expected.passed)).toBe(true);
+          expect(settled).toEqual(expected.settled);
+        }
+      }
+    }
   });
 
   it("a keepalive among the events passed over is not a place to cut, as it is not among events framed", async () => {
