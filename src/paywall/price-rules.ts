@@ -12,8 +12,8 @@ import type { HeaderReader } from "./request.ts";
  *   paths ignores it in their values;
  * - a query parameter or header a rule prices by, given more than once (or,
  *   for a query parameter, under names an origin reads as one: other case
- *   where the service ignores case, PHP's `.` for `_`), is refused: which of
- *   its values would the origin read?
+ *   where the service ignores case, PHP's `.` for `_` and its cut at a NUL),
+ *   is refused: which of its values would the origin read?
  * - a body without a `Content-Length` counts as endless.
  * `matchedMsat`: the dearest price a rule gave (undefined: none matched);
  * `unpriced`: some method no rule prices, which the service's pricer,

@@ -1,0 +1,42 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { parseChallenge } from "../../src/l402/index.ts";
+import { readInvoice } from "../../src/lightning/index.ts";
+import { callWithEnv, originHits, originUrl, uniquePath } from "./support/paywall-client.ts";
+
+/**
+ * Request-aware prices read as origins read requests, through the Worker: a
+ * query parameter a rule prices by, spelt so one origin's parser reads it and
+ * the paywall's would not, is priced as that origin reads it or refused. The
+ * test origin echoes what it receives.
+ */
+const services = () => [
+  { name: "sized", match: ["/sized/*"], price_sats: 1, price_rules: [{ query: { size: "large" }, price_sats: 5 }, { methods: ["DELETE"], price_sats: 50 }], origin: { url: originUrl() } },
+];
+let workerEnv: object | undefined;
+const send = (path: string, init?: RequestInit) => callWithEnv((workerEnv ??= { ...env, L402_SERVICES: JSON.stringify(services()) }), path, init);
+
+/** The amount of a 402's invoice (msat). */
+function invoiced(response: Response): bigint | undefined {
+  expect(response.status).toBe(402);
+  const parsed = parseChallenge(response.headers.get("www-authenticate") ?? "");
+  if (!parsed.ok) throw new Error("no L402 challenge");
+  const invoice = readInvoice(parsed.value.invoice);
+  return invoice.ok ? invoice.value.amountMsat : undefined;
+}
+
+describe("a priced query parameter, spelt as one origin reads it", () => {
+  it("PHP cuts a name at %00: `size%00x=large` is its `size`, priced as large", async () => {
+    expect(invoiced(await send(`${uniquePath("/sized/a")}?size%00x=large`))).toBe(5000n);
+    const path = uniquePath("/sized/a");
+    const twice = await send(`${path}?size=small&size%00=large`);
+    expect(twice.status).toBe(400);
+    expect(await twice.json()).toMatchObject({ reason: "ambiguous_price" });
+    expect(await originHits(path)).toBe(0);
+  });
+
+  it("PHP cuts `_method%00x` to `_method`: a POST claiming DELETE that way is priced as a DELETE", async () => {
+    const post = { method: "POST", body: "x", headers: { "Content-Type": "text/plain" } };
+    expect(invoiced(await send(`${uniquePath("/sized/a")}?_method%00x=DELETE`, post))).toBe(50_000n);
+  });
+});
