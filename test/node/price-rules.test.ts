@@ -109,6 +109,15 @@ describe("a request whose price its origin could read two ways is refused", () =
     expect(priceOf("/x?image_size=small&image.size%00.x=large", {}, service)).toMatchObject({ ok: false, reason: "ambiguous_price" });
   });
 
+  it("a parameter read otherwise by an origin that splits the query at `;` (Rack 2, Perl's CGI) is refused", () => {
+    const service = serviceOf({ name: "s", price_sats: 1, price_rules: [{ query: { size: "large" }, price_sats: 5 }] });
+    for (const url of ["/x?a=1;size=large", "/x?size=small;size=large", "/x?size=large;a=1"]) {
+      expect(priceOf(url, {}, service), url).toMatchObject({ ok: false, reason: "ambiguous_price" });
+    }
+    expect(priceOf("/x?size=large&a=1;b=2", {}, service)).toMatchObject({ ok: true, value: { matchedMsat: 5_000n } });
+    expect(priceOf("/x?size=large&a=b%3Bsize=small", {}, service)).toMatchObject({ ok: true, value: { matchedMsat: 5_000n } });
+  });
+
   it("a parameter or header no rule prices by may be given as often as the client likes", () => {
     expect(matched("/v1/images/large?tag=a&tag=b", { headers: [["X-Other", "1"], ["X-Other", "2"]] }).matchedMsat).toBe(20_000n);
   });

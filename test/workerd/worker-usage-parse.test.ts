@@ -37,6 +37,14 @@ describe("a priced query parameter, spelt as one origin reads it", () => {
     expect(await originHits(path)).toBe(0);
   });
 
+  it("Rack 2 and Perl's CGI split at `;`: `a=1;size=large` is refused, not priced as small", async () => {
+    const path = uniquePath("/sized/a");
+    const split = await send(`${path}?a=1;size=large`);
+    expect(split.status).toBe(400);
+    expect(await split.json()).toMatchObject({ reason: "ambiguous_price" });
+    expect(await originHits(path)).toBe(0);
+  });
+
   it("PHP cuts `_method%00x` to `_method`: a POST claiming DELETE that way is priced as a DELETE", async () => {
     const post = { method: "POST", body: "x", headers: { "Content-Type": "text/plain" } };
     expect(invoiced(await send(`${uniquePath("/sized/a")}?_method%00x=DELETE`, post))).toBe(50_000n);
