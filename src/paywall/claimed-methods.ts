@@ -9,10 +9,10 @@
  * bodies): one that a framework reads parameters from (a form; JSON, which
  * Laravel reads as its input; none named, which Rack reads as a form) may
  * claim any method, so it is judged as every method the rules name. Names and
- * types are read as the frameworks read them: PHP turns `.method` and
- * ` _method` into `_method`, and Rack and PHP take a media type up to `;`,
- * `,` or a space. A HEAD is also a GET: every framework answers it with the
- * GET route's handler.
+ * types are read as the frameworks read them: PHP turns `.method`,
+ * ` _method` and `_method%00x` into `_method`, and Rack and PHP take a
+ * media type up to `;`, `,` or a space. A HEAD is also a GET: every
+ * framework answers it with the GET route's handler.
  *
  * A service whose origin lets no request claim another method
  * (`method_override = false`) is judged by the method sent alone (a HEAD
@@ -22,8 +22,8 @@ const OVERRIDE_HEADERS = ["x-http-method-override", "x-http-method", "x-method-o
 const OVERRIDE_PARAMETER = "_method";
 const PARAMETER_BODIES: ReadonlySet<string> = new Set(["", "application/x-www-form-urlencoded", "multipart/form-data", "application/json"]);
 
-/** A query parameter's name as PHP registers it: leading spaces dropped, `.` and ` ` made `_`. */
-export const asPhpNamesIt = (name: string): string => name.replace(/^ +/, "").replace(/[. ]/g, "_");
+/** A query parameter's name as PHP registers it: leading spaces dropped, cut at a NUL (PHP reads it as a C string), `.` and ` ` made `_`. */
+export const asPhpNamesIt = (name: string): string => name.replace(/^ +/, "").replace(/\0[^]*$/, "").replace(/[. ]/g, "_");
 /** The media type as Rack and PHP cut it from a Content-Type, lower case. */
 const mediaType = (contentType: string): string => contentType.trim().split(/[;,\s]/, 1)[0]?.toLowerCase() ?? "";
 /** A body a framework reads parameters (and so `_method`) from: a form, JSON (`…/json`, `…+json`), or one of no declared type. */

@@ -12,8 +12,9 @@ import type { HeaderReader } from "./request.ts";
  *   paths ignores it in their values;
  * - a query parameter or header a rule prices by, given more than once (or,
  *   for a query parameter, under names an origin reads as one: other case
- *   where the service ignores case, PHP's `.` for `_`), is refused: which of
- *   its values would the origin read?
+ *   where the service ignores case, PHP's `.` for `_` and its cut at a NUL),
+ *   is refused: which of its values would the origin read? So is one an
+ *   origin that splits the query at `;` would read otherwise;
  * - a body without a `Content-Length` counts as endless.
  * `matchedMsat`: the dearest price a rule gave (undefined: none matched);
  * `unpriced`: some method no rule prices, which the service's pricer,
@@ -48,10 +49,15 @@ interface PricedValues {
 function readPricedValues(rules: readonly PriceRule[], request: { readonly url: URL; readonly headers: HeaderReader }, ignoreCase: boolean): Result<PricedValues, "ambiguous_price"> {
   const query = new Map<string, string>();
   const sameName = (name: string) => asPhpNamesIt(ignoreCase ? name.toLowerCase() : name);
+  // Rack 2, Perl's CGI and Go and Python before 2021 split a query at `;` as well as `&`.
+  const splitAtSemicolons = request.url.search.includes(";") ? new URLSearchParams(request.url.search.slice(1).replaceAll(";", "&")) : undefined;
   for (const name of new Set(rules.flatMap((rule) => [...rule.query.keys()]))) {
-    const values = [...request.url.searchParams].filter(([given]) => sameName(given) === sameName(name));
-    if (values.length > 1) return fail("ambiguous_price", `the query parameter "${name.slice(0, 40)}" decides the price and is given more than once`);
-    if (values[0] !== undefined) query.set(name, values[0][1]);
+    const valuesIn = (pairs: URLSearchParams) => [...pairs].filter(([given]) => sameName(given) === sameName(name)).map(([, value]) => value);
+    const values = valuesIn(request.url.searchParams);
+    const split = splitAtSemicolons === undefined ? values : valuesIn(splitAtSemicolons);
+    if (values.length > 1 || split.length > 1) return fail("ambiguous_price", `the query parameter "${name.slice(0, 40)}" decides the price and is given more than once`);
+    if (values[0] !== split[0]) return fail("ambiguous_price", `the query parameter "${name.slice(0, 40)}" decides the price and is read otherwise where ';' separates parameters`);
+    if (values[0] !== undefined) query.set(name, values[0]);
   }
   const headers = new Map<string, string>();
   for (const name of new Set(rules.flatMap((rule) => [...rule.headers.keys()]))) {

@@ -5,19 +5,19 @@ import type { PaywallRequest } from "./request.ts";
 /**
  * The digest binding a token to one request (`bind_request`): sha256 of
  *
- *   METHOD \n path \n query (its pairs sorted, form-encoded) \n hex sha256(body)
+ *   METHOD \n path \n query \n hex sha256(body)
  *
  * over the canonical URL (what the origin receives). A paid one-shot action
  * (a transfer, an order) is then bought for exactly that request: another
- * path, query or body needs its own payment. Bodies are read up to 1 MiB.
+ * path, query or body needs its own payment. The query is taken as sent, not
+ * decoded or sorted: origins read repeated names first or last, `;` as a
+ * separator, `%FF` as a byte, so no other spelling is surely the same request.
+ * Bodies are read up to 1 MiB.
  */
 export const MAX_BOUND_BODY_BYTES = 1024 * 1024;
 
 export async function requestDigest(request: PaywallRequest): Promise<Result<string, "body_too_large">> {
   const body = request.method === "GET" || request.method === "HEAD" || request.readBody === undefined ? new Uint8Array(0) : await request.readBody(MAX_BOUND_BODY_BYTES);
   if (body === undefined) return fail("body_too_large", `a request bound to its payment carries at most ${MAX_BOUND_BODY_BYTES} bytes of body`);
-  const query = new URLSearchParams([...request.url.searchParams].sort(([a, x], [b, y]) => (a === b ? compare(x, y) : compare(a, b))));
-  return succeed(toHex(sha256(utf8(`${request.method}\n${request.url.pathname}\n${query.toString()}\n${toHex(sha256(body))}`))));
+  return succeed(toHex(sha256(utf8(`${request.method}\n${request.url.pathname}\n${request.url.search.slice(1)}\n${toHex(sha256(body))}`))));
 }
-
-const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

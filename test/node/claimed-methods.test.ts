@@ -22,7 +22,7 @@ describe("claimedMethods", () => {
   });
 
   it("reads _method's name as PHP does", () => {
-    for (const query of ["?.method=DELETE", "?%20_method=DELETE", "?%20.method=DELETE", "?_method=DELETE"]) {
+    for (const query of ["?.method=DELETE", "?%20_method=DELETE", "?%20.method=DELETE", "?_method=DELETE", "?_method%00x=DELETE", "?%20.method%00=DELETE"]) {
       expect(claim("POST", { "Content-Type": "text/plain" }, `https://x.test/a${query}`).methods, query).toContain("DELETE");
     }
     expect(claim("POST", { "Content-Type": "text/plain" }, "https://x.test/a?x_method=DELETE").methods).toEqual(["POST"]);

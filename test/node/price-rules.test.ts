@@ -101,10 +101,21 @@ describe("a request whose price its origin could read two ways is refused", () =
     expect(priceOf(url, init)).toMatchObject({ ok: false, reason: "ambiguous_price" });
   });
 
-  it("a parameter PHP reads under another name (. for _) is the same parameter", () => {
+  it("a parameter PHP reads under another name (. for _, cut at NUL) is the same parameter", () => {
     const service = serviceOf({ name: "s", price_sats: 1, price_rules: [{ query: { image_size: "large" }, price_sats: 5 }] });
     expect(priceOf("/x?image_size=small&image.size=large", {}, service)).toMatchObject({ ok: false, reason: "ambiguous_price" });
     expect(priceOf("/x?image.size=large", {}, service)).toMatchObject({ ok: true, value: { matchedMsat: 5_000n } });
+    expect(priceOf("/x?image_size%00=large", {}, service)).toMatchObject({ ok: true, value: { matchedMsat: 5_000n } });
+    expect(priceOf("/x?image_size=small&image.size%00.x=large", {}, service)).toMatchObject({ ok: false, reason: "ambiguous_price" });
+  });
+
+  it("a parameter read otherwise by an origin that splits the query at `;` (Rack 2, Perl's CGI) is refused", () => {
+    const service = serviceOf({ name: "s", price_sats: 1, price_rules: [{ query: { size: "large" }, price_sats: 5 }] });
+    for (const url of ["/x?a=1;size=large", "/x?size=small;size=large", "/x?size=large;a=1"]) {
+      expect(priceOf(url, {}, service), url).toMatchObject({ ok: false, reason: "ambiguous_price" });
+    }
+    expect(priceOf("/x?size=large&a=1;b=2", {}, service)).toMatchObject({ ok: true, value: { matchedMsat: 5_000n } });
+    expect(priceOf("/x?size=large&a=b%3Bsize=small", {}, service)).toMatchObject({ ok: true, value: { matchedMsat: 5_000n } });
   });
 
   it("a parameter or header no rule prices by may be given as often as the client likes", () => {
