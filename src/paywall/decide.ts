@@ -74,7 +74,7 @@ interface Asked {
 
 function askedOnce(service: ServiceConfig, request: PaywallRequest, paywall: Paywall, claimed: ClaimedMethods): Asked {
   let price: Promise<Price> | undefined;
-  return { price: () => (price ??= paywall.pricer.priceOf(service, request, claimed)), digest: digestOnce(request) };
+  return { price: () => (price ??= paywall.pricer.priceOf(service, request, claimed)), digest: digestOnce(request, claimed) };
 }
 
 /** A credential refused over 8 KiB in any header a scheme reads, before anything is parsed (and without an invoice). */

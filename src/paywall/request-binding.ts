@@ -1,23 +1,30 @@
 import { sha256, toHex, utf8 } from "../bytes.ts";
 import { fail, succeed, type Result } from "../result.ts";
+import type { ClaimedMethods } from "./claimed-methods.ts";
 import type { PaywallRequest } from "./request.ts";
 
 /**
  * The digest binding a token to one request (`bind_request`): sha256 of
  *
- *   METHOD \n path \n query \n hex sha256(body)
+ *   METHODS \n path \n query \n hex sha256(body)
  *
  * over the canonical URL (what the origin receives). A paid one-shot action
  * (a transfer, an order) is then bought for exactly that request: another
- * path, query or body needs its own payment. The query is taken as sent, not
+ * method, path, query or body needs its own payment. METHODS is the method
+ * sent, then, sorted and comma-separated, any other the origin may carry it
+ * out as (claimed-methods.ts: a GET for a HEAD, one an override header or a
+ * `_method` query parameter names), so a POST bought as such cannot come
+ * back as a DELETE by adding `X-HTTP-Method-Override`. The query is taken as sent, not
  * decoded or sorted: origins read repeated names first or last, `;` as a
  * separator, `%FF` as a byte, so no other spelling is surely the same request.
  * Bodies are read up to 1 MiB.
  */
 export const MAX_BOUND_BODY_BYTES = 1024 * 1024;
 
-export async function requestDigest(request: PaywallRequest): Promise<Result<string, "body_too_large">> {
+export async function requestDigest(request: PaywallRequest, claimed: ClaimedMethods): Promise<Result<string, "body_too_large">> {
   const body = request.method === "GET" || request.method === "HEAD" || request.readBody === undefined ? new Uint8Array(0) : await request.readBody(MAX_BOUND_BODY_BYTES);
   if (body === undefined) return fail("body_too_large", `a request bound to its payment carries at most ${MAX_BOUND_BODY_BYTES} bytes of body`);
-  return succeed(toHex(sha256(utf8(`${request.method}\n${request.url.pathname}\n${request.url.search.slice(1)}\n${toHex(sha256(body))}`))));
+  const sent = request.method.toUpperCase();
+  const methods = [request.method, ...claimed.methods.filter((method) => method !== sent).sort()].join(",");
+  return succeed(toHex(sha256(utf8(`${methods}\n${request.url.pathname}\n${request.url.search.slice(1)}\n${toHex(sha256(body))}`))));
 }

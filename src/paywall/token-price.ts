@@ -3,6 +3,7 @@ import type { Grant } from "../l402/index.ts";
 import { fail, succeed, type Result } from "../result.ts";
 import type { Refused } from "./decision.ts";
 import type { Price, PriceFailure } from "./pricing.ts";
+import type { ClaimedMethods } from "./claimed-methods.ts";
 import { requestDigest } from "./request-binding.ts";
 import type { PaywallRequest } from "./request.ts";
 
@@ -12,9 +13,9 @@ import type { PaywallRequest } from "./request.ts";
  * request. A token bound to its request (`bind_request`) makes that request
  * only. Every request is priced now and must cost no more than the token paid
  * (`<service>_price_msat`; a token minted before the service priced by
- * request paid the service's price): a bound one too, as its digest covers
- * neither the headers a rule or the pricer prices by nor a method a header
- * claims, which make the same request dearer.
+ * request paid the service's price): a bound one too, as its digest does not
+ * cover the headers a rule or the pricer prices by, which make the same
+ * request dearer.
  */
 export type Covered = Result<void, "price_exceeds_token" | "request_mismatch" | "body_too_large" | PriceFailure> & Pick<Refused, "facts">;
 
@@ -32,7 +33,7 @@ export async function tokenCovers(service: ServiceConfig, grant: Grant, price: (
 }
 
 /** The digest of the request, read once per decision (its body is read from a copy). */
-export const digestOnce = (request: PaywallRequest): (() => Promise<Result<string, "body_too_large">>) => {
+export const digestOnce = (request: PaywallRequest, claimed: ClaimedMethods): (() => Promise<Result<string, "body_too_large">>) => {
   let digest: Promise<Result<string, "body_too_large">> | undefined;
-  return () => (digest ??= requestDigest(request));
+  return () => (digest ??= requestDigest(request, claimed));
 };

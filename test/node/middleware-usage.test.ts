@@ -168,7 +168,8 @@ describe("tokens bound to their request", () => {
     const cheap = await buy(app, "/act/item", post("id=1"));
     const claimed = await app.request("/act/item", withAuth(post("id=1", { "X-HTTP-Method-Override": "DELETE" }), cheap.authorization));
     expect(claimed.status).toBe(402);
-    expect(await claimed.json()).toMatchObject({ reason: "price_exceeds_token", price_msat: "40000" });
+    // Its digest covers the methods claimed (request-binding.ts), so it is another request before it is a dearer one.
+    expect(await claimed.json()).toMatchObject({ reason: "request_mismatch" });
     expect(done()).toBe(0);
   });
 });

@@ -1,19 +1,21 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { claimedMethods, onlyMethod } from "../../src/paywall/claimed-methods.ts";
 import { MAX_BOUND_BODY_BYTES, requestDigest } from "../../src/paywall/request-binding.ts";
 import { readRequest } from "../../src/paywall/request.ts";
 import { requestOf } from "./support/usage-services.ts";
 
 /**
  * The digest a bound token carries (paywall/request-binding.ts): sha256 of
- * `METHOD \n canonical path \n query as sent \n hex sha256(body)`, checked
+ * `METHODS \n canonical path \n query as sent \n hex sha256(body)`, checked
  * here against node:crypto over the documented text.
  */
 const sha256Hex = (data: string | Uint8Array): string => createHash("sha256").update(data).digest("hex");
 const documented = (method: string, path: string, query: string, body: string | Uint8Array) => sha256Hex(`${method}\n${path}\n${query}\n${sha256Hex(body)}`);
 
-async function digestOf(url: string, init: RequestInit = {}): Promise<string> {
-  const digest = await requestDigest(requestOf(url, init));
+async function digestOf(url: string, init: RequestInit = {}, overridable = true): Promise<string> {
+  const request = requestOf(url, init);
+  const digest = await requestDigest(request, claimedMethods(request.method, request.headers, request.url, overridable));
   if (!digest.ok) throw new Error(digest.detail);
   return digest.value;
 }
@@ -42,11 +44,21 @@ describe("the request digest", () => {
     expect(await digestOf("https://api.example/a/", post)).not.toBe(base);
   });
 
+  it("covers each method the origin may carry the request out as: one an override header or `_method` claims, a HEAD's GET", async () => {
+    const post = { method: "POST", body: "x", headers: { "Content-Type": "text/plain" } };
+    const overridden = { ...post, headers: { ...post.headers, "X-HTTP-Method-Override": "delete", "X-Method-Override": "PUT" } };
+    expect(await digestOf("https://api.example/a", overridden)).toBe(documented("POST,DELETE,PUT", "/a", "", "x"));
+    expect(await digestOf("https://api.example/a?_method=PATCH", post)).toBe(documented("POST,PATCH", "/a", "_method=PATCH", "x"));
+    expect(await digestOf("https://api.example/a", { method: "HEAD" })).toBe(documented("HEAD,GET", "/a", "", ""));
+    // An origin that honours no override (`method_override = false`): the headers claim nothing.
+    expect(await digestOf("https://api.example/a", overridden, false)).toBe(documented("POST", "/a", "", "x"));
+  });
+
   it("reads the body from a copy: the request keeps its own for the origin", async () => {
     const original = new Request("https://api.example/a", { method: "POST", body: "the body" });
     const read = readRequest(original, { address: null, userAgent: null }, 0);
     if (!read.ok) throw new Error(read.detail);
-    expect(await requestDigest(read.value)).toEqual({ ok: true, value: documented("POST", "/a", "", "the body") });
+    expect(await requestDigest(read.value, claimedMethods("POST", read.value.headers, read.value.url))).toEqual({ ok: true, value: documented("POST", "/a", "", "the body") });
     expect(await original.text()).toBe("the body");
   });
 });
@@ -55,7 +67,7 @@ describe("bodies are bound up to 1 MiB", () => {
   it("exactly 1 MiB is bound; a byte more is body_too_large", async () => {
     const limit = new Uint8Array(MAX_BOUND_BODY_BYTES).fill(97);
     expect(await digestOf("https://api.example/up", { method: "POST", body: limit })).toBe(documented("POST", "/up", "", limit));
-    const over = await requestDigest(requestOf("https://api.example/up", { method: "POST", body: new Uint8Array(MAX_BOUND_BODY_BYTES + 1) }));
+    const over = await requestDigest(requestOf("https://api.example/up", { method: "POST", body: new Uint8Array(MAX_BOUND_BODY_BYTES + 1) }), onlyMethod("POST"));
     expect(over).toMatchObject({ ok: false, reason: "body_too_large" });
   });
 
@@ -68,7 +80,7 @@ describe("bodies are bound up to 1 MiB", () => {
         if (pulled === 1000) controller.close();
       },
     });
-    const over = await requestDigest(requestOf("https://api.example/up", { method: "POST", body, duplex: "half" } as RequestInit));
+    const over = await requestDigest(requestOf("https://api.example/up", { method: "POST", body, duplex: "half" } as RequestInit), onlyMethod("POST"));
     expect(over).toMatchObject({ ok: false, reason: "body_too_large" });
     expect(pulled).toBeLessThan(1000);
   });

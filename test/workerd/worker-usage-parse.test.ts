@@ -71,3 +71,16 @@ describe("a token bound to its request, sent again with its query spelt another 
     expect(await passed.json()).toMatchObject({ query: bought });
   });
 });
+
+describe("a token bound to its request, sent again claiming another method", () => {
+  it("a POST bought as such, sent with X-HTTP-Method-Override: DELETE, is request_mismatch; the POST as bought passes", async () => {
+    const path = uniquePath("/bound/t");
+    const post = { method: "POST", body: "amount=5", headers: { "Content-Type": "text/plain" } };
+    const token = await payChallenge(await send(path, post));
+    const refused = await send(path, { ...post, headers: { ...post.headers, Authorization: token.authorization, "X-HTTP-Method-Override": "DELETE" } });
+    expect(refused.status).toBe(402);
+    expect(await refused.json()).toMatchObject({ reason: "request_mismatch" });
+    expect(await originHits(path)).toBe(0);
+    expect((await send(path, { ...post, headers: { ...post.headers, Authorization: token.authorization } })).status).toBe(200);
+  });
+});

@@ -1,0 +1,1 @@
+import { benchVerification } from "../bench/verification.ts"; await benchVerification();
