@@ -54,5 +54,11 @@ export function claimedMethods(method: string, headers: { get(name: string): str
   return { methods: [...methods], anyMethod: hasBody && readsParameters(mediaType(headers.get("content-type") ?? "")) };
 }
 
+/** The method sent (as sent), then each other it may be carried out as, sorted: one spelling of the claims, for digests and the pricer. */
+export const methodsCarriedOut = (method: string, claimed: ClaimedMethods): string[] => [
+  method,
+  ...claimed.methods.filter((other) => other !== method.toUpperCase()).sort(),
+];
+
 /** A plain request of one method, claiming nothing else (a browser's page load). */
 export const onlyMethod = (method: string): ClaimedMethods => ({ methods: [method], anyMethod: false });

@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import type { PricerConfig, ServiceConfig } from "../config/index.ts";
 import { fail, succeed, type Result } from "../result.ts";
-import type { ClaimedMethods } from "./claimed-methods.ts";
+import { methodsCarriedOut, type ClaimedMethods } from "./claimed-methods.ts";
 import { rulePrice } from "./price-rules.ts";
 import type { PaywallRequest } from "./request.ts";
 
@@ -59,15 +59,22 @@ export function requestPricer(): RequestPricer {
       const { matchedMsat, unpriced } = ruled.value;
       if (!unpriced && matchedMsat !== undefined) return succeed(matchedMsat);
       const { pricer, price } = service.pricing;
-      const fallback = pricer !== undefined ? await ask(pricer, question(service, request, pricer), request.now) : price !== undefined ? await fromFunction(price, request) : succeed(service.priceMsat);
+      const fallback = pricer !== undefined ? await ask(pricer, question(service, request, pricer, claimed), request.now) : price !== undefined ? await fromFunction(price, request) : succeed(service.priceMsat);
       if (!fallback.ok || matchedMsat === undefined) return fallback;
       return succeed(matchedMsat > fallback.value ? matchedMsat : fallback.value);
     },
   };
 }
 
-/** The pricer's question (its JSON request body, and the cache's key): the request as the origin will get it, with the headers the pricer asked for. */
-function question(service: ServiceConfig, request: PaywallRequest, pricer: PricerConfig): string {
+/**
+ * The pricer's question (its JSON request body, and the cache's key): the
+ * request as the origin will get it, with the headers the pricer asked for;
+ * the methods the origin may carry it out as (an override header's or
+ * `_method`'s, which the pricer may not be sent), and whether its body may
+ * claim any; the query as sent too, for a pricer that reads it as its origin
+ * does (`;` as a separator, a repeated name's last value).
+ */
+function question(service: ServiceConfig, request: PaywallRequest, pricer: PricerConfig, claimed: ClaimedMethods): string {
   const query: Record<string, string[]> = {};
   for (const [name, value] of request.url.searchParams) (query[name] ??= []).push(value);
   const headers: Record<string, string> = {};
@@ -76,7 +83,17 @@ function question(service: ServiceConfig, request: PaywallRequest, pricer: Price
     if (value !== null) headers[name] = value;
   }
   const length = request.headers.get("content-length");
-  return JSON.stringify({ service: service.name, method: request.method, path: request.url.pathname, query, content_length: length === null ? null : Number(length), headers });
+  return JSON.stringify({
+    service: service.name,
+    method: request.method,
+    methods: methodsCarriedOut(request.method, claimed),
+    any_method: claimed.anyMethod,
+    path: request.url.pathname,
+    query,
+    query_string: request.url.search.slice(1),
+    content_length: length === null ? null : Number(length),
+    headers,
+  });
 }
 
 const amount = v.union([v.pipe(v.number(), v.safeInteger(), v.transform(String)), v.string()]);

@@ -1,6 +1,6 @@
 import { sha256, toHex, utf8 } from "../bytes.ts";
 import { fail, succeed, type Result } from "../result.ts";
-import type { ClaimedMethods } from "./claimed-methods.ts";
+import { methodsCarriedOut, type ClaimedMethods } from "./claimed-methods.ts";
 import type { PaywallRequest } from "./request.ts";
 
 /**
@@ -24,7 +24,6 @@ export const MAX_BOUND_BODY_BYTES = 1024 * 1024;
 export async function requestDigest(request: PaywallRequest, claimed: ClaimedMethods): Promise<Result<string, "body_too_large">> {
   const body = request.method === "GET" || request.method === "HEAD" || request.readBody === undefined ? new Uint8Array(0) : await request.readBody(MAX_BOUND_BODY_BYTES);
   if (body === undefined) return fail("body_too_large", `a request bound to its payment carries at most ${MAX_BOUND_BODY_BYTES} bytes of body`);
-  const sent = request.method.toUpperCase();
-  const methods = [request.method, ...claimed.methods.filter((method) => method !== sent).sort()].join(",");
+  const methods = methodsCarriedOut(request.method, claimed).join(",");
   return succeed(toHex(sha256(utf8(`${methods}\n${request.url.pathname}\n${request.url.search.slice(1)}\n${toHex(sha256(body))}`))));
 }

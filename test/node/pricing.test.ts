@@ -62,8 +62,27 @@ describe("the pricer's question", () => {
     expect(asked).toHaveLength(1);
     expect(asked[0]?.method).toBe("POST");
     expect(asked[0]?.headers).toMatchObject({ "content-type": "application/json", accept: "application/json" });
-    expect(asked[0]?.body).toEqual({ service: "chat", method: "POST", path: "/v1/chat/x", query: { b: ["2"], a: ["1", "0"] }, content_length: 5, headers: { "x-model": "big" } });
+    expect(asked[0]?.body).toEqual({
+      service: "chat",
+      method: "POST",
+      methods: ["POST"],
+      any_method: false,
+      path: "/v1/chat/x",
+      query: { b: ["2"], a: ["1", "0"] },
+      query_string: "b=2&a=1&a=0",
+      content_length: 5,
+      headers: { "x-model": "big" },
+    });
     expect(JSON.stringify(asked[0])).not.toContain("secret:secret");
+  });
+
+  it("names every method the origin may carry the request out as, though the override header is not among those sent, and the query as sent", async () => {
+    await priceOf(requestPricer(), pricerService(), "https://api.example/v1/chat?a=1;size=large&_method=put", {
+      method: "POST",
+      body: "a=1",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", "X-HTTP-Method-Override": "DELETE" },
+    });
+    expect(asked[0]?.body).toMatchObject({ method: "POST", methods: ["POST", "DELETE", "PUT"], any_method: true, query_string: "a=1;size=large&_method=put", headers: {} });
   });
 });
 
