@@ -1,1 +1,0 @@
-import { benchVerification } from "../bench/verification.ts"; await benchVerification();
