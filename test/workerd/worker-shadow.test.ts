@@ -213,3 +213,31 @@ describe("shadow switched to enforcing at run time from the admin API", () => {
     expect(count("paid", "")).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe("L402_MODE = shadow with run-time overrides on", () => {
+  it("every service is in shadow as without overrides, and an override switches one to enforce while the others stay in shadow", async () => {
+    const TTL_SECONDS = 1;
+    const [one, two] = [`sh-global-${run}`, `sh-global2-${run}`];
+    const definitions = [
+      { name: one, match: [`/sh-${run}/global/*`], price_sats: 10, origin: { url: originUrl() } },
+      { name: two, match: [`/sh-${run}/global2/*`], price_sats: 10, origin: { url: originUrl() } },
+    ];
+    const isolate = { ...env, L402_SERVICES: JSON.stringify(definitions), L402_MODE: "shadow", L402_MEMO: MEMO, L402_OVERRIDES: "on", L402_OVERRIDES_TTL: String(TTL_SECONDS) };
+    const status = async (path: string) => {
+      const answer = await callWithEnv(isolate, path);
+      await answer.body?.cancel();
+      return answer.status;
+    };
+    expect([await status(`/sh-${run}/global/a`), await status(`/sh-${run}/global2/a`)]).toEqual([200, 200]);
+    expect(await originHits(`/sh-${run}/global/a`)).toBe(1);
+
+    const patch = await callWithEnv(isolate, `/.well-known/l402/admin/services/${one}`, { method: "PATCH", headers: { Authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ mode: "enforce" }) });
+    expect(patch.status).toBe(200);
+    const deadline = Date.now() + TTL_SECONDS * 1000 + READ_WAIT_MS + 1000;
+    for (let round = 0; (await status(`/sh-${run}/global/b${round}`)) !== 402; round++) {
+      expect(Date.now()).toBeLessThan(deadline);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(await status(`/sh-${run}/global2/b`)).toBe(200);
+  });
+});
