@@ -91,7 +91,7 @@ export const workerSettingsSchema = v.object({
   L402_INVOICE_POOL_SIZE: v.optional(wholeNumber(0, 1000), 0),
   L402_INVOICE_POOL_RATE: v.optional(wholeNumber(1, 1000), 10),
   L402_ADMIN_PATH: v.optional(v.pipe(v.string("must be a string"), v.regex(/^\/[\w./-]{1,100}$/, "must be a path starting with /"), v.transform((path) => path.replace(/\/$/, ""))), "/.well-known/l402/admin"),
-  L402_ADMIN_TOKEN: v.optional(v.pipe(v.string("must be a string"), v.regex(/^\S{32,}$/, "must be at least 32 characters (e.g. npx l402-edge keygen)"))),
+  L402_ADMIN_TOKEN: v.optional(v.pipe(v.string("must be a string"), v.regex(/^[A-Za-z0-9._~+/-]{32,}=*$/, "must be 32 characters or more of a bearer token's: letters, digits, - . _ ~ + / and trailing = (e.g. npx l402-edge keygen)"))),
   L402_REVOCATION_TTL: v.optional(wholeNumber(5, 3600), 30),
   L402_DISCOVERY: v.optional(v.picklist(["on", "off"], 'must be "on" or "off"'), "on"),
   L402_SERVICE_NAME: v.optional(displayText(100)),

@@ -42,3 +42,16 @@ describe("run-time overrides' settings", () => {
     expect(loaded.value.compileServices([{ ...service[0], price_sats: undefined, price_msat: 1500 }])).toMatchObject({ ok: false, problems: ['L402_SERVICES "a".price_msat: phoenixd invoices are in whole sats (L402_BACKEND)'] });
   });
 });
+
+describe("the admin token", () => {
+  const service = [{ name: "a", match: ["/a/*"], price_sats: 1 }];
+  const problem = "L402_ADMIN_TOKEN: must be 32 characters or more of a bearer token's: letters, digits, - . _ ~ + / and trailing = (e.g. npx l402-edge keygen)";
+  it("is what a Bearer credential can carry (RFC 6750's token68): a token with another character could never be presented, so the admin API would answer 401 to every call", () => {
+    for (const token of ["a".repeat(31), `${"a".repeat(32)} b`, `${"a".repeat(32)},`, `"${"a".repeat(32)}"`, `${"a".repeat(32)}é`, `${"a".repeat(32)}=x`]) {
+      expect(problemsOf(service, { ...phoenixd, L402_ADMIN_TOKEN: token }), token).toEqual([problem]);
+    }
+    for (const token of ["ab".repeat(32), "a-rotated-admin-token-0123456789abcdef", `${"A/+_~.".repeat(6)}==`]) {
+      expect(problemsOf(service, { ...phoenixd, L402_ADMIN_TOKEN: token }), token).toEqual([]);
+    }
+  });
+});
