@@ -29,7 +29,7 @@ type Routed = {
   Variables: {
     l402Route: { readonly url: URL; readonly service: { readonly origin: OriginConfig; readonly matchCase: boolean; readonly balance: { readonly meter: object | undefined } | undefined } | undefined; readonly access: string };
     l402: { readonly tokenId: string };
-    l402Outcome: { readonly outcome: string; readonly reason?: string };
+    l402Outcome: { readonly outcome: string; readonly reason?: string; readonly service?: string; readonly tokenId?: string; readonly scheme?: string };
   };
 };
 
@@ -64,7 +64,9 @@ export function forwardToOrigin<E extends Routed = Routed>(options: ForwardToOri
       signed: route.access === "paid" && contextHeader !== undefined && sign !== undefined ? { header: contextHeader, value: (upstream) => sign(context, upstream) } : undefined,
     });
     if (!forwarded.ok) {
-      c.set("l402Outcome", { ...c.get("l402Outcome"), outcome: "origin_error", reason: forwarded.reason });
+      // The request's own: a shadow decision's would-be outcome and price are not the origin's failure (its price would count as asked).
+      const { service, tokenId, scheme } = c.get("l402Outcome");
+      c.set("l402Outcome", { outcome: "origin_error", reason: forwarded.reason, ...(service === undefined ? {} : { service }), ...(tokenId === undefined ? {} : { tokenId }), ...(scheme === undefined ? {} : { scheme }) });
       return refusal(forwarded.reason === "origin_timeout" ? 504 : 502, { reason: forwarded.reason, detail: forwarded.detail }, { headers: c.req.raw.headers, requestId });
     }
     return forwarded.value;

@@ -241,3 +241,20 @@ describe("L402_MODE = shadow with run-time overrides on", () => {
     expect(await status(`/sh-${run}/global2/b`)).toBe(200);
   });
 });
+
+describe("an origin that fails in shadow", () => {
+  it("is counted as origin_error, with neither the would-be decision's reason nor its price (what 402s would have asked)", async () => {
+    const name = `sh-down-${run}`;
+    const shadow = { ...env, L402_SERVICES: JSON.stringify([{ name, match: [`/sh-${run}/down/*`], price_sats: 7, origin: { url: "http://127.0.0.1:9" } }]), L402_MODE: "shadow", L402_MEMO: MEMO };
+    const logs = vi.spyOn(console, "log");
+    const response = await callWithEnv(shadow, `/sh-${run}/down/x`);
+    expect([response.status, await response.json()]).toEqual([502, expect.objectContaining({ reason: "origin_unreachable" })]);
+    const line = logLines(logs).find((entry) => entry["service"] === name);
+    expect(line).toMatchObject({ outcome: "origin_error", reason: "origin_unreachable" });
+    expect(line).not.toHaveProperty("priceMsat");
+    expect(line).not.toHaveProperty("would");
+    const text = await (await callWithEnv(shadow, "/.well-known/l402/admin/metrics", { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } })).text();
+    expect(text).toMatch(new RegExp(`^l402_decisions_total\\{service="${name}",outcome="origin_error",reason="origin_unreachable"\\} 1$`, "m"));
+    expect(text).not.toContain(`l402_asked_msat_total{service="${name}"`);
+  });
+});
