@@ -68,7 +68,8 @@ export function requestPricer(): RequestPricer {
 
 /**
  * The pricer's question (its JSON request body, and the cache's key): the
- * request as the origin will get it, with the headers the pricer asked for;
+ * request as the rules read it (the canonical path, before the origin's
+ * `strip_prefix`), with the headers the pricer asked for;
  * the methods the origin may carry it out as (an override header's or
  * `_method`'s, which the pricer may not be sent), and whether its body may
  * claim any; the query as sent too, for a pricer that reads it as its origin
