@@ -44,9 +44,13 @@ function serviceNames(list: unknown): (index: number) => string | undefined {
 }
 
 
-/** The services, every one in shadow when a paywall-wide mode says so (`L402_MODE`, the middleware's `mode`); otherwise each in its own mode. */
+/**
+ * The services, each in shadow when a paywall-wide mode says so (`L402_MODE`,
+ * the middleware's `mode`) but a paused one: shadow lets every request
+ * through, and a service paused must not be opened free by it.
+ */
 export const inMode = (services: readonly ServiceConfig[], mode: ServiceMode | undefined): readonly ServiceConfig[] =>
-  mode === "shadow" ? services.map((service) => ({ ...service, mode: "shadow" })) : services;
+  mode === "shadow" ? services.map((service) => (service.mode === "paused" ? service : { ...service, mode: "shadow" })) : services;
 
 function compile(service: ParsedService, context: CompileContext): ServiceConfig {
   // Case-insensitive unless asked: Express and IIS ignore case, and a match missed gives content away.

@@ -78,8 +78,8 @@ function readConfig(env: object, build: WorkerBuild): ConfigResult {
   // What the admin API's overrides are laid over, and how the services they make are checked: as the config's are.
   const raw = given["L402_SERVICES"];
   const definitions = (typeof raw === "string" ? JSON.parse(raw) : raw) as Record<string, unknown>[];
-  // L402_MODE = "shadow" is written into the base, so that overrides keep it (and can switch a service to enforce).
-  const serviceDefinitions = s.L402_MODE === "shadow" ? definitions.map((definition) => ({ ...definition, mode: "shadow" })) : definitions;
+  // L402_MODE = "shadow" is written into the base (as inMode applies it), so that overrides keep it and can switch a service to enforce.
+  const serviceDefinitions = s.L402_MODE === "shadow" ? definitions.map((definition) => (definition["mode"] === "paused" ? definition : { ...definition, mode: "shadow" })) : definitions;
   const compile = (definitions: unknown): SettingsResult<ServiceConfig[]> => {
     const compiled = compileServices(definitions, context);
     const wholeSats = compiled.ok ? wholeSatProblems(nodeBackend, compiled.value) : [];

@@ -54,6 +54,14 @@ describe("shadow mode in the adapters (mode: \"shadow\")", () => {
     expect(backend.calls).toBe(0);
   });
 
+  it("mode: shadow leaves a service paused by its own mode paused: 503, the handler never reached", async () => {
+    const app = new Hono<{ Variables: L402Variables }>();
+    app.use("/api/*", l402Paywall({ service: { name: "api", price_sats: 5, mode: "paused" }, keyring, backend: untouchedNode(), ports: memoryPorts(), mode: "shadow", log: false }));
+    app.get("/api/data", (c) => c.text("reached"));
+    const answer = await app.request("/api/data");
+    expect([answer.status, await answer.json()]).toEqual([503, expect.objectContaining({ reason: "service_paused" })]);
+  });
+
   it("a bad mode or notice is a configuration error", () => {
     expect(() => l402Paywall({ service: { name: "api", price_sats: 1 }, keyring, backend: untouchedNode(), mode: "dry" as never })).toThrow(/mode/);
     expect(() => l402Paywall({ service: { name: "api", price_sats: 1 }, keyring, backend: untouchedNode(), shadowNotice: "é" })).toThrow(/shadowNotice/);

@@ -149,6 +149,16 @@ describe("shadow mode through the Worker", () => {
     expect(listed.services.map((service) => [service.name, service.mode])).toEqual([[svc("api"), "shadow"], [svc("other"), "enforce"]]);
   });
 
+  it("L402_MODE = shadow leaves a paused service paused: 503, nothing reaches the origin free", async () => {
+    const paused = { ...shadowEnv, L402_SERVICES: JSON.stringify([{ ...services()[0], mode: "paused" }, services()[1]]) };
+    const answer = await callWithEnv(paused, path("api", "paused"));
+    expect([answer.status, await answer.json()]).toEqual([503, expect.objectContaining({ reason: "service_paused" })]);
+    expect(await originHits(path("api", "paused"))).toBe(0);
+    const other = await callWithEnv(paused, path("other", "paused"));
+    await other.body?.cancel();
+    expect(other.status).toBe(200);
+  });
+
   it("a bad mode or notice is a configuration error (500), never a silent default", async () => {
     for (const bad of [{ L402_MODE: "dry-run" }, { L402_SHADOW_NOTICE: "two\nlines" }, { L402_SERVICES: JSON.stringify([{ ...services()[0], mode: "dry-run" }]) }]) {
       const answer = await callWithEnv({ ...env, ...bad }, path("api", "bad"));
@@ -215,12 +225,14 @@ describe("shadow switched to enforcing at run time from the admin API", () => {
 });
 
 describe("L402_MODE = shadow with run-time overrides on", () => {
-  it("every service is in shadow as without overrides, and an override switches one to enforce while the others stay in shadow", async () => {
+  it("every service but a paused one is in shadow as without overrides, and an override switches one to enforce while the others stay in shadow", async () => {
     const TTL_SECONDS = 1;
     const [one, two] = [`sh-global-${run}`, `sh-global2-${run}`];
     const definitions = [
       { name: one, match: [`/sh-${run}/global/*`], price_sats: 10, origin: { url: originUrl() } },
       { name: two, match: [`/sh-${run}/global2/*`], price_sats: 10, origin: { url: originUrl() } },
+      // Paused stays paused: shadow would let every request in free.
+      { name: `sh-global3-${run}`, match: [`/sh-${run}/global3/*`], price_sats: 10, mode: "paused", origin: { url: originUrl() } },
     ];
     const isolate = { ...env, L402_SERVICES: JSON.stringify(definitions), L402_MODE: "shadow", L402_MEMO: MEMO, L402_OVERRIDES: "on", L402_OVERRIDES_TTL: String(TTL_SECONDS) };
     const status = async (path: string) => {
@@ -228,7 +240,7 @@ describe("L402_MODE = shadow with run-time overrides on", () => {
       await answer.body?.cancel();
       return answer.status;
     };
-    expect([await status(`/sh-${run}/global/a`), await status(`/sh-${run}/global2/a`)]).toEqual([200, 200]);
+    expect([await status(`/sh-${run}/global/a`), await status(`/sh-${run}/global2/a`), await status(`/sh-${run}/global3/a`)]).toEqual([200, 200, 503]);
     expect(await originHits(`/sh-${run}/global/a`)).toBe(1);
 
     const patch = await callWithEnv(isolate, `/.well-known/l402/admin/services/${one}`, { method: "PATCH", headers: { Authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ mode: "enforce" }) });
