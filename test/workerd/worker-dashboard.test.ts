@@ -285,6 +285,17 @@ describe("a service's mode, switched from the dashboard", () => {
     expect((await (env.L402_LEDGER as D1Database).prepare("SELECT COUNT(*) AS n FROM service_overrides").first<{ n: number }>())?.n).toBe(0);
   });
 
+  it("a paused service is not unpaused by a switch (a form from a page older than the pause): 409, still paused", async () => {
+    const { cookie, csrf } = await session();
+    const pause = await callWith(LIVE, "/.well-known/l402/admin/services/plain", { method: "PATCH", headers: { Authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ mode: "paused" }) });
+    expect(pause.status).toBe(200);
+    for (const mode of ["enforce", "shadow"]) {
+      const response = await switchMode("plain", { Cookie: cookie }, { csrf, mode });
+      expect([mode, response.status, await response.text()]).toEqual([mode, 409, "conflict: the service is paused; the admin API unpauses it (PATCH /services/{name})"]);
+    }
+    expect(await modeOf("plain")).toBe("paused");
+  });
+
   it("a bad switch: 400 or 404 naming the problem, nothing changed", async () => {
     const { cookie, csrf } = await session();
     const bad: [string, Record<string, string>, number, string][] = [
