@@ -31,6 +31,8 @@ export interface PaymentContextClaims {
   /** The request it was admitted for: its method, and its path as the origin receives it. */
   readonly method: string;
   readonly path: string;
+  /** Its query as the origin receives it, without the `?` (empty: none): the price may have depended on it. */
+  readonly query?: string;
 }
 
 /** The JWS header's `typ` (RFC 8725 §3.11): a payment context cannot pass for another JWT, nor another JWT for it. */

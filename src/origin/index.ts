@@ -8,7 +8,7 @@ import { PAYMENT_CONTEXT_TYPE, type PaymentContextClaims } from "../context/clai
  * Ed25519 key whose public half it serves at `/.well-known/jwks.json`. This
  * checks one: its signature (EdDSA only), its type, its expiry, and (given)
  * its issuer and audience; given the request, that it was signed for this
- * method and path. Built on jose and web APIs alone: Node 20+, Workers,
+ * method, path and query. Built on jose and web APIs alone: Node 20+, Workers,
  * Deno, Bun.
  */
 export type { PaymentContextClaims } from "../context/claims.ts";
@@ -28,7 +28,7 @@ export interface VerifyPaymentContextOptions {
   readonly clockTolerance?: number;
   /** The header carrying it, when a request is given (default `Payment-Context`, the paywall's L402_CONTEXT_HEADER). */
   readonly header?: string;
-  /** With a request given: refuse a context signed for another method or path (default true). */
+  /** With a request given: refuse a context signed for another method, path or query (default true). */
   readonly matchRequest?: boolean;
 }
 
@@ -51,7 +51,7 @@ export type PaymentContextRefusal =
   | "wrong_audience"
   | "wrong_issuer"
   | "invalid_claims" // claims missing or of the wrong type
-  | "request_mismatch" // signed for another method or path
+  | "request_mismatch" // signed for another method, path or query
   | "jwks_unavailable"; // the JWKS could not be fetched
 
 export type VerifiedPaymentContext = { readonly ok: true; readonly claims: PaymentContextClaims } | { readonly ok: false; readonly reason: PaymentContextRefusal; readonly detail: string };
@@ -83,8 +83,12 @@ export async function verifyPaymentContext(given: string | null | undefined | Re
   }
   if (!isContextClaims(payload)) return refuse("invalid_claims", "the payment context's claims are not all there, or not of their types");
   if (request !== undefined && options.matchRequest !== false) {
-    const path = new URL(request.url ?? "", "http://origin.invalid").pathname;
-    if (payload.method !== request.method?.toUpperCase() || payload.path !== path) return refuse("request_mismatch", `the payment context was signed for ${payload.method} ${payload.path}`);
+    const { pathname, search } = new URL(request.url ?? "", "http://origin.invalid");
+    // A context without a query claim (signed before it was added) is matched by method and path alone.
+    const queryDiffers = payload.query !== undefined && payload.query !== search.slice(1);
+    if (payload.method !== request.method?.toUpperCase() || payload.path !== pathname || queryDiffers) {
+      return refuse("request_mismatch", `the payment context was signed for ${payload.method} ${payload.path}${payload.query ? `?${payload.query}` : ""}`);
+    }
   }
   return { ok: true, claims: payload };
 }
@@ -150,6 +154,7 @@ function isContextClaims(payload: unknown): payload is PaymentContextClaims {
     msat("amount_msat") &&
     optional("remaining", whole) &&
     optional("balance_msat", msat) &&
-    optional("token_exp", whole)
+    optional("token_exp", whole) &&
+    optional("query", text)
   );
 }

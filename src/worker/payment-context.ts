@@ -64,6 +64,7 @@ function contextClaims(c: Context<WorkerEnv>, upstream: URL, ttlSeconds: number)
     ...(grant.validUntil === undefined ? {} : { token_exp: grant.validUntil }),
     method: c.req.method,
     path: upstream.pathname,
+    query: upstream.search.slice(1),
   };
 }
 

@@ -41,9 +41,9 @@ async function send(path: string, init?: RequestInit, workerEnv: object = contex
 }
 
 /** What the test origin saw: it echoes the request's method, path and headers. */
-async function echoed(response: Response): Promise<{ method: string; path: string; headers: Record<string, string | undefined> }> {
+async function echoed(response: Response): Promise<{ method: string; path: string; query: string; headers: Record<string, string | undefined> }> {
   expect(response.status).toBe(200);
-  return (await response.json()) as { method: string; path: string; headers: Record<string, string | undefined> };
+  return (await response.json()) as { method: string; path: string; query: string; headers: Record<string, string | undefined> };
 }
 const contextOf = async (response: Response): Promise<string> => {
   const context = (await echoed(response)).headers["payment-context"];
@@ -97,15 +97,20 @@ describe("what the origin receives on a paid request", () => {
       method: "POST",
       // The canonical path, its prefix swapped for the origin's base: what the origin itself sees.
       path: "/base/report/item",
+      query: "q=1",
     });
     expect(seen.path).toBe(payload.path);
     expect(payload.iat).toBeGreaterThanOrEqual(before);
     expect(payload.token_exp).toBeGreaterThanOrEqual(before + 3600 - 5);
     // The helper, given the JWKS document the Worker serves and the request as the origin received it.
-    const verified = await verifyPaymentContext({ method: seen.method, url: seen.path, headers: { "payment-context": context } }, { jwks: jwks as never, audience: new URL(originUrl()).origin, issuer: BASE });
+    const verified = await verifyPaymentContext({ method: seen.method, url: `${seen.path}${seen.query}`, headers: { "payment-context": context } }, { jwks: jwks as never, audience: new URL(originUrl()).origin, issuer: BASE });
     expect(verified).toEqual({ ok: true, claims: payload });
     // …and refusing it for another request.
-    expect(await verifyPaymentContext({ method: "GET", url: seen.path, headers: { "payment-context": context } }, { jwks: jwks as never })).toMatchObject({ ok: false, reason: "request_mismatch" });
+    expect(await verifyPaymentContext({ method: "GET", url: `${seen.path}?q=1`, headers: { "payment-context": context } }, { jwks: jwks as never })).toMatchObject({ ok: false, reason: "request_mismatch" });
+    // …or for the same method and path with another query, or none (the price may depend on the query).
+    for (const url of [`${seen.path}?q=2`, seen.path, `${seen.path}?q=1&x=2`]) {
+      expect(await verifyPaymentContext({ method: "POST", url, headers: { "payment-context": context } }, { jwks: jwks as never }), url).toMatchObject({ ok: false, reason: "request_mismatch" });
+    }
   });
 
   it("uses: the requests left after this one, as X-L402-Remaining says", async () => {
