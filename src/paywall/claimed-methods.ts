@@ -1,12 +1,15 @@
+import { otherSpellings, type RequestHeaders } from "./request.ts";
+
 /**
  * Every method a request may be carried out as, for judging capability rules.
  *
  * Frameworks let a request claim another method than the one it was sent
- * with: Express's method-override, Symfony and Laravel read these headers,
+ * with: Express's method-override, Symfony and Laravel read these headers
+ * (PHP and other CGI-style gateways under `_` for `-` too: `X_HTTP_Method_Override`),
  * and a `_method` parameter of a POST's query or body. The origin then acts on
  * the claimed method, so a rule that needs a capability for DELETE must see a
  * POST claiming DELETE as a DELETE too. A body is not read (the paywall streams
- * bodies): one that a framework reads parameters from (a form; JSON, which
+ * bodies): one that a framework reads parameters from (a form, any multipart; JSON, which
  * Laravel reads as its input; none named, which Rack reads as a form) may
  * claim any method, so it is judged as every method the rules name. Names and
  * types are read as the frameworks read them: PHP turns `.method`,
@@ -18,16 +21,16 @@
  * (`method_override = false`) is judged by the method sent alone (a HEAD
  * still as a GET).
  */
-const OVERRIDE_HEADERS = ["x-http-method-override", "x-http-method", "x-method-override"] as const;
+const OVERRIDE_HEADERS = ["x-http-method-override", "x-http-method", "x-method-override"];
 const OVERRIDE_PARAMETER = "_method";
-const PARAMETER_BODIES: ReadonlySet<string> = new Set(["", "application/x-www-form-urlencoded", "multipart/form-data", "application/json"]);
+const PARAMETER_BODIES: ReadonlySet<string> = new Set(["", "application/x-www-form-urlencoded", "application/json"]);
 
 /** A query parameter's name as PHP registers it: leading spaces dropped, cut at a NUL (PHP reads it as a C string), `.` and ` ` made `_`. */
 export const asPhpNamesIt = (name: string): string => name.replace(/^ +/, "").replace(/\0[^]*$/, "").replace(/[. ]/g, "_");
 /** The media type as Rack and PHP cut it from a Content-Type, lower case. */
 const mediaType = (contentType: string): string => contentType.trim().split(/[;,\s]/, 1)[0]?.toLowerCase() ?? "";
-/** A body a framework reads parameters (and so `_method`) from: a form, JSON (`…/json`, `…+json`), or one of no declared type. */
-const readsParameters = (type: string): boolean => PARAMETER_BODIES.has(type) || type.endsWith("+json");
+/** A body a framework reads parameters (and so `_method`) from: a form, any multipart (Rack parses `multipart/mixed` and `multipart/related` too), JSON (`…/json`, `…+json`), or one of no declared type. */
+const readsParameters = (type: string): boolean => PARAMETER_BODIES.has(type) || type.startsWith("multipart/") || type.endsWith("+json");
 
 export interface ClaimedMethods {
   /** The method sent and every method claimed by a header or a `_method` query parameter, upper case. */
@@ -36,7 +39,7 @@ export interface ClaimedMethods {
   readonly anyMethod: boolean;
 }
 
-export function claimedMethods(method: string, headers: { get(name: string): string | null }, url: URL, overridable = true): ClaimedMethods {
+export function claimedMethods(method: string, headers: RequestHeaders, url: URL, overridable = true): ClaimedMethods {
   const sent = method.toUpperCase();
   const methods = new Set(sent === "HEAD" ? [sent, "GET"] : [sent]);
   if (!overridable) return { methods: [...methods], anyMethod: false };
@@ -47,6 +50,7 @@ export function claimedMethods(method: string, headers: { get(name: string): str
     const value = headers.get(name);
     if (value !== null) claim(value);
   }
+  for (const { sent } of otherSpellings(headers, OVERRIDE_HEADERS)) claim(headers.get(sent) ?? "");
   // Most requests have no query: its parameters are not parsed for nothing (this runs on every paid request).
   if (url.search !== "") for (const [name, value] of url.searchParams) if (asPhpNamesIt(name) === OVERRIDE_PARAMETER) claim(value);
   // A body unless it is said to be empty: a chunked one names no length.

@@ -3,7 +3,7 @@ import type { PricerConfig, ServiceConfig } from "../config/index.ts";
 import { fail, succeed, type Result } from "../result.ts";
 import { methodsCarriedOut, type ClaimedMethods } from "./claimed-methods.ts";
 import { rulePrice } from "./price-rules.ts";
-import type { PaywallRequest } from "./request.ts";
+import { otherSpellings, type PaywallRequest } from "./request.ts";
 
 /**
  * What a request costs: its service's rules (price-rules.ts), then its
@@ -26,6 +26,9 @@ export interface RequestPricer {
  */
 export const pricedByRequest = (service: ServiceConfig): boolean =>
   service.pricing.rules.length > 0 || service.pricing.pricer !== undefined || service.pricing.price !== undefined || service.pricing.bindRequest;
+
+/** The headers a service's price may depend on: its rules' and those its pricer is told. */
+const pricedHeaders = (service: ServiceConfig): string[] => [...service.pricing.rules.flatMap((rule) => [...rule.headers.keys()]), ...(service.pricing.pricer?.headers ?? [])];
 
 const PRICER_TIMEOUT_MS = 2000;
 const MAX_CACHED_ANSWERS = 1000;
@@ -54,6 +57,8 @@ export function requestPricer(): RequestPricer {
   return {
     async priceOf(service, request, claimed) {
       if (!pricedByRequest(service)) return succeed(service.priceMsat);
+      const [spelled] = otherSpellings(request.headers, pricedHeaders(service));
+      if (spelled !== undefined) return fail("ambiguous_price", `the header "${spelled.name}" decides the price and is also sent as "${spelled.sent}", which origins behind CGI-style gateways (PHP, Django, WSGI) read as it`);
       const ruled = rulePrice(service, request, claimed);
       if (!ruled.ok) return ruled;
       const { matchedMsat, unpriced } = ruled.value;

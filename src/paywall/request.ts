@@ -7,6 +7,33 @@ export interface HeaderReader {
   get(name: string): string | null;
 }
 
+/** A request's headers: read by name, and listed by name, as a Web `Headers` lists them (lower case). */
+export interface RequestHeaders extends HeaderReader {
+  keys(): Iterable<string>;
+}
+
+/** A header name as origins behind CGI-style gateways read it: PHP's `$_SERVER`, Django's `request.META` and WSGI all make `X_Model` and `X-Model` one `HTTP_X_MODEL`. */
+const asGatewayReadsIt = (name: string): string => name.toLowerCase().replaceAll("_", "-");
+
+/**
+ * The headers sent under another spelling of one of `names` (`_` for `-`, or
+ * the reverse) that such an origin reads as that name: each with the name it
+ * is read as (lower case) and the name it was sent under.
+ */
+export function otherSpellings(headers: RequestHeaders, names: readonly string[]): { readonly name: string; readonly sent: string }[] {
+  const found: { name: string; sent: string }[] = [];
+  if (names.length === 0) return found;
+  const wanted = new Map(names.map((name) => [asGatewayReadsIt(name), name.toLowerCase()]));
+  // Names without `_` wanted: only a name sent with one can be read as another (most requests send none).
+  const anyUnderscore = names.some((name) => name.includes("_"));
+  for (const sent of headers.keys()) {
+    if (!anyUnderscore && !sent.includes("_")) continue;
+    const name = wanted.get(asGatewayReadsIt(sent));
+    if (name !== undefined && name !== sent.toLowerCase()) found.push({ name, sent });
+  }
+  return found;
+}
+
 /**
  * A request as the paywall decides it: plain data, whatever the runtime or
  * framework it arrived through (the adapters read it: middleware.ts,
@@ -16,7 +43,7 @@ export interface PaywallRequest {
   readonly method: string;
   /** The canonical URL (canonical-url.ts): what is matched, and what an origin receives. */
   readonly url: URL;
-  readonly headers: HeaderReader;
+  readonly headers: RequestHeaders;
   /** The client's address (for free allowances, the mint limit and the challenge cache), and its user agent. */
   readonly client: { readonly address: string | null; readonly userAgent: string | null };
   /** Unix seconds. */

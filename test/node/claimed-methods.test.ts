@@ -21,6 +21,13 @@ describe("claimedMethods", () => {
     expect(claim("POST", { "X-HTTP-Method-Override": " , ", "Content-Type": "text/plain" }).methods).toEqual(["POST"]);
   });
 
+  it("reads the override headers spelled with `_` for `-` too, as PHP's $_SERVER and other CGI-style gateways do", () => {
+    for (const name of ["X_HTTP_Method_Override", "x_http-method_override", "X-HTTP_Method", "X_Method_Override"]) {
+      expect(claim("POST", { [name]: "DELETE", "Content-Type": "text/plain" }).methods, name).toEqual(["POST", "DELETE"]);
+    }
+    expect(claim("POST", { X_Other: "DELETE", "Content-Type": "text/plain" }).methods).toEqual(["POST"]);
+  });
+
   it("reads _method's name as PHP does", () => {
     for (const query of ["?.method=DELETE", "?%20_method=DELETE", "?%20.method=DELETE", "?_method=DELETE", "?_method%00x=DELETE", "?%20.method%00=DELETE"]) {
       expect(claim("POST", { "Content-Type": "text/plain" }, `https://x.test/a${query}`).methods, query).toContain("DELETE");
@@ -28,13 +35,13 @@ describe("claimedMethods", () => {
     expect(claim("POST", { "Content-Type": "text/plain" }, "https://x.test/a?x_method=DELETE").methods).toEqual(["POST"]);
   });
 
-  it("a body a framework reads parameters from may claim any method: forms, JSON, none named, whatever the spelling", () => {
-    for (const type of ["application/x-www-form-urlencoded", "Application/X-WWW-Form-Urlencoded; charset=utf-8", "multipart/form-data; boundary=x", " multipart/form-data", "application/x-www-form-urlencoded, text/plain", "application/json", "application/vnd.api+json", "APPLICATION/JSON;charset=utf-8"]) {
+  it("a body a framework reads parameters from may claim any method: forms, any multipart (Rack parses mixed and related), JSON, none named, whatever the spelling", () => {
+    for (const type of ["application/x-www-form-urlencoded", "Application/X-WWW-Form-Urlencoded; charset=utf-8", "multipart/form-data; boundary=x", " multipart/form-data", "multipart/mixed; boundary=x", "Multipart/Related", "application/x-www-form-urlencoded, text/plain", "application/json", "application/vnd.api+json", "APPLICATION/JSON;charset=utf-8"]) {
       expect(claim("POST", { "Content-Type": type }).anyMethod, type).toBe(true);
     }
     expect(claim("POST", {}).anyMethod).toBe(true);
     expect(claim("PUT", { "Content-Length": "12" }).anyMethod).toBe(true);
-    for (const type of ["text/plain", "application/x-www-form-urlencodedx", "multipart/mixed", "application/octet-stream", "application/jsonx"]) {
+    for (const type of ["text/plain", "application/x-www-form-urlencodedx", "multipartx/mixed", "application/octet-stream", "application/jsonx"]) {
       expect(claim("POST", { "Content-Type": type }).anyMethod, type).toBe(false);
     }
   });

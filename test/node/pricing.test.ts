@@ -224,6 +224,25 @@ describe("rules, then the pricer or the price function, then the service's price
     expect(await priceOf(requestPricer(), service, "https://api.example/v1/x", claimingPost)).toEqual({ ok: true, value: 8000n });
   });
 
+  it("a header the price depends on (a rule's or the pricer's), also sent spelled with `_` for `-` or the reverse: 400 ambiguous_price, no one asked (PHP, Django and WSGI read both as one)", async () => {
+    const ruled = serviceOf({ name: "chat", price_sats: 1, price_rules: [{ headers: { "X-Model": "big" }, price_sats: 50 }] });
+    const withPricer = pricerService();
+    const underscored = serviceOf({ name: "chat", price_sats: 1, price_rules: [{ headers: { X_Model: "big" }, price_sats: 50 }] });
+    const cases: [ReturnType<typeof serviceOf>, Record<string, string>][] = [
+      [ruled, { X_Model: "big" }],
+      [ruled, { "X-Model": "small", X_Model: "big" }],
+      [ruled, { "x_model": "big" }],
+      [withPricer, { X_Model: "big" }],
+      [underscored, { "X-Model": "big" }],
+    ];
+    for (const [service, headers] of cases) {
+      expect(await priceOf(requestPricer(), service, "https://api.example/v1/chat", { headers }), JSON.stringify(headers)).toMatchObject({ ok: false, reason: "ambiguous_price", detail: expect.stringMatching(/^the header "x[-_]model" decides the price and is also sent as "x[-_]model"/) });
+    }
+    expect(asked).toHaveLength(0);
+    expect(await priceOf(requestPricer(), ruled, "https://api.example/v1/chat", { headers: { "X-Model": "big", X_Other: "1" } })).toEqual({ ok: true, value: 50000n });
+    expect(await priceOf(requestPricer(), underscored, "https://api.example/v1/chat", { headers: { X_Model: "big" } })).toEqual({ ok: true, value: 50000n });
+  });
+
   it("a service not priced by request costs its price, and asks no one", async () => {
     expect(await priceOf(requestPricer(), serviceOf({ name: "s", price_msat: 1500 }))).toEqual({ ok: true, value: 1500n });
     expect(asked).toHaveLength(0);

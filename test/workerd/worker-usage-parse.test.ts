@@ -14,6 +14,7 @@ import { callWithEnv, originHits, originUrl, payChallenge, uniquePath } from "./
 const services = () => [
   { name: "bound", match: ["/bound/*"], price_sats: 1, bind_request: true, origin: { url: originUrl() } },
   { name: "sized", match: ["/sized/*"], price_sats: 1, price_rules: [{ query: { size: "large" }, price_sats: 5 }, { methods: ["DELETE"], price_sats: 50 }], origin: { url: originUrl() } },
+  { name: "model", match: ["/model/*"], price_sats: 1, price_rules: [{ headers: { "X-Model": "big" }, price_sats: 20 }], origin: { url: originUrl() } },
 ];
 let workerEnv: object | undefined;
 const send = (path: string, init?: RequestInit) => callWithEnv((workerEnv ??= { ...env, L402_SERVICES: JSON.stringify(services()) }), path, init);
@@ -48,6 +49,21 @@ describe("a priced query parameter, spelt as one origin reads it", () => {
   it("PHP cuts `_method%00x` to `_method`: a POST claiming DELETE that way is priced as a DELETE", async () => {
     const post = { method: "POST", body: "x", headers: { "Content-Type": "text/plain" } };
     expect(invoiced(await send(`${uniquePath("/sized/a")}?_method%00x=DELETE`, post))).toBe(50_000n);
+  });
+});
+
+describe("a priced header, or an override header, spelt with `_` for `-` (PHP, Django and WSGI read both as one)", () => {
+  it("`X_Model: big` beside a rule on X-Model: 400 ambiguous_price, the origin never reached; with `X-Model: big` it is priced as big", async () => {
+    const path = uniquePath("/model/a");
+    const spelt = await send(path, { headers: { X_Model: "big" } });
+    expect([spelt.status, await spelt.json()]).toEqual([400, expect.objectContaining({ reason: "ambiguous_price" })]);
+    expect(await originHits(path)).toBe(0);
+    expect(invoiced(await send(uniquePath("/model/a"), { headers: { "X-Model": "big" } }))).toBe(20_000n);
+  });
+
+  it("a POST with `X_HTTP_Method_Override: DELETE` is priced as the DELETE the origin may carry out", async () => {
+    const post = { method: "POST", body: "x", headers: { "Content-Type": "text/plain", X_HTTP_Method_Override: "DELETE" } };
+    expect(invoiced(await send(uniquePath("/sized/a"), post))).toBe(50_000n);
   });
 });
 

@@ -4,7 +4,7 @@ import type { CookieChange, Decision, Refusal, Reply } from "../decision.ts";
 import type { Challenger } from "../issue-challenge.ts";
 import { isFreePath, matchService } from "../match.ts";
 import type { Paywall } from "../paywall.ts";
-import type { HeaderReader, PaywallRequest } from "../request.ts";
+import type { PaywallRequest, RequestHeaders } from "../request.ts";
 import { wantsPage } from "../wants-page.ts";
 import { continuePage } from "../page.ts";
 import { claimingScheme } from "../schemes/claim.ts";
@@ -122,6 +122,6 @@ export function afterDecide(decision: Decision, step: BrowserStep | undefined): 
 }
 
 /** The request's headers with another `Authorization`: the credential cookie, read as the credential it holds. */
-function withAuthorization(headers: HeaderReader, authorization: string): HeaderReader {
-  return { get: (name) => (name.toLowerCase() === "authorization" ? authorization : headers.get(name)) };
+function withAuthorization(headers: RequestHeaders, authorization: string): RequestHeaders {
+  return { get: (name) => (name.toLowerCase() === "authorization" ? authorization : headers.get(name)), keys: () => headers.keys() };
 }

@@ -2,7 +2,7 @@ import type { ServiceConfig } from "../../config/index.ts";
 import type { Keyring, VerifiedToken, Verifier } from "../../l402/index.ts";
 import type { Failure, Result, Success } from "../../result.ts";
 import type { ChallengeParts } from "../challenge-parts.ts";
-import type { HeaderReader, PaywallRequest } from "../request.ts";
+import type { HeaderReader, PaywallRequest, RequestHeaders } from "../request.ts";
 
 /**
  * A way to pay, as the paywall sees it (docs/schemes.md): how a request
@@ -73,7 +73,7 @@ export type InvoiceAnswer =
   | { readonly state: "unavailable"; readonly reason: string; readonly detail: string; readonly retryAfterSeconds: number };
 
 /** The request's headers as `read` is to see them, or why nothing can be decided now. */
-export type Completion = Success<HeaderReader> | (Failure & { readonly retryAfterSeconds: number });
+export type Completion = Success<RequestHeaders> | (Failure & { readonly retryAfterSeconds: number });
 
 export interface ChallengeContext extends SchemeTools {
   readonly request: PaywallRequest;

@@ -137,7 +137,7 @@ async function completeFromNode({ request, service, keyring, invoices }: Complet
   if (answer.state === "unsettled") return succeed(request.headers);
   const completed = encodeHeaderJson({ ...payment, payload: { ...payment.payload, preimage: toHex(answer.preimage) } });
   const { headers } = request;
-  return succeed({ get: (name) => (name.toLowerCase() === "payment-signature" ? completed : headers.get(name)) });
+  return succeed({ get: (name) => (name.toLowerCase() === "payment-signature" ? completed : headers.get(name)), keys: () => headers.keys() });
 }
 
 /**
