@@ -1,3 +1,4 @@
+import { readAtMost } from "../client/read-at-most.ts";
 import { formatSats } from "../l402/index.ts";
 import { printJson } from "./io.ts";
 
@@ -43,10 +44,31 @@ export function printDiscovered(found: Found, json: boolean): void {
 }
 
 async function readDocument(where: URL, read: (document: unknown) => Row[] | undefined): Promise<Found | undefined> {
-  const response = await fetch(where, { headers: { Accept: "application/json" } });
-  const document: unknown = response.ok ? await response.json().catch(() => undefined) : (await response.body?.cancel(), undefined);
+  const { document } = await fetchDocument(where);
   const rows = document === undefined ? undefined : read(document);
   return rows === undefined ? undefined : { document, rows };
+}
+
+/** The most of a discovery document read: the largest real ones are tens of KiB. */
+const MAX_DOCUMENT_BYTES = 1024 * 1024;
+
+/**
+ * A JSON document, and the status it came with; undefined where the answer is
+ * not a success, not JSON, or longer than MAX_DOCUMENT_BYTES (reading stops
+ * there: a host that sends without end costs a megabyte, not the process).
+ */
+export async function fetchDocument(where: URL, signal?: AbortSignal): Promise<{ readonly status: number; readonly document: unknown }> {
+  const response = await fetch(where, { headers: { Accept: "application/json" }, ...(signal === undefined ? {} : { signal }) });
+  if (!response.ok) {
+    await response.body?.cancel();
+    return { status: response.status, document: undefined };
+  }
+  const { bytes, truncated } = await readAtMost(response.body, MAX_DOCUMENT_BYTES);
+  try {
+    return { status: response.status, document: truncated ? undefined : (JSON.parse(new TextDecoder().decode(bytes)) as unknown) };
+  } catch {
+    return { status: response.status, document: undefined };
+  }
 }
 
 /** The target of a `rel="l402-manifest"` link, resolved against the URL asked. */

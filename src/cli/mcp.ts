@@ -5,6 +5,8 @@ import { parseArgs } from "node:util";
 import * as v from "valibot";
 import { createL402Fetch, L402Error, type SpendLimits } from "../client/index.ts";
 import { formatSats } from "../l402/index.ts";
+import { readAtMost } from "../client/read-at-most.ts";
+import { fetchDocument } from "./discover.ts";
 import { fileLedger } from "./file-ledger.ts";
 import { fileStore } from "./file-store.ts";
 import { chosenWallet, tokenDirectory } from "./get.ts";
@@ -91,7 +93,8 @@ export async function mcpCommand(args: string[]): Promise<number> {
 
   const server = new Server({ name: "l402-edge", version: "0.2.0" }, { capabilities: { tools: {} } });
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: TOOLS.map((tool) => ({ ...tool })) }));
-  server.setRequestHandler(CallToolRequestSchema, (request) => callTool(wallet, request.params.name, request.params.arguments ?? {}));
+  // A call the host cancels (or gives up on) is aborted here too: its requests and the reading of its answer stop.
+  server.setRequestHandler(CallToolRequestSchema, (request, extra) => callTool(wallet, request.params.name, request.params.arguments ?? {}, extra.signal));
   const closed = new Promise<void>((resolve) => (server.onclose = resolve));
   await server.connect(new StdioServerTransport());
   await closed;
@@ -105,7 +108,7 @@ interface WalletSettings {
   readonly wallet: ReturnType<typeof chosenWallet>;
 }
 
-async function callTool(settings: WalletSettings, name: string, input: Record<string, unknown>): Promise<CallToolResult> {
+async function callTool(settings: WalletSettings, name: string, input: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult> {
   const parse = <S extends v.GenericSchema>(schema: S): v.InferOutput<S> => {
     const parsed = v.safeParse(schema, input);
     if (!parsed.success) throw new ToolRefusal(`invalid arguments: ${parsed.issues.map((i) => `${v.getDotPath(i) ?? "input"} ${i.message}`).join("; ")}`);
@@ -114,9 +117,9 @@ async function callTool(settings: WalletSettings, name: string, input: Record<st
   try {
     switch (name) {
       case "fetch_paid":
-        return answer(await fetchPaid(settings, parse(FetchPaidInput)));
+        return answer(await fetchPaid(settings, parse(FetchPaidInput), signal));
       case "discover":
-        return answer(await discover(parse(DiscoverInput).url));
+        return answer(await discover(parse(DiscoverInput).url, signal));
       case "balance": {
         parse(NoInput);
         const store = fileStore(settings.directory);
@@ -137,7 +140,7 @@ async function callTool(settings: WalletSettings, name: string, input: Record<st
   }
 }
 
-async function fetchPaid(settings: WalletSettings, input: v.InferOutput<typeof FetchPaidInput>) {
+async function fetchPaid(settings: WalletSettings, input: v.InferOutput<typeof FetchPaidInput>, signal: AbortSignal) {
   const paid: { sats: number; fee_sats: number; scheme: string; services: readonly string[] }[] = [];
   const maxCostSats = input.max_sats === undefined ? settings.maxCostSats : Math.min(input.max_sats, settings.maxCostSats);
   const l402Fetch = createL402Fetch({
@@ -151,22 +154,22 @@ async function fetchPaid(settings: WalletSettings, input: v.InferOutput<typeof F
     },
   });
   const method = (input.method ?? (input.body === undefined ? "GET" : "POST")).toUpperCase();
-  const response = await l402Fetch(input.url, { method, headers: input.headers ?? {}, ...(input.body === undefined ? {} : { body: input.body }) });
-  const bytes = new Uint8Array(await response.arrayBuffer());
+  const response = await l402Fetch(input.url, { method, headers: input.headers ?? {}, signal, ...(input.body === undefined ? {} : { body: input.body }) });
+  // Read no further than what is returned: a body without end would otherwise hold the wallet for ever, and its memory.
+  const { bytes, truncated } = await readAtMost(response.body, BODY_LIMIT);
   return {
     status: response.status,
     headers: Object.fromEntries(response.headers),
-    body: new TextDecoder().decode(bytes.subarray(0, BODY_LIMIT)),
-    ...(bytes.length > BODY_LIMIT ? { truncated: true, bytes: bytes.length } : {}),
+    body: new TextDecoder().decode(bytes),
+    ...(truncated ? { truncated: true } : {}),
     paid,
   };
 }
 
-async function discover(url: string): Promise<unknown> {
+async function discover(url: string, signal: AbortSignal): Promise<unknown> {
   const where = new URL("/.well-known/l402-services", url);
-  const response = await fetch(where, { headers: { Accept: "application/json" } });
-  const document = response.ok ? ((await response.json().catch(() => undefined)) as { routes?: unknown } | undefined) : undefined;
-  if (document === undefined || !Array.isArray(document.routes)) throw new ToolRefusal(`${where.origin} publishes no /.well-known/l402-services (HTTP ${response.status})`);
+  const { status, document } = await fetchDocument(where, signal);
+  if (!Array.isArray((document as { routes?: unknown } | undefined)?.routes)) throw new ToolRefusal(`${where.origin} publishes no /.well-known/l402-services (HTTP ${status})`);
   return document;
 }
 

@@ -1,8 +1,8 @@
-import { concatBytes } from "../bytes.ts";
 import { parseChallenge } from "../l402/index.ts";
 import { readInvoice } from "../lightning/index.ts";
 import { CHARGE, LIGHTNING, parsePaymentChallenges, readChargeRequest, type PaymentChallenge } from "../payment/index.ts";
 import { BTC, lightningEntry, PAYMENT_REQUIRED_HEADER, readPaymentRequired, X402_VERSION, type PaymentRequirements } from "../x402/index.ts";
+import { readAtMost } from "./read-at-most.ts";
 import { tokenTerms, type TokenTerms } from "./token-terms.ts";
 import { L402Error } from "./types.ts";
 
@@ -112,17 +112,10 @@ const MAX_REFUSAL_BYTES = 64 * 1024;
  */
 export async function refusalReason(response: Response): Promise<string | undefined> {
   if (!/\bjson\b/i.test(response.headers.get("content-type") ?? "") || response.body === null) return undefined;
-  const reader = (response.clone().body as ReadableStream<Uint8Array>).getReader();
-  const chunks: Uint8Array[] = [];
-  for (let size = 0; size <= MAX_REFUSAL_BYTES; ) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.length;
-  }
-  await reader.cancel();
+  const { bytes, truncated } = await readAtMost(response.clone().body, MAX_REFUSAL_BYTES);
+  if (truncated) return undefined;
   try {
-    const body: unknown = JSON.parse(new TextDecoder().decode(concatBytes(...chunks)));
+    const body: unknown = JSON.parse(new TextDecoder().decode(bytes));
     const reason = typeof body === "object" && body !== null ? (body as { reason?: unknown }).reason : undefined;
     return typeof reason === "string" ? reason : undefined;
   } catch {

@@ -1,6 +1,8 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { Miniflare } from "miniflare";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
@@ -161,5 +163,55 @@ describe("l402-edge mcp", () => {
     expect(results.map((result) => result.isError === true).sort()).toEqual([false, true]);
     expect(results.find((result) => result.isError)?.content[0]?.text).toMatch(/^over_window: .* per-day window/);
     expect((await invoices()).slice(before).filter((invoice) => invoice.state === "SETTLED")).toHaveLength(1);
+  });
+});
+
+describe("l402-edge mcp against a hostile host", () => {
+  /** A host that sends without end (a body, its discovery document) or never answers (/hang), and records what was asked and which connections closed. */
+  const server = createServer((request, response) => {
+    asked.push(request.url ?? "");
+    request.socket.on("close", () => closed.push(request.url ?? ""));
+    if (request.url === "/hang") return;
+    response.writeHead(200, { "Content-Type": "application/json" });
+    const chunk = Buffer.alloc(64 * 1024, "[");
+    const send = () => {
+      while (response.write(chunk));
+      response.once("drain", send);
+    };
+    send();
+  });
+  const asked: string[] = [];
+  const closed: string[] = [];
+  let host: string;
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    host = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it("a body without end: fetch_paid returns its first 256 KiB, marked truncated, and stops reading; a discovery document without end is no document", async () => {
+    const client = await wallet(scratchDir("l402-mcp-"), {});
+    const result = await call(client, "fetch_paid", { url: `${host}/endless` });
+    expect(result.isError).toBeFalsy();
+    expect(json(result)).toMatchObject({ status: 200, truncated: true, paid: [] });
+    expect(json(result)["body"]).toBe("[".repeat(256 * 1024));
+    await expect.poll(() => closed.includes("/endless")).toBe(true);
+    expect(await call(client, "discover", { url: host })).toMatchObject({ isError: true, content: [{ text: `${host} publishes no /.well-known/l402-services (HTTP 200)` }] });
+    await expect.poll(() => closed.includes("/.well-known/l402-services")).toBe(true);
+  });
+
+  it("a call the agent's host cancels stops its request: the connection to a host that never answers is closed", async () => {
+    const client = await wallet(scratchDir("l402-mcp-"), {});
+    const cancel = new AbortController();
+    const calling = client.callTool({ name: "fetch_paid", arguments: { url: `${host}/hang` } }, undefined, { signal: cancel.signal });
+    await expect.poll(() => asked.includes("/hang")).toBe(true);
+    cancel.abort();
+    await expect(calling).rejects.toThrow();
+    await expect.poll(() => closed.includes("/hang")).toBe(true);
+    // The wallet still answers.
+    expect((await call(client, "spent")).isError).toBeFalsy();
   });
 });
