@@ -1,6 +1,9 @@
-import { writeFile } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { parseArgs } from "node:util";
 import { createL402Fetch, isChallenge, L402Error, lndWallet, nwcWallet, readOffer, type Scheme, type Wallet } from "../client/index.ts";
 import { formatSats } from "../l402/index.ts";
@@ -131,26 +134,46 @@ type Paid = { readonly sats: number; readonly feeSats: number; readonly services
 /** What buys one request, by scheme. */
 const ONE_REQUEST = { payment: "a Payment charge", x402: "an x402 payment" } as const;
 
+/**
+ * The answer as curl gives it: the body streamed to stdout or to `-o FILE` as
+ * it arrives (a download of any size costs no more memory than a chunk), or,
+ * with `--json`, in the JSON report (the body read whole; with `-o`, its size).
+ */
 async function deliver(
   response: Response,
   paid: Paid | null,
   values: { json?: boolean | undefined; output?: string | undefined; include?: boolean | undefined },
 ): Promise<number> {
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  if (values.output !== undefined) await writeFile(values.output, bytes);
   // -i, as curl's: the status line and headers before the body.
   if (values.include && !values.json) process.stdout.write(`HTTP ${response.status} ${response.statusText}\n${[...response.headers].map(([name, value]) => `${name}: ${value}\n`).join("")}\n`);
-  if (values.json) {
-    printJson({
-      status: response.status,
-      headers: Object.fromEntries(response.headers),
-      ...(values.output === undefined ? { body: new TextDecoder().decode(bytes) } : { output: values.output, bytes: bytes.length }),
-      paid,
-    });
-  } else if (values.output === undefined) {
-    process.stdout.write(bytes);
+  const report = { status: response.status, headers: Object.fromEntries(response.headers) };
+  if (values.output !== undefined) {
+    const bytes = await streamBody(response, createWriteStream(values.output));
+    if (values.json) printJson({ ...report, output: values.output, bytes, paid });
+  } else if (values.json) {
+    printJson({ ...report, body: await response.text(), paid });
+  } else {
+    await streamBody(response, process.stdout, { end: false });
   }
   return EXIT.ok;
+}
+
+/** Pipes the body to `sink`, with backpressure; the bytes written. */
+async function streamBody(response: Response, sink: NodeJS.WritableStream, options: { readonly end?: boolean } = {}): Promise<number> {
+  let bytes = 0;
+  const body = response.body === null ? Readable.from([]) : Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>);
+  await pipeline(
+    body,
+    async function* (chunks: AsyncIterable<Uint8Array>) {
+      for await (const chunk of chunks) {
+        bytes += chunk.length;
+        yield chunk;
+      }
+    },
+    sink,
+    options,
+  );
+  return bytes;
 }
 
 /** `get --discover URL`: what the host sells, from the discovery document it publishes (discover.ts). */

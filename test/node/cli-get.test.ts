@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -34,6 +34,8 @@ let otherBase: string;
 /** Payment hashes of the invoices each server offered, in order. */
 const offered: Record<string, string[]> = {};
 const keyring = createKeyring(new Uint8Array(32).fill(8));
+/** `/stream` sends its first chunk, then its last once this settles (the test releases it). */
+let streamReleased: Promise<void> = Promise.resolve();
 const price = 3;
 
 async function l402Server(redirectAway: () => string): Promise<string> {
@@ -41,6 +43,11 @@ async function l402Server(redirectAway: () => string): Promise<string> {
   const server = createServer(async (request, response) => {
     const path = (request.url ?? "/").split("?")[0];
     if (path === "/moved") return void response.writeHead(301, { location: "/x" }).end();
+    if (path === "/stream") {
+      response.writeHead(200, { "content-type": "application/octet-stream" }).write("first chunk\n");
+      await streamReleased;
+      return void response.end("last chunk\n");
+    }
     if (path === "/away") return void response.writeHead(302, { location: `${redirectAway()}/x` }).end();
     const parsed = parseAuthorization(request.headers.authorization ?? "");
     if (path !== "/never" && parsed.ok && verify(parsed.value, { keyring, service: "cli", now: Math.floor(Date.now() / 1000) }).ok) {
@@ -182,6 +189,26 @@ describe("l402-edge get", () => {
     expect(asked).toHaveLength(1);
     expect(await invoiceState(asked[0] as string)).toBe("OPEN");
     expect(await fileStore(dir).keys()).toEqual([]);
+  });
+
+  it("streams the body to stdout and to -o FILE as it arrives, as curl does (a download is never held whole)", async () => {
+    for (const output of [undefined, join(scratchDir("l402-out-"), "body.bin")]) {
+      let release = () => {};
+      streamReleased = new Promise((resolve) => (release = resolve));
+      let stdout = "";
+      const child = spawn(process.execPath, [BIN, "get", `${base}/stream`, ...(output === undefined ? [] : ["-o", output])], { env: { ...process.env, L402_TOKEN_DIR: scratchDir("l402-cli-") } });
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+      const written = () => (output === undefined ? stdout : existsSync(output) ? readFileSync(output, "utf8") : "");
+      try {
+        // The first chunk is out while the server still holds the last back.
+        await expect.poll(written, { timeout: 10_000 }).toBe("first chunk\n");
+      } finally {
+        release();
+      }
+      expect(await exited).toBe(0);
+      expect(written()).toBe("first chunk\nlast chunk\n");
+    }
   });
 
   it("an unreachable server → exit 5; bad arguments → exit 2", async () => {
