@@ -64,10 +64,13 @@ export function forwardToOrigin<E extends Routed = Routed>(options: ForwardToOri
       signed: route.access === "paid" && contextHeader !== undefined && sign !== undefined ? { header: contextHeader, value: (upstream) => sign(context, upstream) } : undefined,
     });
     if (!forwarded.ok) {
-      // The request's own: a shadow decision's would-be outcome and price are not the origin's failure (its price would count as asked).
+      // The request's own: a shadow decision's would-be outcome and price are not the forwarder's failure (its price would count as asked).
       const { service, tokenId, scheme } = c.get("l402Outcome");
-      c.set("l402Outcome", { outcome: "origin_error", reason: forwarded.reason, ...(service === undefined ? {} : { service }), ...(tokenId === undefined ? {} : { tokenId }), ...(scheme === undefined ? {} : { scheme }) });
-      return refusal(forwarded.reason === "origin_timeout" ? 504 : 502, { reason: forwarded.reason, detail: forwarded.detail }, { headers: c.req.raw.headers, requestId });
+      const own = { ...(service === undefined ? {} : { service }), ...(tokenId === undefined ? {} : { tokenId }), ...(scheme === undefined ? {} : { scheme }) };
+      const { reason, detail } = forwarded;
+      const status = reason === "body_longer_than_stated" ? 400 : reason === "origin_timeout" ? 504 : 502;
+      c.set("l402Outcome", { outcome: status === 400 ? "refused" : "origin_error", reason, ...own });
+      return refusal(status, { reason, detail }, { headers: c.req.raw.headers, requestId });
     }
     return forwarded.value;
   };

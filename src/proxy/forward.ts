@@ -37,7 +37,7 @@ export interface ForwardOptions {
  * Why not `hono/proxy`: it drops the `Upgrade` header as hop-by-hop and rebuilds
  * the response without its `webSocket`, so a WebSocket could not pass.
  */
-export async function forward(request: Request, url: URL, options: ForwardOptions): Promise<Result<Response, "origin_unreachable" | "origin_timeout">> {
+export async function forward(request: Request, url: URL, options: ForwardOptions): Promise<Result<Response, "origin_unreachable" | "origin_timeout" | "body_longer_than_stated">> {
   const headers = new Headers(request.headers);
   for (const name of options.reservedHeaders) headers.delete(name);
   if (!options.origin?.forwardAuthorization) for (const name of CREDENTIAL_HEADERS) headers.delete(name);
@@ -51,24 +51,43 @@ export async function forward(request: Request, url: URL, options: ForwardOption
   // Parsed again only for a signature over it: fetch() takes the string.
   if (options.signed !== undefined) headers.set(options.signed.header, await options.signed.value(new URL(upstream)));
 
+  // An empty body on a GET (`Content-Length: 0`) is no body: fetch() refuses one.
+  const body = request.method === "GET" || request.method === "HEAD" ? { stream: null, overran: undefined } : heldToStatedLength(request);
   // The timeout covers the origin's headers only: a long download must not be cut.
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), options.headersTimeoutMs);
   try {
-    const response = await fetch(upstream, {
-      method: request.method,
-      headers,
-      // An empty body on a GET (`Content-Length: 0`) is no body: fetch() refuses one.
-      body: request.method === "GET" || request.method === "HEAD" ? null : request.body,
-      redirect: "manual",
-      signal: abort.signal,
-    });
+    const response = await fetch(upstream, { method: request.method, headers, body: body.stream, redirect: "manual", signal: abort.signal });
     return succeed(response);
   } catch {
+    if (await body.overran) return fail("body_longer_than_stated", "the request body is longer than its Content-Length");
     return abort.signal.aborted ? fail("origin_timeout", "the origin did not answer in time") : fail("origin_unreachable", "the origin did not answer");
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** workerd's FixedLengthStream (native: the body does not enter JavaScript); Node has none, and its fetch() refuses a body that is not its Content-Length. */
+const FixedLength = (globalThis as { FixedLengthStream?: new (length: number) => TransformStream<Uint8Array, Uint8Array> }).FixedLengthStream;
+
+/**
+ * The request body, held in workerd to the Content-Length it states. A request
+ * from the internet always has the length it states (Cloudflare frames it);
+ * one made by another Worker (a Service Binding) may state a length and carry
+ * more, which workerd would send whole, chunked: a price set by Content-Length
+ * (`content_length` rules) would buy any body. Held, the origin never receives
+ * more than was stated, and `overran` settles true where more was sent.
+ */
+function heldToStatedLength(request: Request): { readonly stream: ReadableStream<Uint8Array> | null; readonly overran: Promise<boolean> | undefined } {
+  const stated = request.headers.get("content-length");
+  if (request.body === null || FixedLength === undefined || stated === null || !/^\d{1,15}$/.test(stated)) return { stream: request.body, overran: undefined };
+  const held = new FixedLength(Number(stated));
+  // workerd's own error for a body past the length; a pipe broken by the origin's failure fails otherwise.
+  const overran = request.body.pipeTo(held.writable).then(
+    () => false,
+    (error: unknown) => error instanceof TypeError && error.message.includes("too many bytes"),
+  );
+  return { stream: held.readable, overran };
 }
 
 /**

@@ -22,6 +22,8 @@ const services = () => [
   { name: "chat_encoded_set", match: ["/stream/chat-encoded-set/*"], price_msat: 500, balance: { amounts_sats: [50] }, meter: { per_1k_input_tokens_msat: 1000, per_1k_output_tokens_msat: 4000 }, origin: { url: originUrl(), headers: { "Accept-Encoding": "deflate" } } },
   { name: "trickle", match: ["/stream/download-t/*"], price_msat: 40_000, balance: { amounts_sats: [100] }, meter: { per_kib_msat: 1024 }, origin: { url: originUrl() } },
   { name: "download", match: ["/stream/download/*"], price_msat: 100_000, balance: { amounts_sats: [1000] }, meter: { per_kib_msat: 1024 }, origin: { url: originUrl() } },
+  // Priced by the body's stated length: 1 sat up to 100 bytes, else 50.
+  { name: "upload", match: ["/stream/upload/*"], price_sats: 50, price_rules: [{ content_length: { max: 100 }, price_sats: 1 }], origin: { url: originUrl() } },
   { name: "quoted", match: ["/quoted/*"], price_sats: 1, pricer: { url: `${originUrl()}/pricer?answer=${encodeURIComponent('{"price_msat":"7000"}')}` }, origin: { url: originUrl() } },
   { name: "pricer_down", match: ["/pricer-down/*"], price_sats: 1, pricer: { url: "http://127.0.0.1:9/price" }, origin: { url: originUrl() } },
   { name: "pricer_zero", match: ["/pricer-zero/*"], price_sats: 1, pricer: { url: `${originUrl()}/pricer?answer=${encodeURIComponent('{"price_msat":"0"}')}` }, origin: { url: originUrl() } },
@@ -79,6 +81,29 @@ describe("request-aware prices", () => {
     const dear = await payChallenge(refused);
     expect((await send(`${path}?size=large`, withToken(dear))).status).toBe(200);
     expect((await send("/sized/y?size=small", withToken(dear))).status).toBe(200);
+  });
+
+  it("a body longer than its Content-Length (a caller inside Workers: a Service Binding) is refused 400, never forwarded past what was priced", async () => {
+    const upload = (id: string) => `/stream/upload/${id}?id=${id}`;
+    const path = upload(crypto.randomUUID());
+    const small = () => ({ method: "POST", body: "x".repeat(10), headers: { "Content-Length": "10" } });
+    const cheap = await send(path, small());
+    expect(amountOf(cheap)).toBe(1000n);
+    const token = await payChallenge(cheap);
+    const honest = await send(path, { ...small(), headers: { ...small().headers, Authorization: token.authorization } });
+    expect(await honest.json()).toMatchObject({ bytes: 10 });
+    // Ten bytes stated, 100,000 sent: workerd would send all of them, chunked, to the origin.
+    const body = new ReadableStream<Uint8Array>({ start: (controller) => (controller.enqueue(new Uint8Array(100_000)), controller.close()) });
+    const id = crypto.randomUUID();
+    const lying = await send(upload(id), { method: "POST", body, headers: { Authorization: token.authorization, "Content-Length": "10" } });
+    expect(lying.status).toBe(400);
+    expect(await lying.json()).toMatchObject({ reason: "body_longer_than_stated", detail: "the request body is longer than its Content-Length" });
+    // What the origin received of it (an upload's progress, as the test origin counts it): no more than stated.
+    expect(await (await fetch(`${originUrl()}/_origin/progress?id=${id}`)).json()).toMatchObject({ bytes: expect.toSatisfy((bytes: number) => bytes <= 10) });
+    // The same body stated as it is costs the dear price.
+    const dear = await send(path, { method: "POST", body: new Uint8Array(100_000), headers: { "Content-Length": "100000", Authorization: token.authorization } });
+    expect(dear.status).toBe(402);
+    expect(await dear.json()).toMatchObject({ reason: "price_exceeds_token" });
   });
 
   it("a pricer's price is the invoice's, and is minted into the token", async () => {
