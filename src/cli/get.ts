@@ -1,9 +1,7 @@
-import { createWriteStream } from "node:fs";
+import { open, type FileHandle } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { parseArgs } from "node:util";
 import { createL402Fetch, isChallenge, L402Error, lndWallet, nwcWallet, readOffer, type Scheme, type Wallet } from "../client/index.ts";
 import { formatSats } from "../l402/index.ts";
@@ -71,11 +69,13 @@ export async function getCommand(args: string[]): Promise<number> {
   const directory = tokenDirectory(values["token-dir"]);
   const store = fileStore(directory);
   const say = (line: string) => values.json || process.stderr.write(`l402-edge: ${line}\n`);
+  // Opened before anything is asked or paid: an answer that could not be kept is not bought.
+  const output = values.output === undefined ? undefined : await openOutput(values.output);
 
   try {
     if (values["no-pay"]) {
       const response = await fetch(url, init);
-      if (!isChallenge(response)) return await deliver(response, null, values);
+      if (!isChallenge(response)) return await deliver(response, null, values, output);
       const offer = readOffer(response);
       const shown = { url: url.href, status: response.status, scheme: offer.scheme, price_sats: Number(formatSats(offer.priceMsat)), services: offer.services, invoice: offer.invoice, payment_hash: offer.paymentHash };
       if (values.json) printJson(shown);
@@ -108,7 +108,7 @@ export async function getCommand(args: string[]): Promise<number> {
     const response = await l402Fetch(url, init);
     const balance = response.headers.get("x-l402-balance");
     if (balance !== null && /^\d{1,19}$/.test(balance)) say(`balance: ${formatSats(BigInt(balance))} sats left`);
-    const code = await deliver(response, paid, values);
+    const code = await deliver(response, paid, values, output);
     if (isChallenge(response)) {
       say("the server still asks for payment");
       return GET_EXIT.stillRefused;
@@ -119,6 +119,11 @@ export async function getCommand(args: string[]): Promise<number> {
       say(error.message);
       if (values.json) printJson({ url: url.href, error: error.code, message: error.message });
       return CODE_EXIT[error.code];
+    }
+    if (error instanceof BodyBrokeOff) {
+      say(`the answer from ${url.origin} broke off${error.bytes === undefined ? "" : ` after ${error.bytes} bytes`}: ${error.message}`);
+      if (values.json) printJson({ url: url.href, error: "network", message: error.message });
+      return GET_EXIT.network;
     }
     if (error instanceof TypeError && !(error as { code?: string }).code) {
       say(`cannot reach ${url.origin}: ${(error.cause as Error | undefined)?.message ?? error.message}`);
@@ -134,6 +139,25 @@ type Paid = { readonly sats: number; readonly feeSats: number; readonly services
 /** What buys one request, by scheme. */
 const ONE_REQUEST = { payment: "a Payment charge", x402: "an x402 payment" } as const;
 
+/** `-o FILE`, opened for writing; a file that cannot be is bad usage (exit 2), found before anything is paid. */
+async function openOutput(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, "w");
+  } catch (error) {
+    throw new UsageError(`cannot write ${path}: ${(error as Error).message}`);
+  }
+}
+
+/** The answer's body failed on its way (the connection was cut): what reached the output stays there. */
+class BodyBrokeOff extends Error {
+  /** What reached the output first, where it is known. */
+  readonly bytes: number | undefined;
+  constructor(bytes: number | undefined, cause: unknown) {
+    super(((cause as Error).cause as Error | undefined)?.message ?? (cause as Error).message);
+    this.bytes = bytes;
+  }
+}
+
 /**
  * The answer as curl gives it: the body streamed to stdout or to `-o FILE` as
  * it arrives (a download of any size costs no more memory than a chunk), or,
@@ -143,31 +167,46 @@ async function deliver(
   response: Response,
   paid: Paid | null,
   values: { json?: boolean | undefined; output?: string | undefined; include?: boolean | undefined },
+  output: FileHandle | undefined,
 ): Promise<number> {
   // -i, as curl's: the status line and headers before the body.
   if (values.include && !values.json) process.stdout.write(`HTTP ${response.status} ${response.statusText}\n${[...response.headers].map(([name, value]) => `${name}: ${value}\n`).join("")}\n`);
   const report = { status: response.status, headers: Object.fromEntries(response.headers) };
-  if (values.output !== undefined) {
-    const bytes = await streamBody(response, createWriteStream(values.output));
+  if (output !== undefined) {
+    const bytes = await streamBody(response, output.createWriteStream());
     if (values.json) printJson({ ...report, output: values.output, bytes, paid });
   } else if (values.json) {
-    printJson({ ...report, body: await response.text(), paid });
+    const body = await response.text().catch((error: unknown) => {
+      throw new BodyBrokeOff(undefined, error);
+    });
+    printJson({ ...report, body, paid });
   } else {
     await streamBody(response, process.stdout, { end: false });
   }
   return EXIT.ok;
 }
 
-/** Pipes the body to `sink`, with backpressure; the bytes written. */
+/** Pipes the body to `sink`, with backpressure; the bytes written. A body that fails on its way is BodyBrokeOff; a sink that fails, its own error. */
 async function streamBody(response: Response, sink: NodeJS.WritableStream, options: { readonly end?: boolean } = {}): Promise<number> {
   let bytes = 0;
-  const body = response.body === null ? Readable.from([]) : Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>);
+  const reader = response.body?.getReader();
   await pipeline(
-    body,
-    async function* (chunks: AsyncIterable<Uint8Array>) {
-      for await (const chunk of chunks) {
-        bytes += chunk.length;
-        yield chunk;
+    async function* () {
+      // A sink that fails ends this early: the body is let go of then too.
+      try {
+        for (;;) {
+          let next: ReadableStreamReadResult<Uint8Array> | undefined;
+          try {
+            next = await reader?.read();
+          } catch (error) {
+            throw new BodyBrokeOff(bytes, error);
+          }
+          if (next === undefined || next.done) return;
+          bytes += next.value.length;
+          yield next.value;
+        }
+      } finally {
+        await reader?.cancel().catch(() => undefined);
       }
     },
     sink,

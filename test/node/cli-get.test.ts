@@ -43,6 +43,10 @@ async function l402Server(redirectAway: () => string): Promise<string> {
   const server = createServer(async (request, response) => {
     const path = (request.url ?? "/").split("?")[0];
     if (path === "/moved") return void response.writeHead(301, { location: "/x" }).end();
+    if (path === "/cut") {
+      response.writeHead(200, { "content-type": "application/octet-stream", "content-length": "100000" }).write(Buffer.alloc(1000, "a"));
+      return void setTimeout(() => response.socket?.destroy(), 50);
+    }
     if (path === "/stream") {
       response.writeHead(200, { "content-type": "application/octet-stream" }).write("first chunk\n");
       await streamReleased;
@@ -209,6 +213,21 @@ describe("l402-edge get", () => {
       expect(await exited).toBe(0);
       expect(written()).toBe("first chunk\nlast chunk\n");
     }
+  });
+
+  it("an answer cut midway → exit 5, saying so and how much came, what came written out", async () => {
+    const run = await cli(["get", `${base}/cut`, "--token-dir", scratchDir("l402-cli-")]);
+    expect(run.code).toBe(5);
+    expect(run.stdout).toBe("a".repeat(1000));
+    expect(run.stderr).toBe(`l402-edge: the answer from ${base} broke off after 1000 bytes: other side closed\n`);
+  });
+
+  it("-o a file that cannot be written → exit 2 before anything is asked or paid", async () => {
+    const before = (offered[base] ?? []).length;
+    const run = await cli(["get", `${base}/x`, "-o", join(scratchDir("l402-out-"), "missing", "body.bin"), "--token-dir", scratchDir("l402-cli-")], wallet());
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^l402-edge: cannot write .*missing\/body\.bin: ENOENT/);
+    expect((offered[base] ?? []).length).toBe(before);
   });
 
   it("an unreachable server → exit 5; bad arguments → exit 2", async () => {
