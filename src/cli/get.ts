@@ -190,17 +190,19 @@ async function deliver(
 async function streamBody(response: Response, sink: NodeJS.WritableStream, options: { readonly end?: boolean } = {}): Promise<number> {
   let bytes = 0;
   const reader = response.body?.getReader();
+  const read = async () => {
+    try {
+      return await reader?.read();
+    } catch (error) {
+      throw new BodyBrokeOff(bytes, error);
+    }
+  };
   await pipeline(
     async function* () {
       // A sink that fails ends this early: the body is let go of then too.
       try {
         for (;;) {
-          let next: ReadableStreamReadResult<Uint8Array> | undefined;
-          try {
-            next = await reader?.read();
-          } catch (error) {
-            throw new BodyBrokeOff(bytes, error);
-          }
+          const next = await read();
           if (next === undefined || next.done) return;
           bytes += next.value.length;
           yield next.value;
