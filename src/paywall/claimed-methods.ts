@@ -1,4 +1,4 @@
-import { otherSpellings, type RequestHeaders } from "./request.ts";
+import { headerSpellings, otherSpellings, type RequestHeaders } from "./request.ts";
 
 /**
  * Every method a request may be carried out as, for judging capability rules.
@@ -22,6 +22,7 @@ import { otherSpellings, type RequestHeaders } from "./request.ts";
  * still as a GET).
  */
 const OVERRIDE_HEADERS = ["x-http-method-override", "x-http-method", "x-method-override"];
+const OVERRIDE_SPELLINGS = headerSpellings(OVERRIDE_HEADERS);
 const OVERRIDE_PARAMETER = "_method";
 const PARAMETER_BODIES: ReadonlySet<string> = new Set(["", "application/x-www-form-urlencoded", "application/json"]);
 
@@ -50,7 +51,7 @@ export function claimedMethods(method: string, headers: RequestHeaders, url: URL
     const value = headers.get(name);
     if (value !== null) claim(value);
   }
-  for (const { sent } of otherSpellings(headers, OVERRIDE_HEADERS)) claim(headers.get(sent) ?? "");
+  for (const { sent } of otherSpellings(headers, OVERRIDE_SPELLINGS)) claim(headers.get(sent) ?? "");
   // Most requests have no query: its parameters are not parsed for nothing (this runs on every paid request).
   if (url.search !== "") for (const [name, value] of url.searchParams) if (asPhpNamesIt(name) === OVERRIDE_PARAMETER) claim(value);
   // A body unless it is said to be empty: a chunked one names no length.

@@ -3,7 +3,7 @@ import type { PricerConfig, ServiceConfig } from "../config/index.ts";
 import { fail, succeed, type Result } from "../result.ts";
 import { methodsCarriedOut, type ClaimedMethods } from "./claimed-methods.ts";
 import { rulePrice } from "./price-rules.ts";
-import { otherSpellings, type PaywallRequest } from "./request.ts";
+import { headerSpellings, otherSpellings, type HeaderSpellings, type PaywallRequest } from "./request.ts";
 
 /**
  * What a request costs: its service's rules (price-rules.ts), then its
@@ -27,8 +27,16 @@ export interface RequestPricer {
 export const pricedByRequest = (service: ServiceConfig): boolean =>
   service.pricing.rules.length > 0 || service.pricing.pricer !== undefined || service.pricing.price !== undefined || service.pricing.bindRequest;
 
-/** The headers a service's price may depend on: its rules' and those its pricer is told. */
-const pricedHeaders = (service: ServiceConfig): string[] => [...service.pricing.rules.flatMap((rule) => [...rule.headers.keys()]), ...(service.pricing.pricer?.headers ?? [])];
+/** The headers a service's price may depend on (its rules' and those its pricer is told), made once per service. */
+const pricedHeaderSpellings = new WeakMap<ServiceConfig, HeaderSpellings>();
+function pricedHeaders(service: ServiceConfig): HeaderSpellings {
+  let spellings = pricedHeaderSpellings.get(service);
+  if (spellings === undefined) {
+    spellings = headerSpellings([...service.pricing.rules.flatMap((rule) => [...rule.headers.keys()]), ...(service.pricing.pricer?.headers ?? [])]);
+    pricedHeaderSpellings.set(service, spellings);
+  }
+  return spellings;
+}
 
 const PRICER_TIMEOUT_MS = 2000;
 const MAX_CACHED_ANSWERS = 1000;
