@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 
 /** How long a lock may be held before it is taken for a crashed holder's; a change holds it for milliseconds. */
@@ -7,47 +8,77 @@ const WAIT_MS = 15_000;
 
 /**
  * Runs `change` holding `lock`, a file created with O_EXCL that holds its
- * owner's pid, so that a read-then-write of files beside it is one step across
- * processes. A lock whose owner is no longer running, or older than STALE_MS,
- * is a crashed holder's and is removed. Waiting longer than WAIT_MS throws `busy`.
+ * owner's pid, the time and a nonce, so that a read-then-write of files beside
+ * it is one step across processes. A lock whose owner is no longer running, or
+ * older than STALE_MS, is a crashed holder's and is taken over (takeOver).
+ * Waiting longer than WAIT_MS throws `busy`.
  */
 export async function withFileLock<T>(lock: string, busy: string, change: () => Promise<T>): Promise<T> {
-  await acquire(lock, busy);
+  const mine = await acquire(lock, busy);
   try {
     return await change();
   } finally {
-    await rm(lock, { force: true });
+    // Only our own: one taken over as stale (held past STALE_MS) is another's now.
+    if ((await readFile(lock, "utf8").catch(() => undefined)) === mine) await rm(lock, { force: true });
   }
 }
 
 /** Writes `text` to `file` whole or not at all (a temporary file renamed over it): a reader or a crash never sees half of it. */
 export async function writeWhole(file: string, text: string): Promise<void> {
-  const temporary = `${file}.${process.pid}.tmp`;
+  const temporary = `${file}.${randomUUID()}.tmp`;
   await writeFile(temporary, text, { mode: 0o600 });
   await rename(temporary, file);
 }
 
-async function acquire(lock: string, busy: string): Promise<void> {
+/** Takes the lock; what it holds, by which it is known as ours. */
+async function acquire(lock: string, busy: string): Promise<string> {
   const deadline = Date.now() + WAIT_MS;
   for (;;) {
+    const mine = `${process.pid} ${Date.now()} ${randomUUID()}\n`;
     try {
       const handle = await open(lock, "wx", 0o600);
-      await handle.writeFile(`${process.pid} ${Date.now()}\n`);
+      await handle.writeFile(mine);
       await handle.close();
-      return;
+      return mine;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
-    if (await stale(lock)) await rm(lock, { force: true });
+    const held = await readFile(lock, "utf8").catch(() => undefined);
+    if (held !== undefined && (await stale(lock, held))) await takeOver(lock, held);
     else if (Date.now() > deadline) throw new Error(busy);
     else await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
   }
 }
 
+/**
+ * Removes a lock judged stale, and only that one. Removing the path outright
+ * could remove a lock another waiter made after taking over the same stale
+ * one, and two would hold it: so one waiter at a time (holding
+ * `<lock>.takeover`, O_EXCL) looks again and removes the lock only if it is
+ * still the one judged. Only a takeover removes a lock that is not its
+ * holder's, so none can change between that look and the removal.
+ */
+async function takeOver(lock: string, judged: string): Promise<void> {
+  const guard = `${lock}.takeover`;
+  try {
+    await (await open(guard, "wx", 0o600)).close();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    // Another waiter's takeover, under way (microseconds), or left by a crash inside one long ago.
+    const made = await stat(guard).catch(() => undefined);
+    if (made !== undefined && Date.now() - made.mtimeMs > STALE_MS) await rm(guard, { force: true });
+    return;
+  }
+  try {
+    if ((await readFile(lock, "utf8").catch(() => undefined)) === judged) await rm(lock, { force: true });
+  } finally {
+    await rm(guard, { force: true });
+  }
+}
+
 /** Whether the lock's holder crashed: it is not running, or has held the lock far longer than any change takes. */
-async function stale(lock: string): Promise<boolean> {
-  const text = await readFile(lock, "utf8").catch(() => "");
-  const [pid, since] = text.trim().split(" ").map(Number);
+async function stale(lock: string, held: string): Promise<boolean> {
+  const [pid, since] = held.trim().split(" ").map(Number);
   if (pid === undefined || since === undefined || !Number.isSafeInteger(pid) || !Number.isSafeInteger(since)) {
     // Created, its owner not yet written: a live holder, unless it crashed right there long ago.
     const made = await stat(lock).catch(() => undefined);

@@ -44,11 +44,14 @@ describe("fileStore", () => {
     expect(await store.get(ORIGIN)).toEqual([]);
   });
 
-  it("a lock held by a process that is no longer running is taken over", async () => {
-    const dir = scratchDir("l402-store-");
-    // pid 2^22 + 1 is above Linux's pid_max: certainly no running process.
-    writeFileSync(join(dir, "tokens.lock"), `${2 ** 22 + 1} ${Date.now()}\n`);
-    await fileStore(dir).put(ORIGIN, token(1));
-    expect(await fileStore(dir).get(ORIGIN)).toEqual([token(1)]);
+  it("a lock held by a process that is no longer running is taken over, by one store at a time: stores racing to take it over keep every token", async () => {
+    for (let trial = 0; trial < 100; trial++) {
+      const dir = scratchDir("l402-store-");
+      // pid 2^22 + 1 is above Linux's pid_max: certainly no running process.
+      writeFileSync(join(dir, "tokens.lock"), `${2 ** 22 + 1} ${Date.now()}\n`);
+      await Promise.all(Array.from({ length: 8 }, (_, n) => fileStore(dir).put(ORIGIN, token(n))));
+      expect((await fileStore(dir).get(ORIGIN)).length).toBe(8);
+      expect(readdirSync(dir)).toEqual([`${encodeURIComponent(ORIGIN)}.json`]);
+    }
   });
 });
