@@ -26,8 +26,13 @@ export async function withFileLock<T>(lock: string, busy: string, change: () => 
 /** Writes `text` to `file` whole or not at all (a temporary file renamed over it): a reader or a crash never sees half of it. */
 export async function writeWhole(file: string, text: string): Promise<void> {
   const temporary = `${file}.${randomUUID()}.tmp`;
-  await writeFile(temporary, text, { mode: 0o600 });
-  await rename(temporary, file);
+  try {
+    await writeFile(temporary, text, { mode: 0o600 });
+    await rename(temporary, file);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
 }
 
 /** Takes the lock; what it holds, by which it is known as ours. */
@@ -37,8 +42,11 @@ async function acquire(lock: string, busy: string): Promise<string> {
     const mine = `${process.pid} ${Date.now()} ${randomUUID()}\n`;
     try {
       const handle = await open(lock, "wx", 0o600);
-      await handle.writeFile(mine);
-      await handle.close();
+      try {
+        await handle.writeFile(mine);
+      } finally {
+        await handle.close();
+      }
       return mine;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;

@@ -1,4 +1,4 @@
-import { chmod, mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { StoredToken, TokenStore } from "../client/index.ts";
 import { withFileLock, writeWhole } from "./file-lock.ts";
@@ -39,7 +39,6 @@ export function fileStore(directory: string): TokenStore {
       const tokens = next(await read(key).catch(() => []));
       if (tokens.length === 0) return rm(file, { force: true });
       await writeWhole(file, `${JSON.stringify(tokens, null, 2)}\n`);
-      await chmod(file, 0o600);
     });
   };
   return {
