@@ -1,4 +1,6 @@
 const MAX_REDIRECTS = 20;
+/** The caller's credentials, which a redirect to another origin does not carry (as undici's and curl's redirects drop them). */
+const ORIGIN_BOUND_HEADERS = ["authorization", "proxy-authorization", "cookie", "cookie2"];
 const isRedirect = (status: number) => status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 
 /** A credential: the header that carries it (`Authorization`, or x402's `PAYMENT-SIGNATURE`) and its value. */
@@ -25,7 +27,7 @@ export async function sendToOrigin(fetcher: typeof fetch, request: Request, body
   let payload = body;
   for (let hops = 0; ; hops++) {
     const headers = new Headers(request.headers);
-    if (url.origin !== asked.origin) headers.delete("authorization");
+    if (url.origin !== asked.origin) for (const name of ORIGIN_BOUND_HEADERS) headers.delete(name);
     else if (credential !== undefined) headers.set(credential.header, credential.value);
     const response = await fetcher(url.href, { method, headers, body: payload, redirect: "manual", signal: request.signal });
     // (Workers' Response types lack "opaqueredirect": only browsers produce it.)

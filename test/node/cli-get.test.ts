@@ -53,6 +53,8 @@ async function l402Server(redirectAway: () => string): Promise<string> {
       return void response.end("last chunk\n");
     }
     if (path === "/away") return void response.writeHead(302, { location: `${redirectAway()}/x` }).end();
+    if (path === "/away-to-headers") return void response.writeHead(307, { location: `${redirectAway()}/headers` }).end();
+    if (path === "/headers") return void response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(request.headers));
     const parsed = parseAuthorization(request.headers.authorization ?? "");
     if (path !== "/never" && parsed.ok && verify(parsed.value, { keyring, service: "cli", now: Math.floor(Date.now() / 1000) }).ok) {
       response.writeHead(200, { "content-type": "text/plain" });
@@ -193,6 +195,15 @@ describe("l402-edge get", () => {
     expect(asked).toHaveLength(1);
     expect(await invoiceState(asked[0] as string)).toBe("OPEN");
     expect(await fileStore(dir).keys()).toEqual([]);
+  });
+
+  it("a redirect to another origin carries none of the caller's credentials: Authorization, Cookie, Proxy-Authorization stay behind", async () => {
+    const secrets = ["Authorization: Bearer caller-secret", "Cookie: session=caller-secret", "Proxy-Authorization: Basic caller-secret"];
+    const result = await cli(["get", `${base}/away-to-headers`, ...secrets.flatMap((header) => ["-H", header]), "-H", "X-Kept: yes", "--token-dir", scratchDir("l402-cli-")]);
+    expect(result.code).toBe(0);
+    const seen = JSON.parse(result.stdout) as Record<string, string>;
+    expect(seen["x-kept"]).toBe("yes");
+    expect(result.stdout).not.toContain("caller-secret");
   });
 
   it("streams the body to stdout and to -o FILE as it arrives, as curl does (a download is never held whole)", async () => {
