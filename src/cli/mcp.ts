@@ -1,6 +1,7 @@
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { AsyncLocalStorage } from "node:async_hooks";
 import { parseArgs } from "node:util";
 import * as v from "valibot";
 import { createL402Fetch, L402Error, type SpendLimits } from "../client/index.ts";
@@ -89,7 +90,7 @@ export async function mcpCommand(args: string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError("mcp takes no arguments");
   const maxCostText = values["max-cost"] ?? (process.env["L402_MAX_COST"] || "100");
   if (!/^\d{1,9}$/.test(maxCostText)) throw new UsageError("--max-cost (or L402_MAX_COST) must be a whole number of sats");
-  const wallet = { directory: tokenDirectory(values["token-dir"]), maxCostSats: Number(maxCostText), limits: spendLimits(values), wallet: chosenWallet(values) };
+  const wallet = { directory: tokenDirectory(values["token-dir"]), maxCostSats: Number(maxCostText), limits: spendLimits(values), wallet: chosenWallet(values), clients: new Map() };
 
   const server = new Server({ name: "l402-edge", version: "0.2.0" }, { capabilities: { tools: {} } });
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: TOOLS.map((tool) => ({ ...tool })) }));
@@ -106,6 +107,8 @@ interface WalletSettings {
   readonly maxCostSats: number;
   readonly limits: SpendLimits;
   readonly wallet: ReturnType<typeof chosenWallet>;
+  /** Clients by budget, kept so that calls racing to one service share one purchase, as l402Fetch's requests do (clientFor). */
+  readonly clients: Map<number, ReturnType<typeof createL402Fetch>>;
 }
 
 async function callTool(settings: WalletSettings, name: string, input: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult> {
@@ -140,21 +143,38 @@ async function callTool(settings: WalletSettings, name: string, input: Record<st
   }
 }
 
+type Paid = { sats: number; fee_sats: number; scheme: string; services: readonly string[] };
+/** The payments of the call under way, where the client reports them (the call that paid, not one that shared its purchase). */
+const callPayments = new AsyncLocalStorage<Paid[]>();
+/** The budgets whose clients are kept: the most recent few (a call's max_sats may name any). */
+const MAX_CLIENTS = 8;
+
+function clientFor(settings: WalletSettings, maxCostSats: number): ReturnType<typeof createL402Fetch> {
+  const { clients } = settings;
+  let client = clients.get(maxCostSats);
+  if (client === undefined) {
+    client = createL402Fetch({
+      wallet: settings.wallet,
+      maxCostSats,
+      store: fileStore(settings.directory),
+      limits: settings.limits,
+      ledger: fileLedger(settings.directory),
+      onPayment: (event) => {
+        if (event.phase === "paid") callPayments.getStore()?.push({ sats: Number(formatSats(event.offer.priceMsat)), fee_sats: Number(formatSats(event.feeMsat)), scheme: event.offer.scheme, services: event.offer.services });
+      },
+    });
+    if (clients.size >= MAX_CLIENTS) clients.delete(clients.keys().next().value as number);
+    clients.set(maxCostSats, client);
+  }
+  return client;
+}
+
 async function fetchPaid(settings: WalletSettings, input: v.InferOutput<typeof FetchPaidInput>, signal: AbortSignal) {
-  const paid: { sats: number; fee_sats: number; scheme: string; services: readonly string[] }[] = [];
+  const paid: Paid[] = [];
   const maxCostSats = input.max_sats === undefined ? settings.maxCostSats : Math.min(input.max_sats, settings.maxCostSats);
-  const l402Fetch = createL402Fetch({
-    wallet: settings.wallet,
-    maxCostSats,
-    store: fileStore(settings.directory),
-    limits: settings.limits,
-    ledger: fileLedger(settings.directory),
-    onPayment: (event) => {
-      if (event.phase === "paid") paid.push({ sats: Number(formatSats(event.offer.priceMsat)), fee_sats: Number(formatSats(event.feeMsat)), scheme: event.offer.scheme, services: event.offer.services });
-    },
-  });
+  const l402Fetch = clientFor(settings, maxCostSats);
   const method = (input.method ?? (input.body === undefined ? "GET" : "POST")).toUpperCase();
-  const response = await l402Fetch(input.url, { method, headers: input.headers ?? {}, signal, ...(input.body === undefined ? {} : { body: input.body }) });
+  const response = await callPayments.run(paid, () => l402Fetch(input.url, { method, headers: input.headers ?? {}, signal, ...(input.body === undefined ? {} : { body: input.body }) }));
   // Read no further than what is returned: a body without end would otherwise hold the wallet for ever, and its memory.
   const { bytes, truncated } = await readAtMost(response.body, BODY_LIMIT);
   return {

@@ -155,6 +155,16 @@ describe("l402-edge mcp", () => {
     expect(await call(client, "fetch_paid", { url: `${worker.url.origin}/alpha/1`, max_sats: -1 })).toMatchObject({ isError: true });
   });
 
+  it("calls racing to one service share one purchase: one payment, reported by the call that made it", async () => {
+    const client = await wallet(scratchDir("l402-mcp-"), {});
+    const settled = async () => (await invoices()).filter((invoice) => invoice.memo === `${MEMO} beta` && invoice.state === "SETTLED").length;
+    const before = await settled();
+    const results = await Promise.all([1, 2, 3].map((n) => call(client, "fetch_paid", { url: `${worker.url.origin}/beta/race-${n}` })));
+    expect(results.map((result) => json(result)["status"])).toEqual([200, 200, 200]);
+    expect(await settled()).toBe(before + 1);
+    expect(results.map((result) => (json(result)["paid"] as unknown[]).length).sort()).toEqual([0, 0, 1]);
+  });
+
   it("two wallets at once share the windows: against one that fits one payment, exactly one pays", async () => {
     const dir = scratchDir("l402-mcp-");
     const [a, b] = await Promise.all([wallet(dir, { L402_MAX_PER_DAY: "15" }), wallet(dir, { L402_MAX_PER_DAY: "15" })]);
