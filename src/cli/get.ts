@@ -131,6 +131,9 @@ export async function getCommand(args: string[]): Promise<number> {
       return GET_EXIT.network;
     }
     throw error;
+  } finally {
+    // Where nothing was written to it (nothing bought, or a refusal): its write stream closes it otherwise.
+    if (output !== undefined && output.fd !== -1) await output.close().catch(() => undefined);
   }
 }
 
