@@ -15,7 +15,7 @@ export interface RequestHeaders extends HeaderReader {
 /** A header name as origins behind CGI-style gateways read it: PHP's `$_SERVER`, Django's `request.META` and WSGI all make `X_Model` and `X-Model` one `HTTP_X_MODEL`. */
 const asGatewayReadsIt = (name: string): string => name.toLowerCase().replaceAll("_", "-");
 
-/** Header names to look for under another spelling, made once (a request's check then allocates nothing unless it finds one). */
+/** Header names to look for under another spelling, made once, not on every request that is checked. */
 export interface HeaderSpellings {
   /** By the name a gateway reads, the name wanted (lower case). */
   readonly wanted: ReadonlyMap<string, string>;
