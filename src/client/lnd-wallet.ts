@@ -40,8 +40,10 @@ export function lndWallet(config: LndWalletConfig): Wallet {
           signal: AbortSignal.timeout((config.timeoutSeconds + 10) * 1000),
         });
       } catch (error) {
+        if ((error as Error).name === "TimeoutError") throw undecided(`no answer within ${config.timeoutSeconds + 10} s`);
         throw new L402Error("network", `cannot reach the wallet's node: ${(error as Error).message}`);
       }
+      // Cut short (the wait ran out, the connection broke): no final update, so the payment's fate is unknown.
       const text = await response.text().catch(() => "");
       const lines = text.trim().split("\n").filter((line) => line !== "");
       let last: { result?: Record<string, unknown>; error?: { message?: string }; message?: string } = {};
@@ -54,9 +56,10 @@ export function lndWallet(config: LndWalletConfig): Wallet {
         throw new L402Error("payment_failed", `the node refused the payment: ${last.error?.message ?? last.message ?? `HTTP ${response.status}`}`, { unpaid: true });
       }
       const result = last.result ?? {};
+      if (result["status"] === undefined) throw undecided(`no final update within ${config.timeoutSeconds + 10} s, or the connection broke`);
       if (result["status"] !== "SUCCEEDED") {
         // FAILED is final (LND gave up on every route); any other status may yet pay.
-        throw new L402Error("payment_failed", `payment ${String(result["status"] ?? "unknown")}: ${String(result["failure_reason"] ?? "")}`, { unpaid: result["status"] === "FAILED" });
+        throw new L402Error("payment_failed", `payment ${String(result["status"])}: ${String(result["failure_reason"] ?? "")}`, { unpaid: result["status"] === "FAILED" });
       }
       const preimage = String(result["payment_preimage"] ?? "");
       if (!/^[0-9a-f]{64}$/i.test(preimage)) throw new L402Error("payment_failed", "the node reported success without a preimage");
@@ -65,3 +68,11 @@ export function lndWallet(config: LndWalletConfig): Wallet {
     },
   };
 }
+
+/**
+ * The node took the payment and did not say how it ended (a payee holding it,
+ * a wait cut short): it may still complete, so it is not counted as unpaid,
+ * and paying again could pay twice.
+ */
+const undecided = (why: string): L402Error =>
+  new L402Error("payment_failed", `the node did not say whether the payment completed (${why}): it may still, so check the wallet before paying again`);

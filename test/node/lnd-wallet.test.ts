@@ -1,0 +1,31 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, describe, it } from "vitest";
+import { L402Error, lndWallet } from "../../src/client/index.ts";
+
+/** A node that takes a payment and never says how it ended: no headers (`/v2/router/send` held), or headers and no final update. */
+const servers: Server[] = [];
+async function holdingNode(sendHeaders: boolean): Promise<string> {
+  const server = createServer((request, response) => {
+    request.resume();
+    if (sendHeaders) response.writeHead(200, { "content-type": "application/json" }).flushHeaders();
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+afterAll(() => {
+  for (const server of servers) server.closeAllConnections(), server.close();
+});
+
+describe("lndWallet", () => {
+  it.concurrent.for([
+    ["holds the request", false, "no answer within 10 s"],
+    ["answers headers, then nothing", true, "no final update within 10 s, or the connection broke"],
+  ] as const)("a node that %s: payment_failed, not unpaid, saying it may still complete (never \"cannot reach\")", { timeout: 20_000 }, async ([, sendHeaders, why], { expect }) => {
+    const wallet = lndWallet({ url: await holdingNode(sendHeaders), macaroonHex: "00", feeLimitSats: 1, timeoutSeconds: 0 });
+    const error = await wallet.pay("lnbcrt1", { maxFeeMsat: 1000n }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(L402Error);
+    expect(error).toMatchObject({ code: "payment_failed", unpaid: false, message: `the node did not say whether the payment completed (${why}): it may still, so check the wallet before paying again` });
+  });
+});
