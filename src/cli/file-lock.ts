@@ -1,24 +1,31 @@
 import { randomUUID } from "node:crypto";
 import { open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 
-/** How long a lock may be held before it is taken for a crashed holder's; a change holds it for milliseconds. */
-const STALE_MS = 10_000;
-/** How long to wait for the lock before giving up (fails closed: nothing is changed). */
-const WAIT_MS = 15_000;
+/** How long a lock may be held, and how long to wait for it before giving up (fails closed: nothing is done). */
+export interface LockTimes {
+  /** Held longer, its holder is taken for crashed even if running (Infinity: only a holder no longer running is). */
+  readonly staleMs: number;
+  readonly waitMs: number;
+}
+
+/** A change to files beside the lock holds it for milliseconds. */
+const CHANGE: LockTimes = { staleMs: 10_000, waitMs: 15_000 };
+/** A lock created and not yet written, or a takeover guard, older than this was left by a crash (each lasts microseconds). */
+const LEFT_MS = 10_000;
 
 /**
  * Runs `change` holding `lock`, a file created with O_EXCL that holds its
  * owner's pid, the time and a nonce, so that a read-then-write of files beside
  * it is one step across processes. A lock whose owner is no longer running, or
- * older than STALE_MS, is a crashed holder's and is taken over (takeOver).
- * Waiting longer than WAIT_MS throws `busy`.
+ * held longer than `times.staleMs`, is a crashed holder's and is taken over
+ * (takeOver). Waiting longer than `times.waitMs` throws `busy`.
  */
-export async function withFileLock<T>(lock: string, busy: string, change: () => Promise<T>): Promise<T> {
-  const mine = await acquire(lock, busy);
+export async function withFileLock<T>(lock: string, busy: string, change: () => Promise<T>, times: LockTimes = CHANGE): Promise<T> {
+  const mine = await acquire(lock, busy, times);
   try {
     return await change();
   } finally {
-    // Only our own: one taken over as stale (held past STALE_MS) is another's now.
+    // Only our own: one taken over as stale (held past staleMs) is another's now.
     if ((await readFile(lock, "utf8").catch(() => undefined)) === mine) await rm(lock, { force: true });
   }
 }
@@ -36,9 +43,9 @@ export async function writeWhole(file: string, text: string): Promise<void> {
 }
 
 /** Takes the lock; what it holds, by which it is known as ours. */
-async function acquire(lock: string, busy: string): Promise<string> {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
+async function acquire(lock: string, busy: string, times: LockTimes): Promise<string> {
+  const deadline = Date.now() + times.waitMs;
+  for (let attempt = 0; ; attempt++) {
     const mine = `${process.pid} ${Date.now()} ${randomUUID()}\n`;
     try {
       const handle = await open(lock, "wx", 0o600);
@@ -52,9 +59,10 @@ async function acquire(lock: string, busy: string): Promise<string> {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
     const held = await readFile(lock, "utf8").catch(() => undefined);
-    if (held !== undefined && (await stale(lock, held))) await takeOver(lock, held);
+    if (held !== undefined && (await stale(lock, held, times.staleMs))) await takeOver(lock, held);
     else if (Date.now() > deadline) throw new Error(busy);
-    else await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
+    // Changes end in milliseconds; a purchase may take a payment's time, looked at less often as it goes on.
+    else await new Promise((resolve) => setTimeout(resolve, Math.min(5 + 5 * attempt, 200) + Math.random() * 20));
   }
 }
 
@@ -74,7 +82,7 @@ async function takeOver(lock: string, judged: string): Promise<void> {
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     // Another waiter's takeover, under way (microseconds), or left by a crash inside one long ago.
     const made = await stat(guard).catch(() => undefined);
-    if (made !== undefined && Date.now() - made.mtimeMs > STALE_MS) await rm(guard, { force: true });
+    if (made !== undefined && Date.now() - made.mtimeMs > LEFT_MS) await rm(guard, { force: true });
     return;
   }
   try {
@@ -84,15 +92,15 @@ async function takeOver(lock: string, judged: string): Promise<void> {
   }
 }
 
-/** Whether the lock's holder crashed: it is not running, or has held the lock far longer than any change takes. */
-async function stale(lock: string, held: string): Promise<boolean> {
+/** Whether the lock's holder crashed: it is not running, or has held the lock longer than `staleMs`. */
+async function stale(lock: string, held: string, staleMs: number): Promise<boolean> {
   const [pid, since] = held.trim().split(" ").map(Number);
   if (pid === undefined || since === undefined || !Number.isSafeInteger(pid) || !Number.isSafeInteger(since)) {
     // Created, its owner not yet written: a live holder, unless it crashed right there long ago.
     const made = await stat(lock).catch(() => undefined);
-    return made !== undefined && Date.now() - made.mtimeMs > STALE_MS;
+    return made !== undefined && Date.now() - made.mtimeMs > LEFT_MS;
   }
-  if (Date.now() - since > STALE_MS) return true;
+  if (Date.now() - since > staleMs) return true;
   try {
     process.kill(pid, 0);
     return false;

@@ -1,7 +1,15 @@
+import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { StoredToken, TokenStore } from "../client/index.ts";
-import { withFileLock, writeWhole } from "./file-lock.ts";
+import { withFileLock, writeWhole, type LockTimes } from "./file-lock.ts";
+
+/**
+ * A purchase holds its lock for a payment's time (the wallet's timeout, up to an
+ * hour with --pay-timeout): it is a crashed holder's only when its process is
+ * gone, and others wait for it while it runs, up to an hour and a minute.
+ */
+const PURCHASE: LockTimes = { staleMs: Infinity, waitMs: 3_660_000 };
 
 /**
  * Tokens on disk, one JSON file per origin under `directory` (mode 0700), each
@@ -9,7 +17,9 @@ import { withFileLock, writeWhole } from "./file-lock.ts";
  * Workers use the memory store (or their own). Every change holds the
  * directory's token lock (`tokens.lock`) from its read to its write and writes
  * the file whole, so runs at once (agents running `get` side by side) keep
- * every token each paid for, and a reader never sees half a file.
+ * every token each paid for, and a reader never sees half a file. A purchase
+ * holds a lock of its own (`purchase-<digest>.lock`, by origin and offer) from
+ * before its payment until its token is kept, so runs racing to one service pay once.
  */
 export function fileStore(directory: string): TokenStore {
   const fileFor = (key: string) => join(directory, `${encodeURIComponent(key)}.json`);
@@ -42,6 +52,11 @@ export function fileStore(directory: string): TokenStore {
     });
   };
   return {
+    purchasing: async (purchase, buy) => {
+      await mkdir(directory, { recursive: true, mode: 0o700 });
+      const lock = join(directory, `purchase-${createHash("sha256").update(purchase).digest("hex").slice(0, 32)}.lock`);
+      return withFileLock(lock, `another process has been buying this token for over an hour (${lock}); remove the lock if none is`, buy, PURCHASE);
+    },
     get: read,
     put: (key, token) => change(key, (tokens) => [token, ...tokens.filter((t) => t.macaroon !== token.macaroon)]),
     remove: (key, macaroon) => change(key, (tokens) => (macaroon === undefined ? [] : tokens.filter((t) => t.macaroon !== macaroon))),

@@ -123,8 +123,14 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
       if (kept !== undefined) await store.put(key, change(kept));
     });
 
-  /** The token an offer sells, paid. Kept, and shared by requests racing for the same offer; one bound to its request is neither. */
-  const buy = (key: string, offer: Offer & { scheme: "l402" }, url: string): Promise<StoredToken> => {
+  /**
+   * The token an offer sells, paid. Kept, and shared by requests racing for the
+   * same offer, and with other clients of the store where it can say so
+   * (`purchasing`): one that finds a fitting token `unused` by the request
+   * once its turn comes (another bought it meanwhile) takes it unpaid. One
+   * bound to its request is neither shared nor kept.
+   */
+  const buy = (key: string, offer: Offer & { scheme: "l402" }, url: string, unused: (token: StoredToken) => boolean): Promise<StoredToken> => {
     const { priceMsat, request, creditMsat } = offer.terms;
     const bought = async (): Promise<StoredToken> => ({
       macaroon: toBase64(offer.macaroon),
@@ -138,11 +144,14 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
     const purchaseKey = `${key} ${offer.services.join(",")} ${priceMsat ?? ""} ${creditMsat ?? ""}`;
     let purchase = purchases.get(purchaseKey);
     if (purchase === undefined) {
-      purchase = (async () => {
+      const purchaseOnce = async (): Promise<StoredToken> => {
+        const meanwhile = (await store.get(key)).find((t) => unused(t) && fits(t, offer));
+        if (meanwhile !== undefined) return meanwhile;
         const token = await bought();
         await serially(() => store.put(key, token));
         return token;
-      })().finally(() => purchases.delete(purchaseKey));
+      };
+      purchase = (store.purchasing === undefined ? purchaseOnce() : store.purchasing(purchaseKey, purchaseOnce)).finally(() => purchases.delete(purchaseKey));
       purchases.set(purchaseKey, purchase);
     }
     return purchase;
@@ -238,16 +247,14 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
         if (reason !== "price_exceeds_token" && token.services.some((s) => offer.services.includes(s))) await serially(() => store.remove(key, macaroon));
       }
       // A token bound to one request fits no other: none held is tried.
-      const other =
-        offer.terms.request === undefined
-          ? (await store.get(key)).find((t) => !tried.has(t.macaroon) && t.services.some((s) => offer.services.includes(s)) && mayCover(t, offer.terms.priceMsat))
-          : undefined;
+      const untried = (t: StoredToken) => !tried.has(t.macaroon);
+      const other = offer.terms.request === undefined ? (await store.get(key)).find((t) => untried(t) && fits(t, offer)) : undefined;
       if (other !== undefined) {
         token = other;
       } else {
         // Still refused after paying: the caller gets this answer, body and all.
         if (paid) break;
-        token = await buy(key, offer, request.url);
+        token = await buy(key, offer, request.url, untried);
         paid = true;
         if (tried.has(token.macaroon)) break;
       }
@@ -257,6 +264,11 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
     await noteBalance(key, token, sent);
     return sent.response;
   };
+}
+
+/** Whether a token held may answer an offer: one for a service it sells, that covers its price. */
+function fits(token: StoredToken, offer: Offer & { scheme: "l402" }): boolean {
+  return token.services.some((s) => offer.services.includes(s)) && mayCover(token, offer.terms.priceMsat);
 }
 
 /** Whether a token held may pay for a request priced `priceMsat`: one that says what it paid per request must have paid at least that. */

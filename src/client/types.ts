@@ -38,6 +38,16 @@ export interface TokenStore {
   /** Removes one token (by macaroon) or, without one, every token of the key. */
   remove(key: string, macaroon?: string): Promise<void>;
   keys(): Promise<readonly string[]>;
+  /**
+   * Runs `buy`, the purchase of a token (named by `purchase`: the origin and
+   * the offer), while no other client of this store runs the same purchase:
+   * where several processes share a store (the file store), so that clients
+   * racing to one service pay once. The client looks in the store again once
+   * inside, for a token another bought meanwhile. Absent: racing clients of
+   * this store each buy (those sharing one `createL402Fetch` share a purchase
+   * regardless).
+   */
+  purchasing?<T>(purchase: string, buy: () => Promise<T>): Promise<T>;
 }
 
 /**

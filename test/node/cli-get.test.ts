@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -37,6 +37,18 @@ const keyring = createKeyring(new Uint8Array(32).fill(8));
 /** `/stream` sends its first chunk, then its last once this settles (the test releases it). */
 let streamReleased: Promise<void> = Promise.resolve();
 const price = 3;
+/** Unpaid requests to `/race/…` are answered together once RACERS have come (or after 10 s): every run has its 402 before any pays. */
+const RACERS = 5;
+let racing: (() => void)[] = [];
+function raceBarrier(): Promise<void> {
+  return new Promise((resolve) => {
+    racing.push(resolve);
+    if (racing.length < RACERS) return void setTimeout(resolve, 10_000);
+    const waiting = racing;
+    racing = [];
+    for (const go of waiting) go();
+  });
+}
 
 async function l402Server(redirectAway: () => string): Promise<string> {
   const backend = lndRestBackend({ url: sim.url, macaroonHex: sim.invoiceMacaroonHex, network: "regtest", timeoutMs: 2000 });
@@ -60,6 +72,7 @@ async function l402Server(redirectAway: () => string): Promise<string> {
       response.writeHead(200, { "content-type": "text/plain" });
       return void response.end("paid content\n");
     }
+    if (path?.startsWith("/race/")) await raceBarrier();
     const invoice = await backend.createInvoice({ amountMsat: BigInt(price) * 1000n, memo: "cli", expirySeconds: 600 });
     (offered[origin] ??= []).push(Buffer.from(invoice.paymentHash).toString("hex"));
     const token = mint({ keyring, paymentHash: invoice.paymentHash, caveats: serviceCaveats({ service: "cli" }) });
@@ -112,6 +125,20 @@ describe("l402-edge get", () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const second = await cli(["get", `${base}/y`, "--token-dir", dir]);
     expect(second).toMatchObject({ code: 0, stdout: "paid content\n", stderr: "" });
+  });
+
+  it("runs side by side racing to one service pay once: the others wait for the purchase and use its token", async () => {
+    const dir = scratchDir("l402-cli-");
+    const before = (offered[base] ?? []).length;
+    const runs = await Promise.all(Array.from({ length: RACERS }, (_, i) => cli(["get", `${base}/race/${i}`, "--token-dir", dir], wallet())));
+    for (const run of runs) expect(run).toMatchObject({ code: 0, stdout: "paid content\n" });
+    expect(runs.filter((run) => run.stderr.includes("paying 3 sats"))).toHaveLength(1);
+    const hashes = (offered[base] ?? []).slice(before);
+    expect(hashes).toHaveLength(RACERS);
+    const states = await Promise.all(hashes.map(invoiceState));
+    expect(states.filter((state) => state === "SETTLED")).toHaveLength(1);
+    expect(await fileStore(dir).get(base)).toHaveLength(1);
+    expect(readdirSync(dir).filter((name) => name.endsWith(".lock"))).toEqual([]);
   });
 
   it("-i prints the status line and the headers before the body, as curl's", async () => {

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { withFileLock } from "../../src/cli/file-lock.ts";
 import { fileStore } from "../../src/cli/file-store.ts";
 import type { StoredToken } from "../../src/client/index.ts";
 import { useScratchDirs } from "../setup/scratch-dirs.ts";
@@ -53,5 +54,37 @@ describe("fileStore", () => {
       expect((await fileStore(dir).get(ORIGIN)).length).toBe(8);
       expect(readdirSync(dir)).toEqual([`${encodeURIComponent(ORIGIN)}.json`]);
     }
+  });
+
+  it("purchasing: one purchase of a name at a time across stores sharing a directory (others wait, however long it takes), different names side by side; no lock left", async () => {
+    const dir = scratchDir("l402-store-");
+    const events: string[] = [];
+    let finish = () => {};
+    const first = fileStore(dir).purchasing!("https://api.example svc 1000", async () => {
+      events.push("first in");
+      await new Promise<void>((resolve) => (finish = resolve));
+      events.push("first out");
+    });
+    await expect.poll(() => events).toEqual(["first in"]);
+    const second = fileStore(dir).purchasing!("https://api.example svc 1000", async () => void events.push("second"));
+    await fileStore(dir).purchasing!("https://api.example other 1000", async () => void events.push("other"));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(events).toEqual(["first in", "other"]);
+    finish();
+    await Promise.all([first, second]);
+    expect(events).toEqual(["first in", "other", "first out", "second"]);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("a lock is taken over for its age only where the holder says how long it may hold it: a running purchase is never, a crashed one at once", async () => {
+    const dir = scratchDir("l402-store-");
+    const lock = join(dir, "held.lock");
+    const hourOld = `${process.pid} ${Date.now() - 3_600_000} nonce\n`;
+    writeFileSync(lock, hourOld);
+    await expect(withFileLock(lock, "busy", async () => "ran", { staleMs: Infinity, waitMs: 300 })).rejects.toThrow("busy");
+    expect(await withFileLock(lock, "busy", async () => "ran")).toBe("ran");
+    writeFileSync(lock, `${2 ** 22 + 1} ${Date.now()} nonce\n`);
+    expect(await withFileLock(lock, "busy", async () => "ran", { staleMs: Infinity, waitMs: 300 })).toBe("ran");
+    expect(existsSync(lock)).toBe(false);
   });
 });
