@@ -157,20 +157,36 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
     return purchase;
   };
 
-  /** Pays a top-up of `token` and sends the top-up token, once; the answer. Requests racing on the same balance wait for it meanwhile. */
-  const topUp = async (key: string, token: StoredToken, offer: Offer & { scheme: "l402" }, url: string, send: (credential: Credential) => Promise<Sent>): Promise<Sent> => {
+  /**
+   * Pays a top-up of `token` and sends the top-up token, once; the answer, and
+   * the token as kept. Requests racing on the same balance wait for it
+   * meanwhile, and so do other clients of the store where it can say so
+   * (`purchasing`): one that finds the token topped up since it read it sends
+   * the token again instead of paying (`paid: false`). A top-up is counted
+   * in the store once its token has been sent, so that a count one higher
+   * means a credit already applied.
+   */
+  const topUp = async (key: string, token: StoredToken, offer: Offer & { scheme: "l402" }, url: string, send: (credential: Credential) => Promise<Sent>): Promise<{ readonly sent: Sent; readonly paid: boolean; readonly token: StoredToken }> => {
     let answered = () => {};
     topUps.set(token.macaroon, new Promise<void>((resolve) => (answered = resolve)));
-    try {
+    const topUpOnce = async () => {
+      const kept = (await store.get(key)).find((t) => t.macaroon === token.macaroon);
+      if (kept !== undefined && (kept.topUps ?? 0) > (token.topUps ?? 0)) return { sent: await send(l402Credential(kept)), paid: false, token: kept };
       const preimage = await pay(offer, url);
-      const { creditMsat } = offer.terms;
-      await amend(key, token.macaroon, (kept) => ({
-        ...kept,
-        paidMsat: String(msat(kept.paidMsat) + offer.priceMsat),
-        topUps: (kept.topUps ?? 0) + 1,
-        ...(creditMsat === undefined ? {} : { creditMsat: String(msat(kept.creditMsat) + creditMsat) }),
-      }));
-      return await send(authorization(`L402 ${toBase64(offer.macaroon)}:${toHex(preimage)}`));
+      try {
+        return { sent: await send(authorization(`L402 ${toBase64(offer.macaroon)}:${toHex(preimage)}`)), paid: true, token };
+      } finally {
+        const { creditMsat } = offer.terms;
+        await amend(key, token.macaroon, (held) => ({
+          ...held,
+          paidMsat: String(msat(held.paidMsat) + offer.priceMsat),
+          topUps: (held.topUps ?? 0) + 1,
+          ...(creditMsat === undefined ? {} : { creditMsat: String(msat(held.creditMsat) + creditMsat) }),
+        }));
+      }
+    };
+    try {
+      return await (store.purchasing === undefined ? topUpOnce() : store.purchasing(`${key} top-up ${token.macaroon}`, topUpOnce));
     } finally {
       topUps.delete(token.macaroon);
       answered();
@@ -197,7 +213,7 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
       return tokens.find((t) => service !== undefined && t.services.includes(service)) ?? (service === undefined ? tokens[0] : undefined);
     };
 
-    const l402 = (token: StoredToken | undefined) => (token === undefined ? undefined : authorization(`L402 ${token.macaroon}:${token.preimage}`));
+    const l402 = (token: StoredToken | undefined) => (token === undefined ? undefined : l402Credential(token));
     const tried = new Set<string>();
     let token = schemes.has("l402") ? pick(await store.get(key)) : undefined;
     let sent = await send(l402(token));
@@ -227,9 +243,8 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
         const underway = topUps.get(token.macaroon);
         if (underway === undefined || waited) {
           if (paid) break;
-          paid = true;
           await response.body?.cancel();
-          sent = await topUp(key, token, offer, request.url, send);
+          ({ sent, paid, token } = await topUp(key, token, offer, request.url, send));
         } else {
           waited = true;
           await response.body?.cancel();
@@ -278,6 +293,7 @@ function mayCover(token: StoredToken, priceMsat: bigint | undefined): boolean {
 }
 
 const authorization = (value: string): Credential => ({ header: "Authorization", value });
+const l402Credential = (token: StoredToken): Credential => authorization(`L402 ${token.macaroon}:${token.preimage}`);
 
 /**
  * What a paid offer of one request sends: the Payment credential, or x402's

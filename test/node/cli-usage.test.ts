@@ -1,5 +1,7 @@
 import type { Miniflare } from "miniflare";
 import { spawn } from "node:child_process";
+import { createServer, request as httpRequest } from "node:http";
+import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
@@ -45,9 +47,9 @@ afterAll(async () => {
   await Promise.all([sim?.close(), origin?.close()]);
 });
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(args: string[], walletUrl = sim.url): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const env = { ...process.env, LND_REST_URL: sim.url, LND_MACAROON: sim.adminMacaroonHex, L402_NWC_URI: "" };
+    const env = { ...process.env, LND_REST_URL: walletUrl, LND_MACAROON: sim.adminMacaroonHex, L402_NWC_URI: "" };
     const child = spawn(process.execPath, [BIN, ...args], { env });
     let stdout = "";
     let stderr = "";
@@ -57,6 +59,23 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
   });
 }
 const get = (path: string, dir: string, ...flags: string[]) => cli(["get", `${worker.url.origin}${path}`, "--token-dir", dir, ...flags]);
+
+/** The simulator as a wallet whose payments each take `delayMs` longer: runs started together all meet their 402 before the first payment ends. */
+async function slowWallet(delayMs: number): Promise<{ readonly url: string; readonly close: () => void }> {
+  const server = createServer((request, response) => {
+    const pass = () => {
+      const upstream = httpRequest(new URL(request.url ?? "/", sim.url), { method: request.method, headers: request.headers }, (answer) => {
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(response);
+      });
+      request.pipe(upstream);
+    };
+    if (request.url?.startsWith("/v2/router/send")) setTimeout(pass, delayMs);
+    else pass();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
+}
 const listed = async (dir: string) => JSON.parse((await cli(["tokens", "list", "--token-dir", dir])).stdout) as { origin: string; tokens: Record<string, unknown>[] }[];
 
 /** The invoices the Worker issued, in order, as the node sees them. */
@@ -97,6 +116,22 @@ describe("l402-edge get on a balance service", () => {
     expect((await invoices()).slice(before)).toEqual([{ sats: 5, state: "OPEN" }]);
     const [shown] = await listed(dir);
     expect(shown?.tokens).toEqual([{ services: ["credit"], paidMsat: "5000", createdAt: expect.any(String), creditMsat: "5000", balanceMsat: "1000" }]);
+  });
+
+  it("runs side by side racing on one short balance pay one top-up: the others wait, then go on with the token", async () => {
+    const dir = scratchDir("l402-usage-");
+    expect((await get("/credit/a", dir)).code).toBe(0);
+    expect((await get("/credit/b", dir)).code).toBe(0);
+    // 1 sat left; a top-up of 5 pays for three more requests of 2.
+    const before = (await invoices()).length;
+    const wallet = await slowWallet(1500);
+    const runs = await Promise.all(["c", "d", "e"].map((path) => cli(["get", `${worker.url.origin}/credit/${path}`, "--token-dir", dir, "--max-cost", "10"], wallet.url)));
+    wallet.close();
+    for (const run of runs) expect(run.code, run.stderr).toBe(0);
+    expect(runs.filter((run) => run.stderr.includes("paying 5 sats"))).toHaveLength(1);
+    expect((await invoices()).slice(before).filter((invoice) => invoice.state === "SETTLED")).toEqual([{ sats: 5, state: "SETTLED" }]);
+    expect((await listed(dir))[0]?.tokens).toEqual([{ services: ["credit"], paidMsat: "10000", createdAt: expect.any(String), creditMsat: "10000", balanceMsat: expect.any(String), topUps: 1 }]);
+    expect((await get("/credit/f", dir, "--max-cost", "4")).code).toBe(3);
   });
 
   it("--credit buys the amount named among the service's offers", async () => {
