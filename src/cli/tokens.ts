@@ -58,7 +58,7 @@ export async function tokensCommand(args: string[]): Promise<number> {
 }
 
 /** A token as `tokens list` shows it: no secrets; what it cost (top-ups included) and, on a balance, what it bought and has left. */
-export function listed({ services, paidMsat, createdAt, creditMsat, balanceMsat, topUps }: StoredToken) {
+export function listed({ services, paidMsat, createdAt, creditMsat, balanceMsat, topUps, pendingTopUp }: StoredToken) {
   return {
     services,
     paidMsat,
@@ -66,6 +66,8 @@ export function listed({ services, paidMsat, createdAt, creditMsat, balanceMsat,
     ...(creditMsat === undefined ? {} : { creditMsat }),
     ...(balanceMsat === undefined ? {} : { balanceMsat }),
     ...(topUps === undefined ? {} : { topUps }),
+    // Paid, its sending failed: the next request on the token sends it (the top-up itself is a secret, shown by `tokens show`).
+    ...(pendingTopUp === undefined ? {} : { topUpPending: true }),
   };
 }
 

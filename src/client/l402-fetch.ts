@@ -162,28 +162,31 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
    * the token as kept. Requests racing on the same balance wait for it
    * meanwhile, and so do other clients of the store where it can say so
    * (`purchasing`): one that finds the token topped up since it read it sends
-   * the token again instead of paying (`paid: false`). A top-up is counted
-   * in the store once its token has been sent, so that a count one higher
-   * means a credit already applied.
+   * the token again instead of paying (`paid: false`), and one that finds a
+   * top-up paid and not yet answered sends that. The top-up token is kept
+   * with the token before it is sent (`pendingTopUp`), so that one whose
+   * sending fails is sent by the next request on the token, never lost; it is
+   * counted in `topUps` once answered (`credited`), so that a count one
+   * higher means a credit already applied.
    */
-  const topUp = async (key: string, token: StoredToken, offer: Offer & { scheme: "l402" }, url: string, send: (credential: Credential) => Promise<Sent>): Promise<{ readonly sent: Sent; readonly paid: boolean; readonly token: StoredToken }> => {
+  const topUp = async (key: string, token: StoredToken, offer: Offer & { scheme: "l402" }, url: string, send: Send): Promise<{ readonly sent: Sent; readonly paid: boolean; readonly token: StoredToken }> => {
     let answered = () => {};
     topUps.set(token.macaroon, new Promise<void>((resolve) => (answered = resolve)));
     const topUpOnce = async () => {
       const kept = (await store.get(key)).find((t) => t.macaroon === token.macaroon);
+      if (kept?.pendingTopUp !== undefined) return { ...(await sendPendingTopUp(key, kept, kept.pendingTopUp, send)), paid: false };
       if (kept !== undefined && (kept.topUps ?? 0) > (token.topUps ?? 0)) return { sent: await send(l402Credential(kept)), paid: false, token: kept };
-      const preimage = await pay(offer, url);
-      try {
-        return { sent: await send(authorization(`L402 ${toBase64(offer.macaroon)}:${toHex(preimage)}`)), paid: true, token };
-      } finally {
-        const { creditMsat } = offer.terms;
-        await amend(key, token.macaroon, (held) => ({
-          ...held,
-          paidMsat: String(msat(held.paidMsat) + offer.priceMsat),
-          topUps: (held.topUps ?? 0) + 1,
-          ...(creditMsat === undefined ? {} : { creditMsat: String(msat(held.creditMsat) + creditMsat) }),
-        }));
-      }
+      const pending = `${toBase64(offer.macaroon)}:${toHex(await pay(offer, url))}`;
+      const { creditMsat } = offer.terms;
+      await amend(key, token.macaroon, (held) => ({
+        ...held,
+        paidMsat: String(msat(held.paidMsat) + offer.priceMsat),
+        ...(creditMsat === undefined ? {} : { creditMsat: String(msat(held.creditMsat) + creditMsat) }),
+        pendingTopUp: pending,
+      }));
+      const sent = await send(authorization(`L402 ${pending}`));
+      if (credited(sent)) await amend(key, token.macaroon, (held) => (held.pendingTopUp === pending ? answeredTopUp(held) : held));
+      return { sent, paid: true, token };
     };
     try {
       return await (store.purchasing === undefined ? topUpOnce() : store.purchasing(`${key} top-up ${token.macaroon}`, topUpOnce));
@@ -191,6 +194,22 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
       topUps.delete(token.macaroon);
       answered();
     }
+  };
+
+  /**
+   * Sends a top-up `token` holds paid but not answered (`pending`: its
+   * sending failed), in place of the token, which it credits and is debited
+   * from; once answered (`credited`) it is counted and no longer pending. Already credited
+   * (`topup_spent`: it arrived and its answer did not), the token is sent instead.
+   */
+  const sendPendingTopUp = async (key: string, token: StoredToken, pending: string, send: Send): Promise<{ readonly sent: Sent; readonly token: StoredToken }> => {
+    const sent = await send(authorization(`L402 ${pending}`));
+    if (!credited(sent)) return { sent, token };
+    await amend(key, token.macaroon, (held) => (held.pendingTopUp === pending ? answeredTopUp(held) : held));
+    const kept = answeredTopUp(token);
+    if (!isChallenge(sent.response) || (await refusalReason(sent.response)) !== "topup_spent") return { sent, token: kept };
+    await sent.response.body?.cancel();
+    return { sent: await send(l402Credential(kept)), token: kept };
   };
 
   /** The balance an answer from the origin reports, kept with the token it is for. */
@@ -216,7 +235,9 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
     const l402 = (token: StoredToken | undefined) => (token === undefined ? undefined : l402Credential(token));
     const tried = new Set<string>();
     let token = schemes.has("l402") ? pick(await store.get(key)) : undefined;
-    let sent = await send(l402(token));
+    let sent: Sent;
+    if (token?.pendingTopUp === undefined) sent = await send(l402(token));
+    else ({ sent, token } = await sendPendingTopUp(key, token, token.pendingTopUp, send));
     for (let paid = false, waited = false; isChallenge(sent.response); ) {
       const { response, from } = sent;
       if (from !== key) {
@@ -294,6 +315,20 @@ function mayCover(token: StoredToken, priceMsat: bigint | undefined): boolean {
 
 const authorization = (value: string): Credential => ({ header: "Authorization", value });
 const l402Credential = (token: StoredToken): Credential => authorization(`L402 ${token.macaroon}:${token.preimage}`);
+type Send = (credential: Credential) => Promise<Sent>;
+
+/**
+ * Whether the answer to a top-up token says its credit was applied: below 500
+ * (the origin's answer, a refusal after the credit, or `topup_spent`). A 5xx
+ * may be the paywall's own, before any credit (its balance store unreachable):
+ * the top-up stays pending, and sent again meets `topup_spent` at worst.
+ */
+const credited = ({ response }: Sent): boolean => response.status < 500;
+
+/** A token whose pending top-up has been answered: counted, no longer pending. */
+function answeredTopUp({ pendingTopUp: _answered, ...token }: StoredToken): StoredToken {
+  return { ...token, topUps: (token.topUps ?? 0) + 1 };
+}
 
 /**
  * What a paid offer of one request sends: the Payment credential, or x402's

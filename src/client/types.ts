@@ -27,8 +27,14 @@ export interface StoredToken {
   readonly creditMsat?: string;
   /** A balance token's: the balance its service last reported (`X-L402-Balance`). */
   readonly balanceMsat?: string;
-  /** A balance token's: the top-ups paid for it. */
+  /** A balance token's: the top-ups paid for it and answered. */
   readonly topUps?: number;
+  /**
+   * A balance token's: a top-up paid whose token (`<base64 macaroon>:<hex
+   * preimage>`) has not been answered (its sending failed); the next request
+   * on the token sends it, so that what was paid is credited.
+   */
+  readonly pendingTopUp?: string;
 }
 
 /** Tokens by key (the client keys them by origin: scheme, host and port). */

@@ -89,6 +89,55 @@ describe("l402Fetch on a balance service", () => {
     ]);
   });
 
+  it.each([
+    ["never reaches the Worker", false, false],
+    ["reaches the Worker, its answer lost", true, false],
+    ["is answered 503 by something on the way", false, true],
+  ] as const)("a paid top-up whose sending fails (%s) is kept and sent by the next request: credited once, never paid again", async (_case, arrives, answered503) => {
+    const marker = `usage-${crypto.randomUUID()}`;
+    const wallet = countingWallet();
+    const store = memoryStore();
+    const worker = usageWorker(marker);
+    let cut = true;
+    const flaky = async (input: Request | string | URL, init?: RequestInit) => {
+      const credential = new Headers(init?.headers).get("authorization") ?? "";
+      const held = (await store.get(BASE))[0];
+      const topUpSent = held !== undefined && credential.startsWith("L402 ") && !credential.startsWith(`L402 ${held.macaroon}:`);
+      if (cut && topUpSent) {
+        cut = false;
+        if (arrives) await (await worker(input, init)).body?.cancel();
+        if (answered503) return new Response("upstream unavailable", { status: 503 });
+        throw new TypeError("fetch failed");
+      }
+      return worker(input, init);
+    };
+    const fetch = createL402Fetch({ wallet, maxCostSats: 10, store, fetch: flaky });
+    expect((await fetch(`${BASE}/credit/a`)).headers.get("x-l402-balance")).toBe("3000");
+    expect((await fetch(`${BASE}/credit/b`)).headers.get("x-l402-balance")).toBe("1000");
+    if (answered503) expect((await fetch(`${BASE}/credit/c`)).status).toBe(503);
+    else await expect(fetch(`${BASE}/credit/c`)).rejects.toThrow("fetch failed");
+    expect(wallet.payments).toBe(2);
+    const pending = await only(store);
+    expect(pending).toMatchObject({ paidMsat: "10000", creditMsat: "10000", pendingTopUp: expect.stringMatching(/^[A-Za-z0-9+/=]+:[0-9a-f]{64}$/) });
+    expect(pending.topUps).toBeUndefined();
+
+    // Credited once in either case: 1000 left + 5000 credited, less 2000 for each request that reached the origin.
+    const next = await fetch(`${BASE}/credit/d`);
+    expect(next.status).toBe(200);
+    expect(next.headers.get("x-l402-balance")).toBe(arrives ? "2000" : "4000");
+    expect(wallet.payments).toBe(2);
+    const kept = await only(store);
+    expect(kept).toMatchObject({ macaroon: pending.macaroon, paidMsat: "10000", topUps: 1 });
+    expect(kept.pendingTopUp).toBeUndefined();
+    expect((await fetch(`${BASE}/credit/e`)).headers.get("x-l402-balance")).toBe(arrives ? "0" : "2000");
+    expect(wallet.payments).toBe(2);
+    // (The 402 that says topup_spent offers an invoice too, as every 402 does: left unpaid.)
+    expect((await invoicesMarked(marker)).filter((invoice) => invoice.state === "SETTLED")).toEqual([
+      { sats: 5, state: "SETTLED" },
+      { sats: 5, state: "SETTLED" },
+    ]);
+  });
+
   it("refuses a top-up above the budget, saying its amount and the budget, and pays nothing", async () => {
     const generous = setUp(10);
     expect((await generous.fetch(`${BASE}/credit/a`)).status).toBe(200);
