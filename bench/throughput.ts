@@ -8,7 +8,7 @@ import { startSimulator } from "../dev/lnd-sim/server.ts";
 import { runLoad, type LoadResult } from "./load.ts";
 import { bundleWorker, startWorkerd } from "../dev/workerd.ts";
 import { paidAuthorization } from "./paid-token.ts";
-import { BARE_WORKER } from "./bare-worker.ts";
+import { BARE_WORKER, MINIMAL_PAYWALL_WORKER } from "./bare-worker.ts";
 import { median } from "./measure.ts";
 import { cpuNanoseconds, withPid } from "./workerd-cpu.ts";
 
@@ -32,8 +32,9 @@ const PRICE_MSAT = 1;
  * request), through the
  * same Worker with auth off for that route, through the template as deployed
  * (wrangler.toml's build) logging every request or 1% of those let through,
- * and through a bare Worker that only forwards. Rounds alternate so drift on
- * the machine affects every case alike.
+ * through a bare Worker that only forwards, and through a minimal paywall
+ * Worker (bare-worker.ts: what a paid pass cannot leave out, with nothing
+ * else). Rounds alternate so drift on the machine affects every case alike.
  */
 export async function benchThroughput(): Promise<void> {
   const origin = createServer((_request, response) => {
@@ -90,10 +91,13 @@ export async function benchThroughput(): Promise<void> {
   const template = await withPid(() => startWorkerd(templateScript, templateEnv("all"), asDeployed));
   const templateSampled = await withPid(() => startWorkerd(templateScript, templateEnv("sample:0.01"), asDeployed));
   const bare = await withPid(() => startWorkerd(BARE_WORKER, { ORIGIN: originUrl }));
+  // Started once the token is bought: it compares the credential it is given.
+  let minimal: Awaited<ReturnType<typeof startWorkerd>> & { readonly pid: number | undefined } | undefined;
   const quiet = console.log;
   try {
     const buy = async (path: string) => ({ authorization: await paidAuthorization(new URL(path, url), sim) });
     const [paid, counted, credit] = await Promise.all([buy("/paid/x"), buy("/counted/x"), buy("/credit/x")]);
+    minimal = await withPid(() => startWorkerd(MINIMAL_PAYWALL_WORKER, { ORIGIN: originUrl, CREDENTIAL: paid.authorization }));
 
     // "auth off, same header" sends the credential to the free route: it separates the
     // cost of carrying the header from the cost of checking it.
@@ -109,6 +113,7 @@ export async function benchThroughput(): Promise<void> {
       "auth off, same Worker": { worker: paywall, path: "/free/item", headers: {}, objectCalls: 0 },
       "auth off, same header": { worker: paywall, path: "/free/item", headers: paid, objectCalls: 0 },
       "bare Worker, forwards": { worker: bare, path: "/item", headers: {}, objectCalls: 0 },
+      "minimal paywall Worker": { worker: minimal, path: "/item", headers: paid, objectCalls: 0 },
     } as const;
     type Case = keyof typeof cases;
     const results = Object.fromEntries(Object.keys(cases).map((name) => [name, [] as LoadResult[]])) as Record<Case, LoadResult[]>;
@@ -140,6 +145,7 @@ export async function benchThroughput(): Promise<void> {
     const ratio = (of: Case, to: Case) => median(results[of].map((run, round) => run.requestsPerSecond / (results[to][round]?.requestsPerSecond ?? NaN))).toFixed(3);
     quiet(`Ratios of req/s, the median of the ${ROUNDS} rounds' own:`);
     quiet(`paid / bare Worker: template build ${ratio("template build", "bare Worker, forwards")}, with 1% of passes logged ${ratio("template, 1% passes logged", "bare Worker, forwards")}; full build ${ratio("one price (token only)", "bare Worker, forwards")}`);
+    quiet(`the minimal paywall / bare Worker: ${ratio("minimal paywall Worker", "bare Worker, forwards")}; paid / the minimal paywall: template build ${ratio("template build", "minimal paywall Worker")}, with 1% of passes logged ${ratio("template, 1% passes logged", "minimal paywall Worker")}; full build ${ratio("one price (token only)", "minimal paywall Worker")}`);
     quiet(`one price / auth off (full build): ${ratio("one price (token only)", "auth off, same Worker")}`);
     quiet(`one price with metrics (Analytics Engine) + the payment context on / off: ${ratio("one price, features on", "one price (token only)")}`);
     quiet(`uses / one price: ${ratio("uses (TokenMeter)", "one price (token only)")}; balance / one price: ${ratio("balance (TokenBalance)", "one price (token only)")}`);
@@ -153,7 +159,7 @@ export async function benchThroughput(): Promise<void> {
     quiet(`the balance token after ${served} paid requests: ${left} msat left, ${left === String(expected) ? "debited exactly" : `NOT debited exactly (expected ${expected})`}`);
     quiet("CPU µs: workerd's CPU time per request (Linux /proc), the Worker's and, here where they share its process, the Durable Objects'; on Cloudflare an object's time is its own.");
   } finally {
-    await Promise.all([paywall.mf.dispose(), featuresOn.mf.dispose(), template.mf.dispose(), templateSampled.mf.dispose(), bare.mf.dispose()]);
+    await Promise.all([paywall.mf.dispose(), featuresOn.mf.dispose(), template.mf.dispose(), templateSampled.mf.dispose(), bare.mf.dispose(), minimal?.mf.dispose()]);
     await sim.close();
     origin.close();
   }
