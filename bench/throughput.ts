@@ -119,8 +119,10 @@ export async function benchThroughput(): Promise<void> {
     const results = Object.fromEntries(Object.keys(cases).map((name) => [name, [] as LoadResult[]])) as Record<Case, LoadResult[]>;
     // workerd's CPU (the Worker's and its Durable Objects', one process here) over each case's rounds.
     const cpuNs = Object.fromEntries(Object.keys(cases).map((name) => [name, 0])) as Record<Case, number>;
+    const inOrder = Object.entries(cases) as [Case, (typeof cases)[Case]][];
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [name, { worker, path, headers }] of Object.entries(cases) as [Case, (typeof cases)[Case]][]) {
+      // Every other round backwards: a machine speeding up or slowing down within a round favours no case.
+      for (const [name, { worker, path, headers }] of round % 2 === 0 ? inOrder : [...inOrder].reverse()) {
         const before = cpuNanoseconds(worker.pid);
         results[name].push(await runLoad({ url: new URL(path, worker.url).href, headers, concurrency: CONCURRENCY, durationMs: ROUND_MS, expectStatus: 200 }));
         const after = cpuNanoseconds(worker.pid);
