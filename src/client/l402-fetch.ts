@@ -248,9 +248,9 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
       if (offer.scheme !== "l402") {
         // A charge or an x402 payment buys this one request; what the server answers to it (its receipt too) is the caller's answer.
         if (paid) break;
-        const preimage = toHex(await pay(offer, request.url));
+        const credential = oneRequestCredential(offer, toHex(await pay(offer, request.url)));
         await response.body?.cancel();
-        return (await send(oneRequestCredential(offer, preimage))).response;
+        return (await sendPaidOnce(send, credential)).response;
       }
       const service = offer.services[0];
       if (service !== undefined) serviceByPath.set(pathKey, service);
@@ -300,6 +300,24 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
     await noteBalance(key, token, sent);
     return sent.response;
   };
+}
+
+/**
+ * Sends a paid credential for one request, and once more where sending fails:
+ * one that never arrived is not lost. One that did arrive is refused as spent
+ * the second time, never taken twice: then its answer is what was lost, and
+ * the failure is the caller's answer, not a 402 for a request that was served.
+ */
+async function sendPaidOnce(send: Send, credential: Credential): Promise<Sent> {
+  try {
+    return await send(credential);
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    const again = await send(credential);
+    if (!isChallenge(again.response) || (await refusalReason(again.response)) !== "spent") return again;
+    await again.response.body?.cancel();
+    throw error;
+  }
 }
 
 /** Whether a token held may answer an offer: one for a service it sells, that covers its price. */

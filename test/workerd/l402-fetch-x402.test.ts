@@ -114,4 +114,33 @@ describe("l402Fetch and x402's Lightning entry", () => {
     expect(() => readOffer(forged({ extra: { ...entry.extra, paymentMethod: "evm" } }))).toThrow(/no usable .*x402/);
     expect(() => readOffer(new Response(null, { status: 402, headers: { "PAYMENT-REQUIRED": "not base64 json" } }))).toThrow(/PAYMENT-REQUIRED/);
   });
+
+  it.each([
+    ["never reaches the Worker", false],
+    ["reaches it, its answer lost", true],
+  ] as const)("a paid request whose sending fails (%s) is sent once more: served where it never arrived; where it did, never taken twice, and the failure is the answer", async (_case, arrives) => {
+    const wallet = countingWallet();
+    let cut = true;
+    const flaky = async (input: RequestInfo | URL, init?: RequestInit) => {
+      if (cut && new Headers(init?.headers).has("payment-signature")) {
+        cut = false;
+        if (arrives) await worker(input, init);
+        throw new TypeError("fetch failed");
+      }
+      return worker(input, init);
+    };
+    const fetch = createL402Fetch({ wallet, maxCostSats: 10, fetch: flaky });
+    const path = uniquePath("/xonly/flaky");
+    const before = await settled("xonly");
+    const answer = fetch(`https://paywall.test${path}`);
+    if (arrives) await expect(answer).rejects.toThrow("fetch failed");
+    else {
+      const served = await answer;
+      expect(served.status).toBe(200);
+      expect(served.headers.has("payment-response")).toBe(true);
+    }
+    expect(wallet.payments).toBe(1);
+    expect(await settled("xonly")).toBe(before + 1);
+    expect(await originHits(path)).toBe(1);
+  });
 });
