@@ -2,14 +2,16 @@ import { randomUUID } from "node:crypto";
 import { open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 
 /** How long a lock may be held, and how long to wait for it before giving up (fails closed: nothing is done). */
-export interface LockTimes {
+export interface LockOptions {
   /** Held longer, its holder is taken for crashed even if running (Infinity: only a holder no longer running is). */
   readonly staleMs: number;
   readonly waitMs: number;
+  /** Called once, when the lock is found held by a running holder: the wait begins. */
+  readonly onWait?: () => void;
 }
 
 /** A change to files beside the lock holds it for milliseconds. */
-const CHANGE: LockTimes = { staleMs: 10_000, waitMs: 15_000 };
+const CHANGE: LockOptions = { staleMs: 10_000, waitMs: 15_000 };
 /** A lock created and not yet written, or a takeover guard, older than this was left by a crash (each lasts microseconds). */
 const LEFT_MS = 10_000;
 
@@ -17,11 +19,11 @@ const LEFT_MS = 10_000;
  * Runs `change` holding `lock`, a file created with O_EXCL that holds its
  * owner's pid, the time and a nonce, so that a read-then-write of files beside
  * it is one step across processes. A lock whose owner is no longer running, or
- * held longer than `times.staleMs`, is a crashed holder's and is taken over
- * (takeOver). Waiting longer than `times.waitMs` throws `busy`.
+ * held longer than `options.staleMs`, is a crashed holder's and is taken over
+ * (takeOver). Waiting longer than `options.waitMs` throws `busy`.
  */
-export async function withFileLock<T>(lock: string, busy: string, change: () => Promise<T>, times: LockTimes = CHANGE): Promise<T> {
-  const mine = await acquire(lock, busy, times);
+export async function withFileLock<T>(lock: string, busy: string, change: () => Promise<T>, options: LockOptions = CHANGE): Promise<T> {
+  const mine = await acquire(lock, busy, options);
   try {
     return await change();
   } finally {
@@ -43,8 +45,9 @@ export async function writeWhole(file: string, text: string): Promise<void> {
 }
 
 /** Takes the lock; what it holds, by which it is known as ours. */
-async function acquire(lock: string, busy: string, times: LockTimes): Promise<string> {
-  const deadline = Date.now() + times.waitMs;
+async function acquire(lock: string, busy: string, options: LockOptions): Promise<string> {
+  const deadline = Date.now() + options.waitMs;
+  let waiting = false;
   for (let attempt = 0; ; attempt++) {
     const mine = `${process.pid} ${Date.now()} ${randomUUID()}\n`;
     try {
@@ -59,10 +62,17 @@ async function acquire(lock: string, busy: string, times: LockTimes): Promise<st
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
     const held = await readFile(lock, "utf8").catch(() => undefined);
-    if (held !== undefined && (await stale(lock, held, times.staleMs))) await takeOver(lock, held);
-    else if (Date.now() > deadline) throw new Error(busy);
+    if (held !== undefined && (await stale(lock, held, options.staleMs))) {
+      await takeOver(lock, held);
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(busy);
+    if (!waiting && held !== undefined) {
+      waiting = true;
+      options.onWait?.();
+    }
     // Changes end in milliseconds; a purchase may take a payment's time, looked at less often as it goes on.
-    else await new Promise((resolve) => setTimeout(resolve, Math.min(5 + 5 * attempt, 200) + Math.random() * 20));
+    await new Promise((resolve) => setTimeout(resolve, Math.min(5 + 5 * attempt, 200) + Math.random() * 20));
   }
 }
 

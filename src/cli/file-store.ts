@@ -2,14 +2,14 @@ import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { StoredToken, TokenStore } from "../client/index.ts";
-import { withFileLock, writeWhole, type LockTimes } from "./file-lock.ts";
+import { withFileLock, writeWhole, type LockOptions } from "./file-lock.ts";
 
 /**
  * A purchase holds its lock for a payment's time (the wallet's timeout, up to an
  * hour with --pay-timeout): it is a crashed holder's only when its process is
  * gone, and others wait for it while it runs, up to an hour and a minute.
  */
-const PURCHASE: LockTimes = { staleMs: Infinity, waitMs: 3_660_000 };
+const PURCHASE: LockOptions = { staleMs: Infinity, waitMs: 3_660_000 };
 
 /**
  * Tokens on disk, one JSON file per origin under `directory` (mode 0700), each
@@ -19,9 +19,10 @@ const PURCHASE: LockTimes = { staleMs: Infinity, waitMs: 3_660_000 };
  * the file whole, so runs at once (agents running `get` side by side) keep
  * every token each paid for, and a reader never sees half a file. A purchase
  * holds a lock of its own (`purchase-<digest>.lock`, by origin and offer) from
- * before its payment until its token is kept, so runs racing to one service pay once.
+ * before its payment until its token is kept, so runs racing to one service pay
+ * once; `onPurchaseWait` is told when a run begins to wait for another's.
  */
-export function fileStore(directory: string): TokenStore {
+export function fileStore(directory: string, options: { readonly onPurchaseWait?: () => void } = {}): TokenStore {
   const fileFor = (key: string) => join(directory, `${encodeURIComponent(key)}.json`);
   const lock = join(directory, "tokens.lock");
   const read = async (key: string): Promise<StoredToken[]> => {
@@ -55,7 +56,8 @@ export function fileStore(directory: string): TokenStore {
     purchasing: async (purchase, buy) => {
       await mkdir(directory, { recursive: true, mode: 0o700 });
       const lock = join(directory, `purchase-${createHash("sha256").update(purchase).digest("hex").slice(0, 32)}.lock`);
-      return withFileLock(lock, `another process has been buying this token for over an hour (${lock}); remove the lock if none is`, buy, PURCHASE);
+      const { onPurchaseWait } = options;
+      return withFileLock(lock, `another process has been buying this token for over an hour (${lock}); remove the lock if none is`, buy, onPurchaseWait === undefined ? PURCHASE : { ...PURCHASE, onWait: onPurchaseWait });
     },
     get: read,
     put: (key, token) => change(key, (tokens) => [token, ...tokens.filter((t) => t.macaroon !== token.macaroon)]),

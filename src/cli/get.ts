@@ -67,8 +67,8 @@ export async function getCommand(args: string[]): Promise<number> {
   const method = (values.request ?? (values.data === undefined ? "GET" : "POST")).toUpperCase();
   const init: RequestInit = { method, headers, ...(values.data === undefined ? {} : { body: values.data }) };
   const directory = tokenDirectory(values["token-dir"]);
-  const store = fileStore(directory);
   const say = (line: string) => values.json || process.stderr.write(`l402-edge: ${line}\n`);
+  const store = fileStore(directory, { onPurchaseWait: () => say("another run is paying for the same; waiting to use what it buys…") });
   // Opened before anything is asked or paid: an answer that could not be kept is not bought.
   const output = values.output === undefined ? undefined : await openOutput(values.output);
 

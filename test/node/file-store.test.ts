@@ -66,13 +66,16 @@ describe("fileStore", () => {
       events.push("first out");
     });
     await expect.poll(() => events).toEqual(["first in"]);
-    const second = fileStore(dir).purchasing!("https://api.example svc 1000", async () => void events.push("second"));
-    await fileStore(dir).purchasing!("https://api.example other 1000", async () => void events.push("other"));
+    let waits = 0;
+    const told = fileStore(dir, { onPurchaseWait: () => waits++ });
+    const second = told.purchasing!("https://api.example svc 1000", async () => void events.push("second"));
+    await told.purchasing!("https://api.example other 1000", async () => void events.push("other"));
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(events).toEqual(["first in", "other"]);
     finish();
     await Promise.all([first, second]);
     expect(events).toEqual(["first in", "other", "first out", "second"]);
+    expect(waits).toBe(1);
     expect(readdirSync(dir)).toEqual([]);
   });
 
