@@ -6,12 +6,14 @@ export interface LockOptions {
   /** Held longer, its holder is taken for crashed even if running (Infinity: only a holder no longer running is). */
   readonly staleMs: number;
   readonly waitMs: number;
+  /** The longest pause between looks at a held lock (they start at 5 ms and grow). */
+  readonly maxPauseMs: number;
   /** Called once, when the lock is found held by a running holder: the wait begins. */
   readonly onWait?: () => void;
 }
 
 /** A change to files beside the lock holds it for milliseconds. */
-const CHANGE: LockOptions = { staleMs: 10_000, waitMs: 15_000 };
+const CHANGE: LockOptions = { staleMs: 10_000, waitMs: 15_000, maxPauseMs: 20 };
 /** A lock created and not yet written, or a takeover guard, older than this was left by a crash (each lasts microseconds). */
 const LEFT_MS = 10_000;
 
@@ -71,8 +73,8 @@ async function acquire(lock: string, busy: string, options: LockOptions): Promis
       waiting = true;
       options.onWait?.();
     }
-    // Changes end in milliseconds; a purchase may take a payment's time, looked at less often as it goes on.
-    await new Promise((resolve) => setTimeout(resolve, Math.min(5 + 5 * attempt, 200) + Math.random() * 20));
+    // Jittered, so that waiters do not look all at once.
+    await new Promise((resolve) => setTimeout(resolve, Math.min(5 + 5 * attempt, options.maxPauseMs) * (0.5 + Math.random())));
   }
 }
 

@@ -7,9 +7,10 @@ import { withFileLock, writeWhole, type LockOptions } from "./file-lock.ts";
 /**
  * A purchase holds its lock for a payment's time (the wallet's timeout, up to an
  * hour with --pay-timeout): it is a crashed holder's only when its process is
- * gone, and others wait for it while it runs, up to an hour and a minute.
+ * gone, and others wait for it while it runs, up to an hour and a minute,
+ * looking again at most every 200 ms.
  */
-const PURCHASE: LockOptions = { staleMs: Infinity, waitMs: 3_660_000 };
+const PURCHASE: LockOptions = { staleMs: Infinity, waitMs: 3_660_000, maxPauseMs: 200 };
 
 /**
  * Tokens on disk, one JSON file per origin under `directory` (mode 0700), each
