@@ -116,10 +116,10 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
     writing = done.catch(() => undefined);
     return done;
   };
-  /** A kept token, changed (nothing, if it is no longer kept). */
-  const amend = (key: string, macaroon: string, change: (token: StoredToken) => StoredToken): Promise<void> =>
+  /** A kept token, changed (nothing, if it is no longer kept, unless `orKeep`: then `orKeep` changed is kept). */
+  const amend = (key: string, macaroon: string, change: (token: StoredToken) => StoredToken, orKeep?: StoredToken): Promise<void> =>
     serially(async () => {
-      const kept = (await store.get(key)).find((token) => token.macaroon === macaroon);
+      const kept = (await store.get(key)).find((token) => token.macaroon === macaroon) ?? orKeep;
       if (kept !== undefined) await store.put(key, change(kept));
     });
 
@@ -166,8 +166,8 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
    * top-up paid and not yet answered sends that. The top-up token is kept
    * with the token before it is sent (`pendingTopUp`), so that one whose
    * sending fails is sent by the next request on the token, never lost; it is
-   * counted in `topUps` once answered (`credited`), so that a count one
-   * higher means a credit already applied.
+   * counted in `topUps` once the answer says it was credited (`credited`), so
+   * that a count one higher means a credit already applied.
    */
   const topUp = async (key: string, token: StoredToken, offer: Offer & { scheme: "l402" }, url: string, send: Send): Promise<{ readonly sent: Sent; readonly paid: boolean; readonly token: StoredToken }> => {
     let answered = () => {};
@@ -178,15 +178,16 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
       if (kept !== undefined && (kept.topUps ?? 0) > (token.topUps ?? 0)) return { sent: await send(l402Credential(kept)), paid: false, token: kept };
       const pending = `${toBase64(offer.macaroon)}:${toHex(await pay(offer, url))}`;
       const { creditMsat } = offer.terms;
-      await amend(key, token.macaroon, (held) => ({
+      const withPending = (held: StoredToken): StoredToken => ({
         ...held,
         paidMsat: String(msat(held.paidMsat) + offer.priceMsat),
         ...(creditMsat === undefined ? {} : { creditMsat: String(msat(held.creditMsat) + creditMsat) }),
         pendingTopUp: pending,
-      }));
-      const sent = await send(authorization(`L402 ${pending}`));
-      if (credited(sent)) await amend(key, token.macaroon, (held) => (held.pendingTopUp === pending ? answeredTopUp(held) : held));
-      return { sent, paid: true, token };
+      });
+      // Kept again if another request dropped the token meanwhile: its server has just offered to top it up, and what was paid must not be lost.
+      await amend(key, token.macaroon, withPending, token);
+      // Sent as any pending one is: another request may send it first (it found it pending), and this one meet topup_spent.
+      return { sent: (await sendPendingTopUp(key, token, pending, send)).sent, paid: true, token };
     };
     try {
       return await (store.purchasing === undefined ? topUpOnce() : store.purchasing(`${key} top-up ${token.macaroon}`, topUpOnce));
@@ -199,12 +200,12 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
   /**
    * Sends a top-up `token` holds paid but not answered (`pending`: its
    * sending failed), in place of the token, which it credits and is debited
-   * from; once answered (`credited`) it is counted and no longer pending. Already credited
+   * from; once credited (`credited`) it is counted and no longer pending. Already credited
    * (`topup_spent`: it arrived and its answer did not), the token is sent instead.
    */
   const sendPendingTopUp = async (key: string, token: StoredToken, pending: string, send: Send): Promise<{ readonly sent: Sent; readonly token: StoredToken }> => {
     const sent = await send(authorization(`L402 ${pending}`));
-    if (!credited(sent)) return { sent, token };
+    if (!credited(sent, key)) return { sent, token };
     await amend(key, token.macaroon, (held) => (held.pendingTopUp === pending ? answeredTopUp(held) : held));
     const kept = answeredTopUp(token);
     if (!isChallenge(sent.response) || (await refusalReason(sent.response)) !== "topup_spent") return { sent, token: kept };
@@ -250,7 +251,7 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
         if (paid) break;
         const credential = oneRequestCredential(offer, toHex(await pay(offer, request.url)));
         await response.body?.cancel();
-        return (await sendPaidOnce(send, credential)).response;
+        return (await sendPaidOnce(send, credential, request.method)).response;
       }
       const service = offer.services[0];
       if (service !== undefined) serviceByPath.set(pathKey, service);
@@ -303,22 +304,30 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
 }
 
 /**
- * Sends a paid credential for one request, and once more where sending fails:
- * one that never arrived is not lost. One that did arrive is refused as spent
- * the second time, never taken twice: then its answer is what was lost, and
- * the failure is the caller's answer, not a 402 for a request that was served.
+ * Sends a paid credential for one request, and once more where sending fails
+ * and sending again cannot do the request twice: one that never arrived is not
+ * lost. A credential on a service sold by `uses` may be taken more than once,
+ * so only a request that is the same done twice (GET, HEAD, OPTIONS) is sent
+ * again after a failure it may have outlived, and any other only where no
+ * connection was made. One that did arrive and is refused as spent the second
+ * time: its answer is what was lost, and the failure is the caller's answer,
+ * not a 402 for a request that was served.
  */
-async function sendPaidOnce(send: Send, credential: Credential): Promise<Sent> {
+async function sendPaidOnce(send: Send, credential: Credential, method: string): Promise<Sent> {
   try {
     return await send(credential);
   } catch (error) {
-    if (!(error instanceof TypeError)) throw error;
+    if (!(error instanceof TypeError) || !(SAFE_TWICE.has(method) || NEVER_CONNECTED.has(String((error.cause as { code?: unknown } | undefined)?.code)))) throw error;
     const again = await send(credential);
     if (!isChallenge(again.response) || (await refusalReason(again.response)) !== "spent") return again;
     await again.response.body?.cancel();
     throw error;
   }
 }
+
+const SAFE_TWICE = new Set(["GET", "HEAD", "OPTIONS"]);
+/** Failures before any connection was made (Node's and undici's codes): nothing was sent. */
+const NEVER_CONNECTED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
 
 /** Whether a token held may answer an offer: one for a service it sells, that covers its price. */
 function fits(token: StoredToken, offer: Offer & { scheme: "l402" }): boolean {
@@ -336,12 +345,14 @@ const l402Credential = (token: StoredToken): Credential => authorization(`L402 $
 type Send = (credential: Credential) => Promise<Sent>;
 
 /**
- * Whether the answer to a top-up token says its credit was applied: below 500
- * (the origin's answer, a refusal after the credit, or `topup_spent`). A 5xx
- * may be the paywall's own, before any credit (its balance store unreachable):
- * the top-up stays pending, and sent again meets `topup_spent` at worst.
+ * Whether the answer to a top-up token says its credit was applied: the
+ * paywall reports the balance (`X-L402-Balance`) only where it reached it,
+ * credit and all (a pass, a 402 for a balance still short, `topup_spent`,
+ * the origin's failure). Any other answer (a path of another service or of
+ * none, a malformed request, the balance store unreachable) leaves the top-up
+ * pending: sent again, it meets `topup_spent` at worst.
  */
-const credited = ({ response }: Sent): boolean => response.status < 500;
+const credited = ({ response, from }: Sent, key: string): boolean => from === key && /^\d{1,19}$/.test(response.headers.get("x-l402-balance")?.trim() ?? "");
 
 /** A token whose pending top-up has been answered: counted, no longer pending. */
 function answeredTopUp({ pendingTopUp: _answered, ...token }: StoredToken): StoredToken {

@@ -138,6 +138,70 @@ describe("l402Fetch on a balance service", () => {
     ]);
   });
 
+  it("a pending top-up stays pending until an answer says it was credited: one sent on a path of no service is sent again on the service's", async () => {
+    const { wallet, store, fetch } = setUp(10);
+    await fetch(`${BASE}/credit/a`);
+    await fetch(`${BASE}/credit/b`);
+    let cut = true;
+    const worker = usageWorker(`usage-${crypto.randomUUID()}`);
+    const flaky = createL402Fetch({
+      wallet,
+      maxCostSats: 10,
+      store,
+      fetch: async (input, init) => {
+        const credential = new Headers(init?.headers).get("authorization") ?? "";
+        if (cut && credential.startsWith("L402 ") && !credential.startsWith(`L402 ${(await only(store)).macaroon}:`)) {
+          cut = false;
+          throw new TypeError("fetch failed");
+        }
+        return worker(input, init);
+      },
+    });
+    await expect(flaky(`${BASE}/credit/c`)).rejects.toThrow("fetch failed");
+    const pending = (await only(store)).pendingTopUp;
+    expect(pending).toBeDefined();
+    // A new client (a new run: it has not learnt which path is whose) sends it with a request to a path no service sells.
+    const fresh = createL402Fetch({ wallet, maxCostSats: 10, store, fetch: worker });
+    expect((await fresh(`${BASE}/elsewhere`)).headers.has("x-l402-balance")).toBe(false);
+    expect((await only(store)).pendingTopUp).toBe(pending);
+    const credited = await fresh(`${BASE}/credit/d`);
+    expect(credited.status).toBe(200);
+    expect(credited.headers.get("x-l402-balance")).toBe("4000");
+    expect(await only(store)).toMatchObject({ paidMsat: "10000", topUps: 1 });
+    expect(wallet.payments).toBe(2);
+  });
+
+  it("a top-up another request sends first (it found it pending) leaves this one topup_spent: the token is sent, kept, never paid again", async () => {
+    const { marker, wallet, store } = setUp(10);
+    const worker = usageWorker(marker);
+    const other = createL402Fetch({ wallet, maxCostSats: 10, store, fetch: worker });
+    let raced = false;
+    const fetch = createL402Fetch({
+      wallet,
+      maxCostSats: 10,
+      store,
+      fetch: async (input, init) => {
+        const credential = new Headers(init?.headers).get("authorization") ?? "";
+        const held = (await store.get(BASE))[0];
+        if (!raced && held?.pendingTopUp !== undefined && credential === `L402 ${held.pendingTopUp}`) {
+          raced = true;
+          expect((await other(`${BASE}/credit/other`)).status).toBe(200);
+        }
+        return worker(input, init);
+      },
+    });
+    await fetch(`${BASE}/credit/a`);
+    await fetch(`${BASE}/credit/b`);
+    const topped = await fetch(`${BASE}/credit/c`);
+    expect(raced).toBe(true);
+    expect(topped.status).toBe(200);
+    // 1000 + 5000 credited once, less 2000 for the other request and 2000 for this one.
+    expect(topped.headers.get("x-l402-balance")).toBe("2000");
+    expect(await only(store)).toMatchObject({ paidMsat: "10000", topUps: 1 });
+    expect((await only(store)).pendingTopUp).toBeUndefined();
+    expect(wallet.payments).toBe(2);
+  });
+
   it("refuses a top-up above the budget, saying its amount and the budget, and pays nothing", async () => {
     const generous = setUp(10);
     expect((await generous.fetch(`${BASE}/credit/a`)).status).toBe(200);

@@ -17,6 +17,8 @@ const services = () => [
   { name: "xonly", match: ["/xonly/*"], price_sats: 3, schemes: ["x402"], origin: { url: originUrl() } },
   { name: "xdear", match: ["/xdear/*"], price_sats: 50, schemes: ["x402"], origin: { url: originUrl() } },
   { name: "xboth", match: ["/xboth/*"], price_sats: 2, timeout: 3600, schemes: ["l402", "x402"], origin: { url: originUrl() } },
+  // A payment good for 5 requests: presented again, it is taken again.
+  { name: "xcount", match: ["/xcount/*"], price_sats: 3, uses: 5, schemes: ["x402"], origin: { url: originUrl() } },
 ];
 
 const app = createWorkerApp();
@@ -141,6 +143,32 @@ describe("l402Fetch and x402's Lightning entry", () => {
     }
     expect(wallet.payments).toBe(1);
     expect(await settled("xonly")).toBe(before + 1);
+    expect(await originHits(path)).toBe(1);
+  });
+
+  it.each([
+    ["its answer lost: not sent again (it would be taken again), the failure is the answer", "lost"],
+    ["no connection made: sent again, served once", "refused"],
+  ] as const)("a POST paid on a service sold by uses, %s", async (_case, failure) => {
+    const wallet = countingWallet();
+    let cut = true;
+    const flaky = async (input: RequestInfo | URL, init?: RequestInit) => {
+      if (cut && new Headers(init?.headers).has("payment-signature")) {
+        cut = false;
+        if (failure === "lost") {
+          await worker(input, init);
+          throw new TypeError("fetch failed", { cause: Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" }) });
+        }
+        throw new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" }) });
+      }
+      return worker(input, init);
+    };
+    const fetch = createL402Fetch({ wallet, maxCostSats: 10, fetch: flaky });
+    const path = uniquePath("/xcount/post");
+    const answer = fetch(`https://paywall.test${path}`, { method: "POST", body: "do it once" });
+    if (failure === "lost") await expect(answer).rejects.toThrow("fetch failed");
+    else expect((await answer).status).toBe(200);
+    expect(wallet.payments).toBe(1);
     expect(await originHits(path)).toBe(1);
   });
 });
