@@ -57,6 +57,23 @@ const only = async (store: TokenStore): Promise<StoredToken> => {
   return tokens[0] as StoredToken;
 };
 
+/**
+ * `worker` as a client's fetch that, the first time the pending top-up of the
+ * store's token is sent, hands that sending to `instead`: it may fail it (throw),
+ * answer it, or do something first and then `send` it on.
+ */
+function onFirstTopUp(store: TokenStore, worker: ReturnType<typeof usageWorker>, instead: (send: () => Promise<Response>) => Promise<Response>) {
+  let first = true;
+  return async (input: Request | string | URL, init?: RequestInit): Promise<Response> => {
+    const pending = (await store.get(BASE))[0]?.pendingTopUp;
+    if (first && pending !== undefined && new Headers(init?.headers).get("authorization") === `L402 ${pending}`) {
+      first = false;
+      return instead(() => worker(input, init));
+    }
+    return worker(input, init);
+  };
+}
+
 describe("l402Fetch on a balance service", () => {
   it("pays a top-up within the budget for the same token, sends it once, keeps the token, and records the balance", async () => {
     const { marker, wallet, store, fetch } = setUp(10);
@@ -97,20 +114,11 @@ describe("l402Fetch on a balance service", () => {
     const marker = `usage-${crypto.randomUUID()}`;
     const wallet = countingWallet();
     const store = memoryStore();
-    const worker = usageWorker(marker);
-    let cut = true;
-    const flaky = async (input: Request | string | URL, init?: RequestInit) => {
-      const credential = new Headers(init?.headers).get("authorization") ?? "";
-      const held = (await store.get(BASE))[0];
-      const topUpSent = held !== undefined && credential.startsWith("L402 ") && !credential.startsWith(`L402 ${held.macaroon}:`);
-      if (cut && topUpSent) {
-        cut = false;
-        if (arrives) await (await worker(input, init)).body?.cancel();
-        if (answered503) return new Response("upstream unavailable", { status: 503 });
-        throw new TypeError("fetch failed");
-      }
-      return worker(input, init);
-    };
+    const flaky = onFirstTopUp(store, usageWorker(marker), async (send) => {
+      if (arrives) await (await send()).body?.cancel();
+      if (answered503) return new Response("upstream unavailable", { status: 503 });
+      throw new TypeError("fetch failed");
+    });
     const fetch = createL402Fetch({ wallet, maxCostSats: 10, store, fetch: flaky });
     expect((await fetch(`${BASE}/credit/a`)).headers.get("x-l402-balance")).toBe("3000");
     expect((await fetch(`${BASE}/credit/b`)).headers.get("x-l402-balance")).toBe("1000");
@@ -142,21 +150,11 @@ describe("l402Fetch on a balance service", () => {
     const { wallet, store, fetch } = setUp(10);
     await fetch(`${BASE}/credit/a`);
     await fetch(`${BASE}/credit/b`);
-    let cut = true;
     const worker = usageWorker(`usage-${crypto.randomUUID()}`);
-    const flaky = createL402Fetch({
-      wallet,
-      maxCostSats: 10,
-      store,
-      fetch: async (input, init) => {
-        const credential = new Headers(init?.headers).get("authorization") ?? "";
-        if (cut && credential.startsWith("L402 ") && !credential.startsWith(`L402 ${(await only(store)).macaroon}:`)) {
-          cut = false;
-          throw new TypeError("fetch failed");
-        }
-        return worker(input, init);
-      },
+    const failing = onFirstTopUp(store, worker, async () => {
+      throw new TypeError("fetch failed");
     });
+    const flaky = createL402Fetch({ wallet, maxCostSats: 10, store, fetch: failing });
     await expect(flaky(`${BASE}/credit/c`)).rejects.toThrow("fetch failed");
     const pending = (await only(store)).pendingTopUp;
     expect(pending).toBeDefined();
@@ -176,20 +174,12 @@ describe("l402Fetch on a balance service", () => {
     const worker = usageWorker(marker);
     const other = createL402Fetch({ wallet, maxCostSats: 10, store, fetch: worker });
     let raced = false;
-    const fetch = createL402Fetch({
-      wallet,
-      maxCostSats: 10,
-      store,
-      fetch: async (input, init) => {
-        const credential = new Headers(init?.headers).get("authorization") ?? "";
-        const held = (await store.get(BASE))[0];
-        if (!raced && held?.pendingTopUp !== undefined && credential === `L402 ${held.pendingTopUp}`) {
-          raced = true;
-          expect((await other(`${BASE}/credit/other`)).status).toBe(200);
-        }
-        return worker(input, init);
-      },
+    const racing = onFirstTopUp(store, worker, async (send) => {
+      raced = true;
+      expect((await other(`${BASE}/credit/other`)).status).toBe(200);
+      return send();
     });
+    const fetch = createL402Fetch({ wallet, maxCostSats: 10, store, fetch: racing });
     await fetch(`${BASE}/credit/a`);
     await fetch(`${BASE}/credit/b`);
     const topped = await fetch(`${BASE}/credit/c`);

@@ -54,6 +54,22 @@ async function settled(service: string): Promise<number> {
   return invoices.filter((invoice) => invoice.memo === `${MEMO} ${service}` && invoice.state === "SETTLED").length;
 }
 
+/**
+ * The Worker as a client's fetch whose first sending of a paid x402 payment
+ * fails as undici's would: never sent (no cause), sent and its answer lost (a
+ * socket closed), or no connection made (refused).
+ */
+function failingOnce(failure: "unsent" | "lost" | "refused") {
+  let first = true;
+  return async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    if (!first || !new Headers(init?.headers).has("payment-signature")) return worker(input, init);
+    first = false;
+    if (failure === "lost") await worker(input, init);
+    const code = failure === "lost" ? "UND_ERR_SOCKET" : failure === "refused" ? "ECONNREFUSED" : undefined;
+    throw new TypeError("fetch failed", code === undefined ? {} : { cause: Object.assign(new Error(code), { code }) });
+  };
+}
+
 describe("l402Fetch and x402's Lightning entry", () => {
   it("pays an x402-only service: one request bought (origin reached once, one invoice settled), the receipt read, nothing kept", async () => {
     const wallet = countingWallet();
@@ -120,18 +136,9 @@ describe("l402Fetch and x402's Lightning entry", () => {
   it.each([
     ["never reaches the Worker", false],
     ["reaches it, its answer lost", true],
-  ] as const)("a paid request whose sending fails (%s) is sent once more: served where it never arrived; where it did, never taken twice, and the failure is the answer", async (_case, arrives) => {
+  ] as const)("a paid GET whose sending fails (%s) is sent once more: served where it never arrived; where it did, never taken twice, and the failure is the answer", async (_case, arrives) => {
     const wallet = countingWallet();
-    let cut = true;
-    const flaky = async (input: RequestInfo | URL, init?: RequestInit) => {
-      if (cut && new Headers(init?.headers).has("payment-signature")) {
-        cut = false;
-        if (arrives) await worker(input, init);
-        throw new TypeError("fetch failed");
-      }
-      return worker(input, init);
-    };
-    const fetch = createL402Fetch({ wallet, maxCostSats: 10, fetch: flaky });
+    const fetch = createL402Fetch({ wallet, maxCostSats: 10, fetch: failingOnce(arrives ? "lost" : "unsent") });
     const path = uniquePath("/xonly/flaky");
     const before = await settled("xonly");
     const answer = fetch(`https://paywall.test${path}`);
@@ -151,19 +158,7 @@ describe("l402Fetch and x402's Lightning entry", () => {
     ["no connection made: sent again, served once", "refused"],
   ] as const)("a POST paid on a service sold by uses, %s", async (_case, failure) => {
     const wallet = countingWallet();
-    let cut = true;
-    const flaky = async (input: RequestInfo | URL, init?: RequestInit) => {
-      if (cut && new Headers(init?.headers).has("payment-signature")) {
-        cut = false;
-        if (failure === "lost") {
-          await worker(input, init);
-          throw new TypeError("fetch failed", { cause: Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" }) });
-        }
-        throw new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" }) });
-      }
-      return worker(input, init);
-    };
-    const fetch = createL402Fetch({ wallet, maxCostSats: 10, fetch: flaky });
+    const fetch = createL402Fetch({ wallet, maxCostSats: 10, fetch: failingOnce(failure) });
     const path = uniquePath("/xcount/post");
     const answer = fetch(`https://paywall.test${path}`, { method: "POST", body: "do it once" });
     if (failure === "lost") await expect(answer).rejects.toThrow("fetch failed");
