@@ -2,7 +2,7 @@ import { formatSats, toBase64, toHex } from "../l402/index.ts";
 import { memoryStore } from "./memory-store.ts";
 import { formatPaymentCredential } from "../payment/index.ts";
 import { isChallenge, readOffer, refusalReason, type Offer, type Scheme } from "./challenge-offer.ts";
-import { sendToOrigin, type Credential, type Sent } from "./send-to-origin.ts";
+import { FailedAfterRedirect, sendToOrigin, type Credential, type Sent } from "./send-to-origin.ts";
 import { memoryLedger, reserve, type SpendLedger, type SpendLimits } from "./spend-windows.ts";
 import { storedTokenTerms } from "./token-terms.ts";
 import { L402Error, type StoredToken, type TokenStore, type Wallet } from "./types.ts";
@@ -309,7 +309,8 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
  * lost. A credential on a service sold by `uses` may be taken more than once,
  * so only a request that is the same done twice (GET, HEAD, OPTIONS) is sent
  * again after a failure it may have outlived, and any other only where no
- * connection was made. One that did arrive and is refused as spent the second
+ * connection was made for it (not for a redirect's next request: the first
+ * was answered). One that did arrive and is refused as spent the second
  * time: its answer is what was lost, and the failure is the caller's answer,
  * not a 402 for a request that was served.
  */
@@ -317,7 +318,8 @@ async function sendPaidOnce(send: Send, credential: Credential, method: string):
   try {
     return await send(credential);
   } catch (error) {
-    if (!(error instanceof TypeError) || !(SAFE_TWICE.has(method) || NEVER_CONNECTED.has(String((error.cause as { code?: unknown } | undefined)?.code)))) throw error;
+    const neverSent = !(error instanceof FailedAfterRedirect) && NEVER_CONNECTED.has(String((error as { cause?: { code?: unknown } }).cause?.code));
+    if (!(error instanceof TypeError) || !(SAFE_TWICE.has(method) || neverSent)) throw error;
     const again = await send(credential);
     if (!isChallenge(again.response) || (await refusalReason(again.response)) !== "spent") return again;
     await again.response.body?.cancel();

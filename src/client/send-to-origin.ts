@@ -16,6 +16,16 @@ export interface Sent {
 }
 
 /**
+ * A failure to send a redirect's next request: the first was sent and answered
+ * (with its credential), whatever the failure's cause says of this one.
+ */
+export class FailedAfterRedirect extends TypeError {
+  constructor(error: TypeError) {
+    super(error.message, { cause: error.cause });
+  }
+}
+
+/**
  * Sends the request with `credential` (to the origin asked only), following
  * redirects here, not by the platform's fetch, as the request asks: so that a
  * credential is only ever sent to, and the answer read from, the origin that was asked.
@@ -29,7 +39,9 @@ export async function sendToOrigin(fetcher: typeof fetch, request: Request, body
     const headers = new Headers(request.headers);
     if (url.origin !== asked.origin) for (const name of ORIGIN_BOUND_HEADERS) headers.delete(name);
     else if (credential !== undefined) headers.set(credential.header, credential.value);
-    const response = await fetcher(url.href, { method, headers, body: payload, redirect: "manual", signal: request.signal });
+    const response = await fetcher(url.href, { method, headers, body: payload, redirect: "manual", signal: request.signal }).catch((error: unknown) => {
+      throw hops > 0 && error instanceof TypeError ? new FailedAfterRedirect(error) : error;
+    });
     // (Workers' Response types lack "opaqueredirect": only browsers produce it.)
     if ((response.type as string) === "opaqueredirect") {
       // A browser hides where a redirect leads: let it follow (it drops Authorization across origins) and see where it ended.

@@ -59,13 +59,20 @@ async function settled(service: string): Promise<number> {
  * fails as undici's would: never sent (no cause), sent and its answer lost (a
  * socket closed), or no connection made (refused).
  */
-function failingOnce(failure: "unsent" | "lost" | "refused") {
+function failingOnce(failure: "unsent" | "lost" | "refused" | "redirected, then refused") {
   let first = true;
+  let redirected = false;
   return async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     if (!first || !new Headers(init?.headers).has("payment-signature")) return worker(input, init);
+    if (failure === "redirected, then refused" && !redirected) {
+      // Served, then sent on (307) to a request whose connection is refused.
+      redirected = true;
+      await worker(input, init);
+      return new Response(null, { status: 307, headers: { location: "/xcount/next" } });
+    }
     first = false;
     if (failure === "lost") await worker(input, init);
-    const code = failure === "lost" ? "UND_ERR_SOCKET" : failure === "refused" ? "ECONNREFUSED" : undefined;
+    const code = failure === "lost" ? "UND_ERR_SOCKET" : failure === "unsent" ? undefined : "ECONNREFUSED";
     throw new TypeError("fetch failed", code === undefined ? {} : { cause: Object.assign(new Error(code), { code }) });
   };
 }
@@ -156,13 +163,14 @@ describe("l402Fetch and x402's Lightning entry", () => {
   it.each([
     ["its answer lost: not sent again (it would be taken again), the failure is the answer", "lost"],
     ["no connection made: sent again, served once", "refused"],
+    ["served and redirected, no connection made for the next: not sent again", "redirected, then refused"],
   ] as const)("a POST paid on a service sold by uses, %s", async (_case, failure) => {
     const wallet = countingWallet();
     const fetch = createL402Fetch({ wallet, maxCostSats: 10, fetch: failingOnce(failure) });
     const path = uniquePath("/xcount/post");
     const answer = fetch(`https://paywall.test${path}`, { method: "POST", body: "do it once" });
-    if (failure === "lost") await expect(answer).rejects.toThrow("fetch failed");
-    else expect((await answer).status).toBe(200);
+    if (failure === "refused") expect((await answer).status).toBe(200);
+    else await expect(answer).rejects.toThrow("fetch failed");
     expect(wallet.payments).toBe(1);
     expect(await originHits(path)).toBe(1);
   });
