@@ -12,6 +12,14 @@ export interface LockOptions {
   readonly onWait?: () => void;
 }
 
+/**
+ * What this process's locks hold, while it holds them: a lock naming this
+ * process's pid and none of these was left by an earlier process that had the
+ * same pid (a container's entrypoint is pid 1 at every start) or by a release
+ * that failed, not by a holder still running.
+ */
+const heldHere = new Set<string>();
+
 /** A change to files beside the lock holds it for milliseconds. */
 const CHANGE: LockOptions = { staleMs: 10_000, waitMs: 15_000, maxPauseMs: 20 };
 /** A lock created and not yet written, or a takeover guard, older than this was left by a crash (each lasts microseconds). */
@@ -30,7 +38,9 @@ export async function withFileLock<T>(lock: string, busy: string, change: () => 
     return await change();
   } finally {
     // Only our own: one taken over as stale (held past staleMs) is another's now.
-    if ((await readFile(lock, "utf8").catch(() => undefined)) === mine) await rm(lock, { force: true });
+    // Held here until it is gone: another task of this process must not take it over between the look and the removal.
+    if ((await readFile(lock, "utf8").catch(() => undefined)) === mine) await rm(lock, { force: true }).catch(() => undefined);
+    heldHere.delete(mine);
   }
 }
 
@@ -52,6 +62,8 @@ async function acquire(lock: string, busy: string, options: LockOptions): Promis
   let waiting = false;
   for (let attempt = 0; ; attempt++) {
     const mine = `${process.pid} ${Date.now()} ${randomUUID()}\n`;
+    // Known as held here before the file exists: another task of this process reading it meanwhile must not take it for a leftover.
+    heldHere.add(mine);
     try {
       const handle = await open(lock, "wx", 0o600);
       try {
@@ -61,6 +73,7 @@ async function acquire(lock: string, busy: string, options: LockOptions): Promis
       }
       return mine;
     } catch (error) {
+      heldHere.delete(mine);
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
     const held = await readFile(lock, "utf8").catch(() => undefined);
@@ -104,7 +117,7 @@ async function takeOver(lock: string, judged: string): Promise<void> {
   }
 }
 
-/** Whether the lock's holder crashed: it is not running, or has held the lock longer than `staleMs`. */
+/** Whether the lock's holder crashed: it is not running (this process, not holding it: heldHere), or has held the lock longer than `staleMs`. */
 async function stale(lock: string, held: string, staleMs: number): Promise<boolean> {
   const [pid, since] = held.trim().split(" ").map(Number);
   if (pid === undefined || since === undefined || !Number.isSafeInteger(pid) || !Number.isSafeInteger(since)) {
@@ -113,6 +126,7 @@ async function stale(lock: string, held: string, staleMs: number): Promise<boole
     return made !== undefined && Date.now() - made.mtimeMs > LEFT_MS;
   }
   if (Date.now() - since > staleMs) return true;
+  if (pid === process.pid) return !heldHere.has(held);
   try {
     process.kill(pid, 0);
     return false;

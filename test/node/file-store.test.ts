@@ -82,12 +82,27 @@ describe("fileStore", () => {
   it("a lock is taken over for its age only where the holder says how long it may hold it: a running purchase is never, a crashed one at once", async () => {
     const dir = scratchDir("l402-store-");
     const lock = join(dir, "held.lock");
-    const hourOld = `${process.pid} ${Date.now() - 3_600_000} nonce\n`;
+    // Another process that is running: this one's parent.
+    const hourOld = `${process.ppid} ${Date.now() - 3_600_000} nonce\n`;
     writeFileSync(lock, hourOld);
     await expect(withFileLock(lock, "busy", async () => "ran", { staleMs: Infinity, waitMs: 300, maxPauseMs: 20 })).rejects.toThrow("busy");
     expect(await withFileLock(lock, "busy", async () => "ran")).toBe("ran");
     writeFileSync(lock, `${2 ** 22 + 1} ${Date.now()} nonce\n`);
     expect(await withFileLock(lock, "busy", async () => "ran", { staleMs: Infinity, waitMs: 300, maxPauseMs: 20 })).toBe("ran");
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it("a lock naming this process that this process does not hold (an earlier process with the same pid, as a container's pid 1) is taken over at once; one it holds is waited for", async () => {
+    const dir = scratchDir("l402-store-");
+    const lock = join(dir, "held.lock");
+    writeFileSync(lock, `${process.pid} ${Date.now()} left-by-an-earlier-run\n`);
+    expect(await withFileLock(lock, "busy", async () => "ran", { staleMs: Infinity, waitMs: 300, maxPauseMs: 20 })).toBe("ran");
+    let release = () => {};
+    const holding = withFileLock(lock, "busy", () => new Promise<void>((resolve) => (release = resolve)), { staleMs: Infinity, waitMs: 60_000, maxPauseMs: 20 });
+    await expect.poll(() => existsSync(lock)).toBe(true);
+    await expect(withFileLock(lock, "busy", async () => "ran", { staleMs: Infinity, waitMs: 300, maxPauseMs: 20 })).rejects.toThrow("busy");
+    release();
+    await holding;
     expect(existsSync(lock)).toBe(false);
   });
 });
