@@ -198,8 +198,8 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
   };
 
   /**
-   * Sends a top-up `token` holds paid but not answered (`pending`: its
-   * sending failed), in place of the token, which it credits and is debited
+   * Sends a top-up `token` holds paid but not yet known to be credited
+   * (`pending`: just paid, or its sending failed), in place of the token, which it credits and is debited
    * from; once credited (`credited`) it is counted and no longer pending. Already credited
    * (`topup_spent`: it arrived and its answer did not), the token is sent instead.
    */
@@ -215,8 +215,8 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
 
   /** The balance an answer from the origin reports, kept with the token it is for. */
   const noteBalance = async (key: string, token: StoredToken | undefined, { response, from }: Sent): Promise<void> => {
-    const balance = response.headers.get("x-l402-balance")?.trim();
-    if (token === undefined || from !== key || balance === undefined || !/^\d{1,19}$/.test(balance) || balance === token.balanceMsat) return;
+    const balance = reportedBalance({ response, from }, key);
+    if (token === undefined || balance === undefined || balance === token.balanceMsat) return;
     await amend(key, token.macaroon, (kept) => ({ ...kept, balanceMsat: balance }));
   };
 
@@ -354,7 +354,13 @@ type Send = (credential: Credential) => Promise<Sent>;
  * none, a malformed request, the balance store unreachable) leaves the top-up
  * pending: sent again, it meets `topup_spent` at worst.
  */
-const credited = ({ response, from }: Sent, key: string): boolean => from === key && /^\d{1,19}$/.test(response.headers.get("x-l402-balance")?.trim() ?? "");
+const credited = (sent: Sent, key: string): boolean => reportedBalance(sent, key) !== undefined;
+
+/** The balance (msat) an answer from the origin asked (`key`) reports in `X-L402-Balance`, if it reports one. */
+function reportedBalance({ response, from }: Sent, key: string): string | undefined {
+  const balance = response.headers.get("x-l402-balance")?.trim();
+  return from === key && balance !== undefined && /^\d{1,19}$/.test(balance) ? balance : undefined;
+}
 
 /** A token whose pending top-up has been answered: counted, no longer pending. */
 function answeredTopUp({ pendingTopUp: _answered, ...token }: StoredToken): StoredToken {
