@@ -22,13 +22,16 @@ export interface AnswerHeaders extends HeaderReader {
  * free-allowance answer, what keeps it out of shared caches. The paywall's
  * cookies are the paywall's to set: an answer setting one (an origin that lets
  * a visitor choose a header, a tenant's page on a shared origin) would plant
- * what a sibling host cannot (browser/cookies.ts), so it is taken out. A
- * WebSocket upgrade (101) is left as it is.
+ * what a sibling host cannot (browser/cookies.ts), so it is taken out. So are
+ * the paywall's own headers on what a token has left: a client believes
+ * them (one whose top-up's answer reports a balance takes it as credited),
+ * so only the paywall says them. A WebSocket upgrade (101) is left as it is.
  */
 export function passedChanges(decision: Pass, answered: { readonly status: number; readonly headers: AnswerHeaders }): HeaderChange[] {
   if (answered.status === 101) return [];
   const ok = answered.status >= 200 && answered.status < 300;
   const changes: HeaderChange[] = withoutPaywallCookies(answered.headers);
+  for (const name of PAYWALL_HEADERS) if (answered.headers.get(name) !== null) changes.push({ name, value: undefined });
   if (decision.private !== undefined) changes.push(...privateAnswer(answered.headers, decision.private.byCookie));
   for (const [name, value] of Object.entries(decision.headers.always)) changes.push({ name, value });
   if (ok) for (const [name, value] of Object.entries(decision.headers.onSuccess)) changes.push({ name, value });
@@ -36,6 +39,9 @@ export function passedChanges(decision: Pass, answered: { readonly status: numbe
   if (globalThis.L402_BUILD_BROWSER !== false) for (const cookie of decision.cookies) changes.push({ name: "Set-Cookie", value: setCookie(cookie), append: true });
   return changes;
 }
+
+/** What the paywall tells a client of its token on a pass (decide.ts, settle.ts), set after these are taken out. */
+const PAYWALL_HEADERS = ["X-L402-Balance", "X-L402-Remaining", "X-L402-Freebies-Remaining"];
 
 /**
  * A paid answer is for its payer alone: a shared cache (a CDN or proxy in

@@ -54,6 +54,16 @@ describe("l402Paywall mounted on routes of an app", () => {
     expect(((await answers[3]?.json()) as { reason: string }).reason).toBe("exhausted");
   });
 
+  it("what a token has left is the paywall's word: a handler's own X-L402-Remaining or X-L402-Balance is taken out", async () => {
+    const { app } = appWith();
+    app.get("/api/forged", (c) => c.text("ok", 200, { "X-L402-Remaining": "999", "X-L402-Balance": "999999" }));
+    const token = await buy(app, "/api/forged");
+    const answer = await app.request("/api/forged", { headers: { Authorization: token.authorization } });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("x-l402-remaining")).toBe("2");
+    expect(answer.headers.get("x-l402-balance")).toBeNull();
+  });
+
   it("refuses a revoked token with a fresh 402", async () => {
     const { app, ports } = appWith();
     const token = await buy(app, "/api/data");

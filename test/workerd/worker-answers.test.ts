@@ -187,6 +187,25 @@ describe("free traffic and the paywall's own headers", () => {
     expect(echo.headers["x-l402-token-id"]).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it("what a token has left is the paywall's word: an origin's own X-L402-Balance, -Remaining and -Freebies-Remaining are taken out", async () => {
+    // A client believes these: one whose pending top-up's answer reports a balance takes the top-up as credited.
+    const forged = ["X-L402-Balance:999999999", "X-L402-Remaining:999", "X-L402-Freebies-Remaining:999"].map((pair) => `answer_header=${encodeURIComponent(pair)}`).join("&");
+    const token = await buyToken(uniquePath("/api/forged"));
+    const paid = await call(`${uniquePath("/api/forged")}?${forged}`, { headers: { Authorization: token.authorization } });
+    const free = await call(`${uniquePath("/public/forged")}?${forged}`);
+    const freebie = await call(`${uniquePath("/trial/forged")}?${forged}`, { headers: { "CF-Connecting-IP": "203.0.113.78" } });
+    for (const response of [paid, free, freebie]) {
+      expect(response.status).toBe(200);
+      expect(response.headers.get("x-l402-balance")).toBeNull();
+      expect(response.headers.get("x-l402-remaining")).toBeNull();
+      await response.body?.cancel();
+    }
+    expect(paid.headers.get("x-l402-freebies-remaining")).toBeNull();
+    expect(free.headers.get("x-l402-freebies-remaining")).toBeNull();
+    // The free allowance's count is the paywall's own, set after the origin's is taken out.
+    expect(freebie.headers.get("x-l402-freebies-remaining")).toMatch(/^\d{1,2}$/);
+  });
+
   it("a path that matches no service gets 404 (the configured default)", async () => {
     const response = await call("/nowhere");
     expect(response.status).toBe(404);
