@@ -48,8 +48,8 @@ export interface TokenStore {
    * Runs `buy`, the purchase of a token or of a top-up of one (named by
    * `purchase`: the origin and the offer, or the token topped up), while no
    * other client of this store runs the same purchase: where several
-   * processes share a store (the file store), so that clients racing to one
-   * service pay once. The client looks in the store again once inside, for
+   * clients share a store (the memory store, in one process; the file store,
+   * across processes), so that clients racing to one service pay once. The client looks in the store again once inside, for
    * a token another bought, or topped up, meanwhile. Absent: racing clients
    * of this store each pay (those sharing one `createL402Fetch` share a
    * purchase regardless).

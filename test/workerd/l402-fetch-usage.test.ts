@@ -240,6 +240,20 @@ describe("l402Fetch on a balance service", () => {
     expect(await invoicesMarked(marker)).toEqual([{ sats: 20, state: "SETTLED" }]);
   });
 
+  it("clients sharing one memory store, racing on a short balance, pay one top-up between them", async () => {
+    const { wallet, store, fetch, marker } = setUp(10);
+    expect((await fetch(`${BASE}/credit/a`)).status).toBe(200);
+    expect((await fetch(`${BASE}/credit/b`)).status).toBe(200);
+    // 1 sat left of 5: both requests are refused short, and one 5-sat top-up covers both.
+    const other = createL402Fetch({ wallet, maxCostSats: 10, store, fetch: usageWorker(marker) });
+    const answers = await Promise.all([fetch(`${BASE}/credit/c`), other(`${BASE}/credit/d`)]);
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
+    expect(wallet.payments).toBe(2);
+    const token = await only(store);
+    expect(token.topUps).toBe(1);
+    expect((await fetch(`${BASE}/credit/after`)).headers.get("x-l402-balance")).toBe(String(10_000 - 5 * 2000));
+  });
+
   it("concurrent requests on a short balance send each top-up token once, and every top-up is accounted for", async () => {
     const { wallet, store, fetch } = setUp(10);
     expect((await fetch(`${BASE}/credit/a`)).status).toBe(200);

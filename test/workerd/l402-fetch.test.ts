@@ -68,6 +68,16 @@ describe("l402Fetch inside a Worker, against the paywall", () => {
     expect(wallet.payments).toBe(1);
   });
 
+  it("clients sharing one memory store (each with its own budget) pay once between them", async () => {
+    const wallet = countingWallet();
+    const store = memoryStore();
+    const clients = [clientWith(wallet, 100, store), clientWith(wallet, 50, store)];
+    const responses = await Promise.all(clients.flatMap(({ fetch }, c) => Array.from({ length: 3 }, (_, i) => fetch(`${BASE}/api/shared-store/${c}/${i}`))));
+    expect(responses.map((r) => r.status)).toEqual(Array(6).fill(200));
+    expect(wallet.payments).toBe(1);
+    expect(await store.get(BASE)).toHaveLength(1);
+  });
+
   it("keeps one token per service on a host with several, and picks the right one", async () => {
     const wallet = countingWallet();
     const { fetch, store } = clientWith(wallet);
