@@ -24,12 +24,20 @@ export interface Faults {
   routeFeeMsat: number;
   /** AddInvoice stamps its invoices this many seconds off the node's clock (negative: in the past), as a node whose clock is wrong would. */
   stampOffsetSeconds: number;
+  /**
+   * SendPaymentV2 takes the payment and its connection closes before the final
+   * update (a proxy's timeout, a node restarting): `settled`, the payment went
+   * through; `in_flight`, its payee holds it until `POST /_sim/held`. Its payer
+   * cannot tell which, but by TrackPaymentV2.
+   */
+  lostPaymentAnswer: "settled" | "in_flight" | null;
 }
 
-export const NO_FAULTS: Faults = { latencyMs: 0, jitterMs: 0, invoicesPerSecond: 0, failure: null, mismatch: null, paths: [], routeFeeMsat: 0, stampOffsetSeconds: 0 };
+export const NO_FAULTS: Faults = { latencyMs: 0, jitterMs: 0, invoicesPerSecond: 0, failure: null, mismatch: null, paths: [], routeFeeMsat: 0, stampOffsetSeconds: 0, lostPaymentAnswer: null };
 
 const FAILURES = ["unavailable", "internal", "malformed", "drop"] as const;
 const MISMATCHES = ["amount", "hash", "network", "expiry"] as const;
+const LOST_ANSWERS = ["settled", "in_flight"] as const;
 
 /** Validates a partial fault setting (from JSON or flags); throws a message on nonsense. */
 export function parseFaults(input: unknown, base: Faults = NO_FAULTS): Faults {
@@ -53,6 +61,9 @@ export function parseFaults(input: unknown, base: Faults = NO_FAULTS): Faults {
     } else if (key === "routeFeeMsat") {
       if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) throw new Error("routeFeeMsat must be a whole number of msat");
       faults.routeFeeMsat = value;
+    } else if (key === "lostPaymentAnswer") {
+      if (value !== null && !LOST_ANSWERS.includes(value as (typeof LOST_ANSWERS)[number])) throw new Error(`lostPaymentAnswer must be one of ${LOST_ANSWERS.join(", ")} or null`);
+      faults.lostPaymentAnswer = (value ?? null) as Faults["lostPaymentAnswer"];
     } else if (key === "stampOffsetSeconds") {
       faults.stampOffsetSeconds = stampOffset(value);
     } else if (key === "paths") {

@@ -18,6 +18,8 @@ export interface RouteContext {
   routeFeeMsat(): bigint;
   /** When AddInvoice stamps an invoice made now (the node's clock, unless a fault moves it). */
   stampedAt(): number;
+  /** SendPaymentV2's connection closes before the payment's final update: the payment settled, or held in flight (faults.ts). */
+  lostPaymentAnswer(): "settled" | "in_flight" | null;
 }
 
 interface Call {
@@ -27,8 +29,8 @@ interface Call {
   readonly query: URLSearchParams;
 }
 
-/** A JSON answer, or a stream writer for server-streaming calls (NDJSON). */
-type Answer = object | ((write: (line: object) => void) => Promise<void>);
+/** A JSON answer, or a stream writer for server-streaming calls (NDJSON), which may end by dropping the connection. */
+type Answer = object | ((write: (line: object) => void) => Promise<void | "drop">);
 
 interface Route {
   readonly method: "GET" | "POST";
@@ -47,6 +49,7 @@ export const routes: Route[] = [
   { method: "GET", pattern: /^\/v2\/invoices\/lookup$/, permission: "invoices", handle: lookupV2 },
   { method: "GET", pattern: /^\/v1\/payreq\/([^/]+)$/, permission: "offchain", handle: decodePayReq },
   { method: "POST", pattern: /^\/v2\/router\/send$/, permission: "offchain", streaming: true, handle: sendPayment },
+  { method: "GET", pattern: /^\/v2\/router\/track\/([^/]+)$/, permission: "offchain", streaming: true, handle: trackPayment },
 ];
 
 function getInfo({ context }: Call): object {
@@ -171,17 +174,43 @@ function sendPayment({ context, body }: Call): Answer {
   if (feeLimitSat !== 0n && feeLimitMsat !== 0n) throw new LndError(GRPC.unknown, "sat and msat arguments are mutually exclusive");
   const now = context.now();
   const quiet = body["no_inflight_updates"] === true;
+  const lost = context.lostPaymentAnswer();
   return async (write) => {
     const requested = readInt64(body, "amt_msat") || readInt64(body, "amt") * 1000n;
     // Both fee limits zero: only zero-fee routes.
-    const payment = context.node.pay(paymentRequest, { amountMsat: requested, feeLimitMsat: feeLimitMsat !== 0n ? feeLimitMsat : feeLimitSat * 1000n, routeFeeMsat: context.routeFeeMsat() });
+    const feeLimit = feeLimitMsat !== 0n ? feeLimitMsat : feeLimitSat * 1000n;
+    const payment = context.node.pay(paymentRequest, { amountMsat: requested, feeLimitMsat: feeLimit, routeFeeMsat: context.routeFeeMsat(), hold: lost === "in_flight" });
     if (payment.status === "refused") {
       return write({ error: new LndError(payment.reason === "already_paid" ? GRPC.alreadyExists : GRPC.unknown, payment.message).toJSON() });
     }
     const base = { paymentRequest, amountMsat: payment.amountMsat, feeMsat: context.routeFeeMsat(), now, invoice: payment.invoice };
     if (!quiet) write({ result: paymentJson(base, "IN_FLIGHT", "FAILURE_REASON_NONE") });
+    if (lost !== null) return "drop";
     if (payment.status === "failed") return write({ result: paymentJson(base, "FAILED", payment.reason === "no_route" ? "FAILURE_REASON_NO_ROUTE" : "FAILURE_REASON_INCORRECT_PAYMENT_DETAILS") });
     write({ result: paymentJson(base, "SUCCEEDED", "FAILURE_REASON_NONE") });
+  };
+}
+
+/**
+ * TrackPaymentV2: the payment's current state first (LND's stream then stays
+ * open until the payment ends; the simulator ends it after that first update,
+ * or after the final one with `no_inflight_updates`, which it sends only for
+ * an ended payment). A payment hash the node never sent to: NotFound.
+ */
+function trackPayment({ context, params, query }: Call): Answer {
+  let paymentHash: Uint8Array;
+  try {
+    paymentHash = base64url.decode(decodeURIComponent(params[0] ?? ""));
+  } catch {
+    throw new LndError(GRPC.invalidArgument, "type mismatch, parameter: payment_hash, error: illegal base64 data");
+  }
+  if (paymentHash.length !== 32) throw new LndError(GRPC.unknown, `invalid hash length of ${paymentHash.length}, want 32`);
+  const payment = context.node.payments.get(hex.encode(paymentHash));
+  if (payment === undefined) throw new LndError(GRPC.notFound, "payment isn't initiated");
+  const quiet = query.get("no_inflight_updates") === "true";
+  return async (write) => {
+    if (quiet && payment.status === "IN_FLIGHT") return;
+    write({ result: paymentJson({ ...payment, now: payment.createdAt }, payment.status, payment.failureReason) });
   };
 }
 

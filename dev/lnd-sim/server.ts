@@ -68,6 +68,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     mismatch: () => faults.mismatch,
     routeFeeMsat: () => BigInt(faults.routeFeeMsat),
     stampedAt: () => node.now() + faults.stampOffsetSeconds,
+    lostPaymentAnswer: () => faults.lostPaymentAnswer,
   };
 
   const control = async (request: IncomingMessage, response: ServerResponse, path: string): Promise<void> => {
@@ -80,6 +81,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (path === "/_sim/faults" && request.method === "DELETE") return send(response, 200, (faults = NO_FAULTS));
     if (path === "/_sim/faults" && request.method === "POST") return send(response, 200, (faults = parseFaults(await readJson(request), faults)));
     if (path === "/_sim/wallet") return wallet(request, response);
+    if (path === "/_sim/held" && request.method === "POST") {
+      const { end } = (await readJson(request)) as { end?: unknown };
+      if (end !== "settle" && end !== "fail") throw new Error('end must be "settle" or "fail"');
+      return send(response, 200, { ended: node.endHeld(end) });
+    }
     if (path === "/_sim/clock" && request.method === "POST") {
       const { advanceSeconds } = (await readJson(request)) as { advanceSeconds?: unknown };
       if (typeof advanceSeconds !== "number" || !Number.isInteger(advanceSeconds)) throw new Error("advanceSeconds must be an integer");
@@ -138,7 +144,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       const result = await route.handle({ context, body, params, query: url.searchParams });
       if (typeof result === "function") {
         response.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked" });
-        await result((line) => response.write(`${JSON.stringify(line)}\n`));
+        const ending = await result((line) => response.write(`${JSON.stringify(line)}\n`));
+        // A connection lost mid-stream: what was written goes out first, then the socket closes without the stream's end.
+        if (ending === "drop") return void response.socket?.end(() => response.socket?.destroy());
         return void response.end();
       }
       send(response, 200, result);

@@ -2,8 +2,9 @@ import { formatSats, toBase64, toHex } from "../l402/index.ts";
 import { memoryStore } from "./memory-store.ts";
 import { formatPaymentCredential } from "../payment/index.ts";
 import { isChallenge, readOffer, refusalReason, type Offer, type Scheme } from "./challenge-offer.ts";
-import { FailedAfterRedirect, sendToOrigin, type Credential, type Sent } from "./send-to-origin.ts";
+import { sendPaidOnce, sendToOrigin, type Credential, type Sent } from "./send-to-origin.ts";
 import { memoryLedger, reserve, type SpendLedger, type SpendLimits } from "./spend-windows.ts";
+import { inDoubt, isInDoubt, settleInDoubt } from "./payment-in-doubt.ts";
 import { storedTokenTerms } from "./token-terms.ts";
 import { L402Error, type StoredToken, type TokenStore, type Wallet } from "./types.ts";
 import { encodeHeaderJson, PAYMENT_SIGNATURE_HEADER, X402_VERSION } from "../x402/index.ts";
@@ -84,9 +85,10 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
   /**
    * Pays an offer within the budget and the spend windows, routing fee included;
    * the preimage. The payment is counted in the windows before the wallet is
-   * asked, and uncounted only where the wallet certainly paid nothing.
+   * asked, and uncounted only where the wallet certainly paid nothing; so is
+   * what `doubt` keeps (a token in doubt) kept and dropped.
    */
-  const pay = async (offer: Offer, url: string): Promise<Uint8Array> => {
+  const pay = async (offer: Offer, url: string, doubt?: { keep(): Promise<void>; drop(): Promise<void> }): Promise<Uint8Array> => {
     if (offer.priceMsat > budgetMsat) {
       const what = offer.scheme === "l402" && offer.terms.topupFor !== undefined ? "the top-up for this token's balance" : "the price";
       throw new L402Error("over_budget", `${what} is ${formatSats(offer.priceMsat)} sats, above the limit of ${options.maxCostSats}`);
@@ -96,11 +98,16 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
     let asked = false;
     let paid: { readonly preimage: Uint8Array; readonly feeMsat: bigint };
     try {
+      await doubt?.keep();
       options.onPayment?.({ phase: "paying", offer, url, maxFeeMsat, feeLimitMsat: options.wallet.feeLimitMsat?.({ maxFeeMsat }) });
       asked = true;
       paid = await options.wallet.pay(offer.invoice, { maxFeeMsat });
     } catch (error) {
-      if (!asked || (error instanceof L402Error && error.unpaid)) await reservation.release();
+      if (!asked || (error instanceof L402Error && error.unpaid)) {
+        await reservation.release();
+        // Not dropped, it is settled by the next purchase (the wallet says it was never made).
+        await doubt?.drop().catch(() => undefined);
+      }
       throw error;
     }
     // Paid: a ledger that cannot be written now keeps the most the payment could have cost, which overcounts, never under.
@@ -123,30 +130,46 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
       if (kept !== undefined) await store.put(key, change(kept));
     });
 
+  /** The tokens of `key` that can be sent (not those whose payment is in doubt). */
+  const held = async (key: string): Promise<StoredToken[]> => (await store.get(key)).filter((token) => !isInDoubt(token));
+
   /**
    * The token an offer sells, paid. Kept, and shared by requests racing for the
    * same offer, and with other clients of the store where it can say so
    * (`purchasing`): one that finds a fitting token `unused` by the request
    * once its turn comes (another bought it meanwhile) takes it unpaid. One
-   * bound to its request is neither shared nor kept.
+   * bound to its request is neither shared nor kept. Where the wallet can look
+   * payments up, a kept token is kept in doubt from before its payment
+   * (payment-in-doubt.ts), and one in doubt for the offer's service is
+   * settled before anything more is paid.
    */
   const buy = (key: string, offer: Offer & { scheme: "l402" }, url: string, unused: (token: StoredToken) => boolean): Promise<StoredToken> => {
     const { priceMsat, request, creditMsat } = offer.terms;
-    const bought = async (): Promise<StoredToken> => ({
-      macaroon: toBase64(offer.macaroon),
-      preimage: toHex(await pay(offer, url)),
-      services: offer.services,
-      paidMsat: String(offer.priceMsat),
-      createdAt: Math.floor(Date.now() / 1000),
-      ...(creditMsat === undefined ? {} : { creditMsat: String(creditMsat) }),
-    });
+    const { lookup } = options.wallet;
+    const bought = async (): Promise<StoredToken> => {
+      const token: StoredToken = {
+        macaroon: toBase64(offer.macaroon),
+        preimage: "",
+        services: offer.services,
+        paidMsat: String(offer.priceMsat),
+        createdAt: Math.floor(Date.now() / 1000),
+        ...(creditMsat === undefined ? {} : { creditMsat: String(creditMsat) }),
+      };
+      const doubt = lookup === undefined || request !== undefined ? undefined : { keep: () => serially(() => store.put(key, inDoubt(token))), drop: () => serially(() => store.remove(key, token.macaroon)) };
+      return { ...token, preimage: toHex(await pay(offer, url, doubt)) };
+    };
     if (request !== undefined) return bought();
     const purchaseKey = `${key} ${offer.services.join(",")} ${priceMsat ?? ""} ${creditMsat ?? ""}`;
     let purchase = purchases.get(purchaseKey);
     if (purchase === undefined) {
       const purchaseOnce = async (): Promise<StoredToken> => {
-        const meanwhile = (await store.get(key)).find((t) => unused(t) && fits(t, offer));
+        const kept = await store.get(key);
+        const meanwhile = kept.find((t) => !isInDoubt(t) && unused(t) && fits(t, offer));
         if (meanwhile !== undefined) return meanwhile;
+        const doubtful = kept.filter((t) => isInDoubt(t) && fits(t, offer));
+        const writes = { complete: (t: StoredToken) => serially(() => store.put(key, t)), remove: (macaroon: string) => serially(() => store.remove(key, macaroon)) };
+        const settled = lookup === undefined ? undefined : await settleInDoubt(doubtful, lookup, writes);
+        if (settled !== undefined) return settled;
         const token = await bought();
         await serially(() => store.put(key, token));
         return token;
@@ -235,7 +258,7 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
 
     const l402 = (token: StoredToken | undefined) => (token === undefined ? undefined : l402Credential(token));
     const tried = new Set<string>();
-    let token = schemes.has("l402") ? pick(await store.get(key)) : undefined;
+    let token = schemes.has("l402") ? pick(await held(key)) : undefined;
     let sent: Sent;
     if (token?.pendingTopUp === undefined) sent = await send(l402(token));
     else ({ sent, token } = await sendPendingTopUp(key, token, token.pendingTopUp, send));
@@ -285,7 +308,7 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
       }
       // A token bound to one request fits no other: none held is tried.
       const untried = (t: StoredToken) => !tried.has(t.macaroon);
-      const other = offer.terms.request === undefined ? (await store.get(key)).find((t) => untried(t) && fits(t, offer)) : undefined;
+      const other = offer.terms.request === undefined ? (await held(key)).find((t) => untried(t) && fits(t, offer)) : undefined;
       if (other !== undefined) {
         token = other;
       } else {
@@ -302,34 +325,6 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
     return sent.response;
   };
 }
-
-/**
- * Sends a paid credential for one request, and once more where sending fails
- * and sending again cannot do the request twice: one that never arrived is not
- * lost. A credential on a service sold by `uses` may be taken more than once,
- * so only a request that is the same done twice (GET, HEAD, OPTIONS) is sent
- * again after a failure it may have outlived, and any other only where no
- * connection was made for it (not for a redirect's next request: the first
- * was answered). One that did arrive and is refused as spent the second
- * time: its answer is what was lost, and the failure is the caller's answer,
- * not a 402 for a request that was served.
- */
-async function sendPaidOnce(send: Send, credential: Credential, method: string): Promise<Sent> {
-  try {
-    return await send(credential);
-  } catch (error) {
-    const neverSent = !(error instanceof FailedAfterRedirect) && NEVER_CONNECTED.has(String((error as { cause?: { code?: unknown } }).cause?.code));
-    if (!(error instanceof TypeError) || !(SAFE_TWICE.has(method) || neverSent)) throw error;
-    const again = await send(credential);
-    if (!isChallenge(again.response) || (await refusalReason(again.response)) !== "spent") return again;
-    await again.response.body?.cancel();
-    throw error;
-  }
-}
-
-const SAFE_TWICE = new Set(["GET", "HEAD", "OPTIONS"]);
-/** Failures before any connection was made (Node's and undici's codes): nothing was sent. */
-const NEVER_CONNECTED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
 
 /** Whether a token held may answer an offer: one for a service it sells, that covers its price. */
 function fits(token: StoredToken, offer: Offer & { scheme: "l402" }): boolean {

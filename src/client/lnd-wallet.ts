@@ -1,5 +1,6 @@
-import { hexToBytes } from "../bytes.ts";
-import { L402Error, type Wallet } from "./types.ts";
+import { base64url } from "@scure/base";
+import { bodyText, concatBytes, hexToBytes } from "../bytes.ts";
+import { L402Error, type PaymentLookup, type Wallet } from "./types.ts";
 
 export interface LndWalletConfig {
   readonly url: string;
@@ -23,12 +24,14 @@ export function lndWallet(config: LndWalletConfig): Wallet {
     const own = BigInt(config.feeLimitSats) * 1000n;
     return own < limits.maxFeeMsat ? own : limits.maxFeeMsat;
   };
+  const base = config.url.replace(/\/+$/, "");
   return {
     feeLimitMsat,
+    lookup: (paymentHash) => trackPayment(fetcher, base, config.macaroonHex, paymentHash),
     async pay(invoice, limits) {
       let response: Response;
       try {
-        response = await fetcher(`${config.url.replace(/\/+$/, "")}/v2/router/send`, {
+        response = await fetcher(`${base}/v2/router/send`, {
           method: "POST",
           headers: { "Grpc-Metadata-macaroon": config.macaroonHex, "Content-Type": "application/json" },
           body: JSON.stringify({
@@ -76,3 +79,58 @@ export function lndWallet(config: LndWalletConfig): Wallet {
  */
 const undecided = (why: string): L402Error =>
   new L402Error("payment_failed", `the node did not say whether the payment completed (${why}): it may still, so check the wallet before paying again`);
+
+/** How long a lookup waits for the node's first update. */
+const LOOKUP_TIMEOUT_MS = 15_000;
+/** A payment's update is a few KiB (one per HTLC tried): a longer first line is not LND's. */
+const MAX_UPDATE_BYTES = 1 << 20;
+
+/**
+ * TrackPaymentV2 (`GET /v2/router/track/{hash}`, the hash URL-safe base64): its
+ * first update is the payment's current state, and only that is read (the
+ * stream stays open while the payment is in flight). NotFound: the node never
+ * sent it.
+ */
+async function trackPayment(fetcher: typeof fetch, base: string, macaroonHex: string, paymentHash: string): Promise<PaymentLookup> {
+  const signal = AbortSignal.timeout(LOOKUP_TIMEOUT_MS);
+  let first: { result?: Record<string, unknown>; error?: { code?: unknown; message?: unknown }; code?: unknown; message?: unknown };
+  let status: number;
+  try {
+    const response = await fetcher(`${base}/v2/router/track/${encodeURIComponent(base64url.encode(hexToBytes(paymentHash)))}`, { headers: { "Grpc-Metadata-macaroon": macaroonHex }, signal });
+    status = response.status;
+    first = JSON.parse(await firstLine(response.body)) as typeof first;
+  } catch (error) {
+    throw new L402Error("network", `cannot ask the wallet's node what became of payment ${paymentHash}: ${(error as Error).message}`);
+  }
+  const failure = first.error ?? (status === 200 ? undefined : first);
+  if (failure?.code === 5) return { status: "unpaid" };
+  if (failure !== undefined) throw new L402Error("network", `the wallet's node cannot say what became of payment ${paymentHash}: ${String(failure.message ?? `HTTP ${status}`)}`);
+  const payment = first.result ?? {};
+  const preimage = String(payment["payment_preimage"] ?? "");
+  if (payment["status"] === "SUCCEEDED" && /^[0-9a-f]{64}$/i.test(preimage)) return { status: "paid", preimage: hexToBytes(preimage) };
+  if (payment["status"] === "FAILED") return { status: "unpaid" };
+  if (payment["status"] === "IN_FLIGHT" || payment["status"] === "INITIATED") return { status: "pending" };
+  throw new L402Error("network", `the wallet's node answered a lookup of payment ${paymentHash} with status ${JSON.stringify(payment["status"] ?? null)}`);
+}
+
+/** The stream's first line (NDJSON), or all of it if it has one line; the rest is cancelled. */
+async function firstLine(body: ReadableStream<Uint8Array> | null): Promise<string> {
+  if (body === null) throw new Error("an empty answer");
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const end = value.indexOf(0x0a);
+      chunks.push(end < 0 ? value : value.subarray(0, end));
+      size += value.length;
+      if (end >= 0) break;
+      if (size > MAX_UPDATE_BYTES) throw new Error(`no line end in the first ${MAX_UPDATE_BYTES} bytes`);
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return bodyText(concatBytes(...chunks));
+}

@@ -1,3 +1,5 @@
+import { isChallenge, refusalReason } from "./challenge-offer.ts";
+
 const MAX_REDIRECTS = 20;
 /** The caller's credentials, which a redirect to another origin does not carry (as undici's and curl's redirects drop them). */
 const ORIGIN_BOUND_HEADERS = ["authorization", "proxy-authorization", "cookie", "cookie2"];
@@ -60,3 +62,31 @@ export async function sendToOrigin(fetcher: typeof fetch, request: Request, body
     }
   }
 }
+
+/**
+ * Sends a paid credential for one request, and once more where sending fails
+ * and sending again cannot do the request twice: one that never arrived is not
+ * lost. A credential on a service sold by `uses` may be taken more than once,
+ * so only a request that is the same done twice (GET, HEAD, OPTIONS) is sent
+ * again after a failure it may have outlived, and any other only where no
+ * connection was made for it (not for a redirect's next request: the first
+ * was answered). One that did arrive and is refused as spent the second
+ * time: its answer is what was lost, and the failure is the caller's answer,
+ * not a 402 for a request that was served.
+ */
+export async function sendPaidOnce(send: (credential: Credential) => Promise<Sent>, credential: Credential, method: string): Promise<Sent> {
+  try {
+    return await send(credential);
+  } catch (error) {
+    const neverSent = !(error instanceof FailedAfterRedirect) && NEVER_CONNECTED.has(String((error as { cause?: { code?: unknown } }).cause?.code));
+    if (!(error instanceof TypeError) || !(SAFE_TWICE.has(method) || neverSent)) throw error;
+    const again = await send(credential);
+    if (!isChallenge(again.response) || (await refusalReason(again.response)) !== "spent") return again;
+    await again.response.body?.cancel();
+    throw error;
+  }
+}
+
+const SAFE_TWICE = new Set(["GET", "HEAD", "OPTIONS"]);
+/** Failures before any connection was made (Node's and undici's codes): nothing was sent. */
+const NEVER_CONNECTED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);

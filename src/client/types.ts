@@ -10,7 +10,17 @@ export interface Wallet {
    * reports; absent where the wallet's protocol carries none (NWC).
    */
   feeLimitMsat?(limits: { readonly maxFeeMsat: bigint }): bigint;
+  /**
+   * What became of an earlier payment (by the invoice's hex payment hash) whose
+   * outcome `pay` could not tell: `paid` with its preimage, `unpaid` (failed
+   * for certain, or never made), `pending` (still in flight). Throws
+   * L402Error where the wallet cannot say. Absent: a token whose payment is in
+   * doubt is not kept (see StoredToken.paymentInDoubt).
+   */
+  lookup?(paymentHash: string): Promise<PaymentLookup>;
 }
+
+export type PaymentLookup = { readonly status: "paid"; readonly preimage: Uint8Array } | { readonly status: "unpaid" | "pending" };
 
 /** What the client keeps of a paid token. */
 export interface StoredToken {
@@ -35,6 +45,15 @@ export interface StoredToken {
    * on the token sends it, so that what was paid is credited.
    */
   readonly pendingTopUp?: string;
+  /**
+   * A token whose payment's outcome is not known (the wallet's answer was
+   * lost, its wait ran out, or the process stopped while paying): its
+   * `preimage` is empty, and it is never sent. Kept from before the payment,
+   * so that what may have been paid is not lost: the next purchase of the
+   * same service asks the wallet (`Wallet.lookup`) and completes it, drops it,
+   * or, while the payment is in flight, pays nothing more.
+   */
+  readonly paymentInDoubt?: true;
 }
 
 /** Tokens by key (the client keys them by origin: scheme, host and port). */

@@ -238,8 +238,8 @@ describe("fault injection", () => {
     const { json } = await addInvoice({ value: 10 });
     expect(decode(json["payment_request"]).sections.find((s: { name: string }) => s.name === "amount")).toMatchObject({ value: "11000" });
     await fetch(`${sim.url}/_sim/faults`, { method: "DELETE" });
-    expect(await (await fetch(`${sim.url}/_sim/faults`)).json()).toEqual({ latencyMs: 0, jitterMs: 0, invoicesPerSecond: 0, failure: null, mismatch: null, paths: [], routeFeeMsat: 0, stampOffsetSeconds: 0 });
-    const nonsenses = [{ failure: "meteor" }, { stampOffsetSeconds: 1.5 }, { stampOffsetSeconds: "60" }, { stampOffsetSeconds: 400 * 86_400 }, { jitterMs: -1 }, { jitterMs: "20" }, { invoicesPerSecond: -5 }, { invoicesPerSecond: null }];
+    expect(await (await fetch(`${sim.url}/_sim/faults`)).json()).toEqual({ latencyMs: 0, jitterMs: 0, invoicesPerSecond: 0, failure: null, mismatch: null, paths: [], routeFeeMsat: 0, stampOffsetSeconds: 0, lostPaymentAnswer: null });
+    const nonsenses = [{ failure: "meteor" }, { lostPaymentAnswer: "maybe" }, { lostPaymentAnswer: true }, { stampOffsetSeconds: 1.5 }, { stampOffsetSeconds: "60" }, { stampOffsetSeconds: 400 * 86_400 }, { jitterMs: -1 }, { jitterMs: "20" }, { invoicesPerSecond: -5 }, { invoicesPerSecond: null }];
     for (const nonsense of nonsenses) {
       const bad = await fetch(`${sim.url}/_sim/faults`, { method: "POST", body: JSON.stringify(nonsense) });
       expect(bad.status, JSON.stringify(nonsense)).toBe(400);

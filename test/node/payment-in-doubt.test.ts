@@ -1,0 +1,167 @@
+import { Hono } from "hono";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
+import { payInvoice } from "../../dev/lnd-sim/payer.ts";
+import { createL402Fetch, L402Error, lndWallet, memoryStore, type StoredToken, type TokenStore, type Wallet } from "../../src/client/index.ts";
+import { createKeyring, parseChallenge, toBase64, toHex } from "../../src/l402/index.ts";
+import { lndRestBackend, readInvoice } from "../../src/lightning/index.ts";
+import { l402Paywall, memoryPorts } from "../../src/index.ts";
+
+/**
+ * A token whose payment's outcome the client never learned (payment-in-doubt.ts):
+ * the paywall (l402Paywall in a Hono app) and the client's LND wallet on one
+ * simulator of their own, whose SendPaymentV2 loses its answer on demand
+ * (`lostPaymentAnswer`: the payment settled, or held in flight by its payee).
+ */
+let sim: Simulator;
+const BASE = "https://in-doubt.test";
+const app = new Hono();
+
+beforeAll(async () => {
+  sim = await startSimulator();
+  const backend = lndRestBackend({ url: sim.url, macaroonHex: sim.paywallMacaroonHex, network: "regtest", timeoutMs: 2000 });
+  // No challenge cache: every 402 a fresh invoice, so that each test's tokens are its own.
+  app.use("/api/*", l402Paywall({ service: { name: "api", price_sats: 5 }, keyring: createKeyring(new Uint8Array(32).fill(3)), backend, ports: memoryPorts(), challengeCacheSeconds: 0 }));
+  app.get("/api/*", (c) => c.text("paid content"));
+});
+afterAll(() => sim.close());
+beforeEach(() => sim.setFaults({ lostPaymentAnswer: null, routeFeeMsat: 0 }));
+
+const endHeld = (end: "settle" | "fail") => fetch(`${sim.url}/_sim/held`, { method: "POST", body: JSON.stringify({ end }) });
+
+/** The LND wallet paying through the simulator, counting its payments; `lookup: false` leaves its lookup out. */
+function countingWallet({ lookup = true } = {}): Wallet & { payments: number } {
+  const wallet = lndWallet({ url: sim.url, macaroonHex: sim.adminMacaroonHex, feeLimitSats: 10, timeoutSeconds: 5 });
+  const counted: Wallet & { payments: number } = {
+    payments: 0,
+    pay: (invoice, limits) => {
+      counted.payments++;
+      return wallet.pay(invoice, limits);
+    },
+    ...(lookup ? { lookup: wallet.lookup } : {}),
+  };
+  return counted;
+}
+
+function client(wallet: Wallet, store: TokenStore = memoryStore()) {
+  return { store, fetch: createL402Fetch({ wallet, maxCostSats: 20, store, fetch: async (input, init) => app.request(input instanceof Request ? input : String(input), init) }) };
+}
+
+const only = async (store: TokenStore): Promise<StoredToken> => {
+  const tokens = await store.get(BASE);
+  expect(tokens).toHaveLength(1);
+  return tokens[0] as StoredToken;
+};
+
+/** A 402's token, as a process that stopped while paying it left it: no preimage, in doubt. */
+async function challengedToken(path: string): Promise<{ token: StoredToken; invoice: string }> {
+  const challenge = parseChallenge((await app.request(`${BASE}${path}`)).headers.get("www-authenticate") ?? "");
+  if (!challenge.ok) throw new Error(challenge.detail);
+  const token: StoredToken = { macaroon: toBase64(challenge.value.macaroon), preimage: "", services: ["api"], paidMsat: "5000", createdAt: 0, paymentInDoubt: true };
+  return { token, invoice: challenge.value.invoice };
+}
+
+describe("a token whose payment is in doubt", () => {
+  it("an answer lost after the payment went through: the token is kept in doubt, completed on the next request, never paid twice", async () => {
+    const wallet = countingWallet();
+    const { fetch, store } = client(wallet);
+    sim.setFaults({ lostPaymentAnswer: "settled" });
+    await expect(fetch(`${BASE}/api/a`)).rejects.toBeInstanceOf(L402Error);
+    expect(await only(store)).toMatchObject({ preimage: "", paymentInDoubt: true, services: ["api"] });
+    sim.setFaults({ lostPaymentAnswer: null });
+    const answer = await fetch(`${BASE}/api/b`);
+    expect(answer.status).toBe(200);
+    expect(await answer.text()).toBe("paid content");
+    expect(wallet.payments).toBe(1);
+    const completed = await only(store);
+    expect(completed.preimage).toMatch(/^[0-9a-f]{64}$/);
+    expect(completed.paymentInDoubt).toBeUndefined();
+    expect((await fetch(`${BASE}/api/c`)).status).toBe(200);
+    expect(wallet.payments).toBe(1);
+  });
+
+  it("a payment held in flight: nothing more is paid while it is; once it settles, its token is used", async () => {
+    const wallet = countingWallet();
+    const { fetch, store } = client(wallet);
+    sim.setFaults({ lostPaymentAnswer: "in_flight" });
+    await expect(fetch(`${BASE}/api/a`)).rejects.toBeInstanceOf(L402Error);
+    sim.setFaults({ lostPaymentAnswer: null });
+    for (let i = 0; i < 2; i++) {
+      await expect(fetch(`${BASE}/api/b`)).rejects.toMatchObject({ code: "payment_failed", unpaid: true, message: expect.stringContaining("is still in flight") });
+    }
+    expect(wallet.payments).toBe(1);
+    expect(await only(store)).toMatchObject({ paymentInDoubt: true });
+    expect(await (await endHeld("settle")).json()).toEqual({ ended: 1 });
+    expect((await fetch(`${BASE}/api/c`)).status).toBe(200);
+    expect(wallet.payments).toBe(1);
+    expect((await only(store)).preimage).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("a payment held in flight that then fails: its token is dropped and one is bought anew", async () => {
+    const wallet = countingWallet();
+    const { fetch, store } = client(wallet);
+    sim.setFaults({ lostPaymentAnswer: "in_flight" });
+    await expect(fetch(`${BASE}/api/a`)).rejects.toBeInstanceOf(L402Error);
+    const doubted = await only(store);
+    sim.setFaults({ lostPaymentAnswer: null });
+    await endHeld("fail");
+    expect((await fetch(`${BASE}/api/b`)).status).toBe(200);
+    expect(wallet.payments).toBe(2);
+    const bought = await only(store);
+    expect(bought.macaroon).not.toBe(doubted.macaroon);
+    expect(bought.paymentInDoubt).toBeUndefined();
+  });
+
+  it("left by a process that stopped while paying: completed if the payment went through, dropped if it was never made", async () => {
+    const paidElsewhere = await challengedToken("/api/x");
+    expect((await payInvoice({ url: sim.url, macaroonHex: sim.adminMacaroonHex }, paidElsewhere.invoice)).status).toBe("SUCCEEDED");
+    const neverPaid = await challengedToken("/api/y");
+    for (const [left, payments] of [[paidElsewhere.token, 0], [neverPaid.token, 1]] as const) {
+      const wallet = countingWallet();
+      const { fetch, store } = client(wallet);
+      await store.put(BASE, left);
+      expect((await fetch(`${BASE}/api/z`)).status).toBe(200);
+      expect(wallet.payments).toBe(payments);
+      const kept = await only(store);
+      expect(kept.paymentInDoubt).toBeUndefined();
+      expect(kept.macaroon === left.macaroon).toBe(payments === 0);
+    }
+  });
+
+  it("a wallet that cannot look payments up keeps none in doubt (as before); a refusal that paid nothing keeps none either", async () => {
+    const blind = client(countingWallet({ lookup: false }));
+    sim.setFaults({ lostPaymentAnswer: "settled" });
+    await expect(blind.fetch(`${BASE}/api/a`)).rejects.toBeInstanceOf(L402Error);
+    expect(await blind.store.get(BASE)).toEqual([]);
+    sim.setFaults({ lostPaymentAnswer: null, routeFeeMsat: 50_000 });
+    const refused = client(countingWallet());
+    await expect(refused.fetch(`${BASE}/api/b`)).rejects.toMatchObject({ code: "payment_failed", unpaid: true });
+    expect(await refused.store.get(BASE)).toEqual([]);
+  });
+});
+
+describe("lndWallet.lookup (TrackPaymentV2)", () => {
+  it("says paid with the preimage, pending while in flight, unpaid for a payment that failed or was never made", async () => {
+    const { lookup } = lndWallet({ url: sim.url, macaroonHex: sim.adminMacaroonHex, feeLimitSats: 10, timeoutSeconds: 5 });
+    if (lookup === undefined) throw new Error("lndWallet looks payments up");
+    const hashOf = (invoice: string) => {
+      const read = readInvoice(invoice);
+      if (!read.ok) throw new Error(read.detail);
+      return read.value.paymentHash;
+    };
+    const paid = await challengedToken("/api/p");
+    const sent = await payInvoice({ url: sim.url, macaroonHex: sim.adminMacaroonHex }, paid.invoice);
+    const found = await lookup(hashOf(paid.invoice));
+    expect(found.status === "paid" && toHex(found.preimage)).toBe(sent.preimageHex);
+    expect(await lookup("ab".repeat(32))).toEqual({ status: "unpaid" });
+    sim.setFaults({ lostPaymentAnswer: "in_flight" });
+    const held = await challengedToken("/api/q");
+    await payInvoice({ url: sim.url, macaroonHex: sim.adminMacaroonHex }, held.invoice).catch(() => undefined);
+    sim.setFaults({ lostPaymentAnswer: null });
+    expect(await lookup(hashOf(held.invoice))).toEqual({ status: "pending" });
+    // As LND: a payment in flight is not sent again.
+    expect((await payInvoice({ url: sim.url, macaroonHex: sim.adminMacaroonHex }, held.invoice)).error?.message).toBe("payment is in transition");
+    await endHeld("fail");
+    expect(await lookup(hashOf(held.invoice))).toEqual({ status: "unpaid" });
+  });
+});
