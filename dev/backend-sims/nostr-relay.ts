@@ -22,14 +22,14 @@ const { WebSocketServer } = createRequire(import.meta.url)("ws") as { WebSocketS
  * refused with 503),
  * `drop` (the socket closes on a client's event), `junkFrames` (malformed
  * frames before each event relayed), and the wallet's own (`internal`,
- * `malformed`, `silent`, `stampOffsetSeconds`, `invoiceExpirySeconds`: see
+ * `malformed`, `silent`, `lost_answer`, `stampOffsetSeconds`, `invoiceExpirySeconds`: see
  * nwc-wallet.ts).
  */
 export interface NwcFaults {
   /** Delay before relaying each event, in ms, plus or minus up to `jitterMs` (lnd-sim/pace.ts). */
   latencyMs: number;
   jitterMs: number;
-  failure: "unavailable" | "internal" | "malformed" | "drop" | "silent" | null;
+  failure: "unavailable" | "internal" | "malformed" | "drop" | "silent" | "lost_answer" | null;
   /** Each event sent to a subscription (stored or live) comes after malformed frames for the same subscription (junkFrames below). */
   junkFrames: boolean;
   /** The wallet stamps its invoices this many seconds off the node's clock (negative: in the past). */
@@ -93,7 +93,7 @@ export interface Relay {
   close(): Promise<void>;
 }
 
-const FAILURES = ["unavailable", "internal", "malformed", "drop", "silent"];
+const FAILURES = ["unavailable", "internal", "malformed", "drop", "silent", "lost_answer"];
 
 export async function startRelay(host = "127.0.0.1", port = 0): Promise<Relay> {
   let faults: NwcFaults = { ...NO_FAULTS };

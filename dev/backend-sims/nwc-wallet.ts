@@ -5,6 +5,7 @@ import { cipher, NWC_INFO, NWC_REQUEST, NWC_RESPONSE, type Cipher, type Encrypti
 import type { SimNode } from "../lnd-sim/node.ts";
 import type { StoredInvoice } from "../lnd-sim/invoices.ts";
 import type { Relay } from "./nostr-relay.ts";
+import { readInvoice } from "../../src/lightning/index.ts";
 
 /**
  * An NWC wallet service (NIP-47) behind the relay, over the shared node. It
@@ -16,8 +17,13 @@ import type { Relay } from "./nostr-relay.ts";
  * connection to gets UNAUTHORIZED; one encrypted with a scheme it does not
  * speak UNSUPPORTED_ENCRYPTION; an unknown method NOT_IMPLEMENTED.
  *
+ * `lookup_invoice` knows what this wallet made (incoming) and sent (outgoing,
+ * as the node's payment record has it: settled, pending while held, failed);
+ * any other hash is NOT_FOUND.
+ *
  * The relay's faults reach it: `internal` answers INTERNAL, `malformed` answers
- * content no one can decrypt, `silent` never answers, `stampOffsetSeconds`
+ * content no one can decrypt, `silent` never answers, `lost_answer` does what
+ * it is asked (pays) and never answers, `stampOffsetSeconds`
  * stamps invoices off the node's clock, `invoiceExpirySeconds` replaces the
  * expiry asked. `ignoresStrangers` makes a wallet that never answers a key it
  * did not issue a connection to (instead of UNAUTHORIZED), as some do.
@@ -40,6 +46,9 @@ export function startNwcWallet(node: SimNode, relay: Relay, options: { readonly 
   const encryptions = options.encryptions ?? ["nip44_v2", "nip04"];
   relay.publish(signEvent({ kind: NWC_INFO, created_at: node.now(), tags: [["encryption", encryptions.join(" ")], ["notifications", ""]], content: METHODS.join(" ") }, walletSecret));
 
+  /** Payment hashes (hex) of the invoices this wallet made, and of the payments it sent. */
+  const made = new Set<string>();
+  const sent = new Set<string>();
   const transaction = (invoice: StoredInvoice): Record<string, unknown> => {
     const state = invoice.state === "SETTLED" ? "settled" : invoice.state === "CANCELED" ? "expired" : "pending";
     return {
@@ -70,15 +79,24 @@ export function startNwcWallet(node: SimNode, relay: Relay, options: { readonly 
         const expiry = invoiceExpirySeconds ?? (typeof params["expiry"] === "number" ? params["expiry"] : DEFAULT_EXPIRY);
         const descriptionHash = typeof params["description_hash"] === "string" ? hex.decode(params["description_hash"]) : undefined;
         const invoice = node.store.add({ memo: typeof params["description"] === "string" ? params["description"] : "", valueMsat: BigInt(amount), expiry, ...(descriptionHash === undefined ? {} : { descriptionHash }) }, null, node.now() + stampOffsetSeconds);
+        made.add(hex.encode(invoice.paymentHash));
         return { result: transaction(invoice) };
       }
       case "lookup_invoice": {
-        const hash = typeof params["payment_hash"] === "string" ? params["payment_hash"] : undefined;
+        const hash = typeof params["payment_hash"] === "string" ? params["payment_hash"].toLowerCase() : undefined;
         const found = hash === undefined ? (typeof params["invoice"] === "string" ? node.store.byPaymentRequest(params["invoice"]) : undefined) : node.store.peek(hash);
-        if (found === undefined) return { error: { code: "NOT_FOUND", message: "invoice not found" } };
-        return { result: transaction(node.store.get(found.paymentHash, node.now())) };
+        const key = found === undefined ? undefined : hex.encode(found.paymentHash);
+        const payment = key !== undefined && sent.has(key) ? node.payments.get(key) : undefined;
+        if (found === undefined || key === undefined || (payment === undefined && !made.has(key))) return { error: { code: "NOT_FOUND", message: "invoice not found" } };
+        const incoming = transaction(node.store.get(found.paymentHash, node.now()));
+        if (payment === undefined) return { result: incoming };
+        const { preimage: _payee, settled_at: _settled, ...fields } = incoming;
+        const state = payment.status === "SUCCEEDED" ? "settled" : payment.status === "IN_FLIGHT" ? "pending" : "failed";
+        return { result: { ...fields, type: "outgoing", state, fees_paid: Number(payment.feeMsat), ...(state === "settled" ? { settled_at: found.settleDate, preimage: hex.encode(found.preimage) } : {}) } };
       }
       case "pay_invoice": {
+        const read = readInvoice(String(params["invoice"] ?? ""));
+        if (read.ok) sent.add(read.value.paymentHash);
         const paid = node.pay(String(params["invoice"] ?? ""), { ...(typeof params["amount"] === "number" ? { amountMsat: BigInt(params["amount"]) } : {}), feeLimitMsat: 10_000n, routeFeeMsat: 0n });
         if (paid.status !== "succeeded") return { error: { code: paid.status === "refused" && paid.reason === "invalid" ? "OTHER" : "PAYMENT_FAILED", message: paid.status === "refused" ? paid.message : paid.reason } };
         return { result: { preimage: hex.encode(paid.invoice.preimage), fees_paid: Number(paid.feeMsat) } };
@@ -116,6 +134,7 @@ export function startNwcWallet(node: SimNode, relay: Relay, options: { readonly 
     if (!encryptions.includes(used)) return answer(JSON.stringify({ result_type: method, error: { code: "UNSUPPORTED_ENCRYPTION", message: `${used} is not supported` }, result: null }), "nip04");
     if (fault === "malformed") return relay.publish(signEvent({ kind: NWC_RESPONSE, created_at: node.now(), tags: [["p", event.pubkey], ["e", event.id]], content: "not a ciphertext" }, walletSecret, walletPubkey));
     const outcome = fault === "internal" ? { error: { code: "INTERNAL", message: "sim: injected wallet error" } } : handle(method, (request.params ?? {}) as Record<string, unknown>);
+    if (fault === "lost_answer") return;
     answer(JSON.stringify({ result_type: method, error: outcome.error ?? null, result: outcome.result ?? null }), used);
   });
 

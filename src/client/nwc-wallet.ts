@@ -1,7 +1,7 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { hexToBytes, toHex } from "../bytes.ts";
 import { LightningError, nwcClient, parseNwcUri, perCallSockets, platformWebSocket, readInvoice, type WebSocketFactory } from "../lightning/index.ts";
-import { L402Error, type Wallet } from "./types.ts";
+import { L402Error, type PaymentLookup, type Wallet } from "./types.ts";
 
 export interface NwcWalletConfig {
   /** `nostr+walletconnect://<wallet key>?relay=…&secret=…`: a secret; never echoed in errors. */
@@ -34,6 +34,16 @@ export function nwcWallet(config: NwcWalletConfig): Wallet {
   const timeoutMs = timeoutSeconds * 1000;
   const call = nwcClient(connection.value, perCallSockets(connection.value.relay, config.webSocket ?? platformWebSocket, timeoutMs), timeoutMs);
   return {
+    lookup: async (paymentHash) => {
+      try {
+        return readLookup(await call("lookup_invoice", { payment_hash: paymentHash }), paymentHash);
+      } catch (error) {
+        // NOT_FOUND: the wallet never sent it.
+        if (error instanceof LightningError && error.reason === "not_found") return { status: "unpaid" };
+        if (error instanceof L402Error) throw error;
+        throw new L402Error("network", `the NWC wallet cannot say what became of payment ${paymentHash}: ${(error as Error).message}`);
+      }
+    },
     async pay(invoice) {
       const fields = readInvoice(invoice);
       if (!fields.ok) throw new L402Error("payment_failed", fields.detail, { unpaid: true });
@@ -58,4 +68,19 @@ export function nwcWallet(config: NwcWalletConfig): Wallet {
       return { preimage, feeMsat };
     },
   };
+}
+
+/**
+ * `lookup_invoice` of a payment: `settled` (older wallets: a `settled_at`)
+ * with its preimage, `failed` or `expired`, else still `pending`. The caller
+ * checks the preimage against the hash.
+ */
+function readLookup(result: Record<string, unknown>, paymentHash: string): PaymentLookup {
+  const { state, preimage } = result;
+  const settledAt = result["settled_at"];
+  if (state === "settled" || (state === undefined && typeof settledAt === "number" && settledAt > 0)) {
+    if (typeof preimage !== "string" || !/^[0-9a-fA-F]{64}$/.test(preimage)) throw new L402Error("network", `the NWC wallet reports payment ${paymentHash} settled without its preimage`);
+    return { status: "paid", preimage: hexToBytes(preimage.toLowerCase()) };
+  }
+  return state === "failed" || state === "expired" ? { status: "unpaid" } : { status: "pending" };
 }

@@ -66,6 +66,26 @@ describe("nwcWallet", () => {
     }
   });
 
+  it("lookup (lookup_invoice): a payment whose answer was lost is paid, with its preimage; one this wallet never sent is unpaid", async () => {
+    const wallet = nwcWallet({ uri: running.sims.nwc.uri, timeoutSeconds: 1 });
+    const hashOf = (paymentRequest: string) => {
+      const read = readInvoice(paymentRequest);
+      if (!read.ok) throw new Error(read.detail);
+      return read.value.paymentHash;
+    };
+    const paymentRequest = await invoice();
+    await fetch(`${running.sims.relay.controlUrl}/_sim/faults`, { method: "POST", body: JSON.stringify({ failure: "lost_answer" }) });
+    try {
+      // The wallet pays and never says so.
+      expect(await failure(wallet.pay(paymentRequest, LIMITS))).toMatchObject({ code: "payment_failed", unpaid: false });
+    } finally {
+      await fetch(`${running.sims.relay.controlUrl}/_sim/faults`, { method: "DELETE" });
+    }
+    const found = await wallet.lookup?.(hashOf(paymentRequest));
+    expect(found?.status === "paid" && hex.encode(sha256(found.preimage))).toBe(hashOf(paymentRequest));
+    expect(await wallet.lookup?.(hashOf(await invoice()))).toEqual({ status: "unpaid" });
+  });
+
   it("a preimage that does not hash to the invoice's payment hash is refused", async () => {
     // A wallet that claims every payment with a made-up preimage.
     const relay = await startRelay();
