@@ -58,7 +58,7 @@ export async function tokensCommand(args: string[]): Promise<number> {
 }
 
 /** A token as `tokens list` shows it: no secrets; what it cost (top-ups included) and, on a balance, what it bought and has left. */
-export function listed({ services, paidMsat, createdAt, creditMsat, balanceMsat, topUps, pendingTopUp, paymentInDoubt }: StoredToken) {
+export function listed({ services, paidMsat, createdAt, creditMsat, balanceMsat, topUps, pendingTopUp, paymentInDoubt, topUpInDoubt }: StoredToken) {
   return {
     services,
     paidMsat,
@@ -68,8 +68,9 @@ export function listed({ services, paidMsat, createdAt, creditMsat, balanceMsat,
     ...(topUps === undefined ? {} : { topUps }),
     // Paid, its sending failed: the next request on the token sends it (the top-up itself is a secret, shown by `tokens show`).
     ...(pendingTopUp === undefined ? {} : { topUpPending: true }),
-    // Its wallet never said whether it was paid: the next purchase for its service asks it (payment-in-doubt.ts).
+    // The wallet never said whether it (or its top-up) was paid: the next purchase (top-up) asks it (payment-in-doubt.ts).
     ...(paymentInDoubt === undefined ? {} : { paymentInDoubt }),
+    ...(topUpInDoubt === undefined ? {} : { topUpInDoubt: true }),
   };
 }
 

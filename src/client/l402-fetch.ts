@@ -4,7 +4,7 @@ import { formatPaymentCredential } from "../payment/index.ts";
 import { isChallenge, readOffer, refusalReason, type Offer, type Scheme } from "./challenge-offer.ts";
 import { sendPaidOnce, sendToOrigin, type Credential, type Sent } from "./send-to-origin.ts";
 import { memoryLedger, reserve, type SpendLedger, type SpendLimits } from "./spend-windows.ts";
-import { inDoubt, isInDoubt, settleInDoubt } from "./payment-in-doubt.ts";
+import { inDoubt, isInDoubt, settleInDoubt, settleTopUpInDoubt, withoutTopUpInDoubt, withPendingTopUp, withTopUpInDoubt } from "./payment-in-doubt.ts";
 import { storedTokenTerms } from "./token-terms.ts";
 import { L402Error, type StoredToken, type TokenStore, type Wallet } from "./types.ts";
 import { encodeHeaderJson, PAYMENT_SIGNATURE_HEADER, X402_VERSION } from "../x402/index.ts";
@@ -199,16 +199,19 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
       const kept = (await store.get(key)).find((t) => t.macaroon === token.macaroon);
       if (kept?.pendingTopUp !== undefined) return { ...(await sendPendingTopUp(key, kept, kept.pendingTopUp, send)), paid: false };
       if (kept !== undefined && (kept.topUps ?? 0) > (token.topUps ?? 0)) return { sent: await send(l402Credential(kept)), paid: false, token: kept };
-      const pending = `${toBase64(offer.macaroon)}:${toHex(await pay(offer, url))}`;
-      const { creditMsat } = offer.terms;
-      const withPending = (held: StoredToken): StoredToken => ({
-        ...held,
-        paidMsat: String(msat(held.paidMsat) + offer.priceMsat),
-        ...(creditMsat === undefined ? {} : { creditMsat: String(msat(held.creditMsat) + creditMsat) }),
-        pendingTopUp: pending,
-      });
+      const { lookup } = options.wallet;
+      if (kept?.topUpInDoubt !== undefined && lookup !== undefined) {
+        // A top-up whose payment's outcome was never learned: paid, it is sent now; never made, forgotten; in flight, nothing more is paid.
+        const settled = await settleTopUpInDoubt(kept, lookup);
+        await amend(key, token.macaroon, (held) => (settled === undefined ? withoutTopUpInDoubt(held) : withPendingTopUp(held, settled)));
+        if (settled !== undefined) return { ...(await sendPendingTopUp(key, kept, settled.token, send)), paid: false };
+      }
+      const macaroon = toBase64(offer.macaroon);
+      const paying = { paidMsat: offer.priceMsat, creditMsat: offer.terms.creditMsat };
+      const doubt = lookup === undefined ? undefined : { keep: () => amend(key, token.macaroon, (held) => withTopUpInDoubt(held, { ...paying, macaroon }), token), drop: () => amend(key, token.macaroon, withoutTopUpInDoubt) };
+      const pending = `${macaroon}:${toHex(await pay(offer, url, doubt))}`;
       // Kept again if another request dropped the token meanwhile: its server has just offered to top it up, and what was paid must not be lost.
-      await amend(key, token.macaroon, withPending, token);
+      await amend(key, token.macaroon, (held) => withPendingTopUp(held, { ...paying, token: pending }), token);
       // Sent as any pending one is: another request may send it first (it found it pending), and this one meet topup_spent.
       return { sent: (await sendPendingTopUp(key, token, pending, send)).sent, paid: true, token };
     };
@@ -371,9 +374,6 @@ function oneRequestCredential(offer: Offer & { scheme: "payment" | "x402" }, pre
   if (offer.scheme === "payment") return authorization(formatPaymentCredential({ challenge: offer.challenge, payload: { preimage } }));
   return { header: PAYMENT_SIGNATURE_HEADER, value: encodeHeaderJson({ x402Version: X402_VERSION, accepted: offer.accepted, payload: { preimage } }) };
 }
-
-/** An amount a store kept (a file anyone may have edited): unreadable counts as none. */
-const msat = (text: string | undefined): bigint => (text !== undefined && /^\d{1,19}$/.test(text) ? BigInt(text) : 0n);
 
 function withHeader(request: Request, name: string, value: string): Request {
   const headers = new Headers(request.headers);

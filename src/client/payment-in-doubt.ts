@@ -3,16 +3,37 @@ import { storedTokenTerms } from "./token-terms.ts";
 import { L402Error, type StoredToken, type Wallet } from "./types.ts";
 
 /**
- * Tokens whose payment is in doubt (StoredToken.paymentInDoubt): kept before
- * the wallet is asked to pay, so that a payment whose outcome the client never
- * learns (the wallet's answer lost, its wait run out, the process stopped)
- * leaves its token behind, to be completed once the wallet says it was paid.
+ * Payments in doubt (StoredToken.paymentInDoubt, StoredToken.topUpInDoubt):
+ * what a payment buys is kept before the wallet is asked to pay, so that one
+ * whose outcome the client never learns (the wallet's answer lost, its wait
+ * run out, the process stopped) leaves it behind, to be completed once the
+ * wallet says it was paid.
  */
+
+type Lookup = NonNullable<Wallet["lookup"]>;
 
 /** The token an offer sells, as kept while its payment is under way or in doubt: no preimage yet, never sent. */
 export const inDoubt = (token: StoredToken): StoredToken => ({ ...token, preimage: "", paymentInDoubt: true });
 
 export const isInDoubt = (token: StoredToken): boolean => token.paymentInDoubt === true;
+
+/**
+ * The preimage (hex) of the payment for a macaroon in doubt, where the wallet
+ * says it was paid (checked against the macaroon's payment hash); undefined
+ * where it never was or failed. In flight: an L402Error, and nothing more is
+ * paid while it may yet complete.
+ */
+async function paidPreimage(macaroon: string, lookup: Lookup): Promise<string | undefined> {
+  const paymentHash = storedTokenTerms(macaroon)?.paymentHash;
+  if (paymentHash === undefined) return undefined;
+  const found = await lookup(paymentHash);
+  if (found.status === "unpaid") return undefined;
+  if (found.status === "pending") {
+    throw new L402Error("payment_failed", `an earlier payment for this service (payment hash ${paymentHash}) is still in flight: what it buys is kept for when it completes, and nothing more is paid until then`, { unpaid: true });
+  }
+  if (toHex(sha256(found.preimage)) !== paymentHash) throw new L402Error("payment_failed", `the wallet's preimage for payment ${paymentHash} does not match its hash; nothing was paid`, { unpaid: true });
+  return toHex(found.preimage);
+}
 
 /** Where settling writes: a token completed (kept with its preimage), or one whose payment never happened (removed). */
 export interface InDoubtWrites {
@@ -22,30 +43,58 @@ export interface InDoubtWrites {
 
 /**
  * Asks the wallet what became of each token's payment: paid, the token is
- * completed (its preimage checked against its payment hash) and the first such
- * is returned, to be used instead of paying again; unpaid, it is removed; in
- * flight, an L402Error, and nothing more is paid while it may yet complete.
+ * completed and the first such is returned, to be used instead of paying
+ * again; never made or failed, it is removed.
  */
-export async function settleInDoubt(tokens: readonly StoredToken[], lookup: NonNullable<Wallet["lookup"]>, writes: InDoubtWrites): Promise<StoredToken | undefined> {
+export async function settleInDoubt(tokens: readonly StoredToken[], lookup: Lookup, writes: InDoubtWrites): Promise<StoredToken | undefined> {
   for (const token of tokens) {
-    const paymentHash = storedTokenTerms(token.macaroon)?.paymentHash;
-    if (paymentHash === undefined) {
+    const preimage = await paidPreimage(token.macaroon, lookup);
+    if (preimage === undefined) {
       await writes.remove(token.macaroon);
       continue;
     }
-    const found = await lookup(paymentHash);
-    if (found.status !== "paid") {
-      if (found.status === "pending") {
-        throw new L402Error("payment_failed", `an earlier payment for this service (payment hash ${paymentHash}) is still in flight: its token is kept for when it completes, and nothing more is paid until then`, { unpaid: true });
-      }
-      await writes.remove(token.macaroon);
-      continue;
-    }
-    if (toHex(sha256(found.preimage)) !== paymentHash) throw new L402Error("payment_failed", `the wallet's preimage for payment ${paymentHash} does not match its hash; nothing was paid`, { unpaid: true });
     const { paymentInDoubt: _settled, ...rest } = token;
-    const completed = { ...rest, preimage: toHex(found.preimage) };
+    const completed = { ...rest, preimage };
     await writes.complete(completed);
     return completed;
   }
   return undefined;
 }
+
+/** A top-up of a balance token: its token (`<base64 macaroon>:<hex preimage>`) and what it adds to what the token cost and bought. */
+export interface TopUp {
+  readonly token: string;
+  readonly paidMsat: bigint;
+  readonly creditMsat: bigint | undefined;
+}
+
+/** `held` with a top-up in doubt: kept before the wallet is asked to pay it. */
+export const withTopUpInDoubt = (held: StoredToken, topUp: Omit<TopUp, "token"> & { readonly macaroon: string }): StoredToken => ({
+  ...held,
+  topUpInDoubt: { macaroon: topUp.macaroon, paidMsat: String(topUp.paidMsat), ...(topUp.creditMsat === undefined ? {} : { creditMsat: String(topUp.creditMsat) }) },
+});
+
+/** `held` without its top-up in doubt (its payment was never made, or has been settled). */
+export function withoutTopUpInDoubt({ topUpInDoubt: _gone, ...held }: StoredToken): StoredToken {
+  return held;
+}
+
+/** `held` with a paid top-up pending (sent by the next request on it): its cost and credit counted, in doubt no more. */
+export const withPendingTopUp = (held: StoredToken, topUp: TopUp): StoredToken => ({
+  ...withoutTopUpInDoubt(held),
+  paidMsat: String(msat(held.paidMsat) + topUp.paidMsat),
+  ...(topUp.creditMsat === undefined ? {} : { creditMsat: String(msat(held.creditMsat) + topUp.creditMsat) }),
+  pendingTopUp: topUp.token,
+});
+
+/** The top-up `held` has in doubt, where the wallet says it was paid; undefined where it never was (or there is none). */
+export async function settleTopUpInDoubt(held: StoredToken, lookup: Lookup): Promise<TopUp | undefined> {
+  const doubted = held.topUpInDoubt;
+  if (doubted === undefined) return undefined;
+  const preimage = await paidPreimage(doubted.macaroon, lookup);
+  if (preimage === undefined) return undefined;
+  return { token: `${doubted.macaroon}:${preimage}`, paidMsat: msat(doubted.paidMsat), creditMsat: doubted.creditMsat === undefined ? undefined : msat(doubted.creditMsat) };
+}
+
+/** An amount a store kept (a file anyone may have edited): unreadable counts as none. */
+export const msat = (text: string | undefined): bigint => (text !== undefined && /^\d{1,19}$/.test(text) ? BigInt(text) : 0n);

@@ -20,7 +20,7 @@ export interface Wallet {
   lookup?(paymentHash: string): Promise<PaymentLookup>;
 }
 
-export type PaymentLookup = { readonly status: "paid"; readonly preimage: Uint8Array } | { readonly status: "unpaid" | "pending" };
+export type PaymentLookup = { readonly status: "paid"; readonly preimage: Uint8Array } | { readonly status: "unpaid" } | { readonly status: "pending" };
 
 /** What the client keeps of a paid token. */
 export interface StoredToken {
@@ -54,6 +54,14 @@ export interface StoredToken {
    * or, while the payment is in flight, pays nothing more.
    */
   readonly paymentInDoubt?: true;
+  /**
+   * A balance token's: a top-up whose payment's outcome is not known, kept
+   * before the wallet was asked: its token's macaroon (base64) and what it was
+   * to add to `paidMsat` and `creditMsat`. The next top-up of the token asks
+   * the wallet first: paid, it becomes `pendingTopUp` and is sent; never
+   * made, it is forgotten; in flight, nothing more is paid.
+   */
+  readonly topUpInDoubt?: { readonly macaroon: string; readonly paidMsat: string; readonly creditMsat?: string };
 }
 
 /** Tokens by key (the client keys them by origin: scheme, host and port). */

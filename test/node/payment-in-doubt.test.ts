@@ -23,6 +23,9 @@ beforeAll(async () => {
   // No challenge cache: every 402 a fresh invoice, so that each test's tokens are its own.
   app.use("/api/*", l402Paywall({ service: { name: "api", price_sats: 5 }, keyring: createKeyring(new Uint8Array(32).fill(3)), backend, ports: memoryPorts(), challengeCacheSeconds: 0 }));
   app.get("/api/*", (c) => c.text("paid content"));
+  // 2 sats a request from a 5-sat balance: the third request needs a top-up.
+  app.use("/credit/*", l402Paywall({ service: { name: "credit", price_sats: 2, balance: { amounts_sats: [5] } }, keyring: createKeyring(new Uint8Array(32).fill(4)), backend, ports: memoryPorts(), challengeCacheSeconds: 0 }));
+  app.get("/credit/*", (c) => c.text("metered content"));
 });
 afterAll(() => sim.close());
 beforeEach(() => sim.setFaults({ lostPaymentAnswer: null, routeFeeMsat: 0 }));
@@ -137,6 +140,51 @@ describe("a token whose payment is in doubt", () => {
     const refused = client(countingWallet());
     await expect(refused.fetch(`${BASE}/api/b`)).rejects.toMatchObject({ code: "payment_failed", unpaid: true });
     expect(await refused.store.get(BASE)).toEqual([]);
+  });
+});
+
+describe("a top-up whose payment is in doubt", () => {
+  /** A balance token with 1 sat left: its next request is refused short, with a top-up offer. */
+  async function shortBalance(wallet: Wallet) {
+    const { fetch, store } = client(wallet);
+    for (const path of ["/credit/a", "/credit/b"]) expect((await fetch(`${BASE}${path}`)).status).toBe(200);
+    return { fetch, store };
+  }
+
+  it("its answer lost after it went through: kept in doubt on its token, then sent once and credited, never paid twice", async () => {
+    const wallet = countingWallet();
+    const { fetch, store } = await shortBalance(wallet);
+    sim.setFaults({ lostPaymentAnswer: "settled" });
+    await expect(fetch(`${BASE}/credit/c`)).rejects.toBeInstanceOf(L402Error);
+    const doubted = await only(store);
+    expect(doubted.topUpInDoubt).toMatchObject({ paidMsat: "5000", creditMsat: "5000" });
+    expect(doubted.paidMsat).toBe("5000");
+    sim.setFaults({ lostPaymentAnswer: null });
+    const answer = await fetch(`${BASE}/credit/d`);
+    expect(answer.status).toBe(200);
+    // 5 + 5 sats bought, 3 requests at 2 sats served.
+    expect(answer.headers.get("x-l402-balance")).toBe("4000");
+    expect(wallet.payments).toBe(2);
+    const credited = await only(store);
+    expect(credited).toMatchObject({ paidMsat: "10000", creditMsat: "10000", topUps: 1 });
+    expect(credited.topUpInDoubt).toBeUndefined();
+    expect(credited.pendingTopUp).toBeUndefined();
+  });
+
+  it("held in flight: nothing more is paid while it is; failed, it is forgotten and a top-up paid anew", async () => {
+    const wallet = countingWallet();
+    const { fetch, store } = await shortBalance(wallet);
+    sim.setFaults({ lostPaymentAnswer: "in_flight" });
+    await expect(fetch(`${BASE}/credit/c`)).rejects.toBeInstanceOf(L402Error);
+    sim.setFaults({ lostPaymentAnswer: null });
+    await expect(fetch(`${BASE}/credit/d`)).rejects.toMatchObject({ code: "payment_failed", message: expect.stringContaining("is still in flight") });
+    expect(wallet.payments).toBe(2);
+    await endHeld("fail");
+    const answer = await fetch(`${BASE}/credit/e`);
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("x-l402-balance")).toBe("4000");
+    expect(wallet.payments).toBe(3);
+    expect(await only(store)).toMatchObject({ paidMsat: "10000", creditMsat: "10000", topUps: 1 });
   });
 });
 
