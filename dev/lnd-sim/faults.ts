@@ -25,19 +25,21 @@ export interface Faults {
   /** AddInvoice stamps its invoices this many seconds off the node's clock (negative: in the past), as a node whose clock is wrong would. */
   stampOffsetSeconds: number;
   /**
-   * SendPaymentV2 takes the payment and its connection closes before the final
-   * update (a proxy's timeout, a node restarting): `settled`, the payment went
-   * through; `in_flight`, its payee holds it until `POST /_sim/held`. Its payer
-   * cannot tell which, but by TrackPaymentV2.
+   * SendPaymentV2 takes the payment and does not say how it ended: its
+   * connection closes before the final update (a proxy's timeout, a node
+   * restarting) with the payment `settled`, or `in_flight` (its payee holds it
+   * until `POST /_sim/held`); or, `error`, the stream ends with an error line
+   * (a node shutting down mid-payment) and the payment settles all the same.
+   * Its payer cannot tell which, but by TrackPaymentV2.
    */
-  lostPaymentAnswer: "settled" | "in_flight" | null;
+  lostPaymentAnswer: "settled" | "in_flight" | "error" | null;
 }
 
 export const NO_FAULTS: Faults = { latencyMs: 0, jitterMs: 0, invoicesPerSecond: 0, failure: null, mismatch: null, paths: [], routeFeeMsat: 0, stampOffsetSeconds: 0, lostPaymentAnswer: null };
 
 const FAILURES = ["unavailable", "internal", "malformed", "drop"] as const;
 const MISMATCHES = ["amount", "hash", "network", "expiry"] as const;
-const LOST_ANSWERS = ["settled", "in_flight"] as const;
+const LOST_ANSWERS = ["settled", "in_flight", "error"] as const;
 
 /** Validates a partial fault setting (from JSON or flags); throws a message on nonsense. */
 export function parseFaults(input: unknown, base: Faults = NO_FAULTS): Faults {

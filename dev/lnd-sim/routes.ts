@@ -18,8 +18,8 @@ export interface RouteContext {
   routeFeeMsat(): bigint;
   /** When AddInvoice stamps an invoice made now (the node's clock, unless a fault moves it). */
   stampedAt(): number;
-  /** SendPaymentV2's connection closes before the payment's final update: the payment settled, or held in flight (faults.ts). */
-  lostPaymentAnswer(): "settled" | "in_flight" | null;
+  /** SendPaymentV2 does not give the payment's final update: the payment settled, or held in flight, or settled after an error line (faults.ts). */
+  lostPaymentAnswer(): "settled" | "in_flight" | "error" | null;
 }
 
 interface Call {
@@ -29,8 +29,8 @@ interface Call {
   readonly query: URLSearchParams;
 }
 
-/** A JSON answer, or a stream writer for server-streaming calls (NDJSON), which may end by dropping the connection. */
-type Answer = object | ((write: (line: object) => void) => Promise<void | "drop">);
+/** A JSON answer, or a stream writer for server-streaming calls (NDJSON; `open` until the client goes), which may end by dropping the connection. */
+type Answer = object | ((write: (line: object) => void, open: () => boolean) => Promise<void | "drop">);
 
 interface Route {
   readonly method: "GET" | "POST";
@@ -185,6 +185,8 @@ function sendPayment({ context, body }: Call): Answer {
     }
     const base = { paymentRequest, amountMsat: payment.amountMsat, feeMsat: context.routeFeeMsat(), now, invoice: payment.invoice };
     if (!quiet) write({ result: paymentJson(base, "IN_FLIGHT", "FAILURE_REASON_NONE") });
+    // As LND stopping mid-payment answers: the payment goes on (here it has settled).
+    if (lost === "error") return write({ error: new LndError(GRPC.unknown, "rpc error: code = Unknown desc = server is shutting down").toJSON() });
     if (lost !== null) return "drop";
     if (payment.status === "failed") return write({ result: paymentJson(base, "FAILED", payment.reason === "no_route" ? "FAILURE_REASON_NO_ROUTE" : "FAILURE_REASON_INCORRECT_PAYMENT_DETAILS") });
     write({ result: paymentJson(base, "SUCCEEDED", "FAILURE_REASON_NONE") });
@@ -192,10 +194,10 @@ function sendPayment({ context, body }: Call): Answer {
 }
 
 /**
- * TrackPaymentV2: the payment's current state first (LND's stream then stays
- * open until the payment ends; the simulator ends it after that first update,
- * or after the final one with `no_inflight_updates`, which it sends only for
- * an ended payment). A payment hash the node never sent to: NotFound.
+ * TrackPaymentV2: the payment's current state first (with
+ * `no_inflight_updates`, not while it is in flight), then, while it is in
+ * flight, the stream stays open until it ends (its final state) or the client
+ * goes. A payment hash the node never sent to: NotFound.
  */
 function trackPayment({ context, params, query }: Call): Answer {
   let paymentHash: Uint8Array;
@@ -208,9 +210,12 @@ function trackPayment({ context, params, query }: Call): Answer {
   const payment = context.node.payments.get(hex.encode(paymentHash));
   if (payment === undefined) throw new LndError(GRPC.notFound, "payment isn't initiated");
   const quiet = query.get("no_inflight_updates") === "true";
-  return async (write) => {
-    if (quiet && payment.status === "IN_FLIGHT") return;
-    write({ result: paymentJson({ ...payment, now: payment.createdAt }, payment.status, payment.failureReason) });
+  const update = () => ({ result: paymentJson({ ...payment, now: payment.createdAt }, payment.status, payment.failureReason) });
+  return async (write, open) => {
+    if (!quiet || payment.status !== "IN_FLIGHT") write(update());
+    if (payment.status !== "IN_FLIGHT") return;
+    while (payment.status === "IN_FLIGHT" && open()) await new Promise((resolve) => setTimeout(resolve, 20));
+    if (open()) write(update());
   };
 }
 

@@ -144,7 +144,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       const result = await route.handle({ context, body, params, query: url.searchParams });
       if (typeof result === "function") {
         response.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked" });
-        const ending = await result((line) => response.write(`${JSON.stringify(line)}\n`));
+        let open = true;
+        response.on("close", () => (open = false));
+        const ending = await result((line) => response.write(`${JSON.stringify(line)}\n`), () => open);
         // A connection lost mid-stream: what was written goes out first, then the socket closes without the stream's end.
         if (ending === "drop") return void response.socket?.end(() => response.socket?.destroy());
         return void response.end();

@@ -4,7 +4,7 @@ import { formatPaymentCredential } from "../payment/index.ts";
 import { isChallenge, readOffer, refusalReason, type Offer, type Scheme } from "./challenge-offer.ts";
 import { sendPaidOnce, sendToOrigin, type Credential, type Sent } from "./send-to-origin.ts";
 import { memoryLedger, reserve, type SpendLedger, type SpendLimits } from "./spend-windows.ts";
-import { inDoubt, isInDoubt, settleInDoubt, settleTopUpInDoubt, withoutTopUpInDoubt, withPendingTopUp, withTopUpInDoubt } from "./payment-in-doubt.ts";
+import { inDoubt, isInDoubt, neverMade, settleInDoubt, settleTopUpInDoubt, withoutTopUpInDoubt, withPendingTopUp, withTopUpInDoubt } from "./payment-in-doubt.ts";
 import { storedTokenTerms } from "./token-terms.ts";
 import { L402Error, type StoredToken, type TokenStore, type Wallet } from "./types.ts";
 import { encodeHeaderJson, PAYMENT_SIGNATURE_HEADER, X402_VERSION } from "../x402/index.ts";
@@ -103,7 +103,7 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
       asked = true;
       paid = await options.wallet.pay(offer.invoice, { maxFeeMsat });
     } catch (error) {
-      if (!asked || (error instanceof L402Error && error.unpaid)) {
+      if (!asked || (error instanceof L402Error && error.unpaid && (await neverMade(options.wallet, offer.paymentHash)))) {
         await reservation.release();
         // Not dropped, it is settled by the next purchase (the wallet says it was never made).
         await doubt?.drop().catch(() => undefined);
@@ -155,26 +155,37 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
         createdAt: Math.floor(Date.now() / 1000),
         ...(creditMsat === undefined ? {} : { creditMsat: String(creditMsat) }),
       };
-      const doubt = lookup === undefined || request !== undefined ? undefined : { keep: () => serially(() => store.put(key, inDoubt(token))), drop: () => serially(() => store.remove(key, token.macaroon)) };
-      return { ...token, preimage: toHex(await pay(offer, url, doubt)) };
+      // A macaroon already held (a server offering it again) is never replaced by its copy in doubt.
+      let held = false;
+      const keep = () =>
+        serially(async () => {
+          held = (await store.get(key)).some((t) => t.macaroon === token.macaroon);
+          if (!held) await store.put(key, inDoubt(token));
+        });
+      const drop = () => (held ? Promise.resolve() : serially(() => store.remove(key, token.macaroon)));
+      return { ...token, preimage: toHex(await pay(offer, url, lookup === undefined || request !== undefined ? undefined : { keep, drop })) };
     };
     if (request !== undefined) return bought();
-    const purchaseKey = `${key} ${offer.services.join(",")} ${priceMsat ?? ""} ${creditMsat ?? ""}`;
+    const serviceKey = `${key} ${offer.services.join(",")}`;
+    const purchaseKey = `${serviceKey} ${priceMsat ?? ""} ${creditMsat ?? ""}`;
     let purchase = purchases.get(purchaseKey);
     if (purchase === undefined) {
       const purchaseOnce = async (): Promise<StoredToken> => {
         const kept = await store.get(key);
-        const meanwhile = kept.find((t) => !isInDoubt(t) && unused(t) && fits(t, offer));
+        const usable = (t: StoredToken) => unused(t) && fits(t, offer);
+        const meanwhile = kept.find((t) => !isInDoubt(t) && usable(t));
         if (meanwhile !== undefined) return meanwhile;
-        const doubtful = kept.filter((t) => isInDoubt(t) && fits(t, offer));
+        // Every token of the service in doubt, at any price: settled under the service's purchase lock, so never one whose payment is under way.
+        const doubtful = kept.filter((t) => isInDoubt(t) && t.services.some((s) => offer.services.includes(s)));
         const writes = { complete: (t: StoredToken) => serially(() => store.put(key, t)), remove: (macaroon: string) => serially(() => store.remove(key, macaroon)) };
-        const settled = lookup === undefined ? undefined : await settleInDoubt(doubtful, lookup, writes);
+        const settled = lookup === undefined ? undefined : await settleInDoubt(doubtful, lookup, writes, usable);
         if (settled !== undefined) return settled;
         const token = await bought();
         await serially(() => store.put(key, token));
         return token;
       };
-      purchase = (store.purchasing === undefined ? purchaseOnce() : store.purchasing(purchaseKey, purchaseOnce)).finally(() => purchases.delete(purchaseKey));
+      // One purchase of the service at a time, whatever its price (those at one price share it, above).
+      purchase = (store.purchasing === undefined ? purchaseOnce() : store.purchasing(serviceKey, purchaseOnce)).finally(() => purchases.delete(purchaseKey));
       purchases.set(purchaseKey, purchase);
     }
     return purchase;

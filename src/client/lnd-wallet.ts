@@ -103,7 +103,8 @@ async function trackPayment(fetcher: typeof fetch, base: string, macaroonHex: st
     throw new L402Error("network", `cannot ask the wallet's node what became of payment ${paymentHash}: ${(error as Error).message}`);
   }
   const failure = first.error ?? (status === 200 ? undefined : first);
-  if (failure?.code === 5) return { status: "unpaid" };
+  // LND's own NotFound for a hash it never sent to; not any 404 (a proxy's, a path it does not serve).
+  if (failure?.code === 5 && failure.message === "payment isn't initiated") return { status: "unpaid" };
   if (failure !== undefined) throw new L402Error("network", `the wallet's node cannot say what became of payment ${paymentHash}: ${String(failure.message ?? `HTTP ${status}`)}`);
   const payment = first.result ?? {};
   const preimage = String(payment["payment_preimage"] ?? "");

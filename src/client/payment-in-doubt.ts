@@ -17,22 +17,31 @@ export const inDoubt = (token: StoredToken): StoredToken => ({ ...token, preimag
 
 export const isInDoubt = (token: StoredToken): boolean => token.paymentInDoubt === true;
 
-/**
- * The preimage (hex) of the payment for a macaroon in doubt, where the wallet
- * says it was paid (checked against the macaroon's payment hash); undefined
- * where it never was or failed. In flight: an L402Error, and nothing more is
- * paid while it may yet complete.
- */
-async function paidPreimage(macaroon: string, lookup: Lookup): Promise<string | undefined> {
+/** What became of a payment in doubt: the preimage (hex, checked against its hash), none (never made, or failed), or still in flight. */
+type Outcome = { readonly paid: string } | "unpaid" | "pending";
+
+async function outcomeOf(macaroon: string, lookup: Lookup): Promise<Outcome> {
   const paymentHash = storedTokenTerms(macaroon)?.paymentHash;
-  if (paymentHash === undefined) return undefined;
+  if (paymentHash === undefined) return "unpaid";
   const found = await lookup(paymentHash);
-  if (found.status === "unpaid") return undefined;
-  if (found.status === "pending") {
-    throw new L402Error("payment_failed", `an earlier payment for this service (payment hash ${paymentHash}) is still in flight: what it buys is kept for when it completes, and nothing more is paid until then`, { unpaid: true });
+  if (found.status !== "paid") return found.status;
+  if (toHex(sha256(found.preimage)) !== paymentHash) {
+    throw new L402Error("payment_failed", `the wallet's preimage for payment ${paymentHash} does not match its hash: what it bought stays in doubt (remove it from the store, e.g. l402-edge tokens rm, to buy anew); nothing was paid`, { unpaid: true });
   }
-  if (toHex(sha256(found.preimage)) !== paymentHash) throw new L402Error("payment_failed", `the wallet's preimage for payment ${paymentHash} does not match its hash; nothing was paid`, { unpaid: true });
-  return toHex(found.preimage);
+  return { paid: toHex(found.preimage) };
+}
+
+const stillInFlight = (what: string): L402Error =>
+  new L402Error("payment_failed", `an earlier payment for ${what} is still in flight: what it buys is kept for when it completes, and nothing more is paid until then`, { unpaid: true });
+
+/**
+ * Whether a payment the wallet refused was never made, asked again where it
+ * can look payments up: an error may come after a payment began (a node
+ * shutting down mid-payment resumes it), and one refused as already paid was.
+ */
+export async function neverMade(wallet: Wallet, paymentHash: string): Promise<boolean> {
+  if (wallet.lookup === undefined) return true;
+  return (await wallet.lookup(paymentHash).catch(() => undefined))?.status === "unpaid";
 }
 
 /** Where settling writes: a token completed (kept with its preimage), or one whose payment never happened (removed). */
@@ -43,22 +52,26 @@ export interface InDoubtWrites {
 
 /**
  * Asks the wallet what became of each token's payment: paid, the token is
- * completed and the first such is returned, to be used instead of paying
- * again; never made or failed, it is removed.
+ * completed (and among those returned, for the caller to use one instead of
+ * paying again); never made or failed, it is removed. One still in flight
+ * leaves nothing to be paid: an L402Error, unless `usable` finds one completed.
  */
-export async function settleInDoubt(tokens: readonly StoredToken[], lookup: Lookup, writes: InDoubtWrites): Promise<StoredToken | undefined> {
+export async function settleInDoubt(tokens: readonly StoredToken[], lookup: Lookup, writes: InDoubtWrites, usable: (token: StoredToken) => boolean): Promise<StoredToken | undefined> {
+  let inFlight = false;
+  let found: StoredToken | undefined;
   for (const token of tokens) {
-    const preimage = await paidPreimage(token.macaroon, lookup);
-    if (preimage === undefined) {
-      await writes.remove(token.macaroon);
-      continue;
+    const outcome = await outcomeOf(token.macaroon, lookup);
+    if (outcome === "pending") inFlight = true;
+    else if (outcome === "unpaid") await writes.remove(token.macaroon);
+    else {
+      const { paymentInDoubt: _settled, ...rest } = token;
+      const completed = { ...rest, preimage: outcome.paid };
+      await writes.complete(completed);
+      if (found === undefined && usable(completed)) found = completed;
     }
-    const { paymentInDoubt: _settled, ...rest } = token;
-    const completed = { ...rest, preimage };
-    await writes.complete(completed);
-    return completed;
   }
-  return undefined;
+  if (found === undefined && inFlight) throw stillInFlight("this service");
+  return found;
 }
 
 /** A top-up of a balance token: its token (`<base64 macaroon>:<hex preimage>`) and what it adds to what the token cost and bought. */
@@ -87,13 +100,14 @@ export const withPendingTopUp = (held: StoredToken, topUp: TopUp): StoredToken =
   pendingTopUp: topUp.token,
 });
 
-/** The top-up `held` has in doubt, where the wallet says it was paid; undefined where it never was (or there is none). */
+/** The top-up `held` has in doubt, where the wallet says it was paid; undefined where it never was (or there is none). In flight: an L402Error. */
 export async function settleTopUpInDoubt(held: StoredToken, lookup: Lookup): Promise<TopUp | undefined> {
   const doubted = held.topUpInDoubt;
   if (doubted === undefined) return undefined;
-  const preimage = await paidPreimage(doubted.macaroon, lookup);
-  if (preimage === undefined) return undefined;
-  return { token: `${doubted.macaroon}:${preimage}`, paidMsat: msat(doubted.paidMsat), creditMsat: doubted.creditMsat === undefined ? undefined : msat(doubted.creditMsat) };
+  const outcome = await outcomeOf(doubted.macaroon, lookup);
+  if (outcome === "pending") throw stillInFlight("a top-up of this token");
+  if (outcome === "unpaid") return undefined;
+  return { token: `${doubted.macaroon}:${outcome.paid}`, paidMsat: msat(doubted.paidMsat), creditMsat: doubted.creditMsat === undefined ? undefined : msat(doubted.creditMsat) };
 }
 
 /** An amount a store kept (a file anyone may have edited): unreadable counts as none. */

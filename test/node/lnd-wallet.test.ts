@@ -18,7 +18,25 @@ afterAll(() => {
   for (const server of servers) server.closeAllConnections(), server.close();
 });
 
+/** A server answering every request with `status` and `body` (a proxy in front of a node, say). */
+async function answeringNode(status: number, body: object): Promise<string> {
+  const server = createServer((request, response) => {
+    request.resume();
+    response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
 describe("lndWallet", () => {
+  it("lookup: only LND's own NotFound for the payment says it was never made; any other 404 is no answer", async ({ expect }) => {
+    const lookupAt = async (status: number, body: object) => lndWallet({ url: await answeringNode(status, body), macaroonHex: "00", feeLimitSats: 1, timeoutSeconds: 5 }).lookup?.("ab".repeat(32));
+    expect(await lookupAt(404, { error: { code: 5, message: "payment isn't initiated", details: [] } })).toEqual({ status: "unpaid" });
+    await expect(lookupAt(404, { code: 5, message: "Not Found", details: [] })).rejects.toMatchObject({ name: "L402Error", code: "network" });
+    await expect(lookupAt(200, { result: { status: "SUCCEEDED", payment_preimage: "zz" } })).rejects.toMatchObject({ code: "network" });
+  });
+
   it.concurrent.for([
     ["holds the request", false, "no answer within 10 s"],
     ["answers headers, then nothing", true, "no final update within 10 s, or the connection broke"],

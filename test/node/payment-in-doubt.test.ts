@@ -23,12 +23,14 @@ beforeAll(async () => {
   // No challenge cache: every 402 a fresh invoice, so that each test's tokens are its own.
   app.use("/api/*", l402Paywall({ service: { name: "api", price_sats: 5 }, keyring: createKeyring(new Uint8Array(32).fill(3)), backend, ports: memoryPorts(), challengeCacheSeconds: 0 }));
   app.get("/api/*", (c) => c.text("paid content"));
+  app.use("/sized/*", l402Paywall({ service: { name: "sized", price_sats: 1, price_rules: [{ query: { size: "large" }, price_sats: 5 }] }, keyring: createKeyring(new Uint8Array(32).fill(5)), backend, ports: memoryPorts(), challengeCacheSeconds: 0 }));
+  app.get("/sized/*", (c) => c.text("sized content"));
   // 2 sats a request from a 5-sat balance: the third request needs a top-up.
   app.use("/credit/*", l402Paywall({ service: { name: "credit", price_sats: 2, balance: { amounts_sats: [5] } }, keyring: createKeyring(new Uint8Array(32).fill(4)), backend, ports: memoryPorts(), challengeCacheSeconds: 0 }));
   app.get("/credit/*", (c) => c.text("metered content"));
 });
 afterAll(() => sim.close());
-beforeEach(() => sim.setFaults({ lostPaymentAnswer: null, routeFeeMsat: 0 }));
+beforeEach(() => sim.setFaults({ lostPaymentAnswer: null, routeFeeMsat: 0, paths: [], latencyMs: 0 }));
 
 const endHeld = (end: "settle" | "fail") => fetch(`${sim.url}/_sim/held`, { method: "POST", body: JSON.stringify({ end }) });
 
@@ -129,6 +131,35 @@ describe("a token whose payment is in doubt", () => {
       expect(kept.paymentInDoubt).toBeUndefined();
       expect(kept.macaroon === left.macaroon).toBe(payments === 0);
     }
+  });
+
+  it("a node that answers an error once the payment has begun (it shuts down mid-payment): not taken as unpaid, the token kept in doubt and completed", async () => {
+    const wallet = countingWallet();
+    const { fetch, store } = client(wallet);
+    sim.setFaults({ lostPaymentAnswer: "error" });
+    await expect(fetch(`${BASE}/api/a`)).rejects.toMatchObject({ code: "payment_failed", message: expect.stringContaining("server is shutting down") });
+    expect(await only(store)).toMatchObject({ paymentInDoubt: true });
+    sim.setFaults({ lostPaymentAnswer: null });
+    expect((await fetch(`${BASE}/api/b`)).status).toBe(200);
+    expect(wallet.payments).toBe(1);
+  });
+
+  it("a purchase at another price waits for one under way for the service, then settles it: never looks up a payment still being made", async () => {
+    const wallet = countingWallet();
+    const { fetch, store } = client(wallet);
+    // Each payment takes 300 ms to reach the node, and its answer is lost.
+    sim.setFaults({ paths: ["/v2/router/send"], latencyMs: 300, lostPaymentAnswer: "settled" });
+    const large = fetch(`${BASE}/sized/a?size=large`).catch((error: unknown) => error);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const small = await fetch(`${BASE}/sized/b`);
+    expect(await large).toBeInstanceOf(L402Error);
+    // The cheap request waited, found the dear token's payment made, and used that token.
+    expect(small.status).toBe(200);
+    expect(wallet.payments).toBe(1);
+    expect((await only(store)).paymentInDoubt).toBeUndefined();
+    sim.setFaults({ paths: [], latencyMs: 0 });
+    expect((await fetch(`${BASE}/sized/c?size=large`)).status).toBe(200);
+    expect(wallet.payments).toBe(1);
   });
 
   it("a wallet that cannot look payments up keeps none in doubt (as before); a refusal that paid nothing keeps none either", async () => {
