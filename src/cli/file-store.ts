@@ -19,7 +19,7 @@ const PURCHASE: LockOptions = { staleMs: Infinity, waitMs: 3_660_000, maxPauseMs
  * directory's token lock (`tokens.lock`) from its read to its write and writes
  * the file whole, so runs at once (agents running `get` side by side) keep
  * every token each paid for, and a reader never sees half a file. A purchase
- * holds a lock of its own (`purchase-<digest>.lock`, by origin and offer) from
+ * holds a lock of its own (`purchase-<digest>.lock`, by the purchase's name) from
  * before its payment until its token is kept, so runs racing to one service pay
  * once; `onPurchaseWait` is told when a run begins to wait for another's.
  */
@@ -62,6 +62,7 @@ export function fileStore(directory: string, options: { readonly onPurchaseWait?
     },
     get: read,
     put: (key, token) => change(key, (tokens) => [token, ...tokens.filter((t) => t.macaroon !== token.macaroon)]),
+    update: (key, macaroon, changed) => change(key, (tokens) => tokens.map((t) => (t.macaroon === macaroon ? changed(t) : t))),
     remove: (key, macaroon) => change(key, (tokens) => (macaroon === undefined ? [] : tokens.filter((t) => t.macaroon !== macaroon))),
     keys: async () => {
       try {

@@ -1,4 +1,5 @@
 import { formatSats, toBase64, toHex } from "../l402/index.ts";
+import { keyedQueue } from "./keyed-queue.ts";
 import { memoryStore } from "./memory-store.ts";
 import { formatPaymentCredential } from "../payment/index.ts";
 import { isChallenge, readOffer, refusalReason, type Offer, type Scheme } from "./challenge-offer.ts";
@@ -72,6 +73,8 @@ export type PaymentEvent =
  */
 export function createL402Fetch(options: L402FetchOptions): (input: Request | string | URL, init?: RequestInit) => Promise<Response> {
   const store = options.store ?? memoryStore();
+  /** Purchases one at a time by name: the store's, shared with its other clients, or this client's own. */
+  const purchasing = store.purchasing?.bind(store) ?? keyedQueue();
   const fetcher = options.fetch ?? fetch;
   const purchases = new Map<string, Promise<StoredToken>>();
   /** Top-ups under way, by the macaroon of the token topped up: settled once the top-up token has been answered. */
@@ -105,7 +108,7 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
     } catch (error) {
       if (!asked || (error instanceof L402Error && error.unpaid && (await neverMade(options.wallet, offer.paymentHash)))) {
         await reservation.release();
-        // Not dropped, it is settled by the next purchase (the wallet says it was never made).
+        // Never made: nothing is in doubt (left, a failed drop is settled by the next purchase).
         await doubt?.drop().catch(() => undefined);
       }
       throw error;
@@ -126,8 +129,10 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
   /** A kept token, changed (nothing, if it is no longer kept, unless `orKeep`: then `orKeep` changed is kept). */
   const amend = (key: string, macaroon: string, change: (token: StoredToken) => StoredToken, orKeep?: StoredToken): Promise<void> =>
     serially(async () => {
-      const kept = (await store.get(key)).find((token) => token.macaroon === macaroon) ?? orKeep;
-      if (kept !== undefined) await store.put(key, change(kept));
+      const kept = (await store.get(key)).find((token) => token.macaroon === macaroon);
+      // In one step where the store can (another client's change made meanwhile is kept).
+      if (kept !== undefined && store.update !== undefined) await store.update(key, macaroon, change);
+      else if (kept !== undefined || orKeep !== undefined) await store.put(key, change(kept ?? (orKeep as StoredToken)));
     });
 
   /** The tokens of `key` that can be sent (not those whose payment is in doubt). */
@@ -166,8 +171,7 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
       return { ...token, preimage: toHex(await pay(offer, url, lookup === undefined || request !== undefined ? undefined : { keep, drop })) };
     };
     if (request !== undefined) return bought();
-    const serviceKey = `${key} ${offer.services.join(",")}`;
-    const purchaseKey = `${serviceKey} ${priceMsat ?? ""} ${creditMsat ?? ""}`;
+    const purchaseKey = `${key} ${offer.services.join(",")} ${priceMsat ?? ""} ${creditMsat ?? ""}`;
     let purchase = purchases.get(purchaseKey);
     if (purchase === undefined) {
       const purchaseOnce = async (): Promise<StoredToken> => {
@@ -175,17 +179,17 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
         const usable = (t: StoredToken) => unused(t) && fits(t, offer);
         const meanwhile = kept.find((t) => !isInDoubt(t) && usable(t));
         if (meanwhile !== undefined) return meanwhile;
-        // Every token of the service in doubt, at any price: settled under the service's purchase lock, so never one whose payment is under way.
-        const doubtful = kept.filter((t) => isInDoubt(t) && t.services.some((s) => offer.services.includes(s)));
+        // Every token of the origin in doubt: settled under its purchase lock, so never one whose payment is under way.
         const writes = { complete: (t: StoredToken) => serially(() => store.put(key, t)), remove: (macaroon: string) => serially(() => store.remove(key, macaroon)) };
-        const settled = lookup === undefined ? undefined : await settleInDoubt(doubtful, lookup, writes, usable);
+        const blocks = (t: StoredToken) => t.services.length === 0 || offer.services.length === 0 || t.services.some((s) => offer.services.includes(s));
+        const settled = lookup === undefined ? undefined : await settleInDoubt(kept.filter(isInDoubt), lookup, writes, { usable, blocks });
         if (settled !== undefined) return settled;
         const token = await bought();
         await serially(() => store.put(key, token));
         return token;
       };
-      // One purchase of the service at a time, whatever its price (those at one price share it, above).
-      purchase = (store.purchasing === undefined ? purchaseOnce() : store.purchasing(serviceKey, purchaseOnce)).finally(() => purchases.delete(purchaseKey));
+      // One purchase at the origin at a time, whatever it buys (those of one offer share it, above).
+      purchase = purchasing(`${key} purchase`, purchaseOnce).finally(() => purchases.delete(purchaseKey));
       purchases.set(purchaseKey, purchase);
     }
     return purchase;
@@ -214,7 +218,7 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
       if (kept?.topUpInDoubt !== undefined && lookup !== undefined) {
         // A top-up whose payment's outcome was never learned: paid, it is sent now; never made, forgotten; in flight, nothing more is paid.
         const settled = await settleTopUpInDoubt(kept, lookup);
-        await amend(key, token.macaroon, (held) => (settled === undefined ? withoutTopUpInDoubt(held) : withPendingTopUp(held, settled)));
+        await amend(key, token.macaroon, (held) => (settled === undefined ? withoutTopUpInDoubt(held) : withPendingTopUp(held, settled)), kept);
         if (settled !== undefined) return { ...(await sendPendingTopUp(key, kept, settled.token, send)), paid: false };
       }
       const macaroon = toBase64(offer.macaroon);
@@ -227,7 +231,7 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
       return { sent: (await sendPendingTopUp(key, token, pending, send)).sent, paid: true, token };
     };
     try {
-      return await (store.purchasing === undefined ? topUpOnce() : store.purchasing(`${key} top-up ${token.macaroon}`, topUpOnce));
+      return await purchasing(`${key} top-up ${token.macaroon}`, topUpOnce);
     } finally {
       topUps.delete(token.macaroon);
       answered();

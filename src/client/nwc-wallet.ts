@@ -82,5 +82,6 @@ function readLookup(result: Record<string, unknown>, paymentHash: string): Payme
     if (typeof preimage !== "string" || !/^[0-9a-fA-F]{64}$/.test(preimage)) throw new L402Error("network", `the NWC wallet reports payment ${paymentHash} settled without its preimage`);
     return { status: "paid", preimage: hexToBytes(preimage.toLowerCase()) };
   }
-  return state === "failed" || state === "expired" ? { status: "unpaid" } : { status: "pending" };
+  // An invoice of this wallet's own (incoming) not settled is no payment it made.
+  return state === "failed" || state === "expired" || result["type"] === "incoming" ? { status: "unpaid" } : { status: "pending" };
 }

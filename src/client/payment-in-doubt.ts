@@ -17,18 +17,16 @@ export const inDoubt = (token: StoredToken): StoredToken => ({ ...token, preimag
 
 export const isInDoubt = (token: StoredToken): boolean => token.paymentInDoubt === true;
 
-/** What became of a payment in doubt: the preimage (hex, checked against its hash), none (never made, or failed), or still in flight. */
+/** What became of a payment in doubt: the preimage (hex), none (never made, or failed), or still in flight. */
 type Outcome = { readonly paid: string } | "unpaid" | "pending";
 
-async function outcomeOf(macaroon: string, lookup: Lookup): Promise<Outcome> {
+/** Undefined where the wallet cannot say: its lookup fails (no permission, no such method, unreachable), or its preimage is not the payment's. */
+async function outcomeOf(macaroon: string, lookup: Lookup): Promise<Outcome | undefined> {
   const paymentHash = storedTokenTerms(macaroon)?.paymentHash;
   if (paymentHash === undefined) return "unpaid";
-  const found = await lookup(paymentHash);
-  if (found.status !== "paid") return found.status;
-  if (toHex(sha256(found.preimage)) !== paymentHash) {
-    throw new L402Error("payment_failed", `the wallet's preimage for payment ${paymentHash} does not match its hash: what it bought stays in doubt (remove it from the store, e.g. l402-edge tokens rm, to buy anew); nothing was paid`, { unpaid: true });
-  }
-  return { paid: toHex(found.preimage) };
+  const found = await lookup(paymentHash).catch(() => undefined);
+  if (found === undefined || found.status !== "paid") return found?.status;
+  return toHex(sha256(found.preimage)) === paymentHash ? { paid: toHex(found.preimage) } : undefined;
 }
 
 const stillInFlight = (what: string): L402Error =>
@@ -41,7 +39,9 @@ const stillInFlight = (what: string): L402Error =>
  */
 export async function neverMade(wallet: Wallet, paymentHash: string): Promise<boolean> {
   if (wallet.lookup === undefined) return true;
-  return (await wallet.lookup(paymentHash).catch(() => undefined))?.status === "unpaid";
+  // A lookup that fails right after the wallet answered is one it cannot make (no permission, no method): its refusal stands.
+  const found = await wallet.lookup(paymentHash).catch(() => undefined);
+  return found === undefined || found.status === "unpaid";
 }
 
 /** Where settling writes: a token completed (kept with its preimage), or one whose payment never happened (removed). */
@@ -52,22 +52,25 @@ export interface InDoubtWrites {
 
 /**
  * Asks the wallet what became of each token's payment: paid, the token is
- * completed (and among those returned, for the caller to use one instead of
- * paying again); never made or failed, it is removed. One still in flight
- * leaves nothing to be paid: an L402Error, unless `usable` finds one completed.
+ * completed, and the first `usable` one returned, to be used instead of
+ * paying again; never made or failed, it is removed; one the wallet cannot
+ * say of (a lookup that fails) stays in doubt. One still in flight that
+ * `blocks` the purchase (it sells the same service) leaves nothing to be
+ * paid: an L402Error, unless a usable one was completed.
  */
-export async function settleInDoubt(tokens: readonly StoredToken[], lookup: Lookup, writes: InDoubtWrites, usable: (token: StoredToken) => boolean): Promise<StoredToken | undefined> {
+export async function settleInDoubt(tokens: readonly StoredToken[], lookup: Lookup, writes: InDoubtWrites, purchase: { readonly usable: (token: StoredToken) => boolean; readonly blocks: (token: StoredToken) => boolean }): Promise<StoredToken | undefined> {
   let inFlight = false;
   let found: StoredToken | undefined;
   for (const token of tokens) {
     const outcome = await outcomeOf(token.macaroon, lookup);
-    if (outcome === "pending") inFlight = true;
+    if (outcome === undefined) continue;
+    if (outcome === "pending") inFlight ||= purchase.blocks(token);
     else if (outcome === "unpaid") await writes.remove(token.macaroon);
     else {
       const { paymentInDoubt: _settled, ...rest } = token;
       const completed = { ...rest, preimage: outcome.paid };
       await writes.complete(completed);
-      if (found === undefined && usable(completed)) found = completed;
+      if (found === undefined && purchase.usable(completed)) found = completed;
     }
   }
   if (found === undefined && inFlight) throw stillInFlight("this service");
@@ -100,13 +103,17 @@ export const withPendingTopUp = (held: StoredToken, topUp: TopUp): StoredToken =
   pendingTopUp: topUp.token,
 });
 
-/** The top-up `held` has in doubt, where the wallet says it was paid; undefined where it never was (or there is none). In flight: an L402Error. */
+/**
+ * The top-up `held` has in doubt, where the wallet says it was paid; undefined
+ * where it never was, or the wallet cannot say (a new top-up then takes its
+ * place). In flight: an L402Error.
+ */
 export async function settleTopUpInDoubt(held: StoredToken, lookup: Lookup): Promise<TopUp | undefined> {
   const doubted = held.topUpInDoubt;
   if (doubted === undefined) return undefined;
   const outcome = await outcomeOf(doubted.macaroon, lookup);
   if (outcome === "pending") throw stillInFlight("a top-up of this token");
-  if (outcome === "unpaid") return undefined;
+  if (outcome === undefined || outcome === "unpaid") return undefined;
   return { token: `${doubted.macaroon}:${outcome.paid}`, paidMsat: msat(doubted.paidMsat), creditMsat: doubted.creditMsat === undefined ? undefined : msat(doubted.creditMsat) };
 }
 

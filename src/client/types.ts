@@ -72,14 +72,22 @@ export interface TokenStore {
   remove(key: string, macaroon?: string): Promise<void>;
   keys(): Promise<readonly string[]>;
   /**
-   * Runs `buy`, the purchase of a token or of a top-up of one (named by
-   * `purchase`: the origin and the offer, or the token topped up), while no
-   * other client of this store runs the same purchase: where several
-   * clients share a store (the memory store, in one process; the file store,
-   * across processes), so that clients racing to one service pay once. The client looks in the store again once inside, for
-   * a token another bought, or topped up, meanwhile. Absent: racing clients
-   * of this store each pay (those sharing one `createL402Fetch` share a
-   * purchase regardless).
+   * Changes one token (by macaroon) in a single step, nothing if it is not
+   * kept: where several clients share a store, a change read and written back
+   * whole (`get`, then `put`) could undo another's made meanwhile (a top-up
+   * kept in doubt, a balance noted). Absent: `get`, then `put`.
+   */
+  update?(key: string, macaroon: string, change: (token: StoredToken) => StoredToken): Promise<void>;
+  /**
+   * Runs `buy`, a purchase (named by `purchase`: the origin's, for any
+   * token it sells, or the token topped up, for a top-up), while no other
+   * client of this store runs one of the same name: where several clients
+   * share a store (the memory store, in one process; the file store, across
+   * processes), so that clients racing to one service pay once, and a token
+   * in doubt is settled only while no payment is under way. The client looks
+   * in the store again once inside, for a token another bought, or topped up,
+   * meanwhile. Absent: one `createL402Fetch` runs its own purchases one at a
+   * time, and racing clients of this store each pay.
    */
   purchasing?<T>(purchase: string, buy: () => Promise<T>): Promise<T>;
 }

@@ -21,6 +21,17 @@ describe("fileStore", () => {
     expect(await fileStore(dir).get(ORIGIN)).toHaveLength(5);
   });
 
+  it("update: changes made at once to one token by stores sharing a directory are all kept (none read and written back over another's)", async () => {
+    const dir = scratchDir("l402-store-");
+    await fileStore(dir).put(ORIGIN, token(1));
+    await Promise.all([
+      fileStore(dir).update?.(ORIGIN, "AgE1", (t) => ({ ...t, balanceMsat: "700" })),
+      fileStore(dir).update?.(ORIGIN, "AgE1", (t) => ({ ...t, topUpInDoubt: { macaroon: "AgE9", paidMsat: "5000" } })),
+      fileStore(dir).update?.(ORIGIN, "AgE2", (t) => ({ ...t, balanceMsat: "1" })),
+    ]);
+    expect(await fileStore(dir).get(ORIGIN)).toEqual([{ ...token(1), balanceMsat: "700", topUpInDoubt: { macaroon: "AgE9", paidMsat: "5000" } }]);
+  });
+
   it("writes each file whole, mode 0600, and leaves neither its lock nor a temporary file behind", async () => {
     const dir = scratchDir("l402-store-");
     const store = fileStore(dir);

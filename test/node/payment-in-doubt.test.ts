@@ -58,6 +58,9 @@ const only = async (store: TokenStore): Promise<StoredToken> => {
   return tokens[0] as StoredToken;
 };
 
+/** The store without its `purchasing` and `update` (both optional): a store of one's own. */
+const withoutPurchasing = (store: TokenStore): TokenStore => ({ get: store.get, put: store.put, remove: store.remove, keys: store.keys });
+
 /** A 402's token, as a process that stopped while paying it left it: no preimage, in doubt. */
 async function challengedToken(path: string): Promise<{ token: StoredToken; invoice: string }> {
   const challenge = parseChallenge((await app.request(`${BASE}${path}`)).headers.get("www-authenticate") ?? "");
@@ -144,9 +147,12 @@ describe("a token whose payment is in doubt", () => {
     expect(wallet.payments).toBe(1);
   });
 
-  it("a purchase at another price waits for one under way for the service, then settles it: never looks up a payment still being made", async () => {
+  it.each([
+    ["the memory store", () => memoryStore()],
+    ["a store of one's own, without purchasing", () => withoutPurchasing(memoryStore())],
+  ])("with %s, a purchase at another price waits for one under way at the origin, then settles it: never looks up a payment still being made", async (_, makeStore) => {
     const wallet = countingWallet();
-    const { fetch, store } = client(wallet);
+    const { fetch, store } = client(wallet, makeStore());
     // Each payment takes 300 ms to reach the node, and its answer is lost.
     sim.setFaults({ paths: ["/v2/router/send"], latencyMs: 300, lostPaymentAnswer: "settled" });
     const large = fetch(`${BASE}/sized/a?size=large`).catch((error: unknown) => error);
@@ -160,6 +166,24 @@ describe("a token whose payment is in doubt", () => {
     sim.setFaults({ paths: [], latencyMs: 0 });
     expect((await fetch(`${BASE}/sized/c?size=large`)).status).toBe(200);
     expect(wallet.payments).toBe(1);
+  });
+
+  it("a wallet whose lookups fail (no permission, no such method): its refusal stands, and a token left in doubt blocks nothing", async () => {
+    const failingLookup = async (): Promise<never> => Promise.reject(new L402Error("network", "permission denied"));
+    const failing: Wallet = { ...countingWallet(), lookup: failingLookup };
+    sim.setFaults({ routeFeeMsat: 50_000 });
+    const refused = client(failing);
+    await expect(refused.fetch(`${BASE}/api/a`)).rejects.toMatchObject({ code: "payment_failed", unpaid: true });
+    expect(await refused.store.get(BASE)).toEqual([]);
+    sim.setFaults({ routeFeeMsat: 0 });
+    const wallet = countingWallet();
+    const { fetch, store } = client({ pay: wallet.pay, lookup: failingLookup });
+    const { token: left } = await challengedToken("/api/b");
+    await store.put(BASE, left);
+    expect((await fetch(`${BASE}/api/c`)).status).toBe(200);
+    expect(wallet.payments).toBe(1);
+    // The one the wallet could not say of is still there, for when it can.
+    expect((await store.get(BASE)).map((t) => t.paymentInDoubt ?? false).sort()).toEqual([false, true]);
   });
 
   it("a wallet that cannot look payments up keeps none in doubt (as before); a refusal that paid nothing keeps none either", async () => {
