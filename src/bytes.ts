@@ -1,5 +1,5 @@
 import { sha256 as nobleSha256 } from "@noble/hashes/sha2.js";
-import { base64, base64nopad, base64urlnopad, hex } from "@scure/base";
+import { base64, base64nopad, base64url, base64urlnopad, hex } from "@scure/base";
 
 /**
  * Bytes are `Uint8Array` inside the code; their text forms exist only at the
@@ -12,6 +12,8 @@ import { base64, base64nopad, base64urlnopad, hex } from "@scure/base";
 export const toHex = (bytes: Uint8Array): string => hex.encode(bytes);
 export const toBase64 = (bytes: Uint8Array): string => base64.encode(bytes);
 export const toBase64Url = (bytes: Uint8Array): string => base64urlnopad.encode(bytes);
+/** URL-safe base64 with its padding (LND's REST paths take bytes so). */
+export const toBase64UrlPadded = (bytes: Uint8Array): string => base64url.encode(bytes);
 
 /** Hex known to be hex (checked by the caller's own pattern): the bytes, or a TypeError. */
 export const hexToBytes = (text: string): Uint8Array => hex.decode(text.toLowerCase());

@@ -1,5 +1,4 @@
-import { base64url } from "@scure/base";
-import { bodyText, concatBytes, hexToBytes } from "../bytes.ts";
+import { bodyText, concatBytes, hexToBytes, toBase64UrlPadded } from "../bytes.ts";
 import { L402Error, type PaymentLookup, type Wallet } from "./types.ts";
 
 export interface LndWalletConfig {
@@ -96,7 +95,7 @@ async function trackPayment(fetcher: typeof fetch, base: string, macaroonHex: st
   let first: { result?: Record<string, unknown>; error?: { code?: unknown; message?: unknown }; code?: unknown; message?: unknown };
   let status: number;
   try {
-    const response = await fetcher(`${base}/v2/router/track/${encodeURIComponent(base64url.encode(hexToBytes(paymentHash)))}`, { headers: { "Grpc-Metadata-macaroon": macaroonHex }, signal });
+    const response = await fetcher(`${base}/v2/router/track/${encodeURIComponent(toBase64UrlPadded(hexToBytes(paymentHash)))}`, { headers: { "Grpc-Metadata-macaroon": macaroonHex }, signal });
     status = response.status;
     first = JSON.parse(await firstLine(response.body)) as typeof first;
   } catch (error) {
