@@ -62,7 +62,17 @@ export function fileStore(directory: string, options: { readonly onPurchaseWait?
     },
     get: read,
     put: (key, token) => change(key, (tokens) => [token, ...tokens.filter((t) => t.macaroon !== token.macaroon)]),
-    update: (key, macaroon, changed) => change(key, (tokens) => tokens.map((t) => (t.macaroon === macaroon ? changed(t) : t))),
+    update: async (key, macaroon, changed) => {
+      let found = false;
+      await change(key, (tokens) =>
+        tokens.map((t) => {
+          if (t.macaroon !== macaroon) return t;
+          found = true;
+          return changed(t);
+        }),
+      );
+      return found;
+    },
     remove: (key, macaroon) => change(key, (tokens) => (macaroon === undefined ? [] : tokens.filter((t) => t.macaroon !== macaroon))),
     keys: async () => {
       try {

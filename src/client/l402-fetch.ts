@@ -129,10 +129,10 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
   /** A kept token, changed (nothing, if it is no longer kept, unless `orKeep`: then `orKeep` changed is kept). */
   const amend = (key: string, macaroon: string, change: (token: StoredToken) => StoredToken, orKeep?: StoredToken): Promise<void> =>
     serially(async () => {
-      const kept = (await store.get(key)).find((token) => token.macaroon === macaroon);
       // In one step where the store can (another client's change made meanwhile is kept).
-      if (kept !== undefined && store.update !== undefined) await store.update(key, macaroon, change);
-      else if (kept !== undefined || orKeep !== undefined) await store.put(key, change(kept ?? (orKeep as StoredToken)));
+      if (store.update !== undefined && (await store.update(key, macaroon, change))) return;
+      const kept = (await store.get(key)).find((token) => token.macaroon === macaroon) ?? orKeep;
+      if (kept !== undefined) await store.put(key, change(kept));
     });
 
   /** The tokens of `key` that can be sent (not those whose payment is in doubt). */
@@ -145,8 +145,8 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
    * once its turn comes (another bought it meanwhile) takes it unpaid. One
    * bound to its request is neither shared nor kept. Where the wallet can look
    * payments up, a kept token is kept in doubt from before its payment
-   * (payment-in-doubt.ts), and one in doubt for the offer's service is
-   * settled before anything more is paid.
+   * (payment-in-doubt.ts), and those in doubt at the origin are settled
+   * before anything more is paid.
    */
   const buy = (key: string, offer: Offer & { scheme: "l402" }, url: string, unused: (token: StoredToken) => boolean): Promise<StoredToken> => {
     const { priceMsat, request, creditMsat } = offer.terms;
@@ -218,7 +218,7 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
       if (kept?.topUpInDoubt !== undefined && lookup !== undefined) {
         // A top-up whose payment's outcome was never learned: paid, it is sent now; never made, forgotten; in flight, nothing more is paid.
         const settled = await settleTopUpInDoubt(kept, lookup);
-        await amend(key, token.macaroon, (held) => (settled === undefined ? withoutTopUpInDoubt(held) : withPendingTopUp(held, settled)), kept);
+        await amend(key, token.macaroon, (held) => (settled === undefined ? withoutTopUpInDoubt(held) : withPendingTopUp(held, settled)), settled === undefined ? undefined : kept);
         if (settled !== undefined) return { ...(await sendPendingTopUp(key, kept, settled.token, send)), paid: false };
       }
       const macaroon = toBase64(offer.macaroon);

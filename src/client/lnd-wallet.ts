@@ -104,6 +104,8 @@ async function trackPayment(fetcher: typeof fetch, base: string, macaroonHex: st
   const failure = first.error ?? (status === 200 ? undefined : first);
   // LND's own NotFound for a hash it never sent to; not any 404 (a proxy's, a path it does not serve).
   if (failure?.code === 5 && failure.message === "payment isn't initiated") return { status: "unpaid" };
+  // A macaroon that may pay but not read payments (no offchain:read), or none LND accepts: it never will.
+  if (failure?.code === 2 && /permission denied|verification failed/.test(String(failure.message))) return { status: "unknown" };
   if (failure !== undefined) throw new L402Error("network", `the wallet's node cannot say what became of payment ${paymentHash}: ${String(failure.message ?? `HTTP ${status}`)}`);
   const payment = first.result ?? {};
   const preimage = String(payment["payment_preimage"] ?? "");

@@ -16,6 +16,7 @@ export function memoryStore(): TokenStore {
     update: async (key, macaroon, change) => {
       const kept = (tokens.get(key) ?? []).find((t) => t.macaroon === macaroon);
       if (kept !== undefined) put(key, change(kept));
+      return kept !== undefined;
     },
     remove: async (key, macaroon) => {
       const kept = macaroon === undefined ? [] : (tokens.get(key) ?? []).filter((t) => t.macaroon !== macaroon);

@@ -38,8 +38,9 @@ export function nwcWallet(config: NwcWalletConfig): Wallet {
       try {
         return readLookup(await call("lookup_invoice", { payment_hash: paymentHash }), paymentHash);
       } catch (error) {
-        // NOT_FOUND: the wallet never sent it.
+        // NOT_FOUND: the wallet never sent it; a connection not allowed to look up, or a wallet without the method, never will.
         if (error instanceof LightningError && error.reason === "not_found") return { status: "unpaid" };
+        if (error instanceof LightningError && (error.reason === "auth" || error.message.startsWith("lookup_invoice: NOT_IMPLEMENTED"))) return { status: "unknown" };
         if (error instanceof L402Error) throw error;
         throw new L402Error("network", `the NWC wallet cannot say what became of payment ${paymentHash}: ${(error as Error).message}`);
       }

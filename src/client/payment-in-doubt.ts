@@ -17,16 +17,19 @@ export const inDoubt = (token: StoredToken): StoredToken => ({ ...token, preimag
 
 export const isInDoubt = (token: StoredToken): boolean => token.paymentInDoubt === true;
 
-/** What became of a payment in doubt: the preimage (hex), none (never made, or failed), or still in flight. */
-type Outcome = { readonly paid: string } | "unpaid" | "pending";
+/**
+ * What became of a payment in doubt: the preimage (hex), none (never made, or
+ * failed), still in flight, or unknown (the wallet cannot look payments up, or
+ * its preimage is not the payment's); undefined where it cannot answer now.
+ */
+type Outcome = { readonly paid: string } | "unpaid" | "pending" | "unknown";
 
-/** Undefined where the wallet cannot say: its lookup fails (no permission, no such method, unreachable), or its preimage is not the payment's. */
 async function outcomeOf(macaroon: string, lookup: Lookup): Promise<Outcome | undefined> {
   const paymentHash = storedTokenTerms(macaroon)?.paymentHash;
   if (paymentHash === undefined) return "unpaid";
   const found = await lookup(paymentHash).catch(() => undefined);
   if (found === undefined || found.status !== "paid") return found?.status;
-  return toHex(sha256(found.preimage)) === paymentHash ? { paid: toHex(found.preimage) } : undefined;
+  return toHex(sha256(found.preimage)) === paymentHash ? { paid: toHex(found.preimage) } : "unknown";
 }
 
 const stillInFlight = (what: string): L402Error =>
@@ -39,9 +42,9 @@ const stillInFlight = (what: string): L402Error =>
  */
 export async function neverMade(wallet: Wallet, paymentHash: string): Promise<boolean> {
   if (wallet.lookup === undefined) return true;
-  // A lookup that fails right after the wallet answered is one it cannot make (no permission, no method): its refusal stands.
+  // One it cannot look up at all (`unknown`) has only its refusal to go by; one it cannot look up now stays in doubt.
   const found = await wallet.lookup(paymentHash).catch(() => undefined);
-  return found === undefined || found.status === "unpaid";
+  return found?.status === "unpaid" || found?.status === "unknown";
 }
 
 /** Where settling writes: a token completed (kept with its preimage), or one whose payment never happened (removed). */
@@ -63,7 +66,7 @@ export async function settleInDoubt(tokens: readonly StoredToken[], lookup: Look
   let found: StoredToken | undefined;
   for (const token of tokens) {
     const outcome = await outcomeOf(token.macaroon, lookup);
-    if (outcome === undefined) continue;
+    if (outcome === undefined || outcome === "unknown") continue;
     if (outcome === "pending") inFlight ||= purchase.blocks(token);
     else if (outcome === "unpaid") await writes.remove(token.macaroon);
     else {
@@ -105,15 +108,17 @@ export const withPendingTopUp = (held: StoredToken, topUp: TopUp): StoredToken =
 
 /**
  * The top-up `held` has in doubt, where the wallet says it was paid; undefined
- * where it never was, or the wallet cannot say (a new top-up then takes its
- * place). In flight: an L402Error.
+ * where it never was, or the wallet cannot look payments up (a new top-up then
+ * takes its place). In flight, or where the wallet cannot answer now: an
+ * L402Error, and nothing more is paid.
  */
 export async function settleTopUpInDoubt(held: StoredToken, lookup: Lookup): Promise<TopUp | undefined> {
   const doubted = held.topUpInDoubt;
   if (doubted === undefined) return undefined;
   const outcome = await outcomeOf(doubted.macaroon, lookup);
   if (outcome === "pending") throw stillInFlight("a top-up of this token");
-  if (outcome === undefined || outcome === "unpaid") return undefined;
+  if (outcome === undefined) throw new L402Error("network", "the wallet cannot say now what became of this token's last top-up: nothing more is paid until it can", { unpaid: true });
+  if (outcome === "unknown" || outcome === "unpaid") return undefined;
   return { token: `${doubted.macaroon}:${outcome.paid}`, paidMsat: msat(doubted.paidMsat), creditMsat: doubted.creditMsat === undefined ? undefined : msat(doubted.creditMsat) };
 }
 

@@ -13,14 +13,16 @@ export interface Wallet {
   /**
    * What became of an earlier payment (by the invoice's hex payment hash) whose
    * outcome `pay` could not tell: `paid` with its preimage, `unpaid` (failed
-   * for certain, or never made), `pending` (still in flight). Throws
-   * L402Error where the wallet cannot say. Absent: a token whose payment is in
-   * doubt is not kept (see StoredToken.paymentInDoubt).
+   * for certain, or never made), `pending` (still in flight), `unknown` (this
+   * wallet cannot look payments up: no permission, no such method). Throws
+   * L402Error where it cannot answer now (unreachable, a node restarting).
+   * Absent: a token whose payment is in doubt is not kept (see
+   * StoredToken.paymentInDoubt).
    */
   lookup?(paymentHash: string): Promise<PaymentLookup>;
 }
 
-export type PaymentLookup = { readonly status: "paid"; readonly preimage: Uint8Array } | { readonly status: "unpaid" } | { readonly status: "pending" };
+export type PaymentLookup = { readonly status: "paid"; readonly preimage: Uint8Array } | { readonly status: "unpaid" } | { readonly status: "pending" } | { readonly status: "unknown" };
 
 /** What the client keeps of a paid token. */
 export interface StoredToken {
@@ -49,9 +51,9 @@ export interface StoredToken {
    * A token whose payment's outcome is not known (the wallet's answer was
    * lost, its wait ran out, or the process stopped while paying): its
    * `preimage` is empty, and it is never sent. Kept from before the payment,
-   * so that what may have been paid is not lost: the next purchase of the
-   * same service asks the wallet (`Wallet.lookup`) and completes it, drops it,
-   * or, while the payment is in flight, pays nothing more.
+   * so that what may have been paid is not lost: the next purchase at the
+   * same origin asks the wallet (`Wallet.lookup`) and completes it, drops it,
+   * or, while the payment is in flight, pays nothing more for its service.
    */
   readonly paymentInDoubt?: true;
   /**
@@ -73,11 +75,11 @@ export interface TokenStore {
   keys(): Promise<readonly string[]>;
   /**
    * Changes one token (by macaroon) in a single step, nothing if it is not
-   * kept: where several clients share a store, a change read and written back
+   * kept (false): where several clients share a store, a change read and written back
    * whole (`get`, then `put`) could undo another's made meanwhile (a top-up
    * kept in doubt, a balance noted). Absent: `get`, then `put`.
    */
-  update?(key: string, macaroon: string, change: (token: StoredToken) => StoredToken): Promise<void>;
+  update?(key: string, macaroon: string, change: (token: StoredToken) => StoredToken): Promise<boolean>;
   /**
    * Runs `buy`, a purchase (named by `purchase`: the origin's, for any
    * token it sells, or the token topped up, for a top-up), while no other

@@ -4,7 +4,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { describe, expect, it } from "vitest";
 import { startRelay } from "../../dev/backend-sims/nostr-relay.ts";
 import { L402Error, nwcWallet } from "../../src/client/index.ts";
-import { lndRestBackend, readInvoice } from "../../src/lightning/index.ts";
+import { lndRestBackend, nwcBackend, platformWebSocket, readInvoice } from "../../src/lightning/index.ts";
 import { publicKeyOf, signEvent } from "../../src/lightning/nwc/event.ts";
 import { cipher, NWC_REQUEST, NWC_RESPONSE } from "../../src/lightning/nwc/messages.ts";
 import { useBackendSims } from "../setup/backend-sims.ts";
@@ -84,6 +84,13 @@ describe("nwcWallet", () => {
     const found = await wallet.lookup?.(hashOf(paymentRequest));
     expect(found?.status === "paid" && hex.encode(sha256(found.preimage))).toBe(hashOf(paymentRequest));
     expect(await wallet.lookup?.(hashOf(await invoice()))).toEqual({ status: "unpaid" });
+  });
+
+  it("lookup: an unpaid invoice of the wallet's own (incoming) is no payment made; a connection the wallet does not know cannot look up (unknown)", async () => {
+    const own = await nwcBackend({ uri: running.sims.nwc.uri, network: "regtest", timeoutMs: 2000, webSocket: platformWebSocket }).createInvoice({ amountMsat: 5000n, memo: "own", expirySeconds: 600 });
+    expect(await nwcWallet({ uri: running.sims.nwc.uri, timeoutSeconds: 5 }).lookup?.(hex.encode(own.paymentHash))).toEqual({ status: "unpaid" });
+    const stranger = running.sims.nwc.uri.replace(/secret=[0-9a-f]+/, `secret=${"11".repeat(32)}`);
+    expect(await nwcWallet({ uri: stranger, timeoutSeconds: 5 }).lookup?.(hex.encode(own.paymentHash))).toEqual({ status: "unknown" });
   });
 
   it("a preimage that does not hash to the invoice's payment hash is refused", async () => {

@@ -30,7 +30,7 @@ beforeAll(async () => {
   app.get("/credit/*", (c) => c.text("metered content"));
 });
 afterAll(() => sim.close());
-beforeEach(() => sim.setFaults({ lostPaymentAnswer: null, routeFeeMsat: 0, paths: [], latencyMs: 0 }));
+beforeEach(() => sim.setFaults({ lostPaymentAnswer: null, routeFeeMsat: 0, paths: [], latencyMs: 0, failure: null }));
 
 const endHeld = (end: "settle" | "fail") => fetch(`${sim.url}/_sim/held`, { method: "POST", body: JSON.stringify({ end }) });
 
@@ -168,22 +168,38 @@ describe("a token whose payment is in doubt", () => {
     expect(wallet.payments).toBe(1);
   });
 
-  it("a wallet whose lookups fail (no permission, no such method): its refusal stands, and a token left in doubt blocks nothing", async () => {
-    const failingLookup = async (): Promise<never> => Promise.reject(new L402Error("network", "permission denied"));
-    const failing: Wallet = { ...countingWallet(), lookup: failingLookup };
+  it("a wallet that cannot look payments up (no permission, no such method: unknown): its refusal stands, and a token left in doubt blocks nothing", async () => {
+    const unknown = async () => ({ status: "unknown" }) as const;
     sim.setFaults({ routeFeeMsat: 50_000 });
-    const refused = client(failing);
+    const refused = client({ ...countingWallet(), lookup: unknown });
     await expect(refused.fetch(`${BASE}/api/a`)).rejects.toMatchObject({ code: "payment_failed", unpaid: true });
     expect(await refused.store.get(BASE)).toEqual([]);
     sim.setFaults({ routeFeeMsat: 0 });
     const wallet = countingWallet();
-    const { fetch, store } = client({ pay: wallet.pay, lookup: failingLookup });
+    const { fetch, store } = client({ pay: wallet.pay, lookup: unknown });
     const { token: left } = await challengedToken("/api/b");
     await store.put(BASE, left);
     expect((await fetch(`${BASE}/api/c`)).status).toBe(200);
     expect(wallet.payments).toBe(1);
-    // The one the wallet could not say of is still there, for when it can.
+    // The one the wallet could not say of is still there, for whoever can.
     expect((await store.get(BASE)).map((t) => t.paymentInDoubt ?? false).sort()).toEqual([false, true]);
+  });
+
+  it("an error from a node stopping mid-payment, and no lookup possible just then: the refusal is not believed, the token stays in doubt and is completed once the node answers", async () => {
+    const wallet = countingWallet();
+    const { fetch, store } = client(wallet);
+    sim.setFaults({ lostPaymentAnswer: "error" });
+    // TrackPaymentV2 unavailable for now: the node is restarting.
+    sim.setFaults({ failure: "unavailable", paths: ["/v2/router/track"] });
+    await expect(fetch(`${BASE}/api/a`)).rejects.toMatchObject({ message: expect.stringContaining("server is shutting down") });
+    expect(await only(store)).toMatchObject({ paymentInDoubt: true });
+    await expect(fetch(`${BASE}/api/b`)).rejects.toMatchObject({ code: "payment_failed" });
+    expect(wallet.payments).toBe(2);
+    sim.setFaults({ lostPaymentAnswer: null, failure: null, paths: [] });
+    expect((await fetch(`${BASE}/api/c`)).status).toBe(200);
+    expect(wallet.payments).toBe(2);
+    // Both payments went through: both tokens completed, none in doubt.
+    expect((await store.get(BASE)).map((t) => t.paymentInDoubt ?? false)).toEqual([false, false]);
   });
 
   it("a wallet that cannot look payments up keeps none in doubt (as before); a refusal that paid nothing keeps none either", async () => {
@@ -226,6 +242,21 @@ describe("a top-up whose payment is in doubt", () => {
     expect(credited.pendingTopUp).toBeUndefined();
   });
 
+  it("the wallet unable to answer just then: nothing more is paid, the top-up stays in doubt, and is credited once it answers", async () => {
+    const wallet = countingWallet();
+    const { fetch, store } = await shortBalance(wallet);
+    sim.setFaults({ lostPaymentAnswer: "settled" });
+    await expect(fetch(`${BASE}/credit/c`)).rejects.toBeInstanceOf(L402Error);
+    sim.setFaults({ lostPaymentAnswer: null, failure: "unavailable", paths: ["/v2/router/track"] });
+    await expect(fetch(`${BASE}/credit/d`)).rejects.toMatchObject({ code: "network", message: expect.stringContaining("nothing more is paid") });
+    expect(wallet.payments).toBe(2);
+    expect((await only(store)).topUpInDoubt).toBeDefined();
+    sim.setFaults({ failure: null, paths: [] });
+    const answer = await fetch(`${BASE}/credit/e`);
+    expect(answer.headers.get("x-l402-balance")).toBe("4000");
+    expect(wallet.payments).toBe(2);
+  });
+
   it("held in flight: nothing more is paid while it is; failed, it is forgotten and a top-up paid anew", async () => {
     const wallet = countingWallet();
     const { fetch, store } = await shortBalance(wallet);
@@ -266,5 +297,11 @@ describe("lndWallet.lookup (TrackPaymentV2)", () => {
     expect((await payInvoice({ url: sim.url, macaroonHex: sim.adminMacaroonHex }, held.invoice)).error?.message).toBe("payment is in transition");
     await endHeld("fail");
     expect(await lookup(hashOf(held.invoice))).toEqual({ status: "unpaid" });
+    // A macaroon that may not read payments never will: unknown, not unpaid.
+    const invoicesOnly = lndWallet({ url: sim.url, macaroonHex: sim.invoiceMacaroonHex, feeLimitSats: 10, timeoutSeconds: 5 });
+    expect(await invoicesOnly.lookup?.(hashOf(paid.invoice))).toEqual({ status: "unknown" });
+    // A node that cannot answer now: no answer at all.
+    sim.setFaults({ failure: "unavailable", paths: ["/v2/router/track"] });
+    await expect(lookup(hashOf(paid.invoice))).rejects.toMatchObject({ code: "network" });
   });
 });
