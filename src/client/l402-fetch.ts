@@ -161,13 +161,13 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
         ...(creditMsat === undefined ? {} : { creditMsat: String(creditMsat) }),
       };
       // A macaroon already held (a server offering it again) is never replaced by its copy in doubt.
-      let held = false;
+      let alreadyHeld = false;
       const keep = () =>
         serially(async () => {
-          held = (await store.get(key)).some((t) => t.macaroon === token.macaroon);
-          if (!held) await store.put(key, inDoubt(token));
+          alreadyHeld = (await store.get(key)).some((t) => t.macaroon === token.macaroon);
+          if (!alreadyHeld) await store.put(key, inDoubt(token));
         });
-      const drop = () => (held ? Promise.resolve() : serially(() => store.remove(key, token.macaroon)));
+      const drop = () => (alreadyHeld ? Promise.resolve() : serially(() => store.remove(key, token.macaroon)));
       return { ...token, preimage: toHex(await pay(offer, url, lookup === undefined || request !== undefined ? undefined : { keep, drop })) };
     };
     if (request !== undefined) return bought();

@@ -123,4 +123,4 @@ export async function settleTopUpInDoubt(held: StoredToken, lookup: Lookup): Pro
 }
 
 /** An amount a store kept (a file anyone may have edited): unreadable counts as none. */
-export const msat = (text: string | undefined): bigint => (text !== undefined && /^\d{1,19}$/.test(text) ? BigInt(text) : 0n);
+const msat = (text: string | undefined): bigint => (text !== undefined && /^\d{1,19}$/.test(text) ? BigInt(text) : 0n);
