@@ -43,16 +43,18 @@ export function fileStore(directory: string, options: { readonly onPurchaseWait?
     if (!Array.isArray(parsed) || !parsed.every(isToken)) throw new Error(`${fileFor(key)} is not a token file; remove it (l402-edge tokens rm ${key}) to start afresh`);
     return parsed;
   };
-  const change = async (key: string, next: (tokens: StoredToken[]) => StoredToken[]) => {
+  const locked = async <T>(task: () => Promise<T>): Promise<T> => {
     await mkdir(directory, { recursive: true, mode: 0o700 });
-    await withFileLock(lock, `the token store's lock ${lock} is held by another process`, async () => {
-      const file = fileFor(key);
+    return withFileLock(lock, `the token store's lock ${lock} is held by another process`, task);
+  };
+  const write = (key: string, tokens: readonly StoredToken[]) => writeWhole(fileFor(key), `${JSON.stringify(tokens, null, 2)}\n`);
+  const change = (key: string, next: (tokens: StoredToken[]) => StoredToken[]) =>
+    locked(async () => {
       // A file unreadable here was readable when this run began (`get` reads it first): a token just paid for is kept over it.
       const tokens = next(await read(key).catch(() => []));
-      if (tokens.length === 0) return rm(file, { force: true });
-      await writeWhole(file, `${JSON.stringify(tokens, null, 2)}\n`);
+      if (tokens.length === 0) return rm(fileFor(key), { force: true });
+      await write(key, tokens);
     });
-  };
   return {
     purchasing: async (purchase, buy) => {
       await mkdir(directory, { recursive: true, mode: 0o700 });
@@ -62,17 +64,15 @@ export function fileStore(directory: string, options: { readonly onPurchaseWait?
     },
     get: read,
     put: (key, token) => change(key, (tokens) => [token, ...tokens.filter((t) => t.macaroon !== token.macaroon)]),
-    update: async (key, macaroon, changed) => {
-      let found = false;
-      await change(key, (tokens) =>
-        tokens.map((t) => {
-          if (t.macaroon !== macaroon) return t;
-          found = true;
-          return changed(t);
-        }),
-      );
-      return found;
-    },
+    // Only a token kept is changed: nothing is written where there is none (an unreadable file is reported, not replaced).
+    update: (key, macaroon, changed) =>
+      locked(async () => {
+        const tokens = await read(key);
+        const at = tokens.findIndex((t) => t.macaroon === macaroon);
+        if (at < 0) return false;
+        await write(key, tokens.with(at, changed(tokens[at] as StoredToken)));
+        return true;
+      }),
     remove: (key, macaroon) => change(key, (tokens) => (macaroon === undefined ? [] : tokens.filter((t) => t.macaroon !== macaroon))),
     keys: async () => {
       try {
