@@ -4,7 +4,7 @@ import { memoryStore } from "./memory-store.ts";
 import { formatPaymentCredential } from "../payment/index.ts";
 import { isChallenge, readOffer, refusalReason, type Offer, type Scheme } from "./challenge-offer.ts";
 import { sendPaidOnce, sendToOrigin, type Credential, type Sent } from "./send-to-origin.ts";
-import { memoryLedger, reserve, type SpendLedger, type SpendLimits } from "./spend-windows.ts";
+import { memoryLedger, releaseRecord, reserve, type SpendLedger, type SpendLimits } from "./spend-windows.ts";
 import { inDoubt, isInDoubt, neverMade, settleInDoubt, settleTopUpInDoubt, withoutTopUpInDoubt, withPendingTopUp, withTopUpInDoubt } from "./payment-in-doubt.ts";
 import { storedTokenTerms } from "./token-terms.ts";
 import { L402Error, type StoredToken, type TokenStore, type Wallet } from "./types.ts";
@@ -91,7 +91,7 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
    * asked, and uncounted only where the wallet certainly paid nothing; so is
    * what `doubt` keeps (a token in doubt) kept and dropped.
    */
-  const pay = async (offer: Offer, url: string, doubt?: { keep(): Promise<void>; drop(): Promise<void> }): Promise<Uint8Array> => {
+  const pay = async (offer: Offer, url: string, doubt?: { keep(spendRecord: string): Promise<void>; drop(): Promise<void> }): Promise<Uint8Array> => {
     if (offer.priceMsat > budgetMsat) {
       const what = offer.scheme === "l402" && offer.terms.topupFor !== undefined ? "the top-up for this token's balance" : "the price";
       throw new L402Error("over_budget", `${what} is ${formatSats(offer.priceMsat)} sats, above the limit of ${options.maxCostSats}`);
@@ -101,7 +101,7 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
     let asked = false;
     let paid: { readonly preimage: Uint8Array; readonly feeMsat: bigint };
     try {
-      await doubt?.keep();
+      await doubt?.keep(reservation.id);
       options.onPayment?.({ phase: "paying", offer, url, maxFeeMsat, feeLimitMsat: options.wallet.feeLimitMsat?.({ maxFeeMsat }) });
       asked = true;
       paid = await options.wallet.pay(offer.invoice, { maxFeeMsat });
@@ -118,6 +118,8 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
     options.onPayment?.({ phase: "paid", offer, url, feeMsat: paid.feeMsat });
     return paid.preimage;
   };
+  /** Uncounts a payment kept in doubt, found never made (a ledger that cannot be written now keeps it: an overcount, never under). */
+  const unspend = (spendRecord: string) => releaseRecord(ledger, spendRecord).catch(() => undefined);
 
   /** Changes to the store, one at a time: each reads what the one before wrote (a store's put may itself read, then write). */
   let writing = Promise.resolve();
@@ -162,10 +164,10 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
       };
       // A macaroon already held (a server offering it again) is never replaced by its copy in doubt.
       let alreadyHeld = false;
-      const keep = () =>
+      const keep = (spendRecord: string) =>
         serially(async () => {
           alreadyHeld = (await store.get(key)).some((t) => t.macaroon === token.macaroon);
-          if (!alreadyHeld) await store.put(key, inDoubt(token));
+          if (!alreadyHeld) await store.put(key, inDoubt(token, spendRecord));
         });
       const drop = () => (alreadyHeld ? Promise.resolve() : serially(() => store.remove(key, token.macaroon)));
       return { ...token, preimage: toHex(await pay(offer, url, lookup === undefined || request !== undefined ? undefined : { keep, drop })) };
@@ -180,7 +182,7 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
         const meanwhile = kept.find((t) => !isInDoubt(t) && usable(t));
         if (meanwhile !== undefined) return meanwhile;
         // Every token of the origin in doubt: settled under its purchase lock, so never one whose payment is under way.
-        const writes = { complete: (t: StoredToken) => serially(() => store.put(key, t)), remove: (macaroon: string) => serially(() => store.remove(key, macaroon)) };
+        const writes = { complete: (t: StoredToken) => serially(() => store.put(key, t)), remove: (macaroon: string) => serially(() => store.remove(key, macaroon)), release: unspend };
         const blocks = (t: StoredToken) => t.services.length === 0 || offer.services.length === 0 || t.services.some((s) => offer.services.includes(s));
         const settled = lookup === undefined ? undefined : await settleInDoubt(kept.filter(isInDoubt), lookup, writes, { usable, blocks });
         if (settled !== undefined) return settled;
@@ -217,13 +219,13 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
       const { lookup } = options.wallet;
       if (kept?.topUpInDoubt !== undefined && lookup !== undefined) {
         // A top-up whose payment's outcome was never learned: paid, it is sent now; never made, forgotten; in flight, nothing more is paid.
-        const settled = await settleTopUpInDoubt(kept, lookup);
+        const settled = await settleTopUpInDoubt(kept, lookup, unspend);
         await amend(key, token.macaroon, (held) => (settled === undefined ? withoutTopUpInDoubt(held) : withPendingTopUp(held, settled)), settled === undefined ? undefined : kept);
         if (settled !== undefined) return { ...(await sendPendingTopUp(key, kept, settled.token, send)), paid: false };
       }
       const macaroon = toBase64(offer.macaroon);
       const paying = { paidMsat: offer.priceMsat, creditMsat: offer.terms.creditMsat };
-      const doubt = lookup === undefined ? undefined : { keep: () => amend(key, token.macaroon, (held) => withTopUpInDoubt(held, { ...paying, macaroon }), token), drop: () => amend(key, token.macaroon, withoutTopUpInDoubt) };
+      const doubt = lookup === undefined ? undefined : { keep: (spendRecord: string) => amend(key, token.macaroon, (held) => withTopUpInDoubt(held, { ...paying, macaroon, spendRecord }), token), drop: () => amend(key, token.macaroon, withoutTopUpInDoubt) };
       const pending = `${macaroon}:${toHex(await pay(offer, url, doubt))}`;
       // Kept again if another request dropped the token meanwhile: its server has just offered to top it up, and what was paid must not be lost.
       await amend(key, token.macaroon, (held) => withPendingTopUp(held, { ...paying, token: pending }), token);

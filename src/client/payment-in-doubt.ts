@@ -12,8 +12,8 @@ import { L402Error, type StoredToken, type Wallet } from "./types.ts";
 
 type Lookup = NonNullable<Wallet["lookup"]>;
 
-/** The token an offer sells, as kept while its payment is under way or in doubt: no preimage yet, never sent. */
-export const inDoubt = (token: StoredToken): StoredToken => ({ ...token, preimage: "", paymentInDoubt: true });
+/** The token an offer sells, as kept while its payment (counted in the spend windows as `spendRecord`) is under way or in doubt: no preimage yet, never sent. */
+export const inDoubt = (token: StoredToken, spendRecord: string): StoredToken => ({ ...token, preimage: "", paymentInDoubt: true, spendRecord });
 
 export const isInDoubt = (token: StoredToken): boolean => token.paymentInDoubt === true;
 
@@ -47,16 +47,18 @@ export async function neverMade(wallet: Wallet, paymentHash: string): Promise<bo
   return found?.status === "unpaid" || found?.status === "unknown";
 }
 
-/** Where settling writes: a token completed (kept with its preimage), or one whose payment never happened (removed). */
+/** Where settling writes: a token completed (kept with its preimage), or one whose payment never happened (removed, and its spend record uncounted). */
 export interface InDoubtWrites {
   readonly complete: (token: StoredToken) => Promise<void>;
   readonly remove: (macaroon: string) => Promise<void>;
+  readonly release: (spendRecord: string) => Promise<void>;
 }
 
 /**
  * Asks the wallet what became of each token's payment: paid, the token is
  * completed, and the first `usable` one returned, to be used instead of
- * paying again; never made or failed, it is removed; one the wallet cannot
+ * paying again; never made or failed, it is removed and its payment
+ * uncounted in the spend windows; one the wallet cannot
  * say of (a lookup that fails) stays in doubt. One still in flight that
  * `blocks` the purchase (it sells the same service) leaves nothing to be
  * paid: an L402Error, unless a usable one was completed.
@@ -68,9 +70,11 @@ export async function settleInDoubt(tokens: readonly StoredToken[], lookup: Look
     const outcome = await outcomeOf(token.macaroon, lookup);
     if (outcome === undefined || outcome === "unknown") continue;
     if (outcome === "pending") inFlight ||= purchase.blocks(token);
-    else if (outcome === "unpaid") await writes.remove(token.macaroon);
-    else {
-      const { paymentInDoubt: _settled, ...rest } = token;
+    else if (outcome === "unpaid") {
+      await writes.remove(token.macaroon);
+      if (token.spendRecord !== undefined) await writes.release(token.spendRecord);
+    } else {
+      const { paymentInDoubt: _settled, spendRecord: _counted, ...rest } = token;
       const completed = { ...rest, preimage: outcome.paid };
       await writes.complete(completed);
       if (found === undefined && purchase.usable(completed)) found = completed;
@@ -87,10 +91,10 @@ export interface TopUp {
   readonly creditMsat: bigint | undefined;
 }
 
-/** `held` with a top-up in doubt: kept before the wallet is asked to pay it. */
-export const withTopUpInDoubt = (held: StoredToken, topUp: Omit<TopUp, "token"> & { readonly macaroon: string }): StoredToken => ({
+/** `held` with a top-up in doubt: kept before the wallet is asked to pay it (counted in the spend windows as `spendRecord`). */
+export const withTopUpInDoubt = (held: StoredToken, topUp: Omit<TopUp, "token"> & { readonly macaroon: string; readonly spendRecord: string }): StoredToken => ({
   ...held,
-  topUpInDoubt: { macaroon: topUp.macaroon, paidMsat: String(topUp.paidMsat), ...(topUp.creditMsat === undefined ? {} : { creditMsat: String(topUp.creditMsat) }) },
+  topUpInDoubt: { macaroon: topUp.macaroon, paidMsat: String(topUp.paidMsat), ...(topUp.creditMsat === undefined ? {} : { creditMsat: String(topUp.creditMsat) }), spendRecord: topUp.spendRecord },
 });
 
 /** `held` without its top-up in doubt (its payment was never made, or has been settled). */
@@ -108,16 +112,18 @@ export const withPendingTopUp = (held: StoredToken, topUp: TopUp): StoredToken =
 
 /**
  * The top-up `held` has in doubt, where the wallet says it was paid; undefined
- * where it never was, or the wallet cannot look payments up (a new top-up then
- * takes its place). In flight, or where the wallet cannot answer now: an
- * L402Error, and nothing more is paid.
+ * where it never was (its spend record then given to `release`), or the
+ * wallet cannot look payments up (a new top-up then takes its place). In
+ * flight, or where the wallet cannot answer now: an L402Error, and nothing
+ * more is paid.
  */
-export async function settleTopUpInDoubt(held: StoredToken, lookup: Lookup): Promise<TopUp | undefined> {
+export async function settleTopUpInDoubt(held: StoredToken, lookup: Lookup, release: (spendRecord: string) => Promise<void>): Promise<TopUp | undefined> {
   const doubted = held.topUpInDoubt;
   if (doubted === undefined) return undefined;
   const outcome = await outcomeOf(doubted.macaroon, lookup);
   if (outcome === "pending") throw stillInFlight("a top-up of this token");
   if (outcome === undefined) throw new L402Error("network", "the wallet cannot say now what became of this token's last top-up: nothing more is paid until it can", { unpaid: true });
+  if (outcome === "unpaid" && doubted.spendRecord !== undefined) await release(doubted.spendRecord);
   if (outcome === "unknown" || outcome === "unpaid") return undefined;
   return { token: `${doubted.macaroon}:${outcome.paid}`, paidMsat: msat(doubted.paidMsat), creditMsat: doubted.creditMsat === undefined ? undefined : msat(doubted.creditMsat) };
 }

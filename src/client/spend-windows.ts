@@ -69,6 +69,8 @@ export function windowsSpent(records: readonly SpendRecord[], limits: SpendLimit
 
 /** A payment counted in the windows before it is made. */
 export interface Reservation {
+  /** Its record in the ledger: what a token kept in doubt names, to be released once the payment is known never made (`releaseRecord`). */
+  readonly id: string;
   /** The routing fee the windows (and the request's budget) leave this payment. */
   readonly maxFeeMsat: bigint;
   /** Paid: count the price and the fee paid (over NWC, which sends no fee limit, it may exceed what was reserved) instead of the most it could cost. */
@@ -113,16 +115,18 @@ export async function reserve(
     const record = { id, at: now, host: payment.host, msat: String(payment.priceMsat + feeMsat) };
     return { records: [...current, record], result: feeMsat };
   });
-  const amend = (msatNow: bigint | undefined) =>
-    ledger.change((records) => ({
-      records: msatNow === undefined ? records.filter((r) => r.id !== id) : records.map((r) => (r.id === id ? { ...r, msat: String(msatNow) } : r)),
-      result: undefined,
-    }));
+  const settle = (msatNow: bigint) => ledger.change((records) => ({ records: records.map((r) => (r.id === id ? { ...r, msat: String(msatNow) } : r)), result: undefined }));
   return {
+    id,
     maxFeeMsat,
-    settle: (feeMsat) => amend(payment.priceMsat + feeMsat),
-    release: () => amend(undefined),
+    settle: (feeMsat) => settle(payment.priceMsat + feeMsat),
+    release: () => releaseRecord(ledger, id),
   };
+}
+
+/** Uncounts a reservation by its record (`Reservation.id`), from another run than the one that made it: nothing if it is gone. */
+export function releaseRecord(ledger: SpendLedger, id: string): Promise<void> {
+  return ledger.change((records) => ({ records: records.filter((r) => r.id !== id), result: undefined }));
 }
 
 function describe(w: { readonly window: WindowSpent["window"]; readonly host?: string }): string {

@@ -56,14 +56,17 @@ export interface StoredToken {
    * or, while the payment is in flight, pays nothing more for its service.
    */
   readonly paymentInDoubt?: true;
+  /** A token in doubt's: its payment's record in the spend windows (`Reservation.id`), uncounted if it was never made. */
+  readonly spendRecord?: string;
   /**
    * A balance token's: a top-up whose payment's outcome is not known, kept
    * before the wallet was asked: its token's macaroon (base64) and what it was
    * to add to `paidMsat` and `creditMsat`. The next top-up of the token asks
    * the wallet first: paid, it becomes `pendingTopUp` and is sent; never
-   * made, it is forgotten; in flight, nothing more is paid.
+   * made, it is forgotten (and uncounted in the spend windows: `spendRecord`);
+   * in flight, nothing more is paid.
    */
-  readonly topUpInDoubt?: { readonly macaroon: string; readonly paidMsat: string; readonly creditMsat?: string };
+  readonly topUpInDoubt?: { readonly macaroon: string; readonly paidMsat: string; readonly creditMsat?: string; readonly spendRecord?: string };
 }
 
 /** Tokens by key (the client keys them by origin: scheme, host and port). */

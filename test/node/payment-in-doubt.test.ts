@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
 import { payInvoice } from "../../dev/lnd-sim/payer.ts";
-import { createL402Fetch, L402Error, lndWallet, memoryStore, type StoredToken, type TokenStore, type Wallet } from "../../src/client/index.ts";
+import { createL402Fetch, L402Error, lndWallet, memoryLedger, memoryStore, type SpendLedger, type StoredToken, type TokenStore, type Wallet } from "../../src/client/index.ts";
 import { createKeyring, parseChallenge, toBase64, toHex } from "../../src/l402/index.ts";
 import { lndRestBackend, readInvoice } from "../../src/lightning/index.ts";
 import { l402Paywall, memoryPorts } from "../../src/index.ts";
@@ -48,9 +48,12 @@ function countingWallet({ lookup = true } = {}): Wallet & { payments: number } {
   return counted;
 }
 
-function client(wallet: Wallet, store: TokenStore = memoryStore()) {
-  return { store, fetch: createL402Fetch({ wallet, maxCostSats: 20, store, fetch: async (input, init) => app.request(input instanceof Request ? input : String(input), init) }) };
+function client(wallet: Wallet, store: TokenStore = memoryStore(), ledger: SpendLedger = memoryLedger()) {
+  return { store, ledger, fetch: createL402Fetch({ wallet, maxCostSats: 20, store, ledger, fetch: async (input, init) => app.request(input instanceof Request ? input : String(input), init) }) };
 }
+
+/** What the spend windows count, in msat: the payments made, and the most any in doubt may have cost. */
+const counted = (ledger: SpendLedger): Promise<bigint> => ledger.change((records) => ({ records, result: records.reduce((sum, r) => sum + BigInt(r.msat), 0n) }));
 
 const only = async (store: TokenStore): Promise<StoredToken> => {
   const tokens = await store.get(BASE);
@@ -105,12 +108,14 @@ describe("a token whose payment is in doubt", () => {
     expect((await only(store)).preimage).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it("a payment held in flight that then fails: its token is dropped and one is bought anew", async () => {
+  it("a payment held in flight that then fails: its token is dropped, its count in the spend windows given back, and one bought anew", async () => {
     const wallet = countingWallet();
-    const { fetch, store } = client(wallet);
+    const { fetch, store, ledger } = client(wallet);
     sim.setFaults({ lostPaymentAnswer: "in_flight" });
     await expect(fetch(`${BASE}/api/a`)).rejects.toBeInstanceOf(L402Error);
     const doubted = await only(store);
+    // The price and the most its routing could have cost (the budget's 20 sats), while in doubt.
+    expect(await counted(ledger)).toBe(20_000n);
     sim.setFaults({ lostPaymentAnswer: null });
     await endHeld("fail");
     expect((await fetch(`${BASE}/api/b`)).status).toBe(200);
@@ -118,6 +123,8 @@ describe("a token whose payment is in doubt", () => {
     const bought = await only(store);
     expect(bought.macaroon).not.toBe(doubted.macaroon);
     expect(bought.paymentInDoubt).toBeUndefined();
+    // The one payment made, with no routing fee: the failed one is no longer counted.
+    expect(await counted(ledger)).toBe(5000n);
   });
 
   it("left by a process that stopped while paying: completed if the payment went through, dropped if it was never made", async () => {
@@ -217,9 +224,9 @@ describe("a token whose payment is in doubt", () => {
 describe("a top-up whose payment is in doubt", () => {
   /** A balance token with 1 sat left: its next request is refused short, with a top-up offer. */
   async function shortBalance(wallet: Wallet) {
-    const { fetch, store } = client(wallet);
+    const { fetch, store, ledger } = client(wallet);
     for (const path of ["/credit/a", "/credit/b"]) expect((await fetch(`${BASE}${path}`)).status).toBe(200);
-    return { fetch, store };
+    return { fetch, store, ledger };
   }
 
   it("its answer lost after it went through: kept in doubt on its token, then sent once and credited, never paid twice", async () => {
@@ -257,9 +264,9 @@ describe("a top-up whose payment is in doubt", () => {
     expect(wallet.payments).toBe(2);
   });
 
-  it("held in flight: nothing more is paid while it is; failed, it is forgotten and a top-up paid anew", async () => {
+  it("held in flight: nothing more is paid while it is; failed, it is forgotten (and uncounted) and a top-up paid anew", async () => {
     const wallet = countingWallet();
-    const { fetch, store } = await shortBalance(wallet);
+    const { fetch, store, ledger } = await shortBalance(wallet);
     sim.setFaults({ lostPaymentAnswer: "in_flight" });
     await expect(fetch(`${BASE}/credit/c`)).rejects.toBeInstanceOf(L402Error);
     sim.setFaults({ lostPaymentAnswer: null });
@@ -271,6 +278,8 @@ describe("a top-up whose payment is in doubt", () => {
     expect(answer.headers.get("x-l402-balance")).toBe("4000");
     expect(wallet.payments).toBe(3);
     expect(await only(store)).toMatchObject({ paidMsat: "10000", creditMsat: "10000", topUps: 1 });
+    // The token and the top-up that went through; not the one that failed.
+    expect(await counted(ledger)).toBe(10_000n);
   });
 });
 
