@@ -11,3 +11,12 @@ export function canonicalJson(value: unknown): string {
   if (text === undefined) throw new TypeError("the value has no JSON form");
   return text;
 }
+
+/** Whether JSON read from outside has a canonical form: not where it holds a number past the double range (parsed as Infinity) or a lone surrogate. */
+export function hasCanonicalForm(value: unknown): boolean {
+  try {
+    return canonicalize(value) !== undefined;
+  } catch {
+    return false;
+  }
+}

@@ -1,6 +1,6 @@
 import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { hex } from "@scure/base";
+import { base64urlnopad, hex } from "@scure/base";
 import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { payInvoice } from "../../dev/lnd-sim/payer.ts";
@@ -54,11 +54,13 @@ describe("the Payment scheme beside L402", () => {
     expect(header).toMatch(/^L402 macaroon="[^"]+", invoice="(lnbcrt40n1[a-z0-9]+)", LSAT macaroon="[^"]+", invoice="\1", Payment id="/);
     expect(challenge).toMatchObject({ realm: "paywall.test", method: "lightning", intent: "charge", expires: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) });
     const request = readChargeRequest(challenge.request);
-    expect(request.ok && request.value).toMatchObject({ amount: "4", currency: "sat", externalId: expect.stringMatching(/^dual\/[0-9a-f]{64}\/\d+$/), methodDetails: { network: "regtest", paymentHash: body["payment_hash"] } });
+    expect(request.ok && request.value).toMatchObject({ amount: "4", currency: "sat", externalId: expect.stringMatching(/^dual\/[0-9a-f]{64}\/\d+\/[A-Za-z0-9_-]+$/), methodDetails: { network: "regtest", paymentHash: body["payment_hash"] } });
     expect(invoiceOf(challenge)).toBe(body["invoice"]);
-    // The externalId names the token and its minted expiry, past which no charge naming it is taken.
-    const caveats = describeMacaroon(decodeMacaroon(fromBase64Lenient(String(body["macaroon"])) as Uint8Array)).caveats;
-    expect(caveats).toContain(`dual_valid_until=${(request.ok ? request.value.externalId ?? "" : "").split("/")[2]}`);
+    // The externalId names the token and its minted expiry (past which no charge naming it is taken), and carries the token itself.
+    const macaroon = fromBase64Lenient(String(body["macaroon"])) as Uint8Array;
+    const [, , until, carried] = (request.ok ? request.value.externalId ?? "" : "").split("/");
+    expect(describeMacaroon(decodeMacaroon(macaroon)).caveats).toContain(`dual_valid_until=${until}`);
+    expect(carried).toBe(base64urlnopad.encode(macaroon));
     // The challenge expires with its invoice.
     expect(Date.parse(challenge.expires ?? "") / 1000).toBe(body["expires_at"]);
     expect(response.headers.get("content-type")).toBe("application/problem+json");
@@ -363,6 +365,48 @@ describe("Payment credentials: what the outside report found", () => {
     expect(here.status).toBe(200);
     await here.body?.cancel();
     expect(await originHits(path)).toBe(1);
+  });
+
+  it("a charge bought for a cheap request is refused on a dear one, and one bound to its request on any other, as its L402 token is", async () => {
+    const priced = {
+      ...env,
+      L402_SERVICES: JSON.stringify([
+        { name: "sized", match: ["/sized/*"], price_sats: 10, price_rules: [{ query: { size: "small" }, price_sats: 1 }], schemes: ["l402", "mpp"], origin: { url: originUrl() } },
+        { name: "action", match: ["/action/*"], price_sats: 2, bind_request: true, schemes: ["l402", "mpp"], origin: { url: originUrl() } },
+      ]),
+    };
+    /** A paid charge for `path`, and the L402 credential for the same payment. */
+    const paidFor = async (path: string) => {
+      const first = await callWithEnv(priced, path);
+      const [challenge] = parsePaymentChallenges(first.headers.get("www-authenticate") ?? "");
+      if (challenge === undefined) throw new Error("no Payment challenge");
+      const preimage = await pay(invoiceOf(challenge));
+      return { payment: credentialFor(challenge, preimage), l402: `L402 ${((await first.json()) as { macaroon: string }).macaroon}:${preimage}` };
+    };
+    const sized = uniquePath("/sized/x");
+    const cheap = await paidFor(`${sized}?size=small`);
+    for (const authorization of [cheap.payment, cheap.l402]) {
+      const dear = await callWithEnv(priced, sized, { headers: { Authorization: authorization } });
+      expect(dear.status).toBe(402);
+      expect(await dear.json()).toMatchObject({ reason: "price_exceeds_token", paid_msat: "1000" });
+    }
+    const action = uniquePath("/action/transfer");
+    const bound = await paidFor(`${action}?to=alice`);
+    for (const authorization of [bound.payment, bound.l402]) {
+      const other = await callWithEnv(priced, `${action}?to=mallory`, { headers: { Authorization: authorization } });
+      expect(other.status).toBe(402);
+      expect(await other.json()).toMatchObject({ reason: "request_mismatch" });
+    }
+    expect(await originHits(sized)).toBe(0);
+    expect(await originHits(action)).toBe(0);
+    // Refused, not spent: each charge buys the request it was priced for.
+    for (const [path, authorization] of [[`${sized}?size=small`, cheap.payment], [`${action}?to=alice`, bound.payment]] as const) {
+      const paid = await callWithEnv(priced, path, { headers: { Authorization: authorization } });
+      expect(paid.status).toBe(200);
+      await paid.body?.cancel();
+    }
+    expect(await originHits(sized)).toBe(1);
+    expect(await originHits(action)).toBe(1);
   });
 
   it("a service that names no host takes its charges on any host it is reached by", async () => {

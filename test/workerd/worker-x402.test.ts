@@ -166,7 +166,7 @@ describe("the x402 entry beside L402", () => {
 });
 
 describe("payments refused, the origin never reached", () => {
-  it("a forged preimage, another service's entry, an altered entry, a malformed header, an x402 v1 payment", async () => {
+  it("a forged preimage, another service's entry, an altered entry, an entry with no canonical form, a malformed header, an x402 v1 payment", async () => {
     const path = uniquePath("/xonly/refused");
     const { entry } = await offer(path);
     const other = await offer(uniquePath("/xother/offer"));
@@ -178,6 +178,9 @@ describe("payments refused, the origin never reached", () => {
       [withPreimage({ ...entry, extra: { ...entry.extra, expiresAt: Number(entry.extra["expiresAt"]) + 86_400 } }, otherPreimage), "unknown_challenge"],
       [withPreimage({ ...entry, extra: { ...entry.extra, paymentMethod: "onchain" } }, otherPreimage), "method_unsupported"],
       [btoa(JSON.stringify({ x402Version: 1, accepted: entry, payload: { preimage: otherPreimage } })), "malformed"],
+      // JSON with no canonical form (a number past double range, a lone surrogate): never tagged here, not a 500.
+      [btoa(JSON.stringify({ x402Version: 2, accepted: { ...entry, extra: { ...entry.extra, note: "HUGE" } }, payload: { preimage: otherPreimage } }).replace('"HUGE"', "1e999")), "unknown_challenge"],
+      [btoa(JSON.stringify({ x402Version: 2, accepted: { ...entry, extra: { ...entry.extra, note: "LONE" } }, payload: { preimage: otherPreimage } }).replace('"LONE"', '"\\ud800"')), "unknown_challenge"],
       ["not base64 at all!", "malformed"],
       [btoa("{}"), "malformed"],
     ];

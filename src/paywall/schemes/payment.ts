@@ -1,6 +1,6 @@
-import { constantTimeEqual, fromHex, sha256, toHex, utf8 } from "../../bytes.ts";
+import { constantTimeEqual, fromBase64UrlStrict, fromHex, sha256, toBase64, toBase64Url, toHex, utf8 } from "../../bytes.ts";
 import type { ServiceConfig } from "../../config/index.ts";
-import type { Keyring } from "../../l402/index.ts";
+import type { Keyring, Verifier } from "../../l402/index.ts";
 import { invoiceNetwork } from "../../lightning/index.ts";
 import {
   CHARGE,
@@ -27,10 +27,13 @@ import type { PaymentScheme, Problem, Reading } from "./scheme.ts";
  *
  * One invoice serves both: the Payment challenge names the invoice and payment
  * hash of the L402 challenge it comes with, and its request's `externalId`
- * (the merchant's reference) names the token minted over that hash and the
- * token's expiry. (Not `opaque`: Alby's client does not echo it, and every
- * client echoes `request`.) A payment is then one token, whichever scheme
- * presents it: one meter, one expiry, one revocation, one ledger entry; and
+ * (the merchant's reference) carries the token minted over that hash: its id
+ * and expiry, as the ledger and the operator know it, and the macaroon itself,
+ * which a credential is verified by as an L402 one is, so that every caveat
+ * holds whichever scheme presents it (the price a request-priced token paid,
+ * the request a bound one was bought for). (Not `opaque`: Alby's client does
+ * not echo it, and every client echoes `request`.) A payment is then one
+ * token: one meter, one expiry, one revocation, one ledger entry; and
  * one invoice per 402, not two (the reference proxy makes two), so the
  * challenge cache and the mint limit bound unpaid traffic exactly as before.
  *
@@ -43,7 +46,8 @@ export const paymentScheme: PaymentScheme = {
   label: "payment",
   credentialHeaders: ["authorization"],
   authorizations: ["Payment"],
-  read: ({ request, service, keyring }) => verifyCharge(keyring, service, request.headers.get("authorization") ?? "", { host: request.url.hostname, now: request.now }),
+  read: ({ request, service, keyring, verifier, capabilities }) =>
+    verifyCharge({ keyring, verifier }, service, request.headers.get("authorization") ?? "", { host: request.url.hostname, now: request.now, capabilities }),
   challenge: (parts, { request, service, keyring }) => ({ wwwAuthenticate: [paymentChallenge(keyring, service, parts, request.url.hostname)] }),
   problem: problemFor,
 };
@@ -57,7 +61,7 @@ const rfc3339 = (unixSeconds: number): string => new Date(unixSeconds * 1000).to
 /** The `WWW-Authenticate: Payment` value for one issued invoice and its token. */
 export function paymentChallenge(keyring: Keyring, service: ServiceConfig, parts: ChallengeParts, realm: string): string {
   const network = invoiceNetwork(parts.invoice) ?? "mainnet";
-  const externalId = [service.name, parts.tokenId, ...(parts.tokenValidUntil === undefined ? [] : [String(parts.tokenValidUntil)])].join("/");
+  const externalId = [service.name, parts.tokenId, ...(parts.tokenValidUntil === undefined ? [] : [String(parts.tokenValidUntil)]), toBase64Url(parts.macaroon)].join("/");
   const request = formatChargeRequest({ amount: String(parts.amountMsat / 1000n), currency: "sat", externalId, methodDetails: { invoice: parts.invoice, paymentHash: parts.paymentHash, network } });
   // The challenge expires with its invoice (the draft forbids later).
   const bound = { realm, method: LIGHTNING, intent: CHARGE, request, expires: rfc3339(parts.expiresAt) };
@@ -68,11 +72,17 @@ export function paymentChallenge(keyring: Keyring, service: ServiceConfig, parts
  * A Payment credential, checked with nothing but the keyring: the echoed
  * challenge is one this paywall issued (its id), for this service (and, where
  * the service names its hosts, this host: the challenge's realm), not expired,
- * its token not expired either, and the preimage pays its invoice. Single use
- * is the paywall's to enforce (the spent-charges port, last of all checks, so
- * a refused credential is not burnt).
+ * the preimage pays its invoice, and the token it carries verifies with that
+ * preimage as an L402 credential would (service, capabilities, expiry and
+ * every other caveat). Single use is the paywall's to enforce (the
+ * spent-charges port, last of all checks, so a refused credential is not burnt).
  */
-export function verifyCharge(keyring: Keyring, service: ServiceConfig, header: string, at: { readonly host: string; readonly now: number }): Reading {
+export function verifyCharge(
+  { keyring, verifier }: { readonly keyring: Keyring; readonly verifier: Verifier },
+  service: ServiceConfig,
+  header: string,
+  at: { readonly host: string; readonly now: number; readonly capabilities: readonly string[] },
+): Reading {
   const parsed = parsePaymentCredential(header);
   if (!parsed.ok) return parsed;
   const { challenge, payload } = parsed.value;
@@ -93,18 +103,13 @@ export function verifyCharge(keyring: Keyring, service: ServiceConfig, header: s
   if (!constantTimeEqual(paidHash, paymentHash)) return fail("wrong_preimage", "the preimage does not match the challenge's payment hash");
   // After the preimage: a paid but refused credential still proves its invoice paid (paidHash).
   if (at.now >= expiresAt) return { ...fail("expired", "the challenge has expired; pay a fresh one"), paidHash };
-  // A charge never outlives the token it names: past the token's expiry its meter may forget the count.
-  if (reference.until !== undefined && at.now >= reference.until) return { ...fail("expired", `the token this charge names expired at ${reference.until}; pay a fresh one`), paidHash };
-  const grant = {
-    services: [service.name],
-    ...(service.capabilities === undefined ? {} : { capabilities: service.capabilities }),
-    validUntil: Math.min(expiresAt, reference.until ?? Number.POSITIVE_INFINITY),
-    ...(service.uses === undefined ? {} : { uses: service.uses }),
-    ...(reference.until === undefined || service.uses === undefined ? {} : { mintedValidUntil: reference.until }),
-  };
+  // The token's own expiry (a charge never outlives it: past it, its meter may forget the count) and every other caveat, as L402 checks them.
+  const verified = verifier.verify({ authorization: `L402 ${reference.macaroon}:${preimage}`, macaroon: null, grpcMetadataMacaroon: null }, { service: service.name, now: at.now, capabilities: at.capabilities });
+  if (!verified.ok) return { ...verified, paidHash };
+  const { grant } = verified.value;
   const receipt = formatReceipt({ status: "success", method: LIGHTNING, timestamp: rfc3339(at.now), reference: toHex(paymentHash), challengeId: challenge.id });
   return {
-    ...succeed({ token: { tokenId: fromHex(reference.token) as Uint8Array, paymentHash, grant }, singleUseUntil: expiresAt, receipt: { [RECEIPT_HEADER]: receipt } }),
+    ...succeed({ token: { ...verified.value, grant: { ...grant, validUntil: Math.min(expiresAt, grant.validUntil ?? Number.POSITIVE_INFINITY) } }, singleUseUntil: expiresAt, receipt: { [RECEIPT_HEADER]: receipt } }),
     paidHash,
   };
 }
@@ -117,11 +122,11 @@ function issuedHere(keyring: Keyring, challenge: PaymentChallenge): boolean {
   return challengeIdKeys(keyring).some((key) => constantTimeEqual(presented, utf8(challengeId(key, challenge, keyring.mac))));
 }
 
-/** `<service>/<token id hex>[/<the token's minted valid_until>]`, as paymentChallenge writes it. */
-function readReference(externalId: string | undefined): { service: string; token: string; until: number | undefined } | undefined {
-  const match = /^([A-Za-z0-9._-]{1,64})\/([0-9a-f]{64})(?:\/(\d{1,12}))?$/.exec(externalId ?? "");
-  if (match === null) return undefined;
-  return { service: match[1] as string, token: match[2] as string, until: match[3] === undefined ? undefined : Number(match[3]) };
+/** `<service>/<token id hex>[/<the token's minted valid_until>]/<its macaroon, base64url>`, as paymentChallenge writes it: the service and the macaroon (base64). */
+function readReference(externalId: string | undefined): { service: string; macaroon: string } | undefined {
+  const match = /^([A-Za-z0-9._-]{1,64})\/[0-9a-f]{64}(?:\/\d{1,12})?\/([A-Za-z0-9_-]+)$/.exec(externalId ?? "");
+  const macaroon = match === null ? undefined : fromBase64UrlStrict(match[2] as string);
+  return match === null || macaroon === undefined ? undefined : { service: match[1] as string, macaroon: toBase64(macaroon) };
 }
 
 /**

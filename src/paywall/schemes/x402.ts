@@ -2,7 +2,7 @@ import { constantTimeEqual, toBase64, toBase64Url, toHex, utf8 } from "../../byt
 import { termsOf, type ServiceConfig } from "../../config/index.ts";
 import type { Keyring } from "../../l402/index.ts";
 import { invoiceNetwork, readInvoice } from "../../lightning/index.ts";
-import { canonicalJson } from "../../payment/index.ts";
+import { canonicalJson, hasCanonicalForm } from "../../payment/index.ts";
 import { fail, succeed, type Result } from "../../result.ts";
 import {
   ANONYMOUS_PAYEE,
@@ -117,7 +117,8 @@ function ourPayment(keyring: Keyring, service: ServiceConfig, request: { readonl
   if (accepted.scheme !== EXACT || extra["paymentMethod"] !== LIGHTNING_METHOD) return fail("method_unsupported", "this paywall takes x402's exact scheme over Lightning only");
   const host = bindingHost(service, request.url);
   const untagged = { ...accepted, extra };
-  const known = typeof id === "string" && tagKeys(keyring).some((key) => constantTimeEqual(utf8(id), utf8(tag(key, keyring, host, untagged))));
+  // Requirements with no canonical form were never tagged here (and cannot be: JCS refuses them).
+  const known = typeof id === "string" && hasCanonicalForm(untagged) && tagKeys(keyring).some((key) => constantTimeEqual(utf8(id), utf8(tag(key, keyring, host, untagged))));
   const { paymentHash, invoice, macaroon, expiresAt } = extra;
   if (!known || typeof paymentHash !== "string" || typeof invoice !== "string" || typeof macaroon !== "string" || typeof expiresAt !== "number") {
     return fail("unknown_challenge", "the accepted requirements were not issued by this paywall (for this host), or were altered");
