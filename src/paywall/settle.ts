@@ -55,15 +55,25 @@ export function settleCharge(charge: Charge, answered: Answered | undefined, app
   return { changes: [...changes, { name: "X-L402-Balance", value: String(release(cost)) }] };
 }
 
-/** What the app charges a request (`c.var.l402.charge(msat)`), added up; undefined until it charges. */
+/**
+ * What the app charges a request (`c.var.l402.charge(msat)`), added up;
+ * undefined until it charges. Read once, when the handler has answered: a
+ * charge after that (from a body still streaming) would count for nothing, so
+ * it throws instead of passing unnoticed.
+ */
 export function chargeTally(): { readonly add: (msat: bigint | number) => void; readonly totalMsat: () => bigint | undefined } {
   let total: bigint | undefined;
+  let settled = false;
   return {
     add(msat) {
+      if (settled) throw new Error("charge(msat) was called after the handler answered, when the request's charge was already settled: charge before returning the answer (a streamed answer's cost: meter it, or report it in the cost header)");
       if (typeof msat === "number" ? !Number.isSafeInteger(msat) || msat < 0 : msat < 0n) throw new RangeError("charge(msat) takes a whole number of millisatoshis, at least 0");
       total = (total ?? 0n) + BigInt(msat);
     },
-    totalMsat: () => total,
+    totalMsat: () => {
+      settled = true;
+      return total;
+    },
   };
 }
 
@@ -87,23 +97,32 @@ function metered(charge: Charge, answered: Answered, balances: Balances, later: 
   let lastEvent: (framing: StreamFraming) => string = () => "";
   let done: () => void = () => undefined;
   later(new Promise<void>((resolve) => (done = resolve)));
+  // The lease being taken, if any: a client gone meanwhile settles once it is taken, so that it too is released.
+  let leasing: Promise<unknown> = Promise.resolve();
+  const takeLease = async (costSoFarMsat: bigint): Promise<bigint | undefined> => {
+    const more = costSoFarMsat - leased > charge.reservedMsat ? costSoFarMsat - leased : charge.reservedMsat;
+    const taken = await balances.reserve(charge.tokenId, more, undefined);
+    if (taken.status === "reserved") return (leased += more);
+    // Short of a whole lease: what is left, so the body goes on as far as the balance pays.
+    const rest = taken.balanceMsat > 0n ? await balances.reserve(charge.tokenId, taken.balanceMsat, undefined) : taken;
+    if (rest.status === "reserved") leased += taken.balanceMsat;
+    if (leased >= costSoFarMsat) return leased;
+    // Not enough: the body ends where its leases do, with this event (for an event or NDJSON stream) saying why.
+    lastEvent = await exhausted(rest.balanceMsat);
+    return rest.status === "reserved" ? leased : undefined;
+  };
   const hooks = {
-    async lease(costSoFarMsat: bigint): Promise<bigint | undefined> {
-      const more = costSoFarMsat - leased > charge.reservedMsat ? costSoFarMsat - leased : charge.reservedMsat;
-      const taken = await balances.reserve(charge.tokenId, more, undefined);
-      if (taken.status === "reserved") return (leased += more);
-      // Short of a whole lease: what is left, so the body goes on as far as the balance pays.
-      const rest = taken.balanceMsat > 0n ? await balances.reserve(charge.tokenId, taken.balanceMsat, undefined) : taken;
-      if (rest.status === "reserved") leased += taken.balanceMsat;
-      if (leased >= costSoFarMsat) return leased;
-      // Not enough: the body ends where its leases do, with this event (for an event or NDJSON stream) saying why.
-      lastEvent = await exhausted(rest.balanceMsat);
-      return rest.status === "reserved" ? leased : undefined;
+    lease(costSoFarMsat: bigint): Promise<bigint | undefined> {
+      const taking = takeLease(costSoFarMsat);
+      leasing = taking.catch(() => undefined);
+      return taking;
     },
     settle(outcome: MeterOutcome): void {
       const estimate = pricesTokens(prices) && outcome.usage === undefined && outcome.bytes > 0 && outcome.costMsat < charge.reservedMsat ? charge.reservedMsat : outcome.costMsat;
-      const back = leased - (estimate < leased ? estimate : leased);
-      const released = back > 0n ? balances.release(charge.tokenId, back).then(() => undefined) : Promise.resolve();
+      const released = leasing.then(() => {
+        const back = leased - (estimate < leased ? estimate : leased);
+        return back > 0n ? balances.release(charge.tokenId, back) : undefined;
+      });
       released.catch(() => undefined).finally(done);
     },
     exhaustedEvent: (framing: StreamFraming) => lastEvent(framing),

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { stream } from "hono/streaming";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { payInvoice } from "../../dev/lnd-sim/payer.ts";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
@@ -237,6 +238,28 @@ describe("prepaid balances", () => {
     const charged = await reply(app, "?charge=250&cost=2000", token.authorization);
     expect(charged.headers.get("x-l402-balance")).toBe("9750");
     expect(await balanceOf(token.tokenId)).toBe(9750n);
+  });
+
+  it("a charge from a body still streaming after the handler answered throws, never passing unnoticed: the request costs what was settled", async () => {
+    const { app, balanceOf } = chatApp();
+    let late: unknown;
+    app.get("/chat/streamed", (c) =>
+      stream(c, async (out) => {
+        await out.write("part");
+        try {
+          c.var.l402.charge?.(2500);
+        } catch (error) {
+          late = error;
+        }
+      }),
+    );
+    const token = await buy(app, "/chat/reply");
+    const answer = await app.request("/chat/streamed", auth(token.authorization));
+    expect(await answer.text()).toBe("part");
+    expect(late).toBeInstanceOf(Error);
+    expect(String(late)).toContain("after the handler answered");
+    // Its price, as an answer the app never charged.
+    expect(await balanceOf(token.tokenId)).toBe(9000n);
   });
 
   it("short: 402 balance_short with the balance, what is required and a top-up for the same token, credited once", async () => {

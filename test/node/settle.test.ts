@@ -93,14 +93,21 @@ describe("what the app charges", () => {
   });
 
   it("is added up; anything but a whole number of msat, at least 0, is refused where the app calls it", () => {
+    expect(chargeTally().totalMsat()).toBeUndefined();
     const tally = chargeTally();
-    expect(tally.totalMsat()).toBeUndefined();
     tally.add(100);
     tally.add(50n);
     tally.add(0);
-    expect(tally.totalMsat()).toBe(150n);
     for (const wrong of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53, -1n]) expect(() => tally.add(wrong)).toThrow(RangeError);
     expect(tally.totalMsat()).toBe(150n);
+  });
+
+  it("throws once read for the settlement: a charge from a body still streaming would count for nothing", () => {
+    const tally = chargeTally();
+    tally.add(100);
+    expect(tally.totalMsat()).toBe(100n);
+    expect(() => tally.add(50)).toThrow(/after the handler answered/);
+    expect(tally.totalMsat()).toBe(100n);
   });
 });
 
@@ -112,6 +119,37 @@ describe("a metered stream", () => {
     expect(settled.changes).toEqual([{ name: "X-L402-Cost", value: undefined }, { name: "X-L402-Balance", value: "20000" }]);
     // Nothing streamed, nothing owed: the reservation goes back, whatever the header said.
     expect(settled.released).toBe(5000n);
+  });
+
+  it("a client gone while a lease is being taken: that lease is given back too, all but what was streamed", async () => {
+    let grant = () => {};
+    const reserved: bigint[] = [];
+    const released: bigint[] = [];
+    const balances: Balances = {
+      reserve: (_id, amountMsat) => {
+        reserved.push(amountMsat);
+        return new Promise((resolve) => (grant = () => resolve({ status: "reserved", balanceMsat: 0n })));
+      },
+      release: async (_id, amountMsat) => {
+        released.push(amountMsat);
+        return { balanceMsat: 0n };
+      },
+    };
+    const chunks = [new Uint8Array(4096), new Uint8Array(4096)];
+    const body = new ReadableStream<Uint8Array>({ pull: (controller) => void controller.enqueue(chunks.shift() ?? new Uint8Array(1)) });
+    const pending: Promise<unknown>[] = [];
+    // 1 sat a KiB from a reservation of 5 sats: the second 4 KiB needs another lease.
+    const settled = settleCharge(charge(config({ meter: { perKibMsat: 1000n } })), answer(200, undefined, body), undefined, balances, (work) => pending.push(work), async () => () => "");
+    const reader = (settled.body as ReadableStream<Uint8Array>).getReader();
+    expect((await reader.read()).value?.length).toBe(4096);
+    void reader.read().catch(() => undefined);
+    while (reserved.length === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    await reader.cancel();
+    grant();
+    await Promise.all(pending);
+    expect(reserved).toEqual([5000n]);
+    // 4 KiB streamed: of the 5,000 msat reserved and the 5,000 leased, all but 4,000 back.
+    expect(released.reduce((sum, msat) => sum + msat, 0n)).toBe(6000n);
   });
 
   it("not when the app charged, nor without a body", async () => {
