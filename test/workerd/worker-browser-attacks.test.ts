@@ -91,6 +91,9 @@ describe("the paywall's cookies never reach the origin", () => {
     "l402%2Dtoken-members=secret9",
     " __Host-l402-token-api =secret10",
     "L402-Probe-other=secret11",
+    // The dashboard's session: whoever reads the origin's requests could sign in with it.
+    "__Host-l402-dashboard=secret12",
+    "l402-dashboard=secret13",
   ];
 
   it("in any spelling, joined any way, on a free path: the visitor's own cookies pass as they came", async () => {

@@ -2,8 +2,8 @@
 // browser payments (src/worker/build.ts) keeps this check and leaves the cookie library out.
 
 /**
- * Whether a name a client sent is (a spelling of) one of the paywall's cookies,
- * for keeping them from an origin: any case, with or without a `__Host-` or
+ * Whether a name a client sent is (a spelling of) one of the paywall's cookies
+ * (a browser payment's, the dashboard's session), for keeping them from an origin: any case, with or without a `__Host-` or
  * `__Secure-` prefix, percent-encoded or padded, since an origin's cookie
  * parser might read any of those as the name the paywall set.
  */
@@ -14,5 +14,5 @@ export function isPaywallCookieName(name: string): boolean {
   } catch {
     // Not percent-encoding: the name as sent.
   }
-  return /^(?:__host-|__secure-)?l402-(?:token|pending|probe)-/.test(decoded.trim().toLowerCase());
+  return /^(?:__host-|__secure-)?l402-(?:(?:token|pending|probe)-|dashboard$)/.test(decoded.trim().toLowerCase());
 }
