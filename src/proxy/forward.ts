@@ -39,7 +39,7 @@ export interface ForwardOptions {
  */
 export async function forward(request: Request, url: URL, options: ForwardOptions): Promise<Result<Response, "origin_unreachable" | "origin_timeout" | "body_longer_than_stated">> {
   const headers = new Headers(request.headers);
-  for (const name of options.reservedHeaders) headers.delete(name);
+  withoutReserved(headers, options.reservedHeaders);
   if (!options.origin?.forwardAuthorization) for (const name of CREDENTIAL_HEADERS) headers.delete(name);
   withoutCookies(headers, options.withholdCookie);
   for (const [name, value] of options.origin?.headers ?? []) headers.set(name, value);
@@ -65,6 +65,21 @@ export async function forward(request: Request, url: URL, options: ForwardOption
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The headers the paywall owns taken off, in every spelling an origin behind a
+ * CGI-style gateway reads as theirs: PHP, Django and WSGI make `X_L402_Token_Id`
+ * and `X-L402-Token-Id` one `HTTP_X_L402_TOKEN_ID`, so a client must not send
+ * either. Only a name with `_` can be another spelling (most requests have none).
+ */
+function withoutReserved(headers: Headers, reserved: readonly string[]): void {
+  for (const name of reserved) headers.delete(name);
+  let spelledOtherwise: string[] | undefined;
+  for (const name of headers.keys()) {
+    if (name.includes("_") && reserved.some((owned) => owned.toLowerCase() === name.replaceAll("_", "-"))) (spelledOtherwise ??= []).push(name);
+  }
+  for (const name of spelledOtherwise ?? []) headers.delete(name);
 }
 
 /** workerd's FixedLengthStream (native: the body does not enter JavaScript); Node has none, and its fetch() refuses a body that is not its Content-Length. */

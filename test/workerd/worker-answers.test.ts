@@ -170,11 +170,16 @@ describe("free traffic and the paywall's own headers", () => {
     }
   });
 
-  it("a client cannot forge the token id or the origin secret", async () => {
-    const response = await call(uniquePath("/public/forged"), { headers: { "X-L402-Token-Id": "f".repeat(64), "X-L402-Origin-Auth": "guess" } });
+  it("a client cannot forge the token id or the origin secret, in any spelling a CGI-style origin reads as them", async () => {
+    const forged = { "X-L402-Token-Id": "f".repeat(64), "X-L402-Origin-Auth": "guess", X_L402_Token_Id: "e".repeat(64), "x_l402-origin_auth": "guess", X_L402_Token_Idx: "kept" };
+    const response = await call(uniquePath("/public/forged"), { headers: forged });
     const echo = (await response.json()) as { headers: Record<string, string> };
     expect(echo.headers["x-l402-token-id"]).toBeUndefined();
+    expect(echo.headers["x_l402_token_id"]).toBeUndefined();
+    expect(echo.headers["x_l402-origin_auth"]).toBeUndefined();
     expect(echo.headers["x-l402-origin-auth"]).toBe("origin-shared-secret");
+    // A name no gateway reads as one of them passes.
+    expect(echo.headers["x_l402_token_idx"]).toBe("kept");
   });
 
   it("a service may pass the credential on to the origin, as the reference does", async () => {
