@@ -8,8 +8,11 @@ import { fail, type Failure, type Success } from "../result.ts";
  * never quotes a value (it may be a secret).
  */
 export function problemsOf(issues: readonly v.BaseIssue<unknown>[], root: string, itemName?: (index: number) => string | undefined): string[] {
-  return issues.map((issue) => `${fieldOf(issue, root, itemName)}: ${issue.message}`);
+  return issues.map((issue) => `${fieldOf(issue, root, itemName)}: ${withoutValue(issue.message)}`);
 }
+
+/** A message valibot wrote itself, where a schema gave none, ends quoting the value it received: cut, should a schema ever lack one. */
+const withoutValue = (message: string): string => message.replace(/ but received [\s\S]*$/, "");
 
 function fieldOf(issue: v.BaseIssue<unknown>, root: string, itemName: ((index: number) => string | undefined) | undefined): string {
   let field = root;

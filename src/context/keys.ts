@@ -51,7 +51,7 @@ const privateJwk = v.pipe(
     d: seedOf,
     x: v.optional(v.pipe(v.string("must be a string"), v.regex(/^[\w-]{43}$/, "must be a 32-byte public key in base64url"))),
     alg: v.optional(v.picklist(["EdDSA", "Ed25519"], 'must be "EdDSA" or "Ed25519"')),
-  }),
+  }, "must be an Ed25519 private JWK (an object with kty, crv, kid and d)"),
   v.transform(({ kid, d, x }): ContextKeySpec => ({ kid, seed: d, x })),
 );
 

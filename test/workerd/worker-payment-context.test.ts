@@ -178,7 +178,8 @@ describe("a context the client sends", () => {
 describe("bad keys", () => {
   it("L402_CONTEXT_KEYS that do not parse: the Worker is misconfigured (500), naming the field, never a key", async () => {
     const key = await contextKey("k");
-    for (const keys of ["not json", "[]", JSON.stringify([{ ...key, crv: "P-256" }]), JSON.stringify([key, key]), JSON.stringify([{ ...key, d: "short" }])]) {
+    // The seed alone where a JWK belongs (a slip easily made): quoted by no message.
+    for (const keys of ["not json", "[]", JSON.stringify([{ ...key, crv: "P-256" }]), JSON.stringify([key, key]), JSON.stringify([{ ...key, d: "short" }]), JSON.stringify([key.d]), JSON.stringify({ keys: [key.d] })]) {
       const response = await send("/one/x", undefined, { ...contextEnv, L402_CONTEXT_KEYS: keys });
       expect(response.status).toBe(500);
       const health = await (await send("/.well-known/l402/health", undefined, { ...contextEnv, L402_CONTEXT_KEYS: keys })).text();
