@@ -1,4 +1,4 @@
-import { readAtMost } from "../client/read-at-most.ts";
+import { readAtMost } from "../read-at-most.ts";
 import { formatSats } from "../l402/index.ts";
 import { printJson } from "./io.ts";
 

@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import * as v from "valibot";
 import { createL402Fetch, L402Error, type SpendLimits } from "../client/index.ts";
 import { formatSats } from "../l402/index.ts";
-import { readAtMost } from "../client/read-at-most.ts";
+import { readAtMost } from "../read-at-most.ts";
 import { fetchDocument } from "./discover.ts";
 import { fileLedger } from "./file-ledger.ts";
 import { fileStore } from "./file-store.ts";

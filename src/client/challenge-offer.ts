@@ -2,7 +2,7 @@ import { parseChallenge } from "../l402/index.ts";
 import { readInvoice } from "../lightning/index.ts";
 import { CHARGE, LIGHTNING, parsePaymentChallenges, readChargeRequest, type PaymentChallenge } from "../payment/index.ts";
 import { BTC, lightningEntry, PAYMENT_REQUIRED_HEADER, readPaymentRequired, X402_VERSION, type PaymentRequirements } from "../x402/index.ts";
-import { readAtMost } from "./read-at-most.ts";
+import { readAtMost } from "../read-at-most.ts";
 import { tokenTerms, type TokenTerms } from "./token-terms.ts";
 import { L402Error } from "./types.ts";
 

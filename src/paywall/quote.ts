@@ -1,5 +1,6 @@
 import * as v from "valibot";
-import { toBase64 } from "../bytes.ts";
+import { bodyText, toBase64 } from "../bytes.ts";
+import { readAtMost } from "../read-at-most.ts";
 import type { ServiceConfig } from "../config/index.ts";
 import { createPaywall, type Paywall } from "./paywall.ts";
 import type { Later } from "./issue-challenge.ts";
@@ -57,8 +58,10 @@ type QuoteRequest = v.InferOutput<typeof QuoteRequest>;
 
 async function askedQuote(request: Request): Promise<{ ok: true; value: QuoteRequest } | { ok: false; error: Response }> {
   const malformed = (message: string, field?: string) => ({ ok: false as const, error: quoteError(400, "malformed_request", message, field) });
-  const text = await request.text();
-  if (text.length > MAX_BODY_BYTES) return malformed(`the request body is limited to ${MAX_BODY_BYTES} bytes`);
+  // Read no further than the limit: a body of any length costs no more memory than that.
+  const { bytes, truncated } = await readAtMost(request.body, MAX_BODY_BYTES);
+  if (truncated) return malformed(`the request body is limited to ${MAX_BODY_BYTES} bytes`);
+  const text = bodyText(bytes);
   let body: unknown;
   try {
     body = JSON.parse(text);

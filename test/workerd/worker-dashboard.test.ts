@@ -74,6 +74,14 @@ describe("the dashboard's sign-in", () => {
     }
   });
 
+  it("a form longer than any of the dashboard's is read no further (sign-in takes posts from anyone): no session, whatever it holds", async () => {
+    const response = await dashboard("/sign-in", { method: "POST", headers: SAME_ORIGIN, body: form({ token: ADMIN_TOKEN, padding: "x".repeat(9000) }) });
+    expect(response.status).toBe(401);
+    expect(response.headers.get("set-cookie")).toBeNull();
+    // The same form, short: signed in.
+    expect((await signIn()).headers.get("set-cookie")).toMatch(/^__Host-l402-dashboard=/);
+  });
+
   it("a cookie not signed under this admin token, tampered, or expired is no session", async () => {
     const now = Math.floor(Date.now() / 1000);
     const { cookie } = await session();

@@ -124,6 +124,8 @@ describe("the L402 manifest, its quotes, the 402's Link and llms.txt, through th
     const cases: [string, number, string, string?][] = [
       ["{", 400, "malformed_request"],
       ["[]", 400, "malformed_request"],
+      // Past 8 KiB the body is read no further.
+      [JSON.stringify({ service: "fixed", padding: "x".repeat(8192) }), 400, "malformed_request"],
       [JSON.stringify({}), 400, "malformed_request", "service"],
       [JSON.stringify({ service: "nope" }), 400, "unknown_service", "service"],
       [JSON.stringify({ service: "free" }), 400, "unknown_service", "service"],

@@ -6,6 +6,7 @@ import * as v from "valibot";
 import { overridden, type ServiceConfig } from "../../config/index.ts";
 import { isValidServiceName } from "../../l402/index.ts";
 import { addressPrefix, CLIENT_NETWORK } from "../../paywall/index.ts";
+import { readAtMost } from "../../read-at-most.ts";
 import { changeService, credentialId, type ServicesAdmin } from "../service-routes.ts";
 import { refusalsSection, serviceModesSection, shadowEarningsSection } from "./decision-sections.ts";
 import { dashboardPage, signInPage, STYLE, STYLE_PATH } from "./page.ts";
@@ -50,10 +51,30 @@ const SWITCHED_MODES = ["enforce", "shadow"] as const;
 const switchedMode = v.picklist(SWITCHED_MODES, 'the mode a switch sets is "enforce" or "shadow"');
 const serviceName = v.pipe(v.string(), v.check(isValidServiceName, "a service name is letters, digits, '.', '_' or '-' (at most 64)"));
 
-/** A form's fields; a body that is no form has none (so no token, no CSRF token: refused as such, never a 500). */
-async function fieldsOf(c: Context): Promise<Record<string, unknown>> {
+/** The most a form of the dashboard's may take: its fields are a token, a CSRF token, a reason of 200 characters. */
+const MAX_FORM_BYTES = 8192;
+const forms = new WeakMap<Request, Promise<Record<string, unknown>>>();
+
+/**
+ * A form's fields, read once per request (the CSRF check and the action both
+ * ask); a body that is no form, or is longer than any of the dashboard's, has
+ * none (so no token, no CSRF token: refused as such, never a 500). Read no
+ * further than that: sign-in takes posts from anyone.
+ */
+function fieldsOf(c: Context): Promise<Record<string, unknown>> {
+  let fields = forms.get(c.req.raw);
+  if (fields === undefined) {
+    fields = readForm(c.req.raw);
+    forms.set(c.req.raw, fields);
+  }
+  return fields;
+}
+
+async function readForm(request: Request): Promise<Record<string, unknown>> {
+  const { bytes, truncated } = await readAtMost(request.body, MAX_FORM_BYTES);
+  if (truncated) return {};
   try {
-    return await c.req.parseBody();
+    return Object.fromEntries(await new Response(bytes, { headers: { "Content-Type": request.headers.get("Content-Type") ?? "" } }).formData());
   } catch {
     return {};
   }

@@ -1,8 +1,9 @@
 /**
  * The first `limit` bytes of a body, and whether there was more: reading stops
- * there and the rest is cancelled, so a server that sends without end (a
- * hostile one, to a client that pays it or reads its documents) costs `limit`
- * bytes of memory, not all of it.
+ * there and the rest is cancelled, so a peer that sends without end (a
+ * hostile server, to a client that pays it or reads its documents; a client
+ * posting to one of the Worker's own endpoints) costs `limit` bytes of
+ * memory, not all of it.
  */
 export async function readAtMost(body: ReadableStream<Uint8Array> | null, limit: number): Promise<{ readonly bytes: Uint8Array; readonly truncated: boolean }> {
   let bytes = new Uint8Array(0);
