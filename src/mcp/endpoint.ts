@@ -22,7 +22,7 @@ export interface McpEndpointOptions {
   readonly services: readonly ServiceConfig[];
   /** The server's name, as clients show it. */
   readonly name: string;
-  /** Headers of the MCP request a tool's request carries too (the client's address, as the host reports it). */
+  /** Headers of the MCP request a tool's request carries too (the client's address, as the host reports it; its User-Agent, which tells the programs behind one address apart, as for any request). */
   readonly passOn?: readonly string[];
 }
 

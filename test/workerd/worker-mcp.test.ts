@@ -234,6 +234,22 @@ describe("paid MCP tools", () => {
     await Promise.all([first.close(), other.close()]);
   });
 
+  it("callers behind one address are told apart by their User-Agent, as over HTTP: each program its own challenge", async () => {
+    const mark = marker();
+    const cached = mcpEnv({ L402_CHALLENGE_CACHE_SECONDS: "30" });
+    const invoiceFor = async (agent: string): Promise<unknown> => {
+      const client = await connect({ env: cached, headers: { "cf-connecting-ip": "203.0.113.8", "user-agent": agent } });
+      const result = await callTool(client, "get_quote", { symbol: mark });
+      await client.close();
+      return result.structuredContent?.["invoice"];
+    };
+    const first = await invoiceFor(`agent-a/${mark}`);
+    expect(first).toEqual(expect.stringMatching(/^lnbcrt/));
+    // The same program again: the challenge cache's invoice; another program: one of its own, not a stranger's.
+    expect(await invoiceFor(`agent-a/${mark}`)).toBe(first);
+    expect(await invoiceFor(`agent-b/${mark}`)).not.toBe(first);
+  });
+
   it("a tool whose service is sold on another host is not sold here", async () => {
     const client = await connect();
     const result = await callTool(client, "elsewhere", {});
