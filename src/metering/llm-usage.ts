@@ -1,6 +1,7 @@
-import { bodyText } from "../bytes.ts";
+import { bodyText, utf8 } from "../bytes.ts";
+import { createJsonMembers, type WantedMembers } from "./json-members.ts";
 import { ollamaUsage } from "./ollama-usage.ts";
-import type { SseEvent } from "./sse-decoder.ts";
+import type { OversizedEvent, SseEvent } from "./sse-decoder.ts";
 import { isCount, isFields, optionalCount, type Fields, type LlmUsage } from "./usage-fields.ts";
 
 export type { LlmUsage } from "./usage-fields.ts";
@@ -118,6 +119,26 @@ export function eventsMayCarryUsage(raw: Uint8Array, from: number, to: number): 
     if (mayGoOn(raw, next, to) || raw[next] === BRACE) return true;
   }
   return false;
+}
+
+/** The members of an event the usage is read from (createUsageReader's formats): the rest of an event too large to hold is let pass. */
+const USAGE_EVENT_MEMBERS: WantedMembers = new Map<string, true | ReadonlySet<string>>([
+  ["type", true],
+  ["usage", true],
+  ["usageMetadata", true],
+  ["response", new Set(["usage"])],
+  ["message", new Set(["usage"])],
+]);
+
+/**
+ * An event past the most the framer holds, read as it passes (the framer's
+ * `oversized`): dispatched as the members its usage is read from. A client
+ * can make one that large (a Responses stream's last event repeats the
+ * request's instructions and tools): its usage is read all the same.
+ */
+export function oversizedUsageEvent(): OversizedEvent {
+  const members = createJsonMembers(USAGE_EVENT_MEMBERS);
+  return { push: (bytes, from, to) => members.push(bytes, from, to), end: () => utf8(members.json()) };
 }
 
 /** OpenAI chat completions (stream_options.include_usage): the chunk whose `usage` is not null. */

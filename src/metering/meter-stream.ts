@@ -1,11 +1,11 @@
 import { utf8 } from "../bytes.ts";
 import { readBody } from "./body-reader.ts";
-import { createUsageReader, eventsMayCarryUsage, type LlmUsage } from "./llm-usage.ts";
+import { createUsageReader, eventsMayCarryUsage, oversizedUsageEvent, type LlmUsage } from "./llm-usage.ts";
 import { bytesCovered, checkPrices, pricesTokens, streamCost, tokensCost, type StreamPrices } from "./stream-prices.ts";
 import { createSseFramer, framedEventEnds, type SsePosition, type SseSkip } from "./sse-decoder.ts";
 import { mediaType } from "./media-type.ts";
 import { createNdjsonFramer, isNdjson } from "./ndjson-framer.ts";
-import { usageOfOllamaLine } from "./ollama-usage.ts";
+import { oversizedOllamaLine, usageOfOllamaLine } from "./ollama-usage.ts";
 import { isJson, readWholeAnswer } from "./whole-answer.ts";
 
 /** Why a metered body ended: its origin finished, the client left, the balance ran out, or the origin (or a hook) failed. */
@@ -84,8 +84,8 @@ export function meterStream(
 ): ReadableStream<Uint8Array> {
   checkPrices(prices);
   if (initialLeaseMsat < 0n) throw new RangeError("initialLeaseMsat must be at least 0");
-  const sse = isEventStream(contentType) ? createSseFramer() : undefined;
-  const lines = sse === undefined && isNdjson(contentType) ? createNdjsonFramer() : undefined;
+  const sse = isEventStream(contentType) ? createSseFramer(true, oversizedUsageEvent) : undefined;
+  const lines = sse === undefined && isNdjson(contentType) ? createNdjsonFramer(oversizedOllamaLine) : undefined;
   // A JSON answer on a token-priced body is held, its usage priced before any of it (or, past the most held, its end) passes: whole-answer.ts.
   const answer = sse === undefined && lines === undefined && pricesTokens(prices) && isJson(contentType) ? readWholeAnswer(readBody(body)) : undefined;
   const source = answer ?? readBody(body);

@@ -1,7 +1,7 @@
 import { indexOfLf } from "./byte-search.ts";
 import { mediaType } from "./media-type.ts";
 import { createPartialLine } from "./partial-line.ts";
-import { MAX_EVENT_BYTES } from "./sse-decoder.ts";
+import { MAX_EVENT_BYTES, type OversizedEvent } from "./sse-decoder.ts";
 
 /** Whether a Content-Type is newline-delimited JSON: application/x-ndjson (what Ollama sends), or application/ndjson. */
 export function isNdjson(contentType: string | null): boolean {
@@ -29,28 +29,51 @@ export interface NdjsonFramer {
  * Newline-delimited JSON (an Ollama stream: one JSON object a line) read as
  * bytes arrive: each line ends at LF, split anywhere (inside a UTF-8 sequence
  * too). A line within one chunk is handed on where it lies; one spread over
- * chunks is joined first. A line over MAX_EVENT_BYTES is not handed on (it
- * still passes to the client), as an event stream's oversized event is not.
+ * chunks is joined first. A line over MAX_EVENT_BYTES is read as it comes by
+ * `oversized` and handed on as what that makes of it, as an event stream's
+ * oversized event is (OversizedEvent); without one, it is not handed on (it
+ * still passes to the client).
  */
-export function createNdjsonFramer(): NdjsonFramer {
+export function createNdjsonFramer(oversized?: () => OversizedEvent): NdjsonFramer {
   const partial = createPartialLine(MAX_EVENT_BYTES);
+  // A line past MAX_EVENT_BYTES, read as it comes (skipped without `oversized`).
+  let long: OversizedEvent | "skipped" | undefined;
+  const beginLong = (line: Uint8Array): void => {
+    long = oversized?.() ?? "skipped";
+    if (long !== "skipped") long.push(line, 0, line.length);
+  };
+  const moreLong = (chunk: Uint8Array, from: number, to: number): void => {
+    if (long !== undefined && long !== "skipped") long.push(chunk, from, to);
+  };
+  const endLong = (end: number, onLine: OnLine): void => {
+    const digest = long === undefined || long === "skipped" ? undefined : long.end();
+    long = undefined;
+    if (digest !== undefined) onLine(digest, 0, digest.length, end + 1);
+  };
   return {
     get position(): NdjsonPosition {
-      return partial.bytes > 0 ? "in-line" : "between-lines";
+      return partial.bytes > 0 || long !== undefined ? "in-line" : "between-lines";
     },
     push(chunk, onLine) {
       const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       for (let at = 0; at < chunk.length; ) {
         const end = indexOfLf(view, at, chunk.length);
         if (end === -1) {
-          partial.keep(chunk, at);
+          if (long !== undefined) moreLong(chunk, at, chunk.length);
+          else if (partial.bytes + chunk.length - at > MAX_EVENT_BYTES) beginLong(partial.take(chunk, at, chunk.length));
+          else partial.keep(chunk, at);
           return;
         }
-        if (partial.bytes === 0) {
-          if (end - at <= MAX_EVENT_BYTES) onLine(chunk, at, end, end + 1);
+        if (long !== undefined) {
+          moreLong(chunk, at, end);
+          endLong(end, onLine);
+        } else if (partial.bytes === 0 && end - at <= MAX_EVENT_BYTES) onLine(chunk, at, end, end + 1);
+        else if (partial.bytes + end - at <= MAX_EVENT_BYTES) {
+          const line = partial.end(chunk, at, end) as Uint8Array;
+          onLine(line, 0, line.length, end + 1);
         } else {
-          const line = partial.end(chunk, at, end);
-          if (line !== undefined) onLine(line, 0, line.length, end + 1);
+          beginLong(partial.bytes === 0 ? chunk.subarray(at, end) : partial.take(chunk, at, end));
+          endLong(end, onLine);
         }
         at = end + 1;
       }

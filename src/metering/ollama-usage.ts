@@ -1,4 +1,6 @@
-import { bodyText } from "../bytes.ts";
+import { bodyText, utf8 } from "../bytes.ts";
+import { createJsonMembers } from "./json-members.ts";
+import type { OversizedEvent } from "./sse-decoder.ts";
 import { isFields, optionalCount, type Fields, type LlmUsage } from "./usage-fields.ts";
 
 /**
@@ -49,4 +51,15 @@ export function usageOfOllamaLine(bytes: Uint8Array, from: number, to: number): 
     return undefined;
   }
   return isFields(line) ? ollamaUsage(line) : undefined;
+}
+
+/**
+ * A line past the most the framer holds, read as it passes (the NDJSON
+ * framer's `oversized`): handed on as its counts alone. A client can make a
+ * line that long (/api/generate's last line carries the `context` of a long
+ * prompt): its counts are read all the same.
+ */
+export function oversizedOllamaLine(): OversizedEvent {
+  const members = createJsonMembers(new Map([["prompt_eval_count", true], ["eval_count", true]]));
+  return { push: (bytes, from, to) => members.push(bytes, from, to), end: () => utf8(members.json()) };
 }

@@ -10,6 +10,8 @@ export interface PartialLine {
   keep(chunk: Uint8Array, from: number): void;
   /** The line ending at `end` in `chunk`, what was kept of it first; undefined when it is too long to read. The line is closed either way. */
   end(chunk: Uint8Array, start: number, end: number): Uint8Array | undefined;
+  /** What was kept, then `chunk` from `start` to `end`, whatever its length, for a reader that goes on reading a long line as it comes (one that takes it before keeping more than `maxBytes`); the line is no longer kept. */
+  take(chunk: Uint8Array, start: number, end: number): Uint8Array;
 }
 
 export function createPartialLine(maxBytes: number): PartialLine {
@@ -29,21 +31,29 @@ export function createPartialLine(maxBytes: number): PartialLine {
       } else if (!overlong) parts.push(chunk.slice(from));
     },
     end(chunk, start, end) {
-      const length = bytes + end - start;
-      let line: Uint8Array | undefined;
-      if (!overlong && length <= maxBytes) {
-        line = new Uint8Array(length);
-        let at = 0;
-        for (const part of parts) {
-          line.set(part, at);
-          at += part.length;
-        }
-        line.set(chunk.subarray(start, end), at);
-      }
+      const line = !overlong && bytes + end - start <= maxBytes ? joined(chunk, start, end) : undefined;
+      parts = [];
+      bytes = 0;
+      overlong = false;
+      return line;
+    },
+    take(chunk, start, end) {
+      const line = joined(chunk, start, end);
       parts = [];
       bytes = 0;
       overlong = false;
       return line;
     },
   };
+
+  function joined(chunk: Uint8Array, start: number, end: number): Uint8Array {
+    const line = new Uint8Array(bytes + end - start);
+    let at = 0;
+    for (const part of parts) {
+      line.set(part, at);
+      at += part.length;
+    }
+    line.set(chunk.subarray(start, end), at);
+    return line;
+  }
 }

@@ -49,6 +49,17 @@ export interface SseSkip {
   onSkip(from: number, to: number): void;
 }
 
+/**
+ * An event whose data grew past MAX_EVENT_BYTES, read as it passes instead
+ * of held: its data (the lines joined with LF, as ever) pushed piece by piece,
+ * then `end` gives what the event is dispatched with in its place (a digest:
+ * the members a reader needs, json-members.ts).
+ */
+export interface OversizedEvent {
+  push(bytes: Uint8Array, from: number, to: number): void;
+  end(): Uint8Array;
+}
+
 /** The decoder's framing, with data left as bytes: for a reader that decodes only the events it needs. */
 export interface SseFramer {
   push(chunk: Uint8Array, onFrame: OnFrame, skip?: SseSkip): void;
@@ -58,7 +69,9 @@ export interface SseFramer {
 /**
  * The most an event may hold (a line, or its data lines together) for the
  * decoder to read it: usage events are a few hundred bytes, and a body larger
- * than this is passed on, never held. A larger event is skipped (not dispatched).
+ * than this is passed on, never held. A larger event is skipped (not
+ * dispatched), or, where the framer is given `oversized`, read as it passes
+ * and dispatched as what that makes of it.
  */
 export const MAX_EVENT_BYTES = 1 << 20;
 
@@ -100,9 +113,10 @@ const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.leng
  * unfinished never is. Lines are found by searching bytes; a line within one
  * chunk is read where it lies, and a data line is not copied unless its event
  * spans lines or chunks. Data is handed on as bytes, so that a reader decodes
- * only what it reads (createSseDecoder decodes every event).
+ * only what it reads (createSseDecoder decodes every event). An event past
+ * MAX_EVENT_BYTES goes to `oversized`, when given (OversizedEvent).
  */
-export function createSseFramer(atStreamStart = true): SseFramer {
+export function createSseFramer(atStreamStart = true, oversized?: () => OversizedEvent): SseFramer {
   // The line earlier chunks left unfinished.
   const partial = createPartialLine(MAX_EVENT_BYTES);
   let afterCr = false;
@@ -122,6 +136,9 @@ export function createSseFramer(atStreamStart = true): SseFramer {
   // The last type decoded, for the next event of the same name.
   let lastTypeBytes = NOTHING;
   let lastType = "";
+  // An event past MAX_EVENT_BYTES, its data passed on as it comes; and a line past it, read as it comes (a data line's value goes to `big`; any other spoils its event).
+  let big: OversizedEvent | undefined;
+  let longLine: "data" | "other" | undefined;
 
   const hold = (bytes: Uint8Array, from: number, to: number): void => {
     const length = heldBytes + to - from;
@@ -135,7 +152,7 @@ export function createSseFramer(atStreamStart = true): SseFramer {
   };
   /** The single data line still in the chunk, copied: a second line joins it, or the chunk ends before the event does. */
   const holdLine = (): void => {
-    if (heldInUse || dataLines === 0) return;
+    if (big !== undefined || heldInUse || dataLines === 0) return;
     heldBytes = 0;
     hold(lineIn, lineFrom, lineTo);
     heldInUse = true;
@@ -150,6 +167,7 @@ export function createSseFramer(atStreamStart = true): SseFramer {
     lineIn = NOTHING;
     heldBytes = 0;
     heldInUse = false;
+    big = undefined;
     if (held.length > KEEP_DATA_BUFFER) held = NOTHING;
   };
   const spoil = (): void => {
@@ -158,11 +176,34 @@ export function createSseFramer(atStreamStart = true): SseFramer {
     lineIn = NOTHING;
     heldBytes = 0;
     heldInUse = false;
+    big = undefined;
+  };
+
+  /** The event is past MAX_EVENT_BYTES: its data so far goes to `oversized`, and what follows as it comes; without one, it is spoiled. */
+  const goBig = (): boolean => {
+    if (oversized === undefined) {
+      spoil();
+      return false;
+    }
+    big = oversized();
+    if (heldInUse) big.push(held, 0, heldBytes);
+    else if (dataLines > 0) big.push(lineIn, lineFrom, lineTo);
+    lineIn = NOTHING;
+    heldBytes = 0;
+    heldInUse = false;
+    return true;
+  };
+  /** A data line's value (or its first part) in an event past MAX_EVENT_BYTES. */
+  const bigData = (line: Uint8Array, from: number, to: number): void => {
+    if (big === undefined && !goBig()) return;
+    if (dataLines > 0) big?.push(LF_BYTE, 0, 1);
+    big?.push(line, from, to);
+    dataLines++;
   };
 
   const readData = (line: Uint8Array, from: number, to: number, inChunk: boolean): void => {
     dataBytes += to - from;
-    if (dataBytes > MAX_EVENT_BYTES) return spoil();
+    if (big !== undefined || dataBytes > MAX_EVENT_BYTES) return bigData(line, from, to);
     if (dataLines === 0 && inChunk) {
       lineIn = line;
       lineFrom = from;
@@ -196,7 +237,9 @@ export function createSseFramer(atStreamStart = true): SseFramer {
     if (start === end) {
       if (!spoiled && dataLines > 0) {
         const eventType = type === "" ? "message" : type;
-        if (heldInUse) onFrame(eventType, held, 0, heldBytes, next);
+        const digest = big?.end();
+        if (digest !== undefined) onFrame(eventType, digest, 0, digest.length, next);
+        else if (heldInUse) onFrame(eventType, held, 0, heldBytes, next);
         else onFrame(eventType, lineIn, lineFrom, lineTo, next);
       }
       return reset();
@@ -208,9 +251,32 @@ export function createSseFramer(atStreamStart = true): SseFramer {
     if (from !== -1) readType(line, from, end);
   };
 
+  /** A line past MAX_EVENT_BYTES, its start (at least that much of it): a data line's value is read as it comes; any other line spoils its event. */
+  const beginLongLine = (line: Uint8Array): void => {
+    let start = 0;
+    if (firstLine) {
+      firstLine = false;
+      if (startsWith(line, 0, line.length, BOM)) start = BOM.length;
+    }
+    const from = spoiled ? -1 : valueStart(line, start, line.length, DATA);
+    if (from === -1) {
+      longLine = "other";
+      return spoil();
+    }
+    longLine = "data";
+    dataBytes += line.length - from;
+    bigData(line, from, line.length);
+  };
+  /** More of a long line, `from` to `to` of `chunk`. */
+  const moreLongLine = (chunk: Uint8Array, from: number, to: number): void => {
+    if (longLine !== "data" || big === undefined) return;
+    dataBytes += to - from;
+    big.push(chunk, from, to);
+  };
+
   return {
     get position(): SsePosition {
-      if (partial.bytes > 0) return "in-line";
+      if (partial.bytes > 0 || longLine !== undefined) return "in-line";
       return dataLines > 0 || type !== "" || spoiled ? "in-event" : "between-events";
     },
     push(chunk, onFrame, skip) {
@@ -223,7 +289,7 @@ export function createSseFramer(atStreamStart = true): SseFramer {
       // Once per chunk, at the first line start between events past the stream's first line: the whole events up to the chunk's last blank line may be passed over.
       let untried = skip;
       while (at < chunk.length) {
-        if (untried !== undefined && !firstLine && partial.bytes === 0 && dataLines === 0 && type === "" && !spoiled) {
+        if (untried !== undefined && !firstLine && partial.bytes === 0 && longLine === undefined && dataLines === 0 && type === "" && !spoiled) {
           const tried = untried;
           untried = undefined;
           const to = lastEventEnd(chunk, at);
@@ -238,7 +304,9 @@ export function createSseFramer(atStreamStart = true): SseFramer {
         const first = chunk[at];
         const end = first === LF || first === CR ? at : indexOfLineEnd(view, at, chunk.length);
         if (end === -1) {
-          partial.keep(chunk, at);
+          if (longLine !== undefined) moreLongLine(chunk, at, chunk.length);
+          else if (partial.bytes + chunk.length - at > MAX_EVENT_BYTES) beginLongLine(partial.take(chunk, at, chunk.length));
+          else partial.keep(chunk, at);
           break;
         }
         let next = end + 1;
@@ -246,15 +314,17 @@ export function createSseFramer(atStreamStart = true): SseFramer {
           if (next === chunk.length) afterCr = true;
           else if (chunk[next] === LF) next++;
         }
-        if (partial.bytes === 0 && end - at <= MAX_EVENT_BYTES) readLine(chunk, at, end, true, next, onFrame);
-        else {
-          const line = partial.bytes === 0 ? undefined : partial.end(chunk, at, end);
-          if (line !== undefined) readLine(line, 0, line.length, false, next, onFrame);
-          else {
-            // A line too long to read spoils its event; a blank line still ends it.
-            firstLine = false;
-            spoil();
-          }
+        if (longLine !== undefined) {
+          moreLongLine(chunk, at, end);
+          longLine = undefined;
+        } else if (partial.bytes === 0 && end - at <= MAX_EVENT_BYTES) readLine(chunk, at, end, true, next, onFrame);
+        else if (partial.bytes + end - at <= MAX_EVENT_BYTES) {
+          const line = partial.end(chunk, at, end) as Uint8Array;
+          readLine(line, 0, line.length, false, next, onFrame);
+        } else {
+          // A line too long to hold: read as it is (a blank line still ends its event).
+          beginLongLine(partial.bytes === 0 ? chunk.subarray(at, end) : partial.take(chunk, at, end));
+          longLine = undefined;
         }
         at = next;
       }
@@ -268,11 +338,12 @@ export function createSseFramer(atStreamStart = true): SseFramer {
  * Where the events the framer dispatches end in `chunk` from `from` (a line
  * start between events, past the stream's first line) to `to`: whole events
  * passed over unread, framed only to cut among them. A blank line that ends
- * no dispatched event (a keepalive comment's, an extra one) is not among them.
+ * no dispatched event (a keepalive comment's, an extra one) is not among them;
+ * an oversized event is, as a framer given `oversized` dispatches it.
  */
 export function framedEventEnds(chunk: Uint8Array, from: number, to: number): number[] {
   const ends: number[] = [];
-  createSseFramer(false).push(chunk.subarray(from, to), (_type, _bytes, _from, _to, end) => void ends.push(from + end));
+  createSseFramer(false, () => ({ push: () => undefined, end: () => NOTHING })).push(chunk.subarray(from, to), (_type, _bytes, _from, _to, end) => void ends.push(from + end));
   return ends;
 }
 

@@ -2,7 +2,7 @@ import { bodyText, concatBytes } from "../bytes.ts";
 import type { BodyRead, BodyReader } from "./body-reader.ts";
 import { mediaType } from "./media-type.ts";
 import { usageOfAnswer, type LlmUsage } from "./llm-usage.ts";
-import { createTopLevelMembers } from "./top-level-members.ts";
+import { createJsonMembers, type WantedMembers } from "./json-members.ts";
 
 /**
  * The most of an answer held to read its usage: a completion's JSON is a few
@@ -13,7 +13,7 @@ import { createTopLevelMembers } from "./top-level-members.ts";
 export const MAX_HELD_ANSWER_BYTES = 1 << 20;
 
 /** The top-level members usageOfAnswer reads an answer's usage from (and which API's it is). */
-const USAGE_MEMBERS: ReadonlySet<string> = new Set(["object", "type", "usage", "usageMetadata", "prompt_eval_count", "eval_count"]);
+const USAGE_MEMBERS: WantedMembers = new Map(["object", "type", "usage", "usageMetadata", "prompt_eval_count", "eval_count"].map((name) => [name, true]));
 
 /** Whether a Content-Type is JSON (application/json, or any application type ending in +json), parameters and case aside. */
 export function isJson(contentType: string | null): boolean {
@@ -36,7 +36,7 @@ export interface AnswerReader extends BodyReader {
  * client can ask for one) is handed on as far as it was read, then a chunk
  * behind the origin: its last chunk is held until the origin ends, and the
  * usage its top-level members report (read as each chunk passes, nested ones
- * never taken for them: top-level-members.ts) is known when that chunk is
+ * never taken for them: json-members.ts) is known when that chunk is
  * handed on.
  */
 export function readWholeAnswer(source: BodyReader): AnswerReader {
@@ -46,7 +46,7 @@ export function readWholeAnswer(source: BodyReader): AnswerReader {
   let ended = false;
   // Past the most held: the chunk read but not yet handed on, and the members the usage is read from.
   let held: Uint8Array | undefined;
-  const members = createTopLevelMembers(USAGE_MEMBERS);
+  const members = createJsonMembers(USAGE_MEMBERS);
 
   const readWhole = async (): Promise<BodyRead> => {
     const parts: Uint8Array[] = [];

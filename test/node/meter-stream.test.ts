@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createUsageReader, meterStream, type LlmUsage, type StreamPrices } from "../../src/metering/index.ts";
+import { oversizedUsageEvent } from "../../src/metering/llm-usage.ts";
 import { createSseFramer, MAX_EVENT_BYTES, type SsePosition } from "../../src/metering/sse-decoder.ts";
 import { bytesCovered, streamCost, tokensCost } from "../../src/metering/stream-prices.ts";
 import { cutAt, llmStreams, utf8 } from "../fixtures/llm-streams.ts";
@@ -22,7 +23,7 @@ const join = (parts: readonly Uint8Array[]): Uint8Array => {
 
 /** What meterStream passes and settles, its rule applied with every event framed (none passed over): the reference. */
 function framingEvery(chunks: readonly Uint8Array[], prices: StreamPrices, initialLease: bigint, leases: readonly (bigint | undefined)[]) {
-  const framer = createSseFramer();
+  const framer = createSseFramer(true, oversizedUsageEvent);
   const reader = createUsageReader();
   let leased = initialLease;
   let bytes = 0;
@@ -160,7 +161,7 @@ describe("meterStream passing whole events over unread", () => {
     );
   });
 
-  it("the same with events past MAX_EVENT_BYTES among those passed over (one line, or many), read or not: never dispatched, so never a place to cut", async () => {
+  it("the same with events past MAX_EVENT_BYTES among those passed over (one line, or many): dispatched as the usage read from them as they passed, so a place to cut, as framing every event has it", async () => {
     const half = "x".repeat(MAX_EVENT_BYTES / 2 + 1);
     const usage = `{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":7}}`;
     const streams = [

@@ -1,17 +1,17 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { usageOfAnswer } from "../../src/metering/llm-usage.ts";
-import { createTopLevelMembers } from "../../src/metering/top-level-members.ts";
+import { createJsonMembers } from "../../src/metering/json-members.ts";
 import { llmAnswers } from "../fixtures/llm-answers.ts";
 import { ollamaAnswers } from "../fixtures/ollama-recordings.ts";
 
-const USAGE_MEMBERS = new Set(["object", "type", "usage", "usageMetadata", "prompt_eval_count", "eval_count"]);
+const USAGE_MEMBERS = new Map(["object", "type", "usage", "usageMetadata", "prompt_eval_count", "eval_count"].map((name) => [name, true] as const));
 const encoder = new TextEncoder();
 
 /** The usage read from a document's top-level members, its bytes pushed in these pieces (cut at `cuts`). */
 function usageOfPieces(text: string, cuts: readonly number[]) {
   const bytes = encoder.encode(text);
-  const members = createTopLevelMembers(USAGE_MEMBERS);
+  const members = createJsonMembers(USAGE_MEMBERS);
   const at = [0, ...[...cuts].sort((a, b) => a - b), bytes.length];
   for (let i = 0; i + 1 < at.length; i++) members.push(bytes.slice(at[i], at[i + 1]));
   return usageOfAnswer(members.json());
@@ -19,7 +19,7 @@ function usageOfPieces(text: string, cuts: readonly number[]) {
 
 const answers = [...llmAnswers, ...ollamaAnswers];
 
-describe("createTopLevelMembers", () => {
+describe("createJsonMembers", () => {
   it.each(answers.map((answer) => [answer.name, answer] as const))("%s: the usage usageOfAnswer reads whole, its bytes cut in two anywhere", (_name, answer) => {
     expect(usageOfAnswer(answer.body)).toEqual(answer.usage);
     const length = encoder.encode(answer.body).length;
@@ -50,5 +50,21 @@ describe("createTopLevelMembers", () => {
     expect(usageOfPieces(`[{"usage":{"prompt_tokens":5}}]`, [])).toBeUndefined();
     expect(usageOfPieces("", [])).toBeUndefined();
     expect(usageOfPieces(`{"${"u".repeat(100)}":1,"usage":{"prompt_tokens":5,"completion_tokens":1}}`, [3, 70])).toEqual({ inputTokens: 5, outputTokens: 1 });
+  });
+
+  it("members of a member's value, one level down, where asked for: a Responses stream's response.usage, and nothing of the same name elsewhere", () => {
+    const wanted = new Map<string, true | ReadonlySet<string>>([["type", true], ["response", new Set(["usage"])]]);
+    const event = `{"type":"response.completed","response":{"id":"r","instructions":"\\"usage\\":{}","tools":[{"usage":{"input_tokens":1}}],"output":[{"content":[{"text":"a"}]}],"usage":{"input_tokens":300000,"output_tokens":30000},"user":null},"usage":"top"}`;
+    const bytes = encoder.encode(event);
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const members = createJsonMembers(wanted);
+      members.push(bytes, 0, cut);
+      members.push(bytes, cut, bytes.length);
+      expect(JSON.parse(members.json())).toEqual({ type: "response.completed", response: { usage: { input_tokens: 300000, output_tokens: 30000 } } });
+    }
+    // Not an object: nothing within it is read.
+    const list = createJsonMembers(wanted);
+    list.push(encoder.encode(`{"response":[{"usage":{"input_tokens":1}}]}`));
+    expect(list.json()).toBe("{}");
   });
 });
