@@ -11,8 +11,8 @@ export function problemsOf(issues: readonly v.BaseIssue<unknown>[], root: string
   return issues.map((issue) => `${fieldOf(issue, root, itemName)}: ${withoutValue(issue.message)}`);
 }
 
-/** A message valibot wrote itself, where a schema gave none, ends quoting the value it received: cut, should a schema ever lack one. */
-const withoutValue = (message: string): string => message.replace(/ but received [\s\S]*$/, "");
+/** A message valibot wrote itself, where a schema gave none, ends quoting the value it received ("… but received …", "Invalid input: Received …"): cut, should a schema ever lack one. */
+const withoutValue = (message: string): string => message.replace(/(?: but r|: R)eceived [\s\S]*$/, "");
 
 function fieldOf(issue: v.BaseIssue<unknown>, root: string, itemName: ((index: number) => string | undefined) | undefined): string {
   let field = root;

@@ -60,7 +60,7 @@ export function createNdjsonFramer(oversized?: () => OversizedEvent): NdjsonFram
         const end = indexOfLf(view, at, chunk.length);
         if (end === -1) {
           if (long !== undefined) moreLong(chunk, at, chunk.length);
-          else if (partial.bytes + chunk.length - at > MAX_EVENT_BYTES) beginLong(partial.take(chunk, at, chunk.length));
+          else if (partial.bytes + chunk.length - at > MAX_EVENT_BYTES) beginLong(partial.bytes === 0 ? chunk.subarray(at) : partial.take(chunk, at, chunk.length));
           else partial.keep(chunk, at);
           return;
         }

@@ -305,7 +305,7 @@ export function createSseFramer(atStreamStart = true, oversized?: () => Oversize
         const end = first === LF || first === CR ? at : indexOfLineEnd(view, at, chunk.length);
         if (end === -1) {
           if (longLine !== undefined) moreLongLine(chunk, at, chunk.length);
-          else if (partial.bytes + chunk.length - at > MAX_EVENT_BYTES) beginLongLine(partial.take(chunk, at, chunk.length));
+          else if (partial.bytes + chunk.length - at > MAX_EVENT_BYTES) beginLongLine(partial.bytes === 0 ? chunk.subarray(at) : partial.take(chunk, at, chunk.length));
           else partial.keep(chunk, at);
           break;
         }

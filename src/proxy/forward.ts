@@ -75,12 +75,17 @@ export async function forward(request: Request, url: URL, options: ForwardOption
  */
 function withoutReserved(headers: Headers, reserved: readonly string[]): void {
   for (const name of reserved) headers.delete(name);
+  const owned = new Set(reserved.map(asGatewayReadsIt));
+  // A reserved name with `_` (an operator's own) may be sent with `-` too.
+  const anyName = reserved.some((name) => name.includes("_"));
   let spelledOtherwise: string[] | undefined;
   for (const name of headers.keys()) {
-    if (name.includes("_") && reserved.some((owned) => owned.toLowerCase() === name.replaceAll("_", "-"))) (spelledOtherwise ??= []).push(name);
+    if ((anyName || name.includes("_")) && owned.has(asGatewayReadsIt(name))) (spelledOtherwise ??= []).push(name);
   }
   for (const name of spelledOtherwise ?? []) headers.delete(name);
 }
+
+const asGatewayReadsIt = (name: string): string => name.toLowerCase().replaceAll("_", "-");
 
 /** workerd's FixedLengthStream (native: the body does not enter JavaScript); Node has none, and its fetch() refuses a body that is not its Content-Length. */
 const FixedLength = (globalThis as { FixedLengthStream?: new (length: number) => TransformStream<Uint8Array, Uint8Array> }).FixedLengthStream;

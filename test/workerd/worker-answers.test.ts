@@ -180,6 +180,11 @@ describe("free traffic and the paywall's own headers", () => {
     expect(echo.headers["x-l402-origin-auth"]).toBe("origin-shared-secret");
     // A name no gateway reads as one of them passes.
     expect(echo.headers["x_l402_token_idx"]).toBe("kept");
+    // An operator's header named with `_`: its `-` spelling is taken off too.
+    const underscored = await callWith({ L402_ORIGIN_AUTH_HEADER: "X_Origin_Secret" }, uniquePath("/public/forged"), { headers: { "X-Origin-Secret": "guess" } });
+    const sent = ((await underscored.json()) as { headers: Record<string, string> }).headers;
+    expect(sent["x-origin-secret"]).toBeUndefined();
+    expect(sent["x_origin_secret"]).toBe("origin-shared-secret");
   });
 
   it("a service may pass the credential on to the origin, as the reference does", async () => {
