@@ -257,7 +257,12 @@ export function chosenWallet(values: WalletFlags): Wallet {
   if (nwcUri) {
     const parsed = parseNwcUri(nwcUri);
     if (!parsed.ok) throw new UsageError(`the NWC connection URI ${parsed.detail}`);
-    return { pay: async (invoice, limits) => nwcWallet({ uri: nwcUri, timeoutSeconds, ...(await nodeWebSocket()) }).pay(invoice, limits) };
+    // Made on first use (Node 20 loads `ws` for it); payments it cannot tell the outcome of are looked up, as the library's wallet does.
+    const wallet = async () => nwcWallet({ uri: nwcUri, timeoutSeconds, ...(await nodeWebSocket()) });
+    return {
+      pay: async (invoice, limits) => (await wallet()).pay(invoice, limits),
+      lookup: async (paymentHash) => (await wallet()).lookup?.(paymentHash) ?? { status: "unknown" },
+    };
   }
   const url = values["lnd-url"] ?? env["LND_REST_URL"];
   const macaroonHex = values["lnd-macaroon"] ?? env["LND_MACAROON"];

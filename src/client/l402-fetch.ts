@@ -77,6 +77,8 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
   const purchasing = store.purchasing?.bind(store) ?? keyedQueue();
   const fetcher = options.fetch ?? fetch;
   const purchases = new Map<string, Promise<StoredToken>>();
+  /** The requests each purchase under way is for (its first, and those that joined it): one all of them left pays nothing. */
+  const purchaseWanting = new Map<string, Set<AbortSignal>>();
   /** Top-ups under way, by the macaroon of the token topped up: settled once the top-up token has been answered. */
   const topUps = new Map<string, Promise<void>>();
   /** First path segment → service, learned from challenges, to pick the right token on a host with several. */
@@ -89,9 +91,11 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
    * Pays an offer within the budget and the spend windows, routing fee included;
    * the preimage. The payment is counted in the windows before the wallet is
    * asked, and uncounted only where the wallet certainly paid nothing; so is
-   * what `doubt` keeps (a token in doubt) kept and dropped.
+   * what `doubt` keeps (a token in doubt) kept and dropped. Nothing is paid
+   * once every request `wanting` it was aborted (its caller went: a cancelled
+   * MCP call that waited its turn to buy): the abort's reason is thrown.
    */
-  const pay = async (offer: Offer, url: string, doubt?: { keep(spendRecord: string): Promise<void>; drop(): Promise<void> }): Promise<Uint8Array> => {
+  const pay = async (offer: Offer, url: string, wanting: ReadonlySet<AbortSignal>, doubt?: { keep(spendRecord: string): Promise<void>; drop(): Promise<void> }): Promise<Uint8Array> => {
     if (offer.priceMsat > budgetMsat) {
       const what = offer.scheme === "l402" && offer.terms.topupFor !== undefined ? "the top-up for this token's balance" : "the price";
       throw new L402Error("over_budget", `${what} is ${formatSats(offer.priceMsat)} sats, above the limit of ${options.maxCostSats}`);
@@ -102,6 +106,8 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
     let paid: { readonly preimage: Uint8Array; readonly feeMsat: bigint };
     try {
       await doubt?.keep(reservation.id);
+      const abandoned = wanting.size > 0 && [...wanting].every((signal) => signal.aborted);
+      if (abandoned) throw [...wanting][0]?.reason;
       options.onPayment?.({ phase: "paying", offer, url, maxFeeMsat, feeLimitMsat: options.wallet.feeLimitMsat?.({ maxFeeMsat }) });
       asked = true;
       paid = await options.wallet.pay(offer.invoice, { maxFeeMsat });
@@ -148,12 +154,13 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
    * bound to its request is neither shared nor kept. Where the wallet can look
    * payments up, a kept token is kept in doubt from before its payment
    * (payment-in-doubt.ts), and those in doubt at the origin are settled
-   * before anything more is paid.
+   * before anything more is paid. One whose every request (`signal`) was
+   * aborted while it waited its turn pays nothing.
    */
-  const buy = (key: string, offer: Offer & { scheme: "l402" }, url: string, unused: (token: StoredToken) => boolean): Promise<StoredToken> => {
+  const buy = (key: string, offer: Offer & { scheme: "l402" }, url: string, unused: (token: StoredToken) => boolean, signal: AbortSignal): Promise<StoredToken> => {
     const { priceMsat, request, creditMsat } = offer.terms;
     const { lookup } = options.wallet;
-    const bought = async (): Promise<StoredToken> => {
+    const bought = async (wanting: ReadonlySet<AbortSignal>): Promise<StoredToken> => {
       const token: StoredToken = {
         macaroon: toBase64(offer.macaroon),
         preimage: "",
@@ -170,12 +177,15 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
           if (!alreadyHeld) await store.put(key, inDoubt(token, spendRecord));
         });
       const drop = () => (alreadyHeld ? Promise.resolve() : serially(() => store.remove(key, token.macaroon)));
-      return { ...token, preimage: toHex(await pay(offer, url, lookup === undefined || request !== undefined ? undefined : { keep, drop })) };
+      return { ...token, preimage: toHex(await pay(offer, url, wanting, lookup === undefined || request !== undefined ? undefined : { keep, drop })) };
     };
-    if (request !== undefined) return bought();
+    if (request !== undefined) return bought(new Set([signal]));
     const purchaseKey = `${key} ${offer.services.join(",")} ${priceMsat ?? ""} ${creditMsat ?? ""}`;
     let purchase = purchases.get(purchaseKey);
-    if (purchase === undefined) {
+    if (purchase !== undefined) purchaseWanting.get(purchaseKey)?.add(signal);
+    else {
+      const wanting = new Set([signal]);
+      purchaseWanting.set(purchaseKey, wanting);
       const purchaseOnce = async (): Promise<StoredToken> => {
         const kept = await store.get(key);
         const usable = (t: StoredToken) => unused(t) && fits(t, offer);
@@ -186,12 +196,15 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
         const blocks = (t: StoredToken) => t.services.length === 0 || offer.services.length === 0 || t.services.some((s) => offer.services.includes(s));
         const settled = lookup === undefined ? undefined : await settleInDoubt(kept.filter(isInDoubt), lookup, writes, { usable, blocks });
         if (settled !== undefined) return settled;
-        const token = await bought();
+        const token = await bought(wanting);
         await serially(() => store.put(key, token));
         return token;
       };
       // One purchase at the origin at a time, whatever it buys (those of one offer share it, above).
-      purchase = purchasing(`${key} purchase`, purchaseOnce).finally(() => purchases.delete(purchaseKey));
+      purchase = purchasing(`${key} purchase`, purchaseOnce).finally(() => {
+        purchases.delete(purchaseKey);
+        purchaseWanting.delete(purchaseKey);
+      });
       purchases.set(purchaseKey, purchase);
     }
     return purchase;
@@ -209,7 +222,7 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
    * counted in `topUps` once the answer says it was credited (`credited`), so
    * that a count one higher means a credit already applied.
    */
-  const topUp = async (key: string, token: StoredToken, offer: Offer & { scheme: "l402" }, url: string, send: Send): Promise<{ readonly sent: Sent; readonly paid: boolean; readonly token: StoredToken }> => {
+  const topUp = async (key: string, token: StoredToken, offer: Offer & { scheme: "l402" }, url: string, send: Send, signal: AbortSignal): Promise<{ readonly sent: Sent; readonly paid: boolean; readonly token: StoredToken }> => {
     let answered = () => {};
     topUps.set(token.macaroon, new Promise<void>((resolve) => (answered = resolve)));
     const topUpOnce = async () => {
@@ -226,7 +239,7 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
       const macaroon = toBase64(offer.macaroon);
       const paying = { paidMsat: offer.priceMsat, creditMsat: offer.terms.creditMsat };
       const doubt = lookup === undefined ? undefined : { keep: (spendRecord: string) => amend(key, token.macaroon, (held) => withTopUpInDoubt(held, { ...paying, macaroon, spendRecord }), token), drop: () => amend(key, token.macaroon, withoutTopUpInDoubt) };
-      const pending = `${macaroon}:${toHex(await pay(offer, url, doubt))}`;
+      const pending = `${macaroon}:${toHex(await pay(offer, url, new Set([signal]), doubt))}`;
       // Kept again if another request dropped the token meanwhile: its server has just offered to top it up, and what was paid must not be lost.
       await amend(key, token.macaroon, (held) => withPendingTopUp(held, { ...paying, token: pending }), token);
       // Sent as any pending one is: another request may send it first (it found it pending), and this one meet topup_spent.
@@ -292,7 +305,7 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
       if (offer.scheme !== "l402") {
         // A charge or an x402 payment buys this one request; what the server answers to it (its receipt too) is the caller's answer.
         if (paid) break;
-        const credential = oneRequestCredential(offer, toHex(await pay(offer, request.url)));
+        const credential = oneRequestCredential(offer, toHex(await pay(offer, request.url, new Set([request.signal]))));
         await response.body?.cancel();
         return (await sendPaidOnce(send, credential, request.method)).response;
       }
@@ -309,7 +322,7 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
         if (underway === undefined || waited) {
           if (paid) break;
           await response.body?.cancel();
-          ({ sent, paid, token } = await topUp(key, token, offer, request.url, send));
+          ({ sent, paid, token } = await topUp(key, token, offer, request.url, send, request.signal));
         } else {
           waited = true;
           await response.body?.cancel();
@@ -334,7 +347,7 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
       } else {
         // Still refused after paying: the caller gets this answer, body and all.
         if (paid) break;
-        token = await buy(key, offer, request.url, untried);
+        token = await buy(key, offer, request.url, untried, request.signal);
         paid = true;
         if (tried.has(token.macaroon)) break;
       }

@@ -300,6 +300,22 @@ describe("l402-edge get with an NWC wallet", () => {
     expect(shown.stderr).toContain("paying 3 sats (routing fee: no limit can be sent over NWC; the wallet's own budget caps it) for cli…");
   });
 
+  it("a payment whose answer the relay loses: its token is kept in doubt, and the next run completes it (lookup_invoice) without paying again", async () => {
+    const dir = scratchDir("l402-cli-");
+    const faults = `${walletSims.relay.controlUrl}/_sim/faults`;
+    await fetch(faults, { method: "POST", body: JSON.stringify({ failure: "lost_answer" }) });
+    try {
+      const lost = await cli(["get", `${base}/nwc-doubt`, "--json", "--token-dir", dir, "--nwc", walletSims.nwc.uri, "--pay-timeout", "1"]);
+      expect(lost.code).toBe(4);
+    } finally {
+      await fetch(faults, { method: "DELETE" });
+    }
+    expect(JSON.parse((await cli(["tokens", "list", "--token-dir", dir])).stdout)).toMatchObject([{ tokens: [{ paymentInDoubt: true }] }]);
+    const again = await cli(["get", `${base}/nwc-doubt`, "--json", "--token-dir", dir, "--nwc", walletSims.nwc.uri]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ status: 200, paid: null });
+  });
+
   it("a wrong secret, to a wallet that never answers strangers: --pay-timeout (or L402_PAY_TIMEOUT) bounds the wait, and the message says what may be wrong", async () => {
     const wallet = startNwcWallet(sim.node, walletSims.relay, { ignoresStrangers: true });
     const wrongSecret = wallet.uri.replace(/secret=[0-9a-f]{64}/, `secret=${"5e".repeat(32)}`);

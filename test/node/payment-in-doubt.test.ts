@@ -221,6 +221,37 @@ describe("a token whose payment is in doubt", () => {
   });
 });
 
+describe("a request aborted while it waits its turn to buy", () => {
+  it("pays nothing once its turn comes (a cancelled MCP call); one still wanted, sharing the purchase, pays once", async () => {
+    const wallet = countingWallet();
+    const { fetch } = client(wallet);
+    // The first purchase at the origin takes 300 ms to reach the node; the others wait their turn.
+    sim.setFaults({ paths: ["/v2/router/send"], latencyMs: 300 });
+    const first = fetch(`${BASE}/api/first`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const cancelled = new AbortController();
+    const waiting = fetch(`${BASE}/sized/cancelled?size=large`, { signal: cancelled.signal }).catch((error: unknown) => error);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    cancelled.abort();
+    expect((await first).status).toBe(200);
+    expect(await waiting).toMatchObject({ name: "AbortError" });
+    expect(wallet.payments).toBe(1);
+    // Two requests sharing one purchase, waiting behind another, one of them aborted meanwhile: the other's is made.
+    const ahead = fetch(`${BASE}/credit/ahead`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const gone = new AbortController();
+    // (The app's own request() does not watch the signal: only the purchase does here.)
+    const left = fetch(`${BASE}/sized/left`, { signal: gone.signal }).catch((error: unknown) => error);
+    const kept = fetch(`${BASE}/sized/kept`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    gone.abort();
+    expect((await ahead).status).toBe(200);
+    expect((await kept).status).toBe(200);
+    await left;
+    expect(wallet.payments).toBe(3);
+  });
+});
+
 describe("a top-up whose payment is in doubt", () => {
   /** A balance token with 1 sat left: its next request is refused short, with a top-up offer. */
   async function shortBalance(wallet: Wallet) {
