@@ -81,7 +81,7 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
   const purchaseWanting = new Map<string, Set<AbortSignal>>();
   /** Top-ups under way, by the macaroon of the token topped up: settled once the top-up token has been answered. */
   const topUps = new Map<string, Promise<void>>();
-  /** First path segment → service, learned from challenges, to pick the right token on a host with several. */
+  /** Origin and first path segment → service, learned from challenges, to pick the right token on a host with several. */
   const serviceByPath = new Map<string, string>();
   const budgetMsat = BigInt(options.maxCostSats) * 1000n;
   const schemes = new Set<Scheme>(options.schemes ?? ["l402", "payment", "x402"]);
@@ -282,7 +282,8 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
     const body = request.body === null ? null : await request.arrayBuffer();
     const asked = new URL(request.url);
     const key = asked.origin;
-    const pathKey = asked.pathname.split("/")[1] ?? "";
+    // By origin: one origin's services say nothing of another's paths.
+    const pathKey = `${key} ${asked.pathname.split("/")[1] ?? ""}`;
     const send = (credential: Credential | undefined) => sendToOrigin(fetcher, request, body, credential);
     const pick = (tokens: readonly StoredToken[]) => {
       const service = serviceByPath.get(pathKey);

@@ -1,10 +1,10 @@
-import { SELF } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { describe, expect, it } from "vitest";
 import { createL402Fetch, L402Error, lndWallet, memoryStore, readOffer, type StoredToken, type Wallet } from "../../src/client/index.ts";
 import { encodeMacaroon } from "../../src/macaroon/index.ts";
 import { createKeyring, formatChallenge, mint, serviceCaveats, toBase64 } from "../../src/l402/index.ts";
-import { BASE, buyToken, sim } from "./support/paywall-client.ts";
+import { BASE, buyToken, callWithEnv, originUrl, sim } from "./support/paywall-client.ts";
 
 /** The real LND wallet (paying through the simulator), counting its payments. */
 function countingWallet(): Wallet & { payments: number } {
@@ -87,6 +87,23 @@ describe("l402Fetch inside a Worker, against the paywall", () => {
     expect((await fetch(`${BASE}/other/d`)).status).toBe(200);
     expect(wallet.payments).toBe(2);
     expect((await store.get(BASE)).map((t) => t.services[0]).sort()).toEqual(["api", "other"]);
+  });
+
+  it("what it learns of one origin's paths it never applies to another's: a token held is sent at once", async () => {
+    const hosted = { ...env, L402_SERVICES: JSON.stringify([
+      { name: "x-here", match: ["paywall.test/x/*"], price_sats: 1, origin: { url: originUrl() } },
+      { name: "x-there", match: ["mirror.test/x/*"], price_sats: 1, origin: { url: originUrl() } },
+    ]) };
+    let calls = 0;
+    const wallet = countingWallet();
+    const fetch = createL402Fetch({ wallet, maxCostSats: 100, fetch: (input, init) => (calls++, callWithEnv(hosted, String(input), init)) });
+    expect((await fetch("https://paywall.test/x/1")).status).toBe(200);
+    expect((await fetch("https://mirror.test/x/1")).status).toBe(200);
+    calls = 0;
+    expect((await fetch("https://paywall.test/x/2")).status).toBe(200);
+    // Its own token, sent with the request: no unpaid round trip first.
+    expect(calls).toBe(1);
+    expect(wallet.payments).toBe(2);
   });
 
   it("a failed payment is a payment_failed error", async () => {
