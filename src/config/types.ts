@@ -121,8 +121,6 @@ export interface PriceRule {
 
 /** An external pricer (a pricesrpc-like JSON contract): asked what a request costs, over HTTPS or a Service Binding. */
 export interface PricerConfig {
-  /** Where it is, for messages: its URL's origin, or the binding's name. */
-  readonly where: string;
   readonly fetch: (request: Request) => Promise<Response>;
   readonly url: URL;
   /** Request headers it is told (lowercase); no others, so no credential reaches it. */

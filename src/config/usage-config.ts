@@ -22,7 +22,6 @@ export function compilePricing(service: ParsedService, toPattern: (text: string)
     given === undefined
       ? undefined
       : {
-          where: given.binding ?? given.url?.origin ?? "",
           fetch: pricerFetch(given.binding === undefined ? undefined : bindings[given.binding]),
           // A binding's fetch is routed by the binding, not the URL; the URL only has to parse.
           url: given.url ?? new URL("https://pricer.binding/"),

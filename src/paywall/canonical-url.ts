@@ -38,7 +38,8 @@ const refuse = (detail: string): CanonicalUrl => fail("ambiguous_path", detail);
 export function canonicalUrl(url: URL): CanonicalUrl {
   if (!url.hostname.endsWith(".") && ALREADY_CANONICAL.test(url.pathname)) return succeed(url);
   const out = new URL(url.href);
-  if (out.hostname.endsWith(".")) out.hostname = out.hostname.slice(0, -1);
+  // Every trailing dot: `example.com..` is the host `example.com` to whoever resolves it, and must match as it.
+  if (out.hostname.endsWith(".")) out.hostname = out.hostname.replace(/\.+$/, "");
   if (ALREADY_CANONICAL.test(url.pathname)) return succeed(out);
   const path = canonicalPath(url.pathname);
   if (typeof path !== "string") return path;

@@ -11,7 +11,8 @@ import { headerSpellings, otherSpellings, type RequestHeaders } from "./request.
  * POST claiming DELETE as a DELETE too. A body is not read (the paywall streams
  * bodies): one that a framework reads parameters from (a form, any multipart; JSON, which
  * Laravel reads as its input; none named, which Rack reads as a form) may
- * claim any method, so it is judged as every method the rules name. Names and
+ * claim any method, so it is judged as every method the rules name, and as one
+ * they do not (UNNAMED_METHOD). Names and
  * types are read as the frameworks read them: PHP turns `.method`,
  * ` _method` and `_method%00x` into `_method`, and Rack and PHP take a
  * media type up to `;`, `,` or a space. A HEAD is also a GET: every
@@ -30,8 +31,23 @@ const PARAMETER_BODIES: ReadonlySet<string> = new Set(["", "application/x-www-fo
 export const asPhpNamesIt = (name: string): string => name.replace(/^ +/, "").replace(/\0[^]*$/, "").replace(/[. ]/g, "_");
 /** The media type as Rack and PHP cut it from a Content-Type, lower case. */
 const mediaType = (contentType: string): string => contentType.trim().split(/[;,\s]/, 1)[0]?.toLowerCase() ?? "";
-/** A body a framework reads parameters (and so `_method`) from: a form, any multipart (Rack parses `multipart/mixed` and `multipart/related` too), JSON (`…/json`, `…+json`), or one of no declared type. */
-const readsParameters = (type: string): boolean => PARAMETER_BODIES.has(type) || type.startsWith("multipart/") || type.endsWith("+json");
+/**
+ * A body a framework reads parameters (and so `_method`) from: a form, any
+ * multipart (Rack parses `multipart/mixed` and `multipart/related` too), one
+ * of no declared type, or JSON as Laravel knows it: a Content-Type holding
+ * `/json` or `+json` anywhere (`text/json`, `application/json5` too).
+ */
+const readsParameters = (contentType: string): boolean => {
+  const type = mediaType(contentType);
+  return PARAMETER_BODIES.has(type) || type.startsWith("multipart/") || /\/json|\+json/i.test(contentType);
+};
+
+/**
+ * What a body that may claim any method may also be carried out as besides the
+ * methods the rules name: a method none of them names (no HTTP method has a
+ * space), judged by the rules that name no method, or by none.
+ */
+export const UNNAMED_METHOD = "any other method";
 
 export interface ClaimedMethods {
   /** The method sent and every method claimed by a header or a `_method` query parameter, upper case. */
@@ -56,7 +72,7 @@ export function claimedMethods(method: string, headers: RequestHeaders, url: URL
   if (url.search !== "") for (const [name, value] of url.searchParams) if (asPhpNamesIt(name) === OVERRIDE_PARAMETER) claim(value);
   // A body unless it is said to be empty: a chunked one names no length.
   const hasBody = sent !== "GET" && sent !== "HEAD" && headers.get("content-length") !== "0";
-  return { methods: [...methods], anyMethod: hasBody && readsParameters(mediaType(headers.get("content-type") ?? "")) };
+  return { methods: [...methods], anyMethod: hasBody && readsParameters(headers.get("content-type") ?? "") };
 }
 
 /** The method sent (as sent), then each other it may be carried out as, sorted: one spelling of the claims, for digests and the pricer. */

@@ -1,5 +1,5 @@
 import type { ServiceConfig } from "../config/index.ts";
-import type { ClaimedMethods } from "./claimed-methods.ts";
+import { UNNAMED_METHOD, type ClaimedMethods } from "./claimed-methods.ts";
 
 /**
  * Which service, free path and capability rule a request falls under. Input is
@@ -45,7 +45,7 @@ export function requiredCapabilities(service: ServiceConfig, claimed: ClaimedMet
   const rules = service.capabilityRules;
   if (rules.length === 0) return [];
   const methods = new Set(claimed.methods);
-  if (claimed.anyMethod) for (const rule of rules) for (const method of rule.methods ?? []) methods.add(method);
+  if (claimed.anyMethod) for (const method of [UNNAMED_METHOD, ...rules.flatMap((rule) => rule.methods ?? [])]) methods.add(method);
   const needed = new Set<string>();
   for (const input of forms(url)) {
     for (const method of methods) {

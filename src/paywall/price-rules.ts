@@ -1,6 +1,6 @@
 import type { PriceRule, ServiceConfig } from "../config/index.ts";
 import { fail, succeed, type Result } from "../result.ts";
-import { asPhpNamesIt, type ClaimedMethods } from "./claimed-methods.ts";
+import { asPhpNamesIt, UNNAMED_METHOD, type ClaimedMethods } from "./claimed-methods.ts";
 import type { HeaderReader } from "./request.ts";
 
 /**
@@ -28,7 +28,7 @@ export function rulePrice(service: ServiceConfig, request: { readonly url: URL; 
   const read = readPricedValues(rules, request, !service.matchCase);
   if (!read.ok) return read;
   const methods = new Set(claimed.methods);
-  if (claimed.anyMethod) for (const rule of rules) for (const method of rule.methods ?? []) methods.add(method);
+  if (claimed.anyMethod) for (const method of [UNNAMED_METHOD, ...rules.flatMap((rule) => rule.methods ?? [])]) methods.add(method);
   let dearest: bigint | undefined;
   let unpriced = false;
   for (const method of methods) {

@@ -114,7 +114,8 @@ const amount = v.union([v.pipe(v.number(), v.safeInteger(), v.transform(String))
 const PricerAnswer = v.object({ price_msat: v.optional(amount), price_sats: v.optional(amount) });
 
 async function askPricer(pricer: PricerConfig, body: string): Promise<Price> {
-  const unavailable = (detail: string) => fail("pricer_unavailable", `the pricer (${pricer.where}) ${detail}; retry shortly`);
+  // Its address is not said: the client reads these (an internal host and port are the operator's business).
+  const unavailable = (detail: string) => fail("pricer_unavailable", `the pricer ${detail}; retry shortly`);
   let answer: unknown;
   try {
     // Not redirected: the question (the request's path, query and headers) goes to the pricer configured, nowhere else.
@@ -127,10 +128,10 @@ async function askPricer(pricer: PricerConfig, body: string): Promise<Price> {
   }
   const read = v.safeParse(PricerAnswer, answer);
   if (!read.success || (read.output.price_msat === undefined) === (read.output.price_sats === undefined)) {
-    return fail("pricer_invalid", `the pricer (${pricer.where}) answered without exactly one of price_msat or price_sats`);
+    return fail("pricer_invalid", "the pricer answered without exactly one of price_msat or price_sats");
   }
   const { price_msat, price_sats } = read.output;
-  return checked(price_msat ?? price_sats ?? "", price_sats === undefined ? 1n : 1000n, `the pricer (${pricer.where})`);
+  return checked(price_msat ?? price_sats ?? "", price_sats === undefined ? 1n : 1000n, "the pricer");
 }
 
 async function fromFunction(price: NonNullable<ServiceConfig["pricing"]["price"]>, request: PaywallRequest): Promise<Price> {

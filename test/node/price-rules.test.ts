@@ -80,6 +80,15 @@ describe("every method a request may be carried out as is priced, the dearest wi
     expect(matched("/v1/images/small", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" }).matchedMsat).toBe(30_000n);
   });
 
+  it("…and a method no rule names: priced by the rules naming none, or the service's price (a cheap POST rule never prices a DELETE claimed in the body)", () => {
+    const service = serviceOf({ name: "items", price_sats: 100, price_rules: [{ methods: ["POST"], price_sats: 1 }] });
+    for (const type of ["application/x-www-form-urlencoded", "text/json"]) {
+      expect(matched("/items/7", { method: "POST", headers: { "Content-Type": type }, body: "_method=DELETE" }, service), type).toEqual({ matchedMsat: 1_000n, unpriced: true });
+    }
+    // A body no framework reads _method from: the POST it is.
+    expect(matched("/items/7", { method: "POST", headers: { "Content-Type": "text/plain" }, body: "x" }, service)).toEqual({ matchedMsat: 1_000n, unpriced: false });
+  });
+
   it("a service whose origin takes no override is priced by the method sent", () => {
     const plain = serviceOf({ name: "img", price_sats: 1, method_override: false, price_rules: IMAGES });
     expect(matched("/v1/images/small", { method: "POST", headers: { "X-HTTP-Method-Override": "DELETE", "Content-Type": "application/json" }, body: "{}" }, plain)).toEqual({ matchedMsat: undefined, unpriced: true });

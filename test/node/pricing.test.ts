@@ -131,8 +131,9 @@ describe("the pricer's answer", () => {
     answer = given;
     const priced = await priceOf(requestPricer(), pricerService());
     expect(priced).toMatchObject({ ok: false, reason: "pricer_unavailable" });
-    // The URL's query (it may hold a key) is not in what the paywall says.
+    // Neither the URL's query (it may hold a key) nor its address is in what the paywall says.
     expect(priced.ok ? "" : priced.detail).not.toContain("secret");
+    expect(priced.ok ? "" : priced.detail).not.toContain("127.0.0.1");
   });
 
   // A pricer is asked at its own address only: a redirect would take the question (the request's

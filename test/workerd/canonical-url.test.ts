@@ -66,6 +66,13 @@ describe("canonicalUrl", () => {
     expect(result.ok && result.value.href).toBe("https://localhost/api?x=%2F");
   });
 
+  it("drops every trailing dot: a host ending in two is the same host, and must match a service naming it", () => {
+    for (const href of ["https://api.example.com../premium/x", "https://api.example.com.../premium/x"]) {
+      const result = canonicalUrl(new URL(href));
+      expect(result.ok && result.value.href, href).toBe("https://api.example.com/premium/x");
+    }
+  });
+
   it("is a fixpoint: the canonical form of a canonical URL is itself, for any path", () => {
     const segment = fc.stringMatching(/^(?:[A-Za-z0-9._~;\\/-]|%[0-9A-Fa-f]{2})*$/, { maxLength: 24 });
     fc.assert(
