@@ -1,4 +1,5 @@
-import { headerSpellings, otherSpellings, type RequestHeaders } from "./request.ts";
+import { headerSpellings, otherSpellings } from "../header-spellings.ts";
+import type { RequestHeaders } from "./request.ts";
 
 /**
  * Every method a request may be carried out as, for judging capability rules.

@@ -1,9 +1,10 @@
 import * as v from "valibot";
 import type { PricerConfig, ServiceConfig } from "../config/index.ts";
+import { headerSpellings, otherSpellings, type HeaderSpellings } from "../header-spellings.ts";
 import { fail, succeed, type Result } from "../result.ts";
 import { methodsCarriedOut, type ClaimedMethods } from "./claimed-methods.ts";
 import { rulePrice } from "./price-rules.ts";
-import { headerSpellings, otherSpellings, type HeaderSpellings, type PaywallRequest } from "./request.ts";
+import type { PaywallRequest } from "./request.ts";
 
 /**
  * What a request costs: its service's rules (price-rules.ts), then its

@@ -1,5 +1,6 @@
 import type { OriginConfig } from "../config/index.ts";
 import { fail, succeed, type Result } from "../l402/index.ts";
+import { otherSpellings, type HeaderSpellings } from "../header-spellings.ts";
 
 /** Headers that carry a credential (L402, Payment, x402); none reach the origin unless the service says so. */
 const CREDENTIAL_HEADERS = ["authorization", "macaroon", "grpc-metadata-macaroon", "payment-signature"];
@@ -11,8 +12,8 @@ export interface ForwardOptions {
   readonly tokenId: string | undefined;
   /** `[header, secret]` proving to the origin that the request came through the paywall. */
   readonly originAuth: readonly [string, string] | undefined;
-  /** The headers the paywall owns toward the origin; a client never sets them. */
-  readonly reservedHeaders: readonly string[];
+  /** The headers the paywall owns toward the origin (`headerSpellings`, made once); a client never sets them, in any spelling. */
+  readonly reservedHeaders: HeaderSpellings;
   readonly headersTimeoutMs: number;
   /** The service matched ignoring case, so its `strip_prefix` is removed ignoring case too. */
   readonly ignoreCase: boolean;
@@ -39,7 +40,9 @@ export interface ForwardOptions {
  */
 export async function forward(request: Request, url: URL, options: ForwardOptions): Promise<Result<Response, "origin_unreachable" | "origin_timeout" | "body_longer_than_stated">> {
   const headers = new Headers(request.headers);
-  withoutReserved(headers, options.reservedHeaders);
+  // Every spelling an origin behind a CGI-style gateway reads as one of them (PHP, Django and WSGI make `X_L402_Token_Id` the token id too).
+  for (const name of options.reservedHeaders.wanted.values()) headers.delete(name);
+  for (const { sent } of otherSpellings(headers, options.reservedHeaders)) headers.delete(sent);
   if (!options.origin?.forwardAuthorization) for (const name of CREDENTIAL_HEADERS) headers.delete(name);
   withoutCookies(headers, options.withholdCookie);
   for (const [name, value] of options.origin?.headers ?? []) headers.set(name, value);
@@ -66,26 +69,6 @@ export async function forward(request: Request, url: URL, options: ForwardOption
     clearTimeout(timer);
   }
 }
-
-/**
- * The headers the paywall owns taken off, in every spelling an origin behind a
- * CGI-style gateway reads as theirs: PHP, Django and WSGI make `X_L402_Token_Id`
- * and `X-L402-Token-Id` one `HTTP_X_L402_TOKEN_ID`, so a client must not send
- * either. Only a name with `_` can be another spelling (most requests have none).
- */
-function withoutReserved(headers: Headers, reserved: readonly string[]): void {
-  for (const name of reserved) headers.delete(name);
-  const owned = new Set(reserved.map(asGatewayReadsIt));
-  // A reserved name with `_` (an operator's own) may be sent with `-` too.
-  const anyName = reserved.some((name) => name.includes("_"));
-  let spelledOtherwise: string[] | undefined;
-  for (const name of headers.keys()) {
-    if ((anyName || name.includes("_")) && owned.has(asGatewayReadsIt(name))) (spelledOtherwise ??= []).push(name);
-  }
-  for (const name of spelledOtherwise ?? []) headers.delete(name);
-}
-
-const asGatewayReadsIt = (name: string): string => name.toLowerCase().replaceAll("_", "-");
 
 /** workerd's FixedLengthStream (native: the body does not enter JavaScript); Node has none, and its fetch() refuses a body that is not its Content-Length. */
 const FixedLength = (globalThis as { FixedLengthStream?: new (length: number) => TransformStream<Uint8Array, Uint8Array> }).FixedLengthStream;
