@@ -4,6 +4,13 @@ const MAX_REDIRECTS = 20;
 /** The caller's credentials, which a redirect to another origin does not carry (as undici's and curl's redirects drop them). */
 const ORIGIN_BOUND_HEADERS = ["authorization", "proxy-authorization", "cookie", "cookie2"];
 const isRedirect = (status: number) => status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
+/**
+ * A page or a worker of a browser, whose fetch hides where a redirect leads
+ * (`redirect: "manual"` answers an opaque redirect): there the browser follows
+ * redirects, and drops Authorization on the way to another origin, as the Fetch
+ * standard has it (its cookies are its own; a script sends none).
+ */
+const IN_BROWSER = typeof (globalThis as { document?: unknown }).document === "object" || typeof (globalThis as { importScripts?: unknown }).importScripts === "function";
 
 /** A credential: the header that carries it (`Authorization`, or x402's `PAYMENT-SIGNATURE`) and its value. */
 export interface Credential {
@@ -31,9 +38,17 @@ export class FailedAfterRedirect extends TypeError {
  * Sends the request with `credential` (to the origin asked only), following
  * redirects here, not by the platform's fetch, as the request asks: so that a
  * credential is only ever sent to, and the answer read from, the origin that was asked.
+ * In a browser, which shows no redirect, the browser follows them for an
+ * `Authorization` credential (it drops that header on the way to another origin).
  */
 export async function sendToOrigin(fetcher: typeof fetch, request: Request, body: ArrayBuffer | null, credential: Credential | undefined): Promise<Sent> {
   const asked = new URL(request.url);
+  if (IN_BROWSER && (credential === undefined || credential.header.toLowerCase() === "authorization")) {
+    const headers = new Headers(request.headers);
+    if (credential !== undefined) headers.set(credential.header, credential.value);
+    const response = await fetcher(asked.href, { method: request.method, headers, body, redirect: request.redirect, signal: request.signal });
+    return { response, from: new URL(response.url || asked.href).origin };
+  }
   let url = asked;
   let method = request.method;
   let payload = body;
@@ -45,11 +60,9 @@ export async function sendToOrigin(fetcher: typeof fetch, request: Request, body
       throw hops > 0 && error instanceof TypeError ? new FailedAfterRedirect(error) : error;
     });
     // (Workers' Response types lack "opaqueredirect": only browsers produce it.)
-    if ((response.type as string) === "opaqueredirect") {
-      // A browser hides where a redirect leads: let it follow (it drops Authorization across origins) and see where it ended.
-      const followed = await fetcher(url.href, { method, headers, body: payload, redirect: request.redirect, signal: request.signal });
-      return { response: followed, from: new URL(followed.url || url.href).origin };
-    }
+    // A browser's, for a credential it would carry to another origin (x402's header): the request was answered, and sending
+    // it again would do it twice; the caller gets the redirect as `redirect: "manual"` gives it. (Workers' Response types lack the type.)
+    if ((response.type as string) === "opaqueredirect") return { response, from: url.origin };
     const location = response.headers.get("location");
     if (request.redirect === "manual" || !isRedirect(response.status) || location === null) return { response, from: url.origin };
     await response.body?.cancel();
