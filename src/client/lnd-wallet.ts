@@ -1,4 +1,5 @@
-import { bodyText, concatBytes, hexToBytes, toBase64UrlPadded } from "../bytes.ts";
+import { bodyText, concatBytes, hexToBytes, sha256, toBase64UrlPadded, toHex } from "../bytes.ts";
+import { readInvoice } from "../lightning/index.ts";
 import { L402Error, type PaymentLookup, type Wallet } from "./types.ts";
 
 export interface LndWalletConfig {
@@ -48,15 +49,18 @@ export function lndWallet(config: LndWalletConfig): Wallet {
       // Cut short (the wait ran out, the connection broke): no final update, so the payment's fate is unknown.
       const text = await response.text().catch(() => "");
       const lines = text.trim().split("\n").filter((line) => line !== "");
-      let last: { result?: Record<string, unknown>; error?: { message?: string }; message?: string } = {};
+      let last: { result?: Record<string, unknown>; error?: { message?: string }; code?: unknown; message?: string } = {};
       try {
         last = JSON.parse(lines.at(-1) ?? "{}") as typeof last;
       } catch {
         throw new L402Error("payment_failed", `the node answered HTTP ${response.status} with something that is not JSON`);
       }
-      if (last.error !== undefined || !response.ok) {
+      // LND's own refusal: an error in the stream, or its gRPC status (`code`, `message`) as the answer.
+      if (last.error !== undefined || (!response.ok && typeof last.code === "number" && typeof last.message === "string")) {
         throw new L402Error("payment_failed", `the node refused the payment: ${last.error?.message ?? last.message ?? `HTTP ${response.status}`}`, { unpaid: true });
       }
+      // Any other failure (a proxy's 502, an empty answer) may have come after the payment began.
+      if (!response.ok) throw undecided(`HTTP ${response.status} without the node's own error`);
       const result = last.result ?? {};
       if (result["status"] === undefined) throw undecided(`no final update within ${config.timeoutSeconds + 10} s, or the connection broke`);
       if (result["status"] !== "SUCCEEDED") {
@@ -65,6 +69,9 @@ export function lndWallet(config: LndWalletConfig): Wallet {
       }
       const preimage = String(result["payment_preimage"] ?? "");
       if (!/^[0-9a-f]{64}$/i.test(preimage)) throw new L402Error("payment_failed", "the node reported success without a preimage");
+      // Paid, but not proven: kept in doubt (a lookup checks the preimage again), never stored as a token that cannot work.
+      const invoiceHash = readInvoice(invoice);
+      if (!invoiceHash.ok || toHex(sha256(hexToBytes(preimage.toLowerCase()))) !== invoiceHash.value.paymentHash) throw undecided("its preimage does not match the invoice's payment hash");
       const fee = String(result["fee_msat"] ?? "0");
       return { preimage: hexToBytes(preimage.toLowerCase()), feeMsat: /^\d+$/.test(fee) ? BigInt(fee) : 0n };
     },

@@ -58,7 +58,8 @@ export function nwcWallet(config: NwcWalletConfig): Wallet {
         if (error.reason === "timeout") {
           throw new L402Error("payment_failed", `the wallet did not answer within ${timeoutSeconds} s (it may still pay; check it before retrying); some wallets never answer a connection secret they do not know`);
         }
-        throw new L402Error("payment_failed", `the wallet refused the payment: ${error.message}`, { unpaid: true });
+        // Refusals NIP-47 gives before a payment is made; INTERNAL, OTHER or a code of the wallet's own may come after it began.
+        throw new L402Error("payment_failed", `the wallet refused the payment: ${error.message}`, REFUSED_BEFORE_PAYING.test(error.message) ? { unpaid: true } : {});
       }
       const preimageHex = result["preimage"];
       if (typeof preimageHex !== "string" || !/^[0-9a-fA-F]{64}$/.test(preimageHex)) throw new L402Error("payment_failed", "the wallet reported success without a preimage");
@@ -86,3 +87,6 @@ function readLookup(result: Record<string, unknown>, paymentHash: string): Payme
   // An invoice of this wallet's own (incoming) not settled is no payment it made.
   return state === "failed" || state === "expired" || result["type"] === "incoming" ? { status: "unpaid" } : { status: "pending" };
 }
+
+/** NIP-47 error codes of a `pay_invoice` refused before any payment was made (the wallet's error reads `pay_invoice: CODE[: message]`). */
+const REFUSED_BEFORE_PAYING = /^pay_invoice: (UNAUTHORIZED|RESTRICTED|NOT_IMPLEMENTED|UNSUPPORTED_ENCRYPTION|INSUFFICIENT_BALANCE|QUOTA_EXCEEDED|RATE_LIMITED|PAYMENT_FAILED)(:|$)/;

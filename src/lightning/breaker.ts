@@ -6,6 +6,9 @@ import { LightningError, type InvoiceBackend } from "./backend.ts";
  * `cooldownMs`, instead of piling timeouts onto a sick node. Then one probe call
  * is let through (half-open): success closes the breaker, failure opens it
  * again. A `not_found` answer is a healthy node answering, not a failure.
+ * The probe holds its turn for one cooldown at most: a probe that never ends
+ * (its request cancelled when its client went away, in Workers: the code after
+ * its `await` never runs) lets the next call probe after that.
  * State lives in the wrapper, so per isolate in a Worker: each isolate protects
  * the node from its own traffic.
  */
@@ -19,15 +22,18 @@ export function withBreaker(backend: InvoiceBackend, options: BreakerOptions): I
   const now = options.now ?? Date.now;
   let failures = 0;
   let openUntil = 0;
-  let probing = false;
+  /** Until when the probe out holds its turn (0: none out). */
+  let probeUntil = 0;
 
   const guarded = async <T>(call: () => Promise<T>): Promise<T> => {
+    let probe = false;
     if (failures >= options.threshold) {
-      const wait = openUntil - now();
-      if (wait > 0 || probing) {
+      const wait = Math.max(openUntil, probeUntil) - now();
+      if (wait > 0) {
         throw new LightningError("breaker_open", "the node failed repeatedly; not asking it for now", Math.max(1, Math.ceil(Math.max(wait, 1000) / 1000)));
       }
-      probing = true;
+      probe = true;
+      probeUntil = now() + options.cooldownMs;
     }
     try {
       const result = await call();
@@ -42,7 +48,7 @@ export function withBreaker(backend: InvoiceBackend, options: BreakerOptions): I
       }
       throw error;
     } finally {
-      probing = false;
+      if (probe) probeUntil = 0;
     }
   };
 

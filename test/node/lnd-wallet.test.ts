@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, describe, it } from "vitest";
 import { L402Error, lndWallet } from "../../src/client/index.ts";
+import bolt11 from "../fixtures/bolt11-spec-examples.json" with { type: "json" };
 
 /** A node that takes a payment and never says how it ended: no headers (`/v2/router/send` held), or headers and no final update. */
 const servers: Server[] = [];
@@ -45,5 +46,21 @@ describe("lndWallet", () => {
     const error = await wallet.pay("lnbcrt1", { maxFeeMsat: 1000n }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(L402Error);
     expect(error).toMatchObject({ code: "payment_failed", unpaid: false, message: `the node did not say whether the payment completed (${why}): it may still, so check the wallet before paying again` });
+  });
+
+  it("a refusal is unpaid only when it is LND's own (its gRPC status, or an error in the stream); a proxy's failure may have come after the payment began", async ({ expect }) => {
+    const payAt = async (status: number, body: object) =>
+      lndWallet({ url: await answeringNode(status, body), macaroonHex: "00", feeLimitSats: 1, timeoutSeconds: 5 }).pay("lnbcrt1", { maxFeeMsat: 1000n }).catch((caught: unknown) => caught);
+    expect(await payAt(500, { code: 2, message: "invoice expired. Valid until 10:00", details: [] })).toMatchObject({ code: "payment_failed", unpaid: true });
+    expect(await payAt(200, { error: { code: 2, message: "invoice is already paid" } })).toMatchObject({ code: "payment_failed", unpaid: true });
+    expect(await payAt(502, { message: "Bad gateway" })).toMatchObject({ code: "payment_failed", unpaid: false, message: expect.stringContaining("HTTP 502 without the node's own error") });
+    expect(await payAt(503, {})).toMatchObject({ code: "payment_failed", unpaid: false });
+  });
+
+  it("a success whose preimage is not the invoice's: payment_failed, not unpaid (the payment stays in doubt), never a token", async ({ expect }) => {
+    const invoice = bolt11.examples[0]?.invoice ?? "";
+    const payWith = async (preimage: string) =>
+      lndWallet({ url: await answeringNode(200, { result: { status: "SUCCEEDED", payment_preimage: preimage, fee_msat: "0" } }), macaroonHex: "00", feeLimitSats: 1, timeoutSeconds: 5 }).pay(invoice, { maxFeeMsat: 1000n }).catch((caught: unknown) => caught);
+    expect(await payWith("11".repeat(32))).toMatchObject({ code: "payment_failed", unpaid: false, message: expect.stringContaining("its preimage does not match the invoice's payment hash") });
   });
 });

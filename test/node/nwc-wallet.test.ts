@@ -41,6 +41,18 @@ describe("nwcWallet", () => {
     expect(again.message).toMatch(/the wallet refused the payment: pay_invoice: /);
   });
 
+  it("a wallet's INTERNAL error may come after the payment began: payment_failed, not unpaid; a refusal NIP-47 gives before paying is unpaid", async () => {
+    await fetch(`${running.sims.relay.controlUrl}/_sim/faults`, { method: "POST", body: JSON.stringify({ failure: "internal" }) });
+    try {
+      expect(await failure(nwcWallet({ uri: running.sims.nwc.uri, timeoutSeconds: 5 }).pay(await invoice(), LIMITS))).toMatchObject({ code: "payment_failed", unpaid: false, message: expect.stringContaining("pay_invoice: INTERNAL") });
+    } finally {
+      await fetch(`${running.sims.relay.controlUrl}/_sim/faults`, { method: "DELETE" });
+    }
+    const paymentRequest = await invoice();
+    await nwcWallet({ uri: running.sims.nwc.uri, timeoutSeconds: 5 }).pay(paymentRequest, LIMITS);
+    expect(await failure(nwcWallet({ uri: running.sims.nwc.uri, timeoutSeconds: 5 }).pay(paymentRequest, LIMITS))).toMatchObject({ unpaid: true });
+  });
+
   it("pays through a relay that sends malformed frames (an EVENT of null, an event without tags, …) before the wallet's answer", async () => {
     await fetch(`${running.sims.relay.controlUrl}/_sim/faults`, { method: "POST", body: JSON.stringify({ junkFrames: true }) });
     try {

@@ -64,6 +64,30 @@ describe("withBreaker", () => {
     expect(state.calls).toBe(2);
   });
 
+  it("a probe that never ends (its request cancelled) holds its turn for one cooldown, then the next call probes", async () => {
+    let now = 0;
+    const { state, backend } = scripted();
+    let hang = false;
+    const guarded = withBreaker(
+      { ...backend, createInvoice: (request) => (hang ? new Promise<never>(() => { state.calls++; }) : backend.createInvoice(request)) },
+      { threshold: 1, cooldownMs: 1000, now: () => now },
+    );
+    state.fail = new LightningError("unavailable", "down");
+    await kindOf(guarded.createInvoice(REQUEST));
+    now = 1000;
+    hang = true;
+    void guarded.createInvoice(REQUEST);
+    expect(state.calls).toBe(2);
+    now = 1999;
+    expect(await guarded.createInvoice(REQUEST).catch((error: LightningError) => error)).toMatchObject({ reason: "breaker_open", retryAfterSeconds: 1 });
+    now = 2000;
+    hang = false;
+    state.fail = undefined;
+    expect(await kindOf(guarded.createInvoice(REQUEST))).toBe("ok");
+    expect(await kindOf(guarded.createInvoice(REQUEST))).toBe("ok");
+    expect(state.calls).toBe(4);
+  });
+
   it("counts a not_found answer as a healthy node, not a failure", async () => {
     const { state, backend } = scripted();
     const guarded = withBreaker(backend, { threshold: 2, cooldownMs: 1000 });
