@@ -1,9 +1,10 @@
 /**
  * l402-edge: turn any HTTP API into a paid one over Lightning with L402.
  *
- *   import { l402Paywall } from "l402-edge";
+ *   import { l402Paywall, type L402Variables } from "l402-edge";
+ *   const app = new Hono<{ Variables: L402Variables }>();
  *   app.use("/api/*", l402Paywall({ service: { name: "api", price_sats: 10 } }));
- *   app.get("/api/data", (c) => c.json({ paidBy: c.var.l402.tokenId }));
+ *   app.get("/api/data", (c) => c.json({ paidBy: c.var.l402?.tokenId }));
  *
  * (the keys and the node from the Worker's env: L402_MASTER_KEYS, L402_BACKEND
  * and the backend's settings; or given as `keyring` and `backend`).

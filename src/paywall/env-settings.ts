@@ -1,7 +1,6 @@
 import { holdsPaywallSettings, readPaywallEnv, type SettingsResult } from "../config/index.ts";
 import type { Keyring } from "../l402/index.ts";
-import { backendFromSettings, fetchUpgradeWebSocket, platformWebSocket, withBreaker, type InvoiceBackend, type WebSocketFactory } from "../lightning/index.ts";
-import { onWorkers } from "./platform.ts";
+import { backendFromSettings, runtimeWebSocket, withBreaker, type InvoiceBackend } from "../lightning/index.ts";
 import { succeed } from "../result.ts";
 
 /**
@@ -28,11 +27,6 @@ export function fromEnv(
   const read = readPaywallEnv(env, { keyring: wanted.keyring, node: wanted.backend });
   if (!read.ok) return read;
   const { keyring, node } = read.value;
-  const backend = node === undefined ? undefined : withBreaker(backendFromSettings(node.settings, node.network, relaySockets()), node.breaker);
+  const backend = node === undefined ? undefined : withBreaker(backendFromSettings(node.settings, node.network, runtimeWebSocket), node.breaker);
   return succeed({ keyring, backend });
-}
-
-/** A Worker reaches an NWC relay by a fetch upgrade; other runtimes (Node 22+, Deno, Bun) by their WebSocket. */
-function relaySockets(): WebSocketFactory {
-  return onWorkers() ? fetchUpgradeWebSocket : platformWebSocket;
 }

@@ -14,7 +14,7 @@ import { readRequest, type PaywallRequest } from "./request.ts";
 import { respond } from "./respond.ts";
 import { shadowed } from "./shadow.ts";
 import type { L402Access, L402Outcome, L402Route } from "./types.ts";
-import { onWorkers } from "./platform.ts";
+import { onWorkers } from "../platform.ts";
 
 /** What `withPaywall()` takes: the paywall's options, and where the client's address is read. */
 export interface FetchPaywallOptions extends PaywallOptionsBase {

@@ -1,5 +1,6 @@
 import type { Context, ExecutionContext, MiddlewareHandler, Next } from "hono";
 import { cors } from "hono/cors";
+import { baseRoutePath } from "hono/route";
 import { refusal } from "../refusal.ts";
 import { afterDecide, beforeDecide } from "./browser/browser-step.ts";
 import { chargedAccess } from "./charged-access.ts";
@@ -9,6 +10,7 @@ import type { Answer, Decision, Pass, Refusal, Reply } from "./decision.ts";
 import { settingsEnv } from "./env-settings.ts";
 import type { Later } from "./issue-challenge.ts";
 import { matchService } from "./match.ts";
+import { pathsOutsideMount } from "./mount-check.ts";
 import { checkOptions, PaywallConfigError, resolvePaywall, type PaywallOptionsBase } from "./options.ts";
 import { passedChanges } from "./passed.ts";
 import { createPaywall, type Paywall } from "./paywall.ts";
@@ -18,7 +20,7 @@ import { respond } from "./respond.ts";
 import { shadowed } from "./shadow.ts";
 import type { PaywallSettings } from "./settings.ts";
 import type { PaywallEnv } from "./types.ts";
-import { onWorkers } from "./platform.ts";
+import { onWorkers } from "../platform.ts";
 
 export type CorsOptions = NonNullable<Parameters<typeof cors>[0]>;
 
@@ -55,7 +57,7 @@ const EXPOSED_HEADERS = ["WWW-Authenticate", "Retry-After", "X-L402-Remaining", 
  */
 export function l402Paywall<E extends PaywallEnv = PaywallEnv>(options: PaywallOptions | ((c: Context<E>) => PaywallOptions)): MiddlewareHandler<E> {
   if (typeof options !== "function") {
-    if (options.keyring !== undefined && options.backend !== undefined) return paywallMiddleware(resolvePaywall(options), edgeOf(options));
+    if (options.keyring !== undefined && options.backend !== undefined) return mountedMiddleware(resolvePaywall(options), edgeOf(options));
     checkOptions(options);
   }
   const built = new WeakMap<object, MiddlewareHandler<E>>();
@@ -87,7 +89,7 @@ function buildFor<E extends PaywallEnv>(c: Context<E>, options: PaywallOptions |
   let given: PaywallOptions | undefined;
   try {
     given = typeof options === "function" ? options(c) : options;
-    return paywallMiddleware(resolvePaywall(given, settingsEnv(c.env)), edgeOf(given));
+    return mountedMiddleware(resolvePaywall(given, settingsEnv(c.env)), edgeOf(given));
   } catch (error) {
     if (!(error instanceof PaywallConfigError)) throw error;
     const log = given?.log === false ? undefined : (given?.log ?? consoleLog);
@@ -136,6 +138,31 @@ export function paywallMiddleware<E extends PaywallEnv = PaywallEnv>(settings: P
     };
     return browser ? withCors(c, async () => void (await run())) : run();
   };
+}
+
+/**
+ * The app's middleware: `paywallMiddleware`, answering 500 instead under a
+ * mount whose path the services' patterns do not name (mount-check.ts), as an
+ * app's sub-app may be mounted anywhere. (The template Worker's is at the root.)
+ */
+function mountedMiddleware<E extends PaywallEnv>(settings: PaywallSettings, edge: HonoEdge): MiddlewareHandler<E> {
+  const paywall = paywallMiddleware<E>(settings, edge);
+  const mounts = new Map<string, MiddlewareHandler<E> | undefined>();
+  return (c, next) => (mountRefusal(mounts, settings, baseRoutePath(c), edge.log) ?? paywall)(c, next);
+}
+
+const MOUNTS_KEPT = 64;
+
+/** A 500 for every request under `base` when the services name paths outside it (mount-check.ts), judged once per base. */
+function mountRefusal<E extends PaywallEnv>(mounts: Map<string, MiddlewareHandler<E> | undefined>, settings: PaywallSettings, base: string, log: PaywallLog | undefined): MiddlewareHandler<E> | undefined {
+  if (base === "" || base === "/") return undefined;
+  if (mounts.has(base)) return mounts.get(base);
+  const outside = pathsOutsideMount(settings.services, base);
+  const refusal = outside.length === 0 ? undefined : misconfigured<E>([`the middleware's app is mounted under ${base} (app.route, basePath), and patterns name whole paths; these lie outside it: ${outside.join(", ")}`], log);
+  // A base with parameters is the route's as written (`/:tenant`), so few are ever seen.
+  if (mounts.size === MOUNTS_KEPT) mounts.clear();
+  mounts.set(base, refusal);
+  return refusal;
 }
 
 /**

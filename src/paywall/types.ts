@@ -84,7 +84,8 @@ export type PaywallLogEntry = L402Outcome & {
 
 /** The variables `l402Paywall()` sets, for an app's `Hono<{ Variables: L402Variables }>`. */
 export type L402Variables = {
-  l402: L402Access;
+  /** Set on a request let through paid; absent on one let through otherwise (a free path, a freebie, a service in shadow or with auth off, one matching no service). */
+  l402?: L402Access;
   l402Route: L402Route;
   l402Outcome: L402Outcome;
 };

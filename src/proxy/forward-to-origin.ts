@@ -29,7 +29,7 @@ export interface ForwardToOriginOptions<E extends Routed = Routed> {
 type Routed = {
   Variables: {
     l402Route: { readonly url: URL; readonly service: { readonly origin: OriginConfig; readonly matchCase: boolean; readonly balance: { readonly meter: object | undefined } | undefined } | undefined; readonly access: string };
-    l402: { readonly tokenId: string };
+    l402?: { readonly tokenId: string };
     l402Outcome: { readonly outcome: string; readonly reason?: string; readonly service?: string; readonly tokenId?: string; readonly scheme?: string };
   };
 };
@@ -55,7 +55,7 @@ export function forwardToOrigin<E extends Routed = Routed>(options: ForwardToOri
     }
     const forwarded = await forward(c.req.raw, route.url, {
       origin: route.service?.origin,
-      tokenId: route.access === "paid" ? c.get("l402").tokenId : undefined,
+      tokenId: route.access === "paid" ? c.get("l402")?.tokenId : undefined,
       originAuth: options.originAuth,
       reservedHeaders,
       headersTimeoutMs: options.headersTimeoutMs ?? 30_000,

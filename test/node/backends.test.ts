@@ -17,9 +17,10 @@ for (const name of ["lnd", "lnbits", "phoenixd", "cln", "nwc", "nwc (NIP-04 wall
 }
 
 describe("nwcBackend, as a package user builds it from the wallet's URI", () => {
-  it("makes invoices over a socket per call", async () => {
-    const backend = nwcBackend({ uri: running.sims.nwc.uri, network: "regtest", timeoutMs: 2000, webSocket: platformWebSocket });
-    expect((await backend.createInvoice({ amountMsat: 4000n, memo: "m", expirySeconds: 60 })).paymentRequest).toMatch(/^lnbcrt40n1/);
+  it("makes invoices over a socket per call: the platform's WebSocket on Node unless told otherwise", async () => {
+    for (const backend of [nwcBackend({ uri: running.sims.nwc.uri, network: "regtest", timeoutMs: 2000 }), nwcBackend({ uri: running.sims.nwc.uri, network: "regtest", timeoutMs: 2000, webSocket: platformWebSocket })]) {
+      expect((await backend.createInvoice({ amountMsat: 4000n, memo: "m", expirySeconds: 60 })).paymentRequest).toMatch(/^lnbcrt40n1/);
+    }
   });
 
   it("refuses a bad URI without quoting it", () => {

@@ -34,7 +34,7 @@ function appWith(options: PaywallOptions | ((c: Context<AppEnv>) => PaywallOptio
   const app = new Hono<AppEnv>();
   const withLog = (given: PaywallOptions): PaywallOptions => ({ log: (entry) => entries.push({ ...entry }), ...given });
   app.use("/premium/*", l402Paywall<AppEnv>(typeof options === "function" ? (c) => withLog(options(c)) : withLog(options)));
-  app.get("/premium/report", (c) => c.json({ report: "the good stuff", paidBy: c.var.l402.tokenId }));
+  app.get("/premium/report", (c) => c.json({ report: "the good stuff", paidBy: c.var.l402?.tokenId }));
   app.onError((error) => {
     throw error;
   });

@@ -59,7 +59,7 @@ describe("request-aware prices", () => {
     app.use("/img/*", l402Paywall({ service: { name: "img", price_sats: 1, price_rules: [{ path: "/img/:size", params: { size: "large" }, price_sats: 5 }] }, keyring, backend, ports: memoryPorts(), log: false }));
     app.get("/img/:size", (c) => {
       served++;
-      return c.json({ size: c.req.param("size"), paid: String(c.var.l402.grant.priceMsat) });
+      return c.json({ size: c.req.param("size"), paid: String(c.var.l402?.grant.priceMsat) });
     });
     return { app, served: () => served };
   }
@@ -186,7 +186,7 @@ describe("prepaid balances", () => {
     app.get("/chat/reply", (c) => {
       served++;
       const { cost, status, charge } = c.req.query();
-      if (charge !== undefined) c.var.l402.charge?.(BigInt(charge));
+      if (charge !== undefined) c.var.l402?.charge?.(BigInt(charge));
       if (status === "throw") throw new Error("the handler failed");
       return c.text("reply", (status === undefined ? 200 : Number(status)) as 200, cost === undefined ? {} : { "X-L402-Cost": cost });
     });
@@ -232,7 +232,7 @@ describe("prepaid balances", () => {
     expect(await balanceOf(token.tokenId)).toBe(3500n);
   });
 
-  it("c.var.l402.charge(msat) debits what the app charges, added up, before any cost header", async () => {
+  it("c.var.l402?.charge(msat) debits what the app charges, added up, before any cost header", async () => {
     const { app, balanceOf } = chatApp();
     const token = await buy(app, "/chat/reply");
     const charged = await reply(app, "?charge=250&cost=2000", token.authorization);
@@ -247,7 +247,7 @@ describe("prepaid balances", () => {
       stream(c, async (out) => {
         await out.write("part");
         try {
-          c.var.l402.charge?.(2500);
+          c.var.l402?.charge?.(2500);
         } catch (error) {
           late = error;
         }

@@ -27,7 +27,7 @@ function appWith(options: Partial<PaywallOptions> = {}) {
   const ports = memoryPorts();
   const app = new Hono<{ Variables: L402Variables }>();
   app.use("/api/*", l402Paywall({ service: { name: "api", price_sats: 5, uses: 3, revocable: true }, keyring, backend, ports, ...options }));
-  app.get("/api/data", (c) => c.json({ tokenId: c.var.l402.tokenId, service: c.var.l402.service, remaining: c.var.l402.remaining ?? null }));
+  app.get("/api/data", (c) => c.json({ tokenId: c.var.l402?.tokenId, service: c.var.l402?.service, remaining: c.var.l402?.remaining ?? null }));
   app.get("/open", (c) => c.text("free for all"));
   return { app, ports };
 }
@@ -62,6 +62,31 @@ describe("l402Paywall mounted on routes of an app", () => {
     expect(answer.status).toBe(200);
     expect(answer.headers.get("x-l402-remaining")).toBe("2");
     expect(answer.headers.get("x-l402-balance")).toBeNull();
+  });
+
+  it("mounted under app.route() or basePath(): patterns name whole paths; a pattern outside the mount is a 500 misconfigured, never a free pass", async () => {
+    const mountedAt = (match: string[], priceRule?: string) => {
+      const sub = new Hono<{ Variables: L402Variables }>();
+      const service = { name: "api", price_sats: 5, match, ...(priceRule === undefined ? {} : { price_rules: [{ path: priceRule, price_sats: 100 }] }) };
+      sub.use("/api/*", l402Paywall({ services: [service], keyring, backend, ports: memoryPorts(), log: false }));
+      sub.get("/api/data", (c) => c.text("served"));
+      return new Hono().route("/v1", sub);
+    };
+    const relative = await mountedAt(["/api/*"]).request("/v1/api/data");
+    expect(relative.status).toBe(500);
+    expect(await relative.json()).toMatchObject({ reason: "misconfigured" });
+    expect((await mountedAt(["/v1/api/*"], "/api/gold").request("/v1/api/gold")).status).toBe(500);
+    expect((await mountedAt(["/v1/api/*"]).request("/v1/api/data")).status).toBe(402);
+    expect((await mountedAt(["/V1/API/*"], "/v1/api/gold").request("/v1/api/gold")).status).toBe(402);
+    const based = new Hono().basePath("/v1");
+    based.use("*", l402Paywall({ services: [{ name: "api", price_sats: 5, match: ["/api/*"] }], keyring, backend, ports: memoryPorts(), log: false }));
+    based.get("/api/data", (c) => c.text("served"));
+    expect((await based.request("/v1/api/data")).status).toBe(500);
+    // One service covering every path it is shown lies under any mount.
+    const whole = new Hono();
+    whole.use("*", l402Paywall({ service: { name: "all", price_sats: 5 }, keyring, backend, ports: memoryPorts(), log: false }));
+    whole.get("/x", (c) => c.text("served"));
+    expect((await new Hono().route("/v1", whole).request("/v1/x")).status).toBe(402);
   });
 
   it("refuses a revoked token with a fresh 402", async () => {
@@ -191,7 +216,7 @@ describe("l402Paywall mounted on routes of an app", () => {
   it("takes a Payment credential, tells the app which scheme paid, and answers with a receipt", async () => {
     const app = new Hono<{ Variables: L402Variables }>();
     app.use("/api/*", l402Paywall({ service: { name: "api", price_sats: 2, schemes: ["l402", "mpp"] }, keyring, backend, ports: memoryPorts() }));
-    app.get("/api/data", (c) => c.json({ scheme: c.var.l402.scheme, tokenId: c.var.l402.tokenId }));
+    app.get("/api/data", (c) => c.json({ scheme: c.var.l402?.scheme, tokenId: c.var.l402?.tokenId }));
     const unpaid = await app.request("http://shop.example/api/data");
     const [challenge] = parsePaymentChallenges(unpaid.headers.get("www-authenticate") ?? "");
     if (challenge === undefined) throw new Error("no Payment challenge");

@@ -215,7 +215,7 @@ import { l402Paywall } from "l402-edge";
 import { createL402Fetch, lndWallet, memoryStore } from "l402-edge/client";
 const app = new Hono();
 app.use("/premium/*", l402Paywall({ service: { name: "premium", price_sats: 3 } }));
-app.get("/premium/report", (c) => c.json({ paidBy: c.var.l402.tokenId }));
+app.get("/premium/report", (c) => c.json({ paidBy: c.var.l402?.tokenId }));
 const l402Fetch = createL402Fetch({
   wallet: lndWallet({ url: ${JSON.stringify(sim.url)}, macaroonHex: ${JSON.stringify(sim.adminMacaroonHex)}, feeLimitSats: 10, timeoutSeconds: 30 }),
   maxCostSats: 10,
@@ -313,7 +313,7 @@ import { verifyPaymentContext, type PaymentContextClaims } from "l402-edge/origi
 const app = new Hono<{ Variables: L402Variables }>();
 const options: PaywallOptions = { service: { name: "premium", price_sats: 3 }, ports: memoryPorts(), log: false };
 app.use("/premium/*", l402Paywall(options));
-app.get("/premium/report", (c) => c.json({ paidBy: c.var.l402.tokenId, matched: c.var.l402Route.service?.patterns[0]?.pathname ?? null }));
+app.get("/premium/report", (c) => c.json({ paidBy: c.var.l402?.tokenId, matched: c.var.l402Route.service?.patterns[0]?.pathname ?? null }));
 const checked = async (header: string): Promise<PaymentContextClaims | string> => {
   const verified = await verifyPaymentContext(header, { jwksUrl: "https://paywall.example/.well-known/jwks.json", audience: "https://api.example" });
   return verified.ok ? verified.claims : verified.reason;

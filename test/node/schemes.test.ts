@@ -52,7 +52,7 @@ afterAll(() => sim.close());
 function app() {
   const hono = new Hono<{ Variables: L402Variables }>();
   hono.use("/api/*", l402Paywall({ service: { name: "api", price_sats: 3, uses: 2, schemes: ["l402", "mpp", "toy"] }, schemes: [toyScheme], keyring, backend, ports: memoryPorts() }));
-  hono.get("/api/data", (c) => c.json({ scheme: c.var.l402.scheme, remaining: c.var.l402.remaining ?? null }));
+  hono.get("/api/data", (c) => c.json({ scheme: c.var.l402?.scheme, remaining: c.var.l402?.remaining ?? null }));
   return hono;
 }
 

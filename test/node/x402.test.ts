@@ -26,7 +26,7 @@ afterEach(() => void vi.useRealTimers());
 function app(service: { readonly name: string; readonly match?: string[] }) {
   const hono = new Hono<{ Variables: L402Variables }>();
   hono.use("*", l402Paywall({ service: { ...service, price_sats: 2, schemes: ["x402"] }, keyring, backend, ports: memoryPorts(), invoice: { expirySeconds: 600 }, log: false }));
-  hono.get("*", (c) => c.json({ scheme: c.var.l402.scheme }));
+  hono.get("*", (c) => c.json({ scheme: c.var.l402?.scheme }));
   return hono;
 }
 

@@ -6,7 +6,7 @@ import { checkInvoice } from "../invoice-check.ts";
 import type { Network } from "../networks.ts";
 import { nodeNetwork } from "../node-network.ts";
 import { nwcClient, perCallSockets, type NwcCall } from "./nwc-client.ts";
-import { fetchUpgradeWebSocket, type WebSocketFactory } from "./relay-socket.ts";
+import { runtimeWebSocket, type WebSocketFactory } from "./relay-socket.ts";
 import { parseNwcUri } from "./uri.ts";
 
 export interface NwcBackendConfig {
@@ -15,7 +15,7 @@ export interface NwcBackendConfig {
   /** The chain its invoices must be on; absent: the wallet's own (get_info, asked once). */
   readonly network?: Network;
   readonly timeoutMs: number;
-  /** How to open the relay's WebSocket: a fetch upgrade (Workers) unless given; `platformWebSocket` on Node 22+. */
+  /** How to open the relay's WebSocket (default: a fetch upgrade on Workers, the platform's WebSocket elsewhere: Node 22+, Deno, Bun; on Node 20, `(url) => new WebSocket(url)` with `ws`). */
   readonly webSocket?: WebSocketFactory;
 }
 
@@ -27,7 +27,7 @@ export interface NwcBackendConfig {
 export function nwcBackend(config: NwcBackendConfig): InvoiceBackend {
   const connection = parseNwcUri(config.uri);
   if (!connection.ok) throw new LightningError("bad_request", `the NWC connection URI ${connection.detail}`);
-  return nwcCallBackend(nwcClient(connection.value, perCallSockets(connection.value.relay, config.webSocket ?? fetchUpgradeWebSocket, config.timeoutMs), config.timeoutMs), config.network);
+  return nwcCallBackend(nwcClient(connection.value, perCallSockets(connection.value.relay, config.webSocket ?? runtimeWebSocket, config.timeoutMs), config.timeoutMs), config.network);
 }
 
 /**

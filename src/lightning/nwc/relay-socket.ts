@@ -1,3 +1,4 @@
+import { onWorkers } from "../../platform.ts";
 import { LightningError } from "../backend.ts";
 import { isNostrEvent, type NostrEvent } from "./event.ts";
 
@@ -24,6 +25,9 @@ export const platformWebSocket: WebSocketFactory = (url) => {
   if (Socket === undefined) throw new LightningError("unavailable", "this runtime has no WebSocket (on Node 20, install `ws`)");
   return new Socket(url);
 };
+
+/** A Worker reaches a relay by a fetch upgrade; other runtimes (Node 22+, Deno, Bun) by their WebSocket. */
+export const runtimeWebSocket: WebSocketFactory = (url) => (onWorkers() ? fetchUpgradeWebSocket(url) : platformWebSocket(url));
 
 /**
  * A Worker's way: `fetch` with `Upgrade: websocket`, then accept. A refused

@@ -45,7 +45,7 @@ export function shop(node: InvoiceBackend, service: Partial<ServiceDefinition> =
   app.use(mount, l402Paywall({ service: { name: "articles", price_sats: 3, timeout: 3600, browser: true, ...service }, keyring, backend, ports, clientAddress, ...options }));
   app.all("/articles/*", (c) => {
     reached.push(`${c.req.method} ${new URL(c.req.url).pathname}`);
-    return c.text(`paid content for ${c.var.l402.tokenId}`);
+    return c.text(`paid content for ${c.var.l402?.tokenId}`);
   });
   return { app, lookups: () => lookups, invoices: () => invoices, reached };
 }
