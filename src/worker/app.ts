@@ -22,7 +22,7 @@ import { parseConfig } from "./load-config.ts";
 import { nodeBackend } from "./node-backend.ts";
 import { JWKS_PATH, paymentContextSigner } from "./payment-context.ts";
 import { cloudflareDashboardPorts } from "./dashboard-ports.ts";
-import { cloudflarePorts } from "./ports.ts";
+import { cloudflarePorts, poolNode } from "./ports.ts";
 import { decisionRecorder } from "./decision-metrics.ts";
 import { requestLog, type DecisionObserver } from "./request-log.ts";
 import type { WorkerConfig } from "./worker-config.ts";
@@ -102,7 +102,7 @@ function paywalledApp(env: Env, config: WorkerConfig, colo: string): Served {
   // Per isolate: the breaker guards the node from this isolate's traffic. Issuance is recorded inside it: health names the node's last failure, not the breaker's.
   const issuance = recordingIssuance(nodeBackend(config.node, config.network, env));
   const backend = withBreaker(issuance.backend, { threshold: config.breakerThreshold, cooldownMs: config.breakerCooldownSeconds * 1000 });
-  const ports = cloudflarePorts(env, config.revocationTtlSeconds, { bounds: config.invoicePool, colo });
+  const ports = cloudflarePorts(env, config.revocationTtlSeconds, { bounds: config.invoicePool, colo, node: poolNode(config.node, config.network) });
   // Per isolate (one env object each), whichever services are in effect: what /metrics reads (every isolate's through D1 with L402_DECISION_FLUSH_SECONDS); a data point per decision when the dataset is bound.
   const db = env.L402_LEDGER;
   // A build without the admin API (build.ts) never has a flush period (the config check refuses L402_DECISION_FLUSH_SECONDS); the define is read in the condition, where the bundler folds it.

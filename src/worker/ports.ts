@@ -1,4 +1,6 @@
 import type { BalanceOpening, CachedChallenge, InvoicePool, PaywallPorts, TopUp } from "../paywall/index.ts";
+import type { NodeConfig } from "../config/index.ts";
+import type { Network } from "../lightning/index.ts";
 import type { PoolBounds } from "./invoice-pool-shard.ts";
 import { d1Ledger } from "./d1-ledger.ts";
 import { d1Revocations } from "./d1-revocations.ts";
@@ -68,14 +70,31 @@ export function cloudflarePorts(env: Env, revocationTtlSeconds: number, pool?: P
 
 const challengeUrl = (key: string) => new Request(`https://challenge-cache.l402-edge.invalid/${key}`);
 
-/** The invoice pool's bounds, and the colo this isolate serves (`request.cf.colo`; an isolate runs in one): its shard. */
+/** The invoice pool's bounds, the colo this isolate serves (`request.cf.colo`; an isolate runs in one) and the node: its shard. */
 export interface PoolSettings {
   readonly bounds: PoolBounds;
   readonly colo: string;
+  /**
+   * What makes the invoices, in a word: the node or wallet, and the network
+   * its invoices are held to (`poolNode`, for the template's settings). A pool
+   * holds one node's: after a change of node or network, an invoice the other
+   * made is never handed out (paid, it would buy a token from a node that was
+   * never paid, or with another chain's coins).
+   */
+  readonly node: string;
 }
 
-function invoicePool(pools: NonNullable<Env["L402_INVOICE_POOL"]>, { bounds, colo }: PoolSettings): InvoicePool {
-  const shard = (pool: string) => pools.get(pools.idFromName(`${colo}\u0000${pool}`));
+/** The template's node in a word: its backend, where it is (its URL, or the wallet's key) and the network. */
+export function poolNode(node: NodeConfig, network: Network): string {
+  return `${node.backend} ${node.backend === "nwc" ? node.connection.walletPubkey : node.url} ${network}`;
+}
+
+/** The Durable Object of one pool (poolName: the invoice request) for a colo and a node. */
+export const poolShardName = ({ colo, node }: Omit<PoolSettings, "bounds">, pool: string): string => `${colo}\u0000${node}\u0000${pool}`;
+
+function invoicePool(pools: NonNullable<Env["L402_INVOICE_POOL"]>, settings: PoolSettings): InvoicePool {
+  const { bounds } = settings;
+  const shard = (pool: string) => pools.get(pools.idFromName(poolShardName(settings, pool)));
   return {
     take: (pool, count, now) => shard(pool).take(bounds, count, now),
     put: async (pool, invoices, granted, now) => void (await shard(pool).put(bounds, invoices, granted, now)),

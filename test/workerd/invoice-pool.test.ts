@@ -6,6 +6,8 @@ import { poolName } from "../../src/paywall/invoice-pool.ts";
 import { BUFFERED_PER_POOL } from "../../src/paywall/pool-buffer.ts";
 import type { PooledInvoice } from "../../src/paywall/index.ts";
 import type { InvoicePoolShard } from "../../src/worker/invoice-pool-shard.ts";
+import { parseConfig } from "../../src/worker/load-config.ts";
+import { poolNode, poolShardName } from "../../src/worker/ports.ts";
 import { payInvoice } from "../../dev/lnd-sim/payer.ts";
 import "../fixtures/provided-context.ts";
 import { callWithEnv, originHits, uniquePath } from "./support/paywall-client.ts";
@@ -125,13 +127,14 @@ const subjects = (): Subject[] => [
   { name: "nwc", vars: { L402_BACKEND: "nwc", L402_NWC_URI: sims().nwcUri }, control: sims().relay.controlUrl },
 ];
 
-/** A Worker with a pool of `size` for the "api" service (10 sats), its memo its own so its pool is too; and that pool's shard (requests here carry no colo). */
-function pooledWorker(subject: Subject, size: number) {
-  const marker = `pool-${crypto.randomUUID()}`;
+/** A Worker with a pool of `size` for the "api" service (10 sats), its memo its own (or `marker`'s) so its pool is too; and that pool's shard (requests here carry no colo). */
+function pooledWorker(subject: Subject, size: number, marker = `pool-${crypto.randomUUID()}`) {
   const memo = `${marker} {service}`;
   const workerEnv = { ...env, ...subject.vars, L402_MEMO: memo, L402_INVOICE_POOL_SIZE: String(size), L402_INVOICE_POOL_RATE: "1000", L402_NODE_TIMEOUT_MS: "1000", L402_BREAKER_THRESHOLD: "2" };
-  const shard = pools().get(pools().idFromName(`\u0000${poolName({ amountMsat: 10_000n, expirySeconds: 600, memo: memo.replace("{service}", "api") })}`));
-  return { workerEnv, shard, marker };
+  const config = parseConfig(workerEnv);
+  if (!config.ok) throw new Error(config.problems.join("; "));
+  const name = poolShardName({ colo: "", node: poolNode(config.value.node, config.value.network) }, poolName({ amountMsat: 10_000n, expirySeconds: 600, memo: memo.replace("{service}", "api") }));
+  return { workerEnv, shard: pools().get(pools().idFromName(name)), marker };
 }
 
 async function challenge(workerEnv: object, status = 402): Promise<{ invoice: string; macaroon: Uint8Array; hash: string; path: string }> {
@@ -201,6 +204,22 @@ describe("the Worker with an invoice pool (LND)", () => {
     await shard.put({ size, refillPerSecond: 1000 }, [{ paymentRequest: taken.invoice, paymentHash: taken.hash, amountMsat: "10000", expiresAt: now() + 600, handOutBy: now() + 300 }], 0, now());
     expect(await pooledHashes(shard)).not.toContain(taken.hash);
     for (let i = 0; i < size * 3; i++) expect((await challenge(workerEnv)).hash).not.toBe(taken.hash);
+  });
+});
+
+describe("the Worker with an invoice pool, after a change of node", () => {
+  afterEach(() => clearFaults(subjects()[0] as Subject));
+
+  it("never hands out an invoice another node made: each node's pool is its own", async () => {
+    const [lndSubject, , , clnSubject] = subjects() as [Subject, Subject, Subject, Subject];
+    const before = pooledWorker(lndSubject, 3);
+    await fill(before.workerEnv, before.shard, 3);
+    const pooledBefore = await pooledHashes(before.shard);
+    // The same services, memo and prices, now on another node (CLN, same chain): none of the first node's invoices.
+    const after = pooledWorker(clnSubject, 3, before.marker);
+    await setFaults(lndSubject, { failure: "unavailable" });
+    for (let i = 0; i < 3; i++) expect(pooledBefore).not.toContain((await challenge(after.workerEnv)).hash);
+    expect(await pooledHashes(before.shard)).toEqual(pooledBefore);
   });
 });
 
