@@ -3,7 +3,7 @@ import type { ServiceConfig } from "../config/index.ts";
 import { mint, serviceCaveats } from "../l402/index.ts";
 import { LightningError } from "../lightning/index.ts";
 import { fail, succeed, type Failure, type Success } from "../result.ts";
-import { invoiceFor, pooledAmounts } from "./invoice-pool.ts";
+import { handOutMargin, invoiceFor, pooledAmounts } from "./invoice-pool.ts";
 import { offerKey, type Offer } from "./offer.ts";
 import { cachedFrom, clientKey, partsFrom, RECHECK_SECONDS, storeChallenge } from "./challenge-cache.ts";
 import type { ChallengeParts } from "./challenge-parts.ts";
@@ -82,7 +82,9 @@ export function sharedChallenger(settings: PaywallSettings): Challenger & { mint
 async function cachedOrFresh(settings: PaywallSettings, need: ChallengeNeed, cache: ChallengeCache, key: string): Promise<IssueResult> {
   const cached = await cache.read(key);
   const parts = cached === undefined ? undefined : partsFrom(cached);
-  if (cached !== undefined && parts !== undefined && need.request.now < parts.expiresAt && (await stillOpen(settings, need, cache, key, cached))) {
+  // Handed back while half its expiry is left, as a pooled invoice is handed out: a buyer always has that long to pay.
+  const timeToPay = parts !== undefined && parts.expiresAt - need.request.now >= handOutMargin(settings.invoiceExpirySeconds);
+  if (cached !== undefined && parts !== undefined && timeToPay && (await stillOpen(settings, need, cache, key, cached))) {
     return succeed({ reused: true, parts });
   }
   return storedFresh(settings, need, cache, key);

@@ -116,6 +116,18 @@ describe("the shared challenger and the challenge cache", () => {
     expect(node.created).toBe(3);
   });
 
+  it("hands a cached invoice back only while half its expiry is left: a client asking on gets a fresh one, with time to pay it", async () => {
+    const { clock, node, invoiceOf } = setup();
+    const first = await invoiceOf();
+    while (first.parts.expiresAt - (clock.now + 25) >= 300) {
+      clock.now += 25;
+      expect((await invoiceOf({ now: clock.now })).parts.invoice).toBe(first.parts.invoice);
+    }
+    clock.now = first.parts.expiresAt - 299;
+    expect((await invoiceOf({ now: clock.now })).parts.invoice).not.toBe(first.parts.invoice);
+    expect(node.created).toBe(2);
+  });
+
   it("keeps showing the cached invoice while the node cannot say", async () => {
     const { clock, node, invoiceOf } = setup();
     const first = await invoiceOf();
