@@ -16,7 +16,8 @@ export interface Drawn {
  * this paywall's own demand, so that a challenge takes one from memory and
  * does not wait even for the pool. The pool hands each invoice out once, here
  * to a buffer; the buffer hands it to one challenge (a shift, with no await
- * between looking and taking), and never one past its hand-out time. A buffer
+ * between looking and taking), and never one past its hand-out time. It fills
+ * from the second take on: a buffer is for isolates that answer a few. A buffer
  * that goes away (its isolate ends) takes its invoices with it: they expire
  * unpaid, as a pool's do, and cost nothing. So a pool and its buffers hold at
  * most its size plus BUFFERED_PER_POOL per buffer (one per isolate).
@@ -34,13 +35,15 @@ interface Held {
   invoices: PooledInvoice[];
   /** Invoices asked of the pool for the buffer, not yet given: room they will fill. */
   asked: number;
+  /** Takes from the pool so far: the first takes the caller's alone. */
+  draws: number;
 }
 
 export function poolBuffer(pool: InvoicePool): PoolBuffer {
   const held = new Map<string, Held>();
   const heldFor = (name: string): Held => {
     let at = held.get(name);
-    if (at === undefined) held.set(name, (at = { invoices: [], asked: 0 }));
+    if (at === undefined) held.set(name, (at = { invoices: [], asked: 0, draws: 0 }));
     return at;
   };
   return {
@@ -56,7 +59,8 @@ export function poolBuffer(pool: InvoicePool): PoolBuffer {
     },
     async draw(name, wanted, now) {
       const at = heldFor(name);
-      const room = Math.max(0, BUFFERED_PER_POOL - at.invoices.length - at.asked);
+      // Not on a first take: an isolate that answers one challenge and ends (most do) would lose what it buffered, made for nothing.
+      const room = at.draws++ === 0 ? 0 : Math.max(0, BUFFERED_PER_POOL - at.invoices.length - at.asked);
       if (wanted + room === 0) return { invoices: [], refill: 0 };
       at.asked += room;
       try {

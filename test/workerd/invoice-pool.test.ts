@@ -188,6 +188,18 @@ describe("the Worker with an invoice pool (LND)", () => {
     expect((await madeAhead(marker, handed)).length).toBeLessThanOrEqual(size + BUFFERED_PER_POOL);
   });
 
+  it("an isolate's first challenge takes only its own invoice from the pool, none for a buffer it may never use", async () => {
+    const size = 4;
+    const first = pooledWorker(subject(), size);
+    await fill(first.workerEnv, first.shard, size);
+    const before = await pooledHashes(first.shard);
+    // Another isolate's paywall (a new env: its own ports and buffer), on the same pool.
+    const another = pooledWorker(subject(), size, first.marker);
+    expect(before).toContain((await challenge(another.workerEnv)).hash);
+    const after = await pooledHashes(first.shard);
+    expect(before.filter((hash) => after.includes(hash))).toHaveLength(size - 1);
+  });
+
   it("a paid pooled invoice buys access once and is never handed out again, even were the node to give it back", async () => {
     const size = 3;
     const { workerEnv, shard, marker } = pooledWorker(subject(), size);
