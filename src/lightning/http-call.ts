@@ -1,11 +1,15 @@
 import { sha256 } from "@noble/hashes/sha2.js";
-import { hexToBytes } from "../bytes.ts";
+import { bodyText, hexToBytes } from "../bytes.ts";
+import { readAtMost } from "../read-at-most.ts";
 import { LightningError } from "./backend.ts";
+
+/** A node's answer to one call (an invoice, a lookup, its info) is a few KiB: one longer is not read further. */
+const MAX_ANSWER_BYTES = 1 << 20;
 
 /**
  * One HTTP call to a node's API, for every HTTP backend: a bounded wait for the
  * whole answer, transport failures as `timeout` / `unavailable`, the body read
- * as text and (when it is one) a JSON object. What a status means is each
+ * (1 MiB at most) as text and (when it is one) a JSON object. What a status means is each
  * backend's to say.
  */
 export interface HttpAnswer {
@@ -16,16 +20,17 @@ export interface HttpAnswer {
 
 export async function httpCall(url: string, init: { method: "GET" | "POST"; headers: Record<string, string>; body?: string }, timeoutMs: number, what: string): Promise<HttpAnswer> {
   let response: Response;
-  let text: string;
+  let read: { readonly bytes: Uint8Array; readonly truncated: boolean };
   try {
     response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-    text = await response.text();
+    read = await readAtMost(response.body, MAX_ANSWER_BYTES);
   } catch (error) {
     const name = (error as { name?: string }).name;
     if (name === "TimeoutError" || name === "AbortError") throw new LightningError("timeout", `${what}: no answer within ${timeoutMs} ms`);
     throw new LightningError("unavailable", `${what}: cannot reach the node (${(error as Error).message})`);
   }
-  return httpAnswer(response.status, text);
+  if (read.truncated) throw new LightningError("invalid_response", `${what}: the node's answer is longer than ${MAX_ANSWER_BYTES} bytes`);
+  return httpAnswer(response.status, bodyText(read.bytes));
 }
 
 /** An answer as the backends read it: the status, the body, and the JSON object the body holds, if any. */

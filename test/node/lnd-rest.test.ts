@@ -48,4 +48,23 @@ describe("lnd-rest lookups (Node only: they move the simulator's clock or stand 
       server.close();
     }
   });
+
+  it("an answer longer than 1 MiB is not read further: invalid_response, and a node's undecodable invoice is reported without quoting it", async () => {
+    const server = createServer((request, response) => {
+      response.writeHead(200, { "content-type": "application/json" });
+      if (request.url?.startsWith("/v1/getinfo")) return void response.end(`{"alias":"${"a".repeat(2 << 20)}"}`);
+      response.end(JSON.stringify({ r_hash: base64.encode(new Uint8Array(32).fill(7)), payment_request: "lnbcrt1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq", add_index: "1" }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const backend = lndRestBackend({ url: `http://127.0.0.1:${port}`, macaroonHex: "00", network: "regtest", timeoutMs: 5000 });
+      expect(await backend.getInfo().catch((caught: unknown) => caught)).toMatchObject({ reason: "invalid_response", message: expect.stringContaining("longer than 1048576 bytes") });
+      const undecodable = (await backend.createInvoice({ amountMsat: 1000n, memo: "", expirySeconds: 60 }).catch((caught: unknown) => caught)) as LightningError;
+      expect(undecodable).toMatchObject({ reason: "invalid_response", message: expect.stringContaining("does not decode") });
+      expect(undecodable.message).not.toContain("lnbcrt1qqqq");
+    } finally {
+      server.close();
+    }
+  });
 });
