@@ -3,6 +3,7 @@ import type { ServiceConfig } from "../config/index.ts";
 import { mint, serviceCaveats } from "../l402/index.ts";
 import { LightningError } from "../lightning/index.ts";
 import { fail, succeed, type Failure, type Success } from "../result.ts";
+import { sharedFlights } from "../shared-flight.ts";
 import { handOutMargin, invoiceFor, pooledAmounts } from "./invoice-pool.ts";
 import { offerKey, type Offer } from "./offer.ts";
 import { cachedFrom, clientKey, partsFrom, RECHECK_SECONDS, storeChallenge } from "./challenge-cache.ts";
@@ -53,11 +54,11 @@ export interface Challenger {
  * The challenges every client gets: its recent one if it may still be unpaid
  * (challenge-cache.ts), else (within the mint limit, while the node can) a
  * fresh invoice with a token minted over its payment hash. Concurrent misses
- * of one client share one invoice (per paywall: the map is this closure's).
+ * of one client share one invoice (per paywall: shared-flight.ts, this closure's).
  * No invoice, no access: every failure is a refusal, never a pass.
  */
 export function sharedChallenger(settings: PaywallSettings): Challenger & { mintFresh(need: ChallengeNeed): Promise<IssueResult> } {
-  const inFlight = new Map<string, Promise<IssueResult>>();
+  const shared = sharedFlights<IssueResult>(SHARED_FOR_MS, () => ({ ...fail("node_unavailable", "the invoice this client's earlier request asked for is late; retry shortly"), retryAfterSeconds: 1 }));
   const mintFresh = (need: ChallengeNeed) => mintChallenge(settings, need);
   return {
     mintFresh,
@@ -66,18 +67,21 @@ export function sharedChallenger(settings: PaywallSettings): Challenger & { mint
       if (cache === undefined || settings.challengeCacheSeconds === 0) return mintFresh(need);
       const key = clientKey(need.request.client, need.service.name, offerKey(need.service, need.offer.caveats));
       if (need.paidHash !== undefined && (await cache.read(key))?.paymentHash === need.paidHash) await cache.drop(key);
-      let flight = inFlight.get(key);
-      if (flight === undefined) {
-        flight = cachedOrFresh(settings, need, cache, key).finally(() => inFlight.delete(key));
-        inFlight.set(key, flight);
-      }
-      const issued = await flight;
+      const issued = await shared(key, () => {
+        const flight = cachedOrFresh(settings, need, cache, key);
+        // Finished if its request's client goes: the client's next requests wait for it.
+        need.later(flight.catch(() => undefined));
+        return flight;
+      });
       // A flight that began before the drop can still hand back the invoice this client just proved paid.
       if (issued.ok && issued.value.parts.paymentHash === need.paidHash) return storedFresh(settings, need, cache, key);
       return issued;
     },
   };
 }
+
+/** How long a client's misses share one flight at most: two node calls at their longest timeout (L402_NODE_TIMEOUT_MS). */
+const SHARED_FOR_MS = 60_000;
 
 async function cachedOrFresh(settings: PaywallSettings, need: ChallengeNeed, cache: ChallengeCache, key: string): Promise<IssueResult> {
   const cached = await cache.read(key);

@@ -42,5 +42,11 @@ export function createPaywall(settings: PaywallSettings): Paywall {
   // The template Worker's build may leave request pricing out (src/worker/build.ts: it refuses price rules and pricers then),
   // and every service costs its price; the define is read here, where the bundler folds it.
   const pricer = globalThis.L402_BUILD_PRICES === false ? servicePrice : requestPricer();
-  return { settings, schemes: settings.schemes, verifier, firstUse: firstUseTracker(), pricer, challenger: sharedChallenger(settings), invoices: settledInvoices(settings.backend, settings.ports.lookupLimiter) };
+  // Only x402 asks the node whether an invoice was paid; a build without it (build.ts) leaves the lookups out.
+  const invoices = globalThis.L402_BUILD_X402 === false ? noLookups : settledInvoices(settings.backend, settings.ports.lookupLimiter);
+  return { settings, schemes: settings.schemes, verifier, firstUse: firstUseTracker(), pricer, challenger: sharedChallenger(settings), invoices };
 }
+
+const noLookups: SettledInvoices = {
+  preimageOf: async () => ({ state: "unavailable", reason: "payment_check_busy", detail: "this build does not ask its node about payments", retryAfterSeconds: 1 }),
+};

@@ -2,6 +2,7 @@ import * as v from "valibot";
 import type { PricerConfig, ServiceConfig } from "../config/index.ts";
 import { headerSpellings, otherSpellings, type HeaderSpellings } from "../header-spellings.ts";
 import { fail, succeed, type Result } from "../result.ts";
+import { sharedFlights } from "../shared-flight.ts";
 import { methodsCarriedOut, type ClaimedMethods } from "./claimed-methods.ts";
 import { rulePrice } from "./price-rules.ts";
 import type { PaywallRequest } from "./request.ts";
@@ -46,16 +47,12 @@ const MAX_PRICE_MSAT = 21_000_000n * 10n ** 11n;
 /** A pricer per paywall: its answers cached per isolate (`cache_seconds`), the same question asked once at a time. */
 export function requestPricer(): RequestPricer {
   const answers = new Map<string, { readonly priceMsat: bigint; readonly until: number }>();
-  const inFlight = new Map<string, Promise<Price>>();
+  // A question asked once at a time (shared-flight.ts): within twice the pricer's timeout, or it is asked anew.
+  const shared = sharedFlights<Price>(2 * PRICER_TIMEOUT_MS, () => fail("pricer_unavailable", "the pricer did not answer in time; retry shortly"));
   const ask = async (pricer: PricerConfig, question: string, now: number): Promise<Price> => {
     const cached = answers.get(question);
     if (cached !== undefined && now < cached.until) return succeed(cached.priceMsat);
-    let flight = inFlight.get(question);
-    if (flight === undefined) {
-      flight = askPricer(pricer, question).finally(() => inFlight.delete(question));
-      inFlight.set(question, flight);
-    }
-    const answer = await flight;
+    const answer = await shared(question, () => askPricer(pricer, question));
     if (answer.ok && pricer.cacheSeconds > 0) {
       // The oldest answer goes first: a Map keeps insertion order.
       if (answers.size >= MAX_CACHED_ANSWERS) answers.delete(answers.keys().next().value as string);

@@ -1,5 +1,6 @@
 import { fromHex } from "../bytes.ts";
 import { LightningError, type InvoiceBackend } from "../lightning/index.ts";
+import { sharedFlights } from "../shared-flight.ts";
 import type { LookupLimiter } from "./ports.ts";
 import type { InvoiceAnswer, SettledInvoices } from "./schemes/scheme.ts";
 
@@ -16,7 +17,8 @@ const REMEMBERED = 1024;
  */
 export function settledInvoices(backend: InvoiceBackend, limiter: LookupLimiter | undefined): SettledInvoices {
   const settled = new Map<string, Uint8Array>();
-  const asking = new Map<string, Promise<InvoiceAnswer>>();
+  // Shared within a minute (shared-flight.ts): a lookup limiter's call and the node's, at their longest timeout.
+  const asking = sharedFlights<InvoiceAnswer>(60_000, () => ({ state: "unavailable", reason: "node_unavailable", detail: "the Lightning node has not answered about this payment yet; retry shortly", retryAfterSeconds: 2 }));
   const ask = async (paymentHash: string): Promise<InvoiceAnswer> => {
     const answer = await lookUp(backend, limiter, paymentHash);
     if (answer.state === "settled") {
@@ -29,12 +31,7 @@ export function settledInvoices(backend: InvoiceBackend, limiter: LookupLimiter 
     async preimageOf(paymentHash) {
       const preimage = settled.get(paymentHash);
       if (preimage !== undefined) return { state: "settled", preimage };
-      let answer = asking.get(paymentHash);
-      if (answer === undefined) {
-        answer = ask(paymentHash).finally(() => asking.delete(paymentHash));
-        asking.set(paymentHash, answer);
-      }
-      return answer;
+      return asking(paymentHash, () => ask(paymentHash));
     },
   };
 }

@@ -1,7 +1,7 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { randomBytes } from "@noble/hashes/utils.js";
 import { hex } from "@scure/base";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { compileServices } from "../../src/config/index.ts";
 import { createKeyring } from "../../src/l402/index.ts";
 import { LightningError, type InvoiceBackend, type InvoiceState } from "../../src/lightning/index.ts";
@@ -16,10 +16,12 @@ import type { PaywallSettings } from "../../src/paywall/settings.ts";
  * against the Cache API in test/workerd/worker-abuse.test.ts.
  */
 function scriptedNode() {
-  const node = { created: 0, lookups: 0, down: false, states: new Map<string, InvoiceState | "unknown">() };
+  const node = { created: 0, lookups: 0, down: false, hangs: false, states: new Map<string, InvoiceState | "unknown">() };
   const backend: InvoiceBackend = {
     async createInvoice(request) {
       node.created++;
+      // Work that never ends: the node call of a request Workers cancelled with its client.
+      if (node.hangs) return new Promise<never>(() => undefined);
       const paymentHash = sha256(randomBytes(32));
       node.states.set(hex.encode(paymentHash), "open");
       return { paymentRequest: `lnbcrt-invoice-${node.created}`, paymentHash, amountMsat: request.amountMsat, expiresAt: Math.floor(Date.now() / 1000) + 600 };
@@ -68,12 +70,13 @@ function setup(challengeCacheSeconds = 30, mintsPerClient?: number) {
     fiatRate: undefined,
   };
   const challenger = sharedChallenger(settings);
+  const laters: Promise<unknown>[] = [];
   const need = (overrides: Overrides = {}): ChallengeNeed => ({
     service: compiled.value[0] as ChallengeNeed["service"],
     request: { method: "GET", url: new URL("https://api.test/x"), headers: new Headers(), client: { address: "203.0.113.7", userAgent: overrides.client ?? "client-a" }, now: overrides.now ?? clock.now },
     paidHash: overrides.paidHash,
     offer: { amountMsat: 1000n, caveats: {} },
-    later: () => undefined,
+    later: (work) => void laters.push(work),
   });
   const issue = (overrides: Overrides = {}) => challenger.issue(need(overrides));
   const invoiceOf = async (overrides: Overrides = {}) => {
@@ -81,7 +84,7 @@ function setup(challengeCacheSeconds = 30, mintsPerClient?: number) {
     if (!issued.ok) throw new Error(issued.detail);
     return issued.value;
   };
-  return { clock, node, ports, issue, invoiceOf };
+  return { clock, node, ports, issue, invoiceOf, laters };
 }
 
 describe("the shared challenger and the challenge cache", () => {
@@ -154,6 +157,25 @@ describe("the shared challenger and the challenge cache", () => {
     expect(new Set(invoices.slice(0, 10)).size).toBe(1);
     expect(invoices[10]).not.toBe(invoices[0]);
     expect(node.created).toBe(2);
+  });
+
+  it("a client's miss is finished after its answer (handed to later, a Worker's waitUntil); one that never ends holds the client's next misses a minute at most", async () => {
+    vi.useFakeTimers();
+    try {
+      const { node, issue, laters } = setup();
+      node.hangs = true;
+      void issue();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(laters).toHaveLength(1);
+      const waiting = issue();
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(await waiting).toMatchObject({ ok: false, reason: "node_unavailable", retryAfterSeconds: 1 });
+      node.hangs = false;
+      expect(await issue()).toMatchObject({ ok: true, value: { reused: false } });
+      expect(node.created).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("with the cache off, every request mints", async () => {

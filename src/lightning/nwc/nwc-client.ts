@@ -88,14 +88,19 @@ export function nwcClient(connection: NwcConnection, sockets: SocketSource, time
     const deadline = Date.now() + timeoutMs;
     const socket = await sockets.acquire();
     try {
-      session ??= withTimeout(learnEncryption(socket), deadline, "the wallet's info event").then(
+      const learning = (session ??= withTimeout(learnEncryption(socket), deadline, "the wallet's info event").then(
         (scheme) => ({ scheme, cipher: cipher(secret, walletPubkey, scheme) }),
         (error: unknown) => {
           session = undefined;
           throw error;
         },
-      );
-      const { scheme, cipher: { encrypt, decrypt } } = await session;
+      ));
+      // Within this call's own deadline: the call that began learning may have been cancelled (its request's
+      // client gone, on Workers), and then its learning never ends; it is dropped, for the next call to begin anew.
+      const { scheme, cipher: { encrypt, decrypt } } = await withTimeout(learning, deadline, "the wallet's info event").catch((error: unknown) => {
+        if (session === learning) session = undefined;
+        throw error;
+      });
       const request = signEvent(
         {
           kind: NWC_REQUEST,

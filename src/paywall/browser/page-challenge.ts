@@ -1,3 +1,4 @@
+import { waitAtMost } from "../../shared-flight.ts";
 import type { CookieChange } from "../decision.ts";
 import type { Challenger, ChallengeNeed, IssueResult } from "../issue-challenge.ts";
 import type { Paywall } from "../paywall.ts";
@@ -73,10 +74,17 @@ const PENDING_GRACE_SECONDS = 120;
 /** Per paywall and client key, the page request being decided right now (per isolate): concurrent views of one client wait, then see its invoice. */
 const deciding = new WeakMap<Paywall, Map<string, Promise<IssueResult>>>();
 
+/** How long a view waits for the one before it: its node calls at their longest timeout. */
+const DECIDING_FOR_MS = 60_000;
+
 async function oneAtATime(paywall: Paywall, key: string, decide: () => Promise<IssueResult>): Promise<IssueResult> {
   let running = deciding.get(paywall);
   if (running === undefined) deciding.set(paywall, (running = new Map()));
-  for (let current = running.get(key); current !== undefined; current = running.get(key)) await current.catch(() => undefined);
+  for (let current = running.get(key); current !== undefined; current = running.get(key)) {
+    // One whose request was cancelled never ends (shared-flight.ts): waited for a minute at most, then forgotten.
+    const ended = await waitAtMost(current.then(() => true, () => true), DECIDING_FOR_MS, () => false);
+    if (!ended && running.get(key) === current) running.delete(key);
+  }
   const ours = decide();
   running.set(key, ours);
   try {
