@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { startRelay } from "../../dev/backend-sims/nostr-relay.ts";
 import { startNwcWallet } from "../../dev/backend-sims/nwc-wallet.ts";
 import { heldSocket, nwcCallBackend, nwcClient, parseNwcUri, perCallSockets, platformWebSocket, type SocketSource } from "../../src/lightning/index.ts";
-import { NWC_REQUEST, NWC_RESPONSE } from "../../src/lightning/nwc/messages.ts";
+import { NWC_INFO, NWC_REQUEST, NWC_RESPONSE } from "../../src/lightning/nwc/messages.ts";
 import { useBackendSims } from "../setup/backend-sims.ts";
 
 /** The NWC client's own guarantees, beyond the backend contract: answers matched to requests, forged answers ignored. */
@@ -33,6 +33,20 @@ describe("nwcClient", () => {
       }
     } finally {
       await fetch(`${running.sims.relay.controlUrl}/_sim/faults`, { method: "DELETE" });
+    }
+  });
+
+  it("a wallet's info event not found (a relay withholding it) is NIP-04 for that call only: once found, a NIP-44-only wallet is reached", async () => {
+    const relay = await startRelay();
+    try {
+      let withheld: Parameters<typeof relay.publish>[0] | undefined;
+      const wallet = startNwcWallet(running.sim.node, { ...relay, publish: (event) => (event.kind === NWC_INFO ? void (withheld = event) : relay.publish(event)) }, { encryptions: ["nip44_v2"] });
+      const backend = backendOver(wallet.uri, (url) => perCallSockets(url, platformWebSocket, 2000));
+      await expect(backend.createInvoice({ amountMsat: 2000n, memo: "first", expirySeconds: 600 })).rejects.toThrow(/UNSUPPORTED_ENCRYPTION/);
+      relay.publish(withheld as Parameters<typeof relay.publish>[0]);
+      expect((await backend.createInvoice({ amountMsat: 2000n, memo: "then", expirySeconds: 600 })).amountMsat).toBe(2000n);
+    } finally {
+      await relay.close();
     }
   });
 

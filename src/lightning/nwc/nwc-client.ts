@@ -68,17 +68,19 @@ export function nwcClient(connection: NwcConnection, sockets: SocketSource, time
   const { walletPubkey, secret } = connection;
   const clientPubkey = publicKeyOf(secret);
 
-  const learnEncryption = (socket: RelaySocket): Promise<Encryption> =>
+  /** The wallet's info event, if the relay has one (undefined: none). */
+  const learnInfo = (socket: RelaySocket): Promise<NostrEvent | undefined> =>
     new Promise((resolve, reject) => {
       const id = toHex(randomBytes(8));
       let info: NostrEvent | undefined;
       socket.subscribe(id, { kinds: [NWC_INFO], authors: [walletPubkey], limit: 1 }, {
         onEvent: (event) => {
-          if (verifyEvent(event) && event.pubkey === walletPubkey) info = event;
+          // The key first: a signature check is the costly part, and anyone may send events.
+          if (event.pubkey === walletPubkey && verifyEvent(event)) info = event;
         },
         onEnd: () => {
           socket.unsubscribe(id);
-          resolve(encryptionOf(info));
+          resolve(info);
         },
         onLost: () => reject(new LightningError("unavailable", "the relay connection closed before the wallet's info event")),
       });
@@ -88,8 +90,14 @@ export function nwcClient(connection: NwcConnection, sockets: SocketSource, time
     const deadline = Date.now() + timeoutMs;
     const socket = await sockets.acquire();
     try {
-      const learning = (session ??= withTimeout(learnEncryption(socket), deadline, "the wallet's info event").then(
-        (scheme) => ({ scheme, cipher: cipher(secret, walletPubkey, scheme) }),
+      const learning = (session ??= withTimeout(learnInfo(socket), deadline, "the wallet's info event").then(
+        (info) => {
+          // None found (a wallet that publishes none, or a relay withholding it): NIP-04 for this call, and asked
+          // again on the next, so that a NIP-44 wallet is not held for good to what it cannot read.
+          if (info === undefined) session = undefined;
+          const scheme = encryptionOf(info);
+          return { scheme, cipher: cipher(secret, walletPubkey, scheme) };
+        },
         (error: unknown) => {
           session = undefined;
           throw error;
