@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { open, readFile, rename, rm, stat } from "node:fs/promises";
 
 /** How long a lock may be held, and how long to wait for it before giving up (fails closed: nothing is done). */
 export interface LockOptions {
@@ -44,11 +44,21 @@ export async function withFileLock<T>(lock: string, busy: string, change: () => 
   }
 }
 
-/** Writes `text` to `file` whole or not at all (a temporary file renamed over it): a reader or a crash never sees half of it. */
+/**
+ * Writes `text` to `file` whole or not at all (a temporary file, flushed to
+ * the disk, renamed over it): a reader, a crash or a power cut never sees half
+ * of it, nor an empty file where paid tokens were.
+ */
 export async function writeWhole(file: string, text: string): Promise<void> {
   const temporary = `${file}.${randomUUID()}.tmp`;
   try {
-    await writeFile(temporary, text, { mode: 0o600 });
+    const handle = await open(temporary, "wx", 0o600);
+    try {
+      await handle.writeFile(text);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await rename(temporary, file);
   } catch (error) {
     await rm(temporary, { force: true });

@@ -4,8 +4,10 @@ import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { parseArgs } from "node:util";
 import { createL402Fetch, isChallenge, L402Error, lndWallet, nwcWallet, readOffer, type Scheme, type Wallet } from "../client/index.ts";
+import { bodyText } from "../bytes.ts";
 import { formatSats } from "../l402/index.ts";
 import { parseNwcUri, type WebSocketFactory } from "../lightning/index.ts";
+import { readAtMost } from "../read-at-most.ts";
 import { discovered, printDiscovered } from "./discover.ts";
 import { fileLedger } from "./file-ledger.ts";
 import { fileStore } from "./file-store.ts";
@@ -161,10 +163,15 @@ class BodyBrokeOff extends Error {
   }
 }
 
+/** The most of a body `--json` reports (a document an API answers is far smaller). */
+const JSON_BODY_LIMIT = 16 * 1024 * 1024;
+
 /**
  * The answer as curl gives it: the body streamed to stdout or to `-o FILE` as
  * it arrives (a download of any size costs no more memory than a chunk), or,
- * with `--json`, in the JSON report (the body read whole; with `-o`, its size).
+ * with `--json`, in the JSON report (the body read whole up to 16 MiB, and
+ * `bodyTruncated` past it: a server sending without end costs no more; with
+ * `-o`, its size).
  */
 async function deliver(
   response: Response,
@@ -179,10 +186,10 @@ async function deliver(
     const bytes = await streamBody(response, output.createWriteStream());
     if (values.json) printJson({ ...report, output: values.output, bytes, paid });
   } else if (values.json) {
-    const body = await response.text().catch((error: unknown) => {
+    const { bytes, truncated } = await readAtMost(response.body, JSON_BODY_LIMIT).catch((error: unknown) => {
       throw new BodyBrokeOff(undefined, error);
     });
-    printJson({ ...report, body, paid });
+    printJson({ ...report, body: bodyText(bytes), ...(truncated ? { bodyTruncated: true } : {}), paid });
   } else {
     await streamBody(response, process.stdout, { end: false });
   }

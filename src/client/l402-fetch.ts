@@ -100,7 +100,7 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
       const what = offer.scheme === "l402" && offer.terms.topupFor !== undefined ? "the top-up for this token's balance" : "the price";
       throw new L402Error("over_budget", `${what} is ${formatSats(offer.priceMsat)} sats, above the limit of ${options.maxCostSats}`);
     }
-    const reservation = await reserve(ledger, options.limits ?? {}, { host: new URL(url).host, priceMsat: offer.priceMsat, maxFeeMsat: budgetMsat - offer.priceMsat });
+    const reservation = await reserve(ledger, options.limits ?? {}, { host: windowHost(url), priceMsat: offer.priceMsat, maxFeeMsat: budgetMsat - offer.priceMsat });
     const { maxFeeMsat } = reservation;
     let asked = false;
     let paid: { readonly preimage: Uint8Array; readonly feeMsat: bigint };
@@ -296,7 +296,8 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
     let sent: Sent;
     if (token?.pendingTopUp === undefined) sent = await send(l402(token));
     else ({ sent, token } = await sendPendingTopUp(key, token, token.pendingTopUp, send));
-    for (let paid = false, waited = false; isChallenge(sent.response); ) {
+    // Each round is bounded by what it may do once (one payment, one wait, each token tried once); the cap is for a server no rule foresaw.
+    for (let paid = false, waited = false, stalled = false, rounds = 0; isChallenge(sent.response) && rounds < MAX_ROUNDS; rounds++) {
       const { response, from } = sent;
       if (from !== key) {
         await response.body?.cancel();
@@ -321,9 +322,11 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
         }
         const underway = topUps.get(token.macaroon);
         if (underway === undefined || waited) {
-          if (paid) break;
+          if (paid || stalled) break;
           await response.body?.cancel();
           ({ sent, paid, token } = await topUp(key, token, offer, request.url, send, request.signal));
+          // A top-up paid before, sent again and still not credited: the server does not take it, and is not sent it again in this call.
+          stalled = !paid && token.pendingTopUp !== undefined;
         } else {
           waited = true;
           await response.body?.cancel();
@@ -359,6 +362,16 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
     return sent.response;
   };
 }
+
+/** A URL's host as the per-host window counts it: host and port, a host's trailing dots dropped (`a.example.` is `a.example`, as DNS has it). */
+const windowHost = (url: string): string => {
+  const { hostname, port } = new URL(url);
+  const host = hostname.replace(/\.+$/, "");
+  return port === "" ? host : `${host}:${port}`;
+};
+
+/** Rounds of 402s one request goes through at most. */
+const MAX_ROUNDS = 8;
 
 /** Whether a token held may answer an offer: one for a service it sells, that covers its price. */
 function fits(token: StoredToken, offer: Offer & { scheme: "l402" }): boolean {

@@ -64,6 +64,12 @@ async function l402Server(redirectAway: () => string): Promise<string> {
       await streamReleased;
       return void response.end("last chunk\n");
     }
+    if (path === "/endless") {
+      // A body without end: 17 MiB sent, and more after if the client still reads.
+      response.writeHead(200, { "content-type": "text/plain" });
+      for (let i = 0; i < 17 && !response.destroyed; i++) if (!response.write(Buffer.alloc(1 << 20, "e"))) await new Promise((resolve) => response.once("drain", resolve));
+      return void response.end();
+    }
     if (path === "/away") return void response.writeHead(302, { location: `${redirectAway()}/x` }).end();
     if (path === "/away-to-headers") return void response.writeHead(307, { location: `${redirectAway()}/headers` }).end();
     if (path === "/headers") return void response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(request.headers));
@@ -149,6 +155,14 @@ describe("l402-edge get", () => {
     const result = await cli(["get", "-i", `${base}/x`, "--token-dir", scratchDir("l402-cli-")], wallet());
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^HTTP 200 OK\n(?:[a-z-]+: .*\n)*content-type: text\/plain\n(?:[a-z-]+: .*\n)*\npaid content\n$/);
+  });
+
+  it("--json reports a body up to 16 MiB, and says it was cut past that (a server sending without end costs no more)", async () => {
+    const result = await cli(["get", `${base}/endless`, "--json", "--token-dir", scratchDir("l402-cli-")], wallet());
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as { status: number; body: string; bodyTruncated?: boolean };
+    expect(report).toMatchObject({ status: 200, bodyTruncated: true });
+    expect(report.body).toHaveLength(16 * 1024 * 1024);
   });
 
   it("--no-pay shows the price and the invoice", async () => {

@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { encodeInvoice, fields } from "../../dev/lnd-sim/bolt11.ts";
+import { createL402Fetch, memoryStore } from "../../src/client/index.ts";
+import { readInvoice } from "../../src/lightning/index.ts";
+import { formatChallenge, toBase64, toHex } from "../../src/l402/index.ts";
+import { paidToken } from "../fixtures/tokens.ts";
+
+/**
+ * createL402Fetch against a hostile server (a fetch of the test's own): what
+ * it cannot make the client do. The client against the real paywall:
+ * test/workerd/l402-fetch*.test.ts.
+ */
+const BASE = "https://hostile.test";
+const NODE_KEY = new Uint8Array(32).fill(1);
+const invoiceFor = (paymentHash: Uint8Array, amountMsat: bigint) =>
+  encodeInvoice({ network: "bc", amountMsat, timestamp: Math.floor(Date.now() / 1000), fields: [fields.paymentHash(paymentHash), fields.paymentSecret(new Uint8Array(32).fill(2))], privateKey: NODE_KEY });
+
+describe("createL402Fetch against a hostile server", () => {
+  it("a top-up paid and never credited, answered with top-up offers again and again: sent again once, then the 402 is the answer (no endless loop)", async () => {
+    const token = paidToken({ service: "credit", creditMsat: 5000n, validUntil: null });
+    const store = memoryStore();
+    await store.put(BASE, { macaroon: toBase64(token.bytes), preimage: toHex(token.preimage), services: ["credit"], paidMsat: "5000", createdAt: 0, creditMsat: "5000", pendingTopUp: `AAAA:${"00".repeat(32)}` });
+    let requests = 0;
+    let payments = 0;
+    const hostile = async () => {
+      if (++requests > 50) throw new Error(`still asking after ${requests - 1} requests`);
+      const offer = paidToken({ service: "credit", creditMsat: 5000n, topupFor: toHex(token.tokenId), validUntil: null });
+      const [challenge] = formatChallenge(offer.bytes, invoiceFor(offer.paymentHash, 5000n));
+      return new Response("{}", { status: 402, headers: { "WWW-Authenticate": challenge ?? "", "Content-Type": "application/json" } });
+    };
+    const wallet = { pay: async () => (payments++, Promise.reject(new Error("a payment the test never allows"))) };
+    const answer = await createL402Fetch({ wallet, maxCostSats: 100, store, fetch: hostile as typeof fetch })(`${BASE}/credit/a`);
+    expect(answer.status).toBe(402);
+    expect(requests).toBeLessThanOrEqual(3);
+    expect(payments).toBe(0);
+  });
+
+  it("the per-host window counts a host spelled with a trailing dot as that host", async () => {
+    const preimages = new Map<string, Uint8Array>();
+    const seller = async (_url: unknown, init?: RequestInit) => {
+      if (new Headers(init?.headers).has("authorization")) return new Response("paid");
+      const offer = paidToken({ service: "svc", validUntil: null });
+      preimages.set(toHex(offer.paymentHash), offer.preimage);
+      const [challenge] = formatChallenge(offer.bytes, invoiceFor(offer.paymentHash, 3000n));
+      return new Response("{}", { status: 402, headers: { "WWW-Authenticate": challenge ?? "", "Content-Type": "application/json" } });
+    };
+    const wallet = {
+      pay: async (invoice: string) => {
+        const read = readInvoice(invoice);
+        if (!read.ok) throw new Error(read.detail);
+        return { preimage: preimages.get(read.value.paymentHash) ?? new Uint8Array(32), feeMsat: 0n };
+      },
+    };
+    const client = createL402Fetch({ wallet, maxCostSats: 10, limits: { perHostSats: 4 }, fetch: seller as typeof fetch });
+    expect((await client(`${BASE}/svc/a`)).status).toBe(200);
+    await expect(client(`${BASE}./svc/b`)).rejects.toMatchObject({ code: "over_window" });
+  });
+});
