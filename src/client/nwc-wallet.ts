@@ -1,6 +1,6 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { hexToBytes, toHex } from "../bytes.ts";
-import { LightningError, nwcClient, parseNwcUri, perCallSockets, platformWebSocket, readInvoice, type WebSocketFactory } from "../lightning/index.ts";
+import { LightningError, nwcClient, parseNwcUri, perCallSockets, platformWebSocket, readInvoice, routeHintFeeMsat, type WebSocketFactory } from "../lightning/index.ts";
 import { L402Error, type PaymentLookup, type Wallet } from "./types.ts";
 
 export interface NwcWalletConfig {
@@ -45,9 +45,14 @@ export function nwcWallet(config: NwcWalletConfig): Wallet {
         throw new L402Error("network", `the NWC wallet cannot say what became of payment ${paymentHash}: ${(error as Error).message}`);
       }
     },
-    async pay(invoice) {
+    async pay(invoice, limits) {
       const fields = readInvoice(invoice);
       if (!fields.ok) throw new L402Error("payment_failed", fields.detail, { unpaid: true });
+      // NIP-47 carries no fee limit: what the payee's own route hints would charge is checked here, at least.
+      const hintFeeMsat = fields.value.amountMsat === undefined ? 0n : routeHintFeeMsat(invoice, fields.value.amountMsat);
+      if (hintFeeMsat > limits.maxFeeMsat) {
+        throw new L402Error("payment_failed", `the invoice's route hints charge ${hintFeeMsat} msat in fees, above the ${limits.maxFeeMsat} msat the budget leaves for routing`, { unpaid: true });
+      }
       let result: Record<string, unknown>;
       try {
         result = await call("pay_invoice", { invoice });

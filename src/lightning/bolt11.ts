@@ -62,3 +62,33 @@ export function readInvoice(paymentRequest: string): Result<InvoiceFields, "bad_
     minFinalCltvExpiry: typeof cltv === "number" ? cltv : undefined,
   });
 }
+
+/**
+ * The most the payee's own route hints charge in fees to deliver `amountMsat`
+ * (0 without hints, or for an invoice that does not decode): fees a payer pays
+ * on top of the route to the hint, set by the payee. (A payer's concern: the
+ * paywall never reads it.)
+ */
+export function routeHintFeeMsat(paymentRequest: string, amountMsat: bigint): bigint {
+  let sections: readonly Section[];
+  try {
+    sections = decode(paymentRequest).sections as readonly Section[];
+  } catch {
+    return 0n;
+  }
+  return sections.filter((section) => section.name === "route_hint").reduce((most, hint) => {
+    const fee = hintFee(hint.value, amountMsat);
+    return fee > most ? fee : most;
+  }, 0n);
+}
+
+/** What a route hint's hops charge to deliver `amountMsat`, from the last hop back (each forwards the amount and the fees after it). */
+function hintFee(hops: unknown, amountMsat: bigint): bigint {
+  let forwarded = amountMsat;
+  for (const hop of Array.isArray(hops) ? [...hops].reverse() : []) {
+    const { fee_base_msat: base, fee_proportional_millionths: proportional } = (hop ?? {}) as { fee_base_msat?: unknown; fee_proportional_millionths?: unknown };
+    const whole = (n: unknown) => BigInt(Number.isSafeInteger(n) ? (n as number) : 0);
+    forwarded += whole(base) + (forwarded * whole(proportional) + 999_999n) / 1_000_000n;
+  }
+  return forwarded - amountMsat;
+}

@@ -9,7 +9,7 @@ export {
   type NodeInfo,
 } from "./backend.ts";
 export { withBreaker, type BreakerOptions } from "./breaker.ts";
-export { readInvoice } from "./bolt11.ts";
+export { readInvoice, routeHintFeeMsat } from "./bolt11.ts";
 export { clnRestBackend, type ClnRestConfig } from "./cln-rest.ts";
 export { lnbitsBackend, type LnbitsConfig } from "./lnbits.ts";
 export { lndRestBackend, type LndRestConfig } from "./lnd-rest.ts";

@@ -4,10 +4,11 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { describe, expect, it } from "vitest";
 import { startRelay } from "../../dev/backend-sims/nostr-relay.ts";
 import { L402Error, nwcWallet } from "../../src/client/index.ts";
-import { lndRestBackend, nwcBackend, platformWebSocket, readInvoice } from "../../src/lightning/index.ts";
+import { lndRestBackend, nwcBackend, platformWebSocket, readInvoice, routeHintFeeMsat } from "../../src/lightning/index.ts";
 import { publicKeyOf, signEvent } from "../../src/lightning/nwc/event.ts";
 import { cipher, NWC_REQUEST, NWC_RESPONSE } from "../../src/lightning/nwc/messages.ts";
 import { useBackendSims } from "../setup/backend-sims.ts";
+import bolt11 from "../fixtures/bolt11-spec-examples.json" with { type: "json" };
 
 /** The client's NWC wallet against the NWC wallet simulator, which pays on the same node the LND simulator issues from. */
 const running = useBackendSims();
@@ -51,6 +52,14 @@ describe("nwcWallet", () => {
     const paymentRequest = await invoice();
     await nwcWallet({ uri: running.sims.nwc.uri, timeoutSeconds: 5 }).pay(paymentRequest, LIMITS);
     expect(await failure(nwcWallet({ uri: running.sims.nwc.uri, timeoutSeconds: 5 }).pay(paymentRequest, LIMITS))).toMatchObject({ unpaid: true });
+  });
+
+  it("an invoice whose own route hints charge more than the budget leaves for routing is refused unpaid, the wallet not asked (NIP-47 sends no fee limit)", async () => {
+    // BOLT 11's example with one hint (fee_base_msat 1000, fee_proportional_millionths 2500) for 967,878,534 msat: 1,000 + ⌈967,878,534 × 2,500 / 10⁶⌉ msat.
+    const hinted = bolt11.examples.find((example) => example.title.startsWith("Please send 0.00967878534 BTC"))?.invoice ?? "";
+    expect(routeHintFeeMsat(hinted, 967_878_534n)).toBe(1000n + 2_419_697n);
+    const refused = await failure(nwcWallet({ uri: running.sims.nwc.uri, timeoutSeconds: 5 }).pay(hinted, { maxFeeMsat: 2_420_696n }));
+    expect(refused).toMatchObject({ code: "payment_failed", unpaid: true, message: expect.stringContaining("route hints charge 2420697 msat") });
   });
 
   it("pays through a relay that sends malformed frames (an EVENT of null, an event without tags, …) before the wallet's answer", async () => {
