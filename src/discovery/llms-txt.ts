@@ -42,7 +42,11 @@ export function llmsTxt(routes: readonly SoldRoute[], seller: Seller, places: Ma
 
 function priceWords(route: SoldRoute): string {
   const balance = publishedBalance(route);
-  if (balance !== undefined) return `prepaid credit (buy ${(balance["credit_offers"] as { amount_sats: number }[]).map((offer) => `${offer.amount_sats} sats`).join(" or ")}), ${formatSats(route.priceMsat)} sats a request`;
+  if (balance !== undefined) {
+    // Its price a request only where every request costs that: no rules, pricer, meter or reported cost.
+    const flat = balance["debited"] === "price" && route.pricing.pricer === undefined && route.pricing.price === undefined && !pricedByRequest(route);
+    return `prepaid credit (buy ${(balance["credit_offers"] as { amount_sats: number }[]).map((offer) => `${offer.amount_sats} sats`).join(" or ")}), ${flat ? `${formatSats(route.priceMsat)} sats a request` : "each request debited as its terms say"}`;
+  }
   if (route.pricing.pricer !== undefined || route.pricing.price !== undefined) return "priced per request (the 402 names the price)";
   if (pricedByRequest(route)) return `${formatSats(route.priceMsat)} sats, or as its price rules say (the 402 names the price)`;
   return `${formatSats(route.priceMsat)} sats`;

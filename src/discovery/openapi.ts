@@ -37,10 +37,12 @@ const SECURITY_SCHEMES = {
 const SECURITY_NAMES: Readonly<Record<string, string>> = { l402: "L402", mpp: "Payment", x402: "x402" };
 
 export function openApiDocument(routes: readonly SoldRoute[], seller: Seller, base?: OpenApiDocument): OpenApiDocument {
-  const document = base === undefined ? generated(routes, seller) : (structuredClone(base) as OpenApiDocument);
+  const made = base === undefined ? generated(routes, seller) : undefined;
+  const document = made?.document ?? (structuredClone(base) as OpenApiDocument);
   const paths = document.paths ?? {};
   for (const [path, item] of Object.entries(paths)) {
-    const route = routeFor(routes, path);
+    // Where several routes may answer a path, the dearest is published: never a price below what a request there may cost.
+    const route = dearest([...(made?.routesOf.get(path) ?? []), ...routesFor(routes, path)]);
     if (route === undefined) continue;
     for (const method of METHODS) {
       const operation = item[method];
@@ -51,10 +53,13 @@ export function openApiDocument(routes: readonly SoldRoute[], seller: Seller, ba
   return { ...document, paths, components: { ...components, securitySchemes: { ...(components["securitySchemes"] ?? {}), ...SECURITY_SCHEMES } } };
 }
 
-function generated(routes: readonly SoldRoute[], seller: Seller): OpenApiDocument {
+/** A document made from the routes' patterns, and by path the routes that made it (a fancier pattern's template matches no sample of its own). */
+function generated(routes: readonly SoldRoute[], seller: Seller): { readonly document: OpenApiDocument; readonly routesOf: ReadonlyMap<string, readonly SoldRoute[]> } {
   const paths: Record<string, PathItem> = {};
+  const routesOf = new Map<string, SoldRoute[]>();
   for (const route of routes) {
     const path = openApiPath(route.pattern);
+    routesOf.set(path, [...(routesOf.get(path) ?? []), route]);
     const item: PathItem = paths[path] ?? {};
     const parameters = [...path.matchAll(/\{(\w+)\}/g)].map((match) => ({ name: match[1], in: "path", required: true, schema: { type: "string" }, ...(match[1] === "rest" ? { description: "the rest of the path (the service's pattern ends in *)" } : {}) }));
     for (const method of ["get", ...route.methods.map((m) => m.toLowerCase())]) {
@@ -64,10 +69,12 @@ function generated(routes: readonly SoldRoute[], seller: Seller): OpenApiDocumen
     }
     paths[path] = item;
   }
-  return { openapi: "3.1.0", info: { title: seller.name ?? "Paid API", version: "1", ...(seller.description === undefined ? {} : { description: seller.description }) }, paths };
+  return { document: { openapi: "3.1.0", info: { title: seller.name ?? "Paid API", version: "1", ...(seller.description === undefined ? {} : { description: seller.description }) }, paths }, routesOf };
 }
 
-function annotate(operation: Operation, route: SoldRoute): Operation {
+/** The operation with this paywall's terms, in place of any the operator's document wrote (`x-payment-info`, `x-l402`: clients read them as the price). */
+function annotate(given: Operation, route: SoldRoute): Operation {
+  const { "x-payment-info": _offers, "x-l402": _terms, ...operation } = given;
   const price = publishedPrice(route);
   const usage = usageTerms(route);
   // A price a pricer decides is known only from the 402; one the rules decide is the service's for requests no rule matches.
@@ -105,8 +112,16 @@ export function openApiPath(pattern: string): string {
   return `${literal === "/" ? "" : literal}/{rest}`;
 }
 
-/** The paid route an OpenAPI path falls under: its template filled with sample values, matched as a request would be. */
-function routeFor(routes: readonly SoldRoute[], path: string): SoldRoute | undefined {
-  const pathname = path.replace(/\{[^}]*\}/g, "x");
-  return routes.find((route) => route.matcher.test({ hostname: route.host ?? "any.example", pathname }));
+/** Sample values for an OpenAPI path's parameters: a word, a number, a name with a dot (a pattern may take only some). */
+const SAMPLES = ["x", "1", "x.x"];
+
+/** The paid routes an OpenAPI path falls under: its template filled with each sample, matched as a request would be (the first route that matches). */
+function routesFor(routes: readonly SoldRoute[], path: string): SoldRoute[] {
+  return SAMPLES.flatMap((sample) => {
+    const pathname = path.replace(/\{[^}]*\}/g, sample);
+    const route = routes.find((candidate) => candidate.matcher.test({ hostname: candidate.host ?? "any.example", pathname }));
+    return route === undefined ? [] : [route];
+  });
 }
+
+const dearest = (routes: readonly SoldRoute[]): SoldRoute | undefined => routes.reduce<SoldRoute | undefined>((most, route) => (most === undefined || route.priceMsat > most.priceMsat ? route : most), undefined);

@@ -31,7 +31,8 @@ const amounts = (msat: bigint) => ({ amount_msat: msatJson(msat), amount_sats: f
  * `bound_to_request`: each token buys the one request it was priced for.
  */
 export function publishedPrice(route: Priced): Record<string, unknown> {
-  if (!pricedByRequest(route)) return { type: "static", ...amounts(route.priceMsat) };
+  // A template Worker's build without request pricing (worker/build.ts) has none to publish: the define is read here, where the bundler folds it.
+  if (globalThis.L402_BUILD_PRICES === false || !pricedByRequest(route)) return { type: "static", ...amounts(route.priceMsat) };
   const { rules, bindRequest } = route.pricing;
   return {
     type: "dynamic",
@@ -66,7 +67,8 @@ function publishedRule(rule: PriceRule): Record<string, unknown> {
  */
 export function publishedBalance(route: Priced): Record<string, unknown> | undefined {
   const { balance } = route;
-  if (balance === undefined) return undefined;
+  // As for prices (above): a build without balances has none.
+  if (globalThis.L402_BUILD_BALANCE === false || balance === undefined) return undefined;
   const { meter, maxCostMsat } = balance;
   const debited = meter !== undefined ? "metered" : balance.costHeader !== undefined || maxCostMsat !== undefined ? "reported" : "price";
   const rates =
@@ -91,6 +93,7 @@ export function publishedBalance(route: Priced): Record<string, unknown> | undef
 
 /** What each request costs, in words, for the documents' readers (and the OpenAPI offer's description). */
 export function usageTerms(route: Priced): string | undefined {
+  if (globalThis.L402_BUILD_PRICES === false && globalThis.L402_BUILD_BALANCE === false) return undefined;
   const { balance } = route;
   const price = pricedElsewhere(route) ? "priced per request by a pricer" : route.pricing.rules.length > 0 ? "priced per request by its rules" : undefined;
   if (balance === undefined) {

@@ -97,7 +97,10 @@ async function quoted(paywall: Paywall, asked: QuoteRequest, request: PaywallReq
     return quoteError(409, "unsatisfiable_budget", `the price is ${amountMsat} msat, above max_price_msat`, "max_price_msat");
   }
   const sold = asked.capabilities === undefined ? offer.value : { ...offer.value, capabilities: asked.capabilities };
-  const issued = await paywall.challenger.mintFresh({ service, request, paidHash: undefined, later, offer: sold });
+  const need = { service, request, paidHash: undefined, later, offer: sold };
+  // As the 402's: a client asking again gets its recent invoice (the challenge cache), not one more from the node. A token
+  // narrowed to some capabilities is its own (the cache knows offers by price).
+  const issued = await (asked.capabilities === undefined ? paywall.challenger.issue(need) : paywall.challenger.mintFresh(need));
   if (!issued.ok) {
     const retry = { "Retry-After": String(issued.retryAfterSeconds) };
     if (issued.reason === "rate_limited") return quoteError(429, "rate_limited", issued.detail, undefined, retry);

@@ -172,6 +172,40 @@ describe("discovery documents", () => {
     expect(text).not.toContain("pricer.internal.example");
   });
 
+  it("publishes the paywall's price, never one the operator's document wrote nor a cheaper route's where a dearer one answers", async () => {
+    const routes: ServiceDefinition[] = [
+      { name: "items", match: ["/items/:id(\\d+)"], price_sats: 500 },
+      { name: "premium", match: ["/api/*/premium"], price_sats: 500 },
+      { name: "api", match: ["/api/*"], price_sats: 1 },
+    ];
+    const generated = await openapiOf(l402Discovery({ services: routes }));
+    expect(generated.paths["/items/{rest}"]?.["get"]?.["x-l402"]).toMatchObject({ service: "items", price_msat: 500_000 });
+    expect(generated.paths["/api/{rest}"]?.["get"]?.["x-l402"]).toMatchObject({ service: "premium", price_msat: 500_000 });
+    const base = {
+      openapi: "3.1.0",
+      info: { title: "Shop", version: "1" },
+      paths: { "/items/{id}": { get: { "x-payment-info": { offers: [{ intent: "charge", method: "lightning", amount: "1", currency: "sat" }] }, "x-l402": { price_msat: 1000 }, responses: { "200": { description: "an item" } } } } },
+    };
+    const annotated = await openapiOf(l402Discovery({ services: routes, openapi: base }));
+    const operation = annotated.paths["/items/{id}"]?.["get"];
+    expect(operation?.["x-l402"]).toMatchObject({ service: "items", price_msat: 500_000 });
+    // An L402-only service takes no Payment charge: no offer at all, the operator's gone.
+    expect(operation).not.toHaveProperty("x-payment-info");
+  });
+
+  it("llms.txt says what a balance service debits: its price a request only where every request costs that", async () => {
+    const balances: ServiceDefinition[] = [
+      { name: "flat", match: ["/flat/*"], price_sats: 3, balance: { amounts_sats: [30] } },
+      { name: "metered", match: ["/files/*"], price_sats: 1, balance: { amounts_sats: [50] }, meter: { per_kib_msat: 5000 }, max_cost_sats: 10 },
+      { name: "reported", match: ["/reports/*"], price_sats: 1, balance: { amounts_sats: [100] }, cost_header: "X-Origin-Cost", max_cost_sats: 200 },
+      { name: "ruled", match: ["/ruled/*"], price_sats: 1, balance: { amounts_sats: [100] }, price_rules: [{ methods: ["POST"], price_sats: 50 }] },
+    ];
+    const text = await (await l402Discovery({ services: balances }).request("https://apis.example/llms.txt")).text();
+    expect(text).toContain("(https://apis.example/flat/{rest}): prepaid credit (buy 30 sats), 3 sats a request;");
+    for (const path of ["files", "reports", "ruled"]) expect(text).toContain(`(https://apis.example/${path}/{rest}): prepaid credit (buy`);
+    expect(text.match(/1 sats a request/g)).toBeNull();
+  });
+
   it("llms.txt is Markdown as llmstxt.org describes: an H1, a summary, how to pay, each paid endpoint; operator text cannot start a heading", async () => {
     const app = l402Discovery({ services: services(), seller: { name: "Test\nAPIs", description: "Everything\n\n## the tests sell" } });
     const response = await app.request("https://apis.example/llms.txt");

@@ -119,6 +119,16 @@ describe("the L402 manifest, its quotes, the 402's Link and llms.txt, through th
     await write.body?.cancel();
   });
 
+  it("a client asking for a quote again gets the same invoice back (the challenge cache, as for its 402s), unless it narrows capabilities", async () => {
+    const cached = { ...env, L402_SERVICES: JSON.stringify(services()), L402_CHALLENGE_CACHE_SECONDS: "30" };
+    const quote = async (body: object) => ((await (await callWithEnv(cached, "/l402/quote", { method: "POST", headers: { "Content-Type": "application/json", "CF-Connecting-IP": "198.51.100.77" }, body: JSON.stringify(body) })).json()) as { invoice: string }).invoice;
+    const first = await quote({ service: "fixed" });
+    expect(await quote({ service: "fixed" })).toBe(first);
+    const narrowed = await quote({ service: "fixed", capabilities: ["read"] });
+    expect(narrowed).not.toBe(first);
+    expect(await quote({ service: "fixed", capabilities: ["read"] })).not.toBe(narrowed);
+  });
+
   it("refuses quotes it cannot give with the proposal's error codes, and never charges for its own path", async () => {
     const quote = (body: string, init: RequestInit = {}) => fetchWorker("/l402/quote", { method: "POST", headers: { "Content-Type": "application/json" }, body, ...init });
     const cases: [string, number, string, string?][] = [
