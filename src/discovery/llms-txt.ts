@@ -27,7 +27,7 @@ export function llmsTxt(routes: readonly SoldRoute[], seller: Seller, places: Ma
     "",
     "## Paid endpoints",
     "",
-    ...routes.flatMap((route) => resourceMethods(route).map((method) => `- [${route.service}: ${method} ${openApiPath(route.pattern)}](${origin}${openApiPath(route.pattern)}): ${priceWords(route)}; ${schemeWords(route.schemes)}. ${oneLine(termsOf(route))}${describe(route)}`)),
+    ...routes.flatMap((route) => resourceMethods(route).map((method) => `- [${route.service}: ${method} ${openApiPath(route.pattern)}](${originOf(route, origin)}${openApiPath(route.pattern)}): ${priceWords(route)}; ${schemeWords(route.schemes)}. ${oneLine(termsOf(route))}${describe(route)}`)),
     "",
     "## Discovery",
     "",
@@ -39,6 +39,9 @@ export function llmsTxt(routes: readonly SoldRoute[], seller: Seller, places: Ma
   ];
   return lines.join("\n");
 }
+
+/** Where a route is served: its own host when its pattern names one (a plain name, not a pattern), else the origin serving this file. */
+const originOf = (route: SoldRoute, origin: string): string => (route.host !== undefined && /^[a-z0-9.-]+$/i.test(route.host) ? `https://${route.host}` : origin);
 
 function priceWords(route: SoldRoute): string {
   const balance = publishedBalance(route);
