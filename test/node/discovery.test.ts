@@ -204,7 +204,9 @@ describe("discovery documents", () => {
     expect(text).toContain("(https://apis.example/flat/{rest}): prepaid credit (buy 30 sats), 3 sats a request;");
     for (const path of ["files", "reports", "ruled"]) expect(text).toContain(`(https://apis.example/${path}/{rest}): prepaid credit (buy`);
     expect(text.match(/1 sats a request/g)).toBeNull();
-    // A route pinned to another host links there, not to the origin serving the file.
+  });
+
+  it("llms.txt links a route pinned to another host there, not to the origin serving the file", async () => {
     const pinned = await (await l402Discovery({ services: [{ name: "pinned", match: ["api.other.example/v1/*"], price_sats: 2 }] }).request("https://apis.example/llms.txt")).text();
     expect(pinned).toContain("](https://api.other.example/v1/{rest}): 2 sats");
   });
