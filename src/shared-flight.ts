@@ -16,12 +16,17 @@ export function sharedFlights<T>(forMs: number, late: () => T): (key: string, be
     const current = flights.get(key);
     if (current !== undefined && now < current.until) return waitAtMost(current.promise, current.until - now, late);
     const flight = { promise: begin(), until: now + forMs };
+    // Cancelled work never removes its entry: past its bound it is swept, so that such entries cannot grow without end.
+    if (flights.size >= SWEEP_AT) for (const [other, { until }] of flights) if (until <= now) flights.delete(other);
     flights.set(key, flight);
     const done = () => void (flights.get(key) === flight && flights.delete(key));
     flight.promise.then(done, done);
     return flight.promise;
   };
 }
+
+/** Entries held before the expired ones are swept. */
+const SWEEP_AT = 1024;
 
 /** `promise`, or `late()` once `ms` have passed without it settling. */
 export function waitAtMost<T>(promise: Promise<T>, ms: number, late: () => T): Promise<T> {
