@@ -93,5 +93,5 @@ function readLookup(result: Record<string, unknown>, paymentHash: string): Payme
   return state === "failed" || state === "expired" || result["type"] === "incoming" ? { status: "unpaid" } : { status: "pending" };
 }
 
-/** NIP-47 error codes of a `pay_invoice` refused before any payment was made (the wallet's error reads `pay_invoice: CODE[: message]`). */
-const REFUSED_BEFORE_PAYING = /^pay_invoice: (UNAUTHORIZED|RESTRICTED|NOT_IMPLEMENTED|UNSUPPORTED_ENCRYPTION|INSUFFICIENT_BALANCE|QUOTA_EXCEEDED|RATE_LIMITED|PAYMENT_FAILED)(:|$)/;
+/** NIP-47 error codes of a `pay_invoice` refused before any payment was made (the wallet's error reads `pay_invoice: CODE[: message]`; RATE_LIMITED and QUOTA_EXCEEDED come as `unavailable`, above). */
+const REFUSED_BEFORE_PAYING = /^pay_invoice: (UNAUTHORIZED|RESTRICTED|NOT_IMPLEMENTED|UNSUPPORTED_ENCRYPTION|INSUFFICIENT_BALANCE|PAYMENT_FAILED)(:|$)/;

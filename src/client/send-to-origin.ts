@@ -43,7 +43,8 @@ export class FailedAfterRedirect extends TypeError {
  */
 export async function sendToOrigin(fetcher: typeof fetch, request: Request, body: ArrayBuffer | null, credential: Credential | undefined): Promise<Sent> {
   const asked = new URL(request.url);
-  if (IN_BROWSER && (credential === undefined || credential.header.toLowerCase() === "authorization")) {
+  // The browser's own fetch only: another (a test's DOM on Node, a wrapper) may not drop what the browser's does.
+  if (IN_BROWSER && fetcher === globalThis.fetch && (credential === undefined || credential.header.toLowerCase() === "authorization")) {
     const headers = new Headers(request.headers);
     if (credential !== undefined) headers.set(credential.header, credential.value);
     const response = await fetcher(asked.href, { method: request.method, headers, body, redirect: request.redirect, signal: request.signal });
@@ -59,9 +60,8 @@ export async function sendToOrigin(fetcher: typeof fetch, request: Request, body
     const response = await fetcher(url.href, { method, headers, body: payload, redirect: "manual", signal: request.signal }).catch((error: unknown) => {
       throw hops > 0 && error instanceof TypeError ? new FailedAfterRedirect(error) : error;
     });
-    // (Workers' Response types lack "opaqueredirect": only browsers produce it.)
-    // A browser's, for a credential it would carry to another origin (x402's header): the request was answered, and sending
-    // it again would do it twice; the caller gets the redirect as `redirect: "manual"` gives it. (Workers' Response types lack the type.)
+    // A browser's (x402's header, which it would carry to another origin; or a fetch not its own): the request was answered, and
+    // sending it again would do it twice; the caller gets the redirect as `redirect: "manual"` gives it. (Workers' Response types lack the type.)
     if ((response.type as string) === "opaqueredirect") return { response, from: url.origin };
     const location = response.headers.get("location");
     if (request.redirect === "manual" || !isRedirect(response.status) || location === null) return { response, from: url.origin };

@@ -28,8 +28,8 @@ export function withBreaker(backend: InvoiceBackend, options: BreakerOptions): I
   const guarded = async <T>(call: () => Promise<T>): Promise<T> => {
     let probe = false;
     if (failures >= options.threshold) {
-      const wait = Math.max(openUntil, probeUntil) - now();
-      if (wait > 0) {
+      const wait = openUntil - now();
+      if (wait > 0 || now() < probeUntil) {
         throw new LightningError("breaker_open", "the node failed repeatedly; not asking it for now", Math.max(1, Math.ceil(Math.max(wait, 1000) / 1000)));
       }
       probe = true;

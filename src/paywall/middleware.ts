@@ -148,14 +148,23 @@ export function paywallMiddleware<E extends PaywallEnv = PaywallEnv>(settings: P
 function mountedMiddleware<E extends PaywallEnv>(settings: PaywallSettings, edge: HonoEdge): MiddlewareHandler<E> {
   const paywall = paywallMiddleware<E>(settings, edge);
   const mounts = new Map<string, MiddlewareHandler<E> | undefined>();
-  return (c, next) => (mountRefusal(mounts, settings, baseRoutePath(c), edge.log) ?? paywall)(c, next);
+  return (c, next) => (mountRefusal(mounts, settings, mountOf(c), edge.log) ?? paywall)(c, next);
+}
+
+/** Where the app is mounted, as Hono's routing says (hono/route reads its context's own; where it cannot, as if at the root). */
+function mountOf(c: Context): string {
+  try {
+    return baseRoutePath(c);
+  } catch {
+    return "";
+  }
 }
 
 const MOUNTS_KEPT = 64;
 
 /** A 500 for every request under `base` when the services name paths outside it (mount-check.ts), judged once per base. */
 function mountRefusal<E extends PaywallEnv>(mounts: Map<string, MiddlewareHandler<E> | undefined>, settings: PaywallSettings, base: string, log: PaywallLog | undefined): MiddlewareHandler<E> | undefined {
-  if (base === "" || base === "/") return undefined;
+  if (/^\/*$/.test(base)) return undefined;
   if (mounts.has(base)) return mounts.get(base);
   const outside = pathsOutsideMount(settings.services, base);
   const refusal = outside.length === 0 ? undefined : misconfigured<E>([`the middleware's app is mounted under ${base} (app.route, basePath), and patterns name whole paths; these lie outside it: ${outside.join(", ")}`], log);

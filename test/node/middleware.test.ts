@@ -89,6 +89,25 @@ describe("l402Paywall mounted on routes of an app", () => {
     expect((await new Hono().route("/v1", whole).request("/v1/x")).status).toBe(402);
   });
 
+  it("mounted as apps are: a base with a trailing slash, a parameter, one paywall under two mounts, a base to percent-encode all sell", async () => {
+    const app = (mount: string, match: string[], path: string, ...more: [string, string[]][]) => {
+      const sub = new Hono();
+      sub.use("*", l402Paywall({ services: [{ name: "s0", price_sats: 5, match }, ...more.map(([, m], i) => ({ name: `s${i + 1}`, price_sats: 5, match: m }))], keyring, backend, ports: memoryPorts(), log: false }));
+      sub.get("*", (c) => c.text("served"));
+      return new Hono().route(mount, sub).request(path);
+    };
+    expect((await app("/v1/", ["/v1/api/*"], "/v1/api/x")).status).toBe(402);
+    expect((await app("/:tenant", ["/:org/api/*"], "/acme/api/x")).status).toBe(402);
+    expect((await app("/:tenant", ["/*/api/*"], "/acme/api/x")).status).toBe(402);
+    expect((await app("/café", ["/café/*"], "/caf%C3%A9/x")).status).toBe(402);
+    // One paywall, its services for two mounts: each mount sells its own.
+    const paywall = l402Paywall({ services: [{ name: "a", price_sats: 5, match: ["/a/*"] }, { name: "b", price_sats: 5, match: ["/b/*"] }], keyring, backend, ports: memoryPorts(), log: false });
+    const [a, b] = [new Hono(), new Hono()];
+    for (const sub of [a, b]) sub.use("*", paywall).get("*", (c) => c.text("served"));
+    const both = new Hono().route("/a", a).route("/b", b);
+    expect([(await both.request("/a/x")).status, (await both.request("/b/x")).status]).toEqual([402, 402]);
+  });
+
   it("refuses a revoked token with a fresh 402", async () => {
     const { app, ports } = appWith();
     const token = await buy(app, "/api/data");
