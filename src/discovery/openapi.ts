@@ -41,8 +41,8 @@ export function openApiDocument(routes: readonly SoldRoute[], seller: Seller, ba
   const document = made?.document ?? (structuredClone(base) as OpenApiDocument);
   const paths = document.paths ?? {};
   for (const [path, item] of Object.entries(paths)) {
-    // Where several routes may answer a path, the dearest is published: never a price below what a request there may cost.
-    const route = dearest([...(made?.routesOf.get(path) ?? []), ...routesFor(routes, path)]);
+    // The route a request there is sold under (the first that matches a sample of it), else the pattern's own that made the path.
+    const route = routesFor(routes, path)[0] ?? made?.routesOf.get(path)?.[0];
     if (route === undefined) continue;
     for (const method of METHODS) {
       const operation = item[method];
@@ -123,5 +123,3 @@ function routesFor(routes: readonly SoldRoute[], path: string): SoldRoute[] {
     return route === undefined ? [] : [route];
   });
 }
-
-const dearest = (routes: readonly SoldRoute[]): SoldRoute | undefined => routes.reduce<SoldRoute | undefined>((most, route) => (most === undefined || route.priceMsat > most.priceMsat ? route : most), undefined);

@@ -40,7 +40,8 @@ export function readInvoice(paymentRequest: string): Result<InvoiceFields, "bad_
     sections = decode(paymentRequest).sections as readonly Section[];
   } catch (error) {
     // The decoder's message may quote the whole text (a bech32 checksum's does): said without it, for health and logs.
-    const why = (error as Error).message.replaceAll(paymentRequest, "…").replaceAll(paymentRequest.toLowerCase(), "…").slice(0, 120);
+    const message = (error as Error).message;
+    const why = (paymentRequest === "" ? message : message.replaceAll(paymentRequest, "…").replaceAll(paymentRequest.toLowerCase(), "…")).slice(0, 120);
     return fail("bad_invoice", `the invoice does not decode: ${why}`);
   }
   const value = (name: string): unknown => sections.find((section) => section.name === name)?.value;

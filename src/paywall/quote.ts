@@ -14,7 +14,8 @@ import type { PaywallSettings } from "./settings.ts";
  * before any request is made, minted by the paywall's own challenger — the
  * invoice and token a 402 for the service would carry, paid and presented
  * the same way (`Authorization: L402 <macaroon>:<preimage>`). No credential
- * is needed; each quote mints an invoice, so the mint limiter counts it.
+ * is needed; a quote that mints an invoice is counted by the mint limiter,
+ * and one asked again gets the client's recent invoice (the challenge cache).
  *
  * What is quoted: a service at one price, its price; one priced by rules, the
  * price of the requests no rule matches, minted as the most a request may

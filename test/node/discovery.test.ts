@@ -172,7 +172,7 @@ describe("discovery documents", () => {
     expect(text).not.toContain("pricer.internal.example");
   });
 
-  it("publishes the paywall's price, never one the operator's document wrote nor a cheaper route's where a dearer one answers", async () => {
+  it("publishes the paywall's price, never one the operator's document wrote; a path its samples miss is annotated by the pattern that made it", async () => {
     const routes: ServiceDefinition[] = [
       { name: "items", match: ["/items/:id(\\d+)"], price_sats: 500 },
       { name: "premium", match: ["/api/*/premium"], price_sats: 500 },
@@ -180,7 +180,8 @@ describe("discovery documents", () => {
     ];
     const generated = await openapiOf(l402Discovery({ services: routes }));
     expect(generated.paths["/items/{rest}"]?.["get"]?.["x-l402"]).toMatchObject({ service: "items", price_msat: 500_000 });
-    expect(generated.paths["/api/{rest}"]?.["get"]?.["x-l402"]).toMatchObject({ service: "premium", price_msat: 500_000 });
+    // Where two patterns make one path, the route its requests are sold under.
+    expect(generated.paths["/api/{rest}"]?.["get"]?.["x-l402"]).toMatchObject({ service: "api", price_msat: 1000 });
     const base = {
       openapi: "3.1.0",
       info: { title: "Shop", version: "1" },
