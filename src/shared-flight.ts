@@ -16,8 +16,7 @@ export function sharedFlights<T>(forMs: number, late: () => T): (key: string, be
     const current = flights.get(key);
     if (current !== undefined && now < current.until) return waitAtMost(current.promise, current.until - now, late);
     const flight = { promise: begin(), until: now + forMs };
-    // Cancelled work never removes its entry: past its bound it is swept, so that such entries cannot grow without end.
-    if (flights.size >= SWEEP_AT) for (const [other, { until }] of flights) if (until <= now) flights.delete(other);
+    sweepExpired(flights, now);
     flights.set(key, flight);
     const done = () => void (flights.get(key) === flight && flights.delete(key));
     flight.promise.then(done, done);
@@ -25,8 +24,38 @@ export function sharedFlights<T>(forMs: number, late: () => T): (key: string, be
   };
 }
 
+/**
+ * Work done one turn at a time per key (a client's page views, which must see
+ * the invoice the one before them made): each waits for the turn before it to
+ * end, for `forMs` after that turn began at most (cancelled work never ends,
+ * as above), then takes its own.
+ */
+export function turnsByKey<T>(forMs: number): (key: string, work: () => Promise<T>) => Promise<T> {
+  const turns = new Map<string, { readonly promise: Promise<T>; readonly until: number }>();
+  return async (key, work) => {
+    for (let current = turns.get(key); current !== undefined; current = turns.get(key)) {
+      const ended = await waitAtMost(current.promise.then(() => true, () => true), current.until - Date.now(), () => false);
+      if (!ended && turns.get(key) === current) turns.delete(key);
+    }
+    const now = Date.now();
+    sweepExpired(turns, now);
+    const ours = { promise: work(), until: now + forMs };
+    turns.set(key, ours);
+    try {
+      return await ours.promise;
+    } finally {
+      if (turns.get(key) === ours) turns.delete(key);
+    }
+  };
+}
+
 /** Entries held before the expired ones are swept. */
-const SWEEP_AT = 1024;
+export const SWEEP_AT = 1024;
+
+/** Cancelled work never removes its entry: once SWEEP_AT are held, those past their bound are dropped, so that such entries cannot grow without end. */
+export function sweepExpired(entries: Map<string, { readonly until: number }>, now: number): void {
+  if (entries.size >= SWEEP_AT) for (const [key, { until }] of entries) if (until <= now) entries.delete(key);
+}
 
 /** `promise`, or `late()` once `ms` have passed without it settling. */
 export function waitAtMost<T>(promise: Promise<T>, ms: number, late: () => T): Promise<T> {

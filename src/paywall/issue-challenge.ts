@@ -52,7 +52,8 @@ export interface Challenger {
 
 /**
  * The challenges every client gets: its recent one if it may still be unpaid
- * (challenge-cache.ts), else (within the mint limit, while the node can) a
+ * (challenge-cache.ts; never on a service whose payments the invoice alone
+ * claims, x402's), else (within the mint limit, while the node can) a
  * fresh invoice with a token minted over its payment hash. Concurrent misses
  * of one client share one invoice (per paywall: shared-flight.ts, this closure's).
  * No invoice, no access: every failure is a refusal, never a pass.
@@ -64,7 +65,7 @@ export function sharedChallenger(settings: PaywallSettings): Challenger & { mint
     mintFresh,
     async issue(need) {
       const cache = settings.ports.challengeCache;
-      if (cache === undefined || settings.challengeCacheSeconds === 0) return mintFresh(need);
+      if (cache === undefined || settings.challengeCacheSeconds === 0 || claimsByInvoice(settings, need.service)) return mintFresh(need);
       const key = clientKey(need.request.client, need.service.name, offerKey(need.service, need.offer.caveats));
       if (need.paidHash !== undefined && (await cache.read(key))?.paymentHash === need.paidHash) await cache.drop(key);
       const issued = await shared(key, () => {
@@ -79,6 +80,10 @@ export function sharedChallenger(settings: PaywallSettings): Challenger & { mint
     },
   };
 }
+
+/** Whether the service offers a scheme whose payments the invoice alone claims: its invoices go to one answer each (PaymentScheme.claimsByInvoice). */
+const claimsByInvoice = (settings: PaywallSettings, service: ServiceConfig): boolean =>
+  settings.schemes.some((scheme) => scheme.claimsByInvoice === true && service.schemes.includes(scheme.name));
 
 /** How long a client's misses share one flight at most: two node calls at their longest timeout (L402_NODE_TIMEOUT_MS). */
 const SHARED_FOR_MS = 60_000;

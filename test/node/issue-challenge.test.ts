@@ -45,15 +45,15 @@ interface Overrides {
   readonly client?: string;
 }
 
-function setup(challengeCacheSeconds = 30, mintsPerClient?: number) {
+function setup(challengeCacheSeconds = 30, mintsPerClient?: number, schemes: readonly string[] = ["l402"]) {
   const clock = { now: Math.floor(Date.now() / 1000) };
   const { node, backend } = scriptedNode();
   const ports = memoryPorts({ now: () => clock.now, ...(mintsPerClient === undefined ? {} : { mintsPerClient }) });
-  const compiled = compileServices([{ name: "api", price_sats: 1 }], {
+  const compiled = compileServices([{ name: "api", price_sats: 1, schemes }], {
     field: "services",
     secrets: {},
     matchRequired: false,
-    features: { meter: false, freebies: false, ledger: false, revocations: false, lookups: false, spent: false, balances: false, describe: () => "" },
+    features: { meter: false, freebies: false, ledger: false, revocations: false, lookups: true, spent: true, balances: false, describe: () => "" },
   });
   if (!compiled.ok) throw new Error(compiled.detail);
   const settings: PaywallSettings = {
@@ -175,6 +175,18 @@ describe("the shared challenger and the challenge cache", () => {
       expect(node.created).toBe(2);
     } finally {
       vi.useRealTimers();
+    }
+  });
+
+  it("on a service offering x402, whose invoice-only payment anyone holding the invoice could claim, no invoice goes to two answers: not to a client asking again, nor to its concurrent misses", async () => {
+    for (const schemes of [["x402"], ["l402", "x402"]]) {
+      const { node, issue } = setup(30, undefined, schemes);
+      const results = await Promise.all([issue(), issue(), issue()]);
+      results.push(await issue());
+      const invoices = results.map((r) => (r.ok ? r.value.parts.invoice : r.reason));
+      expect(new Set(invoices).size, schemes.join()).toBe(4);
+      expect(results.every((r) => r.ok && !r.value.reused)).toBe(true);
+      expect(node.created).toBe(4);
     }
   });
 

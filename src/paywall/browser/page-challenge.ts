@@ -1,4 +1,4 @@
-import { waitAtMost } from "../../shared-flight.ts";
+import { turnsByKey } from "../../shared-flight.ts";
 import type { CookieChange } from "../decision.ts";
 import type { Challenger, ChallengeNeed, IssueResult } from "../issue-challenge.ts";
 import type { Paywall } from "../paywall.ts";
@@ -39,7 +39,7 @@ export function pageChallenger(bc: BrowserContext, held: PendingChallenge | unde
       if (held !== undefined) return { ok: true, value: { parts: held, reused: true } };
       if (!isBounded(bc)) return mintOwn(bc, need, undefined);
       const key = pageInvoiceKey(bc);
-      return oneAtATime(bc.paywall, key, async () => {
+      return turnsOf(bc.paywall)(key, async () => {
         const open = await openPageInvoice(bc, key);
         if (open === undefined) return mintOwn(bc, need, key);
         const probe = readCookie(bc.request, "probe", bc.service.name);
@@ -71,25 +71,14 @@ async function mintOwn(bc: BrowserContext, need: ChallengeNeed, key: string | un
 /** A pending cookie outlives its invoice by this much, so a payment made in the last seconds can still be collected. */
 const PENDING_GRACE_SECONDS = 120;
 
-/** Per paywall and client key, the page request being decided right now (per isolate): concurrent views of one client wait, then see its invoice. */
-const deciding = new WeakMap<Paywall, Map<string, Promise<IssueResult>>>();
+/** Per paywall, client key by client key, the page request being decided right now (per isolate): concurrent views of one client wait, then see its invoice. */
+const deciding = new WeakMap<Paywall, (key: string, decide: () => Promise<IssueResult>) => Promise<IssueResult>>();
 
 /** How long a view waits for the one before it: its node calls at their longest timeout. */
 const DECIDING_FOR_MS = 60_000;
 
-async function oneAtATime(paywall: Paywall, key: string, decide: () => Promise<IssueResult>): Promise<IssueResult> {
-  let running = deciding.get(paywall);
-  if (running === undefined) deciding.set(paywall, (running = new Map()));
-  for (let current = running.get(key); current !== undefined; current = running.get(key)) {
-    // One whose request was cancelled never ends (shared-flight.ts): waited for a minute at most, then forgotten.
-    const ended = await waitAtMost(current.then(() => true, () => true), DECIDING_FOR_MS, () => false);
-    if (!ended && running.get(key) === current) running.delete(key);
-  }
-  const ours = decide();
-  running.set(key, ours);
-  try {
-    return await ours;
-  } finally {
-    if (running.get(key) === ours) running.delete(key);
-  }
+function turnsOf(paywall: Paywall): (key: string, decide: () => Promise<IssueResult>) => Promise<IssueResult> {
+  let turns = deciding.get(paywall);
+  if (turns === undefined) deciding.set(paywall, (turns = turnsByKey(DECIDING_FOR_MS)));
+  return turns;
 }

@@ -32,6 +32,16 @@ export interface PaymentScheme {
    * headers `read` is then given, or why the request cannot be decided now (503).
    */
   complete?(context: CompletionContext): Promise<Completion>;
+  /**
+   * Whether whoever holds a challenge's invoice may claim its payment (x402's
+   * invoice-only payment: `complete` asks the node, not the payer, for the
+   * proof). A service offering such a scheme never hands one invoice to two
+   * answers: the challenge cache and the shared misses, which give a client
+   * (an address and user agent, which others may share) its recent invoice,
+   * are skipped, else another behind the same address could claim a payment
+   * it did not make.
+   */
+  readonly claimsByInvoice?: boolean;
   /** The credential, verified for this request with no I/O: the token it proves paid, or why not. */
   read(context: SchemeContext): Reading;
   /** The scheme's challenge for one issued invoice. */

@@ -56,6 +56,7 @@ export const x402Scheme: PaymentScheme = {
   authorizations: [],
   carriesElsewhere: (headers) => headers.get(PAYMENT_SIGNATURE_HEADER) !== null,
   complete: completeFromNode,
+  claimsByInvoice: true,
   read: readPayment,
   challenge: (parts, { request, service, keyring }) => {
     const required = paymentRequired(keyring, service, parts, { url: request.url, now: request.now });
