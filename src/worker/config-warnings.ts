@@ -14,6 +14,8 @@ import type { WorkerConfig } from "./worker-config.ts";
  *   traffic and the node's invoice database;
  * - a token that expires before its invoice does: a token's `timeout` runs from
  *   the challenge, so a payer taking the invoice's full time gets less, or nothing;
+ * - uses sold through the Payment scheme or x402: those credentials are
+ *   refused past their challenge's expiry (the invoice's), uses left or not;
  * - the Payment scheme on testnet: draft-lightning-charge names mainnet, regtest
  *   and signet only, so strict clients may refuse a testnet charge;
  * - a node reached by plain http:// beyond this machine: its credential crosses
@@ -26,6 +28,14 @@ export function configWarnings(config: WorkerConfig, bindings: { readonly mintLi
     if (service.timeoutSeconds !== undefined && service.timeoutSeconds <= config.invoiceExpirySeconds) {
       warnings.push(
         `${service.name}: its timeout (${service.timeoutSeconds} s) is not longer than an invoice stays payable (L402_INVOICE_EXPIRY, ${config.invoiceExpirySeconds} s): a token's time runs from the challenge, so one paid late is worth little or nothing`,
+      );
+    }
+  }
+  for (const service of config.services) {
+    const charged = service.schemes.filter((scheme) => scheme === "mpp" || scheme === "x402");
+    if (service.uses !== undefined && charged.length > 0) {
+      warnings.push(
+        `${service.name}: its uses are spent through ${charged.map((scheme) => `"${scheme}"`).join(" and ")} only until the invoice expires (L402_INVOICE_EXPIRY, ${config.invoiceExpirySeconds} s): a Payment charge or an x402 payment is refused past its challenge's expiry, however many uses are left; an L402 token keeps them for its timeout`,
       );
     }
   }

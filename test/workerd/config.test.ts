@@ -222,6 +222,19 @@ describe("the invoice pool's settings", () => {
   });
 });
 
+describe("uses sold through the Payment scheme or x402", () => {
+  const usesWarnings = (schemes: string[]) =>
+    configWarnings(configOf([{ name: "a", match: ["/a"], price_sats: 1, uses: 100, schemes }], { L402_INVOICE_EXPIRY: "900", L402_LOOKUPS: {}, L402_METER: {} }), { mintLimiter: true }).filter((warning) => warning.includes("uses are spent"));
+
+  it("are said to last only until the invoice expires; L402's are not", () => {
+    expect(usesWarnings(["l402", "mpp", "x402"])).toEqual([
+      'a: its uses are spent through "mpp" and "x402" only until the invoice expires (L402_INVOICE_EXPIRY, 900 s): a Payment charge or an x402 payment is refused past its challenge\'s expiry, however many uses are left; an L402 token keeps them for its timeout',
+    ]);
+    expect(usesWarnings(["x402"])).toHaveLength(1);
+    expect(usesWarnings(["l402"])).toEqual([]);
+  });
+});
+
 describe("a node reached in clear", () => {
   const warningsFor = (extra: Record<string, unknown>) => {
     const config = configOf([{ name: "a", match: ["/a"], price_sats: 1 }], extra);
