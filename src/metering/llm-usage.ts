@@ -13,6 +13,8 @@ export interface UsageReader {
   readBytes(type: string, bytes: Uint8Array, from: number, to: number): boolean;
   /** The last usage the stream reported, or undefined if none so far. */
   readonly usage: LlmUsage | undefined;
+  /** Whether that usage is a first report whose output count is still to come (Anthropic's `message_start`, its `message_delta` at the end). */
+  readonly provisional: boolean;
 }
 
 /** Anthropic's input, counted in three parts that a `message_delta` may each restate. */
@@ -251,6 +253,7 @@ function openAiAnswerUsage(usage: Fields): LlmUsage | undefined {
  */
 export function createUsageReader(): UsageReader {
   let usage: LlmUsage | undefined;
+  let provisional = false;
   let anthropic = NO_ANTHROPIC_COUNTS;
 
   const readFrame = (event: SseEvent, frame: Fields): LlmUsage | undefined => {
@@ -278,12 +281,16 @@ export function createUsageReader(): UsageReader {
     const reported = isFields(frame) ? readFrame(event, frame) : undefined;
     if (reported === undefined) return false;
     usage = reported;
+    provisional = (frame as Fields)["type"] === "message_start";
     return true;
   };
 
   return {
     get usage() {
       return usage;
+    },
+    get provisional() {
+      return provisional;
     },
     read,
     readBytes(type, bytes, from, to) {

@@ -16,6 +16,8 @@ export interface MeterOutcome {
   readonly costMsat: bigint;
   readonly bytes: number;
   readonly usage: LlmUsage | undefined;
+  /** Whether that usage is a first report whose output count was still to come (Anthropic's `message_start`): the body ended before its output was counted. */
+  readonly provisional: boolean;
   readonly ended: StreamEnd;
 }
 
@@ -138,7 +140,7 @@ export function meterStream(
   /** Settles, once: called right after the client's stream has closed or failed (or been cancelled). */
   const end = (how: StreamEnd): void => {
     ended = how;
-    hooks.settle({ costMsat: streamCost(prices, bytes, reported()), bytes, usage: reported(), ended: how });
+    hooks.settle({ costMsat: streamCost(prices, bytes, reported()), bytes, usage: reported(), provisional: sse !== undefined && usage.provisional, ended: how });
   };
 
   /** The balance is spent: an event (or NDJSON) stream closes after the whole events (lines) the lease covers and the exhausted event (line); `closing` ends what the client was reading before this chunk. */

@@ -88,8 +88,9 @@ function charged(status: number, on: ChargeOn): boolean {
  * The body, metered (metering/): leased from the balance as it goes (each
  * lease as large as the first reservation, or what the next chunk needs, or
  * at the last what the balance has left), the unused lease released when it ends. A stream priced by tokens that ends
- * without saying how many it used, having sent something, costs its first
- * reservation: the estimate stands, as the reference's metering has it.
+ * without saying how many it used (or with its output still to be counted:
+ * Anthropic's), having sent something, costs at least its first reservation:
+ * the estimate stands, as the reference's metering has it.
  */
 function metered(charge: Charge, answered: Answered, balances: Balances, later: Later, exhausted: ExhaustedEvent): ReadableStream<Uint8Array> {
   const prices = charge.balance.meter ?? {};
@@ -118,7 +119,8 @@ function metered(charge: Charge, answered: Answered, balances: Balances, later: 
       return taking;
     },
     settle(outcome: MeterOutcome): void {
-      const estimate = pricesTokens(prices) && outcome.usage === undefined && outcome.bytes > 0 && outcome.costMsat < charge.reservedMsat ? charge.reservedMsat : outcome.costMsat;
+      const uncounted = outcome.usage === undefined || outcome.provisional;
+      const estimate = pricesTokens(prices) && uncounted && outcome.bytes > 0 && outcome.costMsat < charge.reservedMsat ? charge.reservedMsat : outcome.costMsat;
       const released = leasing.then(() => {
         const back = leased - (estimate < leased ? estimate : leased);
         return back > 0n ? balances.release(charge.tokenId, back) : undefined;

@@ -29,7 +29,7 @@ function framingEvery(chunks: readonly Uint8Array[], prices: StreamPrices, initi
   let bytes = 0;
   let asked = 0;
   const passed: Uint8Array[] = [];
-  const outcome = (ended: string) => ({ passed: join(passed), settled: [{ costMsat: streamCost(prices, bytes, reader.usage), bytes, usage: reader.usage, ended }] });
+  const outcome = (ended: string) => ({ passed: join(passed), settled: [{ costMsat: streamCost(prices, bytes, reader.usage), bytes, usage: reader.usage, provisional: reader.provisional, ended }] });
   for (const chunk of chunks) {
     const closing = CLOSE_FROM[framer.position];
     const ends: { end: number; usage: LlmUsage | undefined }[] = [];

@@ -157,6 +157,19 @@ const completionEvents: Record<string, (tokens: number, prompt: number) => strin
     const text = Array.from({ length: tokens }, (_, i) => event("response.output_text.delta", `"sequence_number":${i + 1},"item_id":"msg_test","output_index":0,"content_index":0,"delta":" token${i}"`));
     return [event("response.created", `"sequence_number":0,${answer("in_progress", "null")}`), ...text, event("response.completed", `"sequence_number":${tokens + 1},${answer("completed", usage)}`)];
   },
+  // Anthropic's Messages API: message_start states the input (and one output token), message_delta the output at the end.
+  anthropic(tokens, prompt) {
+    const event = (type: string, fields: string) => `event: ${type}\ndata: {"type":"${type}"${fields}}\n\n`;
+    const start = `,"message":{"id":"msg_test","type":"message","role":"assistant","content":[],"model":"test","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":${prompt},"output_tokens":1}}`;
+    const text = Array.from({ length: tokens }, (_, i) => event("content_block_delta", `,"index":0,"delta":{"type":"text_delta","text":" token${i}"}`));
+    return [
+      event("message_start", start),
+      event("content_block_start", `,"index":0,"content_block":{"type":"text","text":""}`),
+      ...text,
+      event("content_block_stop", `,"index":0`),
+      event("message_delta", `,"delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":${tokens}}`) + event("message_stop", ""),
+    ];
+  },
   // Gemini (alt=sse): every chunk carries the counts so far; the last has the finish reason.
   gemini(tokens, prompt) {
     const chunk = (text: string, candidates: number, finish: string) =>
@@ -177,7 +190,7 @@ const ollamaDone = (tokens: number, prompt: number): string =>
 /** The Content-Type each API streams in: an event stream, but Ollama's NDJSON. */
 const streamType = (format: string): string => (format === "ollama" ? "application/x-ndjson" : "text/event-stream; charset=utf-8");
 
-/** A completion streamed as `format` (chat, the default; responses; gemini; ollama) streams one, or (whole, ollama-whole) OpenAI's or Ollama's chat completion not streamed; after its first event, the rest waits for `release` when given. */
+/** A completion streamed as `format` (chat, the default; responses; anthropic; gemini; ollama) streams one, or (whole, ollama-whole) OpenAI's or Ollama's chat completion not streamed; after its first event, the rest waits for `release` when given. */
 async function streamChat(response: ServerResponse, url: URL, release: Promise<void> | undefined): Promise<void> {
   const format = url.searchParams.get("format") ?? "chat";
   const tokens = Number(url.searchParams.get("tokens") ?? "8");
@@ -195,7 +208,7 @@ async function streamChat(response: ServerResponse, url: URL, release: Promise<v
   const events = Object.hasOwn(completionEvents, format) ? completionEvents[format] : undefined;
   if (events === undefined) {
     response.writeHead(400, { "content-type": "text/plain" });
-    return void response.end("format is chat, responses, gemini, ollama, whole or ollama-whole");
+    return void response.end("format is chat, responses, anthropic, gemini, ollama, whole or ollama-whole");
   }
   const [first, ...rest] = events(tokens, prompt);
   response.writeHead(200, { "content-type": streamType(format), "cache-control": "no-cache" });

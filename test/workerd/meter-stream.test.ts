@@ -45,7 +45,7 @@ describe("a metered origin body inside workerd, over a real socket", { timeout: 
     while (received < KiB64) received += (await reader.read()).value?.length ?? 0;
     await reader.cancel("client gone");
     expect(await closedEarly(id)).toBe(true);
-    expect(settled).toEqual([{ costMsat: BigInt(received), bytes: received, usage: undefined, ended: "cancelled" }]);
+    expect(settled).toEqual([{ costMsat: BigInt(received), bytes: received, usage: undefined, provisional: false, ended: "cancelled" }]);
   });
 
   it("an origin that resets mid-body fails the client's body (it never looks complete), settled as errored", async () => {
@@ -61,7 +61,7 @@ describe("a metered origin body inside workerd, over a real socket", { timeout: 
     const rest = await readAll(metered);
     expect(rest.error).toBeDefined();
     expect(received + rest.chunks.reduce((sum, chunk) => sum + chunk.length, 0)).toBe(KiB64);
-    expect(settled).toEqual([{ costMsat: BigInt(KiB64), bytes: KiB64, usage: undefined, ended: "errored" }]);
+    expect(settled).toEqual([{ costMsat: BigInt(KiB64), bytes: KiB64, usage: undefined, provisional: false, ended: "errored" }]);
   });
 
   it("a body that runs out of balance fails the client's body at what the lease covers, settled as exhausted", async () => {

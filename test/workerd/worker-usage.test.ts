@@ -248,6 +248,31 @@ describe("metered streams", () => {
     expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 9000n);
   });
 
+  it("an Anthropic stream is debited by the output its message_delta reports, past the one token message_start states", async () => {
+    const token = await buy(uniquePath("/stream/chat/a"));
+    const { response, settled } = await open(`${uniquePath("/stream/chat/b")}?format=anthropic&tokens=250&prompt=3000`, withToken(token));
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain("event: message_stop");
+    await settled();
+    // 3,000 input tokens at 1,000 msat per 1,000, 250 output at 4,000: 4,000 msat.
+    expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 4000n);
+  });
+
+  it("a client that leaves an Anthropic stream before its output is counted pays the first reservation, not the one output token message_start states", async () => {
+    const token = await buy(uniquePath("/stream/chat/a"));
+    const id = crypto.randomUUID();
+    const { response, settled } = await open(`${uniquePath("/stream/chat/b")}?format=anthropic&tokens=250&prompt=10&id=${id}`, withToken(token));
+    expect(response.status).toBe(200);
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(first).toContain('"input_tokens":10,"output_tokens":1');
+    await reader.cancel("client gone");
+    await settled();
+    // 10 input tokens and 1 output would cost 14 msat; the first reservation (the price) is 500.
+    expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 500n);
+    await fetch(`${originUrl()}/_origin/release?id=${id}`, { method: "POST" });
+  });
+
   it("a Gemini stream is debited by the counts its last chunk reports", async () => {
     const token = await buy(uniquePath("/stream/chat/a"));
     const { response, settled } = await open(`${uniquePath("/stream/chat/b")}?format=gemini&tokens=300&prompt=2000`, withToken(token));
