@@ -25,13 +25,17 @@ export interface AnswerHeaders extends HeaderReader {
  * what a sibling host cannot (browser/cookies.ts), so it is taken out. So are
  * the paywall's own headers on what a token has left: a client believes
  * them (one whose top-up's answer reports a balance takes it as credited),
- * so only the paywall says them. A WebSocket upgrade (101) is left as it is.
+ * so only the paywall says them, and the origin's cost header on a balance
+ * service. A WebSocket upgrade (101) is left as it is.
  */
 export function passedChanges(decision: Pass, answered: { readonly status: number; readonly headers: AnswerHeaders }): HeaderChange[] {
   if (answered.status === 101) return [];
   const ok = answered.status >= 200 && answered.status < 300;
   const changes: HeaderChange[] = withoutPaywallCookies(answered.headers);
   for (const name of PAYWALL_HEADERS) if (answered.headers.get(name) !== null) changes.push({ name, value: undefined });
+  // The origin's cost report is the paywall's to read (settle.ts), on every pass: a free, freebie or shadow one charges nothing, and the client never sees it.
+  const costHeader = decision.route.service?.balance?.costHeader;
+  if (costHeader !== undefined && answered.headers.get(costHeader) !== null) changes.push({ name: costHeader, value: undefined });
   if (decision.private !== undefined) changes.push(...privateAnswer(answered.headers, decision.private.byCookie));
   for (const [name, value] of Object.entries(decision.headers.always)) changes.push({ name, value });
   if (ok) for (const [name, value] of Object.entries(decision.headers.onSuccess)) changes.push({ name, value });

@@ -232,6 +232,15 @@ describe("prepaid balances", () => {
     expect(await balanceOf(token.tokenId)).toBe(3500n);
   });
 
+  it("the cost header is taken off every answer, charged or not: a free path's, a free request's, shadow mode's", async () => {
+    for (const extra of [{ free_paths: ["/chat/reply"] }, { freebies: 3 }, { mode: "shadow" }]) {
+      const { app, served } = chatApp(extra);
+      const answer = await app.request("/chat/reply?cost=1500");
+      expect([JSON.stringify(extra), answer.status, answer.headers.get("x-l402-cost")]).toEqual([JSON.stringify(extra), 200, null]);
+      expect(served()).toBe(1);
+    }
+  });
+
   it("c.var.l402?.charge(msat) debits what the app charges, added up, before any cost header", async () => {
     const { app, balanceOf } = chatApp();
     const token = await buy(app, "/chat/reply");
