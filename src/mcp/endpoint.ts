@@ -5,6 +5,8 @@ import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validatio
 import type { JsonSchemaType, JsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js";
 import type { McpToolConfig, ServiceConfig } from "../config/index.ts";
 import { matchService } from "../paywall/index.ts";
+import { fromUtf8 } from "../bytes.ts";
+import { readAtMost } from "../read-at-most.ts";
 import { fail } from "../result.ts";
 import { credentialOf, toolRequest } from "./tool-request.ts";
 import { failureResult, toolResult } from "./tool-result.ts";
@@ -58,6 +60,11 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     if (request.method !== "POST") {
       return Response.json({ reason: "method_not_allowed", detail: "the MCP endpoint is stateless: POST JSON-RPC messages to it" }, { status: 405, headers: { Allow: "POST, OPTIONS", "Cache-Control": "no-store" } });
     }
+    const read = await readAtMost(request.body, MAX_MESSAGE_BYTES);
+    if (read.truncated) return jsonRpcError(413, `an MCP request is ${MAX_MESSAGE_BYTES / 1024} KiB at most`);
+    const refused = batchProblem(read.bytes);
+    if (refused !== undefined) return jsonRpcError(400, refused);
+    const message = new Request(request.url, { method: request.method, headers: request.headers, body: read.bytes });
     const server = new Server({ name: options.name, version: "1" }, { capabilities: { tools: {} }, jsonSchemaValidator: validator });
     server.setRequestHandler(ListToolsRequestSchema, () => listing);
     server.setRequestHandler(CallToolRequestSchema, async ({ params }): Promise<CallToolResult> => {
@@ -68,7 +75,7 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
       if (!checked.valid) return failureResult(fail("invalid_arguments", `the arguments do not match the tool's input schema: ${checked.errorMessage}`));
       const credential = credentialOf(params._meta);
       if (!credential.ok) return failureResult(credential);
-      const paid = toolRequest({ tool: sold.tool, arguments: args, credential: credential.value }, request, options.passOn ?? []);
+      const paid = toolRequest({ tool: sold.tool, arguments: args, credential: credential.value }, message, options.passOn ?? []);
       // A service naming its hosts is sold on those alone; on another, the request would be another service's (or none's).
       if (matchService(options.services, new URL(paid.url)) !== sold.service) return failureResult(fail("tool_unavailable", "this tool's service is not sold on the host this endpoint was reached on"));
       return toolResult(await run(paid), paid.url);
@@ -76,9 +83,39 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     const transport = new WebStandardStreamableHTTPServerTransport({ enableJsonResponse: true });
     await server.connect(transport);
     try {
-      return await transport.handleRequest(request);
+      return await transport.handleRequest(message);
     } finally {
       await server.close();
     }
   };
 }
+
+/** What an MCP request may hold: a call's arguments, never a file (a tool that takes one takes its URL). */
+const MAX_MESSAGE_BYTES = 1024 * 1024;
+
+/**
+ * Why a JSON-RPC batch (an array, which MCP has since dropped) is refused, if
+ * it is: a tool call goes alone, since the calls of a batch run together and
+ * each reads its answer (up to 4 MiB, tool-result.ts) into memory, so one
+ * request with a reusable token could hold hundreds of megabytes; and a
+ * cancellation goes alone, since the call it cancels is left unanswered and
+ * the batch's answer, which waits for every call, would never come. Anything
+ * else is the SDK's to read, and to refuse.
+ */
+function batchProblem(bytes: Uint8Array): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fromUtf8(bytes) ?? "");
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(parsed) || parsed.length < 2) return undefined;
+  const methods = parsed.map((message: unknown) => (typeof message === "object" && message !== null ? (message as { method?: unknown }).method : undefined));
+  if (methods.includes("tools/call")) return "a tools/call is sent alone, not in a batch";
+  if (methods.includes("notifications/cancelled")) return "a notifications/cancelled is sent alone, not in a batch";
+  return undefined;
+}
+
+/** A JSON-RPC error for the whole request, as the SDK answers one it cannot read. */
+const jsonRpcError = (status: number, message: string): Response =>
+  Response.json({ jsonrpc: "2.0", error: { code: -32600, message }, id: null }, { status, headers: { "Cache-Control": "no-store" } });

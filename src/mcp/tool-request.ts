@@ -1,3 +1,4 @@
+import { utf8 } from "../bytes.ts";
 import type { McpToolConfig } from "../config/index.ts";
 import { fail, succeed, type Result } from "../result.ts";
 
@@ -48,8 +49,11 @@ export function toolRequest(call: ToolCall, endpoint: Request, passOn: readonly 
     for (const [name, value] of Object.entries(call.arguments)) for (const text of queryValues(value)) url.searchParams.append(name, text);
     return new Request(url, { method: tool.method, headers });
   }
+  // Its length said, as a client's would be: prices and rules by Content-Length read it (a Request built here carries none of its own).
+  const body = utf8(JSON.stringify(call.arguments));
   headers.set("Content-Type", "application/json");
-  return new Request(url, { method: tool.method, headers, body: JSON.stringify(call.arguments) });
+  headers.set("Content-Length", String(body.length));
+  return new Request(url, { method: tool.method, headers, body });
 }
 
 /** An argument as query values: text as it is, numbers and booleans as JSON writes them, a list as one value per item, anything else as JSON. */

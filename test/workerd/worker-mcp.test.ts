@@ -27,10 +27,12 @@ const services = () => [
   { name: "trial", match: ["/mcp-trial/*"], price_sats: 1, freebies: 1, mcp: { tool: "trial", input_schema: symbol, path: "/mcp-trial/try" }, origin: { url: originUrl() } },
   { name: "elsewhere", match: ["other.example/mcp-elsewhere/*"], price_sats: 1, mcp: { tool: "elsewhere", path: "/mcp-elsewhere/x" }, origin: { url: originUrl() } },
   { name: "sized", match: ["/mcp-sized/*"], price_sats: 1, price_rules: [{ query: { size: "large" }, price_sats: 5 }], mcp: { tool: "sized", input_schema: { type: "object", properties: { size: { enum: ["small", "large"] }, marker: { type: "string" } } }, path: "/mcp-sized/x" }, origin: { url: originUrl() } },
+  // Priced by the body's stated length, as an upload is over HTTP: 1 sat up to 100 bytes, else 50.
+  { name: "posted", match: ["/mcp-posted/*"], price_sats: 50, price_rules: [{ content_length: { max: 100 }, price_sats: 1 }], mcp: { tool: "post_note", input_schema: { type: "object", properties: { note: { type: "string" } } }, method: "POST", path: "/mcp-posted/note" }, origin: { url: originUrl() } },
   { name: "big", match: ["/stream/download/*"], price_sats: 1, timeout: 3600, mcp: { tool: "download", input_schema: { type: "object", properties: { size: { type: "integer" }, chunks: { type: "integer" }, id: { type: "string" } } }, path: "/stream/download/mcp" }, origin: { url: originUrl() } },
 ];
 
-const TOOL_NAMES = ["get_quote", "place_order", "lookup", "charged", "trial", "elsewhere", "sized", "download"];
+const TOOL_NAMES = ["get_quote", "place_order", "lookup", "charged", "trial", "elsewhere", "sized", "post_note", "download"];
 const app = createWorkerApp();
 const mcpEnv = (extra: Record<string, string> = {}) => ({ ...env, L402_SERVICES: JSON.stringify(services()), L402_MEMO: `${MEMO} {service}`, ...extra });
 
@@ -259,6 +261,14 @@ describe("paid MCP tools", () => {
     await client.close();
   });
 
+  it("a POST tool's request states its length, so a price by Content-Length prices it as it would over HTTP", async () => {
+    const client = await connect();
+    const short = await callTool(client, "post_note", { note: "hi" });
+    const long = await callTool(client, "post_note", { note: "x".repeat(200) });
+    expect([short.structuredContent?.["price_msat"], long.structuredContent?.["price_msat"]]).toEqual(["1000", "50000"]);
+    await client.close();
+  });
+
   it("an answer too large for a tool result is an error, read no further", async () => {
     const client = await connect();
     const credential = await payL402(await callTool(client, "download", {}));
@@ -280,6 +290,23 @@ describe("the MCP endpoint", () => {
     const preflight = await call("https://paywall.test/mcp", { method: "OPTIONS", headers: { Origin: "https://agent.example", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type, mcp-protocol-version" } });
     expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
     expect(preflight.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("mcp-protocol-version");
+  });
+
+  it("a tool call in a batch, or a cancellation, is refused whole: nothing runs, nothing reaches the origin", async () => {
+    const call = workerFetch(mcpEnv());
+    const id = marker();
+    const invoicesBefore = await invoicesWithMemo(`${MEMO} quotes`);
+    const tool = (n: number) => ({ jsonrpc: "2.0", id: n, method: "tools/call", params: { name: "get_quote", arguments: { symbol: id } } });
+    const batches = [[tool(1), tool(2)], [tool(1), { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 1 } }], [{ jsonrpc: "2.0", id: 1, method: "tools/list" }, { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 1 } }]];
+    for (const batch of batches) {
+      const answer = await call("https://paywall.test/mcp", { method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json, text/event-stream" }, body: JSON.stringify(batch) });
+      expect(answer.status).toBe(400);
+      expect(await answer.json()).toMatchObject({ jsonrpc: "2.0", error: { code: -32600, message: expect.stringContaining("alone") }, id: null });
+    }
+    expect(await invoicesWithMemo(`${MEMO} quotes`)).toBe(invoicesBefore);
+    expect(await originHits("/mcp-quotes/", id)).toBe(0);
+    const huge = await call("https://paywall.test/mcp", { method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json, text/event-stream" }, body: JSON.stringify(tool(1)).replace(id, "y".repeat(1024 * 1024)) });
+    expect(huge.status).toBe(413);
   });
 
   it("moves with L402_MCP_PATH; without a tool, there is none", async () => {
