@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { open, readFile, rename, rm, stat } from "node:fs/promises";
+import { dirname } from "node:path";
 
 /** How long a lock may be held, and how long to wait for it before giving up (fails closed: nothing is done). */
 export interface LockOptions {
@@ -46,8 +47,8 @@ export async function withFileLock<T>(lock: string, busy: string, change: () => 
 
 /**
  * Writes `text` to `file` whole or not at all (a temporary file, flushed to
- * the disk, renamed over it): a reader, a crash or a power cut never sees half
- * of it, nor an empty file where paid tokens were.
+ * the disk, renamed over it, the directory flushed): a reader, a crash or a
+ * power cut never sees half of it, nor an empty file where paid tokens were.
  */
 export async function writeWhole(file: string, text: string): Promise<void> {
   const temporary = `${file}.${randomUUID()}.tmp`;
@@ -63,6 +64,20 @@ export async function writeWhole(file: string, text: string): Promise<void> {
   } catch (error) {
     await rm(temporary, { force: true });
     throw error;
+  }
+  await syncDirectory(dirname(file));
+}
+
+/** Flushes a directory, so that a rename in it outlasts a power cut; where a directory cannot be opened (Windows), the rename is as durable as the system makes it. */
+async function syncDirectory(directory: string): Promise<void> {
+  const handle = await open(directory, "r").catch(() => undefined);
+  if (handle === undefined) return;
+  try {
+    await handle.sync();
+  } catch {
+    // Some file systems refuse to flush a directory: the file itself was flushed.
+  } finally {
+    await handle.close();
   }
 }
 
