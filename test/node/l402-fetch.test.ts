@@ -35,6 +35,28 @@ describe("createL402Fetch against a hostile server", () => {
     expect(payments).toBe(0);
   });
 
+  it("a server refusing every held token goes through 8 rounds of 402s at most, then its 402 is the answer, nothing paid", async () => {
+    const store = memoryStore();
+    for (let i = 0; i < 12; i++) {
+      const held = paidToken({ service: "svc", validUntil: null });
+      await store.put(BASE, { macaroon: toBase64(held.bytes), preimage: toHex(held.preimage), services: ["svc"], paidMsat: "3000", createdAt: i });
+    }
+    let requests = 0;
+    const refusing = async () => {
+      requests++;
+      const offer = paidToken({ service: "svc", validUntil: null });
+      const [challenge] = formatChallenge(offer.bytes, invoiceFor(offer.paymentHash, 3000n));
+      return Response.json({ reason: "revoked" }, { status: 402, headers: { "WWW-Authenticate": challenge ?? "" } });
+    };
+    let payments = 0;
+    const wallet = { pay: async () => (payments++, Promise.reject(new Error("a payment the test never allows"))) };
+    const answer = await createL402Fetch({ wallet, maxCostSats: 100, store, fetch: refusing as typeof fetch })(`${BASE}/svc/a`);
+    expect(answer.status).toBe(402);
+    // The first request, then one per round: each held token tried once, until the cap.
+    expect(requests).toBe(1 + 8);
+    expect(payments).toBe(0);
+  });
+
   it("the per-host window counts a host spelled with a trailing dot as that host", async () => {
     const preimages = new Map<string, Uint8Array>();
     const seller = async (_url: unknown, init?: RequestInit) => {
