@@ -102,6 +102,12 @@ export function adminApp(options: AdminOptions): Hono {
       const body = readRevokeBody(await c.req.text());
       if (!body.ok) return badRequest(c, body.detail);
       const reason = body.value;
+      // A service checks revocations only when it is revocable (a read per request): revoking another's token would change nothing.
+      const service = (await ledger.lookupToken(tokenId)).challenge?.["service"];
+      const sold = options.services.find((candidate) => candidate.name === service);
+      if (sold !== undefined && !sold.revocable) {
+        return c.json({ reason: "service_not_revocable", detail: `${sold.name} does not check revocations (set revocable = true on it): its tokens stay valid until they expire` }, 409, NO_STORE);
+      }
       await revocations.revoke(tokenId, reason, Math.floor(Date.now() / 1000));
       return c.json({ tokenId, revoked: true, reason, staleForAtMostSeconds: options.revocationStalenessSeconds }, 200, NO_STORE);
     });

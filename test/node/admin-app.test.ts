@@ -1,17 +1,31 @@
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { adminApp } from "../../src/admin/app.ts";
+import { compileServices } from "../../src/config/index.ts";
 import { memoryPorts } from "../../src/paywall/memory-ports.ts";
 
 /** The admin API (src/admin/app.ts) over in-memory ports; test/workerd/worker-ledger.test.ts runs it over D1. */
 const TOKEN = "admin-token-0123456789abcdef0123456789";
 const ID = "ab".repeat(32);
 
+/** Two services: one that checks revocations, one that does not. */
+function services() {
+  const compiled = compileServices(
+    [
+      { name: "api", price_sats: 1, revocable: true },
+      { name: "open", price_sats: 1 },
+    ],
+    { field: "services", secrets: {}, matchRequired: false, features: { meter: true, freebies: true, ledger: true, revocations: true, lookups: true, spent: true, balances: true, describe: () => "" } },
+  );
+  if (!compiled.ok) throw new Error(compiled.detail);
+  return compiled.value;
+}
+
 function admin(options: { ledger?: boolean } = {}) {
   const ports = memoryPorts();
   const app = adminApp({
     token: TOKEN,
-    services: [],
+    services: services(),
     ledger: options.ledger === false ? undefined : ports.ledger,
     revocations: options.ledger === false ? undefined : ports.revocations,
     revocationStalenessSeconds: 30,
@@ -54,6 +68,20 @@ describe("adminApp", () => {
     expect(await ports.revocations.isRevoked(ID, () => undefined)).toBe(true);
     expect(await (await call(`/tokens/${ID}`)).json()).toMatchObject({ revocation: { reason: "leaked" } });
     expect((await call("/tokens/not-hex")).status).toBe(400);
+  });
+
+  it("refuses to revoke a token of a service that does not check revocations (409): the revocation would change nothing", async () => {
+    const { ports, call } = admin();
+    const now = Math.floor(Date.now() / 1000);
+    await ports.ledger.recordMint({ paymentHash: "00".repeat(32), tokenId: ID, service: "open", priceMsat: 1000n, createdAt: now });
+    const refused = await call(`/tokens/${ID}/revoke`, { method: "POST" });
+    expect(refused.status).toBe(409);
+    expect(await refused.json()).toMatchObject({ reason: "service_not_revocable", detail: expect.stringContaining("revocable = true") });
+    expect(await ports.revocations.isRevoked(ID, () => undefined)).toBe(false);
+    const other = "cd".repeat(32);
+    await ports.ledger.recordMint({ paymentHash: "11".repeat(32), tokenId: other, service: "api", priceMsat: 1000n, createdAt: now });
+    expect((await call(`/tokens/${other}/revoke`, { method: "POST" })).status).toBe(200);
+    expect(await ports.revocations.isRevoked(other, () => undefined)).toBe(true);
   });
 
   it("says so when there is no ledger, and 404s what it does not know", async () => {

@@ -27,7 +27,7 @@ const hostileCounts = counts([
 const rendered: [string, Markup][] = [
   ["revenue", revenueSection([{ service: HOSTILE, day, challenges: 2, settlements: 1, revenueMsat: 2000 }], { since, now, days: 30 })],
   ["conversion", conversionSection([{ service: HOSTILE, day, challenges: 2, settlements: 1, revenueMsat: 2000 }])],
-  ["active tokens", activeTokensSection([{ ...token, left: HOSTILE, expiresAt: null }], 25, now, form)],
+  ["active tokens", activeTokensSection([{ ...token, left: HOSTILE, expiresAt: null, revocable: true }], 25, now, form)],
   ["top buyers", topBuyersSection([token], 30)],
   ["revocations", revocationsSection([{ tokenId: HOSTILE, revokedAt: now, reason: HOSTILE }])],
   ["shadow: would have earned", shadowEarningsSection(hostileCounts)],
@@ -44,6 +44,15 @@ describe("dashboard sections write every value as text", () => {
     expect(text).not.toContain("<img");
     expect(text).not.toContain("<script");
     expect(text).not.toContain("onerror=alert(1)>");
+  });
+
+  it("an active token offers a revoke form only where its service checks revocations", async () => {
+    const text = (await activeTokensSection([{ ...token, tokenId: "a".repeat(64), left: undefined, expiresAt: null, revocable: true }, { ...token, tokenId: "b".repeat(64), left: undefined, expiresAt: null, revocable: false }], 25, now, form)).toString();
+    const rows = text.split("<tr data-token=").slice(1);
+    expect(rows.map((row) => [row.includes("/revoke"), row.includes("not revocable")])).toEqual([
+      [true, false],
+      [false, true],
+    ]);
   });
 
   it("the revenue chart draws a bar per service and day with revenue, stacked, on an axis rounded up", async () => {

@@ -222,9 +222,10 @@ async function loadSections(options: DashboardOptions, form: FormContext, now: n
 /** A token with its expiry and what it has left, where its service counts anything; a failed read shows as unknown, never fails the page. */
 async function asActive(options: DashboardOptions, token: PaidToken): Promise<ActiveToken> {
   const service = options.services.find((candidate) => candidate.name === token.service);
-  if (service === undefined) return { ...token, expiresAt: undefined, left: undefined };
+  // A service no longer configured: its tokens are refused anyway, and a revocation holds should it come back.
+  if (service === undefined) return { ...token, expiresAt: undefined, left: undefined, revocable: true };
   const expiresAt = service.timeoutSeconds === undefined ? null : token.mintedAt === null ? undefined : token.mintedAt + service.timeoutSeconds;
-  return { ...token, expiresAt, left: await leftOf(options.ports.tokenState, service, token.tokenId) };
+  return { ...token, expiresAt, left: await leftOf(options.ports.tokenState, service, token.tokenId), revocable: service.revocable };
 }
 
 async function leftOf(state: TokenState | undefined, service: ServiceConfig, tokenId: string): Promise<string | undefined> {

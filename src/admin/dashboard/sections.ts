@@ -49,20 +49,24 @@ ${services.map(([service, sum]) => {
 /** A paid token as shown: what it has left (`"2 of 5 uses"`, `"1,200 sats"`), or undefined when nothing is counted for it. */
 export interface ActiveToken extends PaidToken {
   readonly left: string | undefined;
+  /** Whether its service checks revocations: revoking it would change nothing otherwise. */
+  readonly revocable: boolean;
   /** Unix s; null: it never expires; undefined: not known (its service or its mint row gone). */
   readonly expiresAt: number | null | undefined;
 }
 
 export function activeTokensSection(tokens: readonly ActiveToken[], limit: number, now: number, form: FormContext): Markup {
   return html`<section id="tokens"><h2>Active tokens</h2>
-<p class="note">The ${limit} most recently paid tokens not revoked. An expiry is read from the service's timeout now (a token keeps the one it was sold with). Revoking one refuses its next request (other colos within the revocation list's cache time).</p>
+<p class="note">The ${limit} most recently paid tokens not revoked. An expiry is read from the service's timeout now (a token keeps the one it was sold with). Revoking one refuses its next request (other colos within the revocation list's cache time); a service without <code>revocable</code> does not check revocations, so its tokens cannot be revoked.</p>
 ${tokens.length === 0
   ? html`<p class="empty">No paid tokens yet.</p>`
   : html`<table><thead><tr><th>Token</th><th>Service</th><th class="n">Paid</th><th>First used (UTC)</th><th>Expires (UTC)</th><th>Left</th><th>Revoke</th></tr></thead><tbody>
 ${tokens.map(
   (token) => html`<tr data-token="${token.tokenId}"><td><code title="${token.tokenId}">${short(token.tokenId)}</code></td><td>${token.service}</td><td class="n">${sats(token.amountMsat)}</td><td>${time(token.paidAt)}</td><td>${expiry(token.expiresAt, now)}</td><td>${token.left ?? "–"}</td>
-<td><form method="post" action="${form.basePath}/tokens/${token.tokenId}/revoke" class="revoke"><input type="hidden" name="csrf" value="${form.csrfToken}">
-<input name="reason" maxlength="200" placeholder="reason" aria-label="Reason for revoking ${short(token.tokenId)}"><button type="submit">Revoke</button></form></td></tr>`,
+<td>${token.revocable
+    ? html`<form method="post" action="${form.basePath}/tokens/${token.tokenId}/revoke" class="revoke"><input type="hidden" name="csrf" value="${form.csrfToken}">
+<input name="reason" maxlength="200" placeholder="reason" aria-label="Reason for revoking ${short(token.tokenId)}"><button type="submit">Revoke</button></form>`
+    : html`<span class="note">not revocable</span>`}</td></tr>`,
 )}
 </tbody></table>`}
 </section>`;
