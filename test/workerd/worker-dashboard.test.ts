@@ -126,6 +126,21 @@ describe("the dashboard's sign-in", () => {
   });
 });
 
+describe("the dashboard, fetched by a script", () => {
+  it("a browser's request other than a navigation is refused (403), session or not: a script on this host cannot read a page's CSRF token; the style sheet loads", async () => {
+    const { cookie } = await session();
+    for (const mode of ["cors", "same-origin", "no-cors"]) {
+      const fetched = await dashboard("", { headers: { Cookie: cookie, "Sec-Fetch-Mode": mode, "Sec-Fetch-Dest": "empty", "Sec-Fetch-Site": "same-origin" } });
+      expect([mode, fetched.status]).toEqual([mode, 403]);
+      expect(await fetched.text()).not.toContain('name="csrf"');
+    }
+    const opened = await dashboard("", { headers: { Cookie: cookie, "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Sec-Fetch-Site": "none" } });
+    expect([opened.status, (await opened.text()).includes('name="csrf"')]).toEqual([200, true]);
+    const style = await dashboard("/style.css", { headers: { "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "style" } });
+    expect([style.status, style.headers.get("content-type")]).toEqual([200, "text/css; charset=utf-8"]);
+  });
+});
+
 describe("the dashboard, signed in", () => {
   it("shows a payment made through the Worker, with what the token has left; headers: CSP, no-store, no framing", async () => {
     const metered = await buyToken(uniquePath("/metered/seen"));

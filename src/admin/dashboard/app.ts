@@ -92,7 +92,9 @@ async function readForm(request: Request): Promise<Record<string, unknown>> {
  *
  * A session is a signed cookie (session.ts): `__Host-`, HttpOnly, Secure,
  * SameSite=Strict, 12 hours. Every POST must come from this origin (hono/csrf:
- * Origin or Sec-Fetch-Site), and, signed in, carry the session's CSRF token.
+ * Origin or Sec-Fetch-Site), and, signed in, carry the session's CSRF token;
+ * a browser's request other than a navigation (a script's fetch: Sec-Fetch-Mode)
+ * is refused, so a script on this host cannot read that token off a page.
  * Without a session no route answers with data.
  */
 export function dashboardApp(options: DashboardOptions): Hono {
@@ -112,6 +114,12 @@ export function dashboardApp(options: DashboardOptions): Hono {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(name, value);
   });
   app.use(csrf());
+  // Pages are opened and forms posted by the browser itself: a script (on another page of this host, which may serve the origin's content) fetching one could read a CSRF token off it and post as the operator.
+  app.use(async (c, next) => {
+    const mode = c.req.header("sec-fetch-mode");
+    if (mode !== undefined && mode !== "navigate" && c.req.path !== `${basePath}${STYLE_PATH}` && c.req.path !== STYLE_PATH) return c.text("refused: the dashboard is opened as a page, not fetched by a script (Sec-Fetch-Mode)", 403);
+    return next();
+  });
   app.onError((error, c) => {
     if (error instanceof HTTPException && error.status === 403) return c.text("refused: a dashboard form must be posted from the dashboard itself (Origin or Sec-Fetch-Site)", 403);
     return error instanceof HTTPException ? error.getResponse() : c.text("unexpected error", 500);
