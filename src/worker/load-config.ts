@@ -98,7 +98,7 @@ function readConfig(env: object, build: WorkerBuild): ConfigResult {
       memo: s.L402_MEMO,
       fiatRate: s.L402_FIAT_RATE,
       originAuthHeader: s.L402_ORIGIN_AUTH_HEADER,
-      originSecret: s.L402_ORIGIN_SECRET,
+      originSecret: s.L402_ORIGIN_SECRET === "" ? undefined : s.L402_ORIGIN_SECRET,
       challengeCacheSeconds: s.L402_CHALLENGE_CACHE_SECONDS,
       mintRetryAfterSeconds: s.L402_MINT_RETRY_AFTER,
       breakerThreshold: s.L402_BREAKER_THRESHOLD,

@@ -83,7 +83,8 @@ export const workerSettingsSchema = v.object({
   L402_MEMO: invoiceMemo,
   L402_FIAT_RATE: v.optional(fiatRateText),
   L402_ORIGIN_AUTH_HEADER: v.optional(v.pipe(v.string("must be a string"), v.regex(HEADER_NAME, "has an invalid format")), "X-L402-Origin-Auth"),
-  L402_ORIGIN_SECRET: v.optional(v.string("must be a string")),
+  // Empty: none. A header's value, long enough not to be guessed (a CR or LF in it would fail every forward).
+  L402_ORIGIN_SECRET: v.optional(v.pipe(v.string("must be a string"), v.regex(/^(?:|[\x21-\x7e]{16,})$/, "must be 16 characters or more, printable ASCII without spaces (a header's value; e.g. npx l402-edge keygen), or empty for none"))),
   L402_CHALLENGE_CACHE_SECONDS: challengeCacheSeconds,
   L402_MINT_RETRY_AFTER: mintRetryAfterSeconds,
   L402_BREAKER_THRESHOLD: breakerThreshold,

@@ -105,6 +105,19 @@ describe("configuration", () => {
   });
 });
 
+describe("the origin secret", () => {
+  it.each(["too-short", "has a space in it, 1234", "line-break-123456\r\nX-Evil: 1", "tab\there-1234567890"])("refuses %j, without quoting it", (secret) => {
+    const errors = errorsOf([{ name: "a", match: ["/a"], price_sats: 1 }], { L402_ORIGIN_SECRET: secret }).join("\n");
+    expect(errors).toContain("L402_ORIGIN_SECRET: must be 16 characters or more");
+    expect(errors).not.toContain(secret);
+  });
+
+  it("takes 16 printable characters or more; empty is none", () => {
+    expect(configOf([{ name: "a", match: ["/a"], price_sats: 1 }], { L402_ORIGIN_SECRET: "a".repeat(64) }).originSecret).toBe("a".repeat(64));
+    expect(configOf([{ name: "a", match: ["/a"], price_sats: 1 }], { L402_ORIGIN_SECRET: "" }).originSecret).toBeUndefined();
+  });
+});
+
 describe("the 402 page's words", () => {
   it("a service's title and description; the price's estimate from L402_FIAT_RATE", () => {
     const config = configOf([{ name: "a", match: ["/a"], price_sats: 1, title: "Lightning articles", description: "Essays, 3 sats each" }], { L402_FIAT_RATE: "EUR:88000.5" });
