@@ -39,11 +39,13 @@ export function describeMacaroon(macaroon: Macaroon): TokenDescription {
   };
 }
 
-/** What an encoded token says of itself, unverified: its ids, and the expiry minted into it for `service`. */
+/** What an encoded token says of itself, unverified: its ids, and the expiry, price and request minted into it for `service`. */
 export interface TokenFacts {
   readonly tokenId: Uint8Array;
   readonly paymentHash: Uint8Array;
   readonly validUntil: number | undefined;
+  readonly priceMsat: bigint | undefined;
+  readonly request: string | undefined;
 }
 
 export function tokenFacts(bytes: Uint8Array, service: string): Result<TokenFacts> {
@@ -60,5 +62,6 @@ export function tokenFacts(bytes: Uint8Array, service: string): Result<TokenFact
   if (!reading.ok) return reading;
   // `now: 0`: this asks what the token says, not whether it is valid now.
   const grant = grantFor(reading.value, { service, now: 0 });
-  return succeed({ tokenId: identifier.value.tokenId, paymentHash: identifier.value.paymentHash, validUntil: grant.ok ? grant.value.validUntil : undefined });
+  const granted = grant.ok ? grant.value : undefined;
+  return succeed({ tokenId: identifier.value.tokenId, paymentHash: identifier.value.paymentHash, validUntil: granted?.validUntil, priceMsat: granted?.priceMsat, request: granted?.request });
 }

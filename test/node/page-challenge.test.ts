@@ -228,3 +228,49 @@ describe("a paid URL typed in another case", () => {
     expect(s.reached).toEqual(["GET /articles/lightning"]);
   });
 });
+
+describe("pages of a request-priced service", () => {
+  // 3 sats a page, 10 for a premium one.
+  const priced = { price_rules: [{ path: "/articles/premium/*", price_sats: 10 }] };
+
+  it("a browser holding a cheap page's unpaid invoice is shown a dearer page's own: the price it shows is the invoice's, and back on a cheap page never the dear one", async () => {
+    const s = shop(priced);
+    const jar = new Jar();
+    const cheap = invoiceOf(await (await visit(s, jar)).text());
+    expect(cheap).toMatch(/^lnbcrt30n1/);
+    const premium = await visit(s, jar, "/articles/premium/x");
+    const html = await premium.text();
+    expect(invoiceOf(html)).toMatch(/^lnbcrt100n1/);
+    expect(challengeOf(premium)).toBe(invoiceOf(html));
+    // Its pending cookie now holds the premium invoice; back on a cheap page, never that one: one at the page's price (after a reload that shows it keeps cookies, as another browser of the client would).
+    const back = await (await visit(s, jar)).text();
+    expect(isProbe(back) && invoiceOf(back) === "").toBe(true);
+    expect(invoiceOf(await (await visit(s, jar)).text())).toMatch(/^lnbcrt30n1/);
+  });
+
+  it("a paid cookie bought on a cheap page stays when a dearer page refuses it (price_exceeds_token), and still opens the cheap pages", async () => {
+    const s = shop(priced);
+    const jar = new Jar();
+    await payOnPhone(invoiceOf(await (await visit(s, jar)).text()));
+    expect((await visit(s, jar)).status).toBe(303);
+    expect(jar.cookies.has(TOKEN)).toBe(true);
+    const dear = await visit(s, jar, "/articles/premium/x");
+    expect(dear.status).toBe(402);
+    await dear.body?.cancel();
+    expect(jar.cookies.has(TOKEN)).toBe(true);
+    expect((await visit(s, jar)).status).toBe(200);
+  });
+
+  it("a cookie bound to one request (bind_request) stays when another request refuses it (request_mismatch)", async () => {
+    const s = shop({ ...priced, bind_request: true });
+    const jar = new Jar();
+    await payOnPhone(invoiceOf(await (await visit(s, jar)).text()));
+    expect((await visit(s, jar)).status).toBe(303);
+    const other = await visit(s, jar, "/articles/other");
+    expect(other.status).toBe(402);
+    await other.body?.cancel();
+    expect(jar.cookies.has(TOKEN)).toBe(true);
+    expect((await visit(s, jar)).status).toBe(200);
+  });
+});
+

@@ -7,7 +7,7 @@ import type { CookieChange, Reply } from "../decision.ts";
 import { requiredCapabilities } from "../match.ts";
 import type { BrowserContext } from "./browser-context.ts";
 import { clearCookie, cookie, LONGEST_COOKIE_SECONDS, readCookie } from "./cookies.ts";
-import { forgetPageInvoice } from "./open-page-invoice.ts";
+import { forgetPageInvoice, mintedOffer } from "./open-page-invoice.ts";
 import { openPending, type PendingChallenge } from "./pending-challenge.ts";
 import { requestSite } from "./request-site.ts";
 
@@ -90,7 +90,8 @@ async function complete(bc: BrowserContext): Promise<Reply> {
   const text = (authorization ?? "").split(",")[0]?.trim().replace(/^(?:L402|LSAT)\s+/i, "") ?? "";
   const granted = parsed.ok ? grant(bc, text) : parsed;
   if (!granted.ok) return reply(bc, 403, { status: "refused", reason: granted.reason, detail: granted.detail }, { outcome: "refused", reason: granted.reason });
-  await forgetPageInvoice(bc, toHex(granted.value.token.paymentHash));
+  const { priceMsat, request } = granted.value.token.grant;
+  await forgetPageInvoice(bc, toHex(granted.value.token.paymentHash), { ...(priceMsat === undefined ? {} : { priceMsat }), ...(request === undefined ? {} : { request }) });
   return reply(bc, 200, { status: "paid" }, { outcome: "collected", reason: "complete" }, { cookies: granted.value.cookies });
 }
 
@@ -120,7 +121,7 @@ export const holdsValidCookie = (bc: BrowserContext, text: string): boolean => v
 export async function collect(bc: BrowserContext, pending: PendingChallenge): Promise<Collected> {
   const collected = await ask(bc, pending);
   if (collected.state === "paid" || collected.state === "expired" || collected.state === "refused") {
-    await forgetPageInvoice(bc, pending.paymentHash);
+    await forgetPageInvoice(bc, pending.paymentHash, mintedOffer(bc.service.name, pending.macaroon));
     if (collected.state !== "paid") return { ...collected, cookies: [clearCookie(bc.request, "pending", bc.service.name)] };
   }
   return collected;

@@ -41,8 +41,8 @@ export interface BrowserStep {
   readonly byCookie: boolean;
 }
 
-/** Refusals that say nothing against a credential cookie in general: it may still serve other requests. */
-const KEEPS_COOKIE: ReadonlySet<string> = new Set(["capability_denied", "service_mismatch"]);
+/** Refusals that say nothing against a credential cookie in general: it may still serve other requests (a cheaper one, the one it was bound to). */
+const KEEPS_COOKIE: ReadonlySet<string> = new Set(["capability_denied", "service_mismatch", "price_exceeds_token", "request_mismatch"]);
 
 export async function beforeDecide(request: PaywallRequest, paywall: Paywall): Promise<BeforeDecide> {
   const kind = request.headers.get(BROWSER_HEADER);

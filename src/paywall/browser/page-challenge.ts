@@ -1,10 +1,11 @@
 import { turnsByKey } from "../../shared-flight.ts";
 import type { CookieChange } from "../decision.ts";
 import type { Challenger, ChallengeNeed, IssueResult } from "../issue-challenge.ts";
+import { offerKey } from "../offer.ts";
 import type { Paywall } from "../paywall.ts";
 import type { BrowserContext } from "./browser-context.ts";
 import { clearCookie, cookie, readCookie } from "./cookies.ts";
-import { isBounded, openPageInvoice, pageInvoiceKey, rememberPageInvoice } from "./open-page-invoice.ts";
+import { isBounded, mintedOffer, openPageInvoice, pageInvoiceKey, rememberPageInvoice } from "./open-page-invoice.ts";
 import { openProbe, sealProbe } from "./page-probe.ts";
 import { sealPending, type PendingChallenge } from "./pending-challenge.ts";
 
@@ -36,9 +37,10 @@ import { sealPending, type PendingChallenge } from "./pending-challenge.ts";
 export function pageChallenger(bc: BrowserContext, held: PendingChallenge | undefined): Challenger {
   return {
     async issue(need) {
-      if (held !== undefined) return { ok: true, value: { parts: held, reused: true } };
+      // The browser's pending invoice, while it sells what this page does: a dearer page of a request-priced service (or another request, bound) is another offer.
+      if (held !== undefined && sells(bc, held, need)) return { ok: true, value: { parts: held, reused: true } };
       if (!isBounded(bc)) return mintOwn(bc, need, undefined);
-      const key = pageInvoiceKey(bc);
+      const key = pageInvoiceKey(bc, need.offer.caveats);
       return turnsOf(bc.paywall)(key, async () => {
         const open = await openPageInvoice(bc, key);
         if (open === undefined) return mintOwn(bc, need, key);
@@ -52,6 +54,11 @@ export function pageChallenger(bc: BrowserContext, held: PendingChallenge | unde
       });
     },
   };
+}
+
+/** Whether a pending challenge sells this page's offer: its amount, and the price and request its token was minted with. */
+function sells(bc: BrowserContext, held: PendingChallenge, need: ChallengeNeed): boolean {
+  return held.amountMsat === need.offer.amountMsat && offerKey(bc.service, mintedOffer(bc.service.name, held.macaroon)) === offerKey(bc.service, need.offer.caveats);
 }
 
 /** An invoice for this browser alone: its pending cookie, and (bounded) the client's open page invoice. */
