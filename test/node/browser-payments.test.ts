@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
 import { l402Paywall, memoryPorts, PaywallConfigError, type L402Variables, type PaywallOptions } from "../../src/index.ts";
 import { parseChallenge } from "../../src/l402/index.ts";
@@ -168,6 +168,29 @@ describe("paying from another device (poll)", () => {
     expect(jar.cookies.has(PENDING)).toBe(false);
     const fresh = invoiceOf(await (await visit(s, jar)).text());
     expect(fresh).not.toBe(first);
+  });
+
+  it("a pending cookie sent again past its life (its invoice's expiry and the grace) is expired at once: the node is not asked", async () => {
+    const s = shop();
+    const jar = new Jar();
+    await (await visit(s, jar)).body?.cancel();
+    const sealed = jar.cookies.get(PENDING);
+    if (sealed === undefined) throw new Error("no pending cookie");
+    const [expires] = decodeURIComponent(sealed.value).split(".");
+    const asked = s.lookups();
+    vi.useFakeTimers({ toFake: ["Date"], now: (Number(expires) + 119) * 1000 });
+    try {
+      // Within the grace the node is still asked (a payment made in the last seconds is collected)...
+      expect(await (await poll(s, jar)).json()).toEqual({ status: "expired" });
+      expect(s.lookups()).toBe(asked + 1);
+      // ...past it, the same cookie sent again is not asked about.
+      jar.cookies.set(PENDING, sealed);
+      vi.setSystemTime((Number(expires) + 120) * 1000);
+      expect(await (await poll(s, jar)).json()).toEqual({ status: "expired" });
+      expect(s.lookups()).toBe(asked + 1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("another tab: a page whose challenge is not this browser's current one is told the current one; a tab of a paid browser is told it is paid", async () => {

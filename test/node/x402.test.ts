@@ -23,9 +23,9 @@ beforeAll(async () => {
 afterAll(() => sim.close());
 afterEach(() => void vi.useRealTimers());
 
-function app(service: { readonly name: string; readonly match?: string[] }) {
+function app(service: { readonly name: string; readonly match?: string[] }, node: InvoiceBackend = backend) {
   const hono = new Hono<{ Variables: L402Variables }>();
-  hono.use("*", l402Paywall({ service: { ...service, price_sats: 2, schemes: ["x402"] }, keyring, backend, ports: memoryPorts(), invoice: { expirySeconds: 600 }, log: false }));
+  hono.use("*", l402Paywall({ service: { ...service, price_sats: 2, schemes: ["x402"] }, keyring, backend: node, ports: memoryPorts(), invoice: { expirySeconds: 600 }, log: false }));
   hono.get("*", (c) => c.json({ scheme: c.var.l402?.scheme }));
   return hono;
 }
@@ -50,6 +50,21 @@ describe("the x402 scheme's limits", () => {
     const expired = await hono.request("/later", { headers: { "PAYMENT-SIGNATURE": later.signature } });
     expect(expired.status).toBe(402);
     expect(await expired.json()).toMatchObject({ reason: "expired" });
+  });
+
+  it("an entry naming its invoice only, sent past taking (its invoice's expiry and a minute): expired, and the node is not asked", async () => {
+    let lookups = 0;
+    const counted: InvoiceBackend = { ...backend, lookupInvoice: (hash) => (lookups++, backend.lookupInvoice(hash)) };
+    const hono = app({ name: "replayed" }, counted);
+    const { entry } = await paidEntry(hono, "/old");
+    const invoiceOnly = encodePaymentSignatureHeader({ x402Version: 2, accepted: entry, payload: { invoice: String(entry.extra["invoice"]) } });
+    vi.useFakeTimers({ toFake: ["Date"], now: (Number(entry.extra["expiresAt"]) + 60) * 1000 });
+    for (let i = 0; i < 3; i++) {
+      const late = await hono.request("/old", { headers: { "PAYMENT-SIGNATURE": invoiceOnly } });
+      expect(late.status).toBe(402);
+      expect(await late.json()).toMatchObject({ reason: "expired" });
+    }
+    expect(lookups).toBe(0);
   });
 
   it("a service that names its hosts takes an entry on the host that issued it only", async () => {

@@ -8,7 +8,7 @@ import { requiredCapabilities } from "../match.ts";
 import type { BrowserContext } from "./browser-context.ts";
 import { clearCookie, cookie, LONGEST_COOKIE_SECONDS, readCookie } from "./cookies.ts";
 import { forgetPageInvoice, mintedOffer } from "./open-page-invoice.ts";
-import { openPending, type PendingChallenge } from "./pending-challenge.ts";
+import { openPending, PENDING_GRACE_SECONDS, type PendingChallenge } from "./pending-challenge.ts";
 import { requestSite } from "./request-site.ts";
 
 /**
@@ -129,6 +129,8 @@ export async function collect(bc: BrowserContext, pending: PendingChallenge): Pr
 
 async function ask(bc: BrowserContext, pending: PendingChallenge): Promise<Collected> {
   const { ports, backend } = bc.paywall.settings;
+  // Past its cookie's life: a sealed cookie sent again later (it is never refused by its seal) does not make the node asked.
+  if (bc.request.now >= pending.expiresAt + PENDING_GRACE_SECONDS) return { state: "expired", cookies: [] };
   try {
     if (ports.lookupLimiter === undefined || !(await ports.lookupLimiter.allow(pending.paymentHash))) return { state: "pending", cookies: [] };
   } catch {

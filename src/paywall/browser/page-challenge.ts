@@ -7,7 +7,7 @@ import type { BrowserContext } from "./browser-context.ts";
 import { clearCookie, cookie, readCookie } from "./cookies.ts";
 import { isBounded, mintedOffer, openPageInvoice, pageInvoiceKey, rememberPageInvoice } from "./open-page-invoice.ts";
 import { openProbe, sealProbe } from "./page-probe.ts";
-import { sealPending, type PendingChallenge } from "./pending-challenge.ts";
+import { PENDING_GRACE_SECONDS, sealPending, type PendingChallenge } from "./pending-challenge.ts";
 
 /**
  * How a browser's 402 page gets its challenge (decide.ts asks this instead of
@@ -74,9 +74,6 @@ async function mintOwn(bc: BrowserContext, need: ChallengeNeed, key: string | un
   }
   return { ok: true, value: { ...issued.value, cookies } };
 }
-
-/** A pending cookie outlives its invoice by this much, so a payment made in the last seconds can still be collected. */
-const PENDING_GRACE_SECONDS = 120;
 
 /** Per paywall, client key by client key, the page request being decided right now (per isolate): concurrent views of one client wait, then see its invoice. */
 const deciding = new WeakMap<Paywall, (key: string, decide: () => Promise<IssueResult>) => Promise<IssueResult>>();

@@ -17,6 +17,9 @@ import type { ChallengeParts } from "../challenge-parts.ts";
  */
 const LABEL = utf8("l402-edge/pending-challenge/v1\u0000");
 
+/** A pending cookie outlives its invoice by this much, so a payment made in the last seconds can still be collected; after it, the node is not asked. */
+export const PENDING_GRACE_SECONDS = 120;
+
 export interface PendingChallenge extends ChallengeParts {
   readonly service: string;
 }

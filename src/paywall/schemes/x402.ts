@@ -133,6 +133,8 @@ async function completeFromNode({ request, service, keyring, invoices }: Complet
   const ours = ourPayment(keyring, service, request);
   if (!ours.ok || lightningPreimage(ours.value.payment.payload) !== undefined) return succeed(request.headers);
   const { payment, issued } = ours.value;
+  // Past taking (`read` refuses it): the node is not asked, however often an old entry is sent.
+  if (request.now >= issued.expiresAt + PAID_GRACE_SECONDS) return succeed(request.headers);
   const answer = await invoices.preimageOf(issued.paymentHash);
   if (answer.state === "unavailable") return { ...fail(answer.reason, answer.detail), retryAfterSeconds: answer.retryAfterSeconds };
   // Unpaid: `read` refuses it, and the 402 offers the invoice again.
@@ -155,6 +157,7 @@ function readPayment({ request, service, capabilities, keyring, verifier }: Sche
   const preimage = lightningPreimage(payment.payload);
   if (preimage === undefined) {
     if (!service.schemes.includes(x402Scheme.name)) return fail("scheme_not_offered", "this service does not take the x402 scheme: pay one of its challenges");
+    if (request.now >= issued.expiresAt + PAID_GRACE_SECONDS) return fail("expired", "the payment's invoice has expired; pay a fresh one");
     return fail("unpaid", "the payment's invoice is not paid: pay it and send the payment again, or send payload.preimage");
   }
   const verified = verifier.verify({ authorization: `L402 ${issued.macaroon}:${preimage}`, macaroon: null, grpcMetadataMacaroon: null }, { service: service.name, now: request.now, capabilities });
