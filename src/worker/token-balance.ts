@@ -24,24 +24,31 @@ export class TokenBalance extends DurableObject {
       await storage.put("forgetAt", forgetAt);
       await storage.setAlarm(forgettableAt(forgetAt));
     }
+    // Whether a credit was just applied: only then is a refusal written (a refused request otherwise writes nothing).
+    let credited = false;
     if (opening !== undefined && (await storage.get<boolean>("opened")) !== true) {
       balance += opening.creditMsat;
       await storage.put("opened", true);
+      credited = true;
     }
     if (topup !== undefined) {
       const key = `topup:${topup.tokenId}`;
-      if ((await storage.get<boolean>(key)) === true) return this.kept(balance, "topup_spent");
+      if ((await storage.get<boolean>(key)) === true) return this.kept(balance, "topup_spent", credited);
       await storage.put(key, true);
       balance += topup.creditMsat;
+      credited = true;
     }
-    if (balance < amountMsat) return this.kept(balance, "short");
+    if (balance < amountMsat) return this.kept(balance, "short", credited);
     balance -= amountMsat;
-    await storage.put("balance", balance);
+    if (amountMsat > 0n || credited) await storage.put("balance", balance);
     return { status: "reserved", balanceMsat: balance };
   }
 
+  /** Gives back what a request did not use. A balance already forgotten (its token expired, a metered body outlasting it) stays forgotten: a row written now would have no alarm to go with. */
   async release(amountMsat: bigint): Promise<{ balanceMsat: bigint }> {
-    const balance = ((await this.ctx.storage.get<bigint>("balance")) ?? 0n) + amountMsat;
+    const stored = await this.ctx.storage.get<bigint>("balance");
+    if (stored === undefined) return { balanceMsat: 0n };
+    const balance = stored + amountMsat;
     await this.ctx.storage.put("balance", balance);
     return { balanceMsat: balance };
   }
@@ -62,9 +69,9 @@ export class TokenBalance extends DurableObject {
     await this.ctx.storage.deleteAll();
   }
 
-  /** Nothing taken: the balance as it now is (with a credit or top-up just applied) is stored, and told. */
-  private async kept(balance: bigint, status: "short" | "topup_spent"): Promise<Reservation> {
-    await this.ctx.storage.put("balance", balance);
+  /** Nothing taken: the balance as it now is, told, and stored if a credit or top-up was just applied. */
+  private async kept(balance: bigint, status: "short" | "topup_spent", credited: boolean): Promise<Reservation> {
+    if (credited) await this.ctx.storage.put("balance", balance);
     return { status, balanceMsat: balance };
   }
 }

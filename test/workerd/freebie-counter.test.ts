@@ -1,0 +1,42 @@
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { FreebieCounter } from "../../src/worker/freebie-counter.ts";
+
+/**
+ * The FreebieCounter Durable Object (src/worker/freebie-counter.ts) in
+ * workerd: any unpaid client makes one, so each is forgotten when its window
+ * ends. (Free requests through the Worker: worker-stateful.test.ts.)
+ */
+const counterOf = (name: string) => {
+  const namespace = env.L402_FREEBIES as NonNullable<typeof env.L402_FREEBIES>;
+  return namespace.get(namespace.idFromName(`${name}-${crypto.randomUUID()}`));
+};
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+describe("FreebieCounter", () => {
+  it("counts a window's free requests, and is forgotten by the alarm its window's end sets", async () => {
+    const stub = counterOf("ended");
+    // A window of a minute that ended an hour ago: its alarm is due.
+    const then = nowSeconds() - 3600;
+    await runInDurableObject(stub, async (counter: FreebieCounter, state) => {
+      expect(await counter.take(2, 60, then)).toEqual({ allowed: true, remaining: 1 });
+      expect(await counter.take(2, 60, then)).toEqual({ allowed: true, remaining: 0 });
+      expect(await counter.take(2, 60, then)).toEqual({ allowed: false, remaining: 0 });
+      // Set for the window's end, long past (the runtime holds a past alarm as due now).
+      expect(await state.storage.getAlarm()).toBeLessThanOrEqual(Date.now());
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await runInDurableObject(stub, async (_counter, state) => (await state.storage.list()).size)).toBe(0);
+  });
+
+  it("an alarm run before the window ends forgets nothing, and waits for the end", async () => {
+    const stub = counterOf("early");
+    const now = nowSeconds();
+    await runInDurableObject(stub, (counter: FreebieCounter) => counter.take(3, 3600, now));
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    await runInDurableObject(stub, async (counter: FreebieCounter, state) => {
+      expect(await state.storage.getAlarm()).toBe((Math.floor(now / 3600) + 1) * 3_600_000);
+      expect(await counter.take(3, 3600, now)).toEqual({ allowed: true, remaining: 1 });
+    });
+  });
+});
