@@ -1,5 +1,5 @@
 import type { ChargeOn } from "../config/index.ts";
-import { meterStream, pricesTokens, type MeterOutcome, type StreamFraming } from "../metering/index.ts";
+import { meterStream, pricesTokens, type MeterOutcome, type StreamFraming, type StreamPrices } from "../metering/index.ts";
 import type { Charge } from "./decision.ts";
 import type { Later } from "./issue-challenge.ts";
 import type { HeaderChange } from "./passed.ts";
@@ -87,10 +87,7 @@ function charged(status: number, on: ChargeOn): boolean {
 /**
  * The body, metered (metering/): leased from the balance as it goes (each
  * lease as large as the first reservation, or what the next chunk needs, or
- * at the last what the balance has left), the unused lease released when it ends. A stream priced by tokens that ends
- * without saying how many it used (or with its output still to be counted:
- * Anthropic's), having sent something, costs at least its first reservation:
- * the estimate stands, as the reference's metering has it.
+ * at the last what the balance has left), the unused lease released when it ends. What it costs: estimated().
  */
 function metered(charge: Charge, answered: Answered, balances: Balances, later: Later, exhausted: ExhaustedEvent): ReadableStream<Uint8Array> {
   const prices = charge.balance.meter ?? {};
@@ -119,9 +116,10 @@ function metered(charge: Charge, answered: Answered, balances: Balances, later: 
       return taking;
     },
     settle(outcome: MeterOutcome): void {
-      const uncounted = outcome.usage === undefined || outcome.provisional;
-      const estimate = pricesTokens(prices) && uncounted && outcome.bytes > 0 && outcome.costMsat < charge.reservedMsat ? charge.reservedMsat : outcome.costMsat;
-      const released = leasing.then(() => {
+      const estimate = estimated(outcome, prices, charge.reservedMsat);
+      const released = leasing.then(async () => {
+        // More than was leased (a client gone before its output was counted): taken as far as the balance goes.
+        if (estimate > leased) leased += await takeAtMost(balances, charge.tokenId, estimate - leased);
         const back = leased - (estimate < leased ? estimate : leased);
         return back > 0n ? balances.release(charge.tokenId, back) : undefined;
       });
@@ -131,3 +129,30 @@ function metered(charge: Charge, answered: Answered, balances: Balances, later: 
   };
   return meterStream(answered.body as ReadableStream<Uint8Array>, answered.headers.get("content-type"), prices, leased, hooks);
 }
+
+/**
+ * What a metered body costs: what it counted, but for a stream priced by
+ * tokens that sent something without counting them all. One that ends
+ * without saying how many it used costs at least its first reservation: the
+ * estimate stands, as the reference's metering has it. One its client left
+ * before its output was counted (Anthropic's `message_start` states the input
+ * alone; `message_delta`, at the end, the output) costs its input and the
+ * first reservation for the output. (An Anthropic stream the origin ends with
+ * an error event, its output never counted, costs what it counted.)
+ */
+function estimated(outcome: MeterOutcome, prices: StreamPrices, reservedMsat: bigint): bigint {
+  const { costMsat } = outcome;
+  if (!pricesTokens(prices) || outcome.bytes === 0) return costMsat;
+  if (outcome.usage === undefined) return costMsat < reservedMsat ? reservedMsat : costMsat;
+  return outcome.provisional && outcome.ended === "cancelled" ? costMsat + reservedMsat : costMsat;
+}
+
+/** Takes `amountMsat` from the balance, or what it has left when short; what was taken. */
+async function takeAtMost(balances: Balances, tokenId: string, amountMsat: bigint): Promise<bigint> {
+  const taken = await balances.reserve(tokenId, amountMsat, undefined);
+  if (taken.status === "reserved") return amountMsat;
+  if (taken.balanceMsat <= 0n) return 0n;
+  const rest = await balances.reserve(tokenId, taken.balanceMsat, undefined);
+  return rest.status === "reserved" ? taken.balanceMsat : 0n;
+}
+

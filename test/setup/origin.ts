@@ -170,6 +170,11 @@ const completionEvents: Record<string, (tokens: number, prompt: number) => strin
       event("message_delta", `,"delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":${tokens}}`) + event("message_stop", ""),
     ];
   },
+  // Anthropic's stream broken off by the API (overloaded): an error event after some output, no message_delta.
+  "anthropic-overloaded"(tokens, prompt) {
+    const events = completionEvents["anthropic"]?.(tokens, prompt) ?? [];
+    return [...events.slice(0, 2 + tokens), `event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n`];
+  },
   // Gemini (alt=sse): every chunk carries the counts so far; the last has the finish reason.
   gemini(tokens, prompt) {
     const chunk = (text: string, candidates: number, finish: string) =>
@@ -190,7 +195,7 @@ const ollamaDone = (tokens: number, prompt: number): string =>
 /** The Content-Type each API streams in: an event stream, but Ollama's NDJSON. */
 const streamType = (format: string): string => (format === "ollama" ? "application/x-ndjson" : "text/event-stream; charset=utf-8");
 
-/** A completion streamed as `format` (chat, the default; responses; anthropic; gemini; ollama) streams one, or (whole, ollama-whole) OpenAI's or Ollama's chat completion not streamed; after its first event, the rest waits for `release` when given. */
+/** A completion streamed as `format` (chat, the default; responses; anthropic, anthropic-overloaded; gemini; ollama) streams one, or (whole, ollama-whole) OpenAI's or Ollama's chat completion not streamed; after its first event, the rest waits for `release` when given. */
 async function streamChat(response: ServerResponse, url: URL, release: Promise<void> | undefined): Promise<void> {
   const format = url.searchParams.get("format") ?? "chat";
   const tokens = Number(url.searchParams.get("tokens") ?? "8");
@@ -208,7 +213,7 @@ async function streamChat(response: ServerResponse, url: URL, release: Promise<v
   const events = Object.hasOwn(completionEvents, format) ? completionEvents[format] : undefined;
   if (events === undefined) {
     response.writeHead(400, { "content-type": "text/plain" });
-    return void response.end("format is chat, responses, anthropic, gemini, ollama, whole or ollama-whole");
+    return void response.end("format is chat, responses, anthropic, anthropic-overloaded, gemini, ollama, whole or ollama-whole");
   }
   const [first, ...rest] = events(tokens, prompt);
   response.writeHead(200, { "content-type": streamType(format), "cache-control": "no-cache" });

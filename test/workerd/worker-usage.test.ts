@@ -258,19 +258,32 @@ describe("metered streams", () => {
     expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 4000n);
   });
 
-  it("a client that leaves an Anthropic stream before its output is counted pays the first reservation, not the one output token message_start states", async () => {
+  it.each([
+    // 10 input tokens and the 1 output token message_start states: 14 msat; with the first reservation (the price, 500) for the output.
+    [10, 14n + 500n],
+    // 3,000 input tokens (3,000 msat, past the first reservation): the output is not free either.
+    [3000, 3004n + 500n],
+  ])("a client that leaves an Anthropic stream before its output is counted pays its input and the first reservation for the output (prompt %i)", async (prompt, debit) => {
     const token = await buy(uniquePath("/stream/chat/a"));
     const id = crypto.randomUUID();
-    const { response, settled } = await open(`${uniquePath("/stream/chat/b")}?format=anthropic&tokens=250&prompt=10&id=${id}`, withToken(token));
+    const { response, settled } = await open(`${uniquePath("/stream/chat/b")}?format=anthropic&tokens=250&prompt=${prompt}&id=${id}`, withToken(token));
     expect(response.status).toBe(200);
     const reader = (response.body as ReadableStream<Uint8Array>).getReader();
     const first = new TextDecoder().decode((await reader.read()).value);
-    expect(first).toContain('"input_tokens":10,"output_tokens":1');
+    expect(first).toContain(`"input_tokens":${prompt},"output_tokens":1`);
     await reader.cancel("client gone");
     await settled();
-    // 10 input tokens and 1 output would cost 14 msat; the first reservation (the price) is 500.
-    expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 500n);
+    expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - debit);
     await fetch(`${originUrl()}/_origin/release?id=${id}`, { method: "POST" });
+  });
+
+  it("an Anthropic stream the API breaks off with an error event (its output never counted) costs what it counted", async () => {
+    const token = await buy(uniquePath("/stream/chat/a"));
+    const { response, settled } = await open(`${uniquePath("/stream/chat/b")}?format=anthropic-overloaded&tokens=5&prompt=2000`, withToken(token));
+    expect(await response.text()).toContain("overloaded_error");
+    await settled();
+    // 2,000 input tokens at 1,000 msat per 1,000 and the 1 output token message_start states: 2,004 msat.
+    expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 2004n);
   });
 
   it("a Gemini stream is debited by the counts its last chunk reports", async () => {
