@@ -5,7 +5,7 @@ import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validatio
 import type { JsonSchemaType, JsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js";
 import type { McpToolConfig, ServiceConfig } from "../config/index.ts";
 import { matchService } from "../paywall/index.ts";
-import { fromUtf8 } from "../bytes.ts";
+import { bodyText } from "../bytes.ts";
 import { readAtMost } from "../read-at-most.ts";
 import { fail } from "../result.ts";
 import { credentialOf, toolRequest } from "./tool-request.ts";
@@ -62,7 +62,9 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     }
     const read = await readAtMost(request.body, MAX_MESSAGE_BYTES);
     if (read.truncated) return jsonRpcError(413, `an MCP request is ${MAX_MESSAGE_BYTES / 1024} KiB at most`);
-    const refused = batchProblem(read.bytes);
+    // Read once, as the SDK would (a byte order mark dropped, a byte that is not UTF-8 replaced), and handed to it read: what is checked is what runs.
+    const parsed = jsonOf(read.bytes);
+    const refused = parsed === undefined ? undefined : batchProblem(parsed.value);
     if (refused !== undefined) return jsonRpcError(400, refused);
     const message = new Request(request.url, { method: request.method, headers: request.headers, body: read.bytes });
     const server = new Server({ name: options.name, version: "1" }, { capabilities: { tools: {} }, jsonSchemaValidator: validator });
@@ -83,7 +85,7 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     const transport = new WebStandardStreamableHTTPServerTransport({ enableJsonResponse: true });
     await server.connect(transport);
     try {
-      return await transport.handleRequest(message);
+      return await transport.handleRequest(message, parsed === undefined ? undefined : { parsedBody: parsed.value });
     } finally {
       await server.close();
     }
@@ -102,18 +104,21 @@ const MAX_MESSAGE_BYTES = 1024 * 1024;
  * the batch's answer, which waits for every call, would never come. Anything
  * else is the SDK's to read, and to refuse.
  */
-function batchProblem(bytes: Uint8Array): string | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(fromUtf8(bytes) ?? "");
-  } catch {
-    return undefined;
-  }
+function batchProblem(parsed: unknown): string | undefined {
   if (!Array.isArray(parsed) || parsed.length < 2) return undefined;
   const methods = parsed.map((message: unknown) => (typeof message === "object" && message !== null ? (message as { method?: unknown }).method : undefined));
   if (methods.includes("tools/call")) return "a tools/call is sent alone, not in a batch";
   if (methods.includes("notifications/cancelled")) return "a notifications/cancelled is sent alone, not in a batch";
   return undefined;
+}
+
+/** The body as JSON, if it is: what is not, the SDK answers (a parse error). */
+function jsonOf(bytes: Uint8Array): { readonly value: unknown } | undefined {
+  try {
+    return { value: JSON.parse(bodyText(bytes)) };
+  } catch {
+    return undefined;
+  }
 }
 
 /** A JSON-RPC error for the whole request, as the SDK answers one it cannot read. */

@@ -298,8 +298,15 @@ describe("the MCP endpoint", () => {
     const invoicesBefore = await invoicesWithMemo(`${MEMO} quotes`);
     const tool = (n: number) => ({ jsonrpc: "2.0", id: n, method: "tools/call", params: { name: "get_quote", arguments: { symbol: id } } });
     const batches = [[tool(1), tool(2)], [tool(1), { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 1 } }], [{ jsonrpc: "2.0", id: 1, method: "tools/list" }, { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 1 } }]];
-    for (const batch of batches) {
-      const answer = await call("https://paywall.test/mcp", { method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json, text/event-stream" }, body: JSON.stringify(batch) });
+    // As JSON, and as bytes the SDK reads the same: after a byte order mark, with a byte that is not UTF-8 inside a string.
+    const spellings = batches.flatMap((batch) => {
+      const text = JSON.stringify(batch);
+      const bom = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode(text)]);
+      const bad = new TextEncoder().encode(text.replace(id, `${id}\u00ff`)).map((byte, i, all) => (byte === 0xc3 && all[i + 1] === 0xbf ? 0xff : byte));
+      return [text, bom, bad];
+    });
+    for (const body of spellings) {
+      const answer = await call("https://paywall.test/mcp", { method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json, text/event-stream" }, body });
       expect(answer.status).toBe(400);
       expect(await answer.json()).toMatchObject({ jsonrpc: "2.0", error: { code: -32600, message: expect.stringContaining("alone") }, id: null });
     }
