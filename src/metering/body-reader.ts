@@ -19,8 +19,8 @@ export const READ_BYTES = 256 * 1024;
  * What a read takes at most once one has filled its buffer (the body arrives
  * faster than it is passed on): fewer, larger chunks (a socket hands about
  * 400 KiB at a time in workerd) take a fast body through a Worker for 5–25%
- * less CPU in paired runs (bench/metered-streams.ts). A slow body goes back to
- * READ_BYTES, so a stream that trickles does not hold a megabyte.
+ * less CPU in paired runs (bench/metered-streams.ts). A read short of
+ * READ_BYTES goes back to it, so a stream that slows does not hold a megabyte.
  */
 export const FAST_READ_BYTES = 1024 * 1024;
 
@@ -48,7 +48,8 @@ export function readBody(body: ReadableStream<Uint8Array>): BodyReader {
       if (next.done) return { done: true, value: undefined };
       const { value } = next;
       if (value.length >= COPY_BELOW) {
-        buffer = new ArrayBuffer(value.length === size ? FAST_READ_BYTES : size);
+        // Larger while reads fill READ_BYTES at least: a chunk handed on keeps its whole buffer, so a buffer is never more than four times its chunk for long.
+        buffer = new ArrayBuffer(value.length === size ? FAST_READ_BYTES : value.length >= READ_BYTES ? size : READ_BYTES);
         return { done: false, value };
       }
       // The read took the buffer over (a BYOB read transfers it): take it back for the next read, or a small one for a body that slowed.
