@@ -15,7 +15,8 @@ import type { PaywallSettings } from "./settings.ts";
  * invoice and token a 402 for the service would carry, paid and presented
  * the same way (`Authorization: L402 <macaroon>:<preimage>`). No credential
  * is needed; a quote that mints an invoice is counted by the mint limiter,
- * and one asked again gets the client's recent invoice (the challenge cache).
+ * and one asked again gets the client's recent invoice (the challenge cache;
+ * not on a service offering x402, whose invoices go to one answer each).
  *
  * What is quoted: a service at one price, its price; one priced by rules, the
  * price of the requests no rule matches, minted as the most a request may
@@ -99,7 +100,7 @@ async function quoted(paywall: Paywall, asked: QuoteRequest, request: PaywallReq
   }
   const sold = asked.capabilities === undefined ? offer.value : { ...offer.value, capabilities: asked.capabilities };
   const need = { service, request, paidHash: undefined, later, offer: sold };
-  // As the 402's: a client asking again gets its recent invoice (the challenge cache), not one more from the node. A token
+  // As the 402's: a client asking again gets its recent invoice (the challenge cache, where the service allows it), not one more from the node. A token
   // narrowed to some capabilities is its own (the cache knows offers by price).
   const issued = await (asked.capabilities === undefined ? paywall.challenger.issue(need) : paywall.challenger.mintFresh(need));
   if (!issued.ok) {

@@ -35,7 +35,7 @@ export function configWarnings(config: WorkerConfig, bindings: { readonly mintLi
     const charged = service.schemes.filter((scheme) => scheme === "mpp" || scheme === "x402");
     if (service.uses !== undefined && charged.length > 0) {
       warnings.push(
-        `${service.name}: its uses are spent through ${charged.map((scheme) => `"${scheme}"`).join(" and ")} only until the invoice expires (L402_INVOICE_EXPIRY, ${config.invoiceExpirySeconds} s): a Payment charge or an x402 payment is refused past its challenge's expiry, however many uses are left; an L402 token keeps them for its timeout`,
+        `${service.name}: its uses are spent through ${charged.map((scheme) => `"${scheme}"`).join(" and ")} only until the invoice expires (L402_INVOICE_EXPIRY, ${config.invoiceExpirySeconds} s): a Payment charge is refused past its challenge's expiry (an x402 payment a minute later), however many uses are left; an L402 token keeps them for its timeout`,
       );
     }
   }

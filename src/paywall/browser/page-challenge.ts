@@ -29,7 +29,14 @@ import { PENDING_GRACE_SECONDS, sealPending, type PendingChallenge } from "./pen
  *   gets an invoice of its own. The answer's WWW-Authenticate carries the
  *   client's shared challenge, so programs asking for HTML are answered as
  *   before. A crawler dropping cookies costs one page invoice and one shared
- *   challenge per window, however often it asks.
+ *   challenge per window, however often it asks (on a service offering x402,
+ *   whose invoices are never shared, a shared challenge per answer: the mint
+ *   limit bounds them).
+ *
+ * A browser holds one pending challenge per service: a page of a
+ * request-priced service at another price replaces it with its own (the tab
+ * showing the earlier one reloads to it); that earlier invoice, if paid
+ * afterwards, is not collected by the browser.
  *
  * Without a challenge cache (or with its window at 0) every page view mints,
  * as every JSON request then does.
