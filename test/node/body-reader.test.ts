@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FAST_READ_BYTES, READ_BYTES, readBody } from "../../src/metering/body-reader.ts";
+import { READ_BYTES, readBody } from "../../src/metering/body-reader.ts";
 
 /** A byte stream (as a fetch body is) that hands out `chunks` one per pull, recording its cancellation. */
 function byteBody(chunks: readonly Uint8Array[]) {
@@ -32,25 +32,11 @@ async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array[]
 const filled = (length: number, value: number) => new Uint8Array(length).fill(value);
 
 describe("a body read in chunks as large as what has arrived", () => {
-  it("a byte stream is read READ_BYTES at a time at first, FAST_READ_BYTES at most once a read fills its buffer, bytes unchanged", async () => {
-    const body = Uint8Array.from({ length: READ_BYTES + 2 * FAST_READ_BYTES + 5 }, (_, i) => i % 251);
+  it("a byte stream is read READ_BYTES at a time at most, bytes unchanged", async () => {
+    const body = Uint8Array.from({ length: 2 * READ_BYTES + 5 }, (_, i) => i % 251);
     const chunks = await readAll(byteBody([body]).stream);
-    expect(chunks.map((chunk) => chunk.length)).toEqual([READ_BYTES, FAST_READ_BYTES, FAST_READ_BYTES, 5]);
+    expect(chunks.map((chunk) => chunk.length)).toEqual([READ_BYTES, READ_BYTES, 5]);
     expect(Buffer.concat(chunks)).toEqual(Buffer.from(body));
-  });
-
-  it("a body that slows (a read short of READ_BYTES, copied out or not) is read READ_BYTES at a time again; a read of READ_BYTES or more short of its buffer keeps the size", async () => {
-    const sent = [filled(READ_BYTES + FAST_READ_BYTES + 10, 1), filled(2 * FAST_READ_BYTES, 2), filled(FAST_READ_BYTES + 100 * 1024, 3), filled(FAST_READ_BYTES, 4)];
-    const chunks = await readAll(byteBody(sent).stream);
-    expect(chunks.map((chunk) => chunk.length)).toEqual([
-      ...[READ_BYTES, FAST_READ_BYTES, 10],
-      // Fast again; its last read, 768 KiB, keeps the megabyte: the next chunk's first read fills it.
-      ...[READ_BYTES, FAST_READ_BYTES, FAST_READ_BYTES - READ_BYTES],
-      ...[FAST_READ_BYTES, 100 * 1024],
-      // 100 KiB (handed on, not copied) took the size back down.
-      ...[READ_BYTES, FAST_READ_BYTES - READ_BYTES],
-    ]);
-    expect(Buffer.concat(chunks)).toEqual(Buffer.concat(sent));
   });
 
   it("a chunk handed on is never written over by a later read, small (copied out of a kept buffer) or large", async () => {
