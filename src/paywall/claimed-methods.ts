@@ -55,12 +55,16 @@ export interface ClaimedMethods {
   readonly methods: readonly string[];
   /** A body a framework reads `_method` from, which may claim any method. */
   readonly anyMethod: boolean;
+  /** A body a framework reads parameters from (its `_method`, and any other: price-rules.ts), whether or not the origin takes overrides; absent: none. */
+  readonly parameterBody?: boolean;
 }
 
 export function claimedMethods(method: string, headers: RequestHeaders, url: URL, overridable = true): ClaimedMethods {
   const sent = method.toUpperCase();
   const methods = new Set(sent === "HEAD" ? [sent, "GET"] : [sent]);
-  if (!overridable) return { methods: [...methods], anyMethod: false };
+  // A body unless it is said to be empty: a chunked one names no length.
+  const parameterBody = sent !== "GET" && sent !== "HEAD" && headers.get("content-length") !== "0" && readsParameters(headers.get("content-type") ?? "");
+  if (!overridable) return { methods: [...methods], anyMethod: false, parameterBody };
   const claim = (value: string) => {
     for (const part of value.split(",")) if (part.trim() !== "") methods.add(part.trim().toUpperCase());
   };
@@ -71,9 +75,7 @@ export function claimedMethods(method: string, headers: RequestHeaders, url: URL
   for (const { sent } of otherSpellings(headers, OVERRIDE_SPELLINGS)) claim(headers.get(sent) ?? "");
   // Most requests have no query: its parameters are not parsed for nothing (this runs on every paid request).
   if (url.search !== "") for (const [name, value] of url.searchParams) if (asPhpNamesIt(name) === OVERRIDE_PARAMETER) claim(value);
-  // A body unless it is said to be empty: a chunked one names no length.
-  const hasBody = sent !== "GET" && sent !== "HEAD" && headers.get("content-length") !== "0";
-  return { methods: [...methods], anyMethod: hasBody && readsParameters(headers.get("content-type") ?? "") };
+  return { methods: [...methods], anyMethod: parameterBody, parameterBody };
 }
 
 /** The method sent (as sent), then each other it may be carried out as, sorted: one spelling of the claims, for digests and the pricer. */

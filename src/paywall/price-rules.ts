@@ -15,7 +15,10 @@ import type { HeaderReader } from "./request.ts";
  *   where the service ignores case, PHP's `.` for `_` and its cut at a NUL),
  *   is refused: which of its values would the origin read? So is one an
  *   origin that splits the query at `;` would read otherwise;
- * - a body without a `Content-Length` counts as endless.
+ * - a body without a `Content-Length` counts as endless;
+ * - a body frameworks read parameters from (a form, multipart, JSON) may
+ *   give a query parameter a rule prices by any value: the dearest rule it
+ *   could meet prices the request.
  * `matchedMsat`: the dearest price a rule gave (undefined: none matched);
  * `unpriced`: some method no rule prices, which the service's pricer,
  * function or price prices (the dearer of the two is the request's).
@@ -32,9 +35,14 @@ export function rulePrice(service: ServiceConfig, request: { readonly url: URL; 
   let dearest: bigint | undefined;
   let unpriced = false;
   for (const method of methods) {
-    const rule = rules.find((candidate) => matches(candidate, method, request.url, read.value, !service.matchCase));
+    const rule = rules.find((candidate) => matches(candidate, method, request.url, read.value, !service.matchCase, false));
     if (rule === undefined) unpriced = true;
     else if (dearest === undefined || rule.priceMsat > dearest) dearest = rule.priceMsat;
+    // A body an origin reads parameters from (Rails' params, PHP's $_REQUEST, Laravel's input()) may give a priced query parameter any value: each rule it could meet prices the request too.
+    if (claimed.parameterBody !== true) continue;
+    for (const open of rules) {
+      if (open.query.size > 0 && matches(open, method, request.url, read.value, !service.matchCase, true) && (dearest === undefined || open.priceMsat > dearest)) dearest = open.priceMsat;
+    }
   }
   return succeed({ matchedMsat: dearest, unpriced });
 }
@@ -71,10 +79,11 @@ function readPricedValues(rules: readonly PriceRule[], request: { readonly url: 
   return succeed({ query, headers, contentLength });
 }
 
-function matches(rule: PriceRule, method: string, url: URL, values: PricedValues, ignoreCase: boolean): boolean {
+/** Whether the rule's every condition holds; `queryOpen`: its query parameters may hold any value (a body may give them). */
+function matches(rule: PriceRule, method: string, url: URL, values: PricedValues, ignoreCase: boolean, queryOpen: boolean): boolean {
   if (rule.methods !== undefined && !rule.methods.includes(method)) return false;
   if (rule.path !== undefined && !pathMatches(rule, url, ignoreCase)) return false;
-  for (const [name, value] of rule.query) if (values.query.get(name) !== value) return false;
+  if (!queryOpen) for (const [name, value] of rule.query) if (values.query.get(name) !== value) return false;
   for (const [name, value] of rule.headers) if (values.headers.get(name) !== value) return false;
   if (rule.contentLength !== undefined) {
     const length = method === "GET" || method === "HEAD" ? 0 : values.contentLength;

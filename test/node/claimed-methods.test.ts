@@ -5,9 +5,9 @@ const claim = (method: string, headers: Record<string, string>, url = "https://x
 
 describe("claimedMethods", () => {
   it("is the method sent when nothing claims another", () => {
-    expect(claim("GET", {})).toEqual({ methods: ["GET"], anyMethod: false });
-    expect(claim("POST", { "Content-Type": "text/plain" })).toEqual({ methods: ["POST"], anyMethod: false });
-    expect(claim("POST", { "Content-Type": "application/json", "Content-Length": "0" })).toEqual({ methods: ["POST"], anyMethod: false });
+    expect(claim("GET", {})).toEqual({ methods: ["GET"], anyMethod: false, parameterBody: false });
+    expect(claim("POST", { "Content-Type": "text/plain" })).toEqual({ methods: ["POST"], anyMethod: false, parameterBody: false });
+    expect(claim("POST", { "Content-Type": "application/json", "Content-Length": "0" })).toEqual({ methods: ["POST"], anyMethod: false, parameterBody: false });
   });
 
   it("a HEAD is also a GET (every framework answers it with the GET handler), whether or not the origin takes overrides", () => {
@@ -48,6 +48,6 @@ describe("claimedMethods", () => {
   });
 
   it("an origin that takes no overrides: the method sent (and a HEAD's GET), nothing claimed", () => {
-    expect(claim("POST", { "X-HTTP-Method-Override": "DELETE", "Content-Type": "application/json" }, "https://x.test/a?_method=DELETE", false)).toEqual({ methods: ["POST"], anyMethod: false });
+    expect(claim("POST", { "X-HTTP-Method-Override": "DELETE", "Content-Type": "application/json" }, "https://x.test/a?_method=DELETE", false)).toEqual({ methods: ["POST"], anyMethod: false, parameterBody: true });
   });
 });

@@ -89,6 +89,19 @@ describe("every method a request may be carried out as is priced, the dearest wi
     expect(matched("/items/7", { method: "POST", headers: { "Content-Type": "text/plain" }, body: "x" }, service)).toEqual({ matchedMsat: 1_000n, unpriced: false });
   });
 
+  it("a body a framework reads parameters from may give a priced query parameter another value: the dearest rule it could meet prices the request", () => {
+    const sized = serviceOf({ name: "gen", price_sats: 2, price_rules: [{ path: "/v1/images/*", query: { size: "large" }, price_sats: 10 }] });
+    const form = { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: "size=large" };
+    expect(matched("/v1/images/gen?size=small", form, sized).matchedMsat).toBe(10_000n);
+    expect(matched("/v1/images/gen", { ...form, headers: { "Content-Type": "application/json" }, body: '{"size":"large"}' }, sized).matchedMsat).toBe(10_000n);
+    // A body no framework reads parameters from, or none: the query as sent.
+    expect(matched("/v1/images/gen?size=small", { ...form, headers: { "Content-Type": "application/octet-stream" } }, sized)).toEqual({ matchedMsat: undefined, unpriced: true });
+    expect(matched("/v1/images/gen?size=small", {}, sized)).toEqual({ matchedMsat: undefined, unpriced: true });
+    // An origin that takes no method override still reads parameters from bodies.
+    const noOverride = serviceOf({ name: "gen", price_sats: 2, method_override: false, price_rules: [{ path: "/v1/images/*", query: { size: "large" }, price_sats: 10 }] });
+    expect(matched("/v1/images/gen?size=small", form, noOverride).matchedMsat).toBe(10_000n);
+  });
+
   it("a service whose origin takes no override is priced by the method sent", () => {
     const plain = serviceOf({ name: "img", price_sats: 1, method_override: false, price_rules: IMAGES });
     expect(matched("/v1/images/small", { method: "POST", headers: { "X-HTTP-Method-Override": "DELETE", "Content-Type": "application/json" }, body: "{}" }, plain)).toEqual({ matchedMsat: undefined, unpriced: true });
