@@ -23,6 +23,32 @@ describe("nwcClient", () => {
     expect(new Set(invoices.map((invoice) => invoice.paymentRequest)).size).toBe(amounts.length);
   });
 
+  it("closes a held connection after its idle time, reopens it for the next call, and closes it when retired", async () => {
+    const connections = async () => ((await (await fetch(`${running.sims.relay.controlUrl}/_sim/stats`)).json()) as { connections: number }).connections;
+    const settle = async (expected: number) => {
+      for (let i = 0; i < 100 && (await connections()) !== expected; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      return connections();
+    };
+    const before = await connections();
+    const connection = parseNwcUri(running.sims.nwc.uri);
+    if (!connection.ok) throw new Error(connection.detail);
+    const socket = heldSocket(connection.value.relay, platformWebSocket, 2000, 150);
+    const backend = nwcCallBackend(nwcClient(connection.value, socket, 2000), "regtest");
+    await backend.createInvoice({ amountMsat: 1000n, memo: "first", expirySeconds: 600 });
+    expect(await connections()).toBe(before + 1);
+    // Calls within the idle time keep it; one after it finds it closed and opens another.
+    await backend.createInvoice({ amountMsat: 1000n, memo: "soon after", expirySeconds: 600 });
+    expect(await settle(before)).toBe(before);
+    await backend.createInvoice({ amountMsat: 1000n, memo: "after a quiet spell", expirySeconds: 600 });
+    expect(await connections()).toBe(before + 1);
+    // Retired with a call on it: the call ends, then the connection closes, and no call gets it again.
+    const during = backend.createInvoice({ amountMsat: 1000n, memo: "during retirement", expirySeconds: 600 });
+    socket.close();
+    expect((await during).amountMsat).toBe(1000n);
+    expect(await settle(before)).toBe(before);
+    await expect(backend.createInvoice({ amountMsat: 1000n, memo: "retired", expirySeconds: 600 })).rejects.toThrow(/retired/);
+  });
+
   it("ignores malformed frames from the relay (an EVENT of null, an event without tags, …): the wallet's answer still counts, per call and held", async () => {
     await fetch(`${running.sims.relay.controlUrl}/_sim/faults`, { method: "POST", body: JSON.stringify({ junkFrames: true }) });
     try {

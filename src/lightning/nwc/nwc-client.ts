@@ -29,11 +29,33 @@ export function perCallSockets(url: string, factory: WebSocketFactory, timeoutMs
   return { acquire: () => RelaySocket.open(url, factory, timeoutMs), release: (socket) => socket.close() };
 }
 
-/** One connection kept open and shared by every call (reopened when it drops). */
-export function heldSocket(url: string, factory: WebSocketFactory, timeoutMs: number): SocketSource {
+/** A held connection: `close` retires it (closed now, or when the calls on it end). */
+export interface HeldSocket extends SocketSource {
+  close(): void;
+}
+
+/**
+ * How long a held connection stays open with no call on it. Held to save a
+ * distant relay's set-up per challenge under steady traffic; kept open through a
+ * quiet spell, it would keep its Durable Object awake (and billed) for nothing.
+ */
+export const HELD_SOCKET_IDLE_MS = 60_000;
+
+/** One connection kept open and shared by every call (reopened when it drops), closed after `idleMs` without calls. */
+export function heldSocket(url: string, factory: WebSocketFactory, timeoutMs: number, idleMs = HELD_SOCKET_IDLE_MS): HeldSocket {
   let current: Promise<RelaySocket> | undefined;
+  let inUse = 0;
+  let retired = false;
+  let idle: ReturnType<typeof setTimeout> | undefined;
+  const closeCurrent = () => {
+    const held = current;
+    current = undefined;
+    held?.then((socket) => socket.close(), () => undefined);
+  };
   return {
     acquire: () => {
+      if (retired) return Promise.reject(new LightningError("unavailable", "the relay connection was retired"));
+      if (idle !== undefined) clearTimeout(idle);
       if (current === undefined) {
         const opening = RelaySocket.open(url, factory, timeoutMs);
         current = opening;
@@ -42,9 +64,23 @@ export function heldSocket(url: string, factory: WebSocketFactory, timeoutMs: nu
           () => current === opening && (current = undefined),
         );
       }
-      return current;
+      inUse++;
+      // A failed opening is given back here: its caller has no socket to release.
+      return current.catch((error: unknown) => {
+        inUse--;
+        throw error;
+      });
     },
-    release: () => undefined,
+    release: () => {
+      if (--inUse > 0) return;
+      if (retired) closeCurrent();
+      else idle = setTimeout(closeCurrent, idleMs);
+    },
+    close: () => {
+      retired = true;
+      if (idle !== undefined) clearTimeout(idle);
+      if (inUse === 0) closeCurrent();
+    },
   };
 }
 
