@@ -3,13 +3,15 @@
  * (usually a /48 or /56), so counting per address would let one client rotate
  * through 2^64 of them:
  * - free allowances count per /24 (IPv4) and /48 (IPv6), as the reference does;
- * - the mint rate limit and the challenge cache key per address (IPv4) and /64 (IPv6).
+ * - the mint rate limit and the challenge cache key per address (IPv4) and /64 (IPv6),
+ *   and a second mint limit counts per /24 and /48 (a /48 is 65,536 /64s).
  * The address comes from the middleware's `clientAddress` option: by default
  * `CF-Connecting-IP`, which Cloudflare sets and clients cannot.
  */
 export type PrefixBits = { readonly ipv4: 24 | 32; readonly ipv6: 48 | 64 };
 
-export const FREEBIE_NETWORK: PrefixBits = { ipv4: 24, ipv6: 48 };
+/** The network one customer may hold: free allowances and the network mint limit count per this. */
+export const CUSTOMER_NETWORK: PrefixBits = { ipv4: 24, ipv6: 48 };
 export const CLIENT_NETWORK: PrefixBits = { ipv4: 32, ipv6: 64 };
 
 export function addressPrefix(address: string | null, bits: PrefixBits): string {

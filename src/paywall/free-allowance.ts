@@ -1,5 +1,5 @@
 import type { ServiceConfig } from "../config/index.ts";
-import { addressPrefix, FREEBIE_NETWORK } from "./client-network.ts";
+import { addressPrefix, CUSTOMER_NETWORK } from "./client-network.ts";
 import type { Freebies } from "./ports.ts";
 
 /**
@@ -10,7 +10,7 @@ import type { Freebies } from "./ports.ts";
 export async function takeFreebie(freebies: Freebies | undefined, service: ServiceConfig, address: string | null, now: number): Promise<number | undefined> {
   if (service.freebies === undefined || freebies === undefined) return undefined;
   try {
-    const { allowed, remaining } = await freebies.take(`${service.name}|${addressPrefix(address, FREEBIE_NETWORK)}`, service.freebies, now);
+    const { allowed, remaining } = await freebies.take(`${service.name}|${addressPrefix(address, CUSTOMER_NETWORK)}`, service.freebies, now);
     return allowed ? remaining : undefined;
   } catch {
     return undefined;

@@ -8,7 +8,7 @@ import { handOutMargin, invoiceFor, pooledAmounts } from "./invoice-pool.ts";
 import { offerKey, type Offer } from "./offer.ts";
 import { cachedFrom, clientKey, partsFrom, RECHECK_SECONDS, storeChallenge } from "./challenge-cache.ts";
 import type { ChallengeParts } from "./challenge-parts.ts";
-import { addressPrefix, CLIENT_NETWORK } from "./client-network.ts";
+import { addressPrefix, CLIENT_NETWORK, CUSTOMER_NETWORK } from "./client-network.ts";
 import type { CookieChange } from "./decision.ts";
 import type { CachedChallenge, ChallengeCache } from "./ports.ts";
 import type { PaywallRequest } from "./request.ts";
@@ -131,9 +131,13 @@ async function stillOpen(settings: PaywallSettings, need: ChallengeNeed, cache: 
 /** A fresh invoice (from the pool, else the node: invoice-pool.ts), within the mint limit, and a token minted over its payment hash. */
 async function mintChallenge(settings: PaywallSettings, need: ChallengeNeed): Promise<IssueResult> {
   const { service, request, offer } = need;
-  const limiter = settings.ports.mintLimiter;
-  if (limiter !== undefined && !(await limiter.allow(addressPrefix(request.client.address, CLIENT_NETWORK)))) {
+  const { mintLimiter, networkMintLimiter } = settings.ports;
+  const { address } = request.client;
+  if (mintLimiter !== undefined && !(await mintLimiter.allow(addressPrefix(address, CLIENT_NETWORK)))) {
     return { ...fail("rate_limited", "too many unpaid requests from this address; pay a challenge you already have, or retry later"), retryAfterSeconds: settings.mintRetryAfterSeconds };
+  }
+  if (networkMintLimiter !== undefined && !(await networkMintLimiter.allow(addressPrefix(address, CUSTOMER_NETWORK)))) {
+    return { ...fail("rate_limited", "too many unpaid requests from this address's network; pay a challenge you already have, or retry later"), retryAfterSeconds: settings.mintRetryAfterSeconds };
   }
   let invoice;
   try {

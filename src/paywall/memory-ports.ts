@@ -23,12 +23,13 @@ import {
  * Every port but the invoice pool, which is opt-in (the template Worker's is a
  * Durable Object: src/worker/invoice-pool-shard.ts).
  */
-export function memoryPorts(options: { readonly now?: () => number; readonly mintsPerClient?: number } = {}): Required<Omit<PaywallPorts, "invoicePool">> {
+export function memoryPorts(options: { readonly now?: () => number; readonly mintsPerClient?: number; readonly mintsPerNetwork?: number } = {}): Required<Omit<PaywallPorts, "invoicePool">> {
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
   const revoked = new Map<string, { revokedAt: number; reason: string }>();
   return {
     challengeCache: memoryChallengeCache(now),
     mintLimiter: memoryMintLimiter(options.mintsPerClient ?? Number.POSITIVE_INFINITY),
+    networkMintLimiter: memoryMintLimiter(options.mintsPerNetwork ?? Number.POSITIVE_INFINITY),
     meter: memoryMeter(now),
     freebies: memoryFreebies(),
     ledger: memoryLedger(revoked),

@@ -32,7 +32,7 @@ export interface ChallengeCache {
   drop(key: string): Promise<void>;
 }
 
-/** Caps the challenges (invoices) one client network may have minted in a period. */
+/** Caps the challenges (invoices) one client, or one client network, may have minted in a period. */
 export interface MintLimiter {
   /** False when `client` is over its limit. */
   allow(client: string): Promise<boolean>;
@@ -218,7 +218,10 @@ export interface InvoicePool {
 export interface PaywallPorts {
   readonly challengeCache?: ChallengeCache;
   readonly invoicePool?: InvoicePool;
+  /** Keyed per IPv4 address and IPv6 /64 (client-network.ts). */
   readonly mintLimiter?: MintLimiter;
+  /** Keyed per IPv4 /24 and IPv6 /48: one holder of many addresses, under a wider limit. */
+  readonly networkMintLimiter?: MintLimiter;
   readonly meter?: Meter;
   readonly freebies?: Freebies;
   readonly ledger?: Ledger;

@@ -41,6 +41,8 @@ declare namespace Cloudflare {
     L402_BREAKER_COOLDOWN?: string;
     /** Rate Limiting binding: challenges minted per client address. Optional. */
     L402_MINT_LIMITER?: RateLimit;
+    /** Rate Limiting binding: challenges minted per client network (IPv4 /24, IPv6 /48). Optional. */
+    L402_MINT_NETWORK_LIMITER?: RateLimit;
     /** Durable Objects counting metered tokens' uses and free allowances. */
     L402_METER?: DurableObjectNamespace<import("./token-meter.ts").TokenMeter>;
     L402_FREEBIES?: DurableObjectNamespace<import("./freebie-counter.ts").FreebieCounter>;

@@ -37,7 +37,7 @@ import { d1Revocations } from "./d1-revocations.ts";
  */
 export function cloudflarePorts(env: Env, revocationTtlSeconds: number, pool?: PoolSettings): PaywallPorts {
   const cache = caches.default;
-  const { L402_INVOICE_POOL: pools, L402_MINT_LIMITER: limiter, L402_METER: meters, L402_FREEBIES: freebies, L402_LEDGER: ledger, L402_LOOKUPS: lookups, L402_SPENT: spent, L402_BALANCES: balances } = env;
+  const { L402_INVOICE_POOL: pools, L402_MINT_LIMITER: limiter, L402_MINT_NETWORK_LIMITER: networkLimiter, L402_METER: meters, L402_FREEBIES: freebies, L402_LEDGER: ledger, L402_LOOKUPS: lookups, L402_SPENT: spent, L402_BALANCES: balances } = env;
   return {
     challengeCache: {
       read: async (key) => {
@@ -50,6 +50,7 @@ export function cloudflarePorts(env: Env, revocationTtlSeconds: number, pool?: P
     // A build without the pool (build.ts) refuses L402_INVOICE_POOL_SIZE; the define is read here, where the bundler folds it.
     ...(globalThis.L402_BUILD_POOL === false || pools === undefined || pool === undefined || pool.bounds.size === 0 ? {} : { invoicePool: invoicePool(pools, pool) }),
     ...(limiter === undefined ? {} : { mintLimiter: { allow: async (client: string) => (await limiter.limit({ key: client })).success } }),
+    ...(networkLimiter === undefined ? {} : { networkMintLimiter: { allow: async (network: string) => (await networkLimiter.limit({ key: network })).success } }),
     ...(meters === undefined ? {} : { meter: { consume: (tokenId: string, limit: number, forgetAt: number | undefined) => meters.get(meters.idFromName(tokenId)).consume(limit, forgetAt) } }),
     ...(freebies === undefined
       ? {}

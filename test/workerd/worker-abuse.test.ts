@@ -203,6 +203,28 @@ describe("invoice floods", () => {
     }
     expect(statuses).toEqual([...Array(5).fill(402), ...Array(7).fill(429)]);
   });
+
+  it("the network mint limit counts an IPv6 /48 (65,536 /64s) and an IPv4 /24 as one holder; another network is not held back", { timeout: 30_000 }, async () => {
+    await clearOfWindowEdge(60);
+    const workerEnv = { ...env, L402_MINT_NETWORK_LIMITER: env.TIGHT_MINT_NETWORK_LIMITER, L402_CHALLENGE_CACHE_SECONDS: "0" };
+    const statusFrom = async (address: string) => {
+      const response = await callWithEnv(workerEnv, uniquePath("/api/v6network"), { headers: { "CF-Connecting-IP": address } });
+      await response.body?.cancel();
+      return response.status;
+    };
+    const hex = () => crypto.randomUUID().slice(0, 4);
+    const network = `2001:db8:${hex()}`;
+    const v6: number[] = [];
+    // Each request from another /64 of the same /48: a client of its own to the per-address limit.
+    for (let i = 0; i < 10; i++) v6.push(await statusFrom(`${network}:${(i + 1).toString(16)}::1`));
+    expect(v6).toEqual([...Array(8).fill(402), 429, 429]);
+    expect(await statusFrom(`2001:db8:${hex()}:1::1`)).toBe(402);
+    const byte = () => 1 + Math.floor(Math.random() * 250);
+    const v4 = `10.${byte()}.${byte()}`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) statuses.push(await statusFrom(`${v4}.${i + 1}`));
+    expect(statuses).toEqual([...Array(8).fill(402), 429, 429]);
+  });
 });
 
 describe("rate limit on minting", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { attenuate, decodeMacaroon, encodeMacaroon } from "../../src/macaroon/index.ts";
 import { toBase64 } from "../../src/l402/index.ts";
-import { addressPrefix, CLIENT_NETWORK, FREEBIE_NETWORK } from "../../src/paywall/client-network.ts";
+import { addressPrefix, CLIENT_NETWORK, CUSTOMER_NETWORK } from "../../src/paywall/client-network.ts";
 import { utf8 } from "../fixtures/vectors.ts";
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import fc from "fast-check";
@@ -179,7 +179,7 @@ describe("free allowance (freebies: N per client network)", () => {
   });
 
   it("counts IPv6 clients per /48 and IPv4 per /24", () => {
-    const prefix = (address: string | null) => addressPrefix(address, FREEBIE_NETWORK);
+    const prefix = (address: string | null) => addressPrefix(address, CUSTOMER_NETWORK);
     expect(prefix("203.0.113.9")).toBe("203.0.113.0/24");
     expect(prefix("::ffff:203.0.113.9")).toBe("203.0.113.0/24");
     expect(prefix("2001:db8:abcd:12::1")).toBe("2001:db8:abcd::/48");
