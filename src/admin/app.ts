@@ -92,7 +92,8 @@ export function adminApp(options: AdminOptions): Hono {
   }
   app.get("/revenue", checked("query", revenueQuery), async (c) => {
     const { days } = c.req.valid("query");
-    const since = Math.floor(Date.now() / 1000) - days * 86_400;
+    // Whole UTC days, today's included: a day's count is exact whether its challenges are kept or forgotten (d1-ledger.ts).
+    const since = Math.floor(Date.now() / 86_400_000) * 86_400 - (days - 1) * 86_400;
     return c.json({ since, days: await ledger.revenueByDay(since) }, 200, NO_STORE);
   });
   app.get("/tokens/:id", checked("param", tokenParam), async (c) => c.json(await ledger.lookupToken(c.req.valid("param").id), 200, NO_STORE));

@@ -104,6 +104,12 @@ export interface Ledger {
   recordSettlement(settlement: SettlementRecord): Promise<void>;
   revenueByDay(since: number): Promise<readonly DailyRevenue[]>;
   lookupToken(tokenId: string): Promise<TokenRecord>;
+  /**
+   * Forgets challenges minted before `before` (unix s) and never paid, still
+   * counting them in `revenueByDay`; how many it forgot. A ledger kept for good
+   * has none.
+   */
+  forgetUnpaid?(before: number): Promise<number>;
 }
 
 /** Tokens the operator has revoked. */

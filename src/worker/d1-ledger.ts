@@ -10,7 +10,22 @@ import type { DailyRevenue, Ledger, MintRecord, SettlementRecord, TokenRecord } 
  * records a token once (paywall/first-use.ts); `INSERT OR IGNORE` absorbs the
  * other isolates.
  */
-export function d1Ledger(db: D1Database): Ledger {
+/** Rows per batch when forgetting unpaid challenges, and batches per run (the next run goes on). */
+const FORGET_CHUNK = 2000;
+const FORGET_MAX_CHUNKS = 250;
+
+/** Days an unpaid challenge is kept in full before only its count is (migrations/0004_unpaid_challenge_retention.sql). */
+export const UNPAID_CHALLENGE_DAYS = 30;
+
+/** The template's daily Cron Trigger: forgets unpaid challenges older than UNPAID_CHALLENGE_DAYS, and logs how many. */
+export async function forgetOldUnpaidChallenges(db: D1Database | undefined, nowMs: number): Promise<void> {
+  if (db === undefined) return;
+  const before = Math.floor(nowMs / 1000) - UNPAID_CHALLENGE_DAYS * 86_400;
+  const forgotten = await d1Ledger(db).forgetUnpaid(before);
+  console.log(JSON.stringify({ ledger: "forgot unpaid challenges", before, forgotten }));
+}
+
+export function d1Ledger(db: D1Database): Required<Ledger> {
   return {
     recordMint: (mint: MintRecord) =>
       quietly("record mint", () =>
@@ -39,12 +54,35 @@ export function d1Ledger(db: D1Database): Ledger {
           `SELECT service, day, SUM(challenges) AS challenges, SUM(settlements) AS settlements, SUM(revenue) AS revenueMsat FROM (
              SELECT service, date(created_at, 'unixepoch') AS day, 1 AS challenges, 0 AS settlements, 0 AS revenue FROM challenges WHERE created_at >= ?1
              UNION ALL
+             SELECT service, day, challenges, 0, 0 FROM forgotten_challenges WHERE day >= date(?1, 'unixepoch')
+             UNION ALL
              SELECT service, date(first_used_at, 'unixepoch'), 0, 1, amount_msat FROM settlements WHERE first_used_at >= ?1
            ) GROUP BY service, day ORDER BY day, service`,
         )
         .bind(since)
         .all<DailyRevenue>();
       return results;
+    },
+
+    async forgetUnpaid(before: number): Promise<number> {
+      // In chunks, each counted and deleted in one batch (a transaction): the same rows, read twice within it.
+      const chunk = `SELECT rowid FROM challenges WHERE created_at < ?1 AND NOT EXISTS (SELECT 1 FROM settlements s WHERE s.token_id = challenges.token_id) ORDER BY rowid LIMIT ${FORGET_CHUNK}`;
+      let forgotten = 0;
+      for (let round = 0; round < FORGET_MAX_CHUNKS; round++) {
+        const [, deleted] = await db.batch([
+          db
+            .prepare(
+              `INSERT INTO forgotten_challenges (service, day, challenges) SELECT service, date(created_at, 'unixepoch'), COUNT(*) FROM challenges WHERE rowid IN (${chunk}) GROUP BY 1, 2 ` +
+                "ON CONFLICT (service, day) DO UPDATE SET challenges = challenges + excluded.challenges",
+            )
+            .bind(before),
+          db.prepare(`DELETE FROM challenges WHERE rowid IN (${chunk})`).bind(before),
+        ]);
+        const count = deleted?.meta.changes ?? 0;
+        forgotten += count;
+        if (count < FORGET_CHUNK) break;
+      }
+      return forgotten;
     },
 
     async lookupToken(tokenId: string): Promise<TokenRecord> {

@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { createWorkerApp } from "./app.ts";
+import { forgetOldUnpaidChallenges } from "./d1-ledger.ts";
 import { InvoicePoolShard as PoolShard } from "./invoice-pool-shard.ts";
 import { SpentChargeShard as SpentShard } from "./spent-charge-shard.ts";
 import { TokenBalance as Balance } from "./token-balance.ts";
@@ -10,6 +11,7 @@ export { NwcRelay } from "./nwc-relay.ts";
 export { TokenMeter } from "./token-meter.ts";
 export { createWorkerApp, type WorkerHandler } from "./app.ts";
 export { cloudflarePorts } from "./ports.ts";
+export { forgetOldUnpaidChallenges } from "./d1-ledger.ts";
 export type { WorkerEnv } from "./worker-env.ts";
 
 /** An empty Durable Object class in place of one a build leaves out: nothing calls it there, so it is typed as the class it stands for. */
@@ -29,4 +31,6 @@ const app = createWorkerApp();
 
 export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+  // wrangler.toml's daily Cron Trigger: the ledger's upkeep.
+  scheduled: (controller, env, ctx) => ctx.waitUntil(forgetOldUnpaidChallenges(env.L402_LEDGER, controller.scheduledTime)),
 } satisfies ExportedHandler<Env>;

@@ -1,4 +1,5 @@
-import { env } from "cloudflare:test";
+import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
+import worker from "../../src/worker/index.ts";
 import { describe, expect, it, vi } from "vitest";
 import { decodeMacaroon } from "../../src/macaroon/index.ts";
 import { toHex } from "../../src/l402/index.ts";
@@ -66,6 +67,49 @@ describe("the ledger in D1", () => {
     const vaultToken = await buyToken(uniquePath("/vault/counted"));
     await callWithEnv(workerEnv, "/vault/counted", { headers: { Authorization: vaultToken.authorization } });
     expect(d1.calls()).toBeGreaterThan(0);
+  });
+});
+
+describe("unpaid challenges' retention", () => {
+  it("the daily run forgets unpaid challenges over 30 days old, in chunks, keeping paid ones and every count", async () => {
+    const service = `old-${crypto.randomUUID().slice(0, 8)}`;
+    const now = Date.now();
+    const daysAgo = (days: number) => Math.floor(now / 1000) - days * 86_400;
+    const hex = () => crypto.randomUUID().replaceAll("-", "").padEnd(64, "0");
+    const mint = (createdAt: number) => {
+      const row = { paymentHash: hex(), tokenId: hex() };
+      return { row, statement: db().prepare("INSERT INTO challenges (payment_hash, token_id, service, price_msat, created_at) VALUES (?, ?, ?, 1000, ?)").bind(row.paymentHash, row.tokenId, service, createdAt) };
+    };
+    // 4,500 unpaid 40 days ago (more than two of the run's chunks), one paid among them, one unpaid 10 days ago.
+    const old = Array.from({ length: 4500 }, () => mint(daysAgo(40)));
+    const paid = mint(daysAgo(40));
+    const recent = mint(daysAgo(10));
+    for (let i = 0; i < old.length; i += 500) await db().batch(old.slice(i, i + 500).map((m) => m.statement));
+    await db().batch([
+      paid.statement,
+      recent.statement,
+      db().prepare("INSERT INTO settlements (token_id, payment_hash, service, amount_msat, first_used_at) VALUES (?, ?, ?, 1000, ?)").bind(paid.row.tokenId, paid.row.paymentHash, service, daysAgo(39)),
+    ]);
+    type Day = { service: string; day: string; challenges: number; settlements: number; revenueMsat: number };
+    const revenue = async () => ((await (await admin("/revenue?days=60")).json()) as { days: Day[] }).days.filter((d) => d.service === service);
+    const issued = async () => (await (await admin("/metrics")).text()).split("\n").find((line) => line.startsWith(`l402_invoices_issued_total{service="${service}"}`));
+    const [revenueBefore, issuedBefore] = [await revenue(), await issued()];
+    expect(revenueBefore.map((d) => [d.challenges, d.settlements])).toEqual([[4501, 0], [0, 1], [1, 0]]);
+
+    const ctx = createExecutionContext();
+    worker.scheduled(createScheduledController({ scheduledTime: now, cron: "17 4 * * *" }), env, ctx);
+    await waitOnExecutionContext(ctx);
+
+    const kept = await db().prepare("SELECT token_id FROM challenges WHERE service = ? ORDER BY created_at").bind(service).all<{ token_id: string }>();
+    expect(kept.results.map((r) => r.token_id)).toEqual([paid.row.tokenId, recent.row.tokenId]);
+    expect(await revenue()).toEqual(revenueBefore);
+    expect(await issued()).toBe(issuedBefore);
+    expect(await (await admin(`/tokens/${paid.row.tokenId}`)).json()).toMatchObject({ challenge: { price_msat: 1000 }, settlement: { amount_msat: 1000 } });
+    // A second run finds nothing more, and counts nothing twice.
+    const again = createExecutionContext();
+    worker.scheduled(createScheduledController({ scheduledTime: now, cron: "17 4 * * *" }), env, again);
+    await waitOnExecutionContext(again);
+    expect(await revenue()).toEqual(revenueBefore);
   });
 });
 
