@@ -1,5 +1,4 @@
-import { sha256 } from "@noble/hashes/sha2.js";
-import { bodyText, hexToBytes } from "../bytes.ts";
+import { bodyText, hexToBytes, sha256 } from "../bytes.ts";
 import { readAtMost } from "../read-at-most.ts";
 import { LightningError } from "./backend.ts";
 

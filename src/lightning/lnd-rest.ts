@@ -1,5 +1,4 @@
-import { sha256 } from "@noble/hashes/sha2.js";
-import { base64ToBytes, toBase64, toHex } from "../bytes.ts";
+import { base64ToBytes, sha256, toBase64, toHex } from "../bytes.ts";
 import {
   LightningError,
   type Invoice,

@@ -1,6 +1,4 @@
-import { hmac } from "@noble/hashes/hmac.js";
-import { sha256 } from "@noble/hashes/sha2.js";
-import { constantTimeEqual, fromBase64UrlStrict, randomBytes, toBase64Url, utf8 } from "../../bytes.ts";
+import { constantTimeEqual, fromBase64UrlStrict, hmacSha256, randomBytes, sha256, toBase64Url, utf8 } from "../../bytes.ts";
 
 /**
  * The dashboard's sign-in, without storage: a session is a value the Worker
@@ -32,8 +30,8 @@ export interface Sessions {
 }
 
 export function sessions(adminToken: string): Sessions {
-  const key = hmac(sha256, utf8(adminToken), utf8(KEY_LABEL));
-  const mac = (label: string, text: string): Uint8Array => hmac(sha256, key, utf8(`${label}\n${text}`));
+  const key = hmacSha256(utf8(adminToken), utf8(KEY_LABEL));
+  const mac = (label: string, text: string): Uint8Array => hmacSha256(key, utf8(`${label}\n${text}`));
   const matches = (expected: Uint8Array, presented: string): boolean => {
     const bytes = fromBase64UrlStrict(presented);
     return bytes !== undefined && constantTimeEqual(expected, bytes);
