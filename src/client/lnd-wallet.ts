@@ -40,12 +40,16 @@ export function lndWallet(config: LndWalletConfig): Wallet {
             timeout_seconds: config.timeoutSeconds,
             no_inflight_updates: true,
           }),
+          // Not followed: the redirect's target would get the macaroon (a header fetch does not drop).
+          redirect: "manual",
           signal: AbortSignal.timeout((config.timeoutSeconds + 10) * 1000),
         });
       } catch (error) {
         if ((error as Error).name === "TimeoutError") throw undecided(`no answer within ${config.timeoutSeconds + 10} s`);
         throw new L402Error("network", `cannot reach the wallet's node: ${(error as Error).message}`);
       }
+      // A redirect is not followed (its target would get the macaroon); like any answer not LND's own, it leaves the payment in doubt.
+      if (response.status >= 300 && response.status < 400) throw undecided(`the node's URL answers with a redirect (HTTP ${response.status}), not followed: configure the URL it leads to`);
       // Cut short (the wait ran out, the connection broke): no final update, so the payment's fate is unknown.
       const text = await response.text().catch(() => "");
       const lines = text.trim().split("\n").filter((line) => line !== "");
@@ -102,7 +106,7 @@ async function trackPayment(fetcher: typeof fetch, base: string, macaroonHex: st
   let first: { result?: Record<string, unknown>; error?: { code?: unknown; message?: unknown }; code?: unknown; message?: unknown };
   let status: number;
   try {
-    const response = await fetcher(`${base}/v2/router/track/${encodeURIComponent(toBase64UrlPadded(hexToBytes(paymentHash)))}`, { headers: { "Grpc-Metadata-macaroon": macaroonHex }, signal });
+    const response = await fetcher(`${base}/v2/router/track/${encodeURIComponent(toBase64UrlPadded(hexToBytes(paymentHash)))}`, { headers: { "Grpc-Metadata-macaroon": macaroonHex }, redirect: "manual", signal });
     status = response.status;
     first = JSON.parse(await firstLine(response.body)) as typeof first;
   } catch (error) {

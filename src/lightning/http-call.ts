@@ -21,7 +21,8 @@ export async function httpCall(url: string, init: { method: "GET" | "POST"; head
   let response: Response;
   let read: { readonly bytes: Uint8Array; readonly truncated: boolean };
   try {
-    response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    // Not followed: the redirect's target would get the node's credential (a macaroon header is not one fetch drops).
+    response = await fetch(url, { ...init, redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
     read = await readAtMost(response.body, MAX_ANSWER_BYTES);
   } catch (error) {
     const name = (error as { name?: string }).name;
@@ -29,6 +30,9 @@ export async function httpCall(url: string, init: { method: "GET" | "POST"; head
     throw new LightningError("unavailable", `${what}: cannot reach the node (${(error as Error).message})`);
   }
   if (read.truncated) throw new LightningError("invalid_response", `${what}: the node's answer is longer than ${MAX_ANSWER_BYTES} bytes`);
+  if (response.status >= 300 && response.status < 400) {
+    throw new LightningError("node_error", `${what}: the node's URL answers with a redirect (HTTP ${response.status}), not followed: configure the URL it leads to`);
+  }
   return httpAnswer(response.status, bodyText(read.bytes));
 }
 

@@ -67,4 +67,26 @@ describe("lnd-rest lookups (Node only: they move the simulator's clock or stand 
       server.close();
     }
   });
+
+  it("a node URL that redirects is not followed: the macaroon never reaches the redirect's target, and the failure says why", async () => {
+    let reachedWithMacaroon = 0;
+    const target = createServer((request, response) => {
+      if (request.headers["grpc-metadata-macaroon"] !== undefined) reachedWithMacaroon++;
+      response.writeHead(200, { "content-type": "application/json" }).end("{}");
+    });
+    await new Promise<void>((resolve) => target.listen(0, "127.0.0.1", resolve));
+    const redirecting = createServer((request, response) => {
+      response.writeHead(307, { location: `http://127.0.0.1:${(target.address() as AddressInfo).port}${request.url ?? "/"}` }).end();
+    });
+    await new Promise<void>((resolve) => redirecting.listen(0, "127.0.0.1", resolve));
+    try {
+      const backend = lndRestBackend({ url: `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}`, macaroonHex: "ab".repeat(16), network: "regtest", timeoutMs: 1000 });
+      const error = await backend.createInvoice({ amountMsat: 1000n, memo: "", expirySeconds: 60 }).catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ reason: "node_error", message: expect.stringMatching(/redirect \(HTTP 307\)/) });
+      expect(reachedWithMacaroon).toBe(0);
+    } finally {
+      redirecting.close();
+      target.close();
+    }
+  });
 });

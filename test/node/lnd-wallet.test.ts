@@ -63,4 +63,26 @@ describe("lndWallet", () => {
       lndWallet({ url: await answeringNode(200, { result: { status: "SUCCEEDED", payment_preimage: preimage, fee_msat: "0" } }), macaroonHex: "00", feeLimitSats: 1, timeoutSeconds: 5 }).pay(invoice, { maxFeeMsat: 1000n }).catch((caught: unknown) => caught);
     expect(await payWith("11".repeat(32))).toMatchObject({ code: "payment_failed", unpaid: false, message: expect.stringContaining("its preimage does not match the invoice's payment hash") });
   });
+
+  it("a node URL that redirects is not followed (its target would get the macaroon): the payment is in doubt, and the failure says why", async ({ expect }) => {
+    let reachedWithMacaroon = 0;
+    const target = createServer((request, response) => {
+      if (request.headers["grpc-metadata-macaroon"] !== undefined) reachedWithMacaroon++;
+      response.writeHead(200, { "content-type": "application/json" }).end("{}");
+    });
+    servers.push(target);
+    await new Promise<void>((resolve) => target.listen(0, "127.0.0.1", resolve));
+    const redirecting = createServer((request, response) => {
+      request.resume();
+      response.writeHead(307, { location: `http://127.0.0.1:${(target.address() as AddressInfo).port}${request.url ?? "/"}` }).end();
+    });
+    servers.push(redirecting);
+    await new Promise<void>((resolve) => redirecting.listen(0, "127.0.0.1", resolve));
+    const wallet = lndWallet({ url: `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}`, macaroonHex: "ab".repeat(16), feeLimitSats: 1, timeoutSeconds: 5 });
+    const paying = await wallet.pay(bolt11.examples[0]?.invoice ?? "", { maxFeeMsat: 1000n }).catch((caught: unknown) => caught);
+    expect(paying).toBeInstanceOf(L402Error);
+    expect(paying).toMatchObject({ code: "payment_failed", message: expect.stringMatching(/redirect \(HTTP 307\).*check the wallet/) });
+    expect(await wallet.lookup("00".repeat(32)).catch((caught: unknown) => caught)).toBeInstanceOf(Error);
+    expect(reachedWithMacaroon).toBe(0);
+  });
 });
