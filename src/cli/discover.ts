@@ -90,7 +90,8 @@ const text = (value: unknown): string => (typeof value === "string" || typeof va
 const record = (value: unknown): Record<string, unknown> => (typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {});
 const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 const schemesOf = (value: unknown): string => (Array.isArray(value) ? value.map(text).join("+") : "l402");
-const sats = (msat: unknown): string => (typeof msat === "number" || (typeof msat === "string" && /^\d+$/.test(msat)) ? `${formatSats(BigInt(msat))} sats` : "");
+/** A whole msat amount as sats; anything else (a fraction, a negative, text) as nothing: a document's values are the server's word. */
+const sats = (msat: unknown): string => ((typeof msat === "number" && Number.isSafeInteger(msat) && msat >= 0) || (typeof msat === "string" && /^\d+$/.test(msat)) ? `${formatSats(BigInt(msat))} sats` : "");
 
 /** `/.well-known/l402-services`: its routes. */
 function servicesRows(document: unknown): Row[] | undefined {

@@ -1,7 +1,7 @@
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { SpendLedger, SpendRecord } from "../client/index.ts";
-import { withFileLock, writeWhole } from "./file-lock.ts";
+import { withFileLock } from "./file-lock.ts";
 
 /**
  * The spend windows' records on disk, beside the tokens (`spent.ledger`, mode
@@ -29,9 +29,9 @@ export function fileLedger(directory: string): SpendLedger {
   return {
     async change(update) {
       await mkdir(directory, { recursive: true, mode: 0o700 });
-      return withFileLock(lock, `the spend ledger's lock ${lock} is held by another process; nothing was paid`, async () => {
+      return withFileLock(lock, `the spend ledger's lock ${lock} is held by another process; nothing was paid`, async (write) => {
         const { records, result } = update(await read());
-        await writeWhole(file, `${JSON.stringify(records)}\n`);
+        await write(file, `${JSON.stringify(records)}\n`);
         return result;
       });
     },

@@ -31,12 +31,19 @@ const LEFT_MS = 10_000;
  * owner's pid, the time and a nonce, so that a read-then-write of files beside
  * it is one step across processes. A lock whose owner is no longer running, or
  * held longer than `options.staleMs`, is a crashed holder's and is taken over
- * (takeOver). Waiting longer than `options.waitMs` throws `busy`.
+ * (takeOver). Waiting longer than `options.waitMs` throws `busy`. `change`
+ * writes its files with the `LockedWrite` it is given.
  */
-export async function withFileLock<T>(lock: string, busy: string, change: () => Promise<T>, options: LockOptions = CHANGE): Promise<T> {
+export async function withFileLock<T>(lock: string, busy: string, change: (write: LockedWrite) => Promise<T>, options: LockOptions = CHANGE): Promise<T> {
   const mine = await acquire(lock, busy, options);
+  const write: LockedWrite = (file, text) =>
+    writeWhole(file, text, async () => {
+      if ((await readFile(lock, "utf8").catch(() => undefined)) !== mine) {
+        throw new Error(`${lock} was taken over while this run held it (held over ${options.staleMs / 1000} s: was the process suspended?); ${file} was left as it was`);
+      }
+    });
   try {
-    return await change();
+    return await change(write);
   } finally {
     // Only our own: one taken over as stale (held past staleMs) is another's now.
     // Held here until it is gone: another task of this process must not take it over between the look and the removal.
@@ -46,11 +53,20 @@ export async function withFileLock<T>(lock: string, busy: string, change: () => 
 }
 
 /**
+ * `writeWhole` under a lock still held: a holder taken for crashed (held past
+ * `staleMs`: a process suspended, a disk stalled) writes nothing over what the
+ * taker wrote since, and is told so (its last look to the rename is
+ * microseconds, where its hold was seconds).
+ */
+export type LockedWrite = (file: string, text: string) => Promise<void>;
+
+/**
  * Writes `text` to `file` whole or not at all (a temporary file, flushed to
  * the disk, renamed over it, the directory flushed): a reader, a crash or a
  * power cut never sees half of it, nor an empty file where paid tokens were.
+ * `beforeRename` may refuse the write at the last moment (by throwing).
  */
-export async function writeWhole(file: string, text: string): Promise<void> {
+async function writeWhole(file: string, text: string, beforeRename: () => Promise<void>): Promise<void> {
   const temporary = `${file}.${randomUUID()}.tmp`;
   try {
     const handle = await open(temporary, "wx", 0o600);
@@ -60,6 +76,7 @@ export async function writeWhole(file: string, text: string): Promise<void> {
     } finally {
       await handle.close();
     }
+    await beforeRename();
     await rename(temporary, file);
   } catch (error) {
     await rm(temporary, { force: true });

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { withFileLock } from "../../src/cli/file-lock.ts";
@@ -30,6 +30,31 @@ describe("fileStore", () => {
       fileStore(dir).update?.(ORIGIN, "AgE2", (t) => ({ ...t, balanceMsat: "1" })),
     ]);
     expect(await fileStore(dir).get(ORIGIN)).toEqual([{ ...token(1), balanceMsat: "700", topUpInDoubt: { macaroon: "AgE9", paidMsat: "5000" } }]);
+  });
+
+  it("an origin too long to name a file (a 253-character host) is kept in a file named by its digest, the origin inside, and listed", async () => {
+    const dir = scratchDir("l402-store-");
+    const long = `https://${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(61)}:8443`;
+    const store = fileStore(dir);
+    await store.put(long, token(1));
+    await store.put(ORIGIN, token(2));
+    expect(await store.get(long)).toEqual([token(1)]);
+    expect([...(await store.keys())].sort()).toEqual([ORIGIN, long].sort());
+    const names = readdirSync(dir).filter((name) => name.endsWith(".json"));
+    expect(names.every((name) => name.length < 100)).toBe(true);
+    await store.update?.(long, "AgE1", (t) => ({ ...t, balanceMsat: "5" }));
+    expect(await store.get(long)).toEqual([{ ...token(1), balanceMsat: "5" }]);
+    await store.remove(long);
+    expect(await store.get(long)).toEqual([]);
+    expect(await store.keys()).toEqual([ORIGIN]);
+  });
+
+  it("a stray file whose name is no origin's is not listed, and does not break the listing", async () => {
+    const dir = scratchDir("l402-store-");
+    await fileStore(dir).put(ORIGIN, token(1));
+    writeFileSync(join(dir, "%zz.json"), "[]");
+    writeFileSync(join(dir, "%digest-0123.json"), "not json");
+    expect(await fileStore(dir).keys()).toEqual([ORIGIN]);
   });
 
   it("writes each file whole, mode 0600, and leaves neither its lock nor a temporary file behind", async () => {
@@ -115,5 +140,26 @@ describe("fileStore", () => {
     release();
     await holding;
     expect(existsSync(lock)).toBe(false);
+  });
+
+  it("a holder taken over for holding too long (a process suspended) writes nothing over what the taker wrote, and says why", async () => {
+    const dir = scratchDir("l402-store-");
+    const lock = join(dir, "held.lock");
+    const file = join(dir, "records.json");
+    const options = { staleMs: 150, waitMs: 5_000, maxPauseMs: 20 };
+    let resume = () => {};
+    const paused = new Promise<void>((resolve) => (resume = resolve));
+    const slow = withFileLock(lock, "busy", async (write) => {
+      await paused;
+      await write(file, "slow\n");
+    }, options);
+    await expect.poll(() => existsSync(lock)).toBe(true);
+    // Past staleMs: the next run takes the lock over and writes.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await withFileLock(lock, "busy", (write) => write(file, "taker\n"), options);
+    resume();
+    await expect(slow).rejects.toThrow(/taken over while this run held it.*left as it was/);
+    expect(readFileSync(file, "utf8")).toBe("taker\n");
+    expect(readdirSync(dir).filter((name) => name.endsWith(".tmp"))).toEqual([]);
   });
 });

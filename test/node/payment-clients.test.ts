@@ -181,4 +181,20 @@ describe("the command line and the Payment scheme", () => {
       await Promise.all(hosts.map((host) => host.close()));
     }
   });
+
+  it("get --discover shows a price that is not a whole msat amount (1.5, -1) as none, and lists the rest: a host's document is its word, not an error of the connection", async () => {
+    const manifest = JSON.parse(await (await fetch(`${worker.url}/.well-known/l402.json`)).text()) as { services: { resources: { pricing: { price_msat?: unknown } }[] }[] };
+    const odd = [1.5, -1];
+    manifest.services.forEach((service, i) => {
+      for (const resource of service.resources) resource.pricing.price_msat = odd[i % odd.length];
+    });
+    const host = await oneDocumentHost((path) => (path === "/.well-known/l402.json" ? [200, {}, JSON.stringify(manifest)] : [404, {}, ""]));
+    try {
+      const listed = await cli(["get", "--discover", `${host.url}/`]);
+      expect(listed.code).toBe(0);
+      expect(listed.stdout.split("\n")).toEqual(["dual\tGET /dual/{rest}\t\tl402+mpp\t", "xdual\tGET /xdual/{rest}\t\tl402+x402\t", ""]);
+    } finally {
+      await host.close();
+    }
+  });
 });
