@@ -49,6 +49,7 @@ export async function getCommand(args: string[]): Promise<number> {
       "fee-limit": { type: "string" },
       nwc: { type: "string" },
       "pay-timeout": { type: "string" },
+      "max-time": { type: "string" },
       "token-dir": { type: "string" },
       discover: { type: "boolean" },
       ...SPEND_FLAGS,
@@ -67,7 +68,10 @@ export async function getCommand(args: string[]): Promise<number> {
     headers.append(header.slice(0, at).trim(), header.slice(at + 1).trim());
   }
   const method = (values.request ?? (values.data === undefined ? "GET" : "POST")).toUpperCase();
-  const init: RequestInit = { method, headers, ...(values.data === undefined ? {} : { body: values.data }) };
+  // --max-time, as curl's: the whole run, its payment and the answer's body included (a server may trickle a body for ever).
+  const maxTime = values["max-time"] === undefined ? undefined : boundedSeconds(values["max-time"], "--max-time", 86_400);
+  const signal = maxTime === undefined ? undefined : AbortSignal.timeout(maxTime * 1000);
+  const init: RequestInit = { method, headers, ...(values.data === undefined ? {} : { body: values.data }), ...(signal === undefined ? {} : { signal }) };
   const directory = tokenDirectory(values["token-dir"]);
   const say = (line: string) => values.json || process.stderr.write(`l402-edge: ${line}\n`);
   const store = fileStore(directory, { onPurchaseWait: () => say("another run is paying for the same; waiting to use what it buys…") });
@@ -117,6 +121,12 @@ export async function getCommand(args: string[]): Promise<number> {
     }
     return code;
   } catch (error) {
+    if (signal?.aborted) {
+      const message = `no complete answer from ${url.origin} within ${maxTime} s (--max-time)`;
+      say(message);
+      if (values.json) printJson({ url: url.href, error: "timeout", message });
+      return GET_EXIT.network;
+    }
     if (error instanceof L402Error) {
       say(error.message);
       if (values.json) printJson({ url: url.href, error: error.code, message: error.message });
@@ -287,9 +297,12 @@ export function chosenWallet(values: WalletFlags): Wallet {
 /** `--pay-timeout`, else `L402_PAY_TIMEOUT`, else the default: whole seconds, at most an hour. */
 function payTimeout(flag: string | undefined, env: string | undefined): number {
   const [text, named] = flag !== undefined ? [flag, "--pay-timeout"] : env !== undefined && env !== "" ? [env, "L402_PAY_TIMEOUT"] : [undefined, ""];
-  if (text === undefined) return PAY_TIMEOUT_SECONDS;
-  const seconds = /^\d{1,4}$/.test(text) ? Number(text) : 0;
-  if (seconds < 1 || seconds > 3600) throw new UsageError(`${named} must be whole seconds, 1 to 3600`);
+  return text === undefined ? PAY_TIMEOUT_SECONDS : boundedSeconds(text, named, 3600);
+}
+
+function boundedSeconds(text: string, named: string, most: number): number {
+  const seconds = /^\d{1,6}$/.test(text) ? Number(text) : 0;
+  if (seconds < 1 || seconds > most) throw new UsageError(`${named} must be whole seconds, 1 to ${most}`);
   return seconds;
 }
 

@@ -14,8 +14,8 @@ const USAGE = `usage: l402-edge <command>
   token verify "<L402 mac:preimage>" --master-key K [--service S] [--capability C] [--now UNIX]
 
   get URL [-X METHOD] [-H "Name: value"]... [-d DATA] [--max-cost SATS] [--credit SATS] [--no-pay] [--json] [-i] [-o FILE]
-          [--nwc URI | --lnd-url URL --lnd-macaroon HEX [--fee-limit SATS]] [--pay-timeout SECONDS] [--token-dir DIR]
-          [--max-per-hour SATS] [--max-per-day SATS] [--max-per-host SATS]
+          [--nwc URI | --lnd-url URL --lnd-macaroon HEX [--fee-limit SATS]] [--pay-timeout SECONDS] [--max-time SECONDS]
+          [--token-dir DIR] [--max-per-hour SATS] [--max-per-day SATS] [--max-per-host SATS]
       fetch a URL, paying its L402 challenge (or, where it is the only offer, its
       Payment-scheme lightning charge, which buys that one request) through a wallet:
       NWC (--nwc or L402_NWC_URI, nostr+walletconnect://…) or LND (LND_REST_URL, LND_MACAROON).
@@ -23,7 +23,8 @@ const USAGE = `usage: l402-edge <command>
       --fee-limit sats of routing fee (default 10); NWC sends no fee limit (the wallet's
       budget for the connection caps it). --pay-timeout (or L402_PAY_TIMEOUT): how long to
       wait for the wallet to pay, 1 to 3600 s (default 60; a wallet that does not know the
-      NWC connection's secret may never answer). Redirects are followed, but only the
+      NWC connection's secret may never answer). --max-time: the whole run's limit, 1 to
+      86400 s, payment and body included (exit 5 past it). Redirects are followed, but only the
       origin asked is ever paid. Tokens are kept per origin (L402_TOKEN_DIR, default
       ~/.l402-edge/tokens) and reused. Exit: 0 answered, 2 usage, 3 over budget,
       4 payment failed, 5 network failure, 6 bad challenge (or one from another origin

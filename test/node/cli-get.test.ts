@@ -271,6 +271,23 @@ describe("l402-edge get", () => {
     }
   });
 
+  it("--max-time bounds the whole run, the body included: a server holding its answer back → exit 5 when the time is up, what came written out", async () => {
+    let release = () => {};
+    streamReleased = new Promise((resolve) => (release = resolve));
+    try {
+      const run = await cli(["get", `${base}/stream`, "--max-time", "1", "--token-dir", scratchDir("l402-cli-")]);
+      expect(run.code).toBe(5);
+      expect(run.stdout).toBe("first chunk\n");
+      expect(run.stderr).toBe(`l402-edge: no complete answer from ${base} within 1 s (--max-time)\n`);
+      const json = await cli(["get", `${base}/stream`, "--max-time", "1", "--json", "--token-dir", scratchDir("l402-cli-")]);
+      expect(json.code).toBe(5);
+      expect(JSON.parse(json.stdout)).toMatchObject({ error: "timeout" });
+      for (const bad of ["0", "86401", "1.5", "soon"]) expect((await cli(["get", `${base}/x`, "--max-time", bad])).stderr).toMatch(/--max-time must be whole seconds, 1 to 86400/);
+    } finally {
+      release();
+    }
+  });
+
   it("an answer cut midway → exit 5, saying so and how much came, what came written out", async () => {
     const run = await cli(["get", `${base}/cut`, "--token-dir", scratchDir("l402-cli-")]);
     expect(run.code).toBe(5);
