@@ -1,6 +1,7 @@
 import type { OriginConfig } from "../config/index.ts";
 import { fail, succeed, type Result } from "../l402/index.ts";
 import { otherSpellings, type HeaderSpellings } from "../header-spellings.ts";
+import { publicLocation } from "./public-location.ts";
 
 /** Headers that carry a credential (L402, Payment, x402); none reach the origin unless the service says so. */
 const CREDENTIAL_HEADERS = ["authorization", "macaroon", "grpc-metadata-macaroon", "payment-signature"];
@@ -33,7 +34,8 @@ export interface ForwardOptions {
  * Sends the request on to the origin, at `url` (the canonical form of its URL,
  * the one the paywall matched) or the service's origin. Bodies stream both ways
  * (the request body is passed as a stream, the response returned as it
- * arrives), method, query and headers are kept, WebSocket upgrades pass through.
+ * arrives), method, query and headers are kept, WebSocket upgrades pass through;
+ * the origin's redirects to itself are moved back to the paywall (public-location.ts).
  *
  * Why not `hono/proxy`: it drops the `Upgrade` header as hop-by-hop and rebuilds
  * the response without its `webSocket`, so a WebSocket could not pass.
@@ -61,7 +63,13 @@ export async function forward(request: Request, url: URL, options: ForwardOption
   const timer = setTimeout(() => abort.abort(), options.headersTimeoutMs);
   try {
     const response = await fetch(upstream, { method: request.method, headers, body: body.stream, redirect: "manual", signal: abort.signal });
-    return succeed(response);
+    const location = response.headers.get("location");
+    if (location === null) return succeed(response);
+    const moved = publicLocation(location, url, options.origin);
+    if (moved === location) return succeed(response);
+    const answer = new Response(response.body, response);
+    answer.headers.set("location", moved);
+    return succeed(answer);
   } catch {
     if (await body.overran) return fail("body_longer_than_stated", "the request body is longer than its Content-Length");
     return abort.signal.aborted ? fail("origin_timeout", "the origin did not answer in time") : fail("origin_unreachable", "the origin did not answer");
