@@ -6,10 +6,11 @@ import { PAYMENT_CONTEXT_TYPE, type PaymentContextClaims } from "../context/clai
  * sends each paid request on with a JWT (header `Payment-Context` by
  * default) saying what was paid and for which request, signed with an
  * Ed25519 key whose public half it serves at `/.well-known/jwks.json`. This
- * checks one: its signature (EdDSA only), its type, its expiry, and (given)
- * its issuer and audience; given the request, that it was signed for this
- * method, path and query. Built on jose and web APIs alone: Node 20+, Workers,
- * Deno, Bun.
+ * checks one: its signature (EdDSA only), its type, its expiry, its audience
+ * (required: a context forwarded to another origin is not this one's), and
+ * (given) its issuer and service; given the request, that it was signed for
+ * this method, path and query. Built on jose and web APIs alone: Node 20+,
+ * Workers, Deno, Bun.
  */
 export type { PaymentContextClaims } from "../context/claims.ts";
 
@@ -20,15 +21,21 @@ export interface VerifyPaymentContextOptions {
   readonly jwksUrl?: string | URL;
   /** …or the keys themselves: a JWKS document, or jose's key resolver (`createRemoteJWKSet` with options of your own). */
   readonly jwks?: JSONWebKeySet | JWTVerifyGetKey;
-  /** The `aud` it must name: the origin's URL as the paywall forwards to it (its `origin.url`, scheme and host). */
-  readonly audience?: string;
+  /** The `aud` it must name: the origin's URL as the paywall forwards to it (its `origin.url`, scheme and host). Required. */
+  readonly audience: string;
   /** The `iss` it must name: the paywall's own origin (`https://paywall.example`). */
   readonly issuer?: string;
+  /** The service(s) the route sells (`svc`): a context bought for a cheaper service at the same origin is refused. */
+  readonly service?: string | readonly string[];
   /** Seconds of clock skew allowed on `exp` and `iat` (default 5). */
   readonly clockTolerance?: number;
   /** The header carrying it, when a request is given (default `Payment-Context`, the paywall's L402_CONTEXT_HEADER). */
   readonly header?: string;
-  /** With a request given: refuse a context signed for another method, path or query (default true). */
+  /**
+   * Refuse a context signed for another method, path or query (default true:
+   * then the request must be given, not the header's value alone; `false`
+   * accepts a context whatever request it was signed for).
+   */
   readonly matchRequest?: boolean;
 }
 
@@ -50,6 +57,7 @@ export type PaymentContextRefusal =
   | "wrong_type" // a JWT of another kind
   | "wrong_audience"
   | "wrong_issuer"
+  | "wrong_service" // bought for another service than `service`
   | "invalid_claims" // claims missing or of the wrong type
   | "request_mismatch" // signed for another method, path or query
   | "jwks_unavailable"; // the JWKS could not be fetched
@@ -60,11 +68,19 @@ export type VerifiedPaymentContext = { readonly ok: true; readonly claims: Payme
 const remoteSets = new Map<string, JWTVerifyGetKey>();
 
 /**
- * Verifies a payment context: the header's value, or the request carrying it.
- * Never throws for a bad context: `{ ok: false, reason, detail }`.
+ * Verifies a payment context: the request carrying it, or (with `matchRequest:
+ * false`) the header's value. Never throws for a bad context: `{ ok: false,
+ * reason, detail }`; throws a TypeError for options that would check less than
+ * they seem to (no audience, a request not given to match).
  */
 export async function verifyPaymentContext(given: string | null | undefined | RequestLike, options: VerifyPaymentContextOptions): Promise<VerifiedPaymentContext> {
+  if (typeof options.audience !== "string" || options.audience === "") {
+    throw new TypeError("verifyPaymentContext needs audience: this origin's URL as the paywall forwards to it (its origin.url's scheme and host)");
+  }
   const request = typeof given === "object" && given !== null ? given : undefined;
+  if (request === undefined && options.matchRequest !== false) {
+    throw new TypeError("verifyPaymentContext was given the header's value alone, so it cannot check the request was the one signed: pass the request, or matchRequest: false");
+  }
   const token = request === undefined ? given : headerOf(request, options.header ?? PAYMENT_CONTEXT_HEADER);
   if (typeof token !== "string" || token === "") return refuse("missing", "no payment context");
   const keys = keysOf(options);
@@ -75,18 +91,23 @@ export async function verifyPaymentContext(given: string | null | undefined | Re
       typ: PAYMENT_CONTEXT_TYPE,
       requiredClaims: ["iss", "aud", "sub", "iat", "exp", "jti"],
       clockTolerance: options.clockTolerance ?? 5,
-      ...(options.audience === undefined ? {} : { audience: options.audience }),
+      audience: options.audience,
       ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
     }));
   } catch (error) {
     return refusalOf(error);
   }
   if (!isContextClaims(payload)) return refuse("invalid_claims", "the payment context's claims are not all there, or not of their types");
+  const services = typeof options.service === "string" ? [options.service] : options.service;
+  if (services !== undefined && !services.includes(payload.svc)) return refuse("wrong_service", `the payment context was bought for ${payload.svc}`);
   if (request !== undefined && options.matchRequest !== false) {
-    const { pathname, search } = new URL(request.url ?? "", "http://origin.invalid");
+    // A path from the root is a path, whatever it begins with (`//a/b` is not host a's /b).
+    const url = request.url ?? "";
+    const { pathname, search } = new URL(url.startsWith("/") ? `http://origin.invalid${url}` : url, "http://origin.invalid");
     // A context without a query claim (signed before it was added) is matched by method and path alone.
     const queryDiffers = payload.query !== undefined && payload.query !== search.slice(1);
-    if (payload.method !== request.method?.toUpperCase() || payload.path !== pathname || queryDiffers) {
+    // Methods without case: fetch() upper-cases only the six it knows (a Worker signs `patch` as sent), Node's parser every one.
+    if (payload.method.toUpperCase() !== request.method?.toUpperCase() || payload.path !== pathname || queryDiffers) {
       return refuse("request_mismatch", `the payment context was signed for ${payload.method} ${payload.path}${payload.query ? `?${payload.query}` : ""}`);
     }
   }

@@ -283,8 +283,8 @@ import { verifyPaymentContext } from "l402-edge/origin";
 const options = { jwksUrl: ${JSON.stringify(jwksUrl)}, audience: "https://api.example", issuer: "https://paywall.example" };
 const request = new Request("https://api.example/premium/report", { headers: { "Payment-Context": ${JSON.stringify(context)} } });
 const good = await verifyPaymentContext(request, options);
-const tampered = await verifyPaymentContext(${JSON.stringify(withPayload(context, (payload) => ({ ...payload, amount_msat: "1" })))}, options);
-const elsewhere = await verifyPaymentContext(${JSON.stringify(context)}, { ...options, audience: "https://other.example" });
+const tampered = await verifyPaymentContext(${JSON.stringify(withPayload(context, (payload) => ({ ...payload, amount_msat: "1" })))}, { ...options, matchRequest: false });
+const elsewhere = await verifyPaymentContext(request, { ...options, audience: "https://other.example" });
 console.log(JSON.stringify({ node: process.version, good, tampered: tampered.reason, elsewhere: elsewhere.reason }));
 `);
       expect(result.status, result.stderr).toBe(0);
@@ -315,7 +315,7 @@ const options: PaywallOptions = { service: { name: "premium", price_sats: 3 }, p
 app.use("/premium/*", l402Paywall(options));
 app.get("/premium/report", (c) => c.json({ paidBy: c.var.l402?.tokenId, matched: c.var.l402Route.service?.patterns[0]?.pathname ?? null }));
 const checked = async (header: string): Promise<PaymentContextClaims | string> => {
-  const verified = await verifyPaymentContext(header, { jwksUrl: "https://paywall.example/.well-known/jwks.json", audience: "https://api.example" });
+  const verified = await verifyPaymentContext(header, { jwksUrl: "https://paywall.example/.well-known/jwks.json", audience: "https://api.example", matchRequest: false });
   return verified.ok ? verified.claims : verified.reason;
 };
 export { app, checked, createL402Fetch, memoryStore, parseChallenge, decodeMacaroon };

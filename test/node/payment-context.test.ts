@@ -47,7 +47,7 @@ beforeAll(async () => {
   const seen: { context: string | undefined; verified: VerifiedPaymentContext }[] = [];
   // The origin, as the README's: it verifies the request it received (Node's own req) against the paywall's JWKS.
   const server = createServer((request, response) => {
-    void verifyPaymentContext(request, { jwksUrl }).then((verified) => {
+    void verifyPaymentContext(request, { jwksUrl, audience: origin.url }).then((verified) => {
       const context = request.headers["payment-context"];
       seen.push({ context: typeof context === "string" ? context : undefined, verified });
       response.writeHead(verified.ok ? 200 : 403, { "content-type": "application/json" });
@@ -97,7 +97,7 @@ describe("the payment context between a Worker in workerd and a Node origin", ()
   it("tampered with, its payload or its signature: refused by the helper and by jose", async () => {
     const keys = createRemoteJWKSet(jwksOf(paywallBefore));
     for (const bad of [withPayload(signedBefore, (claims) => ({ ...claims, sub: "00".repeat(32) })), withSignatureFlipped(signedBefore)]) {
-      expect(await verifyPaymentContext(bad, { jwksUrl: jwksOf(paywallBefore) })).toMatchObject({ ok: false, reason: "bad_signature" });
+      expect(await verifyPaymentContext(bad, { jwksUrl: jwksOf(paywallBefore), audience: origin.url, matchRequest: false })).toMatchObject({ ok: false, reason: "bad_signature" });
       await expect(jwtVerify(bad, keys, { algorithms: ["EdDSA"] })).rejects.toBeInstanceOf(errors.JWSSignatureVerificationFailed);
     }
   });
@@ -107,10 +107,10 @@ describe("the payment context between a Worker in workerd and a Node origin", ()
     vi.useFakeTimers({ toFake: ["Date"] });
     try {
       vi.setSystemTime((exp + 6) * 1000);
-      expect(await verifyPaymentContext(signedBefore, { jwksUrl: jwksOf(paywallBefore) })).toMatchObject({ ok: false, reason: "expired" });
+      expect(await verifyPaymentContext(signedBefore, { jwksUrl: jwksOf(paywallBefore), audience: origin.url, matchRequest: false })).toMatchObject({ ok: false, reason: "expired" });
       await expect(jwtVerify(signedBefore, createRemoteJWKSet(jwksOf(paywallBefore)), { algorithms: ["EdDSA"] })).rejects.toBeInstanceOf(errors.JWTExpired);
       vi.setSystemTime((exp + 4) * 1000);
-      expect(await verifyPaymentContext(signedBefore, { jwksUrl: jwksOf(paywallBefore) })).toMatchObject({ ok: true });
+      expect(await verifyPaymentContext(signedBefore, { jwksUrl: jwksOf(paywallBefore), audience: origin.url, matchRequest: false })).toMatchObject({ ok: true });
     } finally {
       vi.useRealTimers();
     }
@@ -119,7 +119,7 @@ describe("the payment context between a Worker in workerd and a Node origin", ()
   it("rotated (the new key signs, the old still published): a context signed before still verifies; new ones name the new key", async () => {
     const rotated = await startPaywall([newKey, oldKey]);
     jwksUrl = jwksOf(rotated);
-    expect(await verifyPaymentContext(signedBefore, { jwksUrl: jwksOf(rotated) })).toMatchObject({ ok: true, claims: { iss: paywallBefore.origin } });
+    expect(await verifyPaymentContext(signedBefore, { jwksUrl: jwksOf(rotated), audience: origin.url, matchRequest: false })).toMatchObject({ ok: true, claims: { iss: paywallBefore.origin } });
     // The same token (the master key did not change) through the rotated Worker.
     const paid = await paidThrough(rotated, authorization);
     expect(paid.status).toBe(200);
@@ -131,7 +131,7 @@ describe("the payment context between a Worker in workerd and a Node origin", ()
   it("the old key removed from the JWKS: what it signed is refused (unknown key), by the helper, jose and the origin", async () => {
     const after = await startPaywall([newKey]);
     jwksUrl = jwksOf(after);
-    expect(await verifyPaymentContext(signedBefore, { jwksUrl: jwksOf(after) })).toMatchObject({ ok: false, reason: "unknown_key" });
+    expect(await verifyPaymentContext(signedBefore, { jwksUrl: jwksOf(after), audience: origin.url, matchRequest: false })).toMatchObject({ ok: false, reason: "unknown_key" });
     await expect(jwtVerify(signedBefore, createRemoteJWKSet(jwksOf(after)), { algorithms: ["EdDSA"] })).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
     // Sent straight to the origin, skipping the paywall: refused.
     const replayed = await fetch(new URL("/report/q3", origin.url), { headers: { "Payment-Context": signedBefore } });
@@ -141,9 +141,9 @@ describe("the payment context between a Worker in workerd and a Node origin", ()
   });
 
   it("a JWKS that cannot be fetched is told apart from a bad context", async () => {
-    expect(await verifyPaymentContext(signedBefore, { jwksUrl: "http://127.0.0.1:9/.well-known/jwks.json" })).toMatchObject({ ok: false, reason: "jwks_unavailable" });
-    expect(await verifyPaymentContext("not.a.jws", { jwksUrl: jwksOf(paywallBefore) })).toMatchObject({ ok: false, reason: "malformed" });
-    expect(await verifyPaymentContext(undefined, { jwksUrl: jwksOf(paywallBefore) })).toMatchObject({ ok: false, reason: "missing" });
+    expect(await verifyPaymentContext(signedBefore, { jwksUrl: "http://127.0.0.1:9/.well-known/jwks.json", audience: origin.url, matchRequest: false })).toMatchObject({ ok: false, reason: "jwks_unavailable" });
+    expect(await verifyPaymentContext("not.a.jws", { jwksUrl: jwksOf(paywallBefore), audience: origin.url, matchRequest: false })).toMatchObject({ ok: false, reason: "malformed" });
+    expect(await verifyPaymentContext(undefined, { jwksUrl: jwksOf(paywallBefore), audience: origin.url, matchRequest: false })).toMatchObject({ ok: false, reason: "missing" });
   });
 });
 

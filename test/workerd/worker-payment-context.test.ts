@@ -106,11 +106,21 @@ describe("what the origin receives on a paid request", () => {
     const verified = await verifyPaymentContext({ method: seen.method, url: `${seen.path}${seen.query}`, headers: { "payment-context": context } }, { jwks: jwks as never, audience: new URL(originUrl()).origin, issuer: BASE });
     expect(verified).toEqual({ ok: true, claims: payload });
     // …and refusing it for another request.
-    expect(await verifyPaymentContext({ method: "GET", url: `${seen.path}?q=1`, headers: { "payment-context": context } }, { jwks: jwks as never })).toMatchObject({ ok: false, reason: "request_mismatch" });
+    expect(await verifyPaymentContext({ method: "GET", url: `${seen.path}?q=1`, headers: { "payment-context": context } }, { jwks: jwks as never, audience: new URL(originUrl()).origin })).toMatchObject({ ok: false, reason: "request_mismatch" });
     // …or for the same method and path with another query, or none (the price may depend on the query).
     for (const url of [`${seen.path}?q=2`, seen.path, `${seen.path}?q=1&x=2`]) {
-      expect(await verifyPaymentContext({ method: "POST", url, headers: { "payment-context": context } }, { jwks: jwks as never }), url).toMatchObject({ ok: false, reason: "request_mismatch" });
+      expect(await verifyPaymentContext({ method: "POST", url, headers: { "payment-context": context } }, { jwks: jwks as never, audience: new URL(originUrl()).origin }), url).toMatchObject({ ok: false, reason: "request_mismatch" });
     }
+    // A path beginning `//` is a path (Express routes it as one), not a host and the signed path after it.
+    const doubled = { method: "POST", url: `//elsewhere${seen.path}${seen.query}`, headers: { "payment-context": context } };
+    expect(await verifyPaymentContext(doubled, { jwks: jwks as never, audience: new URL(originUrl()).origin })).toMatchObject({ ok: false, reason: "request_mismatch" });
+    // The service the route sells: a context bought for another service at this origin is refused.
+    const asReceived = { method: seen.method, url: `${seen.path}${seen.query}`, headers: { "payment-context": context } };
+    expect(await verifyPaymentContext(asReceived, { jwks: jwks as never, audience: new URL(originUrl()).origin, service: [String(payload["svc"]), "other"] })).toMatchObject({ ok: true });
+    expect(await verifyPaymentContext(asReceived, { jwks: jwks as never, audience: new URL(originUrl()).origin, service: "dearer" })).toMatchObject({ ok: false, reason: "wrong_service" });
+    // Options that would check less than they seem to are a programming error, thrown: no audience; the header alone, unmatched.
+    await expect(verifyPaymentContext(asReceived, { jwks: jwks as never } as never)).rejects.toThrow(/needs audience/);
+    await expect(verifyPaymentContext(context, { jwks: jwks as never, audience: new URL(originUrl()).origin })).rejects.toThrow(/pass the request, or matchRequest: false/);
   });
 
   it("uses: the requests left after this one, as X-L402-Remaining says", async () => {
@@ -167,7 +177,7 @@ describe("a context the client sends", () => {
     expect((await jwtVerify(context, remote, { algorithms: ["EdDSA"] })).payload["svc"]).toBe("one");
     for (const bad of [withPayload(context, (claims) => ({ ...claims, amount_msat: "1" })), withSignatureFlipped(context)]) {
       await expect(jwtVerify(bad, remote, { algorithms: ["EdDSA"] })).rejects.toThrow(/signature verification failed/);
-      expect(await verifyPaymentContext(bad, { jwks: jwks as never })).toMatchObject({ ok: false, reason: "bad_signature" });
+      expect(await verifyPaymentContext(bad, { jwks: jwks as never, audience: new URL(originUrl()).origin, matchRequest: false })).toMatchObject({ ok: false, reason: "bad_signature" });
     }
     const path = uniquePath("/one/unpaid");
     expect((await send(path, { headers: { "payment-context": context } })).status).toBe(402);
