@@ -6,6 +6,7 @@ import { LightningError, type InvoiceBackend } from "./backend.ts";
  * `cooldownMs`, instead of piling timeouts onto a sick node. Then one probe call
  * is let through (half-open): success closes the breaker, failure opens it
  * again. A `not_found` answer is a healthy node answering, not a failure.
+ * `getInfo` (health's) passes through, unguarded and uncounted.
  * The probe holds its turn for one cooldown at most: a probe that never ends
  * (its request cancelled when its client went away, in Workers: the code after
  * its `await` never runs) lets the next call probe after that.
@@ -55,7 +56,9 @@ export function withBreaker(backend: InvoiceBackend, options: BreakerOptions): I
   return {
     createInvoice: (request) => guarded(() => backend.createInvoice(request)),
     lookupInvoice: (paymentHash) => guarded(() => backend.lookupInvoice(paymentHash)),
-    getInfo: () => guarded(() => backend.getInfo()),
+    // Health's call, open to anyone: neither counted nor a probe, so asking it cannot open the breaker for invoices (a
+    // credential may lack getinfo while invoices work), nor its success hide a node that refuses them.
+    getInfo: () => backend.getInfo(),
     ...(backend.wholeSats === true ? { wholeSats: true } : {}),
   };
 }

@@ -31,8 +31,23 @@ describe("withBreaker", () => {
     const refused = await guarded.lookupInvoice(new Uint8Array(32)).catch((error: LightningError) => error);
     expect(refused).toMatchObject({ reason: "breaker_open", retryAfterSeconds: 10 });
     now = 7_500;
-    expect(await guarded.getInfo().catch((error: LightningError) => error.retryAfterSeconds)).toBe(3);
+    expect(await guarded.createInvoice(REQUEST).catch((error: LightningError) => error.retryAfterSeconds)).toBe(3);
     expect(state.calls).toBe(3);
+  });
+
+  it("getInfo (the public health check's) passes through: its failures never open the breaker, its success never closes it", async () => {
+    let now = 0;
+    const { state, backend } = scripted();
+    const guarded = withBreaker(backend, { threshold: 2, cooldownMs: 10_000, now: () => now });
+    state.fail = new LightningError("auth", "no info:read");
+    for (let i = 0; i < 5; i++) expect(await kindOf(guarded.getInfo())).toBe("auth");
+    state.fail = undefined;
+    expect(await kindOf(guarded.createInvoice(REQUEST))).toBe("ok");
+    state.fail = new LightningError("unavailable", "down");
+    for (let i = 0; i < 2; i++) expect(await kindOf(guarded.createInvoice(REQUEST))).toBe("unavailable");
+    state.fail = undefined;
+    expect(await kindOf(guarded.getInfo())).toBe("ok");
+    expect(await kindOf(guarded.createInvoice(REQUEST))).toBe("breaker_open");
   });
 
   it("after the cooldown lets one probe through: success closes it, failure opens it again", async () => {
