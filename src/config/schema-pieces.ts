@@ -1,5 +1,6 @@
 import { URLPattern } from "#url-pattern";
 import * as v from "valibot";
+import { canonicalUrl } from "../paywall/canonical-url.ts";
 
 /**
  * The valibot pieces service definitions are made of (schema.ts,
@@ -41,12 +42,34 @@ const isPattern = (text: string): boolean => {
     return false;
   }
 };
+/** URLPattern syntax in a path pattern: groups, named and regular-expression parts, wildcards, modifiers. */
+const PATTERN_PARTS = /\\(.)|:[\p{ID_Continue}$]+(?:\([^)]*\))?|\([^)]*\)|\*|[{}?+]/gu;
+
+/**
+ * Whether the pattern's literal parts are in the form requests are matched in
+ * (canonical-url.ts: single slashes, no dot segments, safe characters
+ * unescaped): `"/v2//x/*"`, `"/%7Ebob/*"` or `"//host/v1/*"` would never
+ * match, and their routes would go unpaid under L402_UNMATCHED=pass.
+ */
+const isCanonical = (text: string): boolean => {
+  if (!isPattern(text)) return true; // reported as not a pattern
+  const path = new URLPattern({ pathname: text.slice(text.indexOf("/")) }).pathname;
+  // Each part of URLPattern syntax stands for one plain segment character.
+  const sample = path.replace(PATTERN_PARTS, (_, escaped: string | undefined) => escaped ?? "x");
+  const canonical = canonicalUrl(new URL(`https://pattern.invalid${sample}`));
+  return canonical.ok && canonical.value.pathname === sample;
+};
+
 /** `"/path/*"` or, where hosts are allowed, `"host/path/*"`, in URLPattern syntax. */
 export const pattern = (pathOnly: boolean) =>
   v.pipe(
     v.string("must be a string"),
     v.check((text) => (pathOnly ? text.startsWith("/") : text.includes("/")), pathOnly ? "must be a path starting with /" : "must be /path or host/path"),
     v.check(isPattern, "is not a valid URL pattern"),
+    v.check(
+      isCanonical,
+      `never matches: requests are matched with single slashes, no "." or ".." segments, and letters, digits and -._~!$&'()*+,=:@ unescaped${pathOnly ? "" : ' (a host is written "host/path", without "//")'}`,
+    ),
   );
 
 /** An http(s) URL without credentials. */

@@ -49,6 +49,12 @@ export interface FeatureSupport {
 }
 export type Feature = "meter" | "freebies" | "ledger" | "revocations" | "lookups" | "spent" | "balances";
 
+/** A header value fetch() sends as written: no line breaks or NUL (Headers would throw at every forward), no non-ASCII. */
+const HEADER_VALUE = /^[\t\x20-\x7e]{0,8192}$/;
+/** As Headers trims a value (a secret stored with its trailing newline still works). */
+const trimmed = (value: string) => value.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "");
+const HEADER_VALUE_RULE = "must be printable ASCII (a header's value), at most 8192 characters";
+
 /** Origin headers: names the paywall lets a service set; values literal or `{ "secret": "NAME" }`, read from the secrets. */
 const originHeaders = (secrets: Readonly<Record<string, unknown>>) =>
   v.pipe(
@@ -60,12 +66,14 @@ const originHeaders = (secrets: Readonly<Record<string, unknown>>) =>
         if (!HEADER_NAME.test(name) || RESERVED_HEADERS.has(name.toLowerCase())) {
           addIssue({ message: `${quoted} is not a header name the paywall lets a service set` });
         } else if (typeof spec === "string") {
-          headers.set(name, spec);
+          if (HEADER_VALUE.test(trimmed(spec))) headers.set(name, trimmed(spec));
+          else addIssue({ message: `${quoted}: ${HEADER_VALUE_RULE}` });
         } else if (typeof spec === "object" && spec !== null && Object.keys(spec).length === 1 && typeof (spec as { secret?: unknown }).secret === "string") {
           const secret = (spec as { secret: string }).secret;
           const value = secrets[secret];
-          if (typeof value === "string" && value !== "") headers.set(name, value);
-          else addIssue({ message: `${quoted}: secret ${JSON.stringify(secret.slice(0, 40))} is not set` });
+          if (typeof value !== "string" || value === "") addIssue({ message: `${quoted}: secret ${JSON.stringify(secret.slice(0, 40))} is not set` });
+          else if (!HEADER_VALUE.test(trimmed(value))) addIssue({ message: `${quoted}: secret ${JSON.stringify(secret.slice(0, 40))} ${HEADER_VALUE_RULE}` });
+          else headers.set(name, trimmed(value));
         } else {
           addIssue({ message: `${quoted} must be a string or { "secret": "NAME" }` });
         }

@@ -62,10 +62,34 @@ describe("configuration", () => {
     [[{ name: "a", match: ["/a"], price_sats: 1, title: "" }], 'L402_SERVICES "a".title: must be 1 to 80 characters, without control characters'],
     [[{ name: "a", match: ["/a"], price_sats: 1, title: "x".repeat(81) }], 'L402_SERVICES "a".title: must be 1 to 80 characters'],
     [[{ name: "a", match: ["/a"], price_sats: 1, title: "two\nlines" }], 'L402_SERVICES "a".title: must be 1 to 80 characters'],
+    // Patterns whose literal parts no canonical request path has would never match, leaving the route free under L402_UNMATCHED=pass.
+    [[{ name: "a", match: ["//api.example/v1/*"], price_sats: 1 }], 'L402_SERVICES "a".match[0]: never matches: requests are matched with single slashes, no "." or ".." segments, and letters, digits and -._~!$&\'()*+,=:@ unescaped (a host is written "host/path", without "//")'],
+    [[{ name: "a", match: ["/%7Ebob/*"], price_sats: 1 }], 'L402_SERVICES "a".match[0]: never matches'],
+    [[{ name: "a", match: ["/v2//x/*"], price_sats: 1 }], 'L402_SERVICES "a".match[0]: never matches'],
+    [[{ name: "a", match: ["/v2/:id./x"], price_sats: 1 }], 'L402_SERVICES "a".match[0]: never matches'],
+    [[{ name: "a", match: ["/a/*"], price_sats: 1, price_rules: [{ path: "/a/%7e*", price_sats: 2 }] }], 'L402_SERVICES "a".price_rules[0].path: never matches'],
+    [[{ name: "a", match: ["/a/*"], price_sats: 1, free_paths: ["/a//free"] }], 'L402_SERVICES "a".free_paths[0]: never matches'],
+    // A header value Headers refuses would throw at every forward.
+    [[{ name: "a", match: ["/a"], price_sats: 1, origin: { headers: { "X-Key": "a\r\nX-Evil: 1" } } }], 'origin.headers: "X-Key": must be printable ASCII (a header\'s value), at most 8192 characters'],
+    [[{ name: "a", match: ["/a"], price_sats: 1, origin: { headers: { "X-Key": "caf\u00e9\u2603" } } }], 'origin.headers: "X-Key": must be printable ASCII'],
+    [[{ name: "a", match: ["/a"], price_sats: 1, origin: { headers: { "X-Key": { secret: "ODD" } } } }], 'origin.headers: "X-Key": secret "ODD" must be printable ASCII', { ODD: "a\u0000b" }],
     [[], "L402_SERVICES: must be a non-empty array"],
     ["{", "L402_SERVICES: is not valid JSON"],
-  ])("refuses %j", (services, message) => {
-    expect(errorsOf(services).join("\n")).toContain(message);
+  ])("refuses %j", (services, message, extra?: Record<string, unknown>) => {
+    expect(errorsOf(services, extra).join("\n")).toContain(message);
+  });
+
+  it("takes patterns in the canonical form requests are matched in, and matches those requests", () => {
+    const config = configOf([
+      { name: "a", match: ["/~bob/*", "api.example/v1/:id.json", "/caf\u00e9/*", "/a b/*"], price_sats: 1 },
+    ]);
+    const service = (url: string) => matchService(config.services, new URL(url))?.name;
+    expect([service("https://x.example/~bob/1"), service("https://api.example/v1/7.json"), service("https://x.example/caf%C3%A9/x"), service("https://x.example/a%20b/c")]).toEqual(["a", "a", "a", "a"]);
+  });
+
+  it("keeps a header value as Headers would send it (trimmed: a secret stored with its newline)", () => {
+    const config = configOf([{ name: "a", match: ["/a"], price_sats: 1, origin: { headers: { "X-Key": { secret: "KEY" } } } }], { KEY: "s3cret\n" });
+    expect(config.services[0]?.origin?.headers.get("X-Key")).toBe("s3cret");
   });
 
   it("names a service by its name, by its index where the name is missing, invalid or used twice", () => {
