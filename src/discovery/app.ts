@@ -39,7 +39,7 @@ export function discoveryApp(options: DiscoveryOptions): Hono {
   const mcp = options.mcpPath === undefined || tools.length === 0 ? undefined : { endpoint: options.mcpPath, tools };
   const fixed = {
     "/.well-known/l402-services": JSON.stringify(l402ServicesDocument(routes, seller, mcp)),
-    "/openapi.json": JSON.stringify(openApiDocument(routes, seller, options.openapi)),
+    "/openapi.json": JSON.stringify(openApiDocument(routes, options.services, seller, options.openapi)),
   };
   const places = (url: string) => ({ origin: new URL(url).origin, openapiPath: "/openapi.json", quotePath: options.quotePath });
   const cacheControl = `public, max-age=${options.maxAgeSeconds ?? MAX_AGE_SECONDS}`;

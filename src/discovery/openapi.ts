@@ -1,4 +1,4 @@
-import { literalPath } from "../config/index.ts";
+import { literalPath, type ServiceConfig } from "../config/index.ts";
 import { formatSats } from "../l402/index.ts";
 import { termsOf } from "../config/index.ts";
 import { msatJson, type SoldRoute } from "./route-info.ts";
@@ -36,18 +36,21 @@ const SECURITY_SCHEMES = {
 /** A service's schemes as the security schemes above name them. */
 const SECURITY_NAMES: Readonly<Record<string, string>> = { l402: "L402", mpp: "Payment", x402: "x402" };
 
-export function openApiDocument(routes: readonly SoldRoute[], seller: Seller, base?: OpenApiDocument): OpenApiDocument {
+export function openApiDocument(routes: readonly SoldRoute[], services: readonly ServiceConfig[], seller: Seller, base?: OpenApiDocument): OpenApiDocument {
   const made = base === undefined ? generated(routes, seller) : undefined;
   const document = made?.document ?? (structuredClone(base) as OpenApiDocument);
   const paths = document.paths ?? {};
   for (const [path, item] of Object.entries(paths)) {
     // The route a request there is sold under (the first that matches a sample of it), else the pattern's own that made the path.
-    const route = routesFor(routes, path)[0] ?? made?.routesOf.get(path)?.[0];
+    const route = routesFor(routes, services, path)[0] ?? made?.routesOf.get(path)?.[0];
     if (route === undefined) continue;
+    // A new item: the document may share one object between paths (structuredClone keeps that).
+    const annotated: PathItem = { ...item };
     for (const method of METHODS) {
       const operation = item[method];
-      if (operation !== undefined) item[method] = annotate(operation, route);
+      if (operation !== undefined) annotated[method] = annotate(operation, route);
     }
+    paths[path] = annotated;
   }
   const components = (document.components ?? {}) as Record<string, Record<string, unknown>>;
   return { ...document, paths, components: { ...components, securitySchemes: { ...(components["securitySchemes"] ?? {}), ...SECURITY_SCHEMES } } };
@@ -115,11 +118,18 @@ export function openApiPath(pattern: string): string {
 /** Sample values for an OpenAPI path's parameters: a word, a number, a name with a dot (a pattern may take only some). */
 const SAMPLES = ["x", "1", "x.x"];
 
-/** The paid routes an OpenAPI path falls under: its template filled with each sample, matched as a request would be (the first route that matches). */
-function routesFor(routes: readonly SoldRoute[], path: string): SoldRoute[] {
+/**
+ * The paid routes an OpenAPI path falls under: its template filled with each
+ * sample, matched as a request would be: the first service that matches takes
+ * it, so a path a free service (listed before) or a free path takes is not sold.
+ */
+function routesFor(routes: readonly SoldRoute[], services: readonly ServiceConfig[], path: string): SoldRoute[] {
   return SAMPLES.flatMap((sample) => {
     const pathname = path.replace(/\{[^}]*\}/g, sample);
     const route = routes.find((candidate) => candidate.matcher.test({ hostname: candidate.host ?? "any.example", pathname }));
-    return route === undefined ? [] : [route];
+    if (route === undefined) return [];
+    const input = { hostname: route.host ?? "any.example", pathname };
+    const taker = services.find((service) => service.patterns.some((pattern) => pattern.test(input)));
+    return taker?.name === route.service && !taker.freePaths.some((pattern) => pattern.test(input)) ? [route] : [];
   });
 }

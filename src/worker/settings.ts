@@ -26,6 +26,9 @@ import {
  * requests, the origin's secret, the admin API, discovery).
  */
 
+/** The operations of an OpenAPI path item. */
+const OPERATIONS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"] as const;
+
 /** An OpenAPI 3 document (an object, or its JSON text) for discovery to annotate. */
 const openApiBase = v.pipe(
   v.union([v.string(), v.record(v.string(), v.unknown())], "must be an OpenAPI document (an object, or its JSON text)"),
@@ -44,6 +47,21 @@ const openApiBase = v.pipe(
     if (!isObject(shape) || typeof shape.openapi !== "string" || !/^3\./.test(shape.openapi) || !isObject(shape.info) || (shape.paths !== undefined && !isObject(shape.paths))) {
       addIssue({ message: "must be an OpenAPI 3 document (openapi, info, paths)" });
       return NEVER;
+    }
+    // Discovery annotates each operation: a path item or an operation that is not an object could not be.
+    for (const [path, item] of Object.entries((shape.paths ?? {}) as Record<string, unknown>)) {
+      const where = `paths ${JSON.stringify(path.slice(0, 80))}`;
+      if (!isObject(item)) {
+        addIssue({ message: `${where} must be an object` });
+        return NEVER;
+      }
+      for (const method of OPERATIONS) {
+        const operation = (item as Record<string, unknown>)[method] as { responses?: unknown } | undefined;
+        if (operation !== undefined && (!isObject(operation) || (operation.responses !== undefined && !isObject(operation.responses)))) {
+          addIssue({ message: `${where}.${method} must be an object (its responses too)` });
+          return NEVER;
+        }
+      }
     }
     return document as { openapi: string; info: Record<string, unknown>; paths?: Record<string, Record<string, unknown>> };
   }),

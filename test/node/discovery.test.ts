@@ -194,6 +194,19 @@ describe("discovery documents", () => {
     expect(operation).not.toHaveProperty("x-payment-info");
   });
 
+  it("annotates an operator's path only where the paywall sells it: not where a free service listed before, or a free path, takes it", async () => {
+    const routes: ServiceDefinition[] = [
+      { name: "free", match: ["/api/free/*"], auth: false },
+      { name: "api", match: ["/api/*"], price_sats: 1, free_paths: ["/api/open/*"] },
+    ];
+    const operation = { get: { responses: { "200": { description: "ok" } } } };
+    const base = { openapi: "3.1.0", info: { title: "Shop", version: "1" }, paths: { "/api/free/{id}": operation, "/api/open/ping": operation, "/api/items/{id}": operation } };
+    const annotated = await openapiOf(l402Discovery({ services: routes, openapi: base }));
+    expect(annotated.paths["/api/free/{id}"]?.["get"]).toEqual(operation.get);
+    expect(annotated.paths["/api/open/ping"]?.["get"]).toEqual(operation.get);
+    expect(annotated.paths["/api/items/{id}"]?.["get"]?.["x-l402"]).toMatchObject({ service: "api", price_msat: 1000 });
+  });
+
   it("llms.txt says what a balance service debits: its price a request only where every request costs that", async () => {
     const balances: ServiceDefinition[] = [
       { name: "flat", match: ["/flat/*"], price_sats: 3, balance: { amounts_sats: [30] } },

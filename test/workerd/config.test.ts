@@ -73,6 +73,10 @@ describe("configuration", () => {
     [[{ name: "a", match: ["/a"], price_sats: 1, origin: { headers: { "X-Key": "a\r\nX-Evil: 1" } } }], 'origin.headers: "X-Key": must be printable ASCII (a header\'s value), at most 8192 characters'],
     [[{ name: "a", match: ["/a"], price_sats: 1, origin: { headers: { "X-Key": "caf\u00e9\u2603" } } }], 'origin.headers: "X-Key": must be printable ASCII'],
     [[{ name: "a", match: ["/a"], price_sats: 1, origin: { headers: { "X-Key": { secret: "ODD" } } } }], 'origin.headers: "X-Key": secret "ODD" must be printable ASCII', { ODD: "a\u0000b" }],
+    // Discovery annotates every operation of the operator's document: one that is not an object would fail every request.
+    [[{ name: "a", match: ["/a"], price_sats: 1 }], 'L402_OPENAPI: paths "/a" must be an object', { L402_OPENAPI: { openapi: "3.1.0", info: {}, paths: { "/a": null } } }],
+    [[{ name: "a", match: ["/a"], price_sats: 1 }], 'L402_OPENAPI: paths "/a".post must be an object (its responses too)', { L402_OPENAPI: JSON.stringify({ openapi: "3.1.0", info: {}, paths: { "/a": { get: {}, post: null } } }) }],
+    [[{ name: "a", match: ["/a"], price_sats: 1 }], 'L402_OPENAPI: paths "/a".get must be an object (its responses too)', { L402_OPENAPI: { openapi: "3.1.0", info: {}, paths: { "/a": { get: { responses: 7 } } } } }],
     [[], "L402_SERVICES: must be a non-empty array"],
     ["{", "L402_SERVICES: is not valid JSON"],
   ])("refuses %j", (services, message, extra?: Record<string, unknown>) => {
