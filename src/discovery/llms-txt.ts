@@ -51,7 +51,7 @@ function priceWords(route: SoldRoute): string {
     return `prepaid credit (buy ${(balance["credit_offers"] as { amount_sats: number }[]).map((offer) => `${offer.amount_sats} sats`).join(" or ")}), ${flat ? `${formatSats(route.priceMsat)} sats a request` : "each request debited as its terms say"}`;
   }
   if (route.pricing.pricer !== undefined || route.pricing.price !== undefined) return "priced per request (the 402 names the price)";
-  if (pricedByRequest(route)) return `${formatSats(route.priceMsat)} sats, or as its price rules say (the 402 names the price)`;
+  if (route.pricing.rules.length > 0) return `${formatSats(route.priceMsat)} sats, or as its price rules say (the 402 names the price)`;
   return `${formatSats(route.priceMsat)} sats`;
 }
 

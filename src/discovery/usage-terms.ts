@@ -16,8 +16,13 @@ interface Priced {
   readonly balance: BalanceConfig | undefined;
 }
 
-/** Whether the price depends on the request (the paywall's own test, paywall/pricing.ts, which discovery may not import). */
-export const pricedByRequest = ({ pricing }: Priced): boolean => pricing.rules.length > 0 || pricing.pricer !== undefined || pricing.price !== undefined;
+/**
+ * Whether tokens are sold for the request: its price depends on it, or each
+ * token is bound to one (`bind_request`, at one price too); they then carry
+ * the price (and the request). The paywall's own test (paywall/pricing.ts),
+ * which discovery may not import.
+ */
+export const pricedByRequest = ({ pricing }: Priced): boolean => pricing.rules.length > 0 || pricing.pricer !== undefined || pricing.price !== undefined || pricing.bindRequest;
 
 /** A pricer or the app's function prices what no rule does: no price can be published for those requests. */
 const pricedElsewhere = ({ pricing }: Priced): boolean => pricing.pricer !== undefined || pricing.price !== undefined;

@@ -151,6 +151,8 @@ describe("discovery documents", () => {
       { name: "transfer", match: ["/transfer/*"], price_sats: 100, price_rules: [{ query: { fast: "1" }, price_sats: 150 }], bind_request: true },
       { name: "chat", match: ["/v1/*"], price_sats: 5, balance: { amounts_sats: [1000] } },
       { name: "charge", match: ["/charge/*"], price_sats: 2, schemes: ["mpp"] },
+      // One price, but each token bound to the request it was sold for: not "fixed" (the quote endpoint cannot sell it).
+      { name: "bound", match: ["/bound/*"], price_sats: 7, bind_request: true },
     ];
     const app = l402Discovery({ services: usage, seller: { name: "Shop" } });
     const response = await app.request("https://shop.example/.well-known/l402.json");
@@ -161,12 +163,16 @@ describe("discovery documents", () => {
     expect(manifest.openapi).toBe("https://shop.example/openapi.json");
     // A middleware's own app serves no quote endpoint, so the manifest names none.
     expect(manifest.quote_endpoint).toBeUndefined();
-    expect(manifest.services.map((service) => service.name)).toEqual(["flat", "images", "quote", "transfer", "chat"]);
+    expect(manifest.services.map((service) => service.name)).toEqual(["flat", "images", "quote", "transfer", "chat", "bound"]);
     const pricing = (name: string) => manifest.services.find((service) => service.name === name)?.resources[0]?.pricing;
     expect(manifest.services[0]).toMatchObject({ description: "One price", resources: [{ path: "/flat/{rest}", method: "GET", pricing: { model: "fixed", price_msat: 1500 } }] });
     expect(pricing("images")).toEqual({ model: "dynamic", "x-price": { type: "dynamic", amount_msat: 2000, amount_sats: "2", rules: [{ query: { size: "large" }, amount_msat: 10_000, amount_sats: "10" }] } });
     expect(pricing("quote")).toEqual({ model: "dynamic", "x-price": { type: "dynamic", priced_by: "pricer" } });
     expect(pricing("transfer")).toMatchObject({ model: "dynamic", "x-price": { bound_to_request: true } });
+    expect(pricing("bound")).toEqual({ model: "dynamic", "x-price": { type: "dynamic", amount_msat: 7000, amount_sats: "7", bound_to_request: true } });
+    expect(manifest.caveats).toMatchObject({ bound_price_msat: { type: "integer" }, bound_request: { type: "string" } });
+    // Its tokens carry the request: l402-services names the caveat a client must keep.
+    expect(await (await app.request("/.well-known/l402-services")).text()).toContain('"bound_request"');
     expect(pricing("chat")).toMatchObject({ model: "dynamic", "x-price": { type: "static", amount_msat: 5000 }, "x-balance": { credit_offers: [{ amount_sats: 1000, credit_sats: 1000 }] } });
     expect(manifest.caveats).toMatchObject({ services: { type: "service_list" }, flat_valid_until: { type: "timestamp", attenuation: "earlier" }, flat_uses: { type: "integer" }, images_price_msat: { type: "integer" }, transfer_request: { type: "string" }, chat_credit_msat: { type: "integer" } });
     expect(text).not.toContain("pricer.internal.example");
