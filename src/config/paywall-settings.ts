@@ -36,8 +36,23 @@ export const nodeTimeoutMs = v.optional(wholeNumber(100, 30_000));
 /** The macaroon's location hint: 1 to 64 visible ASCII characters, "l402" when unset. */
 export const macaroonLocation = v.optional(v.pipe(v.string("must be a string"), v.regex(/^[\x21-\x7e]{1,64}$/, "has an invalid format")), "l402");
 
-/** The invoice's description, `{service}` replaced by the service's name: at most 512 characters, no control characters. */
-export const invoiceMemo = v.optional(v.pipe(v.string("must be a string"), v.regex(/^[^\x00-\x1f]{0,512}$/, "has an invalid format")), "{service} API access");
+/** A BOLT 11 description's most: 1,023 five-bit words (a 10-bit length) make 639 bytes; nodes refuse more. */
+const MAX_DESCRIPTION_BYTES = 639;
+/** The longest name `{service}` may stand for (isValidServiceName). */
+const LONGEST_SERVICE_NAME = "s".repeat(64);
+
+/** The invoice's description, `{service}` replaced by the service's name: no control characters, within BOLT 11's 639 bytes whatever the name. */
+export const invoiceMemo = v.optional(
+  v.pipe(
+    v.string("must be a string"),
+    v.regex(/^[^\x00-\x1f\x7f]*$/, "must not hold control characters"),
+    v.check(
+      (memo) => new TextEncoder().encode(memo.replaceAll("{service}", LONGEST_SERVICE_NAME)).length <= MAX_DESCRIPTION_BYTES,
+      `must fit an invoice's description: at most ${MAX_DESCRIPTION_BYTES} bytes of UTF-8, each {service} counted as 64 (the longest name)`,
+    ),
+  ),
+  "{service} API access",
+);
 
 /** What services in shadow mode tell clients in a header (`X-L402-Notice`): 1 to 300 printable ASCII characters (a header value). */
 export const shadowNotice = v.pipe(v.string("must be a string"), v.regex(/^[\x20-\x7e]{1,300}$/, "must be 1 to 300 printable ASCII characters (it is sent as a header)"));

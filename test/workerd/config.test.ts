@@ -125,6 +125,16 @@ describe("configuration", () => {
     expect(errors.join("\n")).not.toContain(secret);
   });
 
+  it("an invoice memo must fit BOLT 11's description (639 bytes of UTF-8) with the longest service name in place of each {service}", () => {
+    const memoOf = (memo: string) => parseConfig({ ...base, L402_SERVICES: [{ name: "a", match: ["/a"], price_sats: 1 }], L402_MEMO: memo });
+    expect(memoOf(`${"\u00e9".repeat(319)}x`).ok).toBe(true);
+    expect(memoOf(`{service} ${"x".repeat(639 - 65)}`).ok).toBe(true);
+    for (const memo of ["\u00e9".repeat(320), `{service} ${"x".repeat(639 - 64)}`, "{service} ".repeat(10), "tab\there", "del\u007f"]) {
+      const result = memoOf(memo);
+      expect(result.ok ? [] : result.problems.join("\n"), memo.slice(0, 20)).toMatch(/^L402_MEMO: must (fit an invoice's description: at most 639 bytes|not hold control characters)/);
+    }
+  });
+
   it("refuses bad globals, naming each", () => {
     const errors = errorsOf([{ name: "a", match: ["/a"], price_sats: 1 }], {
       L402_NETWORK: "moon", L402_UNMATCHED: "maybe", LND_REST_URL: "node", LND_MACAROON: "xyz", L402_INVOICE_EXPIRY: "5", L402_MASTER_KEYS: "00", LND_TIMEOUT_MS: "1",
