@@ -1,12 +1,17 @@
-import { LightningError, type InvoiceBackend } from "./backend.ts";
+import { LightningError, type InvoiceBackend, type LightningFailureReason } from "./backend.ts";
 
 /**
  * A circuit breaker around an invoice backend. After `threshold` failures in a
  * row it opens: calls fail at once (`breaker_open`, with a retry-after) for
  * `cooldownMs`, instead of piling timeouts onto a sick node. Then one probe call
  * is let through (half-open): success closes the breaker, failure opens it
- * again. A `not_found` answer is a healthy node answering, not a failure.
- * `getInfo` (health's) passes through, unguarded and uncounted.
+ * again. Only a node that does not answer counts (`unavailable`, `timeout`):
+ * a refusal (`bad_request`, `node_error`, `auth`) or an answer found wrong
+ * (`invalid_response`: an invoice for another amount) may be that request's
+ * alone — one route priced beyond what the node takes must not close the
+ * paywall for every route — and comes back at once, piling nothing up; it is
+ * neither counted nor taken for health. A `not_found` answer is a healthy
+ * node answering. `getInfo` (health's) passes through, unguarded and uncounted.
  * The probe holds its turn for one cooldown at most: a probe that never ends
  * (its request cancelled when its client went away, in Workers: the code after
  * its `await` never runs) lets the next call probe after that.
@@ -18,6 +23,9 @@ export interface BreakerOptions {
   readonly cooldownMs: number;
   readonly now?: () => number;
 }
+
+/** The failures of a node that does not answer: the only ones counted. */
+const UNANSWERED: ReadonlySet<LightningFailureReason> = new Set(["unavailable", "timeout"]);
 
 export function withBreaker(backend: InvoiceBackend, options: BreakerOptions): InvoiceBackend {
   const now = options.now ?? Date.now;
@@ -41,9 +49,10 @@ export function withBreaker(backend: InvoiceBackend, options: BreakerOptions): I
       failures = 0;
       return result;
     } catch (error) {
-      if (error instanceof LightningError && error.reason === "not_found") {
+      const reason = error instanceof LightningError ? error.reason : "unavailable";
+      if (reason === "not_found") {
         failures = 0;
-      } else {
+      } else if (UNANSWERED.has(reason)) {
         failures++;
         if (failures >= options.threshold) openUntil = now() + options.cooldownMs;
       }

@@ -103,6 +103,22 @@ describe("withBreaker", () => {
     expect(state.calls).toBe(4);
   });
 
+  it.each(["bad_request", "node_error", "auth", "invalid_response"] as const)("a %s answer is the node answering (maybe one request's refusal): neither counted nor a reset", async (reason) => {
+    const { state, backend } = scripted();
+    const guarded = withBreaker(backend, { threshold: 2, cooldownMs: 1000 });
+    state.fail = new LightningError(reason, "amount exceeds the maximum");
+    for (let i = 0; i < 5; i++) expect(await kindOf(guarded.createInvoice(REQUEST))).toBe(reason);
+    expect(state.calls).toBe(5);
+    // Between two timeouts, it does not hide them either: the second opens the breaker.
+    state.fail = new LightningError("timeout", "slow");
+    expect(await kindOf(guarded.createInvoice(REQUEST))).toBe("timeout");
+    state.fail = new LightningError(reason, "refused");
+    expect(await kindOf(guarded.createInvoice(REQUEST))).toBe(reason);
+    state.fail = new LightningError("timeout", "slow");
+    expect(await kindOf(guarded.createInvoice(REQUEST))).toBe("timeout");
+    expect(await kindOf(guarded.createInvoice(REQUEST))).toBe("breaker_open");
+  });
+
   it("counts a not_found answer as a healthy node, not a failure", async () => {
     const { state, backend } = scripted();
     const guarded = withBreaker(backend, { threshold: 2, cooldownMs: 1000 });

@@ -300,7 +300,7 @@ describe("circuit breaker on the node", () => {
 
   it("a failed probe opens it again", async () => {
     const workerEnv = { ...env, ...faultEnv(), L402_BREAKER_THRESHOLD: "1", L402_BREAKER_COOLDOWN: "1", L402_CHALLENGE_CACHE_SECONDS: "0" };
-    await setNodeFaults({ failure: "internal" });
+    await setNodeFaults({ failure: "unavailable" });
     const calls = () => lndCalls(faultSim());
     const before = await calls();
     expect((await callWithEnv(workerEnv, "/api/x")).status).toBe(503);
