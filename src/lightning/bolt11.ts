@@ -50,6 +50,8 @@ export function readInvoice(paymentRequest: string): Result<InvoiceFields, "bad_
   if (typeof paymentHash !== "string" || typeof timestamp !== "number") return fail("bad_invoice", "the invoice has no payment hash or timestamp");
   const amount = value("amount");
   const expiry = value("expiry");
+  // The field's length allows numbers no clock reaches (up to Infinity): an expiry past a safe integer is not one.
+  if (expiry !== undefined && !Number.isSafeInteger(expiry)) return fail("bad_invoice", "the invoice's expiry is out of range");
   const text = (name: string) => (typeof value(name) === "string" ? (value(name) as string) : undefined);
   const cltv = value("min_final_cltv_expiry");
   return succeed({

@@ -11,6 +11,9 @@ import type { Network } from "./networks.ts";
  */
 export const CLOCK_SKEW_SECONDS = 120;
 
+/** The longest expiry taken from a wallet that picks its own (acceptLongerExpiry): a challenge open for longer is a wallet gone wrong. */
+const MAX_LONGER_EXPIRY_SECONDS = 365 * 86_400;
+
 export interface ExpectedInvoice {
   readonly paymentHashHex: string;
   readonly request: InvoiceRequest;
@@ -40,6 +43,9 @@ export function checkInvoice(paymentRequest: string, expected: ExpectedInvoice, 
   if (invoice.network !== expected.network) throw mismatch(`network ${invoice.network ?? "unknown"}, expected ${expected.network}`);
   if (invoice.paymentHash !== expected.paymentHashHex) throw mismatch("payment hash differs from r_hash");
   if (invoice.amountMsat !== request.amountMsat) throw mismatch(`amount ${String(invoice.amountMsat ?? "none")} msat, asked ${request.amountMsat}`);
+  if (invoice.expirySeconds > MAX_LONGER_EXPIRY_SECONDS && expected.acceptLongerExpiry === true) {
+    throw refused(`expires after ${invoice.expirySeconds} s, more than the ${MAX_LONGER_EXPIRY_SECONDS} s (a year) a challenge may stay open`);
+  }
   if (invoice.expirySeconds < request.expirySeconds && expected.acceptLongerExpiry === true) {
     throw refused(`expires after ${invoice.expirySeconds} s, sooner than the ${request.expirySeconds} s asked (a wallet may use its own expiry, whatever is asked: ask for ${invoice.expirySeconds} s or less)`);
   }

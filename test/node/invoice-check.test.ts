@@ -2,7 +2,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { hex } from "@scure/base";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { encodeInvoice, fields } from "../../dev/lnd-sim/bolt11.ts";
+import { encodeInvoice, fields, TAG } from "../../dev/lnd-sim/bolt11.ts";
 import { CLOCK_SKEW_SECONDS, checkInvoice } from "../../src/lightning/invoice-check.ts";
 import { LightningError } from "../../src/lightning/index.ts";
 
@@ -108,6 +108,19 @@ describe("checkInvoice: the expiry asked for", () => {
     expect(refusal(() => checkInvoice(invoice(NOW, 300), expected(ASKED, true), NOW))).toBe(
       "the node's invoice expires after 300 s, sooner than the 600 s asked (a wallet may use its own expiry, whatever is asked: ask for 300 s or less)",
     );
+  });
+
+  it("a longer one is taken up to a year; an expiry past a safe integer (Infinity, as the field's length allows) is no expiry at all", () => {
+    expect(checkInvoice(invoice(NOW, 365 * 86_400), expected(ASKED, true), NOW).expiresAt).toBe(NOW + 365 * 86_400);
+    expect(refusal(() => checkInvoice(invoice(NOW, 365 * 86_400 + 1), expected(ASKED, true), NOW))).toBe("the node's invoice expires after 31536001 s, more than the 31536000 s (a year) a challenge may stay open");
+    const endless = encodeInvoice({
+      network: "bcrt",
+      amountMsat: ASKED.amountMsat,
+      timestamp: NOW,
+      fields: [fields.paymentHash(HASH), fields.description(ASKED.memo), { type: TAG.x, words: new Array<number>(220).fill(31) }],
+      privateKey: NODE_KEY,
+    });
+    expect(refusal(() => checkInvoice(endless, expected(ASKED, true), NOW))).toBe("the node returned an undecodable invoice: the invoice's expiry is out of range");
   });
 
   it("an invoice without an expiry field has BOLT 11's hour", () => {
