@@ -19,9 +19,10 @@ const isSpace = (byte: number): boolean => byte === 0x20 || byte === 0x0a || byt
 const isBomByte = (byte: number): boolean => byte === 0xef || byte === 0xbb || byte === 0xbf;
 
 /**
- * The members to keep, by name in the top-level object: `true`, its whole
- * value; a set of names, those members of its value (an object), as a
- * Responses stream's event keeps its usage in `response.usage`.
+ * The members to keep, by name in the top-level object (or in each object of
+ * a top-level array: the last element's win): `true`, its whole value; a set
+ * of names, those members of its value (an object), as a Responses stream's
+ * event keeps its usage in `response.usage`.
  */
 export type WantedMembers = ReadonlyMap<string, true | ReadonlySet<string>>;
 
@@ -36,7 +37,8 @@ export interface JsonMembers {
 interface Capture {
   readonly parent: string | undefined;
   readonly name: string;
-  readonly level: 1 | 2;
+  /** The depth of the object it is a member of. */
+  readonly level: number;
   readonly parts: Uint8Array[];
   bytes: number;
 }
@@ -60,10 +62,12 @@ export function createJsonMembers(wanted: WantedMembers): JsonMembers {
   // Outside the value: whether it began, and whether anything but whitespace (or a leading BOM) came around it.
   let begun = false;
   let malformed = false;
-  // Levels 1 (the top-level object's members) and 2 (its members' members): whether each is an object, whether a name comes next, the last name read.
-  const isObject = [false, false, false];
-  const expectName = [false, false, false];
-  const lastName: (string | undefined)[] = [undefined, undefined, undefined];
+  // The depth of the members read as the document's own: 1 in a top-level object, 2 in the objects of a top-level array (Gemini's JSON stream).
+  let top = 1;
+  // Levels top (those members) and top + 1 (their members' members): whether each is an object, whether a name comes next, the last name read.
+  const isObject = [false, false, false, false];
+  const expectName = [false, false, false, false];
+  const lastName: (string | undefined)[] = [undefined, undefined, undefined, undefined];
   // The top-level member whose value is being read, and which of its members are wanted (its value an object).
   let member: string | undefined;
   let within: ReadonlySet<string> | undefined;
@@ -91,8 +95,8 @@ export function createJsonMembers(wanted: WantedMembers): JsonMembers {
     else store.delete(capture.name);
     capture = undefined;
   };
-  /** A name is read at level 1, and at level 2 inside a member whose members are wanted. */
-  const namesAt = (level: number): boolean => level === 1 || (level === 2 && within !== undefined);
+  /** A name is read at level top, and at level top + 1 inside a member whose members are wanted. */
+  const namesAt = (level: number): boolean => level === top || (level === top + 1 && within !== undefined);
 
   return {
     push(chunk, from = 0, to = chunk.length) {
@@ -115,12 +119,14 @@ export function createJsonMembers(wanted: WantedMembers): JsonMembers {
           continue;
         }
         if (depth === 0) {
-          if ((byte === OPEN_BRACE || byte === OPEN_BRACKET) && !begun) begun = true;
-          else if (!isSpace(byte) && (begun || !isBomByte(byte))) malformed = true;
+          if ((byte === OPEN_BRACE || byte === OPEN_BRACKET) && !begun) {
+            begun = true;
+            top = byte === OPEN_BRACKET ? 2 : 1;
+          } else if (!isSpace(byte) && (begun || !isBomByte(byte))) malformed = true;
         }
         if (byte === QUOTE) {
           inString = true;
-          if (depth <= 2 && expectName[depth] === true && namesAt(depth)) {
+          if (depth <= top + 1 && expectName[depth] === true && namesAt(depth)) {
             expectName[depth] = false;
             nameLevel = depth;
             nameParts = [];
@@ -129,28 +135,28 @@ export function createJsonMembers(wanted: WantedMembers): JsonMembers {
           }
         } else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
           depth++;
-          if (depth <= 2) expectName[depth] = isObject[depth] = byte === OPEN_BRACE;
-          if (depth === 2) {
+          if (depth <= top + 1) expectName[depth] = isObject[depth] = byte === OPEN_BRACE;
+          if (depth === top + 1) {
             const members = member === undefined ? undefined : wanted.get(member);
             within = byte === OPEN_BRACE && members !== true ? members : undefined;
           }
         } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
           endValue(chunk, at, depth);
-          if (depth === 2) within = undefined;
+          if (depth === top + 1) within = undefined;
           depth = Math.max(0, depth - 1);
-        } else if (byte === COLON && depth <= 2 && namesAt(depth)) {
+        } else if (byte === COLON && depth <= top + 1 && namesAt(depth)) {
           const name = lastName[depth];
           lastName[depth] = undefined;
-          if (depth === 1) member = name;
-          const keep = name !== undefined && (depth === 1 ? wanted.get(name) === true : within?.has(name) === true);
+          if (depth === top) member = name;
+          const keep = name !== undefined && (depth === top ? wanted.get(name) === true : within?.has(name) === true);
           if (keep) {
-            capture = { parent: depth === 1 ? undefined : member, name, level: depth === 1 ? 1 : 2, parts: [], bytes: 0 };
+            capture = { parent: depth === top ? undefined : member, name, level: depth, parts: [], bytes: 0 };
             valueFrom = at + 1;
           }
-        } else if (byte === COMMA && depth <= 2) {
+        } else if (byte === COMMA && depth <= top + 1) {
           endValue(chunk, at, depth);
           expectName[depth] = isObject[depth] === true;
-          if (depth === 1) member = undefined;
+          if (depth === top) member = undefined;
         }
       }
       // What this chunk leaves open is kept: a name's start (copied: the chunk is the caller's), a value's.

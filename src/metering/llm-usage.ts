@@ -210,9 +210,11 @@ function anthropicUsage(counts: AnthropicCounts): LlmUsage | undefined {
  * completion or embedding (`usage.prompt_tokens`, and `completion_tokens` where
  * there is output), its Responses API's response (`object: "response"`), an
  * Anthropic message (`type: "message"`, its usage as message_start states it)
- * Gemini's (`usageMetadata`) and Ollama's (`prompt_eval_count`, `eval_count`:
- * ollama-usage.ts), each counted as its stream is. Undefined
- * when the text is not JSON or reports no usage.
+ * Gemini's (`usageMetadata`; its `streamGenerateContent` without `alt=sse`
+ * answers a JSON array of chunks, whose last usage counts the whole answer)
+ * and Ollama's (`prompt_eval_count`, `eval_count`: ollama-usage.ts), each
+ * counted as its stream is. Undefined when the text is not JSON or reports no
+ * usage.
  */
 export function usageOfAnswer(text: string): LlmUsage | undefined {
   let answer: unknown;
@@ -221,6 +223,8 @@ export function usageOfAnswer(text: string): LlmUsage | undefined {
   } catch {
     return undefined;
   }
+  // An array's objects read as one, the last of each member winning: as json-members.ts reads one too large to hold.
+  if (Array.isArray(answer)) answer = Object.fromEntries(answer.filter(isFields).flatMap((chunk) => Object.entries(chunk)));
   if (!isFields(answer)) return undefined;
   if (answer["object"] === "response") return responsesUsage({ response: answer });
   if (answer["type"] === "message") {

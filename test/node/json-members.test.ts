@@ -47,9 +47,20 @@ describe("createJsonMembers", () => {
   it("a document cut short inside its usage, or none at all, reports none; a name past its longest is not read", () => {
     const answer = `{"object":"chat.completion","usage":{"prompt_tokens":5,"completion_tokens":7}}`;
     expect(usageOfPieces(answer.slice(0, -2), [])).toBeUndefined();
-    expect(usageOfPieces(`[{"usage":{"prompt_tokens":5}}]`, [])).toBeUndefined();
+    expect(usageOfPieces(`[{"usageMetadata":{"promptTokenCount":5}}`, [])).toBeUndefined();
     expect(usageOfPieces("", [])).toBeUndefined();
     expect(usageOfPieces(`{"${"u".repeat(100)}":1,"usage":{"prompt_tokens":5,"completion_tokens":1}}`, [3, 70])).toEqual({ inputTokens: 5, outputTokens: 1 });
+  });
+
+  it("a top-level array (Gemini's streamGenerateContent without alt=sse: a JSON array of chunks) reads as one object, the last of each member winning, whole or cut anywhere", () => {
+    const chunk = (text: string, usage: Record<string, number>) => ({ candidates: [{ content: { parts: [{ text }], role: "model" }, index: 0 }], usageMetadata: { promptTokenCount: 9, ...usage }, modelVersion: "gemini-2.5-flash" });
+    const body = JSON.stringify([chunk("There are", { candidatesTokenCount: 2 }), chunk('"usageMetadata":{"promptTokenCount":1}', { candidatesTokenCount: 20 }), chunk(" 3.", { candidatesTokenCount: 29, thoughtsTokenCount: 282 })], null, 2);
+    const usage = { inputTokens: 9, outputTokens: 311 };
+    expect(usageOfAnswer(body)).toEqual(usage);
+    for (let cut = 0; cut <= body.length; cut++) expect(usageOfPieces(body, [cut])).toEqual(usage);
+    // Objects deeper than the array's own are not its chunks: neither reader takes them.
+    const nested = `[[${JSON.stringify(chunk("a", { candidatesTokenCount: 1 }))}]]`;
+    expect([usageOfAnswer(nested), usageOfPieces(nested, [7])]).toEqual([undefined, undefined]);
   });
 
   it("members of a member's value, one level down, where asked for: a Responses stream's response.usage, and nothing of the same name elsewhere", () => {

@@ -223,7 +223,8 @@ describe("the usage of a whole answer (not streamed)", () => {
 
   it.each([
     ["not JSON", `{"usage":{"prompt_tokens":1,"completion_tokens":2}`],
-    ["JSON but not an object", `[{"usage":{"prompt_tokens":1,"completion_tokens":2}}]`],
+    ["JSON but not an object", `"usage"`],
+    ["an array with no object in it", `[1,[{"usage":{"prompt_tokens":1,"completion_tokens":2}}]]`],
     ["no usage", `{"object":"chat.completion","choices":[]}`],
     ["usage: null", `{"object":"chat.completion","usage":null}`],
     ["no prompt_tokens", `{"object":"chat.completion","usage":{"completion_tokens":2}}`],

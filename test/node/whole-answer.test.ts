@@ -111,6 +111,18 @@ describe("readWholeAnswer", () => {
     expect(whole.usage).toEqual({ inputTokens: 12, outputTokens: 20000 });
   });
 
+  it("past MAX_HELD_ANSWER_BYTES: Gemini's JSON array of chunks (streamGenerateContent without alt=sse) is billed by its last chunk's usage", async () => {
+    const chunk = (i: number) => JSON.stringify({ candidates: [{ content: { parts: [{ text: "w".repeat(1000) }], role: "model" }, index: 0 }], usageMetadata: { promptTokenCount: 800_000, candidatesTokenCount: i * 250, totalTokenCount: 800_000 + i * 250 } });
+    const body = utf8(`[${Array.from({ length: 1500 }, (_, i) => chunk(i + 1)).join(",\r\n")}]`);
+    expect(body.length).toBeGreaterThan(MAX_HELD_ANSWER_BYTES + 16 * 1024);
+    const chunks = Array.from({ length: Math.ceil(body.length / 65_536) }, (_, i) => body.slice(i * 65_536, (i + 1) * 65_536));
+    const whole = readWholeAnswer(bodyOf(chunks).reader);
+    let passed = 0;
+    for (let next = await whole.read(); !next.done; next = await whole.read()) passed += next.value.length;
+    expect(passed).toBe(body.length);
+    expect(whole.usage).toEqual({ inputTokens: 800_000, outputTokens: 375_000 });
+  });
+
   it("a cancel while past MAX_HELD_ANSWER_BYTES drops what was held: nothing more is handed on", async () => {
     const { reader } = bodyOf([new Uint8Array(MAX_HELD_ANSWER_BYTES), new Uint8Array(10), new Uint8Array(10)]);
     const whole = readWholeAnswer(reader);
