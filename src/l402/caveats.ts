@@ -22,7 +22,10 @@ import { fail, succeed, type Result } from "./result.ts";
  * credit, a dearer price, another token's balance), so only the minter may
  * write them: it puts them before the services caveat, which it then writes
  * last; holders can only append, after it. One found after the first
- * services caveat makes the token invalid.
+ * services caveat makes the token invalid, unless it narrows one the minter
+ * wrote (a copy that pays only for cheaper requests) — never a credit: it
+ * opens the token's one balance, shared by every copy, so a narrower one
+ * would cap no copy, and would shrink the balance paid for if shown first.
  */
 export const SERVICES = "services";
 export const capabilitiesCondition = (service: string): string => `${service}_capabilities`;
@@ -36,7 +39,8 @@ export const topupCondition = (service: string): string => `${service}_topup`;
 const CAPABILITIES_SUFFIX = "_capabilities";
 const VALID_UNTIL_SUFFIX = "_valid_until";
 const USES_SUFFIX = "_uses";
-const AMOUNT_SUFFIXES = ["_price_msat", "_credit_msat"];
+const CREDIT_SUFFIX = "_credit_msat";
+const AMOUNT_SUFFIXES = ["_price_msat", CREDIT_SUFFIX];
 const DIGEST_SUFFIXES = ["_request", "_topup"];
 const MINTER_ONLY_SUFFIXES = [...AMOUNT_SUFFIXES, ...DIGEST_SUFFIXES];
 const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -157,6 +161,9 @@ export function readCaveats(caveats: readonly Uint8Array[]): Result<CaveatReadin
     const predicate = decodeCaveat(bytes);
     if (predicate === undefined) return fail("invalid_caveat", "a caveat is not UTF-8 condition=value");
     conditions.push(predicate);
+    if (afterServices && predicate.condition.endsWith(CREDIT_SUFFIX)) {
+      return fail("invalid_caveat", `a ${predicate.condition} caveat after the services caveat: a credit opens the token's one balance, which no copy can narrow`);
+    }
     if (afterServices && !latest.has(predicate.condition) && MINTER_ONLY_SUFFIXES.some((suffix) => predicate.condition.endsWith(suffix))) {
       return fail("invalid_caveat", `a ${predicate.condition} caveat after the services caveat: only the minter grants it`);
     }

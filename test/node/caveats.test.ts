@@ -75,9 +75,10 @@ describe("a holder may narrow, never widen", () => {
     ["a higher price", priced, "svc_price_msat=1001", "caveat_widened"],
     ["the same request", priced, `svc_request=${DIGEST}`, "ok"],
     ["another request", priced, `svc_request=${OTHER_DIGEST}`, "caveat_widened"],
-    ["a lower credit", balance, "svc_credit_msat=1", "ok"],
-    ["the same credit", balance, "svc_credit_msat=1000", "ok"],
-    ["a higher credit", balance, "svc_credit_msat=1001", "caveat_widened"],
+    // A credit opens the token's one balance, shared by every copy: a narrower one would cap no copy, and shrink the balance if shown first.
+    ["a lower credit", balance, "svc_credit_msat=1", "invalid_caveat"],
+    ["the same credit", balance, "svc_credit_msat=1000", "invalid_caveat"],
+    ["a higher credit", balance, "svc_credit_msat=1001", "invalid_caveat"],
   ] as const)("%s → %s", (_name, minted, added, expected) => {
     expect(reasonOf([...minted, caveat(added)])).toBe(expected);
   });
@@ -116,13 +117,13 @@ describe("mintedValidUntil: the expiry minted with a balance, which no holder ca
   it("is the valid_until minted just before the credit, whatever a holder narrows afterwards", () => {
     const balance = serviceCaveats({ service: "svc", validUntil: NOW + 3600, creditMsat: 1000n });
     expect(grantOf(balance).mintedValidUntil).toBe(NOW + 3600);
-    expect(grantOf([...balance, caveat(`svc_valid_until=${NOW + 10}`), caveat("svc_credit_msat=5")])).toMatchObject({ validUntil: NOW + 10, mintedValidUntil: NOW + 3600, creditMsat: 5n });
+    expect(grantOf([...balance, caveat(`svc_valid_until=${NOW + 10}`)])).toMatchObject({ validUntil: NOW + 10, mintedValidUntil: NOW + 3600, creditMsat: 1000n });
   });
 
   it("is absent for a balance minted without an expiry, however a holder narrows it", () => {
     const forever = serviceCaveats({ service: "svc", creditMsat: 1000n });
     expect(grantOf(forever).mintedValidUntil).toBeUndefined();
-    expect(grantOf([...forever, caveat(`svc_valid_until=${NOW + 10}`), caveat("svc_credit_msat=5")]).mintedValidUntil).toBeUndefined();
+    expect(grantOf([...forever, caveat(`svc_valid_until=${NOW + 10}`)]).mintedValidUntil).toBeUndefined();
   });
 
   // A holder's `uses` (which a balance service never counts) must not move the expiry its balance is
@@ -151,10 +152,11 @@ describe("a top-up is minted, never made by a holder", () => {
     expect(forged).toMatchObject({ ok: false, reason: "invalid_caveat" });
   });
 
-  it("one minted as a top-up reads as one, with its credit narrowed or not", () => {
+  it("one minted as a top-up reads as one, its target restated or not; its credit is never narrowed", () => {
     const topup = serviceCaveats({ service: "svc", validUntil: NOW + 3600, creditMsat: 1000n, topupFor: DIGEST });
     expect(grantOf(topup)).toMatchObject({ topupFor: DIGEST, creditMsat: 1000n });
-    expect(grantOf([...topup, caveat("svc_credit_msat=10"), caveat(`svc_topup=${DIGEST}`)])).toMatchObject({ topupFor: DIGEST, creditMsat: 10n });
+    expect(grantOf([...topup, caveat(`svc_topup=${DIGEST}`)])).toMatchObject({ topupFor: DIGEST, creditMsat: 1000n });
+    expect(reasonOf([...topup, caveat("svc_credit_msat=10")])).toBe("invalid_caveat");
   });
 });
 

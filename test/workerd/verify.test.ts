@@ -145,10 +145,11 @@ describe("what only the minter grants (price, request, credit, top-up)", () => {
     ["a top-up target added to a credit token", credit, [`svc_topup=${target}`], "invalid_caveat"],
     ["a price added to a token minted without one", plain, ["svc_price_msat=99999999"], "invalid_caveat"],
     ["a request binding added", plain, [`svc_request=${target}`], "invalid_caveat"],
-    ["a credit raised", credit, ["svc_credit_msat=5001"], "caveat_widened"],
+    ["a credit raised", credit, ["svc_credit_msat=5001"], "invalid_caveat"],
     ["a price raised", priced, ["svc_price_msat=2001"], "caveat_widened"],
     ["another request", priced, [`svc_request=${target}`], "caveat_widened"],
-    ["a credit lowered", credit, ["svc_credit_msat=4000"], "ok"],
+    // The credit opens the token's one balance, shared by every copy: lowered, it would cap no copy and shrink the balance shown first.
+    ["a credit lowered", credit, ["svc_credit_msat=4000"], "invalid_caveat"],
     ["a price lowered", priced, ["svc_price_msat=1000"], "ok"],
     ["the same request", priced, [`svc_request=${"ab".repeat(32)}`], "ok"],
   ] as const)("%s → %s", (_name, base, caveats, expected) => {
