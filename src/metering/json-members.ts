@@ -19,10 +19,11 @@ const isSpace = (byte: number): boolean => byte === 0x20 || byte === 0x0a || byt
 const isBomByte = (byte: number): boolean => byte === 0xef || byte === 0xbb || byte === 0xbf;
 
 /**
- * The members to keep, by name in the top-level object (or in each object of
- * a top-level array: the last element's win): `true`, its whole value; a set
- * of names, those members of its value (an object), as a Responses stream's
- * event keeps its usage in `response.usage`.
+ * The members to keep, by name in the top-level object (with
+ * `arrayOfObjects`, in each object of a top-level array too: the last
+ * element's win): `true`, its whole value; a set of names, those members of
+ * its value (an object), as a Responses stream's event keeps its usage in
+ * `response.usage`.
  */
 export type WantedMembers = ReadonlyMap<string, true | ReadonlySet<string>>;
 
@@ -53,7 +54,7 @@ interface Capture {
  * whole JSON value (text around it, another after it, cut short) keeps
  * nothing: JSON.parse would read no usage from it.
  */
-export function createJsonMembers(wanted: WantedMembers): JsonMembers {
+export function createJsonMembers(wanted: WantedMembers, options: { readonly arrayOfObjects?: boolean } = {}): JsonMembers {
   const kept = new Map<string, Uint8Array>();
   const keptWithin = new Map<string, Map<string, Uint8Array>>();
   let depth = 0;
@@ -121,7 +122,7 @@ export function createJsonMembers(wanted: WantedMembers): JsonMembers {
         if (depth === 0) {
           if ((byte === OPEN_BRACE || byte === OPEN_BRACKET) && !begun) {
             begun = true;
-            top = byte === OPEN_BRACKET ? 2 : 1;
+            top = byte === OPEN_BRACKET && options.arrayOfObjects === true ? 2 : 1;
           } else if (!isSpace(byte) && (begun || !isBomByte(byte))) malformed = true;
         }
         if (byte === QUOTE) {

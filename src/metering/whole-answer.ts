@@ -46,7 +46,8 @@ export function readWholeAnswer(source: BodyReader): AnswerReader {
   let ended = false;
   // Past the most held: the chunk read but not yet handed on, and the members the usage is read from.
   let held: Uint8Array | undefined;
-  const members = createJsonMembers(USAGE_MEMBERS);
+  // Gemini's streamGenerateContent without alt=sse answers an array of chunks: read as usageOfAnswer reads one.
+  const members = createJsonMembers(USAGE_MEMBERS, { arrayOfObjects: true });
 
   const readWhole = async (): Promise<BodyRead> => {
     const parts: Uint8Array[] = [];

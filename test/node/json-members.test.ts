@@ -11,7 +11,7 @@ const encoder = new TextEncoder();
 /** The usage read from a document's top-level members, its bytes pushed in these pieces (cut at `cuts`). */
 function usageOfPieces(text: string, cuts: readonly number[]) {
   const bytes = encoder.encode(text);
-  const members = createJsonMembers(USAGE_MEMBERS);
+  const members = createJsonMembers(USAGE_MEMBERS, { arrayOfObjects: true });
   const at = [0, ...[...cuts].sort((a, b) => a - b), bytes.length];
   for (let i = 0; i + 1 < at.length; i++) members.push(bytes.slice(at[i], at[i + 1]));
   return usageOfAnswer(members.json());
@@ -77,5 +77,9 @@ describe("createJsonMembers", () => {
     const list = createJsonMembers(wanted);
     list.push(encoder.encode(`{"response":[{"usage":{"input_tokens":1}}]}`));
     expect(list.json()).toBe("{}");
+    // A top-level array is read only where asked for (a whole answer): an event's, as JSON.parse's frame reader, reads nothing.
+    const arrayEvent = createJsonMembers(wanted);
+    arrayEvent.push(encoder.encode(`[{"type":"response.completed","response":{"usage":{"input_tokens":1}}}]`));
+    expect(arrayEvent.json()).toBe("{}");
   });
 });
