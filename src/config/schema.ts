@@ -208,6 +208,8 @@ const serviceSchema = (context: SchemaContext) => v.pipe(
     usageProblems(service, context, at);
     if (service.mcp !== undefined) {
       if (context.servesMcp !== true) at("is served by the template Worker's MCP endpoint, not here", "mcp");
+      // A tool call carries its credential as Authorization (_meta["l402/credential"]): x402's PAYMENT-SIGNATURE has no way there.
+      else if (!schemes.includes("l402") && !schemes.includes("mpp")) at('needs "l402" or "mpp" among the schemes: a tool call cannot carry an x402 payment', "mcp");
       else if (!(service.match ?? ["/*"]).some((text) => patternTakesPath(text, service.mcp?.path ?? "", !(service.match_case ?? false)))) at("is not a path this service matches", "mcp", "path");
     }
   }),

@@ -64,6 +64,12 @@ describe("a service's MCP tool", () => {
     ]).ok).toBe(true);
   });
 
+  it("a tool's service takes L402 or Payment: a tool call carries its credential as Authorization, never an x402 payment (paid, it could not be used)", () => {
+    const tool = { tool: "q", path: "/api/q" };
+    expect(errorsOf([{ name: "api", match: ["/api/*"], price_sats: 2, schemes: ["x402"], mcp: tool }])).toContain('L402_SERVICES "api".mcp: needs "l402" or "mpp" among the schemes: a tool call cannot carry an x402 payment');
+    for (const schemes of [["l402", "x402"], ["mpp", "x402"], ["mpp"]]) expect(errorsOf([{ name: "api", match: ["/api/*"], price_sats: 2, schemes, mcp: tool }])).not.toContain("a tool call cannot carry");
+  });
+
   it("matching follows the service's case rule: a path in another case matches unless match_case", () => {
     expect(parse([{ name: "a", match: ["/A/*"], price_sats: 1, mcp: { tool: "t", path: "/a/x" } }]).ok).toBe(true);
     expect(errorsOf([{ name: "a", match: ["/A/*"], price_sats: 1, match_case: true, mcp: { tool: "t", path: "/a/x" } }])).toContain("mcp.path: is not a path this service matches");
