@@ -86,7 +86,6 @@ function canonicalSegment(raw: string): string | CanonicalUrl {
     if (byte === 0x2f || byte === 0x5c) return refuse("encoded '/' or '\\' in the path");
     if (byte === 0x3b) return refuse("path parameters (';') are not allowed");
     if (byte < 0x20 || byte === 0x7f) return refuse("control characters are not allowed in paths");
-    if (byte === 0x25 && /^[0-9A-Fa-f]{2}/.test(raw.slice(i + 1))) return refuse("double percent-encoding");
     bytes.push(byte);
     const char = String.fromCharCode(byte);
     out += byte < 0x80 && DECODED.test(char) ? char : `%${pair.toUpperCase()}`;
@@ -97,6 +96,8 @@ function canonicalSegment(raw: string): string | CanonicalUrl {
   } catch {
     return refuse("the path's escapes are not valid UTF-8");
   }
+  // Checked once decoded: `%25%32%65` hides its `%2e` from any look at the raw text.
+  if (/%[0-9A-Fa-f]{2}/.test(text)) return refuse("double percent-encoding");
   if (text === "." || text === "..") return refuse("dot segments may not be percent-encoded");
   if (/[. ]$/.test(text)) return refuse("a path segment may not end with '.' or a space");
   if (foldsToAscii(text)) return refuse("characters that compatibility folding turns into ASCII");
