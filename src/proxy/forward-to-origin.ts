@@ -2,7 +2,7 @@ import type { Context, Handler } from "hono";
 import type { OriginConfig } from "../config/index.ts";
 import { headerSpellings } from "../header-spellings.ts";
 import { refusal } from "../refusal.ts";
-import { forward, TOKEN_ID_HEADER } from "./forward.ts";
+import { forward, ROUTING_HEADERS, TOKEN_ID_HEADER } from "./forward.ts";
 
 export interface ForwardToOriginOptions<E extends Routed = Routed> {
   /** What a request that matched no service gets: forwarded free to its own URL, or 404. */
@@ -41,7 +41,7 @@ type Routed = {
  * payment context and the origin secret, at the canonical URL the paywall matched.
  */
 export function forwardToOrigin<E extends Routed = Routed>(options: ForwardToOriginOptions<E>): Handler<E> {
-  const reservedHeaders = headerSpellings([TOKEN_ID_HEADER, ...(options.originAuth === undefined ? [] : [options.originAuth[0]]), ...(options.paymentContext === undefined ? [] : [options.paymentContext.header])]);
+  const reservedHeaders = headerSpellings([TOKEN_ID_HEADER, ...ROUTING_HEADERS, ...(options.originAuth === undefined ? [] : [options.originAuth[0]]), ...(options.paymentContext === undefined ? [] : [options.paymentContext.header])]);
   const { header: contextHeader, sign } = options.paymentContext ?? {};
   // Hono's Context is invariant in its env; any env with the paywall's variables fits.
   return async (context) => {

@@ -6,6 +6,13 @@ import { publicLocation } from "./public-location.ts";
 /** Headers that carry a credential (L402, Payment, x402); none reach the origin unless the service says so. */
 const CREDENTIAL_HEADERS = ["authorization", "macaroon", "grpc-metadata-macaroon", "payment-signature"];
 export const TOKEN_ID_HEADER = "X-L402-Token-Id";
+/**
+ * Headers that name another host or path than the request's, which origins
+ * route by (Rails and Symfony read X-Forwarded-Host, IIS and Symfony
+ * X-Original-URL and X-Rewrite-URL, Spring X-Forwarded-Prefix): the paywall
+ * matched the request's own, so a client's never reaches the origin.
+ */
+export const ROUTING_HEADERS = ["X-Forwarded-Host", "Forwarded", "X-Original-URL", "X-Rewrite-URL", "X-Original-Host", "X-Forwarded-Prefix", "X-Host"];
 
 export interface ForwardOptions {
   readonly origin: OriginConfig | undefined;

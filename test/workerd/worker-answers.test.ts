@@ -187,6 +187,24 @@ describe("free traffic and the paywall's own headers", () => {
     expect(sent["x_origin_secret"]).toBe("origin-shared-secret");
   });
 
+  it("a client's host and URL overrides never reach the origin (it would route by another host or path than the paywall matched), in any spelling", async () => {
+    const overrides = {
+      "X-Forwarded-Host": "api.example.com",
+      Forwarded: "host=api.example.com;proto=https",
+      "X-Original-URL": "/api/paid",
+      X_Rewrite_URL: "/api/paid",
+      "X-Original-Host": "api.example.com",
+      "X-Forwarded-Prefix": "/api",
+      "X-Host": "api.example.com",
+      "X-Forwarded-Proto": "https",
+    };
+    const response = await call(uniquePath("/public/overrides"), { headers: overrides });
+    const echo = (await response.json()) as { headers: Record<string, string> };
+    for (const name of ["x-forwarded-host", "forwarded", "x-original-url", "x_rewrite_url", "x-original-host", "x-forwarded-prefix", "x-host"]) expect(echo.headers[name], name).toBeUndefined();
+    // What names no other host or path passes.
+    expect(echo.headers["x-forwarded-proto"]).toBe("https");
+  });
+
   it("a service may pass the credential on to the origin, as the reference does", async () => {
     const services = [{ name: "relay", match: ["/relay/*"], price_sats: 1, origin: { url: originUrl(), forward_authorization: true } }];
     const env = { L402_SERVICES: JSON.stringify(services) };
