@@ -42,6 +42,9 @@ const isPattern = (text: string): boolean => {
     return false;
   }
 };
+/** Percent-escapes in upper case, as canonical paths write them (services.ts compiles patterns so: `%c3%a9` matches with match_case too). */
+export const withUpperCaseEscapes = (text: string): string => text.replace(/%[0-9A-Fa-f]{2}/g, (escape) => escape.toUpperCase());
+
 /** URLPattern syntax in a path pattern: groups, named and regular-expression parts, wildcards, modifiers. */
 const PATTERN_PARTS = /\\(.)|:[\p{ID_Continue}$]+(?:\([^)]*\))?|\([^)]*\)|\*|[{}?+]/gu;
 
@@ -55,7 +58,7 @@ const isCanonical = (text: string): boolean => {
   if (!isPattern(text)) return true; // reported as not a pattern
   const path = new URLPattern({ pathname: text.slice(text.indexOf("/")) }).pathname;
   // Each part of URLPattern syntax stands for one plain segment character.
-  const sample = path.replace(PATTERN_PARTS, (_, escaped: string | undefined) => escaped ?? "x");
+  const sample = withUpperCaseEscapes(path.replace(PATTERN_PARTS, (_, escaped: string | undefined) => escaped ?? "x"));
   const canonical = canonicalUrl(new URL(`https://pattern.invalid${sample}`));
   return canonical.ok && canonical.value.pathname === sample;
 };

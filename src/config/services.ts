@@ -4,6 +4,7 @@ import { isValidServiceName } from "../l402/index.ts";
 import { problemsOf, settingsFailure, type SettingsResult } from "./problems.ts";
 import { servicesSchema, type ParsedService, type SchemaContext } from "./schema.ts";
 import { withLiteralTest } from "./literal-pattern.ts";
+import { withUpperCaseEscapes } from "./schema-pieces.ts";
 import type { ServiceConfig, ServiceMode, UrlPattern } from "./types.ts";
 import { compileBalance, compilePricing } from "./usage-config.ts";
 
@@ -95,5 +96,5 @@ function compile(service: ParsedService, context: CompileContext): ServiceConfig
 function newPattern(text: string, ignoreCase: boolean): UrlPattern {
   const slash = text.indexOf("/");
   const hostname = slash === 0 ? "*" : text.slice(0, slash).toLowerCase().replace(/\.$/, "");
-  return withLiteralTest(new URLPattern({ hostname, pathname: text.slice(slash) }, { ignoreCase }), ignoreCase);
+  return withLiteralTest(new URLPattern({ hostname, pathname: withUpperCaseEscapes(text.slice(slash)) }, { ignoreCase }), ignoreCase);
 }

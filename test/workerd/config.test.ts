@@ -89,6 +89,9 @@ describe("configuration", () => {
     ]);
     const service = (url: string) => matchService(config.services, new URL(url))?.name;
     expect([service("https://x.example/~bob/1"), service("https://api.example/v1/7.json"), service("https://x.example/caf%C3%A9/x"), service("https://x.example/a%20b/c")]).toEqual(["a", "a", "a", "a"]);
+    // An escape written in lower case matches the canonical upper case, even matched case-sensitively.
+    const cased = configOf([{ name: "b", match: ["/caf%c3%a9/*"], match_case: true, price_sats: 1 }]);
+    expect(matchService(cased.services, new URL("https://x.example/caf%C3%A9/x"))?.name).toBe("b");
   });
 
   it("keeps a header value as Headers would send it (trimmed: a secret stored with its newline)", () => {
