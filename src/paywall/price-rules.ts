@@ -12,8 +12,8 @@ import type { HeaderReader } from "./request.ts";
  *   paths ignores it in their values;
  * - a query parameter or header a rule prices by, given more than once (or,
  *   for a query parameter, under names an origin reads as one: other case
- *   where the service ignores case, PHP's `.` for `_` and its cut at a NUL),
- *   is refused: which of its values would the origin read? So is one an
+ *   where the service ignores case, PHP's `.` for `_` and its cut at a NUL,
+ *   Rack's and PHP's readings of brackets), is refused: which of its values would the origin read? So is one an
  *   origin that splits the query at `;` would read otherwise;
  * - a body without a `Content-Length` counts as endless;
  * - a body frameworks read parameters from (a form, multipart, JSON) may
@@ -64,6 +64,9 @@ function readPricedValues(rules: readonly PriceRule[], request: { readonly url: 
     const values = valuesIn(request.url.searchParams);
     const split = splitAtSemicolons === undefined ? values : valuesIn(splitAtSemicolons);
     if (values.length > 1 || split.length > 1) return fail("ambiguous_price", `the query parameter "${name.slice(0, 40)}" decides the price and is given more than once`);
+    if ([...request.url.searchParams.keys()].some((given) => bracketReadings(given).some((reading) => sameName(reading) === sameName(name)))) {
+      return fail("ambiguous_price", `the query parameter "${name.slice(0, 40)}" decides the price, and a name with brackets is read as it by some origins`);
+    }
     if (values[0] !== split[0]) return fail("ambiguous_price", `the query parameter "${name.slice(0, 40)}" decides the price and is read otherwise where ';' separates parameters`);
     if (values[0] !== undefined) query.set(name, values[0]);
   }
@@ -77,6 +80,19 @@ function readPricedValues(rules: readonly PriceRule[], request: { readonly url: 
   const length = request.headers.get("content-length");
   const contentLength = length !== null && /^\d{1,15}$/.test(length) ? Number(length) : Number.POSITIVE_INFINITY;
   return succeed({ query, headers, contentLength });
+}
+
+/**
+ * The names a query parameter written with brackets is read as: Rack's (it
+ * drops leading brackets and reads up to the next: `[size]`, `size]` and
+ * `size[]` are `size`) and PHP's (`size[x]` is the array `size`; an unclosed
+ * `image[size` is `image_size`). None for a name without brackets.
+ */
+function bracketReadings(name: string): string[] {
+  if (!/[[\]]/.test(name)) return [];
+  const rack = /^[[\]]*([^[\]]*)/.exec(name)?.[1] ?? "";
+  const open = name.indexOf("[");
+  return open < 0 ? [rack] : [rack, name.slice(0, open), `${name.slice(0, open)}_${name.slice(open + 1)}`];
 }
 
 /** Whether the rule's every condition holds; `queryOpen`: its query parameters may hold any value (a body may give them). */

@@ -131,6 +131,15 @@ describe("a request whose price its origin could read two ways is refused", () =
     expect(priceOf("/x?image_size=small&image.size%00.x=large", {}, service)).toMatchObject({ ok: false, reason: "ambiguous_price" });
   });
 
+  it("a name with brackets that Rack or PHP reads as a priced parameter is refused: which value would the origin read?", () => {
+    const service = serviceOf({ name: "s", price_sats: 1, price_rules: [{ query: { size: "large" }, price_sats: 5 }, { query: { image_size: "large" }, price_sats: 5 }] });
+    for (const url of ["/x?size=small&[size]=large", "/x?size=small&size]=large", "/x?[size]=large", "/x?size[]=large", "/x?size[a]=large", "/x?image_size=small&image[size=large", "/x?image.size=small&image[size=large"]) {
+      expect(priceOf(url, {}, service), url).toMatchObject({ ok: false, reason: "ambiguous_price" });
+    }
+    // Brackets around another name are that name's business.
+    expect(priceOf("/x?size=large&filter[kind]=a&[page]=2", {}, service)).toMatchObject({ ok: true, value: { matchedMsat: 5_000n } });
+  });
+
   it("a parameter read otherwise by an origin that splits the query at `;` (Rack 2, Perl's CGI) is refused", () => {
     const service = serviceOf({ name: "s", price_sats: 1, price_rules: [{ query: { size: "large" }, price_sats: 5 }] });
     for (const url of ["/x?a=1;size=large", "/x?size=small;size=large", "/x?size=large;a=1"]) {
