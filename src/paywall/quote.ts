@@ -83,6 +83,8 @@ async function quoted(paywall: Paywall, asked: QuoteRequest, request: PaywallReq
   const service = settings.services.find((candidate) => candidate.name === asked.service && candidate.auth && candidate.schemes.includes("l402"));
   if (service === undefined) return quoteError(400, "unknown_service", "no paid service of that name takes L402", "service");
   if (service.mode === "paused") return quoteError(503, "service_paused", "this service sells no new access for now", undefined, { "Retry-After": String(PAUSED_RETRY_AFTER_SECONDS) });
+  // Shadow mode sells nothing (no invoice, token or ledger row): its requests pass as they would unpaid.
+  if (service.mode === "shadow") return quoteError(503, "service_in_shadow", "this service is in shadow mode: its requests pass without payment, and nothing is sold");
   if ((asked.tier ?? 0) !== 0) return quoteError(400, "unknown_tier", "only tier 0 exists", "tier");
   if (asked.payment_method !== undefined && asked.payment_method !== "bolt11") return quoteError(400, "unsupported_payment_method", "invoices are BOLT 11 only", "payment_method");
   const unknown = asked.capabilities?.find((capability) => !(service.capabilities ?? []).includes(capability));

@@ -145,6 +145,11 @@ describe("shadow mode through the Worker", () => {
     expect(shadowed.headers.get("x-l402-notice")).toBeNull();
     await shadowed.body?.cancel();
     expect((await callWithEnv(own, path("other", "own"))).status).toBe(402);
+    // Nothing is sold in shadow, not even asked for: a quote mints no invoice or token.
+    const quote = (name: string) => callWithEnv(own, "/l402/quote", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ service: name }) });
+    const refused = await quote(svc("api"));
+    expect([refused.status, await refused.json()]).toEqual([503, { error: expect.objectContaining({ code: "service_in_shadow" }) }]);
+    expect((await quote(svc("other"))).status).toBe(200);
     const listed = (await (await callWithEnv(own, "/.well-known/l402/admin/services", { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as { services: { name: string; mode: string }[] };
     expect(listed.services.map((service) => [service.name, service.mode])).toEqual([[svc("api"), "shadow"], [svc("other"), "enforce"]]);
   });
