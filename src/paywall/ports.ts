@@ -105,9 +105,9 @@ export interface Ledger {
   revenueByDay(since: number): Promise<readonly DailyRevenue[]>;
   lookupToken(tokenId: string): Promise<TokenRecord>;
   /**
-   * Forgets challenges minted before `before` (unix s) and never paid, still
-   * counting them in `revenueByDay`; how many it forgot. A ledger kept for good
-   * has none.
+   * Forgets challenges minted before `before` (unix s) and never paid (as far
+   * as it knows: none of its tokens used yet), still counting them in
+   * `revenueByDay`; how many it forgot. A ledger kept for good has none.
    */
   forgetUnpaid?(before: number): Promise<number>;
 }

@@ -10,14 +10,14 @@ import type { DailyRevenue, Ledger, MintRecord, SettlementRecord, TokenRecord } 
  * records a token once (paywall/first-use.ts); `INSERT OR IGNORE` absorbs the
  * other isolates.
  */
-/** Rows per batch when forgetting unpaid challenges, and batches per run (the next run goes on). */
+/** Rows per statement when forgetting unpaid challenges, and how long a run goes on (the next run, an hour later, goes on from there). */
 const FORGET_CHUNK = 2000;
-const FORGET_MAX_CHUNKS = 250;
+const FORGET_BUDGET_MS = 5 * 60_000;
 
-/** Days an unpaid challenge is kept in full before only its count is (migrations/0004_unpaid_challenge_retention.sql). */
+/** Days an unpaid challenge is kept before only its count is (migrations/0005_challenge_counts.sql). */
 export const UNPAID_CHALLENGE_DAYS = 30;
 
-/** The template's daily Cron Trigger: forgets unpaid challenges older than UNPAID_CHALLENGE_DAYS, and logs how many. */
+/** The template's hourly Cron Trigger: forgets unpaid challenges older than UNPAID_CHALLENGE_DAYS, and logs how many. */
 export async function forgetOldUnpaidChallenges(db: D1Database | undefined, nowMs: number): Promise<void> {
   if (db === undefined) return;
   const before = Math.floor(nowMs / 1000) - UNPAID_CHALLENGE_DAYS * 86_400;
@@ -29,10 +29,15 @@ export function d1Ledger(db: D1Database): Required<Ledger> {
   return {
     recordMint: (mint: MintRecord) =>
       quietly("record mint", () =>
-        db
-          .prepare("INSERT OR IGNORE INTO challenges (payment_hash, token_id, service, price_msat, created_at) VALUES (?, ?, ?, ?, ?)")
-          .bind(mint.paymentHash, mint.tokenId, mint.service, Number(mint.priceMsat), mint.createdAt)
-          .run(),
+        db.batch([
+          db
+            .prepare("INSERT OR IGNORE INTO challenges (payment_hash, token_id, service, price_msat, created_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(mint.paymentHash, mint.tokenId, mint.service, Number(mint.priceMsat), mint.createdAt),
+          // Counted once: changes() is the insert's (one batch, one transaction), 0 for a challenge already recorded.
+          db
+            .prepare("INSERT INTO challenge_counts (service, day, challenges) SELECT ?1, date(?2, 'unixepoch'), 1 WHERE changes() = 1 ON CONFLICT (service, day) DO UPDATE SET challenges = challenges + 1")
+            .bind(mint.service, mint.createdAt),
+        ]),
       ),
 
     recordSettlement: (settlement: SettlementRecord) =>
@@ -47,14 +52,12 @@ export function d1Ledger(db: D1Database): Required<Ledger> {
           .run(),
       ),
 
-    /** Per service and UTC day, since `since` (unix s): challenges minted, tokens paid, revenue. */
+    /** Per service and UTC day, from the day of `since` (unix s): challenges minted (their counts: unpaid rows go), tokens paid, revenue. */
     async revenueByDay(since: number): Promise<DailyRevenue[]> {
       const { results } = await db
         .prepare(
           `SELECT service, day, SUM(challenges) AS challenges, SUM(settlements) AS settlements, SUM(revenue) AS revenueMsat FROM (
-             SELECT service, date(created_at, 'unixepoch') AS day, 1 AS challenges, 0 AS settlements, 0 AS revenue FROM challenges WHERE created_at >= ?1
-             UNION ALL
-             SELECT service, day, challenges, 0, 0 FROM forgotten_challenges WHERE day >= date(?1, 'unixepoch')
+             SELECT service, day, challenges, 0 AS settlements, 0 AS revenue FROM challenge_counts WHERE day >= date(?1, 'unixepoch')
              UNION ALL
              SELECT service, date(first_used_at, 'unixepoch'), 0, 1, amount_msat FROM settlements WHERE first_used_at >= ?1
            ) GROUP BY service, day ORDER BY day, service`,
@@ -65,24 +68,15 @@ export function d1Ledger(db: D1Database): Required<Ledger> {
     },
 
     async forgetUnpaid(before: number): Promise<number> {
-      // In chunks, each counted and deleted in one batch (a transaction): the same rows, read twice within it.
+      // In chunks (each statement short), as long as the run's budget lasts: the counts stay in challenge_counts.
+      const deadline = Date.now() + FORGET_BUDGET_MS;
       const chunk = `SELECT rowid FROM challenges WHERE created_at < ?1 AND NOT EXISTS (SELECT 1 FROM settlements s WHERE s.token_id = challenges.token_id) ORDER BY rowid LIMIT ${FORGET_CHUNK}`;
       let forgotten = 0;
-      for (let round = 0; round < FORGET_MAX_CHUNKS; round++) {
-        const [, deleted] = await db.batch([
-          db
-            .prepare(
-              `INSERT INTO forgotten_challenges (service, day, challenges) SELECT service, date(created_at, 'unixepoch'), COUNT(*) FROM challenges WHERE rowid IN (${chunk}) GROUP BY 1, 2 ` +
-                "ON CONFLICT (service, day) DO UPDATE SET challenges = challenges + excluded.challenges",
-            )
-            .bind(before),
-          db.prepare(`DELETE FROM challenges WHERE rowid IN (${chunk})`).bind(before),
-        ]);
-        const count = deleted?.meta.changes ?? 0;
-        forgotten += count;
-        if (count < FORGET_CHUNK) break;
+      for (;;) {
+        const { meta } = await db.prepare(`DELETE FROM challenges WHERE rowid IN (${chunk})`).bind(before).run();
+        forgotten += meta.changes;
+        if (meta.changes < FORGET_CHUNK || Date.now() > deadline) return forgotten;
       }
-      return forgotten;
     },
 
     async lookupToken(tokenId: string): Promise<TokenRecord> {

@@ -31,6 +31,6 @@ const app = createWorkerApp();
 
 export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),
-  // wrangler.toml's daily Cron Trigger: the ledger's upkeep.
+  // wrangler.toml's hourly Cron Trigger: the ledger's upkeep.
   scheduled: (controller, env, ctx) => ctx.waitUntil(forgetOldUnpaidChallenges(env.L402_LEDGER, controller.scheduledTime)),
 } satisfies ExportedHandler<Env>;

@@ -3,6 +3,7 @@ import worker from "../../src/worker/index.ts";
 import { describe, expect, it, vi } from "vitest";
 import { decodeMacaroon } from "../../src/macaroon/index.ts";
 import { toHex } from "../../src/l402/index.ts";
+import { d1Ledger } from "../../src/worker/d1-ledger.ts";
 import { ADMIN_TOKEN } from "../fixtures/worker-env.ts";
 import { buyToken, callWith, callWithEnv, originHits, originUrl, payChallenge, uniquePath } from "./support/paywall-client.ts";
 
@@ -43,6 +44,20 @@ describe("the ledger in D1", () => {
     expect(settlements.results[0]).toMatchObject({ amount_msat: 2000, payment_hash: paymentHash });
   });
 
+  it("counts each challenge once, per service and day, as it is minted: a challenge recorded again is not counted again", async () => {
+    const service = `count-${crypto.randomUUID().slice(0, 8)}`;
+    const hex = () => crypto.randomUUID().replaceAll("-", "").padEnd(64, "0");
+    const ledger = d1Ledger(db());
+    const createdAt = Math.floor(Date.UTC(2026, 0, 2, 12) / 1000);
+    const mint = { paymentHash: hex(), tokenId: hex(), service, priceMsat: 1000n, createdAt };
+    await ledger.recordMint(mint);
+    await ledger.recordMint(mint);
+    await ledger.recordMint({ ...mint, paymentHash: hex(), tokenId: hex(), createdAt: createdAt + 86_400 });
+    const counts = await db().prepare("SELECT day, challenges FROM challenge_counts WHERE service = ? ORDER BY day").bind(service).all();
+    expect(counts.results).toEqual([{ day: "2026-01-02", challenges: 1 }, { day: "2026-01-03", challenges: 1 }]);
+    expect((await ledger.revenueByDay(createdAt - 86_400)).filter((row) => row.service === service).map((row) => [row.day, row.challenges])).toEqual([["2026-01-02", 1], ["2026-01-03", 1]]);
+  });
+
   it("a failing D1 does not fail the request: challenges and paid requests go on", async () => {
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});
     const token = await buyToken(uniquePath("/api/d1down"));
@@ -71,7 +86,7 @@ describe("the ledger in D1", () => {
 });
 
 describe("unpaid challenges' retention", () => {
-  it("the daily run forgets unpaid challenges over 30 days old, in chunks, keeping paid ones and every count", async () => {
+  it("the hourly run forgets unpaid challenges over 30 days old, in chunks, keeping paid ones and every count", async () => {
     const service = `old-${crypto.randomUUID().slice(0, 8)}`;
     const now = Date.now();
     const daysAgo = (days: number) => Math.floor(now / 1000) - days * 86_400;
@@ -85,10 +100,13 @@ describe("unpaid challenges' retention", () => {
     const paid = mint(daysAgo(40));
     const recent = mint(daysAgo(10));
     for (let i = 0; i < old.length; i += 500) await db().batch(old.slice(i, i + 500).map((m) => m.statement));
+    // Each counted as recordMint counts it.
+    const day = (at: number) => new Date(at * 1000).toISOString().slice(0, 10);
     await db().batch([
       paid.statement,
       recent.statement,
       db().prepare("INSERT INTO settlements (token_id, payment_hash, service, amount_msat, first_used_at) VALUES (?, ?, ?, 1000, ?)").bind(paid.row.tokenId, paid.row.paymentHash, service, daysAgo(39)),
+      db().prepare("INSERT INTO challenge_counts (service, day, challenges) VALUES (?, ?, 4501), (?, ?, 1)").bind(service, day(daysAgo(40)), service, day(daysAgo(10))),
     ]);
     type Day = { service: string; day: string; challenges: number; settlements: number; revenueMsat: number };
     const revenue = async () => ((await (await admin("/revenue?days=60")).json()) as { days: Day[] }).days.filter((d) => d.service === service);
@@ -97,7 +115,7 @@ describe("unpaid challenges' retention", () => {
     expect(revenueBefore.map((d) => [d.challenges, d.settlements])).toEqual([[4501, 0], [0, 1], [1, 0]]);
 
     const ctx = createExecutionContext();
-    worker.scheduled(createScheduledController({ scheduledTime: now, cron: "17 4 * * *" }), env, ctx);
+    worker.scheduled(createScheduledController({ scheduledTime: now, cron: "17 * * * *" }), env, ctx);
     await waitOnExecutionContext(ctx);
 
     const kept = await db().prepare("SELECT token_id FROM challenges WHERE service = ? ORDER BY created_at").bind(service).all<{ token_id: string }>();
@@ -107,7 +125,7 @@ describe("unpaid challenges' retention", () => {
     expect(await (await admin(`/tokens/${paid.row.tokenId}`)).json()).toMatchObject({ challenge: { price_msat: 1000 }, settlement: { amount_msat: 1000 } });
     // A second run finds nothing more, and counts nothing twice.
     const again = createExecutionContext();
-    worker.scheduled(createScheduledController({ scheduledTime: now, cron: "17 4 * * *" }), env, again);
+    worker.scheduled(createScheduledController({ scheduledTime: now, cron: "17 * * * *" }), env, again);
     await waitOnExecutionContext(again);
     expect(await revenue()).toEqual(revenueBefore);
   });
