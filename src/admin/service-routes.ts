@@ -94,12 +94,17 @@ export function serviceRoutes(app: Hono, admin: ServicesAdmin, token: string, cu
 }
 
 /** What a change came to: the override now in effect (null: the config's service), or why it was refused (the one in effect is kept). */
+type Refusal = "bad_request" | "invalid_override" | "unknown_service" | "changed_meanwhile" | "service_paused";
 export type ChangeOutcome =
   | { readonly ok: true; readonly service: string; readonly override: ServiceOverride | null; readonly version: number }
-  | { readonly ok: false; readonly status: 400 | 404; readonly reason: "bad_request" | "invalid_override" | "unknown_service"; readonly detail: string; readonly problems?: readonly string[] };
+  | { readonly ok: false; readonly status: 400 | 404 | 409; readonly reason: Refusal; readonly detail: string; readonly problems?: readonly string[] };
 
-/** A PUT (the override becomes the fields given), a PATCH (the fields given change; null: the config's again), or a DELETE (no override). */
-export type ServiceChange = { readonly kind: "put" | "patch"; readonly fields: Readonly<Record<string, unknown>> } | { readonly kind: "delete" };
+/**
+ * A PUT (the override becomes the fields given), a PATCH (the fields given
+ * change; null: the config's again), or a DELETE (no override). `unlessPaused`:
+ * refused (409) if the service is paused when the change is made.
+ */
+export type ServiceChange = { readonly kind: "put" | "patch"; readonly fields: Readonly<Record<string, unknown>>; readonly unlessPaused?: boolean } | { readonly kind: "delete" };
 
 /**
  * Changes a service's override as the admin API's PUT, PATCH and DELETE do:
@@ -109,11 +114,14 @@ export type ServiceChange = { readonly kind: "put" | "patch"; readonly fields: R
  * (the dashboard: `{ kind: "patch", fields: { mode: "shadow" } }`).
  */
 export async function changeService(admin: ServicesAdmin, name: string, change: ServiceChange, by: string): Promise<ChangeOutcome> {
-  const refuse = (status: 400 | 404, reason: "bad_request" | "invalid_override" | "unknown_service", detail: string, problems?: readonly string[]): ChangeOutcome => ({ ok: false, status, reason, detail, ...(problems === undefined ? {} : { problems }) });
+  const refuse = (status: 400 | 404 | 409, reason: Refusal, detail: string, problems?: readonly string[]): ChangeOutcome => ({ ok: false, status, reason, detail, ...(problems === undefined ? {} : { problems }) });
   const base = admin.base.find((service) => service["name"] === name);
   if (base === undefined) return refuse(404, "unknown_service", "no service of that name is configured (L402_SERVICES)");
   const snapshot = await admin.store.read();
   const current = snapshot.overrides.get(name);
+  if (change.kind !== "delete" && change.unlessPaused === true && overridden(base, current)["mode"] === "paused") {
+    return refuse(409, "service_paused", "the service is paused; the admin API unpauses it (PATCH /services/{name})");
+  }
   let next: ServiceOverride | null = null;
   let priceGiven = false;
   if (change.kind !== "delete") {
@@ -134,7 +142,9 @@ export async function changeService(admin: ServicesAdmin, name: string, change: 
       return refuse(400, "bad_request", "this service's price depends on the request (price_rules, pricer, price, bind_request): its tokens carry the price they paid, so its prices change in the config");
     }
   }
-  const version = await admin.store.write({ service: name, override: next, admin: by, at: Math.floor(Date.now() / 1000) });
+  // Written only over what was read: a change landing in between (a pause) is never overwritten unseen.
+  const version = await admin.store.write({ service: name, override: next, admin: by, at: Math.floor(Date.now() / 1000), over: snapshot.version });
+  if (version === undefined) return refuse(409, "changed_meanwhile", "the overrides changed while this change was made; read them again (GET /services) and retry");
   await admin.changed();
   return { ok: true, service: name, override: next, version };
 }

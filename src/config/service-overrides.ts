@@ -71,8 +71,8 @@ export interface OverrideChange {
 /** Where overrides are kept (the template Worker's: D1), with their audit trail. */
 export interface OverridesStore {
   read(): Promise<OverridesSnapshot>;
-  /** Sets a service's override (null: none), recording the change; the new version. */
-  write(change: { readonly service: string; readonly override: ServiceOverride | null; readonly admin: string; readonly at: number }): Promise<number>;
+  /** Sets a service's override (null: none), recording the change, if the overrides are still at version `over`: the new version; else undefined, nothing written. */
+  write(change: { readonly service: string; readonly override: ServiceOverride | null; readonly admin: string; readonly at: number; readonly over: number }): Promise<number | undefined>;
   /** The latest changes, newest first. */
   changes(limit: number): Promise<OverrideChange[]>;
 }

@@ -18,17 +18,21 @@ export function d1Overrides(db: D1Database): OverridesStore {
       for (const row of (rows?.results ?? []) as { service: string; override: string }[]) overrides.set(row.service, JSON.parse(row.override) as ServiceOverride);
       return { version: Number((version?.results[0] as { version: number } | undefined)?.version ?? 0), overrides };
     },
-    async write({ service, override, admin, at }) {
+    async write({ service, override, admin, at, over }) {
       const text = override === null ? null : JSON.stringify(override);
+      // Only at the version read (the trail's last id); the row changes only if the trail entry was written (changes(): one transaction).
       const [recorded] = await db.batch([
         db
-          .prepare("INSERT INTO override_changes (at, admin, service, action, old_override, new_override) VALUES (?, ?, ?, ?, (SELECT override FROM service_overrides WHERE service = ?), ?)")
-          .bind(at, admin, service, override === null ? "delete" : "set", service, text),
+          .prepare(
+            "INSERT INTO override_changes (at, admin, service, action, old_override, new_override) " +
+              "SELECT ?, ?, ?, ?, (SELECT override FROM service_overrides WHERE service = ?), ? WHERE (SELECT COALESCE(MAX(id), 0) FROM override_changes) = ?",
+          )
+          .bind(at, admin, service, override === null ? "delete" : "set", service, text, over),
         text === null
-          ? db.prepare("DELETE FROM service_overrides WHERE service = ?").bind(service)
-          : db.prepare("INSERT OR REPLACE INTO service_overrides (service, override, updated_at, updated_by) VALUES (?, ?, ?, ?)").bind(service, text, at, admin),
+          ? db.prepare("DELETE FROM service_overrides WHERE service = ? AND changes() = 1").bind(service)
+          : db.prepare("INSERT OR REPLACE INTO service_overrides (service, override, updated_at, updated_by) SELECT ?, ?, ?, ? WHERE changes() = 1").bind(service, text, at, admin),
       ]);
-      return Number(recorded?.meta.last_row_id ?? 0);
+      return recorded?.meta.changes === 1 ? Number(recorded.meta.last_row_id) : undefined;
     },
     async changes(limit) {
       const { results } = await db

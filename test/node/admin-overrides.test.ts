@@ -18,7 +18,8 @@ function memoryStore(): OverridesStore & { rows: Map<string, ServiceOverride> } 
   return {
     rows,
     read: async () => ({ version: trail.length, overrides: new Map(rows) }),
-    async write({ service, override, admin, at }) {
+    async write({ service, override, admin, at, over }) {
+      if (over !== trail.length) return undefined;
       trail.push({ id: trail.length + 1, at, admin, service, action: override === null ? "delete" : "set", old: rows.get(service) ?? null, new: override });
       if (override === null) rows.delete(service);
       else rows.set(service, override);
@@ -82,5 +83,17 @@ describe("run-time service overrides in the admin API", () => {
     expect(await changeService(overrides, "ruled", { kind: "delete" }, by)).toMatchObject({ ok: true, override: null, version: 2 });
     expect((await store.changes(10)).map((change) => [change.admin, change.new])).toEqual([[by, { mode: "enforce" }], [by, { mode: "shadow" }]]);
     expect(by).toMatch(/^[0-9a-f]{8}$/);
+  });
+
+  it("writes only over the overrides it read: a change landing in between (a pause) is not overwritten, the later one refused 409", async () => {
+    const { store, overrides } = admin();
+    const by = credentialId(TOKEN);
+    // A pause lands between this change's read of the store and its write.
+    const racing = { ...overrides, store: { ...store, read: async () => { const read = await store.read(); await store.write({ service: "flat", override: { mode: "paused" }, admin: "other", at: 1, over: read.version }); return read; } } };
+    expect(await changeService(racing, "flat", { kind: "patch", fields: { mode: "shadow" } }, by)).toMatchObject({ ok: false, status: 409, reason: "changed_meanwhile" });
+    expect(store.rows.get("flat")).toEqual({ mode: "paused" });
+    // Read again, a switch that must not unpause is refused; one that may, is made.
+    expect(await changeService(overrides, "flat", { kind: "patch", fields: { mode: "shadow" }, unlessPaused: true }, by)).toMatchObject({ ok: false, status: 409, reason: "service_paused" });
+    expect(await changeService(overrides, "flat", { kind: "patch", fields: { mode: "enforce" } }, by)).toMatchObject({ ok: true, override: { mode: "enforce" } });
   });
 });

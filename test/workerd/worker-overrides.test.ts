@@ -4,6 +4,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { hex } from "@scure/base";
 import { parseChallenge } from "../../src/l402/index.ts";
 import { readInvoice } from "../../src/lightning/index.ts";
+import { d1Overrides } from "../../src/worker/d1-overrides.ts";
 import { READ_WAIT_MS } from "../../src/worker/overrides-cache.ts";
 import { ADMIN_TOKEN } from "../fixtures/worker-env.ts";
 import { buyToken, callWithEnv, uniquePath } from "./support/paywall-client.ts";
@@ -126,6 +127,18 @@ describe("prices changed at run time", () => {
     ]);
     expect(changes.every((change) => change.at >= before)).toBe(true);
     for (const query of ["?limit=0", "?limit=501", "?limit=x"]) expect((await admin(through, "GET", `/audit${query}`)).status).toBe(400);
+  });
+
+  it("D1 writes a change only over the version it was read at: a stale one writes neither the row nor the trail", async () => {
+    const store = d1Overrides(db());
+    const { version } = await store.read();
+    const written = await store.write({ service: "short", override: { mode: "paused" }, admin: "a", at: 1, over: version });
+    expect(written).toBe(version + 1);
+    for (const override of [{ mode: "shadow" as const }, null]) expect(await store.write({ service: "short", override, admin: "b", at: 2, over: version })).toBeUndefined();
+    const after = await store.read();
+    expect([after.version, after.overrides.get("short")]).toEqual([version + 1, { mode: "paused" }]);
+    expect(await store.write({ service: "short", override: null, admin: "a", at: 3, over: after.version })).toBe(version + 2);
+    expect((await store.read()).overrides.has("short")).toBe(false);
   });
 });
 

@@ -3,7 +3,7 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import * as v from "valibot";
-import { overridden, type ServiceConfig } from "../../config/index.ts";
+import type { ServiceConfig } from "../../config/index.ts";
 import { isValidServiceName } from "../../l402/index.ts";
 import { addressPrefix, CLIENT_NETWORK } from "../../paywall/index.ts";
 import { readAtMost } from "../../read-at-most.ts";
@@ -185,12 +185,9 @@ export function dashboardApp(options: DashboardOptions): Hono {
       const mode = v.safeParse(switchedMode, (await fieldsOf(c))["mode"]);
       if (!name.success) return c.text(`bad request: ${name.issues[0].message}`, 400);
       if (!mode.success) return c.text(`bad request: ${mode.issues[0].message}`, 400);
-      // The page offers no switch for a paused service; a form from a page older than the pause must not undo it. Read from the store: this isolate's services may not show the pause yet.
-      const base = overrides.base.find((service) => service["name"] === name.output);
-      const pausedNow = base !== undefined && overridden(base, (await overrides.store.read()).overrides.get(name.output))["mode"] === "paused";
-      if (pausedNow) return c.text("conflict: the service is paused; the admin API unpauses it (PATCH /services/{name})", 409);
-      const changed = await changeService(overrides, name.output, { kind: "patch", fields: { mode: mode.output } }, credentialId(options.adminToken));
-      if (!changed.ok) return c.text(`${changed.status === 404 ? "not found" : "bad request"}: ${[changed.detail, ...(changed.problems ?? [])].join("; ")}`, changed.status);
+      // The page offers no switch for a paused service; a form from a page older than the pause must not undo it (checked on the store, whatever this isolate's services show).
+      const changed = await changeService(overrides, name.output, { kind: "patch", fields: { mode: mode.output }, unlessPaused: true }, credentialId(options.adminToken));
+      if (!changed.ok) return c.text(`${{ 404: "not found", 409: "conflict", 400: "bad request" }[changed.status]}: ${[changed.detail, ...(changed.problems ?? [])].join("; ")}`, changed.status);
       return c.redirect(`${basePath}?${new URLSearchParams({ switched: name.output, to: mode.output })}`, 303);
     }),
   );
