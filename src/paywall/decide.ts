@@ -1,6 +1,6 @@
 import { toHex } from "../bytes.ts";
 import type { ServiceConfig } from "../config/index.ts";
-import { MAX_CREDENTIAL_HEADER_CHARS } from "../l402/index.ts";
+import { MAX_CREDENTIAL_HEADER_CHARS, type Grant } from "../l402/index.ts";
 import { fail, type Result } from "../result.ts";
 import { admit } from "./admit.ts";
 import { clientKey } from "./challenge-cache.ts";
@@ -159,9 +159,21 @@ function firstUseWork(request: PaywallRequest, service: ServiceConfig, presented
   if (!paywall.firstUse(tokenId)) return;
   const { ledger, challengeCache } = paywall.settings.ports;
   if (service.ledger && ledger !== undefined) {
-    later(ledger.recordSettlement({ tokenId, paymentHash: toHex(presented.token.paymentHash), service: service.name, priceMsat: presented.token.grant.priceMsat ?? service.priceMsat, usedAt: request.now }));
+    later(ledger.recordSettlement({ tokenId, paymentHash: toHex(presented.token.paymentHash), service: service.name, priceMsat: boughtForMsat(service, presented.token.grant), usedAt: request.now }));
   }
   if (challengeCache !== undefined && paywall.settings.challengeCacheSeconds > 0) later(challengeCache.drop(clientKey(request.client, service.name, offerKey(service, presented.token.grant))));
+}
+
+/**
+ * What a token was bought for, as far as it and the config say: the ledger
+ * books its challenge's price, and this where that row is gone (forgotten
+ * as unpaid: a token first used 30 days on). A balance's credit is the offer
+ * that sells it (a bonus is not paid for); the service's price otherwise.
+ */
+function boughtForMsat(service: ServiceConfig, grant: Grant): bigint {
+  if (grant.priceMsat !== undefined) return grant.priceMsat;
+  if (grant.creditMsat === undefined) return service.priceMsat;
+  return service.balance?.offers.find((offer) => offer.creditMsat === grant.creditMsat)?.amountMsat ?? grant.creditMsat;
 }
 
 /** A 402 for the failure, over one invoice every offered scheme writes its challenge for (at the request's price: offer.ts); or why none could be issued. */

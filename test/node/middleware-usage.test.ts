@@ -199,6 +199,17 @@ describe("prepaid balances", () => {
   }
   const reply = async (app: App, query: string, authorization: string) => app.request(`/chat/reply${query}`, auth(authorization));
 
+  it("a balance token whose challenge the ledger no longer has (forgotten as unpaid) is booked at the offer that sold it, not its credit or a request's price", async () => {
+    const { app, ports } = chatApp();
+    const settled: bigint[] = [];
+    // A ledger that kept no challenge row: what the settlement says is all it books.
+    ports.ledger = { ...ports.ledger, recordMint: async () => {}, recordSettlement: async (settlement) => void settled.push(settlement.priceMsat) } as typeof ports.ledger;
+    const bought = await pay(await app.request("/chat/reply", { headers: { "X-L402-Credit": "50" } }));
+    expect((await reply(app, "?cost=1000", bought.authorization)).status).toBe(200);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toEqual([50_000n]);
+  });
+
   it("a 402 sells the credit offers, the first by default or the one X-L402-Credit names; another is a 400", async () => {
     const { app } = chatApp();
     const first = await app.request("/chat/reply");
