@@ -55,7 +55,8 @@ const PATTERN_PARTS = /\\(.)|:[\p{ID_Continue}$]+(?:\([^)]*\))?|\([^)]*\)|\*|[{}
  * match, and their routes would go unpaid under L402_UNMATCHED=pass.
  */
 const isCanonical = (text: string): boolean => {
-  if (!isPattern(text)) return true; // reported as not a pattern
+  // Without a path, or not a pattern: reported as such.
+  if (!text.includes("/") || !isPattern(text)) return true;
   const path = new URLPattern({ pathname: text.slice(text.indexOf("/")) }).pathname;
   // Each part of URLPattern syntax stands for one plain segment character.
   const sample = withUpperCaseEscapes(path.replace(PATTERN_PARTS, (_, escaped: string | undefined) => escaped ?? "x"));

@@ -26,10 +26,11 @@ export interface AnswerHeaders extends HeaderReader {
  * the paywall's own headers on what a token has left: a client believes
  * them (one whose top-up's answer reports a balance takes it as credited),
  * so only the paywall says them, and the origin's cost header on a balance
- * service. A WebSocket upgrade (101) is left as it is.
+ * service. Of a WebSocket upgrade (101), only the paywall's cookies are taken.
  */
 export function passedChanges(decision: Pass, answered: { readonly status: number; readonly headers: AnswerHeaders }): HeaderChange[] {
-  if (answered.status === 101) return [];
+  // A WebSocket upgrade keeps its headers but the paywall's cookies: a handshake's answer sets cookies as any other.
+  if (answered.status === 101) return withoutPaywallCookies(answered.headers);
   const ok = answered.status >= 200 && answered.status < 300;
   const changes: HeaderChange[] = withoutPaywallCookies(answered.headers);
   for (const name of PAYWALL_HEADERS) if (answered.headers.get(name) !== null) changes.push({ name, value: undefined });

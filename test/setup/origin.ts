@@ -32,7 +32,7 @@ const { WebSocketServer } = createRequire(import.meta.url)("ws") as { WebSocketS
  *   GET  /stream/chat-encoded?tokens=N&prompt=P   the chat completion, whole, in the first of deflate and gzip
  *                                  the request's Accept-Encoding names (as an API behind a CDN answers)
  *   POST /pricer?answer=J           answers J (a pricer's JSON answer, as the test wants it)
- *   WS   /ws                        echoes text messages
+ *   WS   /ws                        echoes text messages (?plant: its handshake sets a paywall cookie and one of its own)
  *   *    anything else              echoes method, path (parsed, and raw as received), query, headers, body size and hash;
  *                                   each `answer_header=Name:Value` in the query is set on the answer, and
  *                                   `answer_status=N` is its status
@@ -121,6 +121,10 @@ export async function startTestOrigin(): Promise<TestOrigin> {
     handle(request, response).catch(() => response.destroy());
   });
   const sockets = new WebSocketServer({ server, path: "/ws" });
+  // ?plant: the handshake's answer sets a cookie of the paywall's (as a header-reflecting origin could) and one of its own.
+  sockets.on("headers", (headers, request) => {
+    if (request.url?.includes("plant") === true) headers.push("Set-Cookie: __Host-l402-pending-ws=planted; Path=/; Secure", "Set-Cookie: theme=dark; Path=/");
+  });
   sockets.on("connection", (socket, request) => {
     const { pathname, search } = new URL(request.url ?? "/", "http://origin");
     hits.push({ path: pathname, query: search });

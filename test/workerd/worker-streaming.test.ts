@@ -92,6 +92,19 @@ describe("WebSocket upgrades", () => {
     socket.close();
   });
 
+  it("an upgrade's answer cannot set the paywall's cookies (a planted pending or token cookie); the origin's own pass, and the socket works", async () => {
+    const token = await buyToken("/ws");
+    const response = await call("/ws?plant=1", { headers: { Upgrade: "websocket", Authorization: token.authorization } });
+    expect(response.status).toBe(101);
+    expect(response.headers.getSetCookie()).toEqual(["theme=dark; Path=/"]);
+    const socket = response.webSocket as WebSocket;
+    socket.accept();
+    const reply = new Promise<string>((resolve) => socket.addEventListener("message", (event) => resolve(String(event.data))));
+    socket.send("hello");
+    expect(await reply).toBe("echo:hello");
+    socket.close();
+  });
+
   it("a browser's upgrade, which carries Origin, passes once paid too", async () => {
     const token = await buyToken("/ws");
     const response = await call("/ws", { headers: { Upgrade: "websocket", Origin: "https://app.example", Authorization: token.authorization } });
