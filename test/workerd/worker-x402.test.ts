@@ -165,6 +165,32 @@ describe("the x402 entry beside L402", () => {
   });
 });
 
+describe("payments naming their invoice only ask the node: counted per client", () => {
+  it("apart from the client's challenges: past the limit a 429, and another address goes on", async () => {
+    const tight = { ...env, L402_SERVICES: JSON.stringify(services()), L402_MINT_LIMITER: env.TIGHT_MINT_LIMITER };
+    const from = async (address: string, path: string, headers: Record<string, string> = {}) => {
+      const ctx = createExecutionContext();
+      const response = await app.fetch(new Request(`https://paywall.test${path}`, { headers: { "CF-Connecting-IP": address, ...headers } }), tight, ctx);
+      const body = await response.text();
+      await waitOnExecutionContext(ctx);
+      return { status: response.status, body };
+    };
+    const path = uniquePath("/xdual/lookups");
+    const address = `203.0.113.${Math.floor(Math.random() * 200) + 1}`;
+    const offered = await from(address, path);
+    const entry = decodePaymentRequiredHeader((await send(path)).headers.get("payment-required") ?? "").accepts[0] as PaymentRequirements;
+    expect(offered.status).toBe(402);
+    const signature = asAlby(entry);
+    // TIGHT_MINT_LIMITER allows 5 a minute per key: the completions have a key of their own, beside the client's one challenge.
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await from(address, path, { "PAYMENT-SIGNATURE": signature })).status);
+    // Unpaid: a 402, or a 503 while the invoice was asked about within the second (the lookup gate); never a 429 until the sixth.
+    expect(statuses.map((status) => (status === 429 ? "limited" : [402, 503].includes(status) ? "asked" : status))).toEqual(["asked", "asked", "asked", "asked", "asked", "limited"]);
+    expect(JSON.parse((await from(address, path, { "PAYMENT-SIGNATURE": signature })).body)).toMatchObject({ reason: "rate_limited" });
+    expect([402, 503]).toContain((await from("198.51.100.9", path, { "PAYMENT-SIGNATURE": signature })).status);
+  });
+});
+
 describe("payments refused, the origin never reached", () => {
   it("a forged preimage, another service's entry, an altered entry, an entry with no canonical form, a malformed header, an x402 v1 payment", async () => {
     const path = uniquePath("/xonly/refused");
