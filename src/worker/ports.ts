@@ -1,4 +1,5 @@
 import type { BalanceOpening, CachedChallenge, InvoicePool, PaywallPorts, TopUp } from "../paywall/index.ts";
+import { sha256, toHex, utf8 } from "../bytes.ts";
 import type { NodeConfig } from "../config/index.ts";
 import type { Network } from "../lightning/index.ts";
 import type { PoolBounds } from "./invoice-pool-shard.ts";
@@ -85,9 +86,15 @@ export interface PoolSettings {
   readonly node: string;
 }
 
-/** The template's node in a word: its backend, where it is (its URL, or the wallet's key) and the network. */
+/**
+ * The template's node in a word: its backend, where it is (its URL, or the
+ * wallet's key) and the network. An LNbits server holds many wallets, told
+ * apart by their key: a digest of it names the one paid.
+ */
 export function poolNode(node: NodeConfig, network: Network): string {
-  return `${node.backend} ${node.backend === "nwc" ? node.connection.walletPubkey : node.url} ${network}`;
+  if (node.backend === "nwc") return `nwc ${node.connection.walletPubkey} ${network}`;
+  const wallet = node.backend === "lnbits" ? ` wallet ${toHex(sha256(utf8(node.invoiceKey))).slice(0, 32)}` : "";
+  return `${node.backend} ${node.url}${wallet} ${network}`;
 }
 
 /** The Durable Object of one pool (poolName: the invoice request) for a colo and a node. */

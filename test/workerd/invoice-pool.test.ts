@@ -233,6 +233,13 @@ describe("the Worker with an invoice pool, after a change of node", () => {
     for (let i = 0; i < 3; i++) expect(pooledBefore).not.toContain((await challenge(after.workerEnv)).hash);
     expect(await pooledHashes(before.shard)).toEqual(pooledBefore);
   });
+
+  it("an LNbits pool is its wallet's: another invoice key on the same server is another pool, named without the key", () => {
+    const lnbits = (invoiceKey: string) => poolNode({ backend: "lnbits", url: "https://lnbits.example", invoiceKey }, "mainnet");
+    expect(lnbits("wallet-one-key")).not.toBe(lnbits("wallet-two-key"));
+    expect(lnbits("wallet-one-key")).toBe(lnbits("wallet-one-key"));
+    expect(lnbits("wallet-one-key")).not.toContain("wallet-one-key");
+  });
 });
 
 describe.each(["lnd", "lnbits", "phoenixd", "cln", "nwc"])("the Worker with an invoice pool on %s", (name) => {
