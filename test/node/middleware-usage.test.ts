@@ -3,7 +3,7 @@ import { stream } from "hono/streaming";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { payInvoice } from "../../dev/lnd-sim/payer.ts";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
-import { l402Paywall, memoryPorts, METER_FORGET_MARGIN_SECONDS, type L402Variables } from "../../src/index.ts";
+import { l402Paywall, memoryPorts, METER_FORGET_MARGIN_SECONDS, type L402Variables, type Ledger } from "../../src/index.ts";
 import { attenuate, decodeMacaroon, encodeMacaroon, type Macaroon } from "../../src/macaroon/index.ts";
 import { createKeyring, parseChallenge, toBase64, toHex } from "../../src/l402/index.ts";
 import { lndRestBackend, type InvoiceBackend } from "../../src/lightning/index.ts";
@@ -177,8 +177,8 @@ describe("tokens bound to their request", () => {
 
 describe("prepaid balances", () => {
   /** 1 sat a request, 3 sats reserved while the origin says what it cost (X-L402-Cost), or the app charges. */
-  function chatApp(extra: Record<string, unknown> = {}) {
-    const ports = memoryPorts();
+  function chatApp(extra: Record<string, unknown> = {}, ledger?: Ledger) {
+    const ports = { ...memoryPorts(), ...(ledger === undefined ? {} : { ledger }) };
     const app: App = new Hono();
     let served = 0;
     const service = { name: "chat", price_sats: 1, timeout: 3600, balance: { amounts_sats: [10, 50], bonus_sats: { "50": 5 } }, cost_header: "X-L402-Cost", max_cost_sats: 3, ...extra };
@@ -200,10 +200,10 @@ describe("prepaid balances", () => {
   const reply = async (app: App, query: string, authorization: string) => app.request(`/chat/reply${query}`, auth(authorization));
 
   it("a balance token whose challenge the ledger no longer has (forgotten as unpaid) is booked at the offer that sold it, not its credit or a request's price", async () => {
-    const { app, ports } = chatApp();
     const settled: bigint[] = [];
     // A ledger that kept no challenge row: what the settlement says is all it books.
-    ports.ledger = { ...ports.ledger, recordMint: async () => {}, recordSettlement: async (settlement) => void settled.push(settlement.priceMsat) } as typeof ports.ledger;
+    const ledger: Ledger = { ...memoryPorts().ledger, recordMint: async () => {}, recordSettlement: async (settlement) => void settled.push(settlement.priceMsat) };
+    const { app } = chatApp({}, ledger);
     const bought = await pay(await app.request("/chat/reply", { headers: { "X-L402-Credit": "50" } }));
     expect((await reply(app, "?cost=1000", bought.authorization)).status).toBe(200);
     await new Promise((resolve) => setImmediate(resolve));

@@ -99,28 +99,28 @@ describe("readWholeAnswer", () => {
     expect(whole.usage).toEqual({ inputTokens: 900000, outputTokens: 0 });
   });
 
-  it("past MAX_HELD_ANSWER_BYTES: usage written far from the end (Ollama's /api/generate counts, then its logprobs) is read, and never a tool call's arguments after it", async () => {
-    const logprobs = Array.from({ length: 20_000 }, (_, i) => `{"token":"w${i}","logprob":-0.5,"top_logprobs":[{"token":"x","logprob":-1.5}]}`).join(",");
-    const body = utf8(`{"model":"m","response":"…","done":true,"prompt_eval_count":12,"eval_count":20000,"tool_calls":[{"function":{"name":"t","arguments":{"prompt_eval_count":1,"eval_count":1}}}],"logprobs":[${logprobs}]}`);
-    expect(body.length).toBeGreaterThan(MAX_HELD_ANSWER_BYTES + 16 * 1024);
+  /** The usage read from `body` passed in 64 KiB chunks, once every byte has passed (checked). */
+  async function usageReadWhole(body: Uint8Array) {
     const chunks = Array.from({ length: Math.ceil(body.length / 65_536) }, (_, i) => body.slice(i * 65_536, (i + 1) * 65_536));
     const whole = readWholeAnswer(bodyOf(chunks).reader);
     let passed = 0;
     for (let next = await whole.read(); !next.done; next = await whole.read()) passed += next.value.length;
     expect(passed).toBe(body.length);
-    expect(whole.usage).toEqual({ inputTokens: 12, outputTokens: 20000 });
+    return whole.usage;
+  }
+
+  it("past MAX_HELD_ANSWER_BYTES: usage written far from the end (Ollama's /api/generate counts, then its logprobs) is read, and never a tool call's arguments after it", async () => {
+    const logprobs = Array.from({ length: 20_000 }, (_, i) => `{"token":"w${i}","logprob":-0.5,"top_logprobs":[{"token":"x","logprob":-1.5}]}`).join(",");
+    const body = utf8(`{"model":"m","response":"…","done":true,"prompt_eval_count":12,"eval_count":20000,"tool_calls":[{"function":{"name":"t","arguments":{"prompt_eval_count":1,"eval_count":1}}}],"logprobs":[${logprobs}]}`);
+    expect(body.length).toBeGreaterThan(MAX_HELD_ANSWER_BYTES + 16 * 1024);
+    expect(await usageReadWhole(body)).toEqual({ inputTokens: 12, outputTokens: 20000 });
   });
 
   it("past MAX_HELD_ANSWER_BYTES: Gemini's JSON array of chunks (streamGenerateContent without alt=sse) is billed by its last chunk's usage", async () => {
     const chunk = (i: number) => JSON.stringify({ candidates: [{ content: { parts: [{ text: "w".repeat(1000) }], role: "model" }, index: 0 }], usageMetadata: { promptTokenCount: 800_000, candidatesTokenCount: i * 250, totalTokenCount: 800_000 + i * 250 } });
     const body = utf8(`[${Array.from({ length: 1500 }, (_, i) => chunk(i + 1)).join(",\r\n")}]`);
     expect(body.length).toBeGreaterThan(MAX_HELD_ANSWER_BYTES + 16 * 1024);
-    const chunks = Array.from({ length: Math.ceil(body.length / 65_536) }, (_, i) => body.slice(i * 65_536, (i + 1) * 65_536));
-    const whole = readWholeAnswer(bodyOf(chunks).reader);
-    let passed = 0;
-    for (let next = await whole.read(); !next.done; next = await whole.read()) passed += next.value.length;
-    expect(passed).toBe(body.length);
-    expect(whole.usage).toEqual({ inputTokens: 800_000, outputTokens: 375_000 });
+    expect(await usageReadWhole(body)).toEqual({ inputTokens: 800_000, outputTokens: 375_000 });
   });
 
   it("a cancel while past MAX_HELD_ANSWER_BYTES drops what was held: nothing more is handed on", async () => {

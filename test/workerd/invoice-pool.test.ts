@@ -235,7 +235,7 @@ describe("the Worker with an invoice pool, after a change of node", () => {
   });
 
   it("an LNbits pool is its wallet's: another invoice key on the same server is another pool, named without the key", () => {
-    const lnbits = (invoiceKey: string) => poolNode({ backend: "lnbits", url: "https://lnbits.example", invoiceKey }, "mainnet");
+    const lnbits = (invoiceKey: string) => poolNode({ backend: "lnbits", url: "https://lnbits.example", invoiceKey, timeoutMs: 5000 }, "mainnet");
     expect(lnbits("wallet-one-key")).not.toBe(lnbits("wallet-two-key"));
     expect(lnbits("wallet-one-key")).toBe(lnbits("wallet-one-key"));
     expect(lnbits("wallet-one-key")).not.toContain("wallet-one-key");

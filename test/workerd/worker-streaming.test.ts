@@ -78,18 +78,24 @@ describe("bodies stream through without being held", { timeout: 60_000 }, () => 
   });
 });
 
+/** The echo the origin's socket sends back for `text`, through the upgrade's answer. */
+async function echoOf(response: Response, text: string): Promise<string> {
+  const socket = response.webSocket as WebSocket;
+  socket.accept();
+  const reply = new Promise<string>((resolve) => socket.addEventListener("message", (event) => resolve(String(event.data))));
+  socket.send(text);
+  const echoed = await reply;
+  socket.close();
+  return echoed;
+}
+
 describe("WebSocket upgrades", () => {
   it("pass through once paid, and are refused with 402 before", async () => {
     expect((await call("/ws", { headers: { Upgrade: "websocket" } })).status).toBe(402);
     const token = await buyToken("/ws");
     const response = await call("/ws", { headers: { Upgrade: "websocket", Authorization: token.authorization } });
     expect(response.status).toBe(101);
-    const socket = response.webSocket as WebSocket;
-    socket.accept();
-    const reply = new Promise<string>((resolve) => socket.addEventListener("message", (event) => resolve(String(event.data))));
-    socket.send("hello");
-    expect(await reply).toBe("echo:hello");
-    socket.close();
+    expect(await echoOf(response, "hello")).toBe("echo:hello");
   });
 
   it("an upgrade's answer cannot set the paywall's cookies (a planted pending or token cookie); the origin's own pass, and the socket works", async () => {
@@ -97,23 +103,13 @@ describe("WebSocket upgrades", () => {
     const response = await call("/ws?plant=1", { headers: { Upgrade: "websocket", Authorization: token.authorization } });
     expect(response.status).toBe(101);
     expect(response.headers.getSetCookie()).toEqual(["theme=dark; Path=/"]);
-    const socket = response.webSocket as WebSocket;
-    socket.accept();
-    const reply = new Promise<string>((resolve) => socket.addEventListener("message", (event) => resolve(String(event.data))));
-    socket.send("hello");
-    expect(await reply).toBe("echo:hello");
-    socket.close();
+    expect(await echoOf(response, "hello")).toBe("echo:hello");
   });
 
   it("a browser's upgrade, which carries Origin, passes once paid too", async () => {
     const token = await buyToken("/ws");
     const response = await call("/ws", { headers: { Upgrade: "websocket", Origin: "https://app.example", Authorization: token.authorization } });
     expect(response.status).toBe(101);
-    const socket = response.webSocket as WebSocket;
-    socket.accept();
-    const reply = new Promise<string>((resolve) => socket.addEventListener("message", (event) => resolve(String(event.data))));
-    socket.send("from a page");
-    expect(await reply).toBe("echo:from a page");
-    socket.close();
+    expect(await echoOf(response, "from a page")).toBe("echo:from a page");
   });
 });
