@@ -366,6 +366,23 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("paying on the 402 
     await context.close();
   });
 
+  it("a page reached again from another site (a link, its script) shows the invoice it showed, never a new one over it while the first may be being paid", async () => {
+    const { context, page } = await visitor();
+    const target = `${stack.url}/articles/from-elsewhere`;
+    await page.goto(target);
+    const shown = await invoiceOn(page);
+    expect(shown).toMatch(/^lnbcrt/);
+    // Another site (localhost is another site than 127.0.0.1) sending the tab back to the page, twice.
+    const site = "http://localhost:9/";
+    await context.route(`${site}**`, (route) => route.fulfill({ contentType: "text/html", body: `<!doctype html><title>elsewhere</title><script>location.href = ${JSON.stringify(target)};</script>` }));
+    for (let visit = 0; visit < 2; visit++) {
+      await page.goto(`${site}back-${visit}`);
+      await page.waitForURL(target);
+      expect(await invoiceOn(page)).toBe(shown);
+    }
+    await context.close();
+  });
+
   it("the page says who is paid and for what: the service's title and description, the host, the price and its estimate", async () => {
     const { context, page } = await visitor();
     await page.goto(`${stack.url}/articles/words`);

@@ -25,7 +25,7 @@ const shop = (service: Partial<ServiceDefinition> = {}, options: Partial<Paywall
 const payOnPhone = (invoice: string) => payWith(sim, invoice);
 
 describe("the 402 page of a browser-payments service", () => {
-  it("is interactive and remembers its challenge in an HttpOnly, SameSite=Strict cookie scoped to the service", async () => {
+  it("is interactive and remembers its challenge in an HttpOnly, SameSite=Lax cookie scoped to the service (a page reached from another site finds it)", async () => {
     const s = shop();
     const jar = new Jar();
     const page = await visit(s, jar);
@@ -34,7 +34,7 @@ describe("the 402 page of a browser-payments service", () => {
     expect(html).toContain('data-browser="1"');
     expect(html).toMatch(/data-macaroon="[A-Za-z0-9+/=]+"/);
     const pending = jar.cookies.get(PENDING);
-    expect(pending?.attributes).toMatch(/^Max-Age=(7[0-2]\d); Path=\/; HttpOnly; Secure; SameSite=Strict$/);
+    expect(pending?.attributes).toMatch(/^Max-Age=(7[0-2]\d); Path=\/; HttpOnly; Secure; SameSite=Lax$/);
     // The invoice in the page is the one the header names.
     const challenge = parseChallenge(page.headers.get("www-authenticate") ?? "");
     expect(challenge.ok && challenge.value.invoice).toBe(invoiceOf(html));

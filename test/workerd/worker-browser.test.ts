@@ -35,7 +35,7 @@ describe("browser payments in the template Worker", () => {
     const path = uniquePath("/members/post");
     const started = Math.floor(seconds());
     const { pending, invoice } = await openPage(path);
-    expect(pending).toMatch(/^__Host-l402-pending-members=[^;]+; Max-Age=\d+; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
+    expect(pending).toMatch(/^__Host-l402-pending-members=[^;]+; Max-Age=\d+; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
 
     const waiting = await call(path, { headers: { ...POLL, Cookie: valueOf(pending) } });
     expect(waiting.status).toBe(202);

@@ -7,7 +7,9 @@ import type { PaywallRequest } from "../request.ts";
  * - `token`: the credential (`<macaroon, base64url>:<preimage hex>`, what
  *   `Authorization: L402` carries), SameSite=Lax, for as long as the token is valid;
  * - `pending`: the challenge the browser was shown (pending-challenge.ts),
- *   SameSite=Strict, until its invoice expires;
+ *   SameSite=Lax, until its invoice expires: a page reached from another
+ *   site (a link, another site's window.open) must find it, or it would sell
+ *   a new invoice and replace it while the first is being paid;
  * - `probe`: proof that a browser keeps cookies (page-probe.ts), SameSite=Lax,
  *   for the page-invoice window.
  *
@@ -21,7 +23,7 @@ import type { PaywallRequest } from "../request.ts";
  */
 export type CookieKind = "token" | "pending" | "probe";
 
-const SAME_SITE = { token: "Lax", pending: "Strict", probe: "Lax" } as const;
+const SAME_SITE = { token: "Lax", pending: "Lax", probe: "Lax" } as const;
 /** Browsers refuse a longer Max-Age (RFC 6265bis: 400 days). */
 const MAX_AGE_LIMIT = 400 * 86_400;
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
