@@ -5,6 +5,7 @@ import { isFreePath, matchService } from "./match.ts";
 import type { Paywall } from "./paywall.ts";
 import type { PaywallRequest } from "./request.ts";
 import { claimingScheme } from "./schemes/claim.ts";
+import type { SettledInvoices } from "./schemes/scheme.ts";
 
 /**
  * Before the decision, which reads credentials with no I/O: a credential
@@ -26,12 +27,20 @@ export async function completeCredential(request: PaywallRequest, paywall: Paywa
   if (service === undefined || !service.auth || isFreePath(service, request.url) || !service.schemes.includes(scheme.name)) return asItCame;
   // An oversized credential is refused by the decision, unparsed (431).
   if (scheme.credentialHeaders.some((name) => (request.headers.get(name)?.length ?? 0) > MAX_CREDENTIAL_HEADER_CHARS)) return asItCame;
-  const limited = await overLookupLimit(request, paywall);
-  if (limited !== undefined) {
-    return { kind: "refuse", status: 429, reason: "rate_limited", detail: `too many payments naming their invoice only from this ${limited}; retry later`, retryAfterSeconds: paywall.settings.mintRetryAfterSeconds, cookies: [], outcome: { outcome: "rate_limited", service: service.name, reason: "rate_limited" } };
-  }
-  const completed = await scheme.complete({ request, service, keyring: paywall.settings.keyring, invoices: paywall.invoices });
+  // Only a completion that asks the node is counted (one carrying its preimage never does).
+  let limited: string | undefined;
+  const invoices: SettledInvoices = {
+    async preimageOf(paymentHash) {
+      limited = await overLookupLimit(request, paywall);
+      return limited === undefined ? paywall.invoices.preimageOf(paymentHash) : { state: "unavailable", reason: "rate_limited", detail: "", retryAfterSeconds: 0 };
+    },
+  };
+  const completed = await scheme.complete({ request, service, keyring: paywall.settings.keyring, invoices });
   if (completed.ok) return { kind: "decide", request: { ...request, headers: completed.value } };
+  if (limited !== undefined) {
+    const detail = `too many payments naming their invoice only from this ${limited}; retry later`;
+    return { kind: "refuse", status: 429, reason: "rate_limited", detail, retryAfterSeconds: paywall.settings.mintRetryAfterSeconds, cookies: [], outcome: { outcome: "rate_limited", service: service.name, reason: "rate_limited" } };
+  }
   const { reason, detail, retryAfterSeconds } = completed;
   return { kind: "unavailable", reason, detail, retryAfterSeconds, cookies: [], outcome: { outcome: reason === "node_unavailable" ? "node_unavailable" : "error", service: service.name, reason } };
 }

@@ -166,7 +166,7 @@ describe("the x402 entry beside L402", () => {
 });
 
 describe("payments naming their invoice only ask the node: counted per client", () => {
-  it("apart from the client's challenges: past the limit a 429, and another address goes on", async () => {
+  it("apart from the client's challenges: past the limit a 429, and another address goes on; a payment carrying its preimage is never counted", async () => {
     const tight = { ...env, L402_SERVICES: JSON.stringify(services()), L402_MINT_LIMITER: env.TIGHT_MINT_LIMITER };
     const from = async (address: string, path: string, headers: Record<string, string> = {}) => {
       const ctx = createExecutionContext();
@@ -188,6 +188,9 @@ describe("payments naming their invoice only ask the node: counted per client", 
     expect(statuses.map((status) => (status === 429 ? "limited" : [402, 503].includes(status) ? "asked" : status))).toEqual(["asked", "asked", "asked", "asked", "asked", "limited"]);
     expect(JSON.parse((await from(address, path, { "PAYMENT-SIGNATURE": signature })).body)).toMatchObject({ reason: "rate_limited" });
     expect([402, 503]).toContain((await from("198.51.100.9", path, { "PAYMENT-SIGNATURE": signature })).status);
+    // A payment carrying its preimage asks nothing: never counted, so taken from this address past its lookups' limit.
+    const paid = decodePaymentRequiredHeader((await send(path)).headers.get("payment-required") ?? "").accepts[0] as PaymentRequirements;
+    expect((await from(address, path, { "PAYMENT-SIGNATURE": withPreimage(paid, await pay(invoiceOf(paid))) })).status).toBe(200);
   });
 });
 
