@@ -27,17 +27,13 @@ export async function forgetOldUnpaidChallenges(db: D1Database | undefined, nowM
 
 export function d1Ledger(db: D1Database): Required<Ledger> {
   return {
+    // Counted per service and day by the table's trigger (0005), once: a challenge already recorded inserts nothing.
     recordMint: (mint: MintRecord) =>
       quietly("record mint", () =>
-        db.batch([
-          db
-            .prepare("INSERT OR IGNORE INTO challenges (payment_hash, token_id, service, price_msat, created_at) VALUES (?, ?, ?, ?, ?)")
-            .bind(mint.paymentHash, mint.tokenId, mint.service, Number(mint.priceMsat), mint.createdAt),
-          // Counted once: changes() is the insert's (one batch, one transaction), 0 for a challenge already recorded.
-          db
-            .prepare("INSERT INTO challenge_counts (service, day, challenges) SELECT ?1, date(?2, 'unixepoch'), 1 WHERE changes() = 1 ON CONFLICT (service, day) DO UPDATE SET challenges = challenges + 1")
-            .bind(mint.service, mint.createdAt),
-        ]),
+        db
+          .prepare("INSERT OR IGNORE INTO challenges (payment_hash, token_id, service, price_msat, created_at) VALUES (?, ?, ?, ?, ?)")
+          .bind(mint.paymentHash, mint.tokenId, mint.service, Number(mint.priceMsat), mint.createdAt)
+          .run(),
       ),
 
     recordSettlement: (settlement: SettlementRecord) =>
