@@ -64,7 +64,8 @@ function readPricedValues(rules: readonly PriceRule[], request: { readonly url: 
     const values = valuesIn(request.url.searchParams);
     const split = splitAtSemicolons === undefined ? values : valuesIn(splitAtSemicolons);
     if (values.length > 1 || split.length > 1) return fail("ambiguous_price", `the query parameter "${name.slice(0, 40)}" decides the price and is given more than once`);
-    if ([...request.url.searchParams.keys()].some((given) => bracketReadings(given).some((reading) => sameName(reading) === sameName(name)))) {
+    const names = [...request.url.searchParams.keys(), ...(splitAtSemicolons?.keys() ?? [])];
+    if (names.some((given) => bracketReadings(given).some((reading) => sameName(reading) === sameName(name)))) {
       return fail("ambiguous_price", `the query parameter "${name.slice(0, 40)}" decides the price, and a name with brackets is read as it by some origins`);
     }
     if (values[0] !== split[0]) return fail("ambiguous_price", `the query parameter "${name.slice(0, 40)}" decides the price and is read otherwise where ';' separates parameters`);

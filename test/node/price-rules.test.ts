@@ -133,7 +133,7 @@ describe("a request whose price its origin could read two ways is refused", () =
 
   it("a name with brackets that Rack or PHP reads as a priced parameter is refused: which value would the origin read?", () => {
     const service = serviceOf({ name: "s", price_sats: 1, price_rules: [{ query: { size: "large" }, price_sats: 5 }, { query: { image_size: "large" }, price_sats: 5 }] });
-    for (const url of ["/x?size=small&[size]=large", "/x?size=small&size]=large", "/x?[size]=large", "/x?size[]=large", "/x?size[a]=large", "/x?image_size=small&image[size=large", "/x?image.size=small&image[size=large"]) {
+    for (const url of ["/x?size=small&[size]=large", "/x?size=small&size]=large", "/x?[size]=large", "/x?size[]=large", "/x?size[a]=large", "/x?image_size=small&image[size=large", "/x?image.size=small&image[size=large", "/x?size=small&a=1;[size]=large"]) {
       expect(priceOf(url, {}, service), url).toMatchObject({ ok: false, reason: "ambiguous_price" });
     }
     // Brackets around another name are that name's business.
