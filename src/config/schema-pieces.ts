@@ -1,6 +1,6 @@
 import { URLPattern } from "#url-pattern";
 import * as v from "valibot";
-import { canonicalUrl } from "../paywall/canonical-url.ts";
+import { canonicalUrl } from "../canonical-url.ts";
 
 /**
  * The valibot pieces service definitions are made of (schema.ts,

@@ -1,6 +1,6 @@
 import { concatBytes } from "../bytes.ts";
 import { fail, succeed, type Result } from "../result.ts";
-import { canonicalUrl } from "./canonical-url.ts";
+import { canonicalUrl } from "../canonical-url.ts";
 
 /** Headers as the paywall reads them: by name, case-insensitively (a Web `Headers` is one). */
 export interface HeaderReader {

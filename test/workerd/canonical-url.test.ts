@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { canonicalUrl } from "../../src/paywall/canonical-url.ts";
+import { canonicalUrl } from "../../src/canonical-url.ts";
 
 /** The canonical path of a request target, as the Worker sees it after the runtime's URL parser. */
 const canonical = (target: string): string => {

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { URLPattern } from "#url-pattern";
 import { withLiteralTest } from "../../src/config/literal-pattern.ts";
-import { canonicalUrl } from "../../src/paywall/canonical-url.ts";
+import { canonicalUrl } from "../../src/canonical-url.ts";
 
 /** Pieces of patterns and paths: letters of both cases, path punctuation, escapes of either case. */
 const piece = fc.oneof(

@@ -1,5 +1,5 @@
 import { literalPath, type ServiceConfig } from "../../config/index.ts";
-import { canonicalUrl } from "../canonical-url.ts";
+import { canonicalUrl } from "../../canonical-url.ts";
 
 /**
  * The path as the service's patterns spell it, when a request typed it in

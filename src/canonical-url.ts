@@ -1,4 +1,4 @@
-import { fail, succeed, type Result } from "../result.ts";
+import { fail, succeed, type Result } from "./result.ts";
 
 /**
  * The one form of a request's URL that the paywall matches and forwards.
