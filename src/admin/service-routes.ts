@@ -1,7 +1,7 @@
 import type { Context, Hono } from "hono";
 import * as v from "valibot";
 import { sha256, toHex, utf8 } from "../bytes.ts";
-import { effectiveServices, overridden, OVERRIDABLE, overrideFields, patched, wholeNumber, type OverridesStore, type ServiceConfig, type ServiceOverride, type SettingsResult } from "../config/index.ts";
+import { effectiveServices, overridden, OVERRIDABLE, overrideFields, patched, pricedByRequest, wholeNumber, type OverridesStore, type ServiceConfig, type ServiceOverride, type SettingsResult } from "../config/index.ts";
 import { formatSats, isValidServiceName } from "../l402/index.ts";
 import { badRequest, checked, detailOf, NO_STORE } from "./checks.ts";
 
@@ -31,7 +31,6 @@ const overridable = (definition: Readonly<Record<string, unknown>>): Record<stri
 const asField = (problem: string): string => problem.replace(/^L402_SERVICES(?:\[0\]| "[^"]*")?/, "").replace(/^\./, "").replace(/^: /, "service: ");
 
 /** The price comparison a token makes is the request's price against the one it paid: a service priced per request keeps its prices in the config. */
-const pricedByRequest = (service: ServiceConfig): boolean => service.pricing.rules.length > 0 || service.pricing.pricer !== undefined || service.pricing.price !== undefined || service.pricing.bindRequest;
 
 /**
  * The run-time service endpoints, added to the admin app:

@@ -36,4 +36,5 @@ export type {
   UrlPattern,
 } from "./types.ts";
 export { termsOf } from "./terms.ts";
+export { pricedByRequest } from "./usage-config.ts";
 export { allPaused, effectiveServices, overridden, overrideFields, patched, OVERRIDABLE, type Effective, type OverrideChange, type OverridesSnapshot, type OverridesStore, type ServiceOverride } from "./service-overrides.ts";

@@ -58,3 +58,12 @@ function pricerFetch(binding: unknown): (request: Request) => Promise<Response> 
   if (typeof bound.fetch === "function") return (request) => (bound.fetch as (request: Request) => Promise<Response>).call(bound, request);
   return () => Promise.reject(new Error("the pricer's binding is not bound here"));
 }
+
+/**
+ * Whether a service's tokens are sold for the request: its price depends on
+ * it (rules, a pricer, the app's function), or each token is bound to one
+ * (`bind_request`, at one price as well). Its tokens then carry the price
+ * they paid (and the request), so their prices change in the config only.
+ */
+export const pricedByRequest = ({ pricing }: { readonly pricing: Pricing }): boolean =>
+  pricing.rules.length > 0 || pricing.pricer !== undefined || pricing.price !== undefined || pricing.bindRequest;

@@ -1,8 +1,9 @@
+import { pricedByRequest } from "../config/index.ts";
 import { capabilitiesCondition, creditCondition, priceCondition, requestCondition, usesCondition, validUntilCondition } from "../l402/index.ts";
 import type { Seller } from "./l402-services.ts";
 import { openApiPath } from "./openapi.ts";
 import { msatJson, type SoldRoute } from "./route-info.ts";
-import { publishedBalance, publishedPrice, pricedByRequest, usageTerms } from "./usage-terms.ts";
+import { publishedBalance, publishedPrice, usageTerms } from "./usage-terms.ts";
 
 /** Where the manifest's documents are, absolute from the request's origin (a Link header's target must be resolvable alone). */
 export interface ManifestPlaces {

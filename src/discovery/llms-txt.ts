@@ -1,10 +1,10 @@
 import { formatSats } from "../l402/index.ts";
-import { termsOf } from "../config/index.ts";
+import { pricedByRequest, termsOf } from "../config/index.ts";
 import type { Seller } from "./l402-services.ts";
 import { resourceMethods, type ManifestPlaces } from "./l402-manifest.ts";
 import { openApiPath } from "./openapi.ts";
 import type { SoldRoute } from "./route-info.ts";
-import { pricedByRequest, publishedBalance, usageTerms } from "./usage-terms.ts";
+import { publishedBalance, usageTerms } from "./usage-terms.ts";
 
 /**
  * `/llms.txt` (llmstxt.org): the paid API described for a language model, in

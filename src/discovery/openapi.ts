@@ -1,9 +1,8 @@
-import { literalPath, type ServiceConfig } from "../config/index.ts";
 import { formatSats } from "../l402/index.ts";
-import { termsOf } from "../config/index.ts";
+import { literalPath, pricedByRequest, termsOf, type ServiceConfig } from "../config/index.ts";
 import { msatJson, type SoldRoute } from "./route-info.ts";
 import type { Seller } from "./l402-services.ts";
-import { pricedByRequest, publishedBalance, publishedPrice, usageTerms } from "./usage-terms.ts";
+import { publishedBalance, publishedPrice, usageTerms } from "./usage-terms.ts";
 
 /**
  * `/openapi.json` as draft-payment-discovery describes it: every paid

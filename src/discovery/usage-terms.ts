@@ -1,4 +1,4 @@
-import type { BalanceConfig, PriceRule, Pricing } from "../config/index.ts";
+import { pricedByRequest, type BalanceConfig, type PriceRule, type Pricing } from "../config/index.ts";
 import { creditCondition, formatSats, priceCondition, requestCondition } from "../l402/index.ts";
 import { msatJson } from "./route-info.ts";
 
@@ -16,13 +16,6 @@ interface Priced {
   readonly balance: BalanceConfig | undefined;
 }
 
-/**
- * Whether tokens are sold for the request: its price depends on it, or each
- * token is bound to one (`bind_request`, at one price too); they then carry
- * the price (and the request). The paywall's own test (paywall/pricing.ts),
- * which discovery may not import.
- */
-export const pricedByRequest = ({ pricing }: Priced): boolean => pricing.rules.length > 0 || pricing.pricer !== undefined || pricing.price !== undefined || pricing.bindRequest;
 
 /** A pricer or the app's function prices what no rule does: no price can be published for those requests. */
 const pricedElsewhere = ({ pricing }: Priced): boolean => pricing.pricer !== undefined || pricing.price !== undefined;

@@ -1,5 +1,5 @@
 import { toHex } from "../bytes.ts";
-import type { ServiceConfig } from "../config/index.ts";
+import { pricedByRequest, type ServiceConfig } from "../config/index.ts";
 import { MAX_CREDENTIAL_HEADER_CHARS, type Grant } from "../l402/index.ts";
 import { fail, type Result } from "../result.ts";
 import { admit } from "./admit.ts";
@@ -11,7 +11,7 @@ import type { Challenger, Later } from "./issue-challenge.ts";
 import { isFreePath, matchService, requiredCapabilities } from "./match.ts";
 import { offerFor, offerKey } from "./offer.ts";
 import type { Paywall } from "./paywall.ts";
-import { pricedByRequest, type Price } from "./pricing.ts";
+import type { Price } from "./pricing.ts";
 import type { PaywallRequest } from "./request.ts";
 import { reserveBalance } from "./reserve-balance.ts";
 import { claimingScheme } from "./schemes/claim.ts";

@@ -1,7 +1,6 @@
-import type { CreditOffer, ServiceConfig } from "../config/index.ts";
+import { pricedByRequest, type CreditOffer, type ServiceConfig } from "../config/index.ts";
 import { fail, succeed, type Result } from "../result.ts";
 import type { HeaderReader } from "./request.ts";
-import { pricedByRequest } from "./pricing.ts";
 
 /**
  * What a 402 sells: the invoice's amount, and what the token minted over it

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import type { PricerConfig, ServiceConfig } from "../config/index.ts";
+import { pricedByRequest, type PricerConfig, type ServiceConfig } from "../config/index.ts";
 import { headerSpellings, otherSpellings, type HeaderSpellings } from "../header-spellings.ts";
 import { fail, succeed, type Result } from "../result.ts";
 import { sharedFlights } from "../shared-flight.ts";
@@ -21,13 +21,6 @@ export interface RequestPricer {
   priceOf(service: ServiceConfig, request: PaywallRequest, claimed: ClaimedMethods): Promise<Price>;
 }
 
-/**
- * Whether a service's tokens are sold for the request: its price depends on
- * the request, or each token is bound to one (`bind_request`, at one price as
- * well). Tokens then carry the price they paid (and the request).
- */
-export const pricedByRequest = (service: ServiceConfig): boolean =>
-  service.pricing.rules.length > 0 || service.pricing.pricer !== undefined || service.pricing.price !== undefined || service.pricing.bindRequest;
 
 /** The headers a service's price may depend on (its rules' and those its pricer is told), made once per service. */
 const pricedHeaderSpellings = new WeakMap<ServiceConfig, HeaderSpellings>();
