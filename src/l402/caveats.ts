@@ -124,7 +124,8 @@ export interface Grant {
    * The expiry minted together with the token's count or balance: the
    * `<service>_valid_until` directly before the first of its
    * `<service>_uses`, `<service>_topup` and `<service>_credit_msat` caveats
-   * (the first of them is the minted one: a holder may append the others).
+   * (the first of them is the minted one: a holder may append a `uses` or
+   * the same `topup`, never a credit).
    * Holders can only append caveats, so no holder can move it; the count or
    * balance may be forgotten after it, never after a narrower one a holder
    * added. Absent when the token was minted without an expiry (or without a

@@ -10,8 +10,9 @@ import { LightningError, type InvoiceBackend, type LightningFailureReason } from
  * (`invalid_response`: an invoice for another amount) may be that request's
  * alone — one route priced beyond what the node takes must not close the
  * paywall for every route — and comes back at once, piling nothing up; it is
- * neither counted nor taken for health. A `not_found` answer is a healthy
- * node answering. `getInfo` (health's) passes through, unguarded and uncounted.
+ * neither counted nor taken for health, but a probe answered so closes
+ * the breaker. A `not_found` answer is a healthy node answering. `getInfo`
+ * (health's) passes through, unguarded and uncounted.
  * The probe holds its turn for one cooldown at most: a probe that never ends
  * (its request cancelled when its client went away, in Workers: the code after
  * its `await` never runs) lets the next call probe after that.
@@ -50,7 +51,8 @@ export function withBreaker(backend: InvoiceBackend, options: BreakerOptions): I
       return result;
     } catch (error) {
       const reason = error instanceof LightningError ? error.reason : "unavailable";
-      if (reason === "not_found") {
+      // Answered: a not_found is a healthy node's answer; and a probe answered at all closes the breaker (the node is back).
+      if (reason === "not_found" || (probe && !UNANSWERED.has(reason))) {
         failures = 0;
       } else if (UNANSWERED.has(reason)) {
         failures++;

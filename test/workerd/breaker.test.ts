@@ -119,6 +119,19 @@ describe("withBreaker", () => {
     expect(await kindOf(guarded.createInvoice(REQUEST))).toBe("breaker_open");
   });
 
+  it("a probe the node answers with a refusal closes the breaker: calls go on, not one probe at a time", async () => {
+    let now = 0;
+    const { state, backend } = scripted();
+    const guarded = withBreaker(backend, { threshold: 2, cooldownMs: 1000, now: () => now });
+    state.fail = new LightningError("timeout", "slow");
+    for (let i = 0; i < 2; i++) expect(await kindOf(guarded.createInvoice(REQUEST))).toBe("timeout");
+    now = 1500;
+    state.fail = new LightningError("bad_request", "amount too large");
+    expect(await kindOf(guarded.createInvoice(REQUEST))).toBe("bad_request");
+    state.fail = undefined;
+    expect(await Promise.all([guarded.createInvoice(REQUEST), guarded.createInvoice(REQUEST)].map(kindOf))).toEqual(["ok", "ok"]);
+  });
+
   it("counts a not_found answer as a healthy node, not a failure", async () => {
     const { state, backend } = scripted();
     const guarded = withBreaker(backend, { threshold: 2, cooldownMs: 1000 });
