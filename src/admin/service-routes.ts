@@ -30,8 +30,6 @@ const overridable = (definition: Readonly<Record<string, unknown>>): Record<stri
 /** A problem as the override's fields name it: `price_sats: …`, or `service: …` for the service as a whole (the config's field and the service's name dropped). */
 const asField = (problem: string): string => problem.replace(/^L402_SERVICES(?:\[0\]| "[^"]*")?/, "").replace(/^\./, "").replace(/^: /, "service: ");
 
-/** The price comparison a token makes is the request's price against the one it paid: a service priced per request keeps its prices in the config. */
-
 /**
  * The run-time service endpoints, added to the admin app:
  *
@@ -92,8 +90,9 @@ export function serviceRoutes(app: Hono, admin: ServicesAdmin, token: string, cu
   });
 }
 
-/** What a change came to: the override now in effect (null: the config's service), or why it was refused (the one in effect is kept). */
 type Refusal = "bad_request" | "invalid_override" | "unknown_service" | "changed_meanwhile" | "service_paused";
+
+/** What a change came to: the override now in effect (null: the config's service), or why it was refused (the one in effect is kept). */
 export type ChangeOutcome =
   | { readonly ok: true; readonly service: string; readonly override: ServiceOverride | null; readonly version: number }
   | { readonly ok: false; readonly status: 400 | 404 | 409; readonly reason: Refusal; readonly detail: string; readonly problems?: readonly string[] };

@@ -13,8 +13,9 @@ import type { HeaderReader } from "./request.ts";
  * - a query parameter or header a rule prices by, given more than once (or,
  *   for a query parameter, under names an origin reads as one: other case
  *   where the service ignores case, PHP's `.` for `_` and its cut at a NUL,
- *   Rack's and PHP's readings of brackets), is refused: which of its values would the origin read? So is one an
- *   origin that splits the query at `;` would read otherwise;
+ *   Rack's and PHP's readings of brackets), is refused: which of its values
+ *   would the origin read? So is one an origin that splits the query at `;`
+ *   would read otherwise;
  * - a body without a `Content-Length` counts as endless;
  * - a body frameworks read parameters from (a form, multipart, JSON) may
  *   give a query parameter a rule prices by any value: the dearest rule it
