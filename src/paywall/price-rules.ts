@@ -60,13 +60,14 @@ function readPricedValues(rules: readonly PriceRule[], request: { readonly url: 
   const sameName = (name: string) => asPhpNamesIt(ignoreCase ? name.toLowerCase() : name);
   // Rack 2, Perl's CGI and Go and Python before 2021 split a query at `;` as well as `&`.
   const splitAtSemicolons = request.url.search.includes(";") ? new URLSearchParams(request.url.search.slice(1).replaceAll(";", "&")) : undefined;
+  // What names written with brackets are read as, either way the query is split (most queries have none).
+  const bracketed = new Set([...request.url.searchParams.keys(), ...(splitAtSemicolons?.keys() ?? [])].flatMap((given) => bracketReadings(given).map(sameName)));
   for (const name of new Set(rules.flatMap((rule) => [...rule.query.keys()]))) {
     const valuesIn = (pairs: URLSearchParams) => [...pairs].filter(([given]) => sameName(given) === sameName(name)).map(([, value]) => value);
     const values = valuesIn(request.url.searchParams);
     const split = splitAtSemicolons === undefined ? values : valuesIn(splitAtSemicolons);
     if (values.length > 1 || split.length > 1) return fail("ambiguous_price", `the query parameter "${name.slice(0, 40)}" decides the price and is given more than once`);
-    const names = [...request.url.searchParams.keys(), ...(splitAtSemicolons?.keys() ?? [])];
-    if (names.some((given) => bracketReadings(given).some((reading) => sameName(reading) === sameName(name)))) {
+    if (bracketed.has(sameName(name))) {
       return fail("ambiguous_price", `the query parameter "${name.slice(0, 40)}" decides the price, and a name with brackets is read as it by some origins`);
     }
     if (values[0] !== split[0]) return fail("ambiguous_price", `the query parameter "${name.slice(0, 40)}" decides the price and is read otherwise where ';' separates parameters`);
