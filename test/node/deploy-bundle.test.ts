@@ -11,7 +11,7 @@ const KiB = 1024;
 const gzipped = (code: string) => gzipSync(code, { level: 9 }).length;
 
 /** Code only each backend's client has, and only each optional feature (src/worker/build.ts): a string of its own. */
-const BACKEND_MARKERS = { lnd: "Grpc-Metadata-macaroon", cln: "listinvoices", lnbits: "/api/v1/payments", phoenixd: "createinvoice", nwc: "schnorr" } as const;
+const BACKEND_MARKERS = { lnd: "Grpc-Metadata-macaroon", cln: "listinvoices", lnbits: "/api/v1/payments", phoenixd: "createinvoice", nwc: "BIP0340/challenge" } as const;
 const FEATURE_MARKERS = {
   mcp: "tools/call",
   x402: "l402-edge/x402-requirements/v1",
