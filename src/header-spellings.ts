@@ -5,7 +5,7 @@
  * on in every such spelling, and the forwarder takes the headers it owns off
  * in every spelling, so what is matched is what such an origin reads.
  */
-const asGatewayReadsIt = (name: string): string => name.toLowerCase().replaceAll("_", "-");
+export const asGatewayReadsIt = (name: string): string => name.toLowerCase().replaceAll("_", "-");
 
 /** Header names to look for under another spelling, made once, not on every request that is checked. */
 export interface HeaderSpellings {

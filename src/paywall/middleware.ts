@@ -12,7 +12,7 @@ import type { Later } from "./issue-challenge.ts";
 import { matchService } from "./match.ts";
 import { pathsOutsideMount } from "./mount-check.ts";
 import { checkOptions, PaywallConfigError, resolvePaywall, type PaywallOptionsBase } from "./options.ts";
-import { passedChanges } from "./passed.ts";
+import { changeHeaders, passedChanges } from "./passed.ts";
 import { createPaywall, type Paywall } from "./paywall.ts";
 import { consoleLog, logRefusal, type PaywallLog } from "./refusal-log.ts";
 import { readRequest, type PaywallRequest } from "./request.ts";
@@ -227,7 +227,12 @@ async function letThrough(c: Context<PaywallEnv>, next: Next, decision: Pass, pa
   const changes = passedChanges(decision, { status: c.res.status, headers: c.res.headers });
   const settled = settle(c.res);
   // Headers first: a response set on the context takes the previous one's headers with it (Hono's Context).
-  for (const { name, value, append } of [...changes, ...(settled?.changes ?? [])]) c.header(name, value, append === true ? { append: true } : undefined);
+  const [first, ...rest] = [...changes, ...(settled?.changes ?? [])];
+  if (first !== undefined) {
+    // Hono copies the answer on every c.header() once it is set (a fetched answer's headers cannot be changed): the first copy's can be.
+    c.header(first.name, first.value, first.append === true ? { append: true } : undefined);
+    changeHeaders(c.res.headers, rest);
+  }
   if (settled?.body !== undefined) c.res = new Response(settled.body, c.res);
 }
 

@@ -90,10 +90,15 @@ function withoutPaywallCookies(headers: AnswerHeaders): HeaderChange[] {
 export function applyChanges(response: Response, changes: readonly HeaderChange[]): Response {
   if (changes.length === 0) return response;
   const copy = new Response(response.body, response);
-  for (const { name, value, append } of changes) {
-    if (value === undefined) copy.headers.delete(name);
-    else if (append === true) copy.headers.append(name, value);
-    else copy.headers.set(name, value);
-  }
+  changeHeaders(copy.headers, changes);
   return copy;
+}
+
+/** The changes made to headers that can be changed. */
+export function changeHeaders(headers: Headers, changes: readonly HeaderChange[]): void {
+  for (const { name, value, append } of changes) {
+    if (value === undefined) headers.delete(name);
+    else if (append === true) headers.append(name, value);
+    else headers.set(name, value);
+  }
 }

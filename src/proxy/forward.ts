@@ -1,10 +1,10 @@
 import type { OriginConfig } from "../config/index.ts";
 import { fail, succeed, type Result } from "../l402/index.ts";
-import { otherSpellings, type HeaderSpellings } from "../header-spellings.ts";
+import { asGatewayReadsIt, type HeaderSpellings } from "../header-spellings.ts";
 import { publicLocation } from "./public-location.ts";
 
 /** Headers that carry a credential (L402, Payment, x402); none reach the origin unless the service says so. */
-const CREDENTIAL_HEADERS = ["authorization", "macaroon", "grpc-metadata-macaroon", "payment-signature"];
+const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(["authorization", "macaroon", "grpc-metadata-macaroon", "payment-signature"]);
 export const TOKEN_ID_HEADER = "X-L402-Token-Id";
 /**
  * Headers that name another host or path than the request's, which origins
@@ -49,11 +49,14 @@ export interface ForwardOptions {
  */
 export async function forward(request: Request, url: URL, options: ForwardOptions): Promise<Result<Response, "origin_unreachable" | "origin_timeout" | "body_longer_than_stated">> {
   const headers = new Headers(request.headers);
-  // Every spelling an origin behind a CGI-style gateway reads as one of them (PHP, Django and WSGI make `X_L402_Token_Id` the token id too).
-  for (const name of options.reservedHeaders.wanted.values()) headers.delete(name);
-  for (const { sent } of otherSpellings(headers, options.reservedHeaders)) headers.delete(sent);
-  if (!options.origin?.forwardAuthorization) for (const name of CREDENTIAL_HEADERS) headers.delete(name);
-  withoutCookies(headers, options.withholdCookie);
+  // One pass over the names sent, a delete for each one found: each call on a Headers crosses into the runtime.
+  let cookie = false;
+  for (const name of [...headers.keys()]) {
+    // Every spelling an origin behind a CGI-style gateway reads as one the paywall owns (PHP, Django and WSGI make `X_L402_Token_Id` the token id too).
+    if (options.reservedHeaders.wanted.has(asGatewayReadsIt(name)) || (CREDENTIAL_HEADERS.has(name) && options.origin?.forwardAuthorization !== true)) headers.delete(name);
+    else if (name === "cookie") cookie = true;
+  }
+  if (cookie) withoutCookies(headers, options.withholdCookie);
   for (const [name, value] of options.origin?.headers ?? []) headers.set(name, value);
   // After the operator's headers: a meter that cannot read the answer would bill it at its first reservation.
   if (options.readsBody === true) headers.set("accept-encoding", "identity");
