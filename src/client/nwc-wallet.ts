@@ -23,8 +23,8 @@ const DEFAULT_TIMEOUT_SECONDS = 60;
  * budget before paying, as for every wallet; the routing fee cannot be:
  * NIP-47's request has no fee limit, so the wallet's own budget for the
  * connection (Alby Hub and others set one per app) caps it. The fee the wallet
- * reports is returned as paid (the preimage is kept either way: the money is
- * spent). The preimage is checked against the invoice's payment hash: a
+ * reports is returned as paid, or, unreported, the most the budget left for it
+ * (the preimage is kept either way: the money is spent). The preimage is checked against the invoice's payment hash: a
  * wallet's word is not proof.
  */
 export function nwcWallet(config: NwcWalletConfig): Wallet {
@@ -70,8 +70,9 @@ export function nwcWallet(config: NwcWalletConfig): Wallet {
       if (typeof preimageHex !== "string" || !/^[0-9a-fA-F]{64}$/.test(preimageHex)) throw new L402Error("payment_failed", "the wallet reported success without a preimage");
       const preimage = hexToBytes(preimageHex.toLowerCase());
       if (toHex(sha256(preimage)) !== fields.value.paymentHash) throw new L402Error("payment_failed", "the wallet's preimage does not match the invoice's payment hash");
+      // `fees_paid` is optional in NIP-47: a fee not reported counts as the most the budget allowed, never as none (spend windows overcount, never under).
       const fee = result["fees_paid"];
-      const feeMsat = typeof fee === "number" && Number.isSafeInteger(fee) && fee >= 0 ? BigInt(fee) : 0n;
+      const feeMsat = typeof fee === "number" && Number.isSafeInteger(fee) && fee >= 0 ? BigInt(fee) : limits.maxFeeMsat;
       return { preimage, feeMsat };
     },
   };

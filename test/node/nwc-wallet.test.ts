@@ -3,7 +3,7 @@ import { hex } from "@scure/base";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { describe, expect, it } from "vitest";
 import { startRelay } from "../../dev/backend-sims/nostr-relay.ts";
-import { L402Error, nwcWallet } from "../../src/client/index.ts";
+import { L402Error, lndWallet, nwcWallet } from "../../src/client/index.ts";
 import { lndRestBackend, nwcBackend, platformWebSocket, readInvoice, routeHintFeeMsat } from "../../src/lightning/index.ts";
 import { publicKeyOf, signEvent } from "../../src/lightning/nwc/event.ts";
 import { cipher, NWC_REQUEST, NWC_RESPONSE } from "../../src/lightning/nwc/messages.ts";
@@ -129,6 +129,30 @@ describe("nwcWallet", () => {
       const uri = `nostr+walletconnect://${publicKeyOf(walletSecret)}?relay=${encodeURIComponent(relay.url)}&secret=${hex.encode(clientSecret)}`;
       const lie = await failure(nwcWallet({ uri, timeoutSeconds: 2 }).pay(await invoice(), LIMITS));
       expect(lie).toMatchObject({ code: "payment_failed", message: "the wallet's preimage does not match the invoice's payment hash" });
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it("a wallet that does not report its fee (fees_paid is optional) is counted at the most the budget allowed, never at none", async () => {
+    // A wallet that pays through the simulated node and leaves fees_paid out of its answer.
+    const relay = await startRelay();
+    const walletSecret = randomBytes(32);
+    const clientSecret = randomBytes(32);
+    const node = lndWallet({ url: running.sim.url, macaroonHex: running.sim.adminMacaroonHex, feeLimitSats: 10, timeoutSeconds: 10 });
+    relay.onEvent((event) => {
+      if (event.kind !== NWC_REQUEST) return;
+      const { encrypt, decrypt } = cipher(walletSecret, event.pubkey, "nip04");
+      const { params } = JSON.parse(decrypt(event.content)) as { params: { invoice: string } };
+      void node.pay(params.invoice, LIMITS).then(({ preimage }) => {
+        const content = encrypt(JSON.stringify({ result_type: "pay_invoice", error: null, result: { preimage: hex.encode(preimage) } }));
+        relay.publish(signEvent({ kind: NWC_RESPONSE, created_at: Math.floor(Date.now() / 1000), tags: [["p", event.pubkey], ["e", event.id]], content }, walletSecret));
+      });
+    });
+    try {
+      const uri = `nostr+walletconnect://${publicKeyOf(walletSecret)}?relay=${encodeURIComponent(relay.url)}&secret=${hex.encode(clientSecret)}`;
+      const paid = await nwcWallet({ uri, timeoutSeconds: 5 }).pay(await invoice(), LIMITS);
+      expect(paid.feeMsat).toBe(LIMITS.maxFeeMsat);
     } finally {
       await relay.close();
     }
