@@ -18,7 +18,7 @@ export const tokenDirectory = (flag: string | undefined): string =>
   flag ?? process.env["L402_TOKEN_DIR"] ?? join(homedir(), ".l402-edge", "tokens");
 
 /** Exit codes of `get`, one per way it can fail, so scripts can tell them apart. */
-const GET_EXIT = { overBudget: 3, paymentFailed: 4, network: 5, badChallenge: 6, stillRefused: 7, nothingDiscovered: 8, overWindow: 9 } as const;
+const GET_EXIT = { overBudget: 3, paymentFailed: 4, network: 5, badChallenge: 6, stillRefused: 7, nothingDiscovered: 8, overWindow: 9, insecureOrigin: 10 } as const;
 
 const CODE_EXIT = {
   over_budget: GET_EXIT.overBudget,
@@ -27,6 +27,7 @@ const CODE_EXIT = {
   network: GET_EXIT.network,
   bad_challenge: GET_EXIT.badChallenge,
   foreign_challenge: GET_EXIT.badChallenge,
+  insecure_origin: GET_EXIT.insecureOrigin,
 };
 
 /** `l402-edge get URL …`: curl for L402 APIs. */
@@ -42,6 +43,7 @@ export async function getCommand(args: string[]): Promise<number> {
       credit: { type: "string" },
       "no-pay": { type: "boolean" },
       json: { type: "boolean" },
+      "allow-http": { type: "boolean" },
       include: { type: "boolean", short: "i" },
       output: { type: "string", short: "o" },
       "lnd-url": { type: "string" },
@@ -95,6 +97,7 @@ export async function getCommand(args: string[]): Promise<number> {
       store,
       limits,
       ledger: fileLedger(directory),
+      allowHttp: values["allow-http"] === true,
       ...(creditSats === undefined ? {} : { creditSats }),
       onPayment: (event) => {
         const { offer } = event;

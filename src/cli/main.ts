@@ -15,7 +15,7 @@ const USAGE = `usage: l402-edge <command>
 
   get URL [-X METHOD] [-H "Name: value"]... [-d DATA] [--max-cost SATS] [--credit SATS] [--no-pay] [--json] [-i] [-o FILE]
           [--nwc URI | --lnd-url URL --lnd-macaroon HEX [--fee-limit SATS]] [--pay-timeout SECONDS] [--max-time SECONDS]
-          [--token-dir DIR] [--max-per-hour SATS] [--max-per-day SATS] [--max-per-host SATS]
+          [--token-dir DIR] [--max-per-hour SATS] [--max-per-day SATS] [--max-per-host SATS] [--allow-http]
       fetch a URL, paying its L402 challenge (or, where it is the only offer, its
       Payment-scheme lightning charge, which buys that one request) through a wallet:
       NWC (--nwc or L402_NWC_URI, nostr+walletconnect://…) or LND (LND_REST_URL, LND_MACAROON).
@@ -25,10 +25,12 @@ const USAGE = `usage: l402-edge <command>
       wait for the wallet to pay, 1 to 3600 s (default 60; a wallet that does not know the
       NWC connection's secret may never answer). --max-time: the whole run's limit, 1 to
       86400 s, payment and body included (exit 5 past it). Redirects are followed, but only the
-      origin asked is ever paid. Tokens are kept per origin (L402_TOKEN_DIR, default
+      origin asked is ever paid. Nothing is paid, and no token sent, over plain http:// to a
+      host other than this machine (exit 10) unless --allow-http. Tokens are kept per origin (L402_TOKEN_DIR, default
       ~/.l402-edge/tokens) and reused. Exit: 0 answered, 2 usage, 3 over budget,
       4 payment failed, 5 network failure, 6 bad challenge (or one from another origin
-      after a redirect), 7 still refused after paying, 9 over a spend window. -i prints
+      after a redirect), 7 still refused after paying, 9 over a spend window, 10 a 402 over
+      plain http://. -i prints
       the status and headers first.
       Spend windows (or L402_MAX_PER_HOUR, L402_MAX_PER_DAY, L402_MAX_PER_HOST): the most
       paid, routing fees included, in any 60 minutes, in any 24 hours, and at one host in
@@ -48,7 +50,7 @@ const USAGE = `usage: l402-edge <command>
       spent [--max-per-hour SATS] [--max-per-day SATS] [--max-per-host SATS]: each
       spend window, what was spent in it and its limit (flags or environment, as get).
   mcp [--max-cost SATS] [--max-per-hour SATS] [--max-per-day SATS] [--max-per-host SATS]
-      [--nwc URI | --lnd-url URL --lnd-macaroon HEX [--fee-limit SATS]] [--pay-timeout SECONDS] [--token-dir DIR]
+      [--nwc URI | --lnd-url URL --lnd-macaroon HEX [--fee-limit SATS]] [--pay-timeout SECONDS] [--token-dir DIR] [--allow-http]
       an MCP server on stdin/stdout for an agent host: tools fetch_paid (pays as get does,
       with the same wallet, tokens and spend windows; --max-cost or L402_MAX_COST caps each
       call's max_sats), discover, balance and spent.

@@ -84,13 +84,14 @@ export async function mcpCommand(args: string[]): Promise<number> {
       nwc: { type: "string" },
       "pay-timeout": { type: "string" },
       "token-dir": { type: "string" },
+      "allow-http": { type: "boolean" },
       ...SPEND_FLAGS,
     },
   });
   if (positionals.length > 0) throw new UsageError("mcp takes no arguments");
   const maxCostText = values["max-cost"] ?? (process.env["L402_MAX_COST"] || "100");
   if (!/^\d{1,9}$/.test(maxCostText)) throw new UsageError("--max-cost (or L402_MAX_COST) must be a whole number of sats");
-  const wallet = { directory: tokenDirectory(values["token-dir"]), maxCostSats: Number(maxCostText), limits: spendLimits(values), wallet: chosenWallet(values), clients: new Map() };
+  const wallet = { directory: tokenDirectory(values["token-dir"]), maxCostSats: Number(maxCostText), limits: spendLimits(values), wallet: chosenWallet(values), allowHttp: values["allow-http"] === true, clients: new Map() };
 
   const server = new Server({ name: "l402-edge", version: "0.2.0" }, { capabilities: { tools: {} } });
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: TOOLS.map((tool) => ({ ...tool })) }));
@@ -107,6 +108,8 @@ interface WalletSettings {
   readonly maxCostSats: number;
   readonly limits: SpendLimits;
   readonly wallet: ReturnType<typeof chosenWallet>;
+  /** --allow-http: pay over plain http:// to other hosts than this machine (l402Fetch's `allowHttp`). */
+  readonly allowHttp: boolean;
   /** Clients by budget, kept so that calls racing to one service share one purchase, as l402Fetch's requests do (clientFor). */
   readonly clients: Map<number, ReturnType<typeof createL402Fetch>>;
 }
@@ -159,6 +162,7 @@ function clientFor(settings: WalletSettings, maxCostSats: number): ReturnType<ty
       store: fileStore(settings.directory),
       limits: settings.limits,
       ledger: fileLedger(settings.directory),
+      allowHttp: settings.allowHttp,
       onPayment: (event) => {
         if (event.phase === "paid") callPayments.getStore()?.push({ sats: Number(formatSats(event.offer.priceMsat)), fee_sats: Number(formatSats(event.feeMsat)), scheme: event.offer.scheme, services: event.offer.services });
       },

@@ -6,6 +6,7 @@ import { isChallenge, readOffer, refusalReason, type Offer, type Scheme } from "
 import { sendPaidOnce, sendToOrigin, type Credential, type Sent } from "./send-to-origin.ts";
 import { memoryLedger, releaseRecord, reserve, type SpendLedger, type SpendLimits } from "./spend-windows.ts";
 import { inDoubt, isInDoubt, neverMade, settleInDoubt, settleTopUpInDoubt, withoutTopUpInDoubt, withPendingTopUp, withTopUpInDoubt } from "./payment-in-doubt.ts";
+import { inClear } from "../this-machine.ts";
 import { storedTokenTerms } from "./token-terms.ts";
 import { L402Error, type StoredToken, type TokenStore, type Wallet } from "./types.ts";
 import { encodeHeaderJson, PAYMENT_SIGNATURE_HEADER, X402_VERSION } from "../x402/index.ts";
@@ -37,6 +38,13 @@ export interface L402FetchOptions {
    * Clients sharing one (the command line's file ledger) share the windows.
    */
   readonly ledger?: SpendLedger;
+  /**
+   * Pay, and send credentials, over plain `http://` to hosts other than this
+   * machine. Off by default: anyone on the path could take the credential, or
+   * put an invoice of their own (with a macaroon minted for it) in the 402, so
+   * such a 402 is refused unpaid (`insecure_origin`) and no token is sent there.
+   */
+  readonly allowHttp?: boolean;
 }
 
 /**
@@ -282,6 +290,8 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
     const body = request.body === null ? null : await request.arrayBuffer();
     const asked = new URL(request.url);
     const key = asked.origin;
+    // No token goes, and nothing is paid, where anyone on the path could read or change it.
+    const insecure = options.allowHttp !== true && inClear(asked);
     // By origin: one origin's services say nothing of another's paths.
     const pathKey = `${key} ${asked.pathname.split("/")[1] ?? ""}`;
     const send = (credential: Credential | undefined) => sendToOrigin(fetcher, request, body, credential);
@@ -292,7 +302,7 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
 
     const l402 = (token: StoredToken | undefined) => (token === undefined ? undefined : l402Credential(token));
     const tried = new Set<string>();
-    let token = schemes.has("l402") ? pick(await held(key)) : undefined;
+    let token = schemes.has("l402") && !insecure ? pick(await held(key)) : undefined;
     let sent: Sent;
     if (token?.pendingTopUp === undefined) sent = await send(l402(token));
     else ({ sent, token } = await sendPendingTopUp(key, token, token.pendingTopUp, send));
@@ -302,6 +312,10 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
       if (from !== key) {
         await response.body?.cancel();
         throw new L402Error("foreign_challenge", `${key} redirected to ${from}, which asks for payment; only the origin asked is paid`);
+      }
+      if (insecure) {
+        await response.body?.cancel();
+        throw new L402Error("insecure_origin", `${key} asks for payment over plain http://: a credential sent there crosses the network in clear, and its 402's invoice could be anyone's; nothing was paid (use https://)`);
       }
       const offer = readOffer(response, schemes);
       if (offer.scheme !== "l402") {

@@ -105,9 +105,10 @@ export interface TokenStore {
  * - `payment_failed`: the wallet could not pay;
  * - `bad_challenge`: a 402 without a usable L402 challenge, or offering a top-up of a token not sent;
  * - `foreign_challenge`: a redirect led to another origin asking for payment; nothing was paid;
+ * - `insecure_origin`: a 402 over plain `http://` from a host that is not this machine (`allowHttp` off); nothing was paid;
  * - `network`: the wallet's node could not be reached.
  */
-export type L402ErrorCode = "over_budget" | "over_window" | "payment_failed" | "bad_challenge" | "foreign_challenge" | "network";
+export type L402ErrorCode = "over_budget" | "over_window" | "payment_failed" | "bad_challenge" | "foreign_challenge" | "insecure_origin" | "network";
 
 export class L402Error extends Error {
   override readonly name = "L402Error";

@@ -1,5 +1,6 @@
 import { literalPath, pathCovers, type NodeConfig, type ServiceConfig, type UrlPattern } from "../config/index.ts";
 import { matchService } from "../paywall/match.ts";
+import { inClear } from "../this-machine.ts";
 import type { WorkerConfig } from "./worker-config.ts";
 
 /**
@@ -135,14 +136,8 @@ const NODE_URLS = {
 
 function clearTextNode(node: NodeConfig): string[] {
   if (node.backend === "nwc") return [];
-  const url = new URL(node.url);
-  if (url.protocol !== "http:" || isThisMachine(url.hostname)) return [];
+  if (!inClear(new URL(node.url))) return [];
   const { setting, credential } = NODE_URLS[node.backend];
   return [`${setting} is plain http:// to a host that is not this machine: ${credential} would cross the network in clear on every call; use https://`];
 }
 
-/** Loopback names and addresses (RFC 6761's `localhost`, 127.0.0.0/8, ::1): traffic to them never leaves the machine. */
-function isThisMachine(hostname: string): boolean {
-  const name = hostname.replace(/\.$/, "");
-  return name === "localhost" || name.endsWith(".localhost") || /^127(?:\.\d{1,3}){3}$/.test(name) || name === "[::1]";
-}

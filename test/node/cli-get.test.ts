@@ -242,6 +242,24 @@ describe("l402-edge get", () => {
     expect(await fileStore(dir).keys()).toEqual([]);
   });
 
+  it("a 402 over plain http:// from a host that is not this machine → exit 10, nothing paid, no token kept; --allow-http pays it", async () => {
+    // This machine, by an address the client does not count as it (IPv4-mapped IPv6): as a remote host would be seen.
+    const remote = base.replace("127.0.0.1", "[::ffff:127.0.0.1]");
+    const remoteOrigin = new URL(remote).origin;
+    const dir = scratchDir("l402-cli-");
+    const before = offered[base]?.length ?? 0;
+    const refused = await cli(["get", `${remote}/x`, "--token-dir", dir], wallet());
+    expect(refused.code).toBe(10);
+    expect(refused.stderr).toContain(`${remoteOrigin} asks for payment over plain http://`);
+    const asked = offered[base]?.slice(before) ?? [];
+    expect(asked).toHaveLength(1);
+    expect(await invoiceState(asked[0] as string)).toBe("OPEN");
+    expect(await fileStore(dir).keys()).toEqual([]);
+    const allowed = await cli(["get", `${remote}/x`, "--token-dir", dir, "--allow-http"], wallet());
+    expect(allowed).toMatchObject({ code: 0, stdout: "paid content\n" });
+    expect(await fileStore(dir).keys()).toEqual([remoteOrigin]);
+  });
+
   it("a redirect to another origin carries none of the caller's credentials: Authorization, Cookie, Proxy-Authorization stay behind", async () => {
     const secrets = ["Authorization: Bearer caller-secret", "Cookie: session=caller-secret", "Proxy-Authorization: Basic caller-secret"];
     const result = await cli(["get", `${base}/away-to-headers`, ...secrets.flatMap((header) => ["-H", header]), "-H", "X-Kept: yes", "--token-dir", scratchDir("l402-cli-")]);

@@ -57,6 +57,47 @@ describe("createL402Fetch against a hostile server", () => {
     expect(payments).toBe(0);
   });
 
+  it("over plain http:// to a host other than this machine: no token sent, a 402 refused unpaid (insecure_origin), unless allowHttp; loopback is paid", async () => {
+    const held = paidToken({ service: "svc", validUntil: null });
+    const store = memoryStore();
+    for (const origin of ["http://shop.test", "http://127.0.0.1:8080", "http://localhost:8080"]) {
+      await store.put(origin, { macaroon: toBase64(held.bytes), preimage: toHex(held.preimage), services: ["svc"], paidMsat: "3000", createdAt: 0 });
+    }
+    const preimages = new Map<string, Uint8Array>();
+    const credentialsSeen: string[] = [];
+    const seller = async (url: string | URL | Request, init?: RequestInit) => {
+      const authorization = new Headers(init?.headers).get("authorization");
+      if (authorization !== null) credentialsSeen.push(new URL(String(url)).origin);
+      // The held token is refused (a fresh challenge); one bought here passes.
+      if (authorization !== null && !authorization.includes(toBase64(held.bytes))) return new Response("paid");
+      const offer = paidToken({ service: "svc", validUntil: null });
+      preimages.set(toHex(offer.paymentHash), offer.preimage);
+      const [challenge] = formatChallenge(offer.bytes, invoiceFor(offer.paymentHash, 3000n));
+      return new Response("{}", { status: 402, headers: { "WWW-Authenticate": challenge ?? "", "Content-Type": "application/json" } });
+    };
+    let payments = 0;
+    const wallet = {
+      pay: async (invoice: string) => {
+        payments++;
+        const read = readInvoice(invoice);
+        if (!read.ok) throw new Error(read.detail);
+        return { preimage: preimages.get(read.value.paymentHash) ?? new Uint8Array(32), feeMsat: 0n };
+      },
+    };
+    const client = createL402Fetch({ wallet, maxCostSats: 10, store, fetch: seller as typeof fetch });
+    await expect(client("http://shop.test/svc/a")).rejects.toMatchObject({ code: "insecure_origin" });
+    expect(payments).toBe(0);
+    expect(credentialsSeen).toEqual([]);
+    // This machine's own plain http (a local paywall, the simulators) is paid as https is.
+    expect((await client("http://127.0.0.1:8080/svc/a")).status).toBe(200);
+    expect((await client("http://localhost:8080/svc/a")).status).toBe(200);
+    expect(payments).toBe(2);
+    expect(credentialsSeen.filter((origin) => origin === "http://shop.test")).toEqual([]);
+    const allowing = createL402Fetch({ wallet, maxCostSats: 10, store, fetch: seller as typeof fetch, allowHttp: true });
+    expect((await allowing("http://shop.test/svc/a")).status).toBe(200);
+    expect(payments).toBe(3);
+  });
+
   it("the per-host window counts a host spelled with a trailing dot as that host", async () => {
     const preimages = new Map<string, Uint8Array>();
     const seller = async (_url: unknown, init?: RequestInit) => {

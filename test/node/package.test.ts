@@ -222,8 +222,8 @@ const l402Fetch = createL402Fetch({
   store: memoryStore(),
   fetch: (input, init) => app.request(input, init),
 });
-const unpaid = await app.request("http://api.example/premium/report");
-const paid = await l402Fetch("http://api.example/premium/report");
+const unpaid = await app.request("https://api.example/premium/report");
+const paid = await l402Fetch("https://api.example/premium/report");
 console.log(JSON.stringify({ node: process.version, globalPattern: "URLPattern" in globalThis, unpaid: [unpaid.status, unpaid.headers.get("www-authenticate")?.slice(0, 5)], paid: [paid.status, await paid.json()] }));
 `,
       { L402_MASTER_KEYS: "98".repeat(32), LND_REST_URL: sim.url, LND_MACAROON: sim.paywallMacaroonHex },
