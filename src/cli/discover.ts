@@ -37,10 +37,13 @@ export async function discovered(url: URL): Promise<Found | undefined> {
   return linked === undefined ? undefined : readDocument(linked, manifestRows);
 }
 
+/** A field of the host's as one cell of a row: its control characters (a tab or line break would forge a cell or a row, an escape sequence rewrite the terminal) shown as U+FFFD. */
+const printable = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "\ufffd");
+
 /** Prints what was found: its rows, tab-separated, or the document as it came. */
 export function printDiscovered(found: Found, json: boolean): void {
   if (json) return printJson(found.document);
-  for (const row of found.rows) process.stdout.write(`${row.service || "-"}\t${row.path}\t${row.price}\t${row.schemes}\t${row.terms}\n`);
+  for (const row of found.rows) process.stdout.write(`${[row.service || "-", row.path, row.price, row.schemes, row.terms].map(printable).join("\t")}\n`);
 }
 
 async function readDocument(where: URL, read: (document: unknown) => Row[] | undefined): Promise<Found | undefined> {

@@ -68,7 +68,7 @@ export async function sendToOrigin(fetcher: typeof fetch, request: Request, body
     await response.body?.cancel();
     if (request.redirect === "error") throw new TypeError(`redirect from ${url.href} refused (redirect: "error")`);
     if (hops >= MAX_REDIRECTS) throw new TypeError(`more than ${MAX_REDIRECTS} redirects from ${asked.href}`);
-    url = new URL(location, url);
+    url = redirectTarget(location, url);
     if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === "POST")) {
       method = method === "HEAD" ? "HEAD" : "GET";
       payload = null;
@@ -103,3 +103,15 @@ export async function sendPaidOnce(send: (credential: Credential) => Promise<Sen
 const SAFE_TWICE = new Set(["GET", "HEAD", "OPTIONS"]);
 /** Failures before any connection was made (Node's and undici's codes): nothing was sent. */
 const NEVER_CONNECTED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+
+/** Where a redirect leads; as fetch() has it, a Location that is no URL, or not an http(s) one, is a network error (a TypeError). */
+function redirectTarget(location: string, from: URL): URL {
+  let target: URL | undefined;
+  try {
+    target = new URL(location, from);
+  } catch {
+    target = undefined;
+  }
+  if (target?.protocol === "http:" || target?.protocol === "https:") return target;
+  throw new TypeError(`${from.href} redirected to ${JSON.stringify(location.slice(0, 200))}, which is not an http(s) URL`);
+}

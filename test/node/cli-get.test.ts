@@ -71,6 +71,8 @@ async function l402Server(redirectAway: () => string): Promise<string> {
       return void response.end();
     }
     if (path === "/away") return void response.writeHead(302, { location: `${redirectAway()}/x` }).end();
+    if (path === "/bad-location") return void response.writeHead(302, { location: "http://[::1" }).end();
+    if (path === "/file-location") return void response.writeHead(302, { location: "file:///etc/passwd" }).end();
     if (path === "/away-to-headers") return void response.writeHead(307, { location: `${redirectAway()}/headers` }).end();
     if (path === "/headers") return void response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(request.headers));
     const parsed = parseAuthorization(request.headers.authorization ?? "");
@@ -258,6 +260,17 @@ describe("l402-edge get", () => {
     const allowed = await cli(["get", `${remote}/x`, "--token-dir", dir, "--allow-http"], wallet());
     expect(allowed).toMatchObject({ code: 0, stdout: "paid content\n" });
     expect(await fileStore(dir).keys()).toEqual([remoteOrigin]);
+  });
+
+  it("a redirect to what is no http(s) URL is a network failure (exit 5) saying so, never a crash", async () => {
+    for (const [path, location] of [["/bad-location", "http://[::1"], ["/file-location", "file:///etc/passwd"]]) {
+      const result = await cli(["get", `${base}${path}`, "--token-dir", scratchDir("l402-cli-")], wallet());
+      expect(result.code).toBe(5);
+      expect(result.stderr).toContain(`redirected to ${JSON.stringify(location)}, which is not an http(s) URL`);
+      const json = await cli(["get", `${base}${path}`, "--token-dir", scratchDir("l402-cli-"), "--json"], wallet());
+      expect(json.code).toBe(5);
+      expect(JSON.parse(json.stdout)).toMatchObject({ error: "network", message: expect.stringContaining("which is not an http(s) URL") });
+    }
   });
 
   it("a redirect to another origin carries none of the caller's credentials: Authorization, Cookie, Proxy-Authorization stay behind", async () => {

@@ -197,4 +197,23 @@ describe("the command line and the Payment scheme", () => {
       await host.close();
     }
   });
+
+  it("get --discover prints a host's control characters as U+FFFD: no forged cell or row, no escape sequence reaching the terminal", async () => {
+    const manifest = JSON.parse(await (await fetch(`${worker.url}/.well-known/l402.json`)).text()) as { services: { name: string }[] };
+    manifest.services = manifest.services.slice(0, 1);
+    const [service] = manifest.services;
+    if (service === undefined) throw new Error("the Worker's manifest lists no service");
+    service.name = "a\tb\nfree\u001b]52;c;cGF5\u0007\u009b2J";
+    const host = await oneDocumentHost((path) => (path === "/.well-known/l402.json" ? [200, {}, JSON.stringify(manifest)] : [404, {}, ""]));
+    try {
+      const listed = await cli(["get", "--discover", `${host.url}/`]);
+      expect(listed.code).toBe(0);
+      const rows = listed.stdout.split("\n");
+      expect(rows).toHaveLength(2);
+      expect(rows[0]?.split("\t")[0]).toBe("a\ufffdb\ufffdfree\ufffd]52;c;cGF5\ufffd\ufffd2J");
+      expect(listed.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    } finally {
+      await host.close();
+    }
+  });
 });
