@@ -20,21 +20,21 @@ type Found = { readonly document: unknown; readonly rows: readonly Row[] };
  * `x-l402`); else the URL's own answer, when a 402 links a manifest
  * (`Link: <…>; rel="l402-manifest"`). Undefined: none of them.
  */
-export async function discovered(url: URL): Promise<Found | undefined> {
+export async function discovered(url: URL, signal?: AbortSignal): Promise<Found | undefined> {
   const places: [string, (document: unknown) => Row[] | undefined][] = [
     ["/.well-known/l402-services", servicesRows],
     ["/.well-known/l402.json", manifestRows],
     ["/openapi.json", openApiRows],
   ];
   for (const [path, read] of places) {
-    const found = await readDocument(new URL(path, url.origin), read);
+    const found = await readDocument(new URL(path, url.origin), read, signal);
     if (found !== undefined) return found;
   }
   // Fetching the URL may cost the host an invoice: only when it publishes none of the documents above.
-  const answer = await fetch(url, { headers: { Accept: "application/json" } });
+  const answer = await fetch(url, { headers: { Accept: "application/json" }, ...(signal === undefined ? {} : { signal }) });
   await answer.body?.cancel();
   const linked = answer.status === 402 ? manifestLink(answer.headers.get("link"), url) : undefined;
-  return linked === undefined ? undefined : readDocument(linked, manifestRows);
+  return linked === undefined ? undefined : readDocument(linked, manifestRows, signal);
 }
 
 /** A field of the host's as one cell of a row: its control characters (a tab or line break would forge a cell or a row, an escape sequence rewrite the terminal) shown as U+FFFD. */
@@ -46,8 +46,8 @@ export function printDiscovered(found: Found, json: boolean): void {
   for (const row of found.rows) process.stdout.write(`${[row.service || "-", row.path, row.price, row.schemes, row.terms].map(printable).join("\t")}\n`);
 }
 
-async function readDocument(where: URL, read: (document: unknown) => Row[] | undefined): Promise<Found | undefined> {
-  const { document } = await fetchDocument(where);
+async function readDocument(where: URL, read: (document: unknown) => Row[] | undefined, signal: AbortSignal | undefined): Promise<Found | undefined> {
+  const { document } = await fetchDocument(where, signal);
   const rows = document === undefined ? undefined : read(document);
   return rows === undefined ? undefined : { document, rows };
 }

@@ -59,7 +59,9 @@ export async function getCommand(args: string[]): Promise<number> {
   });
   if (positionals.length !== 1) throw new UsageError("give exactly one URL");
   const url = parseUrl(positionals[0] as string);
-  if (values.discover) return discover(url, values.json === true);
+  // --max-time, as curl's: the whole run, its payment and the answer's body included (a server may trickle a body for ever).
+  const maxTime = values["max-time"] === undefined ? undefined : boundedSeconds(values["max-time"], "--max-time", 86_400);
+  if (values.discover) return discover(url, values.json === true, maxTime ?? DISCOVER_SECONDS);
   const maxCost = whole(values["max-cost"] ?? "100", "--max-cost");
   const creditSats = values.credit === undefined ? undefined : whole(values.credit, "--credit");
   const limits = spendLimits(values);
@@ -70,8 +72,6 @@ export async function getCommand(args: string[]): Promise<number> {
     headers.append(header.slice(0, at).trim(), header.slice(at + 1).trim());
   }
   const method = (values.request ?? (values.data === undefined ? "GET" : "POST")).toUpperCase();
-  // --max-time, as curl's: the whole run, its payment and the answer's body included (a server may trickle a body for ever).
-  const maxTime = values["max-time"] === undefined ? undefined : boundedSeconds(values["max-time"], "--max-time", 86_400);
   const signal = maxTime === undefined ? undefined : AbortSignal.timeout(maxTime * 1000);
   const init: RequestInit = { method, headers, ...(values.data === undefined ? {} : { body: values.data }), ...(signal === undefined ? {} : { signal }) };
   const directory = tokenDirectory(values["token-dir"]);
@@ -241,12 +241,17 @@ async function streamBody(response: Response, sink: NodeJS.WritableStream, optio
 }
 
 /** `get --discover URL`: what the host sells, from the discovery document it publishes (discover.ts). */
-async function discover(url: URL, json: boolean): Promise<number> {
+/** How long `--discover` reads a host's documents unless --max-time says: a few small documents, which a host could otherwise trickle for ever. */
+const DISCOVER_SECONDS = 30;
+
+async function discover(url: URL, json: boolean, seconds: number): Promise<number> {
   let found;
+  const signal = AbortSignal.timeout(seconds * 1000);
   try {
-    found = await discovered(url);
+    found = await discovered(url, signal);
   } catch (error) {
-    process.stderr.write(`l402-edge: cannot reach ${url.origin}: ${((error as Error).cause as Error | undefined)?.message ?? (error as Error).message}\n`);
+    const why = signal.aborted ? `no answer within ${seconds} s (--max-time)` : (((error as Error).cause as Error | undefined)?.message ?? (error as Error).message);
+    process.stderr.write(`l402-edge: cannot reach ${url.origin}: ${why}\n`);
     return GET_EXIT.network;
   }
   if (found === undefined) {

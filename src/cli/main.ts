@@ -40,10 +40,11 @@ const USAGE = `usage: l402-edge <command>
       On a balance service: the balance left is said, a top-up of the same token is paid
       within --max-cost (it is a payment like any other), and --credit buys that amount
       among the service's credit offers.
-  get --discover URL [--json]
+  get --discover URL [--json] [--max-time SECONDS]
       what the URL's host sells: service, path, price, schemes, terms; read from its
       /.well-known/l402-services, else its L402 manifest (/.well-known/l402.json),
-      else /openapi.json, else the manifest a 402 links. Exit 8: none of them.
+      else /openapi.json, else the manifest a 402 links. Exit 8: none of them; exit 5:
+      no answer within --max-time (default 30 s).
   tokens list | show ORIGIN | rm ORIGIN | rm --all | spent   [--token-dir DIR]
       list: each token's services, what it cost (top-ups included) and, on a balance,
       the credit bought, the balance last reported and the top-ups paid.

@@ -198,6 +198,24 @@ describe("the command line and the Payment scheme", () => {
     }
   });
 
+  it("get --discover gives up on a host that trickles its document (--max-time; 30 s unless given): exit 5, saying so", async () => {
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { "Content-Type": "application/json" }).write("{");
+      const drip = setInterval(() => response.write(" "), 200);
+      response.on("close", () => clearInterval(drip));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      const result = await cli(["get", "--discover", url, "--max-time", "1"]);
+      expect(result.code).toBe(5);
+      expect(result.stderr).toContain("no answer within 1 s (--max-time)");
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it("get --discover prints a host's control characters as U+FFFD: no forged cell or row, no escape sequence reaching the terminal", async () => {
     const manifest = JSON.parse(await (await fetch(`${worker.url}/.well-known/l402.json`)).text()) as { services: { name: string }[] };
     manifest.services = manifest.services.slice(0, 1);
