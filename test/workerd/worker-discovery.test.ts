@@ -84,6 +84,24 @@ describe("discovery through the template Worker", () => {
     expect(bad.status).toBe(500);
   });
 
+  it("publishes none of the operator's servers (often the origin's own address, which a client could reach round the paywall): the document's default is the paywall", async () => {
+    const origin = [{ url: "http://origin-internal:8080" }];
+    const base = {
+      openapi: "3.1.0",
+      info: { title: "Weather API", version: "2" },
+      servers: origin,
+      paths: {
+        "/dual/forecast": { servers: origin, get: { servers: origin, summary: "Forecast", responses: { "200": { description: "ok" } } } },
+        "/public/ping": { servers: origin, get: { servers: origin, responses: { "200": { description: "pong" } } } },
+      },
+    };
+    const published = await (await callWith({ L402_OPENAPI: JSON.stringify(base) }, "/openapi.json")).text();
+    expect(published).not.toContain("origin-internal");
+    const document = JSON.parse(published) as { paths: Record<string, { get?: Record<string, unknown> }> };
+    expect(document.paths["/dual/forecast"]?.get).toMatchObject({ summary: "Forecast", "x-l402": { service: "dual" } });
+    expect(document.paths["/public/ping"]?.get).toEqual({ responses: { "200": { description: "pong" } } });
+  });
+
   it("its documents are answered at the edge, never paywalled or forwarded, and their log line says discovery", async () => {
     const logs = vi.spyOn(console, "log");
     for (const [method, status] of [["GET", 200], ["HEAD", 200], ["OPTIONS", 204]] as const) {
