@@ -54,7 +54,8 @@ async function askNode(backend: InvoiceBackend, config: WorkerConfig): Promise<N
   try {
     const info = await backend.getInfo();
     const networkMatches = info.network === config.network;
-    return { backend: config.node.backend, reachable: true, ok: networkMatches && info.syncedToChain, alias: info.alias, network: info.network, networkMatches, syncedToChain: info.syncedToChain, blockHeight: info.blockHeight };
+    // Not its alias: health is public, and an alias finds the node (its key, often its address) on any Lightning explorer.
+    return { backend: config.node.backend, reachable: true, ok: networkMatches && info.syncedToChain, network: info.network, networkMatches, syncedToChain: info.syncedToChain, blockHeight: info.blockHeight };
   } catch (error) {
     if (!(error instanceof LightningError)) throw error;
     return { backend: config.node.backend, reachable: error.reason === "auth" || error.reason === "node_error", ok: false, error: error.reason };

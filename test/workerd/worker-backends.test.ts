@@ -95,7 +95,10 @@ for (const name of ["lnd", "lnbits", "phoenixd", "cln", "nwc (per-call socket)",
     it("health names the backend and finds it reachable, on the configured network", async () => {
       const response = await callWithEnv(workerEnv(subject()), "/.well-known/l402/health");
       expect(response.status).toBe(200);
-      expect(await response.json()).toMatchObject({ ok: true, node: { backend: subject().vars["L402_BACKEND"] ?? "lnd", reachable: true, network: "regtest", networkMatches: true } });
+      const health = (await response.json()) as { node: Record<string, unknown> };
+      expect(health).toMatchObject({ ok: true, node: { backend: subject().vars["L402_BACKEND"] ?? "lnd", reachable: true, network: "regtest", networkMatches: true } });
+      // Public: nothing that finds the node on an explorer.
+      expect(health.node).not.toHaveProperty("alias");
     });
 
     it.each([...subject().faults.map((failure) => ({ failure })), { latencyMs: TIMEOUT_MS * 3 }])("fault %j → 503 with Retry-After, no origin hit; then heals", async (fault) => {
