@@ -11,6 +11,7 @@ export type { ChallengeParts } from "./challenge-parts.ts";
 export { isPaywallCookieName } from "./browser/cookie-names.ts";
 export { matchService } from "./match.ts";
 export { LOOKUP_INTERVAL_MS, METER_FORGET_MARGIN_SECONDS } from "./ports.ts";
+export { rememberedSpends } from "./remembered-spends.ts";
 export type {
   CachedChallenge,
   ChallengeCache,
@@ -30,6 +31,7 @@ export type {
   Reservation,
   Revocations,
   SettlementRecord,
+  SpentCharges,
   TokenRecord,
   TopUp,
 } from "./ports.ts";

@@ -1,4 +1,4 @@
-import type { BalanceOpening, CachedChallenge, InvoicePool, PaywallPorts, TopUp } from "../paywall/index.ts";
+import { rememberedSpends, type BalanceOpening, type CachedChallenge, type InvoicePool, type PaywallPorts, type SpentCharges, type TopUp } from "../paywall/index.ts";
 import { sha256, toHex, utf8 } from "../bytes.ts";
 import type { NodeConfig } from "../config/index.ts";
 import type { Network } from "../lightning/index.ts";
@@ -66,9 +66,13 @@ export function cloudflarePorts(env: Env, revocationTtlSeconds: number, pool?: P
             release: (tokenId: string, amountMsat: bigint) => balances.get(balances.idFromName(tokenId)).release(amountMsat),
           },
         }),
-    ...(spent === undefined ? {} : { spentCharges: { spend: (paymentHash: string, until: number) => spent.get(spent.idFromName(`shard-${paymentHash.slice(0, 2)}`)).spend(paymentHash, until) } }),
+    ...(spent === undefined ? {} : { spentCharges: spentShards(spent) }),
   };
 }
+
+/** Spent charges in 256 shards by the payment hash's first byte, and what this isolate saw spent remembered (a replay costs no call). Made once per app, as the ports are. */
+const spentShards = (spent: NonNullable<Env["L402_SPENT"]>): SpentCharges =>
+  rememberedSpends({ spend: (paymentHash, until) => spent.get(spent.idFromName(`shard-${paymentHash.slice(0, 2)}`)).spend(paymentHash, until) });
 
 const challengeUrl = (key: string) => new Request(`https://challenge-cache.l402-edge.invalid/${key}`);
 
