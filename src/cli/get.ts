@@ -80,6 +80,8 @@ export async function getCommand(args: string[]): Promise<number> {
   // Opened before anything is asked or paid: an answer that could not be kept is not bought.
   const output = values.output === undefined ? undefined : await openOutput(values.output);
 
+  // What this run paid, once it has: reported however the run ends.
+  let paid: Paid | null = null;
   try {
     if (values["no-pay"]) {
       const response = await fetch(url, init);
@@ -90,7 +92,6 @@ export async function getCommand(args: string[]): Promise<number> {
       else process.stdout.write(`price: ${formatSats(offer.priceMsat)} sats (${offer.scheme === "l402" ? offer.services.join(", ") : `one request, ${offer.scheme === "payment" ? "Payment scheme" : "x402"}`})\ninvoice: ${offer.invoice}\n`);
       return EXIT.ok;
     }
-    let paid: Paid | null = null;
     const l402Fetch = createL402Fetch({
       wallet: chosenWallet(values),
       maxCostSats: maxCost,
@@ -125,9 +126,9 @@ export async function getCommand(args: string[]): Promise<number> {
     return code;
   } catch (error) {
     if (signal?.aborted) {
-      const message = `no complete answer from ${url.origin} within ${maxTime} s (--max-time)`;
+      const message = `no complete answer from ${url.origin} within ${maxTime} s (--max-time)${paid === null ? "" : "; what was paid stays paid"}`;
       say(message);
-      if (values.json) printJson({ url: url.href, error: "timeout", message });
+      if (values.json) printJson({ url: url.href, error: "timeout", message, ...(paid === null ? {} : { paid }) });
       return GET_EXIT.network;
     }
     if (error instanceof L402Error) {

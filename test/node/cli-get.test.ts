@@ -78,6 +78,11 @@ async function l402Server(redirectAway: () => string): Promise<string> {
     const parsed = parseAuthorization(request.headers.authorization ?? "");
     if (path !== "/never" && parsed.ok && verify(parsed.value, { keyring, service: "cli", now: Math.floor(Date.now() / 1000) }).ok) {
       response.writeHead(200, { "content-type": "text/plain" });
+      if (path === "/paid-stream") {
+        response.write("paid first\n");
+        await streamReleased;
+        return void response.end("paid last\n");
+      }
       return void response.end("paid content\n");
     }
     if (path?.startsWith("/race/")) await raceBarrier();
@@ -314,6 +319,10 @@ describe("l402-edge get", () => {
       expect(json.code).toBe(5);
       expect(JSON.parse(json.stdout)).toMatchObject({ error: "timeout" });
       for (const bad of ["0", "86401", "1.5", "soon"]) expect((await cli(["get", `${base}/x`, "--max-time", bad])).stderr).toMatch(/--max-time must be whole seconds, 1 to 86400/);
+      // Paid, then out of time: the JSON says what was paid, as a complete run's does.
+      const paidThenLate = await cli(["get", `${base}/paid-stream`, "--max-time", "3", "--json", "--token-dir", scratchDir("l402-cli-")], wallet());
+      expect(paidThenLate.code).toBe(5);
+      expect(JSON.parse(paidThenLate.stdout)).toMatchObject({ error: "timeout", message: expect.stringContaining("what was paid stays paid"), paid: { sats: price, scheme: "l402" } });
     } finally {
       release();
     }
