@@ -36,8 +36,7 @@ export async function admit(settings: PaywallSettings, service: ServiceConfig, p
   let remaining: number | undefined;
   // Only services that meter count: a holder's `uses` caveat elsewhere costs nothing.
   if (service.uses !== undefined && meter !== undefined) {
-    // A holder may append a `uses` (narrowing the minted one): on a token minted before the service metered, none was minted, so the service's own caps it.
-    const limit = token.grant.uses === undefined ? service.uses : Math.min(token.grant.uses, service.uses);
+    const limit = token.grant.uses ?? service.uses;
     try {
       const taken = await meter.consume(tokenId, limit, token.grant.mintedValidUntil);
       if (!taken.allowed) return fail("exhausted", `the token has used all ${limit} requests it paid for`);

@@ -367,21 +367,3 @@ describe("prepaid balances", () => {
     expect([after.status, after.headers.get("x-l402-balance")]).toEqual([402, "1000"]);
   });
 });
-
-describe("uses added to a service that sold tokens without it", () => {
-  it("a holder's appended uses count for no more than the service's own", async () => {
-    const ports = memoryPorts();
-    const appWith = (service: { name: string; price_sats: number; uses?: number }) => {
-      const app: App = new Hono();
-      app.use("/api/*", l402Paywall({ service, keyring, backend, ports, log: false }));
-      app.get("/api/x", (c) => c.text("ok"));
-      return app;
-    };
-    const token = await buy(appWith({ name: "api", price_sats: 1 }), "/api/x");
-    const metered = appWith({ name: "api", price_sats: 1, uses: 2 });
-    const widened = withCaveats(token, "api_uses=1000");
-    const statuses = [];
-    for (let i = 0; i < 3; i++) statuses.push((await metered.request("/api/x", auth(widened))).status);
-    expect(statuses).toEqual([200, 200, 402]);
-  });
-});
