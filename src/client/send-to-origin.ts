@@ -34,6 +34,9 @@ export class FailedAfterRedirect extends TypeError {
   }
 }
 
+/** A redirect not followed (no http(s) URL, too many, `redirect: "error"`): the request was answered, and sending it again gets the same. */
+export class RedirectRefused extends TypeError {}
+
 /**
  * Sends the request with `credential` (to the origin asked only), following
  * redirects here, not by the platform's fetch, as the request asks: so that a
@@ -66,8 +69,8 @@ export async function sendToOrigin(fetcher: typeof fetch, request: Request, body
     const location = response.headers.get("location");
     if (request.redirect === "manual" || !isRedirect(response.status) || location === null) return { response, from: url.origin };
     await response.body?.cancel();
-    if (request.redirect === "error") throw new TypeError(`redirect from ${url.href} refused (redirect: "error")`);
-    if (hops >= MAX_REDIRECTS) throw new TypeError(`more than ${MAX_REDIRECTS} redirects from ${asked.href}`);
+    if (request.redirect === "error") throw new RedirectRefused(`redirect from ${url.href} refused (redirect: "error")`);
+    if (hops >= MAX_REDIRECTS) throw new RedirectRefused(`more than ${MAX_REDIRECTS} redirects from ${asked.href}`);
     url = redirectTarget(location, url);
     if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === "POST")) {
       method = method === "HEAD" ? "HEAD" : "GET";
@@ -92,7 +95,7 @@ export async function sendPaidOnce(send: (credential: Credential) => Promise<Sen
     return await send(credential);
   } catch (error) {
     const neverSent = !(error instanceof FailedAfterRedirect) && NEVER_CONNECTED.has(String((error as { cause?: { code?: unknown } }).cause?.code));
-    if (!(error instanceof TypeError) || !(SAFE_TWICE.has(method) || neverSent)) throw error;
+    if (!(error instanceof TypeError) || error instanceof RedirectRefused || !(SAFE_TWICE.has(method) || neverSent)) throw error;
     const again = await send(credential);
     if (!isChallenge(again.response) || (await refusalReason(again.response)) !== "spent") return again;
     await again.response.body?.cancel();
@@ -113,5 +116,5 @@ function redirectTarget(location: string, from: URL): URL {
     target = undefined;
   }
   if (target?.protocol === "http:" || target?.protocol === "https:") return target;
-  throw new TypeError(`${from.href} redirected to ${JSON.stringify(location.slice(0, 200))}, which is not an http(s) URL`);
+  throw new RedirectRefused(`${from.href} redirected to ${JSON.stringify(location.slice(0, 200))}, which is not an http(s) URL`);
 }

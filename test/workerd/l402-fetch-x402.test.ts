@@ -59,11 +59,16 @@ async function settled(service: string): Promise<number> {
  * fails as undici's would: never sent (no cause), sent and its answer lost (a
  * socket closed), or no connection made (refused).
  */
-function failingOnce(failure: "unsent" | "lost" | "refused" | "redirected, then refused") {
+function failingOnce(failure: "unsent" | "lost" | "refused" | "redirected, then refused" | "redirected nowhere") {
   let first = true;
   let redirected = false;
   return async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     if (!first || !new Headers(init?.headers).has("payment-signature")) return worker(input, init);
+    if (failure === "redirected nowhere") {
+      // Served, then sent on to what is no http(s) URL: a failure sending again would meet again.
+      await worker(input, init);
+      return new Response(null, { status: 302, headers: { location: "file:///etc/passwd" } });
+    }
     if (failure === "redirected, then refused" && !redirected) {
       // Served, then sent on (307) to a request whose connection is refused.
       redirected = true;
@@ -157,6 +162,22 @@ describe("l402Fetch and x402's Lightning entry", () => {
     }
     expect(wallet.payments).toBe(1);
     expect(await settled("xonly")).toBe(before + 1);
+    expect(await originHits(path)).toBe(1);
+  });
+
+  it("a paid GET served and redirected to what is no http(s) URL is not sent again (it was served; the same redirect would come): the failure is the answer", async () => {
+    const wallet = countingWallet();
+    const failing = failingOnce("redirected nowhere");
+    let sentPaid = 0;
+    const counting = async (input: RequestInfo | URL, init?: RequestInit) => {
+      if (new Headers(init?.headers).has("payment-signature")) sentPaid++;
+      return failing(input, init);
+    };
+    const fetch = createL402Fetch({ wallet, maxCostSats: 10, fetch: counting });
+    const path = uniquePath("/xonly/nowhere");
+    await expect(fetch(`https://paywall.test${path}`)).rejects.toThrow('redirected to "file:///etc/passwd", which is not an http(s) URL');
+    expect(wallet.payments).toBe(1);
+    expect(sentPaid).toBe(1);
     expect(await originHits(path)).toBe(1);
   });
 
