@@ -3,6 +3,7 @@ import { literalPath, pricedByRequest, termsOf, type ServiceConfig } from "../co
 import { msatJson, type SoldRoute } from "./route-info.ts";
 import type { Seller } from "./l402-services.ts";
 import { publishedBalance, publishedPrice, usageTerms } from "./usage-terms.ts";
+import { withoutServers } from "./without-servers.ts";
 
 /**
  * `/openapi.json` as draft-payment-discovery describes it: every paid
@@ -37,11 +38,9 @@ const SECURITY_NAMES: Readonly<Record<string, string>> = { l402: "L402", mpp: "P
 
 export function openApiDocument(routes: readonly SoldRoute[], services: readonly ServiceConfig[], seller: Seller, base?: OpenApiDocument): OpenApiDocument {
   const made = base === undefined ? generated(routes, seller) : undefined;
-  const { servers: _origins, ...document } = made?.document ?? (structuredClone(base) as OpenApiDocument);
+  const document = made?.document ?? withoutServers(structuredClone(base) as OpenApiDocument);
   const paths = document.paths ?? {};
-  for (const [path, given] of Object.entries(paths)) {
-    const item = withoutServers(given);
-    paths[path] = item;
+  for (const [path, item] of Object.entries(paths)) {
     // The route a request there is sold under (the first that matches a sample of it), else the pattern's own that made the path.
     const route = routesFor(routes, services, path)[0] ?? made?.routesOf.get(path)?.[0];
     if (route === undefined) continue;
@@ -55,24 +54,6 @@ export function openApiDocument(routes: readonly SoldRoute[], services: readonly
   }
   const components = (document.components ?? {}) as Record<string, Record<string, unknown>>;
   return { ...document, paths, components: { ...components, securitySchemes: { ...(components["securitySchemes"] ?? {}), ...SECURITY_SCHEMES } } };
-}
-
-/**
- * The operator's document names no server: one it names (`servers`, of the
- * document, a path or an operation) is often the origin, which the document,
- * served by the paywall, must not give away (a client could go round it). With
- * none, OpenAPI's default is the document's own host: the paywall's.
- */
-function withoutServers(item: PathItem): PathItem {
-  const { servers: _origins, ...kept }: PathItem = { ...item };
-  for (const method of METHODS) {
-    const operation = kept[method];
-    if (operation !== undefined && "servers" in operation) {
-      const { servers: _operationOrigins, ...rest } = operation;
-      kept[method] = rest;
-    }
-  }
-  return kept;
 }
 
 /** A document made from the routes' patterns, and by path the routes that made it (a fancier pattern's template matches no sample of its own). */

@@ -91,8 +91,23 @@ describe("discovery through the template Worker", () => {
       info: { title: "Weather API", version: "2" },
       servers: origin,
       paths: {
-        "/dual/forecast": { servers: origin, get: { servers: origin, summary: "Forecast", responses: { "200": { description: "ok" } } } },
+        "/dual/forecast": {
+          servers: origin,
+          get: {
+            servers: origin,
+            summary: "Forecast",
+            responses: { "200": { description: "ok", links: { again: { operationId: "forecast", server: origin[0] } } } },
+            callbacks: { done: { "{$request.query.hook}": { servers: origin, post: { servers: origin, responses: { "200": { description: "ok" } } } } } },
+          },
+        },
         "/public/ping": { servers: origin, get: { servers: origin, responses: { "200": { description: "pong" } } } },
+      },
+      webhooks: { forecastReady: { servers: origin, post: { servers: origin, responses: { "200": { description: "ok" } } } } },
+      components: {
+        pathItems: { Shared: { servers: origin, get: { servers: origin, responses: { "200": { description: "ok" } } } } },
+        links: { Next: { operationId: "forecast", server: origin[0] } },
+        // A schema may have a property named servers: it is the API's data, and stays.
+        schemas: { Config: { type: "object", properties: { servers: { type: "array" } } } },
       },
     };
     const published = await (await callWith({ L402_OPENAPI: JSON.stringify(base) }, "/openapi.json")).text();
@@ -100,6 +115,7 @@ describe("discovery through the template Worker", () => {
     const document = JSON.parse(published) as { paths: Record<string, { get?: Record<string, unknown> }> };
     expect(document.paths["/dual/forecast"]?.get).toMatchObject({ summary: "Forecast", "x-l402": { service: "dual" } });
     expect(document.paths["/public/ping"]?.get).toEqual({ responses: { "200": { description: "pong" } } });
+    expect((document as unknown as { components: { schemas: unknown } }).components.schemas).toEqual(base.components.schemas);
   });
 
   it("its documents are answered at the edge, never paywalled or forwarded, and their log line says discovery", async () => {
