@@ -133,17 +133,17 @@ export async function getCommand(args: string[]): Promise<number> {
     }
     if (error instanceof L402Error) {
       say(error.message);
-      if (values.json) printJson({ url: url.href, error: error.code, message: error.message });
+      if (values.json) printJson({ url: url.href, error: error.code, message: error.message, ...(paid === null ? {} : { paid }) });
       return CODE_EXIT[error.code];
     }
     if (error instanceof BodyBrokeOff) {
       say(`the answer from ${url.origin} broke off${error.bytes === undefined ? "" : ` after ${error.bytes} bytes`}: ${error.message}`);
-      if (values.json) printJson({ url: url.href, error: "network", message: error.message });
+      if (values.json) printJson({ url: url.href, error: "network", message: error.message, ...(paid === null ? {} : { paid }) });
       return GET_EXIT.network;
     }
     if (error instanceof TypeError && !(error as { code?: string }).code) {
       say(`cannot reach ${url.origin}: ${(error.cause as Error | undefined)?.message ?? error.message}`);
-      if (values.json) printJson({ url: url.href, error: "network", message: error.message });
+      if (values.json) printJson({ url: url.href, error: "network", message: error.message, ...(paid === null ? {} : { paid }) });
       return GET_EXIT.network;
     }
     throw error;
@@ -241,10 +241,10 @@ async function streamBody(response: Response, sink: NodeJS.WritableStream, optio
   return bytes;
 }
 
-/** `get --discover URL`: what the host sells, from the discovery document it publishes (discover.ts). */
 /** How long `--discover` reads a host's documents unless --max-time says: a few small documents, which a host could otherwise trickle for ever. */
 const DISCOVER_SECONDS = 30;
 
+/** `get --discover URL`: what the host sells, from the discovery document it publishes (discover.ts). */
 async function discover(url: URL, json: boolean, seconds: number): Promise<number> {
   let found;
   const signal = AbortSignal.timeout(seconds * 1000);

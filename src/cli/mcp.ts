@@ -93,7 +93,7 @@ export async function mcpCommand(args: string[]): Promise<number> {
   if (!/^\d{1,9}$/.test(maxCostText)) throw new UsageError("--max-cost (or L402_MAX_COST) must be a whole number of sats");
   const wallet = { directory: tokenDirectory(values["token-dir"]), maxCostSats: Number(maxCostText), limits: spendLimits(values), wallet: chosenWallet(values), allowHttp: values["allow-http"] === true, clients: new Map() };
 
-  const server = new Server({ name: "l402-edge", version: "0.2.0" }, { capabilities: { tools: {} } });
+  const server = new Server({ name: "l402-edge", version: "0.3.0" }, { capabilities: { tools: {} } });
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: TOOLS.map((tool) => ({ ...tool })) }));
   // A call the host cancels (or gives up on) is aborted here too: its requests and the reading of its answer stop.
   server.setRequestHandler(CallToolRequestSchema, (request, extra) => callTool(wallet, request.params.name, request.params.arguments ?? {}, extra.signal));
@@ -190,9 +190,12 @@ async function fetchPaid(settings: WalletSettings, input: v.InferOutput<typeof F
   };
 }
 
+/** How long the discover tool waits for a host's document: one a host trickles would otherwise hold the call for ever. */
+const DISCOVER_MS = 30_000;
+
 async function discover(url: string, signal: AbortSignal): Promise<unknown> {
   const where = new URL("/.well-known/l402-services", url);
-  const { status, document } = await fetchDocument(where, signal);
+  const { status, document } = await fetchDocument(where, AbortSignal.any([signal, AbortSignal.timeout(DISCOVER_MS)]));
   if (!Array.isArray((document as { routes?: unknown } | undefined)?.routes)) throw new ToolRefusal(`${where.origin} publishes no /.well-known/l402-services (HTTP ${status})`);
   return document;
 }

@@ -38,12 +38,7 @@ export interface L402FetchOptions {
    * Clients sharing one (the command line's file ledger) share the windows.
    */
   readonly ledger?: SpendLedger;
-  /**
-   * Pay, and send credentials, over plain `http://` to hosts other than this
-   * machine. Off by default: anyone on the path could take the credential, or
-   * put an invoice of their own (with a macaroon minted for it) in the 402, so
-   * such a 402 is refused unpaid (`insecure_origin`) and no token is sent there.
-   */
+  /** Pay and send tokens over plain `http://` to other hosts than this machine (default no: `insecure_origin`; anyone on the path could take the token or swap the invoice). */
   readonly allowHttp?: boolean;
 }
 

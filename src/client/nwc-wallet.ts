@@ -70,7 +70,7 @@ export function nwcWallet(config: NwcWalletConfig): Wallet {
       if (typeof preimageHex !== "string" || !/^[0-9a-fA-F]{64}$/.test(preimageHex)) throw new L402Error("payment_failed", "the wallet reported success without a preimage");
       const preimage = hexToBytes(preimageHex.toLowerCase());
       if (toHex(sha256(preimage)) !== fields.value.paymentHash) throw new L402Error("payment_failed", "the wallet's preimage does not match the invoice's payment hash");
-      // `fees_paid` is optional in NIP-47: a fee not reported counts as the most the budget allowed, never as none (spend windows overcount, never under).
+      // `fees_paid` is optional in NIP-47: a fee not reported counts as the most the budget left for routing, not as none (NIP-47 sends no fee limit, so the wallet may have paid more).
       const fee = result["fees_paid"];
       const feeMsat = typeof fee === "number" && Number.isSafeInteger(fee) && fee >= 0 ? BigInt(fee) : limits.maxFeeMsat;
       return { preimage, feeMsat };

@@ -3,7 +3,7 @@ import { fail, succeed, type Result } from "../l402/index.ts";
 import { asGatewayReadsIt, type HeaderSpellings } from "../header-spellings.ts";
 import { publicLocation } from "./public-location.ts";
 
-/** Headers that carry a credential (L402, Payment, x402); none reach the origin unless the service says so. */
+/** Headers that carry a credential (L402, Payment, x402), in any spelling a CGI-style origin reads as them; none reach the origin unless the service says so. */
 const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(["authorization", "macaroon", "grpc-metadata-macaroon", "payment-signature"]);
 export const TOKEN_ID_HEADER = "X-L402-Token-Id";
 /**
@@ -53,7 +53,8 @@ export async function forward(request: Request, url: URL, options: ForwardOption
   let cookie = false;
   for (const name of [...headers.keys()]) {
     // Every spelling an origin behind a CGI-style gateway reads as one the paywall owns (PHP, Django and WSGI make `X_L402_Token_Id` the token id too).
-    if (options.reservedHeaders.wanted.has(asGatewayReadsIt(name)) || (CREDENTIAL_HEADERS.has(name) && options.origin?.forwardAuthorization !== true)) headers.delete(name);
+    const readAs = asGatewayReadsIt(name);
+    if (options.reservedHeaders.wanted.has(readAs) || (CREDENTIAL_HEADERS.has(readAs) && options.origin?.forwardAuthorization !== true)) headers.delete(name);
     else if (name === "cookie") cookie = true;
   }
   if (cookie) withoutCookies(headers, options.withholdCookie);

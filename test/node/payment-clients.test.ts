@@ -221,14 +221,14 @@ describe("the command line and the Payment scheme", () => {
     manifest.services = manifest.services.slice(0, 1);
     const [service] = manifest.services;
     if (service === undefined) throw new Error("the Worker's manifest lists no service");
-    service.name = "a\tb\nfree\u001b]52;c;cGF5\u0007\u009b2J";
+    service.name = "a\tb\nfree\u001b]52;c;cGF5\u0007\u009b2J\u202ecba\u2028";
     const host = await oneDocumentHost((path) => (path === "/.well-known/l402.json" ? [200, {}, JSON.stringify(manifest)] : [404, {}, ""]));
     try {
       const listed = await cli(["get", "--discover", `${host.url}/`]);
       expect(listed.code).toBe(0);
       const rows = listed.stdout.split("\n");
       expect(rows).toHaveLength(2);
-      expect(rows[0]?.split("\t")[0]).toBe("a\ufffdb\ufffdfree\ufffd]52;c;cGF5\ufffd\ufffd2J");
+      expect(rows[0]?.split("\t")[0]).toBe("a\ufffdb\ufffdfree\ufffd]52;c;cGF5\ufffd\ufffd2J\ufffdcba\ufffd");
       expect(listed.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
     } finally {
       await host.close();
