@@ -86,7 +86,8 @@ export async function sendToOrigin(fetcher: typeof fetch, request: Request, body
  * so only a request that is the same done twice (GET, HEAD, OPTIONS) is sent
  * again after a failure it may have outlived, and any other only where no
  * connection was made for it (not for a redirect's next request: the first
- * was answered). One that did arrive and is refused as spent the second
+ * was answered); none after a redirect not followed, which would come again.
+ * One that did arrive and is refused as spent the second
  * time: its answer is what was lost, and the failure is the caller's answer,
  * not a 402 for a request that was served.
  */

@@ -23,7 +23,8 @@ export function withoutServers<T extends object>(document: T): T {
 }
 
 type Json = Record<string, unknown>;
-const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+/** OpenAPI 3.1's operations, and 3.2's `query`. */
+const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace", "query"];
 const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
 const eachObject = (container: unknown, visit: (value: Json) => void): void => {
   if (isObject(container)) for (const value of Object.values(container)) if (isObject(value)) visit(value);
@@ -32,6 +33,8 @@ const eachObject = (container: unknown, visit: (value: Json) => void): void => {
 function pathItem(item: Json): void {
   delete item["servers"];
   for (const method of METHODS) if (isObject(item[method])) operation(item[method]);
+  // OpenAPI 3.2's other methods.
+  eachObject(item["additionalOperations"], operation);
 }
 function operation(op: Json): void {
   delete op["servers"];

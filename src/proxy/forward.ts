@@ -54,7 +54,8 @@ export async function forward(request: Request, url: URL, options: ForwardOption
   for (const name of [...headers.keys()]) {
     // Every spelling an origin behind a CGI-style gateway reads as one the paywall owns (PHP, Django and WSGI make `X_L402_Token_Id` the token id too).
     const readAs = asGatewayReadsIt(name);
-    if (options.reservedHeaders.wanted.has(readAs) || (CREDENTIAL_HEADERS.has(readAs) && options.origin?.forwardAuthorization !== true)) headers.delete(name);
+    // A forwarded credential goes as the paywall read it: another spelling of it, unchecked, never.
+    if (options.reservedHeaders.wanted.has(readAs) || (CREDENTIAL_HEADERS.has(readAs) && (options.origin?.forwardAuthorization !== true || readAs !== name))) headers.delete(name);
     else if (name === "cookie") cookie = true;
   }
   if (cookie) withoutCookies(headers, options.withholdCookie);

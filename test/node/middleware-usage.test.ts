@@ -367,3 +367,20 @@ describe("prepaid balances", () => {
     expect([after.status, after.headers.get("x-l402-balance")]).toEqual([402, "1000"]);
   });
 });
+
+describe("uses lowered on a service that sold tokens with more", () => {
+  it("a token minted with a count keeps it: the service's own is for tokens minted without one", async () => {
+    const ports = memoryPorts();
+    const appWith = (uses: number) => {
+      const app: App = new Hono();
+      app.use("/api/*", l402Paywall({ service: { name: "api", price_sats: 1, uses }, keyring, backend, ports, log: false }));
+      app.get("/api/x", (c) => c.text("ok"));
+      return app;
+    };
+    const token = await buy(appWith(3), "/api/x");
+    const lowered = appWith(1);
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await lowered.request("/api/x", auth(token.authorization))).status);
+    expect(statuses).toEqual([200, 200, 200, 402]);
+  });
+});

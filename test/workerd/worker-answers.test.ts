@@ -209,9 +209,11 @@ describe("free traffic and the paywall's own headers", () => {
     const services = [{ name: "relay", match: ["/relay/*"], price_sats: 1, origin: { url: originUrl(), forward_authorization: true } }];
     const env = { L402_SERVICES: JSON.stringify(services) };
     const token = await payChallenge(await callWith(env, "/relay/x"));
-    const response = await callWith(env, "/relay/x", { headers: { Authorization: token.authorization } });
+    // The credential goes as the paywall read it; another spelling of one, never checked, does not.
+    const response = await callWith(env, "/relay/x", { headers: { Authorization: token.authorization, Payment_Signature: "unchecked", Grpc_Metadata_Macaroon: "unchecked" } });
     const echo = (await response.json()) as { headers: Record<string, string> };
     expect(echo.headers["authorization"]).toBe(token.authorization);
+    expect(Object.values(echo.headers)).not.toContain("unchecked");
     expect(echo.headers["x-l402-token-id"]).toMatch(/^[0-9a-f]{64}$/);
   });
 

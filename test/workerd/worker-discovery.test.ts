@@ -101,6 +101,8 @@ describe("discovery through the template Worker", () => {
           },
         },
         "/public/ping": { servers: origin, get: { servers: origin, responses: { "200": { description: "pong" } } } },
+        // OpenAPI 3.2's QUERY and its other methods.
+        "/public/search": { query: { servers: origin, responses: { "200": { description: "found" } } }, additionalOperations: { LINK: { servers: origin, responses: { "200": { description: "linked" } } } } },
       },
       webhooks: { forecastReady: { servers: origin, post: { servers: origin, responses: { "200": { description: "ok" } } } } },
       components: {
