@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { deployBundle } from "../dev/deploy-bundle.ts";
 import { startSimulator } from "../dev/lnd-sim/server.ts";
 import { runLoad, type LoadResult } from "./load.ts";
-import { bundleWorker, startWorkerd } from "../dev/workerd.ts";
+import { request } from "undici";
+import { bundleWorker, startWorkerd, startWorkerdGroup } from "../dev/workerd.ts";
 import { paidAuthorization } from "./paid-token.ts";
 import { BARE_WORKER, MINIMAL_PAYWALL_WORKER } from "./bare-worker.ts";
 import { median } from "./measure.ts";
@@ -32,9 +33,12 @@ const PRICE_MSAT = 1;
  * request), through the
  * same Worker with auth off for that route, through the template as deployed
  * (wrangler.toml's build) logging every request or 1% of those let through,
- * through a bare Worker that only forwards, and through a minimal paywall
+ * through a bare Worker that only forwards (twice: two identical Workers, whose
+ * ratio is the run's own noise), and through a minimal paywall
  * Worker (bare-worker.ts: what a paid pass cannot leave out, with nothing
- * else). Rounds alternate so drift on the machine affects every case alike.
+ * else). Every Worker runs in one workerd process, each answering its own Host
+ * (startWorkerdGroup): in separate processes, identical Workers measured 20%
+ * apart. Rounds alternate so drift on the machine affects every case alike.
  */
 export async function benchThroughput(): Promise<void> {
   const origin = createServer((_request, response) => {
@@ -45,13 +49,12 @@ export async function benchThroughput(): Promise<void> {
   const originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
   const sim = await startSimulator();
   const script = await bundleWorker(new URL("../src/worker/index.ts", import.meta.url));
-  const paywall = await withPid(() => startWorkerd(
+  const node = { L402_MASTER_KEYS: "55".repeat(32), LND_REST_URL: sim.url, LND_MACAROON: sim.paywallMacaroonHex, L402_NETWORK: "regtest" };
+  const onePrice = JSON.stringify([{ name: "paid", match: ["/paid/*"], price_sats: 1, timeout: 3600, origin: { url: originUrl } }]);
+  const paywall = {
     script,
-    {
-      L402_MASTER_KEYS: "55".repeat(32),
-      LND_REST_URL: sim.url,
-      LND_MACAROON: sim.paywallMacaroonHex,
-      L402_NETWORK: "regtest",
+    bindings: {
+      ...node,
       L402_SERVICES: JSON.stringify([
         { name: "paid", match: ["/paid/*"], price_sats: 1, timeout: 3600, origin: { url: originUrl } },
         { name: "counted", match: ["/counted/*"], price_sats: 1, uses: 1_000_000, origin: { url: originUrl } },
@@ -60,73 +63,68 @@ export async function benchThroughput(): Promise<void> {
         { name: "free", match: ["/free/*"], price_sats: 1, auth: false, origin: { url: originUrl } },
       ]),
     },
-    { durableObjects: { L402_METER: "TokenMeter", L402_BALANCES: "TokenBalance" } },
-  ));
-  const { url } = paywall;
+    extras: { durableObjects: { L402_METER: "TokenMeter", L402_BALANCES: "TokenBalance" } },
+  };
+  // The tokens, bought once from a Worker of their own (same master key, same node): the minimal paywall compares the credential it is started with.
+  const shop = await startWorkerd(paywall.script, paywall.bindings, paywall.extras);
+  const buy = async (path: string) => ({ authorization: await paidAuthorization(new URL(path, shop.url), sim) });
+  const [paid, counted, credit] = await Promise.all([buy("/paid/x"), buy("/counted/x"), buy("/credit/x")]).finally(() => shop.mf.dispose());
   // The same Worker with the operator's features on (metrics to an Analytics Engine dataset, and the signed payment context): its one-price round beside the one above.
   const contextKey = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as { privateKey: Parameters<typeof crypto.subtle.exportKey>[1] };
   const contextJwk = await crypto.subtle.exportKey("jwk", contextKey.privateKey);
-  const featuresOn = await withPid(() => startWorkerd(script, {
-    L402_MASTER_KEYS: "55".repeat(32),
-    LND_REST_URL: sim.url,
-    LND_MACAROON: sim.paywallMacaroonHex,
-    L402_NETWORK: "regtest",
-    L402_CONTEXT_KEYS: JSON.stringify([{ ...contextJwk, kid: "bench" }]),
-    L402_SERVICES: JSON.stringify([{ name: "paid", match: ["/paid/*"], price_sats: 1, timeout: 3600, origin: { url: originUrl } }]),
-  }, { analyticsEngineDatasets: { L402_ANALYTICS: { dataset: "l402_bench" } } }));
   // The template as `wrangler deploy` builds it (wrangler.toml's defines: LND, no optional feature), logging every request (the default) or 1% of those let through (L402_LOG_PASSES).
   const out = mkdtempSync(join(tmpdir(), "l402-throughput-"));
   const templateScript = deployBundle(out);
   rmSync(out, { recursive: true, force: true });
-  const templateEnv = (logPasses: string) => ({
-    L402_MASTER_KEYS: "55".repeat(32),
-    LND_REST_URL: sim.url,
-    LND_MACAROON: sim.paywallMacaroonHex,
-    L402_NETWORK: "regtest",
-    L402_LOG_PASSES: logPasses,
-    L402_SERVICES: JSON.stringify([{ name: "paid", match: ["/paid/*"], price_sats: 1, timeout: 3600, origin: { url: originUrl } }]),
-  });
-  // wrangler.toml's compatibility flags (none); the other Workers here run with startWorkerd's default, nodejs_compat.
+  // wrangler.toml's compatibility flags (none), for the template and the Workers it is compared with; the full build runs with startWorkerd's default, nodejs_compat.
   const asDeployed = { compatibilityFlags: [] };
-  const template = await withPid(() => startWorkerd(templateScript, templateEnv("all"), asDeployed));
-  const templateSampled = await withPid(() => startWorkerd(templateScript, templateEnv("sample:0.01"), asDeployed));
-  const bare = await withPid(() => startWorkerd(BARE_WORKER, { ORIGIN: originUrl }));
-  // Started once the token is bought: it compares the credential it is given.
-  let minimal: Awaited<ReturnType<typeof startWorkerd>> & { readonly pid: number | undefined } | undefined;
+  const template = (logPasses: string) => ({ script: templateScript, bindings: { ...node, L402_LOG_PASSES: logPasses, L402_SERVICES: onePrice }, extras: asDeployed });
+  const bare = { script: BARE_WORKER, bindings: { ORIGIN: originUrl }, extras: asDeployed };
+  const workerd = await withPid(() => startWorkerdGroup({
+    paywall,
+    features: {
+      script,
+      bindings: { ...node, L402_CONTEXT_KEYS: JSON.stringify([{ ...contextJwk, kid: "bench" }]), L402_SERVICES: onePrice },
+      extras: { analyticsEngineDatasets: { L402_ANALYTICS: { dataset: "l402_bench" } } },
+    },
+    template: template("all"),
+    sampled: template("sample:0.01"),
+    bare,
+    again: bare,
+    minimal: { script: MINIMAL_PAYWALL_WORKER, bindings: { ORIGIN: originUrl, CREDENTIAL: paid.authorization }, extras: asDeployed },
+  }));
   const quiet = console.log;
   try {
-    const buy = async (path: string) => ({ authorization: await paidAuthorization(new URL(path, url), sim) });
-    const [paid, counted, credit] = await Promise.all([buy("/paid/x"), buy("/counted/x"), buy("/credit/x")]);
-    minimal = await withPid(() => startWorkerd(MINIMAL_PAYWALL_WORKER, { ORIGIN: originUrl, CREDENTIAL: paid.authorization }));
-
     // "auth off, same header" sends the credential to the free route: it separates the
     // cost of carrying the header from the cost of checking it.
     const cases = {
-      "one price (token only)": { worker: paywall, path: "/paid/item", headers: paid, objectCalls: 0 },
+      "one price (token only)": { worker: "paywall", path: "/paid/item", headers: paid, objectCalls: 0 },
       // The same token (same master key), through the Worker with metrics and the payment context on: a data point written and a context signed per paid request.
-      "one price, features on": { worker: featuresOn, path: "/paid/item", headers: paid, objectCalls: 0 },
-      "uses (TokenMeter)": { worker: paywall, path: "/counted/item", headers: counted, objectCalls: 1 },
-      "balance (TokenBalance)": { worker: paywall, path: "/credit/item", headers: credit, objectCalls: 1 },
+      "one price, features on": { worker: "features", path: "/paid/item", headers: paid, objectCalls: 0 },
+      "uses (TokenMeter)": { worker: "paywall", path: "/counted/item", headers: counted, objectCalls: 1 },
+      "balance (TokenBalance)": { worker: "paywall", path: "/credit/item", headers: credit, objectCalls: 1 },
       // The same token again (same master key), through the template as deployed.
-      "template build": { worker: template, path: "/paid/item", headers: paid, objectCalls: 0 },
-      "template, 1% passes logged": { worker: templateSampled, path: "/paid/item", headers: paid, objectCalls: 0 },
-      "auth off, same Worker": { worker: paywall, path: "/free/item", headers: {}, objectCalls: 0 },
-      "auth off, same header": { worker: paywall, path: "/free/item", headers: paid, objectCalls: 0 },
-      "bare Worker, forwards": { worker: bare, path: "/item", headers: {}, objectCalls: 0 },
-      "minimal paywall Worker": { worker: minimal, path: "/item", headers: paid, objectCalls: 0 },
+      "template build": { worker: "template", path: "/paid/item", headers: paid, objectCalls: 0 },
+      "template, 1% passes logged": { worker: "sampled", path: "/paid/item", headers: paid, objectCalls: 0 },
+      "auth off, same Worker": { worker: "paywall", path: "/free/item", headers: {}, objectCalls: 0 },
+      "auth off, same header": { worker: "paywall", path: "/free/item", headers: paid, objectCalls: 0 },
+      "bare Worker, forwards": { worker: "bare", path: "/item", headers: {}, objectCalls: 0 },
+      "the same bare Worker again": { worker: "again", path: "/item", headers: {}, objectCalls: 0 },
+      "minimal paywall Worker": { worker: "minimal", path: "/item", headers: paid, objectCalls: 0 },
     } as const;
     type Case = keyof typeof cases;
     const results = Object.fromEntries(Object.keys(cases).map((name) => [name, [] as LoadResult[]])) as Record<Case, LoadResult[]>;
-    // workerd's CPU (the Worker's and its Durable Objects', one process here) over each case's rounds.
-    const cpuNs = Object.fromEntries(Object.keys(cases).map((name) => [name, 0])) as Record<Case, number>;
+    // workerd's CPU per request (every Worker's and Durable Object's, one process) in each of a case's rounds.
+    const cpuPerRequest = Object.fromEntries(Object.keys(cases).map((name) => [name, [] as number[]])) as Record<Case, number[]>;
     const inOrder = Object.entries(cases) as [Case, (typeof cases)[Case]][];
     for (let round = 0; round < ROUNDS; round++) {
       // Every other round backwards: a machine speeding up or slowing down within a round favours no case.
       for (const [name, { worker, path, headers }] of round % 2 === 0 ? inOrder : [...inOrder].reverse()) {
-        const before = cpuNanoseconds(worker.pid);
-        results[name].push(await runLoad({ url: new URL(path, worker.url).href, headers, concurrency: CONCURRENCY, durationMs: ROUND_MS, expectStatus: 200 }));
-        const after = cpuNanoseconds(worker.pid);
-        cpuNs[name] = before === undefined || after === undefined ? NaN : cpuNs[name] + after - before;
+        const before = cpuNanoseconds(workerd.pid);
+        const run = await runLoad({ url: new URL(path, workerd.url).href, headers: { ...headers, host: workerd.host(worker) }, concurrency: CONCURRENCY, durationMs: ROUND_MS, expectStatus: 200 });
+        const after = cpuNanoseconds(workerd.pid);
+        results[name].push(run);
+        cpuPerRequest[name].push(before === undefined || after === undefined ? NaN : (after - before) / 1000 / run.requests);
       }
     }
     const summary = (runs: LoadResult[]) => ({
@@ -136,16 +134,20 @@ export async function benchThroughput(): Promise<void> {
       errors: runs.reduce((sum, r) => sum + r.errors, 0),
       requests: runs.reduce((sum, r) => sum + r.requests, 0),
     });
-    quiet(`\nThrough workerd on loopback, concurrency ${CONCURRENCY}, ${ROUNDS} alternating rounds × ${ROUND_MS / 1000} s (a valid token on each paid route)`);
+    quiet(`\nThrough one workerd on loopback, every Worker in it, concurrency ${CONCURRENCY}, ${ROUNDS} alternating rounds × ${ROUND_MS / 1000} s (a valid token on each paid route)`);
     quiet(`${"route".padEnd(26)}${"DO calls".padStart(9)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"CPU µs".padStart(9)}${"errors".padStart(8)}${"requests".padStart(10)}`);
     const summaries = Object.fromEntries(Object.entries(results).map(([name, runs]) => [name, summary(runs)])) as Record<Case, ReturnType<typeof summary>>;
     for (const [name, s] of Object.entries(summaries) as [Case, ReturnType<typeof summary>][]) {
-      const cpuMicros = cpuNs[name] / 1000 / s.requests;
+      const cpuMicros = median(cpuPerRequest[name]);
       quiet(`${name.padEnd(26)}${String(cases[name].objectCalls).padStart(9)}${s.rps.toFixed(0).padStart(9)}${s.p50.toFixed(2).padStart(9)}${s.p99.toFixed(2).padStart(9)}${(Number.isNaN(cpuMicros) ? "n/a" : cpuMicros.toFixed(0)).padStart(9)}${String(s.errors).padStart(8)}${String(s.requests).padStart(10)}`);
     }
     // Each round's ratio, then their median: a round the machine slowed for one case alone counts once, not in full.
     const ratio = (of: Case, to: Case) => median(results[of].map((run, round) => run.requestsPerSecond / (results[to][round]?.requestsPerSecond ?? NaN))).toFixed(3);
-    quiet(`Ratios of req/s, the median of the ${ROUNDS} rounds' own:`);
+    // The same by CPU: the bare Worker's CPU per request over the case's, so that 1 is as cheap and less is costlier.
+    const cpuRatio = (of: Case, to: Case) => median(cpuPerRequest[of].map((micros, round) => (cpuPerRequest[to][round] ?? NaN) / micros)).toFixed(3);
+    quiet(`Ratios of req/s, the median of the ${ROUNDS} rounds' own (by workerd's CPU per request, the bare Worker's over the case's, in brackets):`);
+    quiet(`the same bare Worker twice (the run's own noise): ${ratio("the same bare Worker again", "bare Worker, forwards")} (${cpuRatio("the same bare Worker again", "bare Worker, forwards")})`);
+    quiet(`paid / bare Worker by CPU: template build ${cpuRatio("template build", "bare Worker, forwards")}, with 1% of passes logged ${cpuRatio("template, 1% passes logged", "bare Worker, forwards")}; full build ${cpuRatio("one price (token only)", "bare Worker, forwards")}; the minimal paywall ${cpuRatio("minimal paywall Worker", "bare Worker, forwards")}`);
     quiet(`paid / bare Worker: template build ${ratio("template build", "bare Worker, forwards")}, with 1% of passes logged ${ratio("template, 1% passes logged", "bare Worker, forwards")}; full build ${ratio("one price (token only)", "bare Worker, forwards")}`);
     quiet(`the minimal paywall / bare Worker: ${ratio("minimal paywall Worker", "bare Worker, forwards")}; paid / the minimal paywall: template build ${ratio("template build", "minimal paywall Worker")}, with 1% of passes logged ${ratio("template, 1% passes logged", "minimal paywall Worker")}; full build ${ratio("one price (token only)", "minimal paywall Worker")}`);
     quiet(`one price / auth off (full build): ${ratio("one price (token only)", "auth off, same Worker")}`);
@@ -153,15 +155,15 @@ export async function benchThroughput(): Promise<void> {
     quiet(`uses / one price: ${ratio("uses (TokenMeter)", "one price (token only)")}; balance / one price: ${ratio("balance (TokenBalance)", "one price (token only)")}`);
     quiet("DO calls: Durable Object calls per request on the paid path. One price: none (the token's HMAC alone). uses: one (TokenMeter counts the request). balance: one (TokenBalance reserves the price, which is the cost: nothing to release).");
     // The balance must have gone down by exactly the requests served: a path that skipped debits would show here.
-    const check = await fetch(new URL("/credit/item", url), { headers: credit });
-    await check.body?.cancel();
+    const check = await request(new URL("/credit/item", workerd.url), { headers: { ...credit, host: workerd.host("paywall") } });
+    await check.body.dump();
     const served = results["balance (TokenBalance)"].reduce((sum, r) => sum + (r.statuses[200] ?? 0), 0) + 1;
     const expected = BigInt(CREDIT_SATS) * 1000n - BigInt(PRICE_MSAT) * BigInt(served);
-    const left = check.headers.get("x-l402-balance");
+    const left = check.headers["x-l402-balance"];
     quiet(`the balance token after ${served} paid requests: ${left} msat left, ${left === String(expected) ? "debited exactly" : `NOT debited exactly (expected ${expected})`}`);
-    quiet("CPU µs: workerd's CPU time per request (Linux /proc), the Worker's and, here where they share its process, the Durable Objects'; on Cloudflare an object's time is its own.");
+    quiet("CPU µs: workerd's CPU time per request (Linux /proc), the median of the rounds': the Worker's and, here where they share its process, the Durable Objects'; on Cloudflare an object's time is its own.");
   } finally {
-    await Promise.all([paywall.mf.dispose(), featuresOn.mf.dispose(), template.mf.dispose(), templateSampled.mf.dispose(), bare.mf.dispose(), minimal?.mf.dispose()]);
+    await workerd.mf.dispose();
     await sim.close();
     origin.close();
   }
