@@ -38,26 +38,29 @@ export function discoveryApp(options: DiscoveryOptions): Hono {
   const tools = options.services.flatMap((service) => (service.mcp === undefined ? [] : [service.mcp.name]));
   const mcp = options.mcpPath === undefined || tools.length === 0 ? undefined : { endpoint: options.mcpPath, tools };
   const fixed = {
-    "/.well-known/l402-services": JSON.stringify(l402ServicesDocument(routes, seller, mcp)),
-    "/openapi.json": JSON.stringify(openApiDocument(routes, options.services, seller, options.openapi)),
+    [SERVICES_PATH]: JSON.stringify(l402ServicesDocument(routes, seller, mcp)),
+    [OPENAPI_PATH]: JSON.stringify(openApiDocument(routes, options.services, seller, options.openapi)),
   };
-  const places = (url: string) => ({ origin: new URL(url).origin, openapiPath: "/openapi.json", quotePath: options.quotePath });
+  const places = (url: string) => ({ origin: new URL(url).origin, openapiPath: OPENAPI_PATH, quotePath: options.quotePath });
   const cacheControl = `public, max-age=${options.maxAgeSeconds ?? MAX_AGE_SECONDS}`;
   const app = new Hono();
-  const paths = [...Object.keys(fixed), MANIFEST_PATH, LLMS_TXT_PATH];
   // On the documents' own routes, not `use("*")`: mounted at "/" (app.route), a catch-all would reach the app's every route.
-  app.on(["GET", "OPTIONS"], paths, cors({ origin: "*", allowMethods: ["GET", "HEAD"] }), etag());
+  app.on(["GET", "OPTIONS"], [...DISCOVERY_PATHS], cors({ origin: "*", allowMethods: ["GET", "HEAD"] }), etag());
   for (const [path, body] of Object.entries(fixed)) {
     app.get(path, (c) => c.body(body, 200, { "Content-Type": "application/json", "Cache-Control": cacheControl }));
   }
   app.get(MANIFEST_PATH, (c) => c.body(JSON.stringify(l402Manifest(routes, seller, places(c.req.url))), 200, { "Content-Type": "application/json", "Cache-Control": cacheControl }));
   app.get(LLMS_TXT_PATH, (c) =>
-    c.body(llmsTxt(routes, seller, { ...places(c.req.url), manifestPath: MANIFEST_PATH, servicesPath: "/.well-known/l402-services" }), 200, { "Content-Type": "text/markdown; charset=UTF-8", "Cache-Control": cacheControl }),
+    c.body(llmsTxt(routes, seller, { ...places(c.req.url), manifestPath: MANIFEST_PATH, servicesPath: SERVICES_PATH }), 200, { "Content-Type": "text/markdown; charset=UTF-8", "Cache-Control": cacheControl }),
   );
   return app;
 }
 
+const SERVICES_PATH = "/.well-known/l402-services";
+const OPENAPI_PATH = "/openapi.json";
 const LLMS_TXT_PATH = "/llms.txt";
+/** The documents' paths, which the app answers to GET (and a preflight) ahead of any service there. */
+export const DISCOVERY_PATHS = [SERVICES_PATH, OPENAPI_PATH, MANIFEST_PATH, LLMS_TXT_PATH] as const;
 
 /**
  * The discovery app for a Worker of one's own: the same services the paywall

@@ -1,6 +1,8 @@
 import { literalPath, pathCovers, type NodeConfig, type ServiceConfig, type UrlPattern } from "../config/index.ts";
+import { DISCOVERY_PATHS } from "../discovery/index.ts";
 import { matchService } from "../paywall/match.ts";
 import { inClear } from "../this-machine.ts";
+import { JWKS_PATH } from "./payment-context.ts";
 import type { WorkerConfig } from "./worker-config.ts";
 
 /**
@@ -20,7 +22,9 @@ import type { WorkerConfig } from "./worker-config.ts";
  * - the Payment scheme on testnet: draft-lightning-charge names mainnet, regtest
  *   and signet only, so strict clients may refuse a testnet charge;
  * - a node reached by plain http:// beyond this machine: its credential crosses
- *   the network in clear on every call.
+ *   the network in clear on every call;
+ * - a pattern matching a path the Worker answers itself where an origin may
+ *   serve its own (`/openapi.json`, `/llms.txt`, …): the origin's is never reached.
  */
 export function configWarnings(config: WorkerConfig, bindings: { readonly mintLimiter: boolean }): string[] {
   const warnings = config.services.flatMap((service) => service.patterns.flatMap((pattern) => uncoveredPrefix(service, pattern)));
@@ -49,7 +53,32 @@ export function configWarnings(config: WorkerConfig, bindings: { readonly mintLi
     );
   }
   warnings.push(...clearTextNode(config.node));
+  warnings.push(...config.services.flatMap((service) => workerAnswers(service, config)));
   return warnings;
+}
+
+/**
+ * The Worker's own paths that `service` matches, where an origin may serve
+ * something of its own (`/openapi.json`, `/llms.txt`, an MCP endpoint, an
+ * admin path moved there): the Worker answers them ahead of the paywall
+ * (app.ts), so the origin's is never reached. Paths in the paywall's own
+ * namespace (`/.well-known/l402…`: the default admin path, two discovery
+ * documents; health and quotes are there too) are left out: no origin serves
+ * those. Checked on the pattern's host, where it names one.
+ */
+function workerAnswers(service: ServiceConfig, config: WorkerConfig): string[] {
+  const own: (readonly [path: string, shown: string])[] = [
+    [`${config.adminPath}/x`, `${config.adminPath}/*`],
+    ...(config.discovery === undefined ? [] : DISCOVERY_PATHS.map((path) => [path, `GET ${path}`] as const)),
+    ...(config.paymentContext === undefined ? [] : [[JWKS_PATH, `GET ${JWKS_PATH}`] as const]),
+    ...(config.services.some((each) => each.mcp !== undefined) ? [[config.mcpPath, config.mcpPath] as const] : []),
+  ];
+  const hosts = [...new Set(service.patterns.map((pattern) => (/^[a-z0-9.-]+$/i.test(pattern.hostname) ? pattern.hostname : "example.com")))];
+  const hidden = own
+    .filter(([path]) => !/^\/(?:\.well-known\/)?l402(?:[/.-]|$)/.test(path))
+    .filter(([path]) => hosts.some((host) => matchService([service], new URL(`https://${host}${path}`)) !== undefined))
+    .map(([, shown]) => shown);
+  return hidden.length === 0 ? [] : [`${service.name}: its match takes in ${hidden.join(", ")}, which the Worker answers itself: the origin's own there is never reached`];
 }
 
 function uncoveredPrefix(service: ServiceConfig, pattern: UrlPattern): string[] {

@@ -250,6 +250,7 @@ describe("npm run check-config", () => {
       "open: auth = false forwards every request free, so its free_paths never apply",
       "reports: the pattern /API is covered by api's /api/*, listed earlier: the first service that matches wins, so it never applies",
       "reports: the pattern /api/reports/* is covered by api's /api/*, listed earlier: the first service that matches wins, so it never applies",
+      "shop: its match takes in GET /openapi.json, GET /llms.txt, which the Worker answers itself: the origin's own there is never reached",
       "shopx: the pattern shop.example/x/* is covered by shop's shop.example/*, listed earlier: the first service that matches wins, so it never applies",
     ]);
   }, 30_000);

@@ -375,3 +375,22 @@ describe("warnings about entries that never apply", () => {
     for (const count of Object.values(seen)) expect(count).toBeGreaterThan(50);
   });
 });
+
+describe("a pattern taking in a path the Worker answers itself", () => {
+  const hiddenFor = (match: string[], extra: Record<string, unknown> = {}) =>
+    configWarnings(configOf([{ name: "site", match, price_sats: 1 }], extra), { mintLimiter: true }).filter((warning) => warning.includes("answers itself"));
+
+  it("names the paths an origin may serve too, on the pattern's host", () => {
+    const said = ["site: its match takes in GET /openapi.json, GET /llms.txt, which the Worker answers itself: the origin's own there is never reached"];
+    expect(hiddenFor(["/*"])).toEqual(said);
+    expect(hiddenFor(["shop.example/*"])).toEqual(said);
+    expect(hiddenFor(["/:name.json"])).toEqual(["site: its match takes in GET /openapi.json, which the Worker answers itself: the origin's own there is never reached"]);
+  });
+
+  it("an admin path moved out of the paywall's namespace is named; its own paths and discovery turned off are not", () => {
+    expect(hiddenFor(["/*"], { L402_ADMIN_PATH: "/admin", L402_DISCOVERY: "off" })).toEqual(["site: its match takes in /admin/*, which the Worker answers itself: the origin's own there is never reached"]);
+    expect(hiddenFor(["/*"], { L402_DISCOVERY: "off" })).toEqual([]);
+    expect(hiddenFor(["/.well-known/*", "/l402/*"])).toEqual([]);
+    expect(hiddenFor(["/api/*"], { L402_ADMIN_PATH: "/admin" })).toEqual([]);
+  });
+});
