@@ -97,3 +97,6 @@ export async function importContextKeys(specs: readonly ContextKeySpec[]): Promi
   const key = await crypto.subtle.importKey("pkcs8", pkcs8(first.seed), { name: "Ed25519" }, false, ["sign"]);
   return { signer: { kid: first.kid, key }, jwks: { keys: published } };
 }
+
+/** Where the public keys are served, as OpenID Connect and most JWT issuers serve theirs. */
+export const JWKS_PATH = "/.well-known/jwks.json";

@@ -1,8 +1,8 @@
 import { literalPath, pathCovers, type NodeConfig, type ServiceConfig, type UrlPattern } from "../config/index.ts";
+import { JWKS_PATH } from "../context/index.ts";
 import { DISCOVERY_PATHS } from "../discovery/index.ts";
 import { matchService } from "../paywall/match.ts";
 import { inClear } from "../this-machine.ts";
-import { JWKS_PATH } from "./payment-context.ts";
 import type { WorkerConfig } from "./worker-config.ts";
 
 /**

@@ -4,9 +4,6 @@ import { importContextKeys, signPaymentContext, type ContextKeys, type ContextKe
 import type { Grant } from "../l402/index.ts";
 import type { WorkerEnv } from "./worker-env.ts";
 
-/** Where the public keys are served, as OpenID Connect and most JWT issuers serve theirs. */
-export const JWKS_PATH = "/.well-known/jwks.json";
-
 /**
  * Origins cache the JWKS this long (and a CDN in front of them may too). A
  * new key must be published this long before it signs (README: rotation).
