@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import { createRemoteJWKSet, errors, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
+import { freePort } from "../../dev/ports.ts";
 import { bundleWorker, startWorkerd } from "../../dev/workerd.ts";
 import { paidAuthorization } from "../../bench/paid-token.ts";
 import { verifyPaymentContext, type VerifiedPaymentContext } from "../../src/origin/index.ts";
@@ -163,10 +164,7 @@ function readmeExpressOrigin(values: { paywall: URL; port: number }): string {
 describe("the README's Express origin, as written", () => {
   it("answers a request paid through the Worker from the verified context; one sent straight to it is refused", async () => {
     // A free port for the origin, known before the Worker that forwards to it starts.
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-    const port = (probe.address() as AddressInfo).port;
-    await new Promise((resolve) => probe.close(resolve));
+    const port = await freePort();
     const worker = await startWorkerd(script, {
       L402_MASTER_KEYS: MASTER_KEY,
       LND_REST_URL: sim.url,
