@@ -309,7 +309,8 @@ function payTimeout(flag: string | undefined, env: string | undefined): number {
   return text === undefined ? PAY_TIMEOUT_SECONDS : boundedSeconds(text, named, 3600);
 }
 
-function boundedSeconds(text: string, named: string, most: number): number {
+/** A flag's whole seconds, 1 to `most`, else a usage error naming it. */
+export function boundedSeconds(text: string, named: string, most: number): number {
   const seconds = /^\d{1,6}$/.test(text) ? Number(text) : 0;
   if (seconds < 1 || seconds > most) throw new UsageError(`${named} must be whole seconds, 1 to ${most}`);
   return seconds;

@@ -52,9 +52,11 @@ const USAGE = `usage: l402-edge <command>
       spend window, what was spent in it and its limit (flags or environment, as get).
   mcp [--max-cost SATS] [--max-per-hour SATS] [--max-per-day SATS] [--max-per-host SATS]
       [--nwc URI | --lnd-url URL --lnd-macaroon HEX [--fee-limit SATS]] [--pay-timeout SECONDS] [--token-dir DIR] [--allow-http]
+      [--max-time SECONDS]
       an MCP server on stdin/stdout for an agent host: tools fetch_paid (pays as get does,
       with the same wallet, tokens and spend windows; --max-cost or L402_MAX_COST caps each
-      call's max_sats), discover, balance and spent.
+      call's max_sats), discover, balance and spent. --max-time: each call's limit, its
+      payment and the answer's body included (discover's default: 30 s).
 `;
 
 async function run(args: string[]): Promise<number> {

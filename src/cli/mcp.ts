@@ -10,7 +10,7 @@ import { readAtMost } from "../read-at-most.ts";
 import { fetchDocument } from "./discover.ts";
 import { fileLedger } from "./file-ledger.ts";
 import { fileStore } from "./file-store.ts";
-import { chosenWallet, tokenDirectory } from "./get.ts";
+import { boundedSeconds, chosenWallet, tokenDirectory } from "./get.ts";
 import { EXIT, UsageError } from "./io.ts";
 import { SPEND_FLAGS, spendLimits } from "./spend-flags.ts";
 import { listed, spentWindows } from "./tokens.ts";
@@ -85,13 +85,15 @@ export async function mcpCommand(args: string[]): Promise<number> {
       "pay-timeout": { type: "string" },
       "token-dir": { type: "string" },
       "allow-http": { type: "boolean" },
+      "max-time": { type: "string" },
       ...SPEND_FLAGS,
     },
   });
   if (positionals.length > 0) throw new UsageError("mcp takes no arguments");
   const maxCostText = values["max-cost"] ?? (process.env["L402_MAX_COST"] || "100");
   if (!/^\d{1,9}$/.test(maxCostText)) throw new UsageError("--max-cost (or L402_MAX_COST) must be a whole number of sats");
-  const wallet = { directory: tokenDirectory(values["token-dir"]), maxCostSats: Number(maxCostText), limits: spendLimits(values), wallet: chosenWallet(values), allowHttp: values["allow-http"] === true, clients: new Map() };
+  const maxTimeSeconds = values["max-time"] === undefined ? undefined : boundedSeconds(values["max-time"], "--max-time", 86_400);
+  const wallet = { directory: tokenDirectory(values["token-dir"]), maxCostSats: Number(maxCostText), limits: spendLimits(values), wallet: chosenWallet(values), allowHttp: values["allow-http"] === true, maxTimeSeconds, clients: new Map() };
 
   const server = new Server({ name: "l402-edge", version: "0.3.0" }, { capabilities: { tools: {} } });
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: TOOLS.map((tool) => ({ ...tool })) }));
@@ -110,6 +112,8 @@ interface WalletSettings {
   readonly wallet: ReturnType<typeof chosenWallet>;
   /** --allow-http: pay over plain http:// to other hosts than this machine (l402Fetch's `allowHttp`). */
   readonly allowHttp: boolean;
+  /** --max-time: each call's limit, its payment and the answer's body included (discover: DISCOVER_SECONDS unless said). */
+  readonly maxTimeSeconds: number | undefined;
   /** Clients by budget, kept so that calls racing to one service share one purchase, as l402Fetch's requests do (clientFor). */
   readonly clients: Map<number, ReturnType<typeof createL402Fetch>>;
 }
@@ -125,7 +129,7 @@ async function callTool(settings: WalletSettings, name: string, input: Record<st
       case "fetch_paid":
         return answer(await fetchPaid(settings, parse(FetchPaidInput), signal));
       case "discover":
-        return answer(await discover(parse(DiscoverInput).url, signal));
+        return answer(await discover(parse(DiscoverInput).url, signal, settings.maxTimeSeconds ?? DISCOVER_SECONDS));
       case "balance": {
         parse(NoInput);
         const store = fileStore(settings.directory);
@@ -178,9 +182,18 @@ async function fetchPaid(settings: WalletSettings, input: v.InferOutput<typeof F
   const maxCostSats = input.max_sats === undefined ? settings.maxCostSats : Math.min(input.max_sats, settings.maxCostSats);
   const l402Fetch = clientFor(settings, maxCostSats);
   const method = (input.method ?? (input.body === undefined ? "GET" : "POST")).toUpperCase();
-  const response = await callPayments.run(paid, () => l402Fetch(input.url, { method, headers: input.headers ?? {}, signal, ...(input.body === undefined ? {} : { body: input.body }) }));
-  // Read no further than what is returned: a body without end would otherwise hold the wallet for ever, and its memory.
-  const { bytes, truncated } = await readAtMost(response.body, BODY_LIMIT);
+  const limit = limited(signal, settings.maxTimeSeconds);
+  let response: Response;
+  let read: Awaited<ReturnType<typeof readAtMost>>;
+  try {
+    response = await callPayments.run(paid, () => l402Fetch(input.url, { method, headers: input.headers ?? {}, signal: limit.signal, ...(input.body === undefined ? {} : { body: input.body }) }));
+    // Read no further than what is returned: a body without end would otherwise hold the wallet for ever, and its memory.
+    read = await readAtMost(response.body, BODY_LIMIT);
+  } catch (error) {
+    if (limit.expired()) throw new ToolRefusal(`no complete answer from ${new URL(input.url).origin} within ${settings.maxTimeSeconds} s (--max-time)${paid.length > 0 ? "; what was paid stays paid" : ""}`);
+    throw error;
+  }
+  const { bytes, truncated } = read;
   return {
     status: response.status,
     headers: Object.fromEntries(response.headers),
@@ -190,14 +203,29 @@ async function fetchPaid(settings: WalletSettings, input: v.InferOutput<typeof F
   };
 }
 
-/** How long the discover tool waits for a host's document: one a host trickles would otherwise hold the call for ever. */
-const DISCOVER_MS = 30_000;
+/** How long the discover tool waits for a host's document unless --max-time says: one a host trickles would otherwise hold the call for ever. */
+const DISCOVER_SECONDS = 30;
 
-async function discover(url: string, signal: AbortSignal): Promise<unknown> {
+async function discover(url: string, signal: AbortSignal, seconds: number): Promise<unknown> {
   const where = new URL("/.well-known/l402-services", url);
-  const { status, document } = await fetchDocument(where, AbortSignal.any([signal, AbortSignal.timeout(DISCOVER_MS)]));
+  const limit = limited(signal, seconds);
+  let fetched: Awaited<ReturnType<typeof fetchDocument>>;
+  try {
+    fetched = await fetchDocument(where, limit.signal);
+  } catch (error) {
+    if (limit.expired()) throw new ToolRefusal(`${where.origin} sent no /.well-known/l402-services within ${seconds} s`);
+    throw error;
+  }
+  const { status, document } = fetched;
   if (!Array.isArray((document as { routes?: unknown } | undefined)?.routes)) throw new ToolRefusal(`${where.origin} publishes no /.well-known/l402-services (HTTP ${status})`);
   return document;
+}
+
+/** The host's cancellation, and the call's own limit when there is one; `expired` says whether it was the limit that stopped the call. */
+function limited(signal: AbortSignal, seconds: number | undefined): { signal: AbortSignal; expired(): boolean } {
+  if (seconds === undefined) return { signal, expired: () => false };
+  const timeout = AbortSignal.timeout(seconds * 1000);
+  return { signal: AbortSignal.any([signal, timeout]), expired: () => timeout.aborted && !signal.aborted };
 }
 
 class ToolRefusal extends Error {}

@@ -51,12 +51,12 @@ afterAll(async () => {
 });
 
 /** The wallet as a host would start it: `node bin/l402-edge.js mcp`, its settings in the environment. */
-async function wallet(dir: string, env: Record<string, string>): Promise<Client> {
+async function wallet(dir: string, env: Record<string, string>, args: readonly string[] = []): Promise<Client> {
   const client = new Client({ name: "test-host", version: "1.0.0" });
   await client.connect(
     new StdioClientTransport({
       command: process.execPath,
-      args: [BIN, "mcp"],
+      args: [BIN, "mcp", ...args],
       env: { PATH: process.env["PATH"] ?? "", LND_REST_URL: sim.url, LND_MACAROON: sim.adminMacaroonHex, L402_TOKEN_DIR: dir, ...env },
       stderr: "pipe",
     }),
@@ -192,14 +192,20 @@ describe("l402-edge mcp against a hostile host", () => {
   });
   const asked: string[] = [];
   const closed: string[] = [];
+  /** A host that never answers anything, its discovery document included. */
+  const silent = createServer((request) => request.socket.on("close", () => silentClosed.push(request.url ?? "")));
+  const silentClosed: string[] = [];
   let host: string;
+  let silentHost: string;
   beforeAll(async () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
     host = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    silentHost = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
   });
   afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    for (const each of [server, silent]) each.closeAllConnections();
+    await Promise.all([server, silent].map((each) => new Promise((resolve) => each.close(resolve))));
   });
 
   it("a body without end: fetch_paid returns its first 256 KiB, marked truncated, and stops reading; a discovery document without end is no document", async () => {
@@ -223,5 +229,15 @@ describe("l402-edge mcp against a hostile host", () => {
     await expect.poll(() => closed.includes("/hang")).toBe(true);
     // The wallet still answers.
     expect((await call(client, "spent")).isError).toBeFalsy();
+  });
+
+  it("--max-time bounds each call: a host that never answers is refused as a timeout, for fetch_paid and for discover", async () => {
+    const client = await wallet(scratchDir("l402-mcp-"), {}, ["--max-time", "1"]);
+    const hangsClosed = closed.filter((url) => url === "/hang").length;
+    expect(await call(client, "fetch_paid", { url: `${host}/hang` })).toMatchObject({ isError: true, content: [{ text: `no complete answer from ${host} within 1 s (--max-time)` }] });
+    expect(await call(client, "discover", { url: `${silentHost}/anything` })).toMatchObject({ isError: true, content: [{ text: `${silentHost} sent no /.well-known/l402-services within 1 s` }] });
+    // Both requests were given up: their connections closed.
+    await expect.poll(() => closed.filter((url) => url === "/hang").length).toBe(hangsClosed + 1);
+    await expect.poll(() => silentClosed).toEqual(["/.well-known/l402-services"]);
   });
 });

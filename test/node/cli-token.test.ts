@@ -120,6 +120,7 @@ describe("bad input: one line on stderr, a non-zero exit, no stack trace", () =>
     [["token", "verify", `L402 ${macaroonVectors.l402.macaroonBase64}:${"11".repeat(32)}`], /--master-key is required/],
     [["token", "verify", `L402 ${macaroonVectors.l402.macaroonBase64}:${"11".repeat(32)}`, "--master-key", "11".repeat(32), "--now", "soon"], /--now must be unix seconds/],
     [["keygen", "extra"], /keygen takes no arguments/],
+    [["mcp", "--max-time", "0"], /--max-time must be whole seconds, 1 to 86400/],
   ])("%j", (args, message) => {
     const result = cli(...(args as string[]));
     expect(result.code).toBe(2);
