@@ -63,22 +63,28 @@ export async function startWorkerd(script: string, bindings: Record<string, stri
   return { mf, url: await mf.ready };
 }
 
+/** What answers a request whose Host names none of a group's Workers: Miniflare would otherwise hand it to the first, and a case would measure another Worker unseen. */
+const UNROUTED = `export default { fetch: (request) => new Response("no Worker answers the Host " + new URL(request.url).host + "\\n", { status: 421 }) };`;
+
 /**
  * Runs several Workers in one workerd process on one loopback port, each
  * answering the requests whose Host is its name with `.bench` after it
- * (`paid.bench`). Cases compared in one process share its allocator, its
- * threads and the CPU the machine gives it; in separate processes, two
- * identical Workers have measured 20% apart.
+ * (`minimal.bench`); any other Host is answered 421. Cases compared in one
+ * process share its allocator, its threads and the CPU the machine gives it;
+ * in separate processes, two identical Workers have measured 20% apart.
  */
 export async function startWorkerdGroup(
   workers: Record<string, { readonly script: string; readonly bindings?: Record<string, string>; readonly extras?: WorkerdExtras }>,
 ): Promise<{ mf: Miniflare; url: URL; host: (name: string) => string }> {
   const mf = new Miniflare(convertV4MiniflareOptions({
-    workers: Object.entries(workers).map(([name, { script, bindings = {}, extras = {} }]) => ({
-      name,
-      routes: [`${name}.bench/*`],
-      ...workerOptions(script, bindings, extras),
-    })),
+    workers: [
+      { name: "unrouted", ...workerOptions(UNROUTED, {}, {}) },
+      ...Object.entries(workers).map(([name, { script, bindings = {}, extras = {} }]) => ({
+        name,
+        routes: [`${name}.bench/*`],
+        ...workerOptions(script, bindings, extras),
+      })),
+    ],
     ...listening,
   }));
   return { mf, url: await mf.ready, host: (name) => `${name}.bench` };

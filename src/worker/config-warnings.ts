@@ -67,26 +67,41 @@ export function configWarnings(config: WorkerConfig, bindings: { readonly mintLi
  * those. Checked on the pattern's host, where it names one.
  */
 function workerAnswers(service: ServiceConfig, config: WorkerConfig): string[] {
-  const own: (readonly [path: string, shown: string])[] = [
-    [`${config.adminPath}/x`, `${config.adminPath}/*`],
-    ...(config.discovery === undefined ? [] : DISCOVERY_PATHS.map((path) => [path, `GET ${path}`] as const)),
-    ...(config.paymentContext === undefined ? [] : [[JWKS_PATH, `GET ${JWKS_PATH}`] as const]),
-    ...(config.services.some((each) => each.mcp !== undefined) ? [[config.mcpPath, config.mcpPath] as const] : []),
+  const { adminPath } = config;
+  const own: (readonly [paths: readonly string[], shown: string])[] = [
+    // The admin API answers its path itself and all below it (app.ts mounts `${adminPath}/*`).
+    [[adminPath, `${adminPath}/x`], `${adminPath}/*`],
+    ...(config.discovery === undefined ? [] : DISCOVERY_PATHS.map((path) => [[path], `GET ${path}`] as const)),
+    ...(config.paymentContext === undefined ? [] : [[[JWKS_PATH], `GET ${JWKS_PATH}`] as const]),
+    ...(config.services.some((each) => each.mcp !== undefined) ? [[[config.mcpPath], config.mcpPath] as const] : []),
   ];
-  const hosts = [...new Set(service.patterns.map((pattern) => (/^[a-z0-9.-]+$/i.test(pattern.hostname) ? pattern.hostname : "example.com")))];
+  const hosts = [...new Set(service.patterns.map((pattern) => sampleHost(pattern.hostname)))];
+  const matches = (path: string) => hosts.some((host) => matchService([service], new URL(`https://${host}${path}`)) !== undefined);
+  // A pattern lying wholly below the admin path (`/admin/reports/*`) matches neither probe, and is hidden all the same.
+  const belowAdmin = service.patterns.some((pattern) => pathCovers(adminPath, literalPath(pattern.pathname)));
   const hidden = own
-    .filter(([path]) => !/^\/(?:\.well-known\/)?l402(?:[/.-]|$)/.test(path))
-    .filter(([path]) => hosts.some((host) => matchService([service], new URL(`https://${host}${path}`)) !== undefined))
+    .filter(([[path]]) => !/^\/\.well-known\/l402(?:[/.-]|$)/.test(path ?? ""))
+    .filter(([paths, shown]) => paths.some(matches) || (shown === `${adminPath}/*` && belowAdmin))
     .map(([, shown]) => shown);
   return hidden.length === 0 ? [] : [`${service.name}: its match takes in ${hidden.join(", ")}, which the Worker answers itself: the origin's own there is never reached`];
+}
+
+/**
+ * A host a pattern's hostname matches, to check its paths on: the hostname
+ * itself, or with its wildcards and named parts filled in (`*.shop.example` →
+ * `x.shop.example`, `{api.}?shop.example` → `api.shop.example`); one that
+ * cannot be filled in so takes example.com.
+ */
+function sampleHost(hostname: string): string {
+  const filled = hostname.replace(/\{([^{}]*)\}[?*+]?/g, "$1").replace(/:[A-Za-z_$][\w$]*(?:\([^)]*\))?[?*+]?/g, "x").replace(/\*/g, "x").replace(/\\/g, "");
+  return /^[a-z0-9.-]+$/i.test(filled) ? filled : "example.com";
 }
 
 function uncoveredPrefix(service: ServiceConfig, pattern: UrlPattern): string[] {
   const literal = /^[^*:({]*/.exec(pattern.pathname)?.[0].replace(/\\/g, "") ?? "";
   const prefix = literal.replace(/\/+$/, "");
   if (prefix === "" || prefix === pattern.pathname) return [];
-  const host = /^[a-z0-9.-]+$/i.test(pattern.hostname) ? pattern.hostname : "example.com";
-  if (matchService([service], new URL(`https://${host}${prefix}`)) !== undefined) return [];
+  if (matchService([service], new URL(`https://${sampleHost(pattern.hostname)}${prefix}`)) !== undefined) return [];
   return [`${service.name}: the pattern ${pattern.pathname} does not match ${prefix} itself; if the origin serves ${prefix}, add it to match`];
 }
 

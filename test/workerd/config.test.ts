@@ -5,6 +5,7 @@ import type { WorkerConfig } from "../../src/worker/worker-config.ts";
 import { literalPath, pathCovers } from "../../src/config/schema.ts";
 import { configWarnings } from "../../src/worker/config-warnings.ts";
 import { isFreePath, matchService } from "../../src/paywall/match.ts";
+import { contextKey } from "../fixtures/context-keys.ts";
 
 const base = { L402_MASTER_KEYS: "44".repeat(32), LND_REST_URL: "https://node.example:8080/", LND_MACAROON: "0201ab" };
 const configOf = (services: unknown[], extra: Record<string, unknown> = {}): WorkerConfig => {
@@ -392,5 +393,28 @@ describe("a pattern taking in a path the Worker answers itself", () => {
     expect(hiddenFor(["/*"], { L402_DISCOVERY: "off" })).toEqual([]);
     expect(hiddenFor(["/.well-known/*", "/l402/*"])).toEqual([]);
     expect(hiddenFor(["/api/*"], { L402_ADMIN_PATH: "/admin" })).toEqual([]);
+  });
+
+  it("an admin path is hidden by a pattern matching it bare or lying below it; one under /l402 is named too", () => {
+    const admin = (shown: string) => [`site: its match takes in ${shown}, which the Worker answers itself: the origin's own there is never reached`];
+    expect(hiddenFor(["/admin"], { L402_ADMIN_PATH: "/admin" })).toEqual(admin("/admin/*"));
+    expect(hiddenFor(["/admin/reports/*"], { L402_ADMIN_PATH: "/admin" })).toEqual(admin("/admin/*"));
+    expect(hiddenFor(["/administration/*"], { L402_ADMIN_PATH: "/admin" })).toEqual([]);
+    expect(hiddenFor(["/l402/*"], { L402_ADMIN_PATH: "/l402/admin" })).toEqual(admin("/l402/admin/*"));
+  });
+
+  it("a pattern on a wildcard host is checked on a host it matches", () => {
+    const said = ["site: its match takes in GET /openapi.json, GET /llms.txt, which the Worker answers itself: the origin's own there is never reached"];
+    expect(hiddenFor(["*.shop.example/*"])).toEqual(said);
+    expect(hiddenFor(["{api.}?shop.example/*"])).toEqual(said);
+    expect(hiddenFor([":tenant.shop.example/*"])).toEqual(said);
+  });
+
+  it("the keys of the payment context and the MCP endpoint, where those are on", async () => {
+    const keys = JSON.stringify([await contextKey("k1")]);
+    expect(hiddenFor(["/.well-known/*"], { L402_CONTEXT_KEYS: keys })).toEqual(["site: its match takes in GET /.well-known/jwks.json, which the Worker answers itself: the origin's own there is never reached"]);
+    expect(hiddenFor(["/.well-known/*"])).toEqual([]);
+    const tool = configWarnings(configOf([{ name: "site", match: ["/*"], price_sats: 1, description: "Quotes", mcp: { tool: "quote", path: "/quote" } }], { L402_DISCOVERY: "off" }), { mintLimiter: true });
+    expect(tool.filter((warning) => warning.includes("answers itself"))).toEqual(["site: its match takes in /mcp, which the Worker answers itself: the origin's own there is never reached"]);
   });
 });
