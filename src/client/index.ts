@@ -1,6 +1,7 @@
 export { isChallenge, readOffer, type Offer, type Scheme } from "./challenge-offer.ts";
 export type { TokenTerms } from "./token-terms.ts";
-export { createL402Fetch, type L402FetchOptions } from "./l402-fetch.ts";
+export { createL402Fetch } from "./l402-fetch.ts";
+export type { L402FetchOptions, PaymentEvent } from "./fetch-options.ts";
 export { lndWallet, type LndWalletConfig } from "./lnd-wallet.ts";
 export { memoryStore } from "./memory-store.ts";
 export { nwcWallet, type NwcWalletConfig } from "./nwc-wallet.ts";
