@@ -88,6 +88,17 @@ const fiatRateText = v.pipe(
 );
 
 /** Visible characters, `max` at most: names and sentences shown to people. */
+/**
+ * A path the Worker answers below (the admin API, MCP): segments of its own. "/"
+ * or "//" would put it in front of the whole site, and a "." or ".." segment
+ * never arrives as written. A trailing "/" is dropped.
+ */
+const pathBelowRoot = v.pipe(
+  v.string("must be a string"),
+  v.regex(/^(?=.{2,101}$)(?:\/(?!\.{1,2}(?:\/|$))[\w.-]+)+\/?$/, "must be a path below / (e.g. /admin): segments of letters, digits, _ . -, none empty, . or .."),
+  v.transform((path) => path.replace(/\/$/, "")),
+);
+
 const displayText = (max: number) => v.pipe(v.string("must be a string"), v.regex(new RegExp(`^[^\\x00-\\x1f\\x7f]{1,${max}}$`), `must be 1 to ${max} characters, without control characters`));
 
 /** The Worker's settings; load-config.ts reads them with `L402_SERVICES`, the keys and the node's. */
@@ -109,7 +120,7 @@ export const workerSettingsSchema = v.object({
   L402_BREAKER_COOLDOWN: breakerCooldownSeconds,
   L402_INVOICE_POOL_SIZE: v.optional(wholeNumber(0, 1000), 0),
   L402_INVOICE_POOL_RATE: v.optional(wholeNumber(1, 1000), 10),
-  L402_ADMIN_PATH: v.optional(v.pipe(v.string("must be a string"), v.regex(/^\/[\w./-]{1,100}$/, "must be a path starting with /"), v.transform((path) => path.replace(/\/$/, ""))), "/.well-known/l402/admin"),
+  L402_ADMIN_PATH: v.optional(pathBelowRoot, "/.well-known/l402/admin"),
   L402_ADMIN_TOKEN: v.optional(v.pipe(v.string("must be a string"), v.regex(/^[A-Za-z0-9._~+/-]{32,}=*$/, "must be 32 characters or more of a bearer token's: letters, digits, - . _ ~ + / and trailing = (e.g. npx l402-edge keygen)"))),
   L402_REVOCATION_TTL: v.optional(wholeNumber(5, 3600), 30),
   L402_DISCOVERY: v.optional(v.picklist(["on", "off"], 'must be "on" or "off"'), "on"),
@@ -122,7 +133,7 @@ export const workerSettingsSchema = v.object({
   L402_OVERRIDES_TTL: v.optional(wholeNumber(1, 3600), 10),
   // At most 25: the flush runs in waitUntil, which Workers keeps alive up to 30 s after the answer.
   L402_DECISION_FLUSH_SECONDS: v.optional(wholeNumber(1, 25)),
-  L402_MCP_PATH: v.optional(v.pipe(v.string("must be a string"), v.regex(/^\/[\w./-]{1,100}$/, "must be a path starting with /")), "/mcp"),
+  L402_MCP_PATH: v.optional(pathBelowRoot, "/mcp"),
   L402_CONTEXT_KEYS: v.optional(contextKeysSetting),
   L402_CONTEXT_HEADER: v.optional(v.pipe(v.string("must be a string"), v.regex(HEADER_NAME, "has an invalid format")), "Payment-Context"),
   L402_CONTEXT_TTL: v.optional(wholeNumber(10, 300), 120),

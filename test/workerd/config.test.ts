@@ -403,6 +403,12 @@ describe("a pattern taking in a path the Worker answers itself", () => {
     expect(hiddenFor(["/l402/*"], { L402_ADMIN_PATH: "/l402/admin" })).toEqual(admin("/l402/admin/*"));
   });
 
+  it("L402_ADMIN_PATH names a path below the root: one that would take the whole site, or never arrive as written, is refused", () => {
+    const problem = "L402_ADMIN_PATH: must be a path below / (e.g. /admin): segments of letters, digits, _ . -, none empty, . or ..";
+    for (const path of ["/", "//", "/admin//x", "/./admin", "/a/../admin", "/admin/..", "admin", "/ad min"]) expect(errorsOf([{ name: "site", match: ["/*"], price_sats: 1 }], { L402_ADMIN_PATH: path }), path).toEqual([problem]);
+    for (const [path, kept] of [["/admin/", "/admin"], ["/ops/l402.admin", "/ops/l402.admin"], ["/.well-known/l402/admin", "/.well-known/l402/admin"]]) expect(configOf([{ name: "site", match: ["/*"], price_sats: 1 }], { L402_ADMIN_PATH: path }).adminPath).toBe(kept);
+  });
+
   it("a pattern on a wildcard host is checked on a host it matches", () => {
     const said = ["site: its match takes in GET /openapi.json, GET /llms.txt, which the Worker answers itself: the origin's own there is never reached"];
     expect(hiddenFor(["*.shop.example/*"])).toEqual(said);

@@ -20,7 +20,7 @@ describe("a service's MCP tool", () => {
     expect(result.value.mcpPath).toBe("/mcp");
     const moved = parse([{ name: "api", match: ["/api/*"], price_sats: 2, mcp: quote }], { L402_MCP_PATH: "/tools/mcp" });
     expect(moved.ok && moved.value.mcpPath).toBe("/tools/mcp");
-    expect(parse([{ name: "api", match: ["/api/*"], price_sats: 2 }], { L402_MCP_PATH: "mcp" })).toMatchObject({ ok: false, problems: ["L402_MCP_PATH: must be a path starting with /"] });
+    expect(parse([{ name: "api", match: ["/api/*"], price_sats: 2 }], { L402_MCP_PATH: "mcp" })).toMatchObject({ ok: false, problems: ["L402_MCP_PATH: must be a path below / (e.g. /admin): segments of letters, digits, _ . -, none empty, . or .."] });
   });
 
   it("defaults: GET, any object as input, the service's description", () => {
