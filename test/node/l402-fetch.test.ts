@@ -118,4 +118,17 @@ describe("createL402Fetch against a hostile server", () => {
     expect((await client(`${BASE}/svc/a`)).status).toBe(200);
     await expect(client(`${BASE}./svc/b`)).rejects.toMatchObject({ code: "over_window" });
   });
+
+  it("a redirect loop ends after 20 redirects, and redirect: \"error\" after none: a network failure (TypeError) saying which, nothing paid", async () => {
+    let requests = 0;
+    const looping = async (url: string) => (requests++, new Response(null, { status: 302, headers: { Location: `${url}/again` } }));
+    const wallet = { pay: async () => Promise.reject(new Error("a payment the test never allows")) };
+    const l402Fetch = createL402Fetch({ wallet, maxCostSats: 100, fetch: looping as typeof fetch });
+    await expect(l402Fetch(`${BASE}/loop`)).rejects.toThrow(new TypeError(`more than 20 redirects from ${BASE}/loop`));
+    // The request, then 20 redirects followed.
+    expect(requests).toBe(21);
+    requests = 0;
+    await expect(l402Fetch(`${BASE}/loop`, { redirect: "error" })).rejects.toThrow(new TypeError(`redirect from ${BASE}/loop refused (redirect: "error")`));
+    expect(requests).toBe(1);
+  });
 });
