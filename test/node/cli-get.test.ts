@@ -427,17 +427,3 @@ describe("l402-edge get with an NWC wallet", () => {
     expect(result.stderr).not.toContain("0123456789abcdef");
   });
 });
-
-describe("l402-edge tokens", () => {
-  it("lists, shows and removes what get keeps", async () => {
-    const dir = scratchDir("l402-tokens-");
-    await fileStore(dir).put("https://api.example", { macaroon: "AgE=", preimage: "ab".repeat(32), services: ["svc"], paidMsat: "1000", createdAt: 1_800_000_000 });
-    const list = await cli(["tokens", "list", "--token-dir", dir]);
-    expect(JSON.parse(list.stdout)).toEqual([{ origin: "https://api.example", tokens: [{ services: ["svc"], paidMsat: "1000", createdAt: "2027-01-15T08:00:00.000Z" }] }]);
-    const show = await cli(["tokens", "show", "https://api.example/any/path", "--token-dir", dir]);
-    expect(JSON.parse(show.stdout)).toMatchObject({ origin: "https://api.example", tokens: [{ preimage: "ab".repeat(32) }] });
-    expect((await cli(["tokens", "rm", "https://api.example", "--token-dir", dir])).code).toBe(0);
-    expect(JSON.parse((await cli(["tokens", "list", "--token-dir", dir])).stdout)).toEqual([]);
-    expect((await cli(["tokens", "show", "https://api.example", "--token-dir", dir])).code).toBe(2);
-  });
-});
