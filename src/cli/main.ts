@@ -55,8 +55,9 @@ const USAGE = `usage: l402-edge <command>
       [--max-time SECONDS]
       an MCP server on stdin/stdout for an agent host: tools fetch_paid (pays as get does,
       with the same wallet, tokens and spend windows; --max-cost or L402_MAX_COST caps each
-      call's max_sats), discover, balance and spent. --max-time: each call's limit, its
-      payment and the answer's body included (discover's default: 30 s).
+      call's max_sats), discover, balance and spent. --max-time: each call's limit on its
+      requests and its answer's body (discover's default: 30 s); a payment under way is
+      bounded by --pay-timeout.
 `;
 
 async function run(args: string[]): Promise<number> {

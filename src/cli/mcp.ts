@@ -112,7 +112,7 @@ interface WalletSettings {
   readonly wallet: ReturnType<typeof chosenWallet>;
   /** --allow-http: pay over plain http:// to other hosts than this machine (l402Fetch's `allowHttp`). */
   readonly allowHttp: boolean;
-  /** --max-time: each call's limit, its payment and the answer's body included (discover: DISCOVER_SECONDS unless said). */
+  /** --max-time: each call's limit on its requests and its answer's body; a payment under way is bounded by --pay-timeout (discover: DISCOVER_SECONDS unless said). */
   readonly maxTimeSeconds: number | undefined;
   /** Clients by budget, kept so that calls racing to one service share one purchase, as l402Fetch's requests do (clientFor). */
   readonly clients: Map<number, ReturnType<typeof createL402Fetch>>;

@@ -68,20 +68,21 @@ export function configWarnings(config: WorkerConfig, bindings: { readonly mintLi
  */
 function workerAnswers(service: ServiceConfig, config: WorkerConfig): string[] {
   const { adminPath } = config;
-  const own: (readonly [paths: readonly string[], shown: string])[] = [
+  const own: (readonly [paths: readonly string[], shown: string, alsoBelow?: true])[] = [
     // The admin API answers its path itself and all below it (app.ts mounts `${adminPath}/*`).
-    [[adminPath, `${adminPath}/x`], `${adminPath}/*`],
+    [[adminPath, `${adminPath}/x`], `${adminPath}/*`, true],
     ...(config.discovery === undefined ? [] : DISCOVERY_PATHS.map((path) => [[path], `GET ${path}`] as const)),
     ...(config.paymentContext === undefined ? [] : [[[JWKS_PATH], `GET ${JWKS_PATH}`] as const]),
     ...(config.services.some((each) => each.mcp !== undefined) ? [[[config.mcpPath], config.mcpPath] as const] : []),
   ];
   const hosts = [...new Set(service.patterns.map((pattern) => sampleHost(pattern.hostname)))];
   const matches = (path: string) => hosts.some((host) => matchService([service], new URL(`https://${host}${path}`)) !== undefined);
-  // A pattern lying wholly below the admin path (`/admin/reports/*`) matches neither probe, and is hidden all the same.
-  const belowAdmin = service.patterns.some((pattern) => pathCovers(adminPath, literalPath(pattern.pathname)));
+  // A pattern lying wholly below such a path (`/admin/reports/*`) matches no probe, and is hidden all the same (ignoring case as the service matches).
+  const fold = (path: string) => (service.matchCase ? path : path.toLowerCase());
+  const below = (path: string) => service.patterns.some((pattern) => pathCovers(fold(path), fold(literalPath(pattern.pathname))));
   const hidden = own
     .filter(([[path]]) => !/^\/\.well-known\/l402(?:[/.-]|$)/.test(path ?? ""))
-    .filter(([paths, shown]) => paths.some(matches) || (shown === `${adminPath}/*` && belowAdmin))
+    .filter(([paths, , alsoBelow]) => paths.some(matches) || (alsoBelow === true && paths[0] !== undefined && below(paths[0])))
     .map(([, shown]) => shown);
   return hidden.length === 0 ? [] : [`${service.name}: its match takes in ${hidden.join(", ")}, which the Worker answers itself: the origin's own there is never reached`];
 }

@@ -87,7 +87,6 @@ const fiatRateText = v.pipe(
   v.check((rate) => v.is(fiatRate, rate), FIAT_RATE_MESSAGE),
 );
 
-/** Visible characters, `max` at most: names and sentences shown to people. */
 /**
  * A path the Worker answers below (the admin API, MCP): segments of its own. "/"
  * or "//" would put it in front of the whole site, and a "." or ".." segment
@@ -99,6 +98,7 @@ const pathBelowRoot = v.pipe(
   v.transform((path) => path.replace(/\/$/, "")),
 );
 
+/** Visible characters, `max` at most: names and sentences shown to people. */
 const displayText = (max: number) => v.pipe(v.string("must be a string"), v.regex(new RegExp(`^[^\\x00-\\x1f\\x7f]{1,${max}}$`), `must be 1 to ${max} characters, without control characters`));
 
 /** The Worker's settings; load-config.ts reads them with `L402_SERVICES`, the keys and the node's. */

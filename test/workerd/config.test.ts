@@ -399,6 +399,9 @@ describe("a pattern taking in a path the Worker answers itself", () => {
     const admin = (shown: string) => [`site: its match takes in ${shown}, which the Worker answers itself: the origin's own there is never reached`];
     expect(hiddenFor(["/admin"], { L402_ADMIN_PATH: "/admin" })).toEqual(admin("/admin/*"));
     expect(hiddenFor(["/admin/reports/*"], { L402_ADMIN_PATH: "/admin" })).toEqual(admin("/admin/*"));
+    // A service matches ignoring case unless match_case says otherwise.
+    expect(hiddenFor(["/ADMIN/reports/*"], { L402_ADMIN_PATH: "/admin" })).toEqual(admin("/admin/*"));
+    expect(configWarnings(configOf([{ name: "site", match: ["/ADMIN/reports/*"], match_case: true, price_sats: 1 }], { L402_ADMIN_PATH: "/admin" }), { mintLimiter: true }).filter((warning) => warning.includes("answers itself"))).toEqual([]);
     expect(hiddenFor(["/administration/*"], { L402_ADMIN_PATH: "/admin" })).toEqual([]);
     expect(hiddenFor(["/l402/*"], { L402_ADMIN_PATH: "/l402/admin" })).toEqual(admin("/l402/admin/*"));
   });
