@@ -59,7 +59,7 @@ function publishedRule(rule: PriceRule): Record<string, unknown> {
  * A balance service's terms: the credit offers (the first is the default;
  * `X-L402-Credit: <amount_sats>` asks for another), what each request
  * debits — its price, the cost reported after the answer (at most
- * `reserved_msat`, reserved before it), or its metered body at the `meter`
+ * `reserved_msat` or its price, whichever is more, reserved before it), or its metered body at the `meter`
  * rates — and when an answer is charged for. A short balance is answered 402
  * `balance_short` with a top-up of the same token.
  */
@@ -99,7 +99,9 @@ export function usageTerms(route: Priced): string | undefined {
     return `${capitalised(price)}; ${route.pricing.bindRequest ? "a token buys the one request it was priced for" : "a token pays for requests up to the price it was bought at"}.`;
   }
   const { meter, maxCostMsat } = balance;
-  const reserve = maxCostMsat === undefined ? "its price" : `${formatSats(maxCostMsat)} sats`;
+  // A request priced above max_cost_sats reserves (and, unreported, costs) its price.
+  const dearer = maxCostMsat !== undefined && (pricedElsewhere(route) || route.priceMsat > maxCostMsat || route.pricing.rules.some((rule) => rule.priceMsat > maxCostMsat));
+  const reserve = maxCostMsat === undefined ? "its price" : `${formatSats(maxCostMsat)} sats${dearer ? " (or its price, if more)" : ""}`;
   const debit =
     meter !== undefined
       ? `its body is metered (${meterWords(meter)}), starting from a reservation of ${reserve}`

@@ -10,7 +10,9 @@ import type { Balances } from "./ports.ts";
  * out of its token's balance, in one atomic call (a top-up token's credit
  * applied to its target first, once ever). The reservation is the
  * service's `max_cost_sats` when a cost comes after the answer, else the
- * request's price. Short: refused with a top-up offer for the token (whose
+ * request's price, whichever is more: a price from rules or the pricer
+ * above `max_cost_sats` is what a request with no cost reported costs, so it
+ * is reserved whole, never capped at the smaller. Short: refused with a top-up offer for the token (whose
  * expiry and capabilities the top-up keeps: it never buys more than the token
  * it tops up).
  */
@@ -20,7 +22,7 @@ export async function reserveBalance(balances: Balances, balance: BalanceConfig,
   const { grant } = token;
   const presented = toHex(token.tokenId);
   const tokenId = grant.topupFor ?? presented;
-  const reservedMsat = balance.maxCostMsat ?? priceMsat;
+  const reservedMsat = balance.maxCostMsat !== undefined && balance.maxCostMsat > priceMsat ? balance.maxCostMsat : priceMsat;
   const credit = { creditMsat: grant.creditMsat ?? 0n, forgetAt: grant.mintedValidUntil };
   let reserved;
   try {

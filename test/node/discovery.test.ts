@@ -61,7 +61,7 @@ describe("discovery documents", () => {
       { name: "own", match: ["/own/*"], price: () => 4000n },
       { name: "transfer", match: ["/transfer/*"], price_sats: 100, price_rules: [{ query: { fast: "1" }, price_msat: 150_500 }], bind_request: true },
       { name: "chat", match: ["/v1/*"], price_sats: 5, balance: { amounts_sats: [1000, 5000], bonus_sats: { "5000": 250 } }, meter: { per_1k_input_tokens_msat: 3000, per_1k_output_tokens_msat: 15_000 } },
-      { name: "reports", match: ["/reports/*"], price_sats: 1, balance: { amounts_sats: [100] }, cost_header: "X-Origin-Cost", max_cost_sats: 20, charge_on: "success" },
+      { name: "reports", match: ["/reports/*"], price_sats: 1, price_rules: [{ query: { full: "1" }, price_sats: 30 }], balance: { amounts_sats: [100] }, cost_header: "X-Origin-Cost", max_cost_sats: 20, charge_on: "success" },
       { name: "files", match: ["/files/*"], price_sats: 1, balance: { amounts_sats: [50] }, meter: { per_kib_msat: 50 }, max_cost_sats: 10 },
       { name: "flat", match: ["/flat/*"], price_sats: 3, balance: { amounts_sats: [30] } },
     ];
@@ -104,7 +104,7 @@ describe("discovery documents", () => {
       caveats_required: ["services=chat:0", "chat_credit_msat"],
     });
     expect(route("chat")?.["balance"]).not.toHaveProperty("reserved_msat");
-    expect(route("reports")).toMatchObject({ balance: { debited: "reported", reserved_msat: 20_000, charge_on: "success" }, usage: "Each request is debited from the balance: its cost is reported after the answer, at most 20 sats reserved before it." });
+    expect(route("reports")).toMatchObject({ balance: { debited: "reported", reserved_msat: 20_000, charge_on: "success" }, usage: "Each request is debited from the balance: its cost is reported after the answer, at most 20 sats (or its price, if more) reserved before it (priced per request by its rules)." });
     expect(route("files")).toMatchObject({ balance: { debited: "metered", reserved_msat: 10_000, meter: { per_kib_msat: 50 } }, usage: expect.stringContaining("(50 msat per KiB), starting from a reservation of 10 sats") });
     expect(route("flat")).toMatchObject({ price: { type: "static", amount_msat: 3000 }, balance: { credit_offers: [{ amount_sats: 30, credit_sats: 30 }], debited: "price" }, usage: "Each request is debited from the balance: it debits its price." });
     // What the client never sees, and where the pricer is, stay unpublished.

@@ -1,0 +1,223 @@
+import { describe, expect, it } from "vitest";
+import { originUrl, uniquePath } from "./support/paywall-client.ts";
+import { storedBalance, tokenIdOf, usageClient, withToken } from "./support/usage-client.ts";
+
+/**
+ * Metered streams through the Worker in workerd: a balance debited by the
+ * usage an LLM stream reports or by the bytes a download passes, a client
+ * that leaves midway, a balance that runs out mid-stream. The services are
+ * this file's own (L402_SERVICES); the origin is the test origin
+ * (test/setup/origin.ts).
+ */
+const services = () => [
+  { name: "chat", match: ["/stream/chat/*"], price_msat: 500, balance: { amounts_sats: [50, 1] }, meter: { per_1k_input_tokens_msat: 1000, per_1k_output_tokens_msat: 4000 }, origin: { url: originUrl() } },
+  { name: "chat_encoded", match: ["/stream/chat-encoded/*"], price_msat: 500, balance: { amounts_sats: [50] }, meter: { per_1k_input_tokens_msat: 1000, per_1k_output_tokens_msat: 4000 }, origin: { url: originUrl() } },
+  // The operator's own Accept-Encoding toward the origin does not blind the meter either.
+  { name: "chat_encoded_set", match: ["/stream/chat-encoded-set/*"], price_msat: 500, balance: { amounts_sats: [50] }, meter: { per_1k_input_tokens_msat: 1000, per_1k_output_tokens_msat: 4000 }, origin: { url: originUrl(), headers: { "Accept-Encoding": "deflate" } } },
+  { name: "trickle", match: ["/stream/download-t/*"], price_msat: 40_000, balance: { amounts_sats: [100] }, meter: { per_kib_msat: 1024 }, origin: { url: originUrl() } },
+  { name: "download", match: ["/stream/download/*"], price_msat: 100_000, balance: { amounts_sats: [1000] }, meter: { per_kib_msat: 1024 }, origin: { url: originUrl() } },
+];
+const { open, buy } = usageClient(services, `usage-streams-${crypto.randomUUID()}`);
+
+describe("metered streams", () => {
+  it("a streamed completion is debited by the usage it reports", async () => {
+    const token = await buy(uniquePath("/stream/chat/a"));
+    const { response, settled } = await open(`${uniquePath("/stream/chat/b")}?tokens=250&prompt=3000`, withToken(token));
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toContain("text/event-stream");
+    const text = await response.text();
+    await settled();
+    expect(text).toContain('"completion_tokens":250');
+    expect(text.trimEnd().endsWith("data: [DONE]")).toBe(true);
+    // 3,000 input tokens at 1,000 msat per 1,000, 250 output at 4,000: 4,000 msat.
+    expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 4000n);
+  });
+
+  it("a completion streamed by OpenAI's Responses API is debited by the usage its response.completed reports", async () => {
+    const token = await buy(uniquePath("/stream/chat/a"));
+    const { response, settled } = await open(`${uniquePath("/stream/chat/b")}?format=responses&tokens=500&prompt=7000`, withToken(token));
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    await settled();
+    expect(text.trimEnd().endsWith("}")).toBe(true);
+    expect(text).toContain("event: response.completed");
+    // 7,000 input tokens at 1,000 msat per 1,000, 500 output at 4,000: 9,000 msat.
+    expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 9000n);
+  });
+
+  it("an Anthropic stream is debited by the output its message_delta reports, past the one token message_start states", async () => {
+    const token = await buy(uniquePath("/stream/chat/a"));
+    const { response, settled } = await open(`${uniquePath("/stream/chat/b")}?format=anthropic&tokens=250&prompt=3000`, withToken(token));
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain("event: message_stop");
+    await settled();
+    // 3,000 input tokens at 1,000 msat per 1,000, 250 output at 4,000: 4,000 msat.
+    expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 4000n);
+  });
+
+  it.each([
+    // 10 input tokens and the 1 output token message_start states: 14 msat; with the first reservation (the price, 500) for the output.
+    [10, 14n + 500n],
+    // 3,000 input tokens (3,000 msat, past the first reservation): the output is not free either.
+    [3000, 3004n + 500n],
+  ])("a client that leaves an Anthropic stream before its output is counted pays its input and the first reservation for the output (prompt %i)", async (prompt, debit) => {
+    const token = await buy(uniquePath("/stream/chat/a"));
+    const id = crypto.randomUUID();
+    const { response, settled } = await open(`${uniquePath("/stream/chat/b")}?format=anthropic&tokens=250&prompt=${prompt}&id=${id}`, withToken(token));
+    expect(response.status).toBe(200);
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(first).toContain(`"input_tokens":${prompt},"output_tokens":1`);
+    await reader.cancel("client gone");
+    await settled();
+    expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - debit);
+    await fetch(`${originUrl()}/_origin/release?id=${id}`, { method: "POST" });
+  });
+
+  it("an Anthropic stream the API breaks off with an error event (its output never counted) costs what it counted", async () => {
+    const token = await buy(uniquePath("/stream/chat/a"));
+    const { response, settled } = await open(`${uniquePath("/stream/chat/b")}?format=anthropic-overloaded&tokens=5&prompt=2000`, withToken(token));
+    expect(await response.text()).toContain("overloaded_error");
+    await settled();
+    // 2,000 input tokens at 1,000 msat per 1,000 and the 1 output token message_start states: 2,004 msat.
+    expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 2004n);
+  });
+
+  it("a Gemini stream is debited by the counts its last chunk reports", async () => {
+    const token = await buy(uniquePath("/stream/chat/a"));
+    const { response, settled } = await open(`${uniquePath("/stream/chat/b")}?format=gemini&tokens=300&prompt=2000`, withToken(token));
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('"candidatesTokenCount":300,');
+    await settled();
+    // 2,000 input tokens at 1,000 msat per 1,000, 300 output at 4,000: 3,200 msat.
+    expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 3200n);
+  });
+
+  it("a completion not streamed (one JSON answer) is debited by the usage it reports, not let go at the first reservation", async () => {
+    const token = await buy(uniquePath("/stream/chat/a"));
+    const { response, settled } = await open(`${uniquePath("/stream/chat/b")}?format=whole&tokens=250&prompt=3000`, withToken(token));
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ object: "chat.completion", usage: { completion_tokens: 250 } });
+    await settled();
+    // 3,000 input tokens at 1,000 msat per 1,000, 250 output at 4,000: 4,000 msat (its first reservation: 500).
+    expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 4000n);
+  });
+
+  it("an Ollama chat streamed as NDJSON is debited by the counts its last line reports", async () => {
+    const token = await buy(uniquePath("/stream/chat/a"));
+    const { response, settled } = await open(`${uniquePath("/stream/chat/b")}?format=ollama&tokens=250&prompt=3000`, withToken(token));
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("application/x-ndjson");
+    const lines = (await response.text()).trimEnd().split("\n");
+    await settled();
+    expect(lines).toHaveLength(251);
+    expect(JSON.parse(lines.at(-1) as string)).toMatchObject({ done: true, prompt_eval_count: 3000, eval_count: 250 });
+    // 3,000 input tokens at 1,000 msat per 1,000, 250 output at 4,000: 4,000 msat (unread, it would cost its first reservation: 500).
+    expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 4000n);
+  });
+
+  it("an Ollama chat that runs out of balance ends with a line that says so, as Ollama writes its errors, with the top-up offer", async () => {
+    const token = await buy(uniquePath("/stream/chat/a"), { "X-L402-Credit": "1" });
+    // 1,000 msat of credit, 500 leased at first; 2,000 output tokens would cost 8,000 (told in the last line).
+    const { response, settled } = await open(`${uniquePath("/stream/chat/b")}?format=ollama&tokens=2000&prompt=10`, withToken(token));
+    expect(response.status).toBe(200);
+    const lines = (await response.text()).split("\n");
+    await settled();
+    expect(lines.pop()).toBe("");
+    const last = JSON.parse(lines.pop() as string) as { error: string; l402: { reason: string; topup_for: string; invoice: string } };
+    expect(typeof last.error).toBe("string");
+    expect(last.error).toContain("the balance ran out");
+    expect(last.l402).toMatchObject({ reason: "balance_exhausted", topup_for: tokenIdOf(token) });
+    expect(last.l402.invoice).toMatch(/^lnbcrt/);
+    // Every line before it is a whole token line; none says done.
+    expect(lines).toHaveLength(2000);
+    for (const line of lines) expect(JSON.parse(line)).toMatchObject({ done: false });
+    expect(await storedBalance(tokenIdOf(token))).toBeGreaterThanOrEqual(0n);
+  });
+
+  it("an Ollama chat not streamed (one JSON answer) is debited by the counts it reports", async () => {
+    const token = await buy(uniquePath("/stream/chat/a"));
+    const { response, settled } = await open(`${uniquePath("/stream/chat/b")}?format=ollama-whole&tokens=250&prompt=3000`, withToken(token));
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ done: true, eval_count: 250 });
+    await settled();
+    expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 4000n);
+  });
+
+  it.each(["deflate", "zstd, deflate", "gzip", "identity"])("a client asking for the content coding %s is debited by the usage all the same: the origin is asked for the answer uncoded", async (coding) => {
+    const token = await buy(uniquePath("/stream/chat-encoded/a"));
+    const { response, settled } = await open(`${uniquePath("/stream/chat-encoded/b")}?tokens=250&prompt=3000`, withToken(token, { "Accept-Encoding": coding }));
+    expect(response.status).toBe(200);
+    const body = await response.arrayBuffer();
+    await settled();
+    // 3,000 input tokens at 1,000 msat per 1,000, 250 output at 4,000: 4,000 msat (a deflated body, unread, would cost its first lease: 500).
+    expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 4000n);
+    expect(response.headers.get("content-encoding")).toBeNull();
+    expect(new TextDecoder().decode(body)).toContain('"completion_tokens":250');
+  });
+
+  it("a service whose origin.headers ask for a coding is still answered uncoded on a metered request", async () => {
+    const token = await buy(uniquePath("/stream/chat-encoded-set/a"));
+    const { response, settled } = await open(`${uniquePath("/stream/chat-encoded-set/b")}?tokens=250&prompt=3000`, withToken(token));
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('"completion_tokens":250');
+    await settled();
+    expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 4000n);
+  });
+
+  it("a client that leaves midway is debited for what it received", async () => {
+    const token = await buy(uniquePath("/stream/download/a"));
+    const id = crypto.randomUUID();
+    const { response, settled } = await open(`${uniquePath("/stream/download/b")}?id=${id}&chunks=16&size=65536`, withToken(token));
+    expect(response.status).toBe(200);
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    let received = 0;
+    while (received < 65536) received += (await reader.read()).value?.length ?? 0;
+    await reader.cancel("client gone");
+    await settled();
+    // 1,024 msat per KiB: a msat a byte, for the bytes received and nothing more.
+    expect(received).toBe(65536);
+    expect(await storedBalance(tokenIdOf(token))).toBe(1_000_000n - 65_536n);
+    await fetch(`${originUrl()}/_origin/release?id=${id}`, { method: "POST" });
+  });
+
+  it("a body outrunning its balance goes on as far as the balance pays, then breaks off", async () => {
+    const token = await buy(uniquePath("/stream/download-t/a"));
+    const id = crypto.randomUUID();
+    await fetch(`${originUrl()}/_origin/release?id=${id}`, { method: "POST" });
+    const { response, settled } = await open(`${uniquePath("/stream/download-t/b")}?id=${id}&chunks=20&size=8192`, withToken(token));
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    let received = 0;
+    let failed: unknown;
+    for (;;) {
+      const next = await reader.read().catch((error: unknown) => ((failed = error), { done: true as const, value: undefined }));
+      if (next.done) break;
+      received += next.value.length;
+    }
+    await settled();
+    // 100,000 msat at a msat a byte: leases of 40,000, 40,000, then the 20,000 left: twelve 8 KiB chunks, not a thirteenth.
+    expect(failed).toBeDefined();
+    expect(received).toBe(12 * 8192);
+    expect(await storedBalance(tokenIdOf(token))).toBe(100_000n - BigInt(12 * 8192));
+  });
+
+  it("a stream that runs out of balance ends with an event that says so, with the top-up offer", async () => {
+    const token = await buy(uniquePath("/stream/chat/a"), { "X-L402-Credit": "1" });
+    // 1,000 msat of credit, 500 leased at first; 2,000 output tokens would cost 8,000 (told in the last chunk).
+    const { response, settled } = await open(`${uniquePath("/stream/chat/b")}?tokens=2000&prompt=10`, withToken(token));
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    await settled();
+    const events = text.split(/\r?\n\r?\n/).filter((event) => event.trim() !== "");
+    const last = events.at(-1) as string;
+    expect(last.startsWith("event: error\ndata: ")).toBe(true);
+    const data = JSON.parse(last.slice("event: error\ndata: ".length)) as { error: { type: string }; l402: { reason: string; topup_for: string; invoice: string; macaroon: string } };
+    expect(data.error.type).toBe("balance_exhausted");
+    expect(data.l402).toMatchObject({ reason: "balance_exhausted", topup_for: tokenIdOf(token) });
+    expect(data.l402.invoice).toMatch(/^lnbcrt/);
+    // Every event before it is whole, and no [DONE]: the completion did not end.
+    expect(text).not.toContain("[DONE]");
+    for (const event of events.slice(0, -1)) expect(() => JSON.parse(event.replace(/^data: /, ""))).not.toThrow();
+    expect(await storedBalance(tokenIdOf(token))).toBeGreaterThanOrEqual(0n);
+  });
+});
