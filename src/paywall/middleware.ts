@@ -222,8 +222,14 @@ async function letThrough(c: Context<PaywallEnv>, next: Next, decision: Pass, pa
   c.set("l402Route", decision.route);
   const { access, settle } = chargedAccess(decision, paywall, request, later);
   if (access !== undefined) c.set("l402", access);
-  // A handler's error reaches here as Hono's error answer (a 500), which settles as one.
-  await next();
+  // A handler's Error reaches here as Hono's error answer (a 500), which settles as one.
+  try {
+    await next();
+  } catch (error) {
+    // Anything else thrown (or an onError that throws) means no answer: nothing is charged, and what was reserved goes back.
+    settle(undefined);
+    throw error;
+  }
   const changes = passedChanges(decision, { status: c.res.status, headers: c.res.headers });
   const settled = settle(c.res);
   // Headers first: a response set on the context takes the previous one's headers with it (Hono's Context).

@@ -1,6 +1,6 @@
 import type { Context, Handler } from "hono";
 import type { OriginConfig } from "../config/index.ts";
-import { headerSpellings } from "../header-spellings.ts";
+import { asGatewayReadsIt, headerSpellings } from "../header-spellings.ts";
 import { refusal } from "../refusal.ts";
 import { forward, ROUTING_HEADERS, TOKEN_ID_HEADER } from "./forward.ts";
 
@@ -28,7 +28,7 @@ export interface ForwardToOriginOptions<E extends Routed = Routed> {
  */
 type Routed = {
   Variables: {
-    l402Route: { readonly url: URL; readonly service: { readonly origin: OriginConfig; readonly matchCase: boolean; readonly balance: { readonly meter: object | undefined } | undefined } | undefined; readonly access: string };
+    l402Route: { readonly url: URL; readonly service: { readonly origin: OriginConfig; readonly matchCase: boolean; readonly balance: { readonly meter: object | undefined; readonly costHeader: string | undefined } | undefined } | undefined; readonly access: string };
     l402?: { readonly tokenId: string };
     l402Outcome: { readonly outcome: string; readonly reason?: string; readonly service?: string; readonly tokenId?: string; readonly scheme?: string };
   };
@@ -61,6 +61,7 @@ export function forwardToOrigin<E extends Routed = Routed>(options: ForwardToOri
       headersTimeoutMs: options.headersTimeoutMs ?? 30_000,
       ignoreCase: route.service?.matchCase === false,
       readsBody: route.access === "paid" && route.service?.balance?.meter !== undefined,
+      costHeader: route.service?.balance?.costHeader === undefined ? undefined : asGatewayReadsIt(route.service.balance.costHeader),
       withholdCookie: options.withholdCookie,
       signed: route.access === "paid" && contextHeader !== undefined && sign !== undefined ? { header: contextHeader, value: (upstream) => sign(context, upstream) } : undefined,
     });

@@ -33,6 +33,12 @@ export interface ForwardOptions {
    * runtime does not decode (deflate, zstd) would pass unread.
    */
   readonly readsBody?: boolean;
+  /**
+   * The service's cost header (`cost_header`), as a CGI-style gateway reads it:
+   * the origin's word to the paywall, so a client's own is never forwarded
+   * (an origin that echoes request headers would report the client's cost).
+   */
+  readonly costHeader?: string | undefined;
   /** A header whose value is made for the upstream URL (the signed payment context), when this request has one. */
   readonly signed?: { readonly header: string; readonly value: (upstream: URL) => Promise<string> } | undefined;
 }
@@ -55,7 +61,7 @@ export async function forward(request: Request, url: URL, options: ForwardOption
     // Every spelling an origin behind a CGI-style gateway reads as one the paywall owns (PHP, Django and WSGI make `X_L402_Token_Id` the token id too).
     const readAs = asGatewayReadsIt(name);
     // A forwarded credential goes as the paywall read it: another spelling of it, unchecked, never.
-    if (options.reservedHeaders.wanted.has(readAs) || (CREDENTIAL_HEADERS.has(readAs) && (options.origin?.forwardAuthorization !== true || readAs !== name))) headers.delete(name);
+    if (options.reservedHeaders.wanted.has(readAs) || readAs === options.costHeader || (CREDENTIAL_HEADERS.has(readAs) && (options.origin?.forwardAuthorization !== true || readAs !== name))) headers.delete(name);
     else if (name === "cookie") cookie = true;
   }
   if (cookie) withoutCookies(headers, options.withholdCookie);

@@ -188,6 +188,8 @@ describe("prepaid balances", () => {
       const { cost, status, charge } = c.req.query();
       if (charge !== undefined) c.var.l402?.charge?.(BigInt(charge));
       if (status === "throw") throw new Error("the handler failed");
+      // Hono hands only an Error to onError: anything else thrown goes through the paywall's next() unanswered.
+      if (status === "throw-string") throw "the handler failed";
       return c.text("reply", (status === undefined ? 200 : Number(status)) as 200, cost === undefined ? {} : { "X-L402-Cost": cost });
     });
     /** The balance as the port holds it, once the releases run after the answers are done. */
@@ -241,6 +243,19 @@ describe("prepaid balances", () => {
       expect([query, answer.status, answer.headers.get("x-l402-balance"), answer.headers.get("x-l402-cost")]).toEqual([query, status, balance, null]);
     }
     expect(await balanceOf(token.tokenId)).toBe(3500n);
+  });
+
+  it("a handler that throws what is not an Error, or an onError that throws, leaves no reservation taken", async () => {
+    const { app, balanceOf } = chatApp();
+    const token = await buy(app, "/chat/reply");
+    await expect(reply(app, "?status=throw-string&charge=1", token.authorization)).rejects.toBe("the handler failed");
+    expect(await balanceOf(token.tokenId)).toBe(10_000n);
+    app.onError((error) => {
+      throw error;
+    });
+    await expect(reply(app, "?status=throw&charge=1", token.authorization)).rejects.toThrow("the handler failed");
+    expect(await balanceOf(token.tokenId)).toBe(10_000n);
+    expect((await reply(app, "?cost=1500", token.authorization)).headers.get("x-l402-balance")).toBe("8500");
   });
 
   it("the cost header is taken off every answer, charged or not: a free path's, a free request's, shadow mode's", async () => {

@@ -115,7 +115,12 @@ describe("prepaid balances", () => {
     expect(used.headers.get("x-l402-balance")).toBe("18500");
     // The cost header is the origin's word to the paywall: stripped before the client.
     expect(used.headers.get("x-l402-cost")).toBeNull();
-    expect(await storedBalance(tokenIdOf(token))).toBe(18_500n);
+    // A client's own, in any spelling a CGI-style origin reads as it, never reaches the origin (one that echoed it would report the client's cost).
+    const claimed = await send(uniquePath("/credit/b"), withToken(token, { "X-L402-Cost": "1", "X_L402_COST": "1" }));
+    const received = ((await claimed.json()) as { headers: Record<string, string> }).headers;
+    expect(Object.keys(received).filter((name) => name.replaceAll("_", "-").toLowerCase() === "x-l402-cost")).toEqual([]);
+    expect(Object.keys(received)).toContain("x-l402-token-id");
+    expect(await storedBalance(tokenIdOf(token))).toBe(17_500n);
   });
 
   it("50 concurrent requests: debits add up to the costs reported, never past the balance", async () => {
