@@ -36,6 +36,12 @@ describe("reserving a request's cost", () => {
     expect(await reserveBalance(port, { ...balance, maxCostMsat: 5000n }, token(ID, { creditMsat: 10_000n }), 1000n)).toMatchObject({ ok: true, value: { reservedMsat: 5000n, priceMsat: 1000n, balanceMsat: 5000n } });
   });
 
+  it("reserves a request's price where it is above max_cost (a price rule's or the pricer's): what the request costs when nothing reports a cost", async () => {
+    const port = balances();
+    expect(await reserveBalance(port, { ...balance, maxCostMsat: 5000n }, token(ID, { creditMsat: 10_000n }), 8000n)).toMatchObject({ ok: true, value: { reservedMsat: 8000n, priceMsat: 8000n, balanceMsat: 2000n } });
+    expect(await reserveBalance(port, { ...balance, maxCostMsat: 5000n }, token(ID, { creditMsat: 10_000n }), 8000n)).toMatchObject({ ok: false, reason: "balance_short", facts: { required_msat: "8000" } });
+  });
+
   it("short: balance_short with what it holds, what is required, and a top-up for the token keeping its expiry and capabilities", async () => {
     const port = balances();
     const paid = token(ID, { creditMsat: 2500n, validUntil: NOW + 60, capabilities: ["chat"] });
@@ -142,7 +148,9 @@ describe("under concurrency (properties)", () => {
             if (!reserved.ok) return 0n;
             for (let i = 0; i < delay; i++) await Promise.resolve();
             settleCharge(reserved.value, { status, headers: new Headers({ "X-L402-Cost": String(cost) }), body: null }, undefined, watched, (work) => pending.push(work), async () => () => "");
-            return status >= 500 ? 0n : cost < reserve ? cost : reserve;
+            // What was reserved: max_cost, or the request's price where that is more.
+            const held = reserve > 1000n ? reserve : 1000n;
+            return status >= 500 ? 0n : cost < held ? cost : held;
           }),
         );
         await Promise.all(pending);

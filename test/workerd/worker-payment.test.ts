@@ -1,15 +1,15 @@
-import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
+import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { base64urlnopad, hex } from "@scure/base";
 import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { payInvoice } from "../../dev/lnd-sim/payer.ts";
 import { createKeyring, describeMacaroon, fromBase64Lenient, mint, serviceCaveats } from "../../src/l402/index.ts";
 import { decodeMacaroon } from "../../src/macaroon/index.ts";
-import { formatPaymentCredential, parsePaymentChallenges, readChargeRequest, readReceipt, type PaymentChallenge } from "../../src/payment/index.ts";
+import { parsePaymentChallenges, readChargeRequest, readReceipt, type PaymentChallenge } from "../../src/payment/index.ts";
 import { paymentChallenge } from "../../src/paywall/schemes/payment.ts";
 import { ADMIN_TOKEN, TEST_MASTER_KEY } from "../fixtures/worker-env.ts";
-import { call, callWith, callWithEnv, originHits, originUrl, sim, uniquePath } from "./support/paywall-client.ts";
+import { callWith, callWithEnv, originHits, originUrl, uniquePath } from "./support/paywall-client.ts";
+import { credentialFor, invoiceOf, offer, pay, withPayment } from "./support/payment-client.ts";
 
 /**
  * The Payment HTTP authentication scheme (lightning charge) through the
@@ -17,36 +17,6 @@ import { call, callWith, callWithEnv, originHits, originUrl, sim, uniquePath } f
  * challenges, single use through the SpentChargeShard Durable Objects, problem
  * details for refusals, the origin never reached unpaid.
  */
-interface Offered {
-  readonly challenge: PaymentChallenge;
-  readonly header: string;
-  readonly body: Record<string, unknown>;
-  readonly response: Response;
-}
-
-async function offer(path: string): Promise<Offered> {
-  const response = await call(path);
-  expect(response.status).toBe(402);
-  const header = response.headers.get("www-authenticate") ?? "";
-  const [challenge] = parsePaymentChallenges(header);
-  if (challenge === undefined) throw new Error(`no Payment challenge in ${header}`);
-  return { challenge, header, body: (await response.json()) as Record<string, unknown>, response };
-}
-
-const invoiceOf = (challenge: PaymentChallenge): string => {
-  const request = readChargeRequest(challenge.request);
-  if (!request.ok) throw new Error(request.detail);
-  return request.value.methodDetails.invoice;
-};
-
-async function pay(invoice: string): Promise<string> {
-  const paid = await payInvoice({ url: sim().url, macaroonHex: sim().adminMacaroonHex }, invoice);
-  expect(paid.status).toBe("SUCCEEDED");
-  return paid.preimageHex as string;
-}
-
-const credentialFor = (challenge: PaymentChallenge, preimage: string) => formatPaymentCredential({ challenge, payload: { preimage } });
-const withPayment = (path: string, authorization: string) => call(path, { headers: { Authorization: authorization } });
 
 describe("the Payment scheme beside L402", () => {
   it("a 402 offers L402, LSAT and Payment over one invoice, with problem details", async () => {
@@ -313,125 +283,5 @@ describe("a metered charge never outlives the token it names", () => {
     for (const credential of [payment, l402]) expect([402, 503]).toContain((await present(credential)).status);
     vi.useRealTimers();
     expect(await originHits(path)).toBe(2);
-  });
-});
-
-describe("Payment credentials: what the outside report found", () => {
-  it("another service's L402 token or Payment credential on a Payment-only service: invalid-challenge, saying whose it is", async () => {
-    const path = uniquePath("/charge/others");
-    const dual = await offer(uniquePath("/dual/for-charge"));
-    const preimage = await pay(invoiceOf(dual.challenge));
-    for (const authorization of [credentialFor(dual.challenge, preimage), `L402 ${String(dual.body["macaroon"])}:${preimage}`]) {
-      const refused = await withPayment(path, authorization);
-      expect(refused.status).toBe(402);
-      expect(await refused.json()).toMatchObject({ reason: "service_mismatch", type: "https://paymentauth.org/problems/invalid-challenge", detail: expect.stringContaining("dual") });
-    }
-    expect(await originHits(path)).toBe(0);
-  });
-
-  it("two identical Authorization: Payment values are one credential, as two identical L402 values are; two different ones are refused", async () => {
-    const path = uniquePath("/dual/twice");
-    const { challenge } = await offer(path);
-    const preimage = await pay(invoiceOf(challenge));
-    const twice = new Headers();
-    twice.append("Authorization", credentialFor(challenge, preimage));
-    twice.append("Authorization", credentialFor(challenge, preimage));
-    const paid = await call(path, { headers: twice });
-    expect(paid.status).toBe(200);
-    await paid.body?.cancel();
-
-    const other = await offer(uniquePath("/dual/twice-other"));
-    const mixed = new Headers();
-    mixed.append("Authorization", credentialFor(other.challenge, await pay(invoiceOf(other.challenge))));
-    mixed.append("Authorization", credentialFor(challenge, preimage));
-    const refused = await call(uniquePath("/dual/twice-mixed"), { headers: mixed });
-    expect(refused.status).toBe(402);
-    expect(await refused.json()).toMatchObject({ reason: "malformed", detail: expect.stringContaining("different credentials") });
-  });
-
-  it("where a service names its hosts, a charge is taken only on the host that issued it (its realm)", async () => {
-    const hosted = { ...env, L402_SERVICES: JSON.stringify([{ name: "hosted", match: ["paywall.test/hosted/*", "mirror.test/hosted/*"], price_sats: 2, schemes: ["mpp"], origin: { url: originUrl() } }]) };
-    const path = uniquePath("/hosted/x");
-    const first = await callWithEnv(hosted, `https://paywall.test${path}`);
-    const [challenge] = parsePaymentChallenges(first.headers.get("www-authenticate") ?? "");
-    if (challenge === undefined) throw new Error("no Payment challenge");
-    expect(challenge.realm).toBe("paywall.test");
-    const credential = credentialFor(challenge, await pay(invoiceOf(challenge)));
-    const elsewhere = await callWithEnv(hosted, `https://mirror.test${path}`, { headers: { Authorization: credential } });
-    expect(elsewhere.status).toBe(402);
-    expect(await elsewhere.json()).toMatchObject({ reason: "realm_mismatch", type: "https://paymentauth.org/problems/invalid-challenge" });
-    // Refused, not spent: it still works where it was issued.
-    const here = await callWithEnv(hosted, `https://paywall.test${path}`, { headers: { Authorization: credential } });
-    expect(here.status).toBe(200);
-    await here.body?.cancel();
-    expect(await originHits(path)).toBe(1);
-  });
-
-  it("a charge bought for a cheap request is refused on a dear one, and one bound to its request on any other, as its L402 token is", async () => {
-    const priced = {
-      ...env,
-      L402_SERVICES: JSON.stringify([
-        { name: "sized", match: ["/sized/*"], price_sats: 10, price_rules: [{ query: { size: "small" }, price_sats: 1 }], schemes: ["l402", "mpp"], origin: { url: originUrl() } },
-        { name: "action", match: ["/action/*"], price_sats: 2, bind_request: true, schemes: ["l402", "mpp"], origin: { url: originUrl() } },
-      ]),
-    };
-    /** A paid charge for `path`, and the L402 credential for the same payment. */
-    const paidFor = async (path: string) => {
-      const first = await callWithEnv(priced, path);
-      const [challenge] = parsePaymentChallenges(first.headers.get("www-authenticate") ?? "");
-      if (challenge === undefined) throw new Error("no Payment challenge");
-      const preimage = await pay(invoiceOf(challenge));
-      return { payment: credentialFor(challenge, preimage), l402: `L402 ${((await first.json()) as { macaroon: string }).macaroon}:${preimage}` };
-    };
-    const sized = uniquePath("/sized/x");
-    const cheap = await paidFor(`${sized}?size=small`);
-    for (const authorization of [cheap.payment, cheap.l402]) {
-      const dear = await callWithEnv(priced, sized, { headers: { Authorization: authorization } });
-      expect(dear.status).toBe(402);
-      expect(await dear.json()).toMatchObject({ reason: "price_exceeds_token", paid_msat: "1000" });
-    }
-    const action = uniquePath("/action/transfer");
-    const bound = await paidFor(`${action}?to=alice`);
-    for (const authorization of [bound.payment, bound.l402]) {
-      const other = await callWithEnv(priced, `${action}?to=mallory`, { headers: { Authorization: authorization } });
-      expect(other.status).toBe(402);
-      expect(await other.json()).toMatchObject({ reason: "request_mismatch" });
-    }
-    expect(await originHits(sized)).toBe(0);
-    expect(await originHits(action)).toBe(0);
-    // Refused, not spent: each charge buys the request it was priced for.
-    for (const [path, authorization] of [[`${sized}?size=small`, cheap.payment], [`${action}?to=alice`, bound.payment]] as const) {
-      const paid = await callWithEnv(priced, path, { headers: { Authorization: authorization } });
-      expect(paid.status).toBe(200);
-      await paid.body?.cancel();
-    }
-    expect(await originHits(sized)).toBe(1);
-    expect(await originHits(action)).toBe(1);
-  });
-
-  it("a service that names no host takes its charges on any host it is reached by", async () => {
-    const path = uniquePath("/dual/alias");
-    const { challenge } = await offer(path);
-    const paid = await SELF.fetch(`https://alias.example${path}`, { headers: { Authorization: credentialFor(challenge, await pay(invoiceOf(challenge))) } });
-    expect(paid.status).toBe(200);
-    await paid.body?.cancel();
-  });
-});
-
-describe("SpentChargeShard (the spent set's Durable Objects)", () => {
-  it("spends a hash once, keeps it while its challenge may be presented, and sweeps it an hour after", async () => {
-    const stub = env.L402_SPENT?.get(env.L402_SPENT.idFromName(`sweep-${crypto.randomUUID()}`));
-    if (stub === undefined) throw new Error("L402_SPENT is not bound");
-    const now = Math.floor(Date.now() / 1000);
-    expect(await stub.spend("aa".repeat(32), now - 3601)).toBe(true);
-    expect(await stub.spend("aa".repeat(32), now - 3601)).toBe(false);
-    expect(await stub.spend("bb".repeat(32), now + 600)).toBe(true);
-    expect(await runInDurableObject(stub, (_object, state) => state.storage.getAlarm())).not.toBeNull();
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
-    // The expired one is gone (a credential naming it is refused as expired before it gets here); the live one stays.
-    const rows = await runInDurableObject(stub, (_object, state) => state.storage.sql.exec<{ payment_hash: string }>("SELECT payment_hash FROM spent").toArray());
-    expect(rows.map((row) => row.payment_hash)).toEqual(["bb".repeat(32)]);
-    expect(await stub.spend("bb".repeat(32), now + 600)).toBe(false);
-    expect(await runInDurableObject(stub, (_object, state) => state.storage.getAlarm())).not.toBeNull();
   });
 });
