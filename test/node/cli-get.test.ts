@@ -1,39 +1,28 @@
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startBackendSims, type BackendSims } from "../../dev/backend-sims/index.ts";
-import { startNwcWallet } from "../../dev/backend-sims/nwc-wallet.ts";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
 import { fileStore } from "../../src/cli/file-store.ts";
-import { encodeMacaroon } from "../../src/macaroon/index.ts";
-import { createKeyring, formatChallenge, mint, parseAuthorization, serviceCaveats, verify } from "../../src/l402/index.ts";
-import { lndRestBackend } from "../../src/lightning/index.ts";
 import { useScratchDirs } from "../setup/scratch-dirs.ts";
+import { cli, cliShop, type CliShop } from "./support/cli-shop.ts";
 
 const scratchDir = useScratchDirs();
 
 const BIN = fileURLToPath(new URL("../../bin/l402-edge.js", import.meta.url));
 
 /**
- * Minimal L402 servers for the command line's exit codes, made of the project's
- * own core and the simulator (the full Worker is exercised by the dev-stack test).
- * Each charges `price` sats and accepts any token it minted; `/never` refuses
- * every token, `/moved` redirects to `/x` on the same server, `/away` to `/x` on
- * the other server.
+ * The command line's `get` against minimal L402 servers (support/cli-shop.ts),
+ * each charging `price` sats: `/moved` redirects to `/x` on the same server,
+ * `/away` to `/x` on the other server (the NWC wallet's: cli-get-nwc.test.ts).
  */
 let sim: Simulator;
-/** An NWC wallet service paying on the simulator's node. */
-let walletSims: BackendSims;
-let servers: Server[] = [];
+let shops: CliShop[] = [];
 let base: string;
 let otherBase: string;
 /** Payment hashes of the invoices each server offered, in order. */
 const offered: Record<string, string[]> = {};
-const keyring = createKeyring(new Uint8Array(32).fill(8));
 /** `/stream` sends its first chunk, then its last once this settles (the test releases it). */
 let streamReleased: Promise<void> = Promise.resolve();
 const price = 3;
@@ -51,63 +40,74 @@ function raceBarrier(): Promise<void> {
 }
 
 async function l402Server(redirectAway: () => string): Promise<string> {
-  const backend = lndRestBackend({ url: sim.url, macaroonHex: sim.invoiceMacaroonHex, network: "regtest", timeoutMs: 2000 });
-  const server = createServer(async (request, response) => {
-    const path = (request.url ?? "/").split("?")[0];
-    if (path === "/moved") return void response.writeHead(301, { location: "/x" }).end();
-    if (path === "/cut") {
-      response.writeHead(200, { "content-type": "application/octet-stream", "content-length": "100000" }).write(Buffer.alloc(1000, "a"));
-      return void setTimeout(() => response.socket?.destroy(), 50);
-    }
-    if (path === "/stream") {
-      response.writeHead(200, { "content-type": "application/octet-stream" }).write("first chunk\n");
-      await streamReleased;
-      return void response.end("last chunk\n");
-    }
-    if (path === "/endless") {
-      // A body without end: 17 MiB sent, and more after if the client still reads.
-      response.writeHead(200, { "content-type": "text/plain" });
-      for (let i = 0; i < 17 && !response.destroyed; i++) if (!response.write(Buffer.alloc(1 << 20, "e"))) await new Promise((resolve) => response.once("drain", resolve));
-      return void response.end();
-    }
-    if (path === "/away") return void response.writeHead(302, { location: `${redirectAway()}/x` }).end();
-    if (path === "/bad-location") return void response.writeHead(302, { location: "http://[::1" }).end();
-    if (path === "/file-location") return void response.writeHead(302, { location: "file:///etc/passwd" }).end();
-    if (path === "/away-to-headers") return void response.writeHead(307, { location: `${redirectAway()}/headers` }).end();
-    if (path === "/headers") return void response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(request.headers));
-    const parsed = parseAuthorization(request.headers.authorization ?? "");
-    if (path !== "/never" && parsed.ok && verify(parsed.value, { keyring, service: "cli", now: Math.floor(Date.now() / 1000) }).ok) {
-      response.writeHead(200, { "content-type": "text/plain" });
-      if (path === "/paid-stream") {
-        response.write("paid first\n");
-        await streamReleased;
-        return void response.end("paid last\n");
+  const shop = await cliShop(sim, price, {
+    async unpaid(path, request, response) {
+      if (path === "/moved") {
+        response.writeHead(301, { location: "/x" }).end();
+        return true;
       }
-      return void response.end("paid content\n");
-    }
-    if (path?.startsWith("/race/")) await raceBarrier();
-    const invoice = await backend.createInvoice({ amountMsat: BigInt(price) * 1000n, memo: "cli", expirySeconds: 600 });
-    (offered[origin] ??= []).push(Buffer.from(invoice.paymentHash).toString("hex"));
-    const token = mint({ keyring, paymentHash: invoice.paymentHash, caveats: serviceCaveats({ service: "cli" }) });
-    response.writeHead(402, { "www-authenticate": formatChallenge(encodeMacaroon(token.macaroon), invoice.paymentRequest).join(", ") });
-    response.end("payment required\n");
+      if (path === "/cut") {
+        response.writeHead(200, { "content-type": "application/octet-stream", "content-length": "100000" }).write(Buffer.alloc(1000, "a"));
+        setTimeout(() => response.socket?.destroy(), 50);
+        return true;
+      }
+      if (path === "/stream") {
+        response.writeHead(200, { "content-type": "application/octet-stream" }).write("first chunk\n");
+        await streamReleased;
+        response.end("last chunk\n");
+        return true;
+      }
+      if (path === "/endless") {
+        // A body without end: 17 MiB sent, and more after if the client still reads.
+        response.writeHead(200, { "content-type": "text/plain" });
+        for (let i = 0; i < 17 && !response.destroyed; i++) if (!response.write(Buffer.alloc(1 << 20, "e"))) await new Promise((resolve) => response.once("drain", resolve));
+        response.end();
+        return true;
+      }
+      if (path === "/away") {
+        response.writeHead(302, { location: `${redirectAway()}/x` }).end();
+        return true;
+      }
+      if (path === "/bad-location") {
+        response.writeHead(302, { location: "http://[::1" }).end();
+        return true;
+      }
+      if (path === "/file-location") {
+        response.writeHead(302, { location: "file:///etc/passwd" }).end();
+        return true;
+      }
+      if (path === "/away-to-headers") {
+        response.writeHead(307, { location: `${redirectAway()}/headers` }).end();
+        return true;
+      }
+      if (path === "/headers") {
+        response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(request.headers));
+        return true;
+      }
+      return false;
+    },
+    async paid(path, _request, response) {
+      if (path !== "/paid-stream") return false;
+      response.writeHead(200, { "content-type": "text/plain" }).write("paid first\n");
+      await streamReleased;
+      response.end("paid last\n");
+      return true;
+    },
+    beforeInvoice: async (path) => (path.startsWith("/race/") ? raceBarrier() : undefined),
   });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return origin;
+  shops.push(shop);
+  offered[shop.url] = shop.offered;
+  return shop.url;
 }
 
 beforeAll(async () => {
   sim = await startSimulator();
-  walletSims = await startBackendSims(sim.node);
   base = await l402Server(() => otherBase);
   otherBase = await l402Server(() => base);
 });
 afterAll(async () => {
-  for (const server of servers) server.close();
-  servers = [];
-  await walletSims.close();
+  for (const shop of shops) shop.close();
+  shops = [];
   await sim.close();
 });
 
@@ -116,16 +116,6 @@ async function invoiceState(paymentHashHex: string): Promise<string> {
   return ((await response.json()) as { state: string }).state;
 }
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, LND_REST_URL: "", LND_MACAROON: "", L402_NWC_URI: "", ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 const wallet = () => ({ LND_REST_URL: sim.url, LND_MACAROON: sim.adminMacaroonHex });
 
 describe("l402-edge get", () => {
@@ -350,80 +340,5 @@ describe("l402-edge get", () => {
       expect(result.code).toBe(2);
       expect(result.stderr.trim().split("\n")).toHaveLength(1);
     }
-  });
-});
-
-describe("l402-edge get with an NWC wallet", () => {
-  const secretOf = (uri: string) => /secret=([0-9a-f]{64})/.exec(uri)?.[1] as string;
-
-  it("pays through --nwc (or L402_NWC_URI) and never prints the connection's secret", async () => {
-    for (const [args, env] of [
-      [["--nwc", walletSims.nwc.uri], {}],
-      [[], { L402_NWC_URI: walletSims.nwc.uri }],
-    ] as const) {
-      const result = await cli(["get", `${base}/nwc`, "--json", "--token-dir", scratchDir("l402-cli-"), ...args], env);
-      expect(result.code, result.stderr).toBe(0);
-      expect(JSON.parse(result.stdout)).toMatchObject({ status: 200, body: "paid content\n", paid: { sats: 3, feeSats: 0, services: ["cli"] } });
-      expect(result.stdout + result.stderr).not.toContain(secretOf(walletSims.nwc.uri));
-    }
-    // NIP-47's pay_invoice carries no fee limit: the progress line does not claim one.
-    const shown = await cli(["get", `${base}/nwc`, "--token-dir", scratchDir("l402-cli-"), "--nwc", walletSims.nwc.uri]);
-    expect(shown.stderr).toContain("paying 3 sats (routing fee: no limit can be sent over NWC; the wallet's own budget caps it) for cli…");
-  });
-
-  it("a payment whose answer the relay loses: its token is kept in doubt, and the next run completes it (lookup_invoice) without paying again", async () => {
-    const dir = scratchDir("l402-cli-");
-    const faults = `${walletSims.relay.controlUrl}/_sim/faults`;
-    await fetch(faults, { method: "POST", body: JSON.stringify({ failure: "lost_answer" }) });
-    try {
-      const lost = await cli(["get", `${base}/nwc-doubt`, "--json", "--token-dir", dir, "--nwc", walletSims.nwc.uri, "--pay-timeout", "1"]);
-      expect(lost.code).toBe(4);
-    } finally {
-      await fetch(faults, { method: "DELETE" });
-    }
-    expect(JSON.parse((await cli(["tokens", "list", "--token-dir", dir])).stdout)).toMatchObject([{ tokens: [{ paymentInDoubt: true }] }]);
-    const again = await cli(["get", `${base}/nwc-doubt`, "--json", "--token-dir", dir, "--nwc", walletSims.nwc.uri]);
-    expect(again.code, again.stderr).toBe(0);
-    expect(JSON.parse(again.stdout)).toMatchObject({ status: 200, paid: null });
-  });
-
-  it("a wrong secret, to a wallet that never answers strangers: --pay-timeout (or L402_PAY_TIMEOUT) bounds the wait, and the message says what may be wrong", async () => {
-    const wallet = startNwcWallet(sim.node, walletSims.relay, { ignoresStrangers: true });
-    const wrongSecret = wallet.uri.replace(/secret=[0-9a-f]{64}/, `secret=${"5e".repeat(32)}`);
-    for (const [args, env] of [
-      [["--nwc", wrongSecret, "--pay-timeout", "1"], {}],
-      [["--nwc", wrongSecret], { L402_PAY_TIMEOUT: "1" }],
-      // The flag wins over the environment.
-      [["--nwc", wrongSecret, "--pay-timeout", "1"], { L402_PAY_TIMEOUT: "3600" }],
-    ] as const) {
-      const result = await cli(["get", `${base}/nwc-silent`, "--token-dir", scratchDir("l402-cli-"), ...args], env);
-      expect(result.code).toBe(4);
-      expect(result.stderr.trim().split("\n").at(-1)).toBe("l402-edge: the wallet did not answer within 1 s (it may still pay; check it before retrying); some wallets never answer a connection secret they do not know");
-      expect(result.stderr).not.toContain("5e".repeat(32));
-    }
-  });
-
-  it.each(["0", "-1", "1.5", "abc", "3601", ""])("--pay-timeout %j is refused (whole seconds, 1 to 3600)", async (value) => {
-    for (const [args, env, named] of [
-      [[`--pay-timeout=${value}`], {}, "--pay-timeout"],
-      [[], { L402_PAY_TIMEOUT: value }, "L402_PAY_TIMEOUT"],
-    ] as const) {
-      if (named === "L402_PAY_TIMEOUT" && value === "") continue;
-      const result = await cli(["get", `${base}/nwc-bad`, "--nwc", walletSims.nwc.uri, "--token-dir", scratchDir("l402-cli-"), ...args], env);
-      expect(result.code).toBe(2);
-      expect(result.stderr).toBe(`l402-edge: ${named} must be whole seconds, 1 to 3600\n`);
-    }
-  });
-
-  it.each([
-    { name: "a bad URI", args: ["--nwc", "nostr+walletconnect://nope?secret=0123456789abcdef"], env: {}, code: 2, message: /^l402-edge: the NWC connection URI names no wallet public key \(64 hex characters\)\n$/ },
-    { name: "two wallets by flag", args: ["--nwc", "x", "--lnd-url", "http://127.0.0.1:1"], env: {}, code: 2, message: /^l402-edge: give --nwc or --lnd-url, not both\n$/ },
-    { name: "two wallets by environment", args: [], env: { LND_REST_URL: "http://127.0.0.1:1", LND_MACAROON: "0201", L402_NWC_URI: "x" }, code: 2, message: /both L402_NWC_URI and LND_REST_URL are set/ },
-    { name: "a relay that cannot be reached", args: ["--nwc", `nostr+walletconnect://${"ab".repeat(32)}?relay=ws%3A%2F%2F127.0.0.1%3A1&secret=${"cd".repeat(32)}`], env: {}, code: 5, message: /cannot reach the NWC relay/ },
-  ] as const)("$name → exit $code", async ({ args, env, code, message }) => {
-    const result = await cli(["get", `${base}/nwc-bad`, "--token-dir", scratchDir("l402-cli-"), ...args], env);
-    expect(result.code).toBe(code);
-    expect(result.stderr).toMatch(message);
-    expect(result.stderr).not.toContain("0123456789abcdef");
   });
 });
