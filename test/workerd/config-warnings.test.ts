@@ -1,27 +1,15 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/worker/load-config.ts";
-import type { WorkerConfig } from "../../src/worker/worker-config.ts";
 import { configWarnings } from "../../src/worker/config-warnings.ts";
 import { isFreePath, matchService } from "../../src/paywall/match.ts";
 import { contextKey } from "../fixtures/context-keys.ts";
+import { configOf, errorsOf } from "./support/config-of.ts";
 
 /**
  * The configuration's warnings (config-warnings.ts), as `check-config` and the
  * Worker's health say them: a node reached in clear, entries that never apply,
  * patterns taking in paths the Worker answers itself.
  */
-const base = { L402_MASTER_KEYS: "44".repeat(32), LND_REST_URL: "https://node.example:8080/", LND_MACAROON: "0201ab" };
-const configOf = (services: unknown[], extra: Record<string, unknown> = {}): WorkerConfig => {
-  const result = parseConfig({ ...base, L402_SERVICES: services, ...extra });
-  if (!result.ok) throw new Error(result.problems.join("; "));
-  return result.value;
-};
-const errorsOf = (services: unknown, extra: Record<string, unknown> = {}): readonly string[] => {
-  const result = parseConfig({ ...base, L402_SERVICES: services, ...extra });
-  return result.ok ? [] : result.problems;
-};
-
 
 describe("a node reached in clear", () => {
   const warningsFor = (extra: Record<string, unknown>) => {

@@ -1,20 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/worker/load-config.ts";
-import type { WorkerConfig } from "../../src/worker/worker-config.ts";
 import { literalPath, pathCovers } from "../../src/config/schema.ts";
 import { configWarnings } from "../../src/worker/config-warnings.ts";
 import { matchService } from "../../src/paywall/match.ts";
-
-const base = { L402_MASTER_KEYS: "44".repeat(32), LND_REST_URL: "https://node.example:8080/", LND_MACAROON: "0201ab" };
-const configOf = (services: unknown[], extra: Record<string, unknown> = {}): WorkerConfig => {
-  const result = parseConfig({ ...base, L402_SERVICES: services, ...extra });
-  if (!result.ok) throw new Error(result.problems.join("; "));
-  return result.value;
-};
-const errorsOf = (services: unknown, extra: Record<string, unknown> = {}): readonly string[] => {
-  const result = parseConfig({ ...base, L402_SERVICES: services, ...extra });
-  return result.ok ? [] : result.problems;
-};
+import { base, configOf, errorsOf } from "./support/config-of.ts";
 
 describe("configuration", () => {
   it("defaults: mainnet, 404 for unmatched, 10-minute invoices, 5 s node timeout", () => {
