@@ -14,6 +14,7 @@ const MEMO = `usage-${crypto.randomUUID()}`;
 const services = () => [
   { name: "sized", match: ["/sized/*"], price_sats: 1, price_rules: [{ query: { size: "large" }, price_sats: 5 }], origin: { url: originUrl() } },
   { name: "credit", match: ["/credit/*"], price_msat: 1000, balance: { amounts_sats: [100, 20] }, cost_header: "X-L402-Cost", max_cost_sats: 5, price_rules: [{ query: { tier: "dear" }, price_sats: 50 }], origin: { url: originUrl() } },
+  // Priced by the body's stated length: 1 sat up to 100 bytes, else 50.
   { name: "upload", match: ["/stream/upload/*"], price_sats: 50, price_rules: [{ content_length: { max: 100 }, price_sats: 1 }], origin: { url: originUrl() } },
   { name: "quoted", match: ["/quoted/*"], price_sats: 1, pricer: { url: `${originUrl()}/pricer?answer=${encodeURIComponent('{"price_msat":"7000"}')}` }, origin: { url: originUrl() } },
   { name: "pricer_down", match: ["/pricer-down/*"], price_sats: 1, pricer: { url: "http://127.0.0.1:9/price" }, origin: { url: originUrl() } },
