@@ -80,8 +80,9 @@ export async function getCommand(args: string[]): Promise<number> {
   // Opened before anything is asked or paid: an answer that could not be kept is not bought.
   const output = values.output === undefined ? undefined : await openOutput(values.output);
 
-  // What this run paid, once it has: reported however the run ends.
+  // What this run paid, once it has: reported however the run ends; and whether a payment is under way.
   let paid: Paid | null = null;
+  let paying = false;
   try {
     if (values["no-pay"]) {
       const response = await fetch(url, init);
@@ -103,6 +104,7 @@ export async function getCommand(args: string[]): Promise<number> {
       onPayment: (event) => {
         const { offer } = event;
         const topUp = offer.scheme === "l402" && offer.terms.topupFor !== undefined;
+        paying = event.phase === "paying";
         if (event.phase === "paying") {
           // The limit the wallet sends, not the budget's remainder: LND is told the lower of the two.
           const fee = event.feeLimitMsat === undefined ? "routing fee: no limit can be sent over NWC; the wallet's own budget caps it" : `routing fee at most ${formatSats(event.feeLimitMsat)} sats`;
@@ -126,7 +128,8 @@ export async function getCommand(args: string[]): Promise<number> {
     return code;
   } catch (error) {
     if (signal?.aborted) {
-      const message = `no complete answer from ${url.origin} within ${maxTime} s (--max-time)${paid === null ? "" : "; what was paid stays paid"}`;
+      const underway = paying ? "; a payment was under way and may still complete: the next run completes its token, and check the wallet before paying again" : "";
+      const message = `no complete answer from ${url.origin} within ${maxTime} s (--max-time)${paid === null ? "" : "; what was paid stays paid"}${underway}`;
       say(message);
       if (values.json) printJson({ url: url.href, error: "timeout", message, ...(paid === null ? {} : { paid }) });
       return GET_EXIT.network;

@@ -112,7 +112,7 @@ interface WalletSettings {
   readonly wallet: ReturnType<typeof chosenWallet>;
   /** --allow-http: pay over plain http:// to other hosts than this machine (l402Fetch's `allowHttp`). */
   readonly allowHttp: boolean;
-  /** --max-time: each call's limit on its requests and its answer's body; a payment under way is bounded by --pay-timeout (discover: DISCOVER_SECONDS unless said). */
+  /** --max-time: each call's limit on its requests, a payment's wait and its answer's body (discover: DISCOVER_SECONDS unless said). */
   readonly maxTimeSeconds: number | undefined;
   /** Clients by budget, kept so that calls racing to one service share one purchase, as l402Fetch's requests do (clientFor). */
   readonly clients: Map<number, ReturnType<typeof createL402Fetch>>;
@@ -151,8 +151,8 @@ async function callTool(settings: WalletSettings, name: string, input: Record<st
 }
 
 type Paid = { sats: number; fee_sats: number; scheme: string; services: readonly string[] };
-/** The payments of the call under way, where the client reports them (the call that paid, not one that shared its purchase). */
-const callPayments = new AsyncLocalStorage<Paid[]>();
+/** The payments of the call under way, where the client reports them (the call that paid, not one that shared its purchase), and whether one is being paid. */
+const callPayments = new AsyncLocalStorage<{ readonly paid: Paid[]; paying: boolean }>();
 /** The budgets whose clients are kept: the most recent few (a call's max_sats may name any). */
 const MAX_CLIENTS = 8;
 
@@ -168,7 +168,10 @@ function clientFor(settings: WalletSettings, maxCostSats: number): ReturnType<ty
       ledger: fileLedger(settings.directory),
       allowHttp: settings.allowHttp,
       onPayment: (event) => {
-        if (event.phase === "paid") callPayments.getStore()?.push({ sats: Number(formatSats(event.offer.priceMsat)), fee_sats: Number(formatSats(event.feeMsat)), scheme: event.offer.scheme, services: event.offer.services });
+        const call = callPayments.getStore();
+        if (call === undefined) return;
+        call.paying = event.phase === "paying";
+        if (event.phase === "paid") call.paid.push({ sats: Number(formatSats(event.offer.priceMsat)), fee_sats: Number(formatSats(event.feeMsat)), scheme: event.offer.scheme, services: event.offer.services });
       },
     });
     if (clients.size >= MAX_CLIENTS) clients.delete(clients.keys().next().value as number);
@@ -178,7 +181,8 @@ function clientFor(settings: WalletSettings, maxCostSats: number): ReturnType<ty
 }
 
 async function fetchPaid(settings: WalletSettings, input: v.InferOutput<typeof FetchPaidInput>, signal: AbortSignal) {
-  const paid: Paid[] = [];
+  const call = { paid: [] as Paid[], paying: false };
+  const { paid } = call;
   const maxCostSats = input.max_sats === undefined ? settings.maxCostSats : Math.min(input.max_sats, settings.maxCostSats);
   const l402Fetch = clientFor(settings, maxCostSats);
   const method = (input.method ?? (input.body === undefined ? "GET" : "POST")).toUpperCase();
@@ -186,11 +190,14 @@ async function fetchPaid(settings: WalletSettings, input: v.InferOutput<typeof F
   let response: Response;
   let read: Awaited<ReturnType<typeof readAtMost>>;
   try {
-    response = await callPayments.run(paid, () => l402Fetch(input.url, { method, headers: input.headers ?? {}, signal: limit.signal, ...(input.body === undefined ? {} : { body: input.body }) }));
+    response = await callPayments.run(call, () => l402Fetch(input.url, { method, headers: input.headers ?? {}, signal: limit.signal, ...(input.body === undefined ? {} : { body: input.body }) }));
     // Read no further than what is returned: a body without end would otherwise hold the wallet for ever, and its memory.
     read = await readAtMost(response.body, BODY_LIMIT);
   } catch (error) {
-    if (limit.expired()) throw new ToolRefusal(`no complete answer from ${new URL(input.url).origin} within ${settings.maxTimeSeconds} s (--max-time)${paid.length > 0 ? "; what was paid stays paid" : ""}`);
+    if (limit.expired()) {
+      const underway = call.paying ? "; a payment was under way and may still complete: the next call completes its token, and check the wallet before paying again" : "";
+      throw new ToolRefusal(`no complete answer from ${new URL(input.url).origin} within ${settings.maxTimeSeconds} s (--max-time)${paid.length > 0 ? "; what was paid stays paid" : ""}${underway}`);
+    }
     throw error;
   }
   const { bytes, truncated } = read;

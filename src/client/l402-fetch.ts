@@ -9,6 +9,7 @@ import { inDoubt, isInDoubt, neverMade, settleInDoubt, settleTopUpInDoubt, witho
 import { inClear } from "../this-machine.ts";
 import { storedTokenTerms } from "./token-terms.ts";
 import { L402Error, type StoredToken } from "./types.ts";
+import { untilAborted } from "./until-aborted.ts";
 import type { L402FetchOptions } from "./fetch-options.ts";
 import { encodeHeaderJson, PAYMENT_SIGNATURE_HEADER, X402_VERSION } from "../x402/index.ts";
 
@@ -277,7 +278,7 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
       if (offer.scheme !== "l402") {
         // A charge or an x402 payment buys this one request; what the server answers to it (its receipt too) is the caller's answer.
         if (paid) break;
-        const credential = oneRequestCredential(offer, toHex(await pay(offer, request.url, new Set([request.signal]))));
+        const credential = oneRequestCredential(offer, toHex(await untilAborted(pay(offer, request.url, new Set([request.signal])), request.signal)));
         await response.body?.cancel();
         return (await sendPaidOnce(send, credential, request.method)).response;
       }
@@ -294,13 +295,13 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
         if (underway === undefined || waited) {
           if (paid || stalled) break;
           await response.body?.cancel();
-          ({ sent, paid, token } = await topUp(key, token, offer, request.url, send, request.signal));
+          ({ sent, paid, token } = await untilAborted(topUp(key, token, offer, request.url, send, request.signal), request.signal));
           // A top-up paid before, sent again and still not credited: the server does not take it, and is not sent it again in this call.
           stalled = !paid && token.pendingTopUp !== undefined;
         } else {
           waited = true;
           await response.body?.cancel();
-          await underway;
+          await untilAborted(underway, request.signal);
           sent = await send(l402(token));
         }
         continue;
@@ -321,7 +322,7 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
       } else {
         // Still refused after paying: the caller gets this answer, body and all.
         if (paid) break;
-        token = await buy(key, offer, request.url, untried, request.signal);
+        token = await untilAborted(buy(key, offer, request.url, untried, request.signal), request.signal);
         paid = true;
         if (tried.has(token.macaroon)) break;
       }

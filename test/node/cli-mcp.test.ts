@@ -240,4 +240,23 @@ describe("l402-edge mcp against a hostile host", () => {
     await expect.poll(() => closed.filter((url) => url === "/hang").length).toBe(hangsClosed + 1);
     await expect.poll(() => silentClosed).toEqual(["/.well-known/l402-services"]);
   });
+
+  it("--max-time ends a call whose payment the node is slow to make: the refusal says it may still complete, and the token is used once it is paid, never paid again", async () => {
+    const client = await wallet(scratchDir("l402-mcp-"), {}, ["--max-time", "2", "--pay-timeout", "120"]);
+    const settled = async () => (await invoices()).filter((invoice) => invoice.state === "SETTLED").length;
+    const before = await settled();
+    const faults = `${sim.url}/_sim/faults`;
+    await fetch(faults, { method: "POST", body: JSON.stringify({ latencyMs: 4000, paths: ["/v2/router/send"] }) });
+    try {
+      expect(await call(client, "fetch_paid", { url: `${worker.url}alpha/slow` })).toMatchObject({
+        isError: true,
+        content: [{ text: `no complete answer from ${worker.url.origin} within 2 s (--max-time); a payment was under way and may still complete: the next call completes its token, and check the wallet before paying again` }],
+      });
+      // The payment goes on in the wallet (the process serves on); once made, its token is kept whole and used.
+      await expect.poll(async () => json(await call(client, "fetch_paid", { url: `${worker.url}alpha/after` })), { timeout: 15_000, interval: 500 }).toMatchObject({ status: 200, paid: [] });
+      expect(await settled()).toBe(before + 1);
+    } finally {
+      await fetch(faults, { method: "DELETE" });
+    }
+  });
 });

@@ -119,6 +119,34 @@ describe("createL402Fetch against a hostile server", () => {
     await expect(client(`${BASE}./svc/b`)).rejects.toMatchObject({ code: "over_window" });
   });
 
+  it("a request aborted while its payment is under way stops waiting: the abort's reason is thrown, the token kept in doubt, and bought once paid", async () => {
+    const offer = paidToken({ service: "svc", validUntil: null });
+    const seller = async (_url: unknown, init?: RequestInit) => {
+      if (new Headers(init?.headers).has("authorization")) return new Response("paid");
+      const [challenge] = formatChallenge(offer.bytes, invoiceFor(offer.paymentHash, 3000n));
+      return new Response("{}", { status: 402, headers: { "WWW-Authenticate": challenge ?? "", "Content-Type": "application/json" } });
+    };
+    let complete: () => void = () => undefined;
+    let payments = 0;
+    const wallet = {
+      pay: () => (payments++, new Promise<{ preimage: Uint8Array; feeMsat: bigint }>((resolve) => (complete = () => resolve({ preimage: offer.preimage, feeMsat: 0n })))),
+      lookup: async () => ({ status: "pending" as const }),
+    };
+    const store = memoryStore();
+    const client = createL402Fetch({ wallet, maxCostSats: 10, store, fetch: seller as typeof fetch });
+    const abort = new AbortController();
+    const asked = client(`${BASE}/svc/a`, { signal: abort.signal });
+    await expect.poll(() => payments).toBe(1);
+    abort.abort(new Error("the caller's time is up"));
+    await expect(asked).rejects.toThrow("the caller's time is up");
+    expect(await store.get(BASE)).toMatchObject([{ paymentInDoubt: expect.anything() }]);
+    // The wallet's payment completes after all: the purchase goes on without the request, and the next one uses its token.
+    complete();
+    await expect.poll(async () => (await store.get(BASE))[0]?.preimage).toBe(toHex(offer.preimage));
+    expect((await client(`${BASE}/svc/b`)).status).toBe(200);
+    expect(payments).toBe(1);
+  });
+
   it("a redirect loop ends after 20 redirects, and redirect: \"error\" after none: a network failure (TypeError) saying which, nothing paid", async () => {
     let requests = 0;
     const looping = async (url: string) => (requests++, new Response(null, { status: 302, headers: { Location: `${url}/again` } }));
