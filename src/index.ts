@@ -17,7 +17,7 @@ import type { Handler } from "hono";
 import { isPaywallCookieName, type PaywallEnv } from "./paywall/index.ts";
 import { forwardToOrigin as proxyForward, type ForwardToOriginOptions as ProxyOptions } from "./proxy/forward-to-origin.ts";
 
-export { l402Paywall, METER_FORGET_MARGIN_SECONDS, PaywallConfigError, type PaywallOptions } from "./paywall/index.ts";
+export { l402Paywall, METER_FORGET_MARGIN_SECONDS, PaywallConfigError, SPENT_RETENTION_MARGIN_SECONDS, type PaywallOptions } from "./paywall/index.ts";
 export type { ChallengeContext, ChallengeParts, Completion, CompletionContext, InvoiceAnswer, PaymentScheme, Presented, Problem, Reading, SchemeContext, SettledInvoices, WrittenChallenge } from "./paywall/index.ts";
 export type {
   CachedChallenge,

@@ -1,6 +1,7 @@
 import {
   LOOKUP_INTERVAL_MS,
   METER_FORGET_MARGIN_SECONDS,
+  SPENT_RETENTION_MARGIN_SECONDS,
   type CachedChallenge,
   type ChallengeCache,
   type DailyRevenue,
@@ -141,8 +142,8 @@ function memorySpentCharges(now: () => number): SpentCharges {
   return {
     spend: async (paymentHash, until) => {
       if (spent.has(paymentHash)) return false;
-      // Forgotten once expired: a challenge past its expiry is refused before it gets here.
-      if (spent.size >= 10_000) for (const [hash, expiry] of spent) if (expiry < now()) spent.delete(hash);
+      // Forgotten a margin after it expired: a challenge past its expiry in every scheme is refused before it gets here.
+      if (spent.size >= 10_000) for (const [hash, expiry] of spent) if (expiry + SPENT_RETENTION_MARGIN_SECONDS < now()) spent.delete(hash);
       spent.set(paymentHash, until);
       return true;
     },

@@ -141,9 +141,17 @@ export const LOOKUP_INTERVAL_MS = 1000;
  * atomically, exactly one of concurrent presentations succeeds).
  */
 export interface SpentCharges {
-  /** True for the first spend of this payment hash; false ever after (until `until`, unix s, when it may be forgotten). */
+  /** True for the first spend of this payment hash; false ever after (until `until`, unix s, plus SPENT_RETENTION_MARGIN_SECONDS, when it may be forgotten). */
   spend(paymentHash: string, until: number): Promise<boolean>;
 }
+
+/**
+ * How long a spent payment hash is kept past its `until`: one invoice behind
+ * several schemes is accepted for different times (x402's grace after the
+ * invoice expires, beyond the Payment scheme's), and clocks disagree; a hash
+ * forgotten while any of them still takes it could be spent again.
+ */
+export const SPENT_RETENTION_MARGIN_SECONDS = 3600;
 
 /** How a token's balance is opened the first time it is used: the credit its payment bought, and when it may be forgotten (unix s). */
 export interface BalanceOpening {

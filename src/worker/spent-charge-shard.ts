@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { SPENT_RETENTION_MARGIN_SECONDS } from "../paywall/ports.ts";
 
 /**
  * One shard of the Payment-scheme charges already spent (the paywall's
@@ -6,11 +7,11 @@ import { DurableObject } from "cloudflare:workers";
  * picks the shard), so that no service, however busy, is one
  * object. A spend is one SQL insert that succeeds once: atomic, since an
  * object runs one call at a time. Rows are kept until their challenge has
- * expired, plus an hour for clocks that disagree (a credential is refused as
- * expired before it reaches here, so a dropped row can never be spent again);
+ * expired, plus an hour (ports.ts: schemes that take one invoice for different
+ * times, clocks that disagree; a credential is refused as expired before it
+ * reaches here, so a dropped row can never be spent again);
  * an alarm sweeps them.
  */
-const RETENTION_MARGIN_SECONDS = 3600;
 const SWEEP_EVERY_MS = 3600 * 1000;
 
 export class SpentChargeShard extends DurableObject {
@@ -28,7 +29,7 @@ export class SpentChargeShard extends DurableObject {
   }
 
   override async alarm(): Promise<void> {
-    const cutoff = Math.floor(Date.now() / 1000) - RETENTION_MARGIN_SECONDS;
+    const cutoff = Math.floor(Date.now() / 1000) - SPENT_RETENTION_MARGIN_SECONDS;
     this.ctx.storage.sql.exec("DELETE FROM spent WHERE until < ?", cutoff);
     const left = this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM spent").one().n;
     if (left > 0) await this.ctx.storage.setAlarm(Date.now() + SWEEP_EVERY_MS);

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { payInvoice } from "../../dev/lnd-sim/payer.ts";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
-import { l402Paywall, memoryPorts, METER_FORGET_MARGIN_SECONDS, type L402Variables } from "../../src/index.ts";
+import { l402Paywall, memoryPorts, METER_FORGET_MARGIN_SECONDS, SPENT_RETENTION_MARGIN_SECONDS, type L402Variables } from "../../src/index.ts";
 import { createKeyring } from "../../src/l402/index.ts";
 import { lndRestBackend, type InvoiceBackend } from "../../src/lightning/index.ts";
 import { formatPaymentCredential, parsePaymentChallenges, readChargeRequest } from "../../src/payment/index.ts";
@@ -97,5 +97,22 @@ describe("memoryPorts: the meter", () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe("memoryPorts: spent charges", () => {
+  it("keep a hash a margin past its until, through a sweep: a scheme still taking its invoice (x402's grace after the Payment scheme's expiry) never spends it again", async () => {
+    let now = 1_800_000_000;
+    const { spentCharges } = memoryPorts({ now: () => now });
+    if (spentCharges === undefined) throw new Error("no spentCharges port");
+    expect(await spentCharges.spend("aa", now)).toBe(true);
+    // Past x402's 60 s of grace; 10,000 more spends make the store sweep.
+    now += 120;
+    for (let i = 0; i < 10_000; i++) await spentCharges.spend(`h${i}`, now + 600);
+    expect(await spentCharges.spend("aa", now)).toBe(false);
+    // A margin later it may go (every scheme refuses its credentials as expired before they get here).
+    now += SPENT_RETENTION_MARGIN_SECONDS;
+    await spentCharges.spend("sweeps", now + 600);
+    expect(await spentCharges.spend("aa", now)).toBe(true);
   });
 });
