@@ -128,7 +128,7 @@ export async function getCommand(args: string[]): Promise<number> {
     return code;
   } catch (error) {
     if (signal?.aborted) {
-      const underway = paying ? "; a payment was under way and may still complete: the next run completes its token, and check the wallet before paying again" : "";
+      const underway = paying ? "; a payment was under way and may still complete: this run ends when the wallet answers (at most --pay-timeout), keeping a token it buys; check the wallet before paying again" : "";
       const message = `no complete answer from ${url.origin} within ${maxTime} s (--max-time)${paid === null ? "" : "; what was paid stays paid"}${underway}`;
       say(message);
       if (values.json) printJson({ url: url.href, error: "timeout", message, ...(paid === null ? {} : { paid }) });

@@ -57,7 +57,7 @@ const USAGE = `usage: l402-edge <command>
       with the same wallet, tokens and spend windows; --max-cost or L402_MAX_COST caps each
       call's max_sats), discover, balance and spent. --max-time: each call's limit on its
       requests, its wait for a payment and its answer's body (discover's default: 30 s); a
-      payment under way then goes on in the wallet, its token completed by the next call.
+      payment under way then goes on in the wallet, and a token it buys is kept when it ends.
 `;
 
 async function run(args: string[]): Promise<number> {
@@ -89,10 +89,7 @@ async function run(args: string[]): Promise<number> {
 
 async function main(): Promise<void> {
   try {
-    const args = process.argv.slice(2);
-    process.exitCode = await run(args);
-    // A get that gave up (--max-time) with a payment under way ends now: the payment goes on in the wallet, its token kept in doubt for the next run.
-    if (args[0] === "get") await exitOnceWritten();
+    process.exitCode = await run(process.argv.slice(2));
   } catch (error) {
     // parseArgs reports unknown or malformed flags with a TypeError carrying a `code`.
     const known = error instanceof UsageError || (error instanceof TypeError && "code" in error);
@@ -100,12 +97,6 @@ async function main(): Promise<void> {
     process.stderr.write(`l402-edge: ${message}\n`);
     process.exitCode = known ? EXIT.usage : 70;
   }
-}
-
-/** Exits with the exit code set, once what was written to stdout and stderr is out (a pipe may take it asynchronously). */
-async function exitOnceWritten(): Promise<never> {
-  await Promise.all([process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write("", resolve))));
-  process.exit();
 }
 
 await main();

@@ -195,7 +195,7 @@ async function fetchPaid(settings: WalletSettings, input: v.InferOutput<typeof F
     read = await readAtMost(response.body, BODY_LIMIT);
   } catch (error) {
     if (limit.expired()) {
-      const underway = call.paying ? "; a payment was under way and may still complete: the next call completes its token, and check the wallet before paying again" : "";
+      const underway = call.paying ? "; a payment was under way and may still complete: a token it buys is kept when the wallet answers; check the wallet before paying again" : "";
       throw new ToolRefusal(`no complete answer from ${new URL(input.url).origin} within ${settings.maxTimeSeconds} s (--max-time)${paid.length > 0 ? "; what was paid stays paid" : ""}${underway}`);
     }
     throw error;

@@ -75,17 +75,12 @@ describe("l402-edge get with an NWC wallet", () => {
     }
   });
 
-  it("--max-time ends the run while a payment is under way: exit 5, saying the payment may still complete, its token kept in doubt", async () => {
+  it("--max-time gives up the answer while a payment is under way: exit 5, saying so; the run ends when the wallet does, keeping what it buys", async () => {
     const silent = startNwcWallet(sim.node, walletSims.relay, { ignoresStrangers: true });
     const wrongSecret = silent.uri.replace(/secret=[0-9a-f]{64}/, `secret=${"5e".repeat(32)}`);
-    const dir = scratchDir("l402-cli-");
-    const started = Date.now();
-    const result = await cli(["get", `${base}/nwc-late`, "--token-dir", dir, "--nwc", wrongSecret, "--pay-timeout", "120", "--max-time", "2"]);
+    const result = await cli(["get", `${base}/nwc-late`, "--token-dir", scratchDir("l402-cli-"), "--nwc", wrongSecret, "--pay-timeout", "4", "--max-time", "2"]);
     expect(result.code).toBe(5);
-    expect(result.stderr.trim().split("\n").at(-1)).toBe(`l402-edge: no complete answer from ${base} within 2 s (--max-time); a payment was under way and may still complete: the next run completes its token, and check the wallet before paying again`);
-    // Not held until the wallet's 120 s.
-    expect(Date.now() - started).toBeLessThan(60_000);
-    expect(JSON.parse((await cli(["tokens", "list", "--token-dir", dir])).stdout)).toMatchObject([{ tokens: [{ paymentInDoubt: true }] }]);
+    expect(result.stderr.trim().split("\n").at(-1)).toBe(`l402-edge: no complete answer from ${base} within 2 s (--max-time); ${"a payment was under way and may still complete: this run ends when the wallet answers (at most --pay-timeout), keeping a token it buys; check the wallet before paying again"}`);
   });
 
   it.each(["0", "-1", "1.5", "abc", "3601", ""])("--pay-timeout %j is refused (whole seconds, 1 to 3600)", async (value) => {

@@ -250,7 +250,7 @@ describe("l402-edge mcp against a hostile host", () => {
     try {
       expect(await call(client, "fetch_paid", { url: `${worker.url}alpha/slow` })).toMatchObject({
         isError: true,
-        content: [{ text: `no complete answer from ${worker.url.origin} within 2 s (--max-time); a payment was under way and may still complete: the next call completes its token, and check the wallet before paying again` }],
+        content: [{ text: `no complete answer from ${worker.url.origin} within 2 s (--max-time); a payment was under way and may still complete: a token it buys is kept when the wallet answers; check the wallet before paying again` }],
       });
       // The payment goes on in the wallet (the process serves on); once made, its token is kept whole and used.
       await expect.poll(async () => json(await call(client, "fetch_paid", { url: `${worker.url}alpha/after` })), { timeout: 15_000, interval: 500 }).toMatchObject({ status: 200, paid: [] });
