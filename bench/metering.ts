@@ -1,4 +1,4 @@
-import { READ_BYTES } from "../src/metering/body-reader.ts";
+import { MAX_READ_BYTES } from "../src/metering/body-reader.ts";
 import { meterStream, type MeterHooks, type StreamPrices } from "../src/metering/index.ts";
 import { median } from "./measure.ts";
 import { openAiCompletion } from "./completion.ts";
@@ -39,7 +39,7 @@ async function cpuMs(chunks: readonly Uint8Array[], contentType: string, prices:
 
 /**
  * What metering costs on its own, in Node's web streams with no sockets: 32
- * MiB in chunks of READ_BYTES (as meterStream reads a fetched body), bytes
+ * MiB in chunks of MAX_READ_BYTES (as meterStream reads a fast fetched body), bytes
  * priced per KiB, and a streamed OpenAI completion (about 180,000 events)
  * decoded and priced per token. CPU time, so that other work on the machine
  * does not count; the figure to weigh is per chunk and per event (a Worker's
@@ -47,13 +47,13 @@ async function cpuMs(chunks: readonly Uint8Array[], contentType: string, prices:
  * memory is no baseline (bench/metered-streams.ts compares bodies through workerd).
  */
 export async function benchMetering(): Promise<void> {
-  const bytes = Array.from({ length: BYTES / READ_BYTES }, (_, i) => new Uint8Array(READ_BYTES).fill(i % 251));
+  const bytes = Array.from({ length: BYTES / MAX_READ_BYTES }, (_, i) => new Uint8Array(MAX_READ_BYTES).fill(i % 251));
   const text = new TextEncoder().encode(openAiCompletion(Math.floor(BYTES / 186)));
   const events = text.reduce((count, byte, i) => (byte === 0x0a && text[i - 1] === 0x0a ? count + 1 : count), 0);
-  const completion = Array.from({ length: Math.ceil(text.length / READ_BYTES) }, (_, i) => text.subarray(i * READ_BYTES, (i + 1) * READ_BYTES));
+  const completion = Array.from({ length: Math.ceil(text.length / MAX_READ_BYTES) }, (_, i) => text.subarray(i * MAX_READ_BYTES, (i + 1) * MAX_READ_BYTES));
   const bytesMs = await cpuMs(bytes, "application/octet-stream", { perKibMsat: 50n });
   const completionMs = await cpuMs(completion, "text/event-stream", { perThousandInputTokensMsat: 3000n, perThousandOutputTokensMsat: 15000n });
   console.log(`\nMetering on its own (Node web streams in memory, no sockets; CPU time, median of ${ROUNDS} rounds)`);
-  console.log(`  download, per KiB         ${((BYTES / 1e3 / bytesMs) | 0).toString().padStart(6)} MB/s   ${((bytesMs * 1000) / bytes.length).toFixed(1).padStart(6)} µs per ${READ_BYTES / 1024} KiB chunk`);
+  console.log(`  download, per KiB         ${((BYTES / 1e3 / bytesMs) | 0).toString().padStart(6)} MB/s   ${((bytesMs * 1000) / bytes.length).toFixed(1).padStart(6)} µs per ${MAX_READ_BYTES / 1024} KiB chunk`);
   console.log(`  completion, per token     ${((text.length / 1e3 / completionMs) | 0).toString().padStart(6)} MB/s   ${((completionMs * 1e6) / events).toFixed(0).padStart(6)} ns per event (${events} events)`);
 }

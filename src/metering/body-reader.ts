@@ -7,21 +7,22 @@ export interface BodyReader {
 }
 
 /**
- * The most one read takes. Workers hands a reader of a fetched body 4 KiB at a
- * time, and a chunk crossing into JavaScript costs more than its bytes: read
- * into 256 KiB, a body passes through a Worker about ten times as fast
- * (bench/metered-streams.ts). A read still resolves with whatever has arrived,
- * so nothing waits for a buffer to fill.
+ * The least and the most one read takes. Workers hands a reader of a fetched
+ * body 4 KiB at a time, and each chunk crossing into JavaScript and back out
+ * costs tens of microseconds of workerd's CPU whatever its size: read into 64
+ * KiB, a body passes through a Worker at about half the speed of one piped
+ * natively, into 1 MiB at about nine tenths (bench/metered-streams.ts). A read
+ * still resolves with whatever has arrived, so nothing waits for a buffer to
+ * fill; the buffer grows while reads fill it (a fast origin) and shrinks while
+ * they do not, so a slow stream of small events holds 64 KiB, not 1 MiB.
  */
-export const READ_BYTES = 256 * 1024;
-
-/** Below this, a read's bytes are copied out and its buffer kept for the next read: a slow stream of small events does not allocate a buffer per event. */
-const COPY_BELOW = READ_BYTES / 4;
+export const MIN_READ_BYTES = 64 * 1024;
+export const MAX_READ_BYTES = 1024 * 1024;
 
 /**
  * Reads `body`: a byte stream (a fetch body, in Workers and Node) into
- * buffers of its own (READ_BYTES at most); any other stream's chunks as they
- * come, themselves.
+ * buffers of its own (MIN_READ_BYTES to MAX_READ_BYTES); any other stream's
+ * chunks as they come, themselves.
  */
 export function readBody(body: ReadableStream<Uint8Array>): BodyReader {
   let byob: ReadableStreamBYOBReader;
@@ -31,18 +32,24 @@ export function readBody(body: ReadableStream<Uint8Array>): BodyReader {
     // Not a byte stream: its own chunks, whatever their size.
     return body.getReader();
   }
-  let buffer = new ArrayBuffer(READ_BYTES);
+  let size = MIN_READ_BYTES;
+  let buffer = new ArrayBuffer(size);
   return {
     async read() {
       const next = await byob.read(new Uint8Array(buffer));
       if (next.done) return { done: true, value: undefined };
       const { value } = next;
-      if (value.length >= COPY_BELOW) {
-        buffer = new ArrayBuffer(READ_BYTES);
+      // A quarter of the buffer or more is handed on as it is, and the next read gets a new buffer, twice as large if this one filled.
+      if (value.length >= size / 4) {
+        if (value.length === size && size < MAX_READ_BYTES) size *= 2;
+        buffer = new ArrayBuffer(size);
         return { done: false, value };
       }
-      // The read took the buffer over (a BYOB read transfers it): take it back for the next read.
-      buffer = value.buffer;
+      // Less is copied out, so that a slow stream does not allocate a buffer per event; the buffer is kept (a BYOB read transfers it: take it back), or halved.
+      if (size > MIN_READ_BYTES) {
+        size /= 2;
+        buffer = new ArrayBuffer(size);
+      } else buffer = value.buffer;
       return { done: false, value: value.slice() };
     },
     cancel: (reason) => byob.cancel(reason),

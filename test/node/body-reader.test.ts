@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { READ_BYTES, readBody } from "../../src/metering/body-reader.ts";
+import { MAX_READ_BYTES, MIN_READ_BYTES, readBody } from "../../src/metering/body-reader.ts";
 
 /** A byte stream (as a fetch body is) that hands out `chunks` one per pull, recording its cancellation. */
 function byteBody(chunks: readonly Uint8Array[]) {
@@ -32,21 +32,42 @@ async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array[]
 const filled = (length: number, value: number) => new Uint8Array(length).fill(value);
 
 describe("a body read in chunks as large as what has arrived", () => {
-  it("a byte stream is read READ_BYTES at a time at most, bytes unchanged", async () => {
-    const body = Uint8Array.from({ length: 2 * READ_BYTES + 5 }, (_, i) => i % 251);
+  it("a byte stream is read into a buffer that doubles while reads fill it, up to MAX_READ_BYTES, bytes unchanged", async () => {
+    const body = Uint8Array.from({ length: 4 * MAX_READ_BYTES + 5 }, (_, i) => i % 251);
     const chunks = await readAll(byteBody([body]).stream);
-    expect(chunks.map((chunk) => chunk.length)).toEqual([READ_BYTES, READ_BYTES, 5]);
+    const KiB = 1024;
+    expect(MIN_READ_BYTES).toBe(64 * KiB);
+    expect(chunks.map((chunk) => chunk.length)).toEqual([64 * KiB, 128 * KiB, 256 * KiB, 512 * KiB, MAX_READ_BYTES, MAX_READ_BYTES, MAX_READ_BYTES, 64 * KiB + 5]);
     expect(Buffer.concat(chunks)).toEqual(Buffer.from(body));
   });
 
-  it("a chunk handed on is never written over by a later read, small (copied out of a kept buffer) or large", async () => {
-    const sent = [filled(10, 1), filled(READ_BYTES, 2), filled(100, 3), filled(READ_BYTES / 2, 4), filled(1, 5), filled(10, 6)];
+  it("a read under a quarter of the buffer halves it, down to MIN_READ_BYTES: a slow stream does not hold a large one", async () => {
+    const KiB = 1024;
+    const sent = [filled(2 * MAX_READ_BYTES, 1), filled(MAX_READ_BYTES, 2), filled(10, 3), filled(MAX_READ_BYTES, 4), filled(10, 5), filled(10, 6), filled(10, 7), filled(MAX_READ_BYTES, 8)];
     const chunks = await readAll(byteBody(sent).stream);
-    expect(chunks).toEqual(sent);
+    // 2 MiB: 64 KiB doubling to 1 MiB, then the last 64 KiB (under a quarter: halved to 512 KiB); 1 MiB in two reads (the first filled: 1 MiB again); 10 bytes (halved); …
+    expect(chunks.map((chunk) => chunk.length)).toEqual([
+      ...[64, 128, 256, 512, 1024, 64, 512, 512].map((k) => k * KiB),
+      10,
+      ...[512, 512].map((k) => k * KiB),
+      10,
+      10,
+      10,
+      // three small reads: halved to 128 KiB; 1 MiB then in reads that double from there, the last 128 KiB under a quarter
+      ...[128, 256, 512, 128].map((k) => k * KiB),
+    ]);
+    expect(Buffer.concat(chunks)).toEqual(Buffer.concat(sent));
+  });
+
+  it("a chunk handed on is never written over by a later read, small (copied out of a kept buffer) or large", async () => {
+    const sent = [filled(10, 1), filled(MIN_READ_BYTES, 2), filled(100, 3), filled(MIN_READ_BYTES / 2, 4), filled(1, 5), filled(MAX_READ_BYTES, 6), filled(10, 7), filled(10, 8)];
+    const chunks = await readAll(byteBody(sent).stream);
+    expect(Buffer.concat(chunks)).toEqual(Buffer.concat(sent));
+    expect(chunks.slice(0, 5)).toEqual(sent.slice(0, 5));
   });
 
   it("any other stream's chunks are handed on themselves, whatever their size", async () => {
-    const sent = [filled(3 * READ_BYTES, 1), filled(7, 2)];
+    const sent = [filled(3 * MAX_READ_BYTES, 1), filled(7, 2)];
     let next = 0;
     const stream = new ReadableStream<Uint8Array>({ pull: (controller) => (next < sent.length ? controller.enqueue(sent[next++] as Uint8Array) : controller.close()) });
     const chunks = await readAll(stream);
