@@ -4,7 +4,7 @@ import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } fr
 import { AsyncLocalStorage } from "node:async_hooks";
 import { parseArgs } from "node:util";
 import * as v from "valibot";
-import { createL402Fetch, L402Error, type SpendLimits } from "../client/index.ts";
+import { createL402Fetch, L402Error, type SpendLimits, type Wallet } from "../client/index.ts";
 import { formatSats } from "../l402/index.ts";
 import { readAtMost } from "../read-at-most.ts";
 import { fetchDocument } from "./discover.ts";
@@ -93,7 +93,7 @@ export async function mcpCommand(args: string[]): Promise<number> {
   const maxCostText = values["max-cost"] ?? (process.env["L402_MAX_COST"] || "100");
   if (!/^\d{1,9}$/.test(maxCostText)) throw new UsageError("--max-cost (or L402_MAX_COST) must be a whole number of sats");
   const maxTimeSeconds = values["max-time"] === undefined ? undefined : boundedSeconds(values["max-time"], "--max-time", 86_400);
-  const wallet = { directory: tokenDirectory(values["token-dir"]), maxCostSats: Number(maxCostText), limits: spendLimits(values), wallet: chosenWallet(values), allowHttp: values["allow-http"] === true, maxTimeSeconds, clients: new Map() };
+  const wallet = { directory: tokenDirectory(values["token-dir"]), maxCostSats: Number(maxCostText), limits: spendLimits(values), wallet: countingPayments(chosenWallet(values)), allowHttp: values["allow-http"] === true, maxTimeSeconds, clients: new Map() };
 
   const server = new Server({ name: "l402-edge", version: "0.3.0" }, { capabilities: { tools: {} } });
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: TOOLS.map((tool) => ({ ...tool })) }));
@@ -109,7 +109,7 @@ interface WalletSettings {
   readonly directory: string;
   readonly maxCostSats: number;
   readonly limits: SpendLimits;
-  readonly wallet: ReturnType<typeof chosenWallet>;
+  readonly wallet: Wallet;
   /** --allow-http: pay over plain http:// to other hosts than this machine (l402Fetch's `allowHttp`). */
   readonly allowHttp: boolean;
   /** --max-time: each call's limit on its requests, a payment's wait and its answer's body (discover: DISCOVER_SECONDS unless said). */
@@ -152,7 +152,30 @@ async function callTool(settings: WalletSettings, name: string, input: Record<st
 
 type Paid = { sats: number; fee_sats: number; scheme: string; services: readonly string[] };
 /** The payments of the call under way, where the client reports them (the call that paid, not one that shared its purchase), and whether one is being paid. */
-const callPayments = new AsyncLocalStorage<{ readonly paid: Paid[]; paying: boolean }>();
+type Call = { readonly origin: string; readonly paid: Paid[]; paying: boolean };
+const callPayments = new AsyncLocalStorage<Call>();
+/** The wallet's payments under way, by the origin of the call that asked: a call that times out behind another's purchase at its origin (one at a time there) is told that payment was under way. */
+const paymentsUnderWay = new Map<string, number>();
+
+/** The wallet, its payments counted in paymentsUnderWay from when it is asked until it answers (a call that gave up does not end them). */
+function countingPayments(wallet: Wallet): Wallet {
+  const { feeLimitMsat, lookup } = wallet;
+  return {
+    async pay(invoice, limits) {
+      const origin = callPayments.getStore()?.origin ?? "";
+      paymentsUnderWay.set(origin, (paymentsUnderWay.get(origin) ?? 0) + 1);
+      try {
+        return await wallet.pay(invoice, limits);
+      } finally {
+        const left = (paymentsUnderWay.get(origin) ?? 1) - 1;
+        if (left > 0) paymentsUnderWay.set(origin, left);
+        else paymentsUnderWay.delete(origin);
+      }
+    },
+    ...(feeLimitMsat === undefined ? {} : { feeLimitMsat: (limits: { readonly maxFeeMsat: bigint }) => feeLimitMsat.call(wallet, limits) }),
+    ...(lookup === undefined ? {} : { lookup: (paymentHash: string) => lookup.call(wallet, paymentHash) }),
+  };
+}
 /** The budgets whose clients are kept: the most recent few (a call's max_sats may name any). */
 const MAX_CLIENTS = 8;
 
@@ -181,7 +204,8 @@ function clientFor(settings: WalletSettings, maxCostSats: number): ReturnType<ty
 }
 
 async function fetchPaid(settings: WalletSettings, input: v.InferOutput<typeof FetchPaidInput>, signal: AbortSignal) {
-  const call = { paid: [] as Paid[], paying: false };
+  const origin = new URL(input.url).origin;
+  const call: Call = { origin, paid: [], paying: false };
   const { paid } = call;
   const maxCostSats = input.max_sats === undefined ? settings.maxCostSats : Math.min(input.max_sats, settings.maxCostSats);
   const l402Fetch = clientFor(settings, maxCostSats);
@@ -195,8 +219,10 @@ async function fetchPaid(settings: WalletSettings, input: v.InferOutput<typeof F
     read = await readAtMost(response.body, BODY_LIMIT);
   } catch (error) {
     if (limit.expired()) {
-      const underway = call.paying ? "; a payment was under way and may still complete: a token it buys is kept when the wallet answers; check the wallet before paying again" : "";
-      throw new ToolRefusal(`no complete answer from ${new URL(input.url).origin} within ${settings.maxTimeSeconds} s (--max-time)${paid.length > 0 ? "; what was paid stays paid" : ""}${underway}`);
+      const another = !call.paying && paymentsUnderWay.has(origin);
+      const whose = call.paying ? "a payment was under way" : another ? "another call's payment to this origin was under way" : undefined;
+      const underway = whose === undefined ? "" : `; ${whose} and may still complete: a token it buys is kept when the wallet answers; check the wallet before paying again`;
+      throw new ToolRefusal(`no complete answer from ${origin} within ${settings.maxTimeSeconds} s (--max-time)${paid.length > 0 ? "; what was paid stays paid" : ""}${underway}`);
     }
     throw error;
   }

@@ -259,4 +259,25 @@ describe("l402-edge mcp against a hostile host", () => {
       await fetch(faults, { method: "DELETE" });
     }
   });
+
+  it("a call that times out behind another call's payment at the same origin is told that payment was under way; one payment is made", async () => {
+    const client = await wallet(scratchDir("l402-mcp-"), {}, ["--max-time", "2", "--pay-timeout", "120"]);
+    const settled = async () => (await invoices()).filter((invoice) => invoice.state === "SETTLED").length;
+    const before = await settled();
+    const faults = `${sim.url}/_sim/faults`;
+    await fetch(faults, { method: "POST", body: JSON.stringify({ latencyMs: 4000, paths: ["/v2/router/send"] }) });
+    try {
+      const answers = await Promise.all(["one", "two"].map((path) => call(client, "fetch_paid", { url: `${worker.url}alpha/${path}` })));
+      const texts = answers.map((answer) => (answer as { content: [{ text: string }] }).content[0].text).sort();
+      const after = "and may still complete: a token it buys is kept when the wallet answers; check the wallet before paying again";
+      expect(texts).toEqual([
+        `no complete answer from ${worker.url.origin} within 2 s (--max-time); a payment was under way ${after}`,
+        `no complete answer from ${worker.url.origin} within 2 s (--max-time); another call's payment to this origin was under way ${after}`,
+      ]);
+      await expect.poll(async () => json(await call(client, "fetch_paid", { url: `${worker.url}alpha/after` })), { timeout: 15_000, interval: 500 }).toMatchObject({ status: 200, paid: [] });
+      expect(await settled()).toBe(before + 1);
+    } finally {
+      await fetch(faults, { method: "DELETE" });
+    }
+  });
 });
