@@ -268,7 +268,7 @@ describe("l402-edge mcp against a hostile host", () => {
     await fetch(faults, { method: "POST", body: JSON.stringify({ latencyMs: 4000, paths: ["/v2/router/send"] }) });
     try {
       const answers = await Promise.all(["one", "two"].map((path) => call(client, "fetch_paid", { url: `${worker.url}alpha/${path}` })));
-      const texts = answers.map((answer) => (answer as { content: [{ text: string }] }).content[0].text).sort();
+      const texts = answers.map((answer) => answer.content[0]?.text).sort();
       const after = "and may still complete: a token it buys is kept when the wallet answers; check the wallet before paying again";
       expect(texts).toEqual([
         `no complete answer from ${worker.url.origin} within 2 s (--max-time); a payment was under way ${after}`,
