@@ -211,7 +211,7 @@ async function fetchPaid(settings: WalletSettings, input: v.InferOutput<typeof F
   const l402Fetch = clientFor(settings, maxCostSats);
   const method = (input.method ?? (input.body === undefined ? "GET" : "POST")).toUpperCase();
   const limit = limited(signal, settings.maxTimeSeconds);
-  let response: Response;
+  let response: Response | undefined;
   let read: Awaited<ReturnType<typeof readAtMost>>;
   try {
     response = await callPayments.run(call, () => l402Fetch(input.url, { method, headers: input.headers ?? {}, signal: limit.signal, ...(input.body === undefined ? {} : { body: input.body }) }));
@@ -219,7 +219,8 @@ async function fetchPaid(settings: WalletSettings, input: v.InferOutput<typeof F
     read = await readAtMost(response.body, BODY_LIMIT);
   } catch (error) {
     if (limit.expired()) {
-      const another = !call.paying && paymentsUnderWay.has(origin);
+      // Only a call still without an answer may have been waiting behind another's purchase (purchases at an origin are one at a time).
+      const another = response === undefined && !call.paying && paymentsUnderWay.has(origin);
       const whose = call.paying ? "a payment was under way" : another ? "another call's payment to this origin was under way" : undefined;
       const underway = whose === undefined ? "" : `; ${whose} and may still complete: a token it buys is kept when the wallet answers; check the wallet before paying again`;
       throw new ToolRefusal(`no complete answer from ${origin} within ${settings.maxTimeSeconds} s (--max-time)${paid.length > 0 ? "; what was paid stays paid" : ""}${underway}`);
