@@ -1,5 +1,6 @@
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
 import { PAYMENT_CONTEXT_TYPE, type PaymentContextClaims } from "../context/claims.ts";
+import type { ServedContexts } from "./served-contexts.ts";
 
 /**
  * `l402-edge/origin`: the origin's side of the payment context. The paywall
@@ -13,6 +14,7 @@ import { PAYMENT_CONTEXT_TYPE, type PaymentContextClaims } from "../context/clai
  * Workers, Deno, Bun.
  */
 export type { PaymentContextClaims } from "../context/claims.ts";
+export { memoryServedContexts, type MemoryServedContextsOptions, type ServedAnswer, type ServedContexts } from "./served-contexts.ts";
 
 export const PAYMENT_CONTEXT_HEADER = "Payment-Context";
 
@@ -37,6 +39,12 @@ export interface VerifyPaymentContextOptions {
    * accepts a context whatever request it was signed for).
    */
   readonly matchRequest?: boolean;
+  /**
+   * Serve each context once: its `jti` recorded here (until its `exp` and the
+   * clock tolerance), and one seen again refused (`replayed`). For a `uses: 1`
+   * service or a one-shot action; `memoryServedContexts()` in one process.
+   */
+  readonly once?: ServedContexts;
 }
 
 /** A request as Web APIs (`Request`) and Node's http/Express (`req`) give it. */
@@ -60,6 +68,8 @@ export type PaymentContextRefusal =
   | "wrong_service" // bought for another service than `service`
   | "invalid_claims" // claims missing or of the wrong type
   | "request_mismatch" // signed for another method, path or query
+  | "replayed" // served before (`once`)
+  | "replay_cache_full" // `once` could not record it
   | "jwks_unavailable"; // the JWKS could not be fetched
 
 export type VerifiedPaymentContext = { readonly ok: true; readonly claims: PaymentContextClaims } | { readonly ok: false; readonly reason: PaymentContextRefusal; readonly detail: string };
@@ -84,13 +94,14 @@ export async function verifyPaymentContext(given: string | null | undefined | Re
   const token = request === undefined ? given : headerOf(request, options.header ?? PAYMENT_CONTEXT_HEADER);
   if (typeof token !== "string" || token === "") return refuse("missing", "no payment context");
   const keys = keysOf(options);
+  const clockTolerance = options.clockTolerance ?? 5;
   let payload: unknown;
   try {
     ({ payload } = await jwtVerify(token, keys, {
       algorithms: ["EdDSA"],
       typ: PAYMENT_CONTEXT_TYPE,
       requiredClaims: ["iss", "aud", "sub", "iat", "exp", "jti"],
-      clockTolerance: options.clockTolerance ?? 5,
+      clockTolerance,
       audience: options.audience,
       ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
     }));
@@ -110,6 +121,12 @@ export async function verifyPaymentContext(given: string | null | undefined | Re
     if (payload.method.toUpperCase() !== request.method?.toUpperCase() || payload.path !== pathname || queryDiffers) {
       return refuse("request_mismatch", `the payment context was signed for ${payload.method} ${payload.path}${payload.query ? `?${payload.query}` : ""}`);
     }
+  }
+  if (options.once !== undefined) {
+    // Last: a context refused above keeps its jti for the request it was signed for.
+    const served = await options.once.add(payload.jti, payload.exp + clockTolerance);
+    if (served === "seen") return refuse("replayed", "this payment context was served before");
+    if (served !== "added") return refuse("replay_cache_full", "the record of contexts served is full: this one cannot be served once");
   }
   return { ok: true, claims: payload };
 }

@@ -269,7 +269,7 @@ console.log(JSON.stringify({ node: process.version, unpaid: [unpaid.status, unpa
     });
   });
 
-  it("l402-edge/origin verifies a payment context on plain Node 20, against a JWKS it fetches over a socket; a tampered one is refused", async () => {
+  it("l402-edge/origin verifies a payment context on plain Node 20, against a JWKS it fetches over a socket, and serves it once when asked; a tampered one is refused", async () => {
     const keys = await importContextKeys(v.parse(contextKeysSetting, JSON.stringify([await contextKey("k1")])));
     const now = Math.floor(Date.now() / 1000);
     const claims = { iss: "https://paywall.example", aud: "https://api.example", sub: "ab".repeat(32), iat: now, exp: now + 120, jti: crypto.randomUUID(), svc: "premium", scheme: "l402", amount_msat: "3000", method: "GET", path: "/premium/report" };
@@ -279,16 +279,18 @@ console.log(JSON.stringify({ node: process.version, unpaid: [unpaid.status, unpa
     try {
       const jwksUrl = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/.well-known/jwks.json`;
       const result = await underNode20(`
-import { verifyPaymentContext } from "l402-edge/origin";
+import { memoryServedContexts, verifyPaymentContext } from "l402-edge/origin";
 const options = { jwksUrl: ${JSON.stringify(jwksUrl)}, audience: "https://api.example", issuer: "https://paywall.example" };
 const request = new Request("https://api.example/premium/report", { headers: { "Payment-Context": ${JSON.stringify(context)} } });
 const good = await verifyPaymentContext(request, options);
+const once = memoryServedContexts();
+const served = [await verifyPaymentContext(request, { ...options, once }), await verifyPaymentContext(request, { ...options, once })].map((verified) => verified.ok || verified.reason);
 const tampered = await verifyPaymentContext(${JSON.stringify(withPayload(context, (payload) => ({ ...payload, amount_msat: "1" })))}, { ...options, matchRequest: false });
 const elsewhere = await verifyPaymentContext(request, { ...options, audience: "https://other.example" });
-console.log(JSON.stringify({ node: process.version, good, tampered: tampered.reason, elsewhere: elsewhere.reason }));
+console.log(JSON.stringify({ node: process.version, good, served, tampered: tampered.reason, elsewhere: elsewhere.reason }));
 `);
       expect(result.status, result.stderr).toBe(0);
-      expect(JSON.parse(result.stdout)).toEqual({ node: expect.stringMatching(/^v20\./), good: { ok: true, claims }, tampered: "bad_signature", elsewhere: "wrong_audience" });
+      expect(JSON.parse(result.stdout)).toEqual({ node: expect.stringMatching(/^v20\./), good: { ok: true, claims }, served: [true, "replayed"], tampered: "bad_signature", elsewhere: "wrong_audience" });
     } finally {
       jwks.close();
     }
@@ -309,7 +311,7 @@ import { l402Paywall, memoryPorts, type L402Variables, type PaywallOptions } fro
 import { createL402Fetch, memoryStore } from "l402-edge/client";
 import { parseChallenge } from "l402-edge/l402";
 import { decodeMacaroon } from "l402-edge/macaroon";
-import { verifyPaymentContext, type PaymentContextClaims } from "l402-edge/origin";
+import { memoryServedContexts, verifyPaymentContext, type PaymentContextClaims, type ServedContexts } from "l402-edge/origin";
 const app = new Hono<{ Variables: L402Variables }>();
 const options: PaywallOptions = { service: { name: "premium", price_sats: 3 }, ports: memoryPorts(), log: false };
 app.use("/premium/*", l402Paywall(options));
@@ -318,7 +320,8 @@ const checked = async (header: string): Promise<PaymentContextClaims | string> =
   const verified = await verifyPaymentContext(header, { jwksUrl: "https://paywall.example/.well-known/jwks.json", audience: "https://api.example", matchRequest: false });
   return verified.ok ? verified.claims : verified.reason;
 };
-export { app, checked, createL402Fetch, memoryStore, parseChallenge, decodeMacaroon };
+const once: ServedContexts = memoryServedContexts({ maxEntries: 10_000 });
+export { app, checked, createL402Fetch, memoryStore, once, parseChallenge, decodeMacaroon };
 `,
     );
     const compiled = spawnSync(TSC, ["-p", consumer], { cwd: scratch, encoding: "utf8" });

@@ -1,0 +1,57 @@
+/**
+ * The contexts an origin has served, by `jti`, so that one is served once: a
+ * payment context is good until its `exp` for the request it names, and a
+ * `uses: 1` service's request or a one-shot action must not be served twice
+ * from one context. `verifyPaymentContext`'s `once` asks `add` last, after
+ * every other check, so a context refused for another reason keeps its jti.
+ */
+export interface ServedContexts {
+  /**
+   * Records `jti`, to be kept until `keepUntil` (Unix seconds): `added`, or
+   * `seen` if it was recorded before and is still kept, or `full` when it
+   * cannot be kept (the context is then refused: served twice would be worse).
+   * A store shared by the origin's instances (Redis's `SET jti 1 NX EXAT
+   * keepUntil`, a database's unique key) answers across all of them.
+   */
+  add(jti: string, keepUntil: number): ServedAnswer | Promise<ServedAnswer>;
+}
+
+export type ServedAnswer = "added" | "seen" | "full";
+
+export interface MemoryServedContextsOptions {
+  /** The most jtis kept at once (default 1,000,000, some 100 MB at most); past it, until some expire, a new context is refused (`replay_cache_full`). */
+  readonly maxEntries?: number;
+  /** Unix seconds now (default the clock). */
+  readonly now?: () => number;
+}
+
+/** How often, at most, the expired jtis are swept out when the store is not full (seconds). */
+const SWEEP_EVERY_SECONDS = 10;
+
+/**
+ * ServedContexts in this process's memory: for an origin that runs as one
+ * process (several instances need a store they share). Each jti is kept
+ * until its `keepUntil`, swept out every few seconds as contexts come.
+ */
+export function memoryServedContexts(options: MemoryServedContextsOptions = {}): ServedContexts {
+  const maxEntries = options.maxEntries ?? 1_000_000;
+  if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw new RangeError("maxEntries must be a whole number of at least 1");
+  const now = options.now ?? (() => Date.now() / 1000);
+  const kept = new Map<string, number>();
+  let sweptAt = -Infinity;
+  const sweep = (at: number) => {
+    sweptAt = at;
+    for (const [jti, until] of kept) if (until < at) kept.delete(jti);
+  };
+  return {
+    add(jti, keepUntil) {
+      const at = now();
+      const until = kept.get(jti);
+      if (until !== undefined && until >= at) return "seen";
+      if (at - sweptAt >= SWEEP_EVERY_SECONDS || (until === undefined && kept.size >= maxEntries)) sweep(at);
+      if (!kept.has(jti) && kept.size >= maxEntries) return "full";
+      kept.set(jti, keepUntil);
+      return "added";
+    },
+  };
+}
