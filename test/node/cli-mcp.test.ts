@@ -241,43 +241,44 @@ describe("l402-edge mcp against a hostile host", () => {
     await expect.poll(() => silentClosed).toEqual(["/.well-known/l402-services"]);
   });
 
-  it("--max-time ends a call whose payment the node is slow to make: the refusal says it may still complete, and the token is used once it is paid, never paid again", async () => {
+  /**
+   * A wallet whose calls give up after 2 s, its node 4 s slow to make a
+   * payment: `timeOut` runs calls that time out; then the token bought is used
+   * once paid, never paid again (one invoice settled).
+   */
+  async function slowPaymentOutlived(timeOut: (client: Awaited<ReturnType<typeof wallet>>) => Promise<void>): Promise<void> {
     const client = await wallet(scratchDir("l402-mcp-"), {}, ["--max-time", "2", "--pay-timeout", "120"]);
     const settled = async () => (await invoices()).filter((invoice) => invoice.state === "SETTLED").length;
     const before = await settled();
     const faults = `${sim.url}/_sim/faults`;
     await fetch(faults, { method: "POST", body: JSON.stringify({ latencyMs: 4000, paths: ["/v2/router/send"] }) });
     try {
-      expect(await call(client, "fetch_paid", { url: `${worker.url}alpha/slow` })).toMatchObject({
-        isError: true,
-        content: [{ text: `no complete answer from ${worker.url.origin} within 2 s (--max-time); a payment was under way and may still complete: a token it buys is kept when the wallet answers; check the wallet before paying again` }],
-      });
+      await timeOut(client);
       // The payment goes on in the wallet (the process serves on); once made, its token is kept whole and used.
       await expect.poll(async () => json(await call(client, "fetch_paid", { url: `${worker.url}alpha/after` })), { timeout: 15_000, interval: 500 }).toMatchObject({ status: 200, paid: [] });
       expect(await settled()).toBe(before + 1);
     } finally {
       await fetch(faults, { method: "DELETE" });
     }
+  }
+  const mayComplete = "and may still complete: a token it buys is kept when the wallet answers; check the wallet before paying again";
+
+  it("--max-time ends a call whose payment the node is slow to make: the refusal says it may still complete, and the token is used once it is paid, never paid again", async () => {
+    await slowPaymentOutlived(async (client) => {
+      expect(await call(client, "fetch_paid", { url: `${worker.url}alpha/slow` })).toMatchObject({
+        isError: true,
+        content: [{ text: `no complete answer from ${worker.url.origin} within 2 s (--max-time); a payment was under way ${mayComplete}` }],
+      });
+    });
   });
 
   it("a call that times out behind another call's payment at the same origin is told that payment was under way; one payment is made", async () => {
-    const client = await wallet(scratchDir("l402-mcp-"), {}, ["--max-time", "2", "--pay-timeout", "120"]);
-    const settled = async () => (await invoices()).filter((invoice) => invoice.state === "SETTLED").length;
-    const before = await settled();
-    const faults = `${sim.url}/_sim/faults`;
-    await fetch(faults, { method: "POST", body: JSON.stringify({ latencyMs: 4000, paths: ["/v2/router/send"] }) });
-    try {
+    await slowPaymentOutlived(async (client) => {
       const answers = await Promise.all(["one", "two"].map((path) => call(client, "fetch_paid", { url: `${worker.url}alpha/${path}` })));
-      const texts = answers.map((answer) => answer.content[0]?.text).sort();
-      const after = "and may still complete: a token it buys is kept when the wallet answers; check the wallet before paying again";
-      expect(texts).toEqual([
-        `no complete answer from ${worker.url.origin} within 2 s (--max-time); a payment was under way ${after}`,
-        `no complete answer from ${worker.url.origin} within 2 s (--max-time); another call's payment to this origin was under way ${after}`,
+      expect(answers.map((answer) => answer.content[0]?.text).sort()).toEqual([
+        `no complete answer from ${worker.url.origin} within 2 s (--max-time); a payment was under way ${mayComplete}`,
+        `no complete answer from ${worker.url.origin} within 2 s (--max-time); another call's payment to this origin was under way ${mayComplete}`,
       ]);
-      await expect.poll(async () => json(await call(client, "fetch_paid", { url: `${worker.url}alpha/after` })), { timeout: 15_000, interval: 500 }).toMatchObject({ status: 200, paid: [] });
-      expect(await settled()).toBe(before + 1);
-    } finally {
-      await fetch(faults, { method: "DELETE" });
-    }
+    });
   });
 });
