@@ -69,7 +69,8 @@ export type PaymentContextRefusal =
   | "invalid_claims" // claims missing or of the wrong type
   | "request_mismatch" // signed for another method, path or query
   | "replayed" // served before (`once`)
-  | "replay_cache_full" // `once` could not record it
+  | "replay_cache_full" // `once` could not record it: full
+  | "replay_store_unavailable" // `once` failed (a shared store down)
   | "jwks_unavailable"; // the JWKS could not be fetched
 
 export type VerifiedPaymentContext = { readonly ok: true; readonly claims: PaymentContextClaims } | { readonly ok: false; readonly reason: PaymentContextRefusal; readonly detail: string };
@@ -81,12 +82,16 @@ const remoteSets = new Map<string, JWTVerifyGetKey>();
  * Verifies a payment context: the request carrying it, or (with `matchRequest:
  * false`) the header's value. Never throws for a bad context: `{ ok: false,
  * reason, detail }`; throws a TypeError for options that would check less than
- * they seem to (no audience, a request not given to match).
+ * they seem to (no audience, a request not given to match, a clock tolerance
+ * that is not a number of seconds).
  */
 export async function verifyPaymentContext(given: string | null | undefined | RequestLike, options: VerifyPaymentContextOptions): Promise<VerifiedPaymentContext> {
   if (typeof options.audience !== "string" || options.audience === "") {
     throw new TypeError("verifyPaymentContext needs audience: this origin's URL as the paywall forwards to it (its origin.url's scheme and host)");
   }
+  const clockTolerance = options.clockTolerance ?? 5;
+  // A number only (jose also reads "30s"): `once` adds it to exp.
+  if (typeof clockTolerance !== "number" || !Number.isFinite(clockTolerance) || clockTolerance < 0) throw new TypeError("verifyPaymentContext's clockTolerance must be a number of seconds, at least 0");
   const request = typeof given === "object" && given !== null ? given : undefined;
   if (request === undefined && options.matchRequest !== false) {
     throw new TypeError("verifyPaymentContext was given the header's value alone, so it cannot check the request was the one signed: pass the request, or matchRequest: false");
@@ -94,7 +99,6 @@ export async function verifyPaymentContext(given: string | null | undefined | Re
   const token = request === undefined ? given : headerOf(request, options.header ?? PAYMENT_CONTEXT_HEADER);
   if (typeof token !== "string" || token === "") return refuse("missing", "no payment context");
   const keys = keysOf(options);
-  const clockTolerance = options.clockTolerance ?? 5;
   let payload: unknown;
   try {
     ({ payload } = await jwtVerify(token, keys, {
@@ -123,8 +127,13 @@ export async function verifyPaymentContext(given: string | null | undefined | Re
     }
   }
   if (options.once !== undefined) {
-    // Last: a context refused above keeps its jti for the request it was signed for.
-    const served = await options.once.add(payload.jti, payload.exp + clockTolerance);
+    // Last: a context refused above keeps its jti for the request it was signed for. Kept while jose would still take it (whole seconds, as Redis's EXAT wants).
+    let served: unknown;
+    try {
+      served = await options.once.add(payload.jti, Math.ceil(payload.exp + clockTolerance));
+    } catch {
+      return refuse("replay_store_unavailable", "the record of contexts served could not be read or written");
+    }
     if (served === "seen") return refuse("replayed", "this payment context was served before");
     if (served !== "added") return refuse("replay_cache_full", "the record of contexts served is full: this one cannot be served once");
   }

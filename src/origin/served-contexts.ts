@@ -11,7 +11,9 @@ export interface ServedContexts {
    * `seen` if it was recorded before and is still kept, or `full` when it
    * cannot be kept (the context is then refused: served twice would be worse).
    * A store shared by the origin's instances (Redis's `SET jti 1 NX EXAT
-   * keepUntil`, a database's unique key) answers across all of them.
+   * keepUntil`, a database's unique key) answers across all of them; one on
+   * another clock than theirs keeps it a little longer. A throw or rejection
+   * refuses the context (`replay_store_unavailable`).
    */
   add(jti: string, keepUntil: number): ServedAnswer | Promise<ServedAnswer>;
 }
@@ -19,7 +21,7 @@ export interface ServedContexts {
 export type ServedAnswer = "added" | "seen" | "full";
 
 export interface MemoryServedContextsOptions {
-  /** The most jtis kept at once (default 1,000,000, some 100 MB at most); past it, until some expire, a new context is refused (`replay_cache_full`). */
+  /** The most jtis kept at once (default 1,000,000: on the order of 100 MB); past it, until some expire, a new context is refused (`replay_cache_full`). */
   readonly maxEntries?: number;
   /** Unix seconds now (default the clock). */
   readonly now?: () => number;
@@ -39,18 +41,26 @@ export function memoryServedContexts(options: MemoryServedContextsOptions = {}):
   const now = options.now ?? (() => Date.now() / 1000);
   const kept = new Map<string, number>();
   let sweptAt = -Infinity;
+  // When the first kept jti may be let go: a full store sweeps only once one may, so a flood of refusals costs no sweep each.
+  let soonest = Infinity;
   const sweep = (at: number) => {
     sweptAt = at;
-    for (const [jti, until] of kept) if (until < at) kept.delete(jti);
+    soonest = Infinity;
+    for (const [jti, until] of kept) {
+      if (until < at) kept.delete(jti);
+      else soonest = Math.min(soonest, until);
+    }
   };
   return {
     add(jti, keepUntil) {
+      if (!Number.isFinite(keepUntil)) throw new RangeError("keepUntil must be a number of Unix seconds");
       const at = now();
       const until = kept.get(jti);
       if (until !== undefined && until >= at) return "seen";
-      if (at - sweptAt >= SWEEP_EVERY_SECONDS || (until === undefined && kept.size >= maxEntries)) sweep(at);
+      if (at - sweptAt >= SWEEP_EVERY_SECONDS || (until === undefined && kept.size >= maxEntries && soonest < at)) sweep(at);
       if (!kept.has(jti) && kept.size >= maxEntries) return "full";
       kept.set(jti, keepUntil);
+      soonest = Math.min(soonest, keepUntil);
       return "added";
     },
   };

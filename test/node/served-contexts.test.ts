@@ -40,14 +40,16 @@ describe("a payment context served once (verifyPaymentContext's once)", () => {
     expect(await verifyOnce(jws, once)).toMatchObject({ ok: true });
   });
 
-  it("a jti is kept until its exp and the clock tolerance, then swept out", () => {
+  it("a jti is kept until its exp and the clock tolerance, then swept out to make room", () => {
     let now = 1_000;
-    const once = memoryServedContexts({ now: () => now });
-    expect(once.add("a", 1_125)).toBe("added");
-    now = 1_125;
-    expect(once.add("a", 1_125)).toBe("seen");
-    now = 1_126;
-    expect(once.add("a", 1_250)).toBe("added");
+    const once = memoryServedContexts({ maxEntries: 1, now: () => now });
+    expect(once.add("a", 1_005)).toBe("added");
+    now = 1_005;
+    expect([once.add("a", 1_005), once.add("b", 1_050)]).toEqual(["seen", "full"]);
+    // Within seconds of the last sweep: a full store sweeps once a kept jti may go.
+    now = 1_006;
+    expect([once.add("b", 1_050), once.add("b", 1_050)]).toEqual(["added", "seen"]);
+    expect(() => once.add("c", Number.NaN)).toThrow(RangeError);
   });
 
   it("full: a new context is refused until kept ones expire, never served unrecorded", async () => {
@@ -73,9 +75,29 @@ describe("a payment context served once (verifyPaymentContext's once)", () => {
       },
     };
     const jws = await context("jti-6", { exp: 4_000_000_000 });
-    expect(await verifyOnce(jws, shared)).toMatchObject({ ok: true });
-    expect(await verifyOnce(jws, shared)).toMatchObject({ ok: false, reason: "replayed" });
-    expect(asked).toEqual([["jti-6", 4_000_000_005], ["jti-6", 4_000_000_005]]);
+    const options = { jwks: { keys: [...keys.jwks.keys] }, audience: AUDIENCE, once: shared, clockTolerance: 30.5 };
+    expect(await verifyPaymentContext(request(jws), options)).toMatchObject({ ok: true });
+    expect(await verifyPaymentContext(request(jws), options)).toMatchObject({ ok: false, reason: "replayed" });
+    // Whole seconds, as Redis's EXAT takes them.
+    expect(asked).toEqual([["jti-6", 4_000_000_031], ["jti-6", 4_000_000_031]]);
+  });
+
+  it("a store that fails (a shared store down) refuses the context, as unavailable, without throwing", async () => {
+    const failing: ServedContexts = { add: () => Promise.reject(new Error("connection refused")) };
+    expect(await verifyOnce(await context("jti-7"), failing)).toEqual({ ok: false, reason: "replay_store_unavailable", detail: "the record of contexts served could not be read or written" });
+    const throwing: ServedContexts = {
+      add: () => {
+        throw new Error("no");
+      },
+    };
+    expect(await verifyOnce(await context("jti-8"), throwing)).toMatchObject({ ok: false, reason: "replay_store_unavailable" });
+  });
+
+  it("a clock tolerance that is not a number of seconds is a TypeError (jose's \"30s\" would make exp + tolerance a string)", async () => {
+    const jws = await context("jti-9");
+    for (const clockTolerance of ["30s", -1, Number.POSITIVE_INFINITY]) {
+      await expect(verifyPaymentContext(request(jws), { jwks: { keys: [...keys.jwks.keys] }, audience: AUDIENCE, once: memoryServedContexts(), clockTolerance: clockTolerance as number })).rejects.toThrow(TypeError);
+    }
   });
 
   it("a bad bound is a RangeError", () => {
