@@ -14,11 +14,13 @@ export interface BodyReader {
  * into 1 MiB about twice (bench/metered-streams.ts' JavaScript-stream Worker). A
  * read still resolves with whatever has arrived, so nothing waits for a buffer
  * to fill; the buffer grows while reads fill it (a fast origin) and shrinks
- * while they come back under a quarter full, so a slow stream of small events
- * holds 64 KiB, not 1 MiB.
+ * once reads keep coming back under a quarter full (HALVE_AFTER_SMALL_READS in
+ * a row), so a slow stream of small events holds 64 KiB, not 1 MiB.
  */
 export const MIN_READ_BYTES = 64 * 1024;
 export const MAX_READ_BYTES = 1024 * 1024;
+/** Small reads in a row before the buffer is halved: one among large ones (a fast origin's chunks arrive unevenly) neither allocates nor slows the reads after it. */
+export const HALVE_AFTER_SMALL_READS = 4;
 
 /**
  * Reads `body`: a byte stream (a fetch body, in Workers and Node) into
@@ -35,6 +37,7 @@ export function readBody(body: ReadableStream<Uint8Array>): BodyReader {
   }
   let size = MIN_READ_BYTES;
   let buffer = new ArrayBuffer(size);
+  let smallReads = 0;
   return {
     async read() {
       const next = await byob.read(new Uint8Array(buffer));
@@ -42,12 +45,14 @@ export function readBody(body: ReadableStream<Uint8Array>): BodyReader {
       const { value } = next;
       // A quarter of the buffer or more is handed on as it is, and the next read gets a new buffer, twice as large if this one filled.
       if (value.length >= size / 4) {
+        smallReads = 0;
         if (value.length === size && size < MAX_READ_BYTES) size *= 2;
         buffer = new ArrayBuffer(size);
         return { done: false, value };
       }
-      // Less is copied out, so that a slow stream does not allocate a buffer per event; the buffer is kept (a BYOB read transfers it: take it back), or halved.
-      if (size > MIN_READ_BYTES) {
+      // Less is copied out, so that a slow stream does not allocate a buffer per event; the buffer is kept (a BYOB read transfers it: take it back), or halved after enough such reads in a row.
+      if (++smallReads >= HALVE_AFTER_SMALL_READS && size > MIN_READ_BYTES) {
+        smallReads = 0;
         size /= 2;
         buffer = new ArrayBuffer(size);
       } else buffer = value.buffer;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_READ_BYTES, MIN_READ_BYTES, readBody } from "../../src/metering/body-reader.ts";
+import { HALVE_AFTER_SMALL_READS, MAX_READ_BYTES, MIN_READ_BYTES, readBody } from "../../src/metering/body-reader.ts";
 
 /** A byte stream (as a fetch body is) that hands out `chunks` one per pull, recording its cancellation. */
 function byteBody(chunks: readonly Uint8Array[]) {
@@ -41,20 +41,24 @@ describe("a body read in chunks as large as what has arrived", () => {
     expect(Buffer.concat(chunks)).toEqual(Buffer.from(body));
   });
 
-  it("a read under a quarter of the buffer halves it, down to MIN_READ_BYTES: a slow stream does not hold a large one", async () => {
+  it("reads under a quarter of the buffer, HALVE_AFTER_SMALL_READS in a row, halve it, down to MIN_READ_BYTES: a slow stream does not hold a large one", async () => {
     const KiB = 1024;
-    const sent = [filled(2 * MAX_READ_BYTES, 1), filled(MAX_READ_BYTES, 2), filled(10, 3), filled(MAX_READ_BYTES, 4), filled(10, 5), filled(10, 6), filled(10, 7), filled(MAX_READ_BYTES, 8)];
+    const small = (count: number) => Array.from({ length: count }, (_, i) => filled(10, 100 + i));
+    expect(HALVE_AFTER_SMALL_READS).toBe(4);
+    const sent = [filled(2 * MAX_READ_BYTES, 1), filled(MAX_READ_BYTES, 2), ...small(1), filled(MAX_READ_BYTES, 3), ...small(4), filled(MAX_READ_BYTES, 4), ...small(16), filled(MAX_READ_BYTES, 5)];
     const chunks = await readAll(byteBody(sent).stream);
-    // 2 MiB: 64 KiB doubling to 1 MiB, then the last 64 KiB (under a quarter: halved to 512 KiB); 1 MiB in two reads (the first filled: 1 MiB again); 10 bytes (halved); …
     expect(chunks.map((chunk) => chunk.length)).toEqual([
-      ...[64, 128, 256, 512, 1024, 64, 512, 512].map((k) => k * KiB),
+      // 2 MiB: 64 KiB doubling to 1 MiB, then the last 64 KiB (under a quarter: the 1 MiB buffer kept), so the next 1 MiB comes in one read
+      ...[64, 128, 256, 512, 1024, 64, 1024].map((k) => k * KiB),
+      // one small read among large ones changes nothing
       10,
+      1024 * KiB,
+      // four in a row: halved to 512 KiB, the next 1 MiB read as 512 KiB (filled: doubled) and the rest
+      ...[10, 10, 10, 10],
       ...[512, 512].map((k) => k * KiB),
-      10,
-      10,
-      10,
-      // three small reads: halved to 128 KiB; 1 MiB then in reads that double from there, the last 128 KiB under a quarter
-      ...[128, 256, 512, 128].map((k) => k * KiB),
+      // sixteen: halved four times, to 64 KiB, from where the next 1 MiB doubles again, the last 64 KiB under a quarter
+      ...Array.from({ length: 16 }, () => 10),
+      ...[64, 128, 256, 512, 64].map((k) => k * KiB),
     ]);
     expect(Buffer.concat(chunks)).toEqual(Buffer.concat(sent));
   });
