@@ -90,6 +90,7 @@ const origin = (secrets: Readonly<Record<string, unknown>>) =>
         strip_prefix: v.optional(v.pipe(v.string("must be a string"), v.regex(/^\/\S*$/, "must be a path starting with /"))),
         headers: v.optional(originHeaders(secrets)),
         forward_authorization: v.optional(flag),
+        headers_timeout_seconds: v.optional(wholeNumber(1, 3600)),
       },
       objectMessage,
     ),

@@ -74,6 +74,7 @@ function compile(service: ParsedService, context: CompileContext): ServiceConfig
       stripPrefix: service.origin?.strip_prefix ?? "",
       headers: service.origin?.headers ?? new Map(),
       forwardAuthorization: service.origin?.forward_authorization ?? false,
+      headersTimeoutMs: service.origin?.headers_timeout_seconds === undefined ? undefined : service.origin.headers_timeout_seconds * 1000,
     },
     uses: service.uses,
     freebies: service.freebies === undefined ? undefined : { count: service.freebies, periodSeconds: service.freebies_period ?? 86_400 },

@@ -9,7 +9,7 @@ export interface ForwardToOriginOptions<E extends Routed = Routed> {
   readonly unmatched: "pass" | "404";
   /** `[header, secret]` proving to the origin that the request came through the paywall. */
   readonly originAuth?: readonly [string, string];
-  /** How long the origin may take to send its response headers (default 30 s). */
+  /** How long the origin may take to send its response headers (default 30 s), unless the service's `origin.headers_timeout_seconds` says. */
   readonly headersTimeoutMs?: number;
   /** The client's cookies that are not the origin's business, by name: the paywall's own (`isPaywallCookieName`). */
   readonly withholdCookie: (name: string) => boolean;
@@ -58,7 +58,7 @@ export function forwardToOrigin<E extends Routed = Routed>(options: ForwardToOri
       tokenId: route.access === "paid" ? c.get("l402")?.tokenId : undefined,
       originAuth: options.originAuth,
       reservedHeaders,
-      headersTimeoutMs: options.headersTimeoutMs ?? 30_000,
+      headersTimeoutMs: route.service?.origin.headersTimeoutMs ?? options.headersTimeoutMs ?? 30_000,
       ignoreCase: route.service?.matchCase === false,
       readsBody: route.access === "paid" && route.service?.balance?.meter !== undefined,
       costHeader: route.service?.balance?.costHeader === undefined ? undefined : asGatewayReadsIt(route.service.balance.costHeader),

@@ -21,7 +21,8 @@ const { WebSocketServer } = createRequire(import.meta.url)("ws") as { WebSocketS
  *   *    /stream/upload?id=X        consumes the body, reporting progress as it goes
  *   GET  /stream/download?id=X&chunks=N&size=S   first chunk now, the rest after release (with then=reset: the
  *                                  connection reset instead)
- *   GET  /_origin/download?id=X     whether download X's client closed the connection before the body ended
+ *   GET  /_origin/download?id=X     whether download (or silent) X's client closed the connection before the answer ended
+ *   GET  /stream/silent?id=X        sends nothing, not even its headers, until released
  *   GET  /stream/chat?tokens=N&prompt=P&id=X&format=F   a streamed completion (text/event-stream) of N one-token
  *                                  chunks after a prompt of P tokens, as F streams one: chat (the default: OpenAI's chat
  *                                  completions, then the usage chunk and [DONE]), responses (OpenAI's Responses API, the
@@ -92,6 +93,13 @@ export async function startTestOrigin(): Promise<TestOrigin> {
       return void response.end();
     }
 
+    if (url.pathname.startsWith("/stream/silent")) {
+      response.on("close", () => {
+        if (!response.writableFinished) closedEarly.add(id);
+      });
+      if (!released.has(id)) await new Promise<void>((resolve) => releases.set(id, resolve));
+      return json(response, { late: true });
+    }
     if (url.pathname === "/pricer") {
       response.writeHead(200, { "content-type": "application/json" });
       return void response.end(url.searchParams.get("answer") ?? "");

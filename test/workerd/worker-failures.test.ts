@@ -52,6 +52,28 @@ describe("origin failures", () => {
     expect(response.status).toBe(502);
     expect(await response.json()).toEqual({ reason: "origin_unreachable", detail: "the origin did not answer", request_id: expect.any(String) });
   });
+
+  it("an origin silent past origin.headers_timeout_seconds is a 504, and its connection is closed", async () => {
+    const id = crypto.randomUUID();
+    const asked = Date.now();
+    const response = await call(`/slow/stream/silent/${id}?id=${id}`);
+    expect(response.status).toBe(504);
+    expect(await response.json()).toEqual({ reason: "origin_timeout", detail: "the origin did not answer in time", request_id: expect.any(String) });
+    expect(Date.now() - asked).toBeGreaterThanOrEqual(1000);
+    await expect.poll(async () => (await fetch(`${originUrl()}/_origin/download?id=${id}`)).json(), { timeout: 5000 }).toEqual({ closedEarly: true });
+  });
+
+  it("the timeout is the headers': a body may take longer once they came", async () => {
+    const id = crypto.randomUUID();
+    const response = await call(`/slow/stream/download/${id}?id=${id}&chunks=2&size=10`);
+    expect(response.status).toBe(200);
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    expect((await reader.read()).value).toHaveLength(10);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await fetch(`${originUrl()}/_origin/release?id=${id}`, { method: "POST" });
+    const rest = await new Response(new ReadableStream({ pull: async (controller) => { const next = await reader.read(); if (next.done) controller.close(); else controller.enqueue(next.value); } })).arrayBuffer();
+    expect(new Uint8Array(rest)).toEqual(new Uint8Array(10).fill(2));
+  });
 });
 
 describe("configuration", () => {
