@@ -27,7 +27,7 @@ export interface OriginConfig {
   readonly headers: ReadonlyMap<string, string>;
   /** Pass the client's L402 credential on to the origin (the reference does); off by default. */
   readonly forwardAuthorization: boolean;
-  /** How long the origin may take to send its answer's headers (its body may take longer); undefined: the forwarder's default, 30 s. */
+  /** How long the origin may take to send its answer's headers (its body may take longer); undefined: `forwardToOrigin`'s `headersTimeoutMs`, or 30 s. */
   readonly headersTimeoutMs?: number | undefined;
 }
 

@@ -43,21 +43,29 @@ describe("a body read in chunks as large as what has arrived", () => {
 
   it("reads under a quarter of the buffer, HALVE_AFTER_SMALL_READS in a row, halve it, down to MIN_READ_BYTES: a slow stream does not hold a large one", async () => {
     const KiB = 1024;
+    const MiB = () => filled(MAX_READ_BYTES, 9);
     const small = (count: number) => Array.from({ length: count }, (_, i) => filled(10, 100 + i));
+    const tens = (count: number) => Array.from({ length: count }, () => 10);
     expect(HALVE_AFTER_SMALL_READS).toBe(4);
-    const sent = [filled(2 * MAX_READ_BYTES, 1), filled(MAX_READ_BYTES, 2), ...small(1), filled(MAX_READ_BYTES, 3), ...small(4), filled(MAX_READ_BYTES, 4), ...small(16), filled(MAX_READ_BYTES, 5)];
+    const alternating = [1, 2, 3, 4].flatMap(() => [...small(1), MiB()]);
+    const sent = [filled(2 * MAX_READ_BYTES, 1), MiB(), ...small(3), MiB(), ...alternating, ...small(4), MiB(), ...small(5), MiB(), ...small(16), MiB()];
     const chunks = await readAll(byteBody(sent).stream);
     expect(chunks.map((chunk) => chunk.length)).toEqual([
       // 2 MiB: 64 KiB doubling to 1 MiB, then the last 64 KiB (under a quarter: the 1 MiB buffer kept), so the next 1 MiB comes in one read
       ...[64, 128, 256, 512, 1024, 64, 1024].map((k) => k * KiB),
-      // one small read among large ones changes nothing
-      10,
+      // three small reads in a row (with the 64 KiB before the large read: not counted): the buffer kept
+      ...tens(3),
       1024 * KiB,
+      // small and large reads alternating: never four small in a row, never halved
+      ...[1, 2, 3, 4].flatMap(() => [10, 1024 * KiB]),
       // four in a row: halved to 512 KiB, the next 1 MiB read as 512 KiB (filled: doubled) and the rest
-      ...[10, 10, 10, 10],
+      ...tens(4),
+      ...[512, 512].map((k) => k * KiB),
+      // five: halved once (the count starts again after halving), so 512 KiB again
+      ...tens(5),
       ...[512, 512].map((k) => k * KiB),
       // sixteen: halved four times, to 64 KiB, from where the next 1 MiB doubles again, the last 64 KiB under a quarter
-      ...Array.from({ length: 16 }, () => 10),
+      ...tens(16),
       ...[64, 128, 256, 512, 64].map((k) => k * KiB),
     ]);
     expect(Buffer.concat(chunks)).toEqual(Buffer.concat(sent));

@@ -24,12 +24,13 @@ describe("configuration", () => {
     expect(errorsOf([{ name: "a", match: ["/a"], auth: false, price_sats: 1, price_msat: 1000 }])).toEqual(['L402_SERVICES "a": needs exactly one of price_sats or price_msat']);
   });
 
-  it("an origin's headers timeout in seconds, as the forwarder takes it; none: the forwarder's default", () => {
-    const [timed, untimed] = configOf([
+  it("an origin's headers timeout in seconds (a number, or its text), as the forwarder takes it; none: the forwarder's default", () => {
+    const [timed, untimed, written] = configOf([
       { name: "a", match: ["/a"], price_sats: 1, origin: { headers_timeout_seconds: 300 } },
       { name: "b", match: ["/b"], price_sats: 1 },
+      { name: "c", match: ["/c"], price_sats: 1, origin: { headers_timeout_seconds: "90" } },
     ]).services;
-    expect([timed?.origin.headersTimeoutMs, untimed?.origin.headersTimeoutMs]).toEqual([300_000, undefined]);
+    expect([timed?.origin.headersTimeoutMs, untimed?.origin.headersTimeoutMs, written?.origin.headersTimeoutMs]).toEqual([300_000, undefined, 90_000]);
   });
 
   it("accepts the services as JSON text too (a var set from the command line)", () => {
@@ -51,6 +52,7 @@ describe("configuration", () => {
     [[{ name: "a", match: ["/a"], price_sats: 1, origin: { strip_prefix: "/a" } }], "origin.strip_prefix: needs origin.url"],
     [[{ name: "a", match: ["/a"], price_sats: 1, origin: { headers_timeout_seconds: 0 } }], 'L402_SERVICES "a".origin.headers_timeout_seconds: must be an integer from 1 to 3600'],
     [[{ name: "a", match: ["/a"], price_sats: 1, origin: { headers_timeout_seconds: 2.5 } }], 'L402_SERVICES "a".origin.headers_timeout_seconds: must be an integer from 1 to 3600'],
+    [[{ name: "a", match: ["/a"], price_sats: 1, origin: { headers_timeout_seconds: 3601 } }], 'L402_SERVICES "a".origin.headers_timeout_seconds: must be an integer from 1 to 3600'],
     [[{ name: "a", match: ["/a"], price_sats: 1, timeout: 0 }], 'L402_SERVICES "a".timeout: must be an integer from 1'],
     [[{ name: "a", match: ["/a"], price_sats: 1, browser: true }], 'L402_SERVICES "a".browser: needs the L402_LOOKUPS Durable Object binding (see wrangler.toml)'],
     [[{ name: "a", match: ["/a"], price_sats: 1, browser: "yes" }], 'L402_SERVICES "a".browser: must be true or false'],

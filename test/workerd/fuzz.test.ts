@@ -84,7 +84,7 @@ describe(`fuzzing, ${RUNS} generated inputs each: no uncaught exception, every o
         capability_rules: fc.anything(),
         auth: fc.anything(),
         free_paths: fc.anything(),
-        origin: fc.oneof(fc.record({ url: fc.oneof(fc.webUrl(), fc.string()), strip_prefix: fc.string({ maxLength: 8 }), headers: fc.dictionary(fc.string({ maxLength: 10 }), fc.oneof(fc.string(), fc.record({ secret: fc.string({ maxLength: 6 }) }))) }, { requiredKeys: [] }), fc.anything()),
+        origin: fc.oneof(fc.record({ url: fc.oneof(fc.webUrl(), fc.string()), strip_prefix: fc.string({ maxLength: 8 }), headers: fc.dictionary(fc.string({ maxLength: 10 }), fc.oneof(fc.string(), fc.record({ secret: fc.string({ maxLength: 6 }) }))), headers_timeout_seconds: fc.anything() }, { requiredKeys: [] }), fc.anything()),
       },
       { requiredKeys: [] },
     );
