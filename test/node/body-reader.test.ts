@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { HALVE_AFTER_SMALL_READS, MAX_READ_BYTES, MIN_READ_BYTES, readBody } from "../../src/metering/body-reader.ts";
+import { GROWTH_BUDGET_BYTES, HALVE_AFTER_SMALL_READS, MAX_READ_BYTES, MIN_READ_BYTES, readBody, readBuffersGrownBytes } from "../../src/metering/body-reader.ts";
 
 /** A byte stream (as a fetch body is) that hands out `chunks` one per pull, recording its cancellation. */
 function byteBody(chunks: readonly Uint8Array[]) {
@@ -69,6 +69,8 @@ describe("a body read in chunks as large as what has arrived", () => {
       ...[64, 128, 256, 512, 64].map((k) => k * KiB),
     ]);
     expect(Buffer.concat(chunks)).toEqual(Buffer.concat(sent));
+    // Each halving gave its share of GROWTH_BUDGET_BYTES back, and the end the rest.
+    expect(readBuffersGrownBytes()).toBe(0);
   });
 
   it("a chunk handed on is never written over by a later read, small (copied out of a kept buffer) or large", async () => {
@@ -94,5 +96,60 @@ describe("a body read in chunks as large as what has arrived", () => {
     await reader.read();
     await reader.cancel("client gone");
     expect(body.cancelled()).toBe("client gone");
+  });
+
+  it("the buffers of bodies read at once grow within GROWTH_BUDGET_BYTES together, and give it back when their bodies end, fail or are cancelled", async () => {
+    const KiB = 1024;
+    expect(GROWTH_BUDGET_BYTES).toBe(16 * MAX_READ_BYTES);
+    // Bodies as fast as can be (each read fills its buffer), and a way to make one fail.
+    const endless = () => {
+      let fail = (): void => {};
+      const stream = new ReadableStream({
+        type: "bytes",
+        start(controller: ReadableByteStreamController) {
+          fail = () => controller.error(new Error("origin gone"));
+        },
+        pull(controller: ReadableByteStreamController) {
+          controller.enqueue(filled(4 * MAX_READ_BYTES, 7));
+        },
+      });
+      return { stream, fail: () => fail() };
+    };
+    const bodies = Array.from({ length: 24 }, endless);
+    const readers = bodies.map((body) => readBody(body.stream));
+    const sizes: number[][] = readers.map(() => []);
+    const readRound = async (which: readonly number[]) => {
+      for (const i of which) {
+        const next = await (readers[i] as ReturnType<typeof readBody>).read();
+        if (!next.done) (sizes[i] as number[]).push(next.value.length);
+        expect(readBuffersGrownBytes()).toBeLessThanOrEqual(GROWTH_BUDGET_BYTES);
+      }
+    };
+    const all = readers.map((_, i) => i);
+    for (let round = 0; round < 5; round++) await readRound(all);
+    // In turn, each doubles its 64 KiB: 24 × (64 + 128 + 256) KiB grown, then 512 KiB more for the first 11 to reach 1 MiB (16 MiB in all); the rest stay at 512 KiB.
+    expect(sizes.map((read) => read.at(-1))).toEqual([...Array.from({ length: 11 }, () => MAX_READ_BYTES), ...Array.from({ length: 13 }, () => 512 * KiB)]);
+    expect(readBuffersGrownBytes()).toBe(GROWTH_BUDGET_BYTES);
+    // Four bodies fail and four are cancelled (1 MiB each): their 8 × 960 KiB come back, and the bodies still read grow into it.
+    for (const i of [0, 1, 2, 3]) {
+      bodies[i]?.fail();
+      await expect((readers[i] as ReturnType<typeof readBody>).read()).rejects.toThrow("origin gone");
+    }
+    for (const i of [4, 5, 6, 7]) await (readers[i] as ReturnType<typeof readBody>).cancel("client gone");
+    expect(readBuffersGrownBytes()).toBe(GROWTH_BUDGET_BYTES - 8 * 960 * KiB);
+    const reading = all.slice(8);
+    await readRound(reading);
+    await readRound(reading);
+    // 7.5 MiB back, room for fifteen to double from 512 KiB: the thirteen left there all reach 1 MiB.
+    expect(reading.map((i) => (sizes[i] as number[]).at(-1))).toEqual(reading.map(() => MAX_READ_BYTES));
+    expect(readBuffersGrownBytes()).toBe(16 * 960 * KiB);
+    for (const i of reading) await (readers[i] as ReturnType<typeof readBody>).cancel("done");
+    expect(readBuffersGrownBytes()).toBe(0);
+  });
+
+  it("a body read to its end gives its buffer's share back", async () => {
+    const chunks = await readAll(byteBody([filled(4 * MAX_READ_BYTES, 3)]).stream);
+    expect(chunks.at(-2)?.length).toBe(MAX_READ_BYTES);
+    expect(readBuffersGrownBytes()).toBe(0);
   });
 });

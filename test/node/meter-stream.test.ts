@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createUsageReader, meterStream, type LlmUsage, type StreamPrices } from "../../src/metering/index.ts";
+import { MAX_READ_BYTES, readBuffersGrownBytes } from "../../src/metering/body-reader.ts";
 import { oversizedUsageEvent } from "../../src/metering/llm-usage.ts";
 import { createSseFramer, MAX_EVENT_BYTES, type SsePosition } from "../../src/metering/sse-decoder.ts";
 import { bytesCovered, streamCost, tokensCost } from "../../src/metering/stream-prices.ts";
@@ -9,6 +10,45 @@ import { EXHAUSTED_EVENT, meterStreamContract, originBody, readAll, recordingHoo
 
 /** The metered body in Node's web streams (test/workerd/meter-stream.test.ts runs the same contract inside workerd). */
 describe("meterStream in Node", () => meterStreamContract());
+
+describe("meterStream reading a byte stream (as a fetched body is)", () => {
+  /** An origin's byte stream of `mib` MiB in one chunk, then its end or an error. */
+  const byteOrigin = (mib: number, end: "close" | Error) => {
+    let sent = false;
+    return new ReadableStream({
+      type: "bytes",
+      pull(controller: ReadableByteStreamController) {
+        if (!sent) {
+          sent = true;
+          controller.enqueue(new Uint8Array(mib * MAX_READ_BYTES).fill(5));
+        } else if (end === "close") {
+          controller.close();
+          controller.byobRequest?.respond(0);
+        } else controller.error(end);
+      },
+    });
+  };
+
+  it("its read buffer grows to MAX_READ_BYTES, and gives its share of the isolate's budget back however the body ends", async () => {
+    const perKib: StreamPrices = { perKibMsat: 1n };
+    const largest = (chunks: readonly Uint8Array[]) => Math.max(...chunks.map((chunk) => chunk.length));
+    const complete = recordingHooks();
+    const passed = await readAll(meterStream(byteOrigin(4, "close"), null, perKib, 10n ** 9n, complete.hooks));
+    expect(largest(passed.chunks)).toBe(MAX_READ_BYTES);
+    const origin = new Error("origin reset");
+    const errored = recordingHooks();
+    expect((await readAll(meterStream(byteOrigin(4, origin), null, perKib, 10n ** 9n, errored.hooks))).error).toBe(origin);
+    const exhausted = recordingHooks([undefined]);
+    const cut = await readAll(meterStream(byteOrigin(4, "close"), null, perKib, 2048n, exhausted.hooks));
+    expect(largest(cut.chunks)).toBe(MAX_READ_BYTES);
+    const cancelled = recordingHooks();
+    const reader = meterStream(byteOrigin(4, "close"), null, perKib, 10n ** 9n, cancelled.hooks).getReader();
+    for (let i = 0; i < 5; i++) await reader.read();
+    await reader.cancel("client gone");
+    expect([complete, errored, exhausted, cancelled].map(({ settled }) => settled[0]?.ended)).toEqual(["complete", "errored", "exhausted", "cancelled"]);
+    expect(readBuffersGrownBytes()).toBe(0);
+  });
+});
 
 const CLOSE_FROM: Record<SsePosition, string> = { "between-events": "", "in-event": "\r\n", "in-line": "\r\n\r\n" };
 
