@@ -61,8 +61,11 @@ export function readBody(body: ReadableStream<Uint8Array>): BodyReader {
     size = to;
     buffer = new ArrayBuffer(size);
   };
-  // Once the body is over, its buffer's share goes back, once: every later read is done or fails anyway.
+  // Once the body is over (ended, failed or cancelled), its buffer's share goes back, once, and the buffer never grows again: a read that came back before a cancel still returns after it.
+  let over = false;
   const release = (): void => {
+    if (over) return;
+    over = true;
     grownBytes -= size - MIN_READ_BYTES;
     size = MIN_READ_BYTES;
   };
@@ -80,7 +83,7 @@ export function readBody(body: ReadableStream<Uint8Array>): BodyReader {
       // A quarter of the buffer or more is handed on as it is, and the next read gets a new buffer, twice as large if this one filled (and the budget has room).
       if (value.length >= size / 4) {
         smallReads = 0;
-        if (value.length === size && size < MAX_READ_BYTES && grownBytes + size <= GROWTH_BUDGET_BYTES) resize(size * 2);
+        if (value.length === size && size < MAX_READ_BYTES && !over && grownBytes + size <= GROWTH_BUDGET_BYTES) resize(size * 2);
         else buffer = new ArrayBuffer(size);
         return { done: false, value };
       }

@@ -147,6 +147,18 @@ describe("a body read in chunks as large as what has arrived", () => {
     expect(readBuffersGrownBytes()).toBe(0);
   });
 
+  it("a read that came back before a cancel, returning after it, does not grow the buffer again", async () => {
+    const body = byteBody([filled(4 * MAX_READ_BYTES, 2)]);
+    const reader = readBody(body.stream);
+    await reader.read();
+    expect(readBuffersGrownBytes()).toBe(MIN_READ_BYTES);
+    // The 128 KiB read is answered at once (the data is there), but read() goes on only after the cancel.
+    const pending = reader.read();
+    await reader.cancel("client gone");
+    expect((await pending).done).toBe(false);
+    expect(readBuffersGrownBytes()).toBe(0);
+  });
+
   it("a body read to its end gives its buffer's share back", async () => {
     const chunks = await readAll(byteBody([filled(4 * MAX_READ_BYTES, 3)]).stream);
     expect(chunks.at(-2)?.length).toBe(MAX_READ_BYTES);
