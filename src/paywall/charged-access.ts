@@ -23,8 +23,16 @@ export function chargedAccess(decision: Pass, paywall: Paywall, request: Paywall
     const tally = chargeTally();
     return {
       access: access === undefined ? undefined : { ...access, balanceMsat: charge.balanceMsat, reservedMsat: charge.reservedMsat, charge: tally.add },
-      settle: (answered) => settleCharge(charge, answered, tally.totalMsat(), balances, later, exhaustedEvent(paywall, service, charge, request, later)),
+      settle: (answered) => settleCharge(charge, request.method === "HEAD" ? bodiless(answered) : answered, tally.totalMsat(), balances, later, exhaustedEvent(paywall, service, charge, request, later)),
     };
   }
   return { access, settle: () => undefined };
 }
+
+/**
+ * A HEAD's answer as it is sent: without a body (HTTP; Hono answers a HEAD
+ * with its GET route and drops the body after the middleware). Settled as an
+ * answer without one (the request's price), never metered: a metered body
+ * nobody reads would keep its reservation taken.
+ */
+const bodiless = (answered: Answered | undefined): Answered | undefined => (answered === undefined ? undefined : { status: answered.status, headers: answered.headers, body: null });

@@ -19,7 +19,8 @@ import type { HeaderReader } from "./request.ts";
  * - a body without a `Content-Length` counts as endless;
  * - a body frameworks read parameters from (a form, multipart, JSON) may
  *   give a query parameter a rule prices by any value: the dearest rule it
- *   could meet prices the request.
+ *   could meet prices the request, and the service's price too unless a rule
+ *   that reads no query parameter would be met first.
  * `matchedMsat`: the dearest price a rule gave (undefined: none matched);
  * `unpriced`: some method no rule prices, which the service's pricer,
  * function or price prices (the dearer of the two is the request's).
@@ -35,15 +36,24 @@ export function rulePrice(service: ServiceConfig, request: { readonly url: URL; 
   if (claimed.anyMethod) for (const method of [UNNAMED_METHOD, ...rules.flatMap((rule) => rule.methods ?? [])]) methods.add(method);
   let dearest: bigint | undefined;
   let unpriced = false;
+  const price = (rule: PriceRule): void => {
+    if (dearest === undefined || rule.priceMsat > dearest) dearest = rule.priceMsat;
+  };
   for (const method of methods) {
-    const rule = rules.find((candidate) => matches(candidate, method, request.url, read.value, !service.matchCase, false));
-    if (rule === undefined) unpriced = true;
-    else if (dearest === undefined || rule.priceMsat > dearest) dearest = rule.priceMsat;
-    // A body an origin reads parameters from (Rails' params, PHP's $_REQUEST, Laravel's input()) may give a priced query parameter any value: each rule it could meet prices the request too.
-    if (claimed.parameterBody !== true) continue;
-    for (const open of rules) {
-      if (open.query.size > 0 && matches(open, method, request.url, read.value, !service.matchCase, true) && (dearest === undefined || open.priceMsat > dearest)) dearest = open.priceMsat;
+    if (claimed.parameterBody !== true) {
+      const rule = rules.find((candidate) => matches(candidate, method, request.url, read.value, !service.matchCase, false));
+      if (rule === undefined) unpriced = true;
+      else price(rule);
+      continue;
     }
+    // A body an origin reads parameters from (Rails' params, PHP's $_REQUEST, Laravel's input()) may give every query parameter any value, the query's or another:
+    // each rule the request could then meet, in order, prices it, up to the first that reads no query parameter (met whatever the body says); past them all, the service's price does.
+    const certain = rules.find((rule) => {
+      if (!matches(rule, method, request.url, read.value, !service.matchCase, true)) return false;
+      price(rule);
+      return rule.query.size === 0;
+    });
+    if (certain === undefined) unpriced = true;
   }
   return succeed({ matchedMsat: dearest, unpriced });
 }

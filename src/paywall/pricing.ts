@@ -63,6 +63,9 @@ export function requestPricer(): RequestPricer {
       const { matchedMsat, unpriced } = ruled.value;
       if (!unpriced && matchedMsat !== undefined) return succeed(matchedMsat);
       const { pricer, price } = service.pricing;
+      // Headers sent twice arrive joined with ", ": the pricer could not tell which value the origin reads.
+      const repeated = pricer?.headers.find((name) => request.headers.get(name)?.includes(",") === true);
+      if (repeated !== undefined) return fail("ambiguous_price", `the header "${repeated}" decides the price and is given more than once (or holds a comma)`);
       const fallback = pricer !== undefined ? await ask(pricer, question(service, request, pricer, claimed), request.now) : price !== undefined ? await fromFunction(price, request) : succeed(service.priceMsat);
       if (!fallback.ok || matchedMsat === undefined) return fallback;
       return succeed(matchedMsat > fallback.value ? matchedMsat : fallback.value);
@@ -75,14 +78,16 @@ export function requestPricer(): RequestPricer {
  * request as the rules read it (the canonical path, before the origin's
  * `strip_prefix`), with the headers the pricer asked for;
  * the methods the origin may carry it out as (an override header's or
- * `_method`'s, which the pricer may not be sent), and whether its body may
- * claim any; the query as sent too, for a pricer that reads it as its origin
+ * `_method`'s, which the pricer may not be sent), whether its body may
+ * claim any, and whether it may give query parameters other values (a form,
+ * multipart, JSON: Rails', PHP's and Laravel's parameters); the query as sent too, for a pricer that reads it as its origin
  * does (`;` as a separator, a repeated name's last value).
  */
 function question(service: ServiceConfig, request: PaywallRequest, pricer: PricerConfig, claimed: ClaimedMethods): string {
-  const query: Record<string, string[]> = {};
+  // No prototype: a parameter named `constructor` or `__proto__` is a name like any other.
+  const query: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
   for (const [name, value] of request.url.searchParams) (query[name] ??= []).push(value);
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const name of pricer.headers) {
     const value = request.headers.get(name);
     if (value !== null) headers[name] = value;
@@ -93,6 +98,7 @@ function question(service: ServiceConfig, request: PaywallRequest, pricer: Price
     method: request.method,
     methods: methodsCarriedOut(request.method, claimed),
     any_method: claimed.anyMethod,
+    parameter_body: claimed.parameterBody === true,
     path: request.url.pathname,
     query,
     query_string: request.url.search.slice(1),

@@ -6,11 +6,12 @@ import type { PaywallRequest } from "./request.ts";
 /**
  * The digest binding a token to one request (`bind_request`): sha256 of
  *
- *   METHODS \n path \n query \n hex sha256(body)
+ *   METHODS \n host \n path \n query \n hex sha256(body)
  *
- * over the canonical URL (what the origin receives). A paid one-shot action
- * (a transfer, an order) is then bought for exactly that request: another
- * method, path, query or body needs its own payment. METHODS is the method
+ * over the canonical URL (what the origin receives; the host with its port,
+ * if any). A paid one-shot action (a transfer, an order) is then bought for
+ * exactly that request: another method, host (a service may match several),
+ * path, query or body needs its own payment. METHODS is the method
  * sent, then, sorted and comma-separated, any other the origin may carry it
  * out as (claimed-methods.ts: a GET for a HEAD, one an override header or a
  * `_method` query parameter names), so a POST bought as such cannot come
@@ -25,5 +26,5 @@ export async function requestDigest(request: PaywallRequest, claimed: ClaimedMet
   const body = request.method === "GET" || request.method === "HEAD" || request.readBody === undefined ? new Uint8Array(0) : await request.readBody(MAX_BOUND_BODY_BYTES);
   if (body === undefined) return fail("body_too_large", `a request bound to its payment carries at most ${MAX_BOUND_BODY_BYTES} bytes of body`);
   const methods = methodsCarriedOut(request.method, claimed).join(",");
-  return succeed(toHex(sha256(utf8(`${methods}\n${request.url.pathname}\n${request.url.search.slice(1)}\n${toHex(sha256(body))}`))));
+  return succeed(toHex(sha256(utf8(`${methods}\n${request.url.host}\n${request.url.pathname}\n${request.url.search.slice(1)}\n${toHex(sha256(body))}`))));
 }

@@ -116,7 +116,7 @@ function metered(charge: Charge, answered: Answered, balances: Balances, later: 
       return taking;
     },
     settle(outcome: MeterOutcome): void {
-      const estimate = estimated(outcome, prices, charge.reservedMsat);
+      const estimate = estimated(outcome, prices, charge, answered.status);
       const released = leasing.then(async () => {
         // More than was leased (a client gone before its output was counted): taken as far as the balance goes.
         if (estimate > leased) leased += await takeAtMost(balances, charge.tokenId, estimate - leased);
@@ -132,19 +132,26 @@ function metered(charge: Charge, answered: Answered, balances: Balances, later: 
 
 /**
  * What a metered body costs: what it counted, but for a stream priced by
- * tokens that sent something without counting them all. One that ends
- * without saying how many it used costs at least its first reservation: the
- * estimate stands, as the reference's metering has it. One its client left
- * before its output was counted (Anthropic's `message_start` states the input
- * alone; `message_delta`, at the end, the output) costs its input and the
- * first reservation for the output. (An Anthropic stream the origin ends with
- * an error event, its output never counted, costs what it counted.)
+ * tokens that sent something without counting them all. A success (2xx) that
+ * ends without saying how many it used costs at least its first reservation:
+ * the estimate stands, as the reference's metering has it. Any other answer
+ * (an LLM API's 4xx for an unknown model or a rate limit, its error in JSON),
+ * or one the origin broke off, costs at least the request's price: the
+ * buyer is not charged a whole answer's estimate for an error. One whose
+ * client left before its output was counted (Anthropic's `message_start`
+ * states the input alone; `message_delta`, at the end, the output) costs its
+ * input and the first reservation for the output. (An Anthropic stream the
+ * origin ends with an error event, its output never counted, costs what it
+ * counted.)
  */
-function estimated(outcome: MeterOutcome, prices: StreamPrices, reservedMsat: bigint): bigint {
+function estimated(outcome: MeterOutcome, prices: StreamPrices, charge: Charge, status: number): bigint {
   const { costMsat } = outcome;
   if (!pricesTokens(prices) || outcome.bytes === 0) return costMsat;
-  if (outcome.usage === undefined) return costMsat < reservedMsat ? reservedMsat : costMsat;
-  return outcome.provisional && outcome.ended === "cancelled" ? costMsat + reservedMsat : costMsat;
+  if (outcome.usage === undefined) {
+    const floor = status >= 200 && status < 300 && outcome.ended !== "errored" ? charge.reservedMsat : charge.priceMsat;
+    return costMsat < floor ? floor : costMsat;
+  }
+  return outcome.provisional && outcome.ended === "cancelled" ? costMsat + charge.reservedMsat : costMsat;
 }
 
 /** Takes `amountMsat` from the balance, or what it has left when short; what was taken. */

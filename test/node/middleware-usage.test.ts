@@ -245,6 +245,15 @@ describe("prepaid balances", () => {
     expect(await balanceOf(token.tokenId)).toBe(3500n);
   });
 
+  it("a HEAD on a metered route costs the request's price: its body is never sent, so never metered, and nothing stays reserved", async () => {
+    const { app, balanceOf } = chatApp({ meter: { per_1k_output_tokens_msat: 15_000 }, cost_header: undefined });
+    const token = await buy(app, "/chat/reply");
+    const head = await app.request("/chat/reply", { method: "HEAD", ...auth(token.authorization) });
+    // 10 sats bought, 3 reserved, 1 (the price) debited.
+    expect([head.status, head.headers.get("x-l402-balance"), head.body]).toEqual([200, "9000", null]);
+    expect(await balanceOf(token.tokenId)).toBe(9000n);
+  });
+
   it("a handler that throws what is not an Error, or an onError that throws, leaves no reservation taken", async () => {
     const { app, balanceOf } = chatApp();
     const token = await buy(app, "/chat/reply");

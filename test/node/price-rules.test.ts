@@ -102,6 +102,28 @@ describe("every method a request may be carried out as is priced, the dearest wi
     expect(matched("/v1/images/gen?size=small", form, noOverride).matchedMsat).toBe(10_000n);
   });
 
+  it("…or take a value the query gives away: the rules past the one the query meets, and the service's price, price the request too, up to the first rule that reads no query parameter", () => {
+    const rules = [
+      { query: { size: "large" }, price_sats: 10 },
+      { methods: ["POST"], path: "/v1/images/:model/edit", params: { model: "hd" }, price_sats: 25 },
+      { query: { size: "thumb" }, price_sats: 1 },
+      { path: "/v1/images/*", price_sats: 3 },
+      { path: "/v1/*", price_sats: 99 },
+    ];
+    const service = serviceOf({ name: "images", price_sats: 20, price_rules: rules });
+    const form = { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: "size=small" };
+    // The query meets the 10-sat rule; a form saying size=small meets the 25-sat one after it (the last rule that could be met: it reads no query parameter).
+    expect(matched("/v1/images/hd/edit?size=large", form, service)).toEqual({ matchedMsat: 25_000n, unpriced: false });
+    // Without the edit rule: the thumb rule and the one for every image could be met, never the one for all of /v1 or the service's price.
+    expect(matched("/v1/images/sd/edit?size=thumb", form, service)).toEqual({ matchedMsat: 10_000n, unpriced: false });
+    // Where no rule reading no query parameter is met, the service's price (20) may be what the origin's reading comes to.
+    const queried = serviceOf({ name: "images", price_sats: 20, price_rules: [rules[2], rules[0]] });
+    expect(matched("/v1/images/x?size=thumb", form, queried)).toEqual({ matchedMsat: 10_000n, unpriced: true });
+    // The query alone, as sent, with a body no framework reads parameters from.
+    expect(matched("/v1/images/hd/edit?size=thumb", { ...form, headers: { "Content-Type": "text/plain" } }, service)).toEqual({ matchedMsat: 25_000n, unpriced: false });
+    expect(matched("/v1/images/x?size=thumb", { ...form, headers: { "Content-Type": "text/plain" } }, queried)).toEqual({ matchedMsat: 1_000n, unpriced: false });
+  });
+
   it("a service whose origin takes no override is priced by the method sent", () => {
     const plain = serviceOf({ name: "img", price_sats: 1, method_override: false, price_rules: IMAGES });
     expect(matched("/v1/images/small", { method: "POST", headers: { "X-HTTP-Method-Override": "DELETE", "Content-Type": "application/json" }, body: "{}" }, plain)).toEqual({ matchedMsat: undefined, unpriced: true });

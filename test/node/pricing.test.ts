@@ -67,6 +67,7 @@ describe("the pricer's question", () => {
       method: "POST",
       methods: ["POST"],
       any_method: false,
+      parameter_body: false,
       path: "/v1/chat/x",
       query: { b: ["2"], a: ["1", "0"] },
       query_string: "b=2&a=1&a=0",
@@ -82,7 +83,31 @@ describe("the pricer's question", () => {
       body: "a=1",
       headers: { "Content-Type": "application/x-www-form-urlencoded", "X-HTTP-Method-Override": "DELETE" },
     });
-    expect(asked[0]?.body).toMatchObject({ method: "POST", methods: ["POST", "DELETE", "PUT"], any_method: true, query_string: "a=1;size=large&_method=put", headers: {} });
+    expect(asked[0]?.body).toMatchObject({ method: "POST", methods: ["POST", "DELETE", "PUT"], any_method: true, parameter_body: true, query_string: "a=1;size=large&_method=put", headers: {} });
+  });
+
+  it("says a body may give query parameters other values (a form, JSON) even where the origin takes no method override", async () => {
+    const service = pricerService({});
+    const noOverride = serviceOf({ name: "chat", price_sats: 1, method_override: false, pricer: { url, headers: ["X-Model"] } });
+    const form = { method: "POST", body: "size=large", headers: { "Content-Type": "application/x-www-form-urlencoded", "Content-Length": "10" } };
+    await priceOf(requestPricer(), noOverride, "https://api.example/v1/chat?size=small", form);
+    await priceOf(requestPricer(), service, "https://api.example/v1/chat?size=small", { ...form, headers: { "Content-Type": "application/octet-stream", "Content-Length": "10" } });
+    expect(asked.map(({ body }) => body)).toMatchObject([
+      { any_method: false, parameter_body: true, content_length: 10 },
+      { any_method: false, parameter_body: false, content_length: 10 },
+    ]);
+  });
+
+  it("a query parameter of any name, `constructor` and `__proto__` among them, is a name like another", async () => {
+    const priced = await priceOf(requestPricer(), pricerService(), "https://api.example/v1/chat?constructor=1&__proto__=2&toString=3&__proto__=4");
+    expect(priced).toEqual({ ok: true, value: 1234n });
+    expect((asked[0]?.body as { query: unknown }).query).toEqual(JSON.parse('{"constructor":["1"],"__proto__":["2","4"],"toString":["3"]}'));
+  });
+
+  it("a header it prices by sent twice (joined with a comma) is refused with 400 ambiguous_price, no one asked", async () => {
+    const headers = new Headers([["X-Model", "small"], ["X-Model", "big"]]);
+    expect(await priceOf(requestPricer(), pricerService(), "https://api.example/v1/chat", { headers })).toMatchObject({ ok: false, reason: "ambiguous_price", detail: 'the header "x-model" decides the price and is given more than once (or holds a comma)' });
+    expect(asked).toHaveLength(0);
   });
 });
 

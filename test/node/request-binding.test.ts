@@ -7,11 +7,11 @@ import { requestOf } from "./support/usage-services.ts";
 
 /**
  * The digest a bound token carries (paywall/request-binding.ts): sha256 of
- * `METHODS \n canonical path \n query as sent \n hex sha256(body)`, checked
+ * `METHODS \n host \n canonical path \n query as sent \n hex sha256(body)`, checked
  * here against node:crypto over the documented text.
  */
 const sha256Hex = (data: string | Uint8Array): string => createHash("sha256").update(data).digest("hex");
-const documented = (method: string, path: string, query: string, body: string | Uint8Array) => sha256Hex(`${method}\n${path}\n${query}\n${sha256Hex(body)}`);
+const documented = (method: string, path: string, query: string, body: string | Uint8Array, host = "api.example") => sha256Hex(`${method}\n${host}\n${path}\n${query}\n${sha256Hex(body)}`);
 
 async function digestOf(url: string, init: RequestInit = {}, overridable = true): Promise<string> {
   const request = requestOf(url, init);
@@ -35,9 +35,11 @@ describe("the request digest", () => {
     expect(await digestOf("https://api.example/q?to=alice&to=bob")).toBe(documented("GET", "/q", "to=alice&to=bob", ""));
   });
 
-  it("another method, path or body is another digest", async () => {
+  it("another method, host, path or body is another digest", async () => {
     const post = { method: "POST", body: "x", headers: { "Content-Type": "text/plain" } };
     const base = await digestOf("https://api.example/a", post);
+    expect(await digestOf("https://other.example/a", post)).toBe(documented("POST", "/a", "", "x", "other.example"));
+    expect(await digestOf("https://api.example:8443/a", post)).toBe(documented("POST", "/a", "", "x", "api.example:8443"));
     expect(await digestOf("https://api.example/a", { ...post, method: "PUT" })).not.toBe(base);
     expect(await digestOf("https://api.example/b", post)).not.toBe(base);
     expect(await digestOf("https://api.example/a", { ...post, body: "y" })).not.toBe(base);

@@ -27,7 +27,8 @@ async function settle(answered: Answered | undefined, options: { appCharged?: bi
   };
   const pending: Promise<unknown>[] = [];
   const settled = settleCharge(options.charge ?? charge(), answered, options.appCharged, balances, (work) => pending.push(work), async () => () => "");
-  if (settled.body !== undefined) await new Response(settled.body).arrayBuffer();
+  // A body the origin broke off fails its reader: what it settles is still looked at.
+  if (settled.body !== undefined) await new Response(settled.body).arrayBuffer().catch(() => undefined);
   await Promise.all(pending);
   return { released: released.reduce((sum, msat) => sum + msat, 0n), changes: settled.changes, body: settled.body };
 }
@@ -150,6 +151,21 @@ describe("a metered stream", () => {
     expect(reserved).toEqual([5000n]);
     // 4 KiB streamed: of the 5,000 msat reserved and the 5,000 leased, all but 4,000 back.
     expect(released.reduce((sum, msat) => sum + msat, 0n)).toBe(6000n);
+  });
+
+  it("priced by tokens and reporting none: a 2xx costs its first reservation, an error answer or a body the origin broke off the request's price", async () => {
+    const tokens = charge(config({ meter: { perThousandOutputTokensMsat: 15_000n } }));
+    const json = (status: number, body: ReadableStream<Uint8Array>): Answered => ({ status, headers: new Headers({ "Content-Type": "application/json" }), body });
+    const error = () => new ReadableStream<Uint8Array>({ start: (controller) => (controller.enqueue(new TextEncoder().encode('{"error":{"message":"unknown model"}}')), controller.close()) });
+    // Reserved 5,000 msat, the price 1,000.
+    expect((await settle(json(200, error()), { charge: tokens })).released).toBe(0n);
+    for (const status of [400, 404, 429, 302]) expect([status, (await settle(json(status, error()), { charge: tokens })).released]).toEqual([status, 4000n]);
+    const broken = new ReadableStream<Uint8Array>({
+      start: (controller) => controller.enqueue(new TextEncoder().encode("data: {}\n\n")),
+      pull: (controller) => controller.error(new Error("origin reset")),
+    });
+    const stream = { status: 200, headers: new Headers({ "Content-Type": "text/event-stream" }), body: broken };
+    expect((await settle(stream, { charge: tokens })).released).toBe(4000n);
   });
 
   it("not when the app charged, nor without a body", async () => {

@@ -14,6 +14,8 @@ const services = () => [
   { name: "chat_encoded", match: ["/stream/chat-encoded/*"], price_msat: 500, balance: { amounts_sats: [50] }, meter: { per_1k_input_tokens_msat: 1000, per_1k_output_tokens_msat: 4000 }, origin: { url: originUrl() } },
   // The operator's own Accept-Encoding toward the origin does not blind the meter either.
   { name: "chat_encoded_set", match: ["/stream/chat-encoded-set/*"], price_msat: 500, balance: { amounts_sats: [50] }, meter: { per_1k_input_tokens_msat: 1000, per_1k_output_tokens_msat: 4000 }, origin: { url: originUrl(), headers: { "Accept-Encoding": "deflate" } } },
+  // Reserves max_cost_sats (5,000 msat), ten times its price.
+  { name: "chat_capped", match: ["/stream/chat-capped/*"], price_msat: 500, max_cost_sats: 5, balance: { amounts_sats: [50] }, meter: { per_1k_input_tokens_msat: 1000, per_1k_output_tokens_msat: 4000 }, origin: { url: originUrl() } },
   { name: "trickle", match: ["/stream/download-t/*"], price_msat: 40_000, balance: { amounts_sats: [100] }, meter: { per_kib_msat: 1024 }, origin: { url: originUrl() } },
   { name: "download", match: ["/stream/download/*"], price_msat: 100_000, balance: { amounts_sats: [1000] }, meter: { per_kib_msat: 1024 }, origin: { url: originUrl() } },
 ];
@@ -101,6 +103,16 @@ describe("metered streams", () => {
     await settled();
     // 3,000 input tokens at 1,000 msat per 1,000, 250 output at 4,000: 4,000 msat (its first reservation: 500).
     expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 4000n);
+  });
+
+  it("an error the LLM API answers (a 4xx reporting no usage) costs the request's price, not its first reservation", async () => {
+    const token = await buy(uniquePath("/stream/chat-capped/a"));
+    const { response, settled } = await open(`${uniquePath("/stream/chat-capped/b")}?format=bogus`, withToken(token));
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain("format is");
+    await settled();
+    // Reserved 5,000 msat (max_cost_sats); debited 500, the price.
+    expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 500n);
   });
 
   it("an Ollama chat streamed as NDJSON is debited by the counts its last line reports", async () => {
