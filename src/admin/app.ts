@@ -8,6 +8,7 @@ import { serviceRoutes, summary, type ServicesAdmin } from "./service-routes.ts"
 import type { Ledger, Revocations } from "../paywall/index.ts";
 import { fail, succeed, type Result } from "../result.ts";
 import type { DecisionStats } from "./decision-stats.ts";
+import { notRevocable } from "./revocable.ts";
 import { CONTENT_TYPES, counterFamilies, formatFor, renderMetrics } from "./metrics.ts";
 
 export interface AdminOptions {
@@ -103,12 +104,8 @@ export function adminApp(options: AdminOptions): Hono {
       const body = readRevokeBody(await c.req.text());
       if (!body.ok) return badRequest(c, body.detail);
       const reason = body.value;
-      // A service checks revocations only when it is revocable (a read per request): revoking another's token would change nothing.
-      const service = (await ledger.lookupToken(tokenId)).challenge?.["service"];
-      const sold = options.services.find((candidate) => candidate.name === service);
-      if (sold !== undefined && !sold.revocable) {
-        return c.json({ reason: "service_not_revocable", detail: `${sold.name} does not check revocations (set revocable = true on it): its tokens stay valid until they expire` }, 409, NO_STORE);
-      }
+      const refused = await notRevocable(ledger, options.services, tokenId);
+      if (refused !== undefined) return c.json({ reason: "service_not_revocable", detail: refused }, 409, NO_STORE);
       await revocations.revoke(tokenId, reason, Math.floor(Date.now() / 1000));
       return c.json({ tokenId, revoked: true, reason, staleForAtMostSeconds: options.revocationStalenessSeconds }, 200, NO_STORE);
     });

@@ -63,9 +63,6 @@ export function requestPricer(): RequestPricer {
       const { matchedMsat, unpriced } = ruled.value;
       if (!unpriced && matchedMsat !== undefined) return succeed(matchedMsat);
       const { pricer, price } = service.pricing;
-      // Headers sent twice arrive joined with ", ": the pricer could not tell which value the origin reads.
-      const repeated = pricer?.headers.find((name) => request.headers.get(name)?.includes(",") === true);
-      if (repeated !== undefined) return fail("ambiguous_price", `the header "${repeated}" decides the price and is given more than once (or holds a comma)`);
       const fallback = pricer !== undefined ? await ask(pricer, question(service, request, pricer, claimed), request.now) : price !== undefined ? await fromFunction(price, request) : succeed(service.priceMsat);
       if (!fallback.ok || matchedMsat === undefined) return fallback;
       return succeed(matchedMsat > fallback.value ? matchedMsat : fallback.value);

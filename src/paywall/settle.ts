@@ -133,11 +133,12 @@ function metered(charge: Charge, answered: Answered, balances: Balances, later: 
 /**
  * What a metered body costs: what it counted, but for a stream priced by
  * tokens that sent something without counting them all. A success (2xx) that
- * ends without saying how many it used costs at least its first reservation:
- * the estimate stands, as the reference's metering has it. Any other answer
- * (an LLM API's 4xx for an unknown model or a rate limit, its error in JSON),
- * or one the origin broke off, costs at least the request's price: the
- * buyer is not charged a whole answer's estimate for an error. One whose
+ * ends without saying how many it used costs at least its first reservation,
+ * however it ended (a client that leaves may be seen as a broken origin
+ * body): the estimate stands, as the reference's metering has it. Any other
+ * answer (an LLM API's 4xx for an unknown model or a rate limit, its error in
+ * JSON) costs at least the request's price: the buyer is not charged a whole
+ * answer's estimate for an error. One whose
  * client left before its output was counted (Anthropic's `message_start`
  * states the input alone; `message_delta`, at the end, the output) costs its
  * input and the first reservation for the output. (An Anthropic stream the
@@ -148,7 +149,7 @@ function estimated(outcome: MeterOutcome, prices: StreamPrices, charge: Charge, 
   const { costMsat } = outcome;
   if (!pricesTokens(prices) || outcome.bytes === 0) return costMsat;
   if (outcome.usage === undefined) {
-    const floor = status >= 200 && status < 300 && outcome.ended !== "errored" ? charge.reservedMsat : charge.priceMsat;
+    const floor = status >= 200 && status < 300 ? charge.reservedMsat : charge.priceMsat;
     return costMsat < floor ? floor : costMsat;
   }
   return outcome.provisional && outcome.ended === "cancelled" ? costMsat + charge.reservedMsat : costMsat;

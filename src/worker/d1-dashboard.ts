@@ -5,7 +5,7 @@ import type { DailyRevenue } from "../paywall/index.ts";
  * What the dashboard reads of the ledger in D1 (migrations/0001_ledger.sql):
  * read only, each list bounded by its LIMIT, none of it on the paid path.
  */
-export function d1DashboardLedger(db: D1Database, revenueByDay: (since: number) => Promise<readonly DailyRevenue[]>): DashboardLedger {
+export function d1DashboardLedger(db: D1Database, revenueByDay: (since: number) => Promise<readonly DailyRevenue[]>): Omit<DashboardLedger, "lookupToken"> {
   const PAID =
     "SELECT s.token_id AS tokenId, s.service AS service, s.amount_msat AS amountMsat, s.first_used_at AS paidAt, c.created_at AS mintedAt " +
     "FROM settlements s LEFT JOIN challenges c ON c.token_id = s.token_id";

@@ -16,7 +16,7 @@ export function cloudflareDashboardPorts(env: Env, ports: PaywallPorts, decision
   const { ledger, revocations } = ports;
   if (db === undefined || ledger === undefined || revocations === undefined) return undefined;
   return {
-    ledger: d1DashboardLedger(db, (since) => ledger.revenueByDay(since)),
+    ledger: { ...d1DashboardLedger(db, (since) => ledger.revenueByDay(since)), lookupToken: (tokenId) => ledger.lookupToken(tokenId) },
     revocations,
     tokenState: {
       usesTaken: async (tokenId) => (meters === undefined ? undefined : meters.get(meters.idFromName(tokenId)).usesTaken()),

@@ -22,9 +22,10 @@ export class SpentChargeShard extends DurableObject {
 
   /** True the first time a payment hash is spent, false ever after. */
   async spend(paymentHash: string, until: number): Promise<boolean> {
+    // The sweep first: a failure setting it must leave the charge unspent, for the client's retry (the paywall answers 503) to spend.
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + SWEEP_EVERY_MS);
     // A row comes back only when it was inserted: the first spend.
     const inserted = this.ctx.storage.sql.exec("INSERT INTO spent (payment_hash, until) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING payment_hash", paymentHash, until).toArray();
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + SWEEP_EVERY_MS);
     return inserted.length === 1;
   }
 

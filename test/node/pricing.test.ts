@@ -104,10 +104,10 @@ describe("the pricer's question", () => {
     expect((asked[0]?.body as { query: unknown }).query).toEqual(JSON.parse('{"constructor":["1"],"__proto__":["2","4"],"toString":["3"]}'));
   });
 
-  it("a header it prices by sent twice (joined with a comma) is refused with 400 ambiguous_price, no one asked", async () => {
+  it("a header it prices by sent twice reaches it as the origin's Headers read it, joined with a comma (a value no pricer should take for one it knows)", async () => {
     const headers = new Headers([["X-Model", "small"], ["X-Model", "big"]]);
-    expect(await priceOf(requestPricer(), pricerService(), "https://api.example/v1/chat", { headers })).toMatchObject({ ok: false, reason: "ambiguous_price", detail: 'the header "x-model" decides the price and is given more than once (or holds a comma)' });
-    expect(asked).toHaveLength(0);
+    expect(await priceOf(requestPricer(), pricerService(), "https://api.example/v1/chat", { headers })).toEqual({ ok: true, value: 1234n });
+    expect((asked[0]?.body as { headers: unknown }).headers).toEqual({ "x-model": "small, big" });
   });
 });
 

@@ -200,6 +200,16 @@ describe("the dashboard, signed in", () => {
     expect(page).toContain('<td class="reason">leaked in a log</td>');
   });
 
+  it("a token of a service that checks no revocations (a form the page does not offer, posted anyway): 409 saying so, nothing revoked", async () => {
+    const token = await buyToken(uniquePath("/other/dash"));
+    expect((await callWith({}, "/other/dash", { headers: { Authorization: token.authorization } })).status).toBe(200);
+    const id = tokenIdOf(token.macaroon);
+    const { cookie, csrf } = await session();
+    const refused = await revoke(id, { Cookie: cookie }, { csrf, reason: "leaked" });
+    expect([refused.status, await refused.text()]).toEqual([409, "conflict: other does not check revocations (set revocable = true on it): its tokens stay valid until they expire"]);
+    expect(await (env.L402_LEDGER as D1Database).prepare("SELECT 1 FROM revocations WHERE token_id = ?").bind(id).first()).toBeNull();
+  });
+
   it("a bad revocation: 400 naming the problem, nothing revoked", async () => {
     const { cookie, csrf } = await session();
     expect(await (await revoke("xyz", { Cookie: cookie }, { csrf })).text()).toBe("bad request: a token id is 64 hex characters");

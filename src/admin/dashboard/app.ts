@@ -7,6 +7,7 @@ import type { ServiceConfig } from "../../config/index.ts";
 import { isValidServiceName } from "../../l402/index.ts";
 import { addressPrefix, CLIENT_NETWORK } from "../../paywall/index.ts";
 import { readAtMost } from "../../read-at-most.ts";
+import { notRevocable } from "../revocable.ts";
 import { changeService, credentialId, type ServicesAdmin } from "../service-routes.ts";
 import { refusalsSection, serviceModesSection, shadowEarningsSection } from "./decision-sections.ts";
 import { dashboardPage, signInPage, STYLE, STYLE_PATH } from "./page.ts";
@@ -172,6 +173,9 @@ export function dashboardApp(options: DashboardOptions): Hono {
       const form = v.safeParse(revokeForm, await fieldsOf(c));
       if (!id.success) return c.text("bad request: a token id is 64 hex characters", 400);
       if (!form.success) return c.text(`bad request: ${form.issues[0].message}`, 400);
+      // The page offers no revoke for such a token; a form posted anyway must not be told it worked.
+      const refused = await notRevocable(ports.ledger, options.services, id.output);
+      if (refused !== undefined) return c.text(`conflict: ${refused}`, 409);
       await ports.revocations.revoke(id.output, form.output.reason, now());
       return c.redirect(`${basePath}?${new URLSearchParams({ revoked: id.output })}`, 303);
     }),

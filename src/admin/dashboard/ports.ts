@@ -1,4 +1,4 @@
-import type { DailyRevenue, Revocations } from "../../paywall/index.ts";
+import type { DailyRevenue, Ledger, Revocations } from "../../paywall/index.ts";
 import type { DecisionStats } from "../decision-stats.ts";
 
 /** A token seen paid (its first use), not revoked. */
@@ -26,6 +26,8 @@ export interface DashboardLedger {
   /** Tokens paid since `since`, the largest payment first. */
   topTokens(since: number, limit: number): Promise<readonly PaidToken[]>;
   recentRevocations(limit: number): Promise<readonly RevokedToken[]>;
+  /** What the ledger knows of one token (the service it was sold for: a revoke checks it is revocable). */
+  lookupToken: Ledger["lookupToken"];
 }
 
 /** What a token has left, read where it is counted (one read per token shown). */
