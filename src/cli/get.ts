@@ -87,6 +87,12 @@ export async function getCommand(args: string[]): Promise<number> {
     if (values["no-pay"]) {
       const response = await fetch(url, init);
       if (!isChallenge(response)) return await deliver(response, null, values, output);
+      // As a paying run would refuse it: an invoice from another origin (after a redirect) is not the one asked to show.
+      const from = new URL(response.url).origin;
+      if (from !== url.origin) {
+        await response.body?.cancel();
+        throw new L402Error("foreign_challenge", `${url.origin} redirected to ${from}, which asks for payment; its invoice is not shown: only the origin asked is paid`);
+      }
       const offer = readOffer(response);
       const shown = { url: url.href, status: response.status, scheme: offer.scheme, price_sats: Number(formatSats(offer.priceMsat)), services: offer.services, invoice: offer.invoice, payment_hash: offer.paymentHash };
       if (values.json) printJson(shown);

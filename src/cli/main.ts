@@ -88,6 +88,11 @@ async function run(args: string[]): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  // A reader that goes away (`| head`) ends the run quietly, as curl's does, rather than with an uncaught EPIPE.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") process.stderr.write(`l402-edge: cannot write the output: ${error.message}\n`);
+    process.exit(error.code === "EPIPE" ? (process.exitCode ?? 0) : 70);
+  });
   try {
     process.exitCode = await run(process.argv.slice(2));
   } catch (error) {

@@ -168,6 +168,23 @@ describe("l402-edge get", () => {
     expect(JSON.parse(result.stdout)).toMatchObject({ status: 402, price_sats: 3, services: ["cli"], invoice: expect.stringMatching(/^lnbcrt30n1/) });
   });
 
+  it("--no-pay shows no invoice of an origin a redirect led to: exit 6, as a paying run refuses it", async () => {
+    const result = await cli(["get", `${base}/away`, "--no-pay", "--json"]);
+    expect(result.code).toBe(6);
+    expect(JSON.parse(result.stdout)).toMatchObject({ error: "foreign_challenge", message: expect.stringContaining(`${base} redirected to ${otherBase}, which asks for payment; its invoice is not shown`) });
+    expect(result.stdout + result.stderr).not.toContain("lnbcrt");
+  });
+
+  it("a reader that leaves early (| head) ends the run quietly: no stack trace", async () => {
+    const child = spawn(process.execPath, [BIN, "get", `${base}/endless`, "--token-dir", scratchDir("l402-cli-")], { env: { ...process.env, ...wallet() } });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    child.stdout.once("data", () => child.stdout.destroy());
+    expect(await exited).toBe(0);
+    expect(stderr).not.toMatch(/EPIPE|\n\s+at /);
+  });
+
   it.each([
     { name: "over budget", flags: ["--max-cost", "2"], env: wallet, code: 3, message: /price is 3 sats, above the limit of 2/ },
     { name: "payment failed", flags: [], env: () => ({ LND_REST_URL: sim.url, LND_MACAROON: sim.invoiceMacaroonHex }), code: 4, message: /permission denied/ },
