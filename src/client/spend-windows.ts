@@ -115,7 +115,12 @@ export async function reserve(
     const record = { id, at: now, host: payment.host, msat: String(payment.priceMsat + feeMsat) };
     return { records: [...current, record], result: feeMsat };
   });
-  const settle = (msatNow: bigint) => ledger.change((records) => ({ records: records.map((r) => (r.id === id ? { ...r, msat: String(msatNow) } : r)), result: undefined }));
+  // A payment made is counted even where its record is gone: another client sharing the ledger may have taken it for one never made (a wallet asked before the payment began).
+  const settle = (msatNow: bigint) =>
+    ledger.change((records) => ({
+      records: records.some((r) => r.id === id) ? records.map((r) => (r.id === id ? { ...r, msat: String(msatNow) } : r)) : [...records, { id, at: now, host: payment.host, msat: String(msatNow) }],
+      result: undefined,
+    }));
   return {
     id,
     maxFeeMsat,
