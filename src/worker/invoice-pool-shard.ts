@@ -27,16 +27,16 @@ export interface PoolBounds {
   readonly refillPerSecond: number;
 }
 
-/** A grant not put back within this long (its Worker stopped) is no longer counted. */
-const GRANT_LEASE_MS = 30_000;
+/** A grant not put back within this long (its Worker stopped: a deploy, an isolate evicted) is no longer counted; the callers' clock (unix s). */
+const GRANT_LEASE_SECONDS = 30;
 /** Invoices one take hands out, at most: a challenge's and an isolate's small buffer (paywall/pool-buffer.ts). */
 const MAX_TAKE = 8;
 
 type Row = { payment_request: string; payment_hash: string; amount_msat: string; expires_at: number; hand_out_by: number };
 
 export class InvoicePoolShard extends DurableObject {
-  private granted = 0;
-  private grantedAt = 0;
+  /** Refills granted and not yet put back, in the order granted: each counts until put back or until its own lease ends. */
+  private grants: { count: number; readonly at: number }[] = [];
   private tokens = 0;
   private tokensAt = 0;
 
@@ -54,7 +54,7 @@ export class InvoicePoolShard extends DurableObject {
     sql.exec("DELETE FROM pooled WHERE hand_out_by < ?", now);
     const rows = sql.exec<Row>("DELETE FROM pooled WHERE payment_hash IN (SELECT payment_hash FROM pooled ORDER BY hand_out_by LIMIT ?) RETURNING *", Math.max(0, Math.min(MAX_TAKE, Math.floor(count)))).toArray();
     for (const row of rows) sql.exec("INSERT INTO handed (payment_hash, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING", row.payment_hash, row.expires_at);
-    const refill = this.grant(bounds, this.held(), rows.length);
+    const refill = this.grant(bounds, this.held(), rows.length, now);
     // No alarm to set: the put that added these rows set one no later than their hand-out time, and the sweep then keeps waking for the hashes handed out.
     const invoices = rows
       .sort((a, b) => a.hand_out_by - b.hand_out_by)
@@ -64,7 +64,7 @@ export class InvoicePoolShard extends DurableObject {
 
   /** Adds what fits of `invoices` (never a hash held or handed out before); `granted`: the grant they were made on, now settled. */
   async put(bounds: PoolBounds, invoices: readonly PooledInvoice[], granted: number, now: number): Promise<number> {
-    this.granted = Math.max(0, this.granted - granted);
+    this.settle(granted);
     const sql = this.ctx.storage.sql;
     let added = 0;
     for (const invoice of invoices) {
@@ -99,17 +99,34 @@ export class InvoicePoolShard extends DurableObject {
     return this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM pooled").one().n;
   }
 
+  /**
+   * Refills put back: the newest grants settled first. A put is most likely the
+   * latest grant's, and a grant never put back is then the oldest, forgotten at
+   * its own lease's end however many are granted after it (settled oldest
+   * first, its count would pass to the newer grants and outlive every lease).
+   */
+  private settle(granted: number): void {
+    let left = granted;
+    for (let i = this.grants.length - 1; i >= 0 && left > 0; i--) {
+      const grant = this.grants[i] as { count: number };
+      const settled = Math.min(grant.count, left);
+      grant.count -= settled;
+      left -= settled;
+    }
+    this.grants = this.grants.filter((grant) => grant.count > 0);
+  }
+
   /** Refills for one take of `taken`: one for each, and one to grow; within the room left (grants being made count as held) and the rate's bucket. */
-  private grant(bounds: PoolBounds, held: number, taken: number): number {
+  private grant(bounds: PoolBounds, held: number, taken: number, now: number): number {
+    this.grants = this.grants.filter((grant) => now - grant.at <= GRANT_LEASE_SECONDS);
+    const outstanding = this.grants.reduce((sum, grant) => sum + grant.count, 0);
     const nowMs = Date.now();
-    if (nowMs - this.grantedAt > GRANT_LEASE_MS) this.granted = 0;
     const burst = Math.max(1, bounds.refillPerSecond);
     this.tokens = Math.min(burst, this.tokens + ((nowMs - this.tokensAt) / 1000) * bounds.refillPerSecond);
     this.tokensAt = nowMs;
-    const refill = Math.max(0, Math.min(taken + 1, bounds.size - held - this.granted, Math.floor(this.tokens)));
+    const refill = Math.max(0, Math.min(taken + 1, bounds.size - held - outstanding, Math.floor(this.tokens)));
     this.tokens -= refill;
-    this.granted += refill;
-    if (refill > 0) this.grantedAt = nowMs;
+    if (refill > 0) this.grants.push({ count: refill, at: now });
     return refill;
   }
 

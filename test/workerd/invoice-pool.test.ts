@@ -92,6 +92,20 @@ describe("an invoice pool's object", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(false);
   });
 
+  it("a grant never put back (its Worker stopped) stops counting after its own lease, though grants made and put back after it keep coming", async () => {
+    const stub = pools().get(pools().newUniqueId());
+    const bounds = { size: 2, refillPerSecond: 1000 };
+    const t0 = now();
+    // Granted, never put back.
+    expect((await stub.take(bounds, 1, t0)).refill).toBe(1);
+    // Granted and put back 10 s later: the pool holds 1, the lost grant counts for the other place.
+    expect((await stub.take(bounds, 1, t0 + 10)).refill).toBe(1);
+    await stub.put(bounds, [fakeInvoice()], 1, t0 + 10);
+    expect((await stub.take(bounds, 0, t0 + 29)).refill).toBe(0);
+    // Past the lost grant's lease (30 s), not the later one's: room again.
+    expect((await stub.take(bounds, 0, t0 + 31)).refill).toBe(1);
+  });
+
   it("grants refills on takes only: one per invoice taken and one to grow, within its room and its rate", async () => {
     const stub = pools().get(pools().newUniqueId());
     // Empty: one to grow (the taker's own invoice is made on demand).
