@@ -40,6 +40,7 @@ export {
   deriveRootKey,
   keyForToken,
   keyIdOf,
+  keyIdOfToken,
   MIN_MASTER_KEY_BYTES,
   newTokenId,
   parseMasterKeys,

@@ -23,12 +23,15 @@ export const RECHECK_SECONDS = 1;
 /**
  * The client: its network (the address; an IPv6 /64, which one customer holds
  * whole) and its user agent (so different programs behind one address differ),
- * for one service and one offer (offer.ts: its price, or what its token says).
+ * for one service and one offer (offer.ts: its price, or what its token says),
+ * under one master key (the id of the key its macaroon is minted under: a key
+ * taken out of the keyring leaves no cached challenge a buyer would pay for a
+ * token then refused).
  */
-export function clientKey(client: { readonly address: string | null; readonly userAgent: string | null }, service: string, offer: string): string {
+export function clientKey(client: { readonly address: string | null; readonly userAgent: string | null }, service: string, offer: string, keyId: number): string {
   const network = addressPrefix(client.address, CLIENT_NETWORK);
   const who = `${network}\u0000${client.userAgent ?? ""}`;
-  return toHex(sha256(utf8(`${who}\u0000${service}\u0000${offer}`)));
+  return toHex(sha256(utf8(`${who}\u0000${service}\u0000${offer}\u0000${keyId}`)));
 }
 
 /** Stored for the window, never past the invoice's own expiry. */

@@ -1,6 +1,6 @@
 import { toHex } from "../bytes.ts";
 import { pricedByRequest, type ServiceConfig } from "../config/index.ts";
-import { MAX_CREDENTIAL_HEADER_CHARS, type Grant } from "../l402/index.ts";
+import { keyIdOfToken, MAX_CREDENTIAL_HEADER_CHARS, type Grant } from "../l402/index.ts";
 import { fail, type Result } from "../result.ts";
 import { admit } from "./admit.ts";
 import { clientKey } from "./challenge-cache.ts";
@@ -161,7 +161,7 @@ function firstUseWork(request: PaywallRequest, service: ServiceConfig, presented
   if (service.ledger && ledger !== undefined) {
     later(ledger.recordSettlement({ tokenId, paymentHash: toHex(presented.token.paymentHash), service: service.name, priceMsat: boughtForMsat(service, presented.token.grant), usedAt: request.now }));
   }
-  if (challengeCache !== undefined && paywall.settings.challengeCacheSeconds > 0) later(challengeCache.drop(clientKey(request.client, service.name, offerKey(service, presented.token.grant))));
+  if (challengeCache !== undefined && paywall.settings.challengeCacheSeconds > 0) later(challengeCache.drop(clientKey(request.client, service.name, offerKey(service, presented.token.grant), keyIdOfToken(presented.token.tokenId))));
 }
 
 /**

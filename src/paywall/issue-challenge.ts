@@ -66,7 +66,7 @@ export function sharedChallenger(settings: PaywallSettings): Challenger & { mint
     async issue(need) {
       const cache = settings.ports.challengeCache;
       if (cache === undefined || settings.challengeCacheSeconds === 0 || claimsByInvoice(settings, need.service)) return mintFresh(need);
-      const key = clientKey(need.request.client, need.service.name, offerKey(need.service, need.offer.caveats));
+      const key = clientKey(need.request.client, need.service.name, offerKey(need.service, need.offer.caveats), settings.keyring.current.id);
       if (need.paidHash !== undefined && (await cache.read(key))?.paymentHash === need.paidHash) await cache.drop(key);
       const issued = await shared(key, () => {
         const flight = cachedOrFresh(settings, need, cache, key);

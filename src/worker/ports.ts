@@ -38,6 +38,9 @@ import { d1Revocations } from "./d1-revocations.ts";
  */
 export function cloudflarePorts(env: Env, revocationTtlSeconds: number, pool?: PoolSettings): PaywallPorts {
   const cache = caches.default;
+  // Entries outlive a deploy: under another node or network, none made by the one before is handed back (paid, it would buy a token from a node never paid).
+  const scope = pool === undefined ? "" : `${toHex(sha256(utf8(pool.node))).slice(0, 32)}/`;
+  const challengeUrl = (key: string) => new Request(`https://challenge-cache.l402-edge.invalid/${scope}${key}`);
   const { L402_INVOICE_POOL: pools, L402_MINT_LIMITER: limiter, L402_MINT_NETWORK_LIMITER: networkLimiter, L402_METER: meters, L402_FREEBIES: freebies, L402_LEDGER: ledger, L402_LOOKUPS: lookups, L402_SPENT: spent, L402_BALANCES: balances } = env;
   return {
     challengeCache: {
@@ -74,7 +77,6 @@ export function cloudflarePorts(env: Env, revocationTtlSeconds: number, pool?: P
 const spentShards = (spent: NonNullable<Env["L402_SPENT"]>): SpentCharges =>
   rememberedSpends({ spend: (paymentHash, until) => spent.get(spent.idFromName(`shard-${paymentHash.slice(0, 2)}`)).spend(paymentHash, until) });
 
-const challengeUrl = (key: string) => new Request(`https://challenge-cache.l402-edge.invalid/${key}`);
 
 /** The invoice pool's bounds, the colo this isolate serves (`request.cf.colo`; an isolate runs in one) and the node: its shard. */
 export interface PoolSettings {

@@ -70,6 +70,8 @@ function setup(challengeCacheSeconds = 30, mintsPerClient?: number, schemes: rea
     fiatRate: undefined,
   };
   const challenger = sharedChallenger(settings);
+  /** The same paywall after its master key changed: the same node, ports and cache. */
+  const underKey = (seed: number) => sharedChallenger({ ...settings, keyring: createKeyring(new Uint8Array(32).fill(seed)) });
   const laters: Promise<unknown>[] = [];
   const need = (overrides: Overrides = {}): ChallengeNeed => ({
     service: compiled.value[0] as ChallengeNeed["service"],
@@ -84,7 +86,7 @@ function setup(challengeCacheSeconds = 30, mintsPerClient?: number, schemes: rea
     if (!issued.ok) throw new Error(issued.detail);
     return issued.value;
   };
-  return { clock, node, ports, issue, invoiceOf, laters };
+  return { clock, node, ports, issue, invoiceOf, laters, need, underKey };
 }
 
 describe("the shared challenger and the challenge cache", () => {
@@ -95,6 +97,18 @@ describe("the shared challenger and the challenge cache", () => {
     expect(again).toMatchObject({ reused: true, parts: { invoice: first.parts.invoice } });
     expect(again.parts.macaroon).toEqual(first.parts.macaroon);
     expect(node).toMatchObject({ created: 1, lookups: 0 });
+  });
+
+  it("hands back no challenge minted under another master key (one taken out of the keyring): its token would be refused once paid", async () => {
+    const { node, invoiceOf, need, underKey } = setup();
+    const first = await invoiceOf();
+    const rotated = await underKey(4).issue(need());
+    if (!rotated.ok) throw new Error(rotated.detail);
+    expect(rotated.value.reused).toBe(false);
+    expect(rotated.value.parts.invoice).not.toBe(first.parts.invoice);
+    expect(node).toMatchObject({ created: 2 });
+    // Under the first key again, its own entry.
+    expect(await invoiceOf()).toMatchObject({ reused: true, parts: { invoice: first.parts.invoice } });
   });
 
   it("asks the node at most once a second whether the cached invoice is still open", async () => {

@@ -23,8 +23,8 @@ const LABEL = "l402-edge/page-invoice\u0000";
 export const isBounded = ({ paywall }: BrowserContext): boolean => paywall.settings.ports.challengeCache !== undefined && paywall.settings.challengeCacheSeconds > 0;
 
 /** The client's slot for page invoices of one offer: a dearer page of a request-priced service is another offer, with an invoice of its own. */
-export function pageInvoiceKey({ request, service }: BrowserContext, caveats: OfferCaveats): string {
-  return toHex(sha256(utf8(`${LABEL}${clientKey(request.client, service.name, offerKey(service, caveats))}`)));
+export function pageInvoiceKey({ request, service, paywall }: BrowserContext, caveats: OfferCaveats): string {
+  return toHex(sha256(utf8(`${LABEL}${clientKey(request.client, service.name, offerKey(service, caveats), paywall.settings.keyring.current.id)}`)));
 }
 
 /** What a token minted by this paywall sells beyond its service's own caveats (offer.ts), as it says of itself. */
