@@ -95,10 +95,12 @@ export interface PoolSettings {
 /**
  * The template's node in a word: its backend, where it is (its URL, or the
  * wallet's key) and the network. An LNbits server holds many wallets, told
- * apart by their key: a digest of it names the one paid.
+ * apart by their key, and an NWC wallet service may too: a digest of the key
+ * (the connection's secret) names the one paid.
  */
 export function poolNode(node: NodeConfig, network: Network): string {
-  if (node.backend === "nwc") return `nwc ${node.connection.walletPubkey} ${network}`;
+  // A wallet service may serve several wallets under one key (sub-wallets, apps): the connection's secret names the one paid.
+  if (node.backend === "nwc") return `nwc ${node.connection.walletPubkey} connection ${toHex(sha256(node.connection.secret)).slice(0, 32)} ${network}`;
   const wallet = node.backend === "lnbits" ? ` wallet ${toHex(sha256(utf8(node.invoiceKey))).slice(0, 32)}` : "";
   return `${node.backend} ${node.url}${wallet} ${network}`;
 }

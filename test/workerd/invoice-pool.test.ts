@@ -254,6 +254,13 @@ describe("the Worker with an invoice pool, after a change of node", () => {
     expect(lnbits("wallet-one-key")).toBe(lnbits("wallet-one-key"));
     expect(lnbits("wallet-one-key")).not.toContain("wallet-one-key");
   });
+
+  it("an NWC pool is its connection's: another connection to the same wallet service (a sub-wallet, an app) is another pool, named without its secret", () => {
+    const nwc = (fill: number) => poolNode({ backend: "nwc", connection: { walletPubkey: "ab".repeat(32), relay: "wss://relay.example", secret: new Uint8Array(32).fill(fill) }, timeoutMs: 5000, relayConnection: "per-call" }, "mainnet");
+    expect(nwc(1)).not.toBe(nwc(2));
+    expect(nwc(1)).toBe(nwc(1));
+    expect(nwc(1)).not.toContain("01".repeat(32));
+  });
 });
 
 describe.each(["lnd", "lnbits", "phoenixd", "cln", "nwc"])("the Worker with an invoice pool on %s", (name) => {
