@@ -88,14 +88,20 @@ async function run(args: string[]): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  // A reader that goes away (`| head`) ends the run quietly, as curl's does, rather than with an uncaught EPIPE.
+  // An output that fails is said once, never an uncaught 'error' event; a reader that went away (`| head`) is the run's end (below).
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-    if (error.code !== "EPIPE") process.stderr.write(`l402-edge: cannot write the output: ${error.message}\n`);
-    process.exit(error.code === "EPIPE" ? (process.exitCode ?? 0) : 70);
+    if (error.code === "EPIPE") return;
+    process.stderr.write(`l402-edge: cannot write the output: ${error.message}\n`);
+    process.exitCode = 70;
   });
   try {
     process.exitCode = await run(process.argv.slice(2));
   } catch (error) {
+    // The reader went away (`| head`): quietly, with the code a shell gives a program its pipe's reader left (128 + SIGPIPE), so a pipeline that checks sees the answer cut.
+    if ((error as NodeJS.ErrnoException | undefined)?.code === "EPIPE") {
+      process.exitCode = 141;
+      return;
+    }
     // parseArgs reports unknown or malformed flags with a TypeError carrying a `code`.
     const known = error instanceof UsageError || (error instanceof TypeError && "code" in error);
     const message = known ? (error as Error).message : `unexpected error: ${String(error)}`;

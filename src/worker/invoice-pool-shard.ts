@@ -64,7 +64,7 @@ export class InvoicePoolShard extends DurableObject {
 
   /** Adds what fits of `invoices` (never a hash held or handed out before); `granted`: the grant they were made on, now settled. */
   async put(bounds: PoolBounds, invoices: readonly PooledInvoice[], granted: number, now: number): Promise<number> {
-    this.settle(granted);
+    this.settle(granted, now);
     const sql = this.ctx.storage.sql;
     let added = 0;
     for (const invoice of invoices) {
@@ -105,7 +105,9 @@ export class InvoicePoolShard extends DurableObject {
    * its own lease's end however many are granted after it (settled oldest
    * first, its count would pass to the newer grants and outlive every lease).
    */
-  private settle(granted: number): void {
+  private settle(granted: number, now: number): void {
+    // A grant past its lease counts no longer: a late put settles none of the live ones in its place.
+    this.grants = this.grants.filter((grant) => now - grant.at <= GRANT_LEASE_SECONDS);
     let left = granted;
     for (let i = this.grants.length - 1; i >= 0 && left > 0; i--) {
       const grant = this.grants[i] as { count: number };

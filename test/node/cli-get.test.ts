@@ -175,13 +175,13 @@ describe("l402-edge get", () => {
     expect(result.stdout + result.stderr).not.toContain("lnbcrt");
   });
 
-  it("a reader that leaves early (| head) ends the run quietly: no stack trace", async () => {
+  it("a reader that leaves early (| head) ends the run quietly, exit 141 (as a shell reports SIGPIPE): no stack trace", async () => {
     const child = spawn(process.execPath, [BIN, "get", `${base}/endless`, "--token-dir", scratchDir("l402-cli-")], { env: { ...process.env, ...wallet() } });
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
     child.stdout.once("data", () => child.stdout.destroy());
-    expect(await exited).toBe(0);
+    expect(await exited).toBe(141);
     expect(stderr).not.toMatch(/EPIPE|\n\s+at /);
   });
 
