@@ -89,13 +89,16 @@ async function run(args: string[]): Promise<number> {
 
 async function main(): Promise<void> {
   // An output that fails is said once, never an uncaught 'error' event; a reader that went away (`| head`) is the run's end (below).
+  let outputFailed = false;
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {
     if (error.code === "EPIPE") return;
     process.stderr.write(`l402-edge: cannot write the output: ${error.message}\n`);
+    outputFailed = true;
     process.exitCode = 70;
   });
   try {
-    process.exitCode = await run(process.argv.slice(2));
+    const code = await run(process.argv.slice(2));
+    process.exitCode = outputFailed ? 70 : code;
   } catch (error) {
     // The reader went away (`| head`): quietly, with the code a shell gives a program its pipe's reader left (128 + SIGPIPE), so a pipeline that checks sees the answer cut.
     if ((error as NodeJS.ErrnoException | undefined)?.code === "EPIPE") {

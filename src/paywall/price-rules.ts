@@ -48,12 +48,14 @@ export function rulePrice(service: ServiceConfig, request: { readonly url: URL; 
     }
     // A body an origin reads parameters from (Rails' params, PHP's $_REQUEST, Laravel's input()) may give every query parameter any value, the query's or another:
     // each rule the request could then meet, in order, prices it, up to the first that reads no query parameter (met whatever the body says); past them all, the service's price does.
-    const certain = rules.find((rule) => {
-      if (!matches(rule, method, request.url, read.value, !service.matchCase, true)) return false;
+    let certain = false;
+    for (const rule of rules) {
+      if (!matches(rule, method, request.url, read.value, !service.matchCase, true)) continue;
       price(rule);
-      return rule.query.size === 0;
-    });
-    if (certain === undefined) unpriced = true;
+      certain = rule.query.size === 0;
+      if (certain) break;
+    }
+    if (!certain) unpriced = true;
   }
   return succeed({ matchedMsat: dearest, unpriced });
 }

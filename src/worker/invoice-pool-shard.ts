@@ -106,8 +106,8 @@ export class InvoicePoolShard extends DurableObject {
    * first, its count would pass to the newer grants and outlive every lease).
    */
   private settle(granted: number, now: number): void {
-    // A grant past its lease counts no longer: a late put settles none of the live ones in its place.
-    this.grants = this.grants.filter((grant) => now - grant.at <= GRANT_LEASE_SECONDS);
+    // A late put settles none of the live grants in place of one past its lease.
+    this.dropExpired(now);
     let left = granted;
     for (let i = this.grants.length - 1; i >= 0 && left > 0; i--) {
       const grant = this.grants[i] as { count: number };
@@ -118,9 +118,14 @@ export class InvoicePoolShard extends DurableObject {
     this.grants = this.grants.filter((grant) => grant.count > 0);
   }
 
+  /** Forgets the grants past their lease (their Worker stopped). */
+  private dropExpired(now: number): void {
+    this.grants = this.grants.filter((grant) => now - grant.at <= GRANT_LEASE_SECONDS);
+  }
+
   /** Refills for one take of `taken`: one for each, and one to grow; within the room left (grants being made count as held) and the rate's bucket. */
   private grant(bounds: PoolBounds, held: number, taken: number, now: number): number {
-    this.grants = this.grants.filter((grant) => now - grant.at <= GRANT_LEASE_SECONDS);
+    this.dropExpired(now);
     const outstanding = this.grants.reduce((sum, grant) => sum + grant.count, 0);
     const nowMs = Date.now();
     const burst = Math.max(1, bounds.refillPerSecond);
