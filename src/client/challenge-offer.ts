@@ -16,6 +16,8 @@ interface OfferBase {
   /** Services named by the L402 token; a Payment charge or an x402 entry names none. */
   readonly services: readonly string[];
   readonly paymentHash: string;
+  /** When the invoice expires, in Unix seconds: no server takes its payment after. */
+  readonly expiresAt: number;
 }
 /**
  * An L402 offer's `terms`: what its token says (a price per request, a request, a credit, the token it tops up).
@@ -57,19 +59,19 @@ export function readOffer(response: Response, schemes: ReadonlySet<Scheme> = ALL
   throw new L402Error("bad_challenge", `the server's 402 has no usable ${wanted} challenge${parsed.ok ? "" : `: ${parsed.detail}`}`);
 }
 
-function amountOf(invoice: string): { readonly amountMsat: bigint; readonly paymentHash: string } {
+function amountOf(invoice: string): { readonly amountMsat: bigint; readonly paymentHash: string; readonly expiresAt: number } {
   const read = readInvoice(invoice);
   if (!read.ok) throw new L402Error("bad_challenge", `the challenge's ${read.detail.replace(/^the /, "")}`);
-  const { amountMsat, paymentHash } = read.value;
+  const { amountMsat, paymentHash, timestamp, expirySeconds } = read.value;
   if (amountMsat === undefined) throw new L402Error("bad_challenge", "the challenge's invoice has no amount");
-  return { amountMsat, paymentHash };
+  return { amountMsat, paymentHash, expiresAt: timestamp + expirySeconds };
 }
 
 function l402Offer(macaroon: Uint8Array, invoice: string): Offer {
-  const { amountMsat, paymentHash } = amountOf(invoice);
+  const { amountMsat, paymentHash, expiresAt } = amountOf(invoice);
   const terms = tokenTerms(macaroon);
   if (terms?.paymentHash !== paymentHash) throw new L402Error("bad_challenge", "the challenge's macaroon is not bound to its invoice");
-  return { scheme: "l402", macaroon, invoice, priceMsat: amountMsat, services: terms.services, paymentHash, terms };
+  return { scheme: "l402", macaroon, invoice, priceMsat: amountMsat, services: terms.services, paymentHash, expiresAt, terms };
 }
 
 function paymentOffer(challenge: PaymentChallenge): Offer {
@@ -83,7 +85,7 @@ function paymentOffer(challenge: PaymentChallenge): Offer {
     throw new L402Error("bad_challenge", "the Payment challenge's amount or payment hash is not its invoice's");
   }
   if (challenge.expires !== undefined && !(Date.parse(challenge.expires) > Date.now())) throw new L402Error("bad_challenge", "the Payment challenge has expired");
-  return { scheme: "payment", challenge, invoice, priceMsat: decoded.amountMsat, services: [], paymentHash };
+  return { scheme: "payment", challenge, invoice, priceMsat: decoded.amountMsat, services: [], paymentHash, expiresAt: decoded.expiresAt };
 }
 
 /** x402's Lightning entry, checked against its invoice; undefined where `accepts` has none (another network's entries only). */
@@ -99,7 +101,7 @@ function x402Offer(header: string): Offer | undefined {
   if (accepted.asset !== BTC || accepted.amount !== String(decoded.amountMsat) || (hash !== undefined && hash !== decoded.paymentHash)) {
     throw new L402Error("bad_challenge", "the x402 entry's amount is not its invoice's (or its asset is not BTC, or its payment hash another invoice's)");
   }
-  return { scheme: "x402", accepted, invoice: accepted.extra.invoice, priceMsat: decoded.amountMsat, services: [], paymentHash: decoded.paymentHash };
+  return { scheme: "x402", accepted, invoice: accepted.extra.invoice, priceMsat: decoded.amountMsat, services: [], paymentHash: decoded.paymentHash, expiresAt: decoded.expiresAt };
 }
 
 /** The most of a 402's body read for its reason: a paywall's JSON is a few hundred bytes. */

@@ -1,7 +1,6 @@
 import { formatSats, toBase64, toHex } from "../l402/index.ts";
 import { keyedQueue } from "./keyed-queue.ts";
 import { memoryStore } from "./memory-store.ts";
-import { formatPaymentCredential } from "../payment/index.ts";
 import { isChallenge, readOffer, refusalReason, type Offer, type Scheme } from "./challenge-offer.ts";
 import { sendPaidOnce, sendToOrigin, type Credential, type Sent } from "./send-to-origin.ts";
 import { memoryLedger, releaseRecord, reserve } from "./spend-windows.ts";
@@ -10,8 +9,8 @@ import { inClear } from "../this-machine.ts";
 import { storedTokenTerms } from "./token-terms.ts";
 import { L402Error, type StoredToken } from "./types.ts";
 import { untilAborted } from "./until-aborted.ts";
+import { oneRequestCredential, requestIdentity, unsentCharges } from "./one-request-charges.ts";
 import type { L402FetchOptions } from "./fetch-options.ts";
-import { encodeHeaderJson, PAYMENT_SIGNATURE_HEADER, X402_VERSION } from "../x402/index.ts";
 
 /**
  * A fetch that pays L402 challenges, and the Payment scheme's lightning charge
@@ -51,6 +50,7 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
   const budgetMsat = BigInt(options.maxCostSats) * 1000n;
   const schemes = new Set<Scheme>(options.schemes ?? ["l402", "payment", "x402"]);
   const ledger = options.ledger ?? memoryLedger();
+  const unsent = unsentCharges();
 
   /**
    * Pays an offer within the budget and the spend windows, routing fee included;
@@ -259,9 +259,22 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
 
     const l402 = (token: StoredToken | undefined) => (token === undefined ? undefined : l402Credential(token));
     const tried = new Set<string>();
-    let token = schemes.has("l402") && !insecure ? pick(await held(key)) : undefined;
+    const identity = requestIdentity(request.method, request.url, body);
+    /** Sends a paid one-request credential; one that fails to go is kept for this request's next call. */
+    const sendCharge = async (credential: Credential, expiresAt: number): Promise<Sent> => {
+      try {
+        return await sendPaidOnce(send, credential, request.method);
+      } catch (error) {
+        unsent.keep(identity, credential, expiresAt);
+        throw error;
+      }
+    };
+    const charge = insecure ? undefined : unsent.take(identity, Date.now() / 1000);
+    let token = schemes.has("l402") && !insecure && charge === undefined ? pick(await held(key)) : undefined;
     let sent: Sent;
-    if (token?.pendingTopUp === undefined) sent = await send(l402(token));
+    // A charge paid for this request and never answered goes first: refused (spent, expired), the request is paid as any other.
+    if (charge !== undefined) sent = await sendCharge(charge.credential, charge.expiresAt);
+    else if (token?.pendingTopUp === undefined) sent = await send(l402(token));
     else ({ sent, token } = await sendPendingTopUp(key, token, token.pendingTopUp, send));
     // Each round is bounded by what it may do once (one payment, one wait, each token tried once); the cap is for a server no rule foresaw.
     for (let paid = false, waited = false, stalled = false, rounds = 0; isChallenge(sent.response) && rounds < MAX_ROUNDS; rounds++) {
@@ -278,9 +291,12 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
       if (offer.scheme !== "l402") {
         // A charge or an x402 payment buys this one request; what the server answers to it (its receipt too) is the caller's answer.
         if (paid) break;
-        const credential = oneRequestCredential(offer, toHex(await untilAborted(pay(offer, request.url, new Set([request.signal])), request.signal)));
+        const paying = pay(offer, request.url, new Set([request.signal]));
+        // Paid after its caller left: kept for the same request's next call, which then pays nothing.
+        paying.then((preimage) => request.signal.aborted && unsent.keep(identity, oneRequestCredential(offer, toHex(preimage)), offer.expiresAt), () => undefined);
+        const credential = oneRequestCredential(offer, toHex(await untilAborted(paying, request.signal)));
         await response.body?.cancel();
-        return (await sendPaidOnce(send, credential, request.method)).response;
+        return (await sendCharge(credential, offer.expiresAt)).response;
       }
       const service = offer.services[0];
       if (service !== undefined) serviceByPath.set(pathKey, service);
@@ -378,16 +394,6 @@ function reportedBalance({ response, from }: Sent, key: string): string | undefi
 /** A token whose pending top-up has been answered: counted, no longer pending. */
 function answeredTopUp({ pendingTopUp: _answered, ...token }: StoredToken): StoredToken {
   return { ...token, topUps: (token.topUps ?? 0) + 1 };
-}
-
-/**
- * What a paid offer of one request sends: the Payment credential, or x402's
- * `PAYMENT-SIGNATURE` echoing the entry as it came with the preimage (#2861's
- * payload, which the paywall verifies without asking its node).
- */
-function oneRequestCredential(offer: Offer & { scheme: "payment" | "x402" }, preimage: string): Credential {
-  if (offer.scheme === "payment") return authorization(formatPaymentCredential({ challenge: offer.challenge, payload: { preimage } }));
-  return { header: PAYMENT_SIGNATURE_HEADER, value: encodeHeaderJson({ x402Version: X402_VERSION, accepted: offer.accepted, payload: { preimage } }) };
 }
 
 function withHeader(request: Request, name: string, value: string): Request {

@@ -195,4 +195,47 @@ describe("l402Fetch and x402's Lightning entry", () => {
     expect(wallet.payments).toBe(1);
     expect(await originHits(path)).toBe(1);
   });
+
+  it("a payment made after its caller left (a timeout, a cancelled call) is sent by the same request's next call: paid once, served once; another body pays its own", async () => {
+    const paying = countingWallet();
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let asked = 0;
+    const wallet = { pay: async (invoice: string, limits: { maxFeeMsat: bigint }) => (asked++, await gate, paying.pay(invoice, limits)) };
+    let paid = () => {};
+    const done = new Promise<void>((resolve) => (paid = resolve));
+    const fetch = createL402Fetch({ wallet, maxCostSats: 10, fetch: worker, onPayment: (event) => event.phase === "paid" && paid() });
+    const url = `https://paywall.test${uniquePath("/xonly/left")}`;
+    const abort = new AbortController();
+    const left = fetch(url, { method: "POST", body: "once", signal: abort.signal });
+    await expect.poll(() => asked).toBe(1);
+    abort.abort(new Error("the caller's time is up"));
+    await expect(left).rejects.toThrow("the caller's time is up");
+    release();
+    await done;
+    // After the client's own handling of the payment (a macrotask later than its microtasks).
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const other = await fetch(url, { method: "POST", body: "another" });
+    expect(other.status).toBe(200);
+    expect(paying.payments).toBe(2);
+    const retried = await fetch(url, { method: "POST", body: "once" });
+    expect(retried.status).toBe(200);
+    expect(await retried.json()).toMatchObject({ method: "POST", bodyBytes: 4 });
+    expect(paying.payments).toBe(2);
+    expect(await originHits(new URL(url).pathname)).toBe(2);
+    // Sent once: the next call pays again.
+    expect((await fetch(url, { method: "POST", body: "once" })).status).toBe(200);
+    expect(paying.payments).toBe(3);
+  });
+
+  it("a paid POST whose sending failed before it was sent is sent by the same request's next call: paid once, served once", async () => {
+    const wallet = countingWallet();
+    const fetch = createL402Fetch({ wallet, maxCostSats: 10, fetch: failingOnce("unsent") });
+    const path = uniquePath("/xonly/unsent");
+    await expect(fetch(`https://paywall.test${path}`, { method: "POST", body: "do it" })).rejects.toThrow("fetch failed");
+    expect(await originHits(path)).toBe(0);
+    expect((await fetch(`https://paywall.test${path}`, { method: "POST", body: "do it" })).status).toBe(200);
+    expect(wallet.payments).toBe(1);
+    expect(await originHits(path)).toBe(1);
+  });
 });
