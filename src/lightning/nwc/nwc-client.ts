@@ -18,10 +18,10 @@ import type { NwcConnection } from "./uri.ts";
  */
 export type NwcCall = (method: string, params: Record<string, unknown>) => Promise<Record<string, unknown>>;
 
-/** How a call gets a connection, and gives it back. */
+/** How a call gets a connection, and gives it back (`timedOut`: the call waited in vain on it, which may be dead without a close). */
 export interface SocketSource {
   acquire(): Promise<RelaySocket>;
-  release(socket: RelaySocket): void;
+  release(socket: RelaySocket, timedOut?: boolean): void;
 }
 
 /** A fresh connection per call, closed after it. */
@@ -41,12 +41,26 @@ export interface HeldSocket extends SocketSource {
  */
 export const HELD_SOCKET_IDLE_MS = 60_000;
 
-/** One connection kept open and shared by every call (reopened when it drops), closed after `idleMs` without calls. */
+/**
+ * One connection kept open and shared by every call (reopened when it drops),
+ * closed after `idleMs` without calls. One a call timed out on (a relay or a
+ * NAT gone quiet without closing it) is given to no new call, and closed once
+ * the calls on it end.
+ */
 export function heldSocket(url: string, factory: WebSocketFactory, timeoutMs: number, idleMs = HELD_SOCKET_IDLE_MS): HeldSocket {
   let current: Promise<RelaySocket> | undefined;
-  let inUse = 0;
+  /** Calls on each connection, by its opening: counted from when they ask, before it is open. */
+  const calls = new Map<Promise<RelaySocket>, number>();
+  const openingOf = new WeakMap<RelaySocket, Promise<RelaySocket>>();
   let retired = false;
   let idle: ReturnType<typeof setTimeout> | undefined;
+  /** One call fewer on `opening`: true when it was the last. */
+  const leave = (opening: Promise<RelaySocket>): boolean => {
+    const left = (calls.get(opening) ?? 1) - 1;
+    if (left > 0) calls.set(opening, left);
+    else calls.delete(opening);
+    return left <= 0;
+  };
   const closeCurrent = () => {
     const held = current;
     current = undefined;
@@ -60,26 +74,35 @@ export function heldSocket(url: string, factory: WebSocketFactory, timeoutMs: nu
         const opening = RelaySocket.open(url, factory, timeoutMs);
         current = opening;
         opening.then(
-          (socket) => socket.onClose(() => current === opening && (current = undefined)),
+          (socket) => {
+            openingOf.set(socket, opening);
+            socket.onClose(() => current === opening && (current = undefined));
+          },
           () => current === opening && (current = undefined),
         );
       }
-      inUse++;
+      const opening = current;
+      calls.set(opening, (calls.get(opening) ?? 0) + 1);
       // A failed opening is given back here: its caller has no socket to release.
-      return current.catch((error: unknown) => {
-        inUse--;
+      return opening.catch((error: unknown) => {
+        leave(opening);
         throw error;
       });
     },
-    release: () => {
-      if (--inUse > 0) return;
-      if (retired) closeCurrent();
-      else idle = setTimeout(closeCurrent, idleMs);
+    release: (socket, timedOut = false) => {
+      const opening = openingOf.get(socket);
+      if (opening === undefined) return;
+      if (timedOut && opening === current) current = undefined;
+      if (!leave(opening)) return;
+      if (opening !== current || retired) {
+        socket.close();
+        if (opening === current) current = undefined;
+      } else idle = setTimeout(closeCurrent, idleMs);
     },
     close: () => {
       retired = true;
       if (idle !== undefined) clearTimeout(idle);
-      if (inUse === 0) closeCurrent();
+      if (current !== undefined && !calls.has(current)) closeCurrent();
     },
   };
 }
@@ -104,29 +127,38 @@ export function nwcClient(connection: NwcConnection, sockets: SocketSource, time
   const { walletPubkey, secret } = connection;
   const clientPubkey = publicKeyOf(secret);
 
-  /** The wallet's info event, if the relay has one (undefined: none). */
-  const learnInfo = (socket: RelaySocket): Promise<NostrEvent | undefined> =>
+  /**
+   * The wallet's info event, if the relay has one (undefined: none), its
+   * newest if it sends several; by `deadline`, its subscription closed however it ends.
+   */
+  const learnInfo = (socket: RelaySocket, deadline: number): Promise<NostrEvent | undefined> =>
     new Promise((resolve, reject) => {
       const id = toHex(randomBytes(8));
       let info: NostrEvent | undefined;
+      const end = (outcome: () => void) => {
+        clearTimeout(timer);
+        socket.unsubscribe(id);
+        outcome();
+      };
+      const timer = setTimeout(() => end(() => reject(new LightningError("timeout", "the wallet's info event: no answer in time"))), Math.max(0, deadline - Date.now()));
       socket.subscribe(id, { kinds: [NWC_INFO], authors: [walletPubkey], limit: 1 }, {
         onEvent: (event) => {
+          // Another event of the wallet's (an old answer) is no info: it would say NIP-04 for every call.
+          if (event.kind !== NWC_INFO || event.pubkey !== walletPubkey || (info !== undefined && event.created_at <= info.created_at)) return;
           // The key first: a signature check is the costly part, and anyone may send events.
-          if (event.pubkey === walletPubkey && verifyEvent(event)) info = event;
+          if (verifyEvent(event)) info = event;
         },
-        onEnd: () => {
-          socket.unsubscribe(id);
-          resolve(info);
-        },
-        onLost: () => reject(new LightningError("unavailable", "the relay connection closed before the wallet's info event")),
+        onEnd: () => end(() => resolve(info)),
+        onLost: () => end(() => reject(new LightningError("unavailable", "the relay connection closed before the wallet's info event"))),
       });
     });
 
   return async (method, params) => {
     const deadline = Date.now() + timeoutMs;
     const socket = await sockets.acquire();
+    let timedOut = false;
     try {
-      const learning = (session ??= withTimeout(learnInfo(socket), deadline, "the wallet's info event").then(
+      const learning = (session ??= learnInfo(socket, deadline).then(
         (info) => {
           // None found (a wallet that publishes none, or a relay withholding it): NIP-04 for this call, and asked
           // again on the next, so that a NIP-44 wallet is not held for good to what it cannot read.
@@ -163,6 +195,8 @@ export function nwcClient(connection: NwcConnection, sockets: SocketSource, time
             const answers = event.kind === NWC_RESPONSE && event.pubkey === walletPubkey && event.tags.some((tag) => tag[0] === "e" && tag[1] === request.id);
             if (answers && verifyEvent(event)) resolve(event);
           },
+          // EOSE: no stored answer, the wallet's is still to come. CLOSED: the relay will send none (auth-required, rate-limited).
+          onEnd: (closedBecause) => closedBecause !== undefined && reject(new LightningError("unavailable", `${method}: the relay closed the subscription for the answer: ${closedBecause.slice(0, 200) || "no reason given"}`)),
           onLost: () => reject(new LightningError("unavailable", `${method}: the relay connection closed before the wallet answered`)),
         });
       });
@@ -173,10 +207,16 @@ export function nwcClient(connection: NwcConnection, sockets: SocketSource, time
         const response = await withTimeout(answered, deadline, `${method}: the wallet's answer`);
         return readNwcResponse(method, () => decrypt(response.content));
       } finally {
+        socket.forget(request.id);
         socket.unsubscribe(id);
       }
+    } catch (error) {
+      timedOut = error instanceof LightningError && error.reason === "timeout";
+      // The wallet cannot read what it was sent: the encryption is learnt again (its info may have been withheld, or changed).
+      if (error instanceof LightningError && error.message.startsWith(`${method}: UNSUPPORTED_ENCRYPTION`)) session = undefined;
+      throw error;
     } finally {
-      sockets.release(socket);
+      sockets.release(socket, timedOut);
     }
   };
 }

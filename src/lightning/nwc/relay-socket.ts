@@ -52,10 +52,10 @@ export const fetchUpgradeWebSocket: WebSocketFactory = async (url) => {
 
 type Filter = Record<string, unknown>;
 
-/** What a relay says to a client (NIP-01), as far as this client listens: `EOSE` and `CLOSED` both end a subscription. */
+/** What a relay says to a client (NIP-01), as far as this client listens: `EOSE` and `CLOSED` both end a subscription (`CLOSED` with the relay's reason). */
 export type RelayMessage =
   | { readonly type: "EVENT"; readonly subscription: string; readonly event: NostrEvent }
-  | { readonly type: "END"; readonly subscription: string }
+  | { readonly type: "END"; readonly subscription: string; readonly closedBecause?: string }
   | { readonly type: "OK"; readonly eventId: string; readonly accepted: boolean; readonly message: string };
 
 /**
@@ -74,15 +74,16 @@ export function readRelayMessage(text: string): RelayMessage | undefined {
   const [type, first, second, third] = message as unknown[];
   if (typeof first !== "string") return undefined;
   if (type === "EVENT") return isNostrEvent(second) ? { type, subscription: first, event: second } : undefined;
-  if (type === "EOSE" || type === "CLOSED") return { type: "END", subscription: first };
+  if (type === "EOSE") return { type: "END", subscription: first };
+  if (type === "CLOSED") return { type: "END", subscription: first, closedBecause: typeof second === "string" ? second : "" };
   if (type === "OK" && typeof second === "boolean") return { type, eventId: first, accepted: second, message: typeof third === "string" ? third : "" };
   return undefined;
 }
 
 interface Subscription {
   readonly onEvent: (event: NostrEvent) => void;
-  /** `EOSE`, or the relay closing the subscription. */
-  readonly onEnd?: () => void;
+  /** `EOSE` (no reason), or the relay closing the subscription (`CLOSED`, with its reason: `auth-required: …`, `rate-limited: …`). */
+  readonly onEnd?: (closedBecause?: string) => void;
   /** The connection closed while subscribed. */
   readonly onLost?: () => void;
 }
@@ -104,10 +105,22 @@ export class RelaySocket {
   /** Connects, within `timeoutMs`. */
   static open(url: string, factory: WebSocketFactory, timeoutMs: number): Promise<RelaySocket> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new LightningError("timeout", `the relay did not accept a connection within ${timeoutMs} ms`)), timeoutMs);
+      let late = false;
+      let connecting: WebSocketLike | undefined;
+      const timer = setTimeout(() => {
+        // Given up on: a connection that opens after all is closed, not left open with nobody to use or close it.
+        late = true;
+        reject(new LightningError("timeout", `the relay did not accept a connection within ${timeoutMs} ms`));
+        connecting?.close(1000);
+      }, timeoutMs);
       const failed = (error: unknown) => {
         clearTimeout(timer);
         reject(error instanceof LightningError ? error : new LightningError("unavailable", `cannot connect to the relay (${(error as Error).message})`));
+      };
+      const opened = (socket: WebSocketLike) => {
+        clearTimeout(timer);
+        if (late) socket.close(1000);
+        else resolve(new RelaySocket(socket));
       };
       let created: WebSocketLike | Promise<WebSocketLike>;
       try {
@@ -116,17 +129,12 @@ export class RelaySocket {
         return failed(error);
       }
       if (created instanceof Promise) {
-        created.then((socket) => {
-          clearTimeout(timer);
-          resolve(new RelaySocket(socket));
-        }, failed);
+        created.then(opened, failed);
         return;
       }
       const socket = created;
-      socket.addEventListener("open", () => {
-        clearTimeout(timer);
-        resolve(new RelaySocket(socket));
-      });
+      connecting = socket;
+      socket.addEventListener("open", () => opened(socket));
       const refused = () => failed(new LightningError("unavailable", "the relay refused or dropped the connection"));
       socket.addEventListener("error", refused);
       socket.addEventListener("close", refused);
@@ -153,9 +161,15 @@ export class RelaySocket {
   /** Resolves once the relay has accepted the event (`OK` true). */
   publish(event: NostrEvent): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.#published.set(event.id, { resolve, reject });
+      // Sent first: a send that throws (the connection closed) leaves no wait behind; no OK can come before the next line.
       this.#send(["EVENT", event]);
+      this.#published.set(event.id, { resolve, reject });
     });
+  }
+
+  /** Stops waiting for the relay's `OK` to an event (its caller gave up): a held connection keeps no wait for an answer that never came. */
+  forget(eventId: string): void {
+    this.#published.delete(eventId);
   }
 
   close(): void {
@@ -172,7 +186,7 @@ export class RelaySocket {
   #receive(text: string): void {
     const message = readRelayMessage(text);
     if (message?.type === "EVENT") this.#subscriptions.get(message.subscription)?.onEvent(message.event);
-    else if (message?.type === "END") this.#subscriptions.get(message.subscription)?.onEnd?.();
+    else if (message?.type === "END") this.#subscriptions.get(message.subscription)?.onEnd?.(message.closedBecause);
     else if (message?.type === "OK") {
       const waiting = this.#published.get(message.eventId);
       this.#published.delete(message.eventId);
