@@ -1,6 +1,6 @@
 import type { Context, ExecutionContext, MiddlewareHandler, Next } from "hono";
 import { cors } from "hono/cors";
-import { baseRoutePath } from "hono/route";
+import { routePath } from "hono/route";
 import { refusal } from "../refusal.ts";
 import { afterDecide, beforeDecide } from "./browser/browser-step.ts";
 import { chargedAccess } from "./charged-access.ts";
@@ -63,7 +63,7 @@ export function l402Paywall<E extends PaywallEnv = PaywallEnv>(options: PaywallO
   const built = new WeakMap<object, MiddlewareHandler<E>>();
   return async (c, next) => {
     // Options from the context are the app's, built per env; otherwise what differs per env is where the settings are.
-    const key = typeof options === "function" ? (typeof c.env === "object" && c.env !== null ? (c.env as object) : NO_ENV) : settingsEnv(c.env);
+    const key = typeof options === "function" ? appEnv(c.env) : settingsEnv(c.env);
     let handler = built.get(key);
     if (handler === undefined) {
       handler = buildFor(c, options);
@@ -73,6 +73,19 @@ export function l402Paywall<E extends PaywallEnv = PaywallEnv>(options: PaywallO
   };
 }
 const NO_ENV = {};
+
+/**
+ * The env options from the context are built once for: a Worker's bindings,
+ * the same object for every request of an isolate. @hono/node-server gives
+ * each request an env of its own (`{ incoming, outgoing }`): one build serves
+ * them all, or each request would get a paywall of its own (its breaker, and
+ * any ports the options make, such as `memoryPorts()`, starting afresh).
+ */
+function appEnv(env: unknown): object {
+  if (typeof env !== "object" || env === null) return NO_ENV;
+  const names = Object.keys(env);
+  return names.length === 2 && names.includes("incoming") && names.includes("outgoing") ? NO_ENV : env;
+}
 
 /** What the Hono adapter adds to a paywall: CORS, where the client's address is read, where refusals are logged. */
 export interface HonoEdge {
@@ -151,10 +164,14 @@ function mountedMiddleware<E extends PaywallEnv>(settings: PaywallSettings, edge
   return (c, next) => (mountRefusal(mounts, settings, mountOf(c), edge.log) ?? paywall)(c, next);
 }
 
-/** Where the app is mounted, as Hono's routing says (hono/route reads its context's own; where it cannot, as if at the root). */
+/**
+ * Where the middleware is mounted, as Hono's routing says: its own route's
+ * path (`app.use("/api/*", …)`, under any `app.route` or `basePath`) up to
+ * its first wildcard; where hono/route cannot read it, as if at the root.
+ */
 function mountOf(c: Context): string {
   try {
-    return baseRoutePath(c);
+    return routePath(c).replace(/\/?\*.*$/, "");
   } catch {
     return "";
   }
@@ -167,7 +184,7 @@ function mountRefusal<E extends PaywallEnv>(mounts: Map<string, MiddlewareHandle
   if (/^\/*$/.test(base)) return undefined;
   if (mounts.has(base)) return mounts.get(base);
   const outside = pathsOutsideMount(settings.services, base);
-  const refusal = outside.length === 0 ? undefined : misconfigured<E>([`the middleware's app is mounted under ${base} (app.route, basePath), and patterns name whole paths; these lie outside it: ${outside.join(", ")}`], log);
+  const refusal = outside.length === 0 ? undefined : misconfigured<E>([`the middleware is mounted under ${base} (its app.use path, app.route, basePath), and patterns name whole paths; these lie outside it: ${outside.join(", ")}`], log);
   // A base with parameters is the route's as written (`/:tenant`), so few are ever seen.
   if (mounts.size === MOUNTS_KEPT) mounts.clear();
   mounts.set(base, refusal);

@@ -1,8 +1,8 @@
 import type { ServiceConfig, UrlPattern } from "../config/index.ts";
 
 /**
- * The paths services name that lie outside `base`, the path an app mounting
- * the middleware was itself mounted under (Hono's `app.route(base, sub)` or
+ * The paths services name that lie outside `base`, the path the middleware
+ * is mounted under (its `app.use(path)`, within any `app.route(base, sub)` or
  * `basePath(base)`). The paywall matches the request's whole path, what the
  * app's handlers are given: a pattern written relative to the mount matches
  * nothing there. So when no service's pattern lies under the mount (every

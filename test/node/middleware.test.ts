@@ -1,4 +1,6 @@
+import { serve } from "@hono/node-server";
 import { Hono } from "hono";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
 import { decodeMacaroon } from "../../src/macaroon/index.ts";
@@ -82,6 +84,14 @@ describe("l402Paywall mounted on routes of an app", () => {
     based.use("*", l402Paywall({ services: [{ name: "api", price_sats: 5, match: ["/api/*"] }], keyring, backend, ports: memoryPorts(), log: false }));
     based.get("/api/data", (c) => c.text("served"));
     expect((await based.request("/v1/api/data")).status).toBe(500);
+    // The middleware's own path is its mount too: patterns written relative to it match nothing, and sell nothing for free.
+    const used = new Hono();
+    used.use("/api/*", l402Paywall({ services: [{ name: "api", price_sats: 5, match: ["/reports/*"] }], keyring, backend, ports: memoryPorts(), log: false }));
+    used.get("/api/reports/x", (c) => c.text("served"));
+    expect((await used.request("/api/reports/x")).status).toBe(500);
+    const routed = new Hono();
+    routed.get("/api/data", l402Paywall({ services: [{ name: "api", price_sats: 5, match: ["/api/*"] }], keyring, backend, ports: memoryPorts(), log: false }), (c) => c.text("served"));
+    expect((await routed.request("/api/data")).status).toBe(402);
     // One service covering every path it is shown lies under any mount.
     const whole = new Hono();
     whole.use("*", l402Paywall({ service: { name: "all", price_sats: 5 }, keyring, backend, ports: memoryPorts(), log: false }));
@@ -184,6 +194,32 @@ describe("l402Paywall mounted on routes of an app", () => {
       expect(await response.json()).toMatchObject({ price_sats: 7 });
     }
     expect(built).toBe(1);
+  });
+
+  it("options from the context are built once for every request @hono/node-server serves (each with an env of its own): ports the options make last", async () => {
+    let built = 0;
+    const app = new Hono<{ Variables: L402Variables }>();
+    app.use(
+      "/api/*",
+      l402Paywall((_c) => {
+        built++;
+        return { service: { name: "api", price_sats: 2, uses: 1 }, keyring, backend, ports: memoryPorts() };
+      }),
+    );
+    app.get("/api/data", (c) => c.text("ok"));
+    const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" });
+    await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+    try {
+      const token = await buy(app, "/api/data");
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/data`;
+      const answers = [];
+      for (let i = 0; i < 3; i++) answers.push((await fetch(url, { headers: { Authorization: token.authorization } })).status);
+      // One use bought: the meter that counts it is the same for every request.
+      expect(answers).toEqual([200, 402, 402]);
+      expect(built).toBe(1);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it("a service that needs a port it was not given is a configuration error naming both", () => {
