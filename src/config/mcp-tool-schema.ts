@@ -22,16 +22,28 @@ const inputSchema = v.pipe(
   v.custom<Record<string, unknown>>(isObject, "must be a JSON Schema object"),
   v.check((schema) => schema["type"] === "object", 'must have "type": "object" (a tool takes named arguments)'),
   v.check((schema) => schema["properties"] === undefined || (isObject(schema["properties"]) && Object.values(schema["properties"]).every((property) => isObject(property) || typeof property === "boolean")), "has properties that are not schemas"),
-  v.check((schema) => new TextEncoder().encode(JSON.stringify(schema)).length <= MAX_SCHEMA_BYTES, `must be at most ${MAX_SCHEMA_BYTES / 1024} KiB as JSON`),
+  v.check((schema) => jsonBytes(schema) <= MAX_SCHEMA_BYTES, `must be at most ${MAX_SCHEMA_BYTES / 1024} KiB as JSON (and be JSON: no cycles, no BigInt)`),
   // A copy: what the endpoint lists is what was checked, whatever later becomes of the object given.
   v.transform((schema): Readonly<Record<string, unknown>> => JSON.parse(JSON.stringify(schema)) as Record<string, unknown>),
 );
+
+/** A value's size as JSON; past any bound where it is no JSON (a cycle, a BigInt: options given in code can hold them). A check must not throw: valibot would not catch it. */
+function jsonBytes(value: unknown): number {
+  try {
+    return new TextEncoder().encode(JSON.stringify(value)).length;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
+/** Whether a path is the one a URL makes of it; false where it makes none (`//[`: a host that is not one). */
+const isCanonicalPath = (path: string): boolean => URL.canParse(path, "https://tool.invalid") && new URL(path, "https://tool.invalid").pathname === path;
 
 /** A path as URLs write it: no query, no dot segments, nothing to encode (the request a call makes is exactly this path). */
 const toolPath = v.pipe(
   v.string("is required"),
   v.regex(/^\/[^\s?#]{0,511}$/, "must be a path starting with /, without a query (at most 512 characters)"),
-  v.check((path) => new URL(path, "https://tool.invalid").pathname === path, "must be a canonical path (no dot segments, nothing left to percent-encode)"),
+  v.check(isCanonicalPath, "must be a canonical path (no dot segments, nothing left to percent-encode)"),
 );
 
 /** `{ "tool", "description", "input_schema", "method", "path" }`. */

@@ -60,17 +60,20 @@ export const pricer = v.pipe(
 );
 const CREDENTIAL_HEADERS = new Set(["authorization", "cookie", "macaroon", "grpc-metadata-macaroon", "proxy-authorization", "payment-signature", "x-payment"]);
 
+const AMOUNT_KEY = /^[1-9]\d{0,17}$/;
+
 /** `{ "amounts_sats": [...], "bonus_sats": { "<amount>": <bonus> } }`: the credit a 402 sells. */
 export const balance = v.pipe(
   v.strictObject(
     {
       amounts_sats: v.pipe(v.array(amount, "must be an array of amounts"), v.minLength(1, "must list at least one amount"), v.maxLength(8, "lists more than 8 amounts"), v.check((list) => new Set(list).size === list.length, "lists an amount twice")),
-      bonus_sats: v.optional(v.record(v.pipe(v.string(), v.regex(/^[1-9]\d{0,17}$/, "must be an amount")), amount, "must be an object")),
+      bonus_sats: v.optional(v.record(v.pipe(v.string(), v.regex(AMOUNT_KEY, "must be an amount")), amount, "must be an object")),
     },
     objectMessage,
   ),
   v.forward(
-    v.check((given) => Object.keys(given.bonus_sats ?? {}).every((key) => given.amounts_sats.includes(BigInt(key))), "names an amount amounts_sats does not list"),
+    // Keys that are no amount have their own issue (checks run on, and must not throw).
+    v.check((given) => Object.keys(given.bonus_sats ?? {}).every((key) => !AMOUNT_KEY.test(key) || given.amounts_sats.includes(BigInt(key))), "names an amount amounts_sats does not list"),
     ["bonus_sats"],
   ),
   // Minted into the token (`<service>_credit_msat`), which no verifier reads beyond 21 million bitcoin.

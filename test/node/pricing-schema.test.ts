@@ -86,6 +86,8 @@ describe("the balance's credit offers", () => {
     [{ amounts_sats: [1, 2, 3, 4, 5, 6, 7, 8, 9] }, 'services "s".balance.amounts_sats: lists more than 8 amounts'],
     [{ amounts_sats: [10], bonus_sats: { "20": 1 } }, 'services "s".balance.bonus_sats: names an amount amounts_sats does not list'],
     [{ amounts_sats: [10], bonus_sats: { "010": 1 } }, 'services "s".balance.bonus_sats.010: must be an amount'],
+    [{ amounts_sats: [10], bonus_sats: { abc: 1 } }, 'services "s".balance.bonus_sats.abc: must be an amount'],
+    [{ amounts_sats: [10], bonus_sats: { "1e3": 1 } }, 'services "s".balance.bonus_sats.1e3: must be an amount'],
     [{ amounts_sats: [10], bonus_sats: { "10": 0 } }, 'services "s".balance.bonus_sats.10: must be a positive integer'],
     [{ amounts_sats: [10], extra: 1 }, 'services "s".balance: has an unknown setting "extra"'],
     [{}, 'services "s".balance.amounts_sats: is required'],

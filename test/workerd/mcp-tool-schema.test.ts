@@ -35,6 +35,8 @@ describe("a service's MCP tool", () => {
     ["path", { ...quote, path: "api/quote" }, '"api".mcp.path: must be a path starting with /'],
     ["path", { ...quote, path: "/api/quote?x=1" }, '"api".mcp.path: must be a path starting with /, without a query'],
     ["path", { ...quote, path: "/api/../admin" }, '"api".mcp.path: must be a canonical path'],
+    ["path", { ...quote, path: "//[" }, '"api".mcp.path: must be a canonical path'],
+    ["path", { ...quote, path: "//x:99999" }, '"api".mcp.path: must be a canonical path'],
     ["path", { ...quote, path: "/api/a b" }, '"api".mcp.path: must be a path starting with /'],
     ["path", { ...quote, path: "/other/quote" }, '"api".mcp.path: is not a path this service matches'],
     ["input_schema", { ...quote, input_schema: { type: "string" } }, '"api".mcp.input_schema: must have "type": "object"'],
@@ -81,5 +83,14 @@ describe("a service's MCP tool", () => {
     expect(middleware).toThrow("service.mcp: is served by the template Worker's MCP endpoint, not here");
     expect(() => resolvePaywall({ service: { name: "a", price_sats: 1 } }, base)).not.toThrow();
     expect(() => l402Discovery({ services: [{ name: "a", match: ["/a/*"], price_sats: 1, mcp: { tool: "t", path: "/a/x" } }] })).not.toThrow();
+  });
+
+  it("an input schema given in code that is no JSON (a cycle, a BigInt) is a configuration error naming it, not a crash", () => {
+    const cyclic: Record<string, unknown> = { type: "object" };
+    cyclic["self"] = cyclic;
+    for (const input_schema of [cyclic, { type: "object", default: 1n }]) {
+      const discovery = () => l402Discovery({ services: [{ name: "a", match: ["/a/*"], price_sats: 1, mcp: { tool: "t", path: "/a/x", input_schema } }] });
+      expect(discovery).toThrow('l402Discovery: services "a".mcp.input_schema: must be at most 16 KiB as JSON (and be JSON: no cycles, no BigInt)');
+    }
   });
 });
