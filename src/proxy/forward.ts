@@ -57,11 +57,12 @@ export async function forward(request: Request, url: URL, options: ForwardOption
   const headers = new Headers(request.headers);
   // One pass over the names sent, a delete for each one found: each call on a Headers crosses into the runtime.
   let cookie = false;
+  const operatorSet = operatorHeaders(options.origin?.headers);
   for (const name of [...headers.keys()]) {
     // Every spelling an origin behind a CGI-style gateway reads as one the paywall owns (PHP, Django and WSGI make `X_L402_Token_Id` the token id too).
     const readAs = asGatewayReadsIt(name);
     // A forwarded credential goes as the paywall read it: another spelling of it, unchecked, never.
-    if (options.reservedHeaders.wanted.has(readAs) || readAs === options.costHeader || (CREDENTIAL_HEADERS.has(readAs) && (options.origin?.forwardAuthorization !== true || readAs !== name))) headers.delete(name);
+    if (options.reservedHeaders.wanted.has(readAs) || readAs === options.costHeader || operatorSet.has(readAs) || (CREDENTIAL_HEADERS.has(readAs) && (options.origin?.forwardAuthorization !== true || readAs !== name))) headers.delete(name);
     else if (name === "cookie") cookie = true;
   }
   if (cookie) withoutCookies(headers, options.withholdCookie);
@@ -94,6 +95,21 @@ export async function forward(request: Request, url: URL, options: ForwardOption
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The names of a service's `origin.headers` as a CGI-style origin reads them:
+ * a client's `X_Tier` would be read as the operator's `X-Tier` (and may win),
+ * so every spelling of one is taken off before the operator's is set. Kept per
+ * service's map, made once.
+ */
+const operatorHeadersRead = new WeakMap<ReadonlyMap<string, string>, ReadonlySet<string>>();
+const NONE: ReadonlySet<string> = new Set();
+function operatorHeaders(given: ReadonlyMap<string, string> | undefined): ReadonlySet<string> {
+  if (given === undefined || given.size === 0) return NONE;
+  let read = operatorHeadersRead.get(given);
+  if (read === undefined) operatorHeadersRead.set(given, (read = new Set([...given.keys()].map(asGatewayReadsIt))));
+  return read;
 }
 
 /** workerd's FixedLengthStream (native: the body does not enter JavaScript); Node has none, and its fetch() refuses a body that is not its Content-Length. */

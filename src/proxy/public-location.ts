@@ -29,5 +29,7 @@ export function publicLocation(location: string, incoming: URL, origin: OriginCo
   if (fromRoot && base === "" && prefix === "") return location;
   if (base !== "" && target.pathname !== base && !target.pathname.startsWith(`${base}/`)) return location;
   const path = `${prefix}${target.pathname.slice(base.length) || "/"}`;
-  return `${fromRoot ? "" : incoming.origin}${path}${target.search}${target.hash}`;
+  // A path that begins `//` once the base is off (`/base//evil.example`, `/base/\evil.example`) would read as another host: written whole.
+  const relative = fromRoot && !path.startsWith("//");
+  return `${relative ? "" : incoming.origin}${path}${target.search}${target.hash}`;
 }

@@ -11,6 +11,10 @@ describe("publicLocation: an origin's redirect as the client must see it", () =>
     ["/base/login", origin("http://o.internal:8080/base", "/api"), "/api/login"],
     ["/base", origin("http://o.internal:8080/base", "/api"), "/api/"],
     ["http://O.INTERNAL:8080/x", origin("http://o.internal:8080"), "https://edge.example/x"],
+    // A path left beginning with `//` (another host, read as it is): written whole, at the edge's host.
+    ["/base//evil.example/x", origin("http://o.internal:8080/base"), "https://edge.example//evil.example/x"],
+    ["/base/\\evil.example", origin("http://o.internal:8080/base"), "https://edge.example//evil.example"],
+    ["/base//evil.example", origin("http://o.internal:8080/base", "/api"), "/api//evil.example"],
     // Left as they are: another host, another scheme or port, outside the path base, relative, protocol-relative, no origin.url, unreadable.
     ["https://elsewhere.example/login", origin("http://o.internal:8080", "/api"), "https://elsewhere.example/login"],
     ["https://o.internal:8080/x", origin("http://o.internal:8080"), "https://o.internal:8080/x"],

@@ -185,6 +185,12 @@ describe("free traffic and the paywall's own headers", () => {
     const sent = ((await underscored.json()) as { headers: Record<string, string> }).headers;
     expect(sent["x-origin-secret"]).toBeUndefined();
     expect(sent["x_origin_secret"]).toBe("origin-shared-secret");
+    // A service's own origin.headers likewise: the client's `X_Tier` would be read as the operator's `X-Tier`.
+    const services = JSON.stringify([{ name: "tiered", match: ["/tiered/*"], auth: false, origin: { url: originUrl(), headers: { "X-Tier": "pro" } } }]);
+    const tiered = await callWith({ L402_SERVICES: services }, uniquePath("/tiered/x"), { headers: { X_Tier: "free", "x-tier": "free" } });
+    const told = ((await tiered.json()) as { headers: Record<string, string> }).headers;
+    expect(told["x-tier"]).toBe("pro");
+    expect(told["x_tier"]).toBeUndefined();
   });
 
   it("a client's host and URL overrides never reach the origin (it would route by another host or path than the paywall matched), in any spelling", async () => {
