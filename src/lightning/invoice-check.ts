@@ -1,4 +1,4 @@
-import { hexToBytes } from "../bytes.ts";
+import { hexToBytes, toHex } from "../bytes.ts";
 import { LightningError, type Invoice, type InvoiceRequest } from "./backend.ts";
 import { readInvoice } from "./bolt11.ts";
 import type { Network } from "./networks.ts";
@@ -43,6 +43,8 @@ export function checkInvoice(paymentRequest: string, expected: ExpectedInvoice, 
   if (invoice.network !== expected.network) throw mismatch(`network ${invoice.network ?? "unknown"}, expected ${expected.network}`);
   if (invoice.paymentHash !== expected.paymentHashHex) throw mismatch("payment hash differs from r_hash");
   if (invoice.amountMsat !== request.amountMsat) throw mismatch(`amount ${String(invoice.amountMsat ?? "none")} msat, asked ${request.amountMsat}`);
+  // Asked to commit to a description's hash (a node that ignores the parameter would commit to none, or another).
+  if (request.descriptionHash !== undefined && invoice.descriptionHash !== toHex(request.descriptionHash)) throw mismatch(`description hash ${invoice.descriptionHash ?? "none"}, asked ${toHex(request.descriptionHash)}`);
   if (invoice.expirySeconds > MAX_LONGER_EXPIRY_SECONDS && expected.acceptLongerExpiry === true) {
     throw refused(`expires after ${invoice.expirySeconds} s, more than the ${MAX_LONGER_EXPIRY_SECONDS} s (a year) a challenge may stay open`);
   }

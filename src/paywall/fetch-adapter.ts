@@ -49,7 +49,7 @@ export type PaidHandler<E> = (request: Request, paid: PaidRequest, env: E, conte
  * (the Worker's `env`, else `process.env`) on the first request for each env.
  */
 export function withPaywall<E = unknown>(options: FetchPaywallOptions, handler: PaidHandler<E>): (request: Request, env?: E, context?: WaitUntil) => Promise<Response> {
-  checkOptions(options);
+  checkOptions(options, ["clientAddress"]);
   const log = options.log === false ? undefined : (options.log ?? consoleLog);
   const built = new WeakMap<object, Paywall | readonly string[]>();
   return async (request, env, context) => {
@@ -66,7 +66,7 @@ export function withPaywall<E = unknown>(options: FetchPaywallOptions, handler: 
 
 function build(options: FetchPaywallOptions, env: Readonly<Record<string, unknown>>): Paywall | readonly string[] {
   try {
-    return createPaywall(resolvePaywall(options, env));
+    return createPaywall(resolvePaywall(options, env, ["clientAddress"]));
   } catch (error) {
     if (!(error instanceof PaywallConfigError)) throw error;
     return error.problems;

@@ -35,6 +35,9 @@ export interface PaywallOptions extends PaywallOptionsBase {
   readonly clientAddress?: (c: Context) => string | null;
 }
 
+/** What PaywallOptions adds to PaywallOptionsBase. */
+const HONO_OPTIONS = ["cors", "clientAddress"];
+
 /** Headers of the paywall's answers a browser script may read, whatever else the CORS options expose. */
 const EXPOSED_HEADERS = ["WWW-Authenticate", "Retry-After", "X-L402-Remaining", "X-L402-Balance", "X-L402-Freebies-Remaining", "Payment-Receipt", "PAYMENT-REQUIRED", "PAYMENT-RESPONSE", "Link", "X-L402-Notice"];
 
@@ -57,8 +60,8 @@ const EXPOSED_HEADERS = ["WWW-Authenticate", "Retry-After", "X-L402-Remaining", 
  */
 export function l402Paywall<E extends PaywallEnv = PaywallEnv>(options: PaywallOptions | ((c: Context<E>) => PaywallOptions)): MiddlewareHandler<E> {
   if (typeof options !== "function") {
-    if (options.keyring !== undefined && options.backend !== undefined) return mountedMiddleware(resolvePaywall(options), edgeOf(options));
-    checkOptions(options);
+    if (options.keyring !== undefined && options.backend !== undefined) return mountedMiddleware(resolvePaywall(options, {}, HONO_OPTIONS), edgeOf(options));
+    checkOptions(options, HONO_OPTIONS);
   }
   const built = new WeakMap<object, MiddlewareHandler<E>>();
   return async (c, next) => {
@@ -102,7 +105,7 @@ function buildFor<E extends PaywallEnv>(c: Context<E>, options: PaywallOptions |
   let given: PaywallOptions | undefined;
   try {
     given = typeof options === "function" ? options(c) : options;
-    return mountedMiddleware(resolvePaywall(given, settingsEnv(c.env)), edgeOf(given));
+    return mountedMiddleware(resolvePaywall(given, settingsEnv(c.env), HONO_OPTIONS), edgeOf(given));
   } catch (error) {
     if (!(error instanceof PaywallConfigError)) throw error;
     const log = given?.log === false ? undefined : (given?.log ?? consoleLog);

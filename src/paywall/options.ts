@@ -88,14 +88,25 @@ const OWN_SETTINGS = v.object({
   shadowNotice: v.optional(shadowNotice),
 });
 
+/** The options every adapter takes (PaywallOptionsBase), the ports (ports.ts) and `invoice`'s: any other name is a typo (`challenge_cache_seconds`, `mintLimitter`), refused rather than left to its default. */
+const BASE_OPTIONS = ["service", "services", "keyring", "backend", "ports", "schemes", "invoice", "challengeCacheSeconds", "mintRetryAfterSeconds", "location", "fiatRate", "secrets", "log", "mode", "shadowNotice"];
+const PORTS: ReadonlySet<string> = new Set(["challengeCache", "invoicePool", "mintLimiter", "networkMintLimiter", "meter", "freebies", "ledger", "revocations", "lookupLimiter", "spentCharges", "balances"]);
+const INVOICE_OPTIONS: ReadonlySet<string> = new Set(["expirySeconds", "memo"]);
+
+/** A problem for each name of `given` not in `known` (an object's own names; none when it is no object). */
+function unknownNames(given: unknown, known: ReadonlySet<string>, where: string): string[] {
+  if (typeof given !== "object" || given === null) return [];
+  return Object.keys(given).filter((name) => !known.has(name)).map((name) => `${where}has an unknown setting "${name}"`);
+}
+
 const PORT_NAMES = { meter: "meter", freebies: "freebies", ledger: "ledger", revocations: "revocations", lookups: "lookupLimiter", spent: "spentCharges", balances: "balances" } as const;
 
 /**
  * Validates the options with the same schema as the template Worker's
  * `L402_SERVICES`; what they leave out of keyring and backend comes from `env`.
  */
-export function resolvePaywall(options: PaywallOptionsBase, env: Readonly<Record<string, unknown>> = {}): PaywallSettings {
-  const { settled, problems } = settle(options);
+export function resolvePaywall(options: PaywallOptionsBase, env: Readonly<Record<string, unknown>> = {}, adapterOptions: readonly string[] = []): PaywallSettings {
+  const { settled, problems } = settle(options, adapterOptions);
   const read = options.keyring !== undefined && options.backend !== undefined ? undefined : fromEnv(env, { keyring: options.keyring === undefined, backend: options.backend === undefined });
   if (read !== undefined && !read.ok) problems.push(...read.problems);
   const keyring = options.keyring ?? (read?.ok ? read.value.keyring : undefined);
@@ -105,13 +116,18 @@ export function resolvePaywall(options: PaywallOptionsBase, env: Readonly<Record
 }
 
 /** Every problem the options have on their own, whatever the env: thrown when the middleware is made. */
-export function checkOptions(options: PaywallOptionsBase): void {
-  const { problems } = settle(options);
+export function checkOptions(options: PaywallOptionsBase, adapterOptions: readonly string[] = []): void {
+  const { problems } = settle(options, adapterOptions);
   if (problems.length > 0) throw new PaywallConfigError(problems);
 }
 
-function settle(options: PaywallOptionsBase): { settled: Omit<PaywallSettings, "keyring" | "backend">; problems: string[] } {
-  const problems: string[] = [];
+/** `adapterOptions`: the names the adapter's own options add (Hono's `cors`, `clientAddress`). */
+function settle(options: PaywallOptionsBase, adapterOptions: readonly string[]): { settled: Omit<PaywallSettings, "keyring" | "backend">; problems: string[] } {
+  const problems = [
+    ...unknownNames(options, new Set([...BASE_OPTIONS, ...adapterOptions]), ""),
+    ...unknownNames(options.ports, PORTS, "ports: "),
+    ...unknownNames(options.invoice, INVOICE_OPTIONS, "invoice: "),
+  ];
   if ((options.service === undefined) === (options.services === undefined)) problems.push("give exactly one of service or services");
   const ports = options.ports ?? {};
   const schemes = [...BUILT_IN_SCHEMES, ...(options.schemes ?? [])];

@@ -128,13 +128,21 @@ async function askPricer(pricer: PricerConfig, body: string): Promise<Price> {
   return checked(price_msat ?? price_sats ?? "", price_sats === undefined ? 1n : 1000n, "the pricer");
 }
 
+const LATE = Symbol("late");
+
 async function fromFunction(price: NonNullable<ServiceConfig["pricing"]["price"]>, request: PaywallRequest): Promise<Price> {
   let given: unknown;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  // Bounded as the pricer is: a promise that never settles must not hold every challenge with it.
+  const late = new Promise<typeof LATE>((resolve) => (timer = setTimeout(() => resolve(LATE), PRICER_TIMEOUT_MS)));
   try {
-    given = await price({ method: request.method, url: request.url, headers: request.headers });
+    given = await Promise.race([price({ method: request.method, url: request.url, headers: request.headers }), late]);
   } catch {
     return fail("pricer_unavailable", "the service's price function failed; retry shortly");
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
   }
+  if (given === LATE) return fail("pricer_unavailable", "the service's price function did not answer in time; retry shortly");
   return typeof given === "bigint" || typeof given === "number" ? checked(String(given), 1n, "the service's price function") : fail("pricer_invalid", "the service's price function answered something other than a number of msat");
 }
 

@@ -128,3 +128,16 @@ describe("checkInvoice: the expiry asked for", () => {
     expect(refusal(() => checkInvoice(invoice(NOW, undefined), expected(), NOW))).toBe("the node's invoice does not match: expiry 3600 s, asked 600 s");
   });
 });
+
+describe("checkInvoice: a description's hash asked for", () => {
+  it("must be the invoice's: one with the memo instead, or another hash, is refused", () => {
+    const terms = sha256(new TextEncoder().encode("terms"));
+    const hashed = (descriptionHash: Uint8Array) =>
+      encodeInvoice({ network: "bcrt", amountMsat: ASKED.amountMsat, timestamp: NOW, fields: [fields.paymentHash(HASH), fields.descriptionHash(descriptionHash), fields.expiry(600), fields.minFinalCltvExpiry(80)], privateKey: NODE_KEY });
+    const asked = { ...ASKED, descriptionHash: terms };
+    expect(checkInvoice(hashed(terms), expected(asked), NOW).expiresAt).toBe(NOW + 600);
+    expect(refusal(() => checkInvoice(invoice(NOW, 600), expected(asked), NOW))).toBe(`the node's invoice does not match: description hash none, asked ${hex.encode(terms)}`);
+    const other = sha256(new TextEncoder().encode("other"));
+    expect(refusal(() => checkInvoice(hashed(other), expected(asked), NOW))).toBe(`the node's invoice does not match: description hash ${hex.encode(other)}, asked ${hex.encode(terms)}`);
+  });
+});

@@ -222,6 +222,18 @@ describe("l402Paywall mounted on routes of an app", () => {
     }
   });
 
+  it("an option, port or invoice setting it does not know is a configuration error naming it (a typo would leave its default, or no port)", () => {
+    const misspelled = { service: { name: "api", price_sats: 1 }, keyring, backend, challenge_cache_seconds: 0, ports: { mintLimitter: memoryPorts().mintLimiter }, invoice: { expiry_seconds: 60 } } as unknown as PaywallOptions;
+    expect(() => l402Paywall(misspelled)).toThrow(PaywallConfigError);
+    try {
+      l402Paywall(misspelled);
+    } catch (error) {
+      expect((error as PaywallConfigError).problems).toEqual(['has an unknown setting "challenge_cache_seconds"', 'ports: has an unknown setting "mintLimitter"', 'invoice: has an unknown setting "expiry_seconds"']);
+    }
+    // Hono's own options are known here.
+    expect(() => l402Paywall({ service: { name: "api", price_sats: 1 }, keyring, backend, cors: { origin: "*" }, clientAddress: () => null })).not.toThrow();
+  });
+
   it("a service that needs a port it was not given is a configuration error naming both", () => {
     const make = () => l402Paywall({ services: [{ name: "m", price_sats: 1, uses: 2 }, { name: "r", match: ["/r/*"], price_sats: 1, revocable: true }], keyring, backend });
     expect(make).toThrow(PaywallConfigError);

@@ -292,4 +292,9 @@ describe("rules, then the pricer or the price function, then the service's price
     const rejecting = serviceOf({ name: "s", price: () => Promise.reject(new Error("db down")) });
     expect(await priceOf(requestPricer(), rejecting)).toMatchObject({ ok: false, reason: "pricer_unavailable" });
   });
+
+  it("a price function that never answers → 503 pricer_unavailable after 2 s, as a pricer", async () => {
+    const stalled = serviceOf({ name: "s", price: () => new Promise<number>(() => undefined) });
+    expect(await priceOf(requestPricer(), stalled)).toEqual({ ok: false, reason: "pricer_unavailable", detail: "the service's price function did not answer in time; retry shortly" });
+  });
 });
