@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import type { SettingsResult } from "./problems.ts";
 import type { ServiceConfig } from "./types.ts";
+import { pricedByRequest } from "./usage-config.ts";
 
 /**
  * Run-time overrides of a service's definition (README, "Changing prices at
@@ -85,6 +86,9 @@ export interface Effective {
   readonly problems: ReadonlyMap<string, readonly string[]>;
 }
 
+/** Why a price override is set aside on a service priced by request (the admin API's refusal, in other words). */
+const REQUEST_PRICED = "the service's price depends on the request (price_rules, pricer, price, bind_request): its prices change in the config, so its price override is set aside";
+
 /**
  * The services as the overrides make them, each compiled by `compile` (the
  * host's compileServices, with its secrets and bindings). An override the
@@ -99,8 +103,11 @@ export function effectiveServices(base: readonly Readonly<Record<string, unknown
     if (override === undefined) return service;
     const merged = overridden(service, override);
     const alone = compile([merged]);
-    if (alone.ok) return merged;
-    problems.set(String(service["name"]), alone.problems);
+    // A price laid over a service the config has since priced by request (the admin API refuses one there: its tokens carry their price).
+    const priced = (override.price_sats ?? null) !== null || (override.price_msat ?? null) !== null;
+    const compiled = alone.ok ? alone.value[0] : undefined;
+    if (alone.ok && !(priced && compiled !== undefined && pricedByRequest(compiled))) return merged;
+    problems.set(String(service["name"]), alone.ok ? [REQUEST_PRICED] : alone.problems);
     return override.mode === "paused" ? { ...service, mode: "paused" } : service;
   });
   const compiled = compile(definitions);

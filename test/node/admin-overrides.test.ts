@@ -73,6 +73,14 @@ describe("run-time service overrides in the admin API", () => {
     expect(String(listed.services[0]?.["override_problems"])).toMatch(/price_msat: must be whole sats/);
   });
 
+  it("a price override stored before the config priced its service by request is set aside, as the admin API would refuse it now", async () => {
+    const { store, call } = admin();
+    store.rows.set("ruled", { price_sats: 9 });
+    const listed = (await (await call("GET", "/services")).json()) as { services: Record<string, unknown>[] };
+    expect(listed.services[1]).toMatchObject({ name: "ruled", price_msat: "5000", override: { price_sats: 9 }, effective: { price_sats: 5 } });
+    expect(String(listed.services[1]?.["override_problems"])).toMatch(/depends on the request .* its price override is set aside/);
+  });
+
   it("changeService(), the port a dashboard switches a service with: checked, recorded under the credential's id, nothing recorded for a change of nothing", async () => {
     const { store, overrides } = admin();
     const by = credentialId(TOKEN);
