@@ -3,7 +3,7 @@ import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
 import type { JsonSchemaType, JsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js";
-import type { McpToolConfig, ServiceConfig } from "../config/index.ts";
+import { pricedByRequest, type McpToolConfig, type ServiceConfig } from "../config/index.ts";
 import { matchService } from "../paywall/index.ts";
 import { bodyText } from "../bytes.ts";
 import { readAtMost } from "../read-at-most.ts";
@@ -39,6 +39,19 @@ interface SoldTool {
   readonly check: JsonSchemaValidator<unknown>;
 }
 
+/**
+ * What a tool's listing says of its price: `static`, with the price a call
+ * costs; `dynamic` (a call's price depends on its arguments: rules, a pricer)
+ * or `balance` (the first payment buys credit, each call is debited), whose
+ * amounts only the 402 (and the discovery documents) tell: a flat figure there
+ * would be neither what a call costs nor a bound on it.
+ */
+function listedPrice(service: ServiceConfig): Record<string, string> {
+  if (service.balance !== undefined) return { "l402/pricing": "balance" };
+  if (pricedByRequest(service)) return { "l402/pricing": "dynamic" };
+  return { "l402/pricing": "static", "l402/price_msat": String(service.priceMsat) };
+}
+
 export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   // @cfworker/json-schema: no code generation (Workers forbid it), unlike the SDK's default Ajv.
   const validator = new CfWorkerJsonSchemaValidator();
@@ -50,7 +63,7 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
       name: tool.name,
       ...(tool.description === undefined ? {} : { description: tool.description }),
       inputSchema: tool.inputSchema as Tool["inputSchema"],
-      _meta: { "l402/service": service.name, "l402/price_msat": String(service.priceMsat) },
+      _meta: { "l402/service": service.name, ...listedPrice(service) },
     };
     tools.set(tool.name, { service, tool, listed, check: validator.getValidator(tool.inputSchema as JsonSchemaType) });
   }

@@ -83,7 +83,10 @@ describe("paid MCP tools", () => {
     const client = await connect();
     const { tools } = await client.listTools();
     expect(tools.map((tool) => tool.name)).toEqual(TOOL_NAMES);
-    expect(tools[0]).toEqual({ name: "get_quote", description: "Stock quotes", inputSchema: symbol, _meta: { "l402/service": "quotes", "l402/price_msat": "2000" } });
+    expect(tools[0]).toEqual({ name: "get_quote", description: "Stock quotes", inputSchema: symbol, _meta: { "l402/service": "quotes", "l402/pricing": "static", "l402/price_msat": "2000" } });
+    // A price only the 402 tells (its arguments decide it; the first payment buys credit): no flat figure.
+    expect(tools.find((tool) => tool.name === "sized")?._meta).toEqual({ "l402/service": "sized", "l402/pricing": "dynamic" });
+    expect(tools.find((tool) => tool.name === "lookup")?._meta).toEqual({ "l402/service": "credit", "l402/pricing": "balance" });
     expect(tools[1]).toMatchObject({ name: "place_order", description: "Places an order", inputSchema: { type: "object", properties: { quantity: { type: "integer" } } } });
     expect(tools[2]?.inputSchema).toEqual(symbol);
     expect(client.getServerVersion()).toMatchObject({ name: "l402-edge" });
