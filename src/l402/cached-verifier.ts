@@ -14,7 +14,7 @@ export type Verification = Result<VerifiedToken> & { readonly paidHash: Uint8Arr
 export interface VerifierLimits {
   /** Credentials kept (default 4096). */
   readonly maxEntries?: number;
-  /** Characters of credential text kept, in all (default 2 MiB). */
+  /** Characters of credential text kept, and `ITEM_CHARS` for each caveat and caveat value each holds, in all (default 2 MiB). */
   readonly maxChars?: number;
 }
 
@@ -29,7 +29,10 @@ export interface VerifierLimits {
  * (a verifier belongs to one keyring, and a configuration without a key builds a
  * new one); match another preimage (the text includes it).
  *
- * Bounds, per isolate: `maxEntries` credentials and `maxChars` of their text,
+ * Bounds, per isolate: `maxEntries` credentials and `maxChars` of their text
+ * and what their caveats hold once read (each caveat, each capability or
+ * service in a set, counted as `ITEM_CHARS`: a holder may append caveats
+ * listing hundreds of capabilities, whose sets weigh far more than their text),
  * oldest dropped first. At the defaults, with ~350-character credentials, that
  * is 4096 entries of about 1.5 KB (text, ids, the caveats read): ~6 MB at most.
  */
@@ -39,18 +42,19 @@ export function createVerifier(keyring: Keyring, limits: VerifierLimits = {}) {
   // One map per header form, keyed by the header's text as received: no key to build.
   const proven = { authorization: new Map<string, Authenticated>(), macaroon: new Map<string, Authenticated>() };
   /** Every kept text in order of arrival, for dropping the oldest. */
-  const arrivals: { form: keyof typeof proven; text: string }[] = [];
+  const arrivals: { form: keyof typeof proven; text: string; weight: number }[] = [];
   let head = 0;
   let chars = 0;
 
   const keep = (form: keyof typeof proven, text: string, authenticated: Authenticated) => {
+    const weight = weightOf(text, authenticated);
     proven[form].set(text, authenticated);
-    arrivals.push({ form, text });
-    chars += text.length;
+    arrivals.push({ form, text, weight });
+    chars += weight;
     while (arrivals.length - head > maxEntries || chars > maxChars) {
-      const oldest = arrivals[head++] as { form: keyof typeof proven; text: string };
+      const oldest = arrivals[head++] as { form: keyof typeof proven; text: string; weight: number };
       proven[oldest.form].delete(oldest.text);
-      chars -= oldest.text.length;
+      chars -= oldest.weight;
     }
     // Compact the queue now and then, so dropped arrivals do not pile up.
     if (head > maxEntries) {
@@ -84,3 +88,13 @@ export function createVerifier(keyring: Keyring, limits: VerifierLimits = {}) {
 }
 
 export type Verifier = ReturnType<typeof createVerifier>;
+
+/** What one caveat, or one value in a caveat's set, costs kept (its string and its entry), in characters of text: an estimate. */
+const ITEM_CHARS = 32;
+
+/** A kept credential's weight: its text, and what its caveats hold once read. */
+function weightOf(text: string, { caveats }: Authenticated): number {
+  let items = caveats.conditions.length;
+  for (const value of caveats.latest.values()) if (value instanceof Set) items += value.size;
+  return text.length + items * ITEM_CHARS;
+}

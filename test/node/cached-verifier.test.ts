@@ -99,4 +99,17 @@ describe("createVerifier", () => {
     expect(verifier.chars).toBeLessThanOrEqual(2000);
     expect(verifier.size).toBeGreaterThan(0);
   });
+
+  it("counts what a credential's caveats hold once read, not only its text: one listing 600 capabilities weighs its sets", () => {
+    const { verifier, verify, header } = setup({ maxChars: 64 * 1024 });
+    const many = Array.from({ length: 600 }, (_, i) => `c${i}`).join(",");
+    const text = header(`other_capabilities=${many}`);
+    expect(verify(text).ok).toBe(true);
+    // Its text, and 32 for each of its four caveats and each value of its sets (a service, one capability, 600).
+    expect(verifier.chars).toBe(text.length + (4 + 1 + 1 + 600) * 32);
+    // Such credentials, each another, stay within the bound.
+    for (let i = 0; i < 5; i++) verify(header(`other_capabilities=${many},x${i}`));
+    expect(verifier.chars).toBeLessThanOrEqual(64 * 1024);
+    expect(verifier.size).toBeLessThan(3);
+  });
 });
