@@ -260,15 +260,8 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
     const l402 = (token: StoredToken | undefined) => (token === undefined ? undefined : l402Credential(token));
     const tried = new Set<string>();
     const identity = requestIdentity(request.method, request.url, body);
-    /** Sends a paid one-request credential; one that fails to go is kept for this request's next call. */
-    const sendCharge = async (credential: Credential, expiresAt: number): Promise<Sent> => {
-      try {
-        return await sendPaidOnce(send, credential, request.method);
-      } catch (error) {
-        unsent.keep(identity, credential, expiresAt);
-        throw error;
-      }
-    };
+    /** Sends a paid one-request credential; one that may not have been answered is kept for this request's next call. */
+    const sendCharge = (credential: Credential, expiresAt: number): Promise<Sent> => sendPaidOnce(send, credential, request.method, () => unsent.keep(identity, credential, expiresAt));
     const charge = insecure ? undefined : unsent.take(identity, Date.now() / 1000);
     let token = schemes.has("l402") && !insecure && charge === undefined ? pick(await held(key)) : undefined;
     let sent: Sent;

@@ -89,19 +89,29 @@ export async function sendToOrigin(fetcher: typeof fetch, request: Request, body
  * was answered); none after a redirect not followed, which would come again.
  * One that did arrive and is refused as spent the second
  * time: its answer is what was lost, and the failure is the caller's answer,
- * not a 402 for a request that was served.
+ * not a 402 for a request that was served. `lost` is told of a failure after
+ * which the credential may never have been answered (an abort, a connection
+ * lost, one not sent again), so it can be kept for a retry.
  */
-export async function sendPaidOnce(send: (credential: Credential) => Promise<Sent>, credential: Credential, method: string): Promise<Sent> {
+export async function sendPaidOnce(send: (credential: Credential) => Promise<Sent>, credential: Credential, method: string, lost: () => void = () => undefined): Promise<Sent> {
   try {
     return await send(credential);
   } catch (error) {
     const neverSent = !(error instanceof FailedAfterRedirect) && NEVER_CONNECTED.has(String((error as { cause?: { code?: unknown } }).cause?.code));
-    if (!(error instanceof TypeError) || error instanceof RedirectRefused || !(SAFE_TWICE.has(method) || neverSent)) throw error;
-    const again = await send(credential);
+    if (!(error instanceof TypeError) || error instanceof RedirectRefused || !(SAFE_TWICE.has(method) || neverSent)) throw unanswered(error, lost);
+    const again = await send(credential).catch((second: unknown) => {
+      throw unanswered(second, lost);
+    });
     if (!isChallenge(again.response) || (await refusalReason(again.response)) !== "spent") return again;
     await again.response.body?.cancel();
     throw error;
   }
+}
+
+/** `error`, after telling `lost` where the credential may never have been answered (not after a redirect, whose first request was). */
+function unanswered(error: unknown, lost: () => void): unknown {
+  if (!(error instanceof RedirectRefused || error instanceof FailedAfterRedirect)) lost();
+  return error;
 }
 
 const SAFE_TWICE = new Set(["GET", "HEAD", "OPTIONS"]);

@@ -3,7 +3,7 @@ import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
 import type { JsonSchemaType, JsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js";
-import { pricedByRequest, type McpToolConfig, type ServiceConfig } from "../config/index.ts";
+import type { McpToolConfig, ServiceConfig } from "../config/index.ts";
 import { matchService } from "../paywall/index.ts";
 import { bodyText } from "../bytes.ts";
 import { readAtMost } from "../read-at-most.ts";
@@ -48,7 +48,9 @@ interface SoldTool {
  */
 function listedPrice(service: ServiceConfig): Record<string, string> {
   if (service.balance !== undefined) return { "l402/pricing": "balance" };
-  if (pricedByRequest(service)) return { "l402/pricing": "dynamic" };
+  // Bound to its request (`bind_request`) at one price, a call still costs that price.
+  const { rules, pricer, price } = service.pricing;
+  if (rules.length > 0 || pricer !== undefined || price !== undefined) return { "l402/pricing": "dynamic" };
   return { "l402/pricing": "static", "l402/price_msat": String(service.priceMsat) };
 }
 

@@ -1,6 +1,6 @@
 import type { Context, ExecutionContext, MiddlewareHandler, Next } from "hono";
 import { cors } from "hono/cors";
-import { routePath } from "hono/route";
+import { baseRoutePath, routePath } from "hono/route";
 import { refusal } from "../refusal.ts";
 import { afterDecide, beforeDecide } from "./browser/browser-step.ts";
 import { chargedAccess } from "./charged-access.ts";
@@ -80,15 +80,17 @@ const NO_ENV = {};
 /**
  * The env options from the context are built once for: a Worker's bindings,
  * the same object for every request of an isolate. @hono/node-server gives
- * each request an env of its own (`{ incoming, outgoing }`): one build serves
- * them all, or each request would get a paywall of its own (its breaker, and
- * any ports the options make, such as `memoryPorts()`, starting afresh).
+ * each request an env of its own (`{ incoming, outgoing }`, and `wss` for a
+ * WebSocket upgrade): one build serves them all, or each request would get a
+ * paywall of its own (its breaker, and any ports the options make, such as
+ * `memoryPorts()`, starting afresh).
  */
 function appEnv(env: unknown): object {
   if (typeof env !== "object" || env === null) return NO_ENV;
   const names = Object.keys(env);
-  return names.length === 2 && names.includes("incoming") && names.includes("outgoing") ? NO_ENV : env;
+  return names.includes("incoming") && names.every((name) => NODE_SERVER_ENV.has(name)) ? NO_ENV : env;
 }
+const NODE_SERVER_ENV: ReadonlySet<string> = new Set(["incoming", "outgoing", "wss"]);
 
 /** What the Hono adapter adds to a paywall: CORS, where the client's address is read, where refusals are logged. */
 export interface HonoEdge {
@@ -168,29 +170,46 @@ function mountedMiddleware<E extends PaywallEnv>(settings: PaywallSettings, edge
 }
 
 /**
- * Where the middleware is mounted, as Hono's routing says: its own route's
- * path (`app.use("/api/*", …)`, under any `app.route` or `basePath`) up to
- * its first wildcard; where hono/route cannot read it, as if at the root.
+ * Where the middleware is mounted, as Hono's routing says: under the app's
+ * base (`app.route`, `basePath`), and at its own route's path
+ * (`app.use("/api/*", …)`, the base included) up to its first wildcard;
+ * where hono/route cannot read them, as if at the root.
  */
-function mountOf(c: Context): string {
+interface Mount {
+  readonly base: string;
+  readonly route: string;
+}
+function mountOf(c: Context): Mount {
   try {
-    return routePath(c).replace(/\/?\*.*$/, "");
+    return { base: baseRoutePath(c), route: routePath(c).replace(/\/?\*.*$/, "") };
   } catch {
-    return "";
+    return { base: "", route: "" };
   }
 }
 
 const MOUNTS_KEPT = 64;
+const atRoot = (path: string) => /^\/*$/.test(path);
 
-/** A 500 for every request under `base` when the services name paths outside it (mount-check.ts), judged once per base. */
-function mountRefusal<E extends PaywallEnv>(mounts: Map<string, MiddlewareHandler<E> | undefined>, settings: PaywallSettings, base: string, log: PaywallLog | undefined): MiddlewareHandler<E> | undefined {
-  if (/^\/*$/.test(base)) return undefined;
-  if (mounts.has(base)) return mounts.get(base);
-  const outside = pathsOutsideMount(settings.services, base);
-  const refusal = outside.length === 0 ? undefined : misconfigured<E>([`the middleware is mounted under ${base} (its app.use path, app.route, basePath), and patterns name whole paths; these lie outside it: ${outside.join(", ")}`], log);
+/**
+ * A 500 for every request of a mount whose paths the services do not name
+ * (mount-check.ts), judged once per mount: under the app's base, their rules
+ * and free paths too; at the middleware's own route (shared by routes that
+ * each sell some of the services' paths), only whether any service sells there.
+ */
+function mountRefusal<E extends PaywallEnv>(mounts: Map<string, MiddlewareHandler<E> | undefined>, settings: PaywallSettings, { base, route }: Mount, log: PaywallLog | undefined): MiddlewareHandler<E> | undefined {
+  if (atRoot(base) && atRoot(route)) return undefined;
+  const key = `${base} ${route}`;
+  if (mounts.has(key)) return mounts.get(key);
+  const outside = atRoot(base) ? [] : pathsOutsideMount(settings.services, base);
+  const unsold = atRoot(route) || outside.length > 0 ? [] : pathsOutsideMount(settings.services, route, { sellingOnly: true });
+  const problem =
+    outside.length > 0 ? `the middleware's app is mounted under ${base} (app.route, basePath), and patterns name whole paths; these lie outside it: ${outside.join(", ")}`
+    : unsold.length > 0 ? `the middleware is mounted at ${route} (its route's path), and patterns name whole paths; no service's lies under it: ${unsold.join(", ")}`
+    : undefined;
+  const refusal = problem === undefined ? undefined : misconfigured<E>([problem], log);
   // A base with parameters is the route's as written (`/:tenant`), so few are ever seen.
   if (mounts.size === MOUNTS_KEPT) mounts.clear();
-  mounts.set(base, refusal);
+  mounts.set(key, refusal);
   return refusal;
 }
 

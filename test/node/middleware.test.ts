@@ -92,6 +92,13 @@ describe("l402Paywall mounted on routes of an app", () => {
     const routed = new Hono();
     routed.get("/api/data", l402Paywall({ services: [{ name: "api", price_sats: 5, match: ["/api/*"] }], keyring, backend, ports: memoryPorts(), log: false }), (c) => c.text("served"));
     expect((await routed.request("/api/data")).status).toBe(402);
+    // A route's path is shared with the routes beside it: the services' rules and free paths elsewhere are theirs.
+    const service = { name: "api", price_sats: 5, match: ["/api/*"], free_paths: ["/api/health"], price_rules: [{ path: "/api/v2/heavy", price_sats: 50 }] };
+    const shared = l402Paywall({ services: [service], keyring, backend, ports: memoryPorts(), log: false });
+    const beside = new Hono();
+    beside.get("/api/data", shared, (c) => c.text("served"));
+    beside.use("/api/v1/*", shared).use("/api/v2/*", shared).get("*", (c) => c.text("served"));
+    expect([(await beside.request("/api/data")).status, (await beside.request("/api/v1/x")).status, (await beside.request("/api/v2/heavy")).status]).toEqual([402, 402, 402]);
     // One service covering every path it is shown lies under any mount.
     const whole = new Hono();
     whole.use("*", l402Paywall({ service: { name: "all", price_sats: 5 }, keyring, backend, ports: memoryPorts(), log: false }));

@@ -228,6 +228,27 @@ describe("l402Fetch and x402's Lightning entry", () => {
     expect(paying.payments).toBe(3);
   });
 
+  it.each([
+    ["a GET that reached it, its answer lost, refused as spent when sent again", "lost", "GET", "/xonly/answered"],
+    ["a POST served and redirected, no connection made for the next", "redirected, then refused", "POST", "/xcount/answered"],
+  ] as const)("a paid credential that was answered (%s) is not kept: the next call pays afresh, sending no credential first", async (_case, failure, method, path) => {
+    const wallet = countingWallet();
+    const failing = failingOnce(failure);
+    let sentPaid = 0;
+    const counting = async (input: RequestInfo | URL, init?: RequestInit) => {
+      if (new Headers(init?.headers).has("payment-signature")) sentPaid++;
+      return failing(input, init);
+    };
+    const fetch = createL402Fetch({ wallet, maxCostSats: 10, fetch: counting });
+    const url = `https://paywall.test${uniquePath(path)}`;
+    const init = method === "POST" ? { method, body: "once" } : {};
+    await expect(fetch(url, init)).rejects.toThrow();
+    const before = sentPaid;
+    expect((await fetch(url, init)).status).toBe(200);
+    expect(sentPaid - before).toBe(1);
+    expect(wallet.payments).toBe(2);
+  });
+
   it("a paid POST whose sending failed before it was sent is sent by the same request's next call: paid once, served once", async () => {
     const wallet = countingWallet();
     const fetch = createL402Fetch({ wallet, maxCostSats: 10, fetch: failingOnce("unsent") });

@@ -29,10 +29,11 @@ const services = () => [
   { name: "sized", match: ["/mcp-sized/*"], price_sats: 1, price_rules: [{ query: { size: "large" }, price_sats: 5 }], mcp: { tool: "sized", input_schema: { type: "object", properties: { size: { enum: ["small", "large"] }, marker: { type: "string" } } }, path: "/mcp-sized/x" }, origin: { url: originUrl() } },
   // Priced by the body's stated length, as an upload is over HTTP: 1 sat up to 100 bytes, else 50.
   { name: "posted", match: ["/mcp-posted/*"], price_sats: 50, price_rules: [{ content_length: { max: 100 }, price_sats: 1 }], mcp: { tool: "post_note", input_schema: { type: "object", properties: { note: { type: "string" } } }, method: "POST", path: "/mcp-posted/note" }, origin: { url: originUrl() } },
+  { name: "bound", match: ["/mcp-bound/*"], price_sats: 4, bind_request: true, mcp: { tool: "bound", path: "/mcp-bound/x" }, origin: { url: originUrl() } },
   { name: "big", match: ["/stream/download/*"], price_sats: 1, timeout: 3600, mcp: { tool: "download", input_schema: { type: "object", properties: { size: { type: "integer" }, chunks: { type: "integer" }, id: { type: "string" } } }, path: "/stream/download/mcp" }, origin: { url: originUrl() } },
 ];
 
-const TOOL_NAMES = ["get_quote", "place_order", "lookup", "charged", "trial", "elsewhere", "sized", "post_note", "download"];
+const TOOL_NAMES = ["get_quote", "place_order", "lookup", "charged", "trial", "elsewhere", "sized", "post_note", "bound", "download"];
 const app = createWorkerApp();
 const mcpEnv = (extra: Record<string, string> = {}) => ({ ...env, L402_SERVICES: JSON.stringify(services()), L402_MEMO: `${MEMO} {service}`, ...extra });
 
@@ -87,6 +88,8 @@ describe("paid MCP tools", () => {
     // A price only the 402 tells (its arguments decide it; the first payment buys credit): no flat figure.
     expect(tools.find((tool) => tool.name === "sized")?._meta).toEqual({ "l402/service": "sized", "l402/pricing": "dynamic" });
     expect(tools.find((tool) => tool.name === "lookup")?._meta).toEqual({ "l402/service": "credit", "l402/pricing": "balance" });
+    // Bound to its request at one price: a call costs that price.
+    expect(tools.find((tool) => tool.name === "bound")?._meta).toEqual({ "l402/service": "bound", "l402/pricing": "static", "l402/price_msat": "4000" });
     expect(tools[1]).toMatchObject({ name: "place_order", description: "Places an order", inputSchema: { type: "object", properties: { quantity: { type: "integer" } } } });
     expect(tools[2]?.inputSchema).toEqual(symbol);
     expect(client.getServerVersion()).toMatchObject({ name: "l402-edge" });

@@ -135,12 +135,12 @@ export function nwcClient(connection: NwcConnection, sockets: SocketSource, time
     new Promise((resolve, reject) => {
       const id = toHex(randomBytes(8));
       let info: NostrEvent | undefined;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       const end = (outcome: () => void) => {
-        clearTimeout(timer);
+        if (timer !== undefined) clearTimeout(timer);
         socket.unsubscribe(id);
         outcome();
       };
-      const timer = setTimeout(() => end(() => reject(new LightningError("timeout", "the wallet's info event: no answer in time"))), Math.max(0, deadline - Date.now()));
       socket.subscribe(id, { kinds: [NWC_INFO], authors: [walletPubkey], limit: 1 }, {
         onEvent: (event) => {
           // Another event of the wallet's (an old answer) is no info: it would say NIP-04 for every call.
@@ -151,6 +151,8 @@ export function nwcClient(connection: NwcConnection, sockets: SocketSource, time
         onEnd: () => end(() => resolve(info)),
         onLost: () => end(() => reject(new LightningError("unavailable", "the relay connection closed before the wallet's info event"))),
       });
+      // Set once subscribed: a subscription refused at once (the connection closed) leaves no timer behind.
+      timer = setTimeout(() => end(() => reject(new LightningError("timeout", "the wallet's info event: no answer in time"))), Math.max(0, deadline - Date.now()));
     });
 
   return async (method, params) => {
