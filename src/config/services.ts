@@ -67,7 +67,8 @@ function compile(service: ParsedService, context: CompileContext): ServiceConfig
     methodOverride: service.method_override ?? true,
     capabilityRules: (service.capability_rules ?? []).map((rule) => ({ methods: rule.methods, path: toPattern(rule.path), capability: rule.capability })),
     auth: service.auth ?? true,
-    freePaths: (service.free_paths ?? []).map(toPattern),
+    // Always matching case: a free path over-matched gives away what a case-sensitive origin serves at another spelling.
+    freePaths: (service.free_paths ?? []).map((text) => newPattern(text, false)),
     mode: service.mode ?? "enforce",
     origin: {
       url: service.origin?.url,

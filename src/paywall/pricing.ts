@@ -63,7 +63,7 @@ export function requestPricer(): RequestPricer {
       const { matchedMsat, unpriced } = ruled.value;
       if (!unpriced && matchedMsat !== undefined) return succeed(matchedMsat);
       const { pricer, price } = service.pricing;
-      const fallback = pricer !== undefined ? await ask(pricer, question(service, request, pricer, claimed), request.now) : price !== undefined ? await fromFunction(price, request) : succeed(service.priceMsat);
+      const fallback = pricer !== undefined ? await ask(pricer, question(service, request, pricer, claimed), request.now) : price !== undefined ? await fromFunction(price, request, claimed) : succeed(service.priceMsat);
       if (!fallback.ok || matchedMsat === undefined) return fallback;
       return succeed(matchedMsat > fallback.value ? matchedMsat : fallback.value);
     },
@@ -130,7 +130,23 @@ async function askPricer(pricer: PricerConfig, body: string): Promise<Price> {
 
 const LATE = Symbol("late");
 
-async function fromFunction(price: NonNullable<ServiceConfig["pricing"]["price"]>, request: PaywallRequest): Promise<Price> {
+/** The methods a body's `_method` may claim, each of which the app's function is asked about (it sees no body). */
+const BODY_CLAIMABLE = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+
+/**
+ * The app's price function's price: asked once for each method the origin
+ * may carry the request out as (an override header's, `_method`'s: the
+ * function is given the method alone, as the rules are priced), the dearest answer.
+ */
+async function fromFunction(price: NonNullable<ServiceConfig["pricing"]["price"]>, request: PaywallRequest, claimed: ClaimedMethods): Promise<Price> {
+  const methods = new Set(methodsCarriedOut(request.method, claimed));
+  if (claimed.anyMethod) for (const method of BODY_CLAIMABLE) methods.add(method);
+  const prices = await Promise.all([...methods].map((method) => fromFunctionOnce(price, { ...request, method })));
+  const failed = prices.find((priced) => !priced.ok);
+  return failed ?? succeed(prices.reduce((dearest, priced) => (priced.ok && priced.value > dearest ? priced.value : dearest), 0n));
+}
+
+async function fromFunctionOnce(price: NonNullable<ServiceConfig["pricing"]["price"]>, request: PaywallRequest): Promise<Price> {
   let given: unknown;
   let timer: ReturnType<typeof setTimeout> | undefined;
   // Bounded as the pricer is: a promise that never settles must not hold every challenge with it.

@@ -128,7 +128,7 @@ function deadEntries(service: ServiceConfig): string[] {
     ...service.freePaths.filter(outside).map((entry) => `${service.name}: the free path ${entry.pathname} lies outside every match pattern, so it never applies (a request must match the service first)`),
     ...service.capabilityRules.filter((rule) => outside(rule.path)).map((rule) => `${service.name}: the capability rule for ${rule.path.pathname} lies outside every match pattern, so it never applies (a request must match the service first)`),
   ];
-  if (service.freePaths.length > 0 && service.patterns.every((pattern) => service.freePaths.some((entry) => covers({ pattern: entry, matchCase: service.matchCase }, { pattern, matchCase: service.matchCase })))) {
+  if (service.freePaths.length > 0 && service.patterns.every((pattern) => service.freePaths.some((entry) => covers({ pattern: entry, matchCase: true }, { pattern, matchCase: service.matchCase })))) {
     warnings.push(`${service.name}: its free_paths cover every match pattern, so it never charges (auth = false says that plainly)`);
   }
   return warnings;

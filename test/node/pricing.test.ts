@@ -293,6 +293,21 @@ describe("rules, then the pricer or the price function, then the service's price
     expect(await priceOf(requestPricer(), rejecting)).toMatchObject({ ok: false, reason: "pricer_unavailable" });
   });
 
+  it("the app's price function is asked for each method the origin may carry the request out as (it sees no body): the dearest answer", async () => {
+    const asked: string[] = [];
+    const byMethod = serviceOf({ name: "s", price: ({ method }: { method: string }) => (asked.push(method), method === "DELETE" ? 10_000 : 100) });
+    const url = "https://api.example/items/7";
+    expect(await priceOf(requestPricer(), byMethod, url, { method: "POST", body: "note", headers: { "Content-Type": "text/plain" } })).toEqual({ ok: true, value: 100n });
+    expect(asked).toEqual(["POST"]);
+    asked.length = 0;
+    expect(await priceOf(requestPricer(), byMethod, url, { method: "POST", body: "note", headers: { "Content-Type": "text/plain", "X-HTTP-Method-Override": "DELETE" } })).toEqual({ ok: true, value: 10_000n });
+    expect(asked.sort()).toEqual(["DELETE", "POST"]);
+    asked.length = 0;
+    // A form's (or JSON's) `_method` may claim any method: each is asked about.
+    expect(await priceOf(requestPricer(), byMethod, url, { method: "POST", body: "_method=DELETE", headers: { "Content-Type": "application/x-www-form-urlencoded" } })).toEqual({ ok: true, value: 10_000n });
+    expect(asked.sort()).toEqual(["DELETE", "GET", "PATCH", "POST", "PUT"]);
+  });
+
   it("a price function that never answers → 503 pricer_unavailable after 2 s, as a pricer", async () => {
     const stalled = serviceOf({ name: "s", price: () => new Promise<number>(() => undefined) });
     expect(await priceOf(requestPricer(), stalled)).toEqual({ ok: false, reason: "pricer_unavailable", detail: "the service's price function did not answer in time; retry shortly" });

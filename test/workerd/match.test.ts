@@ -64,9 +64,10 @@ describe("free paths", () => {
     for (const path of paid) expect(isFree(path), path).toBe(false);
   });
 
-  it("ignore case unless the service sets match_case", () => {
-    expect(freeOf(["/api/exact", "/api/open/*"])("/API/Exact/")).toBe(true);
-    expect(freeOf(["/api/exact", "/api/open/*"])("/Api/OPEN")).toBe(true);
+  it("match case, whatever the service's match_case (a free path over-matched would give away what a case-sensitive origin serves at another spelling)", () => {
+    expect(freeOf(["/api/exact", "/api/open/*"])("/api/exact/")).toBe(true);
+    expect(freeOf(["/api/exact", "/api/open/*"])("/API/Exact/")).toBe(false);
+    expect(freeOf(["/api/exact", "/api/open/*"])("/Api/OPEN")).toBe(false);
     const exact = freeOf(["/api/exact", "/api/open/*"], { match_case: true });
     expect(exact("/api/exact/")).toBe(true);
     expect(exact("/api/open")).toBe(true);
