@@ -2,6 +2,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { SpendLedger, SpendRecord } from "../client/index.ts";
 import { withFileLock } from "./file-lock.ts";
+import { LocalStateError } from "./io.ts";
 
 /**
  * The spend windows' records on disk, beside the tokens (`spent.ledger`, mode
@@ -22,8 +23,13 @@ export function fileLedger(directory: string): SpendLedger {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
       throw error;
     }
-    const parsed: unknown = JSON.parse(text);
-    if (!Array.isArray(parsed) || !parsed.every(isRecord)) throw new Error(`${file} is not a spend ledger; remove it to start counting afresh`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (!Array.isArray(parsed) || !parsed.every(isRecord)) throw new LocalStateError(`${file} is not a spend ledger; remove it to start counting afresh`);
     return parsed;
   };
   return {

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { open, readFile, rename, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
+import { LocalStateError } from "./io.ts";
 
 /** How long a lock may be held, and how long to wait for it before giving up (fails closed: nothing is done). */
 export interface LockOptions {
@@ -39,7 +40,7 @@ export async function withFileLock<T>(lock: string, busy: string, change: (write
   const write: LockedWrite = (file, text) =>
     writeWhole(file, text, async () => {
       if ((await readFile(lock, "utf8").catch(() => undefined)) !== mine) {
-        throw new Error(`${lock} was taken over while this run held it (held over ${options.staleMs / 1000} s: was the process suspended?); ${file} was left as it was`);
+        throw new LocalStateError(`${lock} was taken over while this run held it (held over ${options.staleMs / 1000} s: was the process suspended?); ${file} was left as it was`);
       }
     });
   try {
@@ -123,7 +124,7 @@ async function acquire(lock: string, busy: string, options: LockOptions): Promis
       await takeOver(lock, held);
       continue;
     }
-    if (Date.now() > deadline) throw new Error(busy);
+    if (Date.now() > deadline) throw new LocalStateError(busy);
     if (!waiting && held !== undefined) {
       waiting = true;
       options.onWait?.();

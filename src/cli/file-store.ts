@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { StoredToken, TokenStore } from "../client/index.ts";
 import { withFileLock, type LockedWrite, type LockOptions } from "./file-lock.ts";
+import { LocalStateError } from "./io.ts";
 
 /**
  * A purchase holds its lock for a payment's time (the wallet's timeout, up to an
@@ -52,7 +53,7 @@ export function fileStore(directory: string, options: { readonly onPurchaseWait?
     } catch {
       parsed = undefined;
     }
-    if (!Array.isArray(parsed) || !parsed.every(isToken)) throw new Error(`${fileFor(key)} is not a token file; remove it (l402-edge tokens rm ${key}) to start afresh`);
+    if (!Array.isArray(parsed) || !parsed.every(isToken)) throw new LocalStateError(`${fileFor(key)} is not a token file; remove it (l402-edge tokens rm ${key}) to start afresh`);
     return parsed;
   };
   /** Runs `task` holding the token lock, given a writer of a key's tokens under it. */

@@ -2,7 +2,6 @@ import { open, type FileHandle } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
-import { parseArgs } from "node:util";
 import { createL402Fetch, isChallenge, L402Error, lndWallet, nwcWallet, readOffer, type Scheme, type Wallet } from "../client/index.ts";
 import { bodyText } from "../bytes.ts";
 import { formatSats } from "../l402/index.ts";
@@ -13,6 +12,7 @@ import { fileLedger } from "./file-ledger.ts";
 import { fileStore } from "./file-store.ts";
 import { EXIT, printJson, UsageError } from "./io.ts";
 import { SPEND_FLAGS, spendLimits } from "./spend-flags.ts";
+import { parseFlags } from "./flags.ts";
 
 export const tokenDirectory = (flag: string | undefined): string =>
   flag ?? process.env["L402_TOKEN_DIR"] ?? join(homedir(), ".l402-edge", "tokens");
@@ -32,7 +32,7 @@ const CODE_EXIT = {
 
 /** `l402-edge get URL …`: curl for L402 APIs. */
 export async function getCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags({
     args,
     allowPositionals: true,
     options: {
@@ -61,7 +61,12 @@ export async function getCommand(args: string[]): Promise<number> {
   const url = parseUrl(positionals[0] as string);
   // --max-time, as curl's: the whole run, its payment and the answer's body included (a server may trickle a body for ever).
   const maxTime = values["max-time"] === undefined ? undefined : boundedSeconds(values["max-time"], "--max-time", 86_400);
-  if (values.discover) return discover(url, values.json === true, maxTime ?? DISCOVER_SECONDS);
+  if (values.discover) {
+    // What a run that pays or fetches takes means nothing here: refused, not ignored (an `-o` the answer would never reach).
+    const ignored = Object.keys(values).filter((name) => name !== "discover" && name !== "json" && name !== "max-time");
+    if (ignored.length > 0) throw new UsageError(`--discover fetches the discovery documents alone: it takes --json and --max-time, not --${ignored[0] ?? ""}`);
+    return discover(url, values.json === true, maxTime ?? DISCOVER_SECONDS);
+  }
   const maxCost = whole(values["max-cost"] ?? "100", "--max-cost");
   const creditSats = values.credit === undefined ? undefined : whole(values.credit, "--credit");
   const limits = spendLimits(values);
@@ -69,9 +74,16 @@ export async function getCommand(args: string[]): Promise<number> {
   for (const header of values.header ?? []) {
     const at = header.indexOf(":");
     if (at <= 0) throw new UsageError(`-H "${header}" is not "Name: value"`);
-    headers.append(header.slice(0, at).trim(), header.slice(at + 1).trim());
+    try {
+      headers.append(header.slice(0, at).trim(), header.slice(at + 1).trim());
+    } catch {
+      throw new UsageError(`-H "${header}": not a header name and value HTTP allows`);
+    }
   }
   const method = (values.request ?? (values.data === undefined ? "GET" : "POST")).toUpperCase();
+  // Checked as fetch() would check it, before anything is asked or paid (not a network failure later).
+  if (!/^[!#$%&'*+.^_`|~0-9A-Z-]+$/.test(method)) throw new UsageError(`-X "${values.request ?? ""}" is not an HTTP method`);
+  if ((method === "GET" || method === "HEAD") && values.data !== undefined) throw new UsageError(`-d sends a body, which a ${method} cannot carry (use -X POST, or put the data in the URL)`);
   const signal = maxTime === undefined ? undefined : AbortSignal.timeout(maxTime * 1000);
   const init: RequestInit = { method, headers, ...(values.data === undefined ? {} : { body: values.data }), ...(signal === undefined ? {} : { signal }) };
   const directory = tokenDirectory(values["token-dir"]);
@@ -290,6 +302,8 @@ export function chosenWallet(values: WalletFlags): Wallet {
   const nwcUri = values.nwc ?? (flagged ? undefined : env["L402_NWC_URI"]);
   const timeoutSeconds = payTimeout(values["pay-timeout"], env["L402_PAY_TIMEOUT"]);
   if (nwcUri) {
+    // NWC sends no fee limit (the wallet's own budget caps it): a limit given would be believed and never applied.
+    if (values["fee-limit"] !== undefined) throw new UsageError("--fee-limit applies to an LND wallet: NWC sends no fee limit (the wallet's own budget caps the routing fee)");
     const parsed = parseNwcUri(nwcUri);
     if (!parsed.ok) throw new UsageError(`the NWC connection URI ${parsed.detail}`);
     // Made on first use (Node 20 loads `ws` for it); payments it cannot tell the outcome of are looked up, as the library's wallet does.

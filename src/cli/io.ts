@@ -3,6 +3,11 @@ export class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
+/** What this machine keeps for the command line is unusable (a token file or spend ledger unreadable, a lock held too long): said as it is, exit 70. */
+export class LocalStateError extends Error {
+  override readonly name = "LocalStateError";
+}
+
 export const EXIT = { ok: 0, refused: 1, usage: 2 } as const;
 
 export const printJson = (value: unknown): void => {

@@ -2,7 +2,6 @@ import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { AsyncLocalStorage } from "node:async_hooks";
-import { parseArgs } from "node:util";
 import * as v from "valibot";
 import { createL402Fetch, L402Error, type SpendLimits, type Wallet } from "../client/index.ts";
 import { formatSats } from "../l402/index.ts";
@@ -14,6 +13,7 @@ import { boundedSeconds, chosenWallet, tokenDirectory } from "./get.ts";
 import { EXIT, UsageError } from "./io.ts";
 import { SPEND_FLAGS, spendLimits } from "./spend-flags.ts";
 import { listed, spentWindows } from "./tokens.ts";
+import { parseFlags } from "./flags.ts";
 
 /** The most of an answer's body a tool result carries: an agent's context is not a download. */
 const BODY_LIMIT = 256 * 1024;
@@ -73,7 +73,7 @@ const TOOLS = [
  * may ask for.
  */
 export async function mcpCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags({
     args,
     allowPositionals: true,
     options: {

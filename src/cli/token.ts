@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { parseArgs } from "node:util";
 import { attenuate, createMacaroon, encodeMacaroon, hasValidSignature } from "../macaroon/index.ts";
 import {
   DEFAULT_LOCATION,
@@ -16,6 +15,7 @@ import {
 } from "../l402/index.ts";
 import { EXIT, printJson, UsageError } from "./io.ts";
 import { readCredential, readHex, readToken } from "./token-input.ts";
+import { parseFlags } from "./flags.ts";
 
 const encoder = new TextEncoder();
 
@@ -35,22 +35,32 @@ export function tokenCommand(args: string[]): number {
   }
 }
 
-function keyringFrom(masterKeys: string): Keyring {
+function keyringFrom(masterKeys: string, from = "--master-key"): Keyring {
   const loaded = parseMasterKeys(masterKeys);
-  if (!loaded.ok) throw new UsageError(`--master-key: ${loaded.detail}`);
+  if (!loaded.ok) throw new UsageError(`${from}: ${loaded.detail}`);
   return loaded.value;
 }
 
+/**
+ * The master keys: `--master-key`, else `L402_MASTER_KEYS` from the
+ * environment, which no other user of the machine can read (a flag's value
+ * is in every user's `ps` and in the shell's history).
+ */
+function masterKeys(flag: string | undefined): Keyring | undefined {
+  if (flag !== undefined) return keyringFrom(flag);
+  const env = process.env["L402_MASTER_KEYS"];
+  return env === undefined || env === "" ? undefined : keyringFrom(env, "L402_MASTER_KEYS");
+}
+
 function inspect(args: string[]): number {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { "master-key": { type: "string" } } });
+  const { values, positionals } = parseFlags({ args, allowPositionals: true, options: { "master-key": { type: "string" } } });
   const token = readToken(single(positionals, "token"));
   const description = describeMacaroon(token.macaroon);
-  const masterKeys = values["master-key"];
-  if (masterKeys === undefined) {
+  const keyring = masterKeys(values["master-key"]);
+  if (keyring === undefined) {
     printJson(description);
     return EXIT.ok;
   }
-  const keyring = keyringFrom(masterKeys);
   const tokenId = description.tokenId === null ? undefined : readHex(description.tokenId, "token id");
   const master = tokenId === undefined ? undefined : keyForToken(keyring, tokenId);
   const signatureValid = master !== undefined && hasValidSignature(token.macaroon, deriveRootKey(master, token.macaroon.identifier));
@@ -59,7 +69,7 @@ function inspect(args: string[]): number {
 }
 
 function mintCommand(args: string[]): number {
-  const { values } = parseArgs({
+  const { values } = parseFlags({
     args,
     options: {
       "root-key": { type: "string" },
@@ -72,12 +82,12 @@ function mintCommand(args: string[]): number {
   const paymentHash = readHex(required(values["payment-hash"], "--payment-hash"), "--payment-hash", 32);
   const caveats = (values.caveat ?? []).map((caveat) => encoder.encode(caveat));
   const location = values.location ?? DEFAULT_LOCATION;
-  if ((values["root-key"] === undefined) === (values["master-key"] === undefined)) {
-    throw new UsageError("give exactly one of --root-key or --master-key");
-  }
+  if (values["root-key"] !== undefined && values["master-key"] !== undefined) throw new UsageError("give --root-key or --master-key, not both");
+  const keyring = values["root-key"] === undefined ? masterKeys(values["master-key"]) : undefined;
+  if (values["root-key"] === undefined && keyring === undefined) throw new UsageError("give --root-key, or --master-key (or L402_MASTER_KEYS)");
   const macaroon =
-    values["master-key"] !== undefined
-      ? mint({ keyring: keyringFrom(values["master-key"]), paymentHash, caveats, location }).macaroon
+    keyring !== undefined
+      ? mint({ keyring, paymentHash, caveats, location }).macaroon
       : createMacaroon({
           rootKey: readHex(values["root-key"] as string, "--root-key"),
           identifier: encodeIdentifier(paymentHash, new Uint8Array(randomBytes(32))),
@@ -89,7 +99,7 @@ function mintCommand(args: string[]): number {
 }
 
 function attenuateCommand(args: string[]): number {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { caveat: { type: "string", multiple: true } } });
+  const { values, positionals } = parseFlags({ args, allowPositionals: true, options: { caveat: { type: "string", multiple: true } } });
   const caveats = values.caveat ?? [];
   if (caveats.length === 0) throw new UsageError("give at least one --caveat condition=value");
   const { macaroon } = readToken(single(positionals, "token"));
@@ -99,7 +109,7 @@ function attenuateCommand(args: string[]): number {
 }
 
 function verifyCommand(args: string[]): number {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags({
     args,
     allowPositionals: true,
     options: {
@@ -110,7 +120,8 @@ function verifyCommand(args: string[]): number {
     },
   });
   const credential = readCredential(single(positionals, "credential"));
-  const keyring = keyringFrom(required(values["master-key"], "--master-key"));
+  const keyring = masterKeys(values["master-key"]);
+  if (keyring === undefined) throw new UsageError("--master-key (or L402_MASTER_KEYS) is required");
   const now = values.now === undefined ? Math.floor(Date.now() / 1000) : unixTime(values.now);
   const service = values.service ?? firstService(credential.macaroon.caveats.map((caveat) => caveat.id));
   const result = verify(credential, {

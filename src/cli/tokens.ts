@@ -1,4 +1,3 @@
-import { parseArgs } from "node:util";
 import { windowsSpent, type SpendLimits, type StoredToken } from "../client/index.ts";
 import { formatSats } from "../l402/index.ts";
 import { fileLedger } from "./file-ledger.ts";
@@ -6,10 +5,11 @@ import { fileStore } from "./file-store.ts";
 import { tokenDirectory } from "./get.ts";
 import { EXIT, printJson, UsageError } from "./io.ts";
 import { SPEND_FLAGS, spendLimits } from "./spend-flags.ts";
+import { parseFlags } from "./flags.ts";
 
 /** `l402-edge tokens list | show ORIGIN | rm ORIGIN | rm --all | spent`: the tokens `get` keeps, and what it spent. */
 export async function tokensCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags({
     args,
     allowPositionals: true,
     options: { "token-dir": { type: "string" }, all: { type: "boolean" }, ...SPEND_FLAGS },
@@ -42,6 +42,7 @@ export async function tokensCommand(args: string[]): Promise<number> {
       return EXIT.ok;
     }
     case "rm": {
+      if (values.all && origin !== undefined) throw new UsageError("tokens rm takes an origin or --all, not both");
       const keys = values.all ? await store.keys() : [normalise(origin)];
       for (const key of keys) await store.remove(key);
       process.stderr.write(`l402-edge: removed the tokens of ${keys.length} origin(s)\n`);

@@ -11,7 +11,12 @@ const BIN = fileURLToPath(new URL("../../bin/l402-edge.js", import.meta.url));
 
 /** Runs the real bin with this Node (the project's Node 22 under npm test). */
 function cli(...args: string[]) {
-  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8" });
+  return cliWith({}, ...args);
+}
+/** With `env` over this process's own, L402_MASTER_KEYS taken out unless given. */
+function cliWith(env: Record<string, string>, ...args: string[]) {
+  const { L402_MASTER_KEYS: _theirs, ...inherited } = process.env;
+  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", env: { ...inherited, ...env } });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 const json = (text: string) => JSON.parse(text) as Record<string, unknown>;
@@ -58,6 +63,9 @@ describe("l402-edge token", () => {
     const ok = cli("token", "verify", `L402 ${token}:${preimage}`, "--master-key", master, "--now", "1900000000");
     expect(ok.code).toBe(0);
     expect(json(ok.stdout)).toMatchObject({ ok: true, service: "svc", grant: { services: ["svc"], validUntil: 2000000000 } });
+    // The key from the environment, which other users of the machine cannot read (a flag is in every user's ps).
+    const fromEnv = cliWith({ L402_MASTER_KEYS: master }, "token", "verify", `L402 ${token}:${preimage}`, "--now", "1900000000");
+    expect([fromEnv.code, json(fromEnv.stdout)["ok"]]).toEqual([0, true]);
 
     const cases: [string[], string][] = [
       [["--now", "2000000000"], "expired"],
@@ -111,16 +119,25 @@ describe("bad input: one line on stderr, a non-zero exit, no stack trace", () =>
     [["token", "inspect", "AgEE"], /not a macaroon: truncated/],
     [["token", "inspect", "L402 abc:12"], /not an L402 credential/],
     [["token", "mint", "--payment-hash", "00"], /--payment-hash must be 32 bytes/],
-    [["token", "mint", "--payment-hash", "00".repeat(32)], /exactly one of --root-key or --master-key/],
+    [["token", "mint", "--payment-hash", "00".repeat(32)], /give --root-key, or --master-key \(or L402_MASTER_KEYS\)/],
+    [["token", "mint", "--payment-hash", "00".repeat(32), "--root-key", "11".repeat(32), "--master-key", "11".repeat(32)], /give --root-key or --master-key, not both/],
+    [["token", "mint", "--payment-hash", "00".repeat(32), "--payment-hash", "11".repeat(32)], /--payment-hash is given twice/],
     [["token", "mint", "--master-key", "abcd", "--payment-hash", "00".repeat(32)], /at least 32 are needed/],
     [["token", "mint", "--master-key", "xyz", "--payment-hash", "00".repeat(32)], /--master-key: entry 1 is not hex/],
     [["token", "mint", "--nope"], /Unknown option '--nope'/],
     [["token", "attenuate", "AgEE"], /at least one --caveat/],
     [["token", "verify", "L402 x:y"], /not an L402 credential/],
-    [["token", "verify", `L402 ${macaroonVectors.l402.macaroonBase64}:${"11".repeat(32)}`], /--master-key is required/],
+    [["token", "verify", `L402 ${macaroonVectors.l402.macaroonBase64}:${"11".repeat(32)}`], /--master-key \(or L402_MASTER_KEYS\) is required/],
     [["token", "verify", `L402 ${macaroonVectors.l402.macaroonBase64}:${"11".repeat(32)}`, "--master-key", "11".repeat(32), "--now", "soon"], /--now must be unix seconds/],
     [["keygen", "extra"], /keygen takes no arguments/],
     [["mcp", "--max-time", "0"], /--max-time must be whole seconds, 1 to 86400/],
+    [["get", "https://a.example/x", "--max-cost", "10", "--max-cost", "100000"], /--max-cost is given twice/],
+    [["get", "--discover", "https://a.example", "-o", "out.json"], /--discover fetches the discovery documents alone: it takes --json and --max-time, not --output/],
+    [["get", "https://a.example/x", "-H", "X Foo: bar"], /-H "X Foo: bar": not a header name and value HTTP allows/],
+    [["get", "https://a.example/x", "-X", "GET BAD"], /-X "GET BAD" is not an HTTP method/],
+    [["get", "https://a.example/x", "-X", "GET", "-d", "x"], /a GET cannot carry/],
+    [["get", "https://a.example/x", "--nwc", "nostr+walletconnect://x", "--fee-limit", "5"], /--fee-limit applies to an LND wallet/],
+    [["tokens", "rm", "--all", "https://a.example"], /tokens rm takes an origin or --all, not both/],
   ])("%j", (args, message) => {
     const result = cli(...(args as string[]));
     expect(result.code).toBe(2);

@@ -1,4 +1,6 @@
 import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { fileStore } from "../../src/cli/file-store.ts";
@@ -24,5 +26,17 @@ describe("l402-edge tokens", () => {
     expect(cli(["tokens", "rm", "https://api.example", "--token-dir", dir]).code).toBe(0);
     expect(JSON.parse(cli(["tokens", "list", "--token-dir", dir]).stdout)).toEqual([]);
     expect(cli(["tokens", "show", "https://api.example", "--token-dir", dir]).code).toBe(2);
+  });
+
+  it("a spend ledger or token file that is not one is said as it is, with the way out, exit 70 (no stack, no 'unexpected error')", async () => {
+    const dir = scratchDir("l402-tokens-");
+    writeFileSync(join(dir, "spent.ledger"), "{ not json");
+    const spent = cli(["tokens", "spent", "--token-dir", dir]);
+    expect(spent.code).toBe(70);
+    expect(spent.stderr).toBe(`l402-edge: ${join(dir, "spent.ledger")} is not a spend ledger; remove it to start counting afresh\n`);
+    writeFileSync(join(dir, `${encodeURIComponent("https://api.example")}.json`), "[1]");
+    const shown = cli(["tokens", "show", "https://api.example", "--token-dir", dir]);
+    expect(shown.code).toBe(70);
+    expect(shown.stderr).toMatch(/^l402-edge: .* is not a token file; remove it \(l402-edge tokens rm https:\/\/api\.example\) to start afresh\n$/);
   });
 });
