@@ -183,6 +183,7 @@ export function meterStream(
     const next = await source.read();
     if (ended !== undefined) return;
     if (next.done) {
+      lines?.finish(onLine);
       controller.close();
       return end("complete");
     }

@@ -22,6 +22,8 @@ export type OnLine = (bytes: Uint8Array, from: number, to: number, end: number) 
 
 export interface NdjsonFramer {
   push(chunk: Uint8Array, onLine: OnLine): void;
+  /** The body has ended: a last line without its LF is handed on (Ollama's clients read it; a proxy may drop the LF). */
+  finish(onLine: OnLine): void;
   readonly position: NdjsonPosition;
 }
 
@@ -34,6 +36,8 @@ export interface NdjsonFramer {
  * oversized event is (OversizedEvent); without one, it is not handed on (it
  * still passes to the client).
  */
+const NO_BYTES = new Uint8Array(0);
+
 export function createNdjsonFramer(oversized?: () => OversizedEvent): NdjsonFramer {
   const partial = createPartialLine(MAX_EVENT_BYTES);
   // A line past MAX_EVENT_BYTES, read as it comes (skipped without `oversized`).
@@ -53,6 +57,12 @@ export function createNdjsonFramer(oversized?: () => OversizedEvent): NdjsonFram
   return {
     get position(): NdjsonPosition {
       return partial.bytes > 0 || long !== undefined ? "in-line" : "between-lines";
+    },
+    finish(onLine) {
+      if (long !== undefined) return endLong(0, onLine);
+      if (partial.bytes === 0) return;
+      const line = partial.end(NO_BYTES, 0, 0);
+      if (line !== undefined) onLine(line, 0, line.length, 0);
     },
     push(chunk, onLine) {
       const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);

@@ -140,19 +140,23 @@ function metered(charge: Charge, answered: Answered, balances: Balances, later: 
  * JSON) costs at least the request's price: the buyer is not charged a whole
  * answer's estimate for an error. One whose
  * client left before its output was counted (Anthropic's `message_start`
- * states the input alone; `message_delta`, at the end, the output) costs its
+ * states the input alone; `message_delta`, at the end, the output), or whose
+ * origin body broke off then (which a client leaving may look like), costs its
  * input and the first reservation for the output. (An Anthropic stream the
- * origin ends with an error event, its output never counted, costs what it
- * counted.)
+ * origin ends whole after an error event, its output never counted, costs
+ * what it counted.) One whose client left before its first byte is a success
+ * without usage: the origin has its prompt.
  */
 function estimated(outcome: MeterOutcome, prices: StreamPrices, charge: Charge, status: number): bigint {
   const { costMsat } = outcome;
-  if (!pricesTokens(prices) || outcome.bytes === 0) return costMsat;
+  if (!pricesTokens(prices)) return costMsat;
   if (outcome.usage === undefined) {
-    const floor = status >= 200 && status < 300 ? charge.reservedMsat : charge.priceMsat;
+    // A client gone before the first byte too: the origin has the prompt. Only a success that ended whole and empty has nothing to estimate.
+    const emptied = outcome.bytes === 0 && outcome.ended === "complete";
+    const floor = status >= 200 && status < 300 && !emptied ? charge.reservedMsat : charge.priceMsat;
     return costMsat < floor ? floor : costMsat;
   }
-  return outcome.provisional && outcome.ended === "cancelled" ? costMsat + charge.reservedMsat : costMsat;
+  return outcome.provisional && outcome.ended !== "complete" ? costMsat + charge.reservedMsat : costMsat;
 }
 
 /** Takes `amountMsat` from the balance, or what it has left when short; what was taken. */

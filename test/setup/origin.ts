@@ -30,6 +30,8 @@ const { WebSocketServer } = createRequire(import.meta.url)("ws") as { WebSocketS
  *                                  far), ollama (Ollama's /api/chat, application/x-ndjson: a line a token, the counts on the
  *                                  last), or whole or ollama-whole (OpenAI's or Ollama's chat completion not streamed,
  *                                  application/json); with id, the first event now and the rest after release
+ *                                  (first=held: the headers now, the first event too after release; then=reset: the
+ *                                  connection reset at release; last=unended: the last line without its LF)
  *   GET  /stream/chat-encoded?tokens=N&prompt=P   the chat completion, whole, in the first of deflate and gzip
  *                                  the request's Accept-Encoding names (as an API behind a CDN answers)
  *   POST /pricer?answer=J           answers J (a pricer's JSON answer, as the test wants it)
@@ -228,9 +230,15 @@ async function streamChat(response: ServerResponse, url: URL, release: Promise<v
     return void response.end("format is chat, responses, anthropic, anthropic-overloaded, gemini, ollama, whole or ollama-whole");
   }
   const [first, ...rest] = events(tokens, prompt);
+  if (url.searchParams.get("last") === "unended" && rest.length > 0) rest[rest.length - 1] = (rest.at(-1) ?? "").replace(/\n$/, "");
   response.writeHead(200, { "content-type": streamType(format), "cache-control": "no-cache" });
+  if (url.searchParams.get("first") === "held") {
+    response.flushHeaders();
+    if (release !== undefined) await release;
+  }
   response.write(first ?? "");
   if (release !== undefined) await release;
+  if (url.searchParams.get("then") === "reset") return void response.socket?.resetAndDestroy();
   for (const event of rest) response.write(event);
   response.end();
 }

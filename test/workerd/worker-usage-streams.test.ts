@@ -76,6 +76,31 @@ describe("metered streams", () => {
     await fetch(`${originUrl()}/_origin/release?id=${id}`, { method: "POST" });
   });
 
+  it("an Anthropic stream whose origin breaks off after message_start (as a client leaving may look) pays its input and the first reservation for the output", async () => {
+    const token = await buy(uniquePath("/stream/chat/a"));
+    const id = crypto.randomUUID();
+    const { response, settled } = await open(`${uniquePath("/stream/chat/b")}?format=anthropic&tokens=250&prompt=10&then=reset&id=${id}`, withToken(token));
+    expect(response.status).toBe(200);
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain('"output_tokens":1');
+    await fetch(`${originUrl()}/_origin/release?id=${id}`, { method: "POST" });
+    await reader.read().then(() => reader.read()).catch(() => undefined);
+    await settled();
+    // 10 input tokens and the 1 output token message_start states: 14 msat; with the first reservation (the price, 500).
+    expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 514n);
+  });
+
+  it("a client that leaves before the first byte of a completion pays the first reservation: the origin has its prompt", async () => {
+    const token = await buy(uniquePath("/stream/chat/a"));
+    const id = crypto.randomUUID();
+    const { response, settled } = await open(`${uniquePath("/stream/chat/b")}?tokens=250&prompt=3000&first=held&id=${id}`, withToken(token));
+    expect(response.status).toBe(200);
+    await response.body?.cancel("client gone");
+    await settled();
+    expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 500n);
+    await fetch(`${originUrl()}/_origin/release?id=${id}`, { method: "POST" });
+  });
+
   it("an Anthropic stream the API breaks off with an error event (its output never counted) costs what it counted", async () => {
     const token = await buy(uniquePath("/stream/chat/a"));
     const { response, settled } = await open(`${uniquePath("/stream/chat/b")}?format=anthropic-overloaded&tokens=5&prompt=2000`, withToken(token));
@@ -125,6 +150,15 @@ describe("metered streams", () => {
     expect(lines).toHaveLength(251);
     expect(JSON.parse(lines.at(-1) as string)).toMatchObject({ done: true, prompt_eval_count: 3000, eval_count: 250 });
     // 3,000 input tokens at 1,000 msat per 1,000, 250 output at 4,000: 4,000 msat (unread, it would cost its first reservation: 500).
+    expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 4000n);
+  });
+
+  it("an Ollama chat whose last line comes without its LF is debited by the counts it reports (its clients read it)", async () => {
+    const token = await buy(uniquePath("/stream/chat/a"));
+    const { response, settled } = await open(`${uniquePath("/stream/chat/b")}?format=ollama&tokens=250&prompt=3000&last=unended`, withToken(token));
+    const text = await response.text();
+    await settled();
+    expect(text.endsWith("}")).toBe(true);
     expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 4000n);
   });
 
