@@ -179,10 +179,14 @@ type Paid = { readonly sats: number; readonly feeSats: number; readonly services
 /** What buys one request, by scheme. */
 const ONE_REQUEST = { payment: "a Payment charge", x402: "an x402 payment" } as const;
 
-/** `-o FILE`, opened for writing; a file that cannot be is bad usage (exit 2), found before anything is paid. */
+/**
+ * `-o FILE`, opened for writing; a file that cannot be is bad usage (exit 2),
+ * found before anything is paid. Not emptied yet: a run that gets no answer
+ * (refused, over budget, unreachable) leaves a file there as it was; `deliver` empties it.
+ */
 async function openOutput(path: string): Promise<FileHandle> {
   try {
-    return await open(path, "w");
+    return await open(path, "a");
   } catch (error) {
     throw new UsageError(`cannot write ${path}: ${(error as Error).message}`);
   }
@@ -218,6 +222,8 @@ async function deliver(
   if (values.include && !values.json) process.stdout.write(`HTTP ${response.status} ${response.statusText}\n${[...response.headers].map(([name, value]) => `${name}: ${value}\n`).join("")}\n`);
   const report = { status: response.status, headers: Object.fromEntries(response.headers) };
   if (output !== undefined) {
+    // Opened to append (openOutput): emptied now, the answer written from its start.
+    await output.truncate(0);
     const bytes = await streamBody(response, output.createWriteStream());
     if (values.json) printJson({ ...report, output: values.output, bytes, paid });
   } else if (values.json) {

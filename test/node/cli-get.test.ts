@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -340,6 +340,17 @@ describe("l402-edge get", () => {
     expect(run.code).toBe(5);
     expect(run.stdout).toBe("a".repeat(1000));
     expect(run.stderr).toBe(`l402-edge: the answer from ${base} broke off after 1000 bytes: other side closed\n`);
+  });
+
+  it("-o a file that is there: left as it was by a run that gets no answer (over budget), replaced whole by one that does", async () => {
+    const out = join(scratchDir("l402-out-"), "body.bin");
+    writeFileSync(out, "an earlier answer, longer than the next\n");
+    const refused = await cli(["get", `${base}/x`, "-o", out, "--max-cost", "2", "--token-dir", scratchDir("l402-cli-")], wallet());
+    expect(refused.code).toBe(3);
+    expect(readFileSync(out, "utf8")).toBe("an earlier answer, longer than the next\n");
+    const answered = await cli(["get", `${base}/x`, "-o", out, "--token-dir", scratchDir("l402-cli-")], wallet());
+    expect(answered.code).toBe(0);
+    expect(readFileSync(out, "utf8")).toBe("paid content\n");
   });
 
   it("-o a file that cannot be written → exit 2 before anything is asked or paid", async () => {
