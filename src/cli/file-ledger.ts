@@ -1,8 +1,9 @@
-import { mkdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { SpendLedger, SpendRecord } from "../client/index.ts";
 import { withFileLock } from "./file-lock.ts";
 import { LocalStateError } from "./io.ts";
+import { privateDirectory } from "./private-directory.ts";
 
 /**
  * The spend windows' records on disk, beside the tokens (`spent.ledger`, mode
@@ -34,7 +35,7 @@ export function fileLedger(directory: string): SpendLedger {
   };
   return {
     async change(update) {
-      await mkdir(directory, { recursive: true, mode: 0o700 });
+      await privateDirectory(directory);
       return withFileLock(lock, `the spend ledger's lock ${lock} is held by another process; nothing was paid`, async (write) => {
         const { records, result } = update(await read());
         await write(file, `${JSON.stringify(records)}\n`);

@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
-import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { StoredToken, TokenStore } from "../client/index.ts";
 import { withFileLock, type LockedWrite, type LockOptions } from "./file-lock.ts";
 import { LocalStateError } from "./io.ts";
+import { privateDirectory } from "./private-directory.ts";
 
 /**
  * A purchase holds its lock for a payment's time (the wallet's timeout, up to an
@@ -58,7 +59,7 @@ export function fileStore(directory: string, options: { readonly onPurchaseWait?
   };
   /** Runs `task` holding the token lock, given a writer of a key's tokens under it. */
   const locked = async <T>(task: (write: (key: string, tokens: readonly StoredToken[]) => Promise<void>) => Promise<T>): Promise<T> => {
-    await mkdir(directory, { recursive: true, mode: 0o700 });
+    await privateDirectory(directory);
     return withFileLock(lock, `the token store's lock ${lock} is held by another process`, (write: LockedWrite) =>
       task((key, tokens) => write(fileFor(key), `${JSON.stringify(isDigestNamed(key) ? { key, tokens } : tokens, null, 2)}\n`)),
     );
@@ -72,7 +73,7 @@ export function fileStore(directory: string, options: { readonly onPurchaseWait?
     });
   return {
     purchasing: async (purchase, buy) => {
-      await mkdir(directory, { recursive: true, mode: 0o700 });
+      await privateDirectory(directory);
       const lock = join(directory, `purchase-${createHash("sha256").update(purchase).digest("hex").slice(0, 32)}.lock`);
       const { onPurchaseWait } = options;
       return withFileLock(lock, `another process has been buying this token for over an hour (${lock}); remove the lock if none is`, buy, onPurchaseWait === undefined ? PURCHASE : { ...PURCHASE, onWait: onPurchaseWait });

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -38,5 +38,15 @@ describe("l402-edge tokens", () => {
     const shown = cli(["tokens", "show", "https://api.example", "--token-dir", dir]);
     expect(shown.code).toBe(70);
     expect(shown.stderr).toMatch(/^l402-edge: .* is not a token file; remove it \(l402-edge tokens rm https:\/\/api\.example\) to start afresh\n$/);
+  });
+
+  it("a token directory another user could write is refused, exit 70: they could reset the spend windows or hold purchases", () => {
+    const dir = scratchDir("l402-tokens-");
+    chmodSync(dir, 0o777);
+    const spent = cli(["tokens", "spent", "--token-dir", dir]);
+    expect(spent.code).toBe(70);
+    expect(spent.stderr).toBe(`l402-edge: ${dir} is writable by other users: they could reset the spend windows or hold your purchases; chmod 700 it (as its owner), or give another --token-dir\n`);
+    chmodSync(dir, 0o700);
+    expect(cli(["tokens", "spent", "--token-dir", dir]).code).toBe(0);
   });
 });
