@@ -30,6 +30,11 @@ const CODE_EXIT = {
   insecure_origin: GET_EXIT.insecureOrigin,
 };
 
+/** The flags that shape a request or its output, which `--discover` (its own requests, its own output) refuses. */
+const DISCOVER_REFUSES = ["request", "header", "data", "output", "include", "no-pay", "max-cost", "credit"] as const;
+/** Methods the Fetch standard forbids a request to have. */
+const FORBIDDEN_METHODS: ReadonlySet<string> = new Set(["CONNECT", "TRACE", "TRACK"]);
+
 /** `l402-edge get URL …`: curl for L402 APIs. */
 export async function getCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags({
@@ -62,9 +67,9 @@ export async function getCommand(args: string[]): Promise<number> {
   // --max-time, as curl's: the whole run, its payment and the answer's body included (a server may trickle a body for ever).
   const maxTime = values["max-time"] === undefined ? undefined : boundedSeconds(values["max-time"], "--max-time", 86_400);
   if (values.discover) {
-    // What a run that pays or fetches takes means nothing here: refused, not ignored (an `-o` the answer would never reach).
-    const ignored = Object.keys(values).filter((name) => name !== "discover" && name !== "json" && name !== "max-time");
-    if (ignored.length > 0) throw new UsageError(`--discover fetches the discovery documents alone: it takes --json and --max-time, not --${ignored[0] ?? ""}`);
+    // What shapes a request or its output means nothing here: refused, not ignored (an `-o` the answer would never reach). A wallet's or the token store's flags, which a wrapper may always pass, are let be.
+    const ignored = DISCOVER_REFUSES.find((name) => values[name] !== undefined);
+    if (ignored !== undefined) throw new UsageError(`--discover fetches the discovery documents alone: it takes no --${ignored}`);
     return discover(url, values.json === true, maxTime ?? DISCOVER_SECONDS);
   }
   const maxCost = whole(values["max-cost"] ?? "100", "--max-cost");
@@ -82,7 +87,7 @@ export async function getCommand(args: string[]): Promise<number> {
   }
   const method = (values.request ?? (values.data === undefined ? "GET" : "POST")).toUpperCase();
   // Checked as fetch() would check it, before anything is asked or paid (not a network failure later).
-  if (!/^[!#$%&'*+.^_`|~0-9A-Z-]+$/.test(method)) throw new UsageError(`-X "${values.request ?? ""}" is not an HTTP method`);
+  if (!/^[!#$%&'*+.^_`|~0-9A-Z-]+$/.test(method) || FORBIDDEN_METHODS.has(method)) throw new UsageError(`-X "${values.request ?? ""}" is not an HTTP method fetch() sends`);
   if ((method === "GET" || method === "HEAD") && values.data !== undefined) throw new UsageError(`-d sends a body, which a ${method} cannot carry (use -X POST, or put the data in the URL)`);
   const signal = maxTime === undefined ? undefined : AbortSignal.timeout(maxTime * 1000);
   const init: RequestInit = { method, headers, ...(values.data === undefined ? {} : { body: values.data }), ...(signal === undefined ? {} : { signal }) };
@@ -222,8 +227,8 @@ async function deliver(
   if (values.include && !values.json) process.stdout.write(`HTTP ${response.status} ${response.statusText}\n${[...response.headers].map(([name, value]) => `${name}: ${value}\n`).join("")}\n`);
   const report = { status: response.status, headers: Object.fromEntries(response.headers) };
   if (output !== undefined) {
-    // Opened to append (openOutput): emptied now, the answer written from its start.
-    await output.truncate(0);
+    // Opened to append (openOutput): a file emptied now, the answer written from its start (a device or pipe, /dev/null, has nothing to empty).
+    if ((await output.stat()).isFile()) await output.truncate(0);
     const bytes = await streamBody(response, output.createWriteStream());
     if (values.json) printJson({ ...report, output: values.output, bytes, paid });
   } else if (values.json) {

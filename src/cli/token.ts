@@ -56,11 +56,13 @@ function inspect(args: string[]): number {
   const { values, positionals } = parseFlags({ args, allowPositionals: true, options: { "master-key": { type: "string" } } });
   const token = readToken(single(positionals, "token"));
   const description = describeMacaroon(token.macaroon);
-  const keyring = masterKeys(values["master-key"]);
-  if (keyring === undefined) {
+  // Only a key asked for: the environment's (set for mint and verify) does not change what inspect shows.
+  const flag = values["master-key"];
+  if (flag === undefined) {
     printJson(description);
     return EXIT.ok;
   }
+  const keyring = keyringFrom(flag);
   const tokenId = description.tokenId === null ? undefined : readHex(description.tokenId, "token id");
   const master = tokenId === undefined ? undefined : keyForToken(keyring, tokenId);
   const signatureValid = master !== undefined && hasValidSignature(token.macaroon, deriveRootKey(master, token.macaroon.identifier));

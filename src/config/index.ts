@@ -27,6 +27,7 @@ export type {
   OriginConfig,
   PriceFunction,
   PriceRequest,
+  PricedRequest,
   PriceRule,
   PricerConfig,
   Pricing,

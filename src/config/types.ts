@@ -37,7 +37,7 @@ export type ServiceMode = "enforce" | "shadow" | "paused";
 export interface ServiceConfig {
   readonly name: string;
   readonly patterns: readonly UrlPattern[];
-  /** Patterns, free paths and capability rules match case-sensitively (default: they ignore case). */
+  /** Patterns and capability rules match case-sensitively (default: they ignore case); free paths always do. */
   readonly matchCase: boolean;
   readonly priceMsat: bigint;
   /** Seconds a token stays valid (`<name>_valid_until`); undefined: no expiry. */
@@ -104,8 +104,20 @@ export interface PriceRequest {
   readonly headers: { get(name: string): string | null };
 }
 
+/**
+ * What the app's price function is given: the request, and the methods the
+ * origin may carry it out as (`methods`: the one sent first, then an override
+ * header's or `_method`'s, upper case), and whether its body may claim any
+ * (`anyMethod`: a form or JSON body a framework reads `_method` from). A
+ * function that prices by method prices the dearest of them.
+ */
+export interface PricedRequest extends PriceRequest {
+  readonly methods: readonly string[];
+  readonly anyMethod: boolean;
+}
+
 /** The app's own price (the middleware's `price` option): millisatoshis, a positive integer. */
-export type PriceFunction = (request: PriceRequest) => bigint | number | Promise<bigint | number>;
+export type PriceFunction = (request: PricedRequest) => bigint | number | Promise<bigint | number>;
 
 /** A rule pricing the requests it matches; every condition it names must hold. */
 export interface PriceRule {

@@ -130,29 +130,15 @@ async function askPricer(pricer: PricerConfig, body: string): Promise<Price> {
 
 const LATE = Symbol("late");
 
-/** The methods a body's `_method` may claim, each of which the app's function is asked about (it sees no body). */
-const BODY_CLAIMABLE = ["GET", "POST", "PUT", "PATCH", "DELETE"];
-
-/**
- * The app's price function's price: asked once for each method the origin
- * may carry the request out as (an override header's, `_method`'s: the
- * function is given the method alone, as the rules are priced), the dearest answer.
- */
+/** The app's price function's price: asked once, told the methods the origin may carry the request out as (it sees no body). */
 async function fromFunction(price: NonNullable<ServiceConfig["pricing"]["price"]>, request: PaywallRequest, claimed: ClaimedMethods): Promise<Price> {
-  const methods = new Set(methodsCarriedOut(request.method, claimed));
-  if (claimed.anyMethod) for (const method of BODY_CLAIMABLE) methods.add(method);
-  const prices = await Promise.all([...methods].map((method) => fromFunctionOnce(price, { ...request, method })));
-  const failed = prices.find((priced) => !priced.ok);
-  return failed ?? succeed(prices.reduce((dearest, priced) => (priced.ok && priced.value > dearest ? priced.value : dearest), 0n));
-}
-
-async function fromFunctionOnce(price: NonNullable<ServiceConfig["pricing"]["price"]>, request: PaywallRequest): Promise<Price> {
   let given: unknown;
   let timer: ReturnType<typeof setTimeout> | undefined;
   // Bounded as the pricer is: a promise that never settles must not hold every challenge with it.
   const late = new Promise<typeof LATE>((resolve) => (timer = setTimeout(() => resolve(LATE), PRICER_TIMEOUT_MS)));
   try {
-    given = await Promise.race([price({ method: request.method, url: request.url, headers: request.headers }), late]);
+    const asked = { method: request.method, url: request.url, headers: request.headers, methods: methodsCarriedOut(request.method, claimed), anyMethod: claimed.anyMethod };
+    given = await Promise.race([price(asked), late]);
   } catch {
     return fail("pricer_unavailable", "the service's price function failed; retry shortly");
   } finally {

@@ -233,7 +233,9 @@ describe("npm run check-config", () => {
       `capability_rules = [{ path = "/admin/*", capability = "admin" }, { path = "/api/*", capability = "read" }]\n` +
       `[[vars.L402_SERVICES]]\nname = "reports"\nmatch = ["/api/reports/*", "/reports/*", "/API"]\nprice_sats = 1\n` +
       `[[vars.L402_SERVICES]]\nname = "open"\nmatch = ["/open/*"]\nauth = false\nfree_paths = ["/open/x"]\n` +
-      `[[vars.L402_SERVICES]]\nname = "docs"\nmatch = ["/docs/*", "/guide"]\nprice_sats = 1\nfree_paths = ["/docs/*", "/Guide/"]\n` +
+      `[[vars.L402_SERVICES]]\nname = "docs"\nmatch = ["/docs/*", "/guide"]\nmatch_case = true\nprice_sats = 1\nfree_paths = ["/docs/*", "/guide/"]\n` +
+      // Free paths match case: ones that spell every pattern do not cover a service that ignores case (another spelling is charged).
+      `[[vars.L402_SERVICES]]\nname = "docs-any-case"\nmatch = ["/manual/*"]\nprice_sats = 1\nfree_paths = ["/manual/*"]\n` +
       `[[vars.L402_SERVICES]]\nname = "shop"\nmatch = ["shop.example/*"]\nprice_sats = 1\n` +
       `[[vars.L402_SERVICES]]\nname = "shopx"\nmatch = ["shop.example/x/*", "other.example/x/*", "/x/*"]\nprice_sats = 1\n` +
       `[[vars.L402_SERVICES]]\nname = "cs"\nmatch = ["/cs/*"]\nmatch_case = true\nprice_sats = 1\n` +

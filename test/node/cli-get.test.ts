@@ -348,9 +348,12 @@ describe("l402-edge get", () => {
     const refused = await cli(["get", `${base}/x`, "-o", out, "--max-cost", "2", "--token-dir", scratchDir("l402-cli-")], wallet());
     expect(refused.code).toBe(3);
     expect(readFileSync(out, "utf8")).toBe("an earlier answer, longer than the next\n");
-    const answered = await cli(["get", `${base}/x`, "-o", out, "--token-dir", scratchDir("l402-cli-")], wallet());
+    const dir = scratchDir("l402-cli-");
+    const answered = await cli(["get", `${base}/x`, "-o", out, "--token-dir", dir], wallet());
     expect(answered.code).toBe(0);
     expect(readFileSync(out, "utf8")).toBe("paid content\n");
+    // A device is no file to empty: written as it is.
+    expect(await cli(["get", `${base}/x`, "-o", "/dev/null", "--token-dir", dir], wallet())).toMatchObject({ code: 0, stderr: "" });
   });
 
   it("-o a file that cannot be written → exit 2 before anything is asked or paid", async () => {

@@ -40,12 +40,12 @@ describe("l402-edge tokens", () => {
     expect(shown.stderr).toMatch(/^l402-edge: .* is not a token file; remove it \(l402-edge tokens rm https:\/\/api\.example\) to start afresh\n$/);
   });
 
-  it("a token directory another user could write is refused, exit 70: they could reset the spend windows or hold purchases", () => {
+  it("a token directory every user could write is refused, exit 70: they could reset the spend windows or hold purchases", () => {
     const dir = scratchDir("l402-tokens-");
     chmodSync(dir, 0o777);
     const spent = cli(["tokens", "spent", "--token-dir", dir]);
     expect(spent.code).toBe(70);
-    expect(spent.stderr).toBe(`l402-edge: ${dir} is writable by other users: they could reset the spend windows or hold your purchases; chmod 700 it (as its owner), or give another --token-dir\n`);
+    expect(spent.stderr).toBe(`l402-edge: ${dir} is writable by every user of this machine: any could reset the spend windows or hold your purchases; chmod o-w it, or give another directory (--token-dir, L402_TOKEN_DIR)\n`);
     chmodSync(dir, 0o700);
     expect(cli(["tokens", "spent", "--token-dir", dir]).code).toBe(0);
   });
