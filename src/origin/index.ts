@@ -29,7 +29,7 @@ export interface VerifyPaymentContextOptions {
   readonly issuer?: string;
   /** The service(s) the route sells (`svc`): a context bought for a cheaper service at the same origin is refused. */
   readonly service?: string | readonly string[];
-  /** Seconds of clock skew allowed on `exp` and `iat` (default 5). */
+  /** Seconds of clock skew allowed on `exp` (and `nbf`; `iat` is required, not timed) (default 5). */
   readonly clockTolerance?: number;
   /** The header carrying it, when a request is given (default `Payment-Context`, the paywall's L402_CONTEXT_HEADER). */
   readonly header?: string;
@@ -118,7 +118,11 @@ export async function verifyPaymentContext(given: string | null | undefined | Re
   if (request !== undefined && options.matchRequest !== false) {
     // A path from the root is a path, whatever it begins with (`//a/b` is not host a's /b).
     const url = request.url ?? "";
-    const { pathname, search } = new URL(url.startsWith("/") ? `http://origin.invalid${url}` : url, "http://origin.invalid");
+    // An absolute target Node's parser takes and URL does not (`http://1.2.3.4.5/x`) is no request the context was signed for.
+    const target = url.startsWith("/") ? `http://origin.invalid${url}` : url;
+    // URL.canParse, not URL.parse: what the package ships runs on Node 20.
+    if (!URL.canParse(target, "http://origin.invalid")) return refuse("request_mismatch", "the request's target is not a URL the payment context could have been signed for");
+    const { pathname, search } = new URL(target, "http://origin.invalid");
     // A context without a query claim (signed before it was added) is matched by method and path alone.
     const queryDiffers = payload.query !== undefined && payload.query !== search.slice(1);
     // Methods without case: fetch() upper-cases only the six it knows (a Worker signs `patch` as sent), Node's parser every one.

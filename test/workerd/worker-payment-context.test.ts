@@ -114,6 +114,10 @@ describe("what the origin receives on a paid request", () => {
     // A path beginning `//` is a path (Express routes it as one), not a host and the signed path after it.
     const doubled = { method: "POST", url: `//elsewhere${seen.path}${seen.query}`, headers: { "payment-context": context } };
     expect(await verifyPaymentContext(doubled, { jwks: jwks as never, audience: new URL(originUrl()).origin })).toMatchObject({ ok: false, reason: "request_mismatch" });
+    // An absolute target Node's parser takes and URL does not: refused, never thrown.
+    for (const url of [`http://1.2.3.4.5${seen.path}`, `http://x:99999${seen.path}`]) {
+      expect(await verifyPaymentContext({ method: "POST", url, headers: { "payment-context": context } }, { jwks: jwks as never, audience: new URL(originUrl()).origin }), url).toMatchObject({ ok: false, reason: "request_mismatch" });
+    }
     // The service the route sells: a context bought for another service at this origin is refused.
     const asReceived = { method: seen.method, url: `${seen.path}${seen.query}`, headers: { "payment-context": context } };
     expect(await verifyPaymentContext(asReceived, { jwks: jwks as never, audience: new URL(originUrl()).origin, service: [String(payload["svc"]), "other"] })).toMatchObject({ ok: true });
