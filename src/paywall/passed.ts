@@ -26,20 +26,22 @@ export interface AnswerHeaders extends HeaderReader {
  * the paywall's own headers on what a token has left: a client believes
  * them (one whose top-up's answer reports a balance takes it as credited),
  * so only the paywall says them, and the origin's cost header on a balance
- * service. Of a WebSocket upgrade (101), only the paywall's cookies are taken.
+ * service. A WebSocket upgrade's answer (101) is told them too, and a
+ * scheme's receipt; no cookie of the paywall's is set on it.
  */
 export function passedChanges(decision: Pass, answered: { readonly status: number; readonly headers: AnswerHeaders }): HeaderChange[] {
-  // A WebSocket upgrade keeps its headers but the paywall's cookies: a handshake's answer sets cookies as any other.
-  if (answered.status === 101) return withoutPaywallCookies(answered.headers);
-  const ok = answered.status >= 200 && answered.status < 300;
+  // A WebSocket upgrade's answer (101) is a success, and no cache stores it: its cache headers stay as they are.
+  const upgrade = answered.status === 101;
+  const ok = upgrade || (answered.status >= 200 && answered.status < 300);
   const changes: HeaderChange[] = withoutPaywallCookies(answered.headers);
   for (const name of PAYWALL_HEADERS) if (answered.headers.get(name) !== null) changes.push({ name, value: undefined });
   // The origin's cost report is the paywall's to read (settle.ts), on every pass: a free, freebie or shadow one charges nothing, and the client never sees it.
   const costHeader = decision.route.service?.balance?.costHeader;
   if (costHeader !== undefined && answered.headers.get(costHeader) !== null) changes.push({ name: costHeader, value: undefined });
-  if (decision.private !== undefined) changes.push(...privateAnswer(answered.headers, decision.private.byCookie));
+  if (decision.private !== undefined && !upgrade) changes.push(...privateAnswer(answered.headers, decision.private.byCookie));
   for (const [name, value] of Object.entries(decision.headers.always)) changes.push({ name, value });
   if (ok) for (const [name, value] of Object.entries(decision.headers.onSuccess)) changes.push({ name, value });
+  if (upgrade) return changes;
   // Only browser payments set cookies (a template Worker built without them has none: src/worker/build.ts).
   if (globalThis.L402_BUILD_BROWSER !== false) for (const cookie of decision.cookies) changes.push({ name: "Set-Cookie", value: setCookie(cookie), append: true });
   return changes;
