@@ -213,6 +213,21 @@ describe("paying from another device (poll)", () => {
     expect(await otherTab.json()).toEqual({ status: "paid", elsewhere: true });
   });
 
+  it("a request-priced service: a tab of a dearer page, its cookie from a cheaper one, polls its own invoice, not 'paid elsewhere' (it would reload into the same 402)", async () => {
+    const s = shop({ price_rules: [{ query: { size: "large" }, price_sats: 10 }] });
+    const jar = new Jar();
+    await payOnPhone(invoiceOf(await (await visit(s, jar, "/articles/x")).text()));
+    expect(await (await poll(s, jar, "/articles/x")).json()).toEqual({ status: "paid" });
+    // The dearer page shows an invoice of its own: the cookie paid for cheaper ones.
+    const dear = await visit(s, jar, "/articles/x?size=large");
+    expect(dear.status).toBe(402);
+    const polled = await poll(s, jar, "/articles/x?size=large");
+    expect(polled.status).toBe(202);
+    expect(await polled.json()).toMatchObject({ status: "pending" });
+    // The cheaper page's tab is still paid for.
+    expect(await (await poll(s, jar, "/articles/x")).json()).toEqual({ status: "paid", elsewhere: true });
+  });
+
   it("the node is asked at most once a second per invoice, however many poll", async () => {
     let lookups = 0;
     const backend: InvoiceBackend = { ...node, lookupInvoice: (hash) => (lookups++, node.lookupInvoice(hash)) };

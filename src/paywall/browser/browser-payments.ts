@@ -2,9 +2,11 @@ import { fromHex, toBase64Url, toHex } from "../../bytes.ts";
 import { readCredential, type VerifiedToken } from "../../l402/index.ts";
 import { LightningError } from "../../lightning/index.ts";
 import { fail, succeed, type Result } from "../../result.ts";
+import { pricedByRequest } from "../../config/index.ts";
 import { onlyMethod } from "../claimed-methods.ts";
 import type { CookieChange, Reply } from "../decision.ts";
 import { requiredCapabilities } from "../match.ts";
+import { digestOnce, tokenCovers } from "../token-price.ts";
 import type { BrowserContext } from "./browser-context.ts";
 import { clearCookie, cookie, LONGEST_COOKIE_SECONDS, readCookie } from "./cookies.ts";
 import { forgetPageInvoice, mintedOffer } from "./open-page-invoice.ts";
@@ -59,7 +61,7 @@ export async function answerBrowserRequest(bc: BrowserContext, kind: string): Pr
 
 async function poll(bc: BrowserContext): Promise<Reply> {
   // Paid in another tab, or arriving from another site with a metered token's cookie (browser-step.ts): this page goes on to the content too.
-  if (holdsCredential(bc)) return reply(bc, 200, { status: "paid", elsewhere: true }, { outcome: "polled", reason: "paid_elsewhere" });
+  if (await holdsCredential(bc)) return reply(bc, 200, { status: "paid", elsewhere: true }, { outcome: "polled", reason: "paid_elsewhere" });
   const { pending, cookies: opened } = pendingOf(bc);
   if (pending === undefined) {
     const detail = "this browser holds no unpaid challenge for this service; reload the page";
@@ -103,10 +105,21 @@ export function pendingOf(bc: BrowserContext): { readonly pending: PendingChalle
   return { pending, cookies: pending === undefined ? [clearCookie(bc.request, "pending", bc.service.name)] : [] };
 }
 
-/** Whether the browser's credential cookie passes for a GET of this URL (the paywall's own check, but metering). */
-function holdsCredential(bc: BrowserContext): boolean {
+/**
+ * Whether the browser's credential cookie passes for a GET of this URL (the
+ * paywall's own check, but metering): on a request-priced service, only a
+ * token that paid what this page costs (and, bound, was bought for it): one
+ * from a cheaper page is kept for those, and this page shows its own invoice.
+ */
+async function holdsCredential(bc: BrowserContext): Promise<boolean> {
   const text = readCookie(bc.request, "token", bc.service.name);
-  return text !== undefined && holdsValidCookie(bc, text);
+  if (text === undefined) return false;
+  const verified = verifyForPage(bc, text);
+  if (!verified.ok) return false;
+  if (!pricedByRequest(bc.service)) return true;
+  const claimed = onlyMethod("GET");
+  const covered = await tokenCovers(bc.service, verified.value.grant, () => bc.paywall.pricer.priceOf(bc.service, bc.request, claimed), digestOnce(bc.request, claimed));
+  return covered.ok;
 }
 
 /** Whether a credential cookie's text passes for a GET of this URL (metering and revocation are the request's). */
