@@ -160,6 +160,7 @@ export function nwcClient(connection: NwcConnection, sockets: SocketSource, time
     const socket = await sockets.acquire();
     let timedOut = false;
     try {
+      const begins = session === undefined;
       const learning = (session ??= learnInfo(socket, deadline).then(
         (info) => {
           // None found (a wallet that publishes none, or a relay withholding it): NIP-04 for this call, and asked
@@ -175,7 +176,8 @@ export function nwcClient(connection: NwcConnection, sockets: SocketSource, time
       ));
       // Within this call's own deadline: the call that began learning may have been cancelled (its request's
       // client gone, on Workers), and then its learning never ends; it is dropped, for the next call to begin anew.
-      const { scheme, cipher: { encrypt, decrypt } } = await withTimeout(learning, deadline, "the wallet's info event").catch((error: unknown) => {
+      // (The call that begins it is held to its deadline by learnInfo, which closes its subscription first.)
+      const { scheme, cipher: { encrypt, decrypt } } = await (begins ? learning : withTimeout(learning, deadline, "the wallet's info event")).catch((error: unknown) => {
         if (session === learning) session = undefined;
         throw error;
       });
