@@ -3,6 +3,7 @@ import { exhaustedEvent } from "./exhausted-event.ts";
 import type { Later } from "./issue-challenge.ts";
 import type { Paywall } from "./paywall.ts";
 import type { PaywallRequest } from "./request.ts";
+import { shadowPorts } from "./shadow.ts";
 import { chargeTally, settleCharge, type Answered, type Settled } from "./settle.ts";
 import type { L402Access } from "./types.ts";
 
@@ -24,6 +25,18 @@ export function chargedAccess(decision: Pass, paywall: Paywall, request: Paywall
     return {
       access: access === undefined ? undefined : { ...access, balanceMsat: charge.balanceMsat, reservedMsat: charge.reservedMsat, charge: tally.add },
       settle: (answered) => settleCharge(charge, request.method === "HEAD" ? bodiless(answered) : answered, tally.totalMsat(), balances, later, exhaustedEvent(paywall, service, charge, request, later)),
+    };
+  }
+  if (globalThis.L402_BUILD_BALANCE !== false && decision.shadowCharge !== undefined && balances !== undefined) {
+    const charge = { ...decision.shadowCharge, balance: { ...decision.shadowCharge.balance, meter: undefined } };
+    const shadowBalances = shadowPorts({ balances }).balances ?? balances;
+    return {
+      access,
+      // Settled on shadow's balance; the client is told no balance (its own is untouched).
+      settle: (answered) => {
+        settleCharge(charge, answered, undefined, shadowBalances, later, () => Promise.resolve(() => ""));
+        return undefined;
+      },
     };
   }
   return { access, settle: () => undefined };

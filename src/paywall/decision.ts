@@ -29,6 +29,8 @@ export interface Pass {
   readonly outcome: L402Outcome;
   /** A balance service's request: what it reserved, settled once it is answered (settle.ts). */
   readonly charge?: Charge;
+  /** A service in shadow: what enforcing would have reserved, from shadow's balance (shadow.ts), settled there once answered; the answer is left as it is. */
+  readonly shadowCharge?: Charge;
 }
 
 /**

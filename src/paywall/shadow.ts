@@ -25,7 +25,10 @@ export const SHADOW_NOTICE_HEADER = "X-L402-Notice";
  * enforcing later starts from the counts enforcing made, and shadow's
  * would-be answers are what enforcing would have given the traffic shadow
  * saw. Not run in shadow: the browser payments' steps and an x402 payment
- * naming its invoice only (both ask the node).
+ * naming its invoice only (both ask the node). A balance's would-be charge
+ * is settled on shadow's balance as the answer's status and cost header
+ * (or the request's price) say; a metered body is not metered in shadow (it
+ * passes as it is) and costs the request's price.
  */
 export async function shadowed(request: PaywallRequest, paywall: Paywall, later: Later): Promise<Pass | undefined> {
   const { services, shadowNotice } = paywall.settings;
@@ -36,7 +39,9 @@ export async function shadowed(request: PaywallRequest, paywall: Paywall, later:
   const { outcome: wouldBe, ...facts } = would.outcome;
   const outcome: L402Outcome = { ...facts, outcome: "shadow", service: service.name, would: wouldBe };
   const always = shadowNotice === undefined ? {} : { [SHADOW_NOTICE_HEADER]: shadowNotice };
-  return { kind: "pass", route: { url: request.url, service, access: "free" }, headers: { always, onSuccess: {} }, cookies: [], outcome };
+  // A would-be charge is settled on shadow's balance once answered (charged-access.ts): a reservation kept would drain it, and shadow would foresee refusals enforcing would not make.
+  const shadowCharge = would.kind === "pass" ? would.charge : undefined;
+  return { kind: "pass", route: { url: request.url, service, access: "free" }, headers: { always, onSuccess: {} }, cookies: [], outcome, ...(shadowCharge === undefined ? {} : { shadowCharge }) };
 }
 
 /** Per paywall, its shadow twin: the same settings and schemes over the shadow's ports, with state of its own (verified credentials, first uses). */

@@ -62,6 +62,29 @@ describe("shadow mode in the adapters (mode: \"shadow\")", () => {
     expect([answer.status, await answer.json()]).toEqual([503, expect.objectContaining({ reason: "service_paused" })]);
   });
 
+  it("a balance's would-be charge is settled on shadow's balance by the cost the origin reports (not kept at its reservation), no balance told", async () => {
+    const outcomes: L402Outcome[] = [];
+    const app = new Hono<{ Variables: L402Variables }>();
+    // 100 sats of credit, 50 reserved per request, each costing 10 by the origin's header: six fit (the sixth finds 50 left), the seventh would be short; kept at their reservations, the third would be.
+    const service = { name: "api", price_sats: 1, timeout: 3600, balance: { amounts_sats: [100] }, max_cost_sats: 50, cost_header: "X-Cost" };
+    app.use("/api/*", l402Paywall({ service, keyring, backend: untouchedNode(), ports: memoryPorts(), mode: "shadow", log: false }));
+    app.get("/api/data", (c) => {
+      outcomes.push(c.var.l402Outcome);
+      return c.text("data", 200, { "X-Cost": "10000" });
+    });
+    const token = paidToken({ service: "api", validUntil: Math.floor(Date.now() / 1000) + 3600, creditMsat: 100_000n });
+    const answers: Response[] = [];
+    for (let i = 0; i < 7; i++) {
+      answers.push(await app.request("/api/data", { headers: { Authorization: token.authorization } }));
+      // The settlement runs after the answer.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(answers.map((answer) => answer.status)).toEqual(Array(7).fill(200));
+    // The cost header is the operator's, taken off as enforcing does; no balance is told (the client's real one is untouched).
+    expect(answers.map((answer) => [answer.headers.get("x-cost"), answer.headers.get("x-l402-balance")])).toEqual(Array(7).fill([null, null]));
+    expect(outcomes.map((outcome) => [outcome.would, outcome.reason])).toEqual([...Array(6).fill(["paid", undefined]), ["challenged", "balance_short"]]);
+  });
+
   it("a bad mode or notice is a configuration error", () => {
     expect(() => l402Paywall({ service: { name: "api", price_sats: 1 }, keyring, backend: untouchedNode(), mode: "dry" as never })).toThrow(/mode/);
     expect(() => l402Paywall({ service: { name: "api", price_sats: 1 }, keyring, backend: untouchedNode(), shadowNotice: "é" })).toThrow(/shadowNotice/);
