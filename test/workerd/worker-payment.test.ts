@@ -104,18 +104,26 @@ describe("the Payment scheme beside L402", () => {
     expect(await refusal(credentialFor({ ...challenge, method: "tempo" }, preimage))).toMatchObject({ reason: "method_unsupported" });
     expect(await refusal("Payment !!!")).toMatchObject({ reason: "malformed", type: expect.stringMatching(/malformed-credential$/) });
 
-    // An expired challenge the paywall really issued (minted here under its key, for an invoice paid by this preimage).
-    const expiredPreimage = new Uint8Array(32).fill(9);
-    const paymentHash = sha256(expiredPreimage);
-    const keyring = createKeyring(hex.decode(TEST_MASTER_KEY));
-    const minted = mint({ keyring, paymentHash, caveats: serviceCaveats({ service: "dual" }) });
-    const service = { name: "dual", priceMsat: 4000n } as Parameters<typeof paymentChallenge>[1];
-    const expired = parsePaymentChallenges(
-      paymentChallenge(keyring, service, { macaroon: minted.bytes, tokenId: hex.encode(minted.tokenId), tokenValidUntil: undefined, amountMsat: 4000n, invoice: "lnbcrt40n1expired", paymentHash: hex.encode(paymentHash), expiresAt: Math.floor(Date.now() / 1000) - 5 }, "paywall.test"),
-    )[0] as PaymentChallenge;
-    expect(await refusal(credentialFor(expired, hex.encode(expiredPreimage)))).toMatchObject({ reason: "expired", type: expect.stringMatching(/expired-invoice$/) });
+    // A challenge the paywall really issued (minted here under its key, for an invoice paid by this preimage), its invoice expired `ago` seconds since.
+    const pastChallenge = (ago: number) => {
+      const paidPreimage = crypto.getRandomValues(new Uint8Array(32));
+      const keyring = createKeyring(hex.decode(TEST_MASTER_KEY));
+      const minted = mint({ keyring, paymentHash: sha256(paidPreimage), caveats: serviceCaveats({ service: "dual" }) });
+      const service = { name: "dual", priceMsat: 4000n } as Parameters<typeof paymentChallenge>[1];
+      const issued = parsePaymentChallenges(
+        paymentChallenge(keyring, service, { macaroon: minted.bytes, tokenId: hex.encode(minted.tokenId), tokenValidUntil: undefined, amountMsat: 4000n, invoice: "lnbcrt40n1expired", paymentHash: hex.encode(sha256(paidPreimage)), expiresAt: Math.floor(Date.now() / 1000) - ago }, "paywall.test"),
+      )[0] as PaymentChallenge;
+      return credentialFor(issued, hex.encode(paidPreimage));
+    };
+    // Past its invoice's expiry and the grace (PAID_GRACE_SECONDS): refused.
+    expect(await refusal(pastChallenge(61))).toMatchObject({ reason: "expired", type: expect.stringMatching(/expired-invoice$/) });
 
     expect(await originHits(path)).toBe(0);
+    // Paid and sent a moment after its invoice expired (a node settles nothing later): taken, once.
+    const late = pastChallenge(5);
+    const lateAnswer = await withPayment(uniquePath("/dual/late"), late);
+    expect(lateAnswer.status).toBe(200);
+    expect(await refusal(late)).toMatchObject({ reason: "spent" });
     // The real credential still works after all that: refusals burn nothing.
     expect((await withPayment(path, credentialFor(challenge, preimage))).status).toBe(200);
   });

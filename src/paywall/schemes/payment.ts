@@ -19,7 +19,7 @@ import {
 import { fail, succeed } from "../../result.ts";
 import type { ChallengeParts } from "../challenge-parts.ts";
 import { derivedKeys } from "./derived-keys.ts";
-import type { PaymentScheme, Problem, Reading } from "./scheme.ts";
+import { PAID_GRACE_SECONDS, type PaymentScheme, type Problem, type Reading } from "./scheme.ts";
 
 /**
  * The Payment HTTP authentication scheme's lightning charge, beside L402
@@ -101,15 +101,16 @@ export function verifyCharge(
   const paidHash = sha256(fromHex(preimage) as Uint8Array);
   const paymentHash = fromHex(request.value.methodDetails.paymentHash) as Uint8Array;
   if (!constantTimeEqual(paidHash, paymentHash)) return fail("wrong_preimage", "the preimage does not match the challenge's payment hash");
-  // After the preimage: a paid but refused credential still proves its invoice paid (paidHash).
-  if (at.now >= expiresAt) return { ...fail("expired", "the challenge has expired; pay a fresh one"), paidHash };
+  // After the preimage: a paid but refused credential still proves its invoice paid (paidHash). Paid, it is taken a grace past its expiry.
+  const until = expiresAt + PAID_GRACE_SECONDS;
+  if (at.now >= until) return { ...fail("expired", "the challenge has expired; pay a fresh one"), paidHash };
   // The token's own expiry (a charge never outlives it: past it, its meter may forget the count) and every other caveat, as L402 checks them.
   const verified = verifier.verify({ authorization: `L402 ${reference.macaroon}:${preimage}`, macaroon: null, grpcMetadataMacaroon: null }, { service: service.name, now: at.now, capabilities: at.capabilities });
   if (!verified.ok) return { ...verified, paidHash };
   const { grant } = verified.value;
   const receipt = formatReceipt({ status: "success", method: LIGHTNING, timestamp: rfc3339(at.now), reference: toHex(paymentHash), challengeId: challenge.id });
   return {
-    ...succeed({ token: { ...verified.value, grant: { ...grant, validUntil: Math.min(expiresAt, grant.validUntil ?? Number.POSITIVE_INFINITY) } }, singleUseUntil: expiresAt, receipt: { [RECEIPT_HEADER]: receipt } }),
+    ...succeed({ token: { ...verified.value, grant: { ...grant, validUntil: Math.min(until, grant.validUntil ?? Number.POSITIVE_INFINITY) } }, singleUseUntil: until, receipt: { [RECEIPT_HEADER]: receipt } }),
     paidHash,
   };
 }

@@ -126,3 +126,12 @@ export interface Problem {
   readonly type: string;
   readonly title: string;
 }
+
+/**
+ * Seconds past its invoice's expiry that a paid one-request payment (a
+ * Payment charge, an x402 payment) is still taken: a wallet that paid just
+ * before the invoice expired sends it a moment after (x402 #2861's skew). A
+ * node settles no payment after the invoice's expiry, so a preimage shown in
+ * the grace was paid in time.
+ */
+export const PAID_GRACE_SECONDS = 60;

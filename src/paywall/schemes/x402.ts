@@ -26,7 +26,7 @@ import type { ChallengeParts } from "../challenge-parts.ts";
 import type { HeaderReader } from "../request.ts";
 import { derivedKeys } from "./derived-keys.ts";
 import { namesHosts } from "./payment.ts";
-import type { Completion, CompletionContext, PaymentScheme, Reading, SchemeContext } from "./scheme.ts";
+import { PAID_GRACE_SECONDS, type Completion, type CompletionContext, type PaymentScheme, type Reading, type SchemeContext } from "./scheme.ts";
 
 /**
  * x402 version 2 with a Lightning entry (`schemes = ["x402"]`): beside the
@@ -65,9 +65,6 @@ export const x402Scheme: PaymentScheme = {
     return { wwwAuthenticate: [], headers: { [PAYMENT_REQUIRED_HEADER]: encodeHeaderJson({ ...required, error }) } };
   },
 };
-
-/** Seconds past its invoice's expiry that a paid entry is still taken (#2861's skew). */
-const PAID_GRACE_SECONDS = 60;
 
 const tagKeys = (keyring: Keyring): readonly Uint8Array[] => derivedKeys(keyring, "l402-edge/x402-requirements/v1");
 
