@@ -106,15 +106,18 @@ function x402Offer(header: string): Offer | undefined {
 
 /** The most of a 402's body read for its reason: a paywall's JSON is a few hundred bytes. */
 const MAX_REFUSAL_BYTES = 64 * 1024;
+/** How long a 402's body is waited for, for its reason: a server that sends its headers and stalls its body must not hold the request for ever. */
+export const REFUSAL_WAIT_MS = 10_000;
 
 /**
  * Why a 402 refused the credential sent, as its JSON body says (`reason`, e.g.
  * `price_exceeds_token`); undefined where it says nothing readable (a gRPC
- * 402 has no body). Read from a copy, so the answer stays whole for the caller.
+ * 402 has no body), or not within `waitMs`. Read from a copy, so the
+ * answer stays whole for the caller.
  */
-export async function refusalReason(response: Response): Promise<string | undefined> {
+export async function refusalReason(response: Response, waitMs = REFUSAL_WAIT_MS): Promise<string | undefined> {
   if (!/\bjson\b/i.test(response.headers.get("content-type") ?? "") || response.body === null) return undefined;
-  const { bytes, truncated } = await readAtMost(response.clone().body, MAX_REFUSAL_BYTES);
+  const { bytes, truncated } = await readAtMost(response.clone().body, MAX_REFUSAL_BYTES, AbortSignal.timeout(waitMs));
   if (truncated) return undefined;
   try {
     const body: unknown = JSON.parse(new TextDecoder().decode(bytes));

@@ -61,6 +61,8 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
    * MCP call that waited its turn to buy): the abort's reason is thrown.
    */
   const pay = async (offer: Offer, url: string, wanting: ReadonlySet<AbortSignal>, doubt?: { keep(spendRecord: string): Promise<void>; drop(): Promise<void> }): Promise<Uint8Array> => {
+    // An invoice no wallet can pay is not paid at all: one that fails unclearly would stay counted in the windows (a hostile server's way to fill them).
+    if (offer.expiresAt <= Math.floor(Date.now() / 1000)) throw new L402Error("bad_challenge", `the server's invoice expired at ${new Date(offer.expiresAt * 1000).toISOString()}; nothing was paid`);
     if (offer.priceMsat > budgetMsat) {
       const what = offer.scheme === "l402" && offer.terms.topupFor !== undefined ? "the top-up for this token's balance" : "the price";
       throw new L402Error("over_budget", `${what} is ${formatSats(offer.priceMsat)} sats, above the limit of ${options.maxCostSats}`);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { encodeInvoice, fields } from "../../dev/lnd-sim/bolt11.ts";
-import { createL402Fetch, memoryStore } from "../../src/client/index.ts";
+import { refusalReason } from "../../src/client/challenge-offer.ts";
+import { createL402Fetch, memoryLedger, memoryStore } from "../../src/client/index.ts";
 import { readInvoice } from "../../src/lightning/index.ts";
 import { formatChallenge, toBase64, toHex } from "../../src/l402/index.ts";
 import { paidToken } from "../fixtures/tokens.ts";
@@ -12,8 +13,8 @@ import { paidToken } from "../fixtures/tokens.ts";
  */
 const BASE = "https://hostile.test";
 const NODE_KEY = new Uint8Array(32).fill(1);
-const invoiceFor = (paymentHash: Uint8Array, amountMsat: bigint) =>
-  encodeInvoice({ network: "bc", amountMsat, timestamp: Math.floor(Date.now() / 1000), fields: [fields.paymentHash(paymentHash), fields.paymentSecret(new Uint8Array(32).fill(2))], privateKey: NODE_KEY });
+const invoiceFor = (paymentHash: Uint8Array, amountMsat: bigint, timestamp = Math.floor(Date.now() / 1000)) =>
+  encodeInvoice({ network: "bc", amountMsat, timestamp, fields: [fields.paymentHash(paymentHash), fields.paymentSecret(new Uint8Array(32).fill(2))], privateKey: NODE_KEY });
 
 describe("createL402Fetch against a hostile server", () => {
   it("a top-up paid and never credited, answered with top-up offers again and again: sent again once, then the 402 is the answer (no endless loop)", async () => {
@@ -162,5 +163,37 @@ describe("createL402Fetch against a hostile server", () => {
     expect(refused).toBeInstanceOf(TypeError);
     expect((refused as TypeError).message).toBe(`redirect from ${BASE}/loop refused (redirect: "error")`);
     expect(requests).toBe(1);
+  });
+  it("an invoice already expired is not paid (bad_challenge): the wallet is not asked, and nothing is counted in the spend windows", async () => {
+    const seller = async () => {
+      const offer = paidToken({ service: "svc", validUntil: null });
+      // Issued two hours ago, expiring after one (BOLT 11's default).
+      const [challenge] = formatChallenge(offer.bytes, invoiceFor(offer.paymentHash, 3000n, Math.floor(Date.now() / 1000) - 7200));
+      return new Response("{}", { status: 402, headers: { "WWW-Authenticate": challenge ?? "", "Content-Type": "application/json" } });
+    };
+    let payments = 0;
+    const wallet = { pay: async () => (payments++, Promise.reject(new Error("a payment the test never allows"))) };
+    const ledger = memoryLedger();
+    const client = createL402Fetch({ wallet, maxCostSats: 10, ledger, limits: { perDaySats: 100 }, fetch: seller as typeof fetch });
+    await expect(client(`${BASE}/svc/a`)).rejects.toMatchObject({ code: "bad_challenge", message: expect.stringMatching(/expired/) });
+    expect(payments).toBe(0);
+    expect(await ledger.change((records) => ({ records, result: records }))).toEqual([]);
+  });
+
+  it("a 402 whose body stalls after its headers: its reason is given up on after the wait (undefined), its copy cancelled, the answer itself still whole to read", async () => {
+    let cancelled = false;
+    const stalled = new ReadableStream<Uint8Array>({
+      start: (controller) => controller.enqueue(new TextEncoder().encode('{"reason":')),
+      cancel: () => void (cancelled = true),
+    });
+    const response = new Response(stalled, { status: 402, headers: { "Content-Type": "application/json" } });
+    expect(await refusalReason(response, 50)).toBeUndefined();
+    const whole = await refusalReason(Response.json({ reason: "revoked" }, { status: 402 }), 50);
+    expect(whole).toBe("revoked");
+    // The caller's answer is untouched: its body reads what came.
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe('{"reason":');
+    await reader.cancel();
+    expect(cancelled).toBe(true);
   });
 });
