@@ -48,14 +48,14 @@ export function d1Ledger(db: D1Database): Required<Ledger> {
           .run(),
       ),
 
-    /** Per service and UTC day, from the day of `since` (unix s): challenges minted (their counts: unpaid rows go), tokens paid, revenue. */
+    /** Per service and UTC day, from the day of `since` (unix s): challenges minted, tokens paid, revenue — read from their counts (0005, 0006), a row per service and day, however many were sold. */
     async revenueByDay(since: number): Promise<DailyRevenue[]> {
       const { results } = await db
         .prepare(
           `SELECT service, day, SUM(challenges) AS challenges, SUM(settlements) AS settlements, SUM(revenue) AS revenueMsat FROM (
              SELECT service, day, challenges, 0 AS settlements, 0 AS revenue FROM challenge_counts WHERE day >= date(?1, 'unixepoch')
              UNION ALL
-             SELECT service, date(first_used_at, 'unixepoch'), 0, 1, amount_msat FROM settlements WHERE first_used_at >= ?1
+             SELECT service, day, 0, settlements, revenue_msat FROM settlement_counts WHERE day >= date(?1, 'unixepoch')
            ) GROUP BY service, day ORDER BY day, service`,
         )
         .bind(since)

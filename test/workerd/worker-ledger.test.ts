@@ -58,6 +58,31 @@ describe("the ledger in D1", () => {
     expect((await ledger.revenueByDay(createdAt - 86_400)).filter((row) => row.service === service).map((row) => [row.day, row.challenges])).toEqual([["2026-01-02", 1], ["2026-01-03", 1]]);
   });
 
+  it("counts each settlement once, per service and day, with its revenue; revenue per day (and the metrics) read those counts", async () => {
+    const service = `paid-${crypto.randomUUID().slice(0, 8)}`;
+    const hex = () => crypto.randomUUID().replaceAll("-", "").padEnd(64, "0");
+    const ledger = d1Ledger(db());
+    const usedAt = Math.floor(Date.UTC(2026, 0, 2, 12) / 1000);
+    const minted = { paymentHash: hex(), tokenId: hex(), service, priceMsat: 3000n, createdAt: usedAt - 60 };
+    await ledger.recordMint(minted);
+    const settlement = { tokenId: minted.tokenId, paymentHash: minted.paymentHash, service, priceMsat: 1n, usedAt };
+    // Recorded again by another isolate: counted once. One whose challenge row is gone: at the price it gives.
+    await ledger.recordSettlement(settlement);
+    await ledger.recordSettlement(settlement);
+    await ledger.recordSettlement({ ...settlement, tokenId: hex(), paymentHash: hex(), priceMsat: 5000n });
+    await ledger.recordSettlement({ ...settlement, tokenId: hex(), paymentHash: hex(), priceMsat: 7000n, usedAt: usedAt + 86_400 });
+    const counts = await db().prepare("SELECT day, settlements, revenue_msat FROM settlement_counts WHERE service = ? ORDER BY day").bind(service).all();
+    expect(counts.results).toEqual([
+      { day: "2026-01-02", settlements: 2, revenue_msat: 8000 },
+      { day: "2026-01-03", settlements: 1, revenue_msat: 7000 },
+    ]);
+    const days = (await ledger.revenueByDay(usedAt - 86_400)).filter((row) => row.service === service);
+    expect(days.map((row) => [row.day, row.challenges, row.settlements, row.revenueMsat])).toEqual([
+      ["2026-01-02", 1, 2, 8000],
+      ["2026-01-03", 0, 1, 7000],
+    ]);
+  });
+
   it("a failing D1 does not fail the request: challenges and paid requests go on", async () => {
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});
     const token = await buyToken(uniquePath("/api/d1down"));
