@@ -7,9 +7,13 @@ import type { Revocations } from "../paywall/index.ts";
  *
  * Staleness bound: a token revoked after its "not revoked" answer was cached
  * keeps working in that colo for at most `ttlSeconds` (the colo where the admin
- * call lands is purged at once). Services that do not enable revocation never
+ * call lands is told at once, and again REVOKED_AGAIN_AFTER_MS later, before
+ * the call answers). Services that do not enable revocation never
  * read it.
  */
+/** How long after a revocation the colo's cache is told "revoked" again: longer than a D1 read that began before the revocation takes to come back and be cached. */
+export const REVOKED_AGAIN_AFTER_MS = 2000;
+
 export function d1Revocations(db: D1Database, cache: Cache, ttlSeconds: number): Revocations {
   const cacheKey = (tokenId: string) => new Request(`https://revocations.l402-edge.invalid/${tokenId}`);
   return {
@@ -22,7 +26,11 @@ export function d1Revocations(db: D1Database, cache: Cache, ttlSeconds: number):
     },
     async revoke(tokenId, reason, now) {
       await db.prepare("INSERT OR REPLACE INTO revocations (token_id, revoked_at, reason) VALUES (?, ?, ?)").bind(tokenId, now, reason).run();
-      await cache.delete(cacheKey(tokenId));
+      // The colo's answer is "revoked" at once, and again a moment later: a request that read "valid" from D1 just before the revocation caches that after it, and would keep the token working here for the TTL.
+      const revoked = () => cache.put(cacheKey(tokenId), new Response("revoked", { headers: { "Cache-Control": `max-age=${ttlSeconds}` } }));
+      await revoked();
+      await new Promise((resolve) => setTimeout(resolve, REVOKED_AGAIN_AFTER_MS));
+      await revoked();
     },
   };
 }

@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from "vitest";
 import { decodeMacaroon } from "../../src/macaroon/index.ts";
 import { toHex } from "../../src/l402/index.ts";
 import { d1Ledger } from "../../src/worker/d1-ledger.ts";
+import { d1Revocations } from "../../src/worker/d1-revocations.ts";
 import { ADMIN_TOKEN } from "../fixtures/worker-env.ts";
 import { buyToken, callWith, callWithEnv, originHits, originUrl, payChallenge, uniquePath } from "./support/paywall-client.ts";
 
@@ -155,6 +156,21 @@ describe("unpaid challenges' retention", () => {
 });
 
 describe("revocation", () => {
+  it("a request that read \"valid\" just before a revocation and caches it after does not keep the token working in the revoking colo", async () => {
+    const cache = await caches.open(`revocations-${crypto.randomUUID()}`);
+    const revocations = d1Revocations(db(), cache, 30);
+    const tokenId = crypto.randomUUID().replaceAll("-", "").padEnd(64, "0");
+    const cached: Promise<unknown>[] = [];
+    // Its D1 read answered "valid"; its answer is cached only once the revocation has begun.
+    expect(await revocations.isRevoked(tokenId, (work) => void cached.push(work))).toBe(false);
+    const revoking = revocations.revoke(tokenId, "leaked", Math.floor(Date.now() / 1000));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await cache.put(`https://revocations.l402-edge.invalid/${tokenId}`, new Response("valid", { headers: { "Cache-Control": "max-age=30" } }));
+    await Promise.all(cached);
+    await revoking;
+    expect(await revocations.isRevoked(tokenId, () => undefined)).toBe(true);
+  });
+
   it("a revoked token is refused (at once in the revoking colo); other tokens are unaffected", async () => {
     const [victim, bystander] = [await buyToken(uniquePath("/vault/r1")), await buyToken(uniquePath("/vault/r2"))];
     expect((await callWith({}, "/vault/a", { headers: { Authorization: victim.authorization } })).status).toBe(200);
