@@ -13,12 +13,16 @@ import { BASE, buyToken, callWith, callWithEnv, originUrl, payChallenge, sim, un
  */
 const DASHBOARD = "/.well-known/l402/admin/dashboard";
 const tokenIdOf = (macaroon: Uint8Array) => toHex(decodeMacaroon(macaroon).identifier.slice(34));
-const SAME_ORIGIN = { Origin: BASE, "Content-Type": "application/x-www-form-urlencoded" };
+/** A form posted from the dashboard's own page. */
+const SAME_ORIGIN = { Origin: BASE, "Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Mode": "navigate" };
 
 /** Every dashboard answer a test saw, for the check that none carries a secret. */
 const seen: Response[] = [];
+/** As a browser asks: a navigation (a page opened, a form posted), unless the test says otherwise. */
 async function dashboard(path: string, init: RequestInit = {}, overrides: Record<string, string> = {}): Promise<Response> {
-  const response = await callWith(overrides, `${DASHBOARD}${path}`, { redirect: "manual", ...init });
+  const headers = new Headers(init.headers);
+  if (!headers.has("sec-fetch-mode")) headers.set("Sec-Fetch-Mode", "navigate");
+  const response = await callWith(overrides, `${DASHBOARD}${path}`, { redirect: "manual", ...init, headers });
   seen.push(response.clone());
   return response;
 }
@@ -127,13 +131,16 @@ describe("the dashboard's sign-in", () => {
 });
 
 describe("the dashboard, fetched by a script", () => {
-  it("a browser's request other than a navigation is refused (403), session or not: a script on this host cannot read a page's CSRF token; the style sheet loads", async () => {
+  it("a browser's request other than a navigation (or one not saying) is refused (403), session or not: a script on this host cannot read a page's CSRF token; the style sheet loads", async () => {
     const { cookie } = await session();
     for (const mode of ["cors", "same-origin", "no-cors"]) {
       const fetched = await dashboard("", { headers: { Cookie: cookie, "Sec-Fetch-Mode": mode, "Sec-Fetch-Dest": "empty", "Sec-Fetch-Site": "same-origin" } });
       expect([mode, fetched.status]).toEqual([mode, 403]);
       expect(await fetched.text()).not.toContain('name="csrf"');
     }
+    // A browser that does not say (too old to send Sec-Fetch-Mode) cannot tell a script's fetch from a page: refused too, saying why.
+    const unsaid = await callWith({}, DASHBOARD, { headers: { Cookie: cookie } });
+    expect([unsaid.status, await unsaid.text()]).toEqual([403, expect.stringContaining("Sec-Fetch-Mode: navigate")]);
     const opened = await dashboard("", { headers: { Cookie: cookie, "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Sec-Fetch-Site": "none" } });
     expect([opened.status, (await opened.text()).includes('name="csrf"')]).toEqual([200, true]);
     const style = await dashboard("/style.css", { headers: { "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "style" } });
@@ -368,7 +375,7 @@ describe("what this isolate decided, on the dashboard", () => {
     const pageOf = async (isolate: object) => {
       const signedIn = await callWithEnv(isolate, `${DASHBOARD}/sign-in`, { method: "POST", redirect: "manual", headers: SAME_ORIGIN, body: form({ token: ADMIN_TOKEN }) });
       const cookie = (signedIn.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
-      return (await callWithEnv(isolate, DASHBOARD, { headers: { Cookie: cookie } })).text();
+      return (await callWithEnv(isolate, DASHBOARD, { headers: { Cookie: cookie, "Sec-Fetch-Mode": "navigate" } })).text();
     };
     const shadowPage = await pageOf(shadowed);
     expect(shadowPage).toContain('<tr data-service="plain"><td>plain</td><td class="n">2</td><td class="n">2 sats</td>');

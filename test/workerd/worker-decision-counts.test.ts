@@ -38,9 +38,9 @@ describe("decision counts across isolates", () => {
       expect([sample(text, "l402_decisions_total", "challenged", "missing"), sample(text, "l402_decisions_total", "challenged", "malformed"), sample(text, "l402_asked_msat_total", "challenged", "missing")]).toEqual([3, 1, 3000]);
       expect(text).toContain("every isolate's");
     }
-    const signedIn = await callWithEnv(one, "/.well-known/l402/admin/dashboard/sign-in", { method: "POST", redirect: "manual", headers: { Origin: "https://paywall.test", "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ token: ADMIN_TOKEN }).toString() });
+    const signedIn = await callWithEnv(one, "/.well-known/l402/admin/dashboard/sign-in", { method: "POST", redirect: "manual", headers: { Origin: "https://paywall.test", "Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Mode": "navigate" }, body: new URLSearchParams({ token: ADMIN_TOKEN }).toString() });
     const cookie = (signedIn.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
-    const page = await (await callWithEnv(one, "/.well-known/l402/admin/dashboard", { headers: { Cookie: cookie } })).text();
+    const page = await (await callWithEnv(one, "/.well-known/l402/admin/dashboard", { headers: { Cookie: cookie, "Sec-Fetch-Mode": "navigate" } })).text();
     expect(page).toContain('<tr data-service="plain" data-reason="malformed"><td>plain</td><td>malformed</td><td>challenged</td><td class="n">1</td></tr>');
     expect(page).toContain("every isolate");
   });

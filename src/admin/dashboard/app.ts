@@ -115,10 +115,13 @@ export function dashboardApp(options: DashboardOptions): Hono {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(name, value);
   });
   app.use(csrf());
-  // Pages are opened and forms posted by the browser itself: a script (on another page of this host, which may serve the origin's content) fetching one could read a CSRF token off it and post as the operator.
+  // Pages are opened and forms posted by the browser itself: a script (on another page of this host, which may serve the origin's content) fetching one could read a CSRF token off it and post as the operator. A request that does not say it is a navigation is refused: a browser too old to send Sec-Fetch-Mode would let such a script through.
   app.use(async (c, next) => {
     const mode = c.req.header("sec-fetch-mode");
-    if (mode !== undefined && mode !== "navigate" && c.req.path !== `${basePath}${STYLE_PATH}` && c.req.path !== STYLE_PATH) return c.text("refused: the dashboard is opened as a page, not fetched by a script (Sec-Fetch-Mode)", 403);
+    if (mode !== "navigate" && c.req.path !== `${basePath}${STYLE_PATH}` && c.req.path !== STYLE_PATH) {
+      const why = mode === undefined ? "this request does not say it is one (Sec-Fetch-Mode: navigate; a browser older than 2023 does not send it)" : "it was fetched by a script (Sec-Fetch-Mode)";
+      return c.text(`refused: the dashboard is opened as a page in a browser, and ${why}`, 403);
+    }
     return next();
   });
   app.onError((error, c) => {
