@@ -28,8 +28,8 @@ export interface ExpectedInvoice {
 /**
  * Never trust a node blindly: the invoice we put in a challenge must be for the
  * payment hash the node reported, the amount and expiry we asked for, on the
- * network we run on, stamped now (give or take the clock skew allowed) and not
- * yet expired. Anything else is an error, not an invoice; its detail is ours
+ * network we run on, stamped now (give or take the clock skew allowed) and
+ * with at least half its life left. Anything else is an error, not an invoice; its detail is ours
  * (health shows it: see `LightningFailureReason`).
  */
 export function checkInvoice(paymentRequest: string, expected: ExpectedInvoice, now = Math.floor(Date.now() / 1000)): Invoice {
@@ -59,6 +59,10 @@ export function checkInvoice(paymentRequest: string, expected: ExpectedInvoice, 
   if (Math.abs(invoice.timestamp - now) > CLOCK_SKEW_SECONDS) {
     const when = invoice.timestamp < now ? `${now - invoice.timestamp} s ago` : `${invoice.timestamp - now} s in the future`;
     throw refused(`is stamped ${when} (more than the ${CLOCK_SKEW_SECONDS} s of clock difference allowed): ${clockQuestion}`);
+  }
+  // A short expiry and a node's clock behind ours (within the skew) could leave a buyer seconds to pay: half its life, as the pool and the challenge cache hand invoices out.
+  if (2 * (expiresAt - now) < invoice.expirySeconds) {
+    throw refused(`has ${expiresAt - now} s left of its ${invoice.expirySeconds} s (stamped ${now - invoice.timestamp} s ago), less than half: ${clockQuestion}`);
   }
   return { paymentRequest, paymentHash: hexToBytes(expected.paymentHashHex), amountMsat: request.amountMsat, expiresAt };
 }

@@ -72,19 +72,24 @@ describe("checkInvoice: when the invoice was stamped, and when it expires", () =
     expect(() => checkInvoice(invoice(now - 1800, 600), expected())).toThrow(/expired/);
   });
 
-  it("accepted iff stamped within the allowed difference of now and not yet expired, whatever the stamp and expiry", () => {
+  it("an invoice with less than half its life left (a short expiry, a node's clock behind within the skew) is refused, saying so", () => {
+    expect(refusal(() => checkInvoice(invoice(NOW - 85, 90), expected({ ...ASKED, expirySeconds: 90 }), NOW))).toBe("the node's invoice has 5 s left of its 90 s (stamped 85 s ago), less than half: is the node's clock right?");
+    expect(checkInvoice(invoice(NOW - 45, 90), expected({ ...ASKED, expirySeconds: 90 }), NOW).expiresAt).toBe(NOW + 45);
+  });
+
+  it("accepted iff stamped within the allowed difference of now with half its life left, whatever the stamp and expiry", () => {
     const stamp = fc.integer({ min: -3 * CLOCK_SKEW_SECONDS, max: 3 * CLOCK_SKEW_SECONDS });
     fc.assert(
       fc.property(stamp, fc.integer({ min: 1, max: 4 * CLOCK_SKEW_SECONDS }), (offset, expirySeconds) => {
         const request = { ...ASKED, expirySeconds };
-        const acceptable = Math.abs(offset) <= CLOCK_SKEW_SECONDS && offset + expirySeconds > 0;
+        const acceptable = Math.abs(offset) <= CLOCK_SKEW_SECONDS && 2 * (offset + expirySeconds) >= expirySeconds;
         let accepted: boolean;
         try {
           expect(checkInvoice(invoice(NOW + offset, expirySeconds), expected(request), NOW).expiresAt).toBe(NOW + offset + expirySeconds);
           accepted = true;
         } catch (error) {
           if (!(error instanceof LightningError) || error.reason !== "invalid_response") throw error;
-          expect(error.message).toMatch(/^the node's invoice (expired \d+ s ago|is stamped \d+ s (ago|in the future))/);
+          expect(error.message).toMatch(/^the node's invoice (expired \d+ s ago|is stamped \d+ s (ago|in the future)|has \d+ s left of its \d+ s)/);
           accepted = false;
         }
         return accepted === acceptable;
