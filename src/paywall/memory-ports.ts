@@ -191,9 +191,14 @@ function memoryBalances(now: () => number): Balances {
       return { status: "reserved", balanceMsat: state.balanceMsat };
     },
     release: async (tokenId, amountMsat) => {
-      const state = stateOf(tokenId, undefined);
-      state.balanceMsat += amountMsat;
-      return { balanceMsat: state.balanceMsat };
+      // A balance already forgotten (or never opened) stays so, as the object's does: one made here would never be forgotten.
+      const current = balances.get(tokenId);
+      if (current === undefined || (current.forgetAt !== undefined && now() >= current.forgetAt + METER_FORGET_MARGIN_SECONDS)) {
+        balances.delete(tokenId);
+        return { balanceMsat: 0n };
+      }
+      current.balanceMsat += amountMsat;
+      return { balanceMsat: current.balanceMsat };
     },
   };
 }

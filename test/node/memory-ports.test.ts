@@ -101,7 +101,7 @@ describe("memoryPorts: the meter", () => {
 });
 
 describe("memoryPorts: spent charges", () => {
-  it("keep a hash a margin past its until, through a sweep: a scheme still taking its invoice (x402's grace after the Payment scheme's expiry) never spends it again", async () => {
+  it("keep a hash a margin past its until, through a sweep: a scheme still taking its invoice (the grace past its expiry) never spends it again", async () => {
     let now = 1_800_000_000;
     const { spentCharges } = memoryPorts({ now: () => now });
     if (spentCharges === undefined) throw new Error("no spentCharges port");
@@ -114,5 +114,20 @@ describe("memoryPorts: spent charges", () => {
     now += SPENT_RETENTION_MARGIN_SECONDS;
     await spentCharges.spend("sweeps", now + 600);
     expect(await spentCharges.spend("aa", now)).toBe(true);
+  });
+});
+
+describe("memoryPorts: balances", () => {
+  it("a release after the balance was forgotten (a metered body outlasting its token) brings nothing back and keeps nothing, as the Durable Object does", async () => {
+    let now = 1_800_000_000;
+    const { balances } = memoryPorts({ now: () => now });
+    const opening = { creditMsat: 10_000n, forgetAt: now + 60 };
+    expect(await balances.reserve("t", 4000n, opening)).toEqual({ status: "reserved", balanceMsat: 6000n });
+    expect(await balances.release("t", 1000n)).toEqual({ balanceMsat: 7000n });
+    now += 60 + METER_FORGET_MARGIN_SECONDS;
+    expect(await balances.release("t", 3000n)).toEqual({ balanceMsat: 0n });
+    // Nothing was made by it: a token never opened gets nothing either.
+    expect(await balances.release("never", 500n)).toEqual({ balanceMsat: 0n });
+    expect(await balances.reserve("never", 1n, undefined)).toEqual({ status: "short", balanceMsat: 0n });
   });
 });
