@@ -23,6 +23,8 @@ import type { WorkerConfig } from "./worker-config.ts";
  *   and signet only, so strict clients may refuse a testnet charge;
  * - a node reached by plain http:// beyond this machine: its credential crosses
  *   the network in clear on every call;
+ * - a balance service whose reservation is more than any credit it sells:
+ *   every new token is short on its first request;
  * - a pattern matching a path the Worker answers itself where an origin may
  *   serve its own (`/openapi.json`, `/llms.txt`, …): the origin's is never reached.
  */
@@ -42,6 +44,16 @@ export function configWarnings(config: WorkerConfig, bindings: { readonly mintLi
       warnings.push(
         `${service.name}: its uses are spent through ${charged.map((scheme) => `"${scheme}"`).join(" and ")} only until the invoice expires (L402_INVOICE_EXPIRY, ${config.invoiceExpirySeconds} s): a Payment charge is refused past its challenge's expiry (an x402 payment a minute later), however many uses are left; an L402 token keeps them for its timeout`,
       );
+    }
+  }
+  for (const service of config.services) {
+    const { balance } = service;
+    if (balance === undefined) continue;
+    // What a request reserves (reserve-balance.ts): the larger of its price and max_cost_sats.
+    const reservedMsat = balance.maxCostMsat !== undefined && balance.maxCostMsat > service.priceMsat ? balance.maxCostMsat : service.priceMsat;
+    const largest = balance.offers.reduce((most, offer) => (offer.creditMsat > most ? offer.creditMsat : most), 0n);
+    if (reservedMsat > largest) {
+      warnings.push(`${service.name}: a request reserves ${reservedMsat} msat (its price or max_cost_sats), more than the largest credit sold (${largest} msat): every new token is short on its first request and must be topped up first`);
     }
   }
   if (config.network === "testnet" && config.services.some((service) => service.schemes.includes("mpp"))) {

@@ -51,6 +51,19 @@ describe("npm run check-config", () => {
     expect(result.stderr).not.toContain("L402_MINT_LIMITER");
   }, 30_000);
 
+  it("warns about a balance service whose reservation no credit it sells covers, and not about one that fits", () => {
+    const result = checkConfig(
+      `[[durable_objects.bindings]]\nname = "L402_BALANCES"\nclass_name = "TokenBalance"\n[vars]\n${LND}` +
+        `[[vars.L402_SERVICES]]\nname = "dear"\nmatch = ["/dear/*"]\nprice_sats = 1\nmax_cost_sats = 5000\nbalance = { amounts_sats = [1000, 2000], bonus_sats = { "2000" = 500 } }\n` +
+        `[[vars.L402_SERVICES]]\nname = "fits"\nmatch = ["/fits/*"]\nprice_sats = 1\nmax_cost_sats = 2500\nbalance = { amounts_sats = [1000, 2000], bonus_sats = { "2000" = 500 } }\n`,
+      `L402_MASTER_KEYS=${KEY}\nLND_MACAROON=0201abcd\n`,
+    );
+    expect(result.status).toBe(0);
+    expect(warningsOf(result.stderr).filter((line) => line.includes("credit sold"))).toEqual([
+      "dear: a request reserves 5000000 msat (its price or max_cost_sats), more than the largest credit sold (2500000 msat): every new token is short on its first request and must be topped up first",
+    ]);
+  }, 30_000);
+
   const NWC = `L402_NETWORK = "regtest"\nL402_BACKEND = "nwc"\n`;
   const NWC_SECRETS = `L402_MASTER_KEYS=${KEY}\nL402_NWC_URI=nostr+walletconnect://${"b".repeat(64)}?relay=wss%3A%2F%2Frelay.example.com&secret=${"c".repeat(64)}\n`;
   const LND_BUILD = `[define]\n"globalThis.L402_BUILD_BACKEND" = '"lnd"'\n"globalThis.L402_BUILD_MCP" = "false"\n`;
