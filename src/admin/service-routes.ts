@@ -59,7 +59,7 @@ export function serviceRoutes(app: Hono, admin: ServicesAdmin, token: string, cu
         ...(problems === undefined ? {} : { override_problems: problems }),
       };
     });
-    return c.json({ version: snapshot.version, visible_within_seconds: admin.visibleWithinSeconds, services }, 200, NO_STORE);
+    return c.json({ version: snapshot.version, visible_within_seconds: admin.visibleWithinSeconds, services }, 200, { ...NO_STORE, ETag: `"${snapshot.version}"` });
   });
 
   const answer = (c: Context, outcome: ChangeOutcome) =>
@@ -76,14 +76,28 @@ export function serviceRoutes(app: Hono, admin: ServicesAdmin, token: string, cu
   };
   const notAnObject = `the body must be a JSON object naming some of ${OVERRIDABLE.join(", ")}`;
 
+  /** `If-Match: "7"` (or `7`): the version the change was made from; absent, the change is laid over whatever is there. */
+  const seen = (c: Context): { readonly seenVersion?: number } | "unreadable" => {
+    const header = c.req.header("if-match");
+    if (header === undefined) return {};
+    const version = /^\s*"?(\d{1,15})"?\s*$/.exec(header)?.[1];
+    return version === undefined ? "unreadable" : { seenVersion: Number(version) };
+  };
+  const badIfMatch = 'If-Match must be the overrides\' version as GET /services gives it, e.g. "7"';
   for (const kind of ["put", "patch"] as const) {
     app.on(kind.toUpperCase(), "/services/:name", checked("param", nameParam), async (c) => {
       const fields = await bodyOf(c);
       if (fields === undefined) return badRequest(c, notAnObject);
-      return answer(c, await changeService(admin, c.req.param("name"), { kind, fields }, by));
+      const version = seen(c);
+      if (version === "unreadable") return badRequest(c, badIfMatch);
+      return answer(c, await changeService(admin, c.req.param("name"), { kind, fields, ...version }, by));
     });
   }
-  app.delete("/services/:name/override", checked("param", nameParam), async (c) => answer(c, await changeService(admin, c.req.param("name"), { kind: "delete" }, by)));
+  app.delete("/services/:name/override", checked("param", nameParam), async (c) => {
+    const version = seen(c);
+    if (version === "unreadable") return badRequest(c, badIfMatch);
+    return answer(c, await changeService(admin, c.req.param("name"), { kind: "delete", ...version }, by));
+  });
   app.get("/audit", checked("query", auditQuery), async (c) => {
     const { limit } = c.req.valid("query");
     return c.json({ changes: await admin.store.changes(limit) }, 200, NO_STORE);
@@ -95,14 +109,17 @@ type Refusal = "bad_request" | "invalid_override" | "unknown_service" | "changed
 /** What a change came to: the override now in effect (null: the config's service), or why it was refused (the one in effect is kept). */
 export type ChangeOutcome =
   | { readonly ok: true; readonly service: string; readonly override: ServiceOverride | null; readonly version: number }
-  | { readonly ok: false; readonly status: 400 | 404 | 409; readonly reason: Refusal; readonly detail: string; readonly problems?: readonly string[] };
+  | { readonly ok: false; readonly status: 400 | 404 | 409 | 412; readonly reason: Refusal; readonly detail: string; readonly problems?: readonly string[] };
 
 /**
  * A PUT (the override becomes the fields given), a PATCH (the fields given
  * change; null: the config's again), or a DELETE (no override). `unlessPaused`:
  * refused (409) if the service is paused when the change is made.
  */
-export type ServiceChange = { readonly kind: "put" | "patch"; readonly fields: Readonly<Record<string, unknown>>; readonly unlessPaused?: boolean } | { readonly kind: "delete" };
+export type ServiceChange = ({ readonly kind: "put" | "patch"; readonly fields: Readonly<Record<string, unknown>>; readonly unlessPaused?: boolean } | { readonly kind: "delete" }) & {
+  /** The overrides' version the change was made from (the admin API's `If-Match`): another version now makes it a 412, not an overwrite of what it did not see. */
+  readonly seenVersion?: number;
+};
 
 /**
  * Changes a service's override as the admin API's PUT, PATCH and DELETE do:
@@ -112,10 +129,13 @@ export type ServiceChange = { readonly kind: "put" | "patch"; readonly fields: R
  * (the dashboard: `{ kind: "patch", fields: { mode: "shadow" } }`).
  */
 export async function changeService(admin: ServicesAdmin, name: string, change: ServiceChange, by: string): Promise<ChangeOutcome> {
-  const refuse = (status: 400 | 404 | 409, reason: Refusal, detail: string, problems?: readonly string[]): ChangeOutcome => ({ ok: false, status, reason, detail, ...(problems === undefined ? {} : { problems }) });
+  const refuse = (status: 400 | 404 | 409 | 412, reason: Refusal, detail: string, problems?: readonly string[]): ChangeOutcome => ({ ok: false, status, reason, detail, ...(problems === undefined ? {} : { problems }) });
   const base = admin.base.find((service) => service["name"] === name);
   if (base === undefined) return refuse(404, "unknown_service", "no service of that name is configured (L402_SERVICES)");
   const snapshot = await admin.store.read();
+  if (change.seenVersion !== undefined && change.seenVersion !== snapshot.version) {
+    return refuse(412, "changed_meanwhile", `the overrides are at version ${snapshot.version}, not the ${change.seenVersion} this change was made from (If-Match): read them again (GET /services) and retry`);
+  }
   const current = snapshot.overrides.get(name);
   if (change.kind !== "delete" && change.unlessPaused === true && overridden(base, current)["mode"] === "paused") {
     return refuse(409, "service_paused", "the service is paused; the admin API unpauses it (PATCH /services/{name})");
@@ -128,7 +148,8 @@ export async function changeService(admin: ServicesAdmin, name: string, change: 
     const fields = parsed.output as Record<string, unknown>;
     next = patched(change.kind === "put" ? undefined : current, fields) ?? null;
     if (next === null && change.kind === "put") return refuse(400, "bad_request", `the override names none of ${OVERRIDABLE.join(", ")}; DELETE /services/${name}/override gives the service back its config`);
-    priceGiven = (fields["price_sats"] ?? null) !== null || (fields["price_msat"] ?? null) !== null;
+    // The override as it would stand: a price kept from before counts as one given now (a service since priced by request sets the whole override aside).
+    priceGiven = (next?.price_sats ?? null) !== null || (next?.price_msat ?? null) !== null;
   }
   // Nothing to undo: no change, no entry in the trail.
   if (next === null && current === undefined) return { ok: true, service: name, override: null, version: snapshot.version };
@@ -137,7 +158,7 @@ export async function changeService(admin: ServicesAdmin, name: string, change: 
     if (!compiled.ok) return refuse(400, "invalid_override", "the service this override makes is not valid; the one in effect is kept", compiled.problems.map(asField));
     const service = compiled.value[0];
     if (priceGiven && service !== undefined && pricedByRequest(service)) {
-      return refuse(400, "bad_request", "this service's price depends on the request (price_rules, pricer, price, bind_request): its tokens carry the price they paid, so its prices change in the config");
+      return refuse(400, "bad_request", "this service's price depends on the request (price_rules, pricer, price, bind_request): its tokens carry the price they paid, so its prices change in the config (an override keeping a price is set aside whole: give price_sats and price_msat null)");
     }
   }
   // Written only over what was read: a change landing in between (a pause) is never overwritten unseen.

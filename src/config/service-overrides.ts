@@ -93,8 +93,10 @@ const REQUEST_PRICED = "the service's price depends on the request (price_rules,
  * The services as the overrides make them, each compiled by `compile` (the
  * host's compileServices, with its secrets and bindings). An override the
  * config no longer takes (a redeploy changed the service under it) is set
- * aside, and its problems kept for the admin API; but a pause it holds still
- * holds: a service never starts selling because its override went bad.
+ * aside, and its problems kept for the admin API; but its mode holds where it
+ * gives less away than the config's (a pause, an enforce over shadow): a
+ * service never starts selling, or lets requests through, because its override
+ * went bad.
  */
 export function effectiveServices(base: readonly Readonly<Record<string, unknown>>[], snapshot: OverridesSnapshot, compile: (definitions: unknown) => SettingsResult<ServiceConfig[]>): SettingsResult<Effective> {
   const problems = new Map<string, readonly string[]>();
@@ -108,10 +110,17 @@ export function effectiveServices(base: readonly Readonly<Record<string, unknown
     const compiled = alone.ok ? alone.value[0] : undefined;
     if (alone.ok && !(priced && compiled !== undefined && pricedByRequest(compiled))) return merged;
     problems.set(String(service["name"]), alone.ok ? [REQUEST_PRICED] : alone.problems);
-    return override.mode === "paused" ? { ...service, mode: "paused" } : service;
+    return { ...service, mode: stricter(override.mode, service["mode"]) };
   });
   const compiled = compile(definitions);
   return compiled.ok ? { ok: true, value: { services: compiled.value, definitions, problems } } : compiled;
+}
+
+/** Of an override's mode set aside and the config's, the one that gives least away: paused, then enforce, then shadow (a service switched to enforce never falls back to shadow, letting requests through unpaid). */
+function stricter(overridden: unknown, configured: unknown): string {
+  const order = ["paused", "enforce", "shadow"];
+  const rank = (mode: unknown) => (typeof mode === "string" && order.includes(mode) ? order.indexOf(mode) : order.indexOf("enforce"));
+  return order[Math.min(rank(overridden ?? configured), rank(configured))] ?? "enforce";
 }
 
 /** Every service paused, and no free path: what an isolate serves before it has read the overrides (README says why). */

@@ -35,7 +35,8 @@ function admin(base: readonly Record<string, unknown>[] = BASE) {
   const compiled = compile(base);
   if (!compiled.ok) throw new Error(compiled.detail);
   const app = adminApp({ token: TOKEN, services: compiled.value, ledger: undefined, revocations: undefined, revocationStalenessSeconds: 30, overrides: { base, compile, store, changed: async () => void changed++, visibleWithinSeconds: 10 } });
-  const call = (method: string, path: string, body?: unknown) => app.request(path, { method, headers: { Authorization: `Bearer ${TOKEN}` }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+    app.request(path, { method, headers: { Authorization: `Bearer ${TOKEN}`, ...headers }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   const overrides = { base, compile, store, changed: async () => void changed++, visibleWithinSeconds: 10 };
   return { store, call, changes: () => changed, overrides };
 }
@@ -103,5 +104,54 @@ describe("run-time service overrides in the admin API", () => {
     // Read again, a switch that must not unpause is refused; one that may, is made.
     expect(await changeService(overrides, "flat", { kind: "patch", fields: { mode: "shadow" }, unlessPaused: true }, by)).toMatchObject({ ok: false, status: 409, reason: "service_paused" });
     expect(await changeService(overrides, "flat", { kind: "patch", fields: { mode: "enforce" } }, by)).toMatchObject({ ok: true, override: { mode: "enforce" } });
+  });
+
+  it("If-Match: a change made from a version since overtaken (another admin's pause) is a 412, not an overwrite; the version read (ETag) is taken; a bad one is a 400", async () => {
+    const { store, call } = admin();
+    const listed = await call("GET", "/services");
+    const { version } = (await listed.json()) as { version: number };
+    expect(listed.headers.get("etag")).toBe(`"${version}"`);
+    // Another admin pauses the service after this one read the list.
+    expect((await call("PATCH", "/services/flat", { mode: "paused" })).status).toBe(200);
+    for (const [method, path, body] of [["PUT", "/services/flat", { price_sats: 30 }], ["PATCH", "/services/flat", { price_sats: 30 }], ["DELETE", "/services/flat/override", undefined]] as const) {
+      const late = await call(method, path, body, { "If-Match": `"${version}"` });
+      expect([method, late.status, ((await late.json()) as { reason: string }).reason]).toEqual([method, 412, "changed_meanwhile"]);
+    }
+    expect(store.rows.get("flat")).toEqual({ mode: "paused" });
+    const bad = await call("PUT", "/services/flat", { price_sats: 30 }, { "If-Match": "W/\"x\"" });
+    expect(bad.status).toBe(400);
+    // Made from the version now in effect: taken.
+    const fresh = (await (await call("GET", "/services")).json()) as { version: number };
+    expect((await call("PATCH", "/services/flat", { price_sats: 30 }, { "If-Match": String(fresh.version) })).status).toBe(200);
+    expect(store.rows.get("flat")).toEqual({ mode: "paused", price_sats: 30 });
+  });
+
+  it("a PATCH that would leave a price override on a service since priced by request is refused, not stored to be set aside whole", async () => {
+    const { store, call } = admin();
+    store.rows.set("ruled", { price_sats: 9 });
+    const refused = await call("PATCH", "/services/ruled", { mode: "shadow" });
+    expect([refused.status, ((await refused.json()) as { detail: string }).detail]).toEqual([400, expect.stringContaining("give price_sats and price_msat null")]);
+    expect(store.rows.get("ruled")).toEqual({ price_sats: 9 });
+    expect((await call("PATCH", "/services/ruled", { mode: "shadow", price_sats: null })).status).toBe(200);
+    expect(store.rows.get("ruled")).toEqual({ mode: "shadow" });
+  });
+
+  it("an override set aside keeps its mode where that gives less away: enforce over a shadow config, a pause; never shadow over enforce", async () => {
+    const base = [
+      { name: "a", match: ["/a/*"], price_sats: 5, mode: "shadow", schemes: ["mpp"] },
+      { name: "b", match: ["/b/*"], price_sats: 5, schemes: ["mpp"] },
+      { name: "c", match: ["/c/*"], price_sats: 5, mode: "paused", schemes: ["mpp"] },
+    ];
+    const { store, call } = admin(base);
+    // Each stored with an msat price the config (now "mpp": whole sats) no longer takes.
+    store.rows.set("a", { price_msat: 5500, mode: "enforce" });
+    store.rows.set("b", { price_msat: 5500, mode: "shadow" });
+    store.rows.set("c", { price_msat: 5500, mode: "enforce" });
+    const listed = (await (await call("GET", "/services")).json()) as { services: { name: string; mode: string; override_problems?: unknown }[] };
+    expect(listed.services.map((service) => [service.name, service.mode, service.override_problems !== undefined])).toEqual([
+      ["a", "enforce", true],
+      ["b", "enforce", true],
+      ["c", "paused", true],
+    ]);
   });
 });

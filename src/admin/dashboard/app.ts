@@ -194,7 +194,7 @@ export function dashboardApp(options: DashboardOptions): Hono {
       if (!mode.success) return c.text(`bad request: ${mode.issues[0].message}`, 400);
       // The page offers no switch for a paused service; a form from a page older than the pause must not undo it (checked on the store, whatever this isolate's services show).
       const changed = await changeService(overrides, name.output, { kind: "patch", fields: { mode: mode.output }, unlessPaused: true }, credentialId(options.adminToken));
-      if (!changed.ok) return c.text(`${{ 404: "not found", 409: "conflict", 400: "bad request" }[changed.status]}: ${[changed.detail, ...(changed.problems ?? [])].join("; ")}`, changed.status);
+      if (!changed.ok) return c.text(`${{ 404: "not found", 409: "conflict", 412: "changed meanwhile", 400: "bad request" }[changed.status]}: ${[changed.detail, ...(changed.problems ?? [])].join("; ")}`, changed.status);
       return c.redirect(`${basePath}?${new URLSearchParams({ switched: name.output, to: mode.output })}`, 303);
     }),
   );
