@@ -2,6 +2,7 @@ import { toBase64, toHex } from "../bytes.ts";
 import { LightningError, type Invoice, type InvoiceBackend, type InvoiceRequest, type InvoiceStatus, type NodeInfo } from "./backend.ts";
 import { amountOf, textOf, wholeOf } from "./answer-fields.ts";
 import { checkedPreimage, excerpt, httpCall, jsonOf, type HttpAnswer } from "./http-call.ts";
+import { readInvoice } from "./bolt11.ts";
 import { checkInvoice } from "./invoice-check.ts";
 import type { Network } from "./networks.ts";
 import { nodeNetwork } from "./node-network.ts";
@@ -66,15 +67,24 @@ export function readPhoenixdCreated(answer: HttpAnswer): { readonly paymentReque
 export function readPhoenixdStatus(answer: HttpAnswer, paymentHash: Uint8Array): InvoiceStatus {
   const reply = success(answer, "payments/incoming");
   const { isPaid, isExpired, receivedSat } = reply;
-  const expiresAtMs = wholeOf(reply["expiresAt"]);
-  if (typeof isPaid !== "boolean" || expiresAtMs === undefined) throw new LightningError("invalid_response", "phoenixd payments/incoming: the answer is not an incoming payment");
+  const expiresAt = expiryOf(reply);
+  if (typeof isPaid !== "boolean" || expiresAt === undefined) throw new LightningError("invalid_response", "phoenixd payments/incoming: the answer is not an incoming payment");
   return {
+    // phoenixd before 0.6.1 says nothing of expiry: an open invoice past expiresAt is expired all the same (InvoiceStatus).
     state: isPaid ? "settled" : isExpired === true ? "canceled" : "open",
     amountPaidMsat: isPaid ? (amountOf(receivedSat) ?? 0n) * 1000n : 0n,
-    expiresAt: Math.floor(expiresAtMs / 1000),
+    expiresAt,
     // phoenixd knows the preimage before payment: trusted only once the invoice is paid.
     preimage: isPaid ? checkedPreimage(reply["preimage"], paymentHash, "phoenixd payments/incoming") : undefined,
   };
+}
+
+/** When an incoming payment's invoice expires, in Unix seconds: its `expiresAt` (ms, phoenixd 0.6.1 on), else the invoice's own stamp and expiry (the payment carries its invoice in every release). */
+function expiryOf(reply: Record<string, unknown>): number | undefined {
+  const expiresAtMs = wholeOf(reply["expiresAt"]);
+  if (expiresAtMs !== undefined) return Math.floor(expiresAtMs / 1000);
+  const invoice = typeof reply["invoice"] === "string" ? readInvoice(reply["invoice"]) : undefined;
+  return invoice?.ok === true ? invoice.value.timestamp + invoice.value.expirySeconds : undefined;
 }
 
 /** `GET /getinfo`. */

@@ -1,0 +1,28 @@
+import { sha256 } from "@noble/hashes/sha2.js";
+import { describe, expect, it } from "vitest";
+import { encodeInvoice, fields } from "../../dev/lnd-sim/bolt11.ts";
+import { LightningError } from "../../src/lightning/index.ts";
+import { readPhoenixdStatus } from "../../src/lightning/phoenixd.ts";
+
+/** phoenixd's incoming payment as releases before 0.6.1 send it (no expiresAt, no isExpired) and after; the client against the simulator: test/node/backends.test.ts. */
+const PREIMAGE = new Uint8Array(32).fill(5);
+const HASH = sha256(PREIMAGE);
+const STAMPED = 1_800_000_000;
+const invoice = encodeInvoice({ network: "bcrt", amountMsat: 21_000n, timestamp: STAMPED, fields: [fields.paymentHash(HASH), fields.description("api"), fields.expiry(600)], privateKey: new Uint8Array(32).fill(3) });
+const answer = (body: Record<string, unknown>) => ({ status: 200, text: JSON.stringify(body), json: body });
+const before061 = { paymentHash: Buffer.from(HASH).toString("hex"), preimage: Buffer.from(PREIMAGE).toString("hex"), description: "api", invoice, isPaid: false, receivedSat: 0, fees: 0, createdAt: STAMPED * 1000 };
+
+describe("readPhoenixdStatus", () => {
+  it("phoenixd before 0.6.1 (no expiresAt): the expiry is its invoice's own, open until paid", () => {
+    expect(readPhoenixdStatus(answer(before061), HASH)).toEqual({ state: "open", amountPaidMsat: 0n, expiresAt: STAMPED + 600, preimage: undefined });
+    expect(readPhoenixdStatus(answer({ ...before061, isPaid: true, receivedSat: 21, completedAt: (STAMPED + 5) * 1000 }), HASH)).toMatchObject({ state: "settled", amountPaidMsat: 21_000n, expiresAt: STAMPED + 600, preimage: PREIMAGE });
+  });
+
+  it("0.6.1 on: its expiresAt (ms) and isExpired", () => {
+    expect(readPhoenixdStatus(answer({ ...before061, isExpired: true, expiresAt: (STAMPED + 900) * 1000 }), HASH)).toMatchObject({ state: "canceled", expiresAt: STAMPED + 900 });
+  });
+
+  it("neither an expiresAt nor a readable invoice: not an incoming payment", () => {
+    expect(() => readPhoenixdStatus(answer({ ...before061, invoice: "lnbc1garbage" }), HASH)).toThrow(LightningError);
+  });
+});
