@@ -93,7 +93,11 @@ export async function mcpCommand(args: string[]): Promise<number> {
   const maxCostText = values["max-cost"] ?? (process.env["L402_MAX_COST"] || "100");
   if (!/^\d{1,9}$/.test(maxCostText)) throw new UsageError("--max-cost (or L402_MAX_COST) must be a whole number of sats");
   const maxTimeSeconds = values["max-time"] === undefined ? undefined : boundedSeconds(values["max-time"], "--max-time", 86_400);
-  const wallet = { directory: tokenDirectory(values["token-dir"]), maxCostSats: Number(maxCostText), limits: spendLimits(values), wallet: countingPayments(chosenWallet(values)), allowHttp: values["allow-http"] === true, maxTimeSeconds, clients: new Map() };
+  const maxCostSats = Number(maxCostText);
+  const limits = spendLimits(values);
+  // An agent looping on a paid tool spends without end at --max-cost a call: with no window named, one day's is DEFAULT_DAYS_OF_CALLS calls' worth.
+  const bounded = limits.perHourSats === undefined && limits.perDaySats === undefined ? { ...limits, perDaySats: DEFAULT_DAYS_OF_CALLS * maxCostSats } : limits;
+  const wallet = { directory: tokenDirectory(values["token-dir"]), maxCostSats, limits: bounded, wallet: countingPayments(chosenWallet(values)), allowHttp: values["allow-http"] === true, maxTimeSeconds, clients: new Map() };
 
   const server = new Server({ name: "l402-edge", version: "0.3.0" }, { capabilities: { tools: {} } });
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: TOOLS.map((tool) => ({ ...tool })) }));
@@ -112,7 +116,7 @@ interface WalletSettings {
   readonly wallet: Wallet;
   /** --allow-http: pay over plain http:// to other hosts than this machine (l402Fetch's `allowHttp`). */
   readonly allowHttp: boolean;
-  /** --max-time: each call's limit on its requests, a payment's wait and its answer's body (discover: DISCOVER_SECONDS unless said). */
+  /** --max-time: each call's limit on its requests, a payment's wait and its answer's body (unless said: fetch_paid CALL_SECONDS, discover DISCOVER_SECONDS). */
   readonly maxTimeSeconds: number | undefined;
   /** Clients by budget, kept so that calls racing to one service share one purchase, as l402Fetch's requests do (clientFor). */
   readonly clients: Map<number, ReturnType<typeof createL402Fetch>>;
@@ -210,7 +214,8 @@ async function fetchPaid(settings: WalletSettings, input: v.InferOutput<typeof F
   const maxCostSats = input.max_sats === undefined ? settings.maxCostSats : Math.min(input.max_sats, settings.maxCostSats);
   const l402Fetch = clientFor(settings, maxCostSats);
   const method = (input.method ?? (input.body === undefined ? "GET" : "POST")).toUpperCase();
-  const limit = limited(signal, settings.maxTimeSeconds);
+  const seconds = settings.maxTimeSeconds ?? CALL_SECONDS;
+  const limit = limited(signal, seconds);
   let response: Response | undefined;
   let read: Awaited<ReturnType<typeof readAtMost>>;
   try {
@@ -223,7 +228,7 @@ async function fetchPaid(settings: WalletSettings, input: v.InferOutput<typeof F
       const another = response === undefined && !call.paying && paymentsUnderWay.has(origin);
       const whose = call.paying ? "a payment was under way" : another ? "another call's payment to this origin was under way" : undefined;
       const underway = whose === undefined ? "" : `; ${whose} and may still complete: a token it buys is kept when the wallet answers; check the wallet before paying again`;
-      throw new ToolRefusal(`no complete answer from ${origin} within ${settings.maxTimeSeconds} s (--max-time)${paid.length > 0 ? "; what was paid stays paid" : ""}${underway}`);
+      throw new ToolRefusal(`no complete answer from ${origin} within ${seconds} s (--max-time${settings.maxTimeSeconds === undefined ? "'s default" : ""})${paid.length > 0 ? "; what was paid stays paid" : ""}${underway}`);
     }
     throw error;
   }
@@ -239,6 +244,10 @@ async function fetchPaid(settings: WalletSettings, input: v.InferOutput<typeof F
 
 /** How long the discover tool waits for a host's document unless --max-time says: one a host trickles would otherwise hold the call for ever. */
 const DISCOVER_SECONDS = 30;
+/** How long a fetch_paid call may take when --max-time does not say: a host that stalls its answer does not hold the agent's call for ever. */
+const CALL_SECONDS = 300;
+/** Without --max-per-hour or --max-per-day, a day's window of this many calls at --max-cost. */
+const DEFAULT_DAYS_OF_CALLS = 10;
 
 async function discover(url: string, signal: AbortSignal, seconds: number): Promise<unknown> {
   const where = new URL("/.well-known/l402-services", url);
@@ -256,8 +265,7 @@ async function discover(url: string, signal: AbortSignal, seconds: number): Prom
 }
 
 /** The host's cancellation, and the call's own limit when there is one; `expired` says whether it was the limit that stopped the call. */
-function limited(signal: AbortSignal, seconds: number | undefined): { signal: AbortSignal; expired(): boolean } {
-  if (seconds === undefined) return { signal, expired: () => false };
+function limited(signal: AbortSignal, seconds: number): { signal: AbortSignal; expired(): boolean } {
   const timeout = AbortSignal.timeout(seconds * 1000);
   return { signal: AbortSignal.any([signal, timeout]), expired: () => timeout.aborted && !signal.aborted };
 }

@@ -119,7 +119,12 @@ describe("l402-edge mcp", () => {
       expect(JSON.parse(json(result)["body"] as string)).toMatchObject({ method: "POST", path: "/charge/x" });
     }
     expect((await invoices()).filter((invoice) => invoice.memo === `${MEMO} charge` && invoice.state === "SETTLED")).toHaveLength(2);
-    expect(json(await call(client, "spent"))).toMatchObject([{ window: "per-hour", spent_sats: 6 }, { window: "per-day", spent_sats: 6 }, { window: "per-host", spent_sats: 6 }]);
+    // No window named: a day's is ten calls at --max-cost (an agent looping on a paid tool stops there).
+    expect(json(await call(client, "spent"))).toMatchObject([
+      { window: "per-hour", spent_sats: 6, limit_sats: null },
+      { window: "per-day", spent_sats: 6, limit_sats: 40 },
+      { window: "per-host", spent_sats: 6 },
+    ]);
     expect((await call(client, "fetch_paid", { url: `${worker.url.origin}/alpha/1`, max_sats: 1000 })).content[0]?.text).toBe("over_budget: the price is 10 sats, above the limit of 4");
   });
 
