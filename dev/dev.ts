@@ -67,8 +67,13 @@ async function main(): Promise<void> {
     if (values[flag] !== undefined && plan.backend !== backend) throw new StartError(`--${flag} is for --backend ${backend} (this stack runs ${plan.backend})`);
   }
   const flagged = [["--port", ports.worker], ["--lnd-port", ports.lnd], ["--origin-port", ports.origin], ["--inspector-port", inspector], ...Object.entries(simPorts).map(([sim, value]) => [`--${sim}-port`, value] as const)] as const;
+  const claimedBy = new Map<number, string>();
   for (const [flag, value] of flagged) {
-    if (value !== undefined) await ensureFree(value, flag);
+    if (value === undefined) continue;
+    const other = claimedBy.get(value);
+    if (other !== undefined) throw new StartError(`${flag} ${value} is also ${other}'s: give each its own port`);
+    claimedBy.set(value, flag);
+    await ensureFree(value, flag);
   }
   const created = ensureDevVars(plan.devVarsPath);
   const files = claimStackFiles(plan.configPath === undefined ? ROOT : dirname(plan.configPath));

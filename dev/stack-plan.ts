@@ -50,7 +50,7 @@ export function demoPlan(originUrl: string, devVarsPath: string, backend: Backen
   curl -s ${workerUrl}${DEMO_ROUTES.free}                         # free
   npx l402-edge get ${workerUrl}${DEMO_ROUTES.quote}              # pays 5 sats, prints the quote
   npx l402-edge get ${workerUrl}${DEMO_ROUTES.quote}              # reuses the token: no payment
-  npx l402-edge get --no-pay ${workerUrl}/api/weather?city=Oslo   # shows the price (21 sats)
+  npx l402-edge get --no-pay "${workerUrl}/api/weather?city=Oslo"   # shows the price (21 sats)
   npx l402-edge get -i ${workerUrl}${DEMO_ROUTES.calls}           # metered: 10 sats buy 3 calls (X-L402-Remaining)
   curl -s ${workerUrl}${DEMO_ROUTES.joke}                         # 2 free jokes per hour per network, then 2 sats
   npx l402-edge tokens list

@@ -297,6 +297,15 @@ describe("npm run dev", () => {
     expect(code).toBe(2);
   }, 60_000);
 
+  it("two flags naming one port: says which, and exits before anything starts", async () => {
+    const shared = await freePort();
+    const stack = startDev(["--port", String(await freePort()), "--lnd-port", String(shared), "--origin-port", String(shared)]);
+    running.push(stack);
+    await waitFor(stack, new RegExp(`dev: --origin-port ${shared} is also --lnd-port's: give each its own port`), 30_000);
+    const code = await new Promise<number | null>((resolve) => (stack.child.exitCode !== null ? resolve(stack.child.exitCode) : stack.child.once("exit", resolve)));
+    expect(code).toBe(2);
+  }, 60_000);
+
   it.each([
     { flag: "--lnd-port", extra: [] },
     { flag: "--relay-port", extra: [] },
