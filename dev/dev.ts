@@ -123,8 +123,13 @@ async function main(): Promise<void> {
     await Promise.all([node.close(), sim.close(), origin.close()]);
     process.exit(code);
   };
-  process.once("SIGINT", () => void stop(0));
-  process.once("SIGTERM", () => void stop(0));
+  // A second signal while stopping (Ctrl-C again, the terminal closed) ends at once, through "exit": the stack's files and secrets are released all the same.
+  const onSignal = () => {
+    if (!stopping) return void stop(0);
+    wrangler.kill("SIGKILL");
+    process.exit(130);
+  };
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal);
   wrangler.once("exit", (code) => {
     if (!stopping) {
       process.stderr.write(`dev: wrangler dev exited (${code ?? "signal"}); stopping\n`);
