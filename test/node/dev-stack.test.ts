@@ -40,10 +40,10 @@ async function waitFor(stack: Stack, pattern: RegExp, ms: number): Promise<RegEx
   throw new Error(`no ${pattern} in:\n${stack.output()}`);
 }
 
-/** Ctrl-C: SIGINT to the whole foreground group; then every process of it must be gone and every port free. */
-async function stopAndCheck(stack: Stack, ports: readonly number[]): Promise<void> {
+/** Ctrl-C: SIGINT to the whole foreground group (or other signals: a terminal closed, Ctrl-C twice); then every process of it must be gone and every port free. */
+async function stopAndCheck(stack: Stack, ports: readonly number[], signals: readonly NodeJS.Signals[] = ["SIGINT"]): Promise<void> {
   const pid = stack.child.pid as number;
-  process.kill(-pid, "SIGINT");
+  for (const signal of signals) process.kill(-pid, signal);
   for (let waited = 0; groupAlive(pid) && waited < 15_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
   expect(groupAlive(pid)).toBe(false);
   for (const port of ports) expect(await isPortFree(port), `port ${port}`).toBe(true);
@@ -88,7 +88,9 @@ describe("npm run dev", () => {
       const [, adminToken] = stack.output().match(/Authorization: Bearer ([0-9a-f]+)/) ?? [];
       expect((await fetch(`http://127.0.0.1:${ports.worker}/.well-known/l402/admin/services`, { headers: { Authorization: `Bearer ${adminToken}` } })).status).toBe(200);
     }
-    await Promise.all(stacks.map(({ ports, stack }) => stopAndCheck(stack, Object.values(ports))));
+    // One's terminal closes; the other is told Ctrl-C twice, the second while it stops.
+    const signals: NodeJS.Signals[][] = [["SIGHUP"], ["SIGINT", "SIGINT"]];
+    await Promise.all(stacks.map(({ ports, stack }, index) => stopAndCheck(stack, Object.values(ports), signals[index])));
     // What does not outlive a stack is gone: the other's directory, the lock, the secrets file.
     expect(existsSync(beside[0] as string)).toBe(false);
     expect(existsSync(join(ROOT, ".wrangler", "dev-stack.pid"))).toBe(false);
