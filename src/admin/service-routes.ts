@@ -76,14 +76,24 @@ export function serviceRoutes(app: Hono, admin: ServicesAdmin, token: string, cu
   };
   const notAnObject = `the body must be a JSON object naming some of ${OVERRIDABLE.join(", ")}`;
 
-  /** `If-Match: "7"` (or `7`): the version the change was made from; absent, the change is laid over whatever is there. */
-  const seen = (c: Context): { readonly seenVersion?: number } | "unreadable" => {
-    const header = c.req.header("if-match");
-    if (header === undefined) return {};
-    const version = /^\s*"?(\d{1,15})"?\s*$/.exec(header)?.[1];
-    return version === undefined ? "unreadable" : { seenVersion: Number(version) };
+  /**
+   * `If-Match` (RFC 9110 §13.1.1): the versions the change may be laid over,
+   * as GET /services' ETag gives them (`"7"`, or `7`); `*` or none, whatever
+   * is there. A weak tag (`W/"7"`) never matches.
+   */
+  const seen = (c: Context): { readonly seenVersions?: readonly number[] } | "unreadable" => {
+    const header = c.req.header("if-match")?.trim();
+    if (header === undefined || header === "*") return {};
+    const versions: number[] = [];
+    for (const tag of header.split(",").map((each) => each.trim())) {
+      if (/^W\/"[^"]*"$/.test(tag)) continue;
+      const version = /^"?(\d{1,15})"?$/.exec(tag)?.[1];
+      if (version === undefined) return "unreadable";
+      versions.push(Number(version));
+    }
+    return { seenVersions: versions };
   };
-  const badIfMatch = 'If-Match must be the overrides\' version as GET /services gives it, e.g. "7"';
+  const badIfMatch = 'If-Match must list the overrides\' versions as GET /services gives them (its ETag, e.g. "7"), or be *';
   for (const kind of ["put", "patch"] as const) {
     app.on(kind.toUpperCase(), "/services/:name", checked("param", nameParam), async (c) => {
       const fields = await bodyOf(c);
@@ -117,8 +127,8 @@ export type ChangeOutcome =
  * refused (409) if the service is paused when the change is made.
  */
 export type ServiceChange = ({ readonly kind: "put" | "patch"; readonly fields: Readonly<Record<string, unknown>>; readonly unlessPaused?: boolean } | { readonly kind: "delete" }) & {
-  /** The overrides' version the change was made from (the admin API's `If-Match`): another version now makes it a 412, not an overwrite of what it did not see. */
-  readonly seenVersion?: number;
+  /** The overrides' versions the change may be laid over (the admin API's `If-Match`): another now makes it a 412, not an overwrite of what it did not see. */
+  readonly seenVersions?: readonly number[];
 };
 
 /**
@@ -133,8 +143,8 @@ export async function changeService(admin: ServicesAdmin, name: string, change: 
   const base = admin.base.find((service) => service["name"] === name);
   if (base === undefined) return refuse(404, "unknown_service", "no service of that name is configured (L402_SERVICES)");
   const snapshot = await admin.store.read();
-  if (change.seenVersion !== undefined && change.seenVersion !== snapshot.version) {
-    return refuse(412, "changed_meanwhile", `the overrides are at version ${snapshot.version}, not the ${change.seenVersion} this change was made from (If-Match): read them again (GET /services) and retry`);
+  if (change.seenVersions !== undefined && !change.seenVersions.includes(snapshot.version)) {
+    return refuse(412, "changed_meanwhile", `the overrides are at version ${snapshot.version}, not one this change was made from (If-Match): read them again (GET /services) and retry`);
   }
   const current = snapshot.overrides.get(name);
   if (change.kind !== "delete" && change.unlessPaused === true && overridden(base, current)["mode"] === "paused") {
@@ -148,8 +158,7 @@ export async function changeService(admin: ServicesAdmin, name: string, change: 
     const fields = parsed.output as Record<string, unknown>;
     next = patched(change.kind === "put" ? undefined : current, fields) ?? null;
     if (next === null && change.kind === "put") return refuse(400, "bad_request", `the override names none of ${OVERRIDABLE.join(", ")}; DELETE /services/${name}/override gives the service back its config`);
-    // The override as it would stand: a price kept from before counts as one given now (a service since priced by request sets the whole override aside).
-    priceGiven = (next?.price_sats ?? null) !== null || (next?.price_msat ?? null) !== null;
+    priceGiven = (fields["price_sats"] ?? null) !== null || (fields["price_msat"] ?? null) !== null;
   }
   // Nothing to undo: no change, no entry in the trail.
   if (next === null && current === undefined) return { ok: true, service: name, override: null, version: snapshot.version };
@@ -157,8 +166,10 @@ export async function changeService(admin: ServicesAdmin, name: string, change: 
     const compiled = admin.compile([overridden(base, next)]);
     if (!compiled.ok) return refuse(400, "invalid_override", "the service this override makes is not valid; the one in effect is kept", compiled.problems.map(asField));
     const service = compiled.value[0];
-    if (priceGiven && service !== undefined && pricedByRequest(service)) {
-      return refuse(400, "bad_request", "this service's price depends on the request (price_rules, pricer, price, bind_request): its tokens carry the price they paid, so its prices change in the config (an override keeping a price is set aside whole: give price_sats and price_msat null)");
+    if (service !== undefined && pricedByRequest(service)) {
+      if (priceGiven) return refuse(400, "bad_request", "this service's price depends on the request (price_rules, pricer, price, bind_request): its tokens carry the price they paid, so its prices change in the config");
+      // A price kept from before the config priced the service by request would set the whole override aside (effectiveServices): this change (a pause) takes effect without it.
+      next = withoutPrice(next);
     }
   }
   // Written only over what was read: a change landing in between (a pause) is never overwritten unseen.
@@ -166,6 +177,12 @@ export async function changeService(admin: ServicesAdmin, name: string, change: 
   if (version === undefined) return refuse(409, "changed_meanwhile", "the overrides changed while this change was made; read them again (GET /services) and retry");
   await admin.changed();
   return { ok: true, service: name, override: next, version };
+}
+
+/** An override without a price (null: nothing left). */
+function withoutPrice(override: ServiceOverride): ServiceOverride | null {
+  const { price_sats: _sats, price_msat: _msat, ...rest } = override;
+  return Object.keys(rest).length === 0 ? null : rest;
 }
 
 /** A service as the admin API lists it. */

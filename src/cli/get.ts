@@ -311,7 +311,7 @@ export function chosenWallet(values: WalletFlags): Wallet {
   const flagged = values.nwc !== undefined || values["lnd-url"] !== undefined;
   if (!flagged && env["L402_NWC_URI"] && env["LND_REST_URL"]) throw new UsageError("both L402_NWC_URI and LND_REST_URL are set: choose a wallet with --nwc or --lnd-url");
   const nwcUri = values.nwc ?? (flagged ? undefined : env["L402_NWC_URI"]);
-  const timeoutSeconds = payTimeout(values["pay-timeout"], env["L402_PAY_TIMEOUT"]);
+  const timeoutSeconds = payTimeoutOf(values);
   if (nwcUri) {
     // NWC sends no fee limit (the wallet's own budget caps it): a limit given would be believed and never applied.
     if (values["fee-limit"] !== undefined) throw new UsageError("--fee-limit applies to an LND wallet: NWC sends no fee limit (the wallet's own budget caps the routing fee)");
@@ -336,6 +336,9 @@ export function chosenWallet(values: WalletFlags): Wallet {
   // Asked for its fee limit first, so no "paying" line is printed for a payment that cannot be made.
   return { feeLimitMsat: missing, pay: missing };
 }
+
+/** How long a wallet chosen by these flags waits for a payment, in seconds. */
+export const payTimeoutOf = (values: WalletFlags): number => payTimeout(values["pay-timeout"], process.env["L402_PAY_TIMEOUT"]);
 
 /** `--pay-timeout`, else `L402_PAY_TIMEOUT`, else the default: whole seconds, at most an hour. */
 function payTimeout(flag: string | undefined, env: string | undefined): number {

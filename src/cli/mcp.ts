@@ -9,7 +9,7 @@ import { readAtMost } from "../read-at-most.ts";
 import { fetchDocument } from "./discover.ts";
 import { fileLedger } from "./file-ledger.ts";
 import { fileStore } from "./file-store.ts";
-import { boundedSeconds, chosenWallet, tokenDirectory } from "./get.ts";
+import { boundedSeconds, chosenWallet, payTimeoutOf, tokenDirectory } from "./get.ts";
 import { EXIT, UsageError } from "./io.ts";
 import { SPEND_FLAGS, spendLimits } from "./spend-flags.ts";
 import { listed, spentWindows } from "./tokens.ts";
@@ -92,12 +92,14 @@ export async function mcpCommand(args: string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError("mcp takes no arguments");
   const maxCostText = values["max-cost"] ?? (process.env["L402_MAX_COST"] || "100");
   if (!/^\d{1,9}$/.test(maxCostText)) throw new UsageError("--max-cost (or L402_MAX_COST) must be a whole number of sats");
+  // Unless said, a call may take its payment's whole wait and CALL_MARGIN_SECONDS more: a call given up on while its payment goes on invites paying again.
   const maxTimeSeconds = values["max-time"] === undefined ? undefined : boundedSeconds(values["max-time"], "--max-time", 86_400);
+  const callSeconds = maxTimeSeconds ?? payTimeoutOf(values) + CALL_MARGIN_SECONDS;
   const maxCostSats = Number(maxCostText);
   const limits = spendLimits(values);
   // An agent looping on a paid tool spends without end at --max-cost a call: with no window named, one day's is DEFAULT_DAYS_OF_CALLS calls' worth.
   const bounded = limits.perHourSats === undefined && limits.perDaySats === undefined ? { ...limits, perDaySats: DEFAULT_DAYS_OF_CALLS * maxCostSats } : limits;
-  const wallet = { directory: tokenDirectory(values["token-dir"]), maxCostSats, limits: bounded, wallet: countingPayments(chosenWallet(values)), allowHttp: values["allow-http"] === true, maxTimeSeconds, clients: new Map() };
+  const wallet = { directory: tokenDirectory(values["token-dir"]), maxCostSats, limits: bounded, wallet: countingPayments(chosenWallet(values)), allowHttp: values["allow-http"] === true, maxTimeSeconds, callSeconds, clients: new Map() };
 
   const server = new Server({ name: "l402-edge", version: "0.3.0" }, { capabilities: { tools: {} } });
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: TOOLS.map((tool) => ({ ...tool })) }));
@@ -116,8 +118,10 @@ interface WalletSettings {
   readonly wallet: Wallet;
   /** --allow-http: pay over plain http:// to other hosts than this machine (l402Fetch's `allowHttp`). */
   readonly allowHttp: boolean;
-  /** --max-time: each call's limit on its requests, a payment's wait and its answer's body (unless said: fetch_paid CALL_SECONDS, discover DISCOVER_SECONDS). */
+  /** --max-time: each call's limit on its requests, a payment's wait and its answer's body (discover: DISCOVER_SECONDS unless said). */
   readonly maxTimeSeconds: number | undefined;
+  /** fetch_paid's limit: --max-time, else the payment's wait and CALL_MARGIN_SECONDS. */
+  readonly callSeconds: number;
   /** Clients by budget, kept so that calls racing to one service share one purchase, as l402Fetch's requests do (clientFor). */
   readonly clients: Map<number, ReturnType<typeof createL402Fetch>>;
 }
@@ -214,7 +218,7 @@ async function fetchPaid(settings: WalletSettings, input: v.InferOutput<typeof F
   const maxCostSats = input.max_sats === undefined ? settings.maxCostSats : Math.min(input.max_sats, settings.maxCostSats);
   const l402Fetch = clientFor(settings, maxCostSats);
   const method = (input.method ?? (input.body === undefined ? "GET" : "POST")).toUpperCase();
-  const seconds = settings.maxTimeSeconds ?? CALL_SECONDS;
+  const seconds = settings.callSeconds;
   const limit = limited(signal, seconds);
   let response: Response | undefined;
   let read: Awaited<ReturnType<typeof readAtMost>>;
@@ -244,8 +248,8 @@ async function fetchPaid(settings: WalletSettings, input: v.InferOutput<typeof F
 
 /** How long the discover tool waits for a host's document unless --max-time says: one a host trickles would otherwise hold the call for ever. */
 const DISCOVER_SECONDS = 30;
-/** How long a fetch_paid call may take when --max-time does not say: a host that stalls its answer does not hold the agent's call for ever. */
-const CALL_SECONDS = 300;
+/** What a fetch_paid call may take beyond its payment's wait when --max-time does not say (240: 300 s with the default wait): a host that stalls its answer does not hold the agent's call for ever. */
+const CALL_MARGIN_SECONDS = 240;
 /** Without --max-per-hour or --max-per-day, a day's window of this many calls at --max-cost. */
 const DEFAULT_DAYS_OF_CALLS = 10;
 

@@ -2,6 +2,7 @@ import { toHex } from "../bytes.ts";
 import { LightningError, type Invoice, type InvoiceBackend, type InvoiceRequest, type InvoiceStatus, type NodeInfo } from "./backend.ts";
 import { amountOf, objectOf, textOf, wholeOf } from "./answer-fields.ts";
 import { checkedPreimage, excerpt, httpCall, jsonOf, type HttpAnswer } from "./http-call.ts";
+import { readInvoice } from "./bolt11.ts";
 import { checkInvoice } from "./invoice-check.ts";
 import type { Network } from "./networks.ts";
 import { nodeNetwork } from "./node-network.ts";
@@ -72,7 +73,7 @@ export function readLnbitsCreated(answer: HttpAnswer): { readonly paymentRequest
 export function readLnbitsStatus(answer: HttpAnswer, paymentHash: Uint8Array): InvoiceStatus {
   const reply = success(answer, "lookup");
   const details = objectOf(reply["details"]) ?? {};
-  const expiry = wholeOf(Math.floor(Date.parse(textOf(details["expiry"]) ?? "") / 1000));
+  const expiry = expiryOf(details);
   if (typeof reply["paid"] !== "boolean" || expiry === undefined) throw new LightningError("invalid_response", "LNbits lookup: the answer is not a payment");
   const paid = reply["paid"];
   const failed = reply["status"] === "failed" || details["status"] === "failed";
@@ -84,6 +85,21 @@ export function readLnbitsStatus(answer: HttpAnswer, paymentHash: Uint8Array): I
     expiresAt: expiry,
     preimage: paid ? checkedPreimage(reply["preimage"], paymentHash, "LNbits lookup") : undefined,
   };
+}
+
+/**
+ * When a payment's invoice expires, in Unix seconds: `details.expiry` as LNbits
+ * 1.0 on writes it (an ISO date; one without an offset is UTC, as LNbits keeps
+ * its times, whatever this machine's zone), as releases before wrote it (Unix
+ * seconds, a float), else the stamp and expiry of its invoice (`bolt11`).
+ */
+function expiryOf(details: Record<string, unknown>): number | undefined {
+  const { expiry, bolt11 } = details;
+  if (typeof expiry === "number") return expiry > 0 ? wholeOf(Math.floor(expiry)) : undefined;
+  const text = textOf(expiry);
+  if (text !== undefined) return wholeOf(Math.floor(Date.parse(/(?:Z|[+-]\d\d:?\d\d)$/i.test(text) ? text : `${text}Z`) / 1000));
+  const invoice = typeof bolt11 === "string" ? readInvoice(bolt11) : undefined;
+  return invoice?.ok === true ? invoice.value.timestamp + invoice.value.expirySeconds : undefined;
 }
 
 /** `GET /api/v1/wallet`, on the network the backend was given. */

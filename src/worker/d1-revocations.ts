@@ -11,9 +11,6 @@ import type { Revocations } from "../paywall/index.ts";
  * the call answers). Services that do not enable revocation never
  * read it.
  */
-/** How long after a revocation the colo's cache is told "revoked" again: longer than a D1 read that began before the revocation takes to come back and be cached. */
-export const REVOKED_AGAIN_AFTER_MS = 2000;
-
 export function d1Revocations(db: D1Database, cache: Cache, ttlSeconds: number): Revocations {
   const cacheKey = (tokenId: string) => new Request(`https://revocations.l402-edge.invalid/${tokenId}`);
   return {
@@ -34,3 +31,6 @@ export function d1Revocations(db: D1Database, cache: Cache, ttlSeconds: number):
     },
   };
 }
+
+/** How long after a revocation the colo's cache is told "revoked" again: a D1 read that began before the revocation and is cached later than this (rare: a read takes milliseconds to a few hundred) leaves "valid" for the TTL, as in any other colo. */
+export const REVOKED_AGAIN_AFTER_MS = 2000;

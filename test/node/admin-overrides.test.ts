@@ -118,22 +118,28 @@ describe("run-time service overrides in the admin API", () => {
       expect([method, late.status, ((await late.json()) as { reason: string }).reason]).toEqual([method, 412, "changed_meanwhile"]);
     }
     expect(store.rows.get("flat")).toEqual({ mode: "paused" });
-    const bad = await call("PUT", "/services/flat", { price_sats: 30 }, { "If-Match": "W/\"x\"" });
-    expect(bad.status).toBe(400);
+    // A weak tag never matches (412); something that is no tag at all is a 400.
+    expect((await call("PUT", "/services/flat", { price_sats: 30 }, { "If-Match": `W/"${version + 1}"` })).status).toBe(412);
+    expect((await call("PUT", "/services/flat", { price_sats: 30 }, { "If-Match": "seven" })).status).toBe(400);
     // Made from the version now in effect: taken.
     const fresh = (await (await call("GET", "/services")).json()) as { version: number };
-    expect((await call("PATCH", "/services/flat", { price_sats: 30 }, { "If-Match": String(fresh.version) })).status).toBe(200);
+    expect((await call("PATCH", "/services/flat", { price_sats: 30 }, { "If-Match": `"${version}", ${fresh.version}` })).status).toBe(200);
     expect(store.rows.get("flat")).toEqual({ mode: "paused", price_sats: 30 });
+    // * matches whatever is there.
+    expect((await call("PATCH", "/services/flat", { price_sats: 31 }, { "If-Match": "*" })).status).toBe(200);
   });
 
-  it("a PATCH that would leave a price override on a service since priced by request is refused, not stored to be set aside whole", async () => {
+  it("a change to a service since priced by request takes effect without the price kept from before (which set the whole override aside): a pause pauses", async () => {
     const { store, call } = admin();
-    store.rows.set("ruled", { price_sats: 9 });
-    const refused = await call("PATCH", "/services/ruled", { mode: "shadow" });
-    expect([refused.status, ((await refused.json()) as { detail: string }).detail]).toEqual([400, expect.stringContaining("give price_sats and price_msat null")]);
-    expect(store.rows.get("ruled")).toEqual({ price_sats: 9 });
-    expect((await call("PATCH", "/services/ruled", { mode: "shadow", price_sats: null })).status).toBe(200);
-    expect(store.rows.get("ruled")).toEqual({ mode: "shadow" });
+    store.rows.set("ruled", { price_sats: 9, free_paths: ["/ruled/free/*"] });
+    const paused = await call("PATCH", "/services/ruled", { mode: "paused" });
+    expect([paused.status, ((await paused.json()) as { override: unknown }).override]).toEqual([200, { mode: "paused", free_paths: ["/ruled/free/*"] }]);
+    expect(store.rows.get("ruled")).toEqual({ mode: "paused", free_paths: ["/ruled/free/*"] });
+    const listed = (await (await call("GET", "/services")).json()) as { services: Record<string, unknown>[] };
+    expect(listed.services[1]).toMatchObject({ name: "ruled", mode: "paused" });
+    expect(listed.services[1]?.["override_problems"]).toBeUndefined();
+    // A price named by the change itself is still refused.
+    expect((await call("PATCH", "/services/ruled", { mode: "enforce", price_sats: 9 })).status).toBe(400);
   });
 
   it("an override set aside keeps its mode where that gives less away: enforce over a shadow config, a pause; never shadow over enforce", async () => {

@@ -119,7 +119,7 @@ export function dashboardApp(options: DashboardOptions): Hono {
   app.use(async (c, next) => {
     const mode = c.req.header("sec-fetch-mode");
     if (mode !== "navigate" && c.req.path !== `${basePath}${STYLE_PATH}` && c.req.path !== STYLE_PATH) {
-      const why = mode === undefined ? "this request does not say it is one (Sec-Fetch-Mode: navigate; a browser older than 2023 does not send it)" : "it was fetched by a script (Sec-Fetch-Mode)";
+      const why = mode === undefined ? "this request does not say it is one (Sec-Fetch-Mode: navigate, which browsers send over https or to this machine, and those older than 2023 not at all)" : "it was fetched by a script (Sec-Fetch-Mode)";
       return c.text(`refused: the dashboard is opened as a page in a browser, and ${why}`, 403);
     }
     return next();
