@@ -13,7 +13,8 @@ import type { OverridesSnapshot, OverridesStore } from "../config/index.ts";
  * waits: under traffic the background read keeps them young. A read that
  * fails or is slow leaves the last overrides read in place (undefined before
  * the first: the caller decides what that means, app.ts), and is retried a
- * while later, not by every request.
+ * while later, not by every request. One that never settles is given up on
+ * after ABANDON_READ_MS.
  */
 export interface OverridesCache {
   /** The overrides to serve this request with; `later` keeps a background read alive after the answer. */
@@ -24,6 +25,8 @@ export interface OverridesCache {
 
 /** How long a request waits for a read before it is served with what the isolate has. */
 export const READ_WAIT_MS = 1500;
+/** How long a read may stay under way before another may start beside it. */
+export const ABANDON_READ_MS = 10_000;
 
 export function overridesCache(store: Pick<OverridesStore, "read">, ttlMs: number, now: () => number = Date.now): OverridesCache {
   let known: OverridesSnapshot | undefined;
@@ -34,7 +37,8 @@ export function overridesCache(store: Pick<OverridesStore, "read">, ttlMs: numbe
   const retryMs = Math.min(ttlMs / 2, 1000);
 
   const read = (): Promise<void> => {
-    if (flight !== undefined) return flight;
+    // A read that never settles (its request's context gone) is given up on, or no read would ever start again.
+    if (flight !== undefined && now() - triedAt < ABANDON_READ_MS) return flight;
     const started = now();
     triedAt = started;
     let reading: Promise<OverridesSnapshot>;
@@ -44,18 +48,21 @@ export function overridesCache(store: Pick<OverridesStore, "read">, ttlMs: numbe
       reading = Promise.reject(error as Error);
     }
     // Settled after `flight` is set (then and finally run later), so a read that fails at once cannot leave a read "under way" forever.
-    flight = reading
+    const thisFlight: Promise<void> = reading
       .then(
         (snapshot) => {
+          // One given up on that answers after a later read is older than what that read found.
+          if (started < readAt) return;
           known = snapshot;
           readAt = started;
         },
         (error: unknown) => console.error(JSON.stringify({ overrides: "the service overrides could not be read", error: String(error) })),
       )
       .finally(() => {
-        flight = undefined;
+        if (flight === thisFlight) flight = undefined;
       });
-    return flight;
+    flight = thisFlight;
+    return thisFlight;
   };
 
   return {

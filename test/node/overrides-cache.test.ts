@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { OverridesSnapshot } from "../../src/config/index.ts";
-import { overridesCache, READ_WAIT_MS } from "../../src/worker/overrides-cache.ts";
+import { ABANDON_READ_MS, overridesCache, READ_WAIT_MS } from "../../src/worker/overrides-cache.ts";
 
 /** The per-isolate overrides cache (src/worker/overrides-cache.ts), on a clock and a store the test drives; through the Worker: test/workerd/worker-overrides.test.ts. */
 const TTL_MS = 10_000;
@@ -119,5 +119,30 @@ describe("overridesCache", () => {
     pending[1]?.resolve(snapshot(2));
     await reread;
     expect(cache.current(vi.fn())).toMatchObject({ version: 2 });
+  });
+
+  it("a read that never settles (its request's context gone) is given up on after ABANDON_READ_MS: another starts, and the first answering late changes nothing", async () => {
+    const { store, pending, reads } = scriptedStore();
+    const time = clock();
+    const cache = overridesCache(store, TTL_MS, time.now);
+    const first = cache.current(vi.fn());
+    pending[0]?.resolve(snapshot(1));
+    await first;
+    // Past the TTL a read starts and hangs; requests meanwhile share it.
+    time.advance(TTL_MS);
+    const waiting = cache.current(vi.fn());
+    expect(reads()).toBe(2);
+    time.advance(ABANDON_READ_MS - 1);
+    void cache.current(vi.fn());
+    expect(reads()).toBe(2);
+    time.advance(1);
+    const fresh = cache.current(vi.fn());
+    expect(reads()).toBe(3);
+    pending[2]?.resolve(snapshot(3));
+    expect(await fresh).toMatchObject({ version: 3 });
+    pending[1]?.resolve(snapshot(2));
+    await waiting;
+    await settle();
+    expect(cache.current(vi.fn())).toMatchObject({ version: 3 });
   });
 });
