@@ -57,12 +57,15 @@ export async function forward(request: Request, url: URL, options: ForwardOption
   const headers = new Headers(request.headers);
   // One pass over the names sent, a delete for each one found: each call on a Headers crosses into the runtime.
   let cookie = false;
+  const upgrading = headers.has("upgrade");
   const operatorSet = operatorHeaders(options.origin?.headers);
   for (const name of [...headers.keys()]) {
     // Every spelling an origin behind a CGI-style gateway reads as one the paywall owns (PHP, Django and WSGI make `X_L402_Token_Id` the token id too).
     const readAs = asGatewayReadsIt(name);
     // A forwarded credential goes as the paywall read it: another spelling of it, unchecked, never.
     if (options.reservedHeaders.wanted.has(readAs) || readAs === options.costHeader || operatorSet.has(readAs) || (CREDENTIAL_HEADERS.has(readAs) && (options.origin?.forwardAuthorization !== true || readAs !== name))) headers.delete(name);
+    // The client's connection's own: Node's fetch refuses them; a WebSocket's Connection: Upgrade goes on.
+    else if (CONNECTION_HEADERS.has(name) && !(name === "connection" && upgrading)) headers.delete(name);
     else if (name === "cookie") cookie = true;
   }
   if (cookie) withoutCookies(headers, options.withholdCookie);
@@ -81,7 +84,9 @@ export async function forward(request: Request, url: URL, options: ForwardOption
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), options.headersTimeoutMs);
   try {
-    const response = await fetch(upstream, { method: request.method, headers, body: body.stream, redirect: "manual", signal: abort.signal });
+    // A stream body, as Node's fetch needs said (workerd takes it as well).
+    const init = { method: request.method, headers, body: body.stream, redirect: "manual", signal: abort.signal, ...(body.stream === null ? {} : { duplex: "half" }) } as RequestInit;
+    const response = await fetch(upstream, init);
     const location = response.headers.get("location");
     if (location === null) return succeed(response);
     const moved = publicLocation(location, url, options.origin);
@@ -111,6 +116,15 @@ function operatorHeaders(given: ReadonlyMap<string, string> | undefined): Readon
   if (read === undefined) operatorHeadersRead.set(given, (read = new Set([...given.keys()].map(asGatewayReadsIt))));
   return read;
 }
+
+/**
+ * Headers about the client's connection to this hop, not the request (RFC
+ * 9110 §7.6.1), never forwarded: the runtime frames the request to the origin
+ * itself. `Expect: 100-continue` (curl sends it with a body over 1 KiB) was
+ * answered here, the body already read. `TE: trailers` goes on (gRPC needs it),
+ * and `Upgrade`, for a WebSocket.
+ */
+const CONNECTION_HEADERS: ReadonlySet<string> = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "expect"]);
 
 /** workerd's FixedLengthStream (native: the body does not enter JavaScript); Node has none, and its fetch() refuses a body that is not its Content-Length. */
 const FixedLength = (globalThis as { FixedLengthStream?: new (length: number) => TransformStream<Uint8Array, Uint8Array> }).FixedLengthStream;

@@ -1,0 +1,75 @@
+import { createServer, request as httpRequest, type IncomingHttpHeaders } from "node:http";
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { Hono } from "hono";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { forwardToOrigin, l402Paywall, memoryPorts, type L402Variables } from "../../src/index.ts";
+import type { InvoiceBackend } from "../../src/lightning/index.ts";
+import { keyring } from "../fixtures/tokens.ts";
+
+/**
+ * forwardToOrigin on Node, as a package user mounts it behind @hono/node-server
+ * (its fetch is undici's); in workerd: test/workerd/worker-*.test.ts.
+ */
+const seen: { method: string; headers: IncomingHttpHeaders; body: string }[] = [];
+const origin = createServer((request, response) => {
+  const chunks: Buffer[] = [];
+  request.on("data", (chunk: Buffer) => chunks.push(chunk));
+  request.on("end", () => {
+    seen.push({ method: request.method ?? "", headers: request.headers, body: Buffer.concat(chunks).toString() });
+    response.end("from the origin");
+  });
+});
+const unusedNode = {} as InvoiceBackend;
+let edge: ReturnType<typeof serve>;
+let edgeUrl = "";
+
+beforeAll(async () => {
+  await new Promise<void>((resolve) => origin.listen(0, "127.0.0.1", resolve));
+  const originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
+  const app = new Hono<{ Variables: L402Variables }>();
+  app.use("/*", l402Paywall({ service: { name: "open", price_sats: 1, auth: false, origin: { url: originUrl } }, keyring, backend: unusedNode, ports: memoryPorts(), log: false }));
+  app.all("/*", forwardToOrigin({ unmatched: "404" }));
+  edge = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" });
+  await new Promise<void>((resolve) => edge.once("listening", () => resolve()));
+  edgeUrl = `http://127.0.0.1:${(edge.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise<void>((resolve) => edge.close(() => resolve()));
+  origin.close();
+});
+
+describe("forwardToOrigin on Node", () => {
+  it("forwards a request with a body, sized or chunked, as it came; hop-by-hop headers stay with their hop", async () => {
+    const sized = await fetch(`${edgeUrl}/upload`, { method: "POST", body: "a sized body", headers: { "Content-Type": "text/plain" } });
+    expect([sized.status, await sized.text()]).toEqual([200, "from the origin"]);
+    const chunked = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const part of ["a ", "chunked ", "body"]) controller.enqueue(new TextEncoder().encode(part));
+        controller.close();
+      },
+    });
+    const streamed = await fetch(`${edgeUrl}/upload`, { method: "PUT", body: chunked, duplex: "half" } as RequestInit);
+    expect([streamed.status, await streamed.text()]).toEqual([200, "from the origin"]);
+    expect(seen.map(({ method, body }) => [method, body])).toEqual([
+      ["POST", "a sized body"],
+      ["PUT", "a chunked body"],
+    ]);
+    expect(seen[0]?.headers["content-type"]).toBe("text/plain");
+    // curl's way with a body over 1 KiB: Expect: 100-continue, answered here; the origin gets the body, not the expectation.
+    const large = "x".repeat(4096);
+    const expecting = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const sent = httpRequest(`${edgeUrl}/upload`, { method: "POST", headers: { "Content-Length": String(large.length), Expect: "100-continue", Connection: "keep-alive" } }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      });
+      sent.on("error", reject);
+      sent.on("continue", () => sent.end(large));
+    });
+    expect(expecting).toEqual({ status: 200, body: "from the origin" });
+    expect(seen[2]).toMatchObject({ method: "POST", body: large });
+    expect(seen[2]?.headers["expect"]).toBeUndefined();
+
+  });
+});
