@@ -22,7 +22,7 @@ export type WebSocketFactory = (url: string) => WebSocketLike | Promise<WebSocke
 /** The platform's WebSocket constructor, when it has one (browsers, Node 22+). */
 export const platformWebSocket: WebSocketFactory = (url) => {
   const Socket = (globalThis as { WebSocket?: new (url: string) => WebSocketLike }).WebSocket;
-  if (Socket === undefined) throw new LightningError("unavailable", "this runtime has no WebSocket (on Node 20, install `ws`)");
+  if (Socket === undefined) throw new LightningError("unavailable", "this runtime has no WebSocket (on Node 20, give the backend one: nwcBackend({ uri, webSocket: (url) => new WebSocket(url) }) with the ws package's WebSocket)");
   return new Socket(url);
 };
 
