@@ -35,6 +35,14 @@ beforeEach(() => sim.setFaults({ lostPaymentAnswer: null, routeFeeMsat: 0, paths
 const endHeld = (end: "settle" | "fail") => fetch(`${sim.url}/_sim/held`, { method: "POST", body: JSON.stringify({ end }) });
 
 /** The LND wallet paying through the simulator, counting its payments; `lookup: false` leaves its lookup out. */
+/** Resolves once `done()` holds (checked every 5 ms), however loaded the machine: a fixed sleep would race the work it waits for. */
+async function until(done: () => boolean): Promise<void> {
+  for (const deadline = Date.now() + 10_000; !done(); ) {
+    if (Date.now() > deadline) throw new Error("still waiting after 10 s");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 function countingWallet({ lookup = true } = {}): Wallet & { payments: number } {
   const wallet = lndWallet({ url: sim.url, macaroonHex: sim.adminMacaroonHex, feeLimitSats: 10, timeoutSeconds: 5 });
   const counted: Wallet & { payments: number } = {
@@ -163,7 +171,8 @@ describe("a token whose payment is in doubt", () => {
     // Each payment takes 300 ms to reach the node, and its answer is lost.
     sim.setFaults({ paths: ["/v2/router/send"], latencyMs: 300, lostPaymentAnswer: "settled" });
     const large = fetch(`${BASE}/sized/a?size=large`).catch((error: unknown) => error);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Its payment is under way.
+    await until(() => wallet.payments === 1);
     const small = await fetch(`${BASE}/sized/b`);
     expect(await large).toBeInstanceOf(L402Error);
     // The cheap request waited, found the dear token's payment made, and used that token.
@@ -228,7 +237,7 @@ describe("a request aborted while it waits its turn to buy", () => {
     // The first purchase at the origin takes 300 ms to reach the node; the others wait their turn.
     sim.setFaults({ paths: ["/v2/router/send"], latencyMs: 300 });
     const first = fetch(`${BASE}/api/first`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await until(() => wallet.payments === 1);
     const cancelled = new AbortController();
     const waiting = fetch(`${BASE}/sized/cancelled?size=large`, { signal: cancelled.signal }).catch((error: unknown) => error);
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -238,7 +247,7 @@ describe("a request aborted while it waits its turn to buy", () => {
     expect(wallet.payments).toBe(1);
     // Two requests sharing one purchase, waiting behind another, one of them aborted meanwhile: the other's is made.
     const ahead = fetch(`${BASE}/credit/ahead`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await until(() => wallet.payments === 2);
     const gone = new AbortController();
     // (The app's own request() does not watch the signal: only the purchase does here.)
     const left = fetch(`${BASE}/sized/left`, { signal: gone.signal }).catch((error: unknown) => error);

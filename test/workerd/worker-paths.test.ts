@@ -180,13 +180,19 @@ describe("capability rules see the canonical path", () => {
     const token = await payChallenge(await callWith(env, `${originUrl()}/api/buy`));
     const readOnly = `L402 ${toBase64(encodeMacaroon(attenuate(decodeMacaroon(token.macaroon), utf8("paths_capabilities=read"))))}:${token.preimageHex}`;
     const headers = { Authorization: readOnly };
+    const denied: string[] = [];
     for (const target of ["/api/admin/x", "/api/%61dmin/x", "/API/ADMIN/x", "//api//admin/x", "/api/admin/x/", "/api/%61dmin/%2e/x", "/api/admin%2Fx"]) {
       const marker = crypto.randomUUID();
       const response = await callWith(env, `${originUrl()}${target}?row=${marker}`, { method: "POST", headers });
       expect([400, 402], target).toContain(response.status);
-      if (response.status === 402) expect(((await response.json()) as { reason: string }).reason, target).toBe("capability_denied");
+      if (response.status === 402) {
+        expect(((await response.json()) as { reason: string }).reason, target).toBe("capability_denied");
+        denied.push(target);
+      }
       expect(await originHits("/", marker), target).toBe(0);
     }
+    // The plain spelling and its percent-encoded one are read, and denied (not merely refused as unreadable).
+    expect(denied).toEqual(expect.arrayContaining(["/api/admin/x", "/api/%61dmin/x"]));
     // The same token reads, under any spelling.
     for (const target of ["/api/admin/x", "/API/%61dmin/x"]) {
       expect((await callWith(env, `${originUrl()}${target}`, { headers })).status, target).toBe(200);

@@ -138,9 +138,11 @@ describe("a metered token's count cannot be reset by its holder", () => {
           else if (kind === "alarm") await runDurableObjectAlarm(meterOf(token));
           else await (await call(path, { headers: { Authorization: narrowed(token, ...base) } })).body?.cancel();
         }
-        // Finally spend whatever is left with the unattenuated token.
+        // Finally spend whatever is left with the unattenuated token: what the copies left is served (a Worker refusing everything would pass the bound alone).
         for (let i = 0; i < 4; i++) await (await call(path, { headers: { Authorization: token.authorization } })).body?.cancel();
-        expect(await originHits(path)).toBeLessThanOrEqual(3);
+        const hits = await originHits(path);
+        expect(hits).toBeLessThanOrEqual(3);
+        expect(hits).toBeGreaterThanOrEqual(1);
       }),
       { numRuns: 25 },
     );
