@@ -81,7 +81,9 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     const parsed = jsonOf(read.bytes);
     const refused = parsed === undefined ? undefined : batchProblem(parsed.value);
     if (refused !== undefined) return jsonRpcError(400, refused);
-    const message = new Request(request.url, { method: request.method, headers: request.headers, body: read.bytes });
+    // With where it was answered (Cloudflare's `cf`), which each call's request carries on (tool-request.ts).
+    const { cf } = request as { readonly cf?: RequestInit["cf"] };
+    const message = new Request(request.url, { method: request.method, headers: request.headers, body: read.bytes, ...(cf === undefined ? {} : { cf }) });
     const server = new Server({ name: options.name, version: "1" }, { capabilities: { tools: {} }, jsonSchemaValidator: validator });
     server.setRequestHandler(ListToolsRequestSchema, () => listing);
     server.setRequestHandler(CallToolRequestSchema, async ({ params }): Promise<CallToolResult> => {

@@ -33,8 +33,8 @@ export interface ToolCall {
 
 /**
  * The request for a call made to the endpoint at `endpoint`. Headers named in
- * `passOn` (the client's address, as the host reports it) are copied from the
- * MCP request; nothing else of it is.
+ * `passOn` (the client's address, as the host reports it; its ray id) are
+ * copied from the MCP request, and where it was answered (`cf`); nothing else of it is.
  */
 export function toolRequest(call: ToolCall, endpoint: Request, passOn: readonly string[]): Request {
   const { tool } = call;
@@ -45,15 +45,18 @@ export function toolRequest(call: ToolCall, endpoint: Request, passOn: readonly 
     if (value !== null) headers.set(name, value);
   }
   if (call.credential !== undefined) headers.set("Authorization", call.credential);
+  // Where the MCP request was answered (Cloudflare's `cf`: its colo and country), which the call's log line and data point tell as any request's.
+  const cf = (endpoint as { readonly cf?: unknown }).cf;
+  const where = cf === undefined ? {} : { cf };
   if (tool.method === "GET" || tool.method === "DELETE") {
     for (const [name, value] of Object.entries(call.arguments)) for (const text of queryValues(value)) url.searchParams.append(name, text);
-    return new Request(url, { method: tool.method, headers });
+    return new Request(url, { method: tool.method, headers, ...where } as RequestInit);
   }
   // Its length said, as a client's would be: prices and rules by Content-Length read it (a Request built here carries none of its own).
   const body = utf8(JSON.stringify(call.arguments));
   headers.set("Content-Type", "application/json");
   headers.set("Content-Length", String(body.length));
-  return new Request(url, { method: tool.method, headers, body });
+  return new Request(url, { method: tool.method, headers, body, ...where } as RequestInit);
 }
 
 /** An argument as query values: text as it is, numbers and booleans as JSON writes them, a list as one value per item, anything else as JSON. */

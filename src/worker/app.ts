@@ -202,7 +202,7 @@ function servingApp(config: WorkerConfig, services: readonly ServiceConfig[], { 
       // Loaded on the first call: the MCP SDK and zod, some 200 KiB of the bundle, are never evaluated by an isolate that only forwards.
       // A build without it (build.ts) never gets here: the config check refuses a service sold as a tool.
       if (globalThis.L402_BUILD_MCP !== false) {
-        endpoint ??= (await import("../mcp/index.ts")).mcpEndpoint({ services, name, passOn: ["cf-connecting-ip", "user-agent"] });
+        endpoint ??= (await import("../mcp/index.ts")).mcpEndpoint({ services, name, passOn: ["cf-connecting-ip", "user-agent", "cf-ray"] });
         return endpoint(c.req.raw, async (request) => sold.fetch(request, c.env, c.executionCtx));
       }
       throw new Error("unreachable: the config check refuses MCP tools in a build without them");

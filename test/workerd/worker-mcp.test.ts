@@ -1,7 +1,7 @@
 import { createExecutionContext, env, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { payInvoice } from "../../dev/lnd-sim/payer.ts";
 import { fromBase64Lenient, parseChallenge, toHex } from "../../src/l402/index.ts";
 import { decodeMacaroon } from "../../src/macaroon/index.ts";
@@ -37,10 +37,10 @@ const TOOL_NAMES = ["get_quote", "place_order", "lookup", "charged", "trial", "e
 const app = createWorkerApp();
 const mcpEnv = (extra: Record<string, string> = {}) => ({ ...env, L402_SERVICES: JSON.stringify(services()), L402_MEMO: `${MEMO} {service}`, ...extra });
 
-/** The Worker's fetch, as the client's transport calls it: each request run to its end (debits, releases) before the answer is read. */
-function workerFetch(workerEnv: object, headers: Record<string, string> = {}) {
+/** The Worker's fetch, as the client's transport calls it: each request run to its end (debits, releases) before the answer is read; `cf`, where Cloudflare says it was answered. */
+function workerFetch(workerEnv: object, headers: Record<string, string> = {}, cf?: Record<string, string>) {
   return async (url: string | URL, init?: RequestInit): Promise<Response> => {
-    const request = new Request(url, init);
+    const request = new Request(url, { ...init, ...(cf === undefined ? {} : { cf }) } as RequestInit);
     for (const [name, value] of Object.entries(headers)) request.headers.set(name, value);
     const ctx = createExecutionContext();
     const response = await app.fetch(request, workerEnv, ctx);
@@ -50,9 +50,9 @@ function workerFetch(workerEnv: object, headers: Record<string, string> = {}) {
   };
 }
 
-async function connect(options: { env?: object; path?: string; headers?: Record<string, string> } = {}): Promise<Client> {
+async function connect(options: { env?: object; path?: string; headers?: Record<string, string>; cf?: Record<string, string> } = {}): Promise<Client> {
   const client = new Client({ name: "worker-mcp-test", version: "1.0.0" });
-  const transport = new StreamableHTTPClientTransport(new URL(`https://paywall.test${options.path ?? "/mcp"}`), { fetch: workerFetch(options.env ?? mcpEnv(), options.headers) });
+  const transport = new StreamableHTTPClientTransport(new URL(`https://paywall.test${options.path ?? "/mcp"}`), { fetch: workerFetch(options.env ?? mcpEnv(), options.headers, options.cf) });
   await client.connect(transport);
   return client;
 }
@@ -94,6 +94,25 @@ describe("paid MCP tools", () => {
     expect(tools[2]?.inputSchema).toEqual(symbol);
     expect(client.getServerVersion()).toMatchObject({ name: "l402-edge" });
     await client.close();
+  });
+
+  it("a call is logged and counted as where it was answered: its line carries the MCP request's ray id, its data point the colo and country", async () => {
+    const points: { blobs?: unknown[] }[] = [];
+    const logs = vi.spyOn(console, "log").mockImplementation(() => {});
+    let lines: { requestId?: string; outcome?: string; service?: string }[];
+    try {
+      const client = await connect({ env: { ...mcpEnv(), L402_ANALYTICS: { writeDataPoint: (point: { blobs?: unknown[] }) => void points.push(point) } }, headers: { "CF-Ray": "8f0c0ffee-AKL" }, cf: { country: "NZ", colo: "AKL" } });
+      const result = await callTool(client, "get_quote", { symbol: marker() });
+      expect(result.isError).toBe(true);
+      await client.close();
+      lines = logs.mock.calls.map(([line]) => JSON.parse(String(line)) as { requestId?: string; outcome?: string; service?: string });
+    } finally {
+      logs.mockRestore();
+    }
+    const call = lines.find((line) => line.service === "quotes");
+    expect(call).toMatchObject({ requestId: "8f0c0ffee-AKL", outcome: "challenged" });
+    const point = points.find((each) => each.blobs?.[0] === "quotes");
+    expect(point?.blobs?.slice(4, 6)).toEqual(["NZ", "AKL"]);
   });
 
   it("an unpaid call: a payment-required result with the 402's offers (L402 and Payment), the origin never reached", async () => {
