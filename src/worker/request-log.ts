@@ -32,7 +32,8 @@ export function requestLog(observe?: DecisionObserver, passShare = 1): Middlewar
       const endpoint = c.get("endpoint");
       const pass = endpoint === undefined && paywall !== undefined && PASSES.has(paywall.outcome);
       if (!pass || passShare === 1 || (passShare > 0 && Math.random() < passShare)) {
-        const { host, path } = hostAndPath(c.req.url);
+        // The path as the paywall matched it (and the origin got it), where it matched one: `//api/%70remium` is logged as `/api/premium`.
+        const { host, path } = hostAndPath(c.get("l402Route")?.url.href ?? c.req.url);
         console.log(
           JSON.stringify({
             requestId: c.get("requestId"),

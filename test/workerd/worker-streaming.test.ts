@@ -24,6 +24,9 @@ describe("the hot path", () => {
     expect(text).not.toContain(token.preimageHex);
     expect(text).not.toContain(token.macaroonBase64.slice(0, 40));
     expect(text).not.toContain("origin-shared-secret");
+    // Another spelling of the path is logged as the paywall matched it, the path the origin got.
+    await callWith({}, "//api/%6Cog//y", { headers: { Authorization: token.authorization } });
+    expect(JSON.parse(String(logs.mock.calls.at(-1)?.[0]))).toMatchObject({ path: "/api/log/y", outcome: "paid" });
   });
 });
 
