@@ -12,13 +12,13 @@ import { createPaywall, type Paywall } from "./paywall.ts";
 import { consoleLog, logRefusal, type PaywallLog } from "./refusal-log.ts";
 import { readRequest, type PaywallRequest } from "./request.ts";
 import { respond } from "./respond.ts";
+import { runtimeAddress } from "./runtime-address.ts";
 import { shadowed } from "./shadow.ts";
 import type { L402Access, L402Outcome, L402Route } from "./types.ts";
-import { onWorkers } from "../platform.ts";
 
 /** What `withPaywall()` takes: the paywall's options, and where the client's address is read. */
 export interface FetchPaywallOptions extends PaywallOptionsBase {
-  /** The client's address, for free allowances, the mint limit and the challenge cache (default: CF-Connecting-IP on Workers, none elsewhere). */
+  /** The client's address, for free allowances, the mint limit and the challenge cache (default: as the runtime gives it, runtime-address.ts). */
   readonly clientAddress?: (request: Request) => string | null;
 }
 
@@ -52,6 +52,7 @@ export function withPaywall<E = unknown>(options: FetchPaywallOptions, handler: 
   checkOptions(options, ["clientAddress"]);
   const log = options.log === false ? undefined : (options.log ?? consoleLog);
   const built = new WeakMap<object, Paywall | readonly string[]>();
+  let warned = false;
   return async (request, env, context) => {
     const settings = settingsEnv(env);
     let paywall = built.get(settings);
@@ -60,7 +61,12 @@ export function withPaywall<E = unknown>(options: FetchPaywallOptions, handler: 
       built.set(settings, paywall);
     }
     if (!("settings" in paywall)) return misconfigured(request, paywall, log);
-    return handle(paywall, options, log, handler, request, env as E, context);
+    const address = options.clientAddress?.(request) ?? runtimeAddress(request, env);
+    if (address === null && options.clientAddress === undefined && !warned) {
+      warned = true;
+      console.warn("withPaywall: this runtime gave no client address, so every client shares one free allowance and one mint limit: pass clientAddress");
+    }
+    return handle(paywall, address, log, handler, request, env as E, context);
   };
 }
 
@@ -79,8 +85,7 @@ function misconfigured(request: Request, problems: readonly string[], log: Paywa
   return refusal(500, { reason: "misconfigured", detail: "the paywall is not configured correctly" }, { headers: request.headers });
 }
 
-async function handle<E>(paywall: Paywall, options: FetchPaywallOptions, log: PaywallLog | undefined, handler: PaidHandler<E>, raw: Request, env: E, context: WaitUntil | undefined): Promise<Response> {
-  const address = options.clientAddress?.(raw) ?? (onWorkers() ? raw.headers.get("cf-connecting-ip") : null);
+async function handle<E>(paywall: Paywall, address: string | null, log: PaywallLog | undefined, handler: PaidHandler<E>, raw: Request, env: E, context: WaitUntil | undefined): Promise<Response> {
   const read = readRequest(raw, { address, userAgent: raw.headers.get("user-agent") }, Math.floor(Date.now() / 1000));
   if (!read.ok) {
     const asSent = { method: raw.method, url: new URL(raw.url), headers: raw.headers, client: { address, userAgent: null }, now: 0 };
@@ -98,6 +103,11 @@ async function handle<E>(paywall: Paywall, options: FetchPaywallOptions, log: Pa
     // No answer: nothing is charged, and what was reserved goes back.
     settle(undefined);
     throw error;
+  }
+  // Bun's handler answers nothing once it has upgraded the request (`server.upgrade`): a WebSocket, settled as its handshake, the runtime's to answer.
+  if ((handled as Response | undefined) === undefined) {
+    settle({ status: 101, headers: new Headers(), body: null });
+    return handled;
   }
   const settled = settle(handled);
   const answered = settled?.body === undefined ? handled : new Response(settled.body, handled);

@@ -259,6 +259,7 @@ async function browserStepsAround(request: PaywallRequest, paywall: Paywall, lat
 async function letThrough(c: Context<PaywallEnv>, next: Next, decision: Pass, paywall: Paywall, request: PaywallRequest, later: Later): Promise<void> {
   c.set("l402Outcome", decision.outcome);
   c.set("l402Route", decision.route);
+  c.set("l402Url", request.url);
   const { access, settle } = chargedAccess(decision, paywall, request, later);
   if (access !== undefined) c.set("l402", access);
   // A handler's Error reaches here as Hono's error answer (a 500), which settles as one.
@@ -288,8 +289,9 @@ function answer(c: Context<PaywallEnv>, paywall: Paywall, edge: HonoEdge, reques
   const manifestUrl = edge.manifestPath === undefined ? undefined : new URL(edge.manifestPath, request.url).href;
   const rendered = respond(given, { request, invoiceExpirySeconds: settings.invoiceExpirySeconds, fiatRate: settings.fiatRate, requestId, manifestUrl });
   c.set("l402Outcome", given.outcome);
+  c.set("l402Url", request.url);
   c.res = rendered;
-  if (edge.log !== undefined) logRefusal(edge.log, given.outcome, { status: rendered.status, method: c.req.method, url: new URL(c.req.url), requestId });
+  if (edge.log !== undefined) logRefusal(edge.log, given.outcome, { status: rendered.status, method: c.req.method, url: request.url, requestId });
 }
 
 const requestIdOf = (c: Context): string | undefined => {

@@ -57,15 +57,16 @@ export async function forward(request: Request, url: URL, options: ForwardOption
   const headers = new Headers(request.headers);
   // One pass over the names sent, a delete for each one found: each call on a Headers crosses into the runtime.
   let cookie = false;
-  const upgrading = headers.has("upgrade");
+  // A WebSocket's handshake goes on (Upgrade: websocket, Connection: Upgrade); any other upgrade (curl's h2c) is this hop's.
+  const websocket = headers.get("upgrade")?.trim().toLowerCase() === "websocket";
   const operatorSet = operatorHeaders(options.origin?.headers);
   for (const name of [...headers.keys()]) {
     // Every spelling an origin behind a CGI-style gateway reads as one the paywall owns (PHP, Django and WSGI make `X_L402_Token_Id` the token id too).
     const readAs = asGatewayReadsIt(name);
     // A forwarded credential goes as the paywall read it: another spelling of it, unchecked, never.
     if (options.reservedHeaders.wanted.has(readAs) || readAs === options.costHeader || operatorSet.has(readAs) || (CREDENTIAL_HEADERS.has(readAs) && (options.origin?.forwardAuthorization !== true || readAs !== name))) headers.delete(name);
-    // The client's connection's own: Node's fetch refuses them; a WebSocket's Connection: Upgrade goes on.
-    else if (CONNECTION_HEADERS.has(name) && !(name === "connection" && upgrading)) headers.delete(name);
+    // The client's connection's own: Node's fetch refuses them.
+    else if ((CONNECTION_HEADERS.has(name) || name === "upgrade") && !(websocket && (name === "connection" || name === "upgrade"))) headers.delete(name);
     else if (name === "cookie") cookie = true;
   }
   if (cookie) withoutCookies(headers, options.withholdCookie);
@@ -121,8 +122,8 @@ function operatorHeaders(given: ReadonlyMap<string, string> | undefined): Readon
  * Headers about the client's connection to this hop, not the request (RFC
  * 9110 §7.6.1), never forwarded: the runtime frames the request to the origin
  * itself. `Expect: 100-continue` (curl sends it with a body over 1 KiB) was
- * answered here, the body already read. `TE: trailers` goes on (gRPC needs it),
- * and `Upgrade`, for a WebSocket.
+ * answered by this hop's server, the body streaming on. `TE: trailers` goes on
+ * (gRPC needs it), and a WebSocket's `Upgrade` and `Connection`.
  */
 const CONNECTION_HEADERS: ReadonlySet<string> = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "expect"]);
 

@@ -86,8 +86,13 @@ export function overridesCache(store: Pick<OverridesStore, "read">, ttlMs: numbe
       });
     },
     async reread() {
-      // A read already under way may have started before the change.
-      await flight;
+      // A read already under way may have started before the change: waited for, as long as it is not given up on.
+      if (flight !== undefined) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const givenUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, triedAt + ABANDON_READ_MS - now()))));
+        await Promise.race([flight, givenUp]);
+        if (timer !== undefined) clearTimeout(timer);
+      }
       await read();
     },
   };

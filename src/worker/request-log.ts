@@ -32,8 +32,8 @@ export function requestLog(observe?: DecisionObserver, passShare = 1): Middlewar
       const endpoint = c.get("endpoint");
       const pass = endpoint === undefined && paywall !== undefined && PASSES.has(paywall.outcome);
       if (!pass || passShare === 1 || (passShare > 0 && Math.random() < passShare)) {
-        // The path as the paywall matched it (and the origin got it), where it matched one: `//api/%70remium` is logged as `/api/premium`.
-        const { host, path } = hostAndPath(c.get("l402Route")?.url.href ?? c.req.url);
+        // The path as the paywall read it (what it matched, and what the origin got): `//api/%70remium` is logged as `/api/premium`.
+        const { host, path } = hostAndPath(c.get("l402Url")?.href ?? c.req.url);
         console.log(
           JSON.stringify({
             requestId: c.get("requestId"),

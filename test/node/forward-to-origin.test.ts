@@ -40,7 +40,7 @@ afterAll(async () => {
 });
 
 describe("forwardToOrigin on Node", () => {
-  it("forwards a request with a body, sized or chunked, as it came; hop-by-hop headers stay with their hop", async () => {
+  it("forwards a request with a body, sized or chunked, as it came; the client's connection's own headers stay with their hop", async () => {
     const sized = await fetch(`${edgeUrl}/upload`, { method: "POST", body: "a sized body", headers: { "Content-Type": "text/plain" } });
     expect([sized.status, await sized.text()]).toEqual([200, "from the origin"]);
     const chunked = new ReadableStream<Uint8Array>({
@@ -59,7 +59,7 @@ describe("forwardToOrigin on Node", () => {
     // curl's way with a body over 1 KiB: Expect: 100-continue, answered here; the origin gets the body, not the expectation.
     const large = "x".repeat(4096);
     const expecting = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const sent = httpRequest(`${edgeUrl}/upload`, { method: "POST", headers: { "Content-Length": String(large.length), Expect: "100-continue", Connection: "keep-alive" } }, (response) => {
+      const sent = httpRequest(`${edgeUrl}/upload`, { method: "POST", headers: { "Content-Length": String(large.length), Expect: "100-continue" } }, (response) => {
         const chunks: Buffer[] = [];
         response.on("data", (chunk: Buffer) => chunks.push(chunk));
         response.on("end", () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
@@ -70,6 +70,16 @@ describe("forwardToOrigin on Node", () => {
     expect(expecting).toEqual({ status: 200, body: "from the origin" });
     expect(seen[2]).toMatchObject({ method: "POST", body: large });
     expect(seen[2]?.headers["expect"]).toBeUndefined();
-
+    // An upgrade to HTTP/2 (curl --http2 over http://) is this hop's to refuse or ignore: the origin gets the request, plain.
+    const upgrade = await new Promise<number>((resolve, reject) => {
+      const sent = httpRequest(`${edgeUrl}/h2c`, { headers: { Connection: "Upgrade, HTTP2-Settings", Upgrade: "h2c", "HTTP2-Settings": "AAMAAABkAAQCAAAAAAIAAAAA" } }, (response) => {
+        response.resume();
+        response.on("end", () => resolve(response.statusCode ?? 0));
+      });
+      sent.on("error", reject);
+      sent.end();
+    });
+    expect(upgrade).toBe(200);
+    expect(seen[3]?.headers["upgrade"]).toBeUndefined();
   });
 });

@@ -145,4 +145,26 @@ describe("overridesCache", () => {
     await settle();
     expect(cache.current(vi.fn())).toMatchObject({ version: 3 });
   });
+
+  it("reread() behind a read that never settles waits until it is given up on, then reads", async () => {
+    vi.useFakeTimers();
+    try {
+      const { store, pending, reads } = scriptedStore();
+      const time = clock();
+      const cache = overridesCache(store, TTL_MS, time.now);
+      void cache.current(vi.fn());
+      let done = false;
+      const reread = cache.reread().then(() => void (done = true));
+      await vi.advanceTimersByTimeAsync(ABANDON_READ_MS - 1);
+      expect([done, reads()]).toEqual([false, 1]);
+      time.advance(ABANDON_READ_MS);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(reads()).toBe(2);
+      pending[1]?.resolve(snapshot(7));
+      await reread;
+      expect(cache.current(vi.fn())).toMatchObject({ version: 7 });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });

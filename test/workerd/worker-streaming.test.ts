@@ -27,6 +27,9 @@ describe("the hot path", () => {
     // Another spelling of the path is logged as the paywall matched it, the path the origin got.
     await callWith({}, "//api/%6Cog//y", { headers: { Authorization: token.authorization } });
     expect(JSON.parse(String(logs.mock.calls.at(-1)?.[0]))).toMatchObject({ path: "/api/log/y", outcome: "paid" });
+    // And one the paywall answers itself.
+    await callWith({}, "//api/%6Cog//z");
+    expect(JSON.parse(String(logs.mock.calls.at(-1)?.[0]))).toMatchObject({ path: "/api/log/z", outcome: "challenged" });
   });
 });
 
