@@ -62,7 +62,7 @@ export function withPaywall<E = unknown>(options: FetchPaywallOptions, handler: 
     }
     if (!("settings" in paywall)) return misconfigured(request, paywall, log);
     const address = options.clientAddress?.(request) ?? runtimeAddress(request, env);
-    if (address === null && options.clientAddress === undefined && !warned) {
+    if (address === null && options.clientAddress === undefined && options.log !== false && !warned) {
       warned = true;
       console.warn("withPaywall: this runtime gave no client address, so every client shares one free allowance and one mint limit: pass clientAddress");
     }
@@ -104,10 +104,14 @@ async function handle<E>(paywall: Paywall, address: string | null, log: PaywallL
     settle(undefined);
     throw error;
   }
-  // Bun's handler answers nothing once it has upgraded the request (`server.upgrade`): a WebSocket, settled as its handshake, the runtime's to answer.
   if ((handled as Response | undefined) === undefined) {
-    settle({ status: 101, headers: new Headers(), body: null });
-    return handled;
+    // Bun's handler answers nothing once it has upgraded a WebSocket's handshake (`server.upgrade`): settled as one, the runtime's to answer.
+    if (raw.headers.get("upgrade")?.trim().toLowerCase() === "websocket") {
+      settle({ status: 101, headers: new Headers(), body: null });
+      return handled;
+    }
+    settle(undefined);
+    throw new TypeError("withPaywall's handler answered nothing: return a Response");
   }
   const settled = settle(handled);
   const answered = settled?.body === undefined ? handled : new Response(settled.body, handled);

@@ -143,6 +143,7 @@ export function paywallMiddleware<E extends PaywallEnv = PaywallEnv>(settings: P
     // any other: passing it on unpaid would hand it to any handler that takes OPTIONS.
     if (service !== undefined && withCors !== undefined && isPreflight(c)) {
       c.set("l402Outcome", { outcome: "preflight", service: service.name });
+      if (read.ok) c.set("l402Url", read.value.url);
       return withCors(c, next);
     }
     // Answers are set on the context, inside the CORS middleware for a browser's request (it sends

@@ -88,8 +88,8 @@ export type L402Variables = {
   l402?: L402Access;
   l402Route: L402Route;
   l402Outcome: L402Outcome;
-  /** The request's URL as the paywall read it (canonical-url.ts: what it matched, and what the origin gets), on every request it read, answered or let through: for log lines. */
-  l402Url: URL;
+  /** The request's URL as the paywall read it (canonical-url.ts: what it matched, and what the origin gets), on a request it read, answered or let through: for log lines. */
+  l402Url?: URL;
 };
 
 export type PaywallEnv = { Variables: L402Variables };

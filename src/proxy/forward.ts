@@ -59,6 +59,8 @@ export async function forward(request: Request, url: URL, options: ForwardOption
   let cookie = false;
   // A WebSocket's handshake goes on (Upgrade: websocket, Connection: Upgrade); any other upgrade (curl's h2c) is this hop's.
   const websocket = headers.get("upgrade")?.trim().toLowerCase() === "websocket";
+  // The fields Connection names are this hop's too (RFC 9110 §7.6.1: h2c's HTTP2-Settings).
+  const named = new Set((headers.get("connection") ?? "").split(",").map((token) => token.trim().toLowerCase()));
   const operatorSet = operatorHeaders(options.origin?.headers);
   for (const name of [...headers.keys()]) {
     // Every spelling an origin behind a CGI-style gateway reads as one the paywall owns (PHP, Django and WSGI make `X_L402_Token_Id` the token id too).
@@ -66,7 +68,7 @@ export async function forward(request: Request, url: URL, options: ForwardOption
     // A forwarded credential goes as the paywall read it: another spelling of it, unchecked, never.
     if (options.reservedHeaders.wanted.has(readAs) || readAs === options.costHeader || operatorSet.has(readAs) || (CREDENTIAL_HEADERS.has(readAs) && (options.origin?.forwardAuthorization !== true || readAs !== name))) headers.delete(name);
     // The client's connection's own: Node's fetch refuses them.
-    else if ((CONNECTION_HEADERS.has(name) || name === "upgrade") && !(websocket && (name === "connection" || name === "upgrade"))) headers.delete(name);
+    else if ((CONNECTION_HEADERS.has(name) || name === "upgrade" || named.has(name)) && !(websocket && (name === "connection" || name === "upgrade"))) headers.delete(name);
     else if (name === "cookie") cookie = true;
   }
   if (cookie) withoutCookies(headers, options.withholdCookie);

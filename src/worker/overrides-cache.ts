@@ -36,9 +36,10 @@ export function overridesCache(store: Pick<OverridesStore, "read">, ttlMs: numbe
   // A failed read is retried after this long: soon enough to recover, never a read per request.
   const retryMs = Math.min(ttlMs / 2, 1000);
 
-  const read = (): Promise<void> => {
+  /** `fresh`: a read of its own, whatever is under way (after a change made through this isolate). */
+  const read = (fresh = false): Promise<void> => {
     // A read that never settles (its request's context gone) is given up on, or no read would ever start again.
-    if (flight !== undefined && now() - triedAt < ABANDON_READ_MS) return flight;
+    if (!fresh && flight !== undefined && now() - triedAt < ABANDON_READ_MS) return flight;
     const started = now();
     triedAt = started;
     let reading: Promise<OverridesSnapshot>;
@@ -93,7 +94,7 @@ export function overridesCache(store: Pick<OverridesStore, "read">, ttlMs: numbe
         await Promise.race([flight, givenUp]);
         if (timer !== undefined) clearTimeout(timer);
       }
-      await read();
+      await read(true);
     },
   };
 }
