@@ -24,7 +24,8 @@ import type { WorkerConfig } from "./worker-config.ts";
  * - a node reached by plain http:// beyond this machine: its credential crosses
  *   the network in clear on every call;
  * - a balance service whose reservation is more than any credit it sells:
- *   every new token is short on its first request;
+ *   every new token is short on its first request; one with free requests,
+ *   which no balance pays for (metered: of any length);
  * - a pattern matching a path the Worker answers itself where an origin may
  *   serve its own (`/openapi.json`, `/llms.txt`, …): the origin's is never reached.
  */
@@ -49,6 +50,9 @@ export function configWarnings(config: WorkerConfig, bindings: { readonly mintLi
   for (const service of config.services) {
     const { balance } = service;
     if (balance === undefined) continue;
+    if (service.freebies !== undefined) {
+      warnings.push(`${service.name}: its free requests are not debited from any balance${balance.meter === undefined ? "" : " nor metered: one streams an answer of any length"}, whatever it costs the origin`);
+    }
     // What a request reserves (reserve-balance.ts): the larger of its price and max_cost_sats.
     const reservedMsat = balance.maxCostMsat !== undefined && balance.maxCostMsat > service.priceMsat ? balance.maxCostMsat : service.priceMsat;
     const largest = balance.offers.reduce((most, offer) => (offer.creditMsat > most ? offer.creditMsat : most), 0n);
