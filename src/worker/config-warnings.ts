@@ -26,6 +26,9 @@ import type { WorkerConfig } from "./worker-config.ts";
  * - a balance service whose reservation is more than any credit it sells:
  *   every new token is short on its first request; one with free requests,
  *   which no balance pays for (metered: of any length);
+ * - a pattern an earlier service's takes some paths of (first match wins);
+ * - an origin on a host this Worker's patterns name (a loop, or a way past it);
+ * - L402_UNMATCHED = "pass" beside services matching named hosts only;
  * - a pattern matching a path the Worker answers itself where an origin may
  *   serve its own (`/openapi.json`, `/llms.txt`, …): the origin's is never reached.
  */
@@ -69,6 +72,11 @@ export function configWarnings(config: WorkerConfig, bindings: { readonly mintLi
     );
   }
   warnings.push(...clearTextNode(config.node));
+  warnings.push(...originsAnsweredHere(config.services));
+  const hosted = config.services.filter((service) => service.patterns.every((pattern) => pattern.hostname !== "*"));
+  if (config.unmatched === "pass" && hosted.length > 0) {
+    warnings.push(`L402_UNMATCHED is "pass" and ${hosted.map((service) => service.name).join(", ")} match only the hosts they name: the same paths on any other host the Worker's routes cover are forwarded free`);
+  }
   warnings.push(...config.services.flatMap((service) => workerAnswers(service, config)));
   return warnings;
 }
@@ -131,7 +139,13 @@ function uncoveredPrefix(service: ServiceConfig, pattern: UrlPattern): string[] 
  */
 function deadEntries(service: ServiceConfig): string[] {
   if (!service.auth) {
-    const unused = [service.freePaths.length > 0 ? "free_paths" : "", service.capabilityRules.length > 0 ? "capability_rules" : ""].filter((name) => name !== "");
+    const unused = [
+      service.freePaths.length > 0 ? "free_paths" : "",
+      service.capabilityRules.length > 0 ? "capability_rules" : "",
+      service.uses !== undefined ? "uses" : "",
+      service.freebies !== undefined ? "freebies" : "",
+      service.balance !== undefined ? "balance" : "",
+    ].filter((name) => name !== "");
     return unused.length === 0 ? [] : [`${service.name}: auth = false forwards every request free, so its ${unused.join(" and ")} never apply`];
   }
   const fold = (path: string) => (service.matchCase ? path : path.toLowerCase());
@@ -159,8 +173,20 @@ function shadowedPatterns(service: ServiceConfig, earlier: readonly ServiceConfi
         return [`${service.name}: the pattern ${shown(pattern)} is covered by ${before.name}'s ${shown(claimed)}, listed earlier: the first service that matches wins, so it never applies`];
       }
     }
-    return [];
+    // Short of covering it, an earlier pattern may take some of its paths (`/api/:name` before `/api/premium`): probed with one path the pattern matches.
+    const sample = samplePath(pattern.pathname);
+    const url = sample === undefined ? undefined : new URL(`https://${sampleHost(pattern.hostname)}${sample}`);
+    if (url === undefined || matchService([service], url) !== service) return [];
+    const taker = earlier.find((before) => matchService([before], url) !== undefined);
+    return taker === undefined ? [] : [`${service.name}: ${url.pathname} (one path its pattern ${shown(pattern)} matches) is ${taker.name}'s, listed earlier: the first service that matches wins, so such requests are sold at its terms`];
   });
+}
+
+/** A path `pathname` (a URLPattern) matches, its parameters and wildcards filled with a letter; undefined for one with regular expressions. */
+function samplePath(pathname: string): string | undefined {
+  if (pathname.includes("(")) return undefined;
+  const filled = pathname.replace(/\{([^{}]*)\}[?*+]?/g, "$1").replace(/:[A-Za-z_$][\w$]*[?*+]?/g, "x").replace(/\*/g, "x").replace(/\\/g, "");
+  return filled.startsWith("/") ? filled : undefined;
 }
 
 const shown = (pattern: UrlPattern) => (pattern.hostname === "*" ? pattern.pathname : `${pattern.hostname}${pattern.pathname}`);
@@ -185,6 +211,15 @@ function covers(outer: Matcher, inner: Matcher): boolean {
   if (fold(bare(outer.pattern.pathname)) === fold(bare(inner.pattern.pathname))) return true;
   const directory = outer.pattern.pathname.endsWith("/*") ? outer.pattern.pathname.slice(0, -2) : undefined;
   return directory !== undefined && LITERAL.test(directory) && pathCovers(fold(directory) || "/", fold(literalPath(inner.pattern.pathname)));
+}
+
+/** Services whose origin is a host this Worker's own patterns name: a request sent there comes back to the Worker (a loop), or, from a Worker on a route, goes to the origin past it. */
+function originsAnsweredHere(services: readonly ServiceConfig[]): string[] {
+  const hosts = new Set(services.flatMap((service) => service.patterns.map((pattern) => pattern.hostname.toLowerCase())));
+  return services.flatMap((service) => {
+    const host = service.origin.url?.hostname.toLowerCase();
+    return host !== undefined && hosts.has(host) ? [`${service.name}: its origin.url host ${host} is one this Worker's patterns name: forwarded there, a request reaches this Worker again (or, on a route, the origin behind it, past the paywall)`] : [];
+  });
 }
 
 /** What each backend's URL setting is called, and the credential every call to it carries. */

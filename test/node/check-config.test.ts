@@ -240,9 +240,22 @@ describe("npm run check-config", () => {
     ]);
   }, 30_000);
 
+  it("warns about an origin on a host the Worker's own patterns name, and about passing unmatched requests beside services of named hosts", () => {
+    const toml =
+      `[vars]\n${LND}L402_UNMATCHED = "pass"\n` +
+      `[[vars.L402_SERVICES]]\nname = "api"\nmatch = ["api.example.com/*"]\nprice_sats = 1\norigin = { url = "https://api.example.com" }\n` +
+      `[[vars.L402_SERVICES]]\nname = "docs"\nmatch = ["/docs/*"]\nprice_sats = 1\norigin = { url = "https://origin.example.net" }\n`;
+    const result = checkConfig(toml, `L402_MASTER_KEYS=${KEY}\nLND_MACAROON=0201abcd\n`);
+    expect(result.status, result.stderr).toBe(0);
+    expect(warningsOf(result.stderr).filter((line) => /origin\.url|UNMATCHED/.test(line))).toEqual([
+      "api: its origin.url host api.example.com is one this Worker's patterns name: forwarded there, a request reaches this Worker again (or, on a route, the origin behind it, past the paywall)",
+      'L402_UNMATCHED is "pass" and api match only the hosts they name: the same paths on any other host the Worker\'s routes cover are forwarded free',
+    ]);
+  }, 30_000);
+
   it("warns about entries that can never apply, and only those", () => {
     const toml =
-      `[vars]\n${LND}` +
+      `[[durable_objects.bindings]]\nname = "L402_FREEBIES"\nclass_name = "FreebieCounter"\n[vars]\n${LND}` +
       `[[vars.L402_SERVICES]]\nname = "api"\nmatch = ["/api/*"]\nprice_sats = 1\ncapabilities = ["read", "admin"]\n` +
       `free_paths = ["/api/public/*", "/public/*", "/api", "/API/Exact", "/:page", "/apix/*"]\n` +
       `capability_rules = [{ path = "/admin/*", capability = "admin" }, { path = "/api/*", capability = "read" }]\n` +
@@ -255,16 +268,24 @@ describe("npm run check-config", () => {
       `[[vars.L402_SERVICES]]\nname = "shopx"\nmatch = ["shop.example/x/*", "other.example/x/*", "/x/*"]\nprice_sats = 1\n` +
       `[[vars.L402_SERVICES]]\nname = "cs"\nmatch = ["/cs/*"]\nmatch_case = true\nprice_sats = 1\n` +
       `[[vars.L402_SERVICES]]\nname = "cs-any-case"\nmatch = ["/cs/y/*"]\nprice_sats = 1\n` +
-      `[[vars.L402_SERVICES]]\nname = "cs-same-case"\nmatch = ["/cs/z/*"]\nmatch_case = true\nprice_sats = 1\n`;
+      `[[vars.L402_SERVICES]]\nname = "cs-same-case"\nmatch = ["/cs/z/*"]\nmatch_case = true\nprice_sats = 1\n` +
+      // A parameter listed first takes a dearer literal path listed after it; auth off drops what prices it.
+      `[[vars.L402_SERVICES]]\nname = "item"\nmatch = ["/item/:name"]\nprice_sats = 1\n` +
+      `[[vars.L402_SERVICES]]\nname = "premium"\nmatch = ["/item/premium", "/premium/*"]\nprice_sats = 100\n` +
+      `[[vars.L402_SERVICES]]\nname = "gratis"\nmatch = ["/gratis/*"]\nauth = false\nfreebies = 3\n`;
     const result = checkConfig(toml, `L402_MASTER_KEYS=${KEY}\nLND_MACAROON=0201abcd\n`);
     expect(result.status, result.stderr).toBe(0);
     expect(warningsOf(result.stderr).filter((line) => !line.startsWith("L402_MINT_LIMITER")).sort()).toEqual([
       "api: the capability rule for /admin/* lies outside every match pattern, so it never applies (a request must match the service first)",
       "api: the free path /apix/* lies outside every match pattern, so it never applies (a request must match the service first)",
       "api: the free path /public/* lies outside every match pattern, so it never applies (a request must match the service first)",
+      "cs-any-case: /cs/y/x (one path its pattern /cs/y/* matches) is cs's, listed earlier: the first service that matches wins, so such requests are sold at its terms",
       "cs-same-case: the pattern /cs/z/* is covered by cs's /cs/*, listed earlier: the first service that matches wins, so it never applies",
       "docs: its free_paths cover every match pattern, so it never charges (auth = false says that plainly)",
+      "gratis: auth = false forwards every request free, so its freebies never apply",
+      "item: the pattern /item/:name does not match /item itself; if the origin serves /item, add it to match",
       "open: auth = false forwards every request free, so its free_paths never apply",
+      "premium: /item/premium (one path its pattern /item/premium matches) is item's, listed earlier: the first service that matches wins, so such requests are sold at its terms",
       "reports: the pattern /API is covered by api's /api/*, listed earlier: the first service that matches wins, so it never applies",
       "reports: the pattern /api/reports/* is covered by api's /api/*, listed earlier: the first service that matches wins, so it never applies",
       "shop: its match takes in GET /openapi.json, GET /llms.txt, which the Worker answers itself: the origin's own there is never reached",
