@@ -4,8 +4,9 @@
  * (a static invoice, a QR code, and a link to reload once paid).
  *
  * A page without an invoice yet (the probe, browser/page-challenge.ts) reloads
- * once to send its cookie back; a `#l402-cookies` mark in the URL keeps it from
- * reloading forever in a browser that keeps no cookies, which is then told so.
+ * once to send its cookie back; a `#l402-cookies-<n>` mark in the URL keeps it
+ * from reloading forever in a browser that keeps no cookies, which is then told
+ * so, or (three reloads at most) when another program keeps taking its invoice.
  *
  * A page with an invoice, in a browser that keeps cookies, counts down to its expiry (from the seconds left when
  * the page was made, so a wrong clock does not matter), copies the invoice, and
@@ -23,16 +24,22 @@ export const PAGE_SCRIPT = `(() => {
   const COOKIE_MARK = "#l402-cookies";
   const here = location.pathname + location.search;
 
+  // The reloads the probe has made, counted in the URL's mark: one answered with a probe again and again (another program of this network, with this browser's user agent, taking the page's invoice slot each time) stops after three.
+  const marked = new RegExp("^" + COOKIE_MARK + "(?:-([0-9]+))?$").exec(location.hash);
+  const reloads = marked === null ? 0 : Number(marked[1] || "1");
   if (root.dataset.mode === "probe") {
-    if (root.dataset.probeReturned === "1" || location.hash !== COOKIE_MARK) {
-      history.replaceState(null, "", here + COOKIE_MARK);
+    const returned = root.dataset.probeReturned === "1";
+    if (returned ? reloads < 3 : marked === null) {
+      history.replaceState(null, "", here + COOKIE_MARK + "-" + (reloads + 1));
       location.reload();
+    } else if (returned) {
+      say("Another browser or program on this network keeps taking this page's invoice: reload in a minute.");
     } else {
       say("This browser did not keep this site's cookie: allow cookies for " + location.host + ", then reload.");
     }
     return;
   }
-  if (location.hash === COOKIE_MARK) history.replaceState(null, "", here);
+  if (marked !== null) history.replaceState(null, "", here);
 
   const invoice = root.dataset.invoice;
   const browserPayments = root.dataset.browser === "1";

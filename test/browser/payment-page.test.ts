@@ -243,6 +243,25 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("paying on the 402 
     await first.context.close();
   });
 
+  it("a probe page answered with a probe again and again (another program taking the page's invoice slot) reloads three times, then says so", async () => {
+    const { context, page } = await visitor();
+    // Every page load answered with a probe whose cookie came back: what the page sees while something else keeps taking its invoice.
+    let probe: string | undefined;
+    await page.route(`${stack.url}/**`, async (route) => {
+      if (route.request().resourceType() !== "document") return route.continue();
+      probe ??= (await (await fetch(route.request().url(), { headers: { Accept: "text/html" } })).text()).replace(/<main id="l402"[^>]*>/, '<main id="l402" data-mode="probe" data-browser="1" data-metered="0" data-probe-returned="1">');
+      await route.fulfill({ status: 402, contentType: "text/html; charset=utf-8", body: probe });
+    });
+    const pages: number[] = [];
+    page.on("response", (response) => void (response.request().resourceType() === "document" && pages.push(response.status())));
+    await page.goto(`${stack.url}/articles/taken`);
+    await page.locator("#status", { hasText: "keeps taking this page's invoice" }).waitFor({ timeout: 5000 });
+    expect(pages).toEqual([402, 402, 402, 402]);
+    await page.waitForTimeout(1000);
+    expect(pages).toHaveLength(4);
+    await context.close();
+  });
+
   it("a browser that keeps no cookies: the probe page reloads once, then says so, and no invoice is shown it could not collect", async () => {
     const first = await visitor();
     await first.page.goto(`${stack.url}/articles/cookies-first`);
