@@ -35,7 +35,8 @@ export interface WaitUntil {
   waitUntil(work: Promise<unknown>): void;
 }
 
-export type PaidHandler<E> = (request: Request, paid: PaidRequest, env: E, context: WaitUntil | undefined) => Response | Promise<Response>;
+/** Its answer; nothing only where Bun has upgraded a WebSocket's handshake (`server.upgrade`). */
+export type PaidHandler<E> = (request: Request, paid: PaidRequest, env: E, context: WaitUntil | undefined) => Response | undefined | Promise<Response | undefined>;
 
 /**
  * The paywall for any `(Request) => Response` runtime: a Worker without Hono,
@@ -96,7 +97,7 @@ async function handle<E>(paywall: Paywall, address: string | null, log: PaywallL
   const decision = (await shadowed(request, paywall, later)) ?? (await enforced(paywall, request, later));
   if (decision.kind !== "pass") return answer(paywall, log, request, decision);
   const { access, settle } = chargedAccess(decision, paywall, request, later);
-  let handled: Response;
+  let handled: Response | undefined;
   try {
     handled = await handler(atCanonicalUrl(raw, request.url), { route: decision.route, outcome: decision.outcome, ...(access === undefined ? {} : { access }) }, env, context);
   } catch (error) {
@@ -104,11 +105,11 @@ async function handle<E>(paywall: Paywall, address: string | null, log: PaywallL
     settle(undefined);
     throw error;
   }
-  if ((handled as Response | undefined) === undefined) {
-    // Bun's handler answers nothing once it has upgraded a WebSocket's handshake (`server.upgrade`): settled as one, the runtime's to answer.
+  if (handled === undefined) {
+    // Bun's handler answers nothing once it has upgraded a WebSocket's handshake (`server.upgrade`): settled as one, the runtime's to answer (Bun takes nothing for an answer; the type says a Response, as Workers' does).
     if (raw.headers.get("upgrade")?.trim().toLowerCase() === "websocket") {
       settle({ status: 101, headers: new Headers(), body: null });
-      return handled;
+      return handled as unknown as Response;
     }
     settle(undefined);
     throw new TypeError("withPaywall's handler answered nothing: return a Response");

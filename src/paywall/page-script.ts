@@ -33,6 +33,8 @@ export const PAGE_SCRIPT = `(() => {
       history.replaceState(null, "", here + COOKIE_MARK + "-" + (reloads + 1));
       location.reload();
     } else if (returned) {
+      // The mark goes: a reload by hand starts counting again.
+      history.replaceState(null, "", here);
       say("Another browser or program on this network keeps taking this page's invoice: reload in a minute.");
     } else {
       say("This browser did not keep this site's cookie: allow cookies for " + location.host + ", then reload.");

@@ -61,6 +61,8 @@ export async function forward(request: Request, url: URL, options: ForwardOption
   const websocket = headers.get("upgrade")?.trim().toLowerCase() === "websocket";
   // The fields Connection names are this hop's too (RFC 9110 §7.6.1: h2c's HTTP2-Settings).
   const named = new Set((headers.get("connection") ?? "").split(",").map((token) => token.trim().toLowerCase()));
+  // Never the body's own framing or the host: taken off, the origin would get a body it may refuse (411).
+  for (const kept of ["content-length", "content-type", "host"]) named.delete(kept);
   const operatorSet = operatorHeaders(options.origin?.headers);
   for (const name of [...headers.keys()]) {
     // Every spelling an origin behind a CGI-style gateway reads as one the paywall owns (PHP, Django and WSGI make `X_L402_Token_Id` the token id too).

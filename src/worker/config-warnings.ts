@@ -27,7 +27,6 @@ import type { WorkerConfig } from "./worker-config.ts";
  *   every new token is short on its first request; one with free requests,
  *   which no balance pays for (metered: of any length);
  * - a pattern an earlier service's takes some paths of (first match wins);
- * - an origin on a host this Worker's patterns name (a loop, or a way past it);
  * - L402_UNMATCHED = "pass" beside services matching named hosts only;
  * - a pattern matching a path the Worker answers itself where an origin may
  *   serve its own (`/openapi.json`, `/llms.txt`, …): the origin's is never reached.
@@ -72,10 +71,10 @@ export function configWarnings(config: WorkerConfig, bindings: { readonly mintLi
     );
   }
   warnings.push(...clearTextNode(config.node));
-  warnings.push(...originsAnsweredHere(config.services));
   const hosted = config.services.filter((service) => service.patterns.every((pattern) => pattern.hostname !== "*"));
   if (config.unmatched === "pass" && hosted.length > 0) {
-    warnings.push(`L402_UNMATCHED is "pass" and ${hosted.map((service) => service.name).join(", ")} match only the hosts they name: the same paths on any other host the Worker's routes cover are forwarded free`);
+    const names = hosted.map((service) => service.name);
+    warnings.push(`L402_UNMATCHED is "pass" and ${names.join(", ")} ${names.length === 1 ? "matches" : "match"} only the hosts named: on any other host the Worker's routes cover, the same paths are forwarded free (nothing to fear if its routes cover those hosts alone)`);
   }
   warnings.push(...config.services.flatMap((service) => workerAnswers(service, config)));
   return warnings;
@@ -211,15 +210,6 @@ function covers(outer: Matcher, inner: Matcher): boolean {
   if (fold(bare(outer.pattern.pathname)) === fold(bare(inner.pattern.pathname))) return true;
   const directory = outer.pattern.pathname.endsWith("/*") ? outer.pattern.pathname.slice(0, -2) : undefined;
   return directory !== undefined && LITERAL.test(directory) && pathCovers(fold(directory) || "/", fold(literalPath(inner.pattern.pathname)));
-}
-
-/** Services whose origin is a host this Worker's own patterns name: a request sent there comes back to the Worker (a loop), or, from a Worker on a route, goes to the origin past it. */
-function originsAnsweredHere(services: readonly ServiceConfig[]): string[] {
-  const hosts = new Set(services.flatMap((service) => service.patterns.map((pattern) => pattern.hostname.toLowerCase())));
-  return services.flatMap((service) => {
-    const host = service.origin.url?.hostname.toLowerCase();
-    return host !== undefined && hosts.has(host) ? [`${service.name}: its origin.url host ${host} is one this Worker's patterns name: forwarded there, a request reaches this Worker again (or, on a route, the origin behind it, past the paywall)`] : [];
-  });
 }
 
 /** What each backend's URL setting is called, and the credential every call to it carries. */

@@ -33,6 +33,9 @@ export function overridesCache(store: Pick<OverridesStore, "read">, ttlMs: numbe
   let readAt = Number.NEGATIVE_INFINITY;
   let triedAt = Number.NEGATIVE_INFINITY;
   let flight: Promise<void> | undefined;
+  // Reads in the order they started (a clock that stands still between I/O cannot order them): an answer older than the one in use is dropped.
+  let started = 0;
+  let inUse = 0;
   // A failed read is retried after this long: soon enough to recover, never a read per request.
   const retryMs = Math.min(ttlMs / 2, 1000);
 
@@ -40,8 +43,9 @@ export function overridesCache(store: Pick<OverridesStore, "read">, ttlMs: numbe
   const read = (fresh = false): Promise<void> => {
     // A read that never settles (its request's context gone) is given up on, or no read would ever start again.
     if (!fresh && flight !== undefined && now() - triedAt < ABANDON_READ_MS) return flight;
-    const started = now();
-    triedAt = started;
+    const startedAt = now();
+    const order = ++started;
+    triedAt = startedAt;
     let reading: Promise<OverridesSnapshot>;
     try {
       reading = store.read();
@@ -53,9 +57,10 @@ export function overridesCache(store: Pick<OverridesStore, "read">, ttlMs: numbe
       .then(
         (snapshot) => {
           // One given up on that answers after a later read is older than what that read found.
-          if (started < readAt) return;
+          if (order < inUse) return;
           known = snapshot;
-          readAt = started;
+          readAt = startedAt;
+          inUse = order;
         },
         (error: unknown) => console.error(JSON.stringify({ overrides: "the service overrides could not be read", error: String(error) })),
       )

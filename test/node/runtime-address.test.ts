@@ -40,7 +40,7 @@ describe("withPaywall, the client's address", () => {
   });
 
   it("a Bun handler that upgraded a WebSocket's handshake answers nothing: let be; a handler answering nothing otherwise is an error, not a success", async () => {
-    const handle = withPaywall({ service: { name: "trial", price_sats: 1, freebies: 5 }, keyring, backend: down, ports: memoryPorts(), log: false }, () => undefined as unknown as Response);
+    const handle = withPaywall({ service: { name: "trial", price_sats: 1, freebies: 5 }, keyring, backend: down, ports: memoryPorts(), log: false }, () => undefined);
     const bun = { requestIP: () => ({ address: "203.0.113.7" }) };
     const handshake = new Request("https://api.example/trial/ws", { headers: { Upgrade: "websocket", Connection: "Upgrade" } });
     expect(await handle(handshake, bun)).toBeUndefined();

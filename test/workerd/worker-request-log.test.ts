@@ -8,12 +8,12 @@ const lines = (logs: { readonly mock: { readonly calls: unknown[][] } }): Record
   logs.mock.calls.map((call) => JSON.parse(String(call[0])) as Record<string, unknown>).filter((line) => typeof line["requestId"] === "string");
 
 describe("the request log line", () => {
-  it("names the host and the path as sent (escapes kept, without the query), at most 512 characters", async () => {
+  it("names the host and the path as the paywall read it (its canonical form: what it matched and the origin got; escapes of other than unreserved characters kept, no query), at most 512 characters", async () => {
     const logs = vi.spyOn(console, "log");
     await callWith({}, "https://Paywall.TEST:8443/public/caf%C3%A9/%7Ex?secret=1");
     await callWith({}, `/public/${"a".repeat(600)}?q`);
     const [escaped, long] = lines(logs);
-    expect(escaped).toMatchObject({ method: "GET", host: "paywall.test:8443", path: "/public/caf%C3%A9/%7Ex", outcome: "free", status: 200 });
+    expect(escaped).toMatchObject({ method: "GET", host: "paywall.test:8443", path: "/public/caf%C3%A9/~x", outcome: "free", status: 200 });
     expect(JSON.stringify(escaped)).not.toContain("secret");
     expect(long?.["path"]).toBe(`/public/${"a".repeat(504)}`);
   });
