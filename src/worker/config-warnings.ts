@@ -18,7 +18,7 @@ import type { WorkerConfig } from "./worker-config.ts";
  * - a token that expires before its invoice does: a token's `timeout` runs from
  *   the challenge, so a payer taking the invoice's full time gets less, or nothing;
  * - uses sold through the Payment scheme or x402: those credentials are
- *   refused past their challenge's expiry (the invoice's), uses left or not;
+ *   refused a minute past their invoice's expiry, uses left or not;
  * - the Payment scheme on testnet: draft-lightning-charge names mainnet, regtest
  *   and signet only, so strict clients may refuse a testnet charge;
  * - a node reached by plain http:// beyond this machine: its credential crosses
@@ -45,7 +45,7 @@ export function configWarnings(config: WorkerConfig, bindings: { readonly mintLi
     const charged = service.schemes.filter((scheme) => scheme === "mpp" || scheme === "x402");
     if (service.uses !== undefined && charged.length > 0) {
       warnings.push(
-        `${service.name}: its uses are spent through ${charged.map((scheme) => `"${scheme}"`).join(" and ")} only until the invoice expires (L402_INVOICE_EXPIRY, ${config.invoiceExpirySeconds} s): a Payment charge is refused past its challenge's expiry (an x402 payment a minute later), however many uses are left; an L402 token keeps them for its timeout`,
+        `${service.name}: its uses are spent through ${charged.map((scheme) => `"${scheme}"`).join(" and ")} only until the invoice expires (L402_INVOICE_EXPIRY, ${config.invoiceExpirySeconds} s): a Payment charge or an x402 payment is refused a minute past it, however many uses are left; an L402 token keeps them for its timeout`,
       );
     }
   }

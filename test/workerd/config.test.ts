@@ -282,7 +282,7 @@ describe("uses sold through the Payment scheme or x402", () => {
 
   it("are said to last only until the invoice expires; L402's are not", () => {
     expect(usesWarnings(["l402", "mpp", "x402"])).toEqual([
-      'a: its uses are spent through "mpp" and "x402" only until the invoice expires (L402_INVOICE_EXPIRY, 900 s): a Payment charge is refused past its challenge\'s expiry (an x402 payment a minute later), however many uses are left; an L402 token keeps them for its timeout',
+      'a: its uses are spent through "mpp" and "x402" only until the invoice expires (L402_INVOICE_EXPIRY, 900 s): a Payment charge or an x402 payment is refused a minute past it, however many uses are left; an L402 token keeps them for its timeout',
     ]);
     expect(usesWarnings(["x402"])).toHaveLength(1);
     expect(usesWarnings(["l402"])).toEqual([]);
