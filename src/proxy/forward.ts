@@ -57,14 +57,12 @@ export async function forward(request: Request, url: URL, options: ForwardOption
   const headers = new Headers(request.headers);
   // One pass over the names sent, a delete for each one found: each call on a Headers crosses into the runtime.
   let cookie = false;
-  // A WebSocket's handshake goes on (Upgrade: websocket, Connection: Upgrade); any other upgrade (curl's h2c) is this hop's.
-  const websocket = headers.get("upgrade")?.trim().toLowerCase() === "websocket";
-  // The fields Connection names are this hop's too (RFC 9110 §7.6.1: h2c's HTTP2-Settings).
-  const named = new Set((headers.get("connection") ?? "").split(",").map((token) => token.trim().toLowerCase()));
-  // Never the body's own framing or the host: taken off, the origin would get a body it may refuse (411).
-  for (const kept of ["content-length", "content-type", "host"]) named.delete(kept);
+  const names = [...headers.keys()];
+  // Read only where sent (most requests, through Cloudflare, carry neither): a WebSocket's handshake goes on (Upgrade: websocket, Connection: Upgrade); any other upgrade (curl's h2c) is this hop's.
+  const websocket = names.includes("upgrade") && headers.get("upgrade")?.trim().toLowerCase() === "websocket";
+  const named = names.includes("connection") ? connectionOptions(headers.get("connection") ?? "") : NONE;
   const operatorSet = operatorHeaders(options.origin?.headers);
-  for (const name of [...headers.keys()]) {
+  for (const name of names) {
     // Every spelling an origin behind a CGI-style gateway reads as one the paywall owns (PHP, Django and WSGI make `X_L402_Token_Id` the token id too).
     const readAs = asGatewayReadsIt(name);
     // A forwarded credential goes as the paywall read it: another spelling of it, unchecked, never.
@@ -130,6 +128,13 @@ function operatorHeaders(given: ReadonlyMap<string, string> | undefined): Readon
  * (gRPC needs it), and a WebSocket's `Upgrade` and `Connection`.
  */
 const CONNECTION_HEADERS: ReadonlySet<string> = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "expect"]);
+
+/** The fields a Connection header names, which are this hop's too (RFC 9110 §7.6.1: h2c's HTTP2-Settings); never the body's own framing or the host: taken off, the origin would get a body it may refuse (411). */
+function connectionOptions(value: string): ReadonlySet<string> {
+  const named = new Set(value.split(",").map((token) => token.trim().toLowerCase()));
+  for (const kept of ["content-length", "content-type", "host"]) named.delete(kept);
+  return named;
+}
 
 /** workerd's FixedLengthStream (native: the body does not enter JavaScript); Node has none, and its fetch() refuses a body that is not its Content-Length. */
 const FixedLength = (globalThis as { FixedLengthStream?: new (length: number) => TransformStream<Uint8Array, Uint8Array> }).FixedLengthStream;
