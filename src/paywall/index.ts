@@ -12,6 +12,7 @@ export { isPaywallCookieName } from "./browser/cookie-names.ts";
 export { matchService } from "./match.ts";
 export { LOOKUP_INTERVAL_MS, METER_FORGET_MARGIN_SECONDS, SPENT_RETENTION_MARGIN_SECONDS } from "./ports.ts";
 export { rememberedSpends } from "./remembered-spends.ts";
+export { rememberingExhausted } from "./exhausted-freebies.ts";
 export type {
   CachedChallenge,
   ChallengeCache,

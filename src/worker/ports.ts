@@ -1,4 +1,4 @@
-import { rememberedSpends, type BalanceOpening, type CachedChallenge, type InvoicePool, type PaywallPorts, type SpentCharges, type TopUp } from "../paywall/index.ts";
+import { rememberedSpends, rememberingExhausted, type BalanceOpening, type CachedChallenge, type InvoicePool, type PaywallPorts, type SpentCharges, type TopUp } from "../paywall/index.ts";
 import { sha256, toHex, utf8 } from "../bytes.ts";
 import type { NodeConfig } from "../config/index.ts";
 import type { Network } from "../lightning/index.ts";
@@ -16,7 +16,8 @@ import { d1Revocations } from "./d1-revocations.ts";
  *   (they land on the same colo); at worst a client roaming across colos gets
  *   one more invoice. (On workers.dev it stores nothing: every unpaid request mints.)
  * - mint limiter → the Rate Limiting binding `L402_MINT_LIMITER`;
- * - meter, freebies → the Durable Objects `L402_METER` (TokenMeter) and `L402_FREEBIES` (FreebieCounter);
+ * - meter, freebies → the Durable Objects `L402_METER` (TokenMeter) and `L402_FREEBIES` (FreebieCounter),
+ *   an allowance found used up remembered by the isolate until its window ends;
  * - ledger, revocations → D1 `L402_LEDGER` (revocations read through the Cache API);
  * - lookup limiter → the Durable Object `L402_LOOKUPS` (InvoiceLookupGate), one per
  *   invoice: a global limit needs one place to count, and only browsers waiting
@@ -58,7 +59,7 @@ export function cloudflarePorts(env: Env, revocationTtlSeconds: number, pool?: P
     ...(meters === undefined ? {} : { meter: { consume: (tokenId: string, limit: number, forgetAt: number | undefined) => meters.get(meters.idFromName(tokenId)).consume(limit, forgetAt) } }),
     ...(freebies === undefined
       ? {}
-      : { freebies: { take: (key: string, allowance: { count: number; periodSeconds: number }, now: number) => freebies.get(freebies.idFromName(key)).take(allowance.count, allowance.periodSeconds, now) } }),
+      : { freebies: rememberingExhausted({ take: (key, allowance, now) => freebies.get(freebies.idFromName(key)).take(allowance.count, allowance.periodSeconds, now) }) }),
     ...(ledger === undefined ? {} : { ledger: d1Ledger(ledger), revocations: d1Revocations(ledger, cache, revocationTtlSeconds) }),
     ...(lookups === undefined ? {} : { lookupLimiter: { allow: (paymentHash: string) => lookups.get(lookups.idFromName(paymentHash)).allow() } }),
     ...(balances === undefined
