@@ -155,7 +155,11 @@ export function paywallMiddleware<E extends PaywallEnv = PaywallEnv>(settings: P
       const asSent = { method: c.req.method, url: new URL(c.req.url), headers: c.req.raw.headers, client: { address: null, userAgent: null }, now: 0 };
       return answer(c, paywall, edge, asSent, { kind: "refuse", status: 400, reason: read.reason, detail: read.detail, cookies: [], outcome: { outcome: "refused", reason: read.reason } });
     };
-    return browser ? withCors(c, async () => void (await run())) : run();
+    if (!browser) return run();
+    await withCors(c, async () => void (await run()));
+    // The origin a browser's request names is allowed to read the answer; an app's (or origin's) own
+    // Access-Control-Allow-Credentials on it would let any site read what its cookies are sent for.
+    if (edge.cors?.credentials !== true) c.header("Access-Control-Allow-Credentials", undefined);
   };
 }
 

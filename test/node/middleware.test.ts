@@ -157,6 +157,21 @@ describe("l402Paywall mounted on routes of an app", () => {
     expect(await preflight.text()).toBe("");
   });
 
+  it("with CORS options that allow no credentials, an answer of the app's allowing them loses that header: the reflected origin never reads a credentialed answer", async () => {
+    for (const credentials of [undefined, true]) {
+      const ports = memoryPorts();
+      const app = new Hono<{ Variables: L402Variables }>();
+      app.use("/api/*", l402Paywall({ service: { name: "api", price_sats: 5 }, keyring, backend, ports, cors: { origin: (origin) => origin, ...(credentials ? { credentials } : {}) } }));
+      // An origin whose own CORS lets its web app read answers sent with its cookies.
+      app.all("/api/data", () => new Response("paid content", { headers: { "Access-Control-Allow-Origin": "https://app.example", "Access-Control-Allow-Credentials": "true" } }));
+      const token = await buy(app, "/api/data");
+      const response = await app.request("/api/data", { headers: { Authorization: token.authorization, Origin: "https://evil.example" } });
+      expect(response.status).toBe(200);
+      expect(response.headers.get("access-control-allow-origin")).toBe("https://evil.example");
+      expect(response.headers.get("access-control-allow-credentials")).toBe(credentials ? "true" : null);
+    }
+  });
+
   it("leaves the app's other routes alone", async () => {
     const { app } = appWith();
     const response = await app.request("/open");
