@@ -25,9 +25,10 @@ export interface AnswerHeaders extends HeaderReader {
  * what a sibling host cannot (browser/cookies.ts), so it is taken out. So are
  * the paywall's own headers on what a token has left: a client believes
  * them (one whose top-up's answer reports a balance takes it as credited),
- * so only the paywall says them, and the origin's cost header on a balance
- * service. A WebSocket upgrade's answer (101) is told them too, and a
- * scheme's receipt; no cookie of the paywall's is set on it.
+ * so only the paywall says them (a scheme's receipt too: a client takes it as
+ * the paywall's), and the origin's cost header on a balance service. A
+ * WebSocket upgrade's answer (101) is told them too, and a scheme's receipt;
+ * no cookie of the paywall's is set on it.
  */
 export function passedChanges(decision: Pass, answered: { readonly status: number; readonly headers: AnswerHeaders }): HeaderChange[] {
   // A WebSocket upgrade's answer (101) is a success, and no cache stores it: its cache headers stay as they are.
@@ -35,6 +36,8 @@ export function passedChanges(decision: Pass, answered: { readonly status: numbe
   const ok = upgrade || (answered.status >= 200 && answered.status < 300);
   const changes: HeaderChange[] = withoutPaywallCookies(answered.headers);
   for (const name of PAYWALL_HEADERS) if (answered.headers.get(name) !== null) changes.push({ name, value: undefined });
+  // On a service's route; one the paywall does not sell (L402_UNMATCHED = "pass") may be an origin's own paid route.
+  if (decision.route.service !== undefined) for (const name of RECEIPT_HEADERS) if (answered.headers.get(name) !== null) changes.push({ name, value: undefined });
   // The origin's cost report is the paywall's to read (settle.ts), on every pass: a free, freebie or shadow one charges nothing, and the client never sees it.
   const costHeader = decision.route.service?.balance?.costHeader;
   if (costHeader !== undefined && answered.headers.get(costHeader) !== null) changes.push({ name: costHeader, value: undefined });
@@ -49,6 +52,8 @@ export function passedChanges(decision: Pass, answered: { readonly status: numbe
 
 /** What the paywall tells a client of its token on a pass (decide.ts, settle.ts), set after these are taken out. */
 const PAYWALL_HEADERS = ["X-L402-Balance", "X-L402-Remaining", "X-L402-Freebies-Remaining"];
+/** A scheme's receipt (the `Payment` scheme's, x402's), set on success after these are taken out. */
+const RECEIPT_HEADERS = ["Payment-Receipt", "PAYMENT-RESPONSE"];
 
 /**
  * A paid answer is for its payer alone: a shared cache (a CDN or proxy in

@@ -4,7 +4,7 @@ import { passedChanges } from "../../src/paywall/passed.ts";
 
 /** What the paywall changes in an answer it let through (src/paywall/passed.ts). */
 const paid = (always: Record<string, string>, onSuccess: Record<string, string> = {}): Pass =>
-  ({ kind: "pass", route: { url: new URL("https://paywall.example/ws"), access: "paid" }, private: { byCookie: false }, headers: { always, onSuccess }, cookies: [], outcome: { outcome: "paid" } }) as unknown as Pass;
+  ({ kind: "pass", route: { url: new URL("https://paywall.example/ws"), service: { name: "ws" }, access: "paid" }, private: { byCookie: false }, headers: { always, onSuccess }, cookies: [], outcome: { outcome: "paid" } }) as unknown as Pass;
 
 const answer = (status: number, headers: Record<string, string>) => {
   const list = new Headers(headers);
@@ -25,5 +25,25 @@ describe("passedChanges", () => {
     const changes = passedChanges(paid({ "X-L402-Remaining": "2" }), answer(200, { "Cache-Control": "public" }));
     expect(changes).toContainEqual({ name: "X-L402-Remaining", value: "2" });
     expect(changes.some((change) => change.name.toLowerCase() === "cache-control")).toBe(true);
+  });
+
+  it("a receipt is the paywall's to give: an origin's own Payment-Receipt or PAYMENT-RESPONSE is taken out, on an answer it receipts and on one it does not", () => {
+    const forged = { "Payment-Receipt": "forged", "PAYMENT-RESPONSE": "forged" };
+    const receipted = passedChanges(paid({}, { "Payment-Receipt": "r" }), answer(200, forged));
+    expect(receipted.filter((change) => /^payment-(receipt|response)$/i.test(change.name))).toEqual([
+      { name: "Payment-Receipt", value: undefined },
+      { name: "PAYMENT-RESPONSE", value: undefined },
+      { name: "Payment-Receipt", value: "r" },
+    ]);
+    const failed = passedChanges(paid({}, { "Payment-Receipt": "r" }), answer(500, forged));
+    expect(failed.filter((change) => /^payment-(receipt|response)$/i.test(change.name))).toEqual([
+      { name: "Payment-Receipt", value: undefined },
+      { name: "PAYMENT-RESPONSE", value: undefined },
+    ]);
+  });
+
+  it("an answer on a route no service sells keeps its own receipt: the origin may sell it itself", () => {
+    const unmatched = { kind: "pass", route: { url: new URL("https://paywall.example/own"), service: undefined, access: "unmatched" }, headers: { always: {}, onSuccess: {} }, cookies: [], outcome: { outcome: "unmatched" } } as unknown as Pass;
+    expect(passedChanges(unmatched, answer(200, { "PAYMENT-RESPONSE": "origin's own" }))).toEqual([]);
   });
 });
