@@ -79,10 +79,14 @@ const roundUpToSats = (msat: bigint): bigint => ((msat + 999n) / 1000n) * 1000n;
  * What the challenge cache tells a client's offers apart by, within one
  * service: the price, for a service at one price; else what the token says
  * (the same text from the offer minted and from the token later presented,
- * so a token's first use drops its cached challenge).
+ * so a token's first use drops its cached challenge). And the terms the
+ * service mints into every token (its timeout, uses, capabilities): an
+ * invoice cached before a deploy changed them is not handed out after it,
+ * its token minted on the old terms (no expiry where one is now set).
  */
 export function offerKey(service: ServiceConfig, caveats: OfferCaveats): string {
   const { priceMsat, request, creditMsat, topupFor } = caveats;
-  if (priceMsat === undefined && creditMsat === undefined) return String(service.priceMsat);
-  return [priceMsat ?? "", request ?? "", creditMsat ?? "", topupFor ?? ""].join("|");
+  const terms = [service.timeoutSeconds ?? "", service.uses ?? "", service.capabilities?.join(",") ?? "*"].join("|");
+  if (priceMsat === undefined && creditMsat === undefined) return `${service.priceMsat}|${terms}`;
+  return [priceMsat ?? "", request ?? "", creditMsat ?? "", topupFor ?? "", terms].join("|");
 }

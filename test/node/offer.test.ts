@@ -89,8 +89,22 @@ describe("a balance service", () => {
 });
 
 describe("offerKey", () => {
-  it("is the service's price for a service at one price", () => {
-    expect(offerKey(flat, {})).toBe("1500");
+  it("is the service's price for a service at one price, and the terms every token is minted with", () => {
+    expect(offerKey(flat, {})).toBe("1500|||*");
+  });
+
+  it("tells the same offer apart under other minted terms (timeout, uses, capabilities): a cached invoice's token was minted on the old ones", () => {
+    const variants = [
+      flat,
+      serviceOf({ name: "flat", price_msat: 1500, timeout: 3600 }),
+      serviceOf({ name: "flat", price_msat: 1500, uses: 10 }),
+      serviceOf({ name: "flat", price_msat: 1500, capabilities: ["read"] }),
+      serviceOf({ name: "flat", price_msat: 1500, capabilities: ["read", "write"] }),
+    ];
+    expect(new Set(variants.map((service) => offerKey(service, {}))).size).toBe(variants.length);
+    const rated = [priced, serviceOf({ name: "img", price_sats: 1, price_rules: [{ path: "/big", price_sats: 5 }], timeout: 60 })];
+    const caveats = offered(priced, 5000n, noHeaders, false, {}).caveats;
+    expect(offerKey(rated[0]!, caveats)).not.toBe(offerKey(rated[1]!, caveats));
   });
 
   it("tells offers apart, and reads the same from an offer and from the token minted over it", () => {
