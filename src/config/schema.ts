@@ -225,7 +225,10 @@ function usageProblems(service: Service, context: SchemaContext, at: (message: s
   if (binding !== undefined && context.describing !== true && typeof (context.secrets[binding] as { fetch?: unknown } | undefined)?.fetch !== "function") at("is not a Service Binding of this Worker", "pricer", "binding");
   const afterwards = (["cost_header", "max_cost_sats", "charge_on", "meter"] as const).filter((key) => service[key] !== undefined);
   if (service.balance === undefined) {
-    for (const key of afterwards) at("needs balance (a cost is debited from a prepaid balance)", key);
+    for (const key of afterwards) {
+      if (key !== "charge_on") at("needs balance (a cost is debited from a prepaid balance)", key);
+      else if (service.uses === undefined) at("needs balance or uses (which answers are charged: a cost debited, a use kept)", key);
+    }
     return;
   }
   if (!context.features.balances) at(`needs ${context.features.describe("balances")}`, "balance");

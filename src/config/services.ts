@@ -78,6 +78,7 @@ function compile(service: ParsedService, context: CompileContext): ServiceConfig
       headersTimeoutMs: service.origin?.headers_timeout_seconds === undefined ? undefined : service.origin.headers_timeout_seconds * 1000,
     },
     uses: service.uses,
+    usesChargeOn: service.charge_on ?? "below_500",
     freebies: service.freebies === undefined ? undefined : { count: service.freebies, periodSeconds: service.freebies_period ?? 86_400 },
     revocable: service.revocable ?? false,
     ledger: service.ledger ?? context.features.ledger,

@@ -63,6 +63,8 @@ export interface ServiceConfig {
   readonly mode: ServiceMode;
   /** Metered: one payment buys this many requests (counted in a Durable Object); undefined: unlimited until expiry. */
   readonly uses: number | undefined;
+  /** With `uses`: the answers that keep the use they took (`charge_on`); any other gives it back (a `meter` port that can). */
+  readonly usesChargeOn: ChargeOn;
   /** Free requests per client address prefix (/24, /48) per period before a challenge; undefined: none. */
   readonly freebies: { readonly count: number; readonly periodSeconds: number } | undefined;
   /** Refuse tokens on the revocation list (one cached D1 read per token and colo). */

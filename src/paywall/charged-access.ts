@@ -1,16 +1,17 @@
+import type { ServiceConfig } from "../config/index.ts";
 import type { Pass } from "./decision.ts";
 import { exhaustedEvent } from "./exhausted-event.ts";
 import type { Later } from "./issue-challenge.ts";
 import type { Paywall } from "./paywall.ts";
 import type { PaywallRequest } from "./request.ts";
 import { shadowPorts } from "./shadow.ts";
-import { chargeTally, settleCharge, type Answered, type Settled } from "./settle.ts";
+import { charged, chargeTally, settleCharge, type Answered, type Settled } from "./settle.ts";
 import type { L402Access } from "./types.ts";
 
 export interface ChargedAccess {
   /** What the app is told of a paid request: on a balance service, its balance, its reservation and `charge(msat)`. */
   readonly access: L402Access | undefined;
-  /** Once the app has answered (undefined: it failed to): the charge settled (settle.ts); undefined when nothing was reserved. */
+  /** Once the app has answered (undefined: it failed to): the charge settled (settle.ts), or a use given back; undefined when nothing changes. */
   readonly settle: (answered: Answered | undefined) => Settled | undefined;
 }
 
@@ -39,8 +40,36 @@ export function chargedAccess(decision: Pass, paywall: Paywall, request: Paywall
       },
     };
   }
+  const { meter } = paywall.settings.ports;
+  if (meter?.giveBack === undefined || service === undefined) return { access, settle: () => undefined };
+  const remaining = access?.remaining;
+  if (access !== undefined && remaining !== undefined) {
+    return {
+      access,
+      // A use taken for an answer the service does not charge (`charge_on`: by default a 5xx, or none) is given back, and the answer says so.
+      settle: (answered) => {
+        if (!uncharged(answered, service)) return undefined;
+        later(meter.giveBack?.(access.tokenId) ?? Promise.resolve());
+        return { changes: [{ name: "X-L402-Remaining", value: String(remaining + 1) }] };
+      },
+    };
+  }
+  const { shadowUse } = decision;
+  const shadowMeter = shadowPorts({ meter }).meter;
+  if (shadowUse !== undefined && shadowMeter?.giveBack !== undefined) {
+    return {
+      access,
+      // Given back on shadow's count; the client is told nothing.
+      settle: (answered) => {
+        if (uncharged(answered, service)) later(shadowMeter.giveBack?.(shadowUse) ?? Promise.resolve());
+        return undefined;
+      },
+    };
+  }
   return { access, settle: () => undefined };
 }
+
+const uncharged = (answered: Answered | undefined, service: ServiceConfig): boolean => answered === undefined || !charged(answered.status, service.usesChargeOn);
 
 /**
  * A HEAD's answer as it is sent: without a body (HTTP; Hono answers a HEAD

@@ -31,6 +31,8 @@ export interface Pass {
   readonly charge?: Charge;
   /** A service in shadow: what enforcing would have reserved, from shadow's balance (shadow.ts), settled there once answered; the answer is left as it is. */
   readonly shadowCharge?: Charge;
+  /** A service in shadow: the token whose use enforcing would have taken from shadow's count, given back there if the answer is not charged. */
+  readonly shadowUse?: string;
 }
 
 /**

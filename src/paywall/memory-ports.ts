@@ -79,6 +79,10 @@ function memoryMeter(now: () => number): Meter {
       uses.set(tokenId, { used: state.used + 1, forgetAt: state.forgetAt });
       return { allowed: true, remaining: limit - state.used - 1 };
     },
+    giveBack: async (tokenId) => {
+      const current = uses.get(tokenId);
+      if (current !== undefined && current.used > 0) uses.set(tokenId, { ...current, used: current.used - 1 });
+    },
   };
 }
 

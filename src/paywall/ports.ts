@@ -47,6 +47,8 @@ export interface Meter {
    * Throws when the count cannot be reached (the request is then refused, 503).
    */
   consume(tokenId: string, limit: number, forgetAt: number | undefined): Promise<{ readonly allowed: boolean; readonly remaining: number }>;
+  /** Gives back one use taken (never below none): its answer was one the service does not charge (`charge_on`). Without it, a use taken is kept. */
+  giveBack?(tokenId: string): Promise<void>;
 }
 
 /**

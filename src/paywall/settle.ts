@@ -77,8 +77,8 @@ export function chargeTally(): { readonly add: (msat: bigint | number) => void; 
   };
 }
 
-/** Whether an answer of this status is charged for. A WebSocket's 101 is a success. */
-function charged(status: number, on: ChargeOn): boolean {
+/** Whether an answer of this status is charged for (a balance debited, a use kept). A WebSocket's 101 is a success. */
+export function charged(status: number, on: ChargeOn): boolean {
   if (on === "always") return true;
   if (on === "success") return status === 101 || (status >= 200 && status < 400);
   return status < 500;

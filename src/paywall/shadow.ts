@@ -41,7 +41,17 @@ export async function shadowed(request: PaywallRequest, paywall: Paywall, later:
   const always = shadowNotice === undefined ? {} : { [SHADOW_NOTICE_HEADER]: shadowNotice };
   // A would-be charge is settled on shadow's balance once answered (charged-access.ts): a reservation kept would drain it, and shadow would foresee refusals enforcing would not make.
   const shadowCharge = would.kind === "pass" ? would.charge : undefined;
-  return { kind: "pass", route: { url: request.url, service, access: "free" }, headers: { always, onSuccess: {} }, cookies: [], outcome, ...(shadowCharge === undefined ? {} : { shadowCharge }) };
+  // So is a use taken from shadow's count, given back there for an answer not charged.
+  const shadowUse = would.kind === "pass" && would.access?.remaining !== undefined ? would.access.tokenId : undefined;
+  return {
+    kind: "pass",
+    route: { url: request.url, service, access: "free" },
+    headers: { always, onSuccess: {} },
+    cookies: [],
+    outcome,
+    ...(shadowCharge === undefined ? {} : { shadowCharge }),
+    ...(shadowUse === undefined ? {} : { shadowUse }),
+  };
 }
 
 /** Per paywall, its shadow twin: the same settings and schemes over the shadow's ports, with state of its own (verified credentials, first uses). */
@@ -70,7 +80,14 @@ export function shadowPorts(ports: PaywallPorts): PaywallPorts {
   const { meter, freebies, spentCharges, balances, revocations } = ports;
   return {
     ...(revocations === undefined ? {} : { revocations }),
-    ...(meter === undefined ? {} : { meter: { consume: (tokenId, limit, forgetAt) => meter.consume(tokenId + SHADOW_KEY, limit, forgetAt) } }),
+    ...(meter === undefined
+      ? {}
+      : {
+          meter: {
+            consume: (tokenId, limit, forgetAt) => meter.consume(tokenId + SHADOW_KEY, limit, forgetAt),
+            ...(meter.giveBack === undefined ? {} : { giveBack: (tokenId: string) => (meter.giveBack as (id: string) => Promise<void>).call(meter, tokenId + SHADOW_KEY) }),
+          },
+        }),
     ...(freebies === undefined ? {} : { freebies: { take: (key, allowance, now) => freebies.take(key + SHADOW_KEY, allowance, now) } }),
     ...(spentCharges === undefined ? {} : { spentCharges: { spend: (paymentHash, until) => spentCharges.spend(paymentHash + SHADOW_KEY, until) } }),
     ...(balances === undefined

@@ -56,7 +56,14 @@ export function cloudflarePorts(env: Env, revocationTtlSeconds: number, pool?: P
     ...(globalThis.L402_BUILD_POOL === false || pools === undefined || pool === undefined || pool.bounds.size === 0 ? {} : { invoicePool: invoicePool(pools, pool) }),
     ...(limiter === undefined ? {} : { mintLimiter: { allow: async (client: string) => (await limiter.limit({ key: client })).success } }),
     ...(networkLimiter === undefined ? {} : { networkMintLimiter: { allow: async (network: string) => (await networkLimiter.limit({ key: network })).success } }),
-    ...(meters === undefined ? {} : { meter: { consume: (tokenId: string, limit: number, forgetAt: number | undefined) => meters.get(meters.idFromName(tokenId)).consume(limit, forgetAt) } }),
+    ...(meters === undefined
+      ? {}
+      : {
+          meter: {
+            consume: (tokenId: string, limit: number, forgetAt: number | undefined) => meters.get(meters.idFromName(tokenId)).consume(limit, forgetAt),
+            giveBack: (tokenId: string) => meters.get(meters.idFromName(tokenId)).giveBack(),
+          },
+        }),
     ...(freebies === undefined
       ? {}
       : { freebies: rememberingExhausted({ take: (key, allowance, now) => freebies.get(freebies.idFromName(key)).take(allowance.count, allowance.periodSeconds, now) }) }),

@@ -30,6 +30,12 @@ export class TokenMeter extends DurableObject {
     return { allowed: true, remaining: limit - used - 1 };
   }
 
+  /** Gives back one use taken (never below none): its answer was one the service does not charge. */
+  async giveBack(): Promise<void> {
+    const used = await this.ctx.storage.get<number>("used");
+    if (used !== undefined && used > 0) await this.ctx.storage.put("used", used - 1);
+  }
+
   /** Uses taken so far (the dashboard's read); undefined before the first. */
   async usesTaken(): Promise<number | undefined> {
     return this.ctx.storage.get<number>("used");

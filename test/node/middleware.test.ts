@@ -172,6 +172,33 @@ describe("l402Paywall mounted on routes of an app", () => {
     }
   });
 
+  it("a use taken for an answer the service does not charge (charge_on) is given back: by default a 5xx or a handler that throws", async () => {
+    for (const [chargeOn, kept] of [[undefined, [200, 404]], ["success", [200]], ["always", [200, 404, 500, 503]]] as const) {
+      const ports = memoryPorts();
+      const app = new Hono<{ Variables: L402Variables }>();
+      app.use("/api/*", l402Paywall({ service: { name: "api", price_sats: 5, uses: 100, ...(chargeOn === undefined ? {} : { charge_on: chargeOn }) }, keyring, backend, ports, log: false }));
+      app.get("/api/data", (c) => c.text("paid content", Number(c.req.query("status") ?? 200) as 200));
+      app.get("/api/throws", () => {
+        throw new Error("handler failed");
+      });
+      const token = await buy(app, "/api/data");
+      const authorized = { headers: { Authorization: token.authorization } };
+      let left = 100;
+      for (const status of [200, 404, 500, 503]) {
+        const response = await app.request(`/api/data?status=${status}`, authorized);
+        expect(response.status).toBe(status);
+        if ((kept as readonly number[]).includes(status)) left--;
+        expect(response.headers.get("x-l402-remaining"), `${chargeOn} ${status}`).toBe(String(left));
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+      expect((await app.request("/api/throws", authorized)).status).toBe(500);
+      if (chargeOn === "always") left--;
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      // The next request counts from what is left.
+      expect((await app.request("/api/data", authorized)).headers.get("x-l402-remaining"), String(chargeOn)).toBe(String(left - 1));
+    }
+  });
+
   it("leaves the app's other routes alone", async () => {
     const { app } = appWith();
     const response = await app.request("/open");

@@ -38,10 +38,15 @@ describe("what only a balance has", () => {
   it.each([
     [{ cost_header: "X-L402-Cost" }, 'services "s".cost_header: needs balance (a cost is debited from a prepaid balance)'],
     [{ max_cost_sats: 5 }, 'services "s".max_cost_sats: needs balance (a cost is debited from a prepaid balance)'],
-    [{ charge_on: "success" }, 'services "s".charge_on: needs balance (a cost is debited from a prepaid balance)'],
+    [{ charge_on: "success" }, 'services "s".charge_on: needs balance or uses (which answers are charged: a cost debited, a use kept)'],
     [{ meter: { per_kib_msat: 1 } }, 'services "s".meter: needs balance (a cost is debited from a prepaid balance)'],
   ])("%j without one → %s", (extra, problem) => {
     expect(problemsOf([{ name: "s", price_sats: 1, ...extra }])).toEqual([problem]);
+  });
+
+  it("charge_on is a uses service's too: which answers keep the use they took", () => {
+    expect(problemsOf([{ name: "s", price_sats: 1, uses: 5, charge_on: "success" }], { features: { meter: true } })).toEqual([]);
+    expect(problemsOf([{ name: "s", price_sats: 1, uses: 5, charge_on: "sometimes" }], { features: { meter: true } }).join("\n")).toContain('must be "below_500", "success" or "always"');
   });
 });
 

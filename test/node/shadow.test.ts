@@ -4,6 +4,7 @@ import type { InvoiceBackend, InvoiceRequest } from "../../src/lightning/index.t
 import { withPaywall } from "../../src/paywall/fetch-adapter.ts";
 import { l402Paywall, memoryPorts, type L402Outcome, type L402Variables } from "../../src/index.ts";
 import { keyring, paidToken } from "../fixtures/tokens.ts";
+import { toHex } from "../../src/l402/index.ts";
 
 /** A node that must never be asked: shadow mode withholds every 402. */
 function untouchedNode(): InvoiceBackend & { calls: number } {
@@ -42,6 +43,30 @@ describe("shadow mode in the adapters (mode: \"shadow\")", () => {
       ["shadow", "challenged", "exhausted", "5000"],
     ]);
     expect(backend.calls).toBe(0);
+  });
+
+  it("a use a 5xx took from shadow's count is given back there, as enforcing would: shadow foresees no exhausted token enforcing would not refuse", async () => {
+    const outcomes: L402Outcome[] = [];
+    const ports = memoryPorts();
+    const app = new Hono<{ Variables: L402Variables }>();
+    app.use("/api/*", l402Paywall({ service: { name: "api", price_sats: 5, uses: 1 }, keyring, backend: untouchedNode(), ports, mode: "shadow", log: false }));
+    app.get("/api/data", (c) => {
+      outcomes.push(c.var.l402Outcome);
+      return c.text("answer", Number(c.req.query("status") ?? 200) as 200);
+    });
+    const token = paidToken({ service: "api", validUntil: Math.floor(Date.now() / 1000) + 60, uses: 1 });
+    for (const status of [503, 200, 200]) {
+      expect((await app.request(`/api/data?status=${status}`, { headers: { Authorization: token.authorization } })).status).toBe(status);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    expect(outcomes.map((outcome) => [outcome.would, outcome.reason])).toEqual([
+      ["paid", undefined],
+      ["paid", undefined],
+      ["challenged", "exhausted"],
+    ]);
+    // Enforcing's own count was never touched.
+    expect(await ports.meter.consume(toHex(token.tokenId), 1, undefined)).toEqual({ allowed: true, remaining: 0 });
+    expect(await ports.meter.consume(`${toHex(token.tokenId)}#shadow`, 1, undefined)).toEqual({ allowed: false, remaining: 0 });
   });
 
   it("withPaywall: the handler gets every request, told it is shadow's", async () => {

@@ -22,6 +22,14 @@ function countingMeter() {
   return { counting, calls: () => calls };
 }
 
+/** Waits (up to 5 s) for `check` to hold. */
+async function until(check: () => Promise<boolean>): Promise<void> {
+  for (const deadline = Date.now() + 5000; !(await check()); ) {
+    if (Date.now() > deadline) throw new Error("the condition never held");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 const reasonOf = async (response: Response) => ((await response.json()) as { reason: string }).reason;
 
 describe("metered services (uses: N), counted in a Durable Object", () => {
@@ -36,6 +44,27 @@ describe("metered services (uses: N), counted in a Durable Object", () => {
       remaining.push(response.headers.get("x-l402-remaining"));
     }
     expect(remaining).toEqual(["2", "1", "0"]);
+    const spent = await call("/metered/x", { headers: { Authorization: token.authorization } });
+    expect(spent.status).toBe(402);
+    expect(await reasonOf(spent)).toBe("exhausted");
+  });
+
+  it("an origin's 5xx gives its use back (charge_on's default), and says so; a 4xx keeps it", async () => {
+    const token = await buyToken(uniquePath("/metered/a"));
+    const meters = env.L402_METER as NonNullable<typeof env.L402_METER>;
+    const meter = meters.get(meters.idFromName(toHex(decodeMacaroon(token.macaroon).identifier.slice(34))));
+    const statuses = [503, 500, 404, 200, 200];
+    const remaining: (string | null)[] = [];
+    for (const status of statuses) {
+      const response = await call(`/metered/x?answer_status=${status}`, { headers: { Authorization: token.authorization } });
+      expect(response.status).toBe(status);
+      remaining.push(response.headers.get("x-l402-remaining"));
+      await response.body?.cancel();
+      // The use is given back after the answer: waited for, so the next request counts from it.
+      if (status >= 500) await until(async () => (await meter.usesTaken()) === 0);
+    }
+    // Each 5xx took a use and gave it back; the 404 and the two 200s are the token's three uses.
+    expect(remaining).toEqual(["3", "3", "2", "1", "0"]);
     const spent = await call("/metered/x", { headers: { Authorization: token.authorization } });
     expect(spent.status).toBe(402);
     expect(await reasonOf(spent)).toBe("exhausted");
