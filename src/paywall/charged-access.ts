@@ -40,33 +40,33 @@ export function chargedAccess(decision: Pass, paywall: Paywall, request: Paywall
       },
     };
   }
+  return { access, settle: service === undefined ? () => undefined : usesGivenBack(decision, paywall, service, later) };
+}
+
+/**
+ * A use taken for an answer the service does not charge (`charge_on`: by
+ * default a 5xx, or none) given back, and the answer told so; in shadow, on
+ * shadow's count, the client told nothing. Nothing without a meter that can.
+ */
+function usesGivenBack(decision: Pass, paywall: Paywall, service: ServiceConfig, later: Later): ChargedAccess["settle"] {
   const { meter } = paywall.settings.ports;
-  if (meter?.giveBack === undefined || service === undefined) return { access, settle: () => undefined };
+  const { access, shadowUse } = decision;
   const remaining = access?.remaining;
-  if (access !== undefined && remaining !== undefined) {
-    return {
-      access,
-      // A use taken for an answer the service does not charge (`charge_on`: by default a 5xx, or none) is given back, and the answer says so.
-      settle: (answered) => {
-        if (!uncharged(answered, service)) return undefined;
-        later(meter.giveBack?.(access.tokenId) ?? Promise.resolve());
-        return { changes: [{ name: "X-L402-Remaining", value: String(remaining + 1) }] };
-      },
+  if (meter?.giveBack !== undefined && access !== undefined && remaining !== undefined) {
+    return (answered) => {
+      if (!uncharged(answered, service)) return undefined;
+      later(meter.giveBack?.(access.tokenId) ?? Promise.resolve());
+      return { changes: [{ name: "X-L402-Remaining", value: String(remaining + 1) }] };
     };
   }
-  const { shadowUse } = decision;
-  const shadowMeter = shadowPorts({ meter }).meter;
-  if (shadowUse !== undefined && shadowMeter?.giveBack !== undefined) {
-    return {
-      access,
-      // Given back on shadow's count; the client is told nothing.
-      settle: (answered) => {
-        if (uncharged(answered, service)) later(shadowMeter.giveBack?.(shadowUse) ?? Promise.resolve());
-        return undefined;
-      },
+  if (shadowUse !== undefined && meter?.giveBack !== undefined) {
+    const shadowMeter = shadowPorts({ meter }).meter;
+    return (answered) => {
+      if (uncharged(answered, service)) later(shadowMeter?.giveBack?.(shadowUse) ?? Promise.resolve());
+      return undefined;
     };
   }
-  return { access, settle: () => undefined };
+  return () => undefined;
 }
 
 const uncharged = (answered: Answered | undefined, service: ServiceConfig): boolean => answered === undefined || !charged(answered.status, service.usesChargeOn);
