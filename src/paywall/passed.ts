@@ -76,8 +76,8 @@ const SHARED_ONLY = /^(?:public|s-maxage(?:=.*)?|private(?:=.*)?)$/i;
 const SHARED_CACHE_HEADERS = ["CDN-Cache-Control", "Cloudflare-CDN-Cache-Control", "Surrogate-Control", "X-Accel-Expires"];
 
 function privateAnswer(headers: HeaderReader, byCookie: boolean): HeaderChange[] {
-  const directives = (headers.get("cache-control") ?? "")
-    .split(",")
+  // Split at commas outside quotes: `private="a, b"` is one directive.
+  const directives = ((headers.get("cache-control") ?? "").match(/(?:[^,"]|"(?:[^"\\]|\\.)*"?)+/g) ?? [])
     .map((directive) => directive.trim())
     .filter((directive) => directive !== "" && !SHARED_ONLY.test(directive));
   const changes: HeaderChange[] = [{ name: "Cache-Control", value: ["private", ...directives].join(", ") }];

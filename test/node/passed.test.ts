@@ -46,4 +46,9 @@ describe("passedChanges", () => {
     const unmatched = { kind: "pass", route: { url: new URL("https://paywall.example/own"), service: undefined, access: "unmatched" }, headers: { always: {}, onSuccess: {} }, cookies: [], outcome: { outcome: "unmatched" } } as unknown as Pass;
     expect(passedChanges(unmatched, answer(200, { "PAYMENT-RESPONSE": "origin's own" }))).toEqual([]);
   });
+
+  it("a private directive naming fields is taken whole, its quoted commas included", () => {
+    const changes = passedChanges(paid({}), answer(200, { "Cache-Control": 'private="set-cookie, x-user", max-age=60, s-maxage=600' }));
+    expect(changes).toContainEqual({ name: "Cache-Control", value: "private, max-age=60" });
+  });
 });
