@@ -5,6 +5,7 @@ import { parseChallenge, toBase64, toHex } from "../../src/l402/index.ts";
 import { payInvoice } from "../../dev/lnd-sim/payer.ts";
 import { ADMIN_TOKEN } from "../fixtures/worker-env.ts";
 import { utf8 } from "../fixtures/vectors.ts";
+import { withHeldClock } from "./support/held-clock.ts";
 import {
   callWith,
   callWithEnv,
@@ -284,18 +285,20 @@ describe("circuit breaker on the node", () => {
     await setNodeFaults({ failure: "unavailable" });
     const calls = () => lndCalls(faultSim());
     const before = await calls();
-    for (let i = 0; i < 3; i++) expect((await callWithEnv(workerEnv, "/api/sick")).status).toBe(503);
-    expect(await calls()).toBe(before + 3);
-    const open = await callWithEnv(workerEnv, "/api/sick");
-    expect(open.status).toBe(503);
-    expect(Number(open.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-    expect(await calls()).toBe(before + 3);
+    await withHeldClock(async (advance) => {
+      for (let i = 0; i < 3; i++) expect((await callWithEnv(workerEnv, "/api/sick")).status).toBe(503);
+      expect(await calls()).toBe(before + 3);
+      const open = await callWithEnv(workerEnv, "/api/sick");
+      expect(open.status).toBe(503);
+      expect(Number(open.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      expect(await calls()).toBe(before + 3);
 
-    await clearNodeFaults();
-    await sleep(1100);
-    expect((await callWithEnv(workerEnv, "/api/healed")).status).toBe(402);
-    expect((await callWithEnv(workerEnv, "/api/healed")).status).toBe(402);
-    expect(await calls()).toBe(before + 5);
+      await clearNodeFaults();
+      advance(1100);
+      expect((await callWithEnv(workerEnv, "/api/healed")).status).toBe(402);
+      expect((await callWithEnv(workerEnv, "/api/healed")).status).toBe(402);
+      expect(await calls()).toBe(before + 5);
+    });
   });
 
   it("a failed probe opens it again", async () => {
@@ -303,12 +306,14 @@ describe("circuit breaker on the node", () => {
     await setNodeFaults({ failure: "unavailable" });
     const calls = () => lndCalls(faultSim());
     const before = await calls();
-    expect((await callWithEnv(workerEnv, "/api/x")).status).toBe(503);
-    await sleep(1100);
-    expect((await callWithEnv(workerEnv, "/api/x")).status).toBe(503);
-    expect(await calls()).toBe(before + 2);
-    expect((await callWithEnv(workerEnv, "/api/x")).status).toBe(503);
-    expect(await calls()).toBe(before + 2);
+    await withHeldClock(async (advance) => {
+      expect((await callWithEnv(workerEnv, "/api/x")).status).toBe(503);
+      advance(1100);
+      expect((await callWithEnv(workerEnv, "/api/x")).status).toBe(503);
+      expect(await calls()).toBe(before + 2);
+      expect((await callWithEnv(workerEnv, "/api/x")).status).toBe(503);
+      expect(await calls()).toBe(before + 2);
+    });
   });
 });
 

@@ -5,6 +5,7 @@ import { CLOCK_SKEW_SECONDS } from "../../src/lightning/invoice-check.ts";
 import { payInvoice } from "../../dev/lnd-sim/payer.ts";
 import "../fixtures/provided-context.ts";
 import { callWithEnv, originHits, uniquePath } from "./support/paywall-client.ts";
+import { withHeldClock } from "./support/held-clock.ts";
 
 /**
  * The template Worker on each backend (`L402_BACKEND`), against that backend's
@@ -68,7 +69,6 @@ const setFaults = (subject: WorkerSubject, faults: object) => fetch(`${subject.c
 const clearFaults = (subject: WorkerSubject) => fetch(`${subject.control}/_sim/faults`, { method: "DELETE" }).then((r) => r.text());
 /** A fresh env object is a fresh runtime (config, breaker); one reused keeps them. */
 const workerEnv = (subject: WorkerSubject, extra: Record<string, string> = {}) => ({ ...env, ...subject.vars, L402_NODE_TIMEOUT_MS: String(TIMEOUT_MS), ...extra });
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 for (const name of ["lnd", "lnbits", "phoenixd", "cln", "nwc (per-call socket)", "nwc (held by the NwcRelay object)"]) {
   describe(`the Worker on ${name}`, () => {
@@ -163,19 +163,21 @@ for (const name of ["lnd", "lnbits", "phoenixd", "cln", "nwc (per-call socket)",
       const breaking = workerEnv(subject(), { L402_BREAKER_THRESHOLD: "2", L402_BREAKER_COOLDOWN: "1" });
       await setFaults(subject(), { failure: "unavailable" });
       const before = await subject().calls();
-      for (let i = 0; i < 2; i++) expect((await callWithEnv(breaking, uniquePath("/api/sick"))).status).toBe(503);
-      const failing = await subject().calls();
-      expect(failing).toBeGreaterThan(before);
+      await withHeldClock(async (advance) => {
+        for (let i = 0; i < 2; i++) expect((await callWithEnv(breaking, uniquePath("/api/sick"))).status).toBe(503);
+        const failing = await subject().calls();
+        expect(failing).toBeGreaterThan(before);
 
-      const open = await callWithEnv(breaking, uniquePath("/api/sick"));
-      expect(open.status).toBe(503);
-      expect(open.headers.get("retry-after")).toBe("1");
-      expect(await subject().calls()).toBe(failing);
+        const open = await callWithEnv(breaking, uniquePath("/api/sick"));
+        expect(open.status).toBe(503);
+        expect(open.headers.get("retry-after")).toBe("1");
+        expect(await subject().calls()).toBe(failing);
 
-      await clearFaults(subject());
-      await sleep(1100);
-      expect((await callWithEnv(breaking, uniquePath("/api/healed"))).status).toBe(402);
-      expect(await subject().calls()).toBeGreaterThan(failing);
+        await clearFaults(subject());
+        advance(1100);
+        expect((await callWithEnv(breaking, uniquePath("/api/healed"))).status).toBe(402);
+        expect(await subject().calls()).toBeGreaterThan(failing);
+      });
     });
   });
 }
