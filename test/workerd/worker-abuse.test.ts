@@ -10,6 +10,7 @@ import {
   callWith,
   callWithEnv,
   clearNodeFaults,
+  clearOfWindowEdge,
   faultEnv,
   faultSim,
   invoicesWithMemo,
@@ -28,11 +29,6 @@ const CACHE_ON = { L402_CHALLENGE_CACHE_SECONDS: "30" };
 const client = (ua = "agent/1.0") => ({ "CF-Connecting-IP": `2001:db8:${crypto.randomUUID().slice(0, 4)}:${crypto.randomUUID().slice(0, 4)}::1`, "User-Agent": ua });
 const invoiceOf = async (response: Response) => ((await response.clone().json()) as { invoice: string }).invoice;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** Rate-limit windows are aligned to the wall clock; a test must not straddle two. */
-async function clearOfWindowEdge(periodSeconds: number): Promise<void> {
-  const intoWindow = Date.now() % (periodSeconds * 1000);
-  if (intoWindow > (periodSeconds - 10) * 1000) await sleep(periodSeconds * 1000 - intoWindow + 100);
-}
 
 describe("challenge cache", () => {
   it("a flood of unpaid requests from one client creates one invoice per window", async () => {

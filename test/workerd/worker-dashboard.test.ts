@@ -4,7 +4,7 @@ import { SESSION_SECONDS, sessions } from "../../src/admin/dashboard/session.ts"
 import { toHex } from "../../src/l402/index.ts";
 import { decodeMacaroon } from "../../src/macaroon/index.ts";
 import { ADMIN_TOKEN, ORIGIN_API_KEY, ORIGIN_SECRET, TEST_MASTER_KEY } from "../fixtures/worker-env.ts";
-import { BASE, buyToken, callWith, callWithEnv, originUrl, payChallenge, sim, uniquePath } from "./support/paywall-client.ts";
+import { BASE, buyToken, callWith, callWithEnv, clearOfWindowEdge, originUrl, payChallenge, sim, uniquePath } from "./support/paywall-client.ts";
 
 /**
  * The operator's dashboard through the Worker in workerd: sign-in for a
@@ -107,9 +107,8 @@ describe("the dashboard's sign-in", () => {
   });
 
   it("sign-in attempts are limited per client (an IPv6 /64 is one)", { timeout: 30_000 }, async () => {
-    // The limiter counts in fixed 60 s windows: start well inside one, so the seven attempts share it (as worker-abuse.test.ts does).
-    const intoWindow = Date.now() % 60_000;
-    if (intoWindow > 50_000) await new Promise((resolve) => setTimeout(resolve, 60_000 - intoWindow + 100));
+    // The limiter counts in fixed 60 s windows: start well inside one, so the seven attempts share it.
+    await clearOfWindowEdge(60);
     const tight = { ...env, L402_MINT_LIMITER: env.TIGHT_MINT_LIMITER };
     const network = `2001:db8:${crypto.randomUUID().slice(0, 4)}:${crypto.randomUUID().slice(0, 4)}`;
     const statuses: number[] = [];
