@@ -11,8 +11,8 @@ import type { L402Access } from "./types.ts";
 export interface ChargedAccess {
   /** What the app is told of a paid request: on a balance service, its balance, its reservation and `charge(msat)`. */
   readonly access: L402Access | undefined;
-  /** Once the app has answered (undefined: it failed to): the charge settled (settle.ts), or a use given back; undefined when nothing changes. */
-  readonly settle: (answered: Answered | undefined) => Settled | undefined;
+  /** Once the app has answered (undefined: it failed to): the charge settled (settle.ts), or a use given back (waited for); undefined when nothing changes. */
+  readonly settle: (answered: Answered | undefined) => Settled | undefined | Promise<Settled | undefined>;
 }
 
 /** A passed request, as each adapter (middleware.ts, fetch-adapter.ts) lets it through and settles it. */
@@ -53,10 +53,14 @@ function usesGivenBack(decision: Pass, paywall: Paywall, service: ServiceConfig,
   const { access, shadowUse } = decision;
   const remaining = access?.remaining;
   if (meter?.giveBack !== undefined && access !== undefined && remaining !== undefined) {
-    return (answered) => {
+    return async (answered) => {
       if (!uncharged(answered, service)) return undefined;
-      later(meter.giveBack?.(access.tokenId) ?? Promise.resolve());
-      return { changes: [{ name: "X-L402-Remaining", value: String(remaining + 1) }] };
+      // Back before the answer leaves: a client retrying at once (a `uses: 1` token) is not refused as exhausted and made to pay again.
+      const givenBack = await meter.giveBack?.(access.tokenId).then(
+        () => true,
+        () => false,
+      );
+      return givenBack === true ? { changes: [{ name: "X-L402-Remaining", value: String(remaining + 1) }] } : undefined;
     };
   }
   if (shadowUse !== undefined && meter?.giveBack !== undefined) {

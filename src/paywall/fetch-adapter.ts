@@ -102,19 +102,19 @@ async function handle<E>(paywall: Paywall, address: string | null, log: PaywallL
     handled = await handler(atCanonicalUrl(raw, request.url), { route: decision.route, outcome: decision.outcome, ...(access === undefined ? {} : { access }) }, env, context);
   } catch (error) {
     // No answer: nothing is charged, and what was reserved goes back.
-    settle(undefined);
+    await settle(undefined);
     throw error;
   }
   if (handled === undefined) {
     // Bun's handler answers nothing once it has upgraded a WebSocket's handshake (`server.upgrade`): settled as one, the runtime's to answer (Bun takes nothing for an answer; the type says a Response, as Workers' does).
     if (raw.headers.get("upgrade")?.trim().toLowerCase() === "websocket") {
-      settle({ status: 101, headers: new Headers(), body: null });
+      await settle({ status: 101, headers: new Headers(), body: null });
       return handled as unknown as Response;
     }
-    settle(undefined);
+    await settle(undefined);
     throw new TypeError("withPaywall's handler answered nothing: return a Response");
   }
-  const settled = settle(handled);
+  const settled = await settle(handled);
   const answered = settled?.body === undefined ? handled : new Response(settled.body, handled);
   return applyChanges(answered, [...passedChanges(decision, handled), ...(settled?.changes ?? [])]);
 }

@@ -272,11 +272,11 @@ async function letThrough(c: Context<PaywallEnv>, next: Next, decision: Pass, pa
     await next();
   } catch (error) {
     // Anything else thrown (or an onError that throws) means no answer: nothing is charged, and what was reserved goes back.
-    settle(undefined);
+    await settle(undefined);
     throw error;
   }
   const changes = passedChanges(decision, { status: c.res.status, headers: c.res.headers });
-  const settled = settle(c.res);
+  const settled = await settle(c.res);
   // Headers first: a response set on the context takes the previous one's headers with it (Hono's Context).
   const [first, ...rest] = [...changes, ...(settled?.changes ?? [])];
   if (first !== undefined) {
