@@ -42,9 +42,9 @@ describe("passedChanges", () => {
     ]);
   });
 
-  it("an answer on a route no service sells keeps its own receipt: the origin may sell it itself", () => {
-    const unmatched = { kind: "pass", route: { url: new URL("https://paywall.example/own"), service: undefined, access: "unmatched" }, headers: { always: {}, onSuccess: {} }, cookies: [], outcome: { outcome: "unmatched" } } as unknown as Pass;
-    expect(passedChanges(unmatched, answer(200, { "PAYMENT-RESPONSE": "origin's own" }))).toEqual([]);
+  it.each(["unmatched", "free"])("an answer let through %s (a route no service sells, a free path, shadow) keeps its own receipt: the origin may sell it itself", (access) => {
+    const unpaid = { kind: "pass", route: { url: new URL("https://paywall.example/own"), service: undefined, access }, headers: { always: {}, onSuccess: {} }, cookies: [], outcome: { outcome: access } } as unknown as Pass;
+    expect(passedChanges(unpaid, answer(200, { "PAYMENT-RESPONSE": "origin's own" }))).toEqual([]);
   });
 
   it("a private directive naming fields is taken whole, its quoted commas included", () => {
