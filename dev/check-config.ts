@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     return;
   }
   const { environment } = args;
-  const { env, configPath, inConfigVars, define } = readWranglerEnv(environment === undefined ? {} : { environment });
+  const { env, configPath, inConfigVars, define, crons } = readWranglerEnv(environment === undefined ? {} : { environment });
   // The build the config's [define] makes, not the full one this script is: what it leaves out, the Worker refuses.
   const result = parseConfig(env, buildOfDefines(define));
   const exposed = inConfigVars.filter((name) => SECRETS.has(name)).map((name) => exposedSecret(name, basename(configPath), environment));
@@ -73,7 +73,8 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  for (const warning of configWarnings(result.value, { mintLimiter: env["L402_MINT_LIMITER"] !== undefined })) {
+  const declared = { mintLimiter: env["L402_MINT_LIMITER"] !== undefined, networkMintLimiter: env["L402_MINT_NETWORK_LIMITER"] !== undefined, ledger: env["L402_LEDGER"] !== undefined, crons };
+  for (const warning of configWarnings(result.value, declared)) {
     process.stderr.write(`check-config: warning: ${warning}\n`);
   }
   const { services, network, keyring, node } = result.value;

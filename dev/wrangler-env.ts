@@ -16,6 +16,8 @@ export interface WranglerEnv {
   readonly inConfigVars: readonly string[];
   /** The config's `[define]`: what the bundle is built with (src/worker/build.ts reads the Worker's build from it). */
   readonly define: Readonly<Record<string, string>>;
+  /** The config's `[triggers]` crons (the Worker's `scheduled` runs). */
+  readonly crons: readonly string[];
 }
 
 /** The configuration file could not be read: a TOML syntax error (at `file:line:column`), an unknown environment, … */
@@ -32,7 +34,7 @@ export function readWranglerEnv(options: { config?: string; environment?: string
   const env: Record<string, unknown> = Object.fromEntries(Object.entries(vars).map(([name, binding]) => [name, binding.value]));
   for (const { name } of [...config.durable_objects.bindings, ...config.ratelimits]) env[name] = { binding: name };
   for (const { binding } of config.d1_databases) env[binding] = { binding };
-  return { configPath: config.configPath ?? "wrangler.toml", env, hasRoutes: (config.routes?.length ?? 0) > 0 || config.route !== undefined, inConfigVars: Object.keys(config.vars ?? {}), define: config.define };
+  return { configPath: config.configPath ?? "wrangler.toml", env, hasRoutes: (config.routes?.length ?? 0) > 0 || config.route !== undefined, inConfigVars: Object.keys(config.vars ?? {}), define: config.define, crons: config.triggers?.crons ?? [] };
 }
 
 /** Where wrangler's TOML parser stopped (its line is 1-based, its column 0-based). */

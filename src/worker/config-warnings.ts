@@ -14,7 +14,9 @@ import type { WorkerConfig } from "./worker-config.ts";
  *   rule beside every pattern of its service, a pattern an earlier service
  *   already claims, free paths or rules on a service that charges nothing;
  * - no mint rate limit: nothing but the challenge cache stands between unpaid
- *   traffic and the node's invoice database;
+ *   traffic and the node's invoice database; a per-client one without the
+ *   per-network one (a wrangler.toml from before it);
+ * - a D1 ledger without a cron trigger: unpaid challenges are never forgotten;
  * - a token that expires before its invoice does: a token's `timeout` runs from
  *   the challenge, so a payer taking the invoice's full time gets less, or nothing;
  * - uses sold through the Payment scheme or x402: those credentials are
@@ -31,7 +33,15 @@ import type { WorkerConfig } from "./worker-config.ts";
  * - a pattern matching a path the Worker answers itself where an origin may
  *   serve its own (`/openapi.json`, `/llms.txt`, …): the origin's is never reached.
  */
-export function configWarnings(config: WorkerConfig, bindings: { readonly mintLimiter: boolean }): string[] {
+/** What the wrangler file declares beside the settings: the bindings, and its cron triggers (undefined: not known). */
+export interface DeclaredBindings {
+  readonly mintLimiter: boolean;
+  readonly networkMintLimiter?: boolean;
+  readonly ledger?: boolean;
+  readonly crons?: readonly string[];
+}
+
+export function configWarnings(config: WorkerConfig, bindings: DeclaredBindings): string[] {
   const warnings = config.services.flatMap((service) => service.patterns.flatMap((pattern) => uncoveredPrefix(service, pattern)));
   warnings.push(...config.services.flatMap((service, index) => [...deadEntries(service), ...shadowedPatterns(service, config.services.slice(0, index))]));
   for (const service of config.services) {
@@ -68,6 +78,15 @@ export function configWarnings(config: WorkerConfig, bindings: { readonly mintLi
   if (!bindings.mintLimiter) {
     warnings.push(
       "L402_MINT_LIMITER is not bound: nothing caps how many invoices unpaid requests make the node create (the challenge cache only reuses one per client); add the [[ratelimits]] binding",
+    );
+  } else if (bindings.networkMintLimiter === false) {
+    warnings.push(
+      "L402_MINT_NETWORK_LIMITER is not bound: invoices are capped per client address only, so a network's many addresses (an IPv6 /48, an IPv4 /24) make as many as they like; add its [[ratelimits]] binding as the template's wrangler.toml has it",
+    );
+  }
+  if (bindings.ledger === true && bindings.crons?.length === 0) {
+    warnings.push(
+      "the D1 ledger is bound but no cron trigger is set: unpaid challenges are never forgotten, so the ledger grows with every 402; add the template's [triggers] crons",
     );
   }
   warnings.push(...clearTextNode(config.node));

@@ -51,6 +51,21 @@ describe("npm run check-config", () => {
     expect(result.stderr).not.toContain("L402_MINT_LIMITER");
   }, 30_000);
 
+  it("warns of a wrangler.toml from before the per-network mint limit and the ledger's cron, and not of the template's", () => {
+    const limiter = (name: string, id: string) => `[[ratelimits]]\nname = "${name}"\nnamespace_id = "${id}"\nsimple = { limit = 5, period = 60 }\n`;
+    const ledger = `[[d1_databases]]\nbinding = "L402_LEDGER"\ndatabase_name = "l"\ndatabase_id = "00000000-0000-0000-0000-000000000000"\n`;
+    const secrets = `L402_MASTER_KEYS=${KEY}\nLND_MACAROON=0201abcd\n`;
+    const old = checkConfig(`${limiter("L402_MINT_LIMITER", "1")}${ledger}[vars]\n${LND}${SERVICE}`, secrets);
+    expect(old.status, old.stderr).toBe(0);
+    expect(warningsOf(old.stderr)).toEqual([
+      expect.stringMatching(/^L402_MINT_NETWORK_LIMITER is not bound: invoices are capped per client address only/),
+      expect.stringMatching(/^the D1 ledger is bound but no cron trigger is set: unpaid challenges are never forgotten/),
+    ]);
+    const current = checkConfig(`${limiter("L402_MINT_LIMITER", "1")}${limiter("L402_MINT_NETWORK_LIMITER", "2")}${ledger}[triggers]\ncrons = ["17 * * * *"]\n[vars]\n${LND}${SERVICE}`, secrets);
+    expect(current.status, current.stderr).toBe(0);
+    expect(warningsOf(current.stderr)).toEqual([]);
+  }, 30_000);
+
   it("warns about a balance service whose reservation no credit it sells covers (not one that fits), and one giving free requests", () => {
     const result = checkConfig(
       `[[durable_objects.bindings]]\nname = "L402_BALANCES"\nclass_name = "TokenBalance"\n[[durable_objects.bindings]]\nname = "L402_FREEBIES"\nclass_name = "FreebieCounter"\n[vars]\n${LND}` +
