@@ -50,7 +50,7 @@ export function l402ServicesDocument(routes: readonly SoldRoute[], seller: Selle
         ...usageCaveats(route.service, route),
       ],
       ...(route.timeoutSeconds === undefined ? {} : { macaroon_timeout_secs: route.timeoutSeconds }),
-      ...(route.uses === undefined ? {} : { uses: route.uses }),
+      ...(route.uses === undefined ? {} : { uses: route.uses, charge_on: route.usesChargeOn }),
       ...(route.capabilities === undefined ? {} : { capabilities: route.capabilities }),
     })),
     ...(mcp === undefined ? {} : { mcp: { endpoint: mcp.endpoint, transport: "streamable-http", tools: mcp.tools } }),

@@ -102,7 +102,7 @@ function annotate(given: Operation, route: SoldRoute): Operation {
       terms: termsOf(route),
       ...(usage === undefined ? {} : { usage }),
       ...(route.timeoutSeconds === undefined ? {} : { timeout_secs: route.timeoutSeconds }),
-      ...(route.uses === undefined ? {} : { uses: route.uses }),
+      ...(route.uses === undefined ? {} : { uses: route.uses, charge_on: route.usesChargeOn }),
       ...(route.capabilities === undefined ? {} : { capabilities: route.capabilities }),
     },
   };

@@ -1,4 +1,4 @@
-import type { BalanceConfig, Pricing, ServiceConfig, ServiceMode, UrlPattern } from "../config/index.ts";
+import type { BalanceConfig, ChargeOn, Pricing, ServiceConfig, ServiceMode, UrlPattern } from "../config/index.ts";
 
 /**
  * What a paid service sells, as discovery documents publish it: only what a
@@ -22,6 +22,8 @@ export interface SoldRoute {
   readonly schemes: readonly string[];
   readonly timeoutSeconds: number | undefined;
   readonly uses: number | undefined;
+  /** With `uses`: the answers that keep their use (the rest give it back). */
+  readonly usesChargeOn: ChargeOn;
   readonly capabilities: readonly string[] | undefined;
   /** Methods the service's capability rules name (the only methods it names at all). */
   readonly methods: readonly string[];
@@ -46,6 +48,7 @@ export function soldRoutes(services: readonly ServiceConfig[]): SoldRoute[] {
         schemes: service.schemes,
         timeoutSeconds: service.timeoutSeconds,
         uses: service.uses,
+        usesChargeOn: service.usesChargeOn,
         capabilities: service.capabilities,
         methods: [...new Set(service.capabilityRules.flatMap((rule) => rule.methods ?? []))],
         mode: service.mode,

@@ -19,7 +19,7 @@ describe("discovery through the template Worker", () => {
     expect(route("other")).toMatchObject({ price: { amount_msat: 1500, amount_sats: "1.5" } });
     expect(route("dual")).toMatchObject({ schemes: ["l402", "mpp"], description: "Both schemes, one invoice", terms: "Access for 1 hour." });
     expect(route("charge")).toMatchObject({ schemes: ["mpp"], terms: "Access without expiry." });
-    expect(route("metered")).toMatchObject({ uses: 3, caveats_required: ["services=metered:0", "metered_valid_until", "metered_uses=3"] });
+    expect(route("metered")).toMatchObject({ uses: 3, charge_on: "below_500", caveats_required: ["services=metered:0", "metered_valid_until", "metered_uses=3"] });
     // Free services are not for sale; origins, their headers and secrets are never published.
     expect(route("public")).toBeUndefined();
     for (const secret of [originUrl(), ORIGIN_SECRET, ORIGIN_API_KEY, "strip_prefix", "X-Static", "freebies"]) expect(text).not.toContain(secret);
