@@ -53,7 +53,8 @@ export function checkInvoice(paymentRequest: string, expected: ExpectedInvoice, 
   }
   if (invoice.expirySeconds !== request.expirySeconds && expected.acceptLongerExpiry !== true) throw mismatch(`expiry ${invoice.expirySeconds} s, asked ${request.expirySeconds} s`);
 
-  const expiresAt = invoice.timestamp + invoice.expirySeconds;
+  // The node expires it by its own clock, its expiry after its stamp: one whose clock is ahead of ours stamps the future, and the invoice ends its expiry from now, not from that stamp.
+  const expiresAt = Math.min(invoice.timestamp, now) + invoice.expirySeconds;
   const clockQuestion = "is the node's clock right?";
   if (expiresAt <= now) throw refused(`expired ${now - expiresAt} s ago (stamped ${now - invoice.timestamp} s ago, expiry ${invoice.expirySeconds} s): ${clockQuestion}`);
   if (Math.abs(invoice.timestamp - now) > CLOCK_SKEW_SECONDS) {
