@@ -87,14 +87,14 @@ function memoryMeter(now: () => number): Meter {
 }
 
 function memoryFreebies(): Freebies {
-  const allowances = new Map<string, { window: number; used: number }>();
+  const allowances = new Map<string, { window: number; used: number; periodSeconds: number }>();
   return {
     take: async (key, allowance, at) => {
-      const window = Math.floor(at / allowance.periodSeconds);
       const state = allowances.get(key);
+      const window = Math.max(Math.floor(at / allowance.periodSeconds), state?.periodSeconds === allowance.periodSeconds ? state.window : 0);
       const used = state?.window === window ? state.used : 0;
       if (used >= allowance.count) return { allowed: false, remaining: 0 };
-      allowances.set(key, { window, used: used + 1 });
+      allowances.set(key, { window, used: used + 1, periodSeconds: allowance.periodSeconds });
       return { allowed: true, remaining: allowance.count - used - 1 };
     },
   };

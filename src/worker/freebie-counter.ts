@@ -14,8 +14,9 @@ interface Counted {
  */
 export class FreebieCounter extends DurableObject {
   async take(count: number, periodSeconds: number, now: number): Promise<{ allowed: boolean; remaining: number }> {
-    const window = Math.floor(now / periodSeconds);
     const state = await this.ctx.storage.get<Counted>("state");
+    // A request stamped just before a window's end may arrive after one stamped in the next: it counts there, never reopening the window before.
+    const window = Math.max(Math.floor(now / periodSeconds), state?.periodSeconds === periodSeconds ? state.window : 0);
     const used = state?.window === window ? state.used : 0;
     if (used >= count) return { allowed: false, remaining: 0 };
     await this.ctx.storage.put("state", { window, used: used + 1, periodSeconds } satisfies Counted);

@@ -39,4 +39,17 @@ describe("FreebieCounter", () => {
       expect(await counter.take(3, 3600, now)).toEqual({ allowed: true, remaining: 1 });
     });
   });
+
+  it("a request stamped before its window's end that arrives after one of the next counts in the next: the window never goes back", async () => {
+    const stub = counterOf("late");
+    const start = (Math.floor(nowSeconds() / 60) + 1) * 60;
+    await runInDurableObject(stub, async (counter: FreebieCounter, state) => {
+      expect(await counter.take(1, 60, start)).toEqual({ allowed: true, remaining: 0 });
+      // Stamped a second before the window above began, arriving now.
+      expect(await counter.take(1, 60, start - 1)).toEqual({ allowed: false, remaining: 0 });
+      expect(await state.storage.getAlarm()).toBe((start + 60) * 1000);
+    });
+    // The next window's free request is still spent.
+    expect(await runInDurableObject(stub, (counter: FreebieCounter) => counter.take(1, 60, start + 30))).toEqual({ allowed: false, remaining: 0 });
+  });
 });
