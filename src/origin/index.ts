@@ -131,10 +131,11 @@ export async function verifyPaymentContext(given: string | null | undefined | Re
     }
   }
   if (options.once !== undefined) {
-    // Last: a context refused above keeps its jti for the request it was signed for. Kept while jose would still take it (whole seconds, as Redis's EXAT wants).
+    // Last: a context refused above keeps its jti for the request it was signed for. Kept while jose would still take it, and a margin more:
+    // a shared store expiring keys by its own clock (Redis's EXAT: whole seconds) may run ahead of this one.
     let served: unknown;
     try {
-      served = await options.once.add(payload.jti, Math.ceil(payload.exp + clockTolerance));
+      served = await options.once.add(payload.jti, Math.ceil(payload.exp + clockTolerance) + STORE_CLOCK_MARGIN_SECONDS);
     } catch {
       return refuse("replay_store_unavailable", "the record of contexts served could not be read or written");
     }
@@ -143,6 +144,9 @@ export async function verifyPaymentContext(given: string | null | undefined | Re
   }
   return { ok: true, claims: payload };
 }
+
+/** How much longer than jose would take a context its jti is kept: a replay store's clock may run this far ahead of the origin's. */
+const STORE_CLOCK_MARGIN_SECONDS = 60;
 
 function keysOf(options: VerifyPaymentContextOptions): JWTVerifyGetKey {
   if (typeof options.jwks === "function") return unavailableApart(options.jwks);
