@@ -55,12 +55,15 @@ function usesGivenBack(decision: Pass, paywall: Paywall, service: ServiceConfig,
   if (meter?.giveBack !== undefined && access !== undefined && remaining !== undefined) {
     return async (answered) => {
       if (!uncharged(answered, service)) return undefined;
-      // Back before the answer leaves: a client retrying at once (a `uses: 1` token) is not refused as exhausted and made to pay again.
-      const givenBack = await meter.giveBack?.(access.tokenId).then(
+      // Back before the answer leaves (a client retrying at once, with a `uses: 1` token, is not refused as exhausted and made to
+      // pay again), waited for a few seconds at most: a meter that hangs does not hold the answer, and finishes after it.
+      const giving = (meter.giveBack?.(access.tokenId) ?? Promise.resolve()).then(
         () => true,
         () => false,
       );
-      return givenBack === true ? { changes: [{ name: "X-L402-Remaining", value: String(remaining + 1) }] } : undefined;
+      later(giving);
+      const givenBack = await atMost(giving, GIVE_BACK_WAIT_MS, false);
+      return givenBack ? { changes: [{ name: "X-L402-Remaining", value: String(remaining + 1) }] } : undefined;
     };
   }
   if (shadowUse !== undefined && meter?.giveBack !== undefined) {
@@ -71,6 +74,19 @@ function usesGivenBack(decision: Pass, paywall: Paywall, service: ServiceConfig,
     };
   }
   return () => undefined;
+}
+
+/** How long an answer waits for its use to be given back. */
+const GIVE_BACK_WAIT_MS = 3000;
+
+/** `work`'s value, or `otherwise` once `ms` have passed. */
+async function atMost<T>(work: Promise<T>, ms: number, otherwise: T): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([work, new Promise<T>((resolve) => (timer = setTimeout(() => resolve(otherwise), ms)))]);
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
 }
 
 const uncharged = (answered: Answered | undefined, service: ServiceConfig): boolean => answered === undefined || !charged(answered.status, service.usesChargeOn);

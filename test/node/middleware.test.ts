@@ -1,7 +1,7 @@
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
 import { decodeMacaroon } from "../../src/macaroon/index.ts";
 import { createKeyring, parseChallenge, toBase64, toHex } from "../../src/l402/index.ts";
@@ -194,6 +194,25 @@ describe("l402Paywall mounted on routes of an app", () => {
       if (chargeOn === "always") left--;
       // The next request, sent at once, counts from what is left: a use is back before its answer leaves.
       expect((await app.request("/api/data", authorized)).headers.get("x-l402-remaining"), String(chargeOn)).toBe(String(left - 1));
+    }
+  });
+
+  it("a meter that never gives the use back holds a 5xx's answer a few seconds at most, which then does not count the use back", async () => {
+    const ports = memoryPorts();
+    const hanging = { consume: ports.meter.consume, giveBack: () => new Promise<void>(() => undefined) };
+    const app = new Hono<{ Variables: L402Variables }>();
+    app.use("/api/*", l402Paywall({ service: { name: "api", price_sats: 5, uses: 10 }, keyring, backend, ports: { ...ports, meter: hanging }, log: false }));
+    app.get("/api/data", (c) => c.text("failed", 503));
+    const token = await buy(app, "/api/data");
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const answering = app.request("/api/data", { headers: { Authorization: token.authorization } });
+      await vi.advanceTimersByTimeAsync(3000);
+      const response = await answering;
+      expect(response.status).toBe(503);
+      expect(response.headers.get("x-l402-remaining")).toBe("9");
+    } finally {
+      vi.useRealTimers();
     }
   });
 
