@@ -48,7 +48,9 @@ export function settleCharge(charge: Charge, answered: Answered | undefined, app
     return { changes: [...changes, { name: "X-L402-Balance", value: String(release(0n)) }] };
   }
   if (balance.meter !== undefined && answered.body !== null && appChargedMsat === undefined) {
-    return { changes: [...changes, { name: "X-L402-Balance", value: String(charge.balanceMsat) }], body: metered(charge, answered, balances, later, exhausted) };
+    // The metered body may end sooner (its balance run out) or later (the event saying so) than the origin's length: the runtime frames it.
+    const reframed = { name: "Content-Length", value: undefined };
+    return { changes: [...changes, reframed, { name: "X-L402-Balance", value: String(charge.balanceMsat) }], body: metered(charge, answered, balances, later, exhausted) };
   }
   const reported = balance.costHeader === undefined ? null : answered.headers.get(balance.costHeader);
   const cost = appChargedMsat ?? (reported !== null && /^\d{1,19}$/.test(reported.trim()) ? BigInt(reported.trim()) : charge.priceMsat);
