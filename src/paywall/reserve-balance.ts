@@ -1,6 +1,6 @@
 import { toHex } from "../bytes.ts";
 import type { BalanceConfig } from "../config/index.ts";
-import type { Grant, VerifiedToken } from "../l402/index.ts";
+import type { VerifiedToken } from "../l402/index.ts";
 import { fail, succeed, type Result } from "../result.ts";
 import type { Charge, Refused } from "./decision.ts";
 import type { Balances } from "./ports.ts";
@@ -31,7 +31,7 @@ export async function reserveBalance(balances: Balances, balance: BalanceConfig,
     return fail("balance_unavailable", "cannot reach this token's balance right now; retry shortly");
   }
   const { balanceMsat } = reserved;
-  if (reserved.status === "reserved") return succeed({ tokenId, reservedMsat, priceMsat, balanceMsat, balance, validUntil: mintedExpiry(grant), capabilities: grant.capabilities });
+  if (reserved.status === "reserved") return succeed({ tokenId, reservedMsat, priceMsat, balanceMsat, balance, validUntil: grant.validUntil, capabilities: grant.capabilities });
   if (reserved.status === "topup_spent") {
     return { ...fail("topup_spent", `this top-up was already credited to token ${tokenId}: send that token`), facts: { topup_for: tokenId, balance_msat: String(balanceMsat) }, balanceMsat };
   }
@@ -39,14 +39,6 @@ export async function reserveBalance(balances: Balances, balance: BalanceConfig,
     ...fail("balance_short", `the balance (${balanceMsat} msat) is short of this request's ${reservedMsat} msat: pay the top-up, then send it once`),
     facts: { balance_msat: String(balanceMsat), required_msat: String(reservedMsat), topup_for: tokenId },
     balanceMsat,
-    topup: { tokenId, validUntil: mintedExpiry(grant), capabilities: grant.capabilities, shortMsat: reservedMsat - balanceMsat },
+    topup: { tokenId, validUntil: grant.validUntil, capabilities: grant.capabilities, shortMsat: reservedMsat - balanceMsat },
   };
 }
-
-/**
- * The expiry a top-up of this token is minted with: the one the paywall minted
- * (a holder's narrower one is theirs alone: a top-up bought from a narrowed copy
- * would lapse, its credit with it, before it is sent); a token sold before its
- * service took balances (no credit caveat) by the expiry it shows.
- */
-const mintedExpiry = (grant: Grant): number | undefined => (grant.creditMsat === undefined ? grant.validUntil : grant.mintedValidUntil);

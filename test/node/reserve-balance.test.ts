@@ -25,7 +25,7 @@ const current = async (port: Balances, id = ID): Promise<bigint> => (await port.
 describe("reserving a request's cost", () => {
   it("opens the balance at the token's credit once, then takes each request's price", async () => {
     const port = balances();
-    const paid = token(ID, { creditMsat: 10_000n, validUntil: NOW + 60, mintedValidUntil: NOW + 60, capabilities: ["chat"] });
+    const paid = token(ID, { creditMsat: 10_000n, validUntil: NOW + 60, capabilities: ["chat"] });
     expect(await reserveBalance(port, balance, paid, 3000n)).toEqual({ ok: true, value: { tokenId: ID, reservedMsat: 3000n, priceMsat: 3000n, balanceMsat: 7000n, balance, validUntil: NOW + 60, capabilities: ["chat"] } });
     expect(await reserveBalance(port, balance, paid, 3000n)).toMatchObject({ ok: true, value: { balanceMsat: 4000n } });
     expect(await current(port)).toBe(4000n);
@@ -44,7 +44,7 @@ describe("reserving a request's cost", () => {
 
   it("short: balance_short with what it holds, what is required, and a top-up for the token keeping its expiry and capabilities", async () => {
     const port = balances();
-    const paid = token(ID, { creditMsat: 2500n, validUntil: NOW + 60, mintedValidUntil: NOW + 60, capabilities: ["chat"] });
+    const paid = token(ID, { creditMsat: 2500n, validUntil: NOW + 60, capabilities: ["chat"] });
     expect(await reserveBalance(port, balance, paid, 3000n)).toEqual({
       ok: false,
       reason: "balance_short",
@@ -56,15 +56,8 @@ describe("reserving a request's cost", () => {
     expect(await current(port)).toBe(2500n);
   });
 
-  it("a token without credit (minted before the service sold balances) holds nothing: offered a top-up, with the expiry it shows", async () => {
+  it("a token without credit (minted before the service sold balances) holds nothing: offered a top-up", async () => {
     expect(await reserveBalance(balances(), balance, token(ID, {}), 1n)).toMatchObject({ ok: false, reason: "balance_short", facts: { balance_msat: "0" } });
-    expect(await reserveBalance(balances(), balance, token(ID, { validUntil: NOW + 60 }), 1n)).toMatchObject({ topup: { validUntil: NOW + 60 } });
-  });
-
-  it("a copy whose holder narrowed its expiry is offered a top-up with the expiry the paywall minted: the top-up would lapse, its credit with it, before it is sent", async () => {
-    const narrowed = token(ID, { creditMsat: 2500n, validUntil: NOW + 10, mintedValidUntil: NOW + 3600 });
-    expect(await reserveBalance(balances(), balance, narrowed, 3000n)).toMatchObject({ ok: false, reason: "balance_short", topup: { validUntil: NOW + 3600 } });
-    expect(await reserveBalance(balances(), balance, narrowed, 1000n)).toMatchObject({ ok: true, value: { validUntil: NOW + 3600 } });
   });
 
   it("a balance that cannot be reached is balance_unavailable, never a pass", async () => {
