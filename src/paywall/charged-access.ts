@@ -57,7 +57,8 @@ function usesGivenBack(decision: Pass, paywall: Paywall, service: ServiceConfig,
       if (!uncharged(answered, service)) return undefined;
       // Back before the answer leaves (a client retrying at once, with a `uses: 1` token, is not refused as exhausted and made to
       // pay again), waited for a few seconds at most: a meter that hangs does not hold the answer, and finishes after it.
-      const giving = (meter.giveBack?.(access.tokenId) ?? Promise.resolve()).then(
+      // Called in a promise: a meter that throws at once fails the give-back, not the answer.
+      const giving = Promise.resolve(access.tokenId).then((tokenId) => meter.giveBack?.(tokenId)).then(
         () => true,
         () => false,
       );

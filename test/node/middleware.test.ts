@@ -214,6 +214,18 @@ describe("l402Paywall mounted on routes of an app", () => {
     } finally {
       vi.useRealTimers();
     }
+    // One that throws at once fails the give-back, not the answer.
+    const throwing = {
+      consume: ports.meter.consume,
+      giveBack: (): Promise<void> => {
+        throw new Error("meter gone");
+      },
+    };
+    const other = new Hono<{ Variables: L402Variables }>();
+    other.use("/api/*", l402Paywall({ service: { name: "api", price_sats: 5, uses: 10 }, keyring, backend, ports: { ...ports, meter: throwing }, log: false }));
+    other.get("/api/data", (c) => c.text("failed", 503));
+    const thrown = await other.request("/api/data", { headers: { Authorization: (await buy(other, "/api/data")).authorization } });
+    expect([thrown.status, thrown.headers.get("x-l402-remaining")]).toEqual([503, "9"]);
   });
 
   it("leaves the app's other routes alone", async () => {
