@@ -15,8 +15,9 @@ interface Counted {
 export class FreebieCounter extends DurableObject {
   async take(count: number, periodSeconds: number, now: number): Promise<{ allowed: boolean; remaining: number }> {
     const state = await this.ctx.storage.get<Counted>("state");
-    // A request stamped just before a window's end may arrive after one stamped in the next: it counts there, never reopening the window before.
-    const window = Math.max(Math.floor(now / periodSeconds), state?.periodSeconds === periodSeconds ? state.window : 0);
+    // A request stamped just before a window's end may arrive after one stamped in the next, or after the window's alarm: it counts in
+    // the window now open (by the stored count, or this object's clock), never reopening one that ended.
+    const window = Math.max(Math.floor(now / periodSeconds), state?.periodSeconds === periodSeconds ? state.window : 0, Math.floor(Date.now() / 1000 / periodSeconds));
     const used = state?.window === window ? state.used : 0;
     if (used >= count) return { allowed: false, remaining: 0 };
     await this.ctx.storage.put("state", { window, used: used + 1, periodSeconds } satisfies Counted);

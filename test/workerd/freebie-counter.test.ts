@@ -1,6 +1,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { FreebieCounter } from "../../src/worker/freebie-counter.ts";
+import { withHeldClock } from "./support/held-clock.ts";
 
 /**
  * The FreebieCounter Durable Object (src/worker/freebie-counter.ts) in
@@ -16,17 +17,20 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 describe("FreebieCounter", () => {
   it("counts a window's free requests, and is forgotten by the alarm its window's end sets", async () => {
     const stub = counterOf("ended");
-    // A window of a minute that ended an hour ago: its alarm is due.
-    const then = nowSeconds() - 3600;
-    await runInDurableObject(stub, async (counter: FreebieCounter, state) => {
-      expect(await counter.take(2, 60, then)).toEqual({ allowed: true, remaining: 1 });
-      expect(await counter.take(2, 60, then)).toEqual({ allowed: true, remaining: 0 });
-      expect(await counter.take(2, 60, then)).toEqual({ allowed: false, remaining: 0 });
-      // Set for the window's end, long past (the runtime holds a past alarm as due now).
-      expect(await state.storage.getAlarm()).toBeLessThanOrEqual(Date.now());
+    await withHeldClock(async (advance) => {
+      const now = nowSeconds();
+      await runInDurableObject(stub, async (counter: FreebieCounter, state) => {
+        expect(await counter.take(2, 60, now)).toEqual({ allowed: true, remaining: 1 });
+        expect(await counter.take(2, 60, now)).toEqual({ allowed: true, remaining: 0 });
+        expect(await counter.take(2, 60, now)).toEqual({ allowed: false, remaining: 0 });
+        // Set for the window's end.
+        expect(await state.storage.getAlarm()).toBe((Math.floor(now / 60) + 1) * 60_000);
+      });
+      // The window has ended: its alarm forgets everything.
+      advance(60_000);
+      expect(await runDurableObjectAlarm(stub)).toBe(true);
+      expect(await runInDurableObject(stub, async (_counter, state) => (await state.storage.list()).size)).toBe(0);
     });
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
-    expect(await runInDurableObject(stub, async (_counter, state) => (await state.storage.list()).size)).toBe(0);
   });
 
   it("an alarm run before the window ends forgets nothing, and waits for the end", async () => {
@@ -51,5 +55,17 @@ describe("FreebieCounter", () => {
     });
     // The next window's free request is still spent.
     expect(await runInDurableObject(stub, (counter: FreebieCounter) => counter.take(1, 60, start + 30))).toEqual({ allowed: false, remaining: 0 });
+  });
+
+  it("a request stamped in a window that has ended (it arrives after the window's alarm) counts in the window now open, by the object's clock", async () => {
+    const stub = counterOf("after-alarm");
+    await withHeldClock(async () => {
+      const now = nowSeconds();
+      expect(await runInDurableObject(stub, (counter: FreebieCounter) => counter.take(1, 60, now - 120))).toEqual({ allowed: true, remaining: 0 });
+      await runInDurableObject(stub, async (counter: FreebieCounter, state) => {
+        expect(await state.storage.getAlarm()).toBe((Math.floor(now / 60) + 1) * 60_000);
+        expect(await counter.take(1, 60, now)).toEqual({ allowed: false, remaining: 0 });
+      });
+    });
   });
 });
