@@ -64,7 +64,8 @@ function amountOf(invoice: string): { readonly amountMsat: bigint; readonly paym
   if (!read.ok) throw new L402Error("bad_challenge", `the challenge's ${read.detail.replace(/^the /, "")}`);
   const { amountMsat, paymentHash, timestamp, expirySeconds } = read.value;
   if (amountMsat === undefined) throw new L402Error("bad_challenge", "the challenge's invoice has no amount");
-  return { amountMsat, paymentHash, expiresAt: timestamp + expirySeconds };
+  // A node whose clock is ahead of ours stamps the future: it ends the invoice its expiry after that stamp by its own clock, after now by ours.
+  return { amountMsat, paymentHash, expiresAt: Math.min(timestamp, Math.floor(Date.now() / 1000)) + expirySeconds };
 }
 
 function l402Offer(macaroon: Uint8Array, invoice: string): Offer {
@@ -85,7 +86,9 @@ function paymentOffer(challenge: PaymentChallenge): Offer {
     throw new L402Error("bad_challenge", "the Payment challenge's amount or payment hash is not its invoice's");
   }
   if (challenge.expires !== undefined && !(Date.parse(challenge.expires) > Date.now())) throw new L402Error("bad_challenge", "the Payment challenge has expired");
-  return { scheme: "payment", challenge, invoice, priceMsat: decoded.amountMsat, services: [], paymentHash, expiresAt: decoded.expiresAt };
+  // The server takes the charge until the challenge's `expires`: a credential is not kept past it, whatever the invoice says.
+  const expiresAt = challenge.expires === undefined ? decoded.expiresAt : Math.min(decoded.expiresAt, Math.floor(Date.parse(challenge.expires) / 1000));
+  return { scheme: "payment", challenge, invoice, priceMsat: decoded.amountMsat, services: [], paymentHash, expiresAt };
 }
 
 /** x402's Lightning entry, checked against its invoice; undefined where `accepts` has none (another network's entries only). */

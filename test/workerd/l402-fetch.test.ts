@@ -170,5 +170,11 @@ describe("l402Fetch and the Payment scheme", () => {
     const cheaper = btoa(JSON.stringify({ ...decoded, amount: "1" })).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
     const forged = new Response(null, { status: 402, headers: { "WWW-Authenticate": header.replace(request, cheaper) } });
     expect(() => readOffer(forged)).toThrow(/amount or payment hash is not its invoice's/);
+    // Kept no longer than the challenge's expires, where that comes before the invoice's end.
+    const invoiceEnds = readOffer(new Response(null, { status: 402, headers: { "WWW-Authenticate": header } })).expiresAt;
+    const sooner = new Date((invoiceEnds - 30) * 1000).toISOString();
+    const expiring = header.replace(/expires="[^"]+"/, `expires="${sooner}"`);
+    expect(expiring).not.toBe(header);
+    expect(readOffer(new Response(null, { status: 402, headers: { "WWW-Authenticate": expiring } })).expiresAt).toBe(invoiceEnds - 30);
   });
 });
