@@ -11,8 +11,9 @@ export interface ServedContexts {
    * `seen` if it was recorded before and is still kept, or `full` when it
    * cannot be kept (the context is then refused: served twice would be worse).
    * A store shared by the origin's instances (Redis's `SET jti 1 NX EXAT
-   * keepUntil`, a database's unique key) answers across all of them; one on
-   * another clock than theirs keeps it a little longer. A throw or rejection
+   * keepUntil`, a database's unique key) answers across all of them
+   * (`keepUntil` is a minute past the context's last second, for a store whose
+   * clock runs ahead of the origin's). A throw or rejection
    * refuses the context (`replay_store_unavailable`).
    */
   add(jti: string, keepUntil: number): ServedAnswer | Promise<ServedAnswer>;
