@@ -4,7 +4,7 @@ import { headerSpellings, otherSpellings, type HeaderSpellings } from "../header
 import { fail, succeed, type Result } from "../result.ts";
 import { sharedFlights } from "../shared-flight.ts";
 import { methodsCarriedOut, type ClaimedMethods } from "./claimed-methods.ts";
-import { rulePrice } from "./price-rules.ts";
+import { rulePrice, statedBodyLength } from "./price-rules.ts";
 import type { PaywallRequest } from "./request.ts";
 
 /**
@@ -89,7 +89,7 @@ function question(service: ServiceConfig, request: PaywallRequest, pricer: Price
     const value = request.headers.get(name);
     if (value !== null) headers[name] = value;
   }
-  const length = request.headers.get("content-length");
+  const length = statedBodyLength(request.headers);
   return JSON.stringify({
     service: service.name,
     method: request.method,
@@ -99,7 +99,7 @@ function question(service: ServiceConfig, request: PaywallRequest, pricer: Price
     path: request.url.pathname,
     query,
     query_string: request.url.search.slice(1),
-    content_length: length === null ? null : Number(length),
+    content_length: length ?? null,
     headers,
   });
 }

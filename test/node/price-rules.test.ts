@@ -68,6 +68,14 @@ describe("which rule prices a request", () => {
     expect([upload(999), upload(1000), upload(2000), upload(2001), upload(undefined)]).toEqual([undefined, 7_000n, 7_000n, 9_000n, 9_000n]);
     expect(matched("/v1/upload").matchedMsat).toBeUndefined();
   });
+
+  it("an encoded body (Content-Encoding: gzip, which the origin inflates) counts as endless, whatever length it states", () => {
+    const upload = (encoding: string) => {
+      const body = new ReadableStream({ start: (controller) => controller.close() });
+      return matched("/v1/upload", { method: "PUT", body, headers: { "Content-Type": "application/octet-stream", "Content-Length": "1500", "Content-Encoding": encoding }, duplex: "half" } as RequestInit).matchedMsat;
+    };
+    expect([upload("gzip"), upload("br"), upload("identity"), upload("")]).toEqual([9_000n, 9_000n, 7_000n, 7_000n]);
+  });
 });
 
 describe("every method a request may be carried out as is priced, the dearest wins", () => {
