@@ -159,7 +159,7 @@ export function paywallMiddleware<E extends PaywallEnv = PaywallEnv>(settings: P
     await withCors(c, async () => void (await run()));
     // The origin a browser's request names is allowed to read the answer; an app's (or origin's) own
     // Access-Control-Allow-Credentials on it would let any site read what its cookies are sent for.
-    if (edge.cors?.credentials !== true) c.header("Access-Control-Allow-Credentials", undefined);
+    if (edge.cors?.credentials !== true && c.res.headers.has("access-control-allow-credentials")) c.header("Access-Control-Allow-Credentials", undefined);
   };
 }
 
