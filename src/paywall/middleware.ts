@@ -156,10 +156,12 @@ export function paywallMiddleware<E extends PaywallEnv = PaywallEnv>(settings: P
       return answer(c, paywall, edge, asSent, { kind: "refuse", status: 400, reason: read.reason, detail: read.detail, cookies: [], outcome: { outcome: "refused", reason: read.reason } });
     };
     if (!browser) return run();
-    await withCors(c, async () => void (await run()));
+    // An OPTIONS (a preflight without its request method) is answered by the CORS middleware itself: that answer is returned.
+    const answered = await withCors(c, async () => void (await run()));
     // The origin a browser's request names is allowed to read the answer; an app's (or origin's) own
     // Access-Control-Allow-Credentials on it would let any site read what its cookies are sent for.
-    if (edge.cors?.credentials !== true && c.res.headers.has("access-control-allow-credentials")) c.header("Access-Control-Allow-Credentials", undefined);
+    if (answered === undefined && edge.cors?.credentials !== true && c.res.headers.has("access-control-allow-credentials")) c.header("Access-Control-Allow-Credentials", undefined);
+    return answered;
   };
 }
 
