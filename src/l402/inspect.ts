@@ -39,11 +39,13 @@ export function describeMacaroon(macaroon: Macaroon): TokenDescription {
   };
 }
 
-/** What an encoded token says of itself, unverified: its ids, and the expiry, price and request minted into it for `service`. */
+/** What an encoded token says of itself, unverified: its ids, and the expiry, uses, capabilities, price and request minted into it for `service`. */
 export interface TokenFacts {
   readonly tokenId: Uint8Array;
   readonly paymentHash: Uint8Array;
   readonly validUntil: number | undefined;
+  readonly uses: number | undefined;
+  readonly capabilities: readonly string[] | undefined;
   readonly priceMsat: bigint | undefined;
   readonly request: string | undefined;
 }
@@ -63,5 +65,13 @@ export function tokenFacts(bytes: Uint8Array, service: string): Result<TokenFact
   // `now: 0`: this asks what the token says, not whether it is valid now.
   const grant = grantFor(reading.value, { service, now: 0 });
   const granted = grant.ok ? grant.value : undefined;
-  return succeed({ tokenId: identifier.value.tokenId, paymentHash: identifier.value.paymentHash, validUntil: granted?.validUntil, priceMsat: granted?.priceMsat, request: granted?.request });
+  return succeed({
+    tokenId: identifier.value.tokenId,
+    paymentHash: identifier.value.paymentHash,
+    validUntil: granted?.validUntil,
+    uses: granted?.uses,
+    capabilities: granted?.capabilities,
+    priceMsat: granted?.priceMsat,
+    request: granted?.request,
+  });
 }

@@ -50,6 +50,21 @@ describe("the 402 page of a browser-payments service", () => {
     expect(invoiceOf(await (await visit(s, new Jar(), "/articles/lightning", { "CF-Connecting-IP": "203.0.113.9" })).text())).not.toBe(first);
   });
 
+  it("after a deploy that changed the service's terms, a pending invoice whose token was minted on the old ones is not shown again", async () => {
+    const jar = new Jar();
+    const first = invoiceOf(await (await visit(shop(), jar)).text());
+    // Another instance on the same terms shows it again.
+    expect(invoiceOf(await (await visit(shop(), jar)).text())).toBe(first);
+    let shown = first;
+    for (const changed of [{ timeout: 60 }, { uses: 3 }, { capabilities: ["read"] }]) {
+      const fresh = invoiceOf(await (await visit(shop(changed), jar)).text());
+      expect(fresh, JSON.stringify(changed)).not.toBe(shown);
+      // Shown again while the terms stay.
+      expect(invoiceOf(await (await visit(shop(changed), jar)).text())).toBe(fresh);
+      shown = fresh;
+    }
+  });
+
   it("the fiatRate option adds an estimate of the price, said to be one; a rate that is not one is refused when the middleware is made", async () => {
     const s = shop({ title: "Lightning articles" }, { fiatRate: { currency: "EUR", perBitcoin: 88_000 } });
     const html = await (await visit(s, new Jar())).text();

@@ -1,4 +1,5 @@
 import { turnsByKey } from "../../shared-flight.ts";
+import { tokenFacts } from "../../l402/index.ts";
 import type { CookieChange } from "../decision.ts";
 import type { Challenger, ChallengeNeed, IssueResult } from "../issue-challenge.ts";
 import { offerKey } from "../offer.ts";
@@ -63,9 +64,21 @@ export function pageChallenger(bc: BrowserContext, held: PendingChallenge | unde
   };
 }
 
-/** Whether a pending challenge sells this page's offer: its amount, and the price and request its token was minted with. */
+/**
+ * Whether a pending challenge sells this page's offer: its amount, the price
+ * and request its token was minted with, and the service's terms as they are
+ * now (a deploy since may have changed them): the same uses and capabilities,
+ * and an expiry where the service has a timeout, no later than one minted now.
+ */
 function sells(bc: BrowserContext, held: PendingChallenge, need: ChallengeNeed): boolean {
-  return held.amountMsat === need.offer.amountMsat && offerKey(bc.service, mintedOffer(bc.service.name, held.macaroon)) === offerKey(bc.service, need.offer.caveats);
+  const { service, request } = bc;
+  if (held.amountMsat !== need.offer.amountMsat || offerKey(service, mintedOffer(service.name, held.macaroon)) !== offerKey(service, need.offer.caveats)) return false;
+  const facts = tokenFacts(held.macaroon, service.name);
+  if (!facts.ok) return false;
+  const { uses, capabilities, validUntil } = facts.value;
+  const timeout = service.timeoutSeconds;
+  const expiring = timeout === undefined ? validUntil === undefined : validUntil !== undefined && validUntil <= request.now + timeout;
+  return expiring && uses === service.uses && capabilities?.join(",") === service.capabilities?.join(",");
 }
 
 /** An invoice for this browser alone: its pending cookie, and (bounded) the client's open page invoice. */
