@@ -70,7 +70,7 @@ function usesGivenBack(decision: Pass, paywall: Paywall, service: ServiceConfig,
   if (shadowUse !== undefined && meter?.giveBack !== undefined) {
     const shadowMeter = shadowPorts({ meter }).meter;
     return (answered) => {
-      if (uncharged(answered, service)) later(shadowMeter?.giveBack?.(shadowUse) ?? Promise.resolve());
+      if (uncharged(answered, service)) later(Promise.resolve(shadowUse).then((tokenId) => shadowMeter?.giveBack?.(tokenId)));
       return undefined;
     };
   }

@@ -64,6 +64,18 @@ describe("shadow mode in the adapters (mode: \"shadow\")", () => {
       ["paid", undefined],
       ["challenged", "exhausted"],
     ]);
+    // A meter that throws at once as it gives back fails that, not the answer.
+    const throwing = new Hono<{ Variables: L402Variables }>();
+    const meter = {
+      consume: ports.meter.consume,
+      giveBack: (): Promise<void> => {
+        throw new Error("meter gone");
+      },
+    };
+    throwing.use("/api/*", l402Paywall({ service: { name: "api", price_sats: 5, uses: 1 }, keyring, backend: untouchedNode(), ports: { ...ports, meter }, mode: "shadow", log: false }));
+    throwing.get("/api/data", (c) => c.text("answer", 503));
+    const fresh = paidToken({ service: "api", validUntil: Math.floor(Date.now() / 1000) + 60, uses: 1 });
+    expect((await throwing.request("/api/data", { headers: { Authorization: fresh.authorization } })).status).toBe(503);
     // Enforcing's own count was never touched.
     expect(await ports.meter.consume(toHex(token.tokenId), 1, undefined)).toEqual({ allowed: true, remaining: 0 });
     expect(await ports.meter.consume(`${toHex(token.tokenId)}#shadow`, 1, undefined)).toEqual({ allowed: false, remaining: 0 });
