@@ -156,7 +156,7 @@ export function paywallMiddleware<E extends PaywallEnv = PaywallEnv>(settings: P
       return answer(c, paywall, edge, asSent, { kind: "refuse", status: 400, reason: read.reason, detail: read.detail, cookies: [], outcome: { outcome: "refused", reason: read.reason } });
     };
     if (!browser) return run();
-    // An OPTIONS (a preflight without its request method) is answered by the CORS middleware itself: that answer is returned.
+    // An OPTIONS that is no preflight (no Access-Control-Request-Method) is answered 204 by the CORS middleware itself, reaching neither the paywall nor the app: that answer is returned.
     const answered = await withCors(c, async () => void (await run()));
     // The origin a browser's request names is allowed to read the answer; an app's (or origin's) own
     // Access-Control-Allow-Credentials on it would let any site read what its cookies are sent for.

@@ -5,6 +5,14 @@ import { matchService } from "../paywall/match.ts";
 import { inClear } from "../this-machine.ts";
 import type { WorkerConfig } from "./worker-config.ts";
 
+/** What the wrangler file declares beside the settings: the bindings, and its cron triggers (undefined: not known). */
+export interface Declarations {
+  readonly mintLimiter: boolean;
+  readonly networkMintLimiter?: boolean;
+  readonly ledger?: boolean;
+  readonly crons?: readonly string[];
+}
+
 /**
  * Settings that are valid but probably not what the operator meant, for
  * `npm run check-config`:
@@ -33,15 +41,7 @@ import type { WorkerConfig } from "./worker-config.ts";
  * - a pattern matching a path the Worker answers itself where an origin may
  *   serve its own (`/openapi.json`, `/llms.txt`, …): the origin's is never reached.
  */
-/** What the wrangler file declares beside the settings: the bindings, and its cron triggers (undefined: not known). */
-export interface DeclaredBindings {
-  readonly mintLimiter: boolean;
-  readonly networkMintLimiter?: boolean;
-  readonly ledger?: boolean;
-  readonly crons?: readonly string[];
-}
-
-export function configWarnings(config: WorkerConfig, bindings: DeclaredBindings): string[] {
+export function configWarnings(config: WorkerConfig, bindings: Declarations): string[] {
   const warnings = config.services.flatMap((service) => service.patterns.flatMap((pattern) => uncoveredPrefix(service, pattern)));
   warnings.push(...config.services.flatMap((service, index) => [...deadEntries(service), ...shadowedPatterns(service, config.services.slice(0, index))]));
   for (const service of config.services) {

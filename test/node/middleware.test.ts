@@ -206,8 +206,10 @@ describe("l402Paywall mounted on routes of an app", () => {
     const token = await buy(app, "/api/data");
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     try {
-      const answering = app.request("/api/data", { headers: { Authorization: token.authorization } });
-      await vi.advanceTimersByTimeAsync(3000);
+      let answered = false;
+      const answering = Promise.resolve(app.request("/api/data", { headers: { Authorization: token.authorization } })).finally(() => (answered = true));
+      // Time moved on until the answer comes (the wait's timer is set once the handler has answered).
+      for (let waited = 0; !answered && waited < 10_000; waited += 100) await vi.advanceTimersByTimeAsync(100);
       const response = await answering;
       expect(response.status).toBe(503);
       expect(response.headers.get("x-l402-remaining")).toBe("9");
