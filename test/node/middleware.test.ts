@@ -157,6 +157,17 @@ describe("l402Paywall mounted on routes of an app", () => {
     expect(await preflight.text()).toBe("");
   });
 
+  it("with CORS options, an OPTIONS with Origin but no request method (no preflight) is answered 204 by the CORS middleware, the handler not reached", async () => {
+    const reached: string[] = [];
+    const app = new Hono<{ Variables: L402Variables }>();
+    app.use("/api/*", l402Paywall({ service: { name: "api", price_sats: 5 }, keyring, backend, ports: memoryPorts(), cors: { origin: (origin) => origin } }));
+    app.all("/api/data", (c) => (reached.push(c.req.method), c.text("paid content")));
+    const answer = await app.request("/api/data", { method: "OPTIONS", headers: { Origin: "https://app.example" } });
+    expect(answer.status).toBe(204);
+    expect(answer.headers.get("access-control-allow-origin")).toBe("https://app.example");
+    expect(reached).toEqual([]);
+  });
+
   it("with CORS options that allow no credentials, an answer of the app's allowing them loses that header: the reflected origin never reads a credentialed answer", async () => {
     for (const credentials of [undefined, true]) {
       const ports = memoryPorts();
