@@ -27,21 +27,23 @@ const PAYWALL_HEADERS = ["x-l402-balance", "x-l402-remaining", "x-l402-freebies-
 const TEXTUAL = /^(?:text\/|application\/(?:[\w.-]+\+)?(?:json|xml|javascript|yaml|x-www-form-urlencoded|x-ndjson)\b)/i;
 
 export async function toolResult(response: Response, url: string): Promise<CallToolResult> {
-  const body = await readBounded(response, MAX_ANSWER_BYTES);
-  if (body === undefined) return failureResult({ reason: "answer_too_large", detail: `the answer is over ${MAX_ANSWER_BYTES / 1024 / 1024} MiB, more than a tool result carries` });
-  if (response.status === 402) return paymentRequired(response, body);
-  const type = response.headers.get("content-type");
-  const text = type === null || TEXTUAL.test(type) ? fromUtf8(body) : undefined;
   const headers = Object.fromEntries(PAYWALL_HEADERS.flatMap((name) => {
     const value = response.headers.get(name);
     return value === null ? [] : [[name, value]];
   }));
+  const paid = { [PAYMENT_RESPONSE_KEY]: { status: response.status, headers } };
+  const body = await readBounded(response, MAX_ANSWER_BYTES);
+  // Charged all the same (a use taken, a metered body billed for what passed): the result says what the call cost.
+  if (body === undefined) return { ...failureResult({ reason: "answer_too_large", detail: `the answer is over ${MAX_ANSWER_BYTES / 1024 / 1024} MiB, more than a tool result carries` }), _meta: paid };
+  if (response.status === 402) return paymentRequired(response, body);
+  const type = response.headers.get("content-type");
+  const text = type === null || TEXTUAL.test(type) ? fromUtf8(body) : undefined;
   const structured = text === undefined ? undefined : jsonObject(text);
   return {
     content: text === undefined ? [{ type: "resource", resource: { uri: url, mimeType: type ?? "application/octet-stream", blob: toBase64(body) } }] : [{ type: "text", text }],
     ...(structured === undefined ? {} : { structuredContent: structured }),
     ...(response.status >= 400 ? { isError: true } : {}),
-    _meta: { [PAYMENT_RESPONSE_KEY]: { status: response.status, headers } },
+    _meta: paid,
   };
 }
 

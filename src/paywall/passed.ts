@@ -36,8 +36,8 @@ export function passedChanges(decision: Pass, answered: { readonly status: numbe
   const ok = upgrade || (answered.status >= 200 && answered.status < 300);
   const changes: HeaderChange[] = withoutPaywallCookies(answered.headers);
   for (const name of PAYWALL_HEADERS) if (answered.headers.get(name) !== null) changes.push({ name, value: undefined });
-  // On a paid answer only: elsewhere (a route no service sells, a free path, a free request, shadow) the origin may be selling on its own.
-  if (decision.route.access === "paid") for (const name of RECEIPT_HEADERS) if (answered.headers.get(name) !== null) changes.push({ name, value: undefined });
+  // On an answer the paywall paid or gave free (a free request): elsewhere (a route no service sells, a free path, shadow) the origin may be selling on its own.
+  if (decision.route.access === "paid" || decision.route.access === "freebie") for (const name of RECEIPT_HEADERS) if (answered.headers.get(name) !== null) changes.push({ name, value: undefined });
   // The origin's cost report is the paywall's to read (settle.ts), on every pass: a free, freebie or shadow one charges nothing, and the client never sees it.
   const costHeader = decision.route.service?.balance?.costHeader;
   if (costHeader !== undefined && answered.headers.get(costHeader) !== null) changes.push({ name: costHeader, value: undefined });

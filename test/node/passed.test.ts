@@ -51,4 +51,9 @@ describe("passedChanges", () => {
     const changes = passedChanges(paid({}), answer(200, { "Cache-Control": 'private="set-cookie, x-user", max-age=60, s-maxage=600' }));
     expect(changes).toContainEqual({ name: "Cache-Control", value: "private, max-age=60" });
   });
+
+  it("a free request's answer (the paywall's allowance) loses an origin's receipt too", () => {
+    const freebie = { kind: "pass", route: { url: new URL("https://paywall.example/api"), service: { name: "api" }, access: "freebie" }, headers: { always: {}, onSuccess: {} }, cookies: [], outcome: { outcome: "freebie" } } as unknown as Pass;
+    expect(passedChanges(freebie, answer(200, { "Payment-Receipt": "forged" }))).toEqual([{ name: "Payment-Receipt", value: undefined }]);
+  });
 });

@@ -301,6 +301,8 @@ describe("paid MCP tools", () => {
     const result = await callTool(client, "download", { id, chunks: 1, size: 5 * 1024 * 1024 }, { "l402/credential": credential });
     expect(result.isError).toBe(true);
     expect(result.structuredContent).toMatchObject({ reason: "answer_too_large" });
+    // Charged all the same: the result says so.
+    expect(result._meta?.["l402/payment-response"]).toMatchObject({ status: 200 });
     await fetch(`${originUrl()}/_origin/release?id=${id}`, { method: "POST" });
     await client.close();
   });
