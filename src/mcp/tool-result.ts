@@ -34,7 +34,7 @@ export async function toolResult(response: Response, url: string): Promise<CallT
   const paid = { [PAYMENT_RESPONSE_KEY]: { status: response.status, headers } };
   const body = await readBounded(response, MAX_ANSWER_BYTES);
   // Charged all the same (a use taken, a metered body billed for what passed): the result says what the call cost.
-  if (body === undefined) return { ...failureResult({ reason: "answer_too_large", detail: `the answer is over ${MAX_ANSWER_BYTES / 1024 / 1024} MiB, more than a tool result carries` }), _meta: paid };
+  if (body === undefined) return { ...failureResult({ reason: "answer_too_large", detail: `the answer is over ${MAX_ANSWER_BYTES / 1024 / 1024} MiB, more than a tool result carries` }), ...(response.status === 402 ? {} : { _meta: paid }) };
   if (response.status === 402) return paymentRequired(response, body);
   const type = response.headers.get("content-type");
   const text = type === null || TEXTUAL.test(type) ? fromUtf8(body) : undefined;

@@ -68,7 +68,9 @@ export function pageChallenger(bc: BrowserContext, held: PendingChallenge | unde
  * Whether a pending challenge sells this page's offer: its amount, the price
  * and request its token was minted with, and the service's terms as they are
  * now (a deploy since may have changed them): the same uses and capabilities,
- * and an expiry where the service has a timeout, no later than one minted now.
+ * and, where the service has a timeout, an expiry one minted within the
+ * invoice's life would have (a timeout changed by less than that life is not
+ * told apart).
  */
 function sells(bc: BrowserContext, held: PendingChallenge, need: ChallengeNeed): boolean {
   const { service, request } = bc;
@@ -77,9 +79,15 @@ function sells(bc: BrowserContext, held: PendingChallenge, need: ChallengeNeed):
   if (!facts.ok) return false;
   const { uses, capabilities, validUntil } = facts.value;
   const timeout = service.timeoutSeconds;
-  const expiring = timeout === undefined ? validUntil === undefined : validUntil !== undefined && validUntil <= request.now + timeout;
-  return expiring && uses === service.uses && capabilities?.join(",") === service.capabilities?.join(",");
+  // Shown while its invoice is open, so minted less than the invoice's life (and the cookie's grace) ago.
+  const life = bc.paywall.settings.invoiceExpirySeconds + PENDING_GRACE_SECONDS;
+  const expiring = timeout === undefined ? validUntil === undefined : validUntil !== undefined && validUntil <= request.now + timeout && validUntil > request.now + timeout - life;
+  return expiring && uses === service.uses && sameSet(capabilities, service.capabilities);
 }
+
+/** Two capability lists naming the same capabilities, whatever their order or repeats (undefined: no caveat). */
+const sameSet = (a: readonly string[] | undefined, b: readonly string[] | undefined): boolean =>
+  a === undefined || b === undefined ? a === b : new Set(a).size === new Set(b).size && a.every((name) => b.includes(name));
 
 /** An invoice for this browser alone: its pending cookie, and (bounded) the client's open page invoice. */
 async function mintOwn(bc: BrowserContext, need: ChallengeNeed, key: string | undefined): Promise<IssueResult> {
