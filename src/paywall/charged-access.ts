@@ -1,4 +1,5 @@
 import type { ServiceConfig } from "../config/index.ts";
+import { waitAtMost } from "../shared-flight.ts";
 import type { Pass } from "./decision.ts";
 import { exhaustedEvent } from "./exhausted-event.ts";
 import type { Later } from "./issue-challenge.ts";
@@ -63,7 +64,7 @@ function usesGivenBack(decision: Pass, paywall: Paywall, service: ServiceConfig,
         () => false,
       );
       later(giving);
-      const givenBack = await atMost(giving, GIVE_BACK_WAIT_MS, false);
+      const givenBack = await waitAtMost(giving, GIVE_BACK_WAIT_MS, () => false);
       return givenBack ? { changes: [{ name: "X-L402-Remaining", value: String(remaining + 1) }] } : undefined;
     };
   }
@@ -79,16 +80,6 @@ function usesGivenBack(decision: Pass, paywall: Paywall, service: ServiceConfig,
 
 /** How long an answer waits for its use to be given back. */
 const GIVE_BACK_WAIT_MS = 3000;
-
-/** `work`'s value, or `otherwise` once `ms` have passed. */
-async function atMost<T>(work: Promise<T>, ms: number, otherwise: T): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([work, new Promise<T>((resolve) => (timer = setTimeout(() => resolve(otherwise), ms)))]);
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
-  }
-}
 
 const uncharged = (answered: Answered | undefined, service: ServiceConfig): boolean => answered === undefined || !charged(answered.status, service.usesChargeOn);
 
