@@ -35,6 +35,8 @@ export interface SchemaContext {
 /** The stateful features a host offers, and how to name what is missing when a service needs one. */
 export interface FeatureSupport {
   readonly meter: boolean;
+  /** The meter gives a use back (a `uses` service's `charge_on`); a meter port of one's own may not (ports.meter.giveBack): default true. */
+  readonly meterGivesBack?: boolean;
   readonly freebies: boolean;
   readonly ledger: boolean;
   readonly revocations: boolean;
@@ -187,6 +189,9 @@ const serviceSchema = (context: SchemaContext) => v.pipe(
     // A service using a stateful feature the host lacks is a configuration error, not a silent downgrade.
     const { features } = context;
     if (service.uses !== undefined && !features.meter) at(`needs ${features.describe("meter")}`, "uses");
+    else if (service.uses !== undefined && features.meterGivesBack === false && service.charge_on !== undefined && service.charge_on !== "always") {
+      at(`needs ${features.describe("meter")} that gives a use back (giveBack), to keep none for an answer it does not charge: add it, or set "always"`, "charge_on");
+    }
     if (service.freebies !== undefined && !features.freebies) at(`needs ${features.describe("freebies")}`, "freebies");
     if (service.revocable === true && !features.revocations) at(`needs ${features.describe("revocations")}`, "revocable");
     if (service.ledger === true && !features.ledger) at(`needs ${features.describe("ledger")}`, "ledger");

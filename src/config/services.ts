@@ -78,7 +78,8 @@ function compile(service: ParsedService, context: CompileContext): ServiceConfig
       headersTimeoutMs: service.origin?.headers_timeout_seconds === undefined ? undefined : service.origin.headers_timeout_seconds * 1000,
     },
     uses: service.uses,
-    usesChargeOn: service.charge_on ?? "below_500",
+    // A meter that cannot give a use back keeps one for every answer: so it is said (discovery, the answer's count).
+    usesChargeOn: service.charge_on ?? (context.features.meterGivesBack === false ? "always" : "below_500"),
     freebies: service.freebies === undefined ? undefined : { count: service.freebies, periodSeconds: service.freebies_period ?? 86_400 },
     revocable: service.revocable ?? false,
     ledger: service.ledger ?? context.features.ledger,

@@ -1,11 +1,14 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { concatBytes, fromUtf8, toBase64 } from "../bytes.ts";
+import { offersPayment } from "../paywall/index.ts";
 import type { Failure } from "../result.ts";
 
 /**
  * The paywall's answer to a tool's request, as the tool's result.
  *
- * A 402 is a payment-required result, placed where x402's MCP transport
+ * A 402 that offers a payment (a challenge in `WWW-Authenticate`: the
+ * paywall's, or an origin's on a path it sells itself; one on an answer the
+ * paywall let through has lost its offer, passed.ts) is a payment-required result, placed where x402's MCP transport
  * (`@x402/mcp`) and Cloudflare's `paidTool` put theirs: `isError`, the offer
  * in `structuredContent` and, as JSON, in the text content, and the same
  * object under a `_meta` key (README, "Paid MCP tools"). The offer is the
@@ -34,8 +37,9 @@ export async function toolResult(response: Response, url: string): Promise<CallT
   const paid = { [PAYMENT_RESPONSE_KEY]: { status: response.status, headers } };
   const body = await readBounded(response, MAX_ANSWER_BYTES);
   // Charged all the same (a use taken, a metered body billed for what passed): the result says what the call cost.
-  if (body === undefined) return { ...failureResult({ reason: "answer_too_large", detail: `the answer is over ${MAX_ANSWER_BYTES / 1024 / 1024} MiB, more than a tool result carries` }), ...(response.status === 402 ? {} : { _meta: paid }) };
-  if (response.status === 402) return paymentRequired(response, body);
+  const offer = response.status === 402 && offersPayment(response.headers.get("www-authenticate"));
+  if (body === undefined) return { ...failureResult({ reason: "answer_too_large", detail: `the answer is over ${MAX_ANSWER_BYTES / 1024 / 1024} MiB, more than a tool result carries` }), ...(offer ? {} : { _meta: paid }) };
+  if (offer) return paymentRequired(response, body);
   const type = response.headers.get("content-type");
   const text = type === null || TEXTUAL.test(type) ? fromUtf8(body) : undefined;
   const structured = text === undefined ? undefined : jsonObject(text);

@@ -10,6 +10,7 @@ export type { ChallengeContext, Completion, CompletionContext, InvoiceAnswer, Pa
 export type { ChallengeParts } from "./challenge-parts.ts";
 export { isPaywallCookieName } from "./browser/cookie-names.ts";
 export { matchService } from "./match.ts";
+export { offersPayment } from "./passed.ts";
 export { LOOKUP_INTERVAL_MS, METER_FORGET_MARGIN_SECONDS, SPENT_RETENTION_MARGIN_SECONDS } from "./ports.ts";
 export { rememberedSpends } from "./remembered-spends.ts";
 export { rememberingExhausted } from "./exhausted-freebies.ts";

@@ -140,6 +140,7 @@ function settle(options: PaywallOptionsBase, adapterOptions: readonly string[]):
     schemes: schemeNames,
     features: {
       meter: ports.meter !== undefined,
+      meterGivesBack: ports.meter?.giveBack !== undefined,
       freebies: ports.freebies !== undefined,
       ledger: ports.ledger !== undefined,
       revocations: ports.revocations !== undefined,

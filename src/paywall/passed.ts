@@ -37,7 +37,7 @@ export function passedChanges(decision: Pass, answered: { readonly status: numbe
   const changes: HeaderChange[] = withoutPaywallCookies(answered.headers);
   for (const name of PAYWALL_HEADERS) if (answered.headers.get(name) !== null) changes.push({ name, value: undefined });
   // On an answer the paywall paid or gave free (a free request): elsewhere (a route no service sells, a free path, shadow) the origin may be selling on its own.
-  if (decision.route.access === "paid" || decision.route.access === "freebie") for (const name of RECEIPT_HEADERS) if (answered.headers.get(name) !== null) changes.push({ name, value: undefined });
+  if (decision.route.access === "paid" || decision.route.access === "freebie") changes.push(...withoutOriginOffers(answered.headers));
   // The origin's cost report is the paywall's to read (settle.ts), on every pass: a free, freebie or shadow one charges nothing, and the client never sees it.
   const costHeader = decision.route.service?.balance?.costHeader;
   if (costHeader !== undefined && answered.headers.get(costHeader) !== null) changes.push({ name: costHeader, value: undefined });
@@ -49,6 +49,24 @@ export function passedChanges(decision: Pass, answered: { readonly status: numbe
   if (globalThis.L402_BUILD_BROWSER !== false) for (const cookie of decision.cookies) changes.push({ name: "Set-Cookie", value: setCookie(cookie), append: true });
   return changes;
 }
+
+/**
+ * An answer the paywall let through, paid or free, is the origin's, and so is
+ * any offer in it: a client that took an origin's 402 (its own macaroon and
+ * invoice, even a top-up naming the token just sent) for the paywall's would
+ * drop a token still good and pay the origin. So a challenge in a scheme the
+ * paywall speaks goes (the whole `WWW-Authenticate`, as its challenges cannot
+ * be told apart safely), and x402's requirements and every scheme's receipt.
+ */
+function withoutOriginOffers(headers: HeaderReader): HeaderChange[] {
+  const changes: HeaderChange[] = [];
+  for (const name of [...RECEIPT_HEADERS, "PAYMENT-REQUIRED"]) if (headers.get(name) !== null) changes.push({ name, value: undefined });
+  if (offersPayment(headers.get("www-authenticate"))) changes.push({ name: "WWW-Authenticate", value: undefined });
+  return changes;
+}
+
+/** Whether a `WWW-Authenticate` value holds a challenge in a scheme the paywall speaks (L402, its older name LSAT, Payment): a challenge starts the value or follows a comma. */
+export const offersPayment = (value: string | null): boolean => value !== null && /(?:^|,)\s*(?:L402|LSAT|Payment)(?:\s|,|$)/i.test(value);
 
 /** What the paywall tells a client of its token on a pass (decide.ts, settle.ts), set after these are taken out. */
 const PAYWALL_HEADERS = ["X-L402-Balance", "X-L402-Remaining", "X-L402-Freebies-Remaining"];
@@ -86,9 +104,21 @@ function privateAnswer(headers: HeaderReader, byCookie: boolean): HeaderChange[]
   return changes;
 }
 
+/**
+ * The name a browser stores a Set-Cookie under, as far as the paywall's are
+ * concerned: a nameless one (`=__Host-l402-token-api=…`, or no `=` at all) is
+ * sent back as its value alone, which then reads as that name.
+ */
+function storedName(cookie: string): string {
+  const pair = cookie.split(";", 1)[0] ?? "";
+  const eq = pair.indexOf("=");
+  const name = eq === -1 ? "" : pair.slice(0, eq);
+  return name.trim() === "" ? (pair.slice(eq + 1).split("=", 1)[0] ?? "") : name;
+}
+
 function withoutPaywallCookies(headers: AnswerHeaders): HeaderChange[] {
   const cookies = headers.getSetCookie();
-  const kept = cookies.filter((cookie) => !isPaywallCookieName(cookie.split("=", 1)[0] ?? ""));
+  const kept = cookies.filter((cookie) => !isPaywallCookieName(storedName(cookie)));
   if (kept.length === cookies.length) return [];
   return [{ name: "Set-Cookie", value: undefined }, ...kept.map((cookie): HeaderChange => ({ name: "Set-Cookie", value: cookie, append: true }))];
 }

@@ -8,6 +8,7 @@ import { createKeyring, parseChallenge, toBase64, toHex } from "../../src/l402/i
 import { lndRestBackend, type InvoiceBackend } from "../../src/lightning/index.ts";
 import { l402Paywall, memoryPorts, PaywallConfigError, type L402Variables, type PaywallOptions } from "../../src/index.ts";
 import { payInvoice } from "../../dev/lnd-sim/payer.ts";
+import { createL402Fetch, memoryStore } from "../../src/client/index.ts";
 import { formatPaymentCredential, parsePaymentChallenges, readChargeRequest } from "../../src/payment/index.ts";
 
 /**
@@ -54,6 +55,35 @@ describe("l402Paywall mounted on routes of an app", () => {
     expect(await answers[0]?.json()).toEqual({ tokenId: token.tokenId, service: "api", remaining: 2 });
     expect(answers[2]?.headers.get("x-l402-remaining")).toBe("0");
     expect(((await answers[3]?.json()) as { reason: string }).reason).toBe("exhausted");
+  });
+
+  it("an origin's own 402 to a paid request offers nothing: its L402 challenge and x402 requirements are taken out, so a paying client keeps its token and pays no one", async () => {
+    const ports = memoryPorts();
+    const app = new Hono<{ Variables: L402Variables }>();
+    app.use("/api/*", l402Paywall({ service: { name: "api", price_sats: 5 }, keyring, backend, ports, log: false }));
+    let offered = "";
+    app.get("/api/data", () => new Response("{}", { status: 402, headers: { "WWW-Authenticate": offered, "PAYMENT-REQUIRED": "e30=", "Content-Type": "application/json" } }));
+    app.get("/api/bearer", () => new Response("sign in", { status: 401, headers: { "WWW-Authenticate": 'Bearer realm="api"' } }));
+    // The origin's own challenge, a valid-looking one: its macaroon names the service (the paywall's own 402 copied).
+    offered = (await app.request("/api/other")).headers.get("www-authenticate") ?? "";
+    expect(offered).toMatch(/^L402 /);
+    const token = await buy(app, "/api/data");
+    const answer = await app.request("/api/data", { headers: { Authorization: token.authorization } });
+    expect(answer.status).toBe(402);
+    expect(answer.headers.get("www-authenticate")).toBeNull();
+    expect(answer.headers.get("payment-required")).toBeNull();
+    // Another scheme's challenge is the origin's to make.
+    expect((await app.request("/api/bearer", { headers: { Authorization: token.authorization } })).headers.get("www-authenticate")).toBe('Bearer realm="api"');
+
+    const store = memoryStore();
+    const [macaroon, preimage] = token.authorization.slice("L402 ".length).split(":") as [string, string];
+    await store.put("https://shop.example", { macaroon, preimage, services: ["api"], paidMsat: "5000", createdAt: 0 });
+    let payments = 0;
+    const wallet = { pay: async () => (payments++, Promise.reject(new Error("a payment the test never allows"))) };
+    const client = createL402Fetch({ wallet, maxCostSats: 100, store, fetch: ((url: string | URL | Request, init?: RequestInit) => app.request(String(url), init)) as typeof fetch });
+    await expect(client("https://shop.example/api/data")).rejects.toMatchObject({ code: "bad_challenge" });
+    expect(payments).toBe(0);
+    expect((await store.get("https://shop.example")).map((held) => held.macaroon)).toEqual([macaroon]);
   });
 
   it("what a token has left is the paywall's word: a handler's own X-L402-Remaining or X-L402-Balance is taken out", async () => {
@@ -206,6 +236,19 @@ describe("l402Paywall mounted on routes of an app", () => {
       // The next request, sent at once, counts from what is left: a use is back before its answer leaves.
       expect((await app.request("/api/data", authorized)).headers.get("x-l402-remaining"), String(chargeOn)).toBe(String(left - 1));
     }
+  });
+
+  it("a meter port without giveBack keeps a use for every answer, and says so: charge_on always (another refused when the middleware is made)", async () => {
+    const ports = memoryPorts();
+    const keeping = { consume: ports.meter.consume };
+    const app = new Hono<{ Variables: L402Variables }>();
+    app.use("/api/*", l402Paywall({ service: { name: "api", price_sats: 5, uses: 10 }, keyring, backend, ports: { ...ports, meter: keeping }, log: false }));
+    app.get("/api/data", (c) => c.text("failed", 503));
+    const token = await buy(app, "/api/data");
+    const response = await app.request("/api/data", { headers: { Authorization: token.authorization } });
+    expect(response.status).toBe(503);
+    expect(response.headers.get("x-l402-remaining")).toBe("9");
+    expect(() => l402Paywall({ service: { name: "api", price_sats: 5, uses: 10, charge_on: "success" }, keyring, backend, ports: { ...ports, meter: keeping } })).toThrow(/charge_on: needs a meter port \(ports.meter\) that gives a use back/);
   });
 
   it("a meter that never gives the use back holds a 5xx's answer a few seconds at most, which then does not count the use back", async () => {

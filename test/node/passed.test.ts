@@ -47,6 +47,28 @@ describe("passedChanges", () => {
     expect(passedChanges(unpaid, answer(200, { "PAYMENT-RESPONSE": "origin's own" }))).toEqual([]);
   });
 
+  it("an offer on an answer let through for payment or a free request is the origin's: a challenge in a scheme the paywall speaks is taken out, any other kept", () => {
+    const freebie = { kind: "pass", route: { url: new URL("https://paywall.example/api"), service: { name: "api" }, access: "freebie" }, headers: { always: {}, onSuccess: {} }, cookies: [], outcome: { outcome: "freebie" } } as unknown as Pass;
+    for (const decision of [paid({}), freebie]) {
+      for (const offer of ["L402 macaroon=\"AA\", invoice=\"lnbc1\"", "LSAT macaroon=\"AA\", invoice=\"lnbc1\"", 'Bearer realm="api", Payment id="x", method="lightning"', "l402 token=AA"]) {
+        expect(passedChanges(decision, answer(402, { "WWW-Authenticate": offer })), offer).toContainEqual({ name: "WWW-Authenticate", value: undefined });
+      }
+      expect(passedChanges(decision, answer(402, { "PAYMENT-REQUIRED": "e30=" }))).toContainEqual({ name: "PAYMENT-REQUIRED", value: undefined });
+      for (const own of ['Bearer realm="Payment"', 'Basic realm="L402 area"', 'Bearer error="payment_required"']) {
+        expect(passedChanges(decision, answer(401, { "WWW-Authenticate": own })).filter((change) => change.name === "WWW-Authenticate"), own).toEqual([]);
+      }
+    }
+  });
+
+  it("the paywall's cookies are the paywall's to set: one an origin sets is taken out, however spelled, a nameless one (which a browser sends as its value) too", () => {
+    const list = new Headers();
+    const planted = ["__Host-l402-token-api=X; Path=/api", "L402-Token-api=X", " l402-pending-api=X", "=__Host-l402-token-api=X; Path=/api", "__Host-l402-probe-api=X", "=  l402-dashboard=X"];
+    const own = ["session=abc; Path=/", "=plain", "l402=fine"];
+    for (const cookie of [...planted, ...own]) list.append("Set-Cookie", cookie);
+    const changes = passedChanges(paid({}), { status: 200, headers: { get: (name: string) => list.get(name), getSetCookie: () => list.getSetCookie() } });
+    expect(changes.filter((change) => change.name === "Set-Cookie")).toEqual([{ name: "Set-Cookie", value: undefined }, ...own.map((value) => ({ name: "Set-Cookie", value, append: true }))]);
+  });
+
   it("a private directive naming fields is taken whole, its quoted commas included", () => {
     const changes = passedChanges(paid({}), answer(200, { "Cache-Control": 'private="set-cookie, x-user", max-age=60, s-maxage=600' }));
     expect(changes).toContainEqual({ name: "Cache-Control", value: "private, max-age=60" });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { problemsOf } from "./support/usage-services.ts";
+import { compileServices } from "../../src/config/index.ts";
+import { ALL_FEATURES, problemsOf, serviceOf } from "./support/usage-services.ts";
 
 /**
  * What selling by usage needs of the rest of a service (config/schema.ts):
@@ -47,6 +48,19 @@ describe("what only a balance has", () => {
   it("charge_on is a uses service's too: which answers keep the use they took", () => {
     expect(problemsOf([{ name: "s", price_sats: 1, uses: 5, charge_on: "success" }], { features: { meter: true } })).toEqual([]);
     expect(problemsOf([{ name: "s", price_sats: 1, uses: 5, charge_on: "sometimes" }], { features: { meter: true } }).join("\n")).toContain('must be "below_500", "success" or "always"');
+  });
+
+  it("a meter that cannot give a use back keeps one for every answer: charge_on then defaults to always, and any other is refused", () => {
+    const features = { meter: true, meterGivesBack: false };
+    expect(problemsOf([{ name: "s", price_sats: 1, uses: 5, charge_on: "always" }], { features })).toEqual([]);
+    for (const chargeOn of ["success", "below_500"]) {
+      expect(problemsOf([{ name: "s", price_sats: 1, uses: 5, charge_on: chargeOn }], { features })).toEqual([
+        'services "s".charge_on: needs a meter port that gives a use back (giveBack), to keep none for an answer it does not charge: add it, or set "always"',
+      ]);
+    }
+    const compiled = compileServices([{ name: "s", price_sats: 1, uses: 5 }], { field: "services", secrets: {}, matchRequired: false, features: { ...ALL_FEATURES, ...features } });
+    expect(compiled.ok && compiled.value[0]?.usesChargeOn).toBe("always");
+    expect(serviceOf({ name: "s", price_sats: 1, uses: 5 }).usesChargeOn).toBe("below_500");
   });
 });
 
