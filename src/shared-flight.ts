@@ -57,8 +57,8 @@ export function sweepExpired(entries: Map<string, { readonly until: number }>, n
   if (entries.size >= SWEEP_AT) for (const [key, { until }] of entries) if (until <= now) entries.delete(key);
 }
 
-/** `promise`, or `late()` once `ms` have passed without it settling. */
-export function waitAtMost<T>(promise: Promise<T>, ms: number, late: () => T): Promise<T> {
+/** `promise`, or `late()` once `ms` have passed without it settling (a rejected promise from `late` rejects). */
+export function waitAtMost<T>(promise: Promise<T>, ms: number, late: () => T | PromiseLike<T>): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<T>((resolve) => (timer = setTimeout(() => resolve(late()), ms)));
   return Promise.race([promise, timeout]).finally(() => timer !== undefined && clearTimeout(timer));

@@ -34,6 +34,20 @@ export function clientKey(client: { readonly address: string | null; readonly us
   return toHex(sha256(utf8(`${who}\u0000${service}\u0000${offer}\u0000${keyId}`)));
 }
 
+/**
+ * The cache with its failures taken as misses (a read), or as nothing done (a
+ * store, a drop): it is there to save invoices, and one that cannot answer
+ * must not stop the 402 (the node makes a fresh invoice, within the mint limit).
+ */
+export function forgivingCache(cache: ChallengeCache): ChallengeCache {
+  const quietly = <T>(call: () => Promise<T>): Promise<T | undefined> => Promise.resolve().then(call).catch(() => undefined);
+  return {
+    read: (key) => quietly(() => cache.read(key)),
+    store: async (key, entry, ttlSeconds) => void (await quietly(() => cache.store(key, entry, ttlSeconds))),
+    drop: async (key) => void (await quietly(() => cache.drop(key))),
+  };
+}
+
 /** Stored for the window, never past the invoice's own expiry. */
 export function storeChallenge(cache: ChallengeCache, key: string, entry: CachedChallenge, windowSeconds: number, now: number): Promise<void> {
   const ttl = Math.min(windowSeconds, entry.expiresAt - now - 5);

@@ -6,11 +6,11 @@ import { fail, succeed, type Failure, type Success } from "../result.ts";
 import { sharedFlights } from "../shared-flight.ts";
 import { handOutMargin, invoiceFor, pooledAmounts } from "./invoice-pool.ts";
 import { offerKey, type Offer } from "./offer.ts";
-import { cachedFrom, clientKey, partsFrom, RECHECK_SECONDS, storeChallenge } from "./challenge-cache.ts";
+import { cachedFrom, clientKey, forgivingCache, partsFrom, RECHECK_SECONDS, storeChallenge } from "./challenge-cache.ts";
 import type { ChallengeParts } from "./challenge-parts.ts";
 import { addressPrefix, CLIENT_NETWORK, CUSTOMER_NETWORK } from "./client-network.ts";
 import type { CookieChange } from "./decision.ts";
-import type { CachedChallenge, ChallengeCache } from "./ports.ts";
+import type { CachedChallenge, ChallengeCache, MintLimiter } from "./ports.ts";
 import type { PaywallRequest } from "./request.ts";
 import type { PaywallSettings } from "./settings.ts";
 
@@ -61,10 +61,11 @@ export interface Challenger {
 export function sharedChallenger(settings: PaywallSettings): Challenger & { mintFresh(need: ChallengeNeed): Promise<IssueResult> } {
   const shared = sharedFlights<IssueResult>(SHARED_FOR_MS, () => ({ ...fail("node_unavailable", "the invoice this client's earlier request asked for is late; retry shortly"), retryAfterSeconds: 1 }));
   const mintFresh = (need: ChallengeNeed) => mintChallenge(settings, need);
+  const { challengeCache } = settings.ports;
+  const cache = challengeCache === undefined ? undefined : forgivingCache(challengeCache);
   return {
     mintFresh,
     async issue(need) {
-      const cache = settings.ports.challengeCache;
       if (cache === undefined || settings.challengeCacheSeconds === 0 || claimsByInvoice(settings, need.service)) return mintFresh(need);
       const key = clientKey(need.request.client, need.service.name, offerKey(need.service, need.offer.caveats), settings.keyring.current.id);
       if (need.paidHash !== undefined && (await cache.read(key))?.paymentHash === need.paidHash) await cache.drop(key);
@@ -128,17 +129,28 @@ async function stillOpen(settings: PaywallSettings, need: ChallengeNeed, cache: 
   return false;
 }
 
+/** Undefined when the client (its address, then its network) may have another invoice minted; else why not. A limiter that cannot answer mints nothing: 503, to retry. */
+async function withinMintLimits(client: MintLimiter | undefined, network: MintLimiter | undefined, address: string | null, retryAfterSeconds: number): Promise<NotIssued | undefined> {
+  try {
+    if (client !== undefined && !(await client.allow(addressPrefix(address, CLIENT_NETWORK)))) {
+      return { ...fail("rate_limited", "too many unpaid requests from this address; pay a challenge you already have, or retry later"), retryAfterSeconds };
+    }
+    if (network !== undefined && !(await network.allow(addressPrefix(address, CUSTOMER_NETWORK)))) {
+      return { ...fail("rate_limited", "too many unpaid requests from this address's network; pay a challenge you already have, or retry later"), retryAfterSeconds };
+    }
+  } catch {
+    return { ...fail("node_unavailable", "the mint limit cannot be checked right now, so no invoice is made; retry shortly"), retryAfterSeconds: NODE_RETRY_AFTER_SECONDS };
+  }
+  return undefined;
+}
+
 /** A fresh invoice (from the pool, else the node: invoice-pool.ts), within the mint limit, and a token minted over its payment hash. */
 async function mintChallenge(settings: PaywallSettings, need: ChallengeNeed): Promise<IssueResult> {
   const { service, request, offer } = need;
   const { mintLimiter, networkMintLimiter } = settings.ports;
   const { address } = request.client;
-  if (mintLimiter !== undefined && !(await mintLimiter.allow(addressPrefix(address, CLIENT_NETWORK)))) {
-    return { ...fail("rate_limited", "too many unpaid requests from this address; pay a challenge you already have, or retry later"), retryAfterSeconds: settings.mintRetryAfterSeconds };
-  }
-  if (networkMintLimiter !== undefined && !(await networkMintLimiter.allow(addressPrefix(address, CUSTOMER_NETWORK)))) {
-    return { ...fail("rate_limited", "too many unpaid requests from this address's network; pay a challenge you already have, or retry later"), retryAfterSeconds: settings.mintRetryAfterSeconds };
-  }
+  const within = await withinMintLimits(mintLimiter, networkMintLimiter, address, settings.mintRetryAfterSeconds);
+  if (within !== undefined) return within;
   let invoice;
   try {
     const asked = { amountMsat: offer.amountMsat, memo: settings.memo.replaceAll("{service}", service.name), expirySeconds: settings.invoiceExpirySeconds };

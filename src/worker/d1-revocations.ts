@@ -1,4 +1,5 @@
 import type { Revocations } from "../paywall/index.ts";
+import { bounded } from "./bounded-call.ts";
 
 /**
  * Revoked tokens: a table in D1, read through the Cache API. A token's answer
@@ -17,7 +18,7 @@ export function d1Revocations(db: D1Database, cache: Cache, ttlSeconds: number):
     async isRevoked(tokenId, later) {
       const cached = await cache.match(cacheKey(tokenId));
       if (cached !== undefined) return (await cached.text()) === "revoked";
-      const revoked = (await db.prepare("SELECT 1 FROM revocations WHERE token_id = ?").bind(tokenId).first()) !== null;
+      const revoked = (await bounded(db.prepare("SELECT 1 FROM revocations WHERE token_id = ?").bind(tokenId).first(), "L402_LEDGER")) !== null;
       later(cache.put(cacheKey(tokenId), new Response(revoked ? "revoked" : "valid", { headers: { "Cache-Control": `max-age=${ttlSeconds}` } })));
       return revoked;
     },

@@ -1,8 +1,9 @@
-import { rememberedSpends, rememberingExhausted, type BalanceOpening, type CachedChallenge, type InvoicePool, type PaywallPorts, type SpentCharges, type TopUp } from "../paywall/index.ts";
+import { rememberedSpends, rememberingExhausted, type BalanceOpening, type CachedChallenge, type InvoicePool, type PaywallPorts, type Reservation, type SpentCharges, type TopUp } from "../paywall/index.ts";
 import { sha256, toHex, utf8 } from "../bytes.ts";
 import type { NodeConfig } from "../config/index.ts";
 import type { Network } from "../lightning/index.ts";
 import type { PoolBounds } from "./invoice-pool-shard.ts";
+import { bounded } from "./bounded-call.ts";
 import { d1Ledger } from "./d1-ledger.ts";
 import { d1Revocations } from "./d1-revocations.ts";
 
@@ -35,7 +36,7 @@ import { d1Revocations } from "./d1-revocations.ts";
  *   for most of it; a colo's pool fills only after that colo's demand.
  *
  * A missing binding leaves its port out; the config check names the binding a
- * service needs.
+ * service needs. Each object's call is waited for CALL_WAIT_MS at most (bounded-call.ts).
  */
 export function cloudflarePorts(env: Env, revocationTtlSeconds: number, pool?: PoolSettings): PaywallPorts {
   const cache = caches.default;
@@ -60,21 +61,21 @@ export function cloudflarePorts(env: Env, revocationTtlSeconds: number, pool?: P
       ? {}
       : {
           meter: {
-            consume: (tokenId: string, limit: number, forgetAt: number | undefined) => meters.get(meters.idFromName(tokenId)).consume(limit, forgetAt),
-            giveBack: (tokenId: string) => meters.get(meters.idFromName(tokenId)).giveBack(),
+            consume: (tokenId: string, limit: number, forgetAt: number | undefined) => bounded(meters.get(meters.idFromName(tokenId)).consume(limit, forgetAt), "L402_METER"),
+            giveBack: (tokenId: string) => bounded(meters.get(meters.idFromName(tokenId)).giveBack(), "L402_METER"),
           },
         }),
     ...(freebies === undefined
       ? {}
-      : { freebies: rememberingExhausted({ take: (key, allowance, now) => freebies.get(freebies.idFromName(key)).take(allowance.count, allowance.periodSeconds, now) }) }),
+      : { freebies: rememberingExhausted({ take: (key, allowance, now) => bounded(freebies.get(freebies.idFromName(key)).take(allowance.count, allowance.periodSeconds, now), "L402_FREEBIES") }) }),
     ...(ledger === undefined ? {} : { ledger: d1Ledger(ledger), revocations: d1Revocations(ledger, cache, revocationTtlSeconds) }),
-    ...(lookups === undefined ? {} : { lookupLimiter: { allow: (paymentHash: string) => lookups.get(lookups.idFromName(paymentHash)).allow() } }),
+    ...(lookups === undefined ? {} : { lookupLimiter: { allow: (paymentHash: string) => bounded(lookups.get(lookups.idFromName(paymentHash)).allow(), "L402_LOOKUPS") } }),
     ...(balances === undefined
       ? {}
       : {
           balances: {
-            reserve: (tokenId: string, amountMsat: bigint, opening: BalanceOpening | undefined, topup?: TopUp) => balances.get(balances.idFromName(tokenId)).reserve(amountMsat, opening, topup),
-            release: (tokenId: string, amountMsat: bigint) => balances.get(balances.idFromName(tokenId)).release(amountMsat),
+            reserve: (tokenId: string, amountMsat: bigint, opening: BalanceOpening | undefined, topup?: TopUp) => bounded<Reservation>(balances.get(balances.idFromName(tokenId)).reserve(amountMsat, opening, topup), "L402_BALANCES"),
+            release: (tokenId: string, amountMsat: bigint) => bounded(balances.get(balances.idFromName(tokenId)).release(amountMsat), "L402_BALANCES"),
           },
         }),
     ...(spent === undefined ? {} : { spentCharges: spentShards(spent) }),
@@ -83,7 +84,7 @@ export function cloudflarePorts(env: Env, revocationTtlSeconds: number, pool?: P
 
 /** Spent charges in 256 shards by the payment hash's first byte, and what this isolate saw spent remembered (a replay costs no call). Made once per app, as the ports are. */
 const spentShards = (spent: NonNullable<Env["L402_SPENT"]>): SpentCharges =>
-  rememberedSpends({ spend: (paymentHash, until) => spent.get(spent.idFromName(`shard-${paymentHash.slice(0, 2)}`)).spend(paymentHash, until) });
+  rememberedSpends({ spend: (paymentHash, until) => bounded(spent.get(spent.idFromName(`shard-${paymentHash.slice(0, 2)}`)).spend(paymentHash, until), "L402_SPENT") });
 
 
 /** The invoice pool's bounds, the colo this isolate serves (`request.cf.colo`; an isolate runs in one) and the node: its shard. */
@@ -120,7 +121,7 @@ function invoicePool(pools: NonNullable<Env["L402_INVOICE_POOL"]>, settings: Poo
   const { bounds } = settings;
   const shard = (pool: string) => pools.get(pools.idFromName(poolShardName(settings, pool)));
   return {
-    take: (pool, count, now) => shard(pool).take(bounds, count, now),
-    put: async (pool, invoices, granted, now) => void (await shard(pool).put(bounds, invoices, granted, now)),
+    take: (pool, count, now) => bounded(shard(pool).take(bounds, count, now), "L402_INVOICE_POOL"),
+    put: async (pool, invoices, granted, now) => void (await bounded(shard(pool).put(bounds, invoices, granted, now), "L402_INVOICE_POOL")),
   };
 }

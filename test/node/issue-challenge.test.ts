@@ -8,6 +8,7 @@ import { LightningError, type InvoiceBackend, type InvoiceState } from "../../sr
 import { sharedChallenger, type ChallengeNeed } from "../../src/paywall/issue-challenge.ts";
 import { memoryPorts } from "../../src/paywall/memory-ports.ts";
 import { BUILT_IN_SCHEMES } from "../../src/paywall/paywall.ts";
+import type { PaywallPorts } from "../../src/paywall/ports.ts";
 import type { PaywallSettings } from "../../src/paywall/settings.ts";
 
 /**
@@ -45,10 +46,10 @@ interface Overrides {
   readonly client?: string;
 }
 
-function setup(challengeCacheSeconds = 30, mintsPerClient?: number, schemes: readonly string[] = ["l402"]) {
+function setup(challengeCacheSeconds = 30, mintsPerClient?: number, schemes: readonly string[] = ["l402"], adjust: (ports: PaywallPorts) => PaywallPorts = (ports) => ports) {
   const clock = { now: Math.floor(Date.now() / 1000) };
   const { node, backend } = scriptedNode();
-  const ports = memoryPorts({ now: () => clock.now, ...(mintsPerClient === undefined ? {} : { mintsPerClient }) });
+  const ports = adjust(memoryPorts({ now: () => clock.now, ...(mintsPerClient === undefined ? {} : { mintsPerClient }) }));
   const compiled = compileServices([{ name: "api", price_sats: 1, schemes }], {
     field: "services",
     secrets: {},
@@ -218,5 +219,30 @@ describe("the shared challenger and the challenge cache", () => {
     expect(outcomes.map((o) => (o.ok ? "issued" : o.reason))).toEqual(["issued", "issued", "rate_limited"]);
     expect(outcomes[2]).toMatchObject({ retryAfterSeconds: 60 });
     expect(node.created).toBe(2);
+  });
+
+  it("a cache that fails (at once or later, reading, storing or dropping) is a cache that misses: every 402 still gets its invoice", async () => {
+    for (const how of ["throws", "rejects"] as const) {
+      const failing = () => {
+        if (how === "throws") throw new Error("cache gone");
+        return Promise.reject(new Error("cache gone"));
+      };
+      const { node, invoiceOf } = setup(30, undefined, ["l402"], (ports) => ({ ...ports, challengeCache: { read: failing, store: failing, drop: failing } }));
+      const first = await invoiceOf();
+      // A paid invoice proved by a refused credential asks for a drop, which fails too.
+      const second = await invoiceOf({ paidHash: first.parts.paymentHash });
+      expect([first.reused, second.reused]).toEqual([false, false]);
+      expect(second.parts.invoice).not.toBe(first.parts.invoice);
+      expect(node.created, how).toBe(2);
+    }
+  });
+
+  it("a mint limiter that cannot answer mints nothing: the node is not asked, and the refusal says to retry (503)", async () => {
+    for (const limiter of ["mintLimiter", "networkMintLimiter"] as const) {
+      const { node, issue } = setup(0, undefined, ["l402"], (ports) => ({ ...ports, [limiter]: { allow: () => Promise.reject(new Error("limiter gone")) } }));
+      const outcome = await issue();
+      expect(outcome, limiter).toMatchObject({ ok: false, reason: "node_unavailable", retryAfterSeconds: 5 });
+      expect(node.created).toBe(0);
+    }
   });
 });
