@@ -27,6 +27,8 @@ export interface Declarations {
  * - a D1 ledger without a cron trigger: unpaid challenges are never forgotten;
  * - a token that expires before its invoice does: a token's `timeout` runs from
  *   the challenge, so a payer taking the invoice's full time gets less, or nothing;
+ * - uses or a balance on tokens that never expire: each token's Durable
+ *   Object is kept for good;
  * - uses sold through the Payment scheme or x402: those credentials are
  *   refused a minute past their invoice's expiry, uses left or not;
  * - the Payment scheme on testnet: draft-lightning-charge names mainnet, regtest
@@ -49,6 +51,13 @@ export function configWarnings(config: WorkerConfig, bindings: Declarations): st
       warnings.push(
         `${service.name}: its timeout (${service.timeoutSeconds} s) is not longer than an invoice stays payable (L402_INVOICE_EXPIRY, ${config.invoiceExpirySeconds} s): a token's time runs from the challenge, so one paid late is worth little or nothing`,
       );
+    }
+  }
+  for (const service of config.services) {
+    // A count or balance is forgotten a margin after its token expires (TokenMeter, TokenBalance): a token that never does is kept for good.
+    const kept = service.balance !== undefined ? "balance" : service.uses !== undefined ? "count of uses" : undefined;
+    if (kept !== undefined && service.timeoutSeconds === undefined) {
+      warnings.push(`${service.name}: its tokens never expire (no timeout), so each token's ${kept} is kept in its Durable Object for good; set a timeout for them to be forgotten after it`);
     }
   }
   for (const service of config.services) {

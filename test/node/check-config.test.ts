@@ -81,6 +81,22 @@ describe("npm run check-config", () => {
     ]);
   }, 30_000);
 
+  it("warns of uses or a balance on tokens that never expire (each kept in its Durable Object for good), not of those with a timeout", () => {
+    const result = checkConfig(
+      `[[durable_objects.bindings]]\nname = "L402_BALANCES"\nclass_name = "TokenBalance"\n[[durable_objects.bindings]]\nname = "L402_METER"\nclass_name = "TokenMeter"\n[vars]\n${LND}` +
+        `[[vars.L402_SERVICES]]\nname = "credit"\nmatch = ["/credit/*"]\nprice_sats = 1\nbalance = { amounts_sats = [1000] }\n` +
+        `[[vars.L402_SERVICES]]\nname = "calls"\nmatch = ["/calls/*"]\nprice_sats = 1\nuses = 5\n` +
+        `[[vars.L402_SERVICES]]\nname = "month"\nmatch = ["/month/*"]\nprice_sats = 1\nuses = 5\ntimeout = 2592000\n` +
+        `[[vars.L402_SERVICES]]\nname = "plain"\nmatch = ["/plain/*"]\nprice_sats = 1\n`,
+      `L402_MASTER_KEYS=${KEY}\nLND_MACAROON=0201abcd\n`,
+    );
+    expect(result.status, result.stderr).toBe(0);
+    expect(warningsOf(result.stderr).filter((line) => line.includes("never expire"))).toEqual([
+      "credit: its tokens never expire (no timeout), so each token's balance is kept in its Durable Object for good; set a timeout for them to be forgotten after it",
+      "calls: its tokens never expire (no timeout), so each token's count of uses is kept in its Durable Object for good; set a timeout for them to be forgotten after it",
+    ]);
+  }, 30_000);
+
   const NWC = `L402_NETWORK = "regtest"\nL402_BACKEND = "nwc"\n`;
   const NWC_SECRETS = `L402_MASTER_KEYS=${KEY}\nL402_NWC_URI=nostr+walletconnect://${"b".repeat(64)}?relay=wss%3A%2F%2Frelay.example.com&secret=${"c".repeat(64)}\n`;
   const LND_BUILD = `[define]\n"globalThis.L402_BUILD_BACKEND" = '"lnd"'\n"globalThis.L402_BUILD_MCP" = "false"\n`;
