@@ -65,8 +65,18 @@ function withoutOriginOffers(headers: HeaderReader): HeaderChange[] {
   return changes;
 }
 
-/** Whether a `WWW-Authenticate` value holds a challenge in a scheme the paywall speaks (L402, its older name LSAT, Payment): a challenge starts the value or follows a comma. */
-export const offersPayment = (value: string | null): boolean => value !== null && /(?:^|,)\s*(?:L402|LSAT|Payment)(?:\s|,|$)/i.test(value);
+/**
+ * Whether a `WWW-Authenticate` value holds a challenge in a scheme the paywall
+ * speaks (L402, its older name LSAT, Payment): a challenge starts the value or
+ * follows a comma, outside quoted text, and its scheme is followed by its
+ * parameters, a comma or the end, never by `=` (then it is another
+ * challenge's parameter, `payment=…`).
+ */
+export function offersPayment(value: string | null): boolean {
+  if (value === null) return false;
+  const unquoted = value.replace(/"(?:[^"\\]|\\.)*"?/g, '""');
+  return /(?:^|,)\s*(?:L402|LSAT|Payment)(?=\s*$|\s*,|\s+[^\s=,])/i.test(unquoted);
+}
 
 /** What the paywall tells a client of its token on a pass (decide.ts, settle.ts), set after these are taken out. */
 const PAYWALL_HEADERS = ["X-L402-Balance", "X-L402-Remaining", "X-L402-Freebies-Remaining"];

@@ -1,4 +1,4 @@
-import { rememberedSpends, rememberingExhausted, type BalanceOpening, type CachedChallenge, type InvoicePool, type PaywallPorts, type Reservation, type SpentCharges, type TopUp } from "../paywall/index.ts";
+import { rememberedSpends, rememberingExhausted, type BalanceOpening, type CachedChallenge, type InvoicePool, type PaywallPorts, type SpentCharges, type TopUp } from "../paywall/index.ts";
 import { sha256, toHex, utf8 } from "../bytes.ts";
 import type { NodeConfig } from "../config/index.ts";
 import type { Network } from "../lightning/index.ts";
@@ -36,7 +36,11 @@ import { d1Revocations } from "./d1-revocations.ts";
  *   for most of it; a colo's pool fills only after that colo's demand.
  *
  * A missing binding leaves its port out; the config check names the binding a
- * service needs. Each object's call is waited for CALL_WAIT_MS at most (bounded-call.ts).
+ * service needs. A call that takes nothing a buyer paid for (the free-request
+ * counter, the lookup gate, the invoice pool) is waited for CALL_WAIT_MS at
+ * most (bounded-call.ts); one that does (a use, a balance, a spent charge) is
+ * waited for as long as it takes: given up on, it could still take it after
+ * the Worker answered 503, and the buyer would have paid for nothing.
  */
 export function cloudflarePorts(env: Env, revocationTtlSeconds: number, pool?: PoolSettings): PaywallPorts {
   const cache = caches.default;
@@ -61,8 +65,8 @@ export function cloudflarePorts(env: Env, revocationTtlSeconds: number, pool?: P
       ? {}
       : {
           meter: {
-            consume: (tokenId: string, limit: number, forgetAt: number | undefined) => bounded(meters.get(meters.idFromName(tokenId)).consume(limit, forgetAt), "L402_METER"),
-            giveBack: (tokenId: string) => bounded(meters.get(meters.idFromName(tokenId)).giveBack(), "L402_METER"),
+            consume: (tokenId: string, limit: number, forgetAt: number | undefined) => meters.get(meters.idFromName(tokenId)).consume(limit, forgetAt),
+            giveBack: (tokenId: string) => meters.get(meters.idFromName(tokenId)).giveBack(),
           },
         }),
     ...(freebies === undefined
@@ -74,8 +78,8 @@ export function cloudflarePorts(env: Env, revocationTtlSeconds: number, pool?: P
       ? {}
       : {
           balances: {
-            reserve: (tokenId: string, amountMsat: bigint, opening: BalanceOpening | undefined, topup?: TopUp) => bounded<Reservation>(balances.get(balances.idFromName(tokenId)).reserve(amountMsat, opening, topup), "L402_BALANCES"),
-            release: (tokenId: string, amountMsat: bigint) => bounded(balances.get(balances.idFromName(tokenId)).release(amountMsat), "L402_BALANCES"),
+            reserve: (tokenId: string, amountMsat: bigint, opening: BalanceOpening | undefined, topup?: TopUp) => balances.get(balances.idFromName(tokenId)).reserve(amountMsat, opening, topup),
+            release: (tokenId: string, amountMsat: bigint) => balances.get(balances.idFromName(tokenId)).release(amountMsat),
           },
         }),
     ...(spent === undefined ? {} : { spentCharges: spentShards(spent) }),
@@ -84,7 +88,7 @@ export function cloudflarePorts(env: Env, revocationTtlSeconds: number, pool?: P
 
 /** Spent charges in 256 shards by the payment hash's first byte, and what this isolate saw spent remembered (a replay costs no call). Made once per app, as the ports are. */
 const spentShards = (spent: NonNullable<Env["L402_SPENT"]>): SpentCharges =>
-  rememberedSpends({ spend: (paymentHash, until) => bounded(spent.get(spent.idFromName(`shard-${paymentHash.slice(0, 2)}`)).spend(paymentHash, until), "L402_SPENT") });
+  rememberedSpends({ spend: (paymentHash, until) => spent.get(spent.idFromName(`shard-${paymentHash.slice(0, 2)}`)).spend(paymentHash, until) });
 
 
 /** The invoice pool's bounds, the colo this isolate serves (`request.cf.colo`; an isolate runs in one) and the node: its shard. */

@@ -229,12 +229,22 @@ describe("the shared challenger and the challenge cache", () => {
       };
       const { node, invoiceOf } = setup(30, undefined, ["l402"], (ports) => ({ ...ports, challengeCache: { read: failing, store: failing, drop: failing } }));
       const first = await invoiceOf();
-      // A paid invoice proved by a refused credential asks for a drop, which fails too.
-      const second = await invoiceOf({ paidHash: first.parts.paymentHash });
+      const second = await invoiceOf();
       expect([first.reused, second.reused]).toEqual([false, false]);
       expect(second.parts.invoice).not.toBe(first.parts.invoice);
       expect(node.created, how).toBe(2);
     }
+  });
+
+  it("a cache that cannot drop an invoice a refused credential proved paid never hands that invoice out again", async () => {
+    const { node, invoiceOf } = setup(30, undefined, ["l402"], (ports) => ({ ...ports, challengeCache: { ...(ports.challengeCache as NonNullable<PaywallPorts["challengeCache"]>), drop: () => Promise.reject(new Error("cache gone")) } }));
+    const first = await invoiceOf();
+    expect((await invoiceOf()).parts.invoice).toBe(first.parts.invoice);
+    const after = await invoiceOf({ paidHash: first.parts.paymentHash });
+    expect(after.parts.invoice).not.toBe(first.parts.invoice);
+    expect(node.created).toBe(2);
+    // The fresh one is what the client gets from now on.
+    expect((await invoiceOf()).parts.invoice).toBe(after.parts.invoice);
   });
 
   it("a mint limiter that cannot answer mints nothing: the node is not asked, and the refusal says to retry (503)", async () => {

@@ -50,11 +50,11 @@ describe("passedChanges", () => {
   it("an offer on an answer let through for payment or a free request is the origin's: a challenge in a scheme the paywall speaks is taken out, any other kept", () => {
     const freebie = { kind: "pass", route: { url: new URL("https://paywall.example/api"), service: { name: "api" }, access: "freebie" }, headers: { always: {}, onSuccess: {} }, cookies: [], outcome: { outcome: "freebie" } } as unknown as Pass;
     for (const decision of [paid({}), freebie]) {
-      for (const offer of ["L402 macaroon=\"AA\", invoice=\"lnbc1\"", "LSAT macaroon=\"AA\", invoice=\"lnbc1\"", 'Bearer realm="api", Payment id="x", method="lightning"', "l402 token=AA"]) {
+      for (const offer of ["L402 macaroon=\"AA\", invoice=\"lnbc1\"", "LSAT macaroon=\"AA\", invoice=\"lnbc1\"", 'Bearer realm="api", Payment id="x", method="lightning"', "l402 token=AA", 'Bearer realm="a, b",Payment', "payment  id=x"]) {
         expect(passedChanges(decision, answer(402, { "WWW-Authenticate": offer })), offer).toContainEqual({ name: "WWW-Authenticate", value: undefined });
       }
       expect(passedChanges(decision, answer(402, { "PAYMENT-REQUIRED": "e30=" }))).toContainEqual({ name: "PAYMENT-REQUIRED", value: undefined });
-      for (const own of ['Bearer realm="Payment"', 'Basic realm="L402 area"', 'Bearer error="payment_required"']) {
+      for (const own of ['Bearer realm="Payment"', 'Basic realm="L402 area"', 'Bearer error="payment_required"', 'Bearer error_description="Invalid token, payment required"', 'Bearer realm="a", payment = x', "Bearer realm=a,payment=x", 'Bearer error_description="a \\" , L402 b"']) {
         expect(passedChanges(decision, answer(401, { "WWW-Authenticate": own })).filter((change) => change.name === "WWW-Authenticate"), own).toEqual([]);
       }
     }
