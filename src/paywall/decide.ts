@@ -128,7 +128,7 @@ async function admitToken(request: PaywallRequest, service: ServiceConfig, prese
     if (globalThis.L402_BUILD_BALANCE !== false && balances !== undefined) {
       const priced = await asked.price();
       if (!priced.ok) return refusedOrDecided(service, priced, tokenId);
-      const reserved = await reserveBalance(balances, service.balance, presented.token, priced.value);
+      const reserved = await reserveBalance(balances, service.balance, presented.token, priced.value, { now: request.now, invoiceExpirySeconds: paywall.settings.invoiceExpirySeconds });
       if (!reserved.ok) return refusedOrDecided(service, reserved, tokenId);
       charge = reserved.value;
     } else {

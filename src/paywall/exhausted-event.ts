@@ -6,6 +6,7 @@ import type { Later } from "./issue-challenge.ts";
 import { offerFor } from "./offer.ts";
 import type { Paywall } from "./paywall.ts";
 import type { PaywallRequest } from "./request.ts";
+import { outlastsTopUp } from "./reserve-balance.ts";
 import type { ExhaustedEvent } from "./settle.ts";
 
 /**
@@ -18,19 +19,26 @@ import type { ExhaustedEvent } from "./settle.ts";
  * ollama-python raise; `l402` beside it either way (a stream that stops short
  * without saying why would read as a complete answer). Without an invoice
  * (the node cannot make one now), the event says to send the token again for
- * a top-up offer.
+ * a top-up offer; for a token that expires before a top-up could be paid and
+ * sent, it offers none and says to buy a new token.
  */
 export function exhaustedEvent(paywall: Paywall, service: ServiceConfig, charge: Charge, request: PaywallRequest, later: Later): ExhaustedEvent {
   return async (balanceMsat) => {
-    const l402: Record<string, unknown> = { reason: "balance_exhausted", balance_msat: String(balanceMsat), topup_for: charge.tokenId };
+    // A token expiring before a top-up could be paid and sent is offered none (reserve-balance.ts): its client buys a new one.
+    const lasts = outlastsTopUp(charge.validUntil, { now: Math.floor(Date.now() / 1000), invoiceExpirySeconds: paywall.settings.invoiceExpirySeconds });
+    const l402: Record<string, unknown> = { reason: "balance_exhausted", balance_msat: String(balanceMsat), ...(lasts ? { topup_for: charge.tokenId } : {}) };
     const topup = { tokenId: charge.tokenId, validUntil: charge.validUntil, capabilities: charge.capabilities, shortMsat: charge.reservedMsat };
-    const offer = offerFor(service, charge.priceMsat, { headers: new Headers() }, paywall.settings.backend.wholeSats === true, { topup });
-    const issued = !offer.ok ? undefined : await paywall.challenger.mintFresh({ service, request, paidHash: undefined, later, offer: offer.value });
+    const offer = lasts ? offerFor(service, charge.priceMsat, { headers: new Headers() }, paywall.settings.backend.wholeSats === true, { topup }) : undefined;
+    const issued = offer?.ok !== true ? undefined : await paywall.challenger.mintFresh({ service, request, paidHash: undefined, later, offer: offer.value });
     if (issued?.ok === true) {
       const { parts } = issued.value;
       Object.assign(l402, { invoice: parts.invoice, macaroon: toBase64(parts.macaroon), payment_hash: parts.paymentHash, expires_at: parts.expiresAt, www_authenticate: formatChallenge(parts.macaroon, parts.invoice)[0] });
     }
-    const message = issued?.ok === true ? "the balance ran out: pay the top-up invoice, send the top-up token once, then go on with your token" : "the balance ran out: send your token again for a top-up offer";
+    const message = !lasts
+      ? "the balance ran out, and this token expires too soon for a top-up: buy a new token"
+      : issued?.ok === true
+        ? "the balance ran out: pay the top-up invoice, send the top-up token once, then go on with your token"
+        : "the balance ran out: send your token again for a top-up offer";
     const event = `event: error\ndata: ${JSON.stringify({ type: "error", error: { type: "balance_exhausted", code: "balance_exhausted", message }, l402 })}\n\n`;
     const line = `${JSON.stringify({ error: message, l402 })}\n`;
     return (framing) => (framing === "ndjson" ? line : event);

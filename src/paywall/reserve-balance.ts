@@ -18,7 +18,7 @@ import type { Balances } from "./ports.ts";
  */
 export type Reserved = Result<Charge, "balance_short" | "topup_spent" | "balance_unavailable"> & Omit<Refused, "ok" | "reason" | "detail">;
 
-export async function reserveBalance(balances: Balances, balance: BalanceConfig, token: VerifiedToken, priceMsat: bigint): Promise<Reserved> {
+export async function reserveBalance(balances: Balances, balance: BalanceConfig, token: VerifiedToken, priceMsat: bigint, when: TopUpWindow): Promise<Reserved> {
   const { grant } = token;
   const presented = toHex(token.tokenId);
   const tokenId = grant.topupFor ?? presented;
@@ -35,10 +35,32 @@ export async function reserveBalance(balances: Balances, balance: BalanceConfig,
   if (reserved.status === "topup_spent") {
     return { ...fail("topup_spent", `this top-up was already credited to token ${tokenId}: send that token`), facts: { topup_for: tokenId, balance_msat: String(balanceMsat) }, balanceMsat };
   }
+  const short = `the balance (${balanceMsat} msat) is short of this request's ${reservedMsat} msat`;
+  if (!outlastsTopUp(grant.validUntil, when)) {
+    // The 402 then sells a new token: a top-up paid as its invoice ends would credit a token already expired.
+    return { ...fail("balance_short", `${short}, and this token expires in ${(grant.validUntil ?? 0) - when.now} s, before a top-up's invoice could be paid and used: buy a new token`), facts: { balance_msat: String(balanceMsat), required_msat: String(reservedMsat) }, balanceMsat };
+  }
   return {
-    ...fail("balance_short", `the balance (${balanceMsat} msat) is short of this request's ${reservedMsat} msat: pay the top-up, then send it once`),
+    ...fail("balance_short", `${short}: pay the top-up, then send it once`),
     facts: { balance_msat: String(balanceMsat), required_msat: String(reservedMsat), topup_for: tokenId },
     balanceMsat,
     topup: { tokenId, validUntil: grant.validUntil, capabilities: grant.capabilities, shortMsat: reservedMsat - balanceMsat },
   };
 }
+
+/** When a top-up is asked for: now (unix s), and how long its invoice may be paid. */
+export interface TopUpWindow {
+  readonly now: number;
+  readonly invoiceExpirySeconds: number;
+}
+
+/** How long a topped-up token must still run after a top-up paid at its invoice's last moment: time to send it. */
+export const TOPUP_USE_SECONDS = 60;
+
+/**
+ * Whether a token expiring at `validUntil` outlasts a top-up bought now: its
+ * invoice paid as late as it may be, and the top-up sent. A top-up keeps its
+ * target's expiry, so one sold later would credit a token no longer accepted.
+ */
+export const outlastsTopUp = (validUntil: number | undefined, { now, invoiceExpirySeconds }: TopUpWindow): boolean =>
+  validUntil === undefined || validUntil - now >= invoiceExpirySeconds + TOPUP_USE_SECONDS;

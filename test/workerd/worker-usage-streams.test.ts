@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { originUrl, uniquePath } from "./support/paywall-client.ts";
+import { originUrl, payChallenge, uniquePath } from "./support/paywall-client.ts";
 import { storedBalance, tokenIdOf, usageClient, withToken } from "./support/usage-client.ts";
 
 /**
@@ -15,11 +15,13 @@ const services = () => [
   // The operator's own Accept-Encoding toward the origin does not blind the meter either.
   { name: "chat_encoded_set", match: ["/stream/chat-encoded-set/*"], price_msat: 500, balance: { amounts_sats: [50] }, meter: { per_1k_input_tokens_msat: 1000, per_1k_output_tokens_msat: 4000 }, origin: { url: originUrl(), headers: { "Accept-Encoding": "deflate" } } },
   // Reserves max_cost_sats (5,000 msat), ten times its price.
+  // Its tokens expire sooner than a top-up's invoice (10 minutes) could be paid and sent.
+  { name: "chat_brief", match: ["/stream/chat-brief/*"], price_msat: 500, timeout: 300, balance: { amounts_sats: [1] }, meter: { per_1k_input_tokens_msat: 1000, per_1k_output_tokens_msat: 4000 }, origin: { url: originUrl() } },
   { name: "chat_capped", match: ["/stream/chat-capped/*"], price_msat: 500, max_cost_sats: 5, balance: { amounts_sats: [50] }, meter: { per_1k_input_tokens_msat: 1000, per_1k_output_tokens_msat: 4000 }, origin: { url: originUrl() } },
   { name: "trickle", match: ["/stream/download-t/*"], price_msat: 40_000, balance: { amounts_sats: [100] }, meter: { per_kib_msat: 1024 }, origin: { url: originUrl() } },
   { name: "download", match: ["/stream/download/*"], price_msat: 100_000, balance: { amounts_sats: [1000] }, meter: { per_kib_msat: 1024 }, origin: { url: originUrl() } },
 ];
-const { open, buy } = usageClient(services, `usage-streams-${crypto.randomUUID()}`);
+const { open, send, buy } = usageClient(services, `usage-streams-${crypto.randomUUID()}`);
 
 describe("metered streams", () => {
   it("a streamed completion is debited by the usage it reports", async () => {
@@ -265,5 +267,24 @@ describe("metered streams", () => {
     expect(text).not.toContain("[DONE]");
     for (const event of events.slice(0, -1)) expect(() => JSON.parse(event.replace(/^data: /, ""))).not.toThrow();
     expect(await storedBalance(tokenIdOf(token))).toBeGreaterThanOrEqual(0n);
+  });
+
+  it("a token expiring before a top-up could be paid and sent is offered none: its stream ends saying to buy a new token, and its next request's 402 sells one", async () => {
+    const token = await buy(uniquePath("/stream/chat-brief/a"));
+    const { response, settled } = await open(`${uniquePath("/stream/chat-brief/b")}?tokens=2000&prompt=10`, withToken(token));
+    const text = await response.text();
+    await settled();
+    const last = text.split(/\r?\n\r?\n/).filter((event) => event.trim() !== "").at(-1) as string;
+    const data = JSON.parse(last.slice("event: error\ndata: ".length)) as { error: { message: string }; l402: Record<string, unknown> };
+    expect(data.error.message).toBe("the balance ran out, and this token expires too soon for a top-up: buy a new token");
+    expect(data.l402).toEqual({ reason: "balance_exhausted", balance_msat: expect.any(String) });
+    const next = await send(uniquePath("/stream/chat-brief/c"), withToken(token));
+    expect(next.status).toBe(402);
+    const refusal = (await next.clone().json()) as Record<string, unknown>;
+    expect(refusal).toMatchObject({ reason: "balance_short", detail: expect.stringContaining("buy a new token") });
+    expect(refusal["topup_for"]).toBeUndefined();
+    // What the 402 sells is a token of its own: paid, it opens a balance of its own.
+    const fresh = payChallenge(next);
+    expect(tokenIdOf(await fresh)).not.toBe(tokenIdOf(token));
   });
 });
