@@ -129,6 +129,8 @@ async function admitToken(request: PaywallRequest, service: ServiceConfig, prese
       const priced = await asked.price();
       if (!priced.ok) return refusedOrDecided(service, priced, tokenId);
       const reserved = await reserveBalance(balances, service.balance, presented.token, priced.value, { now: request.now, invoiceExpirySeconds: paywall.settings.invoiceExpirySeconds });
+      // A top-up is credited once, in that call, even when the balance stays short: it is booked then, never being sent again.
+      if (!reserved.ok && reserved.reason === "balance_short" && grant.topupFor !== undefined) firstUseWork(request, service, presented, paywall, later);
       if (!reserved.ok) return refusedOrDecided(service, reserved, tokenId);
       charge = reserved.value;
     } else {

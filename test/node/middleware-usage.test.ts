@@ -212,6 +212,22 @@ describe("prepaid balances", () => {
     expect(settled).toEqual([50_000n]);
   });
 
+  it("a top-up that leaves the balance still short is booked all the same: it was credited, and is never sent again", async () => {
+    const settled: { tokenId: string; priceMsat: bigint }[] = [];
+    const ledger: Ledger = { ...memoryPorts().ledger, recordSettlement: async ({ tokenId, priceMsat }) => void settled.push({ tokenId, priceMsat }) };
+    // Every request reserves 80 sats: more than the opening 10, and than 10 and the largest top-up (55) together.
+    const { app, balanceOf } = chatApp({ max_cost_sats: 80 }, ledger);
+    const token = await buy(app, "/chat/reply");
+    const short = await reply(app, "", token.authorization);
+    expect(await short.clone().json()).toMatchObject({ reason: "balance_short", topup_for: token.tokenId, credit: { amount_sats: 50, credit_sats: 55 } });
+    const topup = await pay(short);
+    const still = await reply(app, "", topup.authorization);
+    expect(await still.json()).toMatchObject({ reason: "balance_short", balance_msat: "65000" });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toEqual([{ tokenId: topup.tokenId, priceMsat: 50_000n }]);
+    expect(await balanceOf(token.tokenId)).toBe(65_000n);
+  });
+
   it("a 402 sells the credit offers, the first by default or the one X-L402-Credit names; another is a 400", async () => {
     const { app } = chatApp();
     const first = await app.request("/chat/reply");
