@@ -17,7 +17,7 @@ export {
 export { problemsOf, settingsFailure, type SettingsFailure, type SettingsResult } from "./problems.ts";
 export { serviceMode } from "./schema-pieces.ts";
 export { HEADER_NAME, literalPath, pathCovers, type ServiceDefinition } from "./schema.ts";
-export { compileServices, inMode } from "./services.ts";
+export { compileServices, inMode, pricesInPartSats } from "./services.ts";
 export type {
   BalanceConfig,
   ChargeOn,

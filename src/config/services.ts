@@ -46,6 +46,20 @@ function serviceNames(list: unknown): (index: number) => string | undefined {
 
 
 /**
+ * Where services sold (auth on) set a price in part of a sat (`"name".price_msat`,
+ * `"name".price_rules[i].price_msat`): a node whose invoices take whole sats
+ * (LNbits, phoenixd) would refuse every invoice at a service's own price, so
+ * such a price is a configuration error there (a rule's would be rounded up).
+ */
+export const pricesInPartSats = (services: readonly ServiceConfig[]): string[] =>
+  services
+    .filter((service) => service.auth)
+    .flatMap((service) => [
+      ...(service.priceMsat % 1000n !== 0n ? [`"${service.name}".price_msat`] : []),
+      ...service.pricing.rules.flatMap((rule, index) => (rule.priceMsat % 1000n !== 0n ? [`"${service.name}".price_rules[${index}].price_msat`] : [])),
+    ]);
+
+/**
  * The services, each in shadow when a paywall-wide mode says so (`L402_MODE`,
  * the middleware's `mode`) but a paused one: shadow lets every request
  * through, and a service paused must not be opened free by it.

@@ -3,6 +3,7 @@ import {
   challengeCacheSeconds,
   compileServices,
   inMode,
+  pricesInPartSats,
   fiatRate,
   invoiceExpirySeconds,
   invoiceMemo,
@@ -111,6 +112,11 @@ export function resolvePaywall(options: PaywallOptionsBase, env: Readonly<Record
   if (read !== undefined && !read.ok) problems.push(...read.problems);
   const keyring = options.keyring ?? (read?.ok ? read.value.keyring : undefined);
   const backend = options.backend ?? (read?.ok ? read.value.backend : undefined);
+  // A node taking whole sats would refuse every invoice at a service's own price in part of a sat.
+  if (backend?.wholeSats === true) {
+    const named = (field: string) => (options.service === undefined ? `services ${field}` : `service${field.replace(/^"[^"]*"/, "")}`);
+    problems.push(...pricesInPartSats(settled.services).map((field) => `${named(field)}: this backend's invoices are in whole sats`));
+  }
   if (problems.length > 0 || keyring === undefined || backend === undefined) throw new PaywallConfigError(problems);
   return { ...settled, keyring, backend };
 }

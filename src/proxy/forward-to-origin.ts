@@ -9,7 +9,7 @@ export interface ForwardToOriginOptions<E extends Routed = Routed> {
   readonly unmatched: "pass" | "404";
   /** `[header, secret]` proving to the origin that the request came through the paywall. */
   readonly originAuth?: readonly [string, string];
-  /** How long the origin may take to send its response headers (default 30 s), unless the service's `origin.headers_timeout_seconds` says. */
+  /** How long the origin may take to send its response headers (default 30 s; 1 ms to an hour), unless the service's `origin.headers_timeout_seconds` says. */
   readonly headersTimeoutMs?: number;
   /** The client's cookies that are not the origin's business, by name: the paywall's own (`isPaywallCookieName`). */
   readonly withholdCookie: (name: string) => boolean;
@@ -19,6 +19,9 @@ export interface ForwardToOriginOptions<E extends Routed = Routed> {
    */
   readonly paymentContext?: { readonly header: string; readonly sign?: ((c: Context<E>, upstream: URL) => Promise<string>) | undefined };
 }
+
+/** The longest wait for an origin's headers: a service's `origin.headers_timeout_seconds` goes no further. */
+const MAX_HEADERS_TIMEOUT_MS = 3_600_000;
 
 /**
  * What the paywall's middleware tells the handlers after it (its `c.var`, typed
@@ -41,6 +44,11 @@ type Routed = {
  * payment context and the origin secret, at the canonical URL the paywall matched.
  */
 export function forwardToOrigin<E extends Routed = Routed>(options: ForwardToOriginOptions<E>): Handler<E> {
+  const { headersTimeoutMs } = options;
+  // A timer past 2^31 - 1 ms fires at once: "no timeout" written as a large number would fail every request.
+  if (headersTimeoutMs !== undefined && !(Number.isInteger(headersTimeoutMs) && headersTimeoutMs >= 1 && headersTimeoutMs <= MAX_HEADERS_TIMEOUT_MS)) {
+    throw new RangeError(`forwardToOrigin: headersTimeoutMs must be a whole number of milliseconds from 1 to ${MAX_HEADERS_TIMEOUT_MS} (an hour), not ${headersTimeoutMs}`);
+  }
   const reservedHeaders = headerSpellings([TOKEN_ID_HEADER, ...ROUTING_HEADERS, ...(options.originAuth === undefined ? [] : [options.originAuth[0]]), ...(options.paymentContext === undefined ? [] : [options.paymentContext.header])]);
   const { header: contextHeader, sign } = options.paymentContext ?? {};
   // Hono's Context is invariant in its env; any env with the paywall's variables fits.
@@ -58,7 +66,7 @@ export function forwardToOrigin<E extends Routed = Routed>(options: ForwardToOri
       tokenId: route.access === "paid" ? c.get("l402")?.tokenId : undefined,
       originAuth: options.originAuth,
       reservedHeaders,
-      headersTimeoutMs: route.service?.origin.headersTimeoutMs ?? options.headersTimeoutMs ?? 30_000,
+      headersTimeoutMs: route.service?.origin.headersTimeoutMs ?? headersTimeoutMs ?? 30_000,
       ignoreCase: route.service?.matchCase === false,
       readsBody: route.access === "paid" && route.service?.balance?.meter !== undefined,
       costHeader: route.service?.balance?.costHeader === undefined ? undefined : asGatewayReadsIt(route.service.balance.costHeader),

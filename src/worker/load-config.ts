@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { compileServices, inMode, namedBackend, problemsOf, readNodeSettings, settingsFailure, WHOLE_SAT_BACKENDS, type Backend, type ServiceConfig, type SettingsResult } from "../config/index.ts";
+import { compileServices, inMode, namedBackend, pricesInPartSats, problemsOf, readNodeSettings, settingsFailure, WHOLE_SAT_BACKENDS, type Backend, type ServiceConfig, type SettingsResult } from "../config/index.ts";
 import { parseMasterKeys } from "../l402/index.ts";
 import { backendProblems, featureProblems, thisBuild, type WorkerBuild } from "./build.ts";
 import { workerSettingsSchema } from "./settings.ts";
@@ -121,13 +121,9 @@ function readConfig(env: object, build: WorkerBuild): ConfigResult {
   };
 }
 
-/** LNbits and phoenixd take whole sats: a price in msat there would fail at every challenge (a rule's would be rounded up), so it fails here. */
+/** LNbits and phoenixd take whole sats: a price in msat there would fail at every challenge, so it fails here (pricesInPartSats). */
 function wholeSatProblems(backend: Backend, services: readonly ServiceConfig[]): string[] {
   const label = WHOLE_SAT_BACKENDS[backend];
   if (label === undefined) return [];
-  const problem = (field: string) => `L402_SERVICES ${field}: ${label} invoices are in whole sats (L402_BACKEND)`;
-  return services.filter((service) => service.auth).flatMap((service) => [
-    ...(service.priceMsat % 1000n !== 0n ? [problem(`"${service.name}".price_msat`)] : []),
-    ...service.pricing.rules.flatMap((rule, index) => (rule.priceMsat % 1000n !== 0n ? [problem(`"${service.name}".price_rules[${index}].price_msat`)] : [])),
-  ]);
+  return pricesInPartSats(services).map((field) => `L402_SERVICES ${field}: ${label} invoices are in whole sats (L402_BACKEND)`);
 }

@@ -40,6 +40,14 @@ afterAll(async () => {
 });
 
 describe("forwardToOrigin on Node", () => {
+  it("a headersTimeoutMs a timer cannot wait (past 2^31 - 1 ms it fires at once), or that is not a whole number from 1, is refused when it is made", () => {
+    const options = { unmatched: "404" as const, withholdCookie: () => false };
+    for (const bad of [3e9, 3_600_001, 0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => forwardToOrigin({ ...options, headersTimeoutMs: bad }), String(bad)).toThrow(/headersTimeoutMs must be a whole number of milliseconds from 1 to 3600000/);
+    }
+    for (const good of [1, 30_000, 3_600_000]) expect(() => forwardToOrigin({ ...options, headersTimeoutMs: good })).not.toThrow();
+  });
+
   it("forwards a request with a body, sized or chunked, as it came; the client's connection's own headers stay with their hop", async () => {
     const sized = await fetch(`${edgeUrl}/upload`, { method: "POST", body: "a sized body", headers: { "Content-Type": "text/plain" } });
     expect([sized.status, await sized.text()]).toEqual([200, "from the origin"]);

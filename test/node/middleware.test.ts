@@ -368,6 +368,14 @@ describe("l402Paywall mounted on routes of an app", () => {
     expect(() => l402Paywall({ service: { name: "api", price_sats: 1 }, keyring, backend, cors: { origin: "*" }, clientAddress: () => null })).not.toThrow();
   });
 
+  it("a price in part of a sat on a node whose invoices take whole sats (LNbits, phoenixd) is a configuration error: every invoice would be refused", () => {
+    const whole = { ...backend, wholeSats: true };
+    expect(() => l402Paywall({ service: { name: "api", price_msat: 1500 }, keyring, backend: whole })).toThrow(/service\.price_msat: this backend's invoices are in whole sats/);
+    expect(() => l402Paywall({ services: [{ name: "a", match: ["/a/*"], price_sats: 1, price_rules: [{ query: { size: "large" }, price_msat: 2500 }] }], keyring, backend: whole })).toThrow(/services "a"\.price_rules\[0\]\.price_msat: this backend's invoices are in whole sats/);
+    expect(() => l402Paywall({ service: { name: "api", price_msat: 2000 }, keyring, backend: whole })).not.toThrow();
+    expect(() => l402Paywall({ service: { name: "api", price_msat: 1500 }, keyring, backend })).not.toThrow();
+  });
+
   it("a service that needs a port it was not given is a configuration error naming both", () => {
     const make = () => l402Paywall({ services: [{ name: "m", price_sats: 1, uses: 2 }, { name: "r", match: ["/r/*"], price_sats: 1, revocable: true }], keyring, backend });
     expect(make).toThrow(PaywallConfigError);
