@@ -46,14 +46,15 @@ function serviceNames(list: unknown): (index: number) => string | undefined {
 
 
 /**
- * Where services sold (auth on) set a price in part of a sat (`"name".price_msat`,
+ * Where services sold (auth on) invoice a price in part of a sat (`"name".price_msat`,
  * `"name".price_rules[i].price_msat`): a node whose invoices take whole sats
- * (LNbits, phoenixd) would refuse every invoice at a service's own price, so
- * such a price is a configuration error there (a rule's would be rounded up).
+ * (LNbits, phoenixd) would refuse every invoice at a service's own price, and a
+ * rule's would be rounded up unannounced, so either is a configuration error
+ * there. A balance service invoices its credit offers (whole sats), never its prices.
  */
 export const pricesInPartSats = (services: readonly ServiceConfig[]): string[] =>
   services
-    .filter((service) => service.auth)
+    .filter((service) => service.auth && service.balance === undefined)
     .flatMap((service) => [
       ...(service.priceMsat % 1000n !== 0n ? [`"${service.name}".price_msat`] : []),
       ...service.pricing.rules.flatMap((rule, index) => (rule.priceMsat % 1000n !== 0n ? [`"${service.name}".price_rules[${index}].price_msat`] : [])),

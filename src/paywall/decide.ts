@@ -129,8 +129,8 @@ async function admitToken(request: PaywallRequest, service: ServiceConfig, prese
       const priced = await asked.price();
       if (!priced.ok) return refusedOrDecided(service, priced, tokenId);
       const reserved = await reserveBalance(balances, service.balance, presented.token, priced.value, { now: request.now, invoiceExpirySeconds: paywall.settings.invoiceExpirySeconds });
-      // A top-up is credited once, in that call, even when the balance stays short: it is booked then, never being sent again.
-      if (!reserved.ok && reserved.reason === "balance_short" && grant.topupFor !== undefined) firstUseWork(request, service, presented, paywall, later);
+      // Its credit (its own, or a top-up's, once) was applied in that call even when the balance stays short: it is booked then (a top-up is never sent again).
+      if (!reserved.ok && reserved.reason === "balance_short") firstUseWork(request, service, presented, paywall, later);
       if (!reserved.ok) return refusedOrDecided(service, reserved, tokenId);
       charge = reserved.value;
     } else {
@@ -184,7 +184,7 @@ async function challenge(request: PaywallRequest, service: ServiceConfig, failur
   if (!priced.ok) return unpayable(service, priced);
   const digest = service.pricing.bindRequest ? await asked.digest() : undefined;
   if (digest?.ok === false) return unpayable(service, digest);
-  const sold = offerFor(service, priced.value, request, paywall.settings.backend.wholeSats === true, { digest: digest?.value, topup: failure.topup });
+  const sold = offerFor(service, priced.value, request, paywall.settings.backend.wholeSats === true, { digest: digest?.value, topup: failure.topup, needsMsat: failure.needsMsat });
   if (!sold.ok) return unpayable(service, sold);
   const priceMsat = String(sold.value.amountMsat);
   if (challenger === "withhold") return { kind: "withheld", service, failure, amountMsat: sold.value.amountMsat, cookies: [], outcome: { outcome: "challenged", service: service.name, reason: failure.reason, priceMsat } };

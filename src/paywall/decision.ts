@@ -55,12 +55,15 @@ export interface Charge {
 
 /**
  * Why a credential was refused, and what a 402 for it says beyond the reason:
- * members of its body (`facts`), the balance it found, the top-up it offers.
+ * members of its body (`facts`), the balance it found, the top-up it offers
+ * (or what a new token's credit should cover).
  */
 export type Refused = Failure & {
   readonly facts?: Readonly<Record<string, string>>;
   readonly balanceMsat?: bigint;
   readonly topup?: TopUpTarget;
+  /** What a new token's credit should cover, where one is sold instead of a top-up (reserve-balance.ts). */
+  readonly needsMsat?: bigint;
 };
 
 /** 402: pay this. Every scheme the service offers has written its challenge over the one invoice. */

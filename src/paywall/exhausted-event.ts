@@ -27,8 +27,8 @@ export function exhaustedEvent(paywall: Paywall, service: ServiceConfig, charge:
     // A token expiring before a top-up could be paid and sent is offered none (reserve-balance.ts): its client buys a new one.
     const lasts = outlastsTopUp(charge.validUntil, { now: Math.floor(Date.now() / 1000), invoiceExpirySeconds: paywall.settings.invoiceExpirySeconds });
     const l402: Record<string, unknown> = { reason: "balance_exhausted", balance_msat: String(balanceMsat), ...(lasts ? { topup_for: charge.tokenId } : {}) };
-    const topup = { tokenId: charge.tokenId, validUntil: charge.validUntil, capabilities: charge.capabilities, shortMsat: charge.reservedMsat };
-    const offer = lasts ? offerFor(service, charge.priceMsat, { headers: new Headers() }, paywall.settings.backend.wholeSats === true, { topup }) : undefined;
+    const topup = lasts ? { tokenId: charge.tokenId, validUntil: charge.validUntil, capabilities: charge.capabilities, shortMsat: charge.reservedMsat } : undefined;
+    const offer = topup === undefined ? undefined : offerFor(service, charge.priceMsat, { headers: new Headers() }, paywall.settings.backend.wholeSats === true, { topup });
     const issued = offer?.ok !== true ? undefined : await paywall.challenger.mintFresh({ service, request, paidHash: undefined, later, offer: offer.value });
     if (issued?.ok === true) {
       const { parts } = issued.value;

@@ -44,10 +44,16 @@ export interface TopUpTarget {
  * the invoice must name whole sats (the Payment scheme's charge, or a
  * backend without msat), rounded up: never below the price.
  */
-export function offerFor(service: ServiceConfig, priceMsat: bigint, request: { readonly headers: HeaderReader }, wholeSats: boolean, binding: { readonly digest?: string | undefined; readonly topup?: TopUpTarget | undefined }): Result<Offer, "unknown_credit_offer"> {
+export function offerFor(
+  service: ServiceConfig,
+  priceMsat: bigint,
+  request: { readonly headers: HeaderReader },
+  wholeSats: boolean,
+  binding: { readonly digest?: string | undefined; readonly topup?: TopUpTarget | undefined; readonly needsMsat?: bigint | undefined },
+): Result<Offer, "unknown_credit_offer"> {
   const { balance } = service;
   if (balance !== undefined) {
-    const credit = chosenCredit(balance.offers, request.headers.get("x-l402-credit"), binding.topup?.shortMsat);
+    const credit = chosenCredit(balance.offers, request.headers.get("x-l402-credit"), binding.topup?.shortMsat ?? binding.needsMsat);
     if (credit === undefined) {
       const listed = balance.offers.map((offer) => String(offer.amountMsat / 1000n)).join(", ");
       return fail("unknown_credit_offer", `X-L402-Credit must name one of the amounts on offer (sats): ${listed}`);
@@ -63,8 +69,9 @@ export function offerFor(service: ServiceConfig, priceMsat: bigint, request: { r
 
 /**
  * The credit a 402 sells: the one `X-L402-Credit` names (in sats); else, for a
- * top-up, the smallest that covers what the balance lacks (or the largest);
- * else the first the operator lists. Undefined: the header names none on offer.
+ * top-up (or a new token sold instead of one), the smallest that covers what
+ * is needed (or the largest); else the first the operator lists. Undefined:
+ * the header names none on offer.
  */
 function chosenCredit(offers: readonly CreditOffer[], asked: string | null, shortMsat: bigint | undefined): CreditOffer | undefined {
   if (asked !== null) return /^[1-9]\d{0,17}$/.test(asked.trim()) ? offers.find((offer) => offer.amountMsat === BigInt(asked.trim()) * 1000n) : undefined;

@@ -38,7 +38,12 @@ export async function reserveBalance(balances: Balances, balance: BalanceConfig,
   const short = `the balance (${balanceMsat} msat) is short of this request's ${reservedMsat} msat`;
   if (!outlastsTopUp(grant.validUntil, when)) {
     // The 402 then sells a new token: a top-up paid as its invoice ends would credit a token already expired.
-    return { ...fail("balance_short", `${short}, and this token expires in ${(grant.validUntil ?? 0) - when.now} s, before a top-up's invoice could be paid and used: buy a new token`), facts: { balance_msat: String(balanceMsat), required_msat: String(reservedMsat) }, balanceMsat };
+    return {
+      ...fail("balance_short", `${short}, and this token expires in ${(grant.validUntil ?? 0) - when.now} s, before a top-up's invoice could be paid and used: buy a new token`),
+      facts: { balance_msat: String(balanceMsat), required_msat: String(reservedMsat) },
+      balanceMsat,
+      needsMsat: reservedMsat,
+    };
   }
   return {
     ...fail("balance_short", `${short}: pay the top-up, then send it once`),

@@ -99,6 +99,37 @@ describe("createL402Fetch against a hostile server", () => {
     expect(payments).toBe(3);
   });
 
+  it("a balance token refused as balance_short with a new token on offer (no top-up: it is about to expire) is kept, its credit still good for cheaper requests; the new one is bought and used", async () => {
+    const held = paidToken({ service: "credit", creditMsat: 2000n, validUntil: null });
+    const store = memoryStore();
+    await store.put(BASE, { macaroon: toBase64(held.bytes), preimage: toHex(held.preimage), services: ["credit"], paidMsat: "2000", createdAt: 0, creditMsat: "2000" });
+    const preimages = new Map<string, Uint8Array>();
+    const seller = async (_url: unknown, init?: RequestInit) => {
+      const authorization = new Headers(init?.headers).get("authorization");
+      if (authorization !== null && !authorization.includes(toBase64(held.bytes))) return new Response("paid");
+      const offer = paidToken({ service: "credit", creditMsat: 5000n, validUntil: null });
+      preimages.set(toHex(offer.paymentHash), offer.preimage);
+      const [challenge] = formatChallenge(offer.bytes, invoiceFor(offer.paymentHash, 5000n));
+      const reason = authorization === null ? "missing" : "balance_short";
+      return Response.json({ reason, balance_msat: "2000", required_msat: "3000" }, { status: 402, headers: { "WWW-Authenticate": challenge ?? "" } });
+    };
+    let payments = 0;
+    const wallet = {
+      pay: async (invoice: string) => {
+        payments++;
+        const read = readInvoice(invoice);
+        if (!read.ok) throw new Error(read.detail);
+        return { preimage: preimages.get(read.value.paymentHash) ?? new Uint8Array(32), feeMsat: 0n };
+      },
+    };
+    const answer = await createL402Fetch({ wallet, maxCostSats: 10, store, fetch: seller as typeof fetch })(`${BASE}/credit/a`);
+    expect([answer.status, await answer.text()]).toEqual([200, "paid"]);
+    expect(payments).toBe(1);
+    const kept = (await store.get(BASE)).map((token) => token.macaroon);
+    expect(kept).toHaveLength(2);
+    expect(kept).toContain(toBase64(held.bytes));
+  });
+
   it("the per-host window counts a host spelled with a trailing dot as that host", async () => {
     const preimages = new Map<string, Uint8Array>();
     const seller = async (_url: unknown, init?: RequestInit) => {

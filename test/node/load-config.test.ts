@@ -19,6 +19,10 @@ describe("prices on a whole-sat backend", () => {
     expect(problemsOf([{ name: "a", match: ["/a/*"], price_sats: 1, price_rules: rules }])).toEqual(['L402_SERVICES "a".price_rules[1].price_msat: phoenixd invoices are in whole sats (L402_BACKEND)']);
   });
 
+  it("a balance service's prices are debits, never invoiced (its credit offers are whole sats): taken in msat", () => {
+    expect(problemsOf([{ name: "a", match: ["/a/*"], price_msat: 500, price_rules: [{ path: "/a/odd", price_msat: 1500 }], balance: { amounts_sats: [10] } }], { ...phoenixd, L402_BALANCES: {} })).toEqual([]);
+  });
+
   it("a free service's rules are not invoiced; LND takes msat", () => {
     const rules = [{ path: "/a/odd", price_msat: 1500 }];
     expect(problemsOf([{ name: "a", match: ["/a/*"], auth: false, price_rules: rules }])).toEqual([]);

@@ -212,7 +212,7 @@ describe("prepaid balances", () => {
     expect(settled).toEqual([50_000n]);
   });
 
-  it("a top-up that leaves the balance still short is booked all the same: it was credited, and is never sent again", async () => {
+  it("a token, or a top-up, that leaves the balance still short is booked all the same: its credit was applied (and a top-up is never sent again)", async () => {
     const settled: { tokenId: string; priceMsat: bigint }[] = [];
     const ledger: Ledger = { ...memoryPorts().ledger, recordSettlement: async ({ tokenId, priceMsat }) => void settled.push({ tokenId, priceMsat }) };
     // Every request reserves 80 sats: more than the opening 10, and than 10 and the largest top-up (55) together.
@@ -224,7 +224,10 @@ describe("prepaid balances", () => {
     const still = await reply(app, "", topup.authorization);
     expect(await still.json()).toMatchObject({ reason: "balance_short", balance_msat: "65000" });
     await new Promise((resolve) => setImmediate(resolve));
-    expect(settled).toEqual([{ tokenId: topup.tokenId, priceMsat: 50_000n }]);
+    expect(settled).toEqual([
+      { tokenId: token.tokenId, priceMsat: 10_000n },
+      { tokenId: topup.tokenId, priceMsat: 50_000n },
+    ]);
     expect(await balanceOf(token.tokenId)).toBe(65_000n);
   });
 

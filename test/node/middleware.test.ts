@@ -374,6 +374,8 @@ describe("l402Paywall mounted on routes of an app", () => {
     expect(() => l402Paywall({ services: [{ name: "a", match: ["/a/*"], price_sats: 1, price_rules: [{ query: { size: "large" }, price_msat: 2500 }] }], keyring, backend: whole })).toThrow(/services "a"\.price_rules\[0\]\.price_msat: this backend's invoices are in whole sats/);
     expect(() => l402Paywall({ service: { name: "api", price_msat: 2000 }, keyring, backend: whole })).not.toThrow();
     expect(() => l402Paywall({ service: { name: "api", price_msat: 1500 }, keyring, backend })).not.toThrow();
+    // A balance service invoices its credit offers, in whole sats; its prices are debits.
+    expect(() => l402Paywall({ service: { name: "api", price_msat: 500, balance: { amounts_sats: [10] } }, keyring, backend: whole, ports: memoryPorts() })).not.toThrow();
   });
 
   it("a service that needs a port it was not given is a configuration error naming both", () => {

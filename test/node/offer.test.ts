@@ -82,6 +82,12 @@ describe("a balance service", () => {
     expect(offered(chat, 1000n, asking("20000"), false, topup(1n))).toMatchObject({ amountMsat: 20_000_000n, caveats: { topupFor: TARGET } });
   });
 
+  it("a new token sold instead of a top-up (its token about to expire): the smallest credit covering what the request needs, a token of its own (no top-up, no inherited terms)", () => {
+    expect(offered(chat, 1000n, noHeaders, false, { needsMsat: 1_000_001n })).toEqual({ amountMsat: 5_000_000n, caveats: { creditMsat: 5_250_000n }, credit: { amountMsat: 5_000_000n, creditMsat: 5_250_000n } });
+    expect(offered(chat, 1000n, noHeaders, false, { needsMsat: 99_000_000n }).amountMsat).toBe(20_000_000n);
+    expect(offered(chat, 1000n, asking("1000"), false, { needsMsat: 99_000_000n }).amountMsat).toBe(1_000_000n);
+  });
+
   it("a top-up of a token minted without expiry or capabilities mints none either", () => {
     const offer = offered(chat, 1000n, noHeaders, false, { topup: { tokenId: TARGET, validUntil: undefined, capabilities: undefined, shortMsat: 1n } });
     expect(["validUntil" in offer, offer.validUntil, "capabilities" in offer, offer.capabilities]).toEqual([true, undefined, true, undefined]);

@@ -68,6 +68,7 @@ describe("reserving a request's cost", () => {
       detail: expect.stringContaining(`expires in ${599 + TOPUP_USE_SECONDS} s, before a top-up's invoice could be paid and used: buy a new token`),
       facts: { balance_msat: "2500", required_msat: "3000" },
       balanceMsat: 2500n,
+      needsMsat: 3000n,
     });
     // A token that never expires is always offered one.
     expect(await reserveBalance(balances(), balance, token(ID, { creditMsat: 2500n }), 3000n, { now: NOW, invoiceExpirySeconds: 86_400 })).toMatchObject({ topup: { validUntil: undefined } });
