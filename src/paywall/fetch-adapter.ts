@@ -101,8 +101,8 @@ async function handle<E>(paywall: Paywall, address: string | null, log: PaywallL
   try {
     handled = await handler(atCanonicalUrl(raw, request.url), { route: decision.route, outcome: decision.outcome, ...(access === undefined ? {} : { access }) }, env, context);
   } catch (error) {
-    // No answer: nothing is charged, and what was reserved goes back.
-    await settle(undefined);
+    // The runtime answers a thrown handler 500, as Hono does one that throws behind the middleware: settled as that 500 (charged only under charge_on "always").
+    await settle(THROWN);
     throw error;
   }
   if (handled === undefined) {
@@ -118,6 +118,9 @@ async function handle<E>(paywall: Paywall, address: string | null, log: PaywallL
   const answered = settled?.body === undefined ? handled : new Response(settled.body, handled);
   return applyChanges(answered, [...passedChanges(decision, handled), ...(settled?.changes ?? [])]);
 }
+
+/** What a handler that threw is answered by the runtime, as settle.ts reads it. */
+const THROWN = { status: 500, headers: new Headers(), body: null };
 
 /** The credential completed (complete-credential.ts), then decided with the browser steps around it. */
 async function enforced(paywall: Paywall, request: PaywallRequest, later: Later): Promise<Exclude<Answer, Pass> | Pass> {

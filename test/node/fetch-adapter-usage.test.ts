@@ -21,6 +21,31 @@ beforeAll(async () => {
 });
 afterAll(() => sim.close());
 
+/** Pays the app's 402: the Authorization value. */
+async function buy(app: (request: Request) => Promise<Response>, url: string): Promise<string> {
+  const challenge = parseChallenge((await app(new Request(url))).headers.get("www-authenticate") ?? "");
+  if (!challenge.ok) throw new Error(challenge.detail);
+  const paid = await payInvoice({ url: sim.url, macaroonHex: sim.adminMacaroonHex }, challenge.value.invoice);
+  return `L402 ${toBase64(challenge.value.macaroon)}:${paid.preimageHex}`;
+}
+
+describe("a uses service behind withPaywall", () => {
+  it("a handler that throws is charged as the middleware charges it: its use kept only under charge_on always (the runtime's 500)", async () => {
+    for (const [chargeOn, left] of [[undefined, 11], ["always", 10]] as const) {
+      const service = { name: "api", price_sats: 1, uses: 11, ...(chargeOn === undefined ? {} : { charge_on: chargeOn }) };
+      const app = withPaywall({ service, keyring, backend, ports: memoryPorts(), log: false }, (request) => {
+        if (new URL(request.url).searchParams.has("throw")) throw new Error("handler failed");
+        return new Response("ok");
+      });
+      const authorization = await buy(app, "https://api.example/api");
+      await expect(app(new Request("https://api.example/api?throw", { headers: { Authorization: authorization } }))).rejects.toThrow("handler failed");
+      // The next request's count: one use for it, and the thrown one's kept or given back.
+      const next = await app(new Request("https://api.example/api", { headers: { Authorization: authorization } }));
+      expect(next.headers.get("x-l402-remaining"), String(chargeOn)).toBe(String(left - 1));
+    }
+  });
+});
+
 describe("a balance service behind withPaywall", () => {
   it("debits what the origin reports (its header taken off), nothing on a 5xx, and says the balance left", async () => {
     const service = { name: "chat", price_sats: 1, balance: { amounts_sats: [10] }, cost_header: "X-L402-Cost", max_cost_sats: 3 };
