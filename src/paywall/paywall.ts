@@ -1,4 +1,5 @@
 import { createVerifier, type Verifier } from "../l402/index.ts";
+import { pollLookups, type PollGate } from "./browser/poll-lookups.ts";
 import { firstUseTracker } from "./first-use.ts";
 import { requestPricer, type RequestPricer } from "./pricing.ts";
 import { sharedChallenger, type Challenger, type ChallengeNeed, type IssueResult } from "./issue-challenge.ts";
@@ -28,6 +29,8 @@ export interface Paywall {
   readonly challenger: Challenger & { mintFresh(need: ChallengeNeed): Promise<IssueResult> };
   /** The node, asked whether invoices this paywall issued were paid (settled-invoices.ts). */
   readonly invoices: SettledInvoices;
+  /** Whether a browser's client may have the node asked about an invoice it polls now (browser/poll-lookups.ts). */
+  readonly polls: PollGate;
 }
 
 /** The schemes every paywall takes; a service lists the ones it offers. */
@@ -44,7 +47,7 @@ export function createPaywall(settings: PaywallSettings): Paywall {
   const pricer = globalThis.L402_BUILD_PRICES === false ? servicePrice : requestPricer();
   // Only x402 asks the node whether an invoice was paid; a build without it (build.ts) leaves the lookups out.
   const invoices = globalThis.L402_BUILD_X402 === false ? noLookups : settledInvoices(settings.backend, settings.ports.lookupLimiter);
-  return { settings, schemes: settings.schemes, verifier, firstUse: firstUseTracker(), pricer, challenger: sharedChallenger(settings), invoices };
+  return { settings, schemes: settings.schemes, verifier, firstUse: firstUseTracker(), pricer, challenger: sharedChallenger(settings), invoices, polls: pollLookups() };
 }
 
 const noLookups: SettledInvoices = {
