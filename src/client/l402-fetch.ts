@@ -318,13 +318,12 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
         continue;
       }
       const reason = await refusalReason(response);
-      // A token refused for the very service it names is spent or broken (or bound to another request): drop it.
-      // One for another service stays, for the requests that need it; so does one refused only because this request costs more than it paid for,
-      // or because its balance is short of it (offered a new token, not a top-up: the credit it holds still pays for cheaper requests).
+      // A token refused for the very service it names is spent or broken (or bound to another request), or short with no top-up on offer (it expires too soon): drop it.
+      // One for another service stays, for the requests that need it; so does one refused only because this request costs more than it paid for.
       if (token !== undefined) {
         const { macaroon } = token;
         tried.add(macaroon);
-        if (reason !== "price_exceeds_token" && reason !== "balance_short" && token.services.some((s) => offer.services.includes(s))) await serially(() => store.remove(key, macaroon));
+        if (reason !== "price_exceeds_token" && token.services.some((s) => offer.services.includes(s))) await serially(() => store.remove(key, macaroon));
       }
       // A token bound to one request fits no other: none held is tried.
       const untried = (t: StoredToken) => !tried.has(t.macaroon);

@@ -14,7 +14,8 @@ import type { Balances } from "./ports.ts";
  * above `max_cost_sats` is what a request with no cost reported costs, so it
  * is reserved whole, never capped at the smaller. Short: refused with a top-up offer for the token (whose
  * expiry and capabilities the top-up keeps: it never buys more than the token
- * it tops up).
+ * it tops up), or, for a token expiring before a top-up could be paid and
+ * sent, with a new token's offer covering the request (outlastsTopUp).
  */
 export type Reserved = Result<Charge, "balance_short" | "topup_spent" | "balance_unavailable"> & Omit<Refused, "ok" | "reason" | "detail">;
 

@@ -4,7 +4,6 @@ import { LightningError } from "../../lightning/index.ts";
 import { fail, succeed, type Result } from "../../result.ts";
 import { pricedByRequest } from "../../config/index.ts";
 import { onlyMethod } from "../claimed-methods.ts";
-import { addressPrefix, CLIENT_NETWORK } from "../client-network.ts";
 import type { CookieChange, Reply } from "../decision.ts";
 import { requiredCapabilities } from "../match.ts";
 import { digestOnce, tokenCovers } from "../token-price.ts";
@@ -146,7 +145,7 @@ async function ask(bc: BrowserContext, pending: PendingChallenge): Promise<Colle
   // Past its cookie's life: a sealed cookie sent again later (it is never refused by its seal) does not make the node asked.
   if (bc.request.now >= pending.expiresAt + PENDING_GRACE_SECONDS) return { state: "expired", cookies: [] };
   // A client replaying many pending cookies at once has a few of them asked about each second: poll-lookups.ts.
-  if (!bc.paywall.polls(addressPrefix(bc.request.client.address, CLIENT_NETWORK), bc.request.now)) return { state: "pending", cookies: [] };
+  if (!bc.paywall.polls(bc.request.client.address, bc.request.now)) return { state: "pending", cookies: [] };
   try {
     if (ports.lookupLimiter === undefined || !(await ports.lookupLimiter.allow(pending.paymentHash))) return { state: "pending", cookies: [] };
   } catch {
