@@ -16,6 +16,20 @@ const NODE_KEY = new Uint8Array(32).fill(1);
 const invoiceFor = (paymentHash: Uint8Array, amountMsat: bigint, timestamp = Math.floor(Date.now() / 1000)) =>
   encodeInvoice({ network: "bc", amountMsat, timestamp, fields: [fields.paymentHash(paymentHash), fields.paymentSecret(new Uint8Array(32).fill(2))], privateKey: NODE_KEY });
 
+/** A wallet paying the invoices whose preimages the test's server kept (by payment hash), counting its payments. */
+function walletFor(preimages: ReadonlyMap<string, Uint8Array>) {
+  let payments = 0;
+  return {
+    payments: () => payments,
+    pay: async (invoice: string) => {
+      payments++;
+      const read = readInvoice(invoice);
+      if (!read.ok) throw new Error(read.detail);
+      return { preimage: preimages.get(read.value.paymentHash) ?? new Uint8Array(32), feeMsat: 0n };
+    },
+  };
+}
+
 describe("createL402Fetch against a hostile server", () => {
   it("a top-up paid and never credited, answered with top-up offers again and again: sent again once, then the 402 is the answer (no endless loop)", async () => {
     const token = paidToken({ service: "credit", creditMsat: 5000n, validUntil: null });
@@ -76,27 +90,19 @@ describe("createL402Fetch against a hostile server", () => {
       const [challenge] = formatChallenge(offer.bytes, invoiceFor(offer.paymentHash, 3000n));
       return new Response("{}", { status: 402, headers: { "WWW-Authenticate": challenge ?? "", "Content-Type": "application/json" } });
     };
-    let payments = 0;
-    const wallet = {
-      pay: async (invoice: string) => {
-        payments++;
-        const read = readInvoice(invoice);
-        if (!read.ok) throw new Error(read.detail);
-        return { preimage: preimages.get(read.value.paymentHash) ?? new Uint8Array(32), feeMsat: 0n };
-      },
-    };
+    const wallet = walletFor(preimages);
     const client = createL402Fetch({ wallet, maxCostSats: 10, store, fetch: seller as typeof fetch });
     await expect(client("http://shop.test/svc/a")).rejects.toMatchObject({ code: "insecure_origin" });
-    expect(payments).toBe(0);
+    expect(wallet.payments()).toBe(0);
     expect(credentialsSeen).toEqual([]);
     // This machine's own plain http (a local paywall, the simulators) is paid as https is.
     expect((await client("http://127.0.0.1:8080/svc/a")).status).toBe(200);
     expect((await client("http://localhost:8080/svc/a")).status).toBe(200);
-    expect(payments).toBe(2);
+    expect(wallet.payments()).toBe(2);
     expect(credentialsSeen.filter((origin) => origin === "http://shop.test")).toEqual([]);
     const allowing = createL402Fetch({ wallet, maxCostSats: 10, store, fetch: seller as typeof fetch, allowHttp: true });
     expect((await allowing("http://shop.test/svc/a")).status).toBe(200);
-    expect(payments).toBe(3);
+    expect(wallet.payments()).toBe(3);
   });
 
   it("a balance token refused as balance_short with a new token on offer (no top-up: it is about to expire) is replaced: the new one bought and used, the old one, never sent again, dropped", async () => {
@@ -113,18 +119,10 @@ describe("createL402Fetch against a hostile server", () => {
       const reason = authorization === null ? "missing" : "balance_short";
       return Response.json({ reason, balance_msat: "2000", required_msat: "3000" }, { status: 402, headers: { "WWW-Authenticate": challenge ?? "" } });
     };
-    let payments = 0;
-    const wallet = {
-      pay: async (invoice: string) => {
-        payments++;
-        const read = readInvoice(invoice);
-        if (!read.ok) throw new Error(read.detail);
-        return { preimage: preimages.get(read.value.paymentHash) ?? new Uint8Array(32), feeMsat: 0n };
-      },
-    };
+    const wallet = walletFor(preimages);
     const answer = await createL402Fetch({ wallet, maxCostSats: 10, store, fetch: seller as typeof fetch })(`${BASE}/credit/a`);
     expect([answer.status, await answer.text()]).toEqual([200, "paid"]);
-    expect(payments).toBe(1);
+    expect(wallet.payments()).toBe(1);
     const kept = (await store.get(BASE)).map((token) => token.macaroon);
     expect(kept).toHaveLength(1);
     expect(kept).not.toContain(toBase64(held.bytes));
@@ -139,13 +137,7 @@ describe("createL402Fetch against a hostile server", () => {
       const [challenge] = formatChallenge(offer.bytes, invoiceFor(offer.paymentHash, 3000n));
       return new Response("{}", { status: 402, headers: { "WWW-Authenticate": challenge ?? "", "Content-Type": "application/json" } });
     };
-    const wallet = {
-      pay: async (invoice: string) => {
-        const read = readInvoice(invoice);
-        if (!read.ok) throw new Error(read.detail);
-        return { preimage: preimages.get(read.value.paymentHash) ?? new Uint8Array(32), feeMsat: 0n };
-      },
-    };
+    const wallet = walletFor(preimages);
     const client = createL402Fetch({ wallet, maxCostSats: 10, limits: { perHostSats: 4 }, fetch: seller as typeof fetch });
     expect((await client(`${BASE}/svc/a`)).status).toBe(200);
     await expect(client(`${BASE}./svc/b`)).rejects.toMatchObject({ code: "over_window" });
