@@ -61,7 +61,8 @@ function publishedRule(rule: PriceRule): Record<string, unknown> {
  * debits — its price, the cost reported after the answer (at most
  * `reserved_msat` or its price, whichever is more, reserved before it), or its metered body at the `meter`
  * rates — and when an answer is charged for. A short balance is answered 402
- * `balance_short` with a top-up of the same token.
+ * `balance_short` with a top-up of the same token (a new token's offer, for
+ * one expiring before a top-up could be paid and sent).
  */
 export function publishedBalance(route: Priced): Record<string, unknown> | undefined {
   const { balance } = route;
@@ -85,7 +86,7 @@ export function publishedBalance(route: Priced): Record<string, unknown> | undef
     ...(maxCostMsat === undefined ? {} : { reserved_msat: msatJson(maxCostMsat) }),
     ...(rates === undefined ? {} : { meter: rates }),
     charge_on: balance.chargeOn,
-    top_up: "a 402 balance_short offers a top-up of the same token",
+    top_up: "a 402 balance_short offers a top-up of the same token (a new token covering the request, for a token expiring before a top-up could be paid and sent)",
   };
 }
 

@@ -24,7 +24,7 @@ import type { ExhaustedEvent } from "./settle.ts";
  */
 export function exhaustedEvent(paywall: Paywall, service: ServiceConfig, charge: Charge, request: PaywallRequest, later: Later): ExhaustedEvent {
   return async (balanceMsat) => {
-    // A token expiring before a top-up could be paid and sent is offered none (reserve-balance.ts): its client buys a new one.
+    // A token expiring before a top-up could be paid and sent is offered none (reserve-balance.ts): its client buys a new one. Now, not the request's time: a stream runs dry later.
     const lasts = outlastsTopUp(charge.validUntil, { now: Math.floor(Date.now() / 1000), invoiceExpirySeconds: paywall.settings.invoiceExpirySeconds });
     const l402: Record<string, unknown> = { reason: "balance_exhausted", balance_msat: String(balanceMsat), ...(lasts ? { topup_for: charge.tokenId } : {}) };
     const topup = lasts ? { tokenId: charge.tokenId, validUntil: charge.validUntil, capabilities: charge.capabilities, shortMsat: charge.reservedMsat } : undefined;

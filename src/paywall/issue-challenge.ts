@@ -130,12 +130,12 @@ async function stillOpen(settings: PaywallSettings, need: ChallengeNeed, cache: 
 }
 
 /** Undefined when the client (its address, then its network) may have another invoice minted; else why not. A limiter that cannot answer mints nothing: 503, to retry. */
-async function withinMintLimits(client: MintLimiter | undefined, network: MintLimiter | undefined, address: string | null, retryAfterSeconds: number): Promise<NotIssued | undefined> {
+async function withinMintLimits(perAddress: MintLimiter | undefined, perNetwork: MintLimiter | undefined, address: string | null, retryAfterSeconds: number): Promise<NotIssued | undefined> {
   try {
-    if (client !== undefined && !(await client.allow(addressPrefix(address, CLIENT_NETWORK)))) {
+    if (perAddress !== undefined && !(await perAddress.allow(addressPrefix(address, CLIENT_NETWORK)))) {
       return { ...fail("rate_limited", "too many unpaid requests from this address; pay a challenge you already have, or retry later"), retryAfterSeconds };
     }
-    if (network !== undefined && !(await network.allow(addressPrefix(address, CUSTOMER_NETWORK)))) {
+    if (perNetwork !== undefined && !(await perNetwork.allow(addressPrefix(address, CUSTOMER_NETWORK)))) {
       return { ...fail("rate_limited", "too many unpaid requests from this address's network; pay a challenge you already have, or retry later"), retryAfterSeconds };
     }
   } catch {

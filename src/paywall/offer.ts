@@ -73,11 +73,11 @@ export function offerFor(
  * is needed (or the largest); else the first the operator lists. Undefined:
  * the header names none on offer.
  */
-function chosenCredit(offers: readonly CreditOffer[], asked: string | null, shortMsat: bigint | undefined): CreditOffer | undefined {
+function chosenCredit(offers: readonly CreditOffer[], asked: string | null, neededMsat: bigint | undefined): CreditOffer | undefined {
   if (asked !== null) return /^[1-9]\d{0,17}$/.test(asked.trim()) ? offers.find((offer) => offer.amountMsat === BigInt(asked.trim()) * 1000n) : undefined;
-  if (shortMsat === undefined) return offers[0];
+  if (neededMsat === undefined) return offers[0];
   const bySize = [...offers].sort((a, b) => (a.creditMsat < b.creditMsat ? -1 : 1));
-  return bySize.find((offer) => offer.creditMsat >= shortMsat) ?? bySize.at(-1);
+  return bySize.find((offer) => offer.creditMsat >= neededMsat) ?? bySize.at(-1);
 }
 
 const roundUpToSats = (msat: bigint): bigint => ((msat + 999n) / 1000n) * 1000n;

@@ -105,7 +105,7 @@ describe("createL402Fetch against a hostile server", () => {
     expect(wallet.payments()).toBe(3);
   });
 
-  it("a balance token refused as balance_short with a new token on offer (no top-up: it is about to expire) is replaced: the new one bought and used, the old one, never sent again, dropped", async () => {
+  it("a balance token refused as balance_short with a new token on offer (no top-up) is replaced: the new one bought and used, the old one, never sent again, dropped", async () => {
     const held = paidToken({ service: "credit", creditMsat: 2000n, validUntil: null });
     const store = memoryStore();
     await store.put(BASE, { macaroon: toBase64(held.bytes), preimage: toHex(held.preimage), services: ["credit"], paidMsat: "2000", createdAt: 0, creditMsat: "2000" });
