@@ -7,13 +7,22 @@
  */
 const CAPACITY = 50_000;
 
-/** True the first time `tokenId` is seen paid (and remembered). */
-export function firstUseTracker(): (tokenId: string) => boolean {
+export interface FirstUse {
+  /** True the first time `tokenId` is seen paid (and remembered). */
+  seen(tokenId: string): boolean;
+  /** Forgets it: its once-only work failed (the ledger could not be written), and is done again on its next use. */
+  forget(tokenId: string): void;
+}
+
+export function firstUseTracker(): FirstUse {
   const seen = new Set<string>();
-  return (tokenId) => {
-    if (seen.has(tokenId)) return false;
-    if (seen.size >= CAPACITY) seen.clear();
-    seen.add(tokenId);
-    return true;
+  return {
+    seen(tokenId) {
+      if (seen.has(tokenId)) return false;
+      if (seen.size >= CAPACITY) seen.clear();
+      seen.add(tokenId);
+      return true;
+    },
+    forget: (tokenId) => void seen.delete(tokenId),
   };
 }

@@ -1,6 +1,6 @@
 import { createVerifier, type Verifier } from "../l402/index.ts";
 import { pollLookups, type PollGate } from "./browser/poll-lookups.ts";
-import { firstUseTracker } from "./first-use.ts";
+import { firstUseTracker, type FirstUse } from "./first-use.ts";
 import { requestPricer, type RequestPricer } from "./pricing.ts";
 import { sharedChallenger, type Challenger, type ChallengeNeed, type IssueResult } from "./issue-challenge.ts";
 import { l402Scheme } from "./schemes/l402.ts";
@@ -21,8 +21,8 @@ export interface Paywall {
   /** Every scheme this paywall reads, L402 first (the order challenges are written in); a service offers some of them. */
   readonly schemes: readonly PaymentScheme[];
   readonly verifier: Verifier;
-  /** True the first time a token id is let through. */
-  readonly firstUse: (tokenId: string) => boolean;
+  /** The token ids let through before (first-use.ts). */
+  readonly firstUse: FirstUse;
   /** What requests cost (pricing.ts): a pricer's answers are kept per paywall. */
   readonly pricer: RequestPricer;
   /** The challenges every client gets (issue-challenge.ts). */

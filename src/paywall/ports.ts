@@ -98,11 +98,13 @@ export interface TokenRecord {
 
 /**
  * The payment ledger. Writes happen after the response and must never fail a
- * request: an implementation logs its own failures and resolves.
+ * request: an implementation logs its own failures and resolves, but for a
+ * settlement, which it may reject once logged (the paywall then books it
+ * again on the token's next use).
  */
 export interface Ledger {
   recordMint(mint: MintRecord): Promise<void>;
-  /** A token's first paid use: its preimage proved the payment. Idempotent. */
+  /** A token's first paid use: its preimage proved the payment. Idempotent. Rejects (or resolves) when it could not be written. */
   recordSettlement(settlement: SettlementRecord): Promise<void>;
   revenueByDay(since: number): Promise<readonly DailyRevenue[]>;
   lookupToken(tokenId: string): Promise<TokenRecord>;

@@ -3,7 +3,8 @@ import type { DailyRevenue, Ledger, MintRecord, SettlementRecord, TokenRecord } 
 /**
  * The payment ledger in D1 (schema in migrations/). Writes happen after the
  * response and a failure is logged, never surfaced: bookkeeping must not fail
- * or slow a request.
+ * or slow a request (a settlement's is rejected once logged, after the answer,
+ * so that the paywall books it again on the token's next use).
  *
  * Settlement is learned without polling the node: a token's first paid use
  * proves its invoice was paid (only the payer has the preimage). Each isolate
@@ -36,8 +37,9 @@ export function d1Ledger(db: D1Database): Required<Ledger> {
           .run(),
       ),
 
+    // Logged, then rejected: the paywall books it again on the token's next use (decide.ts).
     recordSettlement: (settlement: SettlementRecord) =>
-      quietly("record settlement", () =>
+      loudly("record settlement", () =>
         // The amount is what the challenge asked; the service's current price if the mint row is missing.
         db
           .prepare(
@@ -92,9 +94,15 @@ export function d1Ledger(db: D1Database): Required<Ledger> {
 }
 
 async function quietly(what: string, write: () => Promise<unknown>): Promise<void> {
+  await loudly(what, write).catch(() => undefined);
+}
+
+/** The write, its failure logged and then thrown. */
+async function loudly(what: string, write: () => Promise<unknown>): Promise<void> {
   try {
     await write();
   } catch (error) {
     console.error(JSON.stringify({ ledger: what, error: error instanceof Error ? error.message : String(error) }));
+    throw error;
   }
 }
