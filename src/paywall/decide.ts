@@ -158,12 +158,12 @@ const refusedOrDecided = (service: ServiceConfig, failure: Refused, tokenId: str
  */
 function firstUseWork(request: PaywallRequest, service: ServiceConfig, presented: Presented, paywall: Paywall, later: Later): void {
   const tokenId = toHex(presented.token.tokenId);
-  if (!paywall.firstUse.seen(tokenId)) return;
+  if (!paywall.firstUse.seen(tokenId, request.now)) return;
   const { ledger, challengeCache } = paywall.settings.ports;
   if (service.ledger && ledger !== undefined) {
     const settlement = { tokenId, paymentHash: toHex(presented.token.paymentHash), service: service.name, priceMsat: boughtForMsat(service, presented.token.grant), usedAt: request.now };
-    // Not written (the ledger said so): booked again on the token's next use here.
-    later(ledger.recordSettlement(settlement).catch(() => paywall.firstUse.forget(tokenId)));
+    // Not written (the ledger said so): booked again on the token's next use here, a minute on.
+    later(ledger.recordSettlement(settlement).catch(() => paywall.firstUse.failed(tokenId, request.now)));
   }
   if (challengeCache !== undefined && paywall.settings.challengeCacheSeconds > 0) later(challengeCache.drop(clientKey(request.client, service.name, offerKey(service, presented.token.grant), keyIdOfToken(presented.token.tokenId))));
 }

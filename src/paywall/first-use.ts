@@ -7,22 +7,27 @@
  */
 const CAPACITY = 50_000;
 
+/** How long after a failed once-only work (the ledger down) it is tried again: once a minute a token, not on every request. */
+export const RETRY_AFTER_SECONDS = 60;
+
 export interface FirstUse {
-  /** True the first time `tokenId` is seen paid (and remembered). */
-  seen(tokenId: string): boolean;
-  /** Forgets it: its once-only work failed (the ledger could not be written), and is done again on its next use. */
-  forget(tokenId: string): void;
+  /** True the first time `tokenId` is seen paid (and remembered), and the first time after its retry is due. */
+  seen(tokenId: string, now: number): boolean;
+  /** Its once-only work failed (the ledger could not be written): done again on its next use from RETRY_AFTER_SECONDS on. */
+  failed(tokenId: string, now: number): void;
 }
 
 export function firstUseTracker(): FirstUse {
-  const seen = new Set<string>();
+  // Each token id seen: 0 once its work is done, else when it may be tried again (unix s).
+  const seen = new Map<string, number>();
   return {
-    seen(tokenId) {
-      if (seen.has(tokenId)) return false;
-      if (seen.size >= CAPACITY) seen.clear();
-      seen.add(tokenId);
+    seen(tokenId, now) {
+      const retryAt = seen.get(tokenId);
+      if (retryAt !== undefined && (retryAt === 0 || now < retryAt)) return false;
+      if (retryAt === undefined && seen.size >= CAPACITY) seen.clear();
+      seen.set(tokenId, 0);
       return true;
     },
-    forget: (tokenId) => void seen.delete(tokenId),
+    failed: (tokenId, now) => void seen.set(tokenId, now + RETRY_AFTER_SECONDS),
   };
 }

@@ -1,10 +1,10 @@
 import { Hono } from "hono";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
 import { l402Paywall, memoryPorts, type Ledger, type SettlementRecord } from "../../src/index.ts";
 import { createKeyring } from "../../src/l402/index.ts";
 import { lndRestBackend, type InvoiceBackend } from "../../src/lightning/index.ts";
-import { firstUseTracker } from "../../src/paywall/first-use.ts";
+import { firstUseTracker, RETRY_AFTER_SECONDS } from "../../src/paywall/first-use.ts";
 import { auth, payingThrough, type App } from "./support/paying-client.ts";
 
 /**
@@ -24,16 +24,18 @@ beforeAll(async () => {
 afterAll(() => sim.close());
 
 describe("firstUseTracker", () => {
-  it("is true the first time a token id is seen, and again once forgotten", () => {
+  it("is true the first time a token id is seen; after its work failed, once more from RETRY_AFTER_SECONDS on", () => {
     const firstUse = firstUseTracker();
-    expect([firstUse.seen("a"), firstUse.seen("a"), firstUse.seen("b")]).toEqual([true, false, true]);
-    firstUse.forget("a");
-    expect([firstUse.seen("a"), firstUse.seen("a")]).toEqual([true, false]);
+    const now = 1_800_000_000;
+    expect([firstUse.seen("a", now), firstUse.seen("a", now), firstUse.seen("b", now)]).toEqual([true, false, true]);
+    firstUse.failed("a", now);
+    expect(firstUse.seen("a", now + RETRY_AFTER_SECONDS - 1)).toBe(false);
+    expect([firstUse.seen("a", now + RETRY_AFTER_SECONDS), firstUse.seen("a", now + RETRY_AFTER_SECONDS)]).toEqual([true, false]);
   });
 });
 
 describe("booking a token's settlement", () => {
-  it("a settlement the ledger could not write is booked on the token's next paid use; one written, never again", async () => {
+  it("a settlement the ledger could not write is booked on the token's next paid use a minute on; one written, never again", async () => {
     const attempts: SettlementRecord[] = [];
     let failing = true;
     const ledger: Ledger = {
@@ -50,8 +52,17 @@ describe("booking a token's settlement", () => {
     const settled = () => new Promise((resolve) => setImmediate(resolve));
     expect((await app.request("/api/data", auth(token.authorization))).status).toBe(200);
     await settled();
+    // Still down: the paid requests of the next minute do not ask it again.
+    expect((await app.request("/api/data", auth(token.authorization))).status).toBe(200);
+    await settled();
+    expect(attempts).toHaveLength(1);
     failing = false;
-    for (let i = 0; i < 3; i++) expect((await app.request("/api/data", auth(token.authorization))).status).toBe(200);
+    vi.useFakeTimers({ now: Date.now() + RETRY_AFTER_SECONDS * 1000, toFake: ["Date"] });
+    try {
+      for (let i = 0; i < 3; i++) expect((await app.request("/api/data", auth(token.authorization))).status).toBe(200);
+    } finally {
+      vi.useRealTimers();
+    }
     await settled();
     expect(attempts.map((settlement) => [settlement.tokenId, settlement.priceMsat])).toEqual([
       [token.tokenId, 2000n],
