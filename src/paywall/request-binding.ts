@@ -6,7 +6,7 @@ import type { PaywallRequest } from "./request.ts";
 /**
  * The digest binding a token to one request (`bind_request`): sha256 of
  *
- *   METHODS \n host \n path \n query \n hex sha256(body)
+ *   METHODS \n host \n path \n query \n content-type \n content-encoding \n hex sha256(body)
  *
  * over the canonical URL (what the origin receives; the host with its port,
  * if any). A paid one-shot action (a transfer, an order) is then bought for
@@ -18,7 +18,9 @@ import type { PaywallRequest } from "./request.ts";
  * back as a DELETE by adding `X-HTTP-Method-Override`. The query is taken as sent, not
  * decoded or sorted: origins read repeated names first or last, `;` as a
  * separator, `%FF` as a byte, so no other spelling is surely the same request.
- * Bodies are read up to 1 MiB.
+ * Content-Type and Content-Encoding (as sent; empty when absent) say what
+ * the body's bytes mean: the same bytes sent as another type, or gzipped
+ * rather than plain, are another request to the origin. Bodies are read up to 1 MiB.
  */
 export const MAX_BOUND_BODY_BYTES = 1024 * 1024;
 
@@ -26,5 +28,7 @@ export async function requestDigest(request: PaywallRequest, claimed: ClaimedMet
   const body = request.method === "GET" || request.method === "HEAD" || request.readBody === undefined ? new Uint8Array(0) : await request.readBody(MAX_BOUND_BODY_BYTES);
   if (body === undefined) return fail("body_too_large", `a request bound to its payment carries at most ${MAX_BOUND_BODY_BYTES} bytes of body`);
   const methods = methodsCarriedOut(request.method, claimed).join(",");
-  return succeed(toHex(sha256(utf8(`${methods}\n${request.url.host}\n${request.url.pathname}\n${request.url.search.slice(1)}\n${toHex(sha256(body))}`))));
+  const { url, headers } = request;
+  const meaning = `${headers.get("content-type") ?? ""}\n${headers.get("content-encoding") ?? ""}`;
+  return succeed(toHex(sha256(utf8(`${methods}\n${url.host}\n${url.pathname}\n${url.search.slice(1)}\n${meaning}\n${toHex(sha256(body))}`))));
 }

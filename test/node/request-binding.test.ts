@@ -7,11 +7,14 @@ import { requestOf } from "./support/usage-services.ts";
 
 /**
  * The digest a bound token carries (paywall/request-binding.ts): sha256 of
- * `METHODS \n host \n canonical path \n query as sent \n hex sha256(body)`, checked
- * here against node:crypto over the documented text.
+ * `METHODS \n host \n canonical path \n query as sent \n content-type \n
+ * content-encoding \n hex sha256(body)`, checked here against node:crypto over
+ * the documented text.
  */
 const sha256Hex = (data: string | Uint8Array): string => createHash("sha256").update(data).digest("hex");
-const documented = (method: string, path: string, query: string, body: string | Uint8Array, host = "api.example") => sha256Hex(`${method}\n${host}\n${path}\n${query}\n${sha256Hex(body)}`);
+const documented = (method: string, path: string, query: string, body: string | Uint8Array, { host = "api.example", type = "", encoding = "" } = {}) =>
+  sha256Hex(`${method}\n${host}\n${path}\n${query}\n${type}\n${encoding}\n${sha256Hex(body)}`);
+const plain = { type: "text/plain" };
 
 async function digestOf(url: string, init: RequestInit = {}, overridable = true): Promise<string> {
   const request = requestOf(url, init);
@@ -23,7 +26,7 @@ async function digestOf(url: string, init: RequestInit = {}, overridable = true)
 describe("the request digest", () => {
   it("is the documented text's sha256, over the canonical path and the query as sent", async () => {
     expect(await digestOf("https://api.example/pay/./to//alice?z=1&a=b%20c&a=a", { method: "POST", body: "amount=5", headers: { "Content-Type": "text/plain" } })).toBe(
-      documented("POST", "/pay/to/alice", "z=1&a=b%20c&a=a", "amount=5"),
+      documented("POST", "/pay/to/alice", "z=1&a=b%20c&a=a", "amount=5", plain),
     );
     expect(await digestOf("https://api.example/x")).toBe(documented("GET", "/x", "", ""));
   });
@@ -38,29 +41,39 @@ describe("the request digest", () => {
   it("another method, host, path or body is another digest", async () => {
     const post = { method: "POST", body: "x", headers: { "Content-Type": "text/plain" } };
     const base = await digestOf("https://api.example/a", post);
-    expect(await digestOf("https://other.example/a", post)).toBe(documented("POST", "/a", "", "x", "other.example"));
-    expect(await digestOf("https://api.example:8443/a", post)).toBe(documented("POST", "/a", "", "x", "api.example:8443"));
+    expect(await digestOf("https://other.example/a", post)).toBe(documented("POST", "/a", "", "x", { ...plain, host: "other.example" }));
+    expect(await digestOf("https://api.example:8443/a", post)).toBe(documented("POST", "/a", "", "x", { ...plain, host: "api.example:8443" }));
     expect(await digestOf("https://api.example/a", { ...post, method: "PUT" })).not.toBe(base);
     expect(await digestOf("https://api.example/b", post)).not.toBe(base);
     expect(await digestOf("https://api.example/a", { ...post, body: "y" })).not.toBe(base);
     expect(await digestOf("https://api.example/a/", post)).not.toBe(base);
   });
 
+  it("another Content-Type or Content-Encoding is another digest: the same bytes mean another body to the origin", async () => {
+    const post = { method: "POST", body: "a=1" };
+    const json = await digestOf("https://api.example/a", { ...post, headers: { "Content-Type": "application/json" } });
+    expect(json).toBe(documented("POST", "/a", "", "a=1", { type: "application/json" }));
+    expect(await digestOf("https://api.example/a", { ...post, headers: { "Content-Type": "application/x-www-form-urlencoded" } })).not.toBe(json);
+    const gzipped = await digestOf("https://api.example/a", { ...post, headers: { "Content-Type": "application/json", "Content-Encoding": "gzip" } });
+    expect(gzipped).toBe(documented("POST", "/a", "", "a=1", { type: "application/json", encoding: "gzip" }));
+    expect(gzipped).not.toBe(json);
+  });
+
   it("covers each method the origin may carry the request out as: one an override header or `_method` claims, a HEAD's GET", async () => {
     const post = { method: "POST", body: "x", headers: { "Content-Type": "text/plain" } };
     const overridden = { ...post, headers: { ...post.headers, "X-HTTP-Method-Override": "delete", "X-Method-Override": "PUT" } };
-    expect(await digestOf("https://api.example/a", overridden)).toBe(documented("POST,DELETE,PUT", "/a", "", "x"));
-    expect(await digestOf("https://api.example/a?_method=PATCH", post)).toBe(documented("POST,PATCH", "/a", "_method=PATCH", "x"));
+    expect(await digestOf("https://api.example/a", overridden)).toBe(documented("POST,DELETE,PUT", "/a", "", "x", plain));
+    expect(await digestOf("https://api.example/a?_method=PATCH", post)).toBe(documented("POST,PATCH", "/a", "_method=PATCH", "x", plain));
     expect(await digestOf("https://api.example/a", { method: "HEAD" })).toBe(documented("HEAD,GET", "/a", "", ""));
     // An origin that honours no override (`method_override = false`): the headers claim nothing.
-    expect(await digestOf("https://api.example/a", overridden, false)).toBe(documented("POST", "/a", "", "x"));
+    expect(await digestOf("https://api.example/a", overridden, false)).toBe(documented("POST", "/a", "", "x", plain));
   });
 
   it("reads the body from a copy: the request keeps its own for the origin", async () => {
     const original = new Request("https://api.example/a", { method: "POST", body: "the body" });
     const read = readRequest(original, { address: null, userAgent: null }, 0);
     if (!read.ok) throw new Error(read.detail);
-    expect(await requestDigest(read.value, claimedMethods("POST", read.value.headers, read.value.url))).toEqual({ ok: true, value: documented("POST", "/a", "", "the body") });
+    expect(await requestDigest(read.value, claimedMethods("POST", read.value.headers, read.value.url))).toEqual({ ok: true, value: documented("POST", "/a", "", "the body", { type: "text/plain;charset=UTF-8" }) });
     expect(await original.text()).toBe("the body");
   });
 });
