@@ -3,10 +3,10 @@ import { keyedQueue } from "./keyed-queue.ts";
 import { memoryStore } from "./memory-store.ts";
 import { isChallenge, readOffer, refusalReason, type Offer, type Scheme } from "./challenge-offer.ts";
 import { sendPaidOnce, sendToOrigin, type Credential, type Sent } from "./send-to-origin.ts";
-import { memoryLedger, releaseRecord, reserve } from "./spend-windows.ts";
+import { memoryLedger, releaseRecord, reserve, windowHost } from "./spend-windows.ts";
 import { inDoubt, isInDoubt, neverMade, settleInDoubt, settleTopUpInDoubt, withoutTopUpInDoubt, withPendingTopUp, withTopUpInDoubt } from "./payment-in-doubt.ts";
 import { inClear } from "../this-machine.ts";
-import { storedTokenTerms } from "./token-terms.ts";
+import { fits, storedTokenTerms } from "./token-terms.ts";
 import { L402Error, type StoredToken } from "./types.ts";
 import { untilAborted } from "./until-aborted.ts";
 import { oneRequestCredential, requestIdentity, unsentCharges } from "./one-request-charges.ts";
@@ -253,7 +253,9 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
     const insecure = options.allowHttp !== true && inClear(asked);
     // By origin: one origin's services say nothing of another's paths.
     const pathKey = `${key} ${asked.pathname.split("/")[1] ?? ""}`;
-    const send = (credential: Credential | undefined) => sendToOrigin(fetcher, request, body, credential);
+    // What is sent: the request, or, once an answer came at the end of redirects, the request that answer is for.
+    let target = { request, body };
+    const send = (credential: Credential | undefined) => sendToOrigin(fetcher, target.request, target.body, credential);
     const pick = (tokens: readonly StoredToken[]) => {
       const service = serviceByPath.get(pathKey);
       return tokens.find((t) => service !== undefined && t.services.includes(service)) ?? (service === undefined ? tokens[0] : undefined);
@@ -261,9 +263,9 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
 
     const l402 = (token: StoredToken | undefined) => (token === undefined ? undefined : l402Credential(token));
     const tried = new Set<string>();
-    const identity = requestIdentity(request.method, request.url, body);
+    let identity = requestIdentity(request.method, request.url, body);
     /** Sends a paid one-request credential; one that may not have been answered is kept for this request's next call. */
-    const sendCharge = (credential: Credential, expiresAt: number): Promise<Sent> => sendPaidOnce(send, credential, request.method, () => unsent.keep(identity, credential, expiresAt));
+    const sendCharge = (credential: Credential, expiresAt: number): Promise<Sent> => sendPaidOnce(send, credential, target.request.method, () => unsent.keep(identity, credential, expiresAt));
     const charge = insecure ? undefined : unsent.take(identity, Date.now() / 1000);
     let token = schemes.has("l402") && !insecure && charge === undefined ? pick(await held(key)) : undefined;
     let sent: Sent;
@@ -277,6 +279,14 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
       if (from !== key) {
         await response.body?.cancel();
         throw new L402Error("foreign_challenge", `${key} redirected to ${from}, which asks for payment; only the origin asked is paid`);
+      }
+      if (sent.answered === "unknown") {
+        await response.body?.cancel();
+        throw new L402Error("bad_challenge", `the browser followed a redirect of this ${request.method} to a 402 without saying where: paid, it would be sent again, and done twice; nothing was paid`);
+      }
+      if (sent.answered !== undefined) {
+        ({ answered: target } = sent);
+        identity = requestIdentity(target.request.method, target.request.url, target.body);
       }
       if (insecure) {
         await response.body?.cancel();
@@ -333,38 +343,23 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
       } else {
         // Still refused after paying: the caller gets this answer, body and all.
         if (paid) break;
-        token = await untilAborted(buy(key, offer, request.url, untried, request.signal), request.signal);
+        const buying = buy(key, offer, request.url, untried, request.signal);
+        // One bound to this request, paid after its caller left, is kept for the request's next call, as a charge is.
+        if (offer.terms.request !== undefined) buying.then((bought) => request.signal.aborted && unsent.keep(identity, l402Credential(bought), offer.expiresAt), () => undefined);
+        token = await untilAborted(buying, request.signal);
         paid = true;
         if (tried.has(token.macaroon)) break;
       }
       await response.body?.cancel();
-      sent = await send(l402(token));
+      sent = offer.terms.request === undefined ? await send(l402(token)) : await sendCharge(l402Credential(token), offer.expiresAt);
     }
     await noteBalance(key, token, sent);
     return sent.response;
   };
 }
 
-/** A URL's host as the per-host window counts it: host and port, a host's trailing dots dropped (`a.example.` is `a.example`, as DNS has it). */
-const windowHost = (url: string): string => {
-  const { hostname, port } = new URL(url);
-  const host = hostname.replace(/\.+$/, "");
-  return port === "" ? host : `${host}:${port}`;
-};
-
 /** Rounds of 402s one request goes through at most. */
 const MAX_ROUNDS = 8;
-
-/** Whether a token held may answer an offer: one for a service it sells, that covers its price. */
-function fits(token: StoredToken, offer: Offer & { scheme: "l402" }): boolean {
-  return token.services.some((s) => offer.services.includes(s)) && mayCover(token, offer.terms.priceMsat);
-}
-
-/** Whether a token held may pay for a request priced `priceMsat`: one that says what it paid per request must have paid at least that. */
-function mayCover(token: StoredToken, priceMsat: bigint | undefined): boolean {
-  const paidFor = priceMsat === undefined ? undefined : storedTokenTerms(token.macaroon)?.priceMsat;
-  return paidFor === undefined || priceMsat === undefined || paidFor >= priceMsat;
-}
 
 const authorization = (value: string): Credential => ({ header: "Authorization", value });
 const l402Credential = (token: StoredToken): Credential => authorization(`L402 ${token.macaroon}:${token.preimage}`);

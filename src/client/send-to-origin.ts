@@ -22,7 +22,23 @@ export interface Credential {
 export interface Sent {
   readonly response: Response;
   readonly from: string;
+  /**
+   * The request the answer is for, where redirects led to another: what a paid
+   * retry sends, since the first was answered (a 303 after a POST that placed
+   * an order: sent again, it would place another). "unknown" where a browser
+   * followed the redirects unseen, for a request other than GET or HEAD.
+   */
+  readonly answered?: Redirected | "unknown";
 }
+
+/** A request as a redirect left it: where, with what method and body (a 303 makes it a GET without one). */
+export interface Redirected {
+  readonly request: Request;
+  readonly body: ArrayBuffer | null;
+}
+
+/** The headers that describe a body, which a redirect making the request a GET drops (as fetch() does). */
+const BODY_HEADERS = ["content-type", "content-encoding", "content-language", "content-location"];
 
 /**
  * A failure to send a redirect's next request: the first was sent and answered
@@ -51,13 +67,18 @@ export async function sendToOrigin(fetcher: typeof fetch, request: Request, body
     const headers = new Headers(request.headers);
     if (credential !== undefined) headers.set(credential.header, credential.value);
     const response = await fetcher(asked.href, { method: request.method, headers, body, redirect: request.redirect, signal: request.signal });
-    return { response, from: new URL(response.url || asked.href).origin };
+    const from = new URL(response.url || asked.href).origin;
+    return response.redirected && !SAFE_TWICE.has(request.method) ? { response, from, answered: "unknown" } : { response, from };
   }
   let url = asked;
   let method = request.method;
   let payload = body;
+  const carried = new Headers(request.headers);
+  /** The answer at `url`, and, after a redirect, the request it answers. */
+  const answer = (response: Response, hops: number): Sent =>
+    hops === 0 ? { response, from: url.origin } : { response, from: url.origin, answered: { request: new Request(url, { method, headers: carried, redirect: request.redirect, signal: request.signal }), body: payload } };
   for (let hops = 0; ; hops++) {
-    const headers = new Headers(request.headers);
+    const headers = new Headers(carried);
     if (url.origin !== asked.origin) for (const name of ORIGIN_BOUND_HEADERS) headers.delete(name);
     else if (credential !== undefined) headers.set(credential.header, credential.value);
     const response = await fetcher(url.href, { method, headers, body: payload, redirect: "manual", signal: request.signal }).catch((error: unknown) => {
@@ -65,9 +86,9 @@ export async function sendToOrigin(fetcher: typeof fetch, request: Request, body
     });
     // A browser's (x402's header, which it would carry to another origin; or a fetch not its own): the request was answered, and
     // sending it again would do it twice; the caller gets the redirect as `redirect: "manual"` gives it. (Workers' Response types lack the type.)
-    if ((response.type as string) === "opaqueredirect") return { response, from: url.origin };
+    if ((response.type as string) === "opaqueredirect") return answer(response, hops);
     const location = response.headers.get("location");
-    if (request.redirect === "manual" || !isRedirect(response.status) || location === null) return { response, from: url.origin };
+    if (request.redirect === "manual" || !isRedirect(response.status) || location === null) return answer(response, hops);
     await response.body?.cancel();
     if (request.redirect === "error") throw new RedirectRefused(`redirect from ${url.href} refused (redirect: "error")`);
     if (hops >= MAX_REDIRECTS) throw new RedirectRefused(`more than ${MAX_REDIRECTS} redirects from ${asked.href}`);
@@ -75,6 +96,7 @@ export async function sendToOrigin(fetcher: typeof fetch, request: Request, body
     if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === "POST")) {
       method = method === "HEAD" ? "HEAD" : "GET";
       payload = null;
+      for (const name of BODY_HEADERS) carried.delete(name);
     }
   }
 }

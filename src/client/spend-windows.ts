@@ -140,3 +140,10 @@ function describe(w: { readonly window: WindowSpent["window"]; readonly host?: s
 
 /** An amount a ledger kept (a file ledger checks its records as it reads them). */
 const msat = (text: string): bigint => (/^\d{1,19}$/.test(text) ? BigInt(text) : 0n);
+
+/** A URL's host as the per-host window counts it: host and port, a host's trailing dots dropped (`a.example.` is `a.example`, as DNS has it). */
+export const windowHost = (url: string): string => {
+  const { hostname, port } = new URL(url);
+  const host = hostname.replace(/\.+$/, "");
+  return port === "" ? host : `${host}:${port}`;
+};

@@ -171,6 +171,51 @@ describe("createL402Fetch against a hostile server", () => {
     expect(payments).toBe(1);
   });
 
+  it("a POST answered by a 303 to a page asking for payment: the paid request is that page's GET, without the body; the POST is never sent again", async () => {
+    const offer = paidToken({ service: "svc" });
+    const seen: string[] = [];
+    const seller = async (url: string, init?: RequestInit) => {
+      const headers = new Headers(init?.headers);
+      seen.push(`${init?.method} ${new URL(url).pathname} ${headers.has("authorization") ? "paid" : "unpaid"} ${headers.get("content-type") ?? "untyped"} ${init?.body == null ? "empty" : "body"}`);
+      if (new URL(url).pathname === "/order") return new Response(null, { status: 303, headers: { Location: "/receipt" } });
+      if (headers.has("authorization")) return new Response("receipt");
+      const [challenge] = formatChallenge(offer.bytes, invoiceFor(offer.paymentHash, 3000n));
+      return new Response("{}", { status: 402, headers: { "WWW-Authenticate": challenge ?? "", "Content-Type": "application/json" } });
+    };
+    const wallet = walletFor(new Map([[toHex(offer.paymentHash), offer.preimage]]));
+    const answer = await createL402Fetch({ wallet, maxCostSats: 10, fetch: seller as typeof fetch })(`${BASE}/order`, { method: "POST", body: "one order", headers: { "Content-Type": "text/plain" } });
+    expect(await answer.text()).toBe("receipt");
+    expect(seen).toEqual(["POST /order unpaid text/plain body", "GET /receipt unpaid untyped empty", "GET /receipt paid untyped empty"]);
+    expect(wallet.payments()).toBe(1);
+  });
+
+  it("a token bound to its request, paid after its caller left: the same request's next call sends it and pays nothing", async () => {
+    const offer = paidToken({ service: "svc", request: "ab".repeat(32) });
+    const sent: (string | null)[] = [];
+    const seller = async (_url: unknown, init?: RequestInit) => {
+      const authorization = new Headers(init?.headers).get("authorization");
+      sent.push(authorization);
+      if (authorization !== null) return new Response("done");
+      const [challenge] = formatChallenge(offer.bytes, invoiceFor(offer.paymentHash, 3000n));
+      return new Response("{}", { status: 402, headers: { "WWW-Authenticate": challenge ?? "", "Content-Type": "application/json" } });
+    };
+    let complete: () => void = () => undefined;
+    let payments = 0;
+    const wallet = { pay: () => (payments++, new Promise<{ preimage: Uint8Array; feeMsat: bigint }>((resolve) => (complete = () => resolve({ preimage: offer.preimage, feeMsat: 0n })))) };
+    const client = createL402Fetch({ wallet, maxCostSats: 10, fetch: seller as typeof fetch });
+    const abort = new AbortController();
+    const asked = client(`${BASE}/svc/act`, { method: "POST", body: "transfer 5", signal: abort.signal });
+    await expect.poll(() => payments).toBe(1);
+    abort.abort(new Error("the caller's time is up"));
+    await expect(asked).rejects.toThrow("the caller's time is up");
+    complete();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const again = await client(`${BASE}/svc/act`, { method: "POST", body: "transfer 5" });
+    expect(await again.text()).toBe("done");
+    expect(payments).toBe(1);
+    expect(sent).toEqual([null, `L402 ${toBase64(offer.bytes)}:${toHex(offer.preimage)}`]);
+  });
+
   it("a redirect loop ends after 20 redirects, and redirect: \"error\" after none: a network failure (TypeError) saying which, nothing paid", async () => {
     let requests = 0;
     const looping = async (url: string) => (requests++, new Response(null, { status: 302, headers: { Location: `${url}/again` } }));
