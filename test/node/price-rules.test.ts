@@ -179,6 +179,17 @@ describe("a request whose price its origin could read two ways is refused", () =
     expect(priceOf("/x?size=large&a=b%3Bsize=small", {}, service)).toMatchObject({ ok: true, value: { matchedMsat: 5_000n } });
   });
 
+  it("a query of more than 1,000 parameters, which origins stop reading at 1,000, is refused where a rule prices by one", () => {
+    const service = serviceOf({ name: "s", price_sats: 9, price_rules: [{ query: { model: "mini" }, price_sats: 1 }] });
+    const padding = (count: number, separator = "&") => Array.from({ length: count }, (_, i) => `a${i}=`).join(separator);
+    expect(priceOf(`/x?${padding(999)}&model=mini`, {}, service)).toMatchObject({ ok: true, value: { matchedMsat: 1_000n } });
+    expect(priceOf(`/x?${padding(1000)}&model=mini`, {}, service)).toMatchObject({ ok: false, reason: "ambiguous_price", detail: expect.stringContaining("1001 parameters") });
+    // Counted as an origin splitting at `;` counts them too.
+    expect(priceOf(`/x?${padding(1000, ";")}&model=mini`, {}, service)).toMatchObject({ ok: false, reason: "ambiguous_price" });
+    // A service whose rules read no query is not concerned.
+    expect(priceOf(`/x?${padding(2000)}`, {}, serviceOf({ name: "s", price_sats: 9, price_rules: [{ methods: ["GET"], price_sats: 1 }] }))).toMatchObject({ ok: true });
+  });
+
   it("a parameter or header no rule prices by may be given as often as the client likes", () => {
     expect(matched("/v1/images/large?tag=a&tag=b", { headers: [["X-Other", "1"], ["X-Other", "2"]] }).matchedMsat).toBe(20_000n);
   });
