@@ -20,25 +20,30 @@ import type { ExhaustedEvent } from "./settle.ts";
  * without saying why would read as a complete answer). Without an invoice
  * (the node cannot make one now), the event says to send the token again for
  * a top-up offer; for a token that expires before a top-up could be paid and
- * sent, it offers none and says to buy a new token.
+ * sent, it offers none and says to buy a new token; on a paused service, it
+ * offers none and says so (`service_paused`).
  */
 export function exhaustedEvent(paywall: Paywall, service: ServiceConfig, charge: Charge, request: PaywallRequest, later: Later): ExhaustedEvent {
   return async (balanceMsat) => {
     // A token expiring before a top-up could be paid and sent is offered none (reserve-balance.ts): its client buys a new one. Now, not the request's time: a stream runs dry later.
     const lasts = outlastsTopUp(charge.validUntil, { now: Math.floor(Date.now() / 1000), invoiceExpirySeconds: paywall.settings.invoiceExpirySeconds });
-    const l402: Record<string, unknown> = { reason: "balance_exhausted", balance_msat: String(balanceMsat), ...(lasts ? { topup_for: charge.tokenId } : {}) };
-    const topup = lasts ? { tokenId: charge.tokenId, validUntil: charge.validUntil, capabilities: charge.capabilities, shortMsat: charge.reservedMsat } : undefined;
+    // A paused service sells nothing new, a top-up neither (decide.ts): its token is told so, and shown no offer.
+    const paused = service.mode === "paused";
+    const l402: Record<string, unknown> = { reason: "balance_exhausted", balance_msat: String(balanceMsat), ...(paused ? { service_paused: true } : lasts ? { topup_for: charge.tokenId } : {}) };
+    const topup = lasts && !paused ? { tokenId: charge.tokenId, validUntil: charge.validUntil, capabilities: charge.capabilities, shortMsat: charge.reservedMsat } : undefined;
     const offer = topup === undefined ? undefined : offerFor(service, charge.priceMsat, { headers: new Headers() }, paywall.settings.backend.wholeSats === true, { topup });
     const issued = offer?.ok !== true ? undefined : await paywall.challenger.mintFresh({ service, request, paidHash: undefined, later, offer: offer.value });
     if (issued?.ok === true) {
       const { parts } = issued.value;
       Object.assign(l402, { invoice: parts.invoice, macaroon: toBase64(parts.macaroon), payment_hash: parts.paymentHash, expires_at: parts.expiresAt, www_authenticate: formatChallenge(parts.macaroon, parts.invoice)[0] });
     }
-    const message = !lasts
-      ? "the balance ran out, and this token expires too soon for a top-up: buy a new token"
-      : issued?.ok === true
-        ? "the balance ran out: pay the top-up invoice, send the top-up token once, then go on with your token"
-        : "the balance ran out: send your token again for a top-up offer";
+    const message = paused
+      ? "the balance ran out, and this service sells nothing now (paused): no top-up is offered until it sells again"
+      : !lasts
+        ? "the balance ran out, and this token expires too soon for a top-up: buy a new token"
+        : issued?.ok === true
+          ? "the balance ran out: pay the top-up invoice, send the top-up token once, then go on with your token"
+          : "the balance ran out: send your token again for a top-up offer";
     const event = `event: error\ndata: ${JSON.stringify({ type: "error", error: { type: "balance_exhausted", code: "balance_exhausted", message }, l402 })}\n\n`;
     const line = `${JSON.stringify({ error: message, l402 })}\n`;
     return (framing) => (framing === "ndjson" ? line : event);

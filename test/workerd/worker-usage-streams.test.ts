@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { originUrl, payChallenge, uniquePath } from "./support/paywall-client.ts";
 import { storedBalance, tokenIdOf, usageClient, withToken } from "./support/usage-client.ts";
+import { env } from "cloudflare:test";
+import { encodeMacaroon, sha256 } from "../../src/macaroon/index.ts";
+import { formatAuthorization, mint, parseMasterKeys, serviceCaveats, toBase64, toHex } from "../../src/l402/index.ts";
 
 /**
  * Metered streams through the Worker in workerd: a balance debited by the
@@ -19,6 +22,8 @@ const services = () => [
   { name: "chat_brief", match: ["/stream/chat-brief/*"], price_msat: 500, timeout: 300, balance: { amounts_sats: [1] }, meter: { per_1k_input_tokens_msat: 1000, per_1k_output_tokens_msat: 4000 }, origin: { url: originUrl() } },
   { name: "chat_capped", match: ["/stream/chat-capped/*"], price_msat: 500, max_cost_sats: 5, balance: { amounts_sats: [50] }, meter: { per_1k_input_tokens_msat: 1000, per_1k_output_tokens_msat: 4000 }, origin: { url: originUrl() } },
   { name: "trickle", match: ["/stream/download-t/*"], price_msat: 40_000, balance: { amounts_sats: [100] }, meter: { per_kib_msat: 1024 }, origin: { url: originUrl() } },
+  // Paused: sells nothing new; a token minted before the pause (minted here, with the stack's key) still passes.
+  { name: "chat_paused", match: ["/stream/chat-paused/*"], mode: "paused", price_msat: 500, balance: { amounts_sats: [1] }, meter: { per_1k_input_tokens_msat: 1000, per_1k_output_tokens_msat: 4000 }, origin: { url: originUrl() } },
   { name: "download", match: ["/stream/download/*"], price_msat: 100_000, balance: { amounts_sats: [1000] }, meter: { per_kib_msat: 1024 }, origin: { url: originUrl() } },
 ];
 const { open, send, buy } = usageClient(services, `usage-streams-${crypto.randomUUID()}`);
@@ -267,6 +272,23 @@ describe("metered streams", () => {
     expect(text).not.toContain("[DONE]");
     for (const event of events.slice(0, -1)) expect(() => JSON.parse(event.replace(/^data: /, ""))).not.toThrow();
     expect(await storedBalance(tokenIdOf(token))).toBeGreaterThanOrEqual(0n);
+  });
+
+  it("on a paused service, a stream that runs out of balance ends saying so, with no top-up offered (nothing new is sold)", async () => {
+    const keyring = parseMasterKeys((env as { L402_MASTER_KEYS?: string }).L402_MASTER_KEYS);
+    if (!keyring.ok) throw new Error(keyring.detail);
+    const preimage = crypto.getRandomValues(new Uint8Array(32));
+    const minted = mint({ keyring: keyring.value, paymentHash: sha256(preimage), caveats: serviceCaveats({ service: "chat_paused", validUntil: Math.floor(Date.now() / 1000) + 3600, creditMsat: 1000n }) });
+    const bytes = encodeMacaroon(minted.macaroon);
+    const token = { macaroon: bytes, macaroonBase64: toBase64(bytes), preimageHex: toHex(preimage), authorization: formatAuthorization(toBase64(bytes), toHex(preimage)) };
+    const { response, settled } = await open(`${uniquePath("/stream/chat-paused/b")}?tokens=2000&prompt=10`, withToken(token));
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    await settled();
+    const last = text.split(/\r?\n\r?\n/).filter((event) => event.trim() !== "").at(-1) as string;
+    const data = JSON.parse(last.slice("event: error\ndata: ".length)) as { error: { message: string }; l402: Record<string, unknown> };
+    expect(data.error.message).toBe("the balance ran out, and this service sells nothing now (paused): no top-up is offered until it sells again");
+    expect(data.l402).toEqual({ reason: "balance_exhausted", balance_msat: expect.any(String), service_paused: true });
   });
 
   it("a token expiring before a top-up could be paid and sent is offered none: its stream ends saying to buy a new token, and its next request's 402 sells one", async () => {
