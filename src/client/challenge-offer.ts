@@ -3,8 +3,8 @@ import { readInvoice } from "../lightning/index.ts";
 import { CHARGE, LIGHTNING, parsePaymentChallenges, readChargeRequest, type PaymentChallenge } from "../payment/index.ts";
 import { BTC, lightningEntry, PAYMENT_REQUIRED_HEADER, readPaymentRequired, X402_VERSION, type PaymentRequirements } from "../x402/index.ts";
 import { readAtMost } from "../read-at-most.ts";
-import { tokenTerms, type TokenTerms } from "./token-terms.ts";
-import { L402Error } from "./types.ts";
+import { storedTokenTerms, tokenTerms, type TokenTerms } from "./token-terms.ts";
+import { L402Error, type StoredToken } from "./types.ts";
 
 /** The schemes a client can pay: L402 (a reusable token), the Payment scheme's lightning charge and x402's Lightning entry (one request each). */
 export type Scheme = "l402" | "payment" | "x402";
@@ -129,4 +129,15 @@ export async function refusalReason(response: Response, waitMs = REFUSAL_WAIT_MS
   } catch {
     return undefined;
   }
+}
+
+/** Whether a token held may answer an offer: one for a service it sells, that covers its price. */
+export function fits(token: StoredToken, offer: Offer & { scheme: "l402" }): boolean {
+  return token.services.some((s) => offer.services.includes(s)) && mayCover(token, offer.terms.priceMsat);
+}
+
+/** Whether a token held may pay for a request priced `priceMsat`: one that says what it paid per request must have paid at least that. */
+function mayCover(token: StoredToken, priceMsat: bigint | undefined): boolean {
+  const paidFor = priceMsat === undefined ? undefined : storedTokenTerms(token.macaroon)?.priceMsat;
+  return paidFor === undefined || priceMsat === undefined || paidFor >= priceMsat;
 }

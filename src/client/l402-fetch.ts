@@ -1,12 +1,12 @@
 import { formatSats, toBase64, toHex } from "../l402/index.ts";
 import { keyedQueue } from "./keyed-queue.ts";
 import { memoryStore } from "./memory-store.ts";
-import { isChallenge, readOffer, refusalReason, type Offer, type Scheme } from "./challenge-offer.ts";
+import { fits, isChallenge, readOffer, refusalReason, type Offer, type Scheme } from "./challenge-offer.ts";
 import { sendPaidOnce, sendToOrigin, type Credential, type Sent } from "./send-to-origin.ts";
 import { memoryLedger, releaseRecord, reserve, windowHost } from "./spend-windows.ts";
 import { inDoubt, isInDoubt, neverMade, settleInDoubt, settleTopUpInDoubt, withoutTopUpInDoubt, withPendingTopUp, withTopUpInDoubt } from "./payment-in-doubt.ts";
 import { inClear } from "../this-machine.ts";
-import { fits, storedTokenTerms } from "./token-terms.ts";
+import { storedTokenTerms } from "./token-terms.ts";
 import { L402Error, type StoredToken } from "./types.ts";
 import { untilAborted } from "./until-aborted.ts";
 import { oneRequestCredential, requestIdentity, unsentCharges } from "./one-request-charges.ts";

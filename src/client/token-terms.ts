@@ -1,6 +1,4 @@
 import { decodeMacaroon } from "../macaroon/index.ts";
-import type { Offer } from "./challenge-offer.ts";
-import type { StoredToken } from "./types.ts";
 import { decodeIdentifier, fromBase64Lenient, grantFor, namedServices, readCaveats, toHex } from "../l402/index.ts";
 
 /**
@@ -48,14 +46,3 @@ export const storedTokenTerms = (macaroonBase64: string): TokenTerms | undefined
   const bytes = fromBase64Lenient(macaroonBase64);
   return bytes === undefined ? undefined : tokenTerms(bytes);
 };
-
-/** Whether a token held may answer an offer: one for a service it sells, that covers its price. */
-export function fits(token: StoredToken, offer: Offer & { scheme: "l402" }): boolean {
-  return token.services.some((s) => offer.services.includes(s)) && mayCover(token, offer.terms.priceMsat);
-}
-
-/** Whether a token held may pay for a request priced `priceMsat`: one that says what it paid per request must have paid at least that. */
-function mayCover(token: StoredToken, priceMsat: bigint | undefined): boolean {
-  const paidFor = priceMsat === undefined ? undefined : storedTokenTerms(token.macaroon)?.priceMsat;
-  return paidFor === undefined || priceMsat === undefined || paidFor >= priceMsat;
-}
