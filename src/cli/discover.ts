@@ -65,8 +65,8 @@ const MAX_DOCUMENT_BYTES = 1024 * 1024;
  * not a success, not JSON, or longer than MAX_DOCUMENT_BYTES (reading stops
  * there: a host that sends without end costs a megabyte, not the process).
  */
-export async function fetchDocument(where: URL, signal?: AbortSignal): Promise<{ readonly status: number; readonly document: unknown }> {
-  const response = await fetch(where, { headers: { Accept: "application/json" }, ...(signal === undefined ? {} : { signal }) });
+export async function fetchDocument(where: URL, signal?: AbortSignal, fetcher: typeof fetch = fetch): Promise<{ readonly status: number; readonly document: unknown }> {
+  const response = await fetcher(where, { headers: { Accept: "application/json" }, ...(signal === undefined ? {} : { signal }) });
   if (!response.ok) {
     await response.body?.cancel();
     return { status: response.status, document: undefined };

@@ -52,12 +52,14 @@ const USAGE = `usage: l402-edge <command>
       spend window, what was spent in it and its limit (flags or environment, as get).
   mcp [--max-cost SATS] [--max-per-hour SATS] [--max-per-day SATS] [--max-per-host SATS]
       [--nwc URI | --lnd-url URL --lnd-macaroon HEX [--fee-limit SATS]] [--pay-timeout SECONDS] [--token-dir DIR] [--allow-http]
-      [--max-time SECONDS]
+      [--max-time SECONDS] [--allow-private-network]
       an MCP server on stdin/stdout for an agent host: tools fetch_paid (pays as get does,
       with the same wallet, tokens and spend windows; --max-cost or L402_MAX_COST caps each
       call's max_sats), discover, balance and spent. --max-time: each call's limit on its
       requests, its wait for a payment and its answer's body (discover's default: 30 s); a
       payment under way then goes on in the wallet, and a token it buys is kept when it ends.
+      The tools reach public addresses only (not this machine, a private network or a
+      cloud's metadata service), redirects included, unless --allow-private-network.
 `;
 
 async function run(args: string[]): Promise<number> {

@@ -14,6 +14,7 @@ import { EXIT, UsageError } from "./io.ts";
 import { SPEND_FLAGS, spendLimits } from "./spend-flags.ts";
 import { listed, spentWindows } from "./tokens.ts";
 import { parseFlags } from "./flags.ts";
+import { publicFetch } from "./public-fetch.ts";
 
 /** The most of an answer's body a tool result carries: an agent's context is not a download. */
 const BODY_LIMIT = 256 * 1024;
@@ -85,6 +86,7 @@ export async function mcpCommand(args: string[]): Promise<number> {
       "pay-timeout": { type: "string" },
       "token-dir": { type: "string" },
       "allow-http": { type: "boolean" },
+      "allow-private-network": { type: "boolean" },
       "max-time": { type: "string" },
       ...SPEND_FLAGS,
     },
@@ -99,7 +101,7 @@ export async function mcpCommand(args: string[]): Promise<number> {
   const limits = spendLimits(values);
   // An agent looping on a paid tool spends without end at --max-cost a call: with no window named, one day's is DEFAULT_DAYS_OF_CALLS calls' worth.
   const bounded = limits.perHourSats === undefined && limits.perDaySats === undefined ? { ...limits, perDaySats: DEFAULT_DAYS_OF_CALLS * maxCostSats } : limits;
-  const wallet = { directory: tokenDirectory(values["token-dir"]), maxCostSats, limits: bounded, wallet: countingPayments(chosenWallet(values)), allowHttp: values["allow-http"] === true, maxTimeSeconds, callSeconds, clients: new Map() };
+  const wallet = { directory: tokenDirectory(values["token-dir"]), maxCostSats, limits: bounded, wallet: countingPayments(chosenWallet(values)), allowHttp: values["allow-http"] === true, fetch: values["allow-private-network"] === true ? fetch : publicFetch, maxTimeSeconds, callSeconds, clients: new Map() };
 
   const server = new Server({ name: "l402-edge", version: "0.3.0" }, { capabilities: { tools: {} } });
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: TOOLS.map((tool) => ({ ...tool })) }));
@@ -118,6 +120,8 @@ interface WalletSettings {
   readonly wallet: Wallet;
   /** --allow-http: pay over plain http:// to other hosts than this machine (l402Fetch's `allowHttp`). */
   readonly allowHttp: boolean;
+  /** What reaches the network: public addresses only, unless --allow-private-network (public-fetch.ts). */
+  readonly fetch: typeof fetch;
   /** --max-time: each call's limit on its requests, a payment's wait and its answer's body (discover: DISCOVER_SECONDS unless said). */
   readonly maxTimeSeconds: number | undefined;
   /** fetch_paid's limit: --max-time, else the payment's wait and CALL_MARGIN_SECONDS. */
@@ -137,7 +141,7 @@ async function callTool(settings: WalletSettings, name: string, input: Record<st
       case "fetch_paid":
         return answer(await fetchPaid(settings, parse(FetchPaidInput), signal));
       case "discover":
-        return answer(await discover(parse(DiscoverInput).url, signal, settings.maxTimeSeconds ?? DISCOVER_SECONDS));
+        return answer(await discover(settings, parse(DiscoverInput).url, signal));
       case "balance": {
         parse(NoInput);
         const store = fileStore(settings.directory);
@@ -198,6 +202,7 @@ function clientFor(settings: WalletSettings, maxCostSats: number): ReturnType<ty
       limits: settings.limits,
       ledger: fileLedger(settings.directory),
       allowHttp: settings.allowHttp,
+      fetch: settings.fetch,
       onPayment: (event) => {
         const call = callPayments.getStore();
         if (call === undefined) return;
@@ -253,12 +258,13 @@ const CALL_MARGIN_SECONDS = 240;
 /** Without --max-per-hour or --max-per-day, a day's window of this many calls at --max-cost. */
 const DEFAULT_DAYS_OF_CALLS = 10;
 
-async function discover(url: string, signal: AbortSignal, seconds: number): Promise<unknown> {
+async function discover(settings: WalletSettings, url: string, signal: AbortSignal): Promise<unknown> {
   const where = new URL("/.well-known/l402-services", url);
+  const seconds = settings.maxTimeSeconds ?? DISCOVER_SECONDS;
   const limit = limited(signal, seconds);
   let fetched: Awaited<ReturnType<typeof fetchDocument>>;
   try {
-    fetched = await fetchDocument(where, limit.signal);
+    fetched = await fetchDocument(where, limit.signal, settings.fetch);
   } catch (error) {
     if (limit.expired()) throw new ToolRefusal(`${where.origin} sent no /.well-known/l402-services within ${seconds} s`);
     throw error;

@@ -49,7 +49,7 @@ export function parseChallenge(header: string): ParsedChallenge {
   const l402 = challenges.find((c) => c.scheme === "L402" || c.scheme === "LSAT");
   if (l402 === undefined) return fail("bad_challenge", "no L402 or LSAT challenge");
   const version = l402.params.get("version");
-  if (version !== undefined && version !== "0") return fail("bad_challenge", `unsupported version ${version}`);
+  if (version !== undefined && version !== "0") return fail("bad_challenge", `unsupported version ${JSON.stringify(version.slice(0, 16))}${version.length > 16 ? " (cut)" : ""}`);
   const encoded = l402.params.get("macaroon") ?? l402.params.get("token");
   const invoice = l402.params.get("invoice");
   if (encoded === undefined || invoice === undefined) return fail("bad_challenge", "challenge lacks macaroon or invoice");

@@ -50,8 +50,8 @@ afterAll(async () => {
   await Promise.all([sim?.close(), origin?.close()]);
 });
 
-/** The wallet as a host would start it: `node bin/l402-edge.js mcp`, its settings in the environment. */
-async function wallet(dir: string, env: Record<string, string>, args: readonly string[] = []): Promise<Client> {
+/** The wallet as a host would start it: `node bin/l402-edge.js mcp`, its settings in the environment; the Worker is on this machine (--allow-private-network). */
+async function wallet(dir: string, env: Record<string, string>, args: readonly string[] = ["--allow-private-network"]): Promise<Client> {
   const client = new Client({ name: "test-host", version: "1.0.0" });
   await client.connect(
     new StdioClientTransport({
@@ -160,6 +160,18 @@ describe("l402-edge mcp", () => {
     expect(await call(client, "fetch_paid", { url: `${worker.url.origin}/alpha/1`, max_sats: -1 })).toMatchObject({ isError: true });
   });
 
+  it("without --allow-private-network, neither tool reaches this machine: refused unsent, nothing paid", async () => {
+    const client = await wallet(scratchDir("l402-mcp-"), {}, []);
+    const before = (await invoices()).length;
+    for (const [tool, url] of [["fetch_paid", `${worker.url.origin}/alpha/1`], ["discover", `${worker.url.origin}/`], ["fetch_paid", `http://localhost:${worker.url.port}/alpha/1`]] as const) {
+      const refused = await call(client, tool, { url });
+      expect(refused.isError, `${tool} ${url}`).toBe(true);
+      expect(refused.content[0]?.text).toMatch(/^network: (127\.0\.0\.1|localhost) is at (127\.0\.0\.1|::1), on this machine or a private network: the wallet fetches only public addresses \(--allow-private-network\)$/);
+    }
+    // Nothing reached the Worker: no 402, so no invoice.
+    expect((await invoices()).length).toBe(before);
+  });
+
   it("calls racing to one service share one purchase: one payment, reported by the call that made it", async () => {
     const client = await wallet(scratchDir("l402-mcp-"), {});
     const settled = async () => (await invoices()).filter((invoice) => invoice.memo === `${MEMO} beta` && invoice.state === "SETTLED").length;
@@ -237,7 +249,7 @@ describe("l402-edge mcp against a hostile host", () => {
   });
 
   it("--max-time bounds each call: a host that never answers is refused as a timeout, for fetch_paid and for discover", async () => {
-    const client = await wallet(scratchDir("l402-mcp-"), {}, ["--max-time", "1"]);
+    const client = await wallet(scratchDir("l402-mcp-"), {}, ["--allow-private-network", "--max-time", "1"]);
     const hangsClosed = closed.filter((url) => url === "/hang").length;
     expect(await call(client, "fetch_paid", { url: `${host}/hang` })).toMatchObject({ isError: true, content: [{ text: `no complete answer from ${host} within 1 s (--max-time)` }] });
     expect(await call(client, "discover", { url: `${silentHost}/anything` })).toMatchObject({ isError: true, content: [{ text: `${silentHost} sent no /.well-known/l402-services within 1 s` }] });
@@ -252,7 +264,7 @@ describe("l402-edge mcp against a hostile host", () => {
    * once paid, never paid again (one invoice settled).
    */
   async function slowPaymentOutlived(timeOut: (client: Awaited<ReturnType<typeof wallet>>) => Promise<void>): Promise<void> {
-    const client = await wallet(scratchDir("l402-mcp-"), {}, ["--max-time", "2", "--pay-timeout", "120"]);
+    const client = await wallet(scratchDir("l402-mcp-"), {}, ["--allow-private-network", "--max-time", "2", "--pay-timeout", "120"]);
     const settled = async () => (await invoices()).filter((invoice) => invoice.state === "SETTLED").length;
     const before = await settled();
     const faults = `${sim.url}/_sim/faults`;
