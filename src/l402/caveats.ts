@@ -40,9 +40,9 @@ const CAPABILITIES_SUFFIX = "_capabilities";
 const VALID_UNTIL_SUFFIX = "_valid_until";
 const USES_SUFFIX = "_uses";
 const CREDIT_SUFFIX = "_credit_msat";
-const AMOUNT_SUFFIXES = ["_price_msat", CREDIT_SUFFIX];
-const DIGEST_SUFFIXES = ["_request", "_topup"];
-const MINTER_ONLY_SUFFIXES = [...AMOUNT_SUFFIXES, ...DIGEST_SUFFIXES];
+const PRICE_SUFFIX = "_price_msat";
+const REQUEST_SUFFIX = "_request";
+const TOPUP_SUFFIX = "_topup";
 const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export interface Predicate {
@@ -135,7 +135,6 @@ export interface Grant {
 }
 
 type Value = ReadonlySet<string> | number | bigint | string;
-type Condition = (value: string) => Value | undefined;
 
 /**
  * What a token's caveats say, once read: each known condition's narrowest value
@@ -162,26 +161,78 @@ export function readCaveats(caveats: readonly Uint8Array[]): Result<CaveatReadin
     const predicate = decodeCaveat(bytes);
     if (predicate === undefined) return fail("invalid_caveat", "a caveat is not UTF-8 condition=value");
     conditions.push(predicate);
-    if (afterServices && predicate.condition.endsWith(CREDIT_SUFFIX)) {
-      return fail("invalid_caveat", `a ${predicate.condition} caveat after the services caveat: a credit opens the token's one balance, which no copy can narrow`);
+    const { condition } = predicate;
+    const kind = kindOf(condition);
+    if (afterServices && (kind === "amount" || kind === "digest")) {
+      if (condition.endsWith(CREDIT_SUFFIX)) return fail("invalid_caveat", `a ${condition} caveat after the services caveat: a credit opens the token's one balance, which no copy can narrow`);
+      if (!latest.has(condition)) return fail("invalid_caveat", `a ${condition} caveat after the services caveat: only the minter grants it`);
     }
-    if (afterServices && !latest.has(predicate.condition) && MINTER_ONLY_SUFFIXES.some((suffix) => predicate.condition.endsWith(suffix))) {
-      return fail("invalid_caveat", `a ${predicate.condition} caveat after the services caveat: only the minter grants it`);
-    }
-    if (predicate.condition === SERVICES) afterServices = true;
-    const parse = parserFor(predicate.condition);
-    if (parse === undefined) continue;
-    const value = parse(predicate.value);
+    if (kind === "services") afterServices = true;
+    if (kind === "unknown") continue;
+    const value = valueOf(kind, predicate.value);
     if (value === undefined) {
-      return fail("invalid_caveat", `unreadable ${predicate.condition} caveat "${predicate.value}"`);
+      return fail("invalid_caveat", `unreadable ${condition} caveat "${predicate.value}"`);
     }
-    const earlier = latest.get(predicate.condition);
+    const earlier = latest.get(condition);
     if (earlier !== undefined && !narrows(value, earlier)) {
-      return fail("caveat_widened", `a later ${predicate.condition} caveat widens an earlier one`);
+      return fail("caveat_widened", `a later ${condition} caveat widens an earlier one`);
     }
-    latest.set(predicate.condition, value);
+    latest.set(condition, value);
   }
   return succeed({ latest, conditions });
+}
+
+/** What a condition is, by its name: which parser reads its value, and whether only the minter may write it (amounts, digests). */
+type Kind = "services" | "capabilities" | "validUntil" | "uses" | "amount" | "digest" | "unknown";
+
+/** One pass over the name's ending, for both the minter's check and the parser. */
+function kindOf(condition: string): Kind {
+  if (condition === SERVICES) return "services";
+  if (condition.endsWith(CAPABILITIES_SUFFIX)) return "capabilities";
+  if (condition.endsWith(VALID_UNTIL_SUFFIX)) return "validUntil";
+  if (condition.endsWith(USES_SUFFIX)) return "uses";
+  if (condition.endsWith(PRICE_SUFFIX) || condition.endsWith(CREDIT_SUFFIX)) return "amount";
+  if (condition.endsWith(REQUEST_SUFFIX) || condition.endsWith(TOPUP_SUFFIX)) return "digest";
+  return "unknown";
+}
+
+/**
+ * The values every token of a service carries alike (its services, its
+ * capabilities), read once per isolate and shared: a token never seen before
+ * has its service's, and reading them again was a quarter of what a cold
+ * verification does beside its hashes (in workerd). The sets are never
+ * changed (grantFor copies them). Bounded: a holder may append values of its own.
+ */
+const MAX_SHARED_KEPT = 256;
+const servicesRead = new Map<string, ReadonlySet<string> | undefined>();
+const capabilitiesRead = new Map<string, ReadonlySet<string>>();
+
+/** `parse(value)`, or what it gave before (an unreadable value too). */
+function kept<V>(memo: Map<string, V>, value: string, parse: (value: string) => V): V {
+  const known = memo.get(value);
+  if (known !== undefined || memo.has(value)) return known as V;
+  const read = parse(value);
+  if (memo.size === MAX_SHARED_KEPT) memo.clear();
+  memo.set(value, read);
+  return read;
+}
+
+/** A known condition's value, read (undefined: unreadable). */
+function valueOf(kind: Exclude<Kind, "unknown">, value: string): Value | undefined {
+  switch (kind) {
+    case "services":
+      return kept(servicesRead, value, parseServices);
+    case "capabilities":
+      return kept(capabilitiesRead, value, parseCapabilities);
+    case "validUntil":
+      return parseUnixTime(value);
+    case "uses":
+      return parseCount(value);
+    case "amount":
+      return parseAmount(value);
+    case "digest":
+      return parseDigest(value);
+  }
 }
 
 /** One service's condition names. */
@@ -279,16 +330,6 @@ export function namedServices(caveats: readonly Uint8Array[]): string[] {
     return [...(parseServices(predicate.value) ?? [])];
   }
   return [];
-}
-
-function parserFor(condition: string): Condition | undefined {
-  if (condition === SERVICES) return parseServices;
-  if (condition.endsWith(CAPABILITIES_SUFFIX)) return parseCapabilities;
-  if (condition.endsWith(VALID_UNTIL_SUFFIX)) return parseUnixTime;
-  if (condition.endsWith(USES_SUFFIX)) return parseCount;
-  if (AMOUNT_SUFFIXES.some((suffix) => condition.endsWith(suffix))) return parseAmount;
-  if (DIGEST_SUFFIXES.some((suffix) => condition.endsWith(suffix))) return parseDigest;
-  return undefined;
 }
 
 /** `name:tier,...` → the set of names. Tiers are carried but grant nothing here. */

@@ -250,3 +250,29 @@ describe("a caveat's value read", () => {
     fc.assert(fc.property(value, (text) => void expect(reading(`svc_capabilities=${text}`)?.get("svc_capabilities")).toEqual(capabilitiesAsFirstRead(text))), { numRuns: 5000 });
   });
 });
+
+describe("the values a service's tokens share, read once per isolate", () => {
+  const read = (...caveats: [string, string][]) => readCaveats(caveats.map(([condition, value]) => encodeCaveat(condition, value)));
+
+  it("each text gives its own reading, the same each time, past the most kept too", () => {
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 300; i++) {
+        const reading = read(["services", `svc${i}:0`], [`svc${i}_capabilities`, `read,cap${i}`]);
+        if (!reading.ok) throw new Error(reading.detail);
+        expect(reading.value.latest.get("services")).toEqual(new Set([`svc${i}`]));
+        expect(reading.value.latest.get(`svc${i}_capabilities`)).toEqual(new Set(["read", `cap${i}`]));
+      }
+    }
+  });
+
+  it("an unreadable value stays unreadable the second time, and a shared reading is never changed by a grant", () => {
+    for (let round = 0; round < 2; round++) expect(read(["services", "svc"])).toMatchObject({ ok: false, reason: "invalid_caveat" });
+    const caveats = [encodeCaveat("services", "shared:0"), encodeCaveat("shared_capabilities", "read,write")];
+    const first = checkCaveats(caveats, { service: "shared", capabilities: ["read"], now: 0 });
+    if (!first.ok) throw new Error(first.detail);
+    (first.value.capabilities as string[]).push("admin");
+    (first.value.services as string[]).push("other");
+    expect(checkCaveats(caveats, { service: "shared", capabilities: ["admin"], now: 0 })).toMatchObject({ ok: false, reason: "capability_denied" });
+    expect(checkCaveats(caveats, { service: "other", now: 0 })).toMatchObject({ ok: false, reason: "service_mismatch" });
+  });
+});
