@@ -1,6 +1,6 @@
 import { readAtMost } from "../read-at-most.ts";
 import { formatSats } from "../l402/index.ts";
-import { printJson } from "./io.ts";
+import { printable, printJson } from "./io.ts";
 
 /** One thing for sale, as `get --discover` prints it: service, host and path, price, schemes, terms. */
 interface Row {
@@ -37,15 +37,7 @@ export async function discovered(url: URL, signal?: AbortSignal): Promise<Found 
   return linked === undefined ? undefined : readDocument(linked, manifestRows, signal);
 }
 
-/**
- * A field of the host's as one cell of a row: its control characters (a tab or
- * line break would forge a cell or a row, an escape sequence rewrite the
- * terminal), Unicode's line separators and its bidirectional controls (which
- * reorder what a row shows) as U+FFFD.
- */
-const printable = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, "\ufffd");
-
-/** Prints what was found: its rows, tab-separated, or the document as it came. */
+/** Prints what was found (a field of the host's as one printable cell: a tab or line break in it would forge a cell or a row): its rows, tab-separated, or the document as it came. */
 export function printDiscovered(found: Found, json: boolean): void {
   if (json) return printJson(found.document);
   for (const row of found.rows) process.stdout.write(`${[row.service || "-", row.path, row.price, row.schemes, row.terms].map(printable).join("\t")}\n`);

@@ -10,7 +10,7 @@ import { readAtMost } from "../read-at-most.ts";
 import { discovered, printDiscovered } from "./discover.ts";
 import { fileLedger } from "./file-ledger.ts";
 import { fileStore } from "./file-store.ts";
-import { EXIT, printJson, UsageError } from "./io.ts";
+import { EXIT, printJson, say, UsageError } from "./io.ts";
 import { SPEND_FLAGS, spendLimits } from "./spend-flags.ts";
 import { parseFlags } from "./flags.ts";
 
@@ -92,8 +92,8 @@ export async function getCommand(args: string[]): Promise<number> {
   const signal = maxTime === undefined ? undefined : AbortSignal.timeout(maxTime * 1000);
   const init: RequestInit = { method, headers, ...(values.data === undefined ? {} : { body: values.data }), ...(signal === undefined ? {} : { signal }) };
   const directory = tokenDirectory(values["token-dir"]);
-  const say = (line: string) => values.json || process.stderr.write(`l402-edge: ${line}\n`);
-  const store = fileStore(directory, { onPurchaseWait: () => say("another run is paying for the same; waiting to use what it buys…") });
+  const tell = (line: string) => values.json || say(line);
+  const store = fileStore(directory, { onPurchaseWait: () => tell("another run is paying for the same; waiting to use what it buys…") });
   // Opened before anything is asked or paid: an answer that could not be kept is not bought.
   const output = values.output === undefined ? undefined : await openOutput(values.output);
 
@@ -132,20 +132,20 @@ export async function getCommand(args: string[]): Promise<number> {
           // The limit the wallet sends, not the budget's remainder: LND is told the lower of the two.
           const fee = event.feeLimitMsat === undefined ? "routing fee: no limit can be sent over NWC; the wallet's own budget caps it" : `routing fee at most ${formatSats(event.feeLimitMsat)} sats`;
           const what = topUp ? `to top up the balance of the ${offer.services.join(", ")} token` : `for ${offer.services.join(", ") || "access"}`;
-          say(`paying ${formatSats(offer.priceMsat)} sats (${fee}) ${what}…`);
+          tell(`paying ${formatSats(offer.priceMsat)} sats (${fee}) ${what}…`);
         } else {
           paid = { sats: Number(formatSats(offer.priceMsat)), feeSats: Number(formatSats(event.feeMsat)), services: offer.services, scheme: offer.scheme, ...(topUp ? { topUp } : {}) };
           const kept = topUp ? `the top-up is sent once; the token is kept for ${url.origin}` : offer.scheme === "l402" ? `token saved for ${url.origin}` : `${ONE_REQUEST[offer.scheme]} buys this request only`;
-          say(`paid (routing fee ${formatSats(event.feeMsat)} sats); ${kept}`);
+          tell(`paid (routing fee ${formatSats(event.feeMsat)} sats); ${kept}`);
         }
       },
     });
     const response = await l402Fetch(url, init);
     const balance = response.headers.get("x-l402-balance");
-    if (balance !== null && /^\d{1,19}$/.test(balance)) say(`balance: ${formatSats(BigInt(balance))} sats left`);
+    if (balance !== null && /^\d{1,19}$/.test(balance)) tell(`balance: ${formatSats(BigInt(balance))} sats left`);
     const code = await deliver(response, paid, values, output);
     if (isChallenge(response)) {
-      say("the server still asks for payment");
+      tell("the server still asks for payment");
       return GET_EXIT.stillRefused;
     }
     return code;
@@ -153,22 +153,22 @@ export async function getCommand(args: string[]): Promise<number> {
     if (signal?.aborted) {
       const underway = paying ? "; a payment was under way and may still complete: this run ends when the wallet answers (at most --pay-timeout), keeping a token it buys; check the wallet before paying again" : "";
       const message = `no complete answer from ${url.origin} within ${maxTime} s (--max-time)${paid === null ? "" : "; what was paid stays paid"}${underway}`;
-      say(message);
+      tell(message);
       if (values.json) printJson({ url: url.href, error: "timeout", message, ...(paid === null ? {} : { paid }) });
       return GET_EXIT.network;
     }
     if (error instanceof L402Error) {
-      say(error.message);
+      tell(error.message);
       if (values.json) printJson({ url: url.href, error: error.code, message: error.message, ...(paid === null ? {} : { paid }) });
       return CODE_EXIT[error.code];
     }
     if (error instanceof BodyBrokeOff) {
-      say(`the answer from ${url.origin} broke off${error.bytes === undefined ? "" : ` after ${error.bytes} bytes`}: ${error.message}`);
+      tell(`the answer from ${url.origin} broke off${error.bytes === undefined ? "" : ` after ${error.bytes} bytes`}: ${error.message}`);
       if (values.json) printJson({ url: url.href, error: "network", message: error.message, ...(paid === null ? {} : { paid }) });
       return GET_EXIT.network;
     }
     if (error instanceof TypeError && !(error as { code?: string }).code) {
-      say(`cannot reach ${url.origin}: ${(error.cause as Error | undefined)?.message ?? error.message}`);
+      tell(`cannot reach ${url.origin}: ${(error.cause as Error | undefined)?.message ?? error.message}`);
       if (values.json) printJson({ url: url.href, error: "network", message: error.message, ...(paid === null ? {} : { paid }) });
       return GET_EXIT.network;
     }
@@ -284,11 +284,11 @@ async function discover(url: URL, json: boolean, seconds: number): Promise<numbe
     found = await discovered(url, signal);
   } catch (error) {
     const why = signal.aborted ? `no answer within ${seconds} s (--max-time)` : (((error as Error).cause as Error | undefined)?.message ?? (error as Error).message);
-    process.stderr.write(`l402-edge: cannot reach ${url.origin}: ${why}\n`);
+    say(`cannot reach ${url.origin}: ${why}`);
     return GET_EXIT.network;
   }
   if (found === undefined) {
-    process.stderr.write(`l402-edge: ${url.origin} publishes no /.well-known/l402-services, /.well-known/l402.json or /openapi.json, and its answer links no L402 manifest\n`);
+    say(`${url.origin} publishes no /.well-known/l402-services, /.well-known/l402.json or /openapi.json, and its answer links no L402 manifest`);
     return GET_EXIT.nothingDiscovered;
   }
   printDiscovered(found, json);

@@ -10,6 +10,24 @@ export class LocalStateError extends Error {
 
 export const EXIT = { ok: 0, refused: 1, usage: 2 } as const;
 
+/** Characters that move a terminal's cursor, clear or recolour it (C0, DEL, C1: ESC and CSI among them) or reorder the text after them (bidi controls). */
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+/** What JSON.stringify leaves raw of them (it escapes C0 only). */
+const RAW_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+/** The most of a line said on stderr: a node's or a server's text quoted in it is cut there. */
+const MAX_SAID_CHARS = 2000;
+
+/** Text shown as it reads: each unprintable character as U+FFFD, so that text a server or a file wrote cannot rewrite the terminal. */
+export const printable = (text: string): string => text.replace(UNPRINTABLE, "\ufffd");
+
+/** One line on stderr, printable and bounded, after the program's name. */
+export const say = (line: string): void => {
+  const shown = printable(line);
+  process.stderr.write(`l402-edge: ${shown.length > MAX_SAID_CHARS ? `${shown.slice(0, MAX_SAID_CHARS)}… (cut)` : shown}\n`);
+};
+
+/** JSON on stdout, every unprintable character escaped (as \uXXXX: the same JSON). */
 export const printJson = (value: unknown): void => {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  const json = JSON.stringify(value, null, 2).replace(RAW_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  process.stdout.write(`${json}\n`);
 };

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { toHex } from "../l402/index.ts";
-import { EXIT, LocalStateError, UsageError } from "./io.ts";
+import { EXIT, LocalStateError, say, UsageError } from "./io.ts";
 import { getCommand } from "./get.ts";
 import { tokenCommand } from "./token.ts";
 import { tokensCommand } from "./tokens.ts";
@@ -110,7 +110,7 @@ async function main(): Promise<void> {
     // parseArgs reports unknown or malformed flags with a TypeError carrying a `code`.
     const known = error instanceof UsageError || (error instanceof TypeError && "code" in error);
     const message = known || error instanceof LocalStateError ? (error as Error).message : `unexpected error: ${String(error)}`;
-    process.stderr.write(`l402-edge: ${message}\n`);
+    say(message);
     process.exitCode = known ? EXIT.usage : 70;
   }
 }

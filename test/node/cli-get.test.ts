@@ -80,6 +80,13 @@ async function l402Server(redirectAway: () => string): Promise<string> {
         response.writeHead(307, { location: `${redirectAway()}/headers` }).end();
         return true;
       }
+      if (path === "/hostile-charge") {
+        // A Payment charge whose invoice is the server's own text: escape sequences (clear the screen, hide what follows), a carriage return, a bidi override.
+        const invoice = "ln\u001bc\rl402-edge: paid (routing fee 0 sats)\u001b[8m\u202e1qqqqqq";
+        const request = Buffer.from(JSON.stringify({ amount: "1", currency: "sat", methodDetails: { invoice, paymentHash: "ab".repeat(32) } })).toString("base64url");
+        response.writeHead(402, { "www-authenticate": `Payment id="x", realm="shop", method="lightning", intent="charge", request="${request}"` }).end();
+        return true;
+      }
       if (path === "/headers") {
         response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(request.headers));
         return true;
@@ -283,6 +290,13 @@ describe("l402-edge get", () => {
       expect(json.code).toBe(5);
       expect(JSON.parse(json.stdout)).toMatchObject({ error: "network", message: expect.stringContaining("which is not an http(s) URL") });
     }
+  });
+
+  it("a server's text quoted in a refusal reaches the terminal printable: no escape sequence, carriage return or bidi control", async () => {
+    const result = await cli(["get", `${base}/hostile-charge`, "--token-dir", scratchDir("l402-cli-")], wallet());
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/^l402-edge: the challenge's invoice .*\ufffd/);
+    expect(result.stderr).not.toMatch(/[\u001b\r\u202e]/);
   });
 
   it("a redirect to another origin carries none of the caller's credentials: Authorization, Cookie, Proxy-Authorization stay behind", async () => {

@@ -53,6 +53,15 @@ describe("l402-edge token", () => {
     expect(json(cli("token", "inspect", token, "--master-key", otherKey).stdout)).toMatchObject({ signatureValid: false, reason: "unknown_key" });
   });
 
+  it("inspect --json escapes what a terminal would act on (C1 controls, bidi overrides) that JSON.stringify leaves raw: the same JSON", () => {
+    const hostile = cli("token", "mint", "--master-key", master, "--payment-hash", paymentHash, "--caveat", "services=svc:0", "--caveat", "note=\u202epaid\u009b2J");
+    const shown = cli("token", "inspect", hostile.stdout.trim());
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).not.toMatch(/[\u202e\u009b]/);
+    expect(shown.stdout).toContain("\\u202epaid\\u009b2J");
+    expect(JSON.stringify(json(shown.stdout))).toContain("\u202epaid\u009b2J");
+  });
+
   it("inspect reads base64, hex and a whole Authorization value alike", () => {
     const hex = toHex(fromBase64Lenient(token) as Uint8Array);
     const forms = [token, hex, `L402 ${token}:${preimage}`, `${token}:${preimage}`].map((form) => json(cli("token", "inspect", form).stdout));
