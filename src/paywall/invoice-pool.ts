@@ -26,7 +26,10 @@ export async function invoiceFor(backend: InvoiceBackend, pool: InvoicePool | un
   const name = poolName(request);
   const here = isolateOf(pool);
   const atHand = here.buffer.next(name, now);
-  const taken = atHand === undefined ? await here.buffer.draw(name, 1, now).catch(() => undefined) : undefined;
+  // Handed to `later` as well: a client that leaves mid-take would otherwise have the take cancelled unsettled, and the buffer count it as asked for good.
+  const drawing = atHand === undefined ? here.buffer.draw(name, 1, now).catch(() => undefined) : undefined;
+  if (drawing !== undefined) later(drawing);
+  const taken = await drawing;
   const fromPool = atHand ?? taken?.invoices[0];
   const invoice = fromPool === undefined ? undefined : invoiceOf(fromPool, request.amountMsat);
   const made = invoice === undefined ? onDemand(here, backend, request) : undefined;

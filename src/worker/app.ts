@@ -132,7 +132,7 @@ function servingApp(config: WorkerConfig, services: readonly ServiceConfig[], { 
   const app = withRequestLog(observe, config.logPasses);
   app.get(HEALTH_PATH, (c) => {
     c.set("endpoint", "health");
-    return healthResponse({ config, backend, issuance: issuance.record });
+    return healthResponse({ config, backend, issuance: issuance.record, later: (work) => c.executionCtx.waitUntil(work) });
   });
 
   const { adminPath, adminToken } = config;

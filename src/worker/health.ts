@@ -19,6 +19,8 @@ export interface HealthSubject {
   readonly config: WorkerConfig;
   readonly backend: InvoiceBackend;
   readonly issuance: () => IssuanceRecord;
+  /** The platform's `waitUntil`: the node's status, shared with the checks after this one, is asked for to its end even if this check's client leaves. */
+  readonly later: (work: Promise<unknown>) => void;
 }
 
 /** An env that does not hold together: every bad field by name, never by value. */
@@ -31,19 +33,21 @@ export const misconfiguredHealth = (problems: readonly string[]): Response =>
  * why challenges fail while the node answers. The node's error kind, never its
  * raw answer.
  */
-export async function healthResponse({ config, backend, issuance }: HealthSubject): Promise<Response> {
-  const node = await nodeStatus(backend, config);
+export async function healthResponse({ config, backend, issuance, later }: HealthSubject): Promise<Response> {
+  const node = await nodeStatus(backend, config, later);
   return Response.json(
     { ok: node.ok, config: { valid: true, services: config.services.map((s) => s.name), network: config.network }, node, issuance: issuance() },
     { status: node.ok ? 200 : 503, headers: { "Cache-Control": "no-store" } },
   );
 }
 
-function nodeStatus(backend: InvoiceBackend, config: WorkerConfig): Promise<NodeStatus> {
+function nodeStatus(backend: InvoiceBackend, config: WorkerConfig, later: HealthSubject["later"]): Promise<NodeStatus> {
   const now = Date.now();
   const cached = recent.get(backend);
   if (cached !== undefined && now - cached.at < NODE_STATUS_SECONDS * 1000) return cached.status;
   const status = askNode(backend, config);
+  // Cancelled with a client that left, it would never settle, and every check for the next seconds would wait on it.
+  later(status.catch(() => undefined));
   recent.set(backend, { at: now, status });
   // An unexpected failure is not remembered: the next check asks again.
   status.catch(() => recent.delete(backend));
