@@ -22,15 +22,21 @@ import {
  * state need not outlive the process. Counts are exact (one process, one event
  * loop); nothing is shared between processes. `now` is injectable for tests.
  * Every port but the invoice pool, which is opt-in (the template Worker's is a
- * Durable Object: src/worker/invoice-pool-shard.ts).
+ * Durable Object: src/worker/invoice-pool-shard.ts). New challenges are
+ * limited as the template's `wrangler.toml` limits them, per minute: 30 per
+ * client address (`mintsPerClient`), 300 per client network
+ * (`mintsPerNetwork`); `Infinity` lifts a limit. What each port keeps for a
+ * client or a token that no longer counts is dropped as it grows
+ * (`SWEEP_AT`), so that unpaid traffic cannot grow the process's memory
+ * without end.
  */
 export function memoryPorts(options: { readonly now?: () => number; readonly mintsPerClient?: number; readonly mintsPerNetwork?: number } = {}): Required<Omit<PaywallPorts, "invoicePool">> {
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
   const revoked = new Map<string, { revokedAt: number; reason: string }>();
   return {
     challengeCache: memoryChallengeCache(now),
-    mintLimiter: memoryMintLimiter(options.mintsPerClient ?? Number.POSITIVE_INFINITY),
-    networkMintLimiter: memoryMintLimiter(options.mintsPerNetwork ?? Number.POSITIVE_INFINITY),
+    mintLimiter: memoryMintLimiter(options.mintsPerClient ?? MINTS_PER_MINUTE.client, now),
+    networkMintLimiter: memoryMintLimiter(options.mintsPerNetwork ?? MINTS_PER_MINUTE.network, now),
     meter: memoryMeter(now),
     freebies: memoryFreebies(),
     ledger: memoryLedger(revoked),
@@ -44,6 +50,17 @@ export function memoryPorts(options: { readonly now?: () => number; readonly min
   };
 }
 
+/** New challenges a minute, as the template's `wrangler.toml` allows them. */
+export const MINTS_PER_MINUTE = { client: 30, network: 300 } as const;
+
+/** Entries a port holds before it drops those that no longer count. */
+export const SWEEP_AT = 10_000;
+
+/** `entries` without those `stale` says no longer count, once there are SWEEP_AT of them. */
+function swept<V>(entries: Map<string, V>, stale: (value: V) => boolean): void {
+  if (entries.size >= SWEEP_AT) for (const [key, value] of entries) if (stale(value)) entries.delete(key);
+}
+
 function memoryChallengeCache(now: () => number): ChallengeCache {
   const challenges = new Map<string, { entry: CachedChallenge; until: number }>();
   return {
@@ -51,18 +68,27 @@ function memoryChallengeCache(now: () => number): ChallengeCache {
       const hit = challenges.get(key);
       return hit !== undefined && now() < hit.until ? hit.entry : undefined;
     },
-    store: async (key, entry, ttlSeconds) => void challenges.set(key, { entry, until: now() + ttlSeconds }),
+    store: async (key, entry, ttlSeconds) => {
+      const at = now();
+      swept(challenges, ({ until }) => until <= at);
+      // Still full of live entries (many clients at once): the oldest goes, as a cache's would.
+      if (challenges.size >= SWEEP_AT) challenges.delete(challenges.keys().next().value as string);
+      challenges.set(key, { entry, until: at + ttlSeconds });
+    },
     drop: async (key) => void challenges.delete(key),
   };
 }
 
-/** Counts every mint per client, for good: a test's limit, not a rate. */
-function memoryMintLimiter(limit: number): MintLimiter {
-  const minted = new Map<string, number>();
+/** Counts mints per client in each minute (a fixed window, as Cloudflare's Rate Limiting's simple limit counts). */
+function memoryMintLimiter(limit: number, now: () => number): MintLimiter {
+  const minted = new Map<string, { minute: number; count: number }>();
   return {
     allow: async (client) => {
-      const count = (minted.get(client) ?? 0) + 1;
-      minted.set(client, count);
+      const minute = Math.floor(now() / 60);
+      swept(minted, (window) => window.minute < minute);
+      const current = minted.get(client);
+      const count = current?.minute === minute ? current.count + 1 : 1;
+      minted.set(client, { minute, count });
       return count <= limit;
     },
   };
@@ -72,6 +98,8 @@ function memoryMeter(now: () => number): Meter {
   const uses = new Map<string, { used: number; forgetAt: number | undefined }>();
   return {
     consume: async (tokenId, limit, forgetAt) => {
+      const at = now();
+      swept(uses, (kept) => kept.forgetAt !== undefined && at >= kept.forgetAt + METER_FORGET_MARGIN_SECONDS);
       const current = uses.get(tokenId);
       const kept = current !== undefined && (current.forgetAt === undefined || now() < current.forgetAt + METER_FORGET_MARGIN_SECONDS);
       const state = kept ? current : { used: 0, forgetAt };
@@ -90,6 +118,8 @@ function memoryFreebies(): Freebies {
   const allowances = new Map<string, { window: number; used: number; periodSeconds: number }>();
   return {
     take: async (key, allowance, at) => {
+      // A client whose window has ended counts nothing (its next request opens a window).
+      swept(allowances, (kept) => kept.window < Math.floor(at / kept.periodSeconds));
       const state = allowances.get(key);
       const window = Math.max(Math.floor(at / allowance.periodSeconds), state?.periodSeconds === allowance.periodSeconds ? state.window : 0);
       const used = state?.window === window ? state.used : 0;
@@ -100,13 +130,23 @@ function memoryFreebies(): Freebies {
   };
 }
 
+/** Mints and settlements the memory ledger keeps, the newest: a mint is recorded per challenge, paid or not. */
+export const LEDGER_KEPT = 100_000;
+
+/** `record` kept under `key` once, the oldest dropped past LEDGER_KEPT. */
+function keepOnce<V>(records: Map<string, V>, key: string, record: V): void {
+  if (records.has(key)) return;
+  if (records.size >= LEDGER_KEPT) records.delete(records.keys().next().value as string);
+  records.set(key, record);
+}
+
 /** The ledger, reading the revocations it reports from the same memory. */
 function memoryLedger(revoked: ReadonlyMap<string, { revokedAt: number; reason: string }>): Ledger {
   const mints = new Map<string, MintRecord>();
   const settlements = new Map<string, SettlementRecord>();
   return {
-    recordMint: async (mint) => void (mints.has(mint.tokenId) || mints.set(mint.tokenId, mint)),
-    recordSettlement: async (settlement) => void (settlements.has(settlement.tokenId) || settlements.set(settlement.tokenId, settlement)),
+    recordMint: async (mint) => keepOnce(mints, mint.tokenId, mint),
+    recordSettlement: async (settlement) => keepOnce(settlements, settlement.tokenId, settlement),
     revenueByDay: async (since) => revenueByDay(mints, settlements, since),
     lookupToken: async (tokenId) => {
       const mint = mints.get(tokenId);
@@ -147,7 +187,8 @@ function memorySpentCharges(now: () => number): SpentCharges {
     spend: async (paymentHash, until) => {
       if (spent.has(paymentHash)) return false;
       // Forgotten a margin after it expired: a challenge past its expiry in every scheme is refused before it gets here.
-      if (spent.size >= 10_000) for (const [hash, expiry] of spent) if (expiry + SPENT_RETENTION_MARGIN_SECONDS < now()) spent.delete(hash);
+      const at = now();
+      swept(spent, (expiry) => expiry + SPENT_RETENTION_MARGIN_SECONDS < at);
       spent.set(paymentHash, until);
       return true;
     },
@@ -161,7 +202,7 @@ function memoryLookupLimiter(): LookupLimiter {
       const at = Date.now();
       if (at - (lookups.get(paymentHash) ?? -Infinity) < LOOKUP_INTERVAL_MS) return false;
       // Entries older than the interval decide nothing: dropped once the map grows.
-      if (lookups.size >= 10_000) for (const [hash, last] of lookups) if (at - last >= LOOKUP_INTERVAL_MS) lookups.delete(hash);
+      swept(lookups, (last) => at - last >= LOOKUP_INTERVAL_MS);
       lookups.set(paymentHash, at);
       return true;
     },
@@ -172,6 +213,8 @@ function memoryLookupLimiter(): LookupLimiter {
 function memoryBalances(now: () => number): Balances {
   const balances = new Map<string, { opened: boolean; balanceMsat: bigint; forgetAt: number | undefined; topups: Set<string> }>();
   const stateOf = (tokenId: string, forgetAt: number | undefined) => {
+    const at = now();
+    swept(balances, (kept) => kept.forgetAt !== undefined && at >= kept.forgetAt + METER_FORGET_MARGIN_SECONDS);
     const current = balances.get(tokenId);
     if (current !== undefined && (current.forgetAt === undefined || now() < current.forgetAt + METER_FORGET_MARGIN_SECONDS)) return current;
     const fresh = { opened: false, balanceMsat: 0n, forgetAt, topups: new Set<string>() };

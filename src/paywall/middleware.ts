@@ -17,6 +17,7 @@ import { createPaywall, type Paywall } from "./paywall.ts";
 import { consoleLog, logRefusal, type PaywallLog } from "./refusal-log.ts";
 import { readRequest, type PaywallRequest } from "./request.ts";
 import { respond } from "./respond.ts";
+import { runtimeAddress } from "./runtime-address.ts";
 import { shadowed } from "./shadow.ts";
 import type { PaywallSettings } from "./settings.ts";
 import type { PaywallEnv } from "./types.ts";
@@ -134,9 +135,16 @@ export function paywallMiddleware<E extends PaywallEnv = PaywallEnv>(settings: P
   const paywall = createPaywall(settings);
   const withCors = edge.cors === undefined ? undefined : cors({ ...edge.cors, exposeHeaders: [...EXPOSED_HEADERS, ...(edge.cors.exposeHeaders ?? [])] });
   const clientAddress = edge.clientAddress ?? defaultClientAddress;
+  // Said once, as withPaywall says it: off Workers, a runtime that hands the app no address (none the adapters know) makes every client one.
+  let warned = edge.clientAddress !== undefined || edge.log === undefined || onWorkers();
   return async (context, next) => {
     const c = context as unknown as Context<PaywallEnv>;
-    const read = readRequest(c.req.raw, { address: clientAddress(c), userAgent: c.req.header("user-agent") ?? null }, Math.floor(Date.now() / 1000));
+    const address = clientAddress(c);
+    if (address === null && !warned) {
+      warned = true;
+      console.warn("l402Paywall: this runtime gave no client address, so every client shares one free allowance and one mint limit: pass clientAddress");
+    }
+    const read = readRequest(c.req.raw, { address, userAgent: c.req.header("user-agent") ?? null }, Math.floor(Date.now() / 1000));
     // CORS is a service's: a request matching none passes on without it (its OPTIONS too).
     const service = read.ok && withCors !== undefined ? matchService(settings.services, read.value.url) : undefined;
     // A preflight is answered by the CORS middleware. Without one it is a request like
@@ -222,15 +230,11 @@ function mountRefusal<E extends PaywallEnv>(mounts: Map<string, MiddlewareHandle
 
 /**
  * Who is asking, by default: on Workers, `CF-Connecting-IP`, which Cloudflare
- * sets; elsewhere that header is whatever the client wrote, so the socket's
- * address (what @hono/node-server hands the app as `c.env.incoming`), or none.
+ * sets; elsewhere that header is whatever the client wrote, so what the
+ * runtime hands the app as its env (runtime-address.ts: @hono/node-server's
+ * socket, Bun's server, Deno's info), or none.
  */
-function defaultClientAddress(c: Context): string | null {
-  if (onWorkers()) return c.req.header("cf-connecting-ip") ?? null;
-  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: unknown } } } | undefined)?.incoming;
-  const address = incoming?.socket?.remoteAddress;
-  return typeof address === "string" ? address : null;
-}
+const defaultClientAddress = (c: Context): string | null => runtimeAddress(c.req.raw, c.env);
 
 const isPreflight = (c: Context): boolean => c.req.method === "OPTIONS" && c.req.header("access-control-request-method") !== undefined && c.req.header("origin") !== undefined;
 

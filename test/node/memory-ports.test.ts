@@ -131,3 +131,48 @@ describe("memoryPorts: balances", () => {
     expect(await balances.reserve("never", 1n, undefined)).toEqual({ status: "short", balanceMsat: 0n });
   });
 });
+
+describe("memoryPorts: unpaid traffic is bounded", () => {
+  it("new challenges are limited per minute (30 an address, 300 a network, as wrangler.toml's), each minute anew", async () => {
+    let clock = 1_800_000_000 - (1_800_000_000 % 60);
+    const { mintLimiter, networkMintLimiter } = memoryPorts({ now: () => clock });
+    const allowed = async (limiter: typeof mintLimiter, client: string, times: number) => {
+      let count = 0;
+      for (let i = 0; i < times; i++) if (await limiter.allow(client)) count++;
+      return count;
+    };
+    expect(await allowed(mintLimiter, "198.51.100.7", 40)).toBe(30);
+    expect(await allowed(mintLimiter, "203.0.113.9", 1)).toBe(1);
+    expect(await allowed(networkMintLimiter, "198.51.100", 310)).toBe(300);
+    clock += 59;
+    expect(await allowed(mintLimiter, "198.51.100.7", 1)).toBe(0);
+    clock += 1;
+    expect(await allowed(mintLimiter, "198.51.100.7", 40)).toBe(30);
+    // Lifted where the host says so.
+    expect(await allowed(memoryPorts({ mintsPerClient: Number.POSITIVE_INFINITY }).mintLimiter, "198.51.100.7", 100)).toBe(100);
+  });
+
+  it("the challenge cache holds the newest 10,000 challenges, and drops those expired first", async () => {
+    let clock = 1_800_000_000;
+    const { challengeCache } = memoryPorts({ now: () => clock });
+    const entry = { invoice: "lnbcrt1", macaroon: "AgE=", tokenId: "00", amountMsat: "1000" } as Parameters<typeof challengeCache.store>[1];
+    for (let i = 0; i < 10_005; i++) await challengeCache.store(`client ${i}`, entry, 30);
+    expect(await challengeCache.read("client 0")).toBeUndefined();
+    expect(await challengeCache.read("client 5")).toEqual(entry);
+    expect(await challengeCache.read("client 10004")).toEqual(entry);
+    // Expired by the next store: every one of them goes, none of the newest.
+    clock += 31;
+    await challengeCache.store("late", entry, 30);
+    clock -= 31;
+    expect(await challengeCache.read("client 10004")).toBeUndefined();
+    expect(await challengeCache.read("late")).toEqual(entry);
+  });
+
+  it("the ledger keeps the newest 100,000 mints", async () => {
+    const { ledger } = memoryPorts();
+    const mint = (i: number) => ({ tokenId: `t${i}`, paymentHash: "00", service: "api", priceMsat: 1000n, createdAt: 1_800_000_000 });
+    for (let i = 0; i <= 100_000; i++) await ledger.recordMint(mint(i) as Parameters<typeof ledger.recordMint>[0]);
+    expect((await ledger.lookupToken("t0")).challenge).toBeNull();
+    expect((await ledger.lookupToken("t1")).challenge).toMatchObject({ service: "api" });
+  });
+});

@@ -42,7 +42,8 @@ function appWith(options: Partial<PaywallOptions> & { network?: "mainnet" | "reg
     outcomes.push(c.var.l402Outcome);
   });
   const backend = lndRestBackend({ url: sim.url, macaroonHex: sim.paywallMacaroonHex, network, timeoutMs: 2000 });
-  app.use("/premium/*", l402Paywall<AppEnv>({ service: { name: "premium", price_sats: 3 }, keyring, backend, ...rest }));
+  // A client address as a server would give it: a runtime giving none is said on the console too (middleware-client-address.test.ts).
+  app.use("/premium/*", l402Paywall<AppEnv>({ service: { name: "premium", price_sats: 3 }, keyring, backend, clientAddress: () => "192.0.2.1", ...rest }));
   app.get("/premium/report", (c) => c.json({ report: "the good stuff" }));
   return { app, outcomes };
 }
@@ -103,9 +104,10 @@ describe("the paywall's log line for each refusal", () => {
     const lines = consoleLines();
     const app = new Hono<AppEnv>();
     const backend = (network: "mainnet" | "regtest") => lndRestBackend({ url: sim.url, macaroonHex: sim.paywallMacaroonHex, network, timeoutMs: 2000 });
-    app.use("/api/*", l402Paywall<AppEnv>({ service: { name: "open", price_sats: 1, auth: false }, keyring, backend: backend("regtest") }));
-    app.use("/api/paid/*", l402Paywall<AppEnv>({ service: { name: "paid", price_sats: 1 }, keyring, backend: backend("mainnet") }));
-    app.use("/premium/*", l402Paywall<AppEnv>({ service: { name: "premium", price_sats: 1 }, keyring, backend: backend("regtest") }));
+    const clientAddress = () => "192.0.2.1";
+    app.use("/api/*", l402Paywall<AppEnv>({ service: { name: "open", price_sats: 1, auth: false }, keyring, backend: backend("regtest"), clientAddress }));
+    app.use("/api/paid/*", l402Paywall<AppEnv>({ service: { name: "paid", price_sats: 1 }, keyring, backend: backend("mainnet"), clientAddress }));
+    app.use("/premium/*", l402Paywall<AppEnv>({ service: { name: "premium", price_sats: 1 }, keyring, backend: backend("regtest"), clientAddress }));
     app.all("*", (c) => c.text("app"));
     expect((await app.request("/api/x")).status).toBe(200);
     expect((await app.request("/premium/x")).status).toBe(402);
