@@ -15,7 +15,7 @@ export {
   wholeNumber,
 } from "./paywall-settings.ts";
 export { problemsOf, settingsFailure, type SettingsFailure, type SettingsResult } from "./problems.ts";
-export { serviceMode } from "./schema-pieces.ts";
+export { recordOf, serviceMode } from "./schema-pieces.ts";
 export { HEADER_NAME, literalPath, pathCovers, type ServiceDefinition } from "./schema.ts";
 export { compileServices, inMode, pricesInPartSats } from "./services.ts";
 export type {

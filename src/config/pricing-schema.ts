@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { wholeNumber } from "./paywall-settings.ts";
 import type { PriceFunction } from "./types.ts";
-import { amount, HEADER_NAME, httpUrl, MAX_PRICE_MSAT, METHOD, objectMessage, pattern, RESERVED_HEADERS, strings } from "./schema-pieces.ts";
+import { amount, HEADER_NAME, httpUrl, MAX_PRICE_MSAT, METHOD, objectMessage, pattern, recordOf, RESERVED_HEADERS, strings } from "./schema-pieces.ts";
 
 /**
  * What a service's requests cost when the price depends on the request, and
@@ -17,7 +17,7 @@ const onePrice = <T extends { price_sats?: bigint | undefined; price_msat?: bigi
   v.check<T, string>((item) => (item.price_sats === undefined) !== (item.price_msat === undefined), "needs exactly one of price_sats or price_msat");
 
 const textValues = (key: v.GenericSchema<string, string>, message: string) =>
-  v.record(key, v.pipe(v.string(message), v.regex(/^[^\x00-\x1f\x7f,]{0,256}$/, "must be at most 256 characters, without commas or control characters")), "must be an object");
+  recordOf(key, v.pipe(v.string(message), v.regex(/^[^\x00-\x1f\x7f,]{0,256}$/, "must be at most 256 characters, without commas or control characters")), "must be an object");
 
 /** `{ "methods", "path", "params", "query", "headers", "content_length", "price_sats" | "price_msat" }`: every condition named must hold. */
 export const priceRule = v.pipe(

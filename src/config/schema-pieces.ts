@@ -16,6 +16,20 @@ export const METHOD = /^[A-Z]{1,16}$/;
 /** Headers the paywall itself sets toward the origin; a service may not override them. */
 export const RESERVED_HEADERS = new Set(["x-l402-token-id", "authorization", "host", "content-length"]);
 
+/** Names valibot's `record` leaves out without a word: refused instead, so that no condition or header written under one vanishes unsaid. */
+const NAMES_RECORD_DROPS = ["__proto__", "constructor", "prototype"];
+
+/** `v.record(key, value, message)`, refusing an object that names one of NAMES_RECORD_DROPS (a price rule's `query: { constructor }` would else be a rule with no condition: every request's). */
+export const recordOf = <TKey extends v.GenericSchema<string, string>, TValue extends v.GenericSchema>(key: TKey, value: TValue, message: string) =>
+  v.pipe(
+    v.unknown(),
+    v.check(
+      (input) => typeof input !== "object" || input === null || !NAMES_RECORD_DROPS.some((name) => Object.hasOwn(input, name)),
+      `may not name ${NAMES_RECORD_DROPS.map((name) => JSON.stringify(name)).join(", ")}: nothing written under those names is read`,
+    ),
+    v.record(key, value, message),
+  );
+
 /** true/false, or their text. */
 export const flag = v.pipe(
   v.union([v.boolean(), v.picklist(["true", "false"])], "must be true or false"),

@@ -3,7 +3,7 @@ import { isValidServiceName } from "../l402/index.ts";
 import { mcpTool, patternTakesPath } from "./mcp-tool-schema.ts";
 import { wholeNumber } from "./paywall-settings.ts";
 import { balance, chargeOn, costHeader, priceFunction, priceRule, pricer, streamMeter } from "./pricing-schema.ts";
-import { amount, CAPABILITY, flag, HEADER_NAME, httpUrl, MAX_PRICE_MSAT, METHOD, objectMessage, pathTo, pattern, RESERVED_HEADERS, strings } from "./schema-pieces.ts";
+import { amount, CAPABILITY, flag, HEADER_NAME, httpUrl, MAX_PRICE_MSAT, METHOD, objectMessage, pathTo, pattern, recordOf, RESERVED_HEADERS, strings } from "./schema-pieces.ts";
 
 export { HEADER_NAME, httpUrl };
 
@@ -60,7 +60,7 @@ const HEADER_VALUE_RULE = "must be printable ASCII (a header's value), at most 8
 /** Origin headers: names the paywall lets a service set; values literal or `{ "secret": "NAME" }`, read from the secrets. */
 const originHeaders = (secrets: Readonly<Record<string, unknown>>) =>
   v.pipe(
-    v.record(v.string(), v.unknown(), "must be an object"),
+    recordOf(v.string(), v.unknown(), "must be an object"),
     v.rawTransform(({ dataset, addIssue, NEVER }) => {
       const headers = new Map<string, string>();
       for (const [name, spec] of Object.entries(dataset.value)) {

@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { bodyText, toBase64 } from "../bytes.ts";
 import { readAtMost } from "../read-at-most.ts";
-import type { ServiceConfig } from "../config/index.ts";
+import { recordOf, type ServiceConfig } from "../config/index.ts";
 import { createPaywall, type Paywall } from "./paywall.ts";
 import type { Later } from "./issue-challenge.ts";
 import { offerFor } from "./offer.ts";
@@ -49,7 +49,7 @@ const QuoteRequest = v.object({
   service: v.pipe(v.string(), v.minLength(1)),
   tier: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(255))),
   capabilities: v.optional(v.array(v.string())),
-  constraints: v.optional(v.record(v.string(), v.unknown())),
+  constraints: v.optional(recordOf(v.string(), v.unknown(), "must be an object")),
   max_price_msat: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(0))),
   // Read by the proposal's readers; ignored here as Aperture does (one offer, no alternatives, no top-ups by quote).
   optimize: v.optional(v.picklist(["price", "volume", "duration"])),

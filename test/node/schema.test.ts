@@ -84,3 +84,15 @@ describe("how a request is priced", () => {
     expect(problemsOf([{ name: "s", price_sats: 1, schemes: ["l402", "mpp"], price_rules: rules }])).toEqual(['services "s".price_rules[1].price_msat: must be whole sats for the "mpp" scheme (its lightning charge prices in sats)']);
   });
 });
+
+describe("names a schema's records would leave out unsaid", () => {
+  it.each(["constructor", "prototype", "__proto__"])("a price rule's query or header, or an origin header, named %s is refused, never a rule with no condition", (name) => {
+    // Parsed from JSON, as the template reads its vars: the name is the object's own.
+    const rules = JSON.parse(`[{ "query": { "${name}": "lite" }, "price_sats": 1 }, { "headers": { "${name}": "x" }, "price_sats": 1 }]`) as unknown[];
+    const problems = problemsOf([{ name: "s", match: ["/s/*"], price_sats: 100, price_rules: rules }]).join("\n");
+    expect(problems).toContain('services "s".price_rules[0].query: may not name "__proto__", "constructor", "prototype"');
+    expect(problems).toContain('services "s".price_rules[1].headers: may not name');
+    const origin = JSON.parse(`{ "url": "https://o.example", "headers": { "${name}": "x" } }`) as unknown;
+    expect(problemsOf([{ name: "s", match: ["/s/*"], price_sats: 1, origin }]).join("\n")).toContain('services "s".origin.headers: may not name');
+  });
+});
