@@ -22,11 +22,15 @@ for (const [network, prefix] of [
   ["198.18.0.0", 15],
   ["224.0.0.0", 3],
 ] as const) PRIVATE.addSubnet(network, prefix, "ipv4");
+// ::/96 holds :: and ::1 and the deprecated IPv4-compatible addresses; 6to4, Teredo and local-use NAT64 carry an IPv4 address a translator may reach.
 for (const [network, prefix] of [
-  ["::", 127],
+  ["::", 96],
   ["fc00::", 7],
   ["fe80::", 10],
   ["ff00::", 8],
+  ["2002::", 16],
+  ["2001::", 32],
+  ["64:ff9b:1::", 48],
 ] as const) PRIVATE.addSubnet(network, prefix, "ipv6");
 
 /** An IPv6 address that carries an IPv4 one (`::ffff:127.0.0.1`, NAT64's `64:ff9b::a9fe:a9fe`): the IPv4 address it reaches. */

@@ -292,6 +292,13 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
         await response.body?.cancel();
         throw new L402Error("insecure_origin", `${key} asks for payment over plain http://: a credential sent there crosses the network in clear, and its 402's invoice could be anyone's; nothing was paid (use https://)`);
       }
+      // A credential paid for the request a redirect led to, and kept unanswered (its caller left), goes before anything more is paid.
+      const kept = sent.answered === undefined ? undefined : unsent.take(identity, Date.now() / 1000);
+      if (kept !== undefined) {
+        await response.body?.cancel();
+        sent = await sendCharge(kept.credential, kept.expiresAt);
+        continue;
+      }
       const offer = readOffer(response, schemes);
       if (offer.scheme !== "l402") {
         // A charge or an x402 payment buys this one request; what the server answers to it (its receipt too) is the caller's answer.

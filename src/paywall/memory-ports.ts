@@ -56,21 +56,32 @@ export const MINTS_PER_MINUTE = { client: 30, network: 300 } as const;
 /** Entries a port holds before it drops those that no longer count. */
 export const SWEEP_AT = 10_000;
 
-/** `entries` without those `stale` says no longer count, once there are SWEEP_AT of them. */
-function swept<V>(entries: Map<string, V>, stale: (value: V) => boolean): void {
-  if (entries.size >= SWEEP_AT) for (const [key, value] of entries) if (stale(value)) entries.delete(key);
+/**
+ * A sweep of one port's entries: those `stale` says no longer count go, once
+ * there are SWEEP_AT of them, and then not again before there are twice as
+ * many as it left (entries all still counting would else be scanned on every call).
+ */
+export function sweeper<V>(stale: (value: V) => boolean): (entries: Map<string, V>) => void {
+  let sweepAt = SWEEP_AT;
+  return (entries) => {
+    if (entries.size < sweepAt) return;
+    for (const [key, value] of entries) if (stale(value)) entries.delete(key);
+    sweepAt = Math.max(SWEEP_AT, entries.size * 2);
+  };
 }
 
 function memoryChallengeCache(now: () => number): ChallengeCache {
   const challenges = new Map<string, { entry: CachedChallenge; until: number }>();
+  let at = 0;
+  const sweep = sweeper<{ until: number }>(({ until }) => until <= at);
   return {
     read: async (key) => {
       const hit = challenges.get(key);
       return hit !== undefined && now() < hit.until ? hit.entry : undefined;
     },
     store: async (key, entry, ttlSeconds) => {
-      const at = now();
-      swept(challenges, ({ until }) => until <= at);
+      at = now();
+      sweep(challenges);
       // Still full of live entries (many clients at once): the oldest goes, as a cache's would.
       if (challenges.size >= SWEEP_AT) challenges.delete(challenges.keys().next().value as string);
       challenges.set(key, { entry, until: at + ttlSeconds });
@@ -82,10 +93,12 @@ function memoryChallengeCache(now: () => number): ChallengeCache {
 /** Counts mints per client in each minute (a fixed window, as Cloudflare's Rate Limiting's simple limit counts). */
 function memoryMintLimiter(limit: number, now: () => number): MintLimiter {
   const minted = new Map<string, { minute: number; count: number }>();
+  let minute = 0;
+  const sweep = sweeper<{ minute: number }>((window) => window.minute < minute);
   return {
     allow: async (client) => {
-      const minute = Math.floor(now() / 60);
-      swept(minted, (window) => window.minute < minute);
+      minute = Math.floor(now() / 60);
+      sweep(minted);
       const current = minted.get(client);
       const count = current?.minute === minute ? current.count + 1 : 1;
       minted.set(client, { minute, count });
@@ -96,10 +109,12 @@ function memoryMintLimiter(limit: number, now: () => number): MintLimiter {
 
 function memoryMeter(now: () => number): Meter {
   const uses = new Map<string, { used: number; forgetAt: number | undefined }>();
+  let at = 0;
+  const sweep = sweeper<{ forgetAt: number | undefined }>((kept) => kept.forgetAt !== undefined && at >= kept.forgetAt + METER_FORGET_MARGIN_SECONDS);
   return {
     consume: async (tokenId, limit, forgetAt) => {
-      const at = now();
-      swept(uses, (kept) => kept.forgetAt !== undefined && at >= kept.forgetAt + METER_FORGET_MARGIN_SECONDS);
+      at = now();
+      sweep(uses);
       const current = uses.get(tokenId);
       const kept = current !== undefined && (current.forgetAt === undefined || now() < current.forgetAt + METER_FORGET_MARGIN_SECONDS);
       const state = kept ? current : { used: 0, forgetAt };
@@ -116,10 +131,13 @@ function memoryMeter(now: () => number): Meter {
 
 function memoryFreebies(): Freebies {
   const allowances = new Map<string, { window: number; used: number; periodSeconds: number }>();
+  let latest = 0;
+  // A client whose window has ended counts nothing (its next request opens a window).
+  const sweep = sweeper<{ window: number; periodSeconds: number }>((kept) => kept.window < Math.floor(latest / kept.periodSeconds));
   return {
     take: async (key, allowance, at) => {
-      // A client whose window has ended counts nothing (its next request opens a window).
-      swept(allowances, (kept) => kept.window < Math.floor(at / kept.periodSeconds));
+      latest = at;
+      sweep(allowances);
       const state = allowances.get(key);
       const window = Math.max(Math.floor(at / allowance.periodSeconds), state?.periodSeconds === allowance.periodSeconds ? state.window : 0);
       const used = state?.window === window ? state.used : 0;
@@ -183,12 +201,14 @@ function revenueByDay(mints: ReadonlyMap<string, MintRecord>, settlements: Reado
 
 function memorySpentCharges(now: () => number): SpentCharges {
   const spent = new Map<string, number>();
+  let at = 0;
+  const sweep = sweeper<number>((expiry) => expiry + SPENT_RETENTION_MARGIN_SECONDS < at);
   return {
     spend: async (paymentHash, until) => {
       if (spent.has(paymentHash)) return false;
       // Forgotten a margin after it expired: a challenge past its expiry in every scheme is refused before it gets here.
-      const at = now();
-      swept(spent, (expiry) => expiry + SPENT_RETENTION_MARGIN_SECONDS < at);
+      at = now();
+      sweep(spent);
       spent.set(paymentHash, until);
       return true;
     },
@@ -197,12 +217,14 @@ function memorySpentCharges(now: () => number): SpentCharges {
 
 function memoryLookupLimiter(): LookupLimiter {
   const lookups = new Map<string, number>();
+  let at = 0;
+  const sweep = sweeper<number>((last) => at - last >= LOOKUP_INTERVAL_MS);
   return {
     allow: async (paymentHash) => {
-      const at = Date.now();
+      at = Date.now();
       if (at - (lookups.get(paymentHash) ?? -Infinity) < LOOKUP_INTERVAL_MS) return false;
       // Entries older than the interval decide nothing: dropped once the map grows.
-      swept(lookups, (last) => at - last >= LOOKUP_INTERVAL_MS);
+      sweep(lookups);
       lookups.set(paymentHash, at);
       return true;
     },
@@ -212,9 +234,11 @@ function memoryLookupLimiter(): LookupLimiter {
 /** Balances kept as the Durable Object keeps them (worker/token-balance.ts): forgotten a margin after their token's minted expiry. */
 function memoryBalances(now: () => number): Balances {
   const balances = new Map<string, { opened: boolean; balanceMsat: bigint; forgetAt: number | undefined; topups: Set<string> }>();
+  let at = 0;
+  const sweep = sweeper<{ forgetAt: number | undefined }>((kept) => kept.forgetAt !== undefined && at >= kept.forgetAt + METER_FORGET_MARGIN_SECONDS);
   const stateOf = (tokenId: string, forgetAt: number | undefined) => {
-    const at = now();
-    swept(balances, (kept) => kept.forgetAt !== undefined && at >= kept.forgetAt + METER_FORGET_MARGIN_SECONDS);
+    at = now();
+    sweep(balances);
     const current = balances.get(tokenId);
     if (current !== undefined && (current.forgetAt === undefined || now() < current.forgetAt + METER_FORGET_MARGIN_SECONDS)) return current;
     const fresh = { opened: false, balanceMsat: 0n, forgetAt, topups: new Set<string>() };

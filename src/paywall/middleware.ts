@@ -80,18 +80,23 @@ const NO_ENV = {};
 
 /**
  * The env options from the context are built once for: a Worker's bindings,
- * the same object for every request of an isolate. @hono/node-server gives
- * each request an env of its own (`{ incoming, outgoing }`, and `wss` for a
- * WebSocket upgrade): one build serves them all, or each request would get a
- * paywall of its own (its breaker, and any ports the options make, such as
- * `memoryPorts()`, starting afresh).
+ * the same object for every request of an isolate (and Bun's server). Some
+ * runtimes give each request an env of its own: @hono/node-server
+ * (`{ incoming, outgoing }`, and `wss` for a WebSocket upgrade), Deno.serve
+ * (`{ remoteAddr, completed }`): one build serves them all, or each request
+ * would get a paywall of its own (its breaker, and any ports the options make,
+ * such as `memoryPorts()`, starting afresh).
  */
 function appEnv(env: unknown): object {
   if (typeof env !== "object" || env === null) return NO_ENV;
   const names = Object.keys(env);
-  return names.includes("incoming") && names.every((name) => NODE_SERVER_ENV.has(name)) ? NO_ENV : env;
+  const perRequest = PER_REQUEST_ENVS.some(({ marks, names: all }) => names.includes(marks) && names.every((name) => all.has(name)));
+  return perRequest ? NO_ENV : env;
 }
-const NODE_SERVER_ENV: ReadonlySet<string> = new Set(["incoming", "outgoing", "wss"]);
+const PER_REQUEST_ENVS: readonly { readonly marks: string; readonly names: ReadonlySet<string> }[] = [
+  { marks: "incoming", names: new Set(["incoming", "outgoing", "wss"]) },
+  { marks: "remoteAddr", names: new Set(["remoteAddr", "completed"]) },
+];
 
 /** What the Hono adapter adds to a paywall: CORS, where the client's address is read, where refusals are logged. */
 export interface HonoEdge {

@@ -63,12 +63,8 @@ export function rulePrice(service: ServiceConfig, request: { readonly url: URL; 
 /** The most query parameters common origins read, dropping the rest unseen: qs's `parameterLimit`, Node's `maxKeys`, PHP's `max_input_vars`. */
 const MOST_QUERY_PAIRS_READ = 1000;
 
-/** Counted, not read from `size`: a Worker on an older compatibility date has the URL implementation without it. */
-function pairsIn(params: URLSearchParams): number {
-  let count = 0;
-  for (const _ of params.keys()) count++;
-  return count;
-}
+/** The query's parts as an origin's limit counts them: empty ones too (qs and Node's querystring count `&&`), split at `;` as well (Rack 2, Perl's CGI). */
+const segmentsOf = (search: string): number => (search.length <= 1 ? 0 : search.slice(1).split(/[&;]/).length);
 
 /** The query parameters and headers some rule prices by, each with its one value (absent: not sent), and the body's length. */
 interface PricedValues {
@@ -85,9 +81,9 @@ function readPricedValues(rules: readonly PriceRule[], request: { readonly url: 
   // What names written with brackets are read as, either way the query is split (most queries have none).
   const bracketed = new Set([...request.url.searchParams.keys(), ...(splitAtSemicolons?.keys() ?? [])].flatMap((given) => bracketReadings(given).map(sameName)));
   const priced = new Set(rules.flatMap((rule) => [...rule.query.keys()]));
-  const pairs = Math.max(pairsIn(request.url.searchParams), splitAtSemicolons === undefined ? 0 : pairsIn(splitAtSemicolons));
+  const pairs = segmentsOf(request.url.search);
   if (priced.size > 0 && pairs > MOST_QUERY_PAIRS_READ) {
-    return fail("ambiguous_price", `the query has ${pairs} parameters, and origins read the first ${MOST_QUERY_PAIRS_READ} (Express, PHP, Node's querystring): one that decides the price might never be read`);
+    return fail("ambiguous_price", `the query has ${pairs} parts, and origins read the first ${MOST_QUERY_PAIRS_READ} (Express, PHP, Node's querystring): a parameter that decides the price might never be read`);
   }
   for (const name of priced) {
     const valuesIn = (pairs: URLSearchParams) => [...pairs].filter(([given]) => sameName(given) === sameName(name)).map(([, value]) => value);

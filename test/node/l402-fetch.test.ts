@@ -216,6 +216,33 @@ describe("createL402Fetch against a hostile server", () => {
     expect(sent).toEqual([null, `L402 ${toBase64(offer.bytes)}:${toHex(offer.preimage)}`]);
   });
 
+  it("a credential kept for the request a redirect led to (a 307 keeps it a POST) is sent when the same call is made again, and nothing more is paid", async () => {
+    const offer = paidToken({ service: "svc", request: "cd".repeat(32) });
+    const seen: string[] = [];
+    const seller = async (url: string, init?: RequestInit) => {
+      const authorization = new Headers(init?.headers).get("authorization");
+      seen.push(`${init?.method} ${new URL(url).pathname} ${authorization === null ? "unpaid" : "paid"}`);
+      if (new URL(url).pathname === "/svc/old") return new Response(null, { status: 307, headers: { Location: "/svc/new" } });
+      if (authorization !== null) return new Response("done");
+      const [challenge] = formatChallenge(offer.bytes, invoiceFor(offer.paymentHash, 3000n));
+      return new Response("{}", { status: 402, headers: { "WWW-Authenticate": challenge ?? "", "Content-Type": "application/json" } });
+    };
+    let complete: () => void = () => undefined;
+    let payments = 0;
+    const wallet = { pay: () => (payments++, new Promise<{ preimage: Uint8Array; feeMsat: bigint }>((resolve) => (complete = () => resolve({ preimage: offer.preimage, feeMsat: 0n })))) };
+    const client = createL402Fetch({ wallet, maxCostSats: 10, fetch: seller as typeof fetch });
+    const abort = new AbortController();
+    const asked = client(`${BASE}/svc/old`, { method: "POST", body: "act", signal: abort.signal });
+    await expect.poll(() => payments).toBe(1);
+    abort.abort(new Error("the caller's time is up"));
+    await expect(asked).rejects.toThrow("the caller's time is up");
+    complete();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await (await client(`${BASE}/svc/old`, { method: "POST", body: "act" })).text()).toBe("done");
+    expect(payments).toBe(1);
+    expect(seen).toEqual(["POST /svc/old unpaid", "POST /svc/new unpaid", "POST /svc/old unpaid", "POST /svc/new unpaid", "POST /svc/new paid"]);
+  });
+
   it("a redirect loop ends after 20 redirects, and redirect: \"error\" after none: a network failure (TypeError) saying which, nothing paid", async () => {
     let requests = 0;
     const looping = async (url: string) => (requests++, new Response(null, { status: 302, headers: { Location: `${url}/again` } }));

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { payInvoice } from "../../dev/lnd-sim/payer.ts";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
 import { l402Paywall, memoryPorts, METER_FORGET_MARGIN_SECONDS, SPENT_RETENTION_MARGIN_SECONDS, type L402Variables } from "../../src/index.ts";
+import { sweeper } from "../../src/paywall/memory-ports.ts";
 import { createKeyring } from "../../src/l402/index.ts";
 import { lndRestBackend, type InvoiceBackend } from "../../src/lightning/index.ts";
 import { formatPaymentCredential, parsePaymentChallenges, readChargeRequest } from "../../src/payment/index.ts";
@@ -110,9 +111,9 @@ describe("memoryPorts: spent charges", () => {
     now += 120;
     for (let i = 0; i < 10_000; i++) await spentCharges.spend(`h${i}`, now + 600);
     expect(await spentCharges.spend("aa", now)).toBe(false);
-    // A margin later it may go (every scheme refuses its credentials as expired before they get here).
+    // A margin later it may go (every scheme refuses its credentials as expired before they get here): at the store's next sweep, once it holds twice what the last left.
     now += SPENT_RETENTION_MARGIN_SECONDS;
-    await spentCharges.spend("sweeps", now + 600);
+    for (let i = 10_000; i < 20_001; i++) await spentCharges.spend(`h${i}`, now + 600);
     expect(await spentCharges.spend("aa", now)).toBe(true);
   });
 });
@@ -152,20 +153,30 @@ describe("memoryPorts: unpaid traffic is bounded", () => {
     expect(await allowed(memoryPorts({ mintsPerClient: Number.POSITIVE_INFINITY }).mintLimiter, "198.51.100.7", 100)).toBe(100);
   });
 
-  it("the challenge cache holds the newest 10,000 challenges, and drops those expired first", async () => {
-    let clock = 1_800_000_000;
-    const { challengeCache } = memoryPorts({ now: () => clock });
+  it("the challenge cache holds the newest 10,000 challenges", async () => {
+    const { challengeCache } = memoryPorts({ now: () => 1_800_000_000 });
     const entry = { invoice: "lnbcrt1", macaroon: "AgE=", tokenId: "00", amountMsat: "1000" } as Parameters<typeof challengeCache.store>[1];
     for (let i = 0; i < 10_005; i++) await challengeCache.store(`client ${i}`, entry, 30);
-    expect(await challengeCache.read("client 0")).toBeUndefined();
+    for (let i = 0; i < 5; i++) expect(await challengeCache.read(`client ${i}`)).toBeUndefined();
     expect(await challengeCache.read("client 5")).toEqual(entry);
     expect(await challengeCache.read("client 10004")).toEqual(entry);
-    // Expired by the next store: every one of them goes, none of the newest.
-    clock += 31;
-    await challengeCache.store("late", entry, 30);
-    clock -= 31;
-    expect(await challengeCache.read("client 10004")).toBeUndefined();
-    expect(await challengeCache.read("late")).toEqual(entry);
+  });
+
+  it("a port full of entries that all still count is not scanned on every call: its next sweep waits until it holds twice as many", () => {
+    let looked = 0;
+    const sweep = sweeper<number>(() => (looked++, false));
+    const entries = new Map<string, number>();
+    for (let i = 0; i < 10_000; i++) entries.set(`k${i}`, i);
+    sweep(entries);
+    expect(looked).toBe(10_000);
+    for (let i = 10_000; i < 19_999; i++) {
+      entries.set(`k${i}`, i);
+      sweep(entries);
+    }
+    expect(looked).toBe(10_000);
+    entries.set("k19999", 19_999);
+    sweep(entries);
+    expect(looked).toBe(30_000);
   });
 
   it("the ledger keeps the newest 100,000 mints", async () => {

@@ -40,6 +40,16 @@ describe("l402Paywall's client address off Workers", () => {
     expect(served()).toBe(2);
   });
 
+  it("options made from the context are made once, though Deno.serve hands each request an info of its own (a memoryPorts() made in them counts across requests)", async () => {
+    let made = 0;
+    const app = new Hono<{ Variables: L402Variables }>();
+    app.use("/api/*", l402Paywall(() => (made++, { service: { name: "api", price_sats: 2, freebies: 1, freebies_period: 86_400 }, keyring, backend, ports: memoryPorts(), log: false })));
+    let served = 0;
+    app.get("/api/data", (c) => (served++, c.text("free sample")));
+    for (let i = 0; i < 3; i++) await (await app.fetch(new Request("http://shop.example/api/data"), { remoteAddr: { hostname: "198.51.100.7", port: 1, transport: "tcp" }, completed: Promise.resolve() })).body?.cancel();
+    expect([made, served]).toEqual([1, 1]);
+  });
+
   it("a runtime that says nothing: every client is one, and the middleware says so once", async () => {
     const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
     try {

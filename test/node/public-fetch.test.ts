@@ -10,6 +10,8 @@ describe("isPrivateAddress", () => {
     "::1", "::", "fe80::1", "fc00::1", "fd12:3456::1", "ff02::1",
     // IPv4 inside IPv6: mapped (both spellings) and NAT64's prefix.
     "::ffff:127.0.0.1", "::ffff:7f00:1", "::ffff:a9fe:a9fe", "64:ff9b::169.254.169.254", "64:ff9b::a00:1",
+    // IPv4-compatible (deprecated), 6to4, Teredo, local-use NAT64.
+    "::7f00:1", "::a9fe:a9fe", "2002:7f00:1::1", "2001:0:4136:e378::1", "64:ff9b:1::a00:1",
     "not an address",
   ])("%s is not reached", (address) => {
     expect(isPrivateAddress(address)).toBe(true);

@@ -79,7 +79,8 @@ describe("the paywall's log line for each refusal", () => {
 
   it("a client over the mint limit is a warning", async () => {
     const lines = consoleLines();
-    const { app } = appWith({ ports: memoryPorts({ mintsPerClient: 1 }), challengeCacheSeconds: 0 });
+    // One minute's limit, on a clock that stays in that minute.
+    const { app } = appWith({ ports: memoryPorts({ mintsPerClient: 1, now: () => 1_800_000_000 }), challengeCacheSeconds: 0 });
     const from = { headers: { "CF-Connecting-IP": "203.0.113.9" } };
     expect((await app.request("/premium/report", from)).status).toBe(402);
     expect((await app.request("/premium/report", from)).status).toBe(429);
