@@ -260,7 +260,6 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
       const service = serviceByPath.get(pathKey);
       return tokens.find((t) => service !== undefined && t.services.includes(service)) ?? (service === undefined ? tokens[0] : undefined);
     };
-
     const l402 = (token: StoredToken | undefined) => (token === undefined ? undefined : l402Credential(token));
     const tried = new Set<string>();
     let identity = requestIdentity(request.method, request.url, body);
@@ -292,10 +291,11 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
         await response.body?.cancel();
         throw new L402Error("insecure_origin", `${key} asks for payment over plain http://: a credential sent there crosses the network in clear, and its 402's invoice could be anyone's; nothing was paid (use https://)`);
       }
-      // A credential paid for the request a redirect led to, and kept unanswered (its caller left), goes before anything more is paid.
+      // A credential paid for the request a redirect led to, and kept unanswered (its caller left), goes before anything more is paid; its answer is its own, no token's.
       const kept = sent.answered === undefined ? undefined : unsent.take(identity, Date.now() / 1000);
       if (kept !== undefined) {
         await response.body?.cancel();
+        token = undefined;
         sent = await sendCharge(kept.credential, kept.expiresAt);
         continue;
       }

@@ -72,17 +72,21 @@ export function sweeper<V>(stale: (value: V) => boolean): (entries: Map<string, 
 
 function memoryChallengeCache(now: () => number): ChallengeCache {
   const challenges = new Map<string, { entry: CachedChallenge; until: number }>();
-  let at = 0;
-  const sweep = sweeper<{ until: number }>(({ until }) => until <= at);
+  // Full, the expired go at most once a second, then the oldest stored: a cache full of live entries is not scanned on every store.
+  let sweptAt = Number.NEGATIVE_INFINITY;
   return {
     read: async (key) => {
       const hit = challenges.get(key);
       return hit !== undefined && now() < hit.until ? hit.entry : undefined;
     },
     store: async (key, entry, ttlSeconds) => {
-      at = now();
-      sweep(challenges);
-      // Still full of live entries (many clients at once): the oldest goes, as a cache's would.
+      const at = now();
+      if (challenges.size >= SWEEP_AT && at > sweptAt) {
+        sweptAt = at;
+        for (const [stored, { until }] of challenges) if (until <= at) challenges.delete(stored);
+      }
+      // Stored again, it is the newest: the last to go.
+      challenges.delete(key);
       if (challenges.size >= SWEEP_AT) challenges.delete(challenges.keys().next().value as string);
       challenges.set(key, { entry, until: at + ttlSeconds });
     },

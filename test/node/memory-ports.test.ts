@@ -162,6 +162,23 @@ describe("memoryPorts: unpaid traffic is bounded", () => {
     expect(await challengeCache.read("client 10004")).toEqual(entry);
   });
 
+  it("a full challenge cache drops the expired before any live one, and a challenge stored again counts as the newest", async () => {
+    let clock = 1_800_000_000;
+    const { challengeCache } = memoryPorts({ now: () => clock });
+    const entry = { invoice: "lnbcrt1", macaroon: "AgE=", tokenId: "00", amountMsat: "1000" } as Parameters<typeof challengeCache.store>[1];
+    await challengeCache.store("lasting", entry, 1000);
+    for (let i = 0; i < 9_999; i++) await challengeCache.store(`brief ${i}`, entry, 30);
+    clock += 31;
+    await challengeCache.store("new", entry, 30);
+    expect(await challengeCache.read("lasting")).toEqual(entry);
+    // Full of live entries again: the one stored again outlasts those stored after it first.
+    for (let i = 0; i < 9_998; i++) await challengeCache.store(`live ${i}`, entry, 1000);
+    await challengeCache.store("lasting", entry, 1000);
+    await challengeCache.store("one more", entry, 1000);
+    expect(await challengeCache.read("lasting")).toEqual(entry);
+    expect(await challengeCache.read("new")).toBeUndefined();
+  });
+
   it("a port full of entries that all still count is not scanned on every call: its next sweep waits until it holds twice as many", () => {
     let looked = 0;
     const sweep = sweeper<number>(() => (looked++, false));
