@@ -244,6 +244,46 @@ describe("createL402Fetch against a hostile server", () => {
     expect(seen).toEqual(["POST /svc/old unpaid", "POST /svc/new unpaid", "POST /svc/old unpaid", "POST /svc/new unpaid", "POST /svc/new paid"]);
   });
 
+  it("a kept credential refused when sent after a redirect is its own refusal: the token sent before the redirect stays held", async () => {
+    const held = paidToken({ service: "svc" });
+    const [bound, next] = [paidToken({ service: "svc", request: "ef".repeat(32) }), paidToken({ service: "svc", request: "ef".repeat(32) })];
+    const credential = (token: ReturnType<typeof paidToken>) => `L402 ${toBase64(token.bytes)}:${toHex(token.preimage)}`;
+    const challenge = (offer: ReturnType<typeof paidToken>, reason: string) =>
+      new Response(JSON.stringify({ reason }), { status: 402, headers: { "WWW-Authenticate": formatChallenge(offer.bytes, invoiceFor(offer.paymentHash, 3000n))[0] ?? "", "Content-Type": "application/json" } });
+    const seller = async (url: string, init?: RequestInit) => {
+      const authorization = new Headers(init?.headers).get("authorization");
+      if (new URL(url).pathname === "/svc/old") return new Response(null, { status: 307, headers: { Location: "/svc/new" } });
+      if (authorization === credential(next)) return new Response("done");
+      // The kept token was spent meanwhile (its request went through another way): another is sold.
+      if (authorization === credential(bound)) return challenge(next, "spent");
+      return challenge(bound, "price_exceeds_token");
+    };
+    const store = memoryStore();
+    await store.put(BASE, { macaroon: toBase64(held.bytes), preimage: toHex(held.preimage), services: ["svc"], paidMsat: "1000", createdAt: 1 });
+    let complete: () => void = () => undefined;
+    let payments = 0;
+    const wallet = {
+      pay: (invoice: string) => {
+        payments++;
+        const read = readInvoice(invoice);
+        const preimage = read.ok && read.value.paymentHash === toHex(next.paymentHash) ? next.preimage : bound.preimage;
+        // The first payment completes after its caller left; the second at once.
+        return preimage === next.preimage ? Promise.resolve({ preimage, feeMsat: 0n }) : new Promise<{ preimage: Uint8Array; feeMsat: bigint }>((resolve) => (complete = () => resolve({ preimage, feeMsat: 0n })));
+      },
+    };
+    const client = createL402Fetch({ wallet, maxCostSats: 10, store, fetch: seller as typeof fetch });
+    const abort = new AbortController();
+    const asked = client(`${BASE}/svc/old`, { method: "POST", body: "act", signal: abort.signal });
+    await expect.poll(() => payments).toBe(1);
+    abort.abort(new Error("the caller's time is up"));
+    await expect(asked).rejects.toThrow("the caller's time is up");
+    complete();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await (await client(`${BASE}/svc/old`, { method: "POST", body: "act" })).text()).toBe("done");
+    expect((await store.get(BASE)).map((token) => token.macaroon)).toEqual([toBase64(held.bytes)]);
+    expect(payments).toBe(2);
+  });
+
   it("a redirect loop ends after 20 redirects, and redirect: \"error\" after none: a network failure (TypeError) saying which, nothing paid", async () => {
     let requests = 0;
     const looping = async (url: string) => (requests++, new Response(null, { status: 302, headers: { Location: `${url}/again` } }));
