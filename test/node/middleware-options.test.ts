@@ -13,6 +13,16 @@ const keyring = createKeyring(new Uint8Array(32).fill(5));
 const unasked = () => Promise.reject(new Error("the node is never asked when the middleware is made"));
 const backend: InvoiceBackend = { createInvoice: unasked, lookupInvoice: unasked, getInfo: unasked };
 
+/** What l402Paywall() refuses a service for, with these ports: none when it is made. */
+const problems = (service: NonNullable<PaywallOptions["service"]>, ports: NonNullable<PaywallOptions["ports"]> = {}): readonly string[] => {
+  try {
+    l402Paywall({ service, keyring, backend, ports });
+    return [];
+  } catch (error) {
+    return (error as PaywallConfigError).problems;
+  }
+};
+
 describe("l402Paywall's options", () => {
   it("an option, port or invoice setting it does not know is a configuration error naming it (a typo would leave its default, or no port)", () => {
     const misspelled = { service: { name: "api", price_sats: 1 }, keyring, backend, challenge_cache_seconds: 0, ports: { mintLimitter: memoryPorts().mintLimiter }, invoice: { expiry_seconds: 60 } } as unknown as PaywallOptions;
@@ -45,14 +55,6 @@ describe("l402Paywall's options", () => {
   });
 
   it("the Payment scheme: whole sats, a spent-charges port unless metered, and browsers keep L402", () => {
-    const problems = (service: NonNullable<PaywallOptions["service"]>, ports: NonNullable<PaywallOptions["ports"]> = {}) => {
-      try {
-        l402Paywall({ service, keyring, backend, ports });
-        return [];
-      } catch (error) {
-        return (error as PaywallConfigError).problems;
-      }
-    };
     expect(problems({ name: "p", price_msat: 1500, schemes: ["mpp"] }, memoryPorts())).toEqual(['service.price_msat: must be whole sats for the "mpp" scheme (its lightning charge prices in sats)']);
     expect(problems({ name: "p", price_sats: 1, schemes: ["mpp"] })).toEqual(["service.schemes: needs a spentCharges port (ports.spentCharges) (each Payment credential is single use)"]);
     expect(problems({ name: "p", price_sats: 1, uses: 3, schemes: ["mpp"] }, { meter: memoryPorts().meter })).toEqual([]);
@@ -62,14 +64,6 @@ describe("l402Paywall's options", () => {
   });
 
   it("x402: a lookup-limiter port (the node is asked about invoice-only payments), a spent-charges port unless metered, no balance", () => {
-    const problems = (service: NonNullable<PaywallOptions["service"]>, ports: NonNullable<PaywallOptions["ports"]> = {}) => {
-      try {
-        l402Paywall({ service, keyring, backend, ports });
-        return [];
-      } catch (error) {
-        return (error as PaywallConfigError).problems;
-      }
-    };
     const { lookupLimiter, spentCharges, meter, balances } = memoryPorts();
     expect(problems({ name: "x", price_msat: 1500, schemes: ["l402", "x402"] }, { lookupLimiter, spentCharges })).toEqual([]);
     expect(problems({ name: "x", price_sats: 1, schemes: ["x402"] }, { spentCharges })).toEqual([
