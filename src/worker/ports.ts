@@ -1,4 +1,4 @@
-import { rememberedSpends, rememberingExhausted, type BalanceOpening, type CachedChallenge, type InvoicePool, type PaywallPorts, type SpentCharges, type TopUp } from "../paywall/index.ts";
+import { rememberedSpends, rememberingExhausted, type BalanceOpening, type CachedChallenge, type InvoicePool, type PaywallPorts, type Reservation, type SpentCharges, type TopUp } from "../paywall/index.ts";
 import { sha256, toHex, utf8 } from "../bytes.ts";
 import type { NodeConfig } from "../config/index.ts";
 import type { Network } from "../lightning/index.ts";
@@ -6,6 +6,7 @@ import type { PoolBounds } from "./invoice-pool-shard.ts";
 import { bounded } from "./bounded-call.ts";
 import { d1Ledger } from "./d1-ledger.ts";
 import { d1Revocations } from "./d1-revocations.ts";
+import { sentUntilAnswered } from "./keyed-calls.ts";
 
 /**
  * The paywall's ports on Cloudflare, from the Worker's bindings:
@@ -22,12 +23,13 @@ import { d1Revocations } from "./d1-revocations.ts";
  * - ledger, revocations → D1 `L402_LEDGER` (revocations read through the Cache API);
  * - lookup limiter → the Durable Object `L402_LOOKUPS` (InvoiceLookupGate), one per
  *   invoice: a global limit needs one place to count, and only browsers waiting
- *   for a payment call it, about once a second each;
+ *   for a payment (about once a second each) and x402 payments naming their
+ *   invoice alone call it;
  * - spent charges → the Durable Object `L402_SPENT` (SpentChargeShard), one per
  *   shard of payment hashes;
  * - balances → the Durable Object `L402_BALANCES` (TokenBalance), one per token:
  *   one call on each paid request (the reservation), a second only when the
- *   request cost less than it reserved.
+ *   request cost less than it reserved; a metered body's leases add one each.
  *
  * - invoice pool → the Durable Object `L402_INVOICE_POOL` (InvoicePoolShard), one
  *   per invoice request and colo (`L402_INVOICE_POOL_SIZE` > 0 only): an object
@@ -40,7 +42,9 @@ import { d1Revocations } from "./d1-revocations.ts";
  * counter, the lookup gate, the invoice pool) is waited for CALL_WAIT_MS at
  * most (bounded-call.ts); one that does (a use, a balance, a spent charge) is
  * waited for as long as it takes: given up on, it could still take it after
- * the Worker answered 503, and the buyer would have paid for nothing.
+ * the Worker answered 503, and the buyer would have paid for nothing. For the
+ * same reason such a call whose answer is lost is sent again, under a key
+ * that makes it count once (keyed-calls.ts).
  */
 export function cloudflarePorts(env: Env, revocationTtlSeconds: number, pool?: PoolSettings): PaywallPorts {
   const cache = caches.default;
@@ -65,8 +69,8 @@ export function cloudflarePorts(env: Env, revocationTtlSeconds: number, pool?: P
       ? {}
       : {
           meter: {
-            consume: (tokenId: string, limit: number, forgetAt: number | undefined) => meters.get(meters.idFromName(tokenId)).consume(limit, forgetAt),
-            giveBack: (tokenId: string) => meters.get(meters.idFromName(tokenId)).giveBack(),
+            consume: (tokenId: string, limit: number, forgetAt: number | undefined) => sentUntilAnswered((key) => meters.get(meters.idFromName(tokenId)).consume(key, limit, forgetAt)),
+            giveBack: (tokenId: string) => sentUntilAnswered((key) => meters.get(meters.idFromName(tokenId)).giveBack(key)),
           },
         }),
     ...(freebies === undefined
@@ -78,8 +82,9 @@ export function cloudflarePorts(env: Env, revocationTtlSeconds: number, pool?: P
       ? {}
       : {
           balances: {
-            reserve: (tokenId: string, amountMsat: bigint, opening: BalanceOpening | undefined, topup?: TopUp) => balances.get(balances.idFromName(tokenId)).reserve(amountMsat, opening, topup),
-            release: (tokenId: string, amountMsat: bigint) => balances.get(balances.idFromName(tokenId)).release(amountMsat),
+            reserve: (tokenId: string, amountMsat: bigint, opening: BalanceOpening | undefined, topup?: TopUp) =>
+              sentUntilAnswered(async (key): Promise<Reservation> => await balances.get(balances.idFromName(tokenId)).reserve(key, amountMsat, opening, topup)),
+            release: (tokenId: string, amountMsat: bigint) => sentUntilAnswered((key) => balances.get(balances.idFromName(tokenId)).release(key, amountMsat)),
           },
         }),
     ...(spent === undefined ? {} : { spentCharges: spentShards(spent) }),
@@ -88,7 +93,7 @@ export function cloudflarePorts(env: Env, revocationTtlSeconds: number, pool?: P
 
 /** Spent charges in 256 shards by the payment hash's first byte, and what this isolate saw spent remembered (a replay costs no call). Made once per app, as the ports are. */
 const spentShards = (spent: NonNullable<Env["L402_SPENT"]>): SpentCharges =>
-  rememberedSpends({ spend: (paymentHash, until) => spent.get(spent.idFromName(`shard-${paymentHash.slice(0, 2)}`)).spend(paymentHash, until) });
+  rememberedSpends({ spend: (paymentHash, until) => sentUntilAnswered((key) => spent.get(spent.idFromName(`shard-${paymentHash.slice(0, 2)}`)).spend(key, paymentHash, until)) });
 
 
 /** The invoice pool's bounds, the colo this isolate serves (`request.cf.colo`; an isolate runs in one) and the node: its shard. */

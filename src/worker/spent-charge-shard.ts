@@ -10,23 +10,30 @@ import { SPENT_RETENTION_MARGIN_SECONDS } from "../paywall/ports.ts";
  * expired, plus an hour (ports.ts: schemes that take one invoice for different
  * times, clocks that disagree; a credential is refused as expired before it
  * reaches here, so a dropped row can never be spent again);
- * an alarm sweeps them.
+ * an alarm sweeps them. Each row keeps the key of the call that spent it
+ * (keyed-calls.ts): that call, sent again after its answer was lost, is
+ * answered as the first spend it was, where any other is refused.
  */
 const SWEEP_EVERY_MS = 3600 * 1000;
 
 export class SpentChargeShard extends DurableObject {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS spent (payment_hash TEXT PRIMARY KEY, until INTEGER NOT NULL)");
+    const sql = ctx.storage.sql;
+    sql.exec("CREATE TABLE IF NOT EXISTS spent (payment_hash TEXT PRIMARY KEY, until INTEGER NOT NULL, call_key TEXT)");
+    // A shard made before calls had keys gains the column; its rows have none, so no call is ever answered as theirs.
+    if (sql.exec("SELECT 1 FROM pragma_table_info('spent') WHERE name = 'call_key'").toArray().length === 0) sql.exec("ALTER TABLE spent ADD COLUMN call_key TEXT");
   }
 
-  /** True the first time a payment hash is spent, false ever after. */
-  async spend(paymentHash: string, until: number): Promise<boolean> {
+  /** True the first time a payment hash is spent (and to that call, `key`, sent again), false ever after. */
+  async spend(key: string, paymentHash: string, until: number): Promise<boolean> {
     // The sweep first: a failure setting it must leave the charge unspent, for the client's retry (the paywall answers 503) to spend.
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + SWEEP_EVERY_MS);
     // A row comes back only when it was inserted: the first spend.
-    const inserted = this.ctx.storage.sql.exec("INSERT INTO spent (payment_hash, until) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING payment_hash", paymentHash, until).toArray();
-    return inserted.length === 1;
+    const sql = this.ctx.storage.sql;
+    const inserted = sql.exec("INSERT INTO spent (payment_hash, until, call_key) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING payment_hash", paymentHash, until, key).toArray();
+    if (inserted.length === 1) return true;
+    return sql.exec("SELECT 1 FROM spent WHERE payment_hash = ? AND call_key = ?", paymentHash, key).toArray().length === 1;
   }
 
   override async alarm(): Promise<void> {

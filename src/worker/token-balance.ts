@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { METER_FORGET_MARGIN_SECONDS, type BalanceOpening, type Reservation, type TopUp } from "../paywall/index.ts";
+import { answeredBefore, withCall, type RecentCalls } from "./keyed-calls.ts";
 
 /**
  * One token's prepaid balance (the paywall's `Balances` port), keyed by its
@@ -12,11 +13,17 @@ import { METER_FORGET_MARGIN_SECONDS, type BalanceOpening, type Reservation, typ
  * (a top-up may come first; the credit is added all the same when the token
  * is). It is forgotten as TokenMeter forgets a count: a margin after the
  * expiry minted into the token (and into its top-ups), never a narrower one a
- * holder added. Storage: three numbers, and a key per top-up applied.
+ * holder added. Storage: three numbers, a key per top-up applied, and the
+ * keys of the last calls that changed the balance (keyed-calls.ts: a call
+ * sent again after its answer was lost gets its first answer, not a second
+ * debit or credit).
  */
 export class TokenBalance extends DurableObject {
-  async reserve(amountMsat: bigint, opening: BalanceOpening | undefined, topup: TopUp | undefined): Promise<Reservation> {
+  async reserve(key: string, amountMsat: bigint, opening: BalanceOpening | undefined, topup: TopUp | undefined): Promise<Reservation> {
     const storage = this.ctx.storage;
+    const recent = await this.recent();
+    const before = answeredBefore<Reservation>(recent, key);
+    if (before !== undefined) return before.answer;
     const stored = await storage.get<bigint>("balance");
     let balance = stored ?? 0n;
     const forgetAt = opening?.forgetAt ?? topup?.forgetAt;
@@ -32,25 +39,25 @@ export class TokenBalance extends DurableObject {
       credited = true;
     }
     if (topup !== undefined) {
-      const key = `topup:${topup.tokenId}`;
-      if ((await storage.get<boolean>(key)) === true) return this.kept(balance, "topup_spent", credited);
-      await storage.put(key, true);
+      const topupKey = `topup:${topup.tokenId}`;
+      if ((await storage.get<boolean>(topupKey)) === true) return this.kept(recent, key, { status: "topup_spent", balanceMsat: balance }, credited);
+      await storage.put(topupKey, true);
       balance += topup.creditMsat;
       credited = true;
     }
-    if (balance < amountMsat) return this.kept(balance, "short", credited);
-    balance -= amountMsat;
-    if (amountMsat > 0n || credited) await storage.put("balance", balance);
-    return { status: "reserved", balanceMsat: balance };
+    if (balance < amountMsat) return this.kept(recent, key, { status: "short", balanceMsat: balance }, credited);
+    const reserved: Reservation = { status: "reserved", balanceMsat: balance - amountMsat };
+    return this.kept(recent, key, reserved, amountMsat > 0n || credited);
   }
 
   /** Gives back what a request did not use. A balance already forgotten (its token expired, a metered body outlasting it) stays forgotten: a row written now would have no alarm to go with. */
-  async release(amountMsat: bigint): Promise<{ balanceMsat: bigint }> {
+  async release(key: string, amountMsat: bigint): Promise<{ balanceMsat: bigint }> {
+    const recent = await this.recent();
+    const before = answeredBefore<{ balanceMsat: bigint }>(recent, key);
+    if (before !== undefined) return before.answer;
     const stored = await this.ctx.storage.get<bigint>("balance");
     if (stored === undefined) return { balanceMsat: 0n };
-    const balance = stored + amountMsat;
-    await this.ctx.storage.put("balance", balance);
-    return { balanceMsat: balance };
+    return this.kept(recent, key, { balanceMsat: stored + amountMsat }, true);
   }
 
   /** The balance as it stands (the dashboard's read); undefined before the token's first use. */
@@ -69,10 +76,14 @@ export class TokenBalance extends DurableObject {
     await this.ctx.storage.deleteAll();
   }
 
-  /** Nothing taken: the balance as it now is, told, and stored if a credit or top-up was just applied. */
-  private async kept(balance: bigint, status: "short" | "topup_spent", credited: boolean): Promise<Reservation> {
-    if (credited) await this.ctx.storage.put("balance", balance);
-    return { status, balanceMsat: balance };
+  /** The call's answer, its balance stored with the call's key when it changed (a refusal that applied no credit writes nothing: sent again, it is answered the same). */
+  private async kept<T extends { balanceMsat: bigint }>(recent: RecentCalls, key: string, answer: T, changed: boolean): Promise<T> {
+    if (changed) await this.ctx.storage.put({ balance: answer.balanceMsat, recent: withCall(recent, key, answer) });
+    return answer;
+  }
+
+  private async recent(): Promise<RecentCalls> {
+    return (await this.ctx.storage.get<RecentCalls>("recent")) ?? [];
   }
 }
 

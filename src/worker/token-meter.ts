@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { METER_FORGET_MARGIN_SECONDS } from "../paywall/index.ts";
+import { answeredBefore, withCall, type RecentCalls } from "./keyed-calls.ts";
 
 /**
  * The requests one metered token has used, keyed by its token id. A Durable
@@ -15,25 +16,33 @@ import { METER_FORGET_MARGIN_SECONDS } from "../paywall/index.ts";
  * Worker that refuses an expired credential reads another clock. A token
  * minted without an expiry is counted for good. Storage stays bounded by
  * payments: an object exists only for a token that was paid for and used, and
- * holds two numbers (tens of bytes).
+ * holds two numbers and the keys of its last calls (keyed-calls.ts: a call
+ * sent again after its answer was lost gets its first answer, not a second
+ * use taken or given back).
  */
 export class TokenMeter extends DurableObject {
   /** Takes one use out of `limit`; `forgetAt` (unix s) is when the paywall's own expiry has passed. */
-  async consume(limit: number, forgetAt: number | undefined): Promise<{ allowed: boolean; remaining: number }> {
+  async consume(key: string, limit: number, forgetAt: number | undefined): Promise<{ allowed: boolean; remaining: number }> {
+    const recent = await this.recent();
+    const before = answeredBefore<{ allowed: boolean; remaining: number }>(recent, key);
+    if (before !== undefined) return before.answer;
     const used = (await this.ctx.storage.get<number>("used")) ?? 0;
     if (used >= limit) return { allowed: false, remaining: 0 };
-    await this.ctx.storage.put("used", used + 1);
+    const answer = { allowed: true, remaining: limit - used - 1 };
+    await this.ctx.storage.put({ used: used + 1, recent: withCall(recent, key, answer) });
     if (used === 0 && forgetAt !== undefined) {
       await this.ctx.storage.put("forgetAt", forgetAt);
       await this.ctx.storage.setAlarm(forgettableAt(forgetAt));
     }
-    return { allowed: true, remaining: limit - used - 1 };
+    return answer;
   }
 
   /** Gives back one use taken (never below none): its answer was one the service does not charge. */
-  async giveBack(): Promise<void> {
+  async giveBack(key: string): Promise<void> {
+    const recent = await this.recent();
+    if (answeredBefore(recent, key) !== undefined) return;
     const used = await this.ctx.storage.get<number>("used");
-    if (used !== undefined && used > 0) await this.ctx.storage.put("used", used - 1);
+    if (used !== undefined && used > 0) await this.ctx.storage.put({ used: used - 1, recent: withCall(recent, key, null) });
   }
 
   /** Uses taken so far (the dashboard's read); undefined before the first. */
@@ -50,6 +59,10 @@ export class TokenMeter extends DurableObject {
       return;
     }
     await this.ctx.storage.deleteAll();
+  }
+
+  private async recent(): Promise<RecentCalls> {
+    return (await this.ctx.storage.get<RecentCalls>("recent")) ?? [];
   }
 }
 
