@@ -5,7 +5,6 @@ export {
   breakerThreshold,
   challengeCacheSeconds,
   fiatRate,
-  fiatRateProblem,
   invoiceExpirySeconds,
   invoiceMemo,
   macaroonLocation,

@@ -67,8 +67,3 @@ export const fiatRate = v.object(
   },
   FIAT_RATE_MESSAGE,
 );
-
-/** The fiat rate given as an object (the middleware's `fiatRate` option): what is wrong, or undefined. */
-export function fiatRateProblem(rate: { readonly currency: unknown; readonly perBitcoin: unknown }): string | undefined {
-  return v.is(fiatRate, rate) ? undefined : FIAT_RATE_MESSAGE;
-}

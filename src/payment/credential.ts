@@ -18,8 +18,6 @@ const MAX_ENCODED_CHARS = Math.ceil((64 * 1024) / 3) * 4;
 const SCHEME = /^payment[ \t]+/i;
 const ECHOED = ["id", "realm", "method", "intent", "request", "expires", "description", "opaque", "digest"] as const;
 
-export const isPaymentAuthorization = (header: string): boolean => SCHEME.test(header.trimStart());
-
 /**
  * Several values are accepted when they are the same credential (two header
  * lines reach the Worker joined by a comma, as L402's do; base64url has no

@@ -17,5 +17,3 @@ export const PROBLEMS = {
 } as const;
 
 export type Problem = (typeof PROBLEMS)[keyof typeof PROBLEMS];
-
-export const PROBLEM_CONTENT_TYPE = "application/problem+json";

@@ -19,7 +19,7 @@ export interface Pass {
   /** What a paid request bought (`c.var.l402`). */
   readonly access?: L402Access;
   /**
-   * A paid or free-allowance answer is for this client alone (private-answer.ts);
+   * A paid or free-allowance answer is for this client alone (passed.ts, privateAnswer);
    * `byCookie`: the credential came in a cookie. Absent: free traffic, the origin's answer as it is.
    */
   readonly private?: { readonly byCookie: boolean };

@@ -80,7 +80,7 @@ code{display:block;margin-top:.5rem;padding:.5rem;word-break:break-all;font-size
  * estimate in the operator's currency), then the invoice as a QR code with
  * (script permitting) a live countdown and payment, or, before a browser has
  * an invoice of its own, a page that reloads into one. Every value goes
- * through hono/html's escaping.
+ * through html.ts's escaping (as hono/html's).
  */
 export function challengePage(details: PageDetails): string {
   const { offer } = details;

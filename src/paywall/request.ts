@@ -69,6 +69,3 @@ async function readUpTo(body: ReadableStream<Uint8Array> | null, limit: number):
   }
   return concatBytes(...chunks);
 }
-
-/** A gRPC call, answered the reference's way (respond.ts). */
-export const isGrpc = (headers: HeaderReader): boolean => (headers.get("content-type") ?? "").toLowerCase().startsWith("application/grpc");

@@ -11,9 +11,9 @@ import type { HeaderReader } from "./request.ts";
  * rest of its reservation released (reserve-balance.ts took it before the
  * request went on).
  *
- * The cost is, first found: a metered stream's (counted as it passes, the
- * reservation leased further as it grows); what the app charged
- * (`c.var.l402.charge`); what the origin reported in the cost header (msat,
+ * The cost is, first found: what the app charged (`c.var.l402.charge`); a
+ * metered stream's (counted as it passes, the reservation leased further as
+ * it grows); what the origin reported in the cost header (msat,
  * taken off the answer); else the request's price. Never more than was
  * reserved (the reservation is what the buyer agreed to at most). An answer
  * the service does not charge for (`charge_on`: by default a 5xx, or no

@@ -12,7 +12,7 @@ import type { OverridesSnapshot, OverridesStore } from "../config/index.ts";
  * Only an isolate's first request, or the first after a TTL without any,
  * waits: under traffic the background read keeps them young. A read that
  * fails or is slow leaves the last overrides read in place (undefined before
- * the first: the caller decides what that means, app.ts), and is retried a
+ * the first: the caller decides what that means: live-services.ts pauses), and is retried a
  * while later, not by every request. One that never settles is given up on
  * after ABANDON_READ_MS.
  */

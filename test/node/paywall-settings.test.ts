@@ -4,7 +4,7 @@ import {
   breakerCooldownSeconds,
   breakerThreshold,
   challengeCacheSeconds,
-  fiatRateProblem,
+  fiatRate,
   invoiceExpirySeconds,
   invoiceMemo,
   macaroonLocation,
@@ -13,6 +13,12 @@ import {
 } from "../../src/config/paywall-settings.ts";
 import { createKeyring } from "../../src/l402/index.ts";
 import { PaywallConfigError, resolvePaywall, type PaywallOptionsBase } from "../../src/paywall/options.ts";
+
+/** What is wrong with a fiat rate, or undefined. */
+const fiatRateProblem = (rate: unknown): string | undefined => {
+  const read = v.safeParse(fiatRate, rate);
+  return read.success ? undefined : read.issues[0].message;
+};
 
 /** The paywall's settings, written once (src/config/paywall-settings.ts): the template Worker's env and l402Paywall()'s options read them alike. */
 describe("the paywall's settings", () => {

@@ -7,7 +7,8 @@ import type { PaywallRequest } from "../request.ts";
  * - `token`: the credential (`<macaroon, base64url>:<preimage hex>`, what
  *   `Authorization: L402` carries), SameSite=Lax, for as long as the token is valid;
  * - `pending`: the challenge the browser was shown (pending-challenge.ts),
- *   SameSite=Lax, until its invoice expires: a page reached from another
+ *   SameSite=Lax, until its invoice expires and a grace after
+ *   (PENDING_GRACE_SECONDS): a page reached from another
  *   site (a link, another site's window.open) must find it, or it would sell
  *   a new invoice and replace it while the first is being paid;
  * - `probe`: proof that a browser keeps cookies (page-probe.ts), SameSite=Lax,

@@ -9,8 +9,8 @@ import { addressPrefix, CLIENT_NETWORK, CUSTOMER_NETWORK } from "../client-netwo
  * invoice be asked about once a second, so pending cookies collected over
  * time (each page view mints one, within the mint limit) and replayed together
  * from one address would otherwise make the node answer hundreds of lookups a
- * second. Past the bound a poll is told "pending", and its page asks again a
- * second later.
+ * second. Past the bound a poll is told "pending", and its page asks again
+ * 1.5 s later (page-script.ts: at least that, or the answer's Retry-After).
  */
 export const POLL_LOOKUPS_PER_SECOND = { address: 8, network: 32 } as const;
 
