@@ -1,11 +1,10 @@
 /**
- * Durable Object calls that take what a buyer paid for (a use, a balance, a
- * spent charge), sent again when their answer is lost. An object reset
- * mid-call (a deploy, a move to another machine) may have committed a call
- * whose answer never came back: the Worker answered 503 and the buyer lost
- * what the call took. So each such call carries a key, its object remembers
- * the keys of its last calls with their answers (`RecentCalls`), and a call
- * sent again under its key gets the first one's answer instead of taking twice.
+ * A call to a Durable Object that records under a key (SpentChargeShard: the
+ * key of the call that spent each charge), sent again when its answer is lost.
+ * An object reset mid-call (a deploy, a move to another machine) may have
+ * committed a call whose answer never came back: the Worker answered 503 and
+ * the buyer's charge was spent with nothing served. Sent again under its key,
+ * the call is answered as the first one was.
  *
  * Sent again as Cloudflare advises for Durable Object errors: only one marked
  * `retryable` and not `overloaded` (an overloaded object is given no more
@@ -30,22 +29,3 @@ const BACKOFF_MS = 50;
 
 const retryable = (error: unknown): boolean =>
   typeof error === "object" && error !== null && (error as { retryable?: unknown }).retryable === true && (error as { overloaded?: unknown }).overloaded !== true;
-
-/**
- * How many calls' keys an object keeps: a call is sent again within a
- * second of its first sending (RETRIES, BACKOFF_MS), and more calls than this
- * on one token in that second are beyond any client's concurrency.
- */
-export const RECENT_CALLS_KEPT = 64;
-
-/** An object's last calls, oldest first: each one's key and its answer. Stored whole, as one value, beside what the calls change. */
-export type RecentCalls = readonly (readonly [key: string, answer: unknown])[];
-
-/** The answer a call under `key` already had, if it is among `recent`. */
-export const answeredBefore = <T>(recent: RecentCalls, key: string): { readonly answer: T } | undefined => {
-  const call = recent.find(([known]) => known === key);
-  return call === undefined ? undefined : { answer: call[1] as T };
-};
-
-/** `recent` with a call added, the oldest dropped past RECENT_CALLS_KEPT. */
-export const withCall = (recent: RecentCalls, key: string, answer: unknown): RecentCalls => [...recent.slice(1 - RECENT_CALLS_KEPT), [key, answer]];

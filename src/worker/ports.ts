@@ -1,4 +1,4 @@
-import { rememberedSpends, rememberingExhausted, type BalanceOpening, type CachedChallenge, type InvoicePool, type PaywallPorts, type Reservation, type SpentCharges, type TopUp } from "../paywall/index.ts";
+import { rememberedSpends, rememberingExhausted, type BalanceOpening, type CachedChallenge, type InvoicePool, type PaywallPorts, type SpentCharges, type TopUp } from "../paywall/index.ts";
 import { sha256, toHex, utf8 } from "../bytes.ts";
 import type { NodeConfig } from "../config/index.ts";
 import type { Network } from "../lightning/index.ts";
@@ -43,8 +43,8 @@ import { sentUntilAnswered } from "./keyed-calls.ts";
  * most (bounded-call.ts); one that does (a use, a balance, a spent charge) is
  * waited for as long as it takes: given up on, it could still take it after
  * the Worker answered 503, and the buyer would have paid for nothing. For the
- * same reason such a call whose answer is lost is sent again, under a key
- * that makes it count once (keyed-calls.ts).
+ * same reason a spend whose answer is lost is sent again, under a key that
+ * makes it count once (keyed-calls.ts).
  */
 export function cloudflarePorts(env: Env, revocationTtlSeconds: number, pool?: PoolSettings): PaywallPorts {
   const cache = caches.default;
@@ -69,8 +69,8 @@ export function cloudflarePorts(env: Env, revocationTtlSeconds: number, pool?: P
       ? {}
       : {
           meter: {
-            consume: (tokenId: string, limit: number, forgetAt: number | undefined) => sentUntilAnswered((key) => meters.get(meters.idFromName(tokenId)).consume(key, limit, forgetAt)),
-            giveBack: (tokenId: string) => sentUntilAnswered((key) => meters.get(meters.idFromName(tokenId)).giveBack(key)),
+            consume: (tokenId: string, limit: number, forgetAt: number | undefined) => meters.get(meters.idFromName(tokenId)).consume(limit, forgetAt),
+            giveBack: (tokenId: string) => meters.get(meters.idFromName(tokenId)).giveBack(),
           },
         }),
     ...(freebies === undefined
@@ -82,9 +82,8 @@ export function cloudflarePorts(env: Env, revocationTtlSeconds: number, pool?: P
       ? {}
       : {
           balances: {
-            reserve: (tokenId: string, amountMsat: bigint, opening: BalanceOpening | undefined, topup?: TopUp) =>
-              sentUntilAnswered(async (key): Promise<Reservation> => await balances.get(balances.idFromName(tokenId)).reserve(key, amountMsat, opening, topup)),
-            release: (tokenId: string, amountMsat: bigint) => sentUntilAnswered((key) => balances.get(balances.idFromName(tokenId)).release(key, amountMsat)),
+            reserve: (tokenId: string, amountMsat: bigint, opening: BalanceOpening | undefined, topup?: TopUp) => balances.get(balances.idFromName(tokenId)).reserve(amountMsat, opening, topup),
+            release: (tokenId: string, amountMsat: bigint) => balances.get(balances.idFromName(tokenId)).release(amountMsat),
           },
         }),
     ...(spent === undefined ? {} : { spentCharges: spentShards(spent) }),
@@ -93,7 +92,7 @@ export function cloudflarePorts(env: Env, revocationTtlSeconds: number, pool?: P
 
 /** Spent charges in 256 shards by the payment hash's first byte, and what this isolate saw spent remembered (a replay costs no call). Made once per app, as the ports are. */
 const spentShards = (spent: NonNullable<Env["L402_SPENT"]>): SpentCharges =>
-  rememberedSpends({ spend: (paymentHash, until) => sentUntilAnswered((key) => spent.get(spent.idFromName(`shard-${paymentHash.slice(0, 2)}`)).spend(key, paymentHash, until)) });
+  rememberedSpends({ spend: (paymentHash, until) => sentUntilAnswered((key) => spent.get(spent.idFromName(`shard-${paymentHash.slice(0, 2)}`)).spend(paymentHash, until, key)) });
 
 
 /** The invoice pool's bounds, the colo this isolate serves (`request.cf.colo`; an isolate runs in one) and the node: its shard. */

@@ -25,15 +25,20 @@ export class SpentChargeShard extends DurableObject {
     if (sql.exec("SELECT 1 FROM pragma_table_info('spent') WHERE name = 'call_key'").toArray().length === 0) sql.exec("ALTER TABLE spent ADD COLUMN call_key TEXT");
   }
 
-  /** True the first time a payment hash is spent (and to that call, `key`, sent again), false ever after. */
-  async spend(key: string, paymentHash: string, until: number): Promise<boolean> {
+  /**
+   * True the first time a payment hash is spent (and to that call, `key`, sent
+   * again), false ever after. `key` comes last and may be absent: during a
+   * deploy, a Worker of the version before calls objects of this one, and the
+   * reverse (an object ignores an argument it does not know).
+   */
+  async spend(paymentHash: string, until: number, key?: string): Promise<boolean> {
     // The sweep first: a failure setting it must leave the charge unspent, for the client's retry (the paywall answers 503) to spend.
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + SWEEP_EVERY_MS);
     // A row comes back only when it was inserted: the first spend.
     const sql = this.ctx.storage.sql;
-    const inserted = sql.exec("INSERT INTO spent (payment_hash, until, call_key) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING payment_hash", paymentHash, until, key).toArray();
+    const inserted = sql.exec("INSERT INTO spent (payment_hash, until, call_key) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING payment_hash", paymentHash, until, key ?? null).toArray();
     if (inserted.length === 1) return true;
-    return sql.exec("SELECT 1 FROM spent WHERE payment_hash = ? AND call_key = ?", paymentHash, key).toArray().length === 1;
+    return key !== undefined && sql.exec("SELECT 1 FROM spent WHERE payment_hash = ? AND call_key = ?", paymentHash, key).toArray().length === 1;
   }
 
   override async alarm(): Promise<void> {

@@ -1,6 +1,5 @@
-import { DurableObject } from "cloudflare:workers";
-import { METER_FORGET_MARGIN_SECONDS, type BalanceOpening, type Reservation, type TopUp } from "../paywall/index.ts";
-import { answeredBefore, withCall, type RecentCalls } from "./keyed-calls.ts";
+import type { BalanceOpening, Reservation, TopUp } from "../paywall/index.ts";
+import { PerTokenObject } from "./per-token-object.ts";
 
 /**
  * One token's prepaid balance (the paywall's `Balances` port), keyed by its
@@ -11,26 +10,17 @@ import { answeredBefore, withCall, type RecentCalls } from "./keyed-calls.ts";
  *
  * The balance opens at its token's credit the first time the token is used
  * (a top-up may come first; the credit is added all the same when the token
- * is). It is forgotten as TokenMeter forgets a count: a margin after the
- * expiry minted into the token (and into its top-ups), never a narrower one a
- * holder added. Storage: three numbers, a key per top-up applied, and the
- * keys of the last calls that changed the balance (keyed-calls.ts: a call
- * sent again after its answer was lost gets its first answer, not a second
- * debit or credit).
+ * is). It is forgotten as each per-token object is (per-token-object.ts): a
+ * margin after the expiry minted into the token (and into its top-ups), never
+ * a narrower one a holder added. Storage: three numbers, and a key per top-up applied.
  */
-export class TokenBalance extends DurableObject {
-  async reserve(key: string, amountMsat: bigint, opening: BalanceOpening | undefined, topup: TopUp | undefined): Promise<Reservation> {
+export class TokenBalance extends PerTokenObject {
+  async reserve(amountMsat: bigint, opening: BalanceOpening | undefined, topup: TopUp | undefined): Promise<Reservation> {
     const storage = this.ctx.storage;
-    const recent = await this.recent();
-    const before = answeredBefore<Reservation>(recent, key);
-    if (before !== undefined) return before.answer;
     const stored = await storage.get<bigint>("balance");
     let balance = stored ?? 0n;
     const forgetAt = opening?.forgetAt ?? topup?.forgetAt;
-    if (stored === undefined && forgetAt !== undefined) {
-      await storage.put("forgetAt", forgetAt);
-      await storage.setAlarm(forgettableAt(forgetAt));
-    }
+    if (stored === undefined && forgetAt !== undefined) await this.forgetAfter(forgetAt);
     // Whether a credit was just applied: only then is a refusal written (a refused request otherwise writes nothing).
     let credited = false;
     if (opening !== undefined && (await storage.get<boolean>("opened")) !== true) {
@@ -39,25 +29,25 @@ export class TokenBalance extends DurableObject {
       credited = true;
     }
     if (topup !== undefined) {
-      const topupKey = `topup:${topup.tokenId}`;
-      if ((await storage.get<boolean>(topupKey)) === true) return this.kept(recent, key, { status: "topup_spent", balanceMsat: balance }, credited);
-      await storage.put(topupKey, true);
+      const key = `topup:${topup.tokenId}`;
+      if ((await storage.get<boolean>(key)) === true) return this.kept(balance, "topup_spent", credited);
+      await storage.put(key, true);
       balance += topup.creditMsat;
       credited = true;
     }
-    if (balance < amountMsat) return this.kept(recent, key, { status: "short", balanceMsat: balance }, credited);
-    const reserved: Reservation = { status: "reserved", balanceMsat: balance - amountMsat };
-    return this.kept(recent, key, reserved, amountMsat > 0n || credited);
+    if (balance < amountMsat) return this.kept(balance, "short", credited);
+    balance -= amountMsat;
+    if (amountMsat > 0n || credited) await storage.put("balance", balance);
+    return { status: "reserved", balanceMsat: balance };
   }
 
   /** Gives back what a request did not use. A balance already forgotten (its token expired, a metered body outlasting it) stays forgotten: a row written now would have no alarm to go with. */
-  async release(key: string, amountMsat: bigint): Promise<{ balanceMsat: bigint }> {
-    const recent = await this.recent();
-    const before = answeredBefore<{ balanceMsat: bigint }>(recent, key);
-    if (before !== undefined) return before.answer;
+  async release(amountMsat: bigint): Promise<{ balanceMsat: bigint }> {
     const stored = await this.ctx.storage.get<bigint>("balance");
     if (stored === undefined) return { balanceMsat: 0n };
-    return this.kept(recent, key, { balanceMsat: stored + amountMsat }, true);
+    const balance = stored + amountMsat;
+    await this.ctx.storage.put("balance", balance);
+    return { balanceMsat: balance };
   }
 
   /** The balance as it stands (the dashboard's read); undefined before the token's first use. */
@@ -65,27 +55,9 @@ export class TokenBalance extends DurableObject {
     return this.ctx.storage.get<bigint>("balance");
   }
 
-  /** The token has expired (and the margin passed): nothing to keep. An alarm run early (it can be triggered by hand) changes nothing. */
-  override async alarm(): Promise<void> {
-    const forgetAt = await this.ctx.storage.get<number>("forgetAt");
-    if (forgetAt === undefined) return;
-    if (Date.now() < forgettableAt(forgetAt)) {
-      await this.ctx.storage.setAlarm(forgettableAt(forgetAt));
-      return;
-    }
-    await this.ctx.storage.deleteAll();
-  }
-
-  /** The call's answer, its balance stored with the call's key when it changed (a refusal that applied no credit writes nothing: sent again, it is answered the same). */
-  private async kept<T extends { balanceMsat: bigint }>(recent: RecentCalls, key: string, answer: T, changed: boolean): Promise<T> {
-    if (changed) await this.ctx.storage.put({ balance: answer.balanceMsat, recent: withCall(recent, key, answer) });
-    return answer;
-  }
-
-  private async recent(): Promise<RecentCalls> {
-    return (await this.ctx.storage.get<RecentCalls>("recent")) ?? [];
+  /** Nothing taken: the balance as it now is, told, and stored if a credit or top-up was just applied. */
+  private async kept(balance: bigint, status: "short" | "topup_spent", credited: boolean): Promise<Reservation> {
+    if (credited) await this.ctx.storage.put("balance", balance);
+    return { status, balanceMsat: balance };
   }
 }
-
-/** Milliseconds: when a balance whose token expires at `forgetAt` (unix s) may go. */
-const forgettableAt = (forgetAt: number): number => (forgetAt + METER_FORGET_MARGIN_SECONDS) * 1000;

@@ -1,6 +1,5 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import { RECENT_CALLS_KEPT } from "../../src/worker/keyed-calls.ts";
 import type { TokenBalance } from "../../src/worker/token-balance.ts";
 
 /**
@@ -13,8 +12,6 @@ const balanceOf = (name: string) => {
   return namespace.get(namespace.idFromName(`${name}-${crypto.randomUUID()}`));
 };
 const nowSeconds = () => Math.floor(Date.now() / 1000);
-/** Each call's own key, as the Worker gives it (src/worker/keyed-calls.ts). */
-const key = () => crypto.randomUUID();
 
 describe("TokenBalance", () => {
   it("a refused request (short, a top-up already applied) writes nothing; a credit applied on a refusal is kept", async () => {
@@ -22,48 +19,26 @@ describe("TokenBalance", () => {
     const forgetAt = nowSeconds() + 3600;
     await runInDurableObject(stub, async (balance: TokenBalance, state) => {
       // The opening credit, applied by a request it cannot pay for: the credit is stored, the request refused.
-      expect(await balance.reserve(key(), 9000n, { creditMsat: 5000n, forgetAt }, undefined)).toEqual({ status: "short", balanceMsat: 5000n });
+      expect(await balance.reserve(9000n, { creditMsat: 5000n, forgetAt }, undefined)).toEqual({ status: "short", balanceMsat: 5000n });
       expect(await state.storage.get("balance")).toBe(5000n);
-      await balance.reserve(key(), 1000n, { creditMsat: 5000n, forgetAt }, { tokenId: "a".repeat(64), creditMsat: 2000n, forgetAt });
+      await balance.reserve(1000n, { creditMsat: 5000n, forgetAt }, { tokenId: "a".repeat(64), creditMsat: 2000n, forgetAt });
       const put = vi.spyOn(state.storage, "put");
-      expect(await balance.reserve(key(), 9000n, { creditMsat: 5000n, forgetAt }, undefined)).toEqual({ status: "short", balanceMsat: 6000n });
-      expect(await balance.reserve(key(), 1n, undefined, { tokenId: "a".repeat(64), creditMsat: 2000n, forgetAt })).toEqual({ status: "topup_spent", balanceMsat: 6000n });
+      expect(await balance.reserve(9000n, { creditMsat: 5000n, forgetAt }, undefined)).toEqual({ status: "short", balanceMsat: 6000n });
+      expect(await balance.reserve(1n, undefined, { tokenId: "a".repeat(64), creditMsat: 2000n, forgetAt })).toEqual({ status: "topup_spent", balanceMsat: 6000n });
       expect(put).not.toHaveBeenCalled();
-      expect(await balance.reserve(key(), 1000n, undefined, undefined)).toEqual({ status: "reserved", balanceMsat: 5000n });
+      expect(await balance.reserve(1000n, undefined, undefined)).toEqual({ status: "reserved", balanceMsat: 5000n });
       expect(put).toHaveBeenCalledTimes(1);
-    });
-  });
-
-  it("a call sent again under its key (its answer lost) gets its first answer: one debit, one credit, one top-up; the keys kept are bounded", async () => {
-    const stub = balanceOf("again");
-    const forgetAt = nowSeconds() + 3600;
-    await runInDurableObject(stub, async (balance: TokenBalance, state) => {
-      const opening = { creditMsat: 5000n, forgetAt };
-      expect(await balance.reserve("r1", 2000n, opening, undefined)).toEqual({ status: "reserved", balanceMsat: 3000n });
-      expect(await balance.reserve("r1", 2000n, opening, undefined)).toEqual({ status: "reserved", balanceMsat: 3000n });
-      expect(await balance.release("g1", 500n)).toEqual({ balanceMsat: 3500n });
-      expect(await balance.release("g1", 500n)).toEqual({ balanceMsat: 3500n });
-      // A top-up applied by a request then short: sent again, it is short again, not "already credited".
-      const topup = { tokenId: "b".repeat(64), creditMsat: 1000n, forgetAt };
-      expect(await balance.reserve("r2", 9000n, undefined, topup)).toEqual({ status: "short", balanceMsat: 4500n });
-      expect(await balance.reserve("r2", 9000n, undefined, topup)).toEqual({ status: "short", balanceMsat: 4500n });
-      expect(await state.storage.get("balance")).toBe(4500n);
-      // Another call is another call.
-      expect(await balance.reserve("r3", 2000n, undefined, undefined)).toEqual({ status: "reserved", balanceMsat: 2500n });
-      for (let i = 0; i < 100; i++) await balance.reserve(`many-${i}`, 1n, undefined, undefined);
-      expect(await state.storage.get<unknown[]>("recent")).toHaveLength(RECENT_CALLS_KEPT);
-      expect(await state.storage.get("balance")).toBe(2400n);
     });
   });
 
   it("a release, or a lease, arriving after the balance was forgotten leaves nothing behind (no row without its alarm)", async () => {
     const stub = balanceOf("late");
-    await runInDurableObject(stub, (balance: TokenBalance) => balance.reserve(key(), 1000n, { creditMsat: 5000n, forgetAt: nowSeconds() - 3600 }, undefined));
+    await runInDurableObject(stub, (balance: TokenBalance) => balance.reserve(1000n, { creditMsat: 5000n, forgetAt: nowSeconds() - 3600 }, undefined));
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     await runInDurableObject(stub, async (balance: TokenBalance, state) => {
       expect((await state.storage.list()).size).toBe(0);
-      expect(await balance.release(key(), 700n)).toEqual({ balanceMsat: 0n });
-      expect(await balance.reserve(key(), 1000n, undefined, undefined)).toEqual({ status: "short", balanceMsat: 0n });
+      expect(await balance.release(700n)).toEqual({ balanceMsat: 0n });
+      expect(await balance.reserve(1000n, undefined, undefined)).toEqual({ status: "short", balanceMsat: 0n });
       expect((await state.storage.list()).size).toBe(0);
     });
   });
