@@ -78,6 +78,15 @@ export function claimedMethods(method: string, headers: RequestHeaders, url: URL
   return { methods: [...methods], anyMethod: parameterBody, parameterBody };
 }
 
+/**
+ * The most methods one request may be carried out as: the method sent, a
+ * HEAD's GET and a few claims. Each is judged against every price and
+ * capability rule (each a URLPattern test), so a request claiming thousands
+ * (one override header of comma-separated names fills 16 KiB) would cost
+ * thousands of times a request's matching, before any limit: refused.
+ */
+export const MOST_CLAIMED_METHODS = 8;
+
 /** The method sent (as sent), then each other it may be carried out as, sorted: one spelling of the claims, for digests and the pricer. */
 export const methodsCarriedOut = (method: string, claimed: ClaimedMethods): string[] => [
   method,

@@ -4,7 +4,7 @@ import { keyIdOfToken, MAX_CREDENTIAL_HEADER_CHARS, type Grant } from "../l402/i
 import { fail, type Result } from "../result.ts";
 import { admit } from "./admit.ts";
 import { clientKey } from "./challenge-cache.ts";
-import { claimedMethods, type ClaimedMethods } from "./claimed-methods.ts";
+import { claimedMethods, MOST_CLAIMED_METHODS, type ClaimedMethods } from "./claimed-methods.ts";
 import type { Challenge, Charge, Decision, Pass, Refused, Withheld } from "./decision.ts";
 import { takeFreebie } from "./free-allowance.ts";
 import type { Challenger, Later } from "./issue-challenge.ts";
@@ -40,12 +40,9 @@ export async function decide(request: PaywallRequest, paywall: Paywall, later: L
   const service = matchService(paywall.settings.services, url);
   if (service === undefined) return pass({ url, service: undefined, access: "unmatched" }, { outcome: "unmatched" });
   if (!service.auth || isFreePath(service, url)) return pass({ url, service, access: "free" }, { outcome: "free", service: service.name });
-  const oversized = oversizedCredential(request, paywall.schemes);
-  if (oversized !== undefined) {
-    const detail = `credential headers are limited to ${MAX_CREDENTIAL_HEADER_CHARS} characters`;
-    return { kind: "refuse", status: 431, reason: "header_too_large", detail, cookies: [], outcome: { outcome: "refused", service: service.name, reason: "header_too_large" } };
-  }
   const claimed = claimedMethods(request.method, request.headers, request.url, service.methodOverride);
+  const refused = refusedUnread(request, paywall, service, claimed);
+  if (refused !== undefined) return refused;
   const asked = askedOnce(service, request, paywall, claimed);
   const reading = credentialOf(request, service, paywall, claimed);
   let failure: Refused = reading.ok ? fail("missing", "") : reading;
@@ -75,6 +72,16 @@ interface Asked {
 function askedOnce(service: ServiceConfig, request: PaywallRequest, paywall: Paywall, claimed: ClaimedMethods): Asked {
   let price: Promise<Price> | undefined;
   return { price: () => (price ??= paywall.pricer.priceOf(service, request, claimed)), digest: digestOnce(request, claimed) };
+}
+
+/** What is refused before anything is parsed or priced (and without an invoice): a credential over 8 KiB in any header a scheme reads, a request claiming too many methods. */
+function refusedUnread(request: PaywallRequest, paywall: Paywall, service: ServiceConfig, claimed: ClaimedMethods): Decision | undefined {
+  const refuse = (status: 400 | 431, reason: string, detail: string): Decision => ({ kind: "refuse", status, reason, detail, cookies: [], outcome: { outcome: "refused", service: service.name, reason } });
+  if (oversizedCredential(request, paywall.schemes) !== undefined) return refuse(431, "header_too_large", `credential headers are limited to ${MAX_CREDENTIAL_HEADER_CHARS} characters`);
+  if (claimed.methods.length > MOST_CLAIMED_METHODS) {
+    return refuse(400, "too_many_methods", `this request claims ${claimed.methods.length} methods (X-HTTP-Method-Override and the like, _method): at most ${MOST_CLAIMED_METHODS} are judged`);
+  }
+  return undefined;
 }
 
 /** A credential refused over 8 KiB in any header a scheme reads, before anything is parsed (and without an invoice). */

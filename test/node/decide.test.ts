@@ -109,6 +109,7 @@ describe("decide: one table of requests → decisions", () => {
     ["a free path", () => request("/api/free/docs"), { kind: "pass", outcome: "free", access: "free" }],
     ["no credential", () => request("/api/x"), { kind: "challenge", outcome: "challenged", reason: "missing" }],
     ["an oversized credential", () => request("/api/x", { headers: { Authorization: `L402 ${"A".repeat(9000)}` } }), { kind: "refuse", status: 431, outcome: "refused", reason: "header_too_large" }],
+    ["a request claiming 5,000 methods", () => request("/api/x", { method: "POST", headers: { "X-HTTP-Method-Override": Array.from({ length: 5000 }, (_, i) => `M${i}`).join(",") } }), { kind: "refuse", status: 400, outcome: "refused", reason: "too_many_methods" }],
     ["a paid L402 token", () => request("/api/x", auth(api.l402)), { kind: "pass", outcome: "paid", access: "paid", scheme: "l402" }],
     ["a paid token its holder narrowed to read, on a POST (needs write)", () => request("/api/x", { method: "POST", ...auth(readOnly(api.l402)) }), { kind: "challenge", reason: "capability_denied" }],
     ["a wrong preimage", () => request("/api/x", auth(api.l402?.replace(/:[0-9a-f]{64}$/, `:${"00".repeat(32)}`))), { kind: "challenge", reason: "wrong_preimage" }],

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { attenuate, decodeMacaroon, encodeMacaroon } from "../../src/macaroon/index.ts";
 import { parseChallenge, toBase64, toHex } from "../../src/l402/index.ts";
 import { payInvoice } from "../../dev/lnd-sim/payer.ts";
+import { MOST_CLAIMED_METHODS } from "../../src/paywall/claimed-methods.ts";
 import { ADMIN_TOKEN } from "../fixtures/worker-env.ts";
 import { utf8 } from "../fixtures/vectors.ts";
 import { withHeldClock } from "./support/held-clock.ts";
@@ -322,6 +323,18 @@ describe("hard limits", () => {
       expect(response.headers.get("www-authenticate")).toBeNull();
       expect(await response.json()).toMatchObject({ reason: "header_too_large" });
     }
+    expect(await originHits(path.slice(4))).toBe(0);
+  });
+
+  it("a request claiming more than MOST_CLAIMED_METHODS methods is a 400 before any rule is tried, with no invoice and no origin hit; as many as that are judged", async () => {
+    const path = uniquePath("/api/methods");
+    const claiming = (count: number) => ({ method: "POST", headers: { "X-HTTP-Method-Override": Array.from({ length: count }, (_, i) => `M${i}`).join(", "), "Content-Type": "text/plain" } });
+    const refused = await callWith({}, path, claiming(MOST_CLAIMED_METHODS));
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get("www-authenticate")).toBeNull();
+    expect(await refused.json()).toMatchObject({ reason: "too_many_methods" });
+    // The POST sent and seven claims: judged, and priced.
+    expect((await callWith({}, path, claiming(MOST_CLAIMED_METHODS - 1))).status).toBe(402);
     expect(await originHits(path.slice(4))).toBe(0);
   });
 });
