@@ -1,6 +1,7 @@
 import { URLPattern } from "#url-pattern";
 import * as v from "valibot";
 import { canonicalUrl } from "../canonical-url.ts";
+import { backtrackingProblem } from "./pattern-backtracking.ts";
 
 /**
  * The valibot pieces service definitions are made of (schema.ts,
@@ -78,6 +79,9 @@ const isCanonical = (text: string): boolean => {
   return canonical.ok && canonical.value.pathname === sample;
 };
 
+/** What is wrong with the path of a pattern whose test a crafted path could make slow, if anything. */
+const slowToTest = (text: string): string | undefined => backtrackingProblem(text.slice(Math.max(0, text.indexOf("/"))));
+
 /** `"/path/*"` or, where hosts are allowed, `"host/path/*"`, in URLPattern syntax. */
 export const pattern = (pathOnly: boolean) =>
   v.pipe(
@@ -87,6 +91,10 @@ export const pattern = (pathOnly: boolean) =>
     v.check(
       isCanonical,
       `never matches: requests are matched with single slashes, no "." or ".." segments, and letters, digits and -._~!$&'()*+,=:@ unescaped${pathOnly ? "" : ' (a host is written "host/path", without "//")'}`,
+    ),
+    v.check(
+      (text) => slowToTest(text) === undefined,
+      (issue) => slowToTest(String(issue.input)) ?? "",
     ),
   );
 

@@ -69,6 +69,10 @@ describe("configuration", () => {
     [[{ name: "a", match: ["/v2/:id./x"], price_sats: 1 }], 'L402_SERVICES "a".match[0]: never matches'],
     [[{ name: "a", match: ["/a/*"], price_sats: 1, price_rules: [{ path: "/a/%7e*", price_sats: 2 }] }], 'L402_SERVICES "a".price_rules[0].path: never matches'],
     [[{ name: "a", match: ["/a/*"], price_sats: 1, free_paths: ["/a//free"] }], 'L402_SERVICES "a".free_paths[0]: never matches'],
+    // A pattern whose test a crafted path could make take seconds of CPU, unpaid.
+    [[{ name: "a", match: ["/files/:name.:ext"], price_sats: 1 }], 'L402_SERVICES "a".match[0]: holds two variable parts in one segment'],
+    [[{ name: "a", match: ["/a/*"], price_sats: 1, price_rules: [{ path: "/a/*/b/*/c", price_sats: 2 }] }], 'L402_SERVICES "a".price_rules[0].path: holds two parts that may span segments'],
+    [[{ name: "a", match: ["/a/*"], price_sats: 1, free_paths: ["/a/:id((?:x+)+)"] }], 'L402_SERVICES "a".free_paths[0]: holds a regular expression with a group inside'],
     // A header value Headers refuses would throw at every forward.
     [[{ name: "a", match: ["/a"], price_sats: 1, origin: { headers: { "X-Key": "a\r\nX-Evil: 1" } } }], 'origin.headers: "X-Key": must be printable ASCII (a header\'s value), at most 8192 characters'],
     [[{ name: "a", match: ["/a"], price_sats: 1, origin: { headers: { "X-Key": "caf\u00e9\u2603" } } }], 'origin.headers: "X-Key": must be printable ASCII'],
