@@ -57,6 +57,18 @@ function exposedSecret(name: string, configFile: string, environment: string | u
   return `${name}: is a secret, but ${configFile}'s [vars] holds it (committed with the file, shown in the dashboard): remove it there, put it in .dev.vars for local runs, and ${put} for the deployed Worker`;
 }
 
+/** Cloudflare's documented size limit for one environment variable (Workers limits: 5 KB). */
+const MOST_VAR_BYTES = 5 * 1024;
+
+/** The [vars] larger than Cloudflare takes for one variable, as their text (JSON for a table) measures: a deploy may refuse them. */
+function oversizedVars(env: Record<string, unknown>, inConfigVars: readonly string[]): string[] {
+  return inConfigVars.flatMap((name) => {
+    const value = env[name];
+    const bytes = new TextEncoder().encode(typeof value === "string" ? value : JSON.stringify(value)).length;
+    return bytes > MOST_VAR_BYTES ? [`${name}: is ${bytes} bytes, and Cloudflare documents ${MOST_VAR_BYTES} as the most one variable may hold (Workers limits): a deploy may refuse it`] : [];
+  });
+}
+
 async function main(): Promise<void> {
   const args = readArguments();
   if (args === undefined) {
@@ -74,7 +86,7 @@ async function main(): Promise<void> {
     return;
   }
   const declared = { mintLimiter: env["L402_MINT_LIMITER"] !== undefined, networkMintLimiter: env["L402_MINT_NETWORK_LIMITER"] !== undefined, ledger: env["L402_LEDGER"] !== undefined, crons };
-  for (const warning of configWarnings(result.value, declared)) {
+  for (const warning of [...oversizedVars(env, inConfigVars), ...configWarnings(result.value, declared)]) {
     process.stderr.write(`check-config: warning: ${warning}\n`);
   }
   const { services, network, keyring, node } = result.value;

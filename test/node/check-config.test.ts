@@ -51,6 +51,18 @@ describe("npm run check-config", () => {
     expect(warningsOf(result.stderr).filter((warning) => warning.startsWith("L402_MINT_LIMITER"))).toEqual([]);
   }, 30_000);
 
+  it("warns of a var larger than Cloudflare documents for one (5 KB), measured as its JSON; not of one within it", () => {
+    const secrets = `L402_MASTER_KEYS=${KEY}\nLND_MACAROON=0201abcd\n`;
+    const service = (i: number) => `[[vars.L402_SERVICES]]\nname = "s${i}"\nmatch = ["/s${i}/*"]\nprice_sats = 1\ndescription = "${"d".repeat(200)}"\n`;
+    const many = checkConfig(`[vars]\n${LND}${Array.from({ length: 30 }, (_, i) => service(i)).join("")}`, secrets);
+    expect(many.status, many.stderr).toBe(0);
+    expect(warningsOf(many.stderr).filter((warning) => warning.startsWith("L402_SERVICES"))).toEqual([
+      expect.stringMatching(/^L402_SERVICES: is \d{4,} bytes, and Cloudflare documents 5120 as the most one variable may hold \(Workers limits\): a deploy may refuse it$/),
+    ]);
+    const few = checkConfig(`[vars]\n${LND}${service(0)}`, secrets);
+    expect(warningsOf(few.stderr).filter((warning) => warning.startsWith("L402_SERVICES"))).toEqual([]);
+  }, 30_000);
+
   it("warns of a wrangler.toml from before the per-network mint limit and the ledger's cron, and not of the template's", () => {
     const limiter = (name: string, id: string) => `[[ratelimits]]\nname = "${name}"\nnamespace_id = "${id}"\nsimple = { limit = 5, period = 60 }\n`;
     const ledger = `[[d1_databases]]\nbinding = "L402_LEDGER"\ndatabase_name = "l"\ndatabase_id = "00000000-0000-0000-0000-000000000000"\n`;
