@@ -1,4 +1,4 @@
--- Unpaid challenges are forgotten after 30 days (the template Worker's daily Cron
+-- Unpaid challenges are forgotten after 30 days (the template Worker's hourly Cron
 -- Trigger; README, "Ledger"): each unpaid invoice is a row, and unpaid traffic would
 -- otherwise grow the database for good. What is forgotten is still counted here, so
 -- revenue per day and the metrics' totals stay exact.
