@@ -1,116 +1,184 @@
 /**
- * Whether a path pattern's test could take time growing faster than a path's
+ * Whether a pattern's test could take time growing faster than its input's
  * length. URLPattern compiles a pattern to a backtracking regular expression,
  * and every request, paid or not, is tested against the services' patterns:
  * in workerd, `/files/:name.:ext` took 213 ms for one crafted 16 KB path and
  * `/a/*\/b/*\/c/*\/d` half a second for a 4 KB one (its time grows with the
- * cube of the length). It takes two parts that may each match more or less
- * of the same text with text after them that can fail: two variable parts in
- * one segment, or two parts that may span segments. A `*` ending the pattern
- * never fails (it takes the rest), so it is not counted; nor is a part
- * segments keep apart from another (`/:org/:repo`).
+ * cube of the length); `/x-:a+` doubles with each character of its input.
  *
- * Read from the pattern's own syntax (URLPattern's: `:name`, `(regex)`, `*`,
- * `{…}` groups, the modifiers `?`, `*` and `+`, `\` escapes), erring on the
- * side of refusing: what is refused has a linear spelling (`/files/:file`).
+ * What makes it: two parts that may match more or less of the same text with
+ * text after them that can fail — two variable parts in one segment, two
+ * parts that may span segments — or a repetition of a part that is not
+ * fenced off by a separator of its own (`/:a+` is `(?:/[^/]+)+`; `-:a+`
+ * nests a repetition in a repetition). A `*` ending the pattern never fails
+ * (it takes the rest), so it is not counted. Read from the pattern's syntax
+ * (URLPattern's: `:name`, `(regex)`, `*`, `{…}` groups, the modifiers `?`,
+ * `*`, `+`, `\` escapes), erring on the side of refusing: what is refused has
+ * a linear spelling (`/files/:file`). `separator`: `/` for a path, `.` for a
+ * hostname.
  */
-export function backtrackingProblem(path: string): string | undefined {
-  const parts = partsOf(path);
+export function backtrackingProblem(pattern: string, separator: "/" | "." = "/"): string | undefined {
+  const parts = partsOf(pattern, separator);
   if (typeof parts === "string") return parts;
   const last = parts.at(-1);
-  const counted = parts.filter((part) => part !== last || !(part.kind === "variable" && part.wildcard));
   let spanning = 0;
   let inSegment = 0;
-  for (const part of counted) {
-    if (part.kind === "slash") inSegment = 0;
-    if (part.kind !== "variable") continue;
-    if (++inSegment > 1) return `holds two variable parts in one segment ${HOW_LONG}; one per segment (\`/files/:file\`, not \`/files/:name.:ext\`)`;
-    if (part.spans && ++spanning > 1) return `holds two parts that may span segments (\`*\`, \`:name+\`, \`:name*\`, a repeated \`{…}\` group, a regular expression that can match \`/\`) ${HOW_LONG}; one at most, and a \`*\` ending the pattern`;
+  for (const part of parts) {
+    if (part.kind === "separator") inSegment = 0;
+    if (part.kind !== "variable" || (part === last && part.wildcard)) continue;
+    if (++inSegment > 1) return `holds two variable parts in one ${separator === "/" ? "segment" : "label"} ${HOW_LONG}; one at most (\`/files/:file\`, not \`/files/:name.:ext\`)`;
+    if (part.spans && ++spanning > 1) return `holds two parts that may span ${separator === "/" ? "segments" : "labels"} (\`*\`, \`:name+\`, \`:name*\`, a repeated \`{…}\` group, a regular expression that can match \`${separator}\`) ${HOW_LONG}; one at most, and a \`*\` ending the pattern`;
   }
   return undefined;
 }
 
-const HOW_LONG = "(URLPattern's test of a crafted path then takes time growing with a power of its length: seconds of CPU for one request)";
+const HOW_LONG = "(URLPattern's test of a crafted request then takes time growing with a power of its length: seconds of CPU for one request)";
+const UNFENCED = `repeats a part not fenced off by a separator of its own, or one that can match the separator (URLPattern's test of a crafted request then takes time growing exponentially with its length); repeat whole segments only (\`/:segment+\`, \`{/:segment}*\`)`;
 
-type Part = { readonly kind: "slash" | "literal" } | { readonly kind: "variable"; readonly spans: boolean; readonly wildcard: boolean };
+type Part = { readonly kind: "separator" | "literal" } | { readonly kind: "variable"; spans: boolean; readonly wildcard: boolean };
 
 const NAME = /^[\p{ID_Continue}$]+/u;
 
-/** The pattern's parts in order, or what is wrong with a regular expression in it. */
-function partsOf(path: string): Part[] | string {
+/** The pattern's parts in order, or what is wrong with it. */
+function partsOf(pattern: string, separator: string): Part[] | string {
   const parts: Part[] = [];
+  // Where each open `{` group's parts begin.
+  const groups: number[] = [];
   let at = 0;
-  const variable = (spans: boolean, wildcard = false) => {
-    // A `*` or `+` after a part repeats it across segments; `?` only makes it optional.
-    const modifier = path[at];
-    const repeated = modifier === "*" || modifier === "+";
-    if (repeated || modifier === "?") at++;
-    parts.push({ kind: "variable", spans: spans || repeated, wildcard: wildcard && !repeated && modifier !== "?" });
+  // A modifier after a part (or a group): `?` makes it optional; `*` or `+` repeats it, sound only right after its own separator and never for what can match it.
+  const modified = (first: number, spans: boolean): string | boolean => {
+    const modifier = pattern[at];
+    if (modifier === "?") at++;
+    if (modifier !== "*" && modifier !== "+") return spans;
+    at++;
+    // A group opening with the separator fences itself; a lone part only in a path, where URLPattern takes the `/` before it into the repetition.
+    const fenced = parts[first]?.kind === "separator" || (separator === "/" && first === parts.length && parts.at(-1)?.kind === "separator");
+    return fenced && !spans ? true : UNFENCED;
   };
-  while (at < path.length) {
-    const char = path[at] as string;
+  const variable = (spans: boolean, wildcard = false): string | undefined => {
+    const first = parts.length;
+    const modifier = pattern[at];
+    const read = modified(first, spans);
+    if (typeof read === "string") return read;
+    parts.push({ kind: "variable", spans: read, wildcard: wildcard && modifier !== "?" });
+    return undefined;
+  };
+  while (at < pattern.length) {
+    const char = pattern[at] as string;
+    let problem: string | undefined;
     if (char === "\\") {
       parts.push({ kind: "literal" });
       at += 2;
-    } else if (char === "/") {
-      parts.push({ kind: "slash" });
+    } else if (char === separator) {
+      parts.push({ kind: "separator" });
       at++;
     } else if (char === "*") {
       at++;
-      variable(true, true);
+      problem = variable(true, true);
     } else if (char === ":" || char === "(") {
-      if (char === ":") at += 1 + (NAME.exec(path.slice(at + 1))?.[0].length ?? 0);
-      if (path[at] !== "(") {
-        variable(false);
-        continue;
+      if (char === ":") at += 1 + (NAME.exec(pattern.slice(at + 1))?.[0].length ?? 0);
+      if (pattern[at] === "(") {
+        const regex = regexAt(pattern, at, separator);
+        if (typeof regex === "string") return regex;
+        at = regex.end;
+        problem = variable(regex.spans);
+      } else {
+        problem = variable(false);
       }
-      const regex = regexAt(path, at);
-      if (typeof regex === "string") return regex;
-      at = regex.end;
-      variable(regex.spans);
+    } else if (char === "{") {
+      groups.push(parts.length);
+      at++;
     } else if (char === "}") {
       at++;
-      const modifier = path[at];
-      if (modifier === "?") at++;
-      else if (modifier === "*" || modifier === "+") variable(true);
+      problem = repeatedGroup(parts, groups.pop() ?? parts.length, modified);
     } else {
-      if (char !== "{") parts.push({ kind: "literal" });
+      parts.push({ kind: "literal" });
       at++;
     }
+    if (problem !== undefined) return problem;
   }
   return parts;
 }
 
+/** A `{…}` group's modifier: a repeated group is one part that spans, sound when it opens with its separator and holds at most one variable part that cannot match it. */
+function repeatedGroup(parts: Part[], first: number, modified: (first: number, spans: boolean) => string | boolean): string | undefined {
+  const inside = parts.slice(first).filter((part) => part.kind === "variable");
+  const read = modified(first, inside.length > 1 || inside.some((part) => part.kind === "variable" && part.spans));
+  if (typeof read === "string") return read;
+  if (!read) return undefined;
+  // Repeated: its variable part (or, with none, the group) spans.
+  const [only] = inside;
+  if (only?.kind === "variable") only.spans = true;
+  else parts.push({ kind: "variable", spans: true, wildcard: false });
+  return undefined;
+}
+
+/**
+ * Whether one piece of a regular expression (a character, or an escape) can
+ * never match the separator: letters, digits, `_`, `-`, `\d` and `\w`, and
+ * an escaped or (in a class) bare `.` in a path. Anything else might.
+ */
+function neverSeparator(piece: string, inClass: boolean, separator: string): boolean {
+  if (/^(?:[A-Za-z0-9_-]|\\[dw_-])$/.test(piece)) return true;
+  return separator === "/" && (piece === "\\." || (inClass && piece === "."));
+}
+
 /**
  * A regular-expression group opening at `start`: where it ends, and whether
- * it may match a `/` (then it may span segments). Refused: a group in it, or
+ * it may match the separator (then it may span segments): it may unless each
+ * piece is one that never does (neverSeparator), or a quantifier. Refused: a group in it, or
  * more than one unbounded repetition (`*`, `+`, `{n,}`): either can make it
  * backtrack on its own.
  */
-function regexAt(path: string, start: number): { readonly end: number; readonly spans: boolean } | string {
-  let at = start + 1;
-  let inClass = false;
+function regexAt(pattern: string, start: number, separator: string): { readonly end: number; readonly spans: boolean } | string {
   let repetitions = 0;
   let spans = false;
-  for (; at < path.length; at++) {
-    const char = path[at] as string;
-    if (char === "\\") {
-      if (/[DSW/]/.test(path[at + 1] ?? "")) spans = true;
+  for (let at = start + 1; at < pattern.length; at++) {
+    const char = pattern[at] as string;
+    if (char === "(") return "holds a regular expression with a group inside (it can backtrack on its own: a request's test could take seconds of CPU); write it without one";
+    if (char === ")") {
+      if (repetitions > 1) return "holds a regular expression repeating more than one part (`*`, `+`, `{n,}`: it can backtrack on its own, a request's test taking seconds of CPU); repeat one part at most";
+      return { end: at + 1, spans };
+    }
+    if (char === "[") {
+      const close = classEnd(pattern, at);
+      if (close === undefined) break;
+      spans ||= !classNeverSeparator(pattern.slice(at + 1, close), separator);
+      at = close;
+    } else if (char === "\\") {
+      spans ||= !neverSeparator(pattern.slice(at, at + 2), false, separator);
       at++;
-    } else if (inClass) {
-      if (char === "]") inClass = false;
-    } else if (char === "[") {
-      inClass = true;
-      if (path[at + 1] === "^" && !path.slice(at, path.indexOf("]", at + 2) + 1).includes("/")) spans = true;
-    } else if (char === "(") {
-      return "holds a regular expression with a group inside (it can backtrack on its own: a path's test could take seconds of CPU); write it without one";
-    } else if (char === ")") {
-      return repetitions > 1 ? "holds a regular expression repeating more than one part (`*`, `+`, `{n,}`: it can backtrack on its own, a path's test taking seconds of CPU); repeat one part at most" : { end: at + 1, spans };
-    } else if (char === "*" || char === "+" || (char === "{" && /^\{\d*,\}/.test(path.slice(at)))) {
+    } else if (char === "*" || char === "+" || (char === "{" && /^\{\d*,\}/.test(pattern.slice(at)))) {
       repetitions++;
-    } else if (char === "." || char === "/") {
-      spans = true;
+    } else if (!/[?{}\d,|^$]/.test(char)) {
+      spans ||= !neverSeparator(char, false, separator);
     }
   }
   return "holds a regular expression that is never closed";
+}
+
+/** Where a character class opening at `start` closes (its `]`), escapes read. */
+function classEnd(pattern: string, start: number): number | undefined {
+  for (let at = start + 1; at < pattern.length; at++) {
+    if (pattern[at] === "\\") at++;
+    else if (pattern[at] === "]") return at;
+  }
+  return undefined;
+}
+
+/** A class that can never match the separator: not negated, each member one that never does, each range within letters or digits. */
+function classNeverSeparator(members: string, separator: string): boolean {
+  if (members.startsWith("^")) return false;
+  const pieces = members.match(/\\.|[^\\]/g) ?? [];
+  for (let i = 0; i < pieces.length; i++) {
+    const piece = pieces[i] as string;
+    if (pieces[i + 1] === "-" && pieces[i + 2] !== undefined) {
+      const [from, to] = [piece, pieces[i + 2] as string];
+      if (!/^(?:[a-z]-[a-z]|[A-Z]-[A-Z]|[0-9]-[0-9])$/.test(`${from}-${to}`)) return false;
+      i += 2;
+    } else if (!neverSeparator(piece, true, separator)) {
+      return false;
+    }
+  }
+  return true;
 }

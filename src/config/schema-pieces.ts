@@ -79,8 +79,11 @@ const isCanonical = (text: string): boolean => {
   return canonical.ok && canonical.value.pathname === sample;
 };
 
-/** What is wrong with the path of a pattern whose test a crafted path could make slow, if anything. */
-const slowToTest = (text: string): string | undefined => backtrackingProblem(text.slice(Math.max(0, text.indexOf("/"))));
+/** What is wrong with a pattern whose test a crafted request could make slow, if anything: its path's, else its host's (`host/path`). */
+const slowToTest = (text: string): string | undefined => {
+  const slash = Math.max(0, text.indexOf("/"));
+  return backtrackingProblem(text.slice(slash)) ?? backtrackingProblem(text.slice(0, slash), ".");
+};
 
 /** `"/path/*"` or, where hosts are allowed, `"host/path/*"`, in URLPattern syntax. */
 export const pattern = (pathOnly: boolean) =>

@@ -24,6 +24,9 @@ describe("backtrackingProblem", () => {
     "/x{/:id}?",
     "/v:version/*",
     "/literal\\*star/:id",
+    "/api{/:segment}*",
+    "/x/(\\d+)+",
+    "/tag/:t([a-z0-9_-]+)",
   ];
   it.each(accepted)("%s: one variable part a segment, one spanning segments (a final * aside)", (path) => {
     expect(backtrackingProblem(path)).toBeUndefined();
@@ -43,9 +46,31 @@ describe("backtrackingProblem", () => {
     ["/x/:id((?:a+)+)", "a regular expression with a group inside"],
     ["/x/:id(a*b+)", "a regular expression repeating more than one part"],
     ["/x/:id(a{2,}b+)", "a regular expression repeating more than one part"],
+    // Erring on the side of refusing: two repetitions a literal keeps apart are linear, but refused all the same.
+    ["/api/:version(\\d+\\.\\d+)/*", "a regular expression repeating more than one part"],
     ["/x/:id(\\d+", "a regular expression that is never closed"],
+    // A repetition of a part with no separator of its own, or of one that can match it: nested repetitions, exponential.
+    ["/x-:a+", "repeats a part not fenced off"],
+    ["/x-(\\d+)+", "repeats a part not fenced off"],
+    ["/x/*+/y", "repeats a part not fenced off"],
+    ["/x/:a(.*)+/y", "repeats a part not fenced off"],
+    ["/x{-:a}+", "repeats a part not fenced off"],
+    // A regular expression that can match `/`, however it says so, spans segments.
+    ["/a/:p([a-z/]+)/b/*/c", "two parts that may span segments"],
+    ["/a/:p([!-~]+)/b/*/c", "two parts that may span segments"],
+    ["/a/:p(\\x2f+)/b/*/c", "two parts that may span segments"],
+    ["/a/:p(\\p{ASCII}+)/b/*/c", "two parts that may span segments"],
+    ["/a/:p(.+)/b/*/c", "two parts that may span segments"],
   ])("%s: refused (%s)", (path, problem) => {
     expect(backtrackingProblem(path)).toContain(problem);
   });
-});
 
+  it("a host is read with `.` as its separator, and no part in it is fenced off on its own", () => {
+    expect(backtrackingProblem("*.example.com", ".")).toBeUndefined();
+    expect(backtrackingProblem(":tenant.example.com", ".")).toBeUndefined();
+    expect(backtrackingProblem(":sub+.example.com", ".")).toContain("repeats a part not fenced off");
+    expect(backtrackingProblem("x.:sub+.example.com", ".")).toContain("repeats a part not fenced off");
+    expect(backtrackingProblem(":a-:b.example.com", ".")).toContain("two variable parts in one label");
+    expect(backtrackingProblem(":a([a-z.]+).*.example.com", ".")).toContain("two parts that may span labels");
+  });
+});
