@@ -39,6 +39,9 @@ type Part = { readonly kind: "separator" | "literal" } | { readonly kind: "varia
 
 const NAME = /^[\p{ID_Continue}$]+/u;
 
+/** Reads the modifier after a part (or a group) whose parts begin at `first`: whether it repeats it, or why that repetition is refused. */
+type Modified = (first: number, spans: boolean) => { readonly repeated: boolean } | string;
+
 /** The pattern's parts in order, or what is wrong with it. */
 function partsOf(pattern: string, separator: string): Part[] | string {
   const parts: Part[] = [];
@@ -46,21 +49,20 @@ function partsOf(pattern: string, separator: string): Part[] | string {
   const groups: number[] = [];
   let at = 0;
   // A modifier after a part (or a group): `?` makes it optional; `*` or `+` repeats it, sound only right after its own separator and never for what can match it.
-  const modified = (first: number, spans: boolean): string | boolean => {
+  const modified: Modified = (first, spans) => {
     const modifier = pattern[at];
     if (modifier === "?") at++;
-    if (modifier !== "*" && modifier !== "+") return spans;
+    if (modifier !== "*" && modifier !== "+") return { repeated: false };
     at++;
     // A group opening with the separator fences itself; a lone part only in a path, where URLPattern takes the `/` before it into the repetition.
     const fenced = parts[first]?.kind === "separator" || (separator === "/" && first === parts.length && parts.at(-1)?.kind === "separator");
-    return fenced && !spans ? true : UNFENCED;
+    return fenced && !spans ? { repeated: true } : UNFENCED;
   };
   const variable = (spans: boolean, wildcard = false): string | undefined => {
-    const first = parts.length;
     const modifier = pattern[at];
-    const read = modified(first, spans);
+    const read = modified(parts.length, spans);
     if (typeof read === "string") return read;
-    parts.push({ kind: "variable", spans: read, wildcard: wildcard && modifier !== "?" });
+    parts.push({ kind: "variable", spans: spans || read.repeated, wildcard: wildcard && modifier !== "?" });
     return undefined;
   };
   while (at < pattern.length) {
@@ -101,11 +103,10 @@ function partsOf(pattern: string, separator: string): Part[] | string {
 }
 
 /** A `{…}` group's modifier: a repeated group is one part that spans, sound when it opens with its separator and holds at most one variable part that cannot match it. */
-function repeatedGroup(parts: Part[], first: number, modified: (first: number, spans: boolean) => string | boolean): string | undefined {
+function repeatedGroup(parts: Part[], first: number, modified: Modified): string | undefined {
   const inside = parts.slice(first).filter((part) => part.kind === "variable");
   const read = modified(first, inside.length > 1 || inside.some((part) => part.kind === "variable" && part.spans));
-  if (typeof read === "string") return read;
-  if (!read) return undefined;
+  if (typeof read === "string" || !read.repeated) return typeof read === "string" ? read : undefined;
   // Repeated: its variable part (or, with none, the group) spans.
   const [only] = inside;
   if (only?.kind === "variable") only.spans = true;

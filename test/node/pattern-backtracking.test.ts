@@ -25,6 +25,7 @@ describe("backtrackingProblem", () => {
     "/v:version/*",
     "/literal\\*star/:id",
     "/api{/:segment}*",
+    "/a{/:b/:c}?/d/*/e",
     "/x/(\\d+)+",
     "/tag/:t([a-z0-9_-]+)",
   ];
