@@ -35,6 +35,13 @@ function pricedHeaders(service: ServiceConfig): HeaderSpellings {
 
 const PRICER_TIMEOUT_MS = 2000;
 const MAX_CACHED_ANSWERS = 1000;
+/**
+ * The longest question whose answer is kept: a question is the whole request
+ * as JSON (a 16 KB URL of `%01`s makes 48 KB of it), and a thousand such keys
+ * would hold some 50 MB of an isolate's 128. Longer ones are asked each time,
+ * as distinct questions are anyway.
+ */
+const MAX_CACHED_QUESTION_CHARS = 4096;
 const MAX_PRICE_MSAT = 21_000_000n * 10n ** 11n;
 
 /** A pricer per paywall: its answers cached per isolate (`cache_seconds`), the same question asked once at a time. */
@@ -46,7 +53,7 @@ export function requestPricer(): RequestPricer {
     const cached = answers.get(question);
     if (cached !== undefined && now < cached.until) return succeed(cached.priceMsat);
     const answer = await shared(question, () => askPricer(pricer, question));
-    if (answer.ok && pricer.cacheSeconds > 0) {
+    if (answer.ok && pricer.cacheSeconds > 0 && question.length <= MAX_CACHED_QUESTION_CHARS) {
       // The oldest answer goes first: a Map keeps insertion order.
       if (answers.size >= MAX_CACHED_ANSWERS) answers.delete(answers.keys().next().value as string);
       answers.set(question, { priceMsat: answer.value, until: now + pricer.cacheSeconds });

@@ -87,9 +87,13 @@ export function charged(status: number, on: ChargeOn): boolean {
 }
 
 /**
- * The body, metered (metering/): leased from the balance as it goes (each
- * lease as large as the first reservation, or what the next chunk needs, or
- * at the last what the balance has left), the unused lease released when it ends. What it costs: estimated().
+ * The body, metered (metering/): leased from the balance as it goes, the
+ * unused lease released when it ends. What it costs: estimated(). Each lease
+ * is the largest of the first reservation, what the next chunk needs and half
+ * of what is leased so far (at the last, what the balance has left): a long
+ * body makes a few dozen calls, not one per reservation's worth (each call is
+ * a subrequest, of which a request has 1,000 on Cloudflare's Paid plan), and
+ * holds at most half as much again as it has cost (or a reservation more).
  */
 function metered(charge: Charge, answered: Answered, balances: Balances, later: Later, exhausted: ExhaustedEvent): ReadableStream<Uint8Array> {
   const prices = charge.balance.meter ?? {};
@@ -100,7 +104,7 @@ function metered(charge: Charge, answered: Answered, balances: Balances, later: 
   // The lease being taken, if any: a client gone meanwhile settles once it is taken, so that it too is released.
   let leasing: Promise<unknown> = Promise.resolve();
   const takeLease = async (costSoFarMsat: bigint): Promise<bigint | undefined> => {
-    const more = costSoFarMsat - leased > charge.reservedMsat ? costSoFarMsat - leased : charge.reservedMsat;
+    const more = largest(costSoFarMsat - leased, charge.reservedMsat, leased / 2n);
     const taken = await balances.reserve(charge.tokenId, more, undefined);
     if (taken.status === "reserved") return (leased += more);
     // Short of a whole lease: what is left, so the body goes on as far as the balance pays.
@@ -160,6 +164,8 @@ function estimated(outcome: MeterOutcome, prices: StreamPrices, charge: Charge, 
   }
   return outcome.provisional && outcome.ended !== "complete" ? costMsat + charge.reservedMsat : costMsat;
 }
+
+const largest = (...amounts: bigint[]): bigint => amounts.reduce((most, amount) => (amount > most ? amount : most));
 
 /** Takes `amountMsat` from the balance, or what it has left when short; what was taken. */
 async function takeAtMost(balances: Balances, tokenId: string, amountMsat: bigint): Promise<bigint> {

@@ -211,6 +211,19 @@ describe("answers kept per isolate", () => {
     expect(asked).toHaveLength(4);
   });
 
+  it("not for a question longer than 4,096 characters (the whole request as JSON: kept, a thousand of them would fill an isolate)", async () => {
+    const pricer = requestPricer();
+    const service = pricerService({ cache_seconds: 60 });
+    const long = `https://api.example/v1/chat?q=${"%01".repeat(1400)}`;
+    await priceOf(pricer, service, long);
+    await priceOf(pricer, service, long);
+    expect(asked).toHaveLength(2);
+    const short = `https://api.example/v1/chat?q=${"%01".repeat(300)}`;
+    await priceOf(pricer, service, short);
+    await priceOf(pricer, service, short);
+    expect(asked).toHaveLength(3);
+  });
+
   it("not at all without cache_seconds; a failure never", async () => {
     const pricer = requestPricer();
     await priceOf(pricer, pricerService());

@@ -153,6 +153,33 @@ describe("a metered stream", () => {
     expect(released.reduce((sum, msat) => sum + msat, 0n)).toBe(6000n);
   });
 
+  it("a long body's leases grow with it (half of what is leased so far): a few dozen calls, not one per reservation's worth, and the cost debited exactly", async () => {
+    const reserved: bigint[] = [];
+    const released: bigint[] = [];
+    const balances: Balances = {
+      reserve: async (_id, amountMsat) => (reserved.push(amountMsat), { status: "reserved", balanceMsat: 10n ** 12n }),
+      release: async (_id, amountMsat) => (released.push(amountMsat), { balanceMsat: 10n ** 12n }),
+    };
+    let left = 1000;
+    const body = new ReadableStream<Uint8Array>({ pull: (controller) => (left-- > 0 ? controller.enqueue(new Uint8Array(4096)) : controller.close()) });
+    const pending: Promise<unknown>[] = [];
+    // 1 sat a KiB from a reservation of 5 sats: 4,000 sats, 800 reservations' worth.
+    const settled = settleCharge(charge(config({ meter: { perKibMsat: 1000n } })), answer(200, undefined, body), undefined, balances, (work) => pending.push(work), async () => () => "");
+    const reader = (settled.body as ReadableStream<Uint8Array>).getReader();
+    let bytes = 0;
+    for (let read = await reader.read(); !read.done; read = await reader.read()) bytes += read.value.length;
+    await Promise.all(pending);
+    expect(bytes).toBe(4096 * 1000);
+    expect(reserved.length).toBeLessThan(20);
+    let leased = 5000n;
+    for (const lease of reserved) {
+      expect(lease).toBeGreaterThanOrEqual(leased / 2n);
+      leased += lease;
+    }
+    expect(leased - released.reduce((sum, msat) => sum + msat, 0n)).toBe(4_000_000n);
+    expect(leased).toBeLessThanOrEqual((4_000_000n * 3n) / 2n);
+  });
+
   it("priced by tokens and reporting none: a 2xx costs its first reservation (broken off too), an error answer the request's price", async () => {
     const tokens = charge(config({ meter: { perThousandOutputTokensMsat: 15_000n } }));
     const json = (status: number, body: ReadableStream<Uint8Array>): Answered => ({ status, headers: new Headers({ "Content-Type": "application/json" }), body });
