@@ -23,8 +23,15 @@ export function backtrackingProblem(pattern: string, separator: "/" | "." = "/")
   const last = parts.at(-1);
   let spanning = 0;
   let inSegment = 0;
+  // The count before each open group: an optional one may be absent, its separators with it, and what follows it then shares the segment before it.
+  const before: number[] = [];
   for (const part of parts) {
     if (part.kind === "separator") inSegment = 0;
+    if (part.kind === "open") before.push(inSegment);
+    if (part.kind === "close") {
+      const outside = before.pop() ?? 0;
+      if (part.optional && outside > inSegment) inSegment = outside;
+    }
     if (part.kind !== "variable" || (part === last && part.wildcard)) continue;
     if (++inSegment > 1) return `holds two variable parts in one ${separator === "/" ? "segment" : "label"} ${HOW_LONG}; one at most (\`/files/:file\`, not \`/files/:name.:ext\`)`;
     if (part.spans && ++spanning > 1) return `holds two parts that may span ${separator === "/" ? "segments" : "labels"} (\`*\`, \`:name+\`, \`:name*\`, a repeated \`{…}\` group, a regular expression that can match \`${separator}\`) ${HOW_LONG}; one at most, and a \`*\` ending the pattern`;
@@ -35,7 +42,10 @@ export function backtrackingProblem(pattern: string, separator: "/" | "." = "/")
 const HOW_LONG = "(URLPattern's test of a crafted request then takes time growing with a power of its length: seconds of CPU for one request)";
 const UNFENCED = `repeats a part not fenced off by a separator of its own, or one that can match the separator (URLPattern's test of a crafted request then takes time growing exponentially with its length); repeat whole segments only (\`/:segment+\`, \`{/:segment}*\`)`;
 
-type Part = { readonly kind: "separator" | "literal" } | { readonly kind: "variable"; spans: boolean; readonly wildcard: boolean };
+type Part =
+  | { readonly kind: "separator" | "literal" | "open" }
+  | { readonly kind: "close"; readonly optional: boolean }
+  | { readonly kind: "variable"; spans: boolean; readonly wildcard: boolean };
 
 const NAME = /^[\p{ID_Continue}$]+/u;
 
@@ -88,11 +98,14 @@ function partsOf(pattern: string, separator: string): Part[] | string {
         problem = variable(false);
       }
     } else if (char === "{") {
+      parts.push({ kind: "open" });
       groups.push(parts.length);
       at++;
     } else if (char === "}") {
       at++;
-      problem = repeatedGroup(parts, groups.pop() ?? parts.length, modified);
+      const first = groups.pop() ?? parts.length;
+      parts.push({ kind: "close", optional: pattern[at] === "?" || pattern[at] === "*" });
+      problem = repeatedGroup(parts, first, modified);
     } else {
       parts.push({ kind: "literal" });
       at++;
@@ -127,18 +140,24 @@ function neverSeparator(piece: string, inClass: boolean, separator: string): boo
 /**
  * A regular-expression group opening at `start`: where it ends, and whether
  * it may match the separator (then it may span segments): it may unless each
- * piece is one that never does (neverSeparator), or a quantifier. Refused: a group in it, or
- * more than one unbounded repetition (`*`, `+`, `{n,}`): either can make it
- * backtrack on its own.
+ * piece is one that never does (neverSeparator), or a quantifier. Refused: a
+ * group in it, or more than one quantifier that varies its length (`*`, `+`,
+ * `?`, `{n,m}`; an exact `{n}` does not, nor a `?` making the one before it
+ * lazy): either can make it backtrack on its own (`x?x?x?…xxx`,
+ * `[a-z]{0,9000}[a-z]{0,9000}`).
  */
 function regexAt(pattern: string, start: number, separator: string): { readonly end: number; readonly spans: boolean } | string {
-  let repetitions = 0;
+  let quantifiers = 0;
   let spans = false;
+  // Whether the token before was a quantifier: a `?` after one makes it lazy.
+  let quantified = false;
   for (let at = start + 1; at < pattern.length; at++) {
     const char = pattern[at] as string;
+    const lazy: boolean = quantified && char === "?";
+    quantified = false;
     if (char === "(") return "holds a regular expression with a group inside (it can backtrack on its own: a request's test could take seconds of CPU); write it without one";
     if (char === ")") {
-      if (repetitions > 1) return "holds a regular expression repeating more than one part (`*`, `+`, `{n,}`: it can backtrack on its own, a request's test taking seconds of CPU); repeat one part at most";
+      if (quantifiers > 1) return "holds a regular expression varying its length in more than one place (`*`, `+`, `?`, `{n,m}`: it can backtrack on its own, a request's test taking seconds of CPU); one at most";
       return { end: at + 1, spans };
     }
     if (char === "[") {
@@ -148,10 +167,18 @@ function regexAt(pattern: string, start: number, separator: string): { readonly 
       at = close;
     } else if (char === "\\") {
       spans ||= !neverSeparator(pattern.slice(at, at + 2), false, separator);
-      at++;
-    } else if (char === "*" || char === "+" || (char === "{" && /^\{\d*,\}/.test(pattern.slice(at)))) {
-      repetitions++;
-    } else if (!/[?{}\d,|^$]/.test(char)) {
+      // `\p{…}`, `\u{…}`: the braces are the escape's, not a count.
+      const braced = /^\\[pPu]\{[^}]*\}/.exec(pattern.slice(at));
+      at += braced === null ? 1 : braced[0].length - 1;
+    } else if (char === "{") {
+      const count = /^\{\d*(,\d*)?\}/.exec(pattern.slice(at));
+      if (count?.[1] !== undefined || count === null) quantifiers++;
+      at += (count?.[0].length ?? 1) - 1;
+      quantified = true;
+    } else if (char === "*" || char === "+" || char === "?") {
+      if (!lazy) quantifiers++;
+      quantified = !lazy;
+    } else if (!/[}\d,|^$]/.test(char)) {
       spans ||= !neverSeparator(char, false, separator);
     }
   }

@@ -28,6 +28,9 @@ describe("backtrackingProblem", () => {
     "/a{/:b/:c}?/d/*/e",
     "/x/(\\d+)+",
     "/tag/:t([a-z0-9_-]+)",
+    "/:a{/:b}?",
+    "/x/:n(\\d+?)",
+    "/x/:n(\\d{2,5}?)",
   ];
   it.each(accepted)("%s: one variable part a segment, one spanning segments (a final * aside)", (path) => {
     expect(backtrackingProblem(path)).toBeUndefined();
@@ -45,10 +48,18 @@ describe("backtrackingProblem", () => {
     ["/a/:any([^x]+)/b/*/c", "two parts that may span segments"],
     ["/a{/x}+/b/*/c", "two parts that may span segments"],
     ["/x/:id((?:a+)+)", "a regular expression with a group inside"],
-    ["/x/:id(a*b+)", "a regular expression repeating more than one part"],
-    ["/x/:id(a{2,}b+)", "a regular expression repeating more than one part"],
+    ["/x/:id(a*b+)", "a regular expression varying its length in more than one place"],
+    ["/x/:id(a{2,}b+)", "a regular expression varying its length in more than one place"],
+    ["/x/:a([a-z]{0,9000}[a-z]{0,9000})", "a regular expression varying its length in more than one place"],
+    ["/x/:a(\\d+\\w{0,16000})", "a regular expression varying its length in more than one place"],
+    ["/x/:a(x?x?x?xxx)", "a regular expression varying its length in more than one place"],
+    ["/x/:a(\\+?\\+?\\+?)", "a regular expression varying its length in more than one place"],
+    // An optional separator may be absent, and the parts either side of it then share a segment.
+    ["/:a{/}?:b", "two variable parts in one segment"],
+    ["/v1/:a{/}?:b/*", "two variable parts in one segment"],
+    ["/:a{/:b}?:c", "two variable parts in one segment"],
     // Erring on the side of refusing: two repetitions a literal keeps apart are linear, but refused all the same.
-    ["/api/:version(\\d+\\.\\d+)/*", "a regular expression repeating more than one part"],
+    ["/api/:version(\\d+\\.\\d+)/*", "a regular expression varying its length in more than one place"],
     ["/x/:id(\\d+", "a regular expression that is never closed"],
     // A repetition of a part with no separator of its own, or of one that can match it: nested repetitions, exponential.
     ["/x-:a+", "repeats a part not fenced off"],
