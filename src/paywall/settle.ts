@@ -90,10 +90,11 @@ export function charged(status: number, on: ChargeOn): boolean {
  * The body, metered (metering/): leased from the balance as it goes, the
  * unused lease released when it ends. What it costs: estimated(). Each lease
  * is the largest of the first reservation, what the next chunk needs and half
- * of what is leased so far (at the last, what the balance has left): a long
- * body makes a few dozen calls, not one per reservation's worth (each call is
- * a subrequest, of which a request has 1,000 on Cloudflare's Paid plan), and
- * holds at most half as much again as it has cost (or a reservation more).
+ * of what is leased so far: a long body makes a few dozen calls, not one per
+ * reservation's worth (each call is a subrequest, of which a request has
+ * 1,000 on Cloudflare's Paid plan), and holds at most half as much again as
+ * it has cost (or a reservation more). Where the balance holds less, the
+ * lease is the least it can be, and at the last what the balance has left.
  */
 function metered(charge: Charge, answered: Answered, balances: Balances, later: Later, exhausted: ExhaustedEvent): ReadableStream<Uint8Array> {
   const prices = charge.balance.meter ?? {};
@@ -104,9 +105,15 @@ function metered(charge: Charge, answered: Answered, balances: Balances, later: 
   // The lease being taken, if any: a client gone meanwhile settles once it is taken, so that it too is released.
   let leasing: Promise<unknown> = Promise.resolve();
   const takeLease = async (costSoFarMsat: bigint): Promise<bigint | undefined> => {
-    const more = largest(costSoFarMsat - leased, charge.reservedMsat, leased / 2n);
-    const taken = await balances.reserve(charge.tokenId, more, undefined);
-    if (taken.status === "reserved") return (leased += more);
+    const least = largest(costSoFarMsat - leased, charge.reservedMsat);
+    const grown = largest(least, leased / 2n);
+    let taken = await balances.reserve(charge.tokenId, grown, undefined);
+    if (taken.status === "reserved") return (leased += grown);
+    // Short of a grown lease: the least, so that near the balance's end a body holds no more than it needs (other requests share the balance).
+    if (grown > least && taken.balanceMsat >= least) {
+      taken = await balances.reserve(charge.tokenId, least, undefined);
+      if (taken.status === "reserved") return (leased += least);
+    }
     // Short of a whole lease: what is left, so the body goes on as far as the balance pays.
     const rest = taken.balanceMsat > 0n ? await balances.reserve(charge.tokenId, taken.balanceMsat, undefined) : taken;
     if (rest.status === "reserved") leased += taken.balanceMsat;
