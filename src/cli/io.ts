@@ -26,8 +26,31 @@ export const say = (line: string): void => {
   process.stderr.write(`l402-edge: ${shown.length > MAX_SAID_CHARS ? `${shown.slice(0, MAX_SAID_CHARS)}… (cut)` : shown}\n`);
 };
 
-/** JSON on stdout, every unprintable character escaped (as \uXXXX: the same JSON). */
+/** How long and how deep JSON may be and still be indented: a host's deeply nested document, indented, grows with the square of its depth. */
+const MOST_INDENTED_CHARS = 64 * 1024;
+const MOST_INDENTED_DEPTH = 32;
+
+/** JSON on stdout, indented unless long or deep, every unprintable character escaped (as \uXXXX: the same JSON). */
 export const printJson = (value: unknown): void => {
-  const json = JSON.stringify(value, null, 2).replace(RAW_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  const compact = JSON.stringify(value);
+  const indented = compact.length <= MOST_INDENTED_CHARS && depthOf(compact) <= MOST_INDENTED_DEPTH;
+  const json = (indented ? JSON.stringify(value, null, 2) : compact).replace(RAW_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
   process.stdout.write(`${json}\n`);
 };
+
+/** How deep JSON text nests its arrays and objects (brackets in strings aside). */
+function depthOf(json: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const char = json[i];
+    if (inString) {
+      if (char === "\\") i++;
+      else if (char === '"') inString = false;
+    } else if (char === '"') inString = true;
+    else if (char === "[" || char === "{") deepest = Math.max(deepest, ++depth);
+    else if (char === "]" || char === "}") depth--;
+  }
+  return deepest;
+}

@@ -282,9 +282,10 @@ function limited(signal: AbortSignal, seconds: number): { signal: AbortSignal; e
 
 class ToolRefusal extends Error {}
 
+/** A tool's answer, as JSON text and structured. The text is compact: indented, a host's deeply nested document (a discovery document is its own) grows with the square of its depth (400 KB made 400 MB). */
 function answer(value: unknown): CallToolResult {
   const structured = Array.isArray(value) ? { items: value } : (value as Record<string, unknown>);
-  return { content: [{ type: "text", text: JSON.stringify(value, null, 2) }], structuredContent: structured };
+  return { content: [{ type: "text", text: JSON.stringify(value) }], structuredContent: structured };
 }
 
 function refusal(message: string, structured?: Record<string, unknown>): CallToolResult {

@@ -34,7 +34,7 @@ export {
 export { fromBase64Lenient, fromHex, toBase64, toHex } from "./encoding.ts";
 export { decodeIdentifier, encodeIdentifier, IDENTIFIER_LENGTH, type L402Identifier } from "./identifier.ts";
 export { describeMacaroon, tokenFacts, type TokenDescription, type TokenFacts } from "./inspect.ts";
-export { MAX_CHALLENGE_HEADER_CHARS, MAX_CREDENTIAL_HEADER_CHARS } from "./limits.ts";
+export { MAX_CHALLENGE_HEADER_CHARS, MAX_CREDENTIAL_HEADER_CHARS, MAX_INVOICE_CHARS } from "./limits.ts";
 export {
   createKeyring,
   deriveRootKey,

@@ -236,6 +236,21 @@ describe("l402-edge mcp against a hostile host", () => {
     await expect.poll(() => closed.includes("/.well-known/l402-services")).toBe(true);
   });
 
+  it("a deeply nested discovery document is answered as compact JSON, no longer than it came (indented, these 40 KB would make 40 MB)", async () => {
+    const nested = `{"routes":[],"x":[${Array.from({ length: 20 }, () => `${"[".repeat(1000)}${"]".repeat(1000)}`).join(",")}]}`;
+    const deep = createServer((_request, response) => response.writeHead(200, { "Content-Type": "application/json" }).end(nested));
+    await new Promise<void>((resolve) => deep.listen(0, "127.0.0.1", resolve));
+    try {
+      const client = await wallet(scratchDir("l402-mcp-"), {});
+      const result = await call(client, "discover", { url: `http://127.0.0.1:${(deep.address() as AddressInfo).port}/` });
+      expect(result.isError).toBeFalsy();
+      expect((result.content as { text: string }[])[0]?.text).toBe(nested);
+    } finally {
+      deep.closeAllConnections();
+      await new Promise((resolve) => deep.close(resolve));
+    }
+  });
+
   it("a call the agent's host cancels stops its request: the connection to a host that never answers is closed", async () => {
     const client = await wallet(scratchDir("l402-mcp-"), {});
     const cancel = new AbortController();

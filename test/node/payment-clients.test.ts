@@ -155,6 +155,19 @@ describe("the command line and the Payment scheme", () => {
     expect(none.stderr).toMatch(/publishes no \/\.well-known\/l402-services, \/\.well-known\/l402\.json or \/openapi\.json/);
   });
 
+  it("get --discover --json prints a deeply nested document compact, as long as it came (indented, these 40 KB would print 40 MB)", async () => {
+    const nested = `{"routes":[],"x":[${Array.from({ length: 20 }, () => `${"[".repeat(1000)}${"]".repeat(1000)}`).join(",")}]}`;
+    const deep = createServer((_request, response) => response.writeHead(200, { "Content-Type": "application/json" }).end(nested));
+    await new Promise<void>((resolve) => deep.listen(0, "127.0.0.1", resolve));
+    try {
+      const printed = await cli(["get", "--discover", `http://127.0.0.1:${(deep.address() as AddressInfo).port}/`, "--json"]);
+      expect(printed.code, printed.stderr).toBe(0);
+      expect(printed.stdout).toBe(`${nested}\n`);
+    } finally {
+      await new Promise((resolve) => deep.close(resolve));
+    }
+  });
+
   it("get --discover reads the L402 manifest, OpenAPI, and the manifest a 402 links, where a host publishes only one", async () => {
     const manifest = await (await fetch(`${worker.url}/.well-known/l402.json`)).text();
     const openapi = await (await fetch(`${worker.url}/openapi.json`)).text();

@@ -1,0 +1,20 @@
+import { describe, expect, it } from "vitest";
+import { MAX_INVOICE_CHARS } from "../../src/l402/index.ts";
+import { readInvoice } from "../../src/lightning/bolt11.ts";
+import spec from "../fixtures/bolt11-spec-examples.json" with { type: "json" };
+
+/** Reading a BOLT 11 invoice's fields (src/lightning/bolt11.ts), on BOLT 11's own examples. */
+describe("readInvoice", () => {
+  it("reads the spec's first example: its payment hash and timestamp", () => {
+    const read = readInvoice(spec.examples[0]?.invoice ?? "");
+    expect(read.ok && [read.value.paymentHash, read.value.timestamp]).toEqual([spec.paymentHashHex, spec.timestamp]);
+  });
+
+  it("refuses, unread, an invoice longer than any node makes (the decoder's time grows with the square of its fields)", () => {
+    const [example] = spec.examples;
+    const long = `${example?.invoice ?? ""}${"q".repeat(MAX_INVOICE_CHARS)}`;
+    expect(readInvoice(long)).toEqual({ ok: false, reason: "bad_invoice", detail: `the invoice is longer than the ${MAX_INVOICE_CHARS} characters a node makes at most` });
+    // Within the bound, an invoice that does not decode says why.
+    expect(readInvoice(long.slice(0, MAX_INVOICE_CHARS))).toMatchObject({ ok: false, reason: "bad_invoice", detail: expect.stringMatching(/^the invoice does not decode/) });
+  });
+});
