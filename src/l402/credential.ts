@@ -1,3 +1,4 @@
+import { constantTimeEqual } from "../bytes.ts";
 import { decodeMacaroon, MacaroonFormatError, type Macaroon } from "../macaroon/index.ts";
 import { decodeCaveat } from "./caveats.ts";
 import { fromBase64Lenient, fromHex } from "./encoding.ts";
@@ -55,7 +56,7 @@ export function parseAuthorization(header: string): ParsedCredential {
   if (!first.ok) return first;
   for (const other of values.slice(1)) {
     if (!other.ok) return other;
-    if (!equalBytes(other.value.bytes, first.value.bytes) || !equalBytes(other.value.credential.preimage, first.value.credential.preimage)) {
+    if (!constantTimeEqual(other.value.bytes, first.value.bytes) || !constantTimeEqual(other.value.credential.preimage, first.value.credential.preimage)) {
       return fail("malformed", "several Authorization values carry different credentials; send one");
     }
   }
@@ -78,8 +79,6 @@ function parseValue(value: string): Result<{ readonly credential: Credential; re
   if (!macaroon.ok) return macaroon;
   return succeed({ credential: { macaroon: macaroon.value, preimage: fromHex(preimageHex) as Uint8Array }, bytes });
 }
-
-const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((byte, i) => byte === b[i]);
 
 /** The hex macaroon form, whose preimage travels inside as a final `preimage=` caveat. */
 export function parseMacaroonHeader(header: string): ParsedCredential {

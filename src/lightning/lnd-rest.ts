@@ -1,4 +1,4 @@
-import { base64ToBytes, sha256, toBase64, toHex } from "../bytes.ts";
+import { base64ToBytes, constantTimeEqual, sha256, toBase64, toHex } from "../bytes.ts";
 import {
   LightningError,
   type Invoice,
@@ -105,13 +105,11 @@ function lndReply(answer: HttpAnswer, path: string): Record<string, unknown> {
 /** A settled invoice's r_preimage, which must hash to its payment hash: a node's word is not proof. */
 function settledPreimage(reply: Record<string, unknown>, paymentHash: Uint8Array): Uint8Array {
   const preimage = bytesField(reply, "r_preimage");
-  if (preimage?.length !== 32 || !equalBytes(sha256(preimage), paymentHash)) {
+  if (preimage?.length !== 32 || !constantTimeEqual(sha256(preimage), paymentHash)) {
     throw new LightningError("invalid_response", "LookupInvoice: the settled invoice's r_preimage does not match its payment hash");
   }
   return preimage;
 }
-
-const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((byte, i) => byte === b[i]);
 
 const STATES: Record<string, InvoiceState> = { OPEN: "open", ACCEPTED: "accepted", SETTLED: "settled", CANCELED: "canceled" };
 
