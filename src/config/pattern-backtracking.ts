@@ -20,6 +20,8 @@
 export function backtrackingProblem(pattern: string, separator: "/" | "." = "/"): string | undefined {
   const parts = partsOf(pattern, separator);
   if (typeof parts === "string") return parts;
+  const optional = parts.filter((part) => (part.kind === "variable" || part.kind === "close") && part.optional === true).length;
+  if (optional > MOST_OPTIONAL_PARTS) return `holds ${optional} optional parts (each may double what URLPattern's test of a crafted request tries: with 20, seconds of CPU for one request); ${MOST_OPTIONAL_PARTS} at most`;
   const last = parts.at(-1);
   let spanning = 0;
   let inSegment = 0;
@@ -39,13 +41,16 @@ export function backtrackingProblem(pattern: string, separator: "/" | "." = "/")
   return undefined;
 }
 
+/** Optional parts (`:name?`, `{…}?`, `{…}*`) a pattern may hold: 2⁴ ways of matching a path at most. */
+const MOST_OPTIONAL_PARTS = 4;
+
 const HOW_LONG = "(URLPattern's test of a crafted request then takes time growing with a power of its length: seconds of CPU for one request)";
 const UNFENCED = `repeats a part not fenced off by a separator of its own, or one that can match the separator (URLPattern's test of a crafted request then takes time growing exponentially with its length); repeat whole segments only (\`/:segment+\`, \`{/:segment}*\`)`;
 
 type Part =
   | { readonly kind: "separator" | "literal" | "open" }
   | { readonly kind: "close"; readonly optional: boolean }
-  | { readonly kind: "variable"; spans: boolean; readonly wildcard: boolean };
+  | { readonly kind: "variable"; spans: boolean; readonly wildcard: boolean; readonly optional?: boolean };
 
 const NAME = /^[\p{ID_Continue}$]+/u;
 
@@ -72,7 +77,7 @@ function partsOf(pattern: string, separator: string): Part[] | string {
     const modifier = pattern[at];
     const read = modified(parts.length, spans);
     if (typeof read === "string") return read;
-    parts.push({ kind: "variable", spans: spans || read.repeated, wildcard: wildcard && modifier !== "?" });
+    parts.push({ kind: "variable", spans: spans || read.repeated, wildcard: wildcard && modifier !== "?", optional: modifier === "?" });
     return undefined;
   };
   while (at < pattern.length) {

@@ -33,11 +33,12 @@ interface Section {
  * paywall's checks of its node, the client's reading of a challenge, the
  * simulator). light-bolt11-decoder does not verify the signature; nothing here
  * relies on it. Its time grows with the square of an invoice's fields (it
- * copies what is left after each): one longer than any node makes (a server's
- * 60,000-character invoice took 6.7 s) is refused unread.
+ * copies what is left after each): one longer than LND decodes (its limit on
+ * a payment request, one QR code's worth; a server's 60,000-character invoice
+ * took 6.7 s) is refused unread.
  */
 export function readInvoice(paymentRequest: string): Result<InvoiceFields, "bad_invoice"> {
-  if (paymentRequest.length > MAX_INVOICE_CHARS) return fail("bad_invoice", `the invoice is longer than the ${MAX_INVOICE_CHARS} characters a node makes at most`);
+  if (paymentRequest.length > MAX_INVOICE_CHARS) return fail("bad_invoice", `the invoice is longer than the ${MAX_INVOICE_CHARS} characters LND takes at most`);
   let sections: readonly Section[];
   try {
     sections = decode(paymentRequest).sections as readonly Section[];

@@ -94,7 +94,8 @@ export function charged(status: number, on: ChargeOn): boolean {
  * reservation's worth (each call is a subrequest, of which a request has
  * 1,000 on Cloudflare's Paid plan), and holds at most half as much again as
  * it has cost (or a reservation more). Where the balance holds less, the
- * lease is the least it can be, and at the last what the balance has left.
+ * lease is half of what it holds (at least a reservation, or what the next
+ * chunk needs), and at the last all it holds.
  */
 function metered(charge: Charge, answered: Answered, balances: Balances, later: Later, exhausted: ExhaustedEvent): ReadableStream<Uint8Array> {
   const prices = charge.balance.meter ?? {};
@@ -109,10 +110,11 @@ function metered(charge: Charge, answered: Answered, balances: Balances, later: 
     const grown = largest(least, leased / 2n);
     let taken = await balances.reserve(charge.tokenId, grown, undefined);
     if (taken.status === "reserved") return (leased += grown);
-    // Short of a grown lease: the least, so that near the balance's end a body holds no more than it needs (other requests share the balance).
-    if (grown > least && taken.balanceMsat >= least) {
-      taken = await balances.reserve(charge.tokenId, least, undefined);
-      if (taken.status === "reserved") return (leased += least);
+    // Short of a grown lease: half of what the balance has left (at least a reservation or what the chunk needs), so that near its end a body leaves the rest to other requests on the token, in a few calls still.
+    const half = largest(least, taken.balanceMsat / 2n);
+    if (grown > half && taken.balanceMsat >= half) {
+      taken = await balances.reserve(charge.tokenId, half, undefined);
+      if (taken.status === "reserved") return (leased += half);
     }
     // Short of a whole lease: what is left, so the body goes on as far as the balance pays.
     const rest = taken.balanceMsat > 0n ? await balances.reserve(charge.tokenId, taken.balanceMsat, undefined) : taken;

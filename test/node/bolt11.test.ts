@@ -10,10 +10,10 @@ describe("readInvoice", () => {
     expect(read.ok && [read.value.paymentHash, read.value.timestamp]).toEqual([spec.paymentHashHex, spec.timestamp]);
   });
 
-  it("refuses, unread, an invoice longer than any node makes (the decoder's time grows with the square of its fields)", () => {
+  it("refuses, unread, an invoice longer than LND takes (the decoder's time grows with the square of its fields)", () => {
     const [example] = spec.examples;
     const long = `${example?.invoice ?? ""}${"q".repeat(MAX_INVOICE_CHARS)}`;
-    expect(readInvoice(long)).toEqual({ ok: false, reason: "bad_invoice", detail: `the invoice is longer than the ${MAX_INVOICE_CHARS} characters a node makes at most` });
+    expect(readInvoice(long)).toEqual({ ok: false, reason: "bad_invoice", detail: `the invoice is longer than the ${MAX_INVOICE_CHARS} characters LND takes at most` });
     // Within the bound, an invoice that does not decode says why.
     expect(readInvoice(long.slice(0, MAX_INVOICE_CHARS))).toMatchObject({ ok: false, reason: "bad_invoice", detail: expect.stringMatching(/^the invoice does not decode/) });
   });

@@ -180,7 +180,7 @@ describe("a metered stream", () => {
     expect(leased).toBeLessThanOrEqual((4_000_000n * 3n) / 2n);
   });
 
-  it("near the balance's end, a lease is the least the body needs, not half of what it leased: the rest stays for other requests on the token", async () => {
+  it("near the balance's end, a lease is half of what the balance holds, not half of what the body leased: the rest stays for other requests on the token", async () => {
     // The request's own 5 sats already taken; then leases of 5, 5, 7.5 and 11.25 sats, and 8 sats left.
     const start = 5000n + 5000n + 5000n + 7500n + 11_250n + 8000n;
     let balance = start - 5000n;
@@ -204,10 +204,36 @@ describe("a metered stream", () => {
     for (let read = await reader.read(); !read.done; read = await reader.read()) bytes += read.value.length;
     await Promise.all(pending);
     expect(bytes).toBe(8 * 1024);
-    // At 35 sats, a lease of 16.875 would not fit in the 8 left: 5 did (not all 8); at 40, the 3 left.
+    // At 35 sats, a lease of 16.875 would not fit in the 8 left: half of them did (a reservation's 5, not all 8); at 40, the 3 left.
     expect(taken).toEqual([5000n, 5000n, 7500n, 11_250n, 5000n, 3000n]);
     // 40 sats streamed; the rest of the leases back.
     expect(balance).toBe(start - 40_000n);
+  });
+
+  it("a body that spends the whole balance makes a few dozen calls to the end, not one (or two) per reservation's worth", async () => {
+    let balance = 30_000_000n;
+    let calls = 0;
+    const balances: Balances = {
+      reserve: async (_id, amountMsat) => {
+        calls++;
+        if (balance < amountMsat) return { status: "short", balanceMsat: balance };
+        balance -= amountMsat;
+        return { status: "reserved", balanceMsat: balance };
+      },
+      release: async (_id, amountMsat) => ({ balanceMsat: (balance += amountMsat) }),
+    };
+    let left = 30_000;
+    const body = new ReadableStream<Uint8Array>({ pull: (controller) => (left-- > 0 ? controller.enqueue(new Uint8Array(1024)) : controller.close()) });
+    const pending: Promise<unknown>[] = [];
+    // 1 sat a KiB, 5 sats first reserved (out of the 30,005 the token had): 30,000 KiB spend it all.
+    const settled = settleCharge(charge(config({ meter: { perKibMsat: 1000n } })), answer(200, undefined, body), undefined, balances, (work) => pending.push(work), async () => () => "");
+    const reader = (settled.body as ReadableStream<Uint8Array>).getReader();
+    let bytes = 0;
+    for (let read = await reader.read(); !read.done; read = await reader.read()) bytes += read.value.length;
+    await Promise.all(pending);
+    expect(bytes).toBe(30_000 * 1024);
+    expect(balance).toBe(5000n);
+    expect(calls).toBeLessThan(60);
   });
 
   it("priced by tokens and reporting none: a 2xx costs its first reservation (broken off too), an error answer the request's price", async () => {
