@@ -34,6 +34,37 @@ async function settle(answered: Answered | undefined, options: { appCharged?: bi
 }
 const answer = (status: number, cost?: string, body: ReadableStream<Uint8Array> | null = null): Answered => ({ status, headers: new Headers(cost === undefined ? {} : { "X-L402-Cost": cost }), body });
 
+/** A balance holding `msat` as TokenBalance keeps one: each reservation taken whole or refused as short. What each took, and how many calls. */
+function heldBalance(msat: bigint) {
+  let balance = msat;
+  let calls = 0;
+  const taken: bigint[] = [];
+  const balances: Balances = {
+    reserve: async (_id, amountMsat) => {
+      calls++;
+      if (balance < amountMsat) return { status: "short", balanceMsat: balance };
+      balance -= amountMsat;
+      taken.push(amountMsat);
+      return { status: "reserved", balanceMsat: balance };
+    },
+    release: async (_id, amountMsat) => ({ balanceMsat: (balance += amountMsat) }),
+  };
+  return { balances, taken, msat: () => balance, calls: () => calls };
+}
+
+/** A body of `chunks` chunks of `size` bytes, metered at `perKibMsat` from a first reservation of 5 sats, read to its end and settled: the bytes the client got. */
+async function meteredRead(balances: Balances, perKibMsat: bigint, chunks: number, size: number): Promise<number> {
+  let left = chunks;
+  const body = new ReadableStream<Uint8Array>({ pull: (controller) => (left-- > 0 ? controller.enqueue(new Uint8Array(size)) : controller.close()) });
+  const pending: Promise<unknown>[] = [];
+  const settled = settleCharge(charge(config({ meter: { perKibMsat } })), answer(200, undefined, body), undefined, balances, (work) => pending.push(work), async () => () => "");
+  const reader = (settled.body as ReadableStream<Uint8Array>).getReader();
+  let bytes = 0;
+  for (let read = await reader.read(); !read.done; read = await reader.read()) bytes += read.value.length;
+  await Promise.all(pending);
+  return bytes;
+}
+
 describe("what an answer is charged", () => {
   it.each([
     ["below_500", [101, 200, 302, 404, 499], [500, 503]],
@@ -160,16 +191,8 @@ describe("a metered stream", () => {
       reserve: async (_id, amountMsat) => (reserved.push(amountMsat), { status: "reserved", balanceMsat: 10n ** 12n }),
       release: async (_id, amountMsat) => (released.push(amountMsat), { balanceMsat: 10n ** 12n }),
     };
-    let left = 1000;
-    const body = new ReadableStream<Uint8Array>({ pull: (controller) => (left-- > 0 ? controller.enqueue(new Uint8Array(4096)) : controller.close()) });
-    const pending: Promise<unknown>[] = [];
     // 1 sat a KiB from a reservation of 5 sats: 4,000 sats, 800 reservations' worth.
-    const settled = settleCharge(charge(config({ meter: { perKibMsat: 1000n } })), answer(200, undefined, body), undefined, balances, (work) => pending.push(work), async () => () => "");
-    const reader = (settled.body as ReadableStream<Uint8Array>).getReader();
-    let bytes = 0;
-    for (let read = await reader.read(); !read.done; read = await reader.read()) bytes += read.value.length;
-    await Promise.all(pending);
-    expect(bytes).toBe(4096 * 1000);
+    expect(await meteredRead(balances, 1000n, 1000, 4096)).toBe(4096 * 1000);
     expect(reserved.length).toBeLessThan(20);
     let leased = 5000n;
     for (const lease of reserved) {
@@ -183,57 +206,21 @@ describe("a metered stream", () => {
   it("near the balance's end, a lease is half of what the balance holds, not half of what the body leased: the rest stays for other requests on the token", async () => {
     // The request's own 5 sats already taken; then leases of 5, 5, 7.5 and 11.25 sats, and 8 sats left.
     const start = 5000n + 5000n + 5000n + 7500n + 11_250n + 8000n;
-    let balance = start - 5000n;
-    const taken: bigint[] = [];
-    const balances: Balances = {
-      reserve: async (_id, amountMsat) => {
-        if (balance < amountMsat) return { status: "short", balanceMsat: balance };
-        balance -= amountMsat;
-        taken.push(amountMsat);
-        return { status: "reserved", balanceMsat: balance };
-      },
-      release: async (_id, amountMsat) => ({ balanceMsat: (balance += amountMsat) }),
-    };
-    let left = 8;
-    const body = new ReadableStream<Uint8Array>({ pull: (controller) => (left-- > 0 ? controller.enqueue(new Uint8Array(1024)) : controller.close()) });
-    const pending: Promise<unknown>[] = [];
+    const held = heldBalance(start - 5000n);
     // 5 sats a KiB from a first reservation of 5 sats.
-    const settled = settleCharge(charge(config({ meter: { perKibMsat: 5000n } })), answer(200, undefined, body), undefined, balances, (work) => pending.push(work), async () => () => "");
-    const reader = (settled.body as ReadableStream<Uint8Array>).getReader();
-    let bytes = 0;
-    for (let read = await reader.read(); !read.done; read = await reader.read()) bytes += read.value.length;
-    await Promise.all(pending);
-    expect(bytes).toBe(8 * 1024);
+    expect(await meteredRead(held.balances, 5000n, 8, 1024)).toBe(8 * 1024);
     // At 35 sats, a lease of 16.875 would not fit in the 8 left: half of them did (a reservation's 5, not all 8); at 40, the 3 left.
-    expect(taken).toEqual([5000n, 5000n, 7500n, 11_250n, 5000n, 3000n]);
+    expect(held.taken).toEqual([5000n, 5000n, 7500n, 11_250n, 5000n, 3000n]);
     // 40 sats streamed; the rest of the leases back.
-    expect(balance).toBe(start - 40_000n);
+    expect(held.msat()).toBe(start - 40_000n);
   });
 
   it("a body that spends the whole balance makes a few dozen calls to the end, not one (or two) per reservation's worth", async () => {
-    let balance = 30_000_000n;
-    let calls = 0;
-    const balances: Balances = {
-      reserve: async (_id, amountMsat) => {
-        calls++;
-        if (balance < amountMsat) return { status: "short", balanceMsat: balance };
-        balance -= amountMsat;
-        return { status: "reserved", balanceMsat: balance };
-      },
-      release: async (_id, amountMsat) => ({ balanceMsat: (balance += amountMsat) }),
-    };
-    let left = 30_000;
-    const body = new ReadableStream<Uint8Array>({ pull: (controller) => (left-- > 0 ? controller.enqueue(new Uint8Array(1024)) : controller.close()) });
-    const pending: Promise<unknown>[] = [];
     // 1 sat a KiB, 5 sats first reserved (out of the 30,005 the token had): 30,000 KiB spend it all.
-    const settled = settleCharge(charge(config({ meter: { perKibMsat: 1000n } })), answer(200, undefined, body), undefined, balances, (work) => pending.push(work), async () => () => "");
-    const reader = (settled.body as ReadableStream<Uint8Array>).getReader();
-    let bytes = 0;
-    for (let read = await reader.read(); !read.done; read = await reader.read()) bytes += read.value.length;
-    await Promise.all(pending);
-    expect(bytes).toBe(30_000 * 1024);
-    expect(balance).toBe(5000n);
-    expect(calls).toBeLessThan(60);
+    const held = heldBalance(30_000_000n);
+    expect(await meteredRead(held.balances, 1000n, 30_000, 1024)).toBe(30_000 * 1024);
+    expect(held.msat()).toBe(5000n);
+    expect(held.calls()).toBeLessThan(60);
   });
 
   it("priced by tokens and reporting none: a 2xx costs its first reservation (broken off too), an error answer the request's price", async () => {
