@@ -158,18 +158,17 @@ export function readCaveats(caveats: readonly Uint8Array[]): Result<CaveatReadin
   const conditions: Predicate[] = [];
   let afterServices = false;
   for (const bytes of caveats) {
-    const predicate = decodeCaveat(bytes);
-    if (predicate === undefined) return fail("invalid_caveat", "a caveat is not UTF-8 condition=value");
+    const read = readCaveat(bytes);
+    if (read === undefined) return fail("invalid_caveat", "a caveat is not UTF-8 condition=value");
+    const { predicate, kind, value } = read;
     conditions.push(predicate);
     const { condition } = predicate;
-    const kind = kindOf(condition);
     if (afterServices && (kind === "amount" || kind === "digest")) {
       if (condition.endsWith(CREDIT_SUFFIX)) return fail("invalid_caveat", `a ${condition} caveat after the services caveat: a credit opens the token's one balance, which no copy can narrow`);
       if (!latest.has(condition)) return fail("invalid_caveat", `a ${condition} caveat after the services caveat: only the minter grants it`);
     }
     if (kind === "services") afterServices = true;
     if (kind === "unknown") continue;
-    const value = valueOf(kind, predicate.value);
     if (value === undefined) {
       return fail("invalid_caveat", `unreadable ${condition} caveat "${predicate.value}"`);
     }
@@ -196,34 +195,62 @@ function kindOf(condition: string): Kind {
   return "unknown";
 }
 
+/** A caveat read: its text, what its condition is, and its value (undefined: unreadable, or an unknown condition's). */
+interface CaveatRead {
+  readonly predicate: Predicate;
+  readonly kind: Kind;
+  readonly value: Value | undefined;
+}
+
 /**
- * The values every token of a service carries alike (its services, its
- * capabilities), read once per isolate and shared: a token never seen before
- * has its service's, and reading them again was a quarter of what a cold
- * verification does beside its hashes (in workerd). The sets are never
- * changed (grantFor copies them). Bounded: a holder may append values of its own.
+ * The caveats every token of a service carries alike (its services, its
+ * capabilities), read once per isolate and shared, found by their bytes: a
+ * token never seen before has its service's, and reading them again (text,
+ * name, value) was half of what a cold verification does beside its hashes
+ * in workerd. Keyed by a hash of the bytes, which are then compared whole.
+ * Never changed (grantFor copies the sets). Bounded: a holder may append
+ * caveats of its own.
  */
 const MAX_SHARED_KEPT = 256;
-const servicesRead = new Map<string, ReadonlySet<string> | undefined>();
-const capabilitiesRead = new Map<string, ReadonlySet<string>>();
+const sharedReads = new Map<number, { readonly bytes: Uint8Array; readonly read: CaveatRead }>();
 
-/** `parse(value)`, or what it gave before (an unreadable value too). */
-function kept<V>(memo: Map<string, V>, value: string, parse: (value: string) => V): V {
-  const known = memo.get(value);
-  if (known !== undefined || memo.has(value)) return known as V;
-  const read = parse(value);
-  if (memo.size === MAX_SHARED_KEPT) memo.clear();
-  memo.set(value, read);
+/** Undefined when the bytes are not UTF-8 `condition=value`. */
+function readCaveat(bytes: Uint8Array): CaveatRead | undefined {
+  const hash = fnv1a(bytes);
+  const shared = sharedReads.get(hash);
+  if (shared !== undefined && sameBytes(shared.bytes, bytes)) return shared.read;
+  const predicate = decodeCaveat(bytes);
+  if (predicate === undefined) return undefined;
+  const kind = kindOf(predicate.condition);
+  const read = { predicate, kind, value: kind === "unknown" ? undefined : valueOf(kind, predicate.value) };
+  if (kind === "services" || kind === "capabilities") {
+    if (sharedReads.size === MAX_SHARED_KEPT) sharedReads.clear();
+    // A copy: the token's buffer is neither kept nor trusted to stay as it is.
+    sharedReads.set(hash, { bytes: bytes.slice(), read });
+  }
   return read;
+}
+
+/** 32-bit FNV-1a: a key for the shared reads, not a check (the bytes are compared). */
+function fnv1a(bytes: Uint8Array): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ (bytes[i] as number), 0x01000193);
+  return hash;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** A known condition's value, read (undefined: unreadable). */
 function valueOf(kind: Exclude<Kind, "unknown">, value: string): Value | undefined {
   switch (kind) {
     case "services":
-      return kept(servicesRead, value, parseServices);
+      return parseServices(value);
     case "capabilities":
-      return kept(capabilitiesRead, value, parseCapabilities);
+      return parseCapabilities(value);
     case "validUntil":
       return parseUnixTime(value);
     case "uses":

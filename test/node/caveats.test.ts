@@ -275,4 +275,28 @@ describe("the values a service's tokens share, read once per isolate", () => {
     expect(checkCaveats(caveats, { service: "shared", capabilities: ["admin"], now: 0 })).toMatchObject({ ok: false, reason: "capability_denied" });
     expect(checkCaveats(caveats, { service: "other", now: 0 })).toMatchObject({ ok: false, reason: "service_mismatch" });
   });
+
+  it("two caveats whose bytes hash alike are each read as what they say", () => {
+    // The shared readings are found by a 32-bit FNV-1a of the bytes: these two collide.
+    const [a, b] = ["read,x1uzx", "read,xc2ad"];
+    for (let round = 0; round < 2; round++) {
+      for (const value of [a, b]) {
+        const reading = read(["services", "svc:0"], ["svc_capabilities", value]);
+        if (!reading.ok) throw new Error(reading.detail);
+        expect(reading.value.latest.get("svc_capabilities")).toEqual(new Set(value.split(",")));
+      }
+    }
+  });
+
+  it("a reading kept is not changed by the bytes it was read from changing after", () => {
+    // The same colliding pair: a kept reading that held the token's own buffer would take the second for the first.
+    const capabilities = (bytes: Uint8Array) => {
+      const reading = readCaveats([bytes]);
+      return reading.ok ? reading.value.latest.get("svc_capabilities") : reading.reason;
+    };
+    const buffer = encodeCaveat("svc_capabilities", "read,x1uzx");
+    expect(capabilities(buffer)).toEqual(new Set(["read", "x1uzx"]));
+    buffer.set(encodeCaveat("svc_capabilities", "read,xc2ad"));
+    expect(capabilities(encodeCaveat("svc_capabilities", "read,xc2ad"))).toEqual(new Set(["read", "xc2ad"]));
+  });
 });
