@@ -1,3 +1,4 @@
+import { foldsToAscii } from "./ascii-folding.ts";
 import { fail, succeed, type Result } from "./result.ts";
 
 /**
@@ -19,7 +20,7 @@ import { fail, succeed, type Result } from "./result.ts";
  * Refused (400): encoded `/`, `\` or `%` forming another escape (double encoding),
  * `\` itself, `;` (path parameters, encoded or not), encoded control characters
  * and NUL, escapes that are not valid UTF-8 (overlong forms included), characters
- * that Unicode compatibility folding would turn into ASCII (fullwidth `／`, `ａ`),
+ * an origin may read as ASCII (ascii-folding.ts: fullwidth `／`, `ａ`, Turkish `ı`),
  * dot segments spelled with escapes, and segments ending in `.` or a space
  * (Windows servers strip them).
  */
@@ -100,15 +101,7 @@ function canonicalSegment(raw: string): string | CanonicalUrl {
   if (/%[0-9A-Fa-f]{2}/.test(text)) return refuse("double percent-encoding");
   if (text === "." || text === "..") return refuse("dot segments may not be percent-encoded");
   if (/[. ]$/.test(text)) return refuse("a path segment may not end with '.' or a space");
-  if (foldsToAscii(text)) return refuse("characters that compatibility folding turns into ASCII");
+  if (foldsToAscii(text)) return refuse("characters that folding or case turns into ASCII");
   return out;
 }
 
-/** True when NFKC maps some non-ASCII character to ASCII (fullwidth letters and slashes, ligatures). */
-function foldsToAscii(text: string): boolean {
-  for (const char of text) {
-    if (char.charCodeAt(0) < 0x80) continue;
-    if (/[\x00-\x7f]/.test(char.normalize("NFKC"))) return true;
-  }
-  return false;
-}

@@ -1,4 +1,5 @@
 import type { PriceRule, ServiceConfig } from "../config/index.ts";
+import { asciiFolded } from "../ascii-folding.ts";
 import { fail, succeed, type Result } from "../result.ts";
 import { asPhpNamesIt, UNNAMED_METHOD, type ClaimedMethods } from "./claimed-methods.ts";
 import type { HeaderReader } from "./request.ts";
@@ -75,7 +76,8 @@ interface PricedValues {
 
 function readPricedValues(rules: readonly PriceRule[], request: { readonly url: URL; readonly headers: HeaderReader }, ignoreCase: boolean): Result<PricedValues, "ambiguous_price"> {
   const query = new Map<string, string>();
-  const sameName = (name: string) => asPhpNamesIt(ignoreCase ? name.toLowerCase() : name);
+  // Ignoring case as .NET and Java do: `ſize` and `sİze` are `size` to them.
+  const sameName = (name: string) => asPhpNamesIt(ignoreCase ? asciiFolded(name).toLowerCase() : name);
   // Rack 2, Perl's CGI and Go and Python before 2021 split a query at `;` as well as `&`.
   const splitAtSemicolons = request.url.search.includes(";") ? new URLSearchParams(request.url.search.slice(1).replaceAll(";", "&")) : undefined;
   // What names written with brackets are read as, either way the query is split (most queries have none).

@@ -161,6 +161,17 @@ describe("a request whose price its origin could read two ways is refused", () =
     expect(priceOf("/x?image_size=small&image.size%00.x=large", {}, service)).toMatchObject({ ok: false, reason: "ambiguous_price" });
   });
 
+  it("a name that .NET or Java, ignoring case, reads as a priced parameter (ſ, ı, İ, fullwidth) is that parameter", () => {
+    const service = serviceOf({ name: "s", price_sats: 1, price_rules: [{ query: { size: "large" }, price_sats: 5 }] });
+    for (const url of ["/x?%C5%BFize=large&size=small", "/x?s%C4%B1ze=large&size=small", "/x?s%C4%B0ze=large&size=small", "/x?%EF%BD%93ize=large&size=small"]) {
+      expect(priceOf(url, {}, service), url).toMatchObject({ ok: false, reason: "ambiguous_price" });
+    }
+    expect(priceOf("/x?%C5%BFize=large", {}, service)).toMatchObject({ ok: true, value: { matchedMsat: 5_000n } });
+    // A service that matches case assumes an origin that does too.
+    const exact = serviceOf({ name: "s", price_sats: 1, match_case: true, price_rules: [{ query: { size: "large" }, price_sats: 5 }] });
+    expect(priceOf("/x?%C5%BFize=large&size=small", {}, exact)).toMatchObject({ ok: true, value: { matchedMsat: undefined } });
+  });
+
   it("a name with brackets that Rack or PHP reads as a priced parameter is refused: which value would the origin read?", () => {
     const service = serviceOf({ name: "s", price_sats: 1, price_rules: [{ query: { size: "large" }, price_sats: 5 }, { query: { image_size: "large" }, price_sats: 5 }] });
     for (const url of ["/x?size=small&[size]=large", "/x?size=small&size]=large", "/x?[size]=large", "/x?size[]=large", "/x?size[a]=large", "/x?image_size=small&image[size=large", "/x?image.size=small&image[size=large", "/x?size=small&a=1;[size]=large"]) {

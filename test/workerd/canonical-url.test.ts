@@ -20,6 +20,8 @@ describe("canonicalUrl", () => {
     ["/api/x%2Ejson", "/api/x.json"],
     ["/api/%7euser", "/api/~user"],
     ["/api/%c3%a9t%c3%a9", "/api/%C3%A9t%C3%A9"],
+    // Neither is an ASCII letter in any case a single character maps to (ß's uppercase is two: "SS").
+    ["/stra%C3%9Fe/%C3%84rger", "/stra%C3%9Fe/%C3%84rger"],
     ["/api/a%20b", "/api/a%20b"],
     ["/api/a%3Fb", "/api/a%3Fb"],
     ["/api/a%23b", "/api/a%23b"],
@@ -60,6 +62,10 @@ describe("canonicalUrl", () => {
     ["/api/x%2E", "end with '.'"],
     ["/%EF%BC%A1PI/x", "folding"],
     ["/api%EF%BC%8Fx", "folding"],
+    // .NET's ordinal comparison ignoring case and Java's equalsIgnoreCase take these for /admin.
+    ["/adm%C4%B1n/x", "case"],
+    ["/adm%C4%B0n/x", "case"],
+    ["/%C5%BFecret", "folding"],
   ])("refuses %s (%s)", (target, why) => {
     expect(canonical(target)).toMatch(/^refused: /);
     expect(canonical(target)).toContain(why);
