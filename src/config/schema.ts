@@ -265,7 +265,9 @@ export function pathCovers(base: string, path: string): boolean {
 }
 
 type ServiceSchema = ReturnType<typeof serviceSchema>;
-export type ServiceDefinition = v.InferInput<ServiceSchema>;
+/** A service as written: its lists and objects read-only, so that a definition written `as const` is taken. */
+export type ServiceDefinition = Written<v.InferInput<ServiceSchema>>;
+type Written<T> = T extends readonly (infer U)[] ? readonly Written<U>[] : T extends object ? { readonly [K in keyof T]: Written<T[K]> } : T;
 export type ParsedService = v.InferOutput<ServiceSchema>;
 
 export const servicesSchema = (context: SchemaContext) => v.pipe(

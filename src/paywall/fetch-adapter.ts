@@ -38,6 +38,9 @@ export interface WaitUntil {
 /** Its answer; nothing only where Bun has upgraded a WebSocket's handshake (`server.upgrade`). */
 export type PaidHandler<E> = (request: Request, paid: PaidRequest, env: E, context: WaitUntil | undefined) => Response | undefined | Promise<Response | undefined>;
 
+/** The env and context after the request: an env the handler is typed to use must be given (a Worker's runtime gives both); none typed, none needed (Bun, Deno, Node). */
+type EnvArguments<E> = unknown extends E ? [env?: E, context?: WaitUntil] : [env: E, context?: WaitUntil];
+
 /**
  * The paywall for any `(Request) => Response` runtime: a Worker without Hono,
  * Deno, Bun, a Next route handler, Node behind a fetch bridge.
@@ -49,12 +52,12 @@ export type PaidHandler<E> = (request: Request, paid: PaidRequest, env: E, conte
  * Options without a keyring or a backend read them from the env's settings
  * (the Worker's `env`, else `process.env`) on the first request for each env.
  */
-export function withPaywall<E = unknown>(options: FetchPaywallOptions, handler: PaidHandler<E>): (request: Request, env?: E, context?: WaitUntil) => Promise<Response> {
+export function withPaywall<E = unknown>(options: FetchPaywallOptions, handler: PaidHandler<E>): (request: Request, ...rest: EnvArguments<E>) => Promise<Response> {
   checkOptions(options, ["clientAddress"]);
   const log = options.log === false ? undefined : (options.log ?? consoleLog);
   const built = new WeakMap<object, Paywall | readonly string[]>();
   let warned = false;
-  return async (request, env, context) => {
+  return async (request, ...[env, context]: EnvArguments<E>) => {
     const settings = settingsEnv(env);
     let paywall = built.get(settings);
     if (paywall === undefined) {

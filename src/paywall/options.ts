@@ -25,13 +25,16 @@ import type { PaywallLog } from "./refusal-log.ts";
 import type { PaymentScheme } from "./schemes/scheme.ts";
 import type { PaywallSettings } from "./settings.ts";
 
+/** A service mounted by an adapter: all but `mcp`, which only the template Worker's MCP endpoint serves. */
+export type MountedService = Omit<ServiceDefinition, "mcp">;
+
 /** What a paywall takes, whichever adapter mounts it (Hono's `l402Paywall`, the fetch adapter's `withPaywall`). */
 export interface PaywallOptionsBase {
   /** One service for the routes the paywall is mounted on (it needs no `match`)… */
-  readonly service?: ServiceDefinition;
+  readonly service?: MountedService;
   /** …or several, told apart by their `match` patterns; requests matching none pass on to the app. */
-  readonly services?: readonly ServiceDefinition[];
-  /** Mints and verifies tokens: `createKeyring(key)` or `parseMasterKeys(text)`; absent: `L402_MASTER_KEYS` from the env. */
+  readonly services?: readonly MountedService[];
+  /** Mints and verifies tokens: `createKeyring(key)`, or `parseMasterKeys(text)`'s value when it is `ok`; absent: `L402_MASTER_KEYS` from the env. */
   readonly keyring?: Keyring;
   /**
    * Makes invoices (wrap it in `withBreaker()` to spare a sick node); absent:

@@ -28,6 +28,7 @@ import { decisionRecorder } from "./decision-metrics.ts";
 import { requestLog, type DecisionObserver } from "./request-log.ts";
 import type { WorkerConfig } from "./worker-config.ts";
 import type { Endpoint, WorkerEnv } from "./worker-env.ts";
+import type { WorkerBindings } from "./bindings.ts";
 
 /**
  * The template Worker: a paywall in front of any origin. The composition root,
@@ -48,7 +49,7 @@ export function createWorkerApp(): WorkerHandler {
     async fetch(request, env, ctx) {
       try {
         // The runtime's env (or a test's variation of it), taken as a Hono app takes it.
-        const app = await servedFor(env as Env, () => request.cf?.colo)((work) => ctx.waitUntil(work));
+        const app = await servedFor(env as WorkerBindings, () => request.cf?.colo)((work) => ctx.waitUntil(work));
         return await app.fetch(request, env, ctx);
       } catch (error) {
         // The app could not be built (not kept: the next request tries again), or its own error answer failed: a 500 naming nothing, and a log line.
@@ -66,7 +67,7 @@ export interface WorkerHandler {
 const apps = new WeakMap<object, Served>();
 
 /** `colo`: where this isolate runs (every request it gets arrives there), the invoice pool's shard; read once, when the app is built (`request.cf` is parsed on its first read). */
-function servedFor(env: Env, colo: () => unknown): Served {
+function servedFor(env: WorkerBindings, colo: () => unknown): Served {
   const cached = apps.get(env);
   if (cached !== undefined) return cached;
   const loaded = parseConfig(env);
@@ -99,7 +100,7 @@ const CORS = { origin: (origin: string) => origin, allowMethods: ["GET", "HEAD",
  * (live-services.ts). The node, its breaker and the ports are the isolate's,
  * whichever services are in effect.
  */
-function paywalledApp(env: Env, config: WorkerConfig, colo: string): Served {
+function paywalledApp(env: WorkerBindings, config: WorkerConfig, colo: string): Served {
   // Per isolate: the breaker guards the node from this isolate's traffic. Issuance is recorded inside it: health names the node's last failure, not the breaker's.
   const issuance = recordingIssuance(nodeBackend(config.node, config.network, env));
   const backend = withBreaker(issuance.backend, { threshold: config.breakerThreshold, cooldownMs: config.breakerCooldownSeconds * 1000 });

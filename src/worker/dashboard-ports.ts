@@ -2,6 +2,7 @@ import type { DashboardPorts } from "../admin/dashboard/ports.ts";
 import type { DecisionStats } from "../admin/decision-stats.ts";
 import type { PaywallPorts } from "../paywall/index.ts";
 import { d1DashboardLedger } from "./d1-dashboard.ts";
+import type { WorkerBindings } from "./bindings.ts";
 
 /**
  * The dashboard's ports from the Worker's bindings: the ledger and the
@@ -11,7 +12,7 @@ import { d1DashboardLedger } from "./d1-dashboard.ts";
  * binding under keys of their own (so its limit per client and period), and
  * the isolate's decision counters.
  */
-export function cloudflareDashboardPorts(env: Env, ports: PaywallPorts, decisions: DecisionStats): DashboardPorts | undefined {
+export function cloudflareDashboardPorts(env: WorkerBindings, ports: PaywallPorts, decisions: DecisionStats): DashboardPorts | undefined {
   const { L402_LEDGER: db, L402_METER: meters, L402_BALANCES: balances, L402_MINT_LIMITER: limiter } = env;
   const { ledger, revocations } = ports;
   if (db === undefined || ledger === undefined || revocations === undefined) return undefined;

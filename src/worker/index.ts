@@ -4,6 +4,7 @@ import { forgetOldUnpaidChallenges } from "./d1-ledger.ts";
 import { InvoicePoolShard as PoolShard } from "./invoice-pool-shard.ts";
 import { SpentChargeShard as SpentShard } from "./spent-charge-shard.ts";
 import { TokenBalance as Balance } from "./token-balance.ts";
+import type { WorkerBindings } from "./bindings.ts";
 
 export { FreebieCounter } from "./freebie-counter.ts";
 export { InvoiceLookupGate } from "./invoice-lookup-gate.ts";
@@ -13,6 +14,7 @@ export { createWorkerApp, type WorkerHandler } from "./app.ts";
 export { cloudflarePorts } from "./ports.ts";
 export { forgetOldUnpaidChallenges } from "./d1-ledger.ts";
 export type { WorkerEnv } from "./worker-env.ts";
+export type { WorkerBindings } from "./bindings.ts";
 
 /** An empty Durable Object class in place of one a build leaves out: nothing calls it there, so it is typed as the class it stands for. */
 const leftOut = <Class>(): Class => class extends DurableObject {} as unknown as Class;
@@ -33,4 +35,4 @@ export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),
   // wrangler.toml's hourly Cron Trigger: the ledger's upkeep.
   scheduled: (controller, env, ctx) => ctx.waitUntil(forgetOldUnpaidChallenges(env.L402_LEDGER, controller.scheduledTime)),
-} satisfies ExportedHandler<Env>;
+} satisfies ExportedHandler<WorkerBindings>;

@@ -40,7 +40,7 @@ export class InvoicePoolShard extends DurableObject {
   private tokens = 0;
   private tokensAt = 0;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
     ctx.storage.sql.exec(
       "CREATE TABLE IF NOT EXISTS pooled (payment_hash TEXT PRIMARY KEY, payment_request TEXT NOT NULL, amount_msat TEXT NOT NULL, expires_at INTEGER NOT NULL, hand_out_by INTEGER NOT NULL)",

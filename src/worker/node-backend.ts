@@ -14,6 +14,7 @@ import {
   type Network,
 } from "../lightning/index.ts";
 import type { RelayedCall } from "./nwc-relay.ts";
+import type { WorkerBindings } from "./bindings.ts";
 
 /**
  * The invoice backend `L402_BACKEND` names, built from its settings. NWC
@@ -25,7 +26,7 @@ import type { RelayedCall } from "./nwc-relay.ts";
  * one backend bundles that one alone; the config check has refused any other
  * before this runs.
  */
-export function nodeBackend(node: NodeConfig, network: Network, env: Env): InvoiceBackend {
+export function nodeBackend(node: NodeConfig, network: Network, env: WorkerBindings): InvoiceBackend {
   const { timeoutMs } = node;
   switch (node.backend) {
     case "lnd":
@@ -50,7 +51,7 @@ export function nodeBackend(node: NodeConfig, network: Network, env: Env): Invoi
   throw new Error(`unreachable: the config check refuses L402_BACKEND ${node.backend}, which this build leaves out`);
 }
 
-function heldNwcBackend(node: NodeConfig & { readonly backend: "nwc" }, network: Network, env: Env): InvoiceBackend {
+function heldNwcBackend(node: NodeConfig & { readonly backend: "nwc" }, network: Network, env: WorkerBindings): InvoiceBackend {
   const relays = env.L402_NWC;
   if (relays === undefined) throw new Error("unreachable: the config check refuses a held NWC connection without L402_NWC");
   const { connection, timeoutMs } = node;

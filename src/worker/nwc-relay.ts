@@ -28,7 +28,7 @@ export type RelayedCall = Result<Record<string, unknown>, LightningFailureReason
  * colo's challenges then reach over the network. Choose it for a distant
  * relay and steady unpaid traffic.
  */
-export class NwcRelay extends DurableObject<Env> {
+export class NwcRelay extends DurableObject {
   #client: { readonly key: string; readonly call: NwcCall; readonly socket: HeldSocket } | undefined;
 
   async call(connection: NwcConnection, timeoutMs: number, method: string, params: Record<string, unknown>): Promise<RelayedCall> {

@@ -7,6 +7,7 @@ import { bounded } from "./bounded-call.ts";
 import { d1Ledger } from "./d1-ledger.ts";
 import { d1Revocations } from "./d1-revocations.ts";
 import { sentUntilAnswered } from "./keyed-calls.ts";
+import type { WorkerBindings } from "./bindings.ts";
 
 /**
  * The paywall's ports on Cloudflare, from the Worker's bindings:
@@ -46,7 +47,7 @@ import { sentUntilAnswered } from "./keyed-calls.ts";
  * same reason a spend whose answer is lost is sent again, under a key that
  * makes it count once (keyed-calls.ts).
  */
-export function cloudflarePorts(env: Env, revocationTtlSeconds: number, pool?: PoolSettings): PaywallPorts {
+export function cloudflarePorts(env: WorkerBindings, revocationTtlSeconds: number, pool?: PoolSettings): PaywallPorts {
   const cache = caches.default;
   // Entries outlive a deploy: under another node or network, none made by the one before is handed back (paid, it would buy a token from a node never paid).
   const scope = pool === undefined ? "" : `${toHex(sha256(utf8(pool.node))).slice(0, 32)}/`;
@@ -91,7 +92,7 @@ export function cloudflarePorts(env: Env, revocationTtlSeconds: number, pool?: P
 }
 
 /** Spent charges in 256 shards by the payment hash's first byte, and what this isolate saw spent remembered (a replay costs no call). Made once per app, as the ports are. */
-const spentShards = (spent: NonNullable<Env["L402_SPENT"]>): SpentCharges =>
+const spentShards = (spent: NonNullable<WorkerBindings["L402_SPENT"]>): SpentCharges =>
   rememberedSpends({ spend: (paymentHash, until) => sentUntilAnswered((key) => spent.get(spent.idFromName(`shard-${paymentHash.slice(0, 2)}`)).spend(paymentHash, until, key)) });
 
 
@@ -125,7 +126,7 @@ export function poolNode(node: NodeConfig, network: Network): string {
 /** The Durable Object of one pool (poolName: the invoice request) for a colo and a node. */
 export const poolShardName = ({ colo, node }: Omit<PoolSettings, "bounds">, pool: string): string => `${colo}\u0000${node}\u0000${pool}`;
 
-function invoicePool(pools: NonNullable<Env["L402_INVOICE_POOL"]>, settings: PoolSettings): InvoicePool {
+function invoicePool(pools: NonNullable<WorkerBindings["L402_INVOICE_POOL"]>, settings: PoolSettings): InvoicePool {
   const { bounds } = settings;
   const shard = (pool: string) => pools.get(pools.idFromName(poolShardName(settings, pool)));
   return {

@@ -17,7 +17,7 @@ import { SPENT_RETENTION_MARGIN_SECONDS } from "../paywall/ports.ts";
 const SWEEP_EVERY_MS = 3600 * 1000;
 
 export class SpentChargeShard extends DurableObject {
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
     const sql = ctx.storage.sql;
     sql.exec("CREATE TABLE IF NOT EXISTS spent (payment_hash TEXT PRIMARY KEY, until INTEGER NOT NULL, call_key TEXT)");

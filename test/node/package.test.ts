@@ -1,6 +1,6 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -325,6 +325,43 @@ export { app, checked, createL402Fetch, memoryStore, once, parseChallenge, decod
 `,
     );
     const compiled = spawnSync(TSC, ["-p", consumer], { cwd: scratch, encoding: "utf8" });
+    expect(compiled.stdout + compiled.stderr).toBe("");
+    expect(compiled.status).toBe(0);
+  });
+
+  it("its Worker types compile in a Worker of one's own (workers-types, without skipLibCheck), and refuse what the package refuses", () => {
+    const consumer = join(scratch, "worker-consumer");
+    mkdirSync(join(consumer, "node_modules", "@cloudflare"), { recursive: true });
+    // Every Worker project has Cloudflare's types; this one borrows the repository's.
+    symlinkSync(join(ROOT, "node_modules", "@cloudflare", "workers-types"), join(consumer, "node_modules", "@cloudflare", "workers-types"));
+    symlinkSync(join(scratch, "node_modules", "l402-edge"), join(consumer, "node_modules", "l402-edge"));
+    symlinkSync(join(scratch, "node_modules", "hono"), join(consumer, "node_modules", "hono"));
+    writeFileSync(
+      join(consumer, "tsconfig.json"),
+      JSON.stringify({ compilerOptions: { target: "ES2022", module: "ESNext", moduleResolution: "Bundler", lib: ["ES2022"], types: ["@cloudflare/workers-types"], strict: true, exactOptionalPropertyTypes: true, noEmit: true, skipLibCheck: false }, files: ["index.ts"] }),
+    );
+    writeFileSync(
+      join(consumer, "index.ts"),
+      `
+import { Hono } from "hono";
+import { l402Paywall, type L402Variables } from "l402-edge";
+import { withPaywall } from "l402-edge/fetch";
+import { cloudflarePorts, type WorkerBindings } from "l402-edge/worker";
+export { TokenMeter, FreebieCounter, InvoiceLookupGate, SpentChargeShard, TokenBalance, InvoicePoolShard } from "l402-edge/worker";
+type AppEnv = { Bindings: WorkerBindings & { REPORTS: KVNamespace }; Variables: L402Variables };
+const app = new Hono<AppEnv>();
+const services = [{ name: "premium", match: ["/premium/*"], price_sats: 3, uses: 5 }] as const;
+app.use("/premium/*", l402Paywall<AppEnv>((c) => ({ services, ports: cloudflarePorts(c.env, 30) })));
+app.get("/premium/report", async (c) => c.json({ report: await c.env.REPORTS.get("report"), left: c.var.l402?.remaining ?? null }));
+// @ts-expect-error: an MCP tool is served by the template Worker alone
+l402Paywall({ service: { name: "tool", price_sats: 1, mcp: { tool: "t", path: "/t" } } });
+const plain = withPaywall<{ REPORTS: KVNamespace }>({ service: { name: "p", price_sats: 1 } }, async (_request, _paid, env) => new Response(await env.REPORTS.get("r")));
+// @ts-expect-error: a handler typed to read the env is given one
+void plain(new Request("https://api.example/p"));
+export default { fetch: app.fetch, plain } satisfies ExportedHandler<AppEnv["Bindings"]> & { plain: unknown };
+`,
+    );
+    const compiled = spawnSync(TSC, ["-p", consumer], { cwd: consumer, encoding: "utf8" });
     expect(compiled.stdout + compiled.stderr).toBe("");
     expect(compiled.status).toBe(0);
   });

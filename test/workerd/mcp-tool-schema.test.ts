@@ -78,7 +78,9 @@ describe("a service's MCP tool", () => {
   });
 
   it("the middleware serves no MCP endpoint: a tool there is refused, not ignored; discovery reads one", () => {
-    const middleware = () => resolvePaywall({ service: { name: "a", price_sats: 1, mcp: { tool: "t", path: "/x" } } }, base);
+    // As JavaScript would pass it: the types (MountedService) leave `mcp` out.
+    const withTool = { name: "a", price_sats: 1, mcp: { tool: "t", path: "/x" } };
+    const middleware = () => resolvePaywall({ service: withTool }, base);
     expect(middleware).toThrow(PaywallConfigError);
     expect(middleware).toThrow("service.mcp: is served by the template Worker's MCP endpoint, not here");
     expect(() => resolvePaywall({ service: { name: "a", price_sats: 1 } }, base)).not.toThrow();
