@@ -12,7 +12,7 @@ module.exports = {
       comment: "The protocol core runs anywhere: it imports itself, its inner layer and pure libraries only.",
       severity: "error",
       from: { path: "^src/(macaroon|l402|payment|x402)/" },
-      to: { pathNot: ["^src/(macaroon|l402|payment|x402)/", "^src/(bytes|result)[.]ts$", "^node_modules/@noble/hashes/", "^node_modules/@scure/base/", "^node_modules/canonicalize/"] },
+      to: { pathNot: ["^src/(macaroon|l402|payment|x402)/", "^src/(bytes|result|json-object)[.]ts$", "^node_modules/@noble/hashes/", "^node_modules/@scure/base/", "^node_modules/canonicalize/"] },
     },
     {
       name: "context-is-pure",

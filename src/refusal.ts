@@ -16,6 +16,12 @@ export interface RefusalContext {
   readonly requestId?: string | undefined;
 }
 
+/** The request's id, where hono/request-id (or an app) put one in the context's variables (`c.var`). */
+export function requestIdIn(variables: object): string | undefined {
+  const id = (variables as { requestId?: unknown }).requestId;
+  return typeof id === "string" ? id : undefined;
+}
+
 export function refusal(
   status: RefusalStatus,
   body: { readonly reason: string; readonly detail: string; readonly [member: string]: unknown },

@@ -1,6 +1,7 @@
 import { URLPattern } from "#url-pattern";
 import * as v from "valibot";
 import { objectMessage } from "./schema-pieces.ts";
+import { isJsonObject } from "../json-object.ts";
 
 /**
  * A service sold as an MCP tool (README, "Paid MCP tools"): its name,
@@ -15,13 +16,12 @@ export const TOOL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
 /** An input schema is configuration, not data: a few KiB describe any API's parameters. */
 const MAX_SCHEMA_BYTES = 16 * 1024;
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** A JSON Schema for the arguments: an object schema (MCP requires `type: "object"`), as the operator wrote it. */
 const inputSchema = v.pipe(
-  v.custom<Record<string, unknown>>(isObject, "must be a JSON Schema object"),
+  v.custom<Record<string, unknown>>(isJsonObject, "must be a JSON Schema object"),
   v.check((schema) => schema["type"] === "object", 'must have "type": "object" (a tool takes named arguments)'),
-  v.check((schema) => schema["properties"] === undefined || (isObject(schema["properties"]) && Object.values(schema["properties"]).every((property) => isObject(property) || typeof property === "boolean")), "has properties that are not schemas"),
+  v.check((schema) => schema["properties"] === undefined || (isJsonObject(schema["properties"]) && Object.values(schema["properties"]).every((property) => isJsonObject(property) || typeof property === "boolean")), "has properties that are not schemas"),
   v.check((schema) => jsonBytes(schema) <= MAX_SCHEMA_BYTES, `must be at most ${MAX_SCHEMA_BYTES / 1024} KiB as JSON (and be JSON: no cycles, no BigInt)`),
   // A copy: what the endpoint lists is what was checked, whatever later becomes of the object given.
   v.transform((schema): Readonly<Record<string, unknown>> => JSON.parse(JSON.stringify(schema)) as Record<string, unknown>),

@@ -1,6 +1,7 @@
 import { fail, succeed, type Result } from "../l402/index.ts";
 import { decodeBase64UrlText, encodeBase64UrlText } from "./base64url.ts";
 import { PAYMENT_SCHEME, type PaymentChallenge } from "./challenge.ts";
+import { isJsonObject } from "../json-object.ts";
 
 /**
  * `Authorization: Payment <base64url JSON>` (draft-httpauth-payment §5.2): the
@@ -42,7 +43,7 @@ function parseOne(trimmed: string): Result<PaymentCredential, "malformed"> {
   } catch {
     return fail("malformed", "the Payment credential is not JSON");
   }
-  if (!isObject(json) || !isObject(json["challenge"]) || !isObject(json["payload"])) return fail("malformed", "the Payment credential needs a challenge and a payload object");
+  if (!isJsonObject(json) || !isJsonObject(json["challenge"]) || !isJsonObject(json["payload"])) return fail("malformed", "the Payment credential needs a challenge and a payload object");
   const echo = json["challenge"];
   const challenge: Record<string, string> = {};
   for (const name of ECHOED) {
@@ -75,4 +76,3 @@ export function formatPaymentCredential(credential: PaymentCredential): string {
   return `${PAYMENT_SCHEME} ${encodeBase64UrlText(JSON.stringify(body))}`;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);

@@ -1,7 +1,7 @@
 import type { Context, ExecutionContext, MiddlewareHandler, Next } from "hono";
 import { cors } from "hono/cors";
 import { baseRoutePath, routePath } from "hono/route";
-import { refusal } from "../refusal.ts";
+import { refusal, requestIdIn } from "../refusal.ts";
 import { afterDecide, beforeDecide } from "./browser/browser-step.ts";
 import { chargedAccess } from "./charged-access.ts";
 import { completeCredential } from "./complete-credential.ts";
@@ -126,8 +126,8 @@ function misconfigured<E extends PaywallEnv>(problems: readonly string[], log: P
   return async (c) => {
     const outcome = { outcome: "misconfigured" as const, detail: problems.join("; ") };
     c.set("l402Outcome", outcome);
-    c.res = refusal(500, { reason: "misconfigured", detail: "the paywall is not configured correctly" }, { headers: c.req.raw.headers, requestId: requestIdOf(c) });
-    if (log !== undefined) logRefusal(log, outcome, { status: 500, method: c.req.method, url: new URL(c.req.url), requestId: requestIdOf(c) });
+    c.res = refusal(500, { reason: "misconfigured", detail: "the paywall is not configured correctly" }, { headers: c.req.raw.headers, requestId: requestIdIn(c.var) });
+    if (log !== undefined) logRefusal(log, outcome, { status: 500, method: c.req.method, url: new URL(c.req.url), requestId: requestIdIn(c.var) });
   };
 }
 
@@ -300,7 +300,7 @@ async function letThrough(c: Context<PaywallEnv>, next: Next, decision: Pass, pa
 
 /** An answer of the paywall's own: rendered (respond.ts), recorded for the app's log line, and logged when a refusal. */
 function answer(c: Context<PaywallEnv>, paywall: Paywall, edge: HonoEdge, request: PaywallRequest, given: Exclude<Answer, Pass>): void {
-  const requestId = requestIdOf(c);
+  const requestId = requestIdIn(c.var);
   const { settings } = paywall;
   const manifestUrl = edge.manifestPath === undefined ? undefined : new URL(edge.manifestPath, request.url).href;
   const rendered = respond(given, { request, invoiceExpirySeconds: settings.invoiceExpirySeconds, fiatRate: settings.fiatRate, requestId, manifestUrl });
@@ -310,10 +310,6 @@ function answer(c: Context<PaywallEnv>, paywall: Paywall, edge: HonoEdge, reques
   if (edge.log !== undefined) logRefusal(edge.log, given.outcome, { status: rendered.status, method: c.req.method, url: request.url, requestId });
 }
 
-const requestIdOf = (c: Context): string | undefined => {
-  const id = (c.var as { requestId?: unknown }).requestId;
-  return typeof id === "string" ? id : undefined;
-};
 
 /** Work to finish after the response: the Workers execution context's waitUntil, or (elsewhere) just let it run. */
 function deferrer(c: Context): Later {

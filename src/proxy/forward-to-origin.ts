@@ -1,7 +1,7 @@
 import type { Context, Handler } from "hono";
 import type { OriginConfig } from "../config/index.ts";
 import { asGatewayReadsIt, headerSpellings } from "../header-spellings.ts";
-import { refusal } from "../refusal.ts";
+import { refusal, requestIdIn } from "../refusal.ts";
 import { forward, ROUTING_HEADERS, TOKEN_ID_HEADER } from "./forward.ts";
 
 export interface ForwardToOriginOptions<E extends Routed = Routed> {
@@ -56,7 +56,7 @@ export function forwardToOrigin<E extends Routed = Routed>(options: ForwardToOri
     const c = context as unknown as Context<Routed>;
     const route = c.get("l402Route");
     if (route === undefined) throw new Error("forwardToOrigin needs l402Paywall() before it");
-    const requestId = requestIdOf(c);
+    const requestId = requestIdIn(c.var);
     if (route.service === undefined && options.unmatched === "404") {
       c.set("l402Outcome", { outcome: "not_found" });
       return refusal(404, { reason: "no_service", detail: "no paid service is configured at this path" }, { headers: c.req.raw.headers, requestId });
@@ -86,7 +86,3 @@ export function forwardToOrigin<E extends Routed = Routed>(options: ForwardToOri
   };
 }
 
-const requestIdOf = (c: Context): string | undefined => {
-  const id = (c.var as { requestId?: unknown }).requestId;
-  return typeof id === "string" ? id : undefined;
-};

@@ -17,6 +17,7 @@ import {
   shadowNotice,
   wholeNumber,
 } from "../config/index.ts";
+import { isJsonObject } from "../json-object.ts";
 
 /**
  * The template Worker's own settings (vars and secrets), beside
@@ -43,21 +44,20 @@ const openApiBase = v.pipe(
       }
     }
     const shape = document as { openapi?: unknown; info?: unknown; paths?: unknown };
-    const isObject = (value: unknown) => typeof value === "object" && value !== null && !Array.isArray(value);
-    if (!isObject(shape) || typeof shape.openapi !== "string" || !/^3\./.test(shape.openapi) || !isObject(shape.info) || (shape.paths !== undefined && !isObject(shape.paths))) {
+    if (!isJsonObject(shape) || typeof shape.openapi !== "string" || !/^3\./.test(shape.openapi) || !isJsonObject(shape.info) || (shape.paths !== undefined && !isJsonObject(shape.paths))) {
       addIssue({ message: "must be an OpenAPI 3 document (openapi, info, paths)" });
       return NEVER;
     }
     // Discovery annotates each operation: a path item or an operation that is not an object could not be.
     for (const [path, item] of Object.entries((shape.paths ?? {}) as Record<string, unknown>)) {
       const where = `paths ${JSON.stringify(path.slice(0, 80))}`;
-      if (!isObject(item)) {
+      if (!isJsonObject(item)) {
         addIssue({ message: `${where} must be an object` });
         return NEVER;
       }
       for (const method of OPERATIONS) {
         const operation = (item as Record<string, unknown>)[method] as { responses?: unknown } | undefined;
-        if (operation !== undefined && (!isObject(operation) || (operation.responses !== undefined && !isObject(operation.responses)))) {
+        if (operation !== undefined && (!isJsonObject(operation) || (operation.responses !== undefined && !isJsonObject(operation.responses)))) {
           addIssue({ message: `${where}.${method} must be an object (its responses too)` });
           return NEVER;
         }

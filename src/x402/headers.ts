@@ -1,5 +1,6 @@
 import { fromBase64Lenient, fromUtf8, toBase64, utf8 } from "../bytes.ts";
 import { fail, succeed, type Result } from "../result.ts";
+import { isJsonObject } from "../json-object.ts";
 
 /**
  * x402 version 2 over HTTP (x402 `specs/transports-v2/http.md`, the types of
@@ -69,7 +70,7 @@ export function readPaymentPayload(header: string): Result<PaymentPayload, "malf
   const json = readHeaderJson(PAYMENT_SIGNATURE_HEADER, first);
   if (!json.ok) return json;
   const value = json.value;
-  if (!isObject(value) || typeof value["x402Version"] !== "number" || !isObject(value["payload"]) || !isRequirements(value["accepted"])) {
+  if (!isJsonObject(value) || typeof value["x402Version"] !== "number" || !isJsonObject(value["payload"]) || !isRequirements(value["accepted"])) {
     return fail("malformed", `${PAYMENT_SIGNATURE_HEADER} needs x402Version, the accepted requirements and a payload object`);
   }
   return succeed({ x402Version: value["x402Version"], accepted: value["accepted"], payload: value["payload"] });
@@ -84,7 +85,7 @@ export function readPaymentRequired(header: string): Result<PaymentRequired, "ma
   const json = readHeaderJson(PAYMENT_REQUIRED_HEADER, header.trim());
   if (!json.ok) return json;
   const value = json.value;
-  if (!isObject(value) || typeof value["x402Version"] !== "number" || !Array.isArray(value["accepts"]) || !value["accepts"].every(isRequirements) || !isResource(value["resource"])) {
+  if (!isJsonObject(value) || typeof value["x402Version"] !== "number" || !Array.isArray(value["accepts"]) || !value["accepts"].every(isRequirements) || !isResource(value["resource"])) {
     return fail("malformed", `${PAYMENT_REQUIRED_HEADER} needs x402Version, the resource and its accepts entries`);
   }
   const error = typeof value["error"] === "string" ? { error: value["error"] } : {};
@@ -104,12 +105,11 @@ function readHeaderJson(name: string, text: string): Result<unknown, "malformed"
   }
 }
 
-const isResource = (value: unknown): value is ResourceInfo => isObject(value) && typeof value["url"] === "string";
+const isResource = (value: unknown): value is ResourceInfo => isJsonObject(value) && typeof value["url"] === "string";
 
 function isRequirements(value: unknown): value is PaymentRequirements {
-  if (!isObject(value)) return false;
+  if (!isJsonObject(value)) return false;
   const texts = ["scheme", "network", "asset", "amount", "payTo"].every((name) => typeof value[name] === "string");
-  return texts && typeof value["maxTimeoutSeconds"] === "number" && isObject(value["extra"]);
+  return texts && typeof value["maxTimeoutSeconds"] === "number" && isJsonObject(value["extra"]);
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
