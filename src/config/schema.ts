@@ -160,7 +160,8 @@ const serviceFields = (context: SchemaContext) =>
       max_cost_sats: v.optional(amount),
       charge_on: v.optional(chargeOn),
       meter: v.optional(streamMeter),
-      mcp: v.optional(mcpTool),
+      // A build that leaves MCP out (worker/build.ts) carries none of its schema: the build's own check refuses a tool there.
+      mcp: v.optional(globalThis.L402_BUILD_MCP === false ? (v.unknown() as unknown as typeof mcpTool) : mcpTool),
       // Gone since the cookies became __Host- cookies (Path=/ by definition): a config still naming it is told why.
       cookie_path: v.optional(v.custom<never>(() => false, COOKIE_PATH_GONE)),
     },
@@ -212,7 +213,7 @@ const serviceSchema = (context: SchemaContext) => v.pipe(
       if (service.uses === undefined && !features.spent) at(`needs ${features.describe("spent")} (each x402 payment is single use)`, "schemes");
     }
     usageProblems(service, context, at);
-    if (service.mcp !== undefined) {
+    if (globalThis.L402_BUILD_MCP !== false && service.mcp !== undefined) {
       if (context.servesMcp !== true) at("is served by the template Worker's MCP endpoint, not here", "mcp");
       // A tool call carries its credential as Authorization (_meta["l402/credential"]): x402's PAYMENT-SIGNATURE has no way there.
       else if (!schemes.includes("l402") && !schemes.includes("mpp")) at('needs "l402" or "mpp" among the schemes: a tool call cannot carry an x402 payment', "mcp");
@@ -278,7 +279,7 @@ export const servicesSchema = (context: SchemaContext) => v.pipe(
     const names = dataset.value.map((service) => service.name);
     const duplicate = names.find((name, index) => names.indexOf(name) !== index);
     if (duplicate !== undefined) addIssue({ message: `service name "${duplicate}" is used twice` });
-    mcpToolProblems(dataset.value, addIssue);
+    if (globalThis.L402_BUILD_MCP !== false) mcpToolProblems(dataset.value, addIssue);
   }),
 );
 
