@@ -3,19 +3,21 @@
  * what Unicode compatibility folding (NFKC) turns into ASCII (fullwidth `／`
  * and `ａ`, ligatures, `ſ`, the Kelvin sign), and the letters whose own
  * uppercase or lowercase is an ASCII letter (Turkish dotless `ı` is `I` in
- * uppercase, dotted `İ` is `i` in lowercase): .NET's ordinal comparison
- * ignoring case and Java's `equalsIgnoreCase` take `/admın` for `/admin`.
+ * uppercase, dotted `İ` is `i` in lowercase): Java's `equalsIgnoreCase` and
+ * Python's `re.IGNORECASE` take `/admın` for `/admin`.
  */
 
-/** A case mapping that is one ASCII character, combining marks after it at most (`İ` → `i̇`). */
-const ASCII_WITH_MARKS = /^[\x00-\x7f]\p{M}*$/u;
+/** U+0130 İ: its lowercase is `i` to Java (a simple mapping); JavaScript's adds a combining dot. */
+const DOTTED_CAPITAL_I = "\u0130";
 
 /** The ASCII character `char` may be read as, or undefined. */
 function asciiReading(char: string): string | undefined {
   if (char.charCodeAt(0) < 0x80) return char;
   const folded = char.normalize("NFKC");
   if (/[\x00-\x7f]/.test(folded)) return folded;
-  for (const mapped of [char.toUpperCase(), char.toLowerCase()]) if (ASCII_WITH_MARKS.test(mapped)) return mapped[0];
+  if (char === DOTTED_CAPITAL_I) return "i";
+  // One character for one: a case mapping that expands (ß to "SS", ǰ to J and a mark) is not read so ignoring case.
+  for (const mapped of [char.toUpperCase(), char.toLowerCase()]) if (mapped.length === 1 && mapped.charCodeAt(0) < 0x80) return mapped;
   return undefined;
 }
 

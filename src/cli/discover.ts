@@ -1,6 +1,7 @@
 import { readAtMost } from "../read-at-most.ts";
 import { formatSats } from "../l402/index.ts";
 import { printable, printJson } from "./io.ts";
+import { isJsonObject } from "../json-object.ts";
 
 /** One thing for sale, as `get --discover` prints it: service, host and path, price, schemes, terms. */
 interface Row {
@@ -87,7 +88,7 @@ function manifestLink(header: string | null, base: URL): URL | undefined {
 }
 
 const text = (value: unknown): string => (typeof value === "string" || typeof value === "number" ? String(value) : "");
-const record = (value: unknown): Record<string, unknown> => (typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {});
+const record = (value: unknown): Record<string, unknown> => (isJsonObject(value) ? value : {});
 const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 const schemesOf = (value: unknown): string => (Array.isArray(value) ? value.map(text).join("+") : "l402");
 /** A whole msat amount as sats; anything else (a fraction, a negative, text) as nothing: a document's values are the server's word. */

@@ -16,7 +16,6 @@ export const TOOL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
 /** An input schema is configuration, not data: a few KiB describe any API's parameters. */
 const MAX_SCHEMA_BYTES = 16 * 1024;
 
-
 /** A JSON Schema for the arguments: an object schema (MCP requires `type: "object"`), as the operator wrote it. */
 const inputSchema = v.pipe(
   v.custom<Record<string, unknown>>(isJsonObject, "must be a JSON Schema object"),

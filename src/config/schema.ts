@@ -160,8 +160,8 @@ const serviceFields = (context: SchemaContext) =>
       max_cost_sats: v.optional(amount),
       charge_on: v.optional(chargeOn),
       meter: v.optional(streamMeter),
-      // A build that leaves MCP out (worker/build.ts) carries none of its schema: the build's own check refuses a tool there.
-      mcp: v.optional(globalThis.L402_BUILD_MCP === false ? (v.unknown() as unknown as typeof mcpTool) : mcpTool),
+      // A build that leaves MCP out (worker/build.ts) carries none of its schema: any tool there is refused, as its feature check says.
+      mcp: v.optional(globalThis.L402_BUILD_MCP === false ? (v.custom<never>(() => false, MCP_LEFT_OUT) as unknown as typeof mcpTool) : mcpTool),
       // Gone since the cookies became __Host- cookies (Path=/ by definition): a config still naming it is told why.
       cookie_path: v.optional(v.custom<never>(() => false, COOKIE_PATH_GONE)),
     },
@@ -265,10 +265,12 @@ export function pathCovers(base: string, path: string): boolean {
   return trimmed === "/" || path === trimmed || path.startsWith(`${trimmed}/`);
 }
 
+const MCP_LEFT_OUT = "this build of the Worker leaves the MCP endpoint out (globalThis.L402_BUILD_MCP = false): remove that define";
+
 type ServiceSchema = ReturnType<typeof serviceSchema>;
 /** A service as written: its lists and objects read-only, so that a definition written `as const` is taken. */
 export type ServiceDefinition = Written<v.InferInput<ServiceSchema>>;
-type Written<T> = T extends readonly (infer U)[] ? readonly Written<U>[] : T extends object ? { readonly [K in keyof T]: Written<T[K]> } : T;
+type Written<T> = T extends (...args: never[]) => unknown ? T : T extends readonly (infer U)[] ? readonly Written<U>[] : T extends object ? { readonly [K in keyof T]: Written<T[K]> } : T;
 export type ParsedService = v.InferOutput<ServiceSchema>;
 
 export const servicesSchema = (context: SchemaContext) => v.pipe(

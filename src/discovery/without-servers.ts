@@ -1,3 +1,5 @@
+import { isJsonObject } from "../json-object.ts";
+
 /**
  * The operator's OpenAPI document with no server named in it: one it names is
  * often the origin's own address, which the document, served by the paywall,
@@ -25,7 +27,7 @@ export function withoutServers<T extends object>(document: T): T {
 type Json = Record<string, unknown>;
 /** OpenAPI 3.1's operations, and 3.2's `query`. */
 const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace", "query"];
-const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
+const isObject = isJsonObject as (value: unknown) => value is Json;
 const eachObject = (container: unknown, visit: (value: Json) => void): void => {
   if (isObject(container)) for (const value of Object.values(container)) if (isObject(value)) visit(value);
 };

@@ -1,3 +1,5 @@
+import { isJsonObject } from "../json-object.ts";
+
 /** Tokens an LLM API reports for one response: input (prompt, cache reads and writes included) and output. */
 export interface LlmUsage {
   readonly inputTokens: number;
@@ -7,7 +9,7 @@ export interface LlmUsage {
 /** A JSON object's members, as JSON.parse gives them. */
 export type Fields = Readonly<Record<string, unknown>>;
 
-export const isFields = (value: unknown): value is Fields => typeof value === "object" && value !== null && !Array.isArray(value);
+export const isFields: (value: unknown) => value is Fields = isJsonObject;
 
 /** A token count: a whole number, at least 0, that a double holds exactly. */
 export const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;

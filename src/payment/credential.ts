@@ -75,4 +75,3 @@ export function formatPaymentCredential(credential: PaymentCredential): string {
   const body = { challenge: echo, ...(credential.source === undefined ? {} : { source: credential.source }), payload: credential.payload };
   return `${PAYMENT_SCHEME} ${encodeBase64UrlText(JSON.stringify(body))}`;
 }
-

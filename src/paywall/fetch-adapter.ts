@@ -39,7 +39,7 @@ export interface WaitUntil {
 export type PaidHandler<E> = (request: Request, paid: PaidRequest, env: E, context: WaitUntil | undefined) => Response | undefined | Promise<Response | undefined>;
 
 /** The env and context after the request: an env the handler is typed to use must be given (a Worker's runtime gives both); none typed, none needed (Bun, Deno, Node). */
-type EnvArguments<E> = unknown extends E ? [env?: E, context?: WaitUntil] : [env: E, context?: WaitUntil];
+type EnvArguments<E> = undefined extends E ? [env?: E, context?: WaitUntil] : [env: E, context?: WaitUntil];
 
 /**
  * The paywall for any `(Request) => Response` runtime: a Worker without Hono,

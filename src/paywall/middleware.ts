@@ -310,7 +310,6 @@ function answer(c: Context<PaywallEnv>, paywall: Paywall, edge: HonoEdge, reques
   if (edge.log !== undefined) logRefusal(edge.log, given.outcome, { status: rendered.status, method: c.req.method, url: request.url, requestId });
 }
 
-
 /** Work to finish after the response: the Workers execution context's waitUntil, or (elsewhere) just let it run. */
 function deferrer(c: Context): Later {
   return (promise) => {

@@ -76,7 +76,7 @@ interface PricedValues {
 
 function readPricedValues(rules: readonly PriceRule[], request: { readonly url: URL; readonly headers: HeaderReader }, ignoreCase: boolean): Result<PricedValues, "ambiguous_price"> {
   const query = new Map<string, string>();
-  // Ignoring case as .NET and Java do: `ſize` and `sİze` are `size` to them.
+  // Ignoring case as Java and Python do: `ſize` and `sİze` are `size` to them.
   const sameName = (name: string) => asPhpNamesIt(ignoreCase ? asciiFolded(name).toLowerCase() : name);
   // Rack 2, Perl's CGI and Go and Python before 2021 split a query at `;` as well as `&`.
   const splitAtSemicolons = request.url.search.includes(";") ? new URLSearchParams(request.url.search.slice(1).replaceAll(";", "&")) : undefined;

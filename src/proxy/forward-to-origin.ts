@@ -85,4 +85,3 @@ export function forwardToOrigin<E extends Routed = Routed>(options: ForwardToOri
     return forwarded.value;
   };
 }
-

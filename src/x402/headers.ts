@@ -112,4 +112,3 @@ function isRequirements(value: unknown): value is PaymentRequirements {
   const texts = ["scheme", "network", "asset", "amount", "payTo"].every((name) => typeof value[name] === "string");
   return texts && typeof value["maxTimeoutSeconds"] === "number" && isJsonObject(value["extra"]);
 }
-

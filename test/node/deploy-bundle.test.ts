@@ -135,6 +135,16 @@ describe("a setting that needs what the build left out", () => {
     expect(await healthErrors(base)).toEqual([expect.stringContaining('L402_SERVICES "api".mcp: this build of the Worker leaves the MCP endpoint out (globalThis.L402_BUILD_MCP = false)')]);
   }, 60_000);
 
+  it("a service's mcp of any other value (null, a number) is refused the same way, by name: the build carries no MCP schema to read it", async () => {
+    for (const mcp of [null, 5]) {
+      const base = await workerWith({ ...secrets, LND_REST_URL: "http://127.0.0.1:9", LND_MACAROON: "ab".repeat(32), L402_SERVICES: JSON.stringify([{ ...service, mcp }]) });
+      const unpaid = await fetch(new URL("/api/x", base));
+      expect(unpaid.status).toBe(500);
+      expect(await unpaid.json()).toMatchObject({ reason: "misconfigured" });
+      expect(await healthErrors(base)).toEqual([expect.stringContaining('L402_SERVICES "api".mcp: this build of the Worker leaves the MCP endpoint out (globalThis.L402_BUILD_MCP = false)')]);
+    }
+  }, 60_000);
+
   const lnd = { ...secrets, LND_REST_URL: "http://127.0.0.1:9", LND_MACAROON: "ab".repeat(32) };
   const left = (users: string, what: string, define: string) => `${users}: this build of the Worker leaves ${what} out (globalThis.${define} = false): remove that define`;
   const withService = (fields: Record<string, unknown>) => ({ L402_SERVICES: JSON.stringify([{ ...service, ...fields }]) });

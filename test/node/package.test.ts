@@ -353,11 +353,22 @@ const app = new Hono<AppEnv>();
 const services = [{ name: "premium", match: ["/premium/*"], price_sats: 3, uses: 5 }] as const;
 app.use("/premium/*", l402Paywall<AppEnv>((c) => ({ services, ports: cloudflarePorts(c.env, 30) })));
 app.get("/premium/report", async (c) => c.json({ report: await c.env.REPORTS.get("report"), left: c.var.l402?.remaining ?? null }));
+// Each refused line beside the same line without what is refused, which compiles: the refusal is that, not something else.
 // @ts-expect-error: an MCP tool is served by the template Worker alone
 l402Paywall({ service: { name: "tool", price_sats: 1, mcp: { tool: "t", path: "/t" } } });
+l402Paywall({ service: { name: "tool", price_sats: 1 } });
 const plain = withPaywall<{ REPORTS: KVNamespace }>({ service: { name: "p", price_sats: 1 } }, async (_request, _paid, env) => new Response(await env.REPORTS.get("r")));
 // @ts-expect-error: a handler typed to read the env is given one
 void plain(new Request("https://api.example/p"));
+declare const reports: KVNamespace;
+void plain(new Request("https://api.example/p"), { REPORTS: reports });
+// A handler that reads no env is called without one (Bun, Deno, Node).
+const untyped = withPaywall({ service: { name: "u", price_sats: 1 } }, () => new Response("ok"));
+void untyped(new Request("https://api.example/u"));
+// A price function keeps its signature (the README's, its argument destructured).
+l402Paywall({ service: { name: "search", price: ({ url }) => (url.searchParams.get("depth") === "deep" ? 20_000n : 2_000n) } });
+// @ts-expect-error: a price is a function, not a string
+l402Paywall({ service: { name: "search", price: "2000" } });
 export default { fetch: app.fetch, plain } satisfies ExportedHandler<AppEnv["Bindings"]> & { plain: unknown };
 `,
     );

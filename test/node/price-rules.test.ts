@@ -161,7 +161,7 @@ describe("a request whose price its origin could read two ways is refused", () =
     expect(priceOf("/x?image_size=small&image.size%00.x=large", {}, service)).toMatchObject({ ok: false, reason: "ambiguous_price" });
   });
 
-  it("a name that .NET or Java, ignoring case, reads as a priced parameter (ſ, ı, İ, fullwidth) is that parameter", () => {
+  it("a name that Java or Python, ignoring case, reads as a priced parameter (ſ, ı, İ, fullwidth) is that parameter", () => {
     const service = serviceOf({ name: "s", price_sats: 1, price_rules: [{ query: { size: "large" }, price_sats: 5 }] });
     for (const url of ["/x?%C5%BFize=large&size=small", "/x?s%C4%B1ze=large&size=small", "/x?s%C4%B0ze=large&size=small", "/x?%EF%BD%93ize=large&size=small"]) {
       expect(priceOf(url, {}, service), url).toMatchObject({ ok: false, reason: "ambiguous_price" });

@@ -62,7 +62,7 @@ describe("canonicalUrl", () => {
     ["/api/x%2E", "end with '.'"],
     ["/%EF%BC%A1PI/x", "folding"],
     ["/api%EF%BC%8Fx", "folding"],
-    // .NET's ordinal comparison ignoring case and Java's equalsIgnoreCase take these for /admin.
+    // Java's equalsIgnoreCase and Python's re.IGNORECASE take these for /admin.
     ["/adm%C4%B1n/x", "case"],
     ["/adm%C4%B0n/x", "case"],
     ["/%C5%BFecret", "folding"],

@@ -89,7 +89,7 @@ const VARIANTS: [string, Expected][] = [
   ["/api/%ff/x", "refused"],
   ["/%EF%BC%A1PI/x", "refused"],
   ["/api%EF%BC%8Fx", "refused"],
-  // .NET and Java, ignoring case, read these as /api/x.
+  // Java and Python, ignoring case, read these as /api/x.
   ["/ap%C4%B1/x", "refused"],
   ["/AP%C4%B0/x", "refused"],
   // Free paths match case (another spelling is charged: a case-sensitive origin may serve other content there).
