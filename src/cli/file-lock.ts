@@ -1,5 +1,7 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
+import { readFileSync, readlinkSync } from "node:fs";
 import { open, readFile, rename, rm, stat } from "node:fs/promises";
+import { hostname } from "node:os";
 import { dirname } from "node:path";
 import { LocalStateError } from "./io.ts";
 
@@ -22,6 +24,28 @@ export interface LockOptions {
  */
 const heldHere = new Set<string>();
 
+/**
+ * Where this process's pids mean what they say: the host, its boot and (on
+ * Linux) the pid namespace. Two containers sharing a token folder each have a
+ * pid 1, and neither sees the other's processes: a lock written elsewhere is
+ * judged by its age alone, never by a pid looked up here.
+ */
+const PID_SPACE = createHash("sha256")
+  .update([hostname(), linuxFile(() => readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim()), linuxFile(() => readlinkSync("/proc/self/ns/pid"))].join("\n"))
+  .digest("hex")
+  .slice(0, 16);
+
+function linuxFile(read: () => string): string {
+  try {
+    return read();
+  } catch {
+    return "";
+  }
+}
+
+/** The longest a running holder elsewhere may hold a lock of endless `staleMs`: a purchase waits for its payment an hour at most (file-store.ts). */
+const FOREIGN_HOLD_MS = 3_660_000;
+
 /** A change to files beside the lock holds it for milliseconds. */
 const CHANGE: LockOptions = { staleMs: 10_000, waitMs: 15_000, maxPauseMs: 20 };
 /** A lock created and not yet written, or a takeover guard, older than this was left by a crash (each lasts microseconds). */
@@ -29,7 +53,7 @@ const LEFT_MS = 10_000;
 
 /**
  * Runs `change` holding `lock`, a file created with O_EXCL that holds its
- * owner's pid, the time and a nonce, so that a read-then-write of files beside
+ * owner's pid, the time, a nonce and its pid space, so that a read-then-write of files beside
  * it is one step across processes. A lock whose owner is no longer running, or
  * held longer than `options.staleMs`, is a crashed holder's and is taken over
  * (takeOver). Waiting longer than `options.waitMs` throws `busy`. `change`
@@ -104,7 +128,7 @@ async function acquire(lock: string, busy: string, options: LockOptions): Promis
   const deadline = Date.now() + options.waitMs;
   let waiting = false;
   for (let attempt = 0; ; attempt++) {
-    const mine = `${process.pid} ${Date.now()} ${randomUUID()}\n`;
+    const mine = `${process.pid} ${Date.now()} ${randomUUID()} ${PID_SPACE}\n`;
     // Known as held here before the file exists: another task of this process reading it meanwhile must not take it for a leftover.
     heldHere.add(mine);
     try {
@@ -160,15 +184,24 @@ async function takeOver(lock: string, judged: string): Promise<void> {
   }
 }
 
-/** Whether the lock's holder crashed: it is not running (this process, not holding it: heldHere), or has held the lock longer than `staleMs`. */
+/**
+ * Whether the lock's holder crashed: it is not running (this process, not
+ * holding it: heldHere), or has held the lock longer than `staleMs`. A holder
+ * in another pid space (PID_SPACE: another container or host) cannot be
+ * looked up: it is taken for crashed only past `staleMs`, or, where that is
+ * endless, past FOREIGN_HOLD_MS.
+ */
 async function stale(lock: string, held: string, staleMs: number): Promise<boolean> {
-  const [pid, since] = held.trim().split(" ").map(Number);
+  const fields = held.trim().split(" ");
+  const [pid, since] = fields.map(Number);
   if (pid === undefined || since === undefined || !Number.isSafeInteger(pid) || !Number.isSafeInteger(since)) {
     // Created, its owner not yet written: a live holder, unless it crashed right there long ago.
     const made = await stat(lock).catch(() => undefined);
     return made !== undefined && Date.now() - made.mtimeMs > LEFT_MS;
   }
   if (Date.now() - since > staleMs) return true;
+  // A lock from before pid spaces were written (three fields) is this host's, as every lock was then.
+  if (fields[3] !== undefined && fields[3] !== PID_SPACE) return Date.now() - since > Math.min(staleMs, FOREIGN_HOLD_MS);
   if (pid === process.pid) return !heldHere.has(held);
   try {
     process.kill(pid, 0);

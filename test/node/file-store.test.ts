@@ -128,6 +128,24 @@ describe("fileStore", () => {
     expect(existsSync(lock)).toBe(false);
   });
 
+  it("a lock from another pid space (another container or host sharing the folder) is judged by its age alone: its pid, dead or this process's here, says nothing", async () => {
+    const dir = scratchDir("l402-store-");
+    const lock = join(dir, "held.lock");
+    const purchase = { staleMs: Infinity, waitMs: 300, maxPauseMs: 20 };
+    // A pid no process here has, and this process's own (the other container's pid 1 may be this one's): both running there.
+    for (const pid of [2 ** 22 + 1, process.pid]) {
+      writeFileSync(lock, `${pid} ${Date.now()} nonce elsewhere0000000\n`);
+      await expect(withFileLock(lock, "busy", async () => "ran", purchase)).rejects.toThrow("busy");
+      await expect(withFileLock(lock, "busy", async () => "ran", { staleMs: 10_000, waitMs: 300, maxPauseMs: 20 })).rejects.toThrow("busy");
+    }
+    // Held past an hour and a minute (a purchase holds no longer), or past a change's staleMs: its holder crashed.
+    writeFileSync(lock, `${2 ** 22 + 1} ${Date.now() - 3_700_000} nonce elsewhere0000000\n`);
+    expect(await withFileLock(lock, "busy", async () => "ran", purchase)).toBe("ran");
+    writeFileSync(lock, `${2 ** 22 + 1} ${Date.now() - 11_000} nonce elsewhere0000000\n`);
+    expect(await withFileLock(lock, "busy", async () => "ran", { staleMs: 10_000, waitMs: 30_000, maxPauseMs: 20 })).toBe("ran");
+    expect(existsSync(lock)).toBe(false);
+  });
+
   it("a lock naming this process that this process does not hold (an earlier process with the same pid, as a container's pid 1) is taken over at once; one it holds is waited for", async () => {
     const dir = scratchDir("l402-store-");
     const lock = join(dir, "held.lock");
