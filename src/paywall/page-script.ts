@@ -61,10 +61,12 @@ export const PAGE_SCRIPT = `(() => {
     try {
       await navigator.clipboard.writeText(invoice);
       copy.textContent = "Copied";
+      say("Invoice copied.");
     } catch {
       document.getElementById("invoice-box").open = true;
       getSelection().selectAllChildren(document.getElementById("invoice"));
       copy.textContent = "Selected: copy it";
+      say("Invoice selected: copy it.");
     }
     setTimeout(() => { copy.textContent = "Copy invoice"; }, 2000);
   });
@@ -75,7 +77,9 @@ export const PAGE_SCRIPT = `(() => {
     const left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
     countdown.textContent = Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0");
     if (left > 0) return setTimeout(tick, 1000 - ((deadline - Date.now()) % 1000));
+    // Nothing is left to pay it with: its links lose their invoice (a keyboard still reached them), its buttons go (CSS).
     root.classList.add("expired");
+    for (const link of document.querySelectorAll('a[href^="lightning:"]')) link.removeAttribute("href");
     if (!finished) say("This invoice has expired.");
     // A browser-payments page learns from its poll whether it was paid in time, then reloads.
     if (!browserPayments) renew.hidden = false;
@@ -92,7 +96,8 @@ export const PAGE_SCRIPT = `(() => {
   const settle = (body) => {
     unknown = body.status === "no_challenge" ? unknown + 1 : 0;
     // Paid earlier (another tab): a metered service's next request spends a use, which is the person's to spend, not this script's.
-    if (body.status === "paid" && body.elsewhere === true && root.dataset.metered === "1") return (finished = true), say("This browser has already paid here."), (document.getElementById("continue").hidden = false), true;
+    // Its invoice goes: paying it too would buy a second token.
+    if (body.status === "paid" && body.elsewhere === true && root.dataset.metered === "1") return (finished = true), root.classList.add("paid-elsewhere"), say("This browser has already paid here."), (document.getElementById("continue").hidden = false), true;
     if (body.status === "paid") return reload("Paid. Loading…"), true;
     if (body.status === "expired") return reload("This invoice expired. Getting a new one…"), true;
     if (unknown >= 3) return (finished = true), say("This browser did not keep the payment cookie; allow cookies for this site and reload."), true;

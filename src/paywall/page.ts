@@ -64,7 +64,8 @@ h1{margin:.25rem 0;font-size:1.3rem;font-weight:700;overflow-wrap:anywhere}
 .payee strong{color:var(--fg)}
 .qr{display:block;margin:1.25rem auto .75rem;width:min(100%,17rem);padding:.5rem;background:#fff;border-radius:.75rem}
 .qr svg{display:block;width:100%;height:auto}
-.expired .qr{opacity:.25;pointer-events:none}
+.expired .qr{opacity:.25;pointer-events:none}.expired #open-wallet,.expired #copy,.expired #pay-webln{display:none}
+.paid-elsewhere .qr,.paid-elsewhere .expiry,.paid-elsewhere #open-wallet,.paid-elsewhere #copy,.paid-elsewhere #pay-webln,.paid-elsewhere #invoice-box{display:none}
 .no-cookies .qr,.no-cookies .expiry,.no-cookies .actions,.no-cookies #invoice-box{display:none}
 .status{min-height:1.5em;margin:.5rem 0;font-weight:500}.expiry{margin:0;color:var(--muted);font-size:.9rem}
 .actions{display:flex;flex-wrap:wrap;gap:.5rem;justify-content:center;margin:1rem 0}
@@ -92,8 +93,8 @@ export function challengePage(details: PageDetails): string {
 </head><body>
 <main id="l402" data-mode="${offer.kind}" data-browser="${details.browserPayments ? "1" : "0"}" data-metered="${details.metered ? "1" : "0"}"${offer.kind === "invoice" ? invoiceData(offer, details.browserPayments) : html` data-probe-returned="${offer.returned ? "1" : "0"}"`}>
 <p class="kicker">Payment required</p>
-<h1>${details.title}</h1>
-${details.description === undefined ? "" : html`<p class="description">${details.description}</p>`}
+<h1 dir="auto">${details.title}</h1>
+${details.description === undefined ? "" : html`<p class="description" dir="auto">${details.description}</p>`}
 <p class="price">${details.priceSats} sats</p>
 ${details.fiat === undefined ? "" : html`<p class="fiat">${details.fiat}</p>`}
 <p class="terms">${details.terms}</p>
@@ -124,7 +125,7 @@ function invoiceSection(offer: InvoiceOffer, browserPayments: boolean) {
 <a class="button primary" id="open-wallet" href="lightning:${offer.invoice}">Open in wallet</a>
 <a class="button primary" id="continue" href="" hidden>Continue</a>
 <button type="button" id="copy" hidden>Copy invoice</button>
-<button type="button" id="renew" hidden>New invoice</button>
+<button type="button" class="primary" id="renew" hidden>New invoice</button>
 </div>
 ${browserPayments ? html`<noscript><p>Paid from another device? <a href="">Reload this page</a> to continue.</p></noscript>` : ""}
 <details id="invoice-box"><summary>Invoice</summary><code id="invoice">${offer.invoice}</code></details>`;

@@ -119,6 +119,38 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("paying on the 402 
     await context.close();
   });
 
+  it("copying the invoice is said aloud; an invoice the page saw expire leaves nothing to pay it with (no wallet link, no copy)", async () => {
+    const { context, page } = await visitor();
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: stack.url });
+    await page.clock.install();
+    await page.goto(`${stack.url}/articles/countdown`);
+    await invoiceOn(page);
+    await page.getByRole("button", { name: "Copy invoice" }).click();
+    await expect.poll(() => page.locator("#status").textContent()).toMatch(/^Invoice (copied|selected: copy it)\.$/);
+    expect(await page.locator("a.qr").getAttribute("href")).toMatch(/^lightning:/);
+    await page.clock.fastForward("10:01");
+    await expect.poll(() => page.locator("#status").textContent()).toBe("This invoice has expired.");
+    expect(await page.locator('a[href^="lightning:"]').count()).toBe(0);
+    expect(await page.locator("#open-wallet").isVisible()).toBe(false);
+    expect(await page.locator("#copy").isVisible()).toBe(false);
+    await context.close();
+  });
+
+  it("a metered page whose browser paid in another tab offers Continue, and no longer its invoice (paying it would buy a second token)", async () => {
+    const { context, page } = await visitor({ webln: true });
+    await page.goto(`${stack.url}/comics/tab-one`);
+    await invoiceOn(page);
+    const other = await context.newPage();
+    await other.goto(`${stack.url}/comics/tab-two`);
+    await other.getByRole("button", { name: "Pay with browser wallet" }).click();
+    await other.locator("#article").waitFor({ timeout: 5000 });
+    await page.getByRole("link", { name: "Continue" }).waitFor({ timeout: 5000 });
+    expect(await page.locator("#status").textContent()).toBe("This browser has already paid here.");
+    for (const paying of ["a.qr", "#open-wallet", "#copy", "#pay-webln", "#invoice-box"]) expect(await page.locator(paying).isVisible(), paying).toBe(false);
+    expect(hitsOn("/comics/tab-one")).toBe(0);
+    await context.close();
+  });
+
   it("a second visit uses the cookie without a 402; after the token's valid_until the 402 page is back", async () => {
     const { context, page } = await visitor({ webln: true });
     await page.goto(`${stack.url}/brief/one`);
@@ -408,6 +440,8 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("paying on the 402 
     await invoiceOn(page);
     expect(await page.locator("h1").textContent()).toBe("Lightning articles");
     expect(await page.locator(".description").textContent()).toBe("Essays on paying for the web");
+    // The operator's words may be in a right-to-left script: each takes its own direction.
+    expect([await page.locator("h1").getAttribute("dir"), await page.locator(".description").getAttribute("dir")]).toEqual(["auto", "auto"]);
     expect(await page.locator(".payee").textContent()).toBe(`Paid to ${new URL(stack.url).host}`);
     expect(await page.locator(".price").textContent()).toBe("3 sats");
     expect(await page.locator(".fiat").textContent()).toBe("About $0.0028 (at $95,000 per bitcoin)");

@@ -68,7 +68,7 @@ describe("the 402 page of a browser-payments service", () => {
     const s = shop({ title: "Lightning articles" }, { fiatRate: { currency: "EUR", perBitcoin: 88_000 } });
     const html = await (await visit(s, new Jar())).text();
     expect(html).toContain('<p class="fiat">About €0.0026 (at €88,000 per bitcoin)</p>');
-    expect(html).toContain("<h1>Lightning articles</h1>");
+    expect(html).toContain(`<h1 dir="auto">Lightning articles</h1>`);
     expect(html).toContain('<p class="payee">Paid to <strong>shop.example</strong></p>');
     for (const fiatRate of [{ currency: "eur", perBitcoin: 1 }, { currency: "EUR", perBitcoin: 0 }, { currency: "EUR", perBitcoin: Number.NaN }, { currency: "EURO", perBitcoin: 1 }]) {
       expect(() => shop({}, { fiatRate })).toThrow('fiatRate: must be { currency: an ISO 4217 code such as "USD", perBitcoin: what one bitcoin costs in it, a positive number }');

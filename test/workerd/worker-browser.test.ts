@@ -167,14 +167,14 @@ describe("who is paid, and for what", () => {
   it("the page names the service's title and description, the host as payee, and an estimate in the operator's currency", async () => {
     const page = await callWith(withWords("Members' essays", "Long reads on Lightning, 2 sats an hour"), "https://news.example/members/essay", { headers: PAGE });
     const html = await page.text();
-    expect(html).toContain("<h1>Members&#39; essays</h1>");
-    expect(html).toContain('<p class="description">Long reads on Lightning, 2 sats an hour</p>');
+    expect(html).toContain('<h1 dir="auto">Members&#39; essays</h1>');
+    expect(html).toContain('<p class="description" dir="auto">Long reads on Lightning, 2 sats an hour</p>');
     expect(html).toContain('<p class="payee">Paid to <strong>news.example</strong></p>');
     expect(html).toContain('<p class="fiat">About $0.0019 (at $95,000 per bitcoin)</p>');
     expect(html).toContain("<title>Payment required: Members&#39; essays (news.example)</title>");
     // Without a title the service's name heads the page; without a rate, sats only.
     const plain = await (await call(uniquePath("/members/plain"), { headers: PAGE })).text();
-    expect(plain).toContain("<h1>members</h1>");
+    expect(plain).toContain('<h1 dir="auto">members</h1>');
     expect(plain).not.toContain('class="fiat"');
   });
 
