@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { readFileSync, readlinkSync } from "node:fs";
-import { open, readFile, rename, rm, stat } from "node:fs/promises";
+import { open, readFile, rename, rm, stat, utimes } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname } from "node:path";
 import { LocalStateError } from "./io.ts";
@@ -43,8 +43,13 @@ function linuxFile(read: () => string): string {
   }
 }
 
-/** The longest a running holder elsewhere may hold a lock of endless `staleMs`: a purchase waits for its payment an hour at most (file-store.ts). */
-const FOREIGN_HOLD_MS = 3_660_000;
+/**
+ * A holder touches its lock this often while it holds it, and a lock from
+ * another pid space untouched for FOREIGN_SILENT_MS was left by a crash: the
+ * next container (a new pid space at every start) takes it over in seconds.
+ */
+const HEARTBEAT_MS = 5_000;
+const FOREIGN_SILENT_MS = 30_000;
 
 /** A change to files beside the lock holds it for milliseconds. */
 const CHANGE: LockOptions = { staleMs: 10_000, waitMs: 15_000, maxPauseMs: 20 };
@@ -61,6 +66,9 @@ const LEFT_MS = 10_000;
  */
 export async function withFileLock<T>(lock: string, busy: string, change: (write: LockedWrite) => Promise<T>, options: LockOptions = CHANGE): Promise<T> {
   const mine = await acquire(lock, busy, options);
+  // The time only (the content is what says whose it is); unref'd: it keeps no process running.
+  const heartbeat = setInterval(() => void utimes(lock, new Date(), new Date()).catch(() => undefined), HEARTBEAT_MS);
+  heartbeat.unref();
   const write: LockedWrite = (file, text) =>
     writeWhole(file, text, async () => {
       if ((await readFile(lock, "utf8").catch(() => undefined)) !== mine) {
@@ -70,6 +78,7 @@ export async function withFileLock<T>(lock: string, busy: string, change: (write
   try {
     return await change(write);
   } finally {
+    clearInterval(heartbeat);
     // Only our own: one taken over as stale (held past staleMs) is another's now.
     // Held here until it is gone: another task of this process must not take it over between the look and the removal.
     if ((await readFile(lock, "utf8").catch(() => undefined)) === mine) await rm(lock, { force: true }).catch(() => undefined);
@@ -188,8 +197,9 @@ async function takeOver(lock: string, judged: string): Promise<void> {
  * Whether the lock's holder crashed: it is not running (this process, not
  * holding it: heldHere), or has held the lock longer than `staleMs`. A holder
  * in another pid space (PID_SPACE: another container or host) cannot be
- * looked up: it is taken for crashed only past `staleMs`, or, where that is
- * endless, past FOREIGN_HOLD_MS.
+ * looked up: it is taken for crashed past `staleMs`, or once its holder has
+ * stopped touching it (FOREIGN_SILENT_MS; hosts sharing a directory need
+ * clocks that agree within seconds).
  */
 async function stale(lock: string, held: string, staleMs: number): Promise<boolean> {
   const fields = held.trim().split(" ");
@@ -201,7 +211,10 @@ async function stale(lock: string, held: string, staleMs: number): Promise<boole
   }
   if (Date.now() - since > staleMs) return true;
   // A lock from before pid spaces were written (three fields) is this host's, as every lock was then.
-  if (fields[3] !== undefined && fields[3] !== PID_SPACE) return Date.now() - since > Math.min(staleMs, FOREIGN_HOLD_MS);
+  if (fields[3] !== undefined && fields[3] !== PID_SPACE) {
+    const touched = await stat(lock).catch(() => undefined);
+    return touched !== undefined && Date.now() - touched.mtimeMs > FOREIGN_SILENT_MS;
+  }
   if (pid === process.pid) return !heldHere.has(held);
   try {
     process.kill(pid, 0);

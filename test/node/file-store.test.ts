@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { withFileLock } from "../../src/cli/file-lock.ts";
@@ -128,23 +128,35 @@ describe("fileStore", () => {
     expect(existsSync(lock)).toBe(false);
   });
 
-  it("a lock from another pid space (another container or host sharing the folder) is judged by its age alone: its pid, dead or this process's here, says nothing", async () => {
+  it("a lock from another pid space (another container or host sharing the folder) is judged by its holder's touches, never by its pid", async () => {
     const dir = scratchDir("l402-store-");
     const lock = join(dir, "held.lock");
     const purchase = { staleMs: Infinity, waitMs: 300, maxPauseMs: 20 };
-    // A pid no process here has, and this process's own (the other container's pid 1 may be this one's): both running there.
+    // A pid no process here has, and this process's own (the other container's pid 1 may be this one's): both running there, touched just now.
     for (const pid of [2 ** 22 + 1, process.pid]) {
-      writeFileSync(lock, `${pid} ${Date.now()} nonce elsewhere0000000\n`);
+      writeFileSync(lock, `${pid} ${Date.now() - 3_600_000} nonce elsewhere0000000\n`);
       await expect(withFileLock(lock, "busy", async () => "ran", purchase)).rejects.toThrow("busy");
-      await expect(withFileLock(lock, "busy", async () => "ran", { staleMs: 10_000, waitMs: 300, maxPauseMs: 20 })).rejects.toThrow("busy");
     }
-    // Held past an hour and a minute (a purchase holds no longer), or past a change's staleMs: its holder crashed.
-    writeFileSync(lock, `${2 ** 22 + 1} ${Date.now() - 3_700_000} nonce elsewhere0000000\n`);
+    // Untouched for over 30 s: its holder crashed (a container's last run), taken over at once, whatever its pid.
+    const silent = new Date(Date.now() - 31_000);
+    utimesSync(lock, silent, silent);
     expect(await withFileLock(lock, "busy", async () => "ran", purchase)).toBe("ran");
-    writeFileSync(lock, `${2 ** 22 + 1} ${Date.now() - 11_000} nonce elsewhere0000000\n`);
-    expect(await withFileLock(lock, "busy", async () => "ran", { staleMs: 10_000, waitMs: 30_000, maxPauseMs: 20 })).toBe("ran");
     expect(existsSync(lock)).toBe(false);
   });
+
+  it("a holder touches its lock while it holds it (every 5 s), so that other pid spaces see it running", async () => {
+    const dir = scratchDir("l402-store-");
+    const lock = join(dir, "held.lock");
+    const touches: number[] = [];
+    await withFileLock(lock, "busy", async () => {
+      const old = new Date(Date.now() - 60_000);
+      utimesSync(lock, old, old);
+      touches.push(statSync(lock).mtimeMs);
+      await new Promise((resolve) => setTimeout(resolve, 5_500));
+      touches.push(statSync(lock).mtimeMs);
+    }, { staleMs: Infinity, waitMs: 300, maxPauseMs: 20 });
+    expect((touches[1] ?? 0) - (touches[0] ?? 0)).toBeGreaterThan(50_000);
+  }, 15_000);
 
   it("a lock naming this process that this process does not hold (an earlier process with the same pid, as a container's pid 1) is taken over at once; one it holds is waited for", async () => {
     const dir = scratchDir("l402-store-");
