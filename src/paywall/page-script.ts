@@ -58,17 +58,24 @@ export const PAGE_SCRIPT = `(() => {
   const copy = document.getElementById("copy");
   copy.hidden = false;
   copy.addEventListener("click", async () => {
+    const before = status.textContent;
+    let told;
     try {
       await navigator.clipboard.writeText(invoice);
       copy.textContent = "Copied";
-      say("Invoice copied.");
+      told = "Invoice copied.";
     } catch {
       document.getElementById("invoice-box").open = true;
       getSelection().selectAllChildren(document.getElementById("invoice"));
       copy.textContent = "Selected: copy it";
-      say("Invoice selected: copy it.");
+      told = "Invoice selected: copy it.";
     }
-    setTimeout(() => { copy.textContent = "Copy invoice"; }, 2000);
+    // Said for a moment, then what the status said before, unless the page has moved on since (paid, expired).
+    if (!finished) say(told);
+    setTimeout(() => {
+      copy.textContent = "Copy invoice";
+      if (status.textContent === told) say(before);
+    }, 2000);
   });
 
   const countdown = document.getElementById("countdown");
@@ -79,7 +86,7 @@ export const PAGE_SCRIPT = `(() => {
     if (left > 0) return setTimeout(tick, 1000 - ((deadline - Date.now()) % 1000));
     // Nothing is left to pay it with: its links lose their invoice (a keyboard still reached them), its buttons go (CSS).
     root.classList.add("expired");
-    for (const link of document.querySelectorAll('a[href^="lightning:"]')) link.removeAttribute("href");
+    for (const link of document.querySelectorAll('a[href^="lightning:"]')) link.removeAttribute("href"), link.removeAttribute("aria-label");
     if (!finished) say("This invoice has expired.");
     // A browser-payments page learns from its poll whether it was paid in time, then reloads.
     if (!browserPayments) renew.hidden = false;

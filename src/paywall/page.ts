@@ -64,7 +64,7 @@ h1{margin:.25rem 0;font-size:1.3rem;font-weight:700;overflow-wrap:anywhere}
 .payee strong{color:var(--fg)}
 .qr{display:block;margin:1.25rem auto .75rem;width:min(100%,17rem);padding:.5rem;background:#fff;border-radius:.75rem}
 .qr svg{display:block;width:100%;height:auto}
-.expired .qr{opacity:.25;pointer-events:none}.expired #open-wallet,.expired #copy,.expired #pay-webln{display:none}
+.expired .qr{opacity:.25;pointer-events:none}.expired #open-wallet,.expired #copy,.expired #pay-webln,.expired #invoice-box{display:none}
 .paid-elsewhere .qr,.paid-elsewhere .expiry,.paid-elsewhere #open-wallet,.paid-elsewhere #copy,.paid-elsewhere #pay-webln,.paid-elsewhere #invoice-box{display:none}
 .no-cookies .qr,.no-cookies .expiry,.no-cookies .actions,.no-cookies #invoice-box{display:none}
 .status{min-height:1.5em;margin:.5rem 0;font-weight:500}.expiry{margin:0;color:var(--muted);font-size:.9rem}

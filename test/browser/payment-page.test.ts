@@ -125,14 +125,19 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("paying on the 402 
     await page.clock.install();
     await page.goto(`${stack.url}/articles/countdown`);
     await invoiceOn(page);
+    const before = await page.locator("#status").textContent();
     await page.getByRole("button", { name: "Copy invoice" }).click();
     await expect.poll(() => page.locator("#status").textContent()).toMatch(/^Invoice (copied|selected: copy it)\.$/);
+    // Then what it said before, and the button its own name.
+    await page.clock.fastForward(2_000);
+    await expect.poll(() => page.locator("#status").textContent()).toBe(before);
+    expect(await page.locator("#copy").textContent()).toBe("Copy invoice");
     expect(await page.locator("a.qr").getAttribute("href")).toMatch(/^lightning:/);
     await page.clock.fastForward("10:01");
     await expect.poll(() => page.locator("#status").textContent()).toBe("This invoice has expired.");
     expect(await page.locator('a[href^="lightning:"]').count()).toBe(0);
-    expect(await page.locator("#open-wallet").isVisible()).toBe(false);
-    expect(await page.locator("#copy").isVisible()).toBe(false);
+    expect(await page.locator("a.qr").getAttribute("aria-label")).toBeNull();
+    for (const paying of ["#open-wallet", "#copy", "#pay-webln", "#invoice-box"]) expect(await page.locator(paying).isVisible(), paying).toBe(false);
     await context.close();
   });
 
