@@ -28,7 +28,7 @@ const heldHere = new Set<string>();
  * Where this process's pids mean what they say: the host, its boot and (on
  * Linux) the pid namespace. Two containers sharing a token folder each have a
  * pid 1, and neither sees the other's processes: a lock written elsewhere is
- * judged by its age alone, never by a pid looked up here.
+ * judged by its holder's touches (stale), never by a pid looked up here.
  */
 const PID_SPACE = createHash("sha256")
   .update([hostname(), linuxFile(() => readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim()), linuxFile(() => readlinkSync("/proc/self/ns/pid"))].join("\n"))
@@ -58,8 +58,8 @@ const LEFT_MS = 10_000;
 
 /**
  * Runs `change` holding `lock`, a file created with O_EXCL that holds its
- * owner's pid, the time, a nonce and its pid space, so that a read-then-write of files beside
- * it is one step across processes. A lock whose owner is no longer running, or
+ * owner's pid, the time, a nonce and its pid space, so that a read-then-write
+ * of files beside it is one step across processes. A lock whose owner is no longer running, or
  * held longer than `options.staleMs`, is a crashed holder's and is taken over
  * (takeOver). Waiting longer than `options.waitMs` throws `busy`. `change`
  * writes its files with the `LockedWrite` it is given.
