@@ -5,6 +5,7 @@ import { problemsOf, settingsFailure, type SettingsResult } from "./problems.ts"
 import { servicesSchema, type ParsedService, type SchemaContext } from "./schema.ts";
 import { withLiteralTest } from "./literal-pattern.ts";
 import { withUpperCaseEscapes } from "./schema-pieces.ts";
+import { patternReading } from "../unicode-reading.ts";
 import type { ServiceConfig, ServiceMode, UrlPattern } from "./types.ts";
 import { compileBalance, compilePricing } from "./usage-config.ts";
 
@@ -115,5 +116,7 @@ function compile(service: ParsedService, context: CompileContext): ServiceConfig
 function newPattern(text: string, ignoreCase: boolean): UrlPattern {
   const slash = text.indexOf("/");
   const hostname = slash === 0 ? "*" : text.slice(0, slash).toLowerCase().replace(/\.$/, "");
-  return withLiteralTest(new URLPattern({ hostname, pathname: withUpperCaseEscapes(text.slice(slash)) }, { ignoreCase }), ignoreCase);
+  // In the form a path is read in (unicode-reading.ts): `/CAFÉ/*` is `/café/*`'s, ignoring case; a decomposed `é` is composed.
+  const pathname = withUpperCaseEscapes(patternReading(text.slice(slash), ignoreCase));
+  return withLiteralTest(new URLPattern({ hostname, pathname }, { ignoreCase }), ignoreCase);
 }

@@ -1,17 +1,19 @@
 import type { ServiceConfig } from "../config/index.ts";
+import { unicodeReading } from "../unicode-reading.ts";
 import { UNNAMED_METHOD, type ClaimedMethods } from "./claimed-methods.ts";
 
 /**
  * Which service, free path and capability rule a request falls under. Input is
  * the canonical URL (canonical-url.ts). Case is left to the patterns (they ignore
  * it unless a service sets `match_case`); trailing slashes are left here: Express
- * and Spring serve `/a/` and `/a` alike, so both forms are asked about. A path is
- * paid if either form matches a service, and needs the capabilities of both.
+ * and Spring serve `/a/` and `/a` alike, so both forms are asked about; and a
+ * path with non-ASCII text is asked about as sent and as an origin comparing
+ * Unicode reads it (unicode-reading.ts). A path is paid if any form matches a
+ * service, and needs the capabilities of all.
  */
 type PathInput = { readonly hostname: string; readonly pathname: string };
 
-function forms(url: URL): PathInput[] {
-  const { hostname, pathname } = url;
+function slashForms(hostname: string, pathname: string): PathInput[] {
   if (pathname === "/") return [{ hostname, pathname }];
   const toggled = pathname.endsWith("/") ? pathname.slice(0, -1) : `${pathname}/`;
   return [
@@ -20,20 +22,30 @@ function forms(url: URL): PathInput[] {
   ];
 }
 
-/** The first service whose host/path pattern matches either form of the path. */
+/** The forms a service's patterns (ignoring case or not) are asked about. */
+export function forms(url: URL, ignoreCase: boolean): PathInput[] {
+  const { hostname, pathname } = url;
+  const read = unicodeReading(pathname, ignoreCase);
+  return read === undefined ? slashForms(hostname, pathname) : [...slashForms(hostname, pathname), ...slashForms(hostname, read)];
+}
+
+/** The first service whose host/path pattern matches a form of the path. */
 export function matchService(services: readonly ServiceConfig[], url: URL): ServiceConfig | undefined {
-  const inputs = forms(url);
-  return services.find((service) => service.patterns.some((pattern) => inputs.some((input) => pattern.test(input))));
+  // Made when a service asks: [matching case, ignoring it].
+  const inputs: [PathInput[]?, PathInput[]?] = [];
+  const formsFor = (service: ServiceConfig) => (inputs[service.matchCase ? 0 : 1] ??= forms(url, !service.matchCase));
+  return services.find((service) => service.patterns.some((pattern) => formsFor(service).some((input) => pattern.test(input))));
 }
 
 /**
  * A free path entry frees what it matches with or without a trailing slash: one
  * page, whichever way the origin spells it (`/docs` and `/docs/`; `/x/*` frees
- * `/x` too). Nothing below an entry is freed that its pattern does not match.
+ * `/x` too). Nothing below an entry is freed that its pattern does not match:
+ * free paths match case, and Unicode as sent.
  */
 export function isFreePath(service: ServiceConfig, url: URL): boolean {
   if (service.freePaths.length === 0) return false;
-  return forms(url).some((input) => service.freePaths.some((pattern) => pattern.test(input)));
+  return slashForms(url.hostname, url.pathname).some((input) => service.freePaths.some((pattern) => pattern.test(input)));
 }
 
 /**
@@ -47,7 +59,7 @@ export function requiredCapabilities(service: ServiceConfig, claimed: ClaimedMet
   const methods = new Set(claimed.methods);
   if (claimed.anyMethod) for (const method of [UNNAMED_METHOD, ...rules.flatMap((rule) => rule.methods ?? [])]) methods.add(method);
   const needed = new Set<string>();
-  for (const input of forms(url)) {
+  for (const input of forms(url, !service.matchCase)) {
     for (const method of methods) {
       const rule = rules.find((candidate) => (candidate.methods === undefined || candidate.methods.includes(method)) && candidate.path.test(input));
       if (rule !== undefined) needed.add(rule.capability);

@@ -2,6 +2,7 @@ import type { PriceRule, ServiceConfig } from "../config/index.ts";
 import { asciiFolded } from "../ascii-folding.ts";
 import { fail, succeed, type Result } from "../result.ts";
 import { asPhpNamesIt, UNNAMED_METHOD, type ClaimedMethods } from "./claimed-methods.ts";
+import { forms } from "./match.ts";
 import type { HeaderReader } from "./request.ts";
 
 /**
@@ -135,10 +136,8 @@ function matches(rule: PriceRule, method: string, url: URL, values: PricedValues
 }
 
 function pathMatches(rule: PriceRule, url: URL, ignoreCase: boolean): boolean {
-  const { hostname, pathname } = url;
-  const toggled = pathname === "/" ? pathname : pathname.endsWith("/") ? pathname.slice(0, -1) : `${pathname}/`;
-  for (const input of new Set([pathname, toggled])) {
-    const found = rule.path?.exec({ hostname, pathname: input });
+  for (const input of forms(url, ignoreCase)) {
+    const found = rule.path?.exec(input);
     if (found === null || found === undefined) continue;
     const groups = found.pathname.groups;
     if ([...rule.params].every(([name, value]) => paramValue(groups[name], ignoreCase) === value)) return true;

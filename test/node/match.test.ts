@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { requiredCapabilities } from "../../src/paywall/match.ts";
+import type { ServiceConfig } from "../../src/config/index.ts";
+import { isFreePath, matchService, requiredCapabilities } from "../../src/paywall/match.ts";
 import { claimedOf, requestOf, serviceOf } from "./support/usage-services.ts";
 
 /** The capabilities a request needs (paywall/match.ts), for every method it may be carried out as. */
@@ -25,5 +26,40 @@ describe("requiredCapabilities", () => {
     }
     // A body no framework reads _method from: the POST it is.
     expect(needs({ method: "POST", headers: { "Content-Type": "text/plain" }, body: "x" })).toEqual(["create"]);
+  });
+});
+
+/** A path with non-ASCII text is matched as sent and as an origin comparing Unicode reads it (unicode-reading.ts). */
+describe("matchService, Unicode", () => {
+  const cafe = serviceOf({ name: "cafe", match: ["/café/*"], price_sats: 1 });
+  const cased = serviceOf({ name: "cased", match: ["/Café/*"], price_sats: 1, match_case: true });
+  const prefix = serviceOf({ name: "prefix", match: ["/cafe*"], price_sats: 1 });
+  const matched = (services: ServiceConfig[], url: string) => matchService(services, requestOf(url).url)?.name;
+
+  it("another case or a decomposed letter is the service's, where it ignores case; matching case, only a decomposed letter", () => {
+    for (const path of ["/café/x", "/CAFÉ/x", "/Café/x", "/cafe\u0301/x", "/CAFE\u0301/x"]) expect(matched([cafe], `https://a.example${path}`), path).toBe("cafe");
+    expect(matched([cased], "https://a.example/Cafe\u0301/x")).toBe("cased");
+    expect(matched([cased], "https://a.example/CAFÉ/x")).toBeUndefined();
+  });
+
+  it("a pattern written decomposed or in another case means the same path", () => {
+    const written = serviceOf({ name: "written", match: ["/CAFE\u0301/*"], price_sats: 1 });
+    expect(matched([written], "https://a.example/café/x")).toBe("written");
+  });
+
+  it("the path as sent still matches: an ASCII prefix followed by a combining mark is the prefix's", () => {
+    expect(matched([prefix], "https://a.example/cafe\u0301s/x")).toBe("prefix");
+  });
+
+  it("capability rules see the path as read too", () => {
+    const service = serviceOf({ name: "menu", match: ["/menu/*"], price_sats: 1, capabilities: ["edit"], capability_rules: [{ path: "/menu/crème/*", capability: "edit" }] });
+    const request = requestOf("https://a.example/menu/CRE\u0300ME/x");
+    expect(requiredCapabilities(service, claimedOf(request, service), request.url)).toEqual(["edit"]);
+  });
+
+  it("free paths match as sent: another Unicode case of a free path is charged", () => {
+    const free = serviceOf({ name: "free", match: ["/café/*"], price_sats: 1, free_paths: ["/café/menu"] });
+    expect(isFreePath(free, requestOf("https://a.example/café/menu").url)).toBe(true);
+    expect(isFreePath(free, requestOf("https://a.example/CAFÉ/menu").url)).toBe(false);
   });
 });

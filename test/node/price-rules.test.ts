@@ -59,6 +59,11 @@ describe("which rule prices a request", () => {
     expect(matched("/t/très grand", {}, service).matchedMsat).toBe(9_000n);
   });
 
+  it("a path rule matches a path in another Unicode case or decomposed, as an origin comparing Unicode reads it (unicode-reading.ts)", () => {
+    const service = serviceOf({ name: "s", price_sats: 1, price_rules: [{ path: "/café/*", price_sats: 9 }] });
+    for (const path of ["/café/x", "/CAFÉ/x", "/cafe\u0301/x"]) expect(matched(path, {}, service).matchedMsat, path).toBe(9_000n);
+  });
+
   it("content_length bounds are inclusive; a body without a length counts as endless; a GET has none", () => {
     const upload = (length: number | undefined) => {
       const body = new ReadableStream({ start: (controller) => controller.close() });

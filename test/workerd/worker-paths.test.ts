@@ -212,6 +212,20 @@ describe("capability rules see the canonical path", () => {
   });
 });
 
+describe("a path with non-ASCII text is matched as an origin comparing Unicode reads it", () => {
+  it("another case or a decomposed letter of a paid path is challenged, never passed on as unmatched", async () => {
+    const env = { L402_SERVICES: JSON.stringify([{ name: "cafe", match: ["/café/*"], price_sats: 1, origin: { url: originUrl() } }]), L402_UNMATCHED: "pass" };
+    for (const target of ["/caf%C3%A9/x", "/CAF%C3%89/x", "/cafe%CC%81/x", "/CAFE%CC%81/x", "/Caf%C3%89/x/"]) {
+      const marker = crypto.randomUUID();
+      const response = await callWith(env, `${originUrl()}${target}?row=${marker}`);
+      expect(response.status, target).toBe(402);
+      expect(await originHits("/", marker), target).toBe(0);
+    }
+    // Another word is another path, passed on.
+    expect((await callWith(env, `${originUrl()}/caf%C3%A8/x`)).status).toBe(200);
+  });
+});
+
 describe("hosts are matched in their canonical form", () => {
   it("a trailing dot, upper case or IDNA spelling does not skip a host pattern", async () => {
     const env = { L402_SERVICES: JSON.stringify([{ name: "hosted", match: ["localhost/*", "bücher.example/*"], price_sats: 1, origin: { url: originUrl() } }]), L402_UNMATCHED: "pass" };
