@@ -20,7 +20,7 @@ import { fail, succeed, type Result } from "./result.ts";
  * Refused (400): encoded `/`, `\` or `%` forming another escape (double encoding),
  * `\` itself, `;` (path parameters, encoded or not), encoded control characters
  * and NUL, escapes that are not valid UTF-8 (overlong forms included), characters
- * an origin may read as ASCII (ascii-folding.ts: fullwidth `／`, `ａ`, Turkish `ı`),
+ * an origin may read as ASCII, as sent or composed (ascii-folding.ts: fullwidth `／`, `ａ`, Turkish `ı`),
  * dot segments spelled with escapes, and segments ending in `.` or a space
  * (Windows servers strip them).
  */
@@ -101,7 +101,8 @@ function canonicalSegment(raw: string): string | CanonicalUrl {
   if (/%[0-9A-Fa-f]{2}/.test(text)) return refuse("double percent-encoding");
   if (text === "." || text === "..") return refuse("dot segments may not be percent-encoded");
   if (/[. ]$/.test(text)) return refuse("a path segment may not end with '.' or a space");
-  if (foldsToAscii(text)) return refuse("characters that folding or case turns into ASCII");
+  // Composed too: `I` and a combining dot above are `İ`, which Java, ignoring case, reads as `i`.
+  if (foldsToAscii(text) || foldsToAscii(text.normalize("NFC"))) return refuse("characters that folding or case turns into ASCII");
   return out;
 }
 

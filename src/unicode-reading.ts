@@ -2,15 +2,17 @@
  * A path's non-ASCII text as an origin comparing Unicode may read it: composed
  * (NFC: macOS file systems and many frameworks normalize, so `e` followed by a
  * combining acute is `é`) and, where the service ignores case, each letter in
- * one case (`É` is `é`, `Σ` and `ς` are `σ`), as .NET's and ICU's case-ignoring
- * comparisons take them. Percent-escapes stand for the text: the canonical path
- * (canonical-url.ts) keeps non-ASCII escaped, in upper case, and URLPattern
- * escapes a pattern's so.
+ * one case by its one-for-one mappings (`É` is `é`, `Σ` and `ς` are `σ`), as
+ * Java's `equalsIgnoreCase` and Python's `re.IGNORECASE` compare them.
+ * Percent-escapes stand for the text: the canonical path (canonical-url.ts)
+ * keeps non-ASCII escaped, in upper case, and URLPattern escapes a pattern's so.
  *
  * The paywall matches a path both as sent and as read (paywall/match.ts), and
  * its patterns are written in the read form: `/CAFÉ/x` and `/cafe%CC%81/x` are
  * `/café/*`'s when an origin may serve them as `/café/x`. ASCII is left to the
- * patterns (canonical-url.ts refuses what folds to ASCII).
+ * patterns (canonical-url.ts refuses what folds to ASCII, composed or not).
+ * Not read so: full case folding (`ß` as `ss`), accents ignored (MySQL's `_ai_`
+ * collations), compatibility forms (NFKC: halfwidth `ｶ` as `カ`).
  */
 
 /** An escaped byte of a multi-byte UTF-8 character: canonical paths write them in upper case. */
@@ -53,8 +55,11 @@ export function unicodeReading(pathname: string, ignoreCase: boolean): string | 
   return read === pathname ? undefined : read;
 }
 
-/** A pattern's text (from the config: non-ASCII written as itself or escaped) in the read form, non-ASCII written as itself for URLPattern to escape. */
+/**
+ * A pattern's text (from the config) in the read form. Its non-ASCII written as
+ * itself; an escape is kept as written (inside a regular expression group,
+ * URLPattern takes no non-ASCII).
+ */
 export function patternReading(text: string, ignoreCase: boolean): string {
-  if (!/[^\x00-\x7f]|%[89A-Fa-f]/.test(text)) return text;
-  return readForm(decodeEscapedRuns(text) ?? text, ignoreCase);
+  return /[^\x00-\x7f]/.test(text) ? readForm(text, ignoreCase) : text;
 }

@@ -84,7 +84,7 @@ function compile(service: ParsedService, context: CompileContext): ServiceConfig
     capabilityRules: (service.capability_rules ?? []).map((rule) => ({ methods: rule.methods, path: toPattern(rule.path), capability: rule.capability })),
     auth: service.auth ?? true,
     // Always matching case: a free path over-matched gives away what a case-sensitive origin serves at another spelling.
-    freePaths: (service.free_paths ?? []).map((text) => newPattern(text, false)),
+    freePaths: (service.free_paths ?? []).map((text) => newPattern(text, false, false)),
     mode: service.mode ?? "enforce",
     origin: {
       url: service.origin?.url,
@@ -113,10 +113,11 @@ function compile(service: ParsedService, context: CompileContext): ServiceConfig
 }
 
 /** `"/path/*"` (any host) or `"host/path/*"`; the schema has checked it compiles. */
-function newPattern(text: string, ignoreCase: boolean): UrlPattern {
+function newPattern(text: string, ignoreCase: boolean, read = true): UrlPattern {
   const slash = text.indexOf("/");
   const hostname = slash === 0 ? "*" : text.slice(0, slash).toLowerCase().replace(/\.$/, "");
-  // In the form a path is read in (unicode-reading.ts): `/CAFÉ/*` is `/café/*`'s, ignoring case; a decomposed `é` is composed.
-  const pathname = withUpperCaseEscapes(patternReading(text.slice(slash), ignoreCase));
+  // In the form a path is read in (unicode-reading.ts): `/CAFÉ/*` is `/café/*`'s, ignoring case; a decomposed `é` is composed. A free path frees the path as written.
+  const path = text.slice(slash);
+  const pathname = withUpperCaseEscapes(read ? patternReading(path, ignoreCase) : path);
   return withLiteralTest(new URLPattern({ hostname, pathname }, { ignoreCase }), ignoreCase);
 }

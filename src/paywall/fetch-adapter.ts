@@ -90,7 +90,7 @@ function misconfigured(request: Request, problems: readonly string[], log: Paywa
 }
 
 async function handle<E>(paywall: Paywall, address: string | null, log: PaywallLog | undefined, handler: PaidHandler<E>, raw: Request, env: E, context: WaitUntil | undefined): Promise<Response> {
-  const read = readRequest(raw, { address, userAgent: raw.headers.get("user-agent") }, Math.floor(Date.now() / 1000));
+  const read = readRequest(raw, { address, userAgent: raw.headers.get("user-agent") }, Math.floor(Date.now() / 1000), paywall.settings.services);
   if (!read.ok) {
     const asSent = { method: raw.method, url: new URL(raw.url), headers: raw.headers, client: { address, userAgent: null }, now: 0 };
     return answer(paywall, log, asSent, { kind: "refuse", status: 400, reason: read.reason, detail: read.detail, cookies: [], outcome: { outcome: "refused", reason: read.reason } });

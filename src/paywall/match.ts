@@ -38,10 +38,24 @@ export function matchService(services: readonly ServiceConfig[], url: URL): Serv
 }
 
 /**
+ * Whether the path as sent falls under another service than the path as an
+ * origin comparing Unicode reads it (a cheap `/café/*` before a dear `/*`, for
+ * `/CAFÉ/x`): which the origin serves is not known, so the request is refused
+ * (readRequest), as an ambiguous path.
+ */
+export function readsAsAnotherService(services: readonly ServiceConfig[], url: URL): boolean {
+  const { hostname, pathname } = url;
+  if (unicodeReading(pathname, true) === undefined && unicodeReading(pathname, false) === undefined) return false;
+  const asSent = slashForms(hostname, pathname);
+  const sentTo = services.find((service) => service.patterns.some((pattern) => asSent.some((input) => pattern.test(input))));
+  return sentTo !== undefined && sentTo !== matchService(services, url);
+}
+
+/**
  * A free path entry frees what it matches with or without a trailing slash: one
  * page, whichever way the origin spells it (`/docs` and `/docs/`; `/x/*` frees
  * `/x` too). Nothing below an entry is freed that its pattern does not match:
- * free paths match case, and Unicode as sent.
+ * free paths match case, and Unicode as sent and as written.
  */
 export function isFreePath(service: ServiceConfig, url: URL): boolean {
   if (service.freePaths.length === 0) return false;

@@ -149,7 +149,7 @@ export function paywallMiddleware<E extends PaywallEnv = PaywallEnv>(settings: P
       warned = true;
       console.warn("l402Paywall: this runtime gave no client address, so every client shares one free allowance and one mint limit: pass clientAddress");
     }
-    const read = readRequest(c.req.raw, { address, userAgent: c.req.header("user-agent") ?? null }, Math.floor(Date.now() / 1000));
+    const read = readRequest(c.req.raw, { address, userAgent: c.req.header("user-agent") ?? null }, Math.floor(Date.now() / 1000), settings.services);
     // CORS is a service's: a request matching none passes on without it (its OPTIONS too).
     const service = read.ok && withCors !== undefined ? matchService(settings.services, read.value.url) : undefined;
     // A preflight is answered by the CORS middleware. Without one it is a request like

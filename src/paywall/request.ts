@@ -1,6 +1,8 @@
 import { concatBytes } from "../bytes.ts";
 import { fail, succeed, type Result } from "../result.ts";
 import { canonicalUrl } from "../canonical-url.ts";
+import type { ServiceConfig } from "../config/index.ts";
+import { readsAsAnotherService } from "./match.ts";
 
 /** Headers as the paywall reads them: by name, case-insensitively (a Web `Headers` is one). */
 export interface HeaderReader {
@@ -32,12 +34,14 @@ export interface PaywallRequest {
 
 /**
  * Reads a request for the paywall: its URL put in canonical form, or a refusal
- * (a path with no single meaning; a GET or HEAD with a body, which fetch()
+ * (a path with no single meaning, or one falling under another of `services`
+ * as an origin comparing Unicode reads it: match.ts; a GET or HEAD with a body, which fetch()
  * could not pass on, so no origin could receive it).
  */
-export function readRequest(request: Request, client: PaywallRequest["client"], now: number): Result<PaywallRequest, "ambiguous_path" | "body_not_allowed"> {
+export function readRequest(request: Request, client: PaywallRequest["client"], now: number, services: readonly ServiceConfig[]): Result<PaywallRequest, "ambiguous_path" | "body_not_allowed"> {
   const canonical = canonicalUrl(new URL(request.url));
   if (!canonical.ok) return canonical;
+  if (readsAsAnotherService(services, canonical.value)) return fail("ambiguous_path", "the path falls under another service where Unicode is composed or its case ignored");
   const { method, headers } = request;
   if ((method === "GET" || method === "HEAD") && request.body !== null && headers.get("content-length") !== "0") {
     return fail("body_not_allowed", `a ${method} request cannot carry a body`);

@@ -57,7 +57,7 @@ function setup(ports: PaywallPorts = memoryPorts({ now: () => NOW, mintsPerClien
 }
 
 function request(path: string, init: { method?: string; headers?: Record<string, string>; address?: string } = {}): PaywallRequest {
-  const read = readRequest(new Request(`https://paywall.test${path}`, { method: init.method ?? "GET", headers: init.headers ?? {} }), { address: init.address ?? "203.0.113.9", userAgent: "decide-test" }, NOW);
+  const read = readRequest(new Request(`https://paywall.test${path}`, { method: init.method ?? "GET", headers: init.headers ?? {} }), { address: init.address ?? "203.0.113.9", userAgent: "decide-test" }, NOW, []);
   if (!read.ok) throw new Error(read.detail);
   return read.value;
 }

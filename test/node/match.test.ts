@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ServiceConfig } from "../../src/config/index.ts";
-import { isFreePath, matchService, requiredCapabilities } from "../../src/paywall/match.ts";
+import { isFreePath, matchService, readsAsAnotherService, requiredCapabilities } from "../../src/paywall/match.ts";
 import { claimedOf, requestOf, serviceOf } from "./support/usage-services.ts";
 
 /** The capabilities a request needs (paywall/match.ts), for every method it may be carried out as. */
@@ -57,9 +57,23 @@ describe("matchService, Unicode", () => {
     expect(requiredCapabilities(service, claimedOf(request, service), request.url)).toEqual(["edit"]);
   });
 
-  it("free paths match as sent: another Unicode case of a free path is charged", () => {
-    const free = serviceOf({ name: "free", match: ["/café/*"], price_sats: 1, free_paths: ["/café/menu"] });
+  it("free paths match as sent and as written: another Unicode case or composition of a free path is charged", () => {
+    const free = serviceOf({ name: "free", match: ["/café/*"], price_sats: 1, free_paths: ["/café/menu", "/cafe\u0301/list"] });
     expect(isFreePath(free, requestOf("https://a.example/café/menu").url)).toBe(true);
     expect(isFreePath(free, requestOf("https://a.example/CAFÉ/menu").url)).toBe(false);
+    expect(isFreePath(free, requestOf("https://a.example/cafe\u0301/menu").url)).toBe(false);
+    expect(isFreePath(free, requestOf("https://a.example/cafe\u0301/list").url)).toBe(true);
+    expect(isFreePath(free, requestOf("https://a.example/café/list").url)).toBe(false);
+  });
+
+  it("a path falling under one service as sent and another as read is ambiguous, whichever comes first; one service either way, or none as sent, is not", () => {
+    const dear = serviceOf({ name: "dear", match: ["/*"], price_sats: 100 });
+    const ambiguous = (services: ServiceConfig[], path: string) => readsAsAnotherService(services, requestOf(`https://a.example${path}`).url);
+    expect(ambiguous([cafe, dear], "/CAFÉ/report")).toBe(true);
+    expect(ambiguous([cafe, dear], "/cafe\u0301/report")).toBe(true);
+    expect(ambiguous([dear, cafe], "/CAFÉ/report")).toBe(false);
+    expect(ambiguous([cafe, dear], "/café/report")).toBe(false);
+    expect(ambiguous([cafe, dear], "/other/report")).toBe(false);
+    expect(ambiguous([cafe], "/CAFÉ/report")).toBe(false);
   });
 });

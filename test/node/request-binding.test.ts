@@ -71,7 +71,7 @@ describe("the request digest", () => {
 
   it("reads the body from a copy: the request keeps its own for the origin", async () => {
     const original = new Request("https://api.example/a", { method: "POST", body: "the body" });
-    const read = readRequest(original, { address: null, userAgent: null }, 0);
+    const read = readRequest(original, { address: null, userAgent: null }, 0, []);
     if (!read.ok) throw new Error(read.detail);
     expect(await requestDigest(read.value, claimedMethods("POST", read.value.headers, read.value.url))).toEqual({ ok: true, value: documented("POST", "/a", "", "the body", { type: "text/plain;charset=UTF-8" }) });
     expect(await original.text()).toBe("the body");

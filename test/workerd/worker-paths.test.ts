@@ -92,6 +92,8 @@ const VARIANTS: [string, Expected][] = [
   // Java and Python, ignoring case, read these as /api/x.
   ["/ap%C4%B1/x", "refused"],
   ["/AP%C4%B0/x", "refused"],
+  // …and this, composed: I and a combining dot above are İ.
+  ["/apI%CC%87/x", "refused"],
   // Free paths match case (another spelling is charged: a case-sensitive origin may serve other content there).
   ["/api/public/x", { free: "/api/public/x" }],
   ["/api/public/x/", { free: "/api/public/x/" }],
@@ -223,6 +225,16 @@ describe("a path with non-ASCII text is matched as an origin comparing Unicode r
     }
     // Another word is another path, passed on.
     expect((await callWith(env, `${originUrl()}/caf%C3%A8/x`)).status).toBe(200);
+  });
+
+  it("a path under one service as sent and another as read is refused as ambiguous, never priced as either", async () => {
+    const env = { L402_SERVICES: JSON.stringify([{ name: "cafe", match: ["/café/*"], price_sats: 1, origin: { url: originUrl() } }, { name: "dear", match: ["/*"], price_sats: 100, origin: { url: originUrl() } }]) };
+    for (const target of ["/CAF%C3%89/report", "/cafe%CC%81/report"]) {
+      const response = await callWith(env, `${originUrl()}${target}`);
+      expect(response.status, target).toBe(400);
+      expect(((await response.json()) as { reason: string }).reason, target).toBe("ambiguous_path");
+    }
+    expect((await callWith(env, `${originUrl()}/caf%C3%A9/report`)).status).toBe(402);
   });
 });
 

@@ -30,7 +30,7 @@ export function serviceOf(definition: Record<string, unknown>, secrets: Record<s
 
 /** A request as the paywall reads it (its URL canonical), and the methods it may be carried out as. */
 export function requestOf(url: string, init: RequestInit = {}, now = 1_800_000_000) {
-  const read = readRequest(new Request(url, init), { address: "192.0.2.1", userAgent: null }, now);
+  const read = readRequest(new Request(url, init), { address: "192.0.2.1", userAgent: null }, now, []);
   if (!read.ok) throw new Error(read.detail);
   return read.value;
 }
