@@ -28,6 +28,7 @@ export const PAGE_SCRIPT = `(() => {
   const marked = new RegExp("^" + COOKIE_MARK + "(?:-([0-9]+))?$").exec(location.hash);
   const reloads = marked === null ? 0 : Number(marked[1] || "1");
   if (root.dataset.mode === "probe") {
+    status.hidden = false;
     const returned = root.dataset.probeReturned === "1";
     if (returned ? reloads < 3 : marked === null) {
       history.replaceState(null, "", here + COOKIE_MARK + "-" + (reloads + 1));

@@ -95,7 +95,7 @@ export function challengePage(details: PageDetails): string {
 <p class="kicker">Payment required</p>
 <h1 dir="auto">${details.title}</h1>
 ${details.description === undefined ? "" : html`<p class="description" dir="auto">${details.description}</p>`}
-<p class="price">${details.priceSats} sats</p>
+<p class="price">${priceWords(details.priceSats)}</p>
 ${details.fiat === undefined ? "" : html`<p class="fiat">${details.fiat}</p>`}
 <p class="terms">${details.terms}</p>
 <p class="payee">Paid to <strong>${details.payee}</strong></p>
@@ -110,6 +110,13 @@ ${offer.kind === "invoice" ? invoiceSection(offer, details.browserPayments) : pr
 `.toString();
 }
 
+/** "1 sat", "21,000 sats", "0.5 sats": the price as the page's English reads it (`priceSats`: formatSats's digits). */
+export function priceWords(priceSats: string): string {
+  const [whole = "", fraction] = priceSats.split(".");
+  const grouped = whole.replace(/\B(?=(\d{3})+$)/g, ",");
+  return `${fraction === undefined ? grouped : `${grouped}.${fraction}`} ${priceSats === "1" ? "sat" : "sats"}`;
+}
+
 const invoiceData = (offer: InvoiceOffer, browserPayments: boolean) =>
   html` data-invoice="${offer.invoice}" data-payment-hash="${offer.paymentHash}" data-expires-in="${offer.expiresInSeconds}"${browserPayments ? html` data-macaroon="${offer.macaroon}"` : ""}`;
 
@@ -118,7 +125,7 @@ function invoiceSection(offer: InvoiceOffer, browserPayments: boolean) {
   const minutes = Math.max(1, Math.round(offer.expiresInSeconds / 60));
   // "Open in wallet" is the main action unless the script finds a browser wallet (WebLN) to offer instead.
   return html`<a class="qr" href="lightning:${offer.invoice}" aria-label="Pay this invoice with a Lightning wallet">${raw(qr)}</a>
-<p class="status" id="status" role="status" aria-live="polite">${browserPayments ? "Scan with any Lightning wallet; this page continues once paid." : "Scan with any Lightning wallet."}</p>
+<p class="status" id="status" role="status" aria-live="polite">${browserPayments ? "Scan with any Lightning wallet; this page continues once paid." : "Sold to programs: paying here does not open it in this browser."}</p>
 <p class="expiry">Invoice expires in <span id="countdown">${minutes} min</span></p>
 <div class="actions">
 <button type="button" id="pay-webln" hidden>Pay with browser wallet</button>
@@ -132,7 +139,8 @@ ${browserPayments ? html`<noscript><p>Paid from another device? <a href="">Reloa
 }
 
 const probeSection = () =>
-  html`<p class="status" id="status" role="status" aria-live="polite">Getting an invoice for this browser…</p>
+  // Said by the script, which gets the invoice: without it, the link below does.
+  html`<p class="status" id="status" role="status" aria-live="polite" hidden>Getting an invoice for this browser…</p>
 <noscript><p><a class="button primary" href="">Show the invoice</a></p><p class="detail">This page needs cookies for this site.</p></noscript>`;
 
 /**

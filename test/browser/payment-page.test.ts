@@ -267,6 +267,8 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("paying on the 402 
     // No invoice this browser could not collect: a link once its cookie is set.
     expect(await page.locator("#l402").getAttribute("data-mode")).toBe("probe");
     expect(await page.locator("#invoice").count()).toBe(0);
+    // Nothing says an invoice is being got: no script is getting one.
+    expect(await page.locator("#status").isVisible()).toBe(false);
     await page.getByRole("link", { name: "Show the invoice" }).click();
     expect(await page.locator("noscript").count()).toBe(1);
     const invoice = await page.locator("#invoice").textContent();
