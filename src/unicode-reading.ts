@@ -20,11 +20,14 @@ const NON_ASCII_ESCAPE = /%[89A-F][0-9A-F]/;
 const NON_ASCII_ESCAPES = /(?:%[89A-Fa-f][0-9A-Fa-f])+/g;
 const NON_ASCII = /[^\x00-\x7f]+/g;
 
-/** `char` in one case: its uppercase's lowercase, where each is one character (`ß`, whose uppercase is `SS`, stays). */
+/**
+ * `char` in one case: its uppercase's lowercase, one character for one. An
+ * uppercase that expands (`ß` is `SS`, `ᾳ` is `ΑΙ`) is no simple mapping, which
+ * Java and Python compare by: then the letter's own lowercase (`ᾼ` is `ᾳ`).
+ */
 function oneCase(char: string): string {
   const upper = char.toUpperCase();
-  if ([...upper].length !== 1) return char;
-  const lower = upper.toLowerCase();
+  const lower = ([...upper].length === 1 ? upper : char).toLowerCase();
   return [...lower].length === 1 ? lower : char;
 }
 

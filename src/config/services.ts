@@ -112,12 +112,26 @@ function compile(service: ParsedService, context: CompileContext): ServiceConfig
   };
 }
 
-/** `"/path/*"` (any host) or `"host/path/*"`; the schema has checked it compiles. */
+/**
+ * `"/path/*"` (any host) or `"host/path/*"`; the schema has checked it compiles.
+ * Its path is also matched as a path is read (unicode-reading.ts: `/CAFÉ/*`
+ * takes `/café/x`, ignoring case, and a decomposed `é`): a second pattern, where
+ * that reads otherwise. The pattern keeps the operator's spelling (discovery,
+ * the page's respelling); a free path is matched as written alone (`read` false).
+ */
 function newPattern(text: string, ignoreCase: boolean, read = true): UrlPattern {
   const slash = text.indexOf("/");
   const hostname = slash === 0 ? "*" : text.slice(0, slash).toLowerCase().replace(/\.$/, "");
-  // In the form a path is read in (unicode-reading.ts): `/CAFÉ/*` is `/café/*`'s, ignoring case; a decomposed `é` is composed. A free path frees the path as written.
+  const compile = (path: string) => withLiteralTest(new URLPattern({ hostname, pathname: withUpperCaseEscapes(path) }, { ignoreCase }), ignoreCase);
   const path = text.slice(slash);
-  const pathname = withUpperCaseEscapes(read ? patternReading(path, ignoreCase) : path);
-  return withLiteralTest(new URLPattern({ hostname, pathname }, { ignoreCase }), ignoreCase);
+  const written = compile(path);
+  const readPath = read ? patternReading(path, ignoreCase) : path;
+  if (readPath === path) return written;
+  const asRead = compile(readPath);
+  return {
+    hostname: written.hostname,
+    pathname: written.pathname,
+    test: (input) => written.test(input) || asRead.test(input),
+    exec: (input) => written.exec(input) ?? asRead.exec(input),
+  };
 }

@@ -11,7 +11,7 @@ import { UNNAMED_METHOD, type ClaimedMethods } from "./claimed-methods.ts";
  * Unicode reads it (unicode-reading.ts). A path is paid if any form matches a
  * service, and needs the capabilities of all.
  */
-type PathInput = { readonly hostname: string; readonly pathname: string };
+export type PathInput = { readonly hostname: string; readonly pathname: string };
 
 function slashForms(hostname: string, pathname: string): PathInput[] {
   if (pathname === "/") return [{ hostname, pathname }];
@@ -22,12 +22,15 @@ function slashForms(hostname: string, pathname: string): PathInput[] {
   ];
 }
 
-/** The forms a service's patterns (ignoring case or not) are asked about. */
-export function forms(url: URL, ignoreCase: boolean): PathInput[] {
+/** The path as sent and, where it reads otherwise, as read (unicode-reading.ts), each in both its slash forms. */
+export function pathReadings(url: URL, ignoreCase: boolean): PathInput[][] {
   const { hostname, pathname } = url;
   const read = unicodeReading(pathname, ignoreCase);
-  return read === undefined ? slashForms(hostname, pathname) : [...slashForms(hostname, pathname), ...slashForms(hostname, read)];
+  return read === undefined ? [slashForms(hostname, pathname)] : [slashForms(hostname, pathname), slashForms(hostname, read)];
 }
+
+/** The forms a service's patterns (ignoring case or not) are asked about. */
+const forms = (url: URL, ignoreCase: boolean): PathInput[] => pathReadings(url, ignoreCase).flat();
 
 /** The first service whose host/path pattern matches a form of the path. */
 export function matchService(services: readonly ServiceConfig[], url: URL): ServiceConfig | undefined {

@@ -2,7 +2,7 @@ import type { PriceRule, ServiceConfig } from "../config/index.ts";
 import { asciiFolded } from "../ascii-folding.ts";
 import { fail, succeed, type Result } from "../result.ts";
 import { asPhpNamesIt, UNNAMED_METHOD, type ClaimedMethods } from "./claimed-methods.ts";
-import { forms } from "./match.ts";
+import { pathReadings, type PathInput } from "./match.ts";
 import type { HeaderReader } from "./request.ts";
 
 /**
@@ -41,23 +41,26 @@ export function rulePrice(service: ServiceConfig, request: { readonly url: URL; 
   const price = (rule: PriceRule): void => {
     if (dearest === undefined || rule.priceMsat > dearest) dearest = rule.priceMsat;
   };
+  // The path as sent and as an origin comparing Unicode reads it (match.ts) may meet different rules: as with methods, the dearest prices the request.
   for (const method of methods) {
-    if (claimed.parameterBody !== true) {
-      const rule = rules.find((candidate) => matches(candidate, method, request.url, read.value, !service.matchCase, false));
-      if (rule === undefined) unpriced = true;
-      else price(rule);
-      continue;
+    for (const path of pathReadings(request.url, !service.matchCase)) {
+      if (claimed.parameterBody !== true) {
+        const rule = rules.find((candidate) => matches(candidate, method, path, read.value, !service.matchCase, false));
+        if (rule === undefined) unpriced = true;
+        else price(rule);
+        continue;
+      }
+      // A body an origin reads parameters from (Rails' params, PHP's $_REQUEST, Laravel's input()) may give every query parameter any value, the query's or another:
+      // each rule the request could then meet, in order, prices it, up to the first that reads no query parameter (met whatever the body says); past them all, the service's price does.
+      let certain = false;
+      for (const rule of rules) {
+        if (!matches(rule, method, path, read.value, !service.matchCase, true)) continue;
+        price(rule);
+        certain = rule.query.size === 0;
+        if (certain) break;
+      }
+      if (!certain) unpriced = true;
     }
-    // A body an origin reads parameters from (Rails' params, PHP's $_REQUEST, Laravel's input()) may give every query parameter any value, the query's or another:
-    // each rule the request could then meet, in order, prices it, up to the first that reads no query parameter (met whatever the body says); past them all, the service's price does.
-    let certain = false;
-    for (const rule of rules) {
-      if (!matches(rule, method, request.url, read.value, !service.matchCase, true)) continue;
-      price(rule);
-      certain = rule.query.size === 0;
-      if (certain) break;
-    }
-    if (!certain) unpriced = true;
   }
   return succeed({ matchedMsat: dearest, unpriced });
 }
@@ -123,9 +126,9 @@ function bracketReadings(name: string): string[] {
 }
 
 /** Whether the rule's every condition holds; `queryOpen`: its query parameters may hold any value (a body may give them). */
-function matches(rule: PriceRule, method: string, url: URL, values: PricedValues, ignoreCase: boolean, queryOpen: boolean): boolean {
+function matches(rule: PriceRule, method: string, path: readonly PathInput[], values: PricedValues, ignoreCase: boolean, queryOpen: boolean): boolean {
   if (rule.methods !== undefined && !rule.methods.includes(method)) return false;
-  if (rule.path !== undefined && !pathMatches(rule, url, ignoreCase)) return false;
+  if (rule.path !== undefined && !pathMatches(rule, path, ignoreCase)) return false;
   if (!queryOpen) for (const [name, value] of rule.query) if (values.query.get(name) !== value) return false;
   for (const [name, value] of rule.headers) if (values.headers.get(name) !== value) return false;
   if (rule.contentLength !== undefined) {
@@ -135,8 +138,9 @@ function matches(rule: PriceRule, method: string, url: URL, values: PricedValues
   return true;
 }
 
-function pathMatches(rule: PriceRule, url: URL, ignoreCase: boolean): boolean {
-  for (const input of forms(url, ignoreCase)) {
+/** `path`: one reading of the path, in both its slash forms. */
+function pathMatches(rule: PriceRule, path: readonly PathInput[], ignoreCase: boolean): boolean {
+  for (const input of path) {
     const found = rule.path?.exec(input);
     if (found === null || found === undefined) continue;
     const groups = found.pathname.groups;

@@ -314,7 +314,9 @@ describe("npm run check-config", () => {
       // A parameter listed first takes a dearer literal path listed after it; auth off drops what prices it.
       `[[vars.L402_SERVICES]]\nname = "item"\nmatch = ["/item/:name"]\nprice_sats = 1\n` +
       `[[vars.L402_SERVICES]]\nname = "premium"\nmatch = ["/item/premium", "/premium/*"]\nprice_sats = 100\n` +
-      `[[vars.L402_SERVICES]]\nname = "gratis"\nmatch = ["/gratis/*"]\nauth = false\nfreebies = 3\n`;
+      `[[vars.L402_SERVICES]]\nname = "gratis"\nmatch = ["/gratis/*"]\nauth = false\nfreebies = 3\n` +
+      // A pattern beyond ASCII in capitals is matched in one case too, and keeps its spelling: its free path lies within it.
+      `[[vars.L402_SERVICES]]\nname = "cafe"\nmatch = ["/CAFÉ/*"]\nprice_sats = 1\nfree_paths = ["/CAFÉ/free"]\n`;
     const result = checkConfig(toml, `L402_MASTER_KEYS=${KEY}\nLND_MACAROON=0201abcd\n`);
     expect(result.status, result.stderr).toBe(0);
     expect(warningsOf(result.stderr).filter((line) => !line.startsWith("L402_MINT_LIMITER")).sort()).toEqual([

@@ -42,9 +42,11 @@ describe("matchService, Unicode", () => {
     expect(matched([cased], "https://a.example/CAFÉ/x")).toBeUndefined();
   });
 
-  it("a pattern written decomposed or in another case means the same path", () => {
+  it("a pattern written decomposed or in another case means the same path, and keeps its spelling (discovery, the page's respelling)", () => {
     const written = serviceOf({ name: "written", match: ["/CAFE\u0301/*"], price_sats: 1 });
     expect(matched([written], "https://a.example/café/x")).toBe("written");
+    expect(matched([written], "https://a.example/CAFE\u0301/x")).toBe("written");
+    expect(serviceOf({ name: "capitals", match: ["/CAFÉ/*"], price_sats: 1 }).patterns[0]?.pathname).toBe("/CAF%C3%89/*");
   });
 
   it("the path as sent still matches: an ASCII prefix followed by a combining mark is the prefix's", () => {

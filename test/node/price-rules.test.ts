@@ -64,6 +64,14 @@ describe("which rule prices a request", () => {
     for (const path of ["/café/x", "/CAFÉ/x", "/cafe\u0301/x"]) expect(matched(path, {}, service).matchedMsat, path).toBe(9_000n);
   });
 
+  it("a path meeting one rule as sent and another as read is priced by the dearer: an origin comparing bytes serves it as sent", () => {
+    const service = serviceOf({ name: "s", price_sats: 1, price_rules: [{ path: "/café/*", price_sats: 1 }, { path: "/*", price_sats: 100 }] });
+    for (const path of ["/CAFÉ/x", "/cafe\u0301/x"]) expect(matched(path, {}, service).matchedMsat, path).toBe(100_000n);
+    expect(matched("/café/x", {}, service).matchedMsat).toBe(1_000n);
+    const dearFirst = serviceOf({ name: "s", price_sats: 1, price_rules: [{ path: "/café/*", price_sats: 100 }, { path: "/*", price_sats: 1 }] });
+    expect(matched("/CAFÉ/x", {}, dearFirst).matchedMsat).toBe(100_000n);
+  });
+
   it("content_length bounds are inclusive; a body without a length counts as endless; a GET has none", () => {
     const upload = (length: number | undefined) => {
       const body = new ReadableStream({ start: (controller) => controller.close() });

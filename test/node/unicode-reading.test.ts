@@ -12,6 +12,8 @@ describe("unicodeReading", () => {
     // Σ and final ς are both σ to a case-ignoring comparison.
     expect(unicodeReading("/%CE%A3", true)).toBe("/%CF%83");
     expect(unicodeReading("/%CF%82", true)).toBe("/%CF%83");
+    // ᾼ and ᾳ are one letter to Java and Python (a simple mapping), though ᾳ's full uppercase is ΑΙ.
+    expect(unicodeReading("/%E1%BE%BC", true)).toBe("/%E1%BE%B3");
   });
 
   it("is undefined for a path that reads as itself: ASCII, composed text matching case, ß (its uppercase is two letters)", () => {
