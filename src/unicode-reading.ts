@@ -8,9 +8,10 @@
  * keeps non-ASCII escaped, in upper case, and URLPattern escapes a pattern's so.
  *
  * The paywall matches a path both as sent and as read (paywall/match.ts), and
- * its patterns are written in the read form: `/CAFÉ/x` and `/cafe%CC%81/x` are
- * `/café/*`'s when an origin may serve them as `/café/x`. ASCII is left to the
- * patterns (canonical-url.ts refuses what folds to ASCII, composed or not).
+ * each pattern as written and in the read form (config/services.ts): `/CAFÉ/x`
+ * and `/cafe%CC%81/x` are `/café/*`'s when an origin may serve them as
+ * `/café/x`. ASCII is left to the patterns (canonical-url.ts refuses what folds
+ * to ASCII, composed or not).
  * Not read so: full case folding (`ß` as `ss`), accents ignored (MySQL's `_ai_`
  * collations), compatibility forms (NFKC: halfwidth `ｶ` as `カ`).
  */
@@ -65,4 +66,10 @@ export function unicodeReading(pathname: string, ignoreCase: boolean): string | 
  */
 export function patternReading(text: string, ignoreCase: boolean): string {
   return /[^\x00-\x7f]/.test(text) ? readForm(text, ignoreCase) : text;
+}
+
+/** A price rule's value for a path parameter, as the path's read form gives the request's (paywall/price-rules.ts): read, and in lower case where the service ignores case. */
+export function paramReading(value: string, ignoreCase: boolean): string {
+  const read = readForm(value, ignoreCase);
+  return ignoreCase ? read.toLowerCase() : read;
 }

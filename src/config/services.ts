@@ -6,6 +6,7 @@ import { servicesSchema, type ParsedService, type SchemaContext } from "./schema
 import { withLiteralTest } from "./literal-pattern.ts";
 import { withUpperCaseEscapes } from "./schema-pieces.ts";
 import { patternReading } from "../unicode-reading.ts";
+import { canonicalUrl } from "../canonical-url.ts";
 import type { ServiceConfig, ServiceMode, UrlPattern } from "./types.ts";
 import { compileBalance, compilePricing } from "./usage-config.ts";
 
@@ -88,7 +89,7 @@ function compile(service: ParsedService, context: CompileContext): ServiceConfig
     mode: service.mode ?? "enforce",
     origin: {
       url: service.origin?.url,
-      stripPrefix: service.origin?.strip_prefix ?? "",
+      stripPrefix: canonicalPrefix(service.origin?.strip_prefix ?? ""),
       headers: service.origin?.headers ?? new Map(),
       forwardAuthorization: service.origin?.forward_authorization ?? false,
       headersTimeoutMs: service.origin?.headers_timeout_seconds === undefined ? undefined : service.origin.headers_timeout_seconds * 1000,
@@ -110,6 +111,13 @@ function compile(service: ParsedService, context: CompileContext): ServiceConfig
         ? undefined
         : { name: service.mcp.tool, description: service.mcp.description ?? service.description, inputSchema: service.mcp.input_schema ?? { type: "object" }, method: service.mcp.method ?? "GET", path: service.mcp.path },
   };
+}
+
+/** A `strip_prefix` as the paths it is compared with are written (canonical-url.ts: `/café` is `/caf%C3%A9`); one with no single form, as written (it then strips nothing). */
+function canonicalPrefix(prefix: string): string {
+  if (prefix === "") return prefix;
+  const canonical = canonicalUrl(new URL(prefix, "https://prefix.invalid"));
+  return canonical.ok ? canonical.value.pathname : prefix;
 }
 
 /**

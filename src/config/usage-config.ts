@@ -1,3 +1,4 @@
+import { paramReading } from "../unicode-reading.ts";
 import type { ParsedService } from "./schema.ts";
 import type { BalanceConfig, PriceRule, Pricing, UrlPattern } from "./types.ts";
 
@@ -10,8 +11,8 @@ export function compilePricing(service: ParsedService, toPattern: (text: string)
   const rules = (service.price_rules ?? []).map((rule): PriceRule => ({
     methods: rule.methods,
     path: rule.path === undefined ? undefined : toPattern(rule.path),
-    // A service that ignores case in paths ignores it in the values its path parameters take.
-    params: new Map(Object.entries(rule.params ?? {}).map(([name, value]) => [name, ignoreCase ? value.toLowerCase() : value])),
+    // Read as the request's values are (price-rules.ts): composed, and a service that ignores case in paths ignores it in the values its path parameters take.
+    params: new Map(Object.entries(rule.params ?? {}).map(([name, value]) => [name, paramReading(value, ignoreCase)])),
     query: new Map(Object.entries(rule.query ?? {})),
     headers: new Map(Object.entries(rule.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value])),
     contentLength: rule.content_length === undefined ? undefined : { min: rule.content_length.min ?? 0, max: rule.content_length.max ?? Number.POSITIVE_INFINITY },

@@ -1,5 +1,5 @@
 import type { ServiceConfig } from "../config/index.ts";
-import { unicodeReading } from "../unicode-reading.ts";
+import { pathReadings, slashForms, type PathInput } from "./path-readings.ts";
 import { UNNAMED_METHOD, type ClaimedMethods } from "./claimed-methods.ts";
 
 /**
@@ -11,23 +11,6 @@ import { UNNAMED_METHOD, type ClaimedMethods } from "./claimed-methods.ts";
  * Unicode reads it (unicode-reading.ts). A path is paid if any form matches a
  * service, and needs the capabilities of all.
  */
-export type PathInput = { readonly hostname: string; readonly pathname: string };
-
-function slashForms(hostname: string, pathname: string): PathInput[] {
-  if (pathname === "/") return [{ hostname, pathname }];
-  const toggled = pathname.endsWith("/") ? pathname.slice(0, -1) : `${pathname}/`;
-  return [
-    { hostname, pathname },
-    { hostname, pathname: toggled },
-  ];
-}
-
-/** The path as sent and, where it reads otherwise, as read (unicode-reading.ts), each in both its slash forms. */
-export function pathReadings(url: URL, ignoreCase: boolean): PathInput[][] {
-  const { hostname, pathname } = url;
-  const read = unicodeReading(pathname, ignoreCase);
-  return read === undefined ? [slashForms(hostname, pathname)] : [slashForms(hostname, pathname), slashForms(hostname, read)];
-}
 
 /** The forms a service's patterns (ignoring case or not) are asked about. */
 const forms = (url: URL, ignoreCase: boolean): PathInput[] => pathReadings(url, ignoreCase).flat();
@@ -38,20 +21,6 @@ export function matchService(services: readonly ServiceConfig[], url: URL): Serv
   const inputs: [PathInput[]?, PathInput[]?] = [];
   const formsFor = (service: ServiceConfig) => (inputs[service.matchCase ? 0 : 1] ??= forms(url, !service.matchCase));
   return services.find((service) => service.patterns.some((pattern) => formsFor(service).some((input) => pattern.test(input))));
-}
-
-/**
- * Whether the path as sent falls under another service than the path as an
- * origin comparing Unicode reads it (a cheap `/café/*` before a dear `/*`, for
- * `/CAFÉ/x`): which the origin serves is not known, so the request is refused
- * (readRequest), as an ambiguous path.
- */
-export function readsAsAnotherService(services: readonly ServiceConfig[], url: URL): boolean {
-  const { hostname, pathname } = url;
-  if (unicodeReading(pathname, true) === undefined && unicodeReading(pathname, false) === undefined) return false;
-  const asSent = slashForms(hostname, pathname);
-  const sentTo = services.find((service) => service.patterns.some((pattern) => asSent.some((input) => pattern.test(input))));
-  return sentTo !== undefined && sentTo !== matchService(services, url);
 }
 
 /**

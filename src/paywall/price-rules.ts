@@ -2,7 +2,7 @@ import type { PriceRule, ServiceConfig } from "../config/index.ts";
 import { asciiFolded } from "../ascii-folding.ts";
 import { fail, succeed, type Result } from "../result.ts";
 import { asPhpNamesIt, UNNAMED_METHOD, type ClaimedMethods } from "./claimed-methods.ts";
-import { pathReadings, type PathInput } from "./match.ts";
+import { pathReadings, type PathInput } from "./path-readings.ts";
 import type { HeaderReader } from "./request.ts";
 
 /**
@@ -149,7 +149,11 @@ function pathMatches(rule: PriceRule, path: readonly PathInput[], ignoreCase: bo
   return false;
 }
 
-/** A path parameter as its origin reads it: decoded (the canonical path keeps escapes of what is not safe in a path: canonical-url.ts). */
+/**
+ * A path parameter as its origin reads it: decoded (the canonical path keeps
+ * escapes of what is not safe in a path: canonical-url.ts). Composed and in one
+ * case as the rule's value is (config/usage-config.ts), from the path's read form.
+ */
 function paramValue(raw: string | undefined, ignoreCase: boolean): string | undefined {
   if (raw === undefined) return undefined;
   try {

@@ -2,7 +2,7 @@ import { concatBytes } from "../bytes.ts";
 import { fail, succeed, type Result } from "../result.ts";
 import { canonicalUrl } from "../canonical-url.ts";
 import type { ServiceConfig } from "../config/index.ts";
-import { readsAsAnotherService } from "./match.ts";
+import { readsAsAnotherService } from "./path-readings.ts";
 
 /** Headers as the paywall reads them: by name, case-insensitively (a Web `Headers` is one). */
 export interface HeaderReader {
@@ -35,7 +35,7 @@ export interface PaywallRequest {
 /**
  * Reads a request for the paywall: its URL put in canonical form, or a refusal
  * (a path with no single meaning, or one falling under another of `services`
- * as an origin comparing Unicode reads it: match.ts; a GET or HEAD with a body, which fetch()
+ * as an origin comparing Unicode reads it: path-readings.ts; a GET or HEAD with a body, which fetch()
  * could not pass on, so no origin could receive it).
  */
 export function readRequest(request: Request, client: PaywallRequest["client"], now: number, services: readonly ServiceConfig[]): Result<PaywallRequest, "ambiguous_path" | "body_not_allowed"> {

@@ -178,8 +178,10 @@ function withoutCookies(headers: Headers, withhold: (name: string) => boolean): 
 
 /**
  * The request's own URL (Worker on a route), or the configured origin with the
- * prefix swapped. The prefix is compared as the service matched: ignoring case
- * unless the service matches case.
+ * prefix swapped. The prefix (canonical, as paths are: config/services.ts) is
+ * compared with the path as sent, ignoring case unless the service matches
+ * case; a path whose prefix matched only as an origin comparing Unicode reads
+ * it (unicode-reading.ts) keeps it.
  */
 export function upstreamUrl(incoming: URL, origin: OriginConfig | undefined, ignoreCase = false): string {
   if (origin?.url === undefined) return incoming.href;

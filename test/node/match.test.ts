@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ServiceConfig } from "../../src/config/index.ts";
-import { isFreePath, matchService, readsAsAnotherService, requiredCapabilities } from "../../src/paywall/match.ts";
+import { isFreePath, matchService, requiredCapabilities } from "../../src/paywall/match.ts";
+import { readsAsAnotherService } from "../../src/paywall/path-readings.ts";
 import { claimedOf, requestOf, serviceOf } from "./support/usage-services.ts";
 
 /** The capabilities a request needs (paywall/match.ts), for every method it may be carried out as. */
@@ -77,5 +78,11 @@ describe("matchService, Unicode", () => {
     expect(ambiguous([cafe, dear], "/café/report")).toBe(false);
     expect(ambiguous([cafe, dear], "/other/report")).toBe(false);
     expect(ambiguous([cafe], "/CAFÉ/report")).toBe(false);
+    // The other way round: a pattern taking the path as sent (escaped, as an address bar copies it) before one taking it as read.
+    const escaped = serviceOf({ name: "escaped", match: ["/CAF%C3%89/*"], price_sats: 1 });
+    expect(ambiguous([escaped, cafe], "/CAFÉ/report")).toBe(true);
+    const prefix = serviceOf({ name: "prefix", match: ["/files/cafe*"], price_sats: 1 });
+    const files = serviceOf({ name: "files", match: ["/files/café/*"], price_sats: 100 });
+    expect(ambiguous([prefix, files], "/files/cafe\u0301/x")).toBe(true);
   });
 });

@@ -64,6 +64,14 @@ describe("which rule prices a request", () => {
     for (const path of ["/café/x", "/CAFÉ/x", "/cafe\u0301/x"]) expect(matched(path, {}, service).matchedMsat, path).toBe(9_000n);
   });
 
+  it("a parameter value is compared composed and, where case is ignored, in one case (ς is σ, µ is μ), whichever way the rule writes it", () => {
+    const service = serviceOf({ name: "s", price_sats: 1, price_rules: [{ path: "/items/:name", params: { name: "καφές" }, price_sats: 9 }, { path: "/sizes/:size", params: { size: "5µm" }, price_sats: 9 }] });
+    for (const path of ["/items/καφές", "/items/καφέσ", "/items/ΚΑΦΈΣ", "/items/καφε\u0301ς", "/sizes/5μm", "/sizes/5Μm"]) expect(matched(path, {}, service).matchedMsat, path).toBe(9_000n);
+    const decomposed = serviceOf({ name: "s", price_sats: 1, match_case: true, price_rules: [{ path: "/t/:name", params: { name: "cafe\u0301" }, price_sats: 9 }] });
+    expect(matched("/t/café", {}, decomposed).matchedMsat).toBe(9_000n);
+    expect(matched("/t/CAFÉ", {}, decomposed).matchedMsat).toBeUndefined();
+  });
+
   it("a path meeting one rule as sent and another as read is priced by the dearer: an origin comparing bytes serves it as sent", () => {
     const service = serviceOf({ name: "s", price_sats: 1, price_rules: [{ path: "/café/*", price_sats: 1 }, { path: "/*", price_sats: 100 }] });
     for (const path of ["/CAFÉ/x", "/cafe\u0301/x"]) expect(matched(path, {}, service).matchedMsat, path).toBe(100_000n);

@@ -253,5 +253,8 @@ describe("a matched service's strip_prefix", () => {
     const env = { L402_SERVICES: JSON.stringify([{ name: "strip", match: ["/svc/*"], price_sats: 1, auth: false, origin: { url: originUrl(), strip_prefix: "/svc" } }]) };
     const echo = (await (await callWith(env, "/SVC/%61/b")).json()) as { rawPath: string };
     expect(echo.rawPath).toBe("/a/b");
+    // A prefix written beyond ASCII is compared as paths are written (escaped).
+    const unicode = { L402_SERVICES: JSON.stringify([{ name: "strip", match: ["/café/*"], price_sats: 1, auth: false, origin: { url: originUrl(), strip_prefix: "/café" } }]) };
+    expect(((await (await callWith(unicode, "/caf%C3%A9/b")).json()) as { rawPath: string }).rawPath).toBe("/b");
   });
 });
