@@ -113,10 +113,22 @@ function compile(service: ParsedService, context: CompileContext): ServiceConfig
   };
 }
 
-/** A `strip_prefix` as the paths it is compared with are written (canonical-url.ts: `/café` is `/caf%C3%A9`); one with no single form, as written (it then strips nothing). */
+/**
+ * A `strip_prefix` as the paths it is compared with are written (canonical-url.ts:
+ * `/café` is `/caf%C3%A9`, `/%61pi` is `/api`), read as a request's path is; one
+ * that is more than a path (a query, a fragment) or has no single form, as
+ * written: it then strips nothing.
+ */
 function canonicalPrefix(prefix: string): string {
   if (prefix === "") return prefix;
-  const canonical = canonicalUrl(new URL(prefix, "https://prefix.invalid"));
+  let url: URL;
+  try {
+    url = new URL(`https://prefix.invalid${prefix}`);
+  } catch {
+    return prefix;
+  }
+  if (url.search !== "" || url.hash !== "" || prefix.includes("?") || prefix.includes("#")) return prefix;
+  const canonical = canonicalUrl(url);
   return canonical.ok ? canonical.value.pathname : prefix;
 }
 

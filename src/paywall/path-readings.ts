@@ -32,12 +32,18 @@ export function pathReadings(url: URL, ignoreCase: boolean): PathInput[][] {
  */
 export function readsAsAnotherService(services: readonly ServiceConfig[], url: URL): boolean {
   const { hostname, pathname } = url;
-  const read = [unicodeReading(pathname, false), unicodeReading(pathname, true)].map((path) => (path === undefined ? [] : slashForms(hostname, path)));
-  if (read.every((inputs) => inputs.length === 0)) return false;
+  const readingOf = (ignoreCase: boolean) => {
+    const read = unicodeReading(pathname, ignoreCase);
+    return read === undefined ? undefined : slashForms(hostname, read);
+  };
+  const composed = readingOf(false);
+  const folded = readingOf(true);
+  if (composed === undefined && folded === undefined) return false;
   const asSent = slashForms(hostname, pathname);
   const firstTaking = (inputsFor: (service: ServiceConfig) => readonly PathInput[]) =>
     services.find((service) => service.patterns.some((pattern) => inputsFor(service).some((input) => pattern.test(input))));
   const sentTo = firstTaking(() => asSent);
-  const readTo = firstTaking((service) => read[service.matchCase ? 0 : 1] ?? []);
+  // A path that reads as itself under a service's case rule is its reading there too.
+  const readTo = firstTaking((service) => (service.matchCase ? composed : folded) ?? asSent);
   return sentTo !== undefined && readTo !== undefined && sentTo !== readTo;
 }

@@ -84,5 +84,9 @@ describe("matchService, Unicode", () => {
     const prefix = serviceOf({ name: "prefix", match: ["/files/cafe*"], price_sats: 1 });
     const files = serviceOf({ name: "files", match: ["/files/café/*"], price_sats: 100 });
     expect(ambiguous([prefix, files], "/files/cafe\u0301/x")).toBe(true);
+    // A path that reads as itself under a service matching case is that service's both ways.
+    const capitals = serviceOf({ name: "capitals", match: ["/CAFÉ/*"], price_sats: 1, match_case: true });
+    expect(ambiguous([capitals, dear], "/CAFÉ/x")).toBe(false);
+    expect(matched([capitals, dear], "https://a.example/CAFÉ/x")).toBe("capitals");
   });
 });
