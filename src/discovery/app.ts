@@ -29,17 +29,18 @@ const MAX_AGE_SECONDS = 300;
  * (the L402 manifest) and `/llms.txt`: what is for sale, generated from the
  * configuration's one list of sold routes (route-info.ts), so the four cannot
  * disagree; free, cacheable at the edge (ETag, max-age), readable from any
- * origin. The first two are built once; the manifest and llms.txt name
- * absolute URLs, so are built per request from its origin.
+ * origin. The first two are built once, when first asked for; the manifest
+ * and llms.txt name absolute URLs, so are built per request from its origin.
  */
 export function discoveryApp(options: DiscoveryOptions): Hono {
-  const routes = soldRoutes(options.services);
+  const routes = once(() => soldRoutes(options.services));
   const seller = options.seller ?? {};
   const tools = options.services.flatMap((service) => (service.mcp === undefined ? [] : [service.mcp.name]));
   const mcp = options.mcpPath === undefined || tools.length === 0 ? undefined : { endpoint: options.mcpPath, tools };
+  // Written on the first request for each (then kept): an isolate's first request, most often one to be paid or forwarded, does not wait for documents it does not serve.
   const fixed = {
-    [SERVICES_PATH]: JSON.stringify(l402ServicesDocument(routes, seller, mcp)),
-    [OPENAPI_PATH]: JSON.stringify(openApiDocument(routes, options.services, seller, options.openapi)),
+    [SERVICES_PATH]: once(() => JSON.stringify(l402ServicesDocument(routes(), seller, mcp))),
+    [OPENAPI_PATH]: once(() => JSON.stringify(openApiDocument(routes(), options.services, seller, options.openapi))),
   };
   const places = (url: string) => ({ origin: new URL(url).origin, openapiPath: OPENAPI_PATH, quotePath: options.quotePath });
   const cacheControl = `public, max-age=${options.maxAgeSeconds ?? MAX_AGE_SECONDS}`;
@@ -47,11 +48,11 @@ export function discoveryApp(options: DiscoveryOptions): Hono {
   // On the documents' own routes, not `use("*")`: mounted at "/" (app.route), a catch-all would reach the app's every route.
   app.on(["GET", "OPTIONS"], [...DISCOVERY_PATHS], cors({ origin: "*", allowMethods: ["GET", "HEAD"] }), etag());
   for (const [path, body] of Object.entries(fixed)) {
-    app.get(path, (c) => c.body(body, 200, { "Content-Type": "application/json", "Cache-Control": cacheControl }));
+    app.get(path, (c) => c.body(body(), 200, { "Content-Type": "application/json", "Cache-Control": cacheControl }));
   }
-  app.get(MANIFEST_PATH, (c) => c.body(JSON.stringify(l402Manifest(routes, seller, places(c.req.url))), 200, { "Content-Type": "application/json", "Cache-Control": cacheControl }));
+  app.get(MANIFEST_PATH, (c) => c.body(JSON.stringify(l402Manifest(routes(), seller, places(c.req.url))), 200, { "Content-Type": "application/json", "Cache-Control": cacheControl }));
   app.get(LLMS_TXT_PATH, (c) =>
-    c.body(llmsTxt(routes, seller, { ...places(c.req.url), manifestPath: MANIFEST_PATH, servicesPath: SERVICES_PATH }), 200, { "Content-Type": "text/markdown; charset=UTF-8", "Cache-Control": cacheControl }),
+    c.body(llmsTxt(routes(), seller, { ...places(c.req.url), manifestPath: MANIFEST_PATH, servicesPath: SERVICES_PATH }), 200, { "Content-Type": "text/markdown; charset=UTF-8", "Cache-Control": cacheControl }),
   );
   return app;
 }
@@ -73,4 +74,10 @@ export function l402Discovery(options: { readonly services: readonly ServiceDefi
   const compiled = compileServices(withoutOrigins, { field: "services", secrets: {}, matchRequired: true, servesMcp: true, features: all, describing: true });
   if (!compiled.ok) throw new Error(`l402Discovery: ${compiled.problems.join("; ")}`);
   return discoveryApp({ ...options, services: compiled.value });
+}
+
+/** `make`'s value, made on the first call and kept. */
+function once<T extends object | string>(make: () => T): () => T {
+  let made: T | undefined;
+  return () => (made ??= make());
 }

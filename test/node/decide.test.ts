@@ -114,6 +114,8 @@ describe("decide: one table of requests → decisions", () => {
     ["a paid token its holder narrowed to read, on a POST (needs write)", () => request("/api/x", { method: "POST", ...auth(readOnly(api.l402)) }), { kind: "challenge", reason: "capability_denied" }],
     ["a wrong preimage", () => request("/api/x", auth(api.l402?.replace(/:[0-9a-f]{64}$/, `:${"00".repeat(32)}`))), { kind: "challenge", reason: "wrong_preimage" }],
     ["another service's token", () => request("/api/x", auth(dual.l402)), { kind: "challenge", reason: "service_mismatch" }],
+    // Nothing of the dual service's judges methods (no capability or price rules): its claims are not read, so neither judged nor bounded.
+    ["a paid token claiming 5,000 methods where nothing judges them", () => request("/dual/x", { method: "POST", headers: { Authorization: dual.l402 ?? "", "X-HTTP-Method-Override": Array.from({ length: 5000 }, (_, i) => `M${i}`).join(",") } }), { kind: "pass", outcome: "paid", scheme: "l402" }],
     ["a Payment charge", () => request("/dual/x", auth(dual.payment)), { kind: "pass", outcome: "paid", scheme: "payment" }],
     ["the same charge again", () => request("/dual/x", auth(dual.payment)), { kind: "challenge", reason: "spent" }],
     ["the L402 token over the same payment", () => request("/dual/x", auth(dual.l402)), { kind: "pass", outcome: "paid", scheme: "l402" }],
