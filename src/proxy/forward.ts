@@ -2,6 +2,7 @@ import type { OriginConfig } from "../config/index.ts";
 import { fail, succeed, type Result } from "../l402/index.ts";
 import { asGatewayReadsIt, type HeaderSpellings } from "../header-spellings.ts";
 import { publicLocation } from "./public-location.ts";
+import { unicodeReading } from "../unicode-reading.ts";
 
 /** Headers that carry a credential (L402, Payment, x402), in any spelling a CGI-style origin reads as them; none reach the origin unless the service says so. */
 const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(["authorization", "macaroon", "grpc-metadata-macaroon", "payment-signature"]);
@@ -180,19 +181,26 @@ function withoutCookies(headers: Headers, withhold: (name: string) => boolean): 
  * The request's own URL (Worker on a route), or the configured origin with the
  * prefix swapped. The prefix (canonical, as paths are: config/services.ts) is
  * compared with the path as sent, ignoring case unless the service matches
- * case; a path whose prefix matched only as an origin comparing Unicode reads
- * it (unicode-reading.ts) keeps it.
+ * case, or else as an origin comparing Unicode reads both (unicode-reading.ts),
+ * as the service's patterns are matched: `/CAFÉ/x` and `/cafe%CC%81/x` lose a
+ * `/café` prefix.
  */
 export function upstreamUrl(incoming: URL, origin: OriginConfig | undefined, ignoreCase = false): string {
   if (origin?.url === undefined) return incoming.href;
-  let path = incoming.pathname;
+  const path = incoming.pathname;
   const prefix = origin.stripPrefix.replace(/\/$/, "");
-  const comparable = ignoreCase ? path.toLowerCase() : path;
-  const wanted = ignoreCase ? prefix.toLowerCase() : prefix;
-  if (prefix !== "" && (comparable === wanted || comparable.startsWith(`${wanted}/`))) {
-    path = path.slice(prefix.length) || "/";
-  }
-  return `${originBase(origin.url, origin)}${path}${incoming.search}`;
+  const rest = prefix === "" ? undefined : afterPrefix(path, prefix, ignoreCase);
+  return `${originBase(origin.url, origin)}${rest === undefined ? path : rest || "/"}${incoming.search}`;
+}
+
+/** What follows `prefix` in `path`, a whole number of segments in; undefined when the path is not under it. */
+function afterPrefix(path: string, prefix: string, ignoreCase: boolean): string | undefined {
+  const comparable = (text: string) => (ignoreCase ? text.toLowerCase() : text);
+  if (comparable(path) === comparable(prefix) || comparable(path).startsWith(`${comparable(prefix)}/`)) return path.slice(prefix.length);
+  // As read: the path's first as many segments as the prefix has (a reading never moves a slash), the rest as sent.
+  const head = path.split("/").slice(0, prefix.split("/").length).join("/");
+  const read = (text: string) => comparable(unicodeReading(text, ignoreCase) ?? text);
+  return read(head) === read(prefix) ? path.slice(head.length) : undefined;
 }
 
 const originBases = new WeakMap<OriginConfig, string>();

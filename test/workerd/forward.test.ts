@@ -16,6 +16,20 @@ describe("the upstream URL", () => {
     expect(upstreamUrl(new URL(incoming), config)).toBe(expected);
   });
 
+  // A prefix beyond ASCII (canonical: escaped) is compared as the service's patterns match: as sent, or as an origin comparing Unicode reads it.
+  it.each([
+    ["/caf%C3%A9/x", true, "/x"],
+    ["/CAF%C3%89/x", true, "/x"],
+    ["/Cafe%CC%81/x/y", true, "/x/y"],
+    ["/CAF%C3%89", true, "/"],
+    ["/cafe%CC%81/x", false, "/x"],
+    ["/CAF%C3%89/x", false, "/CAF%C3%89/x"],
+    ["/caf%C3%A9x/y", true, "/caf%C3%A9x/y"],
+    ["/caf%C3%A8/x", true, "/caf%C3%A8/x"],
+  ])("%s, ignoring case %s, loses /café as → %s", (path, ignoreCase, expected) => {
+    expect(upstreamUrl(new URL(`https://edge.example${path}?q=1`), origin("https://o.example", "/caf%C3%A9"), ignoreCase)).toBe(`https://o.example${expected}?q=1`);
+  });
+
   it("is the URL that setting the origin's path and query makes, for canonical paths and any origin (joined once parsed, not parsed per request)", () => {
     const segment = fc.array(fc.constantFrom("a", "Z", "é", "%20", "%C3%A9", "~", "!", "$", "'", "(", "*", "+", "=", ":", "@", "-", "_", "%3F", "%23", "%22", "<"), { minLength: 1, maxLength: 4 }).map((parts) => parts.join(""));
     const path = fc.array(segment, { maxLength: 4 }).chain((segments) => fc.constantFrom("", "/").map((end) => `/${segments.join("/")}${segments.length > 0 ? end : ""}`));

@@ -256,5 +256,7 @@ describe("a matched service's strip_prefix", () => {
     // A prefix written beyond ASCII is compared as paths are written (escaped).
     const unicode = { L402_SERVICES: JSON.stringify([{ name: "strip", match: ["/café/*"], price_sats: 1, auth: false, origin: { url: originUrl(), strip_prefix: "/café" } }]) };
     expect(((await (await callWith(unicode, "/caf%C3%A9/b")).json()) as { rawPath: string }).rawPath).toBe("/b");
+    // And in the path's other spellings the service matches as an origin comparing Unicode reads them: in another case, decomposed.
+    for (const target of ["/CAF%C3%89/b", "/cafe%CC%81/b"]) expect(((await (await callWith(unicode, target)).json()) as { rawPath: string }).rawPath).toBe("/b");
   });
 });
