@@ -1,20 +1,27 @@
 import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBackendSims, type BackendSims } from "../../dev/backend-sims/index.ts";
+import { deployBundle, NAMED_BUILDS } from "../../dev/deploy-bundle.ts";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
-import { bundleWorker, startWorkerd } from "../../dev/workerd.ts";
+import { startWorkerd } from "../../dev/workerd.ts";
+import { useScratchDirs } from "../setup/scratch-dirs.ts";
 
 /**
- * The NWC backend across requests, as deployed: the bundled Worker in workerd
- * on a loopback port, each call a request of its own (so nothing one request
- * made may be used by another, as the Workers runtime enforces), with the
- * relay connection per call or held by the NwcRelay Durable Object.
+ * The NWC backend across requests, as deployed: the NWC build of the template
+ * as wrangler bundles it (its aliases: platform/scure-base.js serves
+ * nostr-tools' encodings there), in workerd on a loopback port, each call a
+ * request of its own (so nothing one request made may be used by another, as
+ * the Workers runtime enforces), with the relay connection per call or held
+ * by the NwcRelay Durable Object.
  */
+const scratchDir = useScratchDirs();
 let sim: Simulator;
 let sims: BackendSims;
+let script = "";
 const workers: { mf: Miniflare; url: URL }[] = [];
 
 beforeAll(async () => {
+  script = deployBundle(scratchDir("l402-nwc-build-"), NAMED_BUILDS.nwc);
   sim = await startSimulator();
   sims = await startBackendSims(sim.node);
 }, 60_000);
@@ -28,7 +35,7 @@ const upgrades = async () => ((await (await fetch(`${sims.relay.controlUrl}/_sim
 
 async function workerWith(connection: "per-call" | "held") {
   const worker = await startWorkerd(
-    await bundleWorker(new URL("../../src/worker/index.ts", import.meta.url)),
+    script,
     {
       L402_MASTER_KEYS: "5a".repeat(32),
       L402_NETWORK: "regtest",
@@ -38,7 +45,7 @@ async function workerWith(connection: "per-call" | "held") {
       L402_NWC_CONNECTION: connection,
       L402_SERVICES: JSON.stringify([{ name: "api", match: ["/api/*"], price_sats: 2, origin: { url: "http://127.0.0.1:9" } }]),
     },
-    { durableObjects: { L402_NWC: "NwcRelay" } },
+    { durableObjects: { L402_NWC: "NwcRelay" }, compatibilityFlags: [] },
   );
   workers.push(worker);
   return worker;
