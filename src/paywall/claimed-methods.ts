@@ -69,7 +69,7 @@ export function claimedMethods(method: string, headers: RequestHeaders, url: URL
   };
   // One pass over the names sent, in every spelling a gateway reads (header-spellings.ts): a get per name wanted, on top of the pass, costs ~2 µs in workerd.
   for (const name of headers.keys()) if (OVERRIDE_HEADERS.has(asGatewayReadsIt(name))) claim(headers.get(name) ?? "");
-  // Most requests have no query: its parameters are not parsed for nothing (this runs on every paid request).
+  // Most requests have no query: its parameters are not parsed for nothing (this runs on every paid request a service judges by method).
   if (url.search !== "") for (const [name, value] of url.searchParams) if (asPhpNamesIt(name) === OVERRIDE_PARAMETER) claim(value);
   return { methods: [...methods], anyMethod: parameterBody, parameterBody };
 }

@@ -8,8 +8,8 @@ import { useScratchDirs } from "../setup/scratch-dirs.ts";
 
 /**
  * The NWC backend across requests, as deployed: the NWC build of the template
- * as wrangler bundles it (its aliases: platform/scure-base.js serves
- * nostr-tools' encodings there), in workerd on a loopback port, each call a
+ * as wrangler bundles it (with its aliases: platform/scure-base.js's encodings
+ * read the wallet's invoices there), in workerd on a loopback port, each call a
  * request of its own (so nothing one request made may be used by another, as
  * the Workers runtime enforces), with the relay connection per call or held
  * by the NwcRelay Durable Object.
