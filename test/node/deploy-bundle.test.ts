@@ -1,8 +1,13 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
 import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deployBundle, NAMED_BUILDS } from "../../dev/deploy-bundle.ts";
+import { payInvoice } from "../../dev/lnd-sim/payer.ts";
+import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
 import { startWorkerd } from "../../dev/workerd.ts";
+import { parseChallenge, toBase64 } from "../../src/l402/index.ts";
 import { contextKey } from "../fixtures/context-keys.ts";
 import { useScratchDirs } from "../setup/scratch-dirs.ts";
 
@@ -177,5 +182,70 @@ describe("a setting that needs what the build left out", () => {
       expect(await refused.json()).toMatchObject({ reason: "misconfigured", detail: "the paywall is not configured correctly" });
     }
     expect(await healthErrors(base)).toEqual(errors.map((error) => expect.stringContaining(error)));
+  }, 60_000);
+});
+
+describe("wrangler.toml's build, serving", () => {
+  let script = "";
+  let sim: Simulator;
+  let origin: Server;
+  let originUrl = "";
+  const workers: Miniflare[] = [];
+  /** What the origin received last. */
+  let received: { path: string; headers: Record<string, string | string[] | undefined> } | undefined;
+
+  beforeAll(async () => {
+    script = deployBundle(scratchDir("l402-bundle-"));
+    sim = await startSimulator();
+    origin = createServer((request, response) => {
+      received = { path: request.url ?? "", headers: request.headers };
+      response.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "public, max-age=60" }).end('{"ok":true}');
+    });
+    await new Promise<void>((resolve) => origin.listen(0, "127.0.0.1", resolve));
+    originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(workers.splice(0).map((mf) => mf.dispose()));
+    await sim?.close();
+    origin?.close();
+  });
+
+  async function workerWith(services: readonly Record<string, unknown>[]): Promise<URL> {
+    const env = { L402_MASTER_KEYS: "5a".repeat(32), L402_NETWORK: "regtest", LND_REST_URL: sim.url, LND_MACAROON: sim.paywallMacaroonHex, L402_SERVICES: JSON.stringify(services) };
+    const { mf, url } = await startWorkerd(script, env, { compatibilityFlags: [] });
+    workers.push(mf);
+    return url;
+  }
+  /** The 402's invoice paid with the simulator's wallet, as a client pays it: the credential. */
+  async function bought(url: URL): Promise<string> {
+    const challenge = await fetch(url);
+    expect(challenge.status).toBe(402);
+    await challenge.body?.cancel();
+    const parsed = parseChallenge(challenge.headers.get("www-authenticate") ?? "");
+    if (!parsed.ok) throw new Error(`no L402 challenge: ${parsed.detail}`);
+    const paid = await payInvoice({ url: sim.url, macaroonHex: sim.adminMacaroonHex }, parsed.value.invoice);
+    return `L402 ${toBase64(parsed.value.macaroon)}:${paid.preimageHex ?? ""}`;
+  }
+
+  it("sells a request: the 402's invoice paid, the request forwarded without the credential, with the token id, kept out of shared caches", async () => {
+    const base = await workerWith([{ name: "api", match: ["/api/*"], price_sats: 2, timeout: 3600, origin: { url: originUrl } }]);
+    const credential = await bought(new URL("/api/report", base));
+    const paid = await fetch(new URL("/api/report?q=1", base), { headers: { Authorization: credential } });
+    expect([paid.status, await paid.json()]).toEqual([200, { ok: true }]);
+    expect(paid.headers.get("cache-control")).toBe("private, max-age=60");
+    expect(received?.path).toBe("/api/report?q=1");
+    expect(received?.headers.authorization).toBeUndefined();
+    expect(received?.headers["x-l402-token-id"]).toMatch(/^[0-9a-f]{64}$/);
+  }, 60_000);
+
+  it("bind_request: the discovery documents say a token buys the one request it was priced for, as the paid path holds it", async () => {
+    const base = await workerWith([{ name: "once", match: ["/once/*"], price_sats: 3, bind_request: true, origin: { url: originUrl } }]);
+    const listed = (await (await fetch(new URL("/.well-known/l402-services", base))).json()) as { routes: { price: Record<string, unknown> }[] };
+    expect(listed.routes.map((sold) => sold.price)).toEqual([{ type: "dynamic", amount_msat: 3000, amount_sats: "3", bound_to_request: true }]);
+    const credential = await bought(new URL("/once/a", base));
+    expect((await fetch(new URL("/once/a", base), { headers: { Authorization: credential } })).status).toBe(200);
+    const other = await fetch(new URL("/once/b", base), { headers: { Authorization: credential } });
+    expect(other.status).toBe(402);
+    expect(await other.json()).toMatchObject({ reason: "request_mismatch" });
   }, 60_000);
 });
