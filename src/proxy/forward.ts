@@ -2,6 +2,7 @@ import type { OriginConfig } from "../config/index.ts";
 import { fail, succeed, type Result } from "../l402/index.ts";
 import { asGatewayReadsIt, type HeaderSpellings } from "../header-spellings.ts";
 import { publicLocation } from "./public-location.ts";
+import { onWorkers } from "../platform.ts";
 import { unicodeReading } from "../unicode-reading.ts";
 
 /** Headers that carry a credential (L402, Payment, x402), in any spelling a CGI-style origin reads as them; none reach the origin unless the service says so. */
@@ -90,7 +91,7 @@ export async function forward(request: Request, url: URL, options: ForwardOption
   try {
     // A stream body, as Node's fetch needs said (workerd takes it as well).
     const init = { method: request.method, headers, body: body.stream, redirect: "manual", signal: abort.signal, ...(body.stream === null ? {} : { duplex: "half" }) } as RequestInit;
-    const response = await fetch(upstream, init);
+    const response = asReceived(await fetch(upstream, init), request.method);
     const location = response.headers.get("location");
     if (location === null) return succeed(response);
     const moved = publicLocation(location, url, options.origin);
@@ -104,6 +105,29 @@ export async function forward(request: Request, url: URL, options: ForwardOption
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The content codings a fetch decodes as the Fetch standard says (undici's, Node's): any other in the list, and none is. */
+const DECODED_CODINGS: ReadonlySet<string> = new Set(["gzip", "x-gzip", "deflate", "br"]);
+
+/**
+ * The answer as this runtime's fetch hands it on. workerd passes an encoded
+ * body through as it came; a fetch that follows the standard (Node's, and so
+ * the middleware's there) decodes a gzip, deflate or brotli body but keeps the
+ * origin's `Content-Encoding` and `Content-Length`: passed on so, a client
+ * would get plain bytes labelled compressed, more of them than the length
+ * says (the rest spilling onto its connection). There the answer goes on as
+ * what it now is, without either header.
+ */
+function asReceived(response: Response, method: string): Response {
+  const coding = response.headers.get("content-encoding");
+  if (coding === null || onWorkers() || response.body === null || method === "HEAD") return response;
+  const codings = coding.split(",").map((token) => token.trim().toLowerCase());
+  if (!codings.every((token) => DECODED_CODINGS.has(token))) return response;
+  const headers = new Headers(response.headers);
+  headers.delete("content-encoding");
+  headers.delete("content-length");
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }
 
 /**

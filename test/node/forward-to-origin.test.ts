@@ -1,5 +1,6 @@
-import { createServer, request as httpRequest, type IncomingHttpHeaders } from "node:http";
+import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
+import { brotliCompressSync, gzipSync } from "node:zlib";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,12 +12,21 @@ import { keyring } from "../fixtures/tokens.ts";
  * forwardToOrigin on Node, as a package user mounts it behind @hono/node-server
  * (its fetch is undici's); in workerd: test/workerd/worker-*.test.ts.
  */
+const COMPRESSED_TEXT = "a compressible answer. ".repeat(2000);
 const seen: { method: string; headers: IncomingHttpHeaders; body: string }[] = [];
 const origin = createServer((request, response) => {
   const chunks: Buffer[] = [];
   request.on("data", (chunk: Buffer) => chunks.push(chunk));
   request.on("end", () => {
     seen.push({ method: request.method ?? "", headers: request.headers, body: Buffer.concat(chunks).toString() });
+    // An origin compressing its answer (nginx's gzip, S3's stored encodings): gzip, or gzip then brotli.
+    if (request.url?.startsWith("/compressed")) {
+      const brotli = request.url.endsWith("/twice");
+      const gzipped = gzipSync(COMPRESSED_TEXT);
+      const body = brotli ? brotliCompressSync(gzipped) : gzipped;
+      response.writeHead(200, { "Content-Type": "text/plain", "Content-Encoding": brotli ? "gzip, br" : "gzip", "Content-Length": String(body.length) }).end(body);
+      return;
+    }
     response.end("from the origin");
   });
 });
@@ -89,5 +99,29 @@ describe("forwardToOrigin on Node", () => {
     });
     expect(upgrade).toBe(200);
     expect([seen[3]?.headers["upgrade"], seen[3]?.headers["http2-settings"]]).toEqual([undefined, undefined]);
+  });
+
+  it("an origin's compressed answer, which Node's fetch decodes, goes on as what it now is: no Content-Encoding, no Content-Length, the whole text, the connection kept", async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const raw = (path: string) =>
+      new Promise<{ headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
+        httpRequest(`${edgeUrl}${path}`, { agent, headers: { "Accept-Encoding": "gzip, br" } }, (response) => {
+          const chunks: Buffer[] = [];
+          response.on("data", (chunk: Buffer) => chunks.push(chunk));
+          response.on("end", () => resolve({ headers: response.headers, body: Buffer.concat(chunks).toString() }));
+        })
+          .on("error", reject)
+          .end();
+      });
+    try {
+      for (const path of ["/compressed", "/compressed/twice"]) {
+        const answer = await raw(path);
+        expect([answer.headers["content-encoding"], answer.headers["content-length"], answer.body === COMPRESSED_TEXT]).toEqual([undefined, undefined, true]);
+      }
+      // The same connection answers the next request: nothing of the last one was left on it.
+      expect((await raw("/after")).body).toBe("from the origin");
+    } finally {
+      agent.destroy();
+    }
   });
 });
