@@ -1,8 +1,9 @@
 import type { OriginConfig } from "../config/index.ts";
 import { fail, succeed, type Result } from "../l402/index.ts";
 import { asGatewayReadsIt, type HeaderSpellings } from "../header-spellings.ts";
+import { asReceived, fetchDecodes } from "./as-received.ts";
 import { publicLocation } from "./public-location.ts";
-import { onWorkers } from "../platform.ts";
+import { bodyToSend } from "./request-body.ts";
 import { unicodeReading } from "../unicode-reading.ts";
 
 /** Headers that carry a credential (L402, Payment, x402), in any spelling a CGI-style origin reads as them; none reach the origin unless the service says so. */
@@ -55,7 +56,7 @@ export interface ForwardOptions {
  * Why not `hono/proxy`: it drops the `Upgrade` header as hop-by-hop and rebuilds
  * the response without its `webSocket`, so a WebSocket could not pass.
  */
-export async function forward(request: Request, url: URL, options: ForwardOptions): Promise<Result<Response, "origin_unreachable" | "origin_timeout" | "body_longer_than_stated">> {
+export async function forward(request: Request, url: URL, options: ForwardOptions): Promise<Result<Response, "origin_unreachable" | "origin_timeout" | "body_longer_than_stated" | "origin_range_decoded">> {
   const headers = new Headers(request.headers);
   // One pass over the names sent, a delete for each one found: each call on a Headers crosses into the runtime.
   let cookie = false;
@@ -75,23 +76,30 @@ export async function forward(request: Request, url: URL, options: ForwardOption
   }
   if (cookie) withoutCookies(headers, options.withholdCookie);
   for (const [name, value] of options.origin?.headers ?? []) headers.set(name, value);
-  // After the operator's headers: a meter that cannot read the answer would bill it at its first reservation.
-  if (options.readsBody === true) headers.set("accept-encoding", "identity");
+  // After the operator's headers: a meter that cannot read the answer would bill it at its first reservation; a range decoded off Workers would not be the bytes asked for (as-received.ts).
+  if (options.readsBody === true || (fetchDecodes() && headers.has("range"))) headers.set("accept-encoding", "identity");
   if (options.tokenId !== undefined) headers.set(TOKEN_ID_HEADER, options.tokenId);
   if (options.originAuth !== undefined) headers.set(options.originAuth[0], options.originAuth[1]);
   const upstream = upstreamUrl(url, options.origin, options.ignoreCase);
   // Parsed again only for a signature over it: fetch() takes the string.
   if (options.signed !== undefined) headers.set(options.signed.header, await options.signed.value(new URL(upstream)));
 
-  // An empty body on a GET (`Content-Length: 0`) is no body: fetch() refuses one.
-  const body = request.method === "GET" || request.method === "HEAD" ? { stream: null, overran: undefined } : heldToStatedLength(request);
-  // The timeout covers the origin's headers only: a long download must not be cut.
+  const body = bodyToSend(request);
+  // The timeout covers the wait for the origin's headers once the request is sent: neither a long upload nor a long download is cut.
   const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), options.headersTimeoutMs);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let settled = false;
+  const awaitAnswer = () => {
+    if (!settled) timer = setTimeout(() => abort.abort(), options.headersTimeoutMs);
+  };
+  if (body.sent === undefined) awaitAnswer();
+  else void body.sent.then(awaitAnswer);
   try {
     // A stream body, as Node's fetch needs said (workerd takes it as well).
     const init = { method: request.method, headers, body: body.stream, redirect: "manual", signal: abort.signal, ...(body.stream === null ? {} : { duplex: "half" }) } as RequestInit;
-    const response = asReceived(await fetch(upstream, init), request.method);
+    const received = asReceived(await fetch(upstream, init));
+    if (!received.ok) return received;
+    const response = received.value;
     const location = response.headers.get("location");
     if (location === null) return succeed(response);
     const moved = publicLocation(location, url, options.origin);
@@ -103,31 +111,9 @@ export async function forward(request: Request, url: URL, options: ForwardOption
     if (await body.overran) return fail("body_longer_than_stated", "the request body is longer than its Content-Length");
     return abort.signal.aborted ? fail("origin_timeout", "the origin did not answer in time") : fail("origin_unreachable", "the origin did not answer");
   } finally {
-    clearTimeout(timer);
+    settled = true;
+    if (timer !== undefined) clearTimeout(timer);
   }
-}
-
-/** The content codings a fetch decodes as the Fetch standard says (undici's, Node's): any other in the list, and none is. */
-const DECODED_CODINGS: ReadonlySet<string> = new Set(["gzip", "x-gzip", "deflate", "br"]);
-
-/**
- * The answer as this runtime's fetch hands it on. workerd passes an encoded
- * body through as it came; a fetch that follows the standard (Node's, and so
- * the middleware's there) decodes a gzip, deflate or brotli body but keeps the
- * origin's `Content-Encoding` and `Content-Length`: passed on so, a client
- * would get plain bytes labelled compressed, more of them than the length
- * says (the rest spilling onto its connection). There the answer goes on as
- * what it now is, without either header.
- */
-function asReceived(response: Response, method: string): Response {
-  const coding = response.headers.get("content-encoding");
-  if (coding === null || onWorkers() || response.body === null || method === "HEAD") return response;
-  const codings = coding.split(",").map((token) => token.trim().toLowerCase());
-  if (!codings.every((token) => DECODED_CODINGS.has(token))) return response;
-  const headers = new Headers(response.headers);
-  headers.delete("content-encoding");
-  headers.delete("content-length");
-  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }
 
 /**
@@ -159,29 +145,6 @@ function connectionOptions(value: string): ReadonlySet<string> {
   const named = new Set(value.split(",").map((token) => token.trim().toLowerCase()));
   for (const kept of ["content-length", "content-type", "host"]) named.delete(kept);
   return named;
-}
-
-/** workerd's FixedLengthStream (native: the body does not enter JavaScript); Node has none, and its fetch() refuses a body that is not its Content-Length. */
-const FixedLength = (globalThis as { FixedLengthStream?: new (length: number) => TransformStream<Uint8Array, Uint8Array> }).FixedLengthStream;
-
-/**
- * The request body, held in workerd to the Content-Length it states. A request
- * from the internet always has the length it states (Cloudflare frames it);
- * one made by another Worker (a Service Binding) may state a length and carry
- * more, which workerd would send whole, chunked: a price set by Content-Length
- * (`content_length` rules) would buy any body. Held, the origin never receives
- * more than was stated, and `overran` settles true where more was sent.
- */
-function heldToStatedLength(request: Request): { readonly stream: ReadableStream<Uint8Array> | null; readonly overran: Promise<boolean> | undefined } {
-  const stated = request.headers.get("content-length");
-  if (request.body === null || FixedLength === undefined || stated === null || !/^\d{1,15}$/.test(stated)) return { stream: request.body, overran: undefined };
-  const held = new FixedLength(Number(stated));
-  // workerd's own error for a body past the length; a pipe broken by the origin's failure fails otherwise.
-  const overran = request.body.pipeTo(held.writable).then(
-    () => false,
-    (error: unknown) => error instanceof TypeError && error.message.includes("too many bytes"),
-  );
-  return { stream: held.readable, overran };
 }
 
 /**

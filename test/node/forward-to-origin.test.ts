@@ -19,6 +19,19 @@ const origin = createServer((request, response) => {
   request.on("data", (chunk: Buffer) => chunks.push(chunk));
   request.on("end", () => {
     seen.push({ method: request.method ?? "", headers: request.headers, body: Buffer.concat(chunks).toString() });
+    // Fields about the origin's own connection, and one its Connection names.
+    if (request.url === "/hop") {
+      response.writeHead(200, { "Keep-Alive": "timeout=60, max=1000", Upgrade: "h2c", Connection: "Upgrade, X-Hop", "X-Hop": "1", Trailer: "X-Sum", "X-Kept": "yes" }).end("hop");
+      return;
+    }
+    // A range of a text: as asked for (no coding but identity accepted; Node's fetch adds its own `identity` to a range's), or of its gzip whatever was asked (a stored object's encoding).
+    if (request.url?.startsWith("/ranged")) {
+      const stored = request.url.endsWith("/stored") || !/^identity(?:, identity)*$/.test(request.headers["accept-encoding"] ?? "");
+      const whole = stored ? gzipSync(COMPRESSED_TEXT) : Buffer.from(COMPRESSED_TEXT);
+      const part = whole.subarray(0, 100);
+      response.writeHead(206, { "Content-Type": "text/plain", ...(stored ? { "Content-Encoding": "gzip" } : {}), "Content-Range": `bytes 0-99/${whole.length}`, "Content-Length": "100" }).end(part);
+      return;
+    }
     // An origin compressing its answer (nginx's gzip, S3's stored encodings): gzip, or gzip then brotli.
     if (request.url?.startsWith("/compressed")) {
       const brotli = request.url.endsWith("/twice");
@@ -123,5 +136,37 @@ describe("forwardToOrigin on Node", () => {
     } finally {
       agent.destroy();
     }
+  });
+
+  it("the origin's own connection's fields stay with it: no Upgrade offer, no Trailer, nothing its Connection names, not its Keep-Alive; the client's connection kept", async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (path: string) =>
+      new Promise<{ headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
+        httpRequest(`${edgeUrl}${path}`, { agent }, (response) => {
+          const chunks: Buffer[] = [];
+          response.on("data", (chunk: Buffer) => chunks.push(chunk));
+          response.on("end", () => resolve({ headers: response.headers, body: Buffer.concat(chunks).toString() }));
+        })
+          .on("error", reject)
+          .end();
+      });
+    try {
+      const { headers, body } = await get("/hop");
+      expect([body, headers["x-kept"], headers["upgrade"], headers["x-hop"], headers["trailer"]]).toEqual(["hop", "yes", undefined, undefined, undefined]);
+      expect(headers["keep-alive"]).not.toContain("timeout=60");
+      expect((await get("/after")).body).toBe("from the origin");
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it("a range goes to the origin asking for no coding, and comes back as sent; a range the origin compressed all the same is a 502, never other bytes", async () => {
+    // A client that takes a compressed answer (curl --compressed -r 0-99): the range it gets is of the text all the same.
+    const asked = await fetch(`${edgeUrl}/ranged`, { headers: { Range: "bytes=0-99", "Accept-Encoding": "gzip, br" } });
+    expect([asked.status, asked.headers.get("content-range"), asked.headers.get("content-encoding"), await asked.text()]).toEqual([206, `bytes 0-99/${COMPRESSED_TEXT.length}`, null, COMPRESSED_TEXT.slice(0, 100)]);
+    expect(seen.at(-1)?.headers["accept-encoding"]).toMatch(/^identity(?:, identity)*$/);
+    const stored = await fetch(`${edgeUrl}/ranged/stored`, { headers: { Range: "bytes=0-99" } });
+    expect(stored.status).toBe(502);
+    expect(await stored.json()).toMatchObject({ reason: "origin_range_decoded" });
   });
 });

@@ -65,6 +65,25 @@ describe("origin failures", () => {
     await fetch(`${originUrl()}/_origin/release?id=${id}`, { method: "POST" });
   });
 
+  it.each([
+    ["chunked", {}],
+    ["of a stated length", { "Content-Length": "30" }],
+  ] as const)("the timeout starts once the request is sent: an upload %s that takes longer than it is answered", async (_kind, headers) => {
+    const id = crypto.randomUUID();
+    let push!: ReadableStreamDefaultController<Uint8Array>;
+    const body = new ReadableStream<Uint8Array>({ start: (controller) => void (push = controller) });
+    const pending = call(`/slow/stream/upload/${id}?id=${id}`, { method: "POST", body, headers, signal: AbortSignal.timeout(10_000) });
+    // Three parts 700 ms apart: the service's 1 s would have run out while the client was still sending.
+    for (let part = 0; part < 3; part++) {
+      push.enqueue(new Uint8Array(10).fill(part));
+      await new Promise((resolve) => setTimeout(resolve, 700));
+    }
+    push.close();
+    const response = await pending;
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ bytes: 30 });
+  });
+
   it("the timeout is the headers': a body may take longer once they came", async () => {
     const id = crypto.randomUUID();
     const response = await call(`/slow/stream/download/${id}?id=${id}&chunks=2&size=10`);

@@ -1,0 +1,47 @@
+import { fail, succeed, type Result } from "../l402/index.ts";
+import { onWorkers } from "../platform.ts";
+
+/** Fields about the origin's connection to this hop, never the client's (RFC 9110 §7.6.1), and `Trailer`, naming trailers a fetch does not pass. */
+const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "trailer"];
+/** The content codings a fetch decodes as the Fetch standard says (undici's, Node's): any other in the list, and none is. */
+const DECODED_CODINGS: ReadonlySet<string> = new Set(["gzip", "x-gzip", "deflate", "br"]);
+
+let decodes: boolean | undefined;
+
+/** Whether this runtime's fetch decodes what it receives, as the Fetch standard says (Node's does; workerd's passes an encoded body through), read once. */
+export const fetchDecodes = (): boolean => (decodes ??= !onWorkers());
+
+/**
+ * The origin's answer as its client may be given it. workerd frames an
+ * answer itself and passes an encoded body through as it came: as it is
+ * there. A fetch that follows the Fetch standard (Node's: the middleware
+ * there) hands on what Node's server would then act on toward the client:
+ * - the origin's own connection's fields (`Connection: close`, `Keep-Alive`,
+ *   `Transfer-Encoding`, an `Upgrade` offer, `Trailer` for trailers it drops),
+ *   which would close the client's connection or frame its answer twice: taken
+ *   off, with the fields `Connection` names (a 101 keeps its upgrade);
+ * - a gzip, deflate or brotli body decoded, under the origin's
+ *   `Content-Encoding` and `Content-Length`: plain bytes labelled compressed,
+ *   more of them than the length says, the rest spilling onto the client's
+ *   connection: both taken off, as on a HEAD's answer, which describes what
+ *   a GET gets. A range (206) so decoded is refused: its `Content-Range`
+ *   counts bytes the client would not get.
+ */
+export function asReceived(response: Response): Result<Response, "origin_range_decoded"> {
+  if (!fetchDecodes()) return succeed(response);
+  const { headers: received, status } = response;
+  const connection = received.get("connection");
+  const hopByHop = [...HOP_BY_HOP, ...(connection === null ? [] : connection.split(",").map((token) => token.trim().toLowerCase()))].filter(
+    (name) => name !== "" && received.has(name) && !(status === 101 && (name === "connection" || name === "upgrade")),
+  );
+  const coding = received.get("content-encoding");
+  const decoded = coding !== null && coding.split(",").every((token) => DECODED_CODINGS.has(token.trim().toLowerCase()));
+  if (decoded && status === 206 && response.body !== null) {
+    void response.body.cancel();
+    return fail("origin_range_decoded", "the origin answered a range compressed, which this runtime's fetch decodes: the range cannot be passed on");
+  }
+  if (hopByHop.length === 0 && !decoded) return succeed(response);
+  const headers = new Headers(received);
+  for (const name of [...hopByHop, ...(decoded ? ["content-encoding", "content-length"] : [])]) headers.delete(name);
+  return succeed(new Response(response.body, { status, statusText: response.statusText, headers }));
+}
