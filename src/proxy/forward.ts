@@ -1,7 +1,7 @@
 import type { OriginConfig } from "../config/index.ts";
 import { fail, succeed, type Result } from "../l402/index.ts";
 import { asGatewayReadsIt, type HeaderSpellings } from "../header-spellings.ts";
-import { asReceived, fetchDecodes } from "./as-received.ts";
+import { asReceived, DECODED_ACCEPT_ENCODING, fetchDecodes } from "./as-received.ts";
 import { publicLocation } from "./public-location.ts";
 import { bodyToSend } from "./request-body.ts";
 import { unicodeReading } from "../unicode-reading.ts";
@@ -50,7 +50,8 @@ export interface ForwardOptions {
  * Sends the request on to the origin, at `url` (the canonical form of its URL,
  * the one the paywall matched) or the service's origin. Bodies stream both ways
  * (the request body is passed as a stream, the response returned as it
- * arrives), method, query and headers are kept, WebSocket upgrades pass through;
+ * arrives), method, query and headers are kept, WebSocket upgrades pass through
+ * (on Workers: Node's fetch refuses an upgrade);
  * the origin's redirects to itself are moved back to the paywall (public-location.ts).
  *
  * Why not `hono/proxy`: it drops the `Upgrade` header as hop-by-hop and rebuilds
@@ -76,8 +77,9 @@ export async function forward(request: Request, url: URL, options: ForwardOption
   }
   if (cookie) withoutCookies(headers, options.withholdCookie);
   for (const [name, value] of options.origin?.headers ?? []) headers.set(name, value);
-  // After the operator's headers: a meter that cannot read the answer would bill it at its first reservation; a range decoded off Workers would not be the bytes asked for (as-received.ts).
+  // After the operator's headers: a meter that cannot read the answer would bill it at its first reservation. Where the fetch decodes (as-received.ts), a range decoded would not be the bytes asked for, and a coding it decodes unknown to this code would reach the client labelled.
   if (options.readsBody === true || (fetchDecodes() && headers.has("range"))) headers.set("accept-encoding", "identity");
+  else if (fetchDecodes()) headers.set("accept-encoding", DECODED_ACCEPT_ENCODING);
   if (options.tokenId !== undefined) headers.set(TOKEN_ID_HEADER, options.tokenId);
   if (options.originAuth !== undefined) headers.set(options.originAuth[0], options.originAuth[1]);
   const upstream = upstreamUrl(url, options.origin, options.ignoreCase);

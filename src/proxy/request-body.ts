@@ -8,7 +8,7 @@ export interface BodyToSend {
   readonly stream: ReadableStream<Uint8Array> | null;
   /** Settles true where more than the stated Content-Length was sent (workerd). */
   readonly overran: Promise<boolean> | undefined;
-  /** Settles once the whole body has gone into the origin's request (or its piping failed): the wait for the origin's answer starts then. Undefined: no body. */
+  /** Settles once the whole body has been handed to the origin's request (or its piping failed): the wait for the origin's answer starts then. Undefined: no body. */
   readonly sent: Promise<unknown> | undefined;
 }
 

@@ -21,7 +21,7 @@ const origin = createServer((request, response) => {
     seen.push({ method: request.method ?? "", headers: request.headers, body: Buffer.concat(chunks).toString() });
     // Fields about the origin's own connection, and one its Connection names.
     if (request.url === "/hop") {
-      response.writeHead(200, { "Keep-Alive": "timeout=60, max=1000", Upgrade: "h2c", Connection: "Upgrade, X-Hop", "X-Hop": "1", Trailer: "X-Sum", "X-Kept": "yes" }).end("hop");
+      response.writeHead(200, { "Content-Type": "text/plain", "Keep-Alive": "timeout=60, max=1000", Upgrade: "h2c", Connection: "Upgrade, X-Hop, Content-Type", "X-Hop": "1", Trailer: "X-Sum", "X-Kept": "yes" }).end("hop");
       return;
     }
     // A range of a text: as asked for (no coding but identity accepted; Node's fetch adds its own `identity` to a range's), or of its gzip whatever was asked (a stored object's encoding).
@@ -51,7 +51,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => origin.listen(0, "127.0.0.1", resolve));
   const originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
   const app = new Hono<{ Variables: L402Variables }>();
-  app.use("/*", l402Paywall({ service: { name: "open", price_sats: 1, auth: false, origin: { url: originUrl } }, keyring, backend: unusedNode, ports: memoryPorts(), log: false }));
+  app.use("/*", l402Paywall({ service: { name: "open", price_sats: 1, auth: false, origin: { url: originUrl, headers_timeout_seconds: 1 } }, keyring, backend: unusedNode, ports: memoryPorts(), log: false }));
   app.all("/*", forwardToOrigin({ unmatched: "404" }));
   edge = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" });
   await new Promise<void>((resolve) => edge.once("listening", () => resolve()));
@@ -130,7 +130,12 @@ describe("forwardToOrigin on Node", () => {
       for (const path of ["/compressed", "/compressed/twice"]) {
         const answer = await raw(path);
         expect([answer.headers["content-encoding"], answer.headers["content-length"], answer.body === COMPRESSED_TEXT]).toEqual([undefined, undefined, true]);
+        // Asked for the codings Node's fetch decodes and this code knows, whatever the client takes.
+        expect(seen.at(-1)?.headers["accept-encoding"]).toBe("gzip, deflate, br");
       }
+      // A HEAD's answer says what a GET gets.
+      const head = await fetch(`${edgeUrl}/compressed`, { method: "HEAD" });
+      expect([head.status, head.headers.get("content-encoding"), head.headers.get("content-length")]).toEqual([200, null, null]);
       // The same connection answers the next request: nothing of the last one was left on it.
       expect((await raw("/after")).body).toBe("from the origin");
     } finally {
@@ -153,11 +158,27 @@ describe("forwardToOrigin on Node", () => {
     try {
       const { headers, body } = await get("/hop");
       expect([body, headers["x-kept"], headers["upgrade"], headers["x-hop"], headers["trailer"]]).toEqual(["hop", "yes", undefined, undefined, undefined]);
+      // What a Connection may name that describes the body stays.
+      expect(headers["content-type"]).toBe("text/plain");
       expect(headers["keep-alive"]).not.toContain("timeout=60");
       expect((await get("/after")).body).toBe("from the origin");
     } finally {
       agent.destroy();
     }
+  });
+
+  it("the origin's 1 s starts once the request is sent: an upload that takes longer is answered", async () => {
+    let push!: ReadableStreamDefaultController<Uint8Array>;
+    const body = new ReadableStream<Uint8Array>({ start: (controller) => void (push = controller) });
+    const pending = fetch(`${edgeUrl}/upload/slow`, { method: "POST", body, duplex: "half" } as RequestInit);
+    for (let part = 0; part < 3; part++) {
+      push.enqueue(new TextEncoder().encode(`part ${part};`));
+      await new Promise((resolve) => setTimeout(resolve, 700));
+    }
+    push.close();
+    const answered = await pending;
+    expect([answered.status, await answered.text()]).toEqual([200, "from the origin"]);
+    expect(seen.at(-1)?.body).toBe("part 0;part 1;part 2;");
   });
 
   it("a range goes to the origin asking for no coding, and comes back as sent; a range the origin compressed all the same is a 502, never other bytes", async () => {
