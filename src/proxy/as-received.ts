@@ -32,7 +32,13 @@ export const fetchDecodes = (): boolean => (decodes ??= !onWorkers());
  *   `Content-Range` counts bytes the client would not get.
  */
 export function asReceived(response: Response): Result<Response, "origin_range_decoded"> {
-  if (!fetchDecodes()) return succeed(response);
+  // A template Worker's build names its backend (worker/build.ts) and runs on Workers alone: the define is read in the condition, where the bundler folds it and drops the rest.
+  if (typeof globalThis.L402_BUILD_BACKEND !== "string" && fetchDecodes()) return asDecodingFetchGives(response);
+  return succeed(response);
+}
+
+/** The answer a fetch that decodes gives, made what the client may be given (asReceived). */
+function asDecodingFetchGives(response: Response): Result<Response, "origin_range_decoded"> {
   const { headers: received, status } = response;
   const connection = received.get("connection");
   const named = connection === null ? [] : connection.split(",").map((token) => token.trim().toLowerCase());
