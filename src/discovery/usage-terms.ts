@@ -32,7 +32,7 @@ export function publishedPrice(route: Priced): Record<string, unknown> {
   if (!pricedByRequest(route)) return { type: "static", ...amounts(route.priceMsat) };
   const { rules, bindRequest } = route.pricing;
   // A template Worker's build without request pricing (worker/build.ts) has no rules or pricer (its config check refuses them), so only a binding makes a price the request's: the define is read here, where the bundler folds it.
-  if (globalThis.L402_BUILD_PRICES === false) return { type: "dynamic", ...amounts(route.priceMsat), ...(bindRequest ? { bound_to_request: true } : {}) };
+  if (globalThis.L402_BUILD_PRICES === false) return { type: "dynamic", ...amounts(route.priceMsat), bound_to_request: true };
   return {
     type: "dynamic",
     ...(pricedElsewhere(route) ? { priced_by: "pricer" } : amounts(route.priceMsat)),
