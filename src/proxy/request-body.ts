@@ -1,7 +1,5 @@
 /** workerd's FixedLengthStream (native: the body does not enter JavaScript); Node has none, and its fetch() refuses a body that is not its Content-Length. */
 const FixedLength = (globalThis as { FixedLengthStream?: new (length: number) => TransformStream<Uint8Array, Uint8Array> }).FixedLengthStream;
-/** workerd's IdentityTransformStream (a pipe through it stays native); elsewhere a TransformStream. */
-const Relay = (globalThis as { IdentityTransformStream?: new () => TransformStream<Uint8Array, Uint8Array> }).IdentityTransformStream ?? TransformStream;
 
 /** A request's body as it is sent on to the origin. */
 export interface BodyToSend {
@@ -36,7 +34,8 @@ export function bodyToSend(request: Request): BodyToSend {
     );
     return { stream: held.readable, overran, sent: overran };
   }
-  const relay = new Relay();
+  // A JavaScript stream, in workerd too: its IdentityTransformStream takes no pipe from a body a clone has teed (one read for `bind_request` first: paywall/request.ts), and the request would hang.
+  const relay = new TransformStream<Uint8Array, Uint8Array>();
   // A body that fails (the client left) fails the origin's request through the relay.
   const sent = request.body.pipeTo(relay.writable).catch(() => undefined);
   return { stream: relay.readable, overran: undefined, sent };
