@@ -62,6 +62,19 @@ afterAll(async () => {
   origin.close();
 });
 
+/** A GET to the edge as a client on a kept-alive connection (`agent`) sees it: the raw headers and the body as sent, nothing decoded. */
+function rawGet(agent: Agent, path: string, headers: Record<string, string> = {}): Promise<{ headers: IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    httpRequest(`${edgeUrl}${path}`, { agent, headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("end", () => resolve({ headers: response.headers, body: Buffer.concat(chunks).toString() }));
+    })
+      .on("error", reject)
+      .end();
+  });
+}
+
 describe("forwardToOrigin on Node", () => {
   it("a headersTimeoutMs a timer cannot wait (past 2^31 - 1 ms it fires at once), or that is not a whole number from 1, is refused when it is made", () => {
     const options = { unmatched: "404" as const, withholdCookie: () => false };
@@ -116,16 +129,7 @@ describe("forwardToOrigin on Node", () => {
 
   it("an origin's compressed answer, which Node's fetch decodes, goes on as what it now is: no Content-Encoding, no Content-Length, the whole text, the connection kept", async () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    const raw = (path: string) =>
-      new Promise<{ headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
-        httpRequest(`${edgeUrl}${path}`, { agent, headers: { "Accept-Encoding": "gzip, br" } }, (response) => {
-          const chunks: Buffer[] = [];
-          response.on("data", (chunk: Buffer) => chunks.push(chunk));
-          response.on("end", () => resolve({ headers: response.headers, body: Buffer.concat(chunks).toString() }));
-        })
-          .on("error", reject)
-          .end();
-      });
+    const raw = (path: string) => rawGet(agent, path, { "Accept-Encoding": "gzip, br" });
     try {
       for (const path of ["/compressed", "/compressed/twice"]) {
         const answer = await raw(path);
@@ -145,16 +149,7 @@ describe("forwardToOrigin on Node", () => {
 
   it("the origin's own connection's fields stay with it: no Upgrade offer, no Trailer, nothing its Connection names, not its Keep-Alive; the client's connection kept", async () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    const get = (path: string) =>
-      new Promise<{ headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
-        httpRequest(`${edgeUrl}${path}`, { agent }, (response) => {
-          const chunks: Buffer[] = [];
-          response.on("data", (chunk: Buffer) => chunks.push(chunk));
-          response.on("end", () => resolve({ headers: response.headers, body: Buffer.concat(chunks).toString() }));
-        })
-          .on("error", reject)
-          .end();
-      });
+    const get = (path: string) => rawGet(agent, path);
     try {
       const { headers, body } = await get("/hop");
       expect([body, headers["x-kept"], headers["upgrade"], headers["x-hop"], headers["trailer"]]).toEqual(["hop", "yes", undefined, undefined, undefined]);
