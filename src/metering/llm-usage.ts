@@ -1,6 +1,7 @@
 import { bodyText, utf8 } from "../bytes.ts";
 import { createJsonMembers, type WantedMembers } from "./json-members.ts";
 import { ollamaUsage } from "./ollama-usage.ts";
+import { BRACE, COLON, indexPastUsageKey } from "./usage-key.ts";
 import type { OversizedEvent, SseEvent } from "./sse-decoder.ts";
 import { isCount, isFields, optionalCount, type Fields, type LlmUsage } from "./usage-fields.ts";
 
@@ -34,38 +35,6 @@ interface AnthropicCounts {
 // costs a parse for the rest.
 const MAY_CARRY_USAGE = /"usage(?:Metadata)?"\s*:\s*\{/;
 
-const QUOTE = 0x22;
-const COLON = 0x3a;
-const BRACE = 0x7b;
-const bytesOf = (text: string): Uint8Array => Uint8Array.from(text, (char) => char.charCodeAt(0));
-/** What both keys begin with: `"usage"` (OpenAI's, Anthropic's) and `"usageMetadata"` (Gemini's) go on from it. */
-const KEY_START = bytesOf('"usage');
-const METADATA = bytesOf('Metadata"');
-/** Boyer–Moore–Horspool: how far the search may move when the byte under the prefix's last place is this one (most bytes: its whole length). */
-const KEY_SHIFT = new Uint8Array(256).fill(KEY_START.length);
-for (let i = 0; i < KEY_START.length - 1; i++) KEY_SHIFT[KEY_START[i] as number] = KEY_START.length - 1 - i;
-const KEY_START_LAST = KEY_START.length - 1;
-const KEY_START_LAST_BYTE = KEY_START[KEY_START_LAST] as number;
-
-/** Where a usage key (`"usage"` or `"usageMetadata"`) found at `from` or later (and ending before `to`) ends, just past its closing quote; or -1. */
-function indexPastUsageKey(data: Uint8Array, from: number, to: number): number {
-  for (let end = from + KEY_START_LAST; end < to; end += KEY_SHIFT[data[end] as number] as number) {
-    // Only where the prefix's last byte lies is the rest compared, back from it; then what follows it.
-    if (data[end] !== KEY_START_LAST_BYTE) continue;
-    let i = 1;
-    while (i <= KEY_START_LAST && data[end - i] === KEY_START[KEY_START_LAST - i]) i++;
-    if (i <= KEY_START_LAST) continue;
-    if (end + 1 < to && data[end + 1] === QUOTE) return end + 2;
-    // `Metadata"` takes end + 1 to end + METADATA.length, which must lie before `to`.
-    if (end + 1 + METADATA.length <= to) {
-      let j = 0;
-      while (j < METADATA.length && data[end + 1 + j] === METADATA[j]) j++;
-      if (j === METADATA.length) return end + 1 + METADATA.length;
-    }
-  }
-  return -1;
-}
-
 /** Past the whitespace from `at` (before `to`); -1 at a byte that may begin whitespace beyond ASCII (`\s` has some). */
 function skipSpace(data: Uint8Array, at: number, to: number): number {
   for (; at < to; at++) {
@@ -93,35 +62,6 @@ function mayCarryUsage(data: Uint8Array, from: number, to: number): boolean {
   return false;
 }
 
-/** Past the spaces and tabs (and VT, FF) from `at` (before `to`): what whitespace can be inside a line. */
-function skipLineSpace(data: Uint8Array, at: number, to: number): number {
-  for (; at < to; at++) {
-    const byte = data[at] as number;
-    if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0b && byte !== 0x0c) return at;
-  }
-  return at;
-}
-
-/** Whether the byte at `at` may begin what the pattern's `\s` allows beyond a line: a line end (the data may go on in the next data line), a byte beyond ASCII, or the range's end. */
-const mayGoOn = (data: Uint8Array, at: number, to: number): boolean => at === to || data[at] === 0x0a || data[at] === 0x0d || (data[at] as number) >= 0x80;
-
-/**
- * Whether whole events, as raw bytes (their lines, `data:` prefixes and all),
- * may hold one that mayCarryUsage passes: an event's data is its data lines'
- * values joined with LF, so a key it holds is in the raw bytes as it is,
- * and what follows it is the same up to the line's end. Where that is
- * reached before the `{`, they may (so the events are read).
- */
-export function eventsMayCarryUsage(raw: Uint8Array, from: number, to: number): boolean {
-  for (let past = indexPastUsageKey(raw, from, to); past !== -1; past = indexPastUsageKey(raw, past - 1, to)) {
-    let next = skipLineSpace(raw, past, to);
-    if (mayGoOn(raw, next, to)) return true;
-    if (raw[next] !== COLON) continue;
-    next = skipLineSpace(raw, next + 1, to);
-    if (mayGoOn(raw, next, to) || raw[next] === BRACE) return true;
-  }
-  return false;
-}
 
 /** The members of an event the usage is read from (createUsageReader's formats): the rest of an event too large to hold is let pass. */
 const USAGE_EVENT_MEMBERS: WantedMembers = new Map<string, true | ReadonlySet<string>>([

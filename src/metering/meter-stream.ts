@@ -1,6 +1,7 @@
 import { utf8 } from "../bytes.ts";
 import { readBody } from "./body-reader.ts";
-import { createUsageReader, eventsMayCarryUsage, oversizedUsageEvent, type LlmUsage } from "./llm-usage.ts";
+import { createUsageReader, oversizedUsageEvent, type LlmUsage } from "./llm-usage.ts";
+import { eventsMayCarryUsage } from "./usage-key.ts";
 import { bytesCovered, checkPrices, pricesTokens, streamCost, tokensCost, type StreamPrices } from "./stream-prices.ts";
 import { createSseFramer, framedEventEnds, type SsePosition, type SseSkip } from "./sse-decoder.ts";
 import { mediaType } from "./media-type.ts";

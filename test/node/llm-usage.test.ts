@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createUsageReader } from "../../src/metering/index.ts";
-import { eventsMayCarryUsage, usageOfAnswer } from "../../src/metering/llm-usage.ts";
+import { usageOfAnswer } from "../../src/metering/llm-usage.ts";
+import { eventsMayCarryUsageInBytes, eventsMayCarryUsageInText } from "../../src/metering/usage-key.ts";
 import { llmAnswers } from "../fixtures/llm-answers.ts";
 import { ANTHROPIC_OVERLOADED, cutAt, llmStreams, namedFrames, namesEvents, openAiFrames, readChunks, streamNamed, utf8, type LlmStream } from "../fixtures/llm-streams.ts";
 
@@ -272,7 +273,10 @@ describe("whole events passed over unread (meterStream's way)", () => {
         const bytes = utf8(events.join(""));
         const read = readChunks(cutAt(bytes, fractions.map((f) => Math.floor(f * bytes.length))));
         expect(read.usageSkipping).toEqual(read.usage);
-        if (read.events.some((decoded) => MAY_CARRY_USAGE.test(decoded.data))) expect(eventsMayCarryUsage(bytes, 0, bytes.length)).toBe(true);
+        if (read.events.some((decoded) => MAY_CARRY_USAGE.test(decoded.data))) {
+          expect(eventsMayCarryUsageInBytes(bytes, 0, bytes.length)).toBe(true);
+          expect(eventsMayCarryUsageInText(bytes, 0, bytes.length)).toBe(true);
+        }
       }),
       { numRuns: 3000 },
     );
@@ -281,7 +285,8 @@ describe("whole events passed over unread (meterStream's way)", () => {
   it("a data line that ends right after the key, its colon or its brace in the next, is read", () => {
     for (const split of [`"usage"\ndata: :{`, `"usage":\ndata: {`, `"usage" \r\ndata:  : {`]) {
       const text = `data: {"choices":[],${split}"prompt_tokens":2,"completion_tokens":3}}\n\n`;
-      expect(eventsMayCarryUsage(utf8(text), 0, text.length), split).toBe(true);
+      expect(eventsMayCarryUsageInBytes(utf8(text), 0, text.length), split).toBe(true);
+      expect(eventsMayCarryUsageInText(utf8(text), 0, text.length), split).toBe(true);
       expect(usageOf(text)).toEqual({ inputTokens: 2, outputTokens: 3 });
     }
   });
@@ -294,6 +299,7 @@ describe("whole events passed over unread (meterStream's way)", () => {
     const read = readChunks(cutAt(bytes, [lastEvent]));
     expect(read.usageSkipping).toEqual(stream.usage);
     expect(read.skipped).toBe(lastEvent - firstEventEnd);
-    expect(eventsMayCarryUsage(bytes, 0, lastEvent)).toBe(false);
+    expect(eventsMayCarryUsageInBytes(bytes, 0, lastEvent)).toBe(false);
+    expect(eventsMayCarryUsageInText(bytes, 0, lastEvent)).toBe(false);
   });
 });

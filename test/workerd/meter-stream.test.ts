@@ -1,9 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { meterStream } from "../../src/metering/index.ts";
+import { eventsMayCarryUsage, eventsMayCarryUsageInText } from "../../src/metering/usage-key.ts";
 import { meterStreamContract, readAll, recordingHooks } from "../fixtures/meter-stream-contract.ts";
 import { originUrl } from "./support/paywall-client.ts";
 
 describe("meterStream inside workerd", () => meterStreamContract());
+
+it("in workerd, whole events are searched for usage keys as text (a native decode and indexOf: about half the byte search's CPU)", () => {
+  expect(eventsMayCarryUsage).toBe(eventsMayCarryUsageInText);
+});
 
 const KiB64 = 64 * 1024;
 
