@@ -17,7 +17,10 @@ import type { HeaderReader } from "./request.ts";
  * taken off the answer); else the request's price. Never more than was
  * reserved (the reservation is what the buyer agreed to at most). An answer
  * the service does not charge for (`charge_on`: by default a 5xx, or no
- * answer at all) costs nothing. The answer says the balance left
+ * answer at all) costs nothing. A HEAD answered 2xx on a service priced by
+ * the tokens its answers report, with no cost charged or reported, costs the
+ * whole reservation: a framework answers a HEAD with the GET handler (the
+ * model's work done), and the usage is in the body it does not send. The answer says the balance left
  * (`X-L402-Balance`): after this request's cost, or, for a metered stream,
  * after its first lease.
  */
@@ -25,6 +28,8 @@ export interface Answered {
   readonly status: number;
   readonly headers: HeaderReader;
   readonly body: ReadableStream<Uint8Array> | null;
+  /** The answer to a HEAD: its body, if the origin made one, was not sent. */
+  readonly toHead?: boolean;
 }
 
 /** How a metered stream ends when its balance runs out: the event (or JSON line) that says so, as its framing writes it (exhausted-event.ts), given the balance left. */
@@ -53,9 +58,13 @@ export function settleCharge(charge: Charge, answered: Answered | undefined, app
     return { changes: [...changes, reframed, { name: "X-L402-Balance", value: String(charge.balanceMsat) }], body: metered(charge, answered, balances, later, exhausted) };
   }
   const reported = balance.costHeader === undefined ? null : answered.headers.get(balance.costHeader);
-  const cost = appChargedMsat ?? (reported !== null && /^\d{1,19}$/.test(reported.trim()) ? BigInt(reported.trim()) : charge.priceMsat);
+  const cost = appChargedMsat ?? (reported !== null && /^\d{1,19}$/.test(reported.trim()) ? BigInt(reported.trim()) : usageWithheld(charge, answered) ? charge.reservedMsat : charge.priceMsat);
   return { changes: [...changes, { name: "X-L402-Balance", value: String(release(cost)) }] };
 }
+
+/** A HEAD's successful answer on a service priced by tokens: the usage its GET would report was never sent. */
+const usageWithheld = (charge: Charge, answered: Answered): boolean =>
+  answered.toHead === true && answered.status >= 200 && answered.status < 300 && charge.balance.meter !== undefined && pricesTokens(charge.balance.meter);
 
 /**
  * What the app charges a request (`c.var.l402.charge(msat)`), added up;

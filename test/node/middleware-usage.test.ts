@@ -118,11 +118,25 @@ describe("prepaid balances", () => {
     expect(await balanceOf(token.tokenId)).toBe(3500n);
   });
 
-  it("a HEAD on a metered route costs the request's price: its body is never sent, so never metered, and nothing stays reserved", async () => {
+  it("a HEAD on a route priced by tokens costs the whole reservation when answered 2xx (the GET handler ran; its usage, in the body, was not sent), and never stays metered", async () => {
     const { app, balanceOf } = chatApp({ meter: { per_1k_output_tokens_msat: 15_000 }, cost_header: undefined });
     const token = await buy(app, "/chat/reply");
     const head = await app.request("/chat/reply", { method: "HEAD", ...auth(token.authorization) });
-    // 10 sats bought, 3 reserved, 1 (the price) debited.
+    // 10 sats bought, 3 reserved and debited.
+    expect([head.status, head.headers.get("x-l402-balance"), head.body]).toEqual([200, "7000", null]);
+    expect(await balanceOf(token.tokenId)).toBe(7000n);
+    // An error answer's costs the price, as a GET's reporting no usage does; what the app charges is what it costs.
+    const missing = await app.request("/chat/reply?status=404", { method: "HEAD", ...auth(token.authorization) });
+    expect([missing.status, missing.headers.get("x-l402-balance")]).toEqual([404, "6000"]);
+    const charged = await app.request("/chat/reply?charge=1500", { method: "HEAD", ...auth(token.authorization) });
+    expect([charged.status, charged.headers.get("x-l402-balance")]).toEqual([200, "4500"]);
+    expect(await balanceOf(token.tokenId)).toBe(4500n);
+  });
+
+  it("a HEAD on a route priced by bytes costs the request's price: no body passed, none to count", async () => {
+    const { app, balanceOf } = chatApp({ meter: { per_kib_msat: 100 }, cost_header: undefined });
+    const token = await buy(app, "/chat/reply");
+    const head = await app.request("/chat/reply", { method: "HEAD", ...auth(token.authorization) });
     expect([head.status, head.headers.get("x-l402-balance"), head.body]).toEqual([200, "9000", null]);
     expect(await balanceOf(token.tokenId)).toBe(9000n);
   });

@@ -147,6 +147,15 @@ describe("metered streams", () => {
     expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 500n);
   });
 
+  it("a HEAD the origin answers 2xx costs the first reservation: its GET's work was done, and the usage that would say what it cost never sent", async () => {
+    const token = await buy(uniquePath("/stream/chat-capped/a"));
+    const { response, settled } = await open(`${uniquePath("/stream/chat-capped/b")}?tokens=250&prompt=3000`, { method: "HEAD", ...withToken(token) });
+    expect([response.status, response.headers.get("x-l402-balance"), await response.text()]).toEqual([200, "45000", ""]);
+    await settled();
+    // Reserved 5,000 msat (max_cost_sats), all debited; a GET would have cost 4,000 by its usage.
+    expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 5000n);
+  });
+
   it("an Ollama chat streamed as NDJSON is debited by the counts its last line reports", async () => {
     const token = await buy(uniquePath("/stream/chat/a"));
     const { response, settled } = await open(`${uniquePath("/stream/chat/b")}?format=ollama&tokens=250&prompt=3000`, withToken(token));
