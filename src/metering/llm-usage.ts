@@ -14,7 +14,7 @@ export interface UsageReader {
   readBytes(type: string, bytes: Uint8Array, from: number, to: number): boolean;
   /** The last usage the stream reported, or undefined if none so far. */
   readonly usage: LlmUsage | undefined;
-  /** Whether that usage is a first report whose output count is still to come (Anthropic's `message_start`, its `message_delta` at the end). */
+  /** Whether that usage is a first report whose output count is still to come (Anthropic's `message_start`, its `message_delta` at the end; a Gemini chunk counting the prompt alone, the last one the output). */
   readonly provisional: boolean;
 }
 
@@ -109,6 +109,14 @@ function geminiUsage(frame: Fields): LlmUsage | undefined {
   const outputTokens = candidates + thoughts;
   return Number.isSafeInteger(inputTokens) && Number.isSafeInteger(outputTokens) ? { inputTokens, outputTokens } : undefined;
 }
+
+/**
+ * A Gemini chunk that counts the prompt alone: chunks before the last may
+ * leave `candidatesTokenCount` out (proto3's JSON leaves out a 0 too), the
+ * last counting the output. Until then the output is still to come.
+ */
+const geminiOutputToCome = (frame: Fields): boolean =>
+  !isFields(frame["usage"]) && isFields(frame["usageMetadata"]) && frame["usageMetadata"]["candidatesTokenCount"] === undefined;
 
 /** The events that end an OpenAI Responses stream: each carries the whole response, with its `usage` (null on a failure before any token). */
 const RESPONSE_ENDS = new Set(["response.completed", "response.incomplete", "response.failed"]);
@@ -225,7 +233,7 @@ export function createUsageReader(): UsageReader {
     const reported = isFields(frame) ? readFrame(event, frame) : undefined;
     if (reported === undefined) return false;
     usage = reported;
-    provisional = (frame as Fields)["type"] === "message_start";
+    provisional = (frame as Fields)["type"] === "message_start" || geminiOutputToCome(frame as Fields);
     return true;
   };
 

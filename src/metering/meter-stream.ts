@@ -17,7 +17,7 @@ export interface MeterOutcome {
   readonly costMsat: bigint;
   readonly bytes: number;
   readonly usage: LlmUsage | undefined;
-  /** Whether that usage is a first report whose output count was still to come (Anthropic's `message_start`): the body ended before its output was counted. */
+  /** Whether that usage is a first report whose output count was still to come (Anthropic's `message_start`, a Gemini chunk counting the prompt alone): the body ended before its output was counted. */
   readonly provisional: boolean;
   readonly ended: StreamEnd;
 }

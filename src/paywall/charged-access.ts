@@ -87,7 +87,7 @@ const uncharged = (answered: Answered | undefined, service: ServiceConfig): bool
  * A HEAD's answer as it is sent: without a body (HTTP; Hono answers a HEAD
  * with its GET route and drops the body after the middleware). Never metered:
  * a metered body nobody reads would keep its reservation taken. Settled as an
- * answer to a HEAD (settle.ts: its price, or on a service priced by tokens
- * the reservation).
+ * answer to a HEAD (settle.ts: its price, or, answered 2xx with a body to its
+ * GET on a service priced by tokens, the reservation).
  */
 const bodiless = (answered: Answered | undefined): Answered | undefined => (answered === undefined ? undefined : { status: answered.status, headers: answered.headers, body: null, toHead: true });

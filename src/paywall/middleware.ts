@@ -286,16 +286,21 @@ async function letThrough(c: Context<PaywallEnv>, next: Next, decision: Pass, pa
     await settle(undefined);
     throw error;
   }
-  const changes = passedChanges(decision, { status: c.res.status, headers: c.res.headers });
+  const passed = passedChanges(decision, { status: c.res.status, headers: c.res.headers });
   const settled = await settle(c.res);
-  // Headers first: a response set on the context takes the previous one's headers with it (Hono's Context).
-  const [first, ...rest] = [...changes, ...(settled?.changes ?? [])];
+  const changes = [...passed, ...(settled?.changes ?? [])];
+  if (settled?.body !== undefined) {
+    // The answer's body is the meter's now (locked: no copy of the answer can take it): the answer is made anew around the metered body, and its headers (a new answer's can be changed) changed.
+    c.res = new Response(settled.body, c.res);
+    changeHeaders(c.res.headers, changes);
+    return;
+  }
+  const [first, ...rest] = changes;
   if (first !== undefined) {
     // Hono copies the answer on every c.header() once it is set (a fetched answer's headers cannot be changed): the first copy's can be.
     c.header(first.name, first.value, first.append === true ? { append: true } : undefined);
     changeHeaders(c.res.headers, rest);
   }
-  if (settled?.body !== undefined) c.res = new Response(settled.body, c.res);
 }
 
 /** An answer of the paywall's own: rendered (respond.ts), recorded for the app's log line, and logged when a refusal. */

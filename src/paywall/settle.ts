@@ -17,10 +17,11 @@ import type { HeaderReader } from "./request.ts";
  * taken off the answer); else the request's price. Never more than was
  * reserved (the reservation is what the buyer agreed to at most). An answer
  * the service does not charge for (`charge_on`: by default a 5xx, or no
- * answer at all) costs nothing. A HEAD answered 2xx on a service priced by
- * the tokens its answers report, with no cost charged or reported, costs the
- * whole reservation: a framework answers a HEAD with the GET handler (the
- * model's work done), and the usage is in the body it does not send. The answer says the balance left
+ * answer at all) costs nothing. A HEAD answered 2xx (with a body to its GET)
+ * on a service priced by the tokens its answers report, with no cost charged
+ * or reported, costs the whole reservation: a framework answers a HEAD with
+ * the GET handler (the model's work done), and the usage is in the body it
+ * does not send. The answer says the balance left
  * (`X-L402-Balance`): after this request's cost, or, for a metered stream,
  * after its first lease.
  */
@@ -62,9 +63,20 @@ export function settleCharge(charge: Charge, answered: Answered | undefined, app
   return { changes: [...changes, { name: "X-L402-Balance", value: String(release(cost)) }] };
 }
 
-/** A HEAD's successful answer on a service priced by tokens: the usage its GET would report was never sent. */
+/**
+ * A HEAD's successful answer on a service priced by tokens: the usage its GET
+ * would report was never sent. Not one that says its GET has no body (204,
+ * 205, `Content-Length: 0`): an empty GET costs the price.
+ */
 const usageWithheld = (charge: Charge, answered: Answered): boolean =>
-  answered.toHead === true && answered.status >= 200 && answered.status < 300 && charge.balance.meter !== undefined && pricesTokens(charge.balance.meter);
+  answered.toHead === true &&
+  answered.status >= 200 &&
+  answered.status < 300 &&
+  answered.status !== 204 &&
+  answered.status !== 205 &&
+  answered.headers.get("content-length")?.trim() !== "0" &&
+  charge.balance.meter !== undefined &&
+  pricesTokens(charge.balance.meter);
 
 /**
  * What the app charges a request (`c.var.l402.charge(msat)`), added up;
@@ -164,7 +176,8 @@ function metered(charge: Charge, answered: Answered, balances: Balances, later: 
  * JSON) costs at least the request's price: the buyer is not charged a whole
  * answer's estimate for an error. One whose
  * client left before its output was counted (Anthropic's `message_start`
- * states the input alone; `message_delta`, at the end, the output), or whose
+ * states the input alone; `message_delta`, at the end, the output; Gemini's
+ * chunks may count the prompt alone until the last), or whose
  * origin body broke off then (which a client leaving may look like), costs its
  * input and the first reservation for the output. (An Anthropic stream the
  * origin ends whole after an error event, its output never counted, costs

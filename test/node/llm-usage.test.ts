@@ -167,6 +167,18 @@ describe("the usage reader: the last report wins", () => {
     expect(usageOf(gemini(`{"promptTokenCount":9}`) + gemini(`{"promptTokenCount":9,"candidatesTokenCount":12}`))).toEqual({ inputTokens: 9, outputTokens: 12 });
   });
 
+  it("Gemini: a chunk counting the prompt alone (candidatesTokenCount left out, as Gemini may stream) leaves the output to come, until one counts it", () => {
+    const reader = createUsageReader();
+    const chunk = (usage: string) => ({ type: "message", data: `{"candidates":[{"content":{"parts":[{"text":"Hi"}]}}],"usageMetadata":${usage}}` });
+    reader.read(chunk(`{"promptTokenCount":9,"totalTokenCount":9}`));
+    expect([reader.usage, reader.provisional]).toEqual([{ inputTokens: 9, outputTokens: 0 }, true]);
+    reader.read(chunk(`{"promptTokenCount":9,"candidatesTokenCount":12,"totalTokenCount":21}`));
+    expect([reader.usage, reader.provisional]).toEqual([{ inputTokens: 9, outputTokens: 12 }, false]);
+    // Thoughts counted, the candidates not yet: the answer's text is still to be counted.
+    reader.read(chunk(`{"promptTokenCount":9,"thoughtsTokenCount":40}`));
+    expect(reader.provisional).toBe(true);
+  });
+
   it("a second message_start starts over", () => {
     expect(usageOf(start(`{"input_tokens":10,"cache_read_input_tokens":5,"output_tokens":1}`) + start(`{"input_tokens":3,"output_tokens":1}`))).toEqual({ inputTokens: 3, outputTokens: 1 });
   });

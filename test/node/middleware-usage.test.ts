@@ -31,6 +31,8 @@ type Body = Record<string, unknown>;
 
 describe("prepaid balances", () => {
   /** 1 sat a request, 3 sats reserved while the origin says what it cost (X-L402-Cost), or the app charges. */
+  /** An OpenAI chat completion streamed in two chunks, its usage in the last. */
+  const SSE_REPLY = 'data: {"choices":[{"delta":{"content":"hi"}}],"usage":null}\n\ndata: {"choices":[],"usage":{"prompt_tokens":20,"completion_tokens":100}}\n\ndata: [DONE]\n\n';
   function chatApp(extra: Record<string, unknown> = {}, ledger?: Ledger) {
     const ports = { ...memoryPorts(), ...(ledger === undefined ? {} : { ledger }) };
     const app: App = new Hono();
@@ -44,6 +46,9 @@ describe("prepaid balances", () => {
       if (status === "throw") throw new Error("the handler failed");
       // Hono hands only an Error to onError: anything else thrown goes through the paywall's next() unanswered.
       if (status === "throw-string") throw "the handler failed";
+      if (status === "204") return c.body(null, 204);
+      if (status === "sse") return c.body(SSE_REPLY, 200, { "Content-Type": "text/event-stream", "Content-Length": String(SSE_REPLY.length) });
+      if (status === "empty") return c.body("", 200, { "Content-Length": "0" });
       return c.text("reply", (status === undefined ? 200 : Number(status)) as 200, cost === undefined ? {} : { "X-L402-Cost": cost });
     });
     /** The balance as the port holds it, once the releases run after the answers are done. */
@@ -131,6 +136,29 @@ describe("prepaid balances", () => {
     const charged = await app.request("/chat/reply?charge=1500", { method: "HEAD", ...auth(token.authorization) });
     expect([charged.status, charged.headers.get("x-l402-balance")]).toEqual([200, "4500"]);
     expect(await balanceOf(token.tokenId)).toBe(4500n);
+  });
+
+  it("a HEAD whose answer says its GET has no body (204, Content-Length: 0) costs the price on a route priced by tokens, as that GET does", async () => {
+    const { app, balanceOf } = chatApp({ meter: { per_1k_output_tokens_msat: 15_000 }, cost_header: undefined });
+    const token = await buy(app, "/chat/reply");
+    const noContent = await app.request("/chat/reply?status=204", { method: "HEAD", ...auth(token.authorization) });
+    expect([noContent.status, noContent.headers.get("x-l402-balance")]).toEqual([204, "9000"]);
+    const empty = await app.request("/chat/reply?status=empty", { method: "HEAD", ...auth(token.authorization) });
+    expect([empty.status, empty.headers.get("content-length"), empty.headers.get("x-l402-balance")]).toEqual([200, "0", "8000"]);
+    // The GET's body is metered: the balance it says is after its first lease (3 sats); ended whole and empty, it costs the price.
+    const emptyGet = await app.request("/chat/reply?status=empty", auth(token.authorization));
+    expect([emptyGet.status, await emptyGet.text(), emptyGet.headers.get("x-l402-balance")]).toEqual([200, "", "5000"]);
+    expect(await balanceOf(token.tokenId)).toBe(7000n);
+  });
+
+  it("a metered answer passes through the middleware on Node, its headers changed and its body debited by the usage it reports", async () => {
+    const { app, balanceOf } = chatApp({ meter: { per_1k_output_tokens_msat: 15_000 }, cost_header: undefined });
+    const token = await buy(app, "/chat/reply");
+    const answer = await app.request("/chat/reply?status=sse", auth(token.authorization));
+    expect([answer.status, answer.headers.get("content-type"), answer.headers.get("x-l402-balance"), answer.headers.get("content-length")]).toEqual([200, "text/event-stream", "7000", null]);
+    expect(await answer.text()).toBe(SSE_REPLY);
+    // 100 output tokens at 15,000 msat per 1,000: 1,500 msat.
+    expect(await balanceOf(token.tokenId)).toBe(8500n);
   });
 
   it("a HEAD on a route priced by bytes costs the request's price: no body passed, none to count", async () => {

@@ -27,7 +27,7 @@ const { WebSocketServer } = createRequire(import.meta.url)("ws") as { WebSocketS
  *                                  chunks after a prompt of P tokens, as F streams one: chat (the default: OpenAI's chat
  *                                  completions, then the usage chunk and [DONE]), responses (OpenAI's Responses API, the
  *                                  usage in response.completed) or gemini (each chunk's usageMetadata, the counts so
- *                                  far), ollama (Ollama's /api/chat, application/x-ndjson: a line a token, the counts on the
+ *                                  far; gemini-prompt-first: the prompt's alone until the last), ollama (Ollama's /api/chat, application/x-ndjson: a line a token, the counts on the
  *                                  last), or whole or ollama-whole (OpenAI's or Ollama's chat completion not streamed,
  *                                  application/json); with id, the first event now and the rest after release
  *                                  (first=held: the headers now, the first event too after release; then=reset: the
@@ -195,6 +195,12 @@ const completionEvents: Record<string, (tokens: number, prompt: number) => strin
       `data: {"candidates":[{"content":{"parts":[{"text":"${text}"}],"role":"model"},${finish}"index":0}],"usageMetadata":{"promptTokenCount":${prompt},"candidatesTokenCount":${candidates},"totalTokenCount":${prompt + candidates}},"modelVersion":"test"}\n\n`;
     return [...Array.from({ length: tokens }, (_, i) => chunk(` token${i}`, i + 1, "")), chunk("", tokens, `"finishReason":"STOP",`)];
   },
+  // Gemini as it may stream: the chunks count the prompt alone (candidatesTokenCount left out), the last one the output too.
+  "gemini-prompt-first"(tokens, prompt) {
+    const chunk = (text: string, counts: string, finish: string) =>
+      `data: {"candidates":[{"content":{"parts":[{"text":"${text}"}],"role":"model"},${finish}"index":0}],"usageMetadata":{"promptTokenCount":${prompt},${counts}"totalTokenCount":${prompt}},"modelVersion":"test"}\n\n`;
+    return [...Array.from({ length: tokens }, (_, i) => chunk(` token${i}`, "", "")), chunk("", `"candidatesTokenCount":${tokens},`, `"finishReason":"STOP",`)];
+  },
   // Ollama's /api/chat (NDJSON): a line a token, then the line with done and the counts.
   ollama(tokens, prompt) {
     const line = (content: string, rest: string) => `{"model":"test","created_at":"2025-12-02T00:00:00Z","message":{"role":"assistant","content":"${content}"},${rest}}\n`;
@@ -209,7 +215,7 @@ const ollamaDone = (tokens: number, prompt: number): string =>
 /** The Content-Type each API streams in: an event stream, but Ollama's NDJSON. */
 const streamType = (format: string): string => (format === "ollama" ? "application/x-ndjson" : "text/event-stream; charset=utf-8");
 
-/** A completion streamed as `format` (chat, the default; responses; anthropic, anthropic-overloaded; gemini; ollama) streams one, or (whole, ollama-whole) OpenAI's or Ollama's chat completion not streamed; after its first event, the rest waits for `release` when given. */
+/** A completion streamed as `format` (chat, the default; responses; anthropic, anthropic-overloaded; gemini, gemini-prompt-first; ollama) streams one, or (whole, ollama-whole) OpenAI's or Ollama's chat completion not streamed; after its first event, the rest waits for `release` when given. */
 async function streamChat(response: ServerResponse, url: URL, release: Promise<void> | undefined): Promise<void> {
   const format = url.searchParams.get("format") ?? "chat";
   const tokens = Number(url.searchParams.get("tokens") ?? "8");
@@ -227,7 +233,7 @@ async function streamChat(response: ServerResponse, url: URL, release: Promise<v
   const events = Object.hasOwn(completionEvents, format) ? completionEvents[format] : undefined;
   if (events === undefined) {
     response.writeHead(400, { "content-type": "text/plain" });
-    return void response.end("format is chat, responses, anthropic, anthropic-overloaded, gemini, ollama, whole or ollama-whole");
+    return void response.end("format is chat, responses, anthropic, anthropic-overloaded, gemini, gemini-prompt-first, ollama, whole or ollama-whole");
   }
   const [first, ...rest] = events(tokens, prompt);
   if (url.searchParams.get("last") === "unended" && rest.length > 0) rest[rest.length - 1] = (rest.at(-1) ?? "").replace(/\n$/, "");

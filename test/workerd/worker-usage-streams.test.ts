@@ -83,6 +83,33 @@ describe("metered streams", () => {
     await fetch(`${originUrl()}/_origin/release?id=${id}`, { method: "POST" });
   });
 
+  it.each([
+    // 10 input tokens: 10 msat; with the first reservation (the price, 500) for the output.
+    [10, 510n],
+    [3000, 3500n],
+  ])("a client that leaves a Gemini stream whose chunks count the prompt alone pays its input and the first reservation for the output (prompt %i)", async (prompt, debit) => {
+    const token = await buy(uniquePath("/stream/chat/a"));
+    const id = crypto.randomUUID();
+    const { response, settled } = await open(`${uniquePath("/stream/chat/b")}?format=gemini-prompt-first&tokens=250&prompt=${prompt}&id=${id}`, withToken(token));
+    expect(response.status).toBe(200);
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain(`"usageMetadata":{"promptTokenCount":${prompt},"totalTokenCount":${prompt}}`);
+    await reader.cancel("client gone");
+    await settled();
+    expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - debit);
+    await fetch(`${originUrl()}/_origin/release?id=${id}`, { method: "POST" });
+  });
+
+  it("a Gemini stream whose chunks count the prompt alone, read to its end, is debited by the counts of its last", async () => {
+    const token = await buy(uniquePath("/stream/chat/a"));
+    const { response, settled } = await open(`${uniquePath("/stream/chat/b")}?format=gemini-prompt-first&tokens=250&prompt=3000`, withToken(token));
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('"finishReason":"STOP"');
+    await settled();
+    // 3,000 input tokens at 1,000 msat per 1,000, 250 output at 4,000: 4,000 msat.
+    expect(await storedBalance(tokenIdOf(token))).toBe(50_000n - 4000n);
+  });
+
   it("an Anthropic stream whose origin breaks off after message_start (as a client leaving may look) pays its input and the first reservation for the output", async () => {
     const token = await buy(uniquePath("/stream/chat/a"));
     const id = crypto.randomUUID();
