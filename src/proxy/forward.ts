@@ -76,6 +76,7 @@ export async function forward(request: Request, url: URL, options: ForwardOption
     else if (name === "cookie") cookie = true;
   }
   if (cookie) withoutCookies(headers, options.withholdCookie);
+  if (names.includes("te")) onlyTrailers(headers);
   for (const [name, value] of options.origin?.headers ?? []) headers.set(name, value);
   // After the operator's headers: a meter that cannot read the answer would bill it at its first reservation. Where the fetch decodes (as-received.ts), a range decoded would not be the bytes asked for, and a coding it decodes unknown to this code would reach the client labelled.
   if (options.readsBody === true || (fetchDecodes() && headers.has("range"))) headers.set("accept-encoding", "identity");
@@ -137,8 +138,8 @@ function operatorHeaders(given: ReadonlyMap<string, string> | undefined): Readon
  * Headers about the client's connection to this hop, not the request (RFC
  * 9110 §7.6.1), never forwarded: the runtime frames the request to the origin
  * itself. `Expect: 100-continue` (curl sends it with a body over 1 KiB) was
- * answered by this hop's server, the body streaming on. `TE: trailers` goes on
- * (gRPC needs it), and a WebSocket's `Upgrade` and `Connection`.
+ * answered by this hop's server, the body streaming on. `TE` goes on as
+ * `trailers` alone (onlyTrailers), and a WebSocket's `Upgrade` and `Connection`.
  */
 const CONNECTION_HEADERS: ReadonlySet<string> = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "expect"]);
 
@@ -147,6 +148,18 @@ function connectionOptions(value: string): ReadonlySet<string> {
   const named = new Set(value.split(",").map((token) => token.trim().toLowerCase()));
   for (const kept of ["content-length", "content-type", "host"]) named.delete(kept);
   return named;
+}
+
+/**
+ * `TE` names the transfer codings this hop's client takes (RFC 9110 §10.1.4),
+ * not the origin's: one the origin applied (`gzip`) would reach a meter
+ * coded, its bytes counted as they are, its events unread. Only `trailers`
+ * goes on (gRPC needs it).
+ */
+function onlyTrailers(headers: Headers): void {
+  const trailers = (headers.get("te") ?? "").split(",").some((coding) => coding.split(";")[0]?.trim().toLowerCase() === "trailers");
+  if (trailers) headers.set("te", "trailers");
+  else headers.delete("te");
 }
 
 /**

@@ -114,6 +114,12 @@ describe("forwardToOrigin on Node", () => {
     expect(expecting).toEqual({ status: 200, body: "from the origin" });
     expect(seen[2]).toMatchObject({ method: "POST", body: large });
     expect(seen[2]?.headers["expect"]).toBeUndefined();
+    // TE names the codings this hop's client takes: the origin is never asked to code its answer for the meter to read coded; `trailers` (gRPC's) goes on.
+    for (const [te, seenTe] of [["gzip, trailers;q=0.5", "trailers"], ["gzip", undefined], ["TRAILERS", "trailers"]] as const) {
+      const before = seen.length;
+      expect((await fetch(`${edgeUrl}/upload`, { method: "POST", headers: { TE: te }, body: "te" })).status).toBe(200);
+      expect([te, seen[before]?.headers["te"]]).toEqual([te, seenTe]);
+    }
     // An upgrade to HTTP/2 (curl --http2 over http://) is this hop's to refuse or ignore: the origin gets the request, plain.
     const upgrade = await new Promise<number>((resolve, reject) => {
       const sent = httpRequest(`${edgeUrl}/h2c`, { headers: { Connection: "Upgrade, HTTP2-Settings", Upgrade: "h2c", "HTTP2-Settings": "AAMAAABkAAQCAAAAAAIAAAAA" } }, (response) => {
