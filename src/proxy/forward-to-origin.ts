@@ -56,10 +56,11 @@ export function forwardToOrigin<E extends Routed = Routed>(options: ForwardToOri
     const c = context as unknown as Context<Routed>;
     const route = c.get("l402Route");
     if (route === undefined) throw new Error("forwardToOrigin needs l402Paywall() before it");
-    const requestId = requestIdIn(c.var);
+    // Read only for a refusal: `c.var` copies every variable into a new object on each read.
+    const requestId = () => requestIdIn(c.var);
     if (route.service === undefined && options.unmatched === "404") {
       c.set("l402Outcome", { outcome: "not_found" });
-      return refusal(404, { reason: "no_service", detail: "no paid service is configured at this path" }, { headers: c.req.raw.headers, requestId });
+      return refusal(404, { reason: "no_service", detail: "no paid service is configured at this path" }, { headers: c.req.raw.headers, requestId: requestId() });
     }
     const forwarded = await forward(c.req.raw, route.url, {
       origin: route.service?.origin,
@@ -80,7 +81,7 @@ export function forwardToOrigin<E extends Routed = Routed>(options: ForwardToOri
       const { reason, detail } = forwarded;
       const status = reason === "body_longer_than_stated" ? 400 : reason === "origin_timeout" ? 504 : 502;
       c.set("l402Outcome", { outcome: status === 400 ? "refused" : "origin_error", reason, ...own });
-      return refusal(status, { reason, detail }, { headers: c.req.raw.headers, requestId });
+      return refusal(status, { reason, detail }, { headers: c.req.raw.headers, requestId: requestId() });
     }
     return forwarded.value;
   };
