@@ -111,12 +111,20 @@ function geminiUsage(frame: Fields): LlmUsage | undefined {
 }
 
 /**
- * A Gemini chunk that counts the prompt alone: chunks before the last may
- * leave `candidatesTokenCount` out (proto3's JSON leaves out a 0 too), the
- * last counting the output. Until then the output is still to come.
+ * Whether a Gemini chunk counts the prompt alone, its output still to come:
+ * chunks before the last may leave `candidatesTokenCount` out (or null; the
+ * API's JSON leaves out a 0 too), the last counting the output. A chunk that
+ * ends the answer (a candidate's `finishReason`, the prompt's `blockReason`)
+ * has counted all there is.
  */
-const geminiOutputToCome = (frame: Fields): boolean =>
-  !isFields(frame["usage"]) && isFields(frame["usageMetadata"]) && frame["usageMetadata"]["candidatesTokenCount"] === undefined;
+function geminiOutputToCome(frame: Fields): boolean {
+  const usage = frame["usageMetadata"];
+  if (!isFields(usage) || (usage["candidatesTokenCount"] !== undefined && usage["candidatesTokenCount"] !== null)) return false;
+  const candidates = frame["candidates"];
+  const finished = Array.isArray(candidates) && candidates.some((candidate) => isFields(candidate) && typeof candidate["finishReason"] === "string");
+  const feedback = frame["promptFeedback"];
+  return !finished && !(isFields(feedback) && typeof feedback["blockReason"] === "string");
+}
 
 /** The events that end an OpenAI Responses stream: each carries the whole response, with its `usage` (null on a failure before any token). */
 const RESPONSE_ENDS = new Set(["response.completed", "response.incomplete", "response.failed"]);
@@ -208,7 +216,8 @@ export function createUsageReader(): UsageReader {
   let provisional = false;
   let anthropic = NO_ANTHROPIC_COUNTS;
 
-  const readFrame = (event: SseEvent, frame: Fields): LlmUsage | undefined => {
+  /** The usage a frame reports, and whether its output count is still to come. */
+  const readFrame = (event: SseEvent, frame: Fields): { usage: LlmUsage; provisional: boolean } | undefined => {
     const type = frame["type"];
     if (type === "message_start" || type === "message_delta") {
       if (event.type !== type && event.type !== "message") return undefined;
@@ -216,10 +225,17 @@ export function createUsageReader(): UsageReader {
       const reported = counts === undefined ? undefined : anthropicUsage(counts);
       if (counts === undefined || reported === undefined) return undefined;
       anthropic = counts;
-      return reported;
+      return { usage: reported, provisional: type === "message_start" };
     }
-    if (typeof type === "string" && RESPONSE_ENDS.has(type)) return event.type === type || event.type === "message" ? responsesUsage(frame) : undefined;
-    return event.type === "message" ? (openAiUsage(frame) ?? geminiUsage(frame)) : undefined;
+    if (typeof type === "string" && RESPONSE_ENDS.has(type)) {
+      const reported = event.type === type || event.type === "message" ? responsesUsage(frame) : undefined;
+      return reported === undefined ? undefined : { usage: reported, provisional: false };
+    }
+    if (event.type !== "message") return undefined;
+    const openAi = openAiUsage(frame);
+    if (openAi !== undefined) return { usage: openAi, provisional: false };
+    const gemini = geminiUsage(frame);
+    return gemini === undefined ? undefined : { usage: gemini, provisional: geminiOutputToCome(frame) };
   };
 
   const read = (event: SseEvent): boolean => {
@@ -232,8 +248,7 @@ export function createUsageReader(): UsageReader {
     }
     const reported = isFields(frame) ? readFrame(event, frame) : undefined;
     if (reported === undefined) return false;
-    usage = reported;
-    provisional = (frame as Fields)["type"] === "message_start" || geminiOutputToCome(frame as Fields);
+    ({ usage, provisional } = reported);
     return true;
   };
 

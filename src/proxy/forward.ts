@@ -143,10 +143,11 @@ function operatorHeaders(given: ReadonlyMap<string, string> | undefined): Readon
  */
 const CONNECTION_HEADERS: ReadonlySet<string> = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "expect"]);
 
-/** The fields a Connection header names, which are this hop's too (RFC 9110 §7.6.1: h2c's HTTP2-Settings); never the body's own framing or the host: taken off, the origin would get a body it may refuse (411). */
+/** The fields a Connection header names, which are this hop's too (RFC 9110 §7.6.1: h2c's HTTP2-Settings); never the body's own framing or the host: taken off, the origin would get a body it may refuse (411); nor TE, whose `trailers` goes on. */
 function connectionOptions(value: string): ReadonlySet<string> {
   const named = new Set(value.split(",").map((token) => token.trim().toLowerCase()));
-  for (const kept of ["content-length", "content-type", "host"]) named.delete(kept);
+  // TE is named there as HTTP/1.1 asks of its sender: what goes on of it is onlyTrailers' to say.
+  for (const kept of ["content-length", "content-type", "host", "te"]) named.delete(kept);
   return named;
 }
 

@@ -115,10 +115,17 @@ describe("forwardToOrigin on Node", () => {
     expect(seen[2]).toMatchObject({ method: "POST", body: large });
     expect(seen[2]?.headers["expect"]).toBeUndefined();
     // TE names the codings this hop's client takes: the origin is never asked to code its answer for the meter to read coded; `trailers` (gRPC's) goes on.
-    for (const [te, seenTe] of [["gzip, trailers;q=0.5", "trailers"], ["gzip", undefined], ["TRAILERS", "trailers"]] as const) {
+    for (const [te, seenTe, connection] of [["gzip, trailers;q=0.5", "trailers", undefined], ["gzip", undefined, undefined], ["TRAILERS", "trailers", undefined], ["", undefined, undefined], ["trailers", "trailers", "TE"], ["gzip", undefined, "TE"]] as const) {
       const before = seen.length;
-      expect((await fetch(`${edgeUrl}/upload`, { method: "POST", headers: { TE: te }, body: "te" })).status).toBe(200);
-      expect([te, seen[before]?.headers["te"]]).toEqual([te, seenTe]);
+      const answer = await new Promise<number>((resolve, reject) => {
+        const sent = httpRequest(`${edgeUrl}/upload`, { method: "POST", headers: { TE: te, "Content-Length": "2", ...(connection === undefined ? {} : { Connection: connection }) } }, (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        });
+        sent.on("error", reject);
+        sent.end("te");
+      });
+      expect([te, connection, answer, seen[before]?.headers["te"]]).toEqual([te, connection, 200, seenTe]);
     }
     // An upgrade to HTTP/2 (curl --http2 over http://) is this hop's to refuse or ignore: the origin gets the request, plain.
     const upgrade = await new Promise<number>((resolve, reject) => {

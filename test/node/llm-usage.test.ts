@@ -174,9 +174,23 @@ describe("the usage reader: the last report wins", () => {
     expect([reader.usage, reader.provisional]).toEqual([{ inputTokens: 9, outputTokens: 0 }, true]);
     reader.read(chunk(`{"promptTokenCount":9,"candidatesTokenCount":12,"totalTokenCount":21}`));
     expect([reader.usage, reader.provisional]).toEqual([{ inputTokens: 9, outputTokens: 12 }, false]);
-    // Thoughts counted, the candidates not yet: the answer's text is still to be counted.
+    // Thoughts counted, the candidates not yet (or null): the answer's text is still to be counted; so too beside an OpenAI `usage` that is not one.
     reader.read(chunk(`{"promptTokenCount":9,"thoughtsTokenCount":40}`));
     expect(reader.provisional).toBe(true);
+    reader.read(chunk(`{"promptTokenCount":9,"candidatesTokenCount":null}`));
+    expect(reader.provisional).toBe(true);
+    reader.read({ type: "message", data: `{"usage":{},"usageMetadata":{"promptTokenCount":9}}` });
+    expect([reader.usage, reader.provisional]).toEqual([{ inputTokens: 9, outputTokens: 0 }, true]);
+    // A chunk that ends the answer has counted all there is, though it counts no candidates (a safety stop, a blocked prompt).
+    const ending = [
+      `{"candidates":[{"content":{"parts":[]},"finishReason":"SAFETY"}],"usageMetadata":{"promptTokenCount":9,"totalTokenCount":9}}`,
+      `{"promptFeedback":{"blockReason":"SAFETY"},"usageMetadata":{"promptTokenCount":9,"totalTokenCount":9}}`,
+    ];
+    for (const data of ending) {
+      reader.read(chunk(`{"promptTokenCount":9}`));
+      reader.read({ type: "message", data });
+      expect([data, reader.usage, reader.provisional]).toEqual([data, { inputTokens: 9, outputTokens: 0 }, false]);
+    }
   });
 
   it("a second message_start starts over", () => {
