@@ -36,8 +36,8 @@ export interface MeterHooks {
    * (a debit) it hands to the platform (`waitUntil`).
    */
   settle(outcome: MeterOutcome): void;
-  /** For a stream of events (text/event-stream) or of JSON lines (NDJSON): the last event, or line, written when the balance runs out (why, and the top-up offer). */
-  readonly exhaustedEvent: (framing: StreamFraming) => string;
+  /** For a stream of events (text/event-stream) or of JSON lines (NDJSON): the last event, or line, written when the balance runs out (why, and the top-up offer), given the outcome the body is about to settle with. */
+  readonly exhaustedEvent: (framing: StreamFraming, outcome: MeterOutcome) => string;
 }
 
 /** How a metered body is framed, where it can end cleanly: events (text/event-stream) or JSON lines (application/x-ndjson). */
@@ -138,10 +138,11 @@ export function meterStream(
     usageAtEnds.push(lineUsage);
   };
 
+  const outcomeOf = (how: StreamEnd): MeterOutcome => ({ costMsat: streamCost(prices, bytes, reported()), bytes, usage: reported(), provisional: sse !== undefined && usage.provisional, ended: how });
   /** Settles, once: called right after the client's stream has closed or failed (or been cancelled). */
-  const end = (how: StreamEnd): void => {
+  const end = (how: StreamEnd, outcome = outcomeOf(how)): void => {
     ended = how;
-    hooks.settle({ costMsat: streamCost(prices, bytes, reported()), bytes, usage: reported(), provisional: sse !== undefined && usage.provisional, ended: how });
+    hooks.settle(outcome);
   };
 
   /** The balance is spent: an event (or NDJSON) stream closes after the whole events (lines) the lease covers and the exhausted event (line); `closing` ends what the client was reading before this chunk. */
@@ -169,15 +170,16 @@ export function meterStream(
         break;
       }
     }
-    const last = utf8((cut > 0 ? "" : closing) + hooks.exhaustedEvent(sse === undefined ? "ndjson" : "event-stream"));
     if (cut > 0) {
       bytes += cut;
       controller.enqueue(chunk.subarray(0, cut));
     }
-    controller.enqueue(last);
+    // What the body settles with, known before its last event, which says what the balance holds after it.
+    const outcome = outcomeOf("exhausted");
+    controller.enqueue(utf8((cut > 0 ? "" : closing) + hooks.exhaustedEvent(sse === undefined ? "ndjson" : "event-stream", outcome)));
     controller.close();
     source.cancel("the balance ran out").catch(ignore);
-    end("exhausted");
+    end("exhausted", outcome);
   };
 
   const step = async (controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> => {

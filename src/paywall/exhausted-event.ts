@@ -24,12 +24,12 @@ import type { ExhaustedEvent } from "./settle.ts";
  * offers none and says so (`service_paused`).
  */
 export function exhaustedEvent(paywall: Paywall, service: ServiceConfig, charge: Charge, request: PaywallRequest, later: Later): ExhaustedEvent {
-  return async (balanceMsat) => {
+  return async () => {
     // A token expiring before a top-up could be paid and sent is offered none (reserve-balance.ts): its client buys a new one. Now, not the request's time: a stream runs dry later.
     const lasts = outlastsTopUp(charge.validUntil, { now: Math.floor(Date.now() / 1000), invoiceExpirySeconds: paywall.settings.invoiceExpirySeconds });
     // A paused service sells nothing new, a top-up neither (decide.ts): its token is told so, and shown no offer.
     const paused = service.mode === "paused";
-    const l402: Record<string, unknown> = { reason: "balance_exhausted", balance_msat: String(balanceMsat), ...(paused ? { service_paused: true } : lasts ? { topup_for: charge.tokenId } : {}) };
+    const l402: Record<string, unknown> = { reason: "balance_exhausted", ...(paused ? { service_paused: true } : lasts ? { topup_for: charge.tokenId } : {}) };
     const topup = lasts && !paused ? { tokenId: charge.tokenId, validUntil: charge.validUntil, capabilities: charge.capabilities, shortMsat: charge.reservedMsat } : undefined;
     const offer = topup === undefined ? undefined : offerFor(service, charge.priceMsat, { headers: new Headers() }, paywall.settings.backend.wholeSats === true, { topup });
     const issued = offer?.ok !== true ? undefined : await paywall.challenger.mintFresh({ service, request, paidHash: undefined, later, offer: offer.value });
@@ -44,8 +44,11 @@ export function exhaustedEvent(paywall: Paywall, service: ServiceConfig, charge:
         : issued?.ok === true
           ? "the balance ran out: pay the top-up invoice, send the top-up token once, then go on with your token"
           : "the balance ran out: send your token again for a top-up offer";
-    const event = `event: error\ndata: ${JSON.stringify({ type: "error", error: { type: "balance_exhausted", code: "balance_exhausted", message }, l402 })}\n\n`;
-    const line = `${JSON.stringify({ error: message, l402 })}\n`;
-    return (framing) => (framing === "ndjson" ? line : event);
+    return (framing, balanceMsat) => {
+      // The balance first among the facts, as before the offer was made.
+      const facts = { reason: l402["reason"], balance_msat: String(balanceMsat), ...l402 };
+      if (framing === "ndjson") return `${JSON.stringify({ error: message, l402: facts })}\n`;
+      return `event: error\ndata: ${JSON.stringify({ type: "error", error: { type: "balance_exhausted", code: "balance_exhausted", message }, l402: facts })}\n\n`;
+    };
   };
 }

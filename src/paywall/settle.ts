@@ -33,8 +33,8 @@ export interface Answered {
   readonly toHead?: boolean;
 }
 
-/** How a metered stream ends when its balance runs out: the event (or JSON line) that says so, as its framing writes it (exhausted-event.ts), given the balance left. */
-export type ExhaustedEvent = (balanceMsat: bigint) => Promise<(framing: StreamFraming) => string>;
+/** How a metered stream ends when its balance runs out: the event (or JSON line) that says so (exhausted-event.ts), its offer made once, then written as its framing writes it, given the balance left. */
+export type ExhaustedEvent = () => Promise<(framing: StreamFraming, balanceMsat: bigint) => string>;
 
 export interface Settled {
   readonly changes: readonly HeaderChange[];
@@ -121,7 +121,9 @@ export function charged(status: number, on: ChargeOn): boolean {
 function metered(charge: Charge, answered: Answered, balances: Balances, later: Later, exhausted: ExhaustedEvent): ReadableStream<Uint8Array> {
   const prices = charge.balance.meter ?? {};
   let leased = charge.reservedMsat;
-  let lastEvent: (framing: StreamFraming) => string = () => "";
+  let lastEvent: (framing: StreamFraming, balanceMsat: bigint) => string = () => "";
+  // What the balance held once the leases had taken all they could, when they fell short.
+  let leftByLeases = 0n;
   let done: () => void = () => undefined;
   later(new Promise<void>((resolve) => (done = resolve)));
   // The lease being taken, if any: a client gone meanwhile settles once it is taken, so that it too is released.
@@ -142,7 +144,8 @@ function metered(charge: Charge, answered: Answered, balances: Balances, later: 
     if (rest.status === "reserved") leased += taken.balanceMsat;
     if (leased >= costSoFarMsat) return leased;
     // Not enough: the body ends where its leases do, with this event (for an event or NDJSON stream) saying why.
-    lastEvent = await exhausted(rest.balanceMsat);
+    leftByLeases = rest.balanceMsat;
+    lastEvent = await exhausted();
     return rest.status === "reserved" ? leased : undefined;
   };
   const hooks = {
@@ -161,7 +164,11 @@ function metered(charge: Charge, answered: Answered, balances: Balances, later: 
       });
       released.catch(() => undefined).finally(done);
     },
-    exhaustedEvent: (framing: StreamFraming) => lastEvent(framing),
+    // The balance once this body is settled: what the leases left, and what of them it did not cost (given back at the end).
+    exhaustedEvent: (framing: StreamFraming, outcome: MeterOutcome) => {
+      const cost = estimated(outcome, prices, charge, answered.status);
+      return lastEvent(framing, leftByLeases + (cost < leased ? leased - cost : 0n));
+    },
   };
   return meterStream(answered.body as ReadableStream<Uint8Array>, answered.headers.get("content-type"), prices, leased, hooks);
 }

@@ -25,6 +25,8 @@ const services = () => [
   // Paused: sells nothing new; a token minted before the pause (minted here, with the stack's key) still passes.
   { name: "chat_paused", match: ["/stream/chat-paused/*"], mode: "paused", price_msat: 500, balance: { amounts_sats: [1] }, meter: { per_1k_input_tokens_msat: 1000, per_1k_output_tokens_msat: 4000 }, origin: { url: originUrl() } },
   { name: "download", match: ["/stream/download/*"], price_msat: 100_000, balance: { amounts_sats: [1000] }, meter: { per_kib_msat: 1024 }, origin: { url: originUrl() } },
+  // An event stream priced by its bytes alone (a msat a byte): its leases run out between events.
+  { name: "chat_bytes", match: ["/stream/chat-bytes/*"], price_msat: 500, balance: { amounts_sats: [1] }, meter: { per_kib_msat: 1024 }, origin: { url: originUrl() } },
 ];
 const { open, send, buy } = usageClient(services, `usage-streams-${crypto.randomUUID()}`);
 
@@ -308,6 +310,23 @@ describe("metered streams", () => {
     expect(text).not.toContain("[DONE]");
     for (const event of events.slice(0, -1)) expect(() => JSON.parse(event.replace(/^data: /, ""))).not.toThrow();
     expect(await storedBalance(tokenIdOf(token))).toBeGreaterThanOrEqual(0n);
+    expect(BigInt((data.l402 as { balance_msat?: string }).balance_msat ?? "-1")).toBe(await storedBalance(tokenIdOf(token)));
+  });
+
+  it("a stream priced by its bytes that runs out of balance says what the balance holds once it is settled: what its last lease did not pay for is given back", async () => {
+    const token = await buy(uniquePath("/stream/chat-bytes/a"));
+    const { response, settled } = await open(`${uniquePath("/stream/chat-bytes/b")}?tokens=2000&prompt=10`, withToken(token));
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    await settled();
+    const events = text.split(/\r?\n\r?\n/).filter((event) => event.trim() !== "");
+    const data = JSON.parse((events.at(-1) as string).slice("event: error\ndata: ".length)) as { l402: { reason: string; balance_msat: string } };
+    expect(data.l402.reason).toBe("balance_exhausted");
+    // A msat a byte: what passed before the event cost what it is long; the rest of the 1,000 msat is the balance, and the event says so.
+    const passed = new TextEncoder().encode(text.slice(0, text.lastIndexOf("event: error"))).length;
+    expect(await storedBalance(tokenIdOf(token))).toBe(1000n - BigInt(passed));
+    expect(data.l402.balance_msat).toBe(String(1000 - passed));
+    expect(1000 - passed).toBeGreaterThan(0);
   });
 
   it("on a paused service, a stream that runs out of balance ends saying so, with no top-up offered (nothing new is sold)", async () => {
