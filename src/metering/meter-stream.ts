@@ -74,7 +74,7 @@ const ignore = (): void => {};
  * that would take the cost past the lease waits for `lease`;
  * when the balance cannot cover it, an event stream gets as many whole events
  * (an NDJSON stream whole lines) as the lease covers, then
- * `exhaustedEvent(framing)`, and ends; any other body
+ * `exhaustedEvent(framing, outcome)`, and ends; any other body
  * errors (BalanceExhaustedError). The origin's body is cancelled when the
  * client leaves or the balance runs out. `settle` is told the outcome once.
  */

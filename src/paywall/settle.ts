@@ -164,10 +164,10 @@ function metered(charge: Charge, answered: Answered, balances: Balances, later: 
       });
       released.catch(() => undefined).finally(done);
     },
-    // The balance once this body is settled: what the leases left, and what of them it did not cost (given back at the end).
+    // The balance once this body is settled: what the leases left, with what of them it did not cost given back, or less what it cost beyond them (taken as far as the balance goes).
     exhaustedEvent: (framing: StreamFraming, outcome: MeterOutcome) => {
-      const cost = estimated(outcome, prices, charge, answered.status);
-      return lastEvent(framing, leftByLeases + (cost < leased ? leased - cost : 0n));
+      const after = leftByLeases + leased - estimated(outcome, prices, charge, answered.status);
+      return lastEvent(framing, after > 0n ? after : 0n);
     },
   };
   return meterStream(answered.body as ReadableStream<Uint8Array>, answered.headers.get("content-type"), prices, leased, hooks);

@@ -223,6 +223,33 @@ describe("a metered stream", () => {
     expect(held.calls()).toBeLessThan(60);
   });
 
+  it("a stream whose balance runs out says in its last event what the balance holds once it is settled: its unused lease back, or less what it cost beyond its leases", async () => {
+    const tokens = charge(config({ meter: { perThousandOutputTokensMsat: 1000n } }));
+    const sse = (text: string): Answered => ({ status: 200, headers: new Headers({ "Content-Type": "text/event-stream" }), body: new Response(text).body });
+    const lastEventOf = async (held: ReturnType<typeof heldBalance>, answered: Answered) => {
+      const pending: Promise<unknown>[] = [];
+      const settled = settleCharge(tokens, answered, undefined, held.balances, (work) => pending.push(work), async () => (_framing, balanceMsat) => `event: error\ndata: ${balanceMsat}\n\n`);
+      const text = await new Response(settled.body).text();
+      await Promise.all(pending);
+      return text.slice(text.lastIndexOf("data: ") + "data: ".length).trim();
+    };
+    // 1 msat an output token, 5,000 reserved, 300 more held; the usage (10,000 tokens) comes in the last event, past what any lease covers.
+    const completion = 'data: {"choices":[{"delta":{"content":"hi"}}],"usage":null}\n\ndata: {"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":10000}}\n\n';
+    const alone = heldBalance(300n);
+    expect(await lastEventOf(alone, sse(completion))).toBe("0");
+    expect(alone.msat()).toBe(0n);
+    // Another request on the token gives 200 back while this one takes the rest: its leases leave 200, which its cost beyond them then takes.
+    const shared = heldBalance(300n);
+    const reserve = shared.balances.reserve;
+    let calls = 0;
+    shared.balances.reserve = async (id, amountMsat, topup) => {
+      if (++calls === 2) await shared.balances.release(id, 200n);
+      return reserve(id, amountMsat, topup);
+    };
+    expect(await lastEventOf(shared, sse(completion))).toBe("0");
+    expect(shared.msat()).toBe(0n);
+  });
+
   it("priced by tokens and reporting none: a 2xx costs its first reservation (broken off too), an error answer the request's price", async () => {
     const tokens = charge(config({ meter: { perThousandOutputTokensMsat: 15_000n } }));
     const json = (status: number, body: ReadableStream<Uint8Array>): Answered => ({ status, headers: new Headers({ "Content-Type": "application/json" }), body });
