@@ -1,5 +1,5 @@
 import type { ChargeOn } from "../config/index.ts";
-import { meterStream, pricesTokens, type MeterOutcome, type StreamFraming, type StreamPrices } from "../metering/index.ts";
+import { meterStream, pricesTokens, type MeterHooks, type MeterOutcome, type StreamFraming, type StreamPrices } from "../metering/index.ts";
 import type { Charge } from "./decision.ts";
 import type { Later } from "./issue-challenge.ts";
 import type { HeaderChange } from "./passed.ts";
@@ -121,9 +121,7 @@ export function charged(status: number, on: ChargeOn): boolean {
 function metered(charge: Charge, answered: Answered, balances: Balances, later: Later, exhausted: ExhaustedEvent): ReadableStream<Uint8Array> {
   const prices = charge.balance.meter ?? {};
   let leased = charge.reservedMsat;
-  let lastEvent: (framing: StreamFraming, balanceMsat: bigint) => string = () => "";
-  // What the balance held once the leases had taken all they could, when they fell short.
-  let leftByLeases = 0n;
+  let lastEvent: MeterHooks["exhaustedEvent"] = () => "";
   let done: () => void = () => undefined;
   later(new Promise<void>((resolve) => (done = resolve)));
   // The lease being taken, if any: a client gone meanwhile settles once it is taken, so that it too is released.
@@ -143,9 +141,9 @@ function metered(charge: Charge, answered: Answered, balances: Balances, later: 
     const rest = taken.balanceMsat > 0n ? await balances.reserve(charge.tokenId, taken.balanceMsat, undefined) : taken;
     if (rest.status === "reserved") leased += taken.balanceMsat;
     if (leased >= costSoFarMsat) return leased;
-    // Not enough: the body ends where its leases do, with this event (for an event or NDJSON stream) saying why.
-    leftByLeases = rest.balanceMsat;
-    lastEvent = await exhausted();
+    // Not enough: the body ends where its leases do, with this event (for an event or NDJSON stream) saying why, and what the balance holds once the body is settled: what the leases left, with what of them it did not cost given back, or less what it cost beyond them.
+    const write = await exhausted();
+    lastEvent = (framing, outcome) => write(framing, largest(rest.balanceMsat + leased - estimated(outcome, prices, charge, answered.status), 0n));
     return rest.status === "reserved" ? leased : undefined;
   };
   const hooks = {
@@ -164,11 +162,7 @@ function metered(charge: Charge, answered: Answered, balances: Balances, later: 
       });
       released.catch(() => undefined).finally(done);
     },
-    // The balance once this body is settled: what the leases left, with what of them it did not cost given back, or less what it cost beyond them (taken as far as the balance goes).
-    exhaustedEvent: (framing: StreamFraming, outcome: MeterOutcome) => {
-      const after = leftByLeases + leased - estimated(outcome, prices, charge, answered.status);
-      return lastEvent(framing, after > 0n ? after : 0n);
-    },
+    exhaustedEvent: (framing: StreamFraming, outcome: MeterOutcome) => lastEvent(framing, outcome),
   };
   return meterStream(answered.body as ReadableStream<Uint8Array>, answered.headers.get("content-type"), prices, leased, hooks);
 }
