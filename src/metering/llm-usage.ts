@@ -191,11 +191,18 @@ export function usageOfAnswer(text: string): LlmUsage | undefined {
   return isFields(answer["usage"]) ? openAiAnswerUsage(answer["usage"]) : ollamaUsage(answer);
 }
 
-/** An OpenAI answer's `usage`: `prompt_tokens`, and `completion_tokens` where there is output (an embedding has none). */
+/**
+ * An OpenAI answer's `usage`: `prompt_tokens`, and `completion_tokens` where
+ * there is output (an embedding has none); or, as its image API counts them
+ * (gpt-image: the prompt's text and images in, the image out), `input_tokens`
+ * and `output_tokens`.
+ */
 function openAiAnswerUsage(usage: Fields): LlmUsage | undefined {
-  if (!isCount(usage["prompt_tokens"])) return undefined;
-  const output = optionalCount(usage["completion_tokens"], 0);
-  return output === undefined ? undefined : { inputTokens: usage["prompt_tokens"], outputTokens: output };
+  const [inputKey, outputKey] = isCount(usage["prompt_tokens"]) ? ["prompt_tokens", "completion_tokens"] : ["input_tokens", "output_tokens"];
+  const input = usage[inputKey];
+  if (!isCount(input)) return undefined;
+  const output = optionalCount(usage[outputKey], 0);
+  return output === undefined ? undefined : { inputTokens: input, outputTokens: output };
 }
 
 /**

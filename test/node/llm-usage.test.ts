@@ -264,6 +264,15 @@ describe("the usage of a whole answer (not streamed)", () => {
     expect(usageOfAnswer(body)).toBeUndefined();
   });
 
+  it("OpenAI's image API counts input_tokens (the prompt's text and images) and output_tokens (the image); a usage with neither naming reports none", () => {
+    const image = `{"created":1713833628,"data":[{"b64_json":"QUJD"}],"usage":{"total_tokens":1100,"input_tokens":100,"input_tokens_details":{"image_tokens":50,"text_tokens":50},"output_tokens":1000}}`;
+    expect(usageOfAnswer(image)).toEqual({ inputTokens: 100, outputTokens: 1000 });
+    expect(usageOfAnswer(`{"data":[],"usage":{"input_tokens":"100","output_tokens":1000}}`)).toBeUndefined();
+    expect(usageOfAnswer(`{"data":[],"usage":{"input_tokens":100,"output_tokens":-1}}`)).toBeUndefined();
+    // prompt_tokens names the chat counts: input_tokens beside them is not read.
+    expect(usageOfAnswer(`{"usage":{"prompt_tokens":3,"completion_tokens":4,"input_tokens":100,"output_tokens":1000}}`)).toEqual({ inputTokens: 3, outputTokens: 4 });
+  });
+
   it("an Anthropic message counts its cache tokens as input", () => {
     expect(usageOfAnswer(`{"type":"message","usage":{"input_tokens":3,"cache_creation_input_tokens":100,"cache_read_input_tokens":1000,"output_tokens":7}}`)).toEqual({ inputTokens: 1103, outputTokens: 7 });
   });
