@@ -1,8 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { concatBytes, utf8 } from "../../src/bytes.ts";
 import { eventsMayCarryUsage, eventsMayCarryUsageInBytes, eventsMayCarryUsageInText } from "../../src/metering/usage-key.ts";
-
-const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 
 /** Bytes an event stream may hold around a key: the keys and their near misses, what may follow one, text beyond ASCII, and bytes that are not UTF-8 (lone continuations, cut sequences, a byte order mark). */
 const piece = fc.oneof(
@@ -10,15 +9,7 @@ const piece = fc.oneof(
   fc.constantFrom([0x80], [0xc3], [0xe2, 0x80], [0xf0, 0x9f, 0x98], [0xff], [0xef, 0xbb, 0xbf], [0xed, 0xa0, 0x80]).map((bytes) => Uint8Array.from(bytes)),
   fc.uint8Array({ maxLength: 6 }),
 );
-const stretch = fc.array(piece, { maxLength: 24 }).map((pieces) => {
-  const bytes = new Uint8Array(pieces.reduce((length, p) => length + p.length, 0));
-  let at = 0;
-  for (const p of pieces) {
-    bytes.set(p, at);
-    at += p.length;
-  }
-  return bytes;
-});
+const stretch = fc.array(piece, { maxLength: 24 }).map((pieces) => concatBytes(...pieces));
 
 describe("usage keys in whole events' bytes", () => {
   it("the search of the text decoded gives the byte search's answer, whatever the bytes and the stretch of them asked about (fast-check)", () => {
