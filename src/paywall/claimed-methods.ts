@@ -56,6 +56,11 @@ export interface ClaimedMethods {
   readonly anyMethod: boolean;
   /** A body a framework reads parameters from (its `_method`, and any other: price-rules.ts), whether or not the origin takes overrides; absent: none. */
   readonly parameterBody?: boolean;
+  /**
+   * The override headers as sent (`name: value`, in the order Headers lists them), where the origin takes overrides; absent: none.
+   * Frameworks read different ones, and the first or the last of a list: the same methods claimed another way may be another action (request-binding.ts).
+   */
+  readonly overrideHeaders?: readonly string[];
 }
 
 export function claimedMethods(method: string, headers: RequestHeaders, url: URL, overridable = true): ClaimedMethods {
@@ -67,11 +72,17 @@ export function claimedMethods(method: string, headers: RequestHeaders, url: URL
   const claim = (value: string) => {
     for (const part of value.split(",")) if (part.trim() !== "") methods.add(part.trim().toUpperCase());
   };
+  const overrideHeaders: string[] = [];
   // One pass over the names sent, in every spelling a gateway reads (header-spellings.ts): a get per name wanted, on top of the pass, costs ~2 µs in workerd.
-  for (const name of headers.keys()) if (OVERRIDE_HEADERS.has(asGatewayReadsIt(name))) claim(headers.get(name) ?? "");
+  for (const name of headers.keys()) {
+    if (!OVERRIDE_HEADERS.has(asGatewayReadsIt(name))) continue;
+    const value = headers.get(name) ?? "";
+    claim(value);
+    overrideHeaders.push(`${name}: ${value}`);
+  }
   // Most requests have no query: its parameters are not parsed for nothing (this runs on every paid request a service judges by method).
   if (url.search !== "") for (const [name, value] of url.searchParams) if (asPhpNamesIt(name) === OVERRIDE_PARAMETER) claim(value);
-  return { methods: [...methods], anyMethod: parameterBody, parameterBody };
+  return { methods: [...methods], anyMethod: parameterBody, parameterBody, ...(overrideHeaders.length === 0 ? {} : { overrideHeaders }) };
 }
 
 /**

@@ -21,6 +21,11 @@ import type { PaywallRequest } from "./request.ts";
  * Content-Type and Content-Encoding (as sent; empty when absent) say what
  * the body's bytes mean: the same bytes sent as another type, or gzipped
  * rather than plain, are another request to the origin. Bodies are read up to 1 MiB.
+ * Where the origin takes overrides and the request sends an override header,
+ * a line `\n name: value` follows for each, as sent (claimed-methods.ts): Express
+ * reads `X-HTTP-Method-Override` and its list's first method, others
+ * `X-HTTP-Method` or the last, so the same methods claimed another way may be
+ * another action. A request without one keeps the digest it always had.
  */
 export const MAX_BOUND_BODY_BYTES = 1024 * 1024;
 
@@ -30,5 +35,6 @@ export async function requestDigest(request: PaywallRequest, claimed: ClaimedMet
   const methods = methodsCarriedOut(request.method, claimed).join(",");
   const { url, headers } = request;
   const meaning = `${headers.get("content-type") ?? ""}\n${headers.get("content-encoding") ?? ""}`;
-  return succeed(toHex(sha256(utf8(`${methods}\n${url.host}\n${url.pathname}\n${url.search.slice(1)}\n${meaning}\n${toHex(sha256(body))}`))));
+  const overrides = claimed.overrideHeaders?.map((line) => `\n${line}`).join("") ?? "";
+  return succeed(toHex(sha256(utf8(`${methods}\n${url.host}\n${url.pathname}\n${url.search.slice(1)}\n${meaning}\n${toHex(sha256(body))}${overrides}`))));
 }

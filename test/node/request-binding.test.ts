@@ -12,8 +12,10 @@ import { requestOf } from "./support/usage-services.ts";
  * the documented text.
  */
 const sha256Hex = (data: string | Uint8Array): string => createHash("sha256").update(data).digest("hex");
-const documented = (method: string, path: string, query: string, body: string | Uint8Array, { host = "api.example", type = "", encoding = "" } = {}) =>
-  sha256Hex(`${method}\n${host}\n${path}\n${query}\n${type}\n${encoding}\n${sha256Hex(body)}`);
+/** The documented text, before it is hashed. */
+const withoutDigest = (method: string, path: string, query: string, body: string | Uint8Array, { host = "api.example", type = "", encoding = "" } = {}) =>
+  `${method}\n${host}\n${path}\n${query}\n${type}\n${encoding}\n${sha256Hex(body)}`;
+const documented = (...text: Parameters<typeof withoutDigest>) => sha256Hex(withoutDigest(...text));
 const plain = { type: "text/plain" };
 
 async function digestOf(url: string, init: RequestInit = {}, overridable = true): Promise<string> {
@@ -62,11 +64,23 @@ describe("the request digest", () => {
   it("covers each method the origin may carry the request out as: one an override header or `_method` claims, a HEAD's GET", async () => {
     const post = { method: "POST", body: "x", headers: { "Content-Type": "text/plain" } };
     const overridden = { ...post, headers: { ...post.headers, "X-HTTP-Method-Override": "delete", "X-Method-Override": "PUT" } };
-    expect(await digestOf("https://api.example/a", overridden)).toBe(documented("POST,DELETE,PUT", "/a", "", "x", plain));
+    // Then the override headers as sent, a line each in the order Headers lists them.
+    expect(await digestOf("https://api.example/a", overridden)).toBe(sha256Hex(`${withoutDigest("POST,DELETE,PUT", "/a", "", "x", plain)}\nx-http-method-override: delete\nx-method-override: PUT`));
     expect(await digestOf("https://api.example/a?_method=PATCH", post)).toBe(documented("POST,PATCH", "/a", "_method=PATCH", "x", plain));
     expect(await digestOf("https://api.example/a", { method: "HEAD" })).toBe(documented("HEAD,GET", "/a", "", ""));
     // An origin that honours no override (`method_override = false`): the headers claim nothing.
     expect(await digestOf("https://api.example/a", overridden, false)).toBe(documented("POST", "/a", "", "x", plain));
+  });
+
+  it("the same methods claimed by another override header, or in another order, are another digest: frameworks read different headers, and a list's first or last", async () => {
+    const post = { method: "POST", body: "x", headers: { "Content-Type": "text/plain" } };
+    const claiming = (headers: Record<string, string>) => digestOf("https://api.example/a", { ...post, headers: { ...post.headers, ...headers } });
+    // Express's method-override reads X-HTTP-Method-Override alone, and its list's first method: a PUT here, a DELETE there.
+    expect(await claiming({ "X-HTTP-Method-Override": "PUT, DELETE" })).not.toBe(await claiming({ "X-HTTP-Method-Override": "DELETE, PUT" }));
+    // Express does a POST with X-HTTP-Method (it reads only the other), Symfony a DELETE.
+    expect(await claiming({ "X-HTTP-Method": "DELETE" })).not.toBe(await claiming({ "X-HTTP-Method-Override": "DELETE" }));
+    // A CGI-style spelling is another header to an origin that reads only the dashed one.
+    expect(await claiming({ X_HTTP_Method_Override: "DELETE" })).not.toBe(await claiming({ "X-HTTP-Method-Override": "DELETE" }));
   });
 
   it("reads the body from a copy: the request keeps its own for the origin", async () => {
