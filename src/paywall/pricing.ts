@@ -2,7 +2,7 @@ import * as v from "valibot";
 import { pricedByRequest, type PricerConfig, type ServiceConfig } from "../config/index.ts";
 import { headerSpellings, otherSpellings, type HeaderSpellings } from "../header-spellings.ts";
 import { fail, succeed, type Result } from "../result.ts";
-import { sharedFlights } from "../shared-flight.ts";
+import { sharedFlights, waitAtMost } from "../shared-flight.ts";
 import { methodsCarriedOut, type ClaimedMethods } from "./claimed-methods.ts";
 import { rulePrice, statedBodyLength } from "./price-rules.ts";
 import type { PaywallRequest } from "./request.ts";
@@ -47,14 +47,17 @@ const MAX_PRICE_MSAT = 21_000_000n * 10n ** 11n;
 /** A pricer per paywall: its answers cached per isolate (`cache_seconds`), the same question asked once at a time. */
 export function requestPricer(): RequestPricer {
   const answers = new Map<string, { readonly priceMsat: bigint; readonly until: number }>();
-  // A question asked once at a time (shared-flight.ts): within twice the pricer's timeout, or it is asked anew.
-  const shared = sharedFlights<Price>(2 * PRICER_TIMEOUT_MS, () => fail("pricer_unavailable", "the pricer did not answer in time; retry shortly"));
+  const late = () => fail("pricer_unavailable", "the pricer did not answer in time; retry shortly");
+  // A question asked once at a time (shared-flight.ts): within the pricer's timeout, or it is asked anew.
+  const shared = sharedFlights<Price>(PRICER_TIMEOUT_MS, late);
   const ask = async (pricer: PricerConfig, question: string, now: number): Promise<Price> => {
     const cached = answers.get(question);
     if (cached !== undefined && now < cached.until) return succeed(cached.priceMsat);
-    const answer = await shared(question, () => askPricer(pricer, question));
+    // Bounded here too, as those who join it are: a Service Binding's fetch may not heed the abort signal.
+    const answer = await waitAtMost(shared(question, () => askPricer(pricer, question)), PRICER_TIMEOUT_MS, late);
     if (answer.ok && pricer.cacheSeconds > 0 && question.length <= MAX_CACHED_QUESTION_CHARS) {
-      // The oldest answer goes first: a Map keeps insertion order.
+      // The oldest answer goes first: a Map keeps insertion order (an answer asked again, expired, is the newest).
+      answers.delete(question);
       if (answers.size >= MAX_CACHED_ANSWERS) answers.delete(answers.keys().next().value as string);
       answers.set(question, { priceMsat: answer.value, until: now + pricer.cacheSeconds });
     }
@@ -100,7 +103,7 @@ function question(service: ServiceConfig, request: PaywallRequest, pricer: Price
   return JSON.stringify({
     service: service.name,
     method: request.method,
-    methods: methodsCarriedOut(request.method, claimed),
+    methods: methodsCarriedOut(request.method.toUpperCase(), claimed),
     any_method: claimed.anyMethod,
     parameter_body: claimed.parameterBody === true,
     path: request.url.pathname,
@@ -144,7 +147,7 @@ async function fromFunction(price: NonNullable<ServiceConfig["pricing"]["price"]
   // Bounded as the pricer is: a promise that never settles must not hold every challenge with it.
   const late = new Promise<typeof LATE>((resolve) => (timer = setTimeout(() => resolve(LATE), PRICER_TIMEOUT_MS)));
   try {
-    const asked = { method: request.method, url: request.url, headers: request.headers, methods: methodsCarriedOut(request.method, claimed), anyMethod: claimed.anyMethod };
+    const asked = { method: request.method, url: request.url, headers: request.headers, methods: methodsCarriedOut(request.method.toUpperCase(), claimed), anyMethod: claimed.anyMethod };
     given = await Promise.race([price(asked), late]);
   } catch {
     return fail("pricer_unavailable", "the service's price function failed; retry shortly");

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { requestPricer } from "../../src/paywall/pricing.ts";
 import { claimedOf, requestOf, serviceOf } from "./support/usage-services.ts";
 
@@ -84,6 +84,11 @@ describe("the pricer's question", () => {
       headers: { "Content-Type": "application/x-www-form-urlencoded", "X-HTTP-Method-Override": "DELETE" },
     });
     expect(asked[0]?.body).toMatchObject({ method: "POST", methods: ["POST", "DELETE", "PUT"], any_method: true, parameter_body: true, query_string: "a=1;size=large&_method=put", headers: {} });
+  });
+
+  it("names the methods in upper case, as frameworks read them, though the method was sent in lower case (the method as sent beside them)", async () => {
+    await priceOf(requestPricer(), pricerService(), "https://api.example/v1/chat", { method: "patch", body: "a", headers: { "Content-Type": "text/plain" } });
+    expect(asked[0]?.body).toMatchObject({ method: "patch", methods: ["PATCH"] });
   });
 
   it("says a body may give query parameters other values (a form, JSON) even where the origin takes no method override", async () => {
@@ -185,6 +190,27 @@ describe("the pricer's answer", () => {
     expect(await priceOf(requestPricer(), pricerService())).toMatchObject({ ok: false, reason: "pricer_unavailable" });
   });
 
+  it("a pricer whose fetch does not heed the abort signal (a Service Binding may not) → 503 after 2 s, for the request that asked and one that joined it", async () => {
+    const service = pricerService();
+    const { pricer } = service.pricing;
+    if (pricer === undefined) throw new Error("the service has a pricer");
+    const deaf = { ...service, pricing: { ...service.pricing, pricer: { ...pricer, fetch: () => new Promise<Response>(() => undefined) } } };
+    vi.useFakeTimers();
+    try {
+      const prices = requestPricer();
+      const first = priceOf(prices, deaf);
+      await vi.advanceTimersByTimeAsync(1000);
+      const joined = priceOf(prices, deaf);
+      await vi.advanceTimersByTimeAsync(999);
+      const pending = Symbol("pending");
+      expect(await Promise.race([first, Promise.resolve(pending)])).toBe(pending);
+      await vi.advanceTimersByTimeAsync(1);
+      for (const price of [first, joined]) expect(await Promise.race([price, Promise.resolve(pending)])).toMatchObject({ ok: false, reason: "pricer_unavailable" });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("a pricer that is not there → 503 pricer_unavailable", async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
@@ -222,6 +248,29 @@ describe("answers kept per isolate", () => {
     await priceOf(pricer, service, short);
     await priceOf(pricer, service, short);
     expect(asked).toHaveLength(3);
+  });
+
+  it("the newest 1,000 answers: one asked again once expired is the newest, and the oldest goes first", async () => {
+    const service = pricerService({ cache_seconds: 60 });
+    const { pricer } = service.pricing;
+    if (pricer === undefined) throw new Error("the service has a pricer");
+    const questions: string[] = [];
+    const counted = { ...service, pricing: { ...service.pricing, pricer: { ...pricer, fetch: async (request: Request) => (questions.push(await request.text()), Response.json({ price_msat: "5" })) } } };
+    const prices = requestPricer();
+    const now = 1_800_000_000;
+    const at = (n: number) => `https://api.example/v1/chat?n=${n}`;
+    for (let n = 0; n < 1000; n++) await priceOf(prices, counted, at(n), {}, now);
+    // The sixth, expired, is asked again: the newest now. Six more questions push out the six oldest: the first five and the seventh.
+    await priceOf(prices, counted, at(5), {}, now + 60);
+    for (let n = 1000; n < 1006; n++) await priceOf(prices, counted, at(n), {}, now + 60);
+    expect(questions).toHaveLength(1007);
+    await priceOf(prices, counted, at(5), {}, now + 61);
+    expect(questions).toHaveLength(1007);
+    // Asked as of a moment before they expire: the eighth is kept, the seventh asked anew.
+    await priceOf(prices, counted, at(7), {}, now + 30);
+    expect(questions).toHaveLength(1007);
+    await priceOf(prices, counted, at(6), {}, now + 30);
+    expect(questions).toHaveLength(1008);
   });
 
   it("not at all without cache_seconds; a failure never", async () => {
@@ -317,10 +366,13 @@ describe("rules, then the pricer or the price function, then the service's price
     expect(await priceOf(requestPricer(), byMethod, url, { method: "POST", body: "note", headers: { "Content-Type": "text/plain", "X-HTTP-Method-Override": "DELETE" } })).toEqual({ ok: true, value: 10_000n });
     // A form's `_method` may claim any method.
     expect(await priceOf(requestPricer(), byMethod, url, { method: "POST", body: "_method=DELETE", headers: { "Content-Type": "application/x-www-form-urlencoded" } })).toEqual({ ok: true, value: 10_000n });
+    // Sent in lower case (fetch keeps a PATCH as written), told in upper case.
+    expect(await priceOf(requestPricer(), byMethod, url, { method: "patch", body: "note", headers: { "Content-Type": "text/plain" } })).toEqual({ ok: true, value: 100n });
     expect(asked).toEqual([
       { methods: ["POST"], anyMethod: false },
       { methods: ["POST", "DELETE"], anyMethod: false },
       { methods: ["POST"], anyMethod: true },
+      { methods: ["PATCH"], anyMethod: false },
     ]);
   });
 
