@@ -8,13 +8,14 @@
  * from reloading forever in a browser that keeps no cookies, which is then told
  * so, or (three reloads at most) when another program keeps taking its invoice.
  *
- * A page with an invoice, in a browser that keeps cookies, counts down to its expiry (from the seconds left when
- * the page was made, so a wrong clock does not matter), copies the invoice, and
- * on a browser-payments service: offers a WebLN wallet (only a real one: an
- * element with id "webln" is also `window.webln`, by the DOM's named access),
- * polls the page's own URL for a payment made elsewhere
- * (browser/browser-payments.ts), and reloads into the content once the
- * credential cookie is set, or into a fresh invoice once this one has expired.
+ * A page with an invoice (a service taking browser payments), in a browser
+ * that keeps cookies, counts down to its expiry (from the seconds left when
+ * the page was made, so a wrong clock does not matter), copies the invoice,
+ * offers a WebLN wallet (only a real one: an element with id "webln" is also
+ * `window.webln`, by the DOM's named access), polls the page's own URL for a
+ * payment made elsewhere (browser/browser-payments.ts), and reloads into the
+ * content once the credential cookie is set, or into a fresh invoice once this
+ * one has expired. A page of a service sold to programs runs nothing.
  */
 export const PAGE_SCRIPT = `(() => {
   "use strict";
@@ -43,11 +44,12 @@ export const PAGE_SCRIPT = `(() => {
     return;
   }
   if (marked !== null) history.replaceState(null, "", here);
+  // A service sold to programs alone: its page offers nothing to pay.
+  if (root.dataset.mode !== "invoice") return;
 
   const invoice = root.dataset.invoice;
-  const browserPayments = root.dataset.browser === "1";
   // A browser refusing this site's cookies could pay but never receive what it paid for: no invoice to pay, then.
-  if (browserPayments && navigator.cookieEnabled === false) {
+  if (navigator.cookieEnabled === false) {
     root.classList.add("no-cookies");
     say("This browser keeps no cookies for this site, so it could not receive what you pay for: allow cookies for " + location.host + ", then reload.");
     return;
@@ -55,6 +57,13 @@ export const PAGE_SCRIPT = `(() => {
   const deadline = Date.now() + Number(root.dataset.expiresIn) * 1000;
   let finished = false;
   const reload = (text) => { finished = true; say(text); location.reload(); };
+  // A control that went (the invoice expired, or was paid in another tab) takes the keyboard's focus with it: the status keeps it, and is read.
+  const keepFocus = () => {
+    const focused = document.activeElement;
+    if (focused === null || focused === document.body || !root.contains(focused) || focused.getClientRects().length > 0) return;
+    status.tabIndex = -1;
+    status.focus();
+  };
 
   const copy = document.getElementById("copy");
   copy.hidden = false;
@@ -80,7 +89,6 @@ export const PAGE_SCRIPT = `(() => {
   });
 
   const countdown = document.getElementById("countdown");
-  const renew = document.getElementById("renew");
   const tick = () => {
     const left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
     countdown.textContent = Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0");
@@ -89,13 +97,11 @@ export const PAGE_SCRIPT = `(() => {
     root.classList.add("expired");
     for (const link of document.querySelectorAll('a[href^="lightning:"]')) link.removeAttribute("href"), link.removeAttribute("aria-label");
     if (!finished) say("This invoice has expired.");
-    // A browser-payments page learns from its poll whether it was paid in time, then reloads.
-    if (!browserPayments) renew.hidden = false;
+    keepFocus();
+    // The poll learns whether it was paid in time, then reloads.
   };
   tick();
-  renew.addEventListener("click", () => location.reload());
 
-  if (!browserPayments) return;
   const ask = (kind, headers) =>
     fetch(location.href, { headers: Object.assign({ "X-L402-Browser": kind, Accept: "application/json" }, headers), cache: "no-store", credentials: "same-origin" })
       .then(async (response) => ({ body: await response.json(), retryAfter: Number(response.headers.get("Retry-After")) || 0 }));
@@ -105,9 +111,11 @@ export const PAGE_SCRIPT = `(() => {
     unknown = body.status === "no_challenge" ? unknown + 1 : 0;
     // Paid earlier (another tab): a metered service's next request spends a use, which is the person's to spend, not this script's.
     // Its invoice goes: paying it too would buy a second token.
-    if (body.status === "paid" && body.elsewhere === true && root.dataset.metered === "1") return (finished = true), root.classList.add("paid-elsewhere"), say("This browser has already paid here."), (document.getElementById("continue").hidden = false), true;
+    if (body.status === "paid" && body.elsewhere === true && root.dataset.metered === "1") return (finished = true), root.classList.add("paid-elsewhere"), say("This browser has already paid here."), (document.getElementById("continue").hidden = false), keepFocus(), true;
     if (body.status === "paid") return reload("Paid. Loading…"), true;
     if (body.status === "expired") return reload("This invoice expired. Getting a new one…"), true;
+    // Paid, and what it bought refused (the operator revoked it, rotated its key…): said, never polled on as if unpaid.
+    if (body.status === "refused") return (finished = true), say("Paid, but the site did not accept this payment: " + (body.detail || body.reason) + ". Its payment hash, for the site's operator: " + root.dataset.paymentHash), true;
     if (unknown >= 3) return (finished = true), say("This browser did not keep the payment cookie; allow cookies for this site and reload."), true;
     // Another tab of this browser showed a newer challenge, which is the one this browser can collect.
     if (body.status === "pending" && body.payment_hash && body.payment_hash !== root.dataset.paymentHash) return reload("Loading the current invoice…"), true;

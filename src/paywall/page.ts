@@ -16,7 +16,7 @@ export interface PageDetails {
   readonly terms: string;
   /** Why the request was refused, when it is more than a missing credential. */
   readonly detail: string | undefined;
-  /** The service takes browser payments: the page polls, offers WebLN and reloads into the content. */
+  /** The service takes browser payments: the page shows the invoice, polls, offers WebLN and reloads into the content; else it shows no invoice (sold to programs). */
   readonly browserPayments: boolean;
   /** A metered service: the page never spends a use by itself (it offers to continue instead of reloading). */
   readonly metered: boolean;
@@ -85,13 +85,15 @@ code{display:block;margin-top:.5rem;padding:.5rem;word-break:break-all;font-size
  */
 export function challengePage(details: PageDetails): string {
   const { offer } = details;
+  // A service sold to programs: a person paying here would get nothing (the token is in this answer's header, which a browser keeps from them), so nothing here invites them to pay.
+  const mode = offer.kind === "invoice" && !details.browserPayments ? "programs" : offer.kind;
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
 <title>Payment required: ${details.title} (${details.payee})</title>
 <style nonce="${details.nonce}">${raw(STYLE)}</style>
 </head><body>
-<main id="l402" data-mode="${offer.kind}" data-browser="${details.browserPayments ? "1" : "0"}" data-metered="${details.metered ? "1" : "0"}"${offer.kind === "invoice" ? invoiceData(offer, details.browserPayments) : html` data-probe-returned="${offer.returned ? "1" : "0"}"`}>
+<main id="l402" data-mode="${mode}" data-browser="${details.browserPayments ? "1" : "0"}" data-metered="${details.metered ? "1" : "0"}"${offer.kind === "probe" ? html` data-probe-returned="${offer.returned ? "1" : "0"}"` : mode === "invoice" ? invoiceData(offer) : ""}>
 <p class="kicker">Payment required</p>
 <h1 dir="auto">${details.title}</h1>
 ${details.description === undefined ? "" : html`<p class="description" dir="auto">${details.description}</p>`}
@@ -100,8 +102,8 @@ ${details.fiat === undefined ? "" : html`<p class="fiat">${details.fiat}</p>`}
 <p class="terms">${details.terms}</p>
 <p class="payee">Paid to <strong>${details.payee}</strong></p>
 ${details.detail === undefined ? "" : html`<p class="detail">${details.detail}</p>`}
-${offer.kind === "invoice" ? invoiceSection(offer, details.browserPayments) : probeSection()}
-<details><summary>For programs and agents</summary>
+${offer.kind === "probe" ? probeSection() : mode === "invoice" ? invoiceSection(offer) : programsSection()}
+<details${mode === "programs" ? html` open` : ""}><summary>For programs and agents</summary>
 <p>Read this response's <code class="inline">WWW-Authenticate: L402</code> header, pay its invoice, then send
 <code class="inline">Authorization: L402 &lt;macaroon&gt;:&lt;preimage&gt;</code> with the request.</p></details>
 </main>
@@ -117,26 +119,30 @@ export function priceWords(priceSats: string): string {
   return `${fraction === undefined ? grouped : `${grouped}.${fraction}`} ${priceSats === "1" ? "sat" : "sats"}`;
 }
 
-const invoiceData = (offer: InvoiceOffer, browserPayments: boolean) =>
-  html` data-invoice="${offer.invoice}" data-payment-hash="${offer.paymentHash}" data-expires-in="${offer.expiresInSeconds}"${browserPayments ? html` data-macaroon="${offer.macaroon}"` : ""}`;
+const invoiceData = (offer: InvoiceOffer) =>
+  html` data-invoice="${offer.invoice}" data-payment-hash="${offer.paymentHash}" data-expires-in="${offer.expiresInSeconds}" data-macaroon="${offer.macaroon}"`;
 
-function invoiceSection(offer: InvoiceOffer, browserPayments: boolean) {
-  const qr = renderSVG(offer.invoice.toUpperCase(), { border: 2 });
+/** The invoice of a service that takes browser payments: paid here (a wallet, a phone's camera), the page continues into the content. */
+function invoiceSection(offer: InvoiceOffer) {
+  // The URI in capitals (QR's compact alphanumeric mode): a phone's camera offers a wallet for it, and a wallet reads it as the invoice.
+  const qr = renderSVG(`LIGHTNING:${offer.invoice.toUpperCase()}`, { border: 2 });
   const minutes = Math.max(1, Math.round(offer.expiresInSeconds / 60));
   // "Open in wallet" is the main action unless the script finds a browser wallet (WebLN) to offer instead.
   return html`<a class="qr" href="lightning:${offer.invoice}" aria-label="Pay this invoice with a Lightning wallet">${raw(qr)}</a>
-<p class="status" id="status" role="status" aria-live="polite">${browserPayments ? "Scan with any Lightning wallet; this page continues once paid." : "Sold to programs: paying here does not open it in this browser."}</p>
+<p class="status" id="status" role="status" aria-live="polite">Scan with any Lightning wallet; this page continues once paid.</p>
 <p class="expiry">Invoice expires in <span id="countdown">${minutes} min</span></p>
 <div class="actions">
 <button type="button" id="pay-webln" hidden>Pay with browser wallet</button>
 <a class="button primary" id="open-wallet" href="lightning:${offer.invoice}">Open in wallet</a>
 <a class="button primary" id="continue" href="" hidden>Continue</a>
 <button type="button" id="copy" hidden>Copy invoice</button>
-<button type="button" class="primary" id="renew" hidden>New invoice</button>
 </div>
-${browserPayments ? html`<noscript><p>Paid from another device? <a href="">Reload this page</a> to continue.</p></noscript>` : ""}
+<noscript><p>Paid? <a href="">Reload this page</a> to continue.</p></noscript>
 <details id="invoice-box"><summary>Invoice</summary><code id="invoice">${offer.invoice}</code></details>`;
 }
+
+/** A service sold to programs and agents alone: what it costs is said, and how a program buys it. */
+const programsSection = () => html`<p class="status" id="status">Sold to programs and agents: it cannot be bought in a browser.</p>`;
 
 const probeSection = () =>
   // Said by the script, which gets the invoice: without it, the link below does.

@@ -133,11 +133,41 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("paying on the 402 
     await expect.poll(() => page.locator("#status").textContent()).toBe(before);
     expect(await page.locator("#copy").textContent()).toBe("Copy invoice");
     expect(await page.locator("a.qr").getAttribute("href")).toMatch(/^lightning:/);
+    // The keyboard was on a control the expiry takes away: the status takes the focus, and is read.
+    await page.locator("#copy").focus();
     await page.clock.fastForward("10:01");
     await expect.poll(() => page.locator("#status").textContent()).toBe("This invoice has expired.");
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("status");
     expect(await page.locator('a[href^="lightning:"]').count()).toBe(0);
     expect(await page.locator("a.qr").getAttribute("aria-label")).toBeNull();
     for (const paying of ["#open-wallet", "#copy", "#pay-webln", "#invoice-box"]) expect(await page.locator(paying).isVisible(), paying).toBe(false);
+    await context.close();
+  });
+
+  it("paid, but what it bought refused when collected (the token expired meanwhile): the page says so, with the payment hash, and stops polling", async () => {
+    const { context, page } = await visitor();
+    // The page's polls held until the token the invoice sells has expired: the node then says paid, and the credential no longer verifies.
+    let held = true;
+    const polls: string[] = [];
+    await page.route(`${stack.url}/**`, async (route) => {
+      const kind = route.request().headers()["x-l402-browser"];
+      if (kind === undefined) return route.continue();
+      while (held) await new Promise((resolve) => setTimeout(resolve, 100));
+      polls.push(kind);
+      await route.continue();
+    });
+    await page.goto(`${stack.url}/brief/refused`);
+    const invoice = await invoiceOn(page);
+    const paymentHash = await page.locator("#l402").getAttribute("data-payment-hash");
+    await stack.pay(invoice ?? "");
+    await page.waitForTimeout((BRIEF_TIMEOUT_SECONDS + 1) * 1000);
+    held = false;
+    await page.locator("#status", { hasText: "Paid, but the site did not accept this payment" }).waitFor({ timeout: 5000 });
+    expect(await page.locator("#status").textContent()).toMatch(new RegExp(`expired.*Its payment hash, for the site's operator: ${paymentHash}$`));
+    const asked = polls.length;
+    await page.waitForTimeout(3500);
+    expect(polls).toHaveLength(asked);
+    expect(hitsOn("/brief/refused")).toBe(0);
     await context.close();
   });
 

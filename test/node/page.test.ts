@@ -1,3 +1,4 @@
+import { renderSVG } from "uqr";
 import { describe, expect, it } from "vitest";
 import { challengePage, priceWords, type PageDetails } from "../../src/paywall/page.ts";
 
@@ -40,9 +41,17 @@ describe("challengePage", () => {
     expect(textOf(challengePage(details({ priceSats: "1" })), "price")).toBe("1 sat");
   });
 
-  it("a service without browser payments says paying here opens nothing in this browser; one with them, that the page continues", () => {
-    expect(textOf(challengePage(details({ browserPayments: false })), "status")).toBe("Sold to programs: paying here does not open it in this browser.");
-    expect(textOf(challengePage(details()), "status")).toBe("Scan with any Lightning wallet; this page continues once paid.");
+  it("a service without browser payments says it is sold to programs, and offers a person nothing to pay (what it bought would stay in the answer's header); one with them, the invoice, and that the page continues", () => {
+    const programs = challengePage(details({ browserPayments: false }));
+    expect(textOf(programs, "status")).toBe("Sold to programs and agents: it cannot be bought in a browser.");
+    expect(programs).toContain('data-mode="programs"');
+    expect(programs).toContain("<details open><summary>For programs and agents</summary>");
+    for (const paying of ["lnbcrt30n1example", "href=\"lightning:", "<svg", 'id="open-wallet"', 'id="copy"', "data-macaroon", "data-invoice"]) expect(programs, paying).not.toContain(paying);
+    const page = challengePage(details());
+    expect(textOf(page, "status")).toBe("Scan with any Lightning wallet; this page continues once paid.");
+    for (const paying of ['<code id="invoice">lnbcrt30n1example</code>', 'href="lightning:lnbcrt30n1example"', 'id="open-wallet"']) expect(page, paying).toContain(paying);
+    // The QR code holds the invoice as a URI, in capitals (QR's compact alphanumeric mode), which a phone's camera offers a wallet for.
+    expect(page).toContain(renderSVG("LIGHTNING:LNBCRT30N1EXAMPLE", { border: 2 }));
   });
 
   it("a probe page says it is getting an invoice only once its script runs (hidden without it, where a link gets it)", () => {

@@ -34,7 +34,7 @@ describe("the 402 challenge", () => {
     expect(body["invoice"]).toMatch(/^lnbcrt15n1/);
   });
 
-  it("a browser gets a readable page with the price, the invoice and a QR code", async () => {
+  it("a browser gets a readable page with the price, and, the service sold to programs, no invoice to pay", async () => {
     const response = await call(uniquePath("/api/page"), { headers: { Accept: "text/html,application/xhtml+xml,*/*;q=0.8" } });
     expect(response.status).toBe(402);
     expect(response.headers.get("content-type")?.toLowerCase()).toBe("text/html; charset=utf-8");
@@ -42,8 +42,9 @@ describe("the 402 challenge", () => {
     const page = await response.text();
     expect(page).toContain('<p class="price">10 sats</p>');
     expect(page).toContain('<p class="terms">Access for 1 hour.</p>');
-    expect(page).toMatch(/<code id="invoice">lnbcrt100n1[a-z0-9]+<\/code>/);
-    expect(page).toContain("<svg");
+    expect(page).toContain('<p class="status" id="status">Sold to programs and agents: it cannot be bought in a browser.</p>');
+    // A person paying here would get nothing: the token is in the header, which the page does not show.
+    expect(page).not.toMatch(/lnbcrt|<svg|href="lightning:/);
     // Inline style and script run under this response's nonce only; nothing is loaded from elsewhere.
     const nonce = /script-src 'nonce-([\w-]{22})'/.exec(response.headers.get("content-security-policy") ?? "")?.[1];
     expect(nonce).toBeDefined();
@@ -51,7 +52,6 @@ describe("the 402 challenge", () => {
     expect(page.match(/<script[^>]*>/g)).toEqual([`<script nonce="${nonce}">`]);
     expect(page.match(/<style[^>]*>/g)).toEqual([`<style nonce="${nonce}">`]);
     expect(page).not.toMatch(/\b(?:src|href)="(?:https?:)?\/\//);
-    // A service without browser payments: no poll, no wallet completion, no macaroon in the page.
     expect(page).toContain('data-browser="0"');
     expect(page).not.toContain("data-macaroon");
   });
