@@ -57,7 +57,7 @@ export interface ClaimedMethods {
   /** A body a framework reads parameters from (its `_method`, and any other: price-rules.ts), whether or not the origin takes overrides; absent: none. */
   readonly parameterBody?: boolean;
   /**
-   * The override headers as sent (`name: value`, in the order Headers lists them), where the origin takes overrides; absent: none.
+   * The override headers sent, as Headers give them (`name: value`: the name in lower case, in name order, a repeated header one line of its values), where the origin takes overrides; absent: none.
    * Frameworks read different ones, and the first or the last of a list: the same methods claimed another way may be another action (request-binding.ts).
    */
   readonly overrideHeaders?: readonly string[];

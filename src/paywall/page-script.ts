@@ -57,10 +57,10 @@ export const PAGE_SCRIPT = `(() => {
   const deadline = Date.now() + Number(root.dataset.expiresIn) * 1000;
   let finished = false;
   const reload = (text) => { finished = true; say(text); location.reload(); };
-  // A control that went (the invoice expired, or was paid in another tab) takes the keyboard's focus with it: the status keeps it, and is read.
-  const keepFocus = () => {
-    const focused = document.activeElement;
-    if (focused === null || focused === document.body || !root.contains(focused) || focused.getClientRects().length > 0) return;
+  // A control that went (the invoice expired, or was paid in another tab), or a link that lost its invoice, had the keyboard's focus (\`before\`): the status takes it, and is read.
+  // (The browser moves the focus off such an element only at its next rendering, to the body: this asks what will be left.)
+  const keepFocus = (before) => {
+    if (before === null || !root.contains(before) || (before.getClientRects().length > 0 && (before.tagName !== "A" || before.hasAttribute("href")))) return;
     status.tabIndex = -1;
     status.focus();
   };
@@ -94,10 +94,11 @@ export const PAGE_SCRIPT = `(() => {
     countdown.textContent = Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0");
     if (left > 0) return setTimeout(tick, 1000 - ((deadline - Date.now()) % 1000));
     // Nothing is left to pay it with: its links lose their invoice (a keyboard still reached them), its buttons go (CSS).
+    const focused = document.activeElement;
     root.classList.add("expired");
     for (const link of document.querySelectorAll('a[href^="lightning:"]')) link.removeAttribute("href"), link.removeAttribute("aria-label");
     if (!finished) say("This invoice has expired.");
-    keepFocus();
+    keepFocus(focused);
     // The poll learns whether it was paid in time, then reloads.
   };
   tick();
@@ -111,10 +112,10 @@ export const PAGE_SCRIPT = `(() => {
     unknown = body.status === "no_challenge" ? unknown + 1 : 0;
     // Paid earlier (another tab): a metered service's next request spends a use, which is the person's to spend, not this script's.
     // Its invoice goes: paying it too would buy a second token.
-    if (body.status === "paid" && body.elsewhere === true && root.dataset.metered === "1") return (finished = true), root.classList.add("paid-elsewhere"), say("This browser has already paid here."), (document.getElementById("continue").hidden = false), keepFocus(), true;
+    if (body.status === "paid" && body.elsewhere === true && root.dataset.metered === "1") return (finished = true), root.classList.add("paid-elsewhere"), say("This browser has already paid here."), (document.getElementById("continue").hidden = false), keepFocus(document.activeElement), true;
     if (body.status === "paid") return reload("Paid. Loading…"), true;
     if (body.status === "expired") return reload("This invoice expired. Getting a new one…"), true;
-    // Paid, and what it bought refused (the operator revoked it, rotated its key…): said, never polled on as if unpaid.
+    // Collected, and what it bought refused (the token expired meanwhile, its key was rotated out): said, never polled on as if unpaid.
     if (body.status === "refused") return (finished = true), say("Paid, but the site did not accept this payment: " + (body.detail || body.reason) + ". Its payment hash, for the site's operator: " + root.dataset.paymentHash), true;
     if (unknown >= 3) return (finished = true), say("This browser did not keep the payment cookie; allow cookies for this site and reload."), true;
     // Another tab of this browser showed a newer challenge, which is the one this browser can collect.
@@ -165,7 +166,8 @@ export const PAGE_SCRIPT = `(() => {
       if (typeof webln.sendPayment !== "function") throw new Error("this browser wallet cannot pay invoices");
       const { preimage } = await webln.sendPayment(invoice);
       const { body } = await ask("complete", { Authorization: "L402 " + root.dataset.macaroon + ":" + preimage });
-      if (!settle(body)) say("Paid, but not accepted (" + (body.reason || "unknown") + "); waiting for the node to confirm…");
+      // A refusal here is of the preimage the wallet handed over, not of the payment: the poll collects it from the node.
+      if (body.status === "refused" || !settle(body)) say("Paid, but not accepted (" + (body.reason || "unknown") + "); waiting for the node to confirm…");
     } catch (error) {
       say("The wallet did not pay: " + ((error && error.message) || error));
       wallet.disabled = false;

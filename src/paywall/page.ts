@@ -78,10 +78,11 @@ code{display:block;margin-top:.5rem;padding:.5rem;word-break:break-all;font-size
 
 /**
  * The 402 as a person sees it: who is paid and for what, the price (and an
- * estimate in the operator's currency), then the invoice as a QR code with
- * (script permitting) a live countdown and payment, or, before a browser has
- * an invoice of its own, a page that reloads into one. Every value goes
- * through html.ts's escaping (as hono/html's).
+ * estimate in the operator's currency), then, on a service taking browser
+ * payments, the invoice as a QR code with (script permitting) a live
+ * countdown and payment, or, before a browser has an invoice of its own, a
+ * page that reloads into one; on a service sold to programs, how a program
+ * buys it. Every value goes through html.ts's escaping (as hono/html's).
  */
 export function challengePage(details: PageDetails): string {
   const { offer } = details;
@@ -93,7 +94,7 @@ export function challengePage(details: PageDetails): string {
 <title>Payment required: ${details.title} (${details.payee})</title>
 <style nonce="${details.nonce}">${raw(STYLE)}</style>
 </head><body>
-<main id="l402" data-mode="${mode}" data-browser="${details.browserPayments ? "1" : "0"}" data-metered="${details.metered ? "1" : "0"}"${offer.kind === "probe" ? html` data-probe-returned="${offer.returned ? "1" : "0"}"` : mode === "invoice" ? invoiceData(offer) : ""}>
+<main id="l402" data-mode="${mode}" data-metered="${details.metered ? "1" : "0"}"${offer.kind === "probe" ? html` data-probe-returned="${offer.returned ? "1" : "0"}"` : mode === "invoice" ? invoiceData(offer) : ""}>
 <p class="kicker">Payment required</p>
 <h1 dir="auto">${details.title}</h1>
 ${details.description === undefined ? "" : html`<p class="description" dir="auto">${details.description}</p>`}

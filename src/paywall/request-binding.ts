@@ -22,7 +22,8 @@ import type { PaywallRequest } from "./request.ts";
  * the body's bytes mean: the same bytes sent as another type, or gzipped
  * rather than plain, are another request to the origin. Bodies are read up to 1 MiB.
  * Where the origin takes overrides and the request sends an override header,
- * a line `\n name: value` follows for each, as sent (claimed-methods.ts): Express
+ * a line `\nname: value` follows for each, as Headers give them (claimed-methods.ts:
+ * names in lower case and order, a repeated header one line of its values): Express
  * reads `X-HTTP-Method-Override` and its list's first method, others
  * `X-HTTP-Method` or the last, so the same methods claimed another way may be
  * another action. A request without one keeps the digest it always had.

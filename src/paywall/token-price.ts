@@ -23,7 +23,7 @@ export async function tokenCovers(service: ServiceConfig, grant: Grant, price: (
   if (service.pricing.bindRequest && grant.request !== undefined) {
     const bound = await digest();
     if (!bound.ok) return bound;
-    if (bound.value !== grant.request) return fail("request_mismatch", "the token was bought for another request (method, host, path, query or body): pay for this one");
+    if (bound.value !== grant.request) return fail("request_mismatch", "the token was bought for another request (method, host, path, query, body or method override): pay for this one");
   }
   const priced = await price();
   if (!priced.ok) return priced;

@@ -138,6 +138,14 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("paying on the 402 
     await page.clock.fastForward("10:01");
     await expect.poll(() => page.locator("#status").textContent()).toBe("This invoice has expired.");
     expect(await page.evaluate(() => document.activeElement?.id)).toBe("status");
+    // So from the QR code's link, which stays (faded) but loses its invoice.
+    const second = await context.newPage();
+    await second.clock.install();
+    await second.goto(`${stack.url}/articles/countdown-qr`);
+    await invoiceOn(second);
+    await second.locator("a.qr").focus();
+    await second.clock.fastForward("10:01");
+    await expect.poll(() => second.evaluate(() => document.activeElement?.id)).toBe("status");
     expect(await page.locator('a[href^="lightning:"]').count()).toBe(0);
     expect(await page.locator("a.qr").getAttribute("aria-label")).toBeNull();
     for (const paying of ["#open-wallet", "#copy", "#pay-webln", "#invoice-box"]) expect(await page.locator(paying).isVisible(), paying).toBe(false);
@@ -168,6 +176,22 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("paying on the 402 
     await page.waitForTimeout(3500);
     expect(polls).toHaveLength(asked);
     expect(hitsOn("/brief/refused")).toBe(0);
+    await context.close();
+  });
+
+  it("a browser wallet handing back a wrong preimage: the paywall refuses that credential, and the page waits for the node, whose settled invoice brings it to the content", async () => {
+    const { context, page } = await visitor();
+    await context.exposeFunction("payThroughSimulator", (invoice: string) => stack.pay(invoice));
+    await context.addInitScript(() => {
+      const pay = (window as unknown as { payThroughSimulator(invoice: string): Promise<string> }).payThroughSimulator;
+      (window as unknown as { webln: object }).webln = { enable: async () => undefined, sendPayment: async (invoice: string) => (await pay(invoice), { preimage: "00".repeat(32) }) };
+    });
+    const path = "/articles/wrong-preimage";
+    await page.goto(`${stack.url}${path}`);
+    await page.getByRole("button", { name: "Pay with browser wallet" }).click();
+    await page.locator("#status", { hasText: "Paid, but not accepted (wrong_preimage); waiting for the node to confirm…" }).waitFor({ timeout: 5000 });
+    await page.locator("#article").waitFor({ timeout: 5000 });
+    expect(hitsOn(path)).toBe(1);
     await context.close();
   });
 
@@ -318,7 +342,7 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("paying on the 402 
     let probe: string | undefined;
     await page.route(`${stack.url}/**`, async (route) => {
       if (route.request().resourceType() !== "document") return route.continue();
-      probe ??= (await (await fetch(route.request().url(), { headers: { Accept: "text/html" } })).text()).replace(/<main id="l402"[^>]*>/, '<main id="l402" data-mode="probe" data-browser="1" data-metered="0" data-probe-returned="1">');
+      probe ??= (await (await fetch(route.request().url(), { headers: { Accept: "text/html" } })).text()).replace(/<main id="l402"[^>]*>/, '<main id="l402" data-mode="probe" data-metered="0" data-probe-returned="1">');
       await route.fulfill({ status: 402, contentType: "text/html; charset=utf-8", body: probe });
     });
     const pages: number[] = [];

@@ -31,7 +31,7 @@ describe("the 402 page of a browser-payments service", () => {
     const page = await visit(s, jar);
     expect(page.status).toBe(402);
     const html = await page.text();
-    expect(html).toContain('data-browser="1"');
+    expect(html).toContain('data-mode="invoice"');
     expect(html).toMatch(/data-macaroon="[A-Za-z0-9+/=]+"/);
     const pending = jar.cookies.get(PENDING);
     expect(pending?.attributes).toMatch(/^Max-Age=(7[0-2]\d); Path=\/; HttpOnly; Secure; SameSite=Lax$/);

@@ -52,7 +52,7 @@ describe("the 402 challenge", () => {
     expect(page.match(/<script[^>]*>/g)).toEqual([`<script nonce="${nonce}">`]);
     expect(page.match(/<style[^>]*>/g)).toEqual([`<style nonce="${nonce}">`]);
     expect(page).not.toMatch(/\b(?:src|href)="(?:https?:)?\/\//);
-    expect(page).toContain('data-browser="0"');
+    expect(page).toContain('data-mode="programs"');
     expect(page).not.toContain("data-macaroon");
   });
 
