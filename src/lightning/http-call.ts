@@ -33,7 +33,22 @@ export async function httpCall(url: string, init: { method: "GET" | "POST"; head
   if (response.status >= 300 && response.status < 400) {
     throw new LightningError("node_error", `${what}: the node's URL answers with a redirect (HTTP ${response.status}), not followed: configure the URL it leads to`);
   }
-  return httpAnswer(response.status, bodyText(read.bytes));
+  return httpAnswer(response.status, withoutCredentials(bodyText(read.bytes), init.headers));
+}
+
+/**
+ * The answer's text with the credentials this call sent taken out: what a node
+ * (or a proxy's debug page, answering with the request's headers) says is
+ * quoted in errors for operators' logs, which never hold a secret. A header's
+ * value goes, and its part after a scheme (`Basic …`).
+ */
+function withoutCredentials(text: string, headers: Readonly<Record<string, string>>): string {
+  let scrubbed = text;
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.toLowerCase() === "content-type") continue;
+    for (const secret of [value, value.slice(value.indexOf(" ") + 1)]) if (secret.length >= 8) scrubbed = scrubbed.replaceAll(secret, "[redacted]");
+  }
+  return scrubbed;
 }
 
 /** An answer as the backends read it: the status, the body, and the JSON object the body holds, if any. */

@@ -118,7 +118,8 @@ function success(answer: HttpAnswer, what: string): Record<string, unknown> {
   const detail = typeof answer.json?.["detail"] === "string" ? answer.json["detail"] : excerpt(answer.text);
   const message = `LNbits ${what}: HTTP ${answer.status}${detail ? `: ${excerpt(detail)}` : ""}`;
   if (answer.status === 401 || answer.status === 403 || /wallet not found/i.test(detail)) throw new LightningError("auth", message);
-  if (answer.status === 404) throw new LightningError("not_found", message);
+  // LNbits' own word for an unknown payment: another 404 (a proxy's page, an unknown route) says nothing of the invoice.
+  if (answer.status === 404 && /payment does not exist/i.test(detail)) throw new LightningError("not_found", message);
   if (answer.status === 400 || answer.status === 422) throw new LightningError("bad_request", message);
   if (answer.status === 520 || answer.status === 500) throw new LightningError("node_error", message);
   throw new LightningError(answer.status === 504 ? "timeout" : "unavailable", message);

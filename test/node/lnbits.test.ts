@@ -30,3 +30,20 @@ describe("readLnbitsStatus: the invoice's expiry", () => {
     for (const expiry of ["soon", -5, Number.NaN]) expect(() => lookup({ expiry, bolt11: "lnbc1garbage" })).toThrow(LightningError);
   });
 });
+
+describe("readLnbitsStatus: a 404", () => {
+  const reasonOf = (status: number, text: string) => {
+    try {
+      readLnbitsStatus({ status, text, json: text.startsWith("{") ? (JSON.parse(text) as Record<string, unknown>) : undefined }, HASH);
+    } catch (error) {
+      return (error as LightningError).reason;
+    }
+    return "answered";
+  };
+  it("is no such invoice only in LNbits' own words; a proxy's page or an unknown route says nothing of the invoice (a browser's payment is not given up for it)", () => {
+    expect(reasonOf(404, '{"detail":"Payment does not exist."}')).toBe("not_found");
+    expect(reasonOf(404, "<html><body>404 Not Found</body></html>")).toBe("unavailable");
+    expect(reasonOf(404, '{"detail":"Not Found"}')).toBe("unavailable");
+    expect(reasonOf(404, '{"detail":"Wallet not found."}')).toBe("auth");
+  });
+});

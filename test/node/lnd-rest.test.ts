@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
 import { LightningError, lndRestBackend } from "../../src/lightning/index.ts";
+import { readLndStatus } from "../../src/lightning/lnd-rest.ts";
 
 let sim: Simulator;
 beforeAll(async () => void (sim = await startSimulator()));
@@ -88,5 +89,21 @@ describe("lnd-rest lookups (Node only: they move the simulator's clock or stand 
       redirecting.close();
       target.close();
     }
+  });
+});
+
+describe("readLndStatus: a 404", () => {
+  const reasonOf = (text: string) => {
+    try {
+      readLndStatus({ status: 404, text, json: text.startsWith("{") ? (JSON.parse(text) as Record<string, unknown>) : undefined }, new Uint8Array(32));
+    } catch (error) {
+      return (error as LightningError).reason;
+    }
+    return "answered";
+  };
+  it("is no such invoice only with LND's own NOT_FOUND (code 5); a proxy's or tunnel's page says nothing of the invoice (a browser's payment is not given up for it)", () => {
+    expect(reasonOf('{"code":5,"message":"unable to locate invoice","details":[]}')).toBe("not_found");
+    expect(reasonOf("<html><body>404 Not Found</body></html>")).toBe("unavailable");
+    expect(reasonOf("404 page not found")).toBe("unavailable");
   });
 });

@@ -26,3 +26,21 @@ describe("readPhoenixdStatus", () => {
     expect(() => readPhoenixdStatus(answer({ ...before061, invoice: "lnbc1garbage" }), HASH)).toThrow(LightningError);
   });
 });
+
+describe("readPhoenixdStatus: a 404", () => {
+  const reasonOf = (text: string) => {
+    try {
+      readPhoenixdStatus({ status: 404, text, json: undefined }, HASH);
+    } catch (error) {
+      return (error as LightningError).reason;
+    }
+    return "answered";
+  };
+  it("is no such invoice only as phoenixd answers it (empty, or Not found); a proxy's page or an unknown endpoint says nothing of the invoice", () => {
+    expect(reasonOf("Not found")).toBe("not_found");
+    expect(reasonOf("")).toBe("not_found");
+    expect(reasonOf("<html><body>404 Not Found</body></html>")).toBe("unavailable");
+    expect(reasonOf("404 page not found")).toBe("unavailable");
+    expect(reasonOf("Unknown endpoint (check api doc)")).toBe("unavailable");
+  });
+});
