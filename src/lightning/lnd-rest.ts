@@ -134,8 +134,8 @@ function statusError(status: number, json: Record<string, unknown> | undefined, 
   if (status === 401 || status === 403 || /macaroon|permission denied|verification failed/i.test(message)) {
     throw new LightningError("auth", detail);
   }
-  // LND's own NOT_FOUND (code 5): a 404 without it is a proxy's or tunnel's, which says nothing of the invoice.
-  if (code === 5) throw new LightningError("not_found", detail);
+  // LND's own NOT_FOUND (code 5, "unable to locate invoice"): a 404 without it is a proxy's or tunnel's, and grpc-gateway's "Not Found" an unknown route's; neither says anything of the invoice.
+  if (code === 5 && !/^not found$/i.test(message)) throw new LightningError("not_found", detail);
   if (code === 4 || status === 504) throw new LightningError("timeout", detail);
   if (code === 3 || status === 400) throw new LightningError("bad_request", detail);
   if (code !== undefined && code !== 14 && status < 502) throw new LightningError("node_error", detail);

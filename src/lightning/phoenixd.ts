@@ -99,8 +99,8 @@ function success(answer: HttpAnswer, what: string): Record<string, unknown> {
   if (answer.status >= 200 && answer.status < 300) return jsonOf(answer, `phoenixd ${what}`);
   const message = `phoenixd ${what}: HTTP ${answer.status}${answer.text ? `: ${excerpt(answer.text)}` : ""}`;
   if (answer.status === 401 || answer.status === 403) throw new LightningError("auth", message);
-  // phoenixd's own 404 for an unknown payment (empty, or "Not found"): another (a proxy's page, an unknown endpoint) says nothing of the invoice.
-  if (answer.status === 404 && /^(?:not found\.?)?$/i.test(answer.text.trim())) throw new LightningError("not_found", message);
+  // phoenixd's own 404 (Api.kt's StatusPages: "Not found" for an unknown payment; "Unknown endpoint (check api doc)", which releases before that answered for one too): another (a proxy's page) says nothing of the invoice.
+  if (answer.status === 404 && /^(?:not found|unknown endpoint \(check api doc\))$/i.test(answer.text.trim())) throw new LightningError("not_found", message);
   if (answer.status === 400) throw new LightningError("bad_request", message);
   if (answer.status === 500) throw new LightningError("node_error", message);
   throw new LightningError(answer.status === 504 ? "timeout" : "unavailable", message);

@@ -105,5 +105,7 @@ describe("readLndStatus: a 404", () => {
     expect(reasonOf('{"code":5,"message":"unable to locate invoice","details":[]}')).toBe("not_found");
     expect(reasonOf("<html><body>404 Not Found</body></html>")).toBe("unavailable");
     expect(reasonOf("404 page not found")).toBe("unavailable");
+    // grpc-gateway's answer to a route it does not know: a misconfigured URL, not an invoice the node lacks.
+    expect(reasonOf('{"code":5,"message":"Not Found","details":[]}')).toBe("node_error");
   });
 });

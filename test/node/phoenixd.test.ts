@@ -36,11 +36,11 @@ describe("readPhoenixdStatus: a 404", () => {
     }
     return "answered";
   };
-  it("is no such invoice only as phoenixd answers it (empty, or Not found); a proxy's page or an unknown endpoint says nothing of the invoice", () => {
+  it("is no such invoice only in phoenixd's words (Not found; earlier releases: Unknown endpoint); a proxy's page says nothing of the invoice", () => {
     expect(reasonOf("Not found")).toBe("not_found");
-    expect(reasonOf("")).toBe("not_found");
+    expect(reasonOf("Unknown endpoint (check api doc)")).toBe("not_found");
     expect(reasonOf("<html><body>404 Not Found</body></html>")).toBe("unavailable");
     expect(reasonOf("404 page not found")).toBe("unavailable");
-    expect(reasonOf("Unknown endpoint (check api doc)")).toBe("unavailable");
+    expect(reasonOf("")).toBe("unavailable");
   });
 });
