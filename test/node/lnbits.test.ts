@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { encodeInvoice, fields } from "../../dev/lnd-sim/bolt11.ts";
 import { LightningError } from "../../src/lightning/index.ts";
 import { readLnbitsStatus } from "../../src/lightning/lnbits.ts";
+import { failureReason } from "./support/failure-reason.ts";
 
 /** LNbits' payment lookup as releases write its expiry (1.0 on: an ISO date; before: Unix seconds); the client against the simulator: test/node/backends.test.ts. */
 const PREIMAGE = new Uint8Array(32).fill(6);
@@ -32,14 +33,7 @@ describe("readLnbitsStatus: the invoice's expiry", () => {
 });
 
 describe("readLnbitsStatus: a 404", () => {
-  const reasonOf = (status: number, text: string) => {
-    try {
-      readLnbitsStatus({ status, text, json: text.startsWith("{") ? (JSON.parse(text) as Record<string, unknown>) : undefined }, HASH);
-    } catch (error) {
-      return (error as LightningError).reason;
-    }
-    return "answered";
-  };
+  const reasonOf = (status: number, text: string) => failureReason(() => readLnbitsStatus({ status, text, json: text.startsWith("{") ? (JSON.parse(text) as Record<string, unknown>) : undefined }, HASH));
   it("is no such invoice only in LNbits' own words; a proxy's page or an unknown route says nothing of the invoice (a browser's payment is not given up for it)", () => {
     expect(reasonOf(404, '{"detail":"Payment does not exist."}')).toBe("not_found");
     expect(reasonOf(404, "<html><body>404 Not Found</body></html>")).toBe("unavailable");

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
 import { LightningError, lndRestBackend } from "../../src/lightning/index.ts";
 import { readLndStatus } from "../../src/lightning/lnd-rest.ts";
+import { failureReason } from "./support/failure-reason.ts";
 
 let sim: Simulator;
 beforeAll(async () => void (sim = await startSimulator()));
@@ -93,14 +94,7 @@ describe("lnd-rest lookups (Node only: they move the simulator's clock or stand 
 });
 
 describe("readLndStatus: a 404", () => {
-  const reasonOf = (text: string) => {
-    try {
-      readLndStatus({ status: 404, text, json: text.startsWith("{") ? (JSON.parse(text) as Record<string, unknown>) : undefined }, new Uint8Array(32));
-    } catch (error) {
-      return (error as LightningError).reason;
-    }
-    return "answered";
-  };
+  const reasonOf = (text: string) => failureReason(() => readLndStatus({ status: 404, text, json: text.startsWith("{") ? (JSON.parse(text) as Record<string, unknown>) : undefined }, new Uint8Array(32)));
   it("is no such invoice only with LND's own NOT_FOUND (code 5); a proxy's or tunnel's page says nothing of the invoice (a browser's payment is not given up for it)", () => {
     expect(reasonOf('{"code":5,"message":"unable to locate invoice","details":[]}')).toBe("not_found");
     expect(reasonOf("<html><body>404 Not Found</body></html>")).toBe("unavailable");

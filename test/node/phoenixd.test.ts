@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { encodeInvoice, fields } from "../../dev/lnd-sim/bolt11.ts";
 import { LightningError } from "../../src/lightning/index.ts";
 import { readPhoenixdStatus } from "../../src/lightning/phoenixd.ts";
+import { failureReason } from "./support/failure-reason.ts";
 
 /** phoenixd's incoming payment as releases before 0.6.1 send it (no expiresAt, no isExpired) and after; the client against the simulator: test/node/backends.test.ts. */
 const PREIMAGE = new Uint8Array(32).fill(5);
@@ -28,14 +29,7 @@ describe("readPhoenixdStatus", () => {
 });
 
 describe("readPhoenixdStatus: a 404", () => {
-  const reasonOf = (text: string) => {
-    try {
-      readPhoenixdStatus({ status: 404, text, json: undefined }, HASH);
-    } catch (error) {
-      return (error as LightningError).reason;
-    }
-    return "answered";
-  };
+  const reasonOf = (text: string) => failureReason(() => readPhoenixdStatus({ status: 404, text, json: undefined }, HASH));
   it("is no such invoice only in phoenixd's words (Not found; earlier releases: Unknown endpoint); a proxy's page says nothing of the invoice", () => {
     expect(reasonOf("Not found")).toBe("not_found");
     expect(reasonOf("Unknown endpoint (check api doc)")).toBe("not_found");
