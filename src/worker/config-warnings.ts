@@ -36,7 +36,8 @@ export interface Declarations {
  * - a node reached by plain http:// beyond this machine: its credential crosses
  *   the network in clear on every call;
  * - a balance service whose reservation is more than any credit it sells:
- *   every new token is short on its first request; one with free requests,
+ *   every new token is short on its first request (or more than the one sold
+ *   by default, the first: such a token is); one with free requests,
  *   which no balance pays for (metered: of any length);
  * - a pattern an earlier service's takes some paths of (first match wins);
  * - L402_UNMATCHED = "pass" beside services matching named hosts only;
@@ -77,8 +78,11 @@ export function configWarnings(config: WorkerConfig, bindings: Declarations): st
     // What a request reserves (reserve-balance.ts): the larger of its price and max_cost_sats.
     const reservedMsat = balance.maxCostMsat !== undefined && balance.maxCostMsat > service.priceMsat ? balance.maxCostMsat : service.priceMsat;
     const largest = balance.offers.reduce((most, offer) => (offer.creditMsat > most ? offer.creditMsat : most), 0n);
+    const byDefault = balance.offers[0]?.creditMsat ?? 0n;
     if (reservedMsat > largest) {
       warnings.push(`${service.name}: a request reserves ${reservedMsat} msat (its price or max_cost_sats), more than the largest credit sold (${largest} msat): every new token is short on its first request and must be topped up first`);
+    } else if (reservedMsat > byDefault) {
+      warnings.push(`${service.name}: a request reserves ${reservedMsat} msat (its price or max_cost_sats), more than the credit a 402 sells by default (the first amount's, ${byDefault} msat): a token bought without X-L402-Credit is short on its first request; list an amount that covers it first`);
     }
   }
   if (config.network === "testnet" && config.services.some((service) => service.schemes.includes("mpp"))) {

@@ -78,11 +78,12 @@ describe("npm run check-config", () => {
     expect(warningsOf(current.stderr)).toEqual([]);
   }, 30_000);
 
-  it("warns about a balance service whose reservation no credit it sells covers (not one that fits), and one giving free requests", () => {
+  it("warns about a balance service whose reservation no credit it sells covers, or not the one sold by default (not one that fits), and one giving free requests", () => {
     const result = checkConfig(
       `[[durable_objects.bindings]]\nname = "L402_BALANCES"\nclass_name = "TokenBalance"\n[[durable_objects.bindings]]\nname = "L402_FREEBIES"\nclass_name = "FreebieCounter"\n[vars]\n${LND}` +
         `[[vars.L402_SERVICES]]\nname = "dear"\nmatch = ["/dear/*"]\nprice_sats = 1\nmax_cost_sats = 5000\nbalance = { amounts_sats = [1000, 2000], bonus_sats = { "2000" = 500 } }\n` +
-        `[[vars.L402_SERVICES]]\nname = "fits"\nmatch = ["/fits/*"]\nprice_sats = 1\nmax_cost_sats = 2500\nbalance = { amounts_sats = [1000, 2000], bonus_sats = { "2000" = 500 } }\n` +
+        `[[vars.L402_SERVICES]]\nname = "later"\nmatch = ["/later/*"]\nprice_sats = 1\nmax_cost_sats = 2500\nbalance = { amounts_sats = [1000, 2000], bonus_sats = { "2000" = 500 } }\n` +
+        `[[vars.L402_SERVICES]]\nname = "fits"\nmatch = ["/fits/*"]\nprice_sats = 1\nmax_cost_sats = 2500\nbalance = { amounts_sats = [2000, 1000], bonus_sats = { "2000" = 500 } }\n` +
         `[[vars.L402_SERVICES]]\nname = "chat"\nmatch = ["/chat/*"]\nprice_sats = 1\nfreebies = 2\nbalance = { amounts_sats = [1000] }\nmeter = { per_1k_output_tokens_msat = 15000 }\n`,
       `L402_MASTER_KEYS=${KEY}\nLND_MACAROON=0201abcd\n`,
     );
@@ -90,6 +91,9 @@ describe("npm run check-config", () => {
     expect(warningsOf(result.stderr).filter((line) => line.includes("free requests"))).toEqual(["chat: its free requests are not debited from any balance nor metered: one streams an answer of any length, whatever it costs the origin"]);
     expect(warningsOf(result.stderr).filter((line) => line.includes("credit sold"))).toEqual([
       "dear: a request reserves 5000000 msat (its price or max_cost_sats), more than the largest credit sold (2500000 msat): every new token is short on its first request and must be topped up first",
+    ]);
+    expect(warningsOf(result.stderr).filter((line) => line.includes("by default"))).toEqual([
+      "later: a request reserves 2500000 msat (its price or max_cost_sats), more than the credit a 402 sells by default (the first amount's, 1000000 msat): a token bought without X-L402-Credit is short on its first request; list an amount that covers it first",
     ]);
   }, 30_000);
 
