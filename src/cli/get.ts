@@ -141,7 +141,8 @@ export async function getCommand(args: string[]): Promise<number> {
       },
     });
     const response = await l402Fetch(url, init);
-    const balance = response.headers.get("x-l402-balance");
+    // Said of this origin's token only: a redirect may have ended at another origin, whose header is not about it.
+    const balance = response.url !== "" && new URL(response.url).origin === url.origin ? response.headers.get("x-l402-balance") : null;
     if (balance !== null && /^\d{1,19}$/.test(balance)) tell(`balance: ${formatSats(BigInt(balance))} sats left`);
     const code = await deliver(response, paid, values, output);
     if (isChallenge(response)) {

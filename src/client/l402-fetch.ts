@@ -228,10 +228,12 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
    */
   const sendPendingTopUp = async (key: string, token: StoredToken, pending: string, send: Send): Promise<{ readonly sent: Sent; readonly token: StoredToken }> => {
     const sent = await send(authorization(`L402 ${pending}`));
-    if (!credited(sent, key)) return { sent, token };
+    // topup_spent says the credit arrived, with or without the balance beside it (a proxy may strip the header).
+    const spent = sent.from === key && isChallenge(sent.response) && (await refusalReason(sent.response)) === "topup_spent";
+    if (!spent && !credited(sent, key)) return { sent, token };
     await amend(key, token.macaroon, (held) => (held.pendingTopUp === pending ? answeredTopUp(held) : held));
     const kept = answeredTopUp(token);
-    if (!isChallenge(sent.response) || (await refusalReason(sent.response)) !== "topup_spent") return { sent, token: kept };
+    if (!spent) return { sent, token: kept };
     await sent.response.body?.cancel();
     return { sent: await send(l402Credential(kept)), token: kept };
   };
@@ -336,11 +338,11 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
       }
       const reason = await refusalReason(response);
       // A token refused for the very service it names is spent or broken (or bound to another request), or short with no top-up on offer (it expires too soon): drop it.
-      // One for another service stays, for the requests that need it; so does one refused only because this request costs more than it paid for.
+      // One for another service stays, for the requests that need it; so does one refused only for this request (it costs more than the token paid for, or needs a capability it does not grant).
       if (token !== undefined) {
         const { macaroon } = token;
         tried.add(macaroon);
-        if (reason !== "price_exceeds_token" && token.services.some((s) => offer.services.includes(s))) await serially(() => store.remove(key, macaroon));
+        if (!REFUSED_THIS_REQUEST.has(reason ?? "") && token.services.some((s) => offer.services.includes(s))) await serially(() => store.remove(key, macaroon));
       }
       // A token bound to one request fits no other: none held is tried.
       const untried = (t: StoredToken) => !tried.has(t.macaroon);
@@ -387,6 +389,9 @@ function reportedBalance({ response, from }: Sent, key: string): string | undefi
   const balance = response.headers.get("x-l402-balance")?.trim();
   return from === key && balance !== undefined && /^\d{1,19}$/.test(balance) ? balance : undefined;
 }
+
+/** Refusals of one request that leave its token good for others. */
+const REFUSED_THIS_REQUEST: ReadonlySet<string> = new Set(["price_exceeds_token", "capability_denied"]);
 
 /** A token whose pending top-up has been answered: counted, no longer pending. */
 function answeredTopUp({ pendingTopUp: _answered, ...token }: StoredToken): StoredToken {

@@ -87,6 +87,14 @@ async function l402Server(redirectAway: () => string): Promise<string> {
         response.writeHead(402, { "www-authenticate": `Payment id="x", realm="shop", method="lightning", intent="charge", request="${request}"` }).end();
         return true;
       }
+      if (path === "/balance-here") {
+        response.writeHead(200, { "content-type": "text/plain", "x-l402-balance": "5000" }).end("balance reported\n");
+        return true;
+      }
+      if (path === "/away-to-balance") {
+        response.writeHead(302, { location: `${redirectAway()}/balance-here` }).end();
+        return true;
+      }
       if (path === "/headers") {
         response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(request.headers));
         return true;
@@ -242,6 +250,12 @@ describe("l402-edge get", () => {
     expect(result.code).toBe(7);
     expect(result.stdout).toBe("payment required\n");
     expect(result.stderr).toMatch(/paid[\s\S]*still asks for payment/);
+  });
+
+  it("says the balance an answer reports only when it came from the origin asked: not one a redirect to another origin led to", async () => {
+    const dir = scratchDir("l402-cli-");
+    expect(await cli(["get", `${otherBase}/balance-here`, "--token-dir", dir], wallet())).toMatchObject({ code: 0, stdout: "balance reported\n", stderr: "l402-edge: balance: 5 sats left\n" });
+    expect(await cli(["get", `${base}/away-to-balance`, "--token-dir", dir], wallet())).toMatchObject({ code: 0, stdout: "balance reported\n", stderr: "" });
   });
 
   it("follows a redirect within the origin, and pays there", async () => {

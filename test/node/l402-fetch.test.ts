@@ -149,6 +149,47 @@ describe("createL402Fetch against a hostile server", () => {
     expect(kept).not.toContain(toBase64(held.bytes));
   });
 
+  it("a token refused for a capability this request needs is kept for the requests it grants: a new one bought for this one", async () => {
+    const held = paidToken({ service: "svc", validUntil: null });
+    const store = memoryStore();
+    await store.put(BASE, { macaroon: toBase64(held.bytes), preimage: toHex(held.preimage), services: ["svc"], paidMsat: "3000", createdAt: 0 });
+    const preimages = new Map<string, Uint8Array>();
+    const seller = async (url: unknown, init?: RequestInit) => {
+      const authorization = new Headers(init?.headers).get("authorization");
+      if (authorization !== null && !authorization.includes(toBase64(held.bytes))) return new Response("written");
+      if (authorization !== null && !String(url).endsWith("/write")) return new Response("read");
+      const offer = paidToken({ service: "svc", validUntil: null });
+      preimages.set(toHex(offer.paymentHash), offer.preimage);
+      const [challenge] = formatChallenge(offer.bytes, invoiceFor(offer.paymentHash, 3000n));
+      return Response.json({ reason: authorization === null ? "missing" : "capability_denied" }, { status: 402, headers: { "WWW-Authenticate": challenge ?? "" } });
+    };
+    const wallet = walletFor(preimages);
+    const answer = await createL402Fetch({ wallet, maxCostSats: 10, store, fetch: seller as typeof fetch })(`${BASE}/svc/write`);
+    expect([answer.status, await answer.text()]).toEqual([200, "written"]);
+    expect(wallet.payments()).toBe(1);
+    expect((await store.get(BASE)).map((token) => token.macaroon)).toContain(toBase64(held.bytes));
+  });
+
+  it("a pending top-up answered topup_spent without X-L402-Balance (a proxy took it off) is counted, and the token sent: nothing bought, nothing dropped", async () => {
+    const held = paidToken({ service: "credit", creditMsat: 5000n, validUntil: null });
+    const store = memoryStore();
+    await store.put(BASE, { macaroon: toBase64(held.bytes), preimage: toHex(held.preimage), services: ["credit"], paidMsat: "5000", createdAt: 0, creditMsat: "5000", pendingTopUp: `AAAA:${"00".repeat(32)}` });
+    const seller = async (_url: unknown, init?: RequestInit) => {
+      const authorization = new Headers(init?.headers).get("authorization") ?? "";
+      if (authorization.includes(toBase64(held.bytes))) return new Response("paid");
+      const offer = paidToken({ service: "credit", creditMsat: 5000n, validUntil: null });
+      const [challenge] = formatChallenge(offer.bytes, invoiceFor(offer.paymentHash, 5000n));
+      return Response.json({ reason: authorization.includes("AAAA") ? "topup_spent" : "missing", topup_for: toHex(held.tokenId) }, { status: 402, headers: { "WWW-Authenticate": challenge ?? "" } });
+    };
+    let payments = 0;
+    const wallet = { pay: async () => (payments++, Promise.reject(new Error("a payment the test never allows"))) };
+    const answer = await createL402Fetch({ wallet, maxCostSats: 10, store, fetch: seller as typeof fetch })(`${BASE}/credit/a`);
+    expect([answer.status, await answer.text()]).toEqual([200, "paid"]);
+    expect(payments).toBe(0);
+    expect(await store.get(BASE)).toEqual([expect.objectContaining({ macaroon: toBase64(held.bytes), topUps: 1 })]);
+    expect((await store.get(BASE))[0]?.pendingTopUp).toBeUndefined();
+  });
+
   it("the per-host window counts a host spelled with a trailing dot as that host", async () => {
     const preimages = new Map<string, Uint8Array>();
     const seller = async (_url: unknown, init?: RequestInit) => {
