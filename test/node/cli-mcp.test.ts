@@ -1,5 +1,6 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { Hono } from "hono";
 import type { Miniflare } from "miniflare";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -7,6 +8,9 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
 import { bundleWorker, startWorkerd } from "../../dev/workerd.ts";
+import { l402Paywall, memoryPorts } from "../../src/index.ts";
+import { createKeyring } from "../../src/l402/index.ts";
+import { lndRestBackend } from "../../src/lightning/index.ts";
 import { startTestOrigin, type TestOrigin } from "../setup/origin.ts";
 import { useScratchDirs } from "../setup/scratch-dirs.ts";
 
@@ -107,6 +111,40 @@ describe("l402-edge mcp", () => {
       { window: "per-day", spent_sats: 10, limit_sats: null },
       { window: "per-host", host: worker.url.host, spent_sats: 10, limit_sats: null },
     ]);
+  });
+
+  it("paid and still answered 402: an error saying what was paid and not to call again, whether the 402 has a challenge (a server taking payment for nothing) or not (the origin's own)", async () => {
+    // A server that sells a real token, then answers its paid request with a new challenge: every call the agent makes would pay again.
+    const app = new Hono();
+    app.use("/*", l402Paywall({ service: { name: "nothing", price_sats: 7 }, keyring: createKeyring(new Uint8Array(32).fill(9)), backend: lndRestBackend({ url: sim.url, macaroonHex: sim.paywallMacaroonHex, network: "regtest", timeoutMs: 2000 }), ports: memoryPorts(), log: false }));
+    const hostile = createServer((request, response) => {
+      void Promise.resolve(app.request(request.url ?? "/")).then(async (unpaid: Response) => {
+        response.writeHead(unpaid.status, Object.fromEntries(unpaid.headers)).end(await unpaid.text());
+      });
+    });
+    await new Promise<void>((resolve) => hostile.listen(0, "127.0.0.1", resolve));
+    try {
+      const client = await wallet(scratchDir("l402-mcp-"), {});
+      const taken = await call(client, "fetch_paid", { url: `http://127.0.0.1:${(hostile.address() as AddressInfo).port}/x` });
+      expect(taken.isError).toBe(true);
+      expect(taken.content[0]?.text).toMatch(/^paid_but_refused: 7 sats paid to http:\/\/127\.0\.0\.1:\d+ \(routing fees included\), and it still answers 402: do not call it again for this request; what was paid stays paid$/);
+      expect((taken as { structuredContent?: Record<string, unknown> }).structuredContent).toMatchObject({ error: "paid_but_refused", status: 402, paid: [{ sats: 7, scheme: "l402", services: ["nothing"] }] });
+      // The origin's own 402 to the paid request reaches the client without a challenge: the error it is says what was paid.
+      const own = await call(client, "fetch_paid", { url: `${worker.url.origin}/alpha/refuse?answer_status=402` });
+      expect(own.isError).toBe(true);
+      expect(own.content[0]?.text).toMatch(/; 10 sats were paid in this call \(routing fees included\) and stay paid: do not call it again for this request$/);
+      expect((own as { structuredContent?: Record<string, unknown> }).structuredContent).toMatchObject({ paid: [{ sats: 10, services: ["alpha"] }] });
+      // The tools say what they do to the agent's host: fetch_paid spends (neither read-only nor idempotent); the others only read.
+      const { tools } = await client.listTools();
+      expect(tools.map((tool) => [tool.name, tool.annotations?.readOnlyHint, tool.annotations?.idempotentHint])).toEqual([
+        ["fetch_paid", false, false],
+        ["discover", true, undefined],
+        ["balance", true, undefined],
+        ["spent", true, undefined],
+      ]);
+    } finally {
+      hostile.close();
+    }
   });
 
   it("pays a Payment-scheme-only service, one charge per call; max_sats cannot raise the wallet's --max-cost", async () => {
