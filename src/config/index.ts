@@ -35,6 +35,6 @@ export type {
   StreamMeterConfig,
   UrlPattern,
 } from "./types.ts";
-export { termsOf } from "./terms.ts";
+export { chargeTermsOf, termsOf } from "./terms.ts";
 export { pricedByRequest } from "./usage-config.ts";
 export { allPaused, effectiveServices, overridden, overrideFields, patched, OVERRIDABLE, type Effective, type OverrideChange, type OverridesSnapshot, type OverridesStore, type ServiceOverride } from "./service-overrides.ts";

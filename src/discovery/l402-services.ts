@@ -1,5 +1,5 @@
 import { termsOf } from "../config/index.ts";
-import type { SoldRoute } from "./route-info.ts";
+import { chargeTerms, type SoldRoute } from "./route-info.ts";
 import { publishedBalance, publishedPrice, usageCaveats, usageTerms } from "./usage-terms.ts";
 
 /** Who sells, for the documents' service block (ngx_l402's L402_SERVICE_NAME and L402_SERVICE_DESCRIPTION). */
@@ -40,6 +40,7 @@ export function l402ServicesDocument(routes: readonly SoldRoute[], seller: Selle
       ...optional("balance", publishedBalance(route)),
       schemes: route.schemes,
       terms: termsOf(route),
+      ...chargeTerms(route),
       ...optional("usage", usageTerms(route)),
       // The caveats every token for this route is minted with (valid_until's value is the mint time plus the timeout).
       caveats_required: [

@@ -1,6 +1,6 @@
 import { formatSats } from "../l402/index.ts";
-import { literalPath, pricedByRequest, termsOf, type ServiceConfig } from "../config/index.ts";
-import { msatJson, type SoldRoute } from "./route-info.ts";
+import { chargeTermsOf, literalPath, pricedByRequest, termsOf, type ServiceConfig } from "../config/index.ts";
+import { chargeTerms, msatJson, type SoldRoute } from "./route-info.ts";
 import type { Seller } from "./l402-services.ts";
 import { publishedBalance, publishedPrice, usageTerms } from "./usage-terms.ts";
 import { withoutServers } from "./without-servers.ts";
@@ -82,7 +82,7 @@ function annotate(given: Operation, route: SoldRoute): Operation {
   const usage = usageTerms(route);
   // A price a pricer decides is known only from the 402; one the rules decide is the service's for requests no rule matches.
   const amount = price["priced_by"] === undefined ? { amount: formatSats(route.priceMsat) } : {};
-  const offers = route.schemes.includes("mpp") ? [{ intent: "charge", method: "lightning", ...amount, currency: "sat", description: usage === undefined ? termsOf(route) : `${termsOf(route)} ${usage}` }] : [];
+  const offers = route.schemes.includes("mpp") ? [{ intent: "charge", method: "lightning", ...amount, currency: "sat", description: usage === undefined ? chargeTermsOf(route) : `${chargeTermsOf(route)} ${usage}` }] : [];
   const balance = publishedBalance(route);
   return {
     ...operation,
@@ -100,6 +100,7 @@ function annotate(given: Operation, route: SoldRoute): Operation {
       ...(balance === undefined ? {} : { balance }),
       schemes: route.schemes,
       terms: termsOf(route),
+      ...chargeTerms(route),
       ...(usage === undefined ? {} : { usage }),
       ...(route.timeoutSeconds === undefined ? {} : { timeout_secs: route.timeoutSeconds }),
       ...(route.uses === undefined ? {} : { uses: route.uses, charge_on: route.usesChargeOn }),

@@ -1,4 +1,4 @@
-import type { BalanceConfig, ChargeOn, Pricing, ServiceConfig, ServiceMode, UrlPattern } from "../config/index.ts";
+import { chargeTermsOf, type BalanceConfig, type ChargeOn, type Pricing, type ServiceConfig, type ServiceMode, type UrlPattern } from "../config/index.ts";
 
 /**
  * What a paid service sells, as discovery documents publish it: only what a
@@ -55,6 +55,9 @@ export function soldRoutes(services: readonly ServiceConfig[]): SoldRoute[] {
       })),
     );
 }
+
+/** `charge_terms`, where the route takes a Payment charge or an x402 payment: what one buys (`terms` is a token's), most often one request. */
+export const chargeTerms = (route: SoldRoute): { readonly charge_terms?: string } => (route.schemes.some((scheme) => scheme !== "l402") ? { charge_terms: chargeTermsOf(route) } : {});
 
 /** msat as a JSON number where one is exact, else as text. */
 export const msatJson = (msat: bigint): number | string => (msat <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(msat) : String(msat));

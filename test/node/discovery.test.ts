@@ -26,7 +26,13 @@ describe("discovery documents", () => {
     expect(result.errors).toBeUndefined();
     expect(result.valid).toBe(true);
     expect(document["info"]).toEqual({ title: "Test APIs", version: "1", description: "Everything the tests sell" });
-    expect(document.paths["/charge/{rest}"]?.["get"]?.["x-payment-info"]).toEqual({ offers: [{ intent: "charge", method: "lightning", amount: "2", currency: "sat", description: "Access without expiry." }] });
+    // A Payment charge buys one request (a token, the service's terms): said of the offer, and as charge_terms beside the token's.
+    expect(document.paths["/charge/{rest}"]?.["get"]?.["x-payment-info"]).toEqual({ offers: [{ intent: "charge", method: "lightning", amount: "2", currency: "sat", description: "One request per payment." }] });
+    expect(document.paths["/charge/{rest}"]?.["get"]?.["x-l402"]).toMatchObject({ terms: "Access without expiry.", charge_terms: "One request per payment." });
+    const routes = ((await (await app.request("/.well-known/l402-services")).json()) as { routes: { service: string; terms: string; charge_terms?: string }[] }).routes;
+    expect(routes.find((route) => route.service === "charge")).toMatchObject({ terms: "Access without expiry.", charge_terms: "One request per payment." });
+    // An L402-only service has no charge to describe.
+    expect(routes.find((route) => route.service === "api")?.charge_terms).toBeUndefined();
     expect(Object.keys(document.paths).sort()).toEqual(
       ["/api/{rest}", "/other/{rest}", "/short/{rest}", "/stream/{rest}", "/ws", "/down/{rest}", "/metered/{rest}", "/burst/{rest}", "/single/{rest}", "/trial/{rest}", "/vault/{rest}", "/plain/{rest}", "/members/{rest}", "/dual/{rest}", "/charge/{rest}", "/bundle/{rest}"].sort(),
     );
@@ -119,7 +125,7 @@ describe("discovery documents", () => {
     const images = document.paths["/images/{rest}"]?.["get"];
     expect(images?.["x-l402"]).toMatchObject({ price_msat: 2000, price: { type: "dynamic", rules: [{ query: { size: "large" }, amount_msat: 10_000 }, { params: { size: "huge" } }] }, usage: expect.stringContaining("by its rules") });
     // The Payment offer names the price of requests no rule matches, and says the rules decide the rest.
-    expect(images?.["x-payment-info"]).toEqual({ offers: [{ intent: "charge", method: "lightning", amount: "2", currency: "sat", description: "Access without expiry. Priced per request by its rules; a token pays for requests up to the price it was bought at." }] });
+    expect(images?.["x-payment-info"]).toEqual({ offers: [{ intent: "charge", method: "lightning", amount: "2", currency: "sat", description: "One request per payment. Priced per request by its rules; a token pays for requests up to the price it was bought at." }] });
     const quote = document.paths["/quote/{rest}"]?.["get"]?.["x-l402"];
     expect(quote).toMatchObject({ price: { type: "dynamic", priced_by: "pricer" } });
     expect(quote).not.toHaveProperty("price_msat");

@@ -17,8 +17,9 @@ describe("discovery through the template Worker", () => {
     const route = (service: string) => document.routes.find((r) => r.service === service);
     expect(route("api")).toMatchObject({ path: "/api/*", price: { type: "static", amount_msat: 10_000, amount_sats: "10" }, schemes: ["l402"], macaroon_timeout_secs: 3600, capabilities: ["read", "write"] });
     expect(route("other")).toMatchObject({ price: { amount_msat: 1500, amount_sats: "1.5" } });
-    expect(route("dual")).toMatchObject({ schemes: ["l402", "mpp"], description: "Both schemes, one invoice", terms: "Access for 1 hour." });
-    expect(route("charge")).toMatchObject({ schemes: ["mpp"], terms: "Access without expiry." });
+    // A token's terms, and what one Payment charge buys beside them.
+    expect(route("dual")).toMatchObject({ schemes: ["l402", "mpp"], description: "Both schemes, one invoice", terms: "Access for 1 hour.", charge_terms: "One request per payment." });
+    expect(route("charge")).toMatchObject({ schemes: ["mpp"], terms: "Access without expiry.", charge_terms: "One request per payment." });
     expect(route("metered")).toMatchObject({ uses: 3, charge_on: "below_500", caveats_required: ["services=metered:0", "metered_valid_until", "metered_uses=3"] });
     // Free services are not for sale; origins, their headers and secrets are never published.
     expect(route("public")).toBeUndefined();
@@ -32,7 +33,7 @@ describe("discovery through the template Worker", () => {
     const document = JSON.parse(text) as { openapi: string; paths: Record<string, Record<string, Record<string, unknown>>> };
     expect(document.openapi).toBe("3.1.0");
     expect(document.paths["/dual/{rest}"]?.["get"]).toMatchObject({
-      "x-payment-info": { offers: [{ intent: "charge", method: "lightning", amount: "4", currency: "sat", description: "Access for 1 hour." }] },
+      "x-payment-info": { offers: [{ intent: "charge", method: "lightning", amount: "4", currency: "sat", description: "One request per payment." }] },
       responses: { "402": { description: expect.any(String) } },
       security: [{ L402: [] }, { Payment: [] }],
       "x-l402": { service: "dual", price_msat: 4000, schemes: ["l402", "mpp"] },

@@ -78,6 +78,8 @@ describe("the x402 entry beside L402", () => {
     expect(l402.value.invoice).toBe(body["invoice"]);
     expect(required).toMatchObject({ x402Version: 2, error: "Payment required", resource: { url: `https://paywall.test${path}`, description: "L402 or x402" } });
     expect(required.accepts).toHaveLength(1);
+    // A service without a description: what one x402 payment buys (one request), not a token's terms.
+    expect((await offer(uniquePath("/xonly/offer"))).required.resource).toMatchObject({ description: "One request per payment." });
     expect(entry).toMatchObject({
       scheme: "exact",
       network: REGTEST,

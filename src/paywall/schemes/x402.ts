@@ -1,5 +1,5 @@
 import { constantTimeEqual, toBase64, toBase64Url, toHex, utf8 } from "../../bytes.ts";
-import { termsOf, type ServiceConfig } from "../../config/index.ts";
+import { chargeTermsOf, type ServiceConfig } from "../../config/index.ts";
 import type { Keyring } from "../../l402/index.ts";
 import { invoiceNetwork, readInvoice } from "../../lightning/index.ts";
 import { canonicalJson, hasCanonicalForm } from "../../payment/index.ts";
@@ -83,7 +83,7 @@ function paymentRequired(keyring: Keyring, service: ServiceConfig, parts: Challe
     extra: { paymentMethod: LIGHTNING_METHOD, invoice: parts.invoice, paymentFlow: UPFRONT, paymentHash: parts.paymentHash, macaroon: toBase64(parts.macaroon), expiresAt: parts.expiresAt },
   };
   const id = tag(tagKeys(keyring)[0] as Uint8Array, keyring, bindingHost(service, at.url), untagged);
-  return { x402Version: X402_VERSION, resource: { url: at.url.href, description: service.description ?? termsOf(service) }, accepts: [{ ...untagged, extra: { ...untagged.extra, id } }] };
+  return { x402Version: X402_VERSION, resource: { url: at.url.href, description: service.description ?? chargeTermsOf(service) }, accepts: [{ ...untagged, extra: { ...untagged.extra, id } }] };
 }
 
 /** The host an entry is tagged for: the request's, where the service names its hosts (each issues its own); else any. */
