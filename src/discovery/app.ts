@@ -1,12 +1,13 @@
 import { Hono } from "hono/tiny";
 import { cors } from "hono/cors";
 import { etag } from "hono/etag";
-import { compileServices, type ServiceConfig, type ServiceDefinition } from "../config/index.ts";
+import { compileServices, type ServiceConfig, type ServiceDefinition, type UrlPattern } from "../config/index.ts";
 import { l402Manifest, MANIFEST_PATH } from "./l402-manifest.ts";
 import { l402ServicesDocument, type Seller } from "./l402-services.ts";
 import { llmsTxt } from "./llms-txt.ts";
 import { openApiDocument, type OpenApiDocument } from "./openapi.ts";
-import { soldRoutes } from "./route-info.ts";
+import { soldRoutes, type SoldRoute } from "./route-info.ts";
+import { URLPattern } from "#url-pattern";
 
 export interface DiscoveryOptions {
   readonly services: readonly ServiceConfig[];
@@ -40,8 +41,8 @@ export function discoveryApp(options: DiscoveryOptions): Hono {
   // Written on the first request for each (then kept): an isolate's first request, most often one to be paid or forwarded, does not wait for documents it does not serve.
   const fixed = {
     [SERVICES_PATH]: once(() => JSON.stringify(l402ServicesDocument(routes(), seller, mcp))),
-    [OPENAPI_PATH]: once(() => JSON.stringify(openApiDocument(routes(), options.services, seller, options.openapi))),
   };
+  const openapi = perHost(options.services, routes, (here, host) => JSON.stringify(openApiDocument(here, options.services, seller, options.openapi, host)));
   const places = (url: string) => ({ origin: new URL(url).origin, openapiPath: OPENAPI_PATH, quotePath: options.quotePath });
   const cacheControl = `public, max-age=${options.maxAgeSeconds ?? MAX_AGE_SECONDS}`;
   const app = new Hono();
@@ -50,6 +51,7 @@ export function discoveryApp(options: DiscoveryOptions): Hono {
   for (const [path, body] of Object.entries(fixed)) {
     app.get(path, (c) => c.body(body(), 200, { "Content-Type": "application/json", "Cache-Control": cacheControl }));
   }
+  app.get(OPENAPI_PATH, (c) => c.body(openapi(new URL(c.req.url).hostname), 200, { "Content-Type": "application/json", "Cache-Control": cacheControl }));
   app.get(MANIFEST_PATH, (c) => c.body(JSON.stringify(l402Manifest(routes(), seller, places(c.req.url))), 200, { "Content-Type": "application/json", "Cache-Control": cacheControl }));
   app.get(LLMS_TXT_PATH, (c) =>
     c.body(llmsTxt(routes(), seller, { ...places(c.req.url), manifestPath: MANIFEST_PATH, servicesPath: SERVICES_PATH }), 200, { "Content-Type": "text/markdown; charset=UTF-8", "Cache-Control": cacheControl }),
@@ -74,6 +76,36 @@ export function l402Discovery(options: { readonly services: readonly ServiceDefi
   const compiled = compileServices(withoutOrigins, { field: "services", secrets: {}, matchRequired: true, servesMcp: true, features: all, describing: true });
   if (!compiled.ok) throw new Error(`l402Discovery: ${compiled.problems.join("; ")}`);
   return discoveryApp({ ...options, services: compiled.value });
+}
+
+/** Documents kept: one per set of patterns a host falls under, a few in practice (hosts are named in the services' patterns), bounded all the same (a request names any Host). */
+const MOST_HOST_DOCUMENTS = 64;
+
+/**
+ * A document for each host: OpenAPI's paths name no host, so the one a host
+ * serves lists the routes sold there (those of every host, and its own),
+ * never another host's price for the same path. Hosts whose requests the same
+ * patterns may match (of any service, free ones too: one may take a path from
+ * a paid one there) share one document, made once.
+ */
+function perHost(services: readonly ServiceConfig[], routes: () => readonly SoldRoute[], make: (here: readonly SoldRoute[], host: string) => string): (host: string) => string {
+  const made = new Map<string, string>();
+  const hostPatterns = new Map<string, UrlPattern>();
+  const onHost = (hostname: string, host: string): boolean => {
+    if (hostname === "*") return true;
+    let pattern = hostPatterns.get(hostname);
+    if (pattern === undefined) hostPatterns.set(hostname, (pattern = new URLPattern({ hostname }, { ignoreCase: true })));
+    return pattern.test({ hostname: host });
+  };
+  return (host) => {
+    const key = services.map((service) => service.patterns.map((pattern) => (onHost(pattern.hostname, host) ? "1" : "0")).join("")).join(",");
+    let document = made.get(key);
+    if (document === undefined) {
+      if (made.size >= MOST_HOST_DOCUMENTS) made.clear();
+      made.set(key, (document = make(routes().filter((route) => onHost(route.host ?? "*", host)), host)));
+    }
+    return document;
+  };
 }
 
 /** `make`'s value, made on the first call and kept. */

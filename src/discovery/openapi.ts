@@ -36,13 +36,18 @@ const SECURITY_SCHEMES = {
 /** A service's schemes as the security schemes above name them. */
 const SECURITY_NAMES: Readonly<Record<string, string>> = { l402: "L402", mpp: "Payment", x402: "x402" };
 
-export function openApiDocument(routes: readonly SoldRoute[], services: readonly ServiceConfig[], seller: Seller, base?: OpenApiDocument): OpenApiDocument {
+/**
+ * The document for one host (`host`: the one it is served from), whose
+ * clients its paths are for: the routes of every host (with `host` undefined)
+ * or of the routes given, which the caller has chosen for that host.
+ */
+export function openApiDocument(routes: readonly SoldRoute[], services: readonly ServiceConfig[], seller: Seller, base?: OpenApiDocument, host?: string): OpenApiDocument {
   const made = base === undefined ? generated(routes, seller) : undefined;
   const document = made?.document ?? withoutServers(structuredClone(base) as OpenApiDocument);
   const paths = document.paths ?? {};
   for (const [path, item] of Object.entries(paths)) {
     // The route a request there is sold under (the first that matches a sample of it), else the pattern's own that made the path.
-    const route = routesFor(routes, services, path)[0] ?? made?.routesOf.get(path)?.[0];
+    const route = routesFor(routes, services, path, host)[0] ?? made?.routesOf.get(path)?.[0];
     if (route === undefined) continue;
     // A new item: the document may share one object between paths (structuredClone keeps that).
     const annotated: PathItem = { ...item };
@@ -124,12 +129,12 @@ const SAMPLES = ["x", "1", "x.x"];
  * sample, matched as a request would be: the first service that matches takes
  * it, so a path a free service (listed before) or a free path takes is not sold.
  */
-function routesFor(routes: readonly SoldRoute[], services: readonly ServiceConfig[], path: string): SoldRoute[] {
+function routesFor(routes: readonly SoldRoute[], services: readonly ServiceConfig[], path: string, host: string | undefined): SoldRoute[] {
   return SAMPLES.flatMap((sample) => {
     const pathname = path.replace(/\{[^}]*\}/g, sample);
-    const route = routes.find((candidate) => candidate.matcher.test({ hostname: candidate.host ?? "any.example", pathname }));
+    const route = routes.find((candidate) => candidate.matcher.test({ hostname: host ?? candidate.host ?? "any.example", pathname }));
     if (route === undefined) return [];
-    const input = { hostname: route.host ?? "any.example", pathname };
+    const input = { hostname: host ?? route.host ?? "any.example", pathname };
     const taker = services.find((service) => service.patterns.some((pattern) => pattern.test(input)));
     return taker?.name === route.service && !taker.freePaths.some((pattern) => pattern.test(input)) ? [route] : [];
   });

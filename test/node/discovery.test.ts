@@ -38,6 +38,25 @@ describe("discovery documents", () => {
     );
   });
 
+  it("/openapi.json describes the host it is served from: one path sold on two hosts at two prices is each host's, a host's own path only its own", async () => {
+    const app = l402Discovery({
+      services: [
+        { name: "cheap", match: ["a.example.com/api/*"], price_sats: 10, schemes: ["l402", "mpp"] },
+        { name: "dear", match: ["b.example.com/api/*"], price_sats: 500 },
+        { name: "only-b", match: ["b.example.com/reports/*"], price_sats: 7 },
+        { name: "everywhere", match: ["/shared/*"], price_sats: 2 },
+      ],
+    });
+    const on = async (host: string) => (await (await app.request(`https://${host}/openapi.json`)).json()) as { paths: Record<string, Record<string, Record<string, unknown>>> };
+    const [a, b] = [await on("a.example.com"), await on("b.example.com")];
+    expect(a.paths["/api/{rest}"]?.["get"]?.["x-l402"]).toMatchObject({ service: "cheap", price_msat: 10_000, schemes: ["l402", "mpp"] });
+    expect(b.paths["/api/{rest}"]?.["get"]?.["x-l402"]).toMatchObject({ service: "dear", price_msat: 500_000, schemes: ["l402"] });
+    expect(b.paths["/api/{rest}"]?.["get"]?.["x-payment-info"]).toBeUndefined();
+    expect(Object.keys(a.paths).sort()).toEqual(["/api/{rest}", "/shared/{rest}"]);
+    expect(Object.keys(b.paths).sort()).toEqual(["/api/{rest}", "/reports/{rest}", "/shared/{rest}"]);
+    expect((await validate(b)).valid).toBe(true);
+  });
+
   it("an operator's base document stays valid once annotated", async () => {
     const base = {
       openapi: "3.0.3",
