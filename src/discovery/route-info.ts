@@ -29,6 +29,8 @@ export interface SoldRoute {
   readonly methods: readonly string[];
   /** Its mode (published when not "enforce": a paused service sells nothing new). */
   readonly mode: ServiceMode;
+  /** Whether a request is judged as the methods it may claim (claimed-methods.ts): price rules naming methods are then read so. */
+  readonly methodOverride: boolean;
 }
 
 /** One entry per pattern of every paid service, in matching order. */
@@ -52,6 +54,7 @@ export function soldRoutes(services: readonly ServiceConfig[]): SoldRoute[] {
         capabilities: service.capabilities,
         methods: [...new Set(service.capabilityRules.flatMap((rule) => rule.methods ?? []))],
         mode: service.mode,
+        methodOverride: service.methodOverride,
       })),
     );
 }

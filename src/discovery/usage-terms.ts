@@ -14,7 +14,12 @@ interface Priced {
   readonly priceMsat: bigint;
   readonly pricing: Pricing;
   readonly balance: BalanceConfig | undefined;
+  readonly methodOverride?: boolean;
 }
+
+/** How rules naming methods read a request whose origin takes method overrides (claimed-methods.ts): what a client must know to price a POST right. */
+const METHOD_CLAIMS =
+  "a request is priced as each method it may be carried out as (the one sent, one an X-HTTP-Method-Override-style header or a _method parameter names, and any method for a form, JSON or untyped body, which frameworks read _method from), at the dearest of their rules";
 
 
 /** A pricer or the app's function prices what no rule does: no price can be published for those requests. */
@@ -37,6 +42,7 @@ export function publishedPrice(route: Priced): Record<string, unknown> {
     type: "dynamic",
     ...(pricedElsewhere(route) ? { priced_by: "pricer" } : amounts(route.priceMsat)),
     ...(rules.length === 0 ? {} : { rules: rules.map(publishedRule) }),
+    ...(route.methodOverride === true && rules.some((rule) => rule.methods !== undefined) ? { method_claims: METHOD_CLAIMS } : {}),
     ...(bindRequest ? { bound_to_request: true } : {}),
   };
 }

@@ -108,6 +108,12 @@ describe("discovery documents", () => {
       caveats_required: ["services=images:0", "images_price_msat"],
     });
     expect(route("images")).not.toHaveProperty("balance");
+    // A rule naming a method, on an origin taking overrides: how a request's claimed methods are priced is said; where no rule names one, or overrides are off, nothing.
+    expect((route("images")?.["price"] as Record<string, unknown>)["method_claims"]).toMatch(/^a request is priced as each method it may be carried out as .*form, JSON or untyped body.*at the dearest of their rules$/);
+    expect(route("transfer")?.["price"]).not.toHaveProperty("method_claims");
+    const strict = l402Discovery({ services: [{ name: "strict", match: ["/strict/*"], price_sats: 1, method_override: false, price_rules: [{ methods: ["DELETE"], price_sats: 9 }] }] });
+    const strictRoutes = ((await (await strict.request("/.well-known/l402-services")).json()) as { routes: { price: Record<string, unknown> }[] }).routes;
+    expect(strictRoutes[0]?.price).not.toHaveProperty("method_claims");
     // A pricer, or the app's own price function: the price is the 402's, never a published amount.
     expect(route("quote")).toMatchObject({ price: { type: "dynamic", priced_by: "pricer" }, usage: "Priced per request by a pricer; a token pays for requests up to the price it was bought at." });
     expect(route("quote")?.["price"]).not.toHaveProperty("amount_msat");
