@@ -30,7 +30,8 @@ const MAX_AGE_SECONDS = 300;
  * (the L402 manifest) and `/llms.txt`: what is for sale, generated from the
  * configuration's one list of sold routes (route-info.ts), so the four cannot
  * disagree; free, cacheable at the edge (ETag, max-age), readable from any
- * origin. The first two are built once, when first asked for; the manifest
+ * origin. The services document is built once, when first asked for, and
+ * the OpenAPI one once per set of hosts sold the same (perHost); the manifest
  * and llms.txt name absolute URLs, so are built per request from its origin.
  */
 export function discoveryApp(options: DiscoveryOptions): Hono {
@@ -51,7 +52,8 @@ export function discoveryApp(options: DiscoveryOptions): Hono {
   for (const [path, body] of Object.entries(fixed)) {
     app.get(path, (c) => c.body(body(), 200, { "Content-Type": "application/json", "Cache-Control": cacheControl }));
   }
-  app.get(OPENAPI_PATH, (c) => c.body(openapi(new URL(c.req.url).hostname), 200, { "Content-Type": "application/json", "Cache-Control": cacheControl }));
+  // The host as the paywall matches it: a trailing dot is the same host.
+  app.get(OPENAPI_PATH, (c) => c.body(openapi(new URL(c.req.url).hostname.replace(/\.$/, "")), 200, { "Content-Type": "application/json", "Cache-Control": cacheControl }));
   app.get(MANIFEST_PATH, (c) => c.body(JSON.stringify(l402Manifest(routes(), seller, places(c.req.url))), 200, { "Content-Type": "application/json", "Cache-Control": cacheControl }));
   app.get(LLMS_TXT_PATH, (c) =>
     c.body(llmsTxt(routes(), seller, { ...places(c.req.url), manifestPath: MANIFEST_PATH, servicesPath: SERVICES_PATH }), 200, { "Content-Type": "text/markdown; charset=UTF-8", "Cache-Control": cacheControl }),

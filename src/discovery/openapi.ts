@@ -37,9 +37,9 @@ const SECURITY_SCHEMES = {
 const SECURITY_NAMES: Readonly<Record<string, string>> = { l402: "L402", mpp: "Payment", x402: "x402" };
 
 /**
- * The document for one host (`host`: the one it is served from), whose
- * clients its paths are for: the routes of every host (with `host` undefined)
- * or of the routes given, which the caller has chosen for that host.
+ * The OpenAPI document of `routes` (the caller picks those sold on one host),
+ * generated or the operator's `base` annotated; `host`, the host it is served
+ * from, is the one its paths are matched on (absent: each route's own).
  */
 export function openApiDocument(routes: readonly SoldRoute[], services: readonly ServiceConfig[], seller: Seller, base?: OpenApiDocument, host?: string): OpenApiDocument {
   const made = base === undefined ? generated(routes, seller) : undefined;

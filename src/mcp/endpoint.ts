@@ -3,7 +3,8 @@ import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
 import type { JsonSchemaType, JsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js";
-import type { McpToolConfig, ServiceConfig } from "../config/index.ts";
+import { chargeTermsOf, termsOf, type McpToolConfig, type ServiceConfig } from "../config/index.ts";
+import { formatSats } from "../l402/index.ts";
 import { matchService } from "../paywall/index.ts";
 import { bodyText } from "../bytes.ts";
 import { readAtMost } from "../read-at-most.ts";
@@ -47,11 +48,31 @@ interface SoldTool {
  * would be neither what a call costs nor a bound on it.
  */
 function listedPrice(service: ServiceConfig): Record<string, string> {
-  if (service.balance !== undefined) return { "l402/pricing": "balance" };
+  if (!service.auth) return { "l402/pricing": "free" };
+  // Shadow: not charged yet; paused: not sold (tokens already bought still pass).
+  const mode = service.mode === "enforce" ? {} : { "l402/mode": service.mode };
+  if (service.balance !== undefined) return { "l402/pricing": "balance", ...mode };
   // Bound to its request (`bind_request`) at one price, a call still costs that price.
   const { rules, pricer, price } = service.pricing;
-  if (rules.length > 0 || pricer !== undefined || price !== undefined) return { "l402/pricing": "dynamic" };
-  return { "l402/pricing": "static", "l402/price_msat": String(service.priceMsat) };
+  if (rules.length > 0 || pricer !== undefined || price !== undefined) return { "l402/pricing": "dynamic", ...mode };
+  return { "l402/pricing": "static", "l402/price_msat": String(service.priceMsat), ...mode };
+}
+
+/**
+ * The price in the tool's description, which a model reads (clients seldom
+ * show it `_meta`): what a call costs, or how it is decided, and what one
+ * payment buys.
+ */
+function describedPrice(service: ServiceConfig, listed: Record<string, string>): string | undefined {
+  const pricing = listed["l402/pricing"];
+  if (pricing === "free") return undefined;
+  const now = service.mode === "shadow" ? " Not charged yet." : service.mode === "paused" ? " Not sold at the moment." : "";
+  // A token's terms where one is sold; else what one charge or x402 payment buys.
+  const terms = service.schemes.includes("l402") ? termsOf(service) : chargeTermsOf(service);
+  if (pricing === "balance") return `Paid over Lightning from prepaid credit, each call debited (its 402 sells the credit).${now}`;
+  if (pricing === "dynamic") return `Paid over Lightning; the price depends on the call (its 402 says it). ${terms}${now}`;
+  const sats = formatSats(service.priceMsat);
+  return `Paid over Lightning: ${sats} ${sats === "1" ? "sat" : "sats"}. ${terms}${now}`;
 }
 
 export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
@@ -61,11 +82,15 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   for (const service of options.services) {
     const tool = service.mcp;
     if (tool === undefined) continue;
+    const price = listedPrice(service);
+    const priceText = describedPrice(service, price);
+    const own = tool.description === undefined || priceText === undefined || /[.!?]$/.test(tool.description) ? tool.description : `${tool.description}.`;
+    const described = [own, priceText].filter((part) => part !== undefined).join(" ");
     const listed: Tool = {
       name: tool.name,
-      ...(tool.description === undefined ? {} : { description: tool.description }),
+      ...(described === "" ? {} : { description: described }),
       inputSchema: tool.inputSchema as Tool["inputSchema"],
-      _meta: { "l402/service": service.name, ...listedPrice(service) },
+      _meta: { "l402/service": service.name, ...price },
     };
     tools.set(tool.name, { service, tool, listed, check: validator.getValidator(tool.inputSchema as JsonSchemaType) });
   }

@@ -44,8 +44,10 @@ beforeAll(async () => {
       { name: "charge", match: ["/charge/*"], price_sats: 3, uses: 1, schemes: ["mpp"], origin: { url: origin.url } },
       // x402's Lightning entry only: each payment buys one request (single use through L402_SPENT; a payment naming its invoice only is checked through L402_LOOKUPS).
       { name: "xpay", match: ["/xpay/*"], price_sats: 4, schemes: ["x402"], origin: { url: origin.url } },
+      // A balance whose default credit (1 sat) is short of a request (2 sats): the token bought is answered balance_short, a top-up offered.
+      { name: "short", match: ["/short/*"], price_sats: 2, balance: { amounts_sats: [1, 10] }, origin: { url: origin.url } },
     ]),
-  }, { durableObjects: { L402_METER: "TokenMeter", L402_LOOKUPS: { className: "InvoiceLookupGate", useSQLite: true }, L402_SPENT: { className: "SpentChargeShard", useSQLite: true } } });
+  }, { durableObjects: { L402_METER: "TokenMeter", L402_LOOKUPS: { className: "InvoiceLookupGate", useSQLite: true }, L402_SPENT: { className: "SpentChargeShard", useSQLite: true }, L402_BALANCES: "TokenBalance" } });
 }, 60_000);
 
 afterAll(async () => {
@@ -127,14 +129,20 @@ describe("l402-edge mcp", () => {
       const client = await wallet(scratchDir("l402-mcp-"), {});
       const taken = await call(client, "fetch_paid", { url: `http://127.0.0.1:${(hostile.address() as AddressInfo).port}/x` });
       expect(taken.isError).toBe(true);
-      expect(taken.content[0]?.text).toMatch(/^paid_but_refused: 7 sats paid to http:\/\/127\.0\.0\.1:\d+ \(routing fees included\), and it still answers 402: do not call it again for this request; what was paid stays paid$/);
-      expect((taken as { structuredContent?: Record<string, unknown> }).structuredContent).toMatchObject({ error: "paid_but_refused", status: 402, paid: [{ sats: 7, scheme: "l402", services: ["nothing"] }] });
+      expect(taken.content[0]?.text).toMatch(/^paid_but_refused: 7 sats paid to http:\/\/127\.0\.0\.1:\d+ \(routing fees included\), and it still answers 402 \(missing\): do not call it again for this request; what was paid stays paid$/);
+      expect((taken as { structuredContent?: Record<string, unknown> }).structuredContent).toMatchObject({ error: "paid_but_refused", status: 402, reason: "missing", paid: [{ sats: 7, scheme: "l402", services: ["nothing"] }] });
       // The origin's own 402 to the paid request reaches the client without a challenge: the error it is says what was paid.
       const own = await call(client, "fetch_paid", { url: `${worker.url.origin}/alpha/refuse?answer_status=402` });
       expect(own.isError).toBe(true);
       expect(own.content[0]?.text).toMatch(/; 10 sats were paid in this call \(routing fees included\) and stay paid: do not call it again for this request$/);
       expect((own as { structuredContent?: Record<string, unknown> }).structuredContent).toMatchObject({ paid: [{ sats: 10, services: ["alpha"] }] });
-      // The tools say what they do to the agent's host: fetch_paid spends (neither read-only nor idempotent); the others only read.
+      // A new token whose default credit is short of the request: its 402 offers a top-up of it, which the next call pays (a call pays once), so it is an answer, not that error.
+      const short = await call(client, "fetch_paid", { url: `${worker.url.origin}/short/a` });
+      expect(short.isError).toBeFalsy();
+      expect(json(short)).toMatchObject({ status: 402, paid: [{ sats: 1, services: ["short"] }] });
+      expect(JSON.parse(json(short)["body"] as string)).toMatchObject({ reason: "balance_short" });
+      expect(json(await call(client, "fetch_paid", { url: `${worker.url.origin}/short/a` }))).toMatchObject({ status: 200, paid: [{ sats: 1, services: ["short"] }] });
+      // The tools say what they do to the agent's host: fetch_paid spends and may change things (neither read-only nor idempotent); the others only read.
       const { tools } = await client.listTools();
       expect(tools.map((tool) => [tool.name, tool.annotations?.readOnlyHint, tool.annotations?.idempotentHint])).toEqual([
         ["fetch_paid", false, false],
@@ -191,7 +199,7 @@ describe("l402-edge mcp", () => {
   it("discover says what the host sells; bad arguments are a tool error, not a crash", async () => {
     const client = await wallet(scratchDir("l402-mcp-"), {});
     const found = json(await call(client, "discover", { url: `${worker.url.origin}/anything` }));
-    expect((found["routes"] as { service: string }[]).map((route) => route.service)).toEqual(["alpha", "beta", "charge", "xpay"]);
+    expect((found["routes"] as { service: string }[]).map((route) => route.service)).toEqual(["alpha", "beta", "charge", "xpay", "short"]);
     const bad = await call(client, "fetch_paid", { url: "file:///etc/passwd" });
     expect(bad).toMatchObject({ isError: true });
     expect(bad.content[0]?.text).toMatch(/^invalid arguments: url /);

@@ -55,6 +55,8 @@ describe("discovery documents", () => {
     expect(Object.keys(a.paths).sort()).toEqual(["/api/{rest}", "/shared/{rest}"]);
     expect(Object.keys(b.paths).sort()).toEqual(["/api/{rest}", "/reports/{rest}", "/shared/{rest}"]);
     expect((await validate(b)).valid).toBe(true);
+    // A trailing dot names the same host, as the paywall reads it.
+    expect(Object.keys((await on("b.example.com.")).paths).sort()).toEqual(Object.keys(b.paths).sort());
   });
 
   it("an operator's base document stays valid once annotated", async () => {

@@ -80,17 +80,20 @@ async function payL402(result: ToolResult): Promise<string> {
 const marker = () => crypto.randomUUID();
 
 describe("paid MCP tools", () => {
-  it("lists the tools: name, description, input schema, and the price in _meta", async () => {
+  it("lists the tools: name, description (the price said in it, which a model reads), input schema, and the price in _meta", async () => {
     const client = await connect();
     const { tools } = await client.listTools();
     expect(tools.map((tool) => tool.name)).toEqual(TOOL_NAMES);
-    expect(tools[0]).toEqual({ name: "get_quote", description: "Stock quotes", inputSchema: symbol, _meta: { "l402/service": "quotes", "l402/pricing": "static", "l402/price_msat": "2000" } });
+    expect(tools[0]).toEqual({ name: "get_quote", description: "Stock quotes. Paid over Lightning: 2 sats. Access for 1 hour.", inputSchema: symbol, _meta: { "l402/service": "quotes", "l402/pricing": "static", "l402/price_msat": "2000" } });
+    expect(tools.find((tool) => tool.name === "lookup")?.description).toBe("Paid over Lightning from prepaid credit, each call debited (its 402 sells the credit).");
+    // Sold by the Payment scheme alone: what one charge buys, not a token's terms.
+    expect(tools.find((tool) => tool.name === "charged")?.description).toBe("Paid over Lightning: 3 sats. One request per payment.");
     // A price only the 402 tells (its arguments decide it; the first payment buys credit): no flat figure.
     expect(tools.find((tool) => tool.name === "sized")?._meta).toEqual({ "l402/service": "sized", "l402/pricing": "dynamic" });
     expect(tools.find((tool) => tool.name === "lookup")?._meta).toEqual({ "l402/service": "credit", "l402/pricing": "balance" });
     // Bound to its request at one price: a call costs that price.
     expect(tools.find((tool) => tool.name === "bound")?._meta).toEqual({ "l402/service": "bound", "l402/pricing": "static", "l402/price_msat": "4000" });
-    expect(tools[1]).toMatchObject({ name: "place_order", description: "Places an order", inputSchema: { type: "object", properties: { quantity: { type: "integer" } } } });
+    expect(tools[1]).toMatchObject({ name: "place_order", description: "Places an order. Paid over Lightning: 1 sat. 2 requests.", inputSchema: { type: "object", properties: { quantity: { type: "integer" } } } });
     expect(tools[2]?.inputSchema).toEqual(symbol);
     expect(client.getServerVersion()).toMatchObject({ name: "l402-edge" });
     await client.close();
