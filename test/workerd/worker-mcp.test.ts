@@ -31,9 +31,11 @@ const services = () => [
   { name: "posted", match: ["/mcp-posted/*"], price_sats: 50, price_rules: [{ content_length: { max: 100 }, price_sats: 1 }], mcp: { tool: "post_note", input_schema: { type: "object", properties: { note: { type: "string" } } }, method: "POST", path: "/mcp-posted/note" }, origin: { url: originUrl() } },
   { name: "bound", match: ["/mcp-bound/*"], price_sats: 4, bind_request: true, mcp: { tool: "bound", path: "/mcp-bound/x" }, origin: { url: originUrl() } },
   { name: "big", match: ["/stream/download/*"], price_sats: 1, timeout: 3600, mcp: { tool: "download", input_schema: { type: "object", properties: { size: { type: "integer" }, chunks: { type: "integer" }, id: { type: "string" } } }, path: "/stream/download/mcp" }, origin: { url: originUrl() } },
+  { name: "gratis", match: ["/mcp-gratis/*"], auth: false, mcp: { tool: "gratis", description: "Free for all", path: "/mcp-gratis/x" }, origin: { url: originUrl() } },
+  { name: "trying", match: ["/mcp-trying/*"], price_sats: 6, mode: "shadow", mcp: { tool: "trying", path: "/mcp-trying/x" }, origin: { url: originUrl() } },
 ];
 
-const TOOL_NAMES = ["get_quote", "place_order", "lookup", "charged", "trial", "elsewhere", "sized", "post_note", "bound", "download"];
+const TOOL_NAMES = ["get_quote", "place_order", "lookup", "charged", "trial", "elsewhere", "sized", "post_note", "bound", "download", "gratis", "trying"];
 const app = createWorkerApp();
 const mcpEnv = (extra: Record<string, string> = {}) => ({ ...env, L402_SERVICES: JSON.stringify(services()), L402_MEMO: `${MEMO} {service}`, ...extra });
 
@@ -88,6 +90,9 @@ describe("paid MCP tools", () => {
     expect(tools.find((tool) => tool.name === "lookup")?.description).toBe("Paid over Lightning from prepaid credit, each call debited (its 402 sells the credit).");
     // Sold by the Payment scheme alone: what one charge buys, not a token's terms.
     expect(tools.find((tool) => tool.name === "charged")?.description).toBe("Paid over Lightning: 3 sats. One request per payment.");
+    // A free service's tool is free, its description its own; one in shadow says it is not charged yet.
+    expect(tools.find((tool) => tool.name === "gratis")).toMatchObject({ description: "Free for all", _meta: { "l402/service": "gratis", "l402/pricing": "free" } });
+    expect(tools.find((tool) => tool.name === "trying")).toMatchObject({ description: "Paid over Lightning: 6 sats. Access without expiry. Not charged yet.", _meta: { "l402/pricing": "static", "l402/price_msat": "6000", "l402/mode": "shadow" } });
     // A price only the 402 tells (its arguments decide it; the first payment buys credit): no flat figure.
     expect(tools.find((tool) => tool.name === "sized")?._meta).toEqual({ "l402/service": "sized", "l402/pricing": "dynamic" });
     expect(tools.find((tool) => tool.name === "lookup")?._meta).toEqual({ "l402/service": "credit", "l402/pricing": "balance" });
