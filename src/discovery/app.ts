@@ -53,7 +53,7 @@ export function discoveryApp(options: DiscoveryOptions): Hono {
     app.get(path, (c) => c.body(body(), 200, { "Content-Type": "application/json", "Cache-Control": cacheControl }));
   }
   // The host as the paywall matches it: a trailing dot is the same host.
-  app.get(OPENAPI_PATH, (c) => c.body(openapi(new URL(c.req.url).hostname.replace(/\.$/, "")), 200, { "Content-Type": "application/json", "Cache-Control": cacheControl }));
+  app.get(OPENAPI_PATH, (c) => c.body(openapi(new URL(c.req.url).hostname.replace(/\.+$/, "")), 200, { "Content-Type": "application/json", "Cache-Control": cacheControl }));
   app.get(MANIFEST_PATH, (c) => c.body(JSON.stringify(l402Manifest(routes(), seller, places(c.req.url))), 200, { "Content-Type": "application/json", "Cache-Control": cacheControl }));
   app.get(LLMS_TXT_PATH, (c) =>
     c.body(llmsTxt(routes(), seller, { ...places(c.req.url), manifestPath: MANIFEST_PATH, servicesPath: SERVICES_PATH }), 200, { "Content-Type": "text/markdown; charset=UTF-8", "Cache-Control": cacheControl }),

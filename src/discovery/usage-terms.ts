@@ -17,10 +17,26 @@ interface Priced {
   readonly methodOverride?: boolean;
 }
 
-/** How rules naming methods read a request whose origin takes method overrides (claimed-methods.ts): what a client must know to price a POST right. */
+/**
+ * How the rules read what a request may claim (claimed-methods.ts,
+ * price-rules.ts): what a client must know to price a POST of JSON right.
+ */
 const METHOD_CLAIMS =
-  "a request is priced as each method it may be carried out as (the one sent, one an X-HTTP-Method-Override-style header or a _method parameter names, and any method for a form, JSON or untyped body, which frameworks read _method from), at the dearest of their rules";
+  "A request is priced as each method it may be carried out as (the one sent; one an X-HTTP-Method-Override-style header or a _method parameter names; any, for a form, JSON or untyped body, which frameworks read _method from): each by its first matching rule, else the price for requests no rule matches, the dearest of them applying.";
+const PARAMETER_CLAIMS =
+  "A form, JSON or untyped body may give query parameters other values: each rule such a request could meet prices it, up to the first that reads no query parameter (else the price for requests no rule matches), the dearest applying.";
 
+/** What the rules make of a request's claims, where they matter: rules naming methods on an origin taking overrides; rules reading the query. */
+function claimsOf(route: Priced, rules: readonly PriceRule[]): string | undefined {
+  const said = [
+    ...(route.methodOverride === true && rules.some((rule) => rule.methods !== undefined) ? [METHOD_CLAIMS] : []),
+    ...(rules.some((rule) => rule.query.size > 0) ? [PARAMETER_CLAIMS] : []),
+  ];
+  return said.length === 0 ? undefined : said.join(" ");
+}
+
+
+const optionalClaims = (claims: string | undefined): { readonly claims?: string } => (claims === undefined ? {} : { claims });
 
 /** A pricer or the app's function prices what no rule does: no price can be published for those requests. */
 const pricedElsewhere = ({ pricing }: Priced): boolean => pricing.pricer !== undefined || pricing.price !== undefined;
@@ -42,7 +58,7 @@ export function publishedPrice(route: Priced): Record<string, unknown> {
     type: "dynamic",
     ...(pricedElsewhere(route) ? { priced_by: "pricer" } : amounts(route.priceMsat)),
     ...(rules.length === 0 ? {} : { rules: rules.map(publishedRule) }),
-    ...(route.methodOverride === true && rules.some((rule) => rule.methods !== undefined) ? { method_claims: METHOD_CLAIMS } : {}),
+    ...optionalClaims(claimsOf(route, rules)),
     ...(bindRequest ? { bound_to_request: true } : {}),
   };
 }

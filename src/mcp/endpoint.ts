@@ -67,8 +67,8 @@ function describedPrice(service: ServiceConfig, listed: Record<string, string>):
   const pricing = listed["l402/pricing"];
   if (pricing === "free") return undefined;
   const now = service.mode === "shadow" ? " Not charged yet." : service.mode === "paused" ? " Not sold at the moment." : "";
-  // A token's terms where one is sold; else what one charge or x402 payment buys.
-  const terms = service.schemes.includes("l402") ? termsOf(service) : chargeTermsOf(service);
+  // A token's terms where one is sold (one bound to its request buys that request); else what one charge or x402 payment buys.
+  const terms = service.pricing.bindRequest ? "Each payment buys the one call it was priced for." : service.schemes.includes("l402") ? termsOf(service) : chargeTermsOf(service);
   if (pricing === "balance") return `Paid over Lightning from prepaid credit, each call debited (its 402 sells the credit).${now}`;
   if (pricing === "dynamic") return `Paid over Lightning; the price depends on the call (its 402 says it). ${terms}${now}`;
   const sats = formatSats(service.priceMsat);
@@ -84,7 +84,8 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     if (tool === undefined) continue;
     const price = listedPrice(service);
     const priceText = describedPrice(service, price);
-    const own = tool.description === undefined || priceText === undefined || /[.!?]$/.test(tool.description) ? tool.description : `${tool.description}.`;
+    const trimmed = tool.description?.trimEnd();
+    const own = trimmed === undefined || priceText === undefined || /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
     const described = [own, priceText].filter((part) => part !== undefined).join(" ");
     const listed: Tool = {
       name: tool.name,

@@ -46,6 +46,8 @@ beforeAll(async () => {
       { name: "xpay", match: ["/xpay/*"], price_sats: 4, schemes: ["x402"], origin: { url: origin.url } },
       // A balance whose default credit (1 sat) is short of a request (2 sats): the token bought is answered balance_short, a top-up offered.
       { name: "short", match: ["/short/*"], price_sats: 2, balance: { amounts_sats: [1, 10] }, origin: { url: origin.url } },
+      // Short even after a top-up (3 sats a request, 1 sat of credit a payment).
+      { name: "shorter", match: ["/shorter/*"], price_sats: 3, balance: { amounts_sats: [1] }, origin: { url: origin.url } },
     ]),
   }, { durableObjects: { L402_METER: "TokenMeter", L402_LOOKUPS: { className: "InvoiceLookupGate", useSQLite: true }, L402_SPENT: { className: "SpentChargeShard", useSQLite: true }, L402_BALANCES: "TokenBalance" } });
 }, 60_000);
@@ -141,7 +143,12 @@ describe("l402-edge mcp", () => {
       expect(short.isError).toBeFalsy();
       expect(json(short)).toMatchObject({ status: 402, paid: [{ sats: 1, services: ["short"] }] });
       expect(JSON.parse(json(short)["body"] as string)).toMatchObject({ reason: "balance_short" });
-      expect(json(await call(client, "fetch_paid", { url: `${worker.url.origin}/short/a` }))).toMatchObject({ status: 200, paid: [{ sats: 1, services: ["short"] }] });
+      expect(json(await call(client, "fetch_paid", { url: `${worker.url.origin}/short/a` }))).toMatchObject({ status: 200, paid: [{ sats: 1, services: ["short"], top_up: true }] });
+      // Only a new token's: a top-up paid and still short is that error (a server can say balance_short as often as it likes).
+      expect((await call(client, "fetch_paid", { url: `${worker.url.origin}/shorter/a` })).isError).toBeFalsy();
+      const topped = await call(client, "fetch_paid", { url: `${worker.url.origin}/shorter/a` });
+      expect(topped.isError).toBe(true);
+      expect((topped as { structuredContent?: Record<string, unknown> }).structuredContent).toMatchObject({ error: "paid_but_refused", reason: "balance_short", paid: [{ sats: 1, top_up: true }] });
       // The tools say what they do to the agent's host: fetch_paid spends and may change things (neither read-only nor idempotent); the others only read.
       const { tools } = await client.listTools();
       expect(tools.map((tool) => [tool.name, tool.annotations?.readOnlyHint, tool.annotations?.idempotentHint])).toEqual([
@@ -199,7 +206,7 @@ describe("l402-edge mcp", () => {
   it("discover says what the host sells; bad arguments are a tool error, not a crash", async () => {
     const client = await wallet(scratchDir("l402-mcp-"), {});
     const found = json(await call(client, "discover", { url: `${worker.url.origin}/anything` }));
-    expect((found["routes"] as { service: string }[]).map((route) => route.service)).toEqual(["alpha", "beta", "charge", "xpay", "short"]);
+    expect((found["routes"] as { service: string }[]).map((route) => route.service)).toEqual(["alpha", "beta", "charge", "xpay", "short", "shorter"]);
     const bad = await call(client, "fetch_paid", { url: "file:///etc/passwd" });
     expect(bad).toMatchObject({ isError: true });
     expect(bad.content[0]?.text).toMatch(/^invalid arguments: url /);

@@ -110,12 +110,15 @@ describe("discovery documents", () => {
       caveats_required: ["services=images:0", "images_price_msat"],
     });
     expect(route("images")).not.toHaveProperty("balance");
-    // A rule naming a method, on an origin taking overrides: how a request's claimed methods are priced is said; where no rule names one, or overrides are off, nothing.
-    expect((route("images")?.["price"] as Record<string, unknown>)["method_claims"]).toMatch(/^a request is priced as each method it may be carried out as .*form, JSON or untyped body.*at the dearest of their rules$/);
-    expect(route("transfer")?.["price"]).not.toHaveProperty("method_claims");
+    // Rules naming a method, on an origin taking overrides, and rules reading the query: how a request's claims are priced is said.
+    const claims = (name: string) => (route(name)?.["price"] as Record<string, unknown>)["claims"];
+    expect(claims("images")).toMatch(/^A request is priced as each method it may be carried out as .*else the price for requests no rule matches, the dearest of them applying\. A form, JSON or untyped body may give query parameters other values: .*$/);
+    // A query rule alone: the parameters a body may give, not methods.
+    expect(claims("transfer")).toMatch(/^A form, JSON or untyped body may give query parameters other values/);
     const strict = l402Discovery({ services: [{ name: "strict", match: ["/strict/*"], price_sats: 1, method_override: false, price_rules: [{ methods: ["DELETE"], price_sats: 9 }] }] });
     const strictRoutes = ((await (await strict.request("/.well-known/l402-services")).json()) as { routes: { price: Record<string, unknown> }[] }).routes;
-    expect(strictRoutes[0]?.price).not.toHaveProperty("method_claims");
+    // Overrides off, no rule reading the query: nothing to say.
+    expect(strictRoutes[0]?.price).not.toHaveProperty("claims");
     // A pricer, or the app's own price function: the price is the 402's, never a published amount.
     expect(route("quote")).toMatchObject({ price: { type: "dynamic", priced_by: "pricer" }, usage: "Priced per request by a pricer; a token pays for requests up to the price it was bought at." });
     expect(route("quote")?.["price"]).not.toHaveProperty("amount_msat");
@@ -199,7 +202,7 @@ describe("discovery documents", () => {
     expect(manifest.services.map((service) => service.name)).toEqual(["flat", "images", "quote", "transfer", "chat", "bound"]);
     const pricing = (name: string) => manifest.services.find((service) => service.name === name)?.resources[0]?.pricing;
     expect(manifest.services[0]).toMatchObject({ description: "One price", resources: [{ path: "/flat/{rest}", method: "GET", pricing: { model: "fixed", price_msat: 1500 } }] });
-    expect(pricing("images")).toEqual({ model: "dynamic", "x-price": { type: "dynamic", amount_msat: 2000, amount_sats: "2", rules: [{ query: { size: "large" }, amount_msat: 10_000, amount_sats: "10" }] } });
+    expect(pricing("images")).toEqual({ model: "dynamic", "x-price": { type: "dynamic", amount_msat: 2000, amount_sats: "2", rules: [{ query: { size: "large" }, amount_msat: 10_000, amount_sats: "10" }], claims: expect.stringMatching(/^A form, JSON or untyped body may give query parameters other values/) } });
     expect(pricing("quote")).toEqual({ model: "dynamic", "x-price": { type: "dynamic", priced_by: "pricer" } });
     expect(pricing("transfer")).toMatchObject({ model: "dynamic", "x-price": { bound_to_request: true } });
     expect(pricing("bound")).toEqual({ model: "dynamic", "x-price": { type: "dynamic", amount_msat: 7000, amount_sats: "7", bound_to_request: true } });
