@@ -58,7 +58,8 @@ export function publishedPrice(route: Priced): Record<string, unknown> {
     type: "dynamic",
     ...(pricedElsewhere(route) ? { priced_by: "pricer" } : amounts(route.priceMsat)),
     ...(rules.length === 0 ? {} : { rules: rules.map(publishedRule) }),
-    ...optionalClaims(claimsOf(route, rules)),
+    // Read in the condition, where the bundler folds it: a build without request pricing carries none of this text (the cast: the return above narrows the define's type).
+    ...((globalThis.L402_BUILD_PRICES as boolean | undefined) === false ? {} : optionalClaims(claimsOf(route, rules))),
     ...(bindRequest ? { bound_to_request: true } : {}),
   };
 }
