@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseChallenge, toBase64, toHex } from "../../src/l402/index.ts";
 import { decodeMacaroon } from "../../src/macaroon/index.ts";
-import { BROWSER_REQUIRED, CHROMIUM, WHERE_LOOKED } from "./support/chromium.ts";
+import { BROWSER_REQUIRED, CHROMIUM, launchChromium } from "./support/chromium.ts";
 import { startStack, type Stack } from "./support/stack.ts";
 
 /**
@@ -30,8 +30,7 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("the operator dashb
       // Run-time overrides on, for the mode switch: a change is served everywhere within a second.
       { L402_ADMIN_TOKEN: ADMIN_TOKEN, L402_OVERRIDES: "on", L402_OVERRIDES_TTL: "1" },
     );
-    if (CHROMIUM === undefined) throw new Error(`no Chromium found (looked at ${WHERE_LOOKED}), and L402_REQUIRE_BROWSER=1 requires one`);
-    browser = await chromium.launch({ executablePath: CHROMIUM });
+    browser = await launchChromium();
     // The first page a fresh Chromium opens, and the Worker's first dashboard answer, are the slow ones on a loaded machine: paid here, not by the first test.
     const warm = await browser.newPage();
     await warm.goto(`${stack.url}${DASHBOARD}`);

@@ -1,13 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import { build } from "esbuild";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listen } from "../../dev/listen.ts";
 import { payInvoice } from "../../dev/lnd-sim/payer.ts";
 import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
 import { createKeyring, lndRestBackend, memoryPorts, withPaywall } from "../../src/fetch.ts";
-import { BROWSER_REQUIRED, CHROMIUM, WHERE_LOOKED } from "./support/chromium.ts";
+import { BROWSER_REQUIRED, CHROMIUM, launchChromium } from "./support/chromium.ts";
 
 /**
  * The client (`createL402Fetch`) running in a page of a real Chromium, paying
@@ -72,8 +72,7 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("l402Fetch in Chrom
     site = await startSite(elsewhere.url);
     const bundled = await build({ entryPoints: ["src/client/index.ts"], bundle: true, format: "iife", globalName: "L402Client", platform: "browser", write: false });
     client = bundled.outputFiles[0]?.text ?? "";
-    if (CHROMIUM === undefined) throw new Error(`no Chromium found (looked at ${WHERE_LOOKED}), and L402_REQUIRE_BROWSER=1 requires one`);
-    browser = await chromium.launch({ executablePath: CHROMIUM });
+    browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

@@ -1,6 +1,6 @@
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BROWSER_REQUIRED, CHROMIUM, WHERE_LOOKED } from "./support/chromium.ts";
+import { BROWSER_REQUIRED, CHROMIUM, launchChromium } from "./support/chromium.ts";
 import { startStack, type Stack } from "./support/stack.ts";
 
 /**
@@ -20,8 +20,7 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("the 402 page colle
       { name: "articles", match: ["/articles/*"], price_sats: 3, timeout: 3600, browser: true, origin: { url: origin } },
       { name: "brief", match: ["/brief/*"], price_sats: 1, timeout: BRIEF_TIMEOUT_SECONDS, browser: true, origin: { url: origin } },
     ]);
-    if (CHROMIUM === undefined) throw new Error(`no Chromium found (looked at ${WHERE_LOOKED}), and L402_REQUIRE_BROWSER=1 requires one`);
-    browser = await chromium.launch({ executablePath: CHROMIUM });
+    browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

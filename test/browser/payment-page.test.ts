@@ -1,6 +1,6 @@
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BROWSER_REQUIRED, CHROMIUM, WHERE_LOOKED } from "./support/chromium.ts";
+import { BROWSER_REQUIRED, CHROMIUM, launchChromium } from "./support/chromium.ts";
 import { startStack, type Stack } from "./support/stack.ts";
 
 /**
@@ -24,8 +24,7 @@ describe.skipIf(CHROMIUM === undefined && !BROWSER_REQUIRED)("paying on the 402 
       ],
       { L402_FIAT_RATE: "USD:95000" },
     );
-    if (CHROMIUM === undefined) throw new Error(`no Chromium found (looked at ${WHERE_LOOKED}), and L402_REQUIRE_BROWSER=1 requires one`);
-    browser = await chromium.launch({ executablePath: CHROMIUM });
+    browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

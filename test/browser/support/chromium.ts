@@ -1,3 +1,4 @@
+import { chromium, type Browser } from "playwright-core";
 import { existsSync } from "node:fs";
 
 /**
@@ -13,3 +14,9 @@ export const CHROMIUM: string | undefined = chosen ? (existsSync(chosen) ? chose
 export const BROWSER_REQUIRED = process.env["L402_REQUIRE_BROWSER"] === "1";
 
 export const WHERE_LOOKED = chosen ? `CHROMIUM_PATH=${chosen}` : CANDIDATES.join(", ");
+
+/** The Chromium found, launched; none found is an error (a run that requires one, or a suite that skips without one never calls this). */
+export async function launchChromium(): Promise<Browser> {
+  if (CHROMIUM === undefined) throw new Error(`no Chromium found (looked at ${WHERE_LOOKED}), and L402_REQUIRE_BROWSER=1 requires one`);
+  return chromium.launch({ executablePath: CHROMIUM });
+}
