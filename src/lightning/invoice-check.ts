@@ -27,8 +27,8 @@ export interface ExpectedInvoice {
 
 /**
  * Never trust a node blindly: the invoice we put in a challenge must be for the
- * payment hash the node reported, the amount and expiry we asked for, on the
- * network we run on, stamped now (give or take the clock skew allowed) and
+ * payment hash the node reported, the amount, description and expiry we asked
+ * for, on the network we run on, stamped now (give or take the clock skew allowed) and
  * with at least half its life left. Anything else is an error, not an invoice; its detail is ours
  * (health shows it: see `LightningFailureReason`).
  */
@@ -45,6 +45,8 @@ export function checkInvoice(paymentRequest: string, expected: ExpectedInvoice, 
   if (invoice.amountMsat !== request.amountMsat) throw mismatch(`amount ${String(invoice.amountMsat ?? "none")} msat, asked ${request.amountMsat}`);
   // Asked to commit to a description's hash (a node that ignores the parameter would commit to none, or another).
   if (request.descriptionHash !== undefined && invoice.descriptionHash !== toHex(request.descriptionHash)) throw mismatch(`description hash ${invoice.descriptionHash ?? "none"}, asked ${toHex(request.descriptionHash)}`);
+  // What the buyer's wallet shows them as what they pay for: a node (a hosted wallet) that wrote another text would speak for the seller.
+  if (request.descriptionHash === undefined && (invoice.description ?? "") !== request.memo) throw mismatch(`description ${JSON.stringify(invoice.description ?? "").slice(0, 80)}, asked ${JSON.stringify(request.memo).slice(0, 80)}`);
   if (invoice.expirySeconds > MAX_LONGER_EXPIRY_SECONDS && expected.acceptLongerExpiry === true) {
     throw refused(`expires after ${invoice.expirySeconds} s, more than the ${MAX_LONGER_EXPIRY_SECONDS} s (a year) a challenge may stay open`);
   }

@@ -148,3 +148,18 @@ describe("checkInvoice: a description's hash asked for", () => {
     expect(refusal(() => checkInvoice(hashed(other), expected(asked), NOW))).toBe(`the node's invoice does not match: description hash ${hex.encode(other)}, asked ${hex.encode(terms)}`);
   });
 });
+
+describe("checkInvoice: the description asked for", () => {
+  const described = (description: string | undefined) =>
+    encodeInvoice({ network: "bcrt", amountMsat: ASKED.amountMsat, timestamp: NOW, fields: [fields.paymentHash(HASH), ...(description === undefined ? [] : [fields.description(description)]), fields.expiry(600), fields.minFinalCltvExpiry(80)], privateKey: NODE_KEY });
+
+  it("must be the invoice's, as the buyer's wallet shows it: another text, or none, is refused, saying both", () => {
+    expect(checkInvoice(described("api"), expected(), NOW).expiresAt).toBe(NOW + 600);
+    expect(refusal(() => checkInvoice(described("Pay Mallory for api"), expected(), NOW))).toBe(`the node's invoice does not match: description "Pay Mallory for api", asked "api"`);
+    expect(refusal(() => checkInvoice(described(undefined), expected(), NOW))).toBe(`the node's invoice does not match: description "", asked "api"`);
+  });
+
+  it("an empty memo matches an invoice without a description (BOLT 11 lets a node leave an empty one out)", () => {
+    expect(checkInvoice(described(undefined), expected({ ...ASKED, memo: "" }), NOW).expiresAt).toBe(NOW + 600);
+  });
+});
