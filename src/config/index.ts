@@ -16,6 +16,7 @@ export {
 export { problemsOf, settingsFailure, type SettingsFailure, type SettingsResult } from "./problems.ts";
 export { recordOf, serviceMode } from "./schema-pieces.ts";
 export { HEADER_NAME, literalPath, pathCovers, type ServiceDefinition } from "./schema.ts";
+export { covers, coveringPattern } from "./pattern-cover.ts";
 export { compileServices, inMode, pricesInPartSats } from "./services.ts";
 export type {
   BalanceConfig,

@@ -1,4 +1,4 @@
-import { chargeTermsOf, type BalanceConfig, type ChargeOn, type Pricing, type ServiceConfig, type ServiceMode, type UrlPattern } from "../config/index.ts";
+import { chargeTermsOf, coveringPattern, type BalanceConfig, type ChargeOn, type Pricing, type ServiceConfig, type ServiceMode, type UrlPattern } from "../config/index.ts";
 
 /**
  * What a paid service sells, as discovery documents publish it: only what a
@@ -33,30 +33,36 @@ export interface SoldRoute {
   readonly methodOverride: boolean;
 }
 
-/** One entry per pattern of every paid service, in matching order. */
+/**
+ * One entry per pattern of every paid service, in matching order, but a
+ * pattern a service listed before takes whole (its requests are sold at that
+ * one's terms, or given free): a buyer paying its terms would be refused there.
+ */
 export function soldRoutes(services: readonly ServiceConfig[]): SoldRoute[] {
-  return services
-    .filter((service) => service.auth)
-    .flatMap((service) =>
-      service.patterns.map((pattern) => ({
-        service: service.name,
-        description: service.description,
-        host: pattern.hostname === "*" ? undefined : pattern.hostname,
-        pattern: pattern.pathname,
-        matcher: pattern,
-        priceMsat: service.priceMsat,
-        pricing: service.pricing,
-        balance: service.balance,
-        schemes: service.schemes,
-        timeoutSeconds: service.timeoutSeconds,
-        uses: service.uses,
-        usesChargeOn: service.usesChargeOn,
-        capabilities: service.capabilities,
-        methods: [...new Set(service.capabilityRules.flatMap((rule) => rule.methods ?? []))],
-        mode: service.mode,
-        methodOverride: service.methodOverride,
-      })),
-    );
+  return services.flatMap((service, index) =>
+    service.auth ? service.patterns.filter((pattern) => coveringPattern(services, index, pattern) === undefined).map((pattern) => soldRoute(service, pattern)) : [],
+  );
+}
+
+function soldRoute(service: ServiceConfig, pattern: UrlPattern): SoldRoute {
+  return {
+    service: service.name,
+    description: service.description,
+    host: pattern.hostname === "*" ? undefined : pattern.hostname,
+    pattern: pattern.pathname,
+    matcher: pattern,
+    priceMsat: service.priceMsat,
+    pricing: service.pricing,
+    balance: service.balance,
+    schemes: service.schemes,
+    timeoutSeconds: service.timeoutSeconds,
+    uses: service.uses,
+    usesChargeOn: service.usesChargeOn,
+    capabilities: service.capabilities,
+    methods: [...new Set(service.capabilityRules.flatMap((rule) => rule.methods ?? []))],
+    mode: service.mode,
+    methodOverride: service.methodOverride,
+  };
 }
 
 /** `charge_terms`, where the route takes a Payment charge or an x402 payment: what one buys (`terms` is a token's), most often one request. */

@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { bodyText, toBase64 } from "../bytes.ts";
 import { readAtMost } from "../read-at-most.ts";
-import { recordOf, type ServiceConfig } from "../config/index.ts";
+import { coveringPattern, recordOf, type ServiceConfig } from "../config/index.ts";
 import { createPaywall, type Paywall } from "./paywall.ts";
 import type { Later } from "./issue-challenge.ts";
 import { offerFor } from "./offer.ts";
@@ -80,8 +80,13 @@ async function askedQuote(request: Request): Promise<{ ok: true; value: QuoteReq
 
 async function quoted(paywall: Paywall, asked: QuoteRequest, request: PaywallRequest, later: Later): Promise<Response> {
   const { settings } = paywall;
-  const service = settings.services.find((candidate) => candidate.name === asked.service && candidate.auth && candidate.schemes.includes("l402"));
+  const index = settings.services.findIndex((candidate) => candidate.name === asked.service && candidate.auth && candidate.schemes.includes("l402"));
+  const service = settings.services[index];
   if (service === undefined) return quoteError(400, "unknown_service", "no paid service of that name takes L402", "service");
+  // A token for a service whose every path a service listed before takes would be refused wherever it is sent.
+  if (service.patterns.every((pattern) => coveringPattern(settings.services, index, pattern) !== undefined)) {
+    return quoteError(400, "unknown_service", "every path of this service is taken by a service listed before it: nothing is sold at its terms", "service");
+  }
   if (service.mode === "paused") return quoteError(503, "service_paused", "this service sells no new access for now", undefined, { "Retry-After": String(PAUSED_RETRY_AFTER_SECONDS) });
   // Shadow mode sells nothing (no invoice, token or ledger row): its requests pass as they would unpaid.
   if (service.mode === "shadow") return quoteError(503, "service_in_shadow", "this service is in shadow mode: its requests pass without payment, and nothing is sold");

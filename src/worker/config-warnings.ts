@@ -1,4 +1,4 @@
-import { literalPath, pathCovers, type NodeConfig, type ServiceConfig, type UrlPattern } from "../config/index.ts";
+import { covers, coveringPattern, literalPath, pathCovers, type NodeConfig, type ServiceConfig, type UrlPattern } from "../config/index.ts";
 import { JWKS_PATH } from "../context/index.ts";
 import { DISCOVERY_PATHS } from "../discovery/index.ts";
 import { matchService } from "../paywall/match.ts";
@@ -46,7 +46,7 @@ export interface Declarations {
  */
 export function configWarnings(config: WorkerConfig, bindings: Declarations): string[] {
   const warnings = config.services.flatMap((service) => service.patterns.flatMap((pattern) => uncoveredPrefix(service, pattern)));
-  warnings.push(...config.services.flatMap((service, index) => [...deadEntries(service), ...shadowedPatterns(service, config.services.slice(0, index))]));
+  warnings.push(...config.services.flatMap((service, index) => [...deadEntries(service), ...shadowedPatterns(config.services, index)]));
   for (const service of config.services) {
     if (service.timeoutSeconds !== undefined && service.timeoutSeconds <= config.invoiceExpirySeconds) {
       warnings.push(
@@ -196,13 +196,13 @@ function deadEntries(service: ServiceConfig): string[] {
 }
 
 /** Patterns of `service` that a service listed before it matches in full: the first match wins, so they never apply. */
-function shadowedPatterns(service: ServiceConfig, earlier: readonly ServiceConfig[]): string[] {
+function shadowedPatterns(services: readonly ServiceConfig[], index: number): string[] {
+  const service = services[index] as ServiceConfig;
+  const earlier = services.slice(0, index);
   return service.patterns.flatMap((pattern) => {
-    for (const before of earlier) {
-      const claimed = before.patterns.find((candidate) => covers({ pattern: candidate, matchCase: before.matchCase }, { pattern, matchCase: service.matchCase }));
-      if (claimed !== undefined) {
-        return [`${service.name}: the pattern ${shown(pattern)} is covered by ${before.name}'s ${shown(claimed)}, listed earlier: the first service that matches wins, so it never applies`];
-      }
+    const covering = coveringPattern(services, index, pattern);
+    if (covering !== undefined) {
+      return [`${service.name}: the pattern ${shown(pattern)} is covered by ${covering.service.name}'s ${shown(covering.pattern)}, listed earlier: the first service that matches wins, so it never applies`];
     }
     // Short of covering it, an earlier pattern may take some of its paths (`/api/:name` before `/api/premium`): probed with one path the pattern matches.
     const sample = samplePath(pattern.pathname);
@@ -221,28 +221,6 @@ function samplePath(pathname: string): string | undefined {
 }
 
 const shown = (pattern: UrlPattern) => (pattern.hostname === "*" ? pattern.pathname : `${pattern.hostname}${pattern.pathname}`);
-
-type Matcher = { readonly pattern: UrlPattern; readonly matchCase: boolean };
-/** A pathname with nothing that varies: no wildcard, parameter, group or escape. */
-const LITERAL = /^[^*:({?+\\]*$/;
-
-/**
- * Whether `outer` matches every path `inner` does, judged only where that is
- * certain: `outer` is the same pattern (a literal one with or without its
- * trailing slash), or a literal directory with everything below it (`/*`,
- * `/api/*`), on any host or on inner's own; a case-sensitive outer never covers
- * a case-blind inner.
- */
-function covers(outer: Matcher, inner: Matcher): boolean {
-  if (outer.pattern.hostname !== "*" && outer.pattern.hostname !== inner.pattern.hostname) return false;
-  if (outer.matchCase && !inner.matchCase) return false;
-  const fold = (path: string) => (outer.matchCase ? path : path.toLowerCase());
-  // Both forms of a path are asked about (match.ts): a literal `/a/` matches what `/a` does.
-  const bare = (path: string) => (LITERAL.test(path) ? path.replace(/(.)\/$/, "$1") : path);
-  if (fold(bare(outer.pattern.pathname)) === fold(bare(inner.pattern.pathname))) return true;
-  const directory = outer.pattern.pathname.endsWith("/*") ? outer.pattern.pathname.slice(0, -2) : undefined;
-  return directory !== undefined && LITERAL.test(directory) && pathCovers(fold(directory) || "/", fold(literalPath(inner.pattern.pathname)));
-}
 
 /** What each backend's URL setting is called, and the credential every call to it carries. */
 const NODE_URLS = {

@@ -207,4 +207,26 @@ describe("the L402 manifest, its quotes, the 402's Link and llms.txt, through th
     expect(challenge.headers.get("link")).toBeNull();
     await challenge.body?.cancel();
   });
+
+  it("a service whose paths a service listed before takes whole is neither described nor quoted: its token would be refused there", async () => {
+    const shadowed = {
+      ...env,
+      L402_SERVICES: JSON.stringify([
+        { name: "all", match: ["/api/*"], price_sats: 1, origin: { url: originUrl() } },
+        { name: "premium", match: ["/api/premium/*"], price_sats: 50, origin: { url: originUrl() } },
+        { name: "partly", match: ["/api/reports", "/reports/*"], price_sats: 9, origin: { url: originUrl() } },
+      ]),
+    };
+    const read = async <T>(path: string) => (await (await callWithEnv(shadowed, path)).json()) as T;
+    const listed = await read<{ routes: ServicesRoute[] }>("/.well-known/l402-services");
+    expect(listed.routes.map((route) => `${route.service} ${route.path}`)).toEqual(["all /api/*", "partly /reports/*"]);
+    expect(Object.keys((await read<OpenApi>("/openapi.json")).paths).sort()).toEqual(["/api/{rest}", "/reports/{rest}"]);
+    expect((await read<Manifest>("/.well-known/l402.json")).services.map((service) => service.name)).toEqual(["all", "partly"]);
+    const refused = await callWithEnv(shadowed, "/l402/quote", { method: "POST", body: JSON.stringify({ service: "premium" }) });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: { code: string; message: string } }).error).toEqual({ code: "unknown_service", message: "every path of this service is taken by a service listed before it: nothing is sold at its terms", field: "service" });
+    // A service with a path of its own left is quoted, at its price.
+    const quoted = await callWithEnv(shadowed, "/l402/quote", { method: "POST", headers: { "CF-Connecting-IP": "198.51.100.78" }, body: JSON.stringify({ service: "partly" }) });
+    expect(((await quoted.json()) as { price_msat: number }).price_msat).toBe(9000);
+  });
 });
