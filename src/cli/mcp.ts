@@ -3,7 +3,7 @@ import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { AsyncLocalStorage } from "node:async_hooks";
 import * as v from "valibot";
-import { createL402Fetch, isChallenge, L402Error, type SpendLimits, type Wallet } from "../client/index.ts";
+import { createL402Fetch, isChallenge, L402Error, type SpendLimits, type TokenStore, type Wallet } from "../client/index.ts";
 import { formatSats } from "../l402/index.ts";
 import { readAtMost } from "../read-at-most.ts";
 import { fetchDocument } from "./discover.ts";
@@ -107,7 +107,8 @@ export async function mcpCommand(args: string[]): Promise<number> {
   const limits = spendLimits(values);
   // An agent looping on a paid tool spends without end at --max-cost a call: with no window named, one day's is DEFAULT_DAYS_OF_CALLS calls' worth.
   const bounded = limits.perHourSats === undefined && limits.perDaySats === undefined ? { ...limits, perDaySats: DEFAULT_DAYS_OF_CALLS * maxCostSats } : limits;
-  const wallet = { directory: tokenDirectory(values["token-dir"]), maxCostSats, limits: bounded, wallet: countingPayments(chosenWallet(values)), allowHttp: values["allow-http"] === true, fetch: values["allow-private-network"] === true ? fetch : publicFetch, maxTimeSeconds, callSeconds, clients: new Map() };
+  const directory = tokenDirectory(values["token-dir"]);
+  const wallet = { directory, store: fileStore(directory), maxCostSats, limits: bounded, wallet: countingPayments(chosenWallet(values)), allowHttp: values["allow-http"] === true, fetch: values["allow-private-network"] === true ? fetch : publicFetch, maxTimeSeconds, callSeconds, clients: new Map() };
 
   const server = new Server({ name: "l402-edge", version: "0.3.0" }, { capabilities: { tools: {} } });
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: TOOLS.map((tool) => ({ ...tool })) }));
@@ -121,6 +122,8 @@ export async function mcpCommand(args: string[]): Promise<number> {
 
 interface WalletSettings {
   readonly directory: string;
+  /** The directory's tokens, one store for every client: a one-request charge one client paid and could not send is another's to send (l402Fetch keeps them by store). */
+  readonly store: TokenStore;
   readonly maxCostSats: number;
   readonly limits: SpendLimits;
   readonly wallet: Wallet;
@@ -150,7 +153,7 @@ async function callTool(settings: WalletSettings, name: string, input: Record<st
         return answer(await discover(settings, parse(DiscoverInput).url, signal));
       case "balance": {
         parse(NoInput);
-        const store = fileStore(settings.directory);
+        const { store } = settings;
         return answer(await Promise.all((await store.keys()).map(async (key) => ({ origin: key, tokens: (await store.get(key)).map(listed) }))));
       }
       case "spent":
@@ -204,7 +207,7 @@ function clientFor(settings: WalletSettings, maxCostSats: number): ReturnType<ty
     client = createL402Fetch({
       wallet: settings.wallet,
       maxCostSats,
-      store: fileStore(settings.directory),
+      store: settings.store,
       limits: settings.limits,
       ledger: fileLedger(settings.directory),
       allowHttp: settings.allowHttp,

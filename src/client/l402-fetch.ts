@@ -9,7 +9,7 @@ import { inClear } from "../this-machine.ts";
 import { storedTokenTerms } from "./token-terms.ts";
 import { L402Error, type StoredToken } from "./types.ts";
 import { untilAborted } from "./until-aborted.ts";
-import { oneRequestCredential, requestIdentity, unsentCharges } from "./one-request-charges.ts";
+import { oneRequestCredential, requestIdentity, unsentChargesOf } from "./one-request-charges.ts";
 import type { L402FetchOptions } from "./fetch-options.ts";
 
 /**
@@ -50,7 +50,7 @@ export function createL402Fetch(options: L402FetchOptions): (input: Request | st
   const budgetMsat = BigInt(options.maxCostSats) * 1000n;
   const schemes = new Set<Scheme>(options.schemes ?? ["l402", "payment", "x402"]);
   const ledger = options.ledger ?? memoryLedger();
-  const unsent = unsentCharges();
+  const unsent = unsentChargesOf(store);
 
   /**
    * Pays an offer within the budget and the spend windows, routing fee included;

@@ -22,13 +22,28 @@ const MAX_KEPT = 64;
  * answered: the caller left while the wallet paid (a timeout, an MCP host's
  * cancel), or sending the credential failed. The same request's next call
  * sends its credential before anything else, so a retry gets what was paid
- * for instead of paying again. Kept in memory for this client's life, until
- * the invoice expires (the server takes none after), the newest `MAX_KEPT`.
+ * for instead of paying again. Kept in memory for the life of the clients of
+ * one store (unsentChargesOf), until the invoice expires (the server takes
+ * none after), the newest `MAX_KEPT`.
  */
 export interface UnsentCharges {
   keep(request: string, credential: Credential, expiresAt: number): void;
   /** The credential kept for this request, taken out (whatever the server answers, it is not sent again). */
   take(request: string, now: number): { readonly credential: Credential; readonly expiresAt: number } | undefined;
+}
+
+const chargesByStore = new WeakMap<object, UnsentCharges>();
+
+/**
+ * The charges kept for the clients of one token store: a charge one client
+ * paid and could not send is sent by another's call of the same request (the
+ * MCP wallet keeps a client per budget, all on one store), as they share the
+ * store's tokens and purchases.
+ */
+export function unsentChargesOf(store: object): UnsentCharges {
+  let charges = chargesByStore.get(store);
+  if (charges === undefined) chargesByStore.set(store, (charges = unsentCharges()));
+  return charges;
 }
 
 export function unsentCharges(): UnsentCharges {

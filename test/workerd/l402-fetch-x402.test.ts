@@ -228,6 +228,34 @@ describe("l402Fetch and x402's Lightning entry", () => {
     expect(paying.payments).toBe(3);
   });
 
+  it("a payment made after its caller left is sent by another client of the same store (the MCP wallet's, one per budget), not one of another store", async () => {
+    const paying = countingWallet();
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let asked = 0;
+    const wallet = { pay: async (invoice: string, limits: { maxFeeMsat: bigint }) => (asked++, await gate, paying.pay(invoice, limits)) };
+    let paid = () => {};
+    const done = new Promise<void>((resolve) => (paid = resolve));
+    const store = memoryStore();
+    const first = createL402Fetch({ wallet, maxCostSats: 10, store, fetch: worker, onPayment: (event) => event.phase === "paid" && paid() });
+    const url = `https://paywall.test${uniquePath("/xonly/shared")}`;
+    const abort = new AbortController();
+    const left = first(url, { method: "POST", body: "once", signal: abort.signal });
+    await expect.poll(() => asked).toBe(1);
+    abort.abort(new Error("the caller's time is up"));
+    await expect(left).rejects.toThrow("the caller's time is up");
+    release();
+    await done;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const elsewhere = createL402Fetch({ wallet: paying, maxCostSats: 20, fetch: worker });
+    expect((await elsewhere(url, { method: "POST", body: "once" })).status).toBe(200);
+    expect(paying.payments).toBe(2);
+    const sameStore = createL402Fetch({ wallet: paying, maxCostSats: 20, store, fetch: worker });
+    expect((await sameStore(url, { method: "POST", body: "once" })).status).toBe(200);
+    expect(paying.payments).toBe(2);
+    expect(await originHits(new URL(url).pathname)).toBe(2);
+  });
+
   it.each([
     ["a GET that reached it, its answer lost, refused as spent when sent again", "lost", "GET", "/xonly/answered"],
     ["a POST served and redirected, no connection made for the next", "redirected, then refused", "POST", "/xcount/answered"],
