@@ -33,12 +33,8 @@ const required = () => v.pipe(v.optional(v.string("is required"), ""), v.minLeng
 const url = v.pipe(v.optional(v.string("is required"), ""), v.minLength(1, "is required"), httpUrl, v.transform((u) => u.href.replace(/\/$/, "")));
 const secret = (format: RegExp, message: string) => v.pipe(required(), v.regex(format, message));
 
-const SCHEMAS = {
-  lnd: v.object({ LND_REST_URL: url, LND_MACAROON: secret(/^(?:[0-9a-fA-F]{2}){1,4096}$/, "must be the hex of a macaroon"), LND_TIMEOUT_MS: nodeTimeoutMs }),
-  lnbits: v.object({ LNBITS_URL: url, LNBITS_INVOICE_KEY: secret(/^[0-9a-zA-Z]{16,128}$/, "must be the wallet's invoice/read key") }),
-  phoenixd: v.object({ PHOENIXD_URL: url, PHOENIXD_PASSWORD: secret(/^\S{8,256}$/, "must be phoenixd's http password") }),
-  cln: v.object({ CLN_REST_URL: url, CLN_RUNE: secret(/^[A-Za-z0-9_=+/-]{8,2048}$/, "must be a rune (lightning-cli createrune)") }),
-  nwc: v.object({
+const nwcSchema = () =>
+  v.object({
     L402_NWC_URI: v.pipe(
       required(),
       v.rawTransform(({ dataset, addIssue, NEVER }) => {
@@ -49,8 +45,21 @@ const SCHEMAS = {
       }),
     ),
     L402_NWC_CONNECTION: v.optional(v.picklist(["per-call", "held"], 'must be "per-call" or "held"'), "per-call"),
-  }),
-} as const;
+  });
+
+/**
+ * Each backend's settings. A template Worker built for one backend (worker/build.ts
+ * sets the define) carries that one's alone: another is refused there before its
+ * settings are read (load-config.ts). The define is read in each condition, where
+ * the bundler folds it and drops the rest (NWC's URI reader among them).
+ */
+const SCHEMAS = {
+  ...((globalThis.L402_BUILD_BACKEND ?? "lnd") === "lnd" ? { lnd: v.object({ LND_REST_URL: url, LND_MACAROON: secret(/^(?:[0-9a-fA-F]{2}){1,4096}$/, "must be the hex of a macaroon"), LND_TIMEOUT_MS: nodeTimeoutMs }) } : {}),
+  ...((globalThis.L402_BUILD_BACKEND ?? "lnbits") === "lnbits" ? { lnbits: v.object({ LNBITS_URL: url, LNBITS_INVOICE_KEY: secret(/^[0-9a-zA-Z]{16,128}$/, "must be the wallet's invoice/read key") }) } : {}),
+  ...((globalThis.L402_BUILD_BACKEND ?? "phoenixd") === "phoenixd" ? { phoenixd: v.object({ PHOENIXD_URL: url, PHOENIXD_PASSWORD: secret(/^\S{8,256}$/, "must be phoenixd's http password") }) } : {}),
+  ...((globalThis.L402_BUILD_BACKEND ?? "cln") === "cln" ? { cln: v.object({ CLN_REST_URL: url, CLN_RUNE: secret(/^[A-Za-z0-9_=+/-]{8,2048}$/, "must be a rune (lightning-cli createrune)") }) } : {}),
+  ...((globalThis.L402_BUILD_BACKEND ?? "nwc") === "nwc" ? { nwc: nwcSchema() } : {}),
+} as Partial<Record<Backend, v.ObjectSchema<v.ObjectEntries, undefined>>>;
 
 /** Every backend's own settings, by name: what tells an env that holds the node's settings. */
 export const NODE_SETTING_NAMES: readonly string[] = Object.values(SCHEMAS).flatMap((schema) => Object.keys(schema.entries));
@@ -62,7 +71,9 @@ export const NODE_SETTING_NAMES: readonly string[] = Object.values(SCHEMAS).flat
  * "held" NWC connection is the caller's to check.
  */
 export function readNodeSettings(backend: Backend, env: Record<string, unknown>, timeoutMs: number | undefined): SettingsResult<NodeConfig> {
-  const parsed = v.safeParse(SCHEMAS[backend], env, { abortEarly: false, abortPipeEarly: true });
+  const schema = SCHEMAS[backend];
+  if (schema === undefined) return settingsFailure([`L402_BACKEND: ${backend} is not in this build`]);
+  const parsed = v.safeParse(schema, env, { abortEarly: false, abortPipeEarly: true });
   if (!parsed.success) return settingsFailure(problemsOf(parsed.issues, ""));
   const out = parsed.output as Record<string, unknown>;
   const timeout = timeoutMs ?? (out["LND_TIMEOUT_MS"] as number | undefined) ?? 5000;

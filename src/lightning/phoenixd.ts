@@ -39,10 +39,12 @@ export function phoenixdBackend(config: PhoenixdConfig): InvoiceBackend {
     async createInvoice(request: InvoiceRequest): Promise<Invoice> {
       if (request.amountMsat % 1000n !== 0n) throw new LightningError("bad_request", "phoenixd invoices are in whole sats");
       const form = new URLSearchParams({ amountSat: String(request.amountMsat / 1000n), expirySeconds: String(request.expirySeconds) });
+      // Cut at phoenixd's limit (UTF-16 units, as Kotlin counts), never inside a character's surrogate pair.
+      const memo = request.memo.slice(0, MAX_DESCRIPTION).replace(/[\uD800-\uDBFF]$/, "");
       if (request.descriptionHash !== undefined) form.set("descriptionHash", toHex(request.descriptionHash));
-      else form.set("description", request.memo.slice(0, MAX_DESCRIPTION));
+      else form.set("description", memo);
       const { paymentRequest, paymentHashHex } = readPhoenixdCreated(await call("POST", "/createinvoice", form));
-      return checkInvoice(paymentRequest, { paymentHashHex, request: { ...request, memo: request.memo.slice(0, MAX_DESCRIPTION) }, network: await network() });
+      return checkInvoice(paymentRequest, { paymentHashHex, request: { ...request, memo }, network: await network() });
     },
 
     lookupInvoice: async (paymentHash: Uint8Array): Promise<InvoiceStatus> => readPhoenixdStatus(await call("GET", `/payments/incoming/${toHex(paymentHash)}`), paymentHash),

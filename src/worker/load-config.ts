@@ -60,7 +60,10 @@ function readConfig(env: object, build: WorkerBuild): ConfigResult {
   if (!keyring.ok) problems.push(`L402_MASTER_KEYS: ${keyring.detail}`);
   // The backend's own settings are checked even when others are bad, so that every problem is named at once.
   const backend = settings.success ? settings.output.L402_BACKEND : namedBackend(given);
-  const node = backend === undefined ? undefined : readNodeSettings(backend, given, settings.success ? settings.output.L402_NODE_TIMEOUT_MS : undefined);
+  // A backend this build leaves out is said so, and its settings not read: the build carries no reader of them (config/node-settings.ts).
+  const outOfBuild = backend === undefined ? [] : backendProblems(build, backend);
+  problems.push(...outOfBuild);
+  const node = backend === undefined || outOfBuild.length > 0 ? undefined : readNodeSettings(backend, given, settings.success ? settings.output.L402_NODE_TIMEOUT_MS : undefined);
   if (node !== undefined && !node.ok) problems.push(...node.problems);
   if (node?.ok && node.value.backend === "nwc" && node.value.relayConnection === "held" && given["L402_NWC"] === undefined) {
     problems.push('L402_NWC_CONNECTION: "held" needs the L402_NWC Durable Object binding (see wrangler.toml)');
@@ -70,7 +73,6 @@ function readConfig(env: object, build: WorkerBuild): ConfigResult {
   }
   if (node?.ok && services.ok) problems.push(...wholeSatProblems(node.value.backend, services.value));
   if (settings.success && settings.output.L402_OVERRIDES === "on" && !bound("ledger")) problems.push('L402_OVERRIDES: "on" needs the L402_LEDGER D1 binding (see wrangler.toml)');
-  if (node?.ok) problems.push(...backendProblems(build, node.value.backend));
   if (problems.length > 0 || !settings.success || !services.ok || !keyring.ok || node === undefined || !node.ok) return settingsFailure(problems);
 
   const s = settings.output;

@@ -159,6 +159,11 @@ describe("checkInvoice: the description asked for", () => {
     expect(refusal(() => checkInvoice(described(undefined), expected(), NOW))).toBe(`the node's invoice does not match: description "", asked "api"`);
   });
 
+  it("another is taken where acceptable (an NWC wallet, which NIP-47 lets write its own), and a memo's lone surrogate is compared as sent, U+FFFD", () => {
+    expect(checkInvoice(described("Cashu mint invoice"), { ...expected(), acceptOtherDescription: true }, NOW).expiresAt).toBe(NOW + 600);
+    expect(checkInvoice(described("api \uFFFD"), expected({ ...ASKED, memo: "api \uD83D" }), NOW).expiresAt).toBe(NOW + 600);
+  });
+
   it("an empty memo matches an invoice without a description (BOLT 11 lets a node leave an empty one out)", () => {
     expect(checkInvoice(described(undefined), expected({ ...ASKED, memo: "" }), NOW).expiresAt).toBe(NOW + 600);
   });

@@ -1,7 +1,9 @@
 import { sha256 } from "@noble/hashes/sha2.js";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startBackendSims, type BackendSims } from "../../dev/backend-sims/index.ts";
 import { encodeInvoice, fields } from "../../dev/lnd-sim/bolt11.ts";
-import { LightningError } from "../../src/lightning/index.ts";
+import { startSimulator, type Simulator } from "../../dev/lnd-sim/server.ts";
+import { LightningError, phoenixdBackend, readInvoice } from "../../src/lightning/index.ts";
 import { readPhoenixdStatus } from "../../src/lightning/phoenixd.ts";
 import { failureReason } from "./support/failure-reason.ts";
 
@@ -36,5 +38,29 @@ describe("readPhoenixdStatus: a 404", () => {
     expect(reasonOf("<html><body>404 Not Found</body></html>")).toBe("unavailable");
     expect(reasonOf("404 page not found")).toBe("unavailable");
     expect(reasonOf("")).toBe("unavailable");
+  });
+});
+
+describe("phoenixd's description limit (128 UTF-16 units, as Kotlin counts)", () => {
+  let sim: Simulator;
+  let sims: BackendSims;
+  beforeAll(async () => {
+    sim = await startSimulator();
+    sims = await startBackendSims(sim.node);
+  });
+  afterAll(async () => {
+    await sims?.close();
+    await sim?.close();
+  });
+  const described = async (memo: string) => {
+    const backend = phoenixdBackend({ url: sims.phoenixd.url, password: sims.phoenixd.password, network: "regtest", timeoutMs: 2000 });
+    const read = readInvoice((await backend.createInvoice({ amountMsat: 2000n, memo, expirySeconds: 600 })).paymentRequest);
+    return read.ok ? read.value.description : undefined;
+  };
+
+  it("a longer memo is cut there, never inside a character's surrogate pair: the invoice made and its description checked", async () => {
+    expect(await described(`${"a".repeat(127)}😀 and more`)).toBe("a".repeat(127));
+    expect(await described(`${"a".repeat(126)}😀 and more`)).toBe(`${"a".repeat(126)}😀`);
+    expect(await described("café ☕")).toBe("café ☕");
   });
 });

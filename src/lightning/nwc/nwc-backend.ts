@@ -49,8 +49,8 @@ export function nwcCallBackend(call: NwcCall, given?: Network): InvoiceBackend {
         expiry: request.expirySeconds,
       });
       const { paymentRequest, paymentHashHex } = readNwcCreated(result);
-      // NIP-47 makes `expiry` optional: a wallet may use its own, and a longer one harms no one.
-      return checkInvoice(paymentRequest, { paymentHashHex, request, network: await network(), acceptLongerExpiry: true });
+      // NIP-47 makes `expiry` and `description` optional: a wallet may use its own; a longer expiry harms no one, and the wallet is the operator's own.
+      return checkInvoice(paymentRequest, { paymentHashHex, request, network: await network(), acceptLongerExpiry: true, acceptOtherDescription: true });
     },
 
     lookupInvoice: async (paymentHash: Uint8Array): Promise<InvoiceStatus> => readNwcStatus(await call("lookup_invoice", { payment_hash: toHex(paymentHash) }), paymentHash),
