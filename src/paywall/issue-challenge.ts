@@ -94,7 +94,8 @@ async function cachedOrFresh(settings: PaywallSettings, need: ChallengeNeed, cac
   const parts = cached === undefined ? undefined : partsFrom(cached);
   // Handed back while half its expiry is left, as a pooled invoice is handed out: a buyer always has that long to pay.
   const timeToPay = parts !== undefined && parts.expiresAt - need.request.now >= handOutMargin(settings.invoiceExpirySeconds);
-  if (cached !== undefined && parts !== undefined && timeToPay && (await stillOpen(settings, need, cache, key, cached))) {
+  // At this offer's price: a balance offer is known by the credit it sells (offerKey), which a deploy may now sell at another price.
+  if (cached !== undefined && parts !== undefined && timeToPay && parts.amountMsat === need.offer.amountMsat && (await stillOpen(settings, need, cache, key, cached))) {
     return succeed({ reused: true, parts });
   }
   return storedFresh(settings, need, cache, key);

@@ -87,7 +87,7 @@ function setup(challengeCacheSeconds = 30, mintsPerClient?: number, schemes: rea
     if (!issued.ok) throw new Error(issued.detail);
     return issued.value;
   };
-  return { clock, node, ports, issue, invoiceOf, laters, need, underKey };
+  return { clock, node, ports, issue, invoiceOf, laters, need, underKey, challenger };
 }
 
 describe("the shared challenger and the challenge cache", () => {
@@ -110,6 +110,16 @@ describe("the shared challenger and the challenge cache", () => {
     expect(node).toMatchObject({ created: 2 });
     // Under the first key again, its own entry.
     expect(await invoiceOf()).toMatchObject({ reused: true, parts: { invoice: first.parts.invoice } });
+  });
+
+  it("hands back no challenge at another price than the offer's (a balance's credit sold at a new price after a deploy: the same key, another amount)", async () => {
+    const { node, invoiceOf, need, challenger } = setup();
+    const first = await invoiceOf();
+    expect(await invoiceOf()).toMatchObject({ reused: true, parts: { invoice: first.parts.invoice } });
+    const dearer = await challenger.issue({ ...need(), offer: { amountMsat: 1500n, caveats: {} } });
+    expect(dearer).toMatchObject({ ok: true, value: { reused: false, parts: { amountMsat: 1500n } } });
+    expect(dearer.ok && dearer.value.parts.invoice).not.toBe(first.parts.invoice);
+    expect(node).toMatchObject({ created: 2 });
   });
 
   it("asks the node at most once a second whether the cached invoice is still open", async () => {
