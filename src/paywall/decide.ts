@@ -125,6 +125,10 @@ type AdmittedOrNot = { readonly kind: "decided"; readonly decision: Decision } |
 async function admitToken(request: PaywallRequest, service: ServiceConfig, presented: Presented, scheme: string, paywall: Paywall, later: Later, asked: Asked): Promise<AdmittedOrNot> {
   const tokenId = toHex(presented.token.tokenId);
   const { grant } = presented.token;
+  // A balance token (its credit, or a top-up) where a deploy took the service's balance away: nothing debits it here, and it would pass free of its credit for good.
+  if (service.balance === undefined && (grant.creditMsat !== undefined || grant.topupFor !== undefined)) {
+    return refusedOrDecided(service, fail("balance_not_sold", "this token is a balance, which this service no longer sells: buy access as it is sold now"), tokenId);
+  }
   if (service.balance === undefined && pricedByRequest(service)) {
     const covered = await tokenCovers(service, grant, asked.price, asked.digest);
     if (!covered.ok) return refusedOrDecided(service, covered, tokenId);

@@ -90,6 +90,20 @@ describe("prepaid balances", () => {
     expect(await balanceOf(token.tokenId)).toBe(65_000n);
   });
 
+  it("a balance token (or top-up) sent where a deploy took the service's balance away is refused and challenged, never passed free of its credit", async () => {
+    const { app } = chatApp();
+    const token = await buy(app, "/chat/reply");
+    const redeployed: App = new Hono();
+    redeployed.use("/chat/*", l402Paywall({ service: { name: "chat", price_sats: 1, timeout: 3600 }, keyring, backend, ports: memoryPorts(), log: false }));
+    redeployed.get("/chat/reply", (c) => c.text("reply"));
+    const refused = await reply(redeployed, "", token.authorization);
+    expect(refused.status).toBe(402);
+    expect(await refused.json()).toMatchObject({ reason: "balance_not_sold" });
+    // The service's own tokens pass there.
+    const sold = await buy(redeployed, "/chat/reply");
+    expect((await reply(redeployed, "", sold.authorization)).status).toBe(200);
+  });
+
   it("a 402 sells the credit offers, the first by default or the one X-L402-Credit names; another is a 400", async () => {
     const { app } = chatApp();
     const first = await app.request("/chat/reply");
