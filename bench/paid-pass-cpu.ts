@@ -1,6 +1,4 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -8,6 +6,7 @@ import { deployBundle } from "../dev/deploy-bundle.ts";
 import { startSimulator } from "../dev/lnd-sim/server.ts";
 import { bundleWorker, startWorkerd } from "../dev/workerd.ts";
 import { BARE_WORKER, MINIMAL_PAYWALL_WORKER } from "./bare-worker.ts";
+import { startJsonOrigin } from "./json-origin.ts";
 import { median } from "./measure.ts";
 import { paidAuthorization } from "./paid-token.ts";
 import { cpuNanoseconds, withPid } from "./workerd-cpu.ts";
@@ -69,12 +68,8 @@ export default {
  * moved a few hundredths.
  */
 export async function benchPaidPassCpu(): Promise<void> {
-  const origin = createServer((_request, response) => {
-    response.writeHead(200, { "content-type": "application/json" });
-    response.end('{"ok":true}');
-  });
-  await new Promise<void>((resolve) => origin.listen(0, "127.0.0.1", resolve));
-  const originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
+  const origin = await startJsonOrigin();
+  const originUrl = origin.url;
   const sim = await startSimulator();
   const dir = mkdtempSync(join(tmpdir(), "l402-pass-cpu-"));
   let script: string;

@@ -1,6 +1,4 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deployBundle } from "../dev/deploy-bundle.ts";
@@ -10,6 +8,7 @@ import { request } from "undici";
 import { bundleWorker, startWorkerd, startWorkerdGroup } from "../dev/workerd.ts";
 import { paidAuthorization } from "./paid-token.ts";
 import { BARE_WORKER, MINIMAL_PAYWALL_WORKER } from "./bare-worker.ts";
+import { startJsonOrigin } from "./json-origin.ts";
 import { median } from "./measure.ts";
 import { cpuNanoseconds, withPid } from "./workerd-cpu.ts";
 
@@ -41,12 +40,8 @@ const PRICE_MSAT = 1;
  * apart. Rounds alternate so drift on the machine affects every case alike.
  */
 export async function benchThroughput(): Promise<void> {
-  const origin = createServer((_request, response) => {
-    response.writeHead(200, { "content-type": "application/json" });
-    response.end('{"ok":true}');
-  });
-  await new Promise<void>((resolve) => origin.listen(0, "127.0.0.1", resolve));
-  const originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
+  const origin = await startJsonOrigin();
+  const originUrl = origin.url;
   const sim = await startSimulator();
   const script = await bundleWorker(new URL("../src/worker/index.ts", import.meta.url));
   const node = { L402_MASTER_KEYS: "55".repeat(32), LND_REST_URL: sim.url, LND_MACAROON: sim.paywallMacaroonHex, L402_NETWORK: "regtest" };

@@ -196,7 +196,12 @@ describe("l402Fetch and x402's Lightning entry", () => {
     expect(await originHits(path)).toBe(1);
   });
 
-  it("a payment made after its caller left (a timeout, a cancelled call) is sent by the same request's next call: paid once, served once; another body pays its own", async () => {
+  /**
+   * A POST whose caller left while its wallet paid: the payment held until the
+   * caller has gone, then made; returned once the client has handled it (a
+   * macrotask later than its microtasks).
+   */
+  async function paidAfterCallerLeft(options: { readonly store?: ReturnType<typeof memoryStore> }, path: string) {
     const paying = countingWallet();
     let release = () => {};
     const gate = new Promise<void>((resolve) => (release = resolve));
@@ -204,8 +209,8 @@ describe("l402Fetch and x402's Lightning entry", () => {
     const wallet = { pay: async (invoice: string, limits: { maxFeeMsat: bigint }) => (asked++, await gate, paying.pay(invoice, limits)) };
     let paid = () => {};
     const done = new Promise<void>((resolve) => (paid = resolve));
-    const fetch = createL402Fetch({ wallet, maxCostSats: 10, fetch: worker, onPayment: (event) => event.phase === "paid" && paid() });
-    const url = `https://paywall.test${uniquePath("/xonly/left")}`;
+    const fetch = createL402Fetch({ wallet, maxCostSats: 10, ...options, fetch: worker, onPayment: (event) => event.phase === "paid" && paid() });
+    const url = `https://paywall.test${uniquePath(path)}`;
     const abort = new AbortController();
     const left = fetch(url, { method: "POST", body: "once", signal: abort.signal });
     await expect.poll(() => asked).toBe(1);
@@ -213,8 +218,12 @@ describe("l402Fetch and x402's Lightning entry", () => {
     await expect(left).rejects.toThrow("the caller's time is up");
     release();
     await done;
-    // After the client's own handling of the payment (a macrotask later than its microtasks).
     await new Promise((resolve) => setTimeout(resolve, 0));
+    return { paying, fetch, url };
+  }
+
+  it("a payment made after its caller left (a timeout, a cancelled call) is sent by the same request's next call: paid once, served once; another body pays its own", async () => {
+    const { paying, fetch, url } = await paidAfterCallerLeft({}, "/xonly/left");
     const other = await fetch(url, { method: "POST", body: "another" });
     expect(other.status).toBe(200);
     expect(paying.payments).toBe(2);
@@ -229,24 +238,8 @@ describe("l402Fetch and x402's Lightning entry", () => {
   });
 
   it("a payment made after its caller left is sent by another client of the same store (the MCP wallet's, one per budget), not one of another store", async () => {
-    const paying = countingWallet();
-    let release = () => {};
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let asked = 0;
-    const wallet = { pay: async (invoice: string, limits: { maxFeeMsat: bigint }) => (asked++, await gate, paying.pay(invoice, limits)) };
-    let paid = () => {};
-    const done = new Promise<void>((resolve) => (paid = resolve));
     const store = memoryStore();
-    const first = createL402Fetch({ wallet, maxCostSats: 10, store, fetch: worker, onPayment: (event) => event.phase === "paid" && paid() });
-    const url = `https://paywall.test${uniquePath("/xonly/shared")}`;
-    const abort = new AbortController();
-    const left = first(url, { method: "POST", body: "once", signal: abort.signal });
-    await expect.poll(() => asked).toBe(1);
-    abort.abort(new Error("the caller's time is up"));
-    await expect(left).rejects.toThrow("the caller's time is up");
-    release();
-    await done;
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    const { paying, url } = await paidAfterCallerLeft({ store }, "/xonly/shared");
     const elsewhere = createL402Fetch({ wallet: paying, maxCostSats: 20, fetch: worker });
     expect((await elsewhere(url, { method: "POST", body: "once" })).status).toBe(200);
     expect(paying.payments).toBe(2);
